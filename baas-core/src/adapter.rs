@@ -1,0 +1,132 @@
+//! The [`DatabaseAdapter`] trait: one implementation per engine.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ir::{Aggregate, Delete, Filter, Insert, Query, Rows, Update, WriteResult};
+use crate::metadata::{Entity, SchemaMetadata};
+
+/// What an engine can do, as plain data. Validation consults it *before*
+/// lowering, so an unsupported construct gives [`Error::Unsupported`] instead of
+/// wrong SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Engine name (`postgres`, `mysql`, `sqlite`, `mongodb`).
+    pub engine: String,
+    /// `Filter::TextSearch`.
+    pub full_text_search: bool,
+    /// `Filter::Array` and array fields.
+    pub arrays: bool,
+    /// `Filter::JsonPath`.
+    pub json_path: bool,
+    /// Native `RETURNING` (otherwise emulated inside the same transaction).
+    pub returning: bool,
+    /// Upsert with an explicit conflict target (MySQL always uses every unique key).
+    pub upsert_conflict_target: bool,
+    /// `Count::Estimated` served from planner statistics.
+    pub estimated_count: bool,
+    /// Multi-statement transactions.
+    pub transactions: bool,
+    /// Maximum bound parameters in one statement.
+    pub max_parameters: usize,
+}
+
+impl Capabilities {
+    /// Capabilities with every optional feature off.
+    pub fn minimal(engine: impl Into<String>) -> Self {
+        Self {
+            engine: engine.into(),
+            full_text_search: false,
+            arrays: false,
+            json_path: false,
+            returning: false,
+            upsert_conflict_target: false,
+            estimated_count: false,
+            transactions: false,
+            max_parameters: 999,
+        }
+    }
+
+    /// `Err(Unsupported)` unless `flag` is set.
+    pub fn require(&self, flag: bool, feature: &str) -> Result<()> {
+        if flag {
+            Ok(())
+        } else {
+            Err(Error::unsupported(&self.engine, feature))
+        }
+    }
+}
+
+/// An entity together with the schema it belongs to (needed to resolve
+/// relations in `exists` filters).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The whole schema.
+    pub schema: &'a SchemaMetadata,
+    /// The entity addressed.
+    pub entity: &'a Entity,
+}
+
+impl<'a> Target<'a> {
+    /// Resolve `entity` in `schema`.
+    pub fn new(schema: &'a SchemaMetadata, entity: &str) -> Result<Self> {
+        Ok(Self {
+            schema,
+            entity: schema.entity(entity)?,
+        })
+    }
+}
+
+/// A database engine behind mini-baas.
+///
+/// # Contract
+/// - Every method receives IR that [`crate::validate`] has already checked and
+///   typed against the same metadata; an adapter still must not panic on any
+///   input and returns [`Error::Unsupported`] for what its
+///   [`capabilities`](Self::capabilities) do not claim.
+/// - Records are returned as JSON objects keyed by *field* names and shaped by
+///   the rules in [`crate::value`], identically on every engine.
+/// - Identifiers come only from metadata; every value is a bound parameter.
+/// - Multi-row writes are atomic: on error nothing is written.
+/// - Errors are mapped into [`Error`]: unique/foreign-key violations →
+///   `Conflict`, not-null/check violations → `Validation`, connection failures
+///   and pool timeouts → `Unavailable`.
+///
+/// # Implementing
+/// Keep a connection pool created once (never connect per call); translate with
+/// a pure lowering step (e.g. `baas-sql`) and run the conformance suite
+/// (`baas_core::testkit`, feature `testkit`) against a real server.
+#[async_trait]
+pub trait DatabaseAdapter: Send + Sync + 'static {
+    /// What this engine can do.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Check that the database answers.
+    async fn health(&self) -> Result<()>;
+
+    /// Rows matching a query, plus the count when asked. Embeds in the
+    /// selection are resolved by the caller with batched `find` calls (see
+    /// [`crate::embed`]); an adapter only returns flat rows.
+    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows>;
+
+    /// Number of rows matching a filter.
+    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64>;
+
+    /// Grouped aggregates, one JSON object per group.
+    async fn aggregate(
+        &self,
+        target: Target<'_>,
+        aggregate: &Aggregate,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>>;
+
+    /// Insert (or upsert) rows.
+    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult>;
+
+    /// Update rows by filter.
+    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult>;
+
+    /// Delete rows by filter.
+    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult>;
+}

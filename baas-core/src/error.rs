@@ -1,0 +1,185 @@
+//! The one semantic error type of mini-baas.
+//!
+//! Adapters keep their own private error types and convert into [`Error`] at the
+//! trait boundary; the web layer maps the variants to HTTP statuses. Nothing in
+//! here knows about HTTP, sqlx or BSON.
+
+use std::fmt;
+
+/// A boxed error from a lower layer, kept as the `source` of [`Error::Backend`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result alias used across mini-baas.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found while validating input, located by a JSON pointer
+/// (RFC 6901) into the document that was checked (a request body, a filter, a
+/// metadata file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Violation {
+    /// JSON pointer to the offending value, e.g. `/filter/and/0/field`.
+    pub pointer: String,
+    /// What is wrong there, in one sentence.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation at `pointer`.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pointer.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.pointer, self.message)
+        }
+    }
+}
+
+/// Which kind of thing was not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotFoundKind {
+    /// An entity name unknown to the metadata.
+    Entity,
+    /// A field name unknown to its entity.
+    Field,
+    /// A relation name unknown to its entity.
+    Relation,
+    /// A row / document that does not exist.
+    Record,
+    /// A tenant that is not registered.
+    Tenant,
+}
+
+impl fmt::Display for NotFoundKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Entity => "entity",
+            Self::Field => "field",
+            Self::Relation => "relation",
+            Self::Record => "record",
+            Self::Tenant => "tenant",
+        })
+    }
+}
+
+/// The semantic error enum shared by every crate of mini-baas.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Something named in the request does not exist.
+    #[error("{kind} `{name}` not found")]
+    NotFound {
+        /// What kind of thing.
+        kind: NotFoundKind,
+        /// Its name (or the key of a record).
+        name: String,
+    },
+    /// The input is well-formed but breaks the metadata's rules.
+    #[error("validation failed: {}", join_violations(.violations))]
+    Validation {
+        /// Every problem found, each with a JSON pointer.
+        violations: Vec<Violation>,
+    },
+    /// A uniqueness or foreign-key constraint was violated.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// Human-readable description (constraint name where known).
+        message: String,
+        /// The constraint that was violated, if the engine reports it.
+        constraint: Option<String>,
+    },
+    /// The caller may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The engine (or this adapter) cannot do what was asked.
+    #[error("unsupported: {feature} is not supported by {engine}")]
+    Unsupported {
+        /// The engine name (`postgres`, `mysql`, `sqlite`, ...).
+        engine: String,
+        /// The feature that is missing, e.g. `full-text search`.
+        feature: String,
+    },
+    /// The database cannot be reached right now (connection refused, pool timeout).
+    #[error("database unavailable: {message}")]
+    Unavailable {
+        /// What happened.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Any other failure of the database or driver.
+    #[error("backend error: {message}")]
+    Backend {
+        /// What happened.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+fn join_violations(v: &[Violation]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// A validation error with a single violation.
+    pub fn validation(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            violations: vec![Violation::new(pointer, message)],
+        }
+    }
+
+    /// `entity {name} not found`.
+    pub fn entity_not_found(name: impl Into<String>) -> Self {
+        Self::NotFound {
+            kind: NotFoundKind::Entity,
+            name: name.into(),
+        }
+    }
+
+    /// An unsupported feature on an engine.
+    pub fn unsupported(engine: impl Into<String>, feature: impl Into<String>) -> Self {
+        Self::Unsupported {
+            engine: engine.into(),
+            feature: feature.into(),
+        }
+    }
+
+    /// A backend error with a source.
+    pub fn backend(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Backend {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A short stable code for the variant (used in error bodies and logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::Validation { .. } => "validation",
+            Self::Conflict { .. } => "conflict",
+            Self::Forbidden(_) => "forbidden",
+            Self::Unsupported { .. } => "unsupported",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Backend { .. } => "backend",
+        }
+    }
+}

@@ -1,0 +1,581 @@
+//! The dynamic query IR: what every request becomes before it reaches an adapter.
+//!
+//! The IR names entities, fields and relations by their API names; nothing in it
+//! is SQL or BSON. It is (de)serialisable with serde so request cases can be
+//! stored as JSON files (`baas-sql/tests/cases/*/request.json`). An IR value is
+//! checked against metadata by [`crate::validate`] before any adapter sees it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::Value;
+
+/// A row filter.
+///
+/// `And(vec![])` is true and `Or(vec![])` is false on every engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Filter {
+    /// All of the filters hold (true when empty).
+    And {
+        /// The operands.
+        filters: Vec<Filter>,
+    },
+    /// Any of the filters holds (false when empty).
+    Or {
+        /// The operands.
+        filters: Vec<Filter>,
+    },
+    /// The filter does not hold.
+    Not {
+        /// The operand.
+        filter: Box<Filter>,
+    },
+    /// `field <op> value`. Comparing with null never matches (use [`Filter::Is`]).
+    Compare {
+        /// Field name.
+        field: String,
+        /// The comparison.
+        op: CompareOp,
+        /// The operand.
+        value: Value,
+    },
+    /// `field IN (values)`; an empty list matches nothing; null items never match.
+    In {
+        /// Field name.
+        field: String,
+        /// The candidates.
+        values: Vec<Value>,
+    },
+    /// `field IS NULL / NOT NULL / TRUE / FALSE`.
+    Is {
+        /// Field name.
+        field: String,
+        /// What to test for.
+        value: IsValue,
+    },
+    /// SQL `LIKE` pattern (`%` any run, `_` one character, `\` escapes).
+    Like {
+        /// Field name.
+        field: String,
+        /// The pattern.
+        pattern: String,
+        /// `ILIKE` semantics (case-insensitive).
+        #[serde(default)]
+        case_insensitive: bool,
+    },
+    /// Full-text match of plain words (all words must match).
+    TextSearch {
+        /// Field name.
+        field: String,
+        /// Plain text query.
+        query: String,
+        /// Text-search configuration (PostgreSQL), e.g. `english`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+    },
+    /// Array operators on array fields.
+    Array {
+        /// Field name.
+        field: String,
+        /// The operator.
+        op: ArrayOp,
+        /// The operand elements.
+        values: Vec<Value>,
+    },
+    /// A comparison on a value inside a JSON field.
+    JsonPath {
+        /// Field name (a `json` field).
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the root.
+        path: Vec<String>,
+        /// The comparison.
+        op: CompareOp,
+        /// The operand (text, number or boolean).
+        value: Value,
+    },
+    /// Some related row exists (optionally matching `filter`).
+    Exists {
+        /// Relation name on the filtered entity.
+        relation: String,
+        /// Condition on the related rows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Box<Filter>>,
+    },
+}
+
+impl Filter {
+    /// `And` of the filters.
+    pub fn and(filters: Vec<Filter>) -> Self {
+        Self::And { filters }
+    }
+    /// `Or` of the filters.
+    pub fn or(filters: Vec<Filter>) -> Self {
+        Self::Or { filters }
+    }
+    /// Negation.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(f: Filter) -> Self {
+        Self::Not {
+            filter: Box::new(f),
+        }
+    }
+    /// A comparison.
+    pub fn cmp(field: impl Into<String>, op: CompareOp, value: impl Into<Value>) -> Self {
+        Self::Compare {
+            field: field.into(),
+            op,
+            value: value.into(),
+        }
+    }
+    /// `field = value`.
+    pub fn eq(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        Self::cmp(field, CompareOp::Eq, value)
+    }
+    /// `field IN values`.
+    pub fn in_list<V: Into<Value>>(field: impl Into<String>, values: Vec<V>) -> Self {
+        Self::In {
+            field: field.into(),
+            values: values.into_iter().map(Into::into).collect(),
+        }
+    }
+    /// `field IS <value>`.
+    pub fn is(field: impl Into<String>, value: IsValue) -> Self {
+        Self::Is {
+            field: field.into(),
+            value,
+        }
+    }
+
+    /// Nesting depth (a leaf is 1).
+    pub fn depth(&self) -> usize {
+        match self {
+            Self::And { filters } | Self::Or { filters } => {
+                1 + filters.iter().map(Self::depth).max().unwrap_or(0)
+            }
+            Self::Not { filter } => 1 + filter.depth(),
+            Self::Exists {
+                filter: Some(f), ..
+            } => 1 + f.depth(),
+            _ => 1,
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Neq,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+}
+
+/// Operand of [`Filter::Is`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsValue {
+    /// `IS NULL`
+    Null,
+    /// `IS NOT NULL`
+    NotNull,
+    /// `IS TRUE`
+    True,
+    /// `IS FALSE`
+    False,
+}
+
+/// Array operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrayOp {
+    /// The field contains every operand element (`@>`).
+    Contains,
+    /// Every element of the field is among the operands (`<@`).
+    ContainedBy,
+    /// The field and the operands share an element (`&&`).
+    Overlaps,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Ascending.
+    #[default]
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+/// Where nulls sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nulls {
+    /// Nulls before other values.
+    First,
+    /// Nulls after other values.
+    Last,
+}
+
+/// One sort key. When `nulls` is absent nulls sort as in PostgreSQL (last when
+/// ascending, first when descending) on every engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBy {
+    /// Field name.
+    pub field: String,
+    /// Direction.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Null placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nulls: Option<Nulls>,
+}
+
+impl OrderBy {
+    /// Ascending on `field`.
+    pub fn asc(field: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            direction: Direction::Asc,
+            nulls: None,
+        }
+    }
+    /// Descending on `field`.
+    pub fn desc(field: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            direction: Direction::Desc,
+            nulls: None,
+        }
+    }
+    /// The effective null placement.
+    pub fn effective_nulls(&self) -> Nulls {
+        self.nulls.unwrap_or(match self.direction {
+            Direction::Asc => Nulls::Last,
+            Direction::Desc => Nulls::First,
+        })
+    }
+}
+
+/// Which rows of the ordered result to return.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// At most this many rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Skip this many rows (offset pagination).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Keyset pagination: the order-key values of the last row already seen,
+    /// one per `order` entry. Rows strictly after it are returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<Value>>,
+}
+
+/// Whether and how to count the matching rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Count {
+    /// No count.
+    #[default]
+    None,
+    /// `count(*)` over the filter.
+    Exact,
+    /// The planner's estimate where the engine has one, exact otherwise.
+    Estimated,
+}
+
+/// What to return for each row: fields and embedded relations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    /// Fields to return; empty means every field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Related entities to embed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embeds: Vec<Embed>,
+}
+
+/// An embedded relation, with its own selection, filter, order and limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Embed {
+    /// Relation name.
+    pub relation: String,
+    /// Key in the output object (defaults to the relation name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// What to return for each related row.
+    #[serde(default)]
+    pub select: Selection,
+    /// Filter on the related rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// Order of the related rows (to-many only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<OrderBy>,
+    /// At most this many related rows per parent (to-many only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+/// A read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// Entity name.
+    pub entity: String,
+    /// What to return.
+    #[serde(default)]
+    pub select: Selection,
+    /// Which rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// In which order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<OrderBy>,
+    /// Which slice.
+    #[serde(default)]
+    pub page: Page,
+    /// Whether to count.
+    #[serde(default)]
+    pub count: Count,
+}
+
+impl Query {
+    /// Every row and field of `entity`.
+    pub fn new(entity: impl Into<String>) -> Self {
+        Self {
+            entity: entity.into(),
+            select: Selection::default(),
+            filter: None,
+            order: Vec::new(),
+            page: Page::default(),
+            count: Count::None,
+        }
+    }
+    /// Builder: set the filter.
+    pub fn filter(mut self, f: Filter) -> Self {
+        self.filter = Some(f);
+        self
+    }
+    /// Builder: add a sort key.
+    pub fn order_by(mut self, o: OrderBy) -> Self {
+        self.order.push(o);
+        self
+    }
+    /// Builder: set the limit.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.page.limit = Some(n);
+        self
+    }
+    /// Builder: set the offset.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.page.offset = Some(n);
+        self
+    }
+    /// Builder: select these fields.
+    pub fn fields<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.select.fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// A row to write: field name → value.
+pub type Record = serde_json::Map<String, serde_json::Value>;
+
+/// What an insert does when a row conflicts on the conflict target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Update the existing row with the new values.
+    Merge,
+    /// Keep the existing row, drop the new one.
+    Ignore,
+}
+
+/// Upsert behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upsert {
+    /// Fields forming the conflict target (a primary key or unique index);
+    /// empty means the primary key.
+    #[serde(default)]
+    pub target: Vec<String>,
+    /// What to do on conflict.
+    pub action: OnConflict,
+}
+
+/// An insert of one or many rows. Many rows are written atomically: one bad
+/// row means none is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Insert {
+    /// Entity name.
+    pub entity: String,
+    /// Rows, by field name.
+    pub rows: Vec<Record>,
+    /// Upsert behaviour, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<Upsert>,
+    /// Return the written rows with these fields (empty selection = all fields);
+    /// `None` returns nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<Vec<String>>,
+}
+
+/// An update of every row matching `filter`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Update {
+    /// Entity name.
+    pub entity: String,
+    /// Which rows (required: an unfiltered update must say `And []` explicitly).
+    pub filter: Filter,
+    /// New values by field name.
+    pub set: Record,
+    /// Fields to return from the updated rows; `None` returns nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<Vec<String>>,
+}
+
+/// A delete of every row matching `filter`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delete {
+    /// Entity name.
+    pub entity: String,
+    /// Which rows (required).
+    pub filter: Filter,
+    /// Fields to return from the deleted rows; `None` returns nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<Vec<String>>,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fn", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AggregateFn {
+    /// `count(*)`
+    Count,
+    /// `count(DISTINCT field)`
+    CountDistinct {
+        /// Field name.
+        field: String,
+    },
+    /// `sum(field)` (integers sum to int64, decimals to decimal, floats to float64).
+    Sum {
+        /// Field name.
+        field: String,
+    },
+    /// `avg(field)`, a decimal string for integer and decimal fields.
+    Avg {
+        /// Field name.
+        field: String,
+    },
+    /// `min(field)`
+    Min {
+        /// Field name.
+        field: String,
+    },
+    /// `max(field)`
+    Max {
+        /// Field name.
+        field: String,
+    },
+}
+
+impl AggregateFn {
+    /// The field it applies to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Count => None,
+            Self::CountDistinct { field }
+            | Self::Sum { field }
+            | Self::Avg { field }
+            | Self::Min { field }
+            | Self::Max { field } => Some(field),
+        }
+    }
+}
+
+/// One aggregate output column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateExpr {
+    /// Output key.
+    pub alias: String,
+    /// The function.
+    #[serde(flatten)]
+    pub func: AggregateFn,
+}
+
+/// A condition on an aggregate result (`HAVING`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Having {
+    /// Alias of an aggregate in the same request.
+    pub alias: String,
+    /// The comparison.
+    pub op: CompareOp,
+    /// The operand.
+    pub value: Value,
+}
+
+/// Grouped aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregate {
+    /// Entity name.
+    pub entity: String,
+    /// Rows to aggregate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// Group-by field names (returned under their names).
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// The aggregates.
+    pub aggregates: Vec<AggregateExpr>,
+    /// Conditions on the aggregates (all must hold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub having: Vec<Having>,
+    /// Order of the groups: by group-by field names or aggregate aliases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<OrderBy>,
+    /// At most this many groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+/// A list of rows, plus the count when asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rows {
+    /// The rows, as normalised JSON objects.
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The total number of matching rows (ignoring the page), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// Result of a write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriteResult {
+    /// Number of rows written.
+    pub affected: u64,
+    /// The written rows, when `returning` was asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}

@@ -1,0 +1,49 @@
+//! # baas-core
+//!
+//! The heart of mini-baas: the metadata model ([`SchemaMetadata`]), the dynamic
+//! query IR ([`ir`]), the [`DatabaseAdapter`] trait every engine implements,
+//! validation of IR against metadata ([`validate`]), the value type and JSON
+//! normalisation rules ([`value`]), and the semantic [`Error`] enum.
+//!
+//! Nothing here knows SQL, BSON or HTTP.
+//!
+//! ```
+//! use baas_core::{Entity, Field, FieldType, SchemaMetadata, Target, Capabilities};
+//! use baas_core::ir::{Filter, Query};
+//! use baas_core::validate::{Limits, Validator};
+//!
+//! let schema = SchemaMetadata::new(vec![Entity::new(
+//!     "artist",
+//!     vec![
+//!         Field::new("artist_id", FieldType::Int32),
+//!         Field::new("name", FieldType::Text).nullable(),
+//!     ],
+//! )
+//! .with_primary_key(["artist_id"])]);
+//! let target = Target::new(&schema, "artist").unwrap();
+//! let caps = Capabilities::minimal("example");
+//! let limits = Limits::default();
+//! let v = Validator::new(target, &caps, &limits);
+//!
+//! assert!(v.query(&Query::new("artist").filter(Filter::eq("name", "AC/DC"))).is_ok());
+//! let err = v.query(&Query::new("artist").filter(Filter::eq("artist_id", "x"))).unwrap_err();
+//! assert_eq!(err.code(), "validation");
+//! ```
+#![warn(missing_docs)]
+
+pub mod adapter;
+pub mod error;
+pub mod ir;
+pub mod metadata;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod validate;
+pub mod value;
+
+pub use adapter::{Capabilities, DatabaseAdapter, Target};
+pub use error::{Error, NotFoundKind, Result, Violation};
+pub use metadata::{
+    Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
+    Through,
+};
+pub use value::Value;

@@ -1,0 +1,583 @@
+//! The metadata model: what mini-baas knows about a tenant's data.
+//!
+//! An entity is data, not code: it is written by hand, discovered from a live
+//! database, or imported from a schema file, and the generic engine serves it.
+//! Every type here derives `schemars::JsonSchema`; the schema of the format is
+//! published as `docs/metadata.schema.json`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, NotFoundKind, Result};
+
+/// Everything known about one tenant's data model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaMetadata {
+    /// Format version of this document; bumped on incompatible changes.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// The entities, in a stable order.
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+impl SchemaMetadata {
+    /// Metadata with the given entities.
+    pub fn new(entities: Vec<Entity>) -> Self {
+        Self {
+            version: default_version(),
+            entities,
+        }
+    }
+
+    /// Look an entity up by its API name.
+    pub fn entity(&self, name: &str) -> Result<&Entity> {
+        self.entities
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| Error::entity_not_found(name))
+    }
+
+    /// Check internal consistency: unique names, primary keys and relation
+    /// endpoints that exist. Returns every problem found at once.
+    pub fn check(&self) -> Result<()> {
+        let mut v = Vec::new();
+        for (i, e) in self.entities.iter().enumerate() {
+            let at = format!("/entities/{i}");
+            if self.entities[..i].iter().any(|o| o.name == e.name) {
+                v.push(crate::Violation::new(
+                    format!("{at}/name"),
+                    format!("duplicate entity name `{}`", e.name),
+                ));
+            }
+            for (j, f) in e.fields.iter().enumerate() {
+                if e.fields[..j].iter().any(|o| o.name == f.name) {
+                    v.push(crate::Violation::new(
+                        format!("{at}/fields/{j}/name"),
+                        format!("duplicate field name `{}`", f.name),
+                    ));
+                }
+            }
+            for (j, k) in e.primary_key.iter().enumerate() {
+                if e.field(k).is_err() {
+                    v.push(crate::Violation::new(
+                        format!("{at}/primary_key/{j}"),
+                        format!("primary key field `{k}` is not a field of `{}`", e.name),
+                    ));
+                }
+            }
+            for (j, r) in e.relations.iter().enumerate() {
+                let rat = format!("{at}/relations/{j}");
+                let Ok(target) = self.entity(&r.target) else {
+                    v.push(crate::Violation::new(
+                        format!("{rat}/target"),
+                        format!("relation target `{}` is not an entity", r.target),
+                    ));
+                    continue;
+                };
+                if r.from_fields.len() != r.to_fields.len() || r.from_fields.is_empty() {
+                    v.push(crate::Violation::new(
+                        rat.clone(),
+                        "from_fields and to_fields must be non-empty and of equal length",
+                    ));
+                }
+                match &r.kind {
+                    RelationKind::ManyToMany { through } => {
+                        match self.entity(&through.entity) {
+                            Err(_) => v.push(crate::Violation::new(
+                                format!("{rat}/kind/through/entity"),
+                                format!("junction `{}` is not an entity", through.entity),
+                            )),
+                            Ok(j) => {
+                                for f in through.source_fields.iter().chain(&through.target_fields)
+                                {
+                                    if j.field(f).is_err() {
+                                        v.push(crate::Violation::new(
+                                            format!("{rat}/kind/through"),
+                                            format!("`{f}` is not a field of `{}`", j.name),
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                        for f in &r.from_fields {
+                            if e.field(f).is_err() {
+                                v.push(crate::Violation::new(
+                                    format!("{rat}/from_fields"),
+                                    format!("`{f}` is not a field of `{}`", e.name),
+                                ));
+                            }
+                        }
+                        for f in &r.to_fields {
+                            if target.field(f).is_err() {
+                                v.push(crate::Violation::new(
+                                    format!("{rat}/to_fields"),
+                                    format!("`{f}` is not a field of `{}`", target.name),
+                                ));
+                            }
+                        }
+                    }
+                    _ => {
+                        for f in &r.from_fields {
+                            if e.field(f).is_err() {
+                                v.push(crate::Violation::new(
+                                    format!("{rat}/from_fields"),
+                                    format!("`{f}` is not a field of `{}`", e.name),
+                                ));
+                            }
+                        }
+                        for f in &r.to_fields {
+                            if target.field(f).is_err() {
+                                v.push(crate::Violation::new(
+                                    format!("{rat}/to_fields"),
+                                    format!("`{f}` is not a field of `{}`", target.name),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if v.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation { violations: v })
+        }
+    }
+}
+
+/// Where an entity's rows live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Table, view or collection name in the database.
+    pub table: String,
+    /// Database schema (PostgreSQL schema / MySQL database); `None` = the connection default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+/// One entity: a table, a view or a collection, served under `name`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// API name (URL segment, JSON key in embeddings).
+    pub name: String,
+    /// Where the rows live.
+    pub source: Source,
+    /// Field names forming the primary key (may be composite; empty for keyless views).
+    #[serde(default)]
+    pub primary_key: Vec<String>,
+    /// The fields, in column order.
+    pub fields: Vec<Field>,
+    /// Relations to other entities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+    /// Indexes (unique ones also act as upsert conflict targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// True for views and anything else that refuses writes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    /// Human-readable description (table comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Entity {
+    /// A new entity whose table is named like the entity.
+    pub fn new(name: impl Into<String>, fields: Vec<Field>) -> Self {
+        let name = name.into();
+        Self {
+            source: Source {
+                table: name.clone(),
+                schema: None,
+            },
+            name,
+            primary_key: Vec::new(),
+            fields,
+            relations: Vec::new(),
+            indexes: Vec::new(),
+            read_only: false,
+            description: None,
+        }
+    }
+
+    /// Builder: set the primary key.
+    pub fn with_primary_key<I, S>(mut self, key: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.primary_key = key.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Builder: set the source table.
+    pub fn with_table(mut self, table: impl Into<String>) -> Self {
+        self.source.table = table.into();
+        self
+    }
+
+    /// Builder: add a relation.
+    pub fn with_relation(mut self, relation: Relation) -> Self {
+        self.relations.push(relation);
+        self
+    }
+
+    /// Look a field up by its API name.
+    pub fn field(&self, name: &str) -> Result<&Field> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: NotFoundKind::Field,
+                name: format!("{}.{name}", self.name),
+            })
+    }
+
+    /// Look a relation up by name.
+    pub fn relation(&self, name: &str) -> Result<&Relation> {
+        self.relations
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: NotFoundKind::Relation,
+                name: format!("{}.{name}", self.name),
+            })
+    }
+
+    /// The primary key fields, in key order.
+    pub fn key_fields(&self) -> impl Iterator<Item = &Field> {
+        self.primary_key.iter().filter_map(|k| self.field(k).ok())
+    }
+}
+
+/// One field (column / document property).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// API name.
+    pub name: String,
+    /// Column name in the database when it differs from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The value type.
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Whether null is allowed.
+    #[serde(default)]
+    pub nullable: bool,
+    /// The database default, as SQL text or a literal (informational; the database applies it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// How the database generates the value, if it does.
+    #[serde(default, skip_serializing_if = "Generated::is_none")]
+    pub generated: Generated,
+    /// Whether the value is unique on its own.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// Maximum length in characters for strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Human-readable description (column comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Field {
+    /// A non-nullable field whose column is named like the field.
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Self {
+        Self {
+            name: name.into(),
+            column: None,
+            ty,
+            nullable: false,
+            default: None,
+            generated: Generated::None,
+            unique: false,
+            max_length: None,
+            description: None,
+        }
+    }
+
+    /// Builder: allow null.
+    pub fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// Builder: map to a differently named column.
+    pub fn with_column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+
+    /// Builder: mark as generated by the database.
+    pub fn generated(mut self, g: Generated) -> Self {
+        self.generated = g;
+        self
+    }
+
+    /// The database column name.
+    pub fn column(&self) -> &str {
+        self.column.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// How the database produces a field's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Generated {
+    /// Written by the client.
+    #[default]
+    None,
+    /// Auto-increment / serial / identity: may be omitted on insert.
+    AutoIncrement,
+    /// Computed column: never written by the client.
+    Always,
+}
+
+impl Generated {
+    fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+/// The type of a field. JSON shapes for each type are fixed by
+/// [`crate::normalize`] and identical on every engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// Text of any length (`varchar`, `text`, `char`).
+    Text,
+    /// 16-bit integer.
+    Int16,
+    /// 32-bit integer.
+    Int32,
+    /// 64-bit integer (JSON number; values beyond ±2^53 keep full precision in the JSON text).
+    Int64,
+    /// 32-bit float.
+    Float32,
+    /// 64-bit float.
+    Float64,
+    /// Exact decimal; serialised as a JSON string so no precision is lost.
+    Decimal {
+        /// Total digits, if bounded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        precision: Option<u32>,
+        /// Digits after the point, if fixed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scale: Option<u32>,
+    },
+    /// Boolean (also MySQL `TINYINT(1)` and SQLite 0/1).
+    Boolean,
+    /// Calendar date, `YYYY-MM-DD`.
+    Date,
+    /// Time of day, `HH:MM:SS[.fff]`.
+    Time,
+    /// Date and time without zone, RFC 3339 without offset.
+    Timestamp,
+    /// Instant in time, RFC 3339 in UTC with `Z`.
+    TimestampTz,
+    /// UUID, lowercase hyphenated string.
+    Uuid,
+    /// Arbitrary JSON (`json`, `jsonb`, nested documents).
+    Json,
+    /// Bytes, base64 (standard alphabet, padded) in JSON.
+    Binary,
+    /// Array of a scalar type (PostgreSQL arrays, Mongo arrays).
+    Array {
+        /// The element type.
+        items: Box<FieldType>,
+    },
+    /// One of a fixed set of strings.
+    Enum {
+        /// The database type name (PostgreSQL enum type), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Allowed values.
+        values: Vec<String>,
+    },
+    /// MongoDB ObjectId, a 24-hex-digit string.
+    ObjectId,
+}
+
+impl FieldType {
+    /// Numeric types (ordered, summable).
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Self::Int16
+                | Self::Int32
+                | Self::Int64
+                | Self::Float32
+                | Self::Float64
+                | Self::Decimal { .. }
+        )
+    }
+
+    /// Types with a total order that comparisons `gt/gte/lt/lte` make sense on.
+    pub fn is_ordered(&self) -> bool {
+        self.is_numeric()
+            || matches!(
+                self,
+                Self::Text
+                    | Self::Date
+                    | Self::Time
+                    | Self::Timestamp
+                    | Self::TimestampTz
+                    | Self::Uuid
+                    | Self::Enum { .. }
+                    | Self::ObjectId
+            )
+    }
+
+    /// Text-like types that `like` / `ilike` / full-text apply to.
+    pub fn is_textual(&self) -> bool {
+        matches!(self, Self::Text | Self::Enum { .. })
+    }
+
+    /// A short name for error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Int16 => "int16",
+            Self::Int32 => "int32",
+            Self::Int64 => "int64",
+            Self::Float32 => "float32",
+            Self::Float64 => "float64",
+            Self::Decimal { .. } => "decimal",
+            Self::Boolean => "boolean",
+            Self::Date => "date",
+            Self::Time => "time",
+            Self::Timestamp => "timestamp",
+            Self::TimestampTz => "timestamptz",
+            Self::Uuid => "uuid",
+            Self::Json => "json",
+            Self::Binary => "binary",
+            Self::Array { .. } => "array",
+            Self::Enum { .. } => "enum",
+            Self::ObjectId => "objectid",
+        }
+    }
+}
+
+/// How two entities are related.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    /// Name used in `select=` embeddings and `exists` filters.
+    pub name: String,
+    /// Cardinality (and the junction for many-to-many).
+    pub kind: RelationKind,
+    /// The related entity.
+    pub target: String,
+    /// Fields of this entity that hold the link.
+    pub from_fields: Vec<String>,
+    /// Fields of the target they match (for many-to-many: the target's side of the junction).
+    pub to_fields: Vec<String>,
+}
+
+/// Relation cardinality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RelationKind {
+    /// This row points to at most one target row (foreign key here).
+    ManyToOne,
+    /// Many target rows point to this row (foreign key on the target).
+    OneToMany,
+    /// At most one target row points to this one (unique foreign key on the target).
+    OneToOne,
+    /// Rows are linked through a junction entity.
+    ManyToMany {
+        /// The junction.
+        through: Through,
+    },
+}
+
+impl RelationKind {
+    /// Whether embedding yields a single object (or null) rather than an array.
+    pub fn is_to_one(&self) -> bool {
+        matches!(self, Self::ManyToOne | Self::OneToOne)
+    }
+}
+
+/// The junction of a many-to-many relation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Through {
+    /// The junction entity.
+    pub entity: String,
+    /// Junction fields that match this entity's `from_fields`.
+    pub source_fields: Vec<String>,
+    /// Junction fields that match the target's `to_fields`.
+    pub target_fields: Vec<String>,
+}
+
+impl Relation {
+    /// A many-to-one relation (`from_fields` here reference `to_fields` on `target`).
+    pub fn many_to_one(
+        name: impl Into<String>,
+        target: impl Into<String>,
+        from: &[&str],
+        to: &[&str],
+    ) -> Self {
+        Self::simple(RelationKind::ManyToOne, name, target, from, to)
+    }
+
+    /// A one-to-many relation (`to_fields` on `target` reference `from_fields` here).
+    pub fn one_to_many(
+        name: impl Into<String>,
+        target: impl Into<String>,
+        from: &[&str],
+        to: &[&str],
+    ) -> Self {
+        Self::simple(RelationKind::OneToMany, name, target, from, to)
+    }
+
+    fn simple(
+        kind: RelationKind,
+        name: impl Into<String>,
+        target: impl Into<String>,
+        from: &[&str],
+        to: &[&str],
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            target: target.into(),
+            from_fields: from.iter().map(|s| s.to_string()).collect(),
+            to_fields: to.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// An index on an entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// Index name in the database.
+    pub name: String,
+    /// Indexed fields, in order.
+    pub fields: Vec<String>,
+    /// Whether it enforces uniqueness.
+    #[serde(default)]
+    pub unique: bool,
+}
+
+/// The JSON Schema of the metadata format itself (what `docs/metadata.schema.json` holds).
+pub fn metadata_json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(SchemaMetadata))
+        .unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,633 @@
+//! mini-baas's own value type and the JSON normalisation rules.
+//!
+//! [`Value`] is what the IR carries (filter operands, inserted fields) after it
+//! has been *typed* against metadata by [`Value::coerce`]. Records leave the
+//! adapters as `serde_json` objects shaped by the same rules on every engine:
+//!
+//! | field type | JSON |
+//! | --- | --- |
+//! | `text`, `enum` | string |
+//! | `int16/32/64` | number (integers) |
+//! | `float32/64` | number |
+//! | `decimal` | string, exact digits, padded to the scale when the scale is known (`"0.99"`, `"1.00"`) |
+//! | `boolean` | `true` / `false` (also MySQL `TINYINT(1)`, SQLite 0/1) |
+//! | `date` | `"2009-01-01"` |
+//! | `time` | `"13:45:00"` (fraction only when non-zero) |
+//! | `timestamp` | `"2009-01-01T00:00:00"` (RFC 3339 without offset; fraction only when non-zero) |
+//! | `timestamptz` | `"2009-01-01T00:00:00Z"` (RFC 3339, always UTC) |
+//! | `uuid` | lowercase hyphenated string |
+//! | `json` | the JSON itself |
+//! | `binary` | base64 string (standard alphabet, padded) |
+//! | `array` | JSON array of the element shape |
+//! | `objectid` | 24 lowercase hex digits |
+
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::metadata::FieldType;
+
+/// A typed value.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// SQL NULL / JSON null.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer (any width up to 64 bits).
+    Int(i64),
+    /// Floating point.
+    Float(f64),
+    /// Exact decimal as canonical text (`-12.50`).
+    Decimal(String),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// Date.
+    Date(NaiveDate),
+    /// Time of day.
+    Time(NaiveTime),
+    /// Timestamp without zone.
+    Timestamp(NaiveDateTime),
+    /// Instant in UTC.
+    TimestampTz(DateTime<Utc>),
+    /// UUID.
+    Uuid(uuid::Uuid),
+    /// Arbitrary JSON.
+    Json(serde_json::Value),
+    /// Array of values.
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// Whether this is [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    /// The JSON form of the value, by the normalisation rules.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Self::Null => J::Null,
+            Self::Bool(b) => J::Bool(*b),
+            Self::Int(i) => J::from(*i),
+            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Self::Decimal(d) => J::String(d.clone()),
+            Self::Text(s) => J::String(s.clone()),
+            Self::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            Self::Date(d) => J::String(format_date(*d)),
+            Self::Time(t) => J::String(format_time(*t)),
+            Self::Timestamp(t) => J::String(format_timestamp(*t)),
+            Self::TimestampTz(t) => J::String(format_timestamptz(*t)),
+            Self::Uuid(u) => J::String(u.hyphenated().to_string()),
+            Self::Json(j) => j.clone(),
+            Self::Array(a) => J::Array(a.iter().map(Self::to_json).collect()),
+        }
+    }
+
+    /// An untyped value from JSON (numbers become `Int` or `Float`, strings `Text`,
+    /// objects `Json`, arrays `Array`). [`Value::coerce`] gives it its field type.
+    pub fn from_json(j: &serde_json::Value) -> Self {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Self::Null,
+            J::Bool(b) => Self::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Self::Int(i),
+                None => Self::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Self::Text(s.clone()),
+            J::Array(a) => Self::Array(a.iter().map(Self::from_json).collect()),
+            J::Object(_) => Self::Json(j.clone()),
+        }
+    }
+
+    /// Give a value the type of a field, converting where the conversion is
+    /// lossless and unambiguous (`"2009-01-01"` → date, `5` → decimal `"5"`,
+    /// `"42"` is *not* an integer). Returns a message on failure; callers add the
+    /// JSON pointer.
+    pub fn coerce(&self, ty: &FieldType) -> Result<Value, String> {
+        if self.is_null() {
+            return Ok(Self::Null);
+        }
+        let mismatch = || format!("expected {}, got {}", ty.name(), self.kind_name());
+        Ok(match (ty, self) {
+            (FieldType::Text, Self::Text(s)) => Self::Text(s.clone()),
+            (FieldType::Enum { values, .. }, Self::Text(s)) => {
+                if values.is_empty() || values.contains(s) {
+                    Self::Text(s.clone())
+                } else {
+                    return Err(format!("`{s}` is not one of {}", values.join(", ")));
+                }
+            }
+            (FieldType::Int16, Self::Int(i)) => {
+                i16::try_from(*i).map_err(|_| format!("{i} is out of range for int16"))?;
+                Self::Int(*i)
+            }
+            (FieldType::Int32, Self::Int(i)) => {
+                i32::try_from(*i).map_err(|_| format!("{i} is out of range for int32"))?;
+                Self::Int(*i)
+            }
+            (FieldType::Int64, Self::Int(i)) => Self::Int(*i),
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Self::Float(f))
+                if f.fract() == 0.0 && f.abs() < 9.0e15 =>
+            {
+                return Self::Int(*f as i64).coerce(ty);
+            }
+            (FieldType::Float32 | FieldType::Float64, Self::Int(i)) => Self::Float(*i as f64),
+            (FieldType::Float32 | FieldType::Float64, Self::Float(f)) => Self::Float(*f),
+            (FieldType::Decimal { scale, .. }, Self::Int(i)) => {
+                Self::Decimal(normalize_decimal(&i.to_string(), *scale).ok_or_else(mismatch)?)
+            }
+            (FieldType::Decimal { scale, .. }, Self::Float(f)) => {
+                Self::Decimal(normalize_decimal(&f.to_string(), *scale).ok_or_else(mismatch)?)
+            }
+            (FieldType::Decimal { scale, .. }, Self::Text(s) | Self::Decimal(s)) => Self::Decimal(
+                normalize_decimal(s, *scale).ok_or_else(|| format!("`{s}` is not a decimal"))?,
+            ),
+            (FieldType::Boolean, Self::Bool(b)) => Self::Bool(*b),
+            (FieldType::Date, Self::Text(s)) => Self::Date(
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))?,
+            ),
+            (FieldType::Time, Self::Text(s)) => Self::Time(
+                NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                    .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+                    .map_err(|_| format!("`{s}` is not a time (HH:MM:SS)"))?,
+            ),
+            (FieldType::Timestamp, Self::Text(s)) => Self::Timestamp(
+                parse_timestamp(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp"))?,
+            ),
+            (FieldType::TimestampTz, Self::Text(s)) => Self::TimestampTz(
+                parse_timestamptz(s)
+                    .ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp with offset"))?,
+            ),
+            (FieldType::Uuid, Self::Text(s)) => {
+                Self::Uuid(uuid::Uuid::parse_str(s).map_err(|_| format!("`{s}` is not a UUID"))?)
+            }
+            (FieldType::ObjectId, Self::Text(s)) => {
+                if s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Self::Text(s.to_ascii_lowercase())
+                } else {
+                    return Err(format!("`{s}` is not a 24-hex-digit ObjectId"));
+                }
+            }
+            (FieldType::Json, v) => Self::Json(v.to_json()),
+            (FieldType::Binary, Self::Text(s)) => Self::Bytes(
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .map_err(|_| "expected base64-encoded bytes".to_string())?,
+            ),
+            (FieldType::Binary, Self::Bytes(b)) => Self::Bytes(b.clone()),
+            (FieldType::Array { items }, Self::Array(a)) => Self::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| v.coerce(items).map_err(|e| format!("item {i}: {e}")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            // Already-typed values pass through when they match.
+            (FieldType::Date, Self::Date(_))
+            | (FieldType::Time, Self::Time(_))
+            | (FieldType::Timestamp, Self::Timestamp(_))
+            | (FieldType::TimestampTz, Self::TimestampTz(_))
+            | (FieldType::Uuid, Self::Uuid(_)) => self.clone(),
+            _ => return Err(mismatch()),
+        })
+    }
+
+    /// A short name of the value's kind for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Bool(_) => "boolean",
+            Self::Int(_) => "integer",
+            Self::Float(_) => "number",
+            Self::Decimal(_) => "decimal",
+            Self::Text(_) => "string",
+            Self::Bytes(_) => "bytes",
+            Self::Date(_) => "date",
+            Self::Time(_) => "time",
+            Self::Timestamp(_) => "timestamp",
+            Self::TimestampTz(_) => "timestamptz",
+            Self::Uuid(_) => "uuid",
+            Self::Json(_) => "object",
+            Self::Array(_) => "array",
+        }
+    }
+}
+
+impl Value {
+    /// Shape a value decoded from a database cell into the JSON of `ty`, by the
+    /// normalisation rules of this module. Adapters decode cells by their
+    /// engine type (SQLite text dates, MySQL `TINYINT(1)`, PostgreSQL numeric…)
+    /// and call this, so the output is identical on every engine.
+    pub fn shape(self, ty: &FieldType) -> Result<serde_json::Value, String> {
+        use serde_json::Value as J;
+        let bad = |v: &Value| format!("cannot read a {} as {}", v.kind_name(), ty.name());
+        Ok(match (ty, self) {
+            (_, Value::Null) => J::Null,
+            (FieldType::Boolean, Value::Bool(b)) => J::Bool(b),
+            (FieldType::Boolean, Value::Int(i)) => J::Bool(i != 0),
+            (FieldType::Boolean, Value::Text(s)) => match s.as_str() {
+                "1" | "true" | "t" => J::Bool(true),
+                "0" | "false" | "f" => J::Bool(false),
+                _ => return Err(format!("cannot read `{s}` as boolean")),
+            },
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Value::Int(i)) => J::from(i),
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Value::Bool(b)) => {
+                J::from(i64::from(b))
+            }
+            (
+                FieldType::Int16 | FieldType::Int32 | FieldType::Int64,
+                Value::Decimal(s) | Value::Text(s),
+            ) => J::from(
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("cannot read `{s}` as integer"))?,
+            ),
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Value::Float(f))
+                if f.fract() == 0.0 =>
+            {
+                J::from(f as i64)
+            }
+            (FieldType::Float32 | FieldType::Float64, Value::Float(f)) => float_json(f),
+            (FieldType::Float32 | FieldType::Float64, Value::Int(i)) => float_json(i as f64),
+            (FieldType::Float32 | FieldType::Float64, Value::Decimal(s) | Value::Text(s)) => {
+                float_json(
+                    s.trim()
+                        .parse::<f64>()
+                        .map_err(|_| format!("cannot read `{s}` as number"))?,
+                )
+            }
+            (FieldType::Decimal { scale, .. }, Value::Decimal(s) | Value::Text(s)) => J::String(
+                normalize_decimal(&s, *scale)
+                    .or_else(|| {
+                        // More digits than the scale (SQLite text): round via
+                        // the exact text, never via floats.
+                        round_decimal_text(&s, scale.unwrap_or(0))
+                    })
+                    .ok_or_else(|| format!("cannot read `{s}` as decimal"))?,
+            ),
+            (FieldType::Decimal { scale, .. }, Value::Int(i)) => {
+                J::String(normalize_decimal(&i.to_string(), *scale).unwrap_or_default())
+            }
+            (FieldType::Decimal { scale, .. }, Value::Float(f)) => {
+                // SQLite keeps NUMERIC as REAL: print at the column's scale.
+                let s = match scale {
+                    Some(sc) => format!("{f:.prec$}", prec = *sc as usize),
+                    None => format!("{f}"),
+                };
+                J::String(normalize_decimal(&s, *scale).ok_or_else(|| format!("bad decimal {f}"))?)
+            }
+            (FieldType::Date, Value::Date(d)) => J::String(format_date(d)),
+            (FieldType::Date, Value::Timestamp(t)) => J::String(format_date(t.date())),
+            (FieldType::Date, Value::Text(s)) => J::String(format_date(
+                NaiveDate::parse_from_str(s.get(..10).unwrap_or(&s), "%Y-%m-%d")
+                    .map_err(|_| format!("cannot read `{s}` as date"))?,
+            )),
+            (FieldType::Time, Value::Time(t)) => J::String(format_time(t)),
+            (FieldType::Time, Value::Text(s)) => J::String(format_time(
+                NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                    .map_err(|_| format!("cannot read `{s}` as time"))?,
+            )),
+            (FieldType::Timestamp, Value::Timestamp(t)) => J::String(format_timestamp(t)),
+            (FieldType::Timestamp, Value::TimestampTz(t)) => {
+                J::String(format_timestamp(t.naive_utc()))
+            }
+            (FieldType::Timestamp, Value::Date(d)) => {
+                J::String(format_timestamp(d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+            }
+            (FieldType::Timestamp, Value::Text(s)) => J::String(format_timestamp(
+                parse_timestamp(&s).ok_or_else(|| format!("cannot read `{s}` as timestamp"))?,
+            )),
+            (FieldType::TimestampTz, Value::TimestampTz(t)) => J::String(format_timestamptz(t)),
+            (FieldType::TimestampTz, Value::Timestamp(t)) => {
+                J::String(format_timestamptz(t.and_utc()))
+            }
+            (FieldType::TimestampTz, Value::Text(s)) => J::String(format_timestamptz(
+                parse_timestamptz(&s)
+                    .or_else(|| parse_timestamp(&s).map(|t| t.and_utc()))
+                    .ok_or_else(|| format!("cannot read `{s}` as timestamptz"))?,
+            )),
+            (FieldType::Uuid, Value::Uuid(u)) => J::String(u.hyphenated().to_string()),
+            (FieldType::Uuid, Value::Text(s)) => J::String(
+                uuid::Uuid::parse_str(&s)
+                    .map_err(|_| format!("cannot read `{s}` as uuid"))?
+                    .hyphenated()
+                    .to_string(),
+            ),
+            (FieldType::Uuid, Value::Bytes(b)) => J::String(
+                uuid::Uuid::from_slice(&b)
+                    .map_err(|_| "cannot read bytes as uuid".to_string())?
+                    .hyphenated()
+                    .to_string(),
+            ),
+            (FieldType::Json, Value::Json(j)) => j,
+            (FieldType::Json, Value::Text(s)) => {
+                serde_json::from_str(&s).map_err(|e| format!("invalid JSON in column: {e}"))?
+            }
+            (FieldType::Json, Value::Bytes(b)) => {
+                serde_json::from_slice(&b).map_err(|e| format!("invalid JSON in column: {e}"))?
+            }
+            (FieldType::Binary, Value::Bytes(b)) => {
+                J::String(base64::engine::general_purpose::STANDARD.encode(b))
+            }
+            (FieldType::Binary, Value::Text(s)) => {
+                J::String(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+            }
+            (FieldType::Array { items }, Value::Array(a)) => J::Array(
+                a.into_iter()
+                    .map(|v| v.shape(items))
+                    .collect::<Result<_, _>>()?,
+            ),
+            (FieldType::Array { items }, Value::Text(s)) => {
+                let j: serde_json::Value =
+                    serde_json::from_str(&s).map_err(|e| format!("invalid JSON array: {e}"))?;
+                return Value::from_json(&j).shape(&FieldType::Array {
+                    items: items.clone(),
+                });
+            }
+            (FieldType::Text | FieldType::Enum { .. } | FieldType::ObjectId, Value::Text(s)) => {
+                J::String(s)
+            }
+            (FieldType::Text | FieldType::Enum { .. }, Value::Bytes(b)) => {
+                J::String(String::from_utf8(b).map_err(|_| "text column is not UTF-8".to_string())?)
+            }
+            (FieldType::Text, Value::Int(i)) => J::String(i.to_string()),
+            (FieldType::Text, Value::Float(f)) => J::String(f.to_string()),
+            (FieldType::Text, Value::Decimal(d)) => J::String(d),
+            (_, v) => return Err(bad(&v)),
+        })
+    }
+}
+
+fn float_json(f: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Round exact decimal text half away from zero to `scale` digits.
+fn round_decimal_text(s: &str, scale: u32) -> Option<String> {
+    let canon = normalize_decimal(s, None)?;
+    let (neg, body) = match canon.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, canon.as_str()),
+    };
+    let (i, f) = body.split_once('.').unwrap_or((body, ""));
+    let scale = scale as usize;
+    if f.len() <= scale {
+        return normalize_decimal(&canon, Some(scale as u32));
+    }
+    let mut digits: Vec<u8> = format!("{i}{}", &f[..scale]).into_bytes();
+    if f.as_bytes()[scale] >= b'5' {
+        let mut k = digits.len();
+        loop {
+            if k == 0 {
+                digits.insert(0, b'1');
+                break;
+            }
+            k -= 1;
+            if digits[k] == b'9' {
+                digits[k] = b'0';
+            } else {
+                digits[k] += 1;
+                break;
+            }
+        }
+    }
+    let digits = String::from_utf8(digits).ok()?;
+    let (ip, fp) = digits.split_at(digits.len() - scale);
+    let text = if scale == 0 {
+        ip.to_string()
+    } else {
+        format!("{ip}.{fp}")
+    };
+    normalize_decimal(&format!("{}{text}", if neg { "-" } else { "" }), Some(scale as u32))
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Self::Int(i)
+    }
+}
+impl From<i32> for Value {
+    fn from(i: i32) -> Self {
+        Self::Int(i64::from(i))
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Self::Float(f)
+    }
+}
+impl From<serde_json::Value> for Value {
+    fn from(j: serde_json::Value) -> Self {
+        Self::from_json(&j)
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(d).map(|j| Self::from_json(&j))
+    }
+}
+
+/// Canonical decimal text: optional `-`, digits, optional `.digits`; leading
+/// zeros trimmed; padded or checked against `scale` when given. `None` when the
+/// text is not a plain decimal (exponents are expanded).
+pub fn normalize_decimal(s: &str, scale: Option<u32>) -> Option<String> {
+    let s = s.trim();
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    // Expand an exponent, if any, without going through floats.
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(p) => (&body[..p], body[p + 1..].parse::<i32>().ok()?),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (mantissa, ""),
+    };
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+        || exp.abs() > 1000
+    {
+        return None;
+    }
+    let mut digits: String = format!("{int_part}{frac_part}");
+    let mut point = int_part.len() as i64 + i64::from(exp);
+    if point < 0 {
+        digits = "0".repeat((-point) as usize) + &digits;
+        point = 0;
+    }
+    let point = point as usize;
+    if digits.len() < point {
+        digits.push_str(&"0".repeat(point - digits.len()));
+    }
+    let (i, f) = digits.split_at(point);
+    let i = i.trim_start_matches('0');
+    let i = if i.is_empty() { "0" } else { i };
+    let mut f = f.trim_end_matches('0').to_string();
+    if let Some(scale) = scale {
+        let scale = scale as usize;
+        if f.len() > scale {
+            // More digits than the column keeps: refuse rather than round silently.
+            return None;
+        }
+        f.push_str(&"0".repeat(scale - f.len()));
+    }
+    let zero = i == "0" && f.bytes().all(|b| b == b'0');
+    let sign = if neg && !zero { "-" } else { "" };
+    Some(if f.is_empty() {
+        format!("{sign}{i}")
+    } else {
+        format!("{sign}{i}.{f}")
+    })
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// `HH:MM:SS` with a fraction only when non-zero.
+pub fn format_time(t: NaiveTime) -> String {
+    t.format("%H:%M:%S%.f").to_string()
+}
+
+/// RFC 3339 without offset, fraction only when non-zero.
+pub fn format_timestamp(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+/// RFC 3339 in UTC with `Z`, fraction only when non-zero.
+pub fn format_timestamptz(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Parse a timestamp without zone: RFC 3339 (`T` or space separator), or a bare date.
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .or_else(|| parse_timestamptz(s).map(|t| t.naive_utc()))
+}
+
+/// Parse an instant: RFC 3339 with `Z` or an offset (space separator allowed).
+pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_canonical_and_exact() {
+        assert_eq!(normalize_decimal("0.99", Some(2)).unwrap(), "0.99");
+        assert_eq!(normalize_decimal("1", Some(2)).unwrap(), "1.00");
+        assert_eq!(normalize_decimal("-0.0", None).unwrap(), "0");
+        assert_eq!(normalize_decimal("007.50", None).unwrap(), "7.5");
+        assert_eq!(normalize_decimal("1.5e3", None).unwrap(), "1500");
+        assert_eq!(normalize_decimal("1.5e-3", None).unwrap(), "0.0015");
+        assert_eq!(
+            normalize_decimal("123456789012345678901234567890.123456789", None).unwrap(),
+            "123456789012345678901234567890.123456789"
+        );
+        assert_eq!(normalize_decimal("1.234", Some(2)), None, "no silent rounding");
+        assert_eq!(normalize_decimal("abc", None), None);
+        assert_eq!(normalize_decimal("", None), None);
+        assert_eq!(normalize_decimal("1e99999", None), None);
+        assert_eq!(round_decimal_text("2.9699999999999998", 2).unwrap(), "2.97");
+        assert_eq!(round_decimal_text("-9.995", 2).unwrap(), "-10.00");
+    }
+
+    #[test]
+    fn shaping_is_engine_neutral() {
+        let dec = FieldType::Decimal { precision: Some(10), scale: Some(2) };
+        assert_eq!(Value::Float(0.99).shape(&dec).unwrap(), "0.99");
+        assert_eq!(Value::Float(2.9699999999999998).shape(&dec).unwrap(), "2.97");
+        assert_eq!(Value::Int(1).shape(&dec).unwrap(), "1.00");
+        assert_eq!(Value::Decimal("1.00".into()).shape(&dec).unwrap(), "1.00");
+        assert_eq!(Value::Int(1).shape(&FieldType::Boolean).unwrap(), true);
+        assert_eq!(
+            Value::Text("2009-01-01 00:00:00".into()).shape(&FieldType::Timestamp).unwrap(),
+            "2009-01-01T00:00:00"
+        );
+        assert_eq!(
+            Value::Text("[1,2]".into())
+                .shape(&FieldType::Array { items: Box::new(FieldType::Int32) })
+                .unwrap(),
+            serde_json::json!([1, 2])
+        );
+        assert!(Value::Text("x".into()).shape(&FieldType::Int32).is_err());
+    }
+
+    #[test]
+    fn temporal_formats() {
+        let t = parse_timestamp("2009-01-01 00:00:00").unwrap();
+        assert_eq!(format_timestamp(t), "2009-01-01T00:00:00");
+        let t = parse_timestamp("2009-01-01T10:11:12.5").unwrap();
+        assert_eq!(format_timestamp(t), "2009-01-01T10:11:12.500");
+        let z = parse_timestamptz("2009-01-01T10:00:00+02:00").unwrap();
+        assert_eq!(format_timestamptz(z), "2009-01-01T08:00:00Z");
+        assert_eq!(
+            format_time(NaiveTime::from_hms_opt(1, 2, 3).unwrap()),
+            "01:02:03"
+        );
+    }
+
+    #[test]
+    fn coercion_is_strict() {
+        assert!(Value::from("42").coerce(&FieldType::Int32).is_err());
+        assert_eq!(
+            Value::Int(5).coerce(&FieldType::Decimal {
+                precision: None,
+                scale: Some(2)
+            }),
+            Ok(Value::Decimal("5.00".into()))
+        );
+        assert!(Value::Int(1 << 40).coerce(&FieldType::Int32).is_err());
+        assert!(Value::from("x").coerce(&FieldType::Boolean).is_err());
+        let e = FieldType::Enum {
+            name: None,
+            values: vec!["a".into()],
+        };
+        assert!(Value::from("b").coerce(&e).is_err());
+        assert!(Value::from("a").coerce(&e).is_ok());
+    }
+}

@@ -1,0 +1,48 @@
+//! # baas-sql
+//!
+//! Pure lowering of the mini-baas IR to SQL for PostgreSQL, MySQL/MariaDB and
+//! SQLite, through [`sea_query`]. No I/O: every function takes validated IR
+//! plus metadata and returns SQL text with its bound parameters.
+//!
+//! - Identifiers come only from metadata and are quoted by sea-query.
+//! - Every value is a bound parameter, typed by its field (a typed NULL too),
+//!   with the casts each dialect needs (`CAST($1 AS numeric)` on PostgreSQL…).
+//! - What a dialect cannot do returns [`Error::Unsupported`]; nothing is
+//!   silently dropped.
+//! - Null ordering is always explicit, so every engine sorts nulls like
+//!   PostgreSQL (last ascending, first descending) unless asked otherwise, and
+//!   the primary key is appended as a tie-breaker so pages are stable.
+//!
+//! ```
+//! use baas_core::{Entity, Field, FieldType, SchemaMetadata, Target};
+//! use baas_core::ir::{Filter, OrderBy, Query};
+//! use baas_sql::{Dialect, select};
+//!
+//! let schema = SchemaMetadata::new(vec![Entity::new(
+//!     "artist",
+//!     vec![Field::new("artist_id", FieldType::Int32), Field::new("name", FieldType::Text).nullable()],
+//! ).with_primary_key(["artist_id"])]);
+//! let target = Target::new(&schema, "artist").unwrap();
+//! let q = Query::new("artist").filter(Filter::eq("name", "AC/DC")).limit(10);
+//! let plan = select(Dialect::Postgres, target, &q).unwrap();
+//! assert_eq!(
+//!     plan.statement.sql,
+//!     r#"SELECT "artist"."artist_id", "artist"."name" FROM "artist" WHERE "artist"."name" = $1 ORDER BY "artist"."artist_id" ASC NULLS LAST LIMIT $2"#
+//! );
+//! ```
+#![warn(missing_docs)]
+
+mod engine;
+#[cfg(feature = "sqlx")]
+mod sqlx_error;
+#[cfg(feature = "sqlx")]
+pub use sqlx_error::map_sqlx_error;
+mod lower;
+
+pub use engine::{ExecResult, Row, SqlAdapter, SqlBackend, SqlTransaction};
+
+pub use lower::{
+    Dialect, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert, key_filter,
+    select, select_for_update, update,
+};
+pub use sea_query;
