@@ -1,1 +1,257 @@
-//! placeholder
+//! # baas-adapter-mysql
+//!
+//! The MySQL / MariaDB adapter of mini-baas: an sqlx pool, binding of lowered
+//! statements, decoding of rows into normalised JSON, error mapping.
+//! MySQL has no `RETURNING`: the generic adapter re-reads written rows by key
+//! inside the same transaction (`SELECT … FOR UPDATE` before updates and deletes).
+//!
+//! | MySQL type | field type | JSON |
+//! | --- | --- | --- |
+//! | `TINYINT(1)` / `BOOLEAN` | `boolean` | boolean |
+//! | `TINYINT` … `BIGINT` (signed or unsigned) | `int16` / `int32` / `int64` | number |
+//! | `FLOAT` / `DOUBLE` | `float32` / `float64` | number |
+//! | `DECIMAL(p,s)` | `decimal` | string, exact (MySQL sends decimals as text) |
+//! | `CHAR`, `VARCHAR`, `TEXT`…, `ENUM`, `SET` | `text` / `enum` | string |
+//! | `DATE` / `TIME` / `DATETIME` | `date` / `time` / `timestamp` | RFC 3339 |
+//! | `TIMESTAMP` | `timestamptz` | RFC 3339 UTC (the session runs in `+00:00`) |
+//! | `JSON` (MariaDB: `LONGTEXT` + check) | `json` | JSON |
+//! | `BINARY`, `VARBINARY`, `BLOB`… | `binary` | base64 |
+//! | `CHAR(36)` holding UUIDs | `uuid` | string |
+//!
+//! ```no_run
+//! # async fn demo() -> baas_core::Result<()> {
+//! use baas_adapter_mysql::{connect, MySqlConfig};
+//! let adapter = connect(MySqlConfig::new("mysql://root@127.0.0.1/Chinook")).await?;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baas_core::{Capabilities, Error, Result, Value};
+use baas_sql::sea_query::Value as SqValue;
+use baas_sql::{
+    Dialect, ExecResult, OutColumn, Row, SqlAdapter, SqlBackend, SqlTransaction, Statement,
+    map_sqlx_error,
+};
+use sqlx::mysql::{MySql, MySqlArguments, MySqlPoolOptions, MySqlRow, MySqlValueRef};
+use sqlx::{Arguments, AssertSqlSafe, Row as _, TypeInfo, ValueRef};
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct MySqlConfig {
+    /// `mysql://user:pass@host:port/db`.
+    pub url: String,
+    /// Pool size cap.
+    pub max_connections: u32,
+    /// How long to wait for a free connection before `Unavailable`.
+    pub acquire_timeout: Duration,
+}
+
+impl MySqlConfig {
+    /// Defaults: 10 connections, 5 s acquire timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The MySQL adapter.
+pub type MySqlAdapter = SqlAdapter<MySqlBackend>;
+
+/// The MySQL [`SqlBackend`].
+#[derive(Debug, Clone)]
+pub struct MySqlBackend {
+    pool: sqlx::MySqlPool,
+    caps: Capabilities,
+}
+
+/// Open a pool (one connection is made now to fail fast) and wrap it in the
+/// generic SQL adapter.
+pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
+    let pool = MySqlPoolOptions::new()
+        .max_connections(cfg.max_connections)
+        .acquire_timeout(cfg.acquire_timeout)
+        .connect(&cfg.url)
+        .await
+        .map_err(err)?;
+    Ok(SqlAdapter::new(MySqlBackend::from_pool(pool)))
+}
+
+impl MySqlBackend {
+    /// Use an existing pool.
+    pub fn from_pool(pool: sqlx::MySqlPool) -> Self {
+        let mut caps = Capabilities::minimal("mysql");
+        // MATCH … AGAINST needs a FULLTEXT index on the column.
+        caps.full_text_search = true;
+        caps.json_path = true;
+        caps.transactions = true;
+        caps.max_parameters = 65_535;
+        Self { pool, caps }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &sqlx::MySqlPool {
+        &self.pool
+    }
+}
+
+fn err(e: sqlx::Error) -> Error {
+    map_sqlx_error("mysql", e)
+}
+
+fn args(params: &[SqValue]) -> Result<MySqlArguments> {
+    let mut a = MySqlArguments::default();
+    for p in params {
+        let r = match p.clone() {
+            SqValue::Bool(v) => a.add(v),
+            SqValue::TinyInt(v) => a.add(v),
+            SqValue::SmallInt(v) => a.add(v),
+            SqValue::Int(v) => a.add(v),
+            SqValue::BigInt(v) => a.add(v),
+            SqValue::TinyUnsigned(v) => a.add(v),
+            SqValue::SmallUnsigned(v) => a.add(v),
+            SqValue::Unsigned(v) => a.add(v),
+            SqValue::BigUnsigned(v) => a.add(v),
+            SqValue::Float(v) => a.add(v),
+            SqValue::Double(v) => a.add(v),
+            SqValue::String(v) => a.add(v),
+            SqValue::Char(v) => a.add(v.map(String::from)),
+            SqValue::Bytes(v) => a.add(v),
+            SqValue::Json(v) => a.add(v.map(|j| j.to_string())),
+            SqValue::ChronoDate(v) => a.add(v),
+            SqValue::ChronoTime(v) => a.add(v),
+            SqValue::ChronoDateTime(v) => a.add(v),
+            SqValue::ChronoDateTimeUtc(v) => a.add(v.map(|t| t.naive_utc())),
+            SqValue::Uuid(v) => a.add(v.map(|u| u.hyphenated().to_string())),
+            other => return Err(Error::unsupported("mysql", format!("binding {other:?}"))),
+        };
+        r.map_err(|e| Error::Backend {
+            message: format!("mysql: cannot bind a parameter: {e}"),
+            source: None,
+        })?;
+    }
+    Ok(a)
+}
+
+fn query(stmt: &Statement) -> Result<sqlx::query::Query<'static, MySql, MySqlArguments>> {
+    Ok(sqlx::query_with(
+        AssertSqlSafe(stmt.sql.clone()),
+        args(&stmt.params)?,
+    ))
+}
+
+fn decode_row(row: &MySqlRow, columns: &[OutColumn]) -> Result<Row> {
+    let mut out = Row::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(err)?;
+        let j = decode_cell(raw)
+            .and_then(|v| v.shape(&c.ty))
+            .map_err(|m| Error::Backend {
+                message: format!("mysql: column `{}`: {m}", c.key),
+                source: None,
+            })?;
+        out.insert(c.key.clone(), j);
+    }
+    Ok(out)
+}
+
+fn dec<'r, T: sqlx::Decode<'r, MySql>>(v: MySqlValueRef<'r>) -> Result<T, String> {
+    T::decode(v).map_err(|e| e.to_string())
+}
+
+/// Decode one cell by its MySQL column type into an engine-neutral [`Value`].
+fn decode_cell(v: MySqlValueRef<'_>) -> Result<Value, String> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let name = v.type_info().name().to_string();
+    Ok(match name.as_str() {
+        "BOOLEAN" => Value::Bool(dec(v)?),
+        "TINYINT" => Value::Int(i64::from(dec::<i8>(v)?)),
+        "SMALLINT" => Value::Int(i64::from(dec::<i16>(v)?)),
+        "INT" | "MEDIUMINT" => Value::Int(i64::from(dec::<i32>(v)?)),
+        "BIGINT" => Value::Int(dec(v)?),
+        "TINYINT UNSIGNED" => Value::Int(i64::from(dec::<u8>(v)?)),
+        "SMALLINT UNSIGNED" | "YEAR" => Value::Int(i64::from(dec::<u16>(v)?)),
+        "INT UNSIGNED" | "MEDIUMINT UNSIGNED" => Value::Int(i64::from(dec::<u32>(v)?)),
+        "BIGINT UNSIGNED" => {
+            let u: u64 = dec(v)?;
+            i64::try_from(u).map_or_else(|_| Value::Decimal(u.to_string()), Value::Int)
+        }
+        "FLOAT" => Value::Float(f64::from(dec::<f32>(v)?)),
+        "DOUBLE" => Value::Float(dec(v)?),
+        "DECIMAL" => Value::Decimal(dec(v)?),
+        "DATE" => Value::Date(dec(v)?),
+        "TIME" => Value::Time(dec(v)?),
+        "DATETIME" | "TIMESTAMP" => Value::Timestamp(dec(v)?),
+        "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT"
+        | "GEOMETRY" => Value::Bytes(dec(v)?),
+        "NULL" => Value::Null,
+        // CHAR, VARCHAR, TEXT…, ENUM, SET, JSON: text.
+        _ => Value::Text(dec(v)?),
+    })
+}
+
+/// A MySQL transaction.
+struct MyTx(sqlx::Transaction<'static, MySql>);
+
+#[async_trait]
+impl SqlTransaction for MyTx {
+    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        let rows = query(stmt)?.fetch_all(&mut *self.0).await.map_err(err)?;
+        rows.iter().map(|r| decode_row(r, columns)).collect()
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
+        let r = query(stmt)?.execute(&mut *self.0).await.map_err(err)?;
+        Ok(ExecResult {
+            affected: r.rows_affected(),
+            last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
+        })
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.0.commit().await.map_err(err)
+    }
+}
+
+#[async_trait]
+impl SqlBackend for MySqlBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        let rows = query(stmt)?.fetch_all(&self.pool).await.map_err(err)?;
+        rows.iter().map(|r| decode_row(r, columns)).collect()
+    }
+
+    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
+        let r = query(stmt)?.execute(&self.pool).await.map_err(err)?;
+        Ok(ExecResult {
+            affected: r.rows_affected(),
+            last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
+        })
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
+        Ok(Box::new(MyTx(self.pool.begin().await.map_err(err)?)))
+    }
+
+    async fn health(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+}

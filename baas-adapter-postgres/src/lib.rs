@@ -131,12 +131,7 @@ fn args(params: &[SqValue]) -> Result<PgArguments> {
             SqValue::ChronoDateTime(v) => a.add(v),
             SqValue::ChronoDateTimeUtc(v) => a.add(v),
             SqValue::Uuid(v) => a.add(v),
-            other => {
-                return Err(Error::unsupported(
-                    "postgres",
-                    format!("binding {other:?}"),
-                ))
-            }
+            other => return Err(Error::unsupported("postgres", format!("binding {other:?}"))),
         };
         r.map_err(|e| Error::Backend {
             message: format!("postgres: cannot bind a parameter: {e}"),
@@ -215,7 +210,12 @@ fn decode_cell(v: PgValueRef<'_>) -> Result<Value, String> {
 
 fn decode_array(v: PgValueRef<'_>, elem: &str) -> Result<Value, String> {
     fn arr<T>(items: Vec<Option<T>>, f: impl Fn(T) -> Value) -> Value {
-        Value::Array(items.into_iter().map(|o| o.map_or(Value::Null, &f)).collect())
+        Value::Array(
+            items
+                .into_iter()
+                .map(|o| o.map_or(Value::Null, &f))
+                .collect(),
+        )
     }
     Ok(match elem {
         "BOOL" => arr(dec::<Vec<Option<bool>>>(v)?, Value::Bool),
@@ -227,7 +227,10 @@ fn decode_array(v: PgValueRef<'_>, elem: &str) -> Result<Value, String> {
         "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => arr(dec::<Vec<Option<String>>>(v)?, Value::Text),
         "UUID" => arr(dec::<Vec<Option<uuid::Uuid>>>(v)?, Value::Uuid),
         "DATE" => arr(dec::<Vec<Option<chrono::NaiveDate>>>(v)?, Value::Date),
-        "TIMESTAMP" => arr(dec::<Vec<Option<chrono::NaiveDateTime>>>(v)?, Value::Timestamp),
+        "TIMESTAMP" => arr(
+            dec::<Vec<Option<chrono::NaiveDateTime>>>(v)?,
+            Value::Timestamp,
+        ),
         "TIMESTAMPTZ" => arr(
             dec::<Vec<Option<chrono::DateTime<chrono::Utc>>>>(v)?,
             Value::TimestampTz,

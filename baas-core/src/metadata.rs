@@ -578,6 +578,5 @@ pub struct Index {
 
 /// The JSON Schema of the metadata format itself (what `docs/metadata.schema.json` holds).
 pub fn metadata_json_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(SchemaMetadata))
-        .unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(schemars::schema_for!(SchemaMetadata)).unwrap_or(serde_json::Value::Null)
 }

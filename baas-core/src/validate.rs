@@ -157,7 +157,11 @@ impl<'a> Validator<'a> {
             let Ok(rel) = self.entity().relation(&e.relation) else {
                 acc.push(
                     &format!("{eat}/relation"),
-                    format!("unknown relation `{}` on `{}`", e.relation, self.entity().name),
+                    format!(
+                        "unknown relation `{}` on `{}`",
+                        e.relation,
+                        self.entity().name
+                    ),
                 );
                 continue;
             };
@@ -171,7 +175,10 @@ impl<'a> Validator<'a> {
             if rel.kind.is_to_one() && (e.limit.is_some() || !e.order.is_empty()) {
                 acc.push(
                     &eat,
-                    format!("`{}` is a to-one relation: order and limit do not apply", e.relation),
+                    format!(
+                        "`{}` is a to-one relation: order and limit do not apply",
+                        e.relation
+                    ),
                 );
             }
         }
@@ -302,7 +309,10 @@ impl<'a> Validator<'a> {
                     {
                         acc.push(
                             &format!("{at}/value"),
-                            format!("`is true/false` needs a boolean; `{field}` is {}", fd.ty.name()),
+                            format!(
+                                "`is true/false` needs a boolean; `{field}` is {}",
+                                fd.ty.name()
+                            ),
                         );
                     }
                 }
@@ -364,12 +374,16 @@ impl<'a> Validator<'a> {
             Filter::JsonPath {
                 field, path, value, ..
             } => {
-                self.caps.require(self.caps.json_path, "JSON path filters")?;
+                self.caps
+                    .require(self.caps.json_path, "JSON path filters")?;
                 if let Some(fd) = self.field_at(field, at, acc) {
                     if fd.ty != FieldType::Json {
                         acc.push(
                             &format!("{at}/field"),
-                            format!("JSON paths need a json field; `{field}` is {}", fd.ty.name()),
+                            format!(
+                                "JSON paths need a json field; `{field}` is {}",
+                                fd.ty.name()
+                            ),
                         );
                     }
                 }
@@ -439,7 +453,10 @@ impl<'a> Validator<'a> {
                             format!("`{k}` cannot be null"),
                         );
                     } else if let Err(e) = v.coerce(&f.ty) {
-                        acc.push(&format!("{at}/{}", escape_pointer(k)), format!("`{k}`: {e}"));
+                        acc.push(
+                            &format!("{at}/{}", escape_pointer(k)),
+                            format!("`{k}`: {e}"),
+                        );
                     } else if let (Some(max), Value::Text(s)) = (f.max_length, &v) {
                         if s.chars().count() > max as usize {
                             acc.push(
@@ -502,7 +519,10 @@ impl<'a> Validator<'a> {
                 &up.target
             };
             if target.is_empty() {
-                acc.push("/on_conflict/target", "the entity has no primary key to upsert on");
+                acc.push(
+                    "/on_conflict/target",
+                    "the entity has no primary key to upsert on",
+                );
             }
             for (i, f) in up.target.iter().enumerate() {
                 if self.entity().field(f).is_err() {
@@ -536,7 +556,15 @@ impl<'a> Validator<'a> {
                     "the conflict target must be the primary key or a unique index",
                 );
             }
-            if !self.caps.upsert_conflict_target && unique_keys.iter().any(|k| !is_key(k)) {
+            // MySQL's ON DUPLICATE KEY fires on *any* unique key: refuse only when
+            // a row sets every field of another unique key, so that a conflict
+            // there is possible (an auto-generated key the rows omit cannot clash).
+            let other_key_set = unique_keys.iter().filter(|k| !is_key(k)).any(|k| {
+                ins.rows
+                    .iter()
+                    .any(|r| k.iter().all(|f| r.get(f).is_some_and(|v| !v.is_null())))
+            });
+            if !self.caps.upsert_conflict_target && other_key_set {
                 return Err(Error::unsupported(
                     &self.caps.engine,
                     "upsert on one conflict target when the entity has other unique keys",
@@ -593,9 +621,13 @@ impl<'a> Validator<'a> {
         }
         for (i, ag) in a.aggregates.iter().enumerate() {
             let at = format!("/aggregates/{i}");
-            if a.aggregates[..i].iter().any(|o| o.alias == ag.alias) || a.group_by.contains(&ag.alias)
+            if a.aggregates[..i].iter().any(|o| o.alias == ag.alias)
+                || a.group_by.contains(&ag.alias)
             {
-                acc.push(&format!("{at}/alias"), format!("duplicate output key `{}`", ag.alias));
+                acc.push(
+                    &format!("{at}/alias"),
+                    format!("duplicate output key `{}`", ag.alias),
+                );
             }
             if let Some(field) = ag.func.field() {
                 match self.entity().field(field) {
@@ -612,7 +644,10 @@ impl<'a> Validator<'a> {
                         if !ok {
                             acc.push(
                                 &format!("{at}/fn"),
-                                format!("this aggregate does not apply to `{field}` of type {}", f.ty.name()),
+                                format!(
+                                    "this aggregate does not apply to `{field}` of type {}",
+                                    f.ty.name()
+                                ),
                             );
                         }
                     }
@@ -635,7 +670,10 @@ impl<'a> Validator<'a> {
             {
                 acc.push(
                     &format!("/order/{i}/field"),
-                    format!("`{}` is neither a group-by field nor an aggregate alias", o.field),
+                    format!(
+                        "`{}` is neither a group-by field nor an aggregate alias",
+                        o.field
+                    ),
                 );
             }
         }
@@ -644,7 +682,10 @@ impl<'a> Validator<'a> {
 }
 
 fn sortable(t: &FieldType) -> bool {
-    !matches!(t, FieldType::Json | FieldType::Array { .. } | FieldType::Binary)
+    !matches!(
+        t,
+        FieldType::Json | FieldType::Array { .. } | FieldType::Binary
+    )
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

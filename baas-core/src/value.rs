@@ -404,7 +404,10 @@ fn round_decimal_text(s: &str, scale: u32) -> Option<String> {
     } else {
         format!("{ip}.{fp}")
     };
-    normalize_decimal(&format!("{}{text}", if neg { "-" } else { "" }), Some(scale as u32))
+    normalize_decimal(
+        &format!("{}{text}", if neg { "-" } else { "" }),
+        Some(scale as u32),
+    )
 }
 
 impl From<&str> for Value {
@@ -568,7 +571,11 @@ mod tests {
             normalize_decimal("123456789012345678901234567890.123456789", None).unwrap(),
             "123456789012345678901234567890.123456789"
         );
-        assert_eq!(normalize_decimal("1.234", Some(2)), None, "no silent rounding");
+        assert_eq!(
+            normalize_decimal("1.234", Some(2)),
+            None,
+            "no silent rounding"
+        );
         assert_eq!(normalize_decimal("abc", None), None);
         assert_eq!(normalize_decimal("", None), None);
         assert_eq!(normalize_decimal("1e99999", None), None);
@@ -578,19 +585,29 @@ mod tests {
 
     #[test]
     fn shaping_is_engine_neutral() {
-        let dec = FieldType::Decimal { precision: Some(10), scale: Some(2) };
+        let dec = FieldType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
         assert_eq!(Value::Float(0.99).shape(&dec).unwrap(), "0.99");
-        assert_eq!(Value::Float(2.9699999999999998).shape(&dec).unwrap(), "2.97");
+        assert_eq!(
+            Value::Float(2.9699999999999998).shape(&dec).unwrap(),
+            "2.97"
+        );
         assert_eq!(Value::Int(1).shape(&dec).unwrap(), "1.00");
         assert_eq!(Value::Decimal("1.00".into()).shape(&dec).unwrap(), "1.00");
         assert_eq!(Value::Int(1).shape(&FieldType::Boolean).unwrap(), true);
         assert_eq!(
-            Value::Text("2009-01-01 00:00:00".into()).shape(&FieldType::Timestamp).unwrap(),
+            Value::Text("2009-01-01 00:00:00".into())
+                .shape(&FieldType::Timestamp)
+                .unwrap(),
             "2009-01-01T00:00:00"
         );
         assert_eq!(
             Value::Text("[1,2]".into())
-                .shape(&FieldType::Array { items: Box::new(FieldType::Int32) })
+                .shape(&FieldType::Array {
+                    items: Box::new(FieldType::Int32)
+                })
                 .unwrap(),
             serde_json::json!([1, 2])
         );

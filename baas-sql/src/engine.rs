@@ -248,7 +248,13 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         let (stmts, ret) = lower::insert(self.d(), target, insert, caps.max_parameters)?;
         let mut tx = self.backend.begin().await?;
         let e = target.entity;
-        if caps.returning || ret.is_none() {
+        let ignoring = insert
+            .on_conflict
+            .as_ref()
+            .is_some_and(|u| u.action == OnConflict::Ignore);
+        // Without RETURNING an ignoring upsert cannot tell inserted rows from
+        // skipped ones by the affected count (MySQL counts both): go the keyed way.
+        if caps.returning || (ret.is_none() && !ignoring) {
             let mut result = WriteResult::default();
             for st in &stmts {
                 match &ret {
@@ -271,16 +277,18 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
         // No RETURNING (MySQL): identify the written rows and re-read them in
         // the same transaction.
+        let want_rows = ret.is_some();
         let cols = ret.unwrap_or_default();
         let key_fields: Vec<String> = match &insert.on_conflict {
             Some(up) if !up.target.is_empty() => up.target.clone(),
             _ => e.primary_key.clone(),
         };
         let all_keyed = !key_fields.is_empty()
-            && insert
-                .rows
-                .iter()
-                .all(|r| key_fields.iter().all(|k| r.get(k).is_some_and(|v| !v.is_null())));
+            && insert.rows.iter().all(|r| {
+                key_fields
+                    .iter()
+                    .all(|k| r.get(k).is_some_and(|v| !v.is_null()))
+            });
         let mut result = WriteResult::default();
         if all_keyed {
             // Rows that already exist are not "inserted" by an ignoring upsert.
@@ -289,10 +297,26 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 .as_ref()
                 .is_some_and(|u| u.action == OnConflict::Ignore)
             {
-                self.reread(tx.as_mut(), target, &key_fields, &insert.rows, &[], true)
-                    .await?
-                    .into_iter()
-                    .collect()
+                let key_cols: Vec<OutColumn> = key_fields
+                    .iter()
+                    .map(|k| {
+                        e.field(k).map(|f| OutColumn {
+                            key: f.name.clone(),
+                            ty: f.ty.clone(),
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                self.reread(
+                    tx.as_mut(),
+                    target,
+                    &key_fields,
+                    &insert.rows,
+                    &key_cols,
+                    true,
+                )
+                .await?
+                .into_iter()
+                .collect()
             } else {
                 Vec::new()
             };
@@ -304,19 +328,23 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 .iter()
                 .filter(|r| {
                     let k = normalise_keys(e, &key_fields, r);
-                    !existing.iter().any(|x| {
-                        key_fields.iter().all(|f| x.get(f) == k.get(f))
-                    })
+                    !existing
+                        .iter()
+                        .any(|x| key_fields.iter().all(|f| x.get(f) == k.get(f)))
                 })
                 .cloned()
                 .collect();
-            if insert.on_conflict.as_ref().is_some_and(|u| u.action == OnConflict::Merge) {
-                result.affected = insert.rows.len() as u64;
+            result.affected = if ignoring {
+                wanted.len() as u64
+            } else {
+                insert.rows.len() as u64
+            };
+            if want_rows {
+                result.rows = self
+                    .reread(tx.as_mut(), target, &key_fields, &wanted, &cols, false)
+                    .await?;
             }
-            result.rows = self
-                .reread(tx.as_mut(), target, &key_fields, &wanted, &cols, false)
-                .await?;
-        } else if let (Some(pk), None) = (auto_key(e), &insert.on_conflict) {
+        } else if let (Some(pk), None, true) = (auto_key(e), &insert.on_conflict, want_rows) {
             // Auto-increment keys of one multi-row INSERT are consecutive
             // (InnoDB `innodb_autoinc_lock_mode` 0 or 1, MariaDB's default).
             let mut keys = Vec::new();
@@ -385,7 +413,8 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     ));
                 }
                 let mut tx = self.backend.begin().await?;
-                let keyq = lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
+                let keyq =
+                    lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
                 let keys = tx.fetch(&keyq.statement, &keyq.columns).await?;
                 if keys.is_empty() {
                     tx.commit().await?;

@@ -6,10 +6,9 @@ use baas_core::ir::{
 };
 use baas_core::{Entity, Error, Field, FieldType, RelationKind, Result, Target, Value};
 use sea_query::{
-    Alias, ColumnName, ColumnRef, Condition, DynIden, Expr, ExprTrait, LockType,
-    MysqlQueryBuilder, NullOrdering, OnConflict as SqOnConflict, Order, PostgresQueryBuilder,
-    ReturningClause, SchemaName, SelectStatement, SqliteQueryBuilder, TableName, TableRef,
-    Value as SqValue,
+    Alias, ColumnName, ColumnRef, Condition, DynIden, Expr, ExprTrait, LockType, MysqlQueryBuilder,
+    NullOrdering, OnConflict as SqOnConflict, Order, PostgresQueryBuilder, ReturningClause,
+    SchemaName, SelectStatement, SqliteQueryBuilder, TableName, TableRef, Value as SqValue,
 };
 
 /// The SQL dialect to lower to.
@@ -146,7 +145,10 @@ impl<'a> Scope<'a> {
 
 fn table_name(e: &Entity) -> TableName {
     TableName(
-        e.source.schema.as_deref().map(|s| SchemaName(None, iden(s))),
+        e.source
+            .schema
+            .as_deref()
+            .map(|s| SchemaName(None, iden(s))),
         iden(&e.source.table),
     )
 }
@@ -281,15 +283,15 @@ impl<'a> Lower<'a> {
                 _ => SqValue::ChronoTime(Some(*x)),
             },
             Value::Timestamp(x) => match d {
-                Dialect::Sqlite => SqValue::String(Some(x.format("%Y-%m-%d %H:%M:%S%.f").to_string())),
+                Dialect::Sqlite => {
+                    SqValue::String(Some(x.format("%Y-%m-%d %H:%M:%S%.f").to_string()))
+                }
                 _ => SqValue::ChronoDateTime(Some(*x)),
             },
             Value::TimestampTz(x) => match d {
                 Dialect::Postgres => SqValue::ChronoDateTimeUtc(Some(*x)),
                 Dialect::Mysql => SqValue::ChronoDateTime(Some(x.naive_utc())),
-                Dialect::Sqlite => {
-                    SqValue::String(Some(baas_core::value::format_timestamptz(*x)))
-                }
+                Dialect::Sqlite => SqValue::String(Some(baas_core::value::format_timestamptz(*x))),
             },
             Value::Uuid(u) => match d {
                 Dialect::Postgres => SqValue::Uuid(Some(*u)),
@@ -306,13 +308,14 @@ impl<'a> Lower<'a> {
                 if d != Dialect::Postgres {
                     return Err(d.unsupported("array fields"));
                 }
-                let elems = items
-                    .iter()
-                    .map(|i| self.bind(item_ty, i))
-                    .collect::<Result<Vec<_>>>()?;
+                // One text parameter in array-literal syntax, cast to the array
+                // type: `CAST($1 AS text[])` with `{"a","b"}`.
                 let cast = pg_cast(ty).ok_or_else(|| d.unsupported("arrays of this type"))?;
-                let marks = vec!["{}"; elems.len()].join(", ");
-                return Ok(self.custom(&format!("CAST(ARRAY[{marks}] AS {cast})"), elems));
+                let literal = pg_array_literal(items, item_ty)?;
+                return Ok(self.custom(
+                    &format!("CAST({{}} AS {cast})"),
+                    vec![Expr::val(SqValue::String(Some(literal)))],
+                ));
             }
             _ => return Err(Error::validation("", "unsupported value")),
         };
@@ -329,7 +332,10 @@ impl<'a> Lower<'a> {
                         (Some(p), Some(s)) => (*p, *s),
                         _ => (65, 30),
                     };
-                    self.custom(&format!("CAST({{}} AS DECIMAL({p},{s}))"), vec![Expr::val(raw)])
+                    self.custom(
+                        &format!("CAST({{}} AS DECIMAL({p},{s}))"),
+                        vec![Expr::val(raw)],
+                    )
                 }
                 _ => Expr::val(raw),
             },
@@ -437,9 +443,9 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
             }
-            Filter::Exists { relation, filter } => {
-                Condition::all().add(Expr::exists(self.exists(scope, relation, filter.as_deref())?))
-            }
+            Filter::Exists { relation, filter } => Condition::all().add(Expr::exists(
+                self.exists(scope, relation, filter.as_deref())?,
+            )),
             other => {
                 return Err(self.d.unsupported(&format!("filter {other:?}")));
             }
@@ -518,7 +524,7 @@ impl<'a> Lower<'a> {
                 return Err(Error::validation(
                     "/value",
                     format!("cannot compare a JSON value with {}", other.kind_name()),
-                ))
+                ));
             }
         };
         let operand = match value {
@@ -539,9 +545,21 @@ impl<'a> Lower<'a> {
                 args.extend(keys);
                 args.push(operand);
                 let (ty, extract, rhs) = match kind {
-                    "number" => ("number", "CAST(jsonb_extract_path_text(CAST({} AS jsonb), KEYS) AS numeric)", "CAST({} AS numeric)"),
-                    "string" => ("string", "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)", "{}"),
-                    _ => ("boolean", "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)", "{}"),
+                    "number" => (
+                        "number",
+                        "CAST(jsonb_extract_path_text(CAST({} AS jsonb), KEYS) AS numeric)",
+                        "CAST({} AS numeric)",
+                    ),
+                    "string" => (
+                        "string",
+                        "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
+                        "{}",
+                    ),
+                    _ => (
+                        "boolean",
+                        "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
+                        "{}",
+                    ),
                 };
                 let tpl = format!(
                     "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({{}} AS jsonb), KEYS)) = '{ty}' THEN {extract} END {opsym} {rhs}"
@@ -554,27 +572,39 @@ impl<'a> Lower<'a> {
                 let p = || self.param(jp.clone());
                 let (tpl, args) = match (d, kind) {
                     (Dialect::Mysql, "number") => (
-                        format!("CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) END {opsym} CAST({{}} AS DECIMAL(65,30))"),
+                        format!(
+                            "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) END {opsym} CAST({{}} AS DECIMAL(65,30))"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                     (Dialect::Mysql, "string") => (
-                        format!("CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {opsym} {{}}"),
+                        format!(
+                            "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {opsym} {{}}"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                     (Dialect::Mysql, _) => (
-                        format!("CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'BOOLEAN' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {opsym} {{}}"),
+                        format!(
+                            "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'BOOLEAN' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {opsym} {{}}"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                     (_, "number") => (
-                        format!("CASE WHEN json_type({{}}, {{}}) IN ('integer', 'real') THEN json_extract({{}}, {{}}) END {opsym} CAST({{}} AS REAL)"),
+                        format!(
+                            "CASE WHEN json_type({{}}, {{}}) IN ('integer', 'real') THEN json_extract({{}}, {{}}) END {opsym} CAST({{}} AS REAL)"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                     (_, "string") => (
-                        format!("CASE WHEN json_type({{}}, {{}}) = 'text' THEN json_extract({{}}, {{}}) END {opsym} {{}}"),
+                        format!(
+                            "CASE WHEN json_type({{}}, {{}}) = 'text' THEN json_extract({{}}, {{}}) END {opsym} {{}}"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                     _ => (
-                        format!("CASE WHEN json_type({{}}, {{}}) IN ('true', 'false') THEN json_type({{}}, {{}}) END {opsym} {{}}"),
+                        format!(
+                            "CASE WHEN json_type({{}}, {{}}) IN ('true', 'false') THEN json_type({{}}, {{}}) END {opsym} {{}}"
+                        ),
                         vec![col.clone(), p(), col, p(), operand],
                     ),
                 };
@@ -695,6 +725,46 @@ impl<'a> Lower<'a> {
         }
         Ok(any)
     }
+}
+
+/// A PostgreSQL array literal (`{"a","b",NULL}`) of already-typed items.
+fn pg_array_literal(items: &[Value], item_ty: &FieldType) -> Result<String> {
+    let mut out = String::from("{");
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let v = v
+            .coerce(item_ty)
+            .map_err(|m| Error::validation("", format!("array item {i}: {m}")))?;
+        let text = match &v {
+            Value::Null => {
+                out.push_str("NULL");
+                continue;
+            }
+            Value::Bytes(b) => {
+                let mut h = String::from("\\x");
+                for byte in b {
+                    h.push_str(&format!("{byte:02x}"));
+                }
+                h
+            }
+            other => match other.to_json() {
+                serde_json::Value::String(s) => s,
+                j => j.to_string(),
+            },
+        };
+        out.push('"');
+        for c in text.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    Ok(out)
 }
 
 fn col_ref(scope: &Scope<'_>, field: &Field) -> Expr {
@@ -959,7 +1029,10 @@ pub fn insert(
     let l = Lower { d, target };
     let e = target.entity;
     if e.read_only {
-        return Err(Error::Forbidden(format!("entity `{}` is read-only", e.name)));
+        return Err(Error::Forbidden(format!(
+            "entity `{}` is read-only",
+            e.name
+        )));
     }
     let ret = returning_fields(e, &ins.returning)?;
     // Group rows by their field set, keeping entity field order for columns.
@@ -968,7 +1041,11 @@ pub fn insert(
         for k in r.keys() {
             e.field(k)?;
         }
-        let cols: Vec<&Field> = e.fields.iter().filter(|f| r.contains_key(&f.name)).collect();
+        let cols: Vec<&Field> = e
+            .fields
+            .iter()
+            .filter(|f| r.contains_key(&f.name))
+            .collect();
         match groups.iter_mut().find(|(c, _)| *c == cols) {
             Some((_, rows)) => rows.push(r),
             None => groups.push((cols, vec![r])),
@@ -984,7 +1061,10 @@ pub fn insert(
             st.columns(cols.iter().map(|f| unqualified(f)));
             if cols.is_empty() {
                 if d == Dialect::Mysql || rows.len() > 1 {
-                    return Err(Error::validation("/rows", "a row must set at least one field"));
+                    return Err(Error::validation(
+                        "/rows",
+                        "a row must set at least one field",
+                    ));
                 }
                 st.or_default_values();
             }
@@ -1002,7 +1082,10 @@ pub fn insert(
                 let target_fields: Vec<&Field> = if up.target.is_empty() {
                     e.key_fields().collect()
                 } else {
-                    up.target.iter().map(|f| e.field(f)).collect::<Result<_>>()?
+                    up.target
+                        .iter()
+                        .map(|f| e.field(f))
+                        .collect::<Result<_>>()?
                 };
                 if target_fields.is_empty() {
                     return Err(Error::validation(
@@ -1045,11 +1128,18 @@ pub fn insert(
 }
 
 /// `UPDATE … SET … WHERE filter [RETURNING …]` (no `RETURNING` on MySQL).
-pub fn update(d: Dialect, target: Target<'_>, upd: &Update) -> Result<(Statement, Option<Vec<OutColumn>>)> {
+pub fn update(
+    d: Dialect,
+    target: Target<'_>,
+    upd: &Update,
+) -> Result<(Statement, Option<Vec<OutColumn>>)> {
     let l = Lower { d, target };
     let e = target.entity;
     if e.read_only {
-        return Err(Error::Forbidden(format!("entity `{}` is read-only", e.name)));
+        return Err(Error::Forbidden(format!(
+            "entity `{}` is read-only",
+            e.name
+        )));
     }
     if upd.set.is_empty() {
         return Err(Error::validation("/set", "nothing to update"));
@@ -1075,11 +1165,18 @@ pub fn update(d: Dialect, target: Target<'_>, upd: &Update) -> Result<(Statement
 }
 
 /// `DELETE … WHERE filter [RETURNING …]` (no `RETURNING` on MySQL).
-pub fn delete(d: Dialect, target: Target<'_>, del: &Delete) -> Result<(Statement, Option<Vec<OutColumn>>)> {
+pub fn delete(
+    d: Dialect,
+    target: Target<'_>,
+    del: &Delete,
+) -> Result<(Statement, Option<Vec<OutColumn>>)> {
     let l = Lower { d, target };
     let e = target.entity;
     if e.read_only {
-        return Err(Error::Forbidden(format!("entity `{}` is read-only", e.name)));
+        return Err(Error::Forbidden(format!(
+            "entity `{}` is read-only",
+            e.name
+        )));
     }
     let mut st = sea_query::DeleteStatement::new();
     st.from_table(table_ref(e));
@@ -1095,7 +1192,12 @@ pub fn delete(d: Dialect, target: Target<'_>, del: &Delete) -> Result<(Statement
 
 /// `SELECT <fields> … WHERE filter FOR UPDATE` on MySQL, used to emulate
 /// `RETURNING` inside a transaction. Other dialects lock nothing.
-pub fn select_for_update(d: Dialect, target: Target<'_>, fields: &[String], filter: &Filter) -> Result<SelectPlan> {
+pub fn select_for_update(
+    d: Dialect,
+    target: Target<'_>,
+    fields: &[String],
+    filter: &Filter,
+) -> Result<SelectPlan> {
     let mut q = Query::new(target.entity.name.clone()).filter(filter.clone());
     q.select.fields = fields.to_vec();
     let mut plan = select(d, target, &q)?;
@@ -1153,7 +1255,12 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             },
             (AggregateFn::Min { .. }, Some(c)) => l.custom("MIN({})", vec![c]),
             (AggregateFn::Max { .. }, Some(c)) => l.custom("MAX({})", vec![c]),
-            _ => return Err(Error::validation("/aggregates", "aggregate without a field")),
+            _ => {
+                return Err(Error::validation(
+                    "/aggregates",
+                    "aggregate without a field",
+                ));
+            }
         };
         sel.expr_as(ex.clone(), Alias::new(ag.alias.clone()));
         columns.push(OutColumn {
@@ -1173,9 +1280,17 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let (_, ex, field) = agg_exprs
             .iter()
             .find(|(alias, _, _)| alias == &h.alias)
-            .ok_or_else(|| Error::validation("/having", format!("unknown aggregate `{}`", h.alias)))?;
-        let ag = a.aggregates.iter().find(|ag| ag.alias == h.alias).map(|ag| &ag.func);
-        let ty = ag.map(|f| aggregate_type(f, *field)).unwrap_or(FieldType::Int64);
+            .ok_or_else(|| {
+                Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
+            })?;
+        let ag = a
+            .aggregates
+            .iter()
+            .find(|ag| ag.alias == h.alias)
+            .map(|ag| &ag.func);
+        let ty = ag
+            .map(|f| aggregate_type(f, *field))
+            .unwrap_or(FieldType::Int64);
         let v = h
             .value
             .coerce(&ty)
@@ -1184,7 +1299,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     }
     for o in &a.order {
         let (ord, nulls) = sq_order(o);
-        let ex = if let Some((_, ex, _)) = agg_exprs.iter().find(|(alias, _, _)| alias == &o.field) {
+        let ex = if let Some((_, ex, _)) = agg_exprs.iter().find(|(alias, _, _)| alias == &o.field)
+        {
             ex.clone()
         } else {
             scope.col(e.field(&o.field)?)
@@ -1210,6 +1326,17 @@ mod tests {
         assert_eq!(like_to_glob("a_c"), "a?c");
         assert_eq!(like_to_glob("100\\%"), "100%");
         assert_eq!(like_to_glob("what?*[x"), "what[?][*][[]x");
+    }
+
+    #[test]
+    fn pg_array_literals_quote_items() {
+        let t = FieldType::Text;
+        let items = vec![Value::from("a\"b"), Value::Null, Value::from("c\\d,{}")];
+        assert_eq!(
+            pg_array_literal(&items, &t).unwrap(),
+            r#"{"a\"b",NULL,"c\\d,{}"}"#
+        );
+        assert_eq!(pg_array_literal(&[], &t).unwrap(), "{}");
     }
 
     #[test]

@@ -1,0 +1,1956 @@
+//! The adapter conformance suite (feature `testkit`).
+//!
+//! Every adapter runs [`run_conformance`] against a **real server** loaded with
+//! the Chinook fixtures (`shared/fixtures/chinook`) plus the `gadget` scratch
+//! table ([`gadget_entity`]) that the adapter's test creates empty. Cases
+//! check behaviour through the [`DatabaseAdapter`] trait only, so the same
+//! expectations hold on every engine; [`identity_queries`] lists the requests
+//! whose JSON must be byte-identical across engines.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value as J, json};
+
+use crate::adapter::{DatabaseAdapter, Target};
+use crate::error::Error;
+use crate::ir::{
+    Aggregate, AggregateExpr, AggregateFn, ArrayOp, CompareOp, Count, Delete, Direction, Filter,
+    Having, Insert, IsValue, Nulls, OnConflict, OrderBy, Query, Record, Update, Upsert,
+};
+use crate::metadata::{
+    Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Through,
+};
+use crate::value::Value;
+
+/// How the Chinook fixture of an engine names its tables and columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `album`, `album_id` (the PostgreSQL fixture).
+    SnakeCase,
+    /// `Album`, `AlbumId` (the MySQL and SQLite fixtures).
+    PascalCase,
+}
+
+fn pascal(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The directory holding the shared fixtures: `$BAAS_FIXTURES`, or
+/// `shared/fixtures` beside the repository.
+pub fn fixtures_dir() -> std::path::PathBuf {
+    std::env::var_os("BAAS_FIXTURES")
+        .map(Into::into)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+        })
+}
+
+/// Whether this run is CI (`CI=true`): real-server tests must then fail, not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Report an unreachable server: panic in CI, print a skip reason otherwise.
+/// Returns `true` when the caller should skip.
+pub fn skip_or_fail(what: &str, err: &dyn std::fmt::Display) -> bool {
+    if in_ci() {
+        panic!("{what} is required in CI but unavailable: {err}");
+    }
+    eprintln!("SKIPPED: {what} unavailable ({err}); set CI=true to make this a failure");
+    true
+}
+
+/// Chinook metadata, written by hand (introspection arrives separately),
+/// with API field names in snake_case on every engine.
+pub fn chinook_metadata(naming: Naming) -> SchemaMetadata {
+    let n = |s: &str| match naming {
+        Naming::SnakeCase => s.to_string(),
+        Naming::PascalCase => pascal(s),
+    };
+    let f = |name: &str, ty: FieldType, nullable: bool| {
+        let mut fd = Field::new(name, ty);
+        fd.nullable = nullable;
+        if naming == Naming::PascalCase {
+            fd.column = Some(pascal(name));
+        }
+        fd
+    };
+    let text = |name: &str, len: u32, nullable: bool| {
+        let mut fd = f(name, FieldType::Text, nullable);
+        fd.max_length = Some(len);
+        fd
+    };
+    let money = || FieldType::Decimal {
+        precision: Some(10),
+        scale: Some(2),
+    };
+    let ent = |name: &str, fields: Vec<Field>, pk: &[&str], rels: Vec<Relation>| {
+        let mut e = Entity::new(name, fields)
+            .with_table(n(name))
+            .with_primary_key(pk.iter().copied());
+        e.relations = rels;
+        e
+    };
+    use FieldType::{Int32, Timestamp};
+    SchemaMetadata::new(vec![
+        ent(
+            "artist",
+            vec![f("artist_id", Int32, false), text("name", 120, true)],
+            &["artist_id"],
+            vec![Relation::one_to_many(
+                "albums",
+                "album",
+                &["artist_id"],
+                &["artist_id"],
+            )],
+        ),
+        ent(
+            "album",
+            vec![
+                f("album_id", Int32, false),
+                text("title", 160, false),
+                f("artist_id", Int32, false),
+            ],
+            &["album_id"],
+            vec![
+                Relation::many_to_one("artist", "artist", &["artist_id"], &["artist_id"]),
+                Relation::one_to_many("tracks", "track", &["album_id"], &["album_id"]),
+            ],
+        ),
+        ent(
+            "genre",
+            vec![f("genre_id", Int32, false), text("name", 120, true)],
+            &["genre_id"],
+            vec![Relation::one_to_many(
+                "tracks",
+                "track",
+                &["genre_id"],
+                &["genre_id"],
+            )],
+        ),
+        ent(
+            "media_type",
+            vec![f("media_type_id", Int32, false), text("name", 120, true)],
+            &["media_type_id"],
+            vec![],
+        ),
+        ent(
+            "track",
+            vec![
+                f("track_id", Int32, false),
+                text("name", 200, false),
+                f("album_id", Int32, true),
+                f("media_type_id", Int32, false),
+                f("genre_id", Int32, true),
+                text("composer", 220, true),
+                f("milliseconds", Int32, false),
+                f("bytes", Int32, true),
+                f("unit_price", money(), false),
+            ],
+            &["track_id"],
+            vec![
+                Relation::many_to_one("album", "album", &["album_id"], &["album_id"]),
+                Relation::many_to_one("genre", "genre", &["genre_id"], &["genre_id"]),
+                Relation::many_to_one(
+                    "media_type",
+                    "media_type",
+                    &["media_type_id"],
+                    &["media_type_id"],
+                ),
+                Relation::one_to_many(
+                    "invoice_lines",
+                    "invoice_line",
+                    &["track_id"],
+                    &["track_id"],
+                ),
+                Relation {
+                    name: "playlists".into(),
+                    kind: RelationKind::ManyToMany {
+                        through: Through {
+                            entity: "playlist_track".into(),
+                            source_fields: vec!["track_id".into()],
+                            target_fields: vec!["playlist_id".into()],
+                        },
+                    },
+                    target: "playlist".into(),
+                    from_fields: vec!["track_id".into()],
+                    to_fields: vec!["playlist_id".into()],
+                },
+            ],
+        ),
+        ent(
+            "playlist",
+            vec![f("playlist_id", Int32, false), text("name", 120, true)],
+            &["playlist_id"],
+            vec![Relation {
+                name: "tracks".into(),
+                kind: RelationKind::ManyToMany {
+                    through: Through {
+                        entity: "playlist_track".into(),
+                        source_fields: vec!["playlist_id".into()],
+                        target_fields: vec!["track_id".into()],
+                    },
+                },
+                target: "track".into(),
+                from_fields: vec!["playlist_id".into()],
+                to_fields: vec!["track_id".into()],
+            }],
+        ),
+        ent(
+            "playlist_track",
+            vec![f("playlist_id", Int32, false), f("track_id", Int32, false)],
+            &["playlist_id", "track_id"],
+            vec![],
+        ),
+        ent(
+            "employee",
+            vec![
+                f("employee_id", Int32, false),
+                text("last_name", 20, false),
+                text("first_name", 20, false),
+                text("title", 30, true),
+                f("reports_to", Int32, true),
+                f("birth_date", Timestamp, true),
+                f("hire_date", Timestamp, true),
+                text("address", 70, true),
+                text("city", 40, true),
+                text("state", 40, true),
+                text("country", 40, true),
+                text("postal_code", 10, true),
+                text("phone", 24, true),
+                text("fax", 24, true),
+                text("email", 60, true),
+            ],
+            &["employee_id"],
+            vec![
+                Relation::many_to_one("manager", "employee", &["reports_to"], &["employee_id"]),
+                Relation::one_to_many("reports", "employee", &["employee_id"], &["reports_to"]),
+                Relation::one_to_many(
+                    "customers",
+                    "customer",
+                    &["employee_id"],
+                    &["support_rep_id"],
+                ),
+            ],
+        ),
+        ent(
+            "customer",
+            vec![
+                f("customer_id", Int32, false),
+                text("first_name", 40, false),
+                text("last_name", 20, false),
+                text("company", 80, true),
+                text("address", 70, true),
+                text("city", 40, true),
+                text("state", 40, true),
+                text("country", 40, true),
+                text("postal_code", 10, true),
+                text("phone", 24, true),
+                text("fax", 24, true),
+                text("email", 60, false),
+                f("support_rep_id", Int32, true),
+            ],
+            &["customer_id"],
+            vec![
+                Relation::many_to_one(
+                    "support_rep",
+                    "employee",
+                    &["support_rep_id"],
+                    &["employee_id"],
+                ),
+                Relation::one_to_many("invoices", "invoice", &["customer_id"], &["customer_id"]),
+            ],
+        ),
+        ent(
+            "invoice",
+            vec![
+                f("invoice_id", Int32, false),
+                f("customer_id", Int32, false),
+                f("invoice_date", Timestamp, false),
+                text("billing_address", 70, true),
+                text("billing_city", 40, true),
+                text("billing_state", 40, true),
+                text("billing_country", 40, true),
+                text("billing_postal_code", 10, true),
+                f("total", money(), false),
+            ],
+            &["invoice_id"],
+            vec![
+                Relation::many_to_one("customer", "customer", &["customer_id"], &["customer_id"]),
+                Relation::one_to_many("lines", "invoice_line", &["invoice_id"], &["invoice_id"]),
+            ],
+        ),
+        ent(
+            "invoice_line",
+            vec![
+                f("invoice_line_id", Int32, false),
+                f("invoice_id", Int32, false),
+                f("track_id", Int32, false),
+                f("unit_price", money(), false),
+                f("quantity", Int32, false),
+            ],
+            &["invoice_line_id"],
+            vec![
+                Relation::many_to_one("invoice", "invoice", &["invoice_id"], &["invoice_id"]),
+                Relation::many_to_one("track", "track", &["track_id"], &["track_id"]),
+            ],
+        ),
+    ])
+}
+
+/// The scratch entity every type round-trips through. Its table is created
+/// empty by each adapter's test (DDL per engine); `with_tags` adds a text
+/// array column for engines with arrays.
+pub fn gadget_entity(with_tags: bool) -> Entity {
+    let opt = |name: &str, ty: FieldType| Field::new(name, ty).nullable();
+    let mut sku = Field::new("sku", FieldType::Text);
+    sku.unique = true;
+    sku.max_length = Some(40);
+    let mut fields = vec![
+        Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+        sku,
+        opt("name", FieldType::Text),
+        opt(
+            "price",
+            FieldType::Decimal {
+                precision: Some(12),
+                scale: Some(2),
+            },
+        ),
+        opt("qty", FieldType::Int32),
+        opt("big", FieldType::Int64),
+        opt("ratio", FieldType::Float64),
+        opt("active", FieldType::Boolean),
+        opt("born", FieldType::Date),
+        opt("seen_at", FieldType::Timestamp),
+        opt("meta", FieldType::Json),
+        opt("data", FieldType::Binary),
+        opt("uid", FieldType::Uuid),
+    ];
+    if with_tags {
+        fields.push(opt(
+            "tags",
+            FieldType::Array {
+                items: Box::new(FieldType::Text),
+            },
+        ));
+    }
+    let mut e = Entity::new("gadget", fields).with_primary_key(["id"]);
+    e.indexes.push(Index {
+        name: "gadget_sku_key".into(),
+        fields: vec!["sku".into()],
+        unique: true,
+    });
+    e
+}
+
+/// Chinook plus `gadget`, as one schema.
+pub fn conformance_schema(naming: Naming, with_tags: bool) -> SchemaMetadata {
+    let mut s = chinook_metadata(naming);
+    s.entities.push(gadget_entity(with_tags));
+    s
+}
+
+/// Outcome of a conformance run.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Engine name.
+    pub engine: String,
+    /// Names of the cases that passed.
+    pub passed: Vec<String>,
+    /// Cases that failed, with the reason.
+    pub failed: Vec<(String, String)>,
+    /// Cases not applicable to the engine (its capabilities say so), with the
+    /// error the engine returned for them.
+    pub not_applicable: Vec<(String, String)>,
+}
+
+impl Report {
+    /// Panic with every failure listed, after printing the summary.
+    pub fn assert_ok(&self) {
+        println!(
+            "conformance {}: {} passed, {} failed, {} not applicable",
+            self.engine,
+            self.passed.len(),
+            self.failed.len(),
+            self.not_applicable.len()
+        );
+        for (n, why) in &self.not_applicable {
+            println!("  n/a  {n}: {why}");
+        }
+        for (n, why) in &self.failed {
+            println!("  FAIL {n}: {why}");
+        }
+        assert!(
+            self.failed.is_empty(),
+            "{} conformance cases failed",
+            self.failed.len()
+        );
+    }
+}
+
+type CaseResult = Result<Outcome, String>;
+type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
+
+/// What a case concluded.
+enum Outcome {
+    Pass,
+    NotApplicable(String),
+}
+
+/// What a case gets.
+struct Ctx<'a> {
+    db: &'a dyn DatabaseAdapter,
+    schema: &'a SchemaMetadata,
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        const CASES: &[(&str, CaseFn)] = &[$((stringify!($name), |c| Box::pin($name(c)))),*];
+    };
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+impl Ctx<'_> {
+    fn t(&self, entity: &str) -> Result<Target<'_>, String> {
+        Target::new(self.schema, entity).map_err(s)
+    }
+
+    async fn rows(&self, q: Query) -> Result<Vec<Map<String, J>>, String> {
+        let t = self.t(&q.entity)?;
+        Ok(self.db.find(t, &q).await.map_err(s)?.rows)
+    }
+
+    async fn count(&self, entity: &str, f: Option<Filter>) -> Result<u64, String> {
+        let t = self.t(entity)?;
+        self.db.count(t, f.as_ref()).await.map_err(s)
+    }
+
+    async fn insert(&self, ins: Insert) -> Result<crate::ir::WriteResult, Error> {
+        let t = Target::new(self.schema, &ins.entity)?;
+        self.db.insert(t, &ins).await
+    }
+
+    async fn clear(&self, prefix: &str) -> Result<(), String> {
+        let t = self.t("gadget")?;
+        self.db
+            .delete(
+                t,
+                &Delete {
+                    entity: "gadget".into(),
+                    filter: like("sku", &format!("{prefix}%")),
+                    returning: None,
+                },
+            )
+            .await
+            .map_err(s)?;
+        Ok(())
+    }
+}
+
+fn like(field: &str, pattern: &str) -> Filter {
+    Filter::Like {
+        field: field.into(),
+        pattern: pattern.into(),
+        case_insensitive: false,
+    }
+}
+
+fn ilike(field: &str, pattern: &str) -> Filter {
+    Filter::Like {
+        field: field.into(),
+        pattern: pattern.into(),
+        case_insensitive: true,
+    }
+}
+
+fn rec(v: J) -> Record {
+    match v {
+        J::Object(m) => m,
+        _ => Record::new(),
+    }
+}
+
+fn ins(rows: Vec<J>) -> Insert {
+    Insert {
+        entity: "gadget".into(),
+        rows: rows.into_iter().map(rec).collect(),
+        on_conflict: None,
+        returning: Some(vec![]),
+    }
+}
+
+fn col(rows: &[Map<String, J>], key: &str) -> Vec<J> {
+    rows.iter()
+        .map(|r| r.get(key).cloned().unwrap_or(J::Null))
+        .collect()
+}
+
+/// Run every case; never panics (failures are in the report).
+pub async fn run_conformance(db: &dyn DatabaseAdapter, schema: &SchemaMetadata) -> Report {
+    let ctx = Ctx { db, schema };
+    let mut report = Report {
+        engine: db.capabilities().engine.clone(),
+        ..Report::default()
+    };
+    for (name, case) in CASES {
+        match case(&ctx).await {
+            Ok(Outcome::Pass) => report.passed.push((*name).to_string()),
+            Ok(Outcome::NotApplicable(why)) => {
+                report.not_applicable.push(((*name).to_string(), why))
+            }
+            Err(why) => report.failed.push(((*name).to_string(), why)),
+        }
+    }
+    report
+}
+
+/// Number of cases in the suite.
+pub fn case_count() -> usize {
+    CASES.len()
+}
+
+cases!(
+    count_every_chinook_table,
+    find_by_primary_key,
+    select_subset_of_fields,
+    compare_operators_partition_rows,
+    decimal_comparison_is_exact,
+    timestamp_comparison,
+    in_list_ignores_null_and_empty_matches_nothing,
+    empty_and_is_true_empty_or_is_false,
+    not_of_or_is_complement,
+    nested_and_or_not,
+    null_semantics,
+    like_is_case_sensitive_ilike_is_not,
+    like_escapes_metacharacters,
+    order_nulls_default_and_explicit,
+    offset_pages_are_stable,
+    keyset_pages_match_offset_pages,
+    exact_count_ignores_page,
+    exists_one_to_many,
+    exists_many_to_many_with_filter,
+    exists_nested,
+    aggregate_group_by_having_order,
+    aggregate_min_max_avg_count_distinct,
+    insert_one_round_trips_every_type,
+    insert_generates_key_and_returns_it,
+    unicode_long_text_and_large_numbers,
+    bulk_insert_is_atomic,
+    unique_violation_is_conflict,
+    validation_errors_point_at_fields,
+    upsert_merge,
+    upsert_ignore,
+    update_by_filter_with_returning,
+    update_without_match_affects_nothing,
+    delete_by_filter_with_returning,
+    read_only_entity_refuses_writes,
+    text_search,
+    json_path_filters,
+    array_filters,
+);
+
+async fn count_every_chinook_table(c: &Ctx<'_>) -> CaseResult {
+    let expected = [
+        ("artist", 275),
+        ("album", 347),
+        ("track", 3503),
+        ("genre", 25),
+        ("media_type", 5),
+        ("playlist", 18),
+        ("playlist_track", 8715),
+        ("employee", 8),
+        ("customer", 59),
+        ("invoice", 412),
+        ("invoice_line", 2240),
+    ];
+    for (e, n) in expected {
+        let got = c.count(e, None).await?;
+        ensure!(got == n, "{e}: expected {n} rows, got {got}");
+    }
+    Ok(Outcome::Pass)
+}
+
+async fn find_by_primary_key(c: &Ctx<'_>) -> CaseResult {
+    let rows = c
+        .rows(Query::new("artist").filter(Filter::eq("artist_id", 1)))
+        .await?;
+    ensure!(
+        rows.len() == 1 && rows[0] == rec(json!({"artist_id": 1, "name": "AC/DC"})),
+        "artist 1: {rows:?}"
+    );
+    let rows = c
+        .rows(Query::new("track").filter(Filter::eq("track_id", 1)))
+        .await?;
+    ensure!(rows.len() == 1, "track 1 missing");
+    ensure!(
+        rows[0]["unit_price"] == json!("0.99"),
+        "decimal shape: {}",
+        rows[0]["unit_price"]
+    );
+    ensure!(
+        rows[0]["composer"] == json!("Angus Young, Malcolm Young, Brian Johnson"),
+        "composer: {}",
+        rows[0]["composer"]
+    );
+    let rows = c
+        .rows(Query::new("invoice").filter(Filter::eq("invoice_id", 1)))
+        .await?;
+    ensure!(
+        rows[0]["invoice_date"] == json!("2021-01-01T00:00:00")
+            || rows[0]["invoice_date"] == json!("2009-01-01T00:00:00"),
+        "timestamp shape: {}",
+        rows[0]["invoice_date"]
+    );
+    ensure!(
+        rows[0]["total"] == json!("1.98"),
+        "total: {}",
+        rows[0]["total"]
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn select_subset_of_fields(c: &Ctx<'_>) -> CaseResult {
+    let rows = c
+        .rows(
+            Query::new("album")
+                .fields(["title"])
+                .filter(Filter::eq("album_id", 1)),
+        )
+        .await?;
+    ensure!(
+        rows == vec![rec(
+            json!({"title": "For Those About To Rock We Salute You"})
+        )],
+        "got {rows:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn compare_operators_partition_rows(c: &Ctx<'_>) -> CaseResult {
+    let total = c.count("track", None).await?;
+    let n = |op| Filter::cmp("milliseconds", op, 300_000);
+    let lt = c.count("track", Some(n(CompareOp::Lt))).await?;
+    let eq = c.count("track", Some(n(CompareOp::Eq))).await?;
+    let gt = c.count("track", Some(n(CompareOp::Gt))).await?;
+    let lte = c.count("track", Some(n(CompareOp::Lte))).await?;
+    let gte = c.count("track", Some(n(CompareOp::Gte))).await?;
+    let neq = c.count("track", Some(n(CompareOp::Neq))).await?;
+    ensure!(
+        lt + eq + gt == total,
+        "lt {lt} + eq {eq} + gt {gt} != {total}"
+    );
+    ensure!(lte == lt + eq && gte == gt + eq, "lte {lte} gte {gte}");
+    ensure!(neq == total - eq, "neq {neq}");
+    ensure!(lt > 0 && gt > 0, "degenerate split");
+    Ok(Outcome::Pass)
+}
+
+async fn decimal_comparison_is_exact(c: &Ctx<'_>) -> CaseResult {
+    let total = c.count("track", None).await?;
+    let cheap = c
+        .count("track", Some(Filter::eq("unit_price", "0.99")))
+        .await?;
+    let dear = c
+        .count("track", Some(Filter::eq("unit_price", "1.99")))
+        .await?;
+    ensure!(
+        cheap + dear == total,
+        "0.99: {cheap} + 1.99: {dear} != {total}"
+    );
+    let gt = c
+        .count(
+            "track",
+            Some(Filter::cmp("unit_price", CompareOp::Gt, "0.99")),
+        )
+        .await?;
+    ensure!(gt == dear, "gt 0.99 = {gt}, expected {dear}");
+    // A JSON number works too.
+    let num = c
+        .count("track", Some(Filter::eq("unit_price", 1.99)))
+        .await?;
+    ensure!(num == dear, "numeric operand: {num}");
+    Ok(Outcome::Pass)
+}
+
+async fn timestamp_comparison(c: &Ctx<'_>) -> CaseResult {
+    let first = c
+        .rows(
+            Query::new("invoice")
+                .fields(["invoice_date"])
+                .order_by(OrderBy::asc("invoice_date"))
+                .limit(1),
+        )
+        .await?;
+    let d = first[0]["invoice_date"]
+        .as_str()
+        .ok_or("no date")?
+        .to_string();
+    let eq = c
+        .count("invoice", Some(Filter::eq("invoice_date", d.as_str())))
+        .await?;
+    let lt = c
+        .count(
+            "invoice",
+            Some(Filter::cmp("invoice_date", CompareOp::Lt, d.as_str())),
+        )
+        .await?;
+    ensure!(eq >= 1 && lt == 0, "eq {eq} lt {lt} for {d}");
+    Ok(Outcome::Pass)
+}
+
+async fn in_list_ignores_null_and_empty_matches_nothing(c: &Ctx<'_>) -> CaseResult {
+    let f = Filter::In {
+        field: "artist_id".into(),
+        values: vec![Value::Int(1), Value::Int(2), Value::Null],
+    };
+    ensure!(c.count("artist", Some(f)).await? == 2, "in [1,2,null]");
+    let f = Filter::In {
+        field: "artist_id".into(),
+        values: vec![],
+    };
+    ensure!(c.count("artist", Some(f)).await? == 0, "in []");
+    Ok(Outcome::Pass)
+}
+
+async fn empty_and_is_true_empty_or_is_false(c: &Ctx<'_>) -> CaseResult {
+    ensure!(
+        c.count("artist", Some(Filter::and(vec![]))).await? == 275,
+        "and []"
+    );
+    ensure!(
+        c.count("artist", Some(Filter::or(vec![]))).await? == 0,
+        "or []"
+    );
+    ensure!(
+        c.count("artist", Some(Filter::not(Filter::or(vec![]))))
+            .await?
+            == 275,
+        "not(or [])"
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn not_of_or_is_complement(c: &Ctx<'_>) -> CaseResult {
+    let a = Filter::cmp("genre_id", CompareOp::Lte, 3);
+    let b = Filter::eq("media_type_id", 2);
+    let total = c.count("track", None).await?;
+    let nulls = c
+        .count("track", Some(Filter::is("genre_id", IsValue::Null)))
+        .await?;
+    let either = c
+        .count("track", Some(Filter::or(vec![a.clone(), b.clone()])))
+        .await?;
+    let neither = c
+        .count(
+            "track",
+            Some(Filter::not(Filter::or(vec![a.clone(), b.clone()]))),
+        )
+        .await?;
+    // De Morgan must agree with NOT(OR).
+    let de_morgan = c
+        .count(
+            "track",
+            Some(Filter::and(vec![Filter::not(a), Filter::not(b)])),
+        )
+        .await?;
+    ensure!(
+        neither == de_morgan,
+        "not(or) {neither} != and(not,not) {de_morgan}"
+    );
+    ensure!(
+        either + neither <= total && either + neither + nulls >= total,
+        "either {either} neither {neither}"
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn nested_and_or_not(c: &Ctx<'_>) -> CaseResult {
+    // (genre = 1 AND (media = 1 OR NOT media = 2)) over tracks, checked by parts.
+    let f = Filter::and(vec![
+        Filter::eq("genre_id", 1),
+        Filter::or(vec![
+            Filter::eq("media_type_id", 1),
+            Filter::not(Filter::eq("media_type_id", 2)),
+        ]),
+    ]);
+    let got = c.count("track", Some(f)).await?;
+    let expect = c
+        .count(
+            "track",
+            Some(Filter::and(vec![
+                Filter::eq("genre_id", 1),
+                Filter::cmp("media_type_id", CompareOp::Neq, 2),
+            ])),
+        )
+        .await?;
+    ensure!(got == expect && got > 0, "nested {got} vs flat {expect}");
+    Ok(Outcome::Pass)
+}
+
+async fn null_semantics(c: &Ctx<'_>) -> CaseResult {
+    let total = c.count("customer", None).await?;
+    let null = c
+        .count("customer", Some(Filter::is("company", IsValue::Null)))
+        .await?;
+    let not_null = c
+        .count("customer", Some(Filter::is("company", IsValue::NotNull)))
+        .await?;
+    ensure!(
+        null + not_null == total && null > 0,
+        "null {null} + not null {not_null}"
+    );
+    let eq = c
+        .count("customer", Some(Filter::eq("company", "Apple Inc.")))
+        .await?;
+    let neq = c
+        .count(
+            "customer",
+            Some(Filter::cmp("company", CompareOp::Neq, "Apple Inc.")),
+        )
+        .await?;
+    ensure!(eq == 1, "eq {eq}");
+    ensure!(neq == not_null - eq, "neq excludes nulls: {neq}");
+    // NOT(eq) does not match nulls either (three-valued logic).
+    let not_eq = c
+        .count(
+            "customer",
+            Some(Filter::not(Filter::eq("company", "Apple Inc."))),
+        )
+        .await?;
+    ensure!(not_eq == neq, "not(eq) {not_eq} != neq {neq}");
+    Ok(Outcome::Pass)
+}
+
+async fn like_is_case_sensitive_ilike_is_not(c: &Ctx<'_>) -> CaseResult {
+    let upper = c.count("artist", Some(like("name", "A%"))).await?;
+    let lower = c.count("artist", Some(like("name", "a%"))).await?;
+    let any = c.count("artist", Some(ilike("name", "a%"))).await?;
+    ensure!(upper > 0, "no artist starts with A");
+    ensure!(
+        any == upper + lower,
+        "ilike {any} != like A {upper} + like a {lower}"
+    );
+    let one = c.count("artist", Some(like("name", "AC_DC"))).await?;
+    ensure!(one == 1, "underscore wildcard: {one}");
+    Ok(Outcome::Pass)
+}
+
+async fn like_escapes_metacharacters(c: &Ctx<'_>) -> CaseResult {
+    c.clear("esc-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "esc-1", "name": "100% cotton"}),
+        json!({"sku": "esc-2", "name": "1000 cotton"}),
+        json!({"sku": "esc-3", "name": "a_b"}),
+        json!({"sku": "esc-4", "name": "axb"}),
+        json!({"sku": "esc-5", "name": "what? [*]"}),
+    ]))
+    .await
+    .map_err(s)?;
+    let scoped = |f: Filter| Some(Filter::and(vec![like("sku", "esc-%"), f]));
+    ensure!(
+        c.count("gadget", scoped(like("name", "100\\%%"))).await? == 1,
+        "escaped %"
+    );
+    ensure!(
+        c.count("gadget", scoped(like("name", "100%"))).await? == 2,
+        "wildcard %"
+    );
+    ensure!(
+        c.count("gadget", scoped(like("name", "a\\_b"))).await? == 1,
+        "escaped _"
+    );
+    ensure!(
+        c.count("gadget", scoped(like("name", "what? [*]"))).await? == 1,
+        "glob chars are literal"
+    );
+    ensure!(
+        c.count("gadget", scoped(ilike("name", "WHAT? [*]")))
+            .await?
+            == 1,
+        "ilike literal"
+    );
+    c.clear("esc-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn order_nulls_default_and_explicit(c: &Ctx<'_>) -> CaseResult {
+    let q = |o: OrderBy| {
+        Query::new("customer")
+            .fields(["customer_id", "company"])
+            .order_by(o)
+    };
+    let asc = c.rows(q(OrderBy::asc("company"))).await?;
+    ensure!(
+        asc.last().is_some_and(|r| r["company"].is_null()),
+        "asc: nulls last by default"
+    );
+    ensure!(!asc[0]["company"].is_null(), "asc: first is not null");
+    let desc = c.rows(q(OrderBy::desc("company"))).await?;
+    ensure!(desc[0]["company"].is_null(), "desc: nulls first by default");
+    let mut o = OrderBy::asc("company");
+    o.nulls = Some(Nulls::First);
+    let first = c.rows(q(o)).await?;
+    ensure!(first[0]["company"].is_null(), "asc nulls first");
+    let mut o = OrderBy::desc("company");
+    o.nulls = Some(Nulls::Last);
+    let last = c.rows(q(o)).await?;
+    ensure!(
+        last.last().is_some_and(|r| r["company"].is_null()),
+        "desc nulls last"
+    );
+    // Ties among nulls are broken by the primary key.
+    let nulls: Vec<J> = first
+        .iter()
+        .take_while(|r| r["company"].is_null())
+        .map(|r| r["customer_id"].clone())
+        .collect();
+    let mut sorted = nulls.clone();
+    sorted.sort_by_key(|v| v.as_i64());
+    ensure!(nulls == sorted, "null ties not ordered by key");
+    Ok(Outcome::Pass)
+}
+
+async fn offset_pages_are_stable(c: &Ctx<'_>) -> CaseResult {
+    let base = || {
+        Query::new("track")
+            .fields(["track_id"])
+            .filter(Filter::eq("genre_id", 1))
+            .order_by(OrderBy::asc("unit_price"))
+    };
+    let all = col(&c.rows(base()).await?, "track_id");
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = c.rows(base().limit(97).offset(offset)).await?;
+        if page.is_empty() {
+            break;
+        }
+        paged.extend(col(&page, "track_id"));
+        offset += 97;
+    }
+    ensure!(
+        paged == all,
+        "paged ({}) != unpaged ({})",
+        paged.len(),
+        all.len()
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn keyset_pages_match_offset_pages(c: &Ctx<'_>) -> CaseResult {
+    let base = || {
+        Query::new("track")
+            .fields(["track_id", "milliseconds"])
+            .filter(Filter::eq("album_id", 141))
+            .order_by(OrderBy::desc("milliseconds"))
+            .order_by(OrderBy::asc("track_id"))
+    };
+    let all = c.rows(base()).await?;
+    ensure!(all.len() > 5, "album 141 too small: {}", all.len());
+    let mut seen = Vec::new();
+    let mut after: Option<Vec<Value>> = None;
+    loop {
+        let mut q = base().limit(4);
+        q.page.after = after.clone();
+        let page = c.rows(q).await?;
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().ok_or("empty")?;
+        after = Some(vec![
+            Value::from_json(&last["milliseconds"]),
+            Value::from_json(&last["track_id"]),
+        ]);
+        seen.extend(page);
+    }
+    ensure!(seen == all, "keyset pages differ from the full list");
+    Ok(Outcome::Pass)
+}
+
+async fn exact_count_ignores_page(c: &Ctx<'_>) -> CaseResult {
+    let mut q = Query::new("album")
+        .filter(Filter::eq("artist_id", 90))
+        .limit(2);
+    q.count = Count::Exact;
+    let t = c.t("album")?;
+    let r = c.db.find(t, &q).await.map_err(s)?;
+    let n = c.count("album", Some(Filter::eq("artist_id", 90))).await?;
+    ensure!(
+        r.rows.len() == 2 && r.total == Some(n) && n > 2,
+        "rows {} total {:?} n {n}",
+        r.rows.len(),
+        r.total
+    );
+    let mut q = Query::new("artist").limit(1);
+    q.count = Count::Estimated;
+    let r = c.db.find(c.t("artist")?, &q).await.map_err(s)?;
+    ensure!(r.total.is_some(), "estimated count missing");
+    Ok(Outcome::Pass)
+}
+
+async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
+    let with = c
+        .count(
+            "artist",
+            Some(Filter::Exists {
+                relation: "albums".into(),
+                filter: None,
+            }),
+        )
+        .await?;
+    let distinct =
+        c.db.aggregate(
+            c.t("album")?,
+            &Aggregate {
+                entity: "album".into(),
+                filter: None,
+                group_by: vec![],
+                aggregates: vec![AggregateExpr {
+                    alias: "n".into(),
+                    func: AggregateFn::CountDistinct {
+                        field: "artist_id".into(),
+                    },
+                }],
+                having: vec![],
+                order: vec![],
+                limit: None,
+            },
+        )
+        .await
+        .map_err(s)?;
+    ensure!(
+        json!(with) == distinct[0]["n"],
+        "exists {with} vs distinct {}",
+        distinct[0]["n"]
+    );
+    let without = c
+        .count(
+            "artist",
+            Some(Filter::not(Filter::Exists {
+                relation: "albums".into(),
+                filter: None,
+            })),
+        )
+        .await?;
+    ensure!(with + without == 275, "with {with} + without {without}");
+    Ok(Outcome::Pass)
+}
+
+async fn exists_many_to_many_with_filter(c: &Ctx<'_>) -> CaseResult {
+    // Playlists containing a track of genre 1, two ways.
+    let via_m2m = c
+        .count(
+            "playlist",
+            Some(Filter::Exists {
+                relation: "tracks".into(),
+                filter: Some(Box::new(Filter::eq("genre_id", 1))),
+            }),
+        )
+        .await?;
+    let any = c
+        .count(
+            "playlist",
+            Some(Filter::Exists {
+                relation: "tracks".into(),
+                filter: None,
+            }),
+        )
+        .await?;
+    ensure!(
+        via_m2m > 0 && via_m2m <= any && any < 18,
+        "m2m {via_m2m} any {any}"
+    );
+    let track1 = c
+        .count(
+            "track",
+            Some(Filter::and(vec![
+                Filter::eq("track_id", 1),
+                Filter::Exists {
+                    relation: "playlists".into(),
+                    filter: Some(Box::new(Filter::eq("name", "Music"))),
+                },
+            ])),
+        )
+        .await?;
+    ensure!(track1 == 1, "track 1 in playlist Music: {track1}");
+    Ok(Outcome::Pass)
+}
+
+async fn exists_nested(c: &Ctx<'_>) -> CaseResult {
+    // Artists with an album that has a track longer than 20 minutes.
+    let f = Filter::Exists {
+        relation: "albums".into(),
+        filter: Some(Box::new(Filter::Exists {
+            relation: "tracks".into(),
+            filter: Some(Box::new(Filter::cmp(
+                "milliseconds",
+                CompareOp::Gt,
+                1_200_000,
+            ))),
+        })),
+    };
+    let n = c.count("artist", Some(f)).await?;
+    let long = c
+        .count(
+            "track",
+            Some(Filter::cmp("milliseconds", CompareOp::Gt, 1_200_000)),
+        )
+        .await?;
+    ensure!(n > 0 && n <= long, "nested exists {n}, long tracks {long}");
+    Ok(Outcome::Pass)
+}
+
+fn agg(alias: &str, func: AggregateFn) -> AggregateExpr {
+    AggregateExpr {
+        alias: alias.into(),
+        func,
+    }
+}
+
+async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
+    let a = Aggregate {
+        entity: "invoice".into(),
+        filter: None,
+        group_by: vec!["billing_country".into()],
+        aggregates: vec![
+            agg("n", AggregateFn::Count),
+            agg(
+                "revenue",
+                AggregateFn::Sum {
+                    field: "total".into(),
+                },
+            ),
+        ],
+        having: vec![Having {
+            alias: "n".into(),
+            op: CompareOp::Gte,
+            value: Value::Int(20),
+        }],
+        order: vec![
+            OrderBy {
+                field: "n".into(),
+                direction: Direction::Desc,
+                nulls: None,
+            },
+            OrderBy::asc("billing_country"),
+        ],
+        limit: None,
+    };
+    let rows = c.db.aggregate(c.t("invoice")?, &a).await.map_err(s)?;
+    ensure!(!rows.is_empty(), "no group");
+    ensure!(
+        rows[0]["billing_country"] == json!("USA"),
+        "top country {:?}",
+        rows[0]
+    );
+    ensure!(rows[0]["n"] == json!(91), "USA invoices {}", rows[0]["n"]);
+    ensure!(
+        rows[0]["revenue"] == json!("523.06"),
+        "USA revenue {}",
+        rows[0]["revenue"]
+    );
+    ensure!(
+        rows.iter().all(|r| r["n"].as_i64() >= Some(20)),
+        "having ignored"
+    );
+    let mut all = a.clone();
+    all.having.clear();
+    all.group_by.clear();
+    all.order.clear();
+    let total = c.db.aggregate(c.t("invoice")?, &all).await.map_err(s)?;
+    ensure!(
+        total[0]["n"] == json!(412) && total[0]["revenue"] == json!("2328.60"),
+        "totals {:?}",
+        total[0]
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
+    let a = Aggregate {
+        entity: "track".into(),
+        filter: Some(Filter::eq("album_id", 1)),
+        group_by: vec![],
+        aggregates: vec![
+            agg(
+                "min_ms",
+                AggregateFn::Min {
+                    field: "milliseconds".into(),
+                },
+            ),
+            agg(
+                "max_price",
+                AggregateFn::Max {
+                    field: "unit_price".into(),
+                },
+            ),
+            agg(
+                "avg_ms",
+                AggregateFn::Avg {
+                    field: "milliseconds".into(),
+                },
+            ),
+            agg(
+                "composers",
+                AggregateFn::CountDistinct {
+                    field: "composer".into(),
+                },
+            ),
+            agg(
+                "sum_ms",
+                AggregateFn::Sum {
+                    field: "milliseconds".into(),
+                },
+            ),
+        ],
+        having: vec![],
+        order: vec![],
+        limit: None,
+    };
+    let r = &c.db.aggregate(c.t("track")?, &a).await.map_err(s)?[0];
+    ensure!(r["max_price"] == json!("0.99"), "max {}", r["max_price"]);
+    let sum = r["sum_ms"].as_i64().ok_or("sum not an integer")?;
+    let avg = r["avg_ms"].as_f64().ok_or("avg not a number")?;
+    ensure!(
+        (avg - sum as f64 / 10.0).abs() < 1e-6,
+        "avg {avg} vs sum {sum}/10"
+    );
+    ensure!(
+        r["min_ms"].as_i64().is_some() && r["composers"].as_i64() == Some(1),
+        "{r:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+fn full_gadget(sku: &str) -> J {
+    json!({
+        "sku": sku,
+        "name": "Widget",
+        "price": "1234.50",
+        "qty": -7,
+        "big": 9_007_199_254_740_993_i64,
+        "ratio": 0.25,
+        "active": true,
+        "born": "1999-12-31",
+        "seen_at": "2024-02-29T23:59:58",
+        "meta": {"a": {"b": [1, 2, {"c": "d"}]}, "n": 10, "ok": true, "s": "x"},
+        "data": "AAECAwT/",
+        "uid": "6f1c8a2e-0c3b-4b6a-9d8e-0a1b2c3d4e5f"
+    })
+}
+
+async fn insert_one_round_trips_every_type(c: &Ctx<'_>) -> CaseResult {
+    c.clear("rt-").await?;
+    let sent = full_gadget("rt-1");
+    let w = c.insert(ins(vec![sent.clone()])).await.map_err(s)?;
+    ensure!(
+        w.affected == 1 && w.rows.len() == 1,
+        "affected {} rows {}",
+        w.affected,
+        w.rows.len()
+    );
+    let back = c
+        .rows(Query::new("gadget").filter(Filter::eq("sku", "rt-1")))
+        .await?;
+    for row in [&w.rows[0], &back[0]] {
+        for (k, v) in rec(sent.clone()) {
+            ensure!(
+                row.get(&k) == Some(&v),
+                "{k}: sent {v}, got {:?}",
+                row.get(&k)
+            );
+        }
+    }
+    // Filters on typed values find the row.
+    for f in [
+        Filter::eq("price", "1234.5"),
+        Filter::eq("born", "1999-12-31"),
+        Filter::eq("seen_at", "2024-02-29T23:59:58"),
+        Filter::eq("uid", "6F1C8A2E-0C3B-4B6A-9D8E-0A1B2C3D4E5F"),
+        Filter::is("active", IsValue::True),
+        Filter::eq("big", 9_007_199_254_740_993_i64),
+    ] {
+        let n = c
+            .count(
+                "gadget",
+                Some(Filter::and(vec![Filter::eq("sku", "rt-1"), f.clone()])),
+            )
+            .await?;
+        ensure!(n == 1, "filter {f:?} found {n}");
+    }
+    c.clear("rt-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn insert_generates_key_and_returns_it(c: &Ctx<'_>) -> CaseResult {
+    c.clear("key-").await?;
+    let w = c
+        .insert(ins(vec![
+            json!({"sku": "key-1", "qty": 1}),
+            json!({"sku": "key-2", "qty": 2}),
+            json!({"sku": "key-3"}),
+        ]))
+        .await
+        .map_err(s)?;
+    ensure!(w.rows.len() == 3, "returned {}", w.rows.len());
+    let skus = col(&w.rows, "sku");
+    ensure!(
+        skus == vec![json!("key-1"), json!("key-2"), json!("key-3")],
+        "order {skus:?}"
+    );
+    for r in &w.rows {
+        let id = r["id"].as_i64().ok_or("no generated id")?;
+        let back = c
+            .rows(Query::new("gadget").filter(Filter::eq("id", id)))
+            .await?;
+        ensure!(
+            back.len() == 1 && back[0]["sku"] == r["sku"],
+            "id {id} does not read back"
+        );
+    }
+    ensure!(w.rows[2]["qty"].is_null(), "missing field not null");
+    c.clear("key-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn unicode_long_text_and_large_numbers(c: &Ctx<'_>) -> CaseResult {
+    c.clear("uni-").await?;
+    let long: String = "ab€𝄞".repeat(25_000);
+    let rows = vec![
+        json!({"sku": "uni-1", "name": "Ünïcødé 漢字 🎸 e\u{301} \"quoted\" 'single' \\ back"}),
+        json!({"sku": "uni-2", "name": long}),
+        json!({"sku": "uni-3", "big": i64::MAX, "qty": i32::MIN, "price": "9999999999.99"}),
+        json!({"sku": "uni-4", "big": -i64::MAX, "price": "-0.01", "ratio": 1.0e300}),
+    ];
+    c.insert(ins(rows.clone())).await.map_err(s)?;
+    let back = c
+        .rows(
+            Query::new("gadget")
+                .filter(like("sku", "uni-%"))
+                .order_by(OrderBy::asc("sku")),
+        )
+        .await?;
+    ensure!(back.len() == 4, "got {} rows", back.len());
+    for (sent, got) in rows.iter().zip(&back) {
+        for (k, v) in rec(sent.clone()) {
+            ensure!(
+                got.get(&k) == Some(&v),
+                "{k}: sent {}, got {}",
+                short(&v),
+                short(got.get(&k).unwrap_or(&J::Null))
+            );
+        }
+    }
+    let n = c
+        .count(
+            "gadget",
+            Some(Filter::eq(
+                "name",
+                rows[0]["name"].as_str().unwrap_or_default(),
+            )),
+        )
+        .await?;
+    ensure!(n == 1, "unicode equality: {n}");
+    c.clear("uni-").await?;
+    Ok(Outcome::Pass)
+}
+
+fn short(v: &J) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!(
+            "{}… ({} chars)",
+            &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)],
+            s.len()
+        )
+    } else {
+        s
+    }
+}
+
+async fn bulk_insert_is_atomic(c: &Ctx<'_>) -> CaseResult {
+    c.clear("atom-").await?;
+    c.insert(ins(vec![json!({"sku": "atom-0"})]))
+        .await
+        .map_err(s)?;
+    let r = c
+        .insert(ins(vec![
+            json!({"sku": "atom-1"}),
+            json!({"sku": "atom-2", "qty": 5}),
+            json!({"sku": "atom-0"}),
+        ]))
+        .await;
+    ensure!(
+        matches!(r, Err(Error::Conflict { .. })),
+        "expected conflict, got {r:?}"
+    );
+    let n = c.count("gadget", Some(like("sku", "atom-%"))).await?;
+    ensure!(n == 1, "partial write: {n} rows");
+    c.clear("atom-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn unique_violation_is_conflict(c: &Ctx<'_>) -> CaseResult {
+    c.clear("uq-").await?;
+    c.insert(ins(vec![json!({"sku": "uq-1"})]))
+        .await
+        .map_err(s)?;
+    let r = c.insert(ins(vec![json!({"sku": "uq-1"})])).await;
+    ensure!(matches!(r, Err(Error::Conflict { .. })), "got {r:?}");
+    c.clear("uq-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn validation_errors_point_at_fields(c: &Ctx<'_>) -> CaseResult {
+    let r = c
+        .insert(ins(vec![
+            json!({"sku": "v-1", "nope": 1, "qty": "many", "born": "yesterday"}),
+        ]))
+        .await;
+    let Err(Error::Validation { violations }) = r else {
+        return Err(format!("expected validation error, got {r:?}"));
+    };
+    let ptrs: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+    for p in ["/rows/0/nope", "/rows/0/qty", "/rows/0/born"] {
+        ensure!(ptrs.contains(&p), "missing {p} in {ptrs:?}");
+    }
+    let r = c.insert(ins(vec![json!({"qty": 1})])).await;
+    ensure!(
+        matches!(r, Err(Error::Validation { .. })),
+        "missing required sku: {r:?}"
+    );
+    let r = c.insert(ins(vec![json!({"sku": null})])).await;
+    ensure!(
+        matches!(r, Err(Error::Validation { .. })),
+        "null sku: {r:?}"
+    );
+    let q = Query::new("gadget").filter(Filter::eq("qty", "x"));
+    let r = c.db.find(c.t("gadget")?, &q).await;
+    ensure!(
+        matches!(r, Err(Error::Validation { .. })),
+        "filter type: {r:?}"
+    );
+    let q = Query::new("gadget").filter(Filter::eq("ghost", 1));
+    let r = c.db.find(c.t("gadget")?, &q).await;
+    ensure!(
+        matches!(&r, Err(Error::Validation { violations }) if violations[0].pointer == "/filter/field"),
+        "unknown field: {r:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+fn upsert(rows: Vec<J>, action: OnConflict) -> Insert {
+    let mut i = ins(rows);
+    i.on_conflict = Some(Upsert {
+        target: vec!["sku".into()],
+        action,
+    });
+    i
+}
+
+async fn upsert_merge(c: &Ctx<'_>) -> CaseResult {
+    c.clear("up-").await?;
+    c.insert(ins(vec![json!({"sku": "up-1", "qty": 1, "name": "old"})]))
+        .await
+        .map_err(s)?;
+    let w = c
+        .insert(upsert(
+            vec![
+                json!({"sku": "up-1", "qty": 2}),
+                json!({"sku": "up-2", "qty": 3}),
+            ],
+            OnConflict::Merge,
+        ))
+        .await;
+    let w = match w {
+        Ok(w) => w,
+        Err(e @ Error::Unsupported { .. }) => return Ok(Outcome::NotApplicable(e.to_string())),
+        Err(e) => return Err(e.to_string()),
+    };
+    ensure!(
+        w.affected == 2 && w.rows.len() == 2,
+        "affected {} rows {}",
+        w.affected,
+        w.rows.len()
+    );
+    ensure!(
+        w.rows[0]["qty"] == json!(2) && w.rows[0]["name"] == json!("old"),
+        "merged row {:?}",
+        w.rows[0]
+    );
+    let n = c.count("gadget", Some(like("sku", "up-%"))).await?;
+    ensure!(n == 2, "rows {n}");
+    c.clear("up-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn upsert_ignore(c: &Ctx<'_>) -> CaseResult {
+    c.clear("ig-").await?;
+    c.insert(ins(vec![json!({"sku": "ig-1", "qty": 1})]))
+        .await
+        .map_err(s)?;
+    let w = c
+        .insert(upsert(
+            vec![
+                json!({"sku": "ig-1", "qty": 9}),
+                json!({"sku": "ig-2", "qty": 2}),
+            ],
+            OnConflict::Ignore,
+        ))
+        .await
+        .map_err(s)?;
+    ensure!(w.affected == 1, "affected {}", w.affected);
+    ensure!(
+        col(&w.rows, "sku") == vec![json!("ig-2")],
+        "only inserted rows return: {:?}",
+        w.rows
+    );
+    let kept = c
+        .rows(Query::new("gadget").filter(Filter::eq("sku", "ig-1")))
+        .await?;
+    ensure!(
+        kept[0]["qty"] == json!(1),
+        "existing row changed: {:?}",
+        kept[0]
+    );
+    c.clear("ig-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn update_by_filter_with_returning(c: &Ctx<'_>) -> CaseResult {
+    c.clear("upd-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "upd-1", "qty": 1}),
+        json!({"sku": "upd-2", "qty": 2}),
+        json!({"sku": "upd-3", "qty": 30}),
+    ]))
+    .await
+    .map_err(s)?;
+    let u = Update {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![
+            like("sku", "upd-%"),
+            Filter::cmp("qty", CompareOp::Lt, 10),
+        ]),
+        set: rec(json!({"qty": 10, "price": "2.5"})),
+        returning: Some(vec!["sku".into(), "qty".into(), "price".into()]),
+    };
+    let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
+    ensure!(w.affected == 2, "affected {}", w.affected);
+    let mut rows = w.rows.clone();
+    rows.sort_by_key(|r| r["sku"].as_str().map(str::to_string));
+    ensure!(
+        rows == vec![
+            rec(json!({"sku": "upd-1", "qty": 10, "price": "2.50"})),
+            rec(json!({"sku": "upd-2", "qty": 10, "price": "2.50"}))
+        ],
+        "returned {rows:?}"
+    );
+    let n = c
+        .count(
+            "gadget",
+            Some(Filter::and(vec![
+                like("sku", "upd-%"),
+                Filter::eq("qty", 10),
+            ])),
+        )
+        .await?;
+    ensure!(n == 2, "persisted {n}");
+    c.clear("upd-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn update_without_match_affects_nothing(c: &Ctx<'_>) -> CaseResult {
+    let u = Update {
+        entity: "gadget".into(),
+        filter: Filter::eq("sku", "no-such-sku"),
+        set: rec(json!({"qty": 1})),
+        returning: Some(vec![]),
+    };
+    let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
+    ensure!(w.affected == 0 && w.rows.is_empty(), "{w:?}");
+    Ok(Outcome::Pass)
+}
+
+async fn delete_by_filter_with_returning(c: &Ctx<'_>) -> CaseResult {
+    c.clear("del-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "del-1", "active": true}),
+        json!({"sku": "del-2", "active": false}),
+        json!({"sku": "del-3", "active": true}),
+    ]))
+    .await
+    .map_err(s)?;
+    let d = Delete {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![
+            like("sku", "del-%"),
+            Filter::is("active", IsValue::True),
+        ]),
+        returning: Some(vec!["sku".into()]),
+    };
+    let w = c.db.delete(c.t("gadget")?, &d).await.map_err(s)?;
+    let mut skus = col(&w.rows, "sku");
+    skus.sort_by_key(|v| v.as_str().map(str::to_string));
+    ensure!(
+        w.affected == 2 && skus == vec![json!("del-1"), json!("del-3")],
+        "{w:?}"
+    );
+    let left = c.count("gadget", Some(like("sku", "del-%"))).await?;
+    ensure!(left == 1, "left {left}");
+    c.clear("del-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn read_only_entity_refuses_writes(c: &Ctx<'_>) -> CaseResult {
+    let mut schema = c.schema.clone();
+    for e in &mut schema.entities {
+        if e.name == "gadget" {
+            e.read_only = true;
+        }
+    }
+    let t = Target::new(&schema, "gadget").map_err(s)?;
+    let r = c.db.insert(t, &ins(vec![json!({"sku": "ro-1"})])).await;
+    ensure!(matches!(r, Err(Error::Forbidden(_))), "insert: {r:?}");
+    let d = Delete {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![]),
+        returning: None,
+    };
+    let r = c.db.delete(t, &d).await;
+    ensure!(matches!(r, Err(Error::Forbidden(_))), "delete: {r:?}");
+    Ok(Outcome::Pass)
+}
+
+async fn text_search(c: &Ctx<'_>) -> CaseResult {
+    let f = Filter::TextSearch {
+        field: "name".into(),
+        query: "quick fox".into(),
+        language: None,
+    };
+    if !c.db.capabilities().full_text_search {
+        let r = c.db.count(c.t("gadget")?, Some(&f)).await;
+        return match r {
+            Err(e @ Error::Unsupported { .. }) => Ok(Outcome::NotApplicable(e.to_string())),
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("fts-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "fts-1", "name": "the quick brown fox"}),
+        json!({"sku": "fts-2", "name": "a quick dog"}),
+        json!({"sku": "fts-3", "name": "fox tales"}),
+    ]))
+    .await
+    .map_err(s)?;
+    let rows = c
+        .rows(
+            Query::new("gadget")
+                .fields(["sku"])
+                .filter(Filter::and(vec![like("sku", "fts-%"), f])),
+        )
+        .await?;
+    ensure!(
+        col(&rows, "sku") == vec![json!("fts-1")],
+        "matched {rows:?}"
+    );
+    c.clear("fts-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
+    let jp = |path: &[&str], op, v: Value| Filter::JsonPath {
+        field: "meta".into(),
+        path: path.iter().map(|p| p.to_string()).collect(),
+        op,
+        value: v,
+    };
+    if !c.db.capabilities().json_path {
+        let r =
+            c.db.count(
+                c.t("gadget")?,
+                Some(&jp(&["n"], CompareOp::Eq, Value::Int(1))),
+            )
+            .await;
+        return match r {
+            Err(e @ Error::Unsupported { .. }) => Ok(Outcome::NotApplicable(e.to_string())),
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("jp-").await?;
+    c.insert(ins(vec![
+        full_gadget("jp-1"),
+        json!({"sku": "jp-2", "meta": {"n": "10", "ok": false, "s": "y"}}),
+        json!({"sku": "jp-3", "meta": {"n": 3}}),
+    ]))
+    .await
+    .map_err(s)?;
+    let scoped = |f| Some(Filter::and(vec![like("sku", "jp-%"), f]));
+    let checks = [
+        (
+            jp(&["n"], CompareOp::Eq, Value::Int(10)),
+            1,
+            "number eq (string \"10\" excluded)",
+        ),
+        (jp(&["n"], CompareOp::Gt, Value::Int(5)), 1, "number gt"),
+        (
+            jp(&["n"], CompareOp::Lte, Value::Float(3.5)),
+            1,
+            "number lte float",
+        ),
+        (
+            jp(&["s"], CompareOp::Eq, Value::Text("x".into())),
+            1,
+            "string eq",
+        ),
+        (jp(&["ok"], CompareOp::Eq, Value::Bool(true)), 1, "bool eq"),
+        (
+            jp(&["ok"], CompareOp::Eq, Value::Bool(false)),
+            1,
+            "bool eq false",
+        ),
+        (
+            jp(
+                &["a", "b", "2", "c"],
+                CompareOp::Eq,
+                Value::Text("d".into()),
+            ),
+            1,
+            "nested path with index",
+        ),
+        (
+            jp(&["missing"], CompareOp::Eq, Value::Int(1)),
+            0,
+            "missing key",
+        ),
+        (
+            jp(&["$.n') OR 1=1 --"], CompareOp::Eq, Value::Int(10)),
+            0,
+            "hostile key is data",
+        ),
+    ];
+    for (f, want, what) in checks {
+        let n = c.count("gadget", scoped(f)).await?;
+        ensure!(n == want, "{what}: {n} != {want}");
+    }
+    c.clear("jp-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn array_filters(c: &Ctx<'_>) -> CaseResult {
+    let af = |op, vals: &[&str]| Filter::Array {
+        field: "tags".into(),
+        op,
+        values: vals.iter().map(|v| Value::Text(v.to_string())).collect(),
+    };
+    let has_tags = c
+        .schema
+        .entity("gadget")
+        .is_ok_and(|e| e.field("tags").is_ok());
+    if !c.db.capabilities().arrays || !has_tags {
+        let r =
+            c.db.count(c.t("gadget")?, Some(&af(ArrayOp::Contains, &["a"])))
+                .await;
+        return match r {
+            Err(e @ (Error::Unsupported { .. } | Error::Validation { .. })) => {
+                Ok(Outcome::NotApplicable(e.to_string()))
+            }
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("arr-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "arr-1", "tags": ["a", "b"]}),
+        json!({"sku": "arr-2", "tags": ["b", "c"]}),
+        json!({"sku": "arr-3", "tags": []}),
+    ]))
+    .await
+    .map_err(s)?;
+    let scoped = |f| Some(Filter::and(vec![like("sku", "arr-%"), f]));
+    let n = c
+        .count("gadget", scoped(af(ArrayOp::Contains, &["b"])))
+        .await?;
+    ensure!(n == 2, "contains b: {n}");
+    ensure!(
+        c.count("gadget", scoped(af(ArrayOp::Contains, &["a", "b"])))
+            .await?
+            == 1,
+        "contains a,b"
+    );
+    ensure!(
+        c.count("gadget", scoped(af(ArrayOp::ContainedBy, &["a", "b"])))
+            .await?
+            == 2,
+        "contained by a,b (incl. empty)"
+    );
+    ensure!(
+        c.count("gadget", scoped(af(ArrayOp::Overlaps, &["c", "z"])))
+            .await?
+            == 1,
+        "overlaps"
+    );
+    let back = c
+        .rows(
+            Query::new("gadget")
+                .fields(["tags"])
+                .filter(Filter::eq("sku", "arr-1")),
+        )
+        .await?;
+    ensure!(
+        back[0]["tags"] == json!(["a", "b"]),
+        "round trip {:?}",
+        back[0]
+    );
+    c.clear("arr-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// Read requests whose normalised JSON must be identical on every engine
+/// (ordered by numbers, dates or keys: text ordering follows each column's
+/// collation and is deliberately not part of the identity).
+pub fn identity_queries() -> Vec<(&'static str, Query)> {
+    let mut v = vec![
+        (
+            "tracks_of_album_by_price_and_length",
+            Query::new("track")
+                .filter(Filter::eq("album_id", 1))
+                .order_by(OrderBy::desc("unit_price"))
+                .order_by(OrderBy::asc("milliseconds")),
+        ),
+        (
+            "expensive_long_tracks_page_2",
+            Query::new("track")
+                .filter(Filter::and(vec![
+                    Filter::cmp("unit_price", CompareOp::Gt, "1"),
+                    Filter::cmp("milliseconds", CompareOp::Gte, 2_500_000),
+                ]))
+                .order_by(OrderBy::desc("milliseconds"))
+                .limit(10)
+                .offset(10),
+        ),
+        (
+            "employees_with_nullable_manager",
+            Query::new("employee").order_by(OrderBy::asc("reports_to")),
+        ),
+        (
+            "customers_without_company_or_state",
+            Query::new("customer")
+                .filter(Filter::or(vec![
+                    Filter::is("company", IsValue::Null),
+                    Filter::is("state", IsValue::Null),
+                ]))
+                .fields(["customer_id", "company", "state", "support_rep_id"]),
+        ),
+        (
+            "invoices_in_2010_q1",
+            Query::new("invoice")
+                .filter(Filter::and(vec![
+                    Filter::cmp("invoice_date", CompareOp::Gte, "2010-01-01T00:00:00"),
+                    Filter::cmp("invoice_date", CompareOp::Lt, "2010-04-01T00:00:00"),
+                ]))
+                .order_by(OrderBy::desc("total")),
+        ),
+        (
+            "artists_with_a_long_track",
+            Query::new("artist").filter(Filter::Exists {
+                relation: "albums".into(),
+                filter: Some(Box::new(Filter::Exists {
+                    relation: "tracks".into(),
+                    filter: Some(Box::new(Filter::cmp(
+                        "milliseconds",
+                        CompareOp::Gt,
+                        1_000_000,
+                    ))),
+                })),
+            }),
+        ),
+        (
+            "playlists_with_genre_1",
+            Query::new("playlist").filter(Filter::Exists {
+                relation: "tracks".into(),
+                filter: Some(Box::new(Filter::eq("genre_id", 1))),
+            }),
+        ),
+        (
+            "artist_names_like",
+            Query::new("artist").filter(Filter::or(vec![
+                like("name", "The %"),
+                ilike("name", "%metal%"),
+            ])),
+        ),
+    ];
+    let mut counted = Query::new("album").filter(Filter::In {
+        field: "artist_id".into(),
+        values: vec![Value::Int(22), Value::Int(90), Value::Null],
+    });
+    counted.count = Count::Exact;
+    counted.page.limit = Some(5);
+    v.push(("albums_in_list_counted", counted));
+    v
+}
+
+/// Aggregates whose JSON must be identical on every engine.
+pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
+    vec![(
+        "revenue_by_country",
+        Aggregate {
+            entity: "invoice".into(),
+            filter: Some(Filter::cmp("total", CompareOp::Gt, "1")),
+            group_by: vec!["billing_country".into()],
+            aggregates: vec![
+                agg("n", AggregateFn::Count),
+                agg(
+                    "revenue",
+                    AggregateFn::Sum {
+                        field: "total".into(),
+                    },
+                ),
+                agg(
+                    "biggest",
+                    AggregateFn::Max {
+                        field: "total".into(),
+                    },
+                ),
+                agg(
+                    "first",
+                    AggregateFn::Min {
+                        field: "invoice_date".into(),
+                    },
+                ),
+                agg(
+                    "customers",
+                    AggregateFn::CountDistinct {
+                        field: "customer_id".into(),
+                    },
+                ),
+            ],
+            having: vec![Having {
+                alias: "n".into(),
+                op: CompareOp::Gt,
+                value: Value::Int(5),
+            }],
+            order: vec![OrderBy::desc("revenue"), OrderBy::asc("n")],
+            limit: Some(10),
+        },
+    )]
+}

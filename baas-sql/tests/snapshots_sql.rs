@@ -1,0 +1,312 @@
+//! Snapshot tests of the SQL generated for every request case.
+//!
+//! Each folder `tests/cases/<behaviour>/` holds a `request.json`:
+//!
+//! ```json
+//! { "kind": "select" | "count" | "insert" | "update" | "delete" | "aggregate",
+//!   "request": <the IR value>,
+//!   "max_params": 65535 }
+//! ```
+//!
+//! (`max_params` is optional and only used by inserts). The request is
+//! resolved against `tests/cases/schema.json` and lowered for every dialect;
+//! the statement(s) and their parameters, or the lowering error, are
+//! snapshotted as `snapshots/snapshots_sql__<behaviour>__<dialect>.snap`.
+//!
+//! Regenerate with `INSTA_UPDATE=always cargo test -p baas-sql --test snapshots_sql`
+//! and review the diff.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use baas_core::ir::{Aggregate, AggregateExpr, AggregateFn, Delete, Insert, Query, Update};
+use baas_core::validate::{Limits, Validator};
+use baas_core::{Capabilities, SchemaMetadata, Target};
+use baas_sql::{Dialect, Statement};
+use serde::Deserialize;
+
+const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
+
+/// Default bound-parameter budget for inserts (PostgreSQL's limit).
+const DEFAULT_MAX_PARAMS: usize = 65535;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Select,
+    Count,
+    Insert,
+    Update,
+    Delete,
+    Aggregate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    kind: Kind,
+    request: serde_json::Value,
+    #[serde(default)]
+    max_params: Option<usize>,
+}
+
+/// A parsed request.
+enum Request {
+    Select(Query),
+    Count(Query),
+    Insert(Insert, usize),
+    Update(Update),
+    Delete(Delete),
+    Aggregate(Aggregate),
+}
+
+impl Request {
+    fn entity(&self) -> &str {
+        match self {
+            Self::Select(q) | Self::Count(q) => &q.entity,
+            Self::Insert(i, _) => &i.entity,
+            Self::Update(u) => &u.entity,
+            Self::Delete(d) => &d.entity,
+            Self::Aggregate(a) => &a.entity,
+        }
+    }
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
+}
+
+fn load_schema() -> SchemaMetadata {
+    let path = cases_dir().join("schema.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let schema: SchemaMetadata = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+    schema
+        .check()
+        .unwrap_or_else(|e| panic!("{} is inconsistent: {e}", path.display()));
+    schema
+}
+
+/// Every case folder, sorted by name.
+fn case_dirs() -> Vec<(String, PathBuf)> {
+    let dir = cases_dir();
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_else(|| panic!("non UTF-8 case folder {}", p.display()))
+                .to_string();
+            (name, p)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("`request` does not parse: {e}"))
+}
+
+fn load_case(dir: &Path) -> Result<Request, String> {
+    let path = dir.join("request.json");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read request.json: {e}"))?;
+    let case: CaseFile =
+        serde_json::from_str(&text).map_err(|e| format!("request.json does not parse: {e}"))?;
+    if case.max_params.is_some() && !matches!(case.kind, Kind::Insert) {
+        return Err("`max_params` only applies to inserts".into());
+    }
+    Ok(match case.kind {
+        Kind::Select => Request::Select(parse(case.request)?),
+        Kind::Count => Request::Count(parse(case.request)?),
+        Kind::Insert => Request::Insert(
+            parse(case.request)?,
+            case.max_params.unwrap_or(DEFAULT_MAX_PARAMS),
+        ),
+        Kind::Update => Request::Update(parse(case.request)?),
+        Kind::Delete => Request::Delete(parse(case.request)?),
+        Kind::Aggregate => Request::Aggregate(parse_aggregate(case.request)?),
+    })
+}
+
+/// Parse an [`Aggregate`]. `AggregateExpr` combines `deny_unknown_fields` with
+/// a `flatten`ed `AggregateFn`, which serde does not support (every item is
+/// rejected with "unknown field `fn`"), so when the direct parse fails the
+/// items are rebuilt by hand: `alias` plus the remaining object as the function.
+fn parse_aggregate(v: serde_json::Value) -> Result<Aggregate, String> {
+    if let Ok(a) = serde_json::from_value::<Aggregate>(v.clone()) {
+        return Ok(a);
+    }
+    let mut v = v;
+    let items = v
+        .get_mut("aggregates")
+        .and_then(serde_json::Value::as_array_mut)
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let mut agg: Aggregate = parse(v)?;
+    for (i, mut item) in items.into_iter().enumerate() {
+        let alias = item
+            .as_object_mut()
+            .and_then(|o| o.remove("alias"))
+            .and_then(|a| a.as_str().map(str::to_string))
+            .ok_or_else(|| format!("`request/aggregates/{i}` has no string `alias`"))?;
+        let func: AggregateFn = serde_json::from_value(item)
+            .map_err(|e| format!("`request/aggregates/{i}` does not parse: {e}"))?;
+        agg.aggregates.push(AggregateExpr { alias, func });
+    }
+    Ok(agg)
+}
+
+/// Capabilities with every optional feature on, so the validator only reports
+/// problems of the request itself (dialect limits show up as lowering errors).
+fn all_capabilities(d: Dialect) -> Capabilities {
+    let mut caps = Capabilities::minimal(d.name());
+    caps.full_text_search = true;
+    caps.arrays = true;
+    caps.json_path = true;
+    caps.returning = true;
+    caps.upsert_conflict_target = true;
+    caps.estimated_count = true;
+    caps.transactions = true;
+    caps.max_parameters = DEFAULT_MAX_PARAMS;
+    caps
+}
+
+fn validate(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<()> {
+    let caps = all_capabilities(d);
+    let limits = Limits::default();
+    let v = Validator::new(target, &caps, &limits);
+    match req {
+        Request::Select(q) | Request::Count(q) => v.query(q),
+        Request::Insert(i, _) => v.insert(i),
+        Request::Update(u) => v.update(u),
+        Request::Delete(del) => v.delete(del),
+        Request::Aggregate(a) => v.aggregate(a),
+    }
+}
+
+fn lower(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<Vec<Statement>> {
+    Ok(match req {
+        Request::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
+        Request::Count(q) => vec![baas_sql::count(d, target, q.filter.as_ref())?.statement],
+        Request::Insert(i, max_params) => baas_sql::insert(d, target, i, *max_params)?.0,
+        Request::Update(u) => vec![baas_sql::update(d, target, u)?.0],
+        Request::Delete(del) => vec![baas_sql::delete(d, target, del)?.0],
+        Request::Aggregate(a) => vec![baas_sql::aggregate(d, target, a)?.statement],
+    })
+}
+
+fn render_statement(out: &mut String, st: &Statement) {
+    out.push_str("-- sql\n");
+    out.push_str(&st.sql);
+    out.push('\n');
+    if st.params.is_empty() {
+        out.push_str("-- params: none\n");
+    } else {
+        out.push_str("-- params\n");
+        for (i, p) in st.params.iter().enumerate() {
+            let _ = writeln!(out, "{}: {p:?}", i + 1);
+        }
+    }
+}
+
+/// The snapshot text of one case on one dialect.
+fn render(d: Dialect, schema: &SchemaMetadata, req: &Request) -> String {
+    let mut out = String::new();
+    let target = match Target::new(schema, req.entity()) {
+        Ok(t) => t,
+        Err(e) => return format!("-- error (target)\n{e}\n"),
+    };
+    if let Err(e) = validate(d, target, req) {
+        let _ = writeln!(
+            out,
+            "-- validator (all capabilities) rejects this request\n{e}"
+        );
+    }
+    match lower(d, target, req) {
+        Err(e) => {
+            let _ = writeln!(out, "-- error ({})\n{e}", e.code());
+        }
+        Ok(stmts) if stmts.len() == 1 => render_statement(&mut out, &stmts[0]),
+        Ok(stmts) => {
+            for (i, st) in stmts.iter().enumerate() {
+                let _ = writeln!(out, "-- statement {}/{}", i + 1, stmts.len());
+                render_statement(&mut out, st);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_sql_matches_snapshots() {
+    let schema = load_schema();
+    let dirs = case_dirs();
+    assert!(
+        !dirs.is_empty(),
+        "no case folders under {}",
+        cases_dir().display()
+    );
+
+    let mut broken = Vec::new();
+    let mut failed = Vec::new();
+    let mut expected = BTreeSet::new();
+    for (behaviour, dir) in &dirs {
+        let req = match load_case(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                broken.push(format!("{behaviour}: {e}"));
+                continue;
+            }
+        };
+        for d in DIALECTS {
+            let name = format!("{behaviour}__{}", d.name());
+            let text = render(d, &schema, &req);
+            let mut settings = insta::Settings::clone_current();
+            settings.set_input_file(dir.join("request.json"));
+            settings.set_description(format!("{behaviour} on {}", d.name()));
+            settings.set_omit_expression(true);
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                settings.bind(|| insta::assert_snapshot!(name.clone(), text));
+            }));
+            if outcome.is_err() {
+                failed.push(name.clone());
+            }
+            expected.insert(format!("snapshots_sql__{name}.snap"));
+        }
+    }
+
+    // Snapshots of cases that no longer exist.
+    let snap_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let orphans: Vec<String> = std::fs::read_dir(&snap_dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with("snapshots_sql__") && n.ends_with(".snap"))
+                .filter(|n| !expected.contains(n))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut problems = String::new();
+    if !broken.is_empty() {
+        let _ = writeln!(problems, "broken case folders:\n  {}", broken.join("\n  "));
+    }
+    if !failed.is_empty() {
+        let _ = writeln!(problems, "snapshot mismatches:\n  {}", failed.join("\n  "));
+    }
+    if !orphans.is_empty() {
+        let _ = writeln!(
+            problems,
+            "snapshots without a case (delete them):\n  {}",
+            orphans.join("\n  ")
+        );
+    }
+    assert!(problems.is_empty(), "{problems}");
+}
