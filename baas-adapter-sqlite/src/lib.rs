@@ -132,6 +132,16 @@ impl SqliteBackend {
     pub fn pool(&self) -> &sqlx::SqlitePool {
         &self.pool
     }
+
+    /// Run a trusted SQL script (several statements), e.g. a schema or
+    /// fixture file. Never pass user input here: it is not parameterised.
+    pub async fn execute_script(&self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
 }
 
 fn err(e: sqlx::Error) -> Error {

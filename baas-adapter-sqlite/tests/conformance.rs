@@ -24,18 +24,12 @@ async fn conformance_sqlite() {
     let adapter = connect(SqliteConfig::new(format!("sqlite://{}", path.display())))
         .await
         .expect("open sqlite");
-    let pool = adapter.backend().pool();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(pool)
-        .await
-        .expect("load Chinook");
-    sqlx::raw_sql(GADGET)
-        .execute(pool)
-        .await
-        .expect("create gadget");
+    let backend = adapter.backend();
+    backend.execute_script(&sql).await.expect("load Chinook");
+    backend.execute_script(GADGET).await.expect("create gadget");
     let schema = conformance_schema(Naming::PascalCase, false);
     let report = run_conformance(&adapter, &schema).await;
-    pool.close().await;
+    backend.pool().close().await;
     let _ = std::fs::remove_file(&path);
     report.assert_ok();
 }

@@ -106,9 +106,10 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// Check that the database answers.
     async fn health(&self) -> Result<()>;
 
-    /// Rows matching a query, plus the count when asked. Embeds in the
-    /// selection are resolved by the caller with batched `find` calls (see
-    /// [`crate::embed`]); an adapter only returns flat rows.
+    /// Rows matching a query, plus the count when asked. An adapter without
+    /// native embedding delegates queries with embeds to
+    /// [`crate::embed::find_with_embeds`], which calls back `find` with flat
+    /// queries (one batched query per relation level).
     async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows>;
 
     /// Number of rows matching a filter.

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod adapter;
+pub mod embed;
 pub mod error;
 pub mod ir;
 pub mod metadata;

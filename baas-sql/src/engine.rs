@@ -212,6 +212,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
         self.validator(target).query(query)?;
+        if !query.select.embeds.is_empty() {
+            return baas_core::embed::find_with_embeds(self, target, query).await;
+        }
         let plan = lower::select(self.d(), target, query)?;
         let rows = self.fetch_plan(&plan).await?;
         let total = match query.count {

@@ -895,8 +895,8 @@ fn out_columns(fields: &[&Field]) -> Vec<OutColumn> {
 
 /// `SELECT` for a (flat) query: the selected fields (all when none are named),
 /// the filter, the order (plus primary-key tie-breaker), offset or keyset page.
-/// Embeds in the selection are ignored here; the engine resolves them with
-/// further batched selects.
+/// Embeds are not lowered here: [`baas_core::embed`] resolves them with
+/// further batched selects (the generic adapter calls it before lowering).
 pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     let l = Lower { d, target };
     let e = target.entity;

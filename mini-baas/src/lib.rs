@@ -1,1 +1,105 @@
-//! placeholder
+//! # mini-baas
+//!
+//! A self-adapting, database-agnostic backend library: entities are metadata
+//! ([`SchemaMetadata`]), requests are a dynamic IR ([`ir`]), and one generic
+//! [`DatabaseAdapter`] per engine executes them with identical JSON results on
+//! PostgreSQL, MySQL/MariaDB and SQLite.
+//!
+//! Engines are additive features: `sqlite` (default), `postgres`, `mysql`.
+//! [`connect`] picks the adapter from the URL scheme.
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use mini_baas::ir::{Filter, Query};
+//! use mini_baas::{Entity, Field, FieldType, SchemaMetadata, Target};
+//!
+//! let db = mini_baas::connect("sqlite::memory:").await.unwrap();
+//! # let sqlite = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::memory()).await.unwrap();
+//! # sqlite.backend().execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)").await.unwrap();
+//! # let db = std::sync::Arc::new(sqlite);
+//! let schema = SchemaMetadata::new(vec![Entity::new(
+//!     "note",
+//!     vec![Field::new("id", FieldType::Int64), Field::new("body", FieldType::Text).nullable()],
+//! )
+//! .with_primary_key(["id"])]);
+//! let target = Target::new(&schema, "note").unwrap();
+//! let rows = db.find(target, &Query::new("note").filter(Filter::eq("id", 1))).await.unwrap();
+//! assert!(rows.rows.is_empty());
+//! # });
+//! ```
+#![warn(missing_docs)]
+
+use std::sync::Arc;
+
+pub use baas_core::{
+    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index, Relation,
+    RelationKind, Result, SchemaMetadata, Source, Target, Through, Value, ir, validate,
+};
+/// The SQL lowering layer (for inspecting the SQL a request becomes).
+pub use baas_sql as sql;
+
+/// The MySQL / MariaDB adapter.
+#[cfg(feature = "mysql")]
+pub use baas_adapter_mysql as mysql;
+/// The PostgreSQL adapter.
+#[cfg(feature = "postgres")]
+pub use baas_adapter_postgres as postgres;
+/// The SQLite adapter.
+#[cfg(feature = "sqlite")]
+pub use baas_adapter_sqlite as sqlite;
+
+/// Connect to a database by URL with default pool settings, choosing the
+/// adapter from the scheme: `postgres://` / `postgresql://`, `mysql://` /
+/// `mariadb://`, `sqlite:`. An engine whose feature is compiled out gives an
+/// `Unsupported` error naming the feature to enable.
+pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
+    let scheme = url
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match scheme.as_str() {
+        "postgres" | "postgresql" => {
+            #[cfg(feature = "postgres")]
+            {
+                let a = postgres::connect(postgres::PgConfig::new(url)).await?;
+                Ok(Arc::new(a))
+            }
+            #[cfg(not(feature = "postgres"))]
+            Err(Error::unsupported(
+                "postgres",
+                "this build (enable the `postgres` feature)",
+            ))
+        }
+        "mysql" | "mariadb" => {
+            #[cfg(feature = "mysql")]
+            {
+                let url = url.replacen("mariadb://", "mysql://", 1);
+                let a = mysql::connect(mysql::MySqlConfig::new(url)).await?;
+                Ok(Arc::new(a))
+            }
+            #[cfg(not(feature = "mysql"))]
+            Err(Error::unsupported(
+                "mysql",
+                "this build (enable the `mysql` feature)",
+            ))
+        }
+        "sqlite" => {
+            #[cfg(feature = "sqlite")]
+            {
+                let a = sqlite::connect(sqlite::SqliteConfig::new(url)).await?;
+                Ok(Arc::new(a))
+            }
+            #[cfg(not(feature = "sqlite"))]
+            Err(Error::unsupported(
+                "sqlite",
+                "this build (enable the `sqlite` feature)",
+            ))
+        }
+        other => Err(Error::validation(
+            "",
+            format!("unknown database URL scheme `{other}` (expected postgres, mysql or sqlite)"),
+        )),
+    }
+}
