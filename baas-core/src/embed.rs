@@ -61,10 +61,10 @@ fn distinct_keys(rows: &[Row], fields: &[String]) -> Vec<Vec<J>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for r in rows {
-        if let Some(k) = key_of(r, fields) {
-            if seen.insert(k) {
-                out.push(fields.iter().map(|f| r[f].clone()).collect());
-            }
+        if let Some(k) = key_of(r, fields)
+            && seen.insert(k)
+        {
+            out.push(fields.iter().map(|f| r[f].clone()).collect());
         }
     }
     out

@@ -303,43 +303,42 @@ impl<'a> Validator<'a> {
                 }
             }
             Filter::Is { field, value } => {
-                if let Some(fd) = self.field_at(field, at, acc) {
-                    if matches!(value, IsValue::True | IsValue::False)
-                        && fd.ty != FieldType::Boolean
-                    {
-                        acc.push(
-                            &format!("{at}/value"),
-                            format!(
-                                "`is true/false` needs a boolean; `{field}` is {}",
-                                fd.ty.name()
-                            ),
-                        );
-                    }
+                if let Some(fd) = self.field_at(field, at, acc)
+                    && matches!(value, IsValue::True | IsValue::False)
+                    && fd.ty != FieldType::Boolean
+                {
+                    acc.push(
+                        &format!("{at}/value"),
+                        format!(
+                            "`is true/false` needs a boolean; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    );
                 }
             }
             Filter::Like { field, .. } => {
-                if let Some(fd) = self.field_at(field, at, acc) {
-                    if !fd.ty.is_textual() {
-                        acc.push(
-                            &format!("{at}/field"),
-                            format!("`like` needs a text field; `{field}` is {}", fd.ty.name()),
-                        );
-                    }
+                if let Some(fd) = self.field_at(field, at, acc)
+                    && !fd.ty.is_textual()
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!("`like` needs a text field; `{field}` is {}", fd.ty.name()),
+                    );
                 }
             }
             Filter::TextSearch { field, query, .. } => {
                 self.caps
                     .require(self.caps.full_text_search, "full-text search")?;
-                if let Some(fd) = self.field_at(field, at, acc) {
-                    if !fd.ty.is_textual() {
-                        acc.push(
-                            &format!("{at}/field"),
-                            format!(
-                                "full-text search needs a text field; `{field}` is {}",
-                                fd.ty.name()
-                            ),
-                        );
-                    }
+                if let Some(fd) = self.field_at(field, at, acc)
+                    && !fd.ty.is_textual()
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!(
+                            "full-text search needs a text field; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    );
                 }
                 if query.split_whitespace().next().is_none() {
                     acc.push(&format!("{at}/query"), "the search query is empty");
@@ -376,16 +375,16 @@ impl<'a> Validator<'a> {
             } => {
                 self.caps
                     .require(self.caps.json_path, "JSON path filters")?;
-                if let Some(fd) = self.field_at(field, at, acc) {
-                    if fd.ty != FieldType::Json {
-                        acc.push(
-                            &format!("{at}/field"),
-                            format!(
-                                "JSON paths need a json field; `{field}` is {}",
-                                fd.ty.name()
-                            ),
-                        );
-                    }
+                if let Some(fd) = self.field_at(field, at, acc)
+                    && fd.ty != FieldType::Json
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!(
+                            "JSON paths need a json field; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    );
                 }
                 if path.is_empty() {
                     acc.push(&format!("{at}/path"), "the JSON path is empty");
@@ -457,13 +456,13 @@ impl<'a> Validator<'a> {
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}`: {e}"),
                         );
-                    } else if let (Some(max), Value::Text(s)) = (f.max_length, &v) {
-                        if s.chars().count() > max as usize {
-                            acc.push(
-                                &format!("{at}/{}", escape_pointer(k)),
-                                format!("`{k}` is longer than {max} characters"),
-                            );
-                        }
+                    } else if let (Some(max), Value::Text(s)) = (f.max_length, &v)
+                        && s.chars().count() > max as usize
+                    {
+                        acc.push(
+                            &format!("{at}/{}", escape_pointer(k)),
+                            format!("`{k}` is longer than {max} characters"),
+                        );
                     }
                 }
             }

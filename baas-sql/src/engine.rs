@@ -156,10 +156,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
             if let Some(slot) = rows
                 .iter_mut()
                 .find(|r| r.as_ref().is_some_and(|r| key_of(r) == want))
+                && let Some(r) = slot.take()
             {
-                if let Some(r) = slot.take() {
-                    out.push(project(r, returning));
-                }
+                out.push(project(r, returning));
             }
         }
         Ok(out)

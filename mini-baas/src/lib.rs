@@ -11,21 +11,33 @@
 //! ```
 //! # #[cfg(feature = "sqlite")]
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use mini_baas::ir::{Filter, Query};
-//! use mini_baas::{Entity, Field, FieldType, SchemaMetadata, Target};
+//! use mini_baas::ir::{Filter, Insert, Query};
+//! use mini_baas::sqlite::{SqliteConfig, connect};
+//! use mini_baas::{DatabaseAdapter, Entity, Field, FieldType, SchemaMetadata, Target};
 //!
-//! let db = mini_baas::connect("sqlite::memory:").await.unwrap();
-//! # let sqlite = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::memory()).await.unwrap();
-//! # sqlite.backend().execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)").await.unwrap();
-//! # let db = std::sync::Arc::new(sqlite);
+//! // Any engine by URL, as a trait object:
+//! let any = mini_baas::connect("sqlite::memory:").await.unwrap();
+//! any.health().await.unwrap();
+//!
+//! // An existing table, described by metadata:
+//! let db = connect(SqliteConfig::memory()).await.unwrap();
+//! db.backend().execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)").await.unwrap();
 //! let schema = SchemaMetadata::new(vec![Entity::new(
 //!     "note",
 //!     vec![Field::new("id", FieldType::Int64), Field::new("body", FieldType::Text).nullable()],
 //! )
 //! .with_primary_key(["id"])]);
-//! let target = Target::new(&schema, "note").unwrap();
-//! let rows = db.find(target, &Query::new("note").filter(Filter::eq("id", 1))).await.unwrap();
-//! assert!(rows.rows.is_empty());
+//! let note = Target::new(&schema, "note").unwrap();
+//! let row = serde_json::json!({"id": 1, "body": "hello"});
+//! let insert = Insert {
+//!     entity: "note".into(),
+//!     rows: vec![row.as_object().unwrap().clone()],
+//!     on_conflict: None,
+//!     returning: None,
+//! };
+//! db.insert(note, &insert).await.unwrap();
+//! let found = db.find(note, &Query::new("note").filter(Filter::eq("id", 1))).await.unwrap();
+//! assert_eq!(found.rows[0]["body"], "hello");
 //! # });
 //! ```
 #![warn(missing_docs)]
