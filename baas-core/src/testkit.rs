@@ -559,6 +559,7 @@ cases!(
     unicode_long_text_and_large_numbers,
     bulk_insert_is_atomic,
     unique_violation_is_conflict,
+    foreign_key_violation_is_conflict,
     validation_errors_point_at_fields,
     upsert_merge,
     upsert_ignore,
@@ -1423,6 +1424,27 @@ async fn unique_violation_is_conflict(c: &Ctx<'_>) -> CaseResult {
     let r = c.insert(ins(vec![json!({"sku": "uq-1"})])).await;
     ensure!(matches!(r, Err(Error::Conflict { .. })), "got {r:?}");
     c.clear("uq-").await?;
+    Ok(Outcome::Pass)
+}
+
+async fn foreign_key_violation_is_conflict(c: &Ctx<'_>) -> CaseResult {
+    let i = Insert {
+        entity: "album".into(),
+        rows: vec![rec(
+            json!({"album_id": 900_001, "title": "Orphan", "artist_id": 900_001}),
+        )],
+        on_conflict: None,
+        returning: None,
+    };
+    let r = c.insert(i).await;
+    ensure!(
+        matches!(r, Err(Error::Conflict { .. })),
+        "expected conflict, got {r:?}"
+    );
+    let n = c
+        .count("album", Some(Filter::eq("album_id", 900_001)))
+        .await?;
+    ensure!(n == 0, "orphan written");
     Ok(Outcome::Pass)
 }
 

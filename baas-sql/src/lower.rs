@@ -6,7 +6,7 @@ use baas_core::ir::{
 };
 use baas_core::{Entity, Error, Field, FieldType, RelationKind, Result, Target, Value};
 use sea_query::{
-    Alias, ColumnName, ColumnRef, Condition, DynIden, Expr, ExprTrait, LockType, MysqlQueryBuilder,
+    Alias, ColumnName, ColumnRef, Condition, DynIden, Expr, ExprTrait, MysqlQueryBuilder,
     NullOrdering, OnConflict as SqOnConflict, Order, PostgresQueryBuilder, ReturningClause,
     SchemaName, SelectStatement, SqliteQueryBuilder, TableName, TableRef, Value as SqValue,
 };
@@ -508,17 +508,18 @@ impl<'a> Lower<'a> {
 
     fn json_path(&self, col: Expr, path: &[String], op: CompareOp, value: &Value) -> Result<Expr> {
         let d = self.d;
-        let kind = match value {
-            Value::Int(_) | Value::Float(_) => "number",
-            Value::Text(_) => "string",
-            Value::Bool(_) => {
+        let (kind, operand) = match value {
+            Value::Int(i) => ("number", i.to_string()),
+            Value::Float(f) => ("number", f.to_string()),
+            Value::Text(s) => ("string", s.clone()),
+            Value::Bool(b) => {
                 if !matches!(op, CompareOp::Eq | CompareOp::Neq) {
                     return Err(Error::validation(
                         "/op",
                         "booleans in JSON only support eq and neq",
                     ));
                 }
-                "boolean"
+                ("boolean", b.to_string())
             }
             other => {
                 return Err(Error::validation(
@@ -527,13 +528,7 @@ impl<'a> Lower<'a> {
                 ));
             }
         };
-        let operand = match value {
-            Value::Int(i) => self.param(i.to_string()),
-            Value::Float(f) => self.param(f.to_string()),
-            Value::Text(s) => self.param(s.clone()),
-            Value::Bool(b) => self.param(if *b { "true" } else { "false" }.to_string()),
-            _ => unreachable_value(),
-        };
+        let operand = self.param(operand);
         let opsym = op_symbol(op);
         match d {
             Dialect::Postgres => {
@@ -779,10 +774,6 @@ fn is_chrono(v: &SqValue) -> bool {
             | SqValue::ChronoDateTime(_)
             | SqValue::ChronoDateTimeUtc(_)
     )
-}
-
-fn unreachable_value() -> Expr {
-    Expr::cust("NULL")
 }
 
 fn always(b: bool) -> Condition {
@@ -1204,7 +1195,6 @@ pub fn select_for_update(
     if d == Dialect::Mysql {
         plan.statement.sql.push_str(" FOR UPDATE");
     }
-    let _ = LockType::Update;
     Ok(plan)
 }
 

@@ -1,0 +1,107 @@
+//! MySQL-specific types beyond the shared suite: `ENUM`, unsigned integers,
+//! `TIMESTAMP` (UTC session), `TIME`, `TINYINT(1)` booleans, `FLOAT`, wide `DECIMAL`.
+
+use baas_adapter_mysql::{MySqlConfig, connect};
+use baas_core::ir::{Filter, Insert, IsValue, Query};
+use baas_core::testkit::skip_or_fail;
+use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
+use serde_json::json;
+
+const DDL: &str = r#"
+DROP TABLE IF EXISTS my_types;
+CREATE TABLE my_types (
+    id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, feeling ENUM('sad','ok','happy'),
+    counter BIGINT UNSIGNED, at TIMESTAMP(3) NULL, clock TIME, flag TINYINT(1),
+    approx FLOAT, wide DECIMAL(40,10)
+) DEFAULT CHARSET=utf8mb4;
+"#;
+
+#[tokio::test]
+async fn mysql_specific_types_round_trip() {
+    let url = std::env::var("BAAS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into());
+    let db = match connect(MySqlConfig::new(url)).await {
+        Ok(db) => db,
+        Err(e) => {
+            skip_or_fail("MariaDB/MySQL (BAAS_TEST_MYSQL_URL)", &e);
+            return;
+        }
+    };
+    sqlx::raw_sql(DDL)
+        .execute(db.backend().pool())
+        .await
+        .expect("ddl");
+    let opt = |n: &str, t: FieldType| Field::new(n, t).nullable();
+    let schema = SchemaMetadata::new(vec![
+        Entity::new(
+            "my_types",
+            vec![
+                Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+                opt(
+                    "feeling",
+                    FieldType::Enum {
+                        name: None,
+                        values: vec!["sad".into(), "ok".into(), "happy".into()],
+                    },
+                ),
+                opt("counter", FieldType::Int64),
+                opt("at", FieldType::TimestampTz),
+                opt("clock", FieldType::Time),
+                opt("flag", FieldType::Boolean),
+                opt("approx", FieldType::Float32),
+                opt(
+                    "wide",
+                    FieldType::Decimal {
+                        precision: Some(40),
+                        scale: Some(10),
+                    },
+                ),
+            ],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    let t = Target::new(&schema, "my_types").unwrap();
+    let row = json!({
+        "feeling": "ok",
+        "counter": 9_007_199_254_740_993_i64,
+        "at": "2024-05-06T07:08:09.123Z",
+        "clock": "23:59:58",
+        "flag": false,
+        "approx": 0.5,
+        "wide": "123456789012345678901234567890.0123456789"
+    });
+    let ins = Insert {
+        entity: "my_types".into(),
+        rows: vec![
+            row.as_object().unwrap().clone(),
+            row.as_object().unwrap().clone(),
+        ],
+        on_conflict: None,
+        returning: Some(vec![]),
+    };
+    let written = db.insert(t, &ins).await.expect("insert");
+    assert_eq!(written.rows.len(), 2);
+    let ids: Vec<i64> = written
+        .rows
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids[1], ids[0] + 1, "generated keys come back in order");
+    let back = db
+        .find(
+            t,
+            &Query::new("my_types").filter(Filter::and(vec![
+                Filter::eq("feeling", "ok"),
+                Filter::is("flag", IsValue::False),
+                Filter::eq("wide", "123456789012345678901234567890.0123456789"),
+            ])),
+        )
+        .await
+        .expect("find");
+    assert_eq!(back.rows.len(), 2);
+    for got in written.rows.iter().chain(&back.rows) {
+        for (k, v) in row.as_object().unwrap() {
+            assert_eq!(got.get(k), Some(v), "{k}");
+        }
+    }
+}
