@@ -104,7 +104,7 @@ fn sea_query_direct(d: Dialect, i: &Inputs) -> (String, sea_query::Values) {
             ),
         ),
         Dialect::Mysql => (
-            Expr::cust_with_exprs("CAST(? AS DECIMAL(10,2))", [Expr::val(i.min_price)]),
+            Expr::cust_with_exprs("CAST(? AS DECIMAL(65,30))", [Expr::val(i.min_price)]),
             Expr::cust_with_exprs(
                 "? LIKE BINARY ? ESCAPE '\\\\'",
                 [Expr::col(("track", "composer")), Expr::val(i.composer_like)],

@@ -481,7 +481,7 @@ pub enum AggregateFn {
         /// Field name.
         field: String,
     },
-    /// `avg(field)`, a decimal string for integer and decimal fields.
+    /// `avg(field)`, a float64 computed by the engine (last bits may differ between engines).
     Avg {
         /// Field name.
         field: String,
@@ -512,9 +512,10 @@ impl AggregateFn {
     }
 }
 
-/// One aggregate output column.
+/// One aggregate output column: `{"alias": "n", "fn": "count"}`,
+/// `{"alias": "total", "fn": "sum", "field": "price"}`.
+// No `deny_unknown_fields`: serde cannot combine it with `flatten`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AggregateExpr {
     /// Output key.
     pub alias: String,

@@ -389,6 +389,7 @@ pub enum FieldType {
     /// Date and time without zone, RFC 3339 without offset.
     Timestamp,
     /// Instant in time, RFC 3339 in UTC with `Z`.
+    #[serde(rename = "timestamptz")]
     TimestampTz,
     /// UUID, lowercase hyphenated string.
     Uuid,
@@ -410,6 +411,7 @@ pub enum FieldType {
         values: Vec<String>,
     },
     /// MongoDB ObjectId, a 24-hex-digit string.
+    #[serde(rename = "objectid")]
     ObjectId,
 }
 

@@ -111,6 +111,22 @@ impl<'a> Validator<'a> {
                 if q.page.offset.is_some() {
                     acc.push("/page/offset", "offset and keyset cursor are exclusive");
                 }
+                // Rows are strictly ordered only when the order ends in a key;
+                // otherwise rows tied with the cursor would be skipped.
+                let pk = &self.entity().primary_key;
+                if pk.is_empty() || !pk.iter().all(|k| q.order.iter().any(|o| &o.field == k)) {
+                    acc.push(
+                        "/order",
+                        format!(
+                            "keyset pagination needs the order to include the primary key ({})",
+                            if pk.is_empty() {
+                                "the entity has none".to_string()
+                            } else {
+                                pk.join(", ")
+                            }
+                        ),
+                    );
+                }
                 for (i, (o, v)) in q.order.iter().zip(after).enumerate() {
                     if let Ok(field) = self.entity().field(&o.field) {
                         if field.nullable {

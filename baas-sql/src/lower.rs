@@ -291,7 +291,10 @@ impl<'a> Lower<'a> {
             Value::TimestampTz(x) => match d {
                 Dialect::Postgres => SqValue::ChronoDateTimeUtc(Some(*x)),
                 Dialect::Mysql => SqValue::ChronoDateTime(Some(x.naive_utc())),
-                Dialect::Sqlite => SqValue::String(Some(baas_core::value::format_timestamptz(*x))),
+                // Fixed-width fraction so that text order is time order.
+                Dialect::Sqlite => {
+                    SqValue::String(Some(x.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
+                }
             },
             Value::Uuid(u) => match d {
                 Dialect::Postgres => SqValue::Uuid(Some(*u)),
@@ -326,16 +329,13 @@ impl<'a> Lower<'a> {
                 }
                 _ => Expr::val(raw),
             },
+            // Compared with a string MySQL converts both sides to double; the
+            // widest DECIMAL keeps exactness without clamping to the column's
+            // precision (an out-of-range write then fails in strict mode
+            // instead of being silently capped).
             Dialect::Mysql => match ty {
-                FieldType::Decimal { precision, scale } => {
-                    let (p, s) = match (precision, scale) {
-                        (Some(p), Some(s)) => (*p, *s),
-                        _ => (65, 30),
-                    };
-                    self.custom(
-                        &format!("CAST({{}} AS DECIMAL({p},{s}))"),
-                        vec![Expr::val(raw)],
-                    )
+                FieldType::Decimal { .. } if !raw_is_null(&raw) => {
+                    self.custom("CAST({} AS DECIMAL(65,30))", vec![Expr::val(raw)])
                 }
                 _ => Expr::val(raw),
             },
@@ -411,7 +411,7 @@ impl<'a> Lower<'a> {
                 case_insensitive,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(self.like(scope.col(fd), pattern, *case_insensitive))
+                Condition::all().add(self.like(self.as_text(scope, fd), pattern, *case_insensitive))
             }
             Filter::TextSearch {
                 field,
@@ -419,7 +419,11 @@ impl<'a> Lower<'a> {
                 language,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(self.text_search(scope.col(fd), query, language.as_deref())?)
+                Condition::all().add(self.text_search(
+                    self.as_text(scope, fd),
+                    query,
+                    language.as_deref(),
+                )?)
             }
             Filter::Array { field, op, values } => {
                 let fd = e.field(field)?;
@@ -450,6 +454,16 @@ impl<'a> Lower<'a> {
                 return Err(self.d.unsupported(&format!("filter {other:?}")));
             }
         })
+    }
+
+    /// The column as text: PostgreSQL enum types have no text operators.
+    fn as_text(&self, scope: &Scope<'_>, fd: &Field) -> Expr {
+        match (&fd.ty, self.d) {
+            (FieldType::Enum { name: Some(_), .. }, Dialect::Postgres) => {
+                self.custom("CAST({} AS text)", vec![scope.col(fd)])
+            }
+            _ => scope.col(fd),
+        }
     }
 
     fn like(&self, col: Expr, pattern: &str, ci: bool) -> Expr {
@@ -563,6 +577,9 @@ impl<'a> Lower<'a> {
                 Ok(self.custom(&tpl, args))
             }
             Dialect::Mysql | Dialect::Sqlite => {
+                if d == Dialect::Sqlite && path.iter().any(|k| k.contains(['"', '\\'])) {
+                    return Err(d.unsupported("JSON path keys containing a quote or backslash"));
+                }
                 let jp = json_path_text(path);
                 let p = || self.param(jp.clone());
                 let (tpl, args) = match (d, kind) {
@@ -766,6 +783,10 @@ fn col_ref(scope: &Scope<'_>, field: &Field) -> Expr {
     scope.col(field)
 }
 
+fn raw_is_null(v: &SqValue) -> bool {
+    matches!(v, SqValue::String(None))
+}
+
 fn is_chrono(v: &SqValue) -> bool {
     matches!(
         v,
@@ -906,6 +927,13 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
             return Err(Error::validation(
                 "/page/after",
                 "the cursor must have one value per order key",
+            ));
+        }
+        let pk = &e.primary_key;
+        if pk.is_empty() || !pk.iter().all(|k| q.order.iter().any(|o| &o.field == k)) {
+            return Err(Error::validation(
+                "/order",
+                "keyset pagination needs the order to include the primary key",
             ));
         }
         sel.cond_where(l.keyset(&q.order, after)?);
@@ -1089,6 +1117,8 @@ pub fn insert(
                 let updatable: Vec<DynIden> = cols
                     .iter()
                     .filter(|f| !target_fields.iter().any(|t| t.name == f.name))
+                    // The existing row keeps its primary key.
+                    .filter(|f| !e.primary_key.contains(&f.name))
                     .map(|f| unqualified(f))
                     .collect();
                 match (up.action, updatable.is_empty()) {
