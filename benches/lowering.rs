@@ -20,8 +20,8 @@ use baas_core::{Capabilities, Entity, Field, FieldType, SchemaMetadata, Target, 
 use baas_sql::Dialect;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use sea_query::{
-    Condition, Expr, ExprTrait, MysqlQueryBuilder, NullOrdering, Order, PostgresQueryBuilder,
-    SelectStatement, SqliteQueryBuilder,
+    Condition, Expr, ExprTrait, MysqlQueryBuilder, Order, PostgresQueryBuilder, SelectStatement,
+    SqliteQueryBuilder,
 };
 
 const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
@@ -100,55 +100,48 @@ fn sea_query_direct(d: Dialect, i: &Inputs) -> (String, sea_query::Values) {
             Expr::cust_with_exprs("CAST($1 AS numeric)", [Expr::val(i.min_price)]),
             Expr::cust_with_exprs(
                 "$1 LIKE $2 ESCAPE '\\'",
-                [Expr::col(("track", "composer")), Expr::val(i.composer_like)],
+                [Expr::col("composer"), Expr::val(i.composer_like)],
             ),
         ),
         Dialect::Mysql => (
             Expr::cust_with_exprs("CAST(? AS DECIMAL(65,30))", [Expr::val(i.min_price)]),
             Expr::cust_with_exprs(
                 "? LIKE BINARY ? ESCAPE '\\\\'",
-                [Expr::col(("track", "composer")), Expr::val(i.composer_like)],
+                [Expr::col("composer"), Expr::val(i.composer_like)],
             ),
         ),
         Dialect::Sqlite => (
             Expr::val(i.min_price),
             Expr::cust_with_exprs(
                 "? GLOB ?",
-                [Expr::col(("track", "composer")), Expr::val(i.composer_glob)],
+                [Expr::col("composer"), Expr::val(i.composer_glob)],
             ),
         ),
     };
     let mut sel = SelectStatement::new();
     sel.columns([
-        ("track", "track_id"),
-        ("track", "name"),
-        ("track", "album_id"),
-        ("track", "genre_id"),
-        ("track", "composer"),
-        ("track", "milliseconds"),
-        ("track", "bytes"),
-        ("track", "unit_price"),
+        "track_id",
+        "name",
+        "album_id",
+        "genre_id",
+        "composer",
+        "milliseconds",
+        "bytes",
+        "unit_price",
     ])
     .from("track")
     .cond_where(
         Condition::all()
-            .add(Expr::col(("track", "name")).eq(i.name))
-            .add(Expr::col(("track", "unit_price")).gt(price))
-            .add(Expr::col(("track", "genre_id")).is_in(i.genres))
+            .add(Expr::col("name").eq(i.name))
+            .add(Expr::col("unit_price").gt(price))
+            .add(Expr::col("genre_id").is_in(i.genres))
             .add(like)
-            .add(Expr::col(("track", "album_id")).is_not_null()),
+            .add(Expr::col("album_id").is_not_null()),
     )
-    .order_by_expr_with_nulls(
-        Expr::col(("track", "milliseconds")),
-        Order::Desc,
-        NullOrdering::First,
-    )
-    .order_by_expr_with_nulls(Expr::col(("track", "name")), Order::Asc, NullOrdering::Last)
-    .order_by_expr_with_nulls(
-        Expr::col(("track", "track_id")),
-        Order::Asc,
-        NullOrdering::Last,
-    )
+    // Every order key is NOT NULL: no null placement clause.
+    .order_by_expr(Expr::col("milliseconds"), Order::Desc)
+    .order_by_expr(Expr::col("name"), Order::Asc)
+    .order_by_expr(Expr::col("track_id"), Order::Asc)
     .limit(i.limit);
     match d {
         Dialect::Postgres => sel.build(PostgresQueryBuilder),

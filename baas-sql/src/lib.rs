@@ -9,9 +9,10 @@
 //!   with the casts each dialect needs (`CAST($1 AS numeric)` on PostgreSQL…).
 //! - What a dialect cannot do returns [`Error::Unsupported`]; nothing is
 //!   silently dropped.
-//! - Null ordering is always explicit, so every engine sorts nulls like
-//!   PostgreSQL (last ascending, first descending) unless asked otherwise, and
-//!   the primary key is appended as a tie-breaker so pages are stable.
+//! - Null ordering is explicit for nullable fields, so every engine sorts
+//!   nulls like PostgreSQL (last ascending, first descending) unless asked
+//!   otherwise, and the primary key is appended as a tie-breaker so pages are
+//!   stable.
 //!
 //! ```
 //! use baas_core::{Entity, Field, FieldType, SchemaMetadata, Target};
@@ -27,7 +28,7 @@
 //! let plan = select(Dialect::Postgres, target, &q).unwrap();
 //! assert_eq!(
 //!     plan.statement.sql,
-//!     r#"SELECT "artist"."artist_id", "artist"."name" FROM "artist" WHERE "artist"."name" = $1 ORDER BY "artist"."artist_id" ASC NULLS LAST LIMIT $2"#
+//!     r#"SELECT "artist_id", "name" FROM "artist" WHERE "name" = $1 ORDER BY "artist_id" ASC LIMIT $2"#
 //! );
 //! ```
 #![warn(missing_docs)]

@@ -117,14 +117,18 @@ struct Scope<'a> {
     /// `Some(alias)` inside subqueries; `None` = the (schema-qualified) table name.
     alias: Option<String>,
     depth: usize,
+    /// Qualify column names (needed only when subqueries reference the outer row).
+    qualify: bool,
 }
 
 impl<'a> Scope<'a> {
-    fn root(entity: &'a Entity) -> Self {
+    /// The statement's own table; columns are qualified only if `qualify`.
+    fn root(entity: &'a Entity, qualify: bool) -> Self {
         Self {
             entity,
             alias: None,
             depth: 0,
+            qualify,
         }
     }
 
@@ -136,10 +140,8 @@ impl<'a> Scope<'a> {
     }
 
     fn col(&self, field: &Field) -> Expr {
-        Expr::col(ColumnRef::Column(ColumnName(
-            Some(self.table_name()),
-            iden(field.column()),
-        )))
+        let table = self.qualify.then(|| self.table_name());
+        Expr::col(ColumnRef::Column(ColumnName(table, iden(field.column()))))
     }
 }
 
@@ -639,6 +641,7 @@ impl<'a> Lower<'a> {
             entity: target,
             alias: Some(alias.clone()),
             depth,
+            qualify: true,
         };
         let mut sel = SelectStatement::new();
         sel.expr(Expr::cust("1"));
@@ -650,6 +653,7 @@ impl<'a> Lower<'a> {
                     entity: junction,
                     alias: Some(jalias.clone()),
                     depth,
+                    qualify: true,
                 };
                 let mut on = Condition::all();
                 for (jf, tf) in through.target_fields.iter().zip(&rel.to_fields) {
@@ -703,7 +707,7 @@ impl<'a> Lower<'a> {
 
     fn where_clause(&self, filter: Option<&Filter>) -> Result<Option<Condition>> {
         filter
-            .map(|f| self.cond(f, &Scope::root(self.entity())))
+            .map(|f| self.cond(f, &Scope::root(self.entity(), needs_qualification(Some(f)))))
             .transpose()
     }
 
@@ -719,7 +723,7 @@ impl<'a> Lower<'a> {
     }
 
     fn keyset(&self, order: &[OrderBy], after: &[Value]) -> Result<Condition> {
-        let scope = Scope::root(self.entity());
+        let scope = Scope::root(self.entity(), false);
         let mut any = Condition::any();
         for i in 0..order.len() {
             let mut all = Condition::all();
@@ -777,6 +781,19 @@ fn pg_array_literal(items: &[Value], item_ty: &FieldType) -> Result<String> {
     }
     out.push('}');
     Ok(out)
+}
+
+/// Whether a filter has subqueries (`exists`) that reference the outer row.
+fn needs_qualification(f: Option<&Filter>) -> bool {
+    match f {
+        None => false,
+        Some(Filter::Exists { .. }) => true,
+        Some(Filter::And { filters } | Filter::Or { filters }) => {
+            filters.iter().any(|g| needs_qualification(Some(g)))
+        }
+        Some(Filter::Not { filter }) => needs_qualification(Some(filter)),
+        Some(_) => false,
+    }
 }
 
 fn col_ref(scope: &Scope<'_>, field: &Field) -> Expr {
@@ -912,7 +929,7 @@ fn out_columns(fields: &[&Field]) -> Vec<OutColumn> {
 pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     let l = Lower { d, target };
     let e = target.entity;
-    let scope = Scope::root(e);
+    let scope = Scope::root(e, needs_qualification(q.filter.as_ref()));
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
     for f in &fields {
@@ -941,7 +958,13 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     for o in l.effective_order(&q.order) {
         let f = e.field(&o.field)?;
         let (ord, nulls) = sq_order(&o);
-        sel.order_by_expr_with_nulls(scope.col(f), ord, nulls);
+        if f.nullable {
+            sel.order_by_expr_with_nulls(scope.col(f), ord, nulls);
+        } else {
+            // No null placement to enforce; MySQL's `x IS NULL` emulation
+            // would only stop an index from serving the order.
+            sel.order_by_expr(scope.col(f), ord);
+        }
     }
     page(d, &mut sel, q.page.limit, q.page.offset);
     Ok(SelectPlan {
@@ -1247,7 +1270,7 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower { d, target };
     let e = target.entity;
-    let scope = Scope::root(e);
+    let scope = Scope::root(e, needs_qualification(a.filter.as_ref()));
     let mut sel = SelectStatement::new();
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
