@@ -36,6 +36,7 @@ pub mod embed;
 pub mod error;
 pub mod ir;
 pub mod metadata;
+pub mod relations;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;

@@ -39,6 +39,7 @@ mod sqlx_error;
 #[cfg(feature = "sqlx")]
 pub use sqlx_error::map_sqlx_error;
 mod lower;
+pub mod types;
 
 pub use engine::{ExecResult, Row, SqlAdapter, SqlBackend, SqlTransaction};
 

@@ -1,0 +1,258 @@
+//! SQL type names → [`FieldType`], shared by live introspection and the DDL
+//! importer so both read `numeric(10,2)` or `TINYINT(1)` the same way.
+
+use baas_core::FieldType;
+
+use crate::Dialect;
+
+/// A column type as declared, mapped to a field type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlType {
+    /// The field type.
+    pub ty: FieldType,
+    /// Declared maximum length of character types (`varchar(40)` → 40).
+    pub max_length: Option<u32>,
+    /// True for `serial`/`bigserial` (an auto-increment shorthand).
+    pub serial: bool,
+}
+
+impl SqlType {
+    fn of(ty: FieldType) -> Self {
+        Self {
+            ty,
+            max_length: None,
+            serial: false,
+        }
+    }
+}
+
+/// Split `name(args) rest` into the lowercase base name, the argument list and
+/// whether `unsigned` follows.
+fn split(declared: &str) -> (String, Vec<String>, bool) {
+    let d = declared.trim();
+    let lower = d.to_ascii_lowercase();
+    let unsigned = lower.contains(" unsigned");
+    let (base, args) = match (lower.find('('), lower.rfind(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let inner = &d[open + 1..close];
+            let base = format!("{} {}", &lower[..open], &lower[close + 1..]);
+            (base, split_args(inner))
+        }
+        _ => (lower.clone(), Vec::new()),
+    };
+    let base = base
+        .replace(" unsigned", "")
+        .replace(" zerofill", "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (base, args, unsigned)
+}
+
+/// Arguments of `enum('a','b,c')` or `numeric(10, 2)`, quotes removed.
+fn split_args(inner: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                if chars.peek() == Some(&q) {
+                    cur.push(q);
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            (Some(_), '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, ',') => out.push(std::mem::take(&mut cur).trim().to_string()),
+            (None, c) => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() || !out.is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// Map a declared column type to a field type. Unknown types map to `text`
+/// (every engine can render them as text), never to an error.
+///
+/// ```
+/// use baas_sql::{Dialect, types::field_type};
+/// use baas_core::FieldType;
+/// assert_eq!(field_type(Dialect::Mysql, "TINYINT(1)").ty, FieldType::Boolean);
+/// assert_eq!(
+///     field_type(Dialect::Postgres, "numeric(10,2)").ty,
+///     FieldType::Decimal { precision: Some(10), scale: Some(2) }
+/// );
+/// assert_eq!(field_type(Dialect::Sqlite, "NVARCHAR(160)").max_length, Some(160));
+/// ```
+pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
+    let trimmed = declared.trim();
+    // PostgreSQL arrays: `integer[]`, `text[][]`, `_int4` (udt names).
+    if let Some(elem) = trimmed.strip_suffix("[]") {
+        let inner = field_type(dialect, elem.trim_end_matches("[]"));
+        return SqlType::of(FieldType::Array {
+            items: Box::new(inner.ty),
+        });
+    }
+    if dialect == Dialect::Postgres && trimmed.starts_with('_') && trimmed.len() > 1 {
+        let inner = field_type(dialect, &trimmed[1..]);
+        return SqlType::of(FieldType::Array {
+            items: Box::new(inner.ty),
+        });
+    }
+    let (base, args, _unsigned) = split(trimmed);
+    let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
+    let text_len = |ty: FieldType| SqlType {
+        ty,
+        max_length: num(0),
+        serial: false,
+    };
+    let ty = match base.as_str() {
+        "tinyint" if dialect == Dialect::Mysql && num(0) == Some(1) => FieldType::Boolean,
+        "boolean" | "bool" if dialect == Dialect::Sqlite => FieldType::Boolean,
+        "bool" | "boolean" => FieldType::Boolean,
+        "bit" if num(0).is_none_or(|n| n == 1) => FieldType::Boolean,
+        "smallint" | "int2" | "tinyint" | "smallserial" | "serial2" => FieldType::Int16,
+        "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" => {
+            // MySQL `INT UNSIGNED` does not fit an int32, and SQLite integers
+            // are 64-bit whatever the declaration says.
+            if split(trimmed).2 || dialect == Dialect::Sqlite {
+                FieldType::Int64
+            } else {
+                FieldType::Int32
+            }
+        }
+        "bigint" | "int8" | "bigserial" | "serial8" => FieldType::Int64,
+        "real" | "float4" => FieldType::Float32,
+        "float" if dialect == Dialect::Mysql && num(0).is_none_or(|p| p <= 24) => {
+            FieldType::Float32
+        }
+        "float" | "double" | "double precision" | "float8" => FieldType::Float64,
+        "numeric" | "decimal" | "dec" | "money" => FieldType::Decimal {
+            precision: num(0),
+            scale: if num(0).is_some() {
+                Some(num(1).unwrap_or(0))
+            } else {
+                None
+            },
+        },
+        "date" => FieldType::Date,
+        "time" | "time without time zone" | "timetz" | "time with time zone" => FieldType::Time,
+        "timestamp"
+        | "timestamp without time zone"
+        | "datetime"
+        | "datetime2"
+        | "smalldatetime" => {
+            // MySQL TIMESTAMP stores an instant (converted to UTC by the session).
+            if dialect == Dialect::Mysql && base == "timestamp" {
+                FieldType::TimestampTz
+            } else {
+                FieldType::Timestamp
+            }
+        }
+        "timestamptz" | "timestamp with time zone" | "datetimeoffset" => FieldType::TimestampTz,
+        "uuid" | "uniqueidentifier" => FieldType::Uuid,
+        "json" | "jsonb" => FieldType::Json,
+        "bytea" | "blob" | "tinyblob" | "mediumblob" | "longblob" | "binary" | "varbinary"
+        | "image" => FieldType::Binary,
+        "enum" => FieldType::Enum {
+            name: None,
+            values: args.clone(),
+        },
+        "char"
+        | "character"
+        | "nchar"
+        | "varchar"
+        | "character varying"
+        | "nvarchar"
+        | "varying character"
+        | "native character"
+        | "nvarchar2"
+        | "varchar2"
+        | "bpchar"
+        | "national character"
+        | "national varchar"
+        | "national character varying" => {
+            return text_len(FieldType::Text);
+        }
+        _ => FieldType::Text,
+    };
+    let serial = matches!(
+        base.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+    );
+    SqlType {
+        ty,
+        max_length: None,
+        serial,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_declarations() {
+        let pg = |s| field_type(Dialect::Postgres, s).ty;
+        let my = |s| field_type(Dialect::Mysql, s).ty;
+        let lite = |s| field_type(Dialect::Sqlite, s).ty;
+        assert_eq!(pg("character varying"), FieldType::Text);
+        assert_eq!(pg("timestamp with time zone"), FieldType::TimestampTz);
+        assert_eq!(
+            pg("integer[]"),
+            FieldType::Array {
+                items: Box::new(FieldType::Int32)
+            }
+        );
+        assert_eq!(
+            pg("_text"),
+            FieldType::Array {
+                items: Box::new(FieldType::Text)
+            }
+        );
+        assert!(field_type(Dialect::Postgres, "bigserial").serial);
+        assert_eq!(my("int(11) unsigned"), FieldType::Int64);
+        assert_eq!(my("int(11)"), FieldType::Int32);
+        assert_eq!(my("timestamp"), FieldType::TimestampTz);
+        assert_eq!(my("datetime(6)"), FieldType::Timestamp);
+        assert_eq!(
+            my("enum('a','it''s','c,d')"),
+            FieldType::Enum {
+                name: None,
+                values: vec!["a".into(), "it's".into(), "c,d".into()]
+            }
+        );
+        assert_eq!(
+            my("decimal(10,2)"),
+            FieldType::Decimal {
+                precision: Some(10),
+                scale: Some(2)
+            }
+        );
+        assert_eq!(
+            lite("NUMERIC(10,2)"),
+            FieldType::Decimal {
+                precision: Some(10),
+                scale: Some(2)
+            }
+        );
+        assert_eq!(lite("INTEGER"), FieldType::Int64);
+        assert_eq!(lite("DATETIME"), FieldType::Timestamp);
+        assert_eq!(lite("something odd"), FieldType::Text);
+        assert_eq!(
+            field_type(Dialect::Mysql, "varchar(255)").max_length,
+            Some(255)
+        );
+    }
+}
