@@ -8,7 +8,7 @@ const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;
 CREATE TABLE gadget (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
-    sku VARCHAR(40) NOT NULL, name LONGTEXT, price DECIMAL(12,2), qty INT, big BIGINT, ratio DOUBLE,
+    sku VARCHAR(40) NOT NULL, name LONGTEXT, price DECIMAL(12,2), qty INT, big BIGINT, ratio DOUBLE, weight FLOAT,
     active TINYINT(1), born DATE, seen_at DATETIME(6), meta JSON, data LONGBLOB, uid CHAR(36),
     CONSTRAINT gadget_sku_key UNIQUE (sku),
     FULLTEXT KEY gadget_name_fts (name)
@@ -42,5 +42,7 @@ async fn conformance_mysql() {
         .await
         .expect("create gadget");
     let schema = conformance_schema(Naming::PascalCase, false);
-    run_conformance(&adapter, &schema).await.assert_ok();
+    run_conformance(&adapter, &schema)
+        .await
+        .assert_ok_except(&["array_filters"]);
 }

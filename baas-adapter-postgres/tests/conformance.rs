@@ -10,7 +10,7 @@ CREATE TABLE gadget (
     id BIGSERIAL PRIMARY KEY,
     sku VARCHAR(40) NOT NULL CONSTRAINT gadget_sku_key UNIQUE,
     name TEXT, price NUMERIC(12,2), qty INTEGER, big BIGINT, ratio DOUBLE PRECISION,
-    active BOOLEAN, born DATE, seen_at TIMESTAMP, meta JSONB, data BYTEA, uid UUID, tags TEXT[]
+    weight REAL, active BOOLEAN, born DATE, seen_at TIMESTAMP, meta JSONB, data BYTEA, uid UUID, tags TEXT[]
 );
 "#;
 
@@ -44,5 +44,7 @@ async fn conformance_postgres() {
         .await
         .expect("create gadget");
     let schema = conformance_schema(Naming::SnakeCase, true);
-    run_conformance(&adapter, &schema).await.assert_ok();
+    run_conformance(&adapter, &schema)
+        .await
+        .assert_ok_except(&[]);
 }

@@ -7,6 +7,20 @@ use crate::error::{Error, Result};
 use crate::ir::{Aggregate, Delete, Filter, Insert, Query, Rows, Update, WriteResult};
 use crate::metadata::{Entity, SchemaMetadata};
 
+/// What live introspection reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntrospectOptions {
+    /// Database schemas to read (PostgreSQL). Empty: every non-system schema.
+    #[serde(default)]
+    pub schemas: Vec<String>,
+    /// Schemas never read (e.g. Supabase's `auth`, `storage`, …).
+    #[serde(default)]
+    pub exclude_schemas: Vec<String>,
+    /// Leave views out.
+    #[serde(default)]
+    pub skip_views: bool,
+}
+
 /// What an engine can do, as plain data. Validation consults it *before*
 /// lowering, so an unsupported construct gives [`Error::Unsupported`] instead of
 /// wrong SQL.
@@ -130,4 +144,11 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
 
     /// Delete rows by filter.
     async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult>;
+
+    /// Discover the metadata of the live database from its catalogs: tables
+    /// and views (views read-only), columns with types, nullability, defaults,
+    /// auto-increment and generated columns, primary keys, unique constraints
+    /// and indexes, foreign keys as relations (see [`crate::relations`]), enum
+    /// types, comments as descriptions.
+    async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata>;
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value as J};
 use crate::adapter::{DatabaseAdapter, Target};
 use crate::error::Result;
 use crate::ir::{Embed, Filter, Query, Rows};
-use crate::metadata::{Entity, RelationKind};
+use crate::metadata::{Entity, FieldType, RelationKind};
 use crate::value::Value;
 
 type Row = Map<String, J>;
@@ -23,15 +23,33 @@ type Row = Map<String, J>;
 /// Keys per `in` filter (kept under the default `in`-list limit).
 const CHUNK: usize = 500;
 
-fn key_of(row: &Row, fields: &[String]) -> Option<String> {
+/// A key value in the canonical JSON of `ty`, so that the two ends of a
+/// relation compare equal even when their field types differ (an int32 key
+/// pointing at an int64 or decimal one).
+fn canon(v: &J, ty: &FieldType) -> J {
+    Value::from_json(v)
+        .coerce(ty)
+        .map(|x| x.to_json())
+        .unwrap_or_else(|_| v.clone())
+}
+
+fn key_of(row: &Row, fields: &[String], types: &[FieldType]) -> Option<String> {
     let mut parts = Vec::with_capacity(fields.len());
-    for f in fields {
+    for (f, ty) in fields.iter().zip(types) {
         match row.get(f) {
             None | Some(J::Null) => return None,
-            Some(v) => parts.push(v.to_string()),
+            Some(v) => parts.push(canon(v, ty).to_string()),
         }
     }
     Some(parts.join("\u{1f}"))
+}
+
+/// The types of `fields` of `entity` (text for unknown ones).
+fn types_of(entity: &Entity, fields: &[String]) -> Vec<FieldType> {
+    fields
+        .iter()
+        .map(|f| entity.field(f).map_or(FieldType::Text, |fd| fd.ty.clone()))
+        .collect()
 }
 
 /// A filter matching rows whose `fields` equal one of `keys` (rows of values).
@@ -57,14 +75,20 @@ fn keys_filter(fields: &[String], keys: &[Vec<J>]) -> Filter {
     )
 }
 
-fn distinct_keys(rows: &[Row], fields: &[String]) -> Vec<Vec<J>> {
+fn distinct_keys(rows: &[Row], fields: &[String], types: &[FieldType]) -> Vec<Vec<J>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for r in rows {
-        if let Some(k) = key_of(r, fields)
+        if let Some(k) = key_of(r, fields, types)
             && seen.insert(k)
         {
-            out.push(fields.iter().map(|f| r[f].clone()).collect());
+            out.push(
+                fields
+                    .iter()
+                    .zip(types)
+                    .map(|(f, ty)| canon(&r[f], ty))
+                    .collect(),
+            );
         }
     }
     out
@@ -145,7 +169,17 @@ async fn attach(
     let rel = entity.relation(&embed.relation)?;
     let target = Target::new(parent.schema, &rel.target)?;
     let key = embed.alias.clone().unwrap_or_else(|| rel.name.clone());
-    let parent_keys = distinct_keys(rows, &rel.from_fields);
+    let target_entity = target.entity;
+    // Parent keys in the types of the fields they are matched against.
+    let parent_types = match &rel.kind {
+        RelationKind::ManyToMany { through } => types_of(
+            parent.schema.entity(&through.entity)?,
+            &through.source_fields,
+        ),
+        _ => types_of(target_entity, &rel.to_fields),
+    };
+    let child_types = types_of(target_entity, &rel.to_fields);
+    let parent_keys = distinct_keys(rows, &rel.from_fields, &parent_types);
     let mut child_q = Query::new(rel.target.clone());
     child_q.select = embed.select.clone();
     child_q.filter = embed.filter.clone();
@@ -168,7 +202,7 @@ async fn attach(
             } else {
                 fetch_by_keys(db, junction, &jq, &through.source_fields, &parent_keys).await?
             };
-            let target_keys = distinct_keys(&links, &through.target_fields);
+            let target_keys = distinct_keys(&links, &through.target_fields, &child_types);
             let (fields, added) = with_fields(&child_q.select.fields, &rel.to_fields);
             child_q.select.fields = fields;
             let children = if target_keys.is_empty() {
@@ -178,7 +212,7 @@ async fn attach(
             };
             let mut by_target: HashMap<String, usize> = HashMap::new();
             for (i, c) in children.iter().enumerate() {
-                if let Some(k) = key_of(c, &rel.to_fields) {
+                if let Some(k) = key_of(c, &rel.to_fields, &child_types) {
                     by_target.entry(k).or_insert(i);
                 }
             }
@@ -186,8 +220,8 @@ async fn attach(
             let mut per_parent: HashMap<String, Vec<usize>> = HashMap::new();
             for l in &links {
                 let (Some(pk), Some(tk)) = (
-                    key_of(l, &through.source_fields),
-                    key_of(l, &through.target_fields),
+                    key_of(l, &through.source_fields, &parent_types),
+                    key_of(l, &through.target_fields, &child_types),
                 ) else {
                     continue;
                 };
@@ -214,7 +248,7 @@ async fn attach(
                 fetch_by_keys(db, target, &child_q, &rel.to_fields, &parent_keys).await?
             };
             for c in children {
-                if let Some(k) = key_of(&c, &rel.to_fields) {
+                if let Some(k) = key_of(&c, &rel.to_fields, &child_types) {
                     groups.entry(k).or_default().push(strip(c, &added));
                 }
             }
@@ -222,7 +256,7 @@ async fn attach(
     }
     let to_one = rel.kind.is_to_one();
     for r in rows.iter_mut() {
-        let list = key_of(r, &rel.from_fields)
+        let list = key_of(r, &rel.from_fields, &parent_types)
             .and_then(|k| groups.get(&k).cloned())
             .unwrap_or_default();
         let value = if to_one {

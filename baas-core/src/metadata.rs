@@ -56,6 +56,14 @@ impl SchemaMetadata {
                 ));
             }
             for (j, f) in e.fields.iter().enumerate() {
+                if let FieldType::Enum { name: Some(n), .. } = &f.ty
+                    && n.contains(['{', '}', '"'])
+                {
+                    v.push(crate::Violation::new(
+                        format!("{at}/fields/{j}/type/name"),
+                        format!("enum type name `{n}` contains a brace or quote"),
+                    ));
+                }
                 if e.fields[..j].iter().any(|o| o.name == f.name) {
                     v.push(crate::Violation::new(
                         format!("{at}/fields/{j}/name"),
@@ -88,6 +96,14 @@ impl SchemaMetadata {
                 }
                 match &r.kind {
                     RelationKind::ManyToMany { through } => {
+                        if through.source_fields.len() != r.from_fields.len()
+                            || through.target_fields.len() != r.to_fields.len()
+                        {
+                            v.push(crate::Violation::new(
+                                format!("{rat}/kind/through"),
+                                "source_fields / target_fields must match from_fields / to_fields in length",
+                            ));
+                        }
                         match self.entity(&through.entity) {
                             Err(_) => v.push(crate::Violation::new(
                                 format!("{rat}/kind/through/entity"),

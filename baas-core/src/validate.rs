@@ -138,6 +138,12 @@ impl<'a> Validator<'a> {
                                 ),
                             );
                         }
+                        if v.is_null() {
+                            acc.push(
+                                &format!("/page/after/{i}"),
+                                "a keyset cursor value cannot be null",
+                            );
+                        }
                         self.check_value(field, v, &format!("/page/after/{i}"), &mut acc);
                     }
                 }
@@ -653,7 +659,9 @@ impl<'a> Validator<'a> {
                     Ok(f) => {
                         let ok = match ag.func {
                             AggregateFn::Sum { .. } | AggregateFn::Avg { .. } => f.ty.is_numeric(),
-                            AggregateFn::Min { .. } | AggregateFn::Max { .. } => f.ty.is_ordered(),
+                            AggregateFn::Min { .. } | AggregateFn::Max { .. } => {
+                                f.ty.is_ordered() && !matches!(f.ty, FieldType::Uuid)
+                            }
                             _ => sortable(&f.ty),
                         };
                         if !ok {

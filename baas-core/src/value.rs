@@ -253,7 +253,12 @@ impl Value {
             {
                 J::from(f as i64)
             }
-            (FieldType::Float32 | FieldType::Float64, Value::Float(f)) => float_json(f),
+            // A float4 read as f64 (PostgreSQL, MySQL) prints as
+            // 0.10000000149011612; print it as the f32 it is, like SQLite's 0.1.
+            (FieldType::Float32, Value::Float(f)) => {
+                float_json((f as f32).to_string().parse::<f64>().unwrap_or(f))
+            }
+            (FieldType::Float64, Value::Float(f)) => float_json(f),
             (FieldType::Float32 | FieldType::Float64, Value::Int(i)) => float_json(i as f64),
             (FieldType::Float32 | FieldType::Float64, Value::Decimal(s) | Value::Text(s)) => {
                 float_json(
@@ -479,7 +484,7 @@ pub fn normalize_decimal(s: &str, scale: Option<u32>) -> Option<String> {
     if (int_part.is_empty() && frac_part.is_empty())
         || !int_part.bytes().all(|b| b.is_ascii_digit())
         || !frac_part.bytes().all(|b| b.is_ascii_digit())
-        || exp.abs() > 1000
+        || exp.unsigned_abs() > 1000
     {
         return None;
     }
@@ -579,6 +584,12 @@ mod tests {
         assert_eq!(normalize_decimal("abc", None), None);
         assert_eq!(normalize_decimal("", None), None);
         assert_eq!(normalize_decimal("1e99999", None), None);
+        assert_eq!(
+            normalize_decimal("1e-2147483648", None),
+            None,
+            "no overflow"
+        );
+        assert_eq!(normalize_decimal("1e2147483647", None), None);
         assert_eq!(round_decimal_text("2.9699999999999998", 2).unwrap(), "2.97");
         assert_eq!(round_decimal_text("-9.995", 2).unwrap(), "-10.00");
     }

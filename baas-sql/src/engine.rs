@@ -8,7 +8,10 @@ use baas_core::ir::{
     Aggregate, Count, Delete, Filter, Insert, OnConflict, Query, Record, Rows, Update, WriteResult,
 };
 use baas_core::validate::{Limits, Validator};
-use baas_core::{Capabilities, DatabaseAdapter, Entity, Error, Field, Generated, Result, Target};
+use baas_core::{
+    Capabilities, DatabaseAdapter, Entity, Error, Field, Generated, IntrospectOptions, Result,
+    SchemaMetadata, Target,
+};
 
 use crate::lower::{self, Dialect, OutColumn, SelectPlan, Statement};
 
@@ -113,35 +116,22 @@ impl<B: SqlBackend> SqlAdapter<B> {
             .unwrap_or(0))
     }
 
-    /// Re-read rows by key inside `tx`, in the order of `keys_in_order`.
+    /// Re-read rows by key inside `tx`, in the order of `keys` (duplicates
+    /// once). With `strict`, every key must come back: a row the database
+    /// stores under a different key (collation, rounding) is an error, never
+    /// a silently shorter result.
+    #[allow(clippy::too_many_arguments)]
     async fn reread(
         &self,
         tx: &mut dyn SqlTransaction,
         target: Target<'_>,
         key_fields: &[String],
-        keys_in_order: &[Record],
+        keys: &[Record],
         returning: &[OutColumn],
         lock: bool,
+        strict: bool,
     ) -> Result<Vec<Row>> {
-        if keys_in_order.is_empty() {
-            return Ok(Vec::new());
-        }
-        let filter = lower::key_filter(target.entity, key_fields, keys_in_order)?;
-        // Select the key fields too, to put rows back in input order.
-        let mut fields: Vec<String> = returning.iter().map(|c| c.key.clone()).collect();
-        for k in key_fields {
-            if !fields.contains(k) {
-                fields.push(k.clone());
-            }
-        }
-        let plan = if lock {
-            lower::select_for_update(self.d(), target, &fields, &filter)?
-        } else {
-            let mut q = Query::new(target.entity.name.clone()).filter(filter);
-            q.select.fields = fields;
-            lower::select(self.d(), target, &q)?
-        };
-        let rows = tx.fetch(&plan.statement, &plan.columns).await?;
+        let e = target.entity;
         let key_of = |r: &Row| -> String {
             key_fields
                 .iter()
@@ -149,21 +139,63 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 .collect::<Vec<_>>()
                 .join("\u{1f}")
         };
-        let mut out = Vec::with_capacity(rows.len());
-        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
-        for k in keys_in_order {
-            let want = key_of(&normalise_keys(target.entity, key_fields, k));
-            if let Some(slot) = rows
-                .iter_mut()
-                .find(|r| r.as_ref().is_some_and(|r| key_of(r) == want))
-                && let Some(r) = slot.take()
-            {
+        let mut seen = std::collections::HashSet::new();
+        let wanted: Vec<(String, Record)> = keys
+            .iter()
+            .map(|k| normalise_keys(e, key_fields, k))
+            .filter_map(|k| {
+                let s = key_of(&k);
+                seen.insert(s.clone()).then_some((s, k))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Select the key fields too, to put rows back in input order.
+        let mut fields: Vec<String> = returning.iter().map(|c| c.key.clone()).collect();
+        for k in key_fields {
+            if !fields.contains(k) {
+                fields.push(k.clone());
+            }
+        }
+        let mut found: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
+        for chunk in wanted.chunks(KEY_CHUNK) {
+            let chunk_keys: Vec<Record> = chunk.iter().map(|(_, k)| k.clone()).collect();
+            let filter = lower::key_filter(e, key_fields, &chunk_keys)?;
+            let plan = if lock {
+                lower::select_for_update(self.d(), target, &fields, &filter)?
+            } else {
+                let mut q = Query::new(e.name.clone()).filter(filter);
+                q.select.fields = fields.clone();
+                lower::select(self.d(), target, &q)?
+            };
+            for r in tx.fetch(&plan.statement, &plan.columns).await? {
+                found.insert(key_of(&r), r);
+            }
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        for (k, _) in &wanted {
+            if let Some(r) = found.remove(k) {
                 out.push(project(r, returning));
             }
+        }
+        if strict && out.len() != wanted.len() {
+            return Err(Error::Backend {
+                message: format!(
+                    "{}: {} of {} written rows could not be read back by key (the database stores the key differently, e.g. collation or rounding)",
+                    self.backend.capabilities().engine,
+                    wanted.len() - out.len(),
+                    wanted.len()
+                ),
+                source: None,
+            });
         }
         Ok(out)
     }
 }
+
+/// Keys per re-read or keyed update statement.
+const KEY_CHUNK: usize = 1000;
 
 /// Key values from a written record, normalised like decoded rows (so `"1"`-style
 /// mismatches between input and output shapes cannot happen).
@@ -247,36 +279,52 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
         self.validator(target).insert(insert)?;
         let caps = self.backend.capabilities();
-        let (stmts, ret) = lower::insert(self.d(), target, insert, caps.max_parameters)?;
-        let mut tx = self.backend.begin().await?;
+        let (batches, ret) = lower::insert(self.d(), target, insert, caps.max_parameters)?;
         let e = target.entity;
+        let n = insert.rows.len();
         let ignoring = insert
             .on_conflict
             .as_ref()
             .is_some_and(|u| u.action == OnConflict::Ignore);
+        let merging = insert
+            .on_conflict
+            .as_ref()
+            .is_some_and(|u| u.action == OnConflict::Merge);
+        let mut tx = self.backend.begin().await?;
+        let mut result = WriteResult::default();
+
         // Without RETURNING an ignoring upsert cannot tell inserted rows from
         // skipped ones by the affected count (MySQL counts both): go the keyed way.
         if caps.returning || (ret.is_none() && !ignoring) {
-            let mut result = WriteResult::default();
-            for st in &stmts {
+            // Returned rows go back to input order: a batch whose rows all came
+            // back maps one to one; a batch an ignoring upsert thinned out keeps
+            // its own order at the position of its first row.
+            let mut placed: Vec<(usize, usize, Row)> = Vec::new();
+            for b in &batches {
                 match &ret {
                     Some(cols) => {
-                        let rows = tx.fetch(st, cols).await?;
+                        let rows = tx.fetch(&b.statement, cols).await?;
                         result.affected += rows.len() as u64;
-                        result.rows.extend(rows);
+                        if rows.len() == b.rows.len() {
+                            placed.extend(b.rows.iter().zip(rows).map(|(i, r)| (*i, 0, r)));
+                        } else {
+                            let at = b.rows.first().copied().unwrap_or(n);
+                            placed.extend(rows.into_iter().enumerate().map(|(k, r)| (at, k, r)));
+                        }
                     }
-                    None => result.affected += tx.execute(st).await?.affected,
+                    None => result.affected += tx.execute(&b.statement).await?.affected,
                 }
             }
-            if let (Some(up), false) = (&insert.on_conflict, caps.returning) {
-                // MySQL counts an upserted row as 2; report rows written like the others.
-                if up.action == OnConflict::Merge {
-                    result.affected = insert.rows.len() as u64;
-                }
+            placed.sort_by_key(|(i, k, _)| (*i, *k));
+            result.rows = placed.into_iter().map(|(_, _, r)| r).collect();
+            // MySQL counts an upserted row as 2; report rows written like the others.
+            if merging && !caps.returning {
+                result.affected = n as u64;
             }
             tx.commit().await?;
             return Ok(result);
         }
+
         // No RETURNING (MySQL): identify the written rows and re-read them in
         // the same transaction.
         let want_rows = ret.is_some();
@@ -291,14 +339,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     .iter()
                     .all(|k| r.get(k).is_some_and(|v| !v.is_null()))
             });
-        let mut result = WriteResult::default();
         if all_keyed {
             // Rows that already exist are not "inserted" by an ignoring upsert.
-            let existing: Vec<Row> = if insert
-                .on_conflict
-                .as_ref()
-                .is_some_and(|u| u.action == OnConflict::Ignore)
-            {
+            let existing: Vec<Row> = if ignoring {
                 let key_cols: Vec<OutColumn> = key_fields
                     .iter()
                     .map(|k| {
@@ -315,15 +358,15 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     &insert.rows,
                     &key_cols,
                     true,
+                    false,
                 )
                 .await?
-                .into_iter()
-                .collect()
             } else {
                 Vec::new()
             };
-            for st in &stmts {
-                result.affected += tx.execute(st).await?.affected;
+            let mut written = 0;
+            for b in &batches {
+                written += tx.execute(&b.statement).await?.affected;
             }
             let wanted: Vec<Record> = insert
                 .rows
@@ -338,48 +381,84 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 .collect();
             result.affected = if ignoring {
                 wanted.len() as u64
+            } else if merging {
+                n as u64
             } else {
-                insert.rows.len() as u64
+                written
             };
             if want_rows {
                 result.rows = self
-                    .reread(tx.as_mut(), target, &key_fields, &wanted, &cols, false)
+                    .reread(
+                        tx.as_mut(),
+                        target,
+                        &key_fields,
+                        &wanted,
+                        &cols,
+                        false,
+                        true,
+                    )
                     .await?;
             }
-        } else if let (Some(pk), None, true) = (auto_key(e), &insert.on_conflict, want_rows) {
-            // Auto-increment keys of one multi-row INSERT are consecutive
-            // (InnoDB `innodb_autoinc_lock_mode` 0 or 1, MariaDB's default).
-            let mut keys = Vec::new();
-            for st in &stmts {
-                let r = tx.execute(st).await?;
+        } else if let (Some(pk), None) = (auto_key(e), &insert.on_conflict) {
+            // Generated keys of one multi-row INSERT are consecutive, stepping
+            // by @@auto_increment_increment (InnoDB lock mode 0 or 1, MariaDB's
+            // default); batches that set the key keep their own.
+            let step_plan = Statement {
+                sql: "SELECT @@auto_increment_increment".into(),
+                params: Vec::new(),
+            };
+            let step = tx
+                .fetch(
+                    &step_plan,
+                    &[OutColumn {
+                        key: "step".into(),
+                        ty: baas_core::FieldType::Int64,
+                    }],
+                )
+                .await?
+                .first()
+                .and_then(|r| r.get("step"))
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
+            let mut keys: Vec<Option<Record>> = vec![None; n];
+            for b in &batches {
+                let r = tx.execute(&b.statement).await?;
                 result.affected += r.affected;
-                let first = r.last_insert_id.ok_or_else(|| Error::Backend {
-                    message: "the server reported no generated id".into(),
-                    source: None,
-                })?;
-                for i in 0..r.affected {
-                    let mut k = Record::new();
-                    k.insert(pk.name.clone(), serde_json::Value::from(first + i));
-                    keys.push(k);
+                for (k, i) in b.rows.iter().enumerate() {
+                    let value = if b.sets_key {
+                        insert.rows[*i].get(&pk.name).cloned().unwrap_or_default()
+                    } else {
+                        let first = r.last_insert_id.ok_or_else(|| Error::Backend {
+                            message: "the server reported no generated id".into(),
+                            source: None,
+                        })?;
+                        serde_json::Value::from(first + k as u64 * step)
+                    };
+                    let mut key = Record::new();
+                    key.insert(pk.name.clone(), value);
+                    keys[*i] = Some(key);
                 }
             }
-            // Rows that gave their own key keep it.
-            let mut keyed = keys.into_iter();
-            let ordered: Vec<Record> = insert
-                .rows
-                .iter()
-                .filter_map(|r| match r.get(&pk.name) {
-                    Some(v) if !v.is_null() => {
-                        let mut k = Record::new();
-                        k.insert(pk.name.clone(), v.clone());
-                        Some(k)
-                    }
-                    _ => keyed.next(),
-                })
-                .collect();
-            result.rows = self
-                .reread(tx.as_mut(), target, &e.primary_key, &ordered, &cols, false)
-                .await?;
+            if want_rows {
+                let ordered: Vec<Record> = keys.into_iter().flatten().collect();
+                result.rows = self
+                    .reread(
+                        tx.as_mut(),
+                        target,
+                        &e.primary_key,
+                        &ordered,
+                        &cols,
+                        false,
+                        true,
+                    )
+                    .await?;
+            }
+        } else if ignoring {
+            return Err(Error::unsupported(
+                caps.engine.clone(),
+                "an ignoring upsert whose rows do not all carry the conflict target (no RETURNING on this engine)",
+            ));
         } else {
             return Err(Error::unsupported(
                 caps.engine.clone(),
@@ -422,14 +501,16 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     tx.commit().await?;
                     return Ok(WriteResult::default());
                 }
-                let by_key = Update {
-                    entity: update.entity.clone(),
-                    filter: lower::key_filter(e, &e.primary_key, &keys)?,
-                    set: update.set.clone(),
-                    returning: None,
-                };
-                let (st, _) = lower::update(self.d(), target, &by_key)?;
-                tx.execute(&st).await?;
+                for chunk in keys.chunks(KEY_CHUNK) {
+                    let by_key = Update {
+                        entity: update.entity.clone(),
+                        filter: lower::key_filter(e, &e.primary_key, chunk)?,
+                        set: update.set.clone(),
+                        returning: None,
+                    };
+                    let (st, _) = lower::update(self.d(), target, &by_key)?;
+                    tx.execute(&st).await?;
+                }
                 // Keys may have been updated themselves: re-read by the new key.
                 let new_keys: Vec<Record> = keys
                     .into_iter()
@@ -443,7 +524,15 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     })
                     .collect();
                 let rows = self
-                    .reread(tx.as_mut(), target, &e.primary_key, &new_keys, &cols, false)
+                    .reread(
+                        tx.as_mut(),
+                        target,
+                        &e.primary_key,
+                        &new_keys,
+                        &cols,
+                        false,
+                        true,
+                    )
                     .await?;
                 tx.commit().await?;
                 Ok(WriteResult {
@@ -452,6 +541,10 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 })
             }
         }
+    }
+
+    async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {
+        crate::introspect::introspect(&self.backend, options).await
     }
 
     async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {

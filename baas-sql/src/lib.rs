@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod engine;
+pub mod introspect;
 #[cfg(feature = "sqlx")]
 mod sqlx_error;
 #[cfg(feature = "sqlx")]
@@ -44,7 +45,7 @@ pub mod types;
 pub use engine::{ExecResult, Row, SqlAdapter, SqlBackend, SqlTransaction};
 
 pub use lower::{
-    Dialect, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert, key_filter,
-    select, select_for_update, update,
+    Dialect, InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert,
+    key_filter, select, select_for_update, update,
 };
 pub use sea_query;

@@ -202,7 +202,9 @@ fn pg_cast(ty: &FieldType) -> Option<String> {
         FieldType::TimestampTz => "timestamptz".into(),
         FieldType::Uuid => "uuid".into(),
         FieldType::Json => "jsonb".into(),
-        FieldType::Enum { name: Some(n), .. } => quote_pg_type(n),
+        // Braces would collide with the custom-expression markers; such a
+        // type name is refused by metadata validation anyway.
+        FieldType::Enum { name: Some(n), .. } if !n.contains(['{', '}']) => quote_pg_type(n),
         FieldType::Array { items } => format!("{}[]", pg_elem_type(items)?),
         _ => return None,
     })
@@ -504,6 +506,11 @@ impl<'a> Lower<'a> {
                 ))
             }
             Dialect::Mysql => {
+                if language.is_some() {
+                    return Err(self.d.unsupported(
+                        "a full-text search language (MySQL uses the index's parser)",
+                    ));
+                }
                 // Every word required; boolean-mode operators stripped from user text.
                 let words: Vec<String> = query
                     .split(|c: char| !c.is_alphanumeric())
@@ -635,6 +642,20 @@ impl<'a> Lower<'a> {
     ) -> Result<SelectStatement> {
         let rel = scope.entity.relation(relation)?;
         let target = self.target.schema.entity(&rel.target)?;
+        let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
+            && match &rel.kind {
+                RelationKind::ManyToMany { through } => {
+                    through.source_fields.len() == rel.from_fields.len()
+                        && through.target_fields.len() == rel.to_fields.len()
+                }
+                _ => true,
+            };
+        if !lengths_ok || rel.from_fields.is_empty() {
+            return Err(Error::validation(
+                "",
+                format!("relation `{relation}` has mismatched field lists"),
+            ));
+        }
         let depth = scope.depth + 1;
         let alias = self.fresh_alias("r", depth);
         let inner = Scope {
@@ -1057,17 +1078,30 @@ fn returning_fields<'e>(e: &'e Entity, r: &Option<Vec<String>>) -> Result<Option
     r.as_ref().map(|names| select_fields(e, names)).transpose()
 }
 
+/// One `INSERT` statement and the input rows it writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertBatch {
+    /// The statement.
+    pub statement: Statement,
+    /// Indexes into `Insert::rows`, in `VALUES` order.
+    pub rows: Vec<usize>,
+    /// Whether the statement writes every primary-key field (otherwise the
+    /// database generates the key).
+    pub sets_key: bool,
+}
+
 /// `INSERT` statements for the rows (one per distinct set of written fields, in
-/// order of first appearance, so no dialect needs `DEFAULT` in `VALUES`).
-/// With `returning` set, PostgreSQL and SQLite get a `RETURNING` clause; MySQL
-/// gets none (the adapter re-reads the rows in the same transaction), and the
-/// returned plan's columns describe the rows to decode either way.
+/// order of first appearance, so no dialect needs `DEFAULT` in `VALUES`; each
+/// batch says which input rows it carries so results can be put back in input
+/// order). With `returning` set, PostgreSQL and SQLite get a `RETURNING`
+/// clause; MySQL gets none (the adapter re-reads the rows in the same
+/// transaction), and the returned columns describe the rows to decode either way.
 pub fn insert(
     d: Dialect,
     target: Target<'_>,
     ins: &Insert,
     max_params: usize,
-) -> Result<(Vec<Statement>, Option<Vec<OutColumn>>)> {
+) -> Result<(Vec<InsertBatch>, Option<Vec<OutColumn>>)> {
     let l = Lower { d, target };
     let e = target.entity;
     if e.read_only {
@@ -1078,8 +1112,8 @@ pub fn insert(
     }
     let ret = returning_fields(e, &ins.returning)?;
     // Group rows by their field set, keeping entity field order for columns.
-    let mut groups: Vec<(Vec<&Field>, Vec<&Record>)> = Vec::new();
-    for r in &ins.rows {
+    let mut groups: Vec<(Vec<&Field>, Vec<(usize, &Record)>)> = Vec::new();
+    for (idx, r) in ins.rows.iter().enumerate() {
         for k in r.keys() {
             e.field(k)?;
         }
@@ -1089,15 +1123,20 @@ pub fn insert(
             .filter(|f| r.contains_key(&f.name))
             .collect();
         match groups.iter_mut().find(|(c, _)| *c == cols) {
-            Some((_, rows)) => rows.push(r),
-            None => groups.push((cols, vec![r])),
+            Some((_, rows)) => rows.push((idx, r)),
+            None => groups.push((cols, vec![(idx, r)])),
         }
     }
     let mut stmts = Vec::new();
     for (cols, rows) in groups {
         let per_row = cols.len().max(1);
         let chunk = (max_params / per_row).max(1);
+        let sets_key = !e.primary_key.is_empty()
+            && e.primary_key
+                .iter()
+                .all(|k| cols.iter().any(|f| &f.name == k));
         for rows in rows.chunks(chunk) {
+            let indexes: Vec<usize> = rows.iter().map(|(i, _)| *i).collect();
             let mut st = sea_query::InsertStatement::new();
             st.into_table(table_ref(e));
             st.columns(cols.iter().map(|f| unqualified(f)));
@@ -1110,7 +1149,7 @@ pub fn insert(
                 }
                 st.or_default_values();
             }
-            for r in rows {
+            for (_, r) in rows {
                 let vals = cols
                     .iter()
                     .map(|f| l.bind_field(f, &Value::from_json(&r[&f.name])))
@@ -1165,7 +1204,11 @@ pub fn insert(
             if let (Some(r), true) = (&ret, d != Dialect::Mysql) {
                 st.returning(returning_clause(r));
             }
-            stmts.push(finish(d, &st));
+            stmts.push(InsertBatch {
+                statement: finish(d, &st),
+                rows: indexes,
+                sets_key,
+            });
         }
     }
     Ok((stmts, ret.map(|r| out_columns(&r))))
@@ -1284,7 +1327,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         });
     }
     let mut agg_exprs = Vec::new();
-    for ag in &a.aggregates {
+    for (i, ag) in a.aggregates.iter().enumerate() {
         let field = ag.func.field().map(|f| e.field(f)).transpose()?;
         let col = field.map(|f| scope.col(f));
         let ex = match (&ag.func, col) {
@@ -1305,7 +1348,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                 ));
             }
         };
-        sel.expr_as(ex.clone(), Alias::new(ag.alias.clone()));
+        // The user's alias never reaches SQL: columns are read by position.
+        sel.expr_as(ex.clone(), Alias::new(format!("a{i}")));
         columns.push(OutColumn {
             key: ag.alias.clone(),
             ty: aggregate_type(&ag.func, field),

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use baas_core::ir::{Aggregate, AggregateExpr, AggregateFn, Delete, Insert, Query, Update};
+use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use baas_sql::{Dialect, Statement};
@@ -132,36 +132,8 @@ fn load_case(dir: &Path) -> Result<Request, String> {
         ),
         Kind::Update => Request::Update(parse(case.request)?),
         Kind::Delete => Request::Delete(parse(case.request)?),
-        Kind::Aggregate => Request::Aggregate(parse_aggregate(case.request)?),
+        Kind::Aggregate => Request::Aggregate(parse(case.request)?),
     })
-}
-
-/// Parse an [`Aggregate`]. `AggregateExpr` combines `deny_unknown_fields` with
-/// a `flatten`ed `AggregateFn`, which serde does not support (every item is
-/// rejected with "unknown field `fn`"), so when the direct parse fails the
-/// items are rebuilt by hand: `alias` plus the remaining object as the function.
-fn parse_aggregate(v: serde_json::Value) -> Result<Aggregate, String> {
-    if let Ok(a) = serde_json::from_value::<Aggregate>(v.clone()) {
-        return Ok(a);
-    }
-    let mut v = v;
-    let items = v
-        .get_mut("aggregates")
-        .and_then(serde_json::Value::as_array_mut)
-        .map(std::mem::take)
-        .unwrap_or_default();
-    let mut agg: Aggregate = parse(v)?;
-    for (i, mut item) in items.into_iter().enumerate() {
-        let alias = item
-            .as_object_mut()
-            .and_then(|o| o.remove("alias"))
-            .and_then(|a| a.as_str().map(str::to_string))
-            .ok_or_else(|| format!("`request/aggregates/{i}` has no string `alias`"))?;
-        let func: AggregateFn = serde_json::from_value(item)
-            .map_err(|e| format!("`request/aggregates/{i}` does not parse: {e}"))?;
-        agg.aggregates.push(AggregateExpr { alias, func });
-    }
-    Ok(agg)
 }
 
 /// Capabilities with every optional feature on, so the validator only reports
@@ -196,7 +168,11 @@ fn lower(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<Vec
     Ok(match req {
         Request::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
         Request::Count(q) => vec![baas_sql::count(d, target, q.filter.as_ref())?.statement],
-        Request::Insert(i, max_params) => baas_sql::insert(d, target, i, *max_params)?.0,
+        Request::Insert(i, max_params) => baas_sql::insert(d, target, i, *max_params)?
+            .0
+            .into_iter()
+            .map(|b| b.statement)
+            .collect(),
         Request::Update(u) => vec![baas_sql::update(d, target, u)?.0],
         Request::Delete(del) => vec![baas_sql::delete(d, target, del)?.0],
         Request::Aggregate(a) => vec![baas_sql::aggregate(d, target, a)?.statement],

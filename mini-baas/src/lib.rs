@@ -45,8 +45,9 @@
 use std::sync::Arc;
 
 pub use baas_core::{
-    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index, Relation,
-    RelationKind, Result, SchemaMetadata, Source, Target, Through, Value, ir, validate,
+    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index,
+    IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata, Source, Target, Through,
+    Value, ir, validate,
 };
 /// The SQL lowering layer (for inspecting the SQL a request becomes).
 pub use baas_sql as sql;
