@@ -1,0 +1,954 @@
+//! Horizontal filters: `col=op.value`, `not.`, `any`/`all` modifiers, JSON
+//! path columns, and logic trees `or=(…)`, `and=(…)`, all lowered to
+//! [`baas_core::ir::Filter`].
+
+use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue};
+use baas_core::{Entity, FieldType, Value};
+
+use crate::lex::{Cursor, name, pg_array, quoted};
+use crate::{RestError, RestLimits};
+
+/// A column reference: a field and an optional JSON path (`meta->a->>b`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldRef {
+    pub(crate) name: String,
+    pub(crate) json: Vec<String>,
+}
+
+/// `any` / `all` modifiers of a simple operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quant {
+    Any,
+    All,
+}
+
+/// Operators taking one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Simple {
+    Cmp(CompareOp),
+    Like { ci: bool },
+    IsDistinct,
+}
+
+/// Full-text operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fts {
+    /// `to_tsquery`
+    Query,
+    /// `plainto_tsquery`
+    Plain,
+    /// `phraseto_tsquery`
+    Phrase,
+    /// `websearch_to_tsquery`
+    Web,
+}
+
+/// `is.` operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IsWord {
+    Null,
+    NotNull,
+    True,
+    False,
+    Unknown,
+}
+
+/// A parsed operation, values still as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Simple {
+        op: Simple,
+        value: String,
+    },
+    Quantified {
+        op: Simple,
+        quant: Quant,
+        values: Vec<Option<String>>,
+    },
+    In(Vec<String>),
+    Is(IsWord),
+    Fts {
+        kind: Fts,
+        lang: Option<String>,
+        value: String,
+    },
+    Array {
+        op: ArrayOp,
+        values: Vec<Option<String>>,
+    },
+}
+
+/// An operation, maybe negated with `not.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpExpr {
+    pub(crate) negate: bool,
+    pub(crate) op: Operation,
+}
+
+/// Where a value ends: at the end of the parameter, or at `,`/`)` in a logic tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ctx {
+    Top,
+    Logic,
+}
+
+fn what(ctx: Ctx) -> &'static str {
+    match ctx {
+        Ctx::Top => "filter",
+        Ctx::Logic => "logic tree",
+    }
+}
+
+const OPERATORS: &str = "eq, neq, gt, gte, lt, lte, like, ilike, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov";
+
+fn simple_op(name: &str) -> Option<Simple> {
+    Some(match name {
+        "eq" => Simple::Cmp(CompareOp::Eq),
+        "neq" => Simple::Cmp(CompareOp::Neq),
+        "gt" => Simple::Cmp(CompareOp::Gt),
+        "gte" => Simple::Cmp(CompareOp::Gte),
+        "lt" => Simple::Cmp(CompareOp::Lt),
+        "lte" => Simple::Cmp(CompareOp::Lte),
+        "like" => Simple::Like { ci: false },
+        "ilike" => Simple::Like { ci: true },
+        "isdistinct" => Simple::IsDistinct,
+        _ => return None,
+    })
+}
+
+/// Read one value in context: the rest of the parameter (top), or a quoted
+/// value, a `{...}` literal or raw text up to `,`/`)` (logic tree).
+fn single_value(cur: &mut Cursor<'_>, ctx: Ctx) -> String {
+    match ctx {
+        Ctx::Top => cur.take_rest().to_string(),
+        Ctx::Logic => {
+            let mut probe = cur.clone();
+            if let Some(q) = quoted(&mut probe)
+                && matches!(probe.peek(), None | Some(',' | ')'))
+            {
+                *cur = probe;
+                return q;
+            }
+            if cur.peek() == Some('{') {
+                // `{…}` up to the first `}` with no nested `{` (memchr-fast,
+                // so many unterminated braces stay linear in practice).
+                let rest = cur.rest();
+                if let Some(end) = rest.find('}')
+                    && let Some(lit) = rest.get(..=end)
+                    && !lit.get(1..).unwrap_or("").contains('{')
+                {
+                    cur.advance(lit.len());
+                    return lit.to_string();
+                }
+            }
+            cur.take_until(|c, _| c == ',' || c == ')').to_string()
+        }
+    }
+}
+
+fn end_of_value(cur: &Cursor<'_>, ctx: Ctx) -> bool {
+    match ctx {
+        Ctx::Top => cur.at_end(),
+        Ctx::Logic => matches!(cur.peek(), None | Some(',' | ')')),
+    }
+}
+
+/// `(a,"b,c",d)` for `in`.
+fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &RestLimits) -> Result<Vec<String>, RestError> {
+    cur.skip_ws();
+    if !cur.eat("(") {
+        return Err(cur
+            .error(what(ctx), "`(` to open the `in` list")
+            .with_hint("write lists as in.(a,b,\"c,d\")"));
+    }
+    let mut out = Vec::new();
+    cur.skip_ws();
+    if cur.eat(")") {
+        cur.skip_ws();
+        return Ok(out);
+    }
+    loop {
+        if out.len() >= limits.max_in_list {
+            return Err(RestError::bad_request(format!(
+                "an `in` list has more than {} values",
+                limits.max_in_list
+            )));
+        }
+        let mut probe = cur.clone();
+        match quoted(&mut probe) {
+            Some(q) if matches!(probe.peek(), Some(',' | ')')) => {
+                *cur = probe;
+                out.push(q);
+            }
+            _ => out.push(cur.take_until(|c, _| c == ',' || c == ')').to_string()),
+        }
+        match cur.bump() {
+            Some(',') => continue,
+            Some(')') => break,
+            _ => {
+                return Err(cur.error(what(ctx), "`,` or `)` in the `in` list"));
+            }
+        }
+    }
+    cur.skip_ws();
+    Ok(out)
+}
+
+/// Parse `[not.]op[(mod)].value` at the cursor.
+pub(crate) fn op_expr(
+    cur: &mut Cursor<'_>,
+    ctx: Ctx,
+    limits: &RestLimits,
+) -> Result<OpExpr, RestError> {
+    let negate = cur.eat("not.");
+    let op_name = cur
+        .take_until(|c, _| !(c.is_ascii_lowercase() || c == '_'))
+        .to_string();
+    if op_name.is_empty() {
+        return Err(cur
+            .error(what(ctx), "an operator")
+            .with_hint(format!("operators: {OPERATORS}")));
+    }
+    let modifier = if cur.eat("(") {
+        let m = cur
+            .take_until(|c, _| c == ')' || c == '.')
+            .trim()
+            .to_string();
+        if !cur.eat(")") {
+            return Err(cur.error(what(ctx), "`)` closing the operator modifier"));
+        }
+        Some(m)
+    } else {
+        None
+    };
+    let needs_dot = |cur: &mut Cursor<'_>| {
+        if cur.eat(".") {
+            Ok(())
+        } else {
+            Err(cur.error(what(ctx), "`.` after the operator"))
+        }
+    };
+    let op = match op_name.as_str() {
+        "in" if modifier.is_none() => {
+            needs_dot(cur)?;
+            Operation::In(in_list(cur, ctx, limits)?)
+        }
+        "is" if modifier.is_none() => {
+            needs_dot(cur)?;
+            let w = cur.take_until(|c, _| !(c.is_ascii_alphabetic() || c == '_'));
+            let word = match w.to_ascii_lowercase().as_str() {
+                "null" => IsWord::Null,
+                "not_null" => IsWord::NotNull,
+                "true" => IsWord::True,
+                "false" => IsWord::False,
+                "unknown" => IsWord::Unknown,
+                _ => {
+                    return Err(
+                        RestError::bad_request(format!("`is.{w}` is not an `is` operand"))
+                            .with_hint("use is.null, is.not_null, is.true, is.false or is.unknown"),
+                    );
+                }
+            };
+            Operation::Is(word)
+        }
+        "fts" | "plfts" | "phfts" | "wfts" => {
+            let kind = match op_name.as_str() {
+                "fts" => Fts::Query,
+                "plfts" => Fts::Plain,
+                "phfts" => Fts::Phrase,
+                _ => Fts::Web,
+            };
+            let lang = match modifier {
+                Some(l)
+                    if !l.is_empty()
+                        && l.chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ') =>
+                {
+                    Some(l)
+                }
+                Some(l) => {
+                    return Err(RestError::bad_request(format!(
+                        "`{l}` is not a text-search language"
+                    )));
+                }
+                None => None,
+            };
+            needs_dot(cur)?;
+            Operation::Fts {
+                kind,
+                lang,
+                value: single_value(cur, ctx),
+            }
+        }
+        "cs" | "cd" | "ov" if modifier.is_none() => {
+            let op = match op_name.as_str() {
+                "cs" => ArrayOp::Contains,
+                "cd" => ArrayOp::ContainedBy,
+                _ => ArrayOp::Overlaps,
+            };
+            needs_dot(cur)?;
+            let v = single_value(cur, ctx);
+            Operation::Array {
+                op,
+                values: pg_array(&v, limits.max_in_list)?,
+            }
+        }
+        "sl" | "sr" | "nxr" | "nxl" | "adj" => {
+            return Err(RestError::unsupported(format!(
+                "the range operator `{op_name}` is not supported: there are no range types"
+            )));
+        }
+        "match" | "imatch" => {
+            return Err(RestError::unsupported(format!(
+                "the regular-expression operator `{op_name}` is not supported"
+            ))
+            .with_hint("use like or ilike with * wildcards"));
+        }
+        "in" | "is" | "cs" | "cd" | "ov" => {
+            return Err(RestError::bad_request(format!(
+                "`{op_name}` takes no modifier in parentheses"
+            )));
+        }
+        other => {
+            let Some(op) = simple_op(other) else {
+                return Err(
+                    RestError::bad_request(format!("unknown operator `{other}`"))
+                        .with_hint(format!("operators: {OPERATORS}")),
+                );
+            };
+            let quant = match modifier.as_deref() {
+                None => None,
+                Some("any") => Some(Quant::Any),
+                Some("all") => Some(Quant::All),
+                Some(m) => {
+                    return Err(RestError::bad_request(format!(
+                        "unknown operator modifier `({m})`"
+                    ))
+                    .with_hint("the modifiers are (any) and (all)"));
+                }
+            };
+            if quant.is_some() && op == Simple::IsDistinct {
+                return Err(RestError::bad_request(
+                    "`isdistinct` takes no (any)/(all) modifier",
+                ));
+            }
+            needs_dot(cur)?;
+            let value = single_value(cur, ctx);
+            match quant {
+                None => Operation::Simple { op, value },
+                Some(quant) => Operation::Quantified {
+                    op,
+                    quant,
+                    values: pg_array(&value, limits.max_in_list)?,
+                },
+            }
+        }
+    };
+    if !end_of_value(cur, ctx) {
+        return Err(cur.error(what(ctx), "the end of the value"));
+    }
+    Ok(OpExpr { negate, op })
+}
+
+/// Parse a whole top-level filter value (`eq.5`, `not.in.(1,2)`, ...).
+pub(crate) fn parse_op_value(value: &str, limits: &RestLimits) -> Result<OpExpr, RestError> {
+    let mut cur = Cursor::new(value);
+    op_expr(&mut cur, Ctx::Top, limits)
+}
+
+fn stop_name(c: char, rest: &str) -> bool {
+    matches!(c, '.' | ',' | '(' | ')' | '"') || rest.starts_with("->")
+}
+
+/// `->a->>b` after a field name; keys end at `->`, `.`, `,` or `)`.
+fn json_path(cur: &mut Cursor<'_>) -> Result<Vec<String>, RestError> {
+    let mut path = Vec::new();
+    while cur.starts_with("->") {
+        if !cur.eat("->>") {
+            cur.eat("->");
+        }
+        let key = name(cur, &stop_name)
+            .ok_or_else(|| cur.error("JSON path", "a key or an array index after the arrow"))?;
+        path.push(key);
+    }
+    Ok(path)
+}
+
+/// Parse a filter key: `col`, `meta->a->>b`, `rel.sub.col`. Returns the
+/// embedding path and the column.
+pub(crate) fn parse_key(key: &str) -> Result<(Vec<String>, FieldRef), RestError> {
+    let mut cur = Cursor::new(key);
+    let mut segs = Vec::new();
+    loop {
+        let n = name(&mut cur, &stop_name).ok_or_else(|| cur.error("filter key", "a name"))?;
+        if cur.starts_with("->") {
+            let json = json_path(&mut cur)?;
+            if !cur.at_end() {
+                return Err(cur.error("filter key", "the end of the key after a JSON path"));
+            }
+            return Ok((segs, FieldRef { name: n, json }));
+        }
+        if cur.at_end() {
+            return Ok((
+                segs,
+                FieldRef {
+                    name: n,
+                    json: Vec::new(),
+                },
+            ));
+        }
+        if !cur.eat(".") {
+            return Err(cur.error("filter key", "`.` between names"));
+        }
+        segs.push(n);
+    }
+}
+
+/// A logic tree: `and(...)` / `or(...)` (maybe negated) or one filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LogicTree {
+    Expr {
+        negate: bool,
+        or: bool,
+        items: Vec<LogicTree>,
+    },
+    Leaf {
+        field: FieldRef,
+        expr: OpExpr,
+    },
+}
+
+/// Parse the value of an `or=`/`and=` parameter: `(item,item,...)`.
+pub(crate) fn parse_logic(
+    value: &str,
+    negate: bool,
+    or: bool,
+    limits: &RestLimits,
+) -> Result<LogicTree, RestError> {
+    let mut cur = Cursor::new(value);
+    let items = group(&mut cur, 1, limits)?;
+    cur.skip_ws();
+    if !cur.at_end() {
+        return Err(cur.error("logic tree", "the end after the closing `)`"));
+    }
+    Ok(LogicTree::Expr { negate, or, items })
+}
+
+fn group(
+    cur: &mut Cursor<'_>,
+    depth: usize,
+    limits: &RestLimits,
+) -> Result<Vec<LogicTree>, RestError> {
+    if depth > limits.max_filter_depth {
+        return Err(RestError::bad_request(format!(
+            "logic trees are nested deeper than {} levels",
+            limits.max_filter_depth
+        )));
+    }
+    cur.skip_ws();
+    if !cur.eat("(") {
+        return Err(cur
+            .error("logic tree", "`(`")
+            .with_hint("write or=(a.eq.1,b.gt.2)"));
+    }
+    let mut items = Vec::new();
+    loop {
+        cur.skip_ws();
+        items.push(item(cur, depth, limits)?);
+        cur.skip_ws();
+        match cur.bump() {
+            Some(',') => continue,
+            Some(')') => break,
+            _ => return Err(cur.error("logic tree", "`,` or `)`")),
+        }
+    }
+    Ok(items)
+}
+
+fn item(cur: &mut Cursor<'_>, depth: usize, limits: &RestLimits) -> Result<LogicTree, RestError> {
+    let mut probe = cur.clone();
+    let negate = probe.eat("not.");
+    for (kw, or) in [("and(", false), ("or(", true)] {
+        if probe.starts_with(kw) {
+            probe.eat(kw.trim_end_matches('('));
+            *cur = probe;
+            let items = group(cur, depth + 1, limits)?;
+            return Ok(LogicTree::Expr { negate, or, items });
+        }
+    }
+    let n = name(cur, &stop_name)
+        .ok_or_else(|| cur.error("logic tree", "a column name, `and(`, `or(` or `not.`"))?;
+    let json = json_path(cur)?;
+    if !cur.eat(".") {
+        return Err(cur.error("logic tree", "`.` between the column and the operator"));
+    }
+    let expr = op_expr(cur, Ctx::Logic, limits)?;
+    Ok(LogicTree::Leaf {
+        field: FieldRef { name: n, json },
+        expr,
+    })
+}
+
+impl LogicTree {
+    /// Lower to IR on `entity`.
+    pub(crate) fn to_filter(&self, entity: &Entity) -> Result<Filter, RestError> {
+        match self {
+            Self::Leaf { field, expr } => to_filter(field, expr, entity),
+            Self::Expr { negate, or, items } => {
+                let filters = items
+                    .iter()
+                    .map(|i| i.to_filter(entity))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let f = if *or {
+                    Filter::or(filters)
+                } else {
+                    Filter::and(filters)
+                };
+                Ok(if *negate { Filter::not(f) } else { f })
+            }
+        }
+    }
+}
+
+/// Type a URL value for a field: booleans and numbers become JSON-typed
+/// values when they parse, everything else stays text for validation to
+/// coerce (or to report with a pointer).
+pub(crate) fn typed(ty: Option<&FieldType>, raw: &str) -> Value {
+    let t = raw.trim();
+    match ty {
+        Some(FieldType::Boolean) => match t.to_ascii_lowercase().as_str() {
+            "true" | "t" => Value::Bool(true),
+            "false" | "f" => Value::Bool(false),
+            _ => Value::Text(raw.to_string()),
+        },
+        Some(FieldType::Int16 | FieldType::Int32 | FieldType::Int64) => {
+            if let Ok(i) = t.parse::<i64>() {
+                Value::Int(i)
+            } else {
+                match t.parse::<f64>() {
+                    Ok(f) if f.is_finite() && looks_numeric(t) => Value::Float(f),
+                    _ => Value::Text(raw.to_string()),
+                }
+            }
+        }
+        Some(FieldType::Float32 | FieldType::Float64) => match t.parse::<f64>() {
+            Ok(f) if f.is_finite() && looks_numeric(t) => Value::Float(f),
+            _ => Value::Text(raw.to_string()),
+        },
+        _ => Value::Text(raw.to_string()),
+    }
+}
+
+/// Digits, sign, point and exponent only (Rust also parses `inf`, `NaN`).
+fn looks_numeric(t: &str) -> bool {
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
+}
+
+/// A JSON-path operand: a number if it parses as one, `true`/`false`, else text.
+pub(crate) fn json_typed(raw: &str) -> Value {
+    let t = raw.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::Int(i);
+    }
+    if looks_numeric(t)
+        && let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+    {
+        return Value::Float(f);
+    }
+    match t {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::Text(raw.to_string()),
+    }
+}
+
+/// PostgREST pattern → SQL `LIKE` pattern: `*` is the wildcard; literal
+/// `%`, `_` and `\` are escaped so they match themselves.
+pub(crate) fn like_pattern(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '*' => out.push('%'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The plain words of a full-text query. `fts` (tsquery syntax) accepts
+/// words joined by `&`; `phfts` and `wfts` lose phrase order and quoting.
+/// Operators the IR cannot express (or, not, prefix, proximity) are refused.
+pub(crate) fn fts_words(kind: Fts, raw: &str) -> Result<String, RestError> {
+    let refuse = |what: &str| {
+        RestError::unsupported(format!(
+            "full-text {what} is not supported: the search matches rows containing all the words"
+        ))
+        .with_hint("use plfts with plain words")
+    };
+    let words: Vec<String> = match kind {
+        Fts::Query => {
+            if raw.contains(['|', '!', '<', '(', ')', ':', '\'']) {
+                return Err(refuse("operators other than `&`"));
+            }
+            raw.split(|c: char| c == '&' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        }
+        Fts::Plain | Fts::Phrase => raw.split_whitespace().map(str::to_string).collect(),
+        Fts::Web => {
+            let mut out = Vec::new();
+            for w in raw.split_whitespace() {
+                let w = w.trim_matches('"');
+                if w.eq_ignore_ascii_case("or") || w.starts_with('-') {
+                    return Err(refuse("`or` and `-word` in websearch syntax"));
+                }
+                if !w.is_empty() {
+                    out.push(w.to_string());
+                }
+            }
+            out
+        }
+    };
+    Ok(words.join(" "))
+}
+
+fn field_type<'e>(entity: &'e Entity, name: &str) -> Option<&'e FieldType> {
+    entity.field(name).ok().map(|f| &f.ty)
+}
+
+fn simple_filter(field: &str, ty: Option<&FieldType>, op: Simple, raw: &str) -> Filter {
+    match op {
+        Simple::Cmp(op) => Filter::cmp(field, op, typed(ty, raw)),
+        Simple::Like { ci } => Filter::Like {
+            field: field.to_string(),
+            pattern: like_pattern(raw),
+            case_insensitive: ci,
+        },
+        Simple::IsDistinct => Filter::or(vec![
+            Filter::cmp(field, CompareOp::Neq, typed(ty, raw)),
+            Filter::is(field, IsValue::Null),
+        ]),
+    }
+}
+
+/// Lower one filter to IR, typing its values by the field.
+pub(crate) fn to_filter(
+    field: &FieldRef,
+    expr: &OpExpr,
+    entity: &Entity,
+) -> Result<Filter, RestError> {
+    let f = if field.json.is_empty() {
+        plain_filter(&field.name, &expr.op, entity)?
+    } else {
+        json_filter(field, &expr.op)?
+    };
+    Ok(if expr.negate { Filter::not(f) } else { f })
+}
+
+fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
+    let ty = field_type(entity, name);
+    Ok(match op {
+        Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
+        Operation::Quantified { op, quant, values } => {
+            let filters = values
+                .iter()
+                .map(|v| match v {
+                    Some(v) => Ok(simple_filter(name, ty, *op, v)),
+                    None => Err(RestError::bad_request(
+                        "NULL is not allowed in an (any)/(all) list",
+                    )
+                    .with_hint("use is.null")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            match quant {
+                Quant::Any => Filter::or(filters),
+                Quant::All => Filter::and(filters),
+            }
+        }
+        Operation::In(values) => Filter::In {
+            field: name.to_string(),
+            values: values.iter().map(|v| typed(ty, v)).collect(),
+        },
+        Operation::Is(w) => Filter::is(
+            name,
+            match w {
+                IsWord::Null | IsWord::Unknown => IsValue::Null,
+                IsWord::NotNull => IsValue::NotNull,
+                IsWord::True => IsValue::True,
+                IsWord::False => IsValue::False,
+            },
+        ),
+        Operation::Fts { kind, lang, value } => Filter::TextSearch {
+            field: name.to_string(),
+            query: fts_words(*kind, value)?,
+            language: lang.clone(),
+        },
+        Operation::Array { op, values } => {
+            let items = match ty {
+                Some(FieldType::Array { items }) => Some(items.as_ref()),
+                _ => None,
+            };
+            Filter::Array {
+                field: name.to_string(),
+                op: *op,
+                values: values
+                    .iter()
+                    .map(|v| v.as_deref().map_or(Value::Null, |v| typed(items, v)))
+                    .collect(),
+            }
+        }
+    })
+}
+
+fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
+    if let Some(bad) = field
+        .json
+        .iter()
+        .find(|k| k.starts_with('-') && k.get(1..).is_some_and(|d| d.parse::<u64>().is_ok()))
+    {
+        return Err(RestError::unsupported(format!(
+            "negative JSON array index `{bad}` is not supported"
+        )));
+    }
+    let one = |op: CompareOp, v: &str| Filter::JsonPath {
+        field: field.name.clone(),
+        path: field.json.clone(),
+        op,
+        value: json_typed(v),
+    };
+    match op {
+        Operation::Simple {
+            op: Simple::Cmp(c),
+            value,
+        } => Ok(one(*c, value)),
+        Operation::Quantified {
+            op: Simple::Cmp(c),
+            quant,
+            values,
+        } => {
+            let filters = values
+                .iter()
+                .map(|v| {
+                    v.as_deref().map(|v| one(*c, v)).ok_or_else(|| {
+                        RestError::bad_request("NULL is not allowed in an (any)/(all) list")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(match quant {
+                Quant::Any => Filter::or(filters),
+                Quant::All => Filter::and(filters),
+            })
+        }
+        Operation::In(values) => Ok(Filter::or(
+            values.iter().map(|v| one(CompareOp::Eq, v)).collect(),
+        )),
+        _ => Err(RestError::unsupported(
+            "on a JSON path only eq, neq, gt, gte, lt, lte and in are supported",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim() -> RestLimits {
+        RestLimits::default()
+    }
+
+    fn op(v: &str) -> Result<OpExpr, RestError> {
+        parse_op_value(v, &lim())
+    }
+
+    #[test]
+    fn like_patterns() {
+        assert_eq!(like_pattern("*a*"), "%a%");
+        assert_eq!(like_pattern("50%_\\"), "50\\%\\_\\\\");
+        assert_eq!(like_pattern(""), "");
+        assert_eq!(like_pattern("é*ü"), "é%ü");
+    }
+
+    #[test]
+    fn typing() {
+        let int = FieldType::Int32;
+        assert_eq!(typed(Some(&int), " 7 "), Value::Int(7));
+        assert_eq!(typed(Some(&int), "-0"), Value::Int(0));
+        assert_eq!(typed(Some(&int), "1e3"), Value::Float(1000.0));
+        assert_eq!(typed(Some(&int), "0x10"), Value::Text("0x10".into()));
+        assert_eq!(
+            typed(Some(&int), "infinity"),
+            Value::Text("infinity".into())
+        );
+        assert_eq!(typed(Some(&FieldType::Float64), "-2.5"), Value::Float(-2.5));
+        assert_eq!(
+            typed(Some(&FieldType::Float64), "NaN"),
+            Value::Text("NaN".into())
+        );
+        assert_eq!(typed(Some(&FieldType::Boolean), "T"), Value::Bool(true));
+        assert_eq!(typed(Some(&FieldType::Boolean), "f"), Value::Bool(false));
+        assert_eq!(
+            typed(Some(&FieldType::Boolean), "1"),
+            Value::Text("1".into())
+        );
+        assert_eq!(
+            typed(Some(&FieldType::Text), " 7 "),
+            Value::Text(" 7 ".into())
+        );
+        assert_eq!(typed(None, "7"), Value::Text("7".into()));
+        assert_eq!(json_typed("7"), Value::Int(7));
+        assert_eq!(json_typed("-7.25"), Value::Float(-7.25));
+        assert_eq!(json_typed("true"), Value::Bool(true));
+        assert_eq!(json_typed("True"), Value::Text("True".into()));
+        assert_eq!(json_typed("1e999"), Value::Text("1e999".into()));
+        assert_eq!(json_typed("inf"), Value::Text("inf".into()));
+    }
+
+    #[test]
+    fn fts_word_lists() {
+        assert_eq!(
+            fts_words(Fts::Query, " a & b  c ").ok().as_deref(),
+            Some("a b c")
+        );
+        assert_eq!(fts_words(Fts::Plain, "a  b").ok().as_deref(), Some("a b"));
+        assert_eq!(fts_words(Fts::Phrase, "a b").ok().as_deref(), Some("a b"));
+        assert_eq!(
+            fts_words(Fts::Web, "\"a b\" c").ok().as_deref(),
+            Some("a b c")
+        );
+        assert_eq!(fts_words(Fts::Web, "\"\"").ok().as_deref(), Some(""));
+        assert_eq!(
+            fts_words(Fts::Web, "ORacle").ok().as_deref(),
+            Some("ORacle")
+        );
+        for (k, q) in [
+            (Fts::Query, "a | b"),
+            (Fts::Query, "!a"),
+            (Fts::Query, "a:*"),
+            (Fts::Query, "'a b'"),
+            (Fts::Query, "(a)"),
+            (Fts::Web, "a OR b"),
+            (Fts::Web, "-a"),
+        ] {
+            assert_eq!(fts_words(k, q).map_err(|e| e.status), Err(501), "{q}");
+        }
+    }
+
+    #[test]
+    fn op_expressions() {
+        assert_eq!(
+            op("not.eq.x").ok(),
+            Some(OpExpr {
+                negate: true,
+                op: Operation::Simple {
+                    op: Simple::Cmp(CompareOp::Eq),
+                    value: "x".into()
+                }
+            })
+        );
+        assert_eq!(
+            op("in.(a)").ok().map(|o| o.op),
+            Some(Operation::In(vec!["a".into()]))
+        );
+        assert_eq!(
+            op("in.( a , b )").ok().map(|o| o.op),
+            // As in PostgREST, blanks after `(` are skipped, the rest is kept.
+            Some(Operation::In(vec!["a ".into(), " b ".into()]))
+        );
+        assert_eq!(
+            op("fts(simple).x.y").ok().map(|o| o.op),
+            Some(Operation::Fts {
+                kind: Fts::Query,
+                lang: Some("simple".into()),
+                value: "x.y".into()
+            })
+        );
+        assert_eq!(
+            op("wfts().x").map_err(|e| e.status),
+            Err(400),
+            "empty language"
+        );
+        assert_eq!(
+            op("like(any).{a,\"b\"}").ok().map(|o| o.op),
+            Some(Operation::Quantified {
+                op: Simple::Like { ci: false },
+                quant: Quant::Any,
+                values: vec![Some("a".into()), Some("b".into())]
+            })
+        );
+        assert_eq!(op("is.null.x").map_err(|e| e.status), Err(400));
+        assert_eq!(op("in.(1)x").map_err(|e| e.status), Err(400));
+    }
+
+    #[test]
+    fn logic_values() {
+        let mut c = Cursor::new("{a,b},rest");
+        assert_eq!(single_value(&mut c, Ctx::Logic), "{a,b}");
+        let mut c = Cursor::new("{a,{b}},rest");
+        assert_eq!(single_value(&mut c, Ctx::Logic), "{a");
+        let mut c = Cursor::new("\"q,x\")");
+        assert_eq!(single_value(&mut c, Ctx::Logic), "q,x");
+        let mut c = Cursor::new("\"q\"x,");
+        assert_eq!(single_value(&mut c, Ctx::Logic), "\"q\"x");
+        let mut c = Cursor::new("a,b");
+        assert_eq!(single_value(&mut c, Ctx::Top), "a,b");
+    }
+
+    #[test]
+    fn keys() {
+        let (path, f) = parse_key("a.b.c").unwrap_or_default_key();
+        assert_eq!(path, ["a", "b"]);
+        assert_eq!(f.name, "c");
+        let (path, f) = parse_key("m->\"x->y\"->>0").unwrap_or_default_key();
+        assert!(path.is_empty());
+        assert_eq!(f.json, ["x->y", "0"]);
+        for bad in [
+            "", ".", "a.", ".a", "a..b", "a->", "a->b.c", "\"a", "a\"b\"",
+        ] {
+            assert!(parse_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    trait OrDefault {
+        fn unwrap_or_default_key(self) -> (Vec<String>, FieldRef);
+    }
+
+    impl OrDefault for Result<(Vec<String>, FieldRef), RestError> {
+        fn unwrap_or_default_key(self) -> (Vec<String>, FieldRef) {
+            self.unwrap_or((
+                vec!["<error>".into()],
+                FieldRef {
+                    name: String::new(),
+                    json: Vec::new(),
+                },
+            ))
+        }
+    }
+
+    #[test]
+    fn logic_trees() {
+        let t = parse_logic("(a.eq.1,not.and(b.is.null,c->d.gt.2))", false, true, &lim());
+        let Ok(LogicTree::Expr { negate, or, items }) = t else {
+            panic!("{t:?}");
+        };
+        assert!(!negate && or);
+        assert_eq!(items.len(), 2);
+        assert!(matches!(
+            items.get(1),
+            Some(LogicTree::Expr { negate: true, or: false, items }) if items.len() == 2
+        ));
+        let deep = RestLimits {
+            max_filter_depth: 2,
+            ..RestLimits::default()
+        };
+        assert!(parse_logic("(and(a.eq.1))", false, true, &deep).is_ok());
+        assert!(parse_logic("(and(or(a.eq.1)))", false, true, &deep).is_err());
+    }
+}

@@ -1,0 +1,315 @@
+//! Low-level lexing shared by the grammar parsers: query-string decoding, a
+//! char cursor that never slices off a char boundary, quoted values and
+//! PostgreSQL array literals.
+
+use percent_encoding::percent_decode_str;
+
+use crate::RestError;
+
+/// One decoded `key=value` pair; `value` is `None` for a bare `key`.
+pub(crate) type Param = (String, Option<String>);
+
+/// Decode one query-string component: `+` is a space, then percent-decoding;
+/// the result must be UTF-8.
+pub(crate) fn decode_component(s: &str) -> Result<String, RestError> {
+    let spaced = s.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| {
+            RestError::bad_request("the query string is not valid UTF-8 after percent-decoding")
+        })
+}
+
+/// Split and decode a raw query string (a leading `?` is ignored, empty
+/// pairs are skipped).
+pub(crate) fn parse_query_string(q: &str) -> Result<Vec<Param>, RestError> {
+    let q = q.strip_prefix('?').unwrap_or(q);
+    let mut out = Vec::new();
+    for pair in q.split('&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (k, v) = match pair.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (pair, None),
+        };
+        let k = decode_component(k)?;
+        let v = v.map(decode_component).transpose()?;
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+/// At most `max` chars of `s` (with `…` when cut), for echoing input in messages.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or_default()),
+        None => s.to_string(),
+    }
+}
+
+/// A position in a string that only moves by whole chars.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(s: &'a str) -> Self {
+        Self { s, pos: 0 }
+    }
+
+    /// Character offset of the position (for messages).
+    pub(crate) fn char_pos(&self) -> usize {
+        self.s.get(..self.pos).map_or(0, |p| p.chars().count())
+    }
+
+    pub(crate) fn rest(&self) -> &'a str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.rest().is_empty()
+    }
+
+    pub(crate) fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    pub(crate) fn starts_with(&self, p: &str) -> bool {
+        self.rest().starts_with(p)
+    }
+
+    pub(crate) fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    /// Skip `n` bytes (clamped to the end; callers pass the length of a
+    /// prefix of [`Cursor::rest`], so the position stays on a char boundary).
+    pub(crate) fn advance(&mut self, n: usize) {
+        let target = self.pos.saturating_add(n).min(self.s.len());
+        if self.s.is_char_boundary(target) {
+            self.pos = target;
+        }
+    }
+
+    /// Consume `p` if the rest starts with it.
+    pub(crate) fn eat(&mut self, p: &str) -> bool {
+        if self.starts_with(p) {
+            self.pos += p.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t')) {
+            self.bump();
+        }
+    }
+
+    /// Consume everything up to (not including) the first char for which
+    /// `stop` holds, or to the end.
+    pub(crate) fn take_until(&mut self, stop: impl Fn(char, &str) -> bool) -> &'a str {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if stop(c, self.rest()) {
+                break;
+            }
+            self.pos += c.len_utf8();
+        }
+        self.s.get(start..self.pos).unwrap_or("")
+    }
+
+    /// Consume the rest.
+    pub(crate) fn take_rest(&mut self) -> &'a str {
+        let r = self.rest();
+        self.pos = self.s.len();
+        r
+    }
+
+    /// A "could not parse" error pointing at the current position.
+    pub(crate) fn error(&self, what: &str, expected: &str) -> RestError {
+        let found = match self.peek() {
+            Some(c) => format!("`{c}`"),
+            None => "the end".to_string(),
+        };
+        RestError::bad_request(format!("failed to parse {what} (`{}`)", clip(self.s, 120)))
+            .with_details(format!(
+                "unexpected {found} at character {}; expected {expected}",
+                self.char_pos()
+            ))
+    }
+}
+
+/// Parse a `"..."` value at the cursor (backslash escapes any char). Returns
+/// `None` without consuming anything when the cursor is not on a well-formed
+/// quoted value.
+pub(crate) fn quoted(cur: &mut Cursor<'_>) -> Option<String> {
+    let mut probe = cur.clone();
+    if !probe.eat("\"") {
+        return None;
+    }
+    let mut out = String::new();
+    loop {
+        match probe.bump()? {
+            '"' => break,
+            '\\' => out.push(probe.bump()?),
+            c => out.push(c),
+        }
+    }
+    *cur = probe;
+    Some(out)
+}
+
+/// A name in a key, `select`, `order` or logic tree: a `"quoted"` name or raw
+/// chars up to a delimiter (trimmed).
+pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> Option<String> {
+    cur.skip_ws();
+    if cur.peek() == Some('"') {
+        let n = quoted(cur)?;
+        cur.skip_ws();
+        return Some(n);
+    }
+    let raw = cur.take_until(|c, rest| stop(c, rest)).trim();
+    if raw.is_empty() {
+        None
+    } else {
+        Some(raw.to_string())
+    }
+}
+
+/// Parse a PostgreSQL array literal `{a,"b,c",NULL}` into its elements
+/// (`None` is an unquoted `NULL`). Nested arrays are refused.
+pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String>>, RestError> {
+    let bad = |why: &str| {
+        RestError::bad_request(format!(
+            "failed to parse array literal `{}`",
+            clip(text, 120)
+        ))
+        .with_details(why.to_string())
+        .with_hint("write arrays as {a,b,\"c,d\"}")
+    };
+    let mut cur = Cursor::new(text.trim());
+    if !cur.eat("{") {
+        return Err(bad("an array literal starts with `{`"));
+    }
+    let mut out = Vec::new();
+    cur.skip_ws();
+    if cur.eat("}") {
+        return if cur.at_end() {
+            Ok(out)
+        } else {
+            Err(bad("unexpected text after `}`"))
+        };
+    }
+    loop {
+        if out.len() >= max_items {
+            return Err(RestError::bad_request(format!(
+                "the array has more than {max_items} elements"
+            )));
+        }
+        cur.skip_ws();
+        if cur.peek() == Some('"') {
+            let v = quoted(&mut cur).ok_or_else(|| bad("unterminated quoted element"))?;
+            out.push(Some(v));
+        } else if cur.peek() == Some('{') {
+            return Err(RestError::unsupported(
+                "nested (multi-dimensional) arrays are not supported",
+            ));
+        } else {
+            let raw = cur
+                .take_until(|c, _| matches!(c, ',' | '}' | '"' | '{'))
+                .trim();
+            if raw.is_empty() {
+                return Err(bad("empty element"));
+            }
+            if raw.eq_ignore_ascii_case("null") {
+                out.push(None);
+            } else {
+                out.push(Some(raw.to_string()));
+            }
+        }
+        cur.skip_ws();
+        match cur.bump() {
+            Some(',') => continue,
+            Some('}') => break,
+            _ => return Err(bad("expected `,` or `}` after an element")),
+        }
+    }
+    if cur.at_end() {
+        Ok(out)
+    } else {
+        Err(bad("unexpected text after `}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_string_decoding() {
+        let p = parse_query_string("?a=b+c&d=%22x%2Cy%22&&e&f=").unwrap_or_default();
+        assert_eq!(
+            p,
+            vec![
+                ("a".into(), Some("b c".into())),
+                ("d".into(), Some("\"x,y\"".into())),
+                ("e".into(), None),
+                ("f".into(), Some(String::new())),
+            ]
+        );
+        assert!(parse_query_string("a=%FF").is_err());
+        // A literal plus is %2B.
+        assert_eq!(
+            parse_query_string("a=1%2B1").unwrap_or_default(),
+            vec![("a".into(), Some("1+1".into()))]
+        );
+    }
+
+    #[test]
+    fn arrays() {
+        assert_eq!(
+            pg_array("{a, \"b,c\" ,NULL,\"NULL\",\"q\\\"x\"}", 10).ok(),
+            Some(vec![
+                Some("a".into()),
+                Some("b,c".into()),
+                None,
+                Some("NULL".into()),
+                Some("q\"x".into())
+            ])
+        );
+        assert_eq!(pg_array("{}", 10).ok(), Some(vec![]));
+        assert_eq!(pg_array("{a,b,c}", 2).map_err(|e| e.status), Err(400));
+        assert_eq!(pg_array("{{1},{2}}", 10).map_err(|e| e.status), Err(501));
+        for bad in [
+            "", "{", "{a", "{a,}", "{,a}", "a,b", "{a}x", "{\"a}", "{a\"b\"}",
+        ] {
+            assert_eq!(pg_array(bad, 10).map_err(|e| e.status), Err(400), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clipping() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip("ééé", 2), "éé…");
+        assert_eq!(clip("", 0), "");
+    }
+
+    #[test]
+    fn cursor_is_char_safe() {
+        let mut c = Cursor::new("é,ü");
+        assert_eq!(c.take_until(|ch, _| ch == ','), "é");
+        assert_eq!(c.char_pos(), 1);
+        assert_eq!(c.bump(), Some(','));
+        assert_eq!(c.take_rest(), "ü");
+        assert!(c.at_end());
+    }
+}

@@ -1,0 +1,223 @@
+//! # baas-rest
+//!
+//! The HTTP dialect of mini-baas, framework-free: a plain [`RestRequest`]
+//! (method, path, query, headers, body) is routed ([`route()`]) and parsed into
+//! the [`baas_core::ir`] (a [`ReadRequest`] holding a `Query`, or a
+//! [`WriteRequest`] holding an `Insert`/`Update`/`Delete`); the engine
+//! validates and runs it; [`read_response`] / [`write_response`] /
+//! [`RestError::to_response`] turn the outcome back into a plain
+//! [`RestResponse`]. Integration crates (axum, actix) only convert types.
+//!
+//! The URL grammar follows PostgREST's, so postgrest-js, supabase-js and
+//! postgrest-py work against it.
+//!
+//! ```
+//! use baas_core::{Entity, Field, FieldType, SchemaMetadata};
+//! use baas_core::ir::{CompareOp, Filter};
+//! use baas_rest::{Operation, RestLimits, RestRequest, parse_request, route};
+//!
+//! let schema = SchemaMetadata::new(vec![Entity::new(
+//!     "artist",
+//!     vec![Field::new("artist_id", FieldType::Int32), Field::new("name", FieldType::Text)],
+//! )
+//! .with_primary_key(["artist_id"])]);
+//! let req = RestRequest::new("GET", "/acme/artist", "artist_id=gt.10&order=name&limit=5");
+//! let r = route(&req.path, &req.headers).unwrap();
+//! assert_eq!(r.tenant(), Some("acme"));
+//! let Operation::Read(read) = parse_request(&schema, &r, &req, &RestLimits::default()).unwrap() else {
+//!     unreachable!()
+//! };
+//! assert_eq!(read.query.filter, Some(Filter::cmp("artist_id", CompareOp::Gt, 10i64)));
+//! assert_eq!(read.query.page.limit, Some(5));
+//! ```
+//!
+//! ## Grammar → IR
+//!
+//! | URL / header | IR |
+//! | --- | --- |
+//! | `col=eq.v` `neq` `gt` `gte` `lt` `lte` | `Filter::Compare` (value typed by the field: booleans and numbers become JSON-typed when they parse, everything else stays text for validation to coerce) |
+//! | `col=like.*a*` / `ilike` | `Filter::Like` (`*` → `%`; literal `%`, `_`, `\` escaped so they match themselves) |
+//! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty) |
+//! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
+//! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
+//! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
+//! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`) |
+//! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
+//! | `col=not.op.v` | `Filter::Not` |
+//! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
+//! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
+//! | several parameters | `And` of them |
+//! | `select=a,b,*` | `Selection::fields` (`*` = every field) |
+//! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name or the name of the one related entity (the output key stays as written) |
+//! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
+//! | `select=rel()` + `rel=not.is.null` / `rel=is.null` | `Exists` / `Not(Exists)` on the parent; an empty `()` embeds nothing |
+//! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
+//! | `rel.order=…`, `rel.limit=n` | the embed's `order` / `limit` |
+//! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
+//! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given) |
+//! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
+//! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
+//! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
+//! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
+//! | `POST` object / array | `Insert` (one / many rows) |
+//! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore }` (target empty = primary key) |
+//! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
+//! | `PATCH ?filters` / `PATCH /{entity}/{id}` | `Update` (a filter is required) |
+//! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
+//! | `columns=a,b` | body keys outside the list are dropped |
+//! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
+//! | `Prefer: missing=default`, `handling=strict`, `tx=…`, unknown tokens | accepted / strict rejects unknown tokens / ignored / ignored |
+//!
+//! Full-text search: the IR has one mode, "every word must match". `plfts`
+//! maps exactly. `phfts` keeps the words but not their order or adjacency.
+//! `wfts` drops quotes (phrases become words); `or` and `-word` are refused.
+//! `fts` (tsquery syntax) accepts words joined by `&`; `|`, `!`, `<->`,
+//! `:*`, parentheses and quotes are refused. Refusals are 501.
+//!
+//! ## Not supported (and the error returned)
+//!
+//! | construct | error |
+//! | --- | --- |
+//! | field aliases `alias:col` (alias ≠ col): the IR has no output name for a field | 501 `unsupported` |
+//! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
+//! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
+//! | `rel.offset=n` (n > 0): `Embed` has no offset | 501 |
+//! | `match` / `imatch` (regex), range operators `sl sr nxr nxl adj` | 501 |
+//! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
+//! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
+//! | embeddings, `order`, `limit`, `offset` on writes | 501 |
+//! | `select=rel(*)` without fields returns every field too (the IR cannot select "no field") | — |
+//! | unknown operator, malformed value, unbalanced parentheses, unknown embedding | 400 |
+//!
+//! ## Differences from PostgREST
+//!
+//! - `like`/`ilike`: only `*` is a wildcard; `%` and `_` typed by the user
+//!   match themselves (PostgREST hands them to `LIKE` as wildcards).
+//! - `->` and `->>` in filters behave alike (the IR compares JSON scalars).
+//! - `is.unknown` is `is.null` on any type.
+//! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
+//!   whole row and needs every column); `PUT` on a collection is a 405.
+//! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
+//!   filters on `POST` are a 400.
+//! - Writes never embed in their representation; a singular write
+//!   (`Accept: …object+json`) is not rolled back here: the engine must check
+//!   [`WriteRequest::singular`] before committing, [`write_response`]
+//!   answers 406 otherwise.
+//! - `Location` (for `return=headers-only`) is `/{entity}/{key}`, relative to
+//!   the tenant root.
+//! - An embedding name is a relation name first, then the name of the one
+//!   related entity (PostgREST uses table names and foreign-key hints);
+//!   several candidates give a 300 as in PostgREST.
+//!
+//! Errors are documented in [`error`]; routes in [`route`](mod@route).
+#![warn(missing_docs)]
+
+pub mod error;
+mod filter;
+pub mod headers;
+mod http;
+mod lex;
+mod params;
+mod read;
+mod response;
+pub mod route;
+mod select;
+mod write;
+
+use baas_core::SchemaMetadata;
+
+pub use error::{RestError, error_chain};
+pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
+pub use http::{RestRequest, RestResponse, header};
+pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
+pub use response::{content_range, read_response, write_response};
+pub use route::{Route, route};
+pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
+
+/// Request limits enforced while parsing (all 4xx when exceeded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestLimits {
+    /// Page size cap; a read without `limit` gets this many rows at most
+    /// (visible in `Content-Range`). Larger limits are cut to it.
+    pub max_limit: u64,
+    /// Maximum nesting of `and`/`or` groups in one logic parameter.
+    pub max_filter_depth: usize,
+    /// Maximum values in one `in` list or array literal.
+    pub max_in_list: usize,
+    /// Maximum body size in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Maximum embedding levels below the root (`a(b(c(*)))` is 3).
+    pub max_select_depth: usize,
+    /// Maximum raw query-string length in bytes (414 beyond).
+    pub max_query_bytes: usize,
+}
+
+impl Default for RestLimits {
+    fn default() -> Self {
+        Self {
+            max_limit: 1000,
+            max_filter_depth: 16,
+            max_in_list: 1000,
+            max_body_bytes: 1024 * 1024,
+            max_select_depth: 3,
+            max_query_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// A parsed entity request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    /// `GET` / `HEAD`.
+    Read(ReadRequest),
+    /// `POST` / `PUT` / `PATCH` / `DELETE`.
+    Write(WriteRequest),
+}
+
+/// Parse a request on a [`Route::Collection`] or [`Route::Item`] of `schema`.
+/// Other routes are not entity requests (404 here; serve them elsewhere).
+pub fn parse_request(
+    schema: &SchemaMetadata,
+    route: &Route,
+    req: &RestRequest,
+    limits: &RestLimits,
+) -> Result<Operation, RestError> {
+    let (entity, key) = match route {
+        Route::Collection { entity, .. } => (entity, None),
+        Route::Item { entity, key, .. } => (entity, Some(key.as_slice())),
+        _ => return Err(RestError::not_found("not an entity route")),
+    };
+    let entity = schema.entity(entity)?;
+    let method = req.method.to_ascii_uppercase();
+    match method.as_str() {
+        "GET" | "HEAD" => {
+            let mut r = match key {
+                Some(k) => parse_read_by_key(schema, entity, k, &req.query, &req.headers, limits)?,
+                None => parse_read(schema, entity, &req.query, &req.headers, limits)?,
+            };
+            r.head = method == "HEAD";
+            Ok(Operation::Read(r))
+        }
+        _ => Ok(Operation::Write(match key {
+            Some(k) => parse_write_by_key(
+                schema,
+                entity,
+                &method,
+                k,
+                &req.query,
+                &req.headers,
+                &req.body,
+                limits,
+            )?,
+            None => parse_write(
+                schema,
+                entity,
+                &method,
+                &req.query,
+                &req.headers,
+                &req.body,
+                limits,
+            )?,
+        })),
+    }
+}

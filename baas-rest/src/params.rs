@@ -1,0 +1,420 @@
+//! Query parameters → a tree of resource nodes (the root entity and its
+//! embeddings), each with its own filters, order and limit. Shared by reads
+//! and writes.
+
+use baas_core::ir::{Embed, Filter, OrderBy, Selection};
+use baas_core::{Entity, Relation, SchemaMetadata, Value};
+
+use crate::filter::{IsWord, Operation, parse_key, parse_logic, parse_op_value, to_filter};
+use crate::lex::{Cursor, name, parse_query_string};
+use crate::select::{SelectItem, parse_order, parse_select};
+use crate::{RestError, RestLimits};
+
+/// The root entity or one embedding, with what the parameters asked of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Node<'s> {
+    pub(crate) entity: &'s Entity,
+    /// Output key (alias, or the name as written in `select=`).
+    pub(crate) key: String,
+    /// Resolved relation name (empty for the root).
+    pub(crate) relation: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) inner: bool,
+    /// False for an empty `rel()`: used to filter parents, not returned.
+    pub(crate) output: bool,
+    /// True when `select=` was absent or listed `*`.
+    pub(crate) star: bool,
+    pub(crate) fields: Vec<String>,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) order: Option<Vec<OrderBy>>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    /// `rel=not.is.null` (`Some(true)`) / `rel=is.null` (`Some(false)`).
+    pub(crate) exists: Option<bool>,
+    pub(crate) children: Vec<Node<'s>>,
+}
+
+impl<'s> Node<'s> {
+    fn new(entity: &'s Entity, key: String) -> Self {
+        Self {
+            entity,
+            key,
+            relation: String::new(),
+            alias: None,
+            inner: false,
+            output: true,
+            star: true,
+            fields: Vec::new(),
+            filters: Vec::new(),
+            order: None,
+            limit: None,
+            offset: None,
+            exists: None,
+            children: Vec::new(),
+        }
+    }
+
+    fn find_mut(&mut self, path: &[String]) -> Result<&mut Node<'s>, RestError> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(self);
+        };
+        let parent = self.entity.name.clone();
+        let Some(child) = self.children.iter_mut().find(|c| &c.key == first) else {
+            return Err(RestError::bad_request(format!(
+                "`{first}` is not an embedded resource of `{parent}` in this request"
+            ))
+            .with_hint(format!(
+                "add `{first}(*)` to `select=` to filter or order it"
+            )));
+        };
+        child.find_mut(rest)
+    }
+
+    /// The row condition of this node: its own filters and the existence
+    /// conditions its `!inner` / `is.null` children put on it.
+    pub(crate) fn condition(&self) -> Option<Filter> {
+        let mut all = self.filters.clone();
+        for c in &self.children {
+            let exists = || Filter::Exists {
+                relation: c.relation.clone(),
+                filter: c.condition().map(Box::new),
+            };
+            if c.inner || c.exists == Some(true) {
+                all.push(exists());
+            }
+            if c.exists == Some(false) {
+                all.push(Filter::not(exists()));
+            }
+        }
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(Filter::and(all)),
+        }
+    }
+
+    /// The IR selection of this node.
+    pub(crate) fn selection(&self) -> Selection {
+        Selection {
+            fields: if self.star {
+                Vec::new()
+            } else {
+                self.fields.clone()
+            },
+            embeds: self
+                .children
+                .iter()
+                .filter(|c| c.output)
+                .map(Node::embed)
+                .collect(),
+        }
+    }
+
+    fn embed(&self) -> Embed {
+        Embed {
+            relation: self.relation.clone(),
+            alias: self.alias.clone(),
+            select: self.selection(),
+            filter: self.condition(),
+            order: self.order.clone().unwrap_or_default(),
+            limit: self.limit,
+        }
+    }
+}
+
+/// Everything the query string said.
+#[derive(Debug, Clone)]
+pub(crate) struct Params<'s> {
+    pub(crate) root: Node<'s>,
+    pub(crate) columns: Option<Vec<String>>,
+    pub(crate) on_conflict: Option<Vec<String>>,
+    pub(crate) after: Option<Vec<Value>>,
+}
+
+const AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
+
+/// Resolve an embedding name: a relation of `entity` by name, else the one
+/// relation whose target entity has that name (disambiguated by `hint`:
+/// a relation name, a single link column, or the junction entity).
+pub(crate) fn resolve<'s>(
+    schema: &'s SchemaMetadata,
+    entity: &'s Entity,
+    name: &str,
+    hint: Option<&str>,
+) -> Result<(&'s Relation, &'s Entity), RestError> {
+    let target = |r: &'s Relation| -> Result<(&'s Relation, &'s Entity), RestError> {
+        Ok((r, schema.entity(&r.target)?))
+    };
+    let matches_hint = |r: &Relation, h: &str| {
+        r.name == h
+            || r.from_fields.len() == 1 && r.from_fields.first().is_some_and(|f| f == h)
+            || r.to_fields.len() == 1 && r.to_fields.first().is_some_and(|f| f == h)
+            || matches!(&r.kind, baas_core::RelationKind::ManyToMany { through } if through.entity == h)
+    };
+    if let Some(r) = entity.relations.iter().find(|r| r.name == name) {
+        return target(r);
+    }
+    let candidates: Vec<&Relation> = entity
+        .relations
+        .iter()
+        .filter(|r| r.target == name)
+        .filter(|r| hint.is_none_or(|h| matches_hint(r, h)))
+        .collect();
+    match candidates.as_slice() {
+        [r] => target(r),
+        [] => {
+            let known: Vec<&str> = entity.relations.iter().map(|r| r.name.as_str()).collect();
+            Err(RestError::bad_request(format!(
+                "`{}` has no relation or related entity named `{name}`{}",
+                entity.name,
+                hint.map(|h| format!(" matching hint `{h}`"))
+                    .unwrap_or_default()
+            ))
+            .with_hint(if known.is_empty() {
+                format!("`{}` has no relations", entity.name)
+            } else {
+                format!("relations of `{}`: {}", entity.name, known.join(", "))
+            }))
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
+            Err(RestError::new(
+                300,
+                "ambiguous",
+                format!(
+                    "`{}` reaches `{name}` through several relations: {}",
+                    entity.name,
+                    names.join(", ")
+                ),
+            )
+            .with_hint(format!(
+                "embed by relation name, or add a hint: `{name}!{}(*)`",
+                names.first().copied().unwrap_or_default()
+            )))
+        }
+    }
+}
+
+fn build_node<'s>(
+    schema: &'s SchemaMetadata,
+    node: &mut Node<'s>,
+    items: &[SelectItem],
+) -> Result<(), RestError> {
+    node.star = false;
+    for item in items {
+        match item {
+            SelectItem::Star => node.star = true,
+            SelectItem::Field { alias, name } => {
+                if let Some(a) = alias
+                    && a != name
+                {
+                    return Err(RestError::unsupported(format!(
+                        "renaming a field (`{a}:{name}`) is not supported"
+                    ))
+                    .with_hint("aliases are supported on embeddings only"));
+                }
+                if !node.fields.contains(name) {
+                    node.fields.push(name.clone());
+                }
+            }
+            SelectItem::Embed {
+                alias,
+                name,
+                hint,
+                inner,
+                children,
+            } => {
+                if AGGREGATES.contains(&name.as_str())
+                    && node.entity.relation(name).is_err()
+                    && !node.entity.relations.iter().any(|r| &r.target == name)
+                {
+                    return Err(RestError::unsupported(format!(
+                        "aggregate functions in select (`{name}()`) are not supported"
+                    )));
+                }
+                let (rel, target) = resolve(schema, node.entity, name, hint.as_deref())?;
+                let key = alias.clone().unwrap_or_else(|| name.clone());
+                if node.children.iter().any(|c| c.key == key) {
+                    return Err(RestError::bad_request(format!("`{key}` is embedded twice"))
+                        .with_hint("give one of them an alias: `other:rel(*)`"));
+                }
+                let mut child = Node::new(target, key.clone());
+                child.relation = rel.name.clone();
+                child.alias = (key != rel.name).then_some(key);
+                child.inner = *inner;
+                match children {
+                    Some(items) => build_node(schema, &mut child, items)?,
+                    None => child.output = false,
+                }
+                node.children.push(child);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_u64(key: &str, v: &str) -> Result<u64, RestError> {
+    v.trim().parse::<u64>().map_err(|_| {
+        RestError::bad_request(format!("`{key}` must be a non-negative integer, got `{v}`"))
+    })
+}
+
+/// A comma-separated list of names (`columns=`, `on_conflict=`).
+fn name_list(param: &str, v: &str) -> Result<Vec<String>, RestError> {
+    let mut cur = Cursor::new(v);
+    let mut out = Vec::new();
+    let stop = |c: char, _: &str| c == ',' || c == '"';
+    loop {
+        let n = name(&mut cur, &stop).ok_or_else(|| cur.error(param, "a column name"))?;
+        out.push(n);
+        if cur.at_end() {
+            return Ok(out);
+        }
+        if !cur.eat(",") {
+            return Err(cur.error(param, "`,` or the end"));
+        }
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, v: T, key: &str) -> Result<(), RestError> {
+    if slot.is_some() {
+        return Err(RestError::bad_request(format!(
+            "`{key}` is given more than once"
+        )));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// Parse a whole query string for `entity`.
+pub(crate) fn parse_params<'s>(
+    schema: &'s SchemaMetadata,
+    entity: &'s Entity,
+    query: &str,
+    limits: &RestLimits,
+) -> Result<Params<'s>, RestError> {
+    if query.len() > limits.max_query_bytes {
+        return Err(RestError::new(
+            414,
+            "uri_too_long",
+            format!("the query string exceeds {} bytes", limits.max_query_bytes),
+        ));
+    }
+    let pairs = parse_query_string(query)?;
+    let mut root = Node::new(entity, entity.name.clone());
+    let mut select: Option<&str> = None;
+    for (k, v) in &pairs {
+        if k == "select"
+            && let Some(v) = v
+        {
+            set_once(&mut select, v.as_str(), "select")?;
+        }
+    }
+    if let Some(s) = select {
+        build_node(schema, &mut root, &parse_select(s, limits)?)?;
+    }
+    let mut columns = None;
+    let mut on_conflict = None;
+    let mut after = None;
+    for (k, v) in &pairs {
+        let Some(v) = v else { continue };
+        match k.as_str() {
+            "select" => continue,
+            "columns" => {
+                set_once(&mut columns, name_list("columns", v)?, k)?;
+                continue;
+            }
+            "on_conflict" => {
+                set_once(&mut on_conflict, name_list("on_conflict", v)?, k)?;
+                continue;
+            }
+            "after" if v.trim_start().starts_with('[') => {
+                let json: serde_json::Value = serde_json::from_str(v).map_err(|e| {
+                    RestError::bad_request(format!("`after` is not a JSON array: {e}"))
+                })?;
+                let values = json
+                    .as_array()
+                    .map(|a| a.iter().map(Value::from_json).collect())
+                    .ok_or_else(|| RestError::bad_request("`after` must be a JSON array"))?;
+                set_once(&mut after, values, k)?;
+                continue;
+            }
+            _ => {}
+        }
+        let segs: Vec<&str> = k.split('.').collect();
+        let last = segs.last().copied().unwrap_or_default();
+        let path_of = |n: usize| -> Vec<String> {
+            segs.iter()
+                .take(n)
+                .filter(|s| **s != "not")
+                .map(|s| s.to_string())
+                .collect()
+        };
+        let prefix = segs.len().saturating_sub(1);
+        match last {
+            "order" => {
+                let node = root.find_mut(&path_of(prefix))?;
+                set_once(&mut node.order, parse_order(v)?, k)?;
+            }
+            "limit" => {
+                let n = parse_u64(k, v)?;
+                let node = root.find_mut(&path_of(prefix))?;
+                set_once(&mut node.limit, n, k)?;
+            }
+            "offset" => {
+                let n = parse_u64(k, v)?;
+                let node = root.find_mut(&path_of(prefix))?;
+                set_once(&mut node.offset, n, k)?;
+            }
+            "and" | "or" => {
+                let negate = segs.iter().take(prefix).any(|s| *s == "not");
+                let tree = parse_logic(v, negate, last == "or", limits)?;
+                let node = root.find_mut(&path_of(prefix))?;
+                node.filters.push(tree.to_filter(node.entity)?);
+            }
+            _ => {
+                let (path, field) = parse_key(k)?;
+                let expr = parse_op_value(v, limits).map_err(|e| {
+                    if e.hint.is_none() {
+                        e.with_hint(format!(
+                            "filters are written `{k}=op.value`, e.g. `{k}=eq.1`"
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
+                let node = root.find_mut(&path)?;
+                // `rel=is.null` / `rel=not.is.null` on an embedding.
+                if field.json.is_empty()
+                    && node.entity.field(&field.name).is_err()
+                    && node.children.iter().any(|c| c.key == field.name)
+                {
+                    let exists = match (&expr.op, expr.negate) {
+                        (Operation::Is(IsWord::Null), false)
+                        | (Operation::Is(IsWord::NotNull), true) => false,
+                        (Operation::Is(IsWord::Null), true)
+                        | (Operation::Is(IsWord::NotNull), false) => true,
+                        _ => {
+                            return Err(RestError::bad_request(format!(
+                                "`{}` is an embedding: only `is.null` and `not.is.null` apply to it",
+                                field.name
+                            )));
+                        }
+                    };
+                    if let Some(c) = node.children.iter_mut().find(|c| c.key == field.name) {
+                        set_once(&mut c.exists, exists, k)?;
+                    }
+                    continue;
+                }
+                let f = to_filter(&field, &expr, node.entity)?;
+                node.filters.push(f);
+            }
+        }
+    }
+    Ok(Params {
+        root,
+        columns,
+        on_conflict,
+        after,
+    })
+}

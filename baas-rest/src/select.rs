@@ -1,0 +1,290 @@
+//! `select=` (vertical filtering and embedding) and `order=`.
+
+use baas_core::ir::{Direction, Nulls, OrderBy};
+
+use crate::lex::{Cursor, name};
+use crate::{RestError, RestLimits};
+
+/// One item of `select=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SelectItem {
+    /// `*`
+    Star,
+    /// `col` or `alias:col`.
+    Field { alias: Option<String>, name: String },
+    /// `rel(...)`, `alias:rel!hint!inner(...)`.
+    Embed {
+        alias: Option<String>,
+        name: String,
+        hint: Option<String>,
+        inner: bool,
+        /// `None` for an empty `rel()` (embedded only to filter the parents).
+        children: Option<Vec<SelectItem>>,
+    },
+}
+
+fn stop_select(c: char, rest: &str) -> bool {
+    matches!(c, ',' | '(' | ')' | '!' | ':' | '"' | '.') || rest.starts_with("->")
+}
+
+/// Parse a `select=` value. An empty value means `*`.
+pub(crate) fn parse_select(s: &str, limits: &RestLimits) -> Result<Vec<SelectItem>, RestError> {
+    if s.trim().is_empty() {
+        return Ok(vec![SelectItem::Star]);
+    }
+    let mut cur = Cursor::new(s);
+    let items = forest(&mut cur, 1, limits)?;
+    if !cur.at_end() {
+        return Err(cur.error("select", "`,` or the end"));
+    }
+    Ok(items)
+}
+
+fn forest(
+    cur: &mut Cursor<'_>,
+    depth: usize,
+    limits: &RestLimits,
+) -> Result<Vec<SelectItem>, RestError> {
+    let mut items = Vec::new();
+    loop {
+        items.push(item(cur, depth, limits)?);
+        cur.skip_ws();
+        if !cur.eat(",") {
+            return Ok(items);
+        }
+    }
+}
+
+fn item(cur: &mut Cursor<'_>, depth: usize, limits: &RestLimits) -> Result<SelectItem, RestError> {
+    cur.skip_ws();
+    if cur.eat("*") {
+        cur.skip_ws();
+        return if matches!(cur.peek(), None | Some(',' | ')')) {
+            Ok(SelectItem::Star)
+        } else {
+            Err(cur.error("select", "`,` after `*`"))
+        };
+    }
+    if cur.starts_with("..") {
+        return Err(RestError::unsupported(
+            "spread embeddings (`...rel(cols)`) are not supported",
+        ));
+    }
+    let first =
+        name(cur, &stop_select).ok_or_else(|| cur.error("select", "a column or relation name"))?;
+    let (alias, n) = if cur.starts_with(":") && !cur.starts_with("::") {
+        cur.eat(":");
+        let n = name(cur, &stop_select)
+            .ok_or_else(|| cur.error("select", "a column or relation name after the alias"))?;
+        (Some(first), n)
+    } else {
+        (None, first)
+    };
+    if cur.starts_with("->") {
+        return Err(RestError::unsupported(format!(
+            "selecting a JSON path (`{n}->…`) is not supported; select the whole `{n}` field"
+        )));
+    }
+    if cur.starts_with("::") {
+        return Err(RestError::unsupported(format!(
+            "casts in select (`{n}::type`) are not supported"
+        )));
+    }
+    if cur.starts_with(".") {
+        let aggregate = cur.rest().contains('(');
+        return Err(if aggregate {
+            RestError::unsupported("aggregate functions in select (`col.sum()`) are not supported")
+        } else {
+            cur.error("select", "`,`, `(` or the end after a name")
+        });
+    }
+    let mut hint = None;
+    let mut inner = false;
+    let mut bangs = false;
+    while cur.eat("!") {
+        bangs = true;
+        let word = name(cur, &stop_select)
+            .ok_or_else(|| cur.error("select", "a hint or join type after `!`"))?;
+        match word.as_str() {
+            "inner" => inner = true,
+            "left" => inner = false,
+            _ if hint.is_none() => hint = Some(word),
+            _ => {
+                return Err(RestError::bad_request(format!(
+                    "`{n}` has more than one hint"
+                )));
+            }
+        }
+    }
+    if cur.eat("(") {
+        if depth > limits.max_select_depth {
+            return Err(RestError::bad_request(format!(
+                "embeddings are nested deeper than {} levels",
+                limits.max_select_depth
+            )));
+        }
+        cur.skip_ws();
+        let children = if cur.starts_with(")") {
+            None
+        } else {
+            Some(forest(cur, depth + 1, limits)?)
+        };
+        if !cur.eat(")") {
+            return Err(cur.error("select", "`,` or `)` closing the embedding"));
+        }
+        cur.skip_ws();
+        return Ok(SelectItem::Embed {
+            alias,
+            name: n,
+            hint,
+            inner,
+            children,
+        });
+    }
+    if bangs {
+        return Err(cur.error("select", "`(` after the embedding hint"));
+    }
+    cur.skip_ws();
+    if !matches!(cur.peek(), None | Some(',' | ')')) {
+        return Err(cur.error("select", "`,`, `(` or the end after a name"));
+    }
+    Ok(SelectItem::Field { alias, name: n })
+}
+
+fn stop_order(c: char, rest: &str) -> bool {
+    matches!(c, '.' | ',' | '(' | ')' | '"') || rest.starts_with("->")
+}
+
+/// Parse an `order=` value: `a.desc.nullslast,b`.
+pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
+    let mut cur = Cursor::new(s);
+    let mut out = Vec::new();
+    loop {
+        let field =
+            name(&mut cur, &stop_order).ok_or_else(|| cur.error("order", "a column name"))?;
+        if cur.starts_with("(") {
+            return Err(RestError::unsupported(
+                "ordering by a column of an embedded resource (`rel(col)`) is not supported",
+            )
+            .with_hint("order the embedding itself with `rel.order=col`"));
+        }
+        if cur.starts_with("->") {
+            return Err(RestError::unsupported(
+                "ordering by a JSON path is not supported",
+            ));
+        }
+        let mut o = OrderBy::asc(field);
+        let mut seen_dir = false;
+        while cur.eat(".") {
+            let word = cur.take_until(|c, _| c == '.' || c == ',');
+            match word.trim() {
+                "asc" if !seen_dir && o.nulls.is_none() => seen_dir = true,
+                "desc" if !seen_dir && o.nulls.is_none() => {
+                    seen_dir = true;
+                    o.direction = Direction::Desc;
+                }
+                "nullsfirst" if o.nulls.is_none() => o.nulls = Some(Nulls::First),
+                "nullslast" if o.nulls.is_none() => o.nulls = Some(Nulls::Last),
+                other => {
+                    return Err(
+                        RestError::bad_request(format!("failed to parse order (`{s}`)"))
+                            .with_details(format!("unexpected `{other}`"))
+                            .with_hint("write order=col.asc|desc.nullsfirst|nullslast,col2"),
+                    );
+                }
+            }
+        }
+        cur.skip_ws();
+        out.push(o);
+        if cur.at_end() {
+            return Ok(out);
+        }
+        if !cur.eat(",") {
+            return Err(cur.error("order", "`,` or the end"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(s: &str) -> Result<Vec<SelectItem>, RestError> {
+        parse_select(s, &RestLimits::default())
+    }
+
+    fn field(n: &str) -> SelectItem {
+        SelectItem::Field {
+            alias: None,
+            name: n.into(),
+        }
+    }
+
+    #[test]
+    fn items() {
+        assert_eq!(
+            sel("a, b ,*").ok(),
+            Some(vec![field("a"), field("b"), SelectItem::Star])
+        );
+        assert_eq!(
+            sel("x:rel!fk!inner(a,sub())").ok(),
+            Some(vec![SelectItem::Embed {
+                alias: Some("x".into()),
+                name: "rel".into(),
+                hint: Some("fk".into()),
+                inner: true,
+                children: Some(vec![
+                    field("a"),
+                    SelectItem::Embed {
+                        alias: None,
+                        name: "sub".into(),
+                        hint: None,
+                        inner: false,
+                        children: None
+                    }
+                ])
+            }])
+        );
+        assert_eq!(
+            sel("r!inner!left(*)")
+                .ok()
+                .and_then(|v| v.into_iter().next()),
+            Some(SelectItem::Embed {
+                alias: None,
+                name: "r".into(),
+                hint: None,
+                inner: false,
+                children: Some(vec![SelectItem::Star])
+            })
+        );
+        assert_eq!(sel("\"a,b\"").ok(), Some(vec![field("a,b")]));
+        assert_eq!(sel("first-name").ok(), Some(vec![field("first-name")]));
+        assert_eq!(sel("名前").ok(), Some(vec![field("名前")]));
+    }
+
+    #[test]
+    fn depth() {
+        let l = RestLimits {
+            max_select_depth: 1,
+            ..RestLimits::default()
+        };
+        assert!(parse_select("a(b)", &l).is_ok());
+        assert!(parse_select("a(b(c))", &l).is_err());
+        let l0 = RestLimits {
+            max_select_depth: 0,
+            ..RestLimits::default()
+        };
+        assert!(parse_select("a(*)", &l0).is_err());
+        assert!(parse_select("a", &l0).is_ok());
+    }
+
+    #[test]
+    fn orders() {
+        assert_eq!(
+            parse_order(" a .desc, b").ok(),
+            Some(vec![OrderBy::desc("a"), OrderBy::asc("b")])
+        );
+        assert!(parse_order("a.desc,").is_err());
+        assert!(parse_order("a.DESC").is_err());
+    }
+}

@@ -1,0 +1,403 @@
+//! Writes: method, query string, headers and JSON body → an IR mutation.
+
+use baas_core::ir::{Delete, Insert, OnConflict, Record, Update, Upsert};
+use baas_core::{Entity, FieldType, SchemaMetadata, Value};
+
+use crate::filter::typed;
+use crate::headers::{Prefer, ReturnMode, parse_accept, parse_prefer};
+use crate::http::header;
+use crate::params::{Params, parse_params};
+use crate::read::{and_filters, key_filter};
+use crate::{RestError, RestLimits};
+
+/// An IR mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// `POST` (and `PUT /{entity}/{id}` as a one-row merge upsert).
+    Insert(Insert),
+    /// `PATCH`.
+    Update(Update),
+    /// `DELETE`.
+    Delete(Delete),
+}
+
+impl Write {
+    /// The entity written.
+    pub fn entity(&self) -> &str {
+        match self {
+            Self::Insert(i) => &i.entity,
+            Self::Update(u) => &u.entity,
+            Self::Delete(d) => &d.entity,
+        }
+    }
+}
+
+/// A parsed write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteRequest {
+    /// The IR mutation (not yet validated against metadata).
+    pub write: Write,
+    /// What the response carries.
+    pub return_mode: ReturnMode,
+    /// `Accept: application/vnd.pgrst.object+json`: exactly one row must be
+    /// affected. The engine should check this before committing; the
+    /// response helper answers 406 otherwise.
+    pub singular: bool,
+    /// Addressed by primary key (`/{entity}/{id}`): the key values.
+    pub key: Option<Vec<String>>,
+    /// The `Prefer` header.
+    pub prefer: Prefer,
+}
+
+fn parse_body(
+    headers: &[(String, String)],
+    body: &[u8],
+    limits: &RestLimits,
+) -> Result<serde_json::Value, RestError> {
+    if body.len() > limits.max_body_bytes {
+        return Err(RestError::new(
+            413,
+            "payload_too_large",
+            format!("the body exceeds {} bytes", limits.max_body_bytes),
+        ));
+    }
+    if let Some(ct) = header(headers, "content-type") {
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !(media.is_empty() || media == "application/json" || media.ends_with("+json")) {
+            return Err(RestError::new(
+                415,
+                "unsupported_media_type",
+                format!("the body must be JSON, not `{media}`"),
+            )
+            .with_hint("send Content-Type: application/json"));
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(RestError::bad_request("the request body is empty")
+            .with_hint("send a JSON object, or an array of objects to insert several rows"));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        RestError::bad_request(format!(
+            "malformed JSON body at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+        .with_details(e.to_string())
+    })
+}
+
+fn not_object(at: &str, v: &serde_json::Value) -> RestError {
+    let kind = match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    };
+    RestError::bad_request(format!("the body must be a JSON object, got {kind}"))
+        .with_details(format!("at `{at}`"))
+}
+
+/// Keep only the keys listed in `columns=` (after checking they are fields).
+fn restrict(
+    entity: &Entity,
+    columns: Option<&Vec<String>>,
+    rows: &mut [Record],
+) -> Result<(), RestError> {
+    let Some(cols) = columns else { return Ok(()) };
+    if let Some(bad) = cols.iter().find(|c| entity.field(c).is_err()) {
+        return Err(RestError::bad_request(format!(
+            "`columns` names `{bad}`, which is not a field of `{}`",
+            entity.name
+        )));
+    }
+    for r in rows {
+        r.retain(|k, _| cols.contains(k));
+    }
+    Ok(())
+}
+
+fn returning(entity: &Entity, p: &Params<'_>, mode: ReturnMode) -> Option<Vec<String>> {
+    match mode {
+        ReturnMode::Minimal => None,
+        ReturnMode::HeadersOnly => Some(entity.primary_key.clone()),
+        ReturnMode::Representation => Some(if p.root.star {
+            Vec::new()
+        } else {
+            p.root.fields.clone()
+        }),
+    }
+}
+
+/// Whether a body value equals a path key value for a field of type `ty`.
+fn same_key(ty: Option<&FieldType>, body: &serde_json::Value, raw: &str) -> bool {
+    if let Some(ty) = ty
+        && let (Ok(a), Ok(b)) = (
+            Value::from_json(body).coerce(ty),
+            typed(Some(ty), raw).coerce(ty),
+        )
+    {
+        return a == b;
+    }
+    match body {
+        serde_json::Value::String(s) => s == raw,
+        other => serde_json::to_string(other).is_ok_and(|s| s == raw),
+    }
+}
+
+fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
+    if p.root.children.iter().any(|c| c.output) {
+        return Err(RestError::unsupported(
+            "embedding in the response of a write is not supported",
+        )
+        .with_hint("read the rows back with GET"));
+    }
+    if p.root.order.is_some() || p.root.limit.is_some() || p.root.offset.is_some() {
+        return Err(RestError::unsupported(format!(
+            "order, limit and offset are not supported on {method}"
+        )));
+    }
+    if p.after.is_some() {
+        return Err(RestError::bad_request(format!(
+            "`after` does not apply to {method}"
+        )));
+    }
+    Ok(())
+}
+
+/// Parse a write of `entity`: `POST` (insert / upsert), `PATCH` (update by
+/// filter), `DELETE` (delete by filter). `PATCH` and `DELETE` need at least
+/// one filter; `PUT` needs a key (see [`parse_write_by_key`]).
+pub fn parse_write(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    method: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    limits: &RestLimits,
+) -> Result<WriteRequest, RestError> {
+    write(schema, entity, method, None, query, headers, body, limits)
+}
+
+/// Parse a write of one row by primary key: `PATCH` / `DELETE` filter by the
+/// key (and any other filter), `PUT` upserts the row (merge; the body's key
+/// fields, when present, must equal the path's, and are filled in from the
+/// path when absent).
+#[allow(clippy::too_many_arguments)]
+pub fn parse_write_by_key(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    method: &str,
+    key: &[String],
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    limits: &RestLimits,
+) -> Result<WriteRequest, RestError> {
+    write(
+        schema,
+        entity,
+        method,
+        Some(key),
+        query,
+        headers,
+        body,
+        limits,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    method: &str,
+    key: Option<&[String]>,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    limits: &RestLimits,
+) -> Result<WriteRequest, RestError> {
+    let method_uc = method.to_ascii_uppercase();
+    let prefer = parse_prefer(headers)?;
+    let singular = parse_accept(headers)?;
+    let p = parse_params(schema, entity, query, limits)?;
+    let m = method_uc.as_str();
+    reject_read_params(&p, m)?;
+    let return_mode = prefer.return_mode.unwrap_or_default();
+    let ret = returning(entity, &p, return_mode);
+    let filter = p.root.condition();
+    let write = match (m, key) {
+        ("POST", None) => {
+            if filter.is_some() {
+                return Err(RestError::bad_request("filters do not apply to POST")
+                    .with_hint("use PATCH to update matching rows"));
+            }
+            let mut rows = match parse_body(headers, body, limits)? {
+                serde_json::Value::Object(o) => vec![o],
+                serde_json::Value::Array(items) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        serde_json::Value::Object(o) => Ok(o),
+                        other => Err(not_object(&format!("/{i}"), &other)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                other => {
+                    return Err(RestError::bad_request(format!(
+                        "the body must be a JSON object or an array of objects, got {}",
+                        match other {
+                            serde_json::Value::Null => "null",
+                            serde_json::Value::Bool(_) => "a boolean",
+                            serde_json::Value::Number(_) => "a number",
+                            _ => "a string",
+                        }
+                    )));
+                }
+            };
+            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            let on_conflict = match (prefer.resolution, p.on_conflict.clone()) {
+                (Some(action), target) => Some(Upsert {
+                    target: target.unwrap_or_default(),
+                    action,
+                }),
+                (None, Some(_)) => {
+                    return Err(RestError::bad_request(
+                        "`on_conflict` needs `Prefer: resolution=merge-duplicates` or `resolution=ignore-duplicates`",
+                    ));
+                }
+                (None, None) => None,
+            };
+            Write::Insert(Insert {
+                entity: entity.name.clone(),
+                rows,
+                on_conflict,
+                returning: ret,
+            })
+        }
+        ("PUT", Some(key)) => {
+            if filter.is_some() {
+                return Err(RestError::bad_request("filters do not apply to PUT"));
+            }
+            if p.on_conflict.is_some() || prefer.resolution.is_some() {
+                return Err(RestError::bad_request(
+                    "PUT always merges on the primary key: drop `on_conflict` / `resolution`",
+                ));
+            }
+            // Check the key shape (count, primary key present).
+            key_filter(entity, key)?;
+            let mut row = match parse_body(headers, body, limits)? {
+                serde_json::Value::Object(o) => o,
+                other => return Err(not_object("", &other)),
+            };
+            let mut rows = vec![row.clone()];
+            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            if let Some(r) = rows.pop() {
+                row = r;
+            }
+            for (f, raw) in entity.primary_key.iter().zip(key) {
+                let ty = entity.field(f).ok().map(|fd| &fd.ty);
+                match row.get(f) {
+                    Some(v) if !same_key(ty, v, raw) => {
+                        return Err(RestError::bad_request(format!(
+                            "the body sets `{f}` to {v} but the path says `{raw}`"
+                        ))
+                        .with_hint("the primary key of a PUT body must match the path"));
+                    }
+                    Some(_) => {}
+                    None => {
+                        row.insert(f.clone(), typed(ty, raw).to_json());
+                    }
+                }
+            }
+            Write::Insert(Insert {
+                entity: entity.name.clone(),
+                rows: vec![row],
+                on_conflict: Some(Upsert {
+                    target: entity.primary_key.clone(),
+                    action: OnConflict::Merge,
+                }),
+                returning: ret,
+            })
+        }
+        ("PATCH", _) => {
+            if p.on_conflict.is_some() {
+                return Err(RestError::bad_request("`on_conflict` applies to POST only"));
+            }
+            let filter = match key {
+                Some(k) => and_filters(Some(key_filter(entity, k)?), filter),
+                None => filter,
+            };
+            let Some(filter) = filter else {
+                return Err(
+                    RestError::bad_request("refusing to update every row; add a filter")
+                        .with_hint("e.g. PATCH /{entity}?id=eq.1"),
+                );
+            };
+            let set = match parse_body(headers, body, limits)? {
+                serde_json::Value::Object(o) => o,
+                other => return Err(not_object("", &other)),
+            };
+            let mut rows = vec![set];
+            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            Write::Update(Update {
+                entity: entity.name.clone(),
+                filter,
+                set: rows.pop().unwrap_or_default(),
+                returning: ret.filter(|_| return_mode == ReturnMode::Representation),
+            })
+        }
+        ("DELETE", _) => {
+            if p.on_conflict.is_some() || p.columns.is_some() {
+                return Err(RestError::bad_request(
+                    "`on_conflict` and `columns` do not apply to DELETE",
+                ));
+            }
+            if body.len() > limits.max_body_bytes {
+                return Err(RestError::new(
+                    413,
+                    "payload_too_large",
+                    format!("the body exceeds {} bytes", limits.max_body_bytes),
+                ));
+            }
+            let filter = match key {
+                Some(k) => and_filters(Some(key_filter(entity, k)?), filter),
+                None => filter,
+            };
+            let Some(filter) = filter else {
+                return Err(
+                    RestError::bad_request("refusing to delete every row; add a filter")
+                        .with_hint("e.g. DELETE /{entity}?id=eq.1"),
+                );
+            };
+            Write::Delete(Delete {
+                entity: entity.name.clone(),
+                filter,
+                returning: ret.filter(|_| return_mode == ReturnMode::Representation),
+            })
+        }
+        _ => {
+            let allowed = if key.is_some() {
+                "GET, HEAD, PUT, PATCH, DELETE"
+            } else {
+                "GET, HEAD, POST, PATCH, DELETE"
+            };
+            return Err(
+                RestError::method_not_allowed(method).with_hint(format!("allowed here: {allowed}"))
+            );
+        }
+    };
+    Ok(WriteRequest {
+        write,
+        return_mode,
+        singular,
+        key: key.map(<[String]>::to_vec),
+        prefer,
+    })
+}

@@ -1,0 +1,590 @@
+//! Horizontal filters: every operator, value typing and quoting.
+
+use baas_core::Value;
+use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue};
+
+use crate::common::{err, filt, q, validate};
+
+fn cmp(field: &str, op: CompareOp, v: impl Into<Value>) -> Filter {
+    Filter::cmp(field, op, v)
+}
+
+#[test]
+fn comparison_operators() {
+    for (op, ir) in [
+        ("eq", CompareOp::Eq),
+        ("neq", CompareOp::Neq),
+        ("gt", CompareOp::Gt),
+        ("gte", CompareOp::Gte),
+        ("lt", CompareOp::Lt),
+        ("lte", CompareOp::Lte),
+    ] {
+        assert_eq!(
+            filt("track", &format!("milliseconds={op}.1000")),
+            cmp("milliseconds", ir, 1000i64),
+            "{op}"
+        );
+        assert_eq!(
+            filt("track", &format!("name={op}.Balls"),),
+            cmp("name", ir, "Balls"),
+            "{op}"
+        );
+    }
+}
+
+#[test]
+fn values_are_typed_by_field() {
+    // Integers become Int, floats Float, booleans Bool.
+    assert_eq!(
+        filt("track", "bytes=gt.-5"),
+        cmp("bytes", CompareOp::Gt, -5i64)
+    );
+    assert_eq!(
+        filt("track", "rating=gte.4.5"),
+        cmp("rating", CompareOp::Gte, 4.5)
+    );
+    assert_eq!(
+        filt("track", "rating=gte.4"),
+        cmp("rating", CompareOp::Gte, 4.0)
+    );
+    assert_eq!(
+        filt("track", "explicit=eq.true"),
+        cmp("explicit", CompareOp::Eq, true)
+    );
+    assert_eq!(
+        filt("track", "explicit=eq.FALSE"),
+        cmp("explicit", CompareOp::Eq, false)
+    );
+    // Decimals, timestamps, uuids stay text for validation to coerce.
+    assert_eq!(
+        filt("track", "unit_price=eq.0.99"),
+        cmp("unit_price", CompareOp::Eq, "0.99")
+    );
+    assert_eq!(
+        filt("invoice", "invoice_date=gte.2021-01-01T00:00:00Z"),
+        cmp("invoice_date", CompareOp::Gte, "2021-01-01T00:00:00Z")
+    );
+    // Text that looks like a number stays text on a text field.
+    assert_eq!(
+        filt("track", "name=eq.42"),
+        cmp("name", CompareOp::Eq, "42")
+    );
+    // Unknown fields: text, validation reports them.
+    assert_eq!(filt("track", "nope=eq.1"), cmp("nope", CompareOp::Eq, "1"));
+}
+
+#[test]
+fn mistyped_values_stay_text_and_fail_validation_with_a_pointer() {
+    for (qs, pointer) in [
+        ("milliseconds=eq.abc", "/filter/value"),
+        ("milliseconds=eq.inf", "/filter/value"),
+        ("milliseconds=eq.NaN", "/filter/value"),
+        ("explicit=eq.yes", "/filter/value"),
+        ("unit_price=eq.cheap", "/filter/value"),
+        ("milliseconds=eq.1.5", "/filter/value"),
+    ] {
+        let query = q("track", qs);
+        let e = validate(&query).expect_err(qs);
+        let r = baas_rest::RestError::from(e);
+        assert_eq!(r.status, 422, "{qs}");
+        assert_eq!(r.violations[0].pointer, pointer, "{qs}");
+    }
+    let query = q("invoice", "invoice_date=gt.yesterday&total=gt.1");
+    let r = baas_rest::RestError::from(validate(&query).expect_err("date"));
+    assert_eq!(r.violations[0].pointer, "/filter/filters/0/value");
+    let query = q("track", "nope=eq.1");
+    let r = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.violations[0].pointer, "/filter/field");
+}
+
+#[test]
+fn int_out_of_range_is_a_validation_error() {
+    let query = q("track", "milliseconds=eq.99999999999");
+    assert_eq!(
+        query.filter,
+        Some(cmp("milliseconds", CompareOp::Eq, 99999999999i64))
+    );
+    assert!(validate(&query).is_err());
+    // Beyond i64 it stays a float and still fails validation.
+    let query = q("track", "bytes=eq.99999999999999999999999");
+    assert!(validate(&query).is_err());
+}
+
+#[test]
+fn like_translates_wildcards_and_escapes_literals() {
+    assert_eq!(
+        filt("track", "name=like.*Love*"),
+        Filter::Like {
+            field: "name".into(),
+            pattern: "%Love%".into(),
+            case_insensitive: false
+        }
+    );
+    assert_eq!(
+        filt("track", "name=ilike.100%25_off\\*"),
+        Filter::Like {
+            field: "name".into(),
+            pattern: "100\\%\\_off\\\\%".into(),
+            case_insensitive: true
+        }
+    );
+    assert_eq!(
+        filt("track", "composer=not.ilike.*bach*"),
+        Filter::not(Filter::Like {
+            field: "composer".into(),
+            pattern: "%bach%".into(),
+            case_insensitive: true
+        })
+    );
+}
+
+#[test]
+fn in_lists_and_quoting() {
+    assert_eq!(
+        filt("track", "genre_id=in.(1,2,3)"),
+        Filter::in_list("genre_id", vec![1i64, 2, 3])
+    );
+    assert_eq!(
+        filt("track", "genre_id=in.(1, 2)"),
+        Filter::in_list("genre_id", vec![1i64, 2])
+    );
+    assert_eq!(
+        filt(
+            "customer",
+            "last_name=in.(%22Hebdon,John%22,%22Williams,Mary%22,plain)"
+        ),
+        Filter::in_list("last_name", vec!["Hebdon,John", "Williams,Mary", "plain"])
+    );
+    // Quotes and backslashes inside quotes, parentheses inside quotes.
+    assert_eq!(
+        filt("customer", r#"company=in.("say \"hi\"","a\\b","(x)")"#),
+        Filter::in_list("company", vec!["say \"hi\"", "a\\b", "(x)"])
+    );
+    // A quote not followed by , or ) is taken raw, as PostgREST does.
+    assert_eq!(
+        filt("customer", r#"company=in.("a"b,c)"#),
+        Filter::in_list("company", vec!["\"a\"b", "c"])
+    );
+    // Empty list matches nothing.
+    assert_eq!(
+        filt("track", "genre_id=in.()"),
+        Filter::In {
+            field: "genre_id".into(),
+            values: vec![]
+        }
+    );
+    // Empty element, unicode.
+    assert_eq!(
+        filt("artist", "name=in.(,Motörhead,%E6%97%A5%E6%9C%AC)"),
+        Filter::in_list("name", vec!["", "Motörhead", "日本"])
+    );
+    assert_eq!(
+        filt("track", "genre_id=not.in.(1,2)"),
+        Filter::not(Filter::in_list("genre_id", vec![1i64, 2]))
+    );
+}
+
+#[test]
+fn in_list_errors() {
+    for qs in [
+        "genre_id=in.1,2",
+        "genre_id=in.(1,2",
+        "genre_id=in.(1,2))",
+        "genre_id=in.(1,2)x",
+        "genre_id=in.(\"1\"",
+    ] {
+        let e = err("track", qs);
+        assert_eq!(e.status, 400, "{qs}: {e:?}");
+        assert_eq!(e.code, "bad_request");
+    }
+}
+
+#[test]
+fn is_operands() {
+    assert_eq!(
+        filt("track", "composer=is.null"),
+        Filter::is("composer", IsValue::Null)
+    );
+    assert_eq!(
+        filt("track", "composer=is.not_null"),
+        Filter::is("composer", IsValue::NotNull)
+    );
+    assert_eq!(
+        filt("track", "composer=not.is.null"),
+        Filter::not(Filter::is("composer", IsValue::Null))
+    );
+    assert_eq!(
+        filt("track", "explicit=is.true"),
+        Filter::is("explicit", IsValue::True)
+    );
+    assert_eq!(
+        filt("track", "explicit=is.FALSE"),
+        Filter::is("explicit", IsValue::False)
+    );
+    assert_eq!(
+        filt("track", "explicit=is.unknown"),
+        Filter::is("explicit", IsValue::Null)
+    );
+    let e = err("track", "explicit=is.maybe");
+    assert_eq!(e.status, 400);
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("is.null")));
+    assert_eq!(err("track", "explicit=is.nullx").status, 400);
+}
+
+#[test]
+fn isdistinct() {
+    assert_eq!(
+        filt("track", "composer=isdistinct.Bach"),
+        Filter::or(vec![
+            cmp("composer", CompareOp::Neq, "Bach"),
+            Filter::is("composer", IsValue::Null)
+        ])
+    );
+}
+
+#[test]
+fn full_text_search() {
+    let ts = |q: &str, lang: Option<&str>| Filter::TextSearch {
+        field: "name".into(),
+        query: q.into(),
+        language: lang.map(Into::into),
+    };
+    assert_eq!(filt("track", "name=fts.love"), ts("love", None));
+    assert_eq!(
+        filt("track", "name=fts(english).love%20%26%20song"),
+        ts("love song", Some("english"))
+    );
+    assert_eq!(filt("track", "name=plfts.love+song"), ts("love song", None));
+    assert_eq!(
+        filt("track", "name=phfts(french).la+vie"),
+        ts("la vie", Some("french"))
+    );
+    assert_eq!(
+        filt("track", "name=wfts.%22the+cat%22+hat"),
+        ts("the cat hat", None)
+    );
+    assert_eq!(
+        filt("track", "name=not.plfts.love"),
+        Filter::not(ts("love", None))
+    );
+    for qs in [
+        "name=fts.love|hate",
+        "name=fts.!love",
+        "name=fts.lo:*",
+        "name=fts.a<->b",
+        "name=wfts.love+or+hate",
+        "name=wfts.love+-hate",
+    ] {
+        let e = err("track", qs);
+        assert_eq!(e.status, 501, "{qs}");
+        assert_eq!(e.code, "unsupported");
+    }
+    assert_eq!(err("track", "name=fts(en-gb).x").status, 400);
+    assert_eq!(err("track", "name=fts(english.x").status, 400);
+    // Validates on a text field.
+    assert!(validate(&q("track", "name=fts(english).love")).is_ok());
+}
+
+#[test]
+fn array_operators() {
+    let arr = |op, vals: Vec<Value>| Filter::Array {
+        field: "tags".into(),
+        op,
+        values: vals,
+    };
+    assert_eq!(
+        filt("track", "tags=cs.{rock,live}"),
+        arr(ArrayOp::Contains, vec!["rock".into(), "live".into()])
+    );
+    assert_eq!(
+        filt("track", "tags=cd.%7B%22a,b%22,%22c%5C%22d%22%7D"),
+        arr(ArrayOp::ContainedBy, vec!["a,b".into(), "c\"d".into()])
+    );
+    assert_eq!(filt("track", "tags=ov.{}"), arr(ArrayOp::Overlaps, vec![]));
+    assert_eq!(
+        filt("track", "tags=not.ov.{x}"),
+        Filter::not(arr(ArrayOp::Overlaps, vec!["x".into()]))
+    );
+    // Elements are typed by the array's item type.
+    assert_eq!(
+        filt("track", "chart_positions=cs.{1,2}"),
+        Filter::Array {
+            field: "chart_positions".into(),
+            op: ArrayOp::Contains,
+            values: vec![1i64.into(), 2i64.into()]
+        }
+    );
+    // NULL → Null (validation rejects it with a pointer).
+    let query = q("track", "tags=cs.{a,NULL}");
+    let e = baas_rest::RestError::from(validate(&query).expect_err("null"));
+    assert_eq!(e.violations[0].pointer, "/filter/values/1");
+    for qs in [
+        "tags=cs.rock",
+        "tags=cs.{a",
+        "tags=cs.{a,}",
+        "tags=cs.(a,b)",
+    ] {
+        assert_eq!(err("track", qs).status, 400, "{qs}");
+    }
+    assert_eq!(err("track", "tags=cs.{{a},{b}}").status, 501);
+}
+
+#[test]
+fn any_all_modifiers() {
+    assert_eq!(
+        filt("track", "name=like(any).{*Love*,*Heart*}"),
+        Filter::or(vec![
+            Filter::Like {
+                field: "name".into(),
+                pattern: "%Love%".into(),
+                case_insensitive: false
+            },
+            Filter::Like {
+                field: "name".into(),
+                pattern: "%Heart%".into(),
+                case_insensitive: false
+            },
+        ])
+    );
+    assert_eq!(
+        filt("track", "milliseconds=gt(all).{100,200}"),
+        Filter::and(vec![
+            cmp("milliseconds", CompareOp::Gt, 100i64),
+            cmp("milliseconds", CompareOp::Gt, 200i64)
+        ])
+    );
+    assert_eq!(filt("track", "milliseconds=eq(any).{}"), Filter::or(vec![]));
+    assert_eq!(err("track", "milliseconds=eq(any).{1,NULL}").status, 400);
+    assert_eq!(err("track", "milliseconds=eq(some).{1}").status, 400);
+    assert_eq!(err("track", "milliseconds=eq(any).1").status, 400);
+    assert_eq!(err("track", "genre_id=in(any).(1)").status, 400);
+    assert_eq!(err("track", "name=isdistinct(any).{a}").status, 400);
+}
+
+#[test]
+fn json_path_filters() {
+    let jp = |path: &[&str], op, value: Value| Filter::JsonPath {
+        field: "meta".into(),
+        path: path.iter().map(|s| s.to_string()).collect(),
+        op,
+        value,
+    };
+    assert_eq!(
+        filt("track", "meta->a->>b=eq.x"),
+        jp(&["a", "b"], CompareOp::Eq, "x".into())
+    );
+    assert_eq!(
+        filt("track", "meta->>bpm=gt.120"),
+        jp(&["bpm"], CompareOp::Gt, 120i64.into())
+    );
+    assert_eq!(
+        filt("track", "meta->>ratio=lt.0.5"),
+        jp(&["ratio"], CompareOp::Lt, 0.5.into())
+    );
+    assert_eq!(
+        filt("track", "meta->live=eq.true"),
+        jp(&["live"], CompareOp::Eq, true.into())
+    );
+    assert_eq!(
+        filt("track", "meta->tags->0=eq.rock"),
+        jp(&["tags", "0"], CompareOp::Eq, "rock".into())
+    );
+    assert_eq!(
+        filt("track", "meta->%22a.b%22=neq.1"),
+        jp(&["a.b"], CompareOp::Neq, 1i64.into())
+    );
+    assert_eq!(
+        filt("track", "meta->>k=not.eq.v"),
+        Filter::not(jp(&["k"], CompareOp::Eq, "v".into()))
+    );
+    assert_eq!(
+        filt("track", "meta->>k=in.(a,1)"),
+        Filter::or(vec![
+            jp(&["k"], CompareOp::Eq, "a".into()),
+            jp(&["k"], CompareOp::Eq, 1i64.into())
+        ])
+    );
+    assert!(validate(&q("track", "meta->a->>b=eq.x")).is_ok());
+    for qs in [
+        "meta->a=like.x*",
+        "meta->a=is.null",
+        "meta->a=cs.{1}",
+        "meta->a=fts.x",
+        "meta->-1=eq.1",
+    ] {
+        assert_eq!(err("track", qs).status, 501, "{qs}");
+    }
+    for qs in ["meta->=eq.1", "meta->a.b=eq.1", "meta->a->=eq.1"] {
+        assert_eq!(err("track", qs).status, 400, "{qs}");
+    }
+}
+
+#[test]
+fn several_parameters_are_anded() {
+    assert_eq!(
+        filt(
+            "track",
+            "milliseconds=gt.1&milliseconds=lt.9&composer=is.null"
+        ),
+        Filter::and(vec![
+            cmp("milliseconds", CompareOp::Gt, 1i64),
+            cmp("milliseconds", CompareOp::Lt, 9i64),
+            Filter::is("composer", IsValue::Null)
+        ])
+    );
+}
+
+#[test]
+fn top_level_values_are_taken_literally() {
+    // Outside logic trees the value is everything after the operator:
+    // commas, parentheses, quotes and dots included.
+    assert_eq!(
+        filt("track", "name=eq.a,b(c).d%22e%22"),
+        cmp("name", CompareOp::Eq, "a,b(c).d\"e\"")
+    );
+    assert_eq!(filt("track", "name=eq."), cmp("name", CompareOp::Eq, ""));
+    assert_eq!(
+        filt("track", "name=eq.%20x%20"),
+        cmp("name", CompareOp::Eq, " x ")
+    );
+    assert_eq!(
+        filt("track", "name=eq.a+b"),
+        cmp("name", CompareOp::Eq, "a b")
+    );
+    assert_eq!(
+        filt("track", "name=eq.a%2Bb"),
+        cmp("name", CompareOp::Eq, "a+b")
+    );
+    assert_eq!(
+        filt("track", "name=eq.null"),
+        cmp("name", CompareOp::Eq, "null")
+    );
+    assert_eq!(
+        filt("track", "name=eq.%F0%9F%8E%B8%20%C3%A9t%C3%A9"),
+        cmp("name", CompareOp::Eq, "🎸 été")
+    );
+}
+
+#[test]
+fn quoted_and_odd_column_names() {
+    assert_eq!(
+        filt("track", "%22name%22=eq.x"),
+        cmp("name", CompareOp::Eq, "x")
+    );
+    assert_eq!(
+        filt("track", "Unit%20Price=lt.200"),
+        cmp("Unit Price", CompareOp::Lt, "200")
+    );
+}
+
+#[test]
+fn operator_errors() {
+    for (qs, status) in [
+        ("name=zz.1", 400),
+        ("name=eq", 400),
+        ("name=1", 400),
+        ("name=", 400),
+        ("name=not.", 400),
+        ("name=not.not.eq.1", 400),
+        ("name=EQ.1", 400),
+        ("name=eq1", 400),
+        ("name=match.^a", 501),
+        ("name=imatch.^a", 501),
+        ("name=sl.(1,2)", 501),
+        ("name=adj.(1,2)", 501),
+        ("name=eq(any.{a}", 400),
+    ] {
+        let e = err("track", qs);
+        assert_eq!(e.status, status, "{qs}: {e:?}");
+    }
+    let e = err("track", "name=zz.1");
+    assert!(e.message.contains("zz"), "{e:?}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("eq")));
+}
+
+#[test]
+fn bare_parameters_are_ignored() {
+    assert_eq!(q("track", "name&&").filter, None);
+}
+
+#[test]
+fn filters_on_unknown_embeddings_are_refused() {
+    let e = err("track", "album.title=eq.x");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("album"), "{e:?}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("select")));
+}
+
+#[test]
+fn percent_encoding_edge_cases() {
+    // A lone or invalid `%` escape is kept literally (as browsers send it).
+    assert_eq!(
+        filt("track", "name=eq.100%"),
+        cmp("name", CompareOp::Eq, "100%")
+    );
+    assert_eq!(
+        filt("track", "name=eq.%ZZ"),
+        cmp("name", CompareOp::Eq, "%ZZ")
+    );
+    // Encoded `&`, `=` and `#` stay inside the value.
+    assert_eq!(
+        filt("track", "name=eq.a%26b%3Dc%23"),
+        cmp("name", CompareOp::Eq, "a&b=c#")
+    );
+    // A raw `=` after the first one is part of the value.
+    assert_eq!(
+        filt("track", "name=eq.a=b"),
+        cmp("name", CompareOp::Eq, "a=b")
+    );
+    // Encoded keys.
+    assert_eq!(
+        filt("track", "na%6De=eq.x"),
+        cmp("name", CompareOp::Eq, "x")
+    );
+    // Invalid UTF-8 after decoding is a 400.
+    let e = err("track", "name=eq.%C3%28");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("UTF-8"));
+    assert_eq!(err("track", "%FF=eq.1").status, 400);
+}
+
+#[test]
+fn in_list_limit() {
+    let s = crate::common::schema();
+    let limits = baas_rest::RestLimits {
+        max_in_list: 3,
+        ..baas_rest::RestLimits::default()
+    };
+    let e = |qs: &str| baas_rest::parse_read(&s, s.entity("track").expect("e"), qs, &[], &limits);
+    assert!(e("genre_id=in.(1,2,3)").is_ok());
+    for qs in [
+        "genre_id=in.(1,2,3,4)",
+        "tags=cs.{a,b,c,d}",
+        "genre_id=eq(any).{1,2,3,4}",
+        "or=(genre_id.in.(1,2,3,4))",
+    ] {
+        let r = e(qs).expect_err(qs);
+        assert_eq!(r.status, 400, "{qs}");
+        assert!(r.message.contains("more than 3"), "{qs}: {r:?}");
+    }
+}
+
+#[test]
+fn enum_and_uuid_values_stay_text() {
+    assert_eq!(
+        filt("track", "mood=eq.happy"),
+        cmp("mood", CompareOp::Eq, "happy")
+    );
+    assert!(validate(&q("track", "mood=eq.happy")).is_ok());
+    assert!(validate(&q("track", "mood=eq.angry")).is_err());
+    assert!(validate(&q("invoice", "uid=eq.67e55044-10b1-426f-9247-bb680e5fe0c8")).is_ok());
+    assert!(validate(&q("invoice", "uid=eq.nope")).is_err());
+    assert!(
+        validate(&q(
+            "invoice",
+            "total=gte.10.5&invoice_date=lt.2022-01-01T00:00:00%2B02:00"
+        ))
+        .is_ok()
+    );
+}

@@ -1,0 +1,201 @@
+//! Routing: tenant from path or header, items, composite keys, reserved routes.
+
+use baas_rest::route::{route_with, split_key};
+use baas_rest::{Route, route};
+
+use crate::common::hdrs;
+
+fn coll(t: &str, e: &str) -> Route {
+    Route::Collection {
+        tenant: t.into(),
+        entity: e.into(),
+    }
+}
+
+fn item(t: &str, e: &str, key: &[&str]) -> Route {
+    Route::Item {
+        tenant: t.into(),
+        entity: e.into(),
+        key: key.iter().map(|k| k.to_string()).collect(),
+    }
+}
+
+#[test]
+fn tenant_in_path() {
+    assert_eq!(
+        route("/acme/artist", &[]).ok(),
+        Some(coll("acme", "artist"))
+    );
+    assert_eq!(
+        route("/acme/artist/", &[]).ok(),
+        Some(coll("acme", "artist"))
+    );
+    assert_eq!(route("acme/artist", &[]).ok(), Some(coll("acme", "artist")));
+    assert_eq!(
+        route("/acme/artist/42", &[]).ok(),
+        Some(item("acme", "artist", &["42"]))
+    );
+    assert_eq!(
+        route("/acme/discovery", &[]).ok(),
+        Some(Route::Discovery {
+            tenant: "acme".into()
+        })
+    );
+    assert_eq!(
+        route("/acme/openapi.json", &[]).ok(),
+        Some(Route::OpenApi {
+            tenant: "acme".into()
+        })
+    );
+    assert_eq!(
+        route("/acme/artist/42", &[])
+            .ok()
+            .and_then(|r| r.tenant().map(String::from)),
+        Some("acme".into())
+    );
+}
+
+#[test]
+fn keys_are_split_then_decoded() {
+    assert_eq!(
+        route("/t/playlist_track/1,3402", &[]).ok(),
+        Some(item("t", "playlist_track", &["1", "3402"]))
+    );
+    assert_eq!(
+        route("/t/customer/a%2Cb,c%20d", &[]).ok(),
+        Some(item("t", "customer", &["a,b", "c d"]))
+    );
+    assert_eq!(
+        route("/t/artist/Mot%C3%B6rhead", &[]).ok(),
+        Some(item("t", "artist", &["Motörhead"]))
+    );
+    assert_eq!(
+        route("/t/artist/a%2Fb", &[]).ok(),
+        Some(item("t", "artist", &["a/b"]))
+    );
+    // `+` is literal in paths.
+    assert_eq!(
+        route("/t/artist/a+b", &[]).ok(),
+        Some(item("t", "artist", &["a+b"]))
+    );
+    assert_eq!(
+        split_key(",").ok(),
+        Some(vec![String::new(), String::new()])
+    );
+    assert_eq!(route("/t/artist/%FF", &[]).map_err(|e| e.status), Err(400));
+    // Percent-encoded names.
+    assert_eq!(
+        route("/t%20x/order%20items", &[]).ok(),
+        Some(coll("t x", "order items"))
+    );
+}
+
+#[test]
+fn tenant_from_header() {
+    let h = hdrs(&[("X-Tenant-Id", "acme")]);
+    assert_eq!(route("/artist", &h).ok(), Some(coll("acme", "artist")));
+    assert_eq!(
+        route("/artist/7", &h).ok(),
+        Some(item("acme", "artist", &["7"]))
+    );
+    assert_eq!(
+        route("/discovery", &h).ok(),
+        Some(Route::Discovery {
+            tenant: "acme".into()
+        })
+    );
+    assert_eq!(
+        route("/openapi.json", &h).ok(),
+        Some(Route::OpenApi {
+            tenant: "acme".into()
+        })
+    );
+    // Both, agreeing.
+    assert_eq!(route("/acme/artist", &h).ok(), Some(coll("acme", "artist")));
+    assert_eq!(
+        route("/acme/artist/7", &h).ok(),
+        Some(item("acme", "artist", &["7"]))
+    );
+    assert_eq!(
+        route("/acme/discovery", &h).ok(),
+        Some(Route::Discovery {
+            tenant: "acme".into()
+        })
+    );
+    // Whitespace around the header value is ignored.
+    assert_eq!(
+        route("/artist", &hdrs(&[("x-tenant-id", " acme ")])).ok(),
+        Some(coll("acme", "artist"))
+    );
+}
+
+#[test]
+fn disagreeing_tenants_are_refused() {
+    let h = hdrs(&[("x-tenant-id", "acme")]);
+    for path in ["/other/artist/7", "/other/discovery", "/other/openapi.json"] {
+        let e = route(path, &h).expect_err(path);
+        assert_eq!(e.status, 400, "{path}");
+        assert!(
+            e.message.contains("other") && e.message.contains("acme"),
+            "{e:?}"
+        );
+    }
+    // Two segments are read as /{entity}/{id} under the header's tenant.
+    assert_eq!(
+        route("/other/artist", &h).ok(),
+        Some(item("acme", "other", &["artist"]))
+    );
+    assert_eq!(
+        route("/artist", &hdrs(&[("x-tenant-id", "  ")])).map_err(|e| e.status),
+        Err(400)
+    );
+}
+
+#[test]
+fn admin_is_reserved() {
+    assert_eq!(
+        route("/_admin", &[]).ok(),
+        Some(Route::Admin(String::new()))
+    );
+    assert_eq!(
+        route("/_admin/tenants/acme", &[]).ok(),
+        Some(Route::Admin("/tenants/acme".into()))
+    );
+    assert_eq!(
+        route("/_admin/x", &hdrs(&[("x-tenant-id", "acme")])).ok(),
+        Some(Route::Admin("/x".into()))
+    );
+    assert_eq!(
+        route("/_admin", &[])
+            .ok()
+            .and_then(|r| r.tenant().map(String::from)),
+        None
+    );
+}
+
+#[test]
+fn no_route() {
+    for path in [
+        "",
+        "/",
+        "/acme",
+        "/acme/a/b/c",
+        "//artist",
+        "/acme//artist",
+        "/%5Fadmin/artist",
+    ] {
+        // `%5Fadmin` decodes to `_admin`, which is never a tenant.
+        assert_eq!(route(path, &[]).map_err(|e| e.status), Err(404), "{path}");
+    }
+    let e = route("/", &[]).expect_err("root");
+    assert_eq!(e.code, "not_found");
+    assert!(e.hint.is_some());
+    assert_eq!(
+        route_with("/a/b/c", Some("t")).map_err(|e| e.status),
+        Err(400)
+    );
+    assert_eq!(
+        route_with("/t/a/b/c", Some("t")).map_err(|e| e.status),
+        Err(404)
+    );
+}

@@ -1,0 +1,480 @@
+//! `select=`, embeddings and their filters, order and limit.
+
+use baas_core::ir::{CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy, Selection};
+
+use crate::common::{err, filt, q, read, validate};
+
+fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
+    Embed {
+        relation: relation.into(),
+        alias: alias.map(Into::into),
+        select,
+        filter: None,
+        order: vec![],
+        limit: None,
+    }
+}
+
+fn fields(f: &[&str]) -> Selection {
+    Selection {
+        fields: f.iter().map(|s| s.to_string()).collect(),
+        embeds: vec![],
+    }
+}
+
+fn all() -> Selection {
+    Selection::default()
+}
+
+#[test]
+fn plain_fields_and_star() {
+    assert_eq!(
+        q("track", "select=name,composer").select,
+        fields(&["name", "composer"])
+    );
+    assert_eq!(q("track", "select=*").select, all());
+    assert_eq!(q("track", "select=name,*").select, all());
+    assert_eq!(q("track", "").select, all());
+    assert_eq!(q("track", "select=").select, all());
+    assert_eq!(
+        q("track", "select=%20name%20,%20composer").select,
+        fields(&["name", "composer"])
+    );
+    assert_eq!(q("track", "select=name,name").select, fields(&["name"]));
+    assert_eq!(q("track", "select=%22name%22").select, fields(&["name"]));
+    // Same-name alias is harmless.
+    assert_eq!(q("track", "select=name:name").select, fields(&["name"]));
+}
+
+#[test]
+fn field_alias_is_unsupported() {
+    let e = err("track", "select=title:name");
+    assert_eq!(e.status, 501);
+    assert_eq!(e.code, "unsupported");
+    assert!(e.message.contains("title:name"), "{e:?}");
+}
+
+#[test]
+fn embeds() {
+    assert_eq!(
+        q("album", "select=title,artist(name)").select,
+        Selection {
+            fields: vec!["title".into()],
+            embeds: vec![embed("artist", None, fields(&["name"]))]
+        }
+    );
+    assert_eq!(
+        q(
+            "album",
+            "select=*,singer:artist(*),tracks(name,genre(name))"
+        )
+        .select,
+        Selection {
+            fields: vec![],
+            embeds: vec![
+                embed("artist", Some("singer"), all()),
+                embed(
+                    "tracks",
+                    None,
+                    Selection {
+                        fields: vec!["name".into()],
+                        embeds: vec![embed("genre", None, fields(&["name"]))]
+                    }
+                )
+            ]
+        }
+    );
+    assert!(
+        validate(&q(
+            "album",
+            "select=*,singer:artist(*),tracks(name,genre(name))"
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn embed_by_target_entity_name() {
+    // PostgREST embeds by table name: `playlist` resolves to the `playlists`
+    // relation and keeps `playlist` as the output key.
+    assert_eq!(
+        q("track", "select=name,playlist(name)").select.embeds,
+        vec![embed("playlists", Some("playlist"), fields(&["name"]))]
+    );
+    assert_eq!(
+        q("artist", "select=album(title)").select.embeds,
+        vec![embed("albums", Some("album"), fields(&["title"]))]
+    );
+    // An explicit alias wins.
+    assert_eq!(
+        q("artist", "select=records:album(title)").select.embeds,
+        vec![embed("albums", Some("records"), fields(&["title"]))]
+    );
+}
+
+#[test]
+fn ambiguous_embedding_needs_a_hint() {
+    let e = err("employee", "select=employee(*)");
+    assert_eq!(e.status, 300);
+    assert_eq!(e.code, "ambiguous");
+    assert!(
+        e.message.contains("manager") && e.message.contains("reports"),
+        "{e:?}"
+    );
+    // Hint by relation name, by column, by the other side's column.
+    assert_eq!(
+        q("employee", "select=employee!manager(*)").select.embeds,
+        vec![embed("manager", Some("employee"), all())]
+    );
+    // `reports_to` is the from-field of `manager` and the to-field of
+    // `reports`: still ambiguous.
+    assert_eq!(
+        err("employee", "select=boss:employee!reports_to(last_name)").status,
+        300
+    );
+    // From customer, `employee` is reached once.
+    assert_eq!(
+        q("customer", "select=rep:employee(last_name)")
+            .select
+            .embeds[0]
+            .relation,
+        "support_rep"
+    );
+    let e = err("employee", "select=employee!nope(*)");
+    assert_eq!(e.status, 400);
+    // Hints are ignored when the name is a relation.
+    assert_eq!(
+        q("employee", "select=manager!whatever(*)").select.embeds,
+        vec![embed("manager", None, all())]
+    );
+}
+
+#[test]
+fn unknown_embedding() {
+    let e = err("track", "select=name,producer(*)");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("producer"), "{e:?}");
+    assert!(
+        e.hint.as_deref().is_some_and(|h| h.contains("album")),
+        "{e:?}"
+    );
+    assert_eq!(
+        err("media_type", "select=x(*)").hint.as_deref(),
+        Some("`media_type` has no relations")
+    );
+}
+
+#[test]
+fn embed_twice_needs_alias() {
+    assert_eq!(err("album", "select=artist(*),artist(name)").status, 400);
+    assert_eq!(
+        q("album", "select=artist(*),a2:artist(name)")
+            .select
+            .embeds
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn filters_order_limit_on_embeds() {
+    let query = q(
+        "artist",
+        "select=name,albums(title,tracks(name))&albums.title=like.*Live*&albums.order=title.desc&albums.limit=3&albums.tracks.milliseconds=gt.100000&albums.tracks.order=name&albums.offset=0",
+    );
+    let albums = &query.select.embeds[0];
+    assert_eq!(
+        albums.filter,
+        Some(Filter::Like {
+            field: "title".into(),
+            pattern: "%Live%".into(),
+            case_insensitive: false
+        })
+    );
+    assert_eq!(albums.order, vec![OrderBy::desc("title")]);
+    assert_eq!(albums.limit, Some(3));
+    let tracks = &albums.select.embeds[0];
+    assert_eq!(
+        tracks.filter,
+        Some(Filter::cmp("milliseconds", CompareOp::Gt, 100000i64))
+    );
+    assert_eq!(tracks.order, vec![OrderBy::asc("name")]);
+    // Embed filters do not filter the parents.
+    assert_eq!(query.filter, None);
+    assert!(validate(&query).is_ok());
+}
+
+#[test]
+fn embed_filters_are_typed_by_the_target() {
+    let query = q(
+        "album",
+        "select=tracks(*)&tracks.explicit=eq.true&tracks.or=(genre_id.eq.1,genre_id.is.null)",
+    );
+    assert_eq!(
+        query.select.embeds[0].filter,
+        Some(Filter::and(vec![
+            Filter::eq("explicit", true),
+            Filter::or(vec![
+                Filter::eq("genre_id", 1i64),
+                Filter::is("genre_id", IsValue::Null)
+            ])
+        ]))
+    );
+    assert_eq!(
+        q("album", "select=tracks(*)&tracks.not.or=(genre_id.eq.1)")
+            .select
+            .embeds[0]
+            .filter,
+        Some(Filter::not(Filter::or(vec![Filter::eq("genre_id", 1i64)])))
+    );
+}
+
+#[test]
+fn embed_filters_use_the_alias() {
+    let query = q("artist", "select=live:albums(title)&live.title=like.*Live*");
+    assert!(query.select.embeds[0].filter.is_some());
+    assert_eq!(
+        err("artist", "select=live:albums(title)&albums.title=eq.x").status,
+        400
+    );
+}
+
+#[test]
+fn embed_offset_is_unsupported() {
+    let e = err("artist", "select=albums(*)&albums.offset=5");
+    assert_eq!(e.status, 501);
+    assert!(e.message.contains("albums.offset"), "{e:?}");
+}
+
+#[test]
+fn inner_join_becomes_exists() {
+    let query = q(
+        "artist",
+        "select=name,albums!inner(title)&albums.title=eq.Facelift",
+    );
+    let cond = Filter::eq("title", "Facelift");
+    assert_eq!(query.select.embeds[0].filter, Some(cond.clone()));
+    assert_eq!(
+        query.filter,
+        Some(Filter::Exists {
+            relation: "albums".into(),
+            filter: Some(Box::new(cond))
+        })
+    );
+    // Without an embed filter: parents with at least one child.
+    assert_eq!(
+        filt("artist", "select=albums!inner(*)"),
+        Filter::Exists {
+            relation: "albums".into(),
+            filter: None
+        }
+    );
+    assert!(validate(&query).is_ok());
+}
+
+#[test]
+fn nested_inner_joins() {
+    let query = q(
+        "artist",
+        "select=albums!inner(tracks!inner(name))&albums.tracks.name=eq.X&name=like.A*",
+    );
+    let track_cond = Filter::eq("name", "X");
+    let album_cond = Filter::Exists {
+        relation: "tracks".into(),
+        filter: Some(Box::new(track_cond.clone())),
+    };
+    assert_eq!(query.select.embeds[0].filter, Some(album_cond.clone()));
+    assert_eq!(
+        query.select.embeds[0].select.embeds[0].filter,
+        Some(track_cond)
+    );
+    assert_eq!(
+        query.filter,
+        Some(Filter::and(vec![
+            Filter::Like {
+                field: "name".into(),
+                pattern: "A%".into(),
+                case_insensitive: false
+            },
+            Filter::Exists {
+                relation: "albums".into(),
+                filter: Some(Box::new(album_cond))
+            }
+        ]))
+    );
+    assert!(validate(&query).is_ok());
+}
+
+#[test]
+fn null_filter_on_embedding() {
+    let query = q(
+        "artist",
+        "select=name,albums(title)&albums=not.is.null&albums.title=eq.X",
+    );
+    assert_eq!(
+        query.filter,
+        Some(Filter::Exists {
+            relation: "albums".into(),
+            filter: Some(Box::new(Filter::eq("title", "X")))
+        })
+    );
+    assert_eq!(
+        filt("artist", "select=albums(*)&albums=is.null"),
+        Filter::not(Filter::Exists {
+            relation: "albums".into(),
+            filter: None
+        })
+    );
+    assert_eq!(
+        filt("artist", "select=albums(*)&albums=is.not_null"),
+        Filter::Exists {
+            relation: "albums".into(),
+            filter: None
+        }
+    );
+    let e = err("artist", "select=albums(*)&albums=eq.1");
+    assert_eq!(e.status, 400);
+    assert_eq!(
+        err("artist", "select=albums(*)&albums=is.null&albums=is.null").status,
+        400
+    );
+}
+
+#[test]
+fn empty_embed_filters_without_output() {
+    let query = q("artist", "select=name,albums!inner()&albums.title=eq.X");
+    assert_eq!(query.select, fields(&["name"]));
+    assert_eq!(
+        query.filter,
+        Some(Filter::Exists {
+            relation: "albums".into(),
+            filter: Some(Box::new(Filter::eq("title", "X")))
+        })
+    );
+    // `rel()` without !inner or a null filter does nothing.
+    assert_eq!(q("artist", "select=name,albums()").filter, None);
+    assert_eq!(
+        q("artist", "select=name,albums()").select,
+        fields(&["name"])
+    );
+}
+
+#[test]
+fn many_to_many_and_to_one_embeds_validate() {
+    assert!(
+        validate(&q(
+            "playlist",
+            "select=name,tracks(name,album(title,artist(name)))&tracks.limit=5"
+        ))
+        .is_ok()
+    );
+    // Order/limit on a to-one embed: validation reports it.
+    let query = q("track", "select=album(*)&album.limit=1");
+    let e = baas_rest::RestError::from(validate(&query).expect_err("to-one"));
+    assert_eq!(e.violations[0].pointer, "/select/embeds/0");
+}
+
+#[test]
+fn unknown_select_fields_fail_validation_with_pointers() {
+    let query = q("album", "select=title,nope,tracks(name,zip)");
+    let e = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
+    let pointers: Vec<&str> = e.violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/select/fields/1", "/select/embeds/0/select/fields/1"]
+    );
+}
+
+#[test]
+fn select_depth_limit() {
+    assert!(read("artist", "select=albums(tracks(album(*)))").is_ok());
+    let e = err("artist", "select=albums(tracks(album(tracks(*))))");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("nested deeper"), "{e:?}");
+}
+
+#[test]
+fn select_unsupported_constructs() {
+    for qs in [
+        "select=meta->a",
+        "select=meta->>a",
+        "select=name::text",
+        "select=...album(title)",
+        "select=count()",
+        "select=milliseconds.sum()",
+    ] {
+        let e = err("track", qs);
+        assert_eq!(e.status, 501, "{qs}: {e:?}");
+        assert_eq!(e.code, "unsupported");
+    }
+}
+
+#[test]
+fn select_syntax_errors() {
+    for qs in [
+        "select=name,",
+        "select=,name",
+        "select=album(",
+        "select=album(*",
+        "select=album(*))",
+        "select=album)",
+        "select=name!inner",
+        "select=album!(*)",
+        "select=*x",
+        "select=a b c d(",
+        "select=album(*)x",
+        "select=name.x",
+        "select=%22unterminated",
+        "select=a:",
+        "select=album!h1!h2(*)",
+        "select=name&select=name",
+    ] {
+        let e = err("track", qs);
+        assert_eq!(e.status, 400, "{qs}: {e:?}");
+    }
+}
+
+#[test]
+fn order_parsing() {
+    let ob = |f: &str, d, n| OrderBy {
+        field: f.into(),
+        direction: d,
+        nulls: n,
+    };
+    assert_eq!(
+        q("track", "order=composer.desc.nullslast,name").order,
+        vec![
+            ob("composer", Direction::Desc, Some(Nulls::Last)),
+            ob("name", Direction::Asc, None)
+        ]
+    );
+    assert_eq!(
+        q(
+            "track",
+            "order=composer.nullsfirst,name.asc,%22bytes%22.desc"
+        )
+        .order,
+        vec![
+            ob("composer", Direction::Asc, Some(Nulls::First)),
+            ob("name", Direction::Asc, None),
+            ob("bytes", Direction::Desc, None)
+        ]
+    );
+    for qs in [
+        "order=",
+        "order=name.",
+        "order=name.up",
+        "order=name.desc.asc",
+        "order=name.nullslast.desc",
+        "order=name.nullsfirst.nullslast",
+        "order=name,",
+        "order=name&order=composer",
+    ] {
+        assert_eq!(err("track", qs).status, 400, "{qs}");
+    }
+    assert_eq!(err("track", "order=album(title)").status, 501);
+    assert_eq!(err("track", "order=meta->a").status, 501);
+    // Unsortable fields are a validation error.
+    let e = baas_rest::RestError::from(validate(&q("track", "order=meta")).expect_err("json"));
+    assert_eq!(e.violations[0].pointer, "/order/0/field");
+}

@@ -1,0 +1,545 @@
+//! Writes: POST / PATCH / DELETE / PUT, Prefer, columns, body errors.
+
+use baas_core::Target;
+use baas_core::ir::{Filter, Insert, OnConflict, Upsert};
+use baas_core::validate::{Limits, Validator};
+use baas_rest::{RestLimits, ReturnMode, Write, parse_write};
+use serde_json::json;
+
+use crate::common::{caps, schema, write, write_h, write_key};
+
+fn insert(w: &Write) -> &Insert {
+    match w {
+        Write::Insert(i) => i,
+        other => panic!("not an insert: {other:?}"),
+    }
+}
+
+fn obj(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(o) => o,
+        _ => panic!("not an object"),
+    }
+}
+
+fn validate_write(w: &Write) -> Result<(), baas_core::Error> {
+    let s = schema();
+    let t = Target::new(&s, w.entity())?;
+    let c = caps();
+    let l = Limits::default();
+    let v = Validator::new(t, &c, &l);
+    match w {
+        Write::Insert(i) => v.insert(i),
+        Write::Update(u) => v.update(u),
+        Write::Delete(d) => v.delete(d),
+    }
+}
+
+#[test]
+fn post_one_and_many() {
+    let w = write("artist", "POST", "", r#"{"name":"Ghost"}"#).expect("post");
+    assert_eq!(w.return_mode, ReturnMode::Minimal);
+    let ins = insert(&w.write);
+    assert_eq!(ins.entity, "artist");
+    assert_eq!(ins.rows, vec![obj(json!({"name": "Ghost"}))]);
+    assert_eq!(ins.on_conflict, None);
+    assert_eq!(ins.returning, None);
+    assert!(validate_write(&w.write).is_ok());
+
+    let w = write("artist", "post", "", r#"[{"name":"A"},{"name":"B"}]"#).expect("bulk");
+    assert_eq!(insert(&w.write).rows.len(), 2);
+    // An empty array parses; validation says there is nothing to insert.
+    let w = write("artist", "POST", "", "[]").expect("empty");
+    let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("empty"));
+    assert_eq!(e.violations[0].pointer, "/rows");
+}
+
+#[test]
+fn post_representation_and_select() {
+    let w = write_h(
+        "artist",
+        "POST",
+        "select=artist_id,name",
+        &[("Prefer", "return=representation")],
+        r#"{"name":"X"}"#,
+    )
+    .expect("post");
+    assert_eq!(w.return_mode, ReturnMode::Representation);
+    assert_eq!(
+        insert(&w.write).returning,
+        Some(vec!["artist_id".to_string(), "name".to_string()])
+    );
+    let w = write_h(
+        "artist",
+        "POST",
+        "",
+        &[("Prefer", "return=representation")],
+        "{}",
+    )
+    .expect("post");
+    assert_eq!(insert(&w.write).returning, Some(vec![]));
+    let w = write_h(
+        "artist",
+        "POST",
+        "",
+        &[("Prefer", "return=headers-only")],
+        "{}",
+    )
+    .expect("post");
+    assert_eq!(
+        insert(&w.write).returning,
+        Some(vec!["artist_id".to_string()])
+    );
+}
+
+#[test]
+fn upserts() {
+    let w = write_h(
+        "customer",
+        "POST",
+        "on_conflict=email",
+        &[("Prefer", "resolution=merge-duplicates")],
+        r#"{"first_name":"a","last_name":"b","email":"x@y"}"#,
+    )
+    .expect("upsert");
+    assert_eq!(
+        insert(&w.write).on_conflict,
+        Some(Upsert {
+            target: vec!["email".into()],
+            action: OnConflict::Merge
+        })
+    );
+    assert!(validate_write(&w.write).is_ok());
+    let w = write_h(
+        "playlist_track",
+        "POST",
+        "on_conflict=playlist_id,%20track_id",
+        &[("Prefer", "resolution=ignore-duplicates")],
+        r#"[{"playlist_id":1,"track_id":2}]"#,
+    )
+    .expect("upsert");
+    assert_eq!(
+        insert(&w.write).on_conflict,
+        Some(Upsert {
+            target: vec!["playlist_id".into(), "track_id".into()],
+            action: OnConflict::Ignore
+        })
+    );
+    // Resolution alone: primary key.
+    let w = write_h(
+        "artist",
+        "POST",
+        "",
+        &[("Prefer", "resolution=merge-duplicates")],
+        r#"{"artist_id":1,"name":"x"}"#,
+    )
+    .expect("upsert");
+    assert_eq!(
+        insert(&w.write).on_conflict,
+        Some(Upsert {
+            target: vec![],
+            action: OnConflict::Merge
+        })
+    );
+    // on_conflict without resolution is refused (not silently ignored).
+    let e = write("artist", "POST", "on_conflict=artist_id", "{}").expect_err("no resolution");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("resolution"));
+    // A non-unique conflict target fails validation.
+    let w = write_h(
+        "customer",
+        "POST",
+        "on_conflict=country",
+        &[("Prefer", "resolution=merge-duplicates")],
+        r#"{"first_name":"a","last_name":"b","email":"x@y"}"#,
+    )
+    .expect("parses");
+    let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("not unique"));
+    assert_eq!(e.violations[0].pointer, "/on_conflict/target");
+    assert_eq!(
+        write("artist", "POST", "on_conflict=", "{}")
+            .expect_err("empty")
+            .status,
+        400
+    );
+    assert_eq!(
+        write("artist", "POST", "on_conflict=a,", "{}")
+            .expect_err("trailing")
+            .status,
+        400
+    );
+}
+
+#[test]
+fn columns_restrict_body_keys() {
+    let w = write(
+        "artist",
+        "POST",
+        "columns=name",
+        r#"[{"name":"a","artist_id":9,"junk":1}]"#,
+    )
+    .expect("columns");
+    assert_eq!(insert(&w.write).rows, vec![obj(json!({"name": "a"}))]);
+    let e = write("artist", "POST", "columns=name,nope", "{}").expect_err("unknown");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("nope"));
+    let w = write(
+        "artist",
+        "PATCH",
+        "columns=name&artist_id=eq.1",
+        r#"{"name":"a","artist_id":2}"#,
+    )
+    .expect("patch");
+    match &w.write {
+        Write::Update(u) => assert_eq!(u.set, obj(json!({"name": "a"}))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn body_errors() {
+    let e = write("artist", "POST", "", r#"{"name": }"#).expect_err("malformed");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("line 1, column 10"), "{e:?}");
+    let e = write("artist", "POST", "", "{\n\"a\":1,\n}").expect_err("malformed");
+    assert!(e.message.contains("line 3"), "{e:?}");
+    for body in ["1", "\"x\"", "null", "true"] {
+        let e = write("artist", "POST", "", body).expect_err(body);
+        assert_eq!(e.status, 400, "{body}");
+        assert!(e.message.contains("JSON object"), "{e:?}");
+    }
+    let e = write("artist", "POST", "", r#"[{"name":"a"}, 3]"#).expect_err("array item");
+    assert_eq!(e.status, 400);
+    assert_eq!(e.details.as_deref(), Some("at `/1`"));
+    for body in ["", "   \n"] {
+        let e = write("artist", "POST", "", body).expect_err("empty");
+        assert_eq!(e.status, 400);
+        assert!(e.message.contains("empty"));
+    }
+    let e = write("artist", "PATCH", "artist_id=eq.1", "[{}]").expect_err("array patch");
+    assert_eq!(e.status, 400);
+    let e = write_h(
+        "artist",
+        "POST",
+        "",
+        &[("Content-Type", "text/csv")],
+        "a\n1",
+    )
+    .expect_err("csv");
+    assert_eq!(e.status, 415);
+    assert_eq!(e.code, "unsupported_media_type");
+    assert!(
+        write_h(
+            "artist",
+            "POST",
+            "",
+            &[("Content-Type", "application/json; charset=utf-8")],
+            "{}"
+        )
+        .is_ok()
+    );
+    let e = write("artist", "POST", "", "\u{feff}{}").expect_err("bom");
+    assert_eq!(e.status, 400);
+    let e = write("artist", "POST", "", "[[[[").expect_err("unterminated");
+    assert_eq!(e.status, 400);
+    // Deep nesting is refused by the JSON parser, not the stack.
+    let deep = "[".repeat(100_000);
+    assert_eq!(
+        write("artist", "POST", "", &deep).expect_err("deep").status,
+        400
+    );
+}
+
+#[test]
+fn body_size_limit() {
+    let s = schema();
+    let limits = RestLimits {
+        max_body_bytes: 16,
+        ..RestLimits::default()
+    };
+    let e = parse_write(
+        &s,
+        s.entity("artist").expect("e"),
+        "POST",
+        "",
+        &[],
+        br#"{"name":"a very long name"}"#,
+        &limits,
+    )
+    .expect_err("413");
+    assert_eq!(e.status, 413);
+    assert_eq!(e.code, "payload_too_large");
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let e = parse_write(
+        &s,
+        s.entity("artist").expect("e"),
+        "POST",
+        "",
+        &[],
+        &big,
+        &RestLimits::default(),
+    )
+    .expect_err("413");
+    assert_eq!(e.status, 413);
+}
+
+#[test]
+fn patch_needs_a_filter() {
+    let e = write("artist", "PATCH", "", r#"{"name":"x"}"#).expect_err("unfiltered");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("refusing to update every row"), "{e:?}");
+    let w = write_h(
+        "track",
+        "PATCH",
+        "genre_id=eq.1&or=(composer.is.null,composer.eq.)",
+        &[("Prefer", "return=representation")],
+        r#"{"composer":"Unknown"}"#,
+    )
+    .expect("patch");
+    match &w.write {
+        Write::Update(u) => {
+            assert_eq!(u.set, obj(json!({"composer": "Unknown"})));
+            assert_eq!(
+                u.filter,
+                Filter::and(vec![
+                    Filter::eq("genre_id", 1i64),
+                    Filter::or(vec![
+                        Filter::is("composer", baas_core::ir::IsValue::Null),
+                        Filter::eq("composer", "")
+                    ])
+                ])
+            );
+            assert_eq!(u.returning, Some(vec![]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(validate_write(&w.write).is_ok());
+}
+
+#[test]
+fn delete_needs_a_filter() {
+    let e = write("artist", "DELETE", "", "").expect_err("unfiltered");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("refusing to delete every row"));
+    let w = write("invoice", "DELETE", "total=lt.1.00&paid=is.false", "").expect("delete");
+    match &w.write {
+        Write::Delete(d) => {
+            assert_eq!(d.returning, None);
+            assert_eq!(
+                d.filter,
+                Filter::and(vec![
+                    Filter::cmp("total", baas_core::ir::CompareOp::Lt, "1.00"),
+                    Filter::is("paid", baas_core::ir::IsValue::False)
+                ])
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(validate_write(&w.write).is_ok());
+    // An !inner embedding filter is a filter too.
+    let w = write("artist", "DELETE", "select=albums!inner()", "").expect("exists");
+    assert!(matches!(&w.write, Write::Delete(d) if matches!(d.filter, Filter::Exists { .. })));
+}
+
+#[test]
+fn by_key_writes() {
+    let w = write_key("artist", "PATCH", &["7"], "", &[], r#"{"name":"x"}"#).expect("patch");
+    match &w.write {
+        Write::Update(u) => assert_eq!(u.filter, Filter::eq("artist_id", 7i64)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.key, Some(vec!["7".to_string()]));
+    let w = write_key("playlist_track", "DELETE", &["1", "2"], "", &[], "").expect("delete");
+    match &w.write {
+        Write::Delete(d) => assert_eq!(
+            d.filter,
+            Filter::and(vec![
+                Filter::eq("playlist_id", 1i64),
+                Filter::eq("track_id", 2i64)
+            ])
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        write_key("artist", "POST", &["7"], "", &[], "{}")
+            .expect_err("post")
+            .status,
+        405
+    );
+    assert_eq!(
+        write("artist", "PUT", "", "{}").expect_err("put").status,
+        405
+    );
+    assert_eq!(
+        write("artist", "OPTIONS", "", "")
+            .expect_err("options")
+            .status,
+        405
+    );
+    assert_eq!(
+        write_key("playlist_track", "PATCH", &["1"], "", &[], "{}")
+            .expect_err("arity")
+            .status,
+        400
+    );
+}
+
+#[test]
+fn put_upserts_one_row() {
+    let w = write_key("artist", "PUT", &["7"], "", &[], r#"{"name":"x"}"#).expect("put");
+    let ins = insert(&w.write);
+    assert_eq!(ins.rows, vec![obj(json!({"name": "x", "artist_id": 7}))]);
+    assert_eq!(
+        ins.on_conflict,
+        Some(Upsert {
+            target: vec!["artist_id".into()],
+            action: OnConflict::Merge
+        })
+    );
+    // Matching key in the body (number or string form).
+    assert!(
+        write_key(
+            "artist",
+            "PUT",
+            &["7"],
+            "",
+            &[],
+            r#"{"artist_id":7,"name":"x"}"#
+        )
+        .is_ok()
+    );
+    assert!(write_key("artist", "PUT", &["7"], "", &[], r#"{"artist_id":7.0}"#).is_ok());
+    assert!(write_key("customer", "PUT", &["7"], "", &[], r#"{"customer_id":7}"#).is_ok());
+    // Mismatch.
+    let e =
+        write_key("artist", "PUT", &["7"], "", &[], r#"{"artist_id":8}"#).expect_err("mismatch");
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("artist_id"), "{e:?}");
+    // A string key equal to the path parses; validation then reports its type.
+    let w = write_key("artist", "PUT", &["7"], "", &[], r#"{"artist_id":"7"}"#).expect("string");
+    let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("type"));
+    assert_eq!(e.violations[0].pointer, "/rows/0/artist_id");
+    // Composite, text keys and unknown-typed values.
+    let w = write_key("playlist_track", "PUT", &["1", "2"], "", &[], "{}").expect("composite");
+    assert_eq!(
+        insert(&w.write).rows,
+        vec![obj(json!({"playlist_id": 1, "track_id": 2}))]
+    );
+    assert_eq!(
+        write_key("artist", "PUT", &["7"], "", &[], "[]")
+            .expect_err("array")
+            .status,
+        400
+    );
+    assert_eq!(
+        write_key(
+            "artist",
+            "PUT",
+            &["7"],
+            "on_conflict=name",
+            &[("Prefer", "resolution=merge-duplicates")],
+            "{}"
+        )
+        .expect_err("on_conflict")
+        .status,
+        400
+    );
+    assert_eq!(
+        write_key("artist", "PUT", &["7"], "name=eq.x", &[], "{}")
+            .expect_err("filter")
+            .status,
+        400
+    );
+    assert_eq!(
+        write_key("top_tracks", "PUT", &["7"], "", &[], "{}")
+            .expect_err("keyless")
+            .status,
+        400
+    );
+    // The response of a PUT is not a 201.
+    let w = write_key(
+        "artist",
+        "PUT",
+        &["7"],
+        "",
+        &[("Prefer", "return=representation")],
+        "{}",
+    )
+    .expect("put");
+    let r = baas_rest::write_response(
+        &w,
+        baas_core::ir::WriteResult {
+            affected: 1,
+            rows: vec![obj(json!({"artist_id": 7, "name": null}))],
+        },
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn read_params_on_writes() {
+    for (m, qs) in [
+        ("PATCH", "select=*,albums(*)&artist_id=eq.1"),
+        ("PATCH", "artist_id=eq.1&limit=1"),
+        ("DELETE", "artist_id=eq.1&order=name"),
+        ("POST", "offset=1"),
+    ] {
+        let e = write("artist", m, qs, r#"{"name":"x"}"#).expect_err(qs);
+        assert_eq!(e.status, 501, "{m} {qs}: {e:?}");
+    }
+    assert_eq!(
+        write("artist", "POST", "name=eq.x", "{}")
+            .expect_err("filter")
+            .status,
+        400
+    );
+    assert_eq!(
+        write("artist", "PATCH", "artist_id=eq.1&after=[1]", "{}")
+            .expect_err("after")
+            .status,
+        400
+    );
+    assert_eq!(
+        write("artist", "DELETE", "artist_id=eq.1&columns=name", "")
+            .expect_err("columns")
+            .status,
+        400
+    );
+    assert_eq!(
+        write("artist", "PATCH", "artist_id=eq.1&on_conflict=name", "{}")
+            .expect_err("oc")
+            .status,
+        400
+    );
+}
+
+#[test]
+fn writes_to_read_only_entities_are_forbidden_by_validation() {
+    let w = write("top_tracks", "POST", "", r#"{"track_id":1,"plays":2}"#).expect("parses");
+    let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("read-only"));
+    assert_eq!(e.status, 403);
+}
+
+#[test]
+fn row_violations_keep_their_pointers() {
+    let w = write("invoice", "POST", "", r#"[{"customer_id":1,"invoice_date":"2021-01-01T00:00:00Z","total":"1.00"},{"customer_id":"x","total":"abc"}]"#)
+        .expect("parses");
+    let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("invalid"));
+    assert_eq!(e.status, 422);
+    let pointers: Vec<&str> = e.violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert!(pointers.contains(&"/rows/1/customer_id"), "{pointers:?}");
+    assert!(pointers.contains(&"/rows/1/total"), "{pointers:?}");
+    assert!(pointers.contains(&"/rows/1"), "{pointers:?}");
+    let body = e.body();
+    assert_eq!(body["code"], "validation");
+    assert!(
+        body["details"]
+            .as_str()
+            .is_some_and(|d| d.contains("/rows/1/total"))
+    );
+    assert!(
+        body["violations"]
+            .as_array()
+            .is_some_and(|v| v.len() == e.violations.len())
+    );
+}
