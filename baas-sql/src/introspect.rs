@@ -1,7 +1,7 @@
 //! Live introspection of PostgreSQL, MySQL/MariaDB and SQLite catalogs.
 //!
 //! Each engine reads its catalog with a handful of bulk queries (never one per
-//! table, so thousands of tables stay fast) into a neutral [`Catalog`], and one
+//! table, so thousands of tables stay fast) into a neutral catalog model, and one
 //! function turns that into [`SchemaMetadata`]: types through
 //! [`crate::types::field_type`], relations through
 //! [`baas_core::relations::infer_relations`], so a live database and a dump of
@@ -55,13 +55,21 @@ struct Column {
     json: bool,
 }
 
+/// A foreign key between catalog tables; table keys are `schema.table` (or `table`).
+#[derive(Debug)]
+struct CatalogFk {
+    from: String,
+    columns: Vec<String>,
+    to: String,
+    ref_columns: Vec<String>,
+    name: String,
+}
+
 /// Everything read from a catalog.
 #[derive(Debug, Default)]
 struct Catalog {
     tables: Vec<Table>,
-    /// (from table key, columns, to table key, columns, constraint name); table keys are
-    /// `schema.table` (or `table`).
-    foreign_keys: Vec<(String, Vec<String>, String, Vec<String>, String)>,
+    foreign_keys: Vec<CatalogFk>,
 }
 
 fn key(schema: Option<&str>, table: &str) -> String {
@@ -216,10 +224,10 @@ fn build(
             description: t.comment,
         };
         for ix in &e.indexes {
-            if let ([only], true) = (ix.fields.as_slice(), ix.unique) {
-                if let Some(f) = e.fields.iter_mut().find(|f| &f.name == only) {
-                    f.unique = true;
-                }
+            if let ([only], true) = (ix.fields.as_slice(), ix.unique)
+                && let Some(f) = e.fields.iter_mut().find(|f| &f.name == only)
+            {
+                f.unique = true;
             }
         }
         entities.push(e);
@@ -228,13 +236,13 @@ fn build(
     let fks: Vec<ForeignKey> = catalog
         .foreign_keys
         .into_iter()
-        .filter_map(|(from, fc, to, tc, name)| {
+        .filter_map(|fk| {
             Some(ForeignKey {
-                from_entity: names.get(&from)?.clone(),
-                from_fields: fc,
-                to_entity: names.get(&to)?.clone(),
-                to_fields: tc,
-                name: Some(name),
+                from_entity: names.get(&fk.from)?.clone(),
+                from_fields: fk.columns,
+                to_entity: names.get(&fk.to)?.clone(),
+                to_fields: fk.ref_columns,
+                name: Some(fk.name),
             })
         })
         .collect();
@@ -467,13 +475,13 @@ async fn postgres<B: SqlBackend + ?Sized>(b: &B, o: &IntrospectOptions) -> Resul
             "p" => cat.tables[t].primary_key = strs(r, "cols"),
             "f" => {
                 if let Some(to) = keys.get(&i(r, "ref_rel")) {
-                    cat.foreign_keys.push((
-                        keys.get(&i(r, "rel")).cloned().unwrap_or_default(),
-                        strs(r, "cols"),
-                        to.clone(),
-                        strs(r, "ref_cols"),
-                        req(r, "name")?,
-                    ));
+                    cat.foreign_keys.push(CatalogFk {
+                        from: keys.get(&i(r, "rel")).cloned().unwrap_or_default(),
+                        columns: strs(r, "cols"),
+                        to: to.clone(),
+                        ref_columns: strs(r, "ref_cols"),
+                        name: req(r, "name")?,
+                    });
                 }
             }
             _ => {}
@@ -614,7 +622,7 @@ async fn mysql<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
             name,
         });
     }
-    let mut fks: Vec<(String, String, Vec<String>, String, Vec<String>)> = Vec::new();
+    let mut fks: Vec<CatalogFk> = Vec::new();
     for r in &keys {
         let tbl = req(r, "tbl")?;
         let Some(&t) = by_name.get(&tbl) else {
@@ -628,17 +636,21 @@ async fn mysql<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         let name = req(r, "name")?;
         let ref_tbl = req(r, "ref_tbl")?;
         let ref_col = req(r, "ref_col")?;
-        match fks.iter_mut().find(|f| f.0 == tbl && f.1 == name) {
+        match fks.iter_mut().find(|f| f.from == tbl && f.name == name) {
             Some(f) => {
-                f.2.push(column);
-                f.4.push(ref_col);
+                f.columns.push(column);
+                f.ref_columns.push(ref_col);
             }
-            None => fks.push((tbl, name, vec![column], ref_tbl, vec![ref_col])),
+            None => fks.push(CatalogFk {
+                from: tbl,
+                columns: vec![column],
+                to: ref_tbl,
+                ref_columns: vec![ref_col],
+                name,
+            }),
         }
     }
-    for (tbl, name, cols, ref_tbl, ref_cols) in fks {
-        cat.foreign_keys.push((tbl, cols, ref_tbl, ref_cols, name));
-    }
+    cat.foreign_keys.extend(fks);
     for r in &stats {
         let Some(&t) = by_name.get(&req(r, "tbl")?) else {
             continue;
@@ -773,18 +785,17 @@ async fn sqlite<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         let without_rowid = table_sql
             .get(&t)
             .is_some_and(|sql| sql.to_ascii_uppercase().contains("WITHOUT ROWID"));
-        if let [only] = cols.as_slice() {
-            if !without_rowid {
-                if let Some(c) = cat.tables[t].columns.iter_mut().find(|c| &c.name == only) {
-                    if c.declared.eq_ignore_ascii_case("INTEGER") {
-                        c.auto_increment = true;
-                    }
-                }
-            }
+        if let [only] = cols.as_slice()
+            && !without_rowid
+            && let Some(c) = cat.tables[t].columns.iter_mut().find(|c| &c.name == only)
+            && c.declared.eq_ignore_ascii_case("INTEGER")
+        {
+            c.auto_increment = true;
         }
         cat.tables[t].primary_key = cols;
     }
-    let mut grouped: Vec<(String, i64, Vec<String>, String, Vec<Option<String>>)> = Vec::new();
+    // (table, constraint id) → columns and referenced columns (None = the target's key).
+    let mut grouped: Vec<(String, i64, CatalogFk, Vec<Option<String>>)> = Vec::new();
     for r in &fks {
         let tbl = req(r, "tbl")?;
         let id = i(r, "id");
@@ -792,35 +803,38 @@ async fn sqlite<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         let ref_col = s(r, "ref_col");
         match grouped.iter_mut().find(|g| g.0 == tbl && g.1 == id) {
             Some(g) => {
-                g.2.push(column);
-                g.4.push(ref_col);
+                g.2.columns.push(column);
+                g.3.push(ref_col);
             }
-            None => grouped.push((tbl, id, vec![column], req(r, "ref_tbl")?, vec![ref_col])),
+            None => {
+                let fk = CatalogFk {
+                    from: tbl.clone(),
+                    columns: vec![column],
+                    to: req(r, "ref_tbl")?,
+                    ref_columns: Vec::new(),
+                    name: format!("{tbl}_fk{id}"),
+                };
+                grouped.push((tbl, id, fk, vec![ref_col]));
+            }
         }
     }
-    for (tbl, id, cols, ref_tbl, ref_cols) in grouped {
+    for (_, _, mut fk, ref_cols) in grouped {
         // SQLite matches table names case-insensitively; a missing target
         // column list means the target's primary key.
         let Some(target) = cat
             .tables
             .iter()
-            .find(|t| t.name.eq_ignore_ascii_case(&ref_tbl))
+            .find(|t| t.name.eq_ignore_ascii_case(&fk.to))
         else {
             continue;
         };
-        let ref_cols: Vec<String> = if ref_cols.iter().all(Option::is_some) {
+        fk.ref_columns = if ref_cols.iter().all(Option::is_some) {
             ref_cols.into_iter().flatten().collect()
         } else {
             target.primary_key.clone()
         };
-        let target_name = target.name.clone();
-        cat.foreign_keys.push((
-            tbl.clone(),
-            cols,
-            target_name,
-            ref_cols,
-            format!("{tbl}_fk{id}"),
-        ));
+        fk.to = target.name.clone();
+        cat.foreign_keys.push(fk);
     }
     for r in &indexes {
         let Some(&t) = by_name.get(&req(r, "tbl")?) else {

@@ -1112,7 +1112,9 @@ pub fn insert(
     }
     let ret = returning_fields(e, &ins.returning)?;
     // Group rows by their field set, keeping entity field order for columns.
-    let mut groups: Vec<(Vec<&Field>, Vec<(usize, &Record)>)> = Vec::new();
+    // Rows grouped by their written field set: (fields, [(input index, row)]).
+    type Group<'r> = (Vec<&'r Field>, Vec<(usize, &'r Record)>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for (idx, r) in ins.rows.iter().enumerate() {
         for k in r.keys() {
             e.field(k)?;
