@@ -17,3 +17,51 @@ echo "chinook loaded into PostgreSQL: $(PGPASSWORD=baas_pw psql -h 127.0.0.1 -U 
 # MariaDB: the script drops/creates `Chinook`.
 mariadb --protocol=socket --default-character-set=utf8mb4 < "$CHINOOK/Chinook_MySql.sql"
 echo "Chinook loaded into MariaDB: $(mariadb --protocol=socket -N -e 'SELECT count(*) FROM Chinook.Track') tracks"
+
+# Pagila (schema only: views, enums, domains, partitions, triggers) into
+# PostgreSQL database `pagila`, loaded as the superuser because the dump sets
+# owners; introspection only reads catalogs.
+PAGILA="$FIXTURES/pagila/pagila-schema.sql"
+runuser -u postgres -- psql -qtA -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname='pagila' AND pid <> pg_backend_pid()" >/dev/null
+runuser -u postgres -- psql -q -c "DROP DATABASE IF EXISTS pagila" >/dev/null
+runuser -u postgres -- psql -q -c "CREATE DATABASE pagila OWNER baas" >/dev/null
+# The dump targets PostgreSQL 18 with pgvector; this machine has PostgreSQL 15
+# and no pgvector package, so it loads a rewrite with exactly these changes
+# (the SQL importer reads the original file; the comparison test in
+# baas-introspect/tests/pagila.rs lists each resulting difference):
+#   - uuidv7() (PG 18)            -> a pg_catalog shim over gen_random_uuid()
+#   - GENERATED ... VIRTUAL (18)  -> GENERATED ... STORED
+#   - pgvector's vector(20)       -> real[] (extension lines and the hnsw index dropped)
+runuser -u postgres -- psql -d pagila -q -c \
+  "CREATE FUNCTION pg_catalog.uuidv7() RETURNS uuid LANGUAGE sql AS 'SELECT pg_catalog.gen_random_uuid()'" >/dev/null
+sed -e 's/) VIRTUAL$/) STORED/' \
+    -e 's/public\.vector([0-9]*)/real[]/' \
+    -e '/EXTENSION IF NOT EXISTS vector/d' -e '/COMMENT ON EXTENSION vector/d' \
+    -e '/USING hnsw/d' "$PAGILA" \
+  | runuser -u postgres -- psql -d pagila -v ON_ERROR_STOP=1 -q >/dev/null 2>"${LOG_DIR:-/tmp}/pagila-load.log" \
+  || { cat "${LOG_DIR:-/tmp}/pagila-load.log" >&2; exit 1; }
+echo "pagila loaded into PostgreSQL: $(runuser -u postgres -- psql -d pagila -tAc "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid=c.relnamespace WHERE n.nspname='public' AND c.relkind IN ('r','p','v','m')") relations"
+
+# A Supabase-shaped database (internal schemas + the app's own) for Supabase mode.
+recreate() {
+  runuser -u postgres -- psql -qtA -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname='$1' AND pid <> pg_backend_pid()" >/dev/null
+  runuser -u postgres -- psql -q -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
+  runuser -u postgres -- psql -q -c "CREATE DATABASE $1 OWNER baas" >/dev/null
+}
+recreate baas_supabase_like
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_supabase_like -v ON_ERROR_STOP=1 -q \
+  -f "$(dirname "$0")/sql/supabase_like.sql" >/dev/null
+echo "supabase-like database loaded"
+
+# 1,000 tables with foreign keys, for the introspection timing.
+recreate baas_many
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_many -v ON_ERROR_STOP=1 -q -c "
+DO \$\$ BEGIN
+  FOR i IN 1..1000 LOOP
+    EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, name varchar(80) NOT NULL, amount numeric(10,2),
+                    created_at timestamptz NOT NULL DEFAULT now(), parent_id int REFERENCES t%s(id),
+                    other_id int REFERENCES t%s(id), UNIQUE (name))', i, greatest(i - 1, 1), greatest(i / 2, 1));
+    EXECUTE format('CREATE INDEX t%s_parent_idx ON t%s (parent_id)', i, i);
+  END LOOP;
+END \$\$;" >/dev/null
+echo "baas_many: $(PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_many -tAc "SELECT count(*) FROM pg_tables WHERE schemaname='public'") tables"

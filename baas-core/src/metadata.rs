@@ -370,7 +370,7 @@ impl Generated {
 }
 
 /// The type of a field. JSON shapes for each type are fixed by
-/// [`crate::normalize`] and identical on every engine.
+/// [`crate::value`] and identical on every engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]

@@ -196,7 +196,8 @@ fn build(
                     column: None,
                     ty,
                     nullable: c.nullable,
-                    default: if auto { None } else { c.default },
+                    // A generation expression is not a default.
+                    default: if auto || c.computed { None } else { c.default },
                     generated: if c.computed {
                         Generated::Always
                     } else if auto {

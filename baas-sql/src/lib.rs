@@ -7,7 +7,7 @@
 //! - Identifiers come only from metadata and are quoted by sea-query.
 //! - Every value is a bound parameter, typed by its field (a typed NULL too),
 //!   with the casts each dialect needs (`CAST($1 AS numeric)` on PostgreSQL…).
-//! - What a dialect cannot do returns [`Error::Unsupported`]; nothing is
+//! - What a dialect cannot do returns [`baas_core::Error::Unsupported`]; nothing is
 //!   silently dropped.
 //! - Null ordering is explicit for nullable fields, so every engine sorts
 //!   nulls like PostgreSQL (last ascending, first descending) unless asked

@@ -122,6 +122,8 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
         "boolean" | "bool" if dialect == Dialect::Sqlite => FieldType::Boolean,
         "bool" | "boolean" => FieldType::Boolean,
         "bit" if num(0).is_none_or(|n| n == 1) => FieldType::Boolean,
+        // Unsigned values need the next wider type.
+        "smallint" | "tinyint" if split(trimmed).2 => FieldType::Int32,
         "smallint" | "int2" | "tinyint" | "smallserial" | "serial2" => FieldType::Int16,
         "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" => {
             // MySQL `INT UNSIGNED` does not fit an int32, and SQLite integers
@@ -133,7 +135,10 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             }
         }
         "bigint" | "int8" | "bigserial" | "serial8" => FieldType::Int64,
+        // SQLite's REAL is an 8-byte float.
+        "real" if dialect == Dialect::Sqlite => FieldType::Float64,
         "real" | "float4" => FieldType::Float32,
+        "year" if dialect == Dialect::Mysql => FieldType::Int16,
         "float" if dialect == Dialect::Mysql && num(0).is_none_or(|p| p <= 24) => {
             FieldType::Float32
         }
@@ -224,6 +229,9 @@ mod tests {
         assert!(field_type(Dialect::Postgres, "bigserial").serial);
         assert_eq!(my("int(11) unsigned"), FieldType::Int64);
         assert_eq!(my("int(11)"), FieldType::Int32);
+        assert_eq!(my("smallint(5) unsigned"), FieldType::Int32);
+        assert_eq!(my("year(4)"), FieldType::Int16);
+        assert_eq!(lite("REAL"), FieldType::Float64);
         assert_eq!(my("timestamp"), FieldType::TimestampTz);
         assert_eq!(my("datetime(6)"), FieldType::Timestamp);
         assert_eq!(

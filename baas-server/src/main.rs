@@ -1,0 +1,200 @@
+//! `baas` — the mini-baas command line.
+//!
+//! ```text
+//! baas introspect postgres://user:pass@host/db          # a live database
+//! baas introspect mysql://user:pass@host/db
+//! baas introspect sqlite://app.db
+//! baas introspect https://<ref>.supabase.co --password …  # Supabase (internal schemas left out)
+//! baas introspect schema.prisma                          # a schema file (format from the extension)
+//! baas introspect dump.sql --format sql:mysql
+//! baas diff schema.prisma postgres://…/db                # what differs between two sources
+//! ```
+//!
+//! The discovered [`mini_baas::SchemaMetadata`] is printed as JSON on stdout;
+//! skipped statements and warnings go to stderr; failures exit non-zero with a
+//! one-line message.
+
+use std::process::ExitCode;
+
+use baas_introspect::{Format, Import, supabase};
+use clap::{Parser, Subcommand};
+use mini_baas::{IntrospectOptions, SchemaMetadata};
+
+#[derive(Parser)]
+#[command(
+    name = "baas",
+    version,
+    about = "mini-baas: a backend that adapts to your database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the metadata discovered from a database URL, a Supabase project or a schema file.
+    Introspect {
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Compact JSON instead of pretty-printed.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Compare the metadata of two sources (each a URL, Supabase project or file).
+    Diff {
+        /// The old side.
+        old: String,
+        /// The new side.
+        new: String,
+        /// Options applied to both sides.
+        #[command(flatten)]
+        options: CommonArgs,
+        /// Print the diff as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct SourceArgs {
+    /// `postgres://…`, `mysql://…`, `sqlite://…`, `https://<ref>.supabase.co`, `supabase:<ref>`, or a file.
+    source: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct CommonArgs {
+    /// File format: sql (PostgreSQL), sql:mysql, sql:sqlite, prisma, jsonschema, openapi, graphql.
+    #[arg(long)]
+    format: Option<String>,
+    /// Database schema to read (PostgreSQL; repeatable). Default: every non-system schema.
+    #[arg(long = "schema")]
+    schemas: Vec<String>,
+    /// Database schema to leave out (repeatable).
+    #[arg(long = "exclude-schema")]
+    exclude_schemas: Vec<String>,
+    /// Leave views out.
+    #[arg(long)]
+    skip_views: bool,
+    /// Supabase database password.
+    #[arg(long, env = "SUPABASE_DB_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// With a Supabase project, also read its internal schemas (auth, storage, …).
+    #[arg(long)]
+    include_internal: bool,
+}
+
+fn is_database_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    [
+        "postgres://",
+        "postgresql://",
+        "mysql://",
+        "mariadb://",
+        "sqlite:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+/// Discover the metadata of one source.
+async fn discover(source: &str, args: &CommonArgs) -> Result<Import, String> {
+    let mut options = IntrospectOptions {
+        schemas: args.schemas.clone(),
+        exclude_schemas: args.exclude_schemas.clone(),
+        skip_views: args.skip_views,
+    };
+    let url = if supabase::is_supabase(source) && !is_database_url(source) {
+        if !args.include_internal {
+            options
+                .exclude_schemas
+                .extend(supabase::INTERNAL_SCHEMAS.iter().map(|s| s.to_string()));
+        }
+        Some(
+            supabase::connection_url(source, args.password.as_deref().unwrap_or_default())
+                .map_err(|e| e.message)?,
+        )
+    } else if is_database_url(source) {
+        Some(source.to_string())
+    } else {
+        None
+    };
+    if let Some(url) = url {
+        let db = mini_baas::connect(&url).await.map_err(|e| e.to_string())?;
+        let schema = db.introspect(&options).await.map_err(|e| e.to_string())?;
+        return Ok(Import::new(schema));
+    }
+    let format = match &args.format {
+        Some(f) => Format::parse(f).ok_or_else(|| format!("unknown --format `{f}`"))?,
+        None => Format::from_path(source).ok_or_else(|| {
+            format!("cannot tell the format of `{source}` from its name; pass --format")
+        })?,
+    };
+    let text =
+        std::fs::read_to_string(source).map_err(|e| format!("cannot read `{source}`: {e}"))?;
+    baas_introspect::import(&text, format).map_err(|e| format!("{source}: {e}"))
+}
+
+fn report_skipped(source: &str, import: &Import) {
+    for s in &import.skipped {
+        eprintln!(
+            "{source}: skipped {} at {}: {}",
+            s.what, s.location, s.reason
+        );
+    }
+}
+
+fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
+    let text = if compact {
+        serde_json::to_string(schema)
+    } else {
+        serde_json::to_string_pretty(schema)
+    };
+    println!("{}", text.map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Introspect { source, compact } => {
+            let import = discover(&source.source, &source.common).await?;
+            report_skipped(&source.source, &import);
+            print(&import.schema, compact)
+        }
+        Command::Diff {
+            old,
+            new,
+            options,
+            json,
+        } => {
+            let a = discover(&old, &options).await?;
+            let b = discover(&new, &options).await?;
+            let d = baas_introspect::diff::diff(&a.schema, &b.schema);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+                );
+            } else if d.is_empty() {
+                println!("no differences");
+            } else {
+                print!("{d}");
+            }
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The `baas` binary end to end: Supabase mode on a Supabase-shaped local
+//! database, live introspection, files, and failures with clear messages.
+
+use std::process::Command;
+
+use baas_core::testkit::{fixtures_dir, skip_or_fail};
+
+fn baas(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baas"))
+        .args(args)
+        .output()
+        .expect("run baas");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn pg_url(db: &str) -> String {
+    let base = std::env::var("BAAS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
+    match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => base,
+    }
+}
+
+fn entity_names(json: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("JSON on stdout");
+    v["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn supabase_internal_schemas_are_left_out() {
+    let url = pg_url("baas_supabase_like");
+    // Same layout a Supabase project has; Supabase mode's exclusions, given explicitly
+    // because a local server is not at <ref>.supabase.co.
+    let mut args = vec!["introspect", url.as_str(), "--compact"];
+    let excluded: Vec<String> = baas_introspect::supabase::INTERNAL_SCHEMAS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for s in &excluded {
+        args.push("--exclude-schema");
+        args.push(s);
+    }
+    let (ok, out, err) = baas(&args);
+    if !ok {
+        if err.contains("unavailable") || err.contains("does not exist") {
+            skip_or_fail(
+                "PostgreSQL database baas_supabase_like (.ci/fixtures.sh)",
+                &err,
+            );
+            return;
+        }
+        panic!("baas failed: {err}");
+    }
+    let mut names = entity_names(&out);
+    names.sort();
+    assert_eq!(names, ["app_audit_log", "posts", "profiles"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let profiles = v["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "profiles")
+        .unwrap();
+    // The foreign key into auth.users has no entity to point at: no relation.
+    assert!(
+        profiles["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["target"] != "auth_users")
+    );
+    assert_eq!(profiles["description"], "Public profile of each auth user");
+
+    // Without the exclusions the internal schemas are visible.
+    let (ok, out, _) = baas(&["introspect", &url, "--compact"]);
+    assert!(ok);
+    assert!(entity_names(&out).contains(&"auth_users".to_string()));
+}
+
+#[test]
+fn supabase_project_urls_need_a_password_and_a_valid_ref() {
+    let (ok, _, err) = baas(&["introspect", "https://abcdefghijklmnopqrst.supabase.co"]);
+    assert!(!ok && err.contains("password"), "{err}");
+    let (ok, _, err) = baas(&["introspect", "supabase:x!", "--password", "pw"]);
+    assert!(!ok && err.contains("not a Supabase project"), "{err}");
+}
+
+#[test]
+fn live_database_and_failures() {
+    let (ok, out, err) = baas(&["introspect", &pg_url("chinook")]);
+    if !ok {
+        skip_or_fail("PostgreSQL chinook", &err);
+        return;
+    }
+    assert!(entity_names(&out).contains(&"playlist_track".to_string()));
+
+    let (ok, _, err) = baas(&["introspect", "/no/such/file.prisma"]);
+    assert!(!ok && err.starts_with("error: cannot read"), "{err}");
+    let (ok, _, err) = baas(&["introspect", "mystery.xyz"]);
+    assert!(!ok && err.contains("--format"), "{err}");
+    let (ok, _, err) = baas(&["introspect", "postgres://baas:x@127.0.0.1:1/none"]);
+    assert!(!ok && err.contains("unavailable"), "{err}");
+}
+
+#[test]
+fn schema_files_are_imported() {
+    let pagila = fixtures_dir().join("pagila/pagila-schema.sql");
+    let (ok, out, err) = baas(&["introspect", pagila.to_str().unwrap(), "--compact"]);
+    assert!(ok, "{err}");
+    assert!(entity_names(&out).contains(&"film".to_string()));
+    assert!(
+        err.contains("skipped"),
+        "skipped statements are reported on stderr"
+    );
+}
