@@ -28,13 +28,9 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use baas_core::{Capabilities, Error, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{
-    Dialect, ExecResult, OutColumn, Row, SqlAdapter, SqlBackend, SqlTransaction, Statement,
-    map_sqlx_error,
-};
+use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
 use sqlx::mysql::{MySql, MySqlArguments, MySqlPoolOptions, MySqlRow, MySqlValueRef};
 use sqlx::{Arguments, AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
@@ -63,7 +59,7 @@ impl MySqlConfig {
 /// The MySQL adapter.
 pub type MySqlAdapter = SqlAdapter<MySqlBackend>;
 
-/// The MySQL [`SqlBackend`].
+/// The MySQL [`SqlBackend`](baas_sql::SqlBackend).
 #[derive(Debug, Clone)]
 pub struct MySqlBackend {
     pool: sqlx::MySqlPool,
@@ -197,61 +193,13 @@ fn decode_cell(v: MySqlValueRef<'_>) -> Result<Value, String> {
     })
 }
 
-/// A MySQL transaction.
-struct MyTx(sqlx::Transaction<'static, MySql>);
-
-#[async_trait]
-impl SqlTransaction for MyTx {
-    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query(stmt)?.fetch_all(&mut *self.0).await.map_err(err)?;
-        rows.iter().map(|r| decode_row(r, columns)).collect()
-    }
-
-    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&mut *self.0).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
-        })
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.0.commit().await.map_err(err)
-    }
-}
-
-#[async_trait]
-impl SqlBackend for MySqlBackend {
-    fn dialect(&self) -> Dialect {
-        Dialect::Mysql
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query(stmt)?.fetch_all(&self.pool).await.map_err(err)?;
-        rows.iter().map(|r| decode_row(r, columns)).collect()
-    }
-
-    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&self.pool).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
-        })
-    }
-
-    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
-        Ok(Box::new(MyTx(self.pool.begin().await.map_err(err)?)))
-    }
-
-    async fn health(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
+baas_sql::sqlx_backend! {
+    backend: MySqlBackend,
+    db: MySql,
+    dialect: Dialect::Mysql,
+    transaction: MyTx,
+    query: query,
+    decode: decode_row,
+    err: err,
+    last_insert_id: |result| Some(result.last_insert_id()).filter(|id| *id != 0),
 }

@@ -27,14 +27,9 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use baas_core::{Capabilities, Entity, Error, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{
-    Dialect, ExecResult, OutColumn, Row, SqlAdapter, SqlBackend, SqlTransaction, Statement,
-    map_sqlx_error,
-};
-use futures::TryStreamExt;
+use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow, PgValueFormat, PgValueRef};
 use sqlx::{Arguments, AssertSqlSafe, Postgres, Row as _, TypeInfo, ValueRef};
 
@@ -63,7 +58,7 @@ impl PgConfig {
 /// The PostgreSQL adapter.
 pub type PgAdapter = SqlAdapter<PgBackend>;
 
-/// The PostgreSQL [`SqlBackend`]: a pool plus PostgreSQL's binding and decoding.
+/// The PostgreSQL [`SqlBackend`](baas_sql::SqlBackend): a pool plus PostgreSQL's binding and decoding.
 #[derive(Debug, Clone)]
 pub struct PgBackend {
     pool: sqlx::PgPool,
@@ -296,81 +291,30 @@ fn numeric_text(v: PgValueRef<'_>) -> Result<String, String> {
     })
 }
 
-/// A PostgreSQL transaction.
-struct PgTx(sqlx::Transaction<'static, Postgres>);
-
-#[async_trait]
-impl SqlTransaction for PgTx {
-    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query(stmt)?.fetch_all(&mut *self.0).await.map_err(err)?;
-        rows.iter().map(|r| decode_row(r, columns)).collect()
-    }
-
-    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&mut *self.0).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: None,
-        })
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.0.commit().await.map_err(err)
-    }
-}
-
-#[async_trait]
-impl SqlBackend for PgBackend {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let mut out = Vec::new();
-        let mut rows = query(stmt)?.fetch(&self.pool);
-        while let Some(r) = rows.try_next().await.map_err(err)? {
-            out.push(decode_row(&r, columns)?);
+baas_sql::sqlx_backend! {
+    backend: PgBackend,
+    db: Postgres,
+    dialect: Dialect::Postgres,
+    transaction: PgTx,
+    query: query,
+    decode: decode_row,
+    err: err,
+    last_insert_id: |_result| None,
+    extra: {
+        async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+            let name = match &entity.source.schema {
+                Some(s) => format!("{}.{}", quote(s), quote(&entity.source.table)),
+                None => quote(&entity.source.table),
+            };
+            let est: Option<f32> =
+                sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(err)?;
+            // -1 means "never analysed": no estimate.
+            Ok(est.filter(|n| *n >= 0.0).map(|n| n as u64))
         }
-        Ok(out)
-    }
-
-    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&self.pool).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: None,
-        })
-    }
-
-    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
-        Ok(Box::new(PgTx(self.pool.begin().await.map_err(err)?)))
-    }
-
-    async fn health(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
-
-    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
-        let name = match &entity.source.schema {
-            Some(s) => format!("{}.{}", quote(s), quote(&entity.source.table)),
-            None => quote(&entity.source.table),
-        };
-        let est: Option<f32> =
-            sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(err)?;
-        // -1 means "never analysed": no estimate.
-        Ok(est.filter(|n| *n >= 0.0).map(|n| n as u64))
     }
 }
 

@@ -31,13 +31,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use baas_core::{Capabilities, Error, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{
-    Dialect, ExecResult, OutColumn, Row, SqlAdapter, SqlBackend, SqlTransaction, Statement,
-    map_sqlx_error,
-};
+use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
 use sqlx::sqlite::{
     Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteValueRef,
@@ -77,7 +73,7 @@ impl SqliteConfig {
 /// The SQLite adapter.
 pub type SqliteAdapter = SqlAdapter<SqliteBackend>;
 
-/// The SQLite [`SqlBackend`].
+/// The SQLite [`SqlBackend`](baas_sql::SqlBackend).
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
     pool: sqlx::SqlitePool,
@@ -218,61 +214,13 @@ fn decode_cell(v: SqliteValueRef<'_>) -> Result<Value, String> {
     })
 }
 
-/// A SQLite transaction.
-struct LiteTx(sqlx::Transaction<'static, Sqlite>);
-
-#[async_trait]
-impl SqlTransaction for LiteTx {
-    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query(stmt)?.fetch_all(&mut *self.0).await.map_err(err)?;
-        rows.iter().map(|r| decode_row(r, columns)).collect()
-    }
-
-    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&mut *self.0).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
-        })
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.0.commit().await.map_err(err)
-    }
-}
-
-#[async_trait]
-impl SqlBackend for SqliteBackend {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query(stmt)?.fetch_all(&self.pool).await.map_err(err)?;
-        rows.iter().map(|r| decode_row(r, columns)).collect()
-    }
-
-    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
-        let r = query(stmt)?.execute(&self.pool).await.map_err(err)?;
-        Ok(ExecResult {
-            affected: r.rows_affected(),
-            last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
-        })
-    }
-
-    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
-        Ok(Box::new(LiteTx(self.pool.begin().await.map_err(err)?)))
-    }
-
-    async fn health(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
+baas_sql::sqlx_backend! {
+    backend: SqliteBackend,
+    db: Sqlite,
+    dialect: Dialect::Sqlite,
+    transaction: LiteTx,
+    query: query,
+    decode: decode_row,
+    err: err,
+    last_insert_id: |result| u64::try_from(result.last_insert_rowid()).ok(),
 }
