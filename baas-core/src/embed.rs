@@ -6,7 +6,9 @@
 //! fetches all related rows with one `in` filter (chunked under the `in`-list
 //! limit) through the same adapter — which resolves deeper embeds the same way
 //! — and attaches them: an object or `null` for to-one relations, an array for
-//! to-many ones. An embed's `limit` applies per parent, after its `order`.
+//! to-many ones. An embed's `limit` applies per parent, after its `order`: in
+//! the database for one-to-many relations (a `ROW_NUMBER()` window per parent
+//! key), after the batch for many-to-many ones (the targets are shared).
 
 use std::collections::HashMap;
 
@@ -242,6 +244,13 @@ async fn attach(
         _ => {
             let (fields, added) = with_fields(&child_q.select.fields, &rel.to_fields);
             child_q.select.fields = fields;
+            // Bound the batch: at most `limit` children per parent, in the database.
+            if let (Some(limit), false) = (embed.limit, rel.kind.is_to_one()) {
+                child_q.page.partition = Some(crate::ir::PartitionLimit {
+                    fields: rel.to_fields.clone(),
+                    limit,
+                });
+            }
             let children = if parent_keys.is_empty() {
                 Vec::new()
             } else {

@@ -282,6 +282,20 @@ pub struct Page {
     /// one per `order` entry. Rows strictly after it are returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Vec<Value>>,
+    /// At most `limit` rows per distinct value of `fields`, in query order
+    /// (how embedded to-many relations bound their rows per parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionLimit>,
+}
+
+/// A per-group row limit: `ROW_NUMBER() OVER (PARTITION BY fields ORDER BY …) <= limit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionLimit {
+    /// The fields whose distinct values form the groups.
+    pub fields: Vec<String>,
+    /// Rows kept per group.
+    pub limit: u64,
 }
 
 /// Whether and how to count the matching rows.

@@ -149,6 +149,28 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        if let Some(p) = &q.page.partition {
+            if p.fields.is_empty() {
+                acc.push(
+                    "/page/partition/fields",
+                    "a partition needs at least one field",
+                );
+            }
+            for (i, f) in p.fields.iter().enumerate() {
+                if self.entity().field(f).is_err() {
+                    acc.push(
+                        &format!("/page/partition/fields/{i}"),
+                        format!("unknown field `{f}` on `{}`", self.entity().name),
+                    );
+                }
+            }
+            if q.page.after.is_some() {
+                acc.push(
+                    "/page/partition",
+                    "a partition limit and a keyset cursor are exclusive",
+                );
+            }
+        }
         if q.count == crate::ir::Count::Estimated && !self.caps.estimated_count {
             // Estimated falls back to exact: not an error.
         }

@@ -987,6 +987,54 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
             sel.order_by_expr(scope.col(f), ord);
         }
     }
+    if let Some(p) = &q.page.partition {
+        // SELECT cols FROM (SELECT cols, ROW_NUMBER() OVER (PARTITION BY …
+        // ORDER BY …) AS _baas_rn FROM … WHERE …) AS _baas_page
+        // WHERE _baas_rn <= n ORDER BY …
+        let mut window = sea_query::WindowStatement::new();
+        for f in &p.fields {
+            sea_query::OverStatement::add_partition_by(&mut window, scope.col(e.field(f)?));
+        }
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            let (ord, nulls) = sq_order(&o);
+            if f.nullable {
+                window.order_by_expr_with_nulls(scope.col(f), ord, nulls);
+            } else {
+                window.order_by_expr(scope.col(f), ord);
+            }
+        }
+        sel.clear_order_by();
+        // The outer query orders by these: the inner one must carry them.
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            if !fields.iter().any(|x| x.name == f.name) {
+                sel.expr(scope.col(f));
+            }
+        }
+        sel.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("_baas_rn"));
+        let mut outer = SelectStatement::new();
+        for f in &fields {
+            outer.expr(Expr::col(Alias::new(f.column())));
+        }
+        outer.from_subquery(sel, Alias::new("_baas_page"));
+        outer.and_where(Expr::col(Alias::new("_baas_rn")).lte(p.limit));
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            let (ord, nulls) = sq_order(&o);
+            let col = Expr::col(Alias::new(f.column()));
+            if f.nullable {
+                outer.order_by_expr_with_nulls(col, ord, nulls);
+            } else {
+                outer.order_by_expr(col, ord);
+            }
+        }
+        page(d, &mut outer, q.page.limit, q.page.offset);
+        return Ok(SelectPlan {
+            statement: finish(d, &outer),
+            columns: out_columns(&fields),
+        });
+    }
     page(d, &mut sel, q.page.limit, q.page.offset);
     Ok(SelectPlan {
         statement: finish(d, &sel),
