@@ -58,6 +58,20 @@ impl fmt::Display for Location {
     }
 }
 
+/// A 1-based line/column position, as the hand-written parsers track it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Pos {
+    /// An import error at this position.
+    pub fn error(self, message: impl Into<String>) -> ImportError {
+        ImportError::at(self.line, self.col, message)
+    }
+}
+
 /// An input the importer cannot turn into metadata.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]

@@ -1718,6 +1718,31 @@ impl<'a> Builder<'a> {
             .collect()
     }
 
+    /// A non-unique index on plain columns, named after its first column
+    /// when the constraint has no name.
+    fn add_plain_index(
+        &mut self,
+        t: usize,
+        name: Option<&sqlparser::ast::Ident>,
+        columns: Option<Vec<String>>,
+    ) {
+        let Some(cols) = columns.and_then(|c| self.field_names(t, &c)) else {
+            return;
+        };
+        let name = name
+            .map(|i| i.value.clone())
+            .or_else(|| cols.first().cloned())
+            .unwrap_or_default();
+        self.add_index(
+            t,
+            Index {
+                name,
+                fields: cols,
+                unique: false,
+            },
+        );
+    }
+
     fn add_index(&mut self, t: usize, index: Index) {
         if let Some(table) = self.tables.get_mut(t) {
             let indexes = &mut table.entity.indexes;
@@ -1801,40 +1826,10 @@ impl<'a> Builder<'a> {
                 });
             }
             TableConstraint::Index(ix) => {
-                if let Some(cols) = cols_of(&ix.columns).and_then(|c| self.field_names(t, &c)) {
-                    let name = ix
-                        .name
-                        .as_ref()
-                        .map(|i| i.value.clone())
-                        .or_else(|| cols.first().cloned())
-                        .unwrap_or_default();
-                    self.add_index(
-                        t,
-                        Index {
-                            name,
-                            fields: cols,
-                            unique: false,
-                        },
-                    );
-                }
+                self.add_plain_index(t, ix.name.as_ref(), cols_of(&ix.columns));
             }
             TableConstraint::FulltextOrSpatial(ix) => {
-                if let Some(cols) = cols_of(&ix.columns).and_then(|c| self.field_names(t, &c)) {
-                    let name = ix
-                        .opt_index_name
-                        .as_ref()
-                        .map(|i| i.value.clone())
-                        .or_else(|| cols.first().cloned())
-                        .unwrap_or_default();
-                    self.add_index(
-                        t,
-                        Index {
-                            name,
-                            fields: cols,
-                            unique: false,
-                        },
-                    );
-                }
+                self.add_plain_index(t, ix.opt_index_name.as_ref(), cols_of(&ix.columns));
             }
             _ => {}
         }

@@ -6,18 +6,7 @@ use crate::ImportError;
 /// Deepest nesting of list types and values.
 const MAX_DEPTH: usize = 64;
 
-/// A 1-based position in the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Pos {
-    pub line: usize,
-    pub col: usize,
-}
-
-impl Pos {
-    pub fn error(self, message: impl Into<String>) -> ImportError {
-        ImportError::at(self.line, self.col, message)
-    }
-}
+pub(super) use crate::Pos;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
