@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ir::{Aggregate, Delete, Filter, Insert, Query, Rows, Update, WriteResult};
-use crate::metadata::{Entity, SchemaMetadata};
+use crate::metadata::{Entity, Field, SchemaMetadata};
 
 /// What live introspection reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +71,29 @@ impl Capabilities {
             Err(Error::unsupported(&self.engine, feature))
         }
     }
+}
+
+/// A change to a managed schema (mini-baas owns the tables), applied by
+/// [`DatabaseAdapter::apply_ddl`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SchemaChange {
+    /// Create the table / collection of a new entity, with its primary key,
+    /// unique constraints and indexes.
+    CreateEntity {
+        /// The entity as it will be served.
+        entity: Entity,
+    },
+    /// Add a column to an existing entity's table. `entity` is the entity
+    /// *before* the change; `field` must be nullable or have a default when
+    /// the table may already hold rows.
+    AddField {
+        /// The entity before the change.
+        entity: Entity,
+        /// The new field.
+        field: Field,
+    },
 }
 
 /// An entity together with the schema it belongs to (needed to resolve
@@ -151,4 +174,15 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// and indexes, foreign keys as relations (see [`crate::relations`]), enum
     /// types, comments as descriptions.
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata>;
+
+    /// Apply a managed-schema change (DDL lowered for this engine), so the
+    /// entity can be served at once. The default refuses with
+    /// [`Error::Unsupported`].
+    async fn apply_ddl(&self, change: &SchemaChange) -> Result<()> {
+        let _ = change;
+        Err(Error::unsupported(
+            &self.capabilities().engine,
+            "managed schema changes",
+        ))
+    }
 }

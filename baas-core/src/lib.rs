@@ -42,7 +42,7 @@ pub mod testkit;
 pub mod validate;
 pub mod value;
 
-pub use adapter::{Capabilities, DatabaseAdapter, IntrospectOptions, Target};
+pub use adapter::{Capabilities, DatabaseAdapter, IntrospectOptions, SchemaChange, Target};
 pub use error::{Error, NotFoundKind, Result, Violation};
 pub use metadata::{
     Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
