@@ -8,7 +8,7 @@ use crate::ir::{Aggregate, Delete, Filter, Insert, Query, Rows, Update, WriteRes
 use crate::metadata::{Entity, Field, SchemaMetadata};
 
 /// What live introspection reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntrospectOptions {
     /// Database schemas to read (PostgreSQL). Empty: every non-system schema.
     #[serde(default)]

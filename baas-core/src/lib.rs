@@ -33,8 +33,11 @@
 
 pub mod adapter;
 pub mod embed;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod error;
 pub mod ir;
+pub mod json_schema;
 pub mod metadata;
 pub mod relations;
 #[cfg(feature = "testkit")]

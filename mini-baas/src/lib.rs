@@ -47,7 +47,7 @@ use std::sync::Arc;
 pub use baas_core::{
     Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index,
     IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata, Source, Target, Through,
-    Value, ir, validate,
+    Value, engine, ir, validate,
 };
 /// The SQL lowering layer (for inspecting the SQL a request becomes).
 pub use baas_sql as sql;
@@ -67,6 +67,15 @@ pub use baas_adapter_sqlite as sqlite;
 /// `mariadb://`, `sqlite:`. An engine whose feature is compiled out gives an
 /// `Unsupported` error naming the feature to enable.
 pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
+    connect_with(url, None).await
+}
+
+/// [`connect`] with a cap on the pool size (`None`: the adapter's default).
+pub async fn connect_with(
+    url: &str,
+    max_connections: Option<u32>,
+) -> Result<Arc<dyn DatabaseAdapter>> {
+    let _ = max_connections; // unused when every engine is compiled out
     let scheme = url
         .split(':')
         .next()
@@ -76,7 +85,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
         "postgres" | "postgresql" => {
             #[cfg(feature = "postgres")]
             {
-                let a = postgres::connect(postgres::PgConfig::new(url)).await?;
+                let mut cfg = postgres::PgConfig::new(url);
+                if let Some(n) = max_connections {
+                    cfg.max_connections = n;
+                }
+                let a = postgres::connect(cfg).await?;
                 Ok(Arc::new(a))
             }
             #[cfg(not(feature = "postgres"))]
@@ -89,7 +102,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
             #[cfg(feature = "mysql")]
             {
                 let url = url.replacen("mariadb://", "mysql://", 1);
-                let a = mysql::connect(mysql::MySqlConfig::new(url)).await?;
+                let mut cfg = mysql::MySqlConfig::new(url);
+                if let Some(n) = max_connections {
+                    cfg.max_connections = n;
+                }
+                let a = mysql::connect(cfg).await?;
                 Ok(Arc::new(a))
             }
             #[cfg(not(feature = "mysql"))]
@@ -101,7 +118,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
         "sqlite" => {
             #[cfg(feature = "sqlite")]
             {
-                let a = sqlite::connect(sqlite::SqliteConfig::new(url)).await?;
+                let mut cfg = sqlite::SqliteConfig::new(url);
+                if let Some(n) = max_connections {
+                    cfg.max_connections = n;
+                }
+                let a = sqlite::connect(cfg).await?;
                 Ok(Arc::new(a))
             }
             #[cfg(not(feature = "sqlite"))]
@@ -114,5 +135,18 @@ pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
             "",
             format!("unknown database URL scheme `{other}` (expected postgres, mysql or sqlite)"),
         )),
+    }
+}
+
+/// The [`Connector`](engine::Connector) the engine uses by default: the
+/// adapter chosen by [`connect_with`] from the tenant's URL scheme, its pool
+/// capped at the tenant's `max_connections`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlConnector;
+
+#[async_trait::async_trait]
+impl engine::Connector for UrlConnector {
+    async fn connect(&self, tenant: &engine::TenantConfig) -> Result<Arc<dyn DatabaseAdapter>> {
+        connect_with(&tenant.url, Some(tenant.limits.max_connections)).await
     }
 }

@@ -1,0 +1,169 @@
+//! Tenants: who is served, from which database, in which mode.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::adapter::IntrospectOptions;
+use crate::error::{Error, Result};
+
+/// Longest tenant id accepted.
+pub const MAX_TENANT_ID_LEN: usize = 64;
+
+/// Who owns the schema of a tenant's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantMode {
+    /// mini-baas owns the schema: entities are created and altered through
+    /// the engine, which applies the DDL.
+    Managed,
+    /// An existing database: metadata comes from live introspection and the
+    /// engine never changes the schema (re-run introspection after a
+    /// migration).
+    Introspected,
+}
+
+/// Per-tenant resource limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantLimits {
+    /// Most connections the tenant's pool may open.
+    pub max_connections: u32,
+}
+
+impl Default for TenantLimits {
+    fn default() -> Self {
+        Self { max_connections: 8 }
+    }
+}
+
+/// A registered tenant.
+///
+/// The `url` may hold a password: it is kept in the metadata store and never
+/// returned by the REST layer ([`TenantConfig::redacted`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Tenant id: 1–64 characters of `[A-Za-z0-9_-]`, not starting with `_`
+    /// (the first path segment of every request).
+    pub id: String,
+    /// Database URL (`postgres://…`, `mysql://…`, `sqlite:…`, `mongodb://…`).
+    pub url: String,
+    /// Who owns the schema.
+    pub mode: TenantMode,
+    /// Resource limits.
+    #[serde(default)]
+    pub limits: TenantLimits,
+    /// What introspection reads (introspected tenants).
+    #[serde(default)]
+    pub introspect: IntrospectOptions,
+}
+
+impl TenantConfig {
+    /// A tenant with default limits and introspection options.
+    pub fn new(id: impl Into<String>, url: impl Into<String>, mode: TenantMode) -> Self {
+        Self {
+            id: id.into(),
+            url: url.into(),
+            mode,
+            limits: TenantLimits::default(),
+            introspect: IntrospectOptions::default(),
+        }
+    }
+
+    /// Check the id and limits.
+    pub fn check(&self) -> Result<()> {
+        check_tenant_id(&self.id)?;
+        if self.url.trim().is_empty() {
+            return Err(Error::validation("/url", "the database URL is empty"));
+        }
+        if self.limits.max_connections == 0 || self.limits.max_connections > 1000 {
+            return Err(Error::validation(
+                "/limits/max_connections",
+                "max_connections must be between 1 and 1000",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL with any password replaced by `***`, for logs and responses.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// A copy safe to show: the URL redacted.
+    pub fn redacted(&self) -> Self {
+        Self {
+            url: self.redacted_url(),
+            ..self.clone()
+        }
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`; other URLs as-is.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth_end, tail) = match rest.find(['/', '?']) {
+        Some(i) => (i, &rest[i..]),
+        None => (rest.len(), ""),
+    };
+    let authority = &rest[..auth_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let host = &authority[at + 1..];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Check a tenant id: 1–64 characters of `[A-Za-z0-9_-]`, not starting with `_`.
+pub fn check_tenant_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_TENANT_ID_LEN
+        && !id.starts_with('_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "/id",
+            format!(
+                "tenant ids are 1-{MAX_TENANT_ID_LEN} characters of A-Z, a-z, 0-9, `_` and `-`, not starting with `_`"
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        for ok in ["acme", "a", "Acme_2-x", &"a".repeat(64)] {
+            assert!(check_tenant_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "_admin", "a/b", "a b", "é", &"a".repeat(65), "a.b"] {
+            assert!(check_tenant_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db?sslmode=require"),
+            "postgres://u:***@h:5432/db?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:data/x.db"), "sqlite:data/x.db");
+        assert_eq!(redact_url("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+    }
+}
