@@ -112,16 +112,19 @@
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
+pub mod discovery;
 pub mod error;
 mod filter;
 pub mod headers;
 mod http;
 mod lex;
+pub mod openapi;
 mod params;
 mod read;
 mod response;
 pub mod route;
 mod select;
+pub mod service;
 mod write;
 
 use baas_core::SchemaMetadata;
@@ -132,6 +135,7 @@ pub use http::{RestRequest, RestResponse, header};
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, write_response};
 pub use route::{Route, route};
+pub use service::Service;
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 
 /// Request limits enforced while parsing (all 4xx when exceeded).
