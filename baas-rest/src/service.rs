@@ -17,7 +17,7 @@
 //! | `POST /_admin/tenants` | register a tenant: `{"id","url","mode":"managed"\|"introspected", "limits"?, "introspect"?, "schema"?}` → 201 |
 //! | `GET /_admin/tenants/{id}` | the tenant, its metadata version and metadata |
 //! | `POST /_admin/tenants/{id}/introspect` | re-run introspection (introspected tenants) |
-//! | `POST /_admin/tenants/{id}/entities` | create an entity (managed tenants; body: an `Entity`) → 201 |
+//! | `POST /_admin/tenants/{id}/entities` | create an entity (managed tenants; body: an `Entity` as in `docs/metadata.schema.json`, `source` defaulting to a table named like the entity) → 201 |
 //! | `POST /_admin/tenants/{id}/entities/{entity}/fields` | add a field (managed tenants; body: a `Field`) → 201 |
 //!
 //! The tenant may also come from the `x-tenant-id` header (see
@@ -322,8 +322,15 @@ impl Service {
                 Ok(json_response(200, &tenant_summary(&t)))
             }
             ("POST", ["tenants", id, "entities"]) => {
-                let entity: Entity =
-                    serde_json::from_value(admin_body(req)?).map_err(|e| bad_json("", &e))?;
+                let mut body = admin_body(req)?;
+                // The table defaults to the entity's name.
+                if let Some(o) = body.as_object_mut()
+                    && !o.contains_key("source")
+                    && let Some(name) = o.get("name").cloned()
+                {
+                    o.insert("source".into(), serde_json::json!({ "table": name }));
+                }
+                let entity: Entity = serde_json::from_value(body).map_err(|e| bad_json("", &e))?;
                 let t = baas.create_entity(id, entity).await.map_err(core_error)?;
                 Ok(json_response(201, &tenant_summary(&t)))
             }

@@ -1,6 +1,8 @@
-//! `baas` — the mini-baas command line.
+//! `baas` — the mini-baas command line and ready server.
 //!
 //! ```text
+//! baas                                                   # serve the embedded demo (SQLite) on 127.0.0.1:8080
+//! baas serve --db postgres://user:pass@host/db           # serve an existing database
 //! baas introspect postgres://user:pass@host/db          # a live database
 //! baas introspect mysql://user:pass@host/db
 //! baas introspect sqlite://app.db
@@ -13,6 +15,8 @@
 //! The discovered [`mini_baas::SchemaMetadata`] is printed as JSON on stdout;
 //! skipped statements and warnings go to stderr; failures exit non-zero with a
 //! one-line message.
+
+mod serve;
 
 use std::process::ExitCode;
 
@@ -28,11 +32,13 @@ use mini_baas::{IntrospectOptions, SchemaMetadata};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the REST API (the default command): the embedded demo, or an existing database with --db.
+    Serve(serve::ServeArgs),
     /// Print the metadata discovered from a database URL, a Supabase project or a schema file.
     Introspect {
         #[command(flatten)]
@@ -157,7 +163,11 @@ fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(serve::ServeArgs::default()))
+    {
+        Command::Serve(args) => serve::serve(args).await,
         Command::Introspect { source, compact } => {
             let import = discover(&source.source, &source.common).await?;
             report_skipped(&source.source, &import);
@@ -187,7 +197,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {

@@ -49,6 +49,8 @@ pub use baas_core::{
     IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata, Source, Target, Through,
     Value, engine, ir, validate,
 };
+/// The REST dialect and the framework-free [`Service`](rest::Service).
+pub use baas_rest as rest;
 /// The SQL lowering layer (for inspecting the SQL a request becomes).
 pub use baas_sql as sql;
 

@@ -291,6 +291,34 @@ fn and_filter(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     }
 }
 
+/// For each many-to-one relation of a new entity, give its target the
+/// reverse one-to-many relation, named after the new entity (skipped when
+/// the target already has a relation or field of that name), as
+/// introspection would.
+fn add_reverse_relations(schema: &mut SchemaMetadata, entity: &Entity) {
+    for r in &entity.relations {
+        if r.kind != crate::metadata::RelationKind::ManyToOne || r.target == entity.name {
+            continue;
+        }
+        let Some(target) = schema.entities.iter_mut().find(|e| e.name == r.target) else {
+            continue;
+        };
+        if target.relation(&entity.name).is_ok() || target.field(&entity.name).is_ok() {
+            continue;
+        }
+        let to: Vec<&str> = r.to_fields.iter().map(String::as_str).collect();
+        let from: Vec<&str> = r.from_fields.iter().map(String::as_str).collect();
+        target
+            .relations
+            .push(crate::metadata::Relation::one_to_many(
+                entity.name.clone(),
+                entity.name.clone(),
+                &to,
+                &from,
+            ));
+    }
+}
+
 impl Baas {
     /// Start building an engine over a metadata store and a connector.
     pub fn builder(store: Arc<dyn MetadataStore>, connector: Arc<dyn Connector>) -> BaasBuilder {
@@ -543,6 +571,7 @@ impl Baas {
                 ));
             }
             let mut next = current.clone();
+            add_reverse_relations(&mut next, &entity);
             next.entities.push(entity.clone());
             Ok((next, SchemaChange::CreateEntity { entity }))
         })
