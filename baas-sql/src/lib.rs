@@ -33,6 +33,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod ddl;
 mod engine;
 pub mod introspect;
 #[cfg(feature = "sqlx")]
