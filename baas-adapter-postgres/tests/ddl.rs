@@ -13,6 +13,7 @@ use baas_sql::Dialect;
 use baas_sql::ddl::introspected;
 use serde_json::{Value, json};
 
+const DIALECT: Dialect = Dialect::Postgres;
 const TABLE: &str = "ddl_test_every_type";
 const MOOD: &str = "ddl_test_mood";
 
@@ -150,7 +151,7 @@ async fn postgres_managed_ddl_round_trip() {
 
     // Introspection describes the table as it was asked for.
     let got = introspect_entity(&db, TABLE).await;
-    assert_eq!(shape(&got), shape(&introspected(Dialect::Postgres, &e)));
+    assert_eq!(shape(&got), shape(&introspected(DIALECT, &e)));
     // Named enums come back with their labels, the identity as such.
     assert_eq!(got.fields[16].ty, e.fields[16].ty);
     assert_eq!(got.fields[0].generated, Generated::AutoIncrement);
@@ -232,7 +233,7 @@ async fn postgres_managed_ddl_round_trip() {
         other => panic!("{other:?}"),
     }
     let got = introspect_entity(&db, TABLE).await;
-    assert_eq!(shape(&got), shape(&introspected(Dialect::Postgres, &e)));
+    assert_eq!(shape(&got), shape(&introspected(DIALECT, &e)));
     let schema = SchemaMetadata::new(vec![e.clone()]);
     let t = Target::new(&schema, TABLE).unwrap();
     let mut q = Query::new(TABLE);
@@ -245,6 +246,34 @@ async fn postgres_managed_ddl_round_trip() {
             .as_object()
             .unwrap()
     );
+
+    // A change that fails half-way leaves nothing behind: two rows, then a
+    // unique field whose default makes them collide (on MySQL the added
+    // column is dropped again; elsewhere the transaction rolls back).
+    db.insert(
+        t,
+        &Insert {
+            entity: TABLE.into(),
+            rows: vec![json!({"title": "second"}).as_object().unwrap().clone()],
+            on_conflict: None,
+            returning: None,
+        },
+    )
+    .await
+    .expect("second row");
+    let mut slug = Field::new("slug", FieldType::Text);
+    slug.max_length = Some(20);
+    slug.default = Some("'same'".into());
+    slug.unique = true;
+    let failed = db
+        .apply_ddl(&SchemaChange::AddField {
+            entity: e.clone(),
+            field: slug,
+        })
+        .await;
+    assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
+    let got = introspect_entity(&db, TABLE).await;
+    assert_eq!(shape(&got), shape(&introspected(DIALECT, &e)));
 
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP TABLE {TABLE}; DROP TYPE {MOOD};"

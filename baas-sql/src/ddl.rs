@@ -101,24 +101,24 @@ fn parse_default(text: &str) -> Option<Literal> {
     while let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         t = inner.trim();
     }
-    if t.starts_with('\'') {
+    if let Some(body) = t.strip_prefix('\'') {
         let mut out = String::new();
-        let mut chars = t[1..].char_indices();
+        let mut chars = body.char_indices().peekable();
         let mut end = None;
         while let Some((i, c)) = chars.next() {
-            if c == '\'' {
-                if t[1 + i + 1..].starts_with('\'') {
+            match c {
+                '\'' if chars.peek().is_some_and(|(_, n)| *n == '\'') => {
                     out.push('\'');
                     chars.next();
-                } else {
-                    end = Some(1 + i + 1);
+                }
+                '\'' => {
+                    end = Some(i + 1);
                     break;
                 }
-            } else {
-                out.push(c);
+                c => out.push(c),
             }
         }
-        let rest = t[end?..].trim();
+        let rest = body[end?..].trim();
         // A PostgreSQL cast (`'a'::text`, `'x'::character varying`): the
         // column type already says it, so the cast is dropped, never copied.
         if !rest.is_empty() {
