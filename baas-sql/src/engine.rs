@@ -10,7 +10,7 @@ use baas_core::ir::{
 use baas_core::validate::{Limits, Validator};
 use baas_core::{
     Capabilities, DatabaseAdapter, Entity, Error, Field, Generated, IntrospectOptions, Result,
-    SchemaMetadata, Target,
+    SchemaChange, SchemaMetadata, Target,
 };
 
 use crate::lower::{self, Dialect, OutColumn, SelectPlan, Statement};
@@ -545,6 +545,39 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {
         crate::introspect::introspect(&self.backend, options).await
+    }
+
+    /// Lower the change with [`crate::ddl::schema_change`] and run it.
+    ///
+    /// PostgreSQL and SQLite have transactional DDL: every statement runs in
+    /// one transaction, so a failure leaves nothing behind. MySQL / MariaDB
+    /// commit each DDL statement implicitly: `CreateEntity` is a single
+    /// `CREATE TABLE` there (indexes inline), and when a later statement of an
+    /// `AddField` fails (the unique index), the column is dropped again
+    /// ([`crate::ddl::revert`]) before the error is returned.
+    ///
+    /// An existing table, column, index or type is `Error::Conflict`.
+    async fn apply_ddl(&self, change: &SchemaChange) -> Result<()> {
+        let statements = crate::ddl::schema_change(self.d(), change)?;
+        if self.d() == Dialect::Mysql {
+            for (i, st) in statements.iter().enumerate() {
+                if let Err(e) = self.backend.execute(st).await {
+                    if i > 0 {
+                        for undo in crate::ddl::revert(self.d(), change)? {
+                            // Best effort: the original error is what matters.
+                            let _ = self.backend.execute(&undo).await;
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+            return Ok(());
+        }
+        let mut tx = self.backend.begin().await?;
+        for st in &statements {
+            tx.execute(st).await?;
+        }
+        tx.commit().await
     }
 
     async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {

@@ -14,6 +14,35 @@
 //!   otherwise, and the primary key is appended as a tie-breaker so pages are
 //!   stable.
 //!
+//! ## Managed-mode DDL
+//!
+//! [`ddl::schema_change`] lowers a [`baas_core::SchemaChange`] the same pure
+//! way, and [`SqlAdapter`] runs it in `apply_ddl`:
+//!
+//! - **PostgreSQL**: `CREATE TYPE … AS ENUM` for named enums, `CREATE TABLE`
+//!   (identity keys, `varchar(n)`, `numeric(p,s)`, `jsonb`, one-level arrays,
+//!   `CHECK` for unnamed enums, schema-qualified tables), then
+//!   `CREATE [UNIQUE] INDEX`; all in one transaction.
+//! - **MySQL / MariaDB**: one `CREATE TABLE` with its indexes inline
+//!   (`AUTO_INCREMENT`, `enum(…)`, `datetime(6)` / `timestamp(6)`), since MySQL
+//!   commits every DDL statement; an `AddField` whose unique index fails has
+//!   its column dropped again. No arrays; decimals need a precision; indexed
+//!   text needs a `max_length`.
+//! - **SQLite**: `CREATE TABLE` (`INTEGER PRIMARY KEY AUTOINCREMENT` for an
+//!   auto-increment single key, `CHECK` for enums) and indexes, in one
+//!   transaction. No arrays, no schema-qualified tables, no added column with
+//!   a `CURRENT_TIMESTAMP` default.
+//!
+//! Refused everywhere (`Validation`, with a JSON pointer into the change):
+//! read-only entities, entities without a primary key, nullable key fields,
+//! computed fields, defaults that are not plain literals, identifiers longer
+//! than the engine keeps or containing quotes, and `AddField` of a generated
+//! field or a NOT NULL field without default. A table, column, index or type
+//! that exists already is `Conflict`. Foreign keys are written only for
+//! many-to-one relations of an entity to itself (the change does not carry
+//! other entities' tables). [`ddl::introspected`] states what live
+//! introspection reads back.
+//!
 //! ```
 //! use baas_core::{Entity, Field, FieldType, SchemaMetadata, Target};
 //! use baas_core::ir::{Filter, OrderBy, Query};
@@ -33,6 +62,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod ddl;
 mod engine;
 pub mod introspect;
 #[cfg(feature = "sqlx")]

@@ -25,6 +25,10 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
                 ErrorKind::NotNullViolation | ErrorKind::CheckViolation => Error::Validation {
                     violations: vec![Violation::new("", message)],
                 },
+                _ if already_exists(engine, &code, &message) => Error::Conflict {
+                    message: format!("{engine}: {message}"),
+                    constraint,
+                },
                 _ if is_bad_value(engine, &code) => Error::Validation {
                     violations: vec![Violation::new("", message)],
                 },
@@ -49,6 +53,24 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
             message: format!("{engine}: {other}"),
             source: Some(Box::new(other)),
         },
+    }
+}
+
+/// DDL on something that exists already (table, column, index, type).
+fn already_exists(engine: &str, code: &str, message: &str) -> bool {
+    match engine {
+        // duplicate_table, duplicate_object, duplicate_column, duplicate_schema.
+        "postgres" => matches!(code, "42P07" | "42710" | "42701" | "42P06"),
+        // ER_TABLE_EXISTS_ERROR, ER_DUP_FIELDNAME; ER_DUP_KEYNAME has the generic 42000.
+        "mysql" => {
+            matches!(code, "42S01" | "42S21")
+                || (code == "42000" && message.starts_with("Duplicate key name"))
+        }
+        // SQLite reports SQLITE_ERROR with a message only.
+        "sqlite" => {
+            message.ends_with("already exists") || message.starts_with("duplicate column name")
+        }
+        _ => false,
     }
 }
 
