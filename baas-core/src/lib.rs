@@ -35,6 +35,7 @@ pub mod adapter;
 pub mod embed;
 pub mod error;
 pub mod ir;
+pub mod json_schema;
 pub mod metadata;
 pub mod relations;
 #[cfg(feature = "testkit")]
