@@ -112,11 +112,13 @@
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
+pub mod discovery;
 pub mod error;
 mod filter;
 pub mod headers;
 mod http;
 mod lex;
+pub mod openapi;
 mod params;
 mod read;
 mod response;
@@ -126,9 +128,11 @@ mod write;
 
 use baas_core::SchemaMetadata;
 
+pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
+pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, write_response};
 pub use route::{Route, route};
