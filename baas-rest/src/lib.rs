@@ -129,9 +129,11 @@ mod write;
 
 use baas_core::SchemaMetadata;
 
+pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
+pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, write_response};
 pub use route::{Route, route};

@@ -164,17 +164,21 @@ impl Service {
                     return Err(RestError::method_not_allowed(&method));
                 }
                 let doc = if matches!(r, Route::Discovery { .. }) {
-                    crate::discovery::discovery_document(
+                    crate::discovery::discovery_document_with_limits(
                         tenant.id(),
                         tenant.schema(),
                         tenant.capabilities(),
+                        &self.limits,
                     )
                 } else {
                     crate::openapi::openapi_document(
                         tenant.id(),
                         tenant.schema(),
                         tenant.capabilities(),
-                        header(&req.headers, "x-forwarded-prefix"),
+                        // `..` resolves against the document's own URL
+                        // (`…/{tenant}/openapi.json`), so the server entry is
+                        // right under any mount prefix.
+                        Some(header(&req.headers, "x-forwarded-prefix").unwrap_or("..")),
                     )
                 };
                 let mut resp = json_response(200, &doc);
