@@ -468,7 +468,9 @@ async fn bad_input_gets_4xx() {
             .join(",")
     );
     let big = vec![b'x'; 10_000];
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+    /// Method, target, headers, body, expected status.
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: Vec<Case<'_>> = vec![
         ("GET", "/lite/nowhere".into(), vec![], vec![], 404),
         ("GET", "/ghost/artist".into(), vec![], vec![], 404),
         ("GET", "/lite/artist?nope=eq.1".into(), vec![], vec![], 422),
