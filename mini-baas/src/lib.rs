@@ -63,6 +63,9 @@ pub use baas_adapter_postgres as postgres;
 /// The SQLite adapter.
 #[cfg(feature = "sqlite")]
 pub use baas_adapter_sqlite as sqlite;
+/// The axum integration: mount the REST service in an axum app.
+#[cfg(feature = "axum")]
+pub use baas_axum as axum;
 
 /// Connect to a database by URL with default pool settings, choosing the
 /// adapter from the scheme: `postgres://` / `postgresql://`, `mysql://` /
