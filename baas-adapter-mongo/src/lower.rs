@@ -209,13 +209,16 @@ fn push_literal(out: &mut String, c: char) {
     out.push(c);
 }
 
-fn regex(pattern: &str, ci: bool) -> Result<Bson> {
-    let p = like_to_regex(pattern);
-    let pattern = bson::raw::CString::try_from(p)
-        .map_err(|_| Error::validation("/pattern", "the pattern contains a NUL character"))?;
-    let options = bson::raw::CString::try_from(if ci { "is" } else { "s" })
-        .map_err(|_| Error::validation("/pattern", "bad regex options"))?;
-    Ok(Bson::RegularExpression(bson::Regex { pattern, options }))
+/// `{$regex, $options}` in string form: the portable spelling (a BSON
+/// regular-expression value is mangled by some MongoDB-wire servers).
+fn regex(pattern: &str, ci: bool) -> Result<Document> {
+    if pattern.contains('\0') {
+        return Err(Error::validation(
+            "/pattern",
+            "the pattern contains a NUL character",
+        ));
+    }
+    Ok(doc! {"$regex": like_to_regex(pattern), "$options": if ci { "is" } else { "s" }})
 }
 
 /// Whether a JSON path key can be written in MongoDB's dotted notation.
@@ -446,7 +449,10 @@ impl<'a> FilterLower<'a> {
     }
 
     /// `$lookup` from `from` rows into `to` where `to.to_fields = from.from_fields`
-    /// (null keys never match, as in SQL), then `stages`.
+    /// (null keys never match, as in SQL), then `stages`. A single-field link
+    /// uses `localField`/`foreignField` (an equality join the server can run
+    /// as one lookup per key, not one pipeline per document) with null
+    /// foreign keys filtered out; composite links compare in `$expr`.
     fn join(
         &self,
         from: &Entity,
@@ -456,6 +462,25 @@ impl<'a> FilterLower<'a> {
         stages: Vec<Document>,
         as_name: &str,
     ) -> Result<Document> {
+        if from.source.schema != to.source.schema {
+            return Err(Error::unsupported(
+                ENGINE,
+                "relations across databases (`$lookup` reads one database)",
+            ));
+        }
+        if let ([ff], [tf]) = (from_fields, to_fields) {
+            let (_, fk) = key_of(from, ff)?;
+            let (_, tk) = key_of(to, tf)?;
+            let mut pipeline = vec![doc! {"$match": {tk: {"$ne": Bson::Null}}}];
+            pipeline.extend(stages);
+            return Ok(doc! {"$lookup": {
+                "from": collection_name(to)?,
+                "localField": fk,
+                "foreignField": tk,
+                "pipeline": pipeline,
+                "as": as_name,
+            }});
+        }
         let mut lets = Document::new();
         let mut conds = Vec::new();
         for (i, (ff, tf)) in from_fields.iter().zip(to_fields).enumerate() {
@@ -472,12 +497,6 @@ impl<'a> FilterLower<'a> {
         }
         let mut pipeline = vec![doc! {"$match": {"$expr": {"$and": conds}}}];
         pipeline.extend(stages);
-        if from.source.schema != to.source.schema {
-            return Err(Error::unsupported(
-                ENGINE,
-                "relations across databases (`$lookup` reads one database)",
-            ));
-        }
         Ok(doc! {"$lookup": {
             "from": collection_name(to)?,
             "let": lets,
