@@ -5,7 +5,8 @@
 //! [`DatabaseAdapter`] per engine executes them with identical JSON results on
 //! PostgreSQL, MySQL/MariaDB and SQLite.
 //!
-//! Engines are additive features: `sqlite` (default), `postgres`, `mysql`.
+//! Engines are additive features: `sqlite` (default), `postgres`, `mysql`,
+//! `mongodb`.
 //! [`connect`] picks the adapter from the URL scheme.
 //!
 //! ```
@@ -52,6 +53,9 @@ pub use baas_core::{
 /// The SQL lowering layer (for inspecting the SQL a request becomes).
 pub use baas_sql as sql;
 
+/// The MongoDB adapter.
+#[cfg(feature = "mongodb")]
+pub use baas_adapter_mongo as mongodb;
 /// The MySQL / MariaDB adapter.
 #[cfg(feature = "mysql")]
 pub use baas_adapter_mysql as mysql;
@@ -64,7 +68,8 @@ pub use baas_adapter_sqlite as sqlite;
 
 /// Connect to a database by URL with default pool settings, choosing the
 /// adapter from the scheme: `postgres://` / `postgresql://`, `mysql://` /
-/// `mariadb://`, `sqlite:`. An engine whose feature is compiled out gives an
+/// `mariadb://`, `sqlite:`, `mongodb://` / `mongodb+srv://` (the path names
+/// the database). An engine whose feature is compiled out gives an
 /// `Unsupported` error naming the feature to enable.
 pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
     let scheme = url
@@ -110,9 +115,23 @@ pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
                 "this build (enable the `sqlite` feature)",
             ))
         }
+        "mongodb" | "mongodb+srv" => {
+            #[cfg(feature = "mongodb")]
+            {
+                let a = mongodb::connect(mongodb::MongoConfig::new(url)).await?;
+                Ok(Arc::new(a))
+            }
+            #[cfg(not(feature = "mongodb"))]
+            Err(Error::unsupported(
+                "mongodb",
+                "this build (enable the `mongodb` feature)",
+            ))
+        }
         other => Err(Error::validation(
             "",
-            format!("unknown database URL scheme `{other}` (expected postgres, mysql or sqlite)"),
+            format!(
+                "unknown database URL scheme `{other}` (expected postgres, mysql, sqlite or mongodb)"
+            ),
         )),
     }
 }
