@@ -5,9 +5,10 @@
 //! [`DatabaseAdapter`] per engine executes them with identical JSON results on
 //! PostgreSQL, MySQL/MariaDB and SQLite.
 //!
-//! Engines are additive features: `sqlite` (default), `postgres`, `mysql`.
-//! [`connect`] picks the adapter from the URL scheme. The `actix` feature
-//! adds `mini_baas::actix`, to mount the REST service in an actix-web app.
+//! Engines are additive features: `sqlite` (default), `postgres`, `mysql`,
+//! `mongodb`. [`connect`] picks the adapter from the URL scheme. The `axum`
+//! and `actix` features add `mini_baas::axum` / `mini_baas::actix`, to mount
+//! the REST service in an axum or actix-web app.
 //!
 //! ```
 //! # #[cfg(feature = "sqlite")]
@@ -55,6 +56,9 @@ pub use baas_rest as rest;
 /// The SQL lowering layer (for inspecting the SQL a request becomes).
 pub use baas_sql as sql;
 
+/// The MongoDB adapter.
+#[cfg(feature = "mongodb")]
+pub use baas_adapter_mongo as mongodb;
 /// The MySQL / MariaDB adapter.
 #[cfg(feature = "mysql")]
 pub use baas_adapter_mysql as mysql;
@@ -74,7 +78,8 @@ pub use baas_actix as actix;
 
 /// Connect to a database by URL with default pool settings, choosing the
 /// adapter from the scheme: `postgres://` / `postgresql://`, `mysql://` /
-/// `mariadb://`, `sqlite:`. An engine whose feature is compiled out gives an
+/// `mariadb://`, `sqlite:`, `mongodb://` / `mongodb+srv://` (the path names
+/// the database). An engine whose feature is compiled out gives an
 /// `Unsupported` error naming the feature to enable.
 pub async fn connect(url: &str) -> Result<Arc<dyn DatabaseAdapter>> {
     connect_with(url, None).await
@@ -141,9 +146,23 @@ pub async fn connect_with(
                 "this build (enable the `sqlite` feature)",
             ))
         }
+        "mongodb" | "mongodb+srv" => {
+            #[cfg(feature = "mongodb")]
+            {
+                let a = mongodb::connect(mongodb::MongoConfig::new(url)).await?;
+                Ok(Arc::new(a))
+            }
+            #[cfg(not(feature = "mongodb"))]
+            Err(Error::unsupported(
+                "mongodb",
+                "this build (enable the `mongodb` feature)",
+            ))
+        }
         other => Err(Error::validation(
             "",
-            format!("unknown database URL scheme `{other}` (expected postgres, mysql or sqlite)"),
+            format!(
+                "unknown database URL scheme `{other}` (expected postgres, mysql, sqlite or mongodb)"
+            ),
         )),
     }
 }

@@ -1,0 +1,893 @@
+//! # baas-adapter-mongo
+//!
+//! The MongoDB [`DatabaseAdapter`] of mini-baas, on the official `mongodb`
+//! driver: a tenant on MongoDB gets the same IR, the same validation and the
+//! same JSON as a tenant on PostgreSQL.
+//!
+//! - **Lowering** ([`lower`]) is pure: filters become `$match` documents (NOT
+//!   pushed inward by De Morgan, empty `and` = `{}`, empty `or` =
+//!   `{$expr: false}`, `like`/`ilike` anchored regexes of the escaped text),
+//!   `exists` a `$lookup` per relation, reads / counts / aggregates one
+//!   aggregation pipeline each. Keys come only from metadata, values are
+//!   typed BSON behind explicit operators: no `$where`, no operator injection.
+//! - **Documents**: the sole primary-key field is stored as `_id` (an
+//!   `objectid` key reads as its 24-hex string, other keys as themselves);
+//!   every other field under its column. Dates/timestamps are BSON dates
+//!   (RFC 3339 out), decimals Decimal128 (exact), binary BinData (base64
+//!   out), UUIDs BinData subtype 4, times `HH:MM:SS` text.
+//! - **Writes**: many rows are inserted in one transaction when the server
+//!   has transactions (probed at connect); otherwise the rows already written
+//!   are deleted again when a later one fails (atomic in effect, not
+//!   isolated). `auto_increment` integer keys come from a counter collection
+//!   (`__baas_counters`, raised to the collection's maximum first); many-to-one
+//!   relations are checked before a write (MongoDB has no foreign keys), a
+//!   missing target is a `Conflict`. `returning` re-reads the written
+//!   documents by `_id`.
+//! - **Cannot**: full-text search (`Unsupported`), changing a document's
+//!   `_id` (`Unsupported`), relations across databases (`Unsupported`).
+//!
+//! Relation embedding goes through [`baas_core::embed::find_with_embeds`]
+//! (one batched `$in` query per relation level).
+#![warn(missing_docs)]
+
+pub mod ddl;
+pub mod decode;
+pub mod introspect;
+pub mod lower;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baas_core::ir::{
+    Aggregate, Count, Delete, Filter, Insert, OnConflict, Query, Record, Rows, Update, WriteResult,
+};
+use baas_core::validate::{Limits, Validator};
+use baas_core::{
+    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, IntrospectOptions,
+    RelationKind, Result, SchemaChange, SchemaMetadata, Target,
+};
+use bson::{Bson, Document, doc};
+use futures::TryStreamExt as _;
+use mongodb::options::{ClientOptions, ReturnDocument};
+use mongodb::{Client, ClientSession, Collection, Database};
+
+pub use lower::ENGINE;
+
+/// A decoded row.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// Collection of the `auto_increment` counters.
+pub const COUNTERS: &str = "__baas_counters";
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct MongoConfig {
+    /// `mongodb://…/database?…` (the path names the database).
+    pub url: String,
+    /// The database when the URL names none.
+    pub database: Option<String>,
+    /// Documents sampled per collection by introspection (`$sample`).
+    pub sample_size: u32,
+    /// Force multi-document transactions on or off; `None` probes the server.
+    pub transactions: Option<bool>,
+    /// How long to wait for a server before `Unavailable`.
+    pub server_selection_timeout: Duration,
+}
+
+impl MongoConfig {
+    /// Defaults for `url`: probe transactions, sample 1,000 documents, 5 s
+    /// server selection.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            database: None,
+            sample_size: 1000,
+            transactions: None,
+            server_selection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The MongoDB adapter (one client with its pool, created once).
+#[derive(Debug, Clone)]
+pub struct MongoAdapter {
+    client: Client,
+    db: Database,
+    caps: Capabilities,
+    limits: Limits,
+    sample_size: u32,
+}
+
+/// Connect, check that the server answers and probe transactions.
+pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
+    let mut opts = ClientOptions::parse(&cfg.url)
+        .await
+        .map_err(|e| Error::validation("", format!("invalid MongoDB URL: {e}")))?;
+    if opts.server_selection_timeout.is_none() {
+        opts.server_selection_timeout = Some(cfg.server_selection_timeout);
+    }
+    if opts.app_name.is_none() {
+        opts.app_name = Some("mini-baas".into());
+    }
+    let client = Client::with_options(opts).map_err(decode::error)?;
+    let db = match (&cfg.database, client.default_database()) {
+        (Some(name), _) => client.database(name),
+        (None, Some(db)) => db,
+        (None, None) => {
+            return Err(Error::validation(
+                "",
+                "the MongoDB URL names no database (mongodb://host/<database>)",
+            ));
+        }
+    };
+    db.run_command(doc! {"ping": 1})
+        .await
+        .map_err(decode::error)?;
+    let transactions = match cfg.transactions {
+        Some(t) => t,
+        None => probe_transactions(&client, &db).await,
+    };
+    let caps = capabilities(transactions);
+    Ok(MongoAdapter {
+        client,
+        db,
+        caps,
+        limits: Limits::default(),
+        sample_size: cfg.sample_size,
+    })
+}
+
+/// What this adapter claims.
+pub fn capabilities(transactions: bool) -> Capabilities {
+    let mut c = Capabilities::minimal(ENGINE);
+    c.arrays = true;
+    c.json_path = true;
+    c.upsert_conflict_target = true;
+    c.estimated_count = true;
+    c.transactions = transactions;
+    c.max_parameters = usize::MAX;
+    c
+}
+
+/// Whether a transaction can run (a replica set or mongos; a standalone
+/// `mongod` refuses them).
+async fn probe_transactions(client: &Client, db: &Database) -> bool {
+    let Ok(mut s) = client.start_session().await else {
+        return false;
+    };
+    if s.start_transaction().await.is_err() {
+        return false;
+    }
+    let coll = db.collection::<Document>(COUNTERS);
+    let ok = coll
+        .find_one(doc! {"_id": "__probe"})
+        .session(&mut s)
+        .await
+        .is_ok();
+    ok && s.commit_transaction().await.is_ok()
+}
+
+/// One unit of work: a session in a transaction when the server has them.
+struct Work {
+    session: Option<ClientSession>,
+    /// `_id`s inserted so far, per collection, for compensation without
+    /// transactions.
+    inserted: Vec<(Collection<Document>, Vec<Bson>)>,
+}
+
+impl Work {
+    async fn aggregate(
+        &mut self,
+        coll: &Collection<Document>,
+        p: Vec<Document>,
+    ) -> Result<Vec<Document>> {
+        match &mut self.session {
+            Some(s) => {
+                let mut c = coll
+                    .aggregate(p)
+                    .session(&mut *s)
+                    .await
+                    .map_err(decode::error)?;
+                c.stream(s).try_collect().await.map_err(decode::error)
+            }
+            None => coll
+                .aggregate(p)
+                .await
+                .map_err(decode::error)?
+                .try_collect()
+                .await
+                .map_err(decode::error),
+        }
+    }
+
+    async fn insert_many(
+        &mut self,
+        coll: &Collection<Document>,
+        docs: Vec<Document>,
+    ) -> Result<()> {
+        let ids: Vec<Bson> = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
+        let r = match &mut self.session {
+            Some(s) => coll.insert_many(docs).session(s).await,
+            None => coll.insert_many(docs).ordered(true).await,
+        };
+        match r {
+            Ok(_) => {
+                self.inserted.push((coll.clone(), ids));
+                Ok(())
+            }
+            Err(e) => {
+                if self.session.is_none() {
+                    // Ordered: the rows before the failing one were written.
+                    let written = match e.kind.as_ref() {
+                        mongodb::error::ErrorKind::InsertMany(im) => im
+                            .write_errors
+                            .iter()
+                            .flatten()
+                            .map(|w| w.index)
+                            .min()
+                            .unwrap_or(0),
+                        _ => 0,
+                    };
+                    self.inserted
+                        .push((coll.clone(), ids.into_iter().take(written).collect()));
+                }
+                Err(decode::error(e))
+            }
+        }
+    }
+
+    async fn update_many(
+        &mut self,
+        coll: &Collection<Document>,
+        f: Document,
+        u: Document,
+    ) -> Result<u64> {
+        let r = match &mut self.session {
+            Some(s) => coll.update_many(f, u).session(s).await,
+            None => coll.update_many(f, u).await,
+        };
+        Ok(r.map_err(decode::error)?.matched_count)
+    }
+
+    async fn delete_many(&mut self, coll: &Collection<Document>, f: Document) -> Result<u64> {
+        let r = match &mut self.session {
+            Some(s) => coll.delete_many(f).session(s).await,
+            None => coll.delete_many(f).await,
+        };
+        Ok(r.map_err(decode::error)?.deleted_count)
+    }
+
+    async fn upsert_one(
+        &mut self,
+        coll: &Collection<Document>,
+        f: Document,
+        u: Document,
+        after: bool,
+    ) -> Result<Option<Document>> {
+        let rd = if after {
+            ReturnDocument::After
+        } else {
+            ReturnDocument::Before
+        };
+        let r = match &mut self.session {
+            Some(s) => {
+                coll.find_one_and_update(f, u)
+                    .upsert(true)
+                    .return_document(rd)
+                    .session(s)
+                    .await
+            }
+            None => {
+                coll.find_one_and_update(f, u)
+                    .upsert(true)
+                    .return_document(rd)
+                    .await
+            }
+        };
+        r.map_err(decode::error)
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        if let Some(s) = &mut self.session {
+            s.commit_transaction().await.map_err(decode::error)?;
+        }
+        Ok(())
+    }
+
+    /// Undo: abort the transaction, or delete what this work inserted.
+    async fn rollback(mut self) {
+        match &mut self.session {
+            Some(s) => {
+                let _ = s.abort_transaction().await;
+            }
+            None => {
+                for (coll, ids) in self.inserted.drain(..) {
+                    if !ids.is_empty() {
+                        let _ = coll.delete_many(doc! {"_id": {"$in": ids}}).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl MongoAdapter {
+    /// Replace the request limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The driver's client (for callers that need it, e.g. test set-up).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The database entities live in unless their source names another.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    fn validator<'a>(&'a self, target: Target<'a>) -> Validator<'a> {
+        Validator::new(target, &self.caps, &self.limits)
+    }
+
+    fn coll(&self, e: &Entity) -> Result<Collection<Document>> {
+        let name = lower::collection_name(e)?;
+        Ok(match &e.source.schema {
+            Some(db) => self.client.database(db).collection(name),
+            None => self.db.collection(name),
+        })
+    }
+
+    async fn work(&self) -> Result<Work> {
+        let session = if self.caps.transactions {
+            let mut s = self.client.start_session().await.map_err(decode::error)?;
+            s.start_transaction().await.map_err(decode::error)?;
+            Some(s)
+        } else {
+            None
+        };
+        Ok(Work {
+            session,
+            inserted: Vec::new(),
+        })
+    }
+
+    async fn run(&self, e: &Entity, pipeline: Vec<Document>) -> Result<Vec<Document>> {
+        self.coll(e)?
+            .aggregate(pipeline)
+            .await
+            .map_err(decode::error)?
+            .try_collect()
+            .await
+            .map_err(decode::error)
+    }
+
+    async fn count_rows(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+        let docs = self
+            .run(target.entity, lower::count(target, filter)?)
+            .await?;
+        Ok(docs
+            .first()
+            .and_then(|d| match d.get("n") {
+                Some(Bson::Int32(n)) => u64::try_from(*n).ok(),
+                Some(Bson::Int64(n)) => u64::try_from(*n).ok(),
+                Some(Bson::Double(n)) => Some(*n as u64),
+                _ => None,
+            })
+            .unwrap_or(0))
+    }
+
+    /// The next `n` values of an `auto_increment` key, above every stored one.
+    async fn next_ids(&self, e: &Entity, n: usize) -> Result<Vec<i64>> {
+        let coll = self.coll(e)?;
+        let max = coll
+            .aggregate(vec![
+                doc! {"$match": {"_id": {"$type": "number"}}},
+                doc! {"$sort": {"_id": -1}},
+                doc! {"$limit": 1},
+            ])
+            .await
+            .map_err(decode::error)?
+            .try_next()
+            .await
+            .map_err(decode::error)?
+            .and_then(|d| match d.get("_id") {
+                Some(Bson::Int32(i)) => Some(i64::from(*i)),
+                Some(Bson::Int64(i)) => Some(*i),
+                Some(Bson::Double(f)) => Some(*f as i64),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let counters = self.db.collection::<Document>(COUNTERS);
+        let key = format!("{}.{}", self.db.name(), lower::collection_name(e)?);
+        counters
+            .update_one(doc! {"_id": &key}, doc! {"$max": {"seq": max}})
+            .upsert(true)
+            .await
+            .map_err(decode::error)?;
+        let end = counters
+            .find_one_and_update(doc! {"_id": &key}, doc! {"$inc": {"seq": n as i64}})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(decode::error)?
+            .and_then(|d| d.get_i64("seq").ok())
+            .ok_or_else(|| Error::Backend {
+                message: "the key counter did not advance".into(),
+                source: None,
+            })?;
+        Ok((end - n as i64 + 1..=end).collect())
+    }
+
+    /// Give every document its `_id`: generated for an `auto_increment`
+    /// integer key, an ObjectId when the key is one or the entity has no
+    /// single-field key.
+    async fn assign_ids(&self, e: &Entity, docs: &mut [Document]) -> Result<()> {
+        let missing: Vec<usize> = (0..docs.len())
+            .filter(|i| !docs[*i].contains_key("_id"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let key: Option<&Field> = match e.primary_key.as_slice() {
+            [k] => Some(e.field(k)?),
+            _ => None,
+        };
+        match key.map(|f| (&f.ty, f.generated)) {
+            Some((
+                FieldType::Int16 | FieldType::Int32 | FieldType::Int64,
+                Generated::AutoIncrement,
+            )) => {
+                let ids = self.next_ids(e, missing.len()).await?;
+                for (i, id) in missing.into_iter().zip(ids) {
+                    docs[i].insert("_id", Bson::Int64(id));
+                }
+            }
+            None | Some((FieldType::ObjectId, _)) => {
+                for i in missing {
+                    docs[i].insert("_id", bson::oid::ObjectId::new());
+                }
+            }
+            Some((ty, _)) => {
+                return Err(Error::unsupported(
+                    ENGINE,
+                    format!(
+                        "generating a {} key (only auto-increment integers and ObjectIds)",
+                        ty.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// MongoDB has no foreign keys: check that every many-to-one relation set
+    /// by `rows` points at an existing document.
+    async fn check_references(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        rows: &[&Record],
+    ) -> Result<()> {
+        let e = target.entity;
+        for rel in &e.relations {
+            if rel.kind != RelationKind::ManyToOne {
+                continue;
+            }
+            let Ok(other) = target.schema.entity(&rel.target) else {
+                continue;
+            };
+            let mut wanted: Vec<Record> = Vec::new();
+            for r in rows {
+                let vals: Option<Record> = rel
+                    .from_fields
+                    .iter()
+                    .zip(&rel.to_fields)
+                    .map(|(f, t)| {
+                        r.get(f)
+                            .filter(|v| !v.is_null())
+                            .map(|v| (t.clone(), v.clone()))
+                    })
+                    .collect();
+                if let Some(v) = vals
+                    && !wanted.contains(&v)
+                {
+                    wanted.push(v);
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            let ors = wanted
+                .iter()
+                .map(|k| lower::key_match(other, &rel.to_fields, k).map(Bson::Document))
+                .collect::<Result<Vec<_>>>()?;
+            let mut proj = Document::new();
+            for t in &rel.to_fields {
+                let f = other.field(t)?;
+                proj.insert(lower::storage_key(other, f)?, 1);
+            }
+            let found = w
+                .aggregate(
+                    &self.coll(other)?,
+                    vec![doc! {"$match": {"$or": ors}}, doc! {"$project": proj}],
+                )
+                .await?;
+            let found_rows = found
+                .into_iter()
+                .map(|mut d| self.row(other, &rel.to_fields, &mut d))
+                .collect::<Result<Vec<_>>>()?;
+            for k in &wanted {
+                let norm = normalise(other, k);
+                if !found_rows
+                    .iter()
+                    .any(|r| rel.to_fields.iter().all(|t| r.get(t) == norm.get(t)))
+                {
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "`{}.{}` points at no `{}` ({})",
+                            e.name,
+                            rel.name,
+                            other.name,
+                            serde_json::Value::Object(k.clone())
+                        ),
+                        constraint: Some(format!("{}.{}", e.name, rel.name)),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decode `fields` of a document into a row.
+    fn row(&self, e: &Entity, fields: &[String], d: &mut Document) -> Result<Row> {
+        let mut out = Row::with_capacity(fields.len());
+        for name in fields {
+            let f = e.field(name)?;
+            let k = lower::storage_key(e, f)?;
+            let v = decode::shape(d.remove(k), &f.ty, &format!("{}.{}", e.name, f.name))?;
+            out.insert(f.name.clone(), v);
+        }
+        Ok(out)
+    }
+
+    /// Re-read documents by `_id`, in the order of `ids`.
+    async fn reread(
+        &self,
+        w: &mut Work,
+        e: &Entity,
+        ids: &[Bson],
+        fields: &[String],
+    ) -> Result<Vec<Row>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sel = lower::selected(e, fields)?;
+        let mut proj = lower::projection(e, &sel)?;
+        proj.insert("_id", 1);
+        let names: Vec<String> = sel.iter().map(|f| f.name.clone()).collect();
+        let mut found: Vec<(Bson, Row)> = Vec::new();
+        for chunk in ids.chunks(10_000) {
+            let docs = w
+                .aggregate(
+                    &self.coll(e)?,
+                    vec![
+                        doc! {"$match": {"_id": {"$in": chunk.to_vec()}}},
+                        doc! {"$project": proj.clone()},
+                    ],
+                )
+                .await?;
+            for mut d in docs {
+                let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+                found.push((id, self.row(e, &names, &mut d)?));
+            }
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.iter().find(|(k, _)| k == id).map(|(_, r)| r.clone()))
+            .collect())
+    }
+
+    async fn insert_in(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        insert: &Insert,
+    ) -> Result<WriteResult> {
+        let e = target.entity;
+        let coll = self.coll(e)?;
+        let mut docs = insert
+            .rows
+            .iter()
+            .map(|r| lower::document(e, r))
+            .collect::<Result<Vec<_>>>()?;
+        self.assign_ids(e, &mut docs).await?;
+        let rows: Vec<&Record> = insert.rows.iter().collect();
+        self.check_references(w, target, &rows).await?;
+        let ids: Vec<Bson> = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
+        let mut result = WriteResult::default();
+        let written_ids = match &insert.on_conflict {
+            None => {
+                w.insert_many(&coll, docs).await?;
+                result.affected = ids.len() as u64;
+                ids
+            }
+            Some(up) => {
+                let key = if up.target.is_empty() {
+                    e.primary_key.clone()
+                } else {
+                    up.target.clone()
+                };
+                let mut written = Vec::new();
+                for (r, mut d) in insert.rows.iter().zip(docs) {
+                    let f = lower::key_match(e, &key, r)?;
+                    let id = d.remove("_id").unwrap_or(Bson::Null);
+                    match up.action {
+                        OnConflict::Merge => {
+                            let mut u = Document::new();
+                            if !d.is_empty() {
+                                u.insert("$set", d);
+                            }
+                            u.insert("$setOnInsert", doc! {"_id": id});
+                            let after = w.upsert_one(&coll, f, u, true).await?;
+                            if let Some(id) = after.and_then(|a| a.get("_id").cloned()) {
+                                written.push(id);
+                            }
+                        }
+                        OnConflict::Ignore => {
+                            d.insert("_id", id.clone());
+                            let before = w
+                                .upsert_one(&coll, f, doc! {"$setOnInsert": d}, false)
+                                .await?;
+                            if before.is_none() {
+                                written.push(id);
+                            }
+                        }
+                    }
+                }
+                result.affected = written.len() as u64;
+                written
+            }
+        };
+        if let Some(fields) = &insert.returning {
+            result.rows = self.reread(w, e, &written_ids, fields).await?;
+        }
+        Ok(result)
+    }
+
+    async fn update_in(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        update: &Update,
+    ) -> Result<WriteResult> {
+        let e = target.entity;
+        let coll = self.coll(e)?;
+        let set = lower::update_set(e, &update.set)?;
+        self.check_references(w, target, &[&update.set]).await?;
+        if update.returning.is_none() && !lower::has_exists(&update.filter) {
+            let (_, m) = lower::filter(target, Some(&update.filter))?;
+            let affected = w.update_many(&coll, m, set).await?;
+            return Ok(WriteResult {
+                affected,
+                rows: Vec::new(),
+            });
+        }
+        let ids = self.ids(w, target, &update.filter).await?;
+        if ids.is_empty() {
+            return Ok(WriteResult::default());
+        }
+        let mut affected = 0;
+        for chunk in ids.chunks(10_000) {
+            affected += w
+                .update_many(&coll, doc! {"_id": {"$in": chunk.to_vec()}}, set.clone())
+                .await?;
+        }
+        let rows = match &update.returning {
+            Some(fields) => self.reread(w, e, &ids, fields).await?,
+            None => Vec::new(),
+        };
+        Ok(WriteResult { affected, rows })
+    }
+
+    async fn delete_in(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        delete: &Delete,
+    ) -> Result<WriteResult> {
+        let e = target.entity;
+        let coll = self.coll(e)?;
+        if delete.returning.is_none() && !lower::has_exists(&delete.filter) {
+            let (_, m) = lower::filter(target, Some(&delete.filter))?;
+            let affected = w.delete_many(&coll, m).await?;
+            return Ok(WriteResult {
+                affected,
+                rows: Vec::new(),
+            });
+        }
+        let ids = self.ids(w, target, &delete.filter).await?;
+        let rows = match &delete.returning {
+            Some(fields) => self.reread(w, e, &ids, fields).await?,
+            None => Vec::new(),
+        };
+        let mut affected = 0;
+        for chunk in ids.chunks(10_000) {
+            affected += w
+                .delete_many(&coll, doc! {"_id": {"$in": chunk.to_vec()}})
+                .await?;
+        }
+        Ok(WriteResult { affected, rows })
+    }
+
+    async fn ids(&self, w: &mut Work, target: Target<'_>, f: &Filter) -> Result<Vec<Bson>> {
+        let docs = w
+            .aggregate(&self.coll(target.entity)?, lower::ids(target, f)?)
+            .await?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|mut d| d.remove("_id"))
+            .collect())
+    }
+}
+
+/// Commit `w` when `r` is a success, undo it otherwise.
+async fn finish<T>(w: Work, r: Result<T>) -> Result<T> {
+    match r {
+        Ok(t) => {
+            w.commit().await?;
+            Ok(t)
+        }
+        Err(e) => {
+            w.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Key values in the canonical JSON of their field types.
+fn normalise(e: &Entity, r: &Record) -> Record {
+    r.iter()
+        .map(|(k, v)| {
+            let v = e
+                .field(k)
+                .ok()
+                .and_then(|f| baas_core::Value::from_json(v).coerce(&f.ty).ok())
+                .map(|x| x.to_json())
+                .unwrap_or_else(|| v.clone());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl DatabaseAdapter for MongoAdapter {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.db
+            .run_command(doc! {"ping": 1})
+            .await
+            .map(|_| ())
+            .map_err(decode::error)
+    }
+
+    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
+        self.validator(target).query(query)?;
+        if !query.select.embeds.is_empty() {
+            return baas_core::embed::find_with_embeds(self, target, query).await;
+        }
+        let plan = lower::find(target, query)?;
+        let docs = self.run(target.entity, plan.pipeline).await?;
+        let rows = docs
+            .into_iter()
+            .map(|mut d| self.row(target.entity, &plan.fields, &mut d))
+            .collect::<Result<Vec<_>>>()?;
+        let total = match query.count {
+            Count::None => None,
+            Count::Estimated if query.filter.is_none() => Some(
+                self.coll(target.entity)?
+                    .estimated_document_count()
+                    .await
+                    .map_err(decode::error)?,
+            ),
+            Count::Exact | Count::Estimated => {
+                Some(self.count_rows(target, query.filter.as_ref()).await?)
+            }
+        };
+        Ok(Rows { rows, total })
+    }
+
+    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+        if let Some(f) = filter {
+            self.validator(target).filter(f)?;
+        }
+        self.count_rows(target, filter).await
+    }
+
+    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
+        self.validator(target).aggregate(aggregate)?;
+        let plan = lower::aggregate(target, aggregate)?;
+        let docs = self.run(target.entity, plan.pipeline).await?;
+        let mut rows = Vec::with_capacity(docs.len());
+        for mut d in docs {
+            let mut r = Row::new();
+            for c in &plan.columns {
+                r.insert(
+                    c.key.clone(),
+                    decode::shape(d.remove(&c.internal), &c.ty, &c.key)?,
+                );
+            }
+            rows.push(r);
+        }
+        // SQL aggregates without GROUP BY give one row even over no input
+        // (count 0, other aggregates null); `$group` gives none.
+        if rows.is_empty() && aggregate.group_by.is_empty() {
+            let mut r = Row::new();
+            for ag in &aggregate.aggregates {
+                let v = match ag.func {
+                    baas_core::ir::AggregateFn::Count
+                    | baas_core::ir::AggregateFn::CountDistinct { .. } => serde_json::json!(0),
+                    _ => serde_json::Value::Null,
+                };
+                r.insert(ag.alias.clone(), v);
+            }
+            let keep = aggregate.having.iter().all(|h| {
+                let (Some(x), Some(y)) = (
+                    r.get(&h.alias).and_then(serde_json::Value::as_f64),
+                    h.value
+                        .to_json()
+                        .as_f64()
+                        .or_else(|| h.value.to_json().as_str().and_then(|s| s.parse().ok())),
+                ) else {
+                    return false;
+                };
+                use baas_core::ir::CompareOp as Op;
+                match h.op {
+                    Op::Eq => x == y,
+                    Op::Neq => x != y,
+                    Op::Gt => x > y,
+                    Op::Gte => x >= y,
+                    Op::Lt => x < y,
+                    Op::Lte => x <= y,
+                }
+            });
+            if keep && aggregate.limit != Some(0) {
+                rows.push(r);
+            }
+        }
+        Ok(rows)
+    }
+
+    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
+        self.validator(target).insert(insert)?;
+        let mut w = self.work().await?;
+        let r = self.insert_in(&mut w, target, insert).await;
+        finish(w, r).await
+    }
+
+    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult> {
+        self.validator(target).update(update)?;
+        let mut w = self.work().await?;
+        let r = self.update_in(&mut w, target, update).await;
+        finish(w, r).await
+    }
+
+    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {
+        self.validator(target).delete(delete)?;
+        let mut w = self.work().await?;
+        let r = self.delete_in(&mut w, target, delete).await;
+        finish(w, r).await
+    }
+
+    async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {
+        introspect::introspect(self, options).await
+    }
+
+    async fn apply_ddl(&self, change: &SchemaChange) -> Result<()> {
+        ddl::apply(self, change).await
+    }
+}

@@ -1,0 +1,1037 @@
+//! Pure lowering of validated IR to BSON: filters, aggregation pipelines for
+//! reads, counts and aggregates, and the documents of writes. Nothing here
+//! touches the network, so every construct is snapshot-tested
+//! (`tests/snapshots_bson.rs`).
+//!
+//! Safety: document keys come only from metadata (checked by [`storage_key`]),
+//! user values are converted by the field's type into typed BSON scalars and
+//! always sit behind an explicit operator (`$eq`, `$in`, …) or `$literal`, so a
+//! value can never become an operator, a field path or JavaScript (`$where`
+//! is never produced).
+
+use baas_core::ir::{
+    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Filter, IsValue, Nulls, OrderBy, Query,
+    Record,
+};
+use baas_core::{
+    Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, Value,
+};
+use bson::{Bson, Document, doc};
+
+/// The engine name used in errors.
+pub const ENGINE: &str = "mongodb";
+
+/// Prefix of the helper fields the pipelines add (never a metadata column).
+const HELPER: &str = "__baas_";
+
+/// Where a field lives in a document: `_id` for the sole primary-key field,
+/// its column otherwise. Columns that MongoDB would read as an operator or a
+/// path (`$…`, dotted, NUL, empty, or the helper prefix) are refused.
+pub fn storage_key<'e>(entity: &'e Entity, field: &'e Field) -> Result<&'e str> {
+    if entity.primary_key.len() == 1 && entity.primary_key[0] == field.name {
+        return Ok("_id");
+    }
+    let c = field.column();
+    if c.is_empty()
+        || c.starts_with('$')
+        || c.contains('.')
+        || c.contains('\0')
+        || c.starts_with(HELPER)
+        || c == "_id"
+    {
+        return Err(Error::validation(
+            "",
+            format!(
+                "column `{c}` of `{}.{}` cannot be used as a MongoDB field name",
+                entity.name, field.name
+            ),
+        ));
+    }
+    Ok(c)
+}
+
+fn key_of<'e>(entity: &'e Entity, name: &str) -> Result<(&'e Field, &'e str)> {
+    let f = entity.field(name)?;
+    Ok((f, storage_key(entity, f)?))
+}
+
+/// A collection name from metadata, refused when MongoDB would not accept it.
+pub fn collection_name(entity: &Entity) -> Result<&str> {
+    let t = entity.source.table.as_str();
+    if t.is_empty() || t.starts_with("system.") || t.contains(['$', '\0']) {
+        return Err(Error::validation(
+            "",
+            format!("`{t}` cannot be used as a MongoDB collection name"),
+        ));
+    }
+    Ok(t)
+}
+
+/// A typed value as BSON, by the field type (`value` must already be coerced or
+/// coercible to `ty`).
+pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
+    let v = value.coerce(ty).map_err(|m| Error::validation("", m))?;
+    Ok(match (ty, v) {
+        (_, Value::Null) => Bson::Null,
+        (FieldType::Int16 | FieldType::Int32, Value::Int(i)) => match i32::try_from(i) {
+            Ok(i) => Bson::Int32(i),
+            Err(_) => Bson::Int64(i),
+        },
+        (FieldType::Int64, Value::Int(i)) => Bson::Int64(i),
+        (_, Value::Int(i)) => Bson::Int64(i),
+        (_, Value::Float(f)) => Bson::Double(f),
+        (_, Value::Bool(b)) => Bson::Boolean(b),
+        (FieldType::ObjectId, Value::Text(s)) => Bson::ObjectId(
+            bson::oid::ObjectId::parse_str(&s)
+                .map_err(|_| Error::validation("", format!("`{s}` is not an ObjectId")))?,
+        ),
+        (_, Value::Text(s)) => Bson::String(s),
+        (_, Value::Decimal(s)) => Bson::Decimal128(
+            s.parse()
+                .map_err(|_| Error::validation("", format!("`{s}` does not fit a Decimal128")))?,
+        ),
+        (_, Value::Bytes(b)) => Bson::Binary(bson::Binary {
+            subtype: bson::spec::BinarySubtype::Generic,
+            bytes: b,
+        }),
+        (_, Value::Uuid(u)) => Bson::Binary(bson::Binary {
+            subtype: bson::spec::BinarySubtype::Uuid,
+            bytes: u.as_bytes().to_vec(),
+        }),
+        (_, Value::Date(d)) => Bson::DateTime(bson::DateTime::from_chrono(
+            d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+        )),
+        (_, Value::Timestamp(t)) => Bson::DateTime(bson::DateTime::from_chrono(t.and_utc())),
+        (_, Value::TimestampTz(t)) => Bson::DateTime(bson::DateTime::from_chrono(t)),
+        // No BSON time-of-day type: the canonical text sorts correctly.
+        (_, Value::Time(t)) => Bson::String(baas_core::value::format_time(t)),
+        (_, Value::Json(j)) => json_to_bson(&j),
+        (FieldType::Array { items }, Value::Array(a)) => Bson::Array(
+            a.iter()
+                .map(|x| to_bson(items, x))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        (_, Value::Array(a)) => Bson::Array(a.iter().map(|x| json_to_bson(&x.to_json())).collect()),
+        (_, other) => {
+            return Err(Error::validation(
+                "",
+                format!("cannot store a {} as {}", other.kind_name(), ty.name()),
+            ));
+        }
+    })
+}
+
+/// Arbitrary JSON as BSON (a `json` field's content is data, stored as is).
+pub fn json_to_bson(j: &serde_json::Value) -> Bson {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Bson::Null,
+        J::Bool(b) => Bson::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => match i32::try_from(i) {
+                Ok(i) => Bson::Int32(i),
+                Err(_) => Bson::Int64(i),
+            },
+            None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Bson::String(s.clone()),
+        J::Array(a) => Bson::Array(a.iter().map(json_to_bson).collect()),
+        J::Object(m) => Bson::Document(
+            m.iter()
+                .map(|(k, v)| (k.clone(), json_to_bson(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn always(b: bool) -> Document {
+    if b {
+        Document::new()
+    } else {
+        doc! {"$expr": false}
+    }
+}
+
+fn cmp_op(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "$eq",
+        CompareOp::Neq => "$ne",
+        CompareOp::Gt => "$gt",
+        CompareOp::Gte => "$gte",
+        CompareOp::Lt => "$lt",
+        CompareOp::Lte => "$lte",
+    }
+}
+
+/// The complement of an ordered comparison on non-null values.
+fn flip(op: CompareOp) -> CompareOp {
+    match op {
+        CompareOp::Eq => CompareOp::Neq,
+        CompareOp::Neq => CompareOp::Eq,
+        CompareOp::Gt => CompareOp::Lte,
+        CompareOp::Gte => CompareOp::Lt,
+        CompareOp::Lt => CompareOp::Gte,
+        CompareOp::Lte => CompareOp::Gt,
+    }
+}
+
+/// A SQL `LIKE` pattern as an anchored regular expression: `%` → `.*`, `_` →
+/// `.`, `\x` → literal `x`; every other character is literal (ASCII
+/// punctuation escaped). The end anchor `(?!.)` (with the `s` option) is the
+/// absolute end of the text, unlike `$`, which also matches before a final
+/// newline.
+pub fn like_to_regex(pattern: &str) -> String {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '\\' => match chars.next() {
+                Some(n) => push_literal(&mut out, n),
+                None => push_literal(&mut out, '\\'),
+            },
+            c => push_literal(&mut out, c),
+        }
+    }
+    out.push_str("(?!.)");
+    out
+}
+
+fn push_literal(out: &mut String, c: char) {
+    if c.is_ascii_punctuation() || c == ' ' {
+        if c == ' ' {
+            out.push(' ');
+            return;
+        }
+        out.push('\\');
+    }
+    out.push(c);
+}
+
+/// `{$regex, $options}` in string form: the portable spelling (a BSON
+/// regular-expression value is mangled by some MongoDB-wire servers).
+fn regex(pattern: &str, ci: bool) -> Result<Document> {
+    if pattern.contains('\0') {
+        return Err(Error::validation(
+            "/pattern",
+            "the pattern contains a NUL character",
+        ));
+    }
+    Ok(doc! {"$regex": like_to_regex(pattern), "$options": if ci { "is" } else { "s" }})
+}
+
+/// Whether a JSON path key can be written in MongoDB's dotted notation.
+fn plain_key(k: &str) -> bool {
+    !k.is_empty() && !k.contains(['.', '\0']) && !k.starts_with('$')
+}
+
+/// Lowers filters of one entity; `$lookup` stages needed by `exists`
+/// conditions are collected in `lookups` and must run before the `$match`.
+struct FilterLower<'a> {
+    schema: &'a SchemaMetadata,
+    lookups: Vec<Document>,
+    /// Shared counter so helper names are unique across nesting levels.
+    next: &'a std::cell::Cell<usize>,
+}
+
+impl<'a> FilterLower<'a> {
+    fn fresh(&self, prefix: &str) -> String {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        format!("{HELPER}{prefix}{n}")
+    }
+
+    fn lower(&mut self, e: &'a Entity, f: &Filter, neg: bool) -> Result<Document> {
+        Ok(match f {
+            Filter::And { filters } | Filter::Or { filters } => {
+                let is_and = matches!(f, Filter::And { .. });
+                // De Morgan: NOT(a AND b) = NOT a OR NOT b, and vice versa.
+                let conj = is_and != neg;
+                if filters.is_empty() {
+                    return Ok(always(conj));
+                }
+                if filters.len() == 1 {
+                    return self.lower(e, &filters[0], neg);
+                }
+                let parts = filters
+                    .iter()
+                    .map(|g| self.lower(e, g, neg).map(Bson::Document))
+                    .collect::<Result<Vec<_>>>()?;
+                if conj {
+                    doc! {"$and": parts}
+                } else {
+                    doc! {"$or": parts}
+                }
+            }
+            Filter::Not { filter } => self.lower(e, filter, !neg)?,
+            Filter::Compare { field, op, value } => {
+                let (fd, key) = key_of(e, field)?;
+                if value.is_null() {
+                    return Err(Error::validation(
+                        "/value",
+                        "comparing with null never matches; use `is null`",
+                    ));
+                }
+                let v = to_bson(&fd.ty, value)?;
+                let op = if neg { flip(*op) } else { *op };
+                match op {
+                    // Three-valued logic: `<>` never matches null or a missing field.
+                    CompareOp::Neq => doc! {key: {"$nin": [v, Bson::Null]}},
+                    op => doc! {key: {cmp_op(op): v}},
+                }
+            }
+            Filter::In { field, values } => {
+                let (fd, key) = key_of(e, field)?;
+                let vals = values
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| to_bson(&fd.ty, v))
+                    .collect::<Result<Vec<_>>>()?;
+                match (vals.is_empty(), neg) {
+                    (true, _) => always(neg),
+                    (false, false) => doc! {key: {"$in": vals}},
+                    (false, true) => {
+                        let mut v = vals;
+                        v.push(Bson::Null);
+                        doc! {key: {"$nin": v}}
+                    }
+                }
+            }
+            Filter::Is { field, value } => {
+                let (_, key) = key_of(e, field)?;
+                let (op, v) = match value {
+                    IsValue::Null => ("$eq", Bson::Null),
+                    IsValue::NotNull => ("$ne", Bson::Null),
+                    IsValue::True => ("$eq", Bson::Boolean(true)),
+                    IsValue::False => ("$eq", Bson::Boolean(false)),
+                };
+                let op = match (op, neg) {
+                    (o, false) => o,
+                    ("$eq", true) => "$ne",
+                    (_, true) => "$eq",
+                };
+                doc! {key: {op: v}}
+            }
+            Filter::Like {
+                field,
+                pattern,
+                case_insensitive,
+            } => {
+                let (_, key) = key_of(e, field)?;
+                let re = regex(pattern, *case_insensitive)?;
+                if neg {
+                    doc! {key: {"$not": re, "$ne": Bson::Null}}
+                } else {
+                    doc! {key: re}
+                }
+            }
+            Filter::TextSearch { .. } => {
+                return Err(Error::unsupported(ENGINE, "full-text search"));
+            }
+            Filter::Array { field, op, values } => {
+                let (fd, key) = key_of(e, field)?;
+                let FieldType::Array { items } = &fd.ty else {
+                    return Err(Error::validation(
+                        "/field",
+                        format!(
+                            "array operators need an array field; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    ));
+                };
+                let vals = values
+                    .iter()
+                    .map(|v| to_bson(items, v))
+                    .collect::<Result<Vec<_>>>()?;
+                match (op, neg, vals.is_empty()) {
+                    (ArrayOp::Contains, false, true) => doc! {key: {"$type": "array"}},
+                    (ArrayOp::Contains, true, true) => always(false),
+                    (ArrayOp::Contains, false, false) => doc! {key: {"$all": vals}},
+                    (ArrayOp::Contains, true, false) => {
+                        doc! {key: {"$type": "array", "$not": {"$all": vals}}}
+                    }
+                    (ArrayOp::ContainedBy, false, _) => {
+                        doc! {key: {"$type": "array", "$not": {"$elemMatch": {"$nin": vals}}}}
+                    }
+                    (ArrayOp::ContainedBy, true, _) => doc! {key: {"$elemMatch": {"$nin": vals}}},
+                    (ArrayOp::Overlaps, false, true) => always(false),
+                    (ArrayOp::Overlaps, true, true) => doc! {key: {"$type": "array"}},
+                    (ArrayOp::Overlaps, false, false) => doc! {key: {"$in": vals}},
+                    (ArrayOp::Overlaps, true, false) => {
+                        doc! {key: {"$type": "array", "$nin": vals}}
+                    }
+                }
+            }
+            Filter::JsonPath {
+                field,
+                path,
+                op,
+                value,
+            } => {
+                let (_, key) = key_of(e, field)?;
+                json_path(key, path, if neg { flip(*op) } else { *op }, value)?
+            }
+            Filter::Exists { relation, filter } => {
+                let name = self.exists(e, relation, filter.as_deref())?;
+                if neg {
+                    doc! {name: {"$eq": []}}
+                } else {
+                    doc! {name: {"$ne": []}}
+                }
+            }
+            other => {
+                return Err(Error::unsupported(ENGINE, format!("filter {other:?}")));
+            }
+        })
+    }
+
+    /// Add a `$lookup` stage fetching at most one related row matching
+    /// `filter`; returns the helper field holding it.
+    fn exists(&mut self, e: &'a Entity, relation: &str, filter: Option<&Filter>) -> Result<String> {
+        let rel = e.relation(relation)?;
+        let target = self.schema.entity(&rel.target)?;
+        let name = self.fresh("x");
+        // The innermost pipeline: the related rows that match `filter`.
+        let mut inner = FilterLower {
+            schema: self.schema,
+            lookups: Vec::new(),
+            next: self.next,
+        };
+        let m = match filter {
+            Some(f) => inner.lower(target, f, false)?,
+            None => Document::new(),
+        };
+        let mut target_stages: Vec<Document> = inner.lookups;
+        if !m.is_empty() {
+            target_stages.push(doc! {"$match": m});
+        }
+        target_stages.push(doc! {"$limit": 1});
+        target_stages.push(doc! {"$project": {"_id": 1}});
+        let stage = match &rel.kind {
+            RelationKind::ManyToMany { through } => {
+                let junction = self.schema.entity(&through.entity)?;
+                let inner_name = self.fresh("x");
+                let to_target = self.join(
+                    junction,
+                    &through.target_fields,
+                    target,
+                    &rel.to_fields,
+                    target_stages,
+                    &inner_name,
+                )?;
+                let junction_stages = vec![
+                    to_target,
+                    doc! {"$match": {inner_name.as_str(): {"$ne": []}}},
+                    doc! {"$limit": 1},
+                    doc! {"$project": {"_id": 1}},
+                ];
+                self.join(
+                    e,
+                    &rel.from_fields,
+                    junction,
+                    &through.source_fields,
+                    junction_stages,
+                    &name,
+                )?
+            }
+            _ => self.join(
+                e,
+                &rel.from_fields,
+                target,
+                &rel.to_fields,
+                target_stages,
+                &name,
+            )?,
+        };
+        self.lookups.push(stage);
+        Ok(name)
+    }
+
+    /// `$lookup` from `from` rows into `to` where `to.to_fields = from.from_fields`
+    /// (null keys never match, as in SQL), then `stages`. A single-field link
+    /// uses `localField`/`foreignField` (an equality join the server can run
+    /// as one lookup per key, not one pipeline per document) with null
+    /// foreign keys filtered out; composite links compare in `$expr`.
+    fn join(
+        &self,
+        from: &Entity,
+        from_fields: &[String],
+        to: &Entity,
+        to_fields: &[String],
+        stages: Vec<Document>,
+        as_name: &str,
+    ) -> Result<Document> {
+        if from.source.schema != to.source.schema {
+            return Err(Error::unsupported(
+                ENGINE,
+                "relations across databases (`$lookup` reads one database)",
+            ));
+        }
+        if let ([ff], [tf]) = (from_fields, to_fields) {
+            let (_, fk) = key_of(from, ff)?;
+            let (_, tk) = key_of(to, tf)?;
+            let mut pipeline = vec![doc! {"$match": {tk: {"$ne": Bson::Null}}}];
+            pipeline.extend(stages);
+            return Ok(doc! {"$lookup": {
+                "from": collection_name(to)?,
+                "localField": fk,
+                "foreignField": tk,
+                "pipeline": pipeline,
+                "as": as_name,
+            }});
+        }
+        let mut lets = Document::new();
+        let mut conds = Vec::new();
+        for (i, (ff, tf)) in from_fields.iter().zip(to_fields).enumerate() {
+            let (_, fk) = key_of(from, ff)?;
+            let (_, tk) = key_of(to, tf)?;
+            let var = format!("k{i}");
+            lets.insert(var.clone(), format!("${fk}"));
+            conds.push(Bson::Document(
+                doc! {"$eq": [format!("${tk}"), format!("$${var}")]},
+            ));
+            conds.push(Bson::Document(
+                doc! {"$gt": [format!("$${var}"), Bson::Null]},
+            ));
+        }
+        let mut pipeline = vec![doc! {"$match": {"$expr": {"$and": conds}}}];
+        pipeline.extend(stages);
+        Ok(doc! {"$lookup": {
+            "from": collection_name(to)?,
+            "let": lets,
+            "pipeline": pipeline,
+            "as": as_name,
+        }})
+    }
+}
+
+/// A JSON path comparison: dotted notation when every key allows it (type
+/// bracketing keeps `"10"` and `10` apart, as the SQL engines do), otherwise
+/// `$getField` with the key as a `$literal`, behind an explicit type check.
+fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result<Document> {
+    let (ty, v) = match value {
+        Value::Int(i) => ("number", Bson::Int64(*i)),
+        Value::Float(f) => ("number", Bson::Double(*f)),
+        Value::Text(s) => ("string", Bson::String(s.clone())),
+        Value::Bool(b) => {
+            if !matches!(op, CompareOp::Eq | CompareOp::Neq) {
+                return Err(Error::validation(
+                    "/op",
+                    "booleans in JSON only support eq and neq",
+                ));
+            }
+            ("bool", Bson::Boolean(*b))
+        }
+        other => {
+            return Err(Error::validation(
+                "/value",
+                format!("cannot compare a JSON value with {}", other.kind_name()),
+            ));
+        }
+    };
+    if path.iter().all(|k| plain_key(k)) {
+        let dotted = std::iter::once(key)
+            .chain(path.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".");
+        return Ok(match op {
+            CompareOp::Neq => doc! {dotted: {"$ne": v, "$type": ty}},
+            op => doc! {dotted: {cmp_op(op): v}},
+        });
+    }
+    let mut expr = Bson::String(format!("${key}"));
+    for k in path {
+        expr = Bson::Document(doc! {"$cond": [
+            {"$eq": [{"$type": expr.clone()}, "object"]},
+            {"$getField": {"field": {"$literal": k.as_str()}, "input": expr}},
+            Bson::Null,
+        ]});
+    }
+    let type_ok = if ty == "number" {
+        doc! {"$isNumber": "$$v"}
+    } else {
+        doc! {"$eq": [{"$type": "$$v"}, ty]}
+    };
+    Ok(doc! {"$expr": {"$let": {
+        "vars": {"v": expr},
+        "in": {"$and": [type_ok, {cmp_op(op): ["$$v", {"$literal": v}]}]},
+    }}})
+}
+
+/// The `$lookup` stages and the `$match` document of a filter.
+pub fn filter(target: Target<'_>, f: Option<&Filter>) -> Result<(Vec<Document>, Document)> {
+    let next = std::cell::Cell::new(0);
+    filter_with(target, f, &next)
+}
+
+fn filter_with(
+    target: Target<'_>,
+    f: Option<&Filter>,
+    next: &std::cell::Cell<usize>,
+) -> Result<(Vec<Document>, Document)> {
+    let Some(f) = f else {
+        return Ok((Vec::new(), Document::new()));
+    };
+    let mut l = FilterLower {
+        schema: target.schema,
+        lookups: Vec::new(),
+        next,
+    };
+    let m = l.lower(target.entity, f, false)?;
+    Ok((l.lookups, m))
+}
+
+/// Whether a filter needs `$lookup` (and so an aggregation pipeline).
+pub fn has_exists(f: &Filter) -> bool {
+    match f {
+        Filter::Exists { .. } => true,
+        Filter::And { filters } | Filter::Or { filters } => filters.iter().any(has_exists),
+        Filter::Not { filter } => has_exists(filter),
+        _ => false,
+    }
+}
+
+/// The order with the primary key appended (a total order, as in SQL).
+pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
+    let mut out = order.to_vec();
+    for k in &e.primary_key {
+        if !out.iter().any(|o| &o.field == k) {
+            out.push(OrderBy::asc(k.clone()));
+        }
+    }
+    out
+}
+
+/// MongoDB sorts null (and missing) before every value; the IR's default is
+/// PostgreSQL's (nulls last ascending, first descending). A helper flag
+/// `is null` is sorted first wherever the two disagree on a nullable key.
+fn sort_spec(
+    keys: &[(String, Direction, Nulls, bool)],
+    helpers: &mut Document,
+    prefix: &str,
+) -> Document {
+    let mut sort = Document::new();
+    for (i, (key, dir, nulls, nullable)) in keys.iter().enumerate() {
+        let native = match dir {
+            Direction::Asc => Nulls::First,
+            Direction::Desc => Nulls::Last,
+        };
+        if *nullable && *nulls != native {
+            let h = format!("{HELPER}{prefix}{i}");
+            helpers.insert(
+                h.clone(),
+                doc! {"$eq": [{"$ifNull": [format!("${key}"), Bson::Null]}, Bson::Null]},
+            );
+            sort.insert(h, if *nulls == Nulls::Last { 1 } else { -1 });
+        }
+        sort.insert(key.clone(), if *dir == Direction::Asc { 1 } else { -1 });
+    }
+    sort
+}
+
+/// A read: the aggregation pipeline and the fields it returns, in output order.
+#[derive(Debug, Clone)]
+pub struct FindPlan {
+    /// The pipeline.
+    pub pipeline: Vec<Document>,
+    /// Output fields (API names), in order.
+    pub fields: Vec<String>,
+}
+
+/// The fields a selection returns (every field when empty).
+pub fn selected<'e>(e: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
+    if fields.is_empty() {
+        Ok(e.fields.iter().collect())
+    } else {
+        fields.iter().map(|f| e.field(f)).collect()
+    }
+}
+
+/// `$project` of fields by storage key (`_id` only when selected).
+pub fn projection(e: &Entity, fields: &[&Field]) -> Result<Document> {
+    let mut p = Document::new();
+    let mut id = false;
+    for f in fields {
+        let k = storage_key(e, f)?;
+        id |= k == "_id";
+        p.insert(k, 1);
+    }
+    if !id {
+        p.insert("_id", 0);
+    }
+    Ok(p)
+}
+
+/// The pipeline of a flat read (embeds are resolved by the caller).
+pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
+    let e = target.entity;
+    let next = std::cell::Cell::new(0);
+    let (mut pipeline, mut m) = filter_with(target, q.filter.as_ref(), &next)?;
+    let order = effective_order(e, &q.order);
+    if let Some(after) = &q.page.after {
+        let k = keyset(e, &q.order, after)?;
+        m = if m.is_empty() {
+            k
+        } else {
+            doc! {"$and": [m, k]}
+        };
+    }
+    if !m.is_empty() {
+        pipeline.push(doc! {"$match": m});
+    }
+    let keys = order
+        .iter()
+        .map(|o| {
+            let (f, k) = key_of(e, &o.field)?;
+            Ok((k.to_string(), o.direction, o.effective_nulls(), f.nullable))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut helpers = Document::new();
+    let mut sort = sort_spec(&keys, &mut helpers, "n");
+    if sort.is_empty() {
+        sort.insert("_id", 1);
+    }
+    if !helpers.is_empty() {
+        pipeline.push(doc! {"$addFields": helpers});
+    }
+    if let Some(p) = &q.page.partition {
+        let mut by = Document::new();
+        for (i, f) in p.fields.iter().enumerate() {
+            let (_, k) = key_of(e, f)?;
+            by.insert(format!("p{i}"), format!("${k}"));
+        }
+        let rn = format!("{HELPER}rn");
+        pipeline.push(doc! {"$setWindowFields": {
+            "partitionBy": by,
+            "sortBy": sort.clone(),
+            "output": {rn.as_str(): {"$documentNumber": {}}},
+        }});
+        pipeline.push(doc! {"$match": {rn.as_str(): {"$lte": p.limit as i64}}});
+    }
+    pipeline.push(doc! {"$sort": sort});
+    if let Some(off) = q.page.offset.filter(|o| *o > 0) {
+        pipeline.push(doc! {"$skip": off as i64});
+    }
+    match q.page.limit {
+        Some(0) => pipeline.push(doc! {"$match": {"$expr": false}}),
+        Some(n) => pipeline.push(doc! {"$limit": n as i64}),
+        None => {}
+    }
+    let fields = selected(e, &q.select.fields)?;
+    pipeline.push(doc! {"$project": projection(e, &fields)?});
+    Ok(FindPlan {
+        pipeline,
+        fields: fields.iter().map(|f| f.name.clone()).collect(),
+    })
+}
+
+/// Rows strictly after the cursor in `order` (non-null keys, checked by validation).
+fn keyset(e: &Entity, order: &[OrderBy], after: &[Value]) -> Result<Document> {
+    if after.len() != order.len() {
+        return Err(Error::validation(
+            "/page/after",
+            "the cursor must have one value per order key",
+        ));
+    }
+    let mut any = Vec::new();
+    for i in 0..order.len() {
+        let mut all = Vec::new();
+        for j in 0..i {
+            let (f, k) = key_of(e, &order[j].field)?;
+            all.push(Bson::Document(
+                doc! {k: {"$eq": to_bson(&f.ty, &after[j])?}},
+            ));
+        }
+        let (f, k) = key_of(e, &order[i].field)?;
+        let op = match order[i].direction {
+            Direction::Asc => "$gt",
+            Direction::Desc => "$lt",
+        };
+        all.push(Bson::Document(doc! {k: {op: to_bson(&f.ty, &after[i])?}}));
+        any.push(Bson::Document(if all.len() == 1 {
+            match all.pop() {
+                Some(Bson::Document(d)) => d,
+                _ => Document::new(),
+            }
+        } else {
+            doc! {"$and": all}
+        }));
+    }
+    Ok(if any.len() == 1 {
+        match any.pop() {
+            Some(Bson::Document(d)) => d,
+            _ => Document::new(),
+        }
+    } else {
+        doc! {"$or": any}
+    })
+}
+
+/// The pipeline counting the rows that match a filter (result `{n: …}`, or
+/// no document at all for zero).
+pub fn count(target: Target<'_>, f: Option<&Filter>) -> Result<Vec<Document>> {
+    let (mut pipeline, m) = filter(target, f)?;
+    if !m.is_empty() {
+        pipeline.push(doc! {"$match": m});
+    }
+    pipeline.push(doc! {"$count": "n"});
+    Ok(pipeline)
+}
+
+/// The pipeline selecting the `_id`s of the rows a write addresses.
+pub fn ids(target: Target<'_>, f: &Filter) -> Result<Vec<Document>> {
+    let (mut pipeline, m) = filter(target, Some(f))?;
+    if !m.is_empty() {
+        pipeline.push(doc! {"$match": m});
+    }
+    pipeline.push(doc! {"$project": {"_id": 1}});
+    Ok(pipeline)
+}
+
+/// The JSON type of an aggregate's result (as in `baas-sql`).
+pub fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
+    match (func, field) {
+        (AggregateFn::Count | AggregateFn::CountDistinct { .. }, _) => FieldType::Int64,
+        (AggregateFn::Avg { .. }, _) => FieldType::Float64,
+        (AggregateFn::Sum { .. }, Some(f)) => match &f.ty {
+            FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => FieldType::Int64,
+            FieldType::Float32 | FieldType::Float64 => FieldType::Float64,
+            other => other.clone(),
+        },
+        (_, Some(f)) => f.ty.clone(),
+        (_, None) => FieldType::Int64,
+    }
+}
+
+/// One output column of an aggregate: its internal key (`g0`, `a0`; user
+/// aliases never reach BSON), output key and type.
+#[derive(Debug, Clone)]
+pub struct OutColumn {
+    /// Key in the pipeline's output documents.
+    pub internal: String,
+    /// Key in the JSON row.
+    pub key: String,
+    /// JSON type.
+    pub ty: FieldType,
+}
+
+/// An aggregate's pipeline and output columns.
+#[derive(Debug, Clone)]
+pub struct AggregatePlan {
+    /// The pipeline.
+    pub pipeline: Vec<Document>,
+    /// Output columns in order.
+    pub columns: Vec<OutColumn>,
+}
+
+/// `$group` with one accumulator per aggregate; `having` is a following `$match`.
+pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
+    let e = target.entity;
+    let (mut pipeline, m) = filter(target, a.filter.as_ref())?;
+    if !m.is_empty() {
+        pipeline.push(doc! {"$match": m});
+    }
+    let mut columns = Vec::new();
+    let mut group_id = Document::new();
+    let mut finish = Document::new();
+    finish.insert("_id", 0);
+    let mut nullable = std::collections::HashMap::new();
+    for (i, g) in a.group_by.iter().enumerate() {
+        let (f, k) = key_of(e, g)?;
+        let internal = format!("g{i}");
+        group_id.insert(internal.clone(), format!("${k}"));
+        finish.insert(internal.clone(), format!("$_id.{internal}"));
+        nullable.insert(g.clone(), (internal.clone(), f.nullable));
+        columns.push(OutColumn {
+            internal,
+            key: f.name.clone(),
+            ty: f.ty.clone(),
+        });
+    }
+    let mut group =
+        doc! {"_id": if group_id.is_empty() { Bson::Null } else { Bson::Document(group_id) }};
+    for (i, ag) in a.aggregates.iter().enumerate() {
+        let field = ag.func.field().map(|f| key_of(e, f)).transpose()?;
+        let internal = format!("a{i}");
+        let path = field.map(|(_, k)| format!("${k}"));
+        let present = |p: &str| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
+        match (&ag.func, path) {
+            (AggregateFn::Count, _) => {
+                group.insert(internal.clone(), doc! {"$sum": 1_i64});
+                finish.insert(internal.clone(), 1);
+            }
+            (AggregateFn::CountDistinct { .. }, Some(p)) => {
+                group.insert(internal.clone(), doc! {"$addToSet": p});
+                finish.insert(
+                    internal.clone(),
+                    doc! {"$size": {"$filter": {"input": format!("${internal}"), "cond": {"$ne": ["$$this", Bson::Null]}}}},
+                );
+            }
+            (AggregateFn::Sum { .. }, Some(p)) => {
+                // SQL's SUM of no value is null, `$sum` gives 0: count the values too.
+                let n = format!("c{i}");
+                group.insert(internal.clone(), doc! {"$sum": p.clone()});
+                group.insert(n.clone(), doc! {"$sum": {"$cond": [present(&p), 1, 0]}});
+                finish.insert(
+                    internal.clone(),
+                    doc! {"$cond": [{"$gt": [format!("${n}"), 0]}, format!("${internal}"), Bson::Null]},
+                );
+            }
+            (AggregateFn::Avg { .. }, Some(p)) => {
+                group.insert(internal.clone(), doc! {"$avg": p});
+                finish.insert(internal.clone(), 1);
+            }
+            (AggregateFn::Min { .. }, Some(p)) => {
+                group.insert(internal.clone(), doc! {"$min": p});
+                finish.insert(internal.clone(), 1);
+            }
+            (AggregateFn::Max { .. }, Some(p)) => {
+                group.insert(internal.clone(), doc! {"$max": p});
+                finish.insert(internal.clone(), 1);
+            }
+            _ => {
+                return Err(Error::validation(
+                    "/aggregates",
+                    "aggregate without a field",
+                ));
+            }
+        }
+        let ty = aggregate_type(&ag.func, field.map(|(f, _)| f));
+        let can_be_null = !matches!(
+            ag.func,
+            AggregateFn::Count | AggregateFn::CountDistinct { .. }
+        );
+        nullable.insert(ag.alias.clone(), (internal.clone(), can_be_null));
+        columns.push(OutColumn {
+            internal,
+            key: ag.alias.clone(),
+            ty,
+        });
+    }
+    pipeline.push(doc! {"$group": group});
+    pipeline.push(doc! {"$project": finish});
+    let mut having = Vec::new();
+    for h in &a.having {
+        let col = columns
+            .iter()
+            .find(|c| c.key == h.alias && c.internal.starts_with('a'))
+            .ok_or_else(|| {
+                Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
+            })?;
+        let v = h
+            .value
+            .coerce(&col.ty)
+            .map_err(|m| Error::validation("/having", m))?;
+        having.push(Bson::Document(
+            doc! {col.internal.as_str(): {cmp_op(h.op): to_bson(&col.ty, &v)?}},
+        ));
+    }
+    match having.len() {
+        0 => {}
+        1 => {
+            if let Some(Bson::Document(d)) = having.pop() {
+                pipeline.push(doc! {"$match": d});
+            }
+        }
+        _ => pipeline.push(doc! {"$match": {"$and": having}}),
+    }
+    let keys = a
+        .order
+        .iter()
+        .map(|o| {
+            let (internal, can_be_null) = nullable.get(&o.field).cloned().ok_or_else(|| {
+                Error::validation(
+                    "/order",
+                    format!(
+                        "`{}` is neither a group-by field nor an aggregate alias",
+                        o.field
+                    ),
+                )
+            })?;
+            Ok((internal, o.direction, o.effective_nulls(), can_be_null))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut helpers = Document::new();
+    let mut sort = sort_spec(&keys, &mut helpers, "n");
+    // Groups come out of `$group` in no particular order: make it total.
+    for c in &columns {
+        if c.internal.starts_with('g') && !sort.contains_key(&c.internal) {
+            sort.insert(c.internal.clone(), 1);
+        }
+    }
+    if !helpers.is_empty() {
+        pipeline.push(doc! {"$addFields": helpers});
+    }
+    if !sort.is_empty() {
+        pipeline.push(doc! {"$sort": sort});
+    }
+    if let Some(l) = a.limit {
+        if l == 0 {
+            pipeline.push(doc! {"$match": {"$expr": false}});
+        } else {
+            pipeline.push(doc! {"$limit": l as i64});
+        }
+    }
+    Ok(AggregatePlan { pipeline, columns })
+}
+
+/// A row to write as a document (storage keys, typed values). Fields absent
+/// from the record are absent from the document (read back as null).
+pub fn document(e: &Entity, r: &Record) -> Result<Document> {
+    let mut d = Document::new();
+    for (k, v) in r {
+        let f = e.field(k)?;
+        let key = storage_key(e, f)?;
+        d.insert(key, to_bson(&f.ty, &Value::from_json(v))?);
+    }
+    Ok(d)
+}
+
+/// The `$set` document of an update.
+pub fn update_set(e: &Entity, set: &Record) -> Result<Document> {
+    let d = document(e, set)?;
+    if d.contains_key("_id") {
+        return Err(Error::unsupported(
+            ENGINE,
+            "changing a document's key (`_id` is immutable)",
+        ));
+    }
+    Ok(doc! {"$set": d})
+}
+
+/// The filter matching a row by the values of `fields` in `r` (the upsert
+/// conflict target).
+pub fn key_match(e: &Entity, fields: &[String], r: &Record) -> Result<Document> {
+    let mut d = Document::new();
+    for f in fields {
+        let (fd, k) = key_of(e, f)?;
+        let v = Value::from_json(r.get(f).unwrap_or(&serde_json::Value::Null));
+        d.insert(k, doc! {"$eq": to_bson(&fd.ty, &v)?});
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_become_anchored_literal_regexes() {
+        assert_eq!(like_to_regex("100\\%%"), "^100\\%.*(?!.)");
+        assert_eq!(like_to_regex("a_b"), "^a.b(?!.)");
+        assert_eq!(like_to_regex("what? [*]"), "^what\\? \\[\\*\\](?!.)");
+        assert_eq!(like_to_regex("$where"), "^\\$where(?!.)");
+        assert_eq!(like_to_regex("a\\"), "^a\\\\(?!.)");
+        assert_eq!(like_to_regex("é.^"), "^é\\.\\^(?!.)");
+    }
+
+    #[test]
+    fn json_path_keys() {
+        assert!(plain_key("a"));
+        assert!(plain_key("2"));
+        assert!(!plain_key("a.b"));
+        assert!(!plain_key("$where"));
+        assert!(!plain_key(""));
+    }
+}

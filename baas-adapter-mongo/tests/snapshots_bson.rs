@@ -1,0 +1,276 @@
+//! Snapshot tests of the BSON generated for every request case the SQL
+//! dialects use (`baas-sql/tests/cases/<behaviour>/request.json`, resolved
+//! against `baas-sql/tests/cases/schema.json`): the same IR, lowered for
+//! MongoDB, as relaxed extended JSON, or the lowering error.
+//!
+//! Regenerate with `INSTA_UPDATE=always cargo test -p baas-adapter-mongo --test snapshots_bson`
+//! and review the diff.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use baas_adapter_mongo::lower;
+use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
+use baas_core::validate::{Limits, Validator};
+use baas_core::{Capabilities, SchemaMetadata, Target};
+use bson::{Bson, Document};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Select,
+    Count,
+    Insert,
+    Update,
+    Delete,
+    Aggregate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    kind: Kind,
+    request: serde_json::Value,
+    #[serde(default)]
+    #[allow(dead_code)]
+    max_params: Option<usize>,
+}
+
+enum Request {
+    Select(Query),
+    Count(Query),
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
+    Aggregate(Aggregate),
+}
+
+impl Request {
+    fn entity(&self) -> &str {
+        match self {
+            Self::Select(q) | Self::Count(q) => &q.entity,
+            Self::Insert(i) => &i.entity,
+            Self::Update(u) => &u.entity,
+            Self::Delete(d) => &d.entity,
+            Self::Aggregate(a) => &a.entity,
+        }
+    }
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../baas-sql/tests/cases")
+}
+
+fn load_schema() -> SchemaMetadata {
+    let text = std::fs::read_to_string(cases_dir().join("schema.json")).expect("schema.json");
+    serde_json::from_str(&text).expect("schema.json parses")
+}
+
+fn case_dirs() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(cases_dir())
+        .expect("case folders")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            (
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("utf-8")
+                    .to_string(),
+                p,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| format!("`request` does not parse: {e}"))
+}
+
+fn load_case(dir: &Path) -> Result<Request, String> {
+    let text = std::fs::read_to_string(dir.join("request.json")).map_err(|e| e.to_string())?;
+    let case: CaseFile = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(match case.kind {
+        Kind::Select => Request::Select(parse(case.request)?),
+        Kind::Count => Request::Count(parse(case.request)?),
+        Kind::Insert => Request::Insert(parse(case.request)?),
+        Kind::Update => Request::Update(parse(case.request)?),
+        Kind::Delete => Request::Delete(parse(case.request)?),
+        Kind::Aggregate => Request::Aggregate(parse(case.request)?),
+    })
+}
+
+fn validate(target: Target<'_>, req: &Request) -> baas_core::Result<()> {
+    let caps: Capabilities = baas_adapter_mongo::capabilities(true);
+    let limits = Limits::default();
+    let v = Validator::new(target, &caps, &limits);
+    match req {
+        Request::Select(q) | Request::Count(q) => v.query(q),
+        Request::Insert(i) => v.insert(i),
+        Request::Update(u) => v.update(u),
+        Request::Delete(d) => v.delete(d),
+        Request::Aggregate(a) => v.aggregate(a),
+    }
+}
+
+fn ext(docs: Vec<Document>) -> String {
+    let arr = Bson::Array(docs.into_iter().map(Bson::Document).collect());
+    serde_json::to_string_pretty(&arr.into_relaxed_extjson()).expect("json")
+}
+
+fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
+    let e = target.entity;
+    Ok(match req {
+        Request::Select(q) => {
+            let plan = lower::find(target, q)?;
+            format!(
+                "-- fields: {}\n-- pipeline\n{}",
+                plan.fields.join(", "),
+                ext(plan.pipeline)
+            )
+        }
+        Request::Count(q) => format!(
+            "-- pipeline\n{}",
+            ext(lower::count(target, q.filter.as_ref())?)
+        ),
+        Request::Insert(i) => {
+            let docs = i
+                .rows
+                .iter()
+                .map(|r| lower::document(e, r))
+                .collect::<baas_core::Result<Vec<_>>>()?;
+            let mut out = format!(
+                "-- documents (keys generated at run time are absent)\n{}",
+                ext(docs)
+            );
+            if let Some(up) = &i.on_conflict {
+                let key = if up.target.is_empty() {
+                    e.primary_key.clone()
+                } else {
+                    up.target.clone()
+                };
+                let filters = i
+                    .rows
+                    .iter()
+                    .map(|r| lower::key_match(e, &key, r))
+                    .collect::<baas_core::Result<Vec<_>>>()?;
+                let _ = write!(
+                    out,
+                    "\n-- upsert ({:?}) matching\n{}",
+                    up.action,
+                    ext(filters)
+                );
+            }
+            out
+        }
+        Request::Update(u) => {
+            let (lookups, m) = lower::filter(target, Some(&u.filter))?;
+            let set = lower::update_set(e, &u.set)?;
+            let mut out = String::new();
+            if !lookups.is_empty() {
+                let _ = write!(
+                    out,
+                    "-- ids by pipeline\n{}\n",
+                    ext(lower::ids(target, &u.filter)?)
+                );
+            } else {
+                let _ = write!(out, "-- filter\n{}\n", ext(vec![m]));
+            }
+            let _ = write!(out, "-- update\n{}", ext(vec![set]));
+            out
+        }
+        Request::Delete(d) => {
+            let (lookups, m) = lower::filter(target, Some(&d.filter))?;
+            if lookups.is_empty() {
+                format!("-- filter\n{}", ext(vec![m]))
+            } else {
+                format!(
+                    "-- ids by pipeline\n{}",
+                    ext(lower::ids(target, &d.filter)?)
+                )
+            }
+        }
+        Request::Aggregate(a) => {
+            let plan = lower::aggregate(target, a)?;
+            let cols: Vec<String> = plan
+                .columns
+                .iter()
+                .map(|c| format!("{} <- {}", c.key, c.internal))
+                .collect();
+            format!(
+                "-- columns: {}\n-- pipeline\n{}",
+                cols.join(", "),
+                ext(plan.pipeline)
+            )
+        }
+    })
+}
+
+fn render(schema: &SchemaMetadata, req: &Request) -> String {
+    let mut out = String::new();
+    let target = match Target::new(schema, req.entity()) {
+        Ok(t) => t,
+        Err(e) => return format!("-- error (target)\n{e}\n"),
+    };
+    if let Err(e) = validate(target, req) {
+        let _ = writeln!(
+            out,
+            "-- validator (mongodb capabilities) rejects this request\n{e}"
+        );
+    }
+    match lower_case(target, req) {
+        Ok(s) => {
+            out.push_str(&s);
+            out.push('\n');
+        }
+        Err(e) => {
+            let _ = writeln!(out, "-- error ({})\n{e}", e.code());
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_bson_matches_snapshots() {
+    let schema = load_schema();
+    let mut failed = Vec::new();
+    let mut expected = BTreeSet::new();
+    for (behaviour, dir) in case_dirs() {
+        let req = load_case(&dir).unwrap_or_else(|e| panic!("{behaviour}: {e}"));
+        let name = format!("{behaviour}__mongodb");
+        let text = render(&schema, &req);
+        let mut settings = insta::Settings::clone_current();
+        settings.set_description(format!("{behaviour} on mongodb"));
+        settings.set_omit_expression(true);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name.clone(), text));
+        }));
+        if outcome.is_err() {
+            failed.push(name.clone());
+        }
+        expected.insert(format!("snapshots_bson__{name}.snap"));
+    }
+    let snap_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let orphans: Vec<String> = std::fs::read_dir(&snap_dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with("snapshots_bson__") && n.ends_with(".snap"))
+                .filter(|n| !expected.contains(n))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        failed.is_empty(),
+        "snapshot mismatches:\n  {}",
+        failed.join("\n  ")
+    );
+    assert!(
+        orphans.is_empty(),
+        "snapshots without a case:\n  {}",
+        orphans.join("\n  ")
+    );
+}
