@@ -6,6 +6,7 @@
 //! baas introspect postgres://user:pass@host/db          # a live database
 //! baas introspect mysql://user:pass@host/db
 //! baas introspect sqlite://app.db
+//! baas introspect mongodb://host/db                      # sampled
 //! baas introspect https://<ref>.supabase.co --password …  # Supabase (internal schemas left out)
 //! baas introspect schema.prisma                          # a schema file (format from the extension)
 //! baas introspect dump.sql --format sql:mysql
@@ -100,6 +101,8 @@ fn is_database_url(s: &str) -> bool {
         "mysql://",
         "mariadb://",
         "sqlite:",
+        "mongodb://",
+        "mongodb+srv://",
     ]
     .iter()
     .any(|p| lower.starts_with(p))

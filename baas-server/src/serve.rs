@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// Directory for the embedded databases [default: ./baas-data].
     #[arg(long, env = "BAAS_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Serve this existing database (postgres://, mysql://, sqlite://) instead of the demo: it is introspected and served as one tenant.
+    /// Serve this existing database (postgres://, mysql://, sqlite://, mongodb://) instead of the demo: it is introspected and served as one tenant.
     #[arg(long, env = "BAAS_DB", hide_env_values = true)]
     db: Option<String>,
     /// Tenant id for --db [default: main].

@@ -1,6 +1,6 @@
 //! End to end over a real socket: the REST service on axum, with Chinook on
-//! PostgreSQL, MariaDB and SQLite served as three tenants. The same requests
-//! must return identical status, `Content-Range` and JSON on all three;
+//! PostgreSQL, MariaDB, SQLite and MongoDB served as four tenants. The same
+//! requests must return identical status, `Content-Range` and JSON on all four;
 //! managed mode creates and alters tables over HTTP without a restart; bad
 //! input of every kind gives a documented 4xx, never a 500.
 
@@ -21,6 +21,11 @@ const ADMIN: &str = "test-admin-key-0123456789";
 fn pg_url() -> String {
     std::env::var("BAAS_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into())
+}
+
+fn mongo_url() -> String {
+    std::env::var("BAAS_TEST_MONGO_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
 }
 
 fn my_url() -> String {
@@ -67,9 +72,9 @@ async fn register(baas: &Baas, id: &str, url: &str, schema: SchemaMetadata) -> R
     .map_err(|e| e.to_string())
 }
 
-/// The three engines as tenants `pg`, `my`, `lite` of one server; `None`
-/// (skipped, outside CI) when a server is missing.
-async fn three_engines() -> Option<SocketAddr> {
+/// The four engines as tenants `pg`, `my`, `lite`, `mongo` of one server;
+/// `None` (skipped, outside CI) when a server is missing.
+async fn four_engines() -> Option<SocketAddr> {
     let (baas, service) = service().await;
     if let Err(e) = register(&baas, "pg", &pg_url(), chinook_metadata(Naming::SnakeCase)).await {
         skip_or_fail("PostgreSQL (BAAS_TEST_PG_URL)", &e);
@@ -77,6 +82,17 @@ async fn three_engines() -> Option<SocketAddr> {
     }
     if let Err(e) = register(&baas, "my", &my_url(), chinook_metadata(Naming::PascalCase)).await {
         skip_or_fail("MariaDB (BAAS_TEST_MYSQL_URL)", &e);
+        return None;
+    }
+    if let Err(e) = register(
+        &baas,
+        "mongo",
+        &mongo_url(),
+        chinook_metadata(Naming::PascalCase),
+    )
+    .await
+    {
+        skip_or_fail("MongoDB (BAAS_TEST_MONGO_URL)", &e);
         return None;
     }
     let lite = sqlite_chinook("identity").await;
@@ -150,14 +166,14 @@ fn identity_requests() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)>
 }
 
 #[tokio::test]
-async fn same_requests_same_json_on_three_engines() {
-    let Some(addr) = three_engines().await else {
+async fn same_requests_same_json_on_four_engines() {
+    let Some(addr) = four_engines().await else {
         return;
     };
     let mut compared = 0;
     for (path, headers) in identity_requests() {
         let mut outs: Vec<(&str, Resp)> = Vec::new();
-        for t in ["pg", "my", "lite"] {
+        for t in ["pg", "my", "lite", "mongo"] {
             let r = request(addr, "GET", &format!("/{t}{path}"), &headers, b"").await;
             assert!(r.status < 500, "{t}{path}: {} {}", r.status, r.text());
             outs.push((t, r));
@@ -198,17 +214,19 @@ async fn same_requests_same_json_on_three_engines() {
     assert_eq!(r.status, 206);
     assert_eq!(r.header("content-range"), Some("2-4/10"));
     assert_eq!(get(addr, "/pg/artist/999999").await.status, 404);
-    println!("http identity: {compared} requests identical on postgres, mariadb and sqlite");
+    println!(
+        "http identity: {compared} requests gave identical status, Content-Range and JSON on postgres, mariadb, sqlite and mongodb"
+    );
 }
 
 /// Writes through HTTP on each engine, rolled back by deleting what was made.
 #[tokio::test]
-async fn writes_round_trip_on_three_engines() {
-    let Some(addr) = three_engines().await else {
+async fn writes_round_trip_on_four_engines() {
+    let Some(addr) = four_engines().await else {
         return;
     };
     let mut bodies = Vec::new();
-    for t in ["pg", "my", "lite"] {
+    for t in ["pg", "my", "lite", "mongo"] {
         let base = format!("/{t}/genre");
         // Clean leftovers of an interrupted run.
         request(
@@ -301,7 +319,8 @@ async fn writes_round_trip_on_three_engines() {
     }
 }
 
-/// Managed mode on each engine: create an entity over HTTP, insert, query,
+/// Managed mode on each engine (MongoDB: a collection with a `$jsonSchema`
+/// validator): create an entity over HTTP, insert, query,
 /// add a field, query again — no restart.
 #[tokio::test]
 async fn managed_entities_over_http() {
@@ -312,6 +331,16 @@ async fn managed_entities_over_http() {
     for (id, url, what) in [
         ("pg", pg_url(), "PostgreSQL (BAAS_TEST_PG_URL)"),
         ("my", my_url(), "MariaDB (BAAS_TEST_MYSQL_URL)"),
+        (
+            "mongo",
+            // A database of its own (the in-memory CI server forgets it).
+            mongo_url().replacen(
+                "/chinook",
+                &format!("/baas_managed_{}", std::process::id()),
+                1,
+            ),
+            "MongoDB (BAAS_TEST_MONGO_URL)",
+        ),
     ] {
         match mini_baas::connect(&url).await {
             Ok(_) => targets.push((id, url)),
