@@ -5,7 +5,10 @@
 //! table ([`gadget_entity`]) that the adapter's test creates empty. Cases
 //! check behaviour through the [`DatabaseAdapter`] trait only, so the same
 //! expectations hold on every engine; [`identity_queries`] lists the requests
-//! whose JSON must be byte-identical across engines.
+//! whose JSON must be byte-identical across engines. [`ddl`] holds the
+//! managed-mode DDL round trip the SQL adapters run.
+
+pub mod ddl;
 
 use std::future::Future;
 use std::pin::Pin;
