@@ -612,21 +612,26 @@ impl Baas {
 
     // ----------------------------------------------------------- operations
 
-    async fn authorize(
+    /// Resolve `entity` and ask the policy; the row filter it returns, if
+    /// any, is to be `and`-ed with the caller's.
+    async fn authorize<'t>(
         &self,
         principal: &Principal,
-        tenant: &Tenant,
-        entity: &Entity,
+        tenant: &'t Tenant,
+        entity: &str,
         action: Action,
-    ) -> Result<Option<Filter>> {
-        self.policy
+    ) -> Result<(Target<'t>, Option<Filter>)> {
+        let target = tenant.target(entity)?;
+        let row_filter = self
+            .policy
             .authorize(&AccessRequest {
                 principal,
                 tenant: tenant.id(),
-                entity,
+                entity: target.entity,
                 action,
             })
-            .await
+            .await?;
+        Ok((target, row_filter))
     }
 
     fn validator<'a>(&'a self, tenant: &'a Tenant, target: Target<'a>) -> Validator<'a> {
@@ -636,9 +641,8 @@ impl Baas {
     /// Rows of an entity (with embeds, count and page as the query says),
     /// restricted by the policy.
     pub async fn find(&self, principal: &Principal, tenant: &Tenant, query: Query) -> Result<Rows> {
-        let target = tenant.target(&query.entity)?;
-        let row_filter = self
-            .authorize(principal, tenant, target.entity, Action::Read)
+        let (target, row_filter) = self
+            .authorize(principal, tenant, &query.entity, Action::Read)
             .await?;
         let query = Query {
             filter: and_filter(query.filter, row_filter),
@@ -656,9 +660,8 @@ impl Baas {
         entity: &str,
         filter: Option<Filter>,
     ) -> Result<u64> {
-        let target = tenant.target(entity)?;
-        let row_filter = self
-            .authorize(principal, tenant, target.entity, Action::Read)
+        let (target, row_filter) = self
+            .authorize(principal, tenant, entity, Action::Read)
             .await?;
         let filter = and_filter(filter, row_filter);
         if let Some(f) = &filter {
@@ -674,9 +677,8 @@ impl Baas {
         tenant: &Tenant,
         aggregate: Aggregate,
     ) -> Result<Vec<Row>> {
-        let target = tenant.target(&aggregate.entity)?;
-        let row_filter = self
-            .authorize(principal, tenant, target.entity, Action::Read)
+        let (target, row_filter) = self
+            .authorize(principal, tenant, &aggregate.entity, Action::Read)
             .await?;
         let aggregate = Aggregate {
             filter: and_filter(aggregate.filter, row_filter),
@@ -695,11 +697,10 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        let target = tenant.target(op.entity())?;
-        let entity = target.entity;
-        let row_filter = self
-            .authorize(principal, tenant, entity, op.action())
+        let (target, row_filter) = self
+            .authorize(principal, tenant, op.entity(), op.action())
             .await?;
+        let entity = target.entity;
         let mut op = match (op, row_filter) {
             (op, None) => op,
             (WriteOp::Insert(_), Some(_)) => {
