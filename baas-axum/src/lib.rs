@@ -94,22 +94,26 @@ pub async fn handle(State(service): State<Service>, req: Request) -> Response {
     into_response(resp)
 }
 
-/// `/{tenant}` when the tenant is the first path segment, empty when it
-/// came from the `x-tenant-id` header.
+/// `/{tenant}` (percent-encoded) of the request, wherever the tenant came
+/// from: a path that repeats the header's tenant routes the same, so the
+/// `Location` works with or without the header.
 fn tenant_prefix(req: &RestRequest) -> String {
-    match baas_rest::route(&req.path, &req.headers) {
-        Ok(r) => match (r.tenant(), baas_rest::header(&req.headers, "x-tenant-id")) {
-            (Some(_), Some(_)) | (None, _) => String::new(),
-            (Some(_), None) => req
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .map(|t| format!("/{t}"))
-                .unwrap_or_default(),
-        },
-        Err(_) => String::new(),
-    }
+    baas_rest::route(&req.path, &req.headers)
+        .ok()
+        .and_then(|r| r.tenant().map(|t| format!("/{}", encode_segment(t))))
+        .unwrap_or_default()
+}
+
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Convert a [`RestResponse`] into an axum response.

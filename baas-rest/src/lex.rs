@@ -136,14 +136,11 @@ impl<'a> Cursor<'a> {
     /// A "could not parse" error pointing at the current position.
     pub(crate) fn error(&self, what: &str, expected: &str) -> RestError {
         let found = match self.peek() {
-            Some(c) => format!("`{c}`"),
-            None => "the end".to_string(),
+            Some(c) => format!("unexpected `{c}` at character {}", self.char_pos()),
+            None => format!("the value ends at character {}", self.char_pos()),
         };
         RestError::bad_request(format!("failed to parse {what} (`{}`)", clip(self.s, 120)))
-            .with_details(format!(
-                "unexpected {found} at character {}; expected {expected}",
-                self.char_pos()
-            ))
+            .with_details(format!("{found}; expected {expected}"))
     }
 }
 

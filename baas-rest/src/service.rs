@@ -181,6 +181,11 @@ impl Service {
                         Some(header(&req.headers, "x-forwarded-prefix").unwrap_or("..")),
                     )
                 };
+                let mut doc = doc;
+                if let Some(info) = doc.get_mut("info").and_then(|i| i.as_object_mut()) {
+                    // The API changes with the metadata: its version is the metadata version.
+                    info.insert("version".into(), tenant.version().to_string().into());
+                }
                 let mut resp = json_response(200, &doc);
                 if method == "HEAD" {
                     resp.body.clear();

@@ -38,7 +38,7 @@ pub struct ServeArgs {
     /// Tenant id for --db [default: main].
     #[arg(long, env = "BAAS_TENANT")]
     tenant: Option<String>,
-    /// Where tenants and metadata are kept [default: sqlite://<data-dir>/system.db].
+    /// Where tenants and metadata are kept (default: sqlite://DATA_DIR/system.db).
     #[arg(long, env = "BAAS_SYSTEM_DB", hide_env_values = true)]
     system_db: Option<String>,
     /// Key for the /_admin routes (at least 16 bytes); without it they are off.
@@ -146,6 +146,7 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // `try_init`: a second call (tests) keeps the first subscriber.
     let _ = if json {
@@ -387,4 +388,71 @@ fn print_banner(base: &str, tenant: &str, schema: &SchemaMetadata) {
     }
     println!();
     println!("Stop with Ctrl-C.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!(
+            "baas-config-{}-{}.toml",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn defaults() {
+        let s = ServeArgs::default().settings().unwrap();
+        assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(s.data_dir, PathBuf::from("baas-data"));
+        assert_eq!(s.system_db, "sqlite://baas-data/system.db");
+        assert_eq!(
+            (s.max_limit, s.max_body_bytes, s.max_connections),
+            (1000, 1 << 20, 8)
+        );
+        assert!(s.db.is_none() && s.admin_key.is_none() && !s.log_json);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let path = file(
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/baas\"\nmax_limit = 50\nlog_format = \"json\"\nadmin_key = \"from-the-file-0123\"\n",
+        );
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            max_limit: Some(20),
+            ..ServeArgs::default()
+        };
+        let s = args.settings().unwrap();
+        assert_eq!(s.listen, SocketAddr::from(([0, 0, 0, 0], 9000)));
+        assert_eq!(s.system_db, "sqlite:///srv/baas/system.db");
+        assert_eq!(s.max_limit, 20, "the flag wins");
+        assert!(s.log_json);
+        assert_eq!(s.admin_key.as_deref(), Some("from-the-file-0123"));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let path = file("listen = 42\nunknown_key = true\n");
+        let err = ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        let _ = std::fs::remove_file(path);
+        let err = ServeArgs {
+            log_format: Some("xml".into()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(err.contains("text or json"), "{err}");
+    }
 }

@@ -468,7 +468,9 @@ async fn bad_input_gets_4xx() {
             .join(",")
     );
     let big = vec![b'x'; 10_000];
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+    /// Method, target, headers, body, expected status.
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: Vec<Case<'_>> = vec![
         ("GET", "/lite/nowhere".into(), vec![], vec![], 404),
         ("GET", "/ghost/artist".into(), vec![], vec![], 404),
         ("GET", "/lite/artist?nope=eq.1".into(), vec![], vec![], 422),
@@ -617,4 +619,117 @@ async fn bad_input_gets_4xx() {
     }
     // Still serving.
     assert_eq!(get(addr, "/lite/artist/1").await.json()["name"], "AC/DC");
+}
+
+/// The admin routes: key checks, listing with redacted URLs, one tenant with
+/// its metadata, re-introspection, refusals on introspected tenants, and
+/// method / route errors; plus HEAD and the documents' content types.
+#[tokio::test]
+async fn admin_routes_and_documents() {
+    let (baas, service) = service().await;
+    let lite = sqlite_chinook("admin").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let auth = format!("Bearer {ADMIN}");
+    let json_hdr = ("Content-Type", "application/json");
+    let admin = |m: &'static str, path: String, body: Vec<u8>| {
+        let auth = auth.clone();
+        async move { request(addr, m, &path, &[("Authorization", &auth), json_hdr], &body).await }
+    };
+    // Register with a password in the URL: it never comes back.
+    let url_with_pw = format!("{lite}?mode=rwc");
+    let reg = json!({"id": "shop", "url": url_with_pw, "mode": "introspected"});
+    let r = admin(
+        "POST",
+        "/_admin/tenants".into(),
+        reg.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["engine"], "sqlite");
+    assert_eq!(r.json()["version"], 1);
+    let secret = json!({"id": "remote", "url": "postgres://u:hunter2@127.0.0.1:1/x", "mode": "introspected"});
+    let r = admin(
+        "POST",
+        "/_admin/tenants".into(),
+        secret.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        503,
+        "an unreachable database is refused at registration: {}",
+        r.text()
+    );
+    let r = admin("GET", "/_admin/tenants".into(), vec![]).await;
+    assert_eq!(r.status, 200);
+    let list = r.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], "shop");
+    assert!(!r.text().contains("hunter2"));
+
+    let r = admin("GET", "/_admin/tenants/shop".into(), vec![]).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.json()["schema"]["entities"]
+            .as_array()
+            .is_some_and(|e| e.len() == 11),
+        "{}",
+        r.text()
+    );
+    let r = admin("POST", "/_admin/tenants/shop/introspect".into(), vec![]).await;
+    assert_eq!((r.status, r.json()["version"].clone()), (200, json!(2)));
+    let def = json!({"name": "x", "primary_key": ["id"], "fields": [{"name": "id", "type": {"kind": "int64"}}]});
+    let r = admin(
+        "POST",
+        "/_admin/tenants/shop/entities".into(),
+        def.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        403,
+        "introspected tenants are not altered: {}",
+        r.text()
+    );
+    let r = admin(
+        "POST",
+        "/_admin/tenants/shop/entities".into(),
+        b"{".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = admin("DELETE", "/_admin/tenants/shop".into(), vec![]).await;
+    assert_eq!(r.status, 405);
+    let r = admin("GET", "/_admin/nothing".into(), vec![]).await;
+    assert_eq!(r.status, 404);
+    let r = admin("GET", "/_admin/tenants/ghost".into(), vec![]).await;
+    assert_eq!(r.status, 404);
+    let bad = json!({"id": "_bad", "url": lite, "mode": "managed"});
+    let r = admin(
+        "POST",
+        "/_admin/tenants".into(),
+        bad.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+
+    // Introspected names (SQLite Chinook is PascalCase).
+    let r = request(addr, "HEAD", "/shop/Artist?ArtistId=lt.3", &[], b"").await;
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    assert_eq!(r.header("content-range"), Some("0-1/*"));
+    let r = get(addr, "/shop/discovery").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"))
+    );
+    let r = get(addr, "/shop/openapi.json").await;
+    assert_eq!(r.json()["info"]["version"], "2", "the metadata version");
+    assert_eq!(r.json()["servers"][0]["url"], "../shop");
+    let r = request(addr, "POST", "/shop/openapi.json", &[], b"").await;
+    assert_eq!(r.status, 405);
+    // With the tenant in a header.
+    let r = request(addr, "GET", "/Artist/1", &[("x-tenant-id", "shop")], b"").await;
+    assert_eq!(r.json()["Name"], "AC/DC");
+    drop(baas);
 }

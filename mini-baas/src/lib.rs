@@ -6,7 +6,8 @@
 //! PostgreSQL, MySQL/MariaDB and SQLite.
 //!
 //! Engines are additive features: `sqlite` (default), `postgres`, `mysql`.
-//! [`connect`] picks the adapter from the URL scheme.
+//! [`connect`] picks the adapter from the URL scheme. The `actix` feature
+//! adds `mini_baas::actix`, to mount the REST service in an actix-web app.
 //!
 //! ```
 //! # #[cfg(feature = "sqlite")]
@@ -63,6 +64,13 @@ pub use baas_adapter_postgres as postgres;
 /// The SQLite adapter.
 #[cfg(feature = "sqlite")]
 pub use baas_adapter_sqlite as sqlite;
+/// The axum integration: mount the REST service in an axum app.
+#[cfg(feature = "axum")]
+pub use baas_axum as axum;
+
+/// Mount mini-baas in an actix-web application.
+#[cfg(feature = "actix")]
+pub use baas_actix as actix;
 
 /// Connect to a database by URL with default pool settings, choosing the
 /// adapter from the scheme: `postgres://` / `postgresql://`, `mysql://` /

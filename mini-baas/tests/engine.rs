@@ -327,3 +327,57 @@ async fn bodies_are_validated_with_pointers() {
     let n = baas.count(&principal(), &t, "note", None).await.unwrap();
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn adapter_store_persists_versions() {
+    use mini_baas::engine::AdapterStore;
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("baas-store-{}-{n}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    let schema = SchemaMetadata::new(vec![
+        mini_baas::Entity::new(
+            "a",
+            vec![mini_baas::Field::new("id", mini_baas::FieldType::Int64)],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    {
+        let store = AdapterStore::open(mini_baas::connect(&url).await.unwrap())
+            .await
+            .unwrap();
+        let mut t = TenantConfig::new("acme", "postgres://u:pw@h/db", TenantMode::Managed);
+        store.put_tenant(&t).await.unwrap();
+        t.limits.max_connections = 3;
+        store.put_tenant(&t).await.unwrap(); // upsert, not a conflict
+        assert_eq!(
+            store
+                .put_schema("acme", &SchemaMetadata::default(), None)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.put_schema("acme", &schema, Some(1)).await.unwrap(), 2);
+        let stale = store
+            .put_schema("acme", &schema, Some(1))
+            .await
+            .unwrap_err();
+        assert_eq!(stale.code(), "conflict");
+        let bad = TenantConfig::new("no/slash", "sqlite::memory:", TenantMode::Managed);
+        assert_eq!(
+            store.put_tenant(&bad).await.unwrap_err().code(),
+            "validation"
+        );
+    }
+    // Reopened: the tables exist already and everything is still there.
+    let store = AdapterStore::open(mini_baas::connect(&url).await.unwrap())
+        .await
+        .unwrap();
+    let tenants = store.tenants().await.unwrap();
+    assert_eq!(tenants.len(), 1);
+    assert_eq!(tenants[0].limits.max_connections, 3);
+    let latest = store.schema("acme").await.unwrap().unwrap();
+    assert_eq!((latest.version, latest.value), (2, schema));
+    assert!(store.schema("other").await.unwrap().is_none());
+    let _ = std::fs::remove_file(&path);
+}
