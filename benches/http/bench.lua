@@ -41,8 +41,8 @@ end
 
 function done(summary, latency, requests)
    local e = summary.errors
-   io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d requests=%d non2xx=%d socket_errors=%d\n",
+   io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d max_us=%d requests=%d non2xx=%d socket_errors=%d\n",
       summary.requests / (summary.duration / 1e6),
-      latency:percentile(50), latency:percentile(99), summary.requests,
+      latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
       e.status, e.connect + e.read + e.write + e.timeout))
 end
