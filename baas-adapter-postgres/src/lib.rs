@@ -170,8 +170,18 @@ fn decode_cell(v: PgValueRef<'_>) -> Result<Value, String> {
         return Ok(Value::Null);
     }
     let ty = v.type_info().into_owned();
-    let name = ty.name().to_ascii_uppercase();
-    Ok(match name.as_str() {
+    // Built-in type names come upper case from sqlx; only user types
+    // (`citext`, enums, domains) need an upper-cased copy. Copying every
+    // time cost one allocation per decoded cell.
+    let upper;
+    let name = match ty.name() {
+        n if n.bytes().any(|b| b.is_ascii_lowercase()) => {
+            upper = n.to_ascii_uppercase();
+            upper.as_str()
+        }
+        n => n,
+    };
+    Ok(match name {
         "BOOL" => Value::Bool(dec(v)?),
         "INT2" => Value::Int(i64::from(dec::<i16>(v)?)),
         "INT4" => Value::Int(i64::from(dec::<i32>(v)?)),

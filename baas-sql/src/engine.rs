@@ -290,7 +290,6 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             .on_conflict
             .as_ref()
             .is_some_and(|u| u.action == OnConflict::Merge);
-        let mut tx = self.backend.begin().await?;
         let mut result = WriteResult::default();
 
         // Without RETURNING an ignoring upsert cannot tell inserted rows from
@@ -299,11 +298,22 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             // Returned rows go back to input order: a batch whose rows all came
             // back maps one to one; a batch an ignoring upsert thinned out keeps
             // its own order at the position of its first row.
+            //
+            // One statement is atomic on its own: it runs on the pool, sparing
+            // the BEGIN and COMMIT round trips (a single-row create did three
+            // round trips instead of one); several batches share a transaction.
+            let mut tx = match batches.len() {
+                0 | 1 => None,
+                _ => Some(self.backend.begin().await?),
+            };
             let mut placed: Vec<(usize, usize, Row)> = Vec::new();
             for b in &batches {
                 match &ret {
                     Some(cols) => {
-                        let rows = tx.fetch(&b.statement, cols).await?;
+                        let rows = match tx.as_mut() {
+                            Some(tx) => tx.fetch(&b.statement, cols).await?,
+                            None => self.backend.fetch(&b.statement, cols).await?,
+                        };
                         result.affected += rows.len() as u64;
                         if rows.len() == b.rows.len() {
                             placed.extend(b.rows.iter().zip(rows).map(|(i, r)| (*i, 0, r)));
@@ -312,7 +322,13 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                             placed.extend(rows.into_iter().enumerate().map(|(k, r)| (at, k, r)));
                         }
                     }
-                    None => result.affected += tx.execute(&b.statement).await?.affected,
+                    None => {
+                        let done = match tx.as_mut() {
+                            Some(tx) => tx.execute(&b.statement).await?,
+                            None => self.backend.execute(&b.statement).await?,
+                        };
+                        result.affected += done.affected;
+                    }
                 }
             }
             placed.sort_by_key(|(i, k, _)| (*i, *k));
@@ -321,12 +337,15 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             if merging && !caps.returning {
                 result.affected = n as u64;
             }
-            tx.commit().await?;
+            if let Some(tx) = tx {
+                tx.commit().await?;
+            }
             return Ok(result);
         }
 
         // No RETURNING (MySQL): identify the written rows and re-read them in
         // the same transaction.
+        let mut tx = self.backend.begin().await?;
         let want_rows = ret.is_some();
         let cols = ret.unwrap_or_default();
         let key_fields: Vec<String> = match &insert.on_conflict {

@@ -1,0 +1,353 @@
+//! The baseline of the HTTP load benchmark (`benches/http/run.sh`): the four
+//! benchmarked requests written by hand on axum + sqlx, as an application
+//! that knows its schema at compile time would — fixed SQL with bound
+//! parameters, typed rows, serde structs serialised with serde_json.
+//!
+//! It answers the same URLs as `baas serve --tenant bench` with the same JSON
+//! bodies (byte for byte for a row: same keys in the same order, `numeric` as
+//! a string at the column's scale, `date` as `YYYY-MM-DD`), the same status
+//! codes and the same `Content-Type` / `Content-Range` headers:
+//!
+//! | request | SQL |
+//! | --- | --- |
+//! | `GET /bench/book/{id}` | `SELECT … FROM book WHERE id = $1` |
+//! | `GET /bench/book?author_id=eq.N&order=published.desc,id&limit=20` | `SELECT … WHERE author_id = $1 ORDER BY published DESC, id LIMIT $2` |
+//! | `GET /bench/book?select=id,title,author(name)&id=gt.N&order=id&limit=20` | the page, then `SELECT id, name FROM author WHERE id = ANY($1) ORDER BY id` (one batched query, like mini-baas's embedding) |
+//! | `POST /bench/book` (JSON object) | `INSERT … RETURNING …` → 201 `[row]` |
+//!
+//! Usage: `raw-server --db postgres://… [--listen 127.0.0.1:8091] [--max-connections 8]`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+
+const JSON: &str = "application/json; charset=utf-8";
+const OBJECT: &str = "application/vnd.pgrst.object+json";
+
+/// A `book` row, in column order.
+#[derive(Serialize)]
+struct Book {
+    id: i32,
+    title: String,
+    author_id: i32,
+    published: Option<NaiveDate>,
+    price: Option<String>,
+    pages: Option<i32>,
+}
+
+fn book(r: &PgRow) -> Result<Book, sqlx::Error> {
+    Ok(Book {
+        id: r.try_get(0)?,
+        title: r.try_get(1)?,
+        author_id: r.try_get(2)?,
+        published: r.try_get(3)?,
+        price: r.try_get(4)?,
+        pages: r.try_get(5)?,
+    })
+}
+
+/// `select=id,title,author(name)`.
+#[derive(Serialize)]
+struct BookWithAuthor {
+    id: i32,
+    title: String,
+    author: Option<AuthorName>,
+}
+
+#[derive(Serialize, Clone)]
+struct AuthorName {
+    name: String,
+}
+
+/// The body of `POST /bench/book`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBook {
+    title: String,
+    author_id: i32,
+    #[serde(default)]
+    published: Option<NaiveDate>,
+    #[serde(default)]
+    price: Option<String>,
+    #[serde(default)]
+    pages: Option<i32>,
+}
+
+/// The query parameters the two list routes understand.
+#[derive(Deserialize)]
+struct ListParams {
+    select: Option<String>,
+    author_id: Option<String>,
+    id: Option<String>,
+    order: Option<String>,
+    limit: Option<i64>,
+}
+
+fn respond(
+    status: StatusCode,
+    ctype: &'static str,
+    range: Option<String>,
+    body: Vec<u8>,
+) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    if let Some(r) = range
+        && let Ok(v) = HeaderValue::from_str(&r)
+    {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    resp
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({"code": code, "message": message, "details": null, "hint": null});
+    respond(status, JSON, None, body.to_string().into_bytes())
+}
+
+fn db_error(e: sqlx::Error) -> Response {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_foreign_key_violation()
+    {
+        return error(StatusCode::CONFLICT, "conflict", d.message());
+    }
+    eprintln!("database error: {e}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the database request failed",
+    )
+}
+
+fn bad_request(message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn content_range(n: usize) -> String {
+    if n == 0 {
+        "*/*".to_string()
+    } else {
+        format!("0-{}/*", n - 1)
+    }
+}
+
+async fn get_book(State(pool): State<PgPool>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return bad_request("the key is not an integer");
+    };
+    let row = sqlx::query(
+        "SELECT id, title, author_id, published, price::text, pages FROM book WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&pool)
+    .await;
+    match row {
+        Ok(Some(r)) => match book(&r) {
+            Ok(b) => respond(StatusCode::OK, OBJECT, Some(content_range(1)), json(&b)),
+            Err(e) => db_error(e),
+        },
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no `book` row has this key",
+        ),
+        Err(e) => db_error(e),
+    }
+}
+
+fn operand<T: std::str::FromStr>(v: &str, op: &str) -> Option<T> {
+    v.strip_prefix(op)?.strip_prefix('.')?.parse().ok()
+}
+
+async fn list_books(State(pool): State<PgPool>, Query(p): Query<ListParams>) -> Response {
+    let limit = p.limit.unwrap_or(1000).clamp(0, 1000);
+    match (&p.select, &p.author_id, &p.id, p.order.as_deref()) {
+        (None, Some(a), None, Some("published.desc,id")) => {
+            let Some(author) = operand::<i32>(a, "eq") else {
+                return bad_request("author_id must be eq.<integer>");
+            };
+            books_by_author(&pool, author, limit).await
+        }
+        (Some(s), None, Some(after), Some("id")) if s == "id,title,author(name)" => {
+            let Some(after) = operand::<i32>(after, "gt") else {
+                return bad_request("id must be gt.<integer>");
+            };
+            books_with_authors(&pool, after, limit).await
+        }
+        _ => bad_request("this baseline serves only the benchmarked queries"),
+    }
+}
+
+async fn books_by_author(pool: &PgPool, author: i32, limit: i64) -> Response {
+    let rows = sqlx::query(
+        "SELECT id, title, author_id, published, price::text, pages FROM book \
+         WHERE author_id = $1 ORDER BY published DESC, id LIMIT $2",
+    )
+    .bind(author)
+    .bind(limit)
+    .fetch_all(pool)
+    .await;
+    let books: Result<Vec<Book>, _> = match rows {
+        Ok(rows) => rows.iter().map(book).collect(),
+        Err(e) => return db_error(e),
+    };
+    match books {
+        Ok(b) => respond(StatusCode::OK, JSON, Some(content_range(b.len())), json(&b)),
+        Err(e) => db_error(e),
+    }
+}
+
+async fn books_with_authors(pool: &PgPool, after: i32, limit: i64) -> Response {
+    let page =
+        sqlx::query("SELECT id, title, author_id FROM book WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await;
+    let page: Result<Vec<(i32, String, i32)>, sqlx::Error> = page.and_then(|rows| {
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    });
+    let page = match page {
+        Ok(p) => p,
+        Err(e) => return db_error(e),
+    };
+    let mut ids: Vec<i32> = page.iter().map(|(_, _, a)| *a).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut authors: HashMap<i32, AuthorName> = HashMap::with_capacity(ids.len());
+    if !ids.is_empty() {
+        let rows = sqlx::query("SELECT id, name FROM author WHERE id = ANY($1) ORDER BY id")
+            .bind(&ids)
+            .fetch_all(pool)
+            .await;
+        match rows {
+            Ok(rows) => {
+                for r in &rows {
+                    match (r.try_get::<i32, _>(0), r.try_get::<String, _>(1)) {
+                        (Ok(id), Ok(name)) => {
+                            authors.insert(id, AuthorName { name });
+                        }
+                        (Err(e), _) | (_, Err(e)) => return db_error(e),
+                    }
+                }
+            }
+            Err(e) => return db_error(e),
+        }
+    }
+    let out: Vec<BookWithAuthor> = page
+        .into_iter()
+        .map(|(id, title, a)| BookWithAuthor {
+            id,
+            title,
+            author: authors.get(&a).cloned(),
+        })
+        .collect();
+    respond(
+        StatusCode::OK,
+        JSON,
+        Some(content_range(out.len())),
+        json(&out),
+    )
+}
+
+async fn create_book(State(pool): State<PgPool>, body: Bytes) -> Response {
+    let new: NewBook = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("the body is not a book: {e}")),
+    };
+    let row = sqlx::query(
+        "INSERT INTO book (title, author_id, published, price, pages) \
+         VALUES ($1, $2, $3, $4::numeric, $5) \
+         RETURNING id, title, author_id, published, price::text, pages",
+    )
+    .bind(new.title)
+    .bind(new.author_id)
+    .bind(new.published)
+    .bind(new.price)
+    .bind(new.pages)
+    .fetch_one(&pool)
+    .await;
+    match row.and_then(|r| book(&r)) {
+        Ok(b) => {
+            let mut resp = respond(
+                StatusCode::CREATED,
+                JSON,
+                Some(content_range(1)),
+                json(&[b]),
+            );
+            resp.headers_mut().insert(
+                "preference-applied",
+                HeaderValue::from_static("return=representation"),
+            );
+            resp
+        }
+        Err(e) => db_error(e),
+    }
+}
+
+struct Args {
+    db: String,
+    listen: SocketAddr,
+    max_connections: u32,
+}
+
+fn args() -> Result<Args, String> {
+    let mut db = None;
+    let mut listen = SocketAddr::from(([127, 0, 0, 1], 8091));
+    let mut max_connections = 8;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--db" => db = Some(value()?),
+            "--listen" => listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
+            "--max-connections" => {
+                max_connections = value()?
+                    .parse()
+                    .map_err(|e| format!("--max-connections: {e}"))?;
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Args {
+        db: db.ok_or("--db postgres://… is required")?,
+        listen,
+        max_connections,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let a = args()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(a.max_connections)
+        .connect(&a.db)
+        .await
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let app = Router::new()
+        .route("/bench/book", get(list_books).post(create_book))
+        .route("/bench/book/{id}", get(get_book))
+        .with_state(pool);
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    println!("raw-server listening on http://{}", a.listen);
+    axum::serve(listener, app).await.map_err(|e| e.to_string())
+}
