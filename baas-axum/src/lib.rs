@@ -72,7 +72,7 @@ pub async fn handle(State(service): State<Service>, req: Request) -> Response {
     let mount = parts
         .extensions
         .get::<axum::extract::NestedPath>()
-        .map(|n| n.as_str().trim_end_matches('/').to_string())
+        .map(|n| n.as_str().trim_end_matches('/'))
         .unwrap_or_default();
     let rest_req = RestRequest {
         method: parts.method.as_str().to_string(),
@@ -81,15 +81,20 @@ pub async fn handle(State(service): State<Service>, req: Request) -> Response {
         headers,
         body,
     };
-    let tenant_prefix = tenant_prefix(&rest_req);
+    // Kept for the `Location` header only (rare: `return=headers-only`).
+    let route_input = (
+        rest_req.path.clone(),
+        baas_rest::header(&rest_req.headers, baas_rest::route::TENANT_HEADER)
+            .map(|t| vec![(baas_rest::route::TENANT_HEADER.to_string(), t.to_string())])
+            .unwrap_or_default(),
+    );
     let mut resp = match parts.extensions.get::<Principal>() {
         Some(p) => service.handle_as(rest_req, p).await,
         None => service.handle(rest_req).await,
     };
-    for (k, v) in &mut resp.headers {
-        if k == "location" {
-            *v = format!("{mount}{tenant_prefix}{v}");
-        }
+    if let Some((_, v)) = resp.headers.iter_mut().find(|(k, _)| k == "location") {
+        let tenant_prefix = tenant_prefix(&route_input.0, &route_input.1);
+        *v = format!("{mount}{tenant_prefix}{v}");
     }
     into_response(resp)
 }
@@ -97,8 +102,8 @@ pub async fn handle(State(service): State<Service>, req: Request) -> Response {
 /// `/{tenant}` (percent-encoded) of the request, wherever the tenant came
 /// from: a path that repeats the header's tenant routes the same, so the
 /// `Location` works with or without the header.
-fn tenant_prefix(req: &RestRequest) -> String {
-    baas_rest::route(&req.path, &req.headers)
+fn tenant_prefix(path: &str, headers: &[(String, String)]) -> String {
+    baas_rest::route(path, headers)
         .ok()
         .and_then(|r| r.tenant().map(|t| format!("/{}", encode_segment(t))))
         .unwrap_or_default()

@@ -35,15 +35,40 @@ fn canon(v: &J, ty: &FieldType) -> J {
         .unwrap_or_else(|_| v.clone())
 }
 
+/// The canonical text of one key value: integers (the common key type) go
+/// straight to their decimal text, which is what the general path would
+/// produce for them too; everything else goes through `canon`.
+fn key_part(v: &J, ty: &FieldType) -> String {
+    match (v, ty) {
+        (J::Number(n), FieldType::Int16 | FieldType::Int32 | FieldType::Int64)
+            if n.is_i64() || n.is_u64() =>
+        {
+            n.to_string()
+        }
+        _ => canon(v, ty).to_string(),
+    }
+}
+
 fn key_of(row: &Row, fields: &[String], types: &[FieldType]) -> Option<String> {
-    let mut parts = Vec::with_capacity(fields.len());
-    for (f, ty) in fields.iter().zip(types) {
+    if let ([f], [ty]) = (fields, types) {
+        return match row.get(f) {
+            None | Some(J::Null) => None,
+            Some(v) => Some(key_part(v, ty)),
+        };
+    }
+    let mut key = String::new();
+    for (i, (f, ty)) in fields.iter().zip(types).enumerate() {
         match row.get(f) {
             None | Some(J::Null) => return None,
-            Some(v) => parts.push(canon(v, ty).to_string()),
+            Some(v) => {
+                if i > 0 {
+                    key.push('\u{1f}');
+                }
+                key.push_str(&key_part(v, ty));
+            }
         }
     }
-    Some(parts.join("\u{1f}"))
+    Some(key)
 }
 
 /// The types of `fields` of `entity` (text for unknown ones).
@@ -264,16 +289,53 @@ async fn attach(
         }
     }
     let to_one = rel.kind.is_to_one();
-    for r in rows.iter_mut() {
-        let list = key_of(r, &rel.from_fields, &parent_types)
-            .and_then(|k| groups.get(&k).cloned())
-            .unwrap_or_default();
-        let value = if to_one {
-            list.into_iter().next().map_or(J::Null, J::Object)
-        } else {
-            let n = embed.limit.map_or(usize::MAX, |l| l as usize);
-            J::Array(list.into_iter().take(n).map(J::Object).collect())
+    let n = embed.limit.map_or(usize::MAX, |l| l as usize);
+    // How many parents share each key: the last one may take the group
+    // instead of cloning it (parents usually have distinct keys).
+    let parent_row_keys: Vec<Option<String>> = rows
+        .iter()
+        .map(|r| key_of(r, &rel.from_fields, &parent_types))
+        .collect();
+    let mut sharing: HashMap<&str, usize> = HashMap::new();
+    for k in parent_row_keys.iter().flatten() {
+        *sharing.entry(k.as_str()).or_default() += 1;
+    }
+    for (r, k) in rows.iter_mut().zip(&parent_row_keys) {
+        let last = k
+            .as_deref()
+            .and_then(|k| sharing.get_mut(k))
+            .is_some_and(|c| {
+                *c -= 1;
+                *c == 0
+            });
+        let value = match k {
+            None => None,
+            Some(k) if to_one => groups
+                .get_mut(k)
+                .and_then(|l| {
+                    if last {
+                        (!l.is_empty()).then(|| l.swap_remove(0))
+                    } else {
+                        l.first().cloned()
+                    }
+                })
+                .map(J::Object),
+            Some(k) => {
+                let list = if last {
+                    groups.remove(k)
+                } else {
+                    groups.get(k).cloned()
+                };
+                list.map(|l| J::Array(l.into_iter().take(n).map(J::Object).collect()))
+            }
         };
+        let value = value.unwrap_or_else(|| {
+            if to_one {
+                J::Null
+            } else {
+                J::Array(Vec::new())
+            }
+        });
         r.insert(key.clone(), value);
     }
     Ok(())

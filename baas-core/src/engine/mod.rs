@@ -368,12 +368,20 @@ impl Baas {
             let now = Instant::now();
             let mut cache = self.cache();
             self.sweep(&mut cache, now, id);
-            let slot = cache.slots.entry(id.to_string()).or_insert_with(|| Slot {
-                cell: Arc::new(OnceCell::new()),
-                last_used: now,
-            });
-            slot.last_used = now;
-            slot.cell.clone()
+            if let Some(slot) = cache.slots.get_mut(id) {
+                slot.last_used = now;
+                slot.cell.clone()
+            } else {
+                let cell = Arc::new(OnceCell::new());
+                cache.slots.insert(
+                    id.to_string(),
+                    Slot {
+                        cell: cell.clone(),
+                        last_used: now,
+                    },
+                );
+                cell
+            }
         };
         match cell.get_or_try_init(|| self.load(id)).await {
             Ok(t) => Ok(t.clone()),
