@@ -333,6 +333,10 @@ fn args() -> Result<Args, String> {
     })
 }
 
+/// The same allocator as `baas`, so the comparison measures code, not malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let a = args()?;
