@@ -8,113 +8,20 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use baas_adapter_mongo::lower;
-use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
+use baas_core::testkit::cases::{
+    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use bson::{Bson, Document};
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Kind {
-    Select,
-    Count,
-    Insert,
-    Update,
-    Delete,
-    Aggregate,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseFile {
-    kind: Kind,
-    request: serde_json::Value,
-    #[serde(default)]
-    #[allow(dead_code)]
-    max_params: Option<usize>,
-}
-
-enum Request {
-    Select(Query),
-    Count(Query),
-    Insert(Insert),
-    Update(Update),
-    Delete(Delete),
-    Aggregate(Aggregate),
-}
-
-impl Request {
-    fn entity(&self) -> &str {
-        match self {
-            Self::Select(q) | Self::Count(q) => &q.entity,
-            Self::Insert(i) => &i.entity,
-            Self::Update(u) => &u.entity,
-            Self::Delete(d) => &d.entity,
-            Self::Aggregate(a) => &a.entity,
-        }
-    }
-}
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../baas-sql/tests/cases")
-}
-
-fn load_schema() -> SchemaMetadata {
-    let text = std::fs::read_to_string(cases_dir().join("schema.json")).expect("schema.json");
-    serde_json::from_str(&text).expect("schema.json parses")
-}
-
-fn case_dirs() -> Vec<(String, PathBuf)> {
-    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(cases_dir())
-        .expect("case folders")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .map(|p| {
-            (
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .expect("utf-8")
-                    .to_string(),
-                p,
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
-    serde_json::from_value(v).map_err(|e| format!("`request` does not parse: {e}"))
-}
-
-fn load_case(dir: &Path) -> Result<Request, String> {
-    let text = std::fs::read_to_string(dir.join("request.json")).map_err(|e| e.to_string())?;
-    let case: CaseFile = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    Ok(match case.kind {
-        Kind::Select => Request::Select(parse(case.request)?),
-        Kind::Count => Request::Count(parse(case.request)?),
-        Kind::Insert => Request::Insert(parse(case.request)?),
-        Kind::Update => Request::Update(parse(case.request)?),
-        Kind::Delete => Request::Delete(parse(case.request)?),
-        Kind::Aggregate => Request::Aggregate(parse(case.request)?),
-    })
-}
 
 fn validate(target: Target<'_>, req: &Request) -> baas_core::Result<()> {
     let caps: Capabilities = baas_adapter_mongo::capabilities(true);
     let limits = Limits::default();
-    let v = Validator::new(target, &caps, &limits);
-    match req {
-        Request::Select(q) | Request::Count(q) => v.query(q),
-        Request::Insert(i) => v.insert(i),
-        Request::Update(u) => v.update(u),
-        Request::Delete(d) => v.delete(d),
-        Request::Aggregate(a) => v.aggregate(a),
-    }
+    req.validate(&Validator::new(target, &caps, &limits))
 }
 
 fn ext(docs: Vec<Document>) -> String {
@@ -137,7 +44,7 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
             "-- pipeline\n{}",
             ext(lower::count(target, q.filter.as_ref())?)
         ),
-        Request::Insert(i) => {
+        Request::Insert(i, _) => {
             let docs = i
                 .rows
                 .iter()
@@ -236,10 +143,11 @@ fn render(schema: &SchemaMetadata, req: &Request) -> String {
 
 #[test]
 fn generated_bson_matches_snapshots() {
-    let schema = load_schema();
+    let cases = cases_dir(env!("CARGO_MANIFEST_DIR"));
+    let schema = load_schema(&cases);
     let mut failed = Vec::new();
     let mut expected = BTreeSet::new();
-    for (behaviour, dir) in case_dirs() {
+    for (behaviour, dir) in case_dirs(&cases) {
         let req = load_case(&dir).unwrap_or_else(|e| panic!("{behaviour}: {e}"));
         let name = format!("{behaviour}__mongodb");
         let text = render(&schema, &req);
@@ -255,14 +163,7 @@ fn generated_bson_matches_snapshots() {
         expected.insert(format!("snapshots_bson__{name}.snap"));
     }
     let snap_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let orphans: Vec<String> = std::fs::read_dir(&snap_dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.starts_with("snapshots_bson__") && n.ends_with(".snap"))
-                .filter(|n| !expected.contains(n))
-                .collect()
-        })
-        .unwrap_or_default();
+    let orphans = orphan_snapshots(&snap_dir, "snapshots_bson__", &expected);
     assert!(
         failed.is_empty(),
         "snapshot mismatches:\n  {}",

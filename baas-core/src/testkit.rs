@@ -8,6 +8,7 @@
 //! whose JSON must be byte-identical across engines. [`ddl`] holds the
 //! managed-mode DDL round trip the SQL adapters run.
 
+pub mod cases;
 pub mod ddl;
 
 use std::future::Future;

@@ -1,14 +1,7 @@
 //! Snapshot tests of the SQL generated for every request case.
 //!
-//! Each folder `tests/cases/<behaviour>/` holds a `request.json`:
-//!
-//! ```json
-//! { "kind": "select" | "count" | "insert" | "update" | "delete" | "aggregate",
-//!   "request": <the IR value>,
-//!   "max_params": 65535 }
-//! ```
-//!
-//! (`max_params` is optional and only used by inserts). The request is
+//! Each folder `tests/cases/<behaviour>/` holds a `request.json` (format and
+//! reader in `baas_core::testkit::cases`, shared with the BSON snapshots). The request is
 //! resolved against `tests/cases/schema.json` and lowered for every dialect;
 //! the statement(s) and their parameters, or the lowering error, are
 //! snapshotted as `snapshots/snapshots_sql__<behaviour>__<dialect>.snap`.
@@ -19,122 +12,19 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
+use baas_core::testkit::cases::{
+    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use baas_sql::{Dialect, Statement};
-use serde::Deserialize;
 
 const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
 
 /// Default bound-parameter budget for inserts (PostgreSQL's limit).
 const DEFAULT_MAX_PARAMS: usize = 65535;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Kind {
-    Select,
-    Count,
-    Insert,
-    Update,
-    Delete,
-    Aggregate,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseFile {
-    kind: Kind,
-    request: serde_json::Value,
-    #[serde(default)]
-    max_params: Option<usize>,
-}
-
-/// A parsed request.
-enum Request {
-    Select(Query),
-    Count(Query),
-    Insert(Insert, usize),
-    Update(Update),
-    Delete(Delete),
-    Aggregate(Aggregate),
-}
-
-impl Request {
-    fn entity(&self) -> &str {
-        match self {
-            Self::Select(q) | Self::Count(q) => &q.entity,
-            Self::Insert(i, _) => &i.entity,
-            Self::Update(u) => &u.entity,
-            Self::Delete(d) => &d.entity,
-            Self::Aggregate(a) => &a.entity,
-        }
-    }
-}
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
-}
-
-fn load_schema() -> SchemaMetadata {
-    let path = cases_dir().join("schema.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let schema: SchemaMetadata = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
-    schema
-        .check()
-        .unwrap_or_else(|e| panic!("{} is inconsistent: {e}", path.display()));
-    schema
-}
-
-/// Every case folder, sorted by name.
-fn case_dirs() -> Vec<(String, PathBuf)> {
-    let dir = cases_dir();
-    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|p| p.is_dir())
-        .map(|p| {
-            let name = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_else(|| panic!("non UTF-8 case folder {}", p.display()))
-                .to_string();
-            (name, p)
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
-    serde_json::from_value(v).map_err(|e| format!("`request` does not parse: {e}"))
-}
-
-fn load_case(dir: &Path) -> Result<Request, String> {
-    let path = dir.join("request.json");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("cannot read request.json: {e}"))?;
-    let case: CaseFile =
-        serde_json::from_str(&text).map_err(|e| format!("request.json does not parse: {e}"))?;
-    if case.max_params.is_some() && !matches!(case.kind, Kind::Insert) {
-        return Err("`max_params` only applies to inserts".into());
-    }
-    Ok(match case.kind {
-        Kind::Select => Request::Select(parse(case.request)?),
-        Kind::Count => Request::Count(parse(case.request)?),
-        Kind::Insert => Request::Insert(
-            parse(case.request)?,
-            case.max_params.unwrap_or(DEFAULT_MAX_PARAMS),
-        ),
-        Kind::Update => Request::Update(parse(case.request)?),
-        Kind::Delete => Request::Delete(parse(case.request)?),
-        Kind::Aggregate => Request::Aggregate(parse(case.request)?),
-    })
-}
 
 /// Capabilities with every optional feature on, so the validator only reports
 /// problems of the request itself (dialect limits show up as lowering errors).
@@ -154,25 +44,20 @@ fn all_capabilities(d: Dialect) -> Capabilities {
 fn validate(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<()> {
     let caps = all_capabilities(d);
     let limits = Limits::default();
-    let v = Validator::new(target, &caps, &limits);
-    match req {
-        Request::Select(q) | Request::Count(q) => v.query(q),
-        Request::Insert(i, _) => v.insert(i),
-        Request::Update(u) => v.update(u),
-        Request::Delete(del) => v.delete(del),
-        Request::Aggregate(a) => v.aggregate(a),
-    }
+    req.validate(&Validator::new(target, &caps, &limits))
 }
 
 fn lower(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<Vec<Statement>> {
     Ok(match req {
         Request::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
         Request::Count(q) => vec![baas_sql::count(d, target, q.filter.as_ref())?.statement],
-        Request::Insert(i, max_params) => baas_sql::insert(d, target, i, *max_params)?
-            .0
-            .into_iter()
-            .map(|b| b.statement)
-            .collect(),
+        Request::Insert(i, max_params) => {
+            baas_sql::insert(d, target, i, max_params.unwrap_or(DEFAULT_MAX_PARAMS))?
+                .0
+                .into_iter()
+                .map(|b| b.statement)
+                .collect()
+        }
         Request::Update(u) => vec![baas_sql::update(d, target, u)?.0],
         Request::Delete(del) => vec![baas_sql::delete(d, target, del)?.0],
         Request::Aggregate(a) => vec![baas_sql::aggregate(d, target, a)?.statement],
@@ -223,12 +108,13 @@ fn render(d: Dialect, schema: &SchemaMetadata, req: &Request) -> String {
 
 #[test]
 fn generated_sql_matches_snapshots() {
-    let schema = load_schema();
-    let dirs = case_dirs();
+    let cases = cases_dir(env!("CARGO_MANIFEST_DIR"));
+    let schema = load_schema(&cases);
+    let dirs = case_dirs(&cases);
     assert!(
         !dirs.is_empty(),
         "no case folders under {}",
-        cases_dir().display()
+        cases.display()
     );
 
     let mut broken = Vec::new();
@@ -261,14 +147,7 @@ fn generated_sql_matches_snapshots() {
 
     // Snapshots of cases that no longer exist.
     let snap_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let orphans: Vec<String> = std::fs::read_dir(&snap_dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.starts_with("snapshots_sql__") && n.ends_with(".snap"))
-                .filter(|n| !expected.contains(n))
-                .collect()
-        })
-        .unwrap_or_default();
+    let orphans = orphan_snapshots(&snap_dir, "snapshots_sql__", &expected);
 
     let mut problems = String::new();
     if !broken.is_empty() {
