@@ -33,8 +33,8 @@
 
 use std::sync::Arc;
 
-use baas_core::engine::{Baas, Principal, Tenant, TenantConfig, WriteOp};
-use baas_core::ir::WriteResult;
+use baas_core::engine::{Baas, Principal, Tenant, TenantConfig};
+use baas_core::ir::{Insert, Query, WriteResult};
 use baas_core::{Entity, Error, Field, SchemaMetadata};
 use percent_encoding::percent_decode_str;
 
@@ -204,15 +204,22 @@ impl Service {
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         match parse_request(tenant.schema(), r, req, &self.limits)? {
-            Operation::Read(read) => {
+            Operation::Read(mut read) => {
+                // The query moves into the engine; the response only needs
+                // its entity and page.
+                let shell = Query {
+                    page: read.query.page.clone(),
+                    ..Query::new(read.query.entity.clone())
+                };
+                let query = std::mem::replace(&mut read.query, shell);
                 let rows = self
                     .baas
-                    .find(principal, tenant, read.query.clone())
+                    .find(principal, tenant, query)
                     .await
                     .map_err(core_error)?;
                 Ok(crate::read_response(&read, rows))
             }
-            Operation::Write(w) => {
+            Operation::Write(mut w) => {
                 if w.singular && w.key.is_none() {
                     let filter = match &w.write {
                         Write::Update(u) => Some(u.filter.clone()),
@@ -236,11 +243,18 @@ impl Service {
                         }
                     }
                 }
-                let op = match w.write.clone() {
-                    Write::Insert(i) => WriteOp::Insert(i),
-                    Write::Update(u) => WriteOp::Update(u),
-                    Write::Delete(d) => WriteOp::Delete(d),
+                // The write moves into the engine; the response only needs
+                // its kind, entity and `returning`, not the inserted rows.
+                let shell = match &w.write {
+                    Write::Insert(i) => Write::Insert(Insert {
+                        entity: i.entity.clone(),
+                        rows: Vec::new(),
+                        on_conflict: i.on_conflict.clone(),
+                        returning: i.returning.clone(),
+                    }),
+                    other => other.clone(),
                 };
+                let op = std::mem::replace(&mut w.write, shell);
                 let is_put = matches!(w.write, Write::Insert(_));
                 let result = self
                     .baas

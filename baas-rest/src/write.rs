@@ -10,27 +10,10 @@ use crate::params::{Params, parse_params};
 use crate::read::{and_filters, key_filter};
 use crate::{RestError, RestLimits};
 
-/// An IR mutation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Write {
-    /// `POST` (and `PUT /{entity}/{id}` as a one-row merge upsert).
-    Insert(Insert),
-    /// `PATCH`.
-    Update(Update),
-    /// `DELETE`.
-    Delete(Delete),
-}
-
-impl Write {
-    /// The entity written.
-    pub fn entity(&self) -> &str {
-        match self {
-            Self::Insert(i) => &i.entity,
-            Self::Update(u) => &u.entity,
-            Self::Delete(d) => &d.entity,
-        }
-    }
-}
+/// An IR mutation: the engine's [`WriteOp`](baas_core::engine::WriteOp) —
+/// `Insert` for `POST` (and `PUT /{entity}/{id}` as a one-row merge upsert),
+/// `Update` for `PATCH`, `Delete` for `DELETE`.
+pub use baas_core::engine::WriteOp as Write;
 
 /// A parsed write.
 #[derive(Debug, Clone, PartialEq)]

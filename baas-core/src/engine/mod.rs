@@ -472,7 +472,9 @@ impl Baas {
     /// Register (or re-register) a tenant: connect, check the database
     /// answers, and store its configuration with its metadata —
     /// `schema` when given, else introspected (introspected tenants) or
-    /// empty (managed ones). Returns the ready runtime.
+    /// empty (managed ones). A managed tenant registered again keeps its
+    /// stored metadata (its tables exist); an introspected one stores a new
+    /// version. Returns the ready runtime.
     pub async fn register_tenant(
         &self,
         config: TenantConfig,
@@ -482,24 +484,24 @@ impl Baas {
         let _guard = self.schema_lock.lock().await;
         let adapter = self.connector.connect(&config).await?;
         adapter.health().await?;
-        let schema = match (schema, config.mode) {
-            (Some(s), _) => s,
-            (None, TenantMode::Introspected) => adapter.introspect(&config.introspect).await?,
-            (None, TenantMode::Managed) => SchemaMetadata::default(),
+        let stored = self.store.schema(&config.id).await?;
+        let (schema, version) = match (stored, config.mode) {
+            // A managed tenant keeps its stored metadata: its tables exist.
+            (Some(v), TenantMode::Managed) => (v.value, v.version),
+            (stored, mode) => {
+                let schema = match (schema, mode) {
+                    (Some(s), _) => s,
+                    (None, TenantMode::Introspected) => {
+                        adapter.introspect(&config.introspect).await?
+                    }
+                    (None, TenantMode::Managed) => SchemaMetadata::default(),
+                };
+                schema.check()?;
+                let base = stored.map(|v| v.version);
+                let version = self.store.put_schema(&config.id, &schema, base).await?;
+                (schema, version)
+            }
         };
-        schema.check()?;
-        let base = self.store.schema(&config.id).await?.map(|v| v.version);
-        let version = if base.is_none() || config.mode == TenantMode::Introspected {
-            self.store.put_schema(&config.id, &schema, base).await?
-        } else {
-            // A managed tenant keeps its stored metadata (its tables exist).
-            base.unwrap_or(1)
-        };
-        let schema = self
-            .store
-            .schema(&config.id)
-            .await?
-            .map_or(schema, |v| v.value);
         self.store.put_tenant(&config).await?;
         Ok(self.install(Tenant::new(config, schema, version, adapter)))
     }
