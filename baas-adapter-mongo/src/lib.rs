@@ -72,6 +72,9 @@ pub struct MongoConfig {
     pub transactions: Option<bool>,
     /// How long to wait for a server before `Unavailable`.
     pub server_selection_timeout: Duration,
+    /// Cap on the driver's connection pool (`None`: the URL's
+    /// `maxPoolSize`, else the driver default of 10).
+    pub max_pool_size: Option<u32>,
 }
 
 impl MongoConfig {
@@ -84,6 +87,7 @@ impl MongoConfig {
             sample_size: 1000,
             transactions: None,
             server_selection_timeout: Duration::from_secs(5),
+            max_pool_size: None,
         }
     }
 }
@@ -108,6 +112,9 @@ pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
     }
     if opts.app_name.is_none() {
         opts.app_name = Some("mini-baas".into());
+    }
+    if cfg.max_pool_size.is_some() {
+        opts.max_pool_size = cfg.max_pool_size;
     }
     let client = Client::with_options(opts).map_err(decode::error)?;
     let db = match (&cfg.database, client.default_database()) {

@@ -149,7 +149,9 @@ pub async fn connect_with(
         "mongodb" | "mongodb+srv" => {
             #[cfg(feature = "mongodb")]
             {
-                let a = mongodb::connect(mongodb::MongoConfig::new(url)).await?;
+                let mut cfg = mongodb::MongoConfig::new(url);
+                cfg.max_pool_size = max_connections;
+                let a = mongodb::connect(cfg).await?;
                 Ok(Arc::new(a))
             }
             #[cfg(not(feature = "mongodb"))]
