@@ -784,7 +784,9 @@ impl DatabaseAdapter for MongoAdapter {
 
     async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
         self.validator(target).query(query)?;
-        if !query.select.embeds.is_empty() {
+        // Embeds, and any read with a row budget, go through the shared
+        // orchestration; it calls back here with flat, unbudgeted queries.
+        if !query.select.embeds.is_empty() || query.max_rows.is_some() {
             return baas_core::embed::find_with_embeds(self, target, query).await;
         }
         let plan = lower::find(target, query)?;

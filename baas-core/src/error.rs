@@ -117,6 +117,18 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The request is well-formed but would do more work than a limit of
+    /// the tenant allows (rows across embed levels, response bytes). Not a
+    /// server failure: the caller can narrow the request.
+    #[error("limit exceeded: {message}")]
+    LimitExceeded {
+        /// The limit's name, as configured (`max_rows`, `max_response_bytes`).
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+        /// What went over it, and how to narrow the request.
+        message: String,
+    },
     /// Any other failure of the database or driver.
     #[error("backend error: {message}")]
     Backend {
@@ -179,6 +191,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::Unsupported { .. } => "unsupported",
             Self::Unavailable { .. } => "unavailable",
+            Self::LimitExceeded { .. } => "limit_exceeded",
             Self::Backend { .. } => "backend",
         }
     }

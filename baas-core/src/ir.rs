@@ -367,6 +367,12 @@ pub struct Query {
     /// Whether to count.
     #[serde(default)]
     pub count: Count,
+    /// Row budget of the whole read: at most this many rows fetched from
+    /// the database and at most this many rows in the answer, the root page
+    /// and every embedded row at every depth together
+    /// ([`crate::Error::LimitExceeded`] beyond it). `None`: unbounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u64>,
 }
 
 impl Query {
@@ -379,6 +385,7 @@ impl Query {
             order: Vec::new(),
             page: Page::default(),
             count: Count::None,
+            max_rows: None,
         }
     }
     /// Builder: set the filter.

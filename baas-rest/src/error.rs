@@ -193,6 +193,15 @@ impl From<&Error> for RestError {
             }
             Error::Forbidden(m) => RestError::new(403, "forbidden", m.clone()),
             Error::Unsupported { .. } => RestError::unsupported(e.to_string()),
+            Error::LimitExceeded {
+                limit,
+                max,
+                message,
+            } => RestError::new(400, "limit_exceeded", message.clone())
+                .with_details(format!("limit `{limit}` = {max}"))
+                .with_hint(
+                    "narrow the request: a smaller `limit`, a `limit` on each embedded list (`rel.limit=10`), fewer or shallower embeds, or filters",
+                ),
             Error::Unavailable { .. } => RestError::new(
                 503,
                 "unavailable",

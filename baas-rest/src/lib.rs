@@ -135,7 +135,7 @@ pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
 pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
-pub use response::{content_range, read_response, write_response};
+pub use response::{content_range, read_response, read_response_within, write_response};
 pub use route::{Route, route};
 pub use service::Service;
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};

@@ -159,6 +159,7 @@ fn read(
         order: p.root.order.clone().unwrap_or_default(),
         page,
         count: prefer.count.unwrap_or_default(),
+        max_rows: None,
     };
     Ok(ReadRequest {
         query,

@@ -48,6 +48,53 @@ fn json_body(v: &serde_json::Value) -> Vec<u8> {
 ///   when the offset is past the total;
 /// - no body for `HEAD`.
 pub fn read_response(req: &ReadRequest, rows: Rows) -> RestResponse {
+    read_response_within(req, rows, u64::MAX)
+}
+
+/// A writer that refuses to grow past `max` bytes.
+struct Bounded {
+    buf: Vec<u8>,
+    max: u64,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if (self.buf.len() + b.len()) as u64 > self.max {
+            return Err(std::io::Error::other("the response is over its size limit"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serialise `v` into at most `max` bytes: a 400 `limit_exceeded` naming
+/// the limit beyond it, found while writing (the whole body is never built).
+fn json_body_within(v: &impl serde::Serialize, max: u64) -> Result<Vec<u8>, RestError> {
+    let mut w = Bounded {
+        buf: Vec::new(),
+        max,
+    };
+    match serde_json::to_writer(&mut w, v) {
+        Ok(()) => Ok(w.buf),
+        Err(_) => Err(RestError::new(
+            400,
+            "limit_exceeded",
+            format!("the response would be larger than {max} bytes"),
+        )
+        .with_details(format!("limit `max_response_bytes` = {max}"))
+        .with_hint(
+            "narrow the request: fewer rows, fewer fields, or a `limit` on each embedded list",
+        )),
+    }
+}
+
+/// [`read_response`] with a bound on the body: a body over `max_bytes`
+/// bytes is refused with a 400 `limit_exceeded` (detected while it is being
+/// written, so it is never built whole). `HEAD` builds no body at all.
+pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> RestResponse {
     let offset = req.query.page.offset.unwrap_or(0);
     let n = rows.rows.len();
     let mut headers = Vec::new();
@@ -77,30 +124,33 @@ pub fn read_response(req: &ReadRequest, rows: Rows) -> RestResponse {
             r.headers.extend(headers);
             return r;
         }
-        let obj = rows
-            .rows
-            .into_iter()
-            .next()
-            .map_or(serde_json::Value::Null, serde_json::Value::Object);
-        (200, json_body(&obj), OBJECT_MEDIA_TYPE)
+        let body = if req.head {
+            Ok(Vec::new())
+        } else {
+            json_body_within(&rows.rows[0], max_bytes)
+        };
+        (200, body, OBJECT_MEDIA_TYPE)
     } else {
         let status = match rows.total {
             Some(t) if (n as u64) < t => 206,
             _ => 200,
         };
-        let arr = serde_json::Value::Array(
-            rows.rows
-                .into_iter()
-                .map(serde_json::Value::Object)
-                .collect(),
-        );
-        (status, json_body(&arr), JSON)
+        let body = if req.head {
+            Ok(Vec::new())
+        } else {
+            json_body_within(&rows.rows, max_bytes)
+        };
+        (status, body, JSON)
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return e.to_response(),
     };
     headers.push(("content-type".into(), ctype.into()));
     RestResponse {
         status,
         headers,
-        body: if req.head { Vec::new() } else { body },
+        body,
     }
 }
 

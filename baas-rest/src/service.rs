@@ -217,7 +217,11 @@ impl Service {
                     .find(principal, tenant, query)
                     .await
                     .map_err(core_error)?;
-                Ok(crate::read_response(&read, rows))
+                Ok(crate::read_response_within(
+                    &read,
+                    rows,
+                    tenant.config().limits.max_response_bytes,
+                ))
             }
             Operation::Write(mut w) => {
                 if w.singular && w.key.is_none() {

@@ -291,6 +291,28 @@ fn and_filter(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     }
 }
 
+/// Give every to-many embed without a `limit` of its own the tenant's
+/// default, at every depth (an embedded list is a page too). Unknown
+/// relations are left for validation to report.
+fn default_embed_limits(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    embeds: &mut [crate::ir::Embed],
+    default: u64,
+) {
+    for e in embeds {
+        let Ok(rel) = entity.relation(&e.relation) else {
+            continue;
+        };
+        if e.limit.is_none() && !rel.kind.is_to_one() {
+            e.limit = Some(default);
+        }
+        if let Ok(target) = schema.entity(&rel.target) {
+            default_embed_limits(schema, target, &mut e.select.embeds, default);
+        }
+    }
+}
+
 /// For each many-to-one relation of a new entity, give its target the
 /// reverse one-to-many relation, named after the new entity (skipped when
 /// the target already has a relation or field of that name), as
@@ -654,10 +676,22 @@ impl Baas {
         let (target, row_filter) = self
             .authorize(principal, tenant, &query.entity, Action::Read)
             .await?;
-        let query = Query {
+        let limits = &tenant.config.limits;
+        let mut query = Query {
             filter: and_filter(query.filter, row_filter),
+            max_rows: Some(
+                query
+                    .max_rows
+                    .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
+            ),
             ..query
         };
+        default_embed_limits(
+            &tenant.schema,
+            target.entity,
+            &mut query.select.embeds,
+            limits.embed_limit,
+        );
         self.validator(tenant, target).query(&query)?;
         tenant.adapter.find(target, &query).await
     }

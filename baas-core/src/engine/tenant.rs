@@ -23,16 +23,38 @@ pub enum TenantMode {
 }
 
 /// Per-tenant resource limits.
+///
+/// `max_rows`, `embed_limit` and `max_response_bytes` bound the *total*
+/// work of one read, whatever its shape: the root page and every embedded
+/// row at every depth together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantLimits {
     /// Most connections the tenant's pool may open.
     pub max_connections: u32,
+    /// Most rows one read may fetch from the database, and most rows its
+    /// answer may hold, counting the root page and every embedded row at
+    /// every depth (a row embedded under two parents counts twice in the
+    /// answer). Beyond it the read is refused with `limit_exceeded` (400)
+    /// before the rows are materialised.
+    pub max_rows: u64,
+    /// Rows per parent of a to-many embed that gives no `limit` of its own
+    /// (an embedded list is a page too; a larger explicit limit is kept,
+    /// `max_rows` still bounds the total).
+    pub embed_limit: u64,
+    /// Largest response body of a read, in bytes (`limit_exceeded`, 400,
+    /// beyond it).
+    pub max_response_bytes: u64,
 }
 
 impl Default for TenantLimits {
     fn default() -> Self {
-        Self { max_connections: 8 }
+        Self {
+            max_connections: 8,
+            max_rows: 10_000,
+            embed_limit: 1_000,
+            max_response_bytes: 16 * 1024 * 1024,
+        }
     }
 }
 
@@ -81,6 +103,15 @@ impl TenantConfig {
                 "/limits/max_connections",
                 "max_connections must be between 1 and 1000",
             ));
+        }
+        for (at, v) in [
+            ("/limits/max_rows", self.limits.max_rows),
+            ("/limits/embed_limit", self.limits.embed_limit),
+            ("/limits/max_response_bytes", self.limits.max_response_bytes),
+        ] {
+            if v == 0 {
+                return Err(Error::validation(at, "the limit must be at least 1"));
+            }
         }
         Ok(())
     }

@@ -1,0 +1,390 @@
+//! Issue 9, item 1: one anonymous read must not exhaust the server's memory.
+//!
+//! The real `baas` binary (its allocator, its process) serves Chinook on
+//! PostgreSQL, MariaDB, SQLite and MongoDB as four tenants with the default
+//! limits. Embeds that multiply rows (a many-to-many target shared by many
+//! parents, nested three deep, wide) are answered with the documented 400
+//! `limit_exceeded` or a bounded page, identically on every engine, and the
+//! process's peak RSS during each stays within [`PEAK_BOUND`] of its
+//! baseline. A client that gives up stops the work, and memory returns.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use baas_core::testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
+use common::{Resp, get, request};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "amplification-admin-key-0123";
+/// Most the server's peak RSS may rise over its baseline during one read.
+const PEAK_BOUND: u64 = 64 << 20;
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn status_kb(&self, key: &str) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("proc status");
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .expect("status field")
+    }
+
+    fn rss(&self) -> u64 {
+        self.status_kb("VmRSS:") * 1024
+    }
+
+    /// Reset the peak RSS (`VmHWM`) to the current RSS.
+    fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").expect("clear_refs");
+    }
+
+    fn peak(&self) -> u64 {
+        self.status_kb("VmHWM:") * 1024
+    }
+
+    /// CPU time used so far (user + system), in clock ticks.
+    fn cpu_ticks(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("stat");
+        let after = &s[s.rfind(')').expect("comm") + 2..];
+        let f: Vec<&str> = after.split_whitespace().collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    }
+}
+
+fn start(dir: &std::path::Path, db: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baas"))
+        .args(["serve", "--db", db, "--tenant", "boot"])
+        .current_dir(dir)
+        .env("BAAS_LISTEN", "127.0.0.1:0")
+        .env("BAAS_DATA_DIR", dir.join("data"))
+        .env("BAAS_ADMIN_KEY", ADMIN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start baas");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("banner");
+    let addr = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .and_then(|u| u.trim_start_matches("http://").split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no URL in the banner: {first}"));
+    // Keep draining stdout so the server never blocks on it.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    Server { child, addr }
+}
+
+fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+/// A fresh SQLite file loaded with Chinook.
+async fn sqlite_chinook(dir: &std::path::Path) -> String {
+    let path = dir.join("chinook.db");
+    let url = format!("sqlite://{}", path.display());
+    let sql = std::fs::read_to_string(fixtures_dir().join("chinook/Chinook_Sqlite.sql"))
+        .expect("read the SQLite Chinook script");
+    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
+        .await
+        .expect("sqlite");
+    db.backend()
+        .execute_script(&sql)
+        .await
+        .expect("load Chinook");
+    db.backend().pool().close().await;
+    url
+}
+
+async fn register(addr: SocketAddr, body: &Value) -> Resp {
+    let auth = format!("Bearer {ADMIN}");
+    request(
+        addr,
+        "POST",
+        "/_admin/tenants",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+    .await
+}
+
+fn tenant(id: &str, url: &str, naming: Naming, limits: Value) -> Value {
+    json!({
+        "id": id,
+        "url": url,
+        "mode": "introspected",
+        "limits": limits,
+        "schema": chinook_metadata(naming),
+    })
+}
+
+/// Rows in an answer: every object at every depth of the embed tree.
+fn rows_in(v: &Value) -> u64 {
+    match v {
+        Value::Array(a) => a.iter().map(rows_in).sum(),
+        Value::Object(o) => {
+            1 + o
+                .values()
+                .filter(|x| !x.is_string())
+                .map(rows_in)
+                .sum::<u64>()
+        }
+        _ => 0,
+    }
+}
+
+/// The reads that multiply rows, each after `/{tenant}`.
+const HOSTILE: &[&str] = &[
+    // The request of the issue: a shared many-to-many target, three deep.
+    "/invoice_line?select=*,track(*,playlists(*,tracks(*)))&limit=1000",
+    // Deeper than allowed.
+    "/invoice_line?select=*,track(*,playlists(*,tracks(*,album(*))))&limit=1000",
+    // Wider: every relation of the track, each fanning out again.
+    "/invoice_line?select=*,track(*,playlists(*,tracks(*)),album(*,tracks(*)),genre(*,tracks(*))),invoice(*,lines(*,track(*)))&limit=1000",
+    // Rooted at the shared side.
+    "/playlist?select=*,tracks(*,playlists(*,tracks(*)))",
+    "/genre?select=*,tracks(*,invoice_lines(*,invoice(*)))",
+    "/artist?select=*,albums(*,tracks(*,playlists(*)))&limit=1000",
+    // Per-embed limits make the same shape a bounded page.
+    "/invoice_line?select=*,track(*,playlists(*,tracks(*)))&limit=3&track.playlists.limit=2&track.playlists.tracks.limit=3",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embeds_cannot_amplify_memory() {
+    let dir = std::env::temp_dir().join(format!("baas-amplification-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lite = sqlite_chinook(&dir).await;
+    let server = start(&dir, &lite);
+    let addr = server.addr;
+
+    let engines = [
+        (
+            "pg",
+            url(
+                "BAAS_TEST_PG_URL",
+                "postgres://baas:baas_pw@127.0.0.1:5432/chinook",
+            ),
+            Naming::SnakeCase,
+        ),
+        (
+            "my",
+            url(
+                "BAAS_TEST_MYSQL_URL",
+                "mysql://baas:baas_pw@127.0.0.1:3306/Chinook",
+            ),
+            Naming::PascalCase,
+        ),
+        (
+            "mongo",
+            url(
+                "BAAS_TEST_MONGO_URL",
+                "mongodb://127.0.0.1:27017/chinook?directConnection=true",
+            ),
+            Naming::PascalCase,
+        ),
+        ("lite", lite.clone(), Naming::PascalCase),
+    ];
+    let mut served = Vec::new();
+    for (id, u, naming) in &engines {
+        let r = register(addr, &tenant(id, u, *naming, json!({}))).await;
+        if r.status != 201 {
+            if skip_or_fail(&format!("{id} for the amplification test"), &r.text()) {
+                continue;
+            }
+        } else {
+            served.push(*id);
+        }
+    }
+    assert!(served.contains(&"lite"), "the SQLite tenant always runs");
+    // Warm every tenant (pools, caches), then take the baseline.
+    for id in &served {
+        assert_eq!(get(addr, &format!("/{id}/genre?limit=1")).await.status, 200);
+        let _ = get(addr, &format!("/{id}{}", HOSTILE[6])).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let baseline = server.rss();
+
+    let mut answers: Vec<Vec<(u16, String)>> = Vec::new();
+    for id in &served {
+        let mut per_engine = Vec::new();
+        for path in HOSTILE {
+            server.reset_peak();
+            let t = Instant::now();
+            let r = get(addr, &format!("/{id}{path}")).await;
+            let took = t.elapsed();
+            let peak = server.peak().saturating_sub(baseline);
+            let code = match r.status {
+                200 => {
+                    let v = r.json();
+                    let n = rows_in(&v);
+                    assert!(n <= 10_000, "{id}{path}: {n} rows answered");
+                    assert!(r.body.len() <= 16 << 20, "{id}{path}: body too large");
+                    format!("{n} rows")
+                }
+                400 => {
+                    let v = r.json();
+                    let code = v["code"].as_str().unwrap_or_default().to_string();
+                    assert!(
+                        code == "limit_exceeded" || code == "bad_request",
+                        "{id}{path}: {v}"
+                    );
+                    if code == "limit_exceeded" {
+                        assert!(v["details"].as_str().unwrap_or("").contains("max_rows"));
+                    }
+                    code
+                }
+                other => panic!("{id}{path}: status {other}: {}", r.text()),
+            };
+            println!(
+                "amplification {id:<5} {:>3} {code:<15} peak +{:>3} MiB in {:>4} ms  {path}",
+                r.status,
+                peak >> 20,
+                took.as_millis()
+            );
+            assert!(
+                peak <= PEAK_BOUND,
+                "{id}{path}: peak RSS rose by {} MiB (bound {} MiB)",
+                peak >> 20,
+                PEAK_BOUND >> 20
+            );
+            per_engine.push((r.status, code));
+        }
+        answers.push(per_engine);
+    }
+    // Every engine gives the same answer to each read.
+    for (id, a) in served.iter().zip(&answers).skip(1) {
+        assert_eq!(
+            a, &answers[0],
+            "{id} answers differently from {}",
+            served[0]
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = server.rss();
+    println!(
+        "amplification: {} engines x {} reads, RSS baseline {} MiB, after {} MiB",
+        served.len(),
+        HOSTILE.len(),
+        baseline >> 20,
+        after >> 20
+    );
+    assert!(after <= baseline + PEAK_BOUND, "memory not returned");
+
+    // Per-tenant limits: a tight tenant on the same data.
+    let tight = json!({"max_rows": 50, "embed_limit": 5, "max_response_bytes": 4096});
+    let r = register(addr, &tenant("tight", &lite, Naming::PascalCase, tight)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = get(addr, "/tight/album?select=*,tracks(*)&limit=20").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "limit_exceeded");
+    let r = get(
+        addr,
+        "/tight/genre?select=genre_id,tracks(track_id)&genre_id=eq.1",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()[0]["tracks"].as_array().unwrap().len(),
+        5,
+        "embed_limit"
+    );
+    let r = get(
+        addr,
+        "/tight/genre?select=genre_id,tracks(track_id)&genre_id=eq.1&tracks.limit=7",
+    )
+    .await;
+    assert_eq!(
+        r.json()[0]["tracks"].as_array().unwrap().len(),
+        7,
+        "an explicit limit wins"
+    );
+    let r = get(addr, "/tight/track?limit=40").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["code"], "limit_exceeded");
+    assert!(
+        v["details"]
+            .as_str()
+            .unwrap()
+            .contains("max_response_bytes"),
+        "{v}"
+    );
+
+    // A client that gives up stops the work: a tenant with limits far too
+    // high for this request, a client that disconnects after 500 ms.
+    if served.contains(&"pg") {
+        let huge = json!({"max_rows": 1_000_000_000u64, "embed_limit": 1_000_000_000u64, "max_response_bytes": 1u64 << 40});
+        let r = register(
+            addr,
+            &tenant("huge", &engines[0].1, Naming::SnakeCase, huge),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /huge{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            HOSTILE[0]
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        drop(s);
+        std::thread::sleep(Duration::from_millis(1500));
+        let (c0, r0) = (server.cpu_ticks(), server.rss());
+        std::thread::sleep(Duration::from_secs(1));
+        let (c1, r1) = (server.cpu_ticks(), server.rss());
+        println!(
+            "amplification: after the client left: {} CPU ticks in 1 s, RSS {} -> {} MiB (baseline {} MiB)",
+            c1 - c0,
+            r0 >> 20,
+            r1 >> 20,
+            baseline >> 20
+        );
+        assert!(
+            c1 - c0 <= 20,
+            "the server still works for a client that left"
+        );
+        assert!(
+            r1 <= r0 + (8 << 20),
+            "memory still grows after the client left"
+        );
+        // The server answers, and memory comes back.
+        assert_eq!(get(addr, "/pg/genre?limit=1").await.status, 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let back = server.rss();
+        assert!(
+            back <= baseline + PEAK_BOUND,
+            "memory not returned after the abandoned read: {} MiB over a {} MiB baseline",
+            back >> 20,
+            baseline >> 20
+        );
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
