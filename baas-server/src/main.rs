@@ -17,6 +17,7 @@
 //! skipped statements and warnings go to stderr; failures exit non-zero with a
 //! one-line message.
 
+mod edge;
 mod serve;
 
 /// mimalloc instead of glibc's malloc: a server allocates many small,
@@ -206,10 +207,23 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Past the shutdown deadline, requests still running (a blocking
+    // database call) must not hold the exit: give them a moment, no more.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
