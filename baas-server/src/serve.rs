@@ -841,11 +841,9 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!(
-            "baas-config-{}-{}.toml",
-            std::process::id(),
-            text.len()
-        ));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("baas-config-{}-{n}.toml", std::process::id(),));
         std::fs::write(&p, text).unwrap();
         p
     }
@@ -861,6 +859,101 @@ mod tests {
             (1000, 1 << 20, 8)
         );
         assert!(s.db.is_none() && s.admin_key.is_none() && !s.log_json);
+        let e = &s.edge;
+        assert_eq!(
+            (
+                e.header_timeout,
+                e.body_timeout,
+                e.idle_timeout,
+                e.max_connections,
+                e.shutdown_timeout
+            ),
+            (
+                Some(Duration::from_secs(10)),
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(60)),
+                1024,
+                Duration::from_secs(10)
+            )
+        );
+        assert!(e.trusted_proxies.is_empty() && e.cors.is_none());
+        assert_eq!(s.previous_secret_key, None);
+    }
+
+    #[test]
+    fn edge_settings_from_the_file() {
+        let path = file(
+            "idle_timeout_secs = 0\nmax_http_connections = 5\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\ncors_origins = \"https://a.example, https://b.example/\"\ncors_credentials = true\n",
+        );
+        let s = ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap();
+        assert_eq!(s.edge.idle_timeout, None, "0 turns the timeout off");
+        assert_eq!(s.edge.max_connections, 5);
+        assert_eq!(s.edge.trusted_proxies.len(), 2);
+        let cors = s.edge.cors.unwrap();
+        assert_eq!(
+            cors.origins,
+            Some(vec!["https://a.example".into(), "https://b.example".into()])
+        );
+        assert!(cors.credentials);
+        let _ = std::fs::remove_file(path);
+        for (args, want) in [
+            (
+                ServeArgs {
+                    trusted_proxies: Some("10.0.0.0/40".into()),
+                    ..ServeArgs::default()
+                },
+                "--trusted-proxies",
+            ),
+            (
+                ServeArgs {
+                    cors_origins: Some("a.example".into()),
+                    ..ServeArgs::default()
+                },
+                "not an origin",
+            ),
+            (
+                ServeArgs {
+                    max_http_connections: Some(0),
+                    ..ServeArgs::default()
+                },
+                "at least 1",
+            ),
+        ] {
+            let err = args.settings().unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_read_from_files() {
+        let key = file("admin-key-from-a-file-0123\r\n");
+        let db = file("postgres://u:pw@h/db\n\n");
+        let s = ServeArgs {
+            admin_key_file: Some(key.clone()),
+            db_file: Some(db.clone()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap();
+        assert_eq!(s.admin_key.as_deref(), Some("admin-key-from-a-file-0123"));
+        assert_eq!(s.db.as_deref(), Some("postgres://u:pw@h/db"));
+        let err = ServeArgs {
+            admin_key_file: Some(PathBuf::from("/no/such/key")),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(
+            err.contains("/no/such/key") && err.contains("admin key"),
+            "{err}"
+        );
+        let _ = std::fs::remove_file(key);
+        let _ = std::fs::remove_file(db);
     }
 
     #[test]
