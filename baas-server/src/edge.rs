@@ -3,8 +3,9 @@
 //! request forever, plus the per-request checks that need the peer address.
 //!
 //! Per connection:
-//! - **header timeout**: from the first byte of a request head to its last;
-//!   a head still incomplete after it (slowloris) closes the connection;
+//! - **header timeout**: from the first byte of a request head to its last
+//!   (for a connection's first request: from the connect); a head still
+//!   incomplete after it (slowloris) closes the connection;
 //! - **idle timeout**: a keep-alive connection with no request in flight
 //!   and no byte received closes after it;
 //! - **connection limit**: at most `max_connections` are served at once;
@@ -204,6 +205,10 @@ impl Cors {
 /// What a connection is doing, for its timers.
 #[derive(Debug, Clone, Copy)]
 enum Phase {
+    /// A new connection, nothing received yet: its first request head must
+    /// arrive within the header timeout (a socket opened only to hold a
+    /// slot is closed as fast as a slowloris).
+    New(Instant),
     /// No request in flight and no byte received since this instant.
     Idle(Instant),
     /// A request head started arriving at this instant.
@@ -221,7 +226,7 @@ struct ConnState {
 impl ConnState {
     fn new() -> Self {
         Self {
-            phase: Mutex::new(Phase::Idle(Instant::now())),
+            phase: Mutex::new(Phase::New(Instant::now())),
             changed: Notify::new(),
         }
     }
@@ -237,6 +242,11 @@ impl ConnState {
         let mut p = self.lock();
         if let Phase::Idle(_) = *p {
             *p = Phase::Head(Instant::now());
+            drop(p);
+            self.changed.notify_one();
+        } else if let Phase::New(since) = *p {
+            // The head timer started at connect.
+            *p = Phase::Head(since);
             drop(p);
             self.changed.notify_one();
         }
@@ -256,6 +266,7 @@ impl ConnState {
     /// When the connection must close if nothing changes.
     fn deadline(&self, cfg: &EdgeConfig) -> Option<Instant> {
         match *self.lock() {
+            Phase::New(since) => cfg.header_timeout.or(cfg.idle_timeout).map(|t| since + t),
             Phase::Idle(since) => cfg.idle_timeout.map(|t| since + t),
             Phase::Head(since) => cfg.header_timeout.map(|t| since + t),
             Phase::Busy(_) => None,
