@@ -166,8 +166,7 @@ impl Cors {
     /// The value of `Access-Control-Allow-Origin` for `origin`, if allowed.
     fn allow_origin(&self, origin: &str) -> Option<String> {
         match &self.origins {
-            // With credentials the origin is echoed: browsers refuse `*` then.
-            None if self.credentials => Some(origin.to_string()),
+            // (`*` with credentials is refused when the settings are read.)
             None => Some("*".to_string()),
             Some(list) => list
                 .iter()

@@ -325,6 +325,14 @@ impl ServeArgs {
                 if any && origins.len() > 1 {
                     return Err("--cors-origins: `*` cannot be combined with origins".into());
                 }
+                if any && credentials {
+                    // Browsers refuse `*` with credentials; echoing every
+                    // origin instead would hand any site the user's session.
+                    return Err(
+                        "--cors-credentials needs the origins listed: `*` would let any site send credentialed requests"
+                            .into(),
+                    );
+                }
                 for o in &origins {
                     if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
                         return Err(format!(
@@ -922,6 +930,14 @@ mod tests {
                     ..ServeArgs::default()
                 },
                 "at least 1",
+            ),
+            (
+                ServeArgs {
+                    cors_origins: Some("*".into()),
+                    cors_credentials: Some(true),
+                    ..ServeArgs::default()
+                },
+                "origins listed",
             ),
         ] {
             let err = args.settings().unwrap_err();

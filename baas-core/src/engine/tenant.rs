@@ -39,8 +39,9 @@ impl Default for TenantLimits {
 /// A registered tenant.
 ///
 /// The `url` may hold a password: it is kept in the metadata store and never
-/// returned by the REST layer ([`TenantConfig::redacted`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// returned by the REST layer ([`TenantConfig::redacted`]); its `Debug`
+/// output shows it redacted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     /// Tenant id: 1–64 characters of `[A-Za-z0-9_-]`, not starting with `_`
@@ -56,6 +57,18 @@ pub struct TenantConfig {
     /// What introspection reads (introspected tenants).
     #[serde(default)]
     pub introspect: IntrospectOptions,
+}
+
+impl std::fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("id", &self.id)
+            .field("url", &self.redacted_url())
+            .field("mode", &self.mode)
+            .field("limits", &self.limits)
+            .field("introspect", &self.introspect)
+            .finish()
+    }
 }
 
 impl TenantConfig {
@@ -467,6 +480,16 @@ mod tests {
         assert_eq!(
             redact_url("postgres://baas_readonly_service@h/db"),
             "postgres://baas_readonly_service@h/db"
+        );
+    }
+
+    #[test]
+    fn debug_output_is_redacted() {
+        let t = TenantConfig::new("a", "postgres://u:hunter2@h/db", TenantMode::Managed);
+        let shown = format!("{t:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("u:***@h"),
+            "{shown}"
         );
     }
 
