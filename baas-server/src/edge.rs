@@ -7,7 +7,8 @@
 //!   (for a connection's first request: from the connect); a head still
 //!   incomplete after it (slowloris) closes the connection;
 //! - **idle timeout**: a keep-alive connection with no request in flight
-//!   and no byte received closes after it;
+//!   and no byte received closes after it, and so does one whose client
+//!   stops reading its response (no write progress for that long);
 //! - **connection limit**: at most `max_connections` are served at once;
 //!   beyond it a new connection is accepted and closed at once (no response,
 //!   nothing queued), so excess clients fail fast instead of filling the
@@ -219,6 +220,9 @@ enum Phase {
 #[derive(Debug)]
 struct ConnState {
     phase: Mutex<Phase>,
+    /// Since when the socket has refused to take more bytes (the client
+    /// does not read its responses), if it does.
+    write_blocked: Mutex<Option<Instant>>,
     changed: Notify,
 }
 
@@ -226,6 +230,7 @@ impl ConnState {
     fn new() -> Self {
         Self {
             phase: Mutex::new(Phase::New(Instant::now())),
+            write_blocked: Mutex::new(None),
             changed: Notify::new(),
         }
     }
@@ -262,8 +267,34 @@ impl ConnState {
         InFlight(self.clone())
     }
 
+    /// A write to the socket made progress (`true`) or could not (`false`).
+    fn on_write(&self, progressed: bool) {
+        let mut w = self
+            .write_blocked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (progressed, w.is_some()) {
+            (true, true) => *w = None,
+            (false, false) => {
+                *w = Some(Instant::now());
+                drop(w);
+                self.changed.notify_one();
+            }
+            _ => {}
+        }
+    }
+
     /// When the connection must close if nothing changes.
     fn deadline(&self, cfg: &EdgeConfig) -> Option<Instant> {
+        // A client that stops reading its response (slow read) is cut off
+        // after the idle timeout without progress.
+        let blocked = *self
+            .write_blocked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Some(since), Some(t)) = (blocked, cfg.idle_timeout) {
+            return Some(since + t);
+        }
         match *self.lock() {
             Phase::New(since) => cfg.header_timeout.or(cfg.idle_timeout).map(|t| since + t),
             Phase::Idle(since) => cfg.idle_timeout.map(|t| since + t),
@@ -315,7 +346,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.state.on_write(r.is_ready());
+        r
     }
 
     fn poll_flush(
@@ -337,7 +370,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.state.on_write(r.is_ready());
+        r
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -470,7 +505,7 @@ async fn serve_connection(
             }
             () = expired => {
                 if state.deadline(&cfg).is_some_and(|d| d <= Instant::now()) {
-                    tracing::debug!(%peer, "connection timed out (idle or incomplete request head)");
+                    tracing::debug!(%peer, "connection timed out (idle, incomplete request head or unread response)");
                     return; // dropping the connection closes the socket
                 }
             }

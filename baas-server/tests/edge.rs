@@ -17,8 +17,9 @@ use server::{sigterm, start, temp_dir};
 const TIMEOUT: &str = "2";
 const MAX_CONNECTIONS: &str = "4";
 
-/// Idle connections, slowloris, a body promised but never sent, and the
-/// connection limit, by `tests/slow_clients.py` (bounded: about 15 s).
+/// Idle connections, slowloris, a body promised but never sent, a client
+/// that never reads its answers, and the connection limit, by
+/// `tests/slow_clients.py` (bounded: about 20 s).
 #[test]
 fn slow_clients_are_cut_off() {
     let dir = temp_dir("edge-slow");
@@ -58,6 +59,7 @@ fn slow_clients_are_cut_off() {
         "keep_alive_idle_closed",
         "slowloris_closed",
         "body_never_sent_408",
+        "slow_reader_closed",
         "max_connections_respected",
     ] {
         assert!(

@@ -7,7 +7,7 @@ The server must run with --header-timeout-secs, --body-timeout-secs and
 --idle-timeout-secs all equal to TIMEOUT_SECS and --max-http-connections
 MAX_CONNECTIONS. Each scenario prints `ok NAME SECONDS` or `FAIL NAME: why`;
 the exit status is the number of failures. Every socket has a deadline, so
-the whole run is bounded (about 4 x TIMEOUT_SECS plus a few seconds).
+the whole run is bounded (about 5 x TIMEOUT_SECS plus a few seconds).
 Standard library only.
 """
 
@@ -129,6 +129,28 @@ def scenario_body_never_sent():
     s.close()
 
 
+def scenario_slow_reader():
+    """A client that keeps sending requests but never reads the answers is cut off."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    s.connect((HOST, PORT))
+    s.setblocking(False)
+    req = f"GET /demo/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
+    closed = False
+    while time.monotonic() - t0 < LATE + 5:
+        try:
+            s.send(req)
+        except BlockingIOError:
+            time.sleep(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+    report("slow_reader_closed", closed, "the connection stayed open", t0)
+    s.close()
+
+
 def scenario_max_connections():
     """Beyond the limit, new connections are closed at once; once slots free, clients are served."""
     t0 = time.monotonic()
@@ -150,7 +172,7 @@ def scenario_max_connections():
 
 
 for scenario in (scenario_idle, scenario_keep_alive_idle, scenario_slowloris,
-                 scenario_body_never_sent, scenario_max_connections):
+                 scenario_body_never_sent, scenario_slow_reader, scenario_max_connections):
     try:
         scenario()
     except Exception as e:  # a scenario crashing is a failure, not a hang
