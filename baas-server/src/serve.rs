@@ -593,8 +593,25 @@ fn owner_only(_path: &Path, _mode: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Create the data directory owner-only (0700), or restrict an existing one.
+/// Whether `dir` holds only what the server keeps there (so restricting
+/// it cannot break anything else: `--data-dir .` or `/tmp` are left alone).
+fn only_server_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        ["system.db", "demo.db", "secret.key"]
+            .iter()
+            .any(|f| name.starts_with(f))
+    })
+}
+
+/// Create the data directory owner-only (0700), or restrict an existing one
+/// that holds only the server's files (another directory gets a warning).
 fn ensure_data_dir(dir: &Path) -> Result<(), String> {
+    let existed = dir.is_dir();
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -602,7 +619,20 @@ fn ensure_data_dir(dir: &Path) -> Result<(), String> {
     builder
         .create(dir)
         .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    owner_only(dir, 0o700)
+    if !existed || only_server_files(dir) {
+        return owner_only(dir, 0o700);
+    }
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(dir) {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(
+                path = %dir.display(),
+                "the data directory holds other files and is open to other users: its permissions are left as they are; the databases and the key inside are 0600"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The file of a `sqlite:` URL (`None`: another engine, or in memory).

@@ -144,6 +144,17 @@ fn data_dir_is_owner_only_and_a_wrong_key_fails_at_start() {
     assert_eq!(mode(&data.join("system.db")), 0o600);
     assert_eq!(mode(&data.join("demo.db")), 0o600);
 
+    // A directory that holds other files too (`--data-dir .`) is not
+    // restricted, only the server's files in it.
+    let shared = dir.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "mine").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    drop(start(&shared, &["--data-dir", "."], &[]));
+    assert_eq!(mode(&shared), 0o755);
+    assert_eq!(mode(&shared.join("system.db")), 0o600);
+    assert_eq!(mode(&shared.join("secret.key")), 0o600);
+
     // The demo tenant's URL is sealed with secret.key: another key is refused.
     let other = SecretKey::generate().unwrap().to_base64();
     let err = start_fails(&dir, &[], &[("BAAS_SECRET_KEY", other.as_str())]);
