@@ -17,6 +17,7 @@
 //! skipped statements and warnings go to stderr; failures exit non-zero with a
 //! one-line message.
 
+mod edge;
 mod serve;
 
 /// mimalloc instead of glibc's malloc: a server allocates many small,
@@ -45,7 +46,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the REST API (the default command): the embedded demo, or an existing database with --db.
-    Serve(serve::ServeArgs),
+    #[command(
+        after_help = "Secrets: command-line flags are visible to every local user (ps, /proc/PID/cmdline). \
+Give the admin key and database URLs that hold a password with --admin-key-file / --db-file / \
+--system-db-file or their environment variables (BAAS_ADMIN_KEY, BAAS_DB, BAAS_SYSTEM_DB), and the \
+secret key with --secret-key-file or BAAS_SECRET_KEY."
+    )]
+    Serve(Box<serve::ServeArgs>),
     /// Print the metadata discovered from a database URL, a Supabase project or a schema file.
     Introspect {
         #[command(flatten)]
@@ -174,9 +181,9 @@ fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli
         .command
-        .unwrap_or_else(|| Command::Serve(serve::ServeArgs::default()))
+        .unwrap_or_else(|| Command::Serve(Box::default()))
     {
-        Command::Serve(args) => serve::serve(args).await,
+        Command::Serve(args) => serve::serve(*args).await,
         Command::Introspect { source, compact } => {
             let import = discover(&source.source, &source.common).await?;
             report_skipped(&source.source, &import);
@@ -244,7 +251,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Past the shutdown deadline, requests still running (a blocking
+    // database call) must not hold the exit: give them a moment, no more.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

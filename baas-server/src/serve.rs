@@ -10,40 +10,62 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use mini_baas::engine::{
-    AdapterStore, Baas, EngineConfig, Principal, TenantConfig, TenantMode, WriteOp,
+    AdapterStore, Baas, EngineConfig, Principal, Sealer, SecretKey, TenantConfig, TenantMode,
+    WriteOp, redact_in,
 };
+
+use crate::edge;
 use mini_baas::ir::Insert;
 use mini_baas::{Entity, Field, FieldType, Generated, Relation, SchemaMetadata, UrlConnector};
 use serde::Deserialize;
 
 /// Flags of `baas serve` (each also read from its `BAAS_*` variable).
+///
+/// Flags are visible to every local user (`ps`, `/proc/PID/cmdline`): give
+/// secrets (the admin key, a database URL with a password) through their
+/// `*_FILE` flag or their environment variable instead.
 #[derive(clap::Args, Debug, Default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "BAAS_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Directory for the embedded databases [default: ./baas-data].
+    /// Directory for the embedded databases [default: ./baas-data]; created owner-only (0700).
     #[arg(long, env = "BAAS_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Serve this existing database (postgres://, mysql://, sqlite://, mongodb://) instead of the demo: it is introspected and served as one tenant.
+    /// Serve this existing database (postgres://, mysql://, sqlite://, mongodb://) instead of the demo: it is introspected and served as one tenant. Visible in /proc/PID/cmdline: prefer --db-file or BAAS_DB when the URL holds a password.
     #[arg(long, env = "BAAS_DB", hide_env_values = true)]
     db: Option<String>,
+    /// Read the --db URL from this file (trailing newline trimmed).
+    #[arg(long, env = "BAAS_DB_FILE", conflicts_with = "db")]
+    db_file: Option<PathBuf>,
     /// Tenant id for --db [default: main].
     #[arg(long, env = "BAAS_TENANT")]
     tenant: Option<String>,
-    /// Where tenants and metadata are kept (default: sqlite://DATA_DIR/system.db).
+    /// Where tenants and metadata are kept (default: sqlite://DATA_DIR/system.db, created 0600). Prefer --system-db-file or BAAS_SYSTEM_DB for a URL with a password.
     #[arg(long, env = "BAAS_SYSTEM_DB", hide_env_values = true)]
     system_db: Option<String>,
-    /// Key for the /_admin routes (at least 16 bytes); without it they are off.
+    /// Read the --system-db URL from this file (trailing newline trimmed).
+    #[arg(long, env = "BAAS_SYSTEM_DB_FILE", conflicts_with = "system_db")]
+    system_db_file: Option<PathBuf>,
+    /// Key for the /_admin routes (at least 16 bytes); without it they are off. Visible in /proc/PID/cmdline: prefer --admin-key-file or BAAS_ADMIN_KEY.
     #[arg(long, env = "BAAS_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
+    /// Read the admin key from this file (trailing newline trimmed).
+    #[arg(long, env = "BAAS_ADMIN_KEY_FILE", conflicts_with = "admin_key")]
+    admin_key_file: Option<PathBuf>,
+    /// File holding the key (32 bytes as 64 hex digits or base64) that seals the tenants' database URLs in the system store. Default: the BAAS_SECRET_KEY variable, else DATA_DIR/secret.key, created on first start (move it out of the data directory in production).
+    #[arg(long, env = "BAAS_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// The key being rotated out: stored URLs it opens are sealed again with the current key at start (also BAAS_PREVIOUS_SECRET_KEY).
+    #[arg(long, env = "BAAS_PREVIOUS_SECRET_KEY_FILE")]
+    previous_secret_key_file: Option<PathBuf>,
     /// Largest page a request may ask for [default: 1000].
     #[arg(long, env = "BAAS_MAX_LIMIT")]
     max_limit: Option<u64>,
@@ -53,6 +75,42 @@ pub struct ServeArgs {
     /// Connections per tenant pool [default: 8].
     #[arg(long, env = "BAAS_MAX_CONNECTIONS")]
     max_connections: Option<u32>,
+    /// Seconds to receive a request head, from its first byte; slower clients are disconnected (0: no limit) [default: 10].
+    #[arg(long, env = "BAAS_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
+    /// Seconds to receive a whole request body; slower ones are answered 408 (0: no limit) [default: 30].
+    #[arg(long, env = "BAAS_BODY_TIMEOUT_SECS")]
+    body_timeout_secs: Option<u64>,
+    /// Seconds a keep-alive connection may wait for its next request before it is closed (0: no limit) [default: 60].
+    #[arg(long, env = "BAAS_IDLE_TIMEOUT_SECS")]
+    idle_timeout_secs: Option<u64>,
+    /// Most HTTP connections open at once; new ones beyond it are closed at once [default: 1024].
+    #[arg(long, env = "BAAS_MAX_HTTP_CONNECTIONS")]
+    max_http_connections: Option<usize>,
+    /// Seconds to let in-flight requests finish after SIGTERM / Ctrl-C; then the server exits anyway [default: 10].
+    #[arg(long, env = "BAAS_SHUTDOWN_TIMEOUT_SECS")]
+    shutdown_timeout_secs: Option<u64>,
+    /// Proxies whose Forwarded / X-Forwarded-* headers are believed: addresses or CIDR blocks, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). From any other peer those headers are removed [default: none].
+    #[arg(long, env = "BAAS_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
+    /// CORS: allowed origins, comma-separated, or `*`; CORS is off without it [default: off].
+    #[arg(long, env = "BAAS_CORS_ORIGINS")]
+    cors_origins: Option<String>,
+    /// CORS: allowed methods [default: GET,HEAD,POST,PATCH,PUT,DELETE].
+    #[arg(long, env = "BAAS_CORS_METHODS")]
+    cors_methods: Option<String>,
+    /// CORS: allowed request headers [default: accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key].
+    #[arg(long, env = "BAAS_CORS_HEADERS")]
+    cors_headers: Option<String>,
+    /// CORS: response headers exposed to scripts [default: content-range,location,preference-applied].
+    #[arg(long, env = "BAAS_CORS_EXPOSE_HEADERS")]
+    cors_expose_headers: Option<String>,
+    /// CORS: allow credentials (cookies, Authorization) [default: false].
+    #[arg(long, env = "BAAS_CORS_CREDENTIALS", num_args = 0..=1, default_missing_value = "true")]
+    cors_credentials: Option<bool>,
+    /// CORS: seconds a browser may cache a preflight answer [default: 600].
+    #[arg(long, env = "BAAS_CORS_MAX_AGE_SECS")]
+    cors_max_age_secs: Option<u64>,
     /// Log format: text or json [default: text]. Levels come from RUST_LOG (default info).
     #[arg(long, env = "BAAS_LOG_FORMAT")]
     log_format: Option<String>,
@@ -68,13 +126,56 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     db: Option<String>,
+    db_file: Option<PathBuf>,
     tenant: Option<String>,
     system_db: Option<String>,
+    system_db_file: Option<PathBuf>,
     admin_key: Option<String>,
+    admin_key_file: Option<PathBuf>,
+    secret_key_file: Option<PathBuf>,
+    previous_secret_key_file: Option<PathBuf>,
     max_limit: Option<u64>,
     max_body_bytes: Option<usize>,
     max_connections: Option<u32>,
+    header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    max_http_connections: Option<usize>,
+    shutdown_timeout_secs: Option<u64>,
+    trusted_proxies: Option<List>,
+    cors_origins: Option<List>,
+    cors_methods: Option<List>,
+    cors_headers: Option<List>,
+    cors_expose_headers: Option<List>,
+    cors_credentials: Option<bool>,
+    cors_max_age_secs: Option<u64>,
     log_format: Option<String>,
+}
+
+/// A list in the TOML file: `"a,b"` or `["a", "b"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum List {
+    Text(String),
+    Items(Vec<String>),
+}
+
+impl List {
+    fn joined(self) -> String {
+        match self {
+            Self::Text(t) => t,
+            Self::Items(v) => v.join(","),
+        }
+    }
+}
+
+/// Where the tenants' URLs are sealed with: a key file, a key in the
+/// environment, or the data directory's generated key.
+#[derive(Debug, Clone, PartialEq)]
+enum KeySource {
+    File(PathBuf),
+    Env,
+    DataDir,
 }
 
 /// Resolved settings.
@@ -86,10 +187,37 @@ pub struct Settings {
     tenant: String,
     system_db: String,
     admin_key: Option<String>,
+    secret_key: KeySource,
+    previous_secret_key: Option<KeySource>,
     max_limit: u64,
     max_body_bytes: usize,
     max_connections: u32,
+    edge: edge::EdgeConfig,
     log_json: bool,
+}
+
+/// The value of a `*_file` setting: the file's text, trailing newline (and
+/// other trailing whitespace) trimmed. Errors name the file, never the value.
+fn read_value_file(what: &str, path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} file `{}`: {e}", path.display()))?;
+    let value = text.trim_end_matches(['\n', '\r', ' ', '\t']).to_string();
+    if value.is_empty() {
+        return Err(format!("the {what} file `{}` is empty", path.display()));
+    }
+    Ok(value)
+}
+
+fn secs(v: u64) -> Option<Duration> {
+    (v > 0).then(|| Duration::from_secs(v))
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl ServeArgs {
@@ -107,10 +235,53 @@ impl ServeArgs {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("baas-data"));
-        let system_db = self
-            .system_db
-            .or(file.system_db)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("system.db").display()));
+        // A value given directly wins over a file given at a lower level.
+        let from = |direct: Option<String>,
+                    path: Option<PathBuf>,
+                    file_direct: Option<String>,
+                    file_path: Option<PathBuf>,
+                    what: &str|
+         -> Result<Option<String>, String> {
+            if let Some(v) = direct {
+                return Ok(Some(v));
+            }
+            if let Some(p) = path {
+                return read_value_file(what, &p).map(Some);
+            }
+            if let Some(v) = file_direct {
+                return Ok(Some(v));
+            }
+            file_path.map(|p| read_value_file(what, &p)).transpose()
+        };
+        let db = from(self.db, self.db_file, file.db, file.db_file, "database URL")?;
+        let system_db = from(
+            self.system_db,
+            self.system_db_file,
+            file.system_db,
+            file.system_db_file,
+            "system database URL",
+        )?
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("system.db").display()));
+        let admin_key = from(
+            self.admin_key,
+            self.admin_key_file,
+            file.admin_key,
+            file.admin_key_file,
+            "admin key",
+        )?;
+        let secret_key = match self.secret_key_file.or(file.secret_key_file) {
+            Some(p) => KeySource::File(p),
+            None if std::env::var_os("BAAS_SECRET_KEY").is_some() => KeySource::Env,
+            None => KeySource::DataDir,
+        };
+        let previous_secret_key = match self
+            .previous_secret_key_file
+            .or(file.previous_secret_key_file)
+        {
+            Some(p) => Some(KeySource::File(p)),
+            None if std::env::var_os("BAAS_PREVIOUS_SECRET_KEY").is_some() => Some(KeySource::Env),
+            None => None,
+        };
         let log_format = self
             .log_format
             .or(file.log_format)
@@ -120,21 +291,134 @@ impl ServeArgs {
             "json" => true,
             other => return Err(format!("--log-format must be text or json, not `{other}`")),
         };
+        let max_body_bytes = self
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(1024 * 1024);
+        let max_http_connections = self
+            .max_http_connections
+            .or(file.max_http_connections)
+            .unwrap_or(1024);
+        if max_http_connections == 0 {
+            return Err("--max-http-connections must be at least 1".into());
+        }
+        let trusted_proxies = edge::parse_proxies(
+            &self
+                .trusted_proxies
+                .or(file.trusted_proxies.map(List::joined))
+                .unwrap_or_default(),
+        )
+        .map_err(|e| format!("--trusted-proxies: {e}"))?;
+        let cors = match self
+            .cors_origins
+            .or(file.cors_origins.map(List::joined))
+            .map(|o| list(&o))
+            .filter(|o| !o.is_empty())
+        {
+            None => None,
+            Some(origins) => {
+                let credentials = self
+                    .cors_credentials
+                    .or(file.cors_credentials)
+                    .unwrap_or(false);
+                let any = origins.iter().any(|o| o == "*");
+                if any && origins.len() > 1 {
+                    return Err("--cors-origins: `*` cannot be combined with origins".into());
+                }
+                if any && credentials {
+                    // Browsers refuse `*` with credentials; echoing every
+                    // origin instead would hand any site the user's session.
+                    return Err(
+                        "--cors-credentials needs the origins listed: `*` would let any site send credentialed requests"
+                            .into(),
+                    );
+                }
+                for o in &origins {
+                    if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                        return Err(format!(
+                            "--cors-origins: `{o}` is not an origin (scheme://host[:port])"
+                        ));
+                    }
+                }
+                let pick = |flag: Option<String>, file: Option<List>, default: &str| {
+                    list(
+                        &flag
+                            .or(file.map(List::joined))
+                            .unwrap_or_else(|| default.into()),
+                    )
+                    .join(", ")
+                };
+                Some(edge::Cors {
+                    origins: (!any).then(|| {
+                        origins
+                            .iter()
+                            .map(|o| o.trim_end_matches('/').to_string())
+                            .collect()
+                    }),
+                    methods: pick(
+                        self.cors_methods,
+                        file.cors_methods,
+                        "GET,HEAD,POST,PATCH,PUT,DELETE",
+                    ),
+                    headers: pick(
+                        self.cors_headers,
+                        file.cors_headers,
+                        "accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key",
+                    ),
+                    expose_headers: pick(
+                        self.cors_expose_headers,
+                        file.cors_expose_headers,
+                        "content-range,location,preference-applied",
+                    ),
+                    credentials,
+                    max_age_secs: self
+                        .cors_max_age_secs
+                        .or(file.cors_max_age_secs)
+                        .unwrap_or(600),
+                })
+            }
+        };
+        let edge = edge::EdgeConfig {
+            header_timeout: secs(
+                self.header_timeout_secs
+                    .or(file.header_timeout_secs)
+                    .unwrap_or(10),
+            ),
+            body_timeout: secs(
+                self.body_timeout_secs
+                    .or(file.body_timeout_secs)
+                    .unwrap_or(30),
+            ),
+            idle_timeout: secs(
+                self.idle_timeout_secs
+                    .or(file.idle_timeout_secs)
+                    .unwrap_or(60),
+            ),
+            max_connections: max_http_connections,
+            shutdown_timeout: Duration::from_secs(
+                self.shutdown_timeout_secs
+                    .or(file.shutdown_timeout_secs)
+                    .unwrap_or(10),
+            ),
+            max_body_bytes,
+            trusted_proxies,
+            cors,
+        };
         Ok(Settings {
             listen: self
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            db: self.db.or(file.db),
+            db,
             tenant: self.tenant.or(file.tenant).unwrap_or_else(|| "main".into()),
             system_db,
-            admin_key: self.admin_key.or(file.admin_key),
+            admin_key,
+            secret_key,
+            previous_secret_key,
             max_limit: self.max_limit.or(file.max_limit).unwrap_or(1000),
-            max_body_bytes: self
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(1024 * 1024),
+            max_body_bytes,
             max_connections: self.max_connections.or(file.max_connections).unwrap_or(8),
+            edge,
             data_dir,
             log_json,
         })
@@ -223,12 +507,16 @@ fn rows(v: serde_json::Value) -> Vec<serde_json::Map<String, serde_json::Value>>
         .unwrap_or_default()
 }
 
+fn demo_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("demo.db").display())
+}
+
 /// Create the demo tenant (managed SQLite) with sample data, once.
 async fn ensure_demo(baas: &Baas, data_dir: &Path, max_connections: u32) -> Result<(), String> {
     if baas.store().tenant("demo").await.map_err(err)?.is_some() {
         return Ok(());
     }
-    let url = format!("sqlite://{}", data_dir.join("demo.db").display());
+    let url = demo_url(data_dir);
     let mut config = TenantConfig::new("demo", url, TenantMode::Managed);
     config.limits.max_connections = max_connections;
     baas.register_tenant(config, None).await.map_err(err)?;
@@ -276,12 +564,203 @@ async fn ensure_db_tenant(baas: &Baas, s: &Settings, url: &str) -> Result<(), St
     Ok(())
 }
 
+/// Make `path` readable by its owner only (`mode` 0o700 for a directory,
+/// 0o600 for a file) when it exists and is more open; says so in the log.
+#[cfg(unix)]
+fn owner_only(path: &Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+    };
+    let current = meta.permissions().mode() & 0o777;
+    if current & !mode != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot restrict `{}`: {e}", path.display()))?;
+        tracing::info!(
+            path = %path.display(),
+            from = format!("{current:o}"),
+            to = format!("{mode:o}"),
+            "restricted the permissions"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path, _mode: u32) -> Result<(), String> {
+    Ok(())
+}
+
+/// Whether `dir` holds only what the server keeps there (so restricting
+/// it cannot break anything else: `--data-dir .` or `/tmp` are left alone).
+fn only_server_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        ["system.db", "demo.db", "secret.key"]
+            .iter()
+            .any(|f| name.starts_with(f))
+    })
+}
+
+/// Create the data directory owner-only (0700), or restrict an existing one
+/// that holds only the server's files (another directory gets a warning).
+fn ensure_data_dir(dir: &Path) -> Result<(), String> {
+    let existed = dir.is_dir();
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    if !existed || only_server_files(dir) {
+        return owner_only(dir, 0o700);
+    }
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(dir) {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(
+                path = %dir.display(),
+                "the data directory holds other files and is open to other users: its permissions are left as they are; the databases and the key inside are 0600"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The file of a `sqlite:` URL (`None`: another engine, or in memory).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// A SQLite database file (and its journal files) owner-only: created empty
+/// with 0600 when missing (SQLite gives its WAL and journal files the
+/// database's mode), restricted when it exists.
+fn ensure_private_sqlite(url: &str) -> Result<(), String> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // A directory that does not exist (yet) is reported by SQLite itself.
+        Err(_) => return Ok(()),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        owner_only(Path::new(&p), 0o600)?;
+    }
+    Ok(())
+}
+
+fn parse_key(text: &str, what: &str) -> Result<SecretKey, String> {
+    SecretKey::parse(text).map_err(|e| format!("{what}: {e}"))
+}
+
+/// The key that seals the tenants' URLs.
+fn load_key(src: &KeySource, env: &str, data_dir: &Path) -> Result<SecretKey, String> {
+    match src {
+        KeySource::File(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read the secret key file `{}`: {e}", p.display()))?;
+            #[cfg(unix)]
+            if let Ok(meta) = std::fs::metadata(p) {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(path = %p.display(), "the secret key file is readable by other users: chmod 600 it");
+                }
+            }
+            parse_key(&text, &format!("the secret key file `{}`", p.display()))
+        }
+        KeySource::Env => parse_key(&std::env::var(env).unwrap_or_default(), env),
+        KeySource::DataDir => {
+            let path = data_dir.join("secret.key");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    owner_only(&path, 0o600)?;
+                    parse_key(&text, &format!("the secret key file `{}`", path.display()))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let key = SecretKey::generate().map_err(err)?;
+                    let mut open = std::fs::OpenOptions::new();
+                    open.write(true).create_new(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+                    let mut f = open
+                        .open(&path)
+                        .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+                    std::io::Write::write_all(&mut f, format!("{}\n", key.to_base64()).as_bytes())
+                        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                    tracing::warn!(
+                        path = %path.display(),
+                        "created the secret key that seals the stored database credentials; \
+                         keep a copy: without it they cannot be read. In production keep it out \
+                         of the data directory (--secret-key-file or BAAS_SECRET_KEY)"
+                    );
+                    Ok(key)
+                }
+                Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+            }
+        }
+    }
+}
+
+/// Open the system store with the tenants' URLs sealed.
+async fn open_store(s: &Settings) -> Result<AdapterStore, String> {
+    let key = load_key(&s.secret_key, "BAAS_SECRET_KEY", &s.data_dir)?;
+    let mut sealer = Sealer::new(&key);
+    if let Some(prev) = &s.previous_secret_key {
+        sealer = sealer.with_previous(&load_key(prev, "BAAS_PREVIOUS_SECRET_KEY", &s.data_dir)?);
+    }
+    ensure_private_sqlite(&s.system_db)?;
+    let system = mini_baas::connect(&s.system_db)
+        .await
+        .map_err(|e| format!("system store: {}", redact_in(&e.to_string(), &s.system_db)))?;
+    let store = AdapterStore::open_sealed(system, sealer)
+        .await
+        .map_err(|e| {
+            let e = redact_in(&e.to_string(), &s.system_db);
+            if e.contains("does not open") {
+                format!(
+                    "{e}. Start with the secret key this system store was sealed with \
+                     (--secret-key-file, BAAS_SECRET_KEY or DATA_DIR/secret.key); to change keys, \
+                     give the old one as --previous-secret-key-file"
+                )
+            } else {
+                e
+            }
+        })?;
+    if store.resealed() > 0 {
+        tracing::info!(
+            tenants = store.resealed(),
+            "sealed stored database URLs with the current secret key"
+        );
+    }
+    // SQLite may have created its WAL/SHM files while opening.
+    ensure_private_sqlite(&s.system_db)?;
+    Ok(store)
+}
+
 /// Build the engine and the router for `s` (tests use this directly).
 pub async fn app(s: &Settings) -> Result<(Router, Arc<Baas>, String), String> {
-    std::fs::create_dir_all(&s.data_dir)
-        .map_err(|e| format!("cannot create `{}`: {e}", s.data_dir.display()))?;
-    let system = mini_baas::connect(&s.system_db).await.map_err(err)?;
-    let store = AdapterStore::open(system).await.map_err(err)?;
+    ensure_data_dir(&s.data_dir)?;
+    let store = open_store(s).await?;
     let baas = Arc::new(
         Baas::builder(Arc::new(store), Arc::new(UrlConnector))
             .config(EngineConfig::default())
@@ -289,11 +768,15 @@ pub async fn app(s: &Settings) -> Result<(Router, Arc<Baas>, String), String> {
     );
     let tenant = match &s.db {
         Some(url) => {
-            ensure_db_tenant(&baas, s, url).await?;
+            ensure_db_tenant(&baas, s, url)
+                .await
+                .map_err(|e| redact_in(&e, url))?;
             s.tenant.clone()
         }
         None => {
+            ensure_private_sqlite(&demo_url(&s.data_dir))?;
             ensure_demo(&baas, &s.data_dir, s.max_connections).await?;
+            ensure_private_sqlite(&demo_url(&s.data_dir))?;
             "demo".to_string()
         }
     };
@@ -349,13 +832,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         engine = %t.capabilities().engine,
         entities = t.schema().entities.len(),
         admin = s.admin_key.is_some(),
+        cors = s.edge.cors.is_some(),
+        trusted_proxies = s.edge.trusted_proxies.len(),
         "mini-baas listening"
     );
     print_banner(&base, &tenant, t.schema());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(err)?;
+    edge::run(listener, router, s.edge, shutdown_signal()).await;
     Ok(())
 }
 
@@ -397,11 +879,9 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!(
-            "baas-config-{}-{}.toml",
-            std::process::id(),
-            text.len()
-        ));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("baas-config-{}-{n}.toml", std::process::id(),));
         std::fs::write(&p, text).unwrap();
         p
     }
@@ -417,6 +897,109 @@ mod tests {
             (1000, 1 << 20, 8)
         );
         assert!(s.db.is_none() && s.admin_key.is_none() && !s.log_json);
+        let e = &s.edge;
+        assert_eq!(
+            (
+                e.header_timeout,
+                e.body_timeout,
+                e.idle_timeout,
+                e.max_connections,
+                e.shutdown_timeout
+            ),
+            (
+                Some(Duration::from_secs(10)),
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(60)),
+                1024,
+                Duration::from_secs(10)
+            )
+        );
+        assert!(e.trusted_proxies.is_empty() && e.cors.is_none());
+        assert_eq!(s.previous_secret_key, None);
+    }
+
+    #[test]
+    fn edge_settings_from_the_file() {
+        let path = file(
+            "idle_timeout_secs = 0\nmax_http_connections = 5\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\ncors_origins = \"https://a.example, https://b.example/\"\ncors_credentials = true\n",
+        );
+        let s = ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap();
+        assert_eq!(s.edge.idle_timeout, None, "0 turns the timeout off");
+        assert_eq!(s.edge.max_connections, 5);
+        assert_eq!(s.edge.trusted_proxies.len(), 2);
+        let cors = s.edge.cors.unwrap();
+        assert_eq!(
+            cors.origins,
+            Some(vec!["https://a.example".into(), "https://b.example".into()])
+        );
+        assert!(cors.credentials);
+        let _ = std::fs::remove_file(path);
+        for (args, want) in [
+            (
+                ServeArgs {
+                    trusted_proxies: Some("10.0.0.0/40".into()),
+                    ..ServeArgs::default()
+                },
+                "--trusted-proxies",
+            ),
+            (
+                ServeArgs {
+                    cors_origins: Some("a.example".into()),
+                    ..ServeArgs::default()
+                },
+                "not an origin",
+            ),
+            (
+                ServeArgs {
+                    max_http_connections: Some(0),
+                    ..ServeArgs::default()
+                },
+                "at least 1",
+            ),
+            (
+                ServeArgs {
+                    cors_origins: Some("*".into()),
+                    cors_credentials: Some(true),
+                    ..ServeArgs::default()
+                },
+                "origins listed",
+            ),
+        ] {
+            let err = args.settings().unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_read_from_files() {
+        let key = file("admin-key-from-a-file-0123\r\n");
+        let db = file("postgres://u:pw@h/db\n\n");
+        let s = ServeArgs {
+            admin_key_file: Some(key.clone()),
+            db_file: Some(db.clone()),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap();
+        assert_eq!(s.admin_key.as_deref(), Some("admin-key-from-a-file-0123"));
+        assert_eq!(s.db.as_deref(), Some("postgres://u:pw@h/db"));
+        let err = ServeArgs {
+            admin_key_file: Some(PathBuf::from("/no/such/key")),
+            ..ServeArgs::default()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(
+            err.contains("/no/such/key") && err.contains("admin key"),
+            "{err}"
+        );
+        let _ = std::fs::remove_file(key);
+        let _ = std::fs::remove_file(db);
     }
 
     #[test]

@@ -46,6 +46,7 @@
 
 mod access;
 mod body;
+mod secret;
 mod store;
 mod tenant;
 
@@ -60,11 +61,13 @@ pub use access::{
     AccessRequest, Action, AllowAll, ChangeEvent, HookContext, Policy, Principal, WriteHook,
     WriteOp,
 };
+pub use secret::{Opened, SEALED_PREFIX, SECRET_KEY_LEN, Sealer, SecretKey};
 pub use store::{
     AdapterStore, MemoryStore, MetadataStore, SCHEMA_TABLE, TENANT_TABLE, Versioned, system_schema,
 };
 pub use tenant::{
-    MAX_TENANT_ID_LEN, TenantConfig, TenantLimits, TenantMode, check_tenant_id, redact_url,
+    MAX_TENANT_ID_LEN, TenantConfig, TenantLimits, TenantMode, check_tenant_id, redact_error,
+    redact_in, redact_url,
 };
 
 use crate::adapter::{Capabilities, DatabaseAdapter, SchemaChange, Target};
@@ -457,7 +460,11 @@ impl Baas {
                 kind: NotFoundKind::Tenant,
                 name: id.to_string(),
             })?;
-        let adapter = self.connector.connect(&config).await?;
+        let adapter = self
+            .connector
+            .connect(&config)
+            .await
+            .map_err(|e| redact_error(e, &config.url))?;
         let (schema, version) = match self.store.schema(id).await? {
             Some(v) => (v.value, v.version),
             None => {
@@ -504,8 +511,15 @@ impl Baas {
     ) -> Result<Arc<Tenant>> {
         config.check()?;
         let _guard = self.schema_lock.lock().await;
-        let adapter = self.connector.connect(&config).await?;
-        adapter.health().await?;
+        let adapter = self
+            .connector
+            .connect(&config)
+            .await
+            .map_err(|e| redact_error(e, &config.url))?;
+        adapter
+            .health()
+            .await
+            .map_err(|e| redact_error(e, &config.url))?;
         let stored = self.store.schema(&config.id).await?;
         let (schema, version) = match (stored, config.mode) {
             // A managed tenant keeps its stored metadata: its tables exist.

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::adapter::{DatabaseAdapter, SchemaChange, Target};
+use crate::engine::secret::Sealer;
 use crate::engine::tenant::TenantConfig;
 use crate::error::{Error, Result};
 use crate::ir::{Filter, Insert, OnConflict, OrderBy, Page, Query, Upsert};
@@ -154,15 +155,23 @@ pub const SCHEMA_TABLE: &str = "baas_schema_version";
 /// config)` and `baas_schema_version (tenant, version, schema, created_at)`,
 /// the configuration and metadata as JSON text. The tables are created on
 /// [`open`](Self::open) when missing.
+///
+/// Opened with [`open_sealed`](Self::open_sealed), the tenants' URLs (which
+/// may hold passwords) are stored sealed by a [`Sealer`] whose key lives
+/// outside the store; opened with [`open`](Self::open) they are stored as
+/// given.
 pub struct AdapterStore {
     adapter: Arc<dyn DatabaseAdapter>,
     schema: SchemaMetadata,
+    sealer: Option<Sealer>,
+    resealed: usize,
 }
 
 impl std::fmt::Debug for AdapterStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdapterStore")
             .field("engine", &self.adapter.capabilities().engine)
+            .field("sealed", &self.sealer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -200,8 +209,40 @@ pub fn system_schema() -> SchemaMetadata {
 
 impl AdapterStore {
     /// Use `adapter`'s database as the store, creating the two tables when
-    /// they do not exist yet.
+    /// they do not exist yet. Tenant URLs are stored as given (plaintext);
+    /// prefer [`open_sealed`](Self::open_sealed) when they hold passwords.
+    /// A store holding sealed URLs cannot be read this way.
     pub async fn open(adapter: Arc<dyn DatabaseAdapter>) -> Result<Self> {
+        Self::open_with(adapter, None).await
+    }
+
+    /// [`open`](Self::open), with the tenants' URLs sealed by `sealer`:
+    /// no URL is written in plaintext. At open, every stored tenant is read
+    /// (a key that does not open one is an error naming the tenant, so a
+    /// wrong key fails at start), and every URL stored in plaintext (from
+    /// before sealing) or sealed with one of the sealer's previous keys is
+    /// sealed again with the current key — that is how a key is rotated.
+    /// [`resealed`](Self::resealed) tells how many were.
+    pub async fn open_sealed(adapter: Arc<dyn DatabaseAdapter>, sealer: Sealer) -> Result<Self> {
+        let mut store = Self::open_with(adapter, Some(sealer)).await?;
+        let mut resealed = 0;
+        for (config, stale) in store.stored_tenants(None).await? {
+            if stale {
+                store.put_tenant(&config).await?;
+                resealed += 1;
+            }
+        }
+        store.resealed = resealed;
+        Ok(store)
+    }
+
+    /// How many stored tenant URLs [`open_sealed`](Self::open_sealed)
+    /// sealed again (plaintext ones, or sealed with a previous key).
+    pub fn resealed(&self) -> usize {
+        self.resealed
+    }
+
+    async fn open_with(adapter: Arc<dyn DatabaseAdapter>, sealer: Option<Sealer>) -> Result<Self> {
         let schema = system_schema();
         for entity in &schema.entities {
             let target = Target {
@@ -216,7 +257,44 @@ impl AdapterStore {
                     .await?;
             }
         }
-        Ok(Self { adapter, schema })
+        Ok(Self {
+            adapter,
+            schema,
+            sealer,
+            resealed: 0,
+        })
+    }
+
+    /// Tenants (all, or the one with `id`), each with whether its stored
+    /// URL is stale (must be sealed again).
+    async fn stored_tenants(&self, id: Option<&str>) -> Result<Vec<(TenantConfig, bool)>> {
+        let q = Query {
+            filter: id.map(|id| Filter::eq("id", id)),
+            order: vec![OrderBy::asc("id")],
+            ..Query::new(TENANT_TABLE)
+        };
+        let rows = self.adapter.find(self.target(TENANT_TABLE), &q).await?;
+        rows.rows
+            .iter()
+            .map(|r| {
+                let mut config = decode_tenant(r)?;
+                let what = format!("URL of tenant `{}`", config.id);
+                match &self.sealer {
+                    Some(sealer) => {
+                        let opened = sealer.open(&config.url, &seal_context(&config.id), &what)?;
+                        config.url = opened.text;
+                        Ok((config, opened.stale))
+                    }
+                    None if Sealer::is_sealed(&config.url) => Err(Error::Backend {
+                        message: format!(
+                            "the {what} is sealed: open the store with its secret key"
+                        ),
+                        source: None,
+                    }),
+                    None => Ok((config, false)),
+                }
+            })
+            .collect()
     }
 
     fn target(&self, name: &str) -> Target<'_> {
@@ -246,6 +324,12 @@ fn corrupt(what: &str, e: serde_json::Error) -> Error {
     Error::backend(format!("the metadata store holds an unreadable {what}"), e)
 }
 
+/// The associated data a tenant's URL is sealed with: it opens only in
+/// that tenant's row.
+fn seal_context(tenant: &str) -> String {
+    format!("baas-tenant-url:{tenant}")
+}
+
 fn decode_tenant(row: &serde_json::Map<String, serde_json::Value>) -> Result<TenantConfig> {
     let text = row
         .get("config")
@@ -257,26 +341,36 @@ fn decode_tenant(row: &serde_json::Map<String, serde_json::Value>) -> Result<Ten
 #[async_trait]
 impl MetadataStore for AdapterStore {
     async fn tenants(&self) -> Result<Vec<TenantConfig>> {
-        let q = Query {
-            order: vec![OrderBy::asc("id")],
-            ..Query::new(TENANT_TABLE)
-        };
-        let rows = self.adapter.find(self.target(TENANT_TABLE), &q).await?;
-        rows.rows.iter().map(decode_tenant).collect()
+        Ok(self
+            .stored_tenants(None)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect())
     }
 
     async fn tenant(&self, id: &str) -> Result<Option<TenantConfig>> {
-        let q = Query {
-            filter: Some(Filter::eq("id", id)),
-            ..Query::new(TENANT_TABLE)
-        };
-        let rows = self.adapter.find(self.target(TENANT_TABLE), &q).await?;
-        rows.rows.first().map(decode_tenant).transpose()
+        Ok(self
+            .stored_tenants(Some(id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|(c, _)| c))
     }
 
     async fn put_tenant(&self, tenant: &TenantConfig) -> Result<()> {
         tenant.check()?;
-        let config = serde_json::to_string(tenant).map_err(|e| corrupt("tenant", e))?;
+        let config = match &self.sealer {
+            Some(sealer) => {
+                let sealed = TenantConfig {
+                    url: sealer.seal(&tenant.url, &seal_context(&tenant.id))?,
+                    ..tenant.clone()
+                };
+                serde_json::to_string(&sealed)
+            }
+            None => serde_json::to_string(tenant),
+        }
+        .map_err(|e| corrupt("tenant", e))?;
         let mut row = serde_json::Map::new();
         row.insert("id".into(), tenant.id.clone().into());
         row.insert("config".into(), config.into());
