@@ -116,6 +116,17 @@ impl<'a> Target<'a> {
     }
 }
 
+/// A borrowed write, for [`DatabaseAdapter::write_rolled_back`].
+#[derive(Debug, Clone, Copy)]
+pub enum WriteRef<'a> {
+    /// Insert / upsert.
+    Insert(&'a Insert),
+    /// Update by filter.
+    Update(&'a Update),
+    /// Delete by filter.
+    Delete(&'a Delete),
+}
+
 /// A database engine behind mini-baas.
 ///
 /// # Contract
@@ -167,6 +178,25 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
 
     /// Delete rows by filter.
     async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult>;
+
+    /// Run a write exactly as [`insert`](Self::insert) / [`update`](Self::update)
+    /// / [`delete`](Self::delete) would — same statements, same result — inside
+    /// a transaction that is then rolled back instead of committed
+    /// (`Prefer: tx=rollback`). Nothing the write did may remain visible.
+    ///
+    /// The default refuses with [`Error::Unsupported`]: an engine that cannot
+    /// undo a write must say so rather than commit it.
+    async fn write_rolled_back(
+        &self,
+        target: Target<'_>,
+        write: WriteRef<'_>,
+    ) -> Result<WriteResult> {
+        let _ = (target, write);
+        Err(Error::unsupported(
+            &self.capabilities().engine,
+            "rolling a write back (`Prefer: tx=rollback`) without transactions",
+        ))
+    }
 
     /// Discover the metadata of the live database from its catalogs: tables
     /// and views (views read-only), columns with types, nullability, defaults,

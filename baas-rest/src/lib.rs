@@ -117,6 +117,7 @@ pub mod error;
 mod filter;
 pub mod headers;
 mod http;
+pub mod idempotency;
 mod lex;
 pub mod openapi;
 mod params;
@@ -133,10 +134,13 @@ pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
+pub use idempotency::{
+    IdempotencyConfig, IdempotencyScope, IdempotencyStore, MemoryIdempotencyStore,
+};
 pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, write_response};
-pub use route::{Route, route};
+pub use route::{Route, allowed_methods, route};
 pub use service::Service;
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 
