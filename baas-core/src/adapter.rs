@@ -80,10 +80,15 @@ impl Capabilities {
 #[non_exhaustive]
 pub enum SchemaChange {
     /// Create the table / collection of a new entity, with its primary key,
-    /// unique constraints and indexes.
+    /// unique constraints, indexes and foreign keys.
     CreateEntity {
         /// The entity as it will be served.
         entity: Entity,
+        /// The existing entities its many-to-one relations point to (their
+        /// tables exist): SQL engines turn each such relation into a foreign
+        /// key when it targets the entity's primary key or a unique key.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        references: Vec<Entity>,
     },
     /// Add a column to an existing entity's table. `entity` is the entity
     /// *before* the change; `field` must be nullable or have a default when

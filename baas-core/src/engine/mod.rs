@@ -580,10 +580,22 @@ impl Baas {
                     "a managed entity cannot be read-only",
                 ));
             }
+            // The existing targets of its many-to-one relations: their
+            // tables exist, so the engine can add foreign keys to them.
+            let references = current
+                .entities
+                .iter()
+                .filter(|t| {
+                    entity.relations.iter().any(|r| {
+                        r.kind == crate::metadata::RelationKind::ManyToOne && r.target == t.name
+                    })
+                })
+                .cloned()
+                .collect();
             let mut next = current.clone();
             add_reverse_relations(&mut next, &entity);
             next.entities.push(entity.clone());
-            Ok((next, SchemaChange::CreateEntity { entity }))
+            Ok((next, SchemaChange::CreateEntity { entity, references }))
         })
         .await
     }
