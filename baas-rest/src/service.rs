@@ -25,6 +25,14 @@
 //! <admin key>` (or `x-admin-key`); without a configured key they are off
 //! (403).
 //!
+//! A missing tenant and a missing entity get the same 404 (`no such
+//! resource`), so tenant ids cannot be probed; a request with the admin key
+//! gets the detail. Every 405 carries `Allow` (see
+//! [`allowed_methods`]). Writes honour
+//! `Prefer: tx=rollback` ([`Baas::write_rolled_back`]) and
+//! `Idempotency-Key` ([`crate::idempotency`]; on by default with a
+//! [`MemoryIdempotencyStore`], see [`Service::with_idempotency`]).
+//!
 //! A singular write (`Accept: application/vnd.pgrst.object+json`) on a
 //! filtered `PATCH`/`DELETE` counts the matching rows first and writes
 //! nothing unless exactly one matches (406 otherwise); the count and the

@@ -568,7 +568,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
     }
 
-    /// Run the ordinary write over one transaction ([`Pinned`]: every
+    /// Run the ordinary write over one transaction (pinned: every
     /// statement, and every transaction the write begins, is that
     /// transaction), then roll it back. Single-statement writes that
     /// normally run on the pool run inside it too.
