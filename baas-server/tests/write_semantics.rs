@@ -284,3 +284,146 @@ async fn the_demo_book_needs_an_existing_author() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn drop_tables(engine: &str, url: &str, tables: &[&str]) {
+    // Raw SQL is not part of the adapter trait: drop through the pools.
+    for t in tables {
+        let result = match engine {
+            "pg" => {
+                let a = mini_baas::postgres::connect(mini_baas::postgres::PgConfig::new(url))
+                    .await
+                    .expect("pg");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS \"{t}\"")))
+                    .execute(a.backend().pool())
+                    .await
+                    .map(|_| ())
+            }
+            "my" => {
+                let a = mini_baas::mysql::connect(mini_baas::mysql::MySqlConfig::new(url))
+                    .await
+                    .expect("mysql");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS `{t}`")))
+                    .execute(a.backend().pool())
+                    .await
+                    .map(|_| ())
+            }
+            _ => Ok(()),
+        };
+        result.expect("drop table");
+    }
+}
+
+/// Managed mode on every engine: a many-to-one relation to an existing
+/// entity is enforced (SQL: a foreign key; MongoDB: the adapter's check), so
+/// a child whose parent is missing is a 409 and no row is written.
+#[tokio::test]
+async fn managed_references_are_enforced_on_four_engines() {
+    use mini_baas::{Entity, Field, FieldType, Generated, Relation};
+    let pid = std::process::id();
+    let lite = std::env::temp_dir().join(format!("baas-managed-fk-{pid}.db"));
+    let _ = std::fs::remove_file(&lite);
+    let mut targets = vec![("lite", format!("sqlite://{}", lite.display()))];
+    for (id, var, default) in [
+        (
+            "pg",
+            "BAAS_TEST_PG_URL",
+            "postgres://baas:baas_pw@127.0.0.1:5432/chinook",
+        ),
+        (
+            "my",
+            "BAAS_TEST_MYSQL_URL",
+            "mysql://baas:baas_pw@127.0.0.1:3306/Chinook",
+        ),
+        (
+            "mongo",
+            "BAAS_TEST_MONGO_URL",
+            "mongodb://127.0.0.1:27017/chinook?directConnection=true",
+        ),
+    ] {
+        let mut url = env_or(var, default);
+        if id == "mongo" {
+            url = url.replacen("/chinook", &format!("/baas_fk_{pid}"), 1);
+        }
+        match mini_baas::connect(&url).await {
+            Ok(_) => targets.push((id, url)),
+            Err(e) => {
+                skip_or_fail(var, &e);
+                return;
+            }
+        }
+    }
+    let baas =
+        Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
+    let addr = spawn(baas_axum::router(Service::new(baas.clone()))).await;
+    let (parent, child) = (format!("fk_parent_{pid}"), format!("fk_child_{pid}"));
+    let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
+    for (engine, url) in &targets {
+        drop_tables(engine, url, &[&child, &parent]).await;
+        let tenant = format!("fk{engine}");
+        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
+            .await
+            .expect("tenant");
+        baas.create_entity(
+            &tenant,
+            Entity::new(&parent, vec![id(), Field::new("name", FieldType::Text)])
+                .with_primary_key(["id"]),
+        )
+        .await
+        .expect("parent");
+        baas.create_entity(
+            &tenant,
+            Entity::new(
+                &child,
+                vec![id(), Field::new("parent_id", FieldType::Int64)],
+            )
+            .with_primary_key(["id"])
+            .with_relation(Relation::many_to_one(
+                "parent",
+                &parent,
+                &["parent_id"],
+                &["id"],
+            )),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{engine}: child: {e}"));
+        let r = request(
+            addr,
+            "POST",
+            &format!("/{tenant}/{child}"),
+            &[JSON],
+            br#"{"parent_id": 999}"#,
+        )
+        .await;
+        assert_eq!(r.status, 409, "{engine}: {}", r.text());
+        assert_eq!(
+            get(addr, &format!("/{tenant}/{child}")).await.json(),
+            json!([]),
+            "{engine}"
+        );
+        let r = request(
+            addr,
+            "POST",
+            &format!("/{tenant}/{parent}"),
+            &[JSON],
+            br#"{"name": "p"}"#,
+        )
+        .await;
+        assert_eq!(r.status, 201, "{engine}: {}", r.text());
+        let r = request(
+            addr,
+            "POST",
+            &format!("/{tenant}/{child}"),
+            &[JSON],
+            br#"{"parent_id": 1}"#,
+        )
+        .await;
+        assert_eq!(r.status, 201, "{engine}: {}", r.text());
+        if *engine != "mongo" {
+            // A referenced parent cannot go (MongoDB checks only the child side).
+            let r = request(addr, "DELETE", &format!("/{tenant}/{parent}/1"), &[], b"").await;
+            assert_eq!(r.status, 409, "{engine}: {}", r.text());
+        }
+        drop_tables(engine, url, &[&child, &parent]).await;
+    }
+    let _ = std::fs::remove_file(&lite);
+}
