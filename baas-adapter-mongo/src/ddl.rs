@@ -100,7 +100,8 @@ pub fn unique_indexes(e: &Entity) -> Result<Vec<(String, Document)>> {
 
 pub(crate) async fn apply(db: &MongoAdapter, change: &SchemaChange) -> Result<()> {
     match change {
-        SchemaChange::CreateEntity { entity } => {
+        // References are checked on every write (no foreign keys in MongoDB).
+        SchemaChange::CreateEntity { entity, .. } => {
             let name = lower::collection_name(entity)?;
             let database = match &entity.source.schema {
                 Some(s) => db.client().database(s),

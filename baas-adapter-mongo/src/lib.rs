@@ -44,7 +44,7 @@ use baas_core::ir::{
 use baas_core::validate::{Limits, Validator};
 use baas_core::{
     Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, IntrospectOptions,
-    RelationKind, Result, SchemaChange, SchemaMetadata, Target,
+    RelationKind, Result, SchemaChange, SchemaMetadata, Target, WriteRef,
 };
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt as _;
@@ -890,6 +890,40 @@ impl DatabaseAdapter for MongoAdapter {
         let mut w = self.work().await?;
         let r = self.delete_in(&mut w, target, delete).await;
         finish(w, r).await
+    }
+
+    /// In a multi-document transaction that is aborted at the end. Without
+    /// transactions (a standalone server) this is `Unsupported` and
+    /// nothing is written: compensating afterwards would let other readers
+    /// see the write meanwhile.
+    async fn write_rolled_back(
+        &self,
+        target: Target<'_>,
+        write: WriteRef<'_>,
+    ) -> Result<WriteResult> {
+        if !self.caps.transactions {
+            return Err(Error::unsupported(
+                &self.caps.engine,
+                "rolling a write back (`Prefer: tx=rollback`) on a server without transactions (they need a replica set or mongos)",
+            ));
+        }
+        let v = self.validator(target);
+        match write {
+            WriteRef::Insert(i) => v.insert(i)?,
+            WriteRef::Update(u) => v.update(u)?,
+            WriteRef::Delete(d) => v.delete(d)?,
+        }
+        let mut w = self.work().await?;
+        if w.session.is_none() {
+            return Err(Error::unsupported(&self.caps.engine, "transactions"));
+        }
+        let r = match write {
+            WriteRef::Insert(i) => self.insert_in(&mut w, target, i).await,
+            WriteRef::Update(u) => self.update_in(&mut w, target, u).await,
+            WriteRef::Delete(d) => self.delete_in(&mut w, target, d).await,
+        };
+        w.rollback().await;
+        r
     }
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {

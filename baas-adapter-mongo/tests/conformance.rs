@@ -43,7 +43,10 @@ async fn conformance_mongo() {
         .await
         .expect("drop gadget");
     adapter
-        .apply_ddl(&SchemaChange::CreateEntity { entity: gadget })
+        .apply_ddl(&SchemaChange::CreateEntity {
+            entity: gadget,
+            references: Vec::new(),
+        })
         .await
         .expect("create gadget");
     println!("transactions: {}", adapter.capabilities().transactions);

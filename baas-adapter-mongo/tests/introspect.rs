@@ -53,6 +53,7 @@ async fn sampling_describes_chinook_and_managed_collections_validate() {
         .expect("drop");
     db.apply_ddl(&SchemaChange::CreateEntity {
         entity: note.clone(),
+        references: Vec::new(),
     })
     .await
     .expect("create");

@@ -80,10 +80,15 @@ impl Capabilities {
 #[non_exhaustive]
 pub enum SchemaChange {
     /// Create the table / collection of a new entity, with its primary key,
-    /// unique constraints and indexes.
+    /// unique constraints, indexes and foreign keys.
     CreateEntity {
         /// The entity as it will be served.
         entity: Entity,
+        /// The existing entities its many-to-one relations point to (their
+        /// tables exist): SQL engines turn each such relation into a foreign
+        /// key when it targets the entity's primary key or a unique key.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        references: Vec<Entity>,
     },
     /// Add a column to an existing entity's table. `entity` is the entity
     /// *before* the change; `field` must be nullable or have a default when
@@ -114,6 +119,17 @@ impl<'a> Target<'a> {
             entity: schema.entity(entity)?,
         })
     }
+}
+
+/// A borrowed write, for [`DatabaseAdapter::write_rolled_back`].
+#[derive(Debug, Clone, Copy)]
+pub enum WriteRef<'a> {
+    /// Insert / upsert.
+    Insert(&'a Insert),
+    /// Update by filter.
+    Update(&'a Update),
+    /// Delete by filter.
+    Delete(&'a Delete),
 }
 
 /// A database engine behind mini-baas.
@@ -167,6 +183,25 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
 
     /// Delete rows by filter.
     async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult>;
+
+    /// Run a write exactly as [`insert`](Self::insert) / [`update`](Self::update)
+    /// / [`delete`](Self::delete) would — same statements, same result — inside
+    /// a transaction that is then rolled back instead of committed
+    /// (`Prefer: tx=rollback`). Nothing the write did may remain visible.
+    ///
+    /// The default refuses with [`Error::Unsupported`]: an engine that cannot
+    /// undo a write must say so rather than commit it.
+    async fn write_rolled_back(
+        &self,
+        target: Target<'_>,
+        write: WriteRef<'_>,
+    ) -> Result<WriteResult> {
+        let _ = (target, write);
+        Err(Error::unsupported(
+            &self.capabilities().engine,
+            "rolling a write back (`Prefer: tx=rollback`) without transactions",
+        ))
+    }
 
     /// Discover the metadata of the live database from its catalogs: tables
     /// and views (views read-only), columns with types, nullability, defaults,

@@ -45,7 +45,9 @@ pub mod testkit;
 pub mod validate;
 pub mod value;
 
-pub use adapter::{Capabilities, DatabaseAdapter, IntrospectOptions, SchemaChange, Target};
+pub use adapter::{
+    Capabilities, DatabaseAdapter, IntrospectOptions, SchemaChange, Target, WriteRef,
+};
 pub use error::{Error, NotFoundKind, Result, Violation};
 pub use metadata::{
     Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,

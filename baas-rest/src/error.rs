@@ -6,13 +6,15 @@
 //! | `ambiguous` | 300 | an embedding names an entity reachable through several relations; add a `!hint` |
 //! | `forbidden` | 403 | [`baas_core::Error::Forbidden`] |
 //! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]) |
-//! | `method_not_allowed` | 405 | the method does not apply to the route |
+//! | `method_not_allowed` | 405 | the method does not apply to the route (the service adds `Allow`) |
 //! | `not_acceptable` | 406 | `Accept` asks for a format we do not produce, or a singular response found 0 or several rows |
 //! | `conflict` | 409 | [`baas_core::Error::Conflict`] |
+//! | `idempotency_key_in_use` | 409 | a request with the same `Idempotency-Key` still runs ([`crate::idempotency`]) |
+//! | `idempotency_key_reused` | 422 | the `Idempotency-Key` was used for another request |
 //! | `uri_too_long` | 414 | the query string exceeds [`crate::RestLimits::max_query_bytes`] |
 //! | `payload_too_large` | 413 | the body exceeds [`crate::RestLimits::max_body_bytes`] |
-//! | `unsupported_media_type` | 415 | a write body that is not JSON |
-//! | `range_not_satisfiable` | 416 | a `Range` whose end is before its start, or an offset past the total |
+//! | `unsupported_media_type` | 415 | a write body without a JSON `Content-Type` |
+//! | `range_not_satisfiable` | 416 | a malformed `Range`, one whose end is before its start, or an offset past the total |
 //! | `validation` | 422 | [`baas_core::Error::Validation`]; `details` lists each violation and the body carries `violations` with JSON pointers |
 //! | `internal` | 500 | [`baas_core::Error::Backend`] (and any future variant); the body is generic: log the core error first ([`error_chain`]) |
 //! | `unsupported` | 501 | a PostgREST feature this dialect does not implement, or [`baas_core::Error::Unsupported`] (the engine lacks it) |

@@ -116,18 +116,28 @@ fn simple_op(name: &str) -> Option<Simple> {
     })
 }
 
+/// A value that opens a `"` and never closes it (in a list or logic tree,
+/// where quotes delimit values): a 400, not a value with a stray quote.
+fn unterminated(cur: &Cursor<'_>, ctx: Ctx) -> RestError {
+    cur.error(what(ctx), "a closing `\"` for the quoted value")
+        .with_hint("close the quotes, or escape a literal quote as \\\"")
+}
+
 /// Read one value in context: the rest of the parameter (top), or a quoted
-/// value, a `{...}` literal or raw text up to `,`/`)` (logic tree).
-fn single_value(cur: &mut Cursor<'_>, ctx: Ctx) -> String {
-    match ctx {
+/// value, a `{...}` literal or raw text up to `,`/`)` (logic tree). In a
+/// logic tree, a value that opens a quote must close it (400 otherwise).
+fn single_value(cur: &mut Cursor<'_>, ctx: Ctx) -> Result<String, RestError> {
+    Ok(match ctx {
         Ctx::Top => cur.take_rest().to_string(),
         Ctx::Logic => {
             let mut probe = cur.clone();
-            if let Some(q) = quoted(&mut probe)
-                && matches!(probe.peek(), None | Some(',' | ')'))
-            {
-                *cur = probe;
-                return q;
+            match quoted(&mut probe) {
+                Some(q) if matches!(probe.peek(), None | Some(',' | ')')) => {
+                    *cur = probe;
+                    return Ok(q);
+                }
+                None if cur.peek() == Some('"') => return Err(unterminated(cur, ctx)),
+                _ => {}
             }
             if cur.peek() == Some('{') {
                 // `{…}` up to the first `}` with no nested `{` (memchr-fast,
@@ -138,12 +148,12 @@ fn single_value(cur: &mut Cursor<'_>, ctx: Ctx) -> String {
                     && !lit.get(1..).unwrap_or("").contains('{')
                 {
                     cur.advance(lit.len());
-                    return lit.to_string();
+                    return Ok(lit.to_string());
                 }
             }
             cur.take_until(|c, _| c == ',' || c == ')').to_string()
         }
-    }
+    })
 }
 
 fn end_of_value(cur: &Cursor<'_>, ctx: Ctx) -> bool {
@@ -180,6 +190,7 @@ fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &RestLimits) -> Result<Vec<St
                 *cur = probe;
                 out.push(q);
             }
+            None if cur.peek() == Some('"') => return Err(unterminated(cur, ctx)),
             _ => out.push(cur.take_until(|c, _| c == ',' || c == ')').to_string()),
         }
         match cur.bump() {
@@ -277,7 +288,7 @@ pub(crate) fn op_expr(
             Operation::Fts {
                 kind,
                 lang,
-                value: single_value(cur, ctx),
+                value: single_value(cur, ctx)?,
             }
         }
         "cs" | "cd" | "ov" if modifier.is_none() => {
@@ -287,7 +298,7 @@ pub(crate) fn op_expr(
                 _ => ArrayOp::Overlaps,
             };
             needs_dot(cur)?;
-            let v = single_value(cur, ctx);
+            let v = single_value(cur, ctx)?;
             Operation::Array {
                 op,
                 values: pg_array(&v, limits.max_in_list)?,
@@ -333,7 +344,7 @@ pub(crate) fn op_expr(
                 ));
             }
             needs_dot(cur)?;
-            let value = single_value(cur, ctx);
+            let value = single_value(cur, ctx)?;
             match quant {
                 None => Operation::Simple { op, value },
                 Some(quant) => Operation::Quantified {
@@ -885,20 +896,37 @@ mod tests {
         );
         assert_eq!(op("is.null.x").map_err(|e| e.status), Err(400));
         assert_eq!(op("in.(1)x").map_err(|e| e.status), Err(400));
+        // Unterminated quotes and parentheses are 400s, not values.
+        for bad in [
+            "in.(\"unterminated)",
+            "in.(\"a\",\"b)",
+            "in.(a,\"b\\\")",
+            "in.(\"a",
+            "in.(a",
+            "in.(",
+        ] {
+            assert_eq!(op(bad).map_err(|e| e.status), Err(400), "{bad}");
+        }
+        // A quote inside an unquoted value is kept, as PostgREST does.
+        assert_eq!(
+            op("in.(a\"b,\"c\")").ok().map(|o| o.op),
+            Some(Operation::In(vec!["a\"b".into(), "c".into()]))
+        );
     }
 
     #[test]
     fn logic_values() {
-        let mut c = Cursor::new("{a,b},rest");
-        assert_eq!(single_value(&mut c, Ctx::Logic), "{a,b}");
-        let mut c = Cursor::new("{a,{b}},rest");
-        assert_eq!(single_value(&mut c, Ctx::Logic), "{a");
-        let mut c = Cursor::new("\"q,x\")");
-        assert_eq!(single_value(&mut c, Ctx::Logic), "q,x");
-        let mut c = Cursor::new("\"q\"x,");
-        assert_eq!(single_value(&mut c, Ctx::Logic), "\"q\"x");
-        let mut c = Cursor::new("a,b");
-        assert_eq!(single_value(&mut c, Ctx::Top), "a,b");
+        let v = |s: &str, ctx| single_value(&mut Cursor::new(s), ctx).ok();
+        assert_eq!(v("{a,b},rest", Ctx::Logic).as_deref(), Some("{a,b}"));
+        assert_eq!(v("{a,{b}},rest", Ctx::Logic).as_deref(), Some("{a"));
+        assert_eq!(v("\"q,x\")", Ctx::Logic).as_deref(), Some("q,x"));
+        assert_eq!(v("\"q\"x,", Ctx::Logic).as_deref(), Some("\"q\"x"));
+        assert_eq!(v("a,b", Ctx::Top).as_deref(), Some("a,b"));
+        // An opened quote must close inside a logic tree; at the top level
+        // the whole rest is the value.
+        assert_eq!(v("\"q,x)", Ctx::Logic), None);
+        assert_eq!(v("\"q\\\")", Ctx::Logic), None);
+        assert_eq!(v("\"q", Ctx::Top).as_deref(), Some("\"q"));
     }
 
     #[test]
@@ -949,6 +977,22 @@ mod tests {
             ..RestLimits::default()
         };
         assert!(parse_logic("(and(a.eq.1))", false, true, &deep).is_ok());
+        for bad in [
+            "(a.eq.\"x)",
+            "(a.eq.\"x,b.eq.1)",
+            "(a.in.(\"x),b.eq.1)",
+            "(a.eq.1,or(b.eq.2)",
+            "(a.eq.1",
+            "(and(a.eq.1,b.eq.2)",
+        ] {
+            assert_eq!(
+                parse_logic(bad, false, true, &lim())
+                    .map(|_| ())
+                    .map_err(|e| e.status),
+                Err(400),
+                "{bad}"
+            );
+        }
         assert!(parse_logic("(and(or(a.eq.1)))", false, true, &deep).is_err());
     }
 }

@@ -30,13 +30,17 @@ pub struct Prefer {
     pub missing_default: bool,
     /// `handling=strict`: unknown or unsupported preferences are errors.
     pub strict: bool,
+    /// `tx=rollback`: run the write, answer as usual, then roll it back
+    /// (`tx=commit`, the default, sets it back to `false`).
+    pub rollback: bool,
     /// The preferences that were understood, for `Preference-Applied`.
     pub applied: Vec<String>,
 }
 
 /// Parse every `Prefer` header. Unknown tokens are ignored (as PostgREST
-/// does) unless `handling=strict` is among them. `tx=…`, `timezone=…` and
-/// `max-affected=…` are ignored too.
+/// does) unless `handling=strict` is among them. `tx=rollback` /
+/// `tx=commit` are honoured on writes; `timezone=…` and `max-affected=…`
+/// are ignored.
 pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
     let mut p = Prefer::default();
     let mut unknown = Vec::new();
@@ -90,6 +94,14 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
                     p.strict = false;
                     apply(&mut p);
                 }
+                ("tx", "rollback") => {
+                    p.rollback = true;
+                    apply(&mut p);
+                }
+                ("tx", "commit") => {
+                    p.rollback = false;
+                    apply(&mut p);
+                }
                 _ => unknown.push(token.to_string()),
             }
         }
@@ -108,32 +120,54 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
 pub type RowRange = (u64, Option<u64>);
 
 /// Parse `Range: first-last` (or `first-`, optionally `items=first-last`)
-/// with `Range-Unit: items` (other units, and malformed ranges, are
-/// ignored as PostgREST does). A last row before the first is a 416.
+/// with `Range-Unit: items`.
+///
+/// - a `Range-Unit` other than `items` is a 400 (it is never ignored);
+/// - a `Range` that is not `first-last` / `first-` of non-negative integers
+///   (`bytes=0-9`, `-5`, `a-b`, several ranges) is a 416, as is a last row
+///   before the first.
 pub fn parse_range(headers: &[(String, String)]) -> Result<Option<RowRange>, RestError> {
     if let Some(unit) = header(headers, "range-unit")
         && !unit.trim().eq_ignore_ascii_case("items")
     {
-        return Ok(None);
+        return Err(RestError::bad_request(format!(
+            "`Range-Unit: {}` is not supported",
+            crate::lex::clip(unit.trim(), 60)
+        ))
+        .with_hint("the only range unit is `items`"));
     }
     let Some(raw) = header(headers, "range") else {
         return Ok(None);
     };
+    let malformed = || {
+        RestError::new(
+            416,
+            "range_not_satisfiable",
+            format!(
+                "the range `{}` is malformed",
+                crate::lex::clip(raw.trim(), 60)
+            ),
+        )
+        .with_hint("send `Range: first-last` or `Range: first-` (rows, counted from 0)")
+    };
     let raw = raw.trim();
-    let raw = raw.strip_prefix("items=").unwrap_or(raw);
-    let Some((a, b)) = raw.split_once('-') else {
-        return Ok(None);
+    let raw = match raw.get(..6) {
+        Some(p) if p.eq_ignore_ascii_case("items=") => raw.get(6..).unwrap_or(""),
+        _ => raw,
     };
-    let Ok(first) = a.trim().parse::<u64>() else {
-        return Ok(None);
+    let number = |t: &str| -> Option<u64> {
+        let t = t.trim();
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
     };
-    let b = b.trim();
-    if b.is_empty() {
+    let (a, b) = raw.split_once('-').ok_or_else(malformed)?;
+    let first = number(a).ok_or_else(malformed)?;
+    if b.trim().is_empty() {
         return Ok(Some((first, None)));
     }
-    let Ok(last) = b.parse::<u64>() else {
-        return Ok(None);
-    };
+    let last = number(b).ok_or_else(malformed)?;
     if last < first {
         return Err(RestError::new(
             416,

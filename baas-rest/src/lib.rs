@@ -37,7 +37,7 @@
 //! | --- | --- |
 //! | `col=eq.v` `neq` `gt` `gte` `lt` `lte` | `Filter::Compare` (value typed by the field: booleans and numbers become JSON-typed when they parse, everything else stays text for validation to coerce) |
 //! | `col=like.*a*` / `ilike` | `Filter::Like` (`*` → `%`; literal `%`, `_`, `\` escaped so they match themselves) |
-//! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty) |
+//! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
 //! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
@@ -54,7 +54,7 @@
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
 //! | `rel.order=…`, `rel.limit=n` | the embed's `order` / `limit` |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
-//! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given) |
+//! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
@@ -66,7 +66,9 @@
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
 //! | `columns=a,b` | body keys outside the list are dropped |
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
-//! | `Prefer: missing=default`, `handling=strict`, `tx=…`, unknown tokens | accepted / strict rejects unknown tokens / ignored / ignored |
+//! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_core::engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
+//! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
+//! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the IR has one mode, "every word must match". `plfts`
 //! maps exactly. `phfts` keeps the words but not their order or adjacency.
@@ -87,7 +89,8 @@
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
 //! | `select=rel(*)` without fields returns every field too (the IR cannot select "no field") | — |
-//! | unknown operator, malformed value, unbalanced parentheses, unknown embedding | 400 |
+//! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
+//! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
 //!
 //! ## Differences from PostgREST
 //!
@@ -117,6 +120,7 @@ pub mod error;
 mod filter;
 pub mod headers;
 mod http;
+pub mod idempotency;
 mod lex;
 pub mod openapi;
 mod params;
@@ -133,10 +137,13 @@ pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
+pub use idempotency::{
+    IdempotencyConfig, IdempotencyScope, IdempotencyStore, MemoryIdempotencyStore,
+};
 pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
-pub use route::{Route, route};
+pub use route::{Route, allowed_methods, route};
 pub use service::Service;
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 

@@ -17,8 +17,10 @@
 //! - `components.schemas`: per entity the record as read (`artist`), an
 //!   insert row (`artist.insert`) and an update body (`artist.update`), from
 //!   [`entity_json_schema`]; `Error` for `{"code","message","details","hint"}`
-//!   (plus `violations` on 422). Responses 400/403/404/406/409/416/422/501/503
-//!   refer to it.
+//!   (plus `violations` on 422). Responses 400/403/404/406/409/415/416/422/501/503
+//!   refer to it. A `POST`'s 201 declares no `content`: its body is empty
+//!   unless `Prefer: return=representation` (`x-representation` gives the
+//!   rows' shape). Writes take an `Idempotency-Key` header.
 //!
 //! Names: component names must match `^[a-zA-Z0-9.\-_]+$`, so other
 //! characters of an entity name become `_` and clashes get a `-2`, `-3`…
@@ -175,15 +177,19 @@ fn error_responses() -> Map<String, J> {
         ),
         (
             "Conflict",
-            "409: a unique or foreign-key constraint was violated.",
+            "409: a unique or foreign-key constraint was violated, or a request with the same `Idempotency-Key` is still running.",
         ),
         (
             "RangeNotSatisfiable",
-            "416: the offset is past the matching rows, or the `Range` is inverted.",
+            "416: the offset is past the matching rows, or the `Range` is malformed or inverted.",
+        ),
+        (
+            "UnsupportedMediaType",
+            "415: a write body without `Content-Type: application/json`.",
         ),
         (
             "Validation",
-            "422: the request failed validation against the metadata; `violations` carries JSON pointers.",
+            "422: the request failed validation against the metadata (`violations` carries JSON pointers), or its `Idempotency-Key` was used for a different request.",
         ),
         (
             "Unsupported",
@@ -280,13 +286,13 @@ fn common_parameters(caps: &Capabilities) -> Map<String, J> {
     h(
         "Range",
         "range",
-        "Rows to return, inclusive: `0-24` (intersected with `limit`/`offset`).",
-        json!({"type": "string", "pattern": r"^\d+-\d*$"}),
+        "Rows to return, inclusive: `0-24` (intersected with `limit`/`offset`); anything else is a 416.",
+        json!({"type": "string", "pattern": r"^(items=)?\d+-\d*$"}),
     );
     h(
         "Range-Unit",
         "rangeUnit",
-        "Must be `items` when given.",
+        "Must be `items` when given (400 otherwise).",
         json!({"type": "string", "enum": ["items"]}),
     );
     h("Prefer", "preferRead", count, json!({"type": "string"}));
@@ -294,9 +300,15 @@ fn common_parameters(caps: &Capabilities) -> Map<String, J> {
         "Prefer",
         "preferWrite",
         &format!(
-            "`return=minimal` (default, no body), `return=representation` (the written rows, shaped by `select`), `return=headers-only` (`Location` of a one-row insert); `count=exact`; {upsert} `missing=default` is accepted; `handling=strict` rejects unknown preferences."
+            "`return=minimal` (default, no body), `return=representation` (the written rows, shaped by `select`), `return=headers-only` (`Location` of a one-row insert); `count=exact`; {upsert} `missing=default` is accepted; `tx=rollback` runs the write, answers as usual (`Preference-Applied: tx=rollback`) and keeps nothing (501 on an engine without transactions); `handling=strict` rejects unknown preferences."
         ),
         json!({"type": "string"}),
+    );
+    h(
+        "Idempotency-Key",
+        "idempotencyKey",
+        "Up to 255 visible ASCII characters (a random UUID): a retry with the same key and the same request returns the first answer (`Idempotent-Replayed: true`) without writing again; the same key with another request is a 422; while the first still runs, a 409.",
+        json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}),
     );
     m
 }
@@ -369,6 +381,7 @@ const WRITE_ERRORS: &[(&str, &str)] = &[
     ("404", "NotFound"),
     ("406", "NotAcceptable"),
     ("409", "Conflict"),
+    ("415", "UnsupportedMediaType"),
     ("422", "Validation"),
     ("501", "Unsupported"),
     ("503", "Unavailable"),
@@ -442,15 +455,20 @@ fn op_suffix(e: &Entity) -> String {
 fn write_responses(read: &str, created: bool) -> Map<String, J> {
     let mut r = Map::new();
     if created {
+        // One status, two shapes: PostgREST answers 201 with no body for
+        // `return=minimal` (the default) and `headers-only`, and with the rows
+        // for `return=representation`. The body is optional, so no `content`
+        // is declared (a declared one would make every empty 201 a mismatch);
+        // `x-representation` gives its shape.
         r.insert(
             "201".into(),
             json!({
-                "description": "Inserted. With `Prefer: return=representation` the body holds the rows; with `return=headers-only` a one-row insert gets `Location`.",
+                "description": "Inserted. No body by default (`Prefer: return=minimal`) nor with `return=headers-only` (a one-row insert then gets `Location`); with `return=representation` a JSON array of the inserted rows (one object with `Accept: application/vnd.pgrst.object+json`), as in `x-representation`.",
                 "headers": {
                     "Location": {"description": "`/{entity}/{key}` relative to the tenant root.", "schema": {"type": "string"}},
                     "Content-Range": content_range_header()
                 },
-                "content": rows_content(read)
+                "x-representation": rows_content(read)
             }),
         );
     } else {
@@ -487,7 +505,14 @@ fn collection_item(e: &Entity, names: &str, filters: &[J]) -> J {
     item.insert("get".into(), read_op(e, &read, false, false, filters));
     item.insert("head".into(), read_op(e, &read, false, true, filters));
     if !e.read_only {
-        let post_params = ["columns", "on_conflict", "select", "preferWrite"].map(param_ref);
+        let post_params = [
+            "columns",
+            "on_conflict",
+            "select",
+            "preferWrite",
+            "idempotencyKey",
+        ]
+        .map(param_ref);
         item.insert(
             "post".into(),
             json!({
@@ -503,8 +528,18 @@ fn collection_item(e: &Entity, names: &str, filters: &[J]) -> J {
             }),
         );
         let mut with_filters: Vec<J> = filters.to_vec();
-        with_filters
-            .extend(["or", "and", "not.or", "not.and", "select", "preferWrite"].map(param_ref));
+        with_filters.extend(
+            [
+                "or",
+                "and",
+                "not.or",
+                "not.and",
+                "select",
+                "preferWrite",
+                "idempotencyKey",
+            ]
+            .map(param_ref),
+        );
         let mut patch_params = with_filters.clone();
         patch_params.push(param_ref("columns"));
         item.insert(
@@ -577,7 +612,8 @@ fn item_item(e: &Entity, names: &str) -> J {
         let params = json!([
             param_ref("select"),
             param_ref("columns"),
-            param_ref("preferWrite")
+            param_ref("preferWrite"),
+            param_ref("idempotencyKey")
         ]);
         item.insert(
             "patch".into(),
@@ -620,7 +656,11 @@ fn item_item(e: &Entity, names: &str) -> J {
                 "operationId": format!("deleteOne{}", op_suffix(e)),
                 "summary": format!("Delete one `{}` row by key", e.name),
                 "tags": [e.name],
-                "parameters": [param_ref("select"), param_ref("preferWrite")],
+                "parameters": [
+                    param_ref("select"),
+                    param_ref("preferWrite"),
+                    param_ref("idempotencyKey")
+                ],
                 "responses": write_responses(&read, false),
             }),
         );

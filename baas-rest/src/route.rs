@@ -71,6 +71,21 @@ impl Route {
     }
 }
 
+/// The methods a route answers, for the `Allow` header of a 405:
+/// collections `GET, HEAD, POST, PATCH, DELETE`, rows by key
+/// `GET, HEAD, PUT, PATCH, DELETE` (`GET, HEAD` on a read-only entity),
+/// the discovery and OpenAPI documents `GET, HEAD`. Admin routes list
+/// theirs in the service.
+pub fn allowed_methods(route: &Route, read_only: bool) -> &'static str {
+    match route {
+        Route::Collection { .. } | Route::Item { .. } if read_only => "GET, HEAD",
+        Route::Collection { .. } => "GET, HEAD, POST, PATCH, DELETE",
+        Route::Item { .. } => "GET, HEAD, PUT, PATCH, DELETE",
+        Route::Discovery { .. } | Route::OpenApi { .. } => "GET, HEAD",
+        Route::Admin(_) => "GET, POST",
+    }
+}
+
 fn decode(seg: &str) -> Result<String, RestError> {
     percent_decode_str(seg)
         .decode_utf8()

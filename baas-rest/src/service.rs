@@ -25,6 +25,14 @@
 //! <admin key>` (or `x-admin-key`); without a configured key they are off
 //! (403).
 //!
+//! A missing tenant and a missing entity get the same 404 (`no such
+//! resource`), so tenant ids cannot be probed; a request with the admin key
+//! gets the detail. Every 405 carries `Allow` (see
+//! [`allowed_methods`]). Writes honour
+//! `Prefer: tx=rollback` ([`Baas::write_rolled_back`]) and
+//! `Idempotency-Key` ([`crate::idempotency`]; on by default with a
+//! [`MemoryIdempotencyStore`], see [`Service::with_idempotency`]).
+//!
 //! A singular write (`Accept: application/vnd.pgrst.object+json`) on a
 //! filtered `PATCH`/`DELETE` counts the matching rows first and writes
 //! nothing unless exactly one matches (406 otherwise); the count and the
@@ -35,12 +43,16 @@ use std::sync::Arc;
 
 use baas_core::engine::{Baas, Principal, Tenant, TenantConfig};
 use baas_core::ir::{Insert, Query, WriteResult};
-use baas_core::{Entity, Error, Field, SchemaMetadata};
+use baas_core::{Entity, Error, Field, NotFoundKind, SchemaMetadata};
 use percent_encoding::percent_decode_str;
 
 use crate::error::error_chain;
 use crate::http::header;
-use crate::route::{Route, route};
+use crate::idempotency::{
+    Claim, IdempotencyScope, IdempotencyStore, InFlightGuard, MemoryIdempotencyStore, REPLAYED,
+    fingerprint,
+};
+use crate::route::{Route, allowed_methods, route};
 use crate::write::Write;
 use crate::{Operation, RestError, RestLimits, RestRequest, RestResponse, parse_request};
 
@@ -50,6 +62,7 @@ pub struct Service {
     baas: Arc<Baas>,
     limits: RestLimits,
     admin_key: Option<Arc<str>>,
+    idempotency: Option<Arc<dyn IdempotencyStore>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -57,6 +70,7 @@ impl std::fmt::Debug for Service {
         f.debug_struct("Service")
             .field("limits", &self.limits)
             .field("admin", &self.admin_key.is_some())
+            .field("idempotency", &self.idempotency.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +86,9 @@ fn json_response(status: u16, v: &serde_json::Value) -> RestResponse {
     }
 }
 
+/// The message of a missing tenant or entity, the same for both.
+const NOT_FOUND: &str = "no such resource";
+
 /// Constant-time comparison, so the admin key cannot be guessed byte by
 /// byte from response times.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
@@ -82,13 +99,29 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Service {
-    /// A service with default limits and the admin routes off.
+    /// A service with default limits, the admin routes off and
+    /// `Idempotency-Key` served by a [`MemoryIdempotencyStore`] with
+    /// default bounds.
     pub fn new(baas: Arc<Baas>) -> Self {
         Self {
             baas,
             limits: RestLimits::default(),
             admin_key: None,
+            idempotency: Some(Arc::new(MemoryIdempotencyStore::default())),
         }
+    }
+
+    /// Keep `Idempotency-Key` answers in `store` (e.g. a
+    /// [`MemoryIdempotencyStore`] with other bounds, or a shared store).
+    pub fn with_idempotency(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.idempotency = Some(store);
+        self
+    }
+
+    /// Ignore `Idempotency-Key` headers (every retry writes again).
+    pub fn without_idempotency(mut self) -> Self {
+        self.idempotency = None;
+        self
     }
 
     /// Replace the request limits.
@@ -129,16 +162,29 @@ impl Service {
     /// Handle a request on behalf of `principal` (who the host application
     /// authenticated).
     pub async fn handle_as(&self, req: RestRequest, principal: &Principal) -> RestResponse {
-        match self.dispatch(&req, principal).await {
+        let mut allow = None;
+        match self.dispatch(&req, principal, &mut allow).await {
             Ok(r) => r,
-            Err(e) => e.to_response(),
+            Err(e) => {
+                let mut r = e.to_response();
+                // Every 405 says what the route does allow.
+                if e.status == 405
+                    && let Some(a) = allow
+                {
+                    r.headers.push(("allow".into(), a.into()));
+                }
+                r
+            }
         }
     }
 
+    /// `allow` is set to the methods of the route as soon as it is known
+    /// (for the `Allow` header of a 405).
     async fn dispatch(
         &self,
         req: &RestRequest,
         principal: &Principal,
+        allow: &mut Option<&'static str>,
     ) -> Result<RestResponse, RestError> {
         if req.body.len() > self.limits.max_body_bytes {
             return Err(RestError::new(
@@ -153,10 +199,23 @@ impl Service {
         }
         let r = route(&req.path, &req.headers)?;
         let tenant_id = match &r {
-            Route::Admin(rest) => return self.admin(rest, req).await,
+            Route::Admin(rest) => return self.admin(rest, req, allow).await,
             other => other.tenant().unwrap_or_default().to_string(),
         };
-        let tenant = self.baas.tenant(&tenant_id).await.map_err(core_error)?;
+        let tenant = self
+            .baas
+            .tenant(&tenant_id)
+            .await
+            .map_err(|e| self.hide_not_found(req, e))?;
+        if let Route::Collection { entity, .. } | Route::Item { entity, .. } = &r {
+            let e = tenant
+                .schema()
+                .entity(entity)
+                .map_err(|e| self.hide_not_found(req, e))?;
+            *allow = Some(allowed_methods(&r, e.read_only));
+        } else {
+            *allow = Some(allowed_methods(&r, true));
+        }
         let method = req.method.to_ascii_uppercase();
         match &r {
             Route::Discovery { .. } | Route::OpenApi { .. } => {
@@ -223,57 +282,112 @@ impl Service {
                     tenant.config().limits.max_response_bytes,
                 ))
             }
-            Operation::Write(mut w) => {
-                if w.singular && w.key.is_none() {
-                    let filter = match &w.write {
-                        Write::Update(u) => Some(u.filter.clone()),
-                        Write::Delete(d) => Some(d.filter.clone()),
-                        Write::Insert(_) => None,
-                    };
-                    if let Some(f) = filter {
-                        let n = self
-                            .baas
-                            .count(principal, tenant, w.write.entity(), Some(f))
-                            .await
-                            .map_err(core_error)?;
-                        if n != 1 {
-                            return Ok(crate::write_response(
-                                &w,
-                                WriteResult {
-                                    affected: n,
-                                    rows: Vec::new(),
-                                },
-                            ));
-                        }
+            Operation::Write(w) => {
+                let Some(store) = self.idempotency.as_deref() else {
+                    return self.write(tenant, w, principal).await;
+                };
+                let Some(key) = crate::idempotency::idempotency_key(req)? else {
+                    return self.write(tenant, w, principal).await;
+                };
+                let scope = IdempotencyScope {
+                    tenant: tenant.id().to_string(),
+                    caller: principal.subject.clone().unwrap_or_default(),
+                    key,
+                };
+                match store.claim(&scope, &fingerprint(req)) {
+                    Claim::Run => {}
+                    Claim::Replay(mut r) => {
+                        r.headers.push((REPLAYED.into(), "true".into()));
+                        return Ok(r);
+                    }
+                    Claim::InFlight => {
+                        return Err(RestError::new(
+                            409,
+                            "idempotency_key_in_use",
+                            "a request with this Idempotency-Key is still running",
+                        )
+                        .with_hint("retry after it finished to get its answer"));
+                    }
+                    Claim::Mismatch => {
+                        return Err(RestError::new(
+                            422,
+                            "idempotency_key_reused",
+                            "this Idempotency-Key was used for a different request",
+                        )
+                        .with_hint("send a new key for a new write"));
                     }
                 }
-                // The write moves into the engine; the response only needs
-                // its kind, entity and `returning`, not the inserted rows.
-                let shell = match &w.write {
-                    Write::Insert(i) => Write::Insert(Insert {
-                        entity: i.entity.clone(),
-                        rows: Vec::new(),
-                        on_conflict: i.on_conflict.clone(),
-                        returning: i.returning.clone(),
-                    }),
-                    other => other.clone(),
+                let guard = InFlightGuard {
+                    store,
+                    scope,
+                    done: false,
                 };
-                let op = std::mem::replace(&mut w.write, shell);
-                let is_put = matches!(w.write, Write::Insert(_));
-                let result = self
-                    .baas
-                    .write(principal, tenant, op)
-                    .await
-                    .map_err(core_error)?;
-                if w.key.is_some() && !is_put && result.affected == 0 {
-                    return Err(RestError::not_found(format!(
-                        "no `{}` row has this key",
-                        w.write.entity()
-                    )));
-                }
-                Ok(crate::write_response(&w, result))
+                let resp = match self.write(tenant, w, principal).await {
+                    Ok(r) => r,
+                    Err(e) => e.to_response(),
+                };
+                guard.finish(&resp);
+                Ok(resp)
             }
         }
+    }
+
+    /// Run a parsed write (the singular pre-count, `tx=rollback`, 404 by key).
+    async fn write(
+        &self,
+        tenant: &Tenant,
+        mut w: crate::WriteRequest,
+        principal: &Principal,
+    ) -> Result<RestResponse, RestError> {
+        if w.singular && w.key.is_none() {
+            let filter = match &w.write {
+                Write::Update(u) => Some(u.filter.clone()),
+                Write::Delete(d) => Some(d.filter.clone()),
+                Write::Insert(_) => None,
+            };
+            if let Some(f) = filter {
+                let n = self
+                    .baas
+                    .count(principal, tenant, w.write.entity(), Some(f))
+                    .await
+                    .map_err(core_error)?;
+                if n != 1 {
+                    return Ok(crate::write_response(
+                        &w,
+                        WriteResult {
+                            affected: n,
+                            rows: Vec::new(),
+                        },
+                    ));
+                }
+            }
+        }
+        // The write moves into the engine; the response only needs
+        // its kind, entity and `returning`, not the inserted rows.
+        let shell = match &w.write {
+            Write::Insert(i) => Write::Insert(Insert {
+                entity: i.entity.clone(),
+                rows: Vec::new(),
+                on_conflict: i.on_conflict.clone(),
+                returning: i.returning.clone(),
+            }),
+            other => other.clone(),
+        };
+        let op = std::mem::replace(&mut w.write, shell);
+        let is_put = matches!(w.write, Write::Insert(_));
+        let result = if w.prefer.rollback {
+            self.baas.write_rolled_back(principal, tenant, op).await
+        } else {
+            self.baas.write(principal, tenant, op).await
+        }
+        .map_err(core_error)?;
+        if w.key.is_some() && !is_put && result.affected == 0 {
+            return Err(RestError::not_found(format!(
+                "no `{}` row has this key",
+                w.write.entity()
+            )));
+        }
+        Ok(crate::write_response(&w, result))
     }
 
     fn check_admin(&self, req: &RestRequest) -> Result<(), RestError> {
@@ -297,7 +411,30 @@ impl Service {
         }
     }
 
-    async fn admin(&self, rest: &str, req: &RestRequest) -> Result<RestResponse, RestError> {
+    /// A tenant or entity that does not exist gets one answer, whichever it
+    /// was, so tenant ids cannot be enumerated; a caller with the admin key
+    /// gets the detail.
+    fn hide_not_found(&self, req: &RestRequest, e: Error) -> RestError {
+        let hide = matches!(
+            &e,
+            Error::NotFound {
+                kind: NotFoundKind::Tenant | NotFoundKind::Entity,
+                ..
+            }
+        ) && self.check_admin(req).is_err();
+        if hide {
+            RestError::not_found(NOT_FOUND)
+        } else {
+            core_error(e)
+        }
+    }
+
+    async fn admin(
+        &self,
+        rest: &str,
+        req: &RestRequest,
+        allow: &mut Option<&'static str>,
+    ) -> Result<RestResponse, RestError> {
         self.check_admin(req)?;
         let segs: Vec<String> = rest
             .split('/')
@@ -370,8 +507,17 @@ impl Service {
                     .map_err(core_error)?;
                 Ok(json_response(201, &tenant_summary(&t)))
             }
-            (_, ["tenants"] | ["tenants", _] | ["tenants", _, "introspect" | "entities"])
+            (_, ["tenants"]) => {
+                *allow = Some("GET, POST");
+                Err(RestError::method_not_allowed(&method))
+            }
+            (_, ["tenants", _]) => {
+                *allow = Some("GET");
+                Err(RestError::method_not_allowed(&method))
+            }
+            (_, ["tenants", _, "introspect" | "entities"])
             | (_, ["tenants", _, "entities", _, "fields"]) => {
+                *allow = Some("POST");
                 Err(RestError::method_not_allowed(&method))
             }
             _ => Err(RestError::not_found(format!("no admin route `{rest}`"))),

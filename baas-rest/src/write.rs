@@ -32,6 +32,52 @@ pub struct WriteRequest {
     pub prefer: Prefer,
 }
 
+/// A write body must say it is JSON: `Content-Type: application/json` or
+/// any `application/…+json` type (`application/vnd.pgrst.object+json`),
+/// with an optional `charset=utf-8`. A missing or other type is a 415, so a
+/// browser form (`text/plain`, `application/x-www-form-urlencoded`,
+/// `multipart/form-data`: sent cross-origin without a preflight) never
+/// writes. An empty body without a type gets the 400 of an empty body.
+fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<(), RestError> {
+    let unsupported = |what: String| {
+        RestError::new(415, "unsupported_media_type", what)
+            .with_hint("send Content-Type: application/json")
+    };
+    let Some(ct) = ct else {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        return Err(unsupported(
+            "the body has no Content-Type; it must be application/json".into(),
+        ));
+    };
+    let mut parts = ct.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"));
+    if !json {
+        return Err(unsupported(format!(
+            "the body must be JSON, not `{}`",
+            crate::lex::clip(&media, 80)
+        )));
+    }
+    for param in parts {
+        let (k, v) = param.split_once('=').unwrap_or((param, ""));
+        if k.trim().eq_ignore_ascii_case("charset")
+            && !matches!(
+                v.trim().trim_matches('"').to_ascii_lowercase().as_str(),
+                "utf-8" | "utf8"
+            )
+        {
+            return Err(unsupported(format!(
+                "a JSON body is UTF-8, not `{}`",
+                crate::lex::clip(v.trim(), 40)
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parse_body(
     headers: &[(String, String)],
     body: &[u8],
@@ -44,22 +90,7 @@ fn parse_body(
             format!("the body exceeds {} bytes", limits.max_body_bytes),
         ));
     }
-    if let Some(ct) = header(headers, "content-type") {
-        let media = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !(media.is_empty() || media == "application/json" || media.ends_with("+json")) {
-            return Err(RestError::new(
-                415,
-                "unsupported_media_type",
-                format!("the body must be JSON, not `{media}`"),
-            )
-            .with_hint("send Content-Type: application/json"));
-        }
-    }
+    check_content_type(header(headers, "content-type"), body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(RestError::bad_request("the request body is empty")
             .with_hint("send a JSON object, or an array of objects to insert several rows"));

@@ -306,9 +306,20 @@ fn chinook_openapi_content() {
     assert_eq!(
         codes,
         [
-            "201", "400", "403", "404", "406", "409", "422", "501", "503"
+            "201", "400", "403", "404", "406", "409", "415", "422", "501", "503"
         ]
     );
+    // A 201 is empty unless `return=representation`: no body is promised.
+    let created = &artist["post"]["responses"]["201"];
+    assert_eq!(created.get("content"), None, "{created}");
+    assert_eq!(
+        created["x-representation"]["application/json"]["schema"]["items"],
+        json!({"$ref": "#/components/schemas/artist"})
+    );
+    // Bodyless answers and answers with a body get their own status on
+    // the other writes.
+    assert!(artist["patch"]["responses"]["204"].get("content").is_none());
+    assert!(artist["patch"]["responses"]["200"].get("content").is_some());
     assert_eq!(
         artist["patch"]["responses"]["422"],
         json!({"$ref": "#/components/responses/Validation"})

@@ -50,8 +50,17 @@ pub fn unique_index_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_key")
 }
 
-/// The name of the foreign key created for a many-to-one relation to the
-/// entity itself (PostgreSQL's own naming convention).
+/// Whether `fields` (as a set) are `e`'s primary key, a unique field or a
+/// unique index: what a foreign key may reference.
+fn is_unique_key(e: &Entity, fields: &[String]) -> bool {
+    let same = |a: &[String]| a.len() == fields.len() && a.iter().all(|f| fields.contains(f));
+    same(&e.primary_key)
+        || matches!(fields, [f] if e.fields.iter().any(|x| &x.name == f && x.unique))
+        || e.indexes.iter().any(|ix| ix.unique && same(&ix.fields))
+}
+
+/// The name of the foreign key created for a many-to-one relation
+/// (PostgreSQL's own naming convention).
 fn foreign_key_name(table: &str, columns: &[&str]) -> String {
     format!("{table}_{}_fkey", columns.join("_"))
 }
@@ -720,7 +729,7 @@ impl<'a> Ddl<'a> {
     }
 
     /// Lower `CreateEntity`.
-    fn create(&self) -> Result<Vec<Statement>> {
+    fn create(&self, references: &[Entity]) -> Result<Vec<Statement>> {
         let e = self.entity;
         self.check_entity()?;
         if e.fields.is_empty() {
@@ -807,12 +816,22 @@ impl<'a> Ddl<'a> {
             }
             table.primary_key(&mut pk);
         }
-        // Self-referencing many-to-one relations become foreign keys; other
-        // targets' tables are not known from the entity alone.
+        // Many-to-one relations become foreign keys when their target's
+        // table is known: the entity itself, or one of `references` (tables
+        // that exist), and the target fields are its primary key or a unique
+        // key (what a foreign key may reference).
         for (j, r) in e.relations.iter().enumerate() {
-            if r.kind != RelationKind::ManyToOne || r.target != e.name {
+            if r.kind != RelationKind::ManyToOne {
                 continue;
             }
+            let target = if r.target == e.name {
+                e
+            } else {
+                match references.iter().find(|t| t.name == r.target) {
+                    Some(t) if !t.read_only && is_unique_key(t, &r.to_fields) => t,
+                    _ => continue,
+                }
+            };
             let rat = format!("/entity/relations/{j}");
             if r.from_fields.is_empty() || r.from_fields.len() != r.to_fields.len() {
                 return Err(invalid(
@@ -832,16 +851,28 @@ impl<'a> Ddl<'a> {
                 .to_fields
                 .iter()
                 .map(|n| {
-                    self.entity_field(n, &format!("{rat}/to_fields"))
+                    target
+                        .fields
+                        .iter()
+                        .find(|f| &f.name == n)
                         .map(Field::column)
+                        .ok_or_else(|| {
+                            invalid(
+                                format!("{rat}/to_fields"),
+                                format!("`{n}` is not a field of `{}`", target.name),
+                            )
+                        })
                 })
                 .collect::<Result<_>>()?;
             let name = foreign_key_name(&e.source.table, &from);
             self.ident(&name, format!("{rat}/name"))?;
+            let to_table = Ddl {
+                d: self.d,
+                entity: target,
+            }
+            .table_ref();
             let mut fk = ForeignKey::create();
-            fk.name(name)
-                .from_tbl(self.table_ref())
-                .to_tbl(self.table_ref());
+            fk.name(name).from_tbl(self.table_ref()).to_tbl(to_table);
             for c in &from {
                 fk.from_col(iden(c));
             }
@@ -1027,10 +1058,10 @@ impl<'a> Ddl<'a> {
 /// unique index named [`unique_index_name`] unless the key or a declared
 /// single-column unique index already covers them; `indexes` become
 /// `CREATE [UNIQUE] INDEX` (inside `CREATE TABLE` on MySQL, so the change is
-/// one statement there); a many-to-one relation to the entity itself becomes
-/// a foreign key named `<table>_<columns>_fkey`. Relations to other entities
-/// get no foreign key (the change carries only this entity, so the target's
-/// table is unknown).
+/// one statement there); a many-to-one relation becomes a foreign key named
+/// `<table>_<columns>_fkey` when it points to the entity itself or to one of
+/// the change's `references` (existing tables) through that entity's primary
+/// key or a unique key; other relations get none.
 ///
 /// Defaults must be literals, as introspection prints them: numbers,
 /// `'quoted strings'` (a trailing PostgreSQL `::type` cast is dropped),
@@ -1055,7 +1086,9 @@ impl<'a> Ddl<'a> {
 /// default column on SQLite, and change kinds this version does not know.
 pub fn schema_change(dialect: Dialect, change: &SchemaChange) -> Result<Vec<Statement>> {
     match change {
-        SchemaChange::CreateEntity { entity } => Ddl { d: dialect, entity }.create(),
+        SchemaChange::CreateEntity { entity, references } => {
+            Ddl { d: dialect, entity }.create(references)
+        }
         SchemaChange::AddField { entity, field } => Ddl { d: dialect, entity }.add(field),
         _ => Err(Error::unsupported(dialect.name(), "this schema change")),
     }
@@ -1067,7 +1100,7 @@ pub fn schema_change(dialect: Dialect, change: &SchemaChange) -> Result<Vec<Stat
 /// each DDL statement); PostgreSQL enum types created along are dropped too.
 pub fn revert(dialect: Dialect, change: &SchemaChange) -> Result<Vec<Statement>> {
     let (entity, field) = match change {
-        SchemaChange::CreateEntity { entity } => (entity, None),
+        SchemaChange::CreateEntity { entity, .. } => (entity, None),
         SchemaChange::AddField { entity, field } => (entity, Some(field)),
         _ => return Err(Error::unsupported(dialect.name(), "this schema change")),
     };
@@ -1301,7 +1334,10 @@ mod tests {
                         Ok(t) => t,
                         Err(err) => {
                             // Refused types are refused by the whole change too.
-                            let change = SchemaChange::CreateEntity { entity: e.clone() };
+                            let change = SchemaChange::CreateEntity {
+                                entity: e.clone(),
+                                references: Vec::new(),
+                            };
                             assert!(schema_change(d, &change).is_err(), "{d:?} {ty:?}");
                             assert!(
                                 matches!(err, Error::Unsupported { .. } | Error::Validation { .. }),
@@ -1375,5 +1411,80 @@ mod tests {
         ] {
             assert_eq!(parse_default(bad), None, "{bad}");
         }
+    }
+
+    /// A many-to-one relation to an existing entity (listed in
+    /// `references`) through its key becomes a foreign key; without the
+    /// reference, or through a non-unique field, it does not.
+    #[test]
+    fn foreign_keys_to_other_entities() {
+        use baas_core::Relation;
+        let author = Entity::new(
+            "author",
+            vec![
+                Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+                Field::new("name", FieldType::Text),
+            ],
+        )
+        .with_primary_key(["id"]);
+        let book = |to: &str| {
+            Entity::new(
+                "book",
+                vec![
+                    Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+                    Field::new("author_id", FieldType::Int64),
+                ],
+            )
+            .with_primary_key(["id"])
+            .with_relation(Relation::many_to_one(
+                "author",
+                "author",
+                &["author_id"],
+                &[to],
+            ))
+        };
+        let create = |e: Entity, refs: Vec<Entity>| {
+            schema_change(
+                Dialect::Sqlite,
+                &SchemaChange::CreateEntity {
+                    entity: e,
+                    references: refs,
+                },
+            )
+            .map(|st| {
+                st.iter()
+                    .map(|s| s.sql.clone())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
+            .unwrap_or_else(|e| e.to_string())
+        };
+        let sql = create(book("id"), vec![author.clone()]);
+        assert!(
+            sql.contains(r#"FOREIGN KEY ("author_id") REFERENCES "author" ("id")"#),
+            "{sql}"
+        );
+        for d in [Dialect::Postgres, Dialect::Mysql] {
+            let st = schema_change(
+                d,
+                &SchemaChange::CreateEntity {
+                    entity: book("id"),
+                    references: vec![author.clone()],
+                },
+            )
+            .map(|st| {
+                st.iter()
+                    .map(|s| s.sql.clone())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
+            .unwrap_or_default();
+            assert!(
+                st.contains("FOREIGN KEY") && st.contains("book_author_id_fkey"),
+                "{d:?}: {st}"
+            );
+        }
+        assert!(!create(book("id"), vec![]).contains("FOREIGN KEY"));
+        assert!(!create(book("name"), vec![author]).contains("FOREIGN KEY"));
     }
 }

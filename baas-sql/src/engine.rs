@@ -10,7 +10,7 @@ use baas_core::ir::{
 use baas_core::validate::{Limits, Validator};
 use baas_core::{
     Capabilities, DatabaseAdapter, Entity, Error, Field, Generated, IntrospectOptions, Result,
-    SchemaChange, SchemaMetadata, Target,
+    SchemaChange, SchemaMetadata, Target, WriteRef,
 };
 
 use crate::lower::{self, Dialect, OutColumn, SelectPlan, Statement};
@@ -38,6 +38,12 @@ pub trait SqlTransaction: Send {
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult>;
     /// Commit.
     async fn commit(self: Box<Self>) -> Result<()>;
+    /// Roll back. The default drops the transaction, which rolls it back
+    /// (sqlx does so before the connection is reused).
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        drop(self);
+        Ok(())
+    }
 }
 
 /// What an SQL engine crate provides.
@@ -564,6 +570,36 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
     }
 
+    /// Run the ordinary write over one transaction (pinned: every
+    /// statement, and every transaction the write begins, is that
+    /// transaction), then roll it back. Single-statement writes that
+    /// normally run on the pool run inside it too.
+    async fn write_rolled_back(
+        &self,
+        target: Target<'_>,
+        write: WriteRef<'_>,
+    ) -> Result<WriteResult> {
+        let pinned = Pinned::new(
+            self.backend.begin().await?,
+            self.d(),
+            self.backend.capabilities().clone(),
+        );
+        let inner = SqlAdapter {
+            backend: pinned.clone(),
+            limits: self.limits.clone(),
+        };
+        let result = match write {
+            WriteRef::Insert(i) => inner.insert(target, i).await,
+            WriteRef::Update(u) => inner.update(target, u).await,
+            WriteRef::Delete(d) => inner.delete(target, d).await,
+        };
+        // Never committed: even a failed rollback keeps nothing.
+        if let Ok(tx) = pinned.take() {
+            let _ = tx.rollback().await;
+        }
+        result
+    }
+
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {
         crate::introspect::introspect(&self.backend, options).await
     }
@@ -627,5 +663,114 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 Ok(WriteResult { affected, rows })
             }
         }
+    }
+}
+
+/// One open transaction seen as a backend, for
+/// [`DatabaseAdapter::write_rolled_back`]: statements run in it, and a
+/// transaction "begun" on it is the same transaction, whose commit does
+/// nothing — so the write code runs unchanged and the caller decides the
+/// end. A write uses its backend sequentially; a concurrent use finds the
+/// transaction taken and fails instead of interleaving.
+#[derive(Clone)]
+struct Pinned {
+    slot: std::sync::Arc<std::sync::Mutex<Option<Box<dyn SqlTransaction>>>>,
+    dialect: Dialect,
+    caps: std::sync::Arc<Capabilities>,
+}
+
+impl Pinned {
+    fn new(tx: Box<dyn SqlTransaction>, dialect: Dialect, caps: Capabilities) -> Self {
+        Self {
+            slot: std::sync::Arc::new(std::sync::Mutex::new(Some(tx))),
+            dialect,
+            caps: std::sync::Arc::new(caps),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<dyn SqlTransaction>>> {
+        self.slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn take(&self) -> Result<Box<dyn SqlTransaction>> {
+        self.lock().take().ok_or_else(|| Error::Backend {
+            message: "the rolled-back write's transaction is in use or gone".into(),
+            source: None,
+        })
+    }
+
+    fn put(&self, tx: Box<dyn SqlTransaction>) {
+        *self.lock() = Some(tx);
+    }
+
+    async fn fetch_in(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        let mut tx = self.take()?;
+        let r = tx.fetch(stmt, columns).await;
+        self.put(tx);
+        r
+    }
+
+    async fn execute_in(&self, stmt: &Statement) -> Result<ExecResult> {
+        let mut tx = self.take()?;
+        let r = tx.execute(stmt).await;
+        self.put(tx);
+        r
+    }
+}
+
+impl std::fmt::Debug for Pinned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pinned")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SqlTransaction for Pinned {
+    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        self.fetch_in(stmt, columns).await
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
+        self.execute_in(stmt).await
+    }
+
+    /// The outer transaction ends it.
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SqlBackend for Pinned {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        self.fetch_in(stmt, columns).await
+    }
+
+    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
+        self.execute_in(stmt).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    async fn health(&self) -> Result<()> {
+        Ok(())
     }
 }

@@ -38,9 +38,9 @@
 //! computed fields, defaults that are not plain literals, identifiers longer
 //! than the engine keeps or containing quotes, and `AddField` of a generated
 //! field or a NOT NULL field without default. A table, column, index or type
-//! that exists already is `Conflict`. Foreign keys are written only for
-//! many-to-one relations of an entity to itself (the change does not carry
-//! other entities' tables). [`ddl::introspected`] states what live
+//! that exists already is `Conflict`. Many-to-one relations become foreign keys
+//! when they point to the entity itself or to an existing entity the change
+//! lists in `references`, through its primary key or a unique key. [`ddl::introspected`] states what live
 //! introspection reads back.
 //!
 //! ```

@@ -56,6 +56,10 @@ macro_rules! sqlx_backend {
             async fn commit(self: Box<Self>) -> $crate::__private::Result<()> {
                 self.0.commit().await.map_err($err)
             }
+
+            async fn rollback(self: Box<Self>) -> $crate::__private::Result<()> {
+                self.0.rollback().await.map_err($err)
+            }
         }
 
         #[$crate::__private::async_trait]

@@ -70,7 +70,7 @@ pub use tenant::{
     redact_in, redact_url,
 };
 
-use crate::adapter::{Capabilities, DatabaseAdapter, SchemaChange, Target};
+use crate::adapter::{Capabilities, DatabaseAdapter, SchemaChange, Target, WriteRef};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ir::{Aggregate, Filter, Query, Rows, WriteResult};
 use crate::metadata::{Entity, Field, SchemaMetadata};
@@ -616,10 +616,22 @@ impl Baas {
                     "a managed entity cannot be read-only",
                 ));
             }
+            // The existing targets of its many-to-one relations: their
+            // tables exist, so the engine can add foreign keys to them.
+            let references = current
+                .entities
+                .iter()
+                .filter(|t| {
+                    entity.relations.iter().any(|r| {
+                        r.kind == crate::metadata::RelationKind::ManyToOne && r.target == t.name
+                    })
+                })
+                .cloned()
+                .collect();
             let mut next = current.clone();
             add_reverse_relations(&mut next, &entity);
             next.entities.push(entity.clone());
-            Ok((next, SchemaChange::CreateEntity { entity }))
+            Ok((next, SchemaChange::CreateEntity { entity, references }))
         })
         .await
     }
@@ -755,6 +767,32 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, false).await
+    }
+
+    /// Run a write as [`write`](Self::write) does — policy, `before` hooks,
+    /// validation, the same statements and the same result — then roll it
+    /// back instead of committing (`Prefer: tx=rollback`), through
+    /// [`DatabaseAdapter::write_rolled_back`]. Nothing is kept, so no
+    /// `after` hook runs and no [`ChangeEvent`] is published. An engine
+    /// without transactions answers [`Error::Unsupported`] and writes
+    /// nothing.
+    pub async fn write_rolled_back(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+    ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, true).await
+    }
+
+    async fn run_write(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+        rollback: bool,
+    ) -> Result<WriteResult> {
         let (target, row_filter) = self
             .authorize(principal, tenant, op.entity(), op.action())
             .await?;
@@ -790,22 +828,44 @@ impl Baas {
             ));
         }
         let v = self.validator(tenant, target);
+        let adapter = &tenant.adapter;
         let result = match &op {
             WriteOp::Insert(i) => {
                 v.insert(i)?;
                 tenant.body_validators(entity)?.check_insert(&i.rows)?;
-                tenant.adapter.insert(target, i).await?
+                if rollback {
+                    adapter
+                        .write_rolled_back(target, WriteRef::Insert(i))
+                        .await?
+                } else {
+                    adapter.insert(target, i).await?
+                }
             }
             WriteOp::Update(u) => {
                 v.update(u)?;
                 tenant.body_validators(entity)?.check_update(&u.set)?;
-                tenant.adapter.update(target, u).await?
+                if rollback {
+                    adapter
+                        .write_rolled_back(target, WriteRef::Update(u))
+                        .await?
+                } else {
+                    adapter.update(target, u).await?
+                }
             }
             WriteOp::Delete(d) => {
                 v.delete(d)?;
-                tenant.adapter.delete(target, d).await?
+                if rollback {
+                    adapter
+                        .write_rolled_back(target, WriteRef::Delete(d))
+                        .await?
+                } else {
+                    adapter.delete(target, d).await?
+                }
             }
         };
+        if rollback {
+            return Ok(result);
+        }
         for hook in &self.hooks {
             hook.after(&ctx, &op, &result).await;
         }

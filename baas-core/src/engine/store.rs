@@ -253,6 +253,7 @@ impl AdapterStore {
                 adapter
                     .apply_ddl(&SchemaChange::CreateEntity {
                         entity: entity.clone(),
+                        references: Vec::new(),
                     })
                     .await?;
             }

@@ -188,7 +188,10 @@ pub async fn round_trip(
     } = case;
     raw_sql(clean_up).await.expect("clean up");
 
-    let create = SchemaChange::CreateEntity { entity: e.clone() };
+    let create = SchemaChange::CreateEntity {
+        entity: e.clone(),
+        references: Vec::new(),
+    };
     db.apply_ddl(&create).await.expect("create");
     let again = db.apply_ddl(&create).await;
     assert!(matches!(again, Err(Error::Conflict { .. })), "{again:?}");

@@ -359,7 +359,27 @@ pub fn write_h(
 ) -> Result<WriteRequest, RestError> {
     let s = schema();
     let e = s.entity(entity).expect("entity");
-    parse_write(&s, e, method, qs, &hdrs(h), body.as_bytes(), &limits())
+    parse_write(
+        &s,
+        e,
+        method,
+        qs,
+        &json_typed(h),
+        body.as_bytes(),
+        &limits(),
+    )
+}
+
+/// `h`, plus `Content-Type: application/json` unless it names a type.
+fn json_typed(h: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = hdrs(h);
+    if !h
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        out.push(("Content-Type".into(), "application/json".into()));
+    }
+    out
 }
 
 pub fn write(entity: &str, method: &str, qs: &str, body: &str) -> Result<WriteRequest, RestError> {
@@ -383,7 +403,7 @@ pub fn write_key(
         method,
         &key,
         qs,
-        &hdrs(h),
+        &json_typed(h),
         body.as_bytes(),
         &limits(),
     )

@@ -68,18 +68,39 @@ fn range_header() {
         (r.query.page.offset, r.query.page.limit),
         (Some(5), Some(1))
     );
-    // Other units and malformed ranges are ignored.
-    for (k, v) in [
-        ("Range", "bytes"),
-        ("Range", "a-b"),
-        ("Range", "5"),
-        ("Range", "-5"),
+    // Malformed ranges are a 416 and other units a 400, never ignored.
+    for v in [
+        "bytes",
+        "a-b",
+        "5",
+        "-5",
+        "bytes=0-9",
+        "0-4,6-9",
+        "1.5-3",
+        "+1-3",
+        "",
     ] {
-        let r = read_h("track", "", &[(k, v)]).expect("read");
-        assert_eq!(r.query.page.limit, Some(1000), "{v}");
+        let e = read_h("track", "", &[("Range", v)]).expect_err(v);
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (416, "range_not_satisfiable"),
+            "{v}"
+        );
     }
-    let r = read_h("track", "", &[("Range", "0-9"), ("Range-Unit", "bytes")]).expect("read");
-    assert_eq!(r.query.page.limit, Some(1000));
+    for unit in ["bytes", "", "item"] {
+        let e = read_h("track", "", &[("Range", "0-9"), ("Range-Unit", unit)]).expect_err(unit);
+        assert_eq!(e.status, 400, "{unit}");
+    }
+    let r = read_h(
+        "track",
+        "",
+        &[("Range", "ITEMS=2-3"), ("Range-Unit", "Items")],
+    )
+    .expect("read");
+    assert_eq!(
+        (r.query.page.offset, r.query.page.limit),
+        (Some(2), Some(2))
+    );
     // End before start: 416.
     let e = read_h("track", "", &[("Range", "9-1")]).expect_err("416");
     assert_eq!(e.status, 416);
@@ -181,9 +202,13 @@ fn prefer_parsing() {
             "return=representation",
             "count=exact",
             "resolution=merge-duplicates",
-            "missing=default"
+            "missing=default",
+            "tx=rollback"
         ]
     );
+    assert!(p.rollback);
+    let p = parse_prefer(&hdrs(&[("Prefer", "tx=rollback, tx=commit")])).expect("prefer");
+    assert!(!p.rollback);
     let p = parse_prefer(&hdrs(&[(
         "Prefer",
         "return=headers-only,resolution=ignore-duplicates",

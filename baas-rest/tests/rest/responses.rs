@@ -164,7 +164,9 @@ fn head_has_no_body() {
 
 #[test]
 fn insert_responses() {
-    let req = RestRequest::new("POST", "/t/artist", "").body(r#"{"name":"x"}"#);
+    let req = RestRequest::new("POST", "/t/artist", "")
+        .header("content-type", "application/json")
+        .body(r#"{"name":"x"}"#);
     let w = write_req(&req);
     let r = write_response(
         &w,
@@ -194,6 +196,7 @@ fn insert_responses() {
     // headers-only: Location with the percent-encoded key.
     let req = RestRequest::new("POST", "/t/customer", "")
         .header("Prefer", "return=headers-only")
+        .header("content-type", "application/json")
         .body("{}");
     let w = write_req(&req);
     let row = match json!({"customer_id": 5}) {
@@ -213,6 +216,7 @@ fn insert_responses() {
     let w = write_req(
         &RestRequest::new("POST", "/t/playlist_track", "")
             .header("Prefer", "return=headers-only")
+            .header("content-type", "application/json")
             .body("{}"),
     );
     let mut row = Map::new();
@@ -231,7 +235,9 @@ fn insert_responses() {
 #[test]
 fn update_and_delete_responses() {
     let w = write_req(
-        &RestRequest::new("PATCH", "/t/artist", "artist_id=lt.3").body(r#"{"name":"x"}"#),
+        &RestRequest::new("PATCH", "/t/artist", "artist_id=lt.3")
+            .header("content-type", "application/json")
+            .body(r#"{"name":"x"}"#),
     );
     let r = write_response(
         &w,
@@ -260,6 +266,7 @@ fn update_and_delete_responses() {
         &RestRequest::new("PATCH", "/t/artist", "name=eq.x")
             .header("Accept", "application/vnd.pgrst.object+json")
             .header("Prefer", "return=representation")
+            .header("content-type", "application/json")
             .body("{\"name\":\"y\"}"),
     );
     assert!(w.singular);

@@ -227,6 +227,7 @@ fn body_errors() {
     )
     .expect_err("csv");
     assert_eq!(e.status, 415);
+    assert_eq!(e.status, 415);
     assert_eq!(e.code, "unsupported_media_type");
     assert!(
         write_h(
@@ -542,4 +543,61 @@ fn row_violations_keep_their_pointers() {
             .as_array()
             .is_some_and(|v| v.len() == e.violations.len())
     );
+}
+
+/// A body must declare JSON: no `Content-Type`, or a type a browser form can
+/// send cross-origin without a preflight, is a 415 on POST, PATCH and PUT.
+#[test]
+fn bodies_need_a_json_content_type() {
+    let s = schema();
+    let e = s.entity("artist").expect("entity");
+    let limits = RestLimits::default();
+    let key = vec!["1".to_string()];
+    let run = |method: &str, h: &[(&str, &str)]| {
+        let h: Vec<(String, String)> = h
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let body = br#"{"name":"x"}"#;
+        let r = match method {
+            "PUT" => baas_rest::parse_write_by_key(&s, e, "PUT", &key, "", &h, body, &limits),
+            "PATCH" => parse_write(&s, e, "PATCH", "artist_id=eq.1", &h, body, &limits),
+            _ => parse_write(&s, e, method, "", &h, body, &limits),
+        };
+        r.map(|_| ()).map_err(|e| (e.status, e.code))
+    };
+    for method in ["POST", "PATCH", "PUT"] {
+        for ct in [
+            None,
+            Some("text/plain"),
+            Some("text/plain; charset=utf-8"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some(""),
+            Some("json"),
+            Some("application/json; charset=latin1"),
+        ] {
+            let h: Vec<(&str, &str)> = ct.map(|c| ("Content-Type", c)).into_iter().collect();
+            assert_eq!(
+                run(method, &h),
+                Err((415, "unsupported_media_type".to_string())),
+                "{method} {ct:?}"
+            );
+        }
+        for ct in [
+            "application/json",
+            "Application/JSON; charset=UTF-8",
+            "application/vnd.pgrst.object+json",
+            "application/json;charset=\"utf-8\"",
+        ] {
+            assert_eq!(
+                run(method, &[("content-type", ct)]),
+                Ok(()),
+                "{method} {ct}"
+            );
+        }
+    }
+    // No body and no type: the empty-body 400, not a 415.
+    let e = parse_write(&s, e, "POST", "", &[], b"", &limits).expect_err("empty");
+    assert_eq!(e.status, 400);
 }
