@@ -983,7 +983,10 @@ pub fn document(e: &Entity, r: &Record) -> Result<Document> {
     for (k, v) in r {
         let f = e.field(k)?;
         let key = storage_key(e, f)?;
-        d.insert(key, to_bson(&f.ty, &Value::from_json(v))?);
+        let v = Value::from_json(v)
+            .coerce_write(&f.ty)
+            .map_err(|m| Error::validation("", format!("`{}`: {m}", f.name)))?;
+        d.insert(key, to_bson(&f.ty, &v)?);
     }
     Ok(d)
 }
