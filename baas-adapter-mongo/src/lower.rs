@@ -79,6 +79,9 @@ pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
         },
         (FieldType::Int64, Value::Int(i)) => Bson::Int64(i),
         (_, Value::Int(i)) => Bson::Int64(i),
+        // Stored as the f32 it is, as the SQL engines bind it, so that
+        // writes and filters agree.
+        (FieldType::Float32, Value::Float(f)) => Bson::Double(f64::from(f as f32)),
         (_, Value::Float(f)) => Bson::Double(f),
         (_, Value::Bool(b)) => Bson::Boolean(b),
         (FieldType::ObjectId, Value::Text(s)) => Bson::ObjectId(
