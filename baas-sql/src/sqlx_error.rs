@@ -18,8 +18,7 @@ use sqlx::error::ErrorKind;
 /// | --- | --- | --- |
 /// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
-/// | PostgreSQL | `42501` insufficient privilege (e.g. a system catalog) | `Forbidden` |
-/// | SQLite | `object name reserved for internal use`, `may not be modified` | `Validation` |
+/// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
     match e {
         sqlx::Error::Database(db) => {
@@ -44,9 +43,6 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
                     Error::Validation {
                         violations: vec![Violation::new("", message)],
                     }
-                }
-                _ if engine == "postgres" && code == "42501" => {
-                    Error::Forbidden(format!("{engine}: {message}"))
                 }
                 _ if engine == "mysql" && code == "HY000" && message.contains("FULLTEXT") => {
                     Error::unsupported(engine, "full-text search without a FULLTEXT index")
