@@ -104,9 +104,12 @@ pub struct MongoAdapter {
 
 /// Connect, check that the server answers and probe transactions.
 pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
-    let mut opts = ClientOptions::parse(&cfg.url)
-        .await
-        .map_err(|e| Error::validation("", format!("invalid MongoDB URL: {e}")))?;
+    let mut opts = ClientOptions::parse(&cfg.url).await.map_err(|e| {
+        Error::validation(
+            "/url",
+            baas_core::error::redact_secrets(&format!("invalid MongoDB URL: {}", e.kind), &cfg.url),
+        )
+    })?;
     if opts.server_selection_timeout.is_none() {
         opts.server_selection_timeout = Some(cfg.server_selection_timeout);
     }
@@ -760,7 +763,7 @@ fn normalise(e: &Entity, r: &Record) -> Record {
             let v = e
                 .field(k)
                 .ok()
-                .and_then(|f| baas_core::Value::from_json(v).coerce(&f.ty).ok())
+                .and_then(|f| baas_core::Value::from_json(v).coerce_write(&f.ty).ok())
                 .map(|x| x.to_json())
                 .unwrap_or_else(|| v.clone());
             (k.clone(), v)

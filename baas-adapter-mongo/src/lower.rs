@@ -79,6 +79,9 @@ pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
         },
         (FieldType::Int64, Value::Int(i)) => Bson::Int64(i),
         (_, Value::Int(i)) => Bson::Int64(i),
+        // Stored as the f32 it is, as the SQL engines bind it, so that
+        // writes and filters agree.
+        (FieldType::Float32, Value::Float(f)) => Bson::Double(f64::from(f as f32)),
         (_, Value::Float(f)) => Bson::Double(f),
         (_, Value::Bool(b)) => Bson::Boolean(b),
         (FieldType::ObjectId, Value::Text(s)) => Bson::ObjectId(
@@ -983,7 +986,10 @@ pub fn document(e: &Entity, r: &Record) -> Result<Document> {
     for (k, v) in r {
         let f = e.field(k)?;
         let key = storage_key(e, f)?;
-        d.insert(key, to_bson(&f.ty, &Value::from_json(v))?);
+        let v = Value::from_json(v)
+            .coerce_write(&f.ty)
+            .map_err(|m| Error::validation("", format!("`{}`: {m}", f.name)))?;
+        d.insert(key, to_bson(&f.ty, &v)?);
     }
     Ok(d)
 }

@@ -74,7 +74,7 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
         .acquire_timeout(cfg.acquire_timeout)
         .connect(&cfg.url)
         .await
-        .map_err(err)?;
+        .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;
     Ok(SqlAdapter::new(MySqlBackend::from_pool(pool)))
 }
 

@@ -73,7 +73,7 @@ pub async fn connect(cfg: PgConfig) -> Result<PgAdapter> {
         .acquire_timeout(cfg.acquire_timeout)
         .connect(&cfg.url)
         .await
-        .map_err(err)?;
+        .map_err(|e| baas_sql::map_connect_error("postgres", &cfg.url, e))?;
     Ok(SqlAdapter::new(PgBackend::from_pool(pool)))
 }
 

@@ -84,8 +84,9 @@ pub struct SqliteBackend {
 /// enforced; file databases use WAL and a 5 s busy timeout.
 pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
     let memory = cfg.url.contains(":memory:") || cfg.url.contains("mode=memory");
+    let connect_err = |e| baas_sql::map_connect_error("sqlite", &cfg.url, e);
     let mut opts = SqliteConnectOptions::from_str(&cfg.url)
-        .map_err(err)?
+        .map_err(connect_err)?
         .create_if_missing(cfg.create_if_missing)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
@@ -108,7 +109,7 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
         })
         .connect_with(opts)
         .await
-        .map_err(err)?;
+        .map_err(connect_err)?;
     Ok(SqlAdapter::new(SqliteBackend::from_pool(pool)))
 }
 

@@ -196,3 +196,77 @@ impl Error {
         }
     }
 }
+
+/// `text` with every secret of `url` (its password, and the values of query
+/// parameters such as `password`, `sslpassword`, `secret`, `token`, `key`)
+/// replaced by `***`, raw and percent-decoded.
+pub fn redact_secrets(text: &str, url: &str) -> String {
+    let mut secrets: Vec<String> = Vec::new();
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if let Some((userinfo, _)) = authority.rsplit_once('@')
+        && let Some((_, pw)) = userinfo.split_once(':')
+    {
+        secrets.push(pw.to_string());
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        for pair in query.split(['&', ';']) {
+            if let Some((k, v)) = pair.split_once('=') {
+                let k = k.to_ascii_lowercase();
+                if ["pass", "secret", "token", "key", "auth", "credential"]
+                    .iter()
+                    .any(|s| k.contains(s))
+                {
+                    secrets.push(v.to_string());
+                }
+            }
+        }
+    }
+    let mut out = text.to_string();
+    for s in secrets {
+        let decoded = percent_decode(&s);
+        for v in [s, decoded] {
+            if !v.is_empty() {
+                out = out.replace(&v, "***");
+            }
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or(""), 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_of_a_url_are_redacted_from_messages() {
+        let url = "postgres://u:s%40cret@h/db?sslpassword=k3y&sslmode=require";
+        assert_eq!(
+            redact_secrets("failed for s%40cret / s@cret with k3y, mode require", url),
+            "failed for *** / *** with ***, mode require"
+        );
+        assert_eq!(
+            redact_secrets("nothing here", "sqlite://x.db"),
+            "nothing here"
+        );
+    }
+}

@@ -22,8 +22,8 @@
 //! | --- | --- | --- |
 //! | `text` | `string` | `string` |
 //! | `int16` `int32` `int64` | `integer` with `minimum`/`maximum` of the width | same (`1.0` is an integer too) |
-//! | `float32` `float64` | `number` | `number` |
-//! | `decimal(p,s)` | `string`, pattern `-?digits[.s digits]` (exactly `s` digits when the scale is known) | `number` or numeric `string` (sign, point, exponent, surrounding spaces; with a known scale at most `s` fraction digits besides trailing zeros — see below) |
+//! | `float32` `float64` | `number` (`float32`: within ±3.4·10³⁸) | same |
+//! | `decimal(p,s)` | `string`, pattern `-?digits[.s digits]` (exactly `s` digits when the scale is known) | `number` or numeric `string` (sign, point, exponent up to ±1000, no spaces; without an exponent at most `p − s` digits before the point — see below) |
 //! | `boolean` | `boolean` | `boolean` |
 //! | `date` | `string`, `format: date` | `string`, pattern (`2009-01-01`; one-digit month/day and a signed year are accepted too) |
 //! | `time` | `string`, pattern `HH:MM:SS[.f]` (no `format: time`: RFC 3339 times carry an offset) | `string`, pattern `HH:MM[:SS[.f]]` |
@@ -47,14 +47,19 @@
 //! - `timestamp`/`timestamptz` writes: the patterns accept `t`/`z` and short
 //!   offsets with either separator; the server takes `+02`/`+0200` only after
 //!   a space, and a lowercase `t` only with an offset;
-//! - decimals with a known scale: JSON numbers with more fraction digits than
-//!   the scale are refused by the server, not by the schema; numeric strings
-//!   with an exponent are described only when the mantissa fits the scale and
-//!   the exponent is not negative (`"1.5e3"` fits `decimal(10,0)` on the
-//!   server, not in the schema);
+//! - decimals: the server rounds to the scale, then refuses more than
+//!   `precision − scale` digits before the point
+//!   ([`crate::value::decimal_for_write`]); the schema does not bound JSON
+//!   numbers, counts digits before rounding (`"99999999.995"` fits the
+//!   pattern of `decimal(10,2)` but rounds past it), and does not bound the
+//!   magnitude of a numeric string with an exponent (`"2e1000"`);
+//! - `float32` writes: values that underflow to zero (`1e-46`) are refused
+//!   by the server only;
 //! - integers written as floats beyond ±9·10¹⁵ (`1e16`) are refused by the
 //!   server although within `int64`;
-//! - reads: a float column holding NaN or an infinity reads as `null`.
+//! - reads: a float or decimal column holding NaN or an infinity (written by
+//!   another program) reads as the string `"NaN"`, `"Infinity"` or
+//!   `"-Infinity"`, as PostgreSQL's `to_json` (and so PostgREST) prints it.
 //!
 //! ```
 //! use baas_core::json_schema::{SchemaMode, entity_json_schema};
@@ -240,12 +245,17 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         FieldType::Int16 => int(None, i16::MIN.into(), i16::MAX.into()),
         FieldType::Int32 => int(Some("int32"), i32::MIN.into(), i32::MAX.into()),
         FieldType::Int64 => int(Some("int64"), i64::MIN, i64::MAX),
-        FieldType::Float32 => obj(json!({"type": "number", "format": "float"})),
+        FieldType::Float32 => obj(
+            json!({"type": "number", "format": "float", "minimum": -f32::MAX, "maximum": f32::MAX}),
+        ),
         FieldType::Float64 => obj(json!({"type": "number", "format": "double"})),
-        FieldType::Decimal { scale, .. } => {
+        FieldType::Decimal { precision, scale } => {
             if write {
                 let mut s = obj(json!({"type": ["number", "string"]}));
-                s.insert("pattern".into(), decimal_write_pattern(*scale).into());
+                s.insert(
+                    "pattern".into(),
+                    decimal_write_pattern(*precision, *scale).into(),
+                );
                 s
             } else {
                 string_pattern(match scale {
@@ -327,17 +337,21 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
     }
 }
 
-/// Numeric strings a decimal write accepts ([`crate::value::normalize_decimal`]).
-fn decimal_write_pattern(scale: Option<u32>) -> String {
-    // Exponents beyond ±1000 are refused.
-    const EXP: &str = r"0*(\d{1,3}|1000)";
-    match scale {
-        None => format!(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?{EXP})?\s*$"),
-        // At most `n` fraction digits once trailing zeros are dropped; a
-        // non-negative exponent only moves digits out of the fraction.
-        Some(0) => format!(r"^\s*[+-]?(\d+(\.0*)?|\.0+)([eE]\+?{EXP})?\s*$"),
-        Some(n) => format!(r"^\s*[+-]?(\d+(\.\d{{0,{n}}}0*)?|\.\d{{1,{n}}}0*)([eE]\+?{EXP})?\s*$"),
-    }
+/// Numeric strings a decimal write accepts ([`crate::value::decimal_for_write`]):
+/// sign, digits, point, an exponent up to ±1000; without an exponent and
+/// with a precision, at most `precision − scale` digits before the point
+/// (leading zeros aside). Fraction digits beyond the scale are rounded by
+/// the server, so any number of them is accepted. The body validator runs
+/// this pattern: it must accept every string the server does.
+fn decimal_write_pattern(precision: Option<u32>, scale: Option<u32>) -> String {
+    const WITH_EXP: &str = r"(\d+\.?\d*|\.\d+)[eE][+-]?0*(\d{1,3}|1000)";
+    let scale = scale.unwrap_or(0);
+    let plain = match precision {
+        None => r"\d+\.?\d*|\.\d+".to_string(),
+        Some(p) if p <= scale => r"0+(\.\d*)?|0*\.\d+".to_string(),
+        Some(p) => format!(r"0*\d{{1,{}}}(\.\d*)?|\.\d+", p - scale),
+    };
+    format!("^[+-]?({plain}|{WITH_EXP})$")
 }
 
 #[cfg(test)]
@@ -362,7 +376,7 @@ mod tests {
         for s in samples {
             let schema_ok = v.is_valid(&json!({ "v": s }));
             // Null is a matter of nullability (these fields are not nullable).
-            let coerce_ok = !s.is_null() && Value::from_json(s).coerce(ty).is_ok();
+            let coerce_ok = !s.is_null() && Value::from_json(s).coerce_write(ty).is_ok();
             assert_eq!(
                 schema_ok,
                 coerce_ok,
@@ -488,37 +502,78 @@ mod tests {
             json!(["number", "string"])
         );
         let strings = [
-            "0.99", "1", "-1.5", "+1.5", "1.", ".5", "007.50", " 1.5 ", "1.5e3", "1.5E+3",
-            "2e1000", "2e1001", "1.234", "1.2300", "abc", "", ".", "-", "1e", "1.2.3", "--1",
-            "-+1", "1 000", "0.0", ".0", "1.50e2",
+            "0.99",
+            "1",
+            "-1.5",
+            "+1.5",
+            "1.",
+            ".5",
+            "007.50",
+            " 1.5 ",
+            "1.5e3",
+            "1.5E+3",
+            "2e1000",
+            "2e1001",
+            "1.234",
+            "1.2300",
+            "abc",
+            "",
+            ".",
+            "-",
+            "1e",
+            "1.2.3",
+            "--1",
+            "-+1",
+            "1 000",
+            "0.0",
+            ".0",
+            "1.50e2",
+            "NaN",
+            "Infinity",
+            "-inf",
+            "0x10",
+            "1_000",
+            "\u{0}1",
+            "1\n",
+            "123456789",
+            "12345678.999",
+            "-12345678",
         ];
         let mut samples: Vec<J> = strings.iter().map(|s| json!(s)).collect();
         samples.extend([json!(5), json!(-7), json!(true), json!([1]), json!(null)]);
         write_agrees(&dn, &samples);
-        // With a known scale, exponents are described only partly: what the
-        // schema accepts, the server accepts; the rest agrees exactly.
+        write_agrees(&d0, &samples);
+        // With a known precision, the magnitude of a string with an
+        // exponent is not described: what the server accepts, the schema
+        // accepts; the rest agrees exactly.
         let (exp, plain): (Vec<J>, Vec<J>) = samples
             .into_iter()
             .partition(|s| s.as_str().is_some_and(|s| s.contains(['e', 'E'])));
-        for ty in [&d0, &d2] {
+        for ty in [&d2] {
             write_agrees(ty, &plain);
             let v = validator(&entity_json_schema(
                 &Entity::new("t", vec![ty_field(ty.clone())]),
                 SchemaMode::Insert,
             ));
             for s in &exp {
-                if v.is_valid(&json!({ "v": s })) {
-                    assert!(Value::from_json(s).coerce(ty).is_ok(), "{s}");
+                if Value::from_json(s).coerce_write(ty).is_ok() {
+                    assert!(v.is_valid(&json!({ "v": s })), "{s}");
                 }
             }
         }
+        let d2_strings = validator(&entity_json_schema(
+            &Entity::new("t", vec![ty_field(d2.clone())]),
+            SchemaMode::Insert,
+        ));
         assert!(
-            !validator(&entity_json_schema(
-                &Entity::new("t", vec![ty_field(d0.clone())]),
-                SchemaMode::Insert,
-            ))
-            .is_valid(&json!({"v": "1.5e3"})),
-            "documented: described only partly"
+            d2_strings.is_valid(&json!({"v": "2e1000"}))
+                && Value::from("2e1000").coerce_write(&d2).is_err(),
+            "documented: the magnitude of an exponent is checked by the server only"
+        );
+        assert!(
+            d2_strings.is_valid(&json!({"v": "99999999.995"}))
+                && Value::from("99999999.995").coerce_write(&d2).is_err(),
+            "documented: rounding up past the precision is refused by the server only"
         );
         // Numbers: any for an unknown scale; within the scale otherwise.
         write_agrees(&dn, &[json!(0.125)]);

@@ -55,6 +55,15 @@ impl SchemaMetadata {
                     format!("duplicate entity name `{}`", e.name),
                 ));
             }
+            if e.source.is_system() {
+                v.push(crate::Violation::new(
+                    format!("{at}/source"),
+                    format!(
+                        "`{}` is a system table or catalog of the database engine: entities cannot be served from it",
+                        e.source
+                    ),
+                ));
+            }
             for (j, f) in e.fields.iter().enumerate() {
                 if let FieldType::Enum { name: Some(n), .. } = &f.ty
                     && n.contains(['{', '}', '"'])
@@ -176,6 +185,40 @@ pub struct Source {
     /// Database schema (PostgreSQL schema / MySQL database); `None` = the connection default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+}
+
+impl Source {
+    /// Whether the source is an engine's own catalog rather than user data:
+    /// a table named `sqlite_*` (reserved by SQLite), anything in the
+    /// `pg_catalog`, `information_schema`, `pg_toast`, `mysql`,
+    /// `performance_schema` or `sys` schemas, or a MongoDB `system.*`
+    /// collection. [`SchemaMetadata::check`] refuses such entities on every
+    /// engine, so managed metadata stays portable.
+    pub fn is_system(&self) -> bool {
+        let t = self.table.to_ascii_lowercase();
+        t.starts_with("sqlite_")
+            || t.starts_with("system.")
+            || self.schema.as_deref().is_some_and(|s| {
+                matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "pg_catalog"
+                        | "information_schema"
+                        | "pg_toast"
+                        | "mysql"
+                        | "performance_schema"
+                        | "sys"
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.table),
+            None => f.write_str(&self.table),
+        }
+    }
 }
 
 /// One entity: a table, a view or a collection, served under `name`.

@@ -495,7 +495,7 @@ impl<'a> Validator<'a> {
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}` cannot be null"),
                         );
-                    } else if let Err(e) = v.coerce(&f.ty) {
+                    } else if let Err(e) = v.coerce_write(&f.ty) {
                         acc.push(
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}`: {e}"),

@@ -74,7 +74,7 @@ impl Value {
             Self::Null => J::Null,
             Self::Bool(b) => J::Bool(*b),
             Self::Int(i) => J::from(*i),
-            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Self::Float(f) => float_json(*f),
             Self::Decimal(d) => J::String(d.clone()),
             Self::Text(s) => J::String(s.clone()),
             Self::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
@@ -198,6 +198,83 @@ impl Value {
         })
     }
 
+    /// Give a value the type of a field *for a write*: [`Value::coerce`],
+    /// plus the rules of the column the value is stored in, the same on every
+    /// engine (PostgreSQL's):
+    ///
+    /// - `decimal(p,s)`: exact text (no float round trip for strings), at
+    ///   most `p − s` digits before the point, rounded half away from zero to
+    ///   `s` fraction digits (`decimal(p)` is `decimal(p,0)`); exponents up to
+    ///   ±1000; no spaces, signs only in front, no `NaN` / `Infinity`, no hex
+    ///   or `_` separators ([`decimal_for_write`]);
+    /// - `float32` / `float64`: finite only; `float32` refuses values that
+    ///   overflow it or underflow to zero, and is rounded to the `f32` it
+    ///   stores; `-0` is written as `0`;
+    /// - integers: the range of the width.
+    pub fn coerce_write(&self, ty: &FieldType) -> Result<Value, String> {
+        match (ty, self) {
+            (_, Self::Null) => Ok(Self::Null),
+            (FieldType::Decimal { precision, scale }, Self::Int(i)) => {
+                decimal_for_write(&i.to_string(), *precision, *scale).map(Self::Decimal)
+            }
+            (FieldType::Decimal { precision, scale }, Self::Float(f)) => {
+                if !f.is_finite() {
+                    return Err(NON_FINITE.into());
+                }
+                decimal_for_write(&f.to_string(), *precision, *scale).map(Self::Decimal)
+            }
+            (FieldType::Decimal { precision, scale }, Self::Text(s) | Self::Decimal(s)) => {
+                decimal_for_write(s, *precision, *scale).map(Self::Decimal)
+            }
+            (FieldType::Float32 | FieldType::Float64, Self::Int(_) | Self::Float(_)) => {
+                let f = match self {
+                    Self::Int(i) => *i as f64,
+                    Self::Float(f) => *f,
+                    _ => 0.0,
+                };
+                if !f.is_finite() {
+                    return Err(NON_FINITE.into());
+                }
+                if *ty == FieldType::Float64 {
+                    return Ok(Self::Float(if f == 0.0 { 0.0 } else { f }));
+                }
+                let g = f as f32;
+                if g.is_infinite() {
+                    Err(format!("{f} is out of range for float32"))
+                } else if g == 0.0 && f != 0.0 {
+                    Err(format!("{f} is too small for float32 (it would become 0)"))
+                } else {
+                    Ok(Self::Float(if g == 0.0 { 0.0 } else { f64::from(g) }))
+                }
+            }
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Self::Float(f))
+                if f.fract() != 0.0 || !f.is_finite() || f.abs() >= 9.0e15 =>
+            {
+                if f.is_finite() && f.fract() == 0.0 {
+                    if f.abs() >= 9.2e18 {
+                        Err(format!("{f} is out of range for {}", ty.name()))
+                    } else {
+                        Err(format!(
+                            "{f} is not exact as a float: write integers beyond ±9·10¹⁵ without a fraction or exponent"
+                        ))
+                    }
+                } else {
+                    Err(format!(
+                        "expected {}, got a number with a fraction",
+                        ty.name()
+                    ))
+                }
+            }
+            (FieldType::Array { items }, Self::Array(a)) => Ok(Self::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| v.coerce_write(items).map_err(|e| format!("item {i}: {e}")))
+                    .collect::<Result<_, _>>()?,
+            )),
+            _ => self.coerce(ty),
+        }
+    }
+
     /// A short name of the value's kind for error messages.
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -267,6 +344,12 @@ impl Value {
                         .map_err(|_| format!("cannot read `{s}` as number"))?,
                 )
             }
+            (FieldType::Decimal { .. }, Value::Decimal(s) | Value::Text(s))
+                if non_finite_text(&s).is_some() =>
+            {
+                J::String(non_finite_text(&s).unwrap_or("NaN").into())
+            }
+            (FieldType::Decimal { .. }, Value::Float(f)) if !f.is_finite() => float_json(f),
             (FieldType::Decimal { scale, .. }, Value::Decimal(s) | Value::Text(s)) => J::String(
                 normalize_decimal(&s, *scale)
                     .or_else(|| {
@@ -369,8 +452,215 @@ impl Value {
     }
 }
 
-fn float_json(f: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+/// A float as JSON; NaN and the infinities, which JSON numbers cannot carry,
+/// as the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (PostgreSQL's
+/// `to_json`, hence PostgREST's, representation), so a row that holds one
+/// (written by another program) still reads.
+pub fn float_json(f: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => serde_json::Value::Number(n),
+        None if f.is_nan() => "NaN".into(),
+        None if f > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
+    }
+}
+
+/// The canonical spelling of a non-finite number's text (`NaN`, `inf`,
+/// `-Infinity`… as PostgreSQL, MongoDB and SQLite print them), if it is one.
+fn non_finite_text(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if body.eq_ignore_ascii_case("nan") || body.eq_ignore_ascii_case("snan") {
+        Some("NaN")
+    } else if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
+        Some(if neg { "-Infinity" } else { "Infinity" })
+    } else {
+        None
+    }
+}
+
+/// Why a non-finite number is refused.
+const NON_FINITE: &str =
+    "NaN and infinities are not accepted (JSON cannot carry them and not every engine stores them)";
+
+/// Largest exponent a decimal write may carry (PostgreSQL's own limit).
+pub const MAX_DECIMAL_EXPONENT: u32 = 1000;
+
+/// Input quoted in an error message: at most 40 characters, escaped.
+fn quoted(s: &str) -> String {
+    let mut q: String = s.chars().take(40).collect();
+    if q.len() < s.len() {
+        q.push('…');
+    }
+    format!("{q:?}")
+}
+
+/// A decimal to write into `decimal(precision, scale)`, as canonical text,
+/// by PostgreSQL's rules for `numeric(p,s)`: rounded half away from zero to
+/// `scale` fraction digits (`precision` without a scale means scale 0), then
+/// at most `precision − scale` digits before the point (else an error). With
+/// neither, the value is kept exactly (trailing fraction zeros dropped).
+///
+/// The grammar is strict: an optional sign, digits with an optional point
+/// (`5`, `5.`, `.5`), an optional exponent `e±n` with `|n| ≤ 1000`. Spaces,
+/// control characters, `NaN`, `Infinity`, hex (`0x10`) and `_` separators
+/// are refused. The work is linear in the input: a huge exponent is refused
+/// before any digit is produced, and no float is involved.
+///
+/// ```
+/// use baas_core::value::decimal_for_write;
+/// assert_eq!(decimal_for_write("1.005", Some(8), Some(2)).unwrap(), "1.01");
+/// assert_eq!(decimal_for_write("-0", Some(8), Some(2)).unwrap(), "0.00");
+/// assert!(decimal_for_write("1e300", Some(8), Some(2)).is_err());
+/// assert!(decimal_for_write("1e1000000000", None, None).is_err());
+/// ```
+pub fn decimal_for_write(
+    s: &str,
+    precision: Option<u32>,
+    scale: Option<u32>,
+) -> Result<String, String> {
+    if non_finite_text(s).is_some() {
+        return Err(NON_FINITE.into());
+    }
+    let not_decimal = || {
+        format!(
+            "{} is not a decimal number (digits with an optional sign, point and exponent; no spaces)",
+            quoted(s)
+        )
+    };
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exp_text) = match body.find(['e', 'E']) {
+        Some(p) => (&body[..p], Some(&body[p + 1..])),
+        None => (body, None),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !digits_only(int_part)
+        || !digits_only(frac_part)
+    {
+        return Err(not_decimal());
+    }
+    let exp: i64 = match exp_text {
+        None => 0,
+        Some(e) => {
+            let (eneg, ed) = match e.as_bytes().first() {
+                Some(b'-') => (true, &e[1..]),
+                Some(b'+') => (false, &e[1..]),
+                _ => (false, e),
+            };
+            if ed.is_empty() || !digits_only(ed) {
+                return Err(not_decimal());
+            }
+            let ed = ed.trim_start_matches('0');
+            let n: i64 = if ed.len() > 4 {
+                i64::MAX
+            } else {
+                ed.parse().unwrap_or(0)
+            };
+            if n > i64::from(MAX_DECIMAL_EXPONENT) {
+                return Err(format!(
+                    "the exponent of {} is out of range (at most ±{MAX_DECIMAL_EXPONENT})",
+                    quoted(s)
+                ));
+            }
+            if eneg { -n } else { n }
+        }
+    };
+    // value = digits × 10^e10, digits without leading or trailing zeros.
+    let all = format!("{int_part}{frac_part}");
+    let lead = all.trim_start_matches('0');
+    let sig = lead.trim_end_matches('0');
+    let mut e10 = exp - frac_part.len() as i64 + (lead.len() - sig.len()) as i64;
+    let mut d: Vec<u8> = sig.as_bytes().to_vec();
+    let scale = scale.or(precision.map(|_| 0));
+    if let Some(sc) = scale {
+        let sc = i64::from(sc);
+        if !d.is_empty() && e10 < -sc {
+            let drop = (-sc - e10) as u64;
+            if drop > d.len() as u64 {
+                d.clear();
+            } else {
+                let keep = d.len() - drop as usize;
+                let up = d[keep] >= b'5';
+                d.truncate(keep);
+                if up {
+                    let mut k = d.len();
+                    loop {
+                        if k == 0 {
+                            d.insert(0, b'1');
+                            break;
+                        }
+                        k -= 1;
+                        if d[k] == b'9' {
+                            d[k] = b'0';
+                        } else {
+                            d[k] += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            e10 = -sc;
+        }
+    }
+    // Digits before the point (negative: leading fraction zeros).
+    let magnitude = d.len() as i64 + e10;
+    if let Some(p) = precision
+        && d.iter().any(|&b| b != b'0')
+        && magnitude > i64::from(p) - scale.map_or(0, i64::from)
+    {
+        let sc = scale.unwrap_or(0);
+        let max = i64::from(p) - i64::from(sc);
+        return Err(format!(
+            "{} is out of range for decimal({p},{sc}): it must round to an absolute value below 10^{max}",
+            quoted(s)
+        ));
+    }
+    let zero = d.iter().all(|&b| b == b'0');
+    let digits = String::from_utf8(d).map_err(|_| not_decimal())?;
+    let (ip, mut fp) = if zero {
+        ("0".to_string(), String::new())
+    } else if e10 >= 0 {
+        (
+            format!("{digits}{}", "0".repeat(e10 as usize)),
+            String::new(),
+        )
+    } else {
+        let k = (-e10) as usize;
+        if k >= digits.len() {
+            (
+                "0".to_string(),
+                format!("{}{digits}", "0".repeat(k - digits.len())),
+            )
+        } else {
+            let (a, b) = digits.split_at(digits.len() - k);
+            (a.to_string(), b.to_string())
+        }
+    };
+    if !zero {
+        let t = fp.trim_end_matches('0').len();
+        fp.truncate(t);
+    }
+    if let Some(sc) = scale {
+        let sc = sc as usize;
+        if fp.len() < sc {
+            fp.push_str(&"0".repeat(sc - fp.len()));
+        }
+    }
+    let sign = if neg && !zero { "-" } else { "" };
+    Ok(if fp.is_empty() {
+        format!("{sign}{ip}")
+    } else {
+        format!("{sign}{ip}.{fp}")
+    })
 }
 
 /// Round exact decimal text half away from zero to `scale` digits.
@@ -592,6 +882,184 @@ mod tests {
         assert_eq!(normalize_decimal("1e2147483647", None), None);
         assert_eq!(round_decimal_text("2.9699999999999998", 2).unwrap(), "2.97");
         assert_eq!(round_decimal_text("-9.995", 2).unwrap(), "-10.00");
+    }
+
+    /// PostgreSQL's `numeric(8,2)` (checked against PostgreSQL 15 by hand:
+    /// `'0.125'::numeric(8,2)` is 0.13, `'-0.005'` is -0.01, `'999999.995'`
+    /// overflows, `'1e-1000'` is 0.00, `'1e-100000'` and `'0x10'` are refused).
+    #[test]
+    fn decimal_writes_follow_postgresql() {
+        let w = |s: &str| decimal_for_write(s, Some(8), Some(2));
+        for (input, out) in [
+            ("12.5", "12.50"),
+            ("0.125", "0.13"),
+            ("-0.005", "-0.01"),
+            ("-0.004", "0.00"),
+            ("1.005", "1.01"),
+            ("999999.994", "999999.99"),
+            ("-0", "0.00"),
+            ("+5", "5.00"),
+            (".5", "0.50"),
+            ("5.", "5.00"),
+            ("0.0000001", "0.00"),
+            ("1e-1000", "0.00"),
+            ("1.5e3", "1500.00"),
+            ("15E-1", "1.50"),
+            ("000123.4500", "123.45"),
+            ("9.995", "10.00"),
+            ("0.995", "1.00"),
+            ("0.5e-2", "0.01"),
+            ("0.4e-2", "0.00"),
+        ] {
+            assert_eq!(w(input).as_deref(), Ok(out), "{input}");
+        }
+        for bad in [
+            "999999.995",
+            "1000000",
+            "1e300",
+            "1e6",
+            "-9e1017",
+            "-1e400",
+            "1e1000000000",
+            "1e-1000000000",
+            "1e99999999999999999999999",
+            "NaN",
+            "-Infinity",
+            "inf",
+            "1e309",
+            " 1",
+            "1 ",
+            "1\u{0}",
+            "\t1",
+            "0x10",
+            "1_000",
+            "",
+            ".",
+            "-",
+            "1e",
+            "1.2.3",
+            "--1",
+            "+-1",
+            "1,5",
+            "١",
+        ] {
+            assert!(w(bad).is_err(), "{bad:?} must be refused");
+        }
+        // Unknown precision and scale: exact, no rounding.
+        assert_eq!(
+            decimal_for_write("123456789012345678901234567890.1234567890100", None, None)
+                .as_deref(),
+            Ok("123456789012345678901234567890.12345678901")
+        );
+        assert_eq!(decimal_for_write("2e3", None, None).as_deref(), Ok("2000"));
+        assert_eq!(decimal_for_write("-0.0", None, None).as_deref(), Ok("0"));
+        // `decimal(3)` is `decimal(3,0)`.
+        assert_eq!(
+            decimal_for_write("12.5", Some(3), None).as_deref(),
+            Ok("13")
+        );
+        assert!(decimal_for_write("999.5", Some(3), None).is_err());
+        // Scale above precision (PostgreSQL 15): below 10^(p-s).
+        assert_eq!(
+            decimal_for_write("0.012", Some(2), Some(3)).as_deref(),
+            Ok("0.012")
+        );
+        assert!(decimal_for_write("0.12", Some(2), Some(3)).is_err());
+        // A long input costs linear time and memory, and its echo is clipped.
+        let long = "1".repeat(100_000);
+        let e = decimal_for_write(&long, Some(8), Some(2)).unwrap_err();
+        assert!(e.len() < 200, "{e}");
+    }
+
+    #[test]
+    fn write_coercion_checks_the_column() {
+        let dec = FieldType::Decimal {
+            precision: Some(8),
+            scale: Some(2),
+        };
+        assert_eq!(
+            Value::Float(0.125).coerce_write(&dec),
+            Ok(Value::Decimal("0.13".into()))
+        );
+        assert!(Value::Float(1e300).coerce_write(&dec).is_err());
+        assert!(Value::Float(f64::NAN).coerce_write(&dec).is_err());
+        assert_eq!(
+            Value::Float(-0.0).coerce_write(&dec),
+            Ok(Value::Decimal("0.00".into()))
+        );
+        assert!(
+            Value::Float(f64::INFINITY)
+                .coerce_write(&FieldType::Float64)
+                .is_err()
+        );
+        assert!(
+            Value::Float(f64::NAN)
+                .coerce_write(&FieldType::Float32)
+                .is_err()
+        );
+        assert!(
+            Value::Float(1e39)
+                .coerce_write(&FieldType::Float32)
+                .is_err()
+        );
+        assert!(
+            Value::Float(1e-46)
+                .coerce_write(&FieldType::Float32)
+                .is_err()
+        );
+        assert_eq!(
+            Value::Float(0.1).coerce_write(&FieldType::Float32),
+            Ok(Value::Float(f64::from(0.1f32)))
+        );
+        assert_eq!(
+            Value::Float(-0.0).coerce_write(&FieldType::Float64),
+            Ok(Value::Float(0.0))
+        );
+        assert!(
+            Value::Float(-0.0)
+                .coerce_write(&FieldType::Float64)
+                .is_ok_and(|v| v == Value::Float(0.0)
+                    && matches!(v, Value::Float(f) if f.is_sign_positive()))
+        );
+        assert!(Value::Int(40_000).coerce_write(&FieldType::Int16).is_err());
+        assert!(Value::Int(1 << 40).coerce_write(&FieldType::Int32).is_err());
+        assert!(Value::Float(1e19).coerce_write(&FieldType::Int64).is_err());
+        assert!(Value::Float(1.5).coerce_write(&FieldType::Int64).is_err());
+        assert_eq!(
+            Value::Float(-0.0).coerce_write(&FieldType::Int16),
+            Ok(Value::Int(0))
+        );
+        // Filters keep the plain coercion: no rounding of an operand.
+        assert!(Value::from("1.005").coerce(&dec).is_err());
+    }
+
+    #[test]
+    fn non_finite_cells_read_as_postgrest_strings() {
+        let dec = FieldType::Decimal {
+            precision: Some(8),
+            scale: Some(2),
+        };
+        for (v, out) in [
+            (Value::Float(f64::INFINITY), "Infinity"),
+            (Value::Float(f64::NEG_INFINITY), "-Infinity"),
+            (Value::Float(f64::NAN), "NaN"),
+        ] {
+            assert_eq!(v.clone().shape(&FieldType::Float64).unwrap(), out);
+            assert_eq!(v.clone().shape(&FieldType::Float32).unwrap(), out);
+            assert_eq!(v.shape(&dec).unwrap(), out);
+        }
+        for (text, out) in [
+            ("NaN", "NaN"),
+            ("Infinity", "Infinity"),
+            ("-Infinity", "-Infinity"),
+            ("-inf", "-Infinity"),
+        ] {
+            assert_eq!(Value::Decimal(text.into()).shape(&dec).unwrap(), out);
+            assert_eq!(
+                Value::Text(text.into()).shape(&FieldType::Float64).unwrap(),
+                out
+            );
+        }
     }
 
     #[test]

@@ -210,7 +210,7 @@ fn normalise_keys(entity: &Entity, keys: &[String], r: &Record) -> Row {
     for k in keys {
         if let (Ok(f), Some(v)) = (entity.field(k), r.get(k)) {
             let v = baas_core::Value::from_json(v)
-                .coerce(&f.ty)
+                .coerce_write(&f.ty)
                 .map(|v| v.to_json())
                 .unwrap_or_else(|_| v.clone());
             out.insert(k.clone(), v);
@@ -307,12 +307,17 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             // back maps one to one; a batch an ignoring upsert thinned out keeps
             // its own order at the position of its first row.
             //
-            // One statement is atomic on its own: it runs on the pool, sparing
-            // the BEGIN and COMMIT round trips (a single-row create did three
-            // round trips instead of one); several batches share a transaction.
-            let mut tx = match batches.len() {
-                0 | 1 => None,
-                _ => Some(self.backend.begin().await?),
+            // One statement that returns nothing is atomic on its own: it runs
+            // on the pool, sparing the BEGIN and COMMIT round trips (a
+            // single-row create did three round trips instead of one). Several
+            // batches share a transaction, and so do returned rows: they are
+            // decoded before COMMIT, so a write whose response cannot be built
+            // (a cell the decoder refuses) is rolled back, never committed
+            // behind a 500.
+            let mut tx = if batches.len() > 1 || ret.is_some() {
+                Some(self.backend.begin().await?)
+            } else {
+                None
             };
             let mut placed: Vec<(usize, usize, Row)> = Vec::new();
             for b in &batches {
@@ -506,7 +511,10 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 rows: Vec::new(),
             }),
             Some(cols) if caps.returning => {
-                let rows = self.backend.fetch(&stmt, &cols).await?;
+                // Decoded before COMMIT: a response that cannot be built rolls back.
+                let mut tx = self.backend.begin().await?;
+                let rows = tx.fetch(&stmt, &cols).await?;
+                tx.commit().await?;
                 Ok(WriteResult {
                     affected: rows.len() as u64,
                     rows,
@@ -647,7 +655,10 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 rows: Vec::new(),
             }),
             Some(cols) if caps.returning => {
-                let rows = self.backend.fetch(&stmt, &cols).await?;
+                // Decoded before COMMIT: a response that cannot be built rolls back.
+                let mut tx = self.backend.begin().await?;
+                let rows = tx.fetch(&stmt, &cols).await?;
+                tx.commit().await?;
                 Ok(WriteResult {
                     affected: rows.len() as u64,
                     rows,

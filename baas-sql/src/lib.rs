@@ -79,7 +79,7 @@ pub mod __private {
     pub use sqlx;
 }
 #[cfg(feature = "sqlx")]
-pub use sqlx_error::map_sqlx_error;
+pub use sqlx_error::{map_connect_error, map_sqlx_error};
 mod lower;
 pub mod types;
 

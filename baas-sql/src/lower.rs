@@ -352,6 +352,16 @@ impl<'a> Lower<'a> {
         self.bind(&field.ty, &v)
     }
 
+    /// Bind a value written into a field: the column's rules apply
+    /// ([`Value::coerce_write`]: decimals rounded to the scale, precision and
+    /// float ranges checked).
+    fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
+        let v = v
+            .coerce_write(&field.ty)
+            .map_err(|m| Error::validation("", format!("`{}`: {m}", field.name)))?;
+        self.bind(&field.ty, &v)
+    }
+
     // ---------------------------------------------------------------- filters
 
     fn cond(&self, f: &Filter, scope: &Scope<'a>) -> Result<Condition> {
@@ -1202,7 +1212,7 @@ pub fn insert(
             for (_, r) in rows {
                 let vals = cols
                     .iter()
-                    .map(|f| l.bind_field(f, &Value::from_json(&r[&f.name])))
+                    .map(|f| l.bind_write(f, &Value::from_json(&r[&f.name])))
                     .collect::<Result<Vec<_>>>()?;
                 if !cols.is_empty() {
                     st.values(vals)
@@ -1285,7 +1295,7 @@ pub fn update(
     st.table(table_ref(e));
     for f in &e.fields {
         if let Some(v) = upd.set.get(&f.name) {
-            st.value(unqualified(f), l.bind_field(f, &Value::from_json(v))?);
+            st.value(unqualified(f), l.bind_write(f, &Value::from_json(v))?);
         }
     }
     for k in upd.set.keys() {

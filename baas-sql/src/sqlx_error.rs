@@ -1,5 +1,6 @@
 //! sqlx error → [`baas_core::Error`], shared by the sqlx-based adapters.
 
+use baas_core::error::redact_secrets;
 use baas_core::{Error, Violation};
 use sqlx::error::ErrorKind;
 
@@ -9,6 +10,15 @@ use sqlx::error::ErrorKind;
 /// check violations and bad values (overflow, text too long, malformed input)
 /// → `Validation`; connection, TLS, I/O problems and pool timeouts →
 /// `Unavailable`; everything else → `Backend` with the driver error as source.
+///
+/// Errors the request caused are never `Backend` (a 5xx means the server or
+/// the database failed):
+///
+/// | engine | error | becomes |
+/// | --- | --- | --- |
+/// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
+/// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
+/// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
     match e {
         sqlx::Error::Database(db) => {
@@ -29,9 +39,11 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
                     message: format!("{engine}: {message}"),
                     constraint,
                 },
-                _ if is_bad_value(engine, &code) => Error::Validation {
-                    violations: vec![Violation::new("", message)],
-                },
+                _ if is_bad_value(engine, &code) || is_bad_input(engine, &code, &message) => {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message)],
+                    }
+                }
                 _ if engine == "mysql" && code == "HY000" && message.contains("FULLTEXT") => {
                     Error::unsupported(engine, "full-text search without a FULLTEXT index")
                 }
@@ -71,6 +83,61 @@ fn already_exists(engine: &str, code: &str, message: &str) -> bool {
             message.ends_with("already exists") || message.starts_with("duplicate column name")
         }
         _ => false,
+    }
+}
+
+/// Errors caused by a request's input outside SQLSTATE class 22.
+fn is_bad_input(engine: &str, code: &str, message: &str) -> bool {
+    match engine {
+        // undefined_object: `fts(unknown_cfg)` casts the name to regconfig.
+        "postgres" => code == "42704" && message.starts_with("text search configuration"),
+        "sqlite" => {
+            message.starts_with("object name reserved for internal use")
+                || message.ends_with("may not be modified")
+        }
+        _ => false,
+    }
+}
+
+/// Map an error met while *opening* a database from a URL (registering a
+/// tenant): what the URL gets wrong — a database that does not exist,
+/// credentials or rights the server refuses, a SQLite file that cannot be
+/// opened, a URL that does not parse — is `Validation` at `/url` (the field
+/// of the tenant configuration), with a message that never repeats the
+/// URL's password or other secret parameters. An unreachable server stays
+/// `Unavailable`; the rest goes through [`map_sqlx_error`].
+pub fn map_connect_error(engine: &str, url: &str, e: sqlx::Error) -> Error {
+    let bad_url = |what: String| Error::validation("/url", redact_secrets(&what, url));
+    match &e {
+        sqlx::Error::Configuration(c) => {
+            bad_url(format!("{engine}: the database URL is invalid: {c}"))
+        }
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let message = db.message().to_string();
+            let refused = match engine {
+                // invalid_catalog_name, invalid_authorization_specification,
+                // invalid_password.
+                "postgres" => matches!(code.as_str(), "3D000" | "28000" | "28P01"),
+                // Unknown database (1049), access denied to a database (1044)
+                // or for a user (1045).
+                "mysql" => {
+                    code == "28000"
+                        || (code == "42000"
+                            && (message.starts_with("Unknown database")
+                                || message.starts_with("Access denied")))
+                }
+                // SQLITE_CANTOPEN: a missing directory, a file we may not open.
+                "sqlite" => code == "14" || message.contains("unable to open database"),
+                _ => false,
+            };
+            if refused {
+                bad_url(format!("{engine}: {message}"))
+            } else {
+                map_sqlx_error(engine, e)
+            }
+        }
+        _ => map_sqlx_error(engine, e),
     }
 }
 

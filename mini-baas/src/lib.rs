@@ -161,7 +161,7 @@ pub async fn connect_with(
             ))
         }
         other => Err(Error::validation(
-            "",
+            "/url",
             format!(
                 "unknown database URL scheme `{other}` (expected postgres, mysql, sqlite or mongodb)"
             ),
