@@ -443,3 +443,35 @@ async fn bodies_ranges_and_created_answers() {
         "{created}"
     );
 }
+
+/// A client may give an auto-increment key explicitly; given the largest
+/// value of its type, no key can be generated afterwards. The next insert
+/// is a 409 naming the cause (SQLite says "database or disk is full"), not
+/// a 500, and inserts with explicit keys still work.
+#[tokio::test]
+async fn an_exhausted_auto_increment_key_is_a_409() {
+    let s = service("autoinc").await;
+    let r = s
+        .handle(post(
+            "/t/author",
+            r#"{"id":9223372036854775807,"name":"Last"}"#,
+        ))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let r = s.handle(post("/t/author", r#"{"name":"Next"}"#)).await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    let v = r.json();
+    assert_eq!(v["code"], "conflict");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("no new key can be generated"),
+        "{v}"
+    );
+    let r = s
+        .handle(post("/t/author", r#"{"id":7,"name":"Seven"}"#))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    assert_eq!(count(&s, "author", "").await, 2);
+}

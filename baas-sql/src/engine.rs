@@ -81,210 +81,8 @@ pub struct SqlAdapter<B> {
 }
 
 impl<B: SqlBackend> SqlAdapter<B> {
-    /// Wrap a backend with default [`Limits`].
-    pub fn new(backend: B) -> Self {
-        Self {
-            backend,
-            limits: Limits::default(),
-        }
-    }
-
-    /// Replace the limits.
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// The backend (pool access for callers that need it).
-    pub fn backend(&self) -> &B {
-        &self.backend
-    }
-
-    fn validator<'a>(&'a self, target: Target<'a>) -> Validator<'a> {
-        Validator::new(target, self.backend.capabilities(), &self.limits)
-    }
-
-    fn d(&self) -> Dialect {
-        self.backend.dialect()
-    }
-
-    async fn fetch_plan(&self, plan: &SelectPlan) -> Result<Vec<Row>> {
-        self.backend.fetch(&plan.statement, &plan.columns).await
-    }
-
-    async fn count_rows(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
-        let plan = lower::count(self.d(), target, filter)?;
-        let rows = self.fetch_plan(&plan).await?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.get("count"))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0))
-    }
-
-    /// Re-read rows by key inside `tx`, in the order of `keys` (duplicates
-    /// once). With `strict`, every key must come back: a row the database
-    /// stores under a different key (collation, rounding) is an error, never
-    /// a silently shorter result.
-    #[allow(clippy::too_many_arguments)]
-    async fn reread(
-        &self,
-        tx: &mut dyn SqlTransaction,
-        target: Target<'_>,
-        key_fields: &[String],
-        keys: &[Record],
-        returning: &[OutColumn],
-        lock: bool,
-        strict: bool,
-    ) -> Result<Vec<Row>> {
-        let e = target.entity;
-        let key_of = |r: &Row| -> String {
-            key_fields
-                .iter()
-                .map(|k| r.get(k).map(ToString::to_string).unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join("\u{1f}")
-        };
-        let mut seen = std::collections::HashSet::new();
-        let wanted: Vec<(String, Record)> = keys
-            .iter()
-            .map(|k| normalise_keys(e, key_fields, k))
-            .filter_map(|k| {
-                let s = key_of(&k);
-                seen.insert(s.clone()).then_some((s, k))
-            })
-            .collect();
-        if wanted.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Select the key fields too, to put rows back in input order.
-        let mut fields: Vec<String> = returning.iter().map(|c| c.key.clone()).collect();
-        for k in key_fields {
-            if !fields.contains(k) {
-                fields.push(k.clone());
-            }
-        }
-        let mut found: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
-        for chunk in wanted.chunks(KEY_CHUNK) {
-            let chunk_keys: Vec<Record> = chunk.iter().map(|(_, k)| k.clone()).collect();
-            let filter = lower::key_filter(e, key_fields, &chunk_keys)?;
-            let plan = if lock {
-                lower::select_for_update(self.d(), target, &fields, &filter)?
-            } else {
-                let mut q = Query::new(e.name.clone()).filter(filter);
-                q.select.fields = fields.clone();
-                lower::select(self.d(), target, &q)?
-            };
-            for r in tx.fetch(&plan.statement, &plan.columns).await? {
-                found.insert(key_of(&r), r);
-            }
-        }
-        let mut out = Vec::with_capacity(wanted.len());
-        for (k, _) in &wanted {
-            if let Some(r) = found.remove(k) {
-                out.push(project(r, returning));
-            }
-        }
-        if strict && out.len() != wanted.len() {
-            return Err(Error::Backend {
-                message: format!(
-                    "{}: {} of {} written rows could not be read back by key (the database stores the key differently, e.g. collation or rounding)",
-                    self.backend.capabilities().engine,
-                    wanted.len() - out.len(),
-                    wanted.len()
-                ),
-                source: None,
-            });
-        }
-        Ok(out)
-    }
-}
-
-/// Keys per re-read or keyed update statement.
-const KEY_CHUNK: usize = 1000;
-
-/// Key values from a written record, normalised like decoded rows (so `"1"`-style
-/// mismatches between input and output shapes cannot happen).
-fn normalise_keys(entity: &Entity, keys: &[String], r: &Record) -> Row {
-    let mut out = Row::new();
-    for k in keys {
-        if let (Ok(f), Some(v)) = (entity.field(k), r.get(k)) {
-            let v = baas_core::Value::from_json(v)
-                .coerce_write(&f.ty)
-                .map(|v| v.to_json())
-                .unwrap_or_else(|_| v.clone());
-            out.insert(k.clone(), v);
-        }
-    }
-    out
-}
-
-fn project(mut r: Row, cols: &[OutColumn]) -> Row {
-    let mut out = Row::with_capacity(cols.len());
-    for c in cols {
-        out.insert(c.key.clone(), r.remove(&c.key).unwrap_or_default());
-    }
-    out
-}
-
-fn auto_key(entity: &Entity) -> Option<&Field> {
-    match entity.primary_key.as_slice() {
-        [k] => entity
-            .field(k)
-            .ok()
-            .filter(|f| f.generated == Generated::AutoIncrement),
-        _ => None,
-    }
-}
-
-#[async_trait]
-impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
-    fn capabilities(&self) -> &Capabilities {
-        self.backend.capabilities()
-    }
-
-    async fn health(&self) -> Result<()> {
-        self.backend.health().await
-    }
-
-    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
-        self.validator(target).query(query)?;
-        // Embeds, and any read with a row budget, go through the shared
-        // orchestration; it calls back here with flat, unbudgeted queries.
-        if !query.select.embeds.is_empty() || query.max_rows.is_some() {
-            return baas_core::embed::find_with_embeds(self, target, query).await;
-        }
-        let plan = lower::select(self.d(), target, query)?;
-        let rows = self.fetch_plan(&plan).await?;
-        let total = match query.count {
-            Count::None => None,
-            Count::Estimated if query.filter.is_none() => {
-                match self.backend.estimated_rows(target.entity).await? {
-                    Some(n) => Some(n),
-                    None => Some(self.count_rows(target, None).await?),
-                }
-            }
-            Count::Exact | Count::Estimated => {
-                Some(self.count_rows(target, query.filter.as_ref()).await?)
-            }
-        };
-        Ok(Rows { rows, total })
-    }
-
-    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
-        if let Some(f) = filter {
-            self.validator(target).filter(f)?;
-        }
-        self.count_rows(target, filter).await
-    }
-
-    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
-        self.validator(target).aggregate(aggregate)?;
-        let plan = lower::aggregate(self.d(), target, aggregate)?;
-        self.fetch_plan(&plan).await
-    }
-
-    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
+    /// The insert proper (see [`DatabaseAdapter::insert`]).
+    async fn insert_rows(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
         self.validator(target).insert(insert)?;
         let caps = self.backend.capabilities();
         let (batches, ret) = lower::insert(self.d(), target, insert, caps.max_parameters)?;
@@ -499,6 +297,244 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
         tx.commit().await?;
         Ok(result)
+    }
+
+    /// After a failed insert into an entity with an auto-increment key: a
+    /// `Conflict` when the key has reached the largest value of its type, so
+    /// no new key can be generated (SQLite answers "database or disk is
+    /// full", MySQL "Failed to read auto-increment value"): the table's
+    /// state, not a server failure. `None` when that is not the cause.
+    async fn exhausted_key(&self, target: Target<'_>) -> Option<Error> {
+        let key = auto_key(target.entity)?;
+        let max: i64 = match key.ty {
+            baas_core::FieldType::Int16 => i16::MAX.into(),
+            baas_core::FieldType::Int32 => i32::MAX.into(),
+            baas_core::FieldType::Int64 => i64::MAX,
+            _ => return None,
+        };
+        let mut q = Query::new(target.entity.name.clone())
+            .order_by(baas_core::ir::OrderBy::desc(key.name.clone()))
+            .limit(1);
+        q.select.fields = vec![key.name.clone()];
+        let rows = self.find(target, &q).await.ok()?;
+        let top = rows.rows.first()?.get(&key.name)?.as_i64()?;
+        (top >= max).then(|| Error::Conflict {
+            message: format!(
+                "no new key can be generated for `{}`: its auto-increment key `{}` holds the largest value of its type ({top}); delete or renumber that row, or give keys explicitly",
+                target.entity.name, key.name
+            ),
+            constraint: None,
+        })
+    }
+
+    /// Wrap a backend with default [`Limits`].
+    pub fn new(backend: B) -> Self {
+        Self {
+            backend,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replace the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The backend (pool access for callers that need it).
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn validator<'a>(&'a self, target: Target<'a>) -> Validator<'a> {
+        Validator::new(target, self.backend.capabilities(), &self.limits)
+    }
+
+    fn d(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    async fn fetch_plan(&self, plan: &SelectPlan) -> Result<Vec<Row>> {
+        self.backend.fetch(&plan.statement, &plan.columns).await
+    }
+
+    async fn count_rows(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+        let plan = lower::count(self.d(), target, filter)?;
+        let rows = self.fetch_plan(&plan).await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.get("count"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0))
+    }
+
+    /// Re-read rows by key inside `tx`, in the order of `keys` (duplicates
+    /// once). With `strict`, every key must come back: a row the database
+    /// stores under a different key (collation, rounding) is an error, never
+    /// a silently shorter result.
+    #[allow(clippy::too_many_arguments)]
+    async fn reread(
+        &self,
+        tx: &mut dyn SqlTransaction,
+        target: Target<'_>,
+        key_fields: &[String],
+        keys: &[Record],
+        returning: &[OutColumn],
+        lock: bool,
+        strict: bool,
+    ) -> Result<Vec<Row>> {
+        let e = target.entity;
+        let key_of = |r: &Row| -> String {
+            key_fields
+                .iter()
+                .map(|k| r.get(k).map(ToString::to_string).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\u{1f}")
+        };
+        let mut seen = std::collections::HashSet::new();
+        let wanted: Vec<(String, Record)> = keys
+            .iter()
+            .map(|k| normalise_keys(e, key_fields, k))
+            .filter_map(|k| {
+                let s = key_of(&k);
+                seen.insert(s.clone()).then_some((s, k))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Select the key fields too, to put rows back in input order.
+        let mut fields: Vec<String> = returning.iter().map(|c| c.key.clone()).collect();
+        for k in key_fields {
+            if !fields.contains(k) {
+                fields.push(k.clone());
+            }
+        }
+        let mut found: std::collections::HashMap<String, Row> = std::collections::HashMap::new();
+        for chunk in wanted.chunks(KEY_CHUNK) {
+            let chunk_keys: Vec<Record> = chunk.iter().map(|(_, k)| k.clone()).collect();
+            let filter = lower::key_filter(e, key_fields, &chunk_keys)?;
+            let plan = if lock {
+                lower::select_for_update(self.d(), target, &fields, &filter)?
+            } else {
+                let mut q = Query::new(e.name.clone()).filter(filter);
+                q.select.fields = fields.clone();
+                lower::select(self.d(), target, &q)?
+            };
+            for r in tx.fetch(&plan.statement, &plan.columns).await? {
+                found.insert(key_of(&r), r);
+            }
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        for (k, _) in &wanted {
+            if let Some(r) = found.remove(k) {
+                out.push(project(r, returning));
+            }
+        }
+        if strict && out.len() != wanted.len() {
+            return Err(Error::Backend {
+                message: format!(
+                    "{}: {} of {} written rows could not be read back by key (the database stores the key differently, e.g. collation or rounding)",
+                    self.backend.capabilities().engine,
+                    wanted.len() - out.len(),
+                    wanted.len()
+                ),
+                source: None,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Keys per re-read or keyed update statement.
+const KEY_CHUNK: usize = 1000;
+
+/// Key values from a written record, normalised like decoded rows (so `"1"`-style
+/// mismatches between input and output shapes cannot happen).
+fn normalise_keys(entity: &Entity, keys: &[String], r: &Record) -> Row {
+    let mut out = Row::new();
+    for k in keys {
+        if let (Ok(f), Some(v)) = (entity.field(k), r.get(k)) {
+            let v = baas_core::Value::from_json(v)
+                .coerce_write(&f.ty)
+                .map(|v| v.to_json())
+                .unwrap_or_else(|_| v.clone());
+            out.insert(k.clone(), v);
+        }
+    }
+    out
+}
+
+fn project(mut r: Row, cols: &[OutColumn]) -> Row {
+    let mut out = Row::with_capacity(cols.len());
+    for c in cols {
+        out.insert(c.key.clone(), r.remove(&c.key).unwrap_or_default());
+    }
+    out
+}
+
+fn auto_key(entity: &Entity) -> Option<&Field> {
+    match entity.primary_key.as_slice() {
+        [k] => entity
+            .field(k)
+            .ok()
+            .filter(|f| f.generated == Generated::AutoIncrement),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
+    fn capabilities(&self) -> &Capabilities {
+        self.backend.capabilities()
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.backend.health().await
+    }
+
+    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
+        self.validator(target).query(query)?;
+        // Embeds, and any read with a row budget, go through the shared
+        // orchestration; it calls back here with flat, unbudgeted queries.
+        if !query.select.embeds.is_empty() || query.max_rows.is_some() {
+            return baas_core::embed::find_with_embeds(self, target, query).await;
+        }
+        let plan = lower::select(self.d(), target, query)?;
+        let rows = self.fetch_plan(&plan).await?;
+        let total = match query.count {
+            Count::None => None,
+            Count::Estimated if query.filter.is_none() => {
+                match self.backend.estimated_rows(target.entity).await? {
+                    Some(n) => Some(n),
+                    None => Some(self.count_rows(target, None).await?),
+                }
+            }
+            Count::Exact | Count::Estimated => {
+                Some(self.count_rows(target, query.filter.as_ref()).await?)
+            }
+        };
+        Ok(Rows { rows, total })
+    }
+
+    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+        if let Some(f) = filter {
+            self.validator(target).filter(f)?;
+        }
+        self.count_rows(target, filter).await
+    }
+
+    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
+        self.validator(target).aggregate(aggregate)?;
+        let plan = lower::aggregate(self.d(), target, aggregate)?;
+        self.fetch_plan(&plan).await
+    }
+
+    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
+        match self.insert_rows(target, insert).await {
+            Err(e @ Error::Backend { .. }) => Err(self.exhausted_key(target).await.unwrap_or(e)),
+            other => other,
+        }
     }
 
     async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult> {
