@@ -475,3 +475,19 @@ async fn an_exhausted_auto_increment_key_is_a_409() {
     assert_eq!(r.status, 201, "{:?}", r.json());
     assert_eq!(count(&s, "author", "").await, 2);
 }
+
+/// The same within one insert: a row with the largest key, then a row
+/// asking for a generated one. Nothing is written, and the answer is a 409.
+#[tokio::test]
+async fn one_insert_exhausting_the_key_is_a_409() {
+    let s = service("autoinc-batch").await;
+    let r = s
+        .handle(post(
+            "/t/author",
+            r#"[{"id":9223372036854775807,"name":"Last"},{"name":"Next"}]"#,
+        ))
+        .await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(r.json()["code"], "conflict");
+    assert_eq!(count(&s, "author", "").await, 0);
+}

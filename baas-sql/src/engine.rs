@@ -304,7 +304,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
     /// no new key can be generated (SQLite answers "database or disk is
     /// full", MySQL "Failed to read auto-increment value"): the table's
     /// state, not a server failure. `None` when that is not the cause.
-    async fn exhausted_key(&self, target: Target<'_>) -> Option<Error> {
+    async fn exhausted_key(&self, target: Target<'_>, insert: &Insert) -> Option<Error> {
         let key = auto_key(target.entity)?;
         let max: i64 = match key.ty {
             baas_core::FieldType::Int16 => i16::MAX.into(),
@@ -312,6 +312,23 @@ impl<B: SqlBackend> SqlAdapter<B> {
             baas_core::FieldType::Int64 => i64::MAX,
             _ => return None,
         };
+        // The insert itself may give the largest key and then ask for a
+        // generated one (it was rolled back: the table does not show it).
+        let given = |r: &Record| {
+            r.get(&key.name)
+                .and_then(serde_json::Value::as_i64)
+                .is_some_and(|v| v >= max)
+        };
+        let generated = |r: &Record| r.get(&key.name).is_none_or(serde_json::Value::is_null);
+        if insert.rows.iter().any(given) && insert.rows.iter().any(generated) {
+            return Some(Error::Conflict {
+                message: format!(
+                    "no new key can be generated for `{}`: this insert gives its auto-increment key `{}` the largest value of its type ({max}) and asks for generated keys too; give every key explicitly, or none",
+                    target.entity.name, key.name
+                ),
+                constraint: None,
+            });
+        }
         let mut q = Query::new(target.entity.name.clone())
             .order_by(baas_core::ir::OrderBy::desc(key.name.clone()))
             .limit(1);
@@ -532,7 +549,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
         match self.insert_rows(target, insert).await {
-            Err(e @ Error::Backend { .. }) => Err(self.exhausted_key(target).await.unwrap_or(e)),
+            Err(e @ Error::Backend { .. }) => {
+                Err(self.exhausted_key(target, insert).await.unwrap_or(e))
+            }
             other => other,
         }
     }
