@@ -490,4 +490,13 @@ async fn one_insert_exhausting_the_key_is_a_409() {
     assert_eq!(r.status, 409, "{:?}", r.json());
     assert_eq!(r.json()["code"], "conflict");
     assert_eq!(count(&s, "author", "").await, 0);
+    // One below the largest, then two generated: the second overflows.
+    let r = s
+        .handle(post(
+            "/t/author",
+            r#"[{"id":9223372036854775806,"name":"Almost"},{"name":"A"},{"name":"B"}]"#,
+        ))
+        .await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(count(&s, "author", "").await, 0);
 }

@@ -300,8 +300,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
     }
 
     /// After a failed insert into an entity with an auto-increment key: a
-    /// `Conflict` when the key has reached the largest value of its type, so
-    /// no new key can be generated (SQLite answers "database or disk is
+    /// `Conflict` when the keys it would generate pass the largest value of
+    /// the key's type (after the table's largest key, or after a key the
+    /// insert gives itself) (SQLite answers "database or disk is
     /// full", MySQL "Failed to read auto-increment value"): the table's
     /// state, not a server failure. `None` when that is not the cause.
     async fn exhausted_key(&self, target: Target<'_>, insert: &Insert) -> Option<Error> {
@@ -312,18 +313,25 @@ impl<B: SqlBackend> SqlAdapter<B> {
             baas_core::FieldType::Int64 => i64::MAX,
             _ => return None,
         };
-        // The insert itself may give the largest key and then ask for a
-        // generated one (it was rolled back: the table does not show it).
-        let given = |r: &Record| {
-            r.get(&key.name)
-                .and_then(serde_json::Value::as_i64)
-                .is_some_and(|v| v >= max)
-        };
-        let generated = |r: &Record| r.get(&key.name).is_none_or(serde_json::Value::is_null);
-        if insert.rows.iter().any(given) && insert.rows.iter().any(generated) {
+        // The insert itself may give a key so large that the generated keys
+        // after it overflow (it was rolled back: the table does not show it).
+        let generated = insert
+            .rows
+            .iter()
+            .filter(|r| r.get(&key.name).is_none_or(serde_json::Value::is_null))
+            .count() as i64;
+        let given = insert
+            .rows
+            .iter()
+            .filter_map(|r| r.get(&key.name).and_then(serde_json::Value::as_i64))
+            .max();
+        if generated > 0
+            && let Some(top) = given
+            && top.checked_add(generated).is_none_or(|v| v > max)
+        {
             return Some(Error::Conflict {
                 message: format!(
-                    "no new key can be generated for `{}`: this insert gives its auto-increment key `{}` the largest value of its type ({max}) and asks for generated keys too; give every key explicitly, or none",
+                    "no new key can be generated for `{}`: this insert gives its auto-increment key `{}` the value {top} and asks for {generated} generated key(s) after it, beyond the largest value of its type ({max}); give every key explicitly, or none",
                     target.entity.name, key.name
                 ),
                 constraint: None,
@@ -335,9 +343,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
         q.select.fields = vec![key.name.clone()];
         let rows = self.find(target, &q).await.ok()?;
         let top = rows.rows.first()?.get(&key.name)?.as_i64()?;
-        (top >= max).then(|| Error::Conflict {
+        (generated > 0 && top.checked_add(generated).is_none_or(|v| v > max)).then(|| Error::Conflict {
             message: format!(
-                "no new key can be generated for `{}`: its auto-increment key `{}` holds the largest value of its type ({top}); delete or renumber that row, or give keys explicitly",
+                "no new key can be generated for `{}`: its auto-increment key `{}` is at {top}, and {generated} more would pass the largest value of its type ({max}); delete or renumber the rows holding the largest keys, or give keys explicitly",
                 target.entity.name, key.name
             ),
             constraint: None,
