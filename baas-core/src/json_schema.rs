@@ -204,9 +204,11 @@ fn allow_null(s: &mut Map<String, J>) {
     }
 }
 
-const DATE_W: &str = r"[+-]?\d{1,4}-(0?[1-9]|1[0-2])-(0?[1-9]|[12]\d|3[01])";
+const DATE_W: &str = r"\+?\d{1,4}-(0?[1-9]|1[0-2])-(0?[1-9]|[12]\d|3[01])";
 const TIME_SECONDS_W: &str = r"([01]?\d|2[0-3]):[0-5]?\d:([0-5]?\d|60)(\.\d+)?";
 const OFFSET_W: &str = r"\s*([Zz]|[+-]\d{2}(:?\d{2})?)";
+/// `f32::MAX` as JSON prints it (shortest round-trip text), read as a double.
+const F32_MAX_PRINTED: f64 = 3.4028235e38;
 const DATE_R: &str = r"[+-]?\d{4,}-\d{2}-\d{2}";
 const TIME_R: &str = r"\d{2}:\d{2}:\d{2}(\.\d+)?";
 const HEX8_4_4_4_12: &str =
@@ -246,7 +248,10 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         FieldType::Int32 => int(Some("int32"), i32::MIN.into(), i32::MAX.into()),
         FieldType::Int64 => int(Some("int64"), i64::MIN, i64::MAX),
         FieldType::Float32 => obj(
-            json!({"type": "number", "format": "float", "minimum": -f32::MAX, "maximum": f32::MAX}),
+            // ±f32::MAX as reads print it (the shortest text that reads back
+            // as that float32, `3.4028235e38`), which as a double is a
+            // little above `f32::MAX as f64`.
+            json!({"type": "number", "format": "float", "minimum": -F32_MAX_PRINTED, "maximum": F32_MAX_PRINTED}),
         ),
         FieldType::Float64 => obj(json!({"type": "number", "format": "double"})),
         FieldType::Decimal { precision, scale } => {

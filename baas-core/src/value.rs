@@ -271,6 +271,26 @@ impl Value {
                     .map(|(i, v)| v.coerce_write(items).map_err(|e| format!("item {i}: {e}")))
                     .collect::<Result<_, _>>()?,
             )),
+            // Years 0000–9999 only, on every engine: MySQL stores no other,
+            // and RFC 3339 (the `format: date` / `date-time` the OpenAPI
+            // document promises for reads) writes no other.
+            (FieldType::Date | FieldType::Timestamp | FieldType::TimestampTz, _) => {
+                use chrono::Datelike;
+                let v = self.coerce(ty)?;
+                let year = match &v {
+                    Self::Date(d) => d.year(),
+                    Self::Timestamp(t) => t.year(),
+                    Self::TimestampTz(t) => t.year(),
+                    _ => 0,
+                };
+                if (0..=9999).contains(&year) {
+                    Ok(v)
+                } else {
+                    Err(format!(
+                        "the year {year} is outside 0000-9999, the years every engine stores and RFC 3339 writes"
+                    ))
+                }
+            }
             _ => self.coerce(ty),
         }
     }
