@@ -213,33 +213,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// mimalloc keeps freed pages for reuse and purges them only lazily, so
-/// after one large read the process would keep its peak RSS. A purge delay
-/// of 0 hands pages back to the OS as soon as they are free. mimalloc reads
-/// its options once, at its first allocation (before `main`), and the
-/// workspace forbids the `unsafe` call that would change them later, so the
-/// process re-executes itself once with the option set (same PID, same
-/// arguments). A `MIMALLOC_PURGE_DELAY` set by the operator is respected.
-#[cfg(unix)]
-fn purge_memory_promptly() {
-    use std::os::unix::process::CommandExt;
-    const VAR: &str = "MIMALLOC_PURGE_DELAY";
-    if std::env::var_os(VAR).is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    // `exec` returns only when it failed: carry on with the defaults.
-    let _ = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(VAR, "0")
-        .exec();
-}
-
 fn main() -> ExitCode {
-    #[cfg(unix)]
-    purge_memory_promptly();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

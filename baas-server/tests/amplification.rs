@@ -6,39 +6,31 @@
 //! parents, nested three deep, wide) are answered with the documented 400
 //! `limit_exceeded` or a bounded page, identically on every engine, and the
 //! process's peak RSS during each stays within [`PEAK_BOUND`] of its
-//! baseline. A client that gives up stops the work, and memory returns.
+//! baseline. A client that gives up stops the work, and its memory is freed.
+//! The server runs with `MIMALLOC_PURGE_DELAY=0`, so that RSS shows live
+//! memory rather than free pages the allocator keeps for reuse.
 
 mod common;
+mod server;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use baas_core::testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
-use common::{Resp, get, request};
+use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
+use common::{Resp, get, mongo_url, my_url, pg_url, request};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "amplification-admin-key-0123";
 /// Most the server's peak RSS may rise over its baseline during one read.
 const PEAK_BOUND: u64 = 64 << 20;
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+/// What `/proc` says of the server process.
+struct Proc(u32);
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
+impl Proc {
     fn status_kb(&self, key: &str) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("proc status");
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.0)).expect("proc status");
         s.lines()
             .find(|l| l.starts_with(key))
             .and_then(|l| l.split_whitespace().nth(1))
@@ -52,7 +44,7 @@ impl Server {
 
     /// Reset the peak RSS (`VmHWM`) to the current RSS.
     fn reset_peak(&self) {
-        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").expect("clear_refs");
+        std::fs::write(format!("/proc/{}/clear_refs", self.0), "5").expect("clear_refs");
     }
 
     fn peak(&self) -> u64 {
@@ -61,61 +53,11 @@ impl Server {
 
     /// CPU time used so far (user + system), in clock ticks.
     fn cpu_ticks(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("stat");
+        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).expect("stat");
         let after = &s[s.rfind(')').expect("comm") + 2..];
         let f: Vec<&str> = after.split_whitespace().collect();
         f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
     }
-}
-
-fn start(dir: &std::path::Path, db: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baas"))
-        .args(["serve", "--db", db, "--tenant", "boot"])
-        .current_dir(dir)
-        .env("BAAS_LISTEN", "127.0.0.1:0")
-        .env("BAAS_DATA_DIR", dir.join("data"))
-        .env("BAAS_ADMIN_KEY", ADMIN)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start baas");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    out.read_line(&mut first).expect("banner");
-    let addr = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .and_then(|u| u.trim_start_matches("http://").split('/').next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no URL in the banner: {first}"));
-    // Keep draining stdout so the server never blocks on it.
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = out.read_to_end(&mut sink);
-    });
-    Server { child, addr }
-}
-
-fn url(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.into())
-}
-
-/// A fresh SQLite file loaded with Chinook.
-async fn sqlite_chinook(dir: &std::path::Path) -> String {
-    let path = dir.join("chinook.db");
-    let url = format!("sqlite://{}", path.display());
-    let sql = std::fs::read_to_string(fixtures_dir().join("chinook/Chinook_Sqlite.sql"))
-        .expect("read the SQLite Chinook script");
-    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
-        .await
-        .expect("sqlite");
-    db.backend()
-        .execute_script(&sql)
-        .await
-        .expect("load Chinook");
-    db.backend().pool().close().await;
-    url
 }
 
 async fn register(addr: SocketAddr, body: &Value) -> Resp {
@@ -176,38 +118,27 @@ const HOSTILE: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embeds_cannot_amplify_memory() {
-    let dir = std::env::temp_dir().join(format!("baas-amplification-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let lite = sqlite_chinook(&dir).await;
-    let server = start(&dir, &lite);
-    let addr = server.addr;
+    let dir = server::temp_dir("amplification");
+    let lite = common::sqlite_chinook_at(&dir.join("chinook.db")).await;
+    let data = dir.join("data");
+    let srv = server::start(
+        &dir,
+        &["--db", &lite, "--tenant", "boot"],
+        &[
+            ("BAAS_ADMIN_KEY", ADMIN),
+            ("BAAS_DATA_DIR", data.to_str().unwrap()),
+            // RSS then tracks live memory, not the free pages mimalloc keeps
+            // for reuse (with its defaults they stay resident: BENCHMARKS.md).
+            ("MIMALLOC_PURGE_DELAY", "0"),
+        ],
+    );
+    let addr = srv.addr;
+    let server = Proc(srv.child.id());
 
     let engines = [
-        (
-            "pg",
-            url(
-                "BAAS_TEST_PG_URL",
-                "postgres://baas:baas_pw@127.0.0.1:5432/chinook",
-            ),
-            Naming::SnakeCase,
-        ),
-        (
-            "my",
-            url(
-                "BAAS_TEST_MYSQL_URL",
-                "mysql://baas:baas_pw@127.0.0.1:3306/Chinook",
-            ),
-            Naming::PascalCase,
-        ),
-        (
-            "mongo",
-            url(
-                "BAAS_TEST_MONGO_URL",
-                "mongodb://127.0.0.1:27017/chinook?directConnection=true",
-            ),
-            Naming::PascalCase,
-        ),
+        ("pg", pg_url(), Naming::SnakeCase),
+        ("my", my_url(), Naming::PascalCase),
+        ("mongo", mongo_url(), Naming::PascalCase),
         ("lite", lite.clone(), Naming::PascalCase),
     ];
     let mut served = Vec::new();
@@ -385,6 +316,6 @@ async fn embeds_cannot_amplify_memory() {
             baseline >> 20
         );
     }
-    drop(server);
+    drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,8 +9,8 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use baas_core::testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
-use common::{Resp, get, request, spawn};
+use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
+use common::{Resp, get, mongo_url, my_url, pg_url, request, spawn};
 use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::Service;
 use mini_baas::{SchemaMetadata, UrlConnector};
@@ -18,39 +18,12 @@ use serde_json::json;
 
 const ADMIN: &str = "test-admin-key-0123456789";
 
-fn pg_url() -> String {
-    std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into())
-}
-
-fn mongo_url() -> String {
-    std::env::var("BAAS_TEST_MONGO_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
-}
-
-fn my_url() -> String {
-    std::env::var("BAAS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into())
-}
-
 /// A fresh SQLite file loaded with Chinook.
 async fn sqlite_chinook(tag: &str) -> String {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("baas-http-{tag}-{}-{n}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let url = format!("sqlite://{}", path.display());
-    let script = fixtures_dir().join("chinook/Chinook_Sqlite.sql");
-    let sql = std::fs::read_to_string(&script).expect("read the SQLite Chinook script");
-    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
-        .await
-        .expect("sqlite");
-    db.backend()
-        .execute_script(&sql)
-        .await
-        .expect("load Chinook");
-    db.backend().pool().close().await;
-    url
+    common::sqlite_chinook_at(&path).await
 }
 
 async fn service() -> (Arc<Baas>, Service) {

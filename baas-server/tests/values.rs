@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use baas_core::testkit::skip_or_fail;
-use common::{Resp, get, request, spawn};
+use common::{Resp, get, mongo_url, my_url, pg_url, request, spawn};
 use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::Service;
 use mini_baas::{Entity, Field, FieldType, SchemaMetadata, UrlConnector};
@@ -26,21 +26,6 @@ use serde_json::{Value as J, json};
 
 const ADMIN: &str = "test-admin-key-0123456789";
 const JSON: (&str, &str) = ("Content-Type", "application/json");
-
-fn pg_url() -> String {
-    std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into())
-}
-
-fn mongo_url() -> String {
-    std::env::var("BAAS_TEST_MONGO_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
-}
-
-fn my_url() -> String {
-    std::env::var("BAAS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into())
-}
 
 fn temp_db(tag: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("baas-values-{tag}-{}.db", std::process::id()));

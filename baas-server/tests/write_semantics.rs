@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use baas_core::testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
+use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
 use common::{get, request, spawn};
 use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::Service;
@@ -23,19 +23,7 @@ fn env_or(name: &str, default: &str) -> String {
 /// A fresh SQLite file loaded with Chinook.
 async fn sqlite_chinook() -> String {
     let path = std::env::temp_dir().join(format!("baas-write-semantics-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let url = format!("sqlite://{}", path.display());
-    let script = fixtures_dir().join("chinook/Chinook_Sqlite.sql");
-    let sql = std::fs::read_to_string(&script).expect("read the SQLite Chinook script");
-    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
-        .await
-        .expect("sqlite");
-    db.backend()
-        .execute_script(&sql)
-        .await
-        .expect("load Chinook");
-    db.backend().pool().close().await;
-    url
+    common::sqlite_chinook_at(&path).await
 }
 
 async fn register(baas: &Baas, id: &str, url: &str, schema: SchemaMetadata) -> Result<(), String> {

@@ -121,3 +121,38 @@ pub async fn spawn(router: axum::Router) -> SocketAddr {
     });
     addr
 }
+
+/// PostgreSQL Chinook (`BAAS_TEST_PG_URL`).
+pub fn pg_url() -> String {
+    std::env::var("BAAS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into())
+}
+
+/// MariaDB Chinook (`BAAS_TEST_MYSQL_URL`).
+pub fn my_url() -> String {
+    std::env::var("BAAS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into())
+}
+
+/// MongoDB Chinook (`BAAS_TEST_MONGO_URL`).
+pub fn mongo_url() -> String {
+    std::env::var("BAAS_TEST_MONGO_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
+}
+
+/// A fresh SQLite file at `path` loaded with Chinook; its URL.
+pub async fn sqlite_chinook_at(path: &std::path::Path) -> String {
+    let _ = std::fs::remove_file(path);
+    let url = format!("sqlite://{}", path.display());
+    let script = baas_core::testkit::fixtures_dir().join("chinook/Chinook_Sqlite.sql");
+    let sql = std::fs::read_to_string(&script).expect("read the SQLite Chinook script");
+    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
+        .await
+        .expect("sqlite");
+    db.backend()
+        .execute_script(&sql)
+        .await
+        .expect("load Chinook");
+    db.backend().pool().close().await;
+    url
+}
