@@ -300,11 +300,12 @@ impl<B: SqlBackend> SqlAdapter<B> {
     }
 
     /// After a failed insert into an entity with an auto-increment key: a
-    /// `Conflict` when the keys it would generate pass the largest value of
-    /// the key's type (after the table's largest key, or after a key the
-    /// insert gives itself) (SQLite answers "database or disk is
-    /// full", MySQL "Failed to read auto-increment value"): the table's
-    /// state, not a server failure. `None` when that is not the cause.
+    /// `Conflict` when the keys it asks to generate would pass the largest
+    /// value of the key's type, counting from the larger of the table's
+    /// largest key and the largest key the insert gives itself (SQLite then
+    /// answers "database or disk is full", MySQL "Failed to read
+    /// auto-increment value"): the table's state, not a server failure.
+    /// `None` when that is not the cause.
     async fn exhausted_key(&self, target: Target<'_>, insert: &Insert) -> Option<Error> {
         let key = auto_key(target.entity)?;
         let max: i64 = match key.ty {
@@ -313,43 +314,39 @@ impl<B: SqlBackend> SqlAdapter<B> {
             baas_core::FieldType::Int64 => i64::MAX,
             _ => return None,
         };
-        // The insert itself may give a key so large that the generated keys
-        // after it overflow (it was rolled back: the table does not show it).
         let generated = insert
             .rows
             .iter()
             .filter(|r| r.get(&key.name).is_none_or(serde_json::Value::is_null))
             .count() as i64;
+        if generated == 0 {
+            return None;
+        }
+        // The insert was rolled back: the keys it gave are not in the table.
         let given = insert
             .rows
             .iter()
             .filter_map(|r| r.get(&key.name).and_then(serde_json::Value::as_i64))
             .max();
-        if generated > 0
-            && let Some(top) = given
-            && top.checked_add(generated).is_none_or(|v| v > max)
-        {
-            return Some(Error::Conflict {
-                message: format!(
-                    "no new key can be generated for `{}`: this insert gives its auto-increment key `{}` the value {top} and asks for {generated} generated key(s) after it, beyond the largest value of its type ({max}); give every key explicitly, or none",
-                    target.entity.name, key.name
-                ),
-                constraint: None,
-            });
-        }
         let mut q = Query::new(target.entity.name.clone())
             .order_by(baas_core::ir::OrderBy::desc(key.name.clone()))
             .limit(1);
         q.select.fields = vec![key.name.clone()];
-        let rows = self.find(target, &q).await.ok()?;
-        let top = rows.rows.first()?.get(&key.name)?.as_i64()?;
-        (generated > 0 && top.checked_add(generated).is_none_or(|v| v > max)).then(|| Error::Conflict {
-            message: format!(
-                "no new key can be generated for `{}`: its auto-increment key `{}` is at {top}, and {generated} more would pass the largest value of its type ({max}); delete or renumber the rows holding the largest keys, or give keys explicitly",
-                target.entity.name, key.name
-            ),
-            constraint: None,
-        })
+        let stored = self
+            .find(target, &q)
+            .await
+            .ok()
+            .and_then(|r| r.rows.first()?.get(&key.name)?.as_i64());
+        let top = given.max(stored)?;
+        top.checked_add(generated)
+            .is_none_or(|v| v > max)
+            .then(|| Error::Conflict {
+                message: format!(
+                    "no new key can be generated for `{}`: its auto-increment key `{}` would pass the largest value of its type ({max}): {generated} generated after {top}; give keys explicitly, or delete or renumber the rows holding the largest keys",
+                    target.entity.name, key.name
+                ),
+                constraint: None,
+            })
     }
 
     /// Wrap a backend with default [`Limits`].
