@@ -228,6 +228,21 @@ fn weight(row: &Row, embeds: &[Embed]) -> u64 {
     w
 }
 
+/// Rows of the answer that attaching would add: every parent row gets a
+/// copy of its key's group, `weights` rows each.
+fn copies(
+    rows: &[Row],
+    fields: &[String],
+    types: &[FieldType],
+    weights: &HashMap<String, u64>,
+) -> u64 {
+    rows.iter()
+        .filter_map(|r| key_of(r, fields, types))
+        .fold(0u64, |acc, k| {
+            acc.saturating_add(weights.get(&k).copied().unwrap_or(0))
+        })
+}
+
 /// One query of the read: flat through the adapter, or with its embeds
 /// resolved here (sharing the budget).
 async fn run(
@@ -366,8 +381,12 @@ async fn attach(
     child_q.order = embed.order.clone();
 
     // Children grouped by the parent key they belong to.
+    let to_one = rel.kind.is_to_one();
+    let n = embed.limit.map_or(usize::MAX, |l| l as usize);
     let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
-    match &rel.kind {
+    // Each branch fills `groups`, and checks the budget before anything is
+    // copied: the rows each group adds per parent, and the total.
+    let (weights, added_rows) = match &rel.kind {
         RelationKind::ManyToMany { through } => {
             let junction = Target::new(parent.schema, &through.entity)?;
             let mut jq = Query::new(through.entity.clone());
@@ -438,30 +457,22 @@ async fn attach(
             }
             // Targets are shared between parents: each parent gets copies.
             // Count what the copies would add before making any.
-            let take = embed.limit.map_or(usize::MAX, |l| l as usize);
             let child_weight: Vec<u64> = children
                 .iter()
                 .map(|c| weight(c, &embed.select.embeds))
                 .collect();
-            let mut key_weight: HashMap<&str, u64> = HashMap::new();
+            let mut weights: HashMap<String, u64> = HashMap::new();
             for (pk, idx) in &mut per_parent {
                 idx.sort_unstable();
                 idx.dedup();
-                idx.truncate(take);
+                idx.truncate(n);
                 let w = idx
                     .iter()
                     .fold(0u64, |acc, &i| acc.saturating_add(child_weight[i]));
-                key_weight.insert(pk.as_str(), w);
+                weights.insert(pk.clone(), w);
             }
-            let mut copies = 0u64;
-            for r in rows.iter() {
-                if let Some(k) = key_of(r, &rel.from_fields, &parent_types) {
-                    copies =
-                        copies.saturating_add(key_weight.get(k.as_str()).copied().unwrap_or(0));
-                }
-            }
-            budget.answer(answered.saturating_add(copies))?;
-            drop(key_weight);
+            let added_rows = copies(rows, &rel.from_fields, &parent_types, &weights);
+            budget.answer(answered.saturating_add(added_rows))?;
             let mut copied = 0u64;
             for (pk, idx) in per_parent {
                 let mut list = Vec::with_capacity(idx.len());
@@ -475,6 +486,7 @@ async fn attach(
                 }
                 groups.insert(pk, list);
             }
+            (weights, added_rows)
         }
         _ => {
             let (fields, added) = with_fields(&child_q.select.fields, &rel.to_fields);
@@ -496,22 +508,23 @@ async fn attach(
                     groups.entry(k).or_default().push(strip(c, &added));
                 }
             }
-        }
-    }
-    let to_one = rel.kind.is_to_one();
-    let n = embed.limit.map_or(usize::MAX, |l| l as usize);
-    // What each group adds to the answer per parent, counted before any
-    // group is copied to its parents.
-    let weights: HashMap<String, u64> = groups
-        .iter()
-        .map(|(k, list)| {
+            // What each group adds to the answer per parent, counted before
+            // any group is copied to its parents.
             let take = if to_one { 1 } else { n };
-            let w = list.iter().take(take).fold(0u64, |acc, r| {
-                acc.saturating_add(weight(r, &embed.select.embeds))
-            });
-            (k.clone(), w)
-        })
-        .collect();
+            let weights: HashMap<String, u64> = groups
+                .iter()
+                .map(|(k, list)| {
+                    let w = list.iter().take(take).fold(0u64, |acc, r| {
+                        acc.saturating_add(weight(r, &embed.select.embeds))
+                    });
+                    (k.clone(), w)
+                })
+                .collect();
+            let added_rows = copies(rows, &rel.from_fields, &parent_types, &weights);
+            budget.answer(answered.saturating_add(added_rows))?;
+            (weights, added_rows)
+        }
+    };
     // How many parents share each key: the last one may take the group
     // instead of cloning it (parents usually have distinct keys).
     let parent_row_keys: Vec<Option<String>> = rows
@@ -519,12 +532,9 @@ async fn attach(
         .map(|r| key_of(r, &rel.from_fields, &parent_types))
         .collect();
     let mut sharing: HashMap<&str, usize> = HashMap::new();
-    let mut added_rows = 0u64;
     for k in parent_row_keys.iter().flatten() {
         *sharing.entry(k.as_str()).or_default() += 1;
-        added_rows = added_rows.saturating_add(weights.get(k.as_str()).copied().unwrap_or(0));
     }
-    budget.answer(answered.saturating_add(added_rows))?;
     let mut copied = 0u64;
     for (r, k) in rows.iter_mut().zip(&parent_row_keys) {
         // Give the executor a chance to drop this read (client gone,
