@@ -12,7 +12,7 @@
 //! use std::sync::Arc;
 //!
 //! use actix_web::{App, HttpServer, web};
-//! use baas_core::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
+//! use baas_engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 //! use baas_rest::Service;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -70,7 +70,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use baas_core::engine::Principal;
+use baas_engine::Principal;
 use baas_rest::{RestError, RestRequest, RestResponse};
 
 /// The actix-web this crate is built against (4.x, default features off:

@@ -107,7 +107,7 @@ pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
     let mut opts = ClientOptions::parse(&cfg.url).await.map_err(|e| {
         Error::validation(
             "/url",
-            baas_core::error::redact_secrets(&format!("invalid MongoDB URL: {}", e.kind), &cfg.url),
+            baas_core::redact::redact_in(&format!("invalid MongoDB URL: {}", e.kind), &cfg.url),
         )
     })?;
     if opts.server_selection_timeout.is_none() {

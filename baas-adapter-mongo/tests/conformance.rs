@@ -3,8 +3,8 @@
 //! unreachable server skips with a reason.
 
 use baas_adapter_mongo::{MongoConfig, connect};
-use baas_core::testkit::{Naming, conformance_schema, run_conformance, skip_or_fail};
 use baas_core::{DatabaseAdapter, SchemaChange};
+use baas_testkit::{Naming, conformance_schema, run_conformance, skip_or_fail};
 
 fn url() -> String {
     std::env::var("BAAS_TEST_MONGO_URL")

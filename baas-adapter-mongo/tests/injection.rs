@@ -5,8 +5,8 @@
 
 use baas_adapter_mongo::{MongoConfig, connect, lower};
 use baas_core::ir::{CompareOp, Filter, Query};
-use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
 use baas_core::{DatabaseAdapter, Entity, Error, Field, FieldType, SchemaMetadata, Target, Value};
+use baas_testkit::{Naming, chinook_metadata, skip_or_fail};
 use bson::{Bson, Document};
 use serde_json::json;
 

@@ -2,11 +2,11 @@
 //! Mongo-wire server loaded with Chinook (`.ci/mongo_fixtures.sh`).
 
 use baas_adapter_mongo::{MongoConfig, connect};
-use baas_core::testkit::skip_or_fail;
 use baas_core::{
     DatabaseAdapter, Entity, Error, Field, FieldType, IntrospectOptions, RelationKind,
     SchemaChange, Target,
 };
+use baas_testkit::skip_or_fail;
 use serde_json::json;
 
 fn url() -> String {

@@ -1,6 +1,6 @@
 //! Snapshot tests of the BSON generated for every request case the SQL
-//! dialects use (`baas-sql/tests/cases/<behaviour>/request.json`, resolved
-//! against `baas-sql/tests/cases/schema.json`): the same IR, lowered for
+//! dialects use (`baas-testkit/cases/<behaviour>/request.json`, resolved
+//! against `baas-testkit/cases/schema.json`): the same IR, lowered for
 //! MongoDB, as relaxed extended JSON, or the lowering error.
 //!
 //! Regenerate with `INSTA_UPDATE=always cargo test -p baas-adapter-mongo --test snapshots_bson`
@@ -11,11 +11,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use baas_adapter_mongo::lower;
-use baas_core::testkit::cases::{
-    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
-};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
+use baas_testkit::cases::{
+    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+};
 use bson::{Bson, Document};
 
 fn validate(target: Target<'_>, req: &Request) -> baas_core::Result<()> {
@@ -143,7 +143,7 @@ fn render(schema: &SchemaMetadata, req: &Request) -> String {
 
 #[test]
 fn generated_bson_matches_snapshots() {
-    let cases = cases_dir(env!("CARGO_MANIFEST_DIR"));
+    let cases = cases_dir();
     let schema = load_schema(&cases);
     let mut failed = Vec::new();
     let mut expected = BTreeSet::new();

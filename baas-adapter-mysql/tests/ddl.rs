@@ -1,12 +1,12 @@
 //! Managed-mode DDL against a real MySQL / MariaDB: the shared round trip
-//! ([`baas_core::testkit::ddl::round_trip`]) over every field type MySQL
+//! ([`baas_testkit::ddl::round_trip`]) over every field type MySQL
 //! supports (no arrays, no named enum types). Tables are named `ddl_test_*`.
 
 use baas_adapter_mysql::{MySqlConfig, connect};
-use baas_core::testkit::ddl::{self, Case};
-use baas_core::testkit::skip_or_fail;
 use baas_sql::Dialect;
 use baas_sql::ddl::introspected;
+use baas_testkit::ddl::{self, Case};
+use baas_testkit::skip_or_fail;
 
 fn url() -> String {
     std::env::var("BAAS_TEST_MYSQL_URL")

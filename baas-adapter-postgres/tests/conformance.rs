@@ -2,7 +2,7 @@
 //! (`.ci/fixtures.sh`). Outside CI an unreachable server skips with a reason.
 
 use baas_adapter_postgres::{PgConfig, connect};
-use baas_core::testkit::{Naming, conformance_schema, run_conformance, skip_or_fail};
+use baas_testkit::{Naming, conformance_schema, run_conformance, skip_or_fail};
 
 const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;

@@ -1,13 +1,13 @@
 //! Managed-mode DDL against a real PostgreSQL: the shared round trip
-//! ([`baas_core::testkit::ddl::round_trip`]) over every field type PostgreSQL
+//! ([`baas_testkit::ddl::round_trip`]) over every field type PostgreSQL
 //! supports, with a named enum type and arrays. Tables are named `ddl_test_*`.
 
 use baas_adapter_postgres::{PgConfig, connect};
-use baas_core::testkit::ddl::{self, Case, TABLE};
-use baas_core::testkit::skip_or_fail;
 use baas_core::{Field, FieldType};
 use baas_sql::Dialect;
 use baas_sql::ddl::introspected;
+use baas_testkit::ddl::{self, Case, TABLE};
+use baas_testkit::skip_or_fail;
 use serde_json::json;
 
 const MOOD: &str = "ddl_test_mood";

@@ -4,8 +4,8 @@
 
 use baas_adapter_postgres::{PgConfig, connect};
 use baas_core::ir::{Filter, Insert, Query};
-use baas_core::testkit::skip_or_fail;
 use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
+use baas_testkit::skip_or_fail;
 use serde_json::json;
 
 const DDL: &str = r#"

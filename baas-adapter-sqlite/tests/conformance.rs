@@ -2,7 +2,7 @@
 //! a fresh database file loaded from `shared/fixtures/chinook/Chinook_Sqlite.sql`.
 
 use baas_adapter_sqlite::{SqliteConfig, connect};
-use baas_core::testkit::{Naming, conformance_schema, fixtures_dir, run_conformance};
+use baas_testkit::{Naming, conformance_schema, fixtures_dir, run_conformance};
 
 const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;

@@ -1,12 +1,12 @@
 //! Managed-mode DDL against SQLite (bundled, always runs): the shared round
-//! trip ([`baas_core::testkit::ddl::round_trip`]) over every field type SQLite
+//! trip ([`baas_testkit::ddl::round_trip`]) over every field type SQLite
 //! supports (no arrays; enums are TEXT with a CHECK). Tables are named
 //! `ddl_test_*`.
 
 use baas_adapter_sqlite::{SqliteConfig, connect};
-use baas_core::testkit::ddl::{self, Case};
 use baas_sql::Dialect;
 use baas_sql::ddl::introspected;
+use baas_testkit::ddl::{self, Case};
 
 #[tokio::test]
 async fn sqlite_managed_ddl_round_trip() {

@@ -36,7 +36,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use baas_core::engine::Principal;
+use baas_engine::Principal;
 use baas_rest::{RestError, RestRequest, RestResponse, Service};
 
 /// A router that sends every request to `service`. Nest it under a prefix

@@ -150,7 +150,7 @@ pub enum WriteRef<'a> {
 /// # Implementing
 /// Keep a connection pool created once (never connect per call); translate with
 /// a pure lowering step (e.g. `baas-sql`) and run the conformance suite
-/// (`baas_core::testkit`, feature `testkit`) against a real server.
+/// (the `baas-testkit` crate) against a real server.
 #[async_trait]
 pub trait DatabaseAdapter: Send + Sync + 'static {
     /// What this engine can do.

@@ -2,7 +2,7 @@
 //!
 //! The IR names entities, fields and relations by their API names; nothing in it
 //! is SQL or BSON. It is (de)serialisable with serde so request cases can be
-//! stored as JSON files (`baas-sql/tests/cases/*/request.json`). An IR value is
+//! stored as JSON files (`baas-testkit/cases/*/request.json`). An IR value is
 //! checked against metadata by [`crate::validate`] before any adapter sees it.
 
 use serde::{Deserialize, Serialize};

@@ -33,15 +33,12 @@
 
 pub mod adapter;
 pub mod embed;
-#[cfg(feature = "engine")]
-pub mod engine;
 pub mod error;
 pub mod ir;
 pub mod json_schema;
 pub mod metadata;
+pub mod redact;
 pub mod relations;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 pub mod validate;
 pub mod value;
 

@@ -34,7 +34,7 @@
 //! not shared between replicas and do not survive a restart. A shared store
 //! implements [`IdempotencyStore`].
 //!
-//! [`Principal::subject`]: baas_core::engine::Principal::subject
+//! [`Principal::subject`]: baas_engine::Principal::subject
 
 use std::collections::HashMap;
 use std::sync::Mutex;

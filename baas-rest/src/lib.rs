@@ -66,7 +66,7 @@
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
 //! | `columns=a,b` | body keys outside the list are dropped |
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
-//! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_core::engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
+//! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!

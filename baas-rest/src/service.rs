@@ -41,9 +41,9 @@
 
 use std::sync::Arc;
 
-use baas_core::engine::{Baas, Principal, Tenant, TenantConfig};
 use baas_core::ir::{Insert, Query, WriteResult};
 use baas_core::{Entity, Error, Field, NotFoundKind, SchemaMetadata};
+use baas_engine::{Baas, Principal, Tenant, TenantConfig};
 use percent_encoding::percent_decode_str;
 
 use crate::error::error_chain;

@@ -10,10 +10,10 @@ use crate::params::{Params, parse_params};
 use crate::read::{and_filters, key_filter};
 use crate::{RestError, RestLimits};
 
-/// An IR mutation: the engine's [`WriteOp`](baas_core::engine::WriteOp) —
+/// An IR mutation: the engine's [`WriteOp`](baas_engine::WriteOp) —
 /// `Insert` for `POST` (and `PUT /{entity}/{id}` as a one-row merge upsert),
 /// `Update` for `PATCH`, `Delete` for `DELETE`.
-pub use baas_core::engine::WriteOp as Write;
+pub use baas_engine::WriteOp as Write;
 
 /// A parsed write.
 #[derive(Debug, Clone, PartialEq)]

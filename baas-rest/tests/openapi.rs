@@ -1,11 +1,11 @@
 //! The per-tenant OpenAPI document and the discovery document: checked
 //! against the official OpenAPI 3.1 schema, and for content.
 
-use baas_core::testkit::{Naming, chinook_metadata};
 use baas_core::{
     Capabilities, Entity, Field, FieldType, Generated, Index, Relation, SchemaMetadata,
 };
 use baas_rest::{discovery_document, openapi_document};
+use baas_testkit::{Naming, chinook_metadata};
 use serde_json::{Value as J, json};
 
 const OAS_31_SCHEMA: &str = include_str!("data/oas-3.1-schema-2022-10-07.json");

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baas_core::engine::{Baas, Connector, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, Relation};
+use baas_engine::{Baas, Connector, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_rest::idempotency::{IdempotencyConfig, MemoryIdempotencyStore};
 use baas_rest::{RestRequest, RestResponse, Service};
 use serde_json::json;

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
+use baas_testkit::{Naming, chinook_metadata, skip_or_fail};
 use common::{Resp, get, mongo_url, my_url, pg_url, request};
 use serde_json::{Value, json};
 

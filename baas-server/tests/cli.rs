@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use baas_core::testkit::{fixtures_dir, skip_or_fail};
+use baas_testkit::{fixtures_dir, skip_or_fail};
 
 fn baas(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_baas"))

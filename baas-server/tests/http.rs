@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use baas_core::testkit::{Naming, chinook_metadata, skip_or_fail};
+use baas_testkit::{Naming, chinook_metadata, skip_or_fail};
 use common::{Resp, get, mongo_url, my_url, pg_url, request, spawn};
 use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::Service;

@@ -3,8 +3,8 @@
 //! metadata diff. Every remaining difference is listed and explained here;
 //! anything else is a regression.
 
-use baas_core::testkit::{fixtures_dir, skip_or_fail};
 use baas_introspect::{SqlFlavor, diff::diff, sql};
+use baas_testkit::{fixtures_dir, skip_or_fail};
 use mini_baas::IntrospectOptions;
 
 #[tokio::test]

@@ -9,7 +9,7 @@ mod server;
 use std::path::Path;
 use std::sync::Arc;
 
-use baas_core::testkit::skip_or_fail;
+use baas_testkit::skip_or_fail;
 use common::request;
 use mini_baas::engine::{AdapterStore, MetadataStore, Sealer, SecretKey, TenantConfig, TenantMode};
 use server::{start, start_fails, temp_dir};

@@ -17,7 +17,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use baas_core::testkit::skip_or_fail;
+use baas_testkit::skip_or_fail;
 use common::{Resp, get, mongo_url, my_url, pg_url, request, spawn};
 use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::Service;
@@ -670,8 +670,8 @@ async fn bad_databases_and_configs_are_4xx() {
     if pg_up {
         baas.register_tenant(
             TenantConfig::new("pg", &pg, TenantMode::Introspected),
-            Some(baas_core::testkit::chinook_metadata(
-                baas_core::testkit::Naming::SnakeCase,
+            Some(baas_testkit::chinook_metadata(
+                baas_testkit::Naming::SnakeCase,
             )),
         )
         .await

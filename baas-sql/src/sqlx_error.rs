@@ -1,6 +1,6 @@
 //! sqlx error → [`baas_core::Error`], shared by the sqlx-based adapters.
 
-use baas_core::error::redact_secrets;
+use baas_core::redact::redact_in;
 use baas_core::{Error, Violation};
 use sqlx::error::ErrorKind;
 
@@ -107,7 +107,7 @@ fn is_bad_input(engine: &str, code: &str, message: &str) -> bool {
 /// URL's password or other secret parameters. An unreachable server stays
 /// `Unavailable`; the rest goes through [`map_sqlx_error`].
 pub fn map_connect_error(engine: &str, url: &str, e: sqlx::Error) -> Error {
-    let bad_url = |what: String| Error::validation("/url", redact_secrets(&what, url));
+    let bad_url = |what: String| Error::validation("/url", redact_in(&what, url));
     match &e {
         sqlx::Error::Configuration(c) => {
             bad_url(format!("{engine}: the database URL is invalid: {c}"))

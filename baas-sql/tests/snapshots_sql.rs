@@ -1,7 +1,7 @@
 //! Snapshot tests of the SQL generated for every request case.
 //!
 //! Each folder `tests/cases/<behaviour>/` holds a `request.json` (format and
-//! reader in `baas_core::testkit::cases`, shared with the BSON snapshots). The request is
+//! reader in `baas_testkit::cases`, shared with the BSON snapshots). The request is
 //! resolved against `tests/cases/schema.json` and lowered for every dialect;
 //! the statement(s) and their parameters, or the lowering error, are
 //! snapshotted as `snapshots/snapshots_sql__<behaviour>__<dialect>.snap`.
@@ -14,12 +14,12 @@ use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use baas_core::testkit::cases::{
-    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
-};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use baas_sql::{Dialect, Statement};
+use baas_testkit::cases::{
+    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+};
 
 const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
 
@@ -108,7 +108,7 @@ fn render(d: Dialect, schema: &SchemaMetadata, req: &Request) -> String {
 
 #[test]
 fn generated_sql_matches_snapshots() {
-    let cases = cases_dir(env!("CARGO_MANIFEST_DIR"));
+    let cases = cases_dir();
     let schema = load_schema(&cases);
     let dirs = case_dirs(&cases);
     assert!(

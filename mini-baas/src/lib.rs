@@ -49,8 +49,11 @@ use std::sync::Arc;
 pub use baas_core::{
     Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index,
     IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata, Source, Target, Through,
-    Value, engine, ir, validate,
+    Value, ir, validate,
 };
+/// The engine: tenants, metadata store, adapter cache, permissions, hooks,
+/// change events.
+pub use baas_engine as engine;
 /// The REST dialect and the framework-free [`Service`](rest::Service).
 pub use baas_rest as rest;
 /// The SQL lowering layer (for inspecting the SQL a request becomes).

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use baas_core::testkit::{fixtures_dir, skip_or_fail};
+use baas_testkit::{fixtures_dir, skip_or_fail};
 use mini_baas::{FieldType, Generated, IntrospectOptions, RelationKind, SchemaMetadata};
 
 fn norm(s: &str) -> String {

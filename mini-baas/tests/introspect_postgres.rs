@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use baas_core::testkit::skip_or_fail;
+use baas_testkit::skip_or_fail;
 use mini_baas::{DatabaseAdapter, FieldType, Generated, IntrospectOptions, RelationKind};
 
 fn url(db: &str) -> String {

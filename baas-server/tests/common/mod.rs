@@ -144,7 +144,7 @@ pub fn mongo_url() -> String {
 pub async fn sqlite_chinook_at(path: &std::path::Path) -> String {
     let _ = std::fs::remove_file(path);
     let url = format!("sqlite://{}", path.display());
-    let script = baas_core::testkit::fixtures_dir().join("chinook/Chinook_Sqlite.sql");
+    let script = baas_testkit::fixtures_dir().join("chinook/Chinook_Sqlite.sql");
     let sql = std::fs::read_to_string(&script).expect("read the SQLite Chinook script");
     let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
         .await

@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use crate::error::{Error, Result, Violation};
-use crate::ir::Record;
-use crate::json_schema::{SchemaMode, entity_json_schema};
-use crate::metadata::Entity;
+use baas_core::error::{Error, Result, Violation};
+use baas_core::ir::Record;
+use baas_core::json_schema::{SchemaMode, entity_json_schema};
+use baas_core::metadata::Entity;
 
 /// Most violations reported for one request.
 const MAX_VIOLATIONS: usize = 50;

@@ -29,7 +29,7 @@
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use std::sync::Arc;
-//! use baas_core::engine::{Baas, Connector, MemoryStore, TenantConfig, TenantMode};
+//! use baas_engine::{Baas, Connector, MemoryStore, TenantConfig, TenantMode};
 //! # use baas_core::{DatabaseAdapter, Result};
 //! # struct NoDb;
 //! # #[async_trait::async_trait]
@@ -65,16 +65,14 @@ pub use secret::{Opened, SEALED_PREFIX, SECRET_KEY_LEN, Sealer, SecretKey};
 pub use store::{
     AdapterStore, MemoryStore, MetadataStore, SCHEMA_TABLE, TENANT_TABLE, Versioned, system_schema,
 };
-pub use tenant::{
-    MAX_TENANT_ID_LEN, TenantConfig, TenantLimits, TenantMode, check_tenant_id, redact_error,
-    redact_in, redact_url,
-};
+pub use tenant::{MAX_TENANT_ID_LEN, TenantConfig, TenantLimits, TenantMode, check_tenant_id};
 
-use crate::adapter::{Capabilities, DatabaseAdapter, SchemaChange, Target, WriteRef};
-use crate::error::{Error, NotFoundKind, Result};
-use crate::ir::{Aggregate, Filter, Query, Rows, WriteResult};
-use crate::metadata::{Entity, Field, SchemaMetadata};
-use crate::validate::{Limits, Validator};
+use baas_core::adapter::{Capabilities, DatabaseAdapter, SchemaChange, Target, WriteRef};
+use baas_core::error::{Error, NotFoundKind, Result};
+use baas_core::ir::{Aggregate, Filter, Query, Rows, WriteResult};
+use baas_core::metadata::{Entity, Field, SchemaMetadata};
+pub use baas_core::redact::{redact_error, redact_in, redact_url};
+use baas_core::validate::{Limits, Validator};
 use body::BodyValidators;
 
 type Row = serde_json::Map<String, serde_json::Value>;
@@ -300,7 +298,7 @@ fn and_filter(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
 fn default_embed_limits(
     schema: &SchemaMetadata,
     entity: &Entity,
-    embeds: &mut [crate::ir::Embed],
+    embeds: &mut [baas_core::ir::Embed],
     default: u64,
 ) {
     for e in embeds {
@@ -322,7 +320,7 @@ fn default_embed_limits(
 /// introspection would.
 fn add_reverse_relations(schema: &mut SchemaMetadata, entity: &Entity) {
     for r in &entity.relations {
-        if r.kind != crate::metadata::RelationKind::ManyToOne || r.target == entity.name {
+        if r.kind != baas_core::metadata::RelationKind::ManyToOne || r.target == entity.name {
             continue;
         }
         let Some(target) = schema.entities.iter_mut().find(|e| e.name == r.target) else {
@@ -335,7 +333,7 @@ fn add_reverse_relations(schema: &mut SchemaMetadata, entity: &Entity) {
         let from: Vec<&str> = r.from_fields.iter().map(String::as_str).collect();
         target
             .relations
-            .push(crate::metadata::Relation::one_to_many(
+            .push(baas_core::metadata::Relation::one_to_many(
                 entity.name.clone(),
                 entity.name.clone(),
                 &to,
@@ -623,7 +621,7 @@ impl Baas {
                 .iter()
                 .filter(|t| {
                     entity.relations.iter().any(|r| {
-                        r.kind == crate::metadata::RelationKind::ManyToOne && r.target == t.name
+                        r.kind == baas_core::metadata::RelationKind::ManyToOne && r.target == t.name
                     })
                 })
                 .cloned()

@@ -1,6 +1,6 @@
 //! The request-case files shared by the snapshot tests of every lowering
-//! (`baas-sql/tests/cases/<behaviour>/request.json`, resolved against
-//! `baas-sql/tests/cases/schema.json`): reading them once, here, keeps the
+//! (`baas-testkit/cases/<behaviour>/request.json`, resolved against
+//! `baas-testkit/cases/schema.json`): reading them once, here, keeps the
 //! SQL and BSON snapshots on exactly the same requests.
 //!
 //! A case file:
@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::ir::{Aggregate, Delete, Insert, Query, Update};
-use crate::metadata::SchemaMetadata;
-use crate::validate::Validator;
+use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
+use baas_core::metadata::SchemaMetadata;
+use baas_core::validate::Validator;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +72,7 @@ impl Request {
     }
 
     /// Check the request with `v`.
-    pub fn validate(&self, v: &Validator<'_>) -> crate::Result<()> {
+    pub fn validate(&self, v: &Validator<'_>) -> baas_core::Result<()> {
         match self {
             Self::Select(q) | Self::Count(q) => v.query(q),
             Self::Insert(i, _) => v.insert(i),
@@ -83,10 +83,9 @@ impl Request {
     }
 }
 
-/// The shared case folder, `baas-sql/tests/cases` (from any crate of the
-/// workspace: `manifest_dir` is the caller's `CARGO_MANIFEST_DIR`).
-pub fn cases_dir(manifest_dir: &str) -> PathBuf {
-    Path::new(manifest_dir).join("../baas-sql/tests/cases")
+/// The shared case folder, `baas-testkit/cases`.
+pub fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
 }
 
 /// `schema.json` of the case folder, parsed and checked (panics otherwise).

@@ -17,12 +17,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::adapter::{DatabaseAdapter, SchemaChange, Target};
-use crate::engine::secret::Sealer;
-use crate::engine::tenant::TenantConfig;
-use crate::error::{Error, Result};
-use crate::ir::{Filter, Insert, OnConflict, OrderBy, Page, Query, Upsert};
-use crate::metadata::{Entity, Field, FieldType, SchemaMetadata};
+use crate::secret::Sealer;
+use crate::tenant::TenantConfig;
+use baas_core::adapter::{DatabaseAdapter, SchemaChange, Target};
+use baas_core::error::{Error, Result};
+use baas_core::ir::{Filter, Insert, OnConflict, OrderBy, Page, Query, Upsert};
+use baas_core::metadata::{Entity, Field, FieldType, SchemaMetadata};
 
 /// A value with the version it was stored as.
 #[derive(Debug, Clone, PartialEq)]

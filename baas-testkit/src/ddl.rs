@@ -1,5 +1,5 @@
 //! The managed-mode DDL round trip every SQL adapter runs against a real
-//! server (feature `testkit`).
+//! server.
 //!
 //! [`round_trip`] creates [`TABLE`] through [`DatabaseAdapter::apply_ddl`],
 //! reads it back through live introspection, writes and reads rows and adds
@@ -12,10 +12,10 @@
 
 use serde_json::{Map, Value as J, json};
 
-use crate::adapter::{DatabaseAdapter, IntrospectOptions, SchemaChange, Target};
-use crate::error::Error;
-use crate::ir::{Insert, OrderBy, Query};
-use crate::metadata::{Entity, Field, FieldType, Generated, Index, SchemaMetadata};
+use baas_core::adapter::{DatabaseAdapter, IntrospectOptions, SchemaChange, Target};
+use baas_core::error::Error;
+use baas_core::ir::{Insert, OrderBy, Query};
+use baas_core::metadata::{Entity, Field, FieldType, Generated, Index, SchemaMetadata};
 
 /// The table [`round_trip`] creates (and drops).
 pub const TABLE: &str = "ddl_test_every_type";

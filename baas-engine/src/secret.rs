@@ -11,14 +11,14 @@
 //!   re-sealed with the current key ([`AdapterStore::open_sealed`]
 //!   does that for every tenant at open).
 //!
-//! [`AdapterStore::open_sealed`]: crate::engine::AdapterStore::open_sealed
+//! [`AdapterStore::open_sealed`]: crate::AdapterStore::open_sealed
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::error::{Error, Result};
+use baas_core::error::{Error, Result};
 
 /// The prefix of every sealed value (`v1`: ChaCha20-Poly1305, random nonce).
 pub const SEALED_PREFIX: &str = "enc:v1:";

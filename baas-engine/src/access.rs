@@ -9,9 +9,9 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::ir::{Delete, Filter, Insert, Update, WriteResult};
-use crate::metadata::Entity;
+use baas_core::error::Result;
+use baas_core::ir::{Delete, Filter, Insert, Update, WriteResult};
+use baas_core::metadata::Entity;
 
 type Row = serde_json::Map<String, serde_json::Value>;
 
@@ -158,7 +158,7 @@ pub trait WriteHook: Send + Sync + 'static {
 }
 
 /// What a committed write changed, published to the subscribers of
-/// [`Baas::subscribe`](crate::engine::Baas::subscribe).
+/// [`Baas::subscribe`](crate::Baas::subscribe).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeEvent {
     /// Tenant id.

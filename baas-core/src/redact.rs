@@ -1,147 +1,9 @@
-//! Tenants: who is served, from which database, in which mode.
+//! Secrets out of sight: URLs and error messages with every credential a
+//! database URL may carry replaced by `***`, for logs, responses and
+//! errors. One place for it, used by the engine (stored tenant URLs, admin
+//! responses) and by every adapter (connection errors that echo the URL).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use crate::adapter::IntrospectOptions;
-use crate::error::{Error, Result};
-
-/// Longest tenant id accepted.
-pub const MAX_TENANT_ID_LEN: usize = 64;
-
-/// Who owns the schema of a tenant's database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TenantMode {
-    /// mini-baas owns the schema: entities are created and altered through
-    /// the engine, which applies the DDL.
-    Managed,
-    /// An existing database: metadata comes from live introspection and the
-    /// engine never changes the schema (re-run introspection after a
-    /// migration).
-    Introspected,
-}
-
-/// Per-tenant resource limits.
-///
-/// `max_rows`, `embed_limit` and `max_response_bytes` bound the *total*
-/// work of one read, whatever its shape: the root page and every embedded
-/// row at every depth together.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct TenantLimits {
-    /// Most connections the tenant's pool may open.
-    pub max_connections: u32,
-    /// Most rows one read may fetch from the database, and most rows its
-    /// answer may hold, counting the root page and every embedded row at
-    /// every depth (a row embedded under two parents counts twice in the
-    /// answer). Beyond it the read is refused with `limit_exceeded` (400)
-    /// before the rows are materialised.
-    pub max_rows: u64,
-    /// Rows per parent of a to-many embed that gives no `limit` of its own
-    /// (an embedded list is a page too; a larger explicit limit is kept,
-    /// `max_rows` still bounds the total).
-    pub embed_limit: u64,
-    /// Largest response body of a read, in bytes (`limit_exceeded`, 400,
-    /// beyond it).
-    pub max_response_bytes: u64,
-}
-
-impl Default for TenantLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 8,
-            max_rows: 10_000,
-            embed_limit: 1_000,
-            max_response_bytes: 16 * 1024 * 1024,
-        }
-    }
-}
-
-/// A registered tenant.
-///
-/// The `url` may hold a password: it is kept in the metadata store and never
-/// returned by the REST layer ([`TenantConfig::redacted`]); its `Debug`
-/// output shows it redacted.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TenantConfig {
-    /// Tenant id: 1–64 characters of `[A-Za-z0-9_-]`, not starting with `_`
-    /// (the first path segment of every request).
-    pub id: String,
-    /// Database URL (`postgres://…`, `mysql://…`, `sqlite:…`, `mongodb://…`).
-    pub url: String,
-    /// Who owns the schema.
-    pub mode: TenantMode,
-    /// Resource limits.
-    #[serde(default)]
-    pub limits: TenantLimits,
-    /// What introspection reads (introspected tenants).
-    #[serde(default)]
-    pub introspect: IntrospectOptions,
-}
-
-impl std::fmt::Debug for TenantConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantConfig")
-            .field("id", &self.id)
-            .field("url", &self.redacted_url())
-            .field("mode", &self.mode)
-            .field("limits", &self.limits)
-            .field("introspect", &self.introspect)
-            .finish()
-    }
-}
-
-impl TenantConfig {
-    /// A tenant with default limits and introspection options.
-    pub fn new(id: impl Into<String>, url: impl Into<String>, mode: TenantMode) -> Self {
-        Self {
-            id: id.into(),
-            url: url.into(),
-            mode,
-            limits: TenantLimits::default(),
-            introspect: IntrospectOptions::default(),
-        }
-    }
-
-    /// Check the id and limits.
-    pub fn check(&self) -> Result<()> {
-        check_tenant_id(&self.id)?;
-        if self.url.trim().is_empty() {
-            return Err(Error::validation("/url", "the database URL is empty"));
-        }
-        if self.limits.max_connections == 0 || self.limits.max_connections > 1000 {
-            return Err(Error::validation(
-                "/limits/max_connections",
-                "max_connections must be between 1 and 1000",
-            ));
-        }
-        for (at, v) in [
-            ("/limits/max_rows", self.limits.max_rows),
-            ("/limits/embed_limit", self.limits.embed_limit),
-            ("/limits/max_response_bytes", self.limits.max_response_bytes),
-        ] {
-            if v == 0 {
-                return Err(Error::validation(at, "the limit must be at least 1"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The URL with any password replaced by `***`, for logs and responses.
-    pub fn redacted_url(&self) -> String {
-        redact_url(&self.url)
-    }
-
-    /// A copy safe to show: the URL redacted.
-    pub fn redacted(&self) -> Self {
-        Self {
-            url: self.redacted_url(),
-            ..self.clone()
-        }
-    }
-}
+use crate::error::Error;
 
 /// A URL with every credential it may carry replaced by `***`, for logs
 /// and responses:
@@ -412,39 +274,9 @@ pub fn redact_error(e: Error, url: &str) -> Error {
     }
 }
 
-/// Check a tenant id: 1–64 characters of `[A-Za-z0-9_-]`, not starting with `_`.
-pub fn check_tenant_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_TENANT_ID_LEN
-        && !id.starts_with('_')
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::validation(
-            "/id",
-            format!(
-                "tenant ids are 1-{MAX_TENANT_ID_LEN} characters of A-Z, a-z, 0-9, `_` and `-`, not starting with `_`"
-            ),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids() {
-        for ok in ["acme", "a", "Acme_2-x", &"a".repeat(64)] {
-            assert!(check_tenant_id(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "_admin", "a/b", "a b", "é", &"a".repeat(65), "a.b"] {
-            assert!(check_tenant_id(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn redaction() {
@@ -520,16 +352,6 @@ mod tests {
         assert_eq!(
             redact_url("postgres://baas_readonly_service@h/db"),
             "postgres://baas_readonly_service@h/db"
-        );
-    }
-
-    #[test]
-    fn debug_output_is_redacted() {
-        let t = TenantConfig::new("a", "postgres://u:hunter2@h/db", TenantMode::Managed);
-        let shown = format!("{t:?}");
-        assert!(
-            !shown.contains("hunter2") && shown.contains("u:***@h"),
-            "{shown}"
         );
     }
 

@@ -1,4 +1,6 @@
-//! The adapter conformance suite (feature `testkit`).
+//! # baas-testkit
+//!
+//! The adapter conformance suite.
 //!
 //! Every adapter runs [`run_conformance`] against a **real server** loaded with
 //! the Chinook fixtures (`shared/fixtures/chinook`) plus the `gadget` scratch
@@ -16,17 +18,17 @@ use std::pin::Pin;
 
 use serde_json::{Map, Value as J, json};
 
-use crate::adapter::{DatabaseAdapter, Target};
-use crate::error::Error;
-use crate::ir::{
+use baas_core::adapter::{DatabaseAdapter, Target};
+use baas_core::error::Error;
+use baas_core::ir::{
     Aggregate, AggregateExpr, AggregateFn, ArrayOp, CompareOp, Count, Delete, Direction, Embed,
     Filter, Having, Insert, IsValue, Nulls, OnConflict, OrderBy, Query, Record, Selection, Update,
     Upsert,
 };
-use crate::metadata::{
+use baas_core::metadata::{
     Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Through,
 };
-use crate::value::Value;
+use baas_core::value::Value;
 
 /// How the Chinook fixture of an engine names its tables and columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,7 +474,7 @@ impl Ctx<'_> {
         self.db.count(t, f.as_ref()).await.map_err(s)
     }
 
-    async fn insert(&self, ins: Insert) -> Result<crate::ir::WriteResult, Error> {
+    async fn insert(&self, ins: Insert) -> Result<baas_core::ir::WriteResult, Error> {
         let t = Target::new(self.schema, &ins.entity)?;
         self.db.insert(t, &ins).await
     }
