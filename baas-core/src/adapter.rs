@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ir::{Aggregate, Delete, Filter, Insert, Query, Rows, Update, WriteResult};
 use crate::metadata::{Entity, Field, SchemaMetadata};
+use crate::validate::{Checked, CheckedWrite, Limits, Validator};
+
+/// A row as every adapter returns it: JSON keyed by field name (embedded
+/// relations under their output key).
+pub type Row = serde_json::Map<String, serde_json::Value>;
 
 /// What live introspection reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -45,6 +50,11 @@ pub struct Capabilities {
     pub transactions: bool,
     /// Maximum bound parameters in one statement.
     pub max_parameters: usize,
+    /// To-one embeds (many-to-one, one-to-one, and their own to-one embeds)
+    /// run in the statement of their parent (a join), instead of one
+    /// batched query per relation: [`DatabaseAdapter::select`] then gets
+    /// such embeds in the query and must return them nested.
+    pub embed_to_one: bool,
 }
 
 impl Capabilities {
@@ -60,6 +70,7 @@ impl Capabilities {
             estimated_count: false,
             transactions: false,
             max_parameters: 999,
+            embed_to_one: false,
         }
     }
 
@@ -121,26 +132,24 @@ impl<'a> Target<'a> {
     }
 }
 
-/// A borrowed write, for [`DatabaseAdapter::write_rolled_back`].
-#[derive(Debug, Clone, Copy)]
-pub enum WriteRef<'a> {
-    /// Insert / upsert.
-    Insert(&'a Insert),
-    /// Update by filter.
-    Update(&'a Update),
-    /// Delete by filter.
-    Delete(&'a Delete),
-}
-
-/// A database engine behind mini-baas.
+/// A database engine behind mini-baas: it executes requests the
+/// [`Validator`] checked ([`Checked`]); it never validates again and never
+/// orchestrates (embedding, counting, the row budget: [`crate::read`]).
+///
+/// Library users call the validating helpers of [`DatabaseAdapterExt`]
+/// (`db.find(target, &query)`, `db.insert(target, &insert)`, …), which every
+/// adapter has.
 ///
 /// # Contract
-/// - Every method receives IR that [`crate::validate`] has already checked and
-///   typed against the same metadata; an adapter still must not panic on any
-///   input and returns [`Error::Unsupported`] for what its
-///   [`capabilities`](Self::capabilities) do not claim.
-/// - Records are returned as JSON objects keyed by *field* names and shaped by
-///   the rules in [`crate::value`], identically on every engine.
+/// - Every request is [`Checked`] against the same metadata and these
+///   [`capabilities`](Self::capabilities): fields, relations and types are
+///   known, filter operands are already converted into their fields' types,
+///   written values are in [`Checked::typed_rows`] /
+///   [`Checked::typed_set`]. An adapter still must not panic on any input,
+///   and returns [`Error::Unsupported`] for what its capabilities do not
+///   claim.
+/// - Records are returned as JSON objects keyed by *field* names and shaped
+///   by the rules in [`crate::value`], identically on every engine.
 /// - Identifiers come only from metadata; every value is a bound parameter.
 /// - Multi-row writes are atomic: on error nothing is written.
 /// - Errors are mapped into [`Error`]: unique/foreign-key violations →
@@ -159,44 +168,48 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// Check that the database answers.
     async fn health(&self) -> Result<()>;
 
-    /// Rows matching a query, plus the count when asked. An adapter without
-    /// native embedding delegates queries with embeds to
-    /// [`crate::embed::find_with_embeds`], which calls back `find` with flat
-    /// queries (one batched query per relation level).
-    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows>;
+    /// The rows of one checked read: its fields, filter, order and page.
+    /// Its `count` and `max_rows` are the orchestrator's business (ignore
+    /// them). Embeds are present only when
+    /// [`Capabilities::embed_to_one`] is set, and then only to-one embeds
+    /// whose own embeds are to-one too: return each nested under its key
+    /// (an object, or `null` when no related row matches the embed's
+    /// filter), after the row's own fields, in selection order.
+    async fn select(&self, query: &Checked<'_, Query>) -> Result<Vec<Row>>;
 
-    /// Number of rows matching a filter.
-    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64>;
+    /// The number of rows matching the checked query's filter (its
+    /// selection, order and page do not apply).
+    async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64>;
+
+    /// The planner's estimate of the rows in the whole entity, where the
+    /// engine keeps one (`count=estimated` without a filter).
+    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+        let _ = entity;
+        Ok(None)
+    }
 
     /// Grouped aggregates, one JSON object per group.
-    async fn aggregate(
-        &self,
-        target: Target<'_>,
-        aggregate: &Aggregate,
-    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>>;
+    async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>>;
 
     /// Insert (or upsert) rows.
-    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult>;
+    async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult>;
 
     /// Update rows by filter.
-    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult>;
+    async fn update_rows(&self, update: &Checked<'_, Update>) -> Result<WriteResult>;
 
     /// Delete rows by filter.
-    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult>;
+    async fn delete_rows(&self, delete: &Checked<'_, Delete>) -> Result<WriteResult>;
 
-    /// Run a write exactly as [`insert`](Self::insert) / [`update`](Self::update)
-    /// / [`delete`](Self::delete) would — same statements, same result — inside
-    /// a transaction that is then rolled back instead of committed
-    /// (`Prefer: tx=rollback`). Nothing the write did may remain visible.
+    /// Run a write exactly as [`insert_rows`](Self::insert_rows) /
+    /// [`update_rows`](Self::update_rows) / [`delete_rows`](Self::delete_rows)
+    /// would — same statements, same result — inside a transaction that is
+    /// then rolled back instead of committed (`Prefer: tx=rollback`).
+    /// Nothing the write did may remain visible.
     ///
     /// The default refuses with [`Error::Unsupported`]: an engine that cannot
     /// undo a write must say so rather than commit it.
-    async fn write_rolled_back(
-        &self,
-        target: Target<'_>,
-        write: WriteRef<'_>,
-    ) -> Result<WriteResult> {
-        let _ = (target, write);
+    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
+        let _ = write;
         Err(Error::unsupported(
             &self.capabilities().engine,
             "rolling a write back (`Prefer: tx=rollback`) without transactions",
@@ -221,3 +234,63 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 }
+
+/// The validating entry points every [`DatabaseAdapter`] has, for library
+/// users: each checks its request with [`Validator`] (default [`Limits`],
+/// the adapter's capabilities, no grants) and runs it; reads go through
+/// the shared orchestration ([`crate::read::find`]: embeds, count, row
+/// budget). An engine or service with its own limits and grants uses
+/// [`Validator`] and [`crate::read`] directly, as `baas-engine` does.
+#[async_trait]
+pub trait DatabaseAdapterExt: DatabaseAdapter {
+    /// Rows matching a query (embeds resolved, count when asked, within
+    /// `query.max_rows`).
+    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
+        let limits = Limits::default();
+        let checked = Validator::new(target, self.capabilities(), &limits).query(query.clone())?;
+        crate::read::find(self, &checked).await
+    }
+
+    /// Number of rows matching a filter.
+    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+        let limits = Limits::default();
+        let mut q = Query::new(target.entity.name.clone());
+        q.filter = filter.cloned();
+        let checked = Validator::new(target, self.capabilities(), &limits).query(q)?;
+        self.count_rows(&checked).await
+    }
+
+    /// Grouped aggregates, one JSON object per group.
+    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
+        let limits = Limits::default();
+        let checked =
+            Validator::new(target, self.capabilities(), &limits).aggregate(aggregate.clone())?;
+        self.aggregate_rows(&checked).await
+    }
+
+    /// Insert (or upsert) rows.
+    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
+        let limits = Limits::default();
+        let checked =
+            Validator::new(target, self.capabilities(), &limits).insert(insert.clone())?;
+        self.insert_rows(&checked).await
+    }
+
+    /// Update rows by filter.
+    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult> {
+        let limits = Limits::default();
+        let checked =
+            Validator::new(target, self.capabilities(), &limits).update(update.clone())?;
+        self.update_rows(&checked).await
+    }
+
+    /// Delete rows by filter.
+    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {
+        let limits = Limits::default();
+        let checked =
+            Validator::new(target, self.capabilities(), &limits).delete(delete.clone())?;
+        self.delete_rows(&checked).await
+    }
+}
+
+impl<T: DatabaseAdapter + ?Sized> DatabaseAdapterExt for T {}

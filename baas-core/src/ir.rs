@@ -101,6 +101,11 @@ pub enum Filter {
         /// Condition on the related rows.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filter: Option<Box<Filter>>,
+        /// Many-to-many relations only: a condition on the junction rows
+        /// that link to the related rows (the engine puts the junction's
+        /// row permissions here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        through: Option<Box<Filter>>,
     },
 }
 
@@ -344,6 +349,11 @@ pub struct Embed {
     /// At most this many related rows per parent (to-many only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Many-to-many relations only: a condition on the junction rows that
+    /// link parents to related rows (the engine puts the junction's row
+    /// permissions here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<Filter>,
 }
 
 /// A read.

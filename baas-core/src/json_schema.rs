@@ -1039,7 +1039,7 @@ mod tests {
                 on_conflict: None,
                 returning: None,
             };
-            assert_eq!(js.is_valid(&row), v.insert(&ins).is_ok(), "{row}");
+            assert_eq!(js.is_valid(&row), v.insert(ins.clone()).is_ok(), "{row}");
         }
     }
 }

@@ -1,11 +1,15 @@
 //! # baas-core
 //!
-//! The heart of mini-baas: the metadata model ([`SchemaMetadata`]), the dynamic
-//! query IR ([`ir`]), the [`DatabaseAdapter`] trait every engine implements,
-//! validation of IR against metadata ([`validate`]), the value type and JSON
-//! normalisation rules ([`value`]), and the semantic [`Error`] enum.
+//! The contracts of mini-baas: the metadata model ([`SchemaMetadata`]), the
+//! dynamic query IR ([`ir`]), grants ([`access`]), validation of IR against
+//! metadata, capabilities, limits and grants into a [`Checked`] proof
+//! ([`validate`]), the [`DatabaseAdapter`] trait every engine implements
+//! (it executes checked requests), the read orchestration every engine
+//! shares (embeds, counts, the row budget: [`read`]), the value type and
+//! JSON normalisation rules ([`value`]), secret redaction ([`redact`]) and
+//! the semantic [`Error`] enum.
 //!
-//! Nothing here knows SQL, BSON or HTTP.
+//! Nothing here knows SQL, BSON or HTTP, and nothing needs an async runtime.
 //!
 //! ```
 //! use baas_core::{Entity, Field, FieldType, SchemaMetadata, Target, Capabilities};
@@ -25,29 +29,32 @@
 //! let limits = Limits::default();
 //! let v = Validator::new(target, &caps, &limits);
 //!
-//! assert!(v.query(&Query::new("artist").filter(Filter::eq("name", "AC/DC"))).is_ok());
-//! let err = v.query(&Query::new("artist").filter(Filter::eq("artist_id", "x"))).unwrap_err();
+//! assert!(v.query(Query::new("artist").filter(Filter::eq("name", "AC/DC"))).is_ok());
+//! let err = v.query(Query::new("artist").filter(Filter::eq("artist_id", "x"))).unwrap_err();
 //! assert_eq!(err.code(), "validation");
 //! ```
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod adapter;
-pub mod embed;
 pub mod error;
 pub mod ir;
 pub mod json_schema;
 pub mod metadata;
+pub mod read;
 pub mod redact;
 pub mod relations;
 pub mod validate;
 pub mod value;
 
+pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
-    Capabilities, DatabaseAdapter, IntrospectOptions, SchemaChange, Target, WriteRef,
+    Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, Row, SchemaChange, Target,
 };
 pub use error::{Error, NotFoundKind, Result, Violation};
 pub use metadata::{
     Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
     Through,
 };
+pub use validate::{Checked, CheckedWrite, TypedRecord};
 pub use value::Value;

@@ -1,23 +1,41 @@
-//! Validation of IR against metadata and engine capabilities, before any
-//! translation. Every problem is reported with a JSON pointer into the IR
-//! value as serialised (e.g. `/filter/filters/0/value`); all problems are
-//! collected, not just the first.
+//! Validation of IR against metadata, engine capabilities, limits and the
+//! caller's grants — once per request, before any translation.
+//!
+//! The [`Validator`] takes a request by value and returns it as a
+//! [`Checked`] proof, which only this module can construct: adapters
+//! execute `Checked` requests and never validate again. In the same walk
+//! it applies the caller's grants ([`Validator::with_access`], see
+//! [`crate::access`]) and converts every value once into its field's type:
+//! filter operands and cursor values in place, written values into
+//! [`TypedRecord`]s that the lowering binds as they are.
+//!
+//! Every problem is reported with a JSON pointer into the IR value as
+//! serialised (e.g. `/filter/filters/0/value`); all problems are collected,
+//! not just the first. A field the caller may not read or write is a
+//! [`Error::Forbidden`] instead.
 
+use std::collections::BTreeSet;
+
+use crate::access::{Access, Action, FieldSet, Grant};
 use crate::adapter::{Capabilities, Target};
 use crate::error::{Error, Result, Violation};
 use crate::ir::{
-    Aggregate, AggregateFn, CompareOp, Delete, Filter, Insert, IsValue, OrderBy, Query, Record,
-    Selection, Update,
+    Aggregate, AggregateFn, CompareOp, Delete, Embed, Filter, Insert, IsValue, OnConflict, OrderBy,
+    Query, Record, Selection, Update,
 };
 use crate::metadata::{Entity, Field, FieldType, Generated, RelationKind, SchemaMetadata};
 use crate::value::Value;
 
-/// Hard limits applied to every request.
+/// Hard limits applied to every request, owned by the engine
+/// (`EngineConfig::limits`) and passed down: the REST parser bounds its own
+/// recursion with them, the validator refuses what goes beyond them, and
+/// embedding chunks its key lists under `max_in_list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum nesting of `and`/`or`/`not`/`exists`.
     pub max_filter_depth: usize,
-    /// Maximum number of candidates in one `in` list.
+    /// Maximum number of candidates in one `in` list (also the most keys
+    /// one batched embed query sends).
     pub max_in_list: usize,
     /// Maximum rows in one insert.
     pub max_insert_rows: usize,
@@ -36,12 +54,131 @@ impl Default for Limits {
     }
 }
 
-/// Checks IR for one target entity.
+/// A written row, converted once into its fields' types: the fields in the
+/// order the row gave them, each with its value for that field
+/// ([`Value::coerce_write`]).
+pub type TypedRecord<'a> = Vec<(&'a Field, Value)>;
+
+/// A request the [`Validator`] accepted for one entity of one metadata
+/// version on one engine, with the caller's grants applied. Only this
+/// module constructs it (and [`crate::read`], which derives the batched
+/// queries of embeds from a checked read), so holding one proves the
+/// request was checked.
+///
+/// It dereferences to the request.
+#[derive(Debug, Clone)]
+pub struct Checked<'a, T> {
+    target: Target<'a>,
+    value: T,
+    typed: Vec<TypedRecord<'a>>,
+    /// Most keys one batched embed query may send ([`Limits::max_in_list`]).
+    key_chunk: usize,
+}
+
+impl<'a, T> Checked<'a, T> {
+    /// Crate-private: the proof is made by validation only.
+    fn new(target: Target<'a>, value: T, limits: &Limits) -> Self {
+        Self {
+            target,
+            value,
+            typed: Vec::new(),
+            key_chunk: limits.max_in_list.max(1),
+        }
+    }
+
+    /// A query derived from this checked request by the read orchestration
+    /// ([`crate::read`]): the flat part of a read, or the batched query of
+    /// an embed, built only from checked parts and known relation fields.
+    pub(crate) fn derive<U>(&self, target: Target<'a>, value: U) -> Checked<'a, U> {
+        Checked {
+            target,
+            value,
+            typed: Vec::new(),
+            key_chunk: self.key_chunk,
+        }
+    }
+
+    /// Most keys one batched query of the read orchestration may send.
+    pub(crate) fn key_chunk(&self) -> usize {
+        self.key_chunk
+    }
+
+    /// The entity addressed, with its schema.
+    pub fn target(&self) -> Target<'a> {
+        self.target
+    }
+
+    /// The entity addressed.
+    pub fn entity(&self) -> &'a Entity {
+        self.target.entity
+    }
+
+    /// The schema the request was checked against.
+    pub fn schema(&self) -> &'a SchemaMetadata {
+        self.target.schema
+    }
+
+    /// The request.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// The request, giving up the proof.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> std::ops::Deref for Checked<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'a> Checked<'a, Insert> {
+    /// The rows, converted into their fields' types (one per `rows` entry).
+    pub fn typed_rows(&self) -> &[TypedRecord<'a>] {
+        &self.typed
+    }
+}
+
+impl<'a> Checked<'a, Update> {
+    /// The new values, converted into their fields' types.
+    pub fn typed_set(&self) -> &[(&'a Field, Value)] {
+        self.typed.first().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A checked write, borrowed (for rolled-back writes).
 #[derive(Debug, Clone, Copy)]
+pub enum CheckedWrite<'c, 'a> {
+    /// Insert / upsert.
+    Insert(&'c Checked<'a, Insert>),
+    /// Update by filter.
+    Update(&'c Checked<'a, Update>),
+    /// Delete by filter.
+    Delete(&'c Checked<'a, Delete>),
+}
+
+/// Checks IR for one target entity.
+#[derive(Clone, Copy)]
 pub struct Validator<'a> {
     target: Target<'a>,
     caps: &'a Capabilities,
     limits: &'a Limits,
+    access: Option<&'a dyn Access>,
+}
+
+impl std::fmt::Debug for Validator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("entity", &self.target.entity.name)
+            .field("engine", &self.caps.engine)
+            .field("limits", &self.limits)
+            .field("access", &self.access.is_some())
+            .finish()
+    }
 }
 
 struct Acc(Vec<Violation>);
@@ -59,14 +196,45 @@ impl Acc {
     }
 }
 
+/// Whose filter is being checked: the caller's (fields must be readable,
+/// grants apply to every `exists`), or a grant's own (trusted as given).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Caller,
+    Grant,
+}
+
+fn forbidden_field(entity: &Entity, field: &str, what: &str) -> Error {
+    Error::Forbidden(format!(
+        "field `{field}` of `{}` may not be {what} by this caller",
+        entity.name
+    ))
+}
+
+fn and_opt(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(Filter::and(vec![a, b])),
+    }
+}
+
 impl<'a> Validator<'a> {
-    /// A validator for `target` on an engine with `caps`.
+    /// A validator for `target` on an engine with `caps`, every grant
+    /// unrestricted.
     pub fn new(target: Target<'a>, caps: &'a Capabilities, limits: &'a Limits) -> Self {
         Self {
             target,
             caps,
             limits,
+            access: None,
         }
+    }
+
+    /// Apply `access` to everything the request touches (see
+    /// [`crate::access`]).
+    pub fn with_access(mut self, access: &'a dyn Access) -> Self {
+        self.access = Some(access);
+        self
     }
 
     fn entity(&self) -> &'a Entity {
@@ -87,15 +255,65 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Check a read.
-    pub fn query(&self, q: &Query) -> Result<()> {
+    fn grant(&self, action: Action) -> Option<&'a Grant> {
+        self.access
+            .and_then(|a| a.grant(&self.entity().name, action))
+    }
+
+    fn readable(&self) -> Option<&'a FieldSet> {
+        self.grant(Action::Read)
+            .map(|g| &g.read)
+            .filter(|r| !r.is_all())
+    }
+
+    /// `Forbidden` when the caller may not read `field` here.
+    fn check_readable(&self, field: &str, origin: Origin) -> Result<()> {
+        if origin == Origin::Caller
+            && let Some(r) = self.readable()
+            && !r.contains(field)
+        {
+            return Err(forbidden_field(self.entity(), field, "read"));
+        }
+        Ok(())
+    }
+
+    /// The read grant's row filter for this entity, checked (trusted).
+    fn grant_filter(&self, action: Action, acc: &mut Acc) -> Result<Option<Filter>> {
+        let Some(f) = self.grant(action).and_then(|g| g.filter.clone()) else {
+            return Ok(None);
+        };
+        let mut f = f;
+        let before = acc.0.len();
+        self.filter_rec(&mut f, "", acc, Origin::Grant)?;
+        if acc.0.len() > before {
+            // A grant that does not fit the metadata is the server's fault,
+            // not the caller's: never let it pass unchecked.
+            let problems: Vec<String> = acc.0.drain(before..).map(|v| v.to_string()).collect();
+            return Err(Error::Backend {
+                message: format!(
+                    "the {} grant on `{}` does not fit the metadata: {}",
+                    action.name(),
+                    self.entity().name,
+                    problems.join("; ")
+                ),
+                source: None,
+            });
+        }
+        Ok(Some(f))
+    }
+
+    // ----------------------------------------------------------------- reads
+
+    /// Check a read; with access, apply the read grants of the root, every
+    /// embed and every `exists` target.
+    pub fn query(&self, mut q: Query) -> Result<Checked<'a, Query>> {
         let mut acc = Acc(Vec::new());
-        self.selection(&q.select, "/select", 1, &mut acc)?;
-        if let Some(f) = &q.filter {
+        self.selection(&mut q.select, "/select", 1, &mut acc)?;
+        if let Some(f) = &mut q.filter {
             self.filter_into(f, "/filter", &mut acc)?;
         }
-        self.order(&q.order, "/order", &mut acc);
-        if let Some(after) = &q.page.after {
+        self.order(&q.order, "/order", &mut acc)?;
+        if let Some(after) = &mut q.page.after {
             if q.order.is_empty() {
                 acc.push("/page/after", "a keyset cursor needs an order");
             } else if after.len() != q.order.len() {
@@ -127,7 +345,7 @@ impl<'a> Validator<'a> {
                         ),
                     );
                 }
-                for (i, (o, v)) in q.order.iter().zip(after).enumerate() {
+                for (i, (o, v)) in q.order.iter().zip(after.iter_mut()).enumerate() {
                     if let Ok(field) = self.entity().field(&o.field) {
                         if field.nullable {
                             acc.push(
@@ -144,7 +362,7 @@ impl<'a> Validator<'a> {
                                 "a keyset cursor value cannot be null",
                             );
                         }
-                        self.check_value(field, v, &format!("/page/after/{i}"), &mut acc);
+                        self.coerce_in_place(field, v, &format!("/page/after/{i}"), &mut acc);
                     }
                 }
             }
@@ -162,6 +380,8 @@ impl<'a> Validator<'a> {
                         &format!("/page/partition/fields/{i}"),
                         format!("unknown field `{f}` on `{}`", self.entity().name),
                     );
+                } else {
+                    self.check_readable(f, Origin::Caller)?;
                 }
             }
             if q.page.after.is_some() {
@@ -171,13 +391,46 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if q.count == crate::ir::Count::Estimated && !self.caps.estimated_count {
-            // Estimated falls back to exact: not an error.
-        }
-        acc.finish()
+        let row_filter = self.grant_filter(Action::Read, &mut acc)?;
+        acc.finish()?;
+        q.filter = and_opt(q.filter, row_filter);
+        Ok(Checked::new(self.target, q, self.limits))
     }
 
-    fn selection(&self, s: &Selection, at: &str, depth: usize, acc: &mut Acc) -> Result<()> {
+    /// Narrow `fields` to what may be read: every readable field for `*`
+    /// (an empty list), `Forbidden` for a named field that may not be.
+    fn fields(&self, fields: &mut Vec<String>, at: &str, acc: &mut Acc) -> Result<()> {
+        for (i, f) in fields.iter().enumerate() {
+            if self.entity().field(f).is_err() {
+                acc.push(
+                    &format!("{at}/{i}"),
+                    format!("unknown field `{f}` on `{}`", self.entity().name),
+                );
+            } else {
+                self.check_readable(f, Origin::Caller)?;
+            }
+        }
+        if fields.is_empty()
+            && let Some(FieldSet::Only(names)) = self.readable()
+        {
+            *fields = self
+                .entity()
+                .fields
+                .iter()
+                .filter(|f| names.contains(&f.name))
+                .map(|f| f.name.clone())
+                .collect();
+            if fields.is_empty() {
+                return Err(Error::Forbidden(format!(
+                    "no field of `{}` may be read by this caller",
+                    self.entity().name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn selection(&self, s: &mut Selection, at: &str, depth: usize, acc: &mut Acc) -> Result<()> {
         if depth > self.limits.max_embed_depth {
             acc.push(
                 at,
@@ -188,48 +441,84 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
-        for (i, f) in s.fields.iter().enumerate() {
-            if self.entity().field(f).is_err() {
-                acc.push(
-                    &format!("{at}/fields/{i}"),
-                    format!("unknown field `{f}` on `{}`", self.entity().name),
-                );
-            }
-        }
-        for (i, e) in s.embeds.iter().enumerate() {
-            let eat = format!("{at}/embeds/{i}");
-            let Ok(rel) = self.entity().relation(&e.relation) else {
-                acc.push(
-                    &format!("{eat}/relation"),
-                    format!(
-                        "unknown relation `{}` on `{}`",
-                        e.relation,
-                        self.entity().name
-                    ),
-                );
-                continue;
-            };
-            let target = self.schema().entity(&rel.target)?;
-            let v = self.at(target);
-            v.selection(&e.select, &format!("{eat}/select"), depth + 1, acc)?;
-            if let Some(f) = &e.filter {
-                v.filter_into(f, &format!("{eat}/filter"), acc)?;
-            }
-            v.order(&e.order, &format!("{eat}/order"), acc);
-            if rel.kind.is_to_one() && (e.limit.is_some() || !e.order.is_empty()) {
-                acc.push(
-                    &eat,
-                    format!(
-                        "`{}` is a to-one relation: order and limit do not apply",
-                        e.relation
-                    ),
-                );
-            }
+        self.fields(&mut s.fields, &format!("{at}/fields"), acc)?;
+        for (i, e) in s.embeds.iter_mut().enumerate() {
+            self.embed(e, &format!("{at}/embeds/{i}"), depth, acc)?;
         }
         Ok(())
     }
 
-    fn order(&self, order: &[OrderBy], at: &str, acc: &mut Acc) {
+    fn embed(&self, e: &mut Embed, eat: &str, depth: usize, acc: &mut Acc) -> Result<()> {
+        let Ok(rel) = self.entity().relation(&e.relation) else {
+            acc.push(
+                &format!("{eat}/relation"),
+                format!(
+                    "unknown relation `{}` on `{}`",
+                    e.relation,
+                    self.entity().name
+                ),
+            );
+            return Ok(());
+        };
+        let target = self.schema().entity(&rel.target)?;
+        let v = self.at(target);
+        v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
+        if let Some(f) = &mut e.filter {
+            v.filter_into(f, &format!("{eat}/filter"), acc)?;
+        }
+        v.order(&e.order, &format!("{eat}/order"), acc)?;
+        if rel.kind.is_to_one() && (e.limit.is_some() || !e.order.is_empty()) {
+            acc.push(
+                eat,
+                format!(
+                    "`{}` is a to-one relation: order and limit do not apply",
+                    e.relation
+                ),
+            );
+        }
+        let row_filter = v.grant_filter(Action::Read, acc)?;
+        e.filter = and_opt(e.filter.take(), row_filter);
+        let through = self.through(
+            &rel.kind,
+            &e.relation,
+            e.through.take(),
+            &format!("{eat}/through"),
+            acc,
+        )?;
+        e.through = through;
+        Ok(())
+    }
+
+    /// Check the junction condition of a relation (the caller's, if any,
+    /// `and` the junction's read grant); only many-to-many relations have
+    /// one.
+    fn through(
+        &self,
+        kind: &RelationKind,
+        relation: &str,
+        given: Option<Filter>,
+        at: &str,
+        acc: &mut Acc,
+    ) -> Result<Option<Filter>> {
+        let RelationKind::ManyToMany { through } = kind else {
+            if given.is_some() {
+                acc.push(
+                    at,
+                    format!("`{relation}` is not a many-to-many relation: it has no junction"),
+                );
+            }
+            return Ok(None);
+        };
+        let v = self.at(self.schema().entity(&through.entity)?);
+        let mut given = given;
+        if let Some(f) = &mut given {
+            v.filter_into(f, at, acc)?;
+        }
+        let row_filter = v.grant_filter(Action::Read, acc)?;
+        Ok(and_opt(given, row_filter))
+    }
+
+    fn order(&self, order: &[OrderBy], at: &str, acc: &mut Acc) -> Result<()> {
         for (i, o) in order.iter().enumerate() {
             match self.entity().field(&o.field) {
                 Err(_) => acc.push(
@@ -240,19 +529,13 @@ impl<'a> Validator<'a> {
                     &format!("{at}/{i}/field"),
                     format!("cannot order by `{}` of type {}", o.field, f.ty.name()),
                 ),
-                Ok(_) => {}
+                Ok(_) => self.check_readable(&o.field, Origin::Caller)?,
             }
         }
+        Ok(())
     }
 
-    /// Check a filter on the target entity.
-    pub fn filter(&self, f: &Filter) -> Result<()> {
-        let mut acc = Acc(Vec::new());
-        self.filter_into(f, "", &mut acc)?;
-        acc.finish()
-    }
-
-    fn filter_into(&self, f: &Filter, at: &str, acc: &mut Acc) -> Result<()> {
+    fn filter_into(&self, f: &mut Filter, at: &str, acc: &mut Acc) -> Result<()> {
         if f.depth() > self.limits.max_filter_depth {
             acc.push(
                 at,
@@ -263,38 +546,51 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
-        self.filter_rec(f, at, acc)
+        self.filter_rec(f, at, acc, Origin::Caller)
     }
 
-    fn field_at(&self, name: &str, at: &str, acc: &mut Acc) -> Option<&'a Field> {
+    fn field_at(
+        &self,
+        name: &str,
+        at: &str,
+        acc: &mut Acc,
+        origin: Origin,
+    ) -> Result<Option<&'a Field>> {
         match self.entity().field(name) {
-            Ok(f) => Some(f),
+            Ok(f) => {
+                self.check_readable(name, origin)?;
+                Ok(Some(f))
+            }
             Err(_) => {
                 acc.push(
                     &format!("{at}/field"),
                     format!("unknown field `{name}` on `{}`", self.entity().name),
                 );
-                None
+                Ok(None)
             }
         }
     }
 
-    fn check_value(&self, field: &Field, v: &Value, at: &str, acc: &mut Acc) {
-        if let Err(e) = v.coerce(&field.ty) {
-            acc.push(at, format!("`{}`: {e}", field.name));
+    /// Convert a filter operand into the field's type, in place.
+    fn coerce_in_place(&self, field: &Field, v: &mut Value, at: &str, acc: &mut Acc) {
+        match v.coerce(&field.ty) {
+            Ok(c) => *v = c,
+            Err(e) => acc.push(at, format!("`{}`: {e}", field.name)),
         }
     }
 
-    fn filter_rec(&self, f: &Filter, at: &str, acc: &mut Acc) -> Result<()> {
+    fn filter_rec(&self, f: &mut Filter, at: &str, acc: &mut Acc, origin: Origin) -> Result<()> {
         match f {
             Filter::And { filters } | Filter::Or { filters } => {
-                for (i, g) in filters.iter().enumerate() {
-                    self.filter_rec(g, &format!("{at}/filters/{i}"), acc)?;
+                for (i, g) in filters.iter_mut().enumerate() {
+                    self.filter_rec(g, &format!("{at}/filters/{i}"), acc, origin)?;
                 }
             }
-            Filter::Not { filter } => self.filter_rec(filter, &format!("{at}/filter"), acc)?,
+            Filter::Not { filter } => {
+                self.filter_rec(filter, &format!("{at}/filter"), acc, origin)?
+            }
             Filter::Compare { field, op, value } => {
-                if let Some(fd) = self.field_at(field, at, acc) {
+                if let Some(fd) = self.field_at(field, at, acc, origin)? {
                     let ordered = !matches!(op, CompareOp::Eq | CompareOp::Neq);
                     if ordered && !fd.ty.is_ordered() {
                         acc.push(
@@ -319,12 +615,12 @@ impl<'a> Validator<'a> {
                             "comparing with null never matches; use `is null`",
                         );
                     } else {
-                        self.check_value(fd, value, &format!("{at}/value"), acc);
+                        self.coerce_in_place(fd, value, &format!("{at}/value"), acc);
                     }
                 }
             }
             Filter::In { field, values } => {
-                if let Some(fd) = self.field_at(field, at, acc) {
+                if let Some(fd) = self.field_at(field, at, acc, origin)? {
                     if values.len() > self.limits.max_in_list {
                         acc.push(
                             &format!("{at}/values"),
@@ -341,13 +637,13 @@ impl<'a> Validator<'a> {
                             format!("`in` does not apply to `{field}` of type {}", fd.ty.name()),
                         );
                     }
-                    for (i, v) in values.iter().enumerate() {
-                        self.check_value(fd, v, &format!("{at}/values/{i}"), acc);
+                    for (i, v) in values.iter_mut().enumerate() {
+                        self.coerce_in_place(fd, v, &format!("{at}/values/{i}"), acc);
                     }
                 }
             }
             Filter::Is { field, value } => {
-                if let Some(fd) = self.field_at(field, at, acc)
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && matches!(value, IsValue::True | IsValue::False)
                     && fd.ty != FieldType::Boolean
                 {
@@ -361,7 +657,7 @@ impl<'a> Validator<'a> {
                 }
             }
             Filter::Like { field, .. } => {
-                if let Some(fd) = self.field_at(field, at, acc)
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && !fd.ty.is_textual()
                 {
                     acc.push(
@@ -373,7 +669,7 @@ impl<'a> Validator<'a> {
             Filter::TextSearch { field, query, .. } => {
                 self.caps
                     .require(self.caps.full_text_search, "full-text search")?;
-                if let Some(fd) = self.field_at(field, at, acc)
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && !fd.ty.is_textual()
                 {
                     acc.push(
@@ -390,17 +686,20 @@ impl<'a> Validator<'a> {
             }
             Filter::Array { field, values, .. } => {
                 self.caps.require(self.caps.arrays, "array operators")?;
-                if let Some(fd) = self.field_at(field, at, acc) {
+                if let Some(fd) = self.field_at(field, at, acc, origin)? {
                     match &fd.ty {
                         FieldType::Array { items } => {
-                            for (i, v) in values.iter().enumerate() {
+                            for (i, v) in values.iter_mut().enumerate() {
                                 if v.is_null() {
                                     acc.push(
                                         &format!("{at}/values/{i}"),
                                         "array operands cannot be null",
                                     );
-                                } else if let Err(e) = v.coerce(items) {
-                                    acc.push(&format!("{at}/values/{i}"), e);
+                                } else {
+                                    match v.coerce(items) {
+                                        Ok(c) => *v = c,
+                                        Err(e) => acc.push(&format!("{at}/values/{i}"), e),
+                                    }
                                 }
                             }
                         }
@@ -419,7 +718,7 @@ impl<'a> Validator<'a> {
             } => {
                 self.caps
                     .require(self.caps.json_path, "JSON path filters")?;
-                if let Some(fd) = self.field_at(field, at, acc)
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && fd.ty != FieldType::Json
                 {
                     acc.push(
@@ -446,25 +745,55 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            Filter::Exists { relation, filter } => match self.entity().relation(relation) {
+            Filter::Exists {
+                relation,
+                filter,
+                through,
+            } => match self.entity().relation(relation) {
                 Err(_) => acc.push(
                     &format!("{at}/relation"),
                     format!("unknown relation `{relation}` on `{}`", self.entity().name),
                 ),
                 Ok(rel) => {
-                    let target = self.schema().entity(&rel.target)?;
-                    if let RelationKind::ManyToMany { through } = &rel.kind {
-                        self.schema().entity(&through.entity)?;
-                    }
+                    let target = self.at(self.schema().entity(&rel.target)?);
                     if let Some(g) = filter {
-                        self.at(target)
-                            .filter_rec(g, &format!("{at}/filter"), acc)?;
+                        target.filter_rec(g, &format!("{at}/filter"), acc, origin)?;
+                    }
+                    if origin == Origin::Caller {
+                        // The related rows the caller may see, and the
+                        // junction rows leading to them.
+                        let row_filter = target.grant_filter(Action::Read, acc)?;
+                        *filter = and_opt(filter.take().map(|b| *b), row_filter).map(Box::new);
+                        let given = through.take().map(|b| *b);
+                        *through = self
+                            .through(&rel.kind, relation, given, &format!("{at}/through"), acc)?
+                            .map(Box::new);
+                    } else if let Some(t) = through {
+                        let RelationKind::ManyToMany { through: th } = &rel.kind else {
+                            acc.push(
+                                &format!("{at}/through"),
+                                format!(
+                                    "`{relation}` is not a many-to-many relation: it has no junction"
+                                ),
+                            );
+                            return Ok(());
+                        };
+                        self.at(self.schema().entity(&th.entity)?).filter_rec(
+                            t,
+                            &format!("{at}/through"),
+                            acc,
+                            origin,
+                        )?;
+                    } else if let RelationKind::ManyToMany { through: th } = &rel.kind {
+                        self.schema().entity(&th.entity)?;
                     }
                 }
             },
         }
         Ok(())
     }
+
+    // ---------------------------------------------------------------- writes
 
     fn writable(&self) -> Result<()> {
         if self.entity().read_only {
@@ -477,7 +806,20 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn record(&self, r: &Record, at: &str, partial: bool, acc: &mut Acc) {
+    /// The fields `action` may write here (`None`: all).
+    fn write_set(&self, action: Action) -> Option<&'a FieldSet> {
+        self.grant(action).map(|g| &g.write).filter(|w| !w.is_all())
+    }
+
+    fn record(
+        &self,
+        r: &Record,
+        at: &str,
+        partial: bool,
+        writable: &[Option<&'a FieldSet>],
+        acc: &mut Acc,
+    ) -> Result<TypedRecord<'a>> {
+        let mut typed = Vec::with_capacity(r.len());
         for (k, v) in r {
             match self.entity().field(k) {
                 Err(_) => acc.push(
@@ -489,24 +831,35 @@ impl<'a> Validator<'a> {
                     format!("`{k}` is generated by the database and cannot be written"),
                 ),
                 Ok(f) => {
+                    if writable.iter().flatten().any(|w| !w.contains(k)) {
+                        return Err(forbidden_field(self.entity(), k, "written"));
+                    }
                     let v = Value::from_json(v);
                     if v.is_null() && !f.nullable {
                         acc.push(
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}` cannot be null"),
                         );
-                    } else if let Err(e) = v.coerce_write(&f.ty) {
-                        acc.push(
+                        continue;
+                    }
+                    match v.coerce_write(&f.ty) {
+                        Err(e) => acc.push(
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}`: {e}"),
-                        );
-                    } else if let (Some(max), Value::Text(s)) = (f.max_length, &v)
-                        && s.chars().count() > max as usize
-                    {
-                        acc.push(
-                            &format!("{at}/{}", escape_pointer(k)),
-                            format!("`{k}` is longer than {max} characters"),
-                        );
+                        ),
+                        Ok(Value::Text(s))
+                            if f.max_length
+                                .is_some_and(|max| s.chars().count() > max as usize) =>
+                        {
+                            acc.push(
+                                &format!("{at}/{}", escape_pointer(k)),
+                                format!(
+                                    "`{k}` is longer than {} characters",
+                                    f.max_length.unwrap_or_default()
+                                ),
+                            );
+                        }
+                        Ok(c) => typed.push((f, c)),
                     }
                 }
             }
@@ -522,22 +875,58 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        Ok(typed)
     }
 
-    fn returning(&self, r: &Option<Vec<String>>, acc: &mut Acc) {
-        for (i, f) in r.iter().flatten().enumerate() {
-            if self.entity().field(f).is_err() {
-                acc.push(
-                    &format!("/returning/{i}"),
-                    format!("unknown field `{f}` on `{}`", self.entity().name),
-                );
+    /// Check `returning` against the fields: unknown ones are violations,
+    /// unreadable ones forbidden; "every field" becomes the readable ones.
+    fn returning(&self, r: &mut Option<Vec<String>>, acc: &mut Acc) -> Result<()> {
+        if let Some(fields) = r {
+            self.fields(fields, "/returning", acc)?;
+        }
+        Ok(())
+    }
+
+    /// The row filter of a write (the write grant's, and, since a write
+    /// that finds rows reveals them, the read grant's).
+    fn write_filter(&self, action: Action, acc: &mut Acc) -> Result<Option<Filter>> {
+        let w = self.grant_filter(action, acc)?;
+        let r = self.grant_filter(Action::Read, acc)?;
+        Ok(and_opt(w, r))
+    }
+
+    /// Check an insert (an upsert that merges is an update of the rows it
+    /// finds, so it needs both grants).
+    pub fn insert(&self, mut ins: Insert) -> Result<Checked<'a, Insert>> {
+        self.writable()?;
+        let merging = ins
+            .on_conflict
+            .as_ref()
+            .is_some_and(|u| u.action == OnConflict::Merge);
+        for action in [Action::Insert, Action::Update] {
+            if (action == Action::Insert || merging)
+                && self.grant(action).is_some_and(|g| g.filter.is_some())
+            {
+                return Err(Error::Forbidden(format!(
+                    "the caller may {} only some rows of `{}`, which cannot apply to {}",
+                    action.name(),
+                    self.entity().name,
+                    if action == Action::Insert {
+                        "an insert"
+                    } else {
+                        "an upsert that merges into existing rows"
+                    }
+                )));
             }
         }
-    }
-
-    /// Check an insert.
-    pub fn insert(&self, ins: &Insert) -> Result<()> {
-        self.writable()?;
+        let writable = [
+            self.write_set(Action::Insert),
+            if merging {
+                self.write_set(Action::Update)
+            } else {
+                None
+            },
+        ];
         let mut acc = Acc(Vec::new());
         if ins.rows.is_empty() {
             acc.push("/rows", "nothing to insert");
@@ -552,8 +941,9 @@ impl<'a> Validator<'a> {
                 ),
             );
         }
+        let mut typed = Vec::with_capacity(ins.rows.len());
         for (i, r) in ins.rows.iter().enumerate() {
-            self.record(r, &format!("/rows/{i}"), false, &mut acc);
+            typed.push(self.record(r, &format!("/rows/{i}"), false, &writable, &mut acc)?);
         }
         if let Some(up) = &ins.on_conflict {
             let target = if up.target.is_empty() {
@@ -614,36 +1004,61 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
-        self.returning(&ins.returning, &mut acc);
-        acc.finish()
+        self.returning(&mut ins.returning, &mut acc)?;
+        acc.finish()?;
+        let mut c = Checked::new(self.target, ins, self.limits);
+        c.typed = typed;
+        Ok(c)
     }
 
-    /// Check an update.
-    pub fn update(&self, upd: &Update) -> Result<()> {
+    /// Check an update; with access, the update and read grants' row
+    /// filters narrow the rows it touches.
+    pub fn update(&self, mut upd: Update) -> Result<Checked<'a, Update>> {
         self.writable()?;
         let mut acc = Acc(Vec::new());
         if upd.set.is_empty() {
             acc.push("/set", "nothing to update");
         }
-        self.record(&upd.set, "/set", true, &mut acc);
-        self.filter_into(&upd.filter, "/filter", &mut acc)?;
-        self.returning(&upd.returning, &mut acc);
-        acc.finish()
+        let typed = self.record(
+            &upd.set,
+            "/set",
+            true,
+            &[self.write_set(Action::Update)],
+            &mut acc,
+        )?;
+        self.filter_into(&mut upd.filter, "/filter", &mut acc)?;
+        self.returning(&mut upd.returning, &mut acc)?;
+        let row_filter = self.write_filter(Action::Update, &mut acc)?;
+        acc.finish()?;
+        if let Some(rf) = row_filter {
+            upd.filter = Filter::and(vec![upd.filter, rf]);
+        }
+        let mut c = Checked::new(self.target, upd, self.limits);
+        c.typed = vec![typed];
+        Ok(c)
     }
 
-    /// Check a delete.
-    pub fn delete(&self, del: &Delete) -> Result<()> {
+    /// Check a delete; with access, the delete and read grants' row
+    /// filters narrow the rows it touches.
+    pub fn delete(&self, mut del: Delete) -> Result<Checked<'a, Delete>> {
         self.writable()?;
         let mut acc = Acc(Vec::new());
-        self.filter_into(&del.filter, "/filter", &mut acc)?;
-        self.returning(&del.returning, &mut acc);
-        acc.finish()
+        self.filter_into(&mut del.filter, "/filter", &mut acc)?;
+        self.returning(&mut del.returning, &mut acc)?;
+        let row_filter = self.write_filter(Action::Delete, &mut acc)?;
+        acc.finish()?;
+        if let Some(rf) = row_filter {
+            del.filter = Filter::and(vec![del.filter, rf]);
+        }
+        Ok(Checked::new(self.target, del, self.limits))
     }
 
-    /// Check an aggregate request.
-    pub fn aggregate(&self, a: &Aggregate) -> Result<()> {
+    /// Check an aggregate request; with access, the read grant's row filter
+    /// narrows the rows aggregated and every field it names must be
+    /// readable.
+    pub fn aggregate(&self, mut a: Aggregate) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
-        if let Some(f) = &a.filter {
+        if let Some(f) = &mut a.filter {
             self.filter_into(f, "/filter", &mut acc)?;
         }
         for (i, g) in a.group_by.iter().enumerate() {
@@ -656,7 +1071,7 @@ impl<'a> Validator<'a> {
                     &format!("/group_by/{i}"),
                     format!("cannot group by `{g}` of type {}", f.ty.name()),
                 ),
-                Ok(_) => {}
+                Ok(_) => self.check_readable(g, Origin::Caller)?,
             }
         }
         if a.aggregates.is_empty() {
@@ -679,6 +1094,7 @@ impl<'a> Validator<'a> {
                         format!("unknown field `{field}` on `{}`", self.entity().name),
                     ),
                     Ok(f) => {
+                        self.check_readable(field, Origin::Caller)?;
                         let ok = match ag.func {
                             AggregateFn::Sum { .. } | AggregateFn::Avg { .. } => f.ty.is_numeric(),
                             AggregateFn::Min { .. } | AggregateFn::Max { .. } => {
@@ -722,7 +1138,97 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        acc.finish()
+        let row_filter = self.grant_filter(Action::Read, &mut acc)?;
+        acc.finish()?;
+        a.filter = and_opt(a.filter, row_filter);
+        Ok(Checked::new(self.target, a, self.limits))
+    }
+}
+
+/// Every entity a read of `entity` with `query` touches, for the engine to
+/// collect grants ahead of validation: the root, every embed target and
+/// junction at every depth, every `exists` target and junction. Unknown
+/// names are skipped (validation reports them).
+pub fn touched_entities(schema: &SchemaMetadata, query: &Query) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    out.insert(query.entity.clone());
+    if let Ok(e) = schema.entity(&query.entity) {
+        touched_selection(schema, e, &query.select, &mut out);
+        if let Some(f) = &query.filter {
+            touched_filter(schema, e, f, &mut out);
+        }
+    }
+    out
+}
+
+/// [`touched_entities`] for a filter on `entity` (writes, counts,
+/// aggregates).
+pub fn touched_by_filter(
+    schema: &SchemaMetadata,
+    entity: &str,
+    filter: Option<&Filter>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    out.insert(entity.to_string());
+    if let (Ok(e), Some(f)) = (schema.entity(entity), filter) {
+        touched_filter(schema, e, f, &mut out);
+    }
+    out
+}
+
+fn touched_relation<'s>(
+    schema: &'s SchemaMetadata,
+    entity: &Entity,
+    relation: &str,
+    out: &mut BTreeSet<String>,
+) -> Option<&'s Entity> {
+    let rel = entity.relation(relation).ok()?;
+    if let RelationKind::ManyToMany { through } = &rel.kind {
+        out.insert(through.entity.clone());
+    }
+    out.insert(rel.target.clone());
+    schema.entity(&rel.target).ok()
+}
+
+fn touched_selection(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    s: &Selection,
+    out: &mut BTreeSet<String>,
+) {
+    for e in &s.embeds {
+        if let Some(target) = touched_relation(schema, entity, &e.relation, out) {
+            touched_selection(schema, target, &e.select, out);
+            if let Some(f) = &e.filter {
+                touched_filter(schema, target, f, out);
+            }
+        }
+    }
+}
+
+fn touched_filter(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    f: &Filter,
+    out: &mut BTreeSet<String>,
+) {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            for g in filters {
+                touched_filter(schema, entity, g, out);
+            }
+        }
+        Filter::Not { filter } => touched_filter(schema, entity, filter, out),
+        Filter::Exists {
+            relation, filter, ..
+        } => {
+            if let Some(target) = touched_relation(schema, entity, relation, out)
+                && let Some(g) = filter
+            {
+                touched_filter(schema, target, g, out);
+            }
+        }
+        _ => {}
     }
 }
 

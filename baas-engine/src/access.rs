@@ -3,14 +3,15 @@
 //! ([`WriteHook`]) and what changed ([`ChangeEvent`]).
 //!
 //! Today mini-baas ships [`AllowAll`] and no hooks; authentication, row-level
-//! policies, sandboxed hooks and realtime fan-out plug in here without
+//! rules, sandboxed hooks and realtime fan-out plug in here without
 //! touching the request path.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use baas_core::access::{Action, Grant};
 use baas_core::error::Result;
-use baas_core::ir::{Delete, Filter, Insert, Update, WriteResult};
+use baas_core::ir::{Delete, Insert, Update, WriteResult};
 use baas_core::metadata::Entity;
 
 type Row = serde_json::Map<String, serde_json::Value>;
@@ -49,18 +50,14 @@ impl Principal {
     }
 }
 
-/// What an operation does to an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Read rows (also counts and aggregates).
-    Read,
-    /// Insert or upsert rows.
-    Insert,
-    /// Update rows.
-    Update,
-    /// Delete rows.
-    Delete,
+/// What a policy is asked about. An entity today; storage buckets and
+/// realtime channels join it when those route families land (the enum is
+/// `#[non_exhaustive]`, so a policy matches with a fallback arm).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Resource<'a> {
+    /// An entity (table / collection) of the tenant's metadata.
+    Entity(&'a Entity),
 }
 
 /// The question a [`Policy`] answers.
@@ -70,21 +67,39 @@ pub struct AccessRequest<'a> {
     pub principal: &'a Principal,
     /// Which tenant.
     pub tenant: &'a str,
-    /// Which entity.
-    pub entity: &'a Entity,
-    /// What they want to do.
+    /// What is accessed.
+    pub resource: Resource<'a>,
+    /// What they want to do with it.
     pub action: Action,
 }
 
-/// Decides whether an operation may run, and may narrow it to some rows.
+/// Decides what a caller may do: for a resource and an action, a [`Grant`]
+/// (the rows, the fields that may be read, the fields that may be
+/// written), or a refusal.
+///
+/// The engine asks for every entity a request touches — the root, every
+/// embed target and many-to-many junction at every depth, every `exists`
+/// target — and applies the grants there (see [`baas_core::access`]):
+/// row filters are `and`-ed with the caller's own filters, `select=*`
+/// narrows to the readable fields, and naming a hidden field anywhere is
+/// refused. Embeds, `exists`, counts, aggregates and `returning` are
+/// [`Action::Read`]; an update or delete also gets the read grant's rows
+/// (what the caller cannot see, it cannot change); an upsert that merges
+/// into existing rows needs the update grant too.
+///
+/// # Contract
+/// - `Err(Error::Forbidden)` refuses the whole request;
+/// - `Ok(Grant::all())` allows as asked;
+/// - a grant's row filter for [`Action::Insert`] (or [`Action::Update`] on
+///   a merging upsert) cannot apply to new rows: the engine refuses such
+///   writes instead (row checks on new rows come with rules);
+/// - a grant's filter is trusted: it is checked against the metadata (a
+///   filter that does not fit is a server error), not against the grant's
+///   own field lists.
 #[async_trait]
 pub trait Policy: Send + Sync + 'static {
-    /// `Err(Error::Forbidden)` to refuse; `Ok(Some(filter))` to restrict
-    /// reads, updates and deletes to rows matching `filter` (it is `and`-ed
-    /// with the caller's own filter, so the caller cannot widen it);
-    /// `Ok(None)` to allow as asked. A filter returned for an insert is not
-    /// applicable and is an error: refuse instead.
-    async fn authorize(&self, request: &AccessRequest<'_>) -> Result<Option<Filter>>;
+    /// The caller's grant for `request`.
+    async fn grant(&self, request: &AccessRequest<'_>) -> Result<Grant>;
 }
 
 /// The policy that allows everything (the default; no authentication yet).
@@ -93,8 +108,8 @@ pub struct AllowAll;
 
 #[async_trait]
 impl Policy for AllowAll {
-    async fn authorize(&self, _request: &AccessRequest<'_>) -> Result<Option<Filter>> {
-        Ok(None)
+    async fn grant(&self, _request: &AccessRequest<'_>) -> Result<Grant> {
+        Ok(Grant::all())
     }
 }
 

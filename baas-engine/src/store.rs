@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::secret::Sealer;
 use crate::tenant::TenantConfig;
-use baas_core::adapter::{DatabaseAdapter, SchemaChange, Target};
+use baas_core::adapter::{DatabaseAdapter, DatabaseAdapterExt, SchemaChange, Target};
 use baas_core::error::{Error, Result};
 use baas_core::ir::{Filter, Insert, OnConflict, OrderBy, Page, Query, Upsert};
 use baas_core::metadata::{Entity, Field, FieldType, SchemaMetadata};

@@ -1,22 +1,33 @@
-//! Relation embedding, engine-neutral: one batched query per relation level
-//! (two for many-to-many: the junction, then the targets), never one per row.
+//! The read orchestration, once for every engine: a checked query →
+//! its rows with every embed resolved, the count when asked, within the
+//! row budget. Adapters only execute the single statements it sends them.
 //!
-//! [`find_with_embeds`] runs the flat query (adding the link fields it needs),
-//! then for every embed collects the distinct link keys of the parent rows,
-//! fetches all related rows with one `in` filter (chunked under the `in`-list
-//! limit) — resolving deeper embeds the same way — and attaches them: an
-//! object or `null` for to-one relations, an array for to-many ones. An
-//! embed's `limit` applies per parent, after its `order`: in the database for
-//! one-to-many relations (a `ROW_NUMBER()` window per parent key), after the
-//! batch for many-to-many ones (the targets are shared).
+//! [`find`] splits the query's embeds in two:
+//! - **joined**: to-one embeds whose own embeds are all to-one, when the
+//!   engine says it can ([`Capabilities::embed_to_one`](crate::Capabilities)):
+//!   they stay in the query, and the adapter returns them nested, from one
+//!   statement;
+//! - **batched**: every other embed. After the parent rows, one batched query
+//!   per relation level (two for many-to-many: the junction, then the
+//!   targets) fetches the related rows of all parents with one `in` filter
+//!   (chunked under the `in`-list limit and the engine's parameter limit),
+//!   never one query per row, and attaches them: an object or `null` for
+//!   to-one relations, an array for to-many ones. An embed's `limit` applies
+//!   per parent, after its `order`: in the database for one-to-many
+//!   relations (a `ROW_NUMBER()` window per parent key), after the batch for
+//!   many-to-many ones (the targets are shared).
+//!
+//! Either way the answer is the same JSON: the row's own fields, then its
+//! embeds in selection order.
 //!
 //! ## The row budget
 //!
 //! [`Query::max_rows`] bounds the whole read, whatever its shape:
 //! - **fetched**: every query sent to the database (root page, junctions,
 //!   related rows, at every depth) is capped at what is left of the budget
-//!   plus one row, so the database never sends more; one row over the
-//!   budget ends the read with [`Error::LimitExceeded`];
+//!   plus one row, so the database never sends more; rows joined into their
+//!   parent count as fetched too; one row over the budget ends the read with
+//!   [`Error::LimitExceeded`];
 //! - **answered**: before related rows are attached, the rows the answer
 //!   would then hold are counted — a related row (with everything embedded
 //!   under it) counts once for every parent it is attached to, since it is
@@ -28,19 +39,19 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as J};
 
-use crate::adapter::{DatabaseAdapter, Target};
+use crate::adapter::{DatabaseAdapter, Row, Target};
 use crate::error::{Error, Result};
-use crate::ir::{Embed, Filter, Query, Rows};
-use crate::metadata::{Entity, FieldType, RelationKind};
+use crate::ir::{Count, Embed, Filter, OrderBy, PartitionLimit, Query, Rows, Selection};
+use crate::metadata::{Entity, FieldType, RelationKind, SchemaMetadata};
+use crate::validate::Checked;
 use crate::value::Value;
-
-type Row = Map<String, J>;
-
-/// Keys per `in` filter (kept under the default `in`-list limit).
-const CHUNK: usize = 500;
 
 /// Rows copied into an answer between two yields to the executor.
 const YIELD_EVERY: u64 = 4096;
+
+/// Bound parameters kept free for the rest of a batched statement (its
+/// own filter, order, page) when chunking keys under the engine's limit.
+const PARAMETER_MARGIN: usize = 100;
 
 /// Yield once to the executor (runtime-agnostic), so that a read being
 /// copied can be dropped between slices of work.
@@ -62,100 +73,153 @@ impl std::future::Future for YieldNow {
     }
 }
 
-/// A key value in the canonical JSON of `ty`, so that the two ends of a
-/// relation compare equal even when their field types differ (an int32 key
-/// pointing at an int64 or decimal one).
-fn canon(v: &J, ty: &FieldType) -> J {
-    Value::from_json(v)
-        .coerce(ty)
-        .map(|x| x.to_json())
-        .unwrap_or_else(|_| v.clone())
-}
-
-/// The canonical text of one key value: integers (the common key type) go
-/// straight to their decimal text, which is what the general path would
-/// produce for them too; everything else goes through `canon`.
-fn key_part(v: &J, ty: &FieldType) -> String {
-    match (v, ty) {
-        (J::Number(n), FieldType::Int16 | FieldType::Int32 | FieldType::Int64)
-            if n.is_i64() || n.is_u64() =>
-        {
-            n.to_string()
+/// Run a checked read: its rows with every embed resolved, and the count
+/// when it asks for one, within its row budget ([`Query::max_rows`], see the
+/// module docs).
+pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query>) -> Result<Rows> {
+    let mut budget = Budget {
+        max: query.max_rows,
+        fetched: 0,
+    };
+    let rows = run(db, query, &mut budget).await?;
+    let total = match query.count {
+        Count::None => None,
+        Count::Estimated if query.filter.is_none() => {
+            match db.estimated_rows(query.entity()).await? {
+                Some(n) => Some(n),
+                None => Some(db.count_rows(query).await?),
+            }
         }
-        _ => canon(v, ty).to_string(),
-    }
+        Count::Exact | Count::Estimated => Some(db.count_rows(query).await?),
+    };
+    Ok(Rows { rows, total })
 }
 
-fn key_of(row: &Row, fields: &[String], types: &[FieldType]) -> Option<String> {
-    if let ([f], [ty]) = (fields, types) {
-        return match row.get(f) {
-            None | Some(J::Null) => None,
-            Some(v) => Some(key_part(v, ty)),
-        };
+/// Whether `embed` (on `entity`) and everything embedded under it is
+/// to-one, so one statement can return it with its parent.
+fn joinable(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> bool {
+    let Ok(rel) = entity.relation(&embed.relation) else {
+        return false;
+    };
+    if !rel.kind.is_to_one() {
+        return false;
     }
-    let mut key = String::new();
-    for (i, (f, ty)) in fields.iter().zip(types).enumerate() {
-        match row.get(f) {
-            None | Some(J::Null) => return None,
-            Some(v) => {
-                if i > 0 {
-                    key.push('\u{1f}');
-                }
-                key.push_str(&key_part(v, ty));
+    let Ok(target) = schema.entity(&rel.target) else {
+        return false;
+    };
+    embed
+        .select
+        .embeds
+        .iter()
+        .all(|e| joinable(schema, target, e))
+}
+
+/// The output key of an embed.
+fn key_of_embed(e: &Embed) -> &str {
+    e.alias.as_deref().unwrap_or(&e.relation)
+}
+
+/// One query of the read: its own statement (with its joined embeds), then
+/// its batched embeds, sharing the budget.
+async fn run<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    query: &Checked<'_, Query>,
+    budget: &mut Budget,
+) -> Result<Vec<Row>> {
+    let target = query.target();
+    let entity = target.entity;
+    let join = db.capabilities().embed_to_one;
+    let (joined, batched): (Vec<&Embed>, Vec<&Embed>) = query
+        .select
+        .embeds
+        .iter()
+        .partition(|e| join && joinable(target.schema, entity, e));
+    let mut needed = Vec::new();
+    for e in &batched {
+        needed.extend(entity.relation(&e.relation)?.from_fields.iter().cloned());
+    }
+    let (fields, added) = with_fields(&query.select.fields, &needed);
+    let flat = Query {
+        entity: query.entity.clone(),
+        select: Selection {
+            fields,
+            embeds: joined.iter().map(|e| (*e).clone()).collect(),
+        },
+        filter: query.filter.clone(),
+        order: query.order.clone(),
+        page: crate::ir::Page {
+            limit: budget.cap(query.page.limit),
+            ..query.page.clone()
+        },
+        count: Count::None,
+        max_rows: None,
+    };
+    let mut rows = db.select(&query.derive(target, flat)).await?;
+    // Joined rows count as fetched, and are in the answer already.
+    let mut answered = rows.len() as u64;
+    for r in &rows {
+        for e in &joined {
+            answered = answered.saturating_add(nested_weight(r.get(key_of_embed(e)), e));
+        }
+    }
+    budget.fetch(answered)?;
+    for embed in &batched {
+        let attached = attach(db, query, embed, &mut rows, budget, answered).await?;
+        answered = answered.saturating_add(attached);
+    }
+    if !added.is_empty() {
+        for r in &mut rows {
+            for f in &added {
+                r.shift_remove(f);
             }
         }
     }
-    Some(key)
-}
-
-/// The types of `fields` of `entity` (text for unknown ones).
-fn types_of(entity: &Entity, fields: &[String]) -> Vec<FieldType> {
-    fields
-        .iter()
-        .map(|f| entity.field(f).map_or(FieldType::Text, |fd| fd.ty.clone()))
-        .collect()
-}
-
-/// A filter matching rows whose `fields` equal one of `keys` (rows of values).
-fn keys_filter(fields: &[String], keys: &[Vec<J>]) -> Filter {
-    if let [field] = fields {
-        return Filter::In {
-            field: field.clone(),
-            values: keys.iter().map(|k| Value::from_json(&k[0])).collect(),
-        };
-    }
-    Filter::or(
-        keys.iter()
-            .map(|k| {
-                Filter::and(
-                    fields
-                        .iter()
-                        .zip(k)
-                        .map(|(f, v)| Filter::eq(f.clone(), Value::from_json(v)))
-                        .collect(),
-                )
-            })
-            .collect(),
-    )
-}
-
-fn distinct_keys(rows: &[Row], fields: &[String], types: &[FieldType]) -> Vec<Vec<J>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for r in rows {
-        if let Some(k) = key_of(r, fields, types)
-            && seen.insert(k)
-        {
-            out.push(
-                fields
-                    .iter()
-                    .zip(types)
-                    .map(|(f, ty)| canon(&r[f], ty))
-                    .collect(),
-            );
+    // Joined embeds came first; put the keys back in selection order when
+    // a batched embed was asked for before a joined one.
+    let order_differs = !joined.is_empty()
+        && !batched.is_empty()
+        && query
+            .select
+            .embeds
+            .iter()
+            .position(|e| batched.iter().any(|b| std::ptr::eq(*b, e)))
+            < query
+                .select
+                .embeds
+                .iter()
+                .rposition(|e| joined.iter().any(|j| std::ptr::eq(*j, e)));
+    if order_differs {
+        for r in &mut rows {
+            for e in &query.select.embeds {
+                if let Some(v) = r.shift_remove(key_of_embed(e)) {
+                    r.insert(key_of_embed(e).to_string(), v);
+                }
+            }
         }
     }
-    out
+    Ok(rows)
+}
+
+/// Rows of the answer an embedded value stands for (`null`: none).
+fn nested_weight(v: Option<&J>, e: &Embed) -> u64 {
+    match v {
+        Some(J::Object(o)) => weight(o, &e.select.embeds),
+        Some(J::Array(a)) => a.iter().fold(0u64, |acc, x| match x {
+            J::Object(o) => acc.saturating_add(weight(o, &e.select.embeds)),
+            _ => acc,
+        }),
+        _ => 0,
+    }
+}
+
+/// Rows of the answer a related row stands for: itself and everything
+/// embedded under it, at every depth.
+fn weight(row: &Row, embeds: &[Embed]) -> u64 {
+    let mut w = 1u64;
+    for e in embeds {
+        w = w.saturating_add(nested_weight(row.get(key_of_embed(e)), e));
+    }
+    w
 }
 
 /// What is left of one read's row budget ([`Query::max_rows`]); shared by
@@ -190,8 +254,8 @@ impl Budget {
     }
 
     /// Count `n` rows that came from the database.
-    fn fetch(&mut self, n: usize) -> Result<()> {
-        self.fetched = self.fetched.saturating_add(n as u64);
+    fn fetch(&mut self, n: u64) -> Result<()> {
+        self.fetched = self.fetched.saturating_add(n);
         match self.max {
             Some(max) if self.fetched > max => Err(Self::exceeded(max, "would fetch")),
             _ => Ok(()),
@@ -207,25 +271,103 @@ impl Budget {
     }
 }
 
-/// Rows of the answer a related row stands for: itself and everything
-/// embedded under it, at every depth.
-fn weight(row: &Row, embeds: &[Embed]) -> u64 {
-    let mut w = 1u64;
-    for e in embeds {
-        let key = e.alias.as_deref().unwrap_or(&e.relation);
-        match row.get(key) {
-            Some(J::Object(o)) => w = w.saturating_add(weight(o, &e.select.embeds)),
-            Some(J::Array(a)) => {
-                for x in a {
-                    if let J::Object(o) = x {
-                        w = w.saturating_add(weight(o, &e.select.embeds));
-                    }
+/// A key value in the type of the field it is matched against, so that
+/// the two ends of a relation compare equal even when their field types
+/// differ (an int32 key pointing at an int64 or decimal one). `None`: the
+/// value cannot be of that type, so it matches nothing there.
+fn typed_key(v: &J, ty: &FieldType) -> Option<Value> {
+    Value::from_json(v).coerce(ty).ok()
+}
+
+/// The canonical text of one key value: integers (the common key type) go
+/// straight to their decimal text; everything else through its typed JSON.
+fn key_part(v: &J, ty: &FieldType) -> String {
+    match (v, ty) {
+        (J::Number(n), FieldType::Int16 | FieldType::Int32 | FieldType::Int64)
+            if n.is_i64() || n.is_u64() =>
+        {
+            n.to_string()
+        }
+        _ => typed_key(v, ty)
+            .map(|x| x.to_json())
+            .unwrap_or_else(|| v.clone())
+            .to_string(),
+    }
+}
+
+fn key_of(row: &Row, fields: &[String], types: &[FieldType]) -> Option<String> {
+    if let ([f], [ty]) = (fields, types) {
+        return match row.get(f) {
+            None | Some(J::Null) => None,
+            Some(v) => Some(key_part(v, ty)),
+        };
+    }
+    let mut key = String::new();
+    for (i, (f, ty)) in fields.iter().zip(types).enumerate() {
+        match row.get(f) {
+            None | Some(J::Null) => return None,
+            Some(v) => {
+                if i > 0 {
+                    key.push('\u{1f}');
                 }
+                key.push_str(&key_part(v, ty));
             }
-            _ => {}
         }
     }
-    w
+    Some(key)
+}
+
+/// The types of `fields` of `entity` (text for unknown ones).
+fn types_of(entity: &Entity, fields: &[String]) -> Vec<FieldType> {
+    fields
+        .iter()
+        .map(|f| entity.field(f).map_or(FieldType::Text, |fd| fd.ty.clone()))
+        .collect()
+}
+
+/// A filter matching rows whose `fields` equal one of `keys` (typed rows of
+/// values).
+fn keys_filter(fields: &[String], keys: &[Vec<Value>]) -> Filter {
+    if let [field] = fields {
+        return Filter::In {
+            field: field.clone(),
+            values: keys.iter().map(|k| k[0].clone()).collect(),
+        };
+    }
+    Filter::or(
+        keys.iter()
+            .map(|k| {
+                Filter::and(
+                    fields
+                        .iter()
+                        .zip(k)
+                        .map(|(f, v)| Filter::eq(f.clone(), v.clone()))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The distinct keys of `rows` on `fields`, typed as `types` (the fields
+/// they will be matched against); keys that cannot have those types are
+/// left out (they match nothing).
+fn distinct_keys(rows: &[Row], fields: &[String], types: &[FieldType]) -> Vec<Vec<Value>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(k) = key_of(r, fields, types)
+            && seen.insert(k)
+        {
+            let typed: Option<Vec<Value>> = fields
+                .iter()
+                .zip(types)
+                .map(|(f, ty)| typed_key(&r[f], ty))
+                .collect();
+            out.extend(typed);
+        }
+    }
+    out
 }
 
 /// Rows of the answer that attaching would add: every parent row gets a
@@ -243,76 +385,34 @@ fn copies(
         })
 }
 
-/// One query of the read: flat through the adapter, or with its embeds
-/// resolved here (sharing the budget).
-async fn run(
-    db: &dyn DatabaseAdapter,
-    target: Target<'_>,
-    query: &Query,
-    budget: &mut Budget,
-) -> Result<Rows> {
-    if query.select.embeds.is_empty() {
-        let mut q = query.clone();
-        q.max_rows = None;
-        q.page.limit = budget.cap(q.page.limit);
-        let result = db.find(target, &q).await?;
-        budget.fetch(result.rows.len())?;
-        return Ok(result);
-    }
-    let entity = target.entity;
-    let mut needed = Vec::new();
-    for e in &query.select.embeds {
-        needed.extend(entity.relation(&e.relation)?.from_fields.iter().cloned());
-    }
-    let (fields, added) = with_fields(&query.select.fields, &needed);
-    let mut flat = query.clone();
-    flat.select.fields = fields;
-    flat.select.embeds.clear();
-    flat.max_rows = None;
-    flat.page.limit = budget.cap(flat.page.limit);
-    let mut result = db.find(target, &flat).await?;
-    budget.fetch(result.rows.len())?;
-    let mut answered = result.rows.len() as u64;
-    for embed in &query.select.embeds {
-        let attached = attach(
-            db,
-            target,
-            entity,
-            embed,
-            &mut result.rows,
-            budget,
-            answered,
-        )
-        .await?;
-        answered = answered.saturating_add(attached);
-    }
-    for r in &mut result.rows {
-        for f in &added {
-            r.shift_remove(f);
-        }
-    }
-    Ok(result)
-}
-
-/// Fetch every row of `entity` whose `fields` match one of `keys`, in chunks.
-async fn fetch_by_keys(
-    db: &dyn DatabaseAdapter,
+/// Fetch every row of `target` whose `fields` match one of `keys`, in
+/// chunks, with `base`'s selection, filter, order and partition.
+async fn fetch_by_keys<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
     target: Target<'_>,
     base: &Query,
     fields: &[String],
-    keys: &[Vec<J>],
+    keys: &[Vec<Value>],
     budget: &mut Budget,
 ) -> Result<Vec<Row>> {
+    let params = db
+        .capabilities()
+        .max_parameters
+        .saturating_sub(PARAMETER_MARGIN)
+        .max(1);
+    let chunk = (parent.key_chunk().min(params) / fields.len().max(1)).max(1);
     let mut out = Vec::new();
-    for chunk in keys.chunks(CHUNK) {
+    for keys in keys.chunks(chunk) {
         let mut q = base.clone();
-        let kf = keys_filter(fields, chunk);
+        let kf = keys_filter(fields, keys);
         q.filter = Some(match q.filter.take() {
             Some(f) => Filter::and(vec![kf, f]),
             None => kf,
         });
+        let q = parent.derive(target, q);
         // Boxed: `run` recurses through here for deeper embeds.
-        out.extend(Box::pin(run(db, target, &q, budget)).await?.rows);
+        out.extend(Box::pin(run(db, &q, budget)).await?);
     }
     Ok(out)
 }
@@ -333,44 +433,27 @@ fn with_fields(selected: &[String], needed: &[String]) -> (Vec<String>, Vec<Stri
     (fields, added)
 }
 
-/// Run `query` with its embeds resolved, within its row budget
-/// ([`Query::max_rows`], see the module docs). The adapter's `find` must
-/// handle the flat part (this function calls it with `embeds` emptied and
-/// `max_rows` turned into a `limit`).
-pub async fn find_with_embeds(
-    db: &dyn DatabaseAdapter,
-    target: Target<'_>,
-    query: &Query,
-) -> Result<Rows> {
-    let mut budget = Budget {
-        max: query.max_rows,
-        fetched: 0,
-    };
-    run(db, target, query, &mut budget).await
-}
-
-/// Attach `embed` to `rows`; returns how many rows of the answer it added
-/// (related rows with their own embedded rows, once per parent). `answered`
-/// rows are in the answer already.
-async fn attach(
-    db: &dyn DatabaseAdapter,
-    parent: Target<'_>,
-    entity: &Entity,
+/// Attach `embed` to `rows` (rows of `parent`); returns how many rows of the
+/// answer it added (related rows with their own embedded rows, once per
+/// parent). `answered` rows are in the answer already.
+async fn attach<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
     embed: &Embed,
     rows: &mut [Row],
     budget: &mut Budget,
     answered: u64,
 ) -> Result<u64> {
-    let rel = entity.relation(&embed.relation)?;
-    let target = Target::new(parent.schema, &rel.target)?;
-    let key = embed.alias.clone().unwrap_or_else(|| rel.name.clone());
+    let schema = parent.schema();
+    let rel = parent.entity().relation(&embed.relation)?;
+    let target = Target::new(schema, &rel.target)?;
+    let key = key_of_embed(embed).to_string();
     let target_entity = target.entity;
     // Parent keys in the types of the fields they are matched against.
     let parent_types = match &rel.kind {
-        RelationKind::ManyToMany { through } => types_of(
-            parent.schema.entity(&through.entity)?,
-            &through.source_fields,
-        ),
+        RelationKind::ManyToMany { through } => {
+            types_of(schema.entity(&through.entity)?, &through.source_fields)
+        }
         _ => types_of(target_entity, &rel.to_fields),
     };
     let child_types = types_of(target_entity, &rel.to_fields);
@@ -388,7 +471,7 @@ async fn attach(
     // copied: the rows each group adds per parent, and the total.
     let (weights, added_rows) = match &rel.kind {
         RelationKind::ManyToMany { through } => {
-            let junction = Target::new(parent.schema, &through.entity)?;
+            let junction = Target::new(schema, &through.entity)?;
             let mut jq = Query::new(through.entity.clone());
             jq.select.fields = through
                 .source_fields
@@ -396,6 +479,7 @@ async fn attach(
                 .chain(&through.target_fields)
                 .cloned()
                 .collect();
+            jq.filter = embed.through.clone();
             // With a limit and the targets in key order, unfiltered, the
             // first `limit` links of each parent (in target-key order) name
             // exactly the targets kept: bound the junction rows in the
@@ -408,9 +492,9 @@ async fn attach(
                 jq.order = through
                     .target_fields
                     .iter()
-                    .map(|f| crate::ir::OrderBy::asc(f.clone()))
+                    .map(|f| OrderBy::asc(f.clone()))
                     .collect();
-                jq.page.partition = Some(crate::ir::PartitionLimit {
+                jq.page.partition = Some(PartitionLimit {
                     fields: through.source_fields.clone(),
                     limit,
                 });
@@ -420,6 +504,7 @@ async fn attach(
             } else {
                 fetch_by_keys(
                     db,
+                    parent,
                     junction,
                     &jq,
                     &through.source_fields,
@@ -434,7 +519,16 @@ async fn attach(
             let children = if target_keys.is_empty() {
                 Vec::new()
             } else {
-                fetch_by_keys(db, target, &child_q, &rel.to_fields, &target_keys, budget).await?
+                fetch_by_keys(
+                    db,
+                    parent,
+                    target,
+                    &child_q,
+                    &rel.to_fields,
+                    &target_keys,
+                    budget,
+                )
+                .await?
             };
             let mut by_target: HashMap<String, usize> = HashMap::new();
             for (i, c) in children.iter().enumerate() {
@@ -493,7 +587,7 @@ async fn attach(
             child_q.select.fields = fields;
             // Bound the batch: at most `limit` children per parent, in the database.
             if let (Some(limit), false) = (embed.limit, rel.kind.is_to_one()) {
-                child_q.page.partition = Some(crate::ir::PartitionLimit {
+                child_q.page.partition = Some(PartitionLimit {
                     fields: rel.to_fields.clone(),
                     limit,
                 });
@@ -501,7 +595,16 @@ async fn attach(
             let children = if parent_keys.is_empty() {
                 Vec::new()
             } else {
-                fetch_by_keys(db, target, &child_q, &rel.to_fields, &parent_keys, budget).await?
+                fetch_by_keys(
+                    db,
+                    parent,
+                    target,
+                    &child_q,
+                    &rel.to_fields,
+                    &parent_keys,
+                    budget,
+                )
+                .await?
             };
             for c in children {
                 if let Some(k) = key_of(&c, &rel.to_fields, &child_types) {
@@ -589,7 +692,7 @@ async fn attach(
     Ok(added_rows)
 }
 
-fn strip(mut row: Row, added: &[String]) -> Row {
+fn strip(mut row: Map<String, J>, added: &[String]) -> Row {
     for f in added {
         row.shift_remove(f);
     }

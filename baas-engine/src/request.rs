@@ -1,0 +1,290 @@
+//! Request orchestration, once for every route family: principal → grants
+//! of every entity the request touches → validate once (the grants applied
+//! in the same walk) → execute → hooks and events.
+//!
+//! ```text
+//! find:  grants (root, embeds, junctions, exists targets) → Validator → read::find
+//! write: root grant → WriteHook::before → grants → Validator → adapter → after hooks, ChangeEvent
+//! ```
+
+use std::collections::BTreeSet;
+
+use baas_core::access::{Action, Grant, Grants};
+use baas_core::adapter::{Row, Target};
+use baas_core::error::{Error, Result};
+use baas_core::ir::{Aggregate, Embed, Filter, OnConflict, Query, Rows, WriteResult};
+use baas_core::metadata::{Entity, SchemaMetadata};
+use baas_core::validate::{CheckedWrite, Validator, touched_by_filter, touched_entities};
+
+use crate::Baas;
+use crate::access::{AccessRequest, ChangeEvent, HookContext, Principal, Resource, WriteOp};
+use crate::runtime::Tenant;
+
+/// Give every to-many embed without a `limit` of its own the tenant's
+/// default, at every depth (an embedded list is a page too). Unknown
+/// relations are left for validation to report.
+fn default_embed_limits(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    embeds: &mut [Embed],
+    default: u64,
+) {
+    for e in embeds {
+        let Ok(rel) = entity.relation(&e.relation) else {
+            continue;
+        };
+        if e.limit.is_none() && !rel.kind.is_to_one() {
+            e.limit = Some(default);
+        }
+        if let Ok(target) = schema.entity(&rel.target) {
+            default_embed_limits(schema, target, &mut e.select.embeds, default);
+        }
+    }
+}
+
+impl Baas {
+    /// The policy's grant for one entity and action.
+    async fn grant(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        entity: &Entity,
+        action: Action,
+    ) -> Result<Grant> {
+        self.policy
+            .grant(&AccessRequest {
+                principal,
+                tenant: tenant.id(),
+                resource: Resource::Entity(entity),
+                action,
+            })
+            .await
+    }
+
+    /// The read grants of `entities` (unknown names are skipped: validation
+    /// reports them), added to `grants`.
+    async fn read_grants(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        entities: &BTreeSet<String>,
+        grants: &mut Grants,
+    ) -> Result<()> {
+        for name in entities {
+            if let Ok(entity) = tenant.schema().entity(name) {
+                let g = self.grant(principal, tenant, entity, Action::Read).await?;
+                grants.insert(name.clone(), Action::Read, g);
+            }
+        }
+        Ok(())
+    }
+
+    fn validator<'a>(&'a self, tenant: &'a Tenant, target: Target<'a>) -> Validator<'a> {
+        Validator::new(target, tenant.capabilities(), &self.config.limits)
+    }
+
+    /// Rows of an entity (with embeds, count and page as the query says),
+    /// as the caller's grants allow on every entity it touches, within the
+    /// tenant's row budget.
+    pub async fn find(&self, principal: &Principal, tenant: &Tenant, query: Query) -> Result<Rows> {
+        let target = tenant.target(&query.entity)?;
+        let limits = &tenant.config().limits;
+        let mut query = Query {
+            max_rows: Some(
+                query
+                    .max_rows
+                    .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
+            ),
+            ..query
+        };
+        default_embed_limits(
+            tenant.schema(),
+            target.entity,
+            &mut query.select.embeds,
+            limits.embed_limit,
+        );
+        let mut grants = Grants::new();
+        let touched = touched_entities(tenant.schema(), &query);
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        let checked = self
+            .validator(tenant, target)
+            .with_access(&grants)
+            .query(query)?;
+        baas_core::read::find(tenant.adapter().as_ref(), &checked).await
+    }
+
+    /// Number of rows matching `filter`, as the caller's grants allow.
+    pub async fn count(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        entity: &str,
+        filter: Option<Filter>,
+    ) -> Result<u64> {
+        let target = tenant.target(entity)?;
+        let mut grants = Grants::new();
+        let touched = touched_by_filter(tenant.schema(), entity, filter.as_ref());
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        let mut query = Query::new(entity);
+        query.filter = filter;
+        let checked = self
+            .validator(tenant, target)
+            .with_access(&grants)
+            .query(query)?;
+        tenant.adapter().count_rows(&checked).await
+    }
+
+    /// Grouped aggregates, as the caller's grants allow (the read grant's
+    /// rows, readable fields only).
+    pub async fn aggregate(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        aggregate: Aggregate,
+    ) -> Result<Vec<Row>> {
+        let target = tenant.target(&aggregate.entity)?;
+        let mut grants = Grants::new();
+        let touched = touched_by_filter(
+            tenant.schema(),
+            &aggregate.entity,
+            aggregate.filter.as_ref(),
+        );
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        let checked = self
+            .validator(tenant, target)
+            .with_access(&grants)
+            .aggregate(aggregate)?;
+        tenant.adapter().aggregate_rows(&checked).await
+    }
+
+    /// Run a write: the policy's grant for the root (a refusal stops here),
+    /// `before` hooks, the grants of everything the (possibly changed) write
+    /// touches, validation with those grants applied (row filters narrow
+    /// updates and deletes, fields are checked), the write itself (atomic),
+    /// `after` hooks, then a [`ChangeEvent`].
+    pub async fn write(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+    ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, false).await
+    }
+
+    /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
+    /// validation, the same statements and the same result — then roll it
+    /// back instead of committing (`Prefer: tx=rollback`), through
+    /// [`DatabaseAdapter::write_rolled_back`]. Nothing is kept, so no
+    /// `after` hook runs and no [`ChangeEvent`] is published. An engine
+    /// without transactions answers [`Error::Unsupported`] and writes
+    /// nothing.
+    pub async fn write_rolled_back(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+    ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, true).await
+    }
+
+    async fn run_write(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        mut op: WriteOp,
+        rollback: bool,
+    ) -> Result<WriteResult> {
+        let target = tenant.target(op.entity())?;
+        let entity = target.entity;
+        let action = op.action();
+        // A refusal of the write itself comes before any hook runs.
+        let root = self.grant(principal, tenant, entity, action).await?;
+        let ctx = HookContext {
+            principal,
+            tenant: tenant.id(),
+            entity,
+        };
+        for hook in &self.hooks {
+            hook.before(&ctx, &mut op).await?;
+        }
+        if op.entity() != entity.name {
+            return Err(Error::Forbidden(
+                "a write hook may not redirect a write to another entity".into(),
+            ));
+        }
+        let mut grants = Grants::new();
+        grants.insert(entity.name.clone(), action, root);
+        if let WriteOp::Insert(i) = &op
+            && i.on_conflict
+                .as_ref()
+                .is_some_and(|u| u.action == OnConflict::Merge)
+        {
+            let g = self
+                .grant(principal, tenant, entity, Action::Update)
+                .await?;
+            grants.insert(entity.name.clone(), Action::Update, g);
+        }
+        let filter = match &op {
+            WriteOp::Insert(_) => None,
+            WriteOp::Update(u) => Some(&u.filter),
+            WriteOp::Delete(d) => Some(&d.filter),
+        };
+        let touched = touched_by_filter(tenant.schema(), &entity.name, filter);
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        let v = self.validator(tenant, target).with_access(&grants);
+        let adapter = tenant.adapter();
+        // Validated once, after the hooks; the checked write is what runs
+        // and what the hooks and the event see afterwards.
+        let (result, op) = match op {
+            WriteOp::Insert(i) => {
+                let c = v.insert(i)?;
+                let r = if rollback {
+                    adapter.write_rolled_back(CheckedWrite::Insert(&c)).await?
+                } else {
+                    adapter.insert_rows(&c).await?
+                };
+                (r, WriteOp::Insert(c.into_inner()))
+            }
+            WriteOp::Update(u) => {
+                let c = v.update(u)?;
+                let r = if rollback {
+                    adapter.write_rolled_back(CheckedWrite::Update(&c)).await?
+                } else {
+                    adapter.update_rows(&c).await?
+                };
+                (r, WriteOp::Update(c.into_inner()))
+            }
+            WriteOp::Delete(d) => {
+                let c = v.delete(d)?;
+                let r = if rollback {
+                    adapter.write_rolled_back(CheckedWrite::Delete(&c)).await?
+                } else {
+                    adapter.delete_rows(&c).await?
+                };
+                (r, WriteOp::Delete(c.into_inner()))
+            }
+        };
+        if rollback {
+            return Ok(result);
+        }
+        for hook in &self.hooks {
+            hook.after(&ctx, &op, &result).await;
+        }
+        if result.affected > 0 && self.events.receiver_count() > 0 {
+            // No subscriber is not an error; a lagging one loses old events.
+            let _ = self.events.send(ChangeEvent {
+                tenant: tenant.id().to_string(),
+                entity: entity.name.clone(),
+                action,
+                affected: result.affected,
+                rows: result.rows.clone(),
+                schema_version: tenant.version(),
+            });
+        }
+        Ok(result)
+    }
+}
