@@ -26,8 +26,9 @@
 //! - **Cannot**: full-text search (`Unsupported`), changing a document's
 //!   `_id` (`Unsupported`), relations across databases (`Unsupported`).
 //!
-//! Relation embedding goes through [`baas_core::embed::find_with_embeds`]
-//! (one batched `$in` query per relation level).
+//! Relation embedding is the shared orchestration's ([`baas_core::read`]:
+//! one batched `$in` query per relation level); this adapter executes the
+//! checked statements it sends.
 #![warn(missing_docs)]
 
 pub mod ddl;
@@ -38,13 +39,11 @@ pub mod lower;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baas_core::ir::{
-    Aggregate, Count, Delete, Filter, Insert, OnConflict, Query, Record, Rows, Update, WriteResult,
-};
-use baas_core::validate::{Limits, Validator};
+use baas_core::ir::{Aggregate, Delete, Filter, Insert, OnConflict, Query, Update, WriteResult};
 use baas_core::{
-    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, IntrospectOptions,
-    RelationKind, Result, SchemaChange, SchemaMetadata, Target, WriteRef,
+    Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, FieldType,
+    Generated, IntrospectOptions, RelationKind, Result, SchemaChange, SchemaMetadata, Target,
+    TypedRecord,
 };
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt as _;
@@ -54,7 +53,7 @@ use mongodb::{Client, ClientSession, Collection, Database};
 pub use lower::ENGINE;
 
 /// A decoded row.
-pub type Row = serde_json::Map<String, serde_json::Value>;
+pub use baas_core::Row;
 
 /// Collection of the `auto_increment` counters.
 pub const COUNTERS: &str = "__baas_counters";
@@ -98,7 +97,6 @@ pub struct MongoAdapter {
     client: Client,
     db: Database,
     caps: Capabilities,
-    limits: Limits,
     sample_size: u32,
 }
 
@@ -142,7 +140,6 @@ pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
         client,
         db,
         caps,
-        limits: Limits::default(),
         sample_size: cfg.sample_size,
     })
 }
@@ -322,12 +319,6 @@ impl Work {
 }
 
 impl MongoAdapter {
-    /// Replace the request limits.
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
     /// The driver's client (for callers that need it, e.g. test set-up).
     pub fn client(&self) -> &Client {
         &self.client
@@ -336,10 +327,6 @@ impl MongoAdapter {
     /// The database entities live in unless their source names another.
     pub fn database(&self) -> &Database {
         &self.db
-    }
-
-    fn validator<'a>(&'a self, target: Target<'a>) -> Validator<'a> {
-        Validator::new(target, &self.caps, &self.limits)
     }
 
     fn coll(&self, e: &Entity) -> Result<Collection<Document>> {
@@ -374,7 +361,7 @@ impl MongoAdapter {
             .map_err(decode::error)
     }
 
-    async fn count_rows(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+    async fn count_matching(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
         let docs = self
             .run(target.entity, lower::count(target, filter)?)
             .await?;
@@ -478,7 +465,7 @@ impl MongoAdapter {
         &self,
         w: &mut Work,
         target: Target<'_>,
-        rows: &[&Record],
+        rows: &[&TypedRecord<'_>],
     ) -> Result<()> {
         let e = target.entity;
         for rel in &e.relations {
@@ -488,16 +475,20 @@ impl MongoAdapter {
             let Ok(other) = target.schema.entity(&rel.target) else {
                 continue;
             };
-            let mut wanted: Vec<Record> = Vec::new();
+            // The parent keys the rows point at, typed as the parent's
+            // fields (rows that set a link field to null point nowhere).
+            let mut wanted: Vec<TypedRecord<'_>> = Vec::new();
             for r in rows {
-                let vals: Option<Record> = rel
+                let vals: Option<TypedRecord<'_>> = rel
                     .from_fields
                     .iter()
                     .zip(&rel.to_fields)
                     .map(|(f, t)| {
-                        r.get(f)
-                            .filter(|v| !v.is_null())
-                            .map(|v| (t.clone(), v.clone()))
+                        let v = lower::typed_value(r, f);
+                        let to = other.field(t).ok()?;
+                        (!v.is_null())
+                            .then(|| v.coerce(&to.ty).ok().map(|v| (to, v)))
+                            .flatten()
                     })
                     .collect();
                 if let Some(v) = vals
@@ -529,7 +520,10 @@ impl MongoAdapter {
                 .map(|mut d| self.row(other, &rel.to_fields, &mut d))
                 .collect::<Result<Vec<_>>>()?;
             for k in &wanted {
-                let norm = normalise(other, k);
+                let norm: Row = k
+                    .iter()
+                    .map(|(f, v)| (f.name.clone(), v.to_json()))
+                    .collect();
                 if !found_rows
                     .iter()
                     .any(|r| rel.to_fields.iter().all(|t| r.get(t) == norm.get(t)))
@@ -540,7 +534,7 @@ impl MongoAdapter {
                             e.name,
                             rel.name,
                             other.name,
-                            serde_json::Value::Object(k.clone())
+                            serde_json::Value::Object(norm)
                         ),
                         constraint: Some(format!("{}.{}", e.name, rel.name)),
                     });
@@ -599,21 +593,17 @@ impl MongoAdapter {
             .collect())
     }
 
-    async fn insert_in(
-        &self,
-        w: &mut Work,
-        target: Target<'_>,
-        insert: &Insert,
-    ) -> Result<WriteResult> {
+    async fn insert_in(&self, w: &mut Work, insert: &Checked<'_, Insert>) -> Result<WriteResult> {
+        let target = insert.target();
         let e = target.entity;
         let coll = self.coll(e)?;
-        let mut docs = insert
-            .rows
+        let typed = insert.typed_rows();
+        let mut docs = typed
             .iter()
             .map(|r| lower::document(e, r))
             .collect::<Result<Vec<_>>>()?;
         self.assign_ids(e, &mut docs).await?;
-        let rows: Vec<&Record> = insert.rows.iter().collect();
+        let rows: Vec<&TypedRecord<'_>> = typed.iter().collect();
         self.check_references(w, target, &rows).await?;
         let ids: Vec<Bson> = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
         let mut result = WriteResult::default();
@@ -630,7 +620,7 @@ impl MongoAdapter {
                     up.target.clone()
                 };
                 let mut written = Vec::new();
-                for (r, mut d) in insert.rows.iter().zip(docs) {
+                for (r, mut d) in typed.iter().zip(docs) {
                     let f = lower::key_match(e, &key, r)?;
                     let id = d.remove("_id").unwrap_or(Bson::Null);
                     match up.action {
@@ -666,16 +656,13 @@ impl MongoAdapter {
         Ok(result)
     }
 
-    async fn update_in(
-        &self,
-        w: &mut Work,
-        target: Target<'_>,
-        update: &Update,
-    ) -> Result<WriteResult> {
+    async fn update_in(&self, w: &mut Work, update: &Checked<'_, Update>) -> Result<WriteResult> {
+        let target = update.target();
         let e = target.entity;
         let coll = self.coll(e)?;
-        let set = lower::update_set(e, &update.set)?;
-        self.check_references(w, target, &[&update.set]).await?;
+        let typed: TypedRecord<'_> = update.typed_set().to_vec();
+        let set = lower::update_set(e, &typed)?;
+        self.check_references(w, target, &[&typed]).await?;
         if update.returning.is_none() && !lower::has_exists(&update.filter) {
             let (_, m) = lower::filter(target, Some(&update.filter))?;
             let affected = w.update_many(&coll, m, set).await?;
@@ -701,12 +688,8 @@ impl MongoAdapter {
         Ok(WriteResult { affected, rows })
     }
 
-    async fn delete_in(
-        &self,
-        w: &mut Work,
-        target: Target<'_>,
-        delete: &Delete,
-    ) -> Result<WriteResult> {
+    async fn delete_in(&self, w: &mut Work, delete: &Checked<'_, Delete>) -> Result<WriteResult> {
+        let target = delete.target();
         let e = target.entity;
         let coll = self.coll(e)?;
         if delete.returning.is_none() && !lower::has_exists(&delete.filter) {
@@ -756,21 +739,6 @@ async fn finish<T>(w: Work, r: Result<T>) -> Result<T> {
     }
 }
 
-/// Key values in the canonical JSON of their field types.
-fn normalise(e: &Entity, r: &Record) -> Record {
-    r.iter()
-        .map(|(k, v)| {
-            let v = e
-                .field(k)
-                .ok()
-                .and_then(|f| baas_core::Value::from_json(v).coerce_write(&f.ty).ok())
-                .map(|x| x.to_json())
-                .unwrap_or_else(|| v.clone());
-            (k.clone(), v)
-        })
-        .collect()
-}
-
 #[async_trait]
 impl DatabaseAdapter for MongoAdapter {
     fn capabilities(&self) -> &Capabilities {
@@ -785,43 +753,31 @@ impl DatabaseAdapter for MongoAdapter {
             .map_err(decode::error)
     }
 
-    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
-        self.validator(target).query(query)?;
-        // Embeds, and any read with a row budget, go through the shared
-        // orchestration; it calls back here with flat, unbudgeted queries.
-        if !query.select.embeds.is_empty() || query.max_rows.is_some() {
-            return baas_core::embed::find_with_embeds(self, target, query).await;
-        }
+    async fn select(&self, query: &Checked<'_, Query>) -> Result<Vec<Row>> {
+        let target = query.target();
         let plan = lower::find(target, query)?;
         let docs = self.run(target.entity, plan.pipeline).await?;
-        let rows = docs
-            .into_iter()
+        docs.into_iter()
             .map(|mut d| self.row(target.entity, &plan.fields, &mut d))
-            .collect::<Result<Vec<_>>>()?;
-        let total = match query.count {
-            Count::None => None,
-            Count::Estimated if query.filter.is_none() => Some(
-                self.coll(target.entity)?
-                    .estimated_document_count()
-                    .await
-                    .map_err(decode::error)?,
-            ),
-            Count::Exact | Count::Estimated => {
-                Some(self.count_rows(target, query.filter.as_ref()).await?)
-            }
-        };
-        Ok(Rows { rows, total })
+            .collect()
     }
 
-    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
-        if let Some(f) = filter {
-            self.validator(target).filter(f)?;
-        }
-        self.count_rows(target, filter).await
+    async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64> {
+        self.count_matching(query.target(), query.filter.as_ref())
+            .await
     }
 
-    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
-        self.validator(target).aggregate(aggregate)?;
+    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+        Ok(Some(
+            self.coll(entity)?
+                .estimated_document_count()
+                .await
+                .map_err(decode::error)?,
+        ))
+    }
+
+    async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {
+        let target = aggregate.target();
         let plan = lower::aggregate(target, aggregate)?;
         let docs = self.run(target.entity, plan.pipeline).await?;
         let mut rows = Vec::with_capacity(docs.len());
@@ -874,24 +830,21 @@ impl DatabaseAdapter for MongoAdapter {
         Ok(rows)
     }
 
-    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
-        self.validator(target).insert(insert)?;
+    async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult> {
         let mut w = self.work().await?;
-        let r = self.insert_in(&mut w, target, insert).await;
+        let r = self.insert_in(&mut w, insert).await;
         finish(w, r).await
     }
 
-    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult> {
-        self.validator(target).update(update)?;
+    async fn update_rows(&self, update: &Checked<'_, Update>) -> Result<WriteResult> {
         let mut w = self.work().await?;
-        let r = self.update_in(&mut w, target, update).await;
+        let r = self.update_in(&mut w, update).await;
         finish(w, r).await
     }
 
-    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {
-        self.validator(target).delete(delete)?;
+    async fn delete_rows(&self, delete: &Checked<'_, Delete>) -> Result<WriteResult> {
         let mut w = self.work().await?;
-        let r = self.delete_in(&mut w, target, delete).await;
+        let r = self.delete_in(&mut w, delete).await;
         finish(w, r).await
     }
 
@@ -899,31 +852,21 @@ impl DatabaseAdapter for MongoAdapter {
     /// transactions (a standalone server) this is `Unsupported` and
     /// nothing is written: compensating afterwards would let other readers
     /// see the write meanwhile.
-    async fn write_rolled_back(
-        &self,
-        target: Target<'_>,
-        write: WriteRef<'_>,
-    ) -> Result<WriteResult> {
+    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
         if !self.caps.transactions {
             return Err(Error::unsupported(
                 &self.caps.engine,
                 "rolling a write back (`Prefer: tx=rollback`) on a server without transactions (they need a replica set or mongos)",
             ));
         }
-        let v = self.validator(target);
-        match write {
-            WriteRef::Insert(i) => v.insert(i)?,
-            WriteRef::Update(u) => v.update(u)?,
-            WriteRef::Delete(d) => v.delete(d)?,
-        }
         let mut w = self.work().await?;
         if w.session.is_none() {
             return Err(Error::unsupported(&self.caps.engine, "transactions"));
         }
         let r = match write {
-            WriteRef::Insert(i) => self.insert_in(&mut w, target, i).await,
-            WriteRef::Update(u) => self.update_in(&mut w, target, u).await,
-            WriteRef::Delete(d) => self.delete_in(&mut w, target, d).await,
+            CheckedWrite::Insert(i) => self.insert_in(&mut w, i).await,
+            CheckedWrite::Update(u) => self.update_in(&mut w, u).await,
+            CheckedWrite::Delete(d) => self.delete_in(&mut w, d).await,
         };
         w.rollback().await;
         r

@@ -11,10 +11,10 @@
 
 use baas_core::ir::{
     Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Filter, IsValue, Nulls, OrderBy, Query,
-    Record,
 };
 use baas_core::{
-    Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, Value,
+    Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, TypedRecord,
+    Value,
 };
 use bson::{Bson, Document, doc};
 
@@ -67,35 +67,35 @@ pub fn collection_name(entity: &Entity) -> Result<&str> {
     Ok(t)
 }
 
-/// A typed value as BSON, by the field type (`value` must already be coerced or
-/// coercible to `ty`).
+/// A typed value as BSON, by the field type. `value` is already of the
+/// field's type (validation converted it: [`baas_core::Checked`]); a value
+/// of another kind is refused, never guessed.
 pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
-    let v = value.coerce(ty).map_err(|m| Error::validation("", m))?;
-    Ok(match (ty, v) {
+    Ok(match (ty, value) {
         (_, Value::Null) => Bson::Null,
-        (FieldType::Int16 | FieldType::Int32, Value::Int(i)) => match i32::try_from(i) {
+        (FieldType::Int16 | FieldType::Int32, Value::Int(i)) => match i32::try_from(*i) {
             Ok(i) => Bson::Int32(i),
-            Err(_) => Bson::Int64(i),
+            Err(_) => Bson::Int64(*i),
         },
-        (FieldType::Int64, Value::Int(i)) => Bson::Int64(i),
-        (_, Value::Int(i)) => Bson::Int64(i),
+        (FieldType::Int64, Value::Int(i)) => Bson::Int64(*i),
+        (_, Value::Int(i)) => Bson::Int64(*i),
         // Stored as the f32 it is, as the SQL engines bind it, so that
         // writes and filters agree.
-        (FieldType::Float32, Value::Float(f)) => Bson::Double(f64::from(f as f32)),
-        (_, Value::Float(f)) => Bson::Double(f),
-        (_, Value::Bool(b)) => Bson::Boolean(b),
+        (FieldType::Float32, Value::Float(f)) => Bson::Double(f64::from(*f as f32)),
+        (_, Value::Float(f)) => Bson::Double(*f),
+        (_, Value::Bool(b)) => Bson::Boolean(*b),
         (FieldType::ObjectId, Value::Text(s)) => Bson::ObjectId(
-            bson::oid::ObjectId::parse_str(&s)
+            bson::oid::ObjectId::parse_str(s)
                 .map_err(|_| Error::validation("", format!("`{s}` is not an ObjectId")))?,
         ),
-        (_, Value::Text(s)) => Bson::String(s),
+        (_, Value::Text(s)) => Bson::String(s.clone()),
         (_, Value::Decimal(s)) => Bson::Decimal128(
             s.parse()
                 .map_err(|_| Error::validation("", format!("`{s}` does not fit a Decimal128")))?,
         ),
         (_, Value::Bytes(b)) => Bson::Binary(bson::Binary {
             subtype: bson::spec::BinarySubtype::Generic,
-            bytes: b,
+            bytes: b.clone(),
         }),
         (_, Value::Uuid(u)) => Bson::Binary(bson::Binary {
             subtype: bson::spec::BinarySubtype::Uuid,
@@ -105,10 +105,10 @@ pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
             d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
         )),
         (_, Value::Timestamp(t)) => Bson::DateTime(bson::DateTime::from_chrono(t.and_utc())),
-        (_, Value::TimestampTz(t)) => Bson::DateTime(bson::DateTime::from_chrono(t)),
+        (_, Value::TimestampTz(t)) => Bson::DateTime(bson::DateTime::from_chrono(*t)),
         // No BSON time-of-day type: the canonical text sorts correctly.
-        (_, Value::Time(t)) => Bson::String(baas_core::value::format_time(t)),
-        (_, Value::Json(j)) => json_to_bson(&j),
+        (_, Value::Time(t)) => Bson::String(baas_core::value::format_time(*t)),
+        (_, Value::Json(j)) => json_to_bson(j),
         (FieldType::Array { items }, Value::Array(a)) => Bson::Array(
             a.iter()
                 .map(|x| to_bson(items, x))
@@ -375,8 +375,12 @@ impl<'a> FilterLower<'a> {
                 let (_, key) = key_of(e, field)?;
                 json_path(key, path, if neg { flip(*op) } else { *op }, value)?
             }
-            Filter::Exists { relation, filter } => {
-                let name = self.exists(e, relation, filter.as_deref())?;
+            Filter::Exists {
+                relation,
+                filter,
+                through,
+            } => {
+                let name = self.exists(e, relation, filter.as_deref(), through.as_deref())?;
                 if neg {
                     doc! {name: {"$eq": []}}
                 } else {
@@ -390,8 +394,15 @@ impl<'a> FilterLower<'a> {
     }
 
     /// Add a `$lookup` stage fetching at most one related row matching
-    /// `filter`; returns the helper field holding it.
-    fn exists(&mut self, e: &'a Entity, relation: &str, filter: Option<&Filter>) -> Result<String> {
+    /// `filter` (through junction rows matching `through`, for a
+    /// many-to-many relation); returns the helper field holding it.
+    fn exists(
+        &mut self,
+        e: &'a Entity,
+        relation: &str,
+        filter: Option<&Filter>,
+        through_filter: Option<&Filter>,
+    ) -> Result<String> {
         let rel = e.relation(relation)?;
         let target = self.schema.entity(&rel.target)?;
         let name = self.fresh("x");
@@ -423,12 +434,26 @@ impl<'a> FilterLower<'a> {
                     target_stages,
                     &inner_name,
                 )?;
-                let junction_stages = vec![
+                // The junction rows allowed, then the ones reaching a target.
+                let mut jl = FilterLower {
+                    schema: self.schema,
+                    lookups: Vec::new(),
+                    next: self.next,
+                };
+                let jm = match through_filter {
+                    Some(f) => jl.lower(junction, f, false)?,
+                    None => Document::new(),
+                };
+                let mut junction_stages = jl.lookups;
+                if !jm.is_empty() {
+                    junction_stages.push(doc! {"$match": jm});
+                }
+                junction_stages.extend([
                     to_target,
                     doc! {"$match": {inner_name.as_str(): {"$ne": []}}},
                     doc! {"$limit": 1},
                     doc! {"$project": {"_id": 1}},
-                ];
+                ]);
                 self.join(
                     e,
                     &rel.from_fields,
@@ -979,23 +1004,19 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     Ok(AggregatePlan { pipeline, columns })
 }
 
-/// A row to write as a document (storage keys, typed values). Fields absent
-/// from the record are absent from the document (read back as null).
-pub fn document(e: &Entity, r: &Record) -> Result<Document> {
+/// A row to write as a document (storage keys, values already converted
+/// by validation). Fields absent from the row are absent from the document
+/// (read back as null).
+pub fn document(e: &Entity, row: &TypedRecord<'_>) -> Result<Document> {
     let mut d = Document::new();
-    for (k, v) in r {
-        let f = e.field(k)?;
-        let key = storage_key(e, f)?;
-        let v = Value::from_json(v)
-            .coerce_write(&f.ty)
-            .map_err(|m| Error::validation("", format!("`{}`: {m}", f.name)))?;
-        d.insert(key, to_bson(&f.ty, &v)?);
+    for (f, v) in row {
+        d.insert(storage_key(e, f)?, to_bson(&f.ty, v)?);
     }
     Ok(d)
 }
 
 /// The `$set` document of an update.
-pub fn update_set(e: &Entity, set: &Record) -> Result<Document> {
+pub fn update_set(e: &Entity, set: &TypedRecord<'_>) -> Result<Document> {
     let d = document(e, set)?;
     if d.contains_key("_id") {
         return Err(Error::unsupported(
@@ -1006,14 +1027,20 @@ pub fn update_set(e: &Entity, set: &Record) -> Result<Document> {
     Ok(doc! {"$set": d})
 }
 
-/// The filter matching a row by the values of `fields` in `r` (the upsert
+/// The value a typed row gives `field` (null when absent).
+pub fn typed_value<'r>(row: &'r TypedRecord<'_>, field: &str) -> &'r Value {
+    row.iter()
+        .find(|(f, _)| f.name == field)
+        .map_or(&Value::Null, |(_, v)| v)
+}
+
+/// The filter matching a row by the values of `fields` in `row` (the upsert
 /// conflict target).
-pub fn key_match(e: &Entity, fields: &[String], r: &Record) -> Result<Document> {
+pub fn key_match(e: &Entity, fields: &[String], row: &TypedRecord<'_>) -> Result<Document> {
     let mut d = Document::new();
     for f in fields {
         let (fd, k) = key_of(e, f)?;
-        let v = Value::from_json(r.get(f).unwrap_or(&serde_json::Value::Null));
-        d.insert(k, doc! {"$eq": to_bson(&fd.ty, &v)?});
+        d.insert(k, doc! {"$eq": to_bson(&fd.ty, typed_value(row, f))?});
     }
     Ok(d)
 }

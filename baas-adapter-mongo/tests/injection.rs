@@ -5,7 +5,9 @@
 
 use baas_adapter_mongo::{MongoConfig, connect, lower};
 use baas_core::ir::{CompareOp, Filter, Query};
-use baas_core::{DatabaseAdapter, Entity, Error, Field, FieldType, SchemaMetadata, Target, Value};
+use baas_core::{
+    DatabaseAdapterExt, Entity, Error, Field, FieldType, SchemaMetadata, Target, Value,
+};
 use baas_testkit::{Naming, chinook_metadata, skip_or_fail};
 use bson::{Bson, Document};
 use serde_json::json;
@@ -182,12 +184,31 @@ fn metadata_names_mongo_would_interpret_are_refused() {
 fn written_values_stay_data() {
     let s = schema();
     let e = s.entity("doc").unwrap();
+    let caps = baas_adapter_mongo::capabilities(false);
+    let limits = baas_core::validate::Limits::default();
+    let v = baas_core::validate::Validator::new(Target::new(&s, "doc").unwrap(), &caps, &limits);
     let row = json!({"id": 1, "name": "$set", "meta": {"$where": "sleep(1000)", "a.b": 1}});
-    let d = lower::document(e, row.as_object().unwrap()).unwrap();
+    let insert = v
+        .insert(baas_core::ir::Insert {
+            entity: "doc".into(),
+            rows: vec![row.as_object().unwrap().clone()],
+            on_conflict: None,
+            returning: None,
+        })
+        .unwrap();
+    let d = lower::document(e, &insert.typed_rows()[0]).unwrap();
     assert_eq!(d.get_str("name").unwrap(), "$set");
     // json content is stored as a nested document under the metadata key only.
     assert!(d.get_document("meta").is_ok());
-    let set = lower::update_set(e, json!({"name": "$unset"}).as_object().unwrap()).unwrap();
+    let update = v
+        .update(baas_core::ir::Update {
+            entity: "doc".into(),
+            filter: Filter::eq("id", 1),
+            set: json!({"name": "$unset"}).as_object().unwrap().clone(),
+            returning: None,
+        })
+        .unwrap();
+    let set = lower::update_set(e, &update.typed_set().to_vec()).unwrap();
     assert_eq!(set, bson::doc! {"$set": {"name": "$unset"}});
 }
 

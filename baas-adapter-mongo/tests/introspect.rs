@@ -3,8 +3,8 @@
 
 use baas_adapter_mongo::{MongoConfig, connect};
 use baas_core::{
-    DatabaseAdapter, Entity, Error, Field, FieldType, IntrospectOptions, RelationKind,
-    SchemaChange, Target,
+    DatabaseAdapter, DatabaseAdapterExt, Entity, Error, Field, FieldType, IntrospectOptions,
+    RelationKind, SchemaChange, Target,
 };
 use baas_testkit::skip_or_fail;
 use serde_json::json;

@@ -14,14 +14,17 @@ use baas_adapter_mongo::lower;
 use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use baas_testkit::cases::{
-    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+    CheckedRequest, Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
 };
 use bson::{Bson, Document};
 
-fn validate(target: Target<'_>, req: &Request) -> baas_core::Result<()> {
-    let caps: Capabilities = baas_adapter_mongo::capabilities(true);
-    let limits = Limits::default();
-    req.validate(&Validator::new(target, &caps, &limits))
+fn check<'a>(
+    target: Target<'a>,
+    caps: &'a Capabilities,
+    limits: &'a Limits,
+    req: &Request,
+) -> baas_core::Result<CheckedRequest<'a>> {
+    req.check(&Validator::new(target, caps, limits))
 }
 
 fn ext(docs: Vec<Document>) -> String {
@@ -29,10 +32,10 @@ fn ext(docs: Vec<Document>) -> String {
     serde_json::to_string_pretty(&arr.into_relaxed_extjson()).expect("json")
 }
 
-fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
+fn lower_case(target: Target<'_>, req: &CheckedRequest<'_>) -> baas_core::Result<String> {
     let e = target.entity;
     Ok(match req {
-        Request::Select(q) => {
+        CheckedRequest::Select(q) => {
             let plan = lower::find(target, q)?;
             format!(
                 "-- fields: {}\n-- pipeline\n{}",
@@ -40,13 +43,13 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
                 ext(plan.pipeline)
             )
         }
-        Request::Count(q) => format!(
+        CheckedRequest::Count(q) => format!(
             "-- pipeline\n{}",
             ext(lower::count(target, q.filter.as_ref())?)
         ),
-        Request::Insert(i, _) => {
+        CheckedRequest::Insert(i, _) => {
             let docs = i
-                .rows
+                .typed_rows()
                 .iter()
                 .map(|r| lower::document(e, r))
                 .collect::<baas_core::Result<Vec<_>>>()?;
@@ -61,7 +64,7 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
                     up.target.clone()
                 };
                 let filters = i
-                    .rows
+                    .typed_rows()
                     .iter()
                     .map(|r| lower::key_match(e, &key, r))
                     .collect::<baas_core::Result<Vec<_>>>()?;
@@ -74,9 +77,9 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
             }
             out
         }
-        Request::Update(u) => {
+        CheckedRequest::Update(u) => {
             let (lookups, m) = lower::filter(target, Some(&u.filter))?;
-            let set = lower::update_set(e, &u.set)?;
+            let set = lower::update_set(e, &u.typed_set().to_vec())?;
             let mut out = String::new();
             if !lookups.is_empty() {
                 let _ = write!(
@@ -90,7 +93,7 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
             let _ = write!(out, "-- update\n{}", ext(vec![set]));
             out
         }
-        Request::Delete(d) => {
+        CheckedRequest::Delete(d) => {
             let (lookups, m) = lower::filter(target, Some(&d.filter))?;
             if lookups.is_empty() {
                 format!("-- filter\n{}", ext(vec![m]))
@@ -101,7 +104,7 @@ fn lower_case(target: Target<'_>, req: &Request) -> baas_core::Result<String> {
                 )
             }
         }
-        Request::Aggregate(a) => {
+        CheckedRequest::Aggregate(a) => {
             let plan = lower::aggregate(target, a)?;
             let cols: Vec<String> = plan
                 .columns
@@ -123,13 +126,20 @@ fn render(schema: &SchemaMetadata, req: &Request) -> String {
         Ok(t) => t,
         Err(e) => return format!("-- error (target)\n{e}\n"),
     };
-    if let Err(e) = validate(target, req) {
-        let _ = writeln!(
-            out,
-            "-- validator (mongodb capabilities) rejects this request\n{e}"
-        );
-    }
-    match lower_case(target, req) {
+    let caps: Capabilities = baas_adapter_mongo::capabilities(true);
+    let limits = Limits::default();
+    // Adapters only ever lower checked requests: a rejected one stops here.
+    let checked = match check(target, &caps, &limits, req) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "-- validator (mongodb capabilities) rejects this request\n{e}"
+            );
+            return out;
+        }
+    };
+    match lower_case(target, &checked) {
         Ok(s) => {
             out.push_str(&s);
             out.push('\n');

@@ -144,6 +144,14 @@ impl Filter {
             values: values.into_iter().map(Into::into).collect(),
         }
     }
+    /// Some row of `relation` exists (matching `filter` when given).
+    pub fn exists(relation: impl Into<String>, filter: Option<Filter>) -> Self {
+        Self::Exists {
+            relation: relation.into(),
+            filter: filter.map(Box::new),
+            through: None,
+        }
+    }
     /// `field IS <value>`.
     pub fn is(field: impl Into<String>, value: IsValue) -> Self {
         Self::Is {
@@ -354,6 +362,21 @@ pub struct Embed {
     /// permissions here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub through: Option<Filter>,
+}
+
+impl Embed {
+    /// Embed `relation` with every field, no filter, order or limit.
+    pub fn new(relation: impl Into<String>) -> Self {
+        Self {
+            relation: relation.into(),
+            alias: None,
+            select: Selection::default(),
+            filter: None,
+            order: Vec::new(),
+            limit: None,
+            through: None,
+        }
+    }
 }
 
 /// A read.

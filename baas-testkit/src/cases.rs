@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use baas_core::Checked;
 use baas_core::ir::{Aggregate, Delete, Insert, Query, Update};
 use baas_core::metadata::SchemaMetadata;
 use baas_core::validate::Validator;
@@ -71,16 +72,35 @@ impl Request {
         }
     }
 
-    /// Check the request with `v`.
-    pub fn validate(&self, v: &Validator<'_>) -> baas_core::Result<()> {
-        match self {
-            Self::Select(q) | Self::Count(q) => v.query(q),
-            Self::Insert(i, _) => v.insert(i),
-            Self::Update(u) => v.update(u),
-            Self::Delete(d) => v.delete(d),
-            Self::Aggregate(a) => v.aggregate(a),
-        }
+    /// Check the request with `v`: what an adapter receives.
+    pub fn check<'a>(&self, v: &Validator<'a>) -> baas_core::Result<CheckedRequest<'a>> {
+        Ok(match self {
+            Self::Select(q) => CheckedRequest::Select(v.query(q.clone())?),
+            Self::Count(q) => CheckedRequest::Count(v.query(q.clone())?),
+            Self::Insert(i, max) => CheckedRequest::Insert(v.insert(i.clone())?, *max),
+            Self::Update(u) => CheckedRequest::Update(v.update(u.clone())?),
+            Self::Delete(d) => CheckedRequest::Delete(v.delete(d.clone())?),
+            Self::Aggregate(a) => CheckedRequest::Aggregate(v.aggregate(a.clone())?),
+        })
     }
+}
+
+/// A case checked by the validator (values converted into their fields'
+/// types): what the lowerings are given.
+#[derive(Debug)]
+pub enum CheckedRequest<'a> {
+    /// `find`.
+    Select(Checked<'a, Query>),
+    /// `count` with the query's filter.
+    Count(Checked<'a, Query>),
+    /// An insert, with the case's bound-parameter budget if it sets one.
+    Insert(Checked<'a, Insert>, Option<usize>),
+    /// An update.
+    Update(Checked<'a, Update>),
+    /// A delete.
+    Delete(Checked<'a, Delete>),
+    /// An aggregate.
+    Aggregate(Checked<'a, Aggregate>),
 }
 
 /// The shared case folder, `baas-testkit/cases`.

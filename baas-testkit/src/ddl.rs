@@ -12,7 +12,9 @@
 
 use serde_json::{Map, Value as J, json};
 
-use baas_core::adapter::{DatabaseAdapter, IntrospectOptions, SchemaChange, Target};
+use baas_core::adapter::{
+    DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, SchemaChange, Target,
+};
 use baas_core::error::Error;
 use baas_core::ir::{Insert, OrderBy, Query};
 use baas_core::metadata::{Entity, Field, FieldType, Generated, Index, SchemaMetadata};

@@ -18,7 +18,7 @@ use std::pin::Pin;
 
 use serde_json::{Map, Value as J, json};
 
-use baas_core::adapter::{DatabaseAdapter, Target};
+use baas_core::adapter::{DatabaseAdapter, DatabaseAdapterExt, Target};
 use baas_core::error::Error;
 use baas_core::ir::{
     Aggregate, AggregateExpr, AggregateFn, ArrayOp, CompareOp, Count, Delete, Direction, Embed,
@@ -1062,6 +1062,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
             Some(Filter::Exists {
                 relation: "albums".into(),
                 filter: None,
+                through: None,
             }),
         )
         .await?;
@@ -1096,6 +1097,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
             Some(Filter::not(Filter::Exists {
                 relation: "albums".into(),
                 filter: None,
+                through: None,
             })),
         )
         .await?;
@@ -1111,6 +1113,7 @@ async fn exists_many_to_many_with_filter(c: &Ctx<'_>) -> CaseResult {
             Some(Filter::Exists {
                 relation: "tracks".into(),
                 filter: Some(Box::new(Filter::eq("genre_id", 1))),
+                through: None,
             }),
         )
         .await?;
@@ -1120,6 +1123,7 @@ async fn exists_many_to_many_with_filter(c: &Ctx<'_>) -> CaseResult {
             Some(Filter::Exists {
                 relation: "tracks".into(),
                 filter: None,
+                through: None,
             }),
         )
         .await?;
@@ -1135,6 +1139,7 @@ async fn exists_many_to_many_with_filter(c: &Ctx<'_>) -> CaseResult {
                 Filter::Exists {
                     relation: "playlists".into(),
                     filter: Some(Box::new(Filter::eq("name", "Music"))),
+                    through: None,
                 },
             ])),
         )
@@ -1154,7 +1159,9 @@ async fn exists_nested(c: &Ctx<'_>) -> CaseResult {
                 CompareOp::Gt,
                 1_200_000,
             ))),
+            through: None,
         })),
+        through: None,
     };
     let n = c.count("artist", Some(f)).await?;
     let long = c
@@ -2024,7 +2031,9 @@ pub fn identity_queries() -> Vec<(&'static str, Query)> {
                         CompareOp::Gt,
                         1_000_000,
                     ))),
+                    through: None,
                 })),
+                through: None,
             }),
         ),
         (
@@ -2032,6 +2041,7 @@ pub fn identity_queries() -> Vec<(&'static str, Query)> {
             Query::new("playlist").filter(Filter::Exists {
                 relation: "tracks".into(),
                 filter: Some(Box::new(Filter::eq("genre_id", 1))),
+                through: None,
             }),
         ),
         (
@@ -2126,6 +2136,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         filter: None,
         order: vec![],
         limit: None,
+        through: None,
     }
 }
 
