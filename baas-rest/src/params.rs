@@ -78,6 +78,7 @@ impl<'s> Node<'s> {
             let exists = || Filter::Exists {
                 relation: c.relation.clone(),
                 filter: c.condition().map(Box::new),
+                through: None,
             };
             if c.inner || c.exists == Some(true) {
                 all.push(exists());

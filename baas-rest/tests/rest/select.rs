@@ -258,7 +258,8 @@ fn inner_join_becomes_exists() {
         query.filter,
         Some(Filter::Exists {
             relation: "albums".into(),
-            filter: Some(Box::new(cond))
+            filter: Some(Box::new(cond)),
+            through: None,
         })
     );
     // Without an embed filter: parents with at least one child.
@@ -266,7 +267,8 @@ fn inner_join_becomes_exists() {
         filt("artist", "select=albums!inner(*)"),
         Filter::Exists {
             relation: "albums".into(),
-            filter: None
+            filter: None,
+            through: None,
         }
     );
     assert!(validate(&query).is_ok());
@@ -282,6 +284,7 @@ fn nested_inner_joins() {
     let album_cond = Filter::Exists {
         relation: "tracks".into(),
         filter: Some(Box::new(track_cond.clone())),
+        through: None,
     };
     assert_eq!(query.select.embeds[0].filter, Some(album_cond.clone()));
     assert_eq!(
@@ -298,7 +301,8 @@ fn nested_inner_joins() {
             },
             Filter::Exists {
                 relation: "albums".into(),
-                filter: Some(Box::new(album_cond))
+                filter: Some(Box::new(album_cond)),
+                through: None,
             }
         ]))
     );
@@ -315,21 +319,24 @@ fn null_filter_on_embedding() {
         query.filter,
         Some(Filter::Exists {
             relation: "albums".into(),
-            filter: Some(Box::new(Filter::eq("title", "X")))
+            filter: Some(Box::new(Filter::eq("title", "X"))),
+            through: None,
         })
     );
     assert_eq!(
         filt("artist", "select=albums(*)&albums=is.null"),
         Filter::not(Filter::Exists {
             relation: "albums".into(),
-            filter: None
+            filter: None,
+            through: None,
         })
     );
     assert_eq!(
         filt("artist", "select=albums(*)&albums=is.not_null"),
         Filter::Exists {
             relation: "albums".into(),
-            filter: None
+            filter: None,
+            through: None,
         }
     );
     let e = err("artist", "select=albums(*)&albums=eq.1");
@@ -348,7 +355,8 @@ fn empty_embed_filters_without_output() {
         query.filter,
         Some(Filter::Exists {
             relation: "albums".into(),
-            filter: Some(Box::new(Filter::eq("title", "X")))
+            filter: Some(Box::new(Filter::eq("title", "X"))),
+            through: None,
         })
     );
     // `rel()` without !inner or a null filter does nothing.

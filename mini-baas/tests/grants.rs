@@ -1,0 +1,532 @@
+//! Grants apply to every entity a request touches, identically on
+//! PostgreSQL, MariaDB, SQLite and MongoDB (each loaded with Chinook).
+//!
+//! The policy under test hides rows and fields of *embedded* entities:
+//! - `track`: only Rock tracks (`genre_id = 1`) are readable, and only
+//!   `track_id, name, album_id, genre_id, media_type_id` (the price,
+//!   composer, length and size are hidden); only `name` may be updated;
+//! - `album`: only albums of the first 100 artists are readable;
+//! - `playlist_track` (the junction of `playlist.tracks`): only the links of
+//!   playlists 1 to 5 are readable.
+//!
+//! Every restricted answer is compared with the unrestricted answer of the
+//! same engine, filtered and projected by the test itself, so the test
+//! states what the grants must do rather than what the code does; and the
+//! restricted answers must be byte-identical across the four engines.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baas_testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
+use mini_baas::engine::{
+    AccessRequest, Action, Baas, Connector, Grant, MemoryStore, Policy, Principal, Resource,
+    TenantConfig, TenantMode, WriteOp,
+};
+use mini_baas::ir::{
+    Aggregate, AggregateExpr, AggregateFn, CompareOp, Embed, Filter, OrderBy, Query, Selection,
+    Update,
+};
+use mini_baas::{DatabaseAdapter, Error, Result, SchemaMetadata};
+use serde_json::{Map, Value as J, json};
+
+const TRACK_FIELDS: [&str; 5] = ["track_id", "name", "album_id", "genre_id", "media_type_id"];
+
+/// The policy under test; a principal with the role `admin` is unrestricted.
+struct HideSome;
+
+#[async_trait]
+impl Policy for HideSome {
+    async fn grant(&self, r: &AccessRequest<'_>) -> Result<Grant> {
+        if r.principal.has_role("admin") {
+            return Ok(Grant::all());
+        }
+        let Resource::Entity(e) = r.resource else {
+            return Ok(Grant::all());
+        };
+        Ok(match (e.name.as_str(), r.action) {
+            ("track", Action::Read) => Grant::all()
+                .rows(Filter::eq("genre_id", 1))
+                .read_fields(TRACK_FIELDS),
+            ("track", Action::Update) => Grant::all()
+                .rows(Filter::eq("genre_id", 1))
+                .write_fields(["name"]),
+            ("album", Action::Read) => {
+                Grant::all().rows(Filter::cmp("artist_id", CompareOp::Lte, 100))
+            }
+            ("playlist_track", Action::Read) => {
+                Grant::all().rows(Filter::cmp("playlist_id", CompareOp::Lte, 5))
+            }
+            _ => Grant::all(),
+        })
+    }
+}
+
+/// Hands out one already connected adapter.
+struct Fixed(Arc<dyn DatabaseAdapter>);
+
+#[async_trait]
+impl Connector for Fixed {
+    async fn connect(&self, _t: &TenantConfig) -> Result<Arc<dyn DatabaseAdapter>> {
+        Ok(self.0.clone())
+    }
+}
+
+struct Engine {
+    name: &'static str,
+    baas: Baas,
+}
+
+async fn engine(
+    name: &'static str,
+    db: Arc<dyn DatabaseAdapter>,
+    schema: SchemaMetadata,
+) -> Engine {
+    let baas = Baas::builder(Arc::new(MemoryStore::new()), Arc::new(Fixed(db)))
+        .policy(Arc::new(HideSome))
+        .build();
+    baas.register_tenant(
+        TenantConfig::new("chinook", "fixed://", TenantMode::Introspected),
+        Some(schema),
+    )
+    .await
+    .expect("register");
+    Engine { name, baas }
+}
+
+async fn engines() -> Option<Vec<Engine>> {
+    let url = |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
+    let mut out = Vec::new();
+    for (name, var, default, naming) in [
+        (
+            "postgres",
+            "BAAS_TEST_PG_URL",
+            "postgres://baas:baas_pw@127.0.0.1:5432/chinook",
+            Naming::SnakeCase,
+        ),
+        (
+            "mysql",
+            "BAAS_TEST_MYSQL_URL",
+            "mysql://baas:baas_pw@127.0.0.1:3306/Chinook",
+            Naming::PascalCase,
+        ),
+        (
+            "mongodb",
+            "BAAS_TEST_MONGO_URL",
+            "mongodb://127.0.0.1:27017/chinook?directConnection=true",
+            Naming::PascalCase,
+        ),
+    ] {
+        match mini_baas::connect(&url(var, default)).await {
+            Ok(db) => out.push(engine(name, db, chinook_metadata(naming)).await),
+            Err(e) => {
+                skip_or_fail(&format!("{name} ({var})"), &e);
+                return None;
+            }
+        }
+    }
+    let sql = std::fs::read_to_string(fixtures_dir().join("chinook/Chinook_Sqlite.sql"))
+        .expect("read the SQLite Chinook script");
+    let lite = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::memory())
+        .await
+        .expect("in-memory sqlite");
+    lite.backend()
+        .execute_script(&sql)
+        .await
+        .expect("load Chinook into SQLite");
+    out.push(engine("sqlite", Arc::new(lite), chinook_metadata(Naming::PascalCase)).await);
+    Some(out)
+}
+
+fn caller() -> Principal {
+    Principal::new("u1", ["reader".to_string()])
+}
+
+fn admin() -> Principal {
+    Principal::new("root", ["admin".to_string()])
+}
+
+fn embed(relation: &str, fields: &[&str]) -> Embed {
+    let mut e = Embed::new(relation);
+    e.select = Selection {
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        embeds: Vec::new(),
+    };
+    e
+}
+
+type Row = Map<String, J>;
+
+impl Engine {
+    async fn find(&self, who: &Principal, q: Query) -> Result<Vec<Row>> {
+        let t = self.baas.tenant("chinook").await?;
+        Ok(self.baas.find(who, &t, q).await?.rows)
+    }
+
+    async fn count(&self, who: &Principal, entity: &str, f: Option<Filter>) -> Result<u64> {
+        let t = self.baas.tenant("chinook").await?;
+        self.baas.count(who, &t, entity, f).await
+    }
+}
+
+fn project(r: &Row, fields: &[&str]) -> Row {
+    fields
+        .iter()
+        .filter_map(|f| r.get(*f).map(|v| (f.to_string(), v.clone())))
+        .collect()
+}
+
+fn is_rock(t: &J) -> bool {
+    t["genre_id"] == json!(1)
+}
+
+fn forbidden(r: Result<impl std::fmt::Debug>, what: &str) {
+    match r {
+        Err(Error::Forbidden(m)) => assert!(!m.is_empty(), "{what}"),
+        other => panic!("{what}: expected Forbidden, got {other:?}"),
+    }
+}
+
+/// One restricted read per engine, checked against `expect(unrestricted)`,
+/// and the same JSON on every engine.
+async fn same_everywhere(
+    engines: &[Engine],
+    what: &str,
+    q: Query,
+    expect: impl Fn(Vec<Row>) -> Vec<Row>,
+) {
+    let mut outputs = Vec::new();
+    for e in engines {
+        let got = e
+            .find(&caller(), q.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{what} on {}: {err}", e.name));
+        let all = e
+            .find(&admin(), q.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{what} (unrestricted) on {}: {err}", e.name));
+        let want = expect(all);
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap(),
+            "{what} on {}: the grants did not apply as stated",
+            e.name
+        );
+        outputs.push((e.name, serde_json::to_string(&got).unwrap()));
+    }
+    for (name, out) in &outputs[1..] {
+        assert_eq!(out, &outputs[0].1, "{what}: {name} differs from {}", outputs[0].0);
+    }
+}
+
+#[tokio::test]
+async fn grants_hide_rows_and_fields_of_embedded_entities_on_every_engine() {
+    let Some(engines) = engines().await else {
+        return;
+    };
+    let first_albums = Filter::cmp("album_id", CompareOp::Lte, 12);
+
+    // 1. A to-many embed: only Rock tracks, only the readable fields.
+    let mut q = Query::new("album")
+        .fields(["album_id", "title"])
+        .filter(first_albums.clone())
+        .order_by(OrderBy::asc("album_id"));
+    q.select.embeds.push(embed("tracks", &[]));
+    same_everywhere(&engines, "album with tracks(*)", q, |rows| {
+        rows.into_iter()
+            .map(|mut r| {
+                let tracks: Vec<J> = r["tracks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| is_rock(t))
+                    .map(|t| J::Object(project(t.as_object().unwrap(), &TRACK_FIELDS)))
+                    .collect();
+                r.insert("tracks".into(), J::Array(tracks));
+                r
+            })
+            .collect()
+    })
+    .await;
+
+    // 2. A to-one embed whose rows are hidden: the album is null for
+    //    tracks of albums the caller cannot read; the root keeps only Rock
+    //    tracks.
+    let mut q = Query::new("track")
+        .fields(["track_id", "name", "genre_id"])
+        .filter(Filter::In {
+            field: "track_id".into(),
+            values: (1..=3503).step_by(37).map(mini_baas::Value::Int).collect(),
+        })
+        .order_by(OrderBy::asc("track_id"));
+    let mut album = embed("album", &["title", "artist_id"]);
+    album.select.embeds.push(embed("artist", &["name"]));
+    q.select.embeds.push(album);
+    same_everywhere(&engines, "track with album(title, artist(name))", q, |rows| {
+        rows.into_iter()
+            .filter(|r| is_rock(&J::Object(r.clone())))
+            .map(|mut r| {
+                let hidden = r["album"]["artist_id"]
+                    .as_i64()
+                    .is_some_and(|a| a > 100);
+                if hidden {
+                    r.insert("album".into(), J::Null);
+                }
+                r
+            })
+            .collect()
+    })
+    .await;
+
+    // 3. `exists` (`tracks!inner`, `tracks=not.is.null`) sees only the
+    //    related rows the caller may read.
+    let q = Query::new("album")
+        .fields(["album_id", "title"])
+        .filter(Filter::and(vec![
+            Filter::cmp("album_id", CompareOp::Lte, 40),
+            Filter::exists("tracks", None),
+        ]))
+        .order_by(OrderBy::asc("album_id"));
+    let mut with_tracks = q.clone();
+    with_tracks.filter = Some(Filter::cmp("album_id", CompareOp::Lte, 40));
+    with_tracks.select.embeds.push(embed("tracks", &["genre_id"]));
+    let admin_view = {
+        let mut m = std::collections::HashMap::new();
+        for e in &engines {
+            let rows = e.find(&admin(), with_tracks.clone()).await.expect("admin read");
+            let ids: Vec<J> = rows
+                .iter()
+                .filter(|r| r["tracks"].as_array().unwrap().iter().any(is_rock))
+                .map(|r| r["album_id"].clone())
+                .collect();
+            m.insert(e.name, ids);
+        }
+        m
+    };
+    for e in &engines {
+        let got: Vec<J> = e
+            .find(&caller(), q.clone())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r["album_id"].clone())
+            .collect();
+        assert!(!got.is_empty(), "exists on {}: no album at all", e.name);
+        assert_eq!(got, admin_view[e.name], "exists on {}", e.name);
+    }
+
+    // 4. Many-to-many: the junction's hidden links and the targets' hidden
+    //    rows both apply, embedded and in `exists`.
+    let mut q = Query::new("playlist")
+        .fields(["playlist_id", "name"])
+        .order_by(OrderBy::asc("playlist_id"));
+    let mut tracks = embed("tracks", &["track_id", "genre_id"]);
+    tracks.order = vec![OrderBy::asc("track_id")];
+    tracks.limit = Some(5);
+    q.select.embeds.push(tracks);
+    same_everywhere(&engines, "playlist with tracks (many-to-many)", q, |rows| {
+        rows.into_iter()
+            .map(|mut r| {
+                let visible_link = r["playlist_id"].as_i64().is_some_and(|p| p <= 5);
+                let tracks: Vec<J> = if visible_link {
+                    r["tracks"].as_array().unwrap().clone()
+                } else {
+                    Vec::new()
+                };
+                r.insert("tracks".into(), J::Array(tracks));
+                r
+            })
+            .collect()
+    })
+    .await;
+    let q = Query::new("playlist")
+        .fields(["playlist_id"])
+        .filter(Filter::exists("tracks", None))
+        .order_by(OrderBy::asc("playlist_id"));
+    for e in &engines {
+        let ids: Vec<J> = e
+            .find(&caller(), q.clone())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r["playlist_id"].clone())
+            .collect();
+        assert!(
+            !ids.is_empty() && ids.iter().all(|p| p.as_i64().is_some_and(|p| p <= 5)),
+            "many-to-many exists on {}: {ids:?}",
+            e.name
+        );
+    }
+
+    // 5. Counts and the root: only Rock tracks, only readable fields.
+    for e in &engines {
+        let rock = e
+            .count(&admin(), "track", Some(Filter::eq("genre_id", 1)))
+            .await
+            .unwrap();
+        assert_eq!(e.count(&caller(), "track", None).await.unwrap(), rock, "count on {}", e.name);
+        let mut q = Query::new("track").limit(3).order_by(OrderBy::asc("track_id"));
+        q.count = mini_baas::ir::Count::Exact;
+        let t = e.baas.tenant("chinook").await.unwrap();
+        let rows = e.baas.find(&caller(), &t, q).await.unwrap();
+        assert_eq!(rows.total, Some(rock), "exact count on {}", e.name);
+        for r in &rows.rows {
+            let keys: Vec<&str> = r.keys().map(String::as_str).collect();
+            assert_eq!(keys, TRACK_FIELDS, "select=* on {}", e.name);
+            assert!(is_rock(&J::Object(r.clone())));
+        }
+    }
+
+    // 6. Naming a hidden field anywhere is refused: select, filter, order,
+    //    embedded filter and order, exists, aggregates, returning, writes.
+    for e in &engines {
+        let t = e.baas.tenant("chinook").await.unwrap();
+        let who = caller();
+        let find = |q: Query| {
+            let t = t.clone();
+            let who = who.clone();
+            async move { e.baas.find(&who, &t, q).await }
+        };
+        forbidden(find(Query::new("track").fields(["unit_price"])).await, "select hidden");
+        forbidden(
+            find(Query::new("track").filter(Filter::is("composer", mini_baas::ir::IsValue::Null)))
+                .await,
+            "filter on hidden",
+        );
+        forbidden(
+            find(Query::new("track").order_by(OrderBy::desc("milliseconds"))).await,
+            "order by hidden",
+        );
+        let mut q = Query::new("album");
+        let mut tr = embed("tracks", &["name"]);
+        tr.filter = Some(Filter::cmp("unit_price", CompareOp::Gt, 1));
+        q.select.embeds.push(tr);
+        forbidden(find(q).await, "embedded filter on hidden");
+        let mut q = Query::new("album");
+        let mut tr = embed("tracks", &["name"]);
+        tr.order = vec![OrderBy::asc("bytes")];
+        q.select.embeds.push(tr);
+        forbidden(find(q).await, "embedded order by hidden");
+        let mut q = Query::new("album");
+        q.select.embeds.push(embed("tracks", &["composer"]));
+        forbidden(find(q).await, "embedded select of hidden");
+        forbidden(
+            find(Query::new("album").filter(Filter::exists(
+                "tracks",
+                Some(Filter::cmp("milliseconds", CompareOp::Gt, 1)),
+            )))
+            .await,
+            "exists on hidden",
+        );
+        forbidden(
+            e.baas
+                .aggregate(
+                    &who,
+                    &t,
+                    Aggregate {
+                        entity: "track".into(),
+                        filter: None,
+                        group_by: vec![],
+                        aggregates: vec![AggregateExpr {
+                            alias: "total".into(),
+                            func: AggregateFn::Sum {
+                                field: "unit_price".into(),
+                            },
+                        }],
+                        having: vec![],
+                        order: vec![],
+                        limit: None,
+                    },
+                )
+                .await,
+            "aggregate of hidden",
+        );
+        forbidden(
+            e.baas
+                .count(&who, &t, "track", Some(Filter::eq("composer", "x")))
+                .await,
+            "count filtered on hidden",
+        );
+        // Aggregates see only the readable rows.
+        let groups = e
+            .baas
+            .aggregate(
+                &who,
+                &t,
+                Aggregate {
+                    entity: "track".into(),
+                    filter: None,
+                    group_by: vec!["genre_id".into()],
+                    aggregates: vec![AggregateExpr {
+                        alias: "n".into(),
+                        func: AggregateFn::Count,
+                    }],
+                    having: vec![],
+                    order: vec![],
+                    limit: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(groups.len(), 1, "aggregate groups on {}: {groups:?}", e.name);
+        assert_eq!(groups[0]["genre_id"], json!(1));
+
+        // Writes: hidden rows are not touched, unwritable fields refused,
+        // returning shows only readable fields. Rolled back: the fixtures
+        // stay as they are.
+        let upd = |set: J, returning: Option<Vec<String>>| {
+            WriteOp::Update(Update {
+                entity: "track".into(),
+                // Track 1 is Rock, track 63 is Jazz.
+                filter: Filter::in_list("track_id", vec![1i64, 63]),
+                set: set.as_object().unwrap().clone(),
+                returning,
+            })
+        };
+        forbidden(
+            e.baas
+                .write_rolled_back(&who, &t, upd(json!({"unit_price": "9.99"}), None))
+                .await,
+            "update of an unwritable field",
+        );
+        forbidden(
+            e.baas
+                .write_rolled_back(&who, &t, upd(json!({"name": "x"}), Some(vec!["bytes".into()])))
+                .await,
+            "returning a hidden field",
+        );
+        let r = e
+            .baas
+            .write_rolled_back(&who, &t, upd(json!({"name": "Renamed"}), Some(vec![])))
+            .await
+            .unwrap_or_else(|err| panic!("update on {}: {err}", e.name));
+        assert_eq!(r.affected, 1, "update touched a hidden row on {}", e.name);
+        let keys: Vec<&str> = r.rows[0].keys().map(String::as_str).collect();
+        assert_eq!(keys, TRACK_FIELDS, "returning on {}", e.name);
+        assert_eq!(r.rows[0]["name"], json!("Renamed"));
+        // A merging upsert needs the update grant, whose rows cannot apply
+        // to new rows: refused.
+        forbidden(
+            e.baas
+                .write_rolled_back(
+                    &who,
+                    &t,
+                    WriteOp::Insert(mini_baas::ir::Insert {
+                        entity: "track".into(),
+                        rows: vec![
+                            json!({"track_id": 1, "name": "x", "media_type_id": 1, "milliseconds": 1, "unit_price": "1"})
+                                .as_object()
+                                .unwrap()
+                                .clone(),
+                        ],
+                        on_conflict: Some(mini_baas::ir::Upsert {
+                            target: vec![],
+                            action: mini_baas::ir::OnConflict::Merge,
+                        }),
+                        returning: None,
+                    }),
+                )
+                .await,
+            "merging upsert under a row-filtered update grant",
+        );
+    }
+}
