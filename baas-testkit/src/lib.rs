@@ -631,7 +631,7 @@ pub async fn check_case(
 /// One `#[tokio::test]` per conformance case, named after the case, for
 /// the engine of the module it is invoked in:
 ///
-/// ```ignore
+/// ```text
 /// mod sqlite {
 ///     async fn setup() -> Option<(SqliteAdapter, SchemaMetadata)> {
 ///         // connect, once per binary prepare the database; None to skip
