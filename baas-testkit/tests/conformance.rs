@@ -13,11 +13,38 @@
 //! made it). The cases then run concurrently against the one database: each
 //! writes only `gadget` rows under its own `sku` prefix.
 
+use std::future::Future;
+
+use baas_testkit::skip_or_fail;
+use tokio::sync::OnceCell;
+
+/// Why an engine cannot run: what is missing, and the error.
+type Missing = (&'static str, String);
+
+/// Whether an engine is ready. `prepare` runs once per binary, in the first
+/// test to get here (the others wait for it); its verdict is kept, so a
+/// missing server costs one connection attempt and every test then skips
+/// (outside CI) or fails (under `CI=true`) at once with the same reason.
+async fn ready<F>(cell: &OnceCell<Result<(), Missing>>, prepare: impl FnOnce() -> F) -> bool
+where
+    F: Future<Output = Result<(), Missing>>,
+{
+    match cell.get_or_init(prepare).await {
+        Ok(()) => true,
+        Err((what, why)) => {
+            skip_or_fail(what, why);
+            false
+        }
+    }
+}
+
 mod postgres {
     use baas_adapter_postgres::{PgAdapter, PgConfig, connect};
     use baas_core::metadata::SchemaMetadata;
-    use baas_testkit::{Naming, conformance_schema, skip_or_fail};
+    use baas_testkit::{Naming, conformance_schema};
     use tokio::sync::OnceCell;
+
+    use super::Missing;
 
     const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;
@@ -36,32 +63,31 @@ CREATE TABLE gadget (
         )
     }
 
-    /// Once per binary: `false` when the server is missing outside CI.
-    async fn prepare() -> bool {
-        let adapter = match connect(config()).await {
-            Ok(a) => a,
-            Err(e) => return !skip_or_fail("PostgreSQL (BAAS_TEST_PG_URL)", &e),
-        };
+    /// Once per binary: check the server, create `gadget`.
+    async fn prepare() -> Result<(), Missing> {
+        let adapter = connect(config())
+            .await
+            .map_err(|e| ("PostgreSQL (BAAS_TEST_PG_URL)", e.to_string()))?;
         let pool = adapter.backend().pool();
-        if let Err(e) = sqlx::query("SELECT 1 FROM artist LIMIT 1")
+        sqlx::query("SELECT 1 FROM artist LIMIT 1")
             .execute(pool)
             .await
-        {
-            return !skip_or_fail(
-                "the Chinook database in PostgreSQL (run .ci/fixtures.sh)",
-                &e,
-            );
-        }
+            .map_err(|e| {
+                (
+                    "the Chinook database in PostgreSQL (run .ci/fixtures.sh)",
+                    e.to_string(),
+                )
+            })?;
         sqlx::raw_sql(GADGET)
             .execute(pool)
             .await
             .expect("create gadget");
-        true
+        Ok(())
     }
 
     async fn setup() -> Option<(PgAdapter, SchemaMetadata)> {
-        static READY: OnceCell<bool> = OnceCell::const_new();
-        if !*READY.get_or_init(prepare).await {
+        static READY: OnceCell<Result<(), Missing>> = OnceCell::const_new();
+        if !super::ready(&READY, prepare).await {
             return None;
         }
         let adapter = connect(config()).await.expect("connect to PostgreSQL");
@@ -74,8 +100,10 @@ CREATE TABLE gadget (
 mod mysql {
     use baas_adapter_mysql::{MySqlAdapter, MySqlConfig, connect};
     use baas_core::metadata::SchemaMetadata;
-    use baas_testkit::{Naming, conformance_schema, skip_or_fail};
+    use baas_testkit::{Naming, conformance_schema};
     use tokio::sync::OnceCell;
+
+    use super::Missing;
 
     const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;
@@ -95,29 +123,31 @@ CREATE TABLE gadget (
         )
     }
 
-    /// Once per binary: `false` when the server is missing outside CI.
-    async fn prepare() -> bool {
-        let adapter = match connect(config()).await {
-            Ok(a) => a,
-            Err(e) => return !skip_or_fail("MariaDB/MySQL (BAAS_TEST_MYSQL_URL)", &e),
-        };
+    /// Once per binary: check the server, create `gadget`.
+    async fn prepare() -> Result<(), Missing> {
+        let adapter = connect(config())
+            .await
+            .map_err(|e| ("MariaDB/MySQL (BAAS_TEST_MYSQL_URL)", e.to_string()))?;
         let pool = adapter.backend().pool();
-        if let Err(e) = sqlx::query("SELECT 1 FROM Artist LIMIT 1")
+        sqlx::query("SELECT 1 FROM Artist LIMIT 1")
             .execute(pool)
             .await
-        {
-            return !skip_or_fail("the Chinook database in MariaDB (run .ci/fixtures.sh)", &e);
-        }
+            .map_err(|e| {
+                (
+                    "the Chinook database in MariaDB (run .ci/fixtures.sh)",
+                    e.to_string(),
+                )
+            })?;
         sqlx::raw_sql(GADGET)
             .execute(pool)
             .await
             .expect("create gadget");
-        true
+        Ok(())
     }
 
     async fn setup() -> Option<(MySqlAdapter, SchemaMetadata)> {
-        static READY: OnceCell<bool> = OnceCell::const_new();
-        if !*READY.get_or_init(prepare).await {
+        static READY: OnceCell<Result<(), Missing>> = OnceCell::const_new();
+        if !super::ready(&READY, prepare).await {
             return None;
         }
         let adapter = connect(config()).await.expect("connect to MariaDB/MySQL");
@@ -171,6 +201,8 @@ mod sqlite {
     use baas_testkit::{Naming, conformance_schema, fixtures_dir};
     use tokio::sync::OnceCell;
 
+    use super::Missing;
+
     const GADGET: &str = r#"
 DROP TABLE IF EXISTS gadget;
 CREATE TABLE gadget (
@@ -189,8 +221,8 @@ CREATE TABLE gadget (
         SqliteConfig::new(format!("sqlite://{}", path().display()))
     }
 
-    /// Once per binary: take the file, rebuild it.
-    async fn prepare() -> bool {
+    /// Once per binary: take the file, rebuild it (SQLite is never missing).
+    async fn prepare() -> Result<(), Missing> {
         static LOCK: OnceLock<File> = OnceLock::new();
         let db = path();
         let lock_path = db.with_extension("lock");
@@ -219,12 +251,12 @@ CREATE TABLE gadget (
         backend.execute_script(&sql).await.expect("load Chinook");
         backend.execute_script(GADGET).await.expect("create gadget");
         backend.pool().close().await;
-        true
+        Ok(())
     }
 
     async fn setup() -> Option<(SqliteAdapter, SchemaMetadata)> {
-        static READY: OnceCell<bool> = OnceCell::const_new();
-        if !*READY.get_or_init(prepare).await {
+        static READY: OnceCell<Result<(), Missing>> = OnceCell::const_new();
+        if !super::ready(&READY, prepare).await {
             return None;
         }
         let adapter = connect(config()).await.expect("open sqlite");
@@ -238,8 +270,10 @@ mod mongodb {
     use baas_adapter_mongo::{MongoAdapter, MongoConfig, connect};
     use baas_core::metadata::SchemaMetadata;
     use baas_core::{DatabaseAdapter, SchemaChange};
-    use baas_testkit::{Naming, conformance_schema, skip_or_fail};
+    use baas_testkit::{Naming, conformance_schema};
     use tokio::sync::OnceCell;
+
+    use super::Missing;
 
     fn config() -> MongoConfig {
         MongoConfig::new(
@@ -253,12 +287,11 @@ mod mongodb {
         conformance_schema(Naming::PascalCase, true)
     }
 
-    /// Once per binary: `false` when the server is missing outside CI.
-    async fn prepare() -> bool {
-        let adapter = match connect(config()).await {
-            Ok(a) => a,
-            Err(e) => return !skip_or_fail("MongoDB (BAAS_TEST_MONGO_URL)", &e),
-        };
+    /// Once per binary: check the server, create `gadget`.
+    async fn prepare() -> Result<(), Missing> {
+        let adapter = connect(config())
+            .await
+            .map_err(|e| ("MongoDB (BAAS_TEST_MONGO_URL)", e.to_string()))?;
         let db = adapter.database();
         match db
             .collection::<bson::Document>("Artist")
@@ -267,10 +300,10 @@ mod mongodb {
         {
             Ok(n) if n > 0 => {}
             other => {
-                return !skip_or_fail(
+                return Err((
                     "the Chinook database in MongoDB (run .ci/mongo_fixtures.sh)",
-                    &format!("{other:?}"),
-                );
+                    format!("{other:?}"),
+                ));
             }
         }
         // The scratch collection, managed: validator and unique index from metadata.
@@ -290,12 +323,12 @@ mod mongodb {
             "mongodb transactions: {}",
             adapter.capabilities().transactions
         );
-        true
+        Ok(())
     }
 
     async fn setup() -> Option<(MongoAdapter, SchemaMetadata)> {
-        static READY: OnceCell<bool> = OnceCell::const_new();
-        if !*READY.get_or_init(prepare).await {
+        static READY: OnceCell<Result<(), Missing>> = OnceCell::const_new();
+        if !super::ready(&READY, prepare).await {
             return None;
         }
         let adapter = connect(config()).await.expect("connect to MongoDB");
