@@ -574,11 +574,6 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// Names of every case, in the suite's order.
-pub fn case_names() -> impl Iterator<Item = &'static str> {
-    CASES.iter().map(|(name, _)| *name)
-}
-
 /// Run the case `name` on one engine and hold it to the engine's exact list
 /// of not-applicable cases: a case in `not_applicable` must come back not
 /// applicable (passing there is a failure too: the list is stale), any
