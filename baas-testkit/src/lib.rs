@@ -2,13 +2,20 @@
 //!
 //! The adapter conformance suite.
 //!
-//! Every adapter runs [`run_conformance`] against a **real server** loaded with
-//! the Chinook fixtures (`shared/fixtures/chinook`) plus the `gadget` scratch
-//! table ([`gadget_entity`]) that the adapter's test creates empty. Cases
-//! check behaviour through the [`DatabaseAdapter`] trait only, so the same
-//! expectations hold on every engine; [`identity_queries`] lists the requests
-//! whose JSON must be byte-identical across engines. [`ddl`] holds the
-//! managed-mode DDL round trip the SQL adapters run.
+//! Every engine runs each case against a **real server** loaded with the
+//! Chinook fixtures (`shared/fixtures/chinook`) plus the `gadget` scratch
+//! table ([`gadget_entity`]) created empty once per test run. Cases check
+//! behaviour through the [`DatabaseAdapter`] trait only, so the same
+//! expectations hold on every engine. [`conformance_tests!`] turns the one
+//! list of cases into one test per case and engine (this crate's
+//! `tests/conformance.rs`: `cargo test -p baas-testkit upsert_merge` runs a
+//! case on every engine, `cargo test -p baas-testkit postgres::` one engine);
+//! [`check_case`] runs one case and holds it to the engine's exact
+//! not-applicable list. Cases run concurrently against one database: each
+//! writes only `gadget` rows under its own `sku` prefix.
+//! [`identity_queries`] lists the requests whose JSON must be
+//! byte-identical across engines. [`ddl`] holds the managed-mode DDL round
+//! trip the SQL adapters run.
 
 pub mod cases;
 pub mod ddl;
@@ -314,8 +321,9 @@ pub fn chinook_metadata(naming: Naming) -> SchemaMetadata {
 }
 
 /// The scratch entity every type round-trips through. Its table is created
-/// empty by each adapter's test (DDL per engine); `with_tags` adds a text
-/// array column for engines with arrays.
+/// empty once per run of the conformance tests (DDL per engine, in
+/// `tests/conformance.rs`); `with_tags` adds a text array column for engines
+/// with arrays.
 pub fn gadget_entity(with_tags: bool) -> Entity {
     let opt = |name: &str, ty: FieldType| Field::new(name, ty).nullable();
     let mut sku = Field::new("sku", FieldType::Text);
@@ -367,64 +375,6 @@ pub fn conformance_schema(naming: Naming, with_tags: bool) -> SchemaMetadata {
     s
 }
 
-/// Outcome of a conformance run.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Engine name.
-    pub engine: String,
-    /// Names of the cases that passed.
-    pub passed: Vec<String>,
-    /// Cases that failed, with the reason.
-    pub failed: Vec<(String, String)>,
-    /// Cases not applicable to the engine (its capabilities say so), with the
-    /// error the engine returned for them.
-    pub not_applicable: Vec<(String, String)>,
-}
-
-impl Report {
-    /// Like [`Report::assert_ok`], and also check that exactly the cases in
-    /// `not_applicable` were not applicable (a regression to `Unsupported`
-    /// would otherwise pass unnoticed).
-    pub fn assert_ok_except(&self, not_applicable: &[&str]) {
-        self.assert_ok();
-        let mut got: Vec<&str> = self
-            .not_applicable
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        got.sort_unstable();
-        let mut want = not_applicable.to_vec();
-        want.sort_unstable();
-        assert_eq!(
-            got, want,
-            "unexpected set of not-applicable cases on {}",
-            self.engine
-        );
-    }
-
-    /// Panic with every failure listed, after printing the summary.
-    pub fn assert_ok(&self) {
-        println!(
-            "conformance {}: {} passed, {} failed, {} not applicable",
-            self.engine,
-            self.passed.len(),
-            self.failed.len(),
-            self.not_applicable.len()
-        );
-        for (n, why) in &self.not_applicable {
-            println!("  n/a  {n}: {why}");
-        }
-        for (n, why) in &self.failed {
-            println!("  FAIL {n}: {why}");
-        }
-        assert!(
-            self.failed.is_empty(),
-            "{} conformance cases failed",
-            self.failed.len()
-        );
-    }
-}
-
 type CaseResult = Result<Outcome, String>;
 type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
 
@@ -446,12 +396,6 @@ macro_rules! ensure {
         if !ok {
             return Err(format!($($msg)+));
         }
-    };
-}
-
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        const CASES: &[(&str, CaseFn)] = &[$((stringify!($name), |c| Box::pin($name(c)))),*];
     };
 }
 
@@ -534,88 +478,249 @@ fn col(rows: &[Map<String, J>], key: &str) -> Vec<J> {
         .collect()
 }
 
-/// Run every case; never panics (failures are in the report).
-pub async fn run_conformance(db: &dyn DatabaseAdapter, schema: &SchemaMetadata) -> Report {
-    let ctx = Ctx { db, schema };
-    let mut report = Report {
-        engine: db.capabilities().engine.clone(),
-        ..Report::default()
+/// The suite's one list of cases: calls the macro named in parentheses with
+/// its arguments followed by `[case, case, …]`. [`conformance_tests!`] (one
+/// test per case and engine) and the crate's case table both come from it,
+/// so no engine can miss a case.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_conformance_cases {
+    (($($callback:tt)*) $($args:tt)*) => {
+        $($callback)*! {
+            $($args)*
+            [
+            count_every_chinook_table,
+            find_by_primary_key,
+            select_subset_of_fields,
+            compare_operators_partition_rows,
+            decimal_comparison_is_exact,
+            timestamp_comparison,
+            in_list_ignores_null_and_empty_matches_nothing,
+            empty_and_is_true_empty_or_is_false,
+            not_of_or_is_complement,
+            nested_and_or_not,
+            null_semantics,
+            like_is_case_sensitive_ilike_is_not,
+            like_escapes_metacharacters,
+            order_nulls_default_and_explicit,
+            offset_pages_are_stable,
+            keyset_pages_match_offset_pages,
+            exact_count_ignores_page,
+            exists_one_to_many,
+            exists_many_to_many_with_filter,
+            exists_nested,
+            aggregate_group_by_having_order,
+            aggregate_min_max_avg_count_distinct,
+            insert_one_round_trips_every_type,
+            insert_generates_key_and_returns_it,
+            insert_mixed_explicit_and_generated_keys_keeps_input_order,
+            float32_prints_as_float32,
+            unicode_long_text_and_large_numbers,
+            bulk_insert_is_atomic,
+            unique_violation_is_conflict,
+            foreign_key_violation_is_conflict,
+            validation_errors_point_at_fields,
+            upsert_merge,
+            upsert_ignore,
+            update_by_filter_with_returning,
+            update_without_match_affects_nothing,
+            delete_by_filter_with_returning,
+            read_only_entity_refuses_writes,
+            text_search,
+            json_path_filters,
+            array_filters,
+            embed_many_to_one_and_null,
+            embed_one_to_many_order_limit_filter,
+            embed_many_to_many,
+            embed_nested,
+            ]
+        }
     };
-    for (name, case) in CASES {
-        use futures::FutureExt as _;
-        let outcome = std::panic::AssertUnwindSafe(case(&ctx))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|p| {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Err(format!("panicked: {msg}"))
-            });
-        match outcome {
-            Ok(Outcome::Pass) => report.passed.push((*name).to_string()),
-            Ok(Outcome::NotApplicable(why)) => {
-                report.not_applicable.push(((*name).to_string(), why))
+}
+
+macro_rules! case_table {
+    ([$($name:ident),* $(,)?]) => {
+        const CASES: &[(&str, CaseFn)] = &[$((stringify!($name), |c| Box::pin($name(c)))),*];
+    };
+}
+
+__with_conformance_cases!((case_table));
+
+/// Whether `name` names a conformance case (usable in constants: the
+/// not-applicable list of [`conformance_tests!`] is checked at compile time).
+pub const fn is_case(name: &str) -> bool {
+    let mut i = 0;
+    while i < CASES.len() {
+        if str_eq(CASES[i].0, name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Run the case `name` on one engine and hold it to the engine's exact list
+/// of not-applicable cases: a case in `not_applicable` must come back not
+/// applicable (passing there is a failure too: the list is stale), any
+/// other case must pass. Prints one summary line,
+/// `conformance <engine> <case>: pass | n/a (why) | FAIL (why)`, and panics
+/// on a failure. A panic inside the case is caught and reported the same way.
+pub async fn check_case(
+    db: &dyn DatabaseAdapter,
+    schema: &SchemaMetadata,
+    name: &str,
+    not_applicable: &[&str],
+) {
+    use futures::FutureExt as _;
+    let Some((_, case)) = CASES.iter().find(|(n, _)| *n == name) else {
+        panic!("{name} is not a conformance case");
+    };
+    let engine = db.capabilities().engine.clone();
+    let ctx = Ctx { db, schema };
+    let outcome = std::panic::AssertUnwindSafe(case(&ctx))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("panicked: {msg}"))
+        });
+    let listed = not_applicable.contains(&name);
+    let failure = match (outcome, listed) {
+        (Ok(Outcome::Pass), false) => {
+            println!("conformance {engine} {name}: pass");
+            return;
+        }
+        (Ok(Outcome::NotApplicable(why)), true) => {
+            println!("conformance {engine} {name}: n/a ({})", one_line(&why));
+            return;
+        }
+        (Ok(Outcome::Pass), true) => {
+            format!("passes, but {engine} lists it as not applicable: remove it from the list")
+        }
+        (Ok(Outcome::NotApplicable(why)), false) => format!("not applicable: {why}"),
+        (Err(why), _) => why,
+    };
+    println!("conformance {engine} {name}: FAIL ({})", one_line(&failure));
+    panic!("conformance case {name} on {engine}: {failure}");
+}
+
+/// One `#[tokio::test]` per conformance case, named after the case, for
+/// the engine of the module it is invoked in:
+///
+/// ```text
+/// mod sqlite {
+///     async fn setup() -> Option<(SqliteAdapter, SchemaMetadata)> {
+///         // connect, once per binary prepare the database; None to skip
+///     }
+///     baas_testkit::conformance_tests!(setup, not_applicable: [text_search, array_filters]);
+/// }
+/// ```
+///
+/// `setup` is called by every test, in that test's runtime: it returns an
+/// adapter connected there and the schema the cases run against, or `None`
+/// when the test is skipped (it reports why itself, see [`skip_or_fail`]).
+/// Each test runs its case through [`check_case`] with the engine's exact
+/// not-applicable list. An optional `serial: [case, …]` names cases this
+/// engine cannot run concurrently with each other (say why where it is
+/// used); they take turns through a [`Serial`]. Every name in either list
+/// must be a case (checked at compile time). The calling crate needs `tokio`
+/// (macros, a runtime).
+#[macro_export]
+macro_rules! conformance_tests {
+    (
+        $setup:path,
+        not_applicable: [$($na:ident),* $(,)?]
+        $(, serial: [$($serial:ident),* $(,)?])?
+        $(,)?
+    ) => {
+        $crate::__with_conformance_cases!(
+            ($crate::__conformance_tests) ($setup) [$($na),*] [$($($serial),*)?]
+        );
+    };
+}
+
+/// The body of [`conformance_tests!`], called with the case list.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    (($setup:path) [$($na:ident),*] [$($serial:ident),*] [$($case:ident),* $(,)?]) => {
+        /// The cases this engine answers as not applicable, exactly.
+        const NOT_APPLICABLE: &[&str] = &[$(stringify!($na)),*];
+        /// The cases this engine runs one at a time.
+        static SERIAL: $crate::Serial = $crate::Serial::new(&[$(stringify!($serial)),*]);
+        const _: () = {
+            $(assert!(
+                $crate::is_case(stringify!($na)),
+                concat!("not a conformance case: ", stringify!($na))
+            );)*
+            $(assert!(
+                $crate::is_case(stringify!($serial)),
+                concat!("not a conformance case: ", stringify!($serial))
+            );)*
+        };
+        $(
+            #[tokio::test]
+            async fn $case() {
+                if let Some((adapter, schema)) = $setup().await {
+                    let _turn = SERIAL.turn(stringify!($case)).await;
+                    $crate::check_case(&adapter, &schema, stringify!($case), NOT_APPLICABLE).await;
+                }
             }
-            Err(why) => report.failed.push(((*name).to_string(), why)),
+        )*
+    };
+}
+
+/// The cases of one engine that must not overlap (`serial:` in
+/// [`conformance_tests!`]): each takes its turn, the others run freely.
+#[derive(Debug)]
+pub struct Serial {
+    cases: &'static [&'static str],
+    lock: futures::lock::Mutex<()>,
+}
+
+impl Serial {
+    /// Serialize `cases`.
+    pub const fn new(cases: &'static [&'static str]) -> Self {
+        Self {
+            cases,
+            lock: futures::lock::Mutex::new(()),
         }
     }
-    report
+
+    /// Wait for `case`'s turn if it is serialized; the turn lasts as long
+    /// as the returned guard.
+    pub async fn turn(&self, case: &str) -> Option<futures::lock::MutexGuard<'_, ()>> {
+        if self.cases.contains(&case) {
+            Some(self.lock.lock().await)
+        } else {
+            None
+        }
+    }
 }
 
-/// Number of cases in the suite.
-pub fn case_count() -> usize {
-    CASES.len()
+/// A reason on one line, so the summary stays one line per case.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
-
-cases!(
-    count_every_chinook_table,
-    find_by_primary_key,
-    select_subset_of_fields,
-    compare_operators_partition_rows,
-    decimal_comparison_is_exact,
-    timestamp_comparison,
-    in_list_ignores_null_and_empty_matches_nothing,
-    empty_and_is_true_empty_or_is_false,
-    not_of_or_is_complement,
-    nested_and_or_not,
-    null_semantics,
-    like_is_case_sensitive_ilike_is_not,
-    like_escapes_metacharacters,
-    order_nulls_default_and_explicit,
-    offset_pages_are_stable,
-    keyset_pages_match_offset_pages,
-    exact_count_ignores_page,
-    exists_one_to_many,
-    exists_many_to_many_with_filter,
-    exists_nested,
-    aggregate_group_by_having_order,
-    aggregate_min_max_avg_count_distinct,
-    insert_one_round_trips_every_type,
-    insert_generates_key_and_returns_it,
-    insert_mixed_explicit_and_generated_keys_keeps_input_order,
-    float32_prints_as_float32,
-    unicode_long_text_and_large_numbers,
-    bulk_insert_is_atomic,
-    unique_violation_is_conflict,
-    foreign_key_violation_is_conflict,
-    validation_errors_point_at_fields,
-    upsert_merge,
-    upsert_ignore,
-    update_by_filter_with_returning,
-    update_without_match_affects_nothing,
-    delete_by_filter_with_returning,
-    read_only_entity_refuses_writes,
-    text_search,
-    json_path_filters,
-    array_filters,
-    embed_many_to_one_and_null,
-    embed_one_to_many_order_limit_filter,
-    embed_many_to_many,
-    embed_nested,
-);
 
 async fn count_every_chinook_table(c: &Ctx<'_>) -> CaseResult {
     let expected = [
