@@ -52,13 +52,17 @@ pub fn bad_request(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
-/// 404 for a `book` key that matches no row.
+/// 404 for a `book` key that matches no row (with `Content-Range: */*`, as
+/// mini-baas answers an empty object read).
 pub fn not_found() -> Response {
-    error(
+    let mut resp = error(
         StatusCode::NOT_FOUND,
         "not_found",
         "no `book` row has this key",
-    )
+    );
+    resp.headers_mut()
+        .insert(header::CONTENT_RANGE, HeaderValue::from_static("*/*"));
+    resp
 }
 
 /// 409 for a constraint the database refused (e.g. an unknown `author_id`).
