@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# HTTP load benchmark: `baas serve` against a hand-written axum + sqlx server
-# (benches/http/raw-server) running the same SQL on the same PostgreSQL
-# database, measured back to back in the same run with wrk.
+# HTTP load benchmark: `baas serve` against two hand-written baselines on the
+# same PostgreSQL database, measured back to back in the same run with wrk:
+#   sqlx     benches/http/raw-server: axum + sqlx, the same SQL as baas, rows
+#            decoded into structs and serialised with serde_json;
+#   pg-json  benches/http/pg-json-server: axum + tokio-postgres, one prepared
+#            statement per request whose result is the finished JSON body,
+#            built by PostgreSQL (row_to_json / array_to_json, PostgREST's
+#            strategy).
 #
 #   bash benches/http/run.sh            # from the repository root
 #
 # Scenarios (benches/http/bench.lua): GET by id, a filtered ordered page of
 # 20, a page of 20 books with their author embedded, a create. For each one,
-# each server gets a warm-up then a measured run; the order of the two servers
-# alternates between scenarios. Prints a markdown table: requests/s and p99
-# latency of both, and the ratio baas/raw.
+# each server gets a warm-up then a measured run; the order of the servers
+# rotates between scenarios. Before the load, the three must give the same
+# status, Content-Type, Content-Range and body bytes to the same requests.
+# Prints a markdown table: requests/s, p99 latency and CPU per request of each
+# server process (utime + stime from /proc/<pid>/stat around the measured run,
+# over the requests completed), the ratios baas/sqlx and baas/pg-json; then
+# the CPU per request of the PostgreSQL backends serving the bench database.
 #
 # Settings (environment): PGHOST (127.0.0.1) PGPORT (5432) PGUSER (baas)
-# PGPASSWORD (baas_pw) BENCH_DB (bench) BAAS_PORT (18090) RAW_PORT (18091)
-# THREADS (2) CONNECTIONS (32) DURATION (15s) WARMUP (3s) POOL (8, connections
-# per server) SCENARIOS ("get filter embed create") DB_PARAMS (sslmode=disable).
+# PGPASSWORD (baas_pw) BENCH_DB (bench) BAAS_PORT (18090) RAW_PORT (18091,
+# the sqlx server) PGJSON_PORT (18092) THREADS (2) CONNECTIONS (32) DURATION
+# (15s) WARMUP (3s) POOL (10, connections per server) SCENARIOS ("get filter
+# embed create") DB_PARAMS (sslmode=disable).
 #
 # Caveat: on a small machine wrk, the server under test and PostgreSQL share
 # the same cores; the absolute numbers say little, the ratio is what to read.
@@ -27,11 +37,12 @@ export PGUSER="${PGUSER:-baas}" PGPASSWORD="${PGPASSWORD:-baas_pw}"
 BENCH_DB="${BENCH_DB:-bench}"
 BAAS_PORT="${BAAS_PORT:-18090}"
 RAW_PORT="${RAW_PORT:-18091}"
+PGJSON_PORT="${PGJSON_PORT:-18092}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 DURATION="${DURATION:-15s}"
 WARMUP="${WARMUP:-3s}"
-POOL="${POOL:-8}"
+POOL="${POOL:-10}"
 SCENARIOS="${SCENARIOS:-get filter embed create}"
 # TLS off for both servers: on loopback it only adds the same encryption cost
 # to both sides and hides the difference being measured.
@@ -40,6 +51,8 @@ DB_URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT}/${BENCH_DB}?${DB_
 HERE=benches/http
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+# What else holds the CPU when the run starts (a shared machine).
+BUSY_BEFORE="$(top -bn1 -o %CPU 2>/dev/null | awk 'NR > 7 && $9 + 0 >= 5 && $12 != "top" { printf "%s%s %s%%", sep, $12, $9; sep = ", " }' || true)"
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -74,19 +87,22 @@ reset_created() {
 
 # --- build -------------------------------------------------------------------
 log "building (release)"
-cargo build --release --quiet -p baas-server -p baas-bench-raw-server
+nice -n 10 cargo build --release --quiet -p baas-server -p baas-bench-raw-server \
+    -p baas-bench-pg-json-server
 BAAS_BIN="$CARGO_TARGET_DIR/release/baas"
 RAW_BIN="$CARGO_TARGET_DIR/release/raw-server"
+PGJSON_BIN="$CARGO_TARGET_DIR/release/pg-json-server"
 
 # --- servers -----------------------------------------------------------------
+SERVERS="baas sqlx pgjson"
+declare -A PORT PID
+PORT[baas]=$BAAS_PORT PORT[sqlx]=$RAW_PORT PORT[pgjson]=$PGJSON_PORT
 WORK="$(mktemp -d /tmp/baas-http-bench.XXXXXX)"
-BAAS_PID=""
-RAW_PID=""
 cleanup() {
-    for p in $BAAS_PID $RAW_PID; do
+    for p in "${PID[@]}"; do
         kill "$p" 2>/dev/null || true
     done
-    for p in $BAAS_PID $RAW_PID; do
+    for p in "${PID[@]}"; do
         wait "$p" 2>/dev/null || true
     done
     reset_created 2>/dev/null || true
@@ -95,9 +111,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in "$BAAS_PORT" "$RAW_PORT"; do
-    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-        log "error: port $port is already in use"
+for server in $SERVERS; do
+    if curl -s -o /dev/null "http://127.0.0.1:${PORT[$server]}/"; then
+        log "error: port ${PORT[$server]} is already in use"
         exit 1
     fi
 done
@@ -105,89 +121,122 @@ done
 RUST_LOG=warn "$BAAS_BIN" serve --db "$DB_URL" --tenant bench \
     --listen "127.0.0.1:$BAAS_PORT" --data-dir "$WORK/baas-data" \
     --max-connections "$POOL" >"$WORK/baas.log" 2>&1 &
-BAAS_PID=$!
+PID[baas]=$!
 "$RAW_BIN" --db "$DB_URL" --listen "127.0.0.1:$RAW_PORT" \
-    --max-connections "$POOL" >"$WORK/raw.log" 2>&1 &
-RAW_PID=$!
+    --max-connections "$POOL" >"$WORK/sqlx.log" 2>&1 &
+PID[sqlx]=$!
+"$PGJSON_BIN" --db "$DB_URL" --listen "127.0.0.1:$PGJSON_PORT" \
+    --max-connections "$POOL" >"$WORK/pgjson.log" 2>&1 &
+PID[pgjson]=$!
 
-wait_ready() { # name port pid
+wait_ready() { # server
     for _ in $(seq 1 150); do
-        if curl -sf -o /dev/null "http://127.0.0.1:$2/bench/book/1"; then return 0; fi
-        if ! kill -0 "$3" 2>/dev/null; then
+        if curl -sf -o /dev/null "http://127.0.0.1:${PORT[$1]}/bench/book/1"; then return 0; fi
+        if ! kill -0 "${PID[$1]}" 2>/dev/null; then
             log "error: $1 exited:"; cat "$WORK/$1.log" >&2; exit 1
         fi
         sleep 0.2
     done
-    log "error: $1 did not answer on port $2:"; cat "$WORK/$1.log" >&2; exit 1
+    log "error: $1 did not answer on port ${PORT[$1]}:"; cat "$WORK/$1.log" >&2; exit 1
 }
-wait_ready baas "$BAAS_PORT" "$BAAS_PID"
-wait_ready raw "$RAW_PORT" "$RAW_PID"
+for server in $SERVERS; do wait_ready "$server"; done
 
 # --- same answers? -------------------------------------------------------------
-same() { # description path [curl args…]
-    local what=$1 path=$2
+# Each server's answer as one text: status, Content-Type, Content-Range, body.
+# The baselines must match baas exactly (the create's generated id aside).
+DIFFERENT=0
+answer() { # server path [curl args…]
+    local server=$1 path=$2
     shift 2
-    local a b
-    a="$(curl -s "$@" "http://127.0.0.1:$BAAS_PORT$path")"
-    b="$(curl -s "$@" "http://127.0.0.1:$RAW_PORT$path")"
-    if [ "$a" = "$b" ]; then
-        log "  same body: $what"
-    else
-        log "  DIFFERENT body: $what"
-        log "    baas: ${a:0:300}"
-        log "    raw:  ${b:0:300}"
-    fi
+    curl -s -D "$WORK/headers" -o "$WORK/body" "$@" "http://127.0.0.1:${PORT[$server]}$path"
+    tr -d '\r' <"$WORK/headers" | awk 'NR == 1 { print $2 }
+        tolower($1) ~ /^content-(type|range):$/ { v = $0; sub(/^[^:]*: */, "", v); print tolower($1), v }'
+    cat "$WORK/body"
+}
+same() { # description path [curl args…]
+    local what=$1 a b server
+    a="$(answer baas "${@:2}")"
+    if [ "$what" = create ]; then a="$(sed 's/"id":[0-9]*/"id":N/' <<<"$a")"; fi
+    for server in sqlx pgjson; do
+        b="$(answer "$server" "${@:2}")"
+        # The generated key of a create differs, and only that.
+        if [ "$what" = create ]; then b="$(sed 's/"id":[0-9]*/"id":N/' <<<"$b")"; fi
+        if [ "$a" = "$b" ]; then
+            log "  same answer: $what ($server)"
+        else
+            DIFFERENT=$((DIFFERENT + 1))
+            log "  DIFFERENT answer: $what ($server)"
+            log "    baas:    $(tr '\n' ' ' <<<"${a:0:400}")"
+            log "    $server: $(tr '\n' ' ' <<<"${b:0:400}")"
+        fi
+    done
 }
 log "comparing responses"
-for id in 1 40 42 50; do same "GET by id $id" "/bench/book/$id"; done
+for id in 1 40 42 50 100001; do same "GET by id $id" "/bench/book/$id"; done
 same "filtered page" "/bench/book?author_id=eq.7&order=published.desc,id&limit=20"
+same "filtered page, no row" "/bench/book?author_id=eq.1001&order=published.desc,id&limit=20"
 same "embedded page" "/bench/book?select=id,title,author(name)&id=gt.990&order=id&limit=20"
+same "embedded page, short" "/bench/book?select=id,title,author(name)&id=gt.99990&order=id&limit=20"
 body='{"title":"Load test book","author_id":7,"published":"2024-05-01","price":"19.99","pages":321}'
-for port in "$BAAS_PORT" "$RAW_PORT"; do
-    curl -s -X POST -H 'Content-Type: application/json' -H 'Prefer: return=representation' \
-        -d "$body" "http://127.0.0.1:$port/bench/book" | sed 's/"id":[0-9]*/"id":N/' >"$WORK/create.$port"
-done
-if cmp -s "$WORK/create.$BAAS_PORT" "$WORK/create.$RAW_PORT"; then
-    log "  same body: create (but for the id)"
-else
-    log "  DIFFERENT body: create"
-    log "    baas: $(cat "$WORK/create.$BAAS_PORT")"
-    log "    raw:  $(cat "$WORK/create.$RAW_PORT")"
-fi
+same create /bench/book -X POST -H 'Content-Type: application/json' \
+    -H 'Prefer: return=representation' -d "$body"
 reset_created
 
 # --- load ----------------------------------------------------------------------
-declare -A RPS P99 BAD CPU
+declare -A RPS P99 BAD CPU PGCPU
 TICK="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system
-run_wrk() { # server pid port scenario duration → "rps p99_us bad max_us server_cpu_us_per_request"
-    local out before after
-    before="$(cpu_ticks "$2")"
-    out="$(SCENARIO="$4" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$5" --latency \
-        -s "$HERE/bench.lua" "http://127.0.0.1:$3")"
-    after="$(cpu_ticks "$2")"
+ticks() { # pid → user + system clock ticks (fields 14, 15, counted after the command name)
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+# The PostgreSQL backends connected to the bench database, with their ticks.
+pg_ticks() {
+    local p t
+    for p in $(psql -d "$BENCH_DB" -Atc \
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+        t="$(ticks "$p")"
+        if [ -n "$t" ]; then echo "$p $t"; fi
+    done
+}
+# Ticks spent since `pg_ticks` wrote $1, by the backends alive at both ends.
+pg_ticks_since() {
+    pg_ticks | awk 'FILENAME == ARGV[1] { before[$1] = $2; next }
+        ($1 in before) { sum += $2 - before[$1] } END { print sum + 0 }' "$1" -
+}
+run_wrk() { # server scenario duration → "rps p99_us bad max_us server_us_per_request pg_us_per_request"
+    local out before after pg
+    pg_ticks >"$WORK/pg.before"
+    before="$(ticks "${PID[$1]}")"
+    out="$(SCENARIO="$2" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
+        -s "$HERE/bench.lua" "http://127.0.0.1:${PORT[$1]}")"
+    after="$(ticks "${PID[$1]}")"
+    pg="$(pg_ticks_since "$WORK/pg.before")"
     echo "$out" >>"$WORK/wrk.log"
-    echo "$out" | awk -v ticks=$((after - before)) -v hz="$TICK" '/^RESULT/ {
+    echo "$out" | awk -v ticks=$((after - before)) -v pg="$pg" -v hz="$TICK" '/^RESULT/ {
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        n = v["requests"]
         print v["rps"], v["p99_us"], v["non2xx"] + v["socket_errors"], v["max_us"],
-            (v["requests"] > 0 ? int(ticks * 1e6 / hz / v["requests"]) : 0) }'
+            (n > 0 ? int(ticks * 1e6 / hz / n) : 0), (n > 0 ? int(pg * 1e6 / hz / n) : 0) }'
 }
 
 i=0
 for s in $SCENARIOS; do
-    if [ $((i % 2)) -eq 0 ]; then order="baas raw"; else order="raw baas"; fi
+    case $((i % 3)) in
+    0) order="baas sqlx pgjson" ;;
+    1) order="sqlx pgjson baas" ;;
+    *) order="pgjson baas sqlx" ;;
+    esac
     i=$((i + 1))
     for server in $order; do
-        if [ "$server" = baas ]; then port=$BAAS_PORT pid=$BAAS_PID; else port=$RAW_PORT pid=$RAW_PID; fi
         if [ "$s" = create ]; then reset_created; fi
-        run_wrk "$server" "$pid" "$port" "$s" "$WARMUP" >/dev/null
+        run_wrk "$server" "$s" "$WARMUP" >/dev/null
         if [ "$s" = create ]; then reset_created; fi
-        read -r rps p99 bad max cpu < <(run_wrk "$server" "$pid" "$port" "$s" "$DURATION")
+        read -r rps p99 bad max cpu pgcpu < <(run_wrk "$server" "$s" "$DURATION")
         RPS[$s.$server]=$rps
         P99[$s.$server]=$p99
         BAD[$s.$server]=$bad
         CPU[$s.$server]=$cpu
-        log "  $s on $server: $rps req/s, p99 $((p99 / 1000)).$(((p99 % 1000) / 100)) ms, max $((max / 1000)) ms, server CPU $cpu µs/request, errors $bad"
+        PGCPU[$s.$server]=$pgcpu
+        log "  $s on $server: $rps req/s, p99 $((p99 / 1000)).$(((p99 % 1000) / 100)) ms, max $((max / 1000)) ms, server CPU $cpu µs/request, PostgreSQL CPU $pgcpu µs/request, errors $bad"
     done
 done
 
@@ -204,26 +253,34 @@ name() {
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
 
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load before $LOAD_BEFORE"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load before $LOAD_BEFORE${BUSY_BEFORE:+ (busy: $BUSY_BEFORE)}"
 echo "$(psql -d "$BENCH_DB" -Atc 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'), wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP), pool $POOL per server"
 echo
-echo "| scenario | baas req/s | raw req/s | ratio | baas p99 | raw p99 |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| scenario | baas req/s | sqlx req/s | pg-json req/s | baas/sqlx | baas/pg-json | baas p99 | sqlx p99 | pg-json p99 | baas µs/req | sqlx µs/req | pg-json µs/req |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", (b > 0 ? a / b : 0) }'; }
 for s in $SCENARIOS; do
-    ratio="$(awk -v a="${RPS[$s.baas]}" -v b="${RPS[$s.raw]}" 'BEGIN { printf "%.2f×", (b > 0 ? a / b : 0) }')"
-    printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$(name "$s")" "${RPS[$s.baas]}" "${RPS[$s.raw]}" \
-        "$ratio" "$(ms "${P99[$s.baas]}")" "$(ms "${P99[$s.raw]}")"
+    printf '| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(name "$s")" \
+        "${RPS[$s.baas]}" "${RPS[$s.sqlx]}" "${RPS[$s.pgjson]}" \
+        "$(ratio "${RPS[$s.baas]}" "${RPS[$s.sqlx]}")" "$(ratio "${RPS[$s.baas]}" "${RPS[$s.pgjson]}")" \
+        "$(ms "${P99[$s.baas]}")" "$(ms "${P99[$s.sqlx]}")" "$(ms "${P99[$s.pgjson]}")" \
+        "${CPU[$s.baas]}" "${CPU[$s.sqlx]}" "${CPU[$s.pgjson]}"
 done
 echo
-echo "Server process CPU (user + system) per request, same runs:"
+echo "PostgreSQL backends of database $BENCH_DB, CPU (user + system) per request, same runs:"
 echo
-echo "| scenario | baas µs/request | raw µs/request |"
-echo "| --- | ---: | ---: |"
+echo "| scenario | under baas µs/req | under sqlx µs/req | under pg-json µs/req |"
+echo "| --- | ---: | ---: | ---: |"
 for s in $SCENARIOS; do
-    printf '| %s | %s | %s |\n' "$(name "$s")" "${CPU[$s.baas]}" "${CPU[$s.raw]}"
+    printf '| %s | %s | %s | %s |\n' "$(name "$s")" "${PGCPU[$s.baas]}" "${PGCPU[$s.sqlx]}" "${PGCPU[$s.pgjson]}"
 done
+echo
+echo "Load after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$DIFFERENT" != 0 ]; then
+    echo "WARNING: $DIFFERENT answers of the baselines differed from baas's (see above)"
+fi
 for s in $SCENARIOS; do
-    for server in baas raw; do
+    for server in $SERVERS; do
         if [ "${BAD[$s.$server]}" != 0 ]; then
             echo "WARNING: $s on $server had ${BAD[$s.$server]} non-2xx responses or socket errors (timeouts: over 2 s)"
         fi

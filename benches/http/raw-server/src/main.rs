@@ -18,12 +18,10 @@
 //! Usage: `raw-server --db postgres://… [--listen 127.0.0.1:8091] [--max-connections 8]`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
@@ -31,8 +29,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
-const JSON: &str = "application/json; charset=utf-8";
-const OBJECT: &str = "application/vnd.pgrst.object+json";
+#[path = "../../common.rs"]
+mod common;
+use common::{List, ListParams, bad_request};
 
 /// A `book` row, in column order.
 #[derive(Serialize)]
@@ -83,72 +82,23 @@ struct NewBook {
     pages: Option<i32>,
 }
 
-/// The query parameters the two list routes understand.
-#[derive(Deserialize)]
-struct ListParams {
-    select: Option<String>,
-    author_id: Option<String>,
-    id: Option<String>,
-    order: Option<String>,
-    limit: Option<i64>,
-}
-
-fn respond(
-    status: StatusCode,
-    ctype: &'static str,
-    range: Option<String>,
-    body: Vec<u8>,
-) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    if let Some(r) = range
-        && let Ok(v) = HeaderValue::from_str(&r)
-    {
-        h.insert(header::CONTENT_RANGE, v);
-    }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    resp
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({"code": code, "message": message, "details": null, "hint": null});
-    respond(status, JSON, None, body.to_string().into_bytes())
-}
-
 fn db_error(e: sqlx::Error) -> Response {
     if let sqlx::Error::Database(d) = &e
         && d.is_foreign_key_violation()
     {
-        return error(StatusCode::CONFLICT, "conflict", d.message());
+        return common::conflict(d.message());
     }
-    eprintln!("database error: {e}");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the database request failed",
-    )
-}
-
-fn bad_request(message: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, "bad_request", message)
+    common::internal(&e)
 }
 
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
-fn content_range(n: usize) -> String {
-    if n == 0 {
-        "*/*".to_string()
-    } else {
-        format!("0-{}/*", n - 1)
-    }
-}
-
 async fn get_book(State(pool): State<PgPool>, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<i32>() else {
-        return bad_request("the key is not an integer");
+    let id = match common::book_id(&id) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
     };
     let row = sqlx::query(
         "SELECT id, title, author_id, published, price::text, pages FROM book WHERE id = $1",
@@ -158,38 +108,19 @@ async fn get_book(State(pool): State<PgPool>, Path(id): Path<String>) -> Respons
     .await;
     match row {
         Ok(Some(r)) => match book(&r) {
-            Ok(b) => respond(StatusCode::OK, OBJECT, Some(content_range(1)), json(&b)),
+            Ok(b) => common::object(json(&b)),
             Err(e) => db_error(e),
         },
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no `book` row has this key",
-        ),
+        Ok(None) => common::not_found(),
         Err(e) => db_error(e),
     }
 }
 
-fn operand<T: std::str::FromStr>(v: &str, op: &str) -> Option<T> {
-    v.strip_prefix(op)?.strip_prefix('.')?.parse().ok()
-}
-
 async fn list_books(State(pool): State<PgPool>, Query(p): Query<ListParams>) -> Response {
-    let limit = p.limit.unwrap_or(1000).clamp(0, 1000);
-    match (&p.select, &p.author_id, &p.id, p.order.as_deref()) {
-        (None, Some(a), None, Some("published.desc,id")) => {
-            let Some(author) = operand::<i32>(a, "eq") else {
-                return bad_request("author_id must be eq.<integer>");
-            };
-            books_by_author(&pool, author, limit).await
-        }
-        (Some(s), None, Some(after), Some("id")) if s == "id,title,author(name)" => {
-            let Some(after) = operand::<i32>(after, "gt") else {
-                return bad_request("id must be gt.<integer>");
-            };
-            books_with_authors(&pool, after, limit).await
-        }
-        _ => bad_request("this baseline serves only the benchmarked queries"),
+    match p.route() {
+        Ok(List::ByAuthor { author, limit }) => books_by_author(&pool, author, limit).await,
+        Ok(List::WithAuthors { after, limit }) => books_with_authors(&pool, after, limit).await,
+        Err(resp) => *resp,
     }
 }
 
@@ -207,7 +138,7 @@ async fn books_by_author(pool: &PgPool, author: i32, limit: i64) -> Response {
         Err(e) => return db_error(e),
     };
     match books {
-        Ok(b) => respond(StatusCode::OK, JSON, Some(content_range(b.len())), json(&b)),
+        Ok(b) => common::page(b.len(), json(&b)),
         Err(e) => db_error(e),
     }
 }
@@ -259,12 +190,7 @@ async fn books_with_authors(pool: &PgPool, after: i32, limit: i64) -> Response {
             author: authors.get(&a).cloned(),
         })
         .collect();
-    respond(
-        StatusCode::OK,
-        JSON,
-        Some(content_range(out.len())),
-        json(&out),
-    )
+    common::page(out.len(), json(&out))
 }
 
 async fn create_book(State(pool): State<PgPool>, body: Bytes) -> Response {
@@ -285,52 +211,9 @@ async fn create_book(State(pool): State<PgPool>, body: Bytes) -> Response {
     .fetch_one(&pool)
     .await;
     match row.and_then(|r| book(&r)) {
-        Ok(b) => {
-            let mut resp = respond(
-                StatusCode::CREATED,
-                JSON,
-                Some(content_range(1)),
-                json(&[b]),
-            );
-            resp.headers_mut().insert(
-                "preference-applied",
-                HeaderValue::from_static("return=representation"),
-            );
-            resp
-        }
+        Ok(b) => common::created(1, json(&[b])),
         Err(e) => db_error(e),
     }
-}
-
-struct Args {
-    db: String,
-    listen: SocketAddr,
-    max_connections: u32,
-}
-
-fn args() -> Result<Args, String> {
-    let mut db = None;
-    let mut listen = SocketAddr::from(([127, 0, 0, 1], 8091));
-    let mut max_connections = 8;
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--db" => db = Some(value()?),
-            "--listen" => listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
-            "--max-connections" => {
-                max_connections = value()?
-                    .parse()
-                    .map_err(|e| format!("--max-connections: {e}"))?;
-            }
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    Ok(Args {
-        db: db.ok_or("--db postgres://… is required")?,
-        listen,
-        max_connections,
-    })
 }
 
 /// The same allocator as `baas`, so the comparison measures code, not malloc.
@@ -339,7 +222,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
-    let a = args()?;
+    let a = common::args(8091)?;
     let pool = PgPoolOptions::new()
         .max_connections(a.max_connections)
         .connect(&a.db)
@@ -349,9 +232,5 @@ async fn main() -> Result<(), String> {
         .route("/bench/book", get(list_books).post(create_book))
         .route("/bench/book/{id}", get(get_book))
         .with_state(pool);
-    let listener = tokio::net::TcpListener::bind(a.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
-    println!("raw-server listening on http://{}", a.listen);
-    axum::serve(listener, app).await.map_err(|e| e.to_string())
+    common::serve("raw-server", a.listen, app).await
 }
