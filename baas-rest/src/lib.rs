@@ -115,8 +115,10 @@
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod discovery;
 pub mod error;
+pub mod family;
 mod filter;
 pub mod headers;
 mod http;
@@ -133,8 +135,10 @@ mod write;
 
 use baas_core::SchemaMetadata;
 
+pub use body::{Body, BoxError, ByteStream, payload_too_large};
 pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
+pub use family::{FamilyRequest, RouteFamily};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
 pub use idempotency::{
@@ -143,8 +147,8 @@ pub use idempotency::{
 pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
-pub use route::{Route, allowed_methods, route};
-pub use service::Service;
+pub use route::{Route, Target, allowed_methods, family_root, resolve, route};
+pub use service::{Prepared, Service};
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 
 /// Request limits enforced while parsing (all 4xx when exceeded).
@@ -201,6 +205,13 @@ pub fn parse_request(
         _ => return Err(RestError::not_found("not an entity route")),
     };
     let entity = schema.entity(entity)?;
+    let Some(body) = req.body.as_bytes() else {
+        return Err(RestError::new(
+            500,
+            "internal",
+            "the request body is still a stream: read it first (Body::collect)",
+        ));
+    };
     let method = req.method.to_ascii_uppercase();
     match method.as_str() {
         "GET" | "HEAD" => {
@@ -219,7 +230,7 @@ pub fn parse_request(
                 k,
                 &req.query,
                 &req.headers,
-                &req.body,
+                body,
                 limits,
             )?,
             None => parse_write(
@@ -228,7 +239,7 @@ pub fn parse_request(
                 &method,
                 &req.query,
                 &req.headers,
-                &req.body,
+                body,
                 limits,
             )?,
         })),

@@ -91,7 +91,7 @@ async fn count(s: &Service, entity: &str, query: &str) -> usize {
     let r = s
         .handle(RestRequest::new("GET", format!("/t/{entity}"), query))
         .await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 200, "{}", r.text());
     r.json().as_array().map_or(0, Vec::len)
 }
 
