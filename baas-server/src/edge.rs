@@ -15,8 +15,12 @@
 //!   kernel's backlog or the file-descriptor table.
 //!
 //! Per request:
-//! - **body timeout**: the whole body must arrive within it, or the answer
-//!   is a 408 JSON error and the connection closes;
+//! - **body timeout**: the whole body must arrive within it, counted from
+//!   the end of the head. The body is not read here: it is passed on as a
+//!   stream (an upload reaches its route family chunk by chunk, and the
+//!   size limit of entity bodies, with its 413, is the REST service's); a
+//!   stream still unfinished at the deadline fails, the answer is then a
+//!   408 JSON error and the connection closes;
 //! - **forwarded headers** (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) are
 //!   removed unless the peer is a trusted proxy;
 //! - **CORS** (off unless origins are configured): preflights answered 204,
@@ -28,15 +32,17 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use mini_baas::rest::RestError;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -57,8 +63,6 @@ pub struct EdgeConfig {
     pub max_connections: usize,
     /// Longest wait for in-flight requests after the shutdown signal.
     pub shutdown_timeout: Duration,
-    /// Largest request body (the same limit the REST service applies).
-    pub max_body_bytes: usize,
     /// Peers whose forwarded headers are believed.
     pub trusted_proxies: Vec<IpNet>,
     /// CORS, when enabled.
@@ -555,15 +559,30 @@ async fn handle(
         }
         return resp;
     }
-    let body = match read_body(body, cfg).await {
-        Ok(b) => b,
-        Err(resp) => return decorate(resp, cors),
-    };
+    let (body, timed_out) = timed_body(body, cfg.body_timeout);
     let req = Request::from_parts(parts, body);
     let resp = match router.oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
+    if let (Some(flag), Some(t)) = (timed_out, cfg.body_timeout)
+        && flag.load(Ordering::Relaxed)
+    {
+        // The body stream failed at its deadline before the answer was
+        // made: whatever the route made of the failure, the answer is 408.
+        let mut resp = error_response(
+            408,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} s",
+                t.as_secs_f64()
+            ),
+        );
+        // The rest of the body will not be read: the connection closes.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return decorate(resp, cors);
+    }
     decorate(resp, cors)
 }
 
@@ -574,51 +593,70 @@ fn decorate(mut resp: Response<Body>, cors: Option<(&Cors, Option<String>)>) -> 
     resp
 }
 
-/// The whole body, within the body timeout and the size limit.
-async fn read_body(body: Incoming, cfg: &EdgeConfig) -> Result<Body, Response<Body>> {
+/// The request body as a stream, unread, failing when it is still
+/// unfinished `timeout` after the head (the flag then says so). An empty
+/// body stays empty, with no timer.
+fn timed_body(body: Incoming, timeout: Option<Duration>) -> (Body, Option<Arc<AtomicBool>>) {
     use hyper::body::Body as _;
     if body.is_end_stream() {
-        return Ok(Body::empty());
+        return (Body::empty(), None);
     }
-    let limit = cfg.max_body_bytes;
-    let collect = Limited::new(body, limit).collect();
-    let collected = match cfg.body_timeout {
-        Some(t) => match tokio::time::timeout(t, collect).await {
-            Ok(r) => r,
-            Err(_) => {
-                let mut resp = error_response(
-                    408,
-                    "request_timeout",
-                    format!(
-                        "the request body did not arrive within {} s",
-                        t.as_secs_f64()
-                    ),
-                );
-                // The rest of the body will not be read: the connection closes.
-                resp.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return Err(resp);
-            }
-        },
-        None => collect.await,
+    let Some(t) = timeout else {
+        return (Body::new(body), None);
     };
-    match collected {
-        Ok(c) => Ok(Body::from(c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            let mut resp = error_response(
-                413,
-                "payload_too_large",
-                format!("the body is larger than {limit} bytes"),
-            );
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            Err(resp)
+    let flag = Arc::new(AtomicBool::new(false));
+    let timed = Timed {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(t)),
+        timeout: t,
+        fired: flag.clone(),
+    };
+    (Body::new(timed), Some(flag))
+}
+
+/// A body that must end before its deadline.
+struct Timed {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    fired: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Timed {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.fired.load(Ordering::Relaxed) {
+            return Poll::Ready(None);
         }
-        Err(e) => Err(error_response(
-            400,
-            "bad_request",
-            format!("the request body could not be read: {e}"),
-        )),
+        // What already arrived is handed over even past the deadline (a
+        // slow reader is not the client's fault); waiting for more is not.
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(f) => Poll::Ready(f.map(|r| r.map_err(Into::into))),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.fired.store(true, Ordering::Relaxed);
+                    let secs = self.timeout.as_secs_f64();
+                    Poll::Ready(Some(Err(format!(
+                        "the request body did not arrive within {secs} s"
+                    )
+                    .into())))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

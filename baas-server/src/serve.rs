@@ -400,7 +400,6 @@ impl ServeArgs {
                     .or(file.shutdown_timeout_secs)
                     .unwrap_or(10),
             ),
-            max_body_bytes,
             trusted_proxies,
             cors,
         };
