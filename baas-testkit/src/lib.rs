@@ -8,10 +8,12 @@
 //! check behaviour through the [`DatabaseAdapter`] trait only, so the same
 //! expectations hold on every engine; [`identity_queries`] lists the requests
 //! whose JSON must be byte-identical across engines. [`ddl`] holds the
-//! managed-mode DDL round trip the SQL adapters run.
+//! managed-mode DDL round trip the SQL adapters run. [`stream`] holds the
+//! streaming route family the HTTP edge tests plug into every integration.
 
 pub mod cases;
 pub mod ddl;
+pub mod stream;
 
 use std::future::Future;
 use std::pin::Pin;
