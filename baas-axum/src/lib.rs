@@ -24,7 +24,7 @@
 //!   [`Principal`] into the request extensions, the service acts on its
 //!   behalf ([`baas_rest::Service::handle_as`]); otherwise the caller is
 //!   anonymous.
-//! - **Mount**: the mount point (axum's [`NestedPath`](axum::extract::NestedPath))
+//! - **Mount**: the mount point (axum's [`NestedPath`])
 //!   is handed to the service ([`RestRequest::mount`]), which makes
 //!   `Location` headers absolute with it (the mount point, the tenant, the
 //!   family prefix the request used).

@@ -1,7 +1,9 @@
 //! # baas-rest
 //!
 //! The HTTP dialect of mini-baas, framework-free: a plain [`RestRequest`]
-//! (method, path, query, headers, body) is routed ([`route()`]) and parsed into
+//! (method, path, query, headers, body: whole or a stream, see [`body`]) is
+//! routed ([`route()`], [`resolve`]: by route family, see [`family`]) and
+//! parsed into
 //! the [`baas_core::ir`] (a [`ReadRequest`] holding a `Query`, or a
 //! [`WriteRequest`] holding an `Insert`/`Update`/`Delete`); the engine
 //! validates and runs it; [`read_response`] / [`write_response`] /
@@ -59,6 +61,7 @@
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
 //! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
+//! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
 //! | `POST` object / array | `Insert` (one / many rows) |
 //! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore }` (target empty = primary key) |
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
@@ -106,8 +109,10 @@
 //!   (`Accept: …object+json`) is not rolled back here: the engine must check
 //!   [`WriteRequest::singular`] before committing, [`write_response`]
 //!   answers 406 otherwise.
-//! - `Location` (for `return=headers-only`) is `/{entity}/{key}`, relative to
-//!   the tenant root.
+//! - `Location` (for `return=headers-only`): [`write_response`] answers
+//!   `/{entity}/{key}`, relative to the route family's root; the
+//!   [`Service`] makes it absolute (`{mount}/{tenant}/{entity}/{key}`, or
+//!   `…/{tenant}/rest/v1/{entity}/{key}` through the alias).
 //! - An embedding name is a relation name first, then the name of the one
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
@@ -161,7 +166,9 @@ pub struct RestLimits {
     pub max_filter_depth: usize,
     /// Maximum values in one `in` list or array literal.
     pub max_in_list: usize,
-    /// Maximum body size in bytes (413 beyond).
+    /// Maximum body size in bytes of entity and admin requests (413 beyond,
+    /// [`payload_too_large`]); route families bound their streams
+    /// themselves.
     pub max_body_bytes: usize,
     /// Maximum embedding levels below the root (`a(b(c(*)))` is 3).
     pub max_select_depth: usize,
@@ -193,6 +200,8 @@ pub enum Operation {
 
 /// Parse a request on a [`Route::Collection`] or [`Route::Item`] of `schema`.
 /// Other routes are not entity requests (404 here; serve them elsewhere).
+/// The body must be whole ([`Body::collect`] a stream first; the
+/// [`Service`] does).
 pub fn parse_request(
     schema: &SchemaMetadata,
     route: &Route,

@@ -162,7 +162,8 @@ fn key_text(v: &serde_json::Value) -> Option<String> {
 ///   update/delete: 200 with a representation, else 204;
 /// - `return=representation`: the rows (one object when singular);
 ///   `return=headers-only` on a one-row insert: `Location: /{entity}/{key}`
-///   relative to the tenant root (the integration crate prefixes its mount);
+///   relative to the family root (the [`Service`](crate::Service) makes it
+///   absolute with the mount, tenant and family prefix);
 /// - singular and not exactly one row affected: 406.
 pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
     let mut headers = Vec::new();

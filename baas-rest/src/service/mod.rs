@@ -6,7 +6,7 @@
 //!
 //! ## Route families
 //!
-//! The service resolves the path ([`resolve`](crate::route::resolve)) and
+//! The service resolves the path ([`resolve`](crate::resolve())) and
 //! dispatches by family, each in its own module:
 //!
 //! | family | paths | module | body |
