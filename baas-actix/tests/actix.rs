@@ -536,7 +536,7 @@ async fn an_upload_and_an_event_stream_pass_through_actix_unbuffered() {
         ..RestLimits::default()
     };
     let (svc, _db) = service(None, limits).await;
-    let echo = Arc::new(baas_testkit::stream::SseEcho::new());
+    let echo = Arc::new(baas_testkit::edge::SseEcho::new());
     let svc = svc.with_family("probe", echo.clone()).unwrap();
     let app = test::init_service(host_app!(svc)).await;
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, PayloadError>>(0);
@@ -612,4 +612,42 @@ async fn the_rest_v1_alias() {
     let r = send(&app, req).await;
     assert_eq!(r.status, 201);
     assert_eq!(r.header("location"), Some("/api/acme/rest/v1/note/4"));
+}
+
+/// A tenant id that needs percent-encoding (`café x`, which another
+/// metadata store may hold) gets the same `Location` as through axum:
+/// `/api/caf%C3%A9%20x/note/1`, and it is a working URL.
+#[actix_web::test]
+async fn a_tenant_id_is_percent_encoded_in_location() {
+    use mini_baas::engine::MetadataStore;
+    let db = database().await;
+    let store = Arc::new(baas_testkit::edge::AnyIdStore::default());
+    store
+        .put_tenant(&TenantConfig::new(
+            "café x",
+            &db.url,
+            TenantMode::Introspected,
+        ))
+        .await
+        .unwrap();
+    let baas = Arc::new(Baas::builder(store, Arc::new(UrlConnector)).build());
+    let app = test::init_service(host_app!(Service::new(baas))).await;
+    for (path, location) in [
+        ("/api/caf%C3%A9%20x/note", "/api/caf%C3%A9%20x/note/4"),
+        (
+            "/api/caf%C3%A9%20x/rest/v1/note",
+            "/api/caf%C3%A9%20x/rest/v1/note/5",
+        ),
+    ] {
+        let req = json_req("POST", path, &json!({"owner": "eve", "body": "x"}))
+            .insert_header(("prefer", "return=headers-only"))
+            .to_request();
+        req.extensions_mut()
+            .insert(Principal::new("eve", ["user".to_string()]));
+        let r = send(&app, req).await;
+        assert_eq!(r.status, 201, "{path}");
+        assert_eq!(r.header("location"), Some(location));
+        let r = send(&app, get(location).to_request()).await;
+        assert_eq!(r.status, 200, "{location}");
+    }
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, Relation};
 use baas_engine::{Baas, Connector, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_rest::{Body, BoxError, RestLimits, RestRequest, RestResponse, Service};
-use baas_testkit::stream::{SseEcho, sse_data};
+use baas_testkit::edge::{SseEcho, sse_data};
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::channel::mpsc;

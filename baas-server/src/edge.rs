@@ -714,7 +714,7 @@ mod tests {
         use std::net::TcpStream;
         use std::time::Instant;
 
-        use baas_testkit::stream::SseEcho;
+        use baas_testkit::edge::SseEcho;
         use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
         use mini_baas::rest::{RestLimits, Service};
 
@@ -782,7 +782,7 @@ mod tests {
         /// edge hands chunks over as they are read from the socket, so one
         /// chunk sent may be several events).
         fn seen(text: &str, total: usize) -> bool {
-            baas_testkit::stream::sse_data(text)
+            baas_testkit::edge::sse_data(text)
                 .iter()
                 .any(|d| d.rsplit(' ').next() == Some(total.to_string().as_str()))
         }

@@ -8,12 +8,13 @@
 //! check behaviour through the [`DatabaseAdapter`] trait only, so the same
 //! expectations hold on every engine; [`identity_queries`] lists the requests
 //! whose JSON must be byte-identical across engines. [`ddl`] holds the
-//! managed-mode DDL round trip the SQL adapters run. [`stream`] holds the
-//! streaming route family the HTTP edge tests plug into every integration.
+//! managed-mode DDL round trip the SQL adapters run. [`edge`] holds what
+//! the HTTP edge tests of every integration share: a streaming route
+//! family and a metadata store that takes any tenant id.
 
 pub mod cases;
 pub mod ddl;
-pub mod stream;
+pub mod edge;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,12 +1,21 @@
-//! A route family for the HTTP edge tests of every integration (the
-//! service, axum, actix, the server's own accept loop): [`SseEcho`] reads
-//! the request body chunk by chunk and answers one server-sent event per
-//! chunk as soon as the chunk arrived, so a client can see that the body
-//! reaches the family incrementally (it waits for the event of its first
-//! chunk before it sends the rest) and that the answer streams.
+//! What the HTTP edge tests of every integration (the service, axum,
+//! actix, the server's own accept loop) share:
+//!
+//! - [`SseEcho`], a route family that reads the request body chunk by chunk
+//!   and answers one server-sent event per chunk as soon as the chunk
+//!   arrived, so a client can see that the body reaches the family
+//!   incrementally (it waits for the event of its first chunk before it
+//!   sends the rest) and that the answer streams;
+//! - [`AnyIdStore`], an in-memory metadata store that takes tenant ids the
+//!   engine's own stores refuse (`café x`), as a store shared with another
+//!   system might hold them: the URL-building code must encode them.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use baas_core::{Result, SchemaMetadata};
+use baas_engine::{MetadataStore, TenantConfig, Versioned};
 
 use baas_rest::{Body, FamilyRequest, RestError, RestResponse, RouteFamily};
 use bytes::Bytes;
@@ -99,4 +108,61 @@ pub fn sse_data(text: &str) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("data: "))
         .map(str::to_string)
         .collect()
+}
+
+/// Tenants and metadata in memory, any tenant id accepted (no
+/// [`TenantConfig::check`]); versions as in the engine's stores.
+#[derive(Debug, Default)]
+pub struct AnyIdStore {
+    tenants: Mutex<HashMap<String, TenantConfig>>,
+    schemas: Mutex<HashMap<String, Versioned<SchemaMetadata>>>,
+}
+
+#[async_trait::async_trait]
+impl MetadataStore for AnyIdStore {
+    async fn tenants(&self) -> Result<Vec<TenantConfig>> {
+        Ok(lock(&self.tenants).values().cloned().collect())
+    }
+
+    async fn tenant(&self, id: &str) -> Result<Option<TenantConfig>> {
+        Ok(lock(&self.tenants).get(id).cloned())
+    }
+
+    async fn put_tenant(&self, tenant: &TenantConfig) -> Result<()> {
+        lock(&self.tenants).insert(tenant.id.clone(), tenant.clone());
+        Ok(())
+    }
+
+    async fn schema(&self, tenant: &str) -> Result<Option<Versioned<SchemaMetadata>>> {
+        Ok(lock(&self.schemas).get(tenant).cloned())
+    }
+
+    async fn put_schema(
+        &self,
+        tenant: &str,
+        schema: &SchemaMetadata,
+        base: Option<u64>,
+    ) -> Result<u64> {
+        let mut schemas = lock(&self.schemas);
+        let latest = schemas.get(tenant).map(|v| v.version);
+        if latest != base {
+            return Err(baas_core::Error::Conflict {
+                message: format!("the metadata of tenant `{tenant}` changed concurrently"),
+                constraint: None,
+            });
+        }
+        let version = latest.unwrap_or(0) + 1;
+        schemas.insert(
+            tenant.to_string(),
+            Versioned {
+                version,
+                value: schema.clone(),
+            },
+        );
+        Ok(version)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
