@@ -42,7 +42,8 @@ const CHUNK: usize = 256 * 1024;
 /// 64 MiB in all: 64,000 times `max_body_bytes`.
 const CHUNKS: usize = 256;
 
-async fn app(tag: &str) -> (Router, Arc<baas_testkit::edge::SseEcho>) {
+/// A fresh SQLite database with an empty `note` table: its URL.
+async fn note_db(tag: &str) -> String {
     let path = std::env::temp_dir().join(format!("baas-axum-{tag}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{}", path.display());
@@ -53,6 +54,11 @@ async fn app(tag: &str) -> (Router, Arc<baas_testkit::edge::SseEcho>) {
         .execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);")
         .await
         .unwrap();
+    url
+}
+
+async fn app(tag: &str) -> (Router, Arc<baas_testkit::edge::SseEcho>) {
+    let url = note_db(tag).await;
     let baas =
         Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
     baas.register_tenant(
@@ -176,16 +182,7 @@ async fn the_413_and_location_are_the_services() {
 /// test, whose `Location` must be the same.
 async fn odd_tenant_app() -> Router {
     use mini_baas::engine::MetadataStore;
-    let path = std::env::temp_dir().join(format!("baas-axum-odd-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let url = format!("sqlite://{}", path.display());
-    let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
-        .await
-        .unwrap();
-    db.backend()
-        .execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);")
-        .await
-        .unwrap();
+    let url = note_db("odd").await;
     let store = Arc::new(baas_testkit::edge::AnyIdStore::default());
     store
         .put_tenant(&TenantConfig::new("café x", url, TenantMode::Introspected))

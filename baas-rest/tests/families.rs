@@ -7,9 +7,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_trait::async_trait;
-use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, Relation};
-use baas_engine::{Baas, Connector, MemoryStore, Principal, TenantConfig, TenantMode};
+use baas_core::{Entity, Field, FieldType, Generated, Relation};
+use baas_engine::{Baas, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_rest::{Body, BoxError, RestLimits, RestRequest, RestResponse, Service};
 use baas_testkit::edge::{SseEcho, sse_data};
 use bytes::Bytes;
@@ -20,39 +19,19 @@ use serde_json::json;
 const ADMIN: &str = "families-test-admin-key-0123";
 const LIMIT: usize = 4096;
 
-struct Lite;
+mod support;
 
-#[async_trait]
-impl Connector for Lite {
-    async fn connect(&self, t: &TenantConfig) -> baas_core::Result<Arc<dyn DatabaseAdapter>> {
-        let db =
-            baas_adapter_sqlite::connect(baas_adapter_sqlite::SqliteConfig::new(&t.url)).await?;
-        Ok(Arc::new(db))
-    }
-}
+use support::{Lite, fresh_sqlite};
 
 /// A managed SQLite tenant `t`: `author`, `book` (book → author), and
 /// entities named like family prefixes and documents: `rest`, `auth` (a
 /// text key) and `discovery`.
 async fn baas(tag: &str) -> Arc<Baas> {
-    let path = std::env::temp_dir().join(format!(
-        "baas-rest-families-{tag}-{}.db",
-        std::process::id()
-    ));
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-    }
+    let url = fresh_sqlite(&format!("families-{tag}"));
     let baas = Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(Lite)).build());
-    baas.register_tenant(
-        TenantConfig::new(
-            "t",
-            format!("sqlite://{}", path.display()),
-            TenantMode::Managed,
-        ),
-        None,
-    )
-    .await
-    .expect("tenant");
+    baas.register_tenant(TenantConfig::new("t", url, TenantMode::Managed), None)
+        .await
+        .expect("tenant");
     let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
     let name = || Field::new("name", FieldType::Text);
     let entities = [
