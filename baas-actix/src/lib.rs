@@ -44,34 +44,46 @@
 //!   [`match_info`](HttpRequest::match_info) path has `%2C` already decoded,
 //!   which would split it into a composite key; it is not used.) The query
 //!   string is passed raw.
-//! - **Body**: read with the service's own limit,
+//! - **Body**: the raw [`web::Payload`] is handed to the service as a
+//!   stream, unread (actix's payload lives on its worker thread, so a local
+//!   task forwards its chunks through a one-chunk channel: the service sees
+//!   each chunk as it arrives, and at most one waits in between). The
+//!   service reads entity and admin bodies under its own
 //!   [`RestLimits::max_body_bytes`](baas_rest::RestLimits::max_body_bytes)
-//!   (1 MiB by default); beyond it the answer is mini-baas's JSON 413
-//!   (`{"code":"payload_too_large",…}`). actix's `PayloadConfig` /
-//!   `JsonConfig` limits do not apply: the body is read from the raw
-//!   [`web::Payload`]. A `Content-Encoding` body is passed on undecoded
-//!   (this crate builds actix-web without its compression features).
+//!   (1 MiB by default) and answers its JSON 413
+//!   (`{"code":"payload_too_large",…}`, the connection closed); a
+//!   [route family](baas_rest::RouteFamily) reads its uploads chunk by
+//!   chunk. actix's `PayloadConfig` / `JsonConfig` limits do not apply. A
+//!   `Content-Encoding` body is passed on undecoded (this crate builds
+//!   actix-web without its compression features).
+//! - **Responses**: a streamed body (server-sent events, a download) is
+//!   sent as it comes ([`HttpResponseBuilder::streaming`](actix_web::HttpResponseBuilder::streaming)).
 //! - **Who is calling**: when the host application put a
 //!   [`Principal`] into the request extensions (typically from its own
 //!   authentication middleware, `req.extensions_mut().insert(principal)`),
 //!   the service acts on its behalf ([`Service::handle_as`]); otherwise the
 //!   caller is anonymous ([`Service::handle`]).
-//! - **`Location`** (on `POST` with `Prefer: return=headers-only`): the
-//!   service answers `/{entity}/{key}`, relative to the tenant root; the
-//!   handler prefixes the mount path and the tenant, so the client receives
-//!   `/api/acme/note/3`. The tenant segment is added even when the tenant
+//! - **Mount**: the part of the raw path the enclosing scopes matched is
+//!   handed to the service ([`RestRequest::mount`]), which makes `Location`
+//!   (on `POST` with `Prefer: return=headers-only`) absolute with it, so the
+//!   client receives `/api/acme/note/3` (or `/api/acme/rest/v1/note/3`
+//!   through the alias). The tenant segment is there even when the tenant
 //!   came from the `x-tenant-id` header: such a path is accepted with or
 //!   without the header.
+//! - **WebSocket**: not served yet; an upgrade will be one more branch of
+//!   [`handle`] that does actix's handshake and calls the shared session
+//!   loop (see [`baas_rest::family`]).
 //!
 //! [`actix_web`] itself is re-exported, so an application can use the
 //! version this crate was built against.
 #![warn(missing_docs)]
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use baas_engine::Principal;
-use baas_rest::{RestError, RestRequest, RestResponse};
+use baas_rest::{BoxError, RestRequest, RestResponse};
+use futures::{FutureExt, StreamExt};
 
 /// The actix-web this crate is built against (4.x, default features off:
 /// no compression codecs, cookies or HTTP/2 unless the application enables
@@ -103,25 +115,6 @@ pub async fn handle(
     payload: web::Payload,
     service: web::Data<Service>,
 ) -> HttpResponse {
-    let limit = service.limits().max_body_bytes;
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return into_response(too_large(limit));
-    }
-    let body = match payload.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => bytes.to_vec(),
-        Ok(Err(e)) => {
-            return into_response(
-                RestError::bad_request(format!("the body could not be read: {e}")).to_response(),
-            );
-        }
-        Err(_) => return into_response(too_large(limit)),
-    };
-
     let (mount, path) = split_path(&req);
     let rest = RestRequest {
         method: req.method().as_str().to_string(),
@@ -130,6 +123,7 @@ pub async fn handle(
         } else {
             format!("/{path}")
         },
+        mount: mount.to_string(),
         query: req.query_string().to_string(),
         headers: req
             .headers()
@@ -139,33 +133,61 @@ pub async fn handle(
                 Some((k.as_str().to_string(), v.to_string()))
             })
             .collect(),
-        body,
+        body: into_rest_body(payload),
     };
     let principal = req.extensions().get::<Principal>().cloned();
-    let tenant = tenant_of(&rest);
-    let mut resp = match principal {
+    let resp = match principal {
         Some(p) => service.handle_as(rest, &p).await,
         None => service.handle(rest).await,
     };
-    for (name, value) in &mut resp.headers {
-        if name.eq_ignore_ascii_case("location") && value.starts_with('/') {
-            let tenant = tenant
-                .as_deref()
-                .map(|t| format!("/{t}"))
-                .unwrap_or_default();
-            *value = format!("{mount}{tenant}{value}");
-        }
-    }
     into_response(resp)
 }
 
+/// The request body as a [`baas_rest::Body`] stream. actix's payload is
+/// tied to its worker thread (not `Send`): a local task forwards its
+/// chunks through a channel of one, so a chunk is read from the socket
+/// only when the previous one was taken. The task stops when the body ends
+/// or the reader drops it. A payload that is already at its end (no body)
+/// is empty, with no task.
+pub fn into_rest_body(payload: web::Payload) -> baas_rest::Body {
+    let mut payload = payload;
+    let first = match payload.next().now_or_never() {
+        Some(None) => return baas_rest::Body::empty(),
+        Some(Some(chunk)) => Some(chunk),
+        None => None,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, BoxError>>(1);
+    actix_web::rt::spawn(async move {
+        let chunks = futures::stream::iter(first).chain(payload);
+        futures::pin_mut!(chunks);
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| BoxError::from(e.to_string()));
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    baas_rest::Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }))
+}
+
 /// Convert a [`RestResponse`] into an actix [`HttpResponse`] (status,
-/// headers, body). An out-of-range status becomes 500; a header whose name
-/// or value is not valid HTTP is dropped.
+/// headers, body; a streamed body is sent as it comes). An out-of-range
+/// status becomes 500; a header whose name or value is not valid HTTP is
+/// dropped; `Connection: close` closes the connection after the answer.
 pub fn into_response(r: RestResponse) -> HttpResponse {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     for (name, value) in r.headers {
+        if name.eq_ignore_ascii_case("connection") {
+            // actix writes this header itself, from the connection type.
+            if value.eq_ignore_ascii_case("close") {
+                builder.force_close();
+            }
+            continue;
+        }
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
@@ -173,25 +195,13 @@ pub fn into_response(r: RestResponse) -> HttpResponse {
             builder.append_header((n, v));
         }
     }
-    builder.body(r.body)
-}
-
-fn too_large(limit: usize) -> RestResponse {
-    RestError::new(
-        413,
-        "payload_too_large",
-        format!("the body is larger than the limit of {limit} bytes"),
-    )
-    .to_response()
-}
-
-/// The tenant a request addresses (from the path or the `x-tenant-id`
-/// header). Tenant ids are restricted to `A-Z a-z 0-9 _ -`, so the id needs
-/// no percent-encoding in a URL; a `Location` only comes back after the
-/// tenant was found, hence valid.
-fn tenant_of(req: &RestRequest) -> Option<String> {
-    let route = baas_rest::route(&req.path, &req.headers).ok()?;
-    route.tenant().map(str::to_string)
+    match r.body {
+        baas_rest::Body::Full(b) => builder.body(b),
+        s @ baas_rest::Body::Stream(_) => builder.streaming(
+            s.into_stream()
+                .map(|chunk| chunk.map_err(|e| -> Box<dyn std::error::Error> { e })),
+        ),
+    }
 }
 
 /// Split the raw (percent-encoded) request path into the part the enclosing

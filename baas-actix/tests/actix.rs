@@ -521,3 +521,133 @@ async fn principal_from_extensions_reaches_the_policy() {
         json!([{"id": 4, "owner": "ann", "body": "mine", "stars": null}])
     );
 }
+
+/// A registered route family reads an upload far over `max_body_bytes`
+/// chunk by chunk through actix (the event of a chunk comes back before
+/// the next one is sent) and its server-sent events stream out.
+#[actix_web::test]
+async fn an_upload_and_an_event_stream_pass_through_actix_unbuffered() {
+    use actix_web::dev::Payload;
+    use actix_web::error::PayloadError;
+    use actix_web::web::Bytes;
+
+    let limits = RestLimits {
+        max_body_bytes: 64,
+        ..RestLimits::default()
+    };
+    let (svc, _db) = service(None, limits).await;
+    let echo = Arc::new(baas_testkit::edge::SseEcho::new());
+    let svc = svc.with_family("probe", echo.clone()).unwrap();
+    let app = test::init_service(host_app!(svc)).await;
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, PayloadError>>(0);
+    let stream: std::pin::Pin<Box<dyn futures::Stream<Item = Result<Bytes, PayloadError>>>> =
+        Box::pin(rx);
+    let (req, _) = test::TestRequest::post()
+        .uri("/api/acme/probe/v1/upload")
+        .to_request()
+        .replace_payload(Payload::Stream { payload: stream });
+    let resp = app.call(req).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut body = std::pin::pin!(resp.into_body());
+    let mut next = async || {
+        let chunk = futures::future::poll_fn(|cx| body.as_mut().poll_next(cx));
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), chunk)
+            .await
+            .expect("the next event in time")
+            .expect("an event")
+            .expect("not an error");
+        String::from_utf8(chunk.to_vec()).unwrap()
+    };
+    assert_eq!(
+        next().await,
+        "event: start\ndata: acme /upload /api/acme/probe/v1\n\n"
+    );
+    const CHUNK: usize = 64 * 1024;
+    let mut total = 0;
+    for n in 1..=64 {
+        // Room in the channel: the family answered the previous chunk.
+        tx.try_send(Ok(Bytes::from(vec![b'x'; CHUNK])))
+            .expect("send");
+        total += CHUNK;
+        assert_eq!(next().await, format!("data: {n} {CHUNK} {total}\n\n"));
+    }
+    drop(tx);
+    assert_eq!(next().await, format!("event: end\ndata: {total}\n\n"));
+    assert_eq!(echo.largest_chunk(), CHUNK);
+}
+
+/// Through the `/rest/v1` alias the answer is the plain route's, and
+/// `Location` keeps the prefix the request used.
+#[actix_web::test]
+async fn the_rest_v1_alias() {
+    let (svc, _db) = service(None, RestLimits::default()).await;
+    let app = test::init_service(host_app!(svc)).await;
+    let plain = send(
+        &app,
+        get("/api/acme/note?order=id&select=owner").to_request(),
+    )
+    .await;
+    let alias = send(
+        &app,
+        get("/api/acme/rest/v1/note?order=id&select=owner").to_request(),
+    )
+    .await;
+    assert_eq!(
+        (plain.status, &plain.headers, &plain.body),
+        (alias.status, &alias.headers, &alias.body)
+    );
+    let req = json_req(
+        "POST",
+        "/api/acme/rest/v1/note",
+        &json!({"owner": "eve", "body": "x"}),
+    )
+    .insert_header(("prefer", "return=headers-only"))
+    .to_request();
+    req.extensions_mut()
+        .insert(Principal::new("eve", ["user".to_string()]));
+    let r = send(&app, req).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("location"), Some("/api/acme/rest/v1/note/4"));
+}
+
+/// A tenant id that needs percent-encoding (`café x`, which another
+/// metadata store may hold) gets the same `Location` as through axum:
+/// `/api/caf%C3%A9%20x/note/1`, and it is a working URL.
+#[actix_web::test]
+async fn a_tenant_id_is_percent_encoded_in_location() {
+    use mini_baas::engine::MetadataStore;
+    let db = database().await;
+    let store = Arc::new(baas_testkit::edge::AnyIdStore::default());
+    store
+        .put_tenant(&TenantConfig::new(
+            "café x",
+            &db.url,
+            TenantMode::Introspected,
+        ))
+        .await
+        .unwrap();
+    let baas = Arc::new(Baas::builder(store, Arc::new(UrlConnector)).build());
+    let app = test::init_service(host_app!(Service::new(baas))).await;
+    for (path, location) in [
+        ("/api/caf%C3%A9%20x/note", "/api/caf%C3%A9%20x/note/4"),
+        (
+            "/api/caf%C3%A9%20x/rest/v1/note",
+            "/api/caf%C3%A9%20x/rest/v1/note/5",
+        ),
+    ] {
+        let req = json_req("POST", path, &json!({"owner": "eve", "body": "x"}))
+            .insert_header(("prefer", "return=headers-only"))
+            .to_request();
+        req.extensions_mut()
+            .insert(Principal::new("eve", ["user".to_string()]));
+        let r = send(&app, req).await;
+        assert_eq!(r.status, 201, "{path}");
+        assert_eq!(r.header("location"), Some(location));
+        let r = send(&app, get(location).to_request()).await;
+        assert_eq!(r.status, 200, "{location}");
+    }
+}

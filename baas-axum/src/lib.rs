@@ -24,20 +24,28 @@
 //!   [`Principal`] into the request extensions, the service acts on its
 //!   behalf ([`baas_rest::Service::handle_as`]); otherwise the caller is
 //!   anonymous.
-//! - **Body size**: bodies larger than the service's
-//!   [`max_body_bytes`](baas_rest::RestLimits::max_body_bytes) are refused
-//!   with mini-baas's 413 JSON error while being read.
-//! - **`Location`** headers (`Prefer: return=headers-only`) are made
-//!   absolute: the mount point and tenant are prefixed.
+//! - **Mount**: the mount point (axum's [`NestedPath`])
+//!   is handed to the service ([`RestRequest::mount`]), which makes
+//!   `Location` headers absolute with it (the mount point, the tenant, the
+//!   family prefix the request used).
+//! - **Bodies** are passed on as streams, both ways: the request body goes
+//!   to the service unread (the service reads entity and admin bodies under
+//!   its [`max_body_bytes`](baas_rest::RestLimits::max_body_bytes) and
+//!   answers its own 413; a [route family](baas_rest::RouteFamily) reads
+//!   its uploads chunk by chunk), and a streamed response (server-sent
+//!   events, a download) is sent as it comes.
+//! - **WebSocket**: not served yet; an upgrade will be one more branch of
+//!   [`handle`] that does axum's handshake and calls the shared session
+//!   loop (see [`baas_rest::family`]).
 #![warn(missing_docs)]
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::{NestedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use baas_engine::Principal;
-use baas_rest::{RestError, RestRequest, RestResponse, Service};
+use baas_rest::{RestRequest, RestResponse, Service};
 
 /// A router that sends every request to `service`. Nest it under a prefix
 /// (`Router::nest("/api", router(service))`) or use it as the whole app.
@@ -49,81 +57,47 @@ pub fn router(service: Service) -> Router {
 /// (`.route("/db/{*rest}", any(baas_axum::handle))` with a `Service` state).
 pub async fn handle(State(service): State<Service>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let limit = service.limits().max_body_bytes;
-    let body = match to_bytes(body, limit).await {
-        Ok(b) => b.to_vec(),
-        Err(_) => {
-            return into_response(
-                RestError::new(
-                    413,
-                    "payload_too_large",
-                    format!("the body is larger than {limit} bytes"),
-                )
-                .to_response(),
-            );
-        }
-    };
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let path = parts.uri.path().to_string();
-    let mount = parts
-        .extensions
-        .get::<axum::extract::NestedPath>()
-        .map(|n| n.as_str().trim_end_matches('/'))
-        .unwrap_or_default();
     let rest_req = RestRequest {
         method: parts.method.as_str().to_string(),
-        path,
-        query: parts.uri.query().unwrap_or_default().to_string(),
-        headers,
-        body,
-    };
-    // Kept for the `Location` header only (rare: `return=headers-only`).
-    let route_input = (
-        rest_req.path.clone(),
-        baas_rest::header(&rest_req.headers, baas_rest::route::TENANT_HEADER)
-            .map(|t| vec![(baas_rest::route::TENANT_HEADER.to_string(), t.to_string())])
+        path: parts.uri.path().to_string(),
+        mount: parts
+            .extensions
+            .get::<NestedPath>()
+            .map(|n| n.as_str().trim_end_matches('/').to_string())
             .unwrap_or_default(),
-    );
-    let mut resp = match parts.extensions.get::<Principal>() {
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: into_rest_body(body),
+    };
+    let resp = match parts.extensions.get::<Principal>() {
         Some(p) => service.handle_as(rest_req, p).await,
         None => service.handle(rest_req).await,
     };
-    if let Some((_, v)) = resp.headers.iter_mut().find(|(k, _)| k == "location") {
-        let tenant_prefix = tenant_prefix(&route_input.0, &route_input.1);
-        *v = format!("{mount}{tenant_prefix}{v}");
-    }
     into_response(resp)
 }
 
-/// `/{tenant}` (percent-encoded) of the request, wherever the tenant came
-/// from: a path that repeats the header's tenant routes the same, so the
-/// `Location` works with or without the header.
-fn tenant_prefix(path: &str, headers: &[(String, String)]) -> String {
-    baas_rest::route(path, headers)
-        .ok()
-        .and_then(|r| r.tenant().map(|t| format!("/{}", encode_segment(t))))
-        .unwrap_or_default()
+/// An axum body as a [`baas_rest::Body`]: a stream read as it arrives (an
+/// empty body stays empty, with nothing to read).
+pub fn into_rest_body(body: Body) -> baas_rest::Body {
+    if body.is_end_stream() {
+        baas_rest::Body::empty()
+    } else {
+        baas_rest::Body::from_stream(body.into_data_stream())
+    }
 }
 
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Convert a [`RestResponse`] into an axum response.
+/// Convert a [`RestResponse`] into an axum response; a streamed body is
+/// sent as it comes, never buffered.
 pub fn into_response(r: RestResponse) -> Response {
-    let mut resp = Response::new(Body::from(r.body));
+    let body = match r.body {
+        baas_rest::Body::Full(b) => Body::from(b),
+        s @ baas_rest::Body::Stream(_) => Body::from_stream(s.into_stream()),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();

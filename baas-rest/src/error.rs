@@ -126,7 +126,7 @@ impl RestError {
                 "content-type".into(),
                 "application/json; charset=utf-8".into(),
             )],
-            body: self.body().to_string().into_bytes(),
+            body: self.body().to_string().into(),
         }
     }
 }

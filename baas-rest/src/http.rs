@@ -1,5 +1,7 @@
 //! Plain HTTP request and response types, independent of any web framework.
 
+use crate::body::Body;
+
 /// An HTTP request as the integration crate hands it over.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestRequest {
@@ -8,12 +10,18 @@ pub struct RestRequest {
     /// Path, already stripped of any mount prefix, still percent-encoded
     /// (e.g. `/acme/artist/42`).
     pub path: String,
+    /// The mount prefix the integration stripped from the URL path (e.g.
+    /// `/api`; empty at the root), as the client sent it. The service
+    /// prefixes it to the `Location` it answers, so that the client gets a
+    /// path it can follow.
+    pub mount: String,
     /// Raw query string without the `?`, percent-encoded.
     pub query: String,
     /// Headers; names are compared case-insensitively.
     pub headers: Vec<(String, String)>,
-    /// Raw body.
-    pub body: Vec<u8>,
+    /// The body: whole, or a stream the integration passes on untouched
+    /// (see [`crate::body`]).
+    pub body: Body,
 }
 
 impl RestRequest {
@@ -27,8 +35,9 @@ impl RestRequest {
             method: method.into(),
             path: path.into(),
             query: query.into(),
+            mount: String::new(),
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Body::empty(),
         }
     }
 
@@ -39,8 +48,14 @@ impl RestRequest {
     }
 
     /// Builder: set the body.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
         self.body = body.into();
+        self
+    }
+
+    /// Builder: set the mount prefix (see [`RestRequest::mount`]).
+    pub fn mounted_at(mut self, mount: impl Into<String>) -> Self {
+        self.mount = mount.into();
         self
     }
 }
@@ -52,8 +67,9 @@ pub struct RestResponse {
     pub status: u16,
     /// Headers (lower-case names).
     pub headers: Vec<(String, String)>,
-    /// Body bytes (empty for none).
-    pub body: Vec<u8>,
+    /// The body: whole bytes (empty for none) or a stream (server-sent
+    /// events, a download) that the integration sends as it comes.
+    pub body: Body,
 }
 
 impl RestResponse {
@@ -62,9 +78,23 @@ impl RestResponse {
         header(&self.headers, name)
     }
 
-    /// The body parsed as JSON (`Null` when empty or not JSON).
+    /// A response with a whole body.
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: impl Into<Body>) -> Self {
+        Self {
+            status,
+            headers,
+            body: body.into(),
+        }
+    }
+
+    /// The body parsed as JSON (`Null` when empty, not JSON or a stream).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+        serde_json::from_slice(self.body.bytes()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The body as text (lossy UTF-8; empty for a stream).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(self.body.bytes()).into_owned()
     }
 }
 

@@ -162,7 +162,7 @@ fn scope_bytes(s: &IdempotencyScope) -> usize {
 }
 
 fn response_bytes(r: &RestResponse) -> usize {
-    r.body.len()
+    r.body.bytes().len()
         + r.headers
             .iter()
             .map(|(k, v)| k.len() + v.len() + 16)
@@ -362,7 +362,7 @@ pub fn fingerprint(req: &RestRequest) -> Fingerprint {
         let joined: Vec<&str> = headers_all(&req.headers, name).collect();
         part(joined.join("\n").as_bytes());
     }
-    part(&req.body);
+    part(req.body.bytes());
     h.finalize().into()
 }
 
@@ -410,7 +410,7 @@ mod tests {
         RestResponse {
             status: 201,
             headers: Vec::new(),
-            body: vec![b'x'; n],
+            body: vec![b'x'; n].into(),
         }
     }
 

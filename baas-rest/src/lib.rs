@@ -1,7 +1,9 @@
 //! # baas-rest
 //!
 //! The HTTP dialect of mini-baas, framework-free: a plain [`RestRequest`]
-//! (method, path, query, headers, body) is routed ([`route()`]) and parsed into
+//! (method, path, query, headers, body: whole or a stream, see [`body`]) is
+//! routed ([`route()`], [`resolve`]: by route family, see [`family`]) and
+//! parsed into
 //! the [`baas_core::ir`] (a [`ReadRequest`] holding a `Query`, or a
 //! [`WriteRequest`] holding an `Insert`/`Update`/`Delete`); the engine
 //! validates and runs it; [`read_response`] / [`write_response`] /
@@ -59,6 +61,7 @@
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
 //! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
+//! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
 //! | `POST` object / array | `Insert` (one / many rows) |
 //! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore }` (target empty = primary key) |
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
@@ -106,8 +109,10 @@
 //!   (`Accept: …object+json`) is not rolled back here: the engine must check
 //!   [`WriteRequest::singular`] before committing, [`write_response`]
 //!   answers 406 otherwise.
-//! - `Location` (for `return=headers-only`) is `/{entity}/{key}`, relative to
-//!   the tenant root.
+//! - `Location` (for `return=headers-only`): [`write_response`] answers
+//!   `/{entity}/{key}`, relative to the route family's root; the
+//!   [`Service`] makes it absolute (`{mount}/{tenant}/{entity}/{key}`, or
+//!   `…/{tenant}/rest/v1/{entity}/{key}` through the alias).
 //! - An embedding name is a relation name first, then the name of the one
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
@@ -115,8 +120,10 @@
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod discovery;
 pub mod error;
+pub mod family;
 mod filter;
 pub mod headers;
 mod http;
@@ -133,8 +140,10 @@ mod write;
 
 use baas_core::SchemaMetadata;
 
+pub use body::{Body, BoxError, ByteStream, payload_too_large};
 pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
+pub use family::{FamilyRequest, RouteFamily};
 pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
 pub use http::{RestRequest, RestResponse, header};
 pub use idempotency::{
@@ -143,8 +152,8 @@ pub use idempotency::{
 pub use openapi::openapi_document;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
-pub use route::{Route, allowed_methods, route};
-pub use service::Service;
+pub use route::{Route, Target, allowed_methods, family_root, resolve, route};
+pub use service::{Prepared, Service};
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 
 /// Request limits enforced while parsing (all 4xx when exceeded).
@@ -157,7 +166,9 @@ pub struct RestLimits {
     pub max_filter_depth: usize,
     /// Maximum values in one `in` list or array literal.
     pub max_in_list: usize,
-    /// Maximum body size in bytes (413 beyond).
+    /// Maximum body size in bytes of entity and admin requests (413 beyond,
+    /// [`payload_too_large`]); route families bound their streams
+    /// themselves.
     pub max_body_bytes: usize,
     /// Maximum embedding levels below the root (`a(b(c(*)))` is 3).
     pub max_select_depth: usize,
@@ -189,6 +200,8 @@ pub enum Operation {
 
 /// Parse a request on a [`Route::Collection`] or [`Route::Item`] of `schema`.
 /// Other routes are not entity requests (404 here; serve them elsewhere).
+/// The body must be whole ([`Body::collect`] a stream first; the
+/// [`Service`] does).
 pub fn parse_request(
     schema: &SchemaMetadata,
     route: &Route,
@@ -201,6 +214,13 @@ pub fn parse_request(
         _ => return Err(RestError::not_found("not an entity route")),
     };
     let entity = schema.entity(entity)?;
+    let Some(body) = req.body.as_bytes() else {
+        return Err(RestError::new(
+            500,
+            "internal",
+            "the request body is still a stream: read it first (Body::collect)",
+        ));
+    };
     let method = req.method.to_ascii_uppercase();
     match method.as_str() {
         "GET" | "HEAD" => {
@@ -219,7 +239,7 @@ pub fn parse_request(
                 k,
                 &req.query,
                 &req.headers,
-                &req.body,
+                body,
                 limits,
             )?,
             None => parse_write(
@@ -228,7 +248,7 @@ pub fn parse_request(
                 &method,
                 &req.query,
                 &req.headers,
-                &req.body,
+                body,
                 limits,
             )?,
         })),

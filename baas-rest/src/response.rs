@@ -1,21 +1,14 @@
 //! Responses: JSON bodies, `Content-Range`, 200/206/416 and singular 406.
 
 use baas_core::ir::{Count, Rows, WriteResult};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::headers::{OBJECT_MEDIA_TYPE, Prefer, ReturnMode};
 use crate::read::ReadRequest;
+use crate::route::encode_segment;
 use crate::write::{Write, WriteRequest};
 use crate::{RestError, RestResponse};
 
 const JSON: &str = "application/json; charset=utf-8";
-
-/// Characters kept as-is in a key path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// `Content-Range` for `returned` rows starting at `offset`, out of `total`
 /// when known: `0-24/3573`, `0-24/*`, `*/0` (or `*/*`) when empty.
@@ -35,8 +28,8 @@ fn preference_applied(p: &Prefer, headers: &mut Vec<(String, String)>) {
     }
 }
 
-fn json_body(v: &serde_json::Value) -> Vec<u8> {
-    v.to_string().into_bytes()
+fn json_body(v: &serde_json::Value) -> crate::Body {
+    v.to_string().into()
 }
 
 /// The response to a read, given the rows the engine returned.
@@ -150,7 +143,7 @@ pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> Re
     RestResponse {
         status,
         headers,
-        body,
+        body: body.into(),
     }
 }
 
@@ -169,7 +162,8 @@ fn key_text(v: &serde_json::Value) -> Option<String> {
 ///   update/delete: 200 with a representation, else 204;
 /// - `return=representation`: the rows (one object when singular);
 ///   `return=headers-only` on a one-row insert: `Location: /{entity}/{key}`
-///   relative to the tenant root (the integration crate prefixes its mount);
+///   relative to the family root (the [`Service`](crate::Service) makes it
+///   absolute with the mount, tenant and family prefix);
 /// - singular and not exactly one row affected: 406.
 pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
     let mut headers = Vec::new();
@@ -201,10 +195,10 @@ pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
         let parts: Option<Vec<String>> = pk
             .iter()
             .map(|k| row.get(k).and_then(key_text))
-            .map(|t| t.map(|t| utf8_percent_encode(&t, SEGMENT).to_string()))
+            .map(|t| t.map(|t| encode_segment(&t)))
             .collect();
         if let Some(parts) = parts {
-            let entity = utf8_percent_encode(&ins.entity, SEGMENT);
+            let entity = encode_segment(&ins.entity);
             headers.push(("location".into(), format!("/{entity}/{}", parts.join(","))));
         }
     }
@@ -212,7 +206,7 @@ pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
         return RestResponse {
             status,
             headers,
-            body: Vec::new(),
+            body: crate::Body::empty(),
         };
     }
     let (body, ctype) = if req.singular {

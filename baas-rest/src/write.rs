@@ -93,11 +93,7 @@ fn parse_body(
     role: BodyRole,
 ) -> Result<serde_json::Value, RestError> {
     if body.len() > limits.max_body_bytes {
-        return Err(RestError::new(
-            413,
-            "payload_too_large",
-            format!("the body exceeds {} bytes", limits.max_body_bytes),
-        ));
+        return Err(crate::body::payload_too_large(limits.max_body_bytes));
     }
     check_content_type(header(headers, "content-type"), body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -449,11 +445,7 @@ fn write(
                 ));
             }
             if body.len() > limits.max_body_bytes {
-                return Err(RestError::new(
-                    413,
-                    "payload_too_large",
-                    format!("the body exceeds {} bytes", limits.max_body_bytes),
-                ));
+                return Err(crate::body::payload_too_large(limits.max_body_bytes));
             }
             let filter = match key {
                 Some(k) => and_filters(Some(key_filter(entity, k)?), filter),

@@ -5,44 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, Relation};
-use baas_engine::{Baas, Connector, MemoryStore, Principal, TenantConfig, TenantMode};
+use baas_core::{Entity, Field, FieldType, Generated, Relation};
+use baas_engine::{Baas, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_rest::idempotency::{IdempotencyConfig, MemoryIdempotencyStore};
 use baas_rest::{RestRequest, RestResponse, Service};
 use serde_json::json;
 
 const ADMIN: &str = "service-test-admin-key-0123";
 
-struct Lite;
+mod support;
 
-#[async_trait]
-impl Connector for Lite {
-    async fn connect(&self, t: &TenantConfig) -> baas_core::Result<Arc<dyn DatabaseAdapter>> {
-        let db =
-            baas_adapter_sqlite::connect(baas_adapter_sqlite::SqliteConfig::new(&t.url)).await?;
-        Ok(Arc::new(db))
-    }
-}
+use support::{Lite, fresh_sqlite};
 
 /// A managed SQLite tenant `t` with `author` and `book` (book → author).
 async fn baas(tag: &str) -> Arc<Baas> {
-    let path =
-        std::env::temp_dir().join(format!("baas-rest-service-{tag}-{}.db", std::process::id()));
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-    }
+    let url = fresh_sqlite(&format!("service-{tag}"));
     let baas = Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(Lite)).build());
-    baas.register_tenant(
-        TenantConfig::new(
-            "t",
-            format!("sqlite://{}", path.display()),
-            TenantMode::Managed,
-        ),
-        None,
-    )
-    .await
-    .expect("tenant");
+    baas.register_tenant(TenantConfig::new("t", url, TenantMode::Managed), None)
+        .await
+        .expect("tenant");
     let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
     baas.create_entity(
         "t",
@@ -91,7 +72,7 @@ async fn count(s: &Service, entity: &str, query: &str) -> usize {
     let r = s
         .handle(RestRequest::new("GET", format!("/t/{entity}"), query))
         .await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 200, "{}", r.text());
     r.json().as_array().map_or(0, Vec::len)
 }
 

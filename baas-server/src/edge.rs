@@ -15,8 +15,12 @@
 //!   kernel's backlog or the file-descriptor table.
 //!
 //! Per request:
-//! - **body timeout**: the whole body must arrive within it, or the answer
-//!   is a 408 JSON error and the connection closes;
+//! - **body timeout**: the whole body must arrive within it, counted from
+//!   the end of the head. The body is not read here: it is passed on as a
+//!   stream (an upload reaches its route family chunk by chunk, and the
+//!   size limit of entity bodies, with its 413, is the REST service's); a
+//!   stream still unfinished at the deadline fails, the answer is then a
+//!   408 JSON error and the connection closes;
 //! - **forwarded headers** (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) are
 //!   removed unless the peer is a trusted proxy;
 //! - **CORS** (off unless origins are configured): preflights answered 204,
@@ -28,15 +32,17 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use mini_baas::rest::RestError;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -57,8 +63,6 @@ pub struct EdgeConfig {
     pub max_connections: usize,
     /// Longest wait for in-flight requests after the shutdown signal.
     pub shutdown_timeout: Duration,
-    /// Largest request body (the same limit the REST service applies).
-    pub max_body_bytes: usize,
     /// Peers whose forwarded headers are believed.
     pub trusted_proxies: Vec<IpNet>,
     /// CORS, when enabled.
@@ -555,15 +559,30 @@ async fn handle(
         }
         return resp;
     }
-    let body = match read_body(body, cfg).await {
-        Ok(b) => b,
-        Err(resp) => return decorate(resp, cors),
-    };
+    let (body, timed_out) = timed_body(body, cfg.body_timeout);
     let req = Request::from_parts(parts, body);
     let resp = match router.oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
+    if let (Some(flag), Some(t)) = (timed_out, cfg.body_timeout)
+        && flag.load(Ordering::Relaxed)
+    {
+        // The body stream failed at its deadline before the answer was
+        // made: whatever the route made of the failure, the answer is 408.
+        let mut resp = error_response(
+            408,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} s",
+                t.as_secs_f64()
+            ),
+        );
+        // The rest of the body will not be read: the connection closes.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return decorate(resp, cors);
+    }
     decorate(resp, cors)
 }
 
@@ -574,51 +593,70 @@ fn decorate(mut resp: Response<Body>, cors: Option<(&Cors, Option<String>)>) -> 
     resp
 }
 
-/// The whole body, within the body timeout and the size limit.
-async fn read_body(body: Incoming, cfg: &EdgeConfig) -> Result<Body, Response<Body>> {
+/// The request body as a stream, unread, failing when it is still
+/// unfinished `timeout` after the head (the flag then says so). An empty
+/// body stays empty, with no timer.
+fn timed_body(body: Incoming, timeout: Option<Duration>) -> (Body, Option<Arc<AtomicBool>>) {
     use hyper::body::Body as _;
     if body.is_end_stream() {
-        return Ok(Body::empty());
+        return (Body::empty(), None);
     }
-    let limit = cfg.max_body_bytes;
-    let collect = Limited::new(body, limit).collect();
-    let collected = match cfg.body_timeout {
-        Some(t) => match tokio::time::timeout(t, collect).await {
-            Ok(r) => r,
-            Err(_) => {
-                let mut resp = error_response(
-                    408,
-                    "request_timeout",
-                    format!(
-                        "the request body did not arrive within {} s",
-                        t.as_secs_f64()
-                    ),
-                );
-                // The rest of the body will not be read: the connection closes.
-                resp.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return Err(resp);
-            }
-        },
-        None => collect.await,
+    let Some(t) = timeout else {
+        return (Body::new(body), None);
     };
-    match collected {
-        Ok(c) => Ok(Body::from(c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            let mut resp = error_response(
-                413,
-                "payload_too_large",
-                format!("the body is larger than {limit} bytes"),
-            );
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            Err(resp)
+    let flag = Arc::new(AtomicBool::new(false));
+    let timed = Timed {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(t)),
+        timeout: t,
+        fired: flag.clone(),
+    };
+    (Body::new(timed), Some(flag))
+}
+
+/// A body that must end before its deadline.
+struct Timed {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    fired: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Timed {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.fired.load(Ordering::Relaxed) {
+            return Poll::Ready(None);
         }
-        Err(e) => Err(error_response(
-            400,
-            "bad_request",
-            format!("the request body could not be read: {e}"),
-        )),
+        // What already arrived is handed over even past the deadline (a
+        // slow reader is not the client's fault); waiting for more is not.
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(f) => Poll::Ready(f.map(|r| r.map_err(Into::into))),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.fired.store(true, Ordering::Relaxed);
+                    let secs = self.timeout.as_secs_f64();
+                    Poll::Ready(Some(Err(format!(
+                        "the request body did not arrive within {secs} s"
+                    )
+                    .into())))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -667,5 +705,220 @@ mod tests {
         strip_forwarded(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("accept"));
+    }
+
+    /// The edge in front of a service with the streaming probe family, on
+    /// a real socket; `body_timeout` as given.
+    mod through_the_socket {
+        use std::io::{Read, Write};
+        use std::net::TcpStream;
+        use std::time::Instant;
+
+        use baas_testkit::edge::SseEcho;
+        use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
+        use mini_baas::rest::{RestLimits, Service};
+
+        use super::*;
+
+        const LIMIT: usize = 1000;
+
+        async fn serve(tag: &str, body_timeout: Duration) -> (SocketAddr, Arc<SseEcho>) {
+            let path =
+                std::env::temp_dir().join(format!("baas-edge-{tag}-{}.db", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let url = format!("sqlite://{}", path.display());
+            let db = mini_baas::sqlite::connect(mini_baas::sqlite::SqliteConfig::new(&url))
+                .await
+                .unwrap();
+            db.backend()
+                .execute_script("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);")
+                .await
+                .unwrap();
+            let baas = Arc::new(
+                Baas::builder(
+                    Arc::new(MemoryStore::new()),
+                    Arc::new(mini_baas::UrlConnector),
+                )
+                .build(),
+            );
+            baas.register_tenant(TenantConfig::new("t", url, TenantMode::Introspected), None)
+                .await
+                .unwrap();
+            let echo = Arc::new(SseEcho::new());
+            let service = Service::new(baas)
+                .with_limits(RestLimits {
+                    max_body_bytes: LIMIT,
+                    ..RestLimits::default()
+                })
+                .with_family("probe", echo.clone())
+                .unwrap();
+            let cfg = EdgeConfig {
+                header_timeout: Some(Duration::from_secs(5)),
+                body_timeout: Some(body_timeout),
+                idle_timeout: Some(Duration::from_secs(5)),
+                max_connections: 16,
+                shutdown_timeout: Duration::from_secs(1),
+                trusted_proxies: Vec::new(),
+                cors: None,
+            };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(run(
+                listener,
+                baas_axum::router(service),
+                cfg,
+                std::future::pending(),
+            ));
+            (addr, echo)
+        }
+
+        /// Read from `s` into `got` until `text` is in what was received;
+        /// `false` when the connection ends or 10 s pass first.
+        fn read_until(s: &mut TcpStream, got: &mut Vec<u8>, text: &str) -> bool {
+            read_until_with(s, got, |t| t.contains(text))
+        }
+
+        /// Whether an event says the family has seen `total` bytes (the
+        /// edge hands chunks over as they are read from the socket, so one
+        /// chunk sent may be several events).
+        fn seen(text: &str, total: usize) -> bool {
+            baas_testkit::edge::sse_data(text)
+                .iter()
+                .any(|d| d.rsplit(' ').next() == Some(total.to_string().as_str()))
+        }
+
+        fn read_until_with(
+            s: &mut TcpStream,
+            got: &mut Vec<u8>,
+            done: impl Fn(&str) -> bool,
+        ) -> bool {
+            let t0 = Instant::now();
+            let mut buf = [0u8; 8192];
+            while t0.elapsed() < Duration::from_secs(10) {
+                if done(&String::from_utf8_lossy(got)) {
+                    return true;
+                }
+                match s.read(&mut buf) {
+                    Ok(0) => return false,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                    Err(_) => return false,
+                }
+            }
+            done(&String::from_utf8_lossy(got))
+        }
+
+        /// Send one chunk of a chunked body (`false`: the server closed).
+        fn chunk(s: &mut TcpStream, data: &[u8]) -> bool {
+            let mut framed = format!("{:x}\r\n", data.len()).into_bytes();
+            framed.extend_from_slice(data);
+            framed.extend_from_slice(b"\r\n");
+            s.write_all(&framed).is_ok()
+        }
+
+        fn connect(addr: SocketAddr) -> TcpStream {
+            let s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            s
+        }
+
+        const UPLOAD_HEAD: &[u8] =
+            b"POST /t/probe/v1/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+        /// An upload 16,000 times `max_body_bytes`, chunk by chunk: the
+        /// event of each chunk is back before the next chunk is sent, and
+        /// the answer streams event by event, all through the edge.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_family_streams_both_ways_through_the_edge() {
+            let (addr, echo) = serve("stream", Duration::from_secs(30)).await;
+            let done = tokio::task::spawn_blocking(move || {
+                let mut s = connect(addr);
+                s.write_all(UPLOAD_HEAD).unwrap();
+                let mut got = Vec::new();
+                assert!(read_until(&mut s, &mut got, "data: t /up /t/probe/v1"));
+                const CHUNK: usize = 64 * 1024;
+                let data = vec![b'x'; CHUNK];
+                let mut total = 0;
+                for _ in 0..250 {
+                    assert!(chunk(&mut s, &data));
+                    total += CHUNK;
+                    // The family has this chunk before the next one is sent.
+                    assert!(
+                        read_until_with(&mut s, &mut got, |t| seen(t, total)),
+                        "{total}"
+                    );
+                }
+                s.write_all(b"0\r\n\r\n").unwrap();
+                assert!(read_until(&mut s, &mut got, &format!("data: {total}\n\n")));
+                let text = String::from_utf8_lossy(&got);
+                assert!(text.starts_with("HTTP/1.1 200"), "{}", &text[..80]);
+                assert!(text.contains("content-type: text/event-stream"));
+                total
+            })
+            .await
+            .unwrap();
+            assert!(done > 16_000 * LIMIT);
+            assert!(echo.largest_chunk() <= 64 * 1024);
+        }
+
+        /// A stream route is bounded by the body timeout too: a body that
+        /// stalls fails at the deadline and the connection closes, the
+        /// answer unfinished.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_stalled_upload_is_cut_at_the_body_timeout() {
+            let (addr, _) = serve("stall", Duration::from_secs(1)).await;
+            tokio::task::spawn_blocking(move || {
+                let mut s = connect(addr);
+                let t0 = Instant::now();
+                s.write_all(UPLOAD_HEAD).unwrap();
+                assert!(chunk(&mut s, b"first"));
+                let mut got = Vec::new();
+                assert!(read_until(&mut s, &mut got, "data: 1 5 5"));
+                // Nothing more is sent: the connection closes at the deadline.
+                assert!(!read_until(&mut s, &mut got, "event: end"));
+                let took = t0.elapsed();
+                assert!(
+                    took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+                    "closed after {took:?}"
+                );
+            })
+            .await
+            .unwrap();
+        }
+
+        /// The 413 through the edge is the service's, byte for byte (the
+        /// same as through axum and actix), and closes the connection.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_413_is_the_services() {
+            let (addr, _) = serve("limit", Duration::from_secs(5)).await;
+            let expected = mini_baas::rest::payload_too_large(LIMIT).body().to_string();
+            tokio::task::spawn_blocking(move || {
+                for head in [
+                    format!("POST /t/note HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", 4 * LIMIT),
+                    "POST /t/rest/v1/note HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_string(),
+                ] {
+                    let mut s = connect(addr);
+                    s.write_all(head.as_bytes()).unwrap();
+                    if head.contains("chunked") {
+                        // The server answers and closes once past the limit:
+                        // later chunks may find the socket closed.
+                        for _ in 0..4 {
+                            if !chunk(&mut s, &[b' '; LIMIT / 2]) {
+                                break;
+                            }
+                        }
+                    }
+                    let mut got = Vec::new();
+                    assert!(read_until(&mut s, &mut got, &expected), "{head}");
+                    let text = String::from_utf8_lossy(&got).to_lowercase();
+                    assert!(text.starts_with("http/1.1 413"), "{text}");
+                    assert!(text.contains("connection: close"), "{text}");
+                }
+            })
+            .await
+            .unwrap();
+        }
     }
 }

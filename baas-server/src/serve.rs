@@ -99,7 +99,7 @@ pub struct ServeArgs {
     /// CORS: allowed methods [default: GET,HEAD,POST,PATCH,PUT,DELETE].
     #[arg(long, env = "BAAS_CORS_METHODS")]
     cors_methods: Option<String>,
-    /// CORS: allowed request headers [default: accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key].
+    /// CORS: allowed request headers [default: accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key,apikey,x-client-info,accept-profile,content-profile].
     #[arg(long, env = "BAAS_CORS_HEADERS")]
     cors_headers: Option<String>,
     /// CORS: response headers exposed to scripts [default: content-range,location,preference-applied].
@@ -363,7 +363,7 @@ impl ServeArgs {
                     headers: pick(
                         self.cors_headers,
                         file.cors_headers,
-                        "accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key",
+                        "accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key,apikey,x-client-info,accept-profile,content-profile",
                     ),
                     expose_headers: pick(
                         self.cors_expose_headers,
@@ -400,7 +400,6 @@ impl ServeArgs {
                     .or(file.shutdown_timeout_secs)
                     .unwrap_or(10),
             ),
-            max_body_bytes,
             trusted_proxies,
             cors,
         };

@@ -15,10 +15,13 @@
 //! writes only `gadget` rows under its own `sku` prefix.
 //! [`identity_queries`] lists the requests whose JSON must be
 //! byte-identical across engines. [`ddl`] holds the managed-mode DDL round
-//! trip the SQL adapters run.
+//! trip the SQL adapters run. [`edge`] holds what the HTTP edge tests of
+//! every integration share: a streaming route family and a metadata store
+//! that takes any tenant id.
 
 pub mod cases;
 pub mod ddl;
+pub mod edge;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -199,3 +199,128 @@ fn no_route() {
         Err(404)
     );
 }
+
+#[test]
+fn families_and_the_rest_v1_alias() {
+    use baas_rest::resolve;
+    use baas_rest::route::{Target, family_root};
+
+    let none = |_: &str| false;
+    let data = |r: Route, alias: bool| Target::Data { route: r, alias };
+    let fam = |t: &str, n: &str, p: &str| Target::Family {
+        tenant: t.into(),
+        name: n.into(),
+        path: p.into(),
+    };
+    for (path, header, want) in [
+        ("/t/rest/v1/artist", None, data(coll("t", "artist"), true)),
+        ("/t/rest/v1/artist/", None, data(coll("t", "artist"), true)),
+        (
+            "/t/rest/v1/artist/7",
+            None,
+            data(item("t", "artist", &["7"]), true),
+        ),
+        (
+            "/t/rest/v1",
+            None,
+            data(Route::OpenApi { tenant: "t".into() }, true),
+        ),
+        (
+            "/t/rest/v1/",
+            None,
+            data(Route::OpenApi { tenant: "t".into() }, true),
+        ),
+        (
+            "/t/rest/v1/discovery",
+            None,
+            data(coll("t", "discovery"), true),
+        ),
+        (
+            "/t/rest/v1/rest/v1",
+            None,
+            data(item("t", "rest", &["v1"]), true),
+        ),
+        ("/t/%72est/v1/artist", None, data(coll("t", "artist"), true)),
+        ("/t/rest", None, data(coll("t", "rest"), false)),
+        ("/t/rest/v2", None, data(item("t", "rest", &["v2"]), false)),
+        ("/t/auth", None, data(coll("t", "auth"), false)),
+        ("/t/auth/v1", None, fam("t", "auth", "")),
+        ("/t/auth/v1/", None, fam("t", "auth", "/")),
+        (
+            "/t/storage/v1/object/a%2Fb//c",
+            None,
+            fam("t", "storage", "/object/a%2Fb//c"),
+        ),
+        (
+            "/rest/v1/artist",
+            Some("t"),
+            data(coll("t", "artist"), true),
+        ),
+        (
+            "/t/rest/v1/artist",
+            Some("t"),
+            data(coll("t", "artist"), true),
+        ),
+        ("/auth/v1/token", Some("t"), fam("t", "auth", "/token")),
+        (
+            "/rest/v1",
+            Some("t"),
+            data(Route::OpenApi { tenant: "t".into() }, true),
+        ),
+        // Not a family: the plain routes as before.
+        (
+            "/_admin/auth/v1",
+            Some("t"),
+            Target::Admin("/auth/v1".into()),
+        ),
+        (
+            "/rest/artist",
+            Some("t"),
+            data(item("t", "rest", &["artist"]), false),
+        ),
+    ] {
+        assert_eq!(
+            resolve(path, header, &none).ok(),
+            Some(want),
+            "{path} {header:?}"
+        );
+    }
+    // A registered family is a prefix too; unregistered names are not.
+    let probe = |n: &str| n == "probe";
+    assert_eq!(
+        resolve("/t/probe/v1/x", None, &probe).ok(),
+        Some(fam("t", "probe", "/x"))
+    );
+    assert_eq!(
+        resolve("/t/probe/v1", None, &none).ok(),
+        Some(data(item("t", "probe", &["v1"]), false))
+    );
+    // Another tenant in the path than in the header; paths too deep or
+    // with empty segments under the alias; the old grammar's 404s.
+    for (path, header, status) in [
+        ("/u/rest/v1/artist", Some("t"), 400),
+        ("/u/auth/v1/x", Some("t"), 400),
+        ("/t/rest/v1/a/b/c", None, 404),
+        ("/t/rest/v1//a", None, 404),
+        ("/_admin/rest/v1/x", None, 200),
+        ("/%5Fadmin/rest/v1/x", None, 404),
+        ("//rest/v1/x", None, 404),
+    ] {
+        let got = resolve(path, header, &none)
+            .map(|_| 200)
+            .map_err(|e| e.status);
+        assert_eq!(got.unwrap_or_else(|s| s), status, "{path} {header:?}");
+    }
+    // `route` sees the alias as the plain route and other families as 404.
+    assert_eq!(
+        route("/t/rest/v1/artist", &[]).ok(),
+        Some(coll("t", "artist"))
+    );
+    assert_eq!(route("/t/auth/v1/x", &[]).map_err(|e| e.status), Err(404));
+    // The public root: mount, encoded tenant, family.
+    assert_eq!(family_root("", "t", None), "/t");
+    assert_eq!(
+        family_root("/api/", "café x", Some("rest")),
+        "/api/caf%C3%A9%20x/rest/v1"
+    );
+}

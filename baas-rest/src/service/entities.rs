@@ -1,0 +1,150 @@
+//! The entity family: rows of `/{tenant}/{entity}` and
+//! `/{tenant}/{entity}/{id}`, and the same under `/{tenant}/rest/v1/`.
+//! Reads go to the engine; writes through `Idempotency-Key`, the singular
+//! pre-count and `Prefer: tx=rollback`.
+
+use baas_core::ir::{Insert, Query, WriteResult};
+use baas_engine::{Principal, Tenant};
+
+use super::{Service, core_error};
+use crate::idempotency::{Claim, IdempotencyScope, InFlightGuard, REPLAYED, fingerprint};
+use crate::route::Route;
+use crate::write::Write;
+use crate::{Operation, RestError, RestRequest, RestResponse, parse_request};
+
+impl Service {
+    pub(super) async fn entity(
+        &self,
+        tenant: &Tenant,
+        r: &Route,
+        req: &RestRequest,
+        principal: &Principal,
+    ) -> Result<RestResponse, RestError> {
+        match parse_request(tenant.schema(), r, req, &self.limits)? {
+            Operation::Read(mut read) => {
+                // The query moves into the engine; the response only needs
+                // its entity and page.
+                let shell = Query {
+                    page: read.query.page.clone(),
+                    ..Query::new(read.query.entity.clone())
+                };
+                let query = std::mem::replace(&mut read.query, shell);
+                let rows = self
+                    .baas
+                    .find(principal, tenant, query)
+                    .await
+                    .map_err(core_error)?;
+                Ok(crate::read_response_within(
+                    &read,
+                    rows,
+                    tenant.config().limits.max_response_bytes,
+                ))
+            }
+            Operation::Write(w) => {
+                let Some(store) = self.idempotency.as_deref() else {
+                    return self.write(tenant, w, principal).await;
+                };
+                let Some(key) = crate::idempotency::idempotency_key(req)? else {
+                    return self.write(tenant, w, principal).await;
+                };
+                let scope = IdempotencyScope {
+                    tenant: tenant.id().to_string(),
+                    caller: principal.subject.clone().unwrap_or_default(),
+                    key,
+                };
+                match store.claim(&scope, &fingerprint(req)) {
+                    Claim::Run => {}
+                    Claim::Replay(mut r) => {
+                        r.headers.push((REPLAYED.into(), "true".into()));
+                        return Ok(r);
+                    }
+                    Claim::InFlight => {
+                        return Err(RestError::new(
+                            409,
+                            "idempotency_key_in_use",
+                            "a request with this Idempotency-Key is still running",
+                        )
+                        .with_hint("retry after it finished to get its answer"));
+                    }
+                    Claim::Mismatch => {
+                        return Err(RestError::new(
+                            422,
+                            "idempotency_key_reused",
+                            "this Idempotency-Key was used for a different request",
+                        )
+                        .with_hint("send a new key for a new write"));
+                    }
+                }
+                let guard = InFlightGuard {
+                    store,
+                    scope,
+                    done: false,
+                };
+                let resp = match self.write(tenant, w, principal).await {
+                    Ok(r) => r,
+                    Err(e) => e.to_response(),
+                };
+                guard.finish(&resp);
+                Ok(resp)
+            }
+        }
+    }
+
+    /// Run a parsed write (the singular pre-count, `tx=rollback`, 404 by key).
+    async fn write(
+        &self,
+        tenant: &Tenant,
+        mut w: crate::WriteRequest,
+        principal: &Principal,
+    ) -> Result<RestResponse, RestError> {
+        if w.singular && w.key.is_none() {
+            let filter = match &w.write {
+                Write::Update(u) => Some(u.filter.clone()),
+                Write::Delete(d) => Some(d.filter.clone()),
+                Write::Insert(_) => None,
+            };
+            if let Some(f) = filter {
+                let n = self
+                    .baas
+                    .count(principal, tenant, w.write.entity(), Some(f))
+                    .await
+                    .map_err(core_error)?;
+                if n != 1 {
+                    return Ok(crate::write_response(
+                        &w,
+                        WriteResult {
+                            affected: n,
+                            rows: Vec::new(),
+                        },
+                    ));
+                }
+            }
+        }
+        // The write moves into the engine; the response only needs
+        // its kind, entity and `returning`, not the inserted rows.
+        let shell = match &w.write {
+            Write::Insert(i) => Write::Insert(Insert {
+                entity: i.entity.clone(),
+                rows: Vec::new(),
+                on_conflict: i.on_conflict.clone(),
+                returning: i.returning.clone(),
+            }),
+            other => other.clone(),
+        };
+        let op = std::mem::replace(&mut w.write, shell);
+        let is_put = matches!(w.write, Write::Insert(_));
+        let result = if w.prefer.rollback {
+            self.baas.write_rolled_back(principal, tenant, op).await
+        } else {
+            self.baas.write(principal, tenant, op).await
+        }
+        .map_err(core_error)?;
+        if w.key.is_some() && !is_put && result.affected == 0 {
+            return Err(RestError::not_found(format!(
+                "no `{}` row has this key",
+                w.write.entity()
+            )));
+        }
+        Ok(crate::write_response(&w, result))
+    }
+}
