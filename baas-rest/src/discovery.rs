@@ -12,7 +12,7 @@
 //! | `engine` | [`Capabilities::engine`] (`postgres`, `mysql`, `sqlite`, …) |
 //! | `metadata_version` | [`SchemaMetadata::version`] |
 //! | `capabilities` | `full_text_search`, `arrays`, `json_path`, `upsert_conflict_target`, `estimated_count`, `transactions` (booleans, from [`Capabilities`]) |
-//! | `limits` | the REST dialect's limits ([`RestLimits`]): `max_limit` (page size cap, also applied without `limit`), `max_filter_depth`, `max_in_list`, `max_body_bytes`, `max_select_depth`, `max_query_bytes` |
+//! | `limits` | the request limits ([`ParseLimits`]): the HTTP ones (`max_limit`, the page size cap, also applied without `limit`; `max_body_bytes`; `max_query_bytes`) and the engine's (`max_filter_depth`, `max_in_list`, `max_select_depth`, `max_insert_rows`) |
 //! | `routes` | path templates relative to the tenant root: `collection` `/{entity}`, `item` `/{entity}/{id}`, `openapi` `/openapi.json` |
 //! | `entities[]` | one object per entity, in metadata order: |
 //! | `.name` | API name (the path segment; percent-encode it in URLs) |
@@ -38,7 +38,7 @@
 use baas_core::{Capabilities, Entity, Field, FieldType, Generated, RelationKind, SchemaMetadata};
 use serde_json::{Map, Value as J, json};
 
-use crate::RestLimits;
+use crate::ParseLimits;
 
 /// The URL filter operators (`field=op.value`) that apply to a field of
 /// type `ty` on an engine with `caps`, in a fixed order (see the module docs).
@@ -222,9 +222,9 @@ fn entity_doc(e: &Entity, caps: &Capabilities) -> J {
 }
 
 /// The discovery document of `tenant` (see the module docs for the format),
-/// with the default [`RestLimits`].
+/// with the default [`ParseLimits`].
 pub fn discovery_document(tenant: &str, schema: &SchemaMetadata, caps: &Capabilities) -> J {
-    discovery_document_with_limits(tenant, schema, caps, &RestLimits::default())
+    discovery_document_with_limits(tenant, schema, caps, &ParseLimits::default())
 }
 
 /// [`discovery_document`] reporting the limits the server really applies.
@@ -232,7 +232,7 @@ pub fn discovery_document_with_limits(
     tenant: &str,
     schema: &SchemaMetadata,
     caps: &Capabilities,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> J {
     json!({
         "discovery_version": 1,
@@ -248,12 +248,13 @@ pub fn discovery_document_with_limits(
             "transactions": caps.transactions,
         },
         "limits": {
-            "max_limit": limits.max_limit,
-            "max_filter_depth": limits.max_filter_depth,
-            "max_in_list": limits.max_in_list,
-            "max_body_bytes": limits.max_body_bytes,
-            "max_select_depth": limits.max_select_depth,
-            "max_query_bytes": limits.max_query_bytes,
+            "max_limit": limits.http.max_limit,
+            "max_filter_depth": limits.ir.max_filter_depth,
+            "max_in_list": limits.ir.max_in_list,
+            "max_body_bytes": limits.http.max_body_bytes,
+            "max_select_depth": limits.max_select_depth(),
+            "max_query_bytes": limits.http.max_query_bytes,
+            "max_insert_rows": limits.ir.max_insert_rows,
         },
         "routes": {
             "collection": "/{entity}",

@@ -6,7 +6,7 @@ use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue};
 use baas_core::{Entity, FieldType, Value};
 
 use crate::lex::{Cursor, name, pg_array, quoted};
-use crate::{RestError, RestLimits};
+use crate::{ParseLimits, RestError};
 
 /// A column reference: a field and an optional JSON path (`meta->a->>b`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +164,7 @@ fn end_of_value(cur: &Cursor<'_>, ctx: Ctx) -> bool {
 }
 
 /// `(a,"b,c",d)` for `in`.
-fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &RestLimits) -> Result<Vec<String>, RestError> {
+fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &ParseLimits) -> Result<Vec<String>, RestError> {
     cur.skip_ws();
     if !cur.eat("(") {
         return Err(cur
@@ -178,10 +178,10 @@ fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &RestLimits) -> Result<Vec<St
         return Ok(out);
     }
     loop {
-        if out.len() >= limits.max_in_list {
+        if out.len() >= limits.ir.max_in_list {
             return Err(RestError::bad_request(format!(
                 "an `in` list has more than {} values",
-                limits.max_in_list
+                limits.ir.max_in_list
             )));
         }
         let mut probe = cur.clone();
@@ -209,7 +209,7 @@ fn in_list(cur: &mut Cursor<'_>, ctx: Ctx, limits: &RestLimits) -> Result<Vec<St
 pub(crate) fn op_expr(
     cur: &mut Cursor<'_>,
     ctx: Ctx,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<OpExpr, RestError> {
     let negate = cur.eat("not.");
     let op_name = cur
@@ -301,7 +301,7 @@ pub(crate) fn op_expr(
             let v = single_value(cur, ctx)?;
             Operation::Array {
                 op,
-                values: pg_array(&v, limits.max_in_list)?,
+                values: pg_array(&v, limits.ir.max_in_list)?,
             }
         }
         "sl" | "sr" | "nxr" | "nxl" | "adj" => {
@@ -350,7 +350,7 @@ pub(crate) fn op_expr(
                 Some(quant) => Operation::Quantified {
                     op,
                     quant,
-                    values: pg_array(&value, limits.max_in_list)?,
+                    values: pg_array(&value, limits.ir.max_in_list)?,
                 },
             }
         }
@@ -362,7 +362,7 @@ pub(crate) fn op_expr(
 }
 
 /// Parse a whole top-level filter value (`eq.5`, `not.in.(1,2)`, ...).
-pub(crate) fn parse_op_value(value: &str, limits: &RestLimits) -> Result<OpExpr, RestError> {
+pub(crate) fn parse_op_value(value: &str, limits: &ParseLimits) -> Result<OpExpr, RestError> {
     let mut cur = Cursor::new(value);
     op_expr(&mut cur, Ctx::Top, limits)
 }
@@ -434,7 +434,7 @@ pub(crate) fn parse_logic(
     value: &str,
     negate: bool,
     or: bool,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<LogicTree, RestError> {
     let mut cur = Cursor::new(value);
     let items = group(&mut cur, 1, limits)?;
@@ -448,12 +448,12 @@ pub(crate) fn parse_logic(
 fn group(
     cur: &mut Cursor<'_>,
     depth: usize,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<Vec<LogicTree>, RestError> {
-    if depth > limits.max_filter_depth {
+    if depth > limits.ir.max_filter_depth {
         return Err(RestError::bad_request(format!(
             "logic trees are nested deeper than {} levels",
-            limits.max_filter_depth
+            limits.ir.max_filter_depth
         )));
     }
     cur.skip_ws();
@@ -476,7 +476,7 @@ fn group(
     Ok(items)
 }
 
-fn item(cur: &mut Cursor<'_>, depth: usize, limits: &RestLimits) -> Result<LogicTree, RestError> {
+fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<LogicTree, RestError> {
     let mut probe = cur.clone();
     let negate = probe.eat("not.");
     for (kw, or) in [("and(", false), ("or(", true)] {
@@ -771,8 +771,8 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
 mod tests {
     use super::*;
 
-    fn lim() -> RestLimits {
-        RestLimits::default()
+    fn lim() -> ParseLimits {
+        ParseLimits::default()
     }
 
     fn op(v: &str) -> Result<OpExpr, RestError> {
@@ -972,10 +972,8 @@ mod tests {
             items.get(1),
             Some(LogicTree::Expr { negate: true, or: false, items }) if items.len() == 2
         ));
-        let deep = RestLimits {
-            max_filter_depth: 2,
-            ..RestLimits::default()
-        };
+        let mut deep = ParseLimits::default();
+        deep.ir.max_filter_depth = 2;
         assert!(parse_logic("(and(a.eq.1))", false, true, &deep).is_ok());
         for bad in [
             "(a.eq.\"x)",

@@ -16,7 +16,7 @@
 //! ```
 //! use baas_core::{Entity, Field, FieldType, SchemaMetadata};
 //! use baas_core::ir::{CompareOp, Filter};
-//! use baas_rest::{Operation, RestLimits, RestRequest, parse_request, route};
+//! use baas_rest::{Operation, ParseLimits, RestRequest, parse_request, route};
 //!
 //! let schema = SchemaMetadata::new(vec![Entity::new(
 //!     "artist",
@@ -26,7 +26,7 @@
 //! let req = RestRequest::new("GET", "/acme/artist", "artist_id=gt.10&order=name&limit=5");
 //! let r = route(&req.path, &req.headers).unwrap();
 //! assert_eq!(r.tenant(), Some("acme"));
-//! let Operation::Read(read) = parse_request(&schema, &r, &req, &RestLimits::default()).unwrap() else {
+//! let Operation::Read(read) = parse_request(&schema, &r, &req, &ParseLimits::default()).unwrap() else {
 //!     unreachable!()
 //! };
 //! assert_eq!(read.query.filter, Some(Filter::cmp("artist_id", CompareOp::Gt, 10i64)));
@@ -139,6 +139,7 @@ pub mod service;
 mod write;
 
 use baas_core::SchemaMetadata;
+pub use baas_core::validate::Limits;
 
 pub use body::{Body, BoxError, ByteStream, payload_too_large};
 pub use discovery::{discovery_document, discovery_document_with_limits};
@@ -156,22 +157,20 @@ pub use route::{Route, Target, allowed_methods, family_root, resolve, route};
 pub use service::{Prepared, Service};
 pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
 
-/// Request limits enforced while parsing (all 4xx when exceeded).
+/// The HTTP layer's own limits (all 4xx when exceeded). Everything else a
+/// request may do — filter depth, `in` lists, embedding depth, rows per
+/// insert, the row budget — is the engine's ([`Limits`], per tenant
+/// `TenantLimits`): the parser bounds its recursion with those
+/// ([`ParseLimits`]), so one number holds everywhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestLimits {
     /// Page size cap; a read without `limit` gets this many rows at most
     /// (visible in `Content-Range`). Larger limits are cut to it.
     pub max_limit: u64,
-    /// Maximum nesting of `and`/`or` groups in one logic parameter.
-    pub max_filter_depth: usize,
-    /// Maximum values in one `in` list or array literal.
-    pub max_in_list: usize,
     /// Maximum body size in bytes of entity and admin requests (413 beyond,
     /// [`payload_too_large`]); route families bound their streams
     /// themselves.
     pub max_body_bytes: usize,
-    /// Maximum embedding levels below the root (`a(b(c(*)))` is 3).
-    pub max_select_depth: usize,
     /// Maximum raw query-string length in bytes (414 beyond).
     pub max_query_bytes: usize,
 }
@@ -180,12 +179,34 @@ impl Default for RestLimits {
     fn default() -> Self {
         Self {
             max_limit: 1000,
-            max_filter_depth: 16,
-            max_in_list: 1000,
             max_body_bytes: 1024 * 1024,
-            max_select_depth: 3,
             max_query_bytes: 64 * 1024,
         }
+    }
+}
+
+/// What the parser is bounded by: the HTTP limits and the engine's
+/// request limits (the [`Service`] takes them from the engine's
+/// configuration), so that a grammar too deep or a list too long is refused
+/// while parsing, by the same numbers validation uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Page size, body and query-string length.
+    pub http: RestLimits,
+    /// Filter depth, `in` lists, embedding depth (the engine's).
+    pub ir: Limits,
+}
+
+impl ParseLimits {
+    /// Both sets of limits.
+    pub fn new(http: RestLimits, ir: Limits) -> Self {
+        Self { http, ir }
+    }
+
+    /// Embedding levels below the root (`a(b(c(*)))` is 3): the engine's
+    /// embedding depth counts the root.
+    pub fn max_select_depth(&self) -> usize {
+        self.ir.max_embed_depth.saturating_sub(1)
     }
 }
 
@@ -206,7 +227,7 @@ pub fn parse_request(
     schema: &SchemaMetadata,
     route: &Route,
     req: &RestRequest,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<Operation, RestError> {
     let (entity, key) = match route {
         Route::Collection { entity, .. } => (entity, None),

@@ -8,7 +8,7 @@ use baas_core::{Entity, Relation, SchemaMetadata, Value};
 use crate::filter::{IsWord, Operation, parse_key, parse_logic, parse_op_value, to_filter};
 use crate::lex::{Cursor, name, parse_query_string};
 use crate::select::{SelectItem, parse_order, parse_select};
-use crate::{RestError, RestLimits};
+use crate::{ParseLimits, RestError};
 
 /// The root entity or one embedding, with what the parameters asked of it.
 #[derive(Debug, Clone)]
@@ -119,6 +119,7 @@ impl<'s> Node<'s> {
             filter: self.condition(),
             order: self.order.clone().unwrap_or_default(),
             limit: self.limit,
+            through: None,
         }
     }
 }
@@ -292,13 +293,13 @@ pub(crate) fn parse_params<'s>(
     schema: &'s SchemaMetadata,
     entity: &'s Entity,
     query: &str,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<Params<'s>, RestError> {
-    if query.len() > limits.max_query_bytes {
+    if query.len() > limits.http.max_query_bytes {
         return Err(RestError::new(
             414,
             "uri_too_long",
-            format!("the query string exceeds {} bytes", limits.max_query_bytes),
+            format!("the query string exceeds {} bytes", limits.http.max_query_bytes),
         ));
     }
     let pairs = parse_query_string(query)?;

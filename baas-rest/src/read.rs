@@ -6,7 +6,7 @@ use baas_core::{Entity, SchemaMetadata};
 use crate::filter::typed;
 use crate::headers::{Prefer, RowRange, parse_accept, parse_prefer, parse_range};
 use crate::params::{Node, parse_params};
-use crate::{RestError, RestLimits};
+use crate::{ParseLimits, RestError};
 
 /// A parsed read.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +117,7 @@ fn read(
     key: Option<&[String]>,
     query: &str,
     headers: &[(String, String)],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<ReadRequest, RestError> {
     let prefer = parse_prefer(headers)?;
     let accept_object = parse_accept(headers)?;
@@ -146,7 +146,7 @@ fn read(
         None => {
             let range = parse_range(headers)?;
             let (offset, limit, capped) =
-                page_bounds(p.root.offset, p.root.limit, range, limits.max_limit);
+                page_bounds(p.root.offset, p.root.limit, range, limits.http.max_limit);
             page.offset = (offset > 0).then_some(offset);
             page.limit = Some(limit);
             limit_capped = capped;
@@ -184,7 +184,7 @@ pub fn parse_read(
     entity: &Entity,
     query: &str,
     headers: &[(String, String)],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<ReadRequest, RestError> {
     read(schema, entity, None, query, headers, limits)
 }
@@ -197,7 +197,7 @@ pub fn parse_read_by_key(
     key: &[String],
     query: &str,
     headers: &[(String, String)],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<ReadRequest, RestError> {
     read(schema, entity, Some(key), query, headers, limits)
 }

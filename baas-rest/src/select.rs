@@ -3,7 +3,7 @@
 use baas_core::ir::{Direction, Nulls, OrderBy};
 
 use crate::lex::{Cursor, name};
-use crate::{RestError, RestLimits};
+use crate::{ParseLimits, RestError};
 
 /// One item of `select=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ fn stop_select(c: char, rest: &str) -> bool {
 }
 
 /// Parse a `select=` value. An empty value means `*`.
-pub(crate) fn parse_select(s: &str, limits: &RestLimits) -> Result<Vec<SelectItem>, RestError> {
+pub(crate) fn parse_select(s: &str, limits: &ParseLimits) -> Result<Vec<SelectItem>, RestError> {
     if s.trim().is_empty() {
         return Ok(vec![SelectItem::Star]);
     }
@@ -43,7 +43,7 @@ pub(crate) fn parse_select(s: &str, limits: &RestLimits) -> Result<Vec<SelectIte
 fn forest(
     cur: &mut Cursor<'_>,
     depth: usize,
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<Vec<SelectItem>, RestError> {
     let mut items = Vec::new();
     loop {
@@ -55,7 +55,7 @@ fn forest(
     }
 }
 
-fn item(cur: &mut Cursor<'_>, depth: usize, limits: &RestLimits) -> Result<SelectItem, RestError> {
+fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<SelectItem, RestError> {
     cur.skip_ws();
     if cur.eat("*") {
         cur.skip_ws();
@@ -117,10 +117,10 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &RestLimits) -> Result<Selec
         }
     }
     if cur.eat("(") {
-        if depth > limits.max_select_depth {
+        if depth > limits.max_select_depth() {
             return Err(RestError::bad_request(format!(
                 "embeddings are nested deeper than {} levels",
-                limits.max_select_depth
+                limits.max_select_depth()
             )));
         }
         cur.skip_ws();
@@ -264,16 +264,12 @@ mod tests {
 
     #[test]
     fn depth() {
-        let l = RestLimits {
-            max_select_depth: 1,
-            ..RestLimits::default()
-        };
+        let mut l = ParseLimits::default();
+        l.ir.max_embed_depth = 2;
         assert!(parse_select("a(b)", &l).is_ok());
         assert!(parse_select("a(b(c))", &l).is_err());
-        let l0 = RestLimits {
-            max_select_depth: 0,
-            ..RestLimits::default()
-        };
+        let mut l0 = ParseLimits::default();
+        l0.ir.max_embed_depth = 1;
         assert!(parse_select("a(*)", &l0).is_err());
         assert!(parse_select("a", &l0).is_ok());
     }

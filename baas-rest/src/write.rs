@@ -8,7 +8,7 @@ use crate::headers::{Prefer, ReturnMode, parse_accept, parse_prefer};
 use crate::http::header;
 use crate::params::{Params, parse_params};
 use crate::read::{and_filters, key_filter};
-use crate::{RestError, RestLimits};
+use crate::{ParseLimits, RestError};
 
 /// An IR mutation: the engine's [`WriteOp`](baas_engine::WriteOp) —
 /// `Insert` for `POST` (and `PUT /{entity}/{id}` as a one-row merge upsert),
@@ -89,11 +89,11 @@ enum BodyRole {
 fn parse_body(
     headers: &[(String, String)],
     body: &[u8],
-    limits: &RestLimits,
+    limits: &ParseLimits,
     role: BodyRole,
 ) -> Result<serde_json::Value, RestError> {
-    if body.len() > limits.max_body_bytes {
-        return Err(crate::body::payload_too_large(limits.max_body_bytes));
+    if body.len() > limits.http.max_body_bytes {
+        return Err(crate::body::payload_too_large(limits.http.max_body_bytes));
     }
     check_content_type(header(headers, "content-type"), body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -266,7 +266,7 @@ pub fn parse_write(
     query: &str,
     headers: &[(String, String)],
     body: &[u8],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<WriteRequest, RestError> {
     write(schema, entity, method, None, query, headers, body, limits)
 }
@@ -284,7 +284,7 @@ pub fn parse_write_by_key(
     query: &str,
     headers: &[(String, String)],
     body: &[u8],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<WriteRequest, RestError> {
     write(
         schema,
@@ -307,7 +307,7 @@ fn write(
     query: &str,
     headers: &[(String, String)],
     body: &[u8],
-    limits: &RestLimits,
+    limits: &ParseLimits,
 ) -> Result<WriteRequest, RestError> {
     let method_uc = method.to_ascii_uppercase();
     let prefer = parse_prefer(headers)?;
@@ -444,8 +444,8 @@ fn write(
                     "`on_conflict` and `columns` do not apply to DELETE",
                 ));
             }
-            if body.len() > limits.max_body_bytes {
-                return Err(crate::body::payload_too_large(limits.max_body_bytes));
+            if body.len() > limits.http.max_body_bytes {
+                return Err(crate::body::payload_too_large(limits.http.max_body_bytes));
             }
             let filter = match key {
                 Some(k) => and_filters(Some(key_filter(entity, k)?), filter),

@@ -80,7 +80,7 @@ use crate::route::{
     DATA_FAMILY, RESERVED_FAMILIES, Route, Target, allowed_methods, family_root, resolve,
     tenant_header,
 };
-use crate::{RestError, RestLimits, RestRequest, RestResponse};
+use crate::{ParseLimits, RestError, RestLimits, RestRequest, RestResponse};
 
 mod admin;
 mod documents;
@@ -90,7 +90,8 @@ mod entities;
 #[derive(Clone)]
 pub struct Service {
     baas: Arc<Baas>,
-    limits: RestLimits,
+    /// The HTTP limits with the engine's request limits, for the parser.
+    limits: ParseLimits,
     admin_key: Option<Arc<str>>,
     idempotency: Option<Arc<dyn IdempotencyStore>>,
     families: Arc<BTreeMap<String, Arc<dyn RouteFamily>>>,
@@ -146,9 +147,10 @@ impl Service {
     /// default bounds, and no route family besides entities, documents and
     /// admin.
     pub fn new(baas: Arc<Baas>) -> Self {
+        let limits = ParseLimits::new(RestLimits::default(), baas.config().limits.clone());
         Self {
             baas,
-            limits: RestLimits::default(),
+            limits,
             admin_key: None,
             idempotency: Some(Arc::new(MemoryIdempotencyStore::default())),
             families: Arc::default(),
@@ -168,9 +170,10 @@ impl Service {
         self
     }
 
-    /// Replace the request limits.
+    /// Replace the HTTP limits (the engine's request limits come from its
+    /// configuration, `EngineConfig::limits`).
     pub fn with_limits(mut self, limits: RestLimits) -> Self {
-        self.limits = limits;
+        self.limits.http = limits;
         self
     }
 
@@ -219,9 +222,9 @@ impl Service {
         &self.baas
     }
 
-    /// The request limits.
+    /// The HTTP limits.
     pub fn limits(&self) -> &RestLimits {
-        &self.limits
+        &self.limits.http
     }
 
     /// Handle a request as an anonymous caller.
@@ -370,7 +373,7 @@ impl Service {
     /// The request with its body read into memory under
     /// [`RestLimits::max_body_bytes`]: the one place a body is buffered.
     async fn buffered(&self, mut req: RestRequest) -> Result<RestRequest, RestError> {
-        let limit = self.limits.max_body_bytes;
+        let limit = self.limits.http.max_body_bytes;
         let declared =
             header(&req.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
