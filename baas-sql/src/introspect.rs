@@ -21,7 +21,7 @@ use sea_query::Value as SqValue;
 use serde_json::Value as J;
 
 use crate::Dialect;
-use crate::engine::{Row, SqlBackend};
+use crate::backend::{Row, SqlBackend};
 use crate::lower::{OutColumn, Statement};
 use crate::types::field_type;
 

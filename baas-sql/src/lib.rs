@@ -62,6 +62,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backend;
 pub mod ddl;
 mod engine;
 pub mod introspect;
@@ -83,7 +84,8 @@ pub use sqlx_error::{map_connect_error, map_sqlx_error};
 mod lower;
 pub mod types;
 
-pub use engine::{ExecResult, Row, SqlAdapter, SqlBackend, SqlTransaction};
+pub use backend::{ExecResult, Row, SqlBackend, SqlTransaction};
+pub use engine::SqlAdapter;
 
 pub use lower::{
     Dialect, InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert,
