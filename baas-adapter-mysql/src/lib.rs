@@ -81,12 +81,14 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
 impl MySqlBackend {
     /// Use an existing pool.
     pub fn from_pool(pool: sqlx::MySqlPool) -> Self {
-        let mut caps = Capabilities::minimal("mysql");
-        // MATCH … AGAINST needs a FULLTEXT index on the column.
-        caps.full_text_search = true;
-        caps.json_path = true;
-        caps.transactions = true;
-        caps.max_parameters = 65_535;
+        // Full-text search (MATCH … AGAINST) needs a FULLTEXT index on the column.
+        let mut caps = Capabilities::all("mysql");
+        caps.arrays = false;
+        // Emulated: written rows are re-read by key in the same transaction.
+        caps.returning = false;
+        // ON DUPLICATE KEY UPDATE applies to every unique key.
+        caps.upsert_conflict_target = false;
+        caps.estimated_count = false;
         Self { pool, caps }
     }
 

@@ -80,15 +80,7 @@ pub async fn connect(cfg: PgConfig) -> Result<PgAdapter> {
 impl PgBackend {
     /// Use an existing pool.
     pub fn from_pool(pool: sqlx::PgPool) -> Self {
-        let mut caps = Capabilities::minimal("postgres");
-        caps.full_text_search = true;
-        caps.arrays = true;
-        caps.json_path = true;
-        caps.returning = true;
-        caps.upsert_conflict_target = true;
-        caps.estimated_count = true;
-        caps.transactions = true;
-        caps.max_parameters = 65_535;
+        let caps = Capabilities::all("postgres");
         Self { pool, caps }
     }
 

@@ -116,11 +116,10 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
 impl SqliteBackend {
     /// Use an existing pool.
     pub fn from_pool(pool: sqlx::SqlitePool) -> Self {
-        let mut caps = Capabilities::minimal("sqlite");
-        caps.json_path = true;
-        caps.returning = true;
-        caps.upsert_conflict_target = true;
-        caps.transactions = true;
+        let mut caps = Capabilities::all("sqlite");
+        caps.full_text_search = false;
+        caps.arrays = false;
+        caps.estimated_count = false;
         caps.max_parameters = 32_766;
         Self { pool, caps }
     }
