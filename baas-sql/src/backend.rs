@@ -9,7 +9,8 @@
 use async_trait::async_trait;
 use baas_core::{Capabilities, Entity, Result};
 
-use crate::lower::{Dialect, OutColumn, Statement};
+use crate::dialect::Dialect;
+use crate::lower::{OutColumn, Statement};
 
 /// A decoded row: JSON keyed by output column key.
 pub type Row = serde_json::Map<String, serde_json::Value>;

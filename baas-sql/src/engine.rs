@@ -14,7 +14,8 @@ use baas_core::{
 };
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
-use crate::lower::{self, Dialect, OutColumn, SelectPlan, Statement};
+use crate::dialect::Dialect;
+use crate::lower::{self, OutColumn, SelectPlan, Statement};
 
 /// The generic SQL [`DatabaseAdapter`].
 #[derive(Debug)]
@@ -627,7 +628,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// An existing table, column, index or type is `Error::Conflict`.
     async fn apply_ddl(&self, change: &SchemaChange) -> Result<()> {
         let statements = crate::ddl::schema_change(self.d(), change)?;
-        if self.d() == Dialect::Mysql {
+        if !self.d().sql().transactional_ddl() {
             for (i, st) in statements.iter().enumerate() {
                 if let Err(e) = self.backend.execute(st).await {
                     if i > 0 {

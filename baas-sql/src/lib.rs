@@ -64,6 +64,7 @@
 
 mod backend;
 pub mod ddl;
+mod dialect;
 mod engine;
 pub mod introspect;
 #[cfg(feature = "sqlx")]
@@ -87,8 +88,9 @@ pub mod types;
 pub use backend::{ExecResult, Row, SqlBackend, SqlTransaction};
 pub use engine::SqlAdapter;
 
+pub use dialect::Dialect;
 pub use lower::{
-    Dialect, InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert,
-    key_filter, select, select_for_update, update,
+    InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert, key_filter,
+    select, select_for_update, update,
 };
 pub use sea_query;
