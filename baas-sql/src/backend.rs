@@ -47,7 +47,7 @@ pub trait SqlTransaction: Send {
 ///
 /// # Contract
 /// `fetch` decodes each column by its [`OutColumn::ty`] into the JSON shape of
-/// `baas_core::value`; every driver error is mapped into [`Error`]
+/// `baas_core::value`; every driver error is mapped into [`Error`](baas_core::Error)
 /// (constraint violations → `Conflict` / `Validation`, connection problems →
 /// `Unavailable`).
 #[async_trait]

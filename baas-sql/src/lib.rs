@@ -72,14 +72,8 @@ mod sqlx_backend;
 #[cfg(feature = "sqlx")]
 mod sqlx_error;
 
-/// Paths used by [`sqlx_backend!`]; not part of the API.
 #[cfg(feature = "sqlx")]
-#[doc(hidden)]
-pub mod __private {
-    pub use async_trait::async_trait;
-    pub use baas_core::{Capabilities, Result};
-    pub use sqlx;
-}
+pub use sqlx_backend::{SqlxBackend, SqlxEngine};
 #[cfg(feature = "sqlx")]
 pub use sqlx_error::{map_connect_error, map_sqlx_error};
 mod lower;

@@ -11,14 +11,14 @@
 //! names unescaped).
 //!
 //! Column types are chosen so that [`crate::types::field_type`] — what live
-//! introspection uses — maps them back to the same [`FieldType`]; where an
+//! introspection uses — maps them back to the same [`FieldType`](baas_core::FieldType); where an
 //! engine cannot store a type exactly, [`introspected`] says what
 //! introspection will report instead.
 //!
 //! Layout: default literals (`default`), column definitions and types
 //! (`column`), `CreateEntity` (`create`: table, keys, foreign keys, indexes),
 //! `AddField` (`add`), [`revert`], [`introspected`]. Type names and what an
-//! engine refuses come from its dialect ([`crate::dialect`]).
+//! engine refuses come from its dialect (`src/dialect/<engine>.rs`).
 
 use baas_core::{Entity, Error, Field, Result, SchemaChange};
 use sea_query::{Table, TableRef};
