@@ -148,23 +148,21 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// numbered (`("$", true)` renders `$1, $2…`).
     fn placeholder(&self) -> (&'static str, bool);
 
-    /// Placeholder for the `i`-th (0-based) argument of a custom expression.
-    fn mark(&self, i: usize) -> String {
-        match self.placeholder() {
-            (p, true) => format!("{p}{}", i + 1),
-            (p, false) => p.to_string(),
-        }
-    }
-
-    /// A custom expression; `{}` in `template` marks the arguments in order.
+    /// A custom expression; `{}` in `template` marks the arguments in order
+    /// (rendered as the backend's placeholders, `$1`… or `?`).
     fn custom(&self, template: &str, args: Vec<Expr>) -> Expr {
+        use std::fmt::Write as _;
+        let (mark, numbered) = self.placeholder();
         let mut out = String::with_capacity(template.len() + 8);
         let mut parts = template.split("{}");
         if let Some(first) = parts.next() {
             out.push_str(first);
         }
         for (i, p) in parts.enumerate() {
-            out.push_str(&self.mark(i));
+            out.push_str(mark);
+            if numbered {
+                let _ = write!(out, "{}", i + 1);
+            }
             out.push_str(p);
         }
         Expr::cust_with_exprs(out, args)
