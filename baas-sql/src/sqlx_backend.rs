@@ -188,6 +188,39 @@ where
     Ok(out)
 }
 
+/// Run a select on `executor` (the pool or a transaction) and decode its rows.
+async fn fetch_on<'c, E, X>(
+    executor: X,
+    stmt: &Statement,
+    columns: &[OutColumn],
+) -> Result<Vec<Row>>
+where
+    E: SqlxEngine,
+    X: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    let rows = query::<E>(stmt)?
+        .fetch_all(executor)
+        .await
+        .map_err(err::<E>)?;
+    rows.iter().map(|r| decode_row::<E>(r, columns)).collect()
+}
+
+/// Run a statement that returns no rows on `executor`.
+async fn execute_on<'c, E, X>(executor: X, stmt: &Statement) -> Result<ExecResult>
+where
+    E: SqlxEngine,
+    X: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+{
+    let done = query::<E>(stmt)?
+        .execute(executor)
+        .await
+        .map_err(err::<E>)?;
+    Ok(E::exec_result(&done))
+}
+
 /// A transaction of an sqlx engine (rolled back when dropped uncommitted).
 struct SqlxTransaction<E: SqlxEngine>(sqlx::Transaction<'static, E::Db>);
 
@@ -199,19 +232,11 @@ where
     usize: ColumnIndex<<E::Db as Database>::Row>,
 {
     async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query::<E>(stmt)?
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(err::<E>)?;
-        rows.iter().map(|r| decode_row::<E>(r, columns)).collect()
+        fetch_on::<E, _>(&mut *self.0, stmt, columns).await
     }
 
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
-        let done = query::<E>(stmt)?
-            .execute(&mut *self.0)
-            .await
-            .map_err(err::<E>)?;
-        Ok(E::exec_result(&done))
+        execute_on::<E, _>(&mut *self.0, stmt).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
@@ -239,19 +264,11 @@ where
     }
 
     async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
-        let rows = query::<E>(stmt)?
-            .fetch_all(&self.pool)
-            .await
-            .map_err(err::<E>)?;
-        rows.iter().map(|r| decode_row::<E>(r, columns)).collect()
+        fetch_on::<E, _>(&self.pool, stmt, columns).await
     }
 
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
-        let done = query::<E>(stmt)?
-            .execute(&self.pool)
-            .await
-            .map_err(err::<E>)?;
-        Ok(E::exec_result(&done))
+        execute_on::<E, _>(&self.pool, stmt).await
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {

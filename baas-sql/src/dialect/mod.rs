@@ -219,14 +219,22 @@ pub(crate) trait SqlDialect: Send + Sync {
         col
     }
 
-    /// `col LIKE pattern` (`%`, `_`, `\` escapes), case-sensitive or not.
-    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
-        let p = Expr::val(pattern.to_string());
+    /// The `LIKE` template (`{}`: column, pattern with `%`, `_`, `\`
+    /// escapes), case-sensitive or not.
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
         if case_insensitive {
-            self.custom("LOWER({}) LIKE LOWER({}) ESCAPE '\\'", vec![col, p])
+            "LOWER({}) LIKE LOWER({}) ESCAPE '\\'"
         } else {
-            self.custom("{} LIKE {} ESCAPE '\\'", vec![col, p])
+            "{} LIKE {} ESCAPE '\\'"
         }
+    }
+
+    /// `col LIKE pattern`, case-sensitive or not.
+    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
+        self.custom(
+            self.like_template(case_insensitive),
+            vec![col, Expr::val(pattern.to_string())],
+        )
     }
 
     /// Full-text match of `query` (plain words) against the text `col`.
@@ -405,9 +413,49 @@ pub(crate) trait SqlDialect: Send + Sync {
     }
 }
 
+/// A JSON path comparison on an engine that takes SQL/JSON path text
+/// (`$."a"[0]`, MySQL and SQLite): templates whose `{}` are the column and
+/// the path (`test`, `extract`) or the operand (`operand`).
+pub(crate) struct JsonPathSql {
+    /// True when the value at the path has the expected JSON type.
+    pub test: &'static str,
+    /// The value at the path, comparable with the operand.
+    pub extract: &'static str,
+    /// The operand as compared.
+    pub operand: &'static str,
+}
+
+impl JsonPathSql {
+    /// `CASE WHEN test THEN extract END <op> operand`.
+    pub(crate) fn compare(
+        &self,
+        sql: &dyn SqlDialect,
+        col: Expr,
+        path: &[String],
+        op: &str,
+        operand: Expr,
+    ) -> Expr {
+        let jp = json_path_text(path);
+        let template = format!(
+            "CASE WHEN {} THEN {} END {op} {}",
+            self.test, self.extract, self.operand
+        );
+        sql.custom(
+            &template,
+            vec![
+                col.clone(),
+                Expr::val(jp.clone()),
+                col,
+                Expr::val(jp),
+                operand,
+            ],
+        )
+    }
+}
+
 /// `$."a"."b"[0]` — keys quoted, digits as array indexes (the SQL/JSON path
 /// syntax of MySQL and SQLite).
-pub(crate) fn json_path_text(path: &[String]) -> String {
+fn json_path_text(path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {

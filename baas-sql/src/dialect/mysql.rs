@@ -9,7 +9,7 @@ use sea_query::{
     DynIden, Expr, Keyword, MysqlQueryBuilder, OnConflict, QueryBuilder, Value as SqValue, Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, json_path_text};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 use crate::lower::iden;
 
@@ -57,13 +57,13 @@ impl SqlDialect for Mysql {
         }
     }
 
-    /// String literals treat `\` as an escape, hence `'\\'`.
-    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
-        let p = Expr::val(pattern.to_string());
+    /// String literals treat `\` as an escape, hence `'\\'`; `BINARY`
+    /// makes the comparison case-sensitive.
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
         if case_insensitive {
-            self.custom("LOWER({}) LIKE LOWER({}) ESCAPE '\\\\'", vec![col, p])
+            "LOWER({}) LIKE LOWER({}) ESCAPE '\\\\'"
         } else {
-            self.custom("{} LIKE BINARY {} ESCAPE '\\\\'", vec![col, p])
+            "{} LIKE BINARY {} ESCAPE '\\\\'"
         }
     }
 
@@ -100,20 +100,24 @@ impl SqlDialect for Mysql {
         op: &str,
         operand: Expr,
     ) -> Result<Expr> {
-        let jp = json_path_text(path);
-        let p = || Expr::val(jp.clone());
-        let tpl = match kind {
-            JsonKind::Number => format!(
-                "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) END {op} CAST({{}} AS DECIMAL(65,30))"
-            ),
-            JsonKind::String => format!(
-                "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {op} {{}}"
-            ),
-            JsonKind::Boolean => format!(
-                "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'BOOLEAN' THEN JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) END {op} {{}}"
-            ),
+        let sql = match kind {
+            JsonKind::Number => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')",
+                extract: "CAST(JSON_UNQUOTE(JSON_EXTRACT({}, {})) AS DECIMAL(65,30))",
+                operand: "CAST({} AS DECIMAL(65,30))",
+            },
+            JsonKind::String => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING'",
+                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
+                operand: "{}",
+            },
+            JsonKind::Boolean => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'BOOLEAN'",
+                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
+                operand: "{}",
+            },
         };
-        Ok(self.custom(&tpl, vec![col.clone(), p(), col, p(), operand]))
+        Ok(sql.compare(self, col, path, op, operand))
     }
 
     /// MySQL and MariaDB accept OFFSET only after a LIMIT.

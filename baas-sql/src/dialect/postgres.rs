@@ -67,12 +67,11 @@ impl SqlDialect for Postgres {
         }
     }
 
-    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
-        let p = Expr::val(pattern.to_string());
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
         if case_insensitive {
-            self.custom("{} ILIKE {} ESCAPE '\\'", vec![col, p])
+            "{} ILIKE {} ESCAPE '\\'"
         } else {
-            self.custom("{} LIKE {} ESCAPE '\\'", vec![col, p])
+            "{} LIKE {} ESCAPE '\\'"
         }
     }
 

@@ -7,7 +7,7 @@ use baas_core::{FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, json_path_text};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 
 pub(crate) struct Sqlite;
@@ -54,7 +54,7 @@ impl SqlDialect for Sqlite {
     fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
         if case_insensitive {
             let p = Expr::val(pattern.to_string());
-            self.custom("LOWER({}) LIKE LOWER({}) ESCAPE '\\'", vec![col, p])
+            self.custom(self.like_template(true), vec![col, p])
         } else {
             let g = Expr::val(like_to_glob(pattern));
             self.custom("{} GLOB {}", vec![col, g])
@@ -72,20 +72,24 @@ impl SqlDialect for Sqlite {
         if path.iter().any(|k| k.contains(['"', '\\'])) {
             return Err(self.unsupported("JSON path keys containing a quote or backslash"));
         }
-        let jp = json_path_text(path);
-        let p = || Expr::val(jp.clone());
-        let tpl = match kind {
-            JsonKind::Number => format!(
-                "CASE WHEN json_type({{}}, {{}}) IN ('integer', 'real') THEN json_extract({{}}, {{}}) END {op} CAST({{}} AS REAL)"
-            ),
-            JsonKind::String => format!(
-                "CASE WHEN json_type({{}}, {{}}) = 'text' THEN json_extract({{}}, {{}}) END {op} {{}}"
-            ),
-            JsonKind::Boolean => format!(
-                "CASE WHEN json_type({{}}, {{}}) IN ('true', 'false') THEN json_type({{}}, {{}}) END {op} {{}}"
-            ),
+        let sql = match kind {
+            JsonKind::Number => JsonPathSql {
+                test: "json_type({}, {}) IN ('integer', 'real')",
+                extract: "json_extract({}, {})",
+                operand: "CAST({} AS REAL)",
+            },
+            JsonKind::String => JsonPathSql {
+                test: "json_type({}, {}) = 'text'",
+                extract: "json_extract({}, {})",
+                operand: "{}",
+            },
+            JsonKind::Boolean => JsonPathSql {
+                test: "json_type({}, {}) IN ('true', 'false')",
+                extract: "json_type({}, {})",
+                operand: "{}",
+            },
         };
-        Ok(self.custom(&tpl, vec![col.clone(), p(), col, p(), operand]))
+        Ok(sql.compare(self, col, path, op, operand))
     }
 
     /// SQLite accepts OFFSET only after a LIMIT.
