@@ -463,17 +463,24 @@ fn json_path_text(path: &[String]) -> String {
             s.push_str(k);
             s.push(']');
         } else {
-            s.push_str(".\"");
-            for c in k.chars() {
-                if c == '"' || c == '\\' {
-                    s.push('\\');
-                }
-                s.push(c);
-            }
-            s.push('"');
+            s.push('.');
+            push_quoted(&mut s, k);
         }
     }
     s
+}
+
+/// `text` in double quotes, `"` and `\` escaped with a backslash (JSON path
+/// keys, PostgreSQL array items).
+pub(crate) fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
 }
 
 #[cfg(test)]

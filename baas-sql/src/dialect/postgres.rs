@@ -10,7 +10,7 @@ use sea_query::{
     Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, push_quoted};
 use crate::ddl::{At, Ddl, invalid, statement};
 use crate::lower::Statement;
 use crate::lower::iden;
@@ -397,14 +397,7 @@ fn array_literal(items: &[Value], item_ty: &FieldType) -> Result<String> {
                 j => j.to_string(),
             },
         };
-        out.push('"');
-        for c in text.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
+        push_quoted(&mut out, &text);
     }
     out.push('}');
     Ok(out)
