@@ -1,7 +1,8 @@
 //! # baas-adapter-mysql
 //!
-//! The MySQL / MariaDB adapter of mini-baas: an sqlx pool, binding of lowered
-//! statements, decoding of rows into normalised JSON, error mapping.
+//! The MySQL / MariaDB adapter of mini-baas: an sqlx pool in baas-sql's
+//! generic [`SqlxBackend`], plus what only MySQL's driver does its own way
+//! ([`MySqlEngine`]): binding parameters, decoding cells, generated ids.
 //! MySQL has no `RETURNING`: the generic adapter re-reads written rows by key
 //! inside the same transaction (`SELECT … FOR UPDATE` before updates and deletes).
 //!
@@ -28,11 +29,12 @@
 
 use std::time::Duration;
 
-use baas_core::{Capabilities, Error, Result, Value};
+use baas_core::{Capabilities, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
-use sqlx::mysql::{MySql, MySqlArguments, MySqlPoolOptions, MySqlRow, MySqlValueRef};
-use sqlx::{Arguments, AssertSqlSafe, Row as _, TypeInfo, ValueRef};
+use baas_sql::{Dialect, ExecResult, SqlAdapter, SqlxBackend, SqlxEngine};
+use sqlx::Arguments;
+use sqlx::error::BoxDynError;
+use sqlx::mysql::{MySql, MySqlArguments, MySqlPoolOptions, MySqlQueryResult, MySqlValueRef};
 
 /// Connection settings.
 #[derive(Debug, Clone)]
@@ -59,12 +61,9 @@ impl MySqlConfig {
 /// The MySQL adapter.
 pub type MySqlAdapter = SqlAdapter<MySqlBackend>;
 
-/// The MySQL [`SqlBackend`](baas_sql::SqlBackend).
-#[derive(Debug, Clone)]
-pub struct MySqlBackend {
-    pool: sqlx::MySqlPool,
-    caps: Capabilities,
-}
+/// The MySQL [`SqlBackend`](baas_sql::SqlBackend): a pool plus MySQL's
+/// binding and decoding ([`MySqlEngine`]).
+pub type MySqlBackend = SqlxBackend<MySqlEngine>;
 
 /// Open a pool (one connection is made now to fail fast) and wrap it in the
 /// generic SQL adapter.
@@ -78,32 +77,33 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
     Ok(SqlAdapter::new(MySqlBackend::from_pool(pool)))
 }
 
-impl MySqlBackend {
-    /// Use an existing pool.
-    pub fn from_pool(pool: sqlx::MySqlPool) -> Self {
-        let mut caps = Capabilities::minimal("mysql");
-        // MATCH … AGAINST needs a FULLTEXT index on the column.
-        caps.full_text_search = true;
-        caps.json_path = true;
-        caps.transactions = true;
-        caps.max_parameters = 65_535;
-        Self { pool, caps }
+/// What MySQL's driver does its own way: binding, cell decoding, generated ids.
+#[derive(Debug, Clone, Copy)]
+pub struct MySqlEngine;
+
+impl SqlxEngine for MySqlEngine {
+    type Db = MySql;
+
+    const DIALECT: Dialect = Dialect::Mysql;
+
+    fn capabilities() -> Capabilities {
+        // Full-text search (MATCH … AGAINST) needs a FULLTEXT index on the column.
+        let mut caps = Capabilities::all("mysql");
+        caps.arrays = false;
+        // Emulated: written rows are re-read by key in the same transaction.
+        caps.returning = false;
+        // ON DUPLICATE KEY UPDATE applies to every unique key.
+        caps.upsert_conflict_target = false;
+        caps.estimated_count = false;
+        caps
     }
 
-    /// The pool.
-    pub fn pool(&self) -> &sqlx::MySqlPool {
-        &self.pool
-    }
-}
-
-fn err(e: sqlx::Error) -> Error {
-    map_sqlx_error("mysql", e)
-}
-
-fn args(params: &[SqValue]) -> Result<MySqlArguments> {
-    let mut a = MySqlArguments::default();
-    for p in params {
-        let r = match p.clone() {
+    fn bind(
+        args: &mut MySqlArguments,
+        value: SqValue,
+    ) -> Option<std::result::Result<(), BoxDynError>> {
+        let a = args;
+        Some(match value {
             SqValue::Bool(v) => a.add(v),
             SqValue::TinyInt(v) => a.add(v),
             SqValue::SmallInt(v) => a.add(v),
@@ -124,82 +124,44 @@ fn args(params: &[SqValue]) -> Result<MySqlArguments> {
             SqValue::ChronoDateTime(v) => a.add(v),
             SqValue::ChronoDateTimeUtc(v) => a.add(v.map(|t| t.naive_utc())),
             SqValue::Uuid(v) => a.add(v.map(|u| u.hyphenated().to_string())),
-            other => return Err(Error::unsupported("mysql", format!("binding {other:?}"))),
-        };
-        r.map_err(|e| Error::Backend {
-            message: format!("mysql: cannot bind a parameter: {e}"),
-            source: None,
-        })?;
+            _ => return None,
+        })
     }
-    Ok(a)
-}
 
-fn query(stmt: &Statement) -> Result<sqlx::query::Query<'static, MySql, MySqlArguments>> {
-    Ok(sqlx::query_with(
-        AssertSqlSafe(stmt.sql.clone()),
-        args(&stmt.params)?,
-    ))
-}
-
-fn decode_row(row: &MySqlRow, columns: &[OutColumn]) -> Result<Row> {
-    let mut out = Row::with_capacity(columns.len());
-    for (i, c) in columns.iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(err)?;
-        let j = decode_cell(raw)
-            .and_then(|v| v.shape(&c.ty))
-            .map_err(|m| Error::Backend {
-                message: format!("mysql: column `{}`: {m}", c.key),
-                source: None,
-            })?;
-        out.insert(c.key.clone(), j);
+    /// By the column's MySQL type.
+    fn decode(v: MySqlValueRef<'_>, name: &str) -> std::result::Result<Value, String> {
+        Ok(match name {
+            "BOOLEAN" => Value::Bool(Self::dec(v)?),
+            "TINYINT" => Value::Int(i64::from(Self::dec::<i8>(v)?)),
+            "SMALLINT" => Value::Int(i64::from(Self::dec::<i16>(v)?)),
+            "INT" | "MEDIUMINT" => Value::Int(i64::from(Self::dec::<i32>(v)?)),
+            "BIGINT" => Value::Int(Self::dec(v)?),
+            "TINYINT UNSIGNED" => Value::Int(i64::from(Self::dec::<u8>(v)?)),
+            "SMALLINT UNSIGNED" | "YEAR" => Value::Int(i64::from(Self::dec::<u16>(v)?)),
+            "INT UNSIGNED" | "MEDIUMINT UNSIGNED" => Value::Int(i64::from(Self::dec::<u32>(v)?)),
+            "BIGINT UNSIGNED" => {
+                let u: u64 = Self::dec(v)?;
+                i64::try_from(u).map_or_else(|_| Value::Decimal(u.to_string()), Value::Int)
+            }
+            "FLOAT" => Value::Float(f64::from(Self::dec::<f32>(v)?)),
+            "DOUBLE" => Value::Float(Self::dec(v)?),
+            "DECIMAL" => Value::Decimal(Self::dec(v)?),
+            "DATE" => Value::Date(Self::dec(v)?),
+            "TIME" => Value::Time(Self::dec(v)?),
+            "DATETIME" | "TIMESTAMP" => Value::Timestamp(Self::dec(v)?),
+            "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT"
+            | "GEOMETRY" => Value::Bytes(Self::dec(v)?),
+            "NULL" => Value::Null,
+            // CHAR, VARCHAR, TEXT…, ENUM, SET, JSON: text.
+            _ => Value::Text(Self::dec(v)?),
+        })
     }
-    Ok(out)
-}
 
-fn dec<'r, T: sqlx::Decode<'r, MySql>>(v: MySqlValueRef<'r>) -> Result<T, String> {
-    T::decode(v).map_err(|e| e.to_string())
-}
-
-/// Decode one cell by its MySQL column type into an engine-neutral [`Value`].
-fn decode_cell(v: MySqlValueRef<'_>) -> Result<Value, String> {
-    if v.is_null() {
-        return Ok(Value::Null);
-    }
-    let name = v.type_info().name().to_string();
-    Ok(match name.as_str() {
-        "BOOLEAN" => Value::Bool(dec(v)?),
-        "TINYINT" => Value::Int(i64::from(dec::<i8>(v)?)),
-        "SMALLINT" => Value::Int(i64::from(dec::<i16>(v)?)),
-        "INT" | "MEDIUMINT" => Value::Int(i64::from(dec::<i32>(v)?)),
-        "BIGINT" => Value::Int(dec(v)?),
-        "TINYINT UNSIGNED" => Value::Int(i64::from(dec::<u8>(v)?)),
-        "SMALLINT UNSIGNED" | "YEAR" => Value::Int(i64::from(dec::<u16>(v)?)),
-        "INT UNSIGNED" | "MEDIUMINT UNSIGNED" => Value::Int(i64::from(dec::<u32>(v)?)),
-        "BIGINT UNSIGNED" => {
-            let u: u64 = dec(v)?;
-            i64::try_from(u).map_or_else(|_| Value::Decimal(u.to_string()), Value::Int)
+    /// The first id a multi-row INSERT generated (0: none).
+    fn exec_result(result: &MySqlQueryResult) -> ExecResult {
+        ExecResult {
+            affected: result.rows_affected(),
+            last_insert_id: Some(result.last_insert_id()).filter(|id| *id != 0),
         }
-        "FLOAT" => Value::Float(f64::from(dec::<f32>(v)?)),
-        "DOUBLE" => Value::Float(dec(v)?),
-        "DECIMAL" => Value::Decimal(dec(v)?),
-        "DATE" => Value::Date(dec(v)?),
-        "TIME" => Value::Time(dec(v)?),
-        "DATETIME" | "TIMESTAMP" => Value::Timestamp(dec(v)?),
-        "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT"
-        | "GEOMETRY" => Value::Bytes(dec(v)?),
-        "NULL" => Value::Null,
-        // CHAR, VARCHAR, TEXT…, ENUM, SET, JSON: text.
-        _ => Value::Text(dec(v)?),
-    })
-}
-
-baas_sql::sqlx_backend! {
-    backend: MySqlBackend,
-    db: MySql,
-    dialect: Dialect::Mysql,
-    transaction: MyTx,
-    query: query,
-    decode: decode_row,
-    err: err,
-    last_insert_id: |result| Some(result.last_insert_id()).filter(|id| *id != 0),
+    }
 }

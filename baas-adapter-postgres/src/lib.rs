@@ -1,7 +1,9 @@
 //! # baas-adapter-postgres
 //!
-//! The PostgreSQL adapter of mini-baas: an sqlx pool, binding of lowered
-//! statements, decoding of rows into normalised JSON, error mapping.
+//! The PostgreSQL adapter of mini-baas: an sqlx pool in baas-sql's generic
+//! [`SqlxBackend`], plus what only PostgreSQL's driver does its own way
+//! ([`PgEngine`]): binding parameters, decoding cells (exact `numeric`,
+//! arrays, enum labels).
 //!
 //! | PostgreSQL type | field type | JSON |
 //! | --- | --- | --- |
@@ -27,11 +29,12 @@
 
 use std::time::Duration;
 
-use baas_core::{Capabilities, Entity, Error, Result, Value};
+use baas_core::{Capabilities, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
-use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow, PgValueFormat, PgValueRef};
-use sqlx::{Arguments, AssertSqlSafe, Postgres, Row as _, TypeInfo, ValueRef};
+use baas_sql::{Dialect, ExecResult, SqlAdapter, SqlxBackend, SqlxEngine};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult, PgValueFormat, PgValueRef};
+use sqlx::{Arguments, Postgres};
 
 /// Connection settings.
 #[derive(Debug, Clone)]
@@ -58,12 +61,9 @@ impl PgConfig {
 /// The PostgreSQL adapter.
 pub type PgAdapter = SqlAdapter<PgBackend>;
 
-/// The PostgreSQL [`SqlBackend`](baas_sql::SqlBackend): a pool plus PostgreSQL's binding and decoding.
-#[derive(Debug, Clone)]
-pub struct PgBackend {
-    pool: sqlx::PgPool,
-    caps: Capabilities,
-}
+/// The PostgreSQL [`SqlBackend`](baas_sql::SqlBackend): a pool plus
+/// PostgreSQL's binding and decoding ([`PgEngine`]).
+pub type PgBackend = SqlxBackend<PgEngine>;
 
 /// Open a pool (one connection is made now to fail fast) and wrap it in the
 /// generic SQL adapter.
@@ -77,35 +77,25 @@ pub async fn connect(cfg: PgConfig) -> Result<PgAdapter> {
     Ok(SqlAdapter::new(PgBackend::from_pool(pool)))
 }
 
-impl PgBackend {
-    /// Use an existing pool.
-    pub fn from_pool(pool: sqlx::PgPool) -> Self {
-        let mut caps = Capabilities::minimal("postgres");
-        caps.full_text_search = true;
-        caps.arrays = true;
-        caps.json_path = true;
-        caps.returning = true;
-        caps.upsert_conflict_target = true;
-        caps.estimated_count = true;
-        caps.transactions = true;
-        caps.max_parameters = 65_535;
-        Self { pool, caps }
+/// What PostgreSQL's driver does its own way: binding, cell decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct PgEngine;
+
+impl SqlxEngine for PgEngine {
+    type Db = Postgres;
+
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn capabilities() -> Capabilities {
+        Capabilities::all("postgres")
     }
 
-    /// The pool.
-    pub fn pool(&self) -> &sqlx::PgPool {
-        &self.pool
-    }
-}
-
-fn err(e: sqlx::Error) -> Error {
-    map_sqlx_error("postgres", e)
-}
-
-fn args(params: &[SqValue]) -> Result<PgArguments> {
-    let mut a = PgArguments::default();
-    for p in params {
-        let r = match p.clone() {
+    fn bind(
+        args: &mut PgArguments,
+        value: SqValue,
+    ) -> Option<std::result::Result<(), BoxDynError>> {
+        let a = args;
+        Some(match value {
             SqValue::Bool(v) => a.add(v),
             SqValue::TinyInt(v) => a.add(v.map(i16::from)),
             SqValue::SmallInt(v) => a.add(v),
@@ -126,94 +116,64 @@ fn args(params: &[SqValue]) -> Result<PgArguments> {
             SqValue::ChronoDateTime(v) => a.add(v),
             SqValue::ChronoDateTimeUtc(v) => a.add(v),
             SqValue::Uuid(v) => a.add(v),
-            other => return Err(Error::unsupported("postgres", format!("binding {other:?}"))),
-        };
-        r.map_err(|e| Error::Backend {
-            message: format!("postgres: cannot bind a parameter: {e}"),
-            source: None,
-        })?;
+            _ => return None,
+        })
     }
-    Ok(a)
-}
 
-fn query(stmt: &Statement) -> Result<sqlx::query::Query<'static, Postgres, PgArguments>> {
-    Ok(sqlx::query_with(
-        AssertSqlSafe(stmt.sql.clone()),
-        args(&stmt.params)?,
-    ))
-}
-
-fn decode_row(row: &PgRow, columns: &[OutColumn]) -> Result<Row> {
-    let mut out = Row::with_capacity(columns.len());
-    for (i, c) in columns.iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(err)?;
-        let v = decode_cell(raw).map_err(|m| Error::Backend {
-            message: format!("postgres: column `{}`: {m}", c.key),
-            source: None,
-        })?;
-        let j = v.shape(&c.ty).map_err(|m| Error::Backend {
-            message: format!("postgres: column `{}`: {m}", c.key),
-            source: None,
-        })?;
-        out.insert(c.key.clone(), j);
-    }
-    Ok(out)
-}
-
-fn dec<'r, T: sqlx::Decode<'r, Postgres>>(v: PgValueRef<'r>) -> Result<T, String> {
-    T::decode(v).map_err(|e| e.to_string())
-}
-
-/// Decode one cell by its PostgreSQL type into an engine-neutral [`Value`].
-fn decode_cell(v: PgValueRef<'_>) -> Result<Value, String> {
-    if v.is_null() {
-        return Ok(Value::Null);
-    }
-    let ty = v.type_info().into_owned();
-    // Built-in type names come upper case from sqlx; only user types
-    // (`citext`, enums, domains) need an upper-cased copy. Copying every
-    // time cost one allocation per decoded cell.
-    let upper;
-    let name = match ty.name() {
-        n if n.bytes().any(|b| b.is_ascii_lowercase()) => {
-            upper = n.to_ascii_uppercase();
+    /// Built-in type names come upper case from sqlx; user types (`citext`,
+    /// enums, domains) are upper-cased here, only them (copying every name
+    /// cost one allocation per decoded cell).
+    fn decode(v: PgValueRef<'_>, name: &str) -> std::result::Result<Value, String> {
+        let upper;
+        let name = if name.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper = name.to_ascii_uppercase();
             upper.as_str()
+        } else {
+            name
+        };
+        Ok(match name {
+            "BOOL" => Value::Bool(Self::dec(v)?),
+            "INT2" => Value::Int(i64::from(Self::dec::<i16>(v)?)),
+            "INT4" => Value::Int(i64::from(Self::dec::<i32>(v)?)),
+            "INT8" => Value::Int(Self::dec(v)?),
+            "OID" => Value::Int(i64::from(Self::dec::<sqlx::postgres::types::Oid>(v)?.0)),
+            "FLOAT4" => Value::Float(f64::from(Self::dec::<f32>(v)?)),
+            "FLOAT8" => Value::Float(Self::dec(v)?),
+            "NUMERIC" => Value::Decimal(numeric_text(v)?),
+            "DATE" => Value::Date(Self::dec(v)?),
+            "TIME" => Value::Time(Self::dec(v)?),
+            "TIMESTAMP" => Value::Timestamp(Self::dec(v)?),
+            "TIMESTAMPTZ" => Value::TimestampTz(Self::dec(v)?),
+            "UUID" => Value::Uuid(Self::dec(v)?),
+            "JSON" | "JSONB" => Value::Json(Self::dec(v)?),
+            "BYTEA" => Value::Bytes(Self::dec(v)?),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "UNKNOWN" => {
+                Value::Text(Self::dec(v)?)
+            }
+            n if n.ends_with("[]") => decode_array(v, &n[..n.len() - 2])?,
+            // Enums and other text-like user types: their binary form is the label.
+            _ => match v.format() {
+                PgValueFormat::Text => Value::Text(v.as_str().map_err(|e| e.to_string())?.into()),
+                PgValueFormat::Binary => Value::Text(
+                    std::str::from_utf8(v.as_bytes().map_err(|e| e.to_string())?)
+                        .map_err(|_| format!("cannot decode PostgreSQL type `{name}`"))?
+                        .to_string(),
+                ),
+            },
+        })
+    }
+
+    fn exec_result(result: &PgQueryResult) -> ExecResult {
+        ExecResult {
+            affected: result.rows_affected(),
+            last_insert_id: None,
         }
-        n => n,
-    };
-    Ok(match name {
-        "BOOL" => Value::Bool(dec(v)?),
-        "INT2" => Value::Int(i64::from(dec::<i16>(v)?)),
-        "INT4" => Value::Int(i64::from(dec::<i32>(v)?)),
-        "INT8" => Value::Int(dec(v)?),
-        "OID" => Value::Int(i64::from(dec::<sqlx::postgres::types::Oid>(v)?.0)),
-        "FLOAT4" => Value::Float(f64::from(dec::<f32>(v)?)),
-        "FLOAT8" => Value::Float(dec(v)?),
-        "NUMERIC" => Value::Decimal(numeric_text(v)?),
-        "DATE" => Value::Date(dec(v)?),
-        "TIME" => Value::Time(dec(v)?),
-        "TIMESTAMP" => Value::Timestamp(dec(v)?),
-        "TIMESTAMPTZ" => Value::TimestampTz(dec(v)?),
-        "UUID" => Value::Uuid(dec(v)?),
-        "JSON" | "JSONB" => Value::Json(dec(v)?),
-        "BYTEA" => Value::Bytes(dec(v)?),
-        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "UNKNOWN" => {
-            Value::Text(dec(v)?)
-        }
-        n if n.ends_with("[]") => decode_array(v, &n[..n.len() - 2])?,
-        // Enums and other text-like user types: their binary form is the label.
-        _ => match v.format() {
-            PgValueFormat::Text => Value::Text(v.as_str().map_err(|e| e.to_string())?.into()),
-            PgValueFormat::Binary => Value::Text(
-                std::str::from_utf8(v.as_bytes().map_err(|e| e.to_string())?)
-                    .map_err(|_| format!("cannot decode PostgreSQL type `{name}`"))?
-                    .to_string(),
-            ),
-        },
-    })
+    }
 }
 
-fn decode_array(v: PgValueRef<'_>, elem: &str) -> Result<Value, String> {
+/// Decode a PostgreSQL array of `elem` (a built-in type name).
+fn decode_array(v: PgValueRef<'_>, elem: &str) -> std::result::Result<Value, String> {
+    use PgEngine as E;
     fn arr<T>(items: Vec<Option<T>>, f: impl Fn(T) -> Value) -> Value {
         Value::Array(
             items
@@ -223,30 +183,34 @@ fn decode_array(v: PgValueRef<'_>, elem: &str) -> Result<Value, String> {
         )
     }
     Ok(match elem {
-        "BOOL" => arr(dec::<Vec<Option<bool>>>(v)?, Value::Bool),
-        "INT2" => arr(dec::<Vec<Option<i16>>>(v)?, |i| Value::Int(i64::from(i))),
-        "INT4" => arr(dec::<Vec<Option<i32>>>(v)?, |i| Value::Int(i64::from(i))),
-        "INT8" => arr(dec::<Vec<Option<i64>>>(v)?, Value::Int),
-        "FLOAT4" => arr(dec::<Vec<Option<f32>>>(v)?, |f| Value::Float(f64::from(f))),
-        "FLOAT8" => arr(dec::<Vec<Option<f64>>>(v)?, Value::Float),
-        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => arr(dec::<Vec<Option<String>>>(v)?, Value::Text),
-        "UUID" => arr(dec::<Vec<Option<uuid::Uuid>>>(v)?, Value::Uuid),
-        "DATE" => arr(dec::<Vec<Option<chrono::NaiveDate>>>(v)?, Value::Date),
+        "BOOL" => arr(E::dec::<Vec<Option<bool>>>(v)?, Value::Bool),
+        "INT2" => arr(E::dec::<Vec<Option<i16>>>(v)?, |i| Value::Int(i64::from(i))),
+        "INT4" => arr(E::dec::<Vec<Option<i32>>>(v)?, |i| Value::Int(i64::from(i))),
+        "INT8" => arr(E::dec::<Vec<Option<i64>>>(v)?, Value::Int),
+        "FLOAT4" => arr(E::dec::<Vec<Option<f32>>>(v)?, |f| {
+            Value::Float(f64::from(f))
+        }),
+        "FLOAT8" => arr(E::dec::<Vec<Option<f64>>>(v)?, Value::Float),
+        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+            arr(E::dec::<Vec<Option<String>>>(v)?, Value::Text)
+        }
+        "UUID" => arr(E::dec::<Vec<Option<uuid::Uuid>>>(v)?, Value::Uuid),
+        "DATE" => arr(E::dec::<Vec<Option<chrono::NaiveDate>>>(v)?, Value::Date),
         "TIMESTAMP" => arr(
-            dec::<Vec<Option<chrono::NaiveDateTime>>>(v)?,
+            E::dec::<Vec<Option<chrono::NaiveDateTime>>>(v)?,
             Value::Timestamp,
         ),
         "TIMESTAMPTZ" => arr(
-            dec::<Vec<Option<chrono::DateTime<chrono::Utc>>>>(v)?,
+            E::dec::<Vec<Option<chrono::DateTime<chrono::Utc>>>>(v)?,
             Value::TimestampTz,
         ),
-        "JSONB" | "JSON" => arr(dec::<Vec<Option<serde_json::Value>>>(v)?, Value::Json),
+        "JSONB" | "JSON" => arr(E::dec::<Vec<Option<serde_json::Value>>>(v)?, Value::Json),
         other => return Err(format!("arrays of `{other}` are not supported yet")),
     })
 }
 
 /// Exact text of a binary-format NUMERIC: base-10000 digits, weight, sign, scale.
-fn numeric_text(v: PgValueRef<'_>) -> Result<String, String> {
+fn numeric_text(v: PgValueRef<'_>) -> std::result::Result<String, String> {
     if v.format() == PgValueFormat::Text {
         return Ok(v.as_str().map_err(|e| e.to_string())?.to_string());
     }
@@ -299,35 +263,4 @@ fn numeric_text(v: PgValueRef<'_>) -> Result<String, String> {
     } else {
         format!("{sign}{int_part}.{frac}")
     })
-}
-
-baas_sql::sqlx_backend! {
-    backend: PgBackend,
-    db: Postgres,
-    dialect: Dialect::Postgres,
-    transaction: PgTx,
-    query: query,
-    decode: decode_row,
-    err: err,
-    last_insert_id: |_result| None,
-    extra: {
-        async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
-            let name = match &entity.source.schema {
-                Some(s) => format!("{}.{}", quote(s), quote(&entity.source.table)),
-                None => quote(&entity.source.table),
-            };
-            let est: Option<f32> =
-                sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
-                    .bind(name)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(err)?;
-            // -1 means "never analysed": no estimate.
-            Ok(est.filter(|n| *n >= 0.0).map(|n| n as u64))
-        }
-    }
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }

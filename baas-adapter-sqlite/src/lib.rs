@@ -1,6 +1,8 @@
 //! # baas-adapter-sqlite
 //!
-//! The SQLite adapter of mini-baas (SQLite is bundled: no system library).
+//! The SQLite adapter of mini-baas (SQLite is bundled: no system library):
+//! an sqlx pool in baas-sql's generic [`SqlxBackend`], plus what only
+//! SQLite's driver does its own way ([`SqliteEngine`]).
 //! SQLite stores few types, so decoding reads each cell's storage class and the
 //! field type decides the JSON shape:
 //!
@@ -31,14 +33,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use baas_core::{Capabilities, Error, Result, Value};
+use baas_core::{Capabilities, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
-use baas_sql::{Dialect, OutColumn, Row, SqlAdapter, Statement, map_sqlx_error};
+use baas_sql::{Dialect, ExecResult, SqlAdapter, SqlxBackend, SqlxEngine};
+use sqlx::Arguments;
+use sqlx::error::BoxDynError;
 use sqlx::sqlite::{
-    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteValueRef,
+    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
+    SqliteQueryResult, SqliteValueRef,
 };
-use sqlx::{Arguments, AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
 /// Connection settings.
 #[derive(Debug, Clone)]
@@ -73,12 +76,10 @@ impl SqliteConfig {
 /// The SQLite adapter.
 pub type SqliteAdapter = SqlAdapter<SqliteBackend>;
 
-/// The SQLite [`SqlBackend`](baas_sql::SqlBackend).
-#[derive(Debug, Clone)]
-pub struct SqliteBackend {
-    pool: sqlx::SqlitePool,
-    caps: Capabilities,
-}
+/// The SQLite [`SqlBackend`](baas_sql::SqlBackend): a pool plus SQLite's
+/// binding and decoding ([`SqliteEngine`]). Trusted scripts run through
+/// [`execute_script`](SqlxBackend::execute_script).
+pub type SqliteBackend = SqlxBackend<SqliteEngine>;
 
 /// Open a pool and wrap it in the generic SQL adapter. Foreign keys are
 /// enforced; file databases use WAL and a 5 s busy timeout.
@@ -113,42 +114,30 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
     Ok(SqlAdapter::new(SqliteBackend::from_pool(pool)))
 }
 
-impl SqliteBackend {
-    /// Use an existing pool.
-    pub fn from_pool(pool: sqlx::SqlitePool) -> Self {
-        let mut caps = Capabilities::minimal("sqlite");
-        caps.json_path = true;
-        caps.returning = true;
-        caps.upsert_conflict_target = true;
-        caps.transactions = true;
+/// What SQLite's driver does its own way: binding, cell decoding, rowids.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteEngine;
+
+impl SqlxEngine for SqliteEngine {
+    type Db = Sqlite;
+
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn capabilities() -> Capabilities {
+        let mut caps = Capabilities::all("sqlite");
+        caps.full_text_search = false;
+        caps.arrays = false;
+        caps.estimated_count = false;
         caps.max_parameters = 32_766;
-        Self { pool, caps }
+        caps
     }
 
-    /// The pool.
-    pub fn pool(&self) -> &sqlx::SqlitePool {
-        &self.pool
-    }
-
-    /// Run a trusted SQL script (several statements), e.g. a schema or
-    /// fixture file. Never pass user input here: it is not parameterised.
-    pub async fn execute_script(&self, sql: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
-}
-
-fn err(e: sqlx::Error) -> Error {
-    map_sqlx_error("sqlite", e)
-}
-
-fn args(params: &[SqValue]) -> Result<SqliteArguments> {
-    let mut a = SqliteArguments::default();
-    for p in params {
-        let r = match p.clone() {
+    fn bind(
+        args: &mut SqliteArguments,
+        value: SqValue,
+    ) -> Option<std::result::Result<(), BoxDynError>> {
+        let a = args;
+        Some(match value {
             SqValue::Bool(v) => a.add(v),
             SqValue::TinyInt(v) => a.add(v.map(i64::from)),
             SqValue::SmallInt(v) => a.add(v.map(i64::from)),
@@ -165,63 +154,24 @@ fn args(params: &[SqValue]) -> Result<SqliteArguments> {
             SqValue::Bytes(v) => a.add(v),
             SqValue::Json(v) => a.add(v.map(|j| j.to_string())),
             SqValue::Uuid(v) => a.add(v.map(|u| u.hyphenated().to_string())),
-            other => return Err(Error::unsupported("sqlite", format!("binding {other:?}"))),
-        };
-        r.map_err(|e| Error::Backend {
-            message: format!("sqlite: cannot bind a parameter: {e}"),
-            source: None,
-        })?;
+            _ => return None,
+        })
     }
-    Ok(a)
-}
 
-fn query(stmt: &Statement) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArguments>> {
-    Ok(sqlx::query_with(
-        AssertSqlSafe(stmt.sql.clone()),
-        args(&stmt.params)?,
-    ))
-}
-
-fn decode_row(row: &SqliteRow, columns: &[OutColumn]) -> Result<Row> {
-    let mut out = Row::with_capacity(columns.len());
-    for (i, c) in columns.iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(err)?;
-        let j = decode_cell(raw)
-            .and_then(|v| v.shape(&c.ty))
-            .map_err(|m| Error::Backend {
-                message: format!("sqlite: column `{}`: {m}", c.key),
-                source: None,
-            })?;
-        out.insert(c.key.clone(), j);
+    /// By the cell's storage class.
+    fn decode(v: SqliteValueRef<'_>, name: &str) -> std::result::Result<Value, String> {
+        Ok(match name {
+            "INTEGER" => Value::Int(Self::dec(v)?),
+            "REAL" => Value::Float(Self::dec(v)?),
+            "BLOB" => Value::Bytes(Self::dec(v)?),
+            _ => Value::Text(Self::dec(v)?),
+        })
     }
-    Ok(out)
-}
 
-fn dec<'r, T: sqlx::Decode<'r, Sqlite>>(v: SqliteValueRef<'r>) -> Result<T, String> {
-    T::decode(v).map_err(|e| e.to_string())
-}
-
-/// Decode one cell by its storage class.
-fn decode_cell(v: SqliteValueRef<'_>) -> Result<Value, String> {
-    if v.is_null() {
-        return Ok(Value::Null);
+    fn exec_result(result: &SqliteQueryResult) -> ExecResult {
+        ExecResult {
+            affected: result.rows_affected(),
+            last_insert_id: u64::try_from(result.last_insert_rowid()).ok(),
+        }
     }
-    let name = v.type_info().name().to_string();
-    Ok(match name.as_str() {
-        "INTEGER" => Value::Int(dec(v)?),
-        "REAL" => Value::Float(dec(v)?),
-        "BLOB" => Value::Bytes(dec(v)?),
-        _ => Value::Text(dec(v)?),
-    })
-}
-
-baas_sql::sqlx_backend! {
-    backend: SqliteBackend,
-    db: Sqlite,
-    dialect: Dialect::Sqlite,
-    transaction: LiteTx,
-    query: query,
-    decode: decode_row,
-    err: err,
-    last_insert_id: |result| u64::try_from(result.last_insert_rowid()).ok(),
 }

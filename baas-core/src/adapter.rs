@@ -74,6 +74,30 @@ impl Capabilities {
         }
     }
 
+    /// Capabilities with every optional feature on and 65 535 bound
+    /// parameters per statement (PostgreSQL's and MySQL's limit). An engine
+    /// starts from this and turns off, explicitly, what it lacks.
+    ///
+    /// ```
+    /// use baas_core::Capabilities;
+    /// let mut caps = Capabilities::all("sqlite");
+    /// caps.full_text_search = false;
+    /// assert!(caps.returning && !caps.full_text_search);
+    /// ```
+    pub fn all(engine: impl Into<String>) -> Self {
+        Self {
+            engine: engine.into(),
+            full_text_search: true,
+            arrays: true,
+            json_path: true,
+            returning: true,
+            upsert_conflict_target: true,
+            estimated_count: true,
+            transactions: true,
+            max_parameters: 65_535,
+        }
+    }
+
     /// `Err(Unsupported)` unless `flag` is set.
     pub fn require(&self, flag: bool, feature: &str) -> Result<()> {
         if flag {

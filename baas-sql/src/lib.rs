@@ -1,8 +1,10 @@
 //! # baas-sql
 //!
-//! Pure lowering of the mini-baas IR to SQL for PostgreSQL, MySQL/MariaDB and
-//! SQLite, through [`sea_query`]. No I/O: every function takes validated IR
-//! plus metadata and returns SQL text with its bound parameters.
+//! The SQL side of mini-baas for PostgreSQL, MySQL/MariaDB and SQLite: pure
+//! lowering of the IR to SQL through [`sea_query`] (no I/O: every lowering
+//! function takes validated IR plus metadata and returns SQL text with its
+//! bound parameters), managed DDL, live introspection, and the one generic
+//! adapter that runs them over an engine's pool.
 //!
 //! - Identifiers come only from metadata and are quoted by sea-query.
 //! - Every value is a bound parameter, typed by its field (a typed NULL too),
@@ -13,6 +15,35 @@
 //!   nulls like PostgreSQL (last ascending, first descending) unless asked
 //!   otherwise, and the primary key is appended as a tie-breaker so pages are
 //!   stable.
+//!
+//! ## Layout
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `lower/values.rs` | binding a value of a field's type: coercion, typed nulls, the dialect's representation and cast |
+//! | `lower/filter.rs` | filters → `WHERE`: compare, `in`, `is`, `like`, full-text, arrays, JSON paths, `exists` subqueries |
+//! | `lower/select.rs` | [`select`] (order + tie-breaker, offset / keyset page, per-parent partition), [`count`], [`select_for_update`] |
+//! | `lower/write.rs` | [`insert`] batches and upserts, [`update`], [`delete`], `RETURNING`, [`key_filter`] |
+//! | `lower/aggregate.rs` | [`aggregate`] |
+//! | `ddl/` | [`ddl::schema_change`]: `default.rs` (default literals), `column.rs` (column types), `create.rs` (create table, keys, indexes), `add.rs` (add field); [`ddl::revert`], [`ddl::introspected`] |
+//! | `dialect/{postgres,mysql,sqlite}.rs` | **every difference between engines**, behind one crate-private `SqlDialect` trait whose defaults are standard SQL: placeholder marks, how dates / instants / UUIDs / arrays are bound and cast, `LIKE` / `ILIKE` / `GLOB`, full-text search, JSON paths, `OFFSET` without `LIMIT`, `RETURNING`, the upsert no-op, DDL type names and decimal ranges, identifier limits, what the engine refuses, how declared types read back |
+//! | [`types`] | declared SQL type → [`FieldType`](baas_core::FieldType) (live introspection and the DDL-dump importer) |
+//! | [`introspect`] | live catalogs: the neutral model, then one reader per engine (`introspect/{postgres,mysql,sqlite}.rs`) |
+//! | `backend.rs` | [`SqlBackend`] / [`SqlTransaction`]: what runs statements, used by the adapter and by introspection |
+//! | `engine.rs` | [`SqlAdapter`], the one [`baas_core::DatabaseAdapter`] for every SQL engine |
+//! | `sqlx_backend.rs`, `sqlx_error.rs` | (feature `sqlx`) the one sqlx `SqlxBackend<E>`: each engine crate supplies only an `SqlxEngine` (driver, binding one value, decoding one cell, rows affected / generated id, capabilities); driver errors → [`baas_core::Error`] |
+//!
+//! Where to edit:
+//!
+//! - **a filter operator**: the IR and its validation in `baas-core`, its
+//!   `WHERE` form in `lower/filter.rs`; if engines spell it differently, a
+//!   `SqlDialect` method (default = standard SQL) overridden in the
+//!   `dialect/` files that differ; a case folder in `baas-testkit/cases`
+//!   for the snapshots.
+//! - **an SQL engine**: `dialect/<engine>.rs` implementing `SqlDialect`, its
+//!   variant of [`Dialect`] (and its arm in `Dialect::sql`), its catalog
+//!   reader in `introspect/<engine>.rs`, and an adapter crate with an
+//!   `SqlxEngine` (binding, cell decoding, capabilities) and `connect`.
 //!
 //! ## Managed-mode DDL
 //!
@@ -62,7 +93,9 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backend;
 pub mod ddl;
+mod dialect;
 mod engine;
 pub mod introspect;
 #[cfg(feature = "sqlx")]
@@ -70,23 +103,19 @@ mod sqlx_backend;
 #[cfg(feature = "sqlx")]
 mod sqlx_error;
 
-/// Paths used by [`sqlx_backend!`]; not part of the API.
 #[cfg(feature = "sqlx")]
-#[doc(hidden)]
-pub mod __private {
-    pub use async_trait::async_trait;
-    pub use baas_core::{Capabilities, Result};
-    pub use sqlx;
-}
+pub use sqlx_backend::{SqlxBackend, SqlxEngine};
 #[cfg(feature = "sqlx")]
 pub use sqlx_error::{map_connect_error, map_sqlx_error};
 mod lower;
 pub mod types;
 
-pub use engine::{ExecResult, Row, SqlAdapter, SqlBackend, SqlTransaction};
+pub use backend::{ExecResult, Row, SqlBackend, SqlTransaction};
+pub use engine::SqlAdapter;
 
+pub use dialect::Dialect;
 pub use lower::{
-    Dialect, InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert,
-    key_filter, select, select_for_update, update,
+    InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert, key_filter,
+    select, select_for_update, update,
 };
 pub use sea_query;

@@ -1,112 +1,305 @@
-//! The sqlx plumbing every sqlx-based [`SqlBackend`](crate::SqlBackend)
-//! shares, stated once: a transaction type and the pool-side `fetch`,
-//! `execute`, `begin` and `health`. An engine crate supplies only what differs
-//! (its driver type, binding, row decoding, error mapping, how it reports
-//! generated ids).
+//! One [`SqlBackend`] for every sqlx driver: [`SqlxBackend<E>`], where the
+//! engine crate's [`SqlxEngine`] supplies only what truly differs between
+//! drivers.
+//!
+//! Stated once here: running a [`Statement`] on the pool or in a
+//! transaction, binding its parameters in order (and the errors when a
+//! parameter cannot be bound), decoding rows — read each cell raw, NULL is
+//! null whatever the column, ask the engine for the cell's value by the
+//! driver's type name, shape it into JSON by the output column's
+//! [`FieldType`](baas_core::FieldType) through
+//! [`Value::shape`] — error mapping ([`map_sqlx_error`]), health, scripts, and
+//! the planner's row estimate (the dialect's statement, run like any other).
+//!
+//! The engine supplies: its driver, how one sea-query value is added to its
+//! arguments, how one non-null cell of a given driver type becomes a
+//! [`Value`], what a finished statement reports (rows affected, generated
+//! id), and its capabilities.
 
-/// Implement [`SqlTransaction`](crate::SqlTransaction) for a new transaction
-/// type and [`SqlBackend`](crate::SqlBackend) for `$backend`, a struct with a
-/// `pool: sqlx::Pool<$db>` and a `caps: Capabilities` field.
-///
-/// - `query`: `fn(&Statement) -> Result<sqlx::query::Query<'static, $db, _>>`
-///   (binding);
-/// - `decode`: `fn(&<$db as sqlx::Database>::Row, &[OutColumn]) -> Result<Row>`;
-/// - `err`: `fn(sqlx::Error) -> baas_core::Error`;
-/// - `last_insert_id`: an expression over the statement's query result;
-/// - `extra`: further `SqlBackend` items (e.g. `estimated_rows`).
-#[macro_export]
-macro_rules! sqlx_backend {
-    (
-        backend: $backend:ty,
-        db: $db:ty,
-        dialect: $dialect:expr,
-        transaction: $tx:ident,
-        query: $query:path,
-        decode: $decode:path,
-        err: $err:path,
-        last_insert_id: |$res:ident| $lid:expr
-        $(, extra: { $($extra:item)* })?
-        $(,)?
-    ) => {
-        /// A transaction of this engine (rolled back when dropped uncommitted).
-        struct $tx($crate::__private::sqlx::Transaction<'static, $db>);
+use std::fmt;
 
-        #[$crate::__private::async_trait]
-        impl $crate::SqlTransaction for $tx {
-            async fn fetch(
-                &mut self,
-                stmt: &$crate::Statement,
-                columns: &[$crate::OutColumn],
-            ) -> $crate::__private::Result<::std::vec::Vec<$crate::Row>> {
-                let rows = $query(stmt)?.fetch_all(&mut *self.0).await.map_err($err)?;
-                rows.iter().map(|r| $decode(r, columns)).collect()
-            }
+use async_trait::async_trait;
+use baas_core::{Capabilities, Entity, Error, Result, Value};
+use sea_query::Value as SqValue;
+use sqlx::error::BoxDynError;
+use sqlx::{
+    AssertSqlSafe, ColumnIndex, Database, Decode, Executor, IntoArguments, Pool, Row as _,
+    TypeInfo as _, ValueRef as _,
+};
 
-            async fn execute(
-                &mut self,
-                stmt: &$crate::Statement,
-            ) -> $crate::__private::Result<$crate::ExecResult> {
-                let $res = $query(stmt)?.execute(&mut *self.0).await.map_err($err)?;
-                Ok($crate::ExecResult {
-                    affected: $res.rows_affected(),
-                    last_insert_id: $lid,
-                })
-            }
+use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
+use crate::dialect::Dialect;
+use crate::lower::{OutColumn, Statement};
+use crate::map_sqlx_error;
 
-            async fn commit(self: Box<Self>) -> $crate::__private::Result<()> {
-                self.0.commit().await.map_err($err)
-            }
+/// What differs between sqlx drivers. Implemented by a marker type in each
+/// engine crate; [`SqlxBackend<Self>`] does the rest.
+pub trait SqlxEngine: Send + Sync + 'static {
+    /// The sqlx driver.
+    type Db: Database;
 
-            async fn rollback(self: Box<Self>) -> $crate::__private::Result<()> {
-                self.0.rollback().await.map_err($err)
-            }
+    /// The dialect statements are lowered to (its name names the engine in
+    /// errors).
+    const DIALECT: Dialect;
+
+    /// What the engine can do.
+    fn capabilities() -> Capabilities;
+
+    /// Add one parameter to `args`. `None`: the engine has no binding for
+    /// this kind of value.
+    fn bind(
+        args: &mut <Self::Db as Database>::Arguments,
+        value: SqValue,
+    ) -> Option<std::result::Result<(), BoxDynError>>;
+
+    /// Decode one non-null cell whose driver type is named `type_name`
+    /// ([`TypeInfo::name`](sqlx::TypeInfo::name)) into an engine-neutral
+    /// [`Value`]; the error is a message.
+    fn decode(
+        value: <Self::Db as Database>::ValueRef<'_>,
+        type_name: &str,
+    ) -> std::result::Result<Value, String>;
+
+    /// Rows affected by a finished statement and the id it generated, where
+    /// the driver reports one.
+    fn exec_result(result: &<Self::Db as Database>::QueryResult) -> ExecResult;
+
+    /// Decode a cell as `T` (for [`decode`](Self::decode)), the driver's
+    /// error as a message.
+    fn dec<'r, T: Decode<'r, Self::Db>>(
+        value: <Self::Db as Database>::ValueRef<'r>,
+    ) -> std::result::Result<T, String> {
+        T::decode(value).map_err(|e| e.to_string())
+    }
+}
+
+/// The pool of one sqlx engine as a [`SqlBackend`].
+pub struct SqlxBackend<E: SqlxEngine> {
+    pool: Pool<E::Db>,
+    caps: Capabilities,
+}
+
+impl<E: SqlxEngine> Clone for SqlxBackend<E> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            caps: self.caps.clone(),
         }
+    }
+}
 
-        #[$crate::__private::async_trait]
-        impl $crate::SqlBackend for $backend {
-            fn dialect(&self) -> $crate::Dialect {
-                $dialect
-            }
+impl<E: SqlxEngine> fmt::Debug for SqlxBackend<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlxBackend")
+            .field("engine", &E::DIALECT.name())
+            .field("pool", &self.pool)
+            .field("caps", &self.caps)
+            .finish()
+    }
+}
 
-            fn capabilities(&self) -> &$crate::__private::Capabilities {
-                &self.caps
-            }
-
-            async fn fetch(
-                &self,
-                stmt: &$crate::Statement,
-                columns: &[$crate::OutColumn],
-            ) -> $crate::__private::Result<::std::vec::Vec<$crate::Row>> {
-                let rows = $query(stmt)?.fetch_all(&self.pool).await.map_err($err)?;
-                rows.iter().map(|r| $decode(r, columns)).collect()
-            }
-
-            async fn execute(
-                &self,
-                stmt: &$crate::Statement,
-            ) -> $crate::__private::Result<$crate::ExecResult> {
-                let $res = $query(stmt)?.execute(&self.pool).await.map_err($err)?;
-                Ok($crate::ExecResult {
-                    affected: $res.rows_affected(),
-                    last_insert_id: $lid,
-                })
-            }
-
-            async fn begin(
-                &self,
-            ) -> $crate::__private::Result<::std::boxed::Box<dyn $crate::SqlTransaction>> {
-                Ok(::std::boxed::Box::new($tx(self.pool.begin().await.map_err($err)?)))
-            }
-
-            async fn health(&self) -> $crate::__private::Result<()> {
-                $crate::__private::sqlx::query("SELECT 1")
-                    .execute(&self.pool)
-                    .await
-                    .map(|_| ())
-                    .map_err($err)
-            }
-
-            $($($extra)*)?
+impl<E: SqlxEngine> SqlxBackend<E>
+where
+    for<'c> &'c mut <E::Db as Database>::Connection: Executor<'c, Database = E::Db>,
+{
+    /// Use an existing pool, with the engine's capabilities.
+    pub fn from_pool(pool: Pool<E::Db>) -> Self {
+        Self {
+            pool,
+            caps: E::capabilities(),
         }
-    };
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &Pool<E::Db> {
+        &self.pool
+    }
+
+    /// Run a trusted SQL script (several statements), e.g. a schema or
+    /// fixture file. Never pass user input here: it is not parameterised.
+    pub async fn execute_script(&self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err::<E>)
+    }
+}
+
+fn err<E: SqlxEngine>(e: sqlx::Error) -> Error {
+    map_sqlx_error(E::DIALECT.name(), e)
+}
+
+/// The statement's parameters, bound in order.
+fn arguments<E: SqlxEngine>(params: &[SqValue]) -> Result<<E::Db as Database>::Arguments> {
+    let engine = E::DIALECT.name();
+    let mut args = <E::Db as Database>::Arguments::default();
+    for p in params {
+        match E::bind(&mut args, p.clone()) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                return Err(Error::Backend {
+                    message: format!("{engine}: cannot bind a parameter: {e}"),
+                    source: None,
+                });
+            }
+            None => return Err(Error::unsupported(engine, format!("binding {p:?}"))),
+        }
+    }
+    Ok(args)
+}
+
+/// The statement as an sqlx query.
+fn query<E: SqlxEngine>(
+    stmt: &Statement,
+) -> Result<sqlx::query::Query<'static, E::Db, <E::Db as Database>::Arguments>>
+where
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+{
+    Ok(sqlx::query_with(
+        AssertSqlSafe(stmt.sql.clone()),
+        arguments::<E>(&stmt.params)?,
+    ))
+}
+
+/// One row as JSON keyed by `columns` (in select-list order).
+fn decode_row<E: SqlxEngine>(row: &<E::Db as Database>::Row, columns: &[OutColumn]) -> Result<Row>
+where
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    let mut out = Row::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(err::<E>)?;
+        let value = if raw.is_null() {
+            Ok(Value::Null)
+        } else {
+            // Owned, so the cell can be handed over whole.
+            let ty = raw.type_info().into_owned();
+            E::decode(raw, ty.name())
+        };
+        let j = value
+            .and_then(|v| v.shape(&c.ty))
+            .map_err(|m| Error::Backend {
+                message: format!("{}: column `{}`: {m}", E::DIALECT.name(), c.key),
+                source: None,
+            })?;
+        out.insert(c.key.clone(), j);
+    }
+    Ok(out)
+}
+
+/// Run a select on `executor` (the pool or a transaction) and decode its rows.
+async fn fetch_on<'c, E, X>(
+    executor: X,
+    stmt: &Statement,
+    columns: &[OutColumn],
+) -> Result<Vec<Row>>
+where
+    E: SqlxEngine,
+    X: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    let rows = query::<E>(stmt)?
+        .fetch_all(executor)
+        .await
+        .map_err(err::<E>)?;
+    rows.iter().map(|r| decode_row::<E>(r, columns)).collect()
+}
+
+/// Run a statement that returns no rows on `executor`.
+async fn execute_on<'c, E, X>(executor: X, stmt: &Statement) -> Result<ExecResult>
+where
+    E: SqlxEngine,
+    X: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+{
+    let done = query::<E>(stmt)?
+        .execute(executor)
+        .await
+        .map_err(err::<E>)?;
+    Ok(E::exec_result(&done))
+}
+
+/// A transaction of an sqlx engine (rolled back when dropped uncommitted).
+struct SqlxTransaction<E: SqlxEngine>(sqlx::Transaction<'static, E::Db>);
+
+#[async_trait]
+impl<E: SqlxEngine> SqlTransaction for SqlxTransaction<E>
+where
+    for<'c> &'c mut <E::Db as Database>::Connection: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        fetch_on::<E, _>(&mut *self.0, stmt, columns).await
+    }
+
+    async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
+        execute_on::<E, _>(&mut *self.0, stmt).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.0.commit().await.map_err(err::<E>)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.0.rollback().await.map_err(err::<E>)
+    }
+}
+
+#[async_trait]
+impl<E: SqlxEngine> SqlBackend for SqlxBackend<E>
+where
+    for<'c> &'c mut <E::Db as Database>::Connection: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    fn dialect(&self) -> Dialect {
+        E::DIALECT
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
+        fetch_on::<E, _>(&self.pool, stmt, columns).await
+    }
+
+    async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
+        execute_on::<E, _>(&self.pool, stmt).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {
+        let tx = self.pool.begin().await.map_err(err::<E>)?;
+        Ok(Box::new(SqlxTransaction::<E>(tx)))
+    }
+
+    async fn health(&self) -> Result<()> {
+        sqlx::query::<E::Db>("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err::<E>)
+    }
+
+    /// The dialect's statistics query, when it has one; a negative estimate
+    /// (never analysed) is none.
+    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+        let Some(stmt) = E::DIALECT.sql().estimated_rows(entity) else {
+            return Ok(None);
+        };
+        let column = OutColumn {
+            key: "rows".into(),
+            ty: baas_core::FieldType::Float64,
+        };
+        let rows = self.fetch(&stmt, std::slice::from_ref(&column)).await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.get("rows"))
+            .and_then(serde_json::Value::as_f64)
+            .filter(|n| *n >= 0.0)
+            .map(|n| n as u64))
+    }
 }

@@ -104,44 +104,39 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             items: Box::new(inner.ty),
         });
     }
-    if dialect == Dialect::Postgres && trimmed.starts_with('_') && trimmed.len() > 1 {
-        let inner = field_type(dialect, &trimmed[1..]);
+    if let Some(item) = dialect.sql().udt_array_item(trimmed) {
+        let inner = field_type(dialect, item);
         return SqlType::of(FieldType::Array {
             items: Box::new(inner.ty),
         });
     }
-    let (base, args, _unsigned) = split(trimmed);
+    let (base, args, unsigned) = split(trimmed);
+    let serial = matches!(
+        base.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+    );
+    // The engine's own readings first (MySQL `TINYINT(1)`, SQLite `INT`…).
+    if let Some(ty) = dialect.sql().declared_type(&base, &args) {
+        return SqlType {
+            ty,
+            max_length: None,
+            serial,
+        };
+    }
     let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
-    let text_len = |ty: FieldType| SqlType {
-        ty,
-        max_length: num(0),
-        serial: false,
-    };
     let ty = match base.as_str() {
-        "tinyint" if dialect == Dialect::Mysql && num(0) == Some(1) => FieldType::Boolean,
-        "boolean" | "bool" if dialect == Dialect::Sqlite => FieldType::Boolean,
         "bool" | "boolean" => FieldType::Boolean,
         "bit" if num(0).is_none_or(|n| n == 1) => FieldType::Boolean,
         // Unsigned values need the next wider type.
-        "smallint" | "tinyint" if split(trimmed).2 => FieldType::Int32,
+        "smallint" | "tinyint" if unsigned => FieldType::Int32,
         "smallint" | "int2" | "tinyint" | "smallserial" | "serial2" => FieldType::Int16,
-        "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" => {
-            // MySQL `INT UNSIGNED` does not fit an int32, and SQLite integers
-            // are 64-bit whatever the declaration says.
-            if split(trimmed).2 || dialect == Dialect::Sqlite {
-                FieldType::Int64
-            } else {
-                FieldType::Int32
-            }
+        // `INT UNSIGNED` does not fit an int32.
+        "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" if unsigned => {
+            FieldType::Int64
         }
+        "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" => FieldType::Int32,
         "bigint" | "int8" | "bigserial" | "serial8" => FieldType::Int64,
-        // SQLite's REAL is an 8-byte float.
-        "real" if dialect == Dialect::Sqlite => FieldType::Float64,
         "real" | "float4" => FieldType::Float32,
-        "year" if dialect == Dialect::Mysql => FieldType::Int16,
-        "float" if dialect == Dialect::Mysql && num(0).is_none_or(|p| p <= 24) => {
-            FieldType::Float32
-        }
         "float" | "double" | "double precision" | "float8" => FieldType::Float64,
         "numeric" | "decimal" | "dec" | "money" => FieldType::Decimal {
             precision: num(0),
@@ -157,14 +152,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
         | "timestamp without time zone"
         | "datetime"
         | "datetime2"
-        | "smalldatetime" => {
-            // MySQL TIMESTAMP stores an instant (converted to UTC by the session).
-            if dialect == Dialect::Mysql && base == "timestamp" {
-                FieldType::TimestampTz
-            } else {
-                FieldType::Timestamp
-            }
-        }
+        | "smalldatetime" => FieldType::Timestamp,
         "timestamptz" | "timestamp with time zone" | "datetimeoffset" => FieldType::TimestampTz,
         "uuid" | "uniqueidentifier" => FieldType::Uuid,
         "json" | "jsonb" => FieldType::Json,
@@ -188,14 +176,14 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
         | "national character"
         | "national varchar"
         | "national character varying" => {
-            return text_len(FieldType::Text);
+            return SqlType {
+                ty: FieldType::Text,
+                max_length: num(0),
+                serial: false,
+            };
         }
         _ => FieldType::Text,
     };
-    let serial = matches!(
-        base.as_str(),
-        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
-    );
     SqlType {
         ty,
         max_length: None,

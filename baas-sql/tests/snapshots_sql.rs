@@ -29,14 +29,7 @@ const DEFAULT_MAX_PARAMS: usize = 65535;
 /// Capabilities with every optional feature on, so the validator only reports
 /// problems of the request itself (dialect limits show up as lowering errors).
 fn all_capabilities(d: Dialect) -> Capabilities {
-    let mut caps = Capabilities::minimal(d.name());
-    caps.full_text_search = true;
-    caps.arrays = true;
-    caps.json_path = true;
-    caps.returning = true;
-    caps.upsert_conflict_target = true;
-    caps.estimated_count = true;
-    caps.transactions = true;
+    let mut caps = Capabilities::all(d.name());
     caps.max_parameters = DEFAULT_MAX_PARAMS;
     caps
 }

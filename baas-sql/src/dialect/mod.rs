@@ -1,0 +1,495 @@
+//! What differs between SQL engines, one file per engine.
+//!
+//! The shared lowering ([`crate::lower`]), DDL ([`crate::ddl`]), type mapping
+//! ([`crate::types`]) and introspection ask the engine's [`SqlDialect`] every
+//! question whose answer differs between engines: placeholder marks, how a
+//! date or a UUID is bound, the casts a parameter needs, `LIKE` forms,
+//! full-text search, JSON path extraction, paging and `RETURNING` quirks,
+//! DDL type names, identifier limits and what the engine refuses. They never
+//! match on [`Dialect`] themselves.
+//!
+//! [`SqlDialect`] is a trait whose default methods are the plain, standard
+//! SQL answer, so an engine file overrides only where its engine departs
+//! from it; the required methods (the sea-query backend, JSON paths, column
+//! type names) are those with no portable answer. The trait is crate-private
+//! and used as `&'static dyn SqlDialect` ([`Dialect::sql`]): the public
+//! [`Dialect`] enum stays a plain `Copy` value, and a call costs one indirect
+//! jump per question, nothing next to building the SQL text.
+//!
+//! A new SQL engine is a new file here implementing [`SqlDialect`], a
+//! variant of [`Dialect`] with its arm in [`Dialect::sql`], and its catalog
+//! reader in [`crate::introspect`].
+
+use baas_core::ir::ArrayOp;
+use baas_core::{Error, Field, FieldType, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use sea_query::{
+    ColumnType, DeleteStatement, DynIden, Expr, IndexCreateStatement, InsertStatement, OnConflict,
+    QueryBuilder, SchemaBuilder, SelectStatement, TableAlterStatement, TableCreateStatement,
+    TableDropStatement, UpdateStatement, Value as SqValue, Values,
+};
+
+use crate::ddl::{At, Ddl};
+use crate::lower::Statement;
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+/// The SQL dialect to lower to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL ≥ 12.
+    Postgres,
+    /// MySQL ≥ 8 and MariaDB ≥ 10.5.
+    Mysql,
+    /// SQLite ≥ 3.35.
+    Sqlite,
+}
+
+impl Dialect {
+    /// Engine name as used in capabilities and errors.
+    pub fn name(self) -> &'static str {
+        self.sql().name()
+    }
+
+    /// The engine's answers to every question the shared code asks.
+    pub(crate) fn sql(self) -> &'static dyn SqlDialect {
+        match self {
+            Self::Postgres => &postgres::Postgres,
+            Self::Mysql => &mysql::Mysql,
+            Self::Sqlite => &sqlite::Sqlite,
+        }
+    }
+}
+
+/// A DML statement to render with an engine's sea-query backend.
+pub(crate) enum AnyQuery<'a> {
+    Select(&'a SelectStatement),
+    Insert(&'a InsertStatement),
+    Update(&'a UpdateStatement),
+    Delete(&'a DeleteStatement),
+}
+
+impl AnyQuery<'_> {
+    /// Render with `builder` (called by each engine with its backend).
+    pub(crate) fn build_with<B: QueryBuilder>(&self, builder: B) -> (String, Values) {
+        match self {
+            Self::Select(s) => s.build(builder),
+            Self::Insert(s) => s.build(builder),
+            Self::Update(s) => s.build(builder),
+            Self::Delete(s) => s.build(builder),
+        }
+    }
+}
+
+/// A DDL statement to render with an engine's sea-query backend.
+pub(crate) enum AnySchema<'a> {
+    CreateTable(&'a TableCreateStatement),
+    AlterTable(&'a TableAlterStatement),
+    DropTable(&'a TableDropStatement),
+    CreateIndex(&'a IndexCreateStatement),
+}
+
+impl AnySchema<'_> {
+    /// Render with `builder` (called by each engine with its backend).
+    pub(crate) fn build_with<B: SchemaBuilder>(&self, builder: B) -> String {
+        match self {
+            Self::CreateTable(s) => s.to_string(builder),
+            Self::AlterTable(s) => s.to_string(builder),
+            Self::DropTable(s) => s.to_string(builder),
+            Self::CreateIndex(s) => s.to_string(builder),
+        }
+    }
+}
+
+/// The JSON type a JSON-path comparison expects at the path (from the
+/// operand's type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonKind {
+    Number,
+    String,
+    Boolean,
+}
+
+/// How an engine stores `decimal` columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecimalType {
+    /// Type name (`numeric`, `decimal`).
+    pub name: &'static str,
+    /// Largest precision.
+    pub max_precision: u32,
+    /// Largest scale.
+    pub max_scale: u32,
+    /// Whether a decimal without precision can be declared.
+    pub unbounded: bool,
+}
+
+/// The differences of one SQL engine. Default methods give the standard SQL
+/// answer; see the [module documentation](self).
+pub(crate) trait SqlDialect: Send + Sync {
+    /// Engine name as used in capabilities and errors.
+    fn name(&self) -> &'static str;
+
+    /// `Error::Unsupported` for `feature` on this engine.
+    fn unsupported(&self, feature: &str) -> Error {
+        Error::unsupported(self.name(), feature)
+    }
+
+    // ---------------------------------------------------------- rendering
+
+    /// Render a DML statement with the engine's sea-query backend.
+    fn build(&self, q: AnyQuery<'_>) -> (String, Values);
+
+    /// Render a DDL statement with the engine's sea-query backend.
+    fn build_schema(&self, s: AnySchema<'_>) -> String;
+
+    /// The parameter mark of the sea-query backend and whether it is
+    /// numbered (`("$", true)` renders `$1, $2…`).
+    fn placeholder(&self) -> (&'static str, bool);
+
+    /// A custom expression; `{}` in `template` marks the arguments in order
+    /// (rendered as the backend's placeholders, `$1`… or `?`).
+    fn custom(&self, template: &str, args: Vec<Expr>) -> Expr {
+        use std::fmt::Write as _;
+        let (mark, numbered) = self.placeholder();
+        let mut out = String::with_capacity(template.len() + 8);
+        let mut parts = template.split("{}");
+        if let Some(first) = parts.next() {
+            out.push_str(first);
+        }
+        for (i, p) in parts.enumerate() {
+            out.push_str(mark);
+            if numbered {
+                let _ = write!(out, "{}", i + 1);
+            }
+            out.push_str(p);
+        }
+        Expr::cust_with_exprs(out, args)
+    }
+
+    // ------------------------------------------------------ binding values
+
+    /// A `date` parameter.
+    fn date(&self, d: NaiveDate) -> SqValue {
+        SqValue::ChronoDate(Some(d))
+    }
+
+    /// A `time` parameter.
+    fn time(&self, t: NaiveTime) -> SqValue {
+        SqValue::ChronoTime(Some(t))
+    }
+
+    /// A `timestamp` (without time zone) parameter.
+    fn timestamp(&self, t: NaiveDateTime) -> SqValue {
+        SqValue::ChronoDateTime(Some(t))
+    }
+
+    /// A `timestamptz` parameter (an instant, in UTC).
+    fn timestamp_tz(&self, t: DateTime<Utc>) -> SqValue {
+        SqValue::ChronoDateTimeUtc(Some(t))
+    }
+
+    /// A `uuid` parameter.
+    fn uuid(&self, u: uuid::Uuid) -> SqValue {
+        SqValue::Uuid(Some(u))
+    }
+
+    /// A whole array value for an array field of type `ty` (items of
+    /// `item_ty`). Engines without array columns refuse.
+    fn bind_array(
+        &self,
+        _ty: &FieldType,
+        _item_ty: &FieldType,
+        _items: &[baas_core::Value],
+    ) -> Result<Expr> {
+        Err(self.unsupported("array fields"))
+    }
+
+    /// The bound parameter `raw` of a field of type `ty`, with the cast the
+    /// engine needs to compare or store it as that type.
+    fn cast(&self, _ty: &FieldType, raw: SqValue) -> Expr {
+        Expr::val(raw)
+    }
+
+    // ------------------------------------------------------------ filters
+
+    /// The column `col` of type `ty` as text, for `LIKE` and full-text search.
+    fn as_text(&self, col: Expr, _ty: &FieldType) -> Expr {
+        col
+    }
+
+    /// The `LIKE` template (`{}`: column, pattern with `%`, `_`, `\`
+    /// escapes), case-sensitive or not.
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
+        if case_insensitive {
+            "LOWER({}) LIKE LOWER({}) ESCAPE '\\'"
+        } else {
+            "{} LIKE {} ESCAPE '\\'"
+        }
+    }
+
+    /// `col LIKE pattern`, case-sensitive or not.
+    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
+        self.custom(
+            self.like_template(case_insensitive),
+            vec![col, Expr::val(pattern.to_string())],
+        )
+    }
+
+    /// Full-text match of `query` (plain words) against the text `col`.
+    fn text_search(&self, _col: Expr, _query: &str, _language: Option<&str>) -> Result<Expr> {
+        Err(self.unsupported("full-text search"))
+    }
+
+    /// The template (`{} @> {}`: column, array parameter) of an array
+    /// operator; `None` where the engine has no arrays.
+    fn array_operator(&self, _op: ArrayOp) -> Option<&'static str> {
+        None
+    }
+
+    /// `<value at path in the JSON column col> <op> operand`, true only when
+    /// the value at the path has the JSON type `kind`.
+    fn json_path(
+        &self,
+        col: Expr,
+        path: &[String],
+        kind: JsonKind,
+        op: &str,
+        operand: Expr,
+    ) -> Result<Expr>;
+
+    // ------------------------------------------------------ reads & writes
+
+    /// `OFFSET` is accepted only after a `LIMIT` (then the largest one is added).
+    fn offset_needs_limit(&self) -> bool {
+        false
+    }
+
+    /// The aggregate `AVG` of a column (`{}`), as a double.
+    fn avg(&self) -> &'static str {
+        "AVG({})"
+    }
+
+    /// Writes can return rows (`RETURNING`). Otherwise the adapter re-reads
+    /// them in the write's transaction.
+    fn returning(&self) -> bool {
+        true
+    }
+
+    /// Rows read to emulate `RETURNING` are locked (`… FOR UPDATE`).
+    fn lock_reread_rows(&self) -> bool {
+        false
+    }
+
+    /// `INSERT … DEFAULT VALUES` for a row that sets no field.
+    fn insert_default_values(&self) -> bool {
+        true
+    }
+
+    /// Make `oc` keep the existing row (`DO NOTHING`); `target` is the
+    /// conflict target's columns.
+    fn on_conflict_keep(&self, oc: &mut OnConflict, _target: Vec<DynIden>) {
+        oc.do_nothing();
+    }
+
+    /// The planner's row estimate for a whole table (one row, one column of
+    /// type `float64`), where the engine keeps one.
+    fn estimated_rows(&self, _entity: &baas_core::Entity) -> Option<Statement> {
+        None
+    }
+
+    // ---------------------------------------------------------------- DDL
+
+    /// `(length, largest length, unit)` of an identifier where the engine
+    /// limits it; `None` when any length is kept.
+    fn identifier_length(&self, _name: &str) -> Option<(usize, usize, &'static str)> {
+        None
+    }
+
+    /// Tables may live in a named schema.
+    fn schemas(&self) -> bool {
+        true
+    }
+
+    /// DDL statements run in a transaction. Otherwise each commits on its
+    /// own: a new table's indexes go inside its `CREATE TABLE`, and a failed
+    /// `AddField` is undone by [`crate::ddl::revert`].
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// The column type of an auto-increment key of type `ty` when the engine
+    /// spells it as a type (an identity column); `None`: the type name plus
+    /// sea-query's auto-increment clause.
+    fn identity_column(&self, _ty: &FieldType) -> Option<ColumnType> {
+        None
+    }
+
+    /// Auto-increment exists only as a single-column integer primary key
+    /// (declared `INTEGER`, the rowid).
+    fn rowid_auto_increment(&self) -> bool {
+        false
+    }
+
+    /// How `decimal` columns are declared.
+    fn decimal(&self) -> DecimalType;
+
+    /// The declared type of a column of type `ty` (what
+    /// [`crate::types::field_type`] reads back), `None` when the engine has
+    /// no such column type. `ddl` checks names; `at` points at the field.
+    /// Decimals and ObjectIds are handled before this is asked.
+    fn column_type_name(
+        &self,
+        ddl: &Ddl<'_>,
+        ty: &FieldType,
+        max_length: Option<u32>,
+        auto: bool,
+        at: &At,
+    ) -> Result<Option<String>>;
+
+    /// An enum column is text with a `CHECK (col IN (…))` (a named enum has
+    /// a type name, `named`).
+    fn enum_as_checked_text(&self, _named: bool) -> bool {
+        true
+    }
+
+    /// Statements creating the types the fields need before the table
+    /// (PostgreSQL's named enums).
+    fn create_types(&self, _ddl: &Ddl<'_>, _fields: &[(&Field, At)]) -> Result<Vec<Statement>> {
+        Ok(Vec::new())
+    }
+
+    /// The default `CURRENT_TIMESTAMP` of a timestamp column; `adding`: in
+    /// an `ALTER TABLE … ADD COLUMN`.
+    fn current_timestamp_default(&self, _adding: bool) -> Result<Expr> {
+        Ok(Expr::current_timestamp())
+    }
+
+    /// Index keys must be bounded: no index on unbounded text, binary or JSON.
+    fn bounded_index_keys(&self) -> bool {
+        false
+    }
+
+    /// `CREATE INDEX` accepts a schema-qualified table.
+    fn index_on_qualified_table(&self) -> bool {
+        true
+    }
+
+    // ---------------------------------------------- reading schemas back
+
+    /// What live introspection reads back for a column created with type
+    /// `ty`, where it differs (`None`: the same type). May set `max_length`.
+    fn introspected_type(
+        &self,
+        _ty: &FieldType,
+        _max_length: &mut Option<u32>,
+    ) -> Option<FieldType> {
+        None
+    }
+
+    /// What an auto-increment key reads back as, when its declared type
+    /// changes for it.
+    fn introspected_auto_increment(&self) -> Option<FieldType> {
+        None
+    }
+
+    /// The field type of a declared type (`base` lowercase without
+    /// arguments, `args` its arguments) where the engine reads it its own
+    /// way; `None`: the shared mapping.
+    fn declared_type(&self, _base: &str, _args: &[String]) -> Option<FieldType> {
+        None
+    }
+
+    /// The item type of a declared array type spelled the engine's own way
+    /// (`_int4` on PostgreSQL; `int4[]` is understood everywhere).
+    fn udt_array_item<'a>(&self, _declared: &'a str) -> Option<&'a str> {
+        None
+    }
+
+    /// The entity name of a table found in `schema` by introspection.
+    fn entity_name(&self, _schema: Option<&str>, table: &str) -> String {
+        table.to_string()
+    }
+}
+
+/// A JSON path comparison on an engine that takes SQL/JSON path text
+/// (`$."a"[0]`, MySQL and SQLite): templates whose `{}` are the column and
+/// the path (`test`, `extract`) or the operand (`operand`).
+pub(crate) struct JsonPathSql {
+    /// True when the value at the path has the expected JSON type.
+    pub test: &'static str,
+    /// The value at the path, comparable with the operand.
+    pub extract: &'static str,
+    /// The operand as compared.
+    pub operand: &'static str,
+}
+
+impl JsonPathSql {
+    /// `CASE WHEN test THEN extract END <op> operand`.
+    pub(crate) fn compare(
+        &self,
+        sql: &dyn SqlDialect,
+        col: Expr,
+        path: &[String],
+        op: &str,
+        operand: Expr,
+    ) -> Expr {
+        let jp = json_path_text(path);
+        let template = format!(
+            "CASE WHEN {} THEN {} END {op} {}",
+            self.test, self.extract, self.operand
+        );
+        sql.custom(
+            &template,
+            vec![
+                col.clone(),
+                Expr::val(jp.clone()),
+                col,
+                Expr::val(jp),
+                operand,
+            ],
+        )
+    }
+}
+
+/// `$."a"."b"[0]` — keys quoted, digits as array indexes (the SQL/JSON path
+/// syntax of MySQL and SQLite).
+fn json_path_text(path: &[String]) -> String {
+    let mut s = String::from("$");
+    for k in path {
+        if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {
+            s.push('[');
+            s.push_str(k);
+            s.push(']');
+        } else {
+            s.push('.');
+            push_quoted(&mut s, k);
+        }
+    }
+    s
+}
+
+/// `text` in double quotes, `"` and `\` escaped with a backslash (JSON path
+/// keys, PostgreSQL array items).
+pub(crate) fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths_quote_keys() {
+        assert_eq!(json_path_text(&["a".into(), "0".into()]), "$.\"a\"[0]");
+        assert_eq!(json_path_text(&["we\"ird".into()]), "$.\"we\\\"ird\"");
+    }
+}

@@ -1,0 +1,254 @@
+//! MySQL / MariaDB: `?` marks, instants bound as UTC `DATETIME`, decimals
+//! compared as `DECIMAL(65,30)`, `LIKE BINARY`, `MATCH … AGAINST`, JSON
+//! paths through `JSON_EXTRACT`, no `RETURNING` (rows re-read `FOR UPDATE`),
+//! non-transactional DDL, 64-character identifiers.
+
+use baas_core::{FieldType, Result};
+use chrono::{DateTime, Utc};
+use sea_query::{
+    DynIden, Expr, Keyword, MysqlQueryBuilder, OnConflict, QueryBuilder, Value as SqValue, Values,
+};
+
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use crate::ddl::{At, Ddl};
+use crate::lower::iden;
+
+/// Longest identifier MySQL / MariaDB accept (characters).
+const MAX_IDENT: usize = 64;
+
+pub(crate) struct Mysql;
+
+impl SqlDialect for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn build(&self, q: AnyQuery<'_>) -> (String, Values) {
+        q.build_with(MysqlQueryBuilder)
+    }
+
+    fn build_schema(&self, s: AnySchema<'_>) -> String {
+        s.build_with(MysqlQueryBuilder)
+    }
+
+    fn placeholder(&self) -> (&'static str, bool) {
+        MysqlQueryBuilder.placeholder()
+    }
+
+    /// The session runs in UTC: an instant is its UTC wall-clock time.
+    fn timestamp_tz(&self, t: DateTime<Utc>) -> SqValue {
+        SqValue::ChronoDateTime(Some(t.naive_utc()))
+    }
+
+    fn uuid(&self, u: uuid::Uuid) -> SqValue {
+        SqValue::String(Some(u.hyphenated().to_string()))
+    }
+
+    /// Compared with a string MySQL converts both sides to double; the
+    /// widest DECIMAL keeps exactness without clamping to the column's
+    /// precision (an out-of-range write then fails in strict mode instead
+    /// of being silently capped).
+    fn cast(&self, ty: &FieldType, raw: SqValue) -> Expr {
+        match ty {
+            FieldType::Decimal { .. } if !matches!(raw, SqValue::String(None)) => {
+                self.custom("CAST({} AS DECIMAL(65,30))", vec![Expr::val(raw)])
+            }
+            _ => Expr::val(raw),
+        }
+    }
+
+    /// String literals treat `\` as an escape, hence `'\\'`; `BINARY`
+    /// makes the comparison case-sensitive.
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
+        if case_insensitive {
+            "LOWER({}) LIKE LOWER({}) ESCAPE '\\\\'"
+        } else {
+            "{} LIKE BINARY {} ESCAPE '\\\\'"
+        }
+    }
+
+    /// Every word required; boolean-mode operators stripped from user text.
+    /// Needs a FULLTEXT index on the column.
+    fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {
+        if language.is_some() {
+            return Err(
+                self.unsupported("a full-text search language (MySQL uses the index's parser)")
+            );
+        }
+        let words: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("+{w}"))
+            .collect();
+        if words.is_empty() {
+            return Err(baas_core::Error::validation(
+                "/query",
+                "the search query has no words",
+            ));
+        }
+        Ok(self.custom(
+            "MATCH ({}) AGAINST ({} IN BOOLEAN MODE)",
+            vec![col, Expr::val(words.join(" "))],
+        ))
+    }
+
+    fn json_path(
+        &self,
+        col: Expr,
+        path: &[String],
+        kind: JsonKind,
+        op: &str,
+        operand: Expr,
+    ) -> Result<Expr> {
+        let sql = match kind {
+            JsonKind::Number => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')",
+                extract: "CAST(JSON_UNQUOTE(JSON_EXTRACT({}, {})) AS DECIMAL(65,30))",
+                operand: "CAST({} AS DECIMAL(65,30))",
+            },
+            JsonKind::String => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING'",
+                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
+                operand: "{}",
+            },
+            JsonKind::Boolean => JsonPathSql {
+                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'BOOLEAN'",
+                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
+                operand: "{}",
+            },
+        };
+        Ok(sql.compare(self, col, path, op, operand))
+    }
+
+    /// MySQL and MariaDB accept OFFSET only after a LIMIT.
+    fn offset_needs_limit(&self) -> bool {
+        true
+    }
+
+    fn avg(&self) -> &'static str {
+        "CAST(AVG({}) AS DOUBLE)"
+    }
+
+    fn returning(&self) -> bool {
+        false
+    }
+
+    fn lock_reread_rows(&self) -> bool {
+        true
+    }
+
+    /// `INSERT INTO t () VALUES ()` is not lowered: a row sets a field.
+    fn insert_default_values(&self) -> bool {
+        false
+    }
+
+    /// `ON DUPLICATE KEY UPDATE k = k` is MySQL's no-op upsert (sea-query's
+    /// `do_nothing` renders invalid SQL there).
+    fn on_conflict_keep(&self, oc: &mut OnConflict, target: Vec<DynIden>) {
+        oc.do_nothing_on(target);
+    }
+
+    fn identifier_length(&self, name: &str) -> Option<(usize, usize, &'static str)> {
+        Some((name.chars().count(), MAX_IDENT, "characters"))
+    }
+
+    /// Every DDL statement commits implicitly.
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn decimal(&self) -> DecimalType {
+        DecimalType {
+            name: "decimal",
+            max_precision: 65,
+            max_scale: 30,
+            unbounded: false,
+        }
+    }
+
+    fn column_type_name(
+        &self,
+        _ddl: &Ddl<'_>,
+        ty: &FieldType,
+        max_length: Option<u32>,
+        _auto: bool,
+        _at: &At,
+    ) -> Result<Option<String>> {
+        Ok(Some(match ty {
+            FieldType::Text => match max_length {
+                Some(n) => format!("varchar({n})"),
+                None => "longtext".into(),
+            },
+            FieldType::Int16 => "smallint".into(),
+            FieldType::Int32 => "int".into(),
+            FieldType::Int64 => "bigint".into(),
+            FieldType::Float32 => "float".into(),
+            FieldType::Float64 => "double".into(),
+            FieldType::Boolean => "tinyint(1)".into(),
+            FieldType::Date => "date".into(),
+            FieldType::Time => "time(6)".into(),
+            FieldType::Timestamp => "datetime(6)".into(),
+            FieldType::TimestampTz => "timestamp(6)".into(),
+            // What the MySQL adapter reads as a UUID on MySQL and MariaDB alike.
+            FieldType::Uuid => "char(36)".into(),
+            FieldType::Json => "json".into(),
+            FieldType::Binary => "longblob".into(),
+            FieldType::Enum { values, .. } => {
+                let labels: Vec<String> = values
+                    .iter()
+                    .map(|v| MysqlQueryBuilder.value_to_string(&SqValue::String(Some(v.clone()))))
+                    .collect();
+                format!("enum({})", labels.join(","))
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Enums are `enum(…)` columns.
+    fn enum_as_checked_text(&self, _named: bool) -> bool {
+        false
+    }
+
+    /// The default's precision must match the column's.
+    fn current_timestamp_default(&self, _adding: bool) -> Result<Expr> {
+        Ok(Expr::Keyword(Keyword::Custom(iden("CURRENT_TIMESTAMP(6)"))))
+    }
+
+    /// MySQL cannot index `TEXT` / `BLOB` / `JSON` without a key length.
+    fn bounded_index_keys(&self) -> bool {
+        true
+    }
+
+    /// sea-query renders `CREATE INDEX … ON db.table` in a form MySQL refuses.
+    fn index_on_qualified_table(&self) -> bool {
+        false
+    }
+
+    /// Enums lose their type name; `uuid` reads back as `text` with
+    /// `max_length` 36 (it is stored as `char(36)`).
+    fn introspected_type(&self, ty: &FieldType, max_length: &mut Option<u32>) -> Option<FieldType> {
+        Some(match ty {
+            FieldType::Enum { values, .. } => FieldType::Enum {
+                name: None,
+                values: values.clone(),
+            },
+            FieldType::Uuid => {
+                *max_length = Some(36);
+                FieldType::Text
+            }
+            _ => return None,
+        })
+    }
+
+    fn declared_type(&self, base: &str, args: &[String]) -> Option<FieldType> {
+        let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
+        Some(match base {
+            "tinyint" if num(0) == Some(1) => FieldType::Boolean,
+            "year" => FieldType::Int16,
+            "float" if num(0).is_none_or(|p| p <= 24) => FieldType::Float32,
+            // TIMESTAMP stores an instant (converted to UTC by the session).
+            "timestamp" => FieldType::TimestampTz,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,439 @@
+//! PostgreSQL: `$n` marks, typed parameters with `CAST(… AS type)`, `ILIKE`,
+//! `tsvector` full-text search, arrays, `jsonb` paths, identity columns,
+//! named enum types, 63-byte identifiers.
+
+use baas_core::ir::ArrayOp;
+use baas_core::{Error, Field, FieldType, Result, Value};
+use sea_query::extension::postgres::Type;
+use sea_query::{
+    ColumnType, Expr, PostgresQueryBuilder, QueryBuilder, SchemaName, TypeRef, Value as SqValue,
+    Values,
+};
+
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, push_quoted};
+use crate::ddl::{At, Ddl, invalid, statement};
+use crate::lower::Statement;
+use crate::lower::iden;
+
+/// Longest identifier PostgreSQL keeps (bytes; longer names are truncated).
+const MAX_IDENT: usize = 63;
+
+pub(crate) struct Postgres;
+
+impl SqlDialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn build(&self, q: AnyQuery<'_>) -> (String, Values) {
+        q.build_with(PostgresQueryBuilder)
+    }
+
+    fn build_schema(&self, s: AnySchema<'_>) -> String {
+        s.build_with(PostgresQueryBuilder)
+    }
+
+    fn placeholder(&self) -> (&'static str, bool) {
+        PostgresQueryBuilder.placeholder()
+    }
+
+    fn bind_array(&self, ty: &FieldType, item_ty: &FieldType, items: &[Value]) -> Result<Expr> {
+        // One text parameter in array-literal syntax, cast to the array
+        // type: `CAST($1 AS text[])` with `{"a","b"}`.
+        let cast = pg_cast(ty).ok_or_else(|| self.unsupported("arrays of this type"))?;
+        let literal = array_literal(items, item_ty)?;
+        Ok(self.custom(
+            &format!("CAST({{}} AS {cast})"),
+            vec![Expr::val(SqValue::String(Some(literal)))],
+        ))
+    }
+
+    /// Text parameters of other types are cast (`CAST($1 AS numeric)`);
+    /// UUIDs and chrono values are sent typed.
+    fn cast(&self, ty: &FieldType, raw: SqValue) -> Expr {
+        match pg_cast(ty) {
+            Some(cast) if !matches!(raw, SqValue::Uuid(_)) && !is_chrono(&raw) => {
+                self.custom(&format!("CAST({{}} AS {cast})"), vec![Expr::val(raw)])
+            }
+            _ => Expr::val(raw),
+        }
+    }
+
+    /// Enum types have no text operators.
+    fn as_text(&self, col: Expr, ty: &FieldType) -> Expr {
+        match ty {
+            FieldType::Enum { name: Some(_), .. } => self.custom("CAST({} AS text)", vec![col]),
+            _ => col,
+        }
+    }
+
+    fn like_template(&self, case_insensitive: bool) -> &'static str {
+        if case_insensitive {
+            "{} ILIKE {} ESCAPE '\\'"
+        } else {
+            "{} LIKE {} ESCAPE '\\'"
+        }
+    }
+
+    fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {
+        let lang = language.unwrap_or("simple").to_string();
+        Ok(self.custom(
+            "to_tsvector(CAST({} AS regconfig), {}) @@ plainto_tsquery(CAST({} AS regconfig), {})",
+            vec![
+                Expr::val(lang.clone()),
+                col,
+                Expr::val(lang),
+                Expr::val(query.to_string()),
+            ],
+        ))
+    }
+
+    fn array_operator(&self, op: ArrayOp) -> Option<&'static str> {
+        Some(match op {
+            ArrayOp::Contains => "{} @> {}",
+            ArrayOp::ContainedBy => "{} <@ {}",
+            ArrayOp::Overlaps => "{} && {}",
+        })
+    }
+
+    fn json_path(
+        &self,
+        col: Expr,
+        path: &[String],
+        kind: JsonKind,
+        op: &str,
+        operand: Expr,
+    ) -> Result<Expr> {
+        let keys: Vec<Expr> = path.iter().map(|k| Expr::val(k.clone())).collect();
+        let marks = vec!["{}"; keys.len()].join(", ");
+        let mut args = vec![col.clone()];
+        args.extend(keys.iter().cloned());
+        args.push(col);
+        args.extend(keys);
+        args.push(operand);
+        let (ty, extract, rhs) = match kind {
+            JsonKind::Number => (
+                "number",
+                "CAST(jsonb_extract_path_text(CAST({} AS jsonb), KEYS) AS numeric)",
+                "CAST({} AS numeric)",
+            ),
+            JsonKind::String => (
+                "string",
+                "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
+                "{}",
+            ),
+            JsonKind::Boolean => (
+                "boolean",
+                "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
+                "{}",
+            ),
+        };
+        let tpl = format!(
+            "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({{}} AS jsonb), KEYS)) = '{ty}' THEN {extract} END {op} {rhs}"
+        )
+        .replace("KEYS", &marks);
+        Ok(self.custom(&tpl, args))
+    }
+
+    fn avg(&self) -> &'static str {
+        "CAST(AVG({}) AS double precision)"
+    }
+
+    /// `reltuples` of `pg_class` (-1: never analysed, no estimate).
+    fn estimated_rows(&self, entity: &baas_core::Entity) -> Option<Statement> {
+        let name = match &entity.source.schema {
+            Some(s) => format!("{}.{}", quote(s), quote(&entity.source.table)),
+            None => quote(&entity.source.table),
+        };
+        Some(Statement {
+            sql: "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)".into(),
+            params: vec![SqValue::String(Some(name))],
+        })
+    }
+
+    fn identifier_length(&self, name: &str) -> Option<(usize, usize, &'static str)> {
+        Some((name.len(), MAX_IDENT, "bytes"))
+    }
+
+    /// sea-query writes `… GENERATED BY DEFAULT AS IDENTITY` for these.
+    fn identity_column(&self, ty: &FieldType) -> Option<ColumnType> {
+        Some(match ty {
+            FieldType::Int16 => ColumnType::SmallInteger,
+            FieldType::Int32 => ColumnType::Integer,
+            _ => ColumnType::BigInteger,
+        })
+    }
+
+    fn decimal(&self) -> DecimalType {
+        DecimalType {
+            name: "numeric",
+            max_precision: 1000,
+            max_scale: 1000,
+            unbounded: true,
+        }
+    }
+
+    fn column_type_name(
+        &self,
+        ddl: &Ddl<'_>,
+        ty: &FieldType,
+        max_length: Option<u32>,
+        _auto: bool,
+        at: &At,
+    ) -> Result<Option<String>> {
+        let ty_at = at.at("type");
+        Ok(Some(match ty {
+            FieldType::Text => match max_length {
+                Some(n) => format!("varchar({n})"),
+                None => "text".into(),
+            },
+            FieldType::Int16 => "smallint".into(),
+            FieldType::Int32 => "integer".into(),
+            FieldType::Int64 => "bigint".into(),
+            FieldType::Float32 => "real".into(),
+            FieldType::Float64 => "double precision".into(),
+            FieldType::Boolean => "boolean".into(),
+            FieldType::Date => "date".into(),
+            FieldType::Time => "time".into(),
+            FieldType::Timestamp => "timestamp".into(),
+            FieldType::TimestampTz => "timestamptz".into(),
+            FieldType::Uuid => "uuid".into(),
+            FieldType::Json => "jsonb".into(),
+            FieldType::Binary => "bytea".into(),
+            FieldType::Array { items } => {
+                let item_at = At(format!("{ty_at}/items"));
+                match items.as_ref() {
+                    FieldType::Array { .. } => {
+                        return Err(self.unsupported("nested arrays"));
+                    }
+                    FieldType::Enum { name: None, .. } => {
+                        return Err(invalid(
+                            format!("{ty_at}/items/name"),
+                            "an array of enums needs a named (PostgreSQL) enum type",
+                        ));
+                    }
+                    other => format!("{}[]", ddl.type_name(other, None, false, &item_at)?),
+                }
+            }
+            FieldType::Enum { name: Some(n), .. } => {
+                let (schema, name) = type_name(ddl, n, &format!("{ty_at}/name"))?;
+                match schema {
+                    Some(s) => format!("\"{s}\".\"{name}\""),
+                    None => format!("\"{name}\""),
+                }
+            }
+            // Unnamed: text with a CHECK constraint.
+            FieldType::Enum { name: None, .. } => "text".into(),
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Named enums are types; unnamed ones are text with a check.
+    fn enum_as_checked_text(&self, named: bool) -> bool {
+        !named
+    }
+
+    /// `CREATE TYPE … AS ENUM` for the named enums `fields` use, once per type.
+    fn create_types(&self, ddl: &Ddl<'_>, fields: &[(&Field, At)]) -> Result<Vec<Statement>> {
+        let mut seen: Vec<(&str, &[String])> = Vec::new();
+        let mut out = Vec::new();
+        for (f, at) in fields {
+            let ty = match &f.ty {
+                FieldType::Array { items } => items.as_ref(),
+                t => t,
+            };
+            let FieldType::Enum {
+                name: Some(n),
+                values,
+            } = ty
+            else {
+                continue;
+            };
+            if let Some((_, v)) = seen.iter().find(|(s, _)| s == n) {
+                if *v != values.as_slice() {
+                    return Err(invalid(
+                        at.at("type/values"),
+                        format!("enum type `{n}` is used with two different value lists"),
+                    ));
+                }
+                continue;
+            }
+            seen.push((n, values));
+            let (schema, name) = type_name(ddl, n, &at.at("type/name"))?;
+            let type_ref = TypeRef(schema.map(|s| SchemaName(None, iden(s))), iden(name));
+            let stmt = Type::create()
+                .as_enum(type_ref)
+                .values(values.iter().map(|v| iden(v)))
+                .to_owned();
+            out.push(statement(stmt.to_string(PostgresQueryBuilder)));
+        }
+        Ok(out)
+    }
+
+    /// Unnamed enums read back as `text`; a named enum loses its schema
+    /// prefix.
+    fn introspected_type(
+        &self,
+        ty: &FieldType,
+        _max_length: &mut Option<u32>,
+    ) -> Option<FieldType> {
+        Some(match ty {
+            FieldType::Enum { name: None, .. } => FieldType::Text,
+            FieldType::Enum {
+                name: Some(n),
+                values,
+            } => FieldType::Enum {
+                name: Some(n.rsplit('.').next().unwrap_or(n).to_string()),
+                values: values.clone(),
+            },
+            FieldType::Array { items } => FieldType::Array {
+                items: Box::new(crate::ddl::introspected_type(
+                    super::Dialect::Postgres,
+                    items,
+                    &mut None,
+                )),
+            },
+            _ => return None,
+        })
+    }
+
+    /// `_int4`: the catalog's name of `int4[]`.
+    fn udt_array_item<'a>(&self, declared: &'a str) -> Option<&'a str> {
+        if declared.starts_with('_') && declared.len() > 1 {
+            Some(&declared[1..])
+        } else {
+            None
+        }
+    }
+
+    /// Tables outside `public` are `<schema>_<table>`.
+    fn entity_name(&self, schema: Option<&str>, table: &str) -> String {
+        match schema {
+            Some(s) if s != "public" => format!("{s}_{table}"),
+            _ => table.to_string(),
+        }
+    }
+}
+
+/// PostgreSQL type name for casts of bound text (`None` = no cast needed).
+fn pg_cast(ty: &FieldType) -> Option<String> {
+    Some(match ty {
+        FieldType::Decimal { .. } => "numeric".into(),
+        FieldType::Date => "date".into(),
+        FieldType::Time => "time".into(),
+        FieldType::Timestamp => "timestamp".into(),
+        FieldType::TimestampTz => "timestamptz".into(),
+        FieldType::Uuid => "uuid".into(),
+        FieldType::Json => "jsonb".into(),
+        // Braces would collide with the custom-expression markers; such a
+        // type name is refused by metadata validation anyway.
+        FieldType::Enum { name: Some(n), .. } if !n.contains(['{', '}']) => quote_type(n),
+        FieldType::Array { items } => format!("{}[]", elem_type(items)?),
+        _ => return None,
+    })
+}
+
+fn elem_type(ty: &FieldType) -> Option<String> {
+    Some(match ty {
+        FieldType::Text | FieldType::ObjectId | FieldType::Enum { name: None, .. } => "text".into(),
+        FieldType::Int16 => "int2".into(),
+        FieldType::Int32 => "int4".into(),
+        FieldType::Int64 => "int8".into(),
+        FieldType::Float32 => "float4".into(),
+        FieldType::Float64 => "float8".into(),
+        FieldType::Boolean => "bool".into(),
+        FieldType::Binary => "bytea".into(),
+        FieldType::Array { .. } => return None,
+        other => pg_cast(other)?,
+    })
+}
+
+/// Quote a (possibly schema-qualified, `schema.name`) type name.
+fn quote_type(n: &str) -> String {
+    n.split('.')
+        .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn is_chrono(v: &SqValue) -> bool {
+    matches!(
+        v,
+        SqValue::ChronoDate(_)
+            | SqValue::ChronoTime(_)
+            | SqValue::ChronoDateTime(_)
+            | SqValue::ChronoDateTimeUtc(_)
+    )
+}
+
+/// An array literal (`{"a","b",NULL}`) of already-typed items.
+fn array_literal(items: &[Value], item_ty: &FieldType) -> Result<String> {
+    let mut out = String::from("{");
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let v = v
+            .coerce(item_ty)
+            .map_err(|m| Error::validation("", format!("array item {i}: {m}")))?;
+        let text = match &v {
+            Value::Null => {
+                out.push_str("NULL");
+                continue;
+            }
+            Value::Bytes(b) => {
+                let mut h = String::from("\\x");
+                for byte in b {
+                    h.push_str(&format!("{byte:02x}"));
+                }
+                h
+            }
+            other => match other.to_json() {
+                serde_json::Value::String(s) => s,
+                j => j.to_string(),
+            },
+        };
+        push_quoted(&mut out, &text);
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// `schema.name` or `name` of an enum type, checked.
+fn type_name<'n>(ddl: &Ddl<'_>, n: &'n str, pointer: &str) -> Result<(Option<&'n str>, &'n str)> {
+    let (schema, name) = match n.split_once('.') {
+        Some((s, t)) => (Some(s), t),
+        None => (None, n),
+    };
+    if let Some(s) = schema {
+        ddl.ident(s, pointer)?;
+    }
+    ddl.ident(name, pointer)?;
+    if name.contains('.') {
+        return Err(invalid(
+            pointer,
+            format!("type name `{n}` has too many dots"),
+        ));
+    }
+    Ok((schema, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_literals_quote_items() {
+        let t = FieldType::Text;
+        let items = vec![Value::from("a\"b"), Value::Null, Value::from("c\\d,{}")];
+        assert_eq!(
+            array_literal(&items, &t).unwrap(),
+            r#"{"a\"b",NULL,"c\\d,{}"}"#
+        );
+        assert_eq!(array_literal(&[], &t).unwrap(), "{}");
+    }
+}

@@ -1,0 +1,230 @@
+//! SQLite: `?` marks, dates, times and UUIDs bound as text (fixed-width, so
+//! text order is time order), `GLOB` for case-sensitive `LIKE`, `json_type` /
+//! `json_extract` paths, no full-text search, no arrays, no schemas, the rowid
+//! as the only auto-increment key.
+
+use baas_core::{FieldType, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
+
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use crate::ddl::{At, Ddl};
+
+pub(crate) struct Sqlite;
+
+impl SqlDialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn build(&self, q: AnyQuery<'_>) -> (String, Values) {
+        q.build_with(SqliteQueryBuilder)
+    }
+
+    fn build_schema(&self, s: AnySchema<'_>) -> String {
+        s.build_with(SqliteQueryBuilder)
+    }
+
+    fn placeholder(&self) -> (&'static str, bool) {
+        SqliteQueryBuilder.placeholder()
+    }
+
+    fn date(&self, d: NaiveDate) -> SqValue {
+        SqValue::String(Some(baas_core::value::format_date(d)))
+    }
+
+    fn time(&self, t: NaiveTime) -> SqValue {
+        SqValue::String(Some(baas_core::value::format_time(t)))
+    }
+
+    fn timestamp(&self, t: NaiveDateTime) -> SqValue {
+        SqValue::String(Some(t.format("%Y-%m-%d %H:%M:%S%.f").to_string()))
+    }
+
+    /// Fixed-width fraction so that text order is time order.
+    fn timestamp_tz(&self, t: DateTime<Utc>) -> SqValue {
+        SqValue::String(Some(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
+    }
+
+    fn uuid(&self, u: uuid::Uuid) -> SqValue {
+        SqValue::String(Some(u.hyphenated().to_string()))
+    }
+
+    /// SQLite's `LIKE` ignores ASCII case; `GLOB` is the case-sensitive form.
+    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
+        if case_insensitive {
+            let p = Expr::val(pattern.to_string());
+            self.custom(self.like_template(true), vec![col, p])
+        } else {
+            let g = Expr::val(like_to_glob(pattern));
+            self.custom("{} GLOB {}", vec![col, g])
+        }
+    }
+
+    fn json_path(
+        &self,
+        col: Expr,
+        path: &[String],
+        kind: JsonKind,
+        op: &str,
+        operand: Expr,
+    ) -> Result<Expr> {
+        if path.iter().any(|k| k.contains(['"', '\\'])) {
+            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
+        }
+        let sql = match kind {
+            JsonKind::Number => JsonPathSql {
+                test: "json_type({}, {}) IN ('integer', 'real')",
+                extract: "json_extract({}, {})",
+                operand: "CAST({} AS REAL)",
+            },
+            JsonKind::String => JsonPathSql {
+                test: "json_type({}, {}) = 'text'",
+                extract: "json_extract({}, {})",
+                operand: "{}",
+            },
+            JsonKind::Boolean => JsonPathSql {
+                test: "json_type({}, {}) IN ('true', 'false')",
+                extract: "json_type({}, {})",
+                operand: "{}",
+            },
+        };
+        Ok(sql.compare(self, col, path, op, operand))
+    }
+
+    /// SQLite accepts OFFSET only after a LIMIT.
+    fn offset_needs_limit(&self) -> bool {
+        true
+    }
+
+    fn schemas(&self) -> bool {
+        false
+    }
+
+    fn rowid_auto_increment(&self) -> bool {
+        true
+    }
+
+    fn decimal(&self) -> DecimalType {
+        DecimalType {
+            name: "NUMERIC",
+            max_precision: u32::MAX,
+            max_scale: u32::MAX,
+            unbounded: true,
+        }
+    }
+
+    fn column_type_name(
+        &self,
+        _ddl: &Ddl<'_>,
+        ty: &FieldType,
+        max_length: Option<u32>,
+        auto: bool,
+        _at: &At,
+    ) -> Result<Option<String>> {
+        Ok(Some(match ty {
+            FieldType::Text => match max_length {
+                Some(n) => format!("VARCHAR({n})"),
+                None => "TEXT".into(),
+            },
+            // Exactly `INTEGER` makes a single-column primary key the rowid
+            // (auto-assigned); any other integer spelling keeps it a plain key.
+            FieldType::Int16 | FieldType::Int32 | FieldType::Int64 if auto => "INTEGER".into(),
+            FieldType::Int16 => "SMALLINT".into(),
+            FieldType::Int32 => "INT".into(),
+            FieldType::Int64 => "BIGINT".into(),
+            FieldType::Float32 => "FLOAT4".into(),
+            FieldType::Float64 => "REAL".into(),
+            FieldType::Boolean => "BOOLEAN".into(),
+            FieldType::Date => "DATE".into(),
+            FieldType::Time => "TIME".into(),
+            FieldType::Timestamp => "DATETIME".into(),
+            FieldType::TimestampTz => "TIMESTAMPTZ".into(),
+            FieldType::Uuid => "UUID".into(),
+            FieldType::Json => "JSON".into(),
+            FieldType::Binary => "BLOB".into(),
+            FieldType::Enum { .. } => "TEXT".into(),
+            _ => return Ok(None),
+        }))
+    }
+
+    /// A column added later needs a constant default.
+    fn current_timestamp_default(&self, adding: bool) -> Result<Expr> {
+        if adding {
+            return Err(self.unsupported(
+                "adding a column whose default is CURRENT_TIMESTAMP (not a constant)",
+            ));
+        }
+        Ok(Expr::current_timestamp())
+    }
+
+    /// Integers are 64-bit; enums are text.
+    fn introspected_type(
+        &self,
+        ty: &FieldType,
+        _max_length: &mut Option<u32>,
+    ) -> Option<FieldType> {
+        Some(match ty {
+            FieldType::Int32 => FieldType::Int64,
+            FieldType::Enum { .. } => FieldType::Text,
+            _ => return None,
+        })
+    }
+
+    /// Declared `INTEGER` to be the rowid.
+    fn introspected_auto_increment(&self) -> Option<FieldType> {
+        Some(FieldType::Int64)
+    }
+
+    /// Integers are 64-bit whatever the declaration says; `REAL` is an
+    /// 8-byte float.
+    fn declared_type(&self, base: &str, _args: &[String]) -> Option<FieldType> {
+        Some(match base {
+            "int" | "integer" | "int4" | "mediumint" | "serial" | "serial4" => FieldType::Int64,
+            "real" => FieldType::Float64,
+            _ => return None,
+        })
+    }
+}
+
+/// Translate a LIKE pattern (`%`, `_`, `\` escapes) to an equivalent GLOB pattern.
+fn like_to_glob(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 4);
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '\\' => match chars.next() {
+                Some(n) => push_glob_literal(&mut out, n),
+                None => push_glob_literal(&mut out, '\\'),
+            },
+            other => push_glob_literal(&mut out, other),
+        }
+    }
+    out
+}
+
+fn push_glob_literal(out: &mut String, c: char) {
+    match c {
+        '*' | '?' | '[' => {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        }
+        other => out.push(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_translation_escapes_metacharacters() {
+        assert_eq!(like_to_glob("A%"), "A*");
+        assert_eq!(like_to_glob("a_c"), "a?c");
+        assert_eq!(like_to_glob("100\\%"), "100%");
+        assert_eq!(like_to_glob("what?*[x"), "what[?][*][[]x");
+    }
+}

@@ -1,0 +1,249 @@
+//! Live introspection of PostgreSQL, MySQL/MariaDB and SQLite catalogs.
+//!
+//! Each engine reads its catalog with a handful of bulk queries (never one per
+//! table, so thousands of tables stay fast) into a neutral catalog model, and one
+//! function turns that into [`SchemaMetadata`]: types through
+//! [`crate::types::field_type`], relations through
+//! [`baas_core::relations::infer_relations`], so a live database and a dump of
+//! it describe themselves the same way.
+//!
+//! Entity names: the table name for PostgreSQL's `public` schema, MySQL and
+//! SQLite; `<schema>_<table>` for other PostgreSQL schemas.
+//!
+//! One file per engine holds its catalog queries (`postgres`, `mysql`,
+//! `sqlite`); this module holds the neutral model and its mapping.
+
+use std::collections::HashMap;
+
+use baas_core::relations::{ForeignKey, infer_relations};
+use baas_core::{
+    Entity, Error, Field, FieldType, Generated, Index, IntrospectOptions, Result, SchemaMetadata,
+    Source,
+};
+use sea_query::Value as SqValue;
+use serde_json::Value as J;
+
+use crate::Dialect;
+use crate::backend::{Row, SqlBackend};
+use crate::lower::{OutColumn, Statement};
+use crate::types::field_type;
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+/// A table or view as the catalog describes it.
+#[derive(Debug, Default)]
+struct Table {
+    schema: Option<String>,
+    name: String,
+    view: bool,
+    comment: Option<String>,
+    columns: Vec<Column>,
+    primary_key: Vec<String>,
+    indexes: Vec<Index>,
+}
+
+#[derive(Debug, Default)]
+struct Column {
+    name: String,
+    declared: String,
+    nullable: bool,
+    default: Option<String>,
+    auto_increment: bool,
+    computed: bool,
+    comment: Option<String>,
+    /// Enum type name and labels (PostgreSQL enum types).
+    enum_type: Option<(String, Vec<String>)>,
+    /// Stored as JSON text (MariaDB `JSON` = `LONGTEXT` + `json_valid` check).
+    json: bool,
+}
+
+/// A foreign key between catalog tables; table keys are `schema.table` (or `table`).
+#[derive(Debug)]
+struct CatalogFk {
+    from: String,
+    columns: Vec<String>,
+    to: String,
+    ref_columns: Vec<String>,
+    name: String,
+}
+
+/// Everything read from a catalog.
+#[derive(Debug, Default)]
+struct Catalog {
+    tables: Vec<Table>,
+    foreign_keys: Vec<CatalogFk>,
+}
+
+fn key(schema: Option<&str>, table: &str) -> String {
+    match schema {
+        Some(s) => format!("{s}.{table}"),
+        None => table.to_string(),
+    }
+}
+
+fn col(key: &str, ty: FieldType) -> OutColumn {
+    OutColumn {
+        key: key.to_string(),
+        ty,
+    }
+}
+
+fn text_cols(keys: &[&str]) -> Vec<OutColumn> {
+    keys.iter().map(|k| col(k, FieldType::Text)).collect()
+}
+
+fn s(r: &Row, k: &str) -> Option<String> {
+    r.get(k).and_then(J::as_str).map(str::to_string)
+}
+
+fn req(r: &Row, k: &str) -> Result<String> {
+    s(r, k).ok_or_else(|| Error::Backend {
+        message: format!("catalog row without `{k}`"),
+        source: None,
+    })
+}
+
+fn flag(r: &Row, k: &str) -> bool {
+    match r.get(k) {
+        Some(J::Bool(b)) => *b,
+        Some(J::Number(n)) => n.as_i64().is_some_and(|i| i != 0),
+        Some(J::String(s)) => matches!(s.as_str(), "1" | "t" | "true" | "YES"),
+        _ => false,
+    }
+}
+
+fn i(r: &Row, k: &str) -> i64 {
+    r.get(k).and_then(J::as_i64).unwrap_or_default()
+}
+
+fn strs(r: &Row, k: &str) -> Vec<String> {
+    r.get(k)
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn stmt(sql: &str, params: Vec<SqValue>) -> Statement {
+    Statement {
+        sql: sql.to_string(),
+        params,
+    }
+}
+
+/// Read the live schema through `backend`.
+pub async fn introspect<B: SqlBackend + ?Sized>(
+    backend: &B,
+    options: &IntrospectOptions,
+) -> Result<SchemaMetadata> {
+    let dialect = backend.dialect();
+    let catalog = match dialect {
+        Dialect::Postgres => postgres::catalog(backend, options).await?,
+        Dialect::Mysql => mysql::catalog(backend).await?,
+        Dialect::Sqlite => sqlite::catalog(backend).await?,
+    };
+    build(dialect, catalog, options)
+}
+
+fn build(
+    dialect: Dialect,
+    catalog: Catalog,
+    options: &IntrospectOptions,
+) -> Result<SchemaMetadata> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut entities = Vec::new();
+    for t in catalog.tables {
+        if t.view && options.skip_views {
+            continue;
+        }
+        let name = dialect.sql().entity_name(t.schema.as_deref(), &t.name);
+        names.insert(key(t.schema.as_deref(), &t.name), name.clone());
+        let fields = t
+            .columns
+            .into_iter()
+            .map(|c| {
+                let mapped = field_type(dialect, &c.declared);
+                let ty = match (c.enum_type, c.json) {
+                    (Some((name, values)), _) => {
+                        if let FieldType::Array { .. } = mapped.ty {
+                            FieldType::Array {
+                                items: Box::new(FieldType::Enum {
+                                    name: Some(name),
+                                    values,
+                                }),
+                            }
+                        } else {
+                            FieldType::Enum {
+                                name: Some(name),
+                                values,
+                            }
+                        }
+                    }
+                    (None, true) => FieldType::Json,
+                    (None, false) => mapped.ty,
+                };
+                let auto = c.auto_increment || mapped.serial;
+                Field {
+                    name: c.name,
+                    column: None,
+                    ty,
+                    nullable: c.nullable,
+                    // A generation expression is not a default.
+                    default: if auto || c.computed { None } else { c.default },
+                    generated: if c.computed {
+                        Generated::Always
+                    } else if auto {
+                        Generated::AutoIncrement
+                    } else {
+                        Generated::None
+                    },
+                    unique: false,
+                    max_length: mapped.max_length,
+                    description: c.comment,
+                }
+            })
+            .collect::<Vec<_>>();
+        let mut e = Entity {
+            name,
+            source: Source {
+                table: t.name,
+                schema: t.schema,
+            },
+            primary_key: t.primary_key,
+            fields,
+            relations: Vec::new(),
+            indexes: t.indexes,
+            read_only: t.view,
+            description: t.comment,
+        };
+        for ix in &e.indexes {
+            if let ([only], true) = (ix.fields.as_slice(), ix.unique)
+                && let Some(f) = e.fields.iter_mut().find(|f| &f.name == only)
+            {
+                f.unique = true;
+            }
+        }
+        entities.push(e);
+    }
+    let mut schema = SchemaMetadata::new(entities);
+    let fks: Vec<ForeignKey> = catalog
+        .foreign_keys
+        .into_iter()
+        .filter_map(|fk| {
+            Some(ForeignKey {
+                from_entity: names.get(&fk.from)?.clone(),
+                from_fields: fk.columns,
+                to_entity: names.get(&fk.to)?.clone(),
+                to_fields: fk.ref_columns,
+                name: Some(fk.name),
+            })
+        })
+        .collect();
+    infer_relations(&mut schema, &fks);
+    Ok(schema)
+}

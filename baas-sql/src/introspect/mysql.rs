@@ -1,0 +1,180 @@
+//! MySQL / MariaDB: `information_schema` of the current database (MariaDB
+//! JSON columns recognised by their `json_valid` check).
+
+use std::collections::HashMap;
+
+use baas_core::{FieldType, Index, Result};
+
+use super::{Catalog, CatalogFk, Column, Table, col, i, req, s, stmt, text_cols};
+use crate::backend::SqlBackend;
+
+pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
+    let tables = b
+        .fetch(
+            &stmt(
+                "SELECT TABLE_NAME AS name, TABLE_TYPE AS kind, TABLE_COMMENT AS comment \
+                 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+                vec![],
+            ),
+            &text_cols(&["name", "kind", "comment"]),
+        )
+        .await?;
+    let columns = b
+        .fetch(
+            &stmt(
+                "SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, COLUMN_TYPE AS declared, \
+                 IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra, \
+                 COLUMN_COMMENT AS comment \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+                 ORDER BY TABLE_NAME, ORDINAL_POSITION",
+                vec![],
+            ),
+            &text_cols(&[
+                "tbl", "name", "declared", "nullable", "dflt", "extra", "comment",
+            ]),
+        )
+        .await?;
+    let keys = b
+        .fetch(
+            &stmt(
+                "SELECT k.TABLE_NAME AS tbl, k.CONSTRAINT_NAME AS name, c.CONSTRAINT_TYPE AS kind, \
+                 k.COLUMN_NAME AS col, k.REFERENCED_TABLE_NAME AS ref_tbl, \
+                 k.REFERENCED_COLUMN_NAME AS ref_col \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.TABLE_CONSTRAINTS c \
+                   ON c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME \
+                  AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND c.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'FOREIGN KEY') \
+                 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+                vec![],
+            ),
+            &text_cols(&["tbl", "name", "kind", "col", "ref_tbl", "ref_col"]),
+        )
+        .await?;
+    let stats = b
+        .fetch(
+            &stmt(
+                "SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS non_unique, \
+                 COLUMN_NAME AS col \
+                 FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY' \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+                vec![],
+            ),
+            &[
+                col("tbl", FieldType::Text),
+                col("name", FieldType::Text),
+                col("non_unique", FieldType::Int64),
+                col("col", FieldType::Text),
+            ],
+        )
+        .await?;
+    // MariaDB's JSON is LONGTEXT with a `json_valid` check; MySQL has no
+    // TABLE_NAME here (it has a real JSON type), so a failure just means "none".
+    let checks = b
+        .fetch(
+            &stmt(
+                "SELECT TABLE_NAME AS tbl, CHECK_CLAUSE AS clause \
+                 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+                vec![],
+            ),
+            &text_cols(&["tbl", "clause"]),
+        )
+        .await
+        .unwrap_or_default();
+    let json_cols: Vec<(String, String)> = checks
+        .iter()
+        .filter_map(|r| {
+            let clause = s(r, "clause")?;
+            let inner = clause.strip_prefix("json_valid(`")?.strip_suffix("`)")?;
+            Some((s(r, "tbl")?, inner.to_string()))
+        })
+        .collect();
+
+    let mut cat = Catalog::default();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for r in &tables {
+        let name = req(r, "name")?;
+        by_name.insert(name.clone(), cat.tables.len());
+        cat.tables.push(Table {
+            schema: None,
+            view: req(r, "kind")?.contains("VIEW"),
+            comment: s(r, "comment").filter(|c| !c.is_empty() && c != "VIEW"),
+            name,
+            ..Table::default()
+        });
+    }
+    for r in &columns {
+        let Some(&t) = by_name.get(&req(r, "tbl")?) else {
+            continue;
+        };
+        let name = req(r, "name")?;
+        let extra = s(r, "extra").unwrap_or_default().to_ascii_lowercase();
+        // MariaDB reports a NULL default as the text `NULL`.
+        let default = s(r, "dflt").filter(|d| d != "NULL");
+        let json = json_cols
+            .iter()
+            .any(|(tbl, c)| tbl == &cat.tables[t].name && c == &name);
+        cat.tables[t].columns.push(Column {
+            declared: req(r, "declared")?,
+            nullable: s(r, "nullable").is_some_and(|n| n == "YES"),
+            default,
+            auto_increment: extra.contains("auto_increment"),
+            computed: extra.contains("generated") && !extra.contains("default_generated"),
+            comment: s(r, "comment").filter(|c| !c.is_empty()),
+            enum_type: None,
+            json,
+            name,
+        });
+    }
+    let mut fks: Vec<CatalogFk> = Vec::new();
+    for r in &keys {
+        let tbl = req(r, "tbl")?;
+        let Some(&t) = by_name.get(&tbl) else {
+            continue;
+        };
+        let column = req(r, "col")?;
+        if req(r, "kind")? == "PRIMARY KEY" {
+            cat.tables[t].primary_key.push(column);
+            continue;
+        }
+        let name = req(r, "name")?;
+        let ref_tbl = req(r, "ref_tbl")?;
+        let ref_col = req(r, "ref_col")?;
+        match fks.iter_mut().find(|f| f.from == tbl && f.name == name) {
+            Some(f) => {
+                f.columns.push(column);
+                f.ref_columns.push(ref_col);
+            }
+            None => fks.push(CatalogFk {
+                from: tbl,
+                columns: vec![column],
+                to: ref_tbl,
+                ref_columns: vec![ref_col],
+                name,
+            }),
+        }
+    }
+    cat.foreign_keys.extend(fks);
+    for r in &stats {
+        let Some(&t) = by_name.get(&req(r, "tbl")?) else {
+            continue;
+        };
+        let name = req(r, "name")?;
+        let Some(column) = s(r, "col") else {
+            // Functional key part: not a plain-column index.
+            continue;
+        };
+        let unique = i(r, "non_unique") == 0;
+        let indexes = &mut cat.tables[t].indexes;
+        match indexes.iter_mut().find(|ix| ix.name == name) {
+            Some(ix) => ix.fields.push(column),
+            None => indexes.push(Index {
+                name,
+                fields: vec![column],
+                unique,
+            }),
+        }
+    }
+    Ok(cat)
+}

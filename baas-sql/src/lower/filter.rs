@@ -1,0 +1,285 @@
+//! Filters → `WHERE` conditions: `and` / `or` / `not`, comparisons, `in`,
+//! `is`, `like`, full-text search, array operators, JSON paths and `exists`
+//! subqueries over relations.
+
+use baas_core::ir::{CompareOp, Filter, IsValue};
+use baas_core::{Error, Field, RelationKind, Result, Value};
+use sea_query::{Condition, Expr, ExprTrait, SelectStatement};
+
+use super::{Lower, Scope, param, table_ref_as};
+use crate::dialect::JsonKind;
+
+impl<'a> Lower<'a> {
+    pub(super) fn cond(&self, f: &Filter, scope: &Scope<'a>) -> Result<Condition> {
+        let e = scope.entity;
+        let sql = self.sql;
+        Ok(match f {
+            Filter::And { filters } if filters.is_empty() => always(true),
+            Filter::Or { filters } if filters.is_empty() => always(false),
+            Filter::And { filters } => {
+                let mut c = Condition::all();
+                for g in filters {
+                    c = c.add(self.cond(g, scope)?);
+                }
+                c
+            }
+            Filter::Or { filters } => {
+                let mut c = Condition::any();
+                for g in filters {
+                    c = c.add(self.cond(g, scope)?);
+                }
+                c
+            }
+            Filter::Not { filter } => Condition::all().add(self.cond(filter, scope)?).not(),
+            Filter::Compare { field, op, value } => {
+                let fd = e.field(field)?;
+                if value.is_null() {
+                    return Err(Error::validation(
+                        "",
+                        "comparing with null never matches; use `is null`",
+                    ));
+                }
+                let col = scope.col(fd);
+                let v = self.bind_field(fd, value)?;
+                Condition::all().add(compare(col, *op, v))
+            }
+            Filter::In { field, values } => {
+                let fd = e.field(field)?;
+                let vals = values
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| self.bind_field(fd, v))
+                    .collect::<Result<Vec<_>>>()?;
+                if vals.is_empty() {
+                    always(false)
+                } else {
+                    Condition::all().add(scope.col(fd).is_in(vals))
+                }
+            }
+            Filter::Is { field, value } => {
+                let fd = e.field(field)?;
+                let col = scope.col(fd);
+                Condition::all().add(match value {
+                    IsValue::Null => col.is_null(),
+                    IsValue::NotNull => col.is_not_null(),
+                    IsValue::True => sql.custom("{} IS TRUE", vec![col]),
+                    IsValue::False => sql.custom("{} IS FALSE", vec![col]),
+                })
+            }
+            Filter::Like {
+                field,
+                pattern,
+                case_insensitive,
+            } => {
+                let fd = e.field(field)?;
+                Condition::all().add(sql.like(self.as_text(scope, fd), pattern, *case_insensitive))
+            }
+            Filter::TextSearch {
+                field,
+                query,
+                language,
+            } => {
+                let fd = e.field(field)?;
+                Condition::all().add(sql.text_search(
+                    self.as_text(scope, fd),
+                    query,
+                    language.as_deref(),
+                )?)
+            }
+            Filter::Array { field, op, values } => {
+                let fd = e.field(field)?;
+                let tpl = sql
+                    .array_operator(*op)
+                    .ok_or_else(|| sql.unsupported("array operators"))?;
+                let arr = self.bind_field(fd, &Value::Array(values.clone()))?;
+                Condition::all().add(sql.custom(tpl, vec![scope.col(fd), arr]))
+            }
+            Filter::JsonPath {
+                field,
+                path,
+                op,
+                value,
+            } => {
+                let fd = e.field(field)?;
+                Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
+            }
+            Filter::Exists { relation, filter } => Condition::all().add(Expr::exists(
+                self.exists(scope, relation, filter.as_deref())?,
+            )),
+            other => {
+                return Err(sql.unsupported(&format!("filter {other:?}")));
+            }
+        })
+    }
+
+    /// The column as text (for `LIKE` and full-text search).
+    fn as_text(&self, scope: &Scope<'_>, fd: &Field) -> Expr {
+        self.sql.as_text(scope.col(fd), &fd.ty)
+    }
+
+    /// A JSON path comparison: the operand's type says which JSON type the
+    /// value at the path must have.
+    fn json_path(&self, col: Expr, path: &[String], op: CompareOp, value: &Value) -> Result<Expr> {
+        let (kind, operand) = match value {
+            Value::Int(i) => (JsonKind::Number, i.to_string()),
+            Value::Float(f) => (JsonKind::Number, f.to_string()),
+            Value::Text(s) => (JsonKind::String, s.clone()),
+            Value::Bool(b) => {
+                if !matches!(op, CompareOp::Eq | CompareOp::Neq) {
+                    return Err(Error::validation(
+                        "/op",
+                        "booleans in JSON only support eq and neq",
+                    ));
+                }
+                (JsonKind::Boolean, b.to_string())
+            }
+            other => {
+                return Err(Error::validation(
+                    "/value",
+                    format!("cannot compare a JSON value with {}", other.kind_name()),
+                ));
+            }
+        };
+        self.sql
+            .json_path(col, path, kind, op_symbol(op), param(operand))
+    }
+
+    fn exists(
+        &self,
+        scope: &Scope<'a>,
+        relation: &str,
+        filter: Option<&Filter>,
+    ) -> Result<SelectStatement> {
+        let rel = scope.entity.relation(relation)?;
+        let target = self.target.schema.entity(&rel.target)?;
+        let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
+            && match &rel.kind {
+                RelationKind::ManyToMany { through } => {
+                    through.source_fields.len() == rel.from_fields.len()
+                        && through.target_fields.len() == rel.to_fields.len()
+                }
+                _ => true,
+            };
+        if !lengths_ok || rel.from_fields.is_empty() {
+            return Err(Error::validation(
+                "",
+                format!("relation `{relation}` has mismatched field lists"),
+            ));
+        }
+        let depth = scope.depth + 1;
+        let alias = self.fresh_alias("r", depth);
+        let inner = Scope {
+            entity: target,
+            alias: Some(alias.clone()),
+            depth,
+            qualify: true,
+        };
+        let mut sel = SelectStatement::new();
+        sel.expr(Expr::cust("1"));
+        match &rel.kind {
+            RelationKind::ManyToMany { through } => {
+                let junction = self.target.schema.entity(&through.entity)?;
+                let jalias = self.fresh_alias("j", depth);
+                let jscope = Scope {
+                    entity: junction,
+                    alias: Some(jalias.clone()),
+                    depth,
+                    qualify: true,
+                };
+                let mut on = Condition::all();
+                for (jf, tf) in through.target_fields.iter().zip(&rel.to_fields) {
+                    on = on.add(
+                        jscope
+                            .col(junction.field(jf)?)
+                            .eq(inner.col(target.field(tf)?)),
+                    );
+                }
+                sel.from(table_ref_as(junction, &jalias));
+                sel.inner_join(table_ref_as(target, &alias), on);
+                for (jf, sf) in through.source_fields.iter().zip(&rel.from_fields) {
+                    sel.and_where(
+                        jscope
+                            .col(junction.field(jf)?)
+                            .eq(scope.col(scope.entity.field(sf)?)),
+                    );
+                }
+            }
+            _ => {
+                sel.from(table_ref_as(target, &alias));
+                for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+                    sel.and_where(
+                        inner
+                            .col(target.field(to)?)
+                            .eq(scope.col(scope.entity.field(from)?)),
+                    );
+                }
+            }
+        }
+        if let Some(f) = filter {
+            sel.cond_where(self.cond(f, &inner)?);
+        }
+        Ok(sel)
+    }
+
+    /// An alias that cannot collide with a table name of the schema.
+    fn fresh_alias(&self, prefix: &str, depth: usize) -> String {
+        let mut a = format!("_{prefix}{depth}");
+        while self
+            .target
+            .schema
+            .entities
+            .iter()
+            .any(|e| e.source.table == a)
+        {
+            a.push('_');
+        }
+        a
+    }
+
+    /// The condition of a statement's own `WHERE`.
+    pub(super) fn where_clause(&self, filter: Option<&Filter>) -> Result<Option<Condition>> {
+        filter
+            .map(|f| self.cond(f, &Scope::root(self.entity(), needs_qualification(Some(f)))))
+            .transpose()
+    }
+}
+
+/// Whether a filter has subqueries (`exists`) that reference the outer row.
+pub(super) fn needs_qualification(f: Option<&Filter>) -> bool {
+    match f {
+        None => false,
+        Some(Filter::Exists { .. }) => true,
+        Some(Filter::And { filters } | Filter::Or { filters }) => {
+            filters.iter().any(|g| needs_qualification(Some(g)))
+        }
+        Some(Filter::Not { filter }) => needs_qualification(Some(filter)),
+        Some(_) => false,
+    }
+}
+
+fn always(b: bool) -> Condition {
+    Condition::all().add(Expr::cust(if b { "1 = 1" } else { "1 = 0" }))
+}
+
+fn op_symbol(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Neq => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
+    }
+}
+
+/// `col <op> v`.
+pub(super) fn compare(col: Expr, op: CompareOp, v: Expr) -> Expr {
+    match op {
+        CompareOp::Eq => col.eq(v),
+        CompareOp::Neq => col.ne(v),
+        CompareOp::Gt => col.gt(v),
+        CompareOp::Gte => col.gte(v),
+        CompareOp::Lt => col.lt(v),
+        CompareOp::Lte => col.lte(v),
+    }
+}

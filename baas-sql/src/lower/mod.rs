@@ -1,0 +1,175 @@
+//! IR → SQL lowering, shared by every dialect.
+//!
+//! - [`values`]: binding a value of a field's type (coercion, typed nulls,
+//!   the dialect's casts);
+//! - [`filter`]: `WHERE` conditions (compare, `in`, `is`, `like`, full-text,
+//!   arrays, JSON paths, `exists` subqueries);
+//! - [`select`]: `SELECT` with order, offset or keyset page and per-parent
+//!   partition, `COUNT(*)`, the `FOR UPDATE` re-read;
+//! - [`write`]: `INSERT` batches with upserts, `UPDATE`, `DELETE`,
+//!   `RETURNING`, the key filter that re-reads written rows;
+//! - [`aggregate`]: grouped aggregates.
+//!
+//! Whatever differs between engines is asked of the dialect
+//! ([`crate::dialect`]).
+
+use baas_core::{Entity, Field, FieldType, Result, Target};
+use sea_query::{
+    ColumnName, ColumnRef, DynIden, Expr, SchemaName, TableName, TableRef, Value as SqValue,
+};
+
+use crate::dialect::{AnyQuery, Dialect, SqlDialect};
+
+mod aggregate;
+mod filter;
+mod select;
+mod values;
+mod write;
+
+pub use aggregate::aggregate;
+pub use select::{count, select, select_for_update};
+pub use write::{InsertBatch, delete, insert, key_filter, update};
+
+/// SQL text and its bound parameters, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL, with `$n` (PostgreSQL) or `?` placeholders.
+    pub sql: String,
+    /// The parameters.
+    pub params: Vec<SqValue>,
+}
+
+/// One output column of a select: the JSON key and how to decode it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutColumn {
+    /// Key in the output object.
+    pub key: String,
+    /// The type to decode the column as.
+    pub ty: FieldType,
+}
+
+/// A select statement and the shape of its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectPlan {
+    /// The statement.
+    pub statement: Statement,
+    /// Output columns, in select-list order.
+    pub columns: Vec<OutColumn>,
+}
+
+/// Render a statement for the dialect.
+fn finish(sql: &dyn SqlDialect, stmt: AnyQuery<'_>) -> Statement {
+    let (sql, values) = sql.build(stmt);
+    Statement {
+        sql,
+        params: values.0,
+    }
+}
+
+/// An identifier (owned, so sea-query escapes quote characters inside it).
+pub(crate) fn iden(s: &str) -> DynIden {
+    DynIden::from(s.to_string())
+}
+
+/// How columns of one entity are qualified in an expression.
+#[derive(Clone)]
+struct Scope<'a> {
+    entity: &'a Entity,
+    /// `Some(alias)` inside subqueries; `None` = the (schema-qualified) table name.
+    alias: Option<String>,
+    depth: usize,
+    /// Qualify column names (needed only when subqueries reference the outer row).
+    qualify: bool,
+}
+
+impl<'a> Scope<'a> {
+    /// The statement's own table; columns are qualified only if `qualify`.
+    fn root(entity: &'a Entity, qualify: bool) -> Self {
+        Self {
+            entity,
+            alias: None,
+            depth: 0,
+            qualify,
+        }
+    }
+
+    fn table_name(&self) -> TableName {
+        match &self.alias {
+            Some(a) => TableName(None, iden(a)),
+            None => table_name(self.entity),
+        }
+    }
+
+    fn col(&self, field: &Field) -> Expr {
+        let table = self.qualify.then(|| self.table_name());
+        Expr::col(ColumnRef::Column(ColumnName(table, iden(field.column()))))
+    }
+}
+
+/// The entity's (schema-qualified) table name.
+pub(crate) fn table_name(e: &Entity) -> TableName {
+    TableName(
+        e.source
+            .schema
+            .as_deref()
+            .map(|s| SchemaName(None, iden(s))),
+        iden(&e.source.table),
+    )
+}
+
+/// The entity's table, for `FROM` / `INTO` / `ALTER TABLE`.
+pub(crate) fn table_ref(e: &Entity) -> TableRef {
+    TableRef::Table(table_name(e), None)
+}
+
+fn table_ref_as(e: &Entity, alias: &str) -> TableRef {
+    TableRef::Table(table_name(e), Some(iden(alias)))
+}
+
+fn unqualified(field: &Field) -> DynIden {
+    iden(field.column())
+}
+
+/// Lowers IR for one dialect.
+#[derive(Clone, Copy)]
+struct Lower<'a> {
+    sql: &'static dyn SqlDialect,
+    target: Target<'a>,
+}
+
+impl<'a> Lower<'a> {
+    fn new(d: Dialect, target: Target<'a>) -> Self {
+        Self {
+            sql: d.sql(),
+            target,
+        }
+    }
+
+    fn entity(&self) -> &'a Entity {
+        self.target.entity
+    }
+}
+
+/// A plain (untyped-by-field) parameter.
+fn param(v: impl Into<SqValue>) -> Expr {
+    Expr::val(v.into())
+}
+
+/// The named fields of an entity (all when none are named).
+fn select_fields<'e>(entity: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
+    if fields.is_empty() {
+        Ok(entity.fields.iter().collect())
+    } else {
+        fields.iter().map(|f| entity.field(f)).collect()
+    }
+}
+
+fn out_columns(fields: &[&Field]) -> Vec<OutColumn> {
+    fields
+        .iter()
+        .map(|f| OutColumn {
+            key: f.name.clone(),
+            ty: f.ty.clone(),
+        })
+        .collect()
+}

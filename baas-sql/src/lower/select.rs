@@ -1,0 +1,212 @@
+//! Reads: `SELECT` with its order (primary key appended as tie-breaker),
+//! offset or keyset page and per-parent partition; `COUNT(*)`; the locked
+//! re-read that emulates `RETURNING`.
+
+use baas_core::ir::{Direction, Filter, Nulls, OrderBy, Query};
+use baas_core::{Error, FieldType, Result, Target, Value};
+use sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectStatement};
+
+use super::filter::needs_qualification;
+use super::{Lower, OutColumn, Scope, SelectPlan, finish, out_columns, select_fields, table_ref};
+use crate::dialect::{AnyQuery, Dialect, SqlDialect};
+
+impl Lower<'_> {
+    /// Order keys with the primary key appended as tie-breaker.
+    fn effective_order(&self, order: &[OrderBy]) -> Vec<OrderBy> {
+        let mut out = order.to_vec();
+        for k in &self.entity().primary_key {
+            if !out.iter().any(|o| &o.field == k) {
+                out.push(OrderBy::asc(k.clone()));
+            }
+        }
+        out
+    }
+
+    /// Rows strictly after the cursor `after` in `order`.
+    fn keyset(&self, order: &[OrderBy], after: &[Value]) -> Result<Condition> {
+        let scope = Scope::root(self.entity(), false);
+        let mut any = Condition::any();
+        for i in 0..order.len() {
+            let mut all = Condition::all();
+            for j in 0..i {
+                let f = self.entity().field(&order[j].field)?;
+                all = all.add(scope.col(f).eq(self.bind_field(f, &after[j])?));
+            }
+            let f = self.entity().field(&order[i].field)?;
+            let v = self.bind_field(f, &after[i])?;
+            all = all.add(match order[i].direction {
+                Direction::Asc => scope.col(f).gt(v),
+                Direction::Desc => scope.col(f).lt(v),
+            });
+            any = any.add(all);
+        }
+        Ok(any)
+    }
+}
+
+/// sea-query's order and null placement of an order key.
+pub(super) fn sq_order(o: &OrderBy) -> (Order, NullOrdering) {
+    (
+        match o.direction {
+            Direction::Asc => Order::Asc,
+            Direction::Desc => Order::Desc,
+        },
+        match o.effective_nulls() {
+            Nulls::First => NullOrdering::First,
+            Nulls::Last => NullOrdering::Last,
+        },
+    )
+}
+
+/// `SELECT` for a (flat) query: the selected fields (all when none are named),
+/// the filter, the order (plus primary-key tie-breaker), offset or keyset page.
+/// Embeds are not lowered here: [`baas_core::embed`] resolves them with
+/// further batched selects (the generic adapter calls it before lowering).
+pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
+    let l = Lower::new(d, target);
+    let e = target.entity;
+    let scope = Scope::root(e, needs_qualification(q.filter.as_ref()));
+    let fields = select_fields(e, &q.select.fields)?;
+    let mut sel = SelectStatement::new();
+    for f in &fields {
+        sel.expr(scope.col(f));
+    }
+    sel.from(table_ref(e));
+    if let Some(c) = l.where_clause(q.filter.as_ref())? {
+        sel.cond_where(c);
+    }
+    if let Some(after) = &q.page.after {
+        if after.len() != q.order.len() {
+            return Err(Error::validation(
+                "/page/after",
+                "the cursor must have one value per order key",
+            ));
+        }
+        let pk = &e.primary_key;
+        if pk.is_empty() || !pk.iter().all(|k| q.order.iter().any(|o| &o.field == k)) {
+            return Err(Error::validation(
+                "/order",
+                "keyset pagination needs the order to include the primary key",
+            ));
+        }
+        sel.cond_where(l.keyset(&q.order, after)?);
+    }
+    for o in l.effective_order(&q.order) {
+        let f = e.field(&o.field)?;
+        let (ord, nulls) = sq_order(&o);
+        if f.nullable {
+            sel.order_by_expr_with_nulls(scope.col(f), ord, nulls);
+        } else {
+            // No null placement to enforce; MySQL's `x IS NULL` emulation
+            // would only stop an index from serving the order.
+            sel.order_by_expr(scope.col(f), ord);
+        }
+    }
+    if let Some(p) = &q.page.partition {
+        // SELECT cols FROM (SELECT cols, ROW_NUMBER() OVER (PARTITION BY …
+        // ORDER BY …) AS _baas_rn FROM … WHERE …) AS _baas_page
+        // WHERE _baas_rn <= n ORDER BY …
+        let mut window = sea_query::WindowStatement::new();
+        for f in &p.fields {
+            sea_query::OverStatement::add_partition_by(&mut window, scope.col(e.field(f)?));
+        }
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            let (ord, nulls) = sq_order(&o);
+            if f.nullable {
+                window.order_by_expr_with_nulls(scope.col(f), ord, nulls);
+            } else {
+                window.order_by_expr(scope.col(f), ord);
+            }
+        }
+        sel.clear_order_by();
+        // The outer query orders by these: the inner one must carry them.
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            if !fields.iter().any(|x| x.name == f.name) {
+                sel.expr(scope.col(f));
+            }
+        }
+        sel.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("_baas_rn"));
+        let mut outer = SelectStatement::new();
+        for f in &fields {
+            outer.expr(Expr::col(Alias::new(f.column())));
+        }
+        outer.from_subquery(sel, Alias::new("_baas_page"));
+        outer.and_where(Expr::col(Alias::new("_baas_rn")).lte(p.limit));
+        for o in l.effective_order(&q.order) {
+            let f = e.field(&o.field)?;
+            let (ord, nulls) = sq_order(&o);
+            let col = Expr::col(Alias::new(f.column()));
+            if f.nullable {
+                outer.order_by_expr_with_nulls(col, ord, nulls);
+            } else {
+                outer.order_by_expr(col, ord);
+            }
+        }
+        page(l.sql, &mut outer, q.page.limit, q.page.offset);
+        return Ok(SelectPlan {
+            statement: finish(l.sql, AnyQuery::Select(&outer)),
+            columns: out_columns(&fields),
+        });
+    }
+    page(l.sql, &mut sel, q.page.limit, q.page.offset);
+    Ok(SelectPlan {
+        statement: finish(l.sql, AnyQuery::Select(&sel)),
+        columns: out_columns(&fields),
+    })
+}
+
+fn page(sql: &dyn SqlDialect, sel: &mut SelectStatement, limit: Option<u64>, offset: Option<u64>) {
+    match (limit, offset) {
+        (Some(l), o) => {
+            sel.limit(l);
+            if let Some(o) = o.filter(|o| *o > 0) {
+                sel.offset(o);
+            }
+        }
+        (None, Some(o)) if o > 0 => {
+            if sql.offset_needs_limit() {
+                sel.limit(i64::MAX as u64);
+            }
+            sel.offset(o);
+        }
+        _ => {}
+    }
+}
+
+/// `SELECT COUNT(*)` over a filter. The single output column is `count` (int64).
+pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<SelectPlan> {
+    let l = Lower::new(d, target);
+    let mut sel = SelectStatement::new();
+    sel.expr(Expr::cust("COUNT(*)"));
+    sel.from(table_ref(target.entity));
+    if let Some(c) = l.where_clause(filter)? {
+        sel.cond_where(c);
+    }
+    Ok(SelectPlan {
+        statement: finish(l.sql, AnyQuery::Select(&sel)),
+        columns: vec![OutColumn {
+            key: "count".into(),
+            ty: FieldType::Int64,
+        }],
+    })
+}
+
+/// `SELECT <fields> … WHERE filter FOR UPDATE` where the dialect emulates
+/// `RETURNING` (MySQL), used to re-read rows inside a transaction. Other
+/// dialects lock nothing.
+pub fn select_for_update(
+    d: Dialect,
+    target: Target<'_>,
+    fields: &[String],
+    filter: &Filter,
+) -> Result<SelectPlan> {
+    let mut q = Query::new(target.entity.name.clone()).filter(filter.clone());
+    q.select.fields = fields.to_vec();
+    let mut plan = select(d, target, &q)?;
+    if d.sql().lock_reread_rows() {
+        plan.statement.sql.push_str(" FOR UPDATE");
+    }
+    Ok(plan)
+}

@@ -1,0 +1,82 @@
+//! Values as bound parameters: coerced to the field's type, typed even when
+//! null, in the representation and with the cast the dialect needs.
+
+use baas_core::{Error, Field, FieldType, Result, Value};
+use sea_query::{Expr, Value as SqValue};
+
+use super::Lower;
+
+fn coerce(field: &Field, v: &Value) -> Result<Value> {
+    v.coerce(&field.ty)
+        .map_err(|m| Error::validation("", format!("`{}`: {m}", field.name)))
+}
+
+/// A NULL parameter of the field type's driver type.
+fn typed_null(ty: &FieldType) -> SqValue {
+    match ty {
+        FieldType::Int16 => SqValue::SmallInt(None),
+        FieldType::Int32 => SqValue::Int(None),
+        FieldType::Int64 => SqValue::BigInt(None),
+        FieldType::Float32 => SqValue::Float(None),
+        FieldType::Float64 => SqValue::Double(None),
+        FieldType::Boolean => SqValue::Bool(None),
+        FieldType::Binary => SqValue::Bytes(None),
+        _ => SqValue::String(None),
+    }
+}
+
+impl Lower<'_> {
+    /// Bind a value of a field's type, with the casts the dialect needs.
+    pub(super) fn bind(&self, ty: &FieldType, v: &Value) -> Result<Expr> {
+        let sql = self.sql;
+        let raw: SqValue = match v {
+            Value::Null => typed_null(ty),
+            Value::Bool(b) => SqValue::Bool(Some(*b)),
+            Value::Int(i) => match ty {
+                FieldType::Int16 => SqValue::SmallInt(Some(
+                    i16::try_from(*i).map_err(|_| Error::validation("", "int16 out of range"))?,
+                )),
+                FieldType::Int32 => SqValue::Int(Some(
+                    i32::try_from(*i).map_err(|_| Error::validation("", "int32 out of range"))?,
+                )),
+                _ => SqValue::BigInt(Some(*i)),
+            },
+            Value::Float(f) => match ty {
+                FieldType::Float32 => SqValue::Float(Some(*f as f32)),
+                _ => SqValue::Double(Some(*f)),
+            },
+            Value::Decimal(s) | Value::Text(s) => SqValue::String(Some(s.clone())),
+            Value::Bytes(b) => SqValue::Bytes(Some(b.clone())),
+            Value::Date(x) => sql.date(*x),
+            Value::Time(x) => sql.time(*x),
+            Value::Timestamp(x) => sql.timestamp(*x),
+            Value::TimestampTz(x) => sql.timestamp_tz(*x),
+            Value::Uuid(u) => sql.uuid(*u),
+            Value::Json(j) => SqValue::String(Some(j.to_string())),
+            Value::Array(items) => {
+                let FieldType::Array { items: item_ty } = ty else {
+                    return Err(Error::validation("", "an array value needs an array field"));
+                };
+                return sql.bind_array(ty, item_ty, items);
+            }
+            _ => return Err(Error::validation("", "unsupported value")),
+        };
+        Ok(sql.cast(ty, raw))
+    }
+
+    /// Bind a value compared with a field: coerced to its type.
+    pub(super) fn bind_field(&self, field: &Field, v: &Value) -> Result<Expr> {
+        let v = coerce(field, v)?;
+        self.bind(&field.ty, &v)
+    }
+
+    /// Bind a value written into a field: the column's rules apply
+    /// ([`Value::coerce_write`]: decimals rounded to the scale, precision and
+    /// float ranges checked).
+    pub(super) fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
+        let v = v
+            .coerce_write(&field.ty)
+            .map_err(|m| Error::validation("", format!("`{}`: {m}", field.name)))?;
+        self.bind(&field.ty, &v)
+    }
+}
