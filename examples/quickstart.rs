@@ -10,7 +10,7 @@ use mini_baas::ir::{
     Upsert,
 };
 use mini_baas::sqlite::{SqliteConfig, connect};
-use mini_baas::{DatabaseAdapter, SchemaMetadata, Target};
+use mini_baas::{DatabaseAdapterExt, SchemaMetadata, Target};
 use serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]

@@ -13,9 +13,9 @@ use actix_web::{App, HttpMessage, test, web};
 use async_trait::async_trait;
 use baas_actix::{RestLimits, Service};
 use mini_baas::engine::{
-    AccessRequest, Action, Baas, MemoryStore, Policy, Principal, TenantConfig, TenantMode,
+    AccessRequest, Action, Baas, Grant, MemoryStore, Policy, Principal, Resource, TenantConfig,
+    TenantMode,
 };
-use mini_baas::ir::Filter;
 use mini_baas::{Error, UrlConnector};
 use serde_json::{Value, json};
 
@@ -64,14 +64,17 @@ struct WritesNeedSubject;
 
 #[async_trait]
 impl Policy for WritesNeedSubject {
-    async fn authorize(&self, r: &AccessRequest<'_>) -> mini_baas::Result<Option<Filter>> {
+    async fn grant(&self, r: &AccessRequest<'_>) -> mini_baas::Result<Grant> {
+        let Resource::Entity(e) = r.resource else {
+            return Ok(Grant::all());
+        };
         if r.action != Action::Read && r.principal.subject.is_none() {
             return Err(Error::Forbidden(format!(
                 "anonymous callers cannot write `{}`",
-                r.entity.name
+                e.name
             )));
         }
-        Ok(None)
+        Ok(Grant::all())
     }
 }
 

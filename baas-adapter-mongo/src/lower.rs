@@ -694,6 +694,11 @@ pub fn projection(e: &Entity, fields: &[&Field]) -> Result<Document> {
 /// The pipeline of a flat read (embeds are resolved by the caller).
 pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
     let e = target.entity;
+    if !q.select.embeds.is_empty() {
+        // The read orchestration batches embeds for this engine
+        // (`embed_to_one` is off): one reaching here would be dropped.
+        return Err(Error::unsupported(ENGINE, "embeds inside one pipeline"));
+    }
     let next = std::cell::Cell::new(0);
     let (mut pipeline, mut m) = filter_with(target, q.filter.as_ref(), &next)?;
     let order = effective_order(e, &q.order);

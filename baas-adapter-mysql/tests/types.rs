@@ -3,7 +3,7 @@
 
 use baas_adapter_mysql::{MySqlConfig, connect};
 use baas_core::ir::{Filter, Insert, IsValue, Query};
-use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
+use baas_core::{DatabaseAdapterExt, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
 use baas_testkit::skip_or_fail;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 
 use baas_adapter_postgres::{PgConfig, connect};
 use baas_core::ir::{Filter, Insert, Query};
-use baas_core::{DatabaseAdapter, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
+use baas_core::{DatabaseAdapterExt, Entity, Field, FieldType, Generated, SchemaMetadata, Target};
 use baas_testkit::skip_or_fail;
 use serde_json::json;
 

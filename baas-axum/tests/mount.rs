@@ -8,9 +8,8 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use mini_baas::engine::{
-    AccessRequest, Action, Baas, MemoryStore, Policy, Principal, TenantConfig, TenantMode,
+    AccessRequest, Action, Baas, Grant, MemoryStore, Policy, Principal, TenantConfig, TenantMode,
 };
-use mini_baas::ir::Filter;
 use mini_baas::rest::{RestLimits, Service};
 use mini_baas::{Error, Result, UrlConnector};
 use tower::ServiceExt;
@@ -20,11 +19,11 @@ struct SignedInWrites;
 
 #[async_trait::async_trait]
 impl Policy for SignedInWrites {
-    async fn authorize(&self, r: &AccessRequest<'_>) -> Result<Option<Filter>> {
+    async fn grant(&self, r: &AccessRequest<'_>) -> Result<Grant> {
         if r.action != Action::Read && r.principal.subject.is_none() {
             return Err(Error::Forbidden("sign in to write".into()));
         }
-        Ok(None)
+        Ok(Grant::all())
     }
 }
 

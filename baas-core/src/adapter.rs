@@ -95,6 +95,7 @@ impl Capabilities {
             estimated_count: true,
             transactions: true,
             max_parameters: 65_535,
+            embed_to_one: true,
         }
     }
 

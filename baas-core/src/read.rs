@@ -128,7 +128,9 @@ async fn run<D: DatabaseAdapter + ?Sized>(
 ) -> Result<Vec<Row>> {
     let target = query.target();
     let entity = target.entity;
-    let join = db.capabilities().embed_to_one;
+    // A per-parent page (a batched to-many level) numbers its rows in a
+    // window: its to-one embeds stay batched.
+    let join = db.capabilities().embed_to_one && query.page.partition.is_none();
     let (joined, batched): (Vec<&Embed>, Vec<&Embed>) = query
         .select
         .embeds

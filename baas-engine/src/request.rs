@@ -177,7 +177,7 @@ impl Baas {
     /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
     /// validation, the same statements and the same result — then roll it
     /// back instead of committing (`Prefer: tx=rollback`), through
-    /// [`DatabaseAdapter::write_rolled_back`]. Nothing is kept, so no
+    /// [`DatabaseAdapter::write_rolled_back`](baas_core::DatabaseAdapter::write_rolled_back). Nothing is kept, so no
     /// `after` hook runs and no [`ChangeEvent`] is published. An engine
     /// without transactions answers [`Error::Unsupported`] and writes
     /// nothing.

@@ -299,7 +299,10 @@ pub(crate) fn parse_params<'s>(
         return Err(RestError::new(
             414,
             "uri_too_long",
-            format!("the query string exceeds {} bytes", limits.http.max_query_bytes),
+            format!(
+                "the query string exceeds {} bytes",
+                limits.http.max_query_bytes
+            ),
         ));
     }
     let pairs = parse_query_string(query)?;

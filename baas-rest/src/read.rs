@@ -20,7 +20,7 @@ pub struct ReadRequest {
     pub by_key: bool,
     /// `HEAD`: the response has headers but no body.
     pub head: bool,
-    /// The page size was set (or cut) to [`RestLimits::max_limit`].
+    /// The page size was set (or cut) to [`RestLimits::max_limit`](crate::RestLimits::max_limit).
     pub limit_capped: bool,
     /// The `Prefer` header.
     pub prefer: Prefer,

@@ -210,7 +210,7 @@ mod tests {
     use super::*;
 
     fn sel(s: &str) -> Result<Vec<SelectItem>, RestError> {
-        parse_select(s, &RestLimits::default())
+        parse_select(s, &ParseLimits::default())
     }
 
     fn field(n: &str) -> SelectItem {

@@ -493,7 +493,8 @@ fn discovery_content() {
         d["limits"],
         json!({
             "max_limit": 1000, "max_filter_depth": 16, "max_in_list": 1000,
-            "max_body_bytes": 1048576, "max_select_depth": 3, "max_query_bytes": 65536
+            "max_body_bytes": 1048576, "max_select_depth": 3, "max_query_bytes": 65536,
+            "max_insert_rows": 1000
         })
     );
     let entities = d["entities"].as_array().unwrap();
@@ -719,7 +720,7 @@ fn paths_route_to_their_entities() {
         };
         let req = baas_rest::RestRequest::new("GET", "/t/thing", format!("{name}=is.null"));
         let r = route(&req.path, &req.headers).unwrap();
-        let op = baas_rest::parse_request(&schema, &r, &req, &baas_rest::RestLimits::default());
+        let op = baas_rest::parse_request(&schema, &r, &req, &baas_rest::ParseLimits::default());
         assert!(op.is_ok(), "{name}: {op:?}");
     }
 }

@@ -1,16 +1,16 @@
 //! One [`DatabaseAdapter`] for every SQL engine, over the small
 //! [`SqlBackend`] trait ([`crate::backend`]) that each engine crate
-//! implements (pool, binding, decoding, error mapping). Validation, lowering,
-//! transactions and the `RETURNING` emulation for MySQL exist once, here.
+//! implements (pool, binding, decoding, error mapping). It executes checked
+//! requests ([`Checked`]): lowering, transactions, joined embeds and the
+//! `RETURNING` emulation for MySQL exist once, here.
 
 use async_trait::async_trait;
 use baas_core::ir::{
-    Aggregate, Count, Delete, Filter, Insert, OnConflict, Query, Record, Rows, Update, WriteResult,
+    Aggregate, Delete, Filter, Insert, OnConflict, Query, Record, Update, WriteResult,
 };
-use baas_core::validate::{Limits, Validator};
 use baas_core::{
-    Capabilities, DatabaseAdapter, Entity, Error, Field, Generated, IntrospectOptions, Result,
-    SchemaChange, SchemaMetadata, Target, WriteRef,
+    Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, Generated,
+    IntrospectOptions, Result, SchemaChange, SchemaMetadata, Target, TypedRecord,
 };
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
@@ -21,15 +21,16 @@ use crate::lower::{self, OutColumn, SelectPlan, Statement};
 #[derive(Debug)]
 pub struct SqlAdapter<B> {
     backend: B,
-    limits: Limits,
 }
 
 impl<B: SqlBackend> SqlAdapter<B> {
-    /// The insert proper (see [`DatabaseAdapter::insert`]).
-    async fn insert_rows(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
-        self.validator(target).insert(insert)?;
+    /// The insert proper (see [`DatabaseAdapter::insert_rows`]).
+    async fn write_insert(&self, checked: &Checked<'_, Insert>) -> Result<WriteResult> {
+        let target = checked.target();
+        let insert: &Insert = checked;
+        let typed = checked.typed_rows();
         let caps = self.backend.capabilities();
-        let (batches, ret) = lower::insert(self.d(), target, insert, caps.max_parameters)?;
+        let (batches, ret) = lower::insert(self.d(), target, insert, typed, caps.max_parameters)?;
         let e = target.entity;
         let n = insert.rows.len();
         let ignoring = insert
@@ -125,11 +126,12 @@ impl<B: SqlBackend> SqlAdapter<B> {
                         })
                     })
                     .collect::<Result<_>>()?;
+                let keys: Vec<Record> = typed.iter().map(|r| key_record(&key_fields, r)).collect();
                 self.reread(
                     tx.as_mut(),
                     target,
                     &key_fields,
-                    &insert.rows,
+                    &keys,
                     &key_cols,
                     true,
                     false,
@@ -142,16 +144,14 @@ impl<B: SqlBackend> SqlAdapter<B> {
             for b in &batches {
                 written += tx.execute(&b.statement).await?.affected;
             }
-            let wanted: Vec<Record> = insert
-                .rows
+            let wanted: Vec<Record> = typed
                 .iter()
-                .filter(|r| {
-                    let k = normalise_keys(e, &key_fields, r);
+                .map(|r| key_record(&key_fields, r))
+                .filter(|k| {
                     !existing
                         .iter()
                         .any(|x| key_fields.iter().all(|f| x.get(f) == k.get(f)))
                 })
-                .cloned()
                 .collect();
             result.affected = if ignoring {
                 wanted.len() as u64
@@ -201,7 +201,11 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 result.affected += r.affected;
                 for (k, i) in b.rows.iter().enumerate() {
                     let value = if b.sets_key {
-                        insert.rows[*i].get(&pk.name).cloned().unwrap_or_default()
+                        typed[*i]
+                            .iter()
+                            .find(|(f, _)| f.name == pk.name)
+                            .map(|(_, v)| v.to_json())
+                            .unwrap_or_default()
                     } else {
                         let first = r.last_insert_id.ok_or_else(|| Error::Backend {
                             message: "the server reported no generated id".into(),
@@ -250,7 +254,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
     /// answers "database or disk is full", MySQL "Failed to read
     /// auto-increment value"): the table's state, not a server failure.
     /// `None` when that is not the cause.
-    async fn exhausted_key(&self, target: Target<'_>, insert: &Insert) -> Option<Error> {
+    async fn exhausted_key(&self, checked: &Checked<'_, Insert>) -> Option<Error> {
+        let target = checked.target();
+        let insert: &Insert = checked;
         let key = auto_key(target.entity)?;
         let max: i64 = match key.ty {
             baas_core::FieldType::Int16 => i16::MAX.into(),
@@ -276,11 +282,12 @@ impl<B: SqlBackend> SqlAdapter<B> {
             .order_by(baas_core::ir::OrderBy::desc(key.name.clone()))
             .limit(1);
         q.select.fields = vec![key.name.clone()];
+        let plan = lower::select(self.d(), target, &q).ok()?;
         let stored = self
-            .find(target, &q)
+            .fetch_plan(&plan)
             .await
             .ok()
-            .and_then(|r| r.rows.first()?.get(&key.name)?.as_i64());
+            .and_then(|rows| rows.first()?.get(&key.name)?.as_i64());
         let top = given.max(stored)?;
         top.checked_add(generated)
             .is_none_or(|v| v > max)
@@ -293,27 +300,14 @@ impl<B: SqlBackend> SqlAdapter<B> {
             })
     }
 
-    /// Wrap a backend with default [`Limits`].
+    /// Wrap a backend.
     pub fn new(backend: B) -> Self {
-        Self {
-            backend,
-            limits: Limits::default(),
-        }
-    }
-
-    /// Replace the limits.
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
+        Self { backend }
     }
 
     /// The backend (pool access for callers that need it).
     pub fn backend(&self) -> &B {
         &self.backend
-    }
-
-    fn validator<'a>(&'a self, target: Target<'a>) -> Validator<'a> {
-        Validator::new(target, self.backend.capabilities(), &self.limits)
     }
 
     fn d(&self) -> Dialect {
@@ -324,7 +318,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.fetch(&plan.statement, &plan.columns).await
     }
 
-    async fn count_rows(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+    async fn count_matching(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
         let plan = lower::count(self.d(), target, filter)?;
         let rows = self.fetch_plan(&plan).await?;
         Ok(rows
@@ -334,10 +328,10 @@ impl<B: SqlBackend> SqlAdapter<B> {
             .unwrap_or(0))
     }
 
-    /// Re-read rows by key inside `tx`, in the order of `keys` (duplicates
-    /// once). With `strict`, every key must come back: a row the database
-    /// stores under a different key (collation, rounding) is an error, never
-    /// a silently shorter result.
+    /// Re-read rows by key inside `tx`, in the order of `keys` (key values
+    /// as decoded rows hold them; duplicates once). With `strict`, every key
+    /// must come back: a row the database stores under a different key
+    /// (collation, rounding) is an error, never a silently shorter result.
     #[allow(clippy::too_many_arguments)]
     async fn reread(
         &self,
@@ -360,10 +354,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
         let mut seen = std::collections::HashSet::new();
         let wanted: Vec<(String, Record)> = keys
             .iter()
-            .map(|k| normalise_keys(e, key_fields, k))
             .filter_map(|k| {
-                let s = key_of(&k);
-                seen.insert(s.clone()).then_some((s, k))
+                let s = key_of(k);
+                seen.insert(s.clone()).then(|| (s, k.clone()))
             })
             .collect();
         if wanted.is_empty() {
@@ -415,17 +408,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
 /// Keys per re-read or keyed update statement.
 const KEY_CHUNK: usize = 1000;
 
-/// Key values from a written record, normalised like decoded rows (so `"1"`-style
-/// mismatches between input and output shapes cannot happen).
-fn normalise_keys(entity: &Entity, keys: &[String], r: &Record) -> Row {
-    let mut out = Row::new();
+/// The key values of a written row as decoded rows hold them (its typed
+/// values as JSON), to find the row again.
+fn key_record(keys: &[String], row: &TypedRecord<'_>) -> Record {
+    let mut out = Record::new();
     for k in keys {
-        if let (Ok(f), Some(v)) = (entity.field(k), r.get(k)) {
-            let v = baas_core::Value::from_json(v)
-                .coerce_write(&f.ty)
-                .map(|v| v.to_json())
-                .unwrap_or_else(|_| v.clone());
-            out.insert(k.clone(), v);
+        if let Some((_, v)) = row.iter().find(|(f, _)| &f.name == k) {
+            out.insert(k.clone(), v.to_json());
         }
     }
     out
@@ -459,56 +448,43 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         self.backend.health().await
     }
 
-    async fn find(&self, target: Target<'_>, query: &Query) -> Result<Rows> {
-        self.validator(target).query(query)?;
-        // Embeds, and any read with a row budget, go through the shared
-        // orchestration; it calls back here with flat, unbudgeted queries.
-        if !query.select.embeds.is_empty() || query.max_rows.is_some() {
-            return baas_core::embed::find_with_embeds(self, target, query).await;
-        }
-        let plan = lower::select(self.d(), target, query)?;
+    async fn select(&self, query: &Checked<'_, Query>) -> Result<Vec<Row>> {
+        let plan = lower::select(self.d(), query.target(), query)?;
         let rows = self.fetch_plan(&plan).await?;
-        let total = match query.count {
-            Count::None => None,
-            Count::Estimated if query.filter.is_none() => {
-                match self.backend.estimated_rows(target.entity).await? {
-                    Some(n) => Some(n),
-                    None => Some(self.count_rows(target, None).await?),
-                }
-            }
-            Count::Exact | Count::Estimated => {
-                Some(self.count_rows(target, query.filter.as_ref()).await?)
-            }
-        };
-        Ok(Rows { rows, total })
+        Ok(if plan.joined.is_empty() {
+            rows
+        } else {
+            rows.into_iter().map(|r| plan.nest(r)).collect()
+        })
     }
 
-    async fn count(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
-        if let Some(f) = filter {
-            self.validator(target).filter(f)?;
-        }
-        self.count_rows(target, filter).await
+    async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64> {
+        self.count_matching(query.target(), query.filter.as_ref())
+            .await
     }
 
-    async fn aggregate(&self, target: Target<'_>, aggregate: &Aggregate) -> Result<Vec<Row>> {
-        self.validator(target).aggregate(aggregate)?;
-        let plan = lower::aggregate(self.d(), target, aggregate)?;
+    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+        self.backend.estimated_rows(entity).await
+    }
+
+    async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {
+        let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
         self.fetch_plan(&plan).await
     }
 
-    async fn insert(&self, target: Target<'_>, insert: &Insert) -> Result<WriteResult> {
-        match self.insert_rows(target, insert).await {
-            Err(e @ Error::Backend { .. }) => {
-                Err(self.exhausted_key(target, insert).await.unwrap_or(e))
-            }
+    async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult> {
+        match self.write_insert(insert).await {
+            Err(e @ Error::Backend { .. }) => Err(self.exhausted_key(insert).await.unwrap_or(e)),
             other => other,
         }
     }
 
-    async fn update(&self, target: Target<'_>, update: &Update) -> Result<WriteResult> {
-        self.validator(target).update(update)?;
+    async fn update_rows(&self, checked: &Checked<'_, Update>) -> Result<WriteResult> {
+        let target = checked.target();
+        let update: &Update = checked;
+        let set = checked.typed_set();
         let caps = self.backend.capabilities();
-        let (stmt, ret) = lower::update(self.d(), target, update)?;
+        let (stmt, ret) = lower::update(self.d(), target, update, set)?;
         match ret {
             None => Ok(WriteResult {
                 affected: self.backend.execute(&stmt).await?.affected,
@@ -547,7 +523,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                         set: update.set.clone(),
                         returning: None,
                     };
-                    let (st, _) = lower::update(self.d(), target, &by_key)?;
+                    let (st, _) = lower::update(self.d(), target, &by_key, set)?;
                     tx.execute(&st).await?;
                 }
                 // Keys may have been updated themselves: re-read by the new key.
@@ -555,8 +531,8 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                     .into_iter()
                     .map(|mut k| {
                         for f in &e.primary_key {
-                            if let Some(v) = update.set.get(f) {
-                                k.insert(f.clone(), v.clone());
+                            if let Some((_, v)) = set.iter().find(|(g, _)| &g.name == f) {
+                                k.insert(f.clone(), v.to_json());
                             }
                         }
                         k
@@ -586,11 +562,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// statement, and every transaction the write begins, is that
     /// transaction), then roll it back. Single-statement writes that
     /// normally run on the pool run inside it too.
-    async fn write_rolled_back(
-        &self,
-        target: Target<'_>,
-        write: WriteRef<'_>,
-    ) -> Result<WriteResult> {
+    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
         let pinned = Pinned::new(
             self.backend.begin().await?,
             self.d(),
@@ -598,12 +570,11 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         );
         let inner = SqlAdapter {
             backend: pinned.clone(),
-            limits: self.limits.clone(),
         };
         let result = match write {
-            WriteRef::Insert(i) => inner.insert(target, i).await,
-            WriteRef::Update(u) => inner.update(target, u).await,
-            WriteRef::Delete(d) => inner.delete(target, d).await,
+            CheckedWrite::Insert(i) => inner.insert_rows(i).await,
+            CheckedWrite::Update(u) => inner.update_rows(u).await,
+            CheckedWrite::Delete(d) => inner.delete_rows(d).await,
         };
         // Never committed: even a failed rollback keeps nothing.
         if let Ok(tx) = pinned.take() {
@@ -649,8 +620,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         tx.commit().await
     }
 
-    async fn delete(&self, target: Target<'_>, delete: &Delete) -> Result<WriteResult> {
-        self.validator(target).delete(delete)?;
+    async fn delete_rows(&self, checked: &Checked<'_, Delete>) -> Result<WriteResult> {
+        let target = checked.target();
+        let delete: &Delete = checked;
         let caps = self.backend.capabilities();
         let (stmt, ret) = lower::delete(self.d(), target, delete)?;
         match ret {

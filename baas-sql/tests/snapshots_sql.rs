@@ -18,7 +18,7 @@ use baas_core::validate::{Limits, Validator};
 use baas_core::{Capabilities, SchemaMetadata, Target};
 use baas_sql::{Dialect, Statement};
 use baas_testkit::cases::{
-    Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
+    CheckedRequest, Request, case_dirs, cases_dir, load_case, load_schema, orphan_snapshots,
 };
 
 const DIALECTS: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
@@ -34,26 +34,31 @@ fn all_capabilities(d: Dialect) -> Capabilities {
     caps
 }
 
-fn validate(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<()> {
-    let caps = all_capabilities(d);
-    let limits = Limits::default();
-    req.validate(&Validator::new(target, &caps, &limits))
-}
-
-fn lower(d: Dialect, target: Target<'_>, req: &Request) -> baas_core::Result<Vec<Statement>> {
+/// Lower a checked request (what the adapter is given).
+fn lower(
+    d: Dialect,
+    target: Target<'_>,
+    req: &CheckedRequest<'_>,
+) -> baas_core::Result<Vec<Statement>> {
     Ok(match req {
-        Request::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
-        Request::Count(q) => vec![baas_sql::count(d, target, q.filter.as_ref())?.statement],
-        Request::Insert(i, max_params) => {
-            baas_sql::insert(d, target, i, max_params.unwrap_or(DEFAULT_MAX_PARAMS))?
-                .0
-                .into_iter()
-                .map(|b| b.statement)
-                .collect()
+        CheckedRequest::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
+        CheckedRequest::Count(q) => {
+            vec![baas_sql::count(d, target, q.filter.as_ref())?.statement]
         }
-        Request::Update(u) => vec![baas_sql::update(d, target, u)?.0],
-        Request::Delete(del) => vec![baas_sql::delete(d, target, del)?.0],
-        Request::Aggregate(a) => vec![baas_sql::aggregate(d, target, a)?.statement],
+        CheckedRequest::Insert(i, max_params) => baas_sql::insert(
+            d,
+            target,
+            i,
+            i.typed_rows(),
+            max_params.unwrap_or(DEFAULT_MAX_PARAMS),
+        )?
+        .0
+        .into_iter()
+        .map(|b| b.statement)
+        .collect(),
+        CheckedRequest::Update(u) => vec![baas_sql::update(d, target, u, u.typed_set())?.0],
+        CheckedRequest::Delete(del) => vec![baas_sql::delete(d, target, del)?.0],
+        CheckedRequest::Aggregate(a) => vec![baas_sql::aggregate(d, target, a)?.statement],
     })
 }
 
@@ -78,13 +83,20 @@ fn render(d: Dialect, schema: &SchemaMetadata, req: &Request) -> String {
         Ok(t) => t,
         Err(e) => return format!("-- error (target)\n{e}\n"),
     };
-    if let Err(e) = validate(d, target, req) {
-        let _ = writeln!(
-            out,
-            "-- validator (all capabilities) rejects this request\n{e}"
-        );
-    }
-    match lower(d, target, req) {
+    let caps = all_capabilities(d);
+    let limits = Limits::default();
+    // Adapters only ever lower checked requests: a rejected one stops here.
+    let checked = match req.check(&Validator::new(target, &caps, &limits)) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "-- validator (all capabilities) rejects this request\n{e}"
+            );
+            return out;
+        }
+    };
+    match lower(d, target, &checked) {
         Err(e) => {
             let _ = writeln!(out, "-- error ({})\n{e}", e.code());
         }

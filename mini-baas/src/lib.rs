@@ -15,7 +15,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use mini_baas::ir::{Filter, Insert, Query};
 //! use mini_baas::sqlite::{SqliteConfig, connect};
-//! use mini_baas::{DatabaseAdapter, Entity, Field, FieldType, SchemaMetadata, Target};
+//! use mini_baas::{DatabaseAdapter, DatabaseAdapterExt, Entity, Field, FieldType, SchemaMetadata, Target};
 //!
 //! // Any engine by URL, as a trait object:
 //! let any = mini_baas::connect("sqlite::memory:").await.unwrap();
@@ -47,9 +47,9 @@
 use std::sync::Arc;
 
 pub use baas_core::{
-    Capabilities, DatabaseAdapter, Entity, Error, Field, FieldType, Generated, Index,
-    IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata, Source, Target, Through,
-    Value, ir, validate,
+    Capabilities, Checked, DatabaseAdapter, DatabaseAdapterExt, Entity, Error, Field, FieldType,
+    Generated, Grant, Index, IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata,
+    Source, Target, Through, Value, access, ir, read, validate,
 };
 /// The engine: tenants, metadata store, adapter cache, permissions, hooks,
 /// change events.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use baas_testkit::{
     Naming, chinook_metadata, fixtures_dir, identity_aggregates, identity_queries, skip_or_fail,
 };
-use mini_baas::{DatabaseAdapter, SchemaMetadata, Target};
+use mini_baas::{DatabaseAdapter, DatabaseAdapterExt, SchemaMetadata, Target};
 
 struct Engine {
     name: &'static str,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mini_baas::engine::{
-    AccessRequest, Action, Baas, Connector, EngineConfig, HookContext, MemoryStore, MetadataStore,
-    Policy, Principal, TenantConfig, TenantMode, WriteHook, WriteOp,
+    AccessRequest, Action, Baas, Connector, EngineConfig, Grant, HookContext, MemoryStore,
+    MetadataStore, Policy, Principal, TenantConfig, TenantMode, WriteHook, WriteOp,
 };
 use mini_baas::ir::{Filter, Insert, Query, Update};
 use mini_baas::{DatabaseAdapter, Error, Result, SchemaMetadata, UrlConnector};
@@ -207,12 +207,12 @@ struct OwnerPolicy;
 
 #[async_trait]
 impl Policy for OwnerPolicy {
-    async fn authorize(&self, r: &AccessRequest<'_>) -> Result<Option<Filter>> {
+    async fn grant(&self, r: &AccessRequest<'_>) -> Result<Grant> {
         match (&r.principal.subject, r.action) {
-            (None, Action::Read) => Ok(None),
+            (_, Action::Read) => Ok(Grant::all()),
             (None, _) => Err(Error::Forbidden("sign in to write".into())),
-            (Some(_), Action::Insert) => Ok(None),
-            (Some(who), _) => Ok(Some(Filter::eq("owner", who.as_str()))),
+            (Some(_), Action::Insert) => Ok(Grant::all()),
+            (Some(who), _) => Ok(Grant::all().rows(Filter::eq("owner", who.as_str()))),
         }
     }
 }

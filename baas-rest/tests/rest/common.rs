@@ -7,7 +7,7 @@ use baas_core::{
     SchemaMetadata, Target, Through,
 };
 use baas_rest::{
-    ReadRequest, RestError, RestLimits, WriteRequest, parse_read, parse_read_by_key, parse_write,
+    ParseLimits, ReadRequest, RestError, WriteRequest, parse_read, parse_read_by_key, parse_write,
     parse_write_by_key,
 };
 
@@ -300,8 +300,8 @@ pub fn schema() -> SchemaMetadata {
     s
 }
 
-pub fn limits() -> RestLimits {
-    RestLimits::default()
+pub fn limits() -> ParseLimits {
+    ParseLimits::default()
 }
 
 pub fn hdrs(h: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -428,5 +428,5 @@ pub fn validate(query: &Query) -> Result<(), baas_core::Error> {
     let t = Target::new(&s, &query.entity)?;
     let c = caps();
     let l = Limits::default();
-    Validator::new(t, &c, &l).query(query)
+    Validator::new(t, &c, &l).query(query.clone()).map(|_| ())
 }

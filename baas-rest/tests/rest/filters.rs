@@ -552,10 +552,8 @@ fn percent_encoding_edge_cases() {
 #[test]
 fn in_list_limit() {
     let s = crate::common::schema();
-    let limits = baas_rest::RestLimits {
-        max_in_list: 3,
-        ..baas_rest::RestLimits::default()
-    };
+    let mut limits = baas_rest::ParseLimits::default();
+    limits.ir.max_in_list = 3;
     let e = |qs: &str| baas_rest::parse_read(&s, s.entity("track").expect("e"), qs, &[], &limits);
     assert!(e("genre_id=in.(1,2,3)").is_ok());
     for qs in [

@@ -3,7 +3,7 @@
 //! is a well-formed 3xx-5xx.
 
 use baas_rest::{
-    Operation, RestError, RestLimits, RestRequest, parse_accept, parse_prefer, parse_range,
+    Operation, ParseLimits, RestError, RestRequest, parse_accept, parse_prefer, parse_range,
     parse_request, route,
 };
 
@@ -335,12 +335,10 @@ const HEADERS: &[(&str, &[&str])] = &[
 /// Whether the request parsed into an operation.
 fn run(rng: &mut Rng, qs: &str) -> bool {
     let s = schema();
-    let limits = RestLimits {
-        max_filter_depth: 6,
-        max_in_list: 8,
-        max_select_depth: 3,
-        ..RestLimits::default()
-    };
+    let mut limits = ParseLimits::default();
+    limits.ir.max_filter_depth = 6;
+    limits.ir.max_in_list = 8;
+    limits.ir.max_embed_depth = 4;
     let mut req = RestRequest::new(rng.pick(METHODS), rng.pick(PATHS), qs);
     for (name, values) in HEADERS {
         if rng.chance(30) {
@@ -367,7 +365,12 @@ fn run(rng: &mut Rng, qs: &str) -> bool {
                 if let Some(f) = &read.query.filter {
                     assert!(f.depth() < 64, "{qs}");
                 }
-                assert!(read.query.page.limit.is_none_or(|l| l <= limits.max_limit));
+                assert!(
+                    read.query
+                        .page
+                        .limit
+                        .is_none_or(|l| l <= limits.http.max_limit)
+                );
                 true
             }
             Ok(Operation::Write(_)) => true,

@@ -2,7 +2,7 @@
 
 use baas_core::Value;
 use baas_core::ir::{Count, Filter};
-use baas_rest::{RestLimits, parse_accept, parse_prefer, parse_range, parse_read};
+use baas_rest::{ParseLimits, parse_accept, parse_prefer, parse_range, parse_read};
 
 use crate::common::{by_key, err, hdrs, q, read, read_h, schema, validate};
 
@@ -140,10 +140,8 @@ fn range_intersects_limit_and_offset() {
 #[test]
 fn custom_max_limit() {
     let s = schema();
-    let limits = RestLimits {
-        max_limit: 10,
-        ..RestLimits::default()
-    };
+    let mut limits = ParseLimits::default();
+    limits.http.max_limit = 10;
     let r = parse_read(&s, s.entity("track").expect("e"), "limit=50", &[], &limits).expect("read");
     assert_eq!(r.query.page.limit, Some(10));
 }

@@ -3,8 +3,8 @@
 use baas_core::ir::{Rows, WriteResult};
 use baas_core::{Error, NotFoundKind, Violation};
 use baas_rest::{
-    Operation, ReadRequest, RestError, RestLimits, RestRequest, RestResponse, WriteRequest,
-    parse_request, read_response, route, write_response,
+    Operation, ReadRequest, RestError, RestRequest, RestResponse, WriteRequest, parse_request,
+    read_response, route, write_response,
 };
 use serde_json::{Map, Value as J, json};
 
@@ -24,7 +24,7 @@ fn rows(n: usize) -> Vec<Map<String, J>> {
 fn op(req: &RestRequest) -> Result<Operation, RestError> {
     let s = schema();
     let r = route(&req.path, &req.headers)?;
-    parse_request(&s, &r, req, &RestLimits::default())
+    parse_request(&s, &r, req, &baas_rest::ParseLimits::default())
 }
 
 fn read_req(req: &RestRequest) -> ReadRequest {

@@ -12,6 +12,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
         filter: None,
         order: vec![],
         limit: None,
+        through: None,
     }
 }
 

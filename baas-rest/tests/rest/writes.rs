@@ -3,7 +3,7 @@
 use baas_core::Target;
 use baas_core::ir::{Filter, Insert, OnConflict, Upsert};
 use baas_core::validate::{Limits, Validator};
-use baas_rest::{RestLimits, ReturnMode, Write, parse_write};
+use baas_rest::{ParseLimits, ReturnMode, Write, parse_write};
 use serde_json::json;
 
 use crate::common::{caps, schema, write, write_h, write_key};
@@ -29,9 +29,9 @@ fn validate_write(w: &Write) -> Result<(), baas_core::Error> {
     let l = Limits::default();
     let v = Validator::new(t, &c, &l);
     match w {
-        Write::Insert(i) => v.insert(i),
-        Write::Update(u) => v.update(u),
-        Write::Delete(d) => v.delete(d),
+        Write::Insert(i) => v.insert(i.clone()).map(|_| ()),
+        Write::Update(u) => v.update(u.clone()).map(|_| ()),
+        Write::Delete(d) => v.delete(d.clone()).map(|_| ()),
     }
 }
 
@@ -254,10 +254,8 @@ fn body_errors() {
 #[test]
 fn body_size_limit() {
     let s = schema();
-    let limits = RestLimits {
-        max_body_bytes: 16,
-        ..RestLimits::default()
-    };
+    let mut limits = ParseLimits::default();
+    limits.http.max_body_bytes = 16;
     let e = parse_write(
         &s,
         s.entity("artist").expect("e"),
@@ -278,7 +276,7 @@ fn body_size_limit() {
         "",
         &[],
         &big,
-        &RestLimits::default(),
+        &ParseLimits::default(),
     )
     .expect_err("413");
     assert_eq!(e.status, 413);
@@ -551,7 +549,7 @@ fn row_violations_keep_their_pointers() {
 fn bodies_need_a_json_content_type() {
     let s = schema();
     let e = s.entity("artist").expect("entity");
-    let limits = RestLimits::default();
+    let limits = ParseLimits::default();
     let key = vec!["1".to_string()];
     let run = |method: &str, h: &[(&str, &str)]| {
         let h: Vec<(String, String)> = h

@@ -114,5 +114,6 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     Ok(SelectPlan {
         statement: finish(sql, AnyQuery::Select(&sel)),
         columns,
+        joined: Vec::new(),
     })
 }

@@ -103,9 +103,16 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
             }
-            Filter::Exists { relation, filter } => Condition::all().add(Expr::exists(
-                self.exists(scope, relation, filter.as_deref())?,
-            )),
+            Filter::Exists {
+                relation,
+                filter,
+                through,
+            } => Condition::all().add(Expr::exists(self.exists(
+                scope,
+                relation,
+                filter.as_deref(),
+                through.as_deref(),
+            )?)),
             other => {
                 return Err(sql.unsupported(&format!("filter {other:?}")));
             }
@@ -144,11 +151,15 @@ impl<'a> Lower<'a> {
             .json_path(col, path, kind, op_symbol(op), param(operand))
     }
 
+    /// `SELECT 1 FROM <related> WHERE <link to the outer row> AND filter`;
+    /// through the junction (its rows matching `through`) for a
+    /// many-to-many relation.
     fn exists(
         &self,
         scope: &Scope<'a>,
         relation: &str,
         filter: Option<&Filter>,
+        through_filter: Option<&Filter>,
     ) -> Result<SelectStatement> {
         let rel = scope.entity.relation(relation)?;
         let target = self.target.schema.entity(&rel.target)?;
@@ -203,6 +214,9 @@ impl<'a> Lower<'a> {
                             .eq(scope.col(scope.entity.field(sf)?)),
                     );
                 }
+                if let Some(f) = through_filter {
+                    sel.cond_where(self.cond(f, &jscope)?);
+                }
             }
             _ => {
                 sel.from(table_ref_as(target, &alias));
@@ -222,7 +236,7 @@ impl<'a> Lower<'a> {
     }
 
     /// An alias that cannot collide with a table name of the schema.
-    fn fresh_alias(&self, prefix: &str, depth: usize) -> String {
+    pub(super) fn fresh_alias(&self, prefix: &str, depth: usize) -> String {
         let mut a = format!("_{prefix}{depth}");
         while self
             .target

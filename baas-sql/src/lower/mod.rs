@@ -53,8 +53,80 @@ pub struct OutColumn {
 pub struct SelectPlan {
     /// The statement.
     pub statement: Statement,
-    /// Output columns, in select-list order.
+    /// Output columns, in select-list order: the row's own fields, then the
+    /// columns of each joined embed.
     pub columns: Vec<OutColumn>,
+    /// The embeds joined into the statement, in selection order: how to
+    /// nest the columns after the row's own ([`SelectPlan::nest`]).
+    pub joined: Vec<JoinedEmbed>,
+}
+
+/// A to-one embed joined into its parent's statement: in the decoded row,
+/// one column telling whether a related row matched, then its fields, then
+/// its own joined embeds, depth first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinedEmbed {
+    /// Output key of the embed.
+    pub key: String,
+    /// Its fields' names, in column order.
+    pub fields: Vec<String>,
+    /// Its own joined embeds.
+    pub embeds: Vec<JoinedEmbed>,
+}
+
+impl SelectPlan {
+    /// A decoded row (keyed by [`OutColumn::key`], in column order) as the
+    /// answer's row: the row's own fields as decoded, then each joined
+    /// embed under its key, an object or `null` when no related row
+    /// matched.
+    pub fn nest(&self, row: crate::backend::Row) -> crate::backend::Row {
+        if self.joined.is_empty() {
+            return row;
+        }
+        let own = self.columns.len() - joined_width(&self.joined);
+        let mut out = crate::backend::Row::with_capacity(own + self.joined.len());
+        let mut cells = row.into_iter();
+        for (k, v) in cells.by_ref().take(own) {
+            out.insert(k, v);
+        }
+        for e in &self.joined {
+            let v = nest_embed(&mut cells, e);
+            out.insert(e.key.clone(), v);
+        }
+        out
+    }
+}
+
+fn joined_width(embeds: &[JoinedEmbed]) -> usize {
+    embeds
+        .iter()
+        .map(|e| 1 + e.fields.len() + joined_width(&e.embeds))
+        .sum()
+}
+
+fn nest_embed(
+    cells: &mut impl Iterator<Item = (String, serde_json::Value)>,
+    e: &JoinedEmbed,
+) -> serde_json::Value {
+    let present = cells.next().is_some_and(|(_, v)| !v.is_null());
+    let mut obj = crate::backend::Row::with_capacity(e.fields.len() + e.embeds.len());
+    for name in &e.fields {
+        let v = cells.next().map(|(_, v)| v).unwrap_or_default();
+        if present {
+            obj.insert(name.clone(), v);
+        }
+    }
+    for sub in &e.embeds {
+        let v = nest_embed(cells, sub);
+        if present {
+            obj.insert(sub.key.clone(), v);
+        }
+    }
+    if present {
+        serde_json::Value::Object(obj)
+    } else {
+        serde_json::Value::Null
+    }
 }
 
 /// Render a statement for the dialect.

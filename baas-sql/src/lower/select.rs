@@ -2,12 +2,15 @@
 //! offset or keyset page and per-parent partition; `COUNT(*)`; the locked
 //! re-read that emulates `RETURNING`.
 
-use baas_core::ir::{Direction, Filter, Nulls, OrderBy, Query};
+use baas_core::ir::{Direction, Embed, Filter, Nulls, OrderBy, Query};
 use baas_core::{Error, FieldType, Result, Target, Value};
 use sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectStatement};
 
 use super::filter::needs_qualification;
-use super::{Lower, OutColumn, Scope, SelectPlan, finish, out_columns, select_fields, table_ref};
+use super::{
+    JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, finish, out_columns, select_fields,
+    table_ref, table_ref_as,
+};
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
 
 impl Lower<'_> {
@@ -23,8 +26,7 @@ impl Lower<'_> {
     }
 
     /// Rows strictly after the cursor `after` in `order`.
-    fn keyset(&self, order: &[OrderBy], after: &[Value]) -> Result<Condition> {
-        let scope = Scope::root(self.entity(), false);
+    fn keyset(&self, order: &[OrderBy], after: &[Value], scope: &Scope<'_>) -> Result<Condition> {
         let mut any = Condition::any();
         for i in 0..order.len() {
             let mut all = Condition::all();
@@ -58,22 +60,111 @@ pub(super) fn sq_order(o: &OrderBy) -> (Order, NullOrdering) {
     )
 }
 
-/// `SELECT` for a (flat) query: the selected fields (all when none are named),
-/// the filter, the order (plus primary-key tie-breaker), offset or keyset page.
-/// Embeds are not lowered here: [`baas_core::embed`] resolves them with
-/// further batched selects (the generic adapter calls it before lowering).
+impl<'a> Lower<'a> {
+    /// `LEFT JOIN` a to-one embed (and its own to-one embeds) into `sel`:
+    /// its related row must match the link and the embed's filter; its
+    /// columns follow, first the link's first target column (never null
+    /// when a row matched: it tells a missing row from a row of nulls), then
+    /// its fields.
+    fn join(
+        &self,
+        sel: &mut SelectStatement,
+        parent: &Scope<'a>,
+        embed: &Embed,
+        columns: &mut Vec<OutColumn>,
+        joins: &mut usize,
+    ) -> Result<JoinedEmbed> {
+        let rel = parent.entity.relation(&embed.relation)?;
+        if !rel.kind.is_to_one() || rel.from_fields.len() != rel.to_fields.len() {
+            return Err(self
+                .sql
+                .unsupported(&format!("joining the to-many embed `{}`", embed.relation)));
+        }
+        let target = self.target.schema.entity(&rel.target)?;
+        *joins += 1;
+        let alias = self.fresh_alias("e", *joins);
+        let scope = Scope {
+            entity: target,
+            alias: Some(alias.clone()),
+            depth: parent.depth,
+            qualify: true,
+        };
+        let mut on = Condition::all();
+        for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+            on = on.add(
+                scope
+                    .col(target.field(to)?)
+                    .eq(parent.col(parent.entity.field(from)?)),
+            );
+        }
+        if let Some(f) = &embed.filter {
+            on = on.add(self.cond(f, &scope)?);
+        }
+        sel.left_join(table_ref_as(target, &alias), on);
+        let link = target.field(&rel.to_fields[0])?;
+        sel.expr(scope.col(link));
+        columns.push(OutColumn {
+            key: joined_key(columns.len()),
+            ty: link.ty.clone(),
+        });
+        let fields = select_fields(target, &embed.select.fields)?;
+        for f in &fields {
+            sel.expr(scope.col(f));
+            columns.push(OutColumn {
+                key: joined_key(columns.len()),
+                ty: f.ty.clone(),
+            });
+        }
+        let mut embeds = Vec::with_capacity(embed.select.embeds.len());
+        for e in &embed.select.embeds {
+            embeds.push(self.join(sel, &scope, e, columns, joins)?);
+        }
+        Ok(JoinedEmbed {
+            key: embed
+                .alias
+                .clone()
+                .unwrap_or_else(|| embed.relation.clone()),
+            fields: fields.iter().map(|f| f.name.clone()).collect(),
+            embeds,
+        })
+    }
+}
+
+/// The internal key of a joined column (never a field name: they cannot
+/// hold NUL), by its position.
+fn joined_key(i: usize) -> String {
+    format!("\u{0}{i}")
+}
+
+/// `SELECT` for a query: the selected fields (all when none are named),
+/// the filter, the order (plus primary-key tie-breaker), offset or keyset
+/// page. Embeds in the query are to-one embeds (with only to-one embeds
+/// under them) and are joined into the same statement
+/// ([`SelectPlan::joined`] says how to nest their columns); the read
+/// orchestration ([`baas_core::read`]) sends only those, and batches every
+/// other embed.
 pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
     let e = target.entity;
-    let scope = Scope::root(e, needs_qualification(q.filter.as_ref()));
+    let joining = !q.select.embeds.is_empty();
+    if joining && q.page.partition.is_some() {
+        return Err(l.sql.unsupported("joined embeds in a per-parent page"));
+    }
+    let scope = Scope::root(e, joining || needs_qualification(q.filter.as_ref()));
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
     for f in &fields {
         sel.expr(scope.col(f));
     }
     sel.from(table_ref(e));
-    if let Some(c) = l.where_clause(q.filter.as_ref())? {
-        sel.cond_where(c);
+    let mut columns = out_columns(&fields);
+    let mut joined = Vec::with_capacity(q.select.embeds.len());
+    let mut joins = 0;
+    for embed in &q.select.embeds {
+        joined.push(l.join(&mut sel, &scope, embed, &mut columns, &mut joins)?);
+    }
+    if let Some(f) = &q.filter {
+        sel.cond_where(l.cond(f, &scope)?);
     }
     if let Some(after) = &q.page.after {
         if after.len() != q.order.len() {
@@ -89,7 +180,7 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
                 "keyset pagination needs the order to include the primary key",
             ));
         }
-        sel.cond_where(l.keyset(&q.order, after)?);
+        sel.cond_where(l.keyset(&q.order, after, &scope)?);
     }
     for o in l.effective_order(&q.order) {
         let f = e.field(&o.field)?;
@@ -147,13 +238,15 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         page(l.sql, &mut outer, q.page.limit, q.page.offset);
         return Ok(SelectPlan {
             statement: finish(l.sql, AnyQuery::Select(&outer)),
-            columns: out_columns(&fields),
+            columns,
+            joined,
         });
     }
     page(l.sql, &mut sel, q.page.limit, q.page.offset);
     Ok(SelectPlan {
         statement: finish(l.sql, AnyQuery::Select(&sel)),
-        columns: out_columns(&fields),
+        columns,
+        joined,
     })
 }
 
@@ -190,6 +283,7 @@ pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<
             key: "count".into(),
             ty: FieldType::Int64,
         }],
+        joined: Vec::new(),
     })
 }
 

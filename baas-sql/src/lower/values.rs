@@ -1,15 +1,12 @@
-//! Values as bound parameters: coerced to the field's type, typed even when
-//! null, in the representation and with the cast the dialect needs.
+//! Values as bound parameters: typed even when null, in the representation
+//! and with the cast the dialect needs. Values arrive already of their
+//! field's type (the validator converted them once: `baas_core::Checked`),
+//! so binding converts nothing again.
 
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::{Expr, Value as SqValue};
 
 use super::Lower;
-
-fn coerce(field: &Field, v: &Value) -> Result<Value> {
-    v.coerce(&field.ty)
-        .map_err(|m| Error::validation("", format!("`{}`: {m}", field.name)))
-}
 
 /// A NULL parameter of the field type's driver type.
 fn typed_null(ty: &FieldType) -> SqValue {
@@ -64,19 +61,8 @@ impl Lower<'_> {
         Ok(sql.cast(ty, raw))
     }
 
-    /// Bind a value compared with a field: coerced to its type.
+    /// Bind a value of a field (compared with it, or written into it).
     pub(super) fn bind_field(&self, field: &Field, v: &Value) -> Result<Expr> {
-        let v = coerce(field, v)?;
-        self.bind(&field.ty, &v)
-    }
-
-    /// Bind a value written into a field: the column's rules apply
-    /// ([`Value::coerce_write`]: decimals rounded to the scale, precision and
-    /// float ranges checked).
-    pub(super) fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
-        let v = v
-            .coerce_write(&field.ty)
-            .map_err(|m| Error::validation("", format!("`{}`: {m}", field.name)))?;
-        self.bind(&field.ty, &v)
+        self.bind(&field.ty, v)
     }
 }

@@ -3,7 +3,7 @@
 //! the dialect has no `RETURNING`.
 
 use baas_core::ir::{Delete, Filter, Insert, OnConflict, Record, Update};
-use baas_core::{Entity, Error, Field, Result, Target, Value};
+use baas_core::{Entity, Error, Field, Result, Target, TypedRecord, Value};
 use sea_query::{DynIden, OnConflict as SqOnConflict, ReturningClause};
 
 use super::{
@@ -12,7 +12,8 @@ use super::{
 use crate::dialect::{AnyQuery, Dialect};
 
 /// A filter matching exactly the rows whose key fields equal those of `rows`
-/// (used to re-read written rows where `RETURNING` is missing).
+/// (used to re-read written rows where `RETURNING` is missing). The key
+/// values come from rows (JSON): each is converted to its field's type here.
 pub fn key_filter(entity: &Entity, keys: &[String], rows: &[Record]) -> Result<Filter> {
     if keys.is_empty() {
         return Err(Error::validation(
@@ -20,17 +21,22 @@ pub fn key_filter(entity: &Entity, keys: &[String], rows: &[Record]) -> Result<F
             format!("entity `{}` has no key to identify rows by", entity.name),
         ));
     }
-    if keys.len() == 1 {
+    let typed = |r: &Record, k: &str| -> Result<Value> {
+        let f = entity.field(k)?;
+        let v = r
+            .get(k)
+            .ok_or_else(|| Error::validation("", format!("row without key `{k}`")))?;
+        Value::from_json(v)
+            .coerce(&f.ty)
+            .map_err(|m| Error::validation("", format!("`{k}`: {m}")))
+    };
+    if let [key] = keys {
         let vals = rows
             .iter()
-            .map(|r| {
-                r.get(&keys[0])
-                    .map(Value::from_json)
-                    .ok_or_else(|| Error::validation("", format!("row without key `{}`", keys[0])))
-            })
+            .map(|r| typed(r, key))
             .collect::<Result<Vec<_>>>()?;
         return Ok(Filter::In {
-            field: keys[0].clone(),
+            field: key.clone(),
             values: vals,
         });
     }
@@ -38,11 +44,7 @@ pub fn key_filter(entity: &Entity, keys: &[String], rows: &[Record]) -> Result<F
     for r in rows {
         let mut all = Vec::with_capacity(keys.len());
         for k in keys {
-            let v = r
-                .get(k)
-                .map(Value::from_json)
-                .ok_or_else(|| Error::validation("", format!("row without key `{k}`")))?;
-            all.push(Filter::eq(k.clone(), v));
+            all.push(Filter::eq(k.clone(), typed(r, k)?));
         }
         any.push(Filter::and(all));
     }
@@ -86,10 +88,14 @@ pub struct InsertBatch {
 /// order). With `returning` set, PostgreSQL and SQLite get a `RETURNING`
 /// clause; MySQL gets none (the adapter re-reads the rows in the same
 /// transaction), and the returned columns describe the rows to decode either way.
+///
+/// `rows` are `ins.rows` converted into their fields' types, one per row
+/// (what [`baas_core::Checked::typed_rows`] holds): they are bound as given.
 pub fn insert(
     d: Dialect,
     target: Target<'_>,
     ins: &Insert,
+    rows: &[TypedRecord<'_>],
     max_params: usize,
 ) -> Result<(Vec<InsertBatch>, Option<Vec<OutColumn>>)> {
     let l = Lower::new(d, target);
@@ -99,16 +105,19 @@ pub fn insert(
     let ret = returning_fields(e, &ins.returning)?;
     // Rows grouped by their written field set (entity field order for the
     // columns): (fields, [(input index, row)]).
-    type Group<'r> = (Vec<&'r Field>, Vec<(usize, &'r Record)>);
-    let mut groups: Vec<Group<'_>> = Vec::new();
-    for (idx, r) in ins.rows.iter().enumerate() {
-        for k in r.keys() {
-            e.field(k)?;
-        }
+    type Group<'r, 'a> = (Vec<&'r Field>, Vec<(usize, &'r TypedRecord<'a>)>);
+    let mut groups: Vec<Group<'_, '_>> = Vec::new();
+    if rows.len() != ins.rows.len() {
+        return Err(Error::validation(
+            "/rows",
+            "every row needs its typed values (check the insert first)",
+        ));
+    }
+    for (idx, r) in rows.iter().enumerate() {
         let cols: Vec<&Field> = e
             .fields
             .iter()
-            .filter(|f| r.contains_key(&f.name))
+            .filter(|f| r.iter().any(|(g, _)| g.name == f.name))
             .collect();
         match groups.iter_mut().find(|(c, _)| *c == cols) {
             Some((_, rows)) => rows.push((idx, r)),
@@ -140,7 +149,13 @@ pub fn insert(
             for (_, r) in rows {
                 let vals = cols
                     .iter()
-                    .map(|f| l.bind_write(f, &Value::from_json(&r[&f.name])))
+                    .map(|f| {
+                        let v = r
+                            .iter()
+                            .find(|(g, _)| g.name == f.name)
+                            .map_or(&Value::Null, |(_, v)| v);
+                        l.bind_field(f, v)
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 if !cols.is_empty() {
                     st.values(vals)
@@ -194,26 +209,27 @@ pub fn insert(
 }
 
 /// `UPDATE … SET … WHERE filter [RETURNING …]` (no `RETURNING` on MySQL).
+///
+/// `set` is `upd.set` converted into the fields' types (what
+/// [`baas_core::Checked::typed_set`] holds): bound as given.
 pub fn update(
     d: Dialect,
     target: Target<'_>,
     upd: &Update,
+    set: &[(&Field, Value)],
 ) -> Result<(Statement, Option<Vec<OutColumn>>)> {
     let l = Lower::new(d, target);
     let e = target.entity;
     refuse_read_only(e)?;
-    if upd.set.is_empty() {
+    if set.is_empty() {
         return Err(Error::validation("/set", "nothing to update"));
     }
     let mut st = sea_query::UpdateStatement::new();
     st.table(table_ref(e));
     for f in &e.fields {
-        if let Some(v) = upd.set.get(&f.name) {
-            st.value(unqualified(f), l.bind_write(f, &Value::from_json(v))?);
+        if let Some((_, v)) = set.iter().find(|(g, _)| g.name == f.name) {
+            st.value(unqualified(f), l.bind_field(f, v)?);
         }
-    }
-    for k in upd.set.keys() {
-        e.field(k)?;
     }
     if let Some(c) = l.where_clause(Some(&upd.filter))? {
         st.cond_where(c);
