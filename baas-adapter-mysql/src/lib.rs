@@ -71,6 +71,21 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
     let pool = MySqlPoolOptions::new()
         .max_connections(cfg.max_connections)
         .acquire_timeout(cfg.acquire_timeout)
+        // READ COMMITTED, as PostgreSQL's default: InnoDB's REPEATABLE READ
+        // locks the gaps between the index entries a write scans, so
+        // concurrent writes to disjoint rows (an UPDATE of some keys, an
+        // INSERT of others) deadlock; the same request then behaves alike
+        // on every engine.
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::Executor::execute(
+                    conn,
+                    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                )
+                .await
+                .map(|_| ())
+            })
+        })
         .connect(&cfg.url)
         .await
         .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;

@@ -68,4 +68,9 @@ pub trait SqlBackend: Send + Sync + 'static {
     async fn estimated_rows(&self, _entity: &Entity) -> Result<Option<u64>> {
         Ok(None)
     }
+    /// Whether `error` aborted a transaction that may simply run again (a
+    /// deadlock victim, a serialization failure: rolled back whole).
+    fn retryable(&self, _error: &baas_core::Error) -> bool {
+        false
+    }
 }

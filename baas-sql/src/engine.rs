@@ -247,6 +247,119 @@ impl<B: SqlBackend> SqlAdapter<B> {
         Ok(result)
     }
 
+    /// The update proper (see [`DatabaseAdapter::update_rows`]).
+    async fn write_update(&self, checked: &Checked<'_, Update>) -> Result<WriteResult> {
+        let target = checked.target();
+        let update: &Update = checked;
+        let set = checked.typed_set();
+        let caps = self.backend.capabilities();
+        let (stmt, ret) = lower::update(self.d(), target, update, set)?;
+        match ret {
+            None => Ok(WriteResult {
+                affected: self.backend.execute(&stmt).await?.affected,
+                rows: Vec::new(),
+            }),
+            Some(cols) if caps.returning => {
+                // Decoded before COMMIT: a response that cannot be built rolls back.
+                let mut tx = self.backend.begin().await?;
+                let rows = tx.fetch(&stmt, &cols).await?;
+                tx.commit().await?;
+                Ok(WriteResult {
+                    affected: rows.len() as u64,
+                    rows,
+                })
+            }
+            Some(cols) => {
+                let e = target.entity;
+                if e.primary_key.is_empty() {
+                    return Err(Error::unsupported(
+                        caps.engine.clone(),
+                        "returning rows from an entity without a primary key",
+                    ));
+                }
+                let mut tx = self.backend.begin().await?;
+                let keyq =
+                    lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
+                let keys = tx.fetch(&keyq.statement, &keyq.columns).await?;
+                if keys.is_empty() {
+                    tx.commit().await?;
+                    return Ok(WriteResult::default());
+                }
+                for chunk in keys.chunks(KEY_CHUNK) {
+                    let by_key = Update {
+                        entity: update.entity.clone(),
+                        filter: lower::key_filter(e, &e.primary_key, chunk)?,
+                        set: update.set.clone(),
+                        returning: None,
+                    };
+                    let (st, _) = lower::update(self.d(), target, &by_key, set)?;
+                    tx.execute(&st).await?;
+                }
+                // Keys may have been updated themselves: re-read by the new key.
+                let new_keys: Vec<Record> = keys
+                    .into_iter()
+                    .map(|mut k| {
+                        for f in &e.primary_key {
+                            if let Some((_, v)) = set.iter().find(|(g, _)| &g.name == f) {
+                                k.insert(f.clone(), v.to_json());
+                            }
+                        }
+                        k
+                    })
+                    .collect();
+                let rows = self
+                    .reread(
+                        tx.as_mut(),
+                        target,
+                        &e.primary_key,
+                        &new_keys,
+                        &cols,
+                        false,
+                        true,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(WriteResult {
+                    affected: new_keys.len() as u64,
+                    rows,
+                })
+            }
+        }
+    }
+
+    /// The delete proper (see [`DatabaseAdapter::delete_rows`]).
+    async fn write_delete(&self, checked: &Checked<'_, Delete>) -> Result<WriteResult> {
+        let target = checked.target();
+        let delete: &Delete = checked;
+        let caps = self.backend.capabilities();
+        let (stmt, ret) = lower::delete(self.d(), target, delete)?;
+        match ret {
+            None => Ok(WriteResult {
+                affected: self.backend.execute(&stmt).await?.affected,
+                rows: Vec::new(),
+            }),
+            Some(cols) if caps.returning => {
+                // Decoded before COMMIT: a response that cannot be built rolls back.
+                let mut tx = self.backend.begin().await?;
+                let rows = tx.fetch(&stmt, &cols).await?;
+                tx.commit().await?;
+                Ok(WriteResult {
+                    affected: rows.len() as u64,
+                    rows,
+                })
+            }
+            Some(cols) => {
+                let mut tx = self.backend.begin().await?;
+                let fields: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
+                let plan = lower::select_for_update(self.d(), target, &fields, &delete.filter)?;
+                let rows = tx.fetch(&plan.statement, &plan.columns).await?;
+                let affected = tx.execute(&stmt).await?.affected;
+                tx.commit().await?;
+                Ok(WriteResult { affected, rows })
+            }
+        }
+    }
+
     /// After a failed insert into an entity with an auto-increment key: a
     /// `Conflict` when the keys it asks to generate would pass the largest
     /// value of the key's type, counting from the larger of the table's
@@ -405,6 +518,11 @@ impl<B: SqlBackend> SqlAdapter<B> {
     }
 }
 
+/// Attempts of a write the database aborted for a concurrent transaction
+/// (a deadlock victim, a serialization failure: [`SqlBackend::retryable`]);
+/// the transaction was rolled back whole, so it runs again as it was.
+const WRITE_ATTEMPTS: usize = 3;
+
 /// Keys per re-read or keyed update statement.
 const KEY_CHUNK: usize = 1000;
 
@@ -473,87 +591,34 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult> {
-        match self.write_insert(insert).await {
-            Err(e @ Error::Backend { .. }) => Err(self.exhausted_key(insert).await.unwrap_or(e)),
-            other => other,
+        let mut attempt = 1;
+        loop {
+            match self.write_insert(insert).await {
+                Err(e) if attempt < WRITE_ATTEMPTS && self.backend.retryable(&e) => attempt += 1,
+                Err(e @ Error::Backend { .. }) => {
+                    return Err(self.exhausted_key(insert).await.unwrap_or(e));
+                }
+                other => return other,
+            }
         }
     }
 
     async fn update_rows(&self, checked: &Checked<'_, Update>) -> Result<WriteResult> {
-        let target = checked.target();
-        let update: &Update = checked;
-        let set = checked.typed_set();
-        let caps = self.backend.capabilities();
-        let (stmt, ret) = lower::update(self.d(), target, update, set)?;
-        match ret {
-            None => Ok(WriteResult {
-                affected: self.backend.execute(&stmt).await?.affected,
-                rows: Vec::new(),
-            }),
-            Some(cols) if caps.returning => {
-                // Decoded before COMMIT: a response that cannot be built rolls back.
-                let mut tx = self.backend.begin().await?;
-                let rows = tx.fetch(&stmt, &cols).await?;
-                tx.commit().await?;
-                Ok(WriteResult {
-                    affected: rows.len() as u64,
-                    rows,
-                })
+        let mut attempt = 1;
+        loop {
+            match self.write_update(checked).await {
+                Err(e) if attempt < WRITE_ATTEMPTS && self.backend.retryable(&e) => attempt += 1,
+                other => return other,
             }
-            Some(cols) => {
-                let e = target.entity;
-                if e.primary_key.is_empty() {
-                    return Err(Error::unsupported(
-                        caps.engine.clone(),
-                        "returning rows from an entity without a primary key",
-                    ));
-                }
-                let mut tx = self.backend.begin().await?;
-                let keyq =
-                    lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
-                let keys = tx.fetch(&keyq.statement, &keyq.columns).await?;
-                if keys.is_empty() {
-                    tx.commit().await?;
-                    return Ok(WriteResult::default());
-                }
-                for chunk in keys.chunks(KEY_CHUNK) {
-                    let by_key = Update {
-                        entity: update.entity.clone(),
-                        filter: lower::key_filter(e, &e.primary_key, chunk)?,
-                        set: update.set.clone(),
-                        returning: None,
-                    };
-                    let (st, _) = lower::update(self.d(), target, &by_key, set)?;
-                    tx.execute(&st).await?;
-                }
-                // Keys may have been updated themselves: re-read by the new key.
-                let new_keys: Vec<Record> = keys
-                    .into_iter()
-                    .map(|mut k| {
-                        for f in &e.primary_key {
-                            if let Some((_, v)) = set.iter().find(|(g, _)| &g.name == f) {
-                                k.insert(f.clone(), v.to_json());
-                            }
-                        }
-                        k
-                    })
-                    .collect();
-                let rows = self
-                    .reread(
-                        tx.as_mut(),
-                        target,
-                        &e.primary_key,
-                        &new_keys,
-                        &cols,
-                        false,
-                        true,
-                    )
-                    .await?;
-                tx.commit().await?;
-                Ok(WriteResult {
-                    affected: new_keys.len() as u64,
-                    rows,
-                })
+        }
+    }
+
+    async fn delete_rows(&self, checked: &Checked<'_, Delete>) -> Result<WriteResult> {
+        let mut attempt = 1;
+        loop {
+            match self.write_delete(checked).await {
+                Err(e) if attempt < WRITE_ATTEMPTS && self.backend.retryable(&e) => attempt += 1,
+                other => return other,
             }
         }
     }
@@ -618,38 +683,6 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             tx.execute(st).await?;
         }
         tx.commit().await
-    }
-
-    async fn delete_rows(&self, checked: &Checked<'_, Delete>) -> Result<WriteResult> {
-        let target = checked.target();
-        let delete: &Delete = checked;
-        let caps = self.backend.capabilities();
-        let (stmt, ret) = lower::delete(self.d(), target, delete)?;
-        match ret {
-            None => Ok(WriteResult {
-                affected: self.backend.execute(&stmt).await?.affected,
-                rows: Vec::new(),
-            }),
-            Some(cols) if caps.returning => {
-                // Decoded before COMMIT: a response that cannot be built rolls back.
-                let mut tx = self.backend.begin().await?;
-                let rows = tx.fetch(&stmt, &cols).await?;
-                tx.commit().await?;
-                Ok(WriteResult {
-                    affected: rows.len() as u64,
-                    rows,
-                })
-            }
-            Some(cols) => {
-                let mut tx = self.backend.begin().await?;
-                let fields: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
-                let plan = lower::select_for_update(self.d(), target, &fields, &delete.filter)?;
-                let rows = tx.fetch(&plan.statement, &plan.columns).await?;
-                let affected = tx.execute(&stmt).await?.affected;
-                tx.commit().await?;
-                Ok(WriteResult { affected, rows })
-            }
-        }
     }
 }
 

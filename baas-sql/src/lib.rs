@@ -106,7 +106,7 @@ mod sqlx_error;
 #[cfg(feature = "sqlx")]
 pub use sqlx_backend::{SqlxBackend, SqlxEngine};
 #[cfg(feature = "sqlx")]
-pub use sqlx_error::{map_connect_error, map_sqlx_error};
+pub use sqlx_error::{is_transaction_conflict, map_connect_error, map_sqlx_error};
 mod lower;
 pub mod types;
 

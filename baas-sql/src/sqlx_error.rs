@@ -19,12 +19,25 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
+///
+/// A transaction the database aborted because of a concurrent one
+/// (SQLSTATE class `40`: deadlock, serialization failure) is `Unavailable`:
+/// not the request's fault, and the whole write was rolled back, so it can
+/// run again ([`is_transaction_conflict`]; the SQL adapter retries writes).
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
     match e {
         sqlx::Error::Database(db) => {
             let message = db.message().to_string();
             let constraint = db.constraint().map(str::to_string);
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            if code.starts_with("40") {
+                return Error::Unavailable {
+                    message: format!(
+                        "{engine}: the database aborted the transaction for a concurrent one ({message}); retry"
+                    ),
+                    source: Some(Box::new(sqlx::Error::Database(db))),
+                };
+            }
             match db.kind() {
                 ErrorKind::UniqueViolation
                 | ErrorKind::ForeignKeyViolation
@@ -66,6 +79,23 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
             source: Some(Box::new(other)),
         },
     }
+}
+
+/// Whether `e` is a transaction the database aborted for a concurrent one
+/// (SQLSTATE class `40`: a deadlock victim, a serialization failure): the
+/// transaction was rolled back whole, so running it again is safe.
+pub fn is_transaction_conflict(e: &Error) -> bool {
+    let Error::Unavailable {
+        source: Some(source),
+        ..
+    } = e
+    else {
+        return false;
+    };
+    matches!(
+        source.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::Database(db)) if db.code().is_some_and(|c| c.starts_with("40"))
+    )
 }
 
 /// DDL on something that exists already (table, column, index, type).

@@ -642,21 +642,18 @@ pub async fn check_case(
 /// adapter connected there and the schema the cases run against, or `None`
 /// when the test is skipped (it reports why itself, see [`skip_or_fail`]).
 /// Each test runs its case through [`check_case`] with the engine's exact
-/// not-applicable list. An optional `serial: [case, …]` names cases this
-/// engine cannot run concurrently with each other (say why where it is
-/// used); they take turns through a [`Serial`]. Every name in either list
-/// must be a case (checked at compile time). The calling crate needs `tokio`
-/// (macros, a runtime).
+/// not-applicable list. Every name in the list must be a case (checked at
+/// compile time). Cases run concurrently against one database. The
+/// calling crate needs `tokio` (macros, a runtime).
 #[macro_export]
 macro_rules! conformance_tests {
     (
         $setup:path,
         not_applicable: [$($na:ident),* $(,)?]
-        $(, serial: [$($serial:ident),* $(,)?])?
         $(,)?
     ) => {
         $crate::__with_conformance_cases!(
-            ($crate::__conformance_tests) ($setup) [$($na),*] [$($($serial),*)?]
+            ($crate::__conformance_tests) ($setup) [$($na),*]
         );
     };
 }
@@ -665,59 +662,24 @@ macro_rules! conformance_tests {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (($setup:path) [$($na:ident),*] [$($serial:ident),*] [$($case:ident),* $(,)?]) => {
+    (($setup:path) [$($na:ident),*] [$($case:ident),* $(,)?]) => {
         /// The cases this engine answers as not applicable, exactly.
         const NOT_APPLICABLE: &[&str] = &[$(stringify!($na)),*];
-        /// The cases this engine runs one at a time.
-        static SERIAL: $crate::Serial = $crate::Serial::new(&[$(stringify!($serial)),*]);
         const _: () = {
             $(assert!(
                 $crate::is_case(stringify!($na)),
                 concat!("not a conformance case: ", stringify!($na))
-            );)*
-            $(assert!(
-                $crate::is_case(stringify!($serial)),
-                concat!("not a conformance case: ", stringify!($serial))
             );)*
         };
         $(
             #[tokio::test]
             async fn $case() {
                 if let Some((adapter, schema)) = $setup().await {
-                    let _turn = SERIAL.turn(stringify!($case)).await;
                     $crate::check_case(&adapter, &schema, stringify!($case), NOT_APPLICABLE).await;
                 }
             }
         )*
     };
-}
-
-/// The cases of one engine that must not overlap (`serial:` in
-/// [`conformance_tests!`]): each takes its turn, the others run freely.
-#[derive(Debug)]
-pub struct Serial {
-    cases: &'static [&'static str],
-    lock: futures::lock::Mutex<()>,
-}
-
-impl Serial {
-    /// Serialize `cases`.
-    pub const fn new(cases: &'static [&'static str]) -> Self {
-        Self {
-            cases,
-            lock: futures::lock::Mutex::new(()),
-        }
-    }
-
-    /// Wait for `case`'s turn if it is serialized; the turn lasts as long
-    /// as the returned guard.
-    pub async fn turn(&self, case: &str) -> Option<futures::lock::MutexGuard<'_, ()>> {
-        if self.cases.contains(&case) {
-            Some(self.lock.lock().await)
-        } else {
-            None
-        }
-    }
 }
 
 /// A reason on one line, so the summary stays one line per case.

@@ -154,33 +154,9 @@ CREATE TABLE gadget (
         Some((adapter, conformance_schema(Naming::PascalCase, false)))
     }
 
-    // The cases that write `gadget` take turns on MariaDB: a case-sensitive
-    // LIKE (every case's `sku` prefix) is lowered to `LIKE BINARY`, which
-    // cannot use the `sku` index, so an UPDATE/DELETE (or its SELECT … FOR
-    // UPDATE) locks every row it scans under REPEATABLE READ, other cases'
-    // rows included, and deadlocks with a concurrent upsert (seen with 32
-    // test threads: "Deadlock found when trying to get lock"). The rows are
-    // disjoint; the locks are not. The reading cases still run concurrently.
     baas_testkit::conformance_tests!(
         setup,
         not_applicable: [array_filters],
-        serial: [
-            like_escapes_metacharacters,
-            insert_one_round_trips_every_type,
-            insert_generates_key_and_returns_it,
-            insert_mixed_explicit_and_generated_keys_keeps_input_order,
-            float32_prints_as_float32,
-            unicode_long_text_and_large_numbers,
-            bulk_insert_is_atomic,
-            unique_violation_is_conflict,
-            upsert_merge,
-            upsert_ignore,
-            update_by_filter_with_returning,
-            update_without_match_affects_nothing,
-            delete_by_filter_with_returning,
-            text_search,
-            json_path_filters,
-        ],
     );
 }
 

@@ -57,13 +57,24 @@ impl SqlDialect for Mysql {
         }
     }
 
-    /// String literals treat `\` as an escape, hence `'\\'`; `BINARY`
-    /// makes the comparison case-sensitive.
-    fn like_template(&self, case_insensitive: bool) -> &'static str {
+    /// String literals treat `\` as an escape, hence `'\\'`.
+    /// Case-insensitive: both sides lowered. Case-sensitive:
+    /// `col LIKE p AND col LIKE BINARY p`. `LIKE BINARY`
+    /// alone cannot use an index on the column, so an `UPDATE` or `DELETE`
+    /// filtered by it scans — and, under REPEATABLE READ, locks — every row,
+    /// and deadlocks with concurrent writes to other rows. The plain `LIKE`
+    /// (the column's collation) lets the index narrow the range first; every
+    /// binary match is also a match under the collation, so the result is
+    /// the same.
+    fn like(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Expr {
+        let p = || Expr::val(pattern.to_string());
         if case_insensitive {
-            "LOWER({}) LIKE LOWER({}) ESCAPE '\\\\'"
+            self.custom("LOWER({}) LIKE LOWER({}) ESCAPE '\\\\'", vec![col, p()])
         } else {
-            "{} LIKE BINARY {} ESCAPE '\\\\'"
+            self.custom(
+                "({} LIKE {} ESCAPE '\\\\' AND {} LIKE BINARY {} ESCAPE '\\\\')",
+                vec![col.clone(), p(), col, p()],
+            )
         }
     }
 
