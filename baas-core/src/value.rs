@@ -777,6 +777,14 @@ impl<'de> Deserialize<'de> for Value {
 /// zeros trimmed; padded or checked against `scale` when given. `None` when the
 /// text is not a plain decimal (exponents are expanded).
 pub fn normalize_decimal(s: &str, scale: Option<u32>) -> Option<String> {
+    if is_canonical_decimal(s, scale) {
+        return Some(s.to_string());
+    }
+    normalize_decimal_text(s, scale)
+}
+
+/// [`normalize_decimal`] the long way (any plain decimal text).
+fn normalize_decimal_text(s: &str, scale: Option<u32>) -> Option<String> {
     let s = s.trim();
     let (neg, body) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -829,24 +837,127 @@ pub fn normalize_decimal(s: &str, scale: Option<u32>) -> Option<String> {
     })
 }
 
+/// Whether `s` is already what [`normalize_decimal`] makes of it (what
+/// engines print for a `numeric(p,s)` column): `-`? digits without a
+/// leading zero (or one `0`), a fraction of exactly `scale` digits (of no
+/// trailing zero without a scale), not a negative zero.
+fn is_canonical_decimal(s: &str, scale: Option<u32>) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int_part, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int_part) || (int_part.len() > 1 && int_part.starts_with('0')) {
+        return false;
+    }
+    let frac_ok = match (frac, scale) {
+        (None, None) | (None, Some(0)) => true,
+        (Some(f), Some(sc)) => digits(f) && f.len() == sc as usize,
+        (Some(f), None) => digits(f) && !f.ends_with('0'),
+        (None, Some(_)) => false,
+    };
+    let zero = body.bytes().all(|b| b == b'0' || b == b'.');
+    frac_ok && !(zero && s.starts_with('-'))
+}
+
 /// `YYYY-MM-DD`.
 pub fn format_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    let mut out = String::with_capacity(10);
+    if !push_date(&mut out, d) {
+        return d.format("%Y-%m-%d").to_string();
+    }
+    out
+}
+
+/// Append `n` as exactly `width` decimal digits (`n` < 10^width).
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    let mut div = 10u32.pow(width - 1);
+    while div > 0 {
+        out.push(char::from(b'0' + ((n / div) % 10) as u8));
+        div /= 10;
+    }
+}
+
+/// `YYYY-MM-DD` for years 0000-9999 (every date this crate writes); `false`
+/// (nothing appended) for others, which the callers format with chrono.
+fn push_date(out: &mut String, d: NaiveDate) -> bool {
+    use chrono::Datelike as _;
+    let Ok(year) = u32::try_from(d.year()) else {
+        return false;
+    };
+    if year > 9999 {
+        return false;
+    }
+    push_digits(out, year, 4);
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+    true
+}
+
+/// `HH:MM:SS` plus the fraction chrono's `%.f` prints (none, or 3, 6 or 9
+/// digits, the fewest that are exact); `false` for a leap second, which
+/// the callers format with chrono.
+fn push_time(out: &mut String, t: NaiveTime) -> bool {
+    use chrono::Timelike as _;
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return false;
+    }
+    push_digits(out, t.hour(), 2);
+    out.push(':');
+    push_digits(out, t.minute(), 2);
+    out.push(':');
+    push_digits(out, t.second(), 2);
+    if nanos == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
+        out.push('.');
+        push_digits(out, nanos / 1_000_000, 3);
+    } else if nanos.is_multiple_of(1_000) {
+        out.push('.');
+        push_digits(out, nanos / 1_000, 6);
+    } else {
+        out.push('.');
+        push_digits(out, nanos, 9);
+    }
+    true
 }
 
 /// `HH:MM:SS` with a fraction only when non-zero.
 pub fn format_time(t: NaiveTime) -> String {
-    t.format("%H:%M:%S%.f").to_string()
+    let mut out = String::with_capacity(18);
+    if !push_time(&mut out, t) {
+        return t.format("%H:%M:%S%.f").to_string();
+    }
+    out
 }
 
 /// RFC 3339 without offset, fraction only when non-zero.
 pub fn format_timestamp(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+    let mut out = String::with_capacity(29);
+    if !(push_date(&mut out, t.date()) && {
+        out.push('T');
+        push_time(&mut out, t.time())
+    }) {
+        return t.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+    }
+    out
 }
 
 /// RFC 3339 in UTC with `Z`, fraction only when non-zero.
 pub fn format_timestamptz(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    let mut out = String::with_capacity(30);
+    let n = t.naive_utc();
+    if !(push_date(&mut out, n.date()) && {
+        out.push('T');
+        push_time(&mut out, n.time())
+    }) {
+        return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    }
+    out.push('Z');
+    out
 }
 
 /// Parse a timestamp without zone: RFC 3339 (`T` or space separator), or a bare date.
@@ -872,6 +983,75 @@ pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fast_formats_match_chrono() {
+        use chrono::{Duration, NaiveDate};
+        let mut d = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        let nanos = [
+            0u32,
+            1,
+            999,
+            1_000,
+            120_000,
+            1_000_000,
+            26_490_000,
+            999_999_999,
+        ];
+        let mut k = 0usize;
+        while d <= end {
+            assert_eq!(format_date(d), d.format("%Y-%m-%d").to_string());
+            let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(
+                (k as u32 * 7919) % 86_400,
+                nanos[k % nanos.len()],
+            )
+            .unwrap();
+            let ts = d.and_time(t);
+            assert_eq!(format_time(t), t.format("%H:%M:%S%.f").to_string());
+            assert_eq!(
+                format_timestamp(ts),
+                ts.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+            );
+            let tz = ts.and_utc();
+            assert_eq!(
+                format_timestamptz(tz),
+                tz.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            );
+            d += Duration::days(97);
+            k += 1;
+        }
+    }
+
+    #[test]
+    fn canonical_decimals_take_the_short_way() {
+        for (s, scale) in [
+            ("0", None),
+            ("0", Some(0)),
+            ("0.00", Some(2)),
+            ("-0.00", Some(2)),
+            ("-0", None),
+            ("12.30", Some(2)),
+            ("12.3", Some(2)),
+            ("12.30", None),
+            ("012.30", Some(2)),
+            ("-12.30", Some(2)),
+            ("1e3", None),
+            ("12.", None),
+            (".5", None),
+            ("+1", None),
+            (" 1", None),
+            ("123456789012345678901234567890.12", Some(2)),
+            ("0.5", None),
+            ("00", None),
+        ] {
+            let long = normalize_decimal_text(s, scale);
+            if is_canonical_decimal(s, scale) {
+                assert_eq!(long.as_deref(), Some(s), "{s} {scale:?}");
+            }
+            assert_eq!(normalize_decimal(s, scale), long, "{s} {scale:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

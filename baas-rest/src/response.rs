@@ -65,9 +65,16 @@ impl std::io::Write for Bounded {
 
 /// Serialise `v` into at most `max` bytes: a 400 `limit_exceeded` naming
 /// the limit beyond it, found while writing (the whole body is never built).
-fn json_body_within(v: &impl serde::Serialize, max: u64) -> Result<Vec<u8>, RestError> {
+fn json_body_within(
+    v: &impl serde::Serialize,
+    rows: usize,
+    max: u64,
+) -> Result<Vec<u8>, RestError> {
+    // Room for typical rows up front: growing by doubling copies the body
+    // again and again.
+    let guess = (64 + 256 * rows as u64).min(max).min(1 << 20) as usize;
     let mut w = Bounded {
-        buf: Vec::new(),
+        buf: Vec::with_capacity(guess),
         max,
     };
     match serde_json::to_writer(&mut w, v) {
@@ -120,7 +127,7 @@ pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> Re
         let body = if req.head {
             Ok(Vec::new())
         } else {
-            json_body_within(&rows.rows[0], max_bytes)
+            json_body_within(&rows.rows[0], 1, max_bytes)
         };
         (200, body, OBJECT_MEDIA_TYPE)
     } else {
@@ -131,7 +138,7 @@ pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> Re
         let body = if req.head {
             Ok(Vec::new())
         } else {
-            json_body_within(&rows.rows, max_bytes)
+            json_body_within(&rows.rows, n, max_bytes)
         };
         (status, body, JSON)
     };
