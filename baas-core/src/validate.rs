@@ -892,6 +892,9 @@ impl<'a> Validator<'a> {
     fn write_filter(&self, action: Action, acc: &mut Acc) -> Result<Option<Filter>> {
         let w = self.grant_filter(action, acc)?;
         let r = self.grant_filter(Action::Read, acc)?;
+        if w.is_some() && w == r {
+            return Ok(w);
+        }
         Ok(and_opt(w, r))
     }
 
@@ -963,6 +966,9 @@ impl<'a> Validator<'a> {
                         &format!("/on_conflict/target/{i}"),
                         format!("unknown field `{f}` on `{}`", self.entity().name),
                     );
+                } else {
+                    // Which rows conflict tells whether a value exists.
+                    self.check_readable(f, Origin::Caller)?;
                 }
             }
             let is_key = |t: &[String]| same_set(t, target);
@@ -1246,4 +1252,248 @@ fn same_set(a: &[String], b: &[String]) -> bool {
 /// Escape a key for use in a JSON pointer (RFC 6901).
 pub fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::access::{Grant, Grants};
+    use crate::ir::{Embed, Insert, Upsert};
+    use crate::metadata::{Field, Relation, Through};
+
+    /// `album` → `tracks` (one-to-many), `track` → `album`, `playlist` ↔
+    /// `track` through `playlist_track`.
+    fn schema() -> SchemaMetadata {
+        let tracks_of_playlist = Relation {
+            name: "tracks".into(),
+            kind: RelationKind::ManyToMany {
+                through: Through {
+                    entity: "playlist_track".into(),
+                    source_fields: vec!["playlist_id".into()],
+                    target_fields: vec!["track_id".into()],
+                },
+            },
+            target: "track".into(),
+            from_fields: vec!["playlist_id".into()],
+            to_fields: vec!["track_id".into()],
+        };
+        let s = SchemaMetadata::new(vec![
+            Entity::new(
+                "album",
+                vec![
+                    Field::new("album_id", FieldType::Int32),
+                    Field::new("title", FieldType::Text),
+                ],
+            )
+            .with_primary_key(["album_id"])
+            .with_relation(Relation::one_to_many(
+                "tracks",
+                "track",
+                &["album_id"],
+                &["album_id"],
+            )),
+            Entity::new(
+                "track",
+                vec![
+                    Field::new("track_id", FieldType::Int32),
+                    Field::new("name", FieldType::Text),
+                    Field::new("album_id", FieldType::Int32),
+                    Field::new("genre_id", FieldType::Int32),
+                    Field::new("price", FieldType::Int32),
+                    Field::new("email", FieldType::Text),
+                ],
+            )
+            .with_primary_key(["track_id"])
+            .with_relation(Relation::many_to_one(
+                "album",
+                "album",
+                &["album_id"],
+                &["album_id"],
+            )),
+            Entity::new(
+                "playlist",
+                vec![Field::new("playlist_id", FieldType::Int32)],
+            )
+            .with_primary_key(["playlist_id"])
+            .with_relation(tracks_of_playlist),
+            Entity::new(
+                "playlist_track",
+                vec![
+                    Field::new("playlist_id", FieldType::Int32),
+                    Field::new("track_id", FieldType::Int32),
+                ],
+            )
+            .with_primary_key(["playlist_id", "track_id"]),
+        ]);
+        let mut s = s;
+        if let Some(t) = s.entities.iter_mut().find(|e| e.name == "track") {
+            t.fields
+                .iter_mut()
+                .for_each(|f| f.unique = f.name == "email");
+        }
+        s
+    }
+
+    fn grants() -> Grants {
+        let mut g = Grants::new();
+        g.insert(
+            "track",
+            Action::Read,
+            Grant::all()
+                .rows(Filter::eq("genre_id", 1))
+                .read_fields(["track_id", "name", "album_id", "genre_id"]),
+        );
+        g.insert(
+            "track",
+            Action::Update,
+            Grant::all()
+                .rows(Filter::eq("genre_id", 1))
+                .write_fields(["name"]),
+        );
+        g.insert(
+            "playlist_track",
+            Action::Read,
+            Grant::all().rows(Filter::cmp("playlist_id", CompareOp::Lte, 5)),
+        );
+        g
+    }
+
+    fn check<T>(
+        f: impl for<'a> FnOnce(&Validator<'a>) -> Result<Checked<'a, T>>,
+        entity: &str,
+    ) -> Result<T> {
+        let s = schema();
+        let caps = Capabilities::all("test");
+        let limits = Limits::default();
+        let g = grants();
+        let v = Validator::new(Target::new(&s, entity)?, &caps, &limits).with_access(&g);
+        f(&v).map(Checked::into_inner)
+    }
+
+    fn forbidden<T: std::fmt::Debug>(r: Result<T>) {
+        assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+    }
+
+    #[test]
+    fn reads_get_rows_and_fields_of_every_entity_they_touch() {
+        // `*` narrows to the readable fields; the row filter is and-ed in.
+        let q = check(|v| v.query(Query::new("track")), "track").unwrap();
+        assert_eq!(
+            q.select.fields,
+            ["track_id", "name", "album_id", "genre_id"]
+        );
+        assert_eq!(q.filter, Some(Filter::eq("genre_id", 1)));
+        // An embed gets the target's grant, next to its own filter.
+        let mut q = Query::new("album");
+        let mut e = Embed::new("tracks");
+        e.filter = Some(Filter::eq("name", "x"));
+        q.select.embeds.push(e);
+        let q = check(|v| v.query(q), "album").unwrap();
+        let e = &q.select.embeds[0];
+        assert_eq!(e.select.fields.len(), 4);
+        assert_eq!(
+            e.filter,
+            Some(Filter::and(vec![
+                Filter::eq("name", "x"),
+                Filter::eq("genre_id", 1)
+            ]))
+        );
+        // `exists` gets the target's rows; a many-to-many relation the
+        // junction's too.
+        let q = check(
+            |v| v.query(Query::new("playlist").filter(Filter::exists("tracks", None))),
+            "playlist",
+        )
+        .unwrap();
+        assert_eq!(
+            q.filter,
+            Some(Filter::Exists {
+                relation: "tracks".into(),
+                filter: Some(Box::new(Filter::eq("genre_id", 1))),
+                through: Some(Box::new(Filter::cmp("playlist_id", CompareOp::Lte, 5))),
+            })
+        );
+    }
+
+    #[test]
+    fn hidden_fields_are_refused_wherever_they_are_named() {
+        forbidden(check(
+            |v| v.query(Query::new("track").fields(["price"])),
+            "track",
+        ));
+        forbidden(check(
+            |v| v.query(Query::new("track").filter(Filter::or(vec![Filter::eq("price", 1)]))),
+            "track",
+        ));
+        forbidden(check(
+            |v| v.query(Query::new("track").order_by(OrderBy::asc("email"))),
+            "track",
+        ));
+        forbidden(check(
+            |v| {
+                v.query(
+                    Query::new("album")
+                        .filter(Filter::exists("tracks", Some(Filter::eq("price", 1)))),
+                )
+            },
+            "album",
+        ));
+        let mut q = Query::new("album");
+        let mut e = Embed::new("tracks");
+        e.order = vec![OrderBy::desc("price")];
+        q.select.embeds.push(e);
+        forbidden(check(|v| v.query(q), "album"));
+        let upd = Update {
+            entity: "track".into(),
+            filter: Filter::eq("track_id", 1),
+            set: json!({"price": 2}).as_object().unwrap().clone(),
+            returning: None,
+        };
+        forbidden(check(|v| v.update(upd), "track"));
+        let upd = Update {
+            entity: "track".into(),
+            filter: Filter::eq("track_id", 1),
+            set: json!({"name": "x"}).as_object().unwrap().clone(),
+            returning: Some(vec!["email".into()]),
+        };
+        forbidden(check(|v| v.update(upd), "track"));
+    }
+
+    #[test]
+    fn writes_touch_only_rows_the_caller_may_see_and_change() {
+        let upd = Update {
+            entity: "track".into(),
+            filter: Filter::eq("track_id", 1),
+            set: json!({"name": "x"}).as_object().unwrap().clone(),
+            returning: Some(vec![]),
+        };
+        let u = check(|v| v.update(upd), "track").unwrap();
+        assert_eq!(
+            u.filter,
+            Filter::and(vec![Filter::eq("track_id", 1), Filter::eq("genre_id", 1)])
+        );
+        assert_eq!(u.returning.unwrap().len(), 4, "returning `*` narrowed");
+        // A merging upsert updates rows: the update grant's rows cannot
+        // apply to it. A conflict target the caller cannot read would tell
+        // which values exist.
+        let row = json!({"track_id": 1, "name": "x", "album_id": 1, "genre_id": 1, "price": 1, "email": "a"});
+        let ins = |target: Vec<String>| Insert {
+            entity: "track".into(),
+            rows: vec![row.as_object().unwrap().clone()],
+            on_conflict: Some(Upsert {
+                target,
+                action: OnConflict::Ignore,
+            }),
+            returning: None,
+        };
+        forbidden(check(|v| v.insert(ins(vec!["email".into()])), "track"));
+        let mut merge = ins(vec![]);
+        merge.on_conflict = Some(Upsert {
+            target: vec![],
+            action: OnConflict::Merge,
+        });
+        forbidden(check(|v| v.insert(merge), "track"));
+    }
 }
