@@ -10,7 +10,8 @@
 //! is never produced).
 
 use baas_core::ir::{
-    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Filter, IsValue, Nulls, OrderBy, Query,
+    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy,
+    Query,
 };
 use baas_core::{
     Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, TypedRecord,
@@ -426,7 +427,7 @@ impl<'a> FilterLower<'a> {
             RelationKind::ManyToMany { through } => {
                 let junction = self.schema.entity(&through.entity)?;
                 let inner_name = self.fresh("x");
-                let to_target = self.join(
+                let to_target = join(
                     junction,
                     &through.target_fields,
                     target,
@@ -454,7 +455,7 @@ impl<'a> FilterLower<'a> {
                     doc! {"$limit": 1},
                     doc! {"$project": {"_id": 1}},
                 ]);
-                self.join(
+                join(
                     e,
                     &rel.from_fields,
                     junction,
@@ -463,7 +464,7 @@ impl<'a> FilterLower<'a> {
                     &name,
                 )?
             }
-            _ => self.join(
+            _ => join(
                 e,
                 &rel.from_fields,
                 target,
@@ -475,63 +476,62 @@ impl<'a> FilterLower<'a> {
         self.lookups.push(stage);
         Ok(name)
     }
+}
 
-    /// `$lookup` from `from` rows into `to` where `to.to_fields = from.from_fields`
-    /// (null keys never match, as in SQL), then `stages`. A single-field link
-    /// uses `localField`/`foreignField` (an equality join the server can run
-    /// as one lookup per key, not one pipeline per document) with null
-    /// foreign keys filtered out; composite links compare in `$expr`.
-    fn join(
-        &self,
-        from: &Entity,
-        from_fields: &[String],
-        to: &Entity,
-        to_fields: &[String],
-        stages: Vec<Document>,
-        as_name: &str,
-    ) -> Result<Document> {
-        if from.source.schema != to.source.schema {
-            return Err(Error::unsupported(
-                ENGINE,
-                "relations across databases (`$lookup` reads one database)",
-            ));
-        }
-        if let ([ff], [tf]) = (from_fields, to_fields) {
-            let (_, fk) = key_of(from, ff)?;
-            let (_, tk) = key_of(to, tf)?;
-            let mut pipeline = vec![doc! {"$match": {tk: {"$ne": Bson::Null}}}];
-            pipeline.extend(stages);
-            return Ok(doc! {"$lookup": {
-                "from": collection_name(to)?,
-                "localField": fk,
-                "foreignField": tk,
-                "pipeline": pipeline,
-                "as": as_name,
-            }});
-        }
-        let mut lets = Document::new();
-        let mut conds = Vec::new();
-        for (i, (ff, tf)) in from_fields.iter().zip(to_fields).enumerate() {
-            let (_, fk) = key_of(from, ff)?;
-            let (_, tk) = key_of(to, tf)?;
-            let var = format!("k{i}");
-            lets.insert(var.clone(), format!("${fk}"));
-            conds.push(Bson::Document(
-                doc! {"$eq": [format!("${tk}"), format!("$${var}")]},
-            ));
-            conds.push(Bson::Document(
-                doc! {"$gt": [format!("$${var}"), Bson::Null]},
-            ));
-        }
-        let mut pipeline = vec![doc! {"$match": {"$expr": {"$and": conds}}}];
+/// `$lookup` from `from` rows into `to` where `to.to_fields = from.from_fields`
+/// (null keys never match, as in SQL), then `stages`. A single-field link
+/// uses `localField`/`foreignField` (an equality join the server can run
+/// as one lookup per key, not one pipeline per document) with null
+/// foreign keys filtered out; composite links compare in `$expr`.
+fn join(
+    from: &Entity,
+    from_fields: &[String],
+    to: &Entity,
+    to_fields: &[String],
+    stages: Vec<Document>,
+    as_name: &str,
+) -> Result<Document> {
+    if from.source.schema != to.source.schema {
+        return Err(Error::unsupported(
+            ENGINE,
+            "relations across databases (`$lookup` reads one database)",
+        ));
+    }
+    if let ([ff], [tf]) = (from_fields, to_fields) {
+        let (_, fk) = key_of(from, ff)?;
+        let (_, tk) = key_of(to, tf)?;
+        let mut pipeline = vec![doc! {"$match": {tk: {"$ne": Bson::Null}}}];
         pipeline.extend(stages);
-        Ok(doc! {"$lookup": {
+        return Ok(doc! {"$lookup": {
             "from": collection_name(to)?,
-            "let": lets,
+            "localField": fk,
+            "foreignField": tk,
             "pipeline": pipeline,
             "as": as_name,
-        }})
+        }});
     }
+    let mut lets = Document::new();
+    let mut conds = Vec::new();
+    for (i, (ff, tf)) in from_fields.iter().zip(to_fields).enumerate() {
+        let (_, fk) = key_of(from, ff)?;
+        let (_, tk) = key_of(to, tf)?;
+        let var = format!("k{i}");
+        lets.insert(var.clone(), format!("${fk}"));
+        conds.push(Bson::Document(
+            doc! {"$eq": [format!("${tk}"), format!("$${var}")]},
+        ));
+        conds.push(Bson::Document(
+            doc! {"$gt": [format!("$${var}"), Bson::Null]},
+        ));
+    }
+    let mut pipeline = vec![doc! {"$match": {"$expr": {"$and": conds}}}];
+    pipeline.extend(stages);
+    Ok(doc! {"$lookup": {
+        "from": collection_name(to)?,
+        "let": lets,
+        "pipeline": pipeline,
+        "as": as_name,
+    }})
 }
 
 /// A JSON path comparison: dotted notation when every key allows it (type
@@ -665,6 +665,94 @@ pub struct FindPlan {
     pub pipeline: Vec<Document>,
     /// Output fields (API names), in order.
     pub fields: Vec<String>,
+    /// The to-one embeds joined into the pipeline, in selection order
+    /// (their output keys follow the fields).
+    pub embeds: Vec<JoinedEmbed>,
+}
+
+/// A to-one embed joined into its parent's pipeline by a `$lookup`: the
+/// helper field holding its related row (an array of at most one document)
+/// and how to decode it.
+#[derive(Debug, Clone)]
+pub struct JoinedEmbed {
+    /// Output key (the embed's alias, or its relation name).
+    pub key: String,
+    /// The helper field the `$lookup` writes into the parent document.
+    pub helper: String,
+    /// The related entity.
+    pub entity: String,
+    /// The related row's output fields (API names), in order.
+    pub fields: Vec<String>,
+    /// Its own joined embeds, in selection order.
+    pub embeds: Vec<JoinedEmbed>,
+}
+
+/// The `$lookup` of a to-one embed of `parent` (and, inside its pipeline,
+/// of the embed's own to-one embeds): the related row matching the link and
+/// the embed's filter, at most one, projected on the embed's fields and the
+/// helpers of its nested embeds.
+fn lookup_embed(
+    schema: &SchemaMetadata,
+    parent: &Entity,
+    embed: &Embed,
+    next: &std::cell::Cell<usize>,
+) -> Result<(Document, JoinedEmbed)> {
+    let rel = parent.relation(&embed.relation)?;
+    if !rel.kind.is_to_one() || rel.from_fields.len() != rel.to_fields.len() {
+        return Err(Error::unsupported(
+            ENGINE,
+            format!("joining the to-many embed `{}`", embed.relation),
+        ));
+    }
+    let target = schema.entity(&rel.target)?;
+    let n = next.get();
+    next.set(n + 1);
+    let helper = format!("{HELPER}j{n}");
+    let mut fl = FilterLower {
+        schema,
+        lookups: Vec::new(),
+        next,
+    };
+    let m = match &embed.filter {
+        Some(f) => fl.lower(target, f, false)?,
+        None => Document::new(),
+    };
+    let mut stages = fl.lookups;
+    if !m.is_empty() {
+        stages.push(doc! {"$match": m});
+    }
+    stages.push(doc! {"$limit": 1});
+    let fields = selected(target, &embed.select.fields)?;
+    let mut proj = projection(target, &fields)?;
+    let mut embeds = Vec::with_capacity(embed.select.embeds.len());
+    for e in &embed.select.embeds {
+        let (stage, j) = lookup_embed(schema, target, e, next)?;
+        stages.push(stage);
+        proj.insert(j.helper.clone(), 1);
+        embeds.push(j);
+    }
+    stages.push(doc! {"$project": proj});
+    let stage = join(
+        parent,
+        &rel.from_fields,
+        target,
+        &rel.to_fields,
+        stages,
+        &helper,
+    )?;
+    Ok((
+        stage,
+        JoinedEmbed {
+            key: embed
+                .alias
+                .clone()
+                .unwrap_or_else(|| embed.relation.clone()),
+            helper,
+            entity: target.name.clone(),
+            fields: fields.iter().map(|f| f.name.clone()).collect(),
+            embeds,
+        },
+    ))
 }
 
 /// The fields a selection returns (every field when empty).
@@ -691,13 +779,17 @@ pub fn projection(e: &Entity, fields: &[&Field]) -> Result<Document> {
     Ok(p)
 }
 
-/// The pipeline of a flat read (embeds are resolved by the caller).
+/// The pipeline of a read. Embeds in the query are to-one embeds (with
+/// only to-one embeds under them): each is a `$lookup` after the page
+/// ([`FindPlan::embeds`] says how to decode them); the read orchestration
+/// ([`baas_core::read`]) sends only those, and batches every other embed.
 pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
     let e = target.entity;
-    if !q.select.embeds.is_empty() {
-        // The read orchestration batches embeds for this engine
-        // (`embed_to_one` is off): one reaching here would be dropped.
-        return Err(Error::unsupported(ENGINE, "embeds inside one pipeline"));
+    if !q.select.embeds.is_empty() && q.page.partition.is_some() {
+        return Err(Error::unsupported(
+            ENGINE,
+            "joined embeds in a per-parent page",
+        ));
     }
     let next = std::cell::Cell::new(0);
     let (mut pipeline, mut m) = filter_with(target, q.filter.as_ref(), &next)?;
@@ -752,10 +844,20 @@ pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
         None => {}
     }
     let fields = selected(e, &q.select.fields)?;
-    pipeline.push(doc! {"$project": projection(e, &fields)?});
+    let mut proj = projection(e, &fields)?;
+    // Joined after the page: one lookup per returned row, not per match.
+    let mut embeds = Vec::with_capacity(q.select.embeds.len());
+    for embed in &q.select.embeds {
+        let (stage, j) = lookup_embed(target.schema, e, embed, &next)?;
+        pipeline.push(stage);
+        proj.insert(j.helper.clone(), 1);
+        embeds.push(j);
+    }
+    pipeline.push(doc! {"$project": proj});
     Ok(FindPlan {
         pipeline,
         fields: fields.iter().map(|f| f.name.clone()).collect(),
+        embeds,
     })
 }
 
