@@ -26,14 +26,16 @@
 //! conditions are not narrowed again by the grants of the entities they
 //! reach.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use schemars::JsonSchema;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ir::Filter;
 
 /// What an operation does to an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Read rows (also counts, aggregates, embeds, `exists`, `returning`).
@@ -100,6 +102,22 @@ pub struct Grant {
     /// The fields that may be written.
     #[serde(default)]
     pub write: FieldSet,
+    /// For inserts and updates: what every written row must satisfy
+    /// afterwards (SQL's `WITH CHECK`). The engine evaluates it on the rows
+    /// an insert writes (after `presets`) and refuses the write with
+    /// [`Error::Forbidden`](crate::error::Error::Forbidden) when one fails;
+    /// on an update, it evaluates what the new values decide and narrows
+    /// the update to the rows that satisfy the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Filter>,
+    /// For inserts and updates: values the engine sets on every written
+    /// row, overriding the caller's (e.g. `owner_id` = the caller). Preset
+    /// fields need not be in `write`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub presets: serde_json::Map<String, serde_json::Value>,
+    /// The name of the rule the grant came from, for error messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Grant {
@@ -129,9 +147,35 @@ impl Grant {
         self
     }
 
+    /// Builder: written rows must satisfy `check` (`and`-ed with an
+    /// earlier one).
+    pub fn check(mut self, check: Filter) -> Self {
+        self.check = Some(match self.check.take() {
+            None => check,
+            Some(f) => Filter::and(vec![f, check]),
+        });
+        self
+    }
+
+    /// Builder: set `field` to `value` on every written row.
+    pub fn preset(mut self, field: impl Into<String>, value: serde_json::Value) -> Self {
+        self.presets.insert(field.into(), value);
+        self
+    }
+
+    /// Builder: name the rule this grant came from (used in refusals).
+    pub fn named(mut self, rule: impl Into<String>) -> Self {
+        self.rule = Some(rule.into());
+        self
+    }
+
     /// Whether the grant restricts nothing.
     pub fn is_all(&self) -> bool {
-        self.filter.is_none() && self.read.is_all() && self.write.is_all()
+        self.filter.is_none()
+            && self.read.is_all()
+            && self.write.is_all()
+            && self.check.is_none()
+            && self.presets.is_empty()
     }
 }
 
@@ -187,5 +231,59 @@ impl Access for Grants {
             return None;
         }
         self.map.get(&(entity.to_string(), action))
+    }
+}
+
+/// A permission rule, as metadata (`SchemaMetadata::rules`): for one
+/// entity, the actions and roles it covers, and what it grants them.
+///
+/// Filters are written in the URL filter grammar (`owner_id=eq.auth.uid()`,
+/// `or=(public.is.true,owner_id=eq.auth.uid())`, several conditions joined
+/// by `&`); `auth.uid()`, `auth.role()` and `auth.jwt()->>claim` stand for
+/// the caller's values and are bound as parameters when a request runs.
+/// What compiles and applies rules is the policy the engine is built with
+/// (`baas-auth`'s rules policy); this type is only their stored form.
+///
+/// A caller whose role no rule of an entity names gets nothing on it
+/// (closed by default); several rules for the same caller and action are
+/// alternatives (their filters `or`-ed, their field lists joined).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The entity (API name).
+    pub entity: String,
+    /// A name for messages (`"own notes"`); default: `entity:action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The actions it covers.
+    pub action: Vec<Action>,
+    /// The roles it covers (`anon`, `authenticated`, or a role claim).
+    pub role: Vec<String>,
+    /// Rows it covers (SQL's `USING`); absent: every row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// What written rows must satisfy (SQL's `WITH CHECK`); insert and
+    /// update only; absent: nothing more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// The readable fields; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<Vec<String>>,
+    /// The writable fields; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<Vec<String>>,
+    /// Values set on written rows (`{"owner_id": "auth.uid()"}`): a
+    /// caller reference or a JSON value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub preset: BTreeMap<String, serde_json::Value>,
+}
+
+impl Rule {
+    /// The rule's name for messages.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let actions: Vec<&str> = self.action.iter().map(|a| a.name()).collect();
+            format!("{}:{}", self.entity, actions.join(","))
+        })
     }
 }

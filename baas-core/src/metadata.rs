@@ -20,6 +20,10 @@ pub struct SchemaMetadata {
     /// The entities, in a stable order.
     #[serde(default)]
     pub entities: Vec<Entity>,
+    /// Permission rules ([`Rule`](crate::access::Rule)), versioned with
+    /// the entities; applied by the policy the engine runs with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<crate::access::Rule>,
 }
 
 fn default_version() -> u32 {
@@ -32,6 +36,7 @@ impl SchemaMetadata {
         Self {
             version: default_version(),
             entities,
+            rules: Vec::new(),
         }
     }
 
@@ -164,6 +169,43 @@ impl SchemaMetadata {
                                 ));
                             }
                         }
+                    }
+                }
+            }
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            let at = format!("/rules/{i}");
+            let Ok(e) = self.entity(&r.entity) else {
+                v.push(crate::Violation::new(
+                    format!("{at}/entity"),
+                    format!("rule entity `{}` is not an entity", r.entity),
+                ));
+                continue;
+            };
+            if r.action.is_empty() {
+                v.push(crate::Violation::new(
+                    format!("{at}/action"),
+                    "a rule needs at least one action",
+                ));
+            }
+            if r.role.is_empty() || r.role.iter().any(|x| x.is_empty()) {
+                v.push(crate::Violation::new(
+                    format!("{at}/role"),
+                    "a rule needs at least one non-empty role",
+                ));
+            }
+            let lists = [
+                ("read", r.read.iter().flatten().collect::<Vec<_>>()),
+                ("write", r.write.iter().flatten().collect()),
+                ("preset", r.preset.keys().collect()),
+            ];
+            for (what, names) in lists {
+                for f in names {
+                    if e.field(f).is_err() {
+                        v.push(crate::Violation::new(
+                            format!("{at}/{what}"),
+                            format!("`{f}` is not a field of `{}`", e.name),
+                        ));
                     }
                 }
             }

@@ -71,6 +71,11 @@ pub struct AccessRequest<'a> {
     pub resource: Resource<'a>,
     /// What they want to do with it.
     pub action: Action,
+    /// The tenant's metadata the request runs against.
+    pub schema: &'a baas_core::metadata::SchemaMetadata,
+    /// Its version (1, 2, …): a policy that compiles rules caches them by
+    /// it.
+    pub version: u64,
 }
 
 /// Decides what a caller may do: for a resource and an action, a [`Grant`]
@@ -100,6 +105,13 @@ pub struct AccessRequest<'a> {
 pub trait Policy: Send + Sync + 'static {
     /// The caller's grant for `request`.
     async fn grant(&self, request: &AccessRequest<'_>) -> Result<Grant>;
+
+    /// Check metadata about to be stored (its rules, for a policy that
+    /// compiles them): an error refuses the change. Default: accept.
+    fn check_schema(&self, schema: &baas_core::metadata::SchemaMetadata) -> Result<()> {
+        let _ = schema;
+        Ok(())
+    }
 }
 
 /// The policy that allows everything (the default; no authentication yet).

@@ -39,7 +39,45 @@ fn add_reverse_relations(schema: &mut SchemaMetadata, entity: &Entity) {
     }
 }
 
+/// Keep `previous`'s rules in a freshly introspected `schema`: those whose
+/// entity still exists (a rule of a vanished entity would grant nothing).
+fn carry_rules(schema: &mut SchemaMetadata, previous: &SchemaMetadata) {
+    schema.rules = previous
+        .rules
+        .iter()
+        .filter(|r| schema.entity(&r.entity).is_ok())
+        .cloned()
+        .collect();
+}
+
 impl Baas {
+    /// Replace a tenant's permission rules (any mode): checked against its
+    /// metadata and by the engine's policy (a rule that does not compile is
+    /// refused, naming it), then stored as a new metadata version, served by
+    /// the next request.
+    pub async fn set_rules(
+        &self,
+        id: &str,
+        rules: Vec<baas_core::access::Rule>,
+    ) -> Result<Arc<Tenant>> {
+        let _guard = self.schema_lock.lock().await;
+        let t = self.tenant(id).await?;
+        let mut schema = SchemaMetadata::clone(t.schema());
+        schema.rules = rules;
+        schema.check()?;
+        self.policy.check_schema(&schema)?;
+        let version = self
+            .store
+            .put_schema(id, &schema, Some(t.version()))
+            .await?;
+        Ok(self.install(Tenant::new(
+            t.config().clone(),
+            schema,
+            version,
+            t.adapter().clone(),
+        )))
+    }
+
     /// Register (or re-register) a tenant: connect, check the database
     /// answers, and store its configuration with its metadata —
     /// `schema` when given, else introspected (introspected tenants) or
@@ -70,11 +108,18 @@ impl Baas {
                 let schema = match (schema, mode) {
                     (Some(s), _) => s,
                     (None, TenantMode::Introspected) => {
-                        adapter.introspect(&config.introspect).await?
+                        let mut s = adapter.introspect(&config.introspect).await?;
+                        // Rules are not in the database: they outlive a
+                        // re-registration.
+                        if let Some(v) = &stored {
+                            carry_rules(&mut s, &v.value);
+                        }
+                        s
                     }
                     (None, TenantMode::Managed) => SchemaMetadata::default(),
                 };
                 schema.check()?;
+                self.policy.check_schema(&schema)?;
                 let base = stored.map(|v| v.version);
                 let version = self.store.put_schema(&config.id, &schema, base).await?;
                 (schema, version)
@@ -108,7 +153,8 @@ impl Baas {
                 ),
             ));
         }
-        let schema = t.adapter().introspect(&t.config().introspect).await?;
+        let mut schema = t.adapter().introspect(&t.config().introspect).await?;
+        carry_rules(&mut schema, t.schema());
         let version = self
             .store
             .put_schema(id, &schema, Some(t.version()))
@@ -135,6 +181,7 @@ impl Baas {
         }
         let (schema, ddl) = change(t.schema())?;
         schema.check()?;
+        self.policy.check_schema(&schema)?;
         t.adapter().apply_ddl(&ddl).await?;
         let version = self
             .store

@@ -42,6 +42,74 @@ fn default_embed_limits(
     }
 }
 
+/// The refusal of a write by a grant's check.
+fn refused(grant: &Grant, why: &str) -> Error {
+    Error::Forbidden(match &grant.rule {
+        Some(rule) => format!("{why} (rule `{rule}`)"),
+        None => why.to_string(),
+    })
+}
+
+/// A grant's presets set on the written rows, then its check: evaluated on
+/// every row an insert writes (a failing or unknown one refuses the write),
+/// and on an update's new values — what they decide refuses it or not, and
+/// what depends on unchanged fields narrows the update to the rows that
+/// satisfy it. A merging upsert's rows must also pass the update grant's
+/// check.
+fn apply_presets_and_checks(op: &mut WriteOp, root: &Grant, merge: Option<&Grant>) -> Result<()> {
+    use baas_core::eval::{Eval, constant, eval, partial};
+    match op {
+        WriteOp::Insert(i) => {
+            for row in &mut i.rows {
+                for (k, v) in &root.presets {
+                    row.insert(k.clone(), v.clone());
+                }
+                for g in std::iter::once(root).chain(merge) {
+                    if let Some(check) = &g.check {
+                        match eval(check, row) {
+                            Eval::True => {}
+                            Eval::Unsupported => {
+                                return Err(refused(
+                                    g,
+                                    "the rule's check cannot be evaluated on new rows",
+                                ));
+                            }
+                            Eval::False | Eval::Unknown => {
+                                return Err(refused(g, "a new row violates the rule's check"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        WriteOp::Update(u) => {
+            for (k, v) in &root.presets {
+                u.set.insert(k.clone(), v.clone());
+            }
+            if let Some(check) = &root.check {
+                let Some(rest) = partial(check, &u.set) else {
+                    return Err(refused(
+                        root,
+                        "the rule's check cannot be evaluated on the new values",
+                    ));
+                };
+                match constant(&rest) {
+                    Some(true) => {}
+                    Some(false) => {
+                        return Err(refused(root, "the new values violate the rule's check"));
+                    }
+                    None => {
+                        let f = std::mem::replace(&mut u.filter, Filter::and(Vec::new()));
+                        u.filter = Filter::and(vec![f, rest]);
+                    }
+                }
+            }
+        }
+        WriteOp::Delete(_) => {}
+    }
+    Ok(())
+}
+
 impl Baas {
     /// The policy's grant for one entity and action.
     async fn grant(
@@ -57,6 +125,8 @@ impl Baas {
                 tenant: tenant.id(),
                 resource: Resource::Entity(entity),
                 action,
+                schema: tenant.schema(),
+                version: tenant.version(),
             })
             .await
     }
@@ -215,16 +285,27 @@ impl Baas {
                 "a write hook may not redirect a write to another entity".into(),
             ));
         }
+        let merge = match &op {
+            WriteOp::Insert(i) => {
+                if i.on_conflict
+                    .as_ref()
+                    .is_some_and(|u| u.action == OnConflict::Merge)
+                {
+                    Some(
+                        self.grant(principal, tenant, entity, Action::Update)
+                            .await?,
+                    )
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        // Presets and checks apply to what the hooks left: the last word.
+        apply_presets_and_checks(&mut op, &root, merge.as_ref())?;
         let mut grants = Grants::new();
         grants.insert(entity.name.clone(), action, root);
-        if let WriteOp::Insert(i) = &op
-            && i.on_conflict
-                .as_ref()
-                .is_some_and(|u| u.action == OnConflict::Merge)
-        {
-            let g = self
-                .grant(principal, tenant, entity, Action::Update)
-                .await?;
+        if let Some(g) = merge {
             grants.insert(entity.name.clone(), Action::Update, g);
         }
         let filter = match &op {

@@ -91,6 +91,18 @@ impl SecretKey {
         STANDARD.encode(self.0)
     }
 
+    /// A 32-byte key derived from this one for one purpose (HMAC-SHA256 of
+    /// `context`): other subsystems (e.g. token signing) get keys of their
+    /// own without the server keeping more secrets, and without learning
+    /// this one.
+    pub fn derive(&self, context: &[u8]) -> [u8; SECRET_KEY_LEN] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let tag = ring::hmac::sign(&key, context);
+        let mut out = [0u8; SECRET_KEY_LEN];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     fn aead(&self) -> LessSafeKey {
         // A 32-byte key is always valid for ChaCha20-Poly1305.
         let unbound = UnboundKey::new(&CHACHA20_POLY1305, &self.0)

@@ -120,6 +120,7 @@
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
+pub mod authn;
 pub mod body;
 pub mod discovery;
 pub mod error;
@@ -141,6 +142,7 @@ mod write;
 use baas_core::SchemaMetadata;
 pub use baas_core::validate::Limits;
 
+pub use authn::{ADMIN_ROLE, Authenticate};
 pub use body::{Body, BoxError, ByteStream, payload_too_large};
 pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};

@@ -46,6 +46,9 @@
 
 use std::sync::Arc;
 
+/// Auth: API keys and tokens per tenant, the caller's principal,
+/// permission rules, GoTrue-compatible user routes.
+pub use baas_auth as auth;
 pub use baas_core::{
     Capabilities, Checked, DatabaseAdapter, DatabaseAdapterExt, Entity, Error, Field, FieldType,
     Generated, Grant, Index, IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata,

@@ -77,13 +77,56 @@ struct Engine {
     baas: Baas,
 }
 
+/// The policy under test: [`HideSome`] written in Rust, or the same
+/// restrictions written as rules in the metadata and compiled by
+/// `baas-auth`'s [`RulesPolicy`](mini_baas::auth::RulesPolicy).
+#[derive(Clone, Copy, PartialEq)]
+enum Under {
+    Code,
+    Rules,
+}
+
+/// [`HideSome`] as metadata rules: closed by default, so every other
+/// entity gets a rule that opens it to the caller's role.
+fn hide_some_rules(schema: &SchemaMetadata) -> Vec<mini_baas::access::Rule> {
+    let mut rules: Vec<mini_baas::access::Rule> = serde_json::from_value(json!([
+        {"entity": "track", "name": "rock only", "action": ["read"], "role": ["reader"],
+         "filter": "genre_id=eq.auth.jwt()->>'genre'", "read": TRACK_FIELDS},
+        {"entity": "track", "name": "rename rock", "action": ["update"], "role": ["reader"],
+         "filter": "genre_id=eq.auth.jwt()->>'genre'", "write": ["name"]},
+        {"entity": "track", "action": ["insert", "delete"], "role": ["reader"]},
+        {"entity": "album", "name": "first artists", "action": ["read"], "role": ["reader"], "filter": "artist_id=lte.100"},
+        {"entity": "album", "action": ["insert", "update", "delete"], "role": ["reader"]},
+        {"entity": "playlist_track", "action": ["read"], "role": ["reader"], "filter": "playlist_id=gte.16"},
+        {"entity": "playlist_track", "action": ["insert", "update", "delete"], "role": ["reader"]}
+    ]))
+    .unwrap();
+    for e in &schema.entities {
+        if !["track", "album", "playlist_track"].contains(&e.name.as_str()) {
+            rules.push(
+                serde_json::from_value(json!({"entity": e.name, "action": ["read", "insert", "update", "delete"], "role": ["reader"]}))
+                    .unwrap(),
+            );
+        }
+    }
+    rules
+}
+
 async fn engine(
     name: &'static str,
     db: Arc<dyn DatabaseAdapter>,
-    schema: SchemaMetadata,
+    mut schema: SchemaMetadata,
+    under: Under,
 ) -> Engine {
+    let policy: Arc<dyn Policy> = match under {
+        Under::Code => Arc::new(HideSome),
+        Under::Rules => {
+            schema.rules = hide_some_rules(&schema);
+            Arc::new(mini_baas::auth::RulesPolicy::closed())
+        }
+    };
     let baas = Baas::builder(Arc::new(MemoryStore::new()), Arc::new(Fixed(db)))
-        .policy(Arc::new(HideSome))
+        .policy(policy)
         .build();
     baas.register_tenant(
         TenantConfig::new("chinook", "fixed://", TenantMode::Introspected),
@@ -94,7 +137,7 @@ async fn engine(
     Engine { name, baas }
 }
 
-async fn engines() -> Option<Vec<Engine>> {
+async fn engines(under: Under) -> Option<Vec<Engine>> {
     let url = |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
     let mut out = Vec::new();
     for (name, var, default, naming) in [
@@ -118,7 +161,7 @@ async fn engines() -> Option<Vec<Engine>> {
         ),
     ] {
         match mini_baas::connect(&url(var, default)).await {
-            Ok(db) => out.push(engine(name, db, chinook_metadata(naming)).await),
+            Ok(db) => out.push(engine(name, db, chinook_metadata(naming), under).await),
             Err(e) => {
                 skip_or_fail(&format!("{name} ({var})"), &e);
                 return None;
@@ -139,18 +182,23 @@ async fn engines() -> Option<Vec<Engine>> {
             "sqlite",
             Arc::new(lite),
             chinook_metadata(Naming::PascalCase),
+            under,
         )
         .await,
     );
     Some(out)
 }
 
+/// A restricted caller: role `reader`, and the claim the rules read.
 fn caller() -> Principal {
-    Principal::new("u1", ["reader".to_string()])
+    let mut p = Principal::new("u1", ["reader".to_string()]);
+    p.claims.insert("genre".into(), json!(1));
+    p
 }
 
+/// Unrestricted under both policies.
 fn admin() -> Principal {
-    Principal::new("root", ["admin".to_string()])
+    Principal::new("root", ["admin".to_string(), "service_role".to_string()])
 }
 
 fn embed(relation: &str, fields: &[&str]) -> Embed {
@@ -242,7 +290,18 @@ async fn same_everywhere(
 
 #[tokio::test]
 async fn grants_hide_rows_and_fields_of_embedded_entities_on_every_engine() {
-    let Some(engines) = engines().await else {
+    suite(Under::Code).await;
+}
+
+/// The same suite, with the restrictions written as rules in the metadata:
+/// the rules hold identically on the four engines.
+#[tokio::test]
+async fn rules_hide_rows_and_fields_of_embedded_entities_on_every_engine() {
+    suite(Under::Rules).await;
+}
+
+async fn suite(under: Under) {
+    let Some(engines) = engines(under).await else {
         return;
     };
     let first_albums = Filter::cmp("album_id", CompareOp::Lte, 12);

@@ -93,6 +93,7 @@ pub struct Service {
     /// The HTTP limits with the engine's request limits, for the parser.
     limits: ParseLimits,
     admin_key: Option<Arc<str>>,
+    auth: Option<Arc<dyn crate::Authenticate>>,
     idempotency: Option<Arc<dyn IdempotencyStore>>,
     families: Arc<BTreeMap<String, Arc<dyn RouteFamily>>>,
 }
@@ -102,6 +103,7 @@ impl std::fmt::Debug for Service {
         f.debug_struct("Service")
             .field("limits", &self.limits)
             .field("admin", &self.admin_key.is_some())
+            .field("auth", &self.auth.is_some())
             .field("idempotency", &self.idempotency.is_some())
             .field("families", &self.families.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
@@ -152,6 +154,7 @@ impl Service {
             baas,
             limits,
             admin_key: None,
+            auth: None,
             idempotency: Some(Arc::new(MemoryIdempotencyStore::default())),
             families: Arc::default(),
         }
@@ -227,9 +230,33 @@ impl Service {
         &self.limits.http
     }
 
-    /// Handle a request as an anonymous caller.
+    /// Authenticate every request with `auth` (its `apikey` /
+    /// `Authorization` headers become the [`Principal`] the engine's policy
+    /// sees). Without one, [`handle`](Self::handle) serves every request
+    /// as an anonymous caller and the admin routes check the admin key
+    /// themselves.
+    pub fn with_authenticator(mut self, auth: Arc<dyn crate::Authenticate>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The caller of `req`: the authenticator's answer, or anonymous
+    /// without one.
+    pub async fn principal(&self, req: &RestRequest) -> Result<Principal, RestError> {
+        let Some(auth) = &self.auth else {
+            return Ok(Principal::anonymous());
+        };
+        let target = self.target(req)?;
+        auth.principal(target.tenant(), &req.headers).await
+    }
+
+    /// Handle a request: its caller from the authenticator (or anonymous
+    /// without one), then [`handle_as`](Self::handle_as).
     pub async fn handle(&self, req: RestRequest) -> RestResponse {
-        self.handle_as(req, &Principal::anonymous()).await
+        match self.principal(&req).await {
+            Ok(p) => self.handle_as(req, &p).await,
+            Err(e) => error_response(&e, None),
+        }
     }
 
     /// Handle a request on behalf of `principal` (who the host application
@@ -302,7 +329,7 @@ impl Service {
         match target {
             Target::Admin(rest) => {
                 let req = self.buffered(req).await?;
-                self.admin(&rest, &req, allow).await
+                self.admin(&rest, &req, principal, allow).await
             }
             Target::Data { route, alias } => {
                 let req = self.buffered(req).await?;

@@ -1,0 +1,18 @@
+//! Who is calling and what they may do, spoken the way supabase-js speaks
+//! it.
+//!
+//! - [`keys`]: each tenant's API keys and token keys, derived from the
+//!   server's secret key (HS256 API keys, ES256 access tokens with a JWKS,
+//!   opaque `sb_publishable_…` / `sb_secret_…` keys, rotation);
+//! - [`principal`]: the caller's [`Principal`](baas_engine::Principal) from
+//!   the `apikey` and `Authorization` headers, once, in the service;
+//! - [`rules`]: permission rules (metadata) compiled into the engine's
+//!   grants, identically on every engine.
+
+pub mod keys;
+pub mod principal;
+pub mod rules;
+
+pub use keys::{Claims, KeyRole, TenantKeys, TokenError};
+pub use principal::{ANON_ROLE, AUTHENTICATED_ROLE, Authenticator, KeyRing, SERVICE_ROLE};
+pub use rules::RulesPolicy;

@@ -1,0 +1,290 @@
+//! The caller of a request, from its `apikey` and `Authorization` headers.
+//!
+//! | credential | principal |
+//! | --- | --- |
+//! | none | role `anon`, no subject |
+//! | `apikey` (JWT or opaque key of the tenant) | its role (`anon` / `service_role`) |
+//! | `Authorization: Bearer <token>` | the token's claims (a user's `sub` and `role`), else as `apikey` |
+//! | `Authorization: Bearer <admin key>` | the platform role [`ADMIN_ROLE`] |
+//!
+//! When both headers are sent (as supabase-js does), the bearer token is
+//! the caller and the `apikey` must be valid too. A credential that does not
+//! verify answers 401: a client learns its token expired instead of being
+//! silently served as anonymous.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use baas_engine::{Principal, SecretKey};
+use baas_rest::{ADMIN_ROLE, Authenticate, RestError};
+
+use crate::keys::{Claims, TenantKeys};
+
+/// The role of a caller without credentials (and of the anon key).
+pub const ANON_ROLE: &str = "anon";
+/// The role of the service key: everything on its tenant.
+pub const SERVICE_ROLE: &str = "service_role";
+/// The role of a signed-in user.
+pub const AUTHENTICATED_ROLE: &str = "authenticated";
+
+/// Tenants whose derived keys are kept at once (each derivation costs an
+/// EC scalar multiplication; beyond this the cache starts over).
+const MAX_CACHED_TENANTS: usize = 4096;
+
+/// Every tenant's keys, derived on first use from the server's secret key
+/// (and the previous one during a rotation).
+pub struct KeyRing {
+    master: SecretKey,
+    previous: Option<SecretKey>,
+    cache: Mutex<HashMap<String, Arc<TenantKeys>>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("rotating", &self.previous.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Keys derived from `master` (and `previous`, still accepted).
+    pub fn new(master: SecretKey, previous: Option<SecretKey>) -> Self {
+        Self {
+            master,
+            previous,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `tenant`'s keys.
+    pub fn tenant(&self, tenant: &str) -> Arc<TenantKeys> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cache.get(tenant) {
+            return k.clone();
+        }
+        if cache.len() >= MAX_CACHED_TENANTS {
+            cache.clear();
+        }
+        let k = TenantKeys::derive(&self.master, self.previous.as_ref(), tenant);
+        cache.insert(tenant.to_string(), k.clone());
+        k
+    }
+}
+
+/// The [`Authenticate`] of mini-baas: API keys and tokens of the tenant's
+/// [`KeyRing`] keys, and the admin key.
+pub struct Authenticator {
+    keys: Arc<KeyRing>,
+    admin_key: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("admin", &self.admin_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+fn unauthorized(message: impl Into<String>) -> RestError {
+    RestError::new(401, "invalid_token", message).with_hint(
+        "send the tenant's API key as `apikey` and a user's access token as `Authorization: Bearer <token>`",
+    )
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The principal of verified claims.
+pub fn principal_of(claims: Claims) -> Principal {
+    let role = claims
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or(ANON_ROLE)
+        .to_string();
+    let subject = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    Principal {
+        subject,
+        roles: vec![role],
+        claims,
+    }
+}
+
+fn role_principal(role: &str) -> Principal {
+    let mut claims = Claims::new();
+    claims.insert("role".into(), Value::String(role.to_string()));
+    Principal {
+        subject: None,
+        roles: vec![role.to_string()],
+        claims,
+    }
+}
+
+impl Authenticator {
+    /// Authenticate with `keys`; `admin_key` (if any) is the platform
+    /// administrator's credential.
+    pub fn new(keys: Arc<KeyRing>, admin_key: Option<String>) -> Self {
+        Self {
+            keys,
+            admin_key: admin_key.map(Into::into),
+        }
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    fn is_admin(&self, credential: &str) -> bool {
+        self.admin_key
+            .as_deref()
+            .is_some_and(|k| same(k, credential))
+    }
+
+    /// One credential of `tenant`: an opaque key or a JWT.
+    fn verify(&self, keys: &TenantKeys, credential: &str) -> Result<Principal, RestError> {
+        if credential.starts_with("sb_") {
+            return keys
+                .opaque_role(credential)
+                .map(|r| role_principal(r.name()))
+                .ok_or_else(|| unauthorized("the API key is not valid for this tenant"));
+        }
+        keys.verify(credential)
+            .map(principal_of)
+            .map_err(|e| unauthorized(format!("invalid token: {e}")))
+    }
+}
+
+#[async_trait::async_trait]
+impl Authenticate for Authenticator {
+    async fn principal(
+        &self,
+        tenant: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Result<Principal, RestError> {
+        let bearer = match header(headers, "authorization") {
+            None => None,
+            Some(a) => {
+                let (scheme, rest) = a.split_once(' ').unwrap_or((a, ""));
+                if !scheme.eq_ignore_ascii_case("bearer") || rest.trim().is_empty() {
+                    return Err(unauthorized(
+                        "the Authorization header must be `Bearer <token>`",
+                    ));
+                }
+                Some(rest.trim())
+            }
+        };
+        let apikey = header(headers, "apikey").filter(|k| !k.is_empty());
+        if let Some(b) = bearer
+            && self.is_admin(b)
+        {
+            return Ok(role_principal(ADMIN_ROLE));
+        }
+        let Some(tenant) = tenant else {
+            // Outside a tenant only the admin key means something.
+            return Ok(Principal::anonymous());
+        };
+        let keys = self.keys.tenant(tenant);
+        let from_key = apikey.map(|k| self.verify(&keys, k)).transpose()?;
+        match bearer {
+            Some(b) if Some(b) != apikey => self.verify(&keys, b),
+            _ => Ok(from_key.unwrap_or_else(|| role_principal(ANON_ROLE))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyRole;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn credentials_become_principals() {
+        let ring = Arc::new(KeyRing::new(SecretKey::from_bytes([3; 32]), None));
+        let auth = Authenticator::new(ring.clone(), Some("admin-key-0123456789".into()));
+        let keys = ring.tenant("t");
+        let anon = keys.api_key(KeyRole::Anon);
+        let service = keys.api_key(KeyRole::ServiceRole);
+        let p = auth.principal(Some("t"), &[]).await.unwrap();
+        assert_eq!(p.roles, ["anon"]);
+        let p = auth
+            .principal(Some("t"), &h(&[("apikey", &anon)]))
+            .await
+            .unwrap();
+        assert_eq!(p.roles, ["anon"]);
+        let bearer = format!("Bearer {service}");
+        let p = auth
+            .principal(
+                Some("t"),
+                &h(&[("apikey", &anon), ("authorization", &bearer)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(p.roles, ["service_role"]);
+        let opaque = keys.opaque_key(KeyRole::ServiceRole);
+        let p = auth
+            .principal(Some("t"), &h(&[("apikey", &opaque)]))
+            .await
+            .unwrap();
+        assert_eq!(p.roles, ["service_role"]);
+        // Tenant A's key on tenant B, a bad key, a bad scheme: 401.
+        let e = auth
+            .principal(Some("other"), &h(&[("apikey", &service)]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, 401);
+        let e = auth
+            .principal(Some("t"), &h(&[("apikey", "sb_secret_nope")]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, 401);
+        let e = auth
+            .principal(Some("t"), &h(&[("authorization", "Basic abc")]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, 401);
+        // A valid bearer with an invalid apikey is refused too.
+        let e = auth
+            .principal(
+                Some("t"),
+                &h(&[("apikey", "garbage"), ("authorization", &bearer)]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, 401);
+        let p = auth
+            .principal(
+                None,
+                &h(&[("authorization", "Bearer admin-key-0123456789")]),
+            )
+            .await
+            .unwrap();
+        assert!(p.has_role(ADMIN_ROLE));
+    }
+}

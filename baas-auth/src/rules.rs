@@ -1,0 +1,709 @@
+//! Permission rules ([`Rule`], stored in the tenant's metadata) compiled
+//! into the engine's grants: the same IR filters on PostgreSQL,
+//! MySQL/MariaDB, SQLite and MongoDB.
+//!
+//! A rule's `filter` and `check` are written in the URL filter grammar and
+//! parsed by the same parser as a request's query string, once per metadata
+//! version. The caller's values are references, replaced by the caller's
+//! own values as the request runs — bound parameters, never pasted text:
+//!
+//! | reference | value |
+//! | --- | --- |
+//! | `auth.uid()` | the token's `sub` |
+//! | `auth.role()` | the caller's role |
+//! | `auth.email()` | the token's `email` |
+//! | `auth.jwt()->>'claim'`, `auth.jwt()->'app_metadata'->>'team'` | a claim, by path |
+//!
+//! A reference stands for a whole value (`owner_id=eq.auth.uid()`,
+//! `team_id=in.(auth.jwt()->>'team')`); inside `or=(…)` quote it:
+//! `or=(public.is.true,owner_id.eq."auth.uid()")`. A rule whose reference
+//! the caller cannot fill (`auth.uid()` for an anonymous caller) does not
+//! apply to that caller.
+//!
+//! **Closed by default.** For an entity, a caller gets what the rules that
+//! name its role and the action grant, or nothing: reads and embeds see no
+//! rows, updates and deletes change none, inserts are refused (403). Several
+//! rules that apply are alternatives (filters `or`-ed, field lists joined).
+//! The `service_role` key and the admin key bypass rules. In **open** mode
+//! (development), an entity without any rule is open to everyone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde_json::Value as Json;
+
+use baas_core::access::{Action, FieldSet, Grant};
+use baas_core::error::{Error, Result};
+use baas_core::ir::Filter;
+use baas_core::metadata::{Entity, SchemaMetadata};
+use baas_core::value::Value;
+use baas_engine::{AccessRequest, Policy, Principal, Resource};
+use baas_rest::{ParseLimits, RestError, parse_read};
+
+use crate::principal::{ANON_ROLE, SERVICE_ROLE};
+
+/// Compiled rule sets kept at once (per tenant and metadata version).
+const MAX_CACHED_VERSIONS: usize = 1024;
+
+/// A caller reference in a rule.
+#[derive(Debug, Clone, PartialEq)]
+enum Ref {
+    Uid,
+    Role,
+    Email,
+    /// `auth.jwt()` followed by a claim path.
+    Jwt(Vec<String>),
+}
+
+impl Ref {
+    /// Parse a reference; `None` when `s` is a plain value.
+    fn parse(s: &str) -> Option<Self> {
+        let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        match t.as_str() {
+            "auth.uid()" => return Some(Self::Uid),
+            "auth.role()" => return Some(Self::Role),
+            "auth.email()" => return Some(Self::Email),
+            _ => {}
+        }
+        let mut rest = t.strip_prefix("auth.jwt()")?;
+        let mut path = Vec::new();
+        while !rest.is_empty() {
+            rest = rest
+                .strip_prefix("->>")
+                .or_else(|| rest.strip_prefix("->"))?;
+            let end = rest.find("->").unwrap_or(rest.len());
+            let seg = rest[..end].trim_matches(|c| c == '\'' || c == '"');
+            if seg.is_empty() {
+                return None;
+            }
+            path.push(seg.to_string());
+            rest = &rest[end..];
+        }
+        (!path.is_empty()).then_some(Self::Jwt(path))
+    }
+
+    /// The caller's value, `None` when the caller has none.
+    fn resolve(&self, p: &Principal) -> Option<Json> {
+        let v = match self {
+            Self::Uid => Json::String(p.subject.clone()?),
+            Self::Role => Json::String(role_of(p).to_string()),
+            Self::Email => p.claims.get("email")?.clone(),
+            Self::Jwt(path) => {
+                let mut cur = p.claims.get(&path[0])?;
+                for seg in &path[1..] {
+                    cur = match cur {
+                        Json::Object(m) => m.get(seg)?,
+                        Json::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                        _ => return None,
+                    };
+                }
+                cur.clone()
+            }
+        };
+        (!v.is_null() && v != Json::String(String::new())).then_some(v)
+    }
+}
+
+fn role_of(p: &Principal) -> &str {
+    p.roles.first().map_or(ANON_ROLE, String::as_str)
+}
+
+/// A filter whose caller references are still open.
+#[derive(Debug, Clone)]
+struct Template {
+    filter: Filter,
+    has_refs: bool,
+}
+
+impl Template {
+    fn new(filter: Filter) -> Self {
+        let mut has_refs = false;
+        visit_values(&filter, &mut |v| {
+            if let Value::Text(s) = v
+                && Ref::parse(s).is_some()
+            {
+                has_refs = true;
+            }
+        });
+        Self { filter, has_refs }
+    }
+
+    /// The filter for `p`, or `None` when `p` lacks a referenced value.
+    fn bind(&self, p: &Principal) -> Option<Filter> {
+        if !self.has_refs {
+            return Some(self.filter.clone());
+        }
+        let mut f = self.filter.clone();
+        let mut ok = true;
+        map_values(&mut f, &mut |v| {
+            if let Value::Text(s) = v
+                && let Some(r) = Ref::parse(s)
+            {
+                match r.resolve(p) {
+                    Some(j) => *v = Value::from_json(&j),
+                    None => ok = false,
+                }
+            }
+        });
+        ok.then_some(f)
+    }
+}
+
+fn visit_values(f: &Filter, g: &mut impl FnMut(&Value)) {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            filters.iter().for_each(|x| visit_values(x, g));
+        }
+        Filter::Not { filter } => visit_values(filter, g),
+        Filter::Compare { value, .. } => g(value),
+        Filter::In { values, .. } => values.iter().for_each(g),
+        Filter::Exists {
+            filter: Some(inner),
+            ..
+        } => visit_values(inner, g),
+        _ => {}
+    }
+}
+
+fn map_values(f: &mut Filter, g: &mut impl FnMut(&mut Value)) {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            filters.iter_mut().for_each(|x| map_values(x, g));
+        }
+        Filter::Not { filter } => map_values(filter, g),
+        Filter::Compare { value, .. } => g(value),
+        Filter::In { values, .. } => values.iter_mut().for_each(g),
+        Filter::Exists {
+            filter: Some(inner),
+            ..
+        } => map_values(inner, g),
+        _ => {}
+    }
+}
+
+/// One rule, parsed.
+#[derive(Debug, Clone)]
+struct Compiled {
+    name: String,
+    actions: Vec<Action>,
+    roles: Vec<String>,
+    filter: Option<Template>,
+    check: Option<Template>,
+    read: Option<Vec<String>>,
+    write: Option<Vec<String>>,
+    presets: Vec<(String, Json)>,
+}
+
+/// The rules of one metadata version, by entity.
+#[derive(Debug, Default)]
+struct RuleSet {
+    by_entity: HashMap<String, Vec<Compiled>>,
+}
+
+fn rule_error(i: usize, what: &str, e: &RestError) -> Error {
+    Error::validation(
+        format!("/rules/{i}/{what}"),
+        format!("the rule's {what} does not parse: {}", e.message),
+    )
+}
+
+/// Field names a filter tests directly (not through `exists`).
+fn fields_of(f: &Filter, out: &mut Vec<String>) {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            filters.iter().for_each(|x| fields_of(x, out));
+        }
+        Filter::Not { filter } => fields_of(filter, out),
+        Filter::Compare { field, .. }
+        | Filter::In { field, .. }
+        | Filter::Is { field, .. }
+        | Filter::Like { field, .. }
+        | Filter::TextSearch { field, .. }
+        | Filter::Array { field, .. }
+        | Filter::JsonPath { field, .. } => out.push(field.clone()),
+        _ => {}
+    }
+}
+
+fn parse_filter(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    text: &str,
+    limits: &ParseLimits,
+    i: usize,
+    what: &str,
+) -> Result<Template> {
+    let read =
+        parse_read(schema, entity, text, &[], limits).map_err(|e| rule_error(i, what, &e))?;
+    let q = read.query;
+    let keys = text.split('&').map(|kv| kv.split('=').next().unwrap_or(""));
+    if keys
+        .into_iter()
+        .any(|k| matches!(k, "order" | "limit" | "offset" | "columns" | "on_conflict"))
+    {
+        return Err(Error::validation(
+            format!("/rules/{i}/{what}"),
+            "a rule's filter holds conditions only (no order, limit or offset)",
+        ));
+    }
+    let Some(filter) = q.filter else {
+        return Err(Error::validation(
+            format!("/rules/{i}/{what}"),
+            "the rule's filter is empty: leave it out to cover every row",
+        ));
+    };
+    let mut names = Vec::new();
+    fields_of(&filter, &mut names);
+    if let Some(bad) = names.iter().find(|n| entity.field(n).is_err()) {
+        return Err(Error::validation(
+            format!("/rules/{i}/{what}"),
+            format!("`{bad}` is not a field of `{}`", entity.name),
+        ));
+    }
+    Ok(Template::new(filter))
+}
+
+fn compile(schema: &SchemaMetadata, limits: &ParseLimits) -> Result<RuleSet> {
+    let mut set = RuleSet::default();
+    for (i, r) in schema.rules.iter().enumerate() {
+        let entity = schema.entity(&r.entity).map_err(|_| {
+            Error::validation(
+                format!("/rules/{i}/entity"),
+                format!("rule entity `{}` is not an entity", r.entity),
+            )
+        })?;
+        let filter = r
+            .filter
+            .as_deref()
+            .map(|t| parse_filter(schema, entity, t, limits, i, "filter"))
+            .transpose()?;
+        let check = r
+            .check
+            .as_deref()
+            .map(|t| parse_filter(schema, entity, t, limits, i, "check"))
+            .transpose()?;
+        if check.is_some()
+            && !r
+                .action
+                .iter()
+                .any(|a| matches!(a, Action::Insert | Action::Update))
+        {
+            return Err(Error::validation(
+                format!("/rules/{i}/check"),
+                "a check applies to inserts and updates: add one of them to `action`",
+            ));
+        }
+        for (field, v) in &r.preset {
+            if let Json::String(s) = v
+                && s.starts_with("auth.")
+                && Ref::parse(s).is_none()
+            {
+                return Err(Error::validation(
+                    format!("/rules/{i}/preset/{field}"),
+                    format!(
+                        "`{s}` is not a reference (auth.uid(), auth.role(), auth.email(), auth.jwt()->>'claim')"
+                    ),
+                ));
+            }
+        }
+        set.by_entity
+            .entry(r.entity.clone())
+            .or_default()
+            .push(Compiled {
+                name: r.display_name(),
+                actions: r.action.clone(),
+                roles: r.role.clone(),
+                filter,
+                check,
+                read: r.read.clone(),
+                write: r.write.clone(),
+                presets: r
+                    .preset
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            });
+    }
+    Ok(set)
+}
+
+fn union(acc: &mut Option<Vec<String>>, more: &Option<Vec<String>>, first: bool) {
+    match (first, more) {
+        (true, m) => *acc = m.clone(),
+        (false, None) => *acc = None,
+        (false, Some(m)) => {
+            if let Some(a) = acc {
+                for f in m {
+                    if !a.contains(f) {
+                        a.push(f.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The [`Policy`] of rules: compiled once per tenant and metadata version.
+pub struct RulesPolicy {
+    open: bool,
+    limits: ParseLimits,
+    cache: Mutex<HashMap<(String, u64), Arc<RuleSet>>>,
+}
+
+impl std::fmt::Debug for RulesPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RulesPolicy")
+            .field("open", &self.open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RulesPolicy {
+    /// Closed by default: an entity without rules is reachable only by the
+    /// service role and the admin.
+    pub fn closed() -> Self {
+        Self::new(false)
+    }
+
+    /// Development: an entity without rules is open to everyone; entities
+    /// with rules follow them.
+    pub fn open() -> Self {
+        Self::new(true)
+    }
+
+    fn new(open: bool) -> Self {
+        Self {
+            open,
+            limits: ParseLimits::default(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether entities without rules are open.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    fn rules(&self, tenant: &str, version: u64, schema: &SchemaMetadata) -> Result<Arc<RuleSet>> {
+        let key = (tenant.to_string(), version);
+        if let Some(s) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(s.clone());
+        }
+        // Stored metadata was checked when stored; a failure here is the
+        // server's (5xx), not the caller's.
+        let set = Arc::new(compile(schema, &self.limits).map_err(|e| Error::Backend {
+            message: format!("the stored rules of tenant `{tenant}` do not compile: {e}"),
+            source: None,
+        })?);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_CACHED_VERSIONS {
+            cache.clear();
+        }
+        cache.insert(key, set.clone());
+        Ok(set)
+    }
+
+    /// The grant of `p` for `action` on `entity` under `set`.
+    fn grant_for(
+        &self,
+        set: &RuleSet,
+        entity: &Entity,
+        action: Action,
+        p: &Principal,
+    ) -> Result<Grant> {
+        let role = role_of(p);
+        let Some(rules) = set.by_entity.get(&entity.name) else {
+            return if self.open {
+                Ok(Grant::all())
+            } else {
+                nothing(entity, action, role, None)
+            };
+        };
+        let mut applicable = 0usize;
+        let mut filters: Option<Vec<Filter>> = Some(Vec::new());
+        let mut checks: Option<Vec<Filter>> = Some(Vec::new());
+        let mut read = None;
+        let mut write = None;
+        let mut presets = serde_json::Map::new();
+        let mut names = Vec::new();
+        'rules: for r in rules {
+            if !r.actions.contains(&action) || !r.roles.iter().any(|x| x == role) {
+                continue;
+            }
+            // Bind everything first: a reference the caller cannot fill
+            // means the rule is not for them.
+            let filter = match &r.filter {
+                None => None,
+                Some(t) => match t.bind(p) {
+                    Some(f) => Some(f),
+                    None => continue 'rules,
+                },
+            };
+            // A check defaults to the filter, as SQL's WITH CHECK does.
+            let check = match (&r.check, &r.filter, action) {
+                (_, _, Action::Read | Action::Delete) => None,
+                (Some(t), _, _) | (None, Some(t), _) => match t.bind(p) {
+                    Some(f) => Some(f),
+                    None => continue 'rules,
+                },
+                (None, None, _) => None,
+            };
+            let mut bound = Vec::new();
+            for (k, v) in &r.presets {
+                let value = match v {
+                    Json::String(s) => match Ref::parse(s) {
+                        Some(reference) => match reference.resolve(p) {
+                            Some(j) => j,
+                            None => continue 'rules,
+                        },
+                        None => v.clone(),
+                    },
+                    _ => v.clone(),
+                };
+                bound.push((k.clone(), value));
+            }
+            let first = applicable == 0;
+            applicable += 1;
+            names.push(r.name.clone());
+            match (filter, &mut filters) {
+                (None, _) => filters = None,
+                (Some(f), Some(fs)) => fs.push(f),
+                (Some(_), None) => {}
+            }
+            match (check, &mut checks) {
+                (None, _) => checks = None,
+                (Some(f), Some(cs)) => cs.push(f),
+                (Some(_), None) => {}
+            }
+            union(&mut read, &r.read, first);
+            let mut w = r.write.clone();
+            if let Some(w) = &mut w {
+                w.extend(bound.iter().map(|(k, _)| k.clone()));
+            }
+            union(&mut write, &w, first);
+            for (k, v) in bound {
+                presets.entry(k).or_insert(v);
+            }
+        }
+        if applicable == 0 {
+            return nothing(entity, action, role, Some(rules));
+        }
+        let mut g = Grant::all();
+        if action != Action::Insert
+            && let Some(fs) = filters
+        {
+            g = g.rows(one_of(fs));
+        }
+        if matches!(action, Action::Insert | Action::Update)
+            && let Some(cs) = checks
+        {
+            g = g.check(one_of(cs));
+        }
+        if let Some(r) = read {
+            g.read = FieldSet::Only(r);
+        }
+        if let Some(w) = write {
+            g.write = FieldSet::Only(w);
+        }
+        g.presets = presets;
+        Ok(g.named(names.join(" | ")))
+    }
+}
+
+fn one_of(mut fs: Vec<Filter>) -> Filter {
+    if fs.len() == 1 {
+        fs.pop().unwrap_or_else(|| Filter::and(Vec::new()))
+    } else {
+        Filter::or(fs)
+    }
+}
+
+/// What a caller no rule covers gets: no rows (reads, updates, deletes),
+/// or a refusal (inserts).
+fn nothing(
+    entity: &Entity,
+    action: Action,
+    role: &str,
+    rules: Option<&Vec<Compiled>>,
+) -> Result<Grant> {
+    if action == Action::Insert {
+        let why = match rules {
+            None => format!(
+                "`{}` has no rules: only the service role may write it",
+                entity.name
+            ),
+            Some(_) => format!("no rule lets role `{role}` insert into `{}`", entity.name),
+        };
+        return Err(Error::Forbidden(why));
+    }
+    Ok(Grant::all().rows(Filter::or(Vec::new())))
+}
+
+#[async_trait]
+impl Policy for RulesPolicy {
+    async fn grant(&self, request: &AccessRequest<'_>) -> Result<Grant> {
+        let p = request.principal;
+        if p.has_role(SERVICE_ROLE) || p.has_role(baas_rest::ADMIN_ROLE) {
+            return Ok(Grant::all());
+        }
+        match request.resource {
+            Resource::Entity(entity) => {
+                if request.schema.rules.is_empty() && self.open {
+                    return Ok(Grant::all());
+                }
+                let set = self.rules(request.tenant, request.version, request.schema)?;
+                self.grant_for(&set, entity, request.action, p)
+            }
+            _ => Err(Error::Forbidden("no rule covers this resource".into())),
+        }
+    }
+
+    fn check_schema(&self, schema: &SchemaMetadata) -> Result<()> {
+        compile(schema, &self.limits).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baas_core::ir::CompareOp;
+    use baas_core::metadata::{Field, FieldType};
+    use serde_json::json;
+
+    fn schema(rules: serde_json::Value) -> SchemaMetadata {
+        let note = Entity::new(
+            "note",
+            vec![
+                Field::new("id", FieldType::Int64),
+                Field::new("owner_id", FieldType::Text),
+                Field::new("body", FieldType::Text),
+                Field::new("public", FieldType::Boolean),
+            ],
+        )
+        .with_primary_key(["id"]);
+        let mut s = SchemaMetadata::new(vec![note]);
+        s.rules = serde_json::from_value(rules).unwrap();
+        s
+    }
+
+    fn user(sub: &str) -> Principal {
+        let mut p = Principal::new(sub, ["authenticated".to_string()]);
+        p.claims.insert("sub".into(), json!(sub));
+        p.claims
+            .insert("app_metadata".into(), json!({"team": "t1"}));
+        p
+    }
+
+    fn grant(s: &SchemaMetadata, p: &Principal, action: Action) -> Result<Grant> {
+        let policy = RulesPolicy::closed();
+        let set = compile(s, &ParseLimits::default())?;
+        policy.grant_for(&set, s.entity("note")?, action, p)
+    }
+
+    #[test]
+    fn references_parse() {
+        assert_eq!(Ref::parse("auth.uid()"), Some(Ref::Uid));
+        assert_eq!(Ref::parse(" auth.role( ) "), Some(Ref::Role));
+        assert_eq!(
+            Ref::parse("auth.jwt()->'app_metadata'->>'team'"),
+            Some(Ref::Jwt(vec!["app_metadata".into(), "team".into()]))
+        );
+        assert_eq!(Ref::parse("auth.jwt()"), None);
+        assert_eq!(Ref::parse("auth.uid"), None);
+        assert_eq!(Ref::parse("hello"), None);
+    }
+
+    #[test]
+    fn owner_rules_bind_the_caller() {
+        let s = schema(json!([{
+            "entity": "note", "name": "own notes",
+            "action": ["read", "insert", "update", "delete"], "role": ["authenticated"],
+            "filter": "owner_id=eq.auth.uid()", "preset": {"owner_id": "auth.uid()"},
+            "write": ["body"]
+        }]));
+        let g = grant(&s, &user("u1"), Action::Read).unwrap();
+        assert_eq!(g.filter, Some(Filter::cmp("owner_id", CompareOp::Eq, "u1")));
+        let g = grant(&s, &user("u1"), Action::Insert).unwrap();
+        assert_eq!(g.filter, None);
+        assert_eq!(g.check, Some(Filter::cmp("owner_id", CompareOp::Eq, "u1")));
+        assert_eq!(g.presets["owner_id"], json!("u1"));
+        assert_eq!(
+            g.write,
+            FieldSet::Only(vec!["body".into(), "owner_id".into()])
+        );
+        assert_eq!(g.rule.as_deref(), Some("own notes"));
+        // Anonymous: the rule names another role; reads see nothing,
+        // inserts are refused.
+        let anon = Principal::anonymous();
+        let g = grant(&s, &anon, Action::Read).unwrap();
+        assert_eq!(g.filter, Some(Filter::or(Vec::new())));
+        assert!(matches!(
+            grant(&s, &anon, Action::Insert),
+            Err(Error::Forbidden(_))
+        ));
+        // An authenticated caller without a subject cannot fill auth.uid().
+        let nosub = Principal {
+            roles: vec!["authenticated".into()],
+            ..Principal::default()
+        };
+        assert_eq!(
+            grant(&s, &nosub, Action::Update).unwrap().filter,
+            Some(Filter::or(Vec::new()))
+        );
+    }
+
+    #[test]
+    fn alternatives_and_claims() {
+        let s = schema(json!([
+            {"entity": "note", "action": ["read"], "role": ["anon", "authenticated"], "filter": "public=is.true", "read": ["id", "body"]},
+            {"entity": "note", "action": ["read"], "role": ["authenticated"], "filter": "owner_id=eq.auth.jwt()->'app_metadata'->>'team'"}
+        ]));
+        let g = grant(&s, &user("u1"), Action::Read).unwrap();
+        assert_eq!(
+            g.filter,
+            Some(Filter::or(vec![
+                Filter::is("public", baas_core::ir::IsValue::True),
+                Filter::cmp("owner_id", CompareOp::Eq, "t1"),
+            ]))
+        );
+        assert!(g.read.is_all(), "the second rule reads every field");
+        let g = grant(&s, &Principal::anonymous(), Action::Read).unwrap();
+        assert_eq!(g.read, FieldSet::Only(vec!["id".into(), "body".into()]));
+    }
+
+    #[test]
+    fn bad_rules_are_refused_with_a_pointer() {
+        let policy = RulesPolicy::closed();
+        for (rules, pointer) in [
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "nope=eq.1"}]),
+                "/rules/0/filter",
+            ),
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "id=zz.1"}]),
+                "/rules/0/filter",
+            ),
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "order=id"}]),
+                "/rules/0/filter",
+            ),
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "check": "id=eq.1"}]),
+                "/rules/0/check",
+            ),
+            (
+                json!([{"entity": "note", "action": ["insert"], "role": ["anon"], "preset": {"owner_id": "auth.nope()"}}]),
+                "/rules/0/preset/owner_id",
+            ),
+        ] {
+            let e = policy.check_schema(&schema(rules)).unwrap_err();
+            assert!(format!("{e:?}").contains(pointer), "{e:?}");
+        }
+    }
+}

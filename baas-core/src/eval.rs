@@ -1,0 +1,389 @@
+//! Filters evaluated in memory against one row: how a rule's write check
+//! holds for the rows an insert writes, and (later) how realtime events and
+//! storage objects are authorized without a database round trip.
+//!
+//! Semantics follow SQL's three-valued logic closely enough for checks: a
+//! comparison with a null or missing value is *unknown*, which a check
+//! treats as a failure (as SQL's `WITH CHECK` does). Operators that need the
+//! database (`exists`, full-text search, JSON paths, array operators) are
+//! not evaluated here: [`eval`] answers [`Eval::Unsupported`] for them, and
+//! callers refuse such a check rather than guess.
+//!
+//! [`partial`] evaluates what known values decide and leaves the rest as a
+//! filter: an update's check becomes "what the new values decide" plus "a
+//! condition on the rows' unchanged fields".
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use crate::ir::{CompareOp, Filter, IsValue, Record};
+
+/// The outcome of evaluating a filter on a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eval {
+    /// The filter holds.
+    True,
+    /// The filter does not hold.
+    False,
+    /// SQL's unknown (a comparison with null).
+    Unknown,
+    /// The filter uses an operator that cannot be evaluated in memory.
+    Unsupported,
+}
+
+impl Eval {
+    fn from_bool(b: bool) -> Self {
+        if b { Self::True } else { Self::False }
+    }
+
+    fn not(self) -> Self {
+        match self {
+            Self::True => Self::False,
+            Self::False => Self::True,
+            other => other,
+        }
+    }
+}
+
+/// Evaluate `filter` on `row` (fields by API name; a missing field is null).
+pub fn eval(filter: &Filter, row: &Record) -> Eval {
+    match filter {
+        Filter::And { filters } => {
+            let mut out = Eval::True;
+            for f in filters {
+                match eval(f, row) {
+                    Eval::False => return Eval::False,
+                    Eval::Unsupported => out = Eval::Unsupported,
+                    Eval::Unknown if out == Eval::True => out = Eval::Unknown,
+                    _ => {}
+                }
+            }
+            out
+        }
+        Filter::Or { filters } => {
+            let mut out = Eval::False;
+            for f in filters {
+                match eval(f, row) {
+                    Eval::True => return Eval::True,
+                    Eval::Unsupported => out = Eval::Unsupported,
+                    Eval::Unknown if out == Eval::False => out = Eval::Unknown,
+                    _ => {}
+                }
+            }
+            out
+        }
+        Filter::Not { filter } => eval(filter, row).not(),
+        Filter::Compare { field, op, value } => {
+            let v = row.get(field).unwrap_or(&Value::Null);
+            let value = value.to_json();
+            if v.is_null() || value.is_null() {
+                return Eval::Unknown;
+            }
+            match compare(v, &value) {
+                None => Eval::Unsupported,
+                Some(ord) => Eval::from_bool(match op {
+                    CompareOp::Eq => ord == Ordering::Equal,
+                    CompareOp::Neq => ord != Ordering::Equal,
+                    CompareOp::Gt => ord == Ordering::Greater,
+                    CompareOp::Gte => ord != Ordering::Less,
+                    CompareOp::Lt => ord == Ordering::Less,
+                    CompareOp::Lte => ord != Ordering::Greater,
+                }),
+            }
+        }
+        Filter::In { field, values } => {
+            let v = row.get(field).unwrap_or(&Value::Null);
+            if v.is_null() {
+                return if values.is_empty() {
+                    Eval::False
+                } else {
+                    Eval::Unknown
+                };
+            }
+            let mut out = Eval::False;
+            for c in values {
+                let c = c.to_json();
+                if c.is_null() {
+                    out = Eval::Unknown;
+                    continue;
+                }
+                match compare(v, &c) {
+                    Some(Ordering::Equal) => return Eval::True,
+                    None => return Eval::Unsupported,
+                    _ => {}
+                }
+            }
+            out
+        }
+        Filter::Is { field, value } => {
+            let v = row.get(field).unwrap_or(&Value::Null);
+            Eval::from_bool(match value {
+                IsValue::Null => v.is_null(),
+                IsValue::NotNull => !v.is_null(),
+                IsValue::True => v == &Value::Bool(true),
+                IsValue::False => v == &Value::Bool(false),
+            })
+        }
+        Filter::Like {
+            field,
+            pattern,
+            case_insensitive,
+        } => match row.get(field).unwrap_or(&Value::Null) {
+            Value::Null => Eval::Unknown,
+            Value::String(s) => Eval::from_bool(if *case_insensitive {
+                like(&s.to_lowercase(), &pattern.to_lowercase())
+            } else {
+                like(s, pattern)
+            }),
+            _ => Eval::Unsupported,
+        },
+        _ => Eval::Unsupported,
+    }
+}
+
+/// Order two non-null JSON values the way the databases order them for the
+/// types a filter compares: numbers by value (a number against a numeric
+/// string too), strings bytewise, booleans false < true. `None` when the
+/// two cannot be compared.
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Number(_), _) | (_, Value::Number(_)) => {
+            let n = |v: &Value| match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            n(a)?.partial_cmp(&n(b)?)
+        }
+        _ => None,
+    }
+}
+
+/// SQL `LIKE`: `%` any run, `_` one character, `\` escapes the next one.
+fn like(s: &str, pattern: &str) -> bool {
+    let s: Vec<char> = s.chars().collect();
+    let mut p: Vec<(char, bool)> = Vec::new(); // (char, literal)
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                p.push((n, true));
+            }
+        } else {
+            p.push((c, false));
+        }
+    }
+    // Iterative matching with backtracking to the last `%` (linear-ish).
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if j < p.len() && !p[j].1 && p[j].0 == '%' {
+            star = Some((j, i));
+            j += 1;
+        } else if j < p.len() && ((!p[j].1 && p[j].0 == '_') || p[j].0 == s[i]) {
+            i += 1;
+            j += 1;
+        } else if let Some((sj, si)) = star {
+            j = sj + 1;
+            i = si + 1;
+            star = Some((sj, si + 1));
+        } else {
+            return false;
+        }
+    }
+    while j < p.len() && !p[j].1 && p[j].0 == '%' {
+        j += 1;
+    }
+    j == p.len()
+}
+
+/// The filter always true (`and` of nothing).
+fn always() -> Filter {
+    Filter::and(Vec::new())
+}
+
+/// The filter always false (`or` of nothing).
+fn never() -> Filter {
+    Filter::or(Vec::new())
+}
+
+/// Whether `f` is the constant true / false [`partial`] produces.
+pub fn constant(f: &Filter) -> Option<bool> {
+    match f {
+        Filter::And { filters } if filters.is_empty() => Some(true),
+        Filter::Or { filters } if filters.is_empty() => Some(false),
+        _ => None,
+    }
+}
+
+/// What `known` decides of `filter`: every condition on a field in `known`
+/// is evaluated with its value (unknown counts as false, as a check does)
+/// and the conditions on other fields are kept. The result is a filter on
+/// the other fields, [`constant`] when the known values decide it all.
+/// `None` when a condition on a known field cannot be evaluated in memory.
+pub fn partial(filter: &Filter, known: &Record) -> Option<Filter> {
+    Some(match filter {
+        Filter::And { filters } => {
+            let mut out = Vec::new();
+            for f in filters {
+                let r = partial(f, known)?;
+                match constant(&r) {
+                    Some(false) => return Some(never()),
+                    Some(true) => {}
+                    None => out.push(r),
+                }
+            }
+            if out.len() == 1 {
+                out.pop()?
+            } else {
+                Filter::and(out)
+            }
+        }
+        Filter::Or { filters } => {
+            let mut out = Vec::new();
+            for f in filters {
+                let r = partial(f, known)?;
+                match constant(&r) {
+                    Some(true) => return Some(always()),
+                    Some(false) => {}
+                    None => out.push(r),
+                }
+            }
+            if out.len() == 1 {
+                out.pop()?
+            } else {
+                Filter::or(out)
+            }
+        }
+        Filter::Not { filter } => {
+            let r = partial(filter, known)?;
+            match constant(&r) {
+                Some(b) => {
+                    if b {
+                        never()
+                    } else {
+                        always()
+                    }
+                }
+                None => Filter::not(r),
+            }
+        }
+        Filter::Compare { field, .. }
+        | Filter::In { field, .. }
+        | Filter::Is { field, .. }
+        | Filter::Like { field, .. }
+            if known.contains_key(field) =>
+        {
+            match eval(filter, known) {
+                Eval::True => always(),
+                Eval::False | Eval::Unknown => never(),
+                Eval::Unsupported => return None,
+            }
+        }
+        other => {
+            if mentions_any(other, known) {
+                return None;
+            }
+            other.clone()
+        }
+    })
+}
+
+/// Whether a filter this module does not evaluate names a field of `known`.
+fn mentions_any(f: &Filter, known: &Record) -> bool {
+    match f {
+        Filter::TextSearch { field, .. }
+        | Filter::Array { field, .. }
+        | Filter::JsonPath { field, .. } => known.contains_key(field),
+        // An `exists` names the relation's local fields; be conservative.
+        Filter::Exists { .. } => !known.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: Value) -> Record {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn compares_like_sql() {
+        let r = row(json!({"a": 3, "s": "abc", "n": null, "b": true}));
+        assert_eq!(eval(&Filter::cmp("a", CompareOp::Eq, 3), &r), Eval::True);
+        assert_eq!(eval(&Filter::cmp("a", CompareOp::Gt, "2"), &r), Eval::True);
+        assert_eq!(
+            eval(&Filter::cmp("s", CompareOp::Lt, "abd"), &r),
+            Eval::True
+        );
+        assert_eq!(eval(&Filter::cmp("n", CompareOp::Eq, 1), &r), Eval::Unknown);
+        assert_eq!(
+            eval(&Filter::cmp("missing", CompareOp::Neq, 1), &r),
+            Eval::Unknown
+        );
+        assert_eq!(eval(&Filter::is("n", IsValue::Null), &r), Eval::True);
+        assert_eq!(eval(&Filter::is("b", IsValue::True), &r), Eval::True);
+        assert_eq!(
+            eval(&Filter::not(Filter::cmp("n", CompareOp::Eq, 1)), &r),
+            Eval::Unknown
+        );
+        let f = Filter::In {
+            field: "a".into(),
+            values: vec![1.into(), 3.into()],
+        };
+        assert_eq!(eval(&f, &r), Eval::True);
+        assert_eq!(
+            eval(
+                &Filter::or(vec![
+                    Filter::cmp("n", CompareOp::Eq, 1),
+                    Filter::cmp("a", CompareOp::Eq, 3)
+                ]),
+                &r
+            ),
+            Eval::True
+        );
+        assert_eq!(
+            eval(
+                &Filter::and(vec![
+                    Filter::cmp("n", CompareOp::Eq, 1),
+                    Filter::cmp("a", CompareOp::Eq, 4)
+                ]),
+                &r
+            ),
+            Eval::False
+        );
+    }
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("hello", "h%o"));
+        assert!(like("hello", "_ello"));
+        assert!(like("a%b", "a\\%b"));
+        assert!(!like("axb", "a\\%b"));
+        assert!(like("", "%"));
+        assert!(!like("abc", "ab"));
+        assert!(like("mississippi", "%iss%pi"));
+    }
+
+    #[test]
+    fn partial_keeps_what_is_not_known() {
+        let f = Filter::and(vec![
+            Filter::cmp("owner", CompareOp::Eq, "u1"),
+            Filter::cmp("state", CompareOp::Neq, "locked"),
+        ]);
+        let decided = partial(&f, &row(json!({"owner": "u1"}))).unwrap();
+        assert_eq!(decided, Filter::cmp("state", CompareOp::Neq, "locked"));
+        let refused = partial(&f, &row(json!({"owner": "u2"}))).unwrap();
+        assert_eq!(constant(&refused), Some(false));
+        let all = partial(&f, &row(json!({"owner": "u1", "state": "open"}))).unwrap();
+        assert_eq!(constant(&all), Some(true));
+        let untouched = partial(&f, &Record::new()).unwrap();
+        assert_eq!(untouched, f);
+    }
+}
