@@ -7,12 +7,18 @@
 //! - [`principal`]: the caller's [`Principal`](baas_engine::Principal) from
 //!   the `apikey` and `Authorization` headers, once, in the service;
 //! - [`rules`]: permission rules (metadata) compiled into the engine's
-//!   grants, identically on every engine.
+//!   grants, identically on every engine;
+//! - [`gotrue`]: users and sessions at `/{tenant}/auth/v1/…`, with GoTrue's
+//!   shapes ([`AuthRoutes`]);
+//! - [`ratelimit`]: in-memory rate limits with bounded memory.
 
+pub mod gotrue;
 pub mod keys;
 pub mod principal;
+pub mod ratelimit;
 pub mod rules;
 
+pub use gotrue::{AuthRateLimits, AuthRoutes, AuthSettings};
 pub use keys::{Claims, KeyRole, TenantKeys, TokenError};
 pub use principal::{ANON_ROLE, AUTHENTICATED_ROLE, Authenticator, KeyRing, SERVICE_ROLE};
 pub use rules::RulesPolicy;

@@ -1,4 +1,4 @@
-//! Permission rules ([`Rule`], stored in the tenant's metadata) compiled
+//! Permission rules ([`Rule`](baas_core::access::Rule), stored in the tenant's metadata) compiled
 //! into the engine's grants: the same IR filters on PostgreSQL,
 //! MySQL/MariaDB, SQLite and MongoDB.
 //!

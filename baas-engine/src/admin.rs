@@ -50,6 +50,60 @@ fn carry_rules(schema: &mut SchemaMetadata, previous: &SchemaMetadata) {
         .collect();
 }
 
+/// Create the tables of `schema`'s entities, each after the targets of its
+/// many-to-one relations (which get foreign keys).
+async fn create_tables(
+    adapter: &dyn baas_core::adapter::DatabaseAdapter,
+    schema: &SchemaMetadata,
+) -> Result<()> {
+    let mut done: Vec<&str> = Vec::new();
+    while done.len() < schema.entities.len() {
+        let before = done.len();
+        for e in &schema.entities {
+            if done.contains(&e.name.as_str()) {
+                continue;
+            }
+            let parents: Vec<&str> = e
+                .relations
+                .iter()
+                .filter(|r| {
+                    r.kind == baas_core::metadata::RelationKind::ManyToOne && r.target != e.name
+                })
+                .map(|r| r.target.as_str())
+                .collect();
+            if !parents.iter().all(|p| done.contains(p)) {
+                continue;
+            }
+            if e.read_only {
+                return Err(Error::validation(
+                    "/read_only",
+                    format!("managed entity `{}` cannot be read-only", e.name),
+                ));
+            }
+            let references = schema
+                .entities
+                .iter()
+                .filter(|t| parents.contains(&t.name.as_str()))
+                .cloned()
+                .collect();
+            adapter
+                .apply_ddl(&SchemaChange::CreateEntity {
+                    entity: e.clone(),
+                    references,
+                })
+                .await?;
+            done.push(&e.name);
+        }
+        if done.len() == before {
+            return Err(Error::validation(
+                "/entities",
+                "the many-to-one relations between these entities form a cycle: create them one by one",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Baas {
     /// Replace a tenant's permission rules (any mode): checked against its
     /// metadata and by the engine's policy (a rule that does not compile is
@@ -120,6 +174,12 @@ impl Baas {
                 };
                 schema.check()?;
                 self.policy.check_schema(&schema)?;
+                if mode == TenantMode::Managed {
+                    // A new managed tenant given its metadata: its tables
+                    // are created now, parents first, so that what is
+                    // served exists.
+                    create_tables(adapter.as_ref(), &schema).await?;
+                }
                 let base = stored.map(|v| v.version);
                 let version = self.store.put_schema(&config.id, &schema, base).await?;
                 (schema, version)

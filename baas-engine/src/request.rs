@@ -149,6 +149,72 @@ impl Baas {
         Ok(())
     }
 
+    /// The tenant's metadata as `principal` may use it, for the documents
+    /// that describe the API (discovery, OpenAPI): an entity the policy
+    /// lets the caller neither read nor write is left out (with the
+    /// relations to it), and an entity whose grants name fields keeps only
+    /// the fields the caller may read or write. Rules are not shown.
+    pub async fn visible_schema(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+    ) -> Result<SchemaMetadata> {
+        let never = Filter::or(Vec::new());
+        let mut out = SchemaMetadata::clone(tenant.schema());
+        out.rules.clear();
+        let mut kept = Vec::new();
+        for entity in &tenant.schema().entities {
+            let mut fields: Option<BTreeSet<String>> = Some(BTreeSet::new());
+            let mut usable = false;
+            for action in [Action::Read, Action::Insert, Action::Update, Action::Delete] {
+                let g = match self.grant(principal, tenant, entity, action).await {
+                    Ok(g) => g,
+                    Err(Error::Forbidden(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+                if g.filter.as_ref() == Some(&never) {
+                    continue;
+                }
+                usable = true;
+                let set = if action == Action::Read {
+                    &g.read
+                } else {
+                    &g.write
+                };
+                match (set, &mut fields) {
+                    (baas_core::access::FieldSet::All, _) => fields = None,
+                    (baas_core::access::FieldSet::Only(names), Some(f)) => {
+                        f.extend(names.iter().cloned());
+                    }
+                    (_, None) => {}
+                }
+            }
+            if !usable {
+                continue;
+            }
+            let mut e = entity.clone();
+            if let Some(f) = fields {
+                e.fields
+                    .retain(|x| f.contains(&x.name) || e.primary_key.contains(&x.name));
+            }
+            kept.push(e);
+        }
+        let names: BTreeSet<String> = kept.iter().map(|e| e.name.clone()).collect();
+        for e in &mut kept {
+            e.relations.retain(|r| {
+                names.contains(&r.target)
+                    && match &r.kind {
+                        baas_core::metadata::RelationKind::ManyToMany { through } => {
+                            names.contains(&through.entity)
+                        }
+                        _ => true,
+                    }
+            });
+        }
+        out.entities = kept;
+        Ok(out)
+    }
+
     fn validator<'a>(&'a self, tenant: &'a Tenant, target: Target<'a>) -> Validator<'a> {
         Validator::new(target, tenant.capabilities(), &self.config.limits)
     }

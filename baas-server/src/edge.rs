@@ -470,7 +470,7 @@ async fn serve_connection(
             let in_flight = state.begin();
             let (router, cfg) = (router.clone(), cfg.clone());
             async move {
-                let resp = handle(req, router, &cfg, trusted).await;
+                let resp = handle(req, router, &cfg, trusted, peer).await;
                 // The request stays in flight until its response is written.
                 let resp = resp.map(|b| {
                     Body::new(b.map_frame(move |f| {
@@ -535,10 +535,18 @@ async fn handle(
     router: Router,
     cfg: &EdgeConfig,
     trusted: bool,
+    peer: SocketAddr,
 ) -> Response<Body> {
     let (mut parts, body) = req.into_parts();
     if !trusted {
         strip_forwarded(&mut parts.headers);
+    }
+    // The client's address for per-IP limits (sign-in attempts): the
+    // peer's, unless a trusted proxy said whose request it forwards.
+    if !parts.headers.contains_key("x-real-ip")
+        && let Ok(v) = header::HeaderValue::from_str(&peer.ip().to_string())
+    {
+        parts.headers.insert("x-real-ip", v);
     }
     let cors = cfg.cors.as_ref().and_then(|c| {
         let origin = parts.headers.get(header::ORIGIN)?.to_str().ok()?;

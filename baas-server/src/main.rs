@@ -53,6 +53,8 @@ Give the admin key and database URLs that hold a password with --admin-key-file 
 secret key with --secret-key-file or BAAS_SECRET_KEY."
     )]
     Serve(Box<serve::ServeArgs>),
+    /// Print a tenant's API keys as JSON: `{"anon": "…", "service_role": "…"}` (derived from the server's secret key: run it with the same data directory or --secret-key-file as the server).
+    Keys(serve::KeysArgs),
     /// Print the metadata discovered from a database URL, a Supabase project or a schema file.
     Introspect {
         #[command(flatten)]
@@ -184,6 +186,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .unwrap_or_else(|| Command::Serve(Box::default()))
     {
         Command::Serve(args) => serve::serve(*args).await,
+        Command::Keys(args) => serve::print_keys(args),
         Command::Introspect { source, compact } => {
             let import = discover(&source.source, &source.common).await?;
             report_skipped(&source.source, &import);

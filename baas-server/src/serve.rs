@@ -22,6 +22,7 @@ use mini_baas::engine::{
 };
 
 use crate::edge;
+use baas_auth::{Authenticator, KeyRing, KeyRole, RulesPolicy, SERVICE_ROLE};
 use mini_baas::ir::Insert;
 use mini_baas::{Entity, Field, FieldType, Generated, Relation, SchemaMetadata, UrlConnector};
 use serde::Deserialize;
@@ -102,7 +103,7 @@ pub struct ServeArgs {
     /// CORS: allowed request headers [default: accept,authorization,content-type,prefer,range,range-unit,x-tenant-id,idempotency-key,apikey,x-client-info,accept-profile,content-profile].
     #[arg(long, env = "BAAS_CORS_HEADERS")]
     cors_headers: Option<String>,
-    /// CORS: response headers exposed to scripts [default: content-range,location,preference-applied].
+    /// CORS: response headers exposed to scripts [default: content-range,location,preference-applied,x-supabase-api-version].
     #[arg(long, env = "BAAS_CORS_EXPOSE_HEADERS")]
     cors_expose_headers: Option<String>,
     /// CORS: allow credentials (cookies, Authorization) [default: false].
@@ -114,6 +115,9 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text]. Levels come from RUST_LOG (default info).
     #[arg(long, env = "BAAS_LOG_FORMAT")]
     log_format: Option<String>,
+    /// DEVELOPMENT ONLY: entities without permission rules are readable and writable by anyone (anon). Without it they are reachable only with the service_role key or the admin key.
+    #[arg(long, env = "BAAS_OPEN", num_args = 0..=1, default_missing_value = "true")]
+    open: Option<bool>,
     /// A TOML file with any of the settings above (snake_case keys).
     #[arg(long, env = "BAAS_CONFIG")]
     config: Option<PathBuf>,
@@ -150,6 +154,10 @@ struct FileConfig {
     cors_credentials: Option<bool>,
     cors_max_age_secs: Option<u64>,
     log_format: Option<String>,
+    open: Option<bool>,
+    /// The `[auth]` table: token lifetimes, sign-up, rate limits
+    /// (`baas_auth::AuthSettings`).
+    auth: Option<baas_auth::AuthSettings>,
 }
 
 /// A list in the TOML file: `"a,b"` or `["a", "b"]`.
@@ -194,6 +202,8 @@ pub struct Settings {
     max_connections: u32,
     edge: edge::EdgeConfig,
     log_json: bool,
+    open: bool,
+    auth: baas_auth::AuthSettings,
 }
 
 /// The value of a `*_file` setting: the file's text, trailing newline (and
@@ -368,7 +378,7 @@ impl ServeArgs {
                     expose_headers: pick(
                         self.cors_expose_headers,
                         file.cors_expose_headers,
-                        "content-range,location,preference-applied",
+                        "content-range,location,preference-applied,x-supabase-api-version",
                     ),
                     credentials,
                     max_age_secs: self
@@ -420,6 +430,8 @@ impl ServeArgs {
             edge,
             data_dir,
             log_json,
+            open: self.open.or(file.open).unwrap_or(false),
+            auth: file.auth.unwrap_or_default(),
         })
     }
 }
@@ -497,7 +509,35 @@ fn demo_entities() -> Vec<Entity> {
         &["author_id"],
         &["id"],
     ));
-    vec![author, book]
+    let note = Entity::new(
+        "note",
+        vec![
+            id(),
+            text("owner_id", 64),
+            text("body", 10_000),
+            Field {
+                default: Some("CURRENT_TIMESTAMP".into()),
+                ..Field::new("created_at", FieldType::TimestampTz).nullable()
+            },
+        ],
+    )
+    .with_primary_key(["id"]);
+    vec![author, book, note]
+}
+
+/// The demo's rules: books and authors readable by anyone and writable by
+/// signed-in users; a note readable and writable only by its owner, whose
+/// id is set from the caller's.
+fn demo_rules() -> Vec<baas_core::access::Rule> {
+    serde_json::from_value(serde_json::json!([
+        {"entity": "author", "name": "authors are public", "action": ["read"], "role": ["anon", "authenticated"]},
+        {"entity": "author", "name": "users edit authors", "action": ["insert", "update", "delete"], "role": ["authenticated"]},
+        {"entity": "book", "name": "books are public", "action": ["read"], "role": ["anon", "authenticated"]},
+        {"entity": "book", "name": "users edit books", "action": ["insert", "update", "delete"], "role": ["authenticated"]},
+        {"entity": "note", "name": "own notes", "action": ["read", "insert", "update", "delete"],
+         "role": ["authenticated"], "filter": "owner_id=eq.auth.uid()", "preset": {"owner_id": "auth.uid()"}}
+    ]))
+    .unwrap_or_else(|e| unreachable!("the demo rules are valid: {e}"))
 }
 
 fn rows(v: serde_json::Value) -> Vec<serde_json::Map<String, serde_json::Value>> {
@@ -513,6 +553,24 @@ fn demo_url(data_dir: &Path) -> String {
 /// Create the demo tenant (managed SQLite) with sample data, once.
 async fn ensure_demo(baas: &Baas, data_dir: &Path, max_connections: u32) -> Result<(), String> {
     if baas.store().tenant("demo").await.map_err(err)?.is_some() {
+        // A demo created by an older version: add the note entity and the
+        // rules it lacks.
+        let t = baas.tenant("demo").await.map_err(err)?;
+        if t.schema().entity("note").is_err()
+            && let Some(note) = demo_entities().into_iter().find(|e| e.name == "note")
+        {
+            baas.create_entity("demo", note).await.map_err(err)?;
+        }
+        if baas
+            .tenant("demo")
+            .await
+            .map_err(err)?
+            .schema()
+            .rules
+            .is_empty()
+        {
+            baas.set_rules("demo", demo_rules()).await.map_err(err)?;
+        }
         return Ok(());
     }
     let url = demo_url(data_dir);
@@ -522,8 +580,9 @@ async fn ensure_demo(baas: &Baas, data_dir: &Path, max_connections: u32) -> Resu
     for e in demo_entities() {
         baas.create_entity("demo", e).await.map_err(err)?;
     }
+    baas.set_rules("demo", demo_rules()).await.map_err(err)?;
     let t = baas.tenant("demo").await.map_err(err)?;
-    let admin = Principal::new("baas-server", ["admin".to_string()]);
+    let admin = Principal::new("baas-server", [SERVICE_ROLE.to_string()]);
     let authors = rows(serde_json::json!([
         {"name": "Ursula K. Le Guin", "country": "US"},
         {"name": "Stanisław Lem", "country": "PL"},
@@ -720,18 +779,83 @@ fn load_key(src: &KeySource, env: &str, data_dir: &Path) -> Result<SecretKey, St
     }
 }
 
-/// Open the system store with the tenants' URLs sealed.
-async fn open_store(s: &Settings) -> Result<AdapterStore, String> {
+/// The server's secret key and, during a rotation, the previous one.
+fn secret_keys(s: &Settings) -> Result<(SecretKey, Option<SecretKey>), String> {
     let key = load_key(&s.secret_key, "BAAS_SECRET_KEY", &s.data_dir)?;
+    let previous = s
+        .previous_secret_key
+        .as_ref()
+        .map(|p| load_key(p, "BAAS_PREVIOUS_SECRET_KEY", &s.data_dir))
+        .transpose()?;
+    Ok((key, previous))
+}
+
+/// The tenants' API and token keys, derived from the server's secret key.
+pub fn key_ring(s: &Settings) -> Result<KeyRing, String> {
+    let (key, previous) = secret_keys(s)?;
+    Ok(KeyRing::new(key, previous))
+}
+
+/// Flags of `baas keys`: where the server's secret key is.
+#[derive(clap::Args, Debug)]
+pub struct KeysArgs {
+    /// The tenant (e.g. `demo`).
+    #[arg(value_name = "TENANT")]
+    tenant_id: String,
+    /// The server's data directory [default: ./baas-data] (its secret.key).
+    #[arg(long, env = "BAAS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The server's secret key file (as given to `baas serve`).
+    #[arg(long, env = "BAAS_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// The server's TOML configuration file.
+    #[arg(long, env = "BAAS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// `baas keys TENANT`: the tenant's anon and service_role keys as JSON.
+pub fn print_keys(args: KeysArgs) -> Result<(), String> {
+    let tenant = args.tenant_id.as_str();
+    baas_engine::check_tenant_id(tenant).map_err(err)?;
+    let s = ServeArgs {
+        data_dir: args.data_dir,
+        secret_key_file: args.secret_key_file,
+        config: args.config,
+        ..ServeArgs::default()
+    }
+    .settings()?;
+    if s.secret_key == KeySource::DataDir && !s.data_dir.join("secret.key").exists() {
+        return Err(format!(
+            "no secret key in `{}`: start the server once (it creates it), or pass --secret-key-file",
+            s.data_dir.display()
+        ));
+    }
+    let keys = key_ring(&s)?.tenant(tenant);
+    println!(
+        "{}",
+        serde_json::json!({
+            "anon": keys.api_key(KeyRole::Anon),
+            "service_role": keys.api_key(KeyRole::ServiceRole),
+        })
+    );
+    Ok(())
+}
+
+/// Open the system store with the tenants' URLs sealed; also returns the
+/// store's database (the auth family keeps its users there).
+async fn open_store(
+    s: &Settings,
+) -> Result<(AdapterStore, Arc<dyn baas_core::adapter::DatabaseAdapter>), String> {
+    let (key, previous) = secret_keys(s)?;
     let mut sealer = Sealer::new(&key);
-    if let Some(prev) = &s.previous_secret_key {
-        sealer = sealer.with_previous(&load_key(prev, "BAAS_PREVIOUS_SECRET_KEY", &s.data_dir)?);
+    if let Some(prev) = &previous {
+        sealer = sealer.with_previous(prev);
     }
     ensure_private_sqlite(&s.system_db)?;
     let system = mini_baas::connect(&s.system_db)
         .await
         .map_err(|e| format!("system store: {}", redact_in(&e.to_string(), &s.system_db)))?;
-    let store = AdapterStore::open_sealed(system, sealer)
+    let store = AdapterStore::open_sealed(system.clone(), sealer)
         .await
         .map_err(|e| {
             let e = redact_in(&e.to_string(), &s.system_db);
@@ -753,16 +877,23 @@ async fn open_store(s: &Settings) -> Result<AdapterStore, String> {
     }
     // SQLite may have created its WAL/SHM files while opening.
     ensure_private_sqlite(&s.system_db)?;
-    Ok(store)
+    Ok((store, system))
 }
 
 /// Build the engine and the router for `s` (tests use this directly).
 pub async fn app(s: &Settings) -> Result<(Router, Arc<Baas>, String), String> {
     ensure_data_dir(&s.data_dir)?;
-    let store = open_store(s).await?;
+    let (store, system) = open_store(s).await?;
+    let ring = Arc::new(key_ring(s)?);
+    let policy = if s.open {
+        RulesPolicy::open()
+    } else {
+        RulesPolicy::closed()
+    };
     let baas = Arc::new(
         Baas::builder(Arc::new(store), Arc::new(UrlConnector))
             .config(EngineConfig::default())
+            .policy(Arc::new(policy))
             .build(),
     );
     let tenant = match &s.db {
@@ -784,10 +915,20 @@ pub async fn app(s: &Settings) -> Result<(Router, Arc<Baas>, String), String> {
         max_body_bytes: s.max_body_bytes,
         ..Default::default()
     };
-    let mut service = mini_baas::rest::Service::new(baas.clone()).with_limits(limits);
+    let mut service = mini_baas::rest::Service::new(baas.clone())
+        .with_limits(limits)
+        .with_authenticator(Arc::new(Authenticator::new(
+            ring.clone(),
+            s.admin_key.clone(),
+        )));
     if let Some(key) = &s.admin_key {
         service = service.with_admin_key(key.clone()).map_err(err)?;
     }
+    // Users and sessions at /{tenant}/auth/v1, kept in the system store.
+    let auth = baas_auth::AuthRoutes::open(system, ring.clone(), s.auth.clone())
+        .await
+        .map_err(|e| format!("auth: {e}"))?;
+    service = service.with_family("auth", Arc::new(auth)).map_err(err)?;
     let router = baas_axum::router(service).layer(middleware::from_fn(log_request));
     Ok((router, baas, tenant))
 }
@@ -835,12 +976,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         trusted_proxies = s.edge.trusted_proxies.len(),
         "mini-baas listening"
     );
-    print_banner(&base, &tenant, t.schema());
+    let keys = key_ring(&s)?.tenant(&tenant);
+    print_banner(&base, &tenant, t.schema(), &keys, s.open);
     edge::run(listener, router, s.edge, shutdown_signal()).await;
     Ok(())
 }
 
-fn print_banner(base: &str, tenant: &str, schema: &SchemaMetadata) {
+fn print_banner(
+    base: &str,
+    tenant: &str,
+    schema: &SchemaMetadata,
+    keys: &baas_auth::TenantKeys,
+    open: bool,
+) {
     let list = schema
         .entities
         .iter()
@@ -850,13 +998,52 @@ fn print_banner(base: &str, tenant: &str, schema: &SchemaMetadata) {
         .join(", ");
     println!("mini-baas is serving tenant `{tenant}` at {base}/{tenant}/  (entities: {list})");
     println!();
+    println!(
+        "API keys (supabase-js: createClient(\"{base}/{tenant}\", ANON_KEY); `baas keys {tenant}` prints them again):"
+    );
+    println!("  anon          {}", keys.api_key(KeyRole::Anon));
+    println!(
+        "  service_role  {}   (secret: bypasses every rule)",
+        keys.api_key(KeyRole::ServiceRole)
+    );
+    println!();
+    let ruled: std::collections::BTreeSet<&str> =
+        schema.rules.iter().map(|r| r.entity.as_str()).collect();
+    let unruled: Vec<&str> = schema
+        .entities
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|e| !ruled.contains(e))
+        .collect();
+    if open {
+        println!(
+            "WARNING: --open: entities without rules are readable and writable by ANYONE. Development only."
+        );
+        println!();
+    } else if !unruled.is_empty() {
+        let shown = unruled
+            .iter()
+            .take(8)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if unruled.len() > 8 { ", …" } else { "" };
+        println!(
+            "Closed by default: {} entities have no rules ({shown}{more}) and are reachable only with the service_role key.",
+            unruled.len()
+        );
+        println!(
+            "  Add rules with PUT /_admin/tenants/{tenant}/rules, or start with --open during development."
+        );
+        println!();
+    }
     if tenant == "demo" && schema.entity("book").is_ok() {
         println!("Try:");
         println!(
             "  curl '{base}/demo/book?select=title,year,author(name)&year=gt.1965&order=year.desc&limit=3'"
         );
         println!(
-            "  curl -X POST '{base}/demo/author' -H 'Content-Type: application/json' -H 'Prefer: return=representation' -d '{{\"name\":\"Ted Chiang\",\"country\":\"US\"}}'"
+            "  curl -X POST '{base}/demo/auth/v1/signup' -H 'Content-Type: application/json' -d '{{\"email\":\"me@example.com\",\"password\":\"a long password\"}}'"
         );
         println!("  curl '{base}/demo/openapi.json'");
     } else {
@@ -865,7 +1052,7 @@ fn print_banner(base: &str, tenant: &str, schema: &SchemaMetadata) {
             .first()
             .map_or("entity", |e| e.name.as_str());
         println!("Try:");
-        println!("  curl '{base}/{tenant}/{first}?limit=5'");
+        println!("  curl '{base}/{tenant}/{first}?limit=5' -H 'apikey: <service_role key>'");
         println!("  curl '{base}/{tenant}/discovery'");
         println!("  curl '{base}/{tenant}/openapi.json'");
     }

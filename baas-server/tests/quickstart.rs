@@ -115,14 +115,46 @@ async fn quick_start_as_written() {
             {"title": "The Dispossessed", "year": 1974, "author": {"name": "Ursula K. Le Guin"}}
         ])
     );
-    // 2: a create returning the row.
+    // The keys are printed; writes are for signed-in users.
+    let anon = server
+        .banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("anon"))
+        .map(str::trim)
+        .expect("anon key in the banner")
+        .to_string();
+    let r = request(
+        addr,
+        "POST",
+        "/demo/author",
+        &[("Content-Type", "application/json"), ("apikey", &anon)],
+        br#"{"name":"Ted Chiang","country":"US"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 403, "anon may not write: {}", r.text());
+    // 2: sign up, as printed.
     let r = request(
         addr,
         "POST",
         &curl_target(&server.banner, 1),
+        &[("Content-Type", "application/json")],
+        br#"{"email":"me@example.com","password":"a long password"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let token = format!(
+        "Bearer {}",
+        r.json()["access_token"].as_str().expect("token")
+    );
+    let r = request(
+        addr,
+        "POST",
+        "/demo/author",
         &[
             ("Content-Type", "application/json"),
             ("Prefer", "return=representation"),
+            ("apikey", &anon),
+            ("Authorization", &token),
         ],
         br#"{"name":"Ted Chiang","country":"US"}"#,
     )

@@ -245,11 +245,14 @@ async fn the_demo_book_needs_an_existing_author() {
     std::fs::create_dir_all(&dir).expect("data dir");
     let server = start_demo(&dir);
     let addr = server.addr;
+    // Closed by default: writes need a signed-in user or the service role.
+    let (_, service) = common::keys(&dir, "demo", &[]);
+    let key = ("apikey", service.as_str());
     let r = request(
         addr,
         "POST",
         "/demo/book",
-        &[JSON],
+        &[JSON, key],
         br#"{"title": "Orphan", "year": 2000, "author_id": 999}"#,
     )
     .await;
@@ -262,12 +265,12 @@ async fn the_demo_book_needs_an_existing_author() {
         addr,
         "POST",
         "/demo/book",
-        &[JSON],
+        &[JSON, key],
         br#"{"title": "Exhalation", "year": 2019, "author_id": 1}"#,
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = request(addr, "DELETE", "/demo/author/1", &[], b"").await;
+    let r = request(addr, "DELETE", "/demo/author/1", &[key], b"").await;
     assert_eq!(r.status, 409, "{}", r.text());
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

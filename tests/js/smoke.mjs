@@ -3,6 +3,11 @@
 // supabase-js appends `/rest/v1`, which baas serves as an alias of
 // `/demo/…`.
 //
+// Closed by default: the key is the demo's anon key (`baas keys demo`);
+// reads run as anon (books and authors are public), writes as a user signed
+// up through /demo/auth/v1 (role `authenticated`), and an anon write is
+// refused.
+//
 //   npm ci && node smoke.mjs [path/to/baas]   (default: $BAAS_BIN, else
 //                                              ../../target/debug/baas)
 //
@@ -10,7 +15,7 @@
 // checks, stops it, and prints `N passed, M failed` last (exit 1 on a
 // failure).
 
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -71,12 +76,42 @@ function noError({ error }) {
   if (error) throw new Error(`error: ${JSON.stringify(error)}`);
 }
 
+/** The tenant's `{anon, service_role}` keys, from `baas keys TENANT` run in `dir`. */
+function keysOf(dir, tenant) {
+  const out = execFileSync(bin, ["keys", tenant], {
+    cwd: dir,
+    env: { ...process.env, RUST_LOG: "warn" },
+    encoding: "utf8",
+    timeout: 60_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const line = out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("{"))
+    .pop();
+  if (!line) throw new Error(`baas keys ${tenant} printed no JSON line: ${JSON.stringify(out)}`);
+  const keys = JSON.parse(line);
+  if (typeof keys.anon !== "string") throw new Error(`no anon key in ${line}`);
+  return keys;
+}
+
 const dir = mkdtempSync(join(tmpdir(), "baas-supabase-js-"));
 let server;
 try {
   server = await start(dir);
-  const supabase = createClient(`${server.base}/demo`, "anon-key", {
-    auth: { persistSession: false, autoRefreshToken: false },
+  const keys = keysOf(dir, "demo");
+  const options = { auth: { persistSession: false, autoRefreshToken: false } };
+  // Reads: anon. Writes: a signed-up user (role `authenticated`).
+  const supabase = createClient(`${server.base}/demo`, keys.anon, options);
+  const user = createClient(`${server.base}/demo`, keys.anon, options);
+
+  await check("sign up a user for the writes", async () => {
+    const email = `js-smoke-${process.pid}-${Date.now()}@example.com`;
+    const r = await user.auth.signUp({ email, password: "Correct-Horse-9-battery" });
+    noError(r);
+    if (!r.data.session) throw new Error(`no session (autoconfirm off?): ${JSON.stringify(r.data)}`);
+    eq(r.data.user?.email, email, "email");
   });
 
   await check("select with an embed and a filter", async () => {
@@ -135,9 +170,19 @@ try {
     eq(r.data, null, "data");
   });
 
+  await check("an anon insert into book is refused", async () => {
+    const title = "Anonymous Pamphlet";
+    const r = await supabase.from("book").insert({ title, year: 2000, author_id: 1 }).select("id");
+    if (!r.error) throw new Error(`inserted: ${JSON.stringify(r.data)}`);
+    if (r.status !== 401 && r.status !== 403) throw new Error(`status ${r.status}, expected 401 or 403`);
+    const c = await supabase.from("book").select("*", { count: "exact", head: true }).eq("title", title);
+    noError(c);
+    eq(c.count, 0, "count");
+  });
+
   let id;
   await check("insert with select", async () => {
-    const r = await supabase
+    const r = await user
       .from("book")
       .insert({ title: "The Invisible Planet", year: 2001, author_id: 2 })
       .select("id,title,year")
@@ -157,7 +202,7 @@ try {
   });
 
   await check("insert several, count them", async () => {
-    const r = await supabase
+    const r = await user
       .from("author")
       .insert([{ name: "Ted Chiang", country: "US" }, { name: "Liu Cixin", country: "CN" }])
       .select("name");
@@ -168,13 +213,13 @@ try {
   });
 
   await check("update", async () => {
-    const r = await supabase.from("book").update({ year: 2002 }).eq("id", id).select("year");
+    const r = await user.from("book").update({ year: 2002 }).eq("id", id).select("year");
     noError(r);
     eq(r.data, [{ year: 2002 }]);
   });
 
   await check("upsert", async () => {
-    const r = await supabase
+    const r = await user
       .from("book")
       .upsert({ id, title: "The Invisible Planet (rev.)", year: 2003, author_id: 2 })
       .select("title,year");
@@ -183,7 +228,7 @@ try {
   });
 
   await check("delete", async () => {
-    const r = await supabase.from("book").delete().eq("id", id);
+    const r = await user.from("book").delete().eq("id", id);
     noError(r);
     eq(r.status, 204, "status");
     const after = await supabase.from("book").select("id").eq("id", id);
@@ -194,7 +239,7 @@ try {
     const missing = await supabase.from("nope").select();
     eq(missing.status, 404, "status");
     eq(missing.error?.message, "no such resource");
-    const invalid = await supabase.from("book").insert({ title: 7 }).select();
+    const invalid = await user.from("book").insert({ title: 7 }).select();
     eq(invalid.status, 422, "status");
     eq(invalid.error?.code, "validation");
   });

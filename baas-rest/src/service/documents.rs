@@ -2,7 +2,7 @@
 //! (also at `/{tenant}/rest/v1/`, PostgREST's place for it), `GET` and
 //! `HEAD` only.
 
-use baas_engine::Tenant;
+use baas_engine::{Principal, Tenant};
 
 use super::{Service, json_response};
 use crate::http::header;
@@ -13,21 +13,28 @@ impl Service {
     /// The discovery or OpenAPI document of `tenant`; `alias`: asked for
     /// through `/rest/v1/`, whose OpenAPI `servers` entry then names that
     /// prefix.
-    pub(super) fn document(
+    pub(super) async fn document(
         &self,
         tenant: &Tenant,
         route: &Route,
         alias: bool,
         req: &RestRequest,
+        principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         let method = req.method.to_ascii_uppercase();
         if method != "GET" && method != "HEAD" {
             return Err(RestError::method_not_allowed(&method));
         }
+        // Each caller sees only what it may use.
+        let schema = self
+            .baas
+            .visible_schema(principal, tenant)
+            .await
+            .map_err(super::core_error)?;
         let mut doc = if matches!(route, Route::Discovery { .. }) {
             crate::discovery::discovery_document_with_limits(
                 tenant.id(),
-                tenant.schema(),
+                &schema,
                 tenant.capabilities(),
                 &self.limits,
             )
@@ -45,7 +52,7 @@ impl Service {
             };
             let mut doc = crate::openapi::openapi_document(
                 tenant.id(),
-                tenant.schema(),
+                &schema,
                 tenant.capabilities(),
                 Some(server),
             );

@@ -339,7 +339,7 @@ impl Service {
                 match &route {
                     Route::Discovery { .. } | Route::OpenApi { .. } => {
                         *allow = Some(allowed_methods(&route, true));
-                        self.document(&tenant, &route, alias, &req)
+                        self.document(&tenant, &route, alias, &req, principal).await
                     }
                     Route::Collection { entity, .. } | Route::Item { entity, .. } => {
                         let e = tenant

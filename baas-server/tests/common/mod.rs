@@ -156,3 +156,31 @@ pub async fn sqlite_chinook_at(path: &std::path::Path) -> String {
     db.backend().pool().close().await;
     url
 }
+
+/// A tenant's API keys as `baas keys TENANT` prints them, run in `dir` (the
+/// server's working directory, so the same `./baas-data/secret.key`) with
+/// `args` (e.g. `--data-dir …`): `(anon, service_role)`.
+#[allow(dead_code)]
+pub fn keys(dir: &std::path::Path, tenant: &str, args: &[&str]) -> (String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir)
+        .arg("keys")
+        .arg(tenant)
+        .args(args)
+        .env_remove("BAAS_SECRET_KEY")
+        .output()
+        .expect("run baas keys");
+    assert!(
+        out.status.success(),
+        "baas keys: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("keys JSON");
+    (
+        v["anon"].as_str().expect("anon").to_string(),
+        v["service_role"]
+            .as_str()
+            .expect("service_role")
+            .to_string(),
+    )
+}
