@@ -100,6 +100,14 @@ pub fn error(e: mongodb::error::Error) -> Error {
             format!("document failed validation: {}", short(&message)),
         );
     }
+    // Two transactions wrote the same document: the server asks to retry
+    // (the write is retried by the adapter; past its attempts, a 503).
+    if codes.contains(&112) || e.contains_label("TransientTransactionError") {
+        return Error::Unavailable {
+            message: format!("{TRANSIENT}: {}", short(&message)),
+            source: Some(Box::new(e)),
+        };
+    }
     let unavailable = matches!(
         e.kind.as_ref(),
         ErrorKind::ServerSelection { .. }
@@ -118,6 +126,14 @@ pub fn error(e: mongodb::error::Error) -> Error {
         message: short(&message),
         source: Some(Box::new(e)),
     }
+}
+
+/// How a transient write conflict's message starts.
+const TRANSIENT: &str = "write conflict with a concurrent transaction";
+
+/// Whether `e` is a transient write conflict (worth retrying the write).
+pub fn is_transient(e: &Error) -> bool {
+    matches!(e, Error::Unavailable { message, .. } if message.starts_with(TRANSIENT))
 }
 
 fn short(s: &str) -> String {

@@ -775,6 +775,21 @@ fn decode_row(e: &Entity, fields: &[String], d: &mut Document) -> Result<Row> {
 }
 
 /// Commit `w` when `r` is a success, undo it otherwise.
+/// Attempts at a write that meets transient write conflicts (another
+/// transaction wrote the same documents first).
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Whether to run a write again after `e` (a transient conflict, attempts
+/// left); waits a little longer each time.
+async fn retry(e: &Error, attempt: &mut u32) -> bool {
+    if !decode::is_transient(e) || *attempt >= WRITE_ATTEMPTS {
+        return false;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(5 << *attempt)).await;
+    *attempt += 1;
+    true
+}
+
 async fn finish<T>(w: Work, r: Result<T>) -> Result<T> {
     match r {
         Ok(t) => {
@@ -884,21 +899,39 @@ impl DatabaseAdapter for MongoAdapter {
     }
 
     async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult> {
-        let mut w = self.work().await?;
-        let r = self.insert_in(&mut w, insert).await;
-        finish(w, r).await
+        let mut attempt = 1;
+        loop {
+            let mut w = self.work().await?;
+            let r = self.insert_in(&mut w, insert).await;
+            match finish(w, r).await {
+                Err(e) if retry(&e, &mut attempt).await => {}
+                r => return r,
+            }
+        }
     }
 
     async fn update_rows(&self, update: &Checked<'_, Update>) -> Result<WriteResult> {
-        let mut w = self.work().await?;
-        let r = self.update_in(&mut w, update).await;
-        finish(w, r).await
+        let mut attempt = 1;
+        loop {
+            let mut w = self.work().await?;
+            let r = self.update_in(&mut w, update).await;
+            match finish(w, r).await {
+                Err(e) if retry(&e, &mut attempt).await => {}
+                r => return r,
+            }
+        }
     }
 
     async fn delete_rows(&self, delete: &Checked<'_, Delete>) -> Result<WriteResult> {
-        let mut w = self.work().await?;
-        let r = self.delete_in(&mut w, delete).await;
-        finish(w, r).await
+        let mut attempt = 1;
+        loop {
+            let mut w = self.work().await?;
+            let r = self.delete_in(&mut w, delete).await;
+            match finish(w, r).await {
+                Err(e) if retry(&e, &mut attempt).await => {}
+                r => return r,
+            }
+        }
     }
 
     /// In a multi-document transaction that is aborted at the end. Without
@@ -912,17 +945,23 @@ impl DatabaseAdapter for MongoAdapter {
                 "rolling a write back (`Prefer: tx=rollback`) on a server without transactions (they need a replica set or mongos)",
             ));
         }
-        let mut w = self.work().await?;
-        if w.session.is_none() {
-            return Err(Error::unsupported(&self.caps.engine, "transactions"));
+        let mut attempt = 1;
+        loop {
+            let mut w = self.work().await?;
+            if w.session.is_none() {
+                return Err(Error::unsupported(&self.caps.engine, "transactions"));
+            }
+            let r = match &write {
+                CheckedWrite::Insert(i) => self.insert_in(&mut w, i).await,
+                CheckedWrite::Update(u) => self.update_in(&mut w, u).await,
+                CheckedWrite::Delete(d) => self.delete_in(&mut w, d).await,
+            };
+            w.rollback().await;
+            match r {
+                Err(e) if retry(&e, &mut attempt).await => {}
+                r => return r,
+            }
         }
-        let r = match write {
-            CheckedWrite::Insert(i) => self.insert_in(&mut w, i).await,
-            CheckedWrite::Update(u) => self.update_in(&mut w, u).await,
-            CheckedWrite::Delete(d) => self.delete_in(&mut w, d).await,
-        };
-        w.rollback().await;
-        r
     }
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {

@@ -17,9 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use baas_engine::{Principal, SecretKey};
+use baas_engine::{Baas, Principal, SecretKey};
 use baas_rest::{ADMIN_ROLE, Authenticate, RestError};
 
+use crate::external::ExternalVerifier;
 use crate::keys::{Claims, TenantKeys};
 
 /// The role of a caller without credentials (and of the anon key).
@@ -82,7 +83,7 @@ const MAX_CACHED_TOKENS: usize = 16_384;
 /// until the token's `exp`, so the cache never extends a token's life.
 #[derive(Default)]
 struct Verified {
-    map: HashMap<[u8; 32], (Claims, i64)>,
+    map: HashMap<[u8; 32], (Principal, i64)>,
 }
 
 fn token_digest(tenant: &str, token: &str) -> [u8; 32] {
@@ -101,6 +102,8 @@ pub struct Authenticator {
     keys: Arc<KeyRing>,
     admin_key: Option<Arc<str>>,
     verified: Mutex<Verified>,
+    engine: Option<Arc<Baas>>,
+    external: ExternalVerifier,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -169,7 +172,17 @@ impl Authenticator {
             keys,
             admin_key: admin_key.map(Into::into),
             verified: Mutex::new(Verified::default()),
+            engine: None,
+            external: ExternalVerifier::new(),
         }
+    }
+
+    /// Also accept tokens of the external issuers a tenant's configuration
+    /// trusts ([`TenantConfig::auth`](baas_engine::TenantConfig::auth)),
+    /// read from `engine`.
+    pub fn with_engine(mut self, engine: Arc<Baas>) -> Self {
+        self.engine = Some(engine);
+        self
     }
 
     /// The key ring.
@@ -183,8 +196,14 @@ impl Authenticator {
             .is_some_and(|k| same(k, credential))
     }
 
-    /// One credential of `tenant`: an opaque key or a JWT.
-    fn verify(&self, keys: &TenantKeys, credential: &str) -> Result<Principal, RestError> {
+    /// One credential of `tenant`: an opaque key or a JWT of its own, or
+    /// (as a bearer) a token of an external issuer it trusts.
+    async fn verify(
+        &self,
+        keys: &TenantKeys,
+        credential: &str,
+        bearer: bool,
+    ) -> Result<Principal, RestError> {
         if credential.starts_with("sb_") {
             return keys
                 .opaque_role(credential)
@@ -193,7 +212,7 @@ impl Authenticator {
         }
         let digest = token_digest(keys.tenant(), credential);
         let now = chrono::Utc::now().timestamp();
-        if let Some((claims, exp)) = self
+        if let Some((principal, exp)) = self
             .verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -201,20 +220,46 @@ impl Authenticator {
             .get(&digest)
             && now < *exp
         {
-            return Ok(principal_of(claims.clone()));
+            return Ok(principal.clone());
         }
-        let claims = keys
-            .verify(credential)
-            .map_err(|e| unauthorized(format!("invalid token: {e}")))?;
+        let principal = match keys.verify(credential) {
+            Ok(claims) => principal_of(claims),
+            Err(own) => {
+                let external = match (&self.engine, bearer) {
+                    (Some(engine), true) => self.external(engine, keys.tenant(), credential).await,
+                    _ => None,
+                };
+                match external {
+                    Some(Ok(p)) => p,
+                    Some(Err(e)) => return Err(unauthorized(format!("invalid token: {e}"))),
+                    None => return Err(unauthorized(format!("invalid token: {own}"))),
+                }
+            }
+        };
         // `exp` is required by verification; the leeway is not extended.
-        if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+        if let Some(exp) = principal.claims.get("exp").and_then(Value::as_i64) {
             let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
             if cache.map.len() >= MAX_CACHED_TOKENS {
                 cache.map.clear();
             }
-            cache.map.insert(digest, (claims.clone(), exp));
+            cache.map.insert(digest, (principal.clone(), exp));
         }
-        Ok(principal_of(claims))
+        Ok(principal)
+    }
+
+    /// A token of one of the tenant's external issuers, if it names one.
+    async fn external(
+        &self,
+        engine: &Baas,
+        tenant: &str,
+        token: &str,
+    ) -> Option<Result<Principal, crate::keys::TokenError>> {
+        let t = engine.tenant(tenant).await.ok()?;
+        let issuers = &t.config().auth.external;
+        if issuers.is_empty() {
+            return None;
+        }
+        self.external.verify(issuers, token).await
     }
 }
 
@@ -248,9 +293,12 @@ impl Authenticate for Authenticator {
             return Ok(Principal::anonymous());
         };
         let keys = self.keys.tenant(tenant);
-        let from_key = apikey.map(|k| self.verify(&keys, k)).transpose()?;
+        let from_key = match apikey {
+            Some(k) => Some(self.verify(&keys, k, false).await?),
+            None => None,
+        };
         match bearer {
-            Some(b) if Some(b) != apikey => self.verify(&keys, b),
+            Some(b) if Some(b) != apikey => self.verify(&keys, b, true).await,
             _ => Ok(from_key.unwrap_or_else(|| role_principal(ANON_ROLE))),
         }
     }

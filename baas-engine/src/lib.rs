@@ -78,7 +78,10 @@ pub use secret::{Opened, SEALED_PREFIX, SECRET_KEY_LEN, Sealer, SecretKey};
 pub use store::{
     AdapterStore, MemoryStore, MetadataStore, SCHEMA_TABLE, TENANT_TABLE, Versioned, system_schema,
 };
-pub use tenant::{MAX_TENANT_ID_LEN, TenantConfig, TenantLimits, TenantMode, check_tenant_id};
+pub use tenant::{
+    ExternalIssuer, MAX_TENANT_ID_LEN, TenantAuth, TenantConfig, TenantLimits, TenantMode,
+    check_tenant_id,
+};
 
 use baas_core::adapter::DatabaseAdapter;
 use baas_core::error::Result;

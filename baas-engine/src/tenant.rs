@@ -80,6 +80,110 @@ pub struct TenantConfig {
     /// What introspection reads (introspected tenants).
     #[serde(default)]
     pub introspect: IntrospectOptions,
+    /// Who else may sign this tenant's callers in.
+    #[serde(default, skip_serializing_if = "TenantAuth::is_empty")]
+    pub auth: TenantAuth,
+}
+
+/// A tenant's authentication settings beyond its own keys and users.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantAuth {
+    /// External identity providers whose tokens this tenant trusts
+    /// (bring-your-own auth: Auth0, Clerk, Firebase, Keycloak, another
+    /// Supabase project…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external: Vec<ExternalIssuer>,
+}
+
+impl TenantAuth {
+    /// Whether nothing is configured.
+    pub fn is_empty(&self) -> bool {
+        self.external.is_empty()
+    }
+}
+
+/// An external issuer of access tokens: tokens whose `iss` is `issuer`,
+/// signed by a key of the JWKS at `jwks_url` (asymmetric algorithms only),
+/// with one of `audience` (when given), are callers of the tenant, with
+/// the subject and role read from the claims named here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIssuer {
+    /// The exact `iss` of its tokens.
+    pub issuer: String,
+    /// Where its public keys are (`https://`; `http://` only for a loopback
+    /// host).
+    pub jwks_url: String,
+    /// Accepted `aud` values; empty: any (not recommended).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// JSON pointer to the subject claim [default: `/sub`].
+    #[serde(default = "default_subject_claim")]
+    pub subject_claim: String,
+    /// JSON pointer to the role claim (e.g. `/role`, `/app_metadata/role`,
+    /// `/https:~1~1hasura.io~1jwt~1claims/x-hasura-default-role`); absent
+    /// or missing in a token: `default_role`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_claim: Option<String>,
+    /// The role of its callers when the token names none [default:
+    /// `authenticated`]. An external token can never be `service_role`.
+    #[serde(default = "default_external_role")]
+    pub default_role: String,
+}
+
+fn default_subject_claim() -> String {
+    "/sub".into()
+}
+
+fn default_external_role() -> String {
+    "authenticated".into()
+}
+
+impl ExternalIssuer {
+    fn check(&self, at: &str) -> Result<()> {
+        if self.issuer.trim().is_empty() {
+            return Err(Error::validation(
+                format!("{at}/issuer"),
+                "the issuer is empty",
+            ));
+        }
+        let url = self.jwks_url.to_ascii_lowercase();
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| {
+                url.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        if !url.starts_with("https://") && !loopback {
+            return Err(Error::validation(
+                format!("{at}/jwks_url"),
+                "the JWKS URL must be https:// (http:// only on a loopback host)",
+            ));
+        }
+        for (what, p) in [
+            ("subject_claim", Some(&self.subject_claim)),
+            ("role_claim", self.role_claim.as_ref()),
+        ] {
+            if let Some(p) = p
+                && !p.starts_with('/')
+            {
+                return Err(Error::validation(
+                    format!("{at}/{what}"),
+                    "a claim is named by a JSON pointer (`/sub`, `/app_metadata/role`)",
+                ));
+            }
+        }
+        if ["service_role", "baas_admin"].contains(&self.default_role.as_str())
+            || self.default_role.is_empty()
+        {
+            return Err(Error::validation(
+                format!("{at}/default_role"),
+                "an external token cannot stand for the service role or the admin",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for TenantConfig {
@@ -90,6 +194,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("mode", &self.mode)
             .field("limits", &self.limits)
             .field("introspect", &self.introspect)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -103,6 +208,7 @@ impl TenantConfig {
             mode,
             limits: TenantLimits::default(),
             introspect: IntrospectOptions::default(),
+            auth: TenantAuth::default(),
         }
     }
 
@@ -126,6 +232,9 @@ impl TenantConfig {
             if v == 0 {
                 return Err(Error::validation(at, "the limit must be at least 1"));
             }
+        }
+        for (i, e) in self.auth.external.iter().enumerate() {
+            e.check(&format!("/auth/external/{i}"))?;
         }
         Ok(())
     }

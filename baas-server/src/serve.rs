@@ -917,10 +917,9 @@ pub async fn app(s: &Settings) -> Result<(Router, Arc<Baas>, String), String> {
     };
     let mut service = mini_baas::rest::Service::new(baas.clone())
         .with_limits(limits)
-        .with_authenticator(Arc::new(Authenticator::new(
-            ring.clone(),
-            s.admin_key.clone(),
-        )));
+        .with_authenticator(Arc::new(
+            Authenticator::new(ring.clone(), s.admin_key.clone()).with_engine(baas.clone()),
+        ));
     if let Some(key) = &s.admin_key {
         service = service.with_admin_key(key.clone()).map_err(err)?;
     }

@@ -507,3 +507,185 @@ async fn a_flood_of_failed_sign_ins_is_limited_and_the_server_stays_responsive()
     );
     cleanup(&dir);
 }
+
+/// An external identity provider: an ES256 key, and its JWKS served over
+/// HTTP by the test itself.
+struct Idp {
+    kid: String,
+    key: jsonwebtoken::EncodingKey,
+    jwks_url: String,
+}
+
+fn es256(seed: u8) -> (jsonwebtoken::EncodingKey, Value) {
+    use p256::pkcs8::EncodePrivateKey;
+    let sk = p256::SecretKey::from_slice(&[seed; 32]).expect("key");
+    let der = sk.to_pkcs8_der().expect("pkcs8");
+    let point = sk.public_key().to_sec1_bytes();
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+        "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+    });
+    (jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()), jwk)
+}
+
+async fn idp() -> Idp {
+    let (key, mut jwk) = es256(7);
+    jwk["kid"] = json!("idp-key-1");
+    let body = json!({"keys": [jwk]}).to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    Idp {
+        kid: "idp-key-1".into(),
+        key,
+        jwks_url: format!("http://127.0.0.1:{port}/.well-known/jwks.json"),
+    }
+}
+
+const IDP_ISSUER: &str = "https://idp.example.test/";
+
+impl Idp {
+    fn token(&self, claims: Value) -> String {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&h, &claims, &self.key).expect("sign")
+    }
+
+    fn claims(&self, sub: &str) -> Value {
+        json!({"iss": IDP_ISSUER, "aud": "my-app", "sub": sub, "exp": now() + 600, "iat": now(),
+               "app_role": "member"})
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_issuer_is_trusted_only_for_what_it_signs() {
+    let (d, dir) = demo("auth-external");
+    let idp = idp().await;
+    // A managed tenant whose callers sign in at the external provider.
+    let db = format!("sqlite://{}?mode=rwc", dir.join("byo.db").display());
+    let tenant = json!({
+        "id": "byo", "url": db, "mode": "managed",
+        "auth": {"external": [{"issuer": IDP_ISSUER, "jwks_url": idp.jwks_url, "audience": ["my-app"],
+                               "role_claim": "/app_role"}]},
+        "schema": {
+            "entities": [{"name": "note", "source": {"table": "note"}, "primary_key": ["id"], "fields": [
+                {"name": "id", "type": {"kind": "int64"}, "generated": "auto_increment"},
+                {"name": "owner_id", "type": {"kind": "text"}},
+                {"name": "body", "type": {"kind": "text"}}]}],
+            "rules": [{"entity": "note", "action": ["read", "insert", "update", "delete"], "role": ["member"],
+                       "filter": "owner_id=eq.auth.uid()", "preset": {"owner_id": "auth.uid()"}}]
+        }
+    });
+    let admin = format!("Bearer {ADMIN}");
+    let r = request(
+        d.addr,
+        "POST",
+        "/_admin/tenants",
+        &[("Authorization", &admin), JSON_CT],
+        tenant.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (byo_anon, _) = common::keys(&dir, "byo", &[]);
+    let call = |token: String, method: &'static str, target: &'static str, body: &'static [u8]| {
+        let anon = byo_anon.clone();
+        async move {
+            let bearer = format!("Bearer {token}");
+            request(
+                d.addr,
+                method,
+                target,
+                &[
+                    ("apikey", anon.as_str()),
+                    ("Authorization", bearer.as_str()),
+                    JSON_CT,
+                    ("Prefer", "return=representation"),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    let good = idp.token(idp.claims("ext-user-1"));
+    let r = call(
+        good.clone(),
+        "POST",
+        "/byo/note?select=owner_id,body",
+        br#"{"body": "from the idp"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"owner_id": "ext-user-1", "body": "from the idp"}])
+    );
+    let other = idp.token(idp.claims("ext-user-2"));
+    let r = call(other, "GET", "/byo/note", b"").await;
+    assert_eq!(r.json(), json!([]), "another external user sees nothing");
+
+    // Refused: another key under the same kid, HMAC with the public key,
+    // wrong audience, expired, a claimed service role, an unknown kid.
+    let (forger, _) = es256(9);
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(idp.kid.clone());
+    let wrong_key = jsonwebtoken::encode(&h, &idp.claims("ext-user-1"), &forger).unwrap();
+    let jwks = reqwest_free_get(&idp.jwks_url).await;
+    let x = jwks["keys"][0]["x"].as_str().unwrap().to_string();
+    let hmac = {
+        let header = json!({"alg": "HS256", "typ": "JWT", "kid": idp.kid});
+        jsonwebtoken_like_hs256(&header, &idp.claims("ext-user-1"), x.as_bytes())
+    };
+    let mut aud = idp.claims("ext-user-1");
+    aud["aud"] = json!("someone-else");
+    let mut expired = idp.claims("ext-user-1");
+    expired["exp"] = json!(now() - 3600);
+    let mut service = idp.claims("ext-user-1");
+    service["app_role"] = json!("service_role");
+    let mut unknown = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    unknown.kid = Some("nope".into());
+    let unknown_kid = jsonwebtoken::encode(&unknown, &idp.claims("ext-user-1"), &idp.key).unwrap();
+    for (what, token) in [
+        ("another key under the same kid", wrong_key),
+        ("HS256 with the public key", hmac),
+        ("wrong audience", idp.token(aud)),
+        ("expired", idp.token(expired)),
+        ("a claimed service role", idp.token(service)),
+        ("an unknown kid", unknown_kid),
+    ] {
+        let r = call(token, "GET", "/byo/note", b"").await;
+        assert_eq!(r.status, 401, "{what}: {}", r.text());
+    }
+    // The provider is trusted by `byo` only.
+    let r = d.call("GET", "/demo/note", Some(&good), b"").await;
+    assert_eq!(
+        r.status, 401,
+        "an external token on a tenant that does not trust it"
+    );
+    cleanup(&dir);
+}
+
+/// GET a JSON document over plain HTTP/1.1 (the test's own JWKS server).
+async fn reqwest_free_get(url: &str) -> Value {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let r = request(host.parse().unwrap(), "GET", &format!("/{path}"), &[], b"").await;
+    r.json()
+}

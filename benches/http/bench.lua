@@ -16,6 +16,11 @@ end
 
 function init(args)
    math.randomseed(7919 * (tid or 1))
+   -- baas+auth: every request signed in (run.sh exports the credentials).
+   if os.getenv("SIGNED") == "1" then
+      wrk.headers["apikey"] = os.getenv("APIKEY")
+      wrk.headers["Authorization"] = "Bearer " .. os.getenv("BEARER")
+   end
    if scenario == "create" then
       wrk.method = "POST"
       wrk.headers["Content-Type"] = "application/json"

@@ -9,6 +9,13 @@
 #            strategy).
 #
 #   bash benches/http/run.sh            # from the repository root
+#   AUTH=1 bash benches/http/run.sh     # also baas with auth (see below)
+#
+# With AUTH=1 a fourth server runs: `baas` closed by default, every request
+# signed in (a user's ES256 access token + the anon key) and a row rule on
+# `book` (`author_id=gte.1` for reads, the same check on creates); the plain
+# `baas` runs with --open (no rules, no credentials). The report then adds
+# the cost of auth: baas+auth against baas, in the same run.
 #
 # Scenarios (benches/http/bench.lua): GET by id, a filtered ordered page of
 # 20, a page of 20 books with their author embedded, a create. For each one,
@@ -44,6 +51,9 @@ DURATION="${DURATION:-15s}"
 WARMUP="${WARMUP:-3s}"
 POOL="${POOL:-10}"
 SCENARIOS="${SCENARIOS:-get filter embed create}"
+AUTH="${AUTH:-0}"
+AUTH_PORT="${AUTH_PORT:-18093}"
+ADMIN_KEY="bench-admin-key-$(date +%s)-0123456789"
 # TLS off for both servers: on loopback it only adds the same encryption cost
 # to both sides and hides the difference being measured.
 DB_PARAMS="${DB_PARAMS:-sslmode=disable}"
@@ -95,8 +105,9 @@ PGJSON_BIN="$CARGO_TARGET_DIR/release/pg-json-server"
 
 # --- servers -----------------------------------------------------------------
 SERVERS="baas sqlx pgjson"
+if [ "$AUTH" = 1 ]; then SERVERS="$SERVERS baasauth"; fi
 declare -A PORT PID
-PORT[baas]=$BAAS_PORT PORT[sqlx]=$RAW_PORT PORT[pgjson]=$PGJSON_PORT
+PORT[baas]=$BAAS_PORT PORT[sqlx]=$RAW_PORT PORT[pgjson]=$PGJSON_PORT PORT[baasauth]=$AUTH_PORT
 WORK="$(mktemp -d /tmp/baas-http-bench.XXXXXX)"
 cleanup() {
     for p in "${PID[@]}"; do
@@ -118,10 +129,17 @@ for server in $SERVERS; do
     fi
 done
 
-RUST_LOG=warn "$BAAS_BIN" serve --db "$DB_URL" --tenant bench \
+# --open: no rules, no credentials (the data API alone).
+RUST_LOG=warn "$BAAS_BIN" serve --db "$DB_URL" --tenant bench --open \
     --listen "127.0.0.1:$BAAS_PORT" --data-dir "$WORK/baas-data" \
     --max-connections "$POOL" >"$WORK/baas.log" 2>&1 &
 PID[baas]=$!
+if [ "$AUTH" = 1 ]; then
+    RUST_LOG=warn BAAS_ADMIN_KEY="$ADMIN_KEY" "$BAAS_BIN" serve --db "$DB_URL" --tenant bench \
+        --listen "127.0.0.1:$AUTH_PORT" --data-dir "$WORK/baasauth-data" \
+        --max-connections "$POOL" >"$WORK/baasauth.log" 2>&1 &
+    PID[baasauth]=$!
+fi
 "$RAW_BIN" --db "$DB_URL" --listen "127.0.0.1:$RAW_PORT" \
     --max-connections "$POOL" >"$WORK/sqlx.log" 2>&1 &
 PID[sqlx]=$!
@@ -139,7 +157,28 @@ wait_ready() { # server
     done
     log "error: $1 did not answer on port ${PORT[$1]}:"; cat "$WORK/$1.log" >&2; exit 1
 }
-for server in $SERVERS; do wait_ready "$server"; done
+for server in $SERVERS; do
+    # Closed by default: baas+auth answers its first read with no rows.
+    [ "$server" = baasauth ] || wait_ready "$server"
+done
+if [ "$AUTH" = 1 ]; then
+    for _ in $(seq 1 150); do
+        curl -s -o /dev/null "http://127.0.0.1:$AUTH_PORT/bench/book/1" && break
+        sleep 0.2
+    done
+    curl -sf -o /dev/null -X PUT "http://127.0.0.1:$AUTH_PORT/_admin/tenants/bench/rules" \
+        -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' -d '[
+        {"entity": "book", "name": "books of real authors", "action": ["read", "insert"], "role": ["authenticated"], "filter": "author_id=gte.1"},
+        {"entity": "author", "action": ["read"], "role": ["authenticated"]}]' ||
+        { log "error: cannot set the rules of baas+auth"; cat "$WORK/baasauth.log" >&2; exit 1; }
+    APIKEY="$("$BAAS_BIN" keys bench --data-dir "$WORK/baasauth-data" | sed 's/.*"anon":"\([^"]*\)".*/\1/')"
+    BEARER="$(curl -sf -X POST "http://127.0.0.1:$AUTH_PORT/bench/auth/v1/signup" \
+        -H 'Content-Type: application/json' \
+        -d "{\"email\":\"bench-$(date +%s)@example.com\",\"password\":\"a long bench password\"}" |
+        sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+    [ -n "$APIKEY" ] && [ -n "$BEARER" ] || { log "error: no key or token for baas+auth"; exit 1; }
+    export APIKEY BEARER
+fi
 
 # --- same answers? -------------------------------------------------------------
 # Each server's answer as one text: status, Content-Type, Content-Range, body.
@@ -148,7 +187,9 @@ DIFFERENT=0
 answer() { # server path [curl args…]
     local server=$1 path=$2
     shift 2
-    curl -s -D "$WORK/headers" -o "$WORK/body" "$@" "http://127.0.0.1:${PORT[$server]}$path"
+    local creds=()
+    if [ "$server" = baasauth ]; then creds=(-H "apikey: $APIKEY" -H "Authorization: Bearer $BEARER"); fi
+    curl -s -D "$WORK/headers" -o "$WORK/body" "${creds[@]}" "$@" "http://127.0.0.1:${PORT[$server]}$path"
     tr -d '\r' <"$WORK/headers" | awk 'NR == 1 { print $2 }
         tolower($1) ~ /^content-(type|range):$/ { v = $0; sub(/^[^:]*: */, "", v); print tolower($1), v }'
     cat "$WORK/body"
@@ -157,7 +198,9 @@ same() { # description path [curl args…]
     local what=$1 a b server
     a="$(answer baas "${@:2}")"
     if [ "$what" = create ]; then a="$(sed 's/"id":[0-9]*/"id":N/' <<<"$a")"; fi
-    for server in sqlx pgjson; do
+    local others="sqlx pgjson"
+    if [ "$AUTH" = 1 ]; then others="$others baasauth"; fi
+    for server in $others; do
         b="$(answer "$server" "${@:2}")"
         # The generated key of a create differs, and only that.
         if [ "$what" = create ]; then b="$(sed 's/"id":[0-9]*/"id":N/' <<<"$b")"; fi
@@ -206,7 +249,9 @@ run_wrk() { # server scenario duration → "rps p99_us bad max_us server_us_per_
     local out before after pg
     pg_ticks >"$WORK/pg.before"
     before="$(ticks "${PID[$1]}")"
-    out="$(SCENARIO="$2" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
+    local signed=0
+    if [ "$1" = baasauth ]; then signed=1; fi
+    out="$(SCENARIO="$2" SIGNED="$signed" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
         -s "$HERE/bench.lua" "http://127.0.0.1:${PORT[$1]}")"
     after="$(ticks "${PID[$1]}")"
     pg="$(pg_ticks_since "$WORK/pg.before")"
@@ -225,6 +270,10 @@ for s in $SCENARIOS; do
     1) order="sqlx pgjson baas" ;;
     *) order="pgjson baas sqlx" ;;
     esac
+    if [ "$AUTH" = 1 ]; then
+        # baas+auth right before or after baas, alternating.
+        if [ $((i % 2)) = 0 ]; then order="baasauth $order"; else order="$order baasauth"; fi
+    fi
     i=$((i + 1))
     for server in $order; do
         if [ "$s" = create ]; then reset_created; fi
@@ -274,6 +323,18 @@ echo "| --- | ---: | ---: | ---: |"
 for s in $SCENARIOS; do
     printf '| %s | %s | %s | %s |\n' "$(name "$s")" "${PGCPU[$s.baas]}" "${PGCPU[$s.sqlx]}" "${PGCPU[$s.pgjson]}"
 done
+if [ "$AUTH" = 1 ]; then
+    echo
+    echo "The cost of auth (a signed-in user and a row rule) against the data API alone, same run:"
+    echo
+    echo "| scenario | baas+auth req/s | baas req/s | baas+auth/baas | baas+auth µs/req | baas µs/req | PostgreSQL µs/req under baas+auth | under baas |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for s in $SCENARIOS; do
+        printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$(name "$s")" \
+            "${RPS[$s.baasauth]}" "${RPS[$s.baas]}" "$(ratio "${RPS[$s.baasauth]}" "${RPS[$s.baas]}")" \
+            "${CPU[$s.baasauth]}" "${CPU[$s.baas]}" "${PGCPU[$s.baasauth]}" "${PGCPU[$s.baas]}"
+    done
+fi
 echo
 echo "Load after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$DIFFERENT" != 0 ]; then

@@ -300,7 +300,11 @@ async fn rules_hide_rows_and_fields_of_embedded_entities_on_every_engine() {
     suite(Under::Rules).await;
 }
 
+/// The two suites write (and roll back) the same rows: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn suite(under: Under) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(engines) = engines(under).await else {
         return;
     };

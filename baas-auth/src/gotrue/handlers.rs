@@ -28,9 +28,13 @@ const MAX_PHONE_LEN: usize = 32;
 
 /// What a new session is started by (its `amr` method).
 #[derive(Clone, Copy)]
-enum Method {
+pub(super) enum Method {
     Password,
     Anonymous,
+    /// A sign-up confirmation link (`type=signup`).
+    EmailSignup,
+    /// A one-time e-mail token (`type=email`).
+    Otp,
 }
 
 impl Method {
@@ -38,17 +42,27 @@ impl Method {
         match self {
             Self::Password => "password",
             Self::Anonymous => "anonymous",
+            Self::EmailSignup => "email/signup",
+            Self::Otp => "otp",
         }
     }
 }
 
-fn limit(limiter: &RateLimiter, tenant: &str, key: &str) -> Result<(), AuthError> {
+/// A new session's tokens, before they are answered.
+pub(super) struct Issued {
+    pub user: UserRow,
+    pub access: String,
+    pub refresh: String,
+    pub expires_at: i64,
+}
+
+pub(super) fn limit(limiter: &RateLimiter, tenant: &str, key: &str) -> Result<(), AuthError> {
     limiter
         .check(&format!("{tenant}\0{key}"))
         .map_err(AuthError::rate_limited)
 }
 
-fn ip_key(req: &FamilyRequest) -> String {
+pub(super) fn ip_key(req: &FamilyRequest) -> String {
     client_ip(&req.request.headers).unwrap_or_else(|| "-".into())
 }
 
@@ -78,12 +92,27 @@ impl AuthRoutes {
     // ---------- sessions ----------
 
     /// Start a session for `user` and answer it.
-    async fn start_session(
+    pub(super) async fn start_session(
+        &self,
+        req: &FamilyRequest,
+        user: UserRow,
+        method: Method,
+    ) -> Result<RestResponse, AuthError> {
+        let i = self.issue_session(req, user, method).await?;
+        let lifetime = self.settings.access_token_lifetime_secs;
+        Ok(json_response(
+            200,
+            &session_json(i.access, i.refresh, i.expires_at, lifetime, &i.user),
+        ))
+    }
+
+    /// Start a session for `user`: its tokens.
+    pub(super) async fn issue_session(
         &self,
         req: &FamilyRequest,
         mut user: UserRow,
         method: Method,
-    ) -> Result<RestResponse, AuthError> {
+    ) -> Result<Issued, AuthError> {
         let tenant = req.tenant.id();
         let at = now();
         let ts = stamp(at);
@@ -105,7 +134,22 @@ impl AuthRoutes {
             .await?;
         self.store.signed_in(tenant, &user.id, &ts).await?;
         user.last_sign_in_at = Some(ts);
-        Ok(self.session_response(tenant, &user, &session, refresh))
+        let (access, expires_at) = self.access_token(tenant, &user, &session);
+        Ok(Issued {
+            user,
+            access,
+            refresh,
+            expires_at,
+        })
+    }
+
+    /// A new access token for `user` in `session`, and its `exp`.
+    fn access_token(&self, tenant: &str, user: &UserRow, session: &SessionRow) -> (String, i64) {
+        let lifetime = self.settings.access_token_lifetime_secs;
+        let iat = chrono::Utc::now().timestamp();
+        let claims = access_claims(user, session, iat, lifetime);
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(iat);
+        (self.keys.tenant(tenant).sign_access_token(claims), exp)
     }
 
     /// A new access token for `user` in `session`, with `refresh`.
@@ -117,10 +161,7 @@ impl AuthRoutes {
         refresh: String,
     ) -> RestResponse {
         let lifetime = self.settings.access_token_lifetime_secs;
-        let iat = chrono::Utc::now().timestamp();
-        let claims = access_claims(user, session, iat, lifetime);
-        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(iat);
-        let access = self.keys.tenant(tenant).sign_access_token(claims);
+        let (access, exp) = self.access_token(tenant, user, session);
         json_response(200, &session_json(access, refresh, exp, lifetime, user))
     }
 
@@ -168,6 +209,13 @@ impl AuthRoutes {
             return Err(weak);
         }
         limit(&self.sign_in_per_account, &tenant, &email)?;
+        // With confirmations: the mail's limits and a place in the outbox
+        // before any work, the same whether or not the address is taken.
+        let outgoing = if s.autoconfirm {
+            None
+        } else {
+            Some(self.reserve_mail(req, &tenant, &email)?)
+        };
         // Hash first, insert second: a taken e-mail costs the same time, and
         // the unique index decides between concurrent sign-ups.
         let hash = self.passwords.hash(password.into_bytes()).await?;
@@ -188,11 +236,18 @@ impl AuthRoutes {
             updated_at: ts,
         };
         if !self.store.insert_user(&tenant, &user).await? {
-            if s.autoconfirm {
+            let Some(outgoing) = outgoing else {
                 return Err(AuthError::unprocessable(
                     "user_already_exists",
                     "User already registered",
                 ));
+            };
+            // An account that is still unconfirmed gets a new link (its
+            // password is not changed); a confirmed one gets nothing.
+            if let Some(existing) = self.store.user_by_email(&tenant, &email_of(&user)).await?
+                && existing.email_confirmed_at.is_none()
+            {
+                self.send_confirmation(req, &existing, outgoing).await?;
             }
             // GoTrue answers a look-alike of a new unconfirmed user (no
             // identities), so that sign-up does not tell who has an account.
@@ -205,11 +260,12 @@ impl AuthRoutes {
             v["identities"] = json!([]);
             return Ok(json_response(200, &v));
         }
-        if s.autoconfirm {
-            self.start_session(req, user, Method::Password).await
-        } else {
-            // No confirmation e-mail is sent yet (see AuthSettings::autoconfirm).
-            Ok(json_response(200, &user_json(&user)))
+        match outgoing {
+            None => self.start_session(req, user, Method::Password).await,
+            Some(outgoing) => {
+                self.send_confirmation(req, &user, outgoing).await?;
+                Ok(json_response(200, &user_json(&user)))
+            }
         }
     }
 
@@ -525,7 +581,7 @@ impl AuthRoutes {
             if Some(email.as_str()) != user.email.as_deref() {
                 if !s.autoconfirm {
                     return Err(AuthError::validation(
-                        "Changing the email address needs a confirmation e-mail, which this server does not send yet",
+                        "Changing the email address needs a confirmation of the new address, which this server does not support yet",
                     ));
                 }
                 user.email = Some(email);
@@ -677,6 +733,10 @@ impl AuthRoutes {
         }
         r
     }
+}
+
+fn email_of(user: &UserRow) -> String {
+    user.email.clone().unwrap_or_default()
 }
 
 fn signup_disabled() -> AuthError {

@@ -1,5 +1,5 @@
-//! Users, sessions and refresh tokens in three managed tables of the system
-//! store, read and written through the IR only (so any engine that keeps
+//! Users, sessions, refresh tokens and one-time (confirmation) tokens in
+//! four managed tables of the system store, read and written through the IR only (so any engine that keeps
 //! the system store keeps them: SQLite, PostgreSQL, MySQL, MongoDB). Every
 //! row carries its `tenant`; every read and write filters on it.
 //!
@@ -8,11 +8,12 @@
 //! | [`USER_TABLE`] | `id` (unique `tenant` + `email_key`) | e-mail, phone, argon2id hash, metadata (JSON text), confirmation and sign-in times |
 //! | [`SESSION_TABLE`] | `id` | the user, `aal`, `amr` (JSON text), the secret that derives its refresh tokens, client IP and user agent |
 //! | [`REFRESH_TOKEN_TABLE`] | `digest` (SHA-256 of the token) | the session, the parent token's digest, whether and when it was exchanged |
+//! | [`ONE_TIME_TOKEN_TABLE`] | `digest` (SHA-256 of the token) | the user, the kind (`confirmation`), the e-mail address it confirms, its expiry; one per user and kind, deleted when used |
 //!
 //! `email_key` is never null (`e:<email>`, or `u:<id>` for a user without
 //! e-mail) so that one unique index makes e-mails unique per tenant on
 //! every engine, MongoDB included (whose unique indexes do not skip nulls).
-//! Refresh tokens are never stored, only their digests.
+//! Refresh and confirmation tokens are never stored, only their digests.
 
 use std::sync::Arc;
 
@@ -28,6 +29,8 @@ pub const USER_TABLE: &str = "baas_auth_user";
 pub const SESSION_TABLE: &str = "baas_auth_session";
 /// Refresh tokens (digests).
 pub const REFRESH_TOKEN_TABLE: &str = "baas_auth_refresh_token";
+/// One-time tokens: e-mail confirmation links (digests).
+pub const ONE_TIME_TOKEN_TABLE: &str = "baas_auth_one_time_token";
 
 /// A JSON object (a row, metadata).
 pub(crate) type Record = Map<String, Value>;
@@ -47,7 +50,7 @@ fn index(table: &str, suffix: &str, fields: &[&str], unique: bool) -> Index {
     }
 }
 
-/// The metadata of the three tables.
+/// The metadata of the four tables.
 pub fn auth_schema() -> SchemaMetadata {
     let tstz = |name: &str| Field::new(name, FieldType::TimestampTz);
     let mut user = Entity::new(
@@ -133,7 +136,29 @@ pub fn auth_schema() -> SchemaMetadata {
     ];
     token.description = Some("mini-baas auth: refresh tokens (SHA-256 digests only)".into());
 
-    SchemaMetadata::new(vec![user, session, token])
+    let mut one_time = Entity::new(
+        ONE_TIME_TOKEN_TABLE,
+        vec![
+            text("digest", 64),
+            text("tenant", 64),
+            text("user_id", 36),
+            text("kind", 32),
+            text("email", 255),
+            tstz("created_at"),
+            tstz("expires_at"),
+        ],
+    )
+    .with_primary_key(["digest"]);
+    one_time.indexes = vec![index(
+        ONE_TIME_TOKEN_TABLE,
+        "user_idx",
+        &["tenant", "user_id"],
+        false,
+    )];
+    one_time.description =
+        Some("mini-baas auth: one-time tokens, e-mail confirmations (SHA-256 digests only)".into());
+
+    SchemaMetadata::new(vec![user, session, token, one_time])
 }
 
 /// A user as stored.
@@ -186,6 +211,48 @@ pub(crate) struct TokenRow {
     pub user_id: String,
     pub revoked: bool,
     pub revoked_at: Option<String>,
+}
+
+/// A one-time token as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OneTimeTokenRow {
+    pub digest: String,
+    pub user_id: String,
+    /// [`CONFIRMATION`].
+    pub kind: String,
+    /// The address the token confirms.
+    pub email: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// The kind of an e-mail confirmation token.
+pub(crate) const CONFIRMATION: &str = "confirmation";
+
+impl OneTimeTokenRow {
+    fn decode(row: &Record) -> Result<Self> {
+        let r = |k| req(row, k, "one-time token");
+        Ok(Self {
+            digest: r("digest")?,
+            user_id: r("user_id")?,
+            kind: r("kind")?,
+            email: r("email")?,
+            created_at: r("created_at")?,
+            expires_at: r("expires_at")?,
+        })
+    }
+
+    fn encode(&self, tenant: &str) -> Record {
+        let mut r = Record::new();
+        r.insert("digest".into(), self.digest.clone().into());
+        r.insert("tenant".into(), tenant.into());
+        r.insert("user_id".into(), self.user_id.clone().into());
+        r.insert("kind".into(), self.kind.clone().into());
+        r.insert("email".into(), self.email.clone().into());
+        r.insert("created_at".into(), self.created_at.clone().into());
+        r.insert("expires_at".into(), self.expires_at.clone().into());
+        r
+    }
 }
 
 /// Which sessions a logout ends.
@@ -332,7 +399,7 @@ impl TokenRow {
     }
 }
 
-/// The three tables in one database.
+/// The four tables in one database.
 pub(crate) struct Store {
     adapter: Arc<dyn DatabaseAdapter>,
     schema: SchemaMetadata,
@@ -609,5 +676,64 @@ impl Store {
         ]);
         self.delete(REFRESH_TOKEN_TABLE, f).await?;
         Ok(())
+    }
+
+    // ---------- one-time tokens ----------
+
+    /// Store `token`, replacing the user's other tokens of its kind (a new
+    /// confirmation link invalidates the previous one).
+    pub async fn replace_one_time_token(
+        &self,
+        tenant: &str,
+        token: &OneTimeTokenRow,
+    ) -> Result<()> {
+        let f = Filter::and(vec![
+            tenant_is(tenant),
+            Filter::eq("user_id", token.user_id.as_str()),
+            Filter::eq("kind", token.kind.as_str()),
+        ]);
+        self.delete(ONE_TIME_TOKEN_TABLE, f).await?;
+        self.insert(ONE_TIME_TOKEN_TABLE, token.encode(tenant))
+            .await
+    }
+
+    /// The one-time token whose digest is `digest`.
+    pub async fn one_time_token(
+        &self,
+        tenant: &str,
+        digest: &str,
+    ) -> Result<Option<OneTimeTokenRow>> {
+        let f = Filter::and(vec![tenant_is(tenant), Filter::eq("digest", digest)]);
+        self.find_one(ONE_TIME_TOKEN_TABLE, f)
+            .await?
+            .map(|r| OneTimeTokenRow::decode(&r))
+            .transpose()
+    }
+
+    /// Delete the one-time token: `true` for the one caller that did (its
+    /// affected-row count decides who used it first).
+    pub async fn consume_one_time_token(&self, tenant: &str, digest: &str) -> Result<bool> {
+        let f = Filter::and(vec![tenant_is(tenant), Filter::eq("digest", digest)]);
+        Ok(self.delete(ONE_TIME_TOKEN_TABLE, f).await? == 1)
+    }
+
+    /// Mark the user's address `email` confirmed at `at` (if the user still
+    /// has that address); `false` otherwise.
+    pub async fn confirm_email(
+        &self,
+        tenant: &str,
+        user: &str,
+        email: &str,
+        at: &str,
+    ) -> Result<bool> {
+        let mut set = Record::new();
+        set.insert("email_confirmed_at".into(), at.into());
+        set.insert("updated_at".into(), at.into());
+        let f = Filter::and(vec![
+            tenant_is(tenant),
+            Filter::eq("id", user),
+            Filter::eq("email_key", email_key(Some(email), "")),
+        ]);
+        Ok(self.update(USER_TABLE, f, set).await? > 0)
     }
 }
