@@ -446,6 +446,60 @@ async fn rules_cannot_be_escalated() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_show_each_caller_only_what_it_may_use() {
+    let (d, dir) = demo("auth-documents");
+    let (_, user, _) = d.user("dora@example.com").await;
+    let paths = |doc: Value| -> Vec<String> {
+        let mut p: Vec<String> = doc["paths"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        p.sort();
+        p
+    };
+    let anon = paths(d.call("GET", "/demo/openapi.json", None, b"").await.json());
+    assert!(anon.contains(&"/book".to_string()), "{anon:?}");
+    assert!(
+        !anon.iter().any(|p| p.starts_with("/note")),
+        "anon sees note: {anon:?}"
+    );
+    let signed_in = paths(
+        d.call("GET", "/demo/openapi.json", Some(&user), b"")
+            .await
+            .json(),
+    );
+    assert!(
+        signed_in.iter().any(|p| p.starts_with("/note")),
+        "{signed_in:?}"
+    );
+    let r = request(
+        d.addr,
+        "GET",
+        "/demo/discovery",
+        &[("apikey", d.anon.as_str())],
+        b"",
+    )
+    .await;
+    assert!(
+        !r.text().contains("\"note\""),
+        "discovery shows note to anon"
+    );
+    let r = request(
+        d.addr,
+        "GET",
+        "/demo/discovery",
+        &[("apikey", d.service.as_str())],
+        b"",
+    )
+    .await;
+    assert!(
+        r.text().contains("\"note\""),
+        "the service role sees everything"
+    );
+    cleanup(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_failed_sign_ins_is_limited_and_the_server_stays_responsive() {
     let (d, dir) = demo("auth-flood");
     d.user("carol@example.com").await;
