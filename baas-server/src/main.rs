@@ -16,6 +16,9 @@
 //! The discovered [`mini_baas::SchemaMetadata`] is printed as JSON on stdout;
 //! skipped statements and warnings go to stderr; failures exit non-zero with a
 //! one-line message.
+//!
+//! `baas diff` exits like `diff(1)`: 0 when the sources describe the same
+//! data model, 1 when they differ, 2 when either cannot be read.
 
 mod edge;
 mod serve;
@@ -62,6 +65,10 @@ secret key with --secret-key-file or BAAS_SECRET_KEY."
         compact: bool,
     },
     /// Compare the metadata of two sources (each a URL, Supabase project or file).
+    #[command(
+        after_help = "Exit status: 0 when the two sources describe the same data model, \
+1 when they differ, 2 when either source cannot be read (like diff(1))."
+    )]
     Diff {
         /// The old side.
         old: String,
@@ -178,16 +185,36 @@ fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+/// How a command that succeeded ended: a diff that found differences exits
+/// with status 1, everything else with 0.
+enum Outcome {
+    /// Done; status 0.
+    Done,
+    /// `baas diff` found differences; status 1.
+    Differences,
+}
+
+/// Exit status of a failed `baas diff` (as `diff(1)`: trouble is 2, so that
+/// "differences" (1) stays unambiguous).
+const DIFF_TROUBLE: u8 = 2;
+
+async fn run(cli: Cli) -> Result<Outcome, (String, ExitCode)> {
     match cli
         .command
         .unwrap_or_else(|| Command::Serve(Box::default()))
     {
-        Command::Serve(args) => serve::serve(*args).await,
+        Command::Serve(args) => serve::serve(*args)
+            .await
+            .map(|()| Outcome::Done)
+            .map_err(|e| (e, ExitCode::FAILURE)),
         Command::Introspect { source, compact } => {
-            let import = discover(&source.source, &source.common).await?;
+            let fail = |e| (e, ExitCode::FAILURE);
+            let import = discover(&source.source, &source.common)
+                .await
+                .map_err(fail)?;
             report_skipped(&source.source, &import);
-            print(&import.schema, compact)
+            print(&import.schema, compact).map_err(fail)?;
+            Ok(Outcome::Done)
         }
         Command::Diff {
             old,
@@ -195,20 +222,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             options,
             json,
         } => {
-            let a = discover(&old, &options).await?;
-            let b = discover(&new, &options).await?;
+            let fail = |e| (e, ExitCode::from(DIFF_TROUBLE));
+            let a = discover(&old, &options).await.map_err(fail)?;
+            let b = discover(&new, &options).await.map_err(fail)?;
             let d = baas_introspect::diff::diff(&a.schema, &b.schema);
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
-                );
+                let text = serde_json::to_string_pretty(&d).map_err(|e| fail(e.to_string()))?;
+                println!("{text}");
             } else if d.is_empty() {
                 println!("no differences");
             } else {
                 print!("{d}");
             }
-            Ok(())
+            Ok(if d.is_empty() {
+                Outcome::Done
+            } else {
+                Outcome::Differences
+            })
         }
     }
 }
@@ -230,10 +260,11 @@ fn main() -> ExitCode {
     // database call) must not hold the exit: give them a moment, no more.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
+        Err((e, code)) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            code
         }
     }
 }

@@ -123,3 +123,46 @@ fn schema_files_are_imported() {
         "skipped statements are reported on stderr"
     );
 }
+
+/// Run `baas` and return its exit status code.
+fn baas_status(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baas"))
+        .args(args)
+        .output()
+        .expect("run baas");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Write `text` to a fresh file named `name` in the temp directory.
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("baas-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+#[test]
+fn diff_exit_status_is_0_same_1_different_2_trouble() {
+    let a = temp_file("a.sql", "CREATE TABLE t (id int PRIMARY KEY, name text);\n");
+    let b = temp_file(
+        "b.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL);\n",
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let (code, out, err) = baas_status(&["diff", a, a]);
+    assert_eq!(code, Some(0), "identical sources: {out}{err}");
+    let (code, out, err) = baas_status(&["diff", a, b]);
+    assert_eq!(code, Some(1), "differing sources: {out}{err}");
+    assert!(out.contains("nullable"), "{out}");
+    let (code, _, _) = baas_status(&["diff", a, b, "--json"]);
+    assert_eq!(code, Some(1), "--json keeps the status");
+    let (code, _, err) = baas_status(&["diff", a, "/no/such/file.sql"]);
+    assert_eq!(code, Some(2), "unreadable source: {err}");
+    assert!(err.starts_with("error: cannot read"), "{err}");
+}
