@@ -80,6 +80,11 @@ secret key with --secret-key-file or BAAS_SECRET_KEY."
         /// Print the diff as JSON.
         #[arg(long)]
         json: bool,
+        /// Compare column defaults as written: `now()` differs from
+        /// `CURRENT_TIMESTAMP`, `'{}'::JSONB` from `'{}'::jsonb`. By default
+        /// they are compared by meaning.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -221,11 +226,16 @@ async fn run(cli: Cli) -> Result<Outcome, (String, ExitCode)> {
             new,
             options,
             json,
+            strict,
         } => {
             let fail = |e| (e, ExitCode::from(DIFF_TROUBLE));
             let a = discover(&old, &options).await.map_err(fail)?;
             let b = discover(&new, &options).await.map_err(fail)?;
-            let d = baas_introspect::diff::diff(&a.schema, &b.schema);
+            let d = baas_introspect::diff::diff_with(
+                &a.schema,
+                &b.schema,
+                baas_introspect::diff::DiffOptions { strict },
+            );
             if json {
                 let text = serde_json::to_string_pretty(&d).map_err(|e| fail(e.to_string()))?;
                 println!("{text}");

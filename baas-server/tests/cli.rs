@@ -166,3 +166,21 @@ fn diff_exit_status_is_0_same_1_different_2_trouble() {
     assert_eq!(code, Some(2), "unreadable source: {err}");
     assert!(err.starts_with("error: cannot read"), "{err}");
 }
+
+#[test]
+fn diff_compares_defaults_by_meaning_unless_strict() {
+    let a = temp_file(
+        "defaults-a.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp DEFAULT now());\n",
+    );
+    let b = temp_file(
+        "defaults-b.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp DEFAULT CURRENT_TIMESTAMP);\n",
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let (code, out, err) = baas_status(&["diff", a, b]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = baas_status(&["diff", a, b, "--strict"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(out, "~ t.at: default now() -> CURRENT_TIMESTAMP\n");
+}
