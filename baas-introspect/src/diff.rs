@@ -459,6 +459,20 @@ fn type_name(t: &FieldType) -> String {
     }
 }
 
+/// [`type_name`] with the values of enums, also inside arrays:
+/// `enum(mood)[sad|ok|happy]`. Used when the short names of two types are the
+/// same, so that a change of values (or of their order) shows.
+fn type_name_with_values(t: &FieldType) -> String {
+    match t {
+        FieldType::Enum {
+            name: Some(n),
+            values,
+        } => format!("enum({n})[{}]", values.join("|")),
+        FieldType::Array { items } => format!("array({})", type_name_with_values(items)),
+        other => type_name(other),
+    }
+}
+
 fn generated_name(g: Generated) -> &'static str {
     match g {
         Generated::None => "none",
@@ -528,7 +542,13 @@ fn index_summary(i: &Index) -> String {
 impl fmt::Display for FieldAttributeChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Type { old, new } => write!(f, "type {} -> {}", type_name(old), type_name(new)),
+            Self::Type { old, new } => {
+                let (mut o, mut n) = (type_name(old), type_name(new));
+                if o == n {
+                    (o, n) = (type_name_with_values(old), type_name_with_values(new));
+                }
+                write!(f, "type {o} -> {n}")
+            }
             Self::Nullable { old, new } => write!(f, "nullable {old} -> {new}"),
             Self::Generated { old, new } => write!(
                 f,

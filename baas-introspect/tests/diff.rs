@@ -356,3 +356,33 @@ fn strict_compares_defaults_as_written() {
         ["~ t.f: default now() -> CURRENT_TIMESTAMP"]
     );
 }
+
+#[test]
+fn enum_values_that_differ_only_in_order_are_shown() {
+    let mood = |values: &[&str]| FieldType::Enum {
+        name: Some("mood".into()),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let old = one_default(mood(&["sad", "ok"]), None);
+    let new = one_default(mood(&["ok", "sad"]), None);
+    assert_eq!(
+        lines(&diff(&old, &new)),
+        ["~ t.f: type enum(mood)[sad|ok] -> enum(mood)[ok|sad]"]
+    );
+    let old = one_default(
+        FieldType::Array {
+            items: Box::new(mood(&["sad"])),
+        },
+        None,
+    );
+    let new = one_default(
+        FieldType::Array {
+            items: Box::new(mood(&["sad", "ok"])),
+        },
+        None,
+    );
+    assert_eq!(
+        lines(&diff(&old, &new)),
+        ["~ t.f: type array(enum(mood)[sad]) -> array(enum(mood)[sad|ok])"]
+    );
+}
