@@ -15,6 +15,7 @@ use sqlparser::ast::{
 use crate::{ImportError, SqlFlavor};
 
 use super::relations::RawFk;
+use super::skips::R_DROP;
 use super::{Builder, Parsed, Pos, Table, clip, ident_parts, last_part};
 
 fn is_nextval(e: &Expr) -> bool {
@@ -23,6 +24,24 @@ fn is_nextval(e: &Expr) -> bool {
         Expr::Nested(inner) => is_nextval(inner),
         _ => false,
     }
+}
+
+/// Whether an `ALTER TABLE` operation only removes something (a constraint,
+/// a column, a default, …), as the drops at the top of a `pg_dump --clean`
+/// file do.
+fn is_drop(op: &AlterTableOperation) -> bool {
+    matches!(
+        op,
+        AlterTableOperation::DropConstraint { .. }
+            | AlterTableOperation::DropColumn { .. }
+            | AlterTableOperation::DropPrimaryKey { .. }
+            | AlterTableOperation::DropForeignKey { .. }
+            | AlterTableOperation::DropIndex { .. }
+            | AlterTableOperation::AlterColumn {
+                op: AlterColumnOperation::DropDefault | AlterColumnOperation::DropNotNull,
+                ..
+            }
+    )
 }
 
 fn is_null(e: &Expr) -> bool {
@@ -374,7 +393,12 @@ impl Builder<'_> {
     pub(super) fn alter_table(&mut self, at: &AlterTable, p: &Parsed) {
         let parts = ident_parts(&at.name);
         let Some(t) = self.find(&parts) else {
-            if !self.is_partition(&parts) {
+            if at.operations.iter().all(is_drop)
+                && self.created.contains(&self.partition_key(&parts))
+            {
+                // `pg_dump --clean`: the dump drops what it creates below.
+                self.skips.group("drop", p.pos, "DROP", R_DROP, 0);
+            } else if !self.is_partition(&parts) {
                 let written = parts.join(".");
                 self.skips.one(
                     p.pos,
@@ -476,11 +500,15 @@ impl Builder<'_> {
     }
 
     /// Note partitions (`PARTITION OF`, `ATTACH PARTITION`) before building,
-    /// so that they and everything about them can be left out.
-    pub(super) fn find_partitions(&mut self, parsed: &[Parsed]) {
+    /// so that they and everything about them can be left out, and the tables
+    /// the dump creates, so that statements before their `CREATE` can be told
+    /// from statements about tables the dump lacks.
+    pub(super) fn prescan(&mut self, parsed: &[Parsed]) {
         for stmt in parsed.iter().flat_map(|p| &p.statements) {
             match stmt {
                 Statement::CreateTable(ct) => {
+                    let key = self.partition_key(&ident_parts(&ct.name));
+                    self.created.insert(key);
                     if let Some(parent) = &ct.partition_of {
                         let key = self.partition_key(&ident_parts(&ct.name));
                         self.partitions.insert(key, ident_parts(parent).join("."));
