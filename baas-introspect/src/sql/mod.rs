@@ -126,6 +126,9 @@ struct Table {
     /// For views and `CREATE TABLE … AS SELECT`: the columns whose type could
     /// not be inferred from the projection.
     inferred_as_text: Vec<String>,
+    /// SQLite: how many automatic indexes (`sqlite_autoindex_<table>_<n>`)
+    /// its PRIMARY KEY and UNIQUE constraints have created so far.
+    autoindexes: usize,
 }
 
 /// The model being built from the parsed statements, and the skips report.

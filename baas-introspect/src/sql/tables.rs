@@ -44,6 +44,12 @@ fn is_drop(op: &AlterTableOperation) -> bool {
     )
 }
 
+/// Whether a single-column SQLite primary key of type `declared` is the
+/// rowid itself (`INTEGER PRIMARY KEY`), which needs no index.
+pub(super) fn is_rowid_alias(declared: &str, without_rowid: bool) -> bool {
+    !without_rowid && declared.eq_ignore_ascii_case("INTEGER")
+}
+
 fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
 }
@@ -367,12 +373,26 @@ impl Builder<'_> {
                 .iter()
                 .any(|o| matches!(o, SqliteTableOption::WithoutRowid)),
             inferred_as_text,
+            autoindexes: 0,
         };
         let t = self.register(&parts, p.pos, table);
-        if !inline_pk.is_empty()
-            && let Some(table) = self.tables.get_mut(t)
-        {
-            table.entity.primary_key = inline_pk;
+        if let Some(table) = self.tables.get_mut(t) {
+            // SQLite numbers the automatic indexes of column constraints first.
+            table.autoindexes = ct
+                .columns
+                .iter()
+                .flat_map(|c| c.options.iter().map(move |o| (c, &o.option)))
+                .filter(|(c, o)| match o {
+                    ColumnOption::Unique(_) => true,
+                    ColumnOption::PrimaryKey(_) => {
+                        !is_rowid_alias(&c.data_type.to_string(), table.without_rowid)
+                    }
+                    _ => false,
+                })
+                .count();
+            if !inline_pk.is_empty() {
+                table.entity.primary_key = inline_pk;
+            }
         }
         for (col, target, target_columns, name) in inline_fks {
             self.fks.push(RawFk {

@@ -48,6 +48,7 @@ impl Builder<'_> {
             declared: HashMap::new(),
             without_rowid: false,
             inferred_as_text,
+            autoindexes: 0,
         };
         self.register(&parts, p.pos, table);
     }
