@@ -472,6 +472,66 @@ fn prisma_entities_carry_the_datasources_database_schema() {
     assert_eq!(entity(&s, "A").source.schema, None);
 }
 
+fn openapi_yaml(schemas: &str) -> Import {
+    let text = format!(
+        "openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n{schemas}"
+    );
+    import(&text, Format::OpenApi).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn openapi_integer_literal_beyond_64_bits_degrades_to_a_float_with_a_note() {
+    let i = openapi_yaml(
+        "    Thing:\n      type: object\n      properties:\n        id: {type: integer}\n        n: {type: integer, minimum: -9223372036854776000, maximum: 18446744073709551616}\n",
+    );
+    assert_eq!(field(&i.schema, "Thing", "n").ty, FieldType::Int64);
+    let notes: Vec<(String, Location)> = i
+        .skipped
+        .iter()
+        .map(|s| (s.what.clone(), s.location.clone()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "integer -9223372036854776000".to_string(),
+                ptr("/components/schemas/Thing/properties/n/minimum")
+            ),
+            (
+                "integer 18446744073709551616".to_string(),
+                ptr("/components/schemas/Thing/properties/n/maximum")
+            ),
+        ]
+    );
+    // Merge keys and tags still read as before.
+    let i = openapi_yaml(
+        "    Base: &base\n      type: object\n      properties:\n        id: {type: integer}\n    Thing:\n      <<: *base\n      description: !note merged\n",
+    );
+    assert_eq!(field(&i.schema, "Thing", "id").ty, FieldType::Int64);
+}
+
+#[test]
+fn openapi_one_of_constants_is_an_enum_with_its_values() {
+    let i = openapi_yaml(
+        "    Thing:\n      type: object\n      properties:\n        id: {type: integer}\n        mood:\n          oneOf:\n            - {const: sad, title: Sad}\n            - {const: ok}\n            - {type: 'null'}\n",
+    );
+    let mood = field(&i.schema, "Thing", "mood");
+    assert_eq!(enum_values(&mood.ty), (None, vec!["sad", "ok"]));
+    assert!(mood.nullable);
+}
+
+#[test]
+fn openapi_object_schema_without_properties_is_reported() {
+    let i = openapi_yaml(
+        "    Empty:\n      type: object\n      properties: {}\n    Bare:\n      type: object\n    Code:\n      type: string\n      enum: [a, b]\n",
+    );
+    assert!(i.schema.entities.is_empty());
+    assert_eq!(
+        skipped_whats(&i),
+        ["object schema Empty", "object schema Bare"]
+    );
+}
+
 // ---------------------------------------------------------------------------
 // JSON Schema.
 
