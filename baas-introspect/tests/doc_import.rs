@@ -1264,6 +1264,78 @@ fn openapi_errors_have_pointers_or_positions() {
     }
 }
 
+fn graphql(text: &str) -> Import {
+    let i = import(text, Format::Graphql).unwrap_or_else(|e| panic!("{e}"));
+    if let Err(e) = i.schema.check() {
+        panic!("inconsistent metadata: {e:?}");
+    }
+    i
+}
+
+#[test]
+fn graphql_field_with_arguments_is_a_lookup_not_a_foreign_key() {
+    let i = graphql(
+        "type Owner {\n  id: ID!\n  repository(name: String!): Repository\n  repositories: [Repository!]!\n}\n\
+         type Repository {\n  id: ID!\n  owner: Owner!\n}\n",
+    );
+    let s = &i.schema;
+    assert!(
+        !has_field(s, "Owner", "repositoryId"),
+        "no fake foreign key"
+    );
+    assert!(skipped_whats(&i).contains(&"Owner.repository"));
+    // The child's foreign key is not unique, and the relation is to-many.
+    assert!(!field(s, "Repository", "ownerId").unique);
+    assert_eq!(kind(s, "Repository", "owner"), "many_to_one");
+    assert_eq!(kind(s, "Owner", "Repository"), "one_to_many");
+}
+
+#[test]
+fn graphql_relay_connections_are_to_many() {
+    let i = graphql(
+        "type PageInfo {\n  hasNextPage: Boolean!\n  endCursor: String\n}\n\
+         type Owner {\n  id: ID!\n  issues(first: Int, after: String): IssueConnection!\n  labels(first: Int): LabelConnection\n}\n\
+         type IssueConnection {\n  edges: [IssueEdge]\n  pageInfo: PageInfo!\n  totalCount: Int!\n}\n\
+         type IssueEdge {\n  cursor: String!\n  node: Issue\n}\n\
+         type Issue {\n  id: ID!\n  author: Owner\n}\n\
+         type LabelConnection {\n  nodes: [Label]\n  pageInfo: PageInfo!\n}\n\
+         type Label {\n  id: ID!\n  name: String!\n}\n",
+    );
+    let s = &i.schema;
+    // Back-pointer on the node: one-to-many.
+    assert_eq!(kind(s, "Owner", "Issue"), "one_to_many");
+    assert_eq!(kind(s, "Issue", "author"), "many_to_one");
+    // No back-pointer: a junction, many-to-many.
+    assert_eq!(kind(s, "Owner", "Label"), "many_to_many via Owner_labels");
+    // The wrappers are not entities.
+    assert_eq!(names(s), ["Owner", "Issue", "Label", "Owner_labels"]);
+    let skipped = skipped_whats(&i);
+    for what in [
+        "type IssueConnection",
+        "type IssueEdge",
+        "type LabelConnection",
+        "type PageInfo",
+    ] {
+        assert!(skipped.contains(&what), "{what} not in {skipped:?}");
+    }
+}
+
+#[test]
+fn graphql_duplicate_field_error_names_both_positions() {
+    let e = err(
+        "type A {\n  id: ID\n  name: String\n  name: String\n}\n",
+        Format::Graphql,
+    );
+    assert_eq!(e.location, at(4, 3));
+    assert!(e.message.contains("line 3, column 3"), "{e}");
+    let e = err(
+        "type A {\n  id: ID\n}\nextend type A {\n  id: String\n}\n",
+        Format::Graphql,
+    );
+    assert_eq!(e.location, at(5, 3));
+    assert!(e.message.contains("line 2, column 3"), "{e}");
+}
+
 #[test]
 fn graphql_errors_have_line_and_column() {
     let cases: &[(&str, Location)] = &[
