@@ -25,7 +25,8 @@
 use std::fmt;
 
 use baas_core::{
-    Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
+    Entity, Field, FieldType, Generated, Index, IntRange, Relation, RelationKind, SchemaMetadata,
+    Source,
 };
 use serde::Serialize;
 
@@ -220,6 +221,13 @@ pub enum FieldAttributeChange {
         old: Option<u32>,
         /// After.
         new: Option<u32>,
+    },
+    /// The bounds of an integer narrower than its type (unsigned columns).
+    Range {
+        /// Before.
+        old: Option<IntRange>,
+        /// After.
+        new: Option<IntRange>,
     },
     /// The database default.
     Default {
@@ -421,6 +429,12 @@ fn diff_field(old: &Field, new: &Field, options: DiffOptions) -> Vec<FieldAttrib
             new: new.max_length,
         });
     }
+    if old.range != new.range {
+        out.push(A::Range {
+            old: old.range,
+            new: new.range,
+        });
+    }
     if defaults_differ(old, new, options.strict) {
         out.push(A::Default {
             old: old.default.clone(),
@@ -564,6 +578,9 @@ impl fmt::Display for FieldAttributeChange {
                     opt(old.as_ref()),
                     opt(new.as_ref())
                 )
+            }
+            Self::Range { old, new } => {
+                write!(f, "range {} -> {}", opt(old.as_ref()), opt(new.as_ref()))
             }
             Self::Default { old, new } => {
                 write!(f, "default {} -> {}", opt(old.as_ref()), opt(new.as_ref()))

@@ -386,3 +386,14 @@ fn enum_values_that_differ_only_in_order_are_shown() {
         ["~ t.f: type array(enum(mood)[sad]) -> array(enum(mood)[sad|ok])"]
     );
 }
+
+#[test]
+fn an_unsigned_column_turned_signed_shows_its_range() {
+    let int = |range| {
+        let mut f = baas_core::Field::new("f", FieldType::Int64);
+        f.range = range;
+        SchemaMetadata::new(vec![baas_core::Entity::new("t", vec![f])])
+    };
+    let d = diff(&int(Some(baas_core::IntRange::unsigned(32))), &int(None));
+    assert_eq!(lines(&d), ["~ t.f: range 0..=4294967295 -> none"]);
+}

@@ -136,3 +136,37 @@ async fn unnamed_unique_constraints_are_named_as_sqlite_names_them() {
         assert_eq!(multi_column_indexes(&from_file, table), got, "{table} file");
     }
 }
+
+/// A field's name, type name and integer range.
+type TypeAndRange = (String, &'static str, Option<(i64, i64)>);
+
+#[tokio::test]
+async fn unsigned_integers_carry_their_range() {
+    let ddl = "CREATE TABLE meter (id int UNSIGNED PRIMARY KEY, tiny tinyint UNSIGNED, \
+               small smallint UNSIGNED, mid mediumint UNSIGNED, big bigint UNSIGNED, plain int);";
+    let Some(live) = mysql_live("disc_unsigned", ddl).await else {
+        return;
+    };
+    let from_file = file(ddl, SqlFlavor::Mysql);
+    let ranges = |s: &SchemaMetadata| -> Vec<TypeAndRange> {
+        let e = s
+            .entities
+            .iter()
+            .find(|e| e.name == "meter")
+            .expect("meter");
+        e.fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty.name(), f.range.map(|r| (r.min, r.max))))
+            .collect()
+    };
+    let expected: Vec<TypeAndRange> = vec![
+        ("id".into(), "int64", Some((0, 4_294_967_295))),
+        ("tiny".into(), "int32", Some((0, 255))),
+        ("small".into(), "int32", Some((0, 65_535))),
+        ("mid".into(), "int64", Some((0, 16_777_215))),
+        ("big".into(), "int64", Some((0, i64::MAX))),
+        ("plain".into(), "int32", None),
+    ];
+    assert_eq!(ranges(&live), expected, "live");
+    assert_eq!(ranges(&from_file), expected, "file");
+}

@@ -1,7 +1,7 @@
 //! SQL type names → [`FieldType`], shared by live introspection and the DDL
 //! importer so both read `numeric(10,2)` or `TINYINT(1)` the same way.
 
-use baas_core::FieldType;
+use baas_core::{FieldType, IntRange};
 
 use crate::Dialect;
 
@@ -14,6 +14,9 @@ pub struct SqlType {
     pub max_length: Option<u32>,
     /// True for `serial`/`bigserial` (an auto-increment shorthand).
     pub serial: bool,
+    /// The values of an unsigned integer (`INT UNSIGNED` → `0..=4294967295`),
+    /// narrower than its field type.
+    pub range: Option<IntRange>,
 }
 
 impl SqlType {
@@ -22,8 +25,21 @@ impl SqlType {
             ty,
             max_length: None,
             serial: false,
+            range: None,
         }
     }
+}
+
+/// The width in bits of an integer type name (`tinyint` → 8), if it is one.
+fn int_bits(base: &str) -> Option<u32> {
+    Some(match base {
+        "tinyint" | "int1" => 8,
+        "smallint" | "int2" => 16,
+        "mediumint" | "int3" => 24,
+        "int" | "integer" | "int4" => 32,
+        "bigint" | "int8" => 64,
+        _ => return None,
+    })
 }
 
 /// Split `name(args) rest` into the lowercase base name, the argument list and
@@ -87,7 +103,7 @@ fn split_args(inner: &str) -> Vec<String> {
 ///
 /// ```
 /// use baas_sql::{Dialect, types::field_type};
-/// use baas_core::FieldType;
+/// use baas_core::{FieldType, IntRange};
 /// assert_eq!(field_type(Dialect::Mysql, "TINYINT(1)").ty, FieldType::Boolean);
 /// assert_eq!(
 ///     field_type(Dialect::Postgres, "numeric(10,2)").ty,
@@ -121,8 +137,12 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             ty,
             max_length: None,
             serial,
+            range: None,
         };
     }
+    let range = int_bits(&base)
+        .filter(|_| unsigned)
+        .map(IntRange::unsigned);
     let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
     let ty = match base.as_str() {
         "bool" | "boolean" => FieldType::Boolean,
@@ -180,6 +200,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
                 ty: FieldType::Text,
                 max_length: num(0),
                 serial: false,
+                range: None,
             };
         }
         _ => FieldType::Text,
@@ -188,6 +209,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
         ty,
         max_length: None,
         serial,
+        range,
     }
 }
 
@@ -215,6 +237,29 @@ mod tests {
             }
         );
         assert!(field_type(Dialect::Postgres, "bigserial").serial);
+        // Unsigned integers: a type wide enough, and their own range.
+        let unsigned = |s| {
+            let t = field_type(Dialect::Mysql, s);
+            (t.ty, t.range.map(|r| (r.min, r.max)))
+        };
+        assert_eq!(unsigned("tinyint unsigned"), (FieldType::Int32, Some((0, 255))));
+        assert_eq!(
+            unsigned("smallint(5) unsigned"),
+            (FieldType::Int32, Some((0, 65_535)))
+        );
+        assert_eq!(
+            unsigned("mediumint unsigned"),
+            (FieldType::Int64, Some((0, 16_777_215)))
+        );
+        assert_eq!(
+            unsigned("int(10) unsigned zerofill"),
+            (FieldType::Int64, Some((0, 4_294_967_295)))
+        );
+        assert_eq!(
+            unsigned("bigint unsigned"),
+            (FieldType::Int64, Some((0, i64::MAX)))
+        );
+        assert_eq!(unsigned("int"), (FieldType::Int32, None));
         assert_eq!(my("int(11) unsigned"), FieldType::Int64);
         assert_eq!(my("int(11)"), FieldType::Int32);
         assert_eq!(my("smallint(5) unsigned"), FieldType::Int32);

@@ -163,6 +163,7 @@ impl Builder<'_> {
         let mut field = Field::new(name.clone(), resolved.ty);
         field.nullable = true;
         field.max_length = resolved.max_length;
+        field.range = resolved.range;
         field.default = resolved.default;
         let mut auto = resolved.serial;
         let mut comment = None;
@@ -498,6 +499,7 @@ impl Builder<'_> {
                             if let Some((r, decl)) = resolved {
                                 f.ty = r.ty;
                                 f.max_length = r.max_length;
+                                f.range = r.range;
                                 table.declared.insert(name.clone(), decl);
                             }
                         }

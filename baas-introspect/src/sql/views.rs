@@ -270,6 +270,7 @@ impl Builder<'_> {
                     generated: Generated::None,
                     unique: false,
                     max_length: src.max_length,
+                    range: src.range,
                     description: None,
                 },
                 None => {
