@@ -1113,3 +1113,37 @@ ALTER TABLE IF EXISTS ONLY public.ghost DROP CONSTRAINT IF EXISTS ghost_pkey;
     assert_eq!(entity(&i.schema, "author").primary_key, ["id"]);
     assert_eq!(entity(&i.schema, "post").relations.len(), 1);
 }
+
+#[test]
+fn spatial_columns_have_a_type_and_are_reported() {
+    let i = load(
+        "CREATE TABLE place (id int PRIMARY KEY, at POINT NOT NULL SRID 4326, area GEOMETRY, SPATIAL INDEX (at));",
+        SqlFlavor::Mysql,
+    );
+    assert_eq!(field(&i.schema, "place", "at").ty, FieldType::Binary);
+    assert_eq!(field(&i.schema, "place", "area").ty, FieldType::Binary);
+    let notes: Vec<&str> = i.skipped.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        notes,
+        ["column place.at POINT", "column place.area GEOMETRY"]
+    );
+    assert!(
+        i.skipped[0].reason.contains("binary"),
+        "{}",
+        i.skipped[0].reason
+    );
+
+    let i = load(
+        "CREATE TABLE public.place (id int PRIMARY KEY, at point, g public.geometry(Point,4326));",
+        SqlFlavor::Postgres,
+    );
+    assert_eq!(field(&i.schema, "place", "g").ty, FieldType::Text);
+    let notes: Vec<&str> = i.skipped.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        notes,
+        [
+            "column public.place.at point",
+            "column public.place.g public.geometry(Point, 4326)"
+        ]
+    );
+}

@@ -170,3 +170,22 @@ async fn unsigned_integers_carry_their_range() {
     assert_eq!(ranges(&live), expected, "live");
     assert_eq!(ranges(&from_file), expected, "file");
 }
+
+#[tokio::test]
+async fn spatial_columns_are_binary_on_mysql() {
+    let ddl = "CREATE TABLE place (id int PRIMARY KEY, at POINT NOT NULL, area GEOMETRY, \
+               route LINESTRING, zone MULTIPOLYGON);";
+    let Some(live) = mysql_live("disc_spatial", ddl).await else {
+        return;
+    };
+    let from_file = file(ddl, SqlFlavor::Mysql);
+    for s in [&live, &from_file] {
+        let e = s
+            .entities
+            .iter()
+            .find(|e| e.name == "place")
+            .expect("place");
+        let types: Vec<&str> = e.fields.iter().map(|f| f.ty.name()).collect();
+        assert_eq!(types, ["int32", "binary", "binary", "binary", "binary"]);
+    }
+}

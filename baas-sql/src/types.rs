@@ -98,6 +98,50 @@ fn split_args(inner: &str) -> Vec<String> {
     out
 }
 
+/// Whether `base` (lowercase, without arguments) is a MySQL spatial type.
+pub(crate) fn is_mysql_spatial(base: &str) -> bool {
+    matches!(
+        base,
+        "geometry"
+            | "point"
+            | "linestring"
+            | "polygon"
+            | "multipoint"
+            | "multilinestring"
+            | "multipolygon"
+            | "geometrycollection"
+            | "geomcollection"
+    )
+}
+
+/// How a spatial column type is read, for the report of an import or
+/// introspection: `None` when `declared` is not spatial. MySQL's spatial
+/// types are `binary` (MySQL's geometry bytes: a 4-byte SRID, then WKB);
+/// PostGIS `geometry`/`geography` and PostgreSQL's geometric types are
+/// `text` (hex EWKB, `(x,y)` notation), as the engine prints them.
+pub fn spatial_note(dialect: Dialect, declared: &str) -> Option<&'static str> {
+    let (base, _, _) = split(declared);
+    // `public.geometry(Point,4326)`: the type's schema does not matter.
+    let base = base.rsplit('.').next().unwrap_or_default().to_string();
+    match dialect {
+        Dialect::Mysql if is_mysql_spatial(&base) => Some(
+            "spatial type: read as binary (MySQL geometry bytes: 4-byte SRID, then WKB); not queryable as geometry",
+        ),
+        Dialect::Postgres if matches!(base.as_str(), "geometry" | "geography") => Some(
+            "PostGIS type: read as text (hex EWKB, as PostgreSQL prints it); not queryable as geometry",
+        ),
+        Dialect::Postgres
+            if matches!(
+                base.as_str(),
+                "point" | "line" | "lseg" | "box" | "path" | "polygon" | "circle"
+            ) =>
+        {
+            Some("geometric type: read as text (PostgreSQL's `(x,y)` notation)")
+        }
+        _ => None,
+    }
+}
+
 /// Map a declared column type to a field type. Unknown types map to `text`
 /// (every engine can render them as text), never to an error.
 ///
@@ -140,9 +184,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             range: None,
         };
     }
-    let range = int_bits(&base)
-        .filter(|_| unsigned)
-        .map(IntRange::unsigned);
+    let range = int_bits(&base).filter(|_| unsigned).map(IntRange::unsigned);
     let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
     let ty = match base.as_str() {
         "bool" | "boolean" => FieldType::Boolean,
@@ -242,7 +284,10 @@ mod tests {
             let t = field_type(Dialect::Mysql, s);
             (t.ty, t.range.map(|r| (r.min, r.max)))
         };
-        assert_eq!(unsigned("tinyint unsigned"), (FieldType::Int32, Some((0, 255))));
+        assert_eq!(
+            unsigned("tinyint unsigned"),
+            (FieldType::Int32, Some((0, 255)))
+        );
         assert_eq!(
             unsigned("smallint(5) unsigned"),
             (FieldType::Int32, Some((0, 65_535)))
@@ -295,5 +340,28 @@ mod tests {
             field_type(Dialect::Mysql, "varchar(255)").max_length,
             Some(255)
         );
+    }
+
+    #[test]
+    fn spatial_types_have_a_type_and_a_note() {
+        for t in [
+            "GEOMETRY",
+            "point",
+            "POLYGON",
+            "multipolygon",
+            "geomcollection",
+        ] {
+            assert_eq!(field_type(Dialect::Mysql, t).ty, FieldType::Binary, "{t}");
+            assert!(spatial_note(Dialect::Mysql, t).is_some(), "{t}");
+        }
+        assert_eq!(
+            field_type(Dialect::Postgres, "geometry(Point,4326)").ty,
+            FieldType::Text
+        );
+        assert!(spatial_note(Dialect::Postgres, "geometry(Point,4326)").is_some());
+        assert!(spatial_note(Dialect::Postgres, "point").is_some());
+        assert!(spatial_note(Dialect::Postgres, "public.geography").is_some());
+        assert!(spatial_note(Dialect::Mysql, "int").is_none());
+        assert!(spatial_note(Dialect::Sqlite, "point").is_none());
     }
 }

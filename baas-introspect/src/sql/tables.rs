@@ -347,6 +347,13 @@ impl Builder<'_> {
         let mut inline_fks = Vec::new();
         for col in &ct.columns {
             let (field, decl) = self.column_field(col, &mut inline_pk, &mut inline_fks);
+            if let Some(note) = baas_sql::types::spatial_note(self.dialect, &decl) {
+                self.skips.one(
+                    p.pos,
+                    format!("column {}.{} {decl}", parts.join("."), field.name),
+                    note,
+                );
+            }
             declared.insert(field.name.clone(), decl);
             match fields.iter_mut().find(|f| f.name == field.name) {
                 Some(slot) => *slot = field,
