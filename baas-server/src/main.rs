@@ -10,6 +10,7 @@
 //! baas introspect https://<ref>.supabase.co --password …  # Supabase (internal schemas left out)
 //! baas introspect schema.prisma                          # a schema file (format from the extension)
 //! baas introspect dump.sql --format sql:mysql
+//! baas introspect openapi.yaml --api-paths              # the operations of an OpenAPI document
 //! baas diff schema.prisma postgres://…/db                # what differs between two sources
 //! ```
 //!
@@ -33,7 +34,7 @@ use std::process::ExitCode;
 
 use baas_introspect::{Format, Import, supabase};
 use clap::{Parser, Subcommand};
-use mini_baas::{IntrospectOptions, SchemaMetadata};
+use mini_baas::IntrospectOptions;
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +64,10 @@ secret key with --secret-key-file or BAAS_SECRET_KEY."
         /// Compact JSON instead of pretty-printed.
         #[arg(long)]
         compact: bool,
+        /// Print the HTTP operations an OpenAPI document declares (method,
+        /// path, operationId, the entity of its body) instead of the metadata.
+        #[arg(long)]
+        api_paths: bool,
     },
     /// Compare the metadata of two sources (each a URL, Supabase project or file).
     #[command(
@@ -98,7 +103,9 @@ struct SourceArgs {
 
 #[derive(clap::Args)]
 struct CommonArgs {
-    /// File format: sql (PostgreSQL), sql:mysql, sql:sqlite, prisma, jsonschema, openapi, graphql.
+    /// File format: sql or sql:postgres (PostgreSQL dump), sql:mysql (MySQL/MariaDB dump),
+    /// sql:sqlite (SQLite .schema), prisma, jsonschema, openapi, graphql.
+    /// Default: from the file name (.sql is PostgreSQL unless the name says mysql/mariadb/sqlite).
     #[arg(long)]
     format: Option<String>,
     /// Database schema to read (PostgreSQL; repeatable). Default: every non-system schema.
@@ -180,11 +187,12 @@ fn report_skipped(source: &str, import: &Import) {
     }
 }
 
-fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
+/// Print `value` as JSON on stdout.
+fn print<T: serde::Serialize>(value: &T, compact: bool) -> Result<(), String> {
     let text = if compact {
-        serde_json::to_string(schema)
+        serde_json::to_string(value)
     } else {
-        serde_json::to_string_pretty(schema)
+        serde_json::to_string_pretty(value)
     };
     println!("{}", text.map_err(|e| e.to_string())?);
     Ok(())
@@ -212,13 +220,21 @@ async fn run(cli: Cli) -> Result<Outcome, (String, ExitCode)> {
             .await
             .map(|()| Outcome::Done)
             .map_err(|e| (e, ExitCode::FAILURE)),
-        Command::Introspect { source, compact } => {
+        Command::Introspect {
+            source,
+            compact,
+            api_paths,
+        } => {
             let fail = |e| (e, ExitCode::FAILURE);
             let import = discover(&source.source, &source.common)
                 .await
                 .map_err(fail)?;
             report_skipped(&source.source, &import);
-            print(&import.schema, compact).map_err(fail)?;
+            if api_paths {
+                print(&import.api_paths, compact).map_err(fail)?;
+            } else {
+                print(&import.schema, compact).map_err(fail)?;
+            }
             Ok(Outcome::Done)
         }
         Command::Diff {

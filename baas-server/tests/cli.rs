@@ -184,3 +184,37 @@ fn diff_compares_defaults_by_meaning_unless_strict() {
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(out, "~ t.at: default now() -> CURRENT_TIMESTAMP\n");
 }
+
+#[test]
+fn help_lists_every_format_and_introspect_prints_api_paths() {
+    let (ok, out, _) = baas(&["introspect", "--help"]);
+    assert!(ok);
+    for format in [
+        "sql:postgres",
+        "sql:mysql",
+        "sql:sqlite",
+        "prisma",
+        "openapi",
+    ] {
+        assert!(out.contains(format), "--help lacks {format}: {out}");
+    }
+    let (ok, out, _) = baas(&["diff", "--help"]);
+    assert!(ok && out.contains("Exit status"), "{out}");
+
+    let spec = temp_file(
+        "pets-openapi.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /pets/{id}:\n    get:\n      operationId: getPet\n      responses:\n        '200':\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Pet'}\ncomponents:\n  schemas:\n    Pet:\n      type: object\n      properties:\n        id: {type: integer}\n",
+    );
+    let (ok, out, err) = baas(&[
+        "introspect",
+        spec.to_str().unwrap(),
+        "--api-paths",
+        "--compact",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!([{"method": "GET", "path": "/pets/{id}", "operation_id": "getPet", "entity": "Pet"}])
+    );
+}
