@@ -283,13 +283,21 @@ fn name_relations(schema: &mut SchemaMetadata, rels: &[RelField<'_>]) {
                 });
             }
         } else if r.decl.ty.list && back.is_some_and(|b| b.decl.ty.list) {
-            // Implicit many-to-many: for a self-relation, the field whose name
-            // sorts first reads the junction from column `A`, as in Prisma.
-            let first = match back {
-                Some(b) if r.model == r.target => r.decl.name <= b.decl.name,
-                _ => r.model <= r.target,
+            // Implicit many-to-many: column `A` holds the model whose name
+            // sorts first. In a self-relation, the values of the field whose
+            // name sorts first are in `A` (Prisma's docs: `a_eats` lists the
+            // prey, kept in `A`), so that field reads from `B`.
+            let side = match back {
+                Some(b) if r.model == r.target => {
+                    if r.decl.name <= b.decl.name {
+                        "B"
+                    } else {
+                        "A"
+                    }
+                }
+                _ if r.model <= r.target => "A",
+                _ => "B",
             };
-            let side = if first { "A" } else { "B" };
             claim(schema, &mut names, r.model, &r.decl.name, &|rel| {
                 matches!(&rel.kind, RelationKind::ManyToMany { through }
                     if through.entity.starts_with('_') && through.source_fields == [side])

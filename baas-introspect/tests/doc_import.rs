@@ -329,6 +329,16 @@ fn prisma_keys_indexes_and_relations() {
         kind(&s, "User", "following"),
         "many_to_many via _UserFollows"
     );
+    // Prisma keeps the values of the field whose name sorts first
+    // (`followers`) in column A: that field reads from B.
+    let through = |name: &str| match &entity(&s, "User").relation(name).unwrap().kind {
+        RelationKind::ManyToMany { through } => {
+            (through.source_fields.clone(), through.target_fields.clone())
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(through("followers"), (strings(&["B"]), strings(&["A"])));
+    assert_eq!(through("following"), (strings(&["A"]), strings(&["B"])));
 }
 
 #[test]
