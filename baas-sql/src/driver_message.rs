@@ -81,10 +81,24 @@ fn quoted_after(text: &str, marker: &str) -> Option<String> {
 
 /// What the database's `message` says, and about which column: MySQL and
 /// MariaDB name the column in most messages, SQLite as `table.column`,
-/// PostgreSQL only for not-null violations (its other messages name a type
-/// or a constraint).
-pub fn classify(engine: &str, problem: Problem, message: &str, constraint: Option<&str>) -> Clean {
+/// PostgreSQL for not-null violations, and in the detail of unique and
+/// foreign-key violations (its other messages name a type or a constraint).
+/// `detail` is the driver's detail line where it has one (PostgreSQL's
+/// `Key (email)=(…) already exists.`), which names the column of a unique or
+/// foreign-key violation.
+pub fn classify(
+    engine: &str,
+    problem: Problem,
+    message: &str,
+    detail: Option<&str>,
+    constraint: Option<&str>,
+) -> Clean {
     let column = match (engine, problem) {
+        ("postgres", Problem::Duplicate | Problem::MissingReference) => detail
+            .and_then(|d| d.strip_prefix("Key ("))
+            .and_then(|d| d.split_once(")="))
+            .map(|(cols, _)| cols.trim_matches('"').to_string())
+            .filter(|c| !c.contains(',')),
         ("mysql", Problem::MissingReference) => quoted_after(message, "FOREIGN KEY ("),
         ("mysql", Problem::Duplicate) => None,
         ("mysql", _) => quoted_after(message, "column"),
@@ -155,7 +169,7 @@ mod tests {
     use super::*;
 
     fn c(engine: &str, p: Problem, m: &str, k: Option<&str>) -> (Option<String>, String) {
-        let r = classify(engine, p, m, k);
+        let r = classify(engine, p, m, None, k);
         (r.column, r.message)
     }
 

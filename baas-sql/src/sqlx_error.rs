@@ -29,6 +29,12 @@ use sqlx::error::ErrorKind;
 /// not the request's fault, and the whole write was rolled back, so it can
 /// run again ([`is_transaction_conflict`]; the SQL adapter retries writes).
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
+    map_sqlx_error_with(engine, e, None)
+}
+
+/// [`map_sqlx_error`] with the driver's detail line of a database error
+/// ([`SqlxEngine::error_detail`](crate::SqlxEngine::error_detail)).
+pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&str>) -> Error {
     match e {
         sqlx::Error::Database(db) => {
             let message = db.message().to_string();
@@ -46,7 +52,7 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
             // (tables, schemas, sometimes the value) goes to the log only.
             let clean = |problem: Problem| {
                 tracing::info!(engine, code = %code, raw = %message, "the database refused the statement");
-                classify(engine, problem, &message, constraint.as_deref())
+                classify(engine, problem, &message, detail, constraint.as_deref())
             };
             let invalid = |c: Clean| Error::Validation {
                 violations: vec![Violation::new(
