@@ -46,5 +46,7 @@ mariadb --protocol=socket -e "
   CREATE USER IF NOT EXISTS 'baas'@'localhost' IDENTIFIED BY 'baas_pw';
   GRANT ALL PRIVILEGES ON \`Chinook\`.* TO 'baas'@'127.0.0.1';
   GRANT ALL PRIVILEGES ON \`Chinook\`.* TO 'baas'@'localhost';
+  GRANT ALL PRIVILEGES ON \`disc\\_%\`.* TO 'baas'@'127.0.0.1';
+  GRANT ALL PRIVILEGES ON \`disc\\_%\`.* TO 'baas'@'localhost';
   FLUSH PRIVILEGES;"
 echo "services: PostgreSQL $PG_VER and MariaDB are up"

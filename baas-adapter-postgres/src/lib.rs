@@ -90,6 +90,12 @@ impl SqlxEngine for PgEngine {
         Capabilities::all("postgres")
     }
 
+    fn error_detail(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<String> {
+        db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|e| e.detail())
+            .map(str::to_string)
+    }
+
     fn bind(
         args: &mut PgArguments,
         value: SqValue,

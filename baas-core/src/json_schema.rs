@@ -38,7 +38,8 @@
 //!
 //! A nullable field also accepts `null` (`"type": [..., "null"]`, and `null`
 //! in an `enum`). `max_length` becomes `maxLength` (counted in characters,
-//! like the validator). Descriptions come from the metadata.
+//! like the validator); a field's `range` replaces its integer type's
+//! `minimum`/`maximum`. Descriptions come from the metadata.
 //!
 //! Where the schema and the server differ (the server decides):
 //!
@@ -167,6 +168,10 @@ pub fn field_json_schema(field: &Field, mode: SchemaMode) -> J {
     let mut s = type_json_schema(&field.ty, mode);
     if let Some(max) = field.max_length {
         s.insert("maxLength".into(), max.into());
+    }
+    if let Some(r) = field.range {
+        s.insert("minimum".into(), r.min.into());
+        s.insert("maximum".into(), r.max.into());
     }
     if field.nullable {
         allow_null(&mut s);
@@ -620,6 +625,13 @@ mod tests {
         read_accepts(
             &FieldType::Text,
             vec![Value::Text("x".into()), Value::Int(1)],
+        );
+        // An unsigned column's range replaces its type's bounds.
+        let mut f = ty_field(FieldType::Int32);
+        f.range = Some(crate::metadata::IntRange::unsigned(16));
+        assert_eq!(
+            field_json_schema(&f, SchemaMode::Insert),
+            json!({"type": "integer", "format": "int32", "minimum": 0, "maximum": 65535})
         );
         let mut f = ty_field(FieldType::Text);
         f.max_length = Some(3);

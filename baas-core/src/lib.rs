@@ -54,8 +54,8 @@ pub use adapter::{
 };
 pub use error::{Error, NotFoundKind, Result, Violation};
 pub use metadata::{
-    Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
-    Through,
+    Entity, Field, FieldType, Generated, Index, IntRange, Relation, RelationKind, SchemaMetadata,
+    Source, Through,
 };
 pub use validate::{Checked, CheckedWrite, TypedRecord};
 pub use value::Value;

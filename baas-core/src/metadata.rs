@@ -390,9 +390,48 @@ pub struct Field {
     /// Maximum length in characters for strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
+    /// Bounds of an integer narrower than its type (an unsigned column:
+    /// `TINYINT UNSIGNED` is `0..=255` in an `int16`); writes outside are
+    /// refused, and the OpenAPI schema says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<IntRange>,
     /// Human-readable description (column comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// Inclusive bounds of an integer field's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntRange {
+    /// The smallest value allowed.
+    pub min: i64,
+    /// The largest value allowed.
+    pub max: i64,
+}
+
+impl IntRange {
+    /// The values of an unsigned integer column `bits` wide, as far as an
+    /// `int64` holds them (`BIGINT UNSIGNED` above `i64::MAX` is out of reach).
+    pub fn unsigned(bits: u32) -> Self {
+        let max = if bits >= 63 {
+            i64::MAX
+        } else {
+            (1i64 << bits) - 1
+        };
+        Self { min: 0, max }
+    }
+
+    /// Whether `v` is within the bounds.
+    pub fn contains(&self, v: i64) -> bool {
+        (self.min..=self.max).contains(&v)
+    }
+}
+
+impl std::fmt::Display for IntRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..={}", self.min, self.max)
+    }
 }
 
 impl Field {
@@ -407,6 +446,7 @@ impl Field {
             generated: Generated::None,
             unique: false,
             max_length: None,
+            range: None,
             description: None,
         }
     }

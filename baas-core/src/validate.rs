@@ -859,6 +859,15 @@ impl<'a> Validator<'a> {
                                 ),
                             );
                         }
+                        Ok(Value::Int(i)) if f.range.is_some_and(|r| !r.contains(i)) => {
+                            acc.push(
+                                &format!("{at}/{}", escape_pointer(k)),
+                                format!(
+                                    "`{k}`: {i} is out of range ({})",
+                                    f.range.map(|r| r.to_string()).unwrap_or_default()
+                                ),
+                            );
+                        }
                         Ok(c) => typed.push((f, c)),
                     }
                 }
@@ -1495,5 +1504,62 @@ mod tests {
             action: OnConflict::Merge,
         });
         forbidden(check(|v| v.insert(merge), "track"));
+    }
+
+    #[test]
+    fn writes_outside_an_integer_fields_range_are_refused() {
+        use crate::metadata::IntRange;
+        // An unsigned column: `TINYINT UNSIGNED` in an int16, `BIGINT
+        // UNSIGNED` in an int64.
+        let mut small = Field::new("small", FieldType::Int16);
+        small.range = Some(IntRange::unsigned(8));
+        let mut big = Field::new("big", FieldType::Int64).nullable();
+        big.range = Some(IntRange::unsigned(64));
+        let s = SchemaMetadata::new(vec![
+            Entity::new(
+                "counter",
+                vec![Field::new("id", FieldType::Int32), small, big],
+            )
+            .with_primary_key(["id"]),
+        ]);
+        let caps = Capabilities::all("test");
+        let limits = Limits::default();
+        let insert = |row: serde_json::Value| {
+            let v = Validator::new(Target::new(&s, "counter")?, &caps, &limits);
+            v.insert(Insert {
+                entity: "counter".into(),
+                rows: vec![row.as_object().cloned().unwrap_or_default()],
+                on_conflict: None,
+                returning: None,
+            })
+            .map(|_| ())
+        };
+        let messages = |r: Result<()>| match r {
+            Err(Error::Validation { violations }) => violations
+                .iter()
+                .map(|v| format!("{}: {}", v.pointer, v.message))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            insert(json!({"id": 1, "small": 255, "big": 9_223_372_036_854_775_807_i64})).is_ok()
+        );
+        assert_eq!(
+            messages(insert(json!({"id": 1, "small": 256}))),
+            ["/rows/0/small: `small`: 256 is out of range (0..=255)"]
+        );
+        assert_eq!(
+            messages(insert(json!({"id": 1, "small": -1}))),
+            ["/rows/0/small: `small`: -1 is out of range (0..=255)"]
+        );
+        // Above the int64 maximum: refused with a clear message, not sent.
+        let m = messages(insert(
+            json!({"id": 1, "small": 0, "big": 18_446_744_073_709_551_615_u64}),
+        ));
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].starts_with("/rows/0/big: `big`: ") && m[0].contains("out of range for int64"),
+            "{m:?}"
+        );
     }
 }

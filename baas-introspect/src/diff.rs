@@ -7,6 +7,11 @@
 //! ones in the order of the old; the same for fields and relations inside an
 //! entity. Descriptions are not compared.
 //!
+//! Defaults are compared by meaning: `'{}'::JSONB` and `'{}'::jsonb`,
+//! `CURRENT_TIMESTAMP`, `current_timestamp()` and `now()`, `'0'` and `0` on a
+//! number are the same default. [`DiffOptions::strict`] compares their text
+//! instead.
+//!
 //! ```
 //! use baas_core::{Entity, Field, FieldType, SchemaMetadata};
 //! use baas_introspect::diff::diff;
@@ -20,9 +25,20 @@
 use std::fmt;
 
 use baas_core::{
-    Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Source,
+    Entity, Field, FieldType, Generated, Index, IntRange, Relation, RelationKind, SchemaMetadata,
+    Source,
 };
 use serde::Serialize;
+
+mod default;
+
+/// How to compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Compare defaults as written (`now()` differs from
+    /// `CURRENT_TIMESTAMP`) rather than by meaning.
+    pub strict: bool,
+}
 
 /// Every difference between two metadata documents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -206,6 +222,13 @@ pub enum FieldAttributeChange {
         /// After.
         new: Option<u32>,
     },
+    /// The bounds of an integer narrower than its type (unsigned columns).
+    Range {
+        /// Before.
+        old: Option<IntRange>,
+        /// After.
+        new: Option<IntRange>,
+    },
     /// The database default.
     Default {
         /// Before.
@@ -262,8 +285,13 @@ pub enum IndexChange {
     },
 }
 
-/// Compare `old` with `new`.
+/// Compare `old` with `new`, defaults by meaning.
 pub fn diff(old: &SchemaMetadata, new: &SchemaMetadata) -> MetadataDiff {
+    diff_with(old, new, DiffOptions::default())
+}
+
+/// Compare `old` with `new` as `options` say.
+pub fn diff_with(old: &SchemaMetadata, new: &SchemaMetadata, options: DiffOptions) -> MetadataDiff {
     let mut entities = Vec::new();
     for n in &new.entities {
         match old.entities.iter().find(|o| o.name == n.name) {
@@ -271,7 +299,7 @@ pub fn diff(old: &SchemaMetadata, new: &SchemaMetadata) -> MetadataDiff {
                 name: n.name.clone(),
             }),
             Some(o) => {
-                let d = diff_entity(o, n);
+                let d = diff_entity(o, n, options);
                 if !d.is_empty() {
                     entities.push(EntityChange::Changed(Box::new(d)));
                 }
@@ -288,13 +316,13 @@ pub fn diff(old: &SchemaMetadata, new: &SchemaMetadata) -> MetadataDiff {
     MetadataDiff { entities }
 }
 
-fn diff_entity(old: &Entity, new: &Entity) -> EntityDiff {
+fn diff_entity(old: &Entity, new: &Entity, options: DiffOptions) -> EntityDiff {
     let mut fields = Vec::new();
     for n in &new.fields {
         match old.fields.iter().find(|o| o.name == n.name) {
             None => fields.push(FieldChange::Added { field: n.clone() }),
             Some(o) => {
-                let changes = diff_field(o, n);
+                let changes = diff_field(o, n, options);
                 if !changes.is_empty() {
                     fields.push(FieldChange::Changed {
                         name: n.name.clone(),
@@ -355,7 +383,20 @@ fn diff_entity(old: &Entity, new: &Entity) -> EntityDiff {
     }
 }
 
-fn diff_field(old: &Field, new: &Field) -> Vec<FieldAttributeChange> {
+/// Whether two defaults differ: by text when `strict`, else by meaning.
+fn defaults_differ(old: &Field, new: &Field, strict: bool) -> bool {
+    if strict {
+        return old.default != new.default;
+    }
+    let canonical = |f: &Field| {
+        f.default
+            .as_deref()
+            .and_then(|d| default::canonical(d, &f.ty))
+    };
+    canonical(old) != canonical(new)
+}
+
+fn diff_field(old: &Field, new: &Field, options: DiffOptions) -> Vec<FieldAttributeChange> {
     use FieldAttributeChange as A;
     let mut out = Vec::new();
     if old.ty != new.ty {
@@ -388,7 +429,13 @@ fn diff_field(old: &Field, new: &Field) -> Vec<FieldAttributeChange> {
             new: new.max_length,
         });
     }
-    if old.default != new.default {
+    if old.range != new.range {
+        out.push(A::Range {
+            old: old.range,
+            new: new.range,
+        });
+    }
+    if defaults_differ(old, new, options.strict) {
         out.push(A::Default {
             old: old.default.clone(),
             new: new.default.clone(),
@@ -423,6 +470,20 @@ fn type_name(t: &FieldType) -> String {
         FieldType::Enum { name: Some(n), .. } => format!("enum({n})"),
         FieldType::Enum { name: None, values } => format!("enum[{}]", values.join("|")),
         other => other.name().to_string(),
+    }
+}
+
+/// [`type_name`] with the values of enums, also inside arrays:
+/// `enum(mood)[sad|ok|happy]`. Used when the short names of two types are the
+/// same, so that a change of values (or of their order) shows.
+fn type_name_with_values(t: &FieldType) -> String {
+    match t {
+        FieldType::Enum {
+            name: Some(n),
+            values,
+        } => format!("enum({n})[{}]", values.join("|")),
+        FieldType::Array { items } => format!("array({})", type_name_with_values(items)),
+        other => type_name(other),
     }
 }
 
@@ -495,7 +556,13 @@ fn index_summary(i: &Index) -> String {
 impl fmt::Display for FieldAttributeChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Type { old, new } => write!(f, "type {} -> {}", type_name(old), type_name(new)),
+            Self::Type { old, new } => {
+                let (mut o, mut n) = (type_name(old), type_name(new));
+                if o == n {
+                    (o, n) = (type_name_with_values(old), type_name_with_values(new));
+                }
+                write!(f, "type {o} -> {n}")
+            }
             Self::Nullable { old, new } => write!(f, "nullable {old} -> {new}"),
             Self::Generated { old, new } => write!(
                 f,
@@ -511,6 +578,9 @@ impl fmt::Display for FieldAttributeChange {
                     opt(old.as_ref()),
                     opt(new.as_ref())
                 )
+            }
+            Self::Range { old, new } => {
+                write!(f, "range {} -> {}", opt(old.as_ref()), opt(new.as_ref()))
             }
             Self::Default { old, new } => {
                 write!(f, "default {} -> {}", opt(old.as_ref()), opt(new.as_ref()))

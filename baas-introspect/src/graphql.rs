@@ -21,10 +21,18 @@
 //!   relations are many-to-many. When two types point at each other with
 //!   single fields (one-to-one), one side holds the key: the one with an
 //!   existing `…Id` field, else the non-null one, else the later type.
+//! - A single field of object type that takes arguments
+//!   (`repository(name: String!): Repository`) is a lookup the server
+//!   computes, not a stored reference: no foreign key, reported in
+//!   [`Import::skipped`].
+//! - Relay connections: a field of a `…Connection` type (`edges { node: X }`
+//!   or `nodes: [X]`) is a list `[X]`, whatever its arguments (`first`,
+//!   `after`…); the connection, edge and page-info types are not entities.
 //! - Descriptions (`"…"`, `"""…"""`) → descriptions; `@unique` → unique
 //!   field; `@default(value: …)` → default.
 //!
-//! Syntax errors are at a line and column.
+//! Syntax errors are at a line and column; a field defined twice is an
+//! error at the second definition that names the first.
 
 mod parse;
 
@@ -92,6 +100,15 @@ fn lower_first(s: &str) -> String {
     }
 }
 
+/// A field defined a second time: an error at the second definition that
+/// names the first.
+fn duplicate_field(second: &FieldDef, first: &FieldDef, type_name: &str) -> ImportError {
+    second.pos.error(format!(
+        "field `{}` is already defined on `{type_name}` (line {}, column {})",
+        second.name, first.pos.line, first.pos.col
+    ))
+}
+
 /// A definition after extensions are merged.
 struct TypeDef {
     kind: DefKind,
@@ -111,6 +128,9 @@ enum Target {
     Entity(usize),
     /// Not storable (interface, union, input, root type).
     Other(DefKind),
+    /// A field of object type that takes arguments (`repository(name:)`):
+    /// a lookup the server computes, not a stored reference.
+    Lookup,
 }
 
 #[derive(Default)]
@@ -185,11 +205,8 @@ impl Importer {
                             t.description = def.description;
                         }
                         for f in def.fields {
-                            if t.fields.iter().any(|g| g.name == f.name) {
-                                return Err(f.pos.error(format!(
-                                    "field `{}` is already defined on `{}`",
-                                    f.name, t.name
-                                )));
+                            if let Some(first) = t.fields.iter().find(|g| g.name == f.name) {
+                                return Err(duplicate_field(&f, first, &t.name));
                             }
                             t.fields.push(f);
                         }
@@ -198,11 +215,8 @@ impl Importer {
                         self.index.insert(def.name.clone(), self.types.len());
                         let mut fields: Vec<FieldDef> = Vec::new();
                         for f in def.fields {
-                            if fields.iter().any(|g| g.name == f.name) {
-                                return Err(f.pos.error(format!(
-                                    "field `{}` is already defined on `{}`",
-                                    f.name, def.name
-                                )));
+                            if let Some(first) = fields.iter().find(|g| g.name == f.name) {
+                                return Err(duplicate_field(&f, first, &def.name));
                             }
                             fields.push(f);
                         }
@@ -236,6 +250,7 @@ impl Importer {
 
     fn run(mut self, defs: Vec<Def>) -> Result<Import, ImportError> {
         let roots = self.merge(defs)?;
+        let (connections, wrappers) = self.relay_connections();
         // Entity index by type index.
         let mut entity_of: HashMap<usize, usize> = HashMap::new();
         let mut order: Vec<usize> = Vec::new();
@@ -246,6 +261,16 @@ impl Importer {
                     t.pos,
                     format!("type {}", t.name),
                     "root operation type: its fields are operations, not data",
+                )),
+                DefKind::Object if connections.contains_key(&i) => notes.push((
+                    t.pos,
+                    format!("type {}", t.name),
+                    "Relay connection: a field of this type is a to-many list of its nodes",
+                )),
+                DefKind::Object if wrappers.contains(&i) => notes.push((
+                    t.pos,
+                    format!("type {}", t.name),
+                    "part of a Relay connection (edge or page info), not data",
                 )),
                 DefKind::Object => {
                     entity_of.insert(i, order.len());
@@ -291,7 +316,7 @@ impl Importer {
         let mut classes: Vec<Vec<Option<Target>>> = Vec::new();
         for (e, &ti) in order.iter().enumerate() {
             let mut row = Vec::new();
-            let fields: Vec<(String, Pos, bool, bool)> = self
+            let fields: Vec<(String, Pos, bool, bool, bool)> = self
                 .types
                 .get(ti)
                 .map(|t| {
@@ -299,13 +324,27 @@ impl Importer {
                         .iter()
                         .map(|f| {
                             let (n, p) = f.ty.base();
-                            (n.to_string(), p, f.ty.is_list(), f.ty.non_null())
+                            // A connection field is a list of its nodes.
+                            match self.index.get(n).and_then(|c| connections.get(c)) {
+                                Some(node) => (node.clone(), p, true, f.ty.non_null(), false),
+                                None => (
+                                    n.to_string(),
+                                    p,
+                                    f.ty.is_list(),
+                                    f.ty.non_null(),
+                                    !f.args.is_empty(),
+                                ),
+                            }
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            for (fi, (base, pos, list, non_null)) in fields.into_iter().enumerate() {
+            for (fi, (base, pos, list, non_null, args)) in fields.into_iter().enumerate() {
                 let target = self.target(&base, pos, &entity_of, &roots);
+                if matches!(target, Target::Entity(_)) && args && !list {
+                    row.push(Some(Target::Lookup));
+                    continue;
+                }
                 if let Target::Entity(t) = target {
                     links.push(Link {
                         entity: e,
@@ -444,6 +483,11 @@ impl Importer {
                             }
                             k => format!("a field of {} type is not storable", k.keyword()),
                         },
+                    )),
+                    Some(Some(Target::Lookup)) => extra_notes.push((
+                        f.pos,
+                        what,
+                        "a field with arguments is a lookup, not a stored reference".into(),
                     )),
                     Some(Some(Target::Entity(target))) => {
                         let li = links.iter().position(|l| l.entity == e && l.field == fi);
@@ -597,6 +641,64 @@ impl Importer {
             skipped: self.skipped,
             api_paths: Vec::new(),
         })
+    }
+
+    /// Relay-style connections: each object type named `…Connection` with
+    /// `edges: [E]` where `E` has `node: X`, or with `nodes: [X]`, mapped to
+    /// `X`'s name; and the types that only serve connections (their edge
+    /// types and `pageInfo` types), which are not data.
+    fn relay_connections(&self) -> (HashMap<usize, String>, HashSet<usize>) {
+        let object = |name: &str| {
+            self.index
+                .get(name)
+                .filter(|&&i| self.types.get(i).is_some_and(|t| t.kind == DefKind::Object))
+                .copied()
+        };
+        let field = |t: &TypeDef, name: &str| t.fields.iter().find(|f| f.name == name).cloned();
+        let mut connections = HashMap::new();
+        let mut parts: HashSet<usize> = HashSet::new();
+        for (i, t) in self.types.iter().enumerate() {
+            if t.kind != DefKind::Object || !t.name.ends_with("Connection") {
+                continue;
+            }
+            let via_edges = field(t, "edges")
+                .filter(|f| f.ty.is_list())
+                .and_then(|f| object(f.ty.base().0))
+                .and_then(|e| {
+                    let node = self.types.get(e).and_then(|et| field(et, "node"))?;
+                    (!node.ty.is_list()).then(|| (Some(e), node.ty.base().0.to_string()))
+                });
+            let via_nodes = || {
+                field(t, "nodes")
+                    .filter(|f| f.ty.is_list())
+                    .map(|f| (None, f.ty.base().0.to_string()))
+            };
+            let Some((edge, node)) = via_edges.or_else(via_nodes) else {
+                continue;
+            };
+            connections.insert(i, node);
+            parts.extend(edge);
+            parts.extend(field(t, "pageInfo").and_then(|f| object(f.ty.base().0)));
+        }
+        // A part is not data only if nothing but connections and their parts
+        // uses it.
+        let wrappers = parts
+            .iter()
+            .copied()
+            .filter(|&p| {
+                let name = self
+                    .types
+                    .get(p)
+                    .map(|t| t.name.as_str())
+                    .unwrap_or_default();
+                self.types.iter().enumerate().all(|(i, t)| {
+                    connections.contains_key(&i)
+                        || parts.contains(&i)
+                        || t.fields.iter().all(|f| f.ty.base().0 != name)
+                })
+            })
+            .collect();
+        (connections, wrappers)
     }
 
     /// The key field of an object type and its type.

@@ -19,6 +19,10 @@
 //!   foreign key when X has a property pointing back, else a `json` field.
 //! - Primary key: the property `id`, a property with `x-primary-key: true`, or
 //!   the first `…Id` / `…_id` property named after the entity; else none.
+//! - `oneOf` / `anyOf` of string constants (`{const: a}`, with or without
+//!   titles) → an unnamed [`FieldType::Enum`] of those values.
+//! - An object schema without properties is no entity; it is reported in
+//!   [`Import::skipped`] (a property of that type is `json`).
 //! - `oneOf` / `anyOf` mixing types, external `$ref`s and structural keywords
 //!   that have no equivalent (`if`, `not`, `patternProperties`, …) are reported
 //!   in [`Import::skipped`]. Malformed schemas are errors at a JSON pointer;
@@ -30,6 +34,7 @@ use baas_core::relations::{ForeignKey, infer_relations};
 use baas_core::{Entity, Field, FieldType, SchemaMetadata, Source};
 use serde_json::{Map, Value};
 
+use crate::document::parse_document;
 use crate::{Import, ImportError, Location, Skipped};
 
 /// How deep `$ref` chains and nested schemas are followed.
@@ -37,7 +42,7 @@ const MAX_DEPTH: usize = 32;
 
 /// Import a JSON Schema document (JSON, or YAML).
 pub fn import(text: &str) -> Result<Import, ImportError> {
-    let root = parse_document(text)?;
+    let (root, notes) = parse_document(text)?;
     let Some(obj) = root.as_object() else {
         return Err(ImportError::at_pointer(
             "",
@@ -81,6 +86,7 @@ pub fn import(text: &str) -> Result<Import, ImportError> {
         );
     }
     let mut conv = Converter::new(&root);
+    conv.skipped = notes;
     let schema = conv.convert(&candidates)?;
     Ok(Import {
         schema,
@@ -92,93 +98,6 @@ pub fn import(text: &str) -> Result<Import, ImportError> {
 /// Escape a JSON pointer reference token (RFC 6901).
 pub(crate) fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Parse a JSON or YAML document into a JSON value. JSON syntax errors and
-/// YAML errors carry a line and column.
-pub(crate) fn parse_document(text: &str) -> Result<Value, ImportError> {
-    let (text, bom) = match text.strip_prefix('\u{feff}') {
-        Some(t) => (t, 1),
-        None => (text, 0),
-    };
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return serde_json::from_str(text).map_err(|e| {
-            let column = e.column().max(1) + if e.line() == 1 { bom } else { 0 };
-            ImportError::at(e.line().max(1), column, strip_position(&e.to_string()))
-        });
-    }
-    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
-        ImportError::at(
-            line,
-            column,
-            format!("YAML: {}", strip_position(&e.to_string())),
-        )
-    })?;
-    value
-        .apply_merge()
-        .map_err(|e| ImportError::at_pointer("", format!("YAML merge keys: {e}")))?;
-    yaml_to_json(value, "")
-}
-
-/// Drop the " at line X column Y" suffix the parsers add (the location is kept
-/// separately).
-fn strip_position(msg: &str) -> String {
-    msg.find(" at line ")
-        .map_or(msg, |i| msg.get(..i).unwrap_or(msg))
-        .to_string()
-}
-
-fn yaml_to_json(value: serde_yaml_ng::Value, ptr: &str) -> Result<Value, ImportError> {
-    use serde_yaml_ng::Value as Y;
-    Ok(match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| yaml_to_json(v, &format!("{ptr}/{i}")))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    Y::Null => "null".to_string(),
-                    _ => {
-                        return Err(ImportError::at_pointer(
-                            ptr,
-                            "mapping keys must be strings, numbers or booleans",
-                        ));
-                    }
-                };
-                let child = format!("{ptr}/{}", escape(&key));
-                let v = yaml_to_json(v, &child)?;
-                out.insert(key, v);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_to_json(t.value, ptr)?,
-    })
 }
 
 /// A schema that may define an entity.
@@ -283,12 +202,22 @@ impl<'a> Converter<'a> {
     /// Convert the candidates that are object schemas into entities.
     pub fn convert(&mut self, candidates: &[Candidate<'a>]) -> Result<SchemaMetadata, ImportError> {
         for c in candidates {
-            let Some(shape) = self.shape(c.schema, &c.pointer, 0)? else {
-                continue;
-            };
-            if shape.props.is_empty() {
+            let shape = self.shape(c.schema, &c.pointer, 0)?;
+            if shape.as_ref().is_none_or(|s| s.props.is_empty()) {
+                // A type used by reference (an enum, a formatted string) is
+                // not dropped; an object without properties is.
+                let object = c.schema.get("type").and_then(Value::as_str) == Some("object")
+                    || shape.is_some();
+                if object {
+                    self.skip(
+                        &c.pointer,
+                        format!("object schema {}", c.name),
+                        "no properties: not an entity (a property of this type is json)",
+                    );
+                }
                 continue;
             }
+            let Some(shape) = shape else { continue };
             if self.entities.iter().any(|e| e.name == c.name) {
                 return Err(ImportError::at_pointer(
                     c.pointer.clone(),
@@ -565,6 +494,15 @@ impl<'a> Converter<'a> {
                     format!("`{key}` must be an array"),
                 ));
             };
+            if let Some(values) = const_strings(alts) {
+                // An enum written as alternatives of constants (each may
+                // carry a title or description).
+                return Ok(Typed {
+                    kind: Kind::Type(FieldType::Enum { name: None, values }),
+                    nullable: alts.iter().any(is_null_schema),
+                    max_length: None,
+                });
+            }
             let mut nullable = false;
             let mut typed: Vec<Typed> = Vec::new();
             for (i, alt) in alts.iter().enumerate() {
@@ -874,6 +812,17 @@ impl<'a> Converter<'a> {
         }
         field
     }
+}
+
+/// The values of alternatives that are all string constants
+/// (`oneOf: [{const: a}, {const: b}]`, null alternatives aside), if they are.
+fn const_strings(alts: &[Value]) -> Option<Vec<String>> {
+    let values: Vec<String> = alts
+        .iter()
+        .filter(|a| !is_null_schema(a))
+        .map(|a| a.get("const").and_then(Value::as_str).map(str::to_string))
+        .collect::<Option<_>>()?;
+    (!values.is_empty()).then_some(values)
 }
 
 /// `{"type": "null"}`, `{"const": null}`, `{"enum": [null]}`.

@@ -23,6 +23,7 @@ use baas_core::SchemaMetadata;
 use serde::Serialize;
 
 pub mod diff;
+mod document;
 pub mod graphql;
 pub mod json_schema;
 pub mod openapi;

@@ -16,7 +16,8 @@
 
 use serde_json::Value;
 
-use crate::json_schema::{Candidate, Converter, escape, parse_document};
+use crate::document::parse_document;
+use crate::json_schema::{Candidate, Converter, escape};
 use crate::{ApiPath, Import, ImportError, Location, Skipped};
 
 const METHODS: &[&str] = &[
@@ -28,7 +29,7 @@ const MAX_REF_HOPS: usize = 16;
 
 /// Import an OpenAPI 3.x document.
 pub fn import(text: &str) -> Result<Import, ImportError> {
-    let root = parse_document(text)?;
+    let (root, notes) = parse_document(text)?;
     let Some(obj) = root.as_object() else {
         return Err(ImportError::at_pointer(
             "",
@@ -87,6 +88,7 @@ pub fn import(text: &str) -> Result<Import, ImportError> {
         }
     }
     let mut conv = Converter::new(&root);
+    conv.skipped = notes;
     let schema = conv.convert(&candidates)?;
     let mut skipped = std::mem::take(&mut conv.skipped);
     let api_paths = paths(&root, &conv, &mut skipped)?;

@@ -4,23 +4,35 @@
 //!   read-only entity; `type` (MongoDB composite types) → `json` fields where
 //!   used; `enum` → [`FieldType::Enum`] named after the enum (or its `@@map`)
 //!   with the database values (`@map` on a value wins);
+//! - the `datasource`'s provider decides the column types, as Prisma's
+//!   migrations create them: `Int` → `int32`, `BigInt` → `int64`, `Float` →
+//!   `float64`, `String` → `text` (`varchar(191)` on MySQL, `nvarchar(1000)`
+//!   on SQL Server), `Boolean`, `DateTime` → `timestamp` (`timestamp(3)` /
+//!   `datetime(3)`: no time zone; `timestamptz` on MongoDB and without a
+//!   datasource), `Decimal` → `decimal(65,30)` (`decimal(32,16)` on SQL
+//!   Server, unbounded on SQLite), `Json` → `json`, `Bytes` → `binary`, lists
+//!   → `array`; native types override them (`@db.VarChar(n)` / `@db.Text` →
+//!   `max_length`, `@db.Uuid` → `uuid`, `@db.Decimal(p, s)`, `@db.SmallInt` →
+//!   `int16`, `@db.UnsignedInt` → `int64`, `@db.Date` → `date`,
+//!   `@db.Timestamptz` → `timestamptz`, `@db.ObjectId` → `objectid`, …);
+//! - entities live in the datasource's database schema: `@@schema("x")`, else
+//!   the `schema=` of a literal URL, else `public` on PostgreSQL (none on
+//!   other engines: the connection's database);
 //! - scalar fields keep their names, `@map` gives the column; `?` is nullable;
-//!   `Int` → `int32`, `BigInt` → `int64`, `Float` → `float64`, `Decimal` →
-//!   `decimal`, `String` → `text`, `Boolean`, `DateTime` → `timestamptz`,
-//!   `Json` → `json`, `Bytes` → `binary`, lists → `array`; native types refine
-//!   them (`@db.VarChar(n)` → `max_length`, `@db.Uuid` → `uuid`,
-//!   `@db.Decimal(p, s)`, `@db.SmallInt` → `int16`, `@db.Date` → `date`,
-//!   `@db.Timestamp` → `timestamp`, `@db.ObjectId` → `objectid`, …);
-//! - `@id` / `@@id([…])` → primary key, `@unique` → unique field,
+//! - `@id` / `@@id([…])` → primary key; without them, the first required
+//!   `@unique` field (or all-required `@@unique`) is the identity, as in
+//!   Prisma; `@unique` → unique field,
 //!   `@@unique` / `@@index` → indexes (named by `map:` or Prisma's default
 //!   constraint names), `@default(autoincrement())` → auto-increment, other
 //!   defaults as text (`now()`, `uuid()`, `"draft"` → `draft`);
 //! - `@relation(fields: […], references: […])` → a foreign key handed to
-//!   [`infer_relations`], so relations are named as for SQL and live
-//!   introspection; relation fields themselves are not fields; an implicit
+//!   [`infer_relations`]; the relations are then named by the relation
+//!   fields written in the schema (`author` on the child, `posts` on the
+//!   parent); relation fields themselves are not fields; an implicit
 //!   many-to-many (list fields on both sides, no `fields`) becomes Prisma's
 //!   junction table `_AToB` (or `_RelationName`) with columns `A` and `B`;
-//! - `///` comments → descriptions; `datasource`, `generator`, `@@ignore`,
+//! - `///` and `/** … */` comments → descriptions (`//` and `/* … */` are
+//!   comments); `datasource`, `generator`, `@@ignore`,
 //!   `@ignore`, `Unsupported(…)` fields and unknown attributes are reported in
 //!   [`Import::skipped`].
 
@@ -29,7 +41,7 @@ mod parse;
 use std::collections::HashMap;
 
 use baas_core::relations::{ForeignKey, infer_relations};
-use baas_core::{Entity, Field, FieldType, Generated, Index, SchemaMetadata, Source};
+use baas_core::{Entity, Field, FieldType, Generated, Index, RelationKind, SchemaMetadata, Source};
 
 use crate::{Import, ImportError, Location, Skipped};
 use parse::{Attr, Block, BlockKind, Expr, FieldDecl, Pos};
@@ -74,56 +86,283 @@ fn u32_arg(attr: &Attr, index: usize) -> Option<u32> {
     }
 }
 
-fn scalar(name: &str) -> Option<FieldType> {
+/// The database a schema is written for (`datasource { provider = … }`):
+/// Prisma's migrations create different column types on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    Postgres,
+    Cockroach,
+    Mysql,
+    Sqlite,
+    SqlServer,
+    Mongo,
+    /// No datasource, or one not recognised: engine-neutral types.
+    Unknown,
+}
+
+impl Provider {
+    fn parse(name: &str) -> Self {
+        match name {
+            "postgresql" | "postgres" => Self::Postgres,
+            "cockroachdb" => Self::Cockroach,
+            "mysql" => Self::Mysql,
+            "sqlite" => Self::Sqlite,
+            "sqlserver" => Self::SqlServer,
+            "mongodb" => Self::Mongo,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The database schema tables live in when the schema names none: the
+    /// `schema` parameter of a literal `url`, else `public` on PostgreSQL and
+    /// CockroachDB (what live introspection reports); `None` elsewhere (the
+    /// connection's database).
+    fn default_schema(self, url: Option<&str>) -> Option<String> {
+        if !matches!(self, Self::Postgres | Self::Cockroach) {
+            return None;
+        }
+        let from_url = url
+            .and_then(|u| u.split_once('?'))
+            .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("schema=")))
+            .filter(|s| !s.is_empty());
+        Some(from_url.unwrap_or("public").to_string())
+    }
+}
+
+/// The type (and string length) a Prisma scalar gets in the database
+/// Prisma's migrations create for `provider`: `DateTime` is `timestamp(3)` on
+/// PostgreSQL and `datetime(3)` on MySQL (no time zone), `Decimal` is
+/// `decimal(65,30)` there and `decimal(32,16)` on SQL Server, `String` is
+/// `varchar(191)` on MySQL and `nvarchar(1000)` on SQL Server.
+fn scalar(name: &str, provider: Provider) -> Option<(FieldType, Option<u32>)> {
+    use Provider as P;
+    let decimal = |p, s| FieldType::Decimal {
+        precision: Some(p),
+        scale: Some(s),
+    };
     Some(match name {
-        "String" => FieldType::Text,
-        "Boolean" => FieldType::Boolean,
-        "Int" => FieldType::Int32,
-        "BigInt" => FieldType::Int64,
-        "Float" => FieldType::Float64,
-        "Decimal" => FieldType::Decimal {
-            precision: None,
-            scale: None,
+        "String" => match provider {
+            P::Mysql => (FieldType::Text, Some(191)),
+            P::SqlServer => (FieldType::Text, Some(1000)),
+            _ => (FieldType::Text, None),
         },
-        "DateTime" => FieldType::TimestampTz,
-        "Json" => FieldType::Json,
-        "Bytes" => FieldType::Binary,
+        "Boolean" => (FieldType::Boolean, None),
+        "Int" => (FieldType::Int32, None),
+        "BigInt" => (FieldType::Int64, None),
+        "Float" => (FieldType::Float64, None),
+        "Decimal" => match provider {
+            P::Postgres | P::Cockroach | P::Mysql => (decimal(65, 30), None),
+            P::SqlServer => (decimal(32, 16), None),
+            _ => (
+                FieldType::Decimal {
+                    precision: None,
+                    scale: None,
+                },
+                None,
+            ),
+        },
+        "DateTime" => match provider {
+            P::Postgres | P::Cockroach | P::Mysql | P::Sqlite | P::SqlServer => {
+                (FieldType::Timestamp, None)
+            }
+            P::Mongo | P::Unknown => (FieldType::TimestampTz, None),
+        },
+        "Json" => (FieldType::Json, None),
+        "Bytes" => (FieldType::Binary, None),
         _ => return None,
     })
 }
 
-/// Refine a scalar type with a native type attribute (`@db.X`).
-fn native(base: FieldType, attr: &Attr) -> (FieldType, Option<u32>) {
+/// Refine the type of Prisma scalar `scalar` (already mapped to `base` and
+/// `len`) with a native type attribute (`@db.X`): the column type it names
+/// replaces the provider's default.
+fn native(
+    scalar: &str,
+    base: FieldType,
+    len: Option<u32>,
+    attr: &Attr,
+) -> (FieldType, Option<u32>) {
     let ty = attr.name.strip_prefix("db.").unwrap_or(&attr.name);
-    match (&base, ty) {
-        (FieldType::Text, "VarChar" | "Char" | "NVarChar" | "NChar" | "Bit" | "VarBit") => {
-            (base, u32_arg(attr, 0))
+    match (scalar, ty) {
+        ("String", "VarChar" | "Char" | "NVarChar" | "NChar" | "Bit" | "VarBit") => {
+            (FieldType::Text, u32_arg(attr, 0))
         }
-        (FieldType::Text, "Uuid" | "UniqueIdentifier") => (FieldType::Uuid, None),
-        (FieldType::Text, "ObjectId") => (FieldType::ObjectId, None),
-        (FieldType::Decimal { .. }, "Decimal" | "Numeric") => (
+        (
+            "String",
+            "Text" | "TinyText" | "MediumText" | "LongText" | "NText" | "Citext" | "Xml" | "Inet",
+        ) => (FieldType::Text, None),
+        ("String", "Uuid" | "UniqueIdentifier") => (FieldType::Uuid, None),
+        ("String", "ObjectId") => (FieldType::ObjectId, None),
+        ("Decimal", "Decimal" | "Numeric") => (
             FieldType::Decimal {
                 precision: u32_arg(attr, 0),
                 scale: u32_arg(attr, 1),
             },
             None,
         ),
-        (FieldType::Decimal { .. }, "Money") => (
+        ("Decimal", "Money") => (
             FieldType::Decimal {
                 precision: Some(19),
                 scale: Some(4),
             },
             None,
         ),
-        (FieldType::Int32, "SmallInt" | "TinyInt" | "UnsignedTinyInt") => (FieldType::Int16, None),
-        (FieldType::Int32, "UnsignedInt") => (FieldType::Int64, None),
-        (FieldType::TimestampTz, "Date") => (FieldType::Date, None),
-        (FieldType::TimestampTz, "Time" | "Timetz") => (FieldType::Time, None),
-        (FieldType::TimestampTz, "Timestamp" | "DateTime" | "DateTime2" | "SmallDateTime") => {
+        ("Int", "SmallInt" | "TinyInt" | "UnsignedTinyInt" | "Int2") => (FieldType::Int16, None),
+        ("Int", "UnsignedInt" | "Oid") => (FieldType::Int64, None),
+        (
+            "Int",
+            "Integer" | "Int" | "Int4" | "MediumInt" | "UnsignedSmallInt" | "UnsignedMediumInt"
+            | "Year",
+        ) => (FieldType::Int32, None),
+        ("DateTime", "Date") => (FieldType::Date, None),
+        ("DateTime", "Time" | "Timetz") => (FieldType::Time, None),
+        ("DateTime", "Timestamptz" | "DateTimeOffset") => (FieldType::TimestampTz, None),
+        ("DateTime", "Timestamp" | "DateTime" | "DateTime2" | "SmallDateTime") => {
             (FieldType::Timestamp, None)
         }
-        (FieldType::Float64, "Real" | "Float") => (FieldType::Float32, None),
-        _ => (base, None),
+        ("Float", "Real" | "Float" | "Float4") => (FieldType::Float32, None),
+        ("Float", "DoublePrecision" | "Double" | "Float8") => (FieldType::Float64, None),
+        ("Json", "Json" | "JsonB") => (FieldType::Json, None),
+        _ => (base, len),
+    }
+}
+
+/// The identity of a model without `@id`/`@@id`, as Prisma picks it: the
+/// first required `@unique` field, else the first `@@unique` whose fields are
+/// all required; empty when there is none (views may have no identity).
+fn unique_identity(fields: &[Field], indexes: &[Index]) -> Vec<String> {
+    if let Some(f) = fields.iter().find(|f| f.unique && !f.nullable) {
+        return vec![f.name.clone()];
+    }
+    indexes
+        .iter()
+        .find(|i| {
+            i.unique
+                && i.fields
+                    .iter()
+                    .all(|n| fields.iter().any(|f| &f.name == n && !f.nullable))
+        })
+        .map(|i| i.fields.clone())
+        .unwrap_or_default()
+}
+
+/// The relation field on the other side of `r` (same relation name, between
+/// the same two models), if the schema declares one.
+fn opposite<'r, 'a>(rels: &'r [RelField<'a>], r: &RelField<'a>) -> Option<&'r RelField<'a>> {
+    rels.iter().find(|o| {
+        !std::ptr::eq(o.decl, r.decl)
+            && o.model == r.target
+            && o.target == r.model
+            && o.name == r.name
+    })
+}
+
+/// Name relations after the relation fields written in the schema (`author`,
+/// `posts`, `followers`…) rather than the names [`infer_relations`] derives
+/// from columns and entities; relations no field names (the shortcuts through
+/// an explicit junction model) keep derived names, made unique against the
+/// schema's.
+fn name_relations(schema: &mut SchemaMetadata, rels: &[RelField<'_>]) {
+    // (entity, index of the relation, name) to apply.
+    let mut names: Vec<(String, usize, String)> = Vec::new();
+    for r in rels {
+        let back = opposite(rels, r);
+        if let Some(fields) = r.relation.and_then(|a| a.arg("fields", None)) {
+            // The owning side: a many-to-one here, its reverse on the target.
+            let from = fields.names();
+            claim(schema, &mut names, r.model, &r.decl.name, &|rel| {
+                rel.kind == RelationKind::ManyToOne
+                    && rel.target == r.target
+                    && rel.from_fields == from
+            });
+            if let Some(back) = back {
+                claim(schema, &mut names, r.target, &back.decl.name, &|rel| {
+                    matches!(rel.kind, RelationKind::OneToMany | RelationKind::OneToOne)
+                        && rel.target == r.model
+                        && rel.to_fields == from
+                });
+            }
+        } else if r.decl.ty.list && back.is_some_and(|b| b.decl.ty.list) {
+            // Implicit many-to-many: column `A` holds the model whose name
+            // sorts first. In a self-relation, the values of the field whose
+            // name sorts first are in `A` (Prisma's docs: `a_eats` lists the
+            // prey, kept in `A`), so that field reads from `B`.
+            let side = match back {
+                Some(b) if r.model == r.target => {
+                    if r.decl.name <= b.decl.name {
+                        "B"
+                    } else {
+                        "A"
+                    }
+                }
+                _ if r.model <= r.target => "A",
+                _ => "B",
+            };
+            claim(schema, &mut names, r.model, &r.decl.name, &|rel| {
+                matches!(&rel.kind, RelationKind::ManyToMany { through }
+                    if through.entity.starts_with('_') && through.source_fields == [side])
+                    && rel.target == r.target
+            });
+        }
+    }
+    for (model, i, name) in &names {
+        if let Some(rel) = schema
+            .entities
+            .iter_mut()
+            .find(|e| &e.name == model)
+            .and_then(|e| e.relations.get_mut(*i))
+        {
+            rel.name = name.clone();
+        }
+    }
+    // Derived names must not shadow the schema's.
+    for e in &mut schema.entities {
+        let named: Vec<usize> = names
+            .iter()
+            .filter(|(m, _, _)| m == &e.name)
+            .map(|(_, i, _)| *i)
+            .collect();
+        for i in 0..e.relations.len() {
+            if named.contains(&i) {
+                continue;
+            }
+            let taken = |n: &str, e: &Entity| {
+                e.fields.iter().any(|f| f.name == n)
+                    || e.relations
+                        .iter()
+                        .enumerate()
+                        .any(|(j, r)| j != i && r.name == n)
+            };
+            if taken(&e.relations[i].name, e) {
+                let base = e.relations[i].name.clone();
+                let fresh = (2..)
+                    .map(|k| format!("{base}_{k}"))
+                    .find(|n| !taken(n, e))
+                    .unwrap_or(base);
+                e.relations[i].name = fresh;
+            }
+        }
+    }
+}
+
+/// Give `name` to the first relation of `model` that `matches` and has no
+/// name from the schema yet.
+fn claim(
+    schema: &SchemaMetadata,
+    names: &mut Vec<(String, usize, String)>,
+    model: &str,
+    name: &str,
+    matches: &dyn Fn(&baas_core::Relation) -> bool,
+) {
+    let Ok(e) = schema.entity(model) else { return };
+    let free = |i: usize| !names.iter().any(|(m, j, _)| m == model && *j == i);
+    if let Some((i, _)) = e
+        .relations
+        .iter()
+        .enumerate()
+        .find(|(i, rel)| matches(rel) && free(*i))
+    {
+        names.push((model.to_string(), i, name.to_string()));
     }
 }
 
@@ -148,6 +387,10 @@ struct Importer<'a> {
     blocks: &'a [Block],
     by_name: HashMap<&'a str, &'a Block>,
     skipped: Vec<Skipped>,
+    /// The datasource's provider.
+    provider: Provider,
+    /// The database schema of a model without `@@schema`.
+    default_schema: Option<String>,
 }
 
 impl<'a> Importer<'a> {
@@ -163,17 +406,26 @@ impl<'a> Importer<'a> {
                     b.name, first.name_pos.line
                 )));
             }
-            if scalar(&b.name).is_some() {
+            if scalar(&b.name, Provider::Unknown).is_some() {
                 return Err(b
                     .name_pos
                     .error(format!("`{}` is a built-in scalar type name", b.name)));
             }
             by_name.insert(&b.name, b);
         }
+        let datasource = blocks.iter().find(|b| b.kind == BlockKind::Datasource);
+        let setting = |name: &str| match datasource.and_then(|d| d.setting(name)) {
+            Some(Expr::Str(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        let provider = setting("provider").map_or(Provider::Unknown, Provider::parse);
+        let default_schema = provider.default_schema(setting("url"));
         Ok(Self {
             blocks,
             by_name,
             skipped: Vec::new(),
+            provider,
+            default_schema,
         })
     }
 
@@ -249,6 +501,7 @@ impl<'a> Importer<'a> {
         entities.extend(junctions);
         let mut schema = SchemaMetadata::new(entities);
         infer_relations(&mut schema, &fks);
+        name_relations(&mut schema, &rels);
         Ok(Import {
             schema,
             skipped: self.skipped,
@@ -307,6 +560,7 @@ impl<'a> Importer<'a> {
             fields.push(field);
         }
         let table = Self::table(b);
+        let mut schema = self.default_schema.clone();
         let mut indexes = Vec::new();
         for attr in &b.attrs {
             match attr.name.as_str() {
@@ -343,11 +597,14 @@ impl<'a> Importer<'a> {
                     });
                 }
                 "map" | "ignore" => {}
-                "schema" => self.skip(
-                    attr.pos,
-                    format!("@@schema on {}", b.name),
-                    "the entity uses the connection's default schema",
-                ),
+                "schema" => match string_arg(attr, "name") {
+                    Some(name) => schema = Some(name),
+                    None => {
+                        return Err(attr
+                            .pos
+                            .error(format!("@@schema on `{}` needs a schema name", b.name)));
+                    }
+                },
                 "fulltext" => self.skip(
                     attr.pos,
                     format!("@@fulltext on {}", b.name),
@@ -360,6 +617,9 @@ impl<'a> Importer<'a> {
                 ),
             }
         }
+        if primary_key.is_empty() {
+            primary_key = unique_identity(&fields, &indexes);
+        }
         for f in &mut fields {
             if primary_key.contains(&f.name) {
                 f.nullable = false;
@@ -367,10 +627,7 @@ impl<'a> Importer<'a> {
         }
         Ok(Entity {
             name: b.name.clone(),
-            source: Source {
-                table,
-                schema: None,
-            },
+            source: Source { table, schema },
             primary_key,
             fields,
             relations: Vec::new(),
@@ -421,13 +678,12 @@ impl<'a> Importer<'a> {
         }
         let mut max_length = None;
         let mut enum_block = None;
-        let base = if let Some(t) = scalar(&decl.ty.name) {
-            let mut t = t;
-            if let Some(attr) = decl.attrs.iter().find(|a| a.name.starts_with("db.")) {
-                let (refined, len) = native(t, attr);
-                t = refined;
-                max_length = len;
-            }
+        let base = if let Some((t, len)) = scalar(&decl.ty.name, self.provider) {
+            let (t, len) = match decl.attrs.iter().find(|a| a.name.starts_with("db.")) {
+                Some(attr) => native(&decl.ty.name, t, len, attr),
+                None => (t, len),
+            };
+            max_length = len;
             t
         } else {
             match self.by_name.get(decl.ty.name.as_str()) {
@@ -444,7 +700,7 @@ impl<'a> Importer<'a> {
                 }
             }
         };
-        let composite = base == FieldType::Json && scalar(&decl.ty.name).is_none();
+        let composite = base == FieldType::Json && scalar(&decl.ty.name, self.provider).is_none();
         let ty = if decl.ty.list && !composite {
             FieldType::Array {
                 items: Box::new(base),
@@ -641,10 +897,15 @@ impl<'a> Importer<'a> {
                 );
                 continue;
             }
-            junctions.push(
+            let mut junction =
                 Entity::new(name.clone(), vec![Field::new("A", ta), Field::new("B", tb)])
-                    .with_primary_key(["A", "B"]),
-            );
+                    .with_primary_key(["A", "B"]);
+            // Prisma creates the junction in the schema of model A.
+            junction.source.schema = entities
+                .iter()
+                .find(|e| e.name == a)
+                .and_then(|e| e.source.schema.clone());
+            junctions.push(junction);
             for (col, model, k) in [("A", a, ka), ("B", b, kb)] {
                 fks.push(ForeignKey {
                     from_entity: name.clone(),

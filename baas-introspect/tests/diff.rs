@@ -3,8 +3,8 @@
 
 use baas_core::{FieldType, Generated, SchemaMetadata};
 use baas_introspect::diff::{
-    EntityChange, FieldAttributeChange, FieldChange, IndexChange, MetadataDiff, RelationChange,
-    diff,
+    DiffOptions, EntityChange, FieldAttributeChange, FieldChange, IndexChange, MetadataDiff,
+    RelationChange, diff, diff_with,
 };
 use baas_introspect::{SqlFlavor, sql};
 
@@ -67,7 +67,7 @@ fn enum_column_turned_into_text() {
         [
             "~ film.rating: type enum(mpaa_rating) -> text",
             "~ film.rating: nullable true -> false",
-            "~ film.rating: default 'G'::public.mpaa_rating -> 'G'",
+            // The default is 'G' on both sides: the cast is not a difference.
             // The views that project film.rating follow.
             "~ film_list.rating: type enum(mpaa_rating) -> text",
             "~ nicer_but_slower_film_list.rating: type enum(mpaa_rating) -> text",
@@ -79,7 +79,6 @@ fn enum_column_turned_into_text() {
             [
                 FieldAttributeChange::Type { old, new },
                 FieldAttributeChange::Nullable { .. },
-                FieldAttributeChange::Default { .. },
             ],
         ) => {
             assert!(matches!(old, FieldType::Enum { name: Some(n), .. } if n == "mpaa_rating"));
@@ -302,4 +301,99 @@ fn diff_serialises_as_tagged_json() {
             "+ entity u",
         ]
     );
+}
+
+/// One entity `t` with a field `f` of type `ty` and default `default`.
+fn one_default(ty: FieldType, default: Option<&str>) -> SchemaMetadata {
+    let mut f = baas_core::Field::new("f", ty);
+    f.default = default.map(str::to_string);
+    SchemaMetadata::new(vec![baas_core::Entity::new("t", vec![f])])
+}
+
+#[test]
+fn defaults_written_differently_are_the_same_default() {
+    let same = [
+        (FieldType::Json, Some("'{}'::JSONB"), Some("'{}'::jsonb")),
+        (
+            FieldType::Timestamp,
+            Some("CURRENT_TIMESTAMP"),
+            Some("current_timestamp()"),
+        ),
+        (
+            FieldType::Timestamp,
+            Some("now()"),
+            Some("CURRENT_TIMESTAMP(3)"),
+        ),
+        (
+            FieldType::Text,
+            Some("'draft'::character varying"),
+            Some("draft"),
+        ),
+        (FieldType::Int32, Some("'0'"), Some("0")),
+        (FieldType::Boolean, Some("false"), Some("0")),
+        (FieldType::Text, Some("NULL"), None),
+    ];
+    for (ty, a, b) in same {
+        let d = diff(&one_default(ty.clone(), a), &one_default(ty, b));
+        assert!(d.is_empty(), "{a:?} vs {b:?}: {d}");
+    }
+    // A real difference still shows, with both texts as written.
+    let d = diff(
+        &one_default(FieldType::Int32, Some("0")),
+        &one_default(FieldType::Int32, Some("'1'")),
+    );
+    assert_eq!(lines(&d), ["~ t.f: default 0 -> '1'"]);
+}
+
+#[test]
+fn strict_compares_defaults_as_written() {
+    let strict = DiffOptions { strict: true };
+    let a = one_default(FieldType::Timestamp, Some("now()"));
+    let b = one_default(FieldType::Timestamp, Some("CURRENT_TIMESTAMP"));
+    assert!(diff_with(&a, &b, DiffOptions::default()).is_empty());
+    assert_eq!(
+        lines(&diff_with(&a, &b, strict)),
+        ["~ t.f: default now() -> CURRENT_TIMESTAMP"]
+    );
+}
+
+#[test]
+fn enum_values_that_differ_only_in_order_are_shown() {
+    let mood = |values: &[&str]| FieldType::Enum {
+        name: Some("mood".into()),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let old = one_default(mood(&["sad", "ok"]), None);
+    let new = one_default(mood(&["ok", "sad"]), None);
+    assert_eq!(
+        lines(&diff(&old, &new)),
+        ["~ t.f: type enum(mood)[sad|ok] -> enum(mood)[ok|sad]"]
+    );
+    let old = one_default(
+        FieldType::Array {
+            items: Box::new(mood(&["sad"])),
+        },
+        None,
+    );
+    let new = one_default(
+        FieldType::Array {
+            items: Box::new(mood(&["sad", "ok"])),
+        },
+        None,
+    );
+    assert_eq!(
+        lines(&diff(&old, &new)),
+        ["~ t.f: type array(enum(mood)[sad]) -> array(enum(mood)[sad|ok])"]
+    );
+}
+
+#[test]
+fn an_unsigned_column_turned_signed_shows_its_range() {
+    let int = |range| {
+        let mut f = baas_core::Field::new("f", FieldType::Int64);
+        f.range = range;
+        SchemaMetadata::new(vec![baas_core::Entity::new("t", vec![f])])
+    };
+    let d = diff(&int(Some(baas_core::IntRange::unsigned(32))), &int(None));
+    assert_eq!(lines(&d), ["~ t.f: range 0..=4294967295 -> none"]);
 }

@@ -143,7 +143,8 @@ fn prisma_models_fields_and_types() {
     );
     let user = entity(s, "User");
     assert_eq!(user.source.table, "users");
-    assert_eq!(user.source.schema, None);
+    // A PostgreSQL datasource without `schema=`: Prisma's tables are in `public`.
+    assert_eq!(user.source.schema.as_deref(), Some("public"));
     assert_eq!(user.primary_key, ["id"]);
     assert_eq!(user.description.as_deref(), Some("A registered account."));
     // Relation fields are not fields.
@@ -171,8 +172,10 @@ fn prisma_models_fields_and_types() {
     assert_eq!(role.default.as_deref(), Some("customer"));
     let created = field(s, "User", "createdAt");
     assert_eq!(created.column.as_deref(), Some("created_at"));
+    // `@db.Timestamptz(6)` overrides the provider's `timestamp(3)`.
     assert_eq!(created.ty, FieldType::TimestampTz);
     assert_eq!(created.default.as_deref(), Some("now()"));
+    assert_eq!(field(s, "User", "updatedAt").ty, FieldType::Timestamp);
 
     assert_eq!(
         enum_values(&field(s, "Order", "status").ty),
@@ -225,7 +228,8 @@ fn prisma_models_fields_and_types() {
     let stats = entity(s, "UserStats");
     assert!(stats.read_only);
     assert_eq!(stats.source.table, "user_stats");
-    assert!(stats.primary_key.is_empty());
+    // Its only identity is a `@unique` field.
+    assert_eq!(stats.primary_key, ["userId"]);
     assert!(s.entity("LegacyAudit").is_err());
     let skipped = skipped_whats(&i);
     for what in [
@@ -270,7 +274,7 @@ fn prisma_keys_indexes_and_relations() {
         "products_category_idx"
     );
 
-    // Many-to-one / one-to-many named like SQL introspection would.
+    // Relations are named by the schema's relation fields, both ways.
     assert_eq!(
         rel(&s, "Post", "author"),
         (
@@ -280,11 +284,11 @@ fn prisma_keys_indexes_and_relations() {
             strings(&["id"])
         )
     );
-    assert_eq!(kind(&s, "User", "Post"), "one_to_many");
+    assert_eq!(kind(&s, "User", "posts"), "one_to_many");
     assert_eq!(kind(&s, "Order", "customer"), "many_to_one");
     // One-to-one: the foreign key side is unique.
-    assert_eq!(kind(&s, "User", "Profile"), "one_to_one");
-    assert_eq!(kind(&s, "Order", "Payment"), "one_to_one");
+    assert_eq!(kind(&s, "User", "profile"), "one_to_one");
+    assert_eq!(kind(&s, "Order", "payment"), "one_to_one");
     assert_eq!(kind(&s, "Profile", "user"), "many_to_one");
     // Self-relation.
     assert_eq!(
@@ -296,7 +300,7 @@ fn prisma_keys_indexes_and_relations() {
             strings(&["id"])
         )
     );
-    assert_eq!(kind(&s, "Category", "Category_by_parent"), "one_to_many");
+    assert_eq!(kind(&s, "Category", "children"), "one_to_many");
     assert_eq!(kind(&s, "Comment", "replyTo"), "many_to_one");
     // Explicit many-to-many through a model with a composite key.
     assert_eq!(
@@ -313,11 +317,28 @@ fn prisma_keys_indexes_and_relations() {
     assert_eq!(junction.source.table, "_PostToTag");
     assert_eq!(junction.primary_key, ["A", "B"]);
     assert_eq!(field(&s, "_PostToTag", "A").ty, FieldType::Int32);
-    assert_eq!(kind(&s, "Post", "Tag"), "many_to_many via _PostToTag");
-    assert_eq!(kind(&s, "Tag", "Post"), "many_to_many via _PostToTag");
-    // Named self many-to-many.
+    assert_eq!(kind(&s, "Post", "tags"), "many_to_many via _PostToTag");
+    assert_eq!(kind(&s, "Tag", "posts"), "many_to_many via _PostToTag");
+    // Named self many-to-many: each side by its field.
     assert_eq!(entity(&s, "_UserFollows").primary_key, ["A", "B"]);
-    assert_eq!(kind(&s, "User", "User"), "many_to_many via _UserFollows");
+    assert_eq!(
+        kind(&s, "User", "followers"),
+        "many_to_many via _UserFollows"
+    );
+    assert_eq!(
+        kind(&s, "User", "following"),
+        "many_to_many via _UserFollows"
+    );
+    // Prisma keeps the values of the field whose name sorts first
+    // (`followers`) in column A: that field reads from B.
+    let through = |name: &str| match &entity(&s, "User").relation(name).unwrap().kind {
+        RelationKind::ManyToMany { through } => {
+            (through.source_fields.clone(), through.target_fields.clone())
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(through("followers"), (strings(&["B"]), strings(&["A"])));
+    assert_eq!(through("following"), (strings(&["A"]), strings(&["B"])));
 }
 
 #[test]
@@ -334,8 +355,191 @@ fn prisma_mongo_composite_types_are_json() {
     assert!(field(s, "Item", "dimensions").nullable);
     assert_eq!(field(s, "Item", "photos").ty, FieldType::Json);
     assert_eq!(kind(s, "Item", "brand"), "many_to_one");
-    assert_eq!(kind(s, "Brand", "Item"), "one_to_many");
+    assert_eq!(kind(s, "Brand", "items"), "one_to_many");
     assert_eq!(entity(s, "Item").source.table, "items");
+}
+
+fn prisma(text: &str) -> Import {
+    let i = import(text, Format::Prisma).unwrap_or_else(|e| panic!("{e}"));
+    if let Err(e) = i.schema.check() {
+        panic!("inconsistent metadata: {e:?}");
+    }
+    i
+}
+
+#[test]
+fn prisma_block_comments_are_accepted() {
+    let i = prisma(
+        "/* A schema\n   over two lines. */\n/**\n * An account.\n */\nmodel A {\n  id Int @id /* the key */\n  /** Shown name. */\n  name String\n}\n",
+    );
+    let a = entity(&i.schema, "A");
+    assert_eq!(a.description.as_deref(), Some("An account."));
+    assert_eq!(
+        field(&i.schema, "A", "name").description.as_deref(),
+        Some("Shown name.")
+    );
+}
+
+#[test]
+fn prisma_model_identified_only_by_unique_uses_it_as_primary_key() {
+    let s = prisma(
+        "model A {\n  code String @unique\n  note String? @unique\n}\n\
+         model B {\n  x Int\n  y Int\n  @@unique([x, y])\n}\n\
+         model C {\n  x Int? @unique\n}\n",
+    )
+    .schema;
+    assert_eq!(entity(&s, "A").primary_key, ["code"]);
+    assert_eq!(entity(&s, "B").primary_key, ["x", "y"]);
+    // An optional unique field cannot identify a row.
+    assert!(entity(&s, "C").primary_key.is_empty());
+}
+
+fn with_provider(provider: &str, model: &str) -> SchemaMetadata {
+    prisma(&format!(
+        "datasource db {{\n  provider = \"{provider}\"\n  url = env(\"DATABASE_URL\")\n}}\n{model}"
+    ))
+    .schema
+}
+
+#[test]
+fn prisma_types_are_what_the_providers_migrations_create() {
+    let model = "model T {\n  id Int @id\n  at DateTime\n  tz DateTime @db.Timestamptz(6)\n  d Decimal\n  p Decimal @db.Decimal(10, 2)\n  s String\n  long String @db.Text\n  v String @db.VarChar(20)\n  big Int @db.UnsignedInt\n}\n";
+    let ty = |s: &SchemaMetadata, f: &str| field(s, "T", f).ty.clone();
+    let len = |s: &SchemaMetadata, f: &str| field(s, "T", f).max_length;
+    let dec = |p, sc| FieldType::Decimal {
+        precision: Some(p),
+        scale: Some(sc),
+    };
+
+    let pg = with_provider("postgresql", model);
+    assert_eq!(ty(&pg, "at"), FieldType::Timestamp, "timestamp(3)");
+    assert_eq!(ty(&pg, "tz"), FieldType::TimestampTz);
+    assert_eq!(ty(&pg, "d"), dec(65, 30));
+    assert_eq!(ty(&pg, "p"), dec(10, 2));
+    assert_eq!(len(&pg, "s"), None);
+
+    let my = with_provider("mysql", model);
+    assert_eq!(ty(&my, "at"), FieldType::Timestamp, "datetime(3)");
+    assert_eq!(ty(&my, "d"), dec(65, 30));
+    assert_eq!(len(&my, "s"), Some(191), "varchar(191)");
+    assert_eq!(len(&my, "long"), None, "@db.Text lifts the default length");
+    assert_eq!(len(&my, "v"), Some(20));
+    assert_eq!(ty(&my, "big"), FieldType::Int64);
+
+    let lite = with_provider("sqlite", model);
+    assert_eq!(ty(&lite, "at"), FieldType::Timestamp);
+    assert_eq!(
+        ty(&lite, "d"),
+        FieldType::Decimal {
+            precision: None,
+            scale: None
+        }
+    );
+    let ms = with_provider("sqlserver", model);
+    assert_eq!(ty(&ms, "d"), dec(32, 16));
+    let mongo = with_provider(
+        "mongodb",
+        "model T {\n  id String @id @map(\"_id\") @db.ObjectId\n  at DateTime\n}\n",
+    );
+    assert_eq!(
+        ty(&mongo, "at"),
+        FieldType::TimestampTz,
+        "BSON dates are instants"
+    );
+}
+
+#[test]
+fn prisma_relations_are_named_by_their_relation_fields() {
+    let s = prisma(
+        "model User {\n  id Int @id\n  written Post[] @relation(\"written\")\n  edited Post[] @relation(\"edited\")\n  card Card?\n}\n\
+         model Post {\n  id Int @id\n  authorId Int\n  editorId Int?\n  writer User @relation(\"written\", fields: [authorId], references: [id])\n  editor User? @relation(\"edited\", fields: [editorId], references: [id])\n}\n\
+         model Card {\n  id Int @id\n  ownerId Int @unique\n  holder User @relation(fields: [ownerId], references: [id])\n}\n",
+    )
+    .schema;
+    assert_eq!(kind(&s, "User", "written"), "one_to_many");
+    assert_eq!(rel(&s, "User", "written").2, strings(&["id"]));
+    assert_eq!(rel(&s, "User", "written").3, strings(&["authorId"]));
+    assert_eq!(rel(&s, "User", "edited").3, strings(&["editorId"]));
+    assert_eq!(kind(&s, "User", "card"), "one_to_one");
+    assert_eq!(rel(&s, "Post", "writer").2, strings(&["authorId"]));
+    assert_eq!(rel(&s, "Card", "holder").1, "User");
+}
+
+#[test]
+fn prisma_entities_carry_the_datasources_database_schema() {
+    let s = prisma(
+        "datasource db {\n  provider = \"postgresql\"\n  url = \"postgresql://u@h/db?schema=app\"\n  schemas = [\"app\", \"audit\"]\n}\n\
+         model A {\n  id Int @id\n}\n\
+         model B {\n  id Int @id\n  @@schema(\"audit\")\n}\n",
+    )
+    .schema;
+    assert_eq!(entity(&s, "A").source.schema.as_deref(), Some("app"));
+    assert_eq!(entity(&s, "B").source.schema.as_deref(), Some("audit"));
+    let s = with_provider("postgresql", "model A {\n  id Int @id\n}\n");
+    assert_eq!(entity(&s, "A").source.schema.as_deref(), Some("public"));
+    // MySQL and SQLite tables are in the connection's database.
+    let s = with_provider("mysql", "model A {\n  id Int @id\n}\n");
+    assert_eq!(entity(&s, "A").source.schema, None);
+}
+
+fn openapi_yaml(schemas: &str) -> Import {
+    let text = format!(
+        "openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n{schemas}"
+    );
+    import(&text, Format::OpenApi).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn openapi_integer_literal_beyond_64_bits_degrades_to_a_float_with_a_note() {
+    let i = openapi_yaml(
+        "    Thing:\n      type: object\n      properties:\n        id: {type: integer}\n        n: {type: integer, minimum: -9223372036854776000, maximum: 18446744073709551616}\n",
+    );
+    assert_eq!(field(&i.schema, "Thing", "n").ty, FieldType::Int64);
+    let notes: Vec<(String, Location)> = i
+        .skipped
+        .iter()
+        .map(|s| (s.what.clone(), s.location.clone()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "integer -9223372036854776000".to_string(),
+                ptr("/components/schemas/Thing/properties/n/minimum")
+            ),
+            (
+                "integer 18446744073709551616".to_string(),
+                ptr("/components/schemas/Thing/properties/n/maximum")
+            ),
+        ]
+    );
+    // Merge keys and tags still read as before.
+    let i = openapi_yaml(
+        "    Base: &base\n      type: object\n      properties:\n        id: {type: integer}\n    Thing:\n      <<: *base\n      description: !note merged\n",
+    );
+    assert_eq!(field(&i.schema, "Thing", "id").ty, FieldType::Int64);
+}
+
+#[test]
+fn openapi_one_of_constants_is_an_enum_with_its_values() {
+    let i = openapi_yaml(
+        "    Thing:\n      type: object\n      properties:\n        id: {type: integer}\n        mood:\n          oneOf:\n            - {const: sad, title: Sad}\n            - {const: ok}\n            - {type: 'null'}\n",
+    );
+    let mood = field(&i.schema, "Thing", "mood");
+    assert_eq!(enum_values(&mood.ty), (None, vec!["sad", "ok"]));
+    assert!(mood.nullable);
+}
+
+#[test]
+fn openapi_object_schema_without_properties_is_reported() {
+    let i = openapi_yaml(
+        "    Empty:\n      type: object\n      properties: {}\n    Bare:\n      type: object\n    Code:\n      type: string\n      enum: [a, b]\n",
+    );
+    assert!(i.schema.entities.is_empty());
+    assert_eq!(
+        skipped_whats(&i),
+        ["object schema Empty", "object schema Bare"]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1068,6 +1272,78 @@ fn openapi_errors_have_pointers_or_positions() {
         let e = err(text, Format::OpenApi);
         assert_eq!(&e.location, loc, "{text}: {e}");
     }
+}
+
+fn graphql(text: &str) -> Import {
+    let i = import(text, Format::Graphql).unwrap_or_else(|e| panic!("{e}"));
+    if let Err(e) = i.schema.check() {
+        panic!("inconsistent metadata: {e:?}");
+    }
+    i
+}
+
+#[test]
+fn graphql_field_with_arguments_is_a_lookup_not_a_foreign_key() {
+    let i = graphql(
+        "type Owner {\n  id: ID!\n  repository(name: String!): Repository\n  repositories: [Repository!]!\n}\n\
+         type Repository {\n  id: ID!\n  owner: Owner!\n}\n",
+    );
+    let s = &i.schema;
+    assert!(
+        !has_field(s, "Owner", "repositoryId"),
+        "no fake foreign key"
+    );
+    assert!(skipped_whats(&i).contains(&"Owner.repository"));
+    // The child's foreign key is not unique, and the relation is to-many.
+    assert!(!field(s, "Repository", "ownerId").unique);
+    assert_eq!(kind(s, "Repository", "owner"), "many_to_one");
+    assert_eq!(kind(s, "Owner", "Repository"), "one_to_many");
+}
+
+#[test]
+fn graphql_relay_connections_are_to_many() {
+    let i = graphql(
+        "type PageInfo {\n  hasNextPage: Boolean!\n  endCursor: String\n}\n\
+         type Owner {\n  id: ID!\n  issues(first: Int, after: String): IssueConnection!\n  labels(first: Int): LabelConnection\n}\n\
+         type IssueConnection {\n  edges: [IssueEdge]\n  pageInfo: PageInfo!\n  totalCount: Int!\n}\n\
+         type IssueEdge {\n  cursor: String!\n  node: Issue\n}\n\
+         type Issue {\n  id: ID!\n  author: Owner\n}\n\
+         type LabelConnection {\n  nodes: [Label]\n  pageInfo: PageInfo!\n}\n\
+         type Label {\n  id: ID!\n  name: String!\n}\n",
+    );
+    let s = &i.schema;
+    // Back-pointer on the node: one-to-many.
+    assert_eq!(kind(s, "Owner", "Issue"), "one_to_many");
+    assert_eq!(kind(s, "Issue", "author"), "many_to_one");
+    // No back-pointer: a junction, many-to-many.
+    assert_eq!(kind(s, "Owner", "Label"), "many_to_many via Owner_labels");
+    // The wrappers are not entities.
+    assert_eq!(names(s), ["Owner", "Issue", "Label", "Owner_labels"]);
+    let skipped = skipped_whats(&i);
+    for what in [
+        "type IssueConnection",
+        "type IssueEdge",
+        "type LabelConnection",
+        "type PageInfo",
+    ] {
+        assert!(skipped.contains(&what), "{what} not in {skipped:?}");
+    }
+}
+
+#[test]
+fn graphql_duplicate_field_error_names_both_positions() {
+    let e = err(
+        "type A {\n  id: ID\n  name: String\n  name: String\n}\n",
+        Format::Graphql,
+    );
+    assert_eq!(e.location, at(4, 3));
+    assert!(e.message.contains("line 3, column 3"), "{e}");
+    let e = err(
+        "type A {\n  id: ID\n}\nextend type A {\n  id: String\n}\n",
+        Format::Graphql,
+    );
+    assert_eq!(e.location, at(5, 3));
+    assert!(e.message.contains("line 2, column 3"), "{e}");
 }
 
 #[test]

@@ -1080,3 +1080,70 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let i = sql::import(&view, SqlFlavor::Postgres);
     assert!(i.is_ok());
 }
+
+#[test]
+fn clean_dump_drops_of_tables_it_creates_are_not_findings() {
+    // `pg_dump --clean`: drops of everything, then the definitions.
+    let text = "\
+ALTER TABLE IF EXISTS ONLY public.post DROP CONSTRAINT IF EXISTS post_author_fkey;
+ALTER TABLE IF EXISTS ONLY public.author DROP CONSTRAINT IF EXISTS author_pkey;
+ALTER TABLE public.post ALTER COLUMN id DROP DEFAULT;
+DROP TABLE IF EXISTS public.post;
+DROP TABLE IF EXISTS public.author;
+CREATE TABLE public.author (id integer NOT NULL);
+CREATE TABLE public.post (id integer NOT NULL, author_id integer);
+ALTER TABLE ONLY public.author ADD CONSTRAINT author_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.post ADD CONSTRAINT post_author_fkey FOREIGN KEY (author_id) REFERENCES public.author(id);
+ALTER TABLE IF EXISTS ONLY public.ghost DROP CONSTRAINT IF EXISTS ghost_pkey;
+";
+    let i = load(text, SqlFlavor::Postgres);
+    let lines: Vec<String> = i
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", s.what, s.reason))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "DROP (5 statements): drops are ignored; the objects the dump creates are imported",
+            // A table the dump never creates is still reported.
+            "ALTER TABLE public.ghost: table public.ghost is not defined in the dump",
+        ]
+    );
+    assert_eq!(entity(&i.schema, "author").primary_key, ["id"]);
+    assert_eq!(entity(&i.schema, "post").relations.len(), 1);
+}
+
+#[test]
+fn spatial_columns_have_a_type_and_are_reported() {
+    let i = load(
+        "CREATE TABLE place (id int PRIMARY KEY, at POINT NOT NULL SRID 4326, area GEOMETRY, SPATIAL INDEX (at));",
+        SqlFlavor::Mysql,
+    );
+    assert_eq!(field(&i.schema, "place", "at").ty, FieldType::Binary);
+    assert_eq!(field(&i.schema, "place", "area").ty, FieldType::Binary);
+    let notes: Vec<&str> = i.skipped.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        notes,
+        ["column place.at POINT", "column place.area GEOMETRY"]
+    );
+    assert!(
+        i.skipped[0].reason.contains("binary"),
+        "{}",
+        i.skipped[0].reason
+    );
+
+    let i = load(
+        "CREATE TABLE public.place (id int PRIMARY KEY, at point, g public.geometry(Point,4326));",
+        SqlFlavor::Postgres,
+    );
+    assert_eq!(field(&i.schema, "place", "g").ty, FieldType::Text);
+    let notes: Vec<&str> = i.skipped.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        notes,
+        [
+            "column public.place.at point",
+            "column public.place.g public.geometry(Point, 4326)"
+        ]
+    );
+}

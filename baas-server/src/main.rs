@@ -10,12 +10,16 @@
 //! baas introspect https://<ref>.supabase.co --password …  # Supabase (internal schemas left out)
 //! baas introspect schema.prisma                          # a schema file (format from the extension)
 //! baas introspect dump.sql --format sql:mysql
+//! baas introspect openapi.yaml --api-paths              # the operations of an OpenAPI document
 //! baas diff schema.prisma postgres://…/db                # what differs between two sources
 //! ```
 //!
 //! The discovered [`mini_baas::SchemaMetadata`] is printed as JSON on stdout;
 //! skipped statements and warnings go to stderr; failures exit non-zero with a
 //! one-line message.
+//!
+//! `baas diff` exits like `diff(1)`: 0 when the sources describe the same
+//! data model, 1 when they differ, 2 when either cannot be read.
 
 mod edge;
 mod serve;
@@ -30,7 +34,7 @@ use std::process::ExitCode;
 
 use baas_introspect::{Format, Import, supabase};
 use clap::{Parser, Subcommand};
-use mini_baas::{IntrospectOptions, SchemaMetadata};
+use mini_baas::IntrospectOptions;
 
 #[derive(Parser)]
 #[command(
@@ -62,8 +66,16 @@ secret key with --secret-key-file or BAAS_SECRET_KEY."
         /// Compact JSON instead of pretty-printed.
         #[arg(long)]
         compact: bool,
+        /// Print the HTTP operations an OpenAPI document declares (method,
+        /// path, operationId, the entity of its body) instead of the metadata.
+        #[arg(long)]
+        api_paths: bool,
     },
     /// Compare the metadata of two sources (each a URL, Supabase project or file).
+    #[command(
+        after_help = "Exit status: 0 when the two sources describe the same data model, \
+1 when they differ, 2 when either source cannot be read (like diff(1))."
+    )]
     Diff {
         /// The old side.
         old: String,
@@ -75,6 +87,11 @@ secret key with --secret-key-file or BAAS_SECRET_KEY."
         /// Print the diff as JSON.
         #[arg(long)]
         json: bool,
+        /// Compare column defaults as written: `now()` differs from
+        /// `CURRENT_TIMESTAMP`, `'{}'::JSONB` from `'{}'::jsonb`. By default
+        /// they are compared by meaning.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -88,7 +105,9 @@ struct SourceArgs {
 
 #[derive(clap::Args)]
 struct CommonArgs {
-    /// File format: sql (PostgreSQL), sql:mysql, sql:sqlite, prisma, jsonschema, openapi, graphql.
+    /// File format: sql or sql:postgres (PostgreSQL dump), sql:mysql (MySQL/MariaDB dump),
+    /// sql:sqlite (SQLite .schema), prisma, jsonschema, openapi, graphql.
+    /// Default: from the file name (.sql is PostgreSQL unless the name says mysql/mariadb/sqlite).
     #[arg(long)]
     format: Option<String>,
     /// Database schema to read (PostgreSQL; repeatable). Default: every non-system schema.
@@ -170,48 +189,87 @@ fn report_skipped(source: &str, import: &Import) {
     }
 }
 
-fn print(schema: &SchemaMetadata, compact: bool) -> Result<(), String> {
+/// Print `value` as JSON on stdout.
+fn print<T: serde::Serialize>(value: &T, compact: bool) -> Result<(), String> {
     let text = if compact {
-        serde_json::to_string(schema)
+        serde_json::to_string(value)
     } else {
-        serde_json::to_string_pretty(schema)
+        serde_json::to_string_pretty(value)
     };
     println!("{}", text.map_err(|e| e.to_string())?);
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+/// How a command that succeeded ended: a diff that found differences exits
+/// with status 1, everything else with 0.
+enum Outcome {
+    /// Done; status 0.
+    Done,
+    /// `baas diff` found differences; status 1.
+    Differences,
+}
+
+/// Exit status of a failed `baas diff` (as `diff(1)`: trouble is 2, so that
+/// "differences" (1) stays unambiguous).
+const DIFF_TROUBLE: u8 = 2;
+
+async fn run(cli: Cli) -> Result<Outcome, (String, ExitCode)> {
     match cli
         .command
         .unwrap_or_else(|| Command::Serve(Box::default()))
     {
-        Command::Serve(args) => serve::serve(*args).await,
-        Command::Keys(args) => serve::print_keys(args),
-        Command::Introspect { source, compact } => {
-            let import = discover(&source.source, &source.common).await?;
+        Command::Serve(args) => serve::serve(*args)
+            .await
+            .map(|()| Outcome::Done)
+            .map_err(|e| (e, ExitCode::FAILURE)),
+        Command::Keys(args) => serve::print_keys(args)
+            .map(|()| Outcome::Done)
+            .map_err(|e| (e, ExitCode::FAILURE)),
+        Command::Introspect {
+            source,
+            compact,
+            api_paths,
+        } => {
+            let fail = |e| (e, ExitCode::FAILURE);
+            let import = discover(&source.source, &source.common)
+                .await
+                .map_err(fail)?;
             report_skipped(&source.source, &import);
-            print(&import.schema, compact)
+            if api_paths {
+                print(&import.api_paths, compact).map_err(fail)?;
+            } else {
+                print(&import.schema, compact).map_err(fail)?;
+            }
+            Ok(Outcome::Done)
         }
         Command::Diff {
             old,
             new,
             options,
             json,
+            strict,
         } => {
-            let a = discover(&old, &options).await?;
-            let b = discover(&new, &options).await?;
-            let d = baas_introspect::diff::diff(&a.schema, &b.schema);
+            let fail = |e| (e, ExitCode::from(DIFF_TROUBLE));
+            let a = discover(&old, &options).await.map_err(fail)?;
+            let b = discover(&new, &options).await.map_err(fail)?;
+            let d = baas_introspect::diff::diff_with(
+                &a.schema,
+                &b.schema,
+                baas_introspect::diff::DiffOptions { strict },
+            );
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
-                );
+                let text = serde_json::to_string_pretty(&d).map_err(|e| fail(e.to_string()))?;
+                println!("{text}");
             } else if d.is_empty() {
                 println!("no differences");
             } else {
                 print!("{d}");
             }
-            Ok(())
+            Ok(if d.is_empty() {
+                Outcome::Done
+            } else {
+                Outcome::Differences
+            })
         }
     }
 }
@@ -233,10 +291,11 @@ fn main() -> ExitCode {
     // database call) must not hold the exit: give them a moment, no more.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
+        Err((e, code)) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            code
         }
     }
 }

@@ -123,3 +123,98 @@ fn schema_files_are_imported() {
         "skipped statements are reported on stderr"
     );
 }
+
+/// Run `baas` and return its exit status code.
+fn baas_status(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baas"))
+        .args(args)
+        .output()
+        .expect("run baas");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Write `text` to a fresh file named `name` in the temp directory.
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("baas-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+#[test]
+fn diff_exit_status_is_0_same_1_different_2_trouble() {
+    let a = temp_file("a.sql", "CREATE TABLE t (id int PRIMARY KEY, name text);\n");
+    let b = temp_file(
+        "b.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL);\n",
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let (code, out, err) = baas_status(&["diff", a, a]);
+    assert_eq!(code, Some(0), "identical sources: {out}{err}");
+    let (code, out, err) = baas_status(&["diff", a, b]);
+    assert_eq!(code, Some(1), "differing sources: {out}{err}");
+    assert!(out.contains("nullable"), "{out}");
+    let (code, _, _) = baas_status(&["diff", a, b, "--json"]);
+    assert_eq!(code, Some(1), "--json keeps the status");
+    let (code, _, err) = baas_status(&["diff", a, "/no/such/file.sql"]);
+    assert_eq!(code, Some(2), "unreadable source: {err}");
+    assert!(err.starts_with("error: cannot read"), "{err}");
+}
+
+#[test]
+fn diff_compares_defaults_by_meaning_unless_strict() {
+    let a = temp_file(
+        "defaults-a.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp DEFAULT now());\n",
+    );
+    let b = temp_file(
+        "defaults-b.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp DEFAULT CURRENT_TIMESTAMP);\n",
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let (code, out, err) = baas_status(&["diff", a, b]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = baas_status(&["diff", a, b, "--strict"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(out, "~ t.at: default now() -> CURRENT_TIMESTAMP\n");
+}
+
+#[test]
+fn help_lists_every_format_and_introspect_prints_api_paths() {
+    let (ok, out, _) = baas(&["introspect", "--help"]);
+    assert!(ok);
+    for format in [
+        "sql:postgres",
+        "sql:mysql",
+        "sql:sqlite",
+        "prisma",
+        "openapi",
+    ] {
+        assert!(out.contains(format), "--help lacks {format}: {out}");
+    }
+    let (ok, out, _) = baas(&["diff", "--help"]);
+    assert!(ok && out.contains("Exit status"), "{out}");
+
+    let spec = temp_file(
+        "pets-openapi.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /pets/{id}:\n    get:\n      operationId: getPet\n      responses:\n        '200':\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Pet'}\ncomponents:\n  schemas:\n    Pet:\n      type: object\n      properties:\n        id: {type: integer}\n",
+    );
+    let (ok, out, err) = baas(&[
+        "introspect",
+        spec.to_str().unwrap(),
+        "--api-paths",
+        "--compact",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!([{"method": "GET", "path": "/pets/{id}", "operation_id": "getPet", "entity": "Pet"}])
+    );
+}

@@ -96,6 +96,7 @@
 mod backend;
 pub mod ddl;
 mod dialect;
+pub mod driver_message;
 mod engine;
 pub mod introspect;
 #[cfg(feature = "sqlx")]

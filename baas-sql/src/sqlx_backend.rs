@@ -8,7 +8,7 @@
 //! null whatever the column, ask the engine for the cell's value by the
 //! driver's type name, shape it into JSON by the output column's
 //! [`FieldType`](baas_core::FieldType) through
-//! [`Value::shape`] — error mapping ([`map_sqlx_error`]), health, scripts, and
+//! [`Value::shape`] — error mapping ([`map_sqlx_error`](crate::map_sqlx_error)), health, scripts, and
 //! the planner's row estimate (the dialect's statement, run like any other).
 //!
 //! The engine supplies: its driver, how one sea-query value is added to its
@@ -30,7 +30,6 @@ use sqlx::{
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
 use crate::dialect::Dialect;
 use crate::lower::{OutColumn, Statement};
-use crate::map_sqlx_error;
 
 /// What differs between sqlx drivers. Implemented by a marker type in each
 /// engine crate; [`SqlxBackend<Self>`] does the rest.
@@ -44,6 +43,13 @@ pub trait SqlxEngine: Send + Sync + 'static {
 
     /// What the engine can do.
     fn capabilities() -> Capabilities;
+
+    /// The detail line of a database error, where the driver has one
+    /// (PostgreSQL's `Key (email)=(…) already exists.`): it names the column
+    /// the message leaves out.
+    fn error_detail(_db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<String> {
+        None
+    }
 
     /// Add one parameter to `args`. `None`: the engine has no binding for
     /// this kind of value.
@@ -127,7 +133,11 @@ where
 }
 
 fn err<E: SqlxEngine>(e: sqlx::Error) -> Error {
-    map_sqlx_error(E::DIALECT.name(), e)
+    let detail = match &e {
+        sqlx::Error::Database(db) => E::error_detail(db.as_ref()),
+        _ => None,
+    };
+    crate::sqlx_error::map_sqlx_error_with(E::DIALECT.name(), e, detail.as_deref())
 }
 
 /// The statement's parameters, bound in order.

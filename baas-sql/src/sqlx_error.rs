@@ -1,6 +1,8 @@
 //! sqlx error → [`baas_core::Error`], shared by the sqlx-based adapters.
 
 use baas_core::redact::redact_in;
+
+use crate::driver_message::{Clean, Problem, classify, data_exception};
 use baas_core::{Error, Violation};
 use sqlx::error::ErrorKind;
 
@@ -8,7 +10,9 @@ use sqlx::error::ErrorKind;
 ///
 /// Unique, foreign-key and exclusion violations → `Conflict`; not-null and
 /// check violations and bad values (overflow, text too long, malformed input)
-/// → `Validation`; connection, TLS, I/O problems and pool timeouts →
+/// → `Validation` at the column the database names (`/price`). Their
+/// messages are [`crate::driver_message`]'s clean sentences; the database's
+/// own text is logged (`tracing`, info) and never sent to the client; connection, TLS, I/O problems and pool timeouts →
 /// `Unavailable`; everything else → `Backend` with the driver error as source.
 ///
 /// Errors the request caused are never `Backend` (a 5xx means the server or
@@ -25,6 +29,12 @@ use sqlx::error::ErrorKind;
 /// not the request's fault, and the whole write was rolled back, so it can
 /// run again ([`is_transaction_conflict`]; the SQL adapter retries writes).
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
+    map_sqlx_error_with(engine, e, None)
+}
+
+/// [`map_sqlx_error`] with the driver's detail line of a database error
+/// ([`SqlxEngine::error_detail`](crate::SqlxEngine::error_detail)).
+pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&str>) -> Error {
     match e {
         sqlx::Error::Database(db) => {
             let message = db.message().to_string();
@@ -38,25 +48,48 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
                     source: Some(Box::new(sqlx::Error::Database(db))),
                 };
             }
+            // The client gets the column and a clean sentence; the raw text
+            // (tables, schemas, sometimes the value) goes to the log only.
+            let clean = |problem: Problem| {
+                tracing::info!(engine, code = %code, raw = %message, "the database refused the statement");
+                classify(engine, problem, &message, detail, constraint.as_deref())
+            };
+            let invalid = |c: Clean| Error::Validation {
+                violations: vec![Violation::new(
+                    c.column.map(|c| format!("/{c}")).unwrap_or_default(),
+                    c.message,
+                )],
+            };
             match db.kind() {
                 ErrorKind::UniqueViolation
                 | ErrorKind::ForeignKeyViolation
-                | ErrorKind::ExclusionViolation => Error::Conflict {
-                    message,
-                    constraint,
-                },
-                ErrorKind::NotNullViolation | ErrorKind::CheckViolation => Error::Validation {
-                    violations: vec![Violation::new("", message)],
-                },
+                | ErrorKind::ExclusionViolation => {
+                    let problem = match db.kind() {
+                        ErrorKind::UniqueViolation => Problem::Duplicate,
+                        ErrorKind::ExclusionViolation => Problem::Exclusion,
+                        _ if message.starts_with("Cannot delete or update a parent row")
+                            || message.starts_with("update or delete on table") =>
+                        {
+                            Problem::StillReferenced
+                        }
+                        _ if engine == "sqlite" => Problem::Reference,
+                        _ => Problem::MissingReference,
+                    };
+                    Error::Conflict {
+                        message: clean(problem).message,
+                        constraint,
+                    }
+                }
+                ErrorKind::NotNullViolation => invalid(clean(Problem::NotNull)),
+                ErrorKind::CheckViolation => invalid(clean(Problem::Check)),
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
                     message: format!("{engine}: {message}"),
                     constraint,
                 },
-                _ if is_bad_value(engine, &code) || is_bad_input(engine, &code, &message) => {
-                    Error::Validation {
-                        violations: vec![Violation::new("", message)],
-                    }
-                }
+                _ if is_bad_value(engine, &code) => invalid(clean(data_exception(&code))),
+                _ if is_bad_input(engine, &code, &message) => Error::Validation {
+                    violations: vec![Violation::new("", message)],
+                },
                 _ if engine == "mysql" && code == "HY000" && message.contains("FULLTEXT") => {
                     Error::unsupported(engine, "full-text search without a FULLTEXT index")
                 }

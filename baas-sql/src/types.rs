@@ -1,7 +1,7 @@
 //! SQL type names → [`FieldType`], shared by live introspection and the DDL
 //! importer so both read `numeric(10,2)` or `TINYINT(1)` the same way.
 
-use baas_core::FieldType;
+use baas_core::{FieldType, IntRange};
 
 use crate::Dialect;
 
@@ -14,6 +14,9 @@ pub struct SqlType {
     pub max_length: Option<u32>,
     /// True for `serial`/`bigserial` (an auto-increment shorthand).
     pub serial: bool,
+    /// The values of an unsigned integer (`INT UNSIGNED` → `0..=4294967295`),
+    /// narrower than its field type.
+    pub range: Option<IntRange>,
 }
 
 impl SqlType {
@@ -22,8 +25,21 @@ impl SqlType {
             ty,
             max_length: None,
             serial: false,
+            range: None,
         }
     }
+}
+
+/// The width in bits of an integer type name (`tinyint` → 8), if it is one.
+fn int_bits(base: &str) -> Option<u32> {
+    Some(match base {
+        "tinyint" | "int1" => 8,
+        "smallint" | "int2" => 16,
+        "mediumint" | "int3" => 24,
+        "int" | "integer" | "int4" => 32,
+        "bigint" | "int8" => 64,
+        _ => return None,
+    })
 }
 
 /// Split `name(args) rest` into the lowercase base name, the argument list and
@@ -82,12 +98,56 @@ fn split_args(inner: &str) -> Vec<String> {
     out
 }
 
+/// Whether `base` (lowercase, without arguments) is a MySQL spatial type.
+pub(crate) fn is_mysql_spatial(base: &str) -> bool {
+    matches!(
+        base,
+        "geometry"
+            | "point"
+            | "linestring"
+            | "polygon"
+            | "multipoint"
+            | "multilinestring"
+            | "multipolygon"
+            | "geometrycollection"
+            | "geomcollection"
+    )
+}
+
+/// How a spatial column type is read, for the report of an import or
+/// introspection: `None` when `declared` is not spatial. MySQL's spatial
+/// types are `binary` (MySQL's geometry bytes: a 4-byte SRID, then WKB);
+/// PostGIS `geometry`/`geography` and PostgreSQL's geometric types are
+/// `text` (hex EWKB, `(x,y)` notation), as the engine prints them.
+pub fn spatial_note(dialect: Dialect, declared: &str) -> Option<&'static str> {
+    let (base, _, _) = split(declared);
+    // `public.geometry(Point,4326)`: the type's schema does not matter.
+    let base = base.rsplit('.').next().unwrap_or_default().to_string();
+    match dialect {
+        Dialect::Mysql if is_mysql_spatial(&base) => Some(
+            "spatial type: read as binary (MySQL geometry bytes: 4-byte SRID, then WKB); not queryable as geometry",
+        ),
+        Dialect::Postgres if matches!(base.as_str(), "geometry" | "geography") => Some(
+            "PostGIS type: read as text (hex EWKB, as PostgreSQL prints it); not queryable as geometry",
+        ),
+        Dialect::Postgres
+            if matches!(
+                base.as_str(),
+                "point" | "line" | "lseg" | "box" | "path" | "polygon" | "circle"
+            ) =>
+        {
+            Some("geometric type: read as text (PostgreSQL's `(x,y)` notation)")
+        }
+        _ => None,
+    }
+}
+
 /// Map a declared column type to a field type. Unknown types map to `text`
 /// (every engine can render them as text), never to an error.
 ///
 /// ```
 /// use baas_sql::{Dialect, types::field_type};
-/// use baas_core::FieldType;
+/// use baas_core::{FieldType, IntRange};
 /// assert_eq!(field_type(Dialect::Mysql, "TINYINT(1)").ty, FieldType::Boolean);
 /// assert_eq!(
 ///     field_type(Dialect::Postgres, "numeric(10,2)").ty,
@@ -121,8 +181,10 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             ty,
             max_length: None,
             serial,
+            range: None,
         };
     }
+    let range = int_bits(&base).filter(|_| unsigned).map(IntRange::unsigned);
     let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
     let ty = match base.as_str() {
         "bool" | "boolean" => FieldType::Boolean,
@@ -180,6 +242,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
                 ty: FieldType::Text,
                 max_length: num(0),
                 serial: false,
+                range: None,
             };
         }
         _ => FieldType::Text,
@@ -188,6 +251,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
         ty,
         max_length: None,
         serial,
+        range,
     }
 }
 
@@ -215,6 +279,32 @@ mod tests {
             }
         );
         assert!(field_type(Dialect::Postgres, "bigserial").serial);
+        // Unsigned integers: a type wide enough, and their own range.
+        let unsigned = |s| {
+            let t = field_type(Dialect::Mysql, s);
+            (t.ty, t.range.map(|r| (r.min, r.max)))
+        };
+        assert_eq!(
+            unsigned("tinyint unsigned"),
+            (FieldType::Int32, Some((0, 255)))
+        );
+        assert_eq!(
+            unsigned("smallint(5) unsigned"),
+            (FieldType::Int32, Some((0, 65_535)))
+        );
+        assert_eq!(
+            unsigned("mediumint unsigned"),
+            (FieldType::Int64, Some((0, 16_777_215)))
+        );
+        assert_eq!(
+            unsigned("int(10) unsigned zerofill"),
+            (FieldType::Int64, Some((0, 4_294_967_295)))
+        );
+        assert_eq!(
+            unsigned("bigint unsigned"),
+            (FieldType::Int64, Some((0, i64::MAX)))
+        );
+        assert_eq!(unsigned("int"), (FieldType::Int32, None));
         assert_eq!(my("int(11) unsigned"), FieldType::Int64);
         assert_eq!(my("int(11)"), FieldType::Int32);
         assert_eq!(my("smallint(5) unsigned"), FieldType::Int32);
@@ -250,5 +340,28 @@ mod tests {
             field_type(Dialect::Mysql, "varchar(255)").max_length,
             Some(255)
         );
+    }
+
+    #[test]
+    fn spatial_types_have_a_type_and_a_note() {
+        for t in [
+            "GEOMETRY",
+            "point",
+            "POLYGON",
+            "multipolygon",
+            "geomcollection",
+        ] {
+            assert_eq!(field_type(Dialect::Mysql, t).ty, FieldType::Binary, "{t}");
+            assert!(spatial_note(Dialect::Mysql, t).is_some(), "{t}");
+        }
+        assert_eq!(
+            field_type(Dialect::Postgres, "geometry(Point,4326)").ty,
+            FieldType::Text
+        );
+        assert!(spatial_note(Dialect::Postgres, "geometry(Point,4326)").is_some());
+        assert!(spatial_note(Dialect::Postgres, "point").is_some());
+        assert!(spatial_note(Dialect::Postgres, "public.geography").is_some());
+        assert!(spatial_note(Dialect::Mysql, "int").is_none());
+        assert!(spatial_note(Dialect::Sqlite, "point").is_none());
     }
 }

@@ -410,6 +410,8 @@ pub(super) struct FieldDef {
     pub description: Option<String>,
     pub ty: TypeRef,
     pub directives: Vec<Directive>,
+    /// Names of the field's arguments (`repository(name: String!)`).
+    pub args: Vec<String>,
 }
 
 impl FieldDef {
@@ -733,8 +735,9 @@ impl Parser {
         while !self.is_punct('}') {
             let description = self.description();
             let (name, pos) = self.name("a field name or `}`")?;
+            let mut args = Vec::new();
             if !input && self.is_punct('(') {
-                self.arguments_definition()?;
+                args = self.arguments_definition()?;
             }
             self.punct(':')?;
             let ty = self.type_ref(0)?;
@@ -749,17 +752,22 @@ impl Parser {
                 description,
                 ty,
                 directives,
+                args,
             });
         }
         self.bump();
         Ok(out)
     }
 
-    fn arguments_definition(&mut self) -> Result<(), ImportError> {
+    /// After a field or directive name: `(name: Type = default @d, …)`; the
+    /// argument names.
+    fn arguments_definition(&mut self) -> Result<Vec<String>, ImportError> {
         self.punct('(')?;
+        let mut names = Vec::new();
         while !self.is_punct(')') {
             self.description();
-            self.name("an argument name")?;
+            let (name, _) = self.name("an argument name")?;
+            names.push(name);
             self.punct(':')?;
             self.type_ref(0)?;
             if self.is_punct('=') {
@@ -769,7 +777,7 @@ impl Parser {
             self.directives()?;
         }
         self.bump();
-        Ok(())
+        Ok(names)
     }
 
     fn type_ref(&mut self, depth: usize) -> Result<TypeRef, ImportError> {

@@ -110,6 +110,42 @@ fn lex(text: &str) -> Result<Vec<Token>, ImportError> {
             }
             continue;
         }
+        if c == '/' && at(i + 1) == Some('*') {
+            // A block comment; `/** … */` at the start of a line documents
+            // what follows, as `///` does.
+            let doc_comment = line_start && at(i + 2) == Some('*') && at(i + 3) != Some('/');
+            let start = i + 2;
+            i += 2;
+            col += 2;
+            loop {
+                match at(i) {
+                    None => return Err(pos.error("unterminated block comment (no `*/`)")),
+                    Some('*') if at(i + 1) == Some('/') => break,
+                    Some('\n') => {
+                        line += 1;
+                        col = 1;
+                        newline_before = true;
+                    }
+                    Some(_) => col += 1,
+                }
+                i += 1;
+            }
+            if doc_comment {
+                let body: String = chars.get(start + 1..i).unwrap_or_default().iter().collect();
+                for l in body.lines() {
+                    let l = l.trim();
+                    let l = l
+                        .strip_prefix('*')
+                        .map_or(l, |r| r.strip_prefix(' ').unwrap_or(r));
+                    if !l.trim().is_empty() {
+                        doc.push(l.trim_end().to_string());
+                    }
+                }
+            }
+            i += 2;
+            col += 2;
+            continue;
+        }
         line_start = false;
         let tok = match c {
             '{' => Tok::LBrace,
@@ -406,11 +442,21 @@ pub(super) struct Block {
     pub values: Vec<EnumValue>,
     /// Block attributes (`@@map`, `@@id`, …).
     pub attrs: Vec<Attr>,
+    /// `name = value` settings of a `datasource` or `generator`.
+    pub settings: Vec<(String, Expr)>,
 }
 
 impl Block {
     pub fn attr(&self, name: &str) -> Option<&Attr> {
         self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// The value of a `datasource`/`generator` setting.
+    pub fn setting(&self, name: &str) -> Option<&Expr> {
+        self.settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -508,6 +554,7 @@ impl Parser {
             fields: Vec::new(),
             values: Vec::new(),
             attrs: Vec::new(),
+            settings: Vec::new(),
         };
         loop {
             match self.peek() {
@@ -522,9 +569,10 @@ impl Parser {
                 }
                 Tok::Ident(_) => match kind {
                     BlockKind::Datasource | BlockKind::Generator => {
-                        self.ident("a setting name")?;
+                        let (name, _) = self.ident("a setting name")?;
                         self.expect(&Tok::Eq, "`=`")?;
-                        self.expr(0)?;
+                        let value = self.expr(0)?;
+                        block.settings.push((name, value));
                     }
                     BlockKind::Enum => {
                         let (name, _) = self.ident("an enum value")?;
@@ -744,6 +792,20 @@ mod tests {
         assert_eq!(b.fields[1].attrs[0].name, "db.VarChar");
         assert_eq!(b.attrs[0].pos, Pos { line: 6, col: 3 });
         assert_eq!(b.fields[0].attrs[1].args[0].value.text(), "autoincrement()");
+    }
+
+    #[test]
+    fn block_comments_are_comments_and_doc_block_comments_document() {
+        let blocks = parse(
+            "/* header\n   over lines */\n/**\n * Users.\n */\nmodel User {\n  id Int @id /* inline */\n  /** The name. */\n  name String\n}\n",
+        )
+        .unwrap();
+        let b = &blocks[0];
+        assert_eq!(b.doc.as_deref(), Some("Users."));
+        assert_eq!(b.fields[1].doc.as_deref(), Some("The name."));
+        assert_eq!(b.fields[1].pos, Pos { line: 9, col: 3 });
+        let e = parse("model A {\n  /* open\n}").unwrap_err();
+        assert_eq!(e.location, crate::Location::LineCol { line: 2, column: 3 });
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::SqlFlavor;
 
 use super::relations::RawFk;
 use super::skips::R_EXPR_INDEX;
+use super::tables::is_rowid_alias;
 use super::{Builder, Parsed, Pos, ident_parts, last_part};
 
 /// The plain column an index or key part names, if it is one.
@@ -34,10 +35,10 @@ impl Builder<'_> {
         let Some(cols) = columns.and_then(|c| self.field_names(t, &c)) else {
             return;
         };
-        let name = name
-            .map(|i| i.value.clone())
-            .or_else(|| cols.first().cloned())
-            .unwrap_or_default();
+        let name = match name {
+            Some(i) => i.value.clone(),
+            None => self.first_column_name(t, &cols),
+        };
         self.add_index(
             t,
             Index {
@@ -46,6 +47,39 @@ impl Builder<'_> {
                 unique: false,
             },
         );
+    }
+
+    /// MySQL's name for an unnamed index or key: its first column, with
+    /// `_2`, `_3`… when the table already has an index of that name.
+    fn first_column_name(&self, t: usize, cols: &[String]) -> String {
+        let first = cols.first().cloned().unwrap_or_default();
+        let taken = |n: &str| {
+            self.tables
+                .get(t)
+                .is_some_and(|x| x.entity.indexes.iter().any(|i| i.name == n))
+        };
+        if !taken(&first) {
+            return first;
+        }
+        (2..)
+            .map(|k| format!("{first}_{k}"))
+            .find(|n| !taken(n))
+            .unwrap_or(first)
+    }
+
+    /// The name the engine gives an unnamed UNIQUE constraint on `cols`:
+    /// `<table>_<cols>_key` on PostgreSQL, the first column on MySQL,
+    /// `sqlite_autoindex_<table>_<n>` on SQLite (`n` counting the table's
+    /// automatic indexes, this one included).
+    fn unnamed_unique_name(&self, t: usize, table: &str, cols: &[String]) -> String {
+        match self.flavor {
+            SqlFlavor::Postgres => format!("{table}_{}_key", cols.join("_")),
+            SqlFlavor::Mysql => self.first_column_name(t, cols),
+            SqlFlavor::Sqlite => {
+                let n = self.tables.get(t).map_or(1, |x| x.autoindexes);
+                format!("sqlite_autoindex_{table}_{n}")
+            }
+        }
     }
 
     fn add_index(&mut self, t: usize, index: Index) {
@@ -81,6 +115,16 @@ impl Builder<'_> {
                             f.nullable = false;
                         }
                     }
+                    let rowid = match cols.as_slice() {
+                        [only] => table
+                            .declared
+                            .get(only)
+                            .is_some_and(|d| is_rowid_alias(d, table.without_rowid)),
+                        _ => false,
+                    };
+                    if !rowid {
+                        table.autoindexes += 1;
+                    }
                     table.entity.primary_key = cols;
                 }
             }
@@ -98,6 +142,9 @@ impl Builder<'_> {
                     .as_ref()
                     .or(u.index_name.as_ref())
                     .map(|i| i.value.clone());
+                if let Some(table) = self.tables.get_mut(t) {
+                    table.autoindexes += 1;
+                }
                 if let ([only], Some(table)) = (cols.as_slice(), self.tables.get_mut(t))
                     && let Some(f) = table.entity.fields.iter_mut().find(|f| &f.name == only)
                 {
@@ -105,7 +152,7 @@ impl Builder<'_> {
                 }
                 if cols.len() > 1 || (name.is_some() && !inline) {
                     let name =
-                        name.unwrap_or_else(|| format!("{table_name}_{}_key", cols.join("_")));
+                        name.unwrap_or_else(|| self.unnamed_unique_name(t, &table_name, &cols));
                     self.add_index(
                         t,
                         Index {

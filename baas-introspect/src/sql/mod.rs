@@ -59,7 +59,7 @@ mod tables;
 mod types;
 mod views;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use baas_core::Entity;
 use baas_sql::Dialect;
@@ -90,7 +90,7 @@ pub fn import(text: &str, flavor: SqlFlavor) -> Result<Import, ImportError> {
     for chunk in &chunks {
         b.classify(chunk, &mut parsed)?;
     }
-    b.find_partitions(&parsed);
+    b.prescan(&parsed);
     for p in &parsed {
         for stmt in &p.statements {
             b.apply(stmt, p)?;
@@ -126,6 +126,9 @@ struct Table {
     /// For views and `CREATE TABLE … AS SELECT`: the columns whose type could
     /// not be inferred from the projection.
     inferred_as_text: Vec<String>,
+    /// SQLite: how many automatic indexes (`sqlite_autoindex_<table>_<n>`)
+    /// its PRIMARY KEY and UNIQUE constraints have created so far.
+    autoindexes: usize,
 }
 
 /// The model being built from the parsed statements, and the skips report.
@@ -143,6 +146,9 @@ struct Builder<'a> {
     comments: Vec<PendingComment>,
     /// Lower-cased `schema.table` of partitions → their parent as written.
     partitions: HashMap<String, String>,
+    /// Lower-cased `schema.table` of every table the dump creates, anywhere
+    /// in it (a `pg_dump --clean` file drops them before creating them).
+    created: HashSet<String>,
     virtual_tables: Vec<String>,
     skips: Skips,
 }
@@ -190,6 +196,7 @@ impl<'a> Builder<'a> {
             domains: HashMap::new(),
             comments: Vec::new(),
             partitions: HashMap::new(),
+            created: HashSet::new(),
             virtual_tables: Vec::new(),
             skips: Skips::default(),
         }

@@ -15,6 +15,7 @@ use sqlparser::ast::{
 use crate::{ImportError, SqlFlavor};
 
 use super::relations::RawFk;
+use super::skips::R_DROP;
 use super::{Builder, Parsed, Pos, Table, clip, ident_parts, last_part};
 
 fn is_nextval(e: &Expr) -> bool {
@@ -23,6 +24,30 @@ fn is_nextval(e: &Expr) -> bool {
         Expr::Nested(inner) => is_nextval(inner),
         _ => false,
     }
+}
+
+/// Whether an `ALTER TABLE` operation only removes something (a constraint,
+/// a column, a default, …), as the drops at the top of a `pg_dump --clean`
+/// file do.
+fn is_drop(op: &AlterTableOperation) -> bool {
+    matches!(
+        op,
+        AlterTableOperation::DropConstraint { .. }
+            | AlterTableOperation::DropColumn { .. }
+            | AlterTableOperation::DropPrimaryKey { .. }
+            | AlterTableOperation::DropForeignKey { .. }
+            | AlterTableOperation::DropIndex { .. }
+            | AlterTableOperation::AlterColumn {
+                op: AlterColumnOperation::DropDefault | AlterColumnOperation::DropNotNull,
+                ..
+            }
+    )
+}
+
+/// Whether a single-column SQLite primary key of type `declared` is the
+/// rowid itself (`INTEGER PRIMARY KEY`), which needs no index.
+pub(super) fn is_rowid_alias(declared: &str, without_rowid: bool) -> bool {
+    !without_rowid && declared.eq_ignore_ascii_case("INTEGER")
 }
 
 fn is_null(e: &Expr) -> bool {
@@ -138,6 +163,7 @@ impl Builder<'_> {
         let mut field = Field::new(name.clone(), resolved.ty);
         field.nullable = true;
         field.max_length = resolved.max_length;
+        field.range = resolved.range;
         field.default = resolved.default;
         let mut auto = resolved.serial;
         let mut comment = None;
@@ -321,6 +347,13 @@ impl Builder<'_> {
         let mut inline_fks = Vec::new();
         for col in &ct.columns {
             let (field, decl) = self.column_field(col, &mut inline_pk, &mut inline_fks);
+            if let Some(note) = baas_sql::types::spatial_note(self.dialect, &decl) {
+                self.skips.one(
+                    p.pos,
+                    format!("column {}.{} {decl}", parts.join("."), field.name),
+                    note,
+                );
+            }
             declared.insert(field.name.clone(), decl);
             match fields.iter_mut().find(|f| f.name == field.name) {
                 Some(slot) => *slot = field,
@@ -348,12 +381,26 @@ impl Builder<'_> {
                 .iter()
                 .any(|o| matches!(o, SqliteTableOption::WithoutRowid)),
             inferred_as_text,
+            autoindexes: 0,
         };
         let t = self.register(&parts, p.pos, table);
-        if !inline_pk.is_empty()
-            && let Some(table) = self.tables.get_mut(t)
-        {
-            table.entity.primary_key = inline_pk;
+        if let Some(table) = self.tables.get_mut(t) {
+            // SQLite numbers the automatic indexes of column constraints first.
+            table.autoindexes = ct
+                .columns
+                .iter()
+                .flat_map(|c| c.options.iter().map(move |o| (c, &o.option)))
+                .filter(|(c, o)| match o {
+                    ColumnOption::Unique(_) => true,
+                    ColumnOption::PrimaryKey(_) => {
+                        !is_rowid_alias(&c.data_type.to_string(), table.without_rowid)
+                    }
+                    _ => false,
+                })
+                .count();
+            if !inline_pk.is_empty() {
+                table.entity.primary_key = inline_pk;
+            }
         }
         for (col, target, target_columns, name) in inline_fks {
             self.fks.push(RawFk {
@@ -374,7 +421,12 @@ impl Builder<'_> {
     pub(super) fn alter_table(&mut self, at: &AlterTable, p: &Parsed) {
         let parts = ident_parts(&at.name);
         let Some(t) = self.find(&parts) else {
-            if !self.is_partition(&parts) {
+            if at.operations.iter().all(is_drop)
+                && self.created.contains(&self.partition_key(&parts))
+            {
+                // `pg_dump --clean`: the dump drops what it creates below.
+                self.skips.group("drop", p.pos, "DROP", R_DROP, 0);
+            } else if !self.is_partition(&parts) {
                 let written = parts.join(".");
                 self.skips.one(
                     p.pos,
@@ -454,6 +506,7 @@ impl Builder<'_> {
                             if let Some((r, decl)) = resolved {
                                 f.ty = r.ty;
                                 f.max_length = r.max_length;
+                                f.range = r.range;
                                 table.declared.insert(name.clone(), decl);
                             }
                         }
@@ -476,11 +529,15 @@ impl Builder<'_> {
     }
 
     /// Note partitions (`PARTITION OF`, `ATTACH PARTITION`) before building,
-    /// so that they and everything about them can be left out.
-    pub(super) fn find_partitions(&mut self, parsed: &[Parsed]) {
+    /// so that they and everything about them can be left out, and the tables
+    /// the dump creates, so that statements before their `CREATE` can be told
+    /// from statements about tables the dump lacks.
+    pub(super) fn prescan(&mut self, parsed: &[Parsed]) {
         for stmt in parsed.iter().flat_map(|p| &p.statements) {
             match stmt {
                 Statement::CreateTable(ct) => {
+                    let key = self.partition_key(&ident_parts(&ct.name));
+                    self.created.insert(key);
                     if let Some(parent) = &ct.partition_of {
                         let key = self.partition_key(&ident_parts(&ct.name));
                         self.partitions.insert(key, ident_parts(parent).join("."));

@@ -17,6 +17,7 @@ pub(super) struct Resolved {
     pub(super) ty: FieldType,
     pub(super) max_length: Option<u32>,
     pub(super) serial: bool,
+    pub(super) range: Option<baas_core::IntRange>,
     pub(super) domain: Option<String>,
     pub(super) default: Option<String>,
 }
@@ -46,6 +47,7 @@ impl Builder<'_> {
             ty: t.ty,
             max_length: t.max_length,
             serial: t.serial,
+            range: t.range,
             domain: None,
             default: None,
         }
@@ -64,6 +66,7 @@ impl Builder<'_> {
                         },
                         max_length: None,
                         serial: false,
+                        range: None,
                         domain: None,
                         default: None,
                     };
@@ -95,6 +98,7 @@ impl Builder<'_> {
                     },
                     max_length: None,
                     serial: false,
+                    range: None,
                     domain: None,
                     default: None,
                 }

@@ -48,6 +48,7 @@ impl Builder<'_> {
             declared: HashMap::new(),
             without_rowid: false,
             inferred_as_text,
+            autoindexes: 0,
         };
         self.register(&parts, p.pos, table);
     }
@@ -269,6 +270,7 @@ impl Builder<'_> {
                     generated: Generated::None,
                     unique: false,
                     max_length: src.max_length,
+                    range: src.range,
                     description: None,
                 },
                 None => {

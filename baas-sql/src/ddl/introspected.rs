@@ -96,6 +96,8 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
                 generated: f.generated,
                 unique,
                 max_length,
+                // The DDL declares no unsigned columns.
+                range: None,
                 description: None,
             }
         })

@@ -259,6 +259,9 @@ impl SqlDialect for Mysql {
             "float" if num(0).is_none_or(|p| p <= 24) => FieldType::Float32,
             // TIMESTAMP stores an instant (converted to UTC by the session).
             "timestamp" => FieldType::TimestampTz,
+            // Spatial values come back as MySQL's geometry bytes (a 4-byte
+            // SRID, then WKB); see `types::spatial_note`.
+            b if crate::types::is_mysql_spatial(b) => FieldType::Binary,
             _ => return None,
         })
     }

@@ -204,6 +204,7 @@ fn build(
                     },
                     unique: false,
                     max_length: mapped.max_length,
+                    range: mapped.range,
                     description: c.comment,
                 }
             })

@@ -167,7 +167,8 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                     "SELECT i.indrelid::int8 AS rel, ic.relname::text AS name, \
                      (i.indisunique AND i.indpred IS NULL) AS uniq, \
                      ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord) \
-                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord) AS cols, \
+                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num \
+                           WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS cols, \
                      (i.indexprs IS NOT NULL) AS expr \
                      FROM pg_index i \
                      JOIN pg_class ic ON ic.oid = i.indexrelid \
