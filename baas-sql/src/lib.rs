@@ -88,7 +88,7 @@
 //! let plan = select(Dialect::Postgres, target, &q).unwrap();
 //! assert_eq!(
 //!     plan.statement.sql,
-//!     r#"SELECT "artist_id", "name" FROM "artist" WHERE "name" = $1 ORDER BY "artist_id" ASC LIMIT $2"#
+//!     r#"SELECT "artist_id", "name" FROM "artist" WHERE "name" = $1 ORDER BY "artist_id" ASC LIMIT 10"#
 //! );
 //! ```
 #![warn(missing_docs)]

@@ -108,11 +108,13 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         };
         sel.order_by_expr_with_nulls(ex, ord, nulls);
     }
+    let mut statement = finish(sql, AnyQuery::Select(&sel));
     if let Some(limit) = a.limit {
-        sel.limit(limit);
+        // A literal, as a select's page (see `select::page`).
+        statement.sql.push_str(&format!(" LIMIT {limit}"));
     }
     Ok(SelectPlan {
-        statement: finish(sql, AnyQuery::Select(&sel)),
+        statement,
         columns,
         joined: Vec::new(),
     })

@@ -235,36 +235,47 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
                 outer.order_by_expr(col, ord);
             }
         }
-        page(l.sql, &mut outer, q.page.limit, q.page.offset);
+        let mut statement = finish(l.sql, AnyQuery::Select(&outer));
+        statement
+            .sql
+            .push_str(&page(l.sql, q.page.limit, q.page.offset));
         return Ok(SelectPlan {
-            statement: finish(l.sql, AnyQuery::Select(&outer)),
+            statement,
             columns,
             joined,
         });
     }
-    page(l.sql, &mut sel, q.page.limit, q.page.offset);
+    let mut statement = finish(l.sql, AnyQuery::Select(&sel));
+    statement
+        .sql
+        .push_str(&page(l.sql, q.page.limit, q.page.offset));
     Ok(SelectPlan {
-        statement: finish(l.sql, AnyQuery::Select(&sel)),
+        statement,
         columns,
         joined,
     })
 }
 
-fn page(sql: &dyn SqlDialect, sel: &mut SelectStatement, limit: Option<u64>, offset: Option<u64>) {
+/// The page as literal `LIMIT n OFFSET m` to append to the outermost
+/// select (nothing follows it there). Literals, not parameters: PostgreSQL
+/// plans a prepared statement whose limit is a parameter for an unknown
+/// number of rows, so it keeps re-planning a joined page on every execution
+/// (~0.3 ms); with the number in the text it reuses one plan. The numbers
+/// are integers of the IR, never text from a request.
+fn page(sql: &dyn SqlDialect, limit: Option<u64>, offset: Option<u64>) -> String {
     match (limit, offset) {
-        (Some(l), o) => {
-            sel.limit(l);
-            if let Some(o) = o.filter(|o| *o > 0) {
-                sel.offset(o);
-            }
-        }
+        (Some(l), o) => match o.filter(|o| *o > 0) {
+            Some(o) => format!(" LIMIT {l} OFFSET {o}"),
+            None => format!(" LIMIT {l}"),
+        },
         (None, Some(o)) if o > 0 => {
             if sql.offset_needs_limit() {
-                sel.limit(i64::MAX as u64);
+                format!(" LIMIT {} OFFSET {o}", i64::MAX)
+            } else {
+                format!(" OFFSET {o}")
             }
-            sel.offset(o);
         }
-        _ => {}
+        _ => String::new(),
     }
 }
 

@@ -11,7 +11,7 @@
 //! | request | SQL |
 //! | --- | --- |
 //! | `GET /bench/book/{id}` | `SELECT … FROM book WHERE id = $1` |
-//! | `GET /bench/book?author_id=eq.N&order=published.desc,id&limit=20` | `SELECT … WHERE author_id = $1 ORDER BY published DESC, id LIMIT $2` |
+//! | `GET /bench/book?author_id=eq.N&order=published.desc,id&limit=20` | `SELECT … WHERE author_id = $1 ORDER BY published DESC, id LIMIT 20` (limit literal) |
 //! | `GET /bench/book?select=id,title,author(name)&id=gt.N&order=id&limit=20` | the page, then `SELECT id, name FROM author WHERE id = ANY($1) ORDER BY id` (one batched query, like mini-baas's embedding) |
 //! | `POST /bench/book` (JSON object) | `INSERT … RETURNING …` → 201 `[row]` |
 //!
@@ -125,14 +125,16 @@ async fn list_books(State(pool): State<PgPool>, Query(p): Query<ListParams>) -> 
 }
 
 async fn books_by_author(pool: &PgPool, author: i32, limit: i64) -> Response {
-    let rows = sqlx::query(
+    // The limit literal, as baas and PostgREST write it (a parameter makes
+    // PostgreSQL re-plan on every execution); sqlx prepares each text once.
+    let sql = format!(
         "SELECT id, title, author_id, published, price::text, pages FROM book \
-         WHERE author_id = $1 ORDER BY published DESC, id LIMIT $2",
-    )
-    .bind(author)
-    .bind(limit)
-    .fetch_all(pool)
-    .await;
+         WHERE author_id = $1 ORDER BY published DESC, id LIMIT {limit}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(author)
+        .fetch_all(pool)
+        .await;
     let books: Result<Vec<Book>, _> = match rows {
         Ok(rows) => rows.iter().map(book).collect(),
         Err(e) => return db_error(e),
@@ -144,12 +146,12 @@ async fn books_by_author(pool: &PgPool, author: i32, limit: i64) -> Response {
 }
 
 async fn books_with_authors(pool: &PgPool, after: i32, limit: i64) -> Response {
-    let page =
-        sqlx::query("SELECT id, title, author_id FROM book WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await;
+    let sql =
+        format!("SELECT id, title, author_id FROM book WHERE id > $1 ORDER BY id LIMIT {limit}");
+    let page = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .fetch_all(pool)
+        .await;
     let page: Result<Vec<(i32, String, i32)>, sqlx::Error> = page.and_then(|rows| {
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
