@@ -441,7 +441,16 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
-        self.fields(&mut s.fields, &format!("{at}/fields"), acc)?;
+        if s.omit_fields {
+            if !s.fields.is_empty() {
+                acc.push(
+                    &format!("{at}/omit_fields"),
+                    "a selection that omits its own fields cannot list fields",
+                );
+            }
+        } else {
+            self.fields(&mut s.fields, &format!("{at}/fields"), acc)?;
+        }
         for (i, e) in s.embeds.iter_mut().enumerate() {
             self.embed(e, &format!("{at}/embeds/{i}"), depth, acc)?;
         }

@@ -50,6 +50,7 @@
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field) |
+//! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name or the name of the one related entity (the output key stays as written) |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
 //! | `select=rel()` + `rel=not.is.null` / `rel=is.null` | `Exists` / `Not(Exists)` on the parent; an empty `()` embeds nothing |
@@ -91,7 +92,6 @@
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
-//! | `select=rel(*)` without fields returns every field too (the IR cannot select "no field") | — |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
 //!

@@ -102,6 +102,8 @@ impl<'s> Node<'s> {
             } else {
                 self.fields.clone()
             },
+            // `select=rel(*)`: the embed only, as PostgREST answers.
+            omit_fields: !self.star && self.fields.is_empty(),
             embeds: self
                 .children
                 .iter()

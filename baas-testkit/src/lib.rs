@@ -536,6 +536,7 @@ macro_rules! __with_conformance_cases {
             embed_one_to_many_order_limit_filter,
             embed_many_to_many,
             embed_nested,
+            embed_only_selection,
             ]
         }
     };
@@ -2139,6 +2140,14 @@ pub fn identity_queries() -> Vec<(&'static str, Query)> {
         .push(embed("artist", &["artist_id", "name"]));
     embedded.select.embeds.push(tracks);
     v.push(("albums_with_artist_and_nested_tracks", embedded));
+    // `select=artist(name),tracks(track_id)`: the embeds only.
+    let mut only = Query::new("album")
+        .filter(Filter::cmp("album_id", CompareOp::Lte, 5))
+        .order_by(OrderBy::asc("album_id"));
+    let mut tracks = embed("tracks", &["track_id"]);
+    tracks.order = vec![OrderBy::asc("track_id")];
+    only.select = Selection::embeds_only(vec![embed("artist", &["name"]), tracks]);
+    v.push(("albums_embeds_only", only));
     let mut counted = Query::new("album").filter(Filter::In {
         field: "artist_id".into(),
         values: vec![Value::Int(22), Value::Int(90), Value::Null],
@@ -2201,6 +2210,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         alias: None,
         select: Selection {
             fields: fields.iter().map(|f| f.to_string()).collect(),
+            omit_fields: false,
             embeds: vec![],
         },
         filter: None,
@@ -2327,6 +2337,83 @@ async fn embed_nested(c: &Ctx<'_>) -> CaseResult {
             {"name": "Put The Finger On You", "genre": {"name": "Rock"}}
         ]}))],
         "got {rows:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+/// `select=rel(*)`: a selection that omits its own fields returns only its
+/// embeds, joined or batched, at the root and nested, with the key fields
+/// the joins need read but not returned.
+async fn embed_only_selection(c: &Ctx<'_>) -> CaseResult {
+    let only = |embeds: Vec<Embed>| Selection::embeds_only(embeds);
+    // Root omitted, to-one embed (joined where the engine joins).
+    let mut q = Query::new("album").filter(Filter::in_list("album_id", vec![1, 4]));
+    q.select = only(vec![embed("artist", &["name"])]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![
+            rec(json!({"artist": {"name": "AC/DC"}})),
+            rec(json!({"artist": {"name": "AC/DC"}})),
+        ],
+        "to-one: {rows:?}"
+    );
+    // Root omitted, to-many embed (batched), and a null to-one.
+    let mut q = Query::new("employee").filter(Filter::in_list("employee_id", vec![1, 2]));
+    let mut reports = embed("reports", &["employee_id"]);
+    reports.order = vec![OrderBy::asc("employee_id")];
+    q.select = only(vec![embed("manager", &["employee_id"]), reports]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![
+            rec(json!({"manager": null, "reports": [{"employee_id": 2}, {"employee_id": 6}]})),
+            rec(json!({"manager": {"employee_id": 1}, "reports": [
+                {"employee_id": 3}, {"employee_id": 4}, {"employee_id": 5}
+            ]})),
+        ],
+        "to-many: {rows:?}"
+    );
+    // Omitted inside a joined embed: track → album (omitted) → artist.
+    let mut q = Query::new("track")
+        .fields(["track_id"])
+        .filter(Filter::eq("track_id", 1));
+    let mut album = embed("album", &[]);
+    album.select = only(vec![embed("artist", &["name"])]);
+    q.select.embeds.push(album);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(
+            json!({"track_id": 1, "album": {"artist": {"name": "AC/DC"}}})
+        )],
+        "nested to-one: {rows:?}"
+    );
+    // Omitted inside a batched embed, and everything omitted but the leaf:
+    // artist → albums (omitted) → tracks; many-to-many below an omitted row.
+    let mut q = Query::new("artist").filter(Filter::eq("artist_id", 1));
+    let mut tracks = embed("tracks", &["track_id"]);
+    tracks.order = vec![OrderBy::asc("track_id")];
+    tracks.limit = Some(1);
+    let mut albums = embed("albums", &[]);
+    albums.order = vec![OrderBy::asc("album_id")];
+    albums.select = only(vec![tracks]);
+    q.select = only(vec![albums]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(json!({"albums": [
+            {"tracks": [{"track_id": 1}]},
+            {"tracks": [{"track_id": 15}]}
+        ]}))],
+        "nested to-many: {rows:?}"
+    );
+    let mut q = Query::new("track").filter(Filter::eq("track_id", 1));
+    let mut lists = embed("playlists", &[]);
+    lists.order = vec![OrderBy::asc("playlist_id")];
+    lists.limit = Some(2);
+    lists.select = only(vec![]);
+    q.select = only(vec![lists]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(json!({"playlists": [{}, {}]}))],
+        "many-to-many: {rows:?}"
     );
     Ok(Outcome::Pass)
 }

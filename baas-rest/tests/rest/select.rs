@@ -19,6 +19,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
 fn fields(f: &[&str]) -> Selection {
     Selection {
         fields: f.iter().map(|s| s.to_string()).collect(),
+        omit_fields: false,
         embeds: vec![],
     }
 }
@@ -61,6 +62,7 @@ fn embeds() {
         q("album", "select=title,artist(name)").select,
         Selection {
             fields: vec!["title".into()],
+            omit_fields: false,
             embeds: vec![embed("artist", None, fields(&["name"]))]
         }
     );
@@ -72,6 +74,7 @@ fn embeds() {
         .select,
         Selection {
             fields: vec![],
+            omit_fields: false,
             embeds: vec![
                 embed("artist", Some("singer"), all()),
                 embed(
@@ -79,6 +82,7 @@ fn embeds() {
                     None,
                     Selection {
                         fields: vec!["name".into()],
+                        omit_fields: false,
                         embeds: vec![embed("genre", None, fields(&["name"]))]
                     }
                 )
@@ -92,6 +96,34 @@ fn embeds() {
         ))
         .is_ok()
     );
+}
+
+#[test]
+fn embed_only_select_omits_own_fields() {
+    // PostgREST: `select=rel(*)` answers with the embed only.
+    assert_eq!(
+        q("album", "select=artist(*)").select,
+        Selection::embeds_only(vec![embed("artist", None, all())])
+    );
+    // Nested: the album in the middle returns only its artist.
+    assert_eq!(
+        q("track", "select=name,album(artist(name))").select,
+        Selection {
+            fields: vec!["name".into()],
+            omit_fields: false,
+            embeds: vec![embed(
+                "album",
+                None,
+                Selection::embeds_only(vec![embed("artist", None, fields(&["name"]))])
+            )]
+        }
+    );
+    // `*` or a field keeps the own fields.
+    assert!(!q("album", "select=*,artist(*)").select.omit_fields);
+    assert!(!q("album", "select=title,artist(*)").select.omit_fields);
+    // An embed used only to filter (`rel()`) leaves no own field either.
+    assert!(q("album", "select=artist()").select.omit_fields);
+    assert!(validate(&q("track", "select=album(artist(name))")).is_ok());
 }
 
 #[test]
