@@ -38,7 +38,7 @@
 //! | URL / header | IR |
 //! | --- | --- |
 //! | `col=eq.v` `neq` `gt` `gte` `lt` `lte` | `Filter::Compare` (value typed by the field: booleans and numbers become JSON-typed when they parse, everything else stays text for validation to coerce) |
-//! | `col=like.*a*` / `ilike` | `Filter::Like` (`*` → `%`; literal `%`, `_`, `\` escaped so they match themselves) |
+//! | `col=like.*a*` / `ilike` | `Filter::Like`, as PostgREST: `*` and `%` match any run, `_` one character, `\` escapes the next character (`\*` `\%` `\_` `\\` match themselves) |
 //! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
 //! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
@@ -97,8 +97,9 @@
 //!
 //! ## Differences from PostgREST
 //!
-//! - `like`/`ilike`: only `*` is a wildcard; `%` and `_` typed by the user
-//!   match themselves (PostgREST hands them to `LIKE` as wildcards).
+//! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
+//!   `\%`, a literal `%`), and a trailing `\` matches a backslash
+//!   (PostgreSQL refuses the pattern).
 //! - `->` and `->>` in filters behave alike (the IR compares JSON scalars).
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the

@@ -176,3 +176,62 @@ async fn embed_only_select() {
         json!([{"playlists": [{"playlist_id": 1}, {"playlist_id": 8}]}])
     );
 }
+
+/// Item 2: `like`/`ilike` take `%` as a wildcard like `*`, `_` as one
+/// character, and `\` escapes, as PostgREST does.
+#[tokio::test]
+async fn like_wildcards_and_escapes() {
+    let Some(s) = service("like").await else {
+        return;
+    };
+    let ids = |v: J| -> Vec<i64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|r| r["genre_id"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    let ours = "genre_id=gte.9300&genre_id=lt.9400";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[],
+        r#"[{"genre_id": 9301, "name": "100%_off"}, {"genre_id": 9302, "name": "100xyOFF"}, {"genre_id": 9303, "name": "a*b\\c"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let q = |f: &str| format!("select=genre_id&{ours}&order=genre_id&{f}");
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=like.100%25_off")).await),
+        vec![9301]
+    );
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=ilike.100%25_off")).await),
+        vec![9301, 9302]
+    );
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=ilike.100*")).await),
+        vec![9301, 9302]
+    );
+    // Escaped: `\%` and `\_` match themselves only.
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=ilike.100\\%25\\_*")).await),
+        vec![9301]
+    );
+    // `\*` is a literal star, `\\` a literal backslash.
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=like.a\\*b\\\\c")).await),
+        vec![9303]
+    );
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=like.a\\*b%25")).await),
+        vec![9303]
+    );
+    assert_eq!(
+        ids(get_json(&s, "/genre", &q("name=like.a\\*x*")).await),
+        Vec::<i64>::new()
+    );
+    let r = same(&s, "DELETE", "/genre", ours, &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
