@@ -257,6 +257,26 @@ fn build_node<'s>(
     Ok(())
 }
 
+/// `select=*,name`: `*` already returns every field, so the IR carries no
+/// field list and the validator never sees `name`. Report unknown names
+/// here, as the validator reports them (same pointer shape, same message),
+/// so that `*,unknown` fails like `id,unknown`.
+fn unknown_beside_star(node: &Node<'_>, at: &str, out: &mut Vec<baas_core::Violation>) {
+    if node.star {
+        for (i, f) in node.fields.iter().enumerate() {
+            if node.entity.field(f).is_err() {
+                out.push(baas_core::Violation::new(
+                    format!("{at}/fields/{i}"),
+                    format!("unknown field `{f}` on `{}`", node.entity.name),
+                ));
+            }
+        }
+    }
+    for (i, c) in node.children.iter().filter(|c| c.output).enumerate() {
+        unknown_beside_star(c, &format!("{at}/embeds/{i}/select"), out);
+    }
+}
+
 fn parse_u64(key: &str, v: &str) -> Result<u64, RestError> {
     v.trim().parse::<u64>().map_err(|_| {
         RestError::bad_request(format!("`{key}` must be a non-negative integer, got `{v}`"))
@@ -319,6 +339,14 @@ pub(crate) fn parse_params<'s>(
     }
     if let Some(s) = select {
         build_node(schema, &mut root, &parse_select(s, limits)?)?;
+        let mut unknown = Vec::new();
+        unknown_beside_star(&root, "/select", &mut unknown);
+        if !unknown.is_empty() {
+            return Err(baas_core::Error::Validation {
+                violations: unknown,
+            }
+            .into());
+        }
     }
     let mut columns = None;
     let mut on_conflict = None;

@@ -235,3 +235,19 @@ async fn like_wildcards_and_escapes() {
     let r = same(&s, "DELETE", "/genre", ours, &[], "").await;
     assert_eq!(r.status, 204, "{}", r.text());
 }
+
+/// Item 7: an unknown field beside `*` is the error an unknown field
+/// beside a named one is.
+#[tokio::test]
+async fn unknown_field_beside_star() {
+    let Some(s) = service("star").await else {
+        return;
+    };
+    let named = same(&s, "GET", "/artist", "select=artist_id,nope", &[], "").await;
+    let starred = same(&s, "GET", "/artist", "select=*,name,nope", &[], "").await;
+    assert_eq!(named.status, 422, "{}", named.text());
+    assert_eq!(
+        (starred.status, starred.json()),
+        (named.status, named.json())
+    );
+}

@@ -427,6 +427,18 @@ fn unknown_select_fields_fail_validation_with_pointers() {
 }
 
 #[test]
+fn unknown_field_beside_star_is_the_same_error() {
+    let named = baas_rest::RestError::from(
+        validate(&q("album", "select=title,nope,tracks(name,zip)")).expect_err("unknown"),
+    );
+    let starred = err("album", "select=*,title,nope,tracks(*,name,zip)");
+    assert_eq!(starred, named);
+    assert_eq!(starred.status, 422);
+    // Known names beside `*` are fine (and change nothing).
+    assert_eq!(q("album", "select=*,title").select, all());
+}
+
+#[test]
 fn select_depth_limit() {
     assert!(read("artist", "select=albums(tracks(album(*)))").is_ok());
     let e = err("artist", "select=albums(tracks(album(tracks(*))))");
