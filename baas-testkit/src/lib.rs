@@ -525,6 +525,7 @@ macro_rules! __with_conformance_cases {
             validation_errors_point_at_fields,
             upsert_merge,
             upsert_ignore,
+            upsert_merge_key_only_rows_are_returned,
             update_by_filter_with_returning,
             update_without_match_affects_nothing,
             delete_by_filter_with_returning,
@@ -1722,6 +1723,42 @@ async fn upsert_merge(c: &Ctx<'_>) -> CaseResult {
     let n = c.count("gadget", Some(like("sku", "up-%"))).await?;
     ensure!(n == 2, "rows {n}");
     c.clear("up-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// A merging upsert whose rows carry only the conflict target has nothing
+/// to update: the existing row is kept and, as in PostgREST, still
+/// returned with the inserted ones, in input order.
+async fn upsert_merge_key_only_rows_are_returned(c: &Ctx<'_>) -> CaseResult {
+    c.clear("ko-").await?;
+    c.insert(ins(vec![json!({"sku": "ko-1", "qty": 1, "name": "kept"})]))
+        .await
+        .map_err(s)?;
+    let w = c
+        .insert(upsert(
+            vec![json!({"sku": "ko-2"}), json!({"sku": "ko-1"})],
+            OnConflict::Merge,
+        ))
+        .await;
+    let w = match w {
+        Ok(w) => w,
+        Err(e @ Error::Unsupported { .. }) => return Ok(Outcome::NotApplicable(e.to_string())),
+        Err(e) => return Err(e.to_string()),
+    };
+    ensure!(
+        col(&w.rows, "sku") == vec![json!("ko-2"), json!("ko-1")],
+        "rows {:?}",
+        w.rows
+    );
+    ensure!(w.affected == 2, "affected {}", w.affected);
+    ensure!(
+        w.rows[1]["qty"] == json!(1) && w.rows[1]["name"] == json!("kept"),
+        "existing row changed: {:?}",
+        w.rows[1]
+    );
+    let n = c.count("gadget", Some(like("sku", "ko-%"))).await?;
+    ensure!(n == 2, "rows {n}");
+    c.clear("ko-").await?;
     Ok(Outcome::Pass)
 }
 

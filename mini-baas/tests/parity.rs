@@ -251,3 +251,43 @@ async fn unknown_field_beside_star() {
         (named.status, named.json())
     );
 }
+
+/// Item 8: a merging upsert returns the rows that carry only their key
+/// (nothing to update) with the others.
+#[tokio::test]
+async fn upsert_returns_key_only_rows() {
+    let Some(s) = service("upsert").await else {
+        return;
+    };
+    let ours = "genre_id=gte.9400&genre_id=lt.9500";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[],
+        r#"{"genre_id": 9401, "name": "Kept"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[(
+            "Prefer",
+            "resolution=merge-duplicates, return=representation",
+        )],
+        r#"[{"genre_id": 9402}, {"genre_id": 9401}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"genre_id": 9402, "name": null}, {"genre_id": 9401, "name": "Kept"}])
+    );
+    let r = same(&s, "DELETE", "/genre", ours, &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
