@@ -168,10 +168,18 @@ pub(crate) fn resolve<'s>(
         [r] => target(r),
         [] => {
             let known: Vec<&str> = entity.relations.iter().map(|r| r.name.as_str()).collect();
-            Err(RestError::bad_request(format!(
-                "`{}` has no relation or related entity named `{name}`{}",
+            Err(RestError::new(
+                400,
+                crate::error::codes::NO_RELATION,
+                format!(
+                    "Could not find a relationship between '{}' and '{name}' in the schema cache",
+                    entity.name
+                ),
+            )
+            .with_details(format!(
+                "Searched for a relation or a related entity named '{name}' of '{}'{}, but no matches were found.",
                 entity.name,
-                hint.map(|h| format!(" matching hint `{h}`"))
+                hint.map(|h| format!(" matching the hint '{h}'"))
                     .unwrap_or_default()
             ))
             .with_hint(if known.is_empty() {
@@ -181,21 +189,51 @@ pub(crate) fn resolve<'s>(
             }))
         }
         many => {
-            let names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
+            let candidates: Vec<serde_json::Value> = many
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "cardinality": cardinality(&r.kind),
+                        "embedding": format!("{} with {}", entity.name, r.target),
+                        "relationship": format!(
+                            "{} using {}({}) and {}({})",
+                            r.name,
+                            entity.name,
+                            r.from_fields.join(", "),
+                            r.target,
+                            r.to_fields.join(", ")
+                        ),
+                    })
+                })
+                .collect();
+            let options: Vec<String> = many
+                .iter()
+                .map(|r| format!("'{name}!{}'", r.name))
+                .collect();
             Err(RestError::new(
                 300,
-                "ambiguous",
+                crate::error::codes::AMBIGUOUS_EMBED,
                 format!(
-                    "`{}` reaches `{name}` through several relations: {}",
-                    entity.name,
-                    names.join(", ")
+                    "Could not embed because more than one relationship was found for '{}' and '{name}'",
+                    entity.name
                 ),
             )
+            .with_json_details(serde_json::Value::Array(candidates))
             .with_hint(format!(
-                "embed by relation name, or add a hint: `{name}!{}(*)`",
-                names.first().copied().unwrap_or_default()
+                "Try changing '{name}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                options.join(", ")
             )))
         }
+    }
+}
+
+/// PostgREST's name for a relation's cardinality.
+fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
+    match kind {
+        baas_core::RelationKind::ManyToOne => "many-to-one",
+        baas_core::RelationKind::OneToMany => "one-to-many",
+        baas_core::RelationKind::OneToOne => "one-to-one",
+        baas_core::RelationKind::ManyToMany { .. } => "many-to-many",
     }
 }
 
@@ -265,9 +303,10 @@ fn unknown_beside_star(node: &Node<'_>, at: &str, out: &mut Vec<baas_core::Viola
     if node.star {
         for (i, f) in node.fields.iter().enumerate() {
             if node.entity.field(f).is_err() {
-                out.push(baas_core::Violation::new(
+                out.push(baas_core::Violation::unknown_field(
                     format!("{at}/fields/{i}"),
-                    format!("unknown field `{f}` on `{}`", node.entity.name),
+                    &node.entity.name,
+                    f,
                 ));
             }
         }

@@ -117,8 +117,7 @@ pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> Re
             let e = if n == 0 && req.by_key {
                 RestError::not_found(format!("no `{}` row has this key", req.query.entity))
             } else {
-                RestError::not_acceptable("JSON object requested, multiple (or no) rows returned")
-                    .with_details(format!("the result contains {n} rows"))
+                RestError::singular(n as u64)
             };
             let mut r = e.to_response();
             r.headers.extend(headers);
@@ -176,10 +175,7 @@ pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
     let mut headers = Vec::new();
     preference_applied(&req.prefer, &mut headers);
     if req.singular && result.affected != 1 {
-        let mut r =
-            RestError::not_acceptable("JSON object requested, multiple (or no) rows affected")
-                .with_details(format!("{} rows were affected", result.affected))
-                .to_response();
+        let mut r = RestError::singular(result.affected).to_response();
         r.headers.extend(headers);
         return r;
     }

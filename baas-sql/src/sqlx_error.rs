@@ -1,12 +1,14 @@
 //! sqlx error → [`baas_core::Error`], shared by the sqlx-based adapters.
 
 use baas_core::redact::redact_in;
-use baas_core::{Error, Violation};
+use baas_core::{ConflictKind, Error, Violation, sqlstate};
 use sqlx::error::ErrorKind;
 
 /// Map a driver error into the semantic error enum.
 ///
-/// Unique, foreign-key and exclusion violations → `Conflict`; not-null and
+/// Unique, foreign-key and exclusion violations → `Conflict` (of kind
+/// `Unique`, `ForeignKey`, `Other`); not-null (with SQLSTATE `23502` on
+/// the violation, whatever the engine) and
 /// check violations and bad values (overflow, text too long, malformed input)
 /// → `Validation`; connection, TLS, I/O problems and pool timeouts →
 /// `Unavailable`; everything else → `Backend` with the driver error as source.
@@ -38,17 +40,25 @@ pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
                     source: Some(Box::new(sqlx::Error::Database(db))),
                 };
             }
+            let conflict = |kind| Error::Conflict {
+                kind,
+                message: message.clone(),
+                constraint: constraint.clone(),
+            };
             match db.kind() {
-                ErrorKind::UniqueViolation
-                | ErrorKind::ForeignKeyViolation
-                | ErrorKind::ExclusionViolation => Error::Conflict {
-                    message,
-                    constraint,
+                ErrorKind::UniqueViolation => conflict(ConflictKind::Unique),
+                ErrorKind::ForeignKeyViolation => conflict(ConflictKind::ForeignKey),
+                ErrorKind::ExclusionViolation => conflict(ConflictKind::Other),
+                ErrorKind::NotNullViolation => Error::Validation {
+                    violations: vec![
+                        Violation::new("", message).with_code(sqlstate::NOT_NULL_VIOLATION),
+                    ],
                 },
-                ErrorKind::NotNullViolation | ErrorKind::CheckViolation => Error::Validation {
+                ErrorKind::CheckViolation => Error::Validation {
                     violations: vec![Violation::new("", message)],
                 },
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
+                    kind: ConflictKind::Other,
                     message: format!("{engine}: {message}"),
                     constraint,
                 },

@@ -245,7 +245,12 @@ async fn unknown_field_beside_star() {
     };
     let named = same(&s, "GET", "/artist", "select=artist_id,nope", &[], "").await;
     let starred = same(&s, "GET", "/artist", "select=*,name,nope", &[], "").await;
-    assert_eq!(named.status, 422, "{}", named.text());
+    assert_eq!(
+        (named.status, named.json()["code"].as_str()),
+        (400, Some("42703")),
+        "{}",
+        named.text()
+    );
     assert_eq!(
         (starred.status, starred.json()),
         (named.status, named.json())
@@ -290,4 +295,141 @@ async fn upsert_returns_key_only_rows() {
     );
     let r = same(&s, "DELETE", "/genre", ours, &[], "").await;
     assert_eq!(r.status, 204, "{}", r.text());
+}
+
+/// One request on every engine whose answer may differ only in `details`
+/// (a conflict: each engine names its constraint its own way): the same
+/// status, `code`, `message` and `hint` everywhere; returns the PostgreSQL
+/// body.
+async fn same_error(s: &Service, method: &str, path: &str, query: &str, body: &str) -> (u16, J) {
+    let mut first: Option<(u16, J)> = None;
+    for t in TENANTS {
+        let mut req = RestRequest::new(method, format!("/{t}{path}"), query);
+        if !body.is_empty() {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let r = s.handle(req).await;
+        let b = r.json();
+        let key = (
+            r.status,
+            b["code"].clone(),
+            b["message"].clone(),
+            b["hint"].clone(),
+        );
+        match &first {
+            None => first = Some((r.status, b)),
+            Some((st, f)) => assert_eq!(
+                key,
+                (
+                    *st,
+                    f["code"].clone(),
+                    f["message"].clone(),
+                    f["hint"].clone()
+                ),
+                "{method} {path}?{query}: {t} differs from pg: {b}"
+            ),
+        }
+    }
+    first.expect("four engines")
+}
+
+/// Item 4: PostgREST's error codes, the same from every engine.
+#[tokio::test]
+async fn postgrest_error_codes() {
+    let Some(s) = service("errors").await else {
+        return;
+    };
+    let object = [("Accept", "application/vnd.pgrst.object+json")];
+    // PGRST116: a singular read or write that finds 0 or several rows.
+    let r = same(&s, "GET", "/artist", "artist_id=eq.-42", &object, "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            406,
+            json!({"code": "PGRST116", "message": "JSON object requested, multiple (or no) rows returned", "details": "The result contains 0 rows", "hint": null})
+        )
+    );
+    let r = same(&s, "GET", "/artist", "artist_id=in.(1,2)", &object, "").await;
+    assert_eq!(r.json()["details"], "The result contains 2 rows");
+    let r = same(&s, "DELETE", "/genre", "genre_id=eq.-42", &object, "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (406, Some("PGRST116"))
+    );
+    // PGRST200 / PGRST201: no relation, several relations.
+    let r = same(&s, "GET", "/album", "select=producer(*)", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("PGRST200"))
+    );
+    let r = same(&s, "GET", "/employee", "select=employee(*)", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (300, Some("PGRST201"))
+    );
+    assert_eq!(r.json()["details"].as_array().map(Vec::len), Some(2));
+    // 42703: an unknown column, wherever it is named.
+    for q in ["nope=eq.1", "select=nope", "order=nope"] {
+        let r = same(&s, "GET", "/artist", q, &[], "").await;
+        assert_eq!(
+            (
+                r.status,
+                r.json()["code"].as_str(),
+                r.json()["message"].as_str()
+            ),
+            (
+                400,
+                Some("42703"),
+                Some("column artist.nope does not exist")
+            ),
+            "{q}"
+        );
+    }
+    // 23502: a missing or null value for a non-null field.
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "",
+        &[],
+        r#"{"album_id": 9501, "artist_id": 1}"#,
+    )
+    .await;
+    assert_eq!(
+        (
+            r.status,
+            r.json()["code"].as_str(),
+            r.json()["message"].as_str()
+        ),
+        (
+            400,
+            Some("23502"),
+            Some(
+                "null value in column \"title\" of relation \"album\" violates not-null constraint"
+            )
+        )
+    );
+    // 23505: a duplicate key; 23503: a missing referenced row.
+    let (status, b) = same_error(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        r#"{"genre_id": 1, "name": "Again"}"#,
+    )
+    .await;
+    assert_eq!((status, b["code"].as_str()), (409, Some("23505")), "{b}");
+    let (status, b) = same_error(
+        &s,
+        "POST",
+        "/album",
+        "",
+        r#"{"album_id": 9502, "title": "Orphan", "artist_id": 999999}"#,
+    )
+    .await;
+    assert_eq!((status, b["code"].as_str()), (409, Some("23503")), "{b}");
+    let r = same(&s, "GET", "/album", "album_id=in.(9501,9502)", &[], "").await;
+    assert_eq!(r.json(), json!([]));
 }

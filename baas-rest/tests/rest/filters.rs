@@ -92,9 +92,11 @@ fn mistyped_values_stay_text_and_fail_validation_with_a_pointer() {
     let query = q("invoice", "invoice_date=gt.yesterday&total=gt.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("date"));
     assert_eq!(r.violations[0].pointer, "/filter/filters/0/value");
+    // An unknown field is PostgreSQL's `42703`, as PostgREST reports it.
     let query = q("track", "nope=eq.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
-    assert_eq!(r.status, 422);
+    assert_eq!((r.status, r.code.as_str()), (400, "42703"));
+    assert_eq!(r.message, "column track.nope does not exist");
     assert_eq!(r.violations[0].pointer, "/filter/field");
 }
 

@@ -2,6 +2,8 @@
 
 use baas_core::ir::{CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy, Selection};
 
+use serde_json::json;
+
 use crate::common::{err, filt, q, read, validate};
 
 fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
@@ -149,10 +151,26 @@ fn embed_by_target_entity_name() {
 fn ambiguous_embedding_needs_a_hint() {
     let e = err("employee", "select=employee(*)");
     assert_eq!(e.status, 300);
-    assert_eq!(e.code, "ambiguous");
-    assert!(
-        e.message.contains("manager") && e.message.contains("reports"),
-        "{e:?}"
+    // PostgREST's code, wording and candidate list.
+    assert_eq!(
+        e.body(),
+        json!({
+            "code": "PGRST201",
+            "message": "Could not embed because more than one relationship was found for 'employee' and 'employee'",
+            "details": [
+                {
+                    "cardinality": "many-to-one",
+                    "embedding": "employee with employee",
+                    "relationship": "manager using employee(reports_to) and employee(employee_id)"
+                },
+                {
+                    "cardinality": "one-to-many",
+                    "embedding": "employee with employee",
+                    "relationship": "reports using employee(employee_id) and employee(reports_to)"
+                }
+            ],
+            "hint": "Try changing 'employee' to one of the following: 'employee!manager', 'employee!reports'. Find the desired relationship in the 'details' key."
+        })
     );
     // Hint by relation name, by column, by the other side's column.
     assert_eq!(
@@ -185,8 +203,11 @@ fn ambiguous_embedding_needs_a_hint() {
 #[test]
 fn unknown_embedding() {
     let e = err("track", "select=name,producer(*)");
-    assert_eq!(e.status, 400);
-    assert!(e.message.contains("producer"), "{e:?}");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST200"));
+    assert_eq!(
+        e.message,
+        "Could not find a relationship between 'track' and 'producer' in the schema cache"
+    );
     assert!(
         e.hint.as_deref().is_some_and(|h| h.contains("album")),
         "{e:?}"
@@ -433,7 +454,7 @@ fn unknown_field_beside_star_is_the_same_error() {
     );
     let starred = err("album", "select=*,title,nope,tracks(*,name,zip)");
     assert_eq!(starred, named);
-    assert_eq!(starred.status, 422);
+    assert_eq!((starred.status, starred.code.as_str()), (400, "42703"));
     // Known names beside `*` are fine (and change nothing).
     assert_eq!(q("album", "select=*,title").select, all());
 }
