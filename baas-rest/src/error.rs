@@ -149,6 +149,17 @@ impl RestError {
         .with_details(format!("The result contains {n} rows"))
     }
 
+    /// 400 `PGRST124`: `Prefer: max-affected` exceeded by a write that
+    /// would touch `n` rows (PostgREST's wording).
+    pub fn max_affected(n: u64) -> Self {
+        Self::new(
+            400,
+            codes::MAX_AFFECTED,
+            "Query result exceeds max-affected preference constraint",
+        )
+        .with_details(format!("The query affects {n} rows"))
+    }
+
     /// Builder: set the hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

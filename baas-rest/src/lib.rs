@@ -72,6 +72,7 @@
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
 //! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
+//! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the IR has one mode, "every word must match". `plfts`

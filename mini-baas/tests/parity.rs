@@ -433,3 +433,75 @@ async fn postgrest_error_codes() {
     let r = same(&s, "GET", "/album", "album_id=in.(9501,9502)", &[], "").await;
     assert_eq!(r.json(), json!([]));
 }
+
+/// Item 6: `Prefer: handling=strict, max-affected=n` refuses a
+/// `PATCH`/`DELETE` touching more than `n` rows, and writes nothing.
+#[tokio::test]
+async fn max_affected_with_strict_handling() {
+    let Some(s) = service("max-affected").await else {
+        return;
+    };
+    let ours = "genre_id=gte.9600&genre_id=lt.9700";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[],
+        r#"[{"genre_id": 9601, "name": "a"}, {"genre_id": 9602, "name": "b"}, {"genre_id": 9603, "name": "c"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let strict2 = [("Prefer", "handling=strict, max-affected=2")];
+    for method in ["PATCH", "DELETE"] {
+        let body = if method == "PATCH" {
+            r#"{"name": "z"}"#
+        } else {
+            ""
+        };
+        let r = same(&s, method, "/genre", ours, &strict2, body).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                400,
+                json!({"code": "PGRST124", "message": "Query result exceeds max-affected preference constraint", "details": "The query affects 3 rows", "hint": null})
+            ),
+            "{method}"
+        );
+    }
+    let names = get_json(&s, "/genre", &format!("select=name&{ours}&order=genre_id")).await;
+    assert_eq!(names, json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]));
+    // Within the bound, or without strict handling, the write runs.
+    let r = same(
+        &s,
+        "PATCH",
+        "/genre",
+        &format!("{ours}&genre_id=lte.9602"),
+        &[(
+            "Prefer",
+            "handling=strict, max-affected=2, return=representation",
+        )],
+        r#"{"name": "z"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().map(Vec::len), Some(2));
+    assert!(
+        r.headers
+            .iter()
+            .any(|(k, v)| k == "preference-applied" && v.contains("max-affected=2")),
+        "{:?}",
+        r.headers
+    );
+    let r = same(
+        &s,
+        "DELETE",
+        "/genre",
+        ours,
+        &[("Prefer", "max-affected=1")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
