@@ -378,6 +378,10 @@ pub struct Embed {
     /// At most this many related rows per parent (to-many only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Skip this many related rows per parent, after `order` and before
+    /// `limit` (to-many only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     /// Many-to-many relations only: a condition on the junction rows that
     /// link parents to related rows (the engine puts the junction's row
     /// permissions here).
@@ -395,6 +399,7 @@ impl Embed {
             filter: None,
             order: Vec::new(),
             limit: None,
+            offset: None,
             through: None,
         }
     }

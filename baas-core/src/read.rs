@@ -542,6 +542,18 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
     // Children grouped by the parent key they belong to.
     let to_one = rel.kind.is_to_one();
     let n = embed.limit.map_or(usize::MAX, |l| l as usize);
+    // Rows skipped per parent (`rel.offset`), after the order.
+    let skip = embed.offset.map_or(0, |o| o as usize);
+    // What the database keeps per parent: the skipped rows and the page.
+    let window = embed
+        .limit
+        .map(|l| l.saturating_add(embed.offset.unwrap_or(0)));
+    // Many-to-many groups are built already skipped; one-to-many groups
+    // hold every fetched row and are skipped when attached.
+    let attach_skip = match rel.kind {
+        RelationKind::ManyToMany { .. } => 0,
+        _ => skip,
+    };
     let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
     // Each branch fills `groups`, and checks the budget before anything is
     // copied: the rows each group adds per parent, and the total.
@@ -560,7 +572,7 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             // first `limit` links of each parent (in target-key order) name
             // exactly the targets kept: bound the junction rows in the
             // database instead of fetching every link of every parent.
-            if let Some(limit) = embed.limit
+            if let Some(limit) = window
                 && embed.filter.is_none()
                 && embed.order.is_empty()
                 && rel.to_fields == target_entity.primary_key
@@ -636,6 +648,7 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             for (pk, idx) in &mut per_parent {
                 idx.sort_unstable();
                 idx.dedup();
+                idx.drain(..skip.min(idx.len()));
                 idx.truncate(n);
                 let w = idx
                     .iter()
@@ -664,7 +677,7 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             child_q.select.fields = fields;
             child_q.select.omit_fields = false;
             // Bound the batch: at most `limit` children per parent, in the database.
-            if let (Some(limit), false) = (embed.limit, rel.kind.is_to_one()) {
+            if let (Some(limit), false) = (window, rel.kind.is_to_one()) {
                 child_q.page.partition = Some(PartitionLimit {
                     fields: rel.to_fields.clone(),
                     limit,
@@ -691,11 +704,11 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             }
             // What each group adds to the answer per parent, counted before
             // any group is copied to its parents.
-            let take = if to_one { 1 } else { n };
+            let (skip, take) = if to_one { (0, 1) } else { (skip, n) };
             let weights: HashMap<String, u64> = groups
                 .iter()
                 .map(|(k, list)| {
-                    let w = list.iter().take(take).fold(0u64, |acc, r| {
+                    let w = list.iter().skip(skip).take(take).fold(0u64, |acc, r| {
                         acc.saturating_add(weight(r, &embed.select.embeds))
                     });
                     (k.clone(), w)
@@ -755,7 +768,15 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
                 } else {
                     groups.get(k).cloned()
                 };
-                list.map(|l| J::Array(l.into_iter().take(n).map(J::Object).collect()))
+                list.map(|l| {
+                    J::Array(
+                        l.into_iter()
+                            .skip(attach_skip)
+                            .take(n)
+                            .map(J::Object)
+                            .collect(),
+                    )
+                })
             }
         };
         let value = value.unwrap_or_else(|| {

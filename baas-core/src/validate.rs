@@ -481,11 +481,12 @@ impl<'a> Validator<'a> {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
         v.order(&e.order, &format!("{eat}/order"), acc)?;
-        if rel.kind.is_to_one() && (e.limit.is_some() || !e.order.is_empty()) {
+        if rel.kind.is_to_one() && (e.limit.is_some() || e.offset.is_some() || !e.order.is_empty())
+        {
             acc.push(
                 eat,
                 format!(
-                    "`{}` is a to-one relation: order and limit do not apply",
+                    "`{}` is a to-one relation: order, limit and offset do not apply",
                     e.relation
                 ),
             );

@@ -55,7 +55,7 @@
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
 //! | `select=rel()` + `rel=not.is.null` / `rel=is.null` | `Exists` / `Not(Exists)` on the parent; an empty `()` embeds nothing |
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
-//! | `rel.order=…`, `rel.limit=n` | the embed's `order` / `limit` |
+//! | `rel.order=…`, `rel.limit=n`, `rel.offset=n` | the embed's `order` / `limit` / `offset` (per parent) |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
@@ -88,7 +88,6 @@
 //! | field aliases `alias:col` (alias ≠ col): the IR has no output name for a field | 501 `unsupported` |
 //! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
-//! | `rel.offset=n` (n > 0): `Embed` has no offset | 501 |
 //! | `match` / `imatch` (regex), range operators `sl sr nxr nxl adj` | 501 |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |

@@ -121,6 +121,7 @@ impl<'s> Node<'s> {
             filter: self.condition(),
             order: self.order.clone().unwrap_or_default(),
             limit: self.limit,
+            offset: self.offset.filter(|o| *o > 0),
             through: None,
         }
     }

@@ -538,6 +538,7 @@ macro_rules! __with_conformance_cases {
             embed_many_to_many,
             embed_nested,
             embed_only_selection,
+            embed_offset_per_parent,
             ]
         }
     };
@@ -2253,6 +2254,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         filter: None,
         order: vec![],
         limit: None,
+        offset: None,
         through: None,
     }
 }
@@ -2452,5 +2454,71 @@ async fn embed_only_selection(c: &Ctx<'_>) -> CaseResult {
         rows == vec![rec(json!({"playlists": [{}, {}]}))],
         "many-to-many: {rows:?}"
     );
+    Ok(Outcome::Pass)
+}
+
+/// `rel.offset`: each parent's related rows are paged after their order,
+/// for one-to-many (windowed in the database) and many-to-many relations
+/// (with and without an order).
+async fn embed_offset_per_parent(c: &Ctx<'_>) -> CaseResult {
+    let lists = |rows: &[Map<String, J>], key: &str| -> Vec<J> { col(rows, key) };
+    let read = |offset: Option<u64>, limit: Option<u64>| {
+        let mut q = Query::new("artist")
+            .fields(["artist_id"])
+            .filter(Filter::in_list("artist_id", vec![1, 22]))
+            .order_by(OrderBy::asc("artist_id"));
+        let mut albums = embed("albums", &["album_id"]);
+        albums.order = vec![OrderBy::desc("album_id")];
+        albums.offset = offset;
+        albums.limit = limit;
+        q.select.embeds.push(albums);
+        q
+    };
+    let all = lists(&c.rows(read(None, None)).await?, "albums");
+    let slice = |v: &J, from: usize, n: usize| -> J {
+        J::Array(
+            v.as_array()
+                .map(|a| a.iter().skip(from).take(n).cloned().collect())
+                .unwrap_or_default(),
+        )
+    };
+    ensure!(
+        all.len() == 2 && all[1].as_array().is_some_and(|a| a.len() > 3),
+        "full lists {all:?}"
+    );
+    let paged = lists(&c.rows(read(Some(1), Some(2))).await?, "albums");
+    let expected: Vec<J> = all.iter().map(|v| slice(v, 1, 2)).collect();
+    ensure!(
+        paged == expected,
+        "offset 1 limit 2: {paged:?}, expected {expected:?}"
+    );
+    let rest = lists(&c.rows(read(Some(1), None)).await?, "albums");
+    let expected: Vec<J> = all.iter().map(|v| slice(v, 1, usize::MAX)).collect();
+    ensure!(
+        rest == expected,
+        "offset 1: {rest:?}, expected {expected:?}"
+    );
+    for ordered in [false, true] {
+        let read = |offset: Option<u64>, limit: Option<u64>| {
+            let mut q = Query::new("track")
+                .fields(["track_id"])
+                .filter(Filter::eq("track_id", 1));
+            let mut lists = embed("playlists", &["playlist_id"]);
+            if ordered {
+                lists.order = vec![OrderBy::desc("playlist_id")];
+            }
+            lists.offset = offset;
+            lists.limit = limit;
+            q.select.embeds.push(lists);
+            q
+        };
+        let all = lists(&c.rows(read(None, None)).await?, "playlists");
+        let paged = lists(&c.rows(read(Some(1), Some(1))).await?, "playlists");
+        let expected: Vec<J> = all.iter().map(|v| slice(v, 1, 1)).collect();
+        ensure!(
+            paged == expected && all[0].as_array().is_some_and(|a| a.len() > 2),
+            "many-to-many (ordered: {ordered}): {paged:?} of {all:?}"
+        );
+    }
     Ok(Outcome::Pass)
 }

@@ -505,3 +505,32 @@ async fn max_affected_with_strict_handling() {
     .await;
     assert_eq!(r.status, 204, "{}", r.text());
 }
+
+/// Item 15 (part): `rel.offset` pages each parent's embedded rows.
+#[tokio::test]
+async fn embed_offset() {
+    let Some(s) = service("embed-offset").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,tracks(track_id)&album_id=in.(1,4)&order=album_id&tracks.order=track_id&tracks.offset=2&tracks.limit=2"
+        )
+        .await,
+        json!([
+            {"album_id": 1, "tracks": [{"track_id": 7}, {"track_id": 8}]},
+            {"album_id": 4, "tracks": [{"track_id": 17}, {"track_id": 18}]}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,playlists(playlist_id)&track_id=eq.1&playlists.order=playlist_id&playlists.offset=1"
+        )
+        .await,
+        json!([{"track_id": 1, "playlists": [{"playlist_id": 8}, {"playlist_id": 17}]}])
+    );
+}

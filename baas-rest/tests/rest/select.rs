@@ -14,6 +14,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
         filter: None,
         order: vec![],
         limit: None,
+        offset: None,
         through: None,
     }
 }
@@ -294,10 +295,23 @@ fn embed_filters_use_the_alias() {
 }
 
 #[test]
-fn embed_offset_is_unsupported() {
-    let e = err("artist", "select=albums(*)&albums.offset=5");
-    assert_eq!(e.status, 501);
-    assert!(e.message.contains("albums.offset"), "{e:?}");
+fn embed_offset_pages_each_parent() {
+    let query = q(
+        "artist",
+        "select=albums(*)&albums.offset=5&albums.limit=2&albums.order=title",
+    );
+    let albums = &query.select.embeds[0];
+    assert_eq!((albums.offset, albums.limit), (Some(5), Some(2)));
+    assert!(validate(&query).is_ok());
+    // `offset=0` is no offset; a to-one embed takes none.
+    assert_eq!(
+        q("artist", "select=albums(*)&albums.offset=0")
+            .select
+            .embeds[0]
+            .offset,
+        None
+    );
+    assert!(validate(&q("album", "select=artist(*)&artist.offset=1")).is_err());
 }
 
 #[test]
