@@ -50,6 +50,7 @@
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
+//! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name or the name of the one related entity (the output key stays as written) |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
@@ -85,7 +86,6 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | field aliases `alias:col` (alias ≠ col): the IR has no output name for a field | 501 `unsupported` |
 //! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | `match` / `imatch` (regex), range operators `sl sr nxr nxl adj` | 501 |
@@ -154,6 +154,7 @@ pub use idempotency::{
     IdempotencyConfig, IdempotencyScope, IdempotencyStore, MemoryIdempotencyStore,
 };
 pub use openapi::openapi_document;
+pub use params::FieldAliases;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
 pub use route::{Route, Target, allowed_methods, family_root, resolve, route};

@@ -25,6 +25,9 @@ pub(crate) struct Node<'s> {
     /// True when `select=` was absent or listed `*`.
     pub(crate) star: bool,
     pub(crate) fields: Vec<String>,
+    /// Every listed field as (output key, field), in `select=` order
+    /// (`alias:col` gives `alias`).
+    pub(crate) outputs: Vec<(String, String)>,
     pub(crate) filters: Vec<Filter>,
     pub(crate) order: Option<Vec<OrderBy>>,
     pub(crate) limit: Option<u64>,
@@ -45,6 +48,7 @@ impl<'s> Node<'s> {
             output: true,
             star: true,
             fields: Vec::new(),
+            outputs: Vec::new(),
             filters: Vec::new(),
             order: None,
             limit: None,
@@ -113,6 +117,33 @@ impl<'s> Node<'s> {
         }
     }
 
+    /// The output names of this node and its embeds, when some field is
+    /// renamed (`alias:col`) anywhere below it.
+    pub(crate) fn aliases(&self) -> Option<FieldAliases> {
+        let embeds: Vec<(String, FieldAliases)> = self
+            .children
+            .iter()
+            .filter(|c| c.output)
+            .filter_map(|c| Some((c.key.clone(), c.aliases()?)))
+            .collect();
+        let renamed = self.outputs.iter().any(|(k, f)| k != f);
+        (renamed || !embeds.is_empty()).then(|| FieldAliases {
+            star: self.star,
+            fields: if renamed {
+                self.outputs.clone()
+            } else {
+                Vec::new()
+            },
+            embed_keys: self
+                .children
+                .iter()
+                .filter(|c| c.output)
+                .map(|c| c.key.clone())
+                .collect(),
+            embeds,
+        })
+    }
+
     fn embed(&self) -> Embed {
         Embed {
             relation: self.relation.clone(),
@@ -123,6 +154,64 @@ impl<'s> Node<'s> {
             limit: self.limit,
             offset: self.offset.filter(|o| *o > 0),
             through: None,
+        }
+    }
+}
+
+/// The output names of the selected fields (`select=alias:col`), applied
+/// to the rows the engine returns (the IR names fields only by their
+/// names): for the root and, by output key, for each embed below it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldAliases {
+    /// `*` was selected: every field is kept, the aliased copies follow.
+    star: bool,
+    /// (output key, field) in `select=` order; empty: no field renamed here.
+    fields: Vec<(String, String)>,
+    /// The output keys of every embed of this level, in order.
+    embed_keys: Vec<String>,
+    /// Aliases inside embeds, by the embed's output key.
+    embeds: Vec<(String, FieldAliases)>,
+}
+
+impl FieldAliases {
+    /// Rename the fields of `row` (and of its embedded rows): the listed
+    /// fields under their output keys, in `select=` order (with `*`: every
+    /// field first), then the embeds.
+    pub fn apply(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+        if !self.fields.is_empty() {
+            let old = std::mem::take(row);
+            let mut out = serde_json::Map::with_capacity(old.len());
+            if self.star {
+                for (k, v) in &old {
+                    if !self.embed_keys.contains(k) {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for (key, field) in &self.fields {
+                if let Some(v) = old.get(field) {
+                    out.insert(key.clone(), v.clone());
+                }
+            }
+            for k in &self.embed_keys {
+                if let Some(v) = old.get(k) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            *row = out;
+        }
+        for (key, inner) in &self.embeds {
+            match row.get_mut(key) {
+                Some(serde_json::Value::Object(o)) => inner.apply(o),
+                Some(serde_json::Value::Array(items)) => {
+                    for item in items {
+                        if let serde_json::Value::Object(o) = item {
+                            inner.apply(o);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -248,16 +337,12 @@ fn build_node<'s>(
         match item {
             SelectItem::Star => node.star = true,
             SelectItem::Field { alias, name } => {
-                if let Some(a) = alias
-                    && a != name
-                {
-                    return Err(RestError::unsupported(format!(
-                        "renaming a field (`{a}:{name}`) is not supported"
-                    ))
-                    .with_hint("aliases are supported on embeddings only"));
-                }
                 if !node.fields.contains(name) {
                     node.fields.push(name.clone());
+                }
+                let key = alias.clone().unwrap_or_else(|| name.clone());
+                if !node.outputs.iter().any(|(k, _)| *k == key) {
+                    node.outputs.push((key, name.clone()));
                 }
             }
             SelectItem::Embed {

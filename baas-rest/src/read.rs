@@ -5,7 +5,7 @@ use baas_core::{Entity, SchemaMetadata};
 
 use crate::filter::typed;
 use crate::headers::{Prefer, RowRange, parse_accept, parse_prefer, parse_range};
-use crate::params::parse_params;
+use crate::params::{FieldAliases, parse_params};
 use crate::{ParseLimits, RestError};
 
 /// A parsed read.
@@ -24,6 +24,9 @@ pub struct ReadRequest {
     pub limit_capped: bool,
     /// The `Prefer` header.
     pub prefer: Prefer,
+    /// Output names of renamed fields (`select=alias:col`), applied by
+    /// [`read_response`](crate::read_response); `None` when nothing is renamed.
+    pub aliases: Option<FieldAliases>,
 }
 
 /// Combine two optional filters with `and`.
@@ -154,6 +157,7 @@ fn read(
         head: false,
         limit_capped,
         prefer,
+        aliases: p.root.aliases(),
     })
 }
 

@@ -534,3 +534,36 @@ async fn embed_offset() {
         json!([{"track_id": 1, "playlists": [{"playlist_id": 8}, {"playlist_id": 17}]}])
     );
 }
+
+/// Item 14 (part): field aliases `alias:col`, at the root, in embeds and
+/// in a write's representation.
+#[tokio::test]
+async fn field_aliases() {
+    let Some(s) = service("aliases").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=id:album_id,name:title,band:artist(called:name)&album_id=eq.1"
+        )
+        .await,
+        json!([{"id": 1, "name": "For Those About To Rock We Salute You", "band": {"called": "AC/DC"}}])
+    );
+    let ours = "genre_id=gte.9700&genre_id=lt.9800";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "select=id:genre_id,label:name",
+        &[("Prefer", "return=representation")],
+        r#"{"genre_id": 9701, "name": "Aliased"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json(), json!([{"id": 9701, "label": "Aliased"}]));
+    let r = same(&s, "DELETE", "/genre", ours, &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
