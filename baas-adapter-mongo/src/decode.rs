@@ -90,6 +90,7 @@ pub fn error(e: mongodb::error::Error) -> Error {
     let message = e.to_string();
     if codes.contains(&11000) {
         return Error::Conflict {
+            kind: baas_core::ConflictKind::Unique,
             message: format!("duplicate key: {}", short(&message)),
             constraint: index_name(&message),
         };

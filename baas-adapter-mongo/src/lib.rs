@@ -549,6 +549,7 @@ impl MongoAdapter {
                     .any(|r| rel.to_fields.iter().all(|t| r.get(t) == norm.get(t)))
                 {
                     return Err(Error::Conflict {
+                        kind: baas_core::ConflictKind::ForeignKey,
                         message: format!(
                             "`{}.{}` points at no `{}` ({})",
                             e.name,

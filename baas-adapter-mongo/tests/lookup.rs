@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use baas_adapter_mongo::{MongoAdapter, MongoConfig, connect};
-use baas_core::ir::{Embed, Filter, OrderBy, Query, Rows};
+use baas_core::ir::{Embed, Filter, OrderBy, Query, Rows, Selection};
 use baas_core::validate::{Limits, Validator};
 use baas_core::{DatabaseAdapter, Relation, SchemaMetadata, Target};
 use baas_testkit::{Naming, chinook_metadata, skip_or_fail};
@@ -150,6 +150,14 @@ fn identity_queries() -> Vec<(&'static str, Query)> {
         .limit(6);
     q.select.embeds.push(embed("listed", &[]));
     v.push(("lines_composite_link", q));
+
+    // `select=album(artist(name))`: no own fields, at the root and in the
+    // joined album (read to join, dropped from the answer).
+    let mut album = Embed::new("album");
+    album.select = Selection::embeds_only(vec![embed("artist", &["name"])]);
+    let mut q = Query::new("track").limit(25);
+    q.select = Selection::embeds_only(vec![album]);
+    v.push(("tracks_embed_only", q));
     v
 }
 

@@ -21,6 +21,25 @@ pub struct Violation {
     pub pointer: String,
     /// What is wrong there, in one sentence.
     pub message: String,
+    /// The SQLSTATE a database would report for it, when there is one
+    /// ([`sqlstate::UNDEFINED_COLUMN`], [`sqlstate::NOT_NULL_VIOLATION`]), so
+    /// every engine reports the violation with the same code, whether the
+    /// validator or the database found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// The SQLSTATE codes a violation or conflict can carry (PostgreSQL's, as
+/// PostgREST reports them).
+pub mod sqlstate {
+    /// `23502`: a null (or missing) value for a field that cannot be null.
+    pub const NOT_NULL_VIOLATION: &str = "23502";
+    /// `23503`: a reference to a row that does not exist, or a row still referenced.
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    /// `23505`: a duplicate value of a unique key.
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    /// `42703`: a field the entity does not have.
+    pub const UNDEFINED_COLUMN: &str = "42703";
 }
 
 impl Violation {
@@ -29,6 +48,57 @@ impl Violation {
         Self {
             pointer: pointer.into(),
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// Builder: the SQLSTATE of the violation.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// `field` is not a field of `entity` ([`sqlstate::UNDEFINED_COLUMN`]),
+    /// worded as PostgreSQL words it.
+    pub fn unknown_field(pointer: impl Into<String>, entity: &str, field: &str) -> Self {
+        Self::new(pointer, format!("column {entity}.{field} does not exist"))
+            .with_code(sqlstate::UNDEFINED_COLUMN)
+    }
+
+    /// `field` of `entity` cannot be null, and is null or missing
+    /// ([`sqlstate::NOT_NULL_VIOLATION`]), worded as PostgreSQL words it.
+    pub fn not_null(pointer: impl Into<String>, entity: &str, field: &str) -> Self {
+        Self::new(
+            pointer,
+            format!(
+                "null value in column \"{field}\" of relation \"{entity}\" violates not-null constraint"
+            ),
+        )
+        .with_code(sqlstate::NOT_NULL_VIOLATION)
+    }
+}
+
+/// What kind of constraint a [`Error::Conflict`] broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictKind {
+    /// A duplicate value of a primary or unique key ([`sqlstate::UNIQUE_VIOLATION`]).
+    Unique,
+    /// A reference to a missing row, or a referenced row removed
+    /// ([`sqlstate::FOREIGN_KEY_VIOLATION`]).
+    ForeignKey,
+    /// Anything else: an object that exists already, stale metadata, keys
+    /// that cannot be generated.
+    Other,
+}
+
+impl ConflictKind {
+    /// The SQLSTATE of the kind, if it has one.
+    pub fn sqlstate(self) -> Option<&'static str> {
+        match self {
+            Self::Unique => Some(sqlstate::UNIQUE_VIOLATION),
+            Self::ForeignKey => Some(sqlstate::FOREIGN_KEY_VIOLATION),
+            Self::Other => None,
         }
     }
 }
@@ -92,6 +162,8 @@ pub enum Error {
     /// A uniqueness or foreign-key constraint was violated.
     #[error("conflict: {message}")]
     Conflict {
+        /// What kind of constraint.
+        kind: ConflictKind,
         /// Human-readable description (constraint name where known).
         message: String,
         /// The constraint that was violated, if the engine reports it.

@@ -328,12 +328,33 @@ pub enum Count {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Selection {
-    /// Fields to return; empty means every field.
+    /// Fields to return; empty means every field (unless `omit_fields`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// Return none of the entity's own fields, only `embeds` (PostgREST's
+    /// `select=rel(*)`); `fields` must then be empty. The engine still reads
+    /// the key fields it needs to join the embeds, and drops them from the
+    /// answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub omit_fields: bool,
     /// Related entities to embed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embeds: Vec<Embed>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Selection {
+    /// Only these embeds, none of the entity's own fields.
+    pub fn embeds_only(embeds: Vec<Embed>) -> Self {
+        Self {
+            fields: Vec::new(),
+            omit_fields: true,
+            embeds,
+        }
+    }
 }
 
 /// An embedded relation, with its own selection, filter, order and limit.
@@ -357,6 +378,10 @@ pub struct Embed {
     /// At most this many related rows per parent (to-many only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Skip this many related rows per parent, after `order` and before
+    /// `limit` (to-many only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     /// Many-to-many relations only: a condition on the junction rows that
     /// link parents to related rows (the engine puts the junction's row
     /// permissions here).
@@ -374,6 +399,7 @@ impl Embed {
             filter: None,
             order: Vec::new(),
             limit: None,
+            offset: None,
             through: None,
         }
     }

@@ -52,7 +52,7 @@ pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
     Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, Row, SchemaChange, Target,
 };
-pub use error::{Error, NotFoundKind, Result, Violation};
+pub use error::{ConflictKind, Error, NotFoundKind, Result, Violation, sqlstate};
 pub use metadata::{
     Entity, Field, FieldType, Generated, Index, IntRange, Relation, RelationKind, SchemaMetadata,
     Source, Through,

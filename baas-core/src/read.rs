@@ -140,12 +140,19 @@ async fn run<D: DatabaseAdapter + ?Sized>(
     for e in &batched {
         needed.extend(entity.relation(&e.relation)?.from_fields.iter().cloned());
     }
-    let (fields, added) = with_fields(&query.select.fields, &needed);
+    if query.select.omit_fields && needed.is_empty() {
+        needed.push(stand_in(entity));
+    }
+    let (fields, added) = with_fields(&query.select, &needed);
     let flat = Query {
         entity: query.entity.clone(),
         select: Selection {
             fields,
-            embeds: joined.iter().map(|e| (*e).clone()).collect(),
+            omit_fields: false,
+            embeds: joined
+                .iter()
+                .map(|e| with_stand_ins(target.schema, entity, e))
+                .collect(),
         },
         filter: query.filter.clone(),
         order: query.order.clone(),
@@ -157,6 +164,15 @@ async fn run<D: DatabaseAdapter + ?Sized>(
         max_rows: None,
     };
     let mut rows = db.select(&query.derive(target, flat)).await?;
+    if joined.iter().any(|e| omits_fields(e)) {
+        for r in &mut rows {
+            for e in &joined {
+                if let Some(v) = r.get_mut(key_of_embed(e)) {
+                    drop_stand_ins(v, e);
+                }
+            }
+        }
+    }
     // Joined rows count as fetched, and are in the answer already.
     let mut answered = rows.len() as u64;
     for r in &rows {
@@ -419,12 +435,14 @@ async fn fetch_by_keys<D: DatabaseAdapter + ?Sized>(
     Ok(out)
 }
 
-/// Add `needed` to an explicit field list (an empty list already means all).
-fn with_fields(selected: &[String], needed: &[String]) -> (Vec<String>, Vec<String>) {
-    if selected.is_empty() {
+/// The fields to read for `selection` with `needed` added (an empty list
+/// already means all), and those added (to drop from the answer). A
+/// selection that omits its own fields reads only `needed`, all added.
+fn with_fields(selection: &Selection, needed: &[String]) -> (Vec<String>, Vec<String>) {
+    if selection.fields.is_empty() && !selection.omit_fields {
         return (Vec::new(), Vec::new());
     }
-    let mut fields = selected.to_vec();
+    let mut fields = selection.fields.clone();
     let mut added = Vec::new();
     for n in needed {
         if !fields.contains(n) {
@@ -433,6 +451,62 @@ fn with_fields(selected: &[String], needed: &[String]) -> (Vec<String>, Vec<Stri
         }
     }
     (fields, added)
+}
+
+/// The one field read for a row whose own fields are omitted and that
+/// needs none to join: its first key field (or first field). A statement
+/// cannot select nothing; adapters know nothing of omitted fields.
+fn stand_in(entity: &Entity) -> String {
+    entity
+        .primary_key
+        .first()
+        .or_else(|| entity.fields.first().map(|f| &f.name))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Whether `embed`, or an embed under it, omits its own fields.
+fn omits_fields(embed: &Embed) -> bool {
+    embed.select.omit_fields || embed.select.embeds.iter().any(omits_fields)
+}
+
+/// A joined embed as the adapter gets it: every selection that omits its
+/// own fields reads its stand-in field instead (dropped again by
+/// [`drop_stand_ins`]).
+fn with_stand_ins(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> Embed {
+    let mut e = embed.clone();
+    let target = entity
+        .relation(&embed.relation)
+        .ok()
+        .and_then(|r| schema.entity(&r.target).ok());
+    if let Some(target) = target {
+        if e.select.omit_fields {
+            e.select.omit_fields = false;
+            e.select.fields = vec![stand_in(target)];
+        }
+        e.select.embeds = embed
+            .select
+            .embeds
+            .iter()
+            .map(|c| with_stand_ins(schema, target, c))
+            .collect();
+    }
+    e
+}
+
+/// Drop the stand-in fields of a joined embed's value (see
+/// [`with_stand_ins`]): an object whose selection omits its own fields
+/// keeps only its embeds.
+fn drop_stand_ins(v: &mut J, embed: &Embed) {
+    let J::Object(o) = v else { return };
+    if embed.select.omit_fields {
+        o.retain(|k, _| embed.select.embeds.iter().any(|e| key_of_embed(e) == k));
+    }
+    for e in &embed.select.embeds {
+        if let Some(c) = o.get_mut(key_of_embed(e)) {
+            drop_stand_ins(c, e);
+        }
+    }
 }
 
 /// Attach `embed` to `rows` (rows of `parent`); returns how many rows of the
@@ -468,6 +542,18 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
     // Children grouped by the parent key they belong to.
     let to_one = rel.kind.is_to_one();
     let n = embed.limit.map_or(usize::MAX, |l| l as usize);
+    // Rows skipped per parent (`rel.offset`), after the order.
+    let skip = embed.offset.map_or(0, |o| o as usize);
+    // What the database keeps per parent: the skipped rows and the page.
+    let window = embed
+        .limit
+        .map(|l| l.saturating_add(embed.offset.unwrap_or(0)));
+    // Many-to-many groups are built already skipped; one-to-many groups
+    // hold every fetched row and are skipped when attached.
+    let attach_skip = match rel.kind {
+        RelationKind::ManyToMany { .. } => 0,
+        _ => skip,
+    };
     let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
     // Each branch fills `groups`, and checks the budget before anything is
     // copied: the rows each group adds per parent, and the total.
@@ -486,7 +572,7 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             // first `limit` links of each parent (in target-key order) name
             // exactly the targets kept: bound the junction rows in the
             // database instead of fetching every link of every parent.
-            if let Some(limit) = embed.limit
+            if let Some(limit) = window
                 && embed.filter.is_none()
                 && embed.order.is_empty()
                 && rel.to_fields == target_entity.primary_key
@@ -516,8 +602,9 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
                 .await?
             };
             let target_keys = distinct_keys(&links, &through.target_fields, &child_types);
-            let (fields, added) = with_fields(&child_q.select.fields, &rel.to_fields);
+            let (fields, added) = with_fields(&child_q.select, &rel.to_fields);
             child_q.select.fields = fields;
+            child_q.select.omit_fields = false;
             let children = if target_keys.is_empty() {
                 Vec::new()
             } else {
@@ -561,6 +648,7 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             for (pk, idx) in &mut per_parent {
                 idx.sort_unstable();
                 idx.dedup();
+                idx.drain(..skip.min(idx.len()));
                 idx.truncate(n);
                 let w = idx
                     .iter()
@@ -585,10 +673,11 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             (weights, added_rows)
         }
         _ => {
-            let (fields, added) = with_fields(&child_q.select.fields, &rel.to_fields);
+            let (fields, added) = with_fields(&child_q.select, &rel.to_fields);
             child_q.select.fields = fields;
+            child_q.select.omit_fields = false;
             // Bound the batch: at most `limit` children per parent, in the database.
-            if let (Some(limit), false) = (embed.limit, rel.kind.is_to_one()) {
+            if let (Some(limit), false) = (window, rel.kind.is_to_one()) {
                 child_q.page.partition = Some(PartitionLimit {
                     fields: rel.to_fields.clone(),
                     limit,
@@ -615,11 +704,11 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
             }
             // What each group adds to the answer per parent, counted before
             // any group is copied to its parents.
-            let take = if to_one { 1 } else { n };
+            let (skip, take) = if to_one { (0, 1) } else { (skip, n) };
             let weights: HashMap<String, u64> = groups
                 .iter()
                 .map(|(k, list)| {
-                    let w = list.iter().take(take).fold(0u64, |acc, r| {
+                    let w = list.iter().skip(skip).take(take).fold(0u64, |acc, r| {
                         acc.saturating_add(weight(r, &embed.select.embeds))
                     });
                     (k.clone(), w)
@@ -679,7 +768,15 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
                 } else {
                     groups.get(k).cloned()
                 };
-                list.map(|l| J::Array(l.into_iter().take(n).map(J::Object).collect()))
+                list.map(|l| {
+                    J::Array(
+                        l.into_iter()
+                            .skip(attach_skip)
+                            .take(n)
+                            .map(J::Object)
+                            .collect(),
+                    )
+                })
             }
         };
         let value = value.unwrap_or_else(|| {

@@ -239,13 +239,16 @@ pub fn redact_error(e: Error, url: &str) -> Error {
                 .map(|v| crate::error::Violation {
                     pointer: v.pointer,
                     message: r(v.message),
+                    code: v.code,
                 })
                 .collect(),
         },
         Error::Conflict {
+            kind,
             message,
             constraint,
         } => Error::Conflict {
+            kind,
             message: r(message),
             constraint,
         },

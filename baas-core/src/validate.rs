@@ -187,6 +187,9 @@ impl Acc {
     fn push(&mut self, at: &str, msg: impl Into<String>) {
         self.0.push(Violation::new(at, msg));
     }
+    fn add(&mut self, v: Violation) {
+        self.0.push(v);
+    }
     fn finish(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())
@@ -376,10 +379,11 @@ impl<'a> Validator<'a> {
             }
             for (i, f) in p.fields.iter().enumerate() {
                 if self.entity().field(f).is_err() {
-                    acc.push(
-                        &format!("/page/partition/fields/{i}"),
-                        format!("unknown field `{f}` on `{}`", self.entity().name),
-                    );
+                    acc.add(Violation::unknown_field(
+                        format!("/page/partition/fields/{i}"),
+                        &self.entity().name,
+                        f,
+                    ));
                 } else {
                     self.check_readable(f, Origin::Caller)?;
                 }
@@ -402,10 +406,11 @@ impl<'a> Validator<'a> {
     fn fields(&self, fields: &mut Vec<String>, at: &str, acc: &mut Acc) -> Result<()> {
         for (i, f) in fields.iter().enumerate() {
             if self.entity().field(f).is_err() {
-                acc.push(
-                    &format!("{at}/{i}"),
-                    format!("unknown field `{f}` on `{}`", self.entity().name),
-                );
+                acc.add(Violation::unknown_field(
+                    format!("{at}/{i}"),
+                    &self.entity().name,
+                    f,
+                ));
             } else {
                 self.check_readable(f, Origin::Caller)?;
             }
@@ -441,7 +446,16 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
-        self.fields(&mut s.fields, &format!("{at}/fields"), acc)?;
+        if s.omit_fields {
+            if !s.fields.is_empty() {
+                acc.push(
+                    &format!("{at}/omit_fields"),
+                    "a selection that omits its own fields cannot list fields",
+                );
+            }
+        } else {
+            self.fields(&mut s.fields, &format!("{at}/fields"), acc)?;
+        }
         for (i, e) in s.embeds.iter_mut().enumerate() {
             self.embed(e, &format!("{at}/embeds/{i}"), depth, acc)?;
         }
@@ -467,11 +481,12 @@ impl<'a> Validator<'a> {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
         v.order(&e.order, &format!("{eat}/order"), acc)?;
-        if rel.kind.is_to_one() && (e.limit.is_some() || !e.order.is_empty()) {
+        if rel.kind.is_to_one() && (e.limit.is_some() || e.offset.is_some() || !e.order.is_empty())
+        {
             acc.push(
                 eat,
                 format!(
-                    "`{}` is a to-one relation: order and limit do not apply",
+                    "`{}` is a to-one relation: order, limit and offset do not apply",
                     e.relation
                 ),
             );
@@ -521,10 +536,11 @@ impl<'a> Validator<'a> {
     fn order(&self, order: &[OrderBy], at: &str, acc: &mut Acc) -> Result<()> {
         for (i, o) in order.iter().enumerate() {
             match self.entity().field(&o.field) {
-                Err(_) => acc.push(
-                    &format!("{at}/{i}/field"),
-                    format!("unknown field `{}` on `{}`", o.field, self.entity().name),
-                ),
+                Err(_) => acc.add(Violation::unknown_field(
+                    format!("{at}/{i}/field"),
+                    &self.entity().name,
+                    &o.field,
+                )),
                 Ok(f) if !sortable(&f.ty) => acc.push(
                     &format!("{at}/{i}/field"),
                     format!("cannot order by `{}` of type {}", o.field, f.ty.name()),
@@ -562,10 +578,11 @@ impl<'a> Validator<'a> {
                 Ok(Some(f))
             }
             Err(_) => {
-                acc.push(
-                    &format!("{at}/field"),
-                    format!("unknown field `{name}` on `{}`", self.entity().name),
-                );
+                acc.add(Violation::unknown_field(
+                    format!("{at}/field"),
+                    &self.entity().name,
+                    name,
+                ));
                 Ok(None)
             }
         }
@@ -822,10 +839,11 @@ impl<'a> Validator<'a> {
         let mut typed = Vec::with_capacity(r.len());
         for (k, v) in r {
             match self.entity().field(k) {
-                Err(_) => acc.push(
-                    &format!("{at}/{}", escape_pointer(k)),
-                    format!("unknown field `{k}` on `{}`", self.entity().name),
-                ),
+                Err(_) => acc.add(Violation::unknown_field(
+                    format!("{at}/{}", escape_pointer(k)),
+                    &self.entity().name,
+                    k,
+                )),
                 Ok(f) if f.generated == Generated::Always => acc.push(
                     &format!("{at}/{}", escape_pointer(k)),
                     format!("`{k}` is generated by the database and cannot be written"),
@@ -836,10 +854,11 @@ impl<'a> Validator<'a> {
                     }
                     let v = Value::from_json(v);
                     if v.is_null() && !f.nullable {
-                        acc.push(
-                            &format!("{at}/{}", escape_pointer(k)),
-                            format!("`{k}` cannot be null"),
-                        );
+                        acc.add(Violation::not_null(
+                            format!("{at}/{}", escape_pointer(k)),
+                            &self.entity().name,
+                            k,
+                        ));
                         continue;
                     }
                     match v.coerce_write(&f.ty) {
@@ -880,7 +899,7 @@ impl<'a> Validator<'a> {
                     && f.generated == Generated::None
                     && !r.contains_key(&f.name)
                 {
-                    acc.push(at, format!("required field `{}` is missing", f.name));
+                    acc.add(Violation::not_null(at, &self.entity().name, &f.name));
                 }
             }
         }
@@ -971,10 +990,11 @@ impl<'a> Validator<'a> {
             }
             for (i, f) in up.target.iter().enumerate() {
                 if self.entity().field(f).is_err() {
-                    acc.push(
-                        &format!("/on_conflict/target/{i}"),
-                        format!("unknown field `{f}` on `{}`", self.entity().name),
-                    );
+                    acc.add(Violation::unknown_field(
+                        format!("/on_conflict/target/{i}"),
+                        &self.entity().name,
+                        f,
+                    ));
                 } else {
                     // Which rows conflict tells whether a value exists.
                     self.check_readable(f, Origin::Caller)?;
@@ -1078,10 +1098,11 @@ impl<'a> Validator<'a> {
         }
         for (i, g) in a.group_by.iter().enumerate() {
             match self.entity().field(g) {
-                Err(_) => acc.push(
-                    &format!("/group_by/{i}"),
-                    format!("unknown field `{g}` on `{}`", self.entity().name),
-                ),
+                Err(_) => acc.add(Violation::unknown_field(
+                    format!("/group_by/{i}"),
+                    &self.entity().name,
+                    g,
+                )),
                 Ok(f) if !sortable(&f.ty) => acc.push(
                     &format!("/group_by/{i}"),
                     format!("cannot group by `{g}` of type {}", f.ty.name()),
@@ -1104,10 +1125,11 @@ impl<'a> Validator<'a> {
             }
             if let Some(field) = ag.func.field() {
                 match self.entity().field(field) {
-                    Err(_) => acc.push(
-                        &format!("{at}/field"),
-                        format!("unknown field `{field}` on `{}`", self.entity().name),
-                    ),
+                    Err(_) => acc.add(Violation::unknown_field(
+                        format!("{at}/field"),
+                        &self.entity().name,
+                        field,
+                    )),
                     Ok(f) => {
                         self.check_readable(field, Origin::Caller)?;
                         let ok = match ag.func {

@@ -261,6 +261,7 @@ impl Baas {
         self.change_schema(tenant, |current| {
             if current.entity(&entity.name).is_ok() {
                 return Err(Error::Conflict {
+                    kind: baas_core::ConflictKind::Other,
                     message: format!("entity `{}` already exists", entity.name),
                     constraint: None,
                 });
@@ -298,6 +299,7 @@ impl Baas {
             let before = current.entity(entity)?.clone();
             if before.field(&field.name).is_ok() {
                 return Err(Error::Conflict {
+                    kind: baas_core::ConflictKind::Other,
                     message: format!("field `{}` already exists on `{entity}`", field.name),
                     constraint: None,
                 });

@@ -61,6 +61,7 @@ pub trait MetadataStore: Send + Sync + 'static {
 
 fn stale(tenant: &str, base: Option<u64>, latest: Option<u64>) -> Error {
     Error::Conflict {
+        kind: baas_core::ConflictKind::Other,
         message: format!(
             "the metadata of tenant `{tenant}` changed concurrently (based on version {}, latest is {})",
             base.map_or_else(|| "none".to_string(), |v| v.to_string()),

@@ -1,29 +1,52 @@
-//! REST errors: a status, a stable code and a PostgREST-shaped JSON body.
+//! REST errors: a status, a code and a PostgREST-shaped JSON body
+//! (`code`, `message`, `details`, `hint`).
+//!
+//! Where PostgREST has a code for an error, the body carries it, with
+//! PostgREST's wording, whatever the engine behind the tenant:
+//!
+//! | code | status | when |
+//! | --- | --- | --- |
+//! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
+//! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
+//! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
+//! | `PGRST201` | 300 | an embedding names an entity reachable through several relations; `details` lists the candidates, add a `!hint` |
+//! | `23502` | 400 | a null or missing value for a field that cannot be null (the validator's or the database's) |
+//! | `23503` | 409 | a reference to a missing row, or a referenced row deleted ([`baas_core::ConflictKind::ForeignKey`]) |
+//! | `23505` | 409 | a duplicate key ([`baas_core::ConflictKind::Unique`]) |
+//! | `42703` | 400 | a field the entity does not have (in `select`, a filter, `order`, a body…) |
+//!
+//! The others keep our stable codes:
 //!
 //! | code | status | when |
 //! | --- | --- | --- |
 //! | `bad_request` | 400 | the URL grammar, a header or the body cannot be parsed, or names something the request cannot use |
-//! | `ambiguous` | 300 | an embedding names an entity reachable through several relations; add a `!hint` |
 //! | `forbidden` | 403 | [`baas_core::Error::Forbidden`] |
-//! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]) |
+//! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]); also a singular read by key (`/{entity}/{id}`) that finds no row |
 //! | `method_not_allowed` | 405 | the method does not apply to the route (the service adds `Allow`) |
-//! | `not_acceptable` | 406 | `Accept` asks for a format we do not produce, or a singular response found 0 or several rows |
-//! | `conflict` | 409 | [`baas_core::Error::Conflict`] |
+//! | `not_acceptable` | 406 | `Accept` asks for a format we do not produce |
+//! | `conflict` | 409 | any other [`baas_core::Error::Conflict`] (stale metadata, an object that exists, keys that cannot be generated) |
 //! | `idempotency_key_in_use` | 409 | a request with the same `Idempotency-Key` still runs ([`crate::idempotency`]) |
 //! | `idempotency_key_reused` | 422 | the `Idempotency-Key` was used for another request |
 //! | `uri_too_long` | 414 | the query string exceeds [`crate::RestLimits::max_query_bytes`] |
 //! | `payload_too_large` | 413 | the body exceeds [`crate::RestLimits::max_body_bytes`] |
 //! | `unsupported_media_type` | 415 | a write body without a JSON `Content-Type` |
 //! | `range_not_satisfiable` | 416 | a malformed `Range`, one whose end is before its start, or an offset past the total |
-//! | `validation` | 422 | [`baas_core::Error::Validation`]; `details` lists each violation and the body carries `violations` with JSON pointers |
+//! | `validation` | 422 | any other [`baas_core::Error::Validation`] (a value of the wrong type, out of range, too long…, or violations of several kinds); `details` lists each violation |
+//! | `limit_exceeded` | 400 | a read over the tenant's row or byte budget |
 //! | `internal` | 500 | [`baas_core::Error::Backend`] (and any future variant); the body is generic: log the core error first ([`error_chain`]) |
 //! | `unsupported` | 501 | a PostgREST feature this dialect does not implement, or [`baas_core::Error::Unsupported`] (the engine lacks it) |
 //! | `unavailable` | 503 | [`baas_core::Error::Unavailable`]; the body is generic (the message may name hosts) |
 //!
+//! Every body from a validation error (`validation`, `23502`, `42703`)
+//! also carries `violations`, each with its JSON pointer (and `code`).
+//! Conflicts (`23503`, `23505`) have one message whatever the engine;
+//! `details` is the engine's own message (with the constraint when the
+//! engine names it), so it differs between engines.
+//!
 //! 501 was chosen for "unsupported" because the request is well-formed and
 //! meaningful: it is the server that cannot carry it out.
 
-use baas_core::{Error, NotFoundKind, Violation};
+use baas_core::{ConflictKind, Error, NotFoundKind, Violation};
 
 use crate::RestResponse;
 
@@ -43,6 +66,21 @@ pub struct RestError {
     pub hint: Option<String>,
     /// Validation violations with their JSON pointers (empty for other errors).
     pub violations: Box<[Violation]>,
+    /// `details` holds JSON text, sent as JSON (PostgREST's candidate list
+    /// of an ambiguous embedding).
+    details_json: bool,
+}
+
+/// PostgREST's error codes that this crate answers with.
+pub mod codes {
+    /// A singular response found 0 or several rows (406).
+    pub const SINGULAR: &str = "PGRST116";
+    /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).
+    pub const MAX_AFFECTED: &str = "PGRST124";
+    /// No relation for an embedding (400).
+    pub const NO_RELATION: &str = "PGRST200";
+    /// Several relations for an embedding (300).
+    pub const AMBIGUOUS_EMBED: &str = "PGRST201";
 }
 
 impl RestError {
@@ -55,6 +93,7 @@ impl RestError {
             details: None,
             hint: None,
             violations: Box::default(),
+            details_json: false,
         }
     }
 
@@ -93,6 +132,34 @@ impl RestError {
         self
     }
 
+    /// Builder: set the details to a JSON value (sent as JSON, not text).
+    pub fn with_json_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details.to_string());
+        self.details_json = true;
+        self
+    }
+
+    /// 406 `PGRST116`: a singular response, and `n` rows (PostgREST's wording).
+    pub fn singular(n: u64) -> Self {
+        Self::new(
+            406,
+            codes::SINGULAR,
+            "JSON object requested, multiple (or no) rows returned",
+        )
+        .with_details(format!("The result contains {n} rows"))
+    }
+
+    /// 400 `PGRST124`: `Prefer: max-affected` exceeded by a write that
+    /// would touch `n` rows (PostgREST's wording).
+    pub fn max_affected(n: u64) -> Self {
+        Self::new(
+            400,
+            codes::MAX_AFFECTED,
+            "Query result exceeds max-affected preference constraint",
+        )
+        .with_details(format!("The query affects {n} rows"))
+    }
+
     /// Builder: set the hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -105,13 +172,25 @@ impl RestError {
         let mut m = serde_json::Map::new();
         m.insert("code".into(), self.code.clone().into());
         m.insert("message".into(), clip(&self.message).into());
-        m.insert("details".into(), opt(&self.details));
+        let details = match &self.details {
+            Some(d) if self.details_json => {
+                serde_json::from_str(d).unwrap_or_else(|_| serde_json::Value::String(clip(d)))
+            }
+            d => opt(d),
+        };
+        m.insert("details".into(), details);
         m.insert("hint".into(), opt(&self.hint));
         if !self.violations.is_empty() {
             let v = self
                 .violations
                 .iter()
-                .map(|v| serde_json::json!({"pointer": v.pointer, "message": v.message}))
+                .map(|v| {
+                    let mut o = serde_json::json!({"pointer": v.pointer, "message": v.message});
+                    if let Some(c) = &v.code {
+                        o["code"] = c.clone().into();
+                    }
+                    o
+                })
                 .collect();
             m.insert("violations".into(), serde_json::Value::Array(v));
         }
@@ -174,7 +253,16 @@ impl From<&Error> for RestError {
                 r
             }
             Error::Validation { violations } => {
-                let mut r = RestError::new(422, "validation", "the request failed validation");
+                // One SQLSTATE shared by every violation (an unknown field,
+                // a null in a non-null field): PostgREST's code, status and
+                // message; anything else stays our 422.
+                let shared = violations.first().and_then(|v| v.code.as_deref()).filter(|c| {
+                    violations.iter().all(|v| v.code.as_deref() == Some(*c))
+                });
+                let mut r = match (shared, violations.first()) {
+                    (Some(code), Some(first)) => RestError::new(400, code, first.message.clone()),
+                    _ => RestError::new(422, "validation", "the request failed validation"),
+                };
                 r.details = Some(
                     violations
                         .iter()
@@ -186,11 +274,33 @@ impl From<&Error> for RestError {
                 r
             }
             Error::Conflict {
+                kind,
                 message,
                 constraint,
             } => {
-                let mut r = RestError::new(409, "conflict", message.clone());
-                r.details = constraint.as_ref().map(|c| format!("constraint `{c}`"));
+                let constraint = constraint.as_ref().map(|c| format!("constraint `{c}`"));
+                let (code, text) = match kind {
+                    ConflictKind::Unique => (
+                        baas_core::sqlstate::UNIQUE_VIOLATION,
+                        "duplicate key value violates unique constraint",
+                    ),
+                    ConflictKind::ForeignKey => (
+                        baas_core::sqlstate::FOREIGN_KEY_VIOLATION,
+                        "insert, update or delete violates foreign key constraint",
+                    ),
+                    _ => {
+                        let mut r = RestError::new(409, "conflict", message.clone());
+                        r.details = constraint;
+                        return r;
+                    }
+                };
+                let mut r = RestError::new(409, code, text);
+                r.details = Some(match (constraint, kind_name(e)) {
+                    (Some(c), Some(name)) if !message.contains(name) => {
+                        format!("{message} ({c})")
+                    }
+                    _ => message.clone(),
+                });
                 r
             }
             Error::Forbidden(m) => RestError::new(403, "forbidden", m.clone()),
@@ -211,6 +321,14 @@ impl From<&Error> for RestError {
             ),
             _ => RestError::new(500, "internal", "internal error"),
         }
+    }
+}
+
+/// The constraint a conflict names, if any.
+fn kind_name(e: &Error) -> Option<&str> {
+    match e {
+        Error::Conflict { constraint, .. } => constraint.as_deref(),
+        _ => None,
     }
 }
 

@@ -576,17 +576,27 @@ pub(crate) fn json_typed(raw: &str) -> Value {
     }
 }
 
-/// PostgREST pattern → SQL `LIKE` pattern: `*` is the wildcard; literal
-/// `%`, `_` and `\` are escaped so they match themselves.
+/// PostgREST pattern → the IR's `LIKE` pattern, as PostgREST hands it to
+/// PostgreSQL: `*` and `%` match any run, `_` one character, and `\`
+/// escapes the next character (`\*`, `\%`, `\_`, `\\` match themselves).
+/// A trailing lone `\` matches a backslash (PostgreSQL would refuse the
+/// pattern), so every engine gets a well-formed pattern.
 pub(crate) fn like_pattern(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
         match c {
-            '*' => out.push('%'),
-            '%' | '_' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
+            '*' | '%' => out.push('%'),
+            '\\' => match chars.next() {
+                Some(n @ ('%' | '_' | '\\')) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                // No escape needed: `*` and other characters are literal
+                // in a `LIKE` pattern.
+                Some(n) => out.push(n),
+                None => out.push_str("\\\\"),
+            },
             c => out.push(c),
         }
     }
@@ -782,7 +792,9 @@ mod tests {
     #[test]
     fn like_patterns() {
         assert_eq!(like_pattern("*a*"), "%a%");
-        assert_eq!(like_pattern("50%_\\"), "50\\%\\_\\\\");
+        // `%` and `_` are wildcards; a trailing `\` is a literal one.
+        assert_eq!(like_pattern("50%_\\"), "50%_\\\\");
+        assert_eq!(like_pattern("50\\%\\_\\*"), "50\\%\\_*");
         assert_eq!(like_pattern(""), "");
         assert_eq!(like_pattern("é*ü"), "é%ü");
     }

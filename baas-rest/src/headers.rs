@@ -33,17 +33,22 @@ pub struct Prefer {
     /// `tx=rollback`: run the write, answer as usual, then roll it back
     /// (`tx=commit`, the default, sets it back to `false`).
     pub rollback: bool,
+    /// `max-affected=n`, with `handling=strict` (ignored otherwise, as in
+    /// PostgREST): a `PATCH`/`DELETE` that would touch more than `n` rows
+    /// is refused (400 `PGRST124`) and writes nothing.
+    pub max_affected: Option<u64>,
     /// The preferences that were understood, for `Preference-Applied`.
     pub applied: Vec<String>,
 }
 
 /// Parse every `Prefer` header. Unknown tokens are ignored (as PostgREST
 /// does) unless `handling=strict` is among them. `tx=rollback` /
-/// `tx=commit` are honoured on writes; `timezone=…` and `max-affected=…`
-/// are ignored.
+/// `tx=commit` are honoured on writes; `max-affected=n` only with
+/// `handling=strict` (as PostgREST); `timezone=…` is ignored.
 pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
     let mut p = Prefer::default();
     let mut unknown = Vec::new();
+    let mut max_affected = None;
     for value in headers_all(headers, "prefer") {
         for token in value.split([',', ';']) {
             let token = token.trim();
@@ -102,9 +107,18 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
                     p.rollback = false;
                     apply(&mut p);
                 }
+                ("max-affected", n) if n.parse::<u64>().is_ok() => {
+                    max_affected = n.parse::<u64>().ok();
+                }
                 _ => unknown.push(token.to_string()),
             }
         }
+    }
+    if p.strict
+        && let Some(n) = max_affected
+    {
+        p.max_affected = Some(n);
+        p.applied.push(format!("max-affected={n}"));
     }
     if p.strict && !unknown.is_empty() {
         return Err(RestError::bad_request(format!(

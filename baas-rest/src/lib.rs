@@ -38,7 +38,7 @@
 //! | URL / header | IR |
 //! | --- | --- |
 //! | `col=eq.v` `neq` `gt` `gte` `lt` `lte` | `Filter::Compare` (value typed by the field: booleans and numbers become JSON-typed when they parse, everything else stays text for validation to coerce) |
-//! | `col=like.*a*` / `ilike` | `Filter::Like` (`*` → `%`; literal `%`, `_`, `\` escaped so they match themselves) |
+//! | `col=like.*a*` / `ilike` | `Filter::Like`, as PostgREST: `*` and `%` match any run, `_` one character, `\` escapes the next character (`\*` `\%` `\_` `\\` match themselves) |
 //! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
 //! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
@@ -49,12 +49,14 @@
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
-//! | `select=a,b,*` | `Selection::fields` (`*` = every field) |
+//! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
+//! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
+//! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name or the name of the one related entity (the output key stays as written) |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
 //! | `select=rel()` + `rel=not.is.null` / `rel=is.null` | `Exists` / `Not(Exists)` on the parent; an empty `()` embeds nothing |
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
-//! | `rel.order=…`, `rel.limit=n` | the embed's `order` / `limit` |
+//! | `rel.order=…`, `rel.limit=n`, `rel.offset=n` | the embed's `order` / `limit` / `offset` (per parent) |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
@@ -71,6 +73,7 @@
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
 //! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
+//! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the IR has one mode, "every word must match". `plfts`
@@ -83,22 +86,20 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | field aliases `alias:col` (alias ≠ col): the IR has no output name for a field | 501 `unsupported` |
 //! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
-//! | `rel.offset=n` (n > 0): `Embed` has no offset | 501 |
 //! | `match` / `imatch` (regex), range operators `sl sr nxr nxl adj` | 501 |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
-//! | `select=rel(*)` without fields returns every field too (the IR cannot select "no field") | — |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
 //!
 //! ## Differences from PostgREST
 //!
-//! - `like`/`ilike`: only `*` is a wildcard; `%` and `_` typed by the user
-//!   match themselves (PostgREST hands them to `LIKE` as wildcards).
+//! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
+//!   `\%`, a literal `%`), and a trailing `\` matches a backslash
+//!   (PostgreSQL refuses the pattern).
 //! - `->` and `->>` in filters behave alike (the IR compares JSON scalars).
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
@@ -153,6 +154,7 @@ pub use idempotency::{
     IdempotencyConfig, IdempotencyScope, IdempotencyStore, MemoryIdempotencyStore,
 };
 pub use openapi::openapi_document;
+pub use params::FieldAliases;
 pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
 pub use route::{Route, Target, allowed_methods, family_root, resolve, route};

@@ -17,7 +17,7 @@
 //! - `components.schemas`: per entity the record as read (`artist`), an
 //!   insert row (`artist.insert`) and an update body (`artist.update`), from
 //!   [`entity_json_schema`]; `Error` for `{"code","message","details","hint"}`
-//!   (plus `violations` on 422). Responses 400/403/404/406/409/415/416/422/501/503
+//!   (plus `violations` on validation errors). Responses 400/403/404/406/409/415/416/422/501/503
 //!   refer to it. A `POST`'s 201 declares no `content`: its body is empty
 //!   unless `Prefer: return=representation` (`x-representation` gives the
 //!   rows' shape). Writes take an `Idempotency-Key` header.
@@ -136,22 +136,23 @@ fn response_ref(name: &str) -> J {
 fn error_schema() -> J {
     json!({
         "type": "object",
-        "description": "Every error body. `code` is stable (see the status list of the REST dialect); `details` and `hint` are null when absent.",
+        "description": "Every error body. `code` is PostgREST's where it has one (`PGRST116`, `PGRST124`, `PGRST200`, `PGRST201`, SQLSTATEs `23502`, `23503`, `23505`, `42703`), our stable code otherwise (see the status list of the REST dialect); `details` and `hint` are null when absent; `details` is the candidate list (an array) for `PGRST201`.",
         "required": ["code", "message", "details", "hint"],
         "properties": {
-            "code": {"type": "string", "examples": ["validation"]},
+            "code": {"type": "string", "examples": ["validation", "23505", "PGRST116"]},
             "message": {"type": "string"},
-            "details": {"type": ["string", "null"]},
+            "details": {"type": ["string", "array", "null"]},
             "hint": {"type": ["string", "null"]},
             "violations": {
                 "type": "array",
-                "description": "Validation errors (422) only: each problem with a JSON pointer into the request.",
+                "description": "Validation errors (422, and 400 `23502` / `42703`) only: each problem with a JSON pointer into the request, and its SQLSTATE when it has one.",
                 "items": {
                     "type": "object",
                     "required": ["pointer", "message"],
                     "properties": {
                         "pointer": {"type": "string"},
-                        "message": {"type": "string"}
+                        "message": {"type": "string"},
+                        "code": {"type": "string"}
                     }
                 }
             }
@@ -164,7 +165,7 @@ fn error_responses() -> Map<String, J> {
     for (name, desc) in [
         (
             "BadRequest",
-            "400: the URL grammar, a header or the body cannot be parsed.",
+            "400: the URL grammar, a header or the body cannot be parsed; an unknown column (`42703`), a null or missing non-null field (`23502`), an unknown embedding (`PGRST200`), `max-affected` exceeded (`PGRST124`).",
         ),
         (
             "Forbidden",
@@ -173,11 +174,11 @@ fn error_responses() -> Map<String, J> {
         ("NotFound", "404: no such entity, field, relation or row."),
         (
             "NotAcceptable",
-            "406: a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows.",
+            "406: a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`PGRST116`).",
         ),
         (
             "Conflict",
-            "409: a unique or foreign-key constraint was violated, or a request with the same `Idempotency-Key` is still running.",
+            "409: a unique (`23505`) or foreign-key (`23503`) constraint was violated, or a request with the same `Idempotency-Key` is still running.",
         ),
         (
             "RangeNotSatisfiable",

@@ -25,6 +25,9 @@ pub(crate) struct Node<'s> {
     /// True when `select=` was absent or listed `*`.
     pub(crate) star: bool,
     pub(crate) fields: Vec<String>,
+    /// Every listed field as (output key, field), in `select=` order
+    /// (`alias:col` gives `alias`).
+    pub(crate) outputs: Vec<(String, String)>,
     pub(crate) filters: Vec<Filter>,
     pub(crate) order: Option<Vec<OrderBy>>,
     pub(crate) limit: Option<u64>,
@@ -45,6 +48,7 @@ impl<'s> Node<'s> {
             output: true,
             star: true,
             fields: Vec::new(),
+            outputs: Vec::new(),
             filters: Vec::new(),
             order: None,
             limit: None,
@@ -102,6 +106,8 @@ impl<'s> Node<'s> {
             } else {
                 self.fields.clone()
             },
+            // `select=rel(*)`: the embed only, as PostgREST answers.
+            omit_fields: !self.star && self.fields.is_empty(),
             embeds: self
                 .children
                 .iter()
@@ -109,6 +115,33 @@ impl<'s> Node<'s> {
                 .map(Node::embed)
                 .collect(),
         }
+    }
+
+    /// The output names of this node and its embeds, when some field is
+    /// renamed (`alias:col`) anywhere below it.
+    pub(crate) fn aliases(&self) -> Option<FieldAliases> {
+        let embeds: Vec<(String, FieldAliases)> = self
+            .children
+            .iter()
+            .filter(|c| c.output)
+            .filter_map(|c| Some((c.key.clone(), c.aliases()?)))
+            .collect();
+        let renamed = self.outputs.iter().any(|(k, f)| k != f);
+        (renamed || !embeds.is_empty()).then(|| FieldAliases {
+            star: self.star,
+            fields: if renamed {
+                self.outputs.clone()
+            } else {
+                Vec::new()
+            },
+            embed_keys: self
+                .children
+                .iter()
+                .filter(|c| c.output)
+                .map(|c| c.key.clone())
+                .collect(),
+            embeds,
+        })
     }
 
     fn embed(&self) -> Embed {
@@ -119,7 +152,66 @@ impl<'s> Node<'s> {
             filter: self.condition(),
             order: self.order.clone().unwrap_or_default(),
             limit: self.limit,
+            offset: self.offset.filter(|o| *o > 0),
             through: None,
+        }
+    }
+}
+
+/// The output names of the selected fields (`select=alias:col`), applied
+/// to the rows the engine returns (the IR names fields only by their
+/// names): for the root and, by output key, for each embed below it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldAliases {
+    /// `*` was selected: every field is kept, the aliased copies follow.
+    star: bool,
+    /// (output key, field) in `select=` order; empty: no field renamed here.
+    fields: Vec<(String, String)>,
+    /// The output keys of every embed of this level, in order.
+    embed_keys: Vec<String>,
+    /// Aliases inside embeds, by the embed's output key.
+    embeds: Vec<(String, FieldAliases)>,
+}
+
+impl FieldAliases {
+    /// Rename the fields of `row` (and of its embedded rows): the listed
+    /// fields under their output keys, in `select=` order (with `*`: every
+    /// field first), then the embeds.
+    pub fn apply(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+        if !self.fields.is_empty() {
+            let old = std::mem::take(row);
+            let mut out = serde_json::Map::with_capacity(old.len());
+            if self.star {
+                for (k, v) in &old {
+                    if !self.embed_keys.contains(k) {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for (key, field) in &self.fields {
+                if let Some(v) = old.get(field) {
+                    out.insert(key.clone(), v.clone());
+                }
+            }
+            for k in &self.embed_keys {
+                if let Some(v) = old.get(k) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            *row = out;
+        }
+        for (key, inner) in &self.embeds {
+            match row.get_mut(key) {
+                Some(serde_json::Value::Object(o)) => inner.apply(o),
+                Some(serde_json::Value::Array(items)) => {
+                    for item in items {
+                        if let serde_json::Value::Object(o) = item {
+                            inner.apply(o);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -166,10 +258,18 @@ pub(crate) fn resolve<'s>(
         [r] => target(r),
         [] => {
             let known: Vec<&str> = entity.relations.iter().map(|r| r.name.as_str()).collect();
-            Err(RestError::bad_request(format!(
-                "`{}` has no relation or related entity named `{name}`{}",
+            Err(RestError::new(
+                400,
+                crate::error::codes::NO_RELATION,
+                format!(
+                    "Could not find a relationship between '{}' and '{name}' in the schema cache",
+                    entity.name
+                ),
+            )
+            .with_details(format!(
+                "Searched for a relation or a related entity named '{name}' of '{}'{}, but no matches were found.",
                 entity.name,
-                hint.map(|h| format!(" matching hint `{h}`"))
+                hint.map(|h| format!(" matching the hint '{h}'"))
                     .unwrap_or_default()
             ))
             .with_hint(if known.is_empty() {
@@ -179,21 +279,51 @@ pub(crate) fn resolve<'s>(
             }))
         }
         many => {
-            let names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
+            let candidates: Vec<serde_json::Value> = many
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "cardinality": cardinality(&r.kind),
+                        "embedding": format!("{} with {}", entity.name, r.target),
+                        "relationship": format!(
+                            "{} using {}({}) and {}({})",
+                            r.name,
+                            entity.name,
+                            r.from_fields.join(", "),
+                            r.target,
+                            r.to_fields.join(", ")
+                        ),
+                    })
+                })
+                .collect();
+            let options: Vec<String> = many
+                .iter()
+                .map(|r| format!("'{name}!{}'", r.name))
+                .collect();
             Err(RestError::new(
                 300,
-                "ambiguous",
+                crate::error::codes::AMBIGUOUS_EMBED,
                 format!(
-                    "`{}` reaches `{name}` through several relations: {}",
-                    entity.name,
-                    names.join(", ")
+                    "Could not embed because more than one relationship was found for '{}' and '{name}'",
+                    entity.name
                 ),
             )
+            .with_json_details(serde_json::Value::Array(candidates))
             .with_hint(format!(
-                "embed by relation name, or add a hint: `{name}!{}(*)`",
-                names.first().copied().unwrap_or_default()
+                "Try changing '{name}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                options.join(", ")
             )))
         }
+    }
+}
+
+/// PostgREST's name for a relation's cardinality.
+fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
+    match kind {
+        baas_core::RelationKind::ManyToOne => "many-to-one",
+        baas_core::RelationKind::OneToMany => "one-to-many",
+        baas_core::RelationKind::OneToOne => "one-to-one",
+        baas_core::RelationKind::ManyToMany { .. } => "many-to-many",
     }
 }
 
@@ -207,16 +337,12 @@ fn build_node<'s>(
         match item {
             SelectItem::Star => node.star = true,
             SelectItem::Field { alias, name } => {
-                if let Some(a) = alias
-                    && a != name
-                {
-                    return Err(RestError::unsupported(format!(
-                        "renaming a field (`{a}:{name}`) is not supported"
-                    ))
-                    .with_hint("aliases are supported on embeddings only"));
-                }
                 if !node.fields.contains(name) {
                     node.fields.push(name.clone());
+                }
+                let key = alias.clone().unwrap_or_else(|| name.clone());
+                if !node.outputs.iter().any(|(k, _)| *k == key) {
+                    node.outputs.push((key, name.clone()));
                 }
             }
             SelectItem::Embed {
@@ -253,6 +379,27 @@ fn build_node<'s>(
         }
     }
     Ok(())
+}
+
+/// `select=*,name`: `*` already returns every field, so the IR carries no
+/// field list and the validator never sees `name`. Report unknown names
+/// here, as the validator reports them (same pointer shape, same message),
+/// so that `*,unknown` fails like `id,unknown`.
+fn unknown_beside_star(node: &Node<'_>, at: &str, out: &mut Vec<baas_core::Violation>) {
+    if node.star {
+        for (i, f) in node.fields.iter().enumerate() {
+            if node.entity.field(f).is_err() {
+                out.push(baas_core::Violation::unknown_field(
+                    format!("{at}/fields/{i}"),
+                    &node.entity.name,
+                    f,
+                ));
+            }
+        }
+    }
+    for (i, c) in node.children.iter().filter(|c| c.output).enumerate() {
+        unknown_beside_star(c, &format!("{at}/embeds/{i}/select"), out);
+    }
 }
 
 fn parse_u64(key: &str, v: &str) -> Result<u64, RestError> {
@@ -317,6 +464,14 @@ pub(crate) fn parse_params<'s>(
     }
     if let Some(s) = select {
         build_node(schema, &mut root, &parse_select(s, limits)?)?;
+        let mut unknown = Vec::new();
+        unknown_beside_star(&root, "/select", &mut unknown);
+        if !unknown.is_empty() {
+            return Err(baas_core::Error::Validation {
+                violations: unknown,
+            }
+            .into());
+        }
     }
     let mut columns = None;
     let mut on_conflict = None;

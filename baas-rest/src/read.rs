@@ -5,7 +5,7 @@ use baas_core::{Entity, SchemaMetadata};
 
 use crate::filter::typed;
 use crate::headers::{Prefer, RowRange, parse_accept, parse_prefer, parse_range};
-use crate::params::{Node, parse_params};
+use crate::params::{FieldAliases, parse_params};
 use crate::{ParseLimits, RestError};
 
 /// A parsed read.
@@ -24,6 +24,9 @@ pub struct ReadRequest {
     pub limit_capped: bool,
     /// The `Prefer` header.
     pub prefer: Prefer,
+    /// Output names of renamed fields (`select=alias:col`), applied by
+    /// [`read_response`](crate::read_response); `None` when nothing is renamed.
+    pub aliases: Option<FieldAliases>,
 }
 
 /// Combine two optional filters with `and`.
@@ -73,19 +76,6 @@ pub fn key_filter(entity: &Entity, key: &[String]) -> Result<Filter, RestError> 
     })
 }
 
-fn check_embed_offsets(node: &Node<'_>) -> Result<(), RestError> {
-    for c in &node.children {
-        if c.offset.is_some_and(|o| o > 0) {
-            return Err(RestError::unsupported(format!(
-                "`{}.offset` is not supported: embeddings take order and limit only",
-                c.key
-            )));
-        }
-        check_embed_offsets(c)?;
-    }
-    Ok(())
-}
-
 /// Intersect `offset`/`limit` with a `Range` and cap at `max_limit`.
 /// Returns (offset, limit, capped).
 pub(crate) fn page_bounds(
@@ -130,7 +120,6 @@ fn read(
             "`on_conflict` applies to writes only",
         ));
     }
-    check_embed_offsets(&p.root)?;
     let mut filter = p.root.condition();
     let mut page = Page {
         after: p.after.clone(),
@@ -168,6 +157,7 @@ fn read(
         head: false,
         limit_capped,
         prefer,
+        aliases: p.root.aliases(),
     })
 }
 

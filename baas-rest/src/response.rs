@@ -94,7 +94,12 @@ fn json_body_within(
 /// [`read_response`] with a bound on the body: a body over `max_bytes`
 /// bytes is refused with a 400 `limit_exceeded` (detected while it is being
 /// written, so it is never built whole). `HEAD` builds no body at all.
-pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> RestResponse {
+pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -> RestResponse {
+    if let Some(a) = &req.aliases {
+        for r in &mut rows.rows {
+            a.apply(r);
+        }
+    }
     let offset = req.query.page.offset.unwrap_or(0);
     let n = rows.rows.len();
     let mut headers = Vec::new();
@@ -117,8 +122,7 @@ pub fn read_response_within(req: &ReadRequest, rows: Rows, max_bytes: u64) -> Re
             let e = if n == 0 && req.by_key {
                 RestError::not_found(format!("no `{}` row has this key", req.query.entity))
             } else {
-                RestError::not_acceptable("JSON object requested, multiple (or no) rows returned")
-                    .with_details(format!("the result contains {n} rows"))
+                RestError::singular(n as u64)
             };
             let mut r = e.to_response();
             r.headers.extend(headers);
@@ -172,14 +176,20 @@ fn key_text(v: &serde_json::Value) -> Option<String> {
 ///   relative to the family root (the [`Service`](crate::Service) makes it
 ///   absolute with the mount, tenant and family prefix);
 /// - singular and not exactly one row affected: 406.
-pub fn write_response(req: &WriteRequest, result: WriteResult) -> RestResponse {
+pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestResponse {
+    if let Some(a) = req
+        .aliases
+        .as_ref()
+        .filter(|_| req.return_mode == ReturnMode::Representation)
+    {
+        for r in &mut result.rows {
+            a.apply(r);
+        }
+    }
     let mut headers = Vec::new();
     preference_applied(&req.prefer, &mut headers);
     if req.singular && result.affected != 1 {
-        let mut r =
-            RestError::not_acceptable("JSON object requested, multiple (or no) rows affected")
-                .with_details(format!("{} rows were affected", result.affected))
-                .to_response();
+        let mut r = RestError::singular(result.affected).to_response();
         r.headers.extend(headers);
         return r;
     }

@@ -30,6 +30,9 @@ pub struct WriteRequest {
     pub key: Option<Vec<String>>,
     /// The `Prefer` header.
     pub prefer: Prefer,
+    /// Output names of renamed fields (`select=alias:col`) in the
+    /// representation; `None` when nothing is renamed.
+    pub aliases: Option<crate::params::FieldAliases>,
 }
 
 /// A write body must say it is JSON: `Content-Type: application/json` or
@@ -480,6 +483,7 @@ fn write(
         singular,
         key: key.map(<[String]>::to_vec),
         prefer,
+        aliases: p.root.aliases(),
     })
 }
 

@@ -271,7 +271,7 @@ async fn a_missing_reference_is_a_409() {
         .handle(post("/t/book", r#"{"title":"Orphan","author_id":999}"#))
         .await;
     assert_eq!(r.status, 409, "{:?}", r.json());
-    assert_eq!(r.json()["code"], "conflict");
+    assert_eq!(r.json()["code"], "23503");
     assert_eq!(count(&s, "book", "").await, 0);
     assert_eq!(
         s.handle(post("/t/author", r#"{"name":"A"}"#)).await.status,
@@ -286,6 +286,7 @@ async fn a_missing_reference_is_a_409() {
         .handle(RestRequest::new("DELETE", "/t/author/1", ""))
         .await;
     assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(r.json()["code"], "23503");
 }
 
 #[tokio::test]

@@ -257,7 +257,7 @@ async fn the_demo_book_needs_an_existing_author() {
     )
     .await;
     assert_eq!(r.status, 409, "{}", r.text());
-    assert_eq!(r.json()["code"], "conflict");
+    assert_eq!(r.json()["code"], "23503");
     let r = get(addr, "/demo/book?title=eq.Orphan").await;
     assert_eq!(r.json(), json!([]));
     // An author that exists is fine; one that is referenced cannot go.

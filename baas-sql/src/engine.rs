@@ -405,6 +405,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
         top.checked_add(generated)
             .is_none_or(|v| v > max)
             .then(|| Error::Conflict {
+                kind: baas_core::ConflictKind::Other,
                 message: format!(
                     "no new key can be generated for `{}`: its auto-increment key `{}` would pass the largest value of its type ({max}): {generated} generated after {top}; give keys explicitly, or delete or renumber the rows holding the largest keys",
                     target.entity.name, key.name

@@ -3,12 +3,14 @@
 use baas_core::redact::redact_in;
 
 use crate::driver_message::{Clean, Problem, classify, data_exception};
-use baas_core::{Error, Violation};
+use baas_core::{ConflictKind, Error, Violation, sqlstate};
 use sqlx::error::ErrorKind;
 
 /// Map a driver error into the semantic error enum.
 ///
-/// Unique, foreign-key and exclusion violations → `Conflict`; not-null and
+/// Unique, foreign-key and exclusion violations → `Conflict` (of kind
+/// `Unique`, `ForeignKey`, `Other`); not-null (with SQLSTATE `23502` on
+/// the violation, whatever the engine) and
 /// check violations and bad values (overflow, text too long, malformed input)
 /// → `Validation` at the column the database names (`/price`). Their
 /// messages are [`crate::driver_message`]'s clean sentences; the database's
@@ -64,25 +66,38 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                 ErrorKind::UniqueViolation
                 | ErrorKind::ForeignKeyViolation
                 | ErrorKind::ExclusionViolation => {
-                    let problem = match db.kind() {
-                        ErrorKind::UniqueViolation => Problem::Duplicate,
-                        ErrorKind::ExclusionViolation => Problem::Exclusion,
+                    let (problem, kind) = match db.kind() {
+                        ErrorKind::UniqueViolation => (Problem::Duplicate, ConflictKind::Unique),
+                        ErrorKind::ExclusionViolation => (Problem::Exclusion, ConflictKind::Other),
                         _ if message.starts_with("Cannot delete or update a parent row")
                             || message.starts_with("update or delete on table") =>
                         {
-                            Problem::StillReferenced
+                            (Problem::StillReferenced, ConflictKind::ForeignKey)
                         }
-                        _ if engine == "sqlite" => Problem::Reference,
-                        _ => Problem::MissingReference,
+                        _ if engine == "sqlite" => (Problem::Reference, ConflictKind::ForeignKey),
+                        _ => (Problem::MissingReference, ConflictKind::ForeignKey),
                     };
                     Error::Conflict {
+                        kind,
                         message: clean(problem).message,
                         constraint,
                     }
                 }
-                ErrorKind::NotNullViolation => invalid(clean(Problem::NotNull)),
+                ErrorKind::NotNullViolation => {
+                    let c = clean(Problem::NotNull);
+                    Error::Validation {
+                        violations: vec![
+                            Violation::new(
+                                c.column.map(|c| format!("/{c}")).unwrap_or_default(),
+                                c.message,
+                            )
+                            .with_code(sqlstate::NOT_NULL_VIOLATION),
+                        ],
+                    }
+                }
                 ErrorKind::CheckViolation => invalid(clean(Problem::Check)),
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
+                    kind: ConflictKind::Other,
                     message: format!("{engine}: {message}"),
                     constraint,
                 },

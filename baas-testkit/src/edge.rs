@@ -147,6 +147,7 @@ impl MetadataStore for AnyIdStore {
         let latest = schemas.get(tenant).map(|v| v.version);
         if latest != base {
             return Err(baas_core::Error::Conflict {
+                kind: baas_core::ConflictKind::Other,
                 message: format!("the metadata of tenant `{tenant}` changed concurrently"),
                 constraint: None,
             });

@@ -525,6 +525,7 @@ macro_rules! __with_conformance_cases {
             validation_errors_point_at_fields,
             upsert_merge,
             upsert_ignore,
+            upsert_merge_key_only_rows_are_returned,
             update_by_filter_with_returning,
             update_without_match_affects_nothing,
             delete_by_filter_with_returning,
@@ -536,6 +537,8 @@ macro_rules! __with_conformance_cases {
             embed_one_to_many_order_limit_filter,
             embed_many_to_many,
             embed_nested,
+            embed_only_selection,
+            embed_offset_per_parent,
             ]
         }
     };
@@ -1724,6 +1727,42 @@ async fn upsert_merge(c: &Ctx<'_>) -> CaseResult {
     Ok(Outcome::Pass)
 }
 
+/// A merging upsert whose rows carry only the conflict target has nothing
+/// to update: the existing row is kept and, as in PostgREST, still
+/// returned with the inserted ones, in input order.
+async fn upsert_merge_key_only_rows_are_returned(c: &Ctx<'_>) -> CaseResult {
+    c.clear("ko-").await?;
+    c.insert(ins(vec![json!({"sku": "ko-1", "qty": 1, "name": "kept"})]))
+        .await
+        .map_err(s)?;
+    let w = c
+        .insert(upsert(
+            vec![json!({"sku": "ko-2"}), json!({"sku": "ko-1"})],
+            OnConflict::Merge,
+        ))
+        .await;
+    let w = match w {
+        Ok(w) => w,
+        Err(e @ Error::Unsupported { .. }) => return Ok(Outcome::NotApplicable(e.to_string())),
+        Err(e) => return Err(e.to_string()),
+    };
+    ensure!(
+        col(&w.rows, "sku") == vec![json!("ko-2"), json!("ko-1")],
+        "rows {:?}",
+        w.rows
+    );
+    ensure!(w.affected == 2, "affected {}", w.affected);
+    ensure!(
+        w.rows[1]["qty"] == json!(1) && w.rows[1]["name"] == json!("kept"),
+        "existing row changed: {:?}",
+        w.rows[1]
+    );
+    let n = c.count("gadget", Some(like("sku", "ko-%"))).await?;
+    ensure!(n == 2, "rows {n}");
+    c.clear("ko-").await?;
+    Ok(Outcome::Pass)
+}
+
 async fn upsert_ignore(c: &Ctx<'_>) -> CaseResult {
     c.clear("ig-").await?;
     c.insert(ins(vec![json!({"sku": "ig-1", "qty": 1})]))
@@ -2139,6 +2178,14 @@ pub fn identity_queries() -> Vec<(&'static str, Query)> {
         .push(embed("artist", &["artist_id", "name"]));
     embedded.select.embeds.push(tracks);
     v.push(("albums_with_artist_and_nested_tracks", embedded));
+    // `select=artist(name),tracks(track_id)`: the embeds only.
+    let mut only = Query::new("album")
+        .filter(Filter::cmp("album_id", CompareOp::Lte, 5))
+        .order_by(OrderBy::asc("album_id"));
+    let mut tracks = embed("tracks", &["track_id"]);
+    tracks.order = vec![OrderBy::asc("track_id")];
+    only.select = Selection::embeds_only(vec![embed("artist", &["name"]), tracks]);
+    v.push(("albums_embeds_only", only));
     let mut counted = Query::new("album").filter(Filter::In {
         field: "artist_id".into(),
         values: vec![Value::Int(22), Value::Int(90), Value::Null],
@@ -2201,11 +2248,13 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         alias: None,
         select: Selection {
             fields: fields.iter().map(|f| f.to_string()).collect(),
+            omit_fields: false,
             embeds: vec![],
         },
         filter: None,
         order: vec![],
         limit: None,
+        offset: None,
         through: None,
     }
 }
@@ -2328,5 +2377,148 @@ async fn embed_nested(c: &Ctx<'_>) -> CaseResult {
         ]}))],
         "got {rows:?}"
     );
+    Ok(Outcome::Pass)
+}
+
+/// `select=rel(*)`: a selection that omits its own fields returns only its
+/// embeds, joined or batched, at the root and nested, with the key fields
+/// the joins need read but not returned.
+async fn embed_only_selection(c: &Ctx<'_>) -> CaseResult {
+    let only = |embeds: Vec<Embed>| Selection::embeds_only(embeds);
+    // Root omitted, to-one embed (joined where the engine joins).
+    let mut q = Query::new("album").filter(Filter::in_list("album_id", vec![1, 4]));
+    q.select = only(vec![embed("artist", &["name"])]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![
+            rec(json!({"artist": {"name": "AC/DC"}})),
+            rec(json!({"artist": {"name": "AC/DC"}})),
+        ],
+        "to-one: {rows:?}"
+    );
+    // Root omitted, to-many embed (batched), and a null to-one.
+    let mut q = Query::new("employee").filter(Filter::in_list("employee_id", vec![1, 2]));
+    let mut reports = embed("reports", &["employee_id"]);
+    reports.order = vec![OrderBy::asc("employee_id")];
+    q.select = only(vec![embed("manager", &["employee_id"]), reports]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![
+            rec(json!({"manager": null, "reports": [{"employee_id": 2}, {"employee_id": 6}]})),
+            rec(json!({"manager": {"employee_id": 1}, "reports": [
+                {"employee_id": 3}, {"employee_id": 4}, {"employee_id": 5}
+            ]})),
+        ],
+        "to-many: {rows:?}"
+    );
+    // Omitted inside a joined embed: track → album (omitted) → artist.
+    let mut q = Query::new("track")
+        .fields(["track_id"])
+        .filter(Filter::eq("track_id", 1));
+    let mut album = embed("album", &[]);
+    album.select = only(vec![embed("artist", &["name"])]);
+    q.select.embeds.push(album);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(
+            json!({"track_id": 1, "album": {"artist": {"name": "AC/DC"}}})
+        )],
+        "nested to-one: {rows:?}"
+    );
+    // Omitted inside a batched embed, and everything omitted but the leaf:
+    // artist → albums (omitted) → tracks; many-to-many below an omitted row.
+    let mut q = Query::new("artist").filter(Filter::eq("artist_id", 1));
+    let mut tracks = embed("tracks", &["track_id"]);
+    tracks.order = vec![OrderBy::asc("track_id")];
+    tracks.limit = Some(1);
+    let mut albums = embed("albums", &[]);
+    albums.order = vec![OrderBy::asc("album_id")];
+    albums.select = only(vec![tracks]);
+    q.select = only(vec![albums]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(json!({"albums": [
+            {"tracks": [{"track_id": 1}]},
+            {"tracks": [{"track_id": 15}]}
+        ]}))],
+        "nested to-many: {rows:?}"
+    );
+    let mut q = Query::new("track").filter(Filter::eq("track_id", 1));
+    let mut lists = embed("playlists", &[]);
+    lists.order = vec![OrderBy::asc("playlist_id")];
+    lists.limit = Some(2);
+    lists.select = only(vec![]);
+    q.select = only(vec![lists]);
+    let rows = c.rows(q).await?;
+    ensure!(
+        rows == vec![rec(json!({"playlists": [{}, {}]}))],
+        "many-to-many: {rows:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+/// `rel.offset`: each parent's related rows are paged after their order,
+/// for one-to-many (windowed in the database) and many-to-many relations
+/// (with and without an order).
+async fn embed_offset_per_parent(c: &Ctx<'_>) -> CaseResult {
+    let lists = |rows: &[Map<String, J>], key: &str| -> Vec<J> { col(rows, key) };
+    let read = |offset: Option<u64>, limit: Option<u64>| {
+        let mut q = Query::new("artist")
+            .fields(["artist_id"])
+            .filter(Filter::in_list("artist_id", vec![1, 22]))
+            .order_by(OrderBy::asc("artist_id"));
+        let mut albums = embed("albums", &["album_id"]);
+        albums.order = vec![OrderBy::desc("album_id")];
+        albums.offset = offset;
+        albums.limit = limit;
+        q.select.embeds.push(albums);
+        q
+    };
+    let all = lists(&c.rows(read(None, None)).await?, "albums");
+    let slice = |v: &J, from: usize, n: usize| -> J {
+        J::Array(
+            v.as_array()
+                .map(|a| a.iter().skip(from).take(n).cloned().collect())
+                .unwrap_or_default(),
+        )
+    };
+    ensure!(
+        all.len() == 2 && all[1].as_array().is_some_and(|a| a.len() > 3),
+        "full lists {all:?}"
+    );
+    let paged = lists(&c.rows(read(Some(1), Some(2))).await?, "albums");
+    let expected: Vec<J> = all.iter().map(|v| slice(v, 1, 2)).collect();
+    ensure!(
+        paged == expected,
+        "offset 1 limit 2: {paged:?}, expected {expected:?}"
+    );
+    let rest = lists(&c.rows(read(Some(1), None)).await?, "albums");
+    let expected: Vec<J> = all.iter().map(|v| slice(v, 1, usize::MAX)).collect();
+    ensure!(
+        rest == expected,
+        "offset 1: {rest:?}, expected {expected:?}"
+    );
+    for ordered in [false, true] {
+        let read = |offset: Option<u64>, limit: Option<u64>| {
+            let mut q = Query::new("track")
+                .fields(["track_id"])
+                .filter(Filter::eq("track_id", 1));
+            let mut lists = embed("playlists", &["playlist_id"]);
+            if ordered {
+                lists.order = vec![OrderBy::desc("playlist_id")];
+            }
+            lists.offset = offset;
+            lists.limit = limit;
+            q.select.embeds.push(lists);
+            q
+        };
+        let all = lists(&c.rows(read(None, None)).await?, "playlists");
+        let paged = lists(&c.rows(read(Some(1), Some(1))).await?, "playlists");
+        let expected: Vec<J> = all.iter().map(|v| slice(v, 1, 1)).collect();
+        ensure!(
+            paged == expected && all[0].as_array().is_some_and(|a| a.len() > 2),
+            "many-to-many (ordered: {ordered}): {paged:?} of {all:?}"
+        );
+    }
     Ok(Outcome::Pass)
 }

@@ -205,6 +205,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
     let mut e = Embed::new(relation);
     e.select = Selection {
         fields: fields.iter().map(|f| f.to_string()).collect(),
+        omit_fields: false,
         embeds: Vec::new(),
     };
     e

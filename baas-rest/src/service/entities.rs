@@ -90,34 +90,41 @@ impl Service {
         }
     }
 
-    /// Run a parsed write (the singular pre-count, `tx=rollback`, 404 by key).
+    /// Run a parsed write (the singular and `max-affected` pre-counts,
+    /// `tx=rollback`, 404 by key).
     async fn write(
         &self,
         tenant: &Tenant,
         mut w: crate::WriteRequest,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
-        if w.singular && w.key.is_none() {
-            let filter = match &w.write {
-                Write::Update(u) => Some(u.filter.clone()),
-                Write::Delete(d) => Some(d.filter.clone()),
-                Write::Insert(_) => None,
-            };
-            if let Some(f) = filter {
-                let n = self
-                    .baas
-                    .count(principal, tenant, w.write.entity(), Some(f))
-                    .await
-                    .map_err(core_error)?;
-                if n != 1 {
-                    return Ok(crate::write_response(
-                        &w,
-                        WriteResult {
-                            affected: n,
-                            rows: Vec::new(),
-                        },
-                    ));
-                }
+        let filter = match &w.write {
+            Write::Update(u) => Some(u.filter.clone()),
+            Write::Delete(d) => Some(d.filter.clone()),
+            Write::Insert(_) => None,
+        };
+        let singular = w.singular && w.key.is_none();
+        if let Some(f) = filter
+            && (singular || w.prefer.max_affected.is_some())
+        {
+            let n = self
+                .baas
+                .count(principal, tenant, w.write.entity(), Some(f))
+                .await
+                .map_err(core_error)?;
+            if singular && n != 1 {
+                return Ok(crate::write_response(
+                    &w,
+                    WriteResult {
+                        affected: n,
+                        rows: Vec::new(),
+                    },
+                ));
+            }
+            if let Some(max) = w.prefer.max_affected
+                && n > max
+            {
+                return Err(RestError::max_affected(n));
             }
         }
         // The write moves into the engine; the response only needs

@@ -63,7 +63,9 @@
 //! filtered `PATCH`/`DELETE` counts the matching rows first and writes
 //! nothing unless exactly one matches (406 otherwise); the count and the
 //! write are two statements, so a concurrent insert between them can still
-//! make the write touch two rows.
+//! make the write touch two rows. `Prefer: handling=strict, max-affected=n`
+//! on `PATCH`/`DELETE` counts the same way and writes nothing when more than
+//! `n` rows match (400 `PGRST124`), with the same caveat.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

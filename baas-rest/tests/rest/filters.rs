@@ -92,9 +92,11 @@ fn mistyped_values_stay_text_and_fail_validation_with_a_pointer() {
     let query = q("invoice", "invoice_date=gt.yesterday&total=gt.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("date"));
     assert_eq!(r.violations[0].pointer, "/filter/filters/0/value");
+    // An unknown field is PostgreSQL's `42703`, as PostgREST reports it.
     let query = q("track", "nope=eq.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
-    assert_eq!(r.status, 422);
+    assert_eq!((r.status, r.code.as_str()), (400, "42703"));
+    assert_eq!(r.message, "column track.nope does not exist");
     assert_eq!(r.violations[0].pointer, "/filter/field");
 }
 
@@ -112,6 +114,23 @@ fn int_out_of_range_is_a_validation_error() {
 }
 
 #[test]
+fn like_takes_percent_and_underscore_as_postgrest_does() {
+    let pattern = |raw: &str| match filt("track", &format!("name=like.{raw}")) {
+        Filter::Like { pattern, .. } => pattern,
+        other => panic!("{other:?}"),
+    };
+    // `%` is a wildcard like `*`, `_` matches one character (PostgREST
+    // hands the pattern to `LIKE` with `*` replaced).
+    assert_eq!(pattern("100%25_off*"), "100%_off%");
+    // `\` escapes: `\%`, `\_`, `\\` stay escaped, `\*` is a literal star.
+    assert_eq!(pattern("100\\%25\\_off\\*"), "100\\%\\_off*");
+    assert_eq!(pattern("a\\\\b"), "a\\\\b");
+    // A trailing lone backslash matches a backslash; `\x` is `x`.
+    assert_eq!(pattern("a\\"), "a\\\\");
+    assert_eq!(pattern("\\a"), "a");
+}
+
+#[test]
 fn like_translates_wildcards_and_escapes_literals() {
     assert_eq!(
         filt("track", "name=like.*Love*"),
@@ -125,7 +144,7 @@ fn like_translates_wildcards_and_escapes_literals() {
         filt("track", "name=ilike.100%25_off\\*"),
         Filter::Like {
             field: "name".into(),
-            pattern: "100\\%\\_off\\\\%".into(),
+            pattern: "100%_off*".into(),
             case_insensitive: true
         }
     );

@@ -219,6 +219,15 @@ fn prefer_parsing() {
     assert_eq!(e.status, 400);
     assert!(e.message.contains("foo=bar"));
     assert!(parse_prefer(&hdrs(&[("Prefer", "handling=strict, count=exact")])).is_ok());
+    // `max-affected` applies with strict handling only, in any order.
+    let p = parse_prefer(&hdrs(&[("Prefer", "max-affected=3, handling=strict")])).expect("strict");
+    assert_eq!(p.max_affected, Some(3));
+    assert_eq!(p.applied, ["handling=strict", "max-affected=3"]);
+    let p = parse_prefer(&hdrs(&[("Prefer", "max-affected=3")])).expect("lenient");
+    assert_eq!((p.max_affected, p.applied.len()), (None, 0));
+    let e = parse_prefer(&hdrs(&[("Prefer", "handling=strict, max-affected=x")]))
+        .expect_err("not a number");
+    assert!(e.message.contains("max-affected=x"), "{e:?}");
     assert_eq!(
         parse_prefer(&[]).expect("empty"),
         baas_rest::Prefer::default()

@@ -1,7 +1,7 @@
 //! Responses and error mapping, end to end through `parse_request`.
 
 use baas_core::ir::{Rows, WriteResult};
-use baas_core::{Error, NotFoundKind, Violation};
+use baas_core::{ConflictKind, Error, NotFoundKind, Violation};
 use baas_rest::{
     Operation, ReadRequest, RestError, RestRequest, RestResponse, WriteRequest, parse_request,
     read_response, route, write_response,
@@ -135,8 +135,14 @@ fn singular_responses() {
     for n in [0, 2] {
         let r = read(&obj, n, None);
         assert_eq!(r.status, 406, "{n}");
-        assert_eq!(r.json()["code"], "not_acceptable");
-        assert_eq!(r.json()["details"], format!("the result contains {n} rows"));
+        // PostgREST's code and wording (postgrest-js `maybeSingle` looks
+        // for "0 rows" in `details`).
+        assert_eq!(r.json()["code"], "PGRST116");
+        assert_eq!(
+            r.json()["message"],
+            "JSON object requested, multiple (or no) rows returned"
+        );
+        assert_eq!(r.json()["details"], format!("The result contains {n} rows"));
     }
     // By key: 0 rows is a 404.
     let by_key = RestRequest::new("GET", "/t/artist/1", "");
@@ -327,11 +333,58 @@ fn core_errors_map_to_statuses() {
         ),
         (
             Error::Conflict {
+                kind: ConflictKind::Unique,
                 message: "duplicate key".into(),
                 constraint: Some("artist_pkey".into()),
             },
             409,
+            "23505",
+        ),
+        (
+            Error::Conflict {
+                kind: ConflictKind::ForeignKey,
+                message: "no such artist".into(),
+                constraint: None,
+            },
+            409,
+            "23503",
+        ),
+        (
+            Error::Conflict {
+                kind: ConflictKind::Other,
+                message: "stale metadata".into(),
+                constraint: None,
+            },
+            409,
             "conflict",
+        ),
+        (
+            Error::Validation {
+                violations: vec![Violation::not_null("/rows/0/name", "artist", "name")],
+            },
+            400,
+            "23502",
+        ),
+        (
+            Error::Validation {
+                violations: vec![
+                    Violation::unknown_field("/select/fields/0", "artist", "nme"),
+                    Violation::unknown_field("/filter/field", "artist", "x"),
+                ],
+            },
+            400,
+            "42703",
+        ),
+        (
+            // Violations of several kinds stay our 422.
+            Error::Validation {
+                violations: vec![
+                    Violation::unknown_field("/select/fields/0", "artist", "nme"),
+                    Violation::new("/filter/value", "not an integer"),
+                ],
+            },
+            422,
+            "validation",
         ),
         (Error::Forbidden("read-only".into()), 403, "forbidden"),
         (
@@ -386,10 +439,36 @@ fn core_errors_map_to_statuses() {
         })
     );
     let r = RestError::from(Error::Conflict {
+        kind: ConflictKind::Unique,
         message: "duplicate key".into(),
         constraint: Some("artist_pkey".into()),
     });
-    assert_eq!(r.details.as_deref(), Some("constraint `artist_pkey`"));
+    assert_eq!(
+        r.body(),
+        json!({
+            "code": "23505",
+            "message": "duplicate key value violates unique constraint",
+            "details": "duplicate key (constraint `artist_pkey`)",
+            "hint": null
+        })
+    );
+    let r = RestError::from(Error::Validation {
+        violations: vec![Violation::not_null("/rows/0/name", "artist", "name")],
+    });
+    assert_eq!(
+        r.body(),
+        json!({
+            "code": "23502",
+            "message": "null value in column \"name\" of relation \"artist\" violates not-null constraint",
+            "details": "/rows/0/name: null value in column \"name\" of relation \"artist\" violates not-null constraint",
+            "hint": null,
+            "violations": [{
+                "pointer": "/rows/0/name",
+                "message": "null value in column \"name\" of relation \"artist\" violates not-null constraint",
+                "code": "23502"
+            }]
+        })
+    );
     let r = RestError::from(Error::NotFound {
         kind: NotFoundKind::Field,
         name: "artist.nme".into(),
@@ -444,7 +523,8 @@ fn singular_write_with_no_row_is_406() {
         },
     );
     assert_eq!(r.status, 406);
-    assert_eq!(r.json()["details"], "0 rows were affected");
+    assert_eq!(r.json()["code"], "PGRST116");
+    assert_eq!(r.json()["details"], "The result contains 0 rows");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use baas_core::ir::{CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy, Selection};
 
+use serde_json::json;
+
 use crate::common::{err, filt, q, read, validate};
 
 fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
@@ -12,6 +14,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
         filter: None,
         order: vec![],
         limit: None,
+        offset: None,
         through: None,
     }
 }
@@ -19,6 +22,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
 fn fields(f: &[&str]) -> Selection {
     Selection {
         fields: f.iter().map(|s| s.to_string()).collect(),
+        omit_fields: false,
         embeds: vec![],
     }
 }
@@ -48,11 +52,43 @@ fn plain_fields_and_star() {
 }
 
 #[test]
-fn field_alias_is_unsupported() {
-    let e = err("track", "select=title:name");
-    assert_eq!(e.status, 501);
-    assert_eq!(e.code, "unsupported");
-    assert!(e.message.contains("title:name"), "{e:?}");
+fn field_aliases_rename_the_output() {
+    let row = |v: serde_json::Value| match v {
+        serde_json::Value::Object(o) => o,
+        _ => unreachable!(),
+    };
+    let r = read(
+        "album",
+        "select=id:album_id,label:title,title,artist(who:name),tracks(n:name)",
+    )
+    .expect("parses");
+    // The IR names the fields; the response renames them.
+    assert_eq!(r.query.select.fields, ["album_id", "title"]);
+    let mut got = row(json!({
+        "album_id": 1, "title": "T",
+        "artist": {"name": "A"},
+        "tracks": [{"name": "x"}, {"name": "y"}]
+    }));
+    r.aliases.as_ref().expect("aliases").apply(&mut got);
+    assert_eq!(
+        serde_json::to_string(&got).expect("json"),
+        r#"{"id":1,"label":"T","title":"T","artist":{"who":"A"},"tracks":[{"n":"x"},{"n":"y"}]}"#
+    );
+    // With `*`: every field, then the aliased copy.
+    let r = read("artist", "select=*,who:name").expect("parses");
+    let mut got = row(json!({"artist_id": 1, "name": "A"}));
+    r.aliases.as_ref().expect("aliases").apply(&mut got);
+    assert_eq!(
+        serde_json::to_string(&got).expect("json"),
+        r#"{"artist_id":1,"name":"A","who":"A"}"#
+    );
+    // No alias, nothing to do.
+    assert!(
+        read("album", "select=title,artist(name)")
+            .expect("parses")
+            .aliases
+            .is_none()
+    );
 }
 
 #[test]
@@ -61,6 +97,7 @@ fn embeds() {
         q("album", "select=title,artist(name)").select,
         Selection {
             fields: vec!["title".into()],
+            omit_fields: false,
             embeds: vec![embed("artist", None, fields(&["name"]))]
         }
     );
@@ -72,6 +109,7 @@ fn embeds() {
         .select,
         Selection {
             fields: vec![],
+            omit_fields: false,
             embeds: vec![
                 embed("artist", Some("singer"), all()),
                 embed(
@@ -79,6 +117,7 @@ fn embeds() {
                     None,
                     Selection {
                         fields: vec!["name".into()],
+                        omit_fields: false,
                         embeds: vec![embed("genre", None, fields(&["name"]))]
                     }
                 )
@@ -92,6 +131,34 @@ fn embeds() {
         ))
         .is_ok()
     );
+}
+
+#[test]
+fn embed_only_select_omits_own_fields() {
+    // PostgREST: `select=rel(*)` answers with the embed only.
+    assert_eq!(
+        q("album", "select=artist(*)").select,
+        Selection::embeds_only(vec![embed("artist", None, all())])
+    );
+    // Nested: the album in the middle returns only its artist.
+    assert_eq!(
+        q("track", "select=name,album(artist(name))").select,
+        Selection {
+            fields: vec!["name".into()],
+            omit_fields: false,
+            embeds: vec![embed(
+                "album",
+                None,
+                Selection::embeds_only(vec![embed("artist", None, fields(&["name"]))])
+            )]
+        }
+    );
+    // `*` or a field keeps the own fields.
+    assert!(!q("album", "select=*,artist(*)").select.omit_fields);
+    assert!(!q("album", "select=title,artist(*)").select.omit_fields);
+    // An embed used only to filter (`rel()`) leaves no own field either.
+    assert!(q("album", "select=artist()").select.omit_fields);
+    assert!(validate(&q("track", "select=album(artist(name))")).is_ok());
 }
 
 #[test]
@@ -117,10 +184,26 @@ fn embed_by_target_entity_name() {
 fn ambiguous_embedding_needs_a_hint() {
     let e = err("employee", "select=employee(*)");
     assert_eq!(e.status, 300);
-    assert_eq!(e.code, "ambiguous");
-    assert!(
-        e.message.contains("manager") && e.message.contains("reports"),
-        "{e:?}"
+    // PostgREST's code, wording and candidate list.
+    assert_eq!(
+        e.body(),
+        json!({
+            "code": "PGRST201",
+            "message": "Could not embed because more than one relationship was found for 'employee' and 'employee'",
+            "details": [
+                {
+                    "cardinality": "many-to-one",
+                    "embedding": "employee with employee",
+                    "relationship": "manager using employee(reports_to) and employee(employee_id)"
+                },
+                {
+                    "cardinality": "one-to-many",
+                    "embedding": "employee with employee",
+                    "relationship": "reports using employee(employee_id) and employee(reports_to)"
+                }
+            ],
+            "hint": "Try changing 'employee' to one of the following: 'employee!manager', 'employee!reports'. Find the desired relationship in the 'details' key."
+        })
     );
     // Hint by relation name, by column, by the other side's column.
     assert_eq!(
@@ -153,8 +236,11 @@ fn ambiguous_embedding_needs_a_hint() {
 #[test]
 fn unknown_embedding() {
     let e = err("track", "select=name,producer(*)");
-    assert_eq!(e.status, 400);
-    assert!(e.message.contains("producer"), "{e:?}");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST200"));
+    assert_eq!(
+        e.message,
+        "Could not find a relationship between 'track' and 'producer' in the schema cache"
+    );
     assert!(
         e.hint.as_deref().is_some_and(|h| h.contains("album")),
         "{e:?}"
@@ -241,10 +327,23 @@ fn embed_filters_use_the_alias() {
 }
 
 #[test]
-fn embed_offset_is_unsupported() {
-    let e = err("artist", "select=albums(*)&albums.offset=5");
-    assert_eq!(e.status, 501);
-    assert!(e.message.contains("albums.offset"), "{e:?}");
+fn embed_offset_pages_each_parent() {
+    let query = q(
+        "artist",
+        "select=albums(*)&albums.offset=5&albums.limit=2&albums.order=title",
+    );
+    let albums = &query.select.embeds[0];
+    assert_eq!((albums.offset, albums.limit), (Some(5), Some(2)));
+    assert!(validate(&query).is_ok());
+    // `offset=0` is no offset; a to-one embed takes none.
+    assert_eq!(
+        q("artist", "select=albums(*)&albums.offset=0")
+            .select
+            .embeds[0]
+            .offset,
+        None
+    );
+    assert!(validate(&q("album", "select=artist(*)&artist.offset=1")).is_err());
 }
 
 #[test]
@@ -392,6 +491,18 @@ fn unknown_select_fields_fail_validation_with_pointers() {
         pointers,
         ["/select/fields/1", "/select/embeds/0/select/fields/1"]
     );
+}
+
+#[test]
+fn unknown_field_beside_star_is_the_same_error() {
+    let named = baas_rest::RestError::from(
+        validate(&q("album", "select=title,nope,tracks(name,zip)")).expect_err("unknown"),
+    );
+    let starred = err("album", "select=*,title,nope,tracks(*,name,zip)");
+    assert_eq!(starred, named);
+    assert_eq!((starred.status, starred.code.as_str()), (400, "42703"));
+    // Known names beside `*` are fine (and change nothing).
+    assert_eq!(q("album", "select=*,title").select, all());
 }
 
 #[test]

@@ -190,7 +190,16 @@ pub fn insert(
                     (OnConflict::Merge, false) => {
                         oc.update_columns(updatable);
                     }
-                    // Nothing to merge, or ignore: keep the existing row.
+                    // Nothing to merge: set the target to itself, a no-op
+                    // update that keeps the row and, unlike `DO NOTHING`,
+                    // returns it (as PostgREST does). Without `RETURNING`
+                    // (MySQL) the written rows are re-read by key anyway,
+                    // and its no-op (`k = k`) stays safe when another
+                    // unique key is the one that conflicts.
+                    (OnConflict::Merge, true) if sql.returning() => {
+                        oc.update_columns(tcols);
+                    }
+                    // Ignore (or nothing to merge): keep the existing row.
                     _ => sql.on_conflict_keep(&mut oc, tcols),
                 }
                 st.on_conflict(oc);
