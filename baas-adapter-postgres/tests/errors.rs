@@ -61,6 +61,7 @@ async fn a_duplicate_names_its_column_without_driver_text() {
         Error::Conflict {
             message,
             constraint,
+            ..
         } => {
             assert_eq!(
                 message,

@@ -222,9 +222,14 @@ impl Authenticator {
         {
             return Ok(principal.clone());
         }
+        // How long a verified token may be remembered: until its `exp`; an
+        // external issuer's for at most a minute, so that removing the issuer
+        // from the tenant's configuration takes effect soon.
+        let mut remember_until = i64::MAX;
         let principal = match keys.verify(credential) {
             Ok(claims) => principal_of(claims),
             Err(own) => {
+                remember_until = now + 60;
                 let external = match (&self.engine, bearer) {
                     (Some(engine), true) => self.external(engine, keys.tenant(), credential).await,
                     _ => None,
@@ -242,7 +247,9 @@ impl Authenticator {
             if cache.map.len() >= MAX_CACHED_TOKENS {
                 cache.map.clear();
             }
-            cache.map.insert(digest, (principal.clone(), exp));
+            cache
+                .map
+                .insert(digest, (principal.clone(), exp.min(remember_until)));
         }
         Ok(principal)
     }
