@@ -9,7 +9,7 @@ use std::sync::Arc;
 use baas_auth::{Authenticator, KeyRing, KeyRole, RulesPolicy};
 use baas_core::access::Action;
 use baas_core::metadata::{Entity, Field, FieldType, SchemaMetadata};
-use baas_engine::{AccessRequest, Policy, Resource, SecretKey};
+use baas_engine::{AccessRequest, Policy, Principal, Resource, SecretKey};
 use baas_rest::Authenticate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -31,6 +31,22 @@ fn schema() -> SchemaMetadata {
     ]))
     .expect("rules");
     s
+}
+
+/// The question the engine asks for a read of `note`.
+fn read_note<'a>(
+    principal: &'a Principal,
+    entity: &'a Entity,
+    schema: &'a SchemaMetadata,
+) -> AccessRequest<'a> {
+    AccessRequest {
+        principal,
+        tenant: "t",
+        resource: Resource::Entity(entity),
+        action: Action::Read,
+        schema,
+        version: 1,
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -96,15 +112,8 @@ fn bench(c: &mut Criterion) {
         .expect("user");
     g.bench_function("grant: owner rule on note (compiled, cached)", |b| {
         b.iter(|| {
-            rt.block_on(policy.grant(&AccessRequest {
-                principal: &principal,
-                tenant: "t",
-                resource: Resource::Entity(&entity),
-                action: Action::Read,
-                schema: &schema,
-                version: 1,
-            }))
-            .expect("grant")
+            rt.block_on(policy.grant(&read_note(&principal, &entity, &schema)))
+                .expect("grant")
         });
     });
     g.bench_function("principal + grant (one request)", |b| {
@@ -112,15 +121,8 @@ fn bench(c: &mut Criterion) {
             let p = rt
                 .block_on(auth.principal(Some("t"), &headers))
                 .expect("user");
-            rt.block_on(policy.grant(&AccessRequest {
-                principal: &p,
-                tenant: "t",
-                resource: Resource::Entity(&entity),
-                action: Action::Read,
-                schema: &schema,
-                version: 1,
-            }))
-            .expect("grant")
+            rt.block_on(policy.grant(&read_note(&p, &entity, &schema)))
+                .expect("grant")
         });
     });
     g.finish();

@@ -142,7 +142,7 @@ fn short_digest(bytes: &[u8]) -> String {
 }
 
 /// Equality whose time does not depend on where the strings differ.
-fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

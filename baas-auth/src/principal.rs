@@ -114,25 +114,15 @@ impl std::fmt::Debug for Authenticator {
     }
 }
 
+/// A header's value, trimmed.
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+    baas_rest::header(headers, name).map(str::trim)
 }
 
 fn unauthorized(message: impl Into<String>) -> RestError {
     RestError::new(401, "invalid_token", message).with_hint(
         "send the tenant's API key as `apikey` and a user's access token as `Authorization: Bearer <token>`",
     )
-}
-
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The principal of verified claims.
@@ -193,7 +183,7 @@ impl Authenticator {
     fn is_admin(&self, credential: &str) -> bool {
         self.admin_key
             .as_deref()
-            .is_some_and(|k| same(k, credential))
+            .is_some_and(|k| crate::keys::ct_eq(k, credential))
     }
 
     /// One credential of `tenant`: an opaque key or a JWT of its own, or

@@ -120,9 +120,15 @@ impl Baas {
         schema.rules = rules;
         schema.check()?;
         self.policy.check_schema(&schema)?;
+        self.next_version(&t, schema).await
+    }
+
+    /// Store `schema` as `t`'s next metadata version (refused when another
+    /// version was stored since `t`'s) and serve it from the next request.
+    async fn next_version(&self, t: &Tenant, schema: SchemaMetadata) -> Result<Arc<Tenant>> {
         let version = self
             .store
-            .put_schema(id, &schema, Some(t.version()))
+            .put_schema(t.id(), &schema, Some(t.version()))
             .await?;
         Ok(self.install(Tenant::new(
             t.config().clone(),
@@ -215,16 +221,7 @@ impl Baas {
         }
         let mut schema = t.adapter().introspect(&t.config().introspect).await?;
         carry_rules(&mut schema, t.schema());
-        let version = self
-            .store
-            .put_schema(id, &schema, Some(t.version()))
-            .await?;
-        Ok(self.install(Tenant::new(
-            t.config().clone(),
-            schema,
-            version,
-            t.adapter().clone(),
-        )))
+        self.next_version(&t, schema).await
     }
 
     async fn change_schema(
@@ -243,16 +240,7 @@ impl Baas {
         schema.check()?;
         self.policy.check_schema(&schema)?;
         t.adapter().apply_ddl(&ddl).await?;
-        let version = self
-            .store
-            .put_schema(id, &schema, Some(t.version()))
-            .await?;
-        Ok(self.install(Tenant::new(
-            t.config().clone(),
-            schema,
-            version,
-            t.adapter().clone(),
-        )))
+        self.next_version(&t, schema).await
     }
 
     /// Managed tenants: create an entity — its table is created at once and
