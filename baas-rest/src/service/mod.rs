@@ -245,18 +245,32 @@ impl Service {
     /// The caller of `req`: the authenticator's answer, or anonymous
     /// without one.
     pub async fn principal(&self, req: &RestRequest) -> Result<Principal, RestError> {
-        let Some(auth) = &self.auth else {
-            return Ok(Principal::anonymous());
-        };
         let target = self.target(req)?;
-        auth.principal(target.tenant(), &req.headers).await
+        self.principal_of(&target, req).await
+    }
+
+    /// The caller of `req`, routed to `target`.
+    async fn principal_of(
+        &self,
+        target: &Target,
+        req: &RestRequest,
+    ) -> Result<Principal, RestError> {
+        match &self.auth {
+            None => Ok(Principal::anonymous()),
+            Some(auth) => auth.principal(target.tenant(), &req.headers).await,
+        }
     }
 
     /// Handle a request: its caller from the authenticator (or anonymous
-    /// without one), then [`handle_as`](Self::handle_as).
+    /// without one), then as [`handle_as`](Self::handle_as) does.
     pub async fn handle(&self, req: RestRequest) -> RestResponse {
-        match self.principal(&req).await {
-            Ok(p) => self.handle_as(req, &p).await,
+        // Routed once: the caller and the dispatch use the same target.
+        let target = match self.target(&req) {
+            Ok(t) => t,
+            Err(e) => return e.to_response(),
+        };
+        match self.principal_of(&target, &req).await {
+            Ok(p) => self.serve(target, req, &p).await,
             Err(e) => error_response(&e, None),
         }
     }
@@ -268,6 +282,11 @@ impl Service {
             Ok(t) => t,
             Err(e) => return e.to_response(),
         };
+        self.serve(target, req, principal).await
+    }
+
+    /// Dispatch a routed request and make its `Location` absolute.
+    async fn serve(&self, target: Target, req: RestRequest, principal: &Principal) -> RestResponse {
         let root = target
             .tenant()
             .map(|t| family_root(&req.mount, t, target.family()));
