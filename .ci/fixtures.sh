@@ -53,6 +53,13 @@ PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_supabase_like -v ON_ERROR_S
   -f "$(dirname "$0")/sql/supabase_like.sql" >/dev/null
 echo "supabase-like database loaded"
 
+# The PostgREST parity fixture (functions, ranges, tsvector, views, a
+# self-reference, two schemas with same-named objects).
+recreate baas_parity
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_parity -v ON_ERROR_STOP=1 -q \
+  -f "$(dirname "$0")/sql/parity_pg.sql" >/dev/null
+echo "parity database loaded"
+
 # 1,000 tables with foreign keys, for the introspection timing.
 recreate baas_many
 PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_many -v ON_ERROR_STOP=1 -q -c "

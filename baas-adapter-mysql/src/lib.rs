@@ -110,6 +110,9 @@ impl SqlxEngine for MySqlEngine {
         // ON DUPLICATE KEY UPDATE applies to every unique key.
         caps.upsert_conflict_target = false;
         caps.estimated_count = false;
+        // Stored functions cannot be read from like a table (no
+        // `FROM fn(…)`), nor called by parameter name.
+        caps.functions = false;
         caps
     }
 

@@ -129,6 +129,8 @@ impl SqlxEngine for SqliteEngine {
         caps.arrays = false;
         caps.estimated_count = false;
         caps.max_parameters = 32_766;
+        // SQLite has no stored functions.
+        caps.functions = false;
         caps
     }
 

@@ -199,6 +199,8 @@ struct Compiled {
 #[derive(Debug, Default)]
 struct RuleSet {
     by_entity: HashMap<String, Vec<Compiled>>,
+    /// The roles each function's `execute` rules name.
+    executors: HashMap<String, Vec<String>>,
 }
 
 fn rule_error(i: usize, what: &str, e: &RestError) -> Error {
@@ -267,6 +269,25 @@ fn parse_filter(
 fn compile(schema: &SchemaMetadata, limits: &ParseLimits) -> Result<RuleSet> {
     let mut set = RuleSet::default();
     for (i, r) in schema.rules.iter().enumerate() {
+        if schema.function(&r.entity).is_ok() {
+            if r.action.iter().any(|a| *a != Action::Execute)
+                || r.filter.is_some()
+                || r.check.is_some()
+                || r.read.is_some()
+                || r.write.is_some()
+                || !r.preset.is_empty()
+            {
+                return Err(Error::validation(
+                    format!("/rules/{i}/action"),
+                    "a rule on a function has the one action `execute`, and no filter, check, fields or presets",
+                ));
+            }
+            set.executors
+                .entry(r.entity.clone())
+                .or_default()
+                .extend(r.role.iter().cloned());
+            continue;
+        }
         let entity = schema.entity(&r.entity).map_err(|_| {
             Error::validation(
                 format!("/rules/{i}/entity"),
@@ -559,6 +580,21 @@ impl Policy for RulesPolicy {
                 }
                 let set = self.rules(request.tenant, request.version, request.schema)?;
                 self.grant_for(&set, entity, request.action, p)
+            }
+            Resource::Function(f) => {
+                if request.schema.rules.is_empty() && self.open {
+                    return Ok(Grant::all());
+                }
+                let set = self.rules(request.tenant, request.version, request.schema)?;
+                let role = role_of(p);
+                match set.executors.get(&f.name) {
+                    Some(roles) if roles.iter().any(|r| r == role) => Ok(Grant::all()),
+                    None if self.open => Ok(Grant::all()),
+                    _ => Err(Error::Forbidden(format!(
+                        "no rule lets role `{role}` execute `{}`",
+                        f.name
+                    ))),
+                }
             }
             _ => Err(Error::Forbidden("no rule covers this resource".into())),
         }

@@ -46,6 +46,8 @@ pub enum Action {
     Update,
     /// Delete rows.
     Delete,
+    /// Call a function (`/rpc/{name}`); rules name the function.
+    Execute,
 }
 
 impl Action {
@@ -56,6 +58,7 @@ impl Action {
             Self::Insert => "insert",
             Self::Update => "update",
             Self::Delete => "delete",
+            Self::Execute => "execute",
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct Capabilities {
     /// batched query per relation: [`DatabaseAdapter::select`] then gets
     /// such embeds in the query and must return them nested.
     pub embed_to_one: bool,
+    /// Function calls ([`Target::call`]): `/rpc/{function}`.
+    pub functions: bool,
 }
 
 impl Capabilities {
@@ -71,6 +73,7 @@ impl Capabilities {
             transactions: false,
             max_parameters: 999,
             embed_to_one: false,
+            functions: false,
         }
     }
 
@@ -96,6 +99,7 @@ impl Capabilities {
             transactions: true,
             max_parameters: 65_535,
             embed_to_one: true,
+            functions: true,
         }
     }
 
@@ -145,6 +149,13 @@ pub struct Target<'a> {
     pub schema: &'a SchemaMetadata,
     /// The entity addressed.
     pub entity: &'a Entity,
+    /// A function call the entity's rows come from (its
+    /// [`result_entity`](crate::function::Function::result_entity)): the
+    /// statement reads `FROM fn(args) AS name` instead of the table.
+    /// Only reads ([`DatabaseAdapter::select`] and
+    /// [`DatabaseAdapter::count_rows`]) take one, on engines whose
+    /// [`Capabilities::functions`] is set.
+    pub call: Option<&'a crate::function::Call>,
 }
 
 impl<'a> Target<'a> {
@@ -153,7 +164,22 @@ impl<'a> Target<'a> {
         Ok(Self {
             schema,
             entity: schema.entity(entity)?,
+            call: None,
         })
+    }
+
+    /// The rows of a function call, read through `entity` (the function's
+    /// result entity, which need not be in `schema`).
+    pub fn call(
+        schema: &'a SchemaMetadata,
+        entity: &'a Entity,
+        call: &'a crate::function::Call,
+    ) -> Self {
+        Self {
+            schema,
+            entity,
+            call: Some(call),
+        }
     }
 }
 

@@ -40,6 +40,9 @@ pub mod sqlstate {
     pub const UNIQUE_VIOLATION: &str = "23505";
     /// `42703`: a field the entity does not have.
     pub const UNDEFINED_COLUMN: &str = "42703";
+    /// `P0001`: an exception a function raised on purpose (`RAISE
+    /// EXCEPTION '…'`): its message is written for the caller.
+    pub const RAISE_EXCEPTION: &str = "P0001";
 }
 
 impl Violation {
@@ -127,6 +130,8 @@ pub enum NotFoundKind {
     Record,
     /// A tenant that is not registered.
     Tenant,
+    /// A function name unknown to the metadata.
+    Function,
 }
 
 impl fmt::Display for NotFoundKind {
@@ -137,6 +142,7 @@ impl fmt::Display for NotFoundKind {
             Self::Relation => "relation",
             Self::Record => "record",
             Self::Tenant => "tenant",
+            Self::Function => "function",
         })
     }
 }

@@ -39,6 +39,7 @@ pub mod access;
 pub mod adapter;
 pub mod error;
 pub mod eval;
+pub mod function;
 pub mod ir;
 pub mod json_schema;
 pub mod metadata;

@@ -24,6 +24,10 @@ pub struct SchemaMetadata {
     /// the entities; applied by the policy the engine runs with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<crate::access::Rule>,
+    /// Database functions served at `/{tenant}/rpc/{name}`
+    /// ([`Function`](crate::function::Function)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<crate::function::Function>,
 }
 
 fn default_version() -> u32 {
@@ -37,7 +41,19 @@ impl SchemaMetadata {
             version: default_version(),
             entities,
             rules: Vec::new(),
+            functions: Vec::new(),
         }
+    }
+
+    /// Look a function up by its API name.
+    pub fn function(&self, name: &str) -> Result<&crate::function::Function> {
+        self.functions
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: NotFoundKind::Function,
+                name: name.to_string(),
+            })
     }
 
     /// Look an entity up by its API name.
@@ -173,8 +189,55 @@ impl SchemaMetadata {
                 }
             }
         }
+        for (i, f) in self.functions.iter().enumerate() {
+            let at = format!("/functions/{i}");
+            if self.functions[..i].iter().any(|o| o.name == f.name) {
+                v.push(crate::Violation::new(
+                    format!("{at}/name"),
+                    format!("duplicate function name `{}`", f.name),
+                ));
+            }
+            v.extend(f.problems(self, &at));
+        }
         for (i, r) in self.rules.iter().enumerate() {
             let at = format!("/rules/{i}");
+            let executes = r.action.contains(&crate::access::Action::Execute);
+            if let Ok(f) = self.function(&r.entity) {
+                let only_execute = r
+                    .action
+                    .iter()
+                    .all(|a| *a == crate::access::Action::Execute);
+                let extra = r.filter.is_some()
+                    || r.check.is_some()
+                    || r.read.is_some()
+                    || r.write.is_some()
+                    || !r.preset.is_empty();
+                if !only_execute || !executes || extra {
+                    v.push(crate::Violation::new(
+                        format!("{at}/action"),
+                        format!(
+                            "a rule on the function `{}` has the one action `execute` and no filter, check, fields or presets (the rules of the entity it returns apply to its rows)",
+                            f.name
+                        ),
+                    ));
+                }
+                if r.role.is_empty() || r.role.iter().any(|x| x.is_empty()) {
+                    v.push(crate::Violation::new(
+                        format!("{at}/role"),
+                        "a rule needs at least one non-empty role",
+                    ));
+                }
+                continue;
+            }
+            if executes {
+                v.push(crate::Violation::new(
+                    format!("{at}/action"),
+                    format!(
+                        "`execute` is an action on functions; `{}` is not one",
+                        r.entity
+                    ),
+                ));
+            }
             let Ok(e) = self.entity(&r.entity) else {
                 v.push(crate::Violation::new(
                     format!("{at}/entity"),

@@ -253,6 +253,7 @@ impl<'a> Validator<'a> {
             target: Target {
                 schema: self.target.schema,
                 entity,
+                call: None,
             },
             ..*self
         }

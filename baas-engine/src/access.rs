@@ -58,6 +58,9 @@ impl Principal {
 pub enum Resource<'a> {
     /// An entity (table / collection) of the tenant's metadata.
     Entity(&'a Entity),
+    /// A function of the tenant's metadata (`/rpc/{name}`), for
+    /// [`Action::Execute`].
+    Function(&'a baas_core::function::Function),
 }
 
 /// The question a [`Policy`] answers.

@@ -212,6 +212,26 @@ impl Baas {
             });
         }
         out.entities = kept;
+        let mut functions = Vec::new();
+        for f in &tenant.schema().functions {
+            let asked = self
+                .policy
+                .grant(&AccessRequest {
+                    principal,
+                    tenant: tenant.id(),
+                    resource: Resource::Function(f),
+                    action: Action::Execute,
+                    schema: tenant.schema(),
+                    version: tenant.version(),
+                })
+                .await;
+            match asked {
+                Ok(_) => functions.push(f.clone()),
+                Err(Error::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.functions = functions;
         Ok(out)
     }
 
@@ -243,6 +263,80 @@ impl Baas {
         let touched = touched_entities(tenant.schema(), &query);
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
+        let checked = self
+            .validator(tenant, target)
+            .with_access(&grants)
+            .query(query)?;
+        baas_core::read::find(tenant.adapter().as_ref(), &checked).await
+    }
+
+    /// Call a function (`/rpc/{name}`) and read its result like rows:
+    /// `query` (on the function's name) filters, orders, pages and embeds
+    /// them as on an entity. The caller needs the policy's
+    /// [`Action::Execute`] on the function; rows of an entity it returns
+    /// are narrowed by the caller's read grant on that entity, as if read
+    /// from the entity itself. `args` are converted by the parameters'
+    /// types ([`Function::call`](baas_core::function::Function::call)).
+    pub async fn call(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        query: Query,
+    ) -> Result<Rows> {
+        let schema = tenant.schema();
+        let f = schema.function(function)?;
+        let caps = tenant.capabilities();
+        caps.require(caps.functions, "functions (`/rpc`)")?;
+        self.policy
+            .grant(&AccessRequest {
+                principal,
+                tenant: tenant.id(),
+                resource: Resource::Function(f),
+                action: Action::Execute,
+                schema,
+                version: tenant.version(),
+            })
+            .await?;
+        let call = f.call(args)?;
+        // The result entity joins a copy of the schema, so the validator
+        // and the embed planner resolve it like any entity (function and
+        // entity names never collide: `SchemaMetadata::check`).
+        let mut with_result = SchemaMetadata::clone(schema);
+        with_result.entities.push(f.result_entity(schema)?);
+        let entity = &with_result.entities[with_result.entities.len() - 1];
+        let limits = &tenant.config().limits;
+        let mut query = Query {
+            max_rows: Some(
+                query
+                    .max_rows
+                    .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
+            ),
+            entity: f.name.clone(),
+            ..query
+        };
+        default_embed_limits(
+            &with_result,
+            entity,
+            &mut query.select.embeds,
+            limits.embed_limit,
+        );
+        let mut grants = Grants::new();
+        let mut touched = touched_entities(&with_result, &query);
+        touched.remove(&f.name);
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        if let baas_core::function::Returns::Entity {
+            entity: returned, ..
+        } = &f.returns
+        {
+            let g = self
+                .grant(principal, tenant, schema.entity(returned)?, Action::Read)
+                .await?;
+            grants.insert(f.name.clone(), Action::Read, g);
+        }
+        let target = Target::call(&with_result, entity, &call);
         let checked = self
             .validator(tenant, target)
             .with_access(&grants)

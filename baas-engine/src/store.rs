@@ -249,6 +249,7 @@ impl AdapterStore {
             let target = Target {
                 schema: &schema,
                 entity,
+                call: None,
             };
             if adapter.count(target, None).await.is_err() {
                 adapter

@@ -35,6 +35,7 @@
 //! | `fts` `plfts` `phfts` `wfts` | text and enums, when the engine has full-text search |
 //! | `cs` `cd` `ov` | arrays, when the engine has arrays |
 
+use baas_core::function::Function;
 use baas_core::{Capabilities, Entity, Field, FieldType, Generated, RelationKind, SchemaMetadata};
 use serde_json::{Map, Value as J, json};
 
@@ -221,6 +222,50 @@ fn entity_doc(e: &Entity, caps: &Capabilities) -> J {
     J::Object(m)
 }
 
+/// The methods `/rpc/{function}` answers: `GET`/`HEAD` only for functions
+/// that do not write.
+pub(crate) fn function_methods(f: &Function) -> &'static [&'static str] {
+    if f.volatility.is_read_only() {
+        &["GET", "HEAD", "POST"]
+    } else {
+        &["POST"]
+    }
+}
+
+fn function_doc(f: &Function) -> J {
+    let mut m = Map::new();
+    m.insert("name".into(), f.name.clone().into());
+    if let Some(d) = &f.description {
+        m.insert("description".into(), d.clone().into());
+    }
+    m.insert("path".into(), format!("/rpc/{}", f.name).into());
+    m.insert("operations".into(), json!(function_methods(f)));
+    m.insert(
+        "volatility".into(),
+        serde_json::to_value(f.volatility).unwrap_or(J::Null),
+    );
+    m.insert(
+        "params".into(),
+        J::Array(
+            f.params
+                .iter()
+                .map(|p| {
+                    let mut d = Map::new();
+                    d.insert("name".into(), p.name.clone().into());
+                    type_info(&p.ty, &mut d);
+                    d.insert("optional".into(), p.optional.into());
+                    J::Object(d)
+                })
+                .collect(),
+        ),
+    );
+    m.insert(
+        "returns".into(),
+        serde_json::to_value(&f.returns).unwrap_or(J::Null),
+    );
+    J::Object(m)
+}
+
 /// The discovery document of `tenant` (see the module docs for the format),
 /// with the default [`ParseLimits`].
 pub fn discovery_document(tenant: &str, schema: &SchemaMetadata, caps: &Capabilities) -> J {
@@ -260,7 +305,9 @@ pub fn discovery_document_with_limits(
             "collection": "/{entity}",
             "item": "/{entity}/{id}",
             "openapi": "/openapi.json",
+            "rpc": "/rpc/{function}",
         },
         "entities": schema.entities.iter().map(|e| entity_doc(e, caps)).collect::<Vec<_>>(),
+        "functions": schema.functions.iter().map(function_doc).collect::<Vec<_>>(),
     })
 }

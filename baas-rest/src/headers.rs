@@ -37,6 +37,9 @@ pub struct Prefer {
     /// PostgREST): a `PATCH`/`DELETE` that would touch more than `n` rows
     /// is refused (400 `PGRST124`) and writes nothing.
     pub max_affected: Option<u64>,
+    /// `params=single-object`: a function call passes the whole JSON body
+    /// as its one parameter.
+    pub single_object: bool,
     /// The preferences that were understood, for `Preference-Applied`.
     pub applied: Vec<String>,
 }
@@ -59,6 +62,10 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
             let (k, v) = (k.trim(), v.trim().trim_matches('"'));
             let apply = |p: &mut Prefer| p.applied.push(format!("{k}={v}"));
             match (k, v) {
+                ("params", "single-object") => {
+                    p.single_object = true;
+                    apply(&mut p);
+                }
                 ("return", "minimal") => {
                     p.return_mode = Some(ReturnMode::Minimal);
                     apply(&mut p);

@@ -92,6 +92,8 @@
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
+//! | `/rpc/{function}` on MySQL/MariaDB, SQLite and MongoDB (no function can be read like a table there) | 501 naming the engine |
+//! | functions taking a table row (computed fields / relationships), overloaded, variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
 //!
@@ -118,6 +120,15 @@
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
 //!
+//! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
+//!   function with unnamed parameters is not served); a `GET` query
+//!   parameter named like a parameter is an argument, never a filter; an
+//!   array argument in the query string is the repeated key
+//!   (`?ids=1&ids=2`); a call needs an `execute` rule under the rules
+//!   policy (closed by default), and the rows of an entity it returns are
+//!   narrowed by that entity's read rule. A function's `RAISE EXCEPTION`
+//!   answers 400 with code `P0001` and its message, as in PostgREST.
+//!
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]
 
@@ -136,6 +147,7 @@ mod params;
 mod read;
 mod response;
 pub mod route;
+pub mod rpc;
 mod select;
 pub mod service;
 mod write;

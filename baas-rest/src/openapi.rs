@@ -36,7 +36,7 @@
 use std::collections::HashSet;
 
 use baas_core::json_schema::{DIALECT, SchemaMode, entity_json_schema, field_json_schema};
-use baas_core::{Capabilities, Entity, SchemaMetadata};
+use baas_core::{Capabilities, Entity, Field, SchemaMetadata};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value as J, json};
 
@@ -669,6 +669,102 @@ fn item_item(e: &Entity, names: &str) -> J {
     J::Object(item)
 }
 
+/// `/rpc/{function}`: `POST` with the arguments as a JSON object, and
+/// `GET`/`HEAD` with them in the query string for functions that do not
+/// write.
+fn rpc_item(f: &baas_core::function::Function, schema: &SchemaMetadata) -> J {
+    use baas_core::function::Returns;
+    let param_schema = |p: &baas_core::function::Param| {
+        let mut field = Field::new(p.name.clone(), p.ty.clone());
+        field.nullable = true;
+        field_json_schema(&field, SchemaMode::Read)
+    };
+    let mut props = Map::new();
+    for p in &f.params {
+        props.insert(p.name.clone(), param_schema(p));
+    }
+    let required: Vec<&str> = f
+        .params
+        .iter()
+        .filter(|p| !p.optional)
+        .map(|p| p.name.as_str())
+        .collect();
+    let row = match &f.returns {
+        Returns::Void => J::Null,
+        Returns::Scalar { ty, .. } => field_json_schema(
+            &Field::new(f.name.clone(), ty.clone()).nullable(),
+            SchemaMode::Read,
+        ),
+        Returns::Entity { entity, .. } => schema
+            .entity(entity)
+            .map(|e| entity_json_schema(e, SchemaMode::Read))
+            .unwrap_or_else(|_| json!({"type": "object"})),
+        Returns::Rows { fields, .. } => {
+            let e = Entity::new(f.name.clone(), fields.clone());
+            entity_json_schema(&e, SchemaMode::Read)
+        }
+    };
+    let mut row = row;
+    if let Some(o) = row.as_object_mut() {
+        o.remove("$schema");
+    }
+    let result = if f.returns.is_set() {
+        json!({"type": "array", "items": row})
+    } else {
+        row
+    };
+    let mut ok = Map::new();
+    if matches!(f.returns, Returns::Void) {
+        ok.insert("204".into(), json!({"description": "Done; no body."}));
+    } else {
+        ok.insert(
+            "200".into(),
+            json!({"description": "The result.", "content": {"application/json": {"schema": result}}}),
+        );
+    }
+    let mut responses = ok.clone();
+    errors(&mut responses, WRITE_ERRORS);
+    let desc = f
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("Call `{}`.", f.name));
+    let mut item = Map::new();
+    item.insert(
+        "post".into(),
+        json!({
+            "tags": ["rpc"],
+            "operationId": format!("rpc.{}", f.name),
+            "summary": desc,
+            "parameters": [param_ref("select"), param_ref("order"), param_ref("limit"), param_ref("offset")],
+            "requestBody": {"required": !required.is_empty(), "content": {"application/json": {"schema": {
+                "type": "object", "properties": props, "required": required, "additionalProperties": false
+            }}}},
+            "responses": responses,
+        }),
+    );
+    if f.volatility.is_read_only() {
+        let mut params: Vec<J> = f
+            .params
+            .iter()
+            .map(|p| json!({"name": p.name, "in": "query", "required": !p.optional, "schema": param_schema(p)}))
+            .collect();
+        params.extend(["select", "order", "limit", "offset"].map(param_ref));
+        let mut responses = ok;
+        errors(&mut responses, READ_ERRORS);
+        item.insert(
+            "get".into(),
+            json!({
+                "tags": ["rpc"],
+                "operationId": format!("rpc.{}.get", f.name),
+                "summary": desc,
+                "parameters": params,
+                "responses": responses,
+            }),
+        );
+    }
+    J::Object(item)
+}
+
 /// The OpenAPI 3.1 document of `tenant` (see the module docs). Paths are
 /// relative to `{server_url}/{tenant}`; without `server_url` the server is
 /// `/{tenant}`, relative to wherever the document was fetched from.
@@ -711,6 +807,9 @@ pub fn openapi_document(
             tag["description"] = d.clone().into();
         }
         tags.push(tag);
+    }
+    for f in &schema.functions {
+        paths.insert(format!("/rpc/{}", segment(&f.name)), rpc_item(f, schema));
     }
     schemas.insert("Error".into(), error_schema());
     let server = format!(

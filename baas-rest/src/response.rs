@@ -65,7 +65,7 @@ impl std::io::Write for Bounded {
 
 /// Serialise `v` into at most `max` bytes: a 400 `limit_exceeded` naming
 /// the limit beyond it, found while writing (the whole body is never built).
-fn json_body_within(
+pub(crate) fn json_body_within(
     v: &impl serde::Serialize,
     rows: usize,
     max: u64,

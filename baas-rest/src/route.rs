@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | `/{tenant}/{entity}` | [`Route::Collection`] |
 //! | `/{tenant}/{entity}/{id}` | [`Route::Item`]; a composite key is `v1,v2` in key order, each part percent-decoded after the split (so `%2C` is a literal comma) |
+//! | `/{tenant}/rpc/{function}` (also under `/{tenant}/rest/v1/`) | [`Route::Rpc`] |
 //! | `/{tenant}/discovery` | [`Route::Discovery`] |
 //! | `/{tenant}/openapi.json` | [`Route::OpenApi`] |
 //! | `/{tenant}/rest/v1/{entity}`, `/{tenant}/rest/v1/{entity}/{id}` | the same [`Route::Collection`] / [`Route::Item`] through the data family's prefix (PostgREST's and Supabase's layout: supabase-js appends `/rest/v1` to its project URL) |
@@ -145,6 +146,15 @@ pub enum Route {
         /// Primary key values as text, in key order.
         key: Vec<String>,
     },
+    /// A function call: `/{tenant}/rpc/{function}` (so the row of an
+    /// entity named `rpc` is read with a filter, `/{tenant}/rpc?id=eq.…`,
+    /// as in PostgREST, where `rpc/` is reserved too).
+    Rpc {
+        /// Tenant id.
+        tenant: String,
+        /// Function name.
+        function: String,
+    },
     /// The tenant's discovery document.
     Discovery {
         /// Tenant id.
@@ -166,6 +176,7 @@ impl Route {
         match self {
             Self::Collection { tenant, .. }
             | Self::Item { tenant, .. }
+            | Self::Rpc { tenant, .. }
             | Self::Discovery { tenant }
             | Self::OpenApi { tenant } => Some(tenant),
             Self::Admin(_) => None,
@@ -183,6 +194,7 @@ pub fn allowed_methods(route: &Route, read_only: bool) -> &'static str {
         Route::Collection { .. } | Route::Item { .. } if read_only => "GET, HEAD",
         Route::Collection { .. } => "GET, HEAD, POST, PATCH, DELETE",
         Route::Item { .. } => "GET, HEAD, PUT, PATCH, DELETE",
+        Route::Rpc { .. } => "GET, HEAD, POST",
         Route::Discovery { .. } | Route::OpenApi { .. } => "GET, HEAD",
         Route::Admin(_) => "GET, POST",
     }
@@ -311,6 +323,10 @@ fn alias_route(path: &str, tenant: String, tail: &[&str]) -> Result<Target, Rest
     }
     let route = match tail {
         [] => Route::OpenApi { tenant },
+        ["rpc", f] => Route::Rpc {
+            tenant,
+            function: decode(f)?,
+        },
         [e] => Route::Collection {
             tenant,
             entity: decode(e)?,
@@ -357,6 +373,10 @@ pub fn route_with(path: &str, tenant_header: Option<&str>) -> Result<Route, Rest
             [] => Err(no_route(path)),
             ["discovery"] => Ok(Route::Discovery { tenant }),
             ["openapi.json"] => Ok(Route::OpenApi { tenant }),
+            ["rpc", f] => Ok(Route::Rpc {
+                tenant,
+                function: decode(f)?,
+            }),
             [e] => Ok(Route::Collection {
                 tenant,
                 entity: decode(e)?,

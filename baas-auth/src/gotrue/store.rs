@@ -430,6 +430,7 @@ impl Store {
             let target = Target {
                 schema: &schema,
                 entity,
+                call: None,
             };
             let created = adapter
                 .apply_ddl(&SchemaChange::CreateEntity {

@@ -87,6 +87,7 @@ use crate::{ParseLimits, RestError, RestLimits, RestRequest, RestResponse};
 mod admin;
 mod documents;
 mod entities;
+mod rpc;
 
 /// The REST service over one engine.
 #[derive(Clone)]
@@ -370,6 +371,14 @@ impl Service {
                         *allow = Some(allowed_methods(&route, e.read_only));
                         self.entity(&tenant, &route, &req, principal).await
                     }
+                    Route::Rpc { function, .. } => {
+                        tenant
+                            .schema()
+                            .function(function)
+                            .map_err(|e| self.hide_not_found(&req, e))?;
+                        *allow = Some(allowed_methods(&route, false));
+                        self.rpc(&tenant, function, &req, principal).await
+                    }
                     Route::Admin(_) => Err(RestError::not_found(NOT_FOUND)),
                 }
             }
@@ -471,7 +480,7 @@ impl Service {
         let hide = matches!(
             &e,
             Error::NotFound {
-                kind: NotFoundKind::Tenant | NotFoundKind::Entity,
+                kind: NotFoundKind::Tenant | NotFoundKind::Entity | NotFoundKind::Function,
                 ..
             }
         ) && self.check_admin(req).is_err();

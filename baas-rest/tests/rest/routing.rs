@@ -324,3 +324,31 @@ fn families_and_the_rest_v1_alias() {
         "/api/caf%C3%A9%20x/rest/v1"
     );
 }
+
+#[test]
+fn rpc_routes() {
+    let rpc = |t: &str, f: &str| Route::Rpc {
+        tenant: t.into(),
+        function: f.into(),
+    };
+    assert_eq!(
+        route("/acme/rpc/add_them", &[]).ok(),
+        Some(rpc("acme", "add_them"))
+    );
+    assert_eq!(
+        route("/acme/rpc/add%20them", &[]).ok(),
+        Some(rpc("acme", "add them"))
+    );
+    assert_eq!(
+        route("/acme/rest/v1/rpc/add_them", &[]).ok(),
+        Some(rpc("acme", "add_them"))
+    );
+    // The collection of an entity named `rpc` stays an entity route.
+    assert_eq!(route("/acme/rpc", &[]).ok(), Some(coll("acme", "rpc")));
+    // With the tenant in a header.
+    assert_eq!(
+        route("/rpc/add_them", &hdrs(&[("x-tenant-id", "acme")])).ok(),
+        Some(rpc("acme", "add_them"))
+    );
+    assert!(route("/other/rpc/add_them", &hdrs(&[("x-tenant-id", "acme")])).is_err());
+}

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use baas_core::function::{Function, Param, Returns, Volatility};
 use baas_core::relations::{ForeignKey, infer_relations};
 use baas_core::{
     Entity, Error, Field, FieldType, Generated, Index, IntrospectOptions, Result, SchemaMetadata,
@@ -69,11 +70,38 @@ struct CatalogFk {
     name: String,
 }
 
+/// What a catalog function returns.
+#[derive(Debug)]
+enum CatalogReturns {
+    Void,
+    /// A type, as the catalog formats it.
+    Scalar(String),
+    /// Rows of a catalog table (its key).
+    Table(String),
+    /// Declared columns: name and type.
+    Columns(Vec<(String, String)>),
+}
+
+/// A function as the catalog describes it (PostgreSQL).
+#[derive(Debug)]
+struct CatalogFunction {
+    schema: String,
+    name: String,
+    /// `i`, `s` or `v`.
+    volatility: String,
+    set: bool,
+    /// Input parameters: name, type, has a default.
+    params: Vec<(String, String, bool)>,
+    returns: CatalogReturns,
+    comment: Option<String>,
+}
+
 /// Everything read from a catalog.
 #[derive(Debug, Default)]
 struct Catalog {
     tables: Vec<Table>,
     foreign_keys: Vec<CatalogFk>,
+    functions: Vec<CatalogFunction>,
 }
 
 fn key(schema: Option<&str>, table: &str) -> String {
@@ -246,5 +274,70 @@ fn build(
         })
         .collect();
     infer_relations(&mut schema, &fks);
+    schema.functions = functions(dialect, catalog.functions, &names, &schema);
     Ok(schema)
+}
+
+/// The catalog's functions as metadata; one whose API name is already an
+/// entity's, or whose result table is not served, is left out.
+fn functions(
+    dialect: Dialect,
+    found: Vec<CatalogFunction>,
+    names: &HashMap<String, String>,
+    schema: &SchemaMetadata,
+) -> Vec<Function> {
+    let ty = |declared: &str| field_type(dialect, declared).ty;
+    let mut out: Vec<Function> = Vec::new();
+    for f in found {
+        let name = dialect.sql().entity_name(Some(&f.schema), &f.name);
+        if schema.entity(&name).is_ok() || out.iter().any(|o| o.name == name) {
+            continue;
+        }
+        let returns = match f.returns {
+            CatalogReturns::Void => Returns::Void,
+            CatalogReturns::Scalar(t) => Returns::Scalar {
+                ty: ty(&t),
+                set: f.set,
+            },
+            CatalogReturns::Table(key) => match names.get(&key) {
+                Some(entity) => Returns::Entity {
+                    entity: entity.clone(),
+                    set: f.set,
+                },
+                None => continue,
+            },
+            CatalogReturns::Columns(cols) => Returns::Rows {
+                fields: cols
+                    .into_iter()
+                    .map(|(n, t)| Field::new(n, ty(&t)).nullable())
+                    .collect(),
+                set: f.set,
+            },
+        };
+        out.push(Function {
+            name,
+            source: Source {
+                table: f.name,
+                schema: Some(f.schema),
+            },
+            params: f
+                .params
+                .into_iter()
+                .map(|(n, t, optional)| Param {
+                    name: n,
+                    ty: ty(&t),
+                    db_type: Some(t),
+                    optional,
+                })
+                .collect(),
+            returns,
+            volatility: match f.volatility.as_str() {
+                "i" => Volatility::Immutable,
+                "s" => Volatility::Stable,
+                _ => Volatility::Volatile,
+            },
+            description: f.comment,
+        });
+    }
+    out
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use baas_core::{Error, FieldType, Index, IntrospectOptions, Result};
 use sea_query::Value as SqValue;
 
-use super::{Catalog, CatalogFk, Column, Table, col, flag, i, key, req, s, stmt, strs, text_cols};
+use super::{
+    Catalog, CatalogFk, CatalogFunction, CatalogReturns, Column, Table, col, flag, i, key, req, s,
+    stmt, strs, text_cols,
+};
 use crate::backend::SqlBackend;
 
 /// PostgreSQL schemas that are never user data.
@@ -265,5 +268,136 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             unique: flag(r, "uniq"),
         });
     }
+    cat.functions = functions(b, &arr(), &keys_by_name(&cat)).await?;
     Ok(cat)
+}
+
+/// `schema.table` keys of the catalog's tables (a function returning
+/// `SETOF tbl` names its table by schema and name).
+fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
+    cat.tables
+        .iter()
+        .map(|t| key(t.schema.as_deref(), &t.name))
+        .collect()
+}
+
+/// The functions of the introspected schemas that a call by named
+/// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
+/// part of an extension, not overloaded, every input parameter named, none
+/// variadic, polymorphic or a table row; returning `void`, a scalar, rows of a table
+/// (`SETOF tbl`) or declared columns (`RETURNS TABLE`, `OUT` parameters).
+/// Others are left out (triggers, `SETOF record` without a column list).
+async fn functions<B: SqlBackend + ?Sized>(
+    b: &B,
+    schemas: &[SqValue],
+    tables: &std::collections::HashSet<String>,
+) -> Result<Vec<CatalogFunction>> {
+    let text_array = || FieldType::Array {
+        items: Box::new(FieldType::Text),
+    };
+    let rows = b
+        .fetch(
+            &stmt(
+                "SELECT n.nspname::text AS schema, p.proname::text AS name, \
+                 p.provolatile::text AS volatility, p.proretset AS retset, \
+                 p.pronargdefaults::int8 AS ndefaults, \
+                 coalesce(p.proargnames, ARRAY[]::text[])::text[] AS argnames, \
+                 coalesce(p.proargmodes::text[], ARRAY[]::text[]) AS argmodes, \
+                 ARRAY(SELECT format_type(u.x, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) ORDER BY u.i)::text[] AS argtypes, \
+                 ARRAY(SELECT t2.typtype::text FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t2 ON t2.oid = u.x ORDER BY u.i)::text[] AS argkinds, \
+                 format_type(p.prorettype, NULL) AS rettype, t.typtype::text AS retkind, \
+                 rn.nspname::text AS ret_schema, rc.relname::text AS ret_table, \
+                 obj_description(p.oid, 'pg_proc') AS comment, \
+                 (SELECT count(*) FROM pg_proc o WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname)::int8 AS overloads \
+                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 JOIN pg_type t ON t.oid = p.prorettype \
+                 LEFT JOIN pg_class rc ON rc.oid = t.typrelid AND t.typtype = 'c' \
+                 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+                 WHERE n.nspname = ANY(CAST($1 AS text[])) AND p.prokind = 'f' \
+                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+                                   AND d.objid = p.oid AND d.deptype = 'e') \
+                 ORDER BY n.nspname, p.proname",
+                schemas.to_vec(),
+            ),
+            &[
+                col("schema", FieldType::Text),
+                col("name", FieldType::Text),
+                col("volatility", FieldType::Text),
+                col("retset", FieldType::Boolean),
+                col("ndefaults", FieldType::Int64),
+                col("argnames", text_array()),
+                col("argmodes", text_array()),
+                col("argtypes", text_array()),
+                col("argkinds", text_array()),
+                col("rettype", FieldType::Text),
+                col("retkind", FieldType::Text),
+                col("ret_schema", FieldType::Text),
+                col("ret_table", FieldType::Text),
+                col("comment", FieldType::Text),
+                col("overloads", FieldType::Int64),
+            ],
+        )
+        .await?;
+    let mut out = Vec::new();
+    'functions: for r in &rows {
+        if i(r, "overloads") != 1 {
+            continue;
+        }
+        let (names, modes, types) = (
+            strs(r, "argnames"),
+            strs(r, "argmodes"),
+            strs(r, "argtypes"),
+        );
+        let kinds = strs(r, "argkinds");
+        let mut params = Vec::new();
+        let mut columns = Vec::new();
+        for (k, ty) in types.iter().enumerate() {
+            let mode = modes.get(k).map_or("i", String::as_str);
+            let name = names.get(k).cloned().unwrap_or_default();
+            if mode == "v" || ty.starts_with("any") || ty == "internal" {
+                continue 'functions;
+            }
+            if matches!(mode, "i" | "b") {
+                // A row argument makes a computed field (PostgREST), not
+                // a call by name: not served yet.
+                if name.is_empty() || kinds.get(k).is_some_and(|t| t == "c") {
+                    continue 'functions;
+                }
+                params.push((name.clone(), ty.clone()));
+            }
+            if matches!(mode, "o" | "b" | "t") {
+                columns.push((name, ty.clone()));
+            }
+        }
+        let defaults = usize::try_from(i(r, "ndefaults")).unwrap_or(0);
+        let required = params.len().saturating_sub(defaults);
+        let rettype = req(r, "rettype")?;
+        let set = flag(r, "retset");
+        let returns = match (req(r, "retkind")?.as_str(), rettype.as_str()) {
+            ("p", "void") => CatalogReturns::Void,
+            ("p", "record") if !columns.is_empty() => CatalogReturns::Columns(columns),
+            ("p", _) => continue,
+            ("c", _) => match (s(r, "ret_schema"), s(r, "ret_table")) {
+                (Some(schema), Some(table)) if tables.contains(&key(Some(&schema), &table)) => {
+                    CatalogReturns::Table(key(Some(&schema), &table))
+                }
+                _ => continue,
+            },
+            _ => CatalogReturns::Scalar(rettype),
+        };
+        out.push(CatalogFunction {
+            schema: req(r, "schema")?,
+            name: req(r, "name")?,
+            volatility: req(r, "volatility")?,
+            set,
+            params: params
+                .into_iter()
+                .enumerate()
+                .map(|(k, (n, t))| (n, t, k >= required))
+                .collect(),
+            returns,
+            comment: s(r, "comment"),
+        });
+    }
+    Ok(out)
 }

@@ -6,7 +6,7 @@ use sea_query::{Alias, Expr, SelectStatement};
 
 use super::filter::{compare, needs_qualification};
 use super::select::sq_order;
-use super::{Lower, OutColumn, Scope, SelectPlan, finish, table_ref};
+use super::{Lower, OutColumn, SelectPlan, finish};
 use crate::dialect::{AnyQuery, Dialect};
 
 /// Result type of an aggregate over a field.
@@ -29,7 +29,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let l = Lower::new(d, target);
     let sql = l.sql;
     let e = target.entity;
-    let scope = Scope::root(e, needs_qualification(a.filter.as_ref()));
+    let scope = l.root_scope(needs_qualification(a.filter.as_ref()));
     let mut sel = SelectStatement::new();
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
@@ -70,7 +70,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         });
         agg_exprs.push((ag.alias.clone(), ex, field));
     }
-    sel.from(table_ref(e));
+    sel.from(l.root_source()?);
     if let Some(c) = l.where_clause(a.filter.as_ref())? {
         sel.cond_where(c);
     }

@@ -253,7 +253,7 @@ impl<'a> Lower<'a> {
     /// The condition of a statement's own `WHERE`.
     pub(super) fn where_clause(&self, filter: Option<&Filter>) -> Result<Option<Condition>> {
         filter
-            .map(|f| self.cond(f, &Scope::root(self.entity(), needs_qualification(Some(f)))))
+            .map(|f| self.cond(f, &self.root_scope(needs_qualification(Some(f)))))
             .transpose()
     }
 }

@@ -220,6 +220,62 @@ impl<'a> Lower<'a> {
     fn entity(&self) -> &'a Entity {
         self.target.entity
     }
+
+    /// The scope of the statement's own rows: the table, or the alias of
+    /// the function call they come from.
+    fn root_scope(&self, qualify: bool) -> Scope<'a> {
+        let mut scope = Scope::root(self.entity(), qualify);
+        if self.target.call.is_some() {
+            scope.alias = Some(self.entity().source.table.clone());
+        }
+        scope
+    }
+
+    /// What the statement reads from: the entity's table, or
+    /// `schema.fn(p1 => $1, …) AS fn` for a function call (arguments by
+    /// name, each bound with its parameter's type). A `void` call reads
+    /// `(SELECT CAST(NULL AS text) AS fn FROM schema.fn(…) AS _baas_call) AS fn`.
+    fn root_source(&self) -> Result<TableRef> {
+        let e = self.entity();
+        let Some(call) = self.target.call else {
+            return Ok(table_ref(e));
+        };
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let name = match &call.source.schema {
+            Some(schema) => format!("{}.{}", quote(schema), quote(&call.source.table)),
+            None => quote(&call.source.table),
+        };
+        let mut func = sea_query::Func::cust(iden(&name));
+        for a in &call.args {
+            if a.name.contains('$') {
+                return Err(self
+                    .sql
+                    .unsupported("a function parameter whose name contains `$`"));
+            }
+            let value = self.bind(&a.ty, &a.value)?;
+            let arg = match &a.db_type {
+                Some(t) if baas_core::function::is_type_name(t) => {
+                    format!("{} => CAST($1 AS {t})", quote(&a.name))
+                }
+                Some(t) => {
+                    return Err(baas_core::Error::validation(
+                        format!("/{}", a.name),
+                        format!("`{t}` is not a type name"),
+                    ));
+                }
+                None => format!("{} => $1", quote(&a.name)),
+            };
+            func = func.arg(Expr::cust_with_expr(arg, value));
+        }
+        let alias = iden(&e.source.table);
+        if call.void {
+            let mut inner = sea_query::SelectStatement::new();
+            inner.expr_as(Expr::cust("CAST(NULL AS text)"), alias.clone());
+            inner.from(TableRef::FunctionCall(func, iden("_baas_call")));
+            return Ok(TableRef::SubQuery(Box::new(inner), alias));
+        }
+        Ok(TableRef::FunctionCall(func, alias))
+    }
 }
 
 /// A plain (untyped-by-field) parameter.

@@ -9,7 +9,7 @@ use sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectSt
 use super::filter::needs_qualification;
 use super::{
     JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, finish, out_columns, select_fields,
-    table_ref, table_ref_as,
+    table_ref_as,
 };
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
 
@@ -150,13 +150,13 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     if joining && q.page.partition.is_some() {
         return Err(l.sql.unsupported("joined embeds in a per-parent page"));
     }
-    let scope = Scope::root(e, joining || needs_qualification(q.filter.as_ref()));
+    let scope = l.root_scope(joining || needs_qualification(q.filter.as_ref()));
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
     for f in &fields {
         sel.expr(scope.col(f));
     }
-    sel.from(table_ref(e));
+    sel.from(l.root_source()?);
     let mut columns = out_columns(&fields);
     let mut joined = Vec::with_capacity(q.select.embeds.len());
     let mut joins = 0;
@@ -284,7 +284,7 @@ pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<
     let l = Lower::new(d, target);
     let mut sel = SelectStatement::new();
     sel.expr(Expr::cust("COUNT(*)"));
-    sel.from(table_ref(target.entity));
+    sel.from(l.root_source()?);
     if let Some(c) = l.where_clause(filter)? {
         sel.cond_where(c);
     }

@@ -1,0 +1,93 @@
+-- PostgREST parity fixture (issue 13), written for mini-baas: functions
+-- (scalar, set-returning, table-returning, void, volatile, with defaults,
+-- with a table-row argument), a range and a tsvector column, a view over
+-- joined tables, a self-referencing table and two schemas with same-named
+-- objects. Loaded into database `baas_parity` by .ci/fixtures.sh.
+
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE SCHEMA personal;
+CREATE TYPE personal.mood AS ENUM ('calm', 'busy');
+
+CREATE TABLE author (
+  id serial PRIMARY KEY,
+  name text NOT NULL,
+  mentor_id int REFERENCES author (id),
+  born date
+);
+
+CREATE TABLE book (
+  id serial PRIMARY KEY,
+  title text NOT NULL,
+  author_id int NOT NULL REFERENCES author (id),
+  pages int NOT NULL,
+  price numeric(8, 2),
+  printed int4range,
+  summary tsvector,
+  feel mood
+);
+
+CREATE TABLE counter (
+  name text PRIMARY KEY,
+  n int NOT NULL DEFAULT 0
+);
+
+CREATE TABLE personal.book (
+  id serial PRIMARY KEY,
+  title text NOT NULL,
+  feel personal.mood
+);
+
+CREATE VIEW book_with_author AS
+  SELECT b.id, b.title, a.name AS author_name, b.author_id
+  FROM book b JOIN author a ON a.id = b.author_id;
+
+INSERT INTO author (name, mentor_id, born) VALUES
+  ('Ada', NULL, '1815-12-10'),
+  ('Grace', 1, '1906-12-09'),
+  ('Edsger', 2, '1930-05-11');
+INSERT INTO book (title, author_id, pages, price, printed, summary, feel) VALUES
+  ('Notes', 1, 120, 12.50, '[1843,1844)', to_tsvector('english', 'notes on the analytical engine'), 'happy'),
+  ('Compilers', 2, 300, 45.00, '[1952,1960)', to_tsvector('english', 'the first compiler and a bug'), 'ok'),
+  ('Structured', 3, 220, 30.10, '[1972,1973)', to_tsvector('english', 'structured programming and goto'), 'sad'),
+  ('Shortest', 3, 90, NULL, '[1959,1960)', to_tsvector('english', 'shortest paths in graphs'), NULL);
+INSERT INTO counter (name) VALUES ('hits');
+INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
+
+-- Scalar, immutable, with a default.
+CREATE FUNCTION add_them(a int, b int DEFAULT 10) RETURNS int
+  LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+-- Scalar text, stable.
+CREATE FUNCTION greet(name text) RETURNS text
+  LANGUAGE sql STABLE AS $$ SELECT 'hello ' || name $$;
+-- A set of scalars.
+CREATE FUNCTION series(n int) RETURNS SETOF int
+  LANGUAGE sql IMMUTABLE AS 'SELECT generate_series(1, n)';
+-- Rows of a table (relations and rules of `book` apply).
+CREATE FUNCTION books_longer_than(min_pages int) RETURNS SETOF book
+  LANGUAGE sql STABLE AS 'SELECT * FROM book WHERE pages > min_pages';
+-- One row of a table (not SETOF).
+CREATE FUNCTION first_book() RETURNS book
+  LANGUAGE sql STABLE AS 'SELECT * FROM book ORDER BY id LIMIT 1';
+-- Declared columns.
+CREATE FUNCTION author_stats() RETURNS TABLE (author_id int, books bigint, pages bigint)
+  LANGUAGE sql STABLE AS
+  'SELECT author_id, count(*), sum(pages) FROM book GROUP BY author_id';
+-- A json parameter (for Prefer: params=single-object).
+CREATE FUNCTION echo_json(payload json) RETURNS json
+  LANGUAGE sql IMMUTABLE AS 'SELECT payload';
+-- Volatile: writes, POST only.
+CREATE FUNCTION bump(counter_name text, step int DEFAULT 1) RETURNS int
+  LANGUAGE sql VOLATILE AS
+  'UPDATE counter SET n = n + step WHERE name = counter_name RETURNING n';
+-- Void.
+CREATE FUNCTION reset_counter(counter_name text) RETURNS void
+  LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = 0 WHERE name = counter_name';
+-- A table-row argument: a computed field of `author` in PostgREST.
+CREATE FUNCTION full_label(author) RETURNS text
+  LANGUAGE sql STABLE AS $$ SELECT $1.name || ' (' || $1.id || ')' $$;
+-- Overloaded: not callable by name alone, left out.
+CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
+CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';
+-- Raises: the error reaches the client as the database's.
+CREATE FUNCTION fail_with(msg text) RETURNS int
+  LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RAISE EXCEPTION '%', msg USING ERRCODE = 'P0001'; END $$;

@@ -1,0 +1,317 @@
+//! Database functions as metadata: what `/{tenant}/rpc/{function}` calls.
+//!
+//! A function is served the way PostgREST serves it: its result is read
+//! like a relation, `SELECT … FROM fn(a => $1, …) AS fn WHERE … ORDER BY …
+//! LIMIT …`, so filters, `order`, `limit`, `select` and embeds work on a
+//! set result exactly as on an entity. [`Function::result_entity`] gives
+//! the read-only entity that stands for the result (its rows are those of
+//! the returned entity for `RETURNS SETOF tbl`, the declared columns for
+//! `RETURNS TABLE (…)`, or one column named after the function for a
+//! scalar), and a [`Call`] carries the bound arguments to the adapter.
+//!
+//! Argument values are converted by their declared types with the same
+//! rules as written fields ([`Value::coerce_write`]), and always bound.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::metadata::{Entity, Field, FieldType, SchemaMetadata, Source};
+use crate::value::Value;
+use crate::{Violation, metadata::Generated};
+
+/// A database function, callable at `/{tenant}/rpc/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Function {
+    /// API name (the URL segment after `rpc/`).
+    pub name: String,
+    /// The function in the database (`table` holds its name).
+    pub source: Source,
+    /// Its parameters, in declaration order, passed by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<Param>,
+    /// What it returns.
+    pub returns: Returns,
+    /// Whether it may change data; `GET` and `HEAD` call only
+    /// [`Volatility::Stable`] and [`Volatility::Immutable`] functions.
+    #[serde(default)]
+    pub volatility: Volatility,
+    /// Human-readable description (the function's comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// One named parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// Its name (the argument's key in the query string or the body).
+    pub name: String,
+    /// Its type.
+    pub ty: FieldType,
+    /// The database's name of its type (`integer`, `text[]`, `myschema.mood`),
+    /// cast to in the call so the database resolves the function exactly:
+    /// letters, digits, `_`, spaces, `.`, `"` and `[]` only
+    /// ([`SchemaMetadata::check`] refuses anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_type: Option<String>,
+    /// It has a default, so a call may leave it out.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub optional: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What a function returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Returns {
+    /// Nothing (`RETURNS void`): a call answers `204 No Content`.
+    Void,
+    /// One value (or, with `set`, a set of values) of a type: a JSON value
+    /// (an array of values).
+    Scalar {
+        /// The value's type.
+        ty: FieldType,
+        /// `RETURNS SETOF type`.
+        #[serde(default, skip_serializing_if = "is_false")]
+        set: bool,
+    },
+    /// Rows of an entity (`RETURNS [SETOF] tbl`): relations, embeds and
+    /// the entity's read rules apply to them.
+    Entity {
+        /// The entity (API name).
+        entity: String,
+        /// A set of rows (otherwise at most one, answered as an object).
+        #[serde(default, skip_serializing_if = "is_false")]
+        set: bool,
+    },
+    /// Rows of declared columns (`RETURNS TABLE (…)`, `OUT` parameters).
+    Rows {
+        /// The columns.
+        fields: Vec<Field>,
+        /// A set of rows (otherwise one, answered as an object).
+        #[serde(default, skip_serializing_if = "is_false")]
+        set: bool,
+    },
+}
+
+impl Returns {
+    /// Whether the result is a set (answered as a JSON array).
+    pub fn is_set(&self) -> bool {
+        match self {
+            Self::Void => false,
+            Self::Scalar { set, .. } | Self::Entity { set, .. } | Self::Rows { set, .. } => *set,
+        }
+    }
+
+    /// Whether each result row is an object (entity or declared columns),
+    /// rather than one value.
+    pub fn is_rows(&self) -> bool {
+        matches!(self, Self::Entity { .. } | Self::Rows { .. })
+    }
+}
+
+/// Whether a function may change data (PostgreSQL's volatility classes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Volatility {
+    /// Same result for the same arguments, forever.
+    Immutable,
+    /// Same result within one statement; reads only.
+    Stable,
+    /// May write (the default, as in PostgreSQL): `POST` only.
+    #[default]
+    Volatile,
+}
+
+impl Volatility {
+    /// Whether `GET`/`HEAD` may call it (it does not write).
+    pub fn is_read_only(self) -> bool {
+        !matches!(self, Self::Volatile)
+    }
+}
+
+/// One argument of a [`Call`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// The parameter's name.
+    pub name: String,
+    /// Its declared type.
+    pub ty: FieldType,
+    /// The value, converted to that type.
+    pub value: Value,
+    /// The database type to cast it to ([`Param::db_type`]).
+    pub db_type: Option<String>,
+}
+
+/// Whether `s` is a plausible database type name (as PostgreSQL's
+/// `format_type` writes one without a modifier): safe to write into SQL,
+/// since without parentheses, commas, quotes `'`, operators or `;` it can
+/// only name a type.
+pub fn is_type_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ' ' | '.' | '"' | '[' | ']'))
+}
+
+/// A call: the function and its arguments, converted and bound by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The function in the database.
+    pub source: Source,
+    /// Arguments in declaration order; parameters left out take their
+    /// defaults.
+    pub args: Vec<Arg>,
+    /// The result is nothing (`void`): the statement reads one `NULL` text
+    /// column named after the function instead.
+    pub void: bool,
+}
+
+impl Function {
+    /// The read-only entity standing for the result: named like the
+    /// function, with its [`Source`], so a query on it lowers to a read
+    /// from the call. For [`Returns::Entity`], the returned entity's
+    /// fields, key and relations (embeds work on the result); for a scalar
+    /// or `void`, one field named after the function.
+    pub fn result_entity(&self, schema: &SchemaMetadata) -> Result<Entity> {
+        let mut entity = match &self.returns {
+            Returns::Entity { entity, .. } => {
+                let mut e = schema.entity(entity)?.clone();
+                e.indexes.clear();
+                e
+            }
+            Returns::Rows { fields, .. } => Entity::new(self.name.clone(), fields.clone()),
+            Returns::Scalar { ty, .. } => Entity::new(
+                self.name.clone(),
+                vec![Field::new(self.name.clone(), ty.clone()).with_column(&self.source.table)],
+            ),
+            Returns::Void => Entity::new(
+                self.name.clone(),
+                vec![
+                    Field::new(self.name.clone(), FieldType::Text)
+                        .nullable()
+                        .with_column(&self.source.table),
+                ],
+            ),
+        };
+        entity.name = self.name.clone();
+        entity.source = self.source.clone();
+        entity.read_only = true;
+        for f in &mut entity.fields {
+            f.generated = Generated::None;
+        }
+        Ok(entity)
+    }
+
+    /// Convert named arguments (JSON values by parameter name) into a
+    /// [`Call`]: every key must be a parameter, every parameter without a
+    /// default must be given, and each value must fit its type. All
+    /// problems are reported at once.
+    pub fn call(&self, args: &serde_json::Map<String, serde_json::Value>) -> Result<Call> {
+        let mut v = Vec::new();
+        for k in args.keys() {
+            if !self.params.iter().any(|p| &p.name == k) {
+                v.push(Violation::new(
+                    format!("/{}", crate::validate::escape_pointer(k)),
+                    format!(
+                        "`{}` has no parameter `{k}` (parameters: {})",
+                        self.name,
+                        self.param_list()
+                    ),
+                ));
+            }
+        }
+        let mut out = Vec::new();
+        for p in &self.params {
+            match args.get(&p.name) {
+                None if p.optional => {}
+                None => v.push(Violation::new(
+                    format!("/{}", crate::validate::escape_pointer(&p.name)),
+                    format!("`{}` needs the argument `{}`", self.name, p.name),
+                )),
+                Some(j) => match Value::from_json(j).coerce_write(&p.ty) {
+                    Ok(value) => out.push(Arg {
+                        name: p.name.clone(),
+                        ty: p.ty.clone(),
+                        value,
+                        db_type: p.db_type.clone(),
+                    }),
+                    Err(why) => v.push(Violation::new(
+                        format!("/{}", crate::validate::escape_pointer(&p.name)),
+                        format!("argument `{}` ({}): {why}", p.name, p.ty.name()),
+                    )),
+                },
+            }
+        }
+        if !v.is_empty() {
+            return Err(Error::Validation { violations: v });
+        }
+        Ok(Call {
+            source: self.source.clone(),
+            args: out,
+            void: matches!(self.returns, Returns::Void),
+        })
+    }
+
+    fn param_list(&self) -> String {
+        if self.params.is_empty() {
+            return "none".into();
+        }
+        self.params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Consistency problems of this function within `schema`, pointed at
+    /// `at` (its JSON pointer).
+    pub(crate) fn problems(&self, schema: &SchemaMetadata, at: &str) -> Vec<Violation> {
+        let mut v = Vec::new();
+        for (i, p) in self.params.iter().enumerate() {
+            if let Some(t) = &p.db_type
+                && !is_type_name(t)
+            {
+                v.push(Violation::new(
+                    format!("{at}/params/{i}/db_type"),
+                    format!("`{t}` is not a type name"),
+                ));
+            }
+            if self.params[..i].iter().any(|o| o.name == p.name) {
+                v.push(Violation::new(
+                    format!("{at}/params/{i}/name"),
+                    format!("duplicate parameter `{}`", p.name),
+                ));
+            }
+        }
+        if schema.entity(&self.name).is_ok() {
+            v.push(Violation::new(
+                format!("{at}/name"),
+                format!(
+                    "`{}` names an entity too: give the function another API name",
+                    self.name
+                ),
+            ));
+        }
+        if let Returns::Entity { entity, .. } = &self.returns
+            && schema.entity(entity).is_err()
+        {
+            v.push(Violation::new(
+                format!("{at}/returns/entity"),
+                format!("`{entity}` is not an entity"),
+            ));
+        }
+        if self.source.is_system() {
+            v.push(Violation::new(
+                format!("{at}/source"),
+                format!("`{}` is in a system schema", self.source),
+            ));
+        }
+        v
+    }
+}

@@ -1,0 +1,181 @@
+//! Function calls, PostgREST's way: `/{tenant}/rpc/{function}` (and the
+//! same under `/{tenant}/rest/v1/`).
+//!
+//! - **Arguments**: with `GET`/`HEAD`, query parameters named like the
+//!   function's parameters (a repeated one is an array); with `POST`, the
+//!   keys of the JSON object body, or, with `Prefer: params=single-object`,
+//!   the whole body as the one parameter.
+//! - **The rest of the query string** (`select`, filters, `order`,
+//!   `limit`, `offset`, embeds) applies to the result, read like rows.
+//! - **Volatility**: `GET`/`HEAD` call only stable and immutable functions
+//!   (a volatile one may write): 405 with `Allow: POST`.
+//! - **The answer**: a scalar function gives its value, a set of scalars an
+//!   array of values, rows an array of objects (with `Content-Range` and
+//!   `count` as on an entity), a function returning one row (not `SETOF`)
+//!   one object (or `null`), a `void` function `204 No Content`.
+
+use baas_core::function::{Function, Returns};
+use baas_core::ir::Rows;
+use baas_core::{Entity, SchemaMetadata};
+use serde_json::{Map, Value as J};
+
+use crate::filter::typed;
+use crate::read::ReadRequest;
+use crate::{ParseLimits, RestError, RestRequest, RestResponse, parse_read};
+
+/// A parsed call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcRequest {
+    /// Arguments by parameter name (not yet converted: the function's
+    /// parameters do it, [`Function::call`]).
+    pub args: Map<String, J>,
+    /// The read of the result (its entity is the function's name).
+    pub read: ReadRequest,
+    /// The method may write (`POST`); `GET`/`HEAD` may not.
+    pub post: bool,
+}
+
+/// Parse a call of `f` (whose result reads through `result`, its
+/// [`Function::result_entity`]): the arguments and the read of the result.
+/// The method is `GET`, `HEAD` or `POST` (others are a 405 before this);
+/// the body must be buffered.
+pub fn parse_rpc(
+    schema: &SchemaMetadata,
+    f: &Function,
+    result: &Entity,
+    req: &RestRequest,
+    limits: &ParseLimits,
+) -> Result<RpcRequest, RestError> {
+    let (method, query, headers) = (req.method.as_str(), req.query.as_str(), &req.headers);
+    let Some(body) = req.body.as_bytes() else {
+        return Err(RestError::new(
+            500,
+            "internal",
+            "the request body is still a stream: read it first (Body::collect)",
+        ));
+    };
+    let post = method.eq_ignore_ascii_case("POST");
+    let mut args = Map::new();
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(k)?;
+        match f.params.iter().find(|p| p.name == key) {
+            Some(p) if !post => {
+                let item = match &p.ty {
+                    baas_core::FieldType::Array { items } => Some(items.as_ref()),
+                    _ => None,
+                };
+                let value = typed(item.or(Some(&p.ty)), &decode(v)?).to_json();
+                match (args.get_mut(&key), item) {
+                    (Some(J::Array(a)), Some(_)) => a.push(value),
+                    (Some(_), _) => {
+                        return Err(RestError::bad_request(format!(
+                            "the argument `{key}` is given twice"
+                        )));
+                    }
+                    (None, Some(_)) => {
+                        args.insert(key, J::Array(vec![value]));
+                    }
+                    (None, None) => {
+                        args.insert(key, value);
+                    }
+                }
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let prefer = crate::headers::parse_prefer(headers)?;
+    if post {
+        let body: J = if body.iter().all(u8::is_ascii_whitespace) {
+            J::Object(Map::new())
+        } else {
+            serde_json::from_slice(body).map_err(|e| {
+                RestError::new(400, "PGRST102", format!("the body is not JSON: {e}"))
+            })?
+        };
+        if prefer.single_object {
+            let [p] = f.params.as_slice() else {
+                return Err(RestError::bad_request(format!(
+                    "`Prefer: params=single-object` passes the body as the one parameter; `{}` has {}",
+                    f.name,
+                    f.params.len()
+                )));
+            };
+            args.insert(p.name.clone(), body);
+        } else {
+            match body {
+                J::Object(m) => args.extend(m),
+                _ => {
+                    return Err(RestError::bad_request(
+                        "the body of a function call is a JSON object of its arguments",
+                    )
+                    .with_hint(
+                        "send `Prefer: params=single-object` to pass it as the one parameter",
+                    ));
+                }
+            }
+        }
+    }
+    let mut read = parse_read(schema, result, &rest.join("&"), headers, limits)?;
+    read.head = method.eq_ignore_ascii_case("HEAD");
+    Ok(RpcRequest { args, read, post })
+}
+
+fn decode(s: &str) -> Result<String, RestError> {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| RestError::bad_request("the query string is not valid UTF-8"))
+}
+
+/// The answer to a call, shaped by what `f` returns (see the module docs).
+pub fn rpc_response(f: &Function, req: &ReadRequest, rows: Rows, max_bytes: u64) -> RestResponse {
+    let set = f.returns.is_set();
+    match &f.returns {
+        Returns::Void => RestResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: Vec::new().into(),
+        },
+        Returns::Entity { .. } | Returns::Rows { .. } if set || req.singular => {
+            crate::read_response_within(req, rows, max_bytes)
+        }
+        Returns::Entity { .. } | Returns::Rows { .. } => {
+            let one = rows.rows.into_iter().next().map_or(J::Null, J::Object);
+            value_response(req, &one, max_bytes)
+        }
+        Returns::Scalar { .. } => {
+            let key = f.name.as_str();
+            let mut values = rows
+                .rows
+                .into_iter()
+                .map(|mut r| r.remove(key).unwrap_or(J::Null));
+            if set {
+                value_response(req, &J::Array(values.collect()), max_bytes)
+            } else {
+                value_response(req, &values.next().unwrap_or(J::Null), max_bytes)
+            }
+        }
+    }
+}
+
+fn value_response(req: &ReadRequest, v: &J, max_bytes: u64) -> RestResponse {
+    let body = if req.head {
+        Vec::new()
+    } else {
+        match crate::response::json_body_within(v, 1, max_bytes) {
+            Ok(b) => b,
+            Err(e) => return e.to_response(),
+        }
+    };
+    RestResponse {
+        status: 200,
+        headers: vec![(
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        )],
+        body: body.into(),
+    }
+}

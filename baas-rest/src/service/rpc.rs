@@ -1,0 +1,51 @@
+//! The function family: `/{tenant}/rpc/{function}` ([`crate::rpc`]).
+
+use baas_engine::{Principal, Tenant};
+
+use super::{Service, core_error};
+use crate::rpc::{parse_rpc, rpc_response};
+use crate::{RestError, RestRequest, RestResponse};
+
+impl Service {
+    pub(super) async fn rpc(
+        &self,
+        tenant: &Tenant,
+        function: &str,
+        req: &RestRequest,
+        principal: &Principal,
+    ) -> Result<RestResponse, RestError> {
+        let schema = tenant.schema();
+        let f = schema.function(function).map_err(core_error)?;
+        let method = req.method.to_ascii_uppercase();
+        if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
+            return Err(RestError::method_not_allowed(&method));
+        }
+        if method != "POST" && !f.volatility.is_read_only() {
+            return Err(RestError::new(
+                405,
+                "PGRST101",
+                format!("`{}` is volatile (it may write): call it with POST", f.name),
+            )
+            .with_hint("only stable and immutable functions answer GET and HEAD"));
+        }
+        let result = f.result_entity(schema).map_err(core_error)?;
+        let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
+        // The query moves into the engine; the response only needs its page.
+        let shell = baas_core::ir::Query {
+            page: call.read.query.page.clone(),
+            ..baas_core::ir::Query::new(f.name.clone())
+        };
+        let query = std::mem::replace(&mut call.read.query, shell);
+        let rows = self
+            .baas
+            .call(principal, tenant, function, &call.args, query)
+            .await
+            .map_err(core_error)?;
+        Ok(rpc_response(
+            f,
+            &call.read,
+            rows,
+            tenant.config().limits.max_response_bytes,
+        ))
+    }
+}

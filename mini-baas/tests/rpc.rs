@@ -1,0 +1,453 @@
+//! Function calls over HTTP (issue 13, item 9): `/{tenant}/rpc/{function}`
+//! on a PostgreSQL database introspected live (the `baas_parity` fixture,
+//! `.ci/sql/parity_pg.sql`), with rules on functions; and the 501 of the
+//! engines without functions.
+
+use std::sync::Arc;
+
+use baas_testkit::skip_or_fail;
+use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
+use mini_baas::rest::{RestRequest, RestResponse, Service};
+use mini_baas::{SchemaMetadata, UrlConnector};
+use serde_json::{Value as J, json};
+
+const PG: &str = "postgres://baas:baas_pw@127.0.0.1:5432/baas_parity";
+
+fn pg_url() -> String {
+    std::env::var("BAAS_TEST_PARITY_PG_URL").unwrap_or_else(|_| PG.into())
+}
+
+async fn baas_with(
+    id: &str,
+    url: &str,
+    schema: Option<SchemaMetadata>,
+) -> Result<Arc<Baas>, String> {
+    let baas =
+        Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
+    baas.register_tenant(TenantConfig::new(id, url, TenantMode::Introspected), schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(baas)
+}
+
+async fn service() -> Option<Service> {
+    match baas_with("p", &pg_url(), None).await {
+        Ok(b) => Some(Service::new(b)),
+        Err(e) => {
+            skip_or_fail("BAAS_TEST_PARITY_PG_URL", &e);
+            None
+        }
+    }
+}
+
+async fn call(
+    s: &Service,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RestResponse {
+    let mut req = RestRequest::new(method, format!("/p{path}"), query);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if !body.is_empty() {
+        req = req
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    s.handle(req).await
+}
+
+async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J {
+    let r = call(s, method, path, query, &[], body).await;
+    assert_eq!(r.status, 200, "{method} {path}?{query}: {}", r.text());
+    r.json()
+}
+
+/// Functions are introspected with their parameters, result and
+/// volatility; overloaded ones and those taking a table row are left out.
+#[tokio::test]
+async fn functions_are_introspected() {
+    let Some(s) = service().await else { return };
+    let doc = ok(&s, "GET", "/discovery", "", "").await;
+    let text = doc.to_string();
+    for f in [
+        "add_them",
+        "greet",
+        "series",
+        "books_longer_than",
+        "first_book",
+        "author_stats",
+        "bump",
+        "reset_counter",
+        "echo_json",
+    ] {
+        assert!(
+            text.contains(&format!("\"{f}\"")),
+            "discovery lists {f}: {text}"
+        );
+    }
+    assert!(
+        !text.contains("\"twice\""),
+        "overloaded functions are left out"
+    );
+    assert!(
+        !text.contains("\"full_label\""),
+        "row-argument functions are left out"
+    );
+    let openapi = ok(&s, "GET", "/openapi.json", "", "").await;
+    let paths = openapi["paths"].as_object().expect("paths");
+    assert!(
+        paths.contains_key("/rpc/add_them"),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        paths["/rpc/add_them"].get("get").is_some(),
+        "immutable: GET"
+    );
+    assert!(
+        paths["/rpc/bump"].get("get").is_none(),
+        "volatile: POST only"
+    );
+    assert!(paths["/rpc/bump"].get("post").is_some());
+}
+
+/// Scalars, sets, rows, one row, void; arguments in the query string and
+/// in the body; defaults.
+#[tokio::test]
+async fn results_of_every_shape() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(&s, "GET", "/rpc/add_them", "a=1&b=2", "").await,
+        json!(3)
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/add_them", "a=1", "").await,
+        json!(11),
+        "default b"
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/add_them", "", r#"{"a": 5, "b": 6}"#).await,
+        json!(11)
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/greet", "name=Ada+L", "").await,
+        json!("hello Ada L")
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/series", "n=4", "").await,
+        json!([1, 2, 3, 4])
+    );
+    // Through the PostgREST prefix, as supabase-js calls it.
+    assert_eq!(
+        ok(&s, "GET", "/rest/v1/rpc/series", "n=2", "").await,
+        json!([1, 2])
+    );
+    let books = ok(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=100&select=title,pages&order=pages.desc",
+        "",
+    )
+    .await;
+    assert_eq!(
+        books,
+        json!([{"title": "Compilers", "pages": 300}, {"title": "Structured", "pages": 220}, {"title": "Notes", "pages": 120}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/first_book", "select=id,title", "").await,
+        json!({"id": 1, "title": "Notes"}),
+        "one row, not SETOF: an object"
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/author_stats", "order=author_id", "").await,
+        json!([
+            {"author_id": 1, "books": 1, "pages": 120},
+            {"author_id": 2, "books": 1, "pages": 300},
+            {"author_id": 3, "books": 2, "pages": 310}
+        ])
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/reset_counter",
+        "",
+        &[],
+        r#"{"counter_name": "hits"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 204, "void: {}", r.text());
+    assert!(r.text().is_empty());
+    assert_eq!(
+        ok(&s, "POST", "/rpc/bump", "", r#"{"counter_name": "hits"}"#).await,
+        json!(1)
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/bump",
+            "",
+            r#"{"counter_name": "hits", "step": 5}"#
+        )
+        .await,
+        json!(6)
+    );
+    // params=single-object: the body is the one argument.
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/echo_json",
+        "",
+        &[("Prefer", "params=single-object")],
+        r#"{"x": [1, {"y": null}]}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!({"x": [1, {"y": null}]})),
+        "{}",
+        r.text()
+    );
+    // HEAD: the status and headers of GET, no body.
+    let r = call(&s, "HEAD", "/rpc/series", "n=3", &[], "").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text().is_empty());
+}
+
+/// Filters, order, limit, offset, select, embeds and counts apply to a set
+/// result as to an entity.
+#[tokio::test]
+async fn set_results_read_like_rows() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/books_longer_than",
+            "min_pages=0&select=title,author(name)&author_id=eq.3&order=title",
+            ""
+        )
+        .await,
+        json!([
+            {"title": "Shortest", "author": {"name": "Edsger"}},
+            {"title": "Structured", "author": {"name": "Edsger"}}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/books_longer_than",
+            "min_pages=0&select=id&order=id&limit=2&offset=1",
+            ""
+        )
+        .await,
+        json!([{"id": 2}, {"id": 3}])
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=id&limit=1&order=id",
+        &[("Prefer", "count=exact")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 206, "{}", r.text());
+    assert_eq!(r.header("content-range"), Some("0-0/4"));
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/books_longer_than",
+            "select=title&pages=lt.150&order=id",
+            r#"{"min_pages": 50}"#
+        )
+        .await,
+        json!([{"title": "Notes"}, {"title": "Shortest"}]),
+        "POST takes filters in the query string"
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=id&id=eq.1",
+        &[("Accept", "application/vnd.pgrst.object+json")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!({"id": 1})),
+        "{}",
+        r.text()
+    );
+}
+
+/// Bad calls are the caller's errors, with the database's own error kept
+/// for what the function raises.
+#[tokio::test]
+async fn bad_calls_are_clear_errors() {
+    let Some(s) = service().await else { return };
+    let r = call(&s, "GET", "/rpc/bump", "counter_name=hits", &[], "").await;
+    assert_eq!(r.status, 405, "volatile functions refuse GET: {}", r.text());
+    assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    let r = call(&s, "GET", "/rpc/add_them", "", &[], "").await;
+    assert_eq!(r.status, 422, "a missing argument: {}", r.text());
+    assert!(r.text().contains("`a`"), "{}", r.text());
+    let r = call(&s, "GET", "/rpc/add_them", "a=1&zzz=2", &[], "").await;
+    assert_eq!(
+        r.status,
+        400,
+        "an unknown query parameter is a filter on an unknown column: {}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/add_them",
+        "",
+        &[],
+        r#"{"a": 1, "zzz": 2}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422, "an unknown argument: {}", r.text());
+    let r = call(&s, "GET", "/rpc/add_them", "a=abc", &[], "").await;
+    assert_eq!(r.status, 422, "a value of the wrong type: {}", r.text());
+    let r = call(&s, "POST", "/rpc/add_them", "", &[], "[1, 2]").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = call(&s, "POST", "/rpc/add_them", "", &[], "{nope").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = call(&s, "GET", "/rpc/no_such_function", "", &[], "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = call(&s, "PATCH", "/rpc/add_them", "", &[], "{}").await;
+    assert_eq!(r.status, 405, "{}", r.text());
+    // Hostile argument text stays a bound value.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/greet", "name=x');DROP TABLE book;--", "").await,
+        json!("hello x');DROP TABLE book;--")
+    );
+    assert_eq!(ok(&s, "GET", "/rpc/series", "n=1", "").await, json!([1]));
+    let r = call(&s, "GET", "/rpc/fail_with", "msg=boom", &[], "").await;
+    assert!(
+        r.status >= 400 && r.status < 500,
+        "a raised exception is the caller's: {} {}",
+        r.status,
+        r.text()
+    );
+    assert!(r.text().contains("boom"), "{}", r.text());
+}
+
+/// Rules: a function is closed until a rule lets a role execute it, and
+/// rows of an entity it returns are narrowed by the entity's read rule.
+#[tokio::test]
+async fn rules_apply_to_functions_and_their_rows() {
+    let baas = match baas_with("p", &pg_url(), None).await {
+        Ok(b) => b,
+        Err(e) => {
+            skip_or_fail("BAAS_TEST_PARITY_PG_URL", &e);
+            return;
+        }
+    };
+    let tenant = baas.tenant("p").await.expect("tenant");
+    let mut schema = SchemaMetadata::clone(tenant.schema());
+    schema.rules = serde_json::from_value(json!([
+        {"entity": "books_longer_than", "action": ["execute"], "role": ["anon"]},
+        {"entity": "book", "action": ["read"], "role": ["anon"], "filter": "author_id=eq.3", "read": ["id", "title", "author_id"]}
+    ]))
+    .expect("rules");
+    let baas = {
+        let b = Arc::new(
+            Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector))
+                .policy(Arc::new(mini_baas::auth::RulesPolicy::closed()))
+                .build(),
+        );
+        b.register_tenant(
+            TenantConfig::new("p", pg_url(), TenantMode::Introspected),
+            Some(schema),
+        )
+        .await
+        .expect("tenant with rules");
+        b
+    };
+    let s = Service::new(baas);
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=title&order=id",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"title": "Structured"}, {"title": "Shortest"}])),
+        "the read rule of `book` narrows the function's rows: {}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=pages",
+        &[],
+        "",
+    )
+    .await;
+    assert!(
+        r.status == 400 || r.status == 403 || r.status == 422,
+        "a hidden field stays hidden: {} {}",
+        r.status,
+        r.text()
+    );
+    let r = call(&s, "GET", "/rpc/add_them", "a=1", &[], "").await;
+    assert!(
+        r.status == 401 || r.status == 403,
+        "no rule: closed: {} {}",
+        r.status,
+        r.text()
+    );
+    let doc = call(&s, "GET", "/discovery", "", &[], "").await.text();
+    assert!(
+        doc.contains("books_longer_than") && !doc.contains("add_them"),
+        "discovery shows only callable functions"
+    );
+}
+
+/// Engines without functions answer 501 naming the engine.
+#[tokio::test]
+async fn engines_without_functions_answer_501() {
+    let path = std::env::temp_dir().join(format!("baas-rpc-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    let mut schema = SchemaMetadata::new(vec![
+        mini_baas::Entity::new(
+            "thing",
+            vec![mini_baas::Field::new("id", mini_baas::FieldType::Int64)],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    schema.functions = serde_json::from_value(json!([
+        {"name": "answer", "source": {"table": "answer"}, "returns": {"kind": "scalar", "ty": {"kind": "int32"}}, "volatility": "immutable"}
+    ]))
+    .expect("function metadata");
+    let baas =
+        Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
+    baas.register_tenant(
+        TenantConfig::new("p", &url, TenantMode::Managed),
+        Some(schema),
+    )
+    .await
+    .expect("sqlite tenant");
+    let s = Service::new(baas);
+    let r = call(&s, "GET", "/rpc/answer", "", &[], "").await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert!(r.text().contains("sqlite"), "{}", r.text());
+    let _ = std::fs::remove_file(&path);
+}
