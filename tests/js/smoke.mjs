@@ -15,86 +15,11 @@
 // checks, stops it, and prints `N passed, M failed` last (exit 1 on a
 // failure).
 
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(here, "../../target");
-const bin = process.argv[2] ?? process.env.BAAS_BIN ?? join(targetDir, "debug/baas");
-if (!existsSync(bin)) {
-  console.error(`no baas binary at ${bin}: build it (cargo build -p baas-server) or pass its path`);
-  process.exit(2);
-}
-
-/** Start `baas serve` in `dir`; resolves to its base URL once it listens. */
-function start(dir) {
-  const child = spawn(bin, ["serve"], {
-    cwd: dir,
-    env: { ...process.env, BAAS_LISTEN: "127.0.0.1:0", RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error("baas did not start within 60 s")), 60_000);
-    child.on("exit", (code) => fail(new Error(`baas exited early (${code})`)));
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      const url = line.match(/http:\/\/[0-9.:]+/);
-      if (url && line.includes("serving")) {
-        clearTimeout(timer);
-        ok({ child, base: url[0] });
-      }
-    });
-  });
-}
-
-let passed = 0;
-let failed = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAILED ${name}: ${e?.stack ?? e}`);
-  }
-}
-
-function eq(actual, expected, what = "") {
-  const a = JSON.stringify(actual);
-  const b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what} expected ${b}, got ${a}`);
-}
-
-function noError({ error }) {
-  if (error) throw new Error(`error: ${JSON.stringify(error)}`);
-}
-
-/** The tenant's `{anon, service_role}` keys, from `baas keys TENANT` run in `dir`. */
-function keysOf(dir, tenant) {
-  const out = execFileSync(bin, ["keys", tenant], {
-    cwd: dir,
-    env: { ...process.env, RUST_LOG: "warn" },
-    encoding: "utf8",
-    timeout: 60_000,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const line = out
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  if (!line) throw new Error(`baas keys ${tenant} printed no JSON line: ${JSON.stringify(out)}`);
-  const keys = JSON.parse(line);
-  if (typeof keys.anon !== "string") throw new Error(`no anon key in ${line}`);
-  return keys;
-}
+import { start, keysOf, check, eq, noError, fail, finish } from "./lib.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "baas-supabase-js-"));
 let server;
@@ -244,12 +169,10 @@ try {
     eq(invalid.error?.code, "validation");
   });
 } catch (e) {
-  failed += 1;
-  console.log(`FAILED setup: ${e?.stack ?? e}`);
+  fail("setup", e);
 } finally {
   server?.child.kill();
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
