@@ -101,6 +101,19 @@ pub fn error(e: mongodb::error::Error) -> Error {
             format!("document failed validation: {}", short(&message)),
         );
     }
+    // A `match` pattern the server refuses (51091 "Regular expression is
+    // invalid", or the `BadValue` of older servers): the request's input.
+    let lower = message.to_ascii_lowercase();
+    if matches!(e.kind.as_ref(), ErrorKind::Command(_))
+        && (codes.contains(&51091)
+            || lower.contains("regular expression")
+            || lower.contains("regex"))
+    {
+        return Error::validation(
+            "/pattern",
+            format!("invalid regular expression: {}", short(&message)),
+        );
+    }
     // Two transactions wrote the same document: the server asks to retry
     // (the write is retried by the adapter; past its attempts, a 503).
     if codes.contains(&112) || e.contains_label("TransientTransactionError") {

@@ -330,6 +330,29 @@ impl<'a> FilterLower<'a> {
                     doc! {key: re}
                 }
             }
+            Filter::Regex {
+                field,
+                pattern,
+                case_insensitive,
+            } => {
+                let (_, key) = key_of(e, field)?;
+                if pattern.contains('\0') {
+                    return Err(Error::validation(
+                        "/pattern",
+                        "the pattern contains a NUL character",
+                    ));
+                }
+                // `s`: `.` matches a newline, as in PostgreSQL.
+                let re = doc! {
+                    "$regex": pattern.as_str(),
+                    "$options": if *case_insensitive { "is" } else { "s" },
+                };
+                if neg {
+                    doc! {key: {"$not": re, "$ne": Bson::Null}}
+                } else {
+                    doc! {key: re}
+                }
+            }
             Filter::TextSearch { .. } => {
                 return Err(Error::unsupported(ENGINE, "full-text search"));
             }

@@ -90,7 +90,10 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
         .map_err(connect_err)?
         .create_if_missing(cfg.create_if_missing)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // `REGEXP` for `match` / `imatch` (Rust's `regex` crate: linear
+        // time; the dialect compiles each pattern first within a size limit).
+        .with_regexp();
     if !memory {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }

@@ -221,6 +221,7 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::In { field, .. }
         | Filter::Is { field, .. }
         | Filter::Like { field, .. }
+        | Filter::Regex { field, .. }
         | Filter::TextSearch { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::Value;
 
+/// The longest regular expression a [`Filter::Regex`] may carry, in bytes
+/// (validation refuses longer ones): a bound on what any engine compiles.
+pub const MAX_REGEX_BYTES: usize = 1024;
+
 /// A row filter.
 ///
 /// `And(vec![])` is true and `Or(vec![])` is false on every engine.
@@ -61,6 +65,19 @@ pub enum Filter {
         /// The pattern.
         pattern: String,
         /// `ILIKE` semantics (case-insensitive).
+        #[serde(default)]
+        case_insensitive: bool,
+    },
+    /// Regular-expression match (PostgREST's `match` / `imatch`): true when
+    /// the pattern matches anywhere in the text (unanchored, as POSIX `~`).
+    /// The pattern is always bound as a value; each engine evaluates it with
+    /// its own regex dialect (see the README's differences).
+    Regex {
+        /// Field name (a text field).
+        field: String,
+        /// The pattern, at most [`MAX_REGEX_BYTES`] bytes.
+        pattern: String,
+        /// `imatch`: case-insensitive.
         #[serde(default)]
         case_insensitive: bool,
     },

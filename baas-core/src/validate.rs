@@ -684,6 +684,25 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
+            Filter::Regex { field, pattern, .. } => {
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                    && !fd.ty.is_textual()
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!("`match` needs a text field; `{field}` is {}", fd.ty.name()),
+                    );
+                }
+                if pattern.len() > crate::ir::MAX_REGEX_BYTES {
+                    acc.push(
+                        &format!("{at}/pattern"),
+                        format!(
+                            "the regular expression is longer than {} bytes",
+                            crate::ir::MAX_REGEX_BYTES
+                        ),
+                    );
+                }
+            }
             Filter::TextSearch { field, query, .. } => {
                 self.caps
                     .require(self.caps.full_text_search, "full-text search")?;

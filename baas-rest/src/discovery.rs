@@ -31,7 +31,7 @@
 //! | `is` (`null`, `not_null`, `unknown`; `true`/`false` on booleans) | every field |
 //! | `eq` `neq` `in` `isdistinct` | every field but `json` and arrays |
 //! | `gt` `gte` `lt` `lte` | ordered types: numbers, text, enums, dates and times, uuid, objectid |
-//! | `like` `ilike` | text and enums |
+//! | `like` `ilike` `match` `imatch` | text and enums |
 //! | `fts` `plfts` `phfts` `wfts` | text and enums, when the engine has full-text search |
 //! | `cs` `cd` `ov` | arrays, when the engine has arrays |
 
@@ -55,7 +55,7 @@ pub fn field_operators(ty: &FieldType, caps: &Capabilities) -> Vec<&'static str>
     }
     ops.push("is");
     if ty.is_textual() {
-        ops.extend(["like", "ilike"]);
+        ops.extend(["like", "ilike", "match", "imatch"]);
         if caps.full_text_search {
             ops.extend(["fts", "plfts", "phfts", "wfts"]);
         }

@@ -6,6 +6,7 @@
 //!
 //! | code | status | when |
 //! | --- | --- | --- |
+//! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…`, which no engine serves here (the message names the engine) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
@@ -23,7 +24,6 @@
 //! | `forbidden` | 403 | [`baas_core::Error::Forbidden`] |
 //! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]); also a singular read by key (`/{entity}/{id}`) that finds no row |
 //! | `method_not_allowed` | 405 | the method does not apply to the route (the service adds `Allow`) |
-//! | `not_acceptable` | 406 | `Accept` asks for a format we do not produce |
 //! | `conflict` | 409 | any other [`baas_core::Error::Conflict`] (stale metadata, an object that exists, keys that cannot be generated) |
 //! | `idempotency_key_in_use` | 409 | a request with the same `Idempotency-Key` still runs ([`crate::idempotency`]) |
 //! | `idempotency_key_reused` | 422 | the `Idempotency-Key` was used for another request |
@@ -73,6 +73,8 @@ pub struct RestError {
 
 /// PostgREST's error codes that this crate answers with.
 pub mod codes {
+    /// `Accept` names no media type the server produces (406).
+    pub const MEDIA_TYPE: &str = "PGRST107";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).

@@ -27,6 +27,7 @@ pub(crate) enum Quant {
 pub(crate) enum Simple {
     Cmp(CompareOp),
     Like { ci: bool },
+    Regex { ci: bool },
     IsDistinct,
 }
 
@@ -99,7 +100,7 @@ fn what(ctx: Ctx) -> &'static str {
     }
 }
 
-const OPERATORS: &str = "eq, neq, gt, gte, lt, lte, like, ilike, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov";
+const OPERATORS: &str = "eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov";
 
 fn simple_op(name: &str) -> Option<Simple> {
     Some(match name {
@@ -111,6 +112,8 @@ fn simple_op(name: &str) -> Option<Simple> {
         "lte" => Simple::Cmp(CompareOp::Lte),
         "like" => Simple::Like { ci: false },
         "ilike" => Simple::Like { ci: true },
+        "match" => Simple::Regex { ci: false },
+        "imatch" => Simple::Regex { ci: true },
         "isdistinct" => Simple::IsDistinct,
         _ => return None,
     })
@@ -308,12 +311,6 @@ pub(crate) fn op_expr(
             return Err(RestError::unsupported(format!(
                 "the range operator `{op_name}` is not supported: there are no range types"
             )));
-        }
-        "match" | "imatch" => {
-            return Err(RestError::unsupported(format!(
-                "the regular-expression operator `{op_name}` is not supported"
-            ))
-            .with_hint("use like or ilike with * wildcards"));
         }
         "in" | "is" | "cs" | "cd" | "ov" => {
             return Err(RestError::bad_request(format!(
@@ -651,6 +648,11 @@ fn simple_filter(field: &str, ty: Option<&FieldType>, op: Simple, raw: &str) -> 
         Simple::Like { ci } => Filter::Like {
             field: field.to_string(),
             pattern: like_pattern(raw),
+            case_insensitive: ci,
+        },
+        Simple::Regex { ci } => Filter::Regex {
+            field: field.to_string(),
+            pattern: raw.to_string(),
             case_insensitive: ci,
         },
         Simple::IsDistinct => Filter::or(vec![

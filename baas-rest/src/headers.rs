@@ -202,34 +202,151 @@ pub fn parse_range(headers: &[(String, String)]) -> Result<Option<RowRange>, Res
 /// Media type of the singular object response.
 pub const OBJECT_MEDIA_TYPE: &str = "application/vnd.pgrst.object+json";
 
-/// Whether `Accept` asks for a single object (`application/vnd.pgrst.object+json`)
-/// rather than an array; 406 when it accepts nothing we produce.
-pub fn parse_accept(headers: &[(String, String)]) -> Result<bool, RestError> {
-    let Some(raw) = header(headers, "accept") else {
-        return Ok(false);
-    };
-    if raw.trim().is_empty() {
-        return Ok(false);
+/// The representation a response is asked for (`Accept`), as PostgREST
+/// negotiates it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json`, `application/vnd.pgrst.array+json`, `*/*`,
+    /// `application/*` or no `Accept`: a JSON array.
+    #[default]
+    Json,
+    /// `application/vnd.pgrst.array+json;nulls=stripped`: a JSON array whose
+    /// objects omit null-valued keys, at every depth (PostgreSQL's
+    /// `json_strip_nulls`, which PostgREST applies: embeds and JSON values
+    /// included; null array elements stay).
+    JsonStripped,
+    /// `application/vnd.pgrst.object+json` (optionally `;nulls=stripped`):
+    /// exactly one object.
+    Object {
+        /// `nulls=stripped`.
+        strip_nulls: bool,
+    },
+    /// `text/csv`: a header line of the keys, one line per row.
+    Csv,
+    /// `application/vnd.pgrst.plan` (`+json`, `+text`): the execution plan
+    /// instead of the rows. Not produced by this server: answered with a
+    /// 406 naming the engine.
+    Plan,
+}
+
+impl Media {
+    /// Whether the response must be one object.
+    pub fn is_singular(self) -> bool {
+        matches!(self, Self::Object { .. })
     }
-    for part in raw.split(',') {
-        let media = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match media.as_str() {
-            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
-                return Ok(true);
+
+    /// Whether null-valued keys are left out (`nulls=stripped`).
+    pub fn strips_nulls(self) -> bool {
+        matches!(
+            self,
+            Self::JsonStripped | Self::Object { strip_nulls: true }
+        )
+    }
+
+    /// The `Content-Type` of a response in this representation.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json | Self::Plan => "application/json; charset=utf-8",
+            Self::JsonStripped => "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
+            Self::Object { strip_nulls: false } => {
+                "application/vnd.pgrst.object+json; charset=utf-8"
             }
-            "application/json" | "application/*" | "*/*" | "application/vnd.pgrst.array+json" => {
-                return Ok(false);
+            Self::Object { strip_nulls: true } => {
+                "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"
             }
-            _ => {}
+            Self::Csv => "text/csv; charset=utf-8",
         }
     }
-    Err(RestError::not_acceptable(format!(
-        "none of the accepted media types (`{raw}`) can be produced"
-    ))
-    .with_hint("accept application/json or application/vnd.pgrst.object+json"))
+}
+
+/// The most media ranges of one `Accept` header considered (the rest are
+/// ignored): a bound on the work a header can ask for.
+const MAX_ACCEPT_RANGES: usize = 32;
+
+/// One media range of `Accept`: what it asks for, or `None` when we do
+/// not produce it.
+fn media_of(range: &str) -> Option<Media> {
+    let mut parts = range.split(';').map(str::trim);
+    let media = parts.next().unwrap_or("").to_ascii_lowercase();
+    let stripped = parts.any(|p| {
+        p.split_once('=').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("nulls") && v.trim().eq_ignore_ascii_case("stripped")
+        })
+    });
+    Some(match media.as_str() {
+        "application/json" | "application/*" | "*/*" => Media::Json,
+        "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => {
+            if stripped {
+                Media::JsonStripped
+            } else {
+                Media::Json
+            }
+        }
+        "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => Media::Object {
+            strip_nulls: stripped,
+        },
+        "text/csv" => Media::Csv,
+        "application/vnd.pgrst.plan"
+        | "application/vnd.pgrst.plan+json"
+        | "application/vnd.pgrst.plan+text" => Media::Plan,
+        _ => return None,
+    })
+}
+
+/// The `q` weight of a media range (1 when absent or malformed).
+fn quality(range: &str) -> f32 {
+    range
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+        .and_then(|(_, v)| v.trim().parse::<f32>().ok())
+        .filter(|q| (0.0..=1.0).contains(q))
+        .unwrap_or(1.0)
+}
+
+/// Negotiate the response's representation from `Accept`: the acceptable
+/// range with the highest `q` (the first among equals) that we produce;
+/// ranges with `q=0` are refused ones. None we produce is a 406
+/// `PGRST107`, as in PostgREST.
+pub fn parse_media(headers: &[(String, String)]) -> Result<Media, RestError> {
+    let Some(raw) = header(headers, "accept") else {
+        return Ok(Media::Json);
+    };
+    if raw.trim().is_empty() {
+        return Ok(Media::Json);
+    }
+    let mut best: Option<(f32, Media)> = None;
+    for range in raw.split(',').take(MAX_ACCEPT_RANGES) {
+        let q = quality(range);
+        if q <= 0.0 {
+            continue;
+        }
+        if let Some(m) = media_of(range)
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, m));
+        }
+    }
+    best.map(|(_, m)| m).ok_or_else(|| {
+        RestError::new(
+            406,
+            crate::error::codes::MEDIA_TYPE,
+            format!(
+                "None of these media types are available: {}",
+                crate::lex::clip(raw.trim(), 200)
+            ),
+        )
+        .with_hint(
+            "accept application/json, application/vnd.pgrst.object+json, \
+             application/vnd.pgrst.array+json;nulls=stripped or text/csv",
+        )
+    })
+}
+
+/// Whether `Accept` asks for a single object (`application/vnd.pgrst.object+json`)
+/// rather than an array; 406 when it accepts nothing we produce
+/// ([`parse_media`] tells the whole representation).
+pub fn parse_accept(headers: &[(String, String)]) -> Result<bool, RestError> {
+    parse_media(headers).map(Media::is_singular)
 }

@@ -38,6 +38,7 @@
 //! | URL / header | IR |
 //! | --- | --- |
 //! | `col=eq.v` `neq` `gt` `gte` `lt` `lte` | `Filter::Compare` (value typed by the field: booleans and numbers become JSON-typed when they parse, everything else stays text for validation to coerce) |
+//! | `col=match.re` / `imatch` | `Filter::Regex` (the pattern bound as a value, unanchored, at most [`MAX_REGEX_BYTES`](baas_core::ir::MAX_REGEX_BYTES) bytes; text fields): PostgreSQL `~` / `~*`, MySQL/MariaDB `REGEXP` behind `(?s-i)` / `(?si)`, SQLite `REGEXP` (the `regex` crate, registered on each connection), MongoDB `$regex` with options `s` / `is`; see the differences below |
 //! | `col=like.*a*` / `ilike` | `Filter::Like`, as PostgREST: `*` and `%` match any run, `_` one character, `\` escapes the next character (`\*` `\%` `\_` `\\` match themselves) |
 //! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
 //! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
@@ -62,6 +63,9 @@
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
+//! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; numbers and booleans their JSON text; JSON values, arrays and embeds their JSON text; `Content-Type: text/csv; charset=utf-8`; on reads and on `return=representation` |
+//! | `Accept: application/vnd.pgrst.array+json;nulls=stripped` (or `…object+json;nulls=stripped`) | [`Media::JsonStripped`]: null-valued keys are left out at every depth (embeds and JSON values too, as PostgreSQL's `json_strip_nulls` does for PostgREST) |
+//! | `Accept` with several ranges, `q=` | the acceptable range with the highest `q` that we produce; `q=0` refuses; none: 406 `PGRST107` |
 //! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
 //! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
 //! | `POST` object / array | `Insert` (one / many rows) |
@@ -88,7 +92,9 @@
 //! | --- | --- |
 //! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
-//! | `match` / `imatch` (regex), range operators `sl sr nxr nxl adj` | 501 |
+//! | range operators `sl sr nxr nxl adj` | 501 |
+//! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) | 406 `PGRST107` naming the tenant's engine: plans are not served yet on any engine |
+//! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
@@ -102,6 +108,29 @@
 //! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
 //!   `\%`, a literal `%`), and a trailing `\` matches a backslash
 //!   (PostgreSQL refuses the pattern).
+//! - `match` / `imatch`: each engine uses its own regex dialect on the
+//!   bound pattern. PostgreSQL: POSIX ARE (`\m`, `\y`, back-references);
+//!   MySQL 8: ICU; MariaDB: PCRE2; SQLite: Rust's `regex` crate (no
+//!   back-references or look-around; linear time; a pattern it cannot
+//!   compile, or larger than 1 MiB compiled, is a 422); MongoDB: PCRE.
+//!   Plain syntax (`^ $ . * + ? | [] () {m,n}`, classes like `[a-z]`,
+//!   `\d`) means the same everywhere; `.` matches a newline on every
+//!   engine (as PostgreSQL's default). `imatch` and `match` ignore the
+//!   column's collation (MariaDB's case-insensitive default included).
+//!   A malformed pattern is the engine's error (a 4xx, wording per engine).
+//! - `text/csv`: values are their JSON form (booleans `true`/`false`,
+//!   timestamps `2021-01-01T00:00:00`, decimals as in JSON), not
+//!   PostgreSQL's text output (`t`/`f`, a space before the time) that
+//!   PostgREST prints; the header is quoted like a value when needed.
+//! - Upsert statuses follow PostgREST's (a merge `POST` that inserts
+//!   nothing is a 200, a `PUT` with a representation that inserts is a
+//!   201), but where PostgreSQL's `xmax` tells PostgREST atomically, the
+//!   [`Service`] counts the body's keys that already exist just before the
+//!   write (one more query per merge upsert; a concurrent writer in between
+//!   can change the answer, never the data). A caller who may not read the
+//!   rows gets the plain statuses (201 / 200).
+//!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
+//!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
 //! - `->` and `->>` in filters behave alike (the IR compares JSON scalars).
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
@@ -160,7 +189,9 @@ pub use body::{Body, BoxError, ByteStream, payload_too_large};
 pub use discovery::{discovery_document, discovery_document_with_limits};
 pub use error::{RestError, error_chain};
 pub use family::{FamilyRequest, RouteFamily};
-pub use headers::{Prefer, ReturnMode, parse_accept, parse_prefer, parse_range};
+pub use headers::{
+    Media, Prefer, ReturnMode, parse_accept, parse_media, parse_prefer, parse_range,
+};
 pub use http::{RestRequest, RestResponse, header};
 pub use idempotency::{
     IdempotencyConfig, IdempotencyScope, IdempotencyStore, MemoryIdempotencyStore,

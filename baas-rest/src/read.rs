@@ -4,7 +4,7 @@ use baas_core::ir::{Filter, Page, Query};
 use baas_core::{Entity, SchemaMetadata};
 
 use crate::filter::typed;
-use crate::headers::{Prefer, RowRange, parse_accept, parse_prefer, parse_range};
+use crate::headers::{Media, Prefer, RowRange, parse_media, parse_prefer, parse_range};
 use crate::params::{FieldAliases, parse_params};
 use crate::{ParseLimits, RestError};
 
@@ -20,6 +20,9 @@ pub struct ReadRequest {
     pub by_key: bool,
     /// `HEAD`: the response has headers but no body.
     pub head: bool,
+    /// The representation `Accept` asked for (JSON, stripped nulls, one
+    /// object, CSV).
+    pub media: Media,
     /// The page size was set (or cut) to [`RestLimits::max_limit`](crate::RestLimits::max_limit).
     pub limit_capped: bool,
     /// The `Prefer` header.
@@ -110,7 +113,7 @@ fn read(
     limits: &ParseLimits,
 ) -> Result<ReadRequest, RestError> {
     let prefer = parse_prefer(headers)?;
-    let accept_object = parse_accept(headers)?;
+    let media = parse_media(headers)?;
     let p = parse_params(schema, entity, query, limits)?;
     if p.columns.is_some() {
         return Err(RestError::bad_request("`columns` applies to writes only"));
@@ -152,9 +155,10 @@ fn read(
     };
     Ok(ReadRequest {
         query,
-        singular: accept_object || key.is_some(),
+        singular: media.is_singular() || key.is_some(),
         by_key: key.is_some(),
         head: false,
+        media,
         limit_capped,
         prefer,
         aliases: p.root.aliases(),

@@ -1,14 +1,12 @@
 //! Responses: JSON bodies, `Content-Range`, 200/206/416 and singular 406.
 
-use baas_core::ir::{Count, Rows, WriteResult};
+use baas_core::ir::{Count, OnConflict, Rows, WriteResult};
 
-use crate::headers::{OBJECT_MEDIA_TYPE, Prefer, ReturnMode};
+use crate::headers::{Media, Prefer, ReturnMode};
 use crate::read::ReadRequest;
 use crate::route::encode_segment;
 use crate::write::{Write, WriteRequest};
 use crate::{RestError, RestResponse};
-
-const JSON: &str = "application/json; charset=utf-8";
 
 /// `Content-Range` for `returned` rows starting at `offset`, out of `total`
 /// when known: `0-24/3573`, `0-24/*`, `*/0` (or `*/*`) when empty.
@@ -28,8 +26,131 @@ fn preference_applied(p: &Prefer, headers: &mut Vec<(String, String)>) {
     }
 }
 
-fn json_body(v: &serde_json::Value) -> crate::Body {
-    v.to_string().into()
+/// Leave out null-valued keys of every object in `v`, at any depth
+/// (PostgreSQL's `json_strip_nulls`, which PostgREST applies for
+/// `nulls=stripped`): embedded rows and values of JSON fields included;
+/// null elements of arrays stay.
+pub(crate) fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => strip_object_nulls(o),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+fn strip_object_nulls(o: &mut serde_json::Map<String, serde_json::Value>) {
+    o.retain(|_, v| !v.is_null());
+    o.values_mut().for_each(strip_nulls);
+}
+
+/// One CSV field (RFC 4180): quoted when it holds `,` `"` CR or LF, or is
+/// an empty string (so that it differs from null, which is nothing at all);
+/// quotes inside are doubled. Strings are their text, numbers and booleans
+/// their JSON text, arrays and objects (JSON values, embeds) their JSON.
+fn csv_field(v: &serde_json::Value, out: &mut String) {
+    let owned;
+    let text = match v {
+        serde_json::Value::Null => return,
+        serde_json::Value::String(s) => s.as_str(),
+        other => {
+            owned = other.to_string();
+            owned.as_str()
+        }
+    };
+    csv_text(text, out);
+}
+
+fn csv_text(text: &str, out: &mut String) {
+    if text.is_empty() || text.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(text);
+    }
+}
+
+/// `text/csv` as PostgREST writes it: a header line of the first row's
+/// keys, then one line per row, `\n` between lines and none at the end
+/// (no rows: an empty header line, `"\n"`). A body over `max` bytes is a
+/// 400 `limit_exceeded`, found while writing.
+fn csv_body_within(
+    rows: &[serde_json::Map<String, serde_json::Value>],
+    max: u64,
+) -> Result<Vec<u8>, RestError> {
+    let too_big = || {
+        RestError::new(
+            400,
+            "limit_exceeded",
+            format!("the response would be larger than {max} bytes"),
+        )
+        .with_details(format!("limit `max_response_bytes` = {max}"))
+    };
+    let keys: Vec<&String> = rows.first().map(|r| r.keys().collect()).unwrap_or_default();
+    let mut out = String::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_text(k, &mut out);
+    }
+    out.push('\n');
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if let Some(v) = row.get(*k) {
+                csv_field(v, &mut out);
+            }
+        }
+        if out.len() as u64 > max {
+            return Err(too_big());
+        }
+    }
+    if out.len() as u64 > max {
+        return Err(too_big());
+    }
+    Ok(out.into_bytes())
+}
+
+/// The `Content-Type` of rows in `media`, one object when `singular`.
+fn rows_content_type(media: Media, singular: bool) -> &'static str {
+    if singular && media != Media::Csv {
+        Media::Object {
+            strip_nulls: media.strips_nulls(),
+        }
+        .content_type()
+    } else {
+        media.content_type()
+    }
+}
+
+/// The body of `rows` in `media`: one object when `singular` (exactly one
+/// row, checked by the caller), else an array or CSV; nulls stripped when
+/// the media type says so.
+fn rows_body_within(
+    media: Media,
+    singular: bool,
+    mut rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    max: u64,
+) -> Result<Vec<u8>, RestError> {
+    if media == Media::Csv {
+        return csv_body_within(&rows, max);
+    }
+    if media.strips_nulls() {
+        rows.iter_mut().for_each(strip_object_nulls);
+    }
+    if singular {
+        let obj = rows.into_iter().next().unwrap_or_default();
+        json_body_within(&obj, 1, max)
+    } else {
+        let n = rows.len();
+        json_body_within(&rows, n, max)
+    }
 }
 
 /// The response to a read, given the rows the engine returned.
@@ -117,40 +238,33 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
         return r;
     }
     headers.push(("content-range".into(), content_range(offset, n, rows.total)));
-    let (status, body, ctype) = if req.singular {
-        if n != 1 {
-            let e = if n == 0 && req.by_key {
-                RestError::not_found(format!("no `{}` row has this key", req.query.entity))
-            } else {
-                RestError::singular(n as u64)
-            };
-            let mut r = e.to_response();
-            r.headers.extend(headers);
-            return r;
-        }
-        let body = if req.head {
-            Ok(Vec::new())
+    if req.singular && n != 1 {
+        let e = if n == 0 && req.by_key {
+            RestError::not_found(format!("no `{}` row has this key", req.query.entity))
         } else {
-            json_body_within(&rows.rows[0], 1, max_bytes)
+            RestError::singular(n as u64)
         };
-        (200, body, OBJECT_MEDIA_TYPE)
+        let mut r = e.to_response();
+        r.headers.extend(headers);
+        return r;
+    }
+    let status = match rows.total {
+        Some(t) if !req.singular && (n as u64) < t => 206,
+        _ => 200,
+    };
+    // `HEAD`: the status and headers of `GET`, no body (none is built).
+    let body = if req.head {
+        Vec::new()
     } else {
-        let status = match rows.total {
-            Some(t) if (n as u64) < t => 206,
-            _ => 200,
-        };
-        let body = if req.head {
-            Ok(Vec::new())
-        } else {
-            json_body_within(&rows.rows, n, max_bytes)
-        };
-        (status, body, JSON)
+        match rows_body_within(req.media, req.singular, rows.rows, max_bytes) {
+            Ok(b) => b,
+            Err(e) => return e.to_response(),
+        }
     };
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return e.to_response(),
-    };
-    headers.push(("content-type".into(), ctype.into()));
+    headers.push((
+        "content-type".into(),
+        rows_content_type(req.media, req.singular).into(),
+    ));
     RestResponse {
         status,
         headers,
@@ -169,7 +283,8 @@ fn key_text(v: &serde_json::Value) -> Option<String> {
 
 /// The response to a write, given what the engine did.
 ///
-/// - insert: 201; `PUT` by key: 200 with a representation, else 204;
+/// - insert: 201 (a merge upsert known to insert nothing: 200); `PUT` by
+///   key: 200 with a representation (201 when known to insert), else 204;
 ///   update/delete: 200 with a representation, else 204;
 /// - `return=representation`: the rows (one object when singular);
 ///   `return=headers-only` on a one-row insert: `Location: /{entity}/{key}`
@@ -195,14 +310,36 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
     }
     let total = (req.prefer.count == Some(Count::Exact)).then_some(result.affected);
     let is_insert = matches!(req.write, Write::Insert(_)) && req.key.is_none();
+    let is_put = matches!(req.write, Write::Insert(_)) && req.key.is_some();
     let representation = req.return_mode == ReturnMode::Representation;
+    let merge = matches!(
+        &req.write,
+        Write::Insert(i) if i.on_conflict.as_ref().is_some_and(|u| u.action == OnConflict::Merge)
+    );
     let status = match (is_insert, representation) {
+        // A merge upsert that inserted nothing updated rows: 200.
+        (true, _) if merge && req.inserts == Some(false) => 200,
         (true, _) => 201,
+        // `PUT` that inserted its row: 201.
+        (false, true) if is_put && req.inserts == Some(true) => 201,
         (false, true) => 200,
         (false, false) => 204,
     };
-    let n = if representation { result.rows.len() } else { 0 };
-    headers.push(("content-range".into(), content_range(0, n, total)));
+    // PostgREST's `Content-Range` on writes: `*/total` for inserts and
+    // deletes, `0-(n-1)/total` for updates (n rows updated, whether or not
+    // they are returned), none for `PUT`.
+    match &req.write {
+        Write::Update(_) => headers.push((
+            "content-range".into(),
+            content_range(
+                0,
+                usize::try_from(result.affected).unwrap_or(usize::MAX),
+                total,
+            ),
+        )),
+        _ if is_put => {}
+        _ => headers.push(("content-range".into(), content_range(0, 0, total))),
+    }
     if req.return_mode == ReturnMode::HeadersOnly
         && is_insert
         && let [row] = result.rows.as_slice()
@@ -226,34 +363,54 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
             body: crate::Body::empty(),
         };
     }
-    let (body, ctype) = if req.singular {
-        let obj = result
-            .rows
-            .into_iter()
-            .next()
-            .map_or(serde_json::Value::Null, serde_json::Value::Object);
-        (json_body(&obj), OBJECT_MEDIA_TYPE)
-    } else {
-        let arr = serde_json::Value::Array(
-            result
-                .rows
-                .into_iter()
-                .map(serde_json::Value::Object)
-                .collect(),
-        );
-        (json_body(&arr), JSON)
+    let body = match rows_body_within(req.media, req.singular, result.rows, u64::MAX) {
+        Ok(b) => b,
+        Err(e) => return e.to_response(),
     };
-    headers.push(("content-type".into(), ctype.into()));
+    headers.push((
+        "content-type".into(),
+        rows_content_type(req.media, req.singular).into(),
+    ));
     RestResponse {
         status,
         headers,
-        body,
+        body: body.into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::content_range;
+    use super::{content_range, csv_body_within, strip_nulls};
+    use serde_json::json;
+
+    #[test]
+    fn csv_quotes_as_rfc_4180() {
+        let rows = json!([
+            {"id": 1, "t": "plain", "n": null, "b": true, "j": {"a": [1, null]}},
+            {"id": 2, "t": "a,\"b\"\nc", "n": "", "b": false, "j": [1]},
+        ]);
+        let rows: Vec<_> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect();
+        let body = String::from_utf8(csv_body_within(&rows, u64::MAX).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            "id,t,n,b,j\n1,plain,,true,\"{\"\"a\"\":[1,null]}\"\n2,\"a,\"\"b\"\"\nc\",\"\",false,[1]"
+        );
+        assert_eq!(csv_body_within(&[], u64::MAX).unwrap(), b"\n");
+        let e = csv_body_within(&rows, 10).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (400, "limit_exceeded"));
+    }
+
+    #[test]
+    fn nulls_are_stripped_at_every_depth_but_not_in_arrays() {
+        let mut v = json!({"a": null, "b": {"c": null, "d": 1}, "e": [null, {"f": null}]});
+        strip_nulls(&mut v);
+        assert_eq!(v, json!({"b": {"d": 1}, "e": [null, {}]}));
+    }
 
     #[test]
     fn ranges() {

@@ -4,7 +4,7 @@ use baas_core::ir::{Delete, Insert, OnConflict, Record, Update, Upsert};
 use baas_core::{Entity, FieldType, SchemaMetadata, Value};
 
 use crate::filter::typed;
-use crate::headers::{Prefer, ReturnMode, parse_accept, parse_prefer};
+use crate::headers::{Media, Prefer, ReturnMode, parse_media, parse_prefer};
 use crate::http::header;
 use crate::params::{Params, parse_params};
 use crate::read::{and_filters, key_filter};
@@ -26,6 +26,9 @@ pub struct WriteRequest {
     /// affected. The engine should check this before committing; the
     /// response helper answers 406 otherwise.
     pub singular: bool,
+    /// The representation `Accept` asked for (of the rows of
+    /// `return=representation`).
+    pub media: Media,
     /// Addressed by primary key (`/{entity}/{id}`): the key values.
     pub key: Option<Vec<String>>,
     /// The `Prefer` header.
@@ -33,6 +36,13 @@ pub struct WriteRequest {
     /// Output names of renamed fields (`select=alias:col`) in the
     /// representation; `None` when nothing is renamed.
     pub aliases: Option<crate::params::FieldAliases>,
+    /// For a merge upsert (`Prefer: resolution=merge-duplicates`, `PUT`):
+    /// whether it inserts at least one row, when known (the
+    /// [`Service`](crate::Service) finds out before writing). PostgREST's
+    /// statuses depend on it: a merge `POST` that inserts nothing is a 200,
+    /// a `PUT` with a representation that inserts is a 201. `None` (the
+    /// parser's value): 201 and 200, as for a plain insert and update.
+    pub inserts: Option<bool>,
 }
 
 /// A write body must say it is JSON: `Content-Type: application/json` or
@@ -314,7 +324,8 @@ fn write(
 ) -> Result<WriteRequest, RestError> {
     let method_uc = method.to_ascii_uppercase();
     let prefer = parse_prefer(headers)?;
-    let singular = parse_accept(headers)?;
+    let media = parse_media(headers)?;
+    let singular = media.is_singular();
     let p = parse_params(schema, entity, query, limits)?;
     let m = method_uc.as_str();
     reject_read_params(&p, m)?;
@@ -481,9 +492,11 @@ fn write(
         write,
         return_mode,
         singular,
+        media,
         key: key.map(<[String]>::to_vec),
         prefer,
         aliases: p.root.aliases(),
+        inserts: None,
     })
 }
 

@@ -284,7 +284,7 @@ fn chinook_openapi_content() {
     assert_eq!(
         name_filter,
         &json!(
-            "Filter on `name` (text, nullable): `name=op.value`, op one of eq, neq, gt, gte, lt, lte, in, isdistinct, is, like, ilike, fts, plfts, phfts, wfts; prefix `not.` to negate."
+            "Filter on `name` (text, nullable): `name=op.value`, op one of eq, neq, gt, gte, lt, lte, in, isdistinct, is, like, ilike, match, imatch, fts, plfts, phfts, wfts; prefix `not.` to negate."
         )
     );
     assert_eq!(
@@ -454,7 +454,7 @@ fn odd_names_read_only_and_reserved_fields() {
         label["description"]
             .as_str()
             .unwrap()
-            .contains("is, like, ilike;")
+            .contains("is, like, ilike, match, imatch;")
     );
     // Generated-always fields are read-only and absent from write schemas.
     let s = &doc["components"]["schemas"];
@@ -519,7 +519,7 @@ fn discovery_content() {
                     "has_default": false, "generated": "none", "required_on_insert": false,
                     "writable": true, "sortable": true, "json_path": false,
                     "operators": ["eq", "neq", "gt", "gte", "lt", "lte", "in", "isdistinct", "is",
-                                  "like", "ilike", "fts", "plfts", "phfts", "wfts"],
+                                  "like", "ilike", "match", "imatch", "fts", "plfts", "phfts", "wfts"],
                     "max_length": 120
                 }
             ],
@@ -626,6 +626,8 @@ fn discovery_types_and_capabilities() {
             "is",
             "like",
             "ilike",
+            "match",
+            "imatch",
             "fts",
             "plfts",
             "phfts",

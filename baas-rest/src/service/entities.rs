@@ -3,7 +3,8 @@
 //! Reads go to the engine; writes through `Idempotency-Key`, the singular
 //! pre-count and `Prefer: tx=rollback`.
 
-use baas_core::ir::{Insert, Query, WriteResult};
+use baas_core::Value;
+use baas_core::ir::{Filter, Insert, OnConflict, Query, WriteResult};
 use baas_engine::{Principal, Tenant};
 
 use super::{Service, core_error};
@@ -20,7 +21,15 @@ impl Service {
         req: &RestRequest,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
-        match parse_request(tenant.schema(), r, req, &self.limits)? {
+        let op = parse_request(tenant.schema(), r, req, &self.limits)?;
+        let media = match &op {
+            Operation::Read(read) => read.media,
+            Operation::Write(w) => w.media,
+        };
+        if media == crate::Media::Plan {
+            return Err(plan_not_available(&tenant.capabilities().engine));
+        }
+        match op {
             Operation::Read(mut read) => {
                 // The query moves into the engine; the response only needs
                 // its entity and page.
@@ -90,6 +99,63 @@ impl Service {
         }
     }
 
+    /// Whether a merge upsert will insert at least one row (PostgREST's
+    /// statuses depend on it), found before it runs: `Some(true)` when a
+    /// row lacks part of the conflict target (it can only be inserted),
+    /// else whether fewer rows than the body's distinct keys already exist.
+    /// `None` for other writes, and when the rows cannot be counted (a
+    /// caller who may write but not read): the statuses of a plain insert.
+    async fn upsert_inserts(
+        &self,
+        tenant: &Tenant,
+        write: &Write,
+        principal: &Principal,
+    ) -> Option<bool> {
+        let Write::Insert(ins) = write else {
+            return None;
+        };
+        let up = ins.on_conflict.as_ref()?;
+        if up.action != OnConflict::Merge || ins.rows.is_empty() {
+            return None;
+        }
+        let entity = tenant.schema().entity(&ins.entity).ok()?;
+        let target = if up.target.is_empty() {
+            &entity.primary_key
+        } else {
+            &up.target
+        };
+        if target.is_empty() {
+            return None;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut keys = Vec::new();
+        for row in &ins.rows {
+            let mut parts = Vec::with_capacity(target.len());
+            for f in target {
+                match row.get(f) {
+                    None | Some(serde_json::Value::Null) => return Some(true),
+                    Some(v) => parts.push(v),
+                }
+            }
+            if seen.insert(serde_json::to_string(&parts).ok()?) {
+                keys.push(Filter::and(
+                    target
+                        .iter()
+                        .zip(parts)
+                        .map(|(f, v)| Filter::eq(f.as_str(), Value::from_json(v)))
+                        .collect(),
+                ));
+            }
+        }
+        let distinct = keys.len() as u64;
+        let existing = self
+            .baas
+            .count(principal, tenant, &ins.entity, Some(Filter::or(keys)))
+            .await
+            .ok()?;
+        Some(existing < distinct)
+    }
+
     /// Run a parsed write (the singular and `max-affected` pre-counts,
     /// `tx=rollback`, 404 by key).
     async fn write(
@@ -127,6 +193,7 @@ impl Service {
                 return Err(RestError::max_affected(n));
             }
         }
+        w.inserts = self.upsert_inserts(tenant, &w.write, principal).await;
         // The write moves into the engine; the response only needs
         // its kind, entity and `returning`, not the inserted rows.
         let shell = match &w.write {
@@ -154,4 +221,19 @@ impl Service {
         }
         Ok(crate::write_response(&w, result))
     }
+}
+
+/// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…`: no
+/// engine's execution plan is served here yet; the message names the
+/// tenant's engine.
+fn plan_not_available(engine: &str) -> RestError {
+    RestError::new(
+        406,
+        crate::error::codes::MEDIA_TYPE,
+        format!(
+            "None of these media types are available: application/vnd.pgrst.plan \
+             (execution plans are not served for the {engine} engine)"
+        ),
+    )
+    .with_hint("accept application/json or text/csv")
 }

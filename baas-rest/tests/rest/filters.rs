@@ -508,8 +508,6 @@ fn operator_errors() {
         ("name=not.not.eq.1", 400),
         ("name=EQ.1", 400),
         ("name=eq1", 400),
-        ("name=match.^a", 501),
-        ("name=imatch.^a", 501),
         ("name=sl.(1,2)", 501),
         ("name=adj.(1,2)", 501),
         ("name=eq(any.{a}", 400),
@@ -604,4 +602,41 @@ fn enum_and_uuid_values_stay_text() {
         ))
         .is_ok()
     );
+}
+
+#[test]
+fn match_and_imatch_are_bound_regex_filters() {
+    let re = |pattern: &str, ci| Filter::Regex {
+        field: "name".into(),
+        pattern: pattern.into(),
+        case_insensitive: ci,
+    };
+    assert_eq!(
+        filt("track", "name=match.^A.*(b|c)$"),
+        re("^A.*(b|c)$", false)
+    );
+    assert_eq!(filt("track", "name=imatch.%5Ea"), re("^a", true));
+    assert_eq!(
+        filt("track", "name=not.match.x"),
+        Filter::not(re("x", false))
+    );
+    // (any) / (all), and inside `or=(…)` with a quoted pattern.
+    assert_eq!(
+        filt("track", "name=match(any).{a,b}"),
+        Filter::or(vec![re("a", false), re("b", false)])
+    );
+    assert_eq!(
+        filt("track", r#"or=(name.imatch."a,b",name.match.c)"#),
+        Filter::or(vec![re("a,b", true), re("c", false)])
+    );
+    // Text fields only, and the pattern is bounded.
+    let r = baas_rest::RestError::from(
+        validate(&q("track", "milliseconds=match.1")).expect_err("not text"),
+    );
+    assert_eq!(r.violations[0].pointer, "/filter/field");
+    let long = "a".repeat(baas_core::ir::MAX_REGEX_BYTES + 1);
+    let r = baas_rest::RestError::from(
+        validate(&q("track", &format!("name=match.{long}"))).expect_err("too long"),
+    );
+    assert_eq!(r.violations[0].pointer, "/filter/pattern");
 }

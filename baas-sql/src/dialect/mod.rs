@@ -237,6 +237,13 @@ pub(crate) trait SqlDialect: Send + Sync {
         )
     }
 
+    /// `col` matches the regular expression `pattern` anywhere (PostgREST's
+    /// `match` / `imatch`), the pattern bound as a value. Engines without
+    /// regular expressions answer `Unsupported`.
+    fn regex(&self, _col: Expr, _pattern: &str, _case_insensitive: bool) -> Result<Expr> {
+        Err(self.unsupported("regular expressions (`match` / `imatch`)"))
+    }
+
     /// Full-text match of `query` (plain words) against the text `col`.
     fn text_search(&self, _col: Expr, _query: &str, _language: Option<&str>) -> Result<Expr> {
         Err(self.unsupported("full-text search"))

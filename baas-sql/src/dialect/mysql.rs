@@ -78,6 +78,18 @@ impl SqlDialect for Mysql {
         }
     }
 
+    /// `REGEXP` (ICU on MySQL 8, PCRE on MariaDB) with the pattern behind
+    /// inline flags: `(?s-i)` / `(?si)` make case follow `match` / `imatch`
+    /// whatever the column's collation, and `.` match a newline as in
+    /// PostgreSQL.
+    fn regex(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Result<Expr> {
+        let flags = if case_insensitive { "(?si)" } else { "(?s-i)" };
+        Ok(self.custom(
+            "{} REGEXP {}",
+            vec![col, Expr::val(format!("{flags}{pattern}"))],
+        ))
+    }
+
     /// Every word required; boolean-mode operators stripped from user text.
     /// Needs a FULLTEXT index on the column.
     fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {

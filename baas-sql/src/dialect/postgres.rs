@@ -75,6 +75,16 @@ impl SqlDialect for Postgres {
         }
     }
 
+    /// POSIX `~` / `~*` (advanced regular expressions).
+    fn regex(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Result<Expr> {
+        let op = if case_insensitive {
+            "{} ~* {}"
+        } else {
+            "{} ~ {}"
+        };
+        Ok(self.custom(op, vec![col, Expr::val(pattern.to_string())]))
+    }
+
     fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {
         let lang = language.unwrap_or("simple").to_string();
         Ok(self.custom(

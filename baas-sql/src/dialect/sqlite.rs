@@ -10,6 +10,10 @@ use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values
 use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 
+/// The most memory one compiled regular expression may take on SQLite
+/// (the `regex` crate's size limit): beyond it the pattern is refused.
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
 pub(crate) struct Sqlite;
 
 impl SqlDialect for Sqlite {
@@ -59,6 +63,26 @@ impl SqlDialect for Sqlite {
             let g = Expr::val(like_to_glob(pattern));
             self.custom("{} GLOB {}", vec![col, g])
         }
+    }
+
+    /// `REGEXP`, the function the SQLite adapter registers on every
+    /// connection (Rust's `regex` crate: linear time, no backreferences or
+    /// look-around). The pattern is compiled here first, within
+    /// [`REGEX_SIZE_LIMIT`], so a malformed or oversized one is a
+    /// validation error rather than a failed statement.
+    fn regex(&self, col: Expr, pattern: &str, case_insensitive: bool) -> Result<Expr> {
+        let flags = if case_insensitive { "(?si)" } else { "(?s)" };
+        let full = format!("{flags}{pattern}");
+        if let Err(e) = regex::RegexBuilder::new(&full)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            return Err(baas_core::Error::validation(
+                "/pattern",
+                format!("invalid regular expression: {e}"),
+            ));
+        }
+        Ok(self.custom("{} REGEXP {}", vec![col, Expr::val(full)]))
     }
 
     fn json_path(
@@ -219,6 +243,16 @@ fn push_glob_literal(out: &mut String, c: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_is_checked_and_bound() {
+        let d = Sqlite;
+        let col = Expr::cust("name");
+        assert!(d.regex(col.clone(), "^a(b|c)$", false).is_ok());
+        assert!(d.regex(col.clone(), "(", false).is_err());
+        // Compiled size beyond the limit: refused, not run.
+        assert!(d.regex(col, "\\w{1000}{1000}", true).is_err());
+    }
 
     #[test]
     fn glob_translation_escapes_metacharacters() {

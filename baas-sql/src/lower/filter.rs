@@ -74,6 +74,18 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(sql.like(self.as_text(scope, fd), pattern, *case_insensitive))
             }
+            Filter::Regex {
+                field,
+                pattern,
+                case_insensitive,
+            } => {
+                let fd = e.field(field)?;
+                Condition::all().add(sql.regex(
+                    self.as_text(scope, fd),
+                    pattern,
+                    *case_insensitive,
+                )?)
+            }
             Filter::TextSearch {
                 field,
                 query,
