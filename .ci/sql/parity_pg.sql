@@ -31,6 +31,13 @@ CREATE TABLE counter (
   n int NOT NULL DEFAULT 0
 );
 
+-- Written by the tests (book is read only, for the function tests).
+CREATE TABLE shelf (
+  id int PRIMARY KEY,
+  years int4range,
+  words tsvector
+);
+
 CREATE TABLE personal.book (
   id serial PRIMARY KEY,
   title text NOT NULL,

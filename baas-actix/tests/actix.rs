@@ -449,7 +449,7 @@ async fn bad_grammar_is_a_400() {
             "code": "bad_request",
             "message": "unknown operator `foo`",
             "details": null,
-            "hint": "operators: eq, neq, gt, gte, lt, lte, like, ilike, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov"
+            "hint": "operators: eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov"
         })
     );
 

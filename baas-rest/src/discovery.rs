@@ -139,6 +139,9 @@ fn field_doc(entity: &Entity, f: &Field, caps: &Capabilities) -> J {
     let mut m = Map::new();
     m.insert("name".into(), f.name.clone().into());
     type_info(&f.ty, &mut m);
+    if let Some(t) = &f.db_type {
+        m.insert("db_type".into(), t.clone().into());
+    }
     m.insert("nullable".into(), f.nullable.into());
     m.insert("unique".into(), is_unique(entity, f).into());
     m.insert("has_default".into(), f.default.is_some().into());

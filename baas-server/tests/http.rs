@@ -257,7 +257,8 @@ async fn writes_round_trip_on_four_engines() {
             br#"{"name": "Canterbury"}"#,
         )
         .await;
-        assert_eq!(r.status, 200, "{t}: {}", r.text());
+        // A PUT that creates the row answers 201, as in PostgREST.
+        assert_eq!(r.status, 201, "{t}: {}", r.text());
         let put = r.json();
         let r = request(
             addr,

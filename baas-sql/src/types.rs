@@ -17,6 +17,8 @@ pub struct SqlType {
     /// The values of an unsigned integer (`INT UNSIGNED` → `0..=4294967295`),
     /// narrower than its field type.
     pub range: Option<IntRange>,
+    /// No mapping: the type is read as its text form (`ty` is `Text`).
+    pub unmapped: bool,
 }
 
 impl SqlType {
@@ -26,6 +28,7 @@ impl SqlType {
             max_length: None,
             serial: false,
             range: None,
+            unmapped: false,
         }
     }
 }
@@ -182,6 +185,7 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             max_length: None,
             serial,
             range: None,
+            unmapped: false,
         };
     }
     let range = int_bits(&base).filter(|_| unsigned).map(IntRange::unsigned);
@@ -243,15 +247,25 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
                 max_length: num(0),
                 serial: false,
                 range: None,
+                unmapped: false,
             };
         }
-        _ => FieldType::Text,
+        _ => {
+            return SqlType {
+                ty: FieldType::Text,
+                max_length: None,
+                serial,
+                range: None,
+                unmapped: true,
+            };
+        }
     };
     SqlType {
         ty,
         max_length: None,
         serial,
         range,
+        unmapped: false,
     }
 }
 

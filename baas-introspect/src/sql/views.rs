@@ -271,6 +271,7 @@ impl Builder<'_> {
                     unique: false,
                     max_length: src.max_length,
                     range: src.range,
+                    db_type: None,
                     description: None,
                 },
                 None => {

@@ -98,6 +98,7 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
                 max_length,
                 // The DDL declares no unsigned columns.
                 range: None,
+                db_type: None,
                 description: None,
             }
         })

@@ -249,6 +249,17 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported("full-text search"))
     }
 
+    /// Full-text search on a column that already is a text-search vector
+    /// (PostgreSQL `tsvector`): no `to_tsvector` around it.
+    fn text_search_vector(
+        &self,
+        _vector: Expr,
+        _query: &str,
+        _language: Option<&str>,
+    ) -> Result<Expr> {
+        Err(self.unsupported("full-text search on a tsvector column"))
+    }
+
     /// The template (`{} @> {}`: column, array parameter) of an array
     /// operator; `None` where the engine has no arrays.
     fn array_operator(&self, _op: ArrayOp) -> Option<&'static str> {

@@ -98,6 +98,19 @@ impl SqlDialect for Postgres {
         ))
     }
 
+    fn text_search_vector(
+        &self,
+        vector: Expr,
+        query: &str,
+        language: Option<&str>,
+    ) -> Result<Expr> {
+        let lang = language.unwrap_or("simple").to_string();
+        Ok(self.custom(
+            "{} @@ plainto_tsquery(CAST({} AS regconfig), {})",
+            vec![vector, Expr::val(lang), Expr::val(query.to_string())],
+        ))
+    }
+
     fn array_operator(&self, op: ArrayOp) -> Option<&'static str> {
         Some(match op {
             ArrayOp::Contains => "{} @> {}",

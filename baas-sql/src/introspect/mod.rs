@@ -196,6 +196,11 @@ fn build(
             .into_iter()
             .map(|c| {
                 let mapped = field_type(dialect, &c.declared);
+                let db_type = if c.enum_type.is_none() && !c.json {
+                    unmapped_type(dialect, &mapped, &c.declared)
+                } else {
+                    None
+                };
                 let ty = match (c.enum_type, c.json) {
                     (Some((name, values)), _) => {
                         if let FieldType::Array { .. } = mapped.ty {
@@ -233,6 +238,7 @@ fn build(
                     unique: false,
                     max_length: mapped.max_length,
                     range: mapped.range,
+                    db_type,
                     description: c.comment,
                 }
             })
@@ -276,6 +282,21 @@ fn build(
     infer_relations(&mut schema, &fks);
     schema.functions = functions(dialect, catalog.functions, &names, &schema);
     Ok(schema)
+}
+
+/// The database type of a PostgreSQL column without a mapping (read and
+/// written through its text form), without modifiers
+/// (`geometry(Point,4326)` → `geometry`).
+fn unmapped_type(
+    dialect: Dialect,
+    mapped: &crate::types::SqlType,
+    declared: &str,
+) -> Option<String> {
+    if dialect != Dialect::Postgres || !mapped.unmapped || mapped.ty != FieldType::Text {
+        return None;
+    }
+    let base = declared.split('(').next().unwrap_or(declared).trim();
+    baas_core::function::is_type_name(base).then(|| base.to_string())
 }
 
 /// The catalog's functions as metadata; one whose API name is already an

@@ -92,11 +92,11 @@ impl<'a> Lower<'a> {
                 language,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(sql.text_search(
-                    self.as_text(scope, fd),
-                    query,
-                    language.as_deref(),
-                )?)
+                Condition::all().add(if fd.db_type.as_deref() == Some("tsvector") {
+                    sql.text_search_vector(scope.raw_col(fd), query, language.as_deref())?
+                } else {
+                    sql.text_search(self.as_text(scope, fd), query, language.as_deref())?
+                })
             }
             Filter::Array { field, op, values } => {
                 let fd = e.field(field)?;

@@ -172,7 +172,19 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// The field's value: the column, or its text form for a field of a
+    /// type without a mapping ([`Field::db_type`]).
     fn col(&self, field: &Field) -> Expr {
+        let raw = self.raw_col(field);
+        if field.db_type.is_some() {
+            Expr::cust_with_expr("CAST($1 AS text)", raw)
+        } else {
+            raw
+        }
+    }
+
+    /// The column itself.
+    fn raw_col(&self, field: &Field) -> Expr {
         let table = self.qualify.then(|| self.table_name());
         Expr::col(ColumnRef::Column(ColumnName(table, iden(field.column()))))
     }

@@ -61,8 +61,25 @@ impl Lower<'_> {
         Ok(sql.cast(ty, raw))
     }
 
-    /// Bind a value of a field (compared with it, or written into it).
+    /// Bind a value compared with a field (as text for a field of a type
+    /// without a mapping: [`Field::db_type`]).
     pub(super) fn bind_field(&self, field: &Field, v: &Value) -> Result<Expr> {
         self.bind(&field.ty, v)
+    }
+
+    /// Bind a value written into a field: cast to its database type when
+    /// the field is the text form of a type without a mapping.
+    pub(super) fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
+        let bound = self.bind(&field.ty, v)?;
+        match &field.db_type {
+            None => Ok(bound),
+            Some(t) if baas_core::function::is_type_name(t) => {
+                Ok(Expr::cust_with_expr(format!("CAST($1 AS {t})"), bound))
+            }
+            Some(t) => Err(Error::validation(
+                format!("/{}", field.name),
+                format!("`{t}` is not a type name"),
+            )),
+        }
     }
 }

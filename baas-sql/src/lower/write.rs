@@ -52,7 +52,15 @@ pub fn key_filter(entity: &Entity, keys: &[String], rows: &[Record]) -> Result<F
 }
 
 fn returning_clause(fields: &[&Field]) -> ReturningClause {
-    sea_query::Returning::new().columns(fields.iter().map(|f| unqualified(f)))
+    // Read by position; a field without a type mapping comes back as text.
+    sea_query::Returning::new().exprs(fields.iter().map(|f| {
+        let col = sea_query::Expr::col(unqualified(f));
+        if f.db_type.is_some() {
+            sea_query::Expr::cust_with_expr("CAST($1 AS text)", col)
+        } else {
+            col
+        }
+    }))
 }
 
 /// Resolve a `returning` list: `Some(empty)` means every field.
@@ -154,7 +162,7 @@ pub fn insert(
                             .iter()
                             .find(|(g, _)| g.name == f.name)
                             .map_or(&Value::Null, |(_, v)| v);
-                        l.bind_field(f, v)
+                        l.bind_write(f, v)
                     })
                     .collect::<Result<Vec<_>>>()?;
                 if !cols.is_empty() {
@@ -237,7 +245,7 @@ pub fn update(
     st.table(table_ref(e));
     for f in &e.fields {
         if let Some((_, v)) = set.iter().find(|(g, _)| g.name == f.name) {
-            st.value(unqualified(f), l.bind_field(f, v)?);
+            st.value(unqualified(f), l.bind_write(f, v)?);
         }
     }
     if let Some(c) = l.where_clause(Some(&upd.filter))? {

@@ -1,7 +1,9 @@
-//! Function calls over HTTP (issue 13, item 9): `/{tenant}/rpc/{function}`
-//! on a PostgreSQL database introspected live (the `baas_parity` fixture,
-//! `.ci/sql/parity_pg.sql`), with rules on functions; and the 501 of the
-//! engines without functions.
+//! PostgREST parity on PostgreSQL-only ground (issue 13), over HTTP, on a
+//! database introspected live (the `baas_parity` fixture,
+//! `.ci/sql/parity_pg.sql`): function calls `/{tenant}/rpc/{function}`
+//! (item 9) with rules on functions, and the 501 of the engines without
+//! functions; columns of types without a mapping (ranges, `tsvector`),
+//! read, compared and written through their text form (item 10).
 
 use std::sync::Arc;
 
@@ -450,4 +452,73 @@ async fn engines_without_functions_answer_501() {
     assert_eq!(r.status, 501, "{}", r.text());
     assert!(r.text().contains("sqlite"), "{}", r.text());
     let _ = std::fs::remove_file(&path);
+}
+
+/// Item 10: a column of a type without a mapping (`int4range`,
+/// `tsvector`) reads as its text form, compares as text, is written
+/// through a cast, and `fts` searches a `tsvector` column as it is.
+#[tokio::test]
+async fn unmapped_types_read_and_write_as_text() {
+    let Some(s) = service().await else { return };
+    let r = ok(&s, "GET", "/book", "select=id,printed,summary&id=eq.2", "").await;
+    assert_eq!(
+        r,
+        json!([{"id": 2, "printed": "[1952,1960)", "summary": "'bug':6 'compil':3 'first':2"}])
+    );
+    // select=* reads every column, whatever its type.
+    let all = ok(&s, "GET", "/book", "order=id", "").await;
+    assert_eq!(all.as_array().map(Vec::len), Some(4), "{all}");
+    assert_eq!(
+        ok(&s, "GET", "/book", "select=id&printed=eq.[1843,1844)", "").await,
+        json!([{"id": 1}]),
+        "eq compares the text form"
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=id&summary=fts(english).compilers&order=id",
+            ""
+        )
+        .await,
+        json!([{"id": 2}]),
+        "fts on a tsvector column searches it as it is"
+    );
+    // Written through a cast; a malformed value is the caller's error.
+    call(&s, "DELETE", "/shelf", "id=eq.900", &[], "").await;
+    let created = call(
+        &s,
+        "POST",
+        "/shelf",
+        "select=years,words",
+        &[("Prefer", "return=representation")],
+        r#"{"id": 900, "years": "[2000,2002)", "words": "fresh words"}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(
+        created.json(),
+        json!([{"years": "[2000,2002)", "words": "'fresh' 'words'"}])
+    );
+    let bad = call(
+        &s,
+        "PATCH",
+        "/shelf",
+        "id=eq.900",
+        &[],
+        r#"{"years": "not a range"}"#,
+    )
+    .await;
+    assert!(
+        bad.status >= 400 && bad.status < 500,
+        "{} {}",
+        bad.status,
+        bad.text()
+    );
+    let r = call(&s, "DELETE", "/shelf", "id=eq.900", &[], "").await;
+    assert!(r.status < 300, "{}", r.text());
+    // Discovery says what the database type is.
+    let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
+    assert!(doc.contains("int4range"), "{doc}");
 }
