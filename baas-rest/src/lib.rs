@@ -92,7 +92,8 @@
 //! | --- | --- |
 //! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
-//! | range operators `sl sr nxr nxl adj` | 501 |
+//! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
+//! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) | 406 `PGRST107` naming the tenant's engine: plans are not served yet on any engine |
 //! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
@@ -149,6 +150,11 @@
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
 //!
+//! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
+//!   `inet`, PostGIS…; [`Field::db_type`](baas_core::Field::db_type)) is a
+//!   string: its PostgreSQL text form, read with `CAST(col AS text)`,
+//!   compared as text, written through `CAST($1 AS type)`; `fts` on a
+//!   `tsvector` column searches it directly (words with `plainto_tsquery`).
 //! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
 //!   function with unnamed parameters is not served); a `GET` query
 //!   parameter named like a parameter is an argument, never a filter; an

@@ -522,3 +522,24 @@ async fn unmapped_types_read_and_write_as_text() {
     let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
     assert!(doc.contains("int4range"), "{doc}");
 }
+
+/// Item 16 (part): an enum with the same name in two schemas stays two
+/// enums, each with its own values.
+#[tokio::test]
+async fn same_named_enums_in_two_schemas_stay_apart() {
+    let Some(s) = service().await else { return };
+    let doc = ok(&s, "GET", "/discovery", "", "").await;
+    let values = |entity: &str| -> J {
+        let e = doc["entities"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["name"] == entity))
+            .unwrap_or_else(|| panic!("no entity {entity}"));
+        let f = e["fields"]
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["name"] == "feel"))
+            .unwrap_or_else(|| panic!("no field feel in {entity}"));
+        f["enum_values"].clone()
+    };
+    assert_eq!(values("book"), json!(["sad", "ok", "happy"]));
+    assert_eq!(values("personal_book"), json!(["calm", "busy"]));
+}

@@ -80,18 +80,19 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     let enums = b
         .fetch(
             &stmt(
-                "SELECT t.typname::text AS name, e.enumlabel::text AS label \
+                "SELECT t.oid::text AS id, e.enumlabel::text AS label \
                  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
-                 ORDER BY t.typname, e.enumsortorder",
+                 ORDER BY t.oid, e.enumsortorder",
                 vec![],
             ),
-            &text_cols(&["name", "label"]),
+            &text_cols(&["id", "label"]),
         )
         .await?;
+    // By type (oid): two schemas may each have an enum of the same name.
     let mut labels: HashMap<String, Vec<String>> = HashMap::new();
     for r in &enums {
         labels
-            .entry(req(r, "name")?)
+            .entry(req(r, "id")?)
             .or_default()
             .push(req(r, "label")?);
     }
@@ -105,6 +106,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                      CASE WHEN t.typtype = 'e' THEN t.typname::text \
                           WHEN et.typtype = 'e' THEN et.typname::text \
                           WHEN t.typtype = 'd' AND bt.typtype = 'e' THEN bt.typname::text END AS enum_type, \
+                     CASE WHEN t.typtype = 'e' THEN t.oid::text \
+                          WHEN et.typtype = 'e' THEN et.oid::text \
+                          WHEN t.typtype = 'd' AND bt.typtype = 'e' THEN bt.oid::text END AS enum_id, \
                      NOT (a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)) AS nullable, \
                      pg_get_expr(d.adbin, d.adrelid) AS dflt, \
                      a.attidentity::text AS identity, a.attgenerated::text AS generated, \
@@ -127,6 +131,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("name", FieldType::Text),
                 col("declared", FieldType::Text),
                 col("enum_type", FieldType::Text),
+                col("enum_id", FieldType::Text),
                 col("nullable", FieldType::Boolean),
                 col("dflt", FieldType::Text),
                 col("identity", FieldType::Text),
@@ -220,7 +225,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 .as_deref()
                 .is_some_and(|d| d.starts_with("nextval("));
         let enum_type = s(r, "enum_type").map(|n| {
-            let values = labels.get(&n).cloned().unwrap_or_default();
+            let values = s(r, "enum_id")
+                .and_then(|id| labels.get(&id).cloned())
+                .unwrap_or_default();
             (n, values)
         });
         cat.tables[t].columns.push(Column {
