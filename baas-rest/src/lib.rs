@@ -90,7 +90,7 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | JSON path in `select` (`meta->a`), casts `col::text`, spreads `...rel(…)`, aggregates `count()`, `col.sum()` | 501 |
+//! | JSON path in `select` (`meta->a`), casts `col::text`, aggregates `count()`, `col.sum()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
@@ -150,6 +150,10 @@
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
 //!
+//! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
+//!   to-many embed's fields become arrays of values (PostgREST 12), nested
+//!   spreads too. A spread takes no alias; a missing to-one row adds its
+//!   listed fields as `null` (with `...rel(*)`, none).
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
 //!   `inet`, PostGIS…; [`Field::db_type`](baas_core::Field::db_type)) is a
 //!   string: its PostgreSQL text form, read with `CAST(col AS text)`,

@@ -34,6 +34,8 @@ pub(crate) struct Node<'s> {
     pub(crate) offset: Option<u64>,
     /// `rel=not.is.null` (`Some(true)`) / `rel=is.null` (`Some(false)`).
     pub(crate) exists: Option<bool>,
+    /// `...rel(cols)`: `Some(to_many)`; the fields join the parent.
+    pub(crate) spread: Option<bool>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -54,6 +56,7 @@ impl<'s> Node<'s> {
             limit: None,
             offset: None,
             exists: None,
+            spread: None,
             children: Vec::new(),
         }
     }
@@ -127,7 +130,24 @@ impl<'s> Node<'s> {
             .filter_map(|c| Some((c.key.clone(), c.aliases()?)))
             .collect();
         let renamed = self.outputs.iter().any(|(k, f)| k != f);
-        (renamed || !embeds.is_empty()).then(|| FieldAliases {
+        let spreads: Vec<Spread> = self
+            .children
+            .iter()
+            .filter(|c| c.output)
+            .filter_map(|c| {
+                Some(Spread {
+                    key: c.key.clone(),
+                    to_many: c.spread?,
+                    keys: if c.star {
+                        Vec::new()
+                    } else {
+                        c.outputs.iter().map(|(k, _)| k.clone()).collect()
+                    },
+                })
+            })
+            .collect();
+        (renamed || !embeds.is_empty() || !spreads.is_empty()).then(|| FieldAliases {
+            spreads,
             star: self.star,
             fields: if renamed {
                 self.outputs.clone()
@@ -171,6 +191,57 @@ pub struct FieldAliases {
     embed_keys: Vec<String>,
     /// Aliases inside embeds, by the embed's output key.
     embeds: Vec<(String, FieldAliases)>,
+    /// Embeds spread into this level (`...rel(cols)`).
+    spreads: Vec<Spread>,
+}
+
+/// One `...rel(cols)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Spread {
+    /// The embed's output key (removed from the row).
+    key: String,
+    /// To-many: each field becomes an array of the related rows' values.
+    to_many: bool,
+    /// The output keys of its fields when listed (with `*`: none; a
+    /// missing to-one row then adds no keys).
+    keys: Vec<String>,
+}
+
+impl Spread {
+    /// The fields the spread embed `v` puts in its parent, in order.
+    fn fields(&self, v: serde_json::Value) -> Vec<(String, serde_json::Value)> {
+        use serde_json::Value as J;
+        match (v, self.to_many) {
+            (J::Object(o), false) => o.into_iter().collect(),
+            (J::Array(items), true) => {
+                let keys: Vec<String> = match items.first() {
+                    Some(J::Object(o)) => o.keys().cloned().collect(),
+                    _ => self.keys.clone(),
+                };
+                keys.into_iter()
+                    .map(|k| {
+                        let values = items
+                            .iter()
+                            .map(|i| i.get(&k).cloned().unwrap_or(J::Null))
+                            .collect();
+                        (k, J::Array(values))
+                    })
+                    .collect()
+            }
+            (_, to_many) => self
+                .keys
+                .iter()
+                .map(|k| {
+                    let empty = if to_many {
+                        J::Array(Vec::new())
+                    } else {
+                        J::Null
+                    };
+                    (k.clone(), empty)
+                })
+                .collect(),
+        }
+    }
 }
 
 impl FieldAliases {
@@ -211,6 +282,18 @@ impl FieldAliases {
                     }
                 }
                 _ => {}
+            }
+        }
+        if !self.spreads.is_empty() {
+            // The spread embed's fields take its place, in order.
+            let old = std::mem::take(row);
+            for (k, v) in old {
+                match self.spreads.iter().find(|s| s.key == k) {
+                    Some(s) => row.extend(s.fields(v)),
+                    None => {
+                        row.insert(k, v);
+                    }
+                }
             }
         }
     }
@@ -351,6 +434,7 @@ fn build_node<'s>(
                 hint,
                 inner,
                 children,
+                spread,
             } => {
                 if AGGREGATES.contains(&name.as_str())
                     && node.entity.relation(name).is_err()
@@ -367,6 +451,9 @@ fn build_node<'s>(
                         .with_hint("give one of them an alias: `other:rel(*)`"));
                 }
                 let mut child = Node::new(target, key.clone());
+                if *spread {
+                    child.spread = Some(!rel.kind.is_to_one());
+                }
                 child.relation = rel.name.clone();
                 child.alias = (key != rel.name).then_some(key);
                 child.inner = *inner;

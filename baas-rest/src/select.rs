@@ -20,6 +20,9 @@ pub(crate) enum SelectItem {
         inner: bool,
         /// `None` for an empty `rel()` (embedded only to filter the parents).
         children: Option<Vec<SelectItem>>,
+        /// `...rel(cols)`: the embed's fields join its parent's (to-one),
+        /// or become arrays of values there (to-many), as in PostgREST 12.
+        spread: bool,
     },
 }
 
@@ -65,10 +68,31 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
             Err(cur.error("select", "`,` after `*`"))
         };
     }
+    if cur.eat("...") {
+        let at = cur.rest().to_string();
+        return match item(cur, depth, limits)? {
+            SelectItem::Embed {
+                alias: None,
+                name,
+                hint,
+                inner,
+                children: Some(children),
+                spread: false,
+            } => Ok(SelectItem::Embed {
+                alias: None,
+                name,
+                hint,
+                inner,
+                children: Some(children),
+                spread: true,
+            }),
+            _ => Err(RestError::bad_request(format!(
+                "a spread is `...rel(cols)`, an embedding with columns and no alias: `...{at}`"
+            ))),
+        };
+    }
     if cur.starts_with("..") {
-        return Err(RestError::unsupported(
-            "spread embeddings (`...rel(cols)`) are not supported",
-        ));
+        return Err(cur.error("select", "`...rel(cols)` (three dots)"));
     }
     let first =
         name(cur, &stop_select).ok_or_else(|| cur.error("select", "a column or relation name"))?;
@@ -134,6 +158,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
         }
         cur.skip_ws();
         return Ok(SelectItem::Embed {
+            spread: false,
             alias,
             name: n,
             hint,
@@ -233,6 +258,7 @@ mod tests {
                 name: "rel".into(),
                 hint: Some("fk".into()),
                 inner: true,
+                spread: false,
                 children: Some(vec![
                     field("a"),
                     SelectItem::Embed {
@@ -240,7 +266,8 @@ mod tests {
                         name: "sub".into(),
                         hint: None,
                         inner: false,
-                        children: None
+                        children: None,
+                        spread: false,
                     }
                 ])
             }])
@@ -254,7 +281,8 @@ mod tests {
                 name: "r".into(),
                 hint: None,
                 inner: false,
-                children: Some(vec![SelectItem::Star])
+                children: Some(vec![SelectItem::Star]),
+                spread: false,
             })
         );
         assert_eq!(sel("\"a,b\"").ok(), Some(vec![field("a,b")]));

@@ -944,3 +944,60 @@ async fn statuses_and_ranges() {
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(r.header("content-range"), Some("*/2"));
 }
+
+/// Item 13: spreads. `...rel(cols)` puts a to-one embed's fields in its
+/// parent, and a to-many embed's fields as arrays of values (PostgREST 12).
+#[tokio::test]
+async fn spreads() {
+    let Some(s) = service("spreads").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,...album(title)&track_id=eq.1"
+        )
+        .await,
+        json!([{"track_id": 1, "title": "For Those About To Rock We Salute You"}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,...album(title,...artist(artist_name:name))&track_id=eq.1"
+        )
+        .await,
+        json!([{"track_id": 1, "title": "For Those About To Rock We Salute You", "artist_name": "AC/DC"}]),
+        "nested spreads, with an alias inside"
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,...tracks(track_id)&album_id=eq.1&tracks.order=track_id&tracks.limit=2"
+        )
+        .await,
+        json!([{"album_id": 1, "track_id": [1, 6]}])
+    );
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        "select=track_id,...album&track_id=eq.1",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        "select=track_id,...x:album(title)&track_id=eq.1",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+}

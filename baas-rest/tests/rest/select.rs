@@ -519,13 +519,28 @@ fn select_unsupported_constructs() {
         "select=meta->a",
         "select=meta->>a",
         "select=name::text",
-        "select=...album(title)",
         "select=count()",
         "select=milliseconds.sum()",
     ] {
         let e = err("track", qs);
         assert_eq!(e.status, 501, "{qs}: {e:?}");
         assert_eq!(e.code, "unsupported");
+    }
+}
+
+#[test]
+fn spreads_are_embeds_whose_fields_join_the_parent() {
+    let q = q("track", "select=track_id,...album(title)");
+    assert_eq!(q.select.embeds.len(), 1);
+    assert_eq!(q.select.embeds[0].relation, "album");
+    for qs in [
+        "select=...album",
+        "select=...x:album(title)",
+        "select=...album()",
+        "select=..album(title)",
+        "select=...name",
+    ] {
+        assert_eq!(err("track", qs).status, 400, "{qs}");
     }
 }
 
