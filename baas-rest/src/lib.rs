@@ -90,7 +90,8 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | JSON path in `select` (`meta->a`), casts `col::text`, aggregates `count()`, `col.sum()` | 501 |
+//! | JSON path in `select` (`meta->a`), casts `col::text` | 501 |
+//! | aggregates inside an embedding (`rel(count())`), embeddings or `offset` beside aggregates, `col.count()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
@@ -150,6 +151,12 @@
 //!   related entity (PostgREST uses table names and foreign-key hints);
 //!   several candidates give a 300 as in PostgREST.
 //!
+//! - Aggregates in `select` (`count()`, `col.sum()`, `col.avg()`,
+//!   `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
+//!   fields, filtered, ordered and limited like the read, under the
+//!   caller's grants; `*` beside an aggregate is a 400 (list the group
+//!   fields). `avg` is the engine's float (last bits may differ between
+//!   engines).
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its

@@ -2,7 +2,7 @@
 //! embeddings), each with its own filters, order and limit. Shared by reads
 //! and writes.
 
-use baas_core::ir::{Embed, Filter, OrderBy, Selection};
+use baas_core::ir::{AggregateExpr, AggregateFn, Embed, Filter, OrderBy, Selection};
 use baas_core::{Entity, Relation, SchemaMetadata, Value};
 
 use crate::filter::{IsWord, Operation, parse_key, parse_logic, parse_op_value, to_filter};
@@ -36,6 +36,9 @@ pub(crate) struct Node<'s> {
     pub(crate) exists: Option<bool>,
     /// `...rel(cols)`: `Some(to_many)`; the fields join the parent.
     pub(crate) spread: Option<bool>,
+    /// Aggregates in `select` (`count()`, `col.sum()`…): the other listed
+    /// fields group them.
+    pub(crate) aggregates: Vec<AggregateExpr>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -57,6 +60,7 @@ impl<'s> Node<'s> {
             offset: None,
             exists: None,
             spread: None,
+            aggregates: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -410,6 +414,38 @@ fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
     }
 }
 
+/// Add `func(field)` (output key: the alias, else the function's name, as
+/// PostgREST names it) to `node`'s aggregates.
+fn push_aggregate(
+    node: &mut Node<'_>,
+    alias: Option<String>,
+    func: &str,
+    field: Option<&String>,
+) -> Result<(), RestError> {
+    let key = alias.unwrap_or_else(|| func.to_string());
+    if node.outputs.iter().any(|(k, _)| *k == key) {
+        return Err(RestError::bad_request(format!("`{key}` is selected twice"))
+            .with_hint("give one of them an alias: `total:col.sum()`"));
+    }
+    let field = field.cloned();
+    let func = match (func, field) {
+        ("count", None) => AggregateFn::Count,
+        ("count", Some(field)) => {
+            return Err(RestError::unsupported(format!(
+                "counting the non-null values of a field (`{field}.count()`) is not supported: use `count()` with `{field}=not.is.null`"
+            )));
+        }
+        ("sum", Some(field)) => AggregateFn::Sum { field },
+        ("avg", Some(field)) => AggregateFn::Avg { field },
+        ("min", Some(field)) => AggregateFn::Min { field },
+        ("max", Some(field)) => AggregateFn::Max { field },
+        (f, _) => return Err(RestError::bad_request(format!("unknown aggregate `{f}`"))),
+    };
+    node.outputs.push((key.clone(), key.clone()));
+    node.aggregates.push(AggregateExpr { alias: key, func });
+    Ok(())
+}
+
 fn build_node<'s>(
     schema: &'s SchemaMetadata,
     node: &mut Node<'s>,
@@ -419,6 +455,9 @@ fn build_node<'s>(
     for item in items {
         match item {
             SelectItem::Star => node.star = true,
+            SelectItem::Aggregate { alias, func, field } => {
+                push_aggregate(node, alias.clone(), func, Some(field))?;
+            }
             SelectItem::Field { alias, name } => {
                 if !node.fields.contains(name) {
                     node.fields.push(name.clone());
@@ -440,9 +479,13 @@ fn build_node<'s>(
                     && node.entity.relation(name).is_err()
                     && !node.entity.relations.iter().any(|r| &r.target == name)
                 {
-                    return Err(RestError::unsupported(format!(
-                        "aggregate functions in select (`{name}()`) are not supported"
-                    )));
+                    if name != "count" || children.is_some() || *spread || hint.is_some() {
+                        return Err(RestError::bad_request(format!(
+                            "`{name}(…)` is not an aggregate: use `count()` or `col.{name}()`"
+                        )));
+                    }
+                    push_aggregate(node, alias.clone(), "count", None)?;
+                    continue;
                 }
                 let (rel, target) = resolve(schema, node.entity, name, hint.as_deref())?;
                 let key = alias.clone().unwrap_or_else(|| name.clone());
@@ -460,6 +503,11 @@ fn build_node<'s>(
                 match children {
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
+                }
+                if !child.aggregates.is_empty() {
+                    return Err(RestError::unsupported(
+                        "aggregates inside an embedding (`rel(count())`) are not supported yet: aggregate at the top level",
+                    ));
                 }
                 node.children.push(child);
             }

@@ -1,6 +1,6 @@
 //! Reads: query string and headers → [`baas_core::ir::Query`].
 
-use baas_core::ir::{Filter, Page, Query};
+use baas_core::ir::{Aggregate, Filter, Page, Query};
 use baas_core::{Entity, SchemaMetadata};
 
 use crate::filter::typed;
@@ -27,6 +27,10 @@ pub struct ReadRequest {
     pub limit_capped: bool,
     /// The `Prefer` header.
     pub prefer: Prefer,
+    /// `select=` holds aggregates (`count()`, `col.sum()`…): the read is
+    /// this grouped aggregate (grouped by the other listed fields) instead
+    /// of [`query`](Self::query), whose filter and page it shares.
+    pub aggregate: Option<Box<Aggregate>>,
     /// Output names of renamed fields (`select=alias:col`), applied by
     /// [`read_response`](crate::read_response); `None` when nothing is renamed.
     pub aliases: Option<FieldAliases>,
@@ -104,6 +108,42 @@ pub(crate) fn page_bounds(
     }
 }
 
+/// The grouped aggregate a `select=` with aggregates asks for: grouped by
+/// the listed fields, with the read's filter, order (of group fields or
+/// aggregate keys) and page size.
+fn aggregate_of(
+    root: &crate::params::Node<'_>,
+    query: &Query,
+) -> Result<Option<Box<Aggregate>>, RestError> {
+    if root.aggregates.is_empty() {
+        return Ok(None);
+    }
+    if root.star {
+        return Err(RestError::bad_request(
+            "`*` cannot be grouped: list the fields that group the aggregates",
+        ));
+    }
+    if root.children.iter().any(|c| c.output) {
+        return Err(RestError::unsupported(
+            "embeddings beside aggregates are not supported yet",
+        ));
+    }
+    if query.page.offset.is_some() || query.page.after.is_some() {
+        return Err(RestError::unsupported(
+            "`offset` and cursors on aggregates are not supported",
+        ));
+    }
+    Ok(Some(Box::new(Aggregate {
+        entity: query.entity.clone(),
+        filter: query.filter.clone(),
+        group_by: root.fields.clone(),
+        aggregates: root.aggregates.clone(),
+        having: Vec::new(),
+        order: query.order.clone(),
+        limit: query.page.limit,
+    })))
+}
+
 fn read(
     schema: &SchemaMetadata,
     entity: &Entity,
@@ -153,7 +193,9 @@ fn read(
         count: prefer.count.unwrap_or_default(),
         max_rows: None,
     };
+    let aggregate = aggregate_of(&p.root, &query)?;
     Ok(ReadRequest {
+        aggregate,
         query,
         singular: media.is_singular() || key.is_some(),
         by_key: key.is_some(),

@@ -12,6 +12,13 @@ pub(crate) enum SelectItem {
     Star,
     /// `col` or `alias:col`.
     Field { alias: Option<String>, name: String },
+    /// `col.sum()`, `alias:col.max()` (`count()` arrives as an empty
+    /// embedding named `count`: the parameters tell them apart).
+    Aggregate {
+        alias: Option<String>,
+        func: String,
+        field: String,
+    },
     /// `rel(...)`, `alias:rel!hint!inner(...)`.
     Embed {
         alias: Option<String>,
@@ -115,12 +122,20 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
         )));
     }
     if cur.starts_with(".") {
-        let aggregate = cur.rest().contains('(');
-        return Err(if aggregate {
-            RestError::unsupported("aggregate functions in select (`col.sum()`) are not supported")
-        } else {
-            cur.error("select", "`,`, `(` or the end after a name")
-        });
+        for func in ["sum", "avg", "min", "max", "count"] {
+            if cur.eat(&format!(".{func}()")) {
+                cur.skip_ws();
+                return Ok(SelectItem::Aggregate {
+                    alias,
+                    func: func.to_string(),
+                    field: n,
+                });
+            }
+        }
+        return Err(cur.error(
+            "select",
+            "`,`, `(`, an aggregate (`.sum()`, `.avg()`, `.min()`, `.max()`, `.count()`) or the end after a name",
+        ));
     }
     let mut hint = None;
     let mut inner = false;

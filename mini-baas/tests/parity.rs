@@ -1001,3 +1001,51 @@ async fn spreads() {
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
 }
+
+/// Item 12: aggregates in `select`, grouped by the other listed fields,
+/// with the read's filters, order and limit; the same JSON on every engine.
+#[tokio::test]
+async fn aggregates_in_select() {
+    let Some(s) = service("aggregates").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=album_id,count(),track_id.min(),last:track_id.max()&album_id=lte.2&order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": 1, "count": 10, "min": 1, "last": 14},
+            {"album_id": 2, "count": 1, "min": 2, "last": 2}
+        ])
+    );
+    let ms = get_json(&s, "/track", "select=milliseconds&album_id=eq.2").await;
+    assert_eq!(
+        get_json(&s, "/track", "select=milliseconds.sum()&album_id=eq.2").await,
+        json!([{"sum": ms[0]["milliseconds"]}])
+    );
+    assert_eq!(
+        get_json(&s, "/track", "select=count()&album_id=eq.1").await,
+        json!([{"count": 10}])
+    );
+    for (qs, status) in [
+        ("select=*,count()", 400),
+        ("select=track_id.count()", 501),
+        ("select=name.sum()", 422),
+    ] {
+        let r = same(&s, "GET", "/track", qs, &[], "").await;
+        assert_eq!(r.status, status, "{qs}: {}", r.text());
+    }
+    let r = same(
+        &s,
+        "GET",
+        "/album",
+        "select=album_id,tracks(count())",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+}

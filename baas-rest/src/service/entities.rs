@@ -31,6 +31,18 @@ impl Service {
         }
         match op {
             Operation::Read(mut read) => {
+                if let Some(aggregate) = read.aggregate.take() {
+                    let rows = self
+                        .baas
+                        .aggregate(principal, tenant, *aggregate)
+                        .await
+                        .map_err(core_error)?;
+                    return Ok(crate::read_response_within(
+                        &read,
+                        baas_core::ir::Rows { rows, total: None },
+                        tenant.config().limits.max_response_bytes,
+                    ));
+                }
                 // The query moves into the engine; the response only needs
                 // its entity and page.
                 let shell = Query {

@@ -519,13 +519,34 @@ fn select_unsupported_constructs() {
         "select=meta->a",
         "select=meta->>a",
         "select=name::text",
-        "select=count()",
-        "select=milliseconds.sum()",
+        "select=track_id.count()",
+        "select=album_id,album(count())",
     ] {
         let e = err("track", qs);
         assert_eq!(e.status, 501, "{qs}: {e:?}");
         assert_eq!(e.code, "unsupported");
     }
+}
+
+#[test]
+fn aggregates_in_select_group_by_the_listed_fields() {
+    let r = read(
+        "track",
+        "select=album_id,n:count(),milliseconds.sum()&order=album_id",
+    )
+    .expect("parses");
+    let a = r.aggregate.expect("an aggregate");
+    assert_eq!(a.group_by, vec!["album_id".to_string()]);
+    assert_eq!(
+        a.aggregates
+            .iter()
+            .map(|x| x.alias.as_str())
+            .collect::<Vec<_>>(),
+        ["n", "sum"]
+    );
+    assert_eq!(err("track", "select=*,count()").status, 400);
+    assert_eq!(err("track", "select=count(),count()").status, 400);
+    assert_eq!(err("track", "select=count(),album(title)").status, 501);
 }
 
 #[test]
