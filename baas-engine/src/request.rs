@@ -20,6 +20,23 @@ use crate::Baas;
 use crate::access::{AccessRequest, ChangeEvent, HookContext, Principal, Resource, WriteOp};
 use crate::runtime::Tenant;
 
+/// `query` within the tenant's row budget: `max_rows` capped by the
+/// tenant's, and every to-many embed given the default page size
+/// ([`default_embed_limits`]); `entity` is the query's root in `schema`.
+fn within_budget(tenant: &Tenant, schema: &SchemaMetadata, entity: &Entity, query: Query) -> Query {
+    let limits = &tenant.config().limits;
+    let mut query = Query {
+        max_rows: Some(
+            query
+                .max_rows
+                .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
+        ),
+        ..query
+    };
+    default_embed_limits(schema, entity, &mut query.select.embeds, limits.embed_limit);
+    query
+}
+
 /// Give every to-many embed without a `limit` of its own the tenant's
 /// default, at every depth (an embedded list is a page too). Unknown
 /// relations are left for validation to report.
@@ -131,6 +148,25 @@ impl Baas {
             .await
     }
 
+    /// The policy's answer to `principal` executing the function `f`.
+    async fn execute_grant(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        f: &baas_core::function::Function,
+    ) -> Result<Grant> {
+        self.policy
+            .grant(&AccessRequest {
+                principal,
+                tenant: tenant.id(),
+                resource: Resource::Function(f),
+                action: Action::Execute,
+                schema: tenant.schema(),
+                version: tenant.version(),
+            })
+            .await
+    }
+
     /// The read grants of `entities` (unknown names are skipped: validation
     /// reports them), added to `grants`.
     async fn read_grants(
@@ -214,18 +250,7 @@ impl Baas {
         out.entities = kept;
         let mut functions = Vec::new();
         for f in &tenant.schema().functions {
-            let asked = self
-                .policy
-                .grant(&AccessRequest {
-                    principal,
-                    tenant: tenant.id(),
-                    resource: Resource::Function(f),
-                    action: Action::Execute,
-                    schema: tenant.schema(),
-                    version: tenant.version(),
-                })
-                .await;
-            match asked {
+            match self.execute_grant(principal, tenant, f).await {
                 Ok(_) => functions.push(f.clone()),
                 Err(Error::Forbidden(_)) => {}
                 Err(e) => return Err(e),
@@ -244,21 +269,7 @@ impl Baas {
     /// tenant's row budget.
     pub async fn find(&self, principal: &Principal, tenant: &Tenant, query: Query) -> Result<Rows> {
         let target = tenant.target(&query.entity)?;
-        let limits = &tenant.config().limits;
-        let mut query = Query {
-            max_rows: Some(
-                query
-                    .max_rows
-                    .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
-            ),
-            ..query
-        };
-        default_embed_limits(
-            tenant.schema(),
-            target.entity,
-            &mut query.select.embeds,
-            limits.embed_limit,
-        );
+        let query = within_budget(tenant, tenant.schema(), target.entity, query);
         let mut grants = Grants::new();
         let touched = touched_entities(tenant.schema(), &query);
         self.read_grants(principal, tenant, &touched, &mut grants)
@@ -289,16 +300,7 @@ impl Baas {
         let f = schema.function(function)?;
         let caps = tenant.capabilities();
         caps.require(caps.functions, "functions (`/rpc`)")?;
-        self.policy
-            .grant(&AccessRequest {
-                principal,
-                tenant: tenant.id(),
-                resource: Resource::Function(f),
-                action: Action::Execute,
-                schema,
-                version: tenant.version(),
-            })
-            .await?;
+        self.execute_grant(principal, tenant, f).await?;
         let call = f.call(args)?;
         // The result entity joins a copy of the schema, so the validator
         // and the embed planner resolve it like any entity (function and
@@ -306,22 +308,11 @@ impl Baas {
         let mut with_result = SchemaMetadata::clone(schema);
         with_result.entities.push(f.result_entity(schema)?);
         let entity = &with_result.entities[with_result.entities.len() - 1];
-        let limits = &tenant.config().limits;
-        let mut query = Query {
-            max_rows: Some(
-                query
-                    .max_rows
-                    .map_or(limits.max_rows, |m| m.min(limits.max_rows)),
-            ),
+        let query = Query {
             entity: f.name.clone(),
             ..query
         };
-        default_embed_limits(
-            &with_result,
-            entity,
-            &mut query.select.embeds,
-            limits.embed_limit,
-        );
+        let query = within_budget(tenant, &with_result, entity, query);
         let mut grants = Grants::new();
         let mut touched = touched_entities(&with_result, &query);
         touched.remove(&f.name);

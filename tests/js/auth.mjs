@@ -19,23 +19,14 @@
 // after; MongoDB gets a fresh database per run. An unreachable server is
 // skipped, or a failure under CI=true.
 
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(here, "../../target");
-const bin = process.argv[2] ?? process.env.BAAS_BIN ?? join(targetDir, "debug/baas");
-if (!existsSync(bin)) {
-  console.error(`no baas binary at ${bin}: build it (cargo build -p baas-server) or pass its path`);
-  process.exit(2);
-}
+import { start, keysOf as keysIn, check as checkNamed, eq, noError, fail, finish } from "./lib.mjs";
 
 const CI = process.env.CI === "true";
 const PG_URL = process.env.BAAS_TEST_PG_URL ?? "postgres://baas:baas_pw@127.0.0.1:5432/chinook";
@@ -48,53 +39,8 @@ const runId = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const adminKey = randomBytes(24).toString("hex");
 const password = "Correct-Horse-9-battery";
 
-/** Start `baas serve --admin-key …` in `dir`; resolves to its base URL once it listens. */
-function start(dir) {
-  const child = spawn(bin, ["serve", "--admin-key", adminKey], {
-    cwd: dir,
-    env: { ...process.env, BAAS_LISTEN: "127.0.0.1:0", RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error("baas did not start within 60 s")), 60_000);
-    child.on("exit", (code) => fail(new Error(`baas exited early (${code})`)));
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      const url = line.match(/http:\/\/[0-9.:]+/);
-      if (url && line.includes("serving")) {
-        clearTimeout(timer);
-        ok({ child, base: url[0] });
-      }
-    });
-  });
-}
-
-let passed = 0;
-let failed = 0;
-
-/** Run one check; `fn` may return a detail printed after the name. Resolves to whether it passed. */
-async function check(engine, name, fn) {
-  try {
-    const detail = await fn();
-    passed += 1;
-    console.log(`ok ${engine} ${name}${typeof detail === "string" ? ` (${detail})` : ""}`);
-    return true;
-  } catch (e) {
-    failed += 1;
-    console.log(`FAILED ${engine} ${name}: ${e?.stack ?? e}`);
-    return false;
-  }
-}
-
-function eq(actual, expected, what = "") {
-  const a = JSON.stringify(actual);
-  const b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what} expected ${b}, got ${a}`);
-}
-
-function noError({ error }) {
-  if (error) throw new Error(`error: ${JSON.stringify(error)}`);
-}
+/** Run one check of `engine`; resolves to whether it passed. */
+const check = (engine, name, fn) => checkNamed(`${engine} ${name}`, fn);
 
 /** The value, or an error naming what an earlier check should have produced. */
 function need(value, what) {
@@ -117,22 +63,9 @@ let server;
 
 /** The tenant's `{anon, service_role}` keys, from `baas keys TENANT` run in the server's directory. */
 function keysOf(tenant) {
-  const out = execFileSync(bin, ["keys", tenant], {
-    cwd: dir,
-    env: { ...process.env, RUST_LOG: "warn" },
-    encoding: "utf8",
-    timeout: 60_000,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const line = out
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  if (!line) throw new Error(`baas keys ${tenant} printed no JSON line: ${JSON.stringify(out)}`);
-  const keys = JSON.parse(line);
+  const keys = keysIn(dir, tenant);
   for (const role of ["anon", "service_role"]) {
-    if (typeof keys[role] !== "string") throw new Error(`no "${role}" key in ${line}`);
+    if (typeof keys[role] !== "string") throw new Error(`no "${role}" key in ${JSON.stringify(keys)}`);
     eq(decodeJwt(keys[role])[1].role, role, `the ${role} key's role claim:`);
   }
   return keys;
@@ -643,16 +576,15 @@ async function runEngine(engine, tenant, keys) {
 // ---------- main ----------
 
 const watchdog = setTimeout(() => {
-  console.log("FAILED timeout: the checks did not finish within 20 minutes");
-  console.log(`${passed} passed, ${failed + 1} failed`);
+  fail("timeout", "the checks did not finish within 20 minutes");
   server?.child.kill();
-  process.exit(1);
+  finish();
 }, 20 * 60_000);
 watchdog.unref();
 
 const cleanups = [];
 try {
-  server = await start(dir);
+  server = await start(dir, ["--admin-key", adminKey]);
 
   let demoKeys;
   if (await check("demo", "baas keys demo", async () => void (demoKeys = keysOf("demo")))) {
@@ -668,8 +600,7 @@ try {
         console.log(`skip ${t.engine}: ${e.message}`);
         continue;
       }
-      failed += 1;
-      console.log(`FAILED ${t.engine} setup: ${e?.stack ?? e}`);
+      fail(`${t.engine} setup`, e);
       continue;
     }
     if (t.cleanup) cleanups.push(t);
@@ -677,8 +608,7 @@ try {
     if (keys) await runEngine(t.engine, t.tenant, keys);
   }
 } catch (e) {
-  failed += 1;
-  console.log(`FAILED setup: ${e?.stack ?? e}`);
+  fail("setup", e);
 } finally {
   if (server) {
     if (server.child.exitCode === null && server.child.signalCode === null) {
@@ -697,5 +627,4 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

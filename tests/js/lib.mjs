@@ -61,15 +61,20 @@ export function keysOf(dir, tenant, args = []) {
 
 const counts = { passed: 0, failed: 0 };
 
-/** Run one named check; a throw fails it. */
+/**
+ * Run one named check; a throw fails it. `fn` may return a detail printed
+ * after the name. Resolves to whether it passed.
+ */
 export async function check(name, fn) {
   try {
-    await fn();
+    const detail = await fn();
     counts.passed += 1;
-    console.log(`ok ${name}`);
+    console.log(`ok ${name}${typeof detail === "string" ? ` (${detail})` : ""}`);
+    return true;
   } catch (e) {
     counts.failed += 1;
     console.log(`FAILED ${name}: ${e?.stack ?? e}`);
+    return false;
   }
 }
 
