@@ -33,7 +33,7 @@ use crate::ddl::{At, Ddl};
 use crate::lower::Statement;
 
 mod mysql;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 
 /// The SQL dialect to lower to.

@@ -379,7 +379,8 @@ fn quote_type(n: &str) -> String {
         .join(".")
 }
 
-fn quote(ident: &str) -> String {
+/// A PostgreSQL identifier, quoted (`"a""b"`).
+pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 

@@ -252,7 +252,8 @@ impl<'a> Lower<'a> {
         let Some(call) = self.target.call else {
             return Ok(table_ref(e));
         };
-        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        // Functions are served on PostgreSQL only (`Capabilities::functions`).
+        let quote = crate::dialect::postgres::quote;
         let name = match &call.source.schema {
             Some(schema) => format!("{}.{}", quote(schema), quote(&call.source.table)),
             None => quote(&call.source.table),
@@ -264,20 +265,14 @@ impl<'a> Lower<'a> {
                     .sql
                     .unsupported("a function parameter whose name contains `$`"));
             }
-            let value = self.bind(&a.ty, &a.value)?;
-            let arg = match &a.db_type {
-                Some(t) if baas_core::function::is_type_name(t) => {
-                    format!("{} => CAST($1 AS {t})", quote(&a.name))
-                }
-                Some(t) => {
-                    return Err(baas_core::Error::validation(
-                        format!("/{}", a.name),
-                        format!("`{t}` is not a type name"),
-                    ));
-                }
-                None => format!("{} => $1", quote(&a.name)),
-            };
-            func = func.arg(Expr::cust_with_expr(arg, value));
+            let mut value = self.bind(&a.ty, &a.value)?;
+            if let Some(t) = &a.db_type {
+                value = values::cast_to(value, t, &a.name)?;
+            }
+            func = func.arg(Expr::cust_with_expr(
+                format!("{} => $1", quote(&a.name)),
+                value,
+            ));
         }
         let alias = iden(&e.source.table);
         if call.void {

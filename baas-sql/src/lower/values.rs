@@ -73,13 +73,21 @@ impl Lower<'_> {
         let bound = self.bind(&field.ty, v)?;
         match &field.db_type {
             None => Ok(bound),
-            Some(t) if baas_core::function::is_type_name(t) => {
-                Ok(Expr::cust_with_expr(format!("CAST($1 AS {t})"), bound))
-            }
-            Some(t) => Err(Error::validation(
-                format!("/{}", field.name),
-                format!("`{t}` is not a type name"),
-            )),
+            Some(t) => cast_to(bound, t, &field.name),
         }
+    }
+}
+
+/// `CAST(expr AS db_type)` for a database type name from metadata (checked
+/// with [`is_type_name`](baas_core::function::is_type_name): it is written
+/// into the SQL); `name` (a field or parameter) points the error.
+pub(super) fn cast_to(expr: Expr, db_type: &str, name: &str) -> Result<Expr> {
+    if baas_core::function::is_type_name(db_type) {
+        Ok(Expr::cust_with_expr(format!("CAST($1 AS {db_type})"), expr))
+    } else {
+        Err(Error::validation(
+            format!("/{name}"),
+            format!("`{db_type}` is not a type name"),
+        ))
     }
 }
