@@ -44,6 +44,15 @@ CREATE TABLE personal.book (
   feel personal.mood
 );
 
+-- Two foreign keys to one table, with named constraints (embedding hints),
+-- and a decimal wider than a double.
+CREATE TABLE review (
+  id int PRIMARY KEY,
+  reviewer_id int NOT NULL CONSTRAINT review_reviewer_fkey REFERENCES author (id),
+  subject_id int NOT NULL CONSTRAINT review_subject_fkey REFERENCES author (id),
+  score numeric(30, 10) NOT NULL
+);
+
 CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;
@@ -57,6 +66,9 @@ INSERT INTO book (title, author_id, pages, price, printed, summary, feel) VALUES
   ('Compilers', 2, 300, 45.00, '[1952,1960)', to_tsvector('english', 'the first compiler and a bug'), 'ok'),
   ('Structured', 3, 220, 30.10, '[1972,1973)', to_tsvector('english', 'structured programming and goto'), 'sad'),
   ('Shortest', 3, 90, NULL, '[1959,1960)', to_tsvector('english', 'shortest paths in graphs'), NULL);
+INSERT INTO review (id, reviewer_id, subject_id, score) VALUES
+  (1, 2, 1, 12345678901234567890.0123456789),
+  (2, 3, 2, -0.5);
 INSERT INTO counter (name) VALUES ('hits');
 INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
 

@@ -85,7 +85,7 @@ async fn sampling_describes_chinook_and_managed_collections_validate() {
         returning: Some(vec![]),
     };
     let w = db.insert(t, &ok).await.expect("insert");
-    assert_eq!(w.rows[0]["price"], json!("1.50"));
+    assert_eq!(w.rows[0]["price"], baas_core::value::decimal_json("1.50"));
     // A generated integer key (the counter survives dropping the collection,
     // like a sequence).
     assert!(

@@ -68,7 +68,7 @@ async fn mysql_specific_types_round_trip() {
         "clock": "23:59:58",
         "flag": false,
         "approx": 0.5,
-        "wide": "123456789012345678901234567890.0123456789"
+        "wide": baas_core::value::decimal_json("123456789012345678901234567890.0123456789")
     });
     let ins = Insert {
         entity: "my_types".into(),

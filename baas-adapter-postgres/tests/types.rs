@@ -89,7 +89,7 @@ async fn postgres_specific_types_round_trip() {
         "clock": "23:59:58",
         "small": -32768,
         "approx": 0.5,
-        "wide": "123456789012345678901234567890.0123456789",
+        "wide": baas_core::value::decimal_json("123456789012345678901234567890.0123456789"),
         "code": "abc"
     });
     let ins = Insert {

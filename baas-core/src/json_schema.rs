@@ -268,11 +268,16 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
                 );
                 s
             } else {
-                string_pattern(match scale {
+                // A number with the column's digits, or (a tenant that
+                // keeps decimals as strings) their text: the pattern
+                // checks strings only.
+                let mut s = string_pattern(match scale {
                     Some(0) => r"^-?\d+$".to_string(),
                     Some(n) => format!(r"^-?\d+\.\d{{{n}}}$"),
                     None => r"^-?\d+(\.\d+)?$".to_string(),
-                })
+                });
+                s.insert("type".into(), json!(["number", "string"]));
+                s
             }
         }
         FieldType::Boolean => obj(json!({"type": "boolean"})),
@@ -505,7 +510,7 @@ mod tests {
         };
         assert_eq!(
             prop(d2.clone(), SchemaMode::Read),
-            json!({"type": "string", "pattern": r"^-?\d+\.\d{2}$"})
+            json!({"type": ["number", "string"], "pattern": r"^-?\d+\.\d{2}$"})
         );
         assert_eq!(
             prop(dn.clone(), SchemaMode::Insert)["type"],
@@ -603,8 +608,8 @@ mod tests {
         );
         read_accepts(&dn, vec![Value::Decimal("1.5".into()), Value::Int(3)]);
         read_accepts(&d0, vec![Value::Int(3), Value::Float(2.0)]);
-        read_rejects(&d2, &[json!(1.5), json!("1.5"), json!("1.500")]);
-        read_rejects(&dn, &[json!(1), json!("1."), json!("+1")]);
+        read_rejects(&d2, &[json!("1.5"), json!("1.500"), json!(true)]);
+        read_rejects(&dn, &[json!("1."), json!("+1"), json!([1])]);
     }
 
     #[test]

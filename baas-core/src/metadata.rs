@@ -703,6 +703,11 @@ pub struct Relation {
     pub from_fields: Vec<String>,
     /// Fields of the target they match (for many-to-many: the target's side of the junction).
     pub to_fields: Vec<String>,
+    /// Name of the foreign-key constraint the relation comes from, when
+    /// known (introspection): an embedding may name it as a hint
+    /// (`users!best_friends_first_user_fkey(*)`), as in PostgREST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
 }
 
 /// Relation cardinality.
@@ -775,6 +780,7 @@ impl Relation {
             target: target.into(),
             from_fields: from.iter().map(|s| s.to_string()).collect(),
             to_fields: to.iter().map(|s| s.to_string()).collect(),
+            constraint: None,
         }
     }
 }

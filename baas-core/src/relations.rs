@@ -136,6 +136,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                 target: fk.to_entity.clone(),
                 from_fields: fk.from_fields.clone(),
                 to_fields: fk.to_fields.clone(),
+                constraint: fk.name.clone(),
             },
         );
         // The reverse on the parent.
@@ -164,6 +165,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                 target: fk.from_entity.clone(),
                 from_fields: fk.to_fields.clone(),
                 to_fields: fk.from_fields.clone(),
+                constraint: fk.name.clone(),
             },
         );
     }
@@ -206,6 +208,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                     target: there.to_entity.clone(),
                     from_fields: here.to_fields.clone(),
                     to_fields: there.to_fields.clone(),
+                    constraint: None,
                 },
             );
         }

@@ -1329,6 +1329,7 @@ mod tests {
             target: "track".into(),
             from_fields: vec!["playlist_id".into()],
             to_fields: vec!["track_id".into()],
+            constraint: None,
         };
         let s = SchemaMetadata::new(vec![
             Entity::new(

@@ -75,7 +75,7 @@ impl Value {
             Self::Bool(b) => J::Bool(*b),
             Self::Int(i) => J::from(*i),
             Self::Float(f) => float_json(*f),
-            Self::Decimal(d) => J::String(d.clone()),
+            Self::Decimal(d) => decimal_json(d),
             Self::Text(s) => J::String(s.clone()),
             Self::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
             Self::Date(d) => J::String(format_date(*d)),
@@ -90,6 +90,11 @@ impl Value {
 
     /// An untyped value from JSON (numbers become `Int` or `Float`, strings `Text`,
     /// objects `Json`, arrays `Array`). [`Value::coerce`] gives it its field type.
+    ///
+    /// A number with a fraction or an exponent and more significant digits
+    /// than a double keeps (over 15) becomes `Decimal` with its exact text,
+    /// so a decimal column stores every digit the client sent (a float
+    /// column still takes it, rounded).
     pub fn from_json(j: &serde_json::Value) -> Self {
         use serde_json::Value as J;
         match j {
@@ -97,7 +102,14 @@ impl Value {
             J::Bool(b) => Self::Bool(*b),
             J::Number(n) => match n.as_i64() {
                 Some(i) => Self::Int(i),
-                None => Self::Float(n.as_f64().unwrap_or(f64::NAN)),
+                None => {
+                    let text = n.to_string();
+                    if exceeds_double(&text) {
+                        Self::Decimal(text)
+                    } else {
+                        Self::Float(n.as_f64().unwrap_or(f64::NAN))
+                    }
+                }
             },
             J::String(s) => Self::Text(s.clone()),
             J::Array(a) => Self::Array(a.iter().map(Self::from_json).collect()),
@@ -139,6 +151,9 @@ impl Value {
             }
             (FieldType::Float32 | FieldType::Float64, Self::Int(i)) => Self::Float(*i as f64),
             (FieldType::Float32 | FieldType::Float64, Self::Float(f)) => Self::Float(*f),
+            (FieldType::Float32 | FieldType::Float64, Self::Decimal(s)) => {
+                Self::Float(s.parse::<f64>().map_err(|_| mismatch())?)
+            }
             (FieldType::Decimal { scale, .. }, Self::Int(i)) => {
                 Self::Decimal(normalize_decimal(&i.to_string(), *scale).ok_or_else(mismatch)?)
             }
@@ -214,6 +229,11 @@ impl Value {
     pub fn coerce_write(&self, ty: &FieldType) -> Result<Value, String> {
         match (ty, self) {
             (_, Self::Null) => Ok(Self::Null),
+            // A JSON number with more digits than a double keeps, sent to
+            // a float column: the float rules apply to its rounded value.
+            (FieldType::Float32 | FieldType::Float64, Self::Decimal(_)) => {
+                self.coerce(ty)?.coerce_write(ty)
+            }
             (FieldType::Decimal { precision, scale }, Self::Int(i)) => {
                 decimal_for_write(&i.to_string(), *precision, *scale).map(Self::Decimal)
             }
@@ -370,8 +390,8 @@ impl Value {
                 J::String(non_finite_text(&s).unwrap_or("NaN").into())
             }
             (FieldType::Decimal { .. }, Value::Float(f)) if !f.is_finite() => float_json(f),
-            (FieldType::Decimal { scale, .. }, Value::Decimal(s) | Value::Text(s)) => J::String(
-                normalize_decimal(&s, *scale)
+            (FieldType::Decimal { scale, .. }, Value::Decimal(s) | Value::Text(s)) => decimal_json(
+                &normalize_decimal(&s, *scale)
                     .or_else(|| {
                         // More digits than the scale (SQLite text): round via
                         // the exact text, never via floats.
@@ -380,7 +400,7 @@ impl Value {
                     .ok_or_else(|| format!("cannot read `{s}` as decimal"))?,
             ),
             (FieldType::Decimal { scale, .. }, Value::Int(i)) => {
-                J::String(normalize_decimal(&i.to_string(), *scale).unwrap_or_default())
+                decimal_json(&normalize_decimal(&i.to_string(), *scale).unwrap_or_default())
             }
             (FieldType::Decimal { scale, .. }, Value::Float(f)) => {
                 // SQLite keeps NUMERIC as REAL: print at the column's scale.
@@ -388,7 +408,9 @@ impl Value {
                     Some(sc) => format!("{f:.prec$}", prec = *sc as usize),
                     None => format!("{f}"),
                 };
-                J::String(normalize_decimal(&s, *scale).ok_or_else(|| format!("bad decimal {f}"))?)
+                decimal_json(
+                    &normalize_decimal(&s, *scale).ok_or_else(|| format!("bad decimal {f}"))?,
+                )
             }
             (FieldType::Date, Value::Date(d)) => J::String(format_date(d)),
             (FieldType::Date, Value::Timestamp(t)) => J::String(format_date(t.date())),
@@ -470,6 +492,91 @@ impl Value {
             (_, v) => return Err(bad(&v)),
         })
     }
+}
+
+/// A decimal's canonical text ([`normalize_decimal`]) as a JSON number
+/// written with exactly those digits (`12.50` stays `12.50`, as PostgREST
+/// writes `numeric`): serde_json's `arbitrary_precision` keeps the text.
+/// `NaN` and the infinities, which JSON numbers cannot carry, stay strings,
+/// and so does any text that is not a JSON number.
+pub fn decimal_json(text: &str) -> serde_json::Value {
+    match text.parse::<serde_json::Number>() {
+        Ok(n) => serde_json::Value::Number(n),
+        Err(_) => serde_json::Value::String(text.to_string()),
+    }
+}
+
+/// Write the decimal fields of `rows` (of `entity`, with `embeds` at any
+/// depth, keyed as the engine answers: field names, embed aliases or
+/// relation names) as JSON strings instead of numbers, for a tenant that
+/// keeps decimals as strings. `NaN` and the infinities already are.
+pub fn decimals_as_strings(
+    rows: &mut [serde_json::Map<String, serde_json::Value>],
+    schema: &crate::metadata::SchemaMetadata,
+    entity: &crate::metadata::Entity,
+    embeds: &[crate::ir::Embed],
+) {
+    use serde_json::Value as J;
+    for row in rows {
+        for (key, value) in row.iter_mut() {
+            if let Some(f) = entity.fields.iter().find(|f| &f.name == key) {
+                if matches!(f.ty, FieldType::Decimal { .. })
+                    && let J::Number(n) = value
+                {
+                    *value = J::String(n.to_string());
+                }
+                continue;
+            }
+            let Some(embed) = embeds
+                .iter()
+                .find(|e| e.alias.as_deref().unwrap_or(&e.relation) == key)
+            else {
+                continue;
+            };
+            let Some(target) = entity
+                .relation(&embed.relation)
+                .ok()
+                .and_then(|r| schema.entity(&r.target).ok())
+            else {
+                continue;
+            };
+            match value {
+                J::Object(one) => decimals_as_strings(
+                    std::slice::from_mut(one),
+                    schema,
+                    target,
+                    &embed.select.embeds,
+                ),
+                J::Array(many) => {
+                    for item in many {
+                        if let J::Object(one) = item {
+                            decimals_as_strings(
+                                std::slice::from_mut(one),
+                                schema,
+                                target,
+                                &embed.select.embeds,
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Whether a JSON number's text (with a fraction or an exponent) holds
+/// more than a double keeps: more significant digits (over 15), or an
+/// exponent beyond its range (`1e309`, `1e-400`).
+fn exceeds_double(text: &str) -> bool {
+    if !text.contains(['.', 'e', 'E']) {
+        return false;
+    }
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    let f = text.parse::<f64>().unwrap_or(f64::NAN);
+    significant.len() > 15 || !f.is_finite() || (f == 0.0 && !significant.is_empty())
 }
 
 /// A float as JSON; NaN and the infinities, which JSON numbers cannot carry,
@@ -1263,18 +1370,100 @@ mod tests {
     }
 
     #[test]
+    fn long_json_numbers_keep_their_digits() {
+        let j: serde_json::Value =
+            serde_json::from_str(r#"[0.5, 1.25, 12345678901234567890.123456789, 1e400, 7]"#)
+                .unwrap();
+        let vals: Vec<Value> = j.as_array().unwrap().iter().map(Value::from_json).collect();
+        assert_eq!(vals[0], Value::Float(0.5));
+        assert_eq!(vals[1], Value::Float(1.25));
+        assert_eq!(
+            vals[2],
+            Value::Decimal("12345678901234567890.123456789".into())
+        );
+        assert_eq!(vals[4], Value::Int(7));
+        let dec = FieldType::Decimal {
+            precision: Some(40),
+            scale: Some(9),
+        };
+        assert_eq!(
+            vals[2].coerce_write(&dec),
+            Ok(Value::Decimal("12345678901234567890.123456789".into()))
+        );
+        // A float column takes it, rounded; an integer column refuses it.
+        assert_eq!(
+            vals[2].coerce_write(&FieldType::Float64),
+            Ok(Value::Float(12345678901234567890.123456789))
+        );
+        assert!(vals[2].coerce_write(&FieldType::Int64).is_err());
+        assert!(vals[3].coerce_write(&FieldType::Float64).is_err());
+    }
+
+    #[test]
+    fn decimals_as_strings_follows_embeds() {
+        use crate::ir::Embed;
+        use crate::metadata::{Entity, Field, Relation, SchemaMetadata};
+        let dec = FieldType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        let mut track = Entity::new(
+            "track",
+            vec![
+                Field::new("id", FieldType::Int32),
+                Field::new("price", dec.clone()),
+                Field::new("album_id", FieldType::Int32),
+            ],
+        );
+        track.relations.push(Relation::many_to_one(
+            "album",
+            "album",
+            &["album_id"],
+            &["id"],
+        ));
+        let album = Entity::new(
+            "album",
+            vec![Field::new("id", FieldType::Int32), Field::new("cost", dec)],
+        );
+        let schema = SchemaMetadata::new(vec![track.clone(), album]);
+        let mut rows = vec![
+            serde_json::json!({"id": 1, "price": 0.99, "a": {"id": 2, "cost": 1.5}})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ];
+        let mut embed = Embed::new("album");
+        embed.alias = Some("a".into());
+        decimals_as_strings(&mut rows, &schema, &track, &[embed]);
+        assert_eq!(
+            serde_json::Value::Object(rows.remove(0)),
+            serde_json::json!({"id": 1, "price": "0.99", "a": {"id": 2, "cost": "1.5"}})
+        );
+    }
+
+    #[test]
     fn shaping_is_engine_neutral() {
         let dec = FieldType::Decimal {
             precision: Some(10),
             scale: Some(2),
         };
-        assert_eq!(Value::Float(0.99).shape(&dec).unwrap(), "0.99");
+        // Decimals are JSON numbers written with the column's digits.
+        let text = |v: Value| v.shape(&dec).unwrap().to_string();
+        assert_eq!(text(Value::Float(0.99)), "0.99");
+        assert_eq!(text(Value::Float(2.9699999999999998)), "2.97");
+        assert_eq!(text(Value::Int(1)), "1.00");
+        assert_eq!(text(Value::Decimal("1.00".into())), "1.00");
+        let wide = FieldType::Decimal {
+            precision: Some(40),
+            scale: Some(20),
+        };
         assert_eq!(
-            Value::Float(2.9699999999999998).shape(&dec).unwrap(),
-            "2.97"
+            Value::Decimal("12345678901234567890.12345678901234567890".into())
+                .shape(&wide)
+                .unwrap()
+                .to_string(),
+            "12345678901234567890.12345678901234567890"
         );
-        assert_eq!(Value::Int(1).shape(&dec).unwrap(), "1.00");
-        assert_eq!(Value::Decimal("1.00".into()).shape(&dec).unwrap(), "1.00");
         assert_eq!(Value::Int(1).shape(&FieldType::Boolean).unwrap(), true);
         assert_eq!(
             Value::Text("2009-01-01 00:00:00".into())

@@ -79,8 +79,8 @@ pub use store::{
     AdapterStore, MemoryStore, MetadataStore, SCHEMA_TABLE, TENANT_TABLE, Versioned, system_schema,
 };
 pub use tenant::{
-    ExternalIssuer, MAX_TENANT_ID_LEN, TenantAuth, TenantConfig, TenantLimits, TenantMode,
-    check_tenant_id,
+    DecimalFormat, ExternalIssuer, MAX_TENANT_ID_LEN, TenantAuth, TenantConfig, TenantLimits,
+    TenantMode, check_tenant_id,
 };
 
 use baas_core::adapter::DatabaseAdapter;

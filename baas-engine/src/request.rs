@@ -16,9 +16,9 @@ use baas_core::ir::{Aggregate, Embed, Filter, OnConflict, Query, Rows, WriteResu
 use baas_core::metadata::{Entity, SchemaMetadata};
 use baas_core::validate::{CheckedWrite, Validator, touched_by_filter, touched_entities};
 
-use crate::Baas;
 use crate::access::{AccessRequest, ChangeEvent, HookContext, Principal, Resource, WriteOp};
 use crate::runtime::Tenant;
+use crate::{Baas, DecimalFormat};
 
 /// `query` within the tenant's row budget: `max_rows` capped by the
 /// tenant's, and every to-many embed given the default page size
@@ -60,6 +60,20 @@ fn default_embed_limits(
 }
 
 /// The refusal of a write by a grant's check.
+/// Decimals as the tenant writes them ([`DecimalFormat`]): the adapters
+/// answer numbers; a tenant that keeps strings gets them here.
+fn tenant_decimals(
+    tenant: &Tenant,
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    embeds: &[Embed],
+    rows: &mut [Row],
+) {
+    if tenant.config().decimals == DecimalFormat::String {
+        baas_core::value::decimals_as_strings(rows, schema, entity, embeds);
+    }
+}
+
 fn refused(grant: &Grant, why: &str) -> Error {
     Error::Forbidden(match &grant.rule {
         Some(rule) => format!("{why} (rule `{rule}`)"),
@@ -274,11 +288,20 @@ impl Baas {
         let touched = touched_entities(tenant.schema(), &query);
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
+        let embeds = query.select.embeds.clone();
         let checked = self
             .validator(tenant, target)
             .with_access(&grants)
             .query(query)?;
-        baas_core::read::find(tenant.adapter().as_ref(), &checked).await
+        let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
+        tenant_decimals(
+            tenant,
+            tenant.schema(),
+            target.entity,
+            &embeds,
+            &mut rows.rows,
+        );
+        Ok(rows)
     }
 
     /// Call a function (`/rpc/{name}`) and read its result like rows:
@@ -328,11 +351,14 @@ impl Baas {
             grants.insert(f.name.clone(), Action::Read, g);
         }
         let target = Target::call(&with_result, entity, &call);
+        let embeds = query.select.embeds.clone();
         let checked = self
             .validator(tenant, target)
             .with_access(&grants)
             .query(query)?;
-        baas_core::read::find(tenant.adapter().as_ref(), &checked).await
+        let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
+        tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
+        Ok(rows)
     }
 
     /// Number of rows matching `filter`, as the caller's grants allow.
@@ -500,6 +526,8 @@ impl Baas {
                 (r, WriteOp::Delete(c.into_inner()))
             }
         };
+        let mut result = result;
+        tenant_decimals(tenant, tenant.schema(), entity, &[], &mut result.rows);
         if rollback {
             return Ok(result);
         }

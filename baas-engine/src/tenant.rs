@@ -83,6 +83,29 @@ pub struct TenantConfig {
     /// Who else may sign this tenant's callers in.
     #[serde(default, skip_serializing_if = "TenantAuth::is_empty")]
     pub auth: TenantAuth,
+    /// How decimal (`numeric`) values are written in JSON answers:
+    /// `number` [default] (exact digits, as PostgREST), or `string` (for
+    /// clients that parse JSON numbers into doubles and must not lose
+    /// digits).
+    #[serde(default, skip_serializing_if = "DecimalFormat::is_default")]
+    pub decimals: DecimalFormat,
+}
+
+/// How a tenant's answers write decimal values ([`TenantConfig::decimals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecimalFormat {
+    /// A JSON number with the column's exact digits (`12.50`).
+    #[default]
+    Number,
+    /// A JSON string (`"12.50"`).
+    String,
+}
+
+impl DecimalFormat {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// A tenant's authentication settings beyond its own keys and users.
@@ -195,6 +218,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("limits", &self.limits)
             .field("introspect", &self.introspect)
             .field("auth", &self.auth)
+            .field("decimals", &self.decimals)
             .finish()
     }
 }
@@ -209,6 +233,7 @@ impl TenantConfig {
             limits: TenantLimits::default(),
             introspect: IntrospectOptions::default(),
             auth: TenantAuth::default(),
+            decimals: DecimalFormat::default(),
         }
     }
 

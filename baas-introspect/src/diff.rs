@@ -344,10 +344,19 @@ fn diff_entity(old: &Entity, new: &Entity, options: DiffOptions) -> EntityDiff {
             None => relations.push(RelationChange::Added {
                 relation: n.clone(),
             }),
-            Some(o) if o != n => relations.push(RelationChange::Changed {
-                old: o.clone(),
-                new: n.clone(),
-            }),
+            // The constraint's name is not part of the link (engines and
+            // dumps name the same foreign key differently).
+            Some(o)
+                if Relation {
+                    constraint: n.constraint.clone(),
+                    ..o.clone()
+                } != *n =>
+            {
+                relations.push(RelationChange::Changed {
+                    old: o.clone(),
+                    new: n.clone(),
+                })
+            }
             Some(_) => {}
         }
     }

@@ -53,7 +53,7 @@
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
 //! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
-//! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name or the name of the one related entity (the output key stays as written) |
+//! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name, the name of the related entity, a foreign-key constraint name, or a many-to-one's foreign-key column (`artist_id(*)`), as PostgREST resolves them; a hint is a relation or constraint name, a link column of either side, or the junction; a self-reference is the table's name (one-to-many), the column (many-to-one), `table!column` (one-to-many); the output key stays as written |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
 //! | `select=rel()` + `rel=not.is.null` / `rel=is.null` | `Exists` / `Not(Exists)` on the parent; an empty `()` embeds nothing |
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |

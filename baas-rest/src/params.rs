@@ -134,6 +134,12 @@ impl<'s> Node<'s> {
             .filter_map(|c| Some((c.key.clone(), c.aliases()?)))
             .collect();
         let renamed = self.outputs.iter().any(|(k, f)| k != f);
+        let embed_renames: Vec<(String, String)> = self
+            .children
+            .iter()
+            .filter(|c| c.output && c.engine_key() != c.key)
+            .map(|c| (c.engine_key().to_string(), c.key.clone()))
+            .collect();
         let spreads: Vec<Spread> = self
             .children
             .iter()
@@ -150,22 +156,30 @@ impl<'s> Node<'s> {
                 })
             })
             .collect();
-        (renamed || !embeds.is_empty() || !spreads.is_empty()).then(|| FieldAliases {
-            spreads,
-            star: self.star,
-            fields: if renamed {
-                self.outputs.clone()
-            } else {
-                Vec::new()
+        (renamed || !embeds.is_empty() || !spreads.is_empty() || !embed_renames.is_empty()).then(
+            || FieldAliases {
+                embed_renames,
+                spreads,
+                star: self.star,
+                fields: if renamed {
+                    self.outputs.clone()
+                } else {
+                    Vec::new()
+                },
+                embed_keys: self
+                    .children
+                    .iter()
+                    .filter(|c| c.output)
+                    .map(|c| c.key.clone())
+                    .collect(),
+                embeds,
             },
-            embed_keys: self
-                .children
-                .iter()
-                .filter(|c| c.output)
-                .map(|c| c.key.clone())
-                .collect(),
-            embeds,
-        })
+        )
+    }
+
+    /// The key the engine answers this embed under.
+    fn engine_key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.relation)
     }
 
     fn embed(&self) -> Embed {
@@ -197,6 +211,9 @@ pub struct FieldAliases {
     embeds: Vec<(String, FieldAliases)>,
     /// Embeds spread into this level (`...rel(cols)`).
     spreads: Vec<Spread>,
+    /// (engine key, output key) of embeds the engine answered under
+    /// another name (the output key is a field of this level).
+    embed_renames: Vec<(String, String)>,
 }
 
 /// One `...rel(cols)`.
@@ -253,6 +270,16 @@ impl FieldAliases {
     /// fields under their output keys, in `select=` order (with `*`: every
     /// field first), then the embeds.
     pub fn apply(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+        if !self.embed_renames.is_empty() {
+            // All at once: an output key may be another embed's engine key.
+            let old = std::mem::take(row);
+            for (k, v) in old {
+                match self.embed_renames.iter().find(|(e, _)| *e == k) {
+                    Some((_, key)) => row.insert(key.clone(), v),
+                    None => row.insert(k, v),
+                };
+            }
+        }
         if !self.fields.is_empty() {
             let old = std::mem::take(row);
             let mut out = serde_json::Map::with_capacity(old.len());
@@ -314,32 +341,58 @@ pub(crate) struct Params<'s> {
 
 const AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
 
-/// Resolve an embedding name: a relation of `entity` by name, else the one
-/// relation whose target entity has that name (disambiguated by `hint`:
-/// a relation name, a single link column, or the junction entity).
+/// Resolve an embedding name as PostgREST does: a relation of `entity` by
+/// its name; else the relations whose target entity has that name, or
+/// whose foreign-key constraint has that name, or the many-to-one whose
+/// single link field has that name (`select=artist_id(*)`). A `hint`
+/// narrows the target-name candidates: a relation name, a constraint name,
+/// a single link field on either side, or the junction entity.
+///
+/// On a self-referencing entity (one foreign key, two relations) the
+/// entity's own name is the one-to-many (`children:person(*)`), the link
+/// field is the many-to-one (`parent_id(*)`), and the hint of the
+/// one-to-many is the referencing field (`reports:employee!manager_id(*)`).
 pub(crate) fn resolve<'s>(
     schema: &'s SchemaMetadata,
     entity: &'s Entity,
     name: &str,
     hint: Option<&str>,
 ) -> Result<(&'s Relation, &'s Entity), RestError> {
+    use baas_core::RelationKind;
     let target = |r: &'s Relation| -> Result<(&'s Relation, &'s Entity), RestError> {
         Ok((r, schema.entity(&r.target)?))
     };
+    let single = |cols: &[String], h: &str| cols.len() == 1 && cols[0] == h;
     let matches_hint = |r: &Relation, h: &str| {
         r.name == h
-            || r.from_fields.len() == 1 && r.from_fields.first().is_some_and(|f| f == h)
-            || r.to_fields.len() == 1 && r.to_fields.first().is_some_and(|f| f == h)
-            || matches!(&r.kind, baas_core::RelationKind::ManyToMany { through } if through.entity == h)
+            || r.constraint.as_deref() == Some(h)
+            || single(&r.from_fields, h)
+            || single(&r.to_fields, h)
+            || matches!(&r.kind, RelationKind::ManyToMany { through } if through.entity == h)
     };
     if let Some(r) = entity.relations.iter().find(|r| r.name == name) {
         return target(r);
     }
+    let is_self = |r: &Relation| r.target == entity.name;
     let candidates: Vec<&Relation> = entity
         .relations
         .iter()
-        .filter(|r| r.target == name)
-        .filter(|r| hint.is_none_or(|h| matches_hint(r, h)))
+        .filter(|r| match (is_self(r), hint) {
+            (true, None) => {
+                r.target == name && r.kind == RelationKind::OneToMany
+                    || single(&r.from_fields, name) && r.kind == RelationKind::ManyToOne
+            }
+            (true, Some(h)) => {
+                r.target == name
+                    && (r.name == h || r.kind == RelationKind::OneToMany && single(&r.to_fields, h))
+            }
+            (false, None) => {
+                r.target == name
+                    || r.constraint.as_deref() == Some(name)
+                    || single(&r.from_fields, name) && r.kind == RelationKind::ManyToOne
+            }
+            (false, Some(h)) => r.target == name && matches_hint(r, h),
+        })
         .collect();
     match candidates.as_slice() {
         [r] => target(r),
@@ -498,7 +551,22 @@ fn build_node<'s>(
                     child.spread = Some(!rel.kind.is_to_one());
                 }
                 child.relation = rel.name.clone();
-                child.alias = (key != rel.name).then_some(key);
+                // The engine answers an embed under its alias (or relation
+                // name) and reads the join fields under their names: an
+                // output key that is a field of the parent (`reports_to(*)`)
+                // or another embed's engine key goes to the engine under a
+                // free name, renamed back after it answers ([`FieldAliases`]).
+                let engine_keys: Vec<&str> = node.children.iter().map(Node::engine_key).collect();
+                let free = |k: &str| node.entity.field(k).is_err() && !engine_keys.contains(&k);
+                let engine_key = if free(&key) {
+                    key.clone()
+                } else {
+                    std::iter::once(rel.name.clone())
+                        .chain((2..).map(|i| format!("{}_{i}", rel.name)))
+                        .find(|k| free(k))
+                        .unwrap_or_else(|| rel.name.clone())
+                };
+                child.alias = (engine_key != rel.name).then_some(engine_key);
                 child.inner = *inner;
                 match children {
                     Some(items) => build_node(schema, &mut child, items)?,

@@ -91,19 +91,10 @@ fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<(), RestError> {
     Ok(())
 }
 
-/// Where the rows of a body go in the IR, for pointers: `/rows/{i}` (insert)
-/// or `/set` (update).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BodyRole {
-    Insert,
-    Update,
-}
-
 fn parse_body(
     headers: &[(String, String)],
     body: &[u8],
     limits: &ParseLimits,
-    role: BodyRole,
 ) -> Result<serde_json::Value, RestError> {
     if body.len() > limits.http.max_body_bytes {
         return Err(crate::body::payload_too_large(limits.http.max_body_bytes));
@@ -113,17 +104,10 @@ fn parse_body(
         return Err(RestError::bad_request("the request body is empty")
             .with_hint("send a JSON object, or an array of objects to insert several rows"));
     }
+    // Numbers keep their text (serde_json's `arbitrary_precision`): one
+    // beyond the double range (`1e309`) reaches the field's type, which
+    // stores it (a wide decimal) or refuses it with its pointer.
     serde_json::from_slice(body).map_err(|e| {
-        // A well-formed number beyond the double range (`1e309`): the value
-        // is refused like any other out-of-range value, with its pointer.
-        if e.to_string().starts_with("number out of range")
-            && let Some(pointer) = number_pointer(body, e.line(), e.column(), role)
-        {
-            return RestError::from(baas_core::Error::validation(
-                pointer,
-                "the number is out of range (beyond ±1.8·10³⁰⁸); NaN and infinities are not accepted",
-            ));
-        }
         RestError::bad_request(format!(
             "malformed JSON body at line {}, column {}",
             e.line(),
@@ -131,62 +115,6 @@ fn parse_body(
         ))
         .with_details(e.to_string())
     })
-}
-
-/// The IR pointer (`/rows/{i}/{field}` or `/set/{field}`) of the value at
-/// `line`/`column` (1-based, as serde_json reports them) of a body that is
-/// well-formed JSON up to there. `None` when the value is not a field of a
-/// row (nested deeper, or the body is not rows).
-fn number_pointer(body: &[u8], line: usize, column: usize, role: BodyRole) -> Option<String> {
-    let mut offset = 0;
-    for _ in 1..line {
-        offset += body.get(offset..)?.iter().position(|&b| b == b'\n')? + 1;
-    }
-    // Up to the reported character (the number itself or the one after it).
-    let end = (offset + column.saturating_sub(1)).min(body.len());
-    // The path to the value: object keys and array indexes.
-    enum Seg {
-        Key(Option<String>),
-        Index(usize),
-    }
-    let mut stack: Vec<Seg> = Vec::new();
-    let mut i = 0;
-    while i < end {
-        match body[i] {
-            b'{' => stack.push(Seg::Key(None)),
-            b'[' => stack.push(Seg::Index(0)),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            b',' => match stack.last_mut() {
-                Some(Seg::Index(n)) => *n += 1,
-                Some(Seg::Key(k)) => *k = None,
-                None => {}
-            },
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < body.len() && body[i] != b'"' {
-                    i += if body[i] == b'\\' { 2 } else { 1 };
-                }
-                // A key (a string value leaves the key until the next comma).
-                if let Some(Seg::Key(k @ None)) = stack.last_mut() {
-                    *k = serde_json::from_slice(body.get(start..=i)?).ok();
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let row_field = |k: &Option<String>| k.as_deref().map(baas_core::validate::escape_pointer);
-    match (role, stack.as_slice()) {
-        (BodyRole::Insert, [Seg::Key(k)]) => Some(format!("/rows/0/{}", row_field(k)?)),
-        (BodyRole::Insert, [Seg::Index(n), Seg::Key(k)]) => {
-            Some(format!("/rows/{n}/{}", row_field(k)?))
-        }
-        (BodyRole::Update, [Seg::Key(k)]) => Some(format!("/set/{}", row_field(k)?)),
-        _ => None,
-    }
 }
 
 fn not_object(at: &str, v: &serde_json::Value) -> RestError {
@@ -338,7 +266,7 @@ fn write(
                 return Err(RestError::bad_request("filters do not apply to POST")
                     .with_hint("use PATCH to update matching rows"));
             }
-            let mut rows = match parse_body(headers, body, limits, BodyRole::Insert)? {
+            let mut rows = match parse_body(headers, body, limits)? {
                 serde_json::Value::Object(o) => vec![o],
                 serde_json::Value::Array(items) => items
                     .into_iter()
@@ -391,7 +319,7 @@ fn write(
             }
             // Check the key shape (count, primary key present).
             key_filter(entity, key)?;
-            let mut row = match parse_body(headers, body, limits, BodyRole::Insert)? {
+            let mut row = match parse_body(headers, body, limits)? {
                 serde_json::Value::Object(o) => o,
                 other => return Err(not_object("", &other)),
             };
@@ -439,7 +367,7 @@ fn write(
                         .with_hint("e.g. PATCH /{entity}?id=eq.1"),
                 );
             };
-            let set = match parse_body(headers, body, limits, BodyRole::Update)? {
+            let set = match parse_body(headers, body, limits)? {
                 serde_json::Value::Object(o) => o,
                 other => return Err(not_object("", &other)),
             };
@@ -498,36 +426,4 @@ fn write(
         aliases: p.root.aliases(),
         inserts: None,
     })
-}
-
-#[cfg(test)]
-mod number_pointer_tests {
-    use super::{BodyRole, number_pointer};
-
-    #[test]
-    fn out_of_range_numbers_are_located() {
-        let at = |body: &str, role| {
-            let e = serde_json::from_str::<serde_json::Value>(body).unwrap_err();
-            assert!(e.to_string().starts_with("number out of range"), "{e}");
-            number_pointer(body.as_bytes(), e.line(), e.column(), role)
-        };
-        let ins = BodyRole::Insert;
-        assert_eq!(
-            at(r#"{"price":1e309}"#, ins).as_deref(),
-            Some("/rows/0/price")
-        );
-        assert_eq!(
-            at("{\"t\": \"a,}\\\"\",\n \"p/x\" : -1e400 }", ins).as_deref(),
-            Some("/rows/0/p~1x")
-        );
-        assert_eq!(
-            at(r#"[{"a":[1,2],"b":{"c":1}},{"a":1,"price":1e309}]"#, ins).as_deref(),
-            Some("/rows/1/price")
-        );
-        assert_eq!(
-            at(r#"{"price": 1e309}"#, BodyRole::Update).as_deref(),
-            Some("/set/price")
-        );
-        assert_eq!(at(r#"{"j":{"deep":1e309}}"#, ins), None);
-    }
 }

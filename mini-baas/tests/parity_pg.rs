@@ -543,3 +543,116 @@ async fn same_named_enums_in_two_schemas_stay_apart() {
     assert_eq!(values("book"), json!(["sad", "ok", "happy"]));
     assert_eq!(values("personal_book"), json!(["calm", "busy"]));
 }
+
+/// Embedding names and hints as PostgREST resolves them (item 11): a
+/// foreign-key constraint name as a hint or as the name, the foreign-key
+/// column as the name, and a self-reference (`author.mentor_id`) by the
+/// table's name (one-to-many), the column (many-to-one) or the column as
+/// the one-to-many's hint.
+#[tokio::test]
+async fn embeds_resolve_by_constraint_column_and_self_reference() {
+    let Some(s) = service().await else { return };
+    // `author` reaches `review` by two foreign keys: ambiguous.
+    let r = call(&s, "GET", "/author", "select=name,review(id)", &[], "").await;
+    assert_eq!(r.status, 300, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST201");
+    assert_eq!(r.json()["details"].as_array().map(Vec::len), Some(2));
+    for (query, want) in [
+        (
+            "select=name,review!review_reviewer_fkey(id)&id=eq.2",
+            json!([{"name": "Grace", "review": [{"id": 1}]}]),
+        ),
+        (
+            "select=name,review!subject_id(id)&id=eq.2",
+            json!([{"name": "Grace", "review": [{"id": 2}]}]),
+        ),
+        (
+            "select=name,author(name)&id=eq.1",
+            json!([{"name": "Ada", "author": [{"name": "Grace"}]}]),
+        ),
+        (
+            "select=name,mentor_id(name)&id=eq.3",
+            json!([{"name": "Edsger", "mentor_id": {"name": "Grace"}}]),
+        ),
+        (
+            "select=name,mentees:author!mentor_id(name)&id=eq.2",
+            json!([{"name": "Grace", "mentees": [{"name": "Edsger"}]}]),
+        ),
+    ] {
+        assert_eq!(ok(&s, "GET", "/author", query, "").await, want, "{query}");
+    }
+    for (query, want) in [
+        (
+            "select=id,review_subject_fkey(name)&id=eq.1",
+            json!([{"id": 1, "review_subject_fkey": {"name": "Ada"}}]),
+        ),
+        (
+            "select=id,reviewer_id(name),subject_id&id=eq.1",
+            json!([{"id": 1, "reviewer_id": {"name": "Grace"}, "subject_id": 1}]),
+        ),
+    ] {
+        assert_eq!(ok(&s, "GET", "/review", query, "").await, want, "{query}");
+    }
+    let r = call(&s, "GET", "/author", "select=name,review!nope(id)", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("PGRST200"))
+    );
+}
+
+/// Decimals are JSON numbers written with the column's exact digits (item
+/// 3), wider than a double both ways; a tenant may keep them as strings.
+#[tokio::test]
+async fn decimals_are_exact_numbers() {
+    let Some(s) = service().await else { return };
+    let r = call(&s, "GET", "/review", "select=id,score&order=id", &[], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        r#"[{"id":1,"score":12345678901234567890.0123456789},{"id":2,"score":-0.5000000000}]"#
+    );
+    // Written from a JSON number with every digit kept.
+    let body = r#"{"id": 90, "reviewer_id": 1, "subject_id": 2, "score": 98765432109876543210.9876543210}"#;
+    let r = call(
+        &s,
+        "POST",
+        "/review",
+        "select=score",
+        &[("Prefer", "return=representation")],
+        body,
+    )
+    .await;
+    let _ = call(&s, "DELETE", "/review", "id=eq.90", &[], "").await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.text(), r#"[{"score":98765432109876543210.9876543210}]"#);
+
+    // The per-tenant option: strings, in embeds and writes too.
+    let mut config = TenantConfig::new("p", pg_url(), TenantMode::Introspected);
+    config.decimals = mini_baas::engine::DecimalFormat::String;
+    let baas =
+        Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
+    baas.register_tenant(config, None).await.expect("tenant");
+    let s = Service::new(baas);
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,review!reviewer_id(score)&id=eq.2",
+            ""
+        )
+        .await,
+        json!([{"name": "Grace", "review": [{"score": "12345678901234567890.0123456789"}]}])
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/review",
+        "select=score",
+        &[("Prefer", "return=representation")],
+        r#"{"id": 91, "reviewer_id": 1, "subject_id": 2, "score": "1.5"}"#,
+    )
+    .await;
+    let _ = call(&s, "DELETE", "/review", "id=eq.91", &[], "").await;
+    assert_eq!(r.text(), r#"[{"score":"1.5000000000"}]"#);
+}

@@ -119,6 +119,33 @@ try {
     const r = await db.from("book").select("id").maybeSingle();
     eq(r.error?.code, "PGRST116");
   });
+  await check("numbers: decimals are JSON numbers (item 3)", async () => {
+    const r = await db.from("book").select("price").eq("title", "Notes").single();
+    noError(r);
+    eq(r.data, { price: 12.5 });
+  });
+  await check("embeds: a constraint name as the hint (item 11)", async () => {
+    const r = await db
+      .from("author")
+      .select("name,review!review_reviewer_fkey(id)")
+      .eq("id", 2)
+      .single();
+    noError(r);
+    eq(r.data, { name: "Grace", review: [{ id: 1 }] });
+  });
+  await check("embeds: a self-reference by column and by table (item 11)", async () => {
+    const r = await db
+      .from("author")
+      .select("name,mentor_id(name),mentees:author!mentor_id(name)")
+      .eq("id", 2)
+      .single();
+    noError(r);
+    eq(r.data, { name: "Grace", mentor_id: { name: "Ada" }, mentees: [{ name: "Edsger" }] });
+  });
+  await check("embeds: two foreign keys to one table is PGRST201 (item 11)", async () => {
+    const r = await db.from("author").select("name,review(id)");
+    eq(r.error?.code, "PGRST201");
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

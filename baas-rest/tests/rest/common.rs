@@ -39,6 +39,7 @@ fn m2m(name: &str, target: &str, junction: &str, from: &str, to: &str) -> Relati
         target: target.into(),
         from_fields: vec![from.into()],
         to_fields: vec![to.into()],
+        constraint: None,
     }
 }
 

@@ -2,6 +2,8 @@
 
 use baas_core::ir::{CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy, Selection};
 
+use baas_core::metadata::Relation;
+use baas_rest::parse_read;
 use serde_json::json;
 
 use crate::common::{err, filt, q, read, validate};
@@ -182,43 +184,78 @@ fn embed_by_target_entity_name() {
 
 #[test]
 fn ambiguous_embedding_needs_a_hint() {
-    let e = err("employee", "select=employee(*)");
+    // `customer` reaches `employee` twice (two foreign keys).
+    let mut s = crate::common::schema();
+    let customer = s
+        .entities
+        .iter_mut()
+        .find(|e| e.name == "customer")
+        .expect("customer");
+    let mut second = Relation::many_to_one(
+        "account_manager",
+        "employee",
+        &["support_rep_id"],
+        &["employee_id"],
+    );
+    second.constraint = Some("customer_account_manager_fkey".into());
+    customer.relations.push(second);
+    let parse = |qs: &str| {
+        let e = s.entity("customer").expect("customer");
+        parse_read(&s, e, qs, &[], &crate::common::limits())
+    };
+    let e = parse("select=employee(*)").expect_err("ambiguous");
     assert_eq!(e.status, 300);
     // PostgREST's code, wording and candidate list.
     assert_eq!(
         e.body(),
         json!({
             "code": "PGRST201",
-            "message": "Could not embed because more than one relationship was found for 'employee' and 'employee'",
+            "message": "Could not embed because more than one relationship was found for 'customer' and 'employee'",
             "details": [
                 {
                     "cardinality": "many-to-one",
-                    "embedding": "employee with employee",
-                    "relationship": "manager using employee(reports_to) and employee(employee_id)"
+                    "embedding": "customer with employee",
+                    "relationship": "support_rep using customer(support_rep_id) and employee(employee_id)"
                 },
                 {
-                    "cardinality": "one-to-many",
-                    "embedding": "employee with employee",
-                    "relationship": "reports using employee(employee_id) and employee(reports_to)"
+                    "cardinality": "many-to-one",
+                    "embedding": "customer with employee",
+                    "relationship": "account_manager using customer(support_rep_id) and employee(employee_id)"
                 }
             ],
-            "hint": "Try changing 'employee' to one of the following: 'employee!manager', 'employee!reports'. Find the desired relationship in the 'details' key."
+            "hint": "Try changing 'employee' to one of the following: 'employee!support_rep', 'employee!account_manager'. Find the desired relationship in the 'details' key."
         })
     );
-    // Hint by relation name, by column, by the other side's column.
+    // A hint by relation name or by foreign-key constraint name picks one;
+    // so does the constraint name as the embedding's name.
+    let picked = |qs: &str| parse(qs).expect(qs).query.select.embeds[0].relation.clone();
+    assert_eq!(picked("select=employee!support_rep(*)"), "support_rep");
     assert_eq!(
-        q("employee", "select=employee!manager(*)").select.embeds,
-        vec![embed("manager", Some("employee"), all())]
+        picked("select=employee!customer_account_manager_fkey(*)"),
+        "account_manager"
     );
-    // `reports_to` is the from-field of `manager` and the to-field of
-    // `reports`: still ambiguous.
     assert_eq!(
-        err("employee", "select=boss:employee!reports_to(last_name)").status,
+        picked("select=customer_account_manager_fkey(*)"),
+        "account_manager"
+    );
+    // Both use the same column: a column hint stays ambiguous.
+    assert_eq!(
+        parse("select=employee!support_rep_id(*)")
+            .expect_err("ambiguous")
+            .status,
         300
     );
-    // From customer, `employee` is reached once.
+    // From customer, `employee` is reached once in the plain schema.
     assert_eq!(
         q("customer", "select=rep:employee(last_name)")
+            .select
+            .embeds[0]
+            .relation,
+        "support_rep"
+    );
+    // ...and through its foreign-key column, as PostgREST allows.
+    assert_eq!(
+        q("customer", "select=support_rep_id(last_name)")
             .select
             .embeds[0]
             .relation,
@@ -230,6 +267,24 @@ fn ambiguous_embedding_needs_a_hint() {
     assert_eq!(
         q("employee", "select=manager!whatever(*)").select.embeds,
         vec![embed("manager", None, all())]
+    );
+}
+
+/// A self-referencing entity (one foreign key, two relations), the
+/// PostgREST way: the entity's name is the one-to-many, the foreign-key
+/// column the many-to-one, and the one-to-many's hint is the referencing
+/// column.
+#[test]
+fn self_reference_resolves_as_postgrest() {
+    let rel = |qs: &str| q("employee", qs).select.embeds[0].relation.clone();
+    assert_eq!(rel("select=employee(*)"), "reports");
+    assert_eq!(rel("select=reports_to(last_name)"), "manager");
+    assert_eq!(rel("select=subordinates:employee!reports_to(*)"), "reports");
+    assert_eq!(rel("select=boss:employee!manager(*)"), "manager");
+    // The referenced column is not a hint of the one-to-many.
+    assert_eq!(
+        err("employee", "select=employee!employee_id(*)").status,
+        400
     );
 }
 
