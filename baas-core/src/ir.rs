@@ -357,6 +357,14 @@ pub struct Selection {
     /// Related entities to embed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embeds: Vec<Embed>,
+    /// Inside a one-to-many embedding only: aggregate the related rows of
+    /// each parent instead of listing them (PostgREST's `rel(count)`,
+    /// `rel(genre_id,milliseconds.sum())`), grouped by `fields`. Each
+    /// parent gets one object per group (`[{"count": 5}]`); with no
+    /// `fields`, exactly one, also when it has no related row (`count` 0,
+    /// the others null). `embeds` must then be empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregateExpr>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -370,6 +378,7 @@ impl Selection {
             fields: Vec::new(),
             omit_fields: true,
             embeds,
+            aggregates: Vec::new(),
         }
     }
 }

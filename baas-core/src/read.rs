@@ -41,7 +41,7 @@ use serde_json::{Map, Value as J};
 
 use crate::adapter::{DatabaseAdapter, Row, Target};
 use crate::error::{Error, Result};
-use crate::ir::{Count, Embed, Filter, OrderBy, PartitionLimit, Query, Rows, Selection};
+use crate::ir::{Aggregate, Count, Embed, Filter, OrderBy, PartitionLimit, Query, Rows, Selection};
 use crate::metadata::{Entity, FieldType, RelationKind, SchemaMetadata};
 use crate::validate::Checked;
 use crate::value::Value;
@@ -153,6 +153,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
                 .iter()
                 .map(|e| with_stand_ins(target.schema, entity, e))
                 .collect(),
+            aggregates: Vec::new(),
         },
         filter: query.filter.clone(),
         order: query.order.clone(),
@@ -523,6 +524,9 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
     let schema = parent.schema();
     let rel = parent.entity().relation(&embed.relation)?;
     let target = Target::new(schema, &rel.target)?;
+    if !embed.select.aggregates.is_empty() {
+        return attach_aggregates(db, parent, embed, rel, target, rows, budget, answered).await;
+    }
     let key = key_of_embed(embed).to_string();
     let target_entity = target.entity;
     // Parent keys in the types of the fields they are matched against.
@@ -789,6 +793,107 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
         r.insert(key.clone(), value);
     }
     Ok(added_rows)
+}
+
+/// The aggregates of a one-to-many embed (`rel(count)`), attached to each
+/// parent: one grouped [`Aggregate`] per chunk of parent keys, grouped by
+/// the link fields and then the embed's fields, on the embed's filter (the
+/// caller's and the read grant's). A parent gets its groups in the order
+/// of the grouping fields; with no grouping field, exactly one object,
+/// also when it has no related row (`count` 0, the other aggregates null).
+#[allow(clippy::too_many_arguments)]
+async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
+    embed: &Embed,
+    rel: &crate::metadata::Relation,
+    target: Target<'_>,
+    rows: &mut [Row],
+    budget: &mut Budget,
+    answered: u64,
+) -> Result<u64> {
+    let key = key_of_embed(embed).to_string();
+    let types = types_of(target.entity, &rel.to_fields);
+    let parent_keys = distinct_keys(rows, &rel.from_fields, &types);
+    let grouping = &embed.select.fields;
+    let mut group_by = rel.to_fields.clone();
+    group_by.extend(
+        grouping
+            .iter()
+            .filter(|f| !rel.to_fields.contains(f))
+            .cloned(),
+    );
+    let params = db
+        .capabilities()
+        .max_parameters
+        .saturating_sub(PARAMETER_MARGIN)
+        .max(1);
+    let chunk = (parent.key_chunk().min(params) / rel.to_fields.len().max(1)).max(1);
+    let mut groups: HashMap<String, Vec<J>> = HashMap::new();
+    for keys in parent_keys.chunks(chunk) {
+        let kf = keys_filter(&rel.to_fields, keys);
+        let aggregate = Aggregate {
+            entity: rel.target.clone(),
+            filter: Some(match embed.filter.clone() {
+                Some(f) => Filter::and(vec![kf, f]),
+                None => kf,
+            }),
+            group_by: group_by.clone(),
+            aggregates: embed.select.aggregates.clone(),
+            having: Vec::new(),
+            order: group_by.iter().map(|f| OrderBy::asc(f.clone())).collect(),
+            limit: None,
+        };
+        let got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
+        budget.fetch(got.len() as u64)?;
+        for mut g in got {
+            let Some(k) = key_of(&g, &rel.to_fields, &types) else {
+                continue;
+            };
+            for f in &rel.to_fields {
+                if !grouping.contains(f) {
+                    g.shift_remove(f);
+                }
+            }
+            groups.entry(k).or_default().push(J::Object(g));
+        }
+    }
+    // A parent without related rows: no group, or (no grouping field) the
+    // aggregates of an empty set.
+    let empty: Vec<J> = if grouping.is_empty() {
+        let none: Row = embed
+            .select
+            .aggregates
+            .iter()
+            .map(|a| {
+                let v = match a.func {
+                    crate::ir::AggregateFn::Count
+                    | crate::ir::AggregateFn::CountDistinct { .. } => J::from(0),
+                    _ => J::Null,
+                };
+                (a.alias.clone(), v)
+            })
+            .collect();
+        vec![J::Object(none)]
+    } else {
+        Vec::new()
+    };
+    let mut added = 0u64;
+    for r in rows.iter() {
+        added = added.saturating_add(
+            key_of(r, &rel.from_fields, &types)
+                .and_then(|k| groups.get(&k))
+                .map_or(empty.len(), Vec::len) as u64,
+        );
+    }
+    budget.answer(answered.saturating_add(added))?;
+    for r in rows.iter_mut() {
+        let value = key_of(r, &rel.from_fields, &types)
+            .and_then(|k| groups.get(&k).cloned())
+            .unwrap_or_else(|| empty.clone());
+        r.insert(key.clone(), J::Array(value));
+    }
+    Ok(added)
 }
 
 fn strip(mut row: Map<String, J>, added: &[String]) -> Row {

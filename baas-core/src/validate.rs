@@ -447,7 +447,16 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
-        if s.omit_fields {
+        if !s.aggregates.is_empty() {
+            // Checked by `embed`, which knows the relation; `fields` group
+            // (empty: no grouping, not every field).
+            if depth == 0 {
+                acc.push(
+                    &format!("{at}/aggregates"),
+                    "aggregates in a selection apply inside a one-to-many embedding; aggregate an entity's own rows with an Aggregate request",
+                );
+            }
+        } else if s.omit_fields {
             if !s.fields.is_empty() {
                 acc.push(
                     &format!("{at}/omit_fields"),
@@ -478,6 +487,9 @@ impl<'a> Validator<'a> {
         let target = self.schema().entity(&rel.target)?;
         let v = self.at(target);
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
+        if !e.select.aggregates.is_empty() {
+            v.embedded_aggregates(e, &rel.kind, eat, acc)?;
+        }
         if let Some(f) = &mut e.filter {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
@@ -502,6 +514,71 @@ impl<'a> Validator<'a> {
             acc,
         )?;
         e.through = through;
+        Ok(())
+    }
+
+    /// Check the aggregates of an embedding (`rel(count)`): a one-to-many
+    /// relation, nothing embedded below, no order or page; the grouping
+    /// fields and the aggregated ones as an [`Aggregate`] on the target
+    /// checks them (known, readable, of a type the function applies to).
+    fn embedded_aggregates(
+        &self,
+        e: &Embed,
+        kind: &RelationKind,
+        eat: &str,
+        acc: &mut Acc,
+    ) -> Result<()> {
+        match kind {
+            RelationKind::OneToMany => {}
+            RelationKind::ManyToMany { .. } => {
+                return Err(Error::unsupported(
+                    self.caps.engine.clone(),
+                    format!(
+                        "aggregates in a many-to-many embedding (`{}(count)`): embed the junction and aggregate it",
+                        e.relation
+                    ),
+                ));
+            }
+            _ => acc.push(
+                &format!("{eat}/select/aggregates"),
+                format!(
+                    "`{}` is a to-one relation: aggregates apply to one-to-many embeddings",
+                    e.relation
+                ),
+            ),
+        }
+        if !e.select.embeds.is_empty() || e.select.omit_fields {
+            acc.push(
+                &format!("{eat}/select"),
+                "an embedding with aggregates lists only its grouping fields and aggregates",
+            );
+        }
+        if e.limit.is_some() || e.offset.is_some() || !e.order.is_empty() {
+            acc.push(
+                eat,
+                "order, limit and offset do not apply to an embedding with aggregates",
+            );
+        }
+        let as_aggregate = Aggregate {
+            entity: self.entity().name.clone(),
+            filter: None,
+            group_by: e.select.fields.clone(),
+            aggregates: e.select.aggregates.clone(),
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+        };
+        match self.aggregate(as_aggregate) {
+            Ok(_) => {}
+            Err(Error::Validation { violations }) => {
+                for mut v in violations {
+                    v.pointer =
+                        format!("{eat}/select{}", v.pointer.replace("/group_by", "/fields"));
+                    acc.add(v);
+                }
+            }
+            Err(e) => return Err(e),
+        }
         Ok(())
     }
 

@@ -50,7 +50,9 @@ fn default_embed_limits(
         let Ok(rel) = entity.relation(&e.relation) else {
             continue;
         };
-        if e.limit.is_none() && !rel.kind.is_to_one() {
+        // An embedding with aggregates answers one object per group: its
+        // groups are bounded by the parents' rows, not paged.
+        if e.limit.is_none() && !rel.kind.is_to_one() && e.select.aggregates.is_empty() {
             e.limit = Some(default);
         }
         if let Ok(target) = schema.entity(&rel.target) {
@@ -59,7 +61,6 @@ fn default_embed_limits(
     }
 }
 
-/// The refusal of a write by a grant's check.
 /// Decimals as the tenant writes them ([`DecimalFormat`]): the adapters
 /// answer numbers; a tenant that keeps strings gets them here.
 fn tenant_decimals(
@@ -74,6 +75,7 @@ fn tenant_decimals(
     }
 }
 
+/// The refusal of a write by a grant's check.
 fn refused(grant: &Grant, why: &str) -> Error {
     Error::Forbidden(match &grant.rule {
         Some(rule) => format!("{why} (rule `{rule}`)"),

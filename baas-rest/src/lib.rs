@@ -91,7 +91,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | JSON path in `select` (`meta->a`), casts `col::text` | 501 |
-//! | aggregates inside an embedding (`rel(count())`), embeddings or `offset` beside aggregates, `col.count()` | 501 |
+//! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields, `col.count()` | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
@@ -147,8 +147,8 @@
 //!   `/{entity}/{key}`, relative to the route family's root; the
 //!   [`Service`] makes it absolute (`{mount}/{tenant}/{entity}/{key}`, or
 //!   `…/{tenant}/rest/v1/{entity}/{key}` through the alias).
-//! - An embedding name is a relation name first, then the name of the one
-//!   related entity (PostgREST uses table names and foreign-key hints);
+//! - An embedding name is a relation name first, then PostgREST's: the
+//!   related table, a foreign-key constraint or a foreign-key column;
 //!   several candidates give a 300 as in PostgREST.
 //!
 //! - Aggregates in `select` (`count()`, `col.sum()`, `col.avg()`,
@@ -156,7 +156,12 @@
 //!   fields, filtered, ordered and limited like the read, under the
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
 //!   fields). `avg` is the engine's float (last bits may differ between
-//!   engines).
+//!   engines). Inside a one-to-many embedding (`rel(count)`,
+//!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
+//!   parent's related rows (the embedding's filter and the read grant
+//!   apply), grouped by the embedding's listed fields: one object per
+//!   group, or exactly one with no grouping field (`[{"count": 0}]` for a
+//!   parent without related rows), as PostgREST answers.
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its

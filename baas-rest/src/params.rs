@@ -121,6 +121,7 @@ impl<'s> Node<'s> {
                 .filter(|c| c.output)
                 .map(Node::embed)
                 .collect(),
+            aggregates: Vec::new(),
         }
     }
 
@@ -183,10 +184,17 @@ impl<'s> Node<'s> {
     }
 
     fn embed(&self) -> Embed {
+        let mut select = self.selection();
+        if !self.aggregates.is_empty() {
+            // `rel(count)`, `rel(col,col2.sum())`: the listed fields group.
+            select.fields = self.fields.clone();
+            select.omit_fields = false;
+            select.aggregates = self.aggregates.clone();
+        }
         Embed {
             relation: self.relation.clone(),
             alias: self.alias.clone(),
-            select: self.selection(),
+            select,
             filter: self.condition(),
             order: self.order.clone().unwrap_or_default(),
             limit: self.limit,
@@ -511,6 +519,15 @@ fn build_node<'s>(
             SelectItem::Aggregate { alias, func, field } => {
                 push_aggregate(node, alias.clone(), func, Some(field))?;
             }
+            // `rel(count)`: PostgREST's count of the related rows, when
+            // the related entity has no field of that name.
+            SelectItem::Field { alias, name }
+                if name == "count"
+                    && !node.relation.is_empty()
+                    && node.entity.field(name).is_err() =>
+            {
+                push_aggregate(node, alias.clone(), "count", None)?;
+            }
             SelectItem::Field { alias, name } => {
                 if !node.fields.contains(name) {
                     node.fields.push(name.clone());
@@ -572,9 +589,18 @@ fn build_node<'s>(
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
                 }
-                if !child.aggregates.is_empty() {
+                if !child.aggregates.is_empty()
+                    && matches!(rel.kind, baas_core::RelationKind::ManyToMany { .. })
+                {
+                    return Err(RestError::unsupported(format!(
+                        "aggregates in a many-to-many embedding (`{name}(count)`) are not supported yet: embed the junction and aggregate it"
+                    )));
+                }
+                if !child.aggregates.is_empty()
+                    && (!child.children.is_empty() || child.outputs.iter().any(|(k, f)| k != f))
+                {
                     return Err(RestError::unsupported(
-                        "aggregates inside an embedding (`rel(count())`) are not supported yet: aggregate at the top level",
+                        "an embedding with aggregates (`rel(count)`) cannot embed further or rename its grouping fields yet",
                     ));
                 }
                 node.children.push(child);

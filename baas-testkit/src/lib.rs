@@ -2258,6 +2258,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
             fields: fields.iter().map(|f| f.to_string()).collect(),
             omit_fields: false,
             embeds: vec![],
+            aggregates: Vec::new(),
         },
         filter: None,
         order: vec![],

@@ -207,6 +207,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         fields: fields.iter().map(|f| f.to_string()).collect(),
         omit_fields: false,
         embeds: Vec::new(),
+        aggregates: Vec::new(),
     };
     e
 }
@@ -333,6 +334,66 @@ async fn suite(under: Under) {
             .collect()
     })
     .await;
+
+    // 1b. Aggregates inside the embed (`tracks(count)`) count only the
+    //     rows the caller may read, and a hidden field cannot be summed.
+    for e in &engines {
+        let listed = {
+            let mut q = Query::new("album")
+                .fields(["album_id"])
+                .filter(first_albums.clone())
+                .order_by(OrderBy::asc("album_id"));
+            q.select.embeds.push(embed("tracks", &["track_id"]));
+            q
+        };
+        let counted = |aggregate: AggregateExpr| {
+            let mut q = listed.clone();
+            q.select.embeds[0].select = Selection {
+                aggregates: vec![aggregate],
+                ..Selection::default()
+            };
+            q
+        };
+        let count = AggregateExpr {
+            alias: "count".into(),
+            func: AggregateFn::Count,
+        };
+        let rows = e.find(&caller(), listed.clone()).await.expect("listed");
+        let counts = e
+            .find(&caller(), counted(count.clone()))
+            .await
+            .expect("counted");
+        let all_counts = e.find(&admin(), counted(count)).await.expect("all");
+        assert_eq!(rows.len(), counts.len(), "{}", e.name);
+        for (r, c) in rows.iter().zip(&counts) {
+            let n = r["tracks"].as_array().map_or(0, Vec::len);
+            assert_eq!(
+                c["tracks"],
+                json!([{"count": n}]),
+                "{}: album {}",
+                e.name,
+                r["album_id"]
+            );
+        }
+        assert_ne!(
+            counts, all_counts,
+            "{}: the grants changed no count",
+            e.name
+        );
+        forbidden(
+            e.find(
+                &caller(),
+                counted(AggregateExpr {
+                    alias: "s".into(),
+                    func: AggregateFn::Sum {
+                        field: "unit_price".into(),
+                    },
+                }),
+            )
+            .await,
+            "the sum of a hidden field in an embed",
+        );
+    }
 
     // 2. A to-one embed whose rows are hidden: the album is null for
     //    tracks of albums the caller cannot read; the root keeps only Rock

@@ -146,6 +146,15 @@ try {
     const r = await db.from("author").select("name,review(id)");
     eq(r.error?.code, "PGRST201");
   });
+  await check("aggregates: a count inside an embedding (item 12)", async () => {
+    const r = await db.from("author").select("name,book(count)").order("id");
+    noError(r);
+    eq(r.data, [
+      { name: "Ada", book: [{ count: 1 }] },
+      { name: "Grace", book: [{ count: 1 }] },
+      { name: "Edsger", book: [{ count: 2 }] },
+    ]);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

@@ -26,6 +26,7 @@ fn fields(f: &[&str]) -> Selection {
         fields: f.iter().map(|s| s.to_string()).collect(),
         omit_fields: false,
         embeds: vec![],
+        aggregates: Vec::new(),
     }
 }
 
@@ -100,7 +101,8 @@ fn embeds() {
         Selection {
             fields: vec!["title".into()],
             omit_fields: false,
-            embeds: vec![embed("artist", None, fields(&["name"]))]
+            embeds: vec![embed("artist", None, fields(&["name"]))],
+            aggregates: Vec::new(),
         }
     );
     assert_eq!(
@@ -120,10 +122,12 @@ fn embeds() {
                     Selection {
                         fields: vec!["name".into()],
                         omit_fields: false,
-                        embeds: vec![embed("genre", None, fields(&["name"]))]
+                        embeds: vec![embed("genre", None, fields(&["name"]))],
+                        aggregates: Vec::new(),
                     }
                 )
-            ]
+            ],
+            aggregates: Vec::new(),
         }
     );
     assert!(
@@ -152,7 +156,8 @@ fn embed_only_select_omits_own_fields() {
                 "album",
                 None,
                 Selection::embeds_only(vec![embed("artist", None, fields(&["name"]))])
-            )]
+            )],
+            aggregates: Vec::new(),
         }
     );
     // `*` or a field keeps the own fields.
@@ -575,12 +580,30 @@ fn select_unsupported_constructs() {
         "select=meta->>a",
         "select=name::text",
         "select=track_id.count()",
-        "select=album_id,album(count())",
+        "select=track_id,playlists(count)",
     ] {
         let e = err("track", qs);
         assert_eq!(e.status, 501, "{qs}: {e:?}");
         assert_eq!(e.code, "unsupported");
     }
+    // Aggregates in a one-to-many embedding parse into its selection (a
+    // to-one one fails validation).
+    let album = q(
+        "album",
+        "select=album_id,tracks(genre_id,count,total:milliseconds.sum())",
+    );
+    let inner = &album.select.embeds[0].select;
+    assert_eq!(inner.fields, vec!["genre_id".to_string()]);
+    assert_eq!(
+        inner
+            .aggregates
+            .iter()
+            .map(|a| a.alias.as_str())
+            .collect::<Vec<_>>(),
+        ["count", "total"]
+    );
+    assert!(validate(&album).is_ok());
+    assert!(validate(&q("track", "select=album_id,album(count())")).is_err());
 }
 
 #[test]
