@@ -84,7 +84,7 @@ pub struct TenantConfig {
     #[serde(default, skip_serializing_if = "TenantAuth::is_empty")]
     pub auth: TenantAuth,
     /// How decimal (`numeric`) values are written in JSON answers:
-    /// `number` [default] (exact digits, as PostgREST), or `string` (for
+    /// `number` (the default: exact digits, as PostgREST), or `string` (for
     /// clients that parse JSON numbers into doubles and must not lose
     /// digits).
     #[serde(default, skip_serializing_if = "DecimalFormat::is_default")]

@@ -75,6 +75,8 @@ pub struct RestError {
 pub mod codes {
     /// `Accept` names no media type the server produces (406).
     pub const MEDIA_TYPE: &str = "PGRST107";
+    /// `Accept-Profile` / `Content-Profile` names a schema not served (406).
+    pub const PROFILE: &str = "PGRST106";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).

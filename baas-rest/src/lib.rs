@@ -62,6 +62,7 @@
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
+//! | `Accept-Profile: s` (GET, HEAD), `Content-Profile: s` (writes, `POST /rpc`) | the route names a table or function of database schema `s` (`/book` is `personal.book`, otherwise `personal_book`); `public`, what supabase-js sends by default, keeps the plain names; a schema nothing comes from: 406 `PGRST106` ([`route::apply_profile`]) |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
 //! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; numbers and booleans their JSON text; JSON values, arrays and embeds their JSON text; `Content-Type: text/csv; charset=utf-8`; on reads and on `return=representation` |
 //! | `Accept: application/vnd.pgrst.array+json;nulls=stripped` (or `…object+json;nulls=stripped`) | [`Media::JsonStripped`]: null-valued keys are left out at every depth (embeds and JSON values too, as PostgreSQL's `json_strip_nulls` does for PostgREST) |

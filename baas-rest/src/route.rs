@@ -406,3 +406,72 @@ pub fn route_with(path: &str, tenant_header: Option<&str>) -> Result<Route, Rest
         }
     }
 }
+
+/// The profile default of every tenant: what supabase-js sends
+/// (`Accept-Profile: public`) unless told another schema.
+pub const DEFAULT_PROFILE: &str = "public";
+
+/// Apply PostgREST's schema profiles to an entity or function route:
+/// `Accept-Profile` (GET, HEAD) or `Content-Profile` (other methods) names
+/// a database schema, and the route's name is then a table (or function)
+/// of that schema: `/book` under `Accept-Profile: personal` is the entity
+/// whose source is `personal.book` (named `personal_book` without a
+/// profile). No header, or `public` (the default supabase-js sends) when
+/// `public` has no such table, leaves the name as it is. `Ok(false)`: the
+/// profile's schema has no table (or function) of that name (a 404). A
+/// schema no entity or function comes from is a 406 `PGRST106` listing
+/// the schemas served.
+pub fn apply_profile(
+    route: &mut Route,
+    schema: &baas_core::metadata::SchemaMetadata,
+    method: &str,
+    headers: &[(String, String)],
+) -> Result<bool, RestError> {
+    let name = match route {
+        Route::Collection { entity, .. } | Route::Item { entity, .. } => entity,
+        Route::Rpc { function, .. } => function,
+        _ => return Ok(true),
+    };
+    let which = if matches!(method, "GET" | "HEAD") {
+        "accept-profile"
+    } else {
+        "content-profile"
+    };
+    let Some(profile) = header(headers, which).map(str::trim) else {
+        return Ok(true);
+    };
+    let sources = schema
+        .entities
+        .iter()
+        .map(|e| (&e.source, &e.name))
+        .chain(schema.functions.iter().map(|f| (&f.source, &f.name)));
+    let mut served: Vec<&str> = vec![DEFAULT_PROFILE];
+    let mut found = None;
+    for (source, api) in sources {
+        if let Some(s) = source.schema.as_deref() {
+            if !served.contains(&s) {
+                served.push(s);
+            }
+            if s == profile && source.table == *name {
+                found = Some(api.clone());
+            }
+        }
+    }
+    if !served.contains(&profile) {
+        return Err(RestError::new(
+            406,
+            crate::error::codes::PROFILE,
+            format!(
+                "The schema must be one of the following: {}",
+                served.join(", ")
+            ),
+        ));
+    }
+    match found {
+        Some(api) => {
+            *name = api;
+            Ok(true)
+        }
+        None => Ok(profile == DEFAULT_PROFILE),
+    }
+}

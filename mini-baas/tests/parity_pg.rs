@@ -656,3 +656,63 @@ async fn decimals_are_exact_numbers() {
     let _ = call(&s, "DELETE", "/review", "id=eq.91", &[], "").await;
     assert_eq!(r.text(), r#"[{"score":"1.5000000000"}]"#);
 }
+
+/// Schema profiles (item 16): `Accept-Profile` / `Content-Profile` serve
+/// `personal.book` at `/book`, next to its `personal_book` name; `public`
+/// (what supabase-js sends by default) is the plain names; a schema not
+/// served is a 406 `PGRST106`.
+#[tokio::test]
+async fn profiles_select_the_schema() {
+    let Some(s) = service().await else { return };
+    let personal = [("Accept-Profile", "personal")];
+    let r = call(&s, "GET", "/book", "select=title,feel", &personal, "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!([{"title": "Diary", "feel": "calm"}]));
+    assert_eq!(
+        ok(&s, "GET", "/personal_book", "select=title", "").await,
+        json!([{"title": "Diary"}])
+    );
+    let public = [("Accept-Profile", "public")];
+    let r = call(&s, "GET", "/book", "select=title&id=eq.1", &public, "").await;
+    assert_eq!(r.json(), json!([{"title": "Notes"}]));
+    // Writes name their schema with Content-Profile.
+    let r = call(
+        &s,
+        "POST",
+        "/book",
+        "select=title,feel",
+        &[
+            ("Content-Profile", "personal"),
+            ("Prefer", "return=representation"),
+        ],
+        r#"{"title": "Letters", "feel": "busy"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json(), json!([{"title": "Letters", "feel": "busy"}]));
+    let r = call(
+        &s,
+        "DELETE",
+        "/book",
+        "title=eq.Letters",
+        &[("Content-Profile", "personal")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // A table the schema does not have, and a schema not served.
+    let r = call(&s, "GET", "/counter", "", &personal, "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = call(&s, "GET", "/book", "", &[("Accept-Profile", "nope")], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (406, Some("PGRST106"))
+    );
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("personal")),
+        "{}",
+        r.text()
+    );
+}

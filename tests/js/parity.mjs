@@ -155,6 +155,11 @@ try {
       { name: "Edsger", book: [{ count: 2 }] },
     ]);
   });
+  await check("schemas: .schema('personal') reads personal.book (item 16)", async () => {
+    const r = await db.schema("personal").from("book").select("title,feel");
+    noError(r);
+    eq(r.data, [{ title: "Diary", feel: "calm" }]);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

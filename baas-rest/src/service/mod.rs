@@ -353,11 +353,26 @@ impl Service {
                 let req = self.buffered(req).await?;
                 self.admin(&rest, &req, principal, allow).await
             }
-            Target::Data { route, alias } => {
+            Target::Data { mut route, alias } => {
                 let req = self.buffered(req).await?;
                 let tenant = self
                     .find_tenant(route.tenant().unwrap_or_default(), &req)
                     .await?;
+                if !crate::route::apply_profile(
+                    &mut route,
+                    tenant.schema(),
+                    &req.method,
+                    &req.headers,
+                )? {
+                    let (kind, name) = match &route {
+                        Route::Rpc { function, .. } => (NotFoundKind::Function, function.clone()),
+                        Route::Collection { entity, .. } | Route::Item { entity, .. } => {
+                            (NotFoundKind::Entity, entity.clone())
+                        }
+                        _ => (NotFoundKind::Entity, String::new()),
+                    };
+                    return Err(self.hide_not_found(&req, Error::NotFound { kind, name }));
+                }
                 match &route {
                     Route::Discovery { .. } | Route::OpenApi { .. } => {
                         *allow = Some(allowed_methods(&route, true));

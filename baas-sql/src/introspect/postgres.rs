@@ -80,21 +80,26 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     let enums = b
         .fetch(
             &stmt(
-                "SELECT t.oid::text AS id, e.enumlabel::text AS label \
+                "SELECT t.oid::text AS id, e.enumlabel::text AS label, \
+                        CASE WHEN n.nspname = 'public' THEN t.typname::text \
+                             ELSE n.nspname || '.' || t.typname END AS qualified \
                  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+                 JOIN pg_namespace n ON n.oid = t.typnamespace \
                  ORDER BY t.oid, e.enumsortorder",
                 vec![],
             ),
-            &text_cols(&["id", "label"]),
+            &text_cols(&["id", "label", "qualified"]),
         )
         .await?;
-    // By type (oid): two schemas may each have an enum of the same name.
+    // By type (oid): two schemas may each have an enum of the same name;
+    // outside `public` the type is named with its schema
+    // (`personal.mood`), so a value written to it is cast to that type.
     let mut labels: HashMap<String, Vec<String>> = HashMap::new();
+    let mut qualified: HashMap<String, String> = HashMap::new();
     for r in &enums {
-        labels
-            .entry(req(r, "id")?)
-            .or_default()
-            .push(req(r, "label")?);
+        let id = req(r, "id")?;
+        qualified.insert(id.clone(), req(r, "qualified")?);
+        labels.entry(id).or_default().push(req(r, "label")?);
     }
     let columns = b
         .fetch(
@@ -225,10 +230,13 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 .as_deref()
                 .is_some_and(|d| d.starts_with("nextval("));
         let enum_type = s(r, "enum_type").map(|n| {
-            let values = s(r, "enum_id")
-                .and_then(|id| labels.get(&id).cloned())
+            let id = s(r, "enum_id");
+            let values = id
+                .as_ref()
+                .and_then(|id| labels.get(id).cloned())
                 .unwrap_or_default();
-            (n, values)
+            let name = id.and_then(|id| qualified.get(&id).cloned()).unwrap_or(n);
+            (name, values)
         });
         cat.tables[t].columns.push(Column {
             name: req(r, "name")?,
