@@ -58,7 +58,9 @@ echo "supabase-like database loaded"
 recreate baas_parity
 PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_parity -v ON_ERROR_STOP=1 -q \
   -f "$(dirname "$0")/sql/parity_pg.sql" >/dev/null
-echo "parity database loaded"
+# Its MariaDB side: stored functions for /rpc.
+mariadb --protocol=socket --default-character-set=utf8mb4 < "$(dirname "$0")/sql/parity_mysql.sql"
+echo "parity database loaded (PostgreSQL and MariaDB)"
 
 # 1,000 tables with foreign keys, for the introspection timing.
 recreate baas_many

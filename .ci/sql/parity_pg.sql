@@ -53,6 +53,12 @@ CREATE TABLE review (
   score numeric(30, 10) NOT NULL
 );
 
+-- JSON documents (paths and casts in select, order on a path).
+CREATE TABLE note (
+  id int PRIMARY KEY,
+  body jsonb
+);
+
 CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;
@@ -69,6 +75,11 @@ INSERT INTO book (title, author_id, pages, price, printed, summary, feel) VALUES
 INSERT INTO review (id, reviewer_id, subject_id, score) VALUES
   (1, 2, 1, 12345678901234567890.0123456789),
   (2, 3, 2, -0.5);
+INSERT INTO note (id, body) VALUES
+  (1, '{"title": "first", "tags": ["a", "b"], "meta": {"n": 3, "ok": true}}'),
+  (2, '{"title": "second", "tags": [], "meta": {"n": 1, "ok": false}}'),
+  (3, '{"title": "third", "meta": {"n": 2}}'),
+  (4, NULL);
 INSERT INTO counter (name) VALUES ('hits');
 INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
 

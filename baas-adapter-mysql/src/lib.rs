@@ -110,9 +110,8 @@ impl SqlxEngine for MySqlEngine {
         // ON DUPLICATE KEY UPDATE applies to every unique key.
         caps.upsert_conflict_target = false;
         caps.estimated_count = false;
-        // Stored functions cannot be read from like a table (no
-        // `FROM fn(…)`), nor called by parameter name.
-        caps.functions = false;
+        // Stored functions (scalar): `FROM (SELECT fn(?, …) AS fn) AS fn`,
+        // arguments by position; procedures are not served.
         caps
     }
 

@@ -39,6 +39,9 @@ pub(crate) struct Node<'s> {
     /// Aggregates in `select` (`count()`, `col.sum()`…): the other listed
     /// fields group them.
     pub(crate) aggregates: Vec<AggregateExpr>,
+    /// JSON paths and casts in `select` (`data->a->>b`, `col::text`), by
+    /// output key.
+    pub(crate) shapes: Vec<(String, Shape)>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -61,6 +64,7 @@ impl<'s> Node<'s> {
             exists: None,
             spread: None,
             aggregates: Vec::new(),
+            shapes: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -157,25 +161,29 @@ impl<'s> Node<'s> {
                 })
             })
             .collect();
-        (renamed || !embeds.is_empty() || !spreads.is_empty() || !embed_renames.is_empty()).then(
-            || FieldAliases {
-                embed_renames,
-                spreads,
-                star: self.star,
-                fields: if renamed {
-                    self.outputs.clone()
-                } else {
-                    Vec::new()
-                },
-                embed_keys: self
-                    .children
-                    .iter()
-                    .filter(|c| c.output)
-                    .map(|c| c.key.clone())
-                    .collect(),
-                embeds,
+        (renamed
+            || !embeds.is_empty()
+            || !spreads.is_empty()
+            || !embed_renames.is_empty()
+            || !self.shapes.is_empty())
+        .then(|| FieldAliases {
+            shapes: self.shapes.clone(),
+            embed_renames,
+            spreads,
+            star: self.star,
+            fields: if renamed {
+                self.outputs.clone()
+            } else {
+                Vec::new()
             },
-        )
+            embed_keys: self
+                .children
+                .iter()
+                .filter(|c| c.output)
+                .map(|c| c.key.clone())
+                .collect(),
+            embeds,
+        })
     }
 
     /// The key the engine answers this embed under.
@@ -222,6 +230,57 @@ pub struct FieldAliases {
     /// (engine key, output key) of embeds the engine answered under
     /// another name (the output key is a field of this level).
     embed_renames: Vec<(String, String)>,
+    /// JSON paths and casts, by output key, applied to the renamed row.
+    shapes: Vec<(String, Shape)>,
+}
+
+/// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
+/// `data->0`, `col::text`), applied to the value the engine answered, so
+/// every engine answers alike: an object step takes the key, an array step
+/// an index (negative from the end); a missing step gives `null`; `->>`
+/// and `::text` give the text of the value (a string as it is, other
+/// values as their compact JSON text, `null` stays `null`); `::json` and
+/// `::jsonb` change nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// The keys and indexes, in order.
+    pub(crate) path: Vec<String>,
+    /// The last step was `->>`.
+    pub(crate) text: bool,
+    /// `::type`.
+    pub(crate) cast: Option<String>,
+}
+
+impl Shape {
+    /// Casts served in `select`.
+    const CASTS: [&str; 3] = ["text", "json", "jsonb"];
+
+    fn apply(&self, mut v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        for step in &self.path {
+            v = match v {
+                J::Object(mut o) => o.shift_remove(step).unwrap_or(J::Null),
+                J::Array(mut a) => {
+                    let len = a.len() as i64;
+                    match step.parse::<i64>() {
+                        Ok(i) if (-len..len).contains(&i) => {
+                            a.swap_remove(if i < 0 { len + i } else { i } as usize)
+                        }
+                        _ => J::Null,
+                    }
+                }
+                _ => J::Null,
+            };
+        }
+        if self.text || self.cast.as_deref() == Some("text") {
+            v = match v {
+                J::Null => J::Null,
+                J::String(s) => J::String(s),
+                other => J::String(other.to_string()),
+            };
+        }
+        v
+    }
 }
 
 /// One `...rel(cols)`.
@@ -309,6 +368,11 @@ impl FieldAliases {
                 }
             }
             *row = out;
+        }
+        for (key, shape) in &self.shapes {
+            if let Some(v) = row.get_mut(key) {
+                *v = shape.apply(std::mem::take(v));
+            }
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
@@ -527,6 +591,36 @@ fn build_node<'s>(
                     && node.entity.field(name).is_err() =>
             {
                 push_aggregate(node, alias.clone(), "count", None)?;
+            }
+            SelectItem::Path { alias, name, shape } => {
+                if let Some(c) = shape.cast.as_deref()
+                    && !Shape::CASTS.contains(&c)
+                {
+                    return Err(RestError::unsupported(format!(
+                        "casts to `{c}` in select are not supported: `::text` and `::json` are"
+                    )));
+                }
+                if !shape.path.is_empty()
+                    && let Ok(f) = node.entity.field(name)
+                    && f.ty != baas_core::FieldType::Json
+                {
+                    return Err(RestError::bad_request(format!(
+                        "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
+                    )));
+                }
+                if !node.fields.contains(name) {
+                    node.fields.push(name.clone());
+                }
+                let key = alias
+                    .clone()
+                    .or_else(|| shape.path.last().cloned())
+                    .unwrap_or_else(|| name.clone());
+                if node.outputs.iter().any(|(k, _)| *k == key) {
+                    return Err(RestError::bad_request(format!("`{key}` is selected twice"))
+                        .with_hint("give one of them an alias: `other:col->key`"));
+                }
+                node.outputs.push((key.clone(), name.clone()));
+                node.shapes.push((key, shape.clone()));
             }
             SelectItem::Field { alias, name } => {
                 if !node.fields.contains(name) {

@@ -12,6 +12,14 @@ pub(crate) enum SelectItem {
     Star,
     /// `col` or `alias:col`.
     Field { alias: Option<String>, name: String },
+    /// `col->a->>b`, `alias:col->0`, `col::text`, `col->a::text`: a JSON
+    /// path into a field and/or a cast, shaped after the engine answers
+    /// ([`crate::FieldAliases`]).
+    Path {
+        alias: Option<String>,
+        name: String,
+        shape: crate::params::Shape,
+    },
     /// `col.sum()`, `alias:col.max()` (`count()` arrives as an empty
     /// embedding named `count`: the parameters tell them apart).
     Aggregate {
@@ -111,15 +119,34 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
     } else {
         (None, first)
     };
-    if cur.starts_with("->") {
-        return Err(RestError::unsupported(format!(
-            "selecting a JSON path (`{n}->…`) is not supported; select the whole `{n}` field"
-        )));
-    }
-    if cur.starts_with("::") {
-        return Err(RestError::unsupported(format!(
-            "casts in select (`{n}::type`) are not supported"
-        )));
+    if cur.starts_with("->") || cur.starts_with("::") {
+        let mut shape = crate::params::Shape::default();
+        while cur.starts_with("->") {
+            if shape.text {
+                return Err(cur.error("select", "the end of the path after `->>`"));
+            }
+            shape.text = cur.eat("->>");
+            if !shape.text {
+                cur.eat("->");
+            }
+            let step = name(cur, &stop_select)
+                .ok_or_else(|| cur.error("select", "a key or an index after `->`"))?;
+            shape.path.push(step);
+        }
+        if cur.eat("::") {
+            shape.cast = Some(
+                name(cur, &stop_select).ok_or_else(|| cur.error("select", "a type after `::`"))?,
+            );
+        }
+        cur.skip_ws();
+        if !matches!(cur.peek(), None | Some(',' | ')')) {
+            return Err(cur.error("select", "`,` or the end after a JSON path or a cast"));
+        }
+        return Ok(SelectItem::Path {
+            alias,
+            name: n,
+            shape,
+        });
     }
     if cur.starts_with(".") {
         for func in ["sum", "avg", "min", "max", "count"] {

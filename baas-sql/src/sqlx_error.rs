@@ -25,6 +25,7 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
 /// | PostgreSQL | `P0001`, a function's `RAISE EXCEPTION` | `Validation` with that code and its message |
+/// | MySQL | `45000`, a stored function's `SIGNAL` | the same, under code `P0001` |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 ///
 /// A transaction the database aborted because of a concurrent one
@@ -103,9 +104,12 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                     constraint,
                 },
                 _ if is_bad_value(engine, &code) => invalid(clean(data_exception(&code))),
-                // A function's own `RAISE EXCEPTION`: its text is meant for
-                // the caller (PostgREST answers it with a 400 too).
-                _ if engine == "postgres" && code == sqlstate::RAISE_EXCEPTION => {
+                // A function's own `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE
+                // '45000'`): its text is meant for the caller (PostgREST
+                // answers it with a 400 too), under PostgreSQL's code.
+                _ if engine == "postgres" && code == sqlstate::RAISE_EXCEPTION
+                    || engine == "mysql" && code == "45000" =>
+                {
                     Error::Validation {
                         violations: vec![
                             Violation::new("", message).with_code(sqlstate::RAISE_EXCEPTION),

@@ -1,6 +1,7 @@
-//! PostgREST parity on PostgreSQL-only ground (issue 13), over HTTP, on a
-//! database introspected live (the `baas_parity` fixture,
-//! `.ci/sql/parity_pg.sql`): function calls `/{tenant}/rpc/{function}`
+//! PostgREST parity on engine-specific ground (issue 13), over HTTP, on a
+//! database introspected live (the `baas_parity` fixtures,
+//! `.ci/sql/parity_pg.sql`, and `.ci/sql/parity_mysql.sql` for MariaDB's
+//! stored functions): function calls `/{tenant}/rpc/{function}`
 //! (item 9) with rules on functions, and the 501 of the engines without
 //! functions; columns of types without a mapping (ranges, `tsvector`),
 //! read, compared and written through their text form (item 10).
@@ -714,5 +715,136 @@ async fn profiles_select_the_schema() {
             .is_some_and(|m| m.contains("personal")),
         "{}",
         r.text()
+    );
+}
+
+/// JSON paths and casts in `select` (item 14): `->` keeps the JSON value,
+/// `->>` gives its text, array indexes (negative from the end), aliases,
+/// missing steps are null, `::text` on any field; shaped after the engine
+/// answers, so the same on every engine.
+#[tokio::test]
+async fn json_paths_and_casts_in_select() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=id,body->title,n:body->meta->n,ok:body->meta->>ok,first:body->tags->0,last:body->tags->>-1,body->nope->x&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"id": 1, "title": "first", "n": 3, "ok": "true", "first": "a", "last": "b", "x": null},
+            {"id": 2, "title": "second", "n": 1, "ok": "false", "first": null, "last": null, "x": null},
+            {"id": 3, "title": "third", "n": 2, "ok": null, "first": null, "last": null, "x": null},
+            {"id": 4, "title": null, "n": null, "ok": null, "first": null, "last": null, "x": null}
+        ])
+    );
+    // `->>` on an object gives its JSON text; `::text` on a number;
+    // `::json` changes nothing.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=id::text,m:body->>meta,j:body->meta::json&id=eq.2",
+            ""
+        )
+        .await,
+        json!([{"id": "2", "m": "{\"n\":1,\"ok\":false}", "j": {"n": 1, "ok": false}}])
+    );
+    for (query, status) in [
+        ("select=id->a", 400),
+        ("select=id::int", 501),
+        ("select=body->a,x:body->b,body->a", 400),
+        ("select=body->>a->b", 400),
+    ] {
+        let r = call(&s, "GET", "/note", query, &[], "").await;
+        assert_eq!(r.status, status, "{query}: {}", r.text());
+    }
+}
+
+/// Embedding through views (item 11): a view showing a base table's
+/// foreign-key column under its own name has that foreign key, both ways.
+#[tokio::test]
+async fn embeds_through_views() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book_with_author",
+            "select=title,author(name)&id=eq.1",
+            ""
+        )
+        .await,
+        json!([{"title": "Notes", "author": {"name": "Ada"}}])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,book_with_author(title)&id=eq.3&book_with_author.order=title",
+            ""
+        )
+        .await,
+        json!([{"name": "Edsger", "book_with_author": [{"title": "Shortest"}, {"title": "Structured"}]}])
+    );
+}
+
+const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
+
+/// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by
+/// position, GET only for deterministic ones without SQL or reading it,
+/// the database's error for a SIGNAL, procedures left out.
+#[tokio::test]
+async fn mysql_stored_functions() {
+    let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
+    let baas = match baas_with("p", &url, None).await {
+        Ok(b) => b,
+        Err(e) => {
+            skip_or_fail("BAAS_TEST_PARITY_MYSQL_URL", &e);
+            return;
+        }
+    };
+    let s = Service::new(baas);
+    assert_eq!(
+        ok(&s, "GET", "/rpc/add_them", "a=1&b=2", "").await,
+        json!(3)
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/greet", "", r#"{"who": "Ada"}"#).await,
+        json!("hello Ada")
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/total_price", "", "").await,
+        baas_testkit::dec("57.50")
+    );
+    let before = ok(&s, "POST", "/rpc/bump", "", r#"{"step": 2}"#).await;
+    let after = ok(&s, "POST", "/rpc/bump", "", r#"{"step": 3}"#).await;
+    assert_eq!(after.as_i64(), before.as_i64().map(|n| n + 3));
+    let r = call(&s, "GET", "/rpc/bump", "step=1", &[], "").await;
+    assert_eq!(r.status, 405, "volatile: POST only: {}", r.text());
+    // Every parameter is required (MySQL has no defaults); a bad argument
+    // is a 422 before anything runs.
+    let r = call(&s, "GET", "/rpc/add_them", "a=1", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = call(&s, "GET", "/rpc/add_them", "a=x&b=1", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = call(&s, "GET", "/rpc/fail_with", "msg=nope", &[], "").await;
+    assert!(
+        (400..500).contains(&r.status) && r.text().contains("nope"),
+        "{} {}",
+        r.status,
+        r.text()
+    );
+    let r = call(&s, "GET", "/rpc/list_books", "", &[], "").await;
+    assert_eq!(r.status, 404, "procedures are not served: {}", r.text());
+    let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
+    assert!(
+        doc.contains("\"add_them\"") && !doc.contains("\"list_books\""),
+        "{doc}"
     );
 }

@@ -160,6 +160,16 @@ try {
     noError(r);
     eq(r.data, [{ title: "Diary", feel: "calm" }]);
   });
+  await check("json: paths and ->> in select (item 14)", async () => {
+    const r = await db.from("note").select("id,title:body->>title,n:body->meta->n").eq("id", 1).single();
+    noError(r);
+    eq(r.data, { id: 1, title: "first", n: 3 });
+  });
+  await check("embeds: through a view (item 11)", async () => {
+    const r = await db.from("book_with_author").select("title,author(name)").eq("id", 1).single();
+    noError(r);
+    eq(r.data, { title: "Notes", author: { name: "Ada" } });
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

@@ -102,6 +102,58 @@ struct Catalog {
     tables: Vec<Table>,
     foreign_keys: Vec<CatalogFk>,
     functions: Vec<CatalogFunction>,
+    /// (view, base table, column): the base-table columns a view reads
+    /// (PostgreSQL).
+    view_usage: Vec<(String, String, String)>,
+}
+
+/// The foreign keys of views, inferred from their base tables as PostgREST
+/// embeds through views: a foreign key of a base table whose columns the
+/// view shows under their own names holds for the view too, on the
+/// referencing side (`view.author_id → author`) and on the referenced side
+/// (`book.author_id → view.id`). A view column is taken as a base column
+/// only when the view reads a column of that name from that one base
+/// table (a join that reads `id` from two tables gives `id` to neither).
+fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
+    let mut out = Vec::new();
+    for v in catalog.tables.iter().filter(|t| t.view) {
+        let view = key(v.schema.as_deref(), &v.name);
+        let shown = |table: &str, cols: &[String]| {
+            cols.iter().all(|c| {
+                v.columns.iter().any(|vc| &vc.name == c)
+                    && catalog
+                        .view_usage
+                        .iter()
+                        .filter(|(vv, _, col)| *vv == view && col == c)
+                        .all(|(_, t, _)| t == table)
+                    && catalog
+                        .view_usage
+                        .iter()
+                        .any(|(vv, t, col)| *vv == view && t == table && col == c)
+            })
+        };
+        for fk in &catalog.foreign_keys {
+            if fk.from != view && shown(&fk.from, &fk.columns) {
+                out.push(CatalogFk {
+                    from: view.clone(),
+                    columns: fk.columns.clone(),
+                    to: fk.to.clone(),
+                    ref_columns: fk.ref_columns.clone(),
+                    name: fk.name.clone(),
+                });
+            }
+            if fk.to != view && fk.from != fk.to && shown(&fk.to, &fk.ref_columns) {
+                out.push(CatalogFk {
+                    from: fk.from.clone(),
+                    columns: fk.columns.clone(),
+                    to: view.clone(),
+                    ref_columns: fk.ref_columns.clone(),
+                    name: fk.name.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 fn key(schema: Option<&str>, table: &str) -> String {
@@ -185,6 +237,9 @@ fn build(
 ) -> Result<SchemaMetadata> {
     let mut names: HashMap<String, String> = HashMap::new();
     let mut entities = Vec::new();
+    let mut catalog = catalog;
+    let view_fks = view_foreign_keys(&catalog);
+    catalog.foreign_keys.extend(view_fks);
     for t in catalog.tables {
         if t.view && options.skip_views {
             continue;
@@ -335,11 +390,15 @@ fn functions(
                 set: f.set,
             },
         };
+        // PostgreSQL calls `schema.fn(p => CAST($1 AS type))`; MySQL calls
+        // `fn(?, ?)` in the current database, its values converted by the
+        // server (its CAST takes few type names).
+        let postgres = dialect == Dialect::Postgres;
         out.push(Function {
             name,
             source: Source {
                 table: f.name,
-                schema: Some(f.schema),
+                schema: postgres.then_some(f.schema),
             },
             params: f
                 .params
@@ -347,7 +406,7 @@ fn functions(
                 .map(|(n, t, optional)| Param {
                     name: n,
                     ty: ty(&t),
-                    db_type: Some(t),
+                    db_type: postgres.then_some(t),
                     optional,
                 })
                 .collect(),

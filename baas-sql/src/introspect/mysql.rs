@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use baas_core::{FieldType, Index, Result};
 
-use super::{Catalog, CatalogFk, Column, Table, col, i, req, s, stmt, text_cols};
+use super::{
+    Catalog, CatalogFk, CatalogFunction, CatalogReturns, Column, Table, col, i, req, s, stmt,
+    text_cols,
+};
 use crate::backend::SqlBackend;
 
 pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
@@ -176,5 +179,75 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
             }),
         }
     }
+    cat.functions = functions(b).await?;
     Ok(cat)
+}
+
+/// The stored functions of the current database that a call reaches: a
+/// scalar result and `IN` parameters, called by position in declared
+/// order (MySQL has no named arguments and no defaults, so every
+/// parameter is required). Volatility from the characteristics:
+/// `DETERMINISTIC` with `NO SQL` / `CONTAINS SQL` is immutable, `READS SQL
+/// DATA` stable, anything else volatile (POST only). Procedures are left
+/// out: `CALL` answers result sets, not a value a query can read.
+async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>> {
+    let routines = b
+        .fetch(
+            &stmt(
+                "SELECT ROUTINE_SCHEMA AS db, ROUTINE_NAME AS name, DTD_IDENTIFIER AS returns, \
+                 IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access, ROUTINE_COMMENT AS comment \
+                 FROM information_schema.ROUTINES \
+                 WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' \
+                 ORDER BY ROUTINE_NAME",
+                vec![],
+            ),
+            &text_cols(&["db", "name", "returns", "det", "access", "comment"]),
+        )
+        .await?;
+    let params = b
+        .fetch(
+            &stmt(
+                "SELECT SPECIFIC_NAME AS fn, PARAMETER_NAME AS name, DTD_IDENTIFIER AS declared, \
+                 PARAMETER_MODE AS mode \
+                 FROM information_schema.PARAMETERS \
+                 WHERE SPECIFIC_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND ORDINAL_POSITION > 0 \
+                 ORDER BY SPECIFIC_NAME, ORDINAL_POSITION",
+                vec![],
+            ),
+            &text_cols(&["fn", "name", "declared", "mode"]),
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in &routines {
+        let name = req(r, "name")?;
+        let mine: Vec<_> = params
+            .iter()
+            .filter(|p| s(p, "fn").as_deref() == Some(name.as_str()))
+            .collect();
+        if mine
+            .iter()
+            .any(|p| s(p, "name").is_none() || s(p, "mode").is_some_and(|m| m != "IN"))
+        {
+            continue;
+        }
+        let access = s(r, "access").unwrap_or_default();
+        let volatility = match (s(r, "det").as_deref(), access.as_str()) {
+            (Some("YES"), "NO SQL" | "CONTAINS SQL") => "i",
+            (_, "READS SQL DATA") => "s",
+            _ => "v",
+        };
+        out.push(CatalogFunction {
+            schema: req(r, "db")?,
+            name,
+            volatility: volatility.into(),
+            set: false,
+            params: mine
+                .iter()
+                .map(|p| Ok((req(p, "name")?, req(p, "declared")?, false)))
+                .collect::<Result<_>>()?,
+            returns: CatalogReturns::Scalar(req(r, "returns")?),
+            comment: s(r, "comment").filter(|c| !c.is_empty()),
+        });
+    }
+    Ok(out)
 }

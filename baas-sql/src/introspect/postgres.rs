@@ -201,6 +201,27 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             ],
         )
         .await?;
+    // The base-table columns each view reads (its rewrite rule's
+    // dependencies), to give views the foreign keys of their base tables.
+    let view_usage = b
+        .fetch(
+            &stmt(
+                "SELECT DISTINCT r.ev_class::int8 AS view, d.refobjid::int8 AS rel, a.attname::text AS col \
+                 FROM pg_rewrite r \
+                 JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass \
+                  AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 \
+                 JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                 WHERE d.refobjid <> r.ev_class \
+                 ORDER BY 1, 2, 3",
+                vec![],
+            ),
+            &[
+                col("view", FieldType::Int64),
+                col("rel", FieldType::Int64),
+                col("col", FieldType::Text),
+            ],
+        )
+        .await?;
 
     let mut cat = Catalog::default();
     let mut by_rel: HashMap<i64, usize> = HashMap::new();
@@ -282,6 +303,12 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             fields: strs(r, "cols"),
             unique: flag(r, "uniq"),
         });
+    }
+    for r in &view_usage {
+        if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
+            cat.view_usage
+                .push((view.clone(), table.clone(), req(r, "col")?));
+        }
     }
     cat.functions = functions(b, &arr(), &keys_by_name(&cat)).await?;
     Ok(cat)

@@ -252,7 +252,10 @@ impl<'a> Lower<'a> {
         let Some(call) = self.target.call else {
             return Ok(table_ref(e));
         };
-        // Functions are served on PostgreSQL only (`Capabilities::functions`).
+        if self.sql.name() == "mysql" {
+            return self.mysql_call(call);
+        }
+        // PostgreSQL (`Capabilities::functions`): arguments by name.
         let quote = crate::dialect::postgres::quote;
         let name = match &call.source.schema {
             Some(schema) => format!("{}.{}", quote(schema), quote(&call.source.table)),
@@ -282,6 +285,24 @@ impl<'a> Lower<'a> {
             return Ok(TableRef::SubQuery(Box::new(inner), alias));
         }
         Ok(TableRef::FunctionCall(func, alias))
+    }
+
+    /// A MySQL stored function (scalar; no named arguments, no defaults):
+    /// `(SELECT `fn`(?, …) AS `fn`) AS `fn``, the arguments bound in the
+    /// parameters' order, converted by the server.
+    fn mysql_call(&self, call: &baas_core::function::Call) -> Result<TableRef> {
+        if call.void || call.source.schema.is_some() {
+            return Err(self.sql.unsupported("this function call"));
+        }
+        let name = format!("`{}`", call.source.table.replace('`', "``"));
+        let mut func = sea_query::Func::cust(iden(&name));
+        for a in &call.args {
+            func = func.arg(self.bind(&a.ty, &a.value)?);
+        }
+        let alias = iden(&self.entity().source.table);
+        let mut inner = sea_query::SelectStatement::new();
+        inner.expr_as(func, alias.clone());
+        Ok(TableRef::SubQuery(Box::new(inner), alias))
     }
 }
 

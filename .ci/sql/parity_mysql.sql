@@ -1,0 +1,45 @@
+-- PostgREST parity fixture for MariaDB/MySQL (issue 13, item 9): stored
+-- functions served at /rpc. Loaded into database `baas_parity` by
+-- .ci/fixtures.sh (as root; the `baas` user gets its privileges in
+-- .ci/services.sh).
+DROP DATABASE IF EXISTS baas_parity;
+CREATE DATABASE baas_parity;
+USE baas_parity;
+
+CREATE TABLE book (
+  id INT PRIMARY KEY,
+  title VARCHAR(100) NOT NULL,
+  price DECIMAL(8, 2)
+);
+CREATE TABLE counter (
+  name VARCHAR(20) PRIMARY KEY,
+  n INT NOT NULL DEFAULT 0
+);
+INSERT INTO book VALUES (1, 'Notes', 12.50), (2, 'Compilers', 45.00);
+INSERT INTO counter (name) VALUES ('hits');
+
+DELIMITER //
+-- Immutable: GET and POST.
+CREATE FUNCTION add_them(a INT, b INT) RETURNS INT DETERMINISTIC NO SQL
+  RETURN a + b //
+CREATE FUNCTION greet(who VARCHAR(100)) RETURNS VARCHAR(120) DETERMINISTIC NO SQL
+  RETURN CONCAT('hello ', who) //
+-- Stable: reads.
+CREATE FUNCTION total_price() RETURNS DECIMAL(10, 2) READS SQL DATA
+  RETURN (SELECT SUM(price) FROM book) //
+-- Volatile: writes, POST only.
+CREATE FUNCTION bump(step INT) RETURNS INT MODIFIES SQL DATA
+BEGIN
+  UPDATE counter SET n = n + step WHERE name = 'hits';
+  RETURN (SELECT n FROM counter WHERE name = 'hits');
+END //
+-- Raises: the message reaches the client.
+CREATE FUNCTION fail_with(msg VARCHAR(100)) RETURNS INT DETERMINISTIC NO SQL
+BEGIN
+  SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = msg;
+  RETURN 0;
+END //
+-- A procedure: not served (CALL answers result sets).
+CREATE PROCEDURE list_books() READS SQL DATA
+  SELECT * FROM book //
+DELIMITER ;
