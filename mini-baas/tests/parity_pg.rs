@@ -63,6 +63,27 @@ async fn call(
     s.handle(req).await
 }
 
+/// Call and check the status (the message and the body are shown when it
+/// differs); the response, for more checks.
+async fn status_is(
+    s: &Service,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &str,
+    want: u16,
+    what: &str,
+) -> RestResponse {
+    let r = call(s, method, path, query, &[], body).await;
+    assert_eq!(
+        r.status,
+        want,
+        "{method} {path}?{query}: {}",
+        what.replace("{}", &r.text())
+    );
+    r
+}
+
 async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J {
     let r = call(s, method, path, query, &[], body).await;
     assert_eq!(r.status, 200, "{method} {path}?{query}: {}", r.text());
@@ -297,11 +318,27 @@ async fn set_results_read_like_rows() {
 #[tokio::test]
 async fn bad_calls_are_clear_errors() {
     let Some(s) = service().await else { return };
-    let r = call(&s, "GET", "/rpc/bump", "counter_name=hits", &[], "").await;
-    assert_eq!(r.status, 405, "volatile functions refuse GET: {}", r.text());
+    let r = status_is(
+        &s,
+        "GET",
+        "/rpc/bump",
+        "counter_name=hits",
+        "",
+        405,
+        "volatile functions refuse GET: {}",
+    )
+    .await;
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
-    let r = call(&s, "GET", "/rpc/add_them", "", &[], "").await;
-    assert_eq!(r.status, 422, "a missing argument: {}", r.text());
+    let r = status_is(
+        &s,
+        "GET",
+        "/rpc/add_them",
+        "",
+        "",
+        422,
+        "a missing argument: {}",
+    )
+    .await;
     assert!(r.text().contains("`a`"), "{}", r.text());
     let r = call(&s, "GET", "/rpc/add_them", "a=1&zzz=2", &[], "").await;
     assert_eq!(
@@ -320,16 +357,20 @@ async fn bad_calls_are_clear_errors() {
     )
     .await;
     assert_eq!(r.status, 422, "an unknown argument: {}", r.text());
-    let r = call(&s, "GET", "/rpc/add_them", "a=abc", &[], "").await;
-    assert_eq!(r.status, 422, "a value of the wrong type: {}", r.text());
-    let r = call(&s, "POST", "/rpc/add_them", "", &[], "[1, 2]").await;
-    assert_eq!(r.status, 400, "{}", r.text());
-    let r = call(&s, "POST", "/rpc/add_them", "", &[], "{nope").await;
-    assert_eq!(r.status, 400, "{}", r.text());
-    let r = call(&s, "GET", "/rpc/no_such_function", "", &[], "").await;
-    assert_eq!(r.status, 404, "{}", r.text());
-    let r = call(&s, "PATCH", "/rpc/add_them", "", &[], "{}").await;
-    assert_eq!(r.status, 405, "{}", r.text());
+    status_is(
+        &s,
+        "GET",
+        "/rpc/add_them",
+        "a=abc",
+        "",
+        422,
+        "a value of the wrong type: {}",
+    )
+    .await;
+    status_is(&s, "POST", "/rpc/add_them", "", "[1, 2]", 400, "{}").await;
+    status_is(&s, "POST", "/rpc/add_them", "", "{nope", 400, "{}").await;
+    status_is(&s, "GET", "/rpc/no_such_function", "", "", 404, "{}").await;
+    status_is(&s, "PATCH", "/rpc/add_them", "", "{}", 405, "{}").await;
     // Hostile argument text stays a bound value.
     assert_eq!(
         ok(&s, "GET", "/rpc/greet", "name=x');DROP TABLE book;--", "").await,
@@ -449,8 +490,7 @@ async fn engines_without_functions_answer_501() {
     .await
     .expect("sqlite tenant");
     let s = Service::new(baas);
-    let r = call(&s, "GET", "/rpc/answer", "", &[], "").await;
-    assert_eq!(r.status, 501, "{}", r.text());
+    let r = status_is(&s, "GET", "/rpc/answer", "", "", 501, "{}").await;
     assert!(r.text().contains("sqlite"), "{}", r.text());
     let _ = std::fs::remove_file(&path);
 }
@@ -554,8 +594,16 @@ async fn same_named_enums_in_two_schemas_stay_apart() {
 async fn embeds_resolve_by_constraint_column_and_self_reference() {
     let Some(s) = service().await else { return };
     // `author` reaches `review` by two foreign keys: ambiguous.
-    let r = call(&s, "GET", "/author", "select=name,review(id)", &[], "").await;
-    assert_eq!(r.status, 300, "{}", r.text());
+    let r = status_is(
+        &s,
+        "GET",
+        "/author",
+        "select=name,review(id)",
+        "",
+        300,
+        "{}",
+    )
+    .await;
     assert_eq!(r.json()["code"], "PGRST201");
     assert_eq!(r.json()["details"].as_array().map(Vec::len), Some(2));
     for (query, want) in [
@@ -606,8 +654,16 @@ async fn embeds_resolve_by_constraint_column_and_self_reference() {
 #[tokio::test]
 async fn decimals_are_exact_numbers() {
     let Some(s) = service().await else { return };
-    let r = call(&s, "GET", "/review", "select=id,score&order=id", &[], "").await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let r = status_is(
+        &s,
+        "GET",
+        "/review",
+        "select=id,score&order=id",
+        "",
+        200,
+        "{}",
+    )
+    .await;
     assert_eq!(
         r.text(),
         r#"[{"id":1,"score":12345678901234567890.0123456789},{"id":2,"score":-0.5000000000}]"#
@@ -825,14 +881,20 @@ async fn mysql_stored_functions() {
     let before = ok(&s, "POST", "/rpc/bump", "", r#"{"step": 2}"#).await;
     let after = ok(&s, "POST", "/rpc/bump", "", r#"{"step": 3}"#).await;
     assert_eq!(after.as_i64(), before.as_i64().map(|n| n + 3));
-    let r = call(&s, "GET", "/rpc/bump", "step=1", &[], "").await;
-    assert_eq!(r.status, 405, "volatile: POST only: {}", r.text());
+    status_is(
+        &s,
+        "GET",
+        "/rpc/bump",
+        "step=1",
+        "",
+        405,
+        "volatile: POST only: {}",
+    )
+    .await;
     // Every parameter is required (MySQL has no defaults); a bad argument
     // is a 422 before anything runs.
-    let r = call(&s, "GET", "/rpc/add_them", "a=1", &[], "").await;
-    assert_eq!(r.status, 422, "{}", r.text());
-    let r = call(&s, "GET", "/rpc/add_them", "a=x&b=1", &[], "").await;
-    assert_eq!(r.status, 422, "{}", r.text());
+    status_is(&s, "GET", "/rpc/add_them", "a=1", "", 422, "{}").await;
+    status_is(&s, "GET", "/rpc/add_them", "a=x&b=1", "", 422, "{}").await;
     let r = call(&s, "GET", "/rpc/fail_with", "msg=nope", &[], "").await;
     assert!(
         (400..500).contains(&r.status) && r.text().contains("nope"),
@@ -840,8 +902,16 @@ async fn mysql_stored_functions() {
         r.status,
         r.text()
     );
-    let r = call(&s, "GET", "/rpc/list_books", "", &[], "").await;
-    assert_eq!(r.status, 404, "procedures are not served: {}", r.text());
+    status_is(
+        &s,
+        "GET",
+        "/rpc/list_books",
+        "",
+        "",
+        404,
+        "procedures are not served: {}",
+    )
+    .await;
     let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
     assert!(
         doc.contains("\"add_them\"") && !doc.contains("\"list_books\""),
