@@ -81,15 +81,19 @@ pub enum Filter {
         #[serde(default)]
         case_insensitive: bool,
     },
-    /// Full-text match of plain words (all words must match).
+    /// Full-text match: of plain words (all must match), or of a query in
+    /// one of PostgreSQL's syntaxes ([`TextSyntax`]).
     TextSearch {
         /// Field name.
         field: String,
-        /// Plain text query.
+        /// The query, in `syntax`.
         query: String,
         /// Text-search configuration (PostgreSQL), e.g. `english`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         language: Option<String>,
+        /// How `query` is written [default: plain words].
+        #[serde(default, skip_serializing_if = "TextSyntax::is_words")]
+        syntax: TextSyntax,
     },
     /// Array operators on array fields.
     Array {
@@ -222,6 +226,84 @@ pub enum IsValue {
     True,
     /// `IS FALSE`
     False,
+}
+
+/// How a full-text query is written. Engines with PostgreSQL's text
+/// search run the syntaxes as PostgREST does (`to_tsquery`,
+/// `plainto_tsquery`, `phraseto_tsquery`, `websearch_to_tsquery`); the
+/// others search the query's words, all required, when it has no operator
+/// beyond that ([`TextSyntax::words`]), and answer `Unsupported` otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSyntax {
+    /// Plain words, all required (every engine with full-text search).
+    #[default]
+    Words,
+    /// `tsquery` syntax: `'fat' & ('rat' | cat:*) & !dog`, `a <-> b` (`fts`).
+    TsQuery,
+    /// Plain text, all words required (`plfts`).
+    Plain,
+    /// The words as a phrase, in order (`phfts`).
+    Phrase,
+    /// Web-search syntax: `"a phrase" or word -excluded` (`wfts`).
+    Web,
+}
+
+impl TextSyntax {
+    fn is_words(&self) -> bool {
+        *self == Self::Words
+    }
+
+    /// The plain words `query` requires, space-separated, when that is all
+    /// it says: `a & b` and `'a' & 'b'` in tsquery syntax, any plain text,
+    /// web-search text without `or` or `-word`; `None` for the operators
+    /// only PostgreSQL's text search has (or, not, prefix, proximity,
+    /// parentheses, phrases).
+    pub fn words(self, query: &str) -> Option<String> {
+        let words: Vec<&str> = match self {
+            Self::Words | Self::Plain => query.split_whitespace().collect(),
+            Self::TsQuery => {
+                if query.contains(['|', '!', '<', '(', ')', ':']) {
+                    return None;
+                }
+                let mut out = Vec::new();
+                for w in query.split(|c: char| c == '&' || c.is_whitespace()) {
+                    if w.is_empty() {
+                        continue;
+                    }
+                    // A quoted lexeme is one word (`'a b'` is a phrase).
+                    let w = match w.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
+                        Some(inner) => inner,
+                        None if w.contains('\'') => return None,
+                        None => w,
+                    };
+                    if w.is_empty() || w.contains(char::is_whitespace) {
+                        return None;
+                    }
+                    out.push(w);
+                }
+                out
+            }
+            Self::Phrase => {
+                let words: Vec<&str> = query.split_whitespace().collect();
+                if words.len() > 1 {
+                    return None;
+                }
+                words
+            }
+            Self::Web => {
+                let mut out = Vec::new();
+                for w in query.split_whitespace() {
+                    if w.eq_ignore_ascii_case("or") || w.starts_with('-') || w.contains('"') {
+                        return None;
+                    }
+                    out.push(w);
+                }
+                out
+            }
+        };
+        Some(words.join(" "))
+    }
 }
 
 /// Array operators.
@@ -685,4 +767,42 @@ pub struct WriteResult {
     /// The written rows, when `returning` was asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[cfg(test)]
+mod text_syntax_tests {
+    use super::TextSyntax;
+
+    #[test]
+    fn words_only_where_the_query_says_only_words() {
+        let w = |s: TextSyntax, q: &str| s.words(q);
+        assert_eq!(
+            w(TextSyntax::TsQuery, " a & b  c ").as_deref(),
+            Some("a b c")
+        );
+        assert_eq!(
+            w(TextSyntax::TsQuery, "'eggs' & 'ham'").as_deref(),
+            Some("eggs ham")
+        );
+        assert_eq!(w(TextSyntax::Plain, "a  b").as_deref(), Some("a b"));
+        assert_eq!(w(TextSyntax::Phrase, "a").as_deref(), Some("a"));
+        assert_eq!(
+            w(TextSyntax::Web, "ORacle db").as_deref(),
+            Some("ORacle db")
+        );
+        for (s, q) in [
+            (TextSyntax::TsQuery, "a | b"),
+            (TextSyntax::TsQuery, "!a"),
+            (TextSyntax::TsQuery, "a:*"),
+            (TextSyntax::TsQuery, "'a b'"),
+            (TextSyntax::TsQuery, "(a)"),
+            (TextSyntax::TsQuery, "a <-> b"),
+            (TextSyntax::Phrase, "a b"),
+            (TextSyntax::Web, "a OR b"),
+            (TextSyntax::Web, "a -b"),
+            (TextSyntax::Web, "\"a b\""),
+        ] {
+            assert_eq!(w(s, q), None, "{s:?} {q}");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! path columns, and logic trees `or=(…)`, `and=(…)`, all lowered to
 //! [`baas_core::ir::Filter`].
 
-use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue};
+use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue, TextSyntax};
 use baas_core::{Entity, FieldType, Value};
 
 use crate::lex::{Cursor, name, pg_array, quoted};
@@ -600,44 +600,6 @@ pub(crate) fn like_pattern(raw: &str) -> String {
     out
 }
 
-/// The plain words of a full-text query. `fts` (tsquery syntax) accepts
-/// words joined by `&`; `phfts` and `wfts` lose phrase order and quoting.
-/// Operators the IR cannot express (or, not, prefix, proximity) are refused.
-pub(crate) fn fts_words(kind: Fts, raw: &str) -> Result<String, RestError> {
-    let refuse = |what: &str| {
-        RestError::unsupported(format!(
-            "full-text {what} is not supported: the search matches rows containing all the words"
-        ))
-        .with_hint("use plfts with plain words")
-    };
-    let words: Vec<String> = match kind {
-        Fts::Query => {
-            if raw.contains(['|', '!', '<', '(', ')', ':', '\'']) {
-                return Err(refuse("operators other than `&`"));
-            }
-            raw.split(|c: char| c == '&' || c.is_whitespace())
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect()
-        }
-        Fts::Plain | Fts::Phrase => raw.split_whitespace().map(str::to_string).collect(),
-        Fts::Web => {
-            let mut out = Vec::new();
-            for w in raw.split_whitespace() {
-                let w = w.trim_matches('"');
-                if w.eq_ignore_ascii_case("or") || w.starts_with('-') {
-                    return Err(refuse("`or` and `-word` in websearch syntax"));
-                }
-                if !w.is_empty() {
-                    out.push(w.to_string());
-                }
-            }
-            out
-        }
-    };
-    Ok(words.join(" "))
-}
-
 fn field_type<'e>(entity: &'e Entity, name: &str) -> Option<&'e FieldType> {
     entity.field(name).ok().map(|f| &f.ty)
 }
@@ -711,8 +673,14 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
         ),
         Operation::Fts { kind, lang, value } => Filter::TextSearch {
             field: name.to_string(),
-            query: fts_words(*kind, value)?,
+            query: value.clone(),
             language: lang.clone(),
+            syntax: match kind {
+                Fts::Query => TextSyntax::TsQuery,
+                Fts::Plain => TextSyntax::Plain,
+                Fts::Phrase => TextSyntax::Phrase,
+                Fts::Web => TextSyntax::Web,
+            },
         },
         Operation::Array { op, values } => {
             let items = match ty {
@@ -834,36 +802,6 @@ mod tests {
         assert_eq!(json_typed("True"), Value::Text("True".into()));
         assert_eq!(json_typed("1e999"), Value::Text("1e999".into()));
         assert_eq!(json_typed("inf"), Value::Text("inf".into()));
-    }
-
-    #[test]
-    fn fts_word_lists() {
-        assert_eq!(
-            fts_words(Fts::Query, " a & b  c ").ok().as_deref(),
-            Some("a b c")
-        );
-        assert_eq!(fts_words(Fts::Plain, "a  b").ok().as_deref(), Some("a b"));
-        assert_eq!(fts_words(Fts::Phrase, "a b").ok().as_deref(), Some("a b"));
-        assert_eq!(
-            fts_words(Fts::Web, "\"a b\" c").ok().as_deref(),
-            Some("a b c")
-        );
-        assert_eq!(fts_words(Fts::Web, "\"\"").ok().as_deref(), Some(""));
-        assert_eq!(
-            fts_words(Fts::Web, "ORacle").ok().as_deref(),
-            Some("ORacle")
-        );
-        for (k, q) in [
-            (Fts::Query, "a | b"),
-            (Fts::Query, "!a"),
-            (Fts::Query, "a:*"),
-            (Fts::Query, "'a b'"),
-            (Fts::Query, "(a)"),
-            (Fts::Web, "a OR b"),
-            (Fts::Web, "-a"),
-        ] {
-            assert_eq!(fts_words(k, q).map_err(|e| e.status), Err(501), "{q}");
-        }
     }
 
     #[test]

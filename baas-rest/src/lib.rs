@@ -82,11 +82,14 @@
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
-//! Full-text search: the IR has one mode, "every word must match". `plfts`
-//! maps exactly. `phfts` keeps the words but not their order or adjacency.
-//! `wfts` drops quotes (phrases become words); `or` and `-word` are refused.
-//! `fts` (tsquery syntax) accepts words joined by `&`; `|`, `!`, `<->`,
-//! `:*`, parentheses and quotes are refused. Refusals are 501.
+//! Full-text search: the query goes as written, with its syntax
+//! ([`baas_core::ir::TextSyntax`]). PostgreSQL runs it as PostgREST does:
+//! `fts` is `to_tsquery` (`'eggs' & 'ham'`, `|`, `!`, `<->`, `:*`,
+//! parentheses), `plfts` `plainto_tsquery`, `phfts` `phraseto_tsquery`,
+//! `wfts` `websearch_to_tsquery`; a malformed query is a 422. MySQL
+//! searches the query's words, all required, when that is all it says
+//! (`a & b`, `'a' & 'b'`, plain text, a one-word phrase, web text without
+//! `or`, `-word` or quotes), and answers 501 otherwise.
 //!
 //! ## Not supported (and the error returned)
 //!

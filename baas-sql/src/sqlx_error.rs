@@ -182,7 +182,11 @@ fn already_exists(engine: &str, code: &str, message: &str) -> bool {
 fn is_bad_input(engine: &str, code: &str, message: &str) -> bool {
     match engine {
         // undefined_object: `fts(unknown_cfg)` casts the name to regconfig.
-        "postgres" => code == "42704" && message.starts_with("text search configuration"),
+        // A malformed `fts` query: "syntax error in tsquery".
+        "postgres" => {
+            code == "42704" && message.starts_with("text search configuration")
+                || code == "42601" && message.contains("tsquery")
+        }
         "sqlite" => {
             message.starts_with("object name reserved for internal use")
                 || message.ends_with("may not be modified")

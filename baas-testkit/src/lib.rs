@@ -1914,6 +1914,7 @@ async fn text_search(c: &Ctx<'_>) -> CaseResult {
         field: "name".into(),
         query: "quick fox".into(),
         language: None,
+        syntax: Default::default(),
     };
     if !c.db.capabilities().full_text_search {
         let r = c.db.count(c.t("gadget")?, Some(&f)).await;

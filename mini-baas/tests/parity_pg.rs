@@ -918,3 +918,66 @@ async fn mysql_stored_functions() {
         "{doc}"
     );
 }
+
+/// Full-text search in PostgREST's four syntaxes (item 10): `fts` is
+/// `to_tsquery` (`&`, `|`, `!`, quotes, `<->`), `plfts`, `phfts`, `wfts`;
+/// on a tsvector column and on text; a malformed query is a 400.
+#[tokio::test]
+async fn full_text_search_syntaxes() {
+    let Some(s) = service().await else { return };
+    let titles = |v: J| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["title"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (filter, want) in [
+        (
+            "summary=fts(english).compiler%20%26%20bug",
+            vec!["Compilers"],
+        ),
+        (
+            "summary=fts(english).'compiler'%20%26%20'bug'",
+            vec!["Compilers"],
+        ),
+        (
+            "summary=fts(english).graphs|bug",
+            vec!["Compilers", "Shortest"],
+        ),
+        (
+            "summary=fts(english).program:*%20%26%20!bug",
+            vec!["Structured"],
+        ),
+        ("summary=phfts(english).shortest%20paths", vec!["Shortest"]),
+        ("summary=phfts(english).paths%20shortest", vec![]),
+        (
+            "summary=wfts(english).%22first%20compiler%22%20or%20goto",
+            vec!["Compilers", "Structured"],
+        ),
+        ("summary=plfts(english).engine%20notes", vec!["Notes"]),
+        ("title=fts.shortest|notes", vec!["Notes", "Shortest"]),
+    ] {
+        let got = ok(
+            &s,
+            "GET",
+            "/book",
+            &format!("select=title&{filter}&order=id"),
+            "",
+        )
+        .await;
+        assert_eq!(titles(got), want, "{filter}");
+    }
+    status_is(
+        &s,
+        "GET",
+        "/book",
+        "summary=fts(english).a%20%26",
+        "",
+        422,
+        "{}",
+    )
+    .await;
+}

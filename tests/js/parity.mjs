@@ -170,6 +170,11 @@ try {
     noError(r);
     eq(r.data, { title: "Notes", author: { name: "Ada" } });
   });
+  await check("fts: supabase-js's textSearch with tsquery syntax (item 10)", async () => {
+    const r = await db.from("book").select("title").textSearch("summary", "'compiler' & 'bug'", { config: "english" });
+    noError(r);
+    eq(r.data, [{ title: "Compilers" }]);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

@@ -125,7 +125,8 @@ fn every_operator_inside_trees() {
             Filter::TextSearch {
                 field: "name".into(),
                 query: "love".into(),
-                language: Some("english".into())
+                language: Some("english".into()),
+                syntax: baas_core::ir::TextSyntax::TsQuery,
             },
             Filter::JsonPath {
                 field: "meta".into(),

@@ -20,7 +20,7 @@
 //! variant of [`Dialect`] with its arm in [`Dialect::sql`], and its catalog
 //! reader in [`crate::introspect`].
 
-use baas_core::ir::ArrayOp;
+use baas_core::ir::{ArrayOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{
@@ -245,7 +245,13 @@ pub(crate) trait SqlDialect: Send + Sync {
     }
 
     /// Full-text match of `query` (plain words) against the text `col`.
-    fn text_search(&self, _col: Expr, _query: &str, _language: Option<&str>) -> Result<Expr> {
+    fn text_search(
+        &self,
+        _col: Expr,
+        _query: &str,
+        _language: Option<&str>,
+        _syntax: TextSyntax,
+    ) -> Result<Expr> {
         Err(self.unsupported("full-text search"))
     }
 
@@ -256,6 +262,7 @@ pub(crate) trait SqlDialect: Send + Sync {
         _vector: Expr,
         _query: &str,
         _language: Option<&str>,
+        _syntax: TextSyntax,
     ) -> Result<Expr> {
         Err(self.unsupported("full-text search on a tsvector column"))
     }

@@ -3,6 +3,7 @@
 //! paths through `JSON_EXTRACT`, no `RETURNING` (rows re-read `FOR UPDATE`),
 //! non-transactional DDL, 64-character identifiers.
 
+use baas_core::ir::TextSyntax;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
 use sea_query::{
@@ -92,12 +93,23 @@ impl SqlDialect for Mysql {
 
     /// Every word required; boolean-mode operators stripped from user text.
     /// Needs a FULLTEXT index on the column.
-    fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {
+    fn text_search(
+        &self,
+        col: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: TextSyntax,
+    ) -> Result<Expr> {
         if language.is_some() {
             return Err(
                 self.unsupported("a full-text search language (MySQL uses the index's parser)")
             );
         }
+        let query = syntax.words(query).ok_or_else(|| {
+            self.unsupported(
+                "full-text operators beyond required words (or, not, prefixes, phrases, proximity)",
+            )
+        })?;
         let words: Vec<String> = query
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())

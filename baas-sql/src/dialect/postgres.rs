@@ -2,7 +2,7 @@
 //! `tsvector` full-text search, arrays, `jsonb` paths, identity columns,
 //! named enum types, 63-byte identifiers.
 
-use baas_core::ir::ArrayOp;
+use baas_core::ir::{ArrayOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::extension::postgres::Type;
 use sea_query::{
@@ -85,10 +85,19 @@ impl SqlDialect for Postgres {
         Ok(self.custom(op, vec![col, Expr::val(pattern.to_string())]))
     }
 
-    fn text_search(&self, col: Expr, query: &str, language: Option<&str>) -> Result<Expr> {
+    fn text_search(
+        &self,
+        col: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: TextSyntax,
+    ) -> Result<Expr> {
         let lang = language.unwrap_or("simple").to_string();
         Ok(self.custom(
-            "to_tsvector(CAST({} AS regconfig), {}) @@ plainto_tsquery(CAST({} AS regconfig), {})",
+            &format!(
+                "to_tsvector(CAST({{}} AS regconfig), {{}}) @@ {}(CAST({{}} AS regconfig), {{}})",
+                tsquery_function(syntax)
+            ),
             vec![
                 Expr::val(lang.clone()),
                 col,
@@ -103,10 +112,14 @@ impl SqlDialect for Postgres {
         vector: Expr,
         query: &str,
         language: Option<&str>,
+        syntax: TextSyntax,
     ) -> Result<Expr> {
         let lang = language.unwrap_or("simple").to_string();
         Ok(self.custom(
-            "{} @@ plainto_tsquery(CAST({} AS regconfig), {})",
+            &format!(
+                "{{}} @@ {}(CAST({{}} AS regconfig), {{}})",
+                tsquery_function(syntax)
+            ),
             vec![vector, Expr::val(lang), Expr::val(query.to_string())],
         ))
     }
@@ -335,6 +348,17 @@ impl SqlDialect for Postgres {
             Some(s) if s != "public" => format!("{s}_{table}"),
             _ => table.to_string(),
         }
+    }
+}
+
+/// The function that reads a query written in `syntax` (PostgREST's `fts`,
+/// `plfts`, `phfts`, `wfts`).
+fn tsquery_function(syntax: TextSyntax) -> &'static str {
+    match syntax {
+        TextSyntax::Words | TextSyntax::Plain => "plainto_tsquery",
+        TextSyntax::TsQuery => "to_tsquery",
+        TextSyntax::Phrase => "phraseto_tsquery",
+        TextSyntax::Web => "websearch_to_tsquery",
     }
 }
 

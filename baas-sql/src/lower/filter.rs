@@ -90,12 +90,13 @@ impl<'a> Lower<'a> {
                 field,
                 query,
                 language,
+                syntax,
             } => {
                 let fd = e.field(field)?;
                 Condition::all().add(if fd.db_type.as_deref() == Some("tsvector") {
-                    sql.text_search_vector(scope.raw_col(fd), query, language.as_deref())?
+                    sql.text_search_vector(scope.raw_col(fd), query, language.as_deref(), *syntax)?
                 } else {
-                    sql.text_search(self.as_text(scope, fd), query, language.as_deref())?
+                    sql.text_search(self.as_text(scope, fd), query, language.as_deref(), *syntax)?
                 })
             }
             Filter::Array { field, op, values } => {
