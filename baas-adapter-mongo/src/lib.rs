@@ -867,6 +867,7 @@ impl DatabaseAdapter for MongoAdapter {
             for ag in &aggregate.aggregates {
                 let v = match ag.func {
                     baas_core::ir::AggregateFn::Count
+                    | baas_core::ir::AggregateFn::CountValues { .. }
                     | baas_core::ir::AggregateFn::CountDistinct { .. } => serde_json::json!(0),
                     _ => serde_json::Value::Null,
                 };

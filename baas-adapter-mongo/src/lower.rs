@@ -950,7 +950,12 @@ pub fn ids(target: Target<'_>, f: &Filter) -> Result<Vec<Document>> {
 /// The JSON type of an aggregate's result (as in `baas-sql`).
 pub fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
     match (func, field) {
-        (AggregateFn::Count | AggregateFn::CountDistinct { .. }, _) => FieldType::Int64,
+        (
+            AggregateFn::Count
+            | AggregateFn::CountValues { .. }
+            | AggregateFn::CountDistinct { .. },
+            _,
+        ) => FieldType::Int64,
         (AggregateFn::Avg { .. }, _) => FieldType::Float64,
         (AggregateFn::Sum { .. }, Some(f)) => match &f.ty {
             FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => FieldType::Int64,
@@ -1019,6 +1024,13 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 group.insert(internal.clone(), doc! {"$sum": 1_i64});
                 finish.insert(internal.clone(), 1);
             }
+            (AggregateFn::CountValues { .. }, Some(p)) => {
+                group.insert(
+                    internal.clone(),
+                    doc! {"$sum": {"$cond": [present(&p), 1_i64, 0_i64]}},
+                );
+                finish.insert(internal.clone(), 1);
+            }
             (AggregateFn::CountDistinct { .. }, Some(p)) => {
                 group.insert(internal.clone(), doc! {"$addToSet": p});
                 finish.insert(
@@ -1058,7 +1070,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let ty = aggregate_type(&ag.func, field.map(|(f, _)| f));
         let can_be_null = !matches!(
             ag.func,
-            AggregateFn::Count | AggregateFn::CountDistinct { .. }
+            AggregateFn::Count
+                | AggregateFn::CountValues { .. }
+                | AggregateFn::CountDistinct { .. }
         );
         nullable.insert(ag.alias.clone(), (internal.clone(), can_be_null));
         columns.push(OutColumn {

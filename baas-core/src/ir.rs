@@ -659,6 +659,12 @@ pub struct Delete {
 pub enum AggregateFn {
     /// `count(*)`
     Count,
+    /// `count(field)`: the rows whose `field` is not null (PostgREST's
+    /// `field.count()`).
+    CountValues {
+        /// Field name.
+        field: String,
+    },
     /// `count(DISTINCT field)`
     CountDistinct {
         /// Field name.
@@ -691,7 +697,8 @@ impl AggregateFn {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::Count => None,
-            Self::CountDistinct { field }
+            Self::CountValues { field }
+            | Self::CountDistinct { field }
             | Self::Sum { field }
             | Self::Avg { field }
             | Self::Min { field }

@@ -868,6 +868,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             .map(|a| {
                 let v = match a.func {
                     crate::ir::AggregateFn::Count
+                    | crate::ir::AggregateFn::CountValues { .. }
                     | crate::ir::AggregateFn::CountDistinct { .. } => J::from(0),
                     _ => J::Null,
                 };

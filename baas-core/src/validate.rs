@@ -1231,6 +1231,7 @@ impl<'a> Validator<'a> {
                         self.check_readable(field, Origin::Caller)?;
                         let ok = match ag.func {
                             AggregateFn::Sum { .. } | AggregateFn::Avg { .. } => f.ty.is_numeric(),
+                            AggregateFn::CountValues { .. } => true,
                             AggregateFn::Min { .. } | AggregateFn::Max { .. } => {
                                 f.ty.is_ordered() && !matches!(f.ty, FieldType::Uuid)
                             }

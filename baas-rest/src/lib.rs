@@ -96,7 +96,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` other than `::text`, `::json`, `::jsonb` | 501 |
-//! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields, `col.count()` | 501 |
+//! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
@@ -157,8 +157,8 @@
 //!   related table, a foreign-key constraint or a foreign-key column;
 //!   several candidates give a 300 as in PostgREST.
 //!
-//! - Aggregates in `select` (`count()`, `col.sum()`, `col.avg()`,
-//!   `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
+//! - Aggregates in `select` (`count()`, `col.count()` (non-null values),
+//!   `col.sum()`, `col.avg()`, `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
 //!   fields, filtered, ordered and limited like the read, under the
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
 //!   fields). `avg` is the engine's float (last bits may differ between

@@ -555,11 +555,7 @@ fn push_aggregate(
     let field = field.cloned();
     let func = match (func, field) {
         ("count", None) => AggregateFn::Count,
-        ("count", Some(field)) => {
-            return Err(RestError::unsupported(format!(
-                "counting the non-null values of a field (`{field}.count()`) is not supported: use `count()` with `{field}=not.is.null`"
-            )));
-        }
+        ("count", Some(field)) => AggregateFn::CountValues { field },
         ("sum", Some(field)) => AggregateFn::Sum { field },
         ("avg", Some(field)) => AggregateFn::Avg { field },
         ("min", Some(field)) => AggregateFn::Min { field },

@@ -1055,11 +1055,33 @@ async fn aggregates_in_select() {
         get_json(&s, "/track", "select=count()&album_id=eq.1").await,
         json!([{"count": 10}])
     );
-    for (qs, status) in [
-        ("select=*,count()", 400),
-        ("select=track_id.count()", 501),
-        ("select=name.sum()", 422),
-    ] {
+    // `col.count()` counts the rows whose field is not null, at the top
+    // level and inside an embedding.
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=album_id,composers:composer.count(),count()&album_id=in.(7,8)&order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": 7, "composers": 12, "count": 12},
+            {"album_id": 8, "composers": 0, "count": 14}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,tracks(composer.count())&album_id=in.(7,8)&order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": 7, "tracks": [{"count": 12}]},
+            {"album_id": 8, "tracks": [{"count": 0}]}
+        ])
+    );
+    for (qs, status) in [("select=*,count()", 400), ("select=name.sum()", 422)] {
         let r = same(&s, "GET", "/track", qs, &[], "").await;
         assert_eq!(r.status, status, "{qs}: {}", r.text());
     }

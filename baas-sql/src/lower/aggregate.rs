@@ -12,7 +12,12 @@ use crate::dialect::{AnyQuery, Dialect};
 /// Result type of an aggregate over a field.
 fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
     match (func, field) {
-        (AggregateFn::Count | AggregateFn::CountDistinct { .. }, _) => FieldType::Int64,
+        (
+            AggregateFn::Count
+            | AggregateFn::CountValues { .. }
+            | AggregateFn::CountDistinct { .. },
+            _,
+        ) => FieldType::Int64,
         (AggregateFn::Avg { .. }, _) => FieldType::Float64,
         (AggregateFn::Sum { .. }, Some(f)) => match &f.ty {
             FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => FieldType::Int64,
@@ -48,6 +53,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let col = field.map(|f| scope.col(f));
         let ex = match (&ag.func, col) {
             (AggregateFn::Count, _) => Expr::cust("COUNT(*)"),
+            (AggregateFn::CountValues { .. }, Some(c)) => sql.custom("COUNT({})", vec![c]),
             (AggregateFn::CountDistinct { .. }, Some(c)) => {
                 sql.custom("COUNT(DISTINCT {})", vec![c])
             }
