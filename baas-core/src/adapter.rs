@@ -12,6 +12,15 @@ use crate::validate::{Checked, CheckedWrite, Limits, Validator};
 /// relations under their output key).
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
+/// How an execution plan is written ([`DatabaseAdapter::explain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// The engine's JSON plan.
+    Json,
+    /// The engine's text plan.
+    Text,
+}
+
 /// What live introspection reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntrospectOptions {
@@ -231,6 +240,23 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// The number of rows matching the checked query's filter (its
     /// selection, order and page do not apply).
     async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64>;
+
+    /// The engine's execution plan of the statement that reads the checked
+    /// query's own rows (batched embeds are further statements): JSON
+    /// (`EXPLAIN (FORMAT JSON)` on PostgreSQL, `EXPLAIN FORMAT=JSON` on
+    /// MySQL), or the engine's text as one string. `Unsupported` where the
+    /// engine has no such plan.
+    async fn explain(
+        &self,
+        query: &Checked<'_, Query>,
+        format: PlanFormat,
+    ) -> Result<serde_json::Value> {
+        let _ = (query, format);
+        Err(Error::unsupported(
+            self.capabilities().engine.clone(),
+            "execution plans",
+        ))
+    }
 
     /// The planner's estimate of the rows in the whole entity, where the
     /// engine keeps one (`count=estimated` without a filter).

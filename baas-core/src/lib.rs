@@ -51,7 +51,8 @@ pub mod value;
 
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
-    Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, Row, SchemaChange, Target,
+    Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat, Row,
+    SchemaChange, Target,
 };
 pub use error::{ConflictKind, Error, NotFoundKind, Result, Violation, sqlstate};
 pub use metadata::{

@@ -284,26 +284,62 @@ impl Baas {
     /// as the caller's grants allow on every entity it touches, within the
     /// tenant's row budget.
     pub async fn find(&self, principal: &Principal, tenant: &Tenant, query: Query) -> Result<Rows> {
-        let target = tenant.target(&query.entity)?;
-        let query = within_budget(tenant, tenant.schema(), target.entity, query);
         let mut grants = Grants::new();
-        let touched = touched_entities(tenant.schema(), &query);
-        self.read_grants(principal, tenant, &touched, &mut grants)
-            .await?;
-        let embeds = query.select.embeds.clone();
         let checked = self
-            .validator(tenant, target)
-            .with_access(&grants)
-            .query(query)?;
+            .checked_read(principal, tenant, query, &mut grants)
+            .await?;
         let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
         tenant_decimals(
             tenant,
             tenant.schema(),
-            target.entity,
-            &embeds,
+            checked.entity(),
+            &checked.select.embeds,
             &mut rows.rows,
         );
         Ok(rows)
+    }
+
+    /// The engine's execution plan of a read's own statement (PostgREST's
+    /// `Accept: application/vnd.pgrst.plan`), under the same grants and
+    /// validation as [`find`](Self::find). Plans show the schema, indexes
+    /// and row estimates: only the service role (or the admin) gets them;
+    /// anyone else is `Forbidden`.
+    pub async fn explain(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        query: Query,
+        format: baas_core::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        if !principal.has_role("service_role") && !principal.has_role("baas_admin") {
+            return Err(Error::Forbidden(
+                "execution plans are served to the service role only".into(),
+            ));
+        }
+        let mut grants = Grants::new();
+        let checked = self
+            .checked_read(principal, tenant, query, &mut grants)
+            .await?;
+        tenant.adapter().explain(&checked, format).await
+    }
+
+    /// A read within the tenant's row budget, validated with the caller's
+    /// grants on every entity it touches (gathered into `grants`).
+    async fn checked_read<'t>(
+        &'t self,
+        principal: &Principal,
+        tenant: &'t Tenant,
+        query: Query,
+        grants: &'t mut Grants,
+    ) -> Result<baas_core::Checked<'t, Query>> {
+        let target = tenant.target(&query.entity)?;
+        let query = within_budget(tenant, tenant.schema(), target.entity, query);
+        let touched = touched_entities(tenant.schema(), &query);
+        self.read_grants(principal, tenant, &touched, grants)
+            .await?;
+        self.validator(tenant, target)
+            .with_access(grants)
+            .query(query)
     }
 
     /// Call a function (`/rpc/{name}`) and read its result like rows:

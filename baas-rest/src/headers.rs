@@ -223,10 +223,14 @@ pub enum Media {
     },
     /// `text/csv`: a header line of the keys, one line per row.
     Csv,
-    /// `application/vnd.pgrst.plan` (`+json`, `+text`): the execution plan
-    /// instead of the rows. Not produced by this server: answered with a
-    /// 406 naming the engine.
-    Plan,
+    /// `application/vnd.pgrst.plan` (`+json`, `+text`): the engine's
+    /// execution plan of a read instead of its rows (PostgreSQL: JSON and
+    /// text, MySQL: JSON; the service role only); elsewhere a 406 naming
+    /// the engine.
+    Plan {
+        /// `+text` (and the bare `application/vnd.pgrst.plan`).
+        text: bool,
+    },
 }
 
 impl Media {
@@ -246,7 +250,13 @@ impl Media {
     /// The `Content-Type` of a response in this representation.
     pub fn content_type(self) -> &'static str {
         match self {
-            Self::Json | Self::Plan => "application/json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+            Self::Plan { text: false } => {
+                "application/vnd.pgrst.plan+json; for=\"application/json\"; charset=utf-8"
+            }
+            Self::Plan { text: true } => {
+                "application/vnd.pgrst.plan+text; for=\"application/json\"; charset=utf-8"
+            }
             Self::JsonStripped => "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
             Self::Object { strip_nulls: false } => {
                 "application/vnd.pgrst.object+json; charset=utf-8"
@@ -286,9 +296,10 @@ fn media_of(range: &str) -> Option<Media> {
             strip_nulls: stripped,
         },
         "text/csv" => Media::Csv,
-        "application/vnd.pgrst.plan"
-        | "application/vnd.pgrst.plan+json"
-        | "application/vnd.pgrst.plan+text" => Media::Plan,
+        "application/vnd.pgrst.plan+json" => Media::Plan { text: false },
+        "application/vnd.pgrst.plan" | "application/vnd.pgrst.plan+text" => {
+            Media::Plan { text: true }
+        }
         _ => return None,
     })
 }

@@ -63,6 +63,7 @@
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
+//! | `Accept: application/vnd.pgrst.plan+json` / `plan+text` (the service role only) | the engine's plan of the read's own statement (batched embeds are further statements): `EXPLAIN (FORMAT JSON)` / `EXPLAIN` on PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, with the same bound values and grants |
 //! | `Accept-Profile: s` (GET, HEAD), `Content-Profile: s` (writes, `POST /rpc`) | the route names a table or function of database schema `s` (`/book` is `personal.book`, otherwise `personal_book`); `public`, what supabase-js sends by default, keeps the plain names; a schema nothing comes from: 406 `PGRST106` ([`route::apply_profile`]) |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
 //! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; numbers and booleans their JSON text; JSON values, arrays and embeds their JSON text; `Content-Type: text/csv; charset=utf-8`; on reads and on `return=representation` |
@@ -100,7 +101,7 @@
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
 //! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
-//! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) | 406 `PGRST107` naming the tenant's engine: plans are not served yet on any engine |
+//! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |

@@ -582,6 +582,57 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             .await
     }
 
+    /// `EXPLAIN` of the root statement, with the same bound values.
+    async fn explain(
+        &self,
+        query: &Checked<'_, Query>,
+        format: baas_core::adapter::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        use baas_core::adapter::PlanFormat;
+        let prefix = match (self.d(), format) {
+            (Dialect::Postgres, PlanFormat::Json) => "EXPLAIN (FORMAT JSON) ",
+            (Dialect::Postgres, PlanFormat::Text) => "EXPLAIN ",
+            (Dialect::Mysql, PlanFormat::Json) => "EXPLAIN FORMAT=JSON ",
+            (d, _) => {
+                return Err(Error::unsupported(
+                    d.name(),
+                    "execution plans in this format",
+                ));
+            }
+        };
+        let mut root = Query::clone(query);
+        root.select.embeds.clear();
+        let plan = lower::select(self.d(), query.target(), &root)?;
+        let stmt = Statement {
+            sql: format!("{prefix}{}", plan.statement.sql),
+            params: plan.statement.params,
+        };
+        let ty = match format {
+            PlanFormat::Json => baas_core::FieldType::Json,
+            PlanFormat::Text => baas_core::FieldType::Text,
+        };
+        let rows = self
+            .backend
+            .fetch(
+                &stmt,
+                &[OutColumn {
+                    key: "plan".into(),
+                    ty,
+                }],
+            )
+            .await?;
+        let mut lines = rows.into_iter().filter_map(|mut r| r.shift_remove("plan"));
+        Ok(match format {
+            PlanFormat::Json => lines.next().unwrap_or(serde_json::Value::Null),
+            PlanFormat::Text => serde_json::Value::String(
+                lines
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        })
+    }
+
     async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
         self.backend.estimated_rows(entity).await
     }

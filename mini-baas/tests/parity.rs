@@ -847,23 +847,52 @@ async fn stripped_nulls_and_unavailable_media() {
         assert_eq!(r.status, 406, "{accept}: {}", r.text());
         assert_eq!(r.json()["code"], "PGRST107", "{accept}");
     }
+    // Execution plans (item 17): the service role gets PostgreSQL's and
+    // MySQL's JSON plan of the read's statement; SQLite and MongoDB, and
+    // any other caller, a 406.
+    let service_role = mini_baas::engine::Principal::new("svc", ["service_role".to_string()]);
     for t in TENANTS {
-        let r = s
-            .handle(
-                RestRequest::new("GET", format!("/{t}/artist"), "")
-                    .header("Accept", "application/vnd.pgrst.plan+json"),
-            )
-            .await;
-        assert_eq!(r.status, 406, "{t}: {}", r.text());
-        assert_eq!(r.json()["code"], "PGRST107");
-        let engine = match t {
-            "pg" => "postgres",
-            "my" => "mysql",
-            "lite" => "sqlite",
-            _ => "mongodb",
+        let plan = |accept: &str| {
+            RestRequest::new("GET", format!("/{t}/artist"), "artist_id=eq.1")
+                .header("Accept", accept)
         };
-        let msg = r.json()["message"].as_str().unwrap_or_default().to_string();
-        assert!(msg.contains(engine), "{t}: {msg}");
+        let r = s.handle(plan("application/vnd.pgrst.plan+json")).await;
+        assert_eq!(r.status, 406, "{t}, anonymous: {}", r.text());
+        assert_eq!(r.json()["code"], "PGRST107");
+        let r = s
+            .handle_as(plan("application/vnd.pgrst.plan+json"), &service_role)
+            .await;
+        match t {
+            "pg" | "my" => {
+                assert_eq!(r.status, 200, "{t}: {}", r.text());
+                assert!(
+                    r.header("content-type")
+                        .is_some_and(|c| c.starts_with("application/vnd.pgrst.plan+json")),
+                    "{t}: {:?}",
+                    r.header("content-type")
+                );
+                let plan = r.json();
+                let shape = if t == "pg" {
+                    plan[0]["Plan"]["Node Type"].is_string()
+                } else {
+                    plan["query_block"].is_object()
+                };
+                assert!(shape, "{t}: {plan}");
+            }
+            _ => {
+                assert_eq!(r.status, 406, "{t}: {}", r.text());
+                let engine = if t == "lite" { "sqlite" } else { "mongodb" };
+                let msg = r.json()["message"].as_str().unwrap_or_default().to_string();
+                assert!(msg.contains(engine), "{t}: {msg}");
+            }
+        }
+        if t == "pg" {
+            let r = s
+                .handle_as(plan("application/vnd.pgrst.plan"), &service_role)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert!(r.text().contains("Scan"), "{}", r.text());
+        }
     }
 }
 

@@ -175,6 +175,13 @@ try {
     noError(r);
     eq(r.data, [{ title: "Compilers" }]);
   });
+  await check("plans: explain() for the service role (item 17)", async () => {
+    const r = await db.from("book").select("title").eq("id", 1).explain({ format: "json" });
+    noError(r);
+    eq(typeof r.data?.[0]?.Plan?.["Node Type"], "string");
+    const refused = await anon.from("book").select("title").explain({ format: "json" });
+    eq(refused.status, 406);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

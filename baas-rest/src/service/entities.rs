@@ -26,8 +26,8 @@ impl Service {
             Operation::Read(read) => read.media,
             Operation::Write(w) => w.media,
         };
-        if media == crate::Media::Plan {
-            return Err(plan_not_available(&tenant.capabilities().engine));
+        if let crate::Media::Plan { text } = media {
+            return self.explain(tenant, op, text, principal).await;
         }
         match op {
             Operation::Read(mut read) => {
@@ -238,14 +238,62 @@ impl Service {
 /// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…`: no
 /// engine's execution plan is served here yet; the message names the
 /// tenant's engine.
-fn plan_not_available(engine: &str) -> RestError {
+pub(super) fn plan_not_available(why: &str) -> RestError {
     RestError::new(
         406,
         crate::error::codes::MEDIA_TYPE,
-        format!(
-            "None of these media types are available: application/vnd.pgrst.plan \
-             (execution plans are not served for the {engine} engine)"
-        ),
+        format!("None of these media types are available: application/vnd.pgrst.plan ({why})"),
     )
     .with_hint("accept application/json or text/csv")
+}
+
+impl Service {
+    /// `Accept: application/vnd.pgrst.plan…`: the plan of a read's own
+    /// statement, for the service role, on the engines that have one;
+    /// otherwise (a write, an aggregate, another caller or engine) a 406.
+    async fn explain(
+        &self,
+        tenant: &Tenant,
+        op: Operation,
+        text: bool,
+        principal: &Principal,
+    ) -> Result<RestResponse, RestError> {
+        let engine = &tenant.capabilities().engine;
+        let read = match op {
+            Operation::Read(read) if read.aggregate.is_none() => read,
+            _ => return Err(plan_not_available("plans are served for reads of rows")),
+        };
+        let format = if text {
+            baas_core::PlanFormat::Text
+        } else {
+            baas_core::PlanFormat::Json
+        };
+        let plan = match self
+            .baas
+            .explain(principal, tenant, read.query, format)
+            .await
+        {
+            Ok(plan) => plan,
+            Err(baas_core::Error::Unsupported { .. }) => {
+                return Err(plan_not_available(&format!(
+                    "execution plans in this format are not served for the {engine} engine"
+                )));
+            }
+            Err(baas_core::Error::Forbidden(_)) => {
+                return Err(plan_not_available(
+                    "execution plans are served to the service role only",
+                ));
+            }
+            Err(e) => return Err(core_error(e)),
+        };
+        let body = match plan {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        Ok(RestResponse::new(
+            200,
+            vec![("content-type".into(), read.media.content_type().into())],
+            body,
+        ))
+    }
 }

@@ -30,6 +30,11 @@ impl Service {
         }
         let result = f.result_entity(schema).map_err(core_error)?;
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
+        if let crate::Media::Plan { .. } = call.read.media {
+            return Err(super::entities::plan_not_available(
+                "execution plans are served for reads of an entity's rows, not for /rpc",
+            ));
+        }
         // The query moves into the engine; the response only needs its page.
         let shell = baas_core::ir::Query {
             page: call.read.query.page.clone(),
