@@ -356,6 +356,9 @@ impl<'a> FilterLower<'a> {
             Filter::TextSearch { .. } => {
                 return Err(Error::unsupported(ENGINE, "full-text search"));
             }
+            Filter::Range { .. } => {
+                return Err(Error::unsupported(ENGINE, "range operators"));
+            }
             Filter::Array { field, op, values } => {
                 let (fd, key) = key_of(e, field)?;
                 let FieldType::Array { items } = &fd.ty else {

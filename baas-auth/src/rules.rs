@@ -222,6 +222,7 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::Is { field, .. }
         | Filter::Like { field, .. }
         | Filter::Regex { field, .. }
+        | Filter::Range { field, .. }
         | Filter::TextSearch { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),

@@ -296,6 +296,7 @@ pub fn partial(filter: &Filter, known: &Record) -> Option<Filter> {
 fn mentions_any(f: &Filter, known: &Record) -> bool {
     match f {
         Filter::TextSearch { field, .. }
+        | Filter::Range { field, .. }
         | Filter::Regex { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonPath { field, .. } => known.contains_key(field),

@@ -95,6 +95,18 @@ pub enum Filter {
         #[serde(default, skip_serializing_if = "TextSyntax::is_words")]
         syntax: TextSyntax,
     },
+    /// PostgreSQL's range operators on a range field (one whose `db_type`
+    /// names a range type: `int4range`, `tstzrange`, `datemultirange`…),
+    /// against a range literal (`[1,10)`, `(,5]`, `empty`) read as the
+    /// field's type.
+    Range {
+        /// Field name.
+        field: String,
+        /// The operator.
+        op: RangeOp,
+        /// The range literal.
+        value: String,
+    },
     /// Array operators on array fields.
     Array {
         /// Field name.
@@ -305,6 +317,31 @@ impl TextSyntax {
         Some(words.join(" "))
     }
 }
+
+/// Range operators ([`Filter::Range`]), as PostgREST names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RangeOp {
+    /// `sl`, `<<`: strictly left of.
+    StrictlyLeft,
+    /// `sr`, `>>`: strictly right of.
+    StrictlyRight,
+    /// `nxr`, `&<`: does not extend to the right of.
+    NotExtendRight,
+    /// `nxl`, `&>`: does not extend to the left of.
+    NotExtendLeft,
+    /// `adj`, `-|-`: adjacent to.
+    Adjacent,
+    /// `cs`, `@>`: contains.
+    Contains,
+    /// `cd`, `<@`: is contained by.
+    ContainedBy,
+    /// `ov`, `&&`: overlaps.
+    Overlaps,
+}
+
+/// Longest range literal a [`Filter::Range`] may carry, in bytes.
+pub const MAX_RANGE_LITERAL_BYTES: usize = 256;
 
 /// Array operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,6 +54,13 @@ impl Default for Limits {
     }
 }
 
+/// Whether a database type is one of PostgreSQL's range (or multirange)
+/// types: `int4range`, `tstzrange`, `nummultirange`…
+pub fn is_range_type(db_type: &str) -> bool {
+    let t = db_type.to_ascii_lowercase();
+    t.ends_with("range") && !t.contains(['[', ' '])
+}
+
 /// A written row, converted once into its fields' types: the fields in the
 /// order the row gave them, each with its value for that field
 /// ([`Value::coerce_write`]).
@@ -758,6 +765,25 @@ impl<'a> Validator<'a> {
                     acc.push(
                         &format!("{at}/field"),
                         format!("`like` needs a text field; `{field}` is {}", fd.ty.name()),
+                    );
+                }
+            }
+            Filter::Range { field, value, .. } => {
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                    && !fd.db_type.as_deref().is_some_and(is_range_type)
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!("range operators apply to range fields; `{field}` is not one"),
+                    );
+                }
+                if value.trim().is_empty() || value.len() > crate::ir::MAX_RANGE_LITERAL_BYTES {
+                    acc.push(
+                        &format!("{at}/value"),
+                        format!(
+                            "a range literal is 1 to {} bytes (`[1,10)`)",
+                            crate::ir::MAX_RANGE_LITERAL_BYTES
+                        ),
                     );
                 }
             }

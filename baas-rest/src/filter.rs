@@ -2,7 +2,7 @@
 //! path columns, and logic trees `or=(…)`, `and=(…)`, all lowered to
 //! [`baas_core::ir::Filter`].
 
-use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue, TextSyntax};
+use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue, RangeOp, TextSyntax};
 use baas_core::{Entity, FieldType, Value};
 
 use crate::lex::{Cursor, name, pg_array, quoted};
@@ -76,6 +76,12 @@ pub(crate) enum Operation {
     Array {
         op: ArrayOp,
         values: Vec<Option<String>>,
+    },
+    /// `sl sr nxr nxl adj`, and `cs cd ov` with a range literal
+    /// (`[1,10)`, `(1,)`) rather than an array (`{1,2}`).
+    Range {
+        op: RangeOp,
+        value: String,
     },
 }
 
@@ -302,17 +308,37 @@ pub(crate) fn op_expr(
             };
             needs_dot(cur)?;
             let v = single_value(cur, ctx)?;
-            Operation::Array {
-                op,
-                values: pg_array(&v, limits.ir.max_in_list)?,
+            if v.trim_start().starts_with(['[', '(']) || v.trim() == "empty" {
+                Operation::Range {
+                    op: match op {
+                        ArrayOp::Contains => RangeOp::Contains,
+                        ArrayOp::ContainedBy => RangeOp::ContainedBy,
+                        ArrayOp::Overlaps => RangeOp::Overlaps,
+                    },
+                    value: v,
+                }
+            } else {
+                Operation::Array {
+                    op,
+                    values: pg_array(&v, limits.ir.max_in_list)?,
+                }
             }
         }
-        "sl" | "sr" | "nxr" | "nxl" | "adj" => {
-            return Err(RestError::unsupported(format!(
-                "the range operator `{op_name}` is not supported: there are no range types"
-            )));
+        "sl" | "sr" | "nxr" | "nxl" | "adj" if modifier.is_none() => {
+            let op = match op_name.as_str() {
+                "sl" => RangeOp::StrictlyLeft,
+                "sr" => RangeOp::StrictlyRight,
+                "nxr" => RangeOp::NotExtendRight,
+                "nxl" => RangeOp::NotExtendLeft,
+                _ => RangeOp::Adjacent,
+            };
+            needs_dot(cur)?;
+            Operation::Range {
+                op,
+                value: single_value(cur, ctx)?,
+            }
         }
-        "in" | "is" | "cs" | "cd" | "ov" => {
+        "in" | "is" | "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl" | "adj" => {
             return Err(RestError::bad_request(format!(
                 "`{op_name}` takes no modifier in parentheses"
             )));
@@ -681,6 +707,11 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
                 Fts::Phrase => TextSyntax::Phrase,
                 Fts::Web => TextSyntax::Web,
             },
+        },
+        Operation::Range { op, value } => Filter::Range {
+            field: name.to_string(),
+            op: *op,
+            value: value.clone(),
         },
         Operation::Array { op, values } => {
             let items = match ty {

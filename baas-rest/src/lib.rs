@@ -43,6 +43,7 @@
 //! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
 //! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
+//! | `col=sl.[1,10)` `sr` `nxr` `nxl` `adj`, `col=cs.[1,5)` `cd` `ov` with a range literal (`[`/`(`-delimited or `empty`; `{…}` is an array) | `Filter::Range`: PostgreSQL's `<< >> &< &> -\|- @> <@ &&` on a range field (`int4range`, `tstzrange`…, a `db_type` ending in `range`), the literal bound and cast to the field's type |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
 //! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`) |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
@@ -99,7 +100,7 @@
 //! | casts in `select` other than `::text`, `::json`, `::jsonb` | 501 |
 //! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
 //! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
-//! | range operators `sl sr nxr nxl adj`, and `cs`/`cd`/`ov` with range literals (a range column is its text form: `eq`, `in`, `like` work on that text) | 501 |
+//! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |

@@ -981,3 +981,77 @@ async fn full_text_search_syntaxes() {
     )
     .await;
 }
+
+/// Range operators on a range column (item 10): `sl sr nxr nxl adj` and
+/// `cs cd ov` with a range literal, the literal read as the column's type.
+#[tokio::test]
+async fn range_operators() {
+    let Some(s) = service().await else { return };
+    let titles = |v: J| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["title"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (filter, want) in [
+        ("printed=sl.[1950,1951)", vec!["Notes"]),
+        ("printed=sr.[1960,1970)", vec!["Structured"]),
+        (
+            "printed=adj.[1960,1972)",
+            vec!["Compilers", "Structured", "Shortest"],
+        ),
+        ("printed=ov.[1955,1959]", vec!["Compilers", "Shortest"]),
+        ("printed=cs.[1953,1955)", vec!["Compilers"]),
+        (
+            "printed=cd.[1900,2000)",
+            vec!["Compilers", "Structured", "Shortest"],
+        ),
+        (
+            "printed=nxr.[1900,1960)",
+            vec!["Notes", "Compilers", "Shortest"],
+        ),
+        ("printed=nxl.[1955,1960)", vec!["Structured", "Shortest"]),
+        (
+            "printed=not.sl.[1950,1951)",
+            vec!["Compilers", "Structured", "Shortest"],
+        ),
+        // In a logic tree, a literal with `,` or `)` is quoted, as in PostgREST.
+        (
+            "or=(printed.sl.\"[1850,1851)\",printed.sr.\"[1970,1971)\")",
+            vec!["Notes", "Structured"],
+        ),
+    ] {
+        let got = ok(
+            &s,
+            "GET",
+            "/book",
+            &format!("select=title&{filter}&order=id"),
+            "",
+        )
+        .await;
+        assert_eq!(titles(got), want, "{filter}");
+    }
+    status_is(
+        &s,
+        "GET",
+        "/book",
+        "title=sl.[1,2)",
+        "",
+        422,
+        "not a range field: {}",
+    )
+    .await;
+    status_is(
+        &s,
+        "GET",
+        "/book",
+        "printed=sl.[oops",
+        "",
+        422,
+        "a malformed literal: {}",
+    )
+    .await;
+}

@@ -182,6 +182,17 @@ try {
     const refused = await anon.from("book").select("title").explain({ format: "json" });
     eq(refused.status, 406);
   });
+  await check("ranges: rangeLt, rangeAdjacent and overlaps (item 10)", async () => {
+    const lt = await db.from("book").select("title").rangeLt("printed", "[1950,1951)");
+    noError(lt);
+    eq(lt.data, [{ title: "Notes" }]);
+    const adj = await db.from("book").select("title").rangeAdjacent("printed", "[1960,1972)").order("id");
+    noError(adj);
+    eq(adj.data, [{ title: "Compilers" }, { title: "Structured" }, { title: "Shortest" }]);
+    const ov = await db.from("book").select("title").overlaps("printed", "[1955,1959]").order("id");
+    noError(ov);
+    eq(ov.data, [{ title: "Compilers" }, { title: "Shortest" }]);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

@@ -20,7 +20,7 @@
 //! variant of [`Dialect`] with its arm in [`Dialect::sql`], and its catalog
 //! reader in [`crate::introspect`].
 
-use baas_core::ir::{ArrayOp, TextSyntax};
+use baas_core::ir::{ArrayOp, RangeOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{
@@ -265,6 +265,12 @@ pub(crate) trait SqlDialect: Send + Sync {
         _syntax: TextSyntax,
     ) -> Result<Expr> {
         Err(self.unsupported("full-text search on a tsvector column"))
+    }
+
+    /// The template (`{} << {}`: column, range literal) of a range
+    /// operator; `None` where the engine has no range types.
+    fn range_operator(&self, _op: RangeOp) -> Option<&'static str> {
+        None
     }
 
     /// The template (`{} @> {}`: column, array parameter) of an array

@@ -2,7 +2,7 @@
 //! `tsvector` full-text search, arrays, `jsonb` paths, identity columns,
 //! named enum types, 63-byte identifiers.
 
-use baas_core::ir::{ArrayOp, TextSyntax};
+use baas_core::ir::{ArrayOp, RangeOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::extension::postgres::Type;
 use sea_query::{
@@ -122,6 +122,19 @@ impl SqlDialect for Postgres {
             ),
             vec![vector, Expr::val(lang), Expr::val(query.to_string())],
         ))
+    }
+
+    fn range_operator(&self, op: RangeOp) -> Option<&'static str> {
+        Some(match op {
+            RangeOp::StrictlyLeft => "{} << {}",
+            RangeOp::StrictlyRight => "{} >> {}",
+            RangeOp::NotExtendRight => "{} &< {}",
+            RangeOp::NotExtendLeft => "{} &> {}",
+            RangeOp::Adjacent => "{} -|- {}",
+            RangeOp::Contains => "{} @> {}",
+            RangeOp::ContainedBy => "{} <@ {}",
+            RangeOp::Overlaps => "{} && {}",
+        })
     }
 
     fn array_operator(&self, op: ArrayOp) -> Option<&'static str> {

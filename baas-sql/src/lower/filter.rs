@@ -6,7 +6,7 @@ use baas_core::ir::{CompareOp, Filter, IsValue};
 use baas_core::{Error, Field, RelationKind, Result, Value};
 use sea_query::{Condition, Expr, ExprTrait, SelectStatement};
 
-use super::{Lower, Scope, param, table_ref_as};
+use super::{Lower, Scope, param, table_ref_as, values};
 use crate::dialect::JsonKind;
 
 impl<'a> Lower<'a> {
@@ -98,6 +98,17 @@ impl<'a> Lower<'a> {
                 } else {
                     sql.text_search(self.as_text(scope, fd), query, language.as_deref(), *syntax)?
                 })
+            }
+            Filter::Range { field, op, value } => {
+                let fd = e.field(field)?;
+                let tpl = sql
+                    .range_operator(*op)
+                    .ok_or_else(|| sql.unsupported("range operators"))?;
+                let ty = fd.db_type.as_deref().ok_or_else(|| {
+                    sql.unsupported("range operators on a field without a range type")
+                })?;
+                let literal = values::cast_to(Expr::val(value.clone()), ty, field)?;
+                Condition::all().add(sql.custom(tpl, vec![scope.raw_col(fd), literal]))
             }
             Filter::Array { field, op, values } => {
                 let fd = e.field(field)?;
