@@ -5,14 +5,12 @@
 use baas_adapter_postgres::{PgConfig, connect};
 use baas_core::ir::Insert;
 use baas_core::{DatabaseAdapterExt, Entity, Error, Field, FieldType, SchemaMetadata, Target};
-use baas_testkit::skip_or_fail;
+use baas_testkit::{pg_url, skip_or_fail};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_duplicate_names_its_column_without_driver_text() {
-    let base = std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
-    let admin = match connect(PgConfig::new(base.clone())).await {
+    let admin = match connect(PgConfig::new(pg_url("chinook"))).await {
         Ok(db) => db,
         Err(e) => {
             skip_or_fail("PostgreSQL (BAAS_TEST_PG_URL)", &e);
@@ -27,11 +25,9 @@ async fn a_duplicate_names_its_column_without_driver_text() {
     {
         panic!("create disc_pg_errors: {e}");
     }
-    let url = format!(
-        "{}/disc_pg_errors",
-        base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s)
-    );
-    let db = connect(PgConfig::new(url)).await.expect("connect");
+    let db = connect(PgConfig::new(pg_url("disc_pg_errors")))
+        .await
+        .expect("connect");
     sqlx::raw_sql(
         "DROP TABLE IF EXISTS disc_gauge; CREATE TABLE disc_gauge (id int PRIMARY KEY, code text UNIQUE);",
     )

@@ -7,14 +7,7 @@ use baas_testkit::skip_or_fail;
 
 const DB: &str = "disc_pg_introspect";
 
-fn url(db: &str) -> String {
-    let base = std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
-    match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => base,
-    }
-}
+use baas_testkit::pg_url as url;
 
 /// The scratch database, created if needed; `None` (test skipped) without a server.
 async fn scratch() -> Option<PgAdapter> {

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use baas_testkit::{fixtures_dir, skip_or_fail};
+use baas_testkit::{fixtures_dir, pg_url, skip_or_fail};
 
 fn baas(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_baas"))
@@ -15,15 +15,6 @@ fn baas(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn pg_url(db: &str) -> String {
-    let base = std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
-    match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => base,
-    }
 }
 
 fn entity_names(json: &str) -> Vec<String> {

@@ -7,14 +7,7 @@ use baas_introspect::{SqlFlavor, sql};
 use baas_testkit::skip_or_fail;
 use mini_baas::{IntrospectOptions, SchemaMetadata};
 
-fn mysql_url(db: &str) -> String {
-    let base = std::env::var("BAAS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into());
-    match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => base,
-    }
-}
+use baas_testkit::mysql_url;
 
 /// Run `ddl` on a fresh MySQL scratch database `db` and introspect it;
 /// `None` (skipped) without a server.

@@ -15,12 +15,7 @@ async fn pagila_file_and_live_database_agree() {
         .expect("import")
         .schema;
 
-    let base = std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
-    let url = format!(
-        "{}/pagila",
-        base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s)
-    );
+    let url = baas_testkit::pg_url("pagila");
     let db = match mini_baas::connect(&url).await {
         Ok(db) => db,
         Err(e) => {

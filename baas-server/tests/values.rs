@@ -589,10 +589,7 @@ async fn bad_databases_and_configs_are_4xx() {
             false
         }
     };
-    let with_db = |url: &str, db: &str| {
-        let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
-        format!("{base}/{db}")
-    };
+    let with_db = baas_testkit::with_database;
     let mut cases: Vec<(String, u16, &str)> = vec![
         (
             "sqlite:///nonexistent-dir-baas/sub/x.db".into(),

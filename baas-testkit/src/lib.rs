@@ -85,6 +85,31 @@ pub fn skip_or_fail(what: &str, err: &dyn std::fmt::Display) -> bool {
     true
 }
 
+/// `url` with its database name (the last path segment) replaced by `db`:
+/// another database on the same test server.
+pub fn with_database(url: &str, db: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => url.to_string(),
+    }
+}
+
+/// Database `db` on the PostgreSQL test server (`BAAS_TEST_PG_URL`, by
+/// default the CI server's `chinook`).
+pub fn pg_url(db: &str) -> String {
+    let base = std::env::var("BAAS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
+    with_database(&base, db)
+}
+
+/// Database `db` on the MariaDB/MySQL test server (`BAAS_TEST_MYSQL_URL`,
+/// by default the CI server's `Chinook`).
+pub fn mysql_url(db: &str) -> String {
+    let base = std::env::var("BAAS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into());
+    with_database(&base, db)
+}
+
 /// Chinook metadata, written by hand (introspection arrives separately),
 /// with API field names in snake_case on every engine.
 pub fn chinook_metadata(naming: Naming) -> SchemaMetadata {

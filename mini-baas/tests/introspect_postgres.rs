@@ -7,14 +7,7 @@ use std::time::Instant;
 use baas_testkit::skip_or_fail;
 use mini_baas::{DatabaseAdapter, FieldType, Generated, IntrospectOptions, RelationKind};
 
-fn url(db: &str) -> String {
-    let base = std::env::var("BAAS_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
-    match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => base,
-    }
-}
+use baas_testkit::pg_url as url;
 
 async fn connect(db: &str) -> Option<std::sync::Arc<dyn DatabaseAdapter>> {
     match mini_baas::connect(&url(db)).await {
