@@ -84,6 +84,17 @@ async fn status_is(
     r
 }
 
+/// The `title` of each row of an answer, in order.
+fn titles(rows: J) -> Vec<String> {
+    rows.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["title"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J {
     let r = call(s, method, path, query, &[], body).await;
     assert_eq!(r.status, 200, "{method} {path}?{query}: {}", r.text());
@@ -925,15 +936,6 @@ async fn mysql_stored_functions() {
 #[tokio::test]
 async fn full_text_search_syntaxes() {
     let Some(s) = service().await else { return };
-    let titles = |v: J| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r["title"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     for (filter, want) in [
         (
             "summary=fts(english).compiler%20%26%20bug",
@@ -987,15 +989,6 @@ async fn full_text_search_syntaxes() {
 #[tokio::test]
 async fn range_operators() {
     let Some(s) = service().await else { return };
-    let titles = |v: J| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r["title"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     for (filter, want) in [
         ("printed=sl.[1950,1951)", vec!["Notes"]),
         ("printed=sr.[1960,1970)", vec!["Structured"]),
