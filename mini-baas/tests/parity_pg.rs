@@ -84,15 +84,23 @@ async fn status_is(
     r
 }
 
-/// The `title` of each row of an answer, in order.
-fn titles(rows: J) -> Vec<String> {
-    rows.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r["title"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The titles of the books `filter` selects, in id order.
+async fn book_titles(s: &Service, filter: &str) -> Vec<String> {
+    ok(
+        s,
+        "GET",
+        "/book",
+        &format!("select=title&{filter}&order=id"),
+        "",
+    )
+    .await
+    .as_array()
+    .map(|a| {
+        a.iter()
+            .filter_map(|r| r["title"].as_str().map(str::to_string))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J {
@@ -962,15 +970,7 @@ async fn full_text_search_syntaxes() {
         ("summary=plfts(english).engine%20notes", vec!["Notes"]),
         ("title=fts.shortest|notes", vec!["Notes", "Shortest"]),
     ] {
-        let got = ok(
-            &s,
-            "GET",
-            "/book",
-            &format!("select=title&{filter}&order=id"),
-            "",
-        )
-        .await;
-        assert_eq!(titles(got), want, "{filter}");
+        assert_eq!(book_titles(&s, filter).await, want, "{filter}");
     }
     status_is(
         &s,
@@ -1017,15 +1017,7 @@ async fn range_operators() {
             vec!["Notes", "Structured"],
         ),
     ] {
-        let got = ok(
-            &s,
-            "GET",
-            "/book",
-            &format!("select=title&{filter}&order=id"),
-            "",
-        )
-        .await;
-        assert_eq!(titles(got), want, "{filter}");
+        assert_eq!(book_titles(&s, filter).await, want, "{filter}");
     }
     status_is(
         &s,

@@ -85,6 +85,7 @@ impl SqlDialect for Postgres {
         Ok(self.custom(op, vec![col, Expr::val(pattern.to_string())]))
     }
 
+    /// `to_tsvector(lang, col)` searched like a tsvector column.
     fn text_search(
         &self,
         col: Expr,
@@ -93,18 +94,11 @@ impl SqlDialect for Postgres {
         syntax: TextSyntax,
     ) -> Result<Expr> {
         let lang = language.unwrap_or("simple").to_string();
-        Ok(self.custom(
-            &format!(
-                "to_tsvector(CAST({{}} AS regconfig), {{}}) @@ {}(CAST({{}} AS regconfig), {{}})",
-                tsquery_function(syntax)
-            ),
-            vec![
-                Expr::val(lang.clone()),
-                col,
-                Expr::val(lang),
-                Expr::val(query.to_string()),
-            ],
-        ))
+        let vector = self.custom(
+            "to_tsvector(CAST({} AS regconfig), {})",
+            vec![Expr::val(lang), col],
+        );
+        self.text_search_vector(vector, query, language, syntax)
     }
 
     fn text_search_vector(
