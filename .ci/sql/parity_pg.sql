@@ -56,7 +56,8 @@ CREATE TABLE review (
 -- JSON documents (paths and casts in select, order on a path).
 CREATE TABLE note (
   id int PRIMARY KEY,
-  body jsonb
+  body jsonb,
+  author_id int REFERENCES author (id)
 );
 
 CREATE VIEW book_with_author AS
@@ -75,11 +76,11 @@ INSERT INTO book (title, author_id, pages, price, printed, summary, feel) VALUES
 INSERT INTO review (id, reviewer_id, subject_id, score) VALUES
   (1, 2, 1, 12345678901234567890.0123456789),
   (2, 3, 2, -0.5);
-INSERT INTO note (id, body) VALUES
-  (1, '{"title": "first", "tags": ["a", "b"], "meta": {"n": 3, "ok": true}}'),
-  (2, '{"title": "second", "tags": [], "meta": {"n": 1, "ok": false}}'),
-  (3, '{"title": "third", "meta": {"n": 2}}'),
-  (4, NULL);
+INSERT INTO note (id, body, author_id) VALUES
+  (1, '{"title": "first", "tags": ["a", "b"], "meta": {"n": 3, "ok": true}}', 1),
+  (2, '{"title": "second", "tags": [], "meta": {"n": 1, "ok": false}}', 1),
+  (3, '{"title": "third", "meta": {"n": 2}}', 1),
+  (4, NULL, 2);
 INSERT INTO counter (name) VALUES ('hits');
 INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
 

@@ -650,11 +650,75 @@ pub fn has_exists(f: &Filter) -> bool {
 pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
     let mut out = order.to_vec();
     for k in &e.primary_key {
-        if !out.iter().any(|o| &o.field == k) {
+        if !out.iter().any(|o| &o.field == k && o.json.is_none()) {
             out.push(OrderBy::asc(k.clone()));
         }
     }
     out
+}
+
+/// The keys that sort on the value at `path` inside the field stored at
+/// `key`, as [`baas_core::ir::JsonKey`] defines the order: `text`, one key
+/// (the value's text: strings as they are, numbers by `$toString`,
+/// booleans `true`/`false`, JSON `null` as null); otherwise a type rank
+/// (`null` < string < number < boolean < array < object), the number, and
+/// the string, boolean text, or the array or object itself (BSON order).
+fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
+    let mut v = Bson::String(format!("${key}"));
+    for k in path {
+        let field = Bson::Document(
+            doc! {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
+        );
+        let object = doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]};
+        v = match k.parse::<i64>() {
+            Ok(i) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => {
+                Bson::Document(doc! {"$cond": [
+                    {"$isArray": v.clone()},
+                    {"$arrayElemAt": [v.clone(), i]},
+                    object,
+                ]})
+            }
+            _ => Bson::Document(object),
+        };
+    }
+    let ty = |t: &str| doc! {"$eq": [{"$type": "$$v"}, t]};
+    let at = |body: Bson| Bson::Document(doc! {"$let": {"vars": {"v": v.clone()}, "in": body}});
+    let boolean_text = doc! {"$cond": ["$$v", "true", "false"]};
+    if text {
+        return vec![at(Bson::Document(doc! {"$switch": {
+            "branches": [
+                {"case": ty("string"), "then": "$$v"},
+                {"case": {"$isNumber": "$$v"}, "then": {"$toString": "$$v"}},
+                {"case": ty("bool"), "then": boolean_text},
+                {"case": {"$in": [{"$type": "$$v"}, ["array", "object"]]}, "then": "$$v"},
+            ],
+            "default": Bson::Null,
+        }}))];
+    }
+    vec![
+        at(Bson::Document(doc! {"$switch": {
+            "branches": [
+                {"case": ty("null"), "then": 0},
+                {"case": ty("string"), "then": 1},
+                {"case": {"$isNumber": "$$v"}, "then": 2},
+                {"case": ty("bool"), "then": 3},
+                {"case": ty("array"), "then": 4},
+                {"case": ty("object"), "then": 5},
+            ],
+            "default": Bson::Null,
+        }})),
+        at(Bson::Document(
+            doc! {"$cond": [{"$isNumber": "$$v"}, "$$v", Bson::Null]},
+        )),
+        at(Bson::Document(doc! {"$switch": {
+            "branches": [
+                {"case": ty("string"), "then": "$$v"},
+                {"case": ty("bool"), "then": boolean_text},
+                {"case": {"$in": [{"$type": "$$v"}, ["array", "object"]]}, "then": "$$v"},
+            ],
+            "default": Bson::Null,
+        }})),
+    ]
 }
 
 /// MongoDB sorts null (and missing) before every value; the IR's default is
@@ -831,13 +895,25 @@ pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
     if !m.is_empty() {
         pipeline.push(doc! {"$match": m});
     }
-    let keys = order
-        .iter()
-        .map(|o| {
-            let (f, k) = key_of(e, &o.field)?;
-            Ok((k.to_string(), o.direction, o.effective_nulls(), f.nullable))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut json_keys = Document::new();
+    let mut keys = Vec::with_capacity(order.len());
+    for (i, o) in order.iter().enumerate() {
+        let (f, k) = key_of(e, &o.field)?;
+        match &o.json {
+            None => keys.push((k.to_string(), o.direction, o.effective_nulls(), f.nullable)),
+            Some(j) => {
+                for (n, expr) in json_order(k, &j.path, j.text).into_iter().enumerate() {
+                    let h = format!("{HELPER}j{i}_{n}");
+                    json_keys.insert(h.clone(), expr);
+                    keys.push((h, o.direction, o.effective_nulls(), true));
+                }
+            }
+        }
+    }
+    if !json_keys.is_empty() {
+        // Its own stage: the null helpers below read these fields.
+        pipeline.push(doc! {"$addFields": json_keys});
+    }
     let mut helpers = Document::new();
     let mut sort = sort_spec(&keys, &mut helpers, "n");
     if sort.is_empty() {

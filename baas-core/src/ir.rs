@@ -389,6 +389,28 @@ pub struct OrderBy {
     /// Null placement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nulls: Option<Nulls>,
+    /// Order by a value inside the (JSON) field rather than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<JsonKey>,
+}
+
+/// The value inside a JSON field that an [`OrderBy`] sorts on.
+///
+/// `text: false` (PostgREST's `order=data->a`) sorts JSON values as
+/// PostgreSQL's `jsonb` does, by type first: JSON `null` < strings <
+/// numbers < booleans < arrays < objects; strings by the engine's
+/// collation, numbers by value, `false` < `true`. `text: true`
+/// (`order=data->>a`) sorts the value's text (numbers as text, JSON `null`
+/// as SQL `NULL`). A path that is missing in a row is SQL `NULL` (placed by
+/// [`OrderBy::nulls`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonKey {
+    /// Object keys (or array indexes as decimal strings) from the root.
+    pub path: Vec<String>,
+    /// Sort the value's text rather than the JSON value.
+    #[serde(default)]
+    pub text: bool,
 }
 
 impl OrderBy {
@@ -398,6 +420,7 @@ impl OrderBy {
             field: field.into(),
             direction: Direction::Asc,
             nulls: None,
+            json: None,
         }
     }
     /// Descending on `field`.
@@ -406,7 +429,14 @@ impl OrderBy {
             field: field.into(),
             direction: Direction::Desc,
             nulls: None,
+            json: None,
         }
+    }
+    /// The same order on the value at `path` inside the JSON field
+    /// (`text`: its text, as `->>`).
+    pub fn at_path(mut self, path: Vec<String>, text: bool) -> Self {
+        self.json = Some(JsonKey { path, text });
+        self
     }
     /// The effective null placement.
     pub fn effective_nulls(&self) -> Nulls {

@@ -340,6 +340,12 @@ impl<'a> Validator<'a> {
                 if q.page.offset.is_some() {
                     acc.push("/page/offset", "offset and keyset cursor are exclusive");
                 }
+                if q.order.iter().any(|o| o.json.is_some()) {
+                    acc.push(
+                        "/order",
+                        "keyset pagination cannot order by a value inside a JSON field",
+                    );
+                }
                 // Rows are strictly ordered only when the order ends in a key;
                 // otherwise rows tied with the cursor would be skipped.
                 let pk = &self.entity().primary_key;
@@ -626,7 +632,14 @@ impl<'a> Validator<'a> {
                     &self.entity().name,
                     &o.field,
                 )),
-                Ok(f) if !sortable(&f.ty) => acc.push(
+                Ok(f) if o.json.is_some() && f.ty != FieldType::Json => acc.push(
+                    &format!("{at}/{i}/field"),
+                    format!(
+                        "`{}` is not a JSON field: `->` and `->>` apply to JSON fields",
+                        o.field
+                    ),
+                ),
+                Ok(f) if o.json.is_none() && !sortable(&f.ty) => acc.push(
                     &format!("{at}/{i}/field"),
                     format!("cannot order by `{}` of type {}", o.field, f.ty.name()),
                 ),
@@ -1288,7 +1301,13 @@ impl<'a> Validator<'a> {
             }
         }
         for (i, o) in a.order.iter().enumerate() {
-            if !a.group_by.contains(&o.field) && !a.aggregates.iter().any(|ag| ag.alias == o.field)
+            if o.json.is_some() {
+                acc.push(
+                    &format!("/order/{i}/field"),
+                    "an aggregate cannot be ordered by a value inside a JSON field",
+                );
+            } else if !a.group_by.contains(&o.field)
+                && !a.aggregates.iter().any(|ag| ag.alias == o.field)
             {
                 acc.push(
                     &format!("/order/{i}/field"),

@@ -53,7 +53,7 @@
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
 //! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
-//! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `data->a::json` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias) |
+//! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `price::int`, `data->>n::numeric` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias); casts to `int2` `int4` `int8` `numeric` `float4` `float8` `bool` `text` `varchar` `json` `jsonb` convert as PostgreSQL does (see `Cast` in `params.rs`; a value the type cannot take is a 400 `22P02`, out of range `22003`) |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name, the name of the related entity, a foreign-key constraint name, or a many-to-one's foreign-key column (`artist_id(*)`), as PostgREST resolves them; a hint is a relation or constraint name, a link column of either side, or the junction; a self-reference is the table's name (one-to-many), the column (many-to-one), `table!column` (one-to-many); the output key stays as written |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
@@ -61,6 +61,7 @@
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
 //! | `rel.order=…`, `rel.limit=n`, `rel.offset=n` | the embed's `order` / `limit` / `offset` (per parent) |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
+//! | `order=data->a->b.desc`, `order=data->>a` | `OrderBy::json` ([`JsonKey`](baas_core::ir::JsonKey)): `->` sorts JSON values by type then value (`null` < strings < numbers < booleans < arrays < objects, as `jsonb`), `->>` their text; a missing path is NULL; in embeddings too (`rel.order=data->a`); not with a keyset cursor (`after`) |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
 //! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
@@ -97,9 +98,9 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | casts in `select` other than `::text`, `::json`, `::jsonb` | 501 |
+//! | casts in `select` to other types (`::date`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
 //! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
-//! | `order` by a JSON path or by an embedded column `rel(col)` | 501 |
+//! | `order` by an embedded column `rel(col)` | 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -128,6 +129,12 @@
 //!   engine (as PostgreSQL's default). `imatch` and `match` ignore the
 //!   column's collation (MariaDB's case-insensitive default included).
 //!   A malformed pattern is the engine's error (a 4xx, wording per engine).
+//! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order; the
+//!   other engines sort by type, then numbers by value and strings by the
+//!   column's collation as PostgreSQL does, but two arrays or two objects
+//!   by their JSON text (MongoDB: BSON order) where `jsonb` compares their
+//!   length first. `order=data->>a` on MongoDB writes a double's text by
+//!   `$toString`.
 //! - `text/csv`: values are their JSON form (booleans `true`/`false`,
 //!   timestamps `2021-01-01T00:00:00`, decimals as in JSON), not
 //!   PostgreSQL's text output (`t`/`f`, a space before the time) that

@@ -235,12 +235,12 @@ pub struct FieldAliases {
 }
 
 /// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
-/// `data->0`, `col::text`), applied to the value the engine answered, so
-/// every engine answers alike: an object step takes the key, an array step
-/// an index (negative from the end); a missing step gives `null`; `->>`
-/// and `::text` give the text of the value (a string as it is, other
-/// values as their compact JSON text, `null` stays `null`); `::json` and
-/// `::jsonb` change nothing.
+/// `data->0`, `col::text`, `price::int`), applied to the value the engine
+/// answered, so every engine answers alike: an object step takes the key,
+/// an array step an index (negative from the end); a missing step gives
+/// `null`; `->>` and `::text` give the text of the value (a string as it
+/// is, other values as their compact JSON text, `null` stays `null`);
+/// `::json` and `::jsonb` change nothing; the other casts convert as PostgreSQL does (`Cast`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shape {
     /// The keys and indexes, in order.
@@ -252,10 +252,7 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// Casts served in `select`.
-    const CASTS: [&str; 3] = ["text", "json", "jsonb"];
-
-    fn apply(&self, mut v: serde_json::Value) -> serde_json::Value {
+    fn apply(&self, mut v: serde_json::Value) -> Result<serde_json::Value, RestError> {
         use serde_json::Value as J;
         for step in &self.path {
             v = match v {
@@ -272,15 +269,239 @@ impl Shape {
                 _ => J::Null,
             };
         }
-        if self.text || self.cast.as_deref() == Some("text") {
-            v = match v {
-                J::Null => J::Null,
-                J::String(s) => J::String(s),
-                other => J::String(other.to_string()),
-            };
+        if self.text {
+            v = Cast::Text.apply(v)?;
         }
-        v
+        match self.cast.as_deref().map(Cast::parse) {
+            Some(Some(c)) => c.apply(v),
+            Some(None) => Err(Cast::unknown(self.cast.as_deref().unwrap_or_default())),
+            None => Ok(v),
+        }
     }
+
+    /// Whether the cast can refuse a value (a 400 after the engine
+    /// answered: not allowed where the request has already written).
+    pub(crate) fn may_fail(&self) -> bool {
+        !matches!(
+            self.cast.as_deref().map(Cast::parse),
+            None | Some(Some(Cast::Text | Cast::Json))
+        )
+    }
+}
+
+/// A cast in `select` (`col::int`), by PostgreSQL's type names, applied to
+/// the value the engine answered, as PostgreSQL converts a value of the
+/// column's type (or the text of `->>`):
+///
+/// | cast | from a number | from a string | from a boolean |
+/// | --- | --- | --- | --- |
+/// | `int2` `smallint` `int4` `int` `integer` `int8` `bigint` | rounded half away from zero, range-checked | parsed (surrounding spaces allowed) | `1` / `0` |
+/// | `numeric` `decimal` | as it is | parsed, every digit kept | refused |
+/// | `float4` `real` `float8` `float` | as a double | parsed | refused |
+/// | `bool` `boolean` | `0` is false, others true (integers) | `t` `true` `y` `yes` `on` `1` / `f` `false` `n` `no` `off` `0`, any case | as it is |
+/// | `text` `varchar` | its JSON text | as it is | `true` / `false` |
+/// | `json` `jsonb` | unchanged | unchanged | unchanged |
+///
+/// `null` stays `null`. A value the type cannot take is a 400 with
+/// PostgreSQL's code (`22P02` bad text, `22003` out of range, `42846` a
+/// JSON array or object to a scalar type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cast {
+    /// An integer of this many bits.
+    Int(u8),
+    /// `numeric`.
+    Numeric,
+    /// `float8` (`float4` rounds to single precision).
+    Float(bool),
+    /// `boolean`.
+    Bool,
+    /// `text`.
+    Text,
+    /// `json`: the value as it is.
+    Json,
+}
+
+impl Cast {
+    /// The cast named `ty` (PostgreSQL's names, any case).
+    pub(crate) fn parse(ty: &str) -> Option<Self> {
+        Some(match ty.to_ascii_lowercase().as_str() {
+            "int2" | "smallint" => Self::Int(16),
+            "int4" | "int" | "integer" => Self::Int(32),
+            "int8" | "bigint" => Self::Int(64),
+            "numeric" | "decimal" => Self::Numeric,
+            "float4" | "real" => Self::Float(false),
+            "float8" | "float" => Self::Float(true),
+            "bool" | "boolean" => Self::Bool,
+            "text" | "varchar" => Self::Text,
+            "json" | "jsonb" => Self::Json,
+            _ => return None,
+        })
+    }
+
+    /// The 501 of a cast to a type not served.
+    pub(crate) fn unknown(ty: &str) -> RestError {
+        RestError::unsupported(format!(
+            "casts to `{ty}` in select are not supported: int2, int4, int8, numeric, float4, \
+             float8, boolean, text, varchar, json and jsonb are"
+        ))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Int(16) => "smallint",
+            Self::Int(32) => "integer",
+            Self::Int(_) => "bigint",
+            Self::Numeric => "numeric",
+            Self::Float(false) => "real",
+            Self::Float(true) => "double precision",
+            Self::Bool => "boolean",
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
+
+    fn invalid(self, v: &str) -> RestError {
+        RestError::new(
+            400,
+            "22P02",
+            format!("invalid input syntax for type {}: \"{v}\"", self.name()),
+        )
+    }
+
+    /// `v` as this type.
+    pub(crate) fn apply(self, v: serde_json::Value) -> Result<serde_json::Value, RestError> {
+        use serde_json::Value as J;
+        Ok(match (self, v) {
+            (_, J::Null) => J::Null,
+            (Self::Json, v) => v,
+            (Self::Text, J::String(s)) => J::String(s),
+            (Self::Text, other) => J::String(other.to_string()),
+            (_, J::Array(_) | J::Object(_)) => {
+                return Err(RestError::new(
+                    400,
+                    "42846",
+                    format!("cannot cast a JSON array or object to type {}", self.name()),
+                ));
+            }
+            (Self::Int(_), J::Bool(b)) => J::from(i64::from(b)),
+            (Self::Int(bits), J::Number(n)) => J::from(self.int(bits, &n.to_string())?),
+            (Self::Int(bits), J::String(s)) => {
+                let t = s.trim();
+                if t.is_empty() || t.contains(['.', 'e', 'E']) {
+                    return Err(self.invalid(&s));
+                }
+                J::from(self.int(bits, t)?)
+            }
+            (Self::Numeric, J::Number(n)) => J::Number(n),
+            (Self::Numeric, J::String(s)) => {
+                J::Number(decimal(s.trim()).ok_or_else(|| self.invalid(&s))?)
+            }
+            (Self::Float(double), J::Number(n)) => self.float(double, &n.to_string())?,
+            (Self::Float(double), J::String(s)) => self.float(double, s.trim())?,
+            (Self::Bool, J::Bool(b)) => J::Bool(b),
+            (Self::Bool, J::Number(n)) => match n.as_i64() {
+                Some(i) => J::Bool(i != 0),
+                None => return Err(self.invalid(&n.to_string())),
+            },
+            (Self::Bool, J::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "t" | "true" | "y" | "yes" | "on" | "1" => J::Bool(true),
+                "f" | "false" | "n" | "no" | "off" | "0" => J::Bool(false),
+                _ => return Err(self.invalid(&s)),
+            },
+            (Self::Numeric | Self::Float(_), J::Bool(b)) => {
+                return Err(RestError::new(
+                    400,
+                    "42846",
+                    format!("cannot cast type boolean to {}: \"{b}\"", self.name()),
+                ));
+            }
+        })
+    }
+
+    /// An integer of `bits` bits from the text of a number, rounded half
+    /// away from zero.
+    fn int(self, bits: u8, text: &str) -> Result<i64, RestError> {
+        let out_of_range = || RestError::new(400, "22003", format!("{} out of range", self.name()));
+        let i = match text.parse::<i64>() {
+            Ok(i) => i,
+            Err(_) => {
+                let f: f64 = text.parse().map_err(|_| self.invalid(text))?;
+                if !f.is_finite() {
+                    return Err(self.invalid(text));
+                }
+                let r = f.round();
+                if r < i64::MIN as f64 || r >= i64::MAX as f64 {
+                    return Err(out_of_range());
+                }
+                r as i64
+            }
+        };
+        let max = if bits >= 64 {
+            i64::MAX
+        } else {
+            (1i64 << (bits - 1)) - 1
+        };
+        if i > max || i < -max - 1 {
+            return Err(out_of_range());
+        }
+        Ok(i)
+    }
+
+    /// A double (or a single, rounded) from the text of a number.
+    fn float(self, double: bool, text: &str) -> Result<serde_json::Value, RestError> {
+        let f: f64 = text.parse().map_err(|_| self.invalid(text))?;
+        if !f.is_finite() {
+            // NaN and the infinities: strings, as decimals' are.
+            return Ok(serde_json::Value::String(text.to_string()));
+        }
+        // A single prints its own shortest digits (`0.1`, not the double's).
+        let shortest = if double {
+            f.to_string()
+        } else {
+            (f as f32).to_string()
+        };
+        decimal(&shortest)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| self.invalid(text))
+    }
+}
+
+/// The JSON number of a decimal's text (`-01.50`, `+.5`, `1e3`, `2.`),
+/// every digit kept; `None` when it is not one.
+fn decimal(text: &str) -> Option<serde_json::Number> {
+    let (neg, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 1);
+    if neg {
+        out.push('-');
+    }
+    let int = int.trim_start_matches('0');
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if let Some(e) = exp {
+        let ed = e.strip_prefix(['-', '+']).unwrap_or(e);
+        if ed.is_empty() || !digits(ed) {
+            return None;
+        }
+        out.push('e');
+        out.push_str(e);
+    }
+    serde_json::from_str(&out).ok()
 }
 
 /// One `...rel(cols)`.
@@ -335,8 +556,12 @@ impl Spread {
 impl FieldAliases {
     /// Rename the fields of `row` (and of its embedded rows): the listed
     /// fields under their output keys, in `select=` order (with `*`: every
-    /// field first), then the embeds.
-    pub fn apply(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+    /// field first), then the embeds; a cast the value cannot take is a
+    /// 400 (`Cast`).
+    pub fn apply(
+        &self,
+        row: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), RestError> {
         if !self.embed_renames.is_empty() {
             // All at once: an output key may be another embed's engine key.
             let old = std::mem::take(row);
@@ -371,16 +596,16 @@ impl FieldAliases {
         }
         for (key, shape) in &self.shapes {
             if let Some(v) = row.get_mut(key) {
-                *v = shape.apply(std::mem::take(v));
+                *v = shape.apply(std::mem::take(v))?;
             }
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
-                Some(serde_json::Value::Object(o)) => inner.apply(o),
+                Some(serde_json::Value::Object(o)) => inner.apply(o)?,
                 Some(serde_json::Value::Array(items)) => {
                     for item in items {
                         if let serde_json::Value::Object(o) = item {
-                            inner.apply(o);
+                            inner.apply(o)?;
                         }
                     }
                 }
@@ -399,6 +624,13 @@ impl FieldAliases {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Whether a cast of the selection can refuse a value.
+    pub(crate) fn casts_may_fail(&self) -> bool {
+        self.shapes.iter().any(|(_, s)| s.may_fail())
+            || self.embeds.iter().any(|(_, e)| e.casts_may_fail())
     }
 }
 
@@ -590,11 +822,9 @@ fn build_node<'s>(
             }
             SelectItem::Path { alias, name, shape } => {
                 if let Some(c) = shape.cast.as_deref()
-                    && !Shape::CASTS.contains(&c)
+                    && Cast::parse(c).is_none()
                 {
-                    return Err(RestError::unsupported(format!(
-                        "casts to `{c}` in select are not supported: `::text` and `::json` are"
-                    )));
+                    return Err(Cast::unknown(c));
                 }
                 if !shape.path.is_empty()
                     && let Ok(f) = node.entity.field(name)

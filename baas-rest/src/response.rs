@@ -218,7 +218,9 @@ pub(crate) fn json_body_within(
 pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -> RestResponse {
     if let Some(a) = &req.aliases {
         for r in &mut rows.rows {
-            a.apply(r);
+            if let Err(e) = a.apply(r) {
+                return e.to_response();
+            }
         }
     }
     let offset = req.query.page.offset.unwrap_or(0);
@@ -298,7 +300,10 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
         .filter(|_| req.return_mode == ReturnMode::Representation)
     {
         for r in &mut result.rows {
-            a.apply(r);
+            // Casts that can fail are refused before a write (`parse`).
+            if let Err(e) = a.apply(r) {
+                return e.to_response();
+            }
         }
     }
     let mut headers = Vec::new();

@@ -235,12 +235,25 @@ pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
             )
             .with_hint("order the embedding itself with `rel.order=col`"));
         }
-        if cur.starts_with("->") {
-            return Err(RestError::unsupported(
-                "ordering by a JSON path is not supported",
-            ));
-        }
         let mut o = OrderBy::asc(field);
+        if cur.starts_with("->") {
+            let mut path = Vec::new();
+            let mut text = false;
+            while cur.starts_with("->") {
+                if text {
+                    return Err(cur.error("order", "the end of the path after `->>`"));
+                }
+                text = cur.eat("->>");
+                if !text {
+                    cur.eat("->");
+                }
+                path.push(
+                    name(&mut cur, &stop_order)
+                        .ok_or_else(|| cur.error("order", "a key or an index after `->`"))?,
+                );
+            }
+            o = o.at_path(path, text);
+        }
         let mut seen_dir = false;
         while cur.eat(".") {
             let word = cur.take_until(|c, _| c == '.' || c == ',');

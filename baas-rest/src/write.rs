@@ -416,6 +416,14 @@ fn write(
             );
         }
     };
+    let aliases = p.root.aliases();
+    if aliases.as_ref().is_some_and(|a| a.casts_may_fail()) {
+        // Applied after the write has committed: a refused value would
+        // answer an error for a write that happened.
+        return Err(RestError::unsupported(
+            "casts other than `::text` and `::json` in a write's `select` are not supported",
+        ));
+    }
     Ok(WriteRequest {
         write,
         return_mode,
@@ -423,7 +431,7 @@ fn write(
         media,
         key: key.map(<[String]>::to_vec),
         prefer,
-        aliases: p.root.aliases(),
+        aliases,
         inserts: None,
     })
 }

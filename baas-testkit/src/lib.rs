@@ -559,6 +559,7 @@ macro_rules! __with_conformance_cases {
             read_only_entity_refuses_writes,
             text_search,
             json_path_filters,
+            json_path_order,
             array_filters,
             embed_many_to_one_and_null,
             embed_one_to_many_order_limit_filter,
@@ -1305,6 +1306,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
                 field: "n".into(),
                 direction: Direction::Desc,
                 nulls: None,
+                json: None,
             },
             OrderBy::asc("billing_country"),
         ],
@@ -2047,6 +2049,94 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
         ensure!(n == want, "{what}: {n} != {want}");
     }
     c.clear("jp-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// Ordering by a value inside a JSON field ([`baas_core::ir::JsonKey`]):
+/// by type then value, or by the value's text; a missing key is NULL.
+async fn json_path_order(c: &Ctx<'_>) -> CaseResult {
+    let by = |o: OrderBy, only: &[&str]| {
+        let mut f = vec![like("sku", "jo-%")];
+        if !only.is_empty() {
+            f.push(Filter::In {
+                field: "sku".into(),
+                values: only.iter().map(|s| Value::Text(s.to_string())).collect(),
+            });
+        }
+        Query::new("gadget")
+            .fields(["sku"])
+            .filter(Filter::and(f))
+            .order_by(o)
+    };
+    let k = || vec!["k".to_string()];
+    if !c.db.capabilities().json_path {
+        return match c
+            .db
+            .find(
+                c.t("gadget")?,
+                &by(OrderBy::asc("meta").at_path(k(), false), &[]),
+            )
+            .await
+        {
+            Err(e @ Error::Unsupported { .. }) => Ok(Outcome::NotApplicable(e.to_string())),
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("jo-").await?;
+    let values = [
+        json!(null),
+        json!("b"),
+        json!("a"),
+        json!(10),
+        json!(9),
+        json!(2.5),
+        json!(true),
+        json!(false),
+        json!([1, 2]),
+        json!({"x": 1}),
+    ];
+    let mut rows: Vec<J> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"sku": format!("jo-{:02}", i + 1), "meta": {"k": v}}))
+        .collect();
+    rows.push(json!({"sku": "jo-11", "meta": {"other": 1}}));
+    c.insert(ins(rows)).await.map_err(s)?;
+    let skus = |rows: Vec<Map<String, J>>| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["sku"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let want =
+        |order: &[u8]| -> Vec<String> { order.iter().map(|i| format!("jo-{i:02}")).collect() };
+    let asc = skus(
+        c.rows(by(OrderBy::asc("meta").at_path(k(), false), &[]))
+            .await?,
+    );
+    ensure!(
+        asc == want(&[1, 3, 2, 6, 5, 4, 8, 7, 9, 10, 11]),
+        "JSON order ascending: {asc:?}"
+    );
+    let desc = skus(
+        c.rows(by(OrderBy::desc("meta").at_path(k(), false), &[]))
+            .await?,
+    );
+    ensure!(
+        desc == want(&[11, 10, 9, 7, 8, 4, 5, 6, 2, 3, 1]),
+        "JSON order descending (missing first): {desc:?}"
+    );
+    let scalars = [
+        "jo-01", "jo-02", "jo-03", "jo-04", "jo-05", "jo-06", "jo-07", "jo-08", "jo-11",
+    ];
+    let text = skus(
+        c.rows(by(OrderBy::asc("meta").at_path(k(), true), &scalars))
+            .await?,
+    );
+    ensure!(
+        text == want(&[4, 6, 5, 3, 2, 8, 7, 1, 11]),
+        "text order (JSON null and missing last, by key): {text:?}"
+    );
+    c.clear("jo-").await?;
     Ok(Outcome::Pass)
 }
 

@@ -594,6 +594,49 @@ async fn field_aliases() {
     assert_eq!(r.status, 204, "{}", r.text());
 }
 
+/// Item 14: casts in `select` beyond `::text` and `::json`, applied to the
+/// engine's answer (so identical everywhere); a value the type cannot take
+/// is PostgreSQL's 400, a type not served a 501, and a write refuses a
+/// cast that could fail after it has written.
+#[tokio::test]
+async fn casts_in_select() {
+    let Some(s) = service("casts").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,p:unit_price::int,f:unit_price::float8,t:unit_price::text,ms:milliseconds::varchar,b:track_id::bool,n:milliseconds::numeric&track_id=eq.1"
+        )
+        .await,
+        json!([{"track_id": 1, "p": 1, "f": 0.99, "t": "0.99", "ms": "343719", "b": true, "n": 343719}])
+    );
+    for (query, status, code) in [
+        ("select=name::int&track_id=eq.1", 400, "22P02"),
+        ("select=name::bool&track_id=eq.1", 400, "22P02"),
+        ("select=milliseconds::int2&track_id=eq.1", 400, "22003"),
+        ("select=name::xml&track_id=eq.1", 501, ""),
+    ] {
+        let (got, body) = same_error(&s, "GET", "/track", query, "").await;
+        assert_eq!(got, status, "{query}: {body}");
+        if !code.is_empty() {
+            assert_eq!(body["code"], code, "{query}: {body}");
+        }
+    }
+    let (got, body) = same_error(
+        &s,
+        "POST",
+        "/genre",
+        "select=genre_id::int",
+        r#"{"genre_id": 9801, "name": "Cast"}"#,
+    )
+    .await;
+    assert_eq!(got, 501, "{body}");
+    let r = same(&s, "GET", "/genre", "genre_id=eq.9801", &[], "").await;
+    assert_eq!(r.json(), json!([]), "nothing was written");
+}
+
 // Items 5, 15 and 17: statuses and Content-Range, match/imatch, media types.
 
 fn names(v: &J) -> Vec<&str> {

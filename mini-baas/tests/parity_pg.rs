@@ -795,7 +795,7 @@ async fn profiles_select_the_schema() {
 
 /// JSON paths and casts in `select` (item 14): `->` keeps the JSON value,
 /// `->>` gives its text, array indexes (negative from the end), aliases,
-/// missing steps are null, `::text` on any field; shaped after the engine
+/// missing steps are null, `::text` on any field (other casts: parity.rs); shaped after the engine
 /// answers, so the same on every engine.
 #[tokio::test]
 async fn json_paths_and_casts_in_select() {
@@ -831,9 +831,61 @@ async fn json_paths_and_casts_in_select() {
     );
     for (query, status) in [
         ("select=id->a", 400),
-        ("select=id::int", 501),
+        ("select=id::date", 501),
         ("select=body->a,x:body->b,body->a", 400),
         ("select=body->>a->b", 400),
+    ] {
+        let r = call(&s, "GET", "/note", query, &[], "").await;
+        assert_eq!(r.status, status, "{query}: {}", r.text());
+    }
+}
+
+/// `order` on a value inside a JSON field (item 14): `->` sorts JSON
+/// values as `jsonb` does, `->>` their text; a missing path is NULL; in an
+/// embedding too (per parent).
+#[tokio::test]
+async fn order_by_json_path() {
+    let Some(s) = service().await else { return };
+    let ids = |v: J| -> Vec<i64> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["id"].as_i64().expect("id"))
+            .collect()
+    };
+    for (query, want) in [
+        ("select=id&order=body->meta->n", vec![2, 3, 1, 4]),
+        (
+            "select=id&order=body->meta->n.desc.nullslast",
+            vec![1, 3, 2, 4],
+        ),
+        ("select=id&order=body->>title.desc", vec![4, 3, 2, 1]),
+        (
+            "select=id&order=body->tags->0.nullsfirst,id.desc",
+            vec![4, 3, 2, 1],
+        ),
+    ] {
+        assert_eq!(
+            ids(ok(&s, "GET", "/note", query, "").await),
+            want,
+            "{query}"
+        );
+    }
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=id,note(id)&id=eq.1&note.order=body->meta->>n.desc&note.limit=2",
+            ""
+        )
+        .await,
+        json!([{"id": 1, "note": [{"id": 1}, {"id": 3}]}])
+    );
+    for (query, status) in [
+        ("order=id->a", 422),
+        ("order=body->>a->b", 400),
+        ("order=body->a&after=[1]", 422),
     ] {
         let r = call(&s, "GET", "/note", query, &[], "").await;
         assert_eq!(r.status, status, "{query}: {}", r.text());

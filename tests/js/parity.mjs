@@ -165,6 +165,16 @@ try {
     noError(r);
     eq(r.data, { id: 1, title: "first", n: 3 });
   });
+  await check("json: order by a path inside a JSON column (item 14)", async () => {
+    const r = await db.from("note").select("id").order("body->meta->n", { ascending: true });
+    noError(r);
+    eq(r.data.map((x) => x.id), [2, 3, 1, 4]);
+  });
+  await check("casts: ::int and ::text in select (item 14)", async () => {
+    const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
+    noError(r);
+    eq(r.data, { id: 1, price: 13, pages: "120" });
+  });
   await check("embeds: through a view (item 11)", async () => {
     const r = await db.from("book_with_author").select("title,author(name)").eq("id", 1).single();
     noError(r);

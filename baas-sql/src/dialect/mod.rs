@@ -290,6 +290,12 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// The expressions that sort on the value at `path` inside the JSON
+    /// column `col`, as [`baas_core::ir::JsonKey`] defines the order:
+    /// `text` sorts the value's text; otherwise JSON values by type
+    /// (`null` < string < number < boolean < array < object), then value.
+    fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>>;
+
     // ------------------------------------------------------ reads & writes
 
     /// `OFFSET` is accepted only after a `LIMIT` (then the largest one is added).
@@ -486,7 +492,7 @@ impl JsonPathSql {
 
 /// `$."a"."b"[0]` — keys quoted, digits as array indexes (the SQL/JSON path
 /// syntax of MySQL and SQLite).
-fn json_path_text(path: &[String]) -> String {
+pub(crate) fn json_path_text(path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {

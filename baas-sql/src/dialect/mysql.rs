@@ -10,7 +10,7 @@ use sea_query::{
     DynIden, Expr, Keyword, MysqlQueryBuilder, OnConflict, QueryBuilder, Value as SqValue, Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect, json_path_text};
 use crate::ddl::{At, Ddl};
 use crate::lower::iden;
 
@@ -153,6 +153,39 @@ impl SqlDialect for Mysql {
             },
         };
         Ok(sql.compare(self, col, path, op, operand))
+    }
+
+    /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
+    /// JSON is text, and MySQL orders JSON values its own way.
+    fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
+        const NUMBER: &str = "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'";
+        let x = "JSON_EXTRACT({}, {})";
+        let key = |template: String| {
+            let n = template.matches("{}").count() / 2;
+            let jp = json_path_text(path);
+            let args = (0..n)
+                .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
+                .collect();
+            self.custom(&template, args)
+        };
+        if text {
+            return Ok(vec![key(format!(
+                "CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN JSON_UNQUOTE({x}) END"
+            ))]);
+        }
+        Ok(vec![
+            key(format!(
+                "CASE JSON_TYPE({x}) WHEN 'NULL' THEN 0 WHEN 'BOOLEAN' THEN 3 WHEN 'ARRAY' THEN 4 \
+                 WHEN 'OBJECT' THEN 5 WHEN 'INTEGER' THEN 2 WHEN 'UNSIGNED INTEGER' THEN 2 \
+                 WHEN 'DOUBLE' THEN 2 WHEN 'DECIMAL' THEN 2 WHEN 'STRING' THEN 1 END"
+            )),
+            key(format!(
+                "CASE WHEN JSON_TYPE({x}) IN ({NUMBER}) THEN CAST(JSON_UNQUOTE({x}) AS DECIMAL(65,30)) END"
+            )),
+            key(format!(
+                "CASE WHEN JSON_TYPE({x}) NOT IN ('NULL', {NUMBER}) THEN JSON_UNQUOTE({x}) END"
+            )),
+        ])
     }
 
     /// MySQL and MariaDB accept OFFSET only after a LIMIT.

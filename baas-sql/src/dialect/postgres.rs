@@ -178,6 +178,23 @@ impl SqlDialect for Postgres {
         Ok(self.custom(&tpl, args))
     }
 
+    /// `jsonb`'s own order (PostgREST's `order=data->a`), or the text of
+    /// `->>`.
+    fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
+        let marks = vec!["{}"; path.len()].join(", ");
+        let f = if text {
+            "jsonb_extract_path_text"
+        } else {
+            "jsonb_extract_path"
+        };
+        let mut args = vec![col];
+        args.extend(path.iter().map(|k| Expr::val(k.clone())));
+        Ok(vec![self.custom(
+            &format!("{f}(CAST({{}} AS jsonb), {marks})"),
+            args,
+        )])
+    }
+
     fn avg(&self) -> &'static str {
         "CAST(AVG({}) AS double precision)"
     }

@@ -7,7 +7,7 @@ use baas_core::{FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect, json_path_text};
 use crate::ddl::{At, Ddl};
 
 /// The most memory one compiled regular expression may take on SQLite
@@ -114,6 +114,40 @@ impl SqlDialect for Sqlite {
             },
         };
         Ok(sql.compare(self, col, path, op, operand))
+    }
+
+    /// Three keys (type rank, number, text) from `json_type`.
+    fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
+        if path.iter().any(|k| k.contains(['"', '\\'])) {
+            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
+        }
+        let (t, x) = ("json_type({}, {})", "json_extract({}, {})");
+        let key = |template: String| {
+            let n = template.matches("{}").count() / 2;
+            let jp = json_path_text(path);
+            let args = (0..n)
+                .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
+                .collect();
+            self.custom(&template, args)
+        };
+        if text {
+            return Ok(vec![key(format!(
+                "CASE {t} WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                 ELSE CAST({x} AS TEXT) END"
+            ))]);
+        }
+        Ok(vec![
+            key(format!(
+                "CASE {t} WHEN 'null' THEN 0 WHEN 'text' THEN 1 WHEN 'integer' THEN 2 \
+                 WHEN 'real' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 WHEN 'array' THEN 4 \
+                 WHEN 'object' THEN 5 END"
+            )),
+            key(format!("CASE WHEN {t} IN ('integer', 'real') THEN {x} END")),
+            key(format!(
+                "CASE {t} WHEN 'text' THEN {x} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                 WHEN 'array' THEN {x} WHEN 'object' THEN {x} END"
+            )),
+        ])
     }
 
     /// SQLite accepts OFFSET only after a LIMIT.

@@ -18,7 +18,7 @@ impl Lower<'_> {
     fn effective_order(&self, order: &[OrderBy]) -> Vec<OrderBy> {
         let mut out = order.to_vec();
         for k in &self.entity().primary_key {
-            if !out.iter().any(|o| &o.field == k) {
+            if !out.iter().any(|o| &o.field == k && o.json.is_none()) {
                 out.push(OrderBy::asc(k.clone()));
             }
         }
@@ -43,6 +43,64 @@ impl Lower<'_> {
             any = any.add(all);
         }
         Ok(any)
+    }
+}
+
+/// One expression a read sorts on.
+struct SortKey<'e> {
+    expr: Expr,
+    ord: Order,
+    nulls: NullOrdering,
+    /// It can be NULL: its null placement is enforced.
+    nullable: bool,
+    /// The plain column it is, if so.
+    column: Option<&'e str>,
+}
+
+impl SortKey<'_> {
+    /// Order `target` by `expr` (this key, or its name in a subquery).
+    fn order<T: sea_query::OrderedStatement>(&self, target: &mut T, expr: Expr) {
+        if self.nullable {
+            target.order_by_expr_with_nulls(expr, self.ord.clone(), self.nulls);
+        } else {
+            // No null placement to enforce; MySQL's `x IS NULL` emulation
+            // would only stop an index from serving the order.
+            target.order_by_expr(expr, self.ord.clone());
+        }
+    }
+}
+
+impl<'e> Lower<'e> {
+    /// The expressions `order` (with the primary-key tie-breaker) sorts
+    /// on: a field's column, or the engine's keys for a value inside a
+    /// JSON field ([`SqlDialect::json_order`]).
+    fn sort_keys(&self, order: &[OrderBy], scope: &Scope<'_>) -> Result<Vec<SortKey<'e>>> {
+        let mut keys = Vec::new();
+        for o in self.effective_order(order) {
+            let f = self.entity().field(&o.field)?;
+            let (ord, nulls) = sq_order(&o);
+            match &o.json {
+                None => keys.push(SortKey {
+                    expr: scope.col(f),
+                    ord,
+                    nulls,
+                    nullable: f.nullable,
+                    column: Some(f.column()),
+                }),
+                Some(j) => {
+                    for expr in self.sql.json_order(scope.col(f), &j.path, j.text)? {
+                        keys.push(SortKey {
+                            expr,
+                            ord: ord.clone(),
+                            nulls,
+                            nullable: true,
+                            column: None,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(keys)
     }
 }
 
@@ -182,16 +240,9 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         }
         sel.cond_where(l.keyset(&q.order, after, &scope)?);
     }
-    for o in l.effective_order(&q.order) {
-        let f = e.field(&o.field)?;
-        let (ord, nulls) = sq_order(&o);
-        if f.nullable {
-            sel.order_by_expr_with_nulls(scope.col(f), ord, nulls);
-        } else {
-            // No null placement to enforce; MySQL's `x IS NULL` emulation
-            // would only stop an index from serving the order.
-            sel.order_by_expr(scope.col(f), ord);
-        }
+    let keys = l.sort_keys(&q.order, &scope)?;
+    for k in &keys {
+        k.order(&mut sel, k.expr.clone());
     }
     if let Some(p) = &q.page.partition {
         // SELECT cols FROM (SELECT cols, ROW_NUMBER() OVER (PARTITION BY …
@@ -201,22 +252,26 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         for f in &p.fields {
             sea_query::OverStatement::add_partition_by(&mut window, scope.col(e.field(f)?));
         }
-        for o in l.effective_order(&q.order) {
-            let f = e.field(&o.field)?;
-            let (ord, nulls) = sq_order(&o);
-            if f.nullable {
-                window.order_by_expr_with_nulls(scope.col(f), ord, nulls);
-            } else {
-                window.order_by_expr(scope.col(f), ord);
-            }
+        for k in &keys {
+            k.order(&mut window, k.expr.clone());
         }
         sel.clear_order_by();
         // The outer query orders by these: the inner one must carry them.
-        for o in l.effective_order(&q.order) {
-            let f = e.field(&o.field)?;
-            if !fields.iter().any(|x| x.name == f.name) {
-                sel.expr(scope.col(f));
-            }
+        let mut outer_keys = Vec::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            let name = match k.column {
+                Some(c) if fields.iter().any(|x| x.column() == c) => c.to_string(),
+                Some(c) => {
+                    sel.expr(k.expr.clone());
+                    c.to_string()
+                }
+                None => {
+                    let a = format!("_baas_o{i}");
+                    sel.expr_as(k.expr.clone(), Alias::new(a.clone()));
+                    a
+                }
+            };
+            outer_keys.push(name);
         }
         sel.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("_baas_rn"));
         let mut outer = SelectStatement::new();
@@ -225,15 +280,8 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         }
         outer.from_subquery(sel, Alias::new("_baas_page"));
         outer.and_where(Expr::col(Alias::new("_baas_rn")).lte(p.limit));
-        for o in l.effective_order(&q.order) {
-            let f = e.field(&o.field)?;
-            let (ord, nulls) = sq_order(&o);
-            let col = Expr::col(Alias::new(f.column()));
-            if f.nullable {
-                outer.order_by_expr_with_nulls(col, ord, nulls);
-            } else {
-                outer.order_by_expr(col, ord);
-            }
+        for (k, name) in keys.iter().zip(outer_keys) {
+            k.order(&mut outer, Expr::col(Alias::new(name)));
         }
         let mut statement = finish(l.sql, AnyQuery::Select(&outer));
         statement
