@@ -10,6 +10,14 @@ use serde_json::Value as J;
 
 /// A stored value as a [`Value`], read for `ty`.
 pub fn value(b: Bson, ty: &FieldType) -> Value {
+    if *ty == FieldType::Json {
+        // A JSON field holds any JSON value: a string is a JSON string,
+        // not JSON text to parse.
+        return match b {
+            Bson::Null | Bson::Undefined => Value::Null,
+            other => Value::Json(json(other)),
+        };
+    }
     match b {
         Bson::Null | Bson::Undefined => Value::Null,
         Bson::Boolean(x) => Value::Bool(x),

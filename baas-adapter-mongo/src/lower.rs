@@ -402,6 +402,24 @@ impl<'a> FilterLower<'a> {
                 let (_, key) = key_of(e, field)?;
                 json_path(key, path, if neg { flip(*op) } else { *op }, value)?
             }
+            Filter::JsonContains { field, op, value } => {
+                let (_, key) = key_of(e, field)?;
+                let col = Bson::String(format!("${key}"));
+                let mut c = Containment { next: 0 };
+                let held = match op {
+                    ArrayOp::ContainedBy => c.contained_by(&col, value, true),
+                    _ => c.contains(&col, value, true),
+                };
+                if neg {
+                    // A null or missing field matches neither, as in SQL.
+                    doc! {"$expr": {"$and": [
+                        {"$ne": [{"$ifNull": [&col, Bson::Null]}, Bson::Null]},
+                        {"$not": [held]},
+                    ]}}
+                } else {
+                    doc! {"$expr": held}
+                }
+            }
             Filter::Exists {
                 relation,
                 filter,
@@ -611,6 +629,151 @@ fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result
         "vars": {"v": expr},
         "in": {"$and": [type_ok, {cmp_op(op): ["$$v", {"$literal": v}]}]},
     }}})
+}
+
+/// Aggregation expressions for JSON containment
+/// ([`baas_core::ir::Filter::JsonContains`]), built from the operand: an
+/// object needs each key's value to contain the operand's (`$getField`),
+/// an array each element in some element (`$anyElementTrue` over `$map`),
+/// a scalar an equal value of the same JSON type; `contained_by` walks the
+/// field's keys (`$objectToArray`) and elements instead. The operand's size
+/// is bounded by validation.
+struct Containment {
+    next: usize,
+}
+
+impl Containment {
+    fn var(&mut self) -> String {
+        self.next += 1;
+        format!("j{}", self.next)
+    }
+
+    fn type_is(e: &Bson, ty: &str) -> Bson {
+        Bson::Document(doc! {"$eq": [{"$type": e.clone()}, ty]})
+    }
+
+    /// `e` is the scalar `v` (same JSON type, equal value).
+    fn scalar(e: &Bson, v: &serde_json::Value) -> Bson {
+        use serde_json::Value as J;
+        let ty = match v {
+            J::Null => return Self::type_is(e, "null"),
+            J::Bool(_) => Self::type_is(e, "bool"),
+            J::Number(_) => Bson::Document(doc! {"$isNumber": e.clone()}),
+            _ => Self::type_is(e, "string"),
+        };
+        let lit = match v {
+            J::Bool(b) => Bson::Boolean(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Bson::Int64(i),
+                None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Bson::String(s.clone()),
+            _ => Bson::Null,
+        };
+        Bson::Document(doc! {"$and": [ty, {"$eq": [e.clone(), {"$literal": lit}]}]})
+    }
+
+    /// Some element of the array `e` satisfies `test` (of `$$var`).
+    fn any(&mut self, e: &Bson, test: impl FnOnce(&mut Self, &Bson) -> Bson) -> Bson {
+        let var = self.var();
+        let x = Bson::String(format!("$${var}"));
+        let body = test(self, &x);
+        Bson::Document(doc! {"$and": [
+            {"$isArray": e.clone()},
+            {"$anyElementTrue": [{"$map": {
+                "input": {"$cond": [{"$isArray": e.clone()}, e.clone(), []]},
+                "as": var,
+                "in": body,
+            }}]},
+        ]})
+    }
+
+    /// `e` contains `v`.
+    fn contains(&mut self, e: &Bson, v: &serde_json::Value, top: bool) -> Bson {
+        use serde_json::Value as J;
+        match v {
+            J::Object(o) => {
+                let mut all = vec![Self::type_is(e, "object")];
+                for (k, item) in o {
+                    let field = Bson::Document(doc! {"$cond": [
+                        Self::type_is(e, "object"),
+                        {"$getField": {"field": {"$literal": k.as_str()}, "input": e.clone()}},
+                        Bson::Null,
+                    ]});
+                    all.push(self.contains(&field, item, false));
+                }
+                Bson::Document(doc! {"$and": all})
+            }
+            J::Array(items) => {
+                let mut all = vec![Bson::Document(doc! {"$isArray": e.clone()})];
+                for item in items {
+                    all.push(self.any(e, |c, x| c.contains(x, item, false)));
+                }
+                Bson::Document(doc! {"$and": all})
+            }
+            scalar if top => {
+                let held = self.any(e, |_, x| Self::scalar(x, scalar));
+                Bson::Document(doc! {"$or": [Self::scalar(e, scalar), held]})
+            }
+            scalar => Self::scalar(e, scalar),
+        }
+    }
+
+    /// `v` contains `e`.
+    fn contained_by(&mut self, e: &Bson, v: &serde_json::Value, top: bool) -> Bson {
+        use serde_json::Value as J;
+        match v {
+            J::Object(o) => {
+                let var = self.var();
+                let (key, value) = (
+                    Bson::String(format!("$${var}.k")),
+                    Bson::String(format!("$${var}.v")),
+                );
+                let mut any = Vec::new();
+                for (k, item) in o {
+                    let inner = self.contained_by(&value, item, false);
+                    any.push(Bson::Document(
+                        doc! {"$and": [{"$eq": [key.clone(), {"$literal": k.as_str()}]}, inner]},
+                    ));
+                }
+                Bson::Document(doc! {"$and": [
+                    Self::type_is(e, "object"),
+                    {"$allElementsTrue": [{"$map": {
+                        "input": {"$cond": [Self::type_is(e, "object"), {"$objectToArray": e.clone()}, []]},
+                        "as": var,
+                        "in": {"$or": any},
+                    }}]},
+                ]})
+            }
+            J::Array(items) => {
+                let var = self.var();
+                let x = Bson::String(format!("$${var}"));
+                let any: Vec<Bson> = items
+                    .iter()
+                    .map(|item| self.contained_by(&x, item, false))
+                    .collect();
+                let mut either = vec![Bson::Document(doc! {"$and": [
+                    {"$isArray": e.clone()},
+                    {"$allElementsTrue": [{"$map": {
+                        "input": {"$cond": [{"$isArray": e.clone()}, e.clone(), []]},
+                        "as": var,
+                        "in": {"$or": any},
+                    }}]},
+                ]})];
+                if top {
+                    // A scalar is contained by an array holding it.
+                    either.extend(
+                        items
+                            .iter()
+                            .filter(|i| !i.is_array() && !i.is_object())
+                            .map(|i| Self::scalar(e, i)),
+                    );
+                }
+                Bson::Document(doc! {"$or": either})
+            }
+            scalar => Self::scalar(e, scalar),
+        }
+    }
 }
 
 /// The `$lookup` stages and the `$match` document of a filter.

@@ -225,6 +225,7 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::Range { field, .. }
         | Filter::TextSearch { field, .. }
         | Filter::Array { field, .. }
+        | Filter::JsonContains { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),
         _ => {}
     }

@@ -299,6 +299,7 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
         | Filter::Range { field, .. }
         | Filter::Regex { field, .. }
         | Filter::Array { field, .. }
+        | Filter::JsonContains { field, .. }
         | Filter::JsonPath { field, .. } => known.contains_key(field),
         // An `exists` names the relation's local fields; be conservative.
         Filter::Exists { .. } => !known.is_empty(),

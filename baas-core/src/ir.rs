@@ -127,6 +127,20 @@ pub enum Filter {
         /// The operand (text, number or boolean).
         value: Value,
     },
+    /// JSON containment on a JSON field, as PostgreSQL's `jsonb` `@>` /
+    /// `<@`: an object contains an object whose every key it has with a
+    /// containing value; an array contains an array whose every element
+    /// some element of it contains; scalars are equal (numbers by value);
+    /// at the top level an array also contains a scalar it holds.
+    JsonContains {
+        /// Field name (a `json` field).
+        field: String,
+        /// `Contains`: the field contains `value`; `ContainedBy`: `value`
+        /// contains the field (`Overlaps` is refused).
+        op: ArrayOp,
+        /// The JSON operand.
+        value: serde_json::Value,
+    },
     /// Some related row exists (optionally matching `filter`).
     Exists {
         /// Relation name on the filtered entity.
@@ -339,6 +353,13 @@ pub enum RangeOp {
     /// `ov`, `&&`: overlaps.
     Overlaps,
 }
+
+/// Deepest nesting of arrays and objects in a [`Filter::JsonContains`]
+/// operand (each level is a nested condition on the SQL engines).
+pub const MAX_JSON_OPERAND_DEPTH: usize = 8;
+
+/// Most scalars, arrays and objects in a [`Filter::JsonContains`] operand.
+pub const MAX_JSON_OPERAND_NODES: usize = 256;
 
 /// Longest range literal a [`Filter::Range`] may carry, in bytes.
 pub const MAX_RANGE_LITERAL_BYTES: usize = 256;

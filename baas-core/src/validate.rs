@@ -20,8 +20,8 @@ use crate::access::{Access, Action, FieldSet, Grant};
 use crate::adapter::{Capabilities, Target};
 use crate::error::{Error, Result, Violation};
 use crate::ir::{
-    Aggregate, AggregateFn, CompareOp, Delete, Embed, Filter, Insert, IsValue, OnConflict, OrderBy,
-    Query, Record, Selection, Update,
+    Aggregate, AggregateFn, ArrayOp, CompareOp, Delete, Embed, Filter, Insert, IsValue, OnConflict,
+    OrderBy, Query, Record, Selection, Update,
 };
 use crate::metadata::{Entity, Field, FieldType, Generated, RelationKind, SchemaMetadata};
 use crate::value::Value;
@@ -866,6 +866,36 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
+            Filter::JsonContains { field, op, value } => {
+                self.caps.require(self.caps.json_path, "JSON containment")?;
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                    && fd.ty != FieldType::Json
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!(
+                            "a JSON operand needs a json field; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    );
+                }
+                if *op == ArrayOp::Overlaps {
+                    acc.push(&format!("{at}/op"), "JSON values have no overlap operator");
+                }
+                let (depth, nodes) = json_size(value);
+                if depth > crate::ir::MAX_JSON_OPERAND_DEPTH
+                    || nodes > crate::ir::MAX_JSON_OPERAND_NODES
+                {
+                    acc.push(
+                        &format!("{at}/value"),
+                        format!(
+                            "the JSON operand is too large: at most {} levels and {} values",
+                            crate::ir::MAX_JSON_OPERAND_DEPTH,
+                            crate::ir::MAX_JSON_OPERAND_NODES
+                        ),
+                    );
+                }
+            }
             Filter::JsonPath {
                 field, path, value, ..
             } => {
@@ -1410,6 +1440,19 @@ fn touched_filter(
         }
         _ => {}
     }
+}
+
+/// The nesting depth and the number of values of a JSON value.
+fn json_size(v: &serde_json::Value) -> (usize, usize) {
+    let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
+        serde_json::Value::Array(a) => Box::new(a.iter()),
+        serde_json::Value::Object(o) => Box::new(o.values()),
+        _ => return (0, 1),
+    };
+    children.fold((1, 1), |(d, n), c| {
+        let (cd, cn) = json_size(c);
+        (d.max(cd + 1), n + cn)
+    })
 }
 
 fn sortable(t: &FieldType) -> bool {

@@ -73,9 +73,13 @@ pub(crate) enum Operation {
         lang: Option<String>,
         value: String,
     },
+    /// `cs cd ov` with an array literal (`{1,2}`); on a JSON field the
+    /// text is a JSON operand instead (`cs.{"a":1}`), so the array's
+    /// parse error only counts on other fields.
     Array {
         op: ArrayOp,
-        values: Vec<Option<String>>,
+        raw: String,
+        values: Result<Vec<Option<String>>, RestError>,
     },
     /// `sl sr nxr nxl adj`, and `cs cd ov` with a range literal
     /// (`[1,10)`, `(1,)`) rather than an array (`{1,2}`).
@@ -320,7 +324,8 @@ pub(crate) fn op_expr(
             } else {
                 Operation::Array {
                     op,
-                    values: pg_array(&v, limits.ir.max_in_list)?,
+                    values: pg_array(&v, limits.ir.max_in_list),
+                    raw: v,
                 }
             }
         }
@@ -666,6 +671,39 @@ pub(crate) fn to_filter(
 
 fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
     let ty = field_type(entity, name);
+    // `cs`/`cd` on a JSON field: a JSON operand (`{"a":1}`, `["x"]`).
+    let json = match op {
+        Operation::Range {
+            op: RangeOp::Contains,
+            value,
+        }
+        | Operation::Array {
+            op: ArrayOp::Contains,
+            raw: value,
+            ..
+        } => Some((ArrayOp::Contains, value)),
+        Operation::Range {
+            op: RangeOp::ContainedBy,
+            value,
+        }
+        | Operation::Array {
+            op: ArrayOp::ContainedBy,
+            raw: value,
+            ..
+        } => Some((ArrayOp::ContainedBy, value)),
+        _ => None,
+    };
+    if let Some((op, raw)) = json.filter(|_| ty == Some(&FieldType::Json)) {
+        return Ok(Filter::JsonContains {
+            field: name.to_string(),
+            op,
+            value: serde_json::from_str(raw).map_err(|e| {
+                RestError::bad_request(format!("`{raw}` is not a JSON value: {e}")).with_hint(
+                    "on a JSON column, `cs` and `cd` take JSON: cs.{\"a\":1}, cs.[\"x\"]",
+                )
+            })?,
+        });
+    }
     Ok(match op {
         Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
         Operation::Quantified { op, quant, values } => {
@@ -713,7 +751,8 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
             op: *op,
             value: value.clone(),
         },
-        Operation::Array { op, values } => {
+        Operation::Array { op, values, .. } => {
+            let values = values.as_ref().map_err(Clone::clone)?;
             let items = match ty {
                 Some(FieldType::Array { items }) => Some(items.as_ref()),
                 _ => None,

@@ -46,6 +46,7 @@
 //! | `col=sl.[1,10)` `sr` `nxr` `nxl` `adj`, `col=cs.[1,5)` `cd` `ov` with a range literal (`[`/`(`-delimited or `empty`; `{…}` is an array) | `Filter::Range`: PostgreSQL's `<< >> &< &> -\|- @> <@ &&` on a range field (`int4range`, `tstzrange`…, a `db_type` ending in `range`), the literal bound and cast to the field's type |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
 //! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`) |
+//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field | `Filter::JsonContains`: `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
@@ -129,6 +130,9 @@
 //!   engine (as PostgreSQL's default). `imatch` and `match` ignore the
 //!   column's collation (MariaDB's case-insensitive default included).
 //!   A malformed pattern is the engine's error (a 4xx, wording per engine).
+//! - JSON `cs`/`cd` on MySQL/MariaDB follow `JSON_CONTAINS`: an array
+//!   contains a scalar it holds at any depth (`jsonb` only at the top
+//!   level), and an integer does not equal the same double (`1` vs `1.0`).
 //! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order; the
 //!   other engines sort by type, then numbers by value and strings by the
 //!   column's collation as PostgreSQL does, but two arrays or two objects

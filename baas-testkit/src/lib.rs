@@ -560,6 +560,7 @@ macro_rules! __with_conformance_cases {
             text_search,
             json_path_filters,
             json_path_order,
+            json_containment,
             array_filters,
             embed_many_to_one_and_null,
             embed_one_to_many_order_limit_filter,
@@ -2137,6 +2138,84 @@ async fn json_path_order(c: &Ctx<'_>) -> CaseResult {
         "text order (JSON null and missing last, by key): {text:?}"
     );
     c.clear("jo-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// JSON containment (`cs`/`cd` with a JSON operand), as `jsonb`'s `@>`
+/// and `<@`: objects by key, arrays by element, the top-level scalar
+/// exception, NULL matching neither a filter nor its negation.
+async fn json_containment(c: &Ctx<'_>) -> CaseResult {
+    let jc = |op, v: J| Filter::JsonContains {
+        field: "meta".into(),
+        op,
+        value: v,
+    };
+    let skus = |f: Filter| {
+        Query::new("gadget")
+            .fields(["sku"])
+            .filter(Filter::and(vec![like("sku", "jc-%"), f]))
+            .order_by(OrderBy::asc("sku"))
+    };
+    if !c.db.capabilities().json_path {
+        return match c
+            .db
+            .find(c.t("gadget")?, &skus(jc(ArrayOp::Contains, json!({}))))
+            .await
+        {
+            Err(e @ Error::Unsupported { .. }) => Ok(Outcome::NotApplicable(e.to_string())),
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("jc-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "jc-1", "meta": {"a": 1, "tags": ["x", "y"], "o": {"p": [1, 2]}}}),
+        json!({"sku": "jc-2", "meta": {"a": 2, "tags": ["y"]}}),
+        json!({"sku": "jc-3", "meta": ["x", "z"]}),
+        json!({"sku": "jc-4", "meta": "x"}),
+        json!({"sku": "jc-5"}),
+        json!({"sku": "jc-6", "meta": {}}),
+    ]))
+    .await
+    .map_err(s)?;
+    let (cs, cd) = (ArrayOp::Contains, ArrayOp::ContainedBy);
+    let checks = [
+        (jc(cs, json!({"a": 1})), vec![1], "object key"),
+        (
+            jc(cs, json!({"tags": ["y"]})),
+            vec![1, 2],
+            "array inside an object",
+        ),
+        (jc(cs, json!({"o": {"p": [2]}})), vec![1], "nested"),
+        (jc(cs, json!(["x"])), vec![3], "array element"),
+        (jc(cs, json!("x")), vec![3, 4], "top-level scalar"),
+        (jc(cs, json!({})), vec![1, 2, 6], "every object contains {}"),
+        (
+            Filter::not(jc(cs, json!({"a": 1}))),
+            vec![2, 3, 4, 6],
+            "negated (NULL matches neither)",
+        ),
+        (
+            jc(cd, json!({"a": 2, "tags": ["y", "q"], "b": 0})),
+            vec![2, 6],
+            "contained by an object",
+        ),
+        (
+            jc(cd, json!(["x", "z", "w"])),
+            vec![3, 4],
+            "contained by an array",
+        ),
+    ];
+    for (f, want, what) in checks {
+        let got: Vec<String> = c
+            .rows(skus(f))
+            .await?
+            .iter()
+            .map(|r| r["sku"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let want: Vec<String> = want.iter().map(|i| format!("jc-{i}")).collect();
+        ensure!(got == want, "{what}: {got:?} != {want:?}");
+    }
+    c.clear("jc-").await?;
     Ok(Outcome::Pass)
 }
 

@@ -892,6 +892,47 @@ async fn order_by_json_path() {
     }
 }
 
+/// `cs`/`cd` on a JSON column with a JSON operand (item 14), what
+/// postgrest-js's `.contains(col, {…})` sends.
+#[tokio::test]
+async fn json_containment() {
+    let Some(s) = service().await else { return };
+    for (query, want) in [
+        (r#"body=cs.{"meta":{"ok":true}}"#, json!([{"id": 1}])),
+        (r#"body=cs.{"tags":["b"]}"#, json!([{"id": 1}])),
+        (r#"body=cs.{"tags":[]}"#, json!([{"id": 1}, {"id": 2}])),
+        (
+            r#"body=cd.{"title":"third","meta":{"n":2,"ok":true},"x":1}"#,
+            json!([{"id": 3}]),
+        ),
+        (
+            r#"body=not.cs.{"meta":{"n":3}}"#,
+            json!([{"id": 2}, {"id": 3}]),
+        ),
+    ] {
+        assert_eq!(
+            ok(
+                &s,
+                "GET",
+                "/note",
+                &format!("select=id&order=id&{query}"),
+                ""
+            )
+            .await,
+            want,
+            "{query}"
+        );
+    }
+    for (query, status) in [
+        ("body=cs.{a}", 400),
+        ("body=ov.[1]", 422),
+        ("id=cs.{\"a\":1}", 400),
+    ] {
+        let r = call(&s, "GET", "/note", query, &[], "").await;
+        assert_eq!(r.status, status, "{query}: {}", r.text());
+    }
+}
+
 /// Embedding through views (item 11): a view showing a base table's
 /// foreign-key column under its own name has that foreign key, both ways.
 #[tokio::test]

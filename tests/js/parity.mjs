@@ -170,6 +170,11 @@ try {
     noError(r);
     eq(r.data.map((x) => x.id), [2, 3, 1, 4]);
   });
+  await check("json: contains() with an object on a jsonb column (item 14)", async () => {
+    const r = await db.from("note").select("id").contains("body", { meta: { ok: true } });
+    noError(r);
+    eq(r.data, [{ id: 1 }]);
+  });
   await check("casts: ::int and ::text in select (item 14)", async () => {
     const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
     noError(r);

@@ -386,6 +386,39 @@ fn any_all_modifiers() {
     assert_eq!(err("track", "name=isdistinct(any).{a}").status, 400);
 }
 
+/// `cs`/`cd` on a JSON field take a JSON operand (postgrest-js's
+/// `.contains(col, {…})`), where an array field takes an array literal.
+#[test]
+fn json_containment_filters() {
+    let jc = |op, value: serde_json::Value| Filter::JsonContains {
+        field: "meta".into(),
+        op,
+        value,
+    };
+    assert_eq!(
+        filt("track", r#"meta=cs.{"a":{"b":[1,2]}}"#),
+        jc(ArrayOp::Contains, serde_json::json!({"a": {"b": [1, 2]}}))
+    );
+    assert_eq!(
+        filt("track", r#"meta=cd.["x",1]"#),
+        jc(ArrayOp::ContainedBy, serde_json::json!(["x", 1]))
+    );
+    assert_eq!(
+        filt("track", "meta=not.cs.{}"),
+        Filter::not(jc(ArrayOp::Contains, serde_json::json!({})))
+    );
+    assert_eq!(
+        filt("track", "meta=cs.%7B%22x%22%3A1%7D"),
+        jc(ArrayOp::Contains, serde_json::json!({"x": 1}))
+    );
+    assert_eq!(err("track", "meta=cs.{a,b}").status, 400);
+    assert_eq!(err("track", "meta=cs.[1,5)").status, 400);
+    // Deeper than the bound: a validation error.
+    let deep = format!("meta=cs.{}1{}", "[".repeat(10), "]".repeat(10));
+    let e = baas_rest::RestError::from(validate(&q("track", &deep)).expect_err("too deep"));
+    assert_eq!(e.violations[0].pointer, "/filter/value");
+}
+
 #[test]
 fn json_path_filters() {
     let jp = |path: &[&str], op, value: Value| Filter::JsonPath {

@@ -290,6 +290,18 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// `col @> value` (`contained_by`: `col <@ value`) on a JSON column, as
+    /// [`baas_core::ir::Filter::JsonContains`] defines it (the default:
+    /// unsupported).
+    fn json_contains(
+        &self,
+        _col: Expr,
+        _value: &serde_json::Value,
+        _contained_by: bool,
+    ) -> Result<Expr> {
+        Err(self.unsupported("JSON containment"))
+    }
+
     /// The expressions that sort on the value at `path` inside the JSON
     /// column `col`, as [`baas_core::ir::JsonKey`] defines the order:
     /// `text` sorts the value's text; otherwise JSON values by type

@@ -155,6 +155,25 @@ impl SqlDialect for Mysql {
         Ok(sql.compare(self, col, path, op, operand))
     }
 
+    /// `JSON_CONTAINS(target, candidate)`: the same rules as `jsonb`'s on
+    /// objects, arrays and equal scalars (MySQL compares an integer and a
+    /// double as different types, and lets an array contain a scalar at
+    /// any depth).
+    fn json_contains(
+        &self,
+        col: Expr,
+        value: &serde_json::Value,
+        contained_by: bool,
+    ) -> Result<Expr> {
+        let v = Expr::val(value.to_string());
+        let args = if contained_by {
+            vec![v, col]
+        } else {
+            vec![col, v]
+        };
+        Ok(self.custom("JSON_CONTAINS({}, {})", args))
+    }
+
     /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
     /// JSON is text, and MySQL orders JSON values its own way.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {

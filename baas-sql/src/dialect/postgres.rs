@@ -178,6 +178,20 @@ impl SqlDialect for Postgres {
         Ok(self.custom(&tpl, args))
     }
 
+    /// `jsonb`'s own `@>` / `<@`.
+    fn json_contains(
+        &self,
+        col: Expr,
+        value: &serde_json::Value,
+        contained_by: bool,
+    ) -> Result<Expr> {
+        let op = if contained_by { "<@" } else { "@>" };
+        Ok(self.custom(
+            &format!("CAST({{}} AS jsonb) {op} CAST({{}} AS jsonb)"),
+            vec![col, Expr::val(value.to_string())],
+        ))
+    }
+
     /// `jsonb`'s own order (PostgREST's `order=data->a`), or the text of
     /// `->>`.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {

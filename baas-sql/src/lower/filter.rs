@@ -2,7 +2,7 @@
 //! `is`, `like`, full-text search, array operators, JSON paths and `exists`
 //! subqueries over relations.
 
-use baas_core::ir::{CompareOp, Filter, IsValue};
+use baas_core::ir::{ArrayOp, CompareOp, Filter, IsValue};
 use baas_core::{Error, Field, RelationKind, Result, Value};
 use sea_query::{Condition, Expr, ExprTrait, SelectStatement};
 
@@ -126,6 +126,14 @@ impl<'a> Lower<'a> {
             } => {
                 let fd = e.field(field)?;
                 Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
+            }
+            Filter::JsonContains { field, op, value } => {
+                let fd = e.field(field)?;
+                Condition::all().add(sql.json_contains(
+                    scope.col(fd),
+                    value,
+                    *op == ArrayOp::ContainedBy,
+                )?)
             }
             Filter::Exists {
                 relation,
