@@ -1011,7 +1011,8 @@ fn lookup_embed(
 /// The fields a selection returns (every field when empty).
 pub fn selected<'e>(e: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
     if fields.is_empty() {
-        Ok(e.fields.iter().collect())
+        // Computed fields (a SQL function of the row) are never stored.
+        Ok(e.fields.iter().filter(|f| !f.is_computed()).collect())
     } else {
         fields.iter().map(|f| e.field(f)).collect()
     }

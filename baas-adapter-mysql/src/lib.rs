@@ -105,6 +105,7 @@ impl SqlxEngine for MySqlEngine {
         // Full-text search (MATCH … AGAINST) needs a FULLTEXT index on the column.
         let mut caps = Capabilities::all("mysql");
         caps.arrays = false;
+        caps.computed_fields = false;
         // Emulated: written rows are re-read by key in the same transaction.
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.

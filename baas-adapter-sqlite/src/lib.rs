@@ -130,6 +130,7 @@ impl SqlxEngine for SqliteEngine {
         let mut caps = Capabilities::all("sqlite");
         caps.full_text_search = false;
         caps.arrays = false;
+        caps.computed_fields = false;
         caps.estimated_count = false;
         caps.max_parameters = 32_766;
         // SQLite has no stored functions.

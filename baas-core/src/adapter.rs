@@ -66,6 +66,9 @@ pub struct Capabilities {
     pub embed_to_one: bool,
     /// Function calls ([`Target::call`]): `/rpc/{function}`.
     pub functions: bool,
+    /// Computed fields ([`Field::computed`](crate::Field::computed)): a
+    /// database function called with the row (PostgreSQL).
+    pub computed_fields: bool,
 }
 
 impl Capabilities {
@@ -83,6 +86,7 @@ impl Capabilities {
             max_parameters: 999,
             embed_to_one: false,
             functions: false,
+            computed_fields: false,
         }
     }
 
@@ -109,6 +113,7 @@ impl Capabilities {
             max_parameters: 65_535,
             embed_to_one: true,
             functions: true,
+            computed_fields: true,
         }
     }
 

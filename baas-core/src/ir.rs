@@ -515,9 +515,16 @@ pub enum Count {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Selection {
-    /// Fields to return; empty means every field (unless `omit_fields`).
+    /// Fields to return; empty means every field (unless `omit_fields`),
+    /// computed fields aside ([`Field::computed`](crate::Field::computed):
+    /// read only when named).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// `fields` are read beside every field (PostgREST's `*,full_name`
+    /// with a computed field); validation expands the list (the readable
+    /// fields, then the named ones) and clears the flag.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub star: bool,
     /// Return none of the entity's own fields, only `embeds` (PostgREST's
     /// `select=rel(*)`); `fields` must then be empty. The engine still reads
     /// the key fields it needs to join the embeds, and drops them from the
@@ -547,6 +554,7 @@ impl Selection {
         Self {
             fields: Vec::new(),
             omit_fields: true,
+            star: false,
             embeds,
             aggregates: Vec::new(),
         }

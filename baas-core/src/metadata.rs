@@ -470,6 +470,16 @@ pub struct Field {
     /// Human-readable description (column comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A computed field (PostgREST's): the value of this database function
+    /// called with the row (`schema.fn(table.*)`), not a column. Read only
+    /// (give it [`Generated::Always`]), left out of `*`: it is read when
+    /// named (`select=*,full_name`), and filters and orders like a column.
+    /// Set by introspection from a PostgreSQL function whose one required
+    /// argument is a row of the table; engines without
+    /// [`Capabilities::computed_fields`](crate::Capabilities::computed_fields)
+    /// refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed: Option<Box<Source>>,
 }
 
 /// Inclusive bounds of an integer field's values.
@@ -521,7 +531,21 @@ impl Field {
             range: None,
             db_type: None,
             description: None,
+            computed: None,
         }
+    }
+
+    /// Builder: a computed field, the value of `function` called with the
+    /// row (read only).
+    pub fn computed(mut self, function: Source) -> Self {
+        self.computed = Some(Box::new(function));
+        self.generated = Generated::Always;
+        self
+    }
+
+    /// Whether the field is computed by a function ([`Field::computed`]).
+    pub fn is_computed(&self) -> bool {
+        self.computed.is_some()
     }
 
     /// Builder: allow null.

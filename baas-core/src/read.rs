@@ -149,6 +149,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
         select: Selection {
             fields,
             omit_fields: false,
+            star: false,
             embeds: joined
                 .iter()
                 .map(|e| with_stand_ins(target.schema, entity, e))

@@ -55,6 +55,7 @@
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
 //! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
 //! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `price::int`, `data->>n::numeric` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias); casts to `int2` `int4` `int8` `numeric` `float4` `float8` `bool` `text` `varchar` `json` `jsonb` convert as PostgreSQL does (see `Cast` in `params.rs`; a value the type cannot take is a 400 `22P02`, out of range `22003`) |
+//! | `select=id,full_name`, `select=*,full_name`, `full_name=eq.x`, `order=full_name` | a computed field ([`Field::computed`](baas_core::Field::computed), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning one value): read as `schema.fn(table.*)` when named, never by `*` (`*,full_name` adds it after the columns: `Selection::star`), filtered and ordered like a column, inside embeddings too; never written (422) |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name, the name of the related entity, a foreign-key constraint name, or a many-to-one's foreign-key column (`artist_id(*)`), as PostgREST resolves them; a hint is a relation or constraint name, a link column of either side, or the junction; a self-reference is the table's name (one-to-many), the column (many-to-one), `table!column` (one-to-many); the output key stays as written |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
@@ -110,7 +111,8 @@
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
-//! | functions taking a table row (computed fields / relationships), overloaded, variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | functions taking a table row that return rows (computed relationships, `select=*,get_books(*)`), overloaded, variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view whose foreign-key columns are renamed or come from several base tables (PostgREST reads the view's definition; relations of views come from base-table columns the view shows under their own names) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |

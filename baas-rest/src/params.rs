@@ -111,9 +111,18 @@ impl<'s> Node<'s> {
 
     /// The IR selection of this node.
     pub(crate) fn selection(&self) -> Selection {
+        // `*` reads every field but computed ones, which are read when
+        // named (`*,full_name`).
+        let computed: Vec<String> = self
+            .fields
+            .iter()
+            .filter(|f| self.entity.field(f).is_ok_and(|f| f.is_computed()))
+            .cloned()
+            .collect();
         Selection {
+            star: self.star && !computed.is_empty(),
             fields: if self.star {
-                Vec::new()
+                computed
             } else {
                 self.fields.clone()
             },

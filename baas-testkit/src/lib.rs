@@ -2452,6 +2452,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         select: Selection {
             fields: fields.iter().map(|f| f.to_string()).collect(),
             omit_fields: false,
+            star: false,
             embeds: vec![],
             aggregates: Vec::new(),
         },

@@ -206,6 +206,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
     e.select = Selection {
         fields: fields.iter().map(|f| f.to_string()).collect(),
         omit_fields: false,
+        star: false,
         embeds: Vec::new(),
         aggregates: Vec::new(),
     };

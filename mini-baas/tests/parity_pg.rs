@@ -110,7 +110,8 @@ async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J
 }
 
 /// Functions are introspected with their parameters, result and
-/// volatility; overloaded ones and those taking a table row are left out.
+/// volatility; overloaded ones are left out, those taking a table row are
+/// computed fields (`computed_fields`).
 #[tokio::test]
 async fn functions_are_introspected() {
     let Some(s) = service().await else { return };
@@ -136,10 +137,9 @@ async fn functions_are_introspected() {
         !text.contains("\"twice\""),
         "overloaded functions are left out"
     );
-    assert!(
-        !text.contains("\"full_label\""),
-        "row-argument functions are left out"
-    );
+    // A function of a row is a computed field of its table, not `/rpc`.
+    let r = call(&s, "GET", "/rpc/full_label", "", &[], "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
     let openapi = ok(&s, "GET", "/openapi.json", "", "").await;
     let paths = openapi["paths"].as_object().expect("paths");
     assert!(
@@ -931,6 +931,87 @@ async fn json_containment() {
         let r = call(&s, "GET", "/note", query, &[], "").await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
     }
+}
+
+/// Computed fields (item 9): `full_label(author)` is a field of `author`,
+/// read when named (not by `*`), filtered and ordered like a column, inside
+/// embeddings too, in a write's representation; never written; refused on
+/// engines without them.
+#[tokio::test]
+async fn computed_fields() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=id,full_label&id=lte.2&order=id",
+            ""
+        )
+        .await,
+        json!([{"id": 1, "full_label": "Ada (1)"}, {"id": 2, "full_label": "Grace (2)"}])
+    );
+    // `*` leaves it out; `*,full_label` adds it after the columns.
+    let star = ok(&s, "GET", "/author", "id=eq.1", "").await;
+    assert!(star[0].get("full_label").is_none(), "{star}");
+    let both = ok(
+        &s,
+        "GET",
+        "/author",
+        "select=*,label:full_label&id=eq.1",
+        "",
+    )
+    .await;
+    assert_eq!(both[0]["label"], "Ada (1)", "{both}");
+    assert_eq!(both[0]["name"], "Ada", "{both}");
+    // Filters and order, and inside an embedding.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=id&full_label=like.*r*&order=full_label.desc",
+            ""
+        )
+        .await,
+        json!([{"id": 2}, {"id": 3}])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=title,author(full_label)&id=eq.1",
+            ""
+        )
+        .await,
+        json!([{"title": "Notes", "author": {"full_label": "Ada (1)"}}])
+    );
+    // Not writable; a write's representation computes it.
+    let r = call(
+        &s,
+        "PATCH",
+        "/author",
+        "id=eq.1",
+        &[("Content-Type", "application/json")],
+        r#"{"full_label": "x"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = call(
+        &s,
+        "PATCH",
+        "/author",
+        "id=eq.1&select=id,full_label",
+        &[
+            ("Content-Type", "application/json"),
+            ("Prefer", "return=representation,tx=rollback"),
+        ],
+        r#"{"name": "Lovelace"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!([{"id": 1, "full_label": "Lovelace (1)"}]));
 }
 
 /// Embedding through views (item 11): a view showing a base table's

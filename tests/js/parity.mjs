@@ -175,6 +175,11 @@ try {
     noError(r);
     eq(r.data, [{ id: 1 }]);
   });
+  await check("computed fields: a function of the row, read when named (item 9)", async () => {
+    const r = await db.from("author").select("id,full_label").eq("full_label", "Ada (1)").single();
+    noError(r);
+    eq(r.data, { id: 1, full_label: "Ada (1)" });
+  });
   await check("casts: ::int and ::text in select (item 14)", async () => {
     const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
     noError(r);

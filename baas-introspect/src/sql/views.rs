@@ -273,6 +273,7 @@ impl Builder<'_> {
                     range: src.range,
                     db_type: None,
                     description: None,
+                    computed: None,
                 },
                 None => {
                     fell_back.push(name.clone());

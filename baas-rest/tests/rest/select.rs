@@ -25,6 +25,7 @@ fn fields(f: &[&str]) -> Selection {
     Selection {
         fields: f.iter().map(|s| s.to_string()).collect(),
         omit_fields: false,
+        star: false,
         embeds: vec![],
         aggregates: Vec::new(),
     }
@@ -109,6 +110,7 @@ fn embeds() {
         Selection {
             fields: vec!["title".into()],
             omit_fields: false,
+            star: false,
             embeds: vec![embed("artist", None, fields(&["name"]))],
             aggregates: Vec::new(),
         }
@@ -122,6 +124,7 @@ fn embeds() {
         Selection {
             fields: vec![],
             omit_fields: false,
+            star: false,
             embeds: vec![
                 embed("artist", Some("singer"), all()),
                 embed(
@@ -130,6 +133,7 @@ fn embeds() {
                     Selection {
                         fields: vec!["name".into()],
                         omit_fields: false,
+                        star: false,
                         embeds: vec![embed("genre", None, fields(&["name"]))],
                         aggregates: Vec::new(),
                     }
@@ -160,6 +164,7 @@ fn embed_only_select_omits_own_fields() {
         Selection {
             fields: vec!["name".into()],
             omit_fields: false,
+            star: false,
             embeds: vec![embed(
                 "album",
                 None,

@@ -78,10 +78,12 @@ impl Ddl<'_> {
                 format!("`{}` has no primary key; managed tables need one", e.name),
             ));
         }
+        // A computed field is a function of the row, not a column.
         let fields: Vec<(&Field, At)> = e
             .fields
             .iter()
             .enumerate()
+            .filter(|(_, f)| !f.is_computed())
             .map(|(i, f)| (f, At(format!("/entity/fields/{i}"))))
             .collect();
         for (i, (f, at)) in fields.iter().enumerate() {

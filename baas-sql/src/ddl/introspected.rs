@@ -75,6 +75,8 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
     let fields = entity
         .fields
         .iter()
+        // The DDL makes no functions: computed fields are not found.
+        .filter(|f| !f.is_computed())
         .map(|f| {
             let mut max_length = f.max_length;
             let mut ty = introspected_type(dialect, &f.ty, &mut max_length);
@@ -100,6 +102,7 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
                 range: None,
                 db_type: None,
                 description: None,
+                computed: None,
             }
         })
         .collect();

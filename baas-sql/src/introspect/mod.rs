@@ -85,6 +85,9 @@ enum CatalogReturns {
 /// A function as the catalog describes it (PostgreSQL).
 #[derive(Debug)]
 struct CatalogFunction {
+    /// Its one argument is a row of this catalog table (key): a computed
+    /// field of that table, not a function to call.
+    row_of: Option<String>,
     schema: String,
     name: String,
     /// `i`, `s` or `v`.
@@ -295,6 +298,7 @@ fn build(
                     range: mapped.range,
                     db_type,
                     description: c.comment,
+                    computed: None,
                 }
             })
             .collect::<Vec<_>>();
@@ -335,8 +339,54 @@ fn build(
         })
         .collect();
     infer_relations(&mut schema, &fks);
-    schema.functions = functions(dialect, catalog.functions, &names, &schema);
+    let (computed, called): (Vec<_>, Vec<_>) = catalog
+        .functions
+        .into_iter()
+        .partition(|f| f.row_of.is_some());
+    computed_fields(dialect, computed, &names, &mut schema);
+    schema.functions = functions(dialect, called, &names, &schema);
     Ok(schema)
+}
+
+/// Functions taking a row of a table become computed fields of its entity
+/// (PostgREST's): those returning one value, `STABLE` or `IMMUTABLE`
+/// (read inside a `SELECT`), under the function's name unless the entity
+/// has a field or relation of that name. Functions returning rows
+/// (computed relationships) are left out.
+fn computed_fields(
+    dialect: Dialect,
+    found: Vec<CatalogFunction>,
+    names: &HashMap<String, String>,
+    schema: &mut SchemaMetadata,
+) {
+    for f in found {
+        let (Some(table), CatalogReturns::Scalar(rettype), false, "s" | "i") =
+            (f.row_of.as_ref(), &f.returns, f.set, f.volatility.as_str())
+        else {
+            continue;
+        };
+        let Some(entity) = names
+            .get(table)
+            .and_then(|n| schema.entities.iter_mut().find(|e| &e.name == n))
+        else {
+            continue;
+        };
+        if entity.fields.iter().any(|x| x.name == f.name)
+            || entity.relations.iter().any(|r| r.name == f.name)
+        {
+            continue;
+        }
+        let mapped = field_type(dialect, rettype);
+        let mut field = Field::new(f.name.clone(), mapped.ty.clone())
+            .nullable()
+            .computed(Source {
+                table: f.name,
+                schema: Some(f.schema),
+            });
+        field.db_type = unmapped_type(dialect, &mapped, rettype);
+        field.description = f.comment;
+        entity.fields.push(field);
+    }
 }
 
 /// The database type of a PostgreSQL column without a mapping (read and

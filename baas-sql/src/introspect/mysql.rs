@@ -237,6 +237,7 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
             _ => "v",
         };
         out.push(CatalogFunction {
+            row_of: None,
             schema: req(r, "db")?,
             name,
             volatility: volatility.into(),

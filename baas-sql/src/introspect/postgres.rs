@@ -347,6 +347,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                  coalesce(p.proargmodes::text[], ARRAY[]::text[]) AS argmodes, \
                  ARRAY(SELECT format_type(u.x, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) ORDER BY u.i)::text[] AS argtypes, \
                  ARRAY(SELECT t2.typtype::text FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t2 ON t2.oid = u.x ORDER BY u.i)::text[] AS argkinds, \
+                 ARRAY(SELECT coalesce(an.nspname || '.' || ac.relname, '') FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t4 ON t4.oid = u.x LEFT JOIN pg_class ac ON ac.oid = t4.typrelid LEFT JOIN pg_namespace an ON an.oid = ac.relnamespace ORDER BY u.i)::text[] AS argrels, \
                  format_type(p.prorettype, NULL) AS rettype, t.typtype::text AS retkind, \
                  rn.nspname::text AS ret_schema, rc.relname::text AS ret_table, \
                  obj_description(p.oid, 'pg_proc') AS comment, \
@@ -371,6 +372,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                 col("argmodes", text_array()),
                 col("argtypes", text_array()),
                 col("argkinds", text_array()),
+                col("argrels", text_array()),
                 col("rettype", FieldType::Text),
                 col("retkind", FieldType::Text),
                 col("ret_schema", FieldType::Text),
@@ -391,8 +393,10 @@ async fn functions<B: SqlBackend + ?Sized>(
             strs(r, "argtypes"),
         );
         let kinds = strs(r, "argkinds");
+        let rels = strs(r, "argrels");
         let mut params = Vec::new();
         let mut columns = Vec::new();
+        let mut row_of = None;
         for (k, ty) in types.iter().enumerate() {
             let mode = modes.get(k).map_or("i", String::as_str);
             let name = names.get(k).cloned().unwrap_or_default();
@@ -400,9 +404,18 @@ async fn functions<B: SqlBackend + ?Sized>(
                 continue 'functions;
             }
             if matches!(mode, "i" | "b") {
-                // A row argument makes a computed field (PostgREST), not
-                // a call by name: not served yet.
-                if name.is_empty() || kinds.get(k).is_some_and(|t| t == "c") {
+                if kinds.get(k).is_some_and(|t| t == "c") {
+                    // A row of a served table as the only argument: a
+                    // computed field (PostgREST's), not a call by name.
+                    match rels.get(k) {
+                        Some(rel) if k == 0 && tables.contains(rel) => {
+                            row_of = Some(rel.clone());
+                            continue;
+                        }
+                        _ => continue 'functions,
+                    }
+                }
+                if name.is_empty() {
                     continue 'functions;
                 }
                 params.push((name.clone(), ty.clone()));
@@ -427,7 +440,11 @@ async fn functions<B: SqlBackend + ?Sized>(
             },
             _ => CatalogReturns::Scalar(rettype),
         };
+        if row_of.is_some() && !params.is_empty() {
+            continue;
+        }
         out.push(CatalogFunction {
+            row_of,
             schema: req(r, "schema")?,
             name: req(r, "name")?,
             volatility: req(r, "volatility")?,

@@ -183,8 +183,32 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// The column itself.
+    /// The column itself; for a computed field, its function called with
+    /// the row: `"schema"."fn"("table".*)` (PostgreSQL, the only engine
+    /// with [`Capabilities::computed_fields`](baas_core::Capabilities)).
     fn raw_col(&self, field: &Field) -> Expr {
+        if let Some(function) = &field.computed {
+            let quote = crate::dialect::postgres::quote;
+            let mut call = String::new();
+            if let Some(s) = &function.schema {
+                call.push_str(&quote(s));
+                call.push('.');
+            }
+            call.push_str(&quote(&function.table));
+            call.push('(');
+            match &self.alias {
+                Some(a) => call.push_str(&quote(a)),
+                None => {
+                    if let Some(s) = &self.entity.source.schema {
+                        call.push_str(&quote(s));
+                        call.push('.');
+                    }
+                    call.push_str(&quote(&self.entity.source.table));
+                }
+            }
+            call.push_str(".*)");
+            return Expr::cust(call);
+        }
         let table = self.qualify.then(|| self.table_name());
         Expr::col(ColumnRef::Column(ColumnName(table, iden(field.column()))))
     }
@@ -314,7 +338,8 @@ fn param(v: impl Into<SqValue>) -> Expr {
 /// The named fields of an entity (all when none are named).
 fn select_fields<'e>(entity: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
     if fields.is_empty() {
-        Ok(entity.fields.iter().collect())
+        // Every column; computed fields are read when named.
+        Ok(entity.fields.iter().filter(|f| !f.is_computed()).collect())
     } else {
         fields.iter().map(|f| entity.field(f)).collect()
     }

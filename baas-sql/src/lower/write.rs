@@ -51,16 +51,11 @@ pub fn key_filter(entity: &Entity, keys: &[String], rows: &[Record]) -> Result<F
     Ok(Filter::or(any))
 }
 
-fn returning_clause(fields: &[&Field]) -> ReturningClause {
-    // Read by position; a field without a type mapping comes back as text.
-    sea_query::Returning::new().exprs(fields.iter().map(|f| {
-        let col = sea_query::Expr::col(unqualified(f));
-        if f.db_type.is_some() {
-            sea_query::Expr::cust_with_expr("CAST($1 AS text)", col)
-        } else {
-            col
-        }
-    }))
+fn returning_clause(e: &Entity, fields: &[&Field]) -> ReturningClause {
+    // Read by position; a field without a type mapping comes back as text,
+    // a computed field is its function of the written row.
+    let scope = super::Scope::root(e, false);
+    sea_query::Returning::new().exprs(fields.iter().map(|f| scope.col(f)))
 }
 
 /// Resolve a `returning` list: `Some(empty)` means every field.
@@ -213,7 +208,7 @@ pub fn insert(
                 st.on_conflict(oc);
             }
             if let (Some(r), true) = (&ret, sql.returning()) {
-                st.returning(returning_clause(r));
+                st.returning(returning_clause(e, r));
             }
             stmts.push(InsertBatch {
                 statement: finish(sql, AnyQuery::Insert(&st)),
@@ -253,7 +248,7 @@ pub fn update(
     }
     let ret = returning_fields(e, &upd.returning)?;
     if let (Some(r), true) = (&ret, l.sql.returning()) {
-        st.returning(returning_clause(r));
+        st.returning(returning_clause(e, r));
     }
     Ok((
         finish(l.sql, AnyQuery::Update(&st)),
@@ -277,7 +272,7 @@ pub fn delete(
     }
     let ret = returning_fields(e, &del.returning)?;
     if let (Some(r), true) = (&ret, l.sql.returning()) {
-        st.returning(returning_clause(r));
+        st.returning(returning_clause(e, r));
     }
     Ok((
         finish(l.sql, AnyQuery::Delete(&st)),
