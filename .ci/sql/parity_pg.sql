@@ -35,7 +35,8 @@ CREATE TABLE counter (
 CREATE TABLE shelf (
   id int PRIMARY KEY,
   years int4range,
-  words tsvector
+  words tsvector,
+  spans int4range[]
 );
 
 CREATE TABLE personal.book (

@@ -161,17 +161,18 @@ pub fn spatial_note(dialect: Dialect, declared: &str) -> Option<&'static str> {
 pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
     let trimmed = declared.trim();
     // PostgreSQL arrays: `integer[]`, `text[][]`, `_int4` (udt names).
-    if let Some(elem) = trimmed.strip_suffix("[]") {
-        let inner = field_type(dialect, elem.trim_end_matches("[]"));
-        return SqlType::of(FieldType::Array {
+    // An array of a type without a mapping is an array of its text forms.
+    let array = |inner: SqlType| SqlType {
+        unmapped: inner.unmapped,
+        ..SqlType::of(FieldType::Array {
             items: Box::new(inner.ty),
-        });
+        })
+    };
+    if let Some(elem) = trimmed.strip_suffix("[]") {
+        return array(field_type(dialect, elem.trim_end_matches("[]")));
     }
     if let Some(item) = dialect.sql().udt_array_item(trimmed) {
-        let inner = field_type(dialect, item);
-        return SqlType::of(FieldType::Array {
-            items: Box::new(inner.ty),
-        });
+        return array(field_type(dialect, item));
     }
     let (base, args, unsigned) = split(trimmed);
     let serial = matches!(

@@ -551,15 +551,20 @@ async fn unmapped_types_read_and_write_as_text() {
         &s,
         "POST",
         "/shelf",
-        "select=years,words",
+        "select=years,words,spans",
         &[("Prefer", "return=representation")],
-        r#"{"id": 900, "years": "[2000,2002)", "words": "fresh words"}"#,
+        r#"{"id": 900, "years": "[2000,2002)", "words": "fresh words", "spans": ["[1,3)", "(4,6]"]}"#,
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(
         created.json(),
-        json!([{"years": "[2000,2002)", "words": "'fresh' 'words'"}])
+        json!([{"years": "[2000,2002)", "words": "'fresh' 'words'", "spans": ["[1,3)", "[5,7)"]}])
+    );
+    // An array of a type without a mapping: an array of its text forms.
+    assert_eq!(
+        ok(&s, "GET", "/shelf", "select=spans&spans=cs.{\"[1,3)\"}", "").await,
+        json!([{"spans": ["[1,3)", "[5,7)"]}])
     );
     let bad = call(
         &s,

@@ -397,11 +397,18 @@ fn unmapped_type(
     mapped: &crate::types::SqlType,
     declared: &str,
 ) -> Option<String> {
-    if dialect != Dialect::Postgres || !mapped.unmapped || mapped.ty != FieldType::Text {
+    let text = FieldType::Text;
+    let array = matches!(&mapped.ty, FieldType::Array { items } if **items == text);
+    if dialect != Dialect::Postgres || !mapped.unmapped || (mapped.ty != text && !array) {
         return None;
     }
     let base = declared.split('(').next().unwrap_or(declared).trim();
-    baas_core::function::is_type_name(base).then(|| base.to_string())
+    // `_int4range` (the array type's own name) is `int4range[]`.
+    let base = match (array, base.strip_prefix('_')) {
+        (true, Some(item)) if !base.ends_with("[]") => format!("{item}[]"),
+        _ => base.to_string(),
+    };
+    baas_core::function::is_type_name(&base).then_some(base)
 }
 
 /// The catalog's functions as metadata; one whose API name is already an

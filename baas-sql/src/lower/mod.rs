@@ -176,10 +176,10 @@ impl<'a> Scope<'a> {
     /// type without a mapping ([`Field::db_type`]).
     fn col(&self, field: &Field) -> Expr {
         let raw = self.raw_col(field);
-        if field.db_type.is_some() {
-            Expr::cust_with_expr("CAST($1 AS text)", raw)
-        } else {
-            raw
+        match field.db_type.as_deref() {
+            Some(t) if t.ends_with("[]") => Expr::cust_with_expr("CAST($1 AS text[])", raw),
+            Some(_) => Expr::cust_with_expr("CAST($1 AS text)", raw),
+            None => raw,
         }
     }
 
