@@ -631,6 +631,38 @@ fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result
     }}})
 }
 
+/// The `$lookup` writing into `helper` the related row (at most one, that
+/// `key.filter` lets through) of a to-one relation, projected on `field`
+/// as `v`.
+fn related_lookup(
+    target: Target<'_>,
+    key: &baas_core::ir::RelatedKey,
+    field: &str,
+    helper: &str,
+    next: &std::cell::Cell<usize>,
+) -> Result<Document> {
+    let e = target.entity;
+    let rel = e.relation(&key.relation)?;
+    let to = target.schema.entity(&rel.target)?;
+    let mut l = FilterLower {
+        schema: target.schema,
+        lookups: Vec::new(),
+        next,
+    };
+    let m = match key.filter.as_deref() {
+        Some(f) => l.lower(to, f, false)?,
+        None => Document::new(),
+    };
+    let mut stages = l.lookups;
+    if !m.is_empty() {
+        stages.push(doc! {"$match": m});
+    }
+    let (_, k) = key_of(to, field)?;
+    stages.push(doc! {"$limit": 1});
+    stages.push(doc! {"$project": {"_id": 0, "v": format!("${k}")}});
+    join(e, &rel.from_fields, to, &rel.to_fields, stages, helper)
+}
+
 /// Aggregation expressions for JSON containment
 /// ([`baas_core::ir::Filter::JsonContains`]), built from the operand: an
 /// object needs each key's value to contain the operand's (`$getField`),
@@ -813,7 +845,10 @@ pub fn has_exists(f: &Filter) -> bool {
 pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
     let mut out = order.to_vec();
     for k in &e.primary_key {
-        if !out.iter().any(|o| &o.field == k && o.json.is_none()) {
+        if !out
+            .iter()
+            .any(|o| &o.field == k && o.json.is_none() && o.related.is_none())
+        {
             out.push(OrderBy::asc(k.clone()));
         }
     }
@@ -1062,6 +1097,18 @@ pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
     let mut json_keys = Document::new();
     let mut keys = Vec::with_capacity(order.len());
     for (i, o) in order.iter().enumerate() {
+        if let Some(r) = &o.related {
+            // The related row's field, from a `$lookup` of at most one row.
+            let h = format!("{HELPER}r{i}");
+            pipeline.push(related_lookup(target, r, &o.field, &h, &next)?);
+            let first = doc! {"$arrayElemAt": [format!("${h}"), 0]};
+            json_keys.insert(
+                h.clone(),
+                doc! {"$getField": {"field": "v", "input": first}},
+            );
+            keys.push((h, o.direction, o.effective_nulls(), true));
+            continue;
+        }
         let (f, k) = key_of(e, &o.field)?;
         match &o.json {
             None => keys.push((k.to_string(), o.direction, o.effective_nulls(), f.nullable)),

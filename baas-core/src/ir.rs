@@ -413,6 +413,25 @@ pub struct OrderBy {
     /// Order by a value inside the (JSON) field rather than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<JsonKey>,
+    /// `field` is a field of the row related through this to-one relation
+    /// (PostgREST's `order=author(name)`), not of the ordered entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related: Option<RelatedKey>,
+}
+
+/// The to-one relation an [`OrderBy`] reads its field through. A row
+/// without a related row (or whose related row `filter` hides) sorts as
+/// null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedKey {
+    /// A many-to-one or one-to-one relation of the ordered entity.
+    pub relation: String,
+    /// The related rows that count; validation adds the caller's read
+    /// filter on the related entity, so an order never reveals a row the
+    /// caller may not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Box<Filter>>,
 }
 
 /// The value inside a JSON field that an [`OrderBy`] sorts on.
@@ -442,6 +461,7 @@ impl OrderBy {
             direction: Direction::Asc,
             nulls: None,
             json: None,
+            related: None,
         }
     }
     /// Descending on `field`.
@@ -451,8 +471,25 @@ impl OrderBy {
             direction: Direction::Desc,
             nulls: None,
             json: None,
+            related: None,
         }
     }
+    /// The same order with nulls after the other values.
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls = Some(Nulls::Last);
+        self
+    }
+
+    /// The same order on `field` of the row related through the to-one
+    /// `relation`.
+    pub fn through(mut self, relation: impl Into<String>) -> Self {
+        self.related = Some(RelatedKey {
+            relation: relation.into(),
+            filter: None,
+        });
+        self
+    }
+
     /// The same order on the value at `path` inside the JSON field
     /// (`text`: its text, as `->>`).
     pub fn at_path(mut self, path: Vec<String>, text: bool) -> Self {

@@ -323,7 +323,7 @@ impl<'a> Validator<'a> {
         if let Some(f) = &mut q.filter {
             self.filter_into(f, "/filter", &mut acc)?;
         }
-        self.order(&q.order, "/order", &mut acc)?;
+        self.order(&mut q.order, "/order", &mut acc)?;
         if let Some(after) = &mut q.page.after {
             if q.order.is_empty() {
                 acc.push("/page/after", "a keyset cursor needs an order");
@@ -340,10 +340,13 @@ impl<'a> Validator<'a> {
                 if q.page.offset.is_some() {
                     acc.push("/page/offset", "offset and keyset cursor are exclusive");
                 }
-                if q.order.iter().any(|o| o.json.is_some()) {
+                if q.order
+                    .iter()
+                    .any(|o| o.json.is_some() || o.related.is_some())
+                {
                     acc.push(
                         "/order",
-                        "keyset pagination cannot order by a value inside a JSON field",
+                        "keyset pagination cannot order by a value inside a JSON field or a related field",
                     );
                 }
                 // Rows are strictly ordered only when the order ends in a key;
@@ -528,7 +531,7 @@ impl<'a> Validator<'a> {
         if let Some(f) = &mut e.filter {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
-        v.order(&e.order, &format!("{eat}/order"), acc)?;
+        v.order(&mut e.order, &format!("{eat}/order"), acc)?;
         if rel.kind.is_to_one() && (e.limit.is_some() || e.offset.is_some() || !e.order.is_empty())
         {
             acc.push(
@@ -646,12 +649,54 @@ impl<'a> Validator<'a> {
         Ok(and_opt(given, row_filter))
     }
 
-    fn order(&self, order: &[OrderBy], at: &str, acc: &mut Acc) -> Result<()> {
-        for (i, o) in order.iter().enumerate() {
-            match self.entity().field(&o.field) {
+    /// Check order keys; a key through a to-one relation is checked on
+    /// the related entity (known, readable) and gets the caller's read
+    /// filter on it.
+    fn order(&self, order: &mut [OrderBy], at: &str, acc: &mut Acc) -> Result<()> {
+        for (i, o) in order.iter_mut().enumerate() {
+            let v = match &mut o.related {
+                None => self.at(self.entity()),
+                Some(r) => {
+                    let Ok(rel) = self.entity().relation(&r.relation) else {
+                        acc.push(
+                            &format!("{at}/{i}/related/relation"),
+                            format!(
+                                "unknown relation `{}` on `{}`",
+                                r.relation,
+                                self.entity().name
+                            ),
+                        );
+                        continue;
+                    };
+                    if !rel.kind.is_to_one() {
+                        acc.push(
+                            &format!("{at}/{i}/related/relation"),
+                            format!(
+                                "`{}` is not a to-one relation: only the field of one related row can order rows",
+                                r.relation
+                            ),
+                        );
+                        continue;
+                    }
+                    if o.json.is_some() {
+                        acc.push(
+                            &format!("{at}/{i}/json"),
+                            "a JSON path in a related field cannot order rows",
+                        );
+                    }
+                    let v = self.at(self.schema().entity(&rel.target)?);
+                    let mut given = r.filter.take().map(|b| *b);
+                    if let Some(f) = &mut given {
+                        v.filter_into(f, &format!("{at}/{i}/related/filter"), acc)?;
+                    }
+                    r.filter = and_opt(given, v.grant_filter(Action::Read, acc)?).map(Box::new);
+                    v
+                }
+            };
+            match v.entity().field(&o.field) {
                 Err(_) => acc.add(Violation::unknown_field(
                     format!("{at}/{i}/field"),
-                    &self.entity().name,
+                    &v.entity().name,
                     &o.field,
                 )),
                 Ok(f) if o.json.is_some() && f.ty != FieldType::Json => acc.push(
@@ -666,8 +711,8 @@ impl<'a> Validator<'a> {
                     format!("cannot order by `{}` of type {}", o.field, f.ty.name()),
                 ),
                 Ok(f) => {
-                    self.check_readable(&o.field, Origin::Caller)?;
-                    self.check_computed(f)?;
+                    v.check_readable(&o.field, Origin::Caller)?;
+                    v.check_computed(f)?;
                 }
             }
         }
@@ -1366,10 +1411,10 @@ impl<'a> Validator<'a> {
             }
         }
         for (i, o) in a.order.iter().enumerate() {
-            if o.json.is_some() {
+            if o.json.is_some() || o.related.is_some() {
                 acc.push(
                     &format!("/order/{i}/field"),
-                    "an aggregate cannot be ordered by a value inside a JSON field",
+                    "an aggregate cannot be ordered by a value inside a JSON field or a related field",
                 );
             } else if !a.group_by.contains(&o.field)
                 && !a.aggregates.iter().any(|ag| ag.alias == o.field)
@@ -1402,8 +1447,25 @@ pub fn touched_entities(schema: &SchemaMetadata, query: &Query) -> BTreeSet<Stri
         if let Some(f) = &query.filter {
             touched_filter(schema, e, f, &mut out);
         }
+        touched_order(schema, e, &query.order, &mut out);
     }
     out
+}
+
+/// The related entities of order keys through a relation (and their filters).
+fn touched_order(
+    schema: &SchemaMetadata,
+    entity: &Entity,
+    order: &[OrderBy],
+    out: &mut BTreeSet<String>,
+) {
+    for r in order.iter().filter_map(|o| o.related.as_ref()) {
+        if let Some(target) = touched_relation(schema, entity, &r.relation, out)
+            && let Some(f) = &r.filter
+        {
+            touched_filter(schema, target, f, out);
+        }
+    }
 }
 
 /// [`touched_entities`] for a filter on `entity` (writes, counts,
@@ -1447,6 +1509,7 @@ fn touched_selection(
             if let Some(f) = &e.filter {
                 touched_filter(schema, target, f, out);
             }
+            touched_order(schema, target, &e.order, out);
         }
     }
 }

@@ -63,6 +63,7 @@
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
 //! | `rel.order=…`, `rel.limit=n`, `rel.offset=n` | the embed's `order` / `limit` / `offset` (per parent) |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
+//! | `order=album(title).desc,name` | `OrderBy::related` ([`RelatedKey`](baas_core::ir::RelatedKey)): a field of the row related through a to-one relation (an embedding of this level by its key, or any relation an embedding of that name resolves to; it need not be embedded), read by a correlated subquery (SQL) or a `$lookup` (MongoDB) under the caller's read grant on the related entity (a hidden row sorts as null); in embeddings too; not with a keyset cursor |
 //! | `order=data->a->b.desc`, `order=data->>a` | `OrderBy::json` ([`JsonKey`](baas_core::ir::JsonKey)): `->` sorts JSON values by type then value (`null` < strings < numbers < booleans < arrays < objects, as `jsonb`), `->>` their text; a missing path is NULL; in embeddings too (`rel.order=data->a`); not with a keyset cursor (`after`) |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
@@ -102,9 +103,8 @@
 //! | --- | --- |
 //! | casts in `select` to other types (`::date`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
 //! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
-//! | `order` by an embedded column `rel(col)` | 501 |
+//! | `order=rel(col)` through a to-many relation; with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
-//! | arrays of a type without a mapping (`int4range[]`) | read fails: not mapped yet |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
@@ -192,6 +192,8 @@
 //!   string: its PostgreSQL text form, read with `CAST(col AS text)`,
 //!   compared as text, written through `CAST($1 AS type)`; `fts` on a
 //!   `tsvector` column searches it directly (words with `plainto_tsquery`).
+//!   An array of such a type (`int4range[]`) is an array of those strings
+//!   (`CAST(col AS text[])`).
 //! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
 //!   function with unnamed parameters is not served); a `GET` query
 //!   parameter named like a parameter is an argument, never a filter; an

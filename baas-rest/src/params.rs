@@ -643,6 +643,31 @@ impl FieldAliases {
     }
 }
 
+/// Name the relation of each `order=rel(col)` key as the IR does: `rel`
+/// is an embedding of this level (its output key or relation), or any
+/// relation an embedding of that name would resolve to.
+fn related_order(
+    schema: &SchemaMetadata,
+    node: &Node<'_>,
+    mut order: Vec<OrderBy>,
+) -> Result<Vec<OrderBy>, RestError> {
+    for o in &mut order {
+        let Some(r) = &mut o.related else { continue };
+        r.relation = match node
+            .children
+            .iter()
+            .find(|c| c.key == r.relation || c.relation == r.relation)
+        {
+            Some(c) => c.relation.clone(),
+            None => resolve(schema, node.entity, &r.relation, None)?
+                .0
+                .name
+                .clone(),
+        };
+    }
+    Ok(order)
+}
+
 /// Everything the query string said.
 #[derive(Debug, Clone)]
 pub(crate) struct Params<'s> {
@@ -1072,7 +1097,8 @@ pub(crate) fn parse_params<'s>(
         match last {
             "order" => {
                 let node = root.find_mut(&path_of(prefix))?;
-                set_once(&mut node.order, parse_order(v)?, k)?;
+                let order = related_order(schema, node, parse_order(v)?)?;
+                set_once(&mut node.order, order, k)?;
             }
             "limit" => {
                 let n = parse_u64(k, v)?;

@@ -229,13 +229,17 @@ pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
     loop {
         let field =
             name(&mut cur, &stop_order).ok_or_else(|| cur.error("order", "a column name"))?;
-        if cur.starts_with("(") {
-            return Err(RestError::unsupported(
-                "ordering by a column of an embedded resource (`rel(col)`) is not supported",
-            )
-            .with_hint("order the embedding itself with `rel.order=col`"));
-        }
-        let mut o = OrderBy::asc(field);
+        let mut o = if cur.eat("(") {
+            // `rel(col)`: a field of the to-one related row.
+            let inner = name(&mut cur, &stop_order)
+                .ok_or_else(|| cur.error("order", "a column name inside `(…)`"))?;
+            if !cur.eat(")") {
+                return Err(cur.error("order", "`)` after the related column"));
+            }
+            OrderBy::asc(inner).through(field)
+        } else {
+            OrderBy::asc(field)
+        };
         if cur.starts_with("->") {
             let mut path = Vec::new();
             let mut text = false;
@@ -251,6 +255,11 @@ pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
                     name(&mut cur, &stop_order)
                         .ok_or_else(|| cur.error("order", "a key or an index after `->`"))?,
                 );
+            }
+            if o.related.is_some() {
+                return Err(RestError::unsupported(
+                    "a JSON path in a related column cannot order rows",
+                ));
             }
             o = o.at_path(path, text);
         }

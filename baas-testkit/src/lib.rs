@@ -1308,6 +1308,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
                 direction: Direction::Desc,
                 nulls: None,
                 json: None,
+                related: None,
             },
             OrderBy::asc("billing_country"),
         ],

@@ -396,6 +396,45 @@ async fn suite(under: Under) {
         );
     }
 
+    // 1c. Ordering by a field of a related row obeys the related
+    //     entity's grants: a hidden field is refused, and a hidden row
+    //     sorts as null (last), never by its hidden value.
+    for e in &engines {
+        forbidden(
+            e.find(
+                &caller(),
+                Query::new("invoice_line")
+                    .fields(["invoice_line_id"])
+                    .order_by(OrderBy::asc("unit_price").through("track")),
+            )
+            .await,
+            "ordering by a hidden field of the related row",
+        );
+        let q = Query::new("track")
+            .fields(["track_id", "album_id"])
+            .filter(Filter::In {
+                field: "album_id".into(),
+                values: [1, 4, 170, 180].map(mini_baas::Value::Int).to_vec(),
+            })
+            .order_by(OrderBy::desc("title").through("album").nulls_last())
+            .order_by(OrderBy::asc("track_id"));
+        let albums = |rows: &[Row]| -> Vec<i64> {
+            let mut out: Vec<i64> = rows
+                .iter()
+                .map(|r| r["album_id"].as_i64().unwrap())
+                .collect();
+            out.dedup();
+            out
+        };
+        let mine = e.find(&caller(), q.clone()).await.expect("ordered");
+        let all = e.find(&admin(), q).await.expect("ordered (unrestricted)");
+        // Titles descending: Riot Act (180), Let There Be Rock (4), For
+        // Those About To Rock (1), Bark at the Moon (170); albums of artists
+        // above 100 are hidden from the caller: their tracks come last.
+        assert_eq!(albums(&all), [180, 4, 1, 170], "{}", e.name);
+        assert_eq!(albums(&mine), [4, 1, 170, 180], "{}", e.name);
+    }
+
     // 2. A to-one embed whose rows are hidden: the album is null for
     //    tracks of albums the caller cannot read; the root keeps only Rock
     //    tracks.

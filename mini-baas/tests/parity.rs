@@ -637,6 +637,50 @@ async fn casts_in_select() {
     assert_eq!(r.json(), json!([]), "nothing was written");
 }
 
+/// `order=rel(col)`: rows ordered by a field of their to-one related row
+/// (PostgREST's ordering by an embedded resource), with or without the
+/// embedding, at the top and inside an embedding; to-many is refused.
+#[tokio::test]
+async fn order_by_related_field() {
+    let Some(s) = service("related_order").await else {
+        return;
+    };
+    let ids = |v: J| -> Vec<i64> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["track_id"].as_i64().expect("id"))
+            .collect()
+    };
+    let q = "select=track_id&album_id=lte.3&order=album(title).desc,track_id&limit=5";
+    assert_eq!(ids(get_json(&s, "/track", q).await), [3, 4, 5, 1, 6]);
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,album(title)&album_id=lte.2&order=album(title),track_id.desc&limit=2"
+        )
+        .await,
+        json!([
+            {"track_id": 2, "album": {"title": "Balls to the Wall"}},
+            {"track_id": 14, "album": {"title": "For Those About To Rock We Salute You"}}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/genre",
+            "select=genre_id,tracks(track_id)&genre_id=eq.1&tracks.album_id=in.(1,4,5)&tracks.order=album(title).desc,track_id&tracks.limit=2"
+        )
+        .await,
+        json!([{"genre_id": 1, "tracks": [{"track_id": 15}, {"track_id": 16}]}])
+    );
+    let (status, body) = same_error(&s, "GET", "/album", "order=tracks(name)", "").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = same_error(&s, "GET", "/track", "order=album(nope)", "").await;
+    assert_eq!((status, &body["code"]), (400, &json!("42703")), "{body}");
+}
+
 // Items 5, 15 and 17: statuses and Content-Range, match/imatch, media types.
 
 fn names(v: &J) -> Vec<&str> {

@@ -180,6 +180,11 @@ try {
     noError(r);
     eq(r.data, { id: 1, full_label: "Ada (1)" });
   });
+  await check("order: by a column of the to-one related row, order('author(name)')", async () => {
+    const r = await db.from("book").select("title").order("author(name)", { ascending: false }).order("title");
+    noError(r);
+    eq(r.data.map((x) => x.title), ["Compilers", "Shortest", "Structured", "Notes"]);
+  });
   await check("casts: ::int and ::text in select (item 14)", async () => {
     const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
     noError(r);

@@ -682,6 +682,7 @@ fn order_parsing() {
         direction: d,
         nulls: n,
         json: None,
+        related: None,
     };
     assert_eq!(
         q("track", "order=composer.desc.nullslast,name").order,
@@ -714,7 +715,6 @@ fn order_parsing() {
     ] {
         assert_eq!(err("track", qs).status, 400, "{qs}");
     }
-    assert_eq!(err("track", "order=album(title)").status, 501);
     // A value inside a JSON field: `->` sorts the JSON value, `->>` its text.
     assert_eq!(
         q("track", "order=meta->a->0.desc.nullslast,meta->>b").order,
@@ -726,6 +726,18 @@ fn order_parsing() {
             OrderBy::asc("meta").at_path(vec!["b".into()], true),
         ]
     );
+    // A field of the to-one related row: `rel(col)`.
+    let o = &q("track", "order=album(title).desc.nullsfirst,name").order;
+    assert_eq!(
+        o[0],
+        OrderBy {
+            nulls: Some(Nulls::First),
+            ..OrderBy::desc("title").through("album")
+        }
+    );
+    assert_eq!(o[1], OrderBy::asc("name"));
+    assert_eq!(err("track", "order=album(title").status, 400);
+    assert_eq!(err("track", "order=album(title)->a").status, 501);
     assert_eq!(err("track", "order=meta->>a->b").status, 400);
     assert_eq!(err("track", "order=meta->").status, 400);
     let e = baas_rest::RestError::from(validate(&q("track", "order=name->a")).expect_err("text"));

@@ -193,6 +193,35 @@ impl<'a> Lower<'a> {
         filter: Option<&Filter>,
         through_filter: Option<&Filter>,
     ) -> Result<SelectStatement> {
+        Ok(self.related(scope, relation, filter, through_filter)?.0)
+    }
+
+    /// `(SELECT <field> FROM <related> WHERE <link to the outer row> AND
+    /// filter LIMIT 1)`: a field of the row related to the outer row
+    /// through a to-one relation (NULL without one), to order by.
+    pub(super) fn related_value(
+        &self,
+        scope: &Scope<'a>,
+        relation: &str,
+        field: &str,
+        filter: Option<&Filter>,
+    ) -> Result<Expr> {
+        let (mut sel, inner) = self.related(scope, relation, filter, None)?;
+        sel.clear_selects();
+        sel.expr(inner.col(inner.entity.field(field)?));
+        sel.limit(1);
+        Ok(Expr::SubQuery(None, Box::new(sel.into())))
+    }
+
+    /// `SELECT 1 FROM <related> WHERE <link to the outer row> AND filter`
+    /// and the scope of the related rows in it.
+    fn related(
+        &self,
+        scope: &Scope<'a>,
+        relation: &str,
+        filter: Option<&Filter>,
+        through_filter: Option<&Filter>,
+    ) -> Result<(SelectStatement, Scope<'a>)> {
         let rel = scope.entity.relation(relation)?;
         let target = self.target.schema.entity(&rel.target)?;
         let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
@@ -264,7 +293,7 @@ impl<'a> Lower<'a> {
         if let Some(f) = filter {
             sel.cond_where(self.cond(f, &inner)?);
         }
-        Ok(sel)
+        Ok((sel, inner))
     }
 
     /// An alias that cannot collide with a table name of the schema.

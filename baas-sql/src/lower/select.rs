@@ -18,7 +18,10 @@ impl Lower<'_> {
     fn effective_order(&self, order: &[OrderBy]) -> Vec<OrderBy> {
         let mut out = order.to_vec();
         for k in &self.entity().primary_key {
-            if !out.iter().any(|o| &o.field == k && o.json.is_none()) {
+            if !out
+                .iter()
+                .any(|o| &o.field == k && o.json.is_none() && o.related.is_none())
+            {
                 out.push(OrderBy::asc(k.clone()));
             }
         }
@@ -77,8 +80,18 @@ impl<'e> Lower<'e> {
     fn sort_keys(&self, order: &[OrderBy], scope: &Scope<'_>) -> Result<Vec<SortKey<'e>>> {
         let mut keys = Vec::new();
         for o in self.effective_order(order) {
-            let f = self.entity().field(&o.field)?;
             let (ord, nulls) = sq_order(&o);
+            if let Some(r) = &o.related {
+                keys.push(SortKey {
+                    expr: self.related_value(scope, &r.relation, &o.field, r.filter.as_deref())?,
+                    ord,
+                    nulls,
+                    nullable: true,
+                    column: None,
+                });
+                continue;
+            }
+            let f = self.entity().field(&o.field)?;
             match &o.json {
                 None => keys.push(SortKey {
                     expr: scope.col(f),
@@ -208,7 +221,11 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     if joining && q.page.partition.is_some() {
         return Err(l.sql.unsupported("joined embeds in a per-parent page"));
     }
-    let scope = l.root_scope(joining || needs_qualification(q.filter.as_ref()));
+    let scope = l.root_scope(
+        joining
+            || needs_qualification(q.filter.as_ref())
+            || q.order.iter().any(|o| o.related.is_some()),
+    );
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
     for f in &fields {
