@@ -65,6 +65,11 @@ CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;
 
+-- A view that renames its key and its foreign-key column.
+CREATE VIEW book_by AS
+  SELECT b.id AS book_id, b.title, b.author_id AS writer
+  FROM book b;
+
 INSERT INTO author (name, mentor_id, born) VALUES
   ('Ada', NULL, '1815-12-10'),
   ('Grace', 1, '1906-12-09'),

@@ -176,7 +176,15 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
         .iter()
         .filter_map(|j| {
             let own: Vec<&&ForeignKey> = fks.iter().filter(|fk| fk.from_entity == j.name).collect();
-            if own.len() != 2 || j.primary_key.is_empty() {
+            // Two foreign keys over the same columns (one table's key
+            // referencing two others) link nothing to nothing.
+            if own.len() != 2
+                || j.primary_key.is_empty()
+                || own[0]
+                    .from_fields
+                    .iter()
+                    .any(|c| own[1].from_fields.contains(c))
+            {
                 return None;
             }
             let mut cols: Vec<String> = own.iter().flat_map(|fk| fk.from_fields.clone()).collect();

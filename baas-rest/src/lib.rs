@@ -113,7 +113,7 @@
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
 //! | functions taking a table row that return rows (computed relationships, `select=*,get_books(*)`), overloaded, variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
-//! | embedding through a view whose foreign-key columns are renamed or come from several base tables (PostgREST reads the view's definition; relations of views come from base-table columns the view shows under their own names) | 400 `PGRST200` (no relation) |
+//! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
 //!

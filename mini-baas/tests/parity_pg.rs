@@ -1020,7 +1020,8 @@ async fn computed_fields() {
 }
 
 /// Embedding through views (item 11): a view showing a base table's
-/// foreign-key column under its own name has that foreign key, both ways.
+/// foreign-key column, under its own name or another, has that foreign
+/// key, both ways.
 #[tokio::test]
 async fn embeds_through_views() {
     let Some(s) = service().await else { return };
@@ -1045,6 +1046,30 @@ async fn embeds_through_views() {
         )
         .await,
         json!([{"name": "Edsger", "book_with_author": [{"title": "Shortest"}, {"title": "Structured"}]}])
+    );
+    // Renamed columns (`b.author_id AS writer`, `b.id AS book_id`): the
+    // view's rule says where they come from.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book_by",
+            "select=title,author(name)&book_id=eq.2",
+            ""
+        )
+        .await,
+        json!([{"title": "Compilers", "author": {"name": "Grace"}}])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,book_by(book_id)&id=eq.3&book_by.order=book_id",
+            ""
+        )
+        .await,
+        json!([{"name": "Edsger", "book_by": [{"book_id": 3}, {"book_id": 4}]}])
     );
 }
 

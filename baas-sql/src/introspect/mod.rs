@@ -108,49 +108,86 @@ struct Catalog {
     /// (view, base table, column): the base-table columns a view reads
     /// (PostgreSQL).
     view_usage: Vec<(String, String, String)>,
+    /// (view, view column, base table, base column): where a view's
+    /// columns come from, renamed or not (PostgreSQL).
+    view_columns: Vec<(String, String, String, String)>,
 }
 
 /// The foreign keys of views, inferred from their base tables as PostgREST
 /// embeds through views: a foreign key of a base table whose columns the
-/// view shows under their own names holds for the view too, on the
-/// referencing side (`view.author_id → author`) and on the referenced side
-/// (`book.author_id → view.id`). A view column is taken as a base column
-/// only when the view reads a column of that name from that one base
-/// table (a join that reads `id` from two tables gives `id` to neither).
+/// view shows, under any name, holds for the view too, on the referencing
+/// side (`view.writer → author` for `b.author_id AS writer`) and on the
+/// referenced side (`book.author_id → view.book_id`). Where a view column
+/// comes from is its rewrite rule's target entry; a column whose entries
+/// disagree (a subquery's column of the same name) comes from nowhere.
+/// Without target entries (another engine, or a rule they cannot be read
+/// from), a view column is a base column when the view reads a column of
+/// that name from that one base table only (the rule's dependencies).
 fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
     let mut out = Vec::new();
     for v in catalog.tables.iter().filter(|t| t.view) {
         let view = key(v.schema.as_deref(), &v.name);
-        let shown = |table: &str, cols: &[String]| {
-            cols.iter().all(|c| {
-                v.columns.iter().any(|vc| &vc.name == c)
-                    && catalog
-                        .view_usage
-                        .iter()
-                        .filter(|(vv, _, col)| *vv == view && col == c)
-                        .all(|(_, t, _)| t == table)
-                    && catalog
-                        .view_usage
-                        .iter()
-                        .any(|(vv, t, col)| *vv == view && t == table && col == c)
-            })
+        let entries: Vec<_> = catalog
+            .view_columns
+            .iter()
+            .filter(|(vv, vc, _, _)| *vv == view && v.columns.iter().any(|c| &c.name == vc))
+            .collect();
+        // The view column showing `table.col`, if one does.
+        let shown_as = |table: &str, col: &str| -> Option<String> {
+            if entries.is_empty() {
+                let only_there = catalog
+                    .view_usage
+                    .iter()
+                    .filter(|(vv, _, c)| *vv == view && c == col)
+                    .all(|(_, t, _)| t == table);
+                let read = catalog
+                    .view_usage
+                    .iter()
+                    .any(|(vv, t, c)| *vv == view && t == table && c == col);
+                let named = v.columns.iter().any(|c| c.name == col);
+                return (only_there && read && named).then(|| col.to_string());
+            }
+            let from_here = |vc: &str| {
+                entries
+                    .iter()
+                    .filter(|(_, c, _, _)| c == vc)
+                    .all(|(_, _, t, bc)| t == table && bc == col)
+            };
+            let candidates: Vec<&str> = entries
+                .iter()
+                .filter(|(_, vc, t, bc)| t == table && bc == col && from_here(vc))
+                .map(|(_, vc, _, _)| vc.as_str())
+                .collect();
+            candidates
+                .iter()
+                .find(|vc| **vc == col)
+                .or(candidates.first())
+                .map(|vc| vc.to_string())
+        };
+        let all_shown = |table: &str, cols: &[String]| -> Option<Vec<String>> {
+            cols.iter().map(|c| shown_as(table, c)).collect()
         };
         for fk in &catalog.foreign_keys {
-            if fk.from != view && shown(&fk.from, &fk.columns) {
+            if fk.from != view
+                && let Some(columns) = all_shown(&fk.from, &fk.columns)
+            {
                 out.push(CatalogFk {
                     from: view.clone(),
-                    columns: fk.columns.clone(),
+                    columns,
                     to: fk.to.clone(),
                     ref_columns: fk.ref_columns.clone(),
                     name: fk.name.clone(),
                 });
             }
-            if fk.to != view && fk.from != fk.to && shown(&fk.to, &fk.ref_columns) {
+            if fk.to != view
+                && fk.from != fk.to
+                && let Some(ref_columns) = all_shown(&fk.to, &fk.ref_columns)
+            {
                 out.push(CatalogFk {
                     from: fk.from.clone(),
                     columns: fk.columns.clone(),
                     to: view.clone(),
-                    ref_columns: fk.ref_columns.clone(),
+                    ref_columns,
                     name: fk.name.clone(),
                 });
             }
@@ -240,9 +277,7 @@ fn build(
 ) -> Result<SchemaMetadata> {
     let mut names: HashMap<String, String> = HashMap::new();
     let mut entities = Vec::new();
-    let mut catalog = catalog;
     let view_fks = view_foreign_keys(&catalog);
-    catalog.foreign_keys.extend(view_fks);
     for t in catalog.tables {
         if t.view && options.skip_views {
             continue;
@@ -325,20 +360,25 @@ fn build(
         entities.push(e);
     }
     let mut schema = SchemaMetadata::new(entities);
-    let fks: Vec<ForeignKey> = catalog
-        .foreign_keys
-        .into_iter()
-        .filter_map(|fk| {
-            Some(ForeignKey {
-                from_entity: names.get(&fk.from)?.clone(),
-                from_fields: fk.columns,
-                to_entity: names.get(&fk.to)?.clone(),
-                to_fields: fk.ref_columns,
-                name: Some(fk.name),
+    let served = |found: Vec<CatalogFk>| -> Vec<ForeignKey> {
+        found
+            .into_iter()
+            .filter_map(|fk| {
+                Some(ForeignKey {
+                    from_entity: names.get(&fk.from)?.clone(),
+                    from_fields: fk.columns,
+                    to_entity: names.get(&fk.to)?.clone(),
+                    to_fields: fk.ref_columns,
+                    name: Some(fk.name),
+                })
             })
-        })
-        .collect();
-    infer_relations(&mut schema, &fks);
+            .collect()
+    };
+    // The tables' foreign keys first (junctions are found among them),
+    // then the ones views take from them, which add relations but never
+    // make a table stop being a junction.
+    infer_relations(&mut schema, &served(catalog.foreign_keys));
+    infer_relations(&mut schema, &served(view_fks));
     let (computed, called): (Vec<_>, Vec<_>) = catalog
         .functions
         .into_iter()

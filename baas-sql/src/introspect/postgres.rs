@@ -223,6 +223,32 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         )
         .await?;
 
+    // Where each view column comes from: the top-level target entries of
+    // its rewrite rule carry `resorigtbl`/`resorigcol` (PostgREST reads the
+    // same node text); a renamed column (`b.author_id AS writer`) keeps its
+    // base column. Entries of subqueries match too: conflicting ones are
+    // dropped when the foreign keys are inferred.
+    let view_columns = b
+        .fetch(
+            &stmt(
+                "SELECT r.ev_class::int8 AS view, m[1]::text AS vcol, m[2]::int8 AS rel, a.attname::text AS col \
+                 FROM pg_rewrite r \
+                 CROSS JOIN LATERAL regexp_matches(r.ev_action::text, \
+                   ':resname (\\S+) :ressortgroupref \\d+ :resorigtbl (\\d+) :resorigcol (\\d+)', 'g') AS m \
+                 JOIN pg_attribute a ON a.attrelid = m[2]::oid AND a.attnum = m[3]::int2 \
+                 WHERE r.rulename = '_RETURN' AND m[2] <> '0' AND m[2]::oid <> r.ev_class \
+                 ORDER BY 1, 2, 3, 4",
+                vec![],
+            ),
+            &[
+                col("view", FieldType::Int64),
+                col("vcol", FieldType::Text),
+                col("rel", FieldType::Int64),
+                col("col", FieldType::Text),
+            ],
+        )
+        .await?;
+
     let mut cat = Catalog::default();
     let mut by_rel: HashMap<i64, usize> = HashMap::new();
     let mut keys: HashMap<i64, String> = HashMap::new();
@@ -308,6 +334,12 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
             cat.view_usage
                 .push((view.clone(), table.clone(), req(r, "col")?));
+        }
+    }
+    for r in &view_columns {
+        if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
+            cat.view_columns
+                .push((view.clone(), req(r, "vcol")?, table.clone(), req(r, "col")?));
         }
     }
     cat.functions = functions(b, &arr(), &keys_by_name(&cat)).await?;
