@@ -122,9 +122,15 @@ CREATE FUNCTION reset_counter(counter_name text) RETURNS void
 -- A table-row argument: a computed field of `author` in PostgREST.
 CREATE FUNCTION full_label(author) RETURNS text
   LANGUAGE sql STABLE AS $$ SELECT $1.name || ' (' || $1.id || ')' $$;
--- Overloaded: not callable by name alone, left out.
+-- Overloaded with the same parameter names: no call can choose, left out.
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';
+-- Overloaded with other parameter names: the call's arguments choose.
+CREATE FUNCTION area(w int, h int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT w * h';
+CREATE FUNCTION area(side int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT side * side';
+-- Both take just `a`: a call with only `a` is ambiguous (PGRST203).
+CREATE FUNCTION pick(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+CREATE FUNCTION pick(a int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';
 -- Raises: the error reaches the client as the database's.
 CREATE FUNCTION fail_with(msg text) RETURNS int
   LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RAISE EXCEPTION '%', msg USING ERRCODE = 'P0001'; END $$;

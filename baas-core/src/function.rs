@@ -315,3 +315,61 @@ impl Function {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(params: &[(&str, bool)]) -> Function {
+        Function {
+            name: "area".into(),
+            source: Source {
+                table: "area".into(),
+                schema: None,
+            },
+            params: params
+                .iter()
+                .map(|(n, optional)| Param {
+                    name: n.to_string(),
+                    ty: FieldType::Int32,
+                    db_type: None,
+                    optional: *optional,
+                })
+                .collect(),
+            returns: Returns::Scalar {
+                ty: FieldType::Int32,
+                set: false,
+            },
+            volatility: Volatility::Immutable,
+            description: None,
+        }
+    }
+
+    /// Overloads are told apart by their parameter names: the call's
+    /// argument names choose one, none or several; two overloads with the
+    /// same names are refused by the metadata check.
+    #[test]
+    fn overloads_are_chosen_by_argument_names() {
+        let mut s = SchemaMetadata::new(Vec::new());
+        s.functions = vec![
+            area(&[("w", false), ("h", false)]),
+            area(&[("side", false)]),
+            area(&[("side", false), ("scale", true)]),
+        ];
+        let params = |keys: &[&str]| -> Vec<usize> {
+            s.overloads_for("area", keys)
+                .iter()
+                .map(|f| f.params.len())
+                .collect()
+        };
+        assert_eq!(params(&["w", "h"]), [2]);
+        assert_eq!(params(&["side", "scale"]), [2]);
+        assert_eq!(params(&["side"]), [1, 2], "ambiguous");
+        assert!(params(&["w"]).is_empty());
+        assert!(s.function_for("area", &["side"]).is_err());
+        assert!(s.function_for("area", &["h", "w"]).is_ok());
+        assert!(s.check().is_ok(), "{:?}", s.check());
+        s.functions.push(area(&[("h", false), ("w", false)]));
+        assert!(s.check().is_err(), "same parameter names twice");
+    }
+}

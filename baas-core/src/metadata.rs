@@ -45,7 +45,60 @@ impl SchemaMetadata {
         }
     }
 
-    /// Look a function up by its API name.
+    /// The functions a call of `name` with arguments named `keys` may
+    /// reach: every function of that name when there is one (its own
+    /// checks then say what is wrong with the arguments); among overloads
+    /// (one name, several parameter lists, as PostgreSQL allows), those
+    /// whose parameters include every key and whose required parameters
+    /// are all given. Empty: no function of that name, or no overload
+    /// takes these arguments; several: the call is ambiguous.
+    pub fn overloads_for<'s>(
+        &'s self,
+        name: &str,
+        keys: &[&str],
+    ) -> Vec<&'s crate::function::Function> {
+        let named: Vec<_> = self.functions.iter().filter(|f| f.name == name).collect();
+        if named.len() < 2 {
+            return named;
+        }
+        named
+            .into_iter()
+            .filter(|f| {
+                keys.iter().all(|k| f.params.iter().any(|p| p.name == *k))
+                    && f.params
+                        .iter()
+                        .all(|p| p.optional || keys.contains(&p.name.as_str()))
+            })
+            .collect()
+    }
+
+    /// The function a call of `name` with arguments named `keys` reaches
+    /// ([`SchemaMetadata::overloads_for`]): not found, or a validation
+    /// error when no overload or several take these arguments.
+    pub fn function_for(&self, name: &str, keys: &[&str]) -> Result<&crate::function::Function> {
+        let found = self.overloads_for(name, keys);
+        match found.as_slice() {
+            [f] => Ok(f),
+            [] if self.functions.iter().any(|f| f.name == name) => Err(Error::validation(
+                "/args",
+                format!(
+                    "no overload of `{name}` takes the arguments ({})",
+                    keys.join(", ")
+                ),
+            )),
+            [] => self.function(name),
+            _ => Err(Error::validation(
+                "/args",
+                format!(
+                    "the call is ambiguous: {} overloads of `{name}` take the arguments ({})",
+                    found.len(),
+                    keys.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// Look a function up by its API name (the first of overloads).
     pub fn function(&self, name: &str) -> Result<&crate::function::Function> {
         self.functions
             .iter()
@@ -191,10 +244,23 @@ impl SchemaMetadata {
         }
         for (i, f) in self.functions.iter().enumerate() {
             let at = format!("/functions/{i}");
-            if self.functions[..i].iter().any(|o| o.name == f.name) {
+            // Overloads share a name; two with the same parameter names
+            // could never be told apart by a call.
+            fn names(g: &crate::function::Function) -> Vec<&str> {
+                let mut n: Vec<&str> = g.params.iter().map(|p| p.name.as_str()).collect();
+                n.sort_unstable();
+                n
+            }
+            if self.functions[..i]
+                .iter()
+                .any(|o| o.name == f.name && names(o) == names(f))
+            {
                 v.push(crate::Violation::new(
                     format!("{at}/name"),
-                    format!("duplicate function name `{}`", f.name),
+                    format!(
+                        "duplicate function `{}`: an overload with the same parameter names exists",
+                        f.name
+                    ),
                 ));
             }
             v.extend(f.problems(self, &at));
@@ -477,7 +543,8 @@ pub struct Field {
     /// Set by introspection from a PostgreSQL function whose one required
     /// argument is a row of the table; engines without
     /// [`Capabilities::computed_fields`](crate::Capabilities::computed_fields)
-    /// refuse it.
+    /// refuse it. The function sees the whole row: under a read grant that
+    /// lists readable fields it is readable only when listed itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub computed: Option<Box<Source>>,
 }

@@ -358,7 +358,8 @@ impl Baas {
         query: Query,
     ) -> Result<Rows> {
         let schema = tenant.schema();
-        let f = schema.function(function)?;
+        let keys: Vec<&str> = args.keys().map(String::as_str).collect();
+        let f = schema.function_for(function, &keys)?;
         let caps = tenant.capabilities();
         caps.require(caps.functions, "functions (`/rpc`)")?;
         self.execute_grant(principal, tenant, f).await?;

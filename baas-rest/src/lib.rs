@@ -111,7 +111,7 @@
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | embeddings, `order`, `limit`, `offset` on writes | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
-//! | functions taking a table row that return rows (computed relationships, `select=*,get_books(*)`), overloaded, variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | functions taking a table row that return rows (computed relationships, `select=*,get_books(*)`), overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
@@ -202,6 +202,10 @@
 //!   policy (closed by default), and the rows of an entity it returns are
 //!   narrowed by that entity's read rule. A function's `RAISE EXCEPTION`
 //!   answers 400 with code `P0001` and its message, as in PostgREST.
+//!   Overloads (one name, other parameter names) are chosen by the names
+//!   of the call's arguments (the query parameters named like a parameter
+//!   of one of them, or the body's keys): none fits, 404 `PGRST202`;
+//!   several, 300 `PGRST203`; the OpenAPI path describes the first.
 //!
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]

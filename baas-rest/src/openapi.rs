@@ -809,7 +809,11 @@ pub fn openapi_document(
         tags.push(tag);
     }
     for f in &schema.functions {
-        paths.insert(format!("/rpc/{}", segment(&f.name)), rpc_item(f, schema));
+        // Overloads share a path: it describes the first (discovery lists
+        // every overload).
+        paths
+            .entry(format!("/rpc/{}", segment(&f.name)))
+            .or_insert_with(|| rpc_item(f, schema));
     }
     schemas.insert("Error".into(), error_schema());
     let server = format!(

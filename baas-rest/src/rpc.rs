@@ -122,6 +122,75 @@ pub fn parse_rpc(
     Ok(RpcRequest { args, read, post })
 }
 
+/// The function `/rpc/{name}` calls: the one of that name, or among
+/// overloads the one whose parameters the request's arguments fit
+/// ([`SchemaMetadata::overloads_for`]): the query parameters named like a
+/// parameter of an overload (`GET`), or the body's keys (`POST`). None
+/// fits: 404 `PGRST202`; several: 300 `PGRST203`, as PostgREST answers.
+pub(crate) fn overload<'s>(
+    schema: &'s baas_core::SchemaMetadata,
+    name: &str,
+    req: &RestRequest,
+) -> Result<&'s baas_core::function::Function, RestError> {
+    let all: Vec<_> = schema.functions.iter().filter(|f| f.name == name).collect();
+    if all.len() < 2 {
+        return schema.function(name).map_err(RestError::from);
+    }
+    let mut keys: Vec<String> = Vec::new();
+    if req.method.eq_ignore_ascii_case("POST") {
+        if let Some(body) = req.body.as_bytes()
+            && let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body)
+        {
+            keys.extend(m.keys().cloned());
+        }
+    } else {
+        for pair in req.query.split('&').filter(|p| !p.is_empty()) {
+            let k = pair.split_once('=').map_or(pair, |(k, _)| k);
+            let k = decode(k).unwrap_or_default();
+            let is_param = all.iter().any(|f| f.params.iter().any(|p| p.name == k));
+            if is_param && !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let signature = |f: &baas_core::function::Function| {
+        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        format!("{name}({})", params.join(", "))
+    };
+    match schema.overloads_for(name, &keys).as_slice() {
+        [f] => Ok(f),
+        [] => Err(RestError::new(
+            404,
+            "PGRST202",
+            format!(
+                "no overload of `{name}` takes the arguments ({})",
+                keys.join(", ")
+            ),
+        )
+        .with_hint(format!(
+            "its overloads: {}",
+            all.iter()
+                .map(|f| signature(f))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+        several => Err(RestError::new(
+            300,
+            "PGRST203",
+            format!(
+                "could not choose the best candidate function between: {}",
+                several
+                    .iter()
+                    .map(|f| signature(f))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )
+        .with_hint("name the arguments of one overload only")),
+    }
+}
+
 fn decode(s: &str) -> Result<String, RestError> {
     let plus = s.replace('+', " ");
     percent_encoding::percent_decode_str(&plus)

@@ -938,6 +938,45 @@ async fn json_containment() {
     }
 }
 
+/// Overloaded functions (item 9): the names of the call's arguments
+/// choose the overload, as in PostgREST; none fitting is 404 `PGRST202`,
+/// several 300 `PGRST203`; overloads with the same parameter names are
+/// left out (no call could choose).
+#[tokio::test]
+async fn overloaded_functions() {
+    let Some(s) = service().await else { return };
+    assert_eq!(ok(&s, "GET", "/rpc/area", "w=2&h=3", "").await, json!(6));
+    assert_eq!(ok(&s, "GET", "/rpc/area", "side=4", "").await, json!(16));
+    assert_eq!(
+        ok(&s, "POST", "/rpc/area", "", r#"{"side": 5}"#).await,
+        json!(25)
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/pick", "", r#"{"a": 2, "b": 5}"#).await,
+        json!(7)
+    );
+    for (method, query, body, status, code) in [
+        ("GET", "w=2", "", 404, "PGRST202"),
+        ("POST", "", r#"{"side": 1, "w": 2}"#, 404, "PGRST202"),
+        ("GET", "a=1", "", 300, "PGRST203"),
+    ] {
+        let path = if query.starts_with('a') {
+            "/rpc/pick"
+        } else {
+            "/rpc/area"
+        };
+        let r = call(&s, method, path, query, &[], body).await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (status, json!(code)),
+            "{}",
+            r.text()
+        );
+    }
+    let r = call(&s, "GET", "/rpc/twice", "x=2", &[], "").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}
+
 /// Computed fields (item 9): `full_label(author)` is a field of `author`,
 /// read when named (not by `*`), filtered and ordered like a column, inside
 /// embeddings too, in a write's representation; never written; refused on

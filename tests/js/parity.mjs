@@ -185,6 +185,13 @@ try {
     noError(r);
     eq(r.data.map((x) => x.title), ["Compilers", "Shortest", "Structured", "Notes"]);
   });
+  await check("rpc: overloads chosen by the arguments' names (item 9)", async () => {
+    const a = await db.rpc("area", { w: 2, h: 3 });
+    noError(a);
+    const b = await db.rpc("area", { side: 3 });
+    noError(b);
+    eq([a.data, b.data], [6, 9]);
+  });
   await check("casts: ::int and ::text in select (item 14)", async () => {
     const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
     noError(r);

@@ -3,7 +3,7 @@
 use baas_engine::{Principal, Tenant};
 
 use super::{Service, core_error};
-use crate::rpc::{parse_rpc, rpc_response};
+use crate::rpc::{overload, parse_rpc, rpc_response};
 use crate::{RestError, RestRequest, RestResponse};
 
 impl Service {
@@ -15,7 +15,7 @@ impl Service {
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         let schema = tenant.schema();
-        let f = schema.function(function).map_err(core_error)?;
+        let f = overload(schema, function, req)?;
         let method = req.method.to_ascii_uppercase();
         if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
             return Err(RestError::method_not_allowed(&method));

@@ -463,7 +463,15 @@ fn functions(
     let mut out: Vec<Function> = Vec::new();
     for f in found {
         let name = dialect.sql().entity_name(Some(&f.schema), &f.name);
-        if schema.entity(&name).is_ok() || out.iter().any(|o| o.name == name) {
+        let mut params: Vec<&str> = f.params.iter().map(|(n, _, _)| n.as_str()).collect();
+        params.sort_unstable();
+        let same_params = |o: &Function| {
+            let mut n: Vec<&str> = o.params.iter().map(|p| p.name.as_str()).collect();
+            n.sort_unstable();
+            n == params
+        };
+        // Overloads keep one name; one API name per parameter list.
+        if schema.entity(&name).is_ok() || out.iter().any(|o| o.name == name && same_params(o)) {
             continue;
         }
         let returns = match f.returns {

@@ -357,8 +357,9 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 
 /// The functions of the introspected schemas that a call by named
 /// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
-/// part of an extension, not overloaded, every input parameter named, none
-/// variadic, polymorphic or a table row; returning `void`, a scalar, rows of a table
+/// part of an extension, overloads only when their parameter names differ,
+/// every input parameter named, none variadic or polymorphic (a table row
+/// as the one argument: a computed field); returning `void`, a scalar, rows of a table
 /// (`SETOF tbl`) or declared columns (`RETURNS TABLE`, `OUT` parameters).
 /// Others are left out (triggers, `SETOF record` without a column list).
 async fn functions<B: SqlBackend + ?Sized>(
@@ -416,9 +417,6 @@ async fn functions<B: SqlBackend + ?Sized>(
         .await?;
     let mut out = Vec::new();
     'functions: for r in &rows {
-        if i(r, "overloads") != 1 {
-            continue;
-        }
         let (names, modes, types) = (
             strs(r, "argnames"),
             strs(r, "argmodes"),
@@ -490,5 +488,28 @@ async fn functions<B: SqlBackend + ?Sized>(
             comment: s(r, "comment"),
         });
     }
+    // Overloads are told apart by their parameter names (a call names its
+    // arguments): two with the same names (`twice(x int)`, `twice(x text)`)
+    // can never be chosen between, and are left out.
+    fn names(f: &CatalogFunction) -> Vec<&str> {
+        let mut n: Vec<&str> = f.params.iter().map(|(n, _, _)| n.as_str()).collect();
+        n.sort_unstable();
+        n
+    }
+    let clash: Vec<bool> = out
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            out.iter().enumerate().any(|(m, g)| {
+                m != k
+                    && g.schema == f.schema
+                    && g.name == f.name
+                    && g.row_of.is_none() == f.row_of.is_none()
+                    && names(g) == names(f)
+            })
+        })
+        .collect();
+    let mut clash = clash.into_iter();
+    out.retain(|_| !clash.next().unwrap_or(false));
     Ok(out)
 }
