@@ -290,6 +290,12 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// How a function call (`/rpc`) reads as a row source; `None` where
+    /// the engine has no stored functions.
+    fn call_form(&self) -> Option<CallForm> {
+        None
+    }
+
     /// `col @> value` (`contained_by`: `col <@ value`) on a JSON column, as
     /// [`baas_core::ir::Filter::JsonContains`] defines it (the default:
     /// unsupported).
@@ -460,6 +466,17 @@ pub(crate) trait SqlDialect: Send + Sync {
     fn entity_name(&self, _schema: Option<&str>, table: &str) -> String {
         table.to_string()
     }
+}
+
+/// How an engine calls a function as the source of a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallForm {
+    /// `"schema"."fn"(p => CAST($1 AS type), …) AS fn`: any result, the
+    /// arguments by name, cast to their types (PostgreSQL).
+    Named,
+    /// `` (SELECT `fn`(?, …) AS `fn`) AS `fn` ``: one value, the arguments
+    /// by position, converted by the server (MySQL/MariaDB stored functions).
+    Positional,
 }
 
 /// A JSON path comparison on an engine that takes SQL/JSON path text

@@ -155,6 +155,10 @@ impl SqlDialect for Mysql {
         Ok(sql.compare(self, col, path, op, operand))
     }
 
+    fn call_form(&self) -> Option<super::CallForm> {
+        Some(super::CallForm::Positional)
+    }
+
     /// `JSON_CONTAINS(target, candidate)`: the same rules as `jsonb`'s on
     /// objects, arrays and equal scalars (MySQL compares an integer and a
     /// double as different types, and lets an array contain a scalar at

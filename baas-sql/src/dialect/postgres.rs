@@ -178,6 +178,10 @@ impl SqlDialect for Postgres {
         Ok(self.custom(&tpl, args))
     }
 
+    fn call_form(&self) -> Option<super::CallForm> {
+        Some(super::CallForm::Named)
+    }
+
     /// `jsonb`'s own `@>` / `<@`.
     fn json_contains(
         &self,

@@ -276,10 +276,12 @@ impl<'a> Lower<'a> {
         let Some(call) = self.target.call else {
             return Ok(table_ref(e));
         };
-        if self.sql.name() == "mysql" {
-            return self.mysql_call(call);
+        match self.sql.call_form() {
+            None => return Err(self.sql.unsupported("functions (`/rpc`)")),
+            Some(crate::dialect::CallForm::Positional) => return self.positional_call(call),
+            Some(crate::dialect::CallForm::Named) => {}
         }
-        // PostgreSQL (`Capabilities::functions`): arguments by name.
+        // Arguments by name.
         let quote = crate::dialect::postgres::quote;
         let name = match &call.source.schema {
             Some(schema) => format!("{}.{}", quote(schema), quote(&call.source.table)),
@@ -311,10 +313,10 @@ impl<'a> Lower<'a> {
         Ok(TableRef::FunctionCall(func, alias))
     }
 
-    /// A MySQL stored function (scalar; no named arguments, no defaults):
-    /// `(SELECT `fn`(?, …) AS `fn`) AS `fn``, the arguments bound in the
-    /// parameters' order, converted by the server.
-    fn mysql_call(&self, call: &baas_core::function::Call) -> Result<TableRef> {
+    /// A stored function called by position (MySQL; scalar, no named
+    /// arguments, no defaults): `(SELECT `fn`(?, …) AS `fn`) AS `fn``, the
+    /// arguments bound in the parameters' order, converted by the server.
+    fn positional_call(&self, call: &baas_core::function::Call) -> Result<TableRef> {
         if call.void || call.source.schema.is_some() {
             return Err(self.sql.unsupported("this function call"));
         }
