@@ -345,7 +345,9 @@ pub fn parse_request(
                 Some(k) => parse_read_by_key(schema, entity, k, &req.query, &req.headers, limits)?,
                 None => parse_read(schema, entity, &req.query, &req.headers, limits)?,
             };
-            r.head = method == "HEAD";
+            if method == "HEAD" {
+                r.into_head();
+            }
             Ok(Operation::Read(r))
         }
         _ => Ok(Operation::Write(match key {

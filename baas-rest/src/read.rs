@@ -36,6 +36,18 @@ pub struct ReadRequest {
     pub aliases: Option<FieldAliases>,
 }
 
+impl ReadRequest {
+    /// Make this the read of a `HEAD`: GET's status and headers, no body.
+    /// The embeddings change neither (an `!inner` one is already a filter
+    /// on the parent, and `Content-Range` counts parent rows), so they are
+    /// not read: a `HEAD` costs the parent page (and its count), however
+    /// much a `GET` would embed.
+    pub fn into_head(&mut self) {
+        self.head = true;
+        self.query.select.embeds.clear();
+    }
+}
+
 /// Combine two optional filters with `and`.
 pub(crate) fn and_filters(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     match (a, b) {

@@ -118,7 +118,9 @@ pub fn parse_rpc(
         }
     }
     let mut read = parse_read(schema, result, &rest.join("&"), headers, limits)?;
-    read.head = method.eq_ignore_ascii_case("HEAD");
+    if method.eq_ignore_ascii_case("HEAD") {
+        read.into_head();
+    }
     Ok(RpcRequest { args, read, post })
 }
 
