@@ -92,7 +92,8 @@
 //! ([`baas_core::ir::TextSyntax`]). PostgreSQL runs it as PostgREST does:
 //! `fts` is `to_tsquery` (`'eggs' & 'ham'`, `|`, `!`, `<->`, `:*`,
 //! parentheses), `plfts` `plainto_tsquery`, `phfts` `phraseto_tsquery`,
-//! `wfts` `websearch_to_tsquery`; a malformed query is a 422. MySQL
+//! `wfts` `websearch_to_tsquery`; a malformed query is a 400 `42601`, as
+//! in PostgREST (a malformed range literal a 400 `22P02`). MySQL
 //! searches the query's words, all required, when that is all it says
 //! (`a & b`, `'a' & 'b'`, plain text, a one-word phrase, web text without
 //! `or`, `-word` or quotes), and answers 501 otherwise.

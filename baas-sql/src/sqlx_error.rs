@@ -103,6 +103,17 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                     message: format!("{engine}: {message}"),
                     constraint,
                 },
+                // Literals of PostgreSQL-only operators (`sl.[1,5)`, `cs.[1,5)`
+                // on a range field): PostgREST's 400 with the SQLSTATE, as
+                // no other engine answers these.
+                _ if engine == "postgres" && message.starts_with("malformed range literal") => {
+                    Error::Validation {
+                        violations: vec![
+                            Violation::new("", clean(data_exception(&code)).message)
+                                .with_code(&code),
+                        ],
+                    }
+                }
                 _ if is_bad_value(engine, &code) => invalid(clean(data_exception(&code))),
                 // A function's own `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE
                 // '45000'`): its text is meant for the caller (PostgREST
@@ -114,6 +125,12 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                         violations: vec![
                             Violation::new("", message).with_code(sqlstate::RAISE_EXCEPTION),
                         ],
+                    }
+                }
+                // A malformed `fts` query is PostgREST's 400 with its code.
+                _ if engine == "postgres" && code == "42601" && message.contains("tsquery") => {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message).with_code(&code)],
                     }
                 }
                 _ if is_bad_input(engine, &code, &message) => Error::Validation {
@@ -182,11 +199,7 @@ fn already_exists(engine: &str, code: &str, message: &str) -> bool {
 fn is_bad_input(engine: &str, code: &str, message: &str) -> bool {
     match engine {
         // undefined_object: `fts(unknown_cfg)` casts the name to regconfig.
-        // A malformed `fts` query: "syntax error in tsquery".
-        "postgres" => {
-            code == "42704" && message.starts_with("text search configuration")
-                || code == "42601" && message.contains("tsquery")
-        }
+        "postgres" => code == "42704" && message.starts_with("text search configuration"),
         "sqlite" => {
             message.starts_with("object name reserved for internal use")
                 || message.ends_with("may not be modified")

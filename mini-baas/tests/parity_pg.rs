@@ -1221,7 +1221,7 @@ async fn full_text_search_syntaxes() {
         "/book",
         "summary=fts(english).a%20%26",
         "",
-        422,
+        400,
         "{}",
     )
     .await;
@@ -1278,7 +1278,7 @@ async fn range_operators() {
         "/book",
         "printed=sl.[oops",
         "",
-        422,
+        400,
         "a malformed literal: {}",
     )
     .await;
