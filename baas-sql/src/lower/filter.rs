@@ -196,23 +196,6 @@ impl<'a> Lower<'a> {
         Ok(self.related(scope, relation, filter, through_filter)?.0)
     }
 
-    /// `(SELECT <field> FROM <related> WHERE <link to the outer row> AND
-    /// filter LIMIT 1)`: a field of the row related to the outer row
-    /// through a to-one relation (NULL without one), to order by.
-    pub(super) fn related_value(
-        &self,
-        scope: &Scope<'a>,
-        relation: &str,
-        field: &str,
-        filter: Option<&Filter>,
-    ) -> Result<Expr> {
-        let (mut sel, inner) = self.related(scope, relation, filter, None)?;
-        sel.clear_selects();
-        sel.expr(inner.col(inner.entity.field(field)?));
-        sel.limit(1);
-        Ok(Expr::SubQuery(None, Box::new(sel.into())))
-    }
-
     /// `SELECT 1 FROM <related> WHERE <link to the outer row> AND filter`
     /// and the scope of the related rows in it.
     fn related(

@@ -75,15 +75,49 @@ impl SortKey<'_> {
 
 impl<'e> Lower<'e> {
     /// The expressions `order` (with the primary-key tie-breaker) sorts
-    /// on: a field's column, or the engine's keys for a value inside a
-    /// JSON field ([`SqlDialect::json_order`]).
-    fn sort_keys(&self, order: &[OrderBy], scope: &Scope<'_>) -> Result<Vec<SortKey<'e>>> {
+    /// on: a field's column, the engine's keys for a value inside a JSON
+    /// field ([`SqlDialect::json_order`]), or a column of a to-one related
+    /// row, `LEFT JOIN`ed into `sel` with its filter in the join condition
+    /// (a row without a visible related row sorts as null).
+    fn sort_keys(
+        &self,
+        order: &[OrderBy],
+        scope: &Scope<'e>,
+        sel: &mut SelectStatement,
+    ) -> Result<Vec<SortKey<'e>>> {
         let mut keys = Vec::new();
-        for o in self.effective_order(order) {
+        for (i, o) in self.effective_order(order).into_iter().enumerate() {
             let (ord, nulls) = sq_order(&o);
             if let Some(r) = &o.related {
+                let rel = scope.entity.relation(&r.relation)?;
+                if !rel.kind.is_to_one() || rel.from_fields.len() != rel.to_fields.len() {
+                    return Err(self.sql.unsupported(&format!(
+                        "ordering by the to-many relation `{}`",
+                        r.relation
+                    )));
+                }
+                let target = self.target.schema.entity(&rel.target)?;
+                let alias = self.fresh_alias(&format!("o{i}_"), scope.depth);
+                let joined = Scope {
+                    entity: target,
+                    alias: Some(alias.clone()),
+                    depth: scope.depth,
+                    qualify: true,
+                };
+                let mut on = Condition::all();
+                for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+                    on = on.add(
+                        joined
+                            .col(target.field(to)?)
+                            .eq(scope.col(scope.entity.field(from)?)),
+                    );
+                }
+                if let Some(f) = &r.filter {
+                    on = on.add(self.cond(f, &joined)?);
+                }
+                sel.left_join(table_ref_as(target, &alias), on);
                 keys.push(SortKey {
-                    expr: self.related_value(scope, &r.relation, &o.field, r.filter.as_deref())?,
+                    expr: joined.col(target.field(&o.field)?),
                     ord,
                     nulls,
                     nullable: true,
@@ -257,7 +291,7 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         }
         sel.cond_where(l.keyset(&q.order, after, &scope)?);
     }
-    let keys = l.sort_keys(&q.order, &scope)?;
+    let keys = l.sort_keys(&q.order, &scope, &mut sel)?;
     for k in &keys {
         k.order(&mut sel, k.expr.clone());
     }
