@@ -519,9 +519,20 @@ impl JsonPathSql {
     }
 }
 
+/// `template` with each `{}, {}` pair bound to `col` and the SQL/JSON
+/// path text of `path` (`JSON_EXTRACT({}, {})`, `json_type({}, {})`).
+pub(crate) fn at_path(sql: &dyn SqlDialect, template: &str, col: &Expr, path: &[String]) -> Expr {
+    let jp = json_path_text(path);
+    let n = template.matches("{}").count() / 2;
+    let args = (0..n)
+        .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
+        .collect();
+    sql.custom(template, args)
+}
+
 /// `$."a"."b"[0]` — keys quoted, digits as array indexes (the SQL/JSON path
 /// syntax of MySQL and SQLite).
-pub(crate) fn json_path_text(path: &[String]) -> String {
+fn json_path_text(path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {

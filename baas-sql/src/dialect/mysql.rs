@@ -10,7 +10,7 @@ use sea_query::{
     DynIden, Expr, Keyword, MysqlQueryBuilder, OnConflict, QueryBuilder, Value as SqValue, Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect, json_path_text};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 use crate::lower::iden;
 
@@ -183,14 +183,7 @@ impl SqlDialect for Mysql {
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
         const NUMBER: &str = "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'";
         let x = "JSON_EXTRACT({}, {})";
-        let key = |template: String| {
-            let n = template.matches("{}").count() / 2;
-            let jp = json_path_text(path);
-            let args = (0..n)
-                .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
-                .collect();
-            self.custom(&template, args)
-        };
+        let key = |template: String| super::at_path(self, &template, &col, path);
         if text {
             return Ok(vec![key(format!(
                 "CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN JSON_UNQUOTE({x}) END"

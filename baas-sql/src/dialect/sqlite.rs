@@ -7,7 +7,7 @@ use baas_core::{FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect, json_path_text};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 
 /// The most memory one compiled regular expression may take on SQLite
@@ -149,14 +149,7 @@ impl SqlDialect for Sqlite {
             return Err(self.unsupported("JSON path keys containing a quote or backslash"));
         }
         let (t, x) = ("json_type({}, {})", "json_extract({}, {})");
-        let key = |template: String| {
-            let n = template.matches("{}").count() / 2;
-            let jp = json_path_text(path);
-            let args = (0..n)
-                .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
-                .collect();
-            self.custom(&template, args)
-        };
+        let key = |template: String| super::at_path(self, &template, &col, path);
         if text {
             return Ok(vec![key(format!(
                 "CASE {t} WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \

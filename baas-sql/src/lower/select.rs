@@ -96,28 +96,10 @@ impl<'e> Lower<'e> {
                         r.relation
                     )));
                 }
-                let target = self.target.schema.entity(&rel.target)?;
                 let alias = self.fresh_alias(&format!("o{i}_"), scope.depth);
-                let joined = Scope {
-                    entity: target,
-                    alias: Some(alias.clone()),
-                    depth: scope.depth,
-                    qualify: true,
-                };
-                let mut on = Condition::all();
-                for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
-                    on = on.add(
-                        joined
-                            .col(target.field(to)?)
-                            .eq(scope.col(scope.entity.field(from)?)),
-                    );
-                }
-                if let Some(f) = &r.filter {
-                    on = on.add(self.cond(f, &joined)?);
-                }
-                sel.left_join(table_ref_as(target, &alias), on);
+                let joined = self.left_join(sel, scope, rel, &alias, r.filter.as_deref())?;
                 keys.push(SortKey {
-                    expr: joined.col(target.field(&o.field)?),
+                    expr: joined.col(joined.entity.field(&o.field)?),
                     ord,
                     nulls,
                     nullable: true,
@@ -148,6 +130,41 @@ impl<'e> Lower<'e> {
             }
         }
         Ok(keys)
+    }
+}
+
+impl<'a> Lower<'a> {
+    /// `LEFT JOIN <target> AS alias ON <link to the parent> AND filter`
+    /// for the to-one relation `rel` of `parent`: the scope of the joined
+    /// row (its columns are null when no row matches).
+    fn left_join(
+        &self,
+        sel: &mut SelectStatement,
+        parent: &Scope<'a>,
+        rel: &baas_core::Relation,
+        alias: &str,
+        filter: Option<&Filter>,
+    ) -> Result<Scope<'a>> {
+        let target = self.target.schema.entity(&rel.target)?;
+        let joined = Scope {
+            entity: target,
+            alias: Some(alias.to_string()),
+            depth: parent.depth,
+            qualify: true,
+        };
+        let mut on = Condition::all();
+        for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+            on = on.add(
+                joined
+                    .col(target.field(to)?)
+                    .eq(parent.col(parent.entity.field(from)?)),
+            );
+        }
+        if let Some(f) = filter {
+            on = on.add(self.cond(f, &joined)?);
+        }
+        sel.left_join(table_ref_as(target, alias), on);
+        Ok(joined)
     }
 }
 
@@ -185,27 +202,10 @@ impl<'a> Lower<'a> {
                 .sql
                 .unsupported(&format!("joining the to-many embed `{}`", embed.relation)));
         }
-        let target = self.target.schema.entity(&rel.target)?;
         *joins += 1;
         let alias = self.fresh_alias("e", *joins);
-        let scope = Scope {
-            entity: target,
-            alias: Some(alias.clone()),
-            depth: parent.depth,
-            qualify: true,
-        };
-        let mut on = Condition::all();
-        for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
-            on = on.add(
-                scope
-                    .col(target.field(to)?)
-                    .eq(parent.col(parent.entity.field(from)?)),
-            );
-        }
-        if let Some(f) = &embed.filter {
-            on = on.add(self.cond(f, &scope)?);
-        }
-        sel.left_join(table_ref_as(target, &alias), on);
+        let scope = self.left_join(sel, parent, rel, &alias, embed.filter.as_ref())?;
+        let target = scope.entity;
         let link = target.field(&rel.to_fields[0])?;
         sel.expr(scope.col(link));
         columns.push(OutColumn {
