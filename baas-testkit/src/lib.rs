@@ -2205,6 +2205,20 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
             vec![3, 4],
             "contained by an array",
         ),
+        // Hostile operands are data: keys that read as SQL, a JSON path or
+        // a MongoDB operator, and an operator-shaped value, match nothing.
+        (
+            jc(cs, json!({"a') OR 1=1 --": 1, "a.b": 1})),
+            vec![],
+            "hostile keys",
+        ),
+        (jc(cs, json!({"$where": "1"})), vec![], "operator key"),
+        (jc(cs, json!({"a": {"$gt": 0}})), vec![], "operator value"),
+        (
+            jc(cd, json!({"$ne": null})),
+            vec![6],
+            "operator key, contained by",
+        ),
     ];
     for (f, want, what) in checks {
         let got: Vec<String> = c
