@@ -122,6 +122,11 @@ CREATE FUNCTION reset_counter(counter_name text) RETURNS void
 -- A table-row argument: a computed field of `author` in PostgREST.
 CREATE FUNCTION full_label(author) RETURNS text
   LANGUAGE sql STABLE AS $$ SELECT $1.name || ' (' || $1.id || ')' $$;
+-- Functions of a row returning rows: computed relationships of `author`.
+CREATE FUNCTION books_of(author) RETURNS SETOF book
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = $1.id $$;
+CREATE FUNCTION longest_book(author) RETURNS book
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = $1.id ORDER BY pages DESC LIMIT 1 $$;
 -- Overloaded with the same parameter names: no call can choose, left out.
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';

@@ -170,6 +170,21 @@ pub struct Call {
     /// The result is nothing (`void`): the statement reads one `NULL` text
     /// column named after the function instead.
     pub void: bool,
+    /// A computed relationship's call: the function is called with each
+    /// row of this entity (`args` are empty), and its rows carry the row's
+    /// key ([`RowOf`]).
+    pub row_of: Option<RowOf>,
+}
+
+/// The rows a computed relationship's function is called with: every row
+/// of `entity`, whose key fields the result carries under `keys` (so
+/// the read orchestration can filter by them and attach the rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOf {
+    /// The table whose rows are the argument.
+    pub entity: Entity,
+    /// (key field of `entity`, name of the result field holding it).
+    pub keys: Vec<(String, String)>,
 }
 
 impl Function {
@@ -255,6 +270,7 @@ impl Function {
             source: self.source.clone(),
             args: out,
             void: matches!(self.returns, Returns::Void),
+            row_of: None,
         })
     }
 

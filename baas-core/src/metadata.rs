@@ -171,7 +171,21 @@ impl SchemaMetadata {
                     ));
                     continue;
                 };
-                if r.from_fields.len() != r.to_fields.len() || r.from_fields.is_empty() {
+                if r.function.is_some() {
+                    // A computed relationship: attached by the row's key.
+                    if r.from_fields.is_empty()
+                        || !r.to_fields.is_empty()
+                        || matches!(
+                            r.kind,
+                            RelationKind::ManyToMany { .. } | RelationKind::OneToOne
+                        )
+                    {
+                        v.push(crate::Violation::new(
+                            rat.clone(),
+                            "a computed relationship is one_to_many or many_to_one, from_fields the entity's key, to_fields empty",
+                        ));
+                    }
+                } else if r.from_fields.len() != r.to_fields.len() || r.from_fields.is_empty() {
                     v.push(crate::Violation::new(
                         rat.clone(),
                         "from_fields and to_fields must be non-empty and of equal length",
@@ -328,9 +342,16 @@ impl SchemaMetadata {
                 ("write", r.write.iter().flatten().collect()),
                 ("preset", r.preset.keys().collect()),
             ];
+            // A read list may also name a computed relationship (a function
+            // of the row, readable only when listed).
+            let computed = |f: &str| {
+                e.relations
+                    .iter()
+                    .any(|r| r.name == f && r.function.is_some())
+            };
             for (what, names) in lists {
                 for f in names {
-                    if e.field(f).is_err() {
+                    if e.field(f).is_err() && !(what == "read" && computed(f)) {
                         v.push(crate::Violation::new(
                             format!("{at}/{what}"),
                             format!("`{f}` is not a field of `{}`", e.name),
@@ -799,6 +820,20 @@ pub struct Relation {
     /// (`users!best_friends_first_user_fkey(*)`), as in PostgREST.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraint: Option<String>,
+    /// A computed relationship (PostgREST's): the related rows are those
+    /// this database function returns for the row (`schema.fn(table.*)`),
+    /// not the rows a key links. `from_fields` are then the row's key (to
+    /// attach the rows to it) and `to_fields` are empty; the kind is
+    /// `OneToMany` for a set (`RETURNS SETOF tbl`), `ManyToOne` for one row.
+    /// Embedding only (no `exists` filter); set by introspection from a
+    /// PostgreSQL function whose one argument is a row of the table;
+    /// engines without [`Capabilities::computed_fields`](crate::Capabilities::computed_fields)
+    /// refuse it. The function sees the whole row: under a read grant that
+    /// lists readable fields, the relationship is embeddable only when its
+    /// name is listed; its rows are narrowed by the returned table's read
+    /// grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<Box<Source>>,
 }
 
 /// Relation cardinality.
@@ -872,6 +907,7 @@ impl Relation {
             from_fields: from.iter().map(|s| s.to_string()).collect(),
             to_fields: to.iter().map(|s| s.to_string()).collect(),
             constraint: None,
+            function: None,
         }
     }
 }

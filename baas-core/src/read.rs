@@ -42,7 +42,7 @@ use serde_json::{Map, Value as J};
 use crate::adapter::{DatabaseAdapter, Row, Target};
 use crate::error::{Error, Result};
 use crate::ir::{Aggregate, Count, Embed, Filter, OrderBy, PartitionLimit, Query, Rows, Selection};
-use crate::metadata::{Entity, FieldType, RelationKind, SchemaMetadata};
+use crate::metadata::{Entity, FieldType, Relation, RelationKind, SchemaMetadata};
 use crate::validate::Checked;
 use crate::value::Value;
 
@@ -101,7 +101,7 @@ fn joinable(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> bool {
     let Ok(rel) = entity.relation(&embed.relation) else {
         return false;
     };
-    if !rel.kind.is_to_one() {
+    if !rel.kind.is_to_one() || rel.function.is_some() {
         return false;
     }
     let Ok(target) = schema.entity(&rel.target) else {
@@ -524,10 +524,90 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
 ) -> Result<u64> {
     let schema = parent.schema();
     let rel = parent.entity().relation(&embed.relation)?;
+    if let Some(function) = &rel.function {
+        return attach_computed(db, parent, embed, rel, function, rows, budget, answered).await;
+    }
     let target = Target::new(schema, &rel.target)?;
     if !embed.select.aggregates.is_empty() {
         return attach_aggregates(db, parent, embed, rel, target, rows, budget, answered).await;
     }
+    attach_linked(db, parent, embed, rel, target, rows, budget, answered).await
+}
+
+/// A computed relationship's rows ([`Relation::function`]): the function
+/// is called with each parent row (`FROM parent AS _p, LATERAL fn(_p.*)`),
+/// its rows carrying the parent's key under helper fields; they are then
+/// fetched, paged per parent and attached like a one-to-many (or to-one)
+/// relation's, through a result entity standing for the call (the
+/// returned table's fields, relations and read filter, plus the key).
+#[allow(clippy::too_many_arguments)]
+async fn attach_computed<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
+    embed: &Embed,
+    rel: &Relation,
+    function: &crate::metadata::Source,
+    rows: &mut [Row],
+    budget: &mut Budget,
+    answered: u64,
+) -> Result<u64> {
+    let schema = parent.schema();
+    let owner = parent.entity();
+    let keys: Vec<(String, String)> = rel
+        .from_fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), format!("__baas_k{i}")))
+        .collect();
+    let mut result = schema.entity(&rel.target)?.clone();
+    result.name = format!("{}.{}", owner.name, rel.name);
+    result.source = function.clone();
+    result.read_only = true;
+    result.indexes.clear();
+    for (f, out) in &keys {
+        let ty = owner.field(f)?.ty.clone();
+        result
+            .fields
+            .push(crate::metadata::Field::new(out.clone(), ty));
+    }
+    let call = crate::function::Call {
+        source: function.clone(),
+        args: Vec::new(),
+        void: false,
+        row_of: Some(crate::function::RowOf {
+            entity: owner.clone(),
+            keys: keys.clone(),
+        }),
+    };
+    let linked = Relation {
+        name: rel.name.clone(),
+        kind: rel.kind.clone(),
+        target: result.name.clone(),
+        from_fields: rel.from_fields.clone(),
+        to_fields: keys.into_iter().map(|(_, out)| out).collect(),
+        constraint: None,
+        function: None,
+    };
+    let mut with = schema.clone();
+    with.entities.push(result);
+    let entity = &with.entities[with.entities.len() - 1];
+    let target = Target::call(&with, entity, &call);
+    attach_linked(db, parent, embed, &linked, target, rows, budget, answered).await
+}
+
+/// Attach the rows `rel` links to each parent (see the module docs).
+#[allow(clippy::too_many_arguments)]
+async fn attach_linked<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
+    embed: &Embed,
+    rel: &Relation,
+    target: Target<'_>,
+    rows: &mut [Row],
+    budget: &mut Budget,
+    answered: u64,
+) -> Result<u64> {
+    let schema = parent.schema();
     let key = key_of_embed(embed).to_string();
     let target_entity = target.entity;
     // Parent keys in the types of the fields they are matched against.

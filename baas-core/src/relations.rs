@@ -137,6 +137,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                 from_fields: fk.from_fields.clone(),
                 to_fields: fk.to_fields.clone(),
                 constraint: fk.name.clone(),
+                function: None,
             },
         );
         // The reverse on the parent.
@@ -166,6 +167,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                 from_fields: fk.to_fields.clone(),
                 to_fields: fk.from_fields.clone(),
                 constraint: fk.name.clone(),
+                function: None,
             },
         );
     }
@@ -217,6 +219,7 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
                     from_fields: here.to_fields.clone(),
                     to_fields: there.to_fields.clone(),
                     constraint: None,
+                    function: None,
                 },
             );
         }

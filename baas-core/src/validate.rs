@@ -524,6 +524,22 @@ impl<'a> Validator<'a> {
         };
         let target = self.schema().entity(&rel.target)?;
         let v = self.at(target);
+        if rel.function.is_some() {
+            self.caps
+                .require(self.caps.computed_fields, "computed relationships")?;
+            // Its function sees the whole row: under a read grant that lists
+            // fields, it is readable only when listed itself.
+            self.check_readable(&e.relation, Origin::Caller)?;
+            if !e.select.aggregates.is_empty() {
+                return Err(Error::unsupported(
+                    self.caps.engine.clone(),
+                    format!(
+                        "aggregates in a computed relationship (`{}(count)`)",
+                        e.relation
+                    ),
+                ));
+            }
+        }
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
         if !e.select.aggregates.is_empty() {
             v.embedded_aggregates(e, &rel.kind, eat, acc)?;
@@ -668,11 +684,11 @@ impl<'a> Validator<'a> {
                         );
                         continue;
                     };
-                    if !rel.kind.is_to_one() {
+                    if !rel.kind.is_to_one() || rel.function.is_some() {
                         acc.push(
                             &format!("{at}/{i}/related/relation"),
                             format!(
-                                "`{}` is not a to-one relation: only the field of one related row can order rows",
+                                "`{}` is not a to-one relation by foreign key: only the field of one linked row can order rows",
                                 r.relation
                             ),
                         );
@@ -1017,6 +1033,14 @@ impl<'a> Validator<'a> {
                     &format!("{at}/relation"),
                     format!("unknown relation `{relation}` on `{}`", self.entity().name),
                 ),
+                Ok(rel) if rel.function.is_some() => {
+                    return Err(Error::unsupported(
+                        self.caps.engine.clone(),
+                        format!(
+                            "filtering by the computed relationship `{relation}` (`!inner`, `is.null`): embed it instead"
+                        ),
+                    ));
+                }
                 Ok(rel) => {
                     let target = self.at(self.schema().entity(&rel.target)?);
                     if let Some(g) = filter {
@@ -1594,6 +1618,7 @@ mod tests {
             from_fields: vec!["playlist_id".into()],
             to_fields: vec!["track_id".into()],
             constraint: None,
+            function: None,
         };
         let s = SchemaMetadata::new(vec![
             Entity::new(

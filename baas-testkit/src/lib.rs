@@ -226,6 +226,7 @@ pub fn chinook_metadata(naming: Naming) -> SchemaMetadata {
                     from_fields: vec!["track_id".into()],
                     to_fields: vec!["playlist_id".into()],
                     constraint: None,
+                    function: None,
                 },
             ],
         ),
@@ -246,6 +247,7 @@ pub fn chinook_metadata(naming: Naming) -> SchemaMetadata {
                 from_fields: vec!["playlist_id".into()],
                 to_fields: vec!["track_id".into()],
                 constraint: None,
+                function: None,
             }],
         ),
         ent(

@@ -421,7 +421,8 @@ async fn rules_apply_to_functions_and_their_rows() {
     let mut schema = SchemaMetadata::clone(tenant.schema());
     schema.rules = serde_json::from_value(json!([
         {"entity": "books_longer_than", "action": ["execute"], "role": ["anon"]},
-        {"entity": "book", "action": ["read"], "role": ["anon"], "filter": "author_id=eq.3", "read": ["id", "title", "author_id"]}
+        {"entity": "book", "action": ["read"], "role": ["anon"], "filter": "author_id=eq.3", "read": ["id", "title", "author_id"]},
+        {"entity": "author", "action": ["read"], "role": ["anon"], "read": ["id", "name", "books_of"]}
     ]))
     .expect("rules");
     let baas = {
@@ -481,6 +482,40 @@ async fn rules_apply_to_functions_and_their_rows() {
         doc.contains("books_longer_than") && !doc.contains("add_them"),
         "discovery shows only callable functions"
     );
+    // Functions of a row see the whole row: under a read rule that lists
+    // fields, a computed field or relationship is read only when listed;
+    // a computed relationship's rows obey the returned table's rule.
+    let r = call(
+        &s,
+        "GET",
+        "/author",
+        "select=name,books_of(title)&order=id&books_of.order=title",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([
+                {"name": "Ada", "books_of": []},
+                {"name": "Grace", "books_of": []},
+                {"name": "Edsger", "books_of": [{"title": "Shortest"}, {"title": "Structured"}]}
+            ])
+        ),
+        "{}",
+        r.text()
+    );
+    for query in ["select=name,full_label", "select=name,longest_book(title)"] {
+        let r = call(&s, "GET", "/author", query, &[], "").await;
+        assert!(
+            r.status == 401 || r.status == 403,
+            "{query}: not listed, not readable: {} {}",
+            r.status,
+            r.text()
+        );
+    }
 }
 
 /// Engines without functions answer 501 naming the engine.
@@ -936,6 +971,54 @@ async fn json_containment() {
         let r = call(&s, "GET", "/note", query, &[], "").await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
     }
+}
+
+/// Computed relationships (item 9): a function of a row returning rows
+/// of a table embeds like a relation (`SETOF`: an array, paged and ordered
+/// per parent; one row: an object), its rows nest further; it cannot
+/// filter its parent (501).
+#[tokio::test]
+async fn computed_relationships() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,books_of(title,author(name))&order=id&books_of.order=title.desc&books_of.limit=1",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Ada", "books_of": [{"title": "Notes", "author": {"name": "Ada"}}]},
+            {"name": "Grace", "books_of": [{"title": "Compilers", "author": {"name": "Grace"}}]},
+            {"name": "Edsger", "books_of": [{"title": "Structured", "author": {"name": "Edsger"}}]}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,longest_book(title,pages),books_of(title)&id=eq.3&books_of.pages=lt.100",
+            ""
+        )
+        .await,
+        json!([{
+            "name": "Edsger",
+            "longest_book": {"title": "Structured", "pages": 220},
+            "books_of": [{"title": "Shortest"}]
+        }])
+    );
+    for query in [
+        "select=name,books_of!inner(title)",
+        "select=name,books_of(count)",
+    ] {
+        let r = call(&s, "GET", "/author", query, &[], "").await;
+        assert_eq!(r.status, 501, "{query}: {}", r.text());
+    }
+    let r = call(&s, "GET", "/author", "order=longest_book(title)", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
 }
 
 /// Overloaded functions (item 9): the names of the call's arguments

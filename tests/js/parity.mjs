@@ -192,6 +192,11 @@ try {
     noError(b);
     eq([a.data, b.data], [6, 9]);
   });
+  await check("computed relationships: a function of the row embeds its rows (item 9)", async () => {
+    const r = await db.from("author").select("name,books_of(title)").eq("id", 3).order("title", { referencedTable: "books_of" }).single();
+    noError(r);
+    eq(r.data, { name: "Edsger", books_of: [{ title: "Shortest" }, { title: "Structured" }] });
+  });
   await check("casts: ::int and ::text in select (item 14)", async () => {
     const r = await db.from("book").select("id,price::int,pages::text").eq("id", 1).single();
     noError(r);

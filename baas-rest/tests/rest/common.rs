@@ -40,6 +40,7 @@ fn m2m(name: &str, target: &str, junction: &str, from: &str, to: &str) -> Relati
         from_fields: vec![from.into()],
         to_fields: vec![to.into()],
         constraint: None,
+        function: None,
     }
 }
 

@@ -158,7 +158,8 @@ impl Ddl<'_> {
         // that exist), and the target fields are its primary key or a unique
         // key (what a foreign key may reference).
         for (j, r) in e.relations.iter().enumerate() {
-            if r.kind != RelationKind::ManyToOne {
+            // A computed relationship is a function, not a foreign key.
+            if r.kind != RelationKind::ManyToOne || r.function.is_some() {
                 continue;
             }
             let target = if r.target == e.name {

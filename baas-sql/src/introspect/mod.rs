@@ -388,11 +388,12 @@ fn build(
     Ok(schema)
 }
 
-/// Functions taking a row of a table become computed fields of its entity
-/// (PostgREST's): those returning one value, `STABLE` or `IMMUTABLE`
-/// (read inside a `SELECT`), under the function's name unless the entity
-/// has a field or relation of that name. Functions returning rows
-/// (computed relationships) are left out.
+/// Functions taking a row of a table (`STABLE` or `IMMUTABLE`: they are
+/// read inside a `SELECT`) become, as in PostgREST, computed fields of its
+/// entity when they return one value, and computed relationships when
+/// they return rows of a served table (`SETOF tbl`: to-many, `tbl`:
+/// to-one); under the function's name, unless the entity has a field or
+/// relation of that name.
 fn computed_fields(
     dialect: Dialect,
     found: Vec<CatalogFunction>,
@@ -400,10 +401,16 @@ fn computed_fields(
     schema: &mut SchemaMetadata,
 ) {
     for f in found {
-        let (Some(table), CatalogReturns::Scalar(rettype), false, "s" | "i") =
-            (f.row_of.as_ref(), &f.returns, f.set, f.volatility.as_str())
-        else {
+        let (Some(table), "s" | "i") = (f.row_of.as_ref(), f.volatility.as_str()) else {
             continue;
+        };
+        let related = match &f.returns {
+            CatalogReturns::Table(key) => match names.get(key) {
+                Some(target) => Some(target.clone()),
+                None => continue,
+            },
+            CatalogReturns::Scalar(_) if !f.set => None,
+            _ => continue,
         };
         let Some(entity) = names
             .get(table)
@@ -416,13 +423,36 @@ fn computed_fields(
         {
             continue;
         }
+        let function = Source {
+            table: f.name.clone(),
+            schema: Some(f.schema.clone()),
+        };
+        if let Some(target) = related {
+            if entity.primary_key.is_empty() {
+                continue;
+            }
+            entity.relations.push(baas_core::Relation {
+                name: f.name,
+                kind: if f.set {
+                    baas_core::RelationKind::OneToMany
+                } else {
+                    baas_core::RelationKind::ManyToOne
+                },
+                target,
+                from_fields: entity.primary_key.clone(),
+                to_fields: Vec::new(),
+                constraint: None,
+                function: Some(Box::new(function)),
+            });
+            continue;
+        }
+        let CatalogReturns::Scalar(rettype) = &f.returns else {
+            continue;
+        };
         let mapped = field_type(dialect, rettype);
         let mut field = Field::new(f.name.clone(), mapped.ty.clone())
             .nullable()
-            .computed(Source {
-                table: f.name,
-                schema: Some(f.schema),
-            });
+            .computed(function);
         field.db_type = unmapped_type(dialect, &mapped, rettype);
         field.description = f.comment;
         entity.fields.push(field);

@@ -287,6 +287,9 @@ impl<'a> Lower<'a> {
             Some(schema) => format!("{}.{}", quote(schema), quote(&call.source.table)),
             None => quote(&call.source.table),
         };
+        if let Some(row) = &call.row_of {
+            return self.lateral_call(&name, row);
+        }
         let mut func = sea_query::Func::cust(iden(&name));
         for a in &call.args {
             if a.name.contains('$') {
@@ -311,6 +314,36 @@ impl<'a> Lower<'a> {
             return Ok(TableRef::SubQuery(Box::new(inner), alias));
         }
         Ok(TableRef::FunctionCall(func, alias))
+    }
+
+    /// A computed relationship's call: the function of every row of the
+    /// owning table, each result row with the owner's key:
+    /// `(SELECT _p.k AS __baas_k0, _r.* FROM owner AS _p, LATERAL
+    /// "schema"."fn"(_p.*) AS _r) AS fn` (PostgreSQL), filtered by the
+    /// keys outside, which PostgreSQL pushes down to `_p`.
+    fn lateral_call(&self, name: &str, row: &baas_core::function::RowOf) -> Result<TableRef> {
+        let mut inner = sea_query::SelectStatement::new();
+        for (field, out) in &row.keys {
+            let f = row.entity.field(field)?;
+            inner.expr_as(
+                Expr::col(ColumnRef::Column(ColumnName(
+                    Some(TableName(None, iden("_p"))),
+                    iden(f.column()),
+                ))),
+                iden(out),
+            );
+        }
+        inner.expr(Expr::cust("\"_r\".*"));
+        inner.from(table_ref_as(&row.entity, "_p"));
+        let func =
+            sea_query::Func::cust(iden(&format!("LATERAL {name}"))).arg(Expr::cust("\"_p\".*"));
+        inner.from(TableRef::FunctionCall(func, iden("_r")));
+        // A function returning one row answers a row of nulls for none.
+        inner.and_where(Expr::cust("NOT (\"_r\" IS NULL)"));
+        Ok(TableRef::SubQuery(
+            Box::new(inner),
+            iden(&self.entity().source.table),
+        ))
     }
 
     /// A stored function called by position (MySQL; scalar, no named
