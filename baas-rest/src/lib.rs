@@ -207,7 +207,9 @@
 //!   answers 400 with code `P0001` and its message, as in PostgREST.
 //!   Overloads (one name, other parameter names) are chosen by the names
 //!   of the call's arguments (the query parameters named like a parameter
-//!   of one of them, or the body's keys): none fits, 404 `PGRST202`;
+//!   of one of them, the body's keys, or with `Prefer:
+//!   params=single-object` the one overload taking one parameter): none
+//!   fits, 404 `PGRST202`;
 //!   several, 300 `PGRST203`; the OpenAPI path describes the first.
 //!
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).

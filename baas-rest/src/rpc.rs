@@ -138,8 +138,40 @@ pub(crate) fn overload<'s>(
     if all.len() < 2 {
         return schema.function(name).map_err(RestError::from);
     }
+    let signature = |f: &baas_core::function::Function| {
+        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        format!("{name}({})", params.join(", "))
+    };
     let mut keys: Vec<String> = Vec::new();
-    if req.method.eq_ignore_ascii_case("POST") {
+    let post = req.method.eq_ignore_ascii_case("POST");
+    if post && crate::headers::parse_prefer(&req.headers).is_ok_and(|p| p.single_object) {
+        // The body is the one argument: of the overloads taking one.
+        let one: Vec<_> = all.iter().filter(|f| f.params.len() == 1).collect();
+        match one.as_slice() {
+            [f] => keys.push(f.params[0].name.clone()),
+            [] => {
+                return Err(RestError::new(
+                    404,
+                    "PGRST202",
+                    format!("no overload of `{name}` takes one parameter"),
+                ));
+            }
+            several => {
+                return Err(RestError::new(
+                    300,
+                    "PGRST203",
+                    format!(
+                        "could not choose the best candidate function between: {}",
+                        several
+                            .iter()
+                            .map(|f| signature(f))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ));
+            }
+        }
+    } else if post {
         if let Some(body) = req.body.as_bytes()
             && let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body)
         {
@@ -156,10 +188,6 @@ pub(crate) fn overload<'s>(
         }
     }
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let signature = |f: &baas_core::function::Function| {
-        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-        format!("{name}({})", params.join(", "))
-    };
     match schema.overloads_for(name, &keys).as_slice() {
         [f] => Ok(f),
         [] => Err(RestError::new(

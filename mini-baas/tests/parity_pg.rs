@@ -1037,6 +1037,17 @@ async fn overloaded_functions() {
         ok(&s, "POST", "/rpc/area", "", r#"{"side": 5}"#).await,
         json!(25)
     );
+    // `Prefer: params=single-object`: the overload taking one parameter.
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/area",
+        "",
+        &[("Prefer", "params=single-object")],
+        "6",
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (200, json!(36)), "{}", r.text());
     assert_eq!(
         ok(&s, "POST", "/rpc/pick", "", r#"{"a": 2, "b": 5}"#).await,
         json!(7)
