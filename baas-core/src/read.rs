@@ -95,6 +95,67 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
     Ok(Rows { rows, total })
 }
 
+/// The fields a write must return so that [`embed_into`] can attach
+/// `selection`'s embeds to its rows (PostgREST's representation of a
+/// write, `POST …?select=*,author(*)`): `returning` (the fields the
+/// representation shows; empty: all) with the keys of every embedded
+/// relation added, and those added (dropped again by [`embed_into`]). A
+/// selection that omits its own fields (`select=author(*)`) returns only
+/// the keys, all added.
+pub fn representation_fields(
+    entity: &Entity,
+    returning: &[String],
+    selection: &Selection,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let mut needed = Vec::new();
+    for e in &selection.embeds {
+        for f in &entity.relation(&e.relation)?.from_fields {
+            if !needed.contains(f) {
+                needed.push(f.clone());
+            }
+        }
+    }
+    if selection.omit_fields && needed.is_empty() {
+        needed.push(stand_in(entity));
+    }
+    let own = Selection {
+        fields: returning.to_vec(),
+        omit_fields: selection.omit_fields,
+        ..Selection::default()
+    };
+    Ok(with_fields(&own, &needed))
+}
+
+/// Attach `query`'s embeds to `rows`, rows of its entity that came from
+/// elsewhere — a write's representation, returned by the write with the
+/// fields [`representation_fields`] named — then drop the `added` fields.
+/// Every embed is batched (one query per relation level, as for [`find`]),
+/// under the query's row budget, which counts `rows` as fetched and
+/// answered. `query`'s own filter, order and page do not apply.
+pub async fn embed_into<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    query: &Checked<'_, Query>,
+    rows: &mut [Row],
+    added: &[String],
+) -> Result<()> {
+    let mut budget = Budget {
+        max: query.max_rows,
+        fetched: 0,
+    };
+    let mut answered = rows.len() as u64;
+    budget.fetch(answered)?;
+    for embed in &query.select.embeds {
+        let n = attach(db, query, embed, rows, &mut budget, answered).await?;
+        answered = answered.saturating_add(n);
+    }
+    for r in rows.iter_mut() {
+        for f in added {
+            r.shift_remove(f);
+        }
+    }
+    Ok(())
+}
+
 /// Whether `embed` (on `entity`) and everything embedded under it is
 /// to-one, so one statement can return it with its parent.
 fn joinable(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> bool {
@@ -983,4 +1044,70 @@ fn strip(mut row: Map<String, J>, added: &[String]) -> Row {
         row.shift_remove(f);
     }
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::Field;
+
+    fn track() -> Entity {
+        Entity::new(
+            "track",
+            vec![
+                Field::new("track_id", FieldType::Int32),
+                Field::new("name", FieldType::Text),
+                Field::new("album_id", FieldType::Int32),
+            ],
+        )
+        .with_primary_key(["track_id"])
+        .with_relation(Relation::many_to_one(
+            "album",
+            "album",
+            &["album_id"],
+            &["album_id"],
+        ))
+    }
+
+    fn selecting(fields: &[&str], omit_fields: bool, embeds: &[&str]) -> Selection {
+        Selection {
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            omit_fields,
+            embeds: embeds.iter().map(|e| Embed::new(*e)).collect(),
+            ..Selection::default()
+        }
+    }
+
+    #[test]
+    fn a_write_returns_the_keys_its_representation_embeds_by() {
+        let t = track();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // Every field already holds the keys.
+        assert_eq!(
+            representation_fields(&t, &[], &selecting(&[], false, &["album"])).unwrap(),
+            (vec![], vec![])
+        );
+        // Listed fields gain the key, dropped again.
+        assert_eq!(
+            representation_fields(&t, &s(&["name"]), &selecting(&["name"], false, &["album"]))
+                .unwrap(),
+            (s(&["name", "album_id"]), s(&["album_id"]))
+        );
+        assert_eq!(
+            representation_fields(
+                &t,
+                &s(&["album_id"]),
+                &selecting(&["album_id"], false, &["album"])
+            )
+            .unwrap(),
+            (s(&["album_id"]), vec![])
+        );
+        // `select=album(*)`: only the key, dropped.
+        assert_eq!(
+            representation_fields(&t, &[], &selecting(&[], true, &["album"])).unwrap(),
+            (s(&["album_id"]), s(&["album_id"]))
+        );
+        // An unknown relation is an error, not an empty key list.
+        assert!(representation_fields(&t, &[], &selecting(&[], false, &["nope"])).is_err());
+    }
 }

@@ -457,7 +457,7 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, false).await
+        self.run_write(principal, tenant, op, false, None).await
     }
 
     /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
@@ -473,7 +473,35 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, true).await
+        self.run_write(principal, tenant, op, true, None).await
+    }
+
+    /// Run a write as [`write`](Self::write) (or, with `rollback`,
+    /// [`write_rolled_back`](Self::write_rolled_back)) does, and answer
+    /// its returned rows with `representation`'s embeds attached
+    /// (PostgREST's `POST …?select=*,author(*)`): the returned fields are
+    /// `representation`'s (none when it omits them), the related rows are
+    /// read as [`find`](Self::find) reads them — the caller's read grants
+    /// on every entity embedded, the tenant's row budget over the written
+    /// rows and the embedded ones — validated before anything is written.
+    ///
+    /// The related rows are read once the write is done (committed, or
+    /// rolled back): they are the database's rows at that moment. Hooks
+    /// and the [`ChangeEvent`] see the written rows without embeds. An
+    /// insert of more rows than the budget is refused before it writes;
+    /// an update or delete whose representation exceeds it, or whose
+    /// related rows cannot be read, answers the error after writing, and
+    /// the message says that the write took effect.
+    pub async fn write_representing(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+        representation: baas_core::ir::Selection,
+        rollback: bool,
+    ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, rollback, Some(representation))
+            .await
     }
 
     async fn run_write(
@@ -482,12 +510,29 @@ impl Baas {
         tenant: &Tenant,
         mut op: WriteOp,
         rollback: bool,
+        representation: Option<baas_core::ir::Selection>,
     ) -> Result<WriteResult> {
         let target = tenant.target(op.entity())?;
         let entity = target.entity;
         let action = op.action();
         // A refusal of the write itself comes before any hook runs.
         let root = self.grant(principal, tenant, entity, action).await?;
+        // The representation's embeds are checked as a read of the
+        // entity, before anything runs.
+        let mut read_grants = Grants::new();
+        let embedding = match representation.filter(|s| !s.embeds.is_empty()) {
+            Some(select) => {
+                let query = Query {
+                    select,
+                    ..Query::new(entity.name.clone())
+                };
+                Some(
+                    self.checked_read(principal, tenant, query, &mut read_grants)
+                        .await?,
+                )
+            }
+            None => None,
+        };
         let ctx = HookContext {
             principal,
             tenant: tenant.id(),
@@ -532,6 +577,33 @@ impl Baas {
         let touched = touched_by_filter(tenant.schema(), &entity.name, filter);
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
+        let mut added = Vec::new();
+        if let Some(rep) = &embedding {
+            let returning = match &mut op {
+                WriteOp::Insert(i) => {
+                    if let Some(max) = rep.max_rows
+                        && i.rows.len() as u64 > max
+                    {
+                        return Err(Error::LimitExceeded {
+                            limit: "max_rows",
+                            max,
+                            message: format!(
+                                "this write's representation would answer with more than {max} rows; nothing was written"
+                            ),
+                        });
+                    }
+                    &mut i.returning
+                }
+                WriteOp::Update(u) => &mut u.returning,
+                WriteOp::Delete(d) => &mut d.returning,
+            };
+            if let Some(fields) = returning {
+                let (with_keys, extra) =
+                    baas_core::read::representation_fields(entity, fields, &rep.select)?;
+                *fields = with_keys;
+                added = extra;
+            }
+        }
         let v = self.validator(tenant, target).with_access(&grants);
         let adapter = tenant.adapter();
         // Validated once, after the hooks; the checked write is what runs
@@ -568,7 +640,9 @@ impl Baas {
         let mut result = result;
         tenant_decimals(tenant, tenant.schema(), entity, &[], &mut result.rows);
         if rollback {
-            return Ok(result);
+            return self
+                .embed_representation(tenant, embedding.as_ref(), &added, result, false)
+                .await;
         }
         for hook in &self.hooks {
             hook.after(&ctx, &op, &result).await;
@@ -584,6 +658,51 @@ impl Baas {
                 schema_version: tenant.version(),
             });
         }
+        self.embed_representation(tenant, embedding.as_ref(), &added, result, true)
+            .await
+    }
+
+    /// A write's returned rows with `representation`'s embeds attached and
+    /// the fields only read for them (`added`) dropped
+    /// ([`write_representing`](Self::write_representing)); an error says
+    /// whether the write took effect (`committed`).
+    async fn embed_representation(
+        &self,
+        tenant: &Tenant,
+        representation: Option<&baas_core::Checked<'_, Query>>,
+        added: &[String],
+        mut result: WriteResult,
+        committed: bool,
+    ) -> Result<WriteResult> {
+        let Some(rep) = representation else {
+            return Ok(result);
+        };
+        let done = if committed {
+            "the write was committed"
+        } else {
+            "the write was rolled back"
+        };
+        baas_core::read::embed_into(tenant.adapter().as_ref(), rep, &mut result.rows, added)
+            .await
+            .map_err(|e| match e {
+                Error::LimitExceeded {
+                    limit,
+                    max,
+                    message,
+                } => Error::LimitExceeded {
+                    limit,
+                    max,
+                    message: format!("{message}; {done}, its representation was not answered"),
+                },
+                other => other,
+            })?;
+        tenant_decimals(
+            tenant,
+            rep.schema(),
+            rep.entity(),
+            &rep.select.embeds,
+            &mut result.rows,
+        );
         Ok(result)
     }
 }

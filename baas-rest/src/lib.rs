@@ -84,6 +84,7 @@
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
 //! | `columns=a,b` | body keys outside the list are dropped |
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
+//! | `select=*,rel(…)` with `return=representation` (`.insert(…).select('*, author(*)')`) | the write returns its rows' fields and relation keys, then their embeds are read as a `GET` reads them (the caller's read grants on every embedded entity, the row budget over the written and embedded rows; spreads, aliases, aggregates, the embed-only select and nested `rel.order/limit/offset` too): [`Baas::write_representing`](baas_engine::Baas::write_representing) |
 //! | `Prefer: tx=rollback` / `tx=commit` | the write runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
@@ -111,7 +112,7 @@
 //! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
-//! | embeddings, `order`, `limit`, `offset` on writes | 501 |
+//! | `order`, `limit`, `offset` on writes; an `!inner` embedding in a write's `select` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | a computed relationship as a filter (`get_books!inner(*)`, `get_books=not.is.null`), with aggregates (`get_books(count)`), or to order by (`order=get_books(title)`) | 501 / 501 / 422 |
@@ -122,6 +123,14 @@
 //!
 //! ## Differences from PostgREST
 //!
+//! - The embeddings of a write's representation are read once the write
+//!   is done, in statements of their own (PostgREST reads them in the
+//!   write's statement): they show the related rows as they are then
+//!   (after a `tx=rollback`, the database's rows without the write; after
+//!   a `DELETE` with `ON DELETE CASCADE`, no children). An update or
+//!   delete whose representation exceeds the row budget answers the error
+//!   with the write done (the message says so); an insert of more rows
+//!   than the budget is refused before it writes.
 //! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
 //!   `\%`, a literal `%`), and a trailing `\` matches a backslash
 //!   (PostgreSQL refuses the pattern).

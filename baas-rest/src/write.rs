@@ -36,6 +36,11 @@ pub struct WriteRequest {
     /// Output names of renamed fields (`select=alias:col`) in the
     /// representation; `None` when nothing is renamed.
     pub aliases: Option<crate::params::FieldAliases>,
+    /// A representation that embeds related rows (`select=*,author(*)`):
+    /// its selection, run by
+    /// [`Baas::write_representing`](baas_engine::Baas::write_representing).
+    /// `None` without embeds (the write's `returning` says it all).
+    pub representation: Option<baas_core::ir::Selection>,
     /// For a merge upsert (`Prefer: resolution=merge-duplicates`, `PUT`):
     /// whether it inserts at least one row, when known (the
     /// [`Service`](crate::Service) finds out before writing). PostgREST's
@@ -178,11 +183,11 @@ fn same_key(ty: Option<&FieldType>, body: &serde_json::Value, raw: &str) -> bool
 }
 
 fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
-    if p.root.children.iter().any(|c| c.output) {
-        return Err(RestError::unsupported(
-            "embedding in the response of a write is not supported",
-        )
-        .with_hint("read the rows back with GET"));
+    if p.root.children.iter().any(|c| c.output && c.inner) {
+        return Err(RestError::unsupported(format!(
+            "`!inner` embeddings do not filter a {method}: its rows are the ones written"
+        ))
+        .with_hint("embed without `!inner`, or read the rows back with GET"));
     }
     if p.root.order.is_some() || p.root.limit.is_some() || p.root.offset.is_some() {
         return Err(RestError::unsupported(format!(
@@ -424,6 +429,9 @@ fn write(
             "casts other than `::text` and `::json` in a write's `select` are not supported",
         ));
     }
+    let representation = (return_mode == ReturnMode::Representation)
+        .then(|| p.root.selection())
+        .filter(|s| !s.embeds.is_empty());
     Ok(WriteRequest {
         write,
         return_mode,
@@ -433,5 +441,6 @@ fn write(
         prefer,
         aliases,
         inserts: None,
+        representation,
     })
 }

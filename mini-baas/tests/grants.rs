@@ -756,5 +756,54 @@ async fn suite(under: Under) {
                 .await,
             "merging upsert under a row-filtered update grant",
         );
+        // A write's representation embeds what a read of the same rows
+        // embeds: the related rows and fields the caller may read. Naming
+        // a hidden field in it is refused.
+        let albums = |who: &Principal, embeds: Vec<Embed>| {
+            let (t, who, filter) = (t.clone(), who.clone(), first_albums.clone());
+            async move {
+                let op = WriteOp::Update(Update {
+                    entity: "album".into(),
+                    filter,
+                    set: json!({"title": "x"}).as_object().unwrap().clone(),
+                    returning: Some(vec!["album_id".into()]),
+                });
+                let select = Selection {
+                    fields: vec!["album_id".into()],
+                    embeds,
+                    ..Selection::default()
+                };
+                e.baas
+                    .write_representing(&who, &t, op, select, true)
+                    .await
+                    .map(|r| r.rows)
+            }
+        };
+        let rep = albums(&who, vec![embed("tracks", &[])])
+            .await
+            .unwrap_or_else(|err| panic!("representation on {}: {err}", e.name));
+        let mut q = Query::new("album")
+            .fields(["album_id"])
+            .filter(first_albums.clone());
+        q.select.embeds.push(embed("tracks", &[]));
+        assert_eq!(
+            serde_json::to_string(&rep).unwrap(),
+            serde_json::to_string(&find(q).await.unwrap().rows).unwrap(),
+            "a write's representation is not the read's on {}",
+            e.name
+        );
+        let all = albums(&admin(), vec![embed("tracks", &[])]).await.unwrap();
+        assert_ne!(rep, all, "the grants changed nothing on {}", e.name);
+        assert!(
+            rep.iter()
+                .flat_map(|a| a["tracks"].as_array().unwrap())
+                .all(|t| is_rock(t) && t.as_object().unwrap().len() == TRACK_FIELDS.len()),
+            "hidden tracks or fields in a representation on {}",
+            e.name
+        );
+        forbidden(
+            albums(&who, vec![embed("tracks", &["composer"])]).await,
+            "a write's representation embedding a hidden field",
+        );
     }
 }

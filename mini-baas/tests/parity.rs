@@ -1294,3 +1294,159 @@ async fn aggregates_in_embeddings() {
         assert_eq!(r.status, status, "{path}?{qs}: {}", r.text());
     }
 }
+
+/// A write's representation with embeddings (`POST …?select=*,artist(*)`,
+/// postgrest-js's `.insert(…).select('*, artist(*)')`): to-one, to-many,
+/// many-to-many, aggregates, aliases, spreads and the embed-only select on
+/// `POST`, `PATCH`, `DELETE`, with `tx=rollback`; a refused embedding writes
+/// nothing.
+#[tokio::test]
+async fn write_representation_embeds() {
+    let Some(s) = service("write_embeds").await else {
+        return;
+    };
+    let ours = "album_id=gte.9560&album_id=lt.9570";
+    same(&s, "DELETE", "/album", ours, &[], "").await;
+    let rep = [("Prefer", "return=representation")];
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "select=*,artist(name),tracks(name),n:tracks(count)",
+        &rep,
+        r#"{"album_id": 9561, "title": "Rep", "artist_id": 1}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"album_id": 9561, "title": "Rep", "artist_id": 1,
+                "artist": {"name": "AC/DC"}, "tracks": [], "n": [{"count": 0}]}])
+    );
+    // The embed only; a renamed embed and a spread.
+    let r = same(
+        &s,
+        "PATCH",
+        "/album",
+        "album_id=eq.9561&select=artist(name)",
+        &rep,
+        r#"{"artist_id": 2}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!([{"artist": {"name": "Accept"}}]));
+    let r = same(
+        &s,
+        "PATCH",
+        "/album",
+        "album_id=eq.9561&select=id:album_id,by:artist(artist_id,name),...artist(who:name)",
+        &rep,
+        r#"{"title": "Rep 2"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 9561, "by": {"artist_id": 2, "name": "Accept"}, "who": "Accept"}])
+    );
+    // Singular, by key.
+    let r = same(
+        &s,
+        "PATCH",
+        "/album/9561",
+        "select=title,artist(name)",
+        &[
+            ("Prefer", "return=representation"),
+            ("Accept", "application/vnd.pgrst.object+json"),
+        ],
+        r#"{"title": "Rep 3"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({"title": "Rep 3", "artist": {"name": "Accept"}})
+    );
+    // Rolled back: the representation is answered, nothing is kept.
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "select=album_id,artist(name)",
+        &[("Prefer", "return=representation, tx=rollback")],
+        r#"[{"album_id": 9562, "title": "Gone", "artist_id": 3}, {"album_id": 9563, "title": "Gone", "artist_id": 1}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"album_id": 9562, "artist": {"name": "Aerosmith"}},
+               {"album_id": 9563, "artist": {"name": "AC/DC"}}])
+    );
+    assert_eq!(
+        get_json(&s, "/album", "album_id=in.(9562,9563)").await,
+        json!([])
+    );
+    // Many-to-many and one-to-many of an existing row, with their own
+    // order and limit: what a read of the row answers after the update.
+    let select = "select=track_id,album(title),playlists(playlist_id),invoice_lines(invoice_line_id)&playlists.order=playlist_id.desc&playlists.limit=2&invoice_lines.order=invoice_line_id";
+    let r = same(
+        &s,
+        "PATCH",
+        "/track",
+        &format!("track_id=eq.1&{select}"),
+        &[("Prefer", "return=representation, tx=rollback")],
+        r#"{"name": "For Those About To Rock (We Salute You)"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let read = get_json(&s, "/track", &format!("track_id=eq.1&{select}")).await;
+    assert_eq!(r.json(), read);
+    assert_eq!(read[0]["playlists"].as_array().map(Vec::len), Some(2));
+    // The deleted row, with what it pointed at.
+    let r = same(
+        &s,
+        "DELETE",
+        "/album",
+        "album_id=eq.9561&select=album_id,artist(name)",
+        &rep,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"album_id": 9561, "artist": {"name": "Accept"}}])
+    );
+    // Refused before writing: an unknown embedding, `!inner`, a budget
+    // smaller than the rows inserted.
+    for (qs, status) in [
+        ("select=*,nope(*)", 400),
+        ("select=*,artist!inner(name)", 501),
+        ("select=*,artist(nope)", 400),
+    ] {
+        let r = same(
+            &s,
+            "POST",
+            "/album",
+            qs,
+            &rep,
+            r#"{"album_id": 9564, "title": "No", "artist_id": 1}"#,
+        )
+        .await;
+        assert_eq!(r.status, status, "{qs}: {}", r.text());
+        assert_eq!(get_json(&s, "/album", "album_id=eq.9564").await, json!([]));
+    }
+    // Without return=representation the embedding is not read.
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "select=*,artist(name)",
+        &[],
+        r#"{"album_id": 9565, "title": "Quiet", "artist_id": 1}"#,
+    )
+    .await;
+    assert_eq!((r.status, r.text()), (201, String::new()));
+    same(&s, "DELETE", "/album", ours, &[], "").await;
+}

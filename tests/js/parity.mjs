@@ -230,6 +230,20 @@ try {
     noError(ov);
     eq(ov.data, [{ title: "Compilers" }, { title: "Shortest" }]);
   });
+  await check("writes: insert/update/delete(…).select('*, author(name)') embed in the representation", async () => {
+    await db.from("note").delete().eq("id", 900);
+    const ins = await db.from("note").insert({ id: 900, body: { a: 1 }, author_id: 1 }).select("id,author(name)").single();
+    noError(ins);
+    eq([ins.status, ins.data], [201, { id: 900, author: { name: "Ada" } }]);
+    const upd = await db.from("note").update({ author_id: 3 }).eq("id", 900).select("...author(name),who:author(id)");
+    noError(upd);
+    eq(upd.data, [{ name: "Edsger", who: { id: 3 } }]);
+    const del = await db.from("note").delete().eq("id", 900).select("id,author(id)");
+    noError(del);
+    eq(del.data, [{ id: 900, author: { id: 3 } }]);
+    const gone = await db.from("note").select("id").eq("id", 900);
+    eq(gone.data, []);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {

@@ -219,10 +219,14 @@ impl Service {
         };
         let op = std::mem::replace(&mut w.write, shell);
         let is_put = matches!(w.write, Write::Insert(_));
-        let result = if w.prefer.rollback {
-            self.baas.write_rolled_back(principal, tenant, op).await
-        } else {
-            self.baas.write(principal, tenant, op).await
+        let result = match w.representation.take() {
+            Some(rep) => {
+                self.baas
+                    .write_representing(principal, tenant, op, rep, w.prefer.rollback)
+                    .await
+            }
+            None if w.prefer.rollback => self.baas.write_rolled_back(principal, tenant, op).await,
+            None => self.baas.write(principal, tenant, op).await,
         }
         .map_err(core_error)?;
         if w.key.is_some() && !is_put && result.affected == 0 {

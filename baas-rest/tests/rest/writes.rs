@@ -478,7 +478,7 @@ fn put_upserts_one_row() {
 #[test]
 fn read_params_on_writes() {
     for (m, qs) in [
-        ("PATCH", "select=*,albums(*)&artist_id=eq.1"),
+        ("PATCH", "select=*,albums!inner(*)&artist_id=eq.1"),
         ("PATCH", "artist_id=eq.1&limit=1"),
         ("DELETE", "artist_id=eq.1&order=name"),
         ("POST", "offset=1"),
@@ -486,6 +486,28 @@ fn read_params_on_writes() {
         let e = write("artist", m, qs, r#"{"name":"x"}"#).expect_err(qs);
         assert_eq!(e.status, 501, "{m} {qs}: {e:?}");
     }
+    // An embedding in the representation is parsed (the engine reads it).
+    let w = write(
+        "artist",
+        "PATCH",
+        "select=name,albums(title)&artist_id=eq.1",
+        r#"{"name":"x"}"#,
+    )
+    .expect("an embedding in a write's select");
+    assert_eq!(w.representation, None, "without return=representation");
+    let w = write_h(
+        "artist",
+        "PATCH",
+        "select=name,albums(title)&artist_id=eq.1",
+        &[("Prefer", "return=representation")],
+        r#"{"name":"x"}"#,
+    )
+    .expect("an embedding in a write's representation");
+    let rep = w.representation.expect("the representation's selection");
+    assert_eq!(
+        (rep.fields, rep.embeds.len(), &rep.embeds[0].relation),
+        (vec!["name".to_string()], 1, &"albums".to_string())
+    );
     assert_eq!(
         write("artist", "POST", "name=eq.x", "{}")
             .expect_err("filter")
