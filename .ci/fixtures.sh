@@ -62,6 +62,14 @@ PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_parity -v ON_ERROR_STOP=1 -
 mariadb --protocol=socket --default-character-set=utf8mb4 < "$(dirname "$0")/sql/parity_mysql.sql"
 echo "parity database loaded (PostgreSQL and MariaDB)"
 
+# PostGIS (geometry columns, application/geo+json): the extension is
+# created by the superuser (it is not a trusted one).
+recreate baas_geo
+runuser -u postgres -- psql -d baas_geo -v ON_ERROR_STOP=1 -q -c "CREATE EXTENSION postgis" >/dev/null
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_geo -v ON_ERROR_STOP=1 -q \
+  -f "$(dirname "$0")/sql/geo_pg.sql" >/dev/null
+echo "PostGIS database loaded: $(PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_geo -tAc 'SELECT postgis_lib_version()')"
+
 # 1,000 tables with foreign keys, for the introspection timing.
 recreate baas_many
 PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_many -v ON_ERROR_STOP=1 -q -c "

@@ -28,6 +28,12 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 pg_isready -h 127.0.0.1 -p 5432
+# PostGIS for the geometry tests (application/geo+json), from Debian.
+if [ ! -f "/usr/share/postgresql/$PG_VER/extension/postgis.control" ]; then
+  echo "installing: postgresql-$PG_VER-postgis-3"
+  apt-get update -qq >>"$LOG_DIR/apt.log" 2>&1
+  apt-get install -y -qq --no-install-recommends "postgresql-$PG_VER-postgis-3" >>"$LOG_DIR/apt.log" 2>&1
+fi
 runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -c \
   "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='baas') THEN CREATE ROLE baas LOGIN CREATEDB PASSWORD 'baas_pw'; ELSE ALTER ROLE baas LOGIN CREATEDB PASSWORD 'baas_pw'; END IF; END\$\$;"
 

@@ -631,6 +631,15 @@ impl Field {
         self
     }
 
+    /// Whether the field is a PostGIS `geometry` (its [`db_type`](Field::db_type),
+    /// possibly schema-qualified): its value is the GeoJSON geometry
+    /// (`type` [`FieldType::Json`]), written from GeoJSON, WKT or EWKB text.
+    pub fn is_geometry(&self) -> bool {
+        self.db_type
+            .as_deref()
+            .is_some_and(|t| t == "geometry" || t.ends_with(".geometry"))
+    }
+
     /// Whether the field is computed by a function ([`Field::computed`]).
     pub fn is_computed(&self) -> bool {
         self.computed.is_some()

@@ -223,6 +223,12 @@ pub enum Media {
     },
     /// `text/csv`: a header line of the keys, one line per row.
     Csv,
+    /// `application/geo+json`: a GeoJSON `FeatureCollection`, one
+    /// `Feature` per row — its geometry the row's first selected PostGIS
+    /// geometry field, its `properties` the other keys (PostgREST's
+    /// `ST_AsGeoJSON(row)`). Reads of an entity with a geometry field only
+    /// (the parser answers 406 elsewhere).
+    GeoJson,
     /// `application/vnd.pgrst.plan` (`+json`, `+text`): the engine's
     /// execution plan of a read instead of its rows (PostgreSQL: JSON and
     /// text, MySQL: JSON; the service role only); elsewhere a 406 naming
@@ -265,6 +271,7 @@ impl Media {
                 "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"
             }
             Self::Csv => "text/csv; charset=utf-8",
+            Self::GeoJson => "application/geo+json; charset=utf-8",
         }
     }
 }
@@ -296,6 +303,7 @@ fn media_of(range: &str) -> Option<Media> {
             strip_nulls: stripped,
         },
         "text/csv" => Media::Csv,
+        "application/geo+json" => Media::GeoJson,
         "application/vnd.pgrst.plan+json" => Media::Plan { text: false },
         "application/vnd.pgrst.plan" | "application/vnd.pgrst.plan+text" => {
             Media::Plan { text: true }

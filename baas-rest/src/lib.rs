@@ -74,6 +74,7 @@
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
 //! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; numbers and booleans their JSON text; JSON values, arrays and embeds their JSON text; `Content-Type: text/csv; charset=utf-8`; on reads and on `return=representation` |
 //! | `Accept: application/vnd.pgrst.array+json;nulls=stripped` (or `…object+json;nulls=stripped`) | [`Media::JsonStripped`]: null-valued keys are left out at every depth (embeds and JSON values too, as PostgreSQL's `json_strip_nulls` does for PostgREST) |
+//! | `Accept: application/geo+json` (postgrest-js's `.geojson()`) | [`Media::GeoJson`]: a `FeatureCollection`, one `Feature` per row, its `geometry` the row's first selected PostGIS `geometry` field (`*`: the table's first; none selected: `null`), its `properties` the other keys, embeds included; reads of entities and `/rpc` results with a geometry field. A `geometry` column is read everywhere as its GeoJSON (PostGIS's cast to `jsonb`, as PostgREST shows it in JSON: with `crs` when it has an SRID, which features leave out) and written from GeoJSON (SRID 4326 by default), WKT/EWKT or EWKB hex; a malformed one is a 400. `geography` is a type without a mapping (its text form, as in PostgREST) |
 //! | `Accept` with several ranges, `q=` | the acceptable range with the highest `q` that we produce; `q=0` refuses; none: 406 `PGRST107` |
 //! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
 //! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
@@ -109,7 +110,7 @@
 //! | `order=rel(col)` through a to-many relation; with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
-//! | `Accept: application/geo+json` (and any other type: `text/xml`, `text/plain`…) | 406 `PGRST107` |
+//! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | `order`, `limit`, `offset` on writes; an `!inner` embedding in a write's `select` | 501 |

@@ -34,6 +34,10 @@ pub struct ReadRequest {
     /// Output names of renamed fields (`select=alias:col`), applied by
     /// [`read_response`](crate::read_response); `None` when nothing is renamed.
     pub aliases: Option<FieldAliases>,
+    /// `Accept: application/geo+json`: the output key of each feature's
+    /// geometry (the first selected geometry field), `None` when none is
+    /// selected (features without geometry).
+    pub geometry: Option<String>,
 }
 
 impl ReadRequest {
@@ -206,6 +210,11 @@ fn read(
         max_rows: None,
     };
     let aggregate = aggregate_of(&p.root, &query)?;
+    let geometry = if media == Media::GeoJson {
+        geometry_key(entity, &p.root)?
+    } else {
+        None
+    };
     Ok(ReadRequest {
         aggregate,
         query,
@@ -216,7 +225,40 @@ fn read(
         limit_capped,
         prefer,
         aliases: p.root.aliases(),
+        geometry,
     })
+}
+
+/// The output key of the geometry of `application/geo+json` features: the
+/// first geometry field of the row (with `*`, the entity's first; else the
+/// first listed), as PostGIS's `ST_AsGeoJSON(row)` takes it. An entity
+/// without a geometry field cannot answer GeoJSON: 406.
+fn geometry_key(
+    entity: &Entity,
+    root: &crate::params::Node<'_>,
+) -> Result<Option<String>, RestError> {
+    if !entity.fields.iter().any(baas_core::Field::is_geometry) {
+        return Err(RestError::new(
+            406,
+            crate::error::codes::MEDIA_TYPE,
+            format!(
+                "None of these media types are available: application/geo+json (`{}` has no PostGIS geometry field)",
+                entity.name
+            ),
+        )
+        .with_hint("accept application/json or text/csv"));
+    }
+    let geometry = |f: &str| entity.field(f).is_ok_and(baas_core::Field::is_geometry);
+    if root.star
+        && let Some(f) = entity.fields.iter().find(|f| f.is_geometry())
+    {
+        return Ok(Some(f.name.clone()));
+    }
+    Ok(root
+        .outputs
+        .iter()
+        .find(|(key, field)| geometry(field) && !root.shapes.iter().any(|(k, _)| k == key))
+        .map(|(key, _)| key.clone()))
 }
 
 /// Parse a read of `entity` (`GET /{entity}?…`).

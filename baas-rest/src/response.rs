@@ -117,9 +117,45 @@ fn csv_body_within(
     Ok(out.into_bytes())
 }
 
+/// Rows as a GeoJSON `FeatureCollection` (`application/geo+json`), as
+/// PostgREST answers it with PostGIS's `ST_AsGeoJSON(row)`: one `Feature`
+/// per row, its `geometry` the value under `geometry` (without the `crs`
+/// member the JSON form of an SRID-carrying geometry has: RFC 7946
+/// removed it; `null` when no geometry is selected), its `properties` the
+/// row's other keys.
+fn geojson_body_within(
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    geometry: Option<&str>,
+    max: u64,
+) -> Result<Vec<u8>, RestError> {
+    use serde_json::{Value as J, json};
+    let n = rows.len();
+    let features: Vec<J> = rows
+        .into_iter()
+        .map(|mut row| {
+            let mut g = geometry
+                .and_then(|k| row.shift_remove(k))
+                .unwrap_or(J::Null);
+            if let J::Object(o) = &mut g {
+                o.shift_remove("crs");
+            }
+            let mut f = serde_json::Map::new();
+            f.insert("type".into(), J::from("Feature"));
+            f.insert("geometry".into(), g);
+            f.insert("properties".into(), J::Object(row));
+            J::Object(f)
+        })
+        .collect();
+    json_body_within(
+        &json!({"type": "FeatureCollection", "features": features}),
+        n,
+        max,
+    )
+}
+
 /// The `Content-Type` of rows in `media`, one object when `singular`.
 fn rows_content_type(media: Media, singular: bool) -> &'static str {
-    if singular && media != Media::Csv {
+    if singular && !matches!(media, Media::Csv | Media::GeoJson) {
         Media::Object {
             strip_nulls: media.strips_nulls(),
         }
@@ -257,6 +293,11 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
     // `HEAD`: the status and headers of `GET`, no body (none is built).
     let body = if req.head {
         Vec::new()
+    } else if req.media == Media::GeoJson {
+        match geojson_body_within(rows.rows, req.geometry.as_deref(), max_bytes) {
+            Ok(b) => b,
+            Err(e) => return e.to_response(),
+        }
     } else {
         match rows_body_within(req.media, req.singular, rows.rows, max_bytes) {
             Ok(b) => b,

@@ -258,6 +258,14 @@ fn write(
     let method_uc = method.to_ascii_uppercase();
     let prefer = parse_prefer(headers)?;
     let media = parse_media(headers)?;
+    if media == Media::GeoJson {
+        return Err(RestError::new(
+            406,
+            crate::error::codes::MEDIA_TYPE,
+            "None of these media types are available: application/geo+json (served on reads)",
+        )
+        .with_hint("accept application/json"));
+    }
     let singular = media.is_singular();
     let p = parse_params(schema, entity, query, limits)?;
     let m = method_uc.as_str();

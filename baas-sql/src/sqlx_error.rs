@@ -199,7 +199,15 @@ fn already_exists(engine: &str, code: &str, message: &str) -> bool {
 fn is_bad_input(engine: &str, code: &str, message: &str) -> bool {
     match engine {
         // undefined_object: `fts(unknown_cfg)` casts the name to regconfig.
-        "postgres" => code == "42704" && message.starts_with("text search configuration"),
+        // PostGIS reports a geometry it cannot read as internal_error
+        // (XX000): malformed WKT, EWKB hex or GeoJSON.
+        "postgres" => {
+            (code == "42704" && message.starts_with("text search configuration"))
+                || (code == "XX000"
+                    && (message.starts_with("parse error - invalid geometry")
+                        || message.starts_with("Invalid hex")
+                        || message.to_ascii_lowercase().contains("geojson")))
+        }
         "sqlite" => {
             message.starts_with("object name reserved for internal use")
                 || message.ends_with("may not be modified")

@@ -1379,3 +1379,140 @@ async fn range_operators() {
     )
     .await;
 }
+
+/// Item 17, `application/geo+json`, on a PostGIS database (`baas_geo`,
+/// `.ci/sql/geo_pg.sql`): a `geometry` column reads as its GeoJSON in JSON
+/// (PostGIS's cast, as PostgREST answers it), is written from GeoJSON or
+/// WKT, and `Accept: application/geo+json` answers a `FeatureCollection`
+/// whose features take the first selected geometry; an entity without one,
+/// and writes, answer 406.
+#[tokio::test]
+async fn postgis_geometry_and_geojson() {
+    let url = std::env::var("BAAS_TEST_GEO_PG_URL")
+        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/baas_geo".into());
+    let s = match baas_with("p", &url, None).await {
+        Ok(b) => Service::new(b),
+        Err(e) => {
+            skip_or_fail("BAAS_TEST_GEO_PG_URL", &e);
+            return;
+        }
+    };
+    let crs = json!({"type": "name", "properties": {"name": "EPSG:4326"}});
+    // JSON: the geometry's GeoJSON (with the SRID's `crs`), the
+    // geography's text form.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/place",
+            "select=id,loc,outline,area&id=eq.1",
+            ""
+        )
+        .await,
+        json!([{"id": 1,
+                "loc": {"type": "Point", "crs": crs, "coordinates": [1.5, 2.25]},
+                "outline": {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]]},
+                "area": "0101000020E610000000000000000008400000000000001040"}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/place", "select=id&loc=is.null", "").await,
+        json!([{"id": 3}])
+    );
+    let geo = [("Accept", "application/geo+json")];
+    let r = call(
+        &s,
+        "GET",
+        "/place",
+        "select=id,name,loc,region(name)&order=id",
+        &geo,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/geo+json; charset=utf-8")
+    );
+    let feature = |g: J, p: J| json!({"type": "Feature", "geometry": g, "properties": p});
+    assert_eq!(
+        r.json(),
+        json!({"type": "FeatureCollection", "features": [
+            feature(json!({"type": "Point", "coordinates": [1.5, 2.25]}),
+                    json!({"id": 1, "name": "Harbour", "region": {"name": "North"}})),
+            feature(json!({"type": "Point", "coordinates": [-0.125, 51.5]}),
+                    json!({"id": 2, "name": "Tower", "region": {"name": "North"}})),
+            feature(J::Null, json!({"id": 3, "name": "Nowhere", "region": {"name": "South"}})),
+        ]})
+    );
+    // `*`: the first geometry column; an alias names the property; no
+    // geometry selected: features without one.
+    let r = call(&s, "GET", "/place", "id=eq.1", &geo, "").await;
+    let f = &r.json()["features"][0];
+    assert_eq!(f["geometry"]["type"], "Point", "{}", r.text());
+    assert_eq!(f["properties"]["outline"]["type"], "Polygon");
+    let r = call(
+        &s,
+        "GET",
+        "/place",
+        "select=id,shape:outline&id=eq.1",
+        &geo,
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json()["features"][0]["geometry"]["type"],
+        "Polygon",
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["features"][0]["properties"], json!({"id": 1}));
+    let r = call(&s, "GET", "/place", "select=id&id=eq.2", &geo, "").await;
+    assert_eq!(
+        r.json()["features"],
+        json!([feature(J::Null, json!({"id": 2}))]),
+        "{}",
+        r.text()
+    );
+    // No geometry field; a write: 406.
+    let r = call(&s, "GET", "/visit", "", &geo, "").await;
+    assert_eq!(r.status, 406, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST107");
+    let r = call(&s, "POST", "/pin", "", &geo, r#"{"id": 1}"#).await;
+    assert_eq!(r.status, 406, "{}", r.text());
+    // Written from GeoJSON (SRID 4326 by default) and from EWKT; a
+    // malformed geometry is the caller's error.
+    call(&s, "DELETE", "/pin", "id=gte.0", &[], "").await;
+    let rep = [("Prefer", "return=representation")];
+    let r = call(
+        &s,
+        "POST",
+        "/pin",
+        "select=id,at",
+        &rep,
+        r#"[{"id": 1, "at": {"type": "Point", "coordinates": [5, 6]}}, {"id": 2, "at": "SRID=4326;POINT(7 8)"}, {"id": 3, "at": null}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "at": {"type": "Point", "crs": crs, "coordinates": [5, 6]}},
+               {"id": 2, "at": {"type": "Point", "crs": crs, "coordinates": [7, 8]}},
+               {"id": 3, "at": null}])
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        "/pin",
+        "id=eq.3",
+        &[],
+        r#"{"at": "POINT(oops)"}"#,
+    )
+    .await;
+    assert!(
+        (400..500).contains(&r.status),
+        "a malformed geometry: {} {}",
+        r.status,
+        r.text()
+    );
+    call(&s, "DELETE", "/pin", "id=gte.0", &[], "").await;
+}

@@ -17,7 +17,11 @@ import { start, keysOf, check, eq, noError, fail, finish } from "./lib.mjs";
 const url =
   process.env.BAAS_TEST_PARITY_PG_URL ?? "postgres://baas:baas_pw@127.0.0.1:5432/baas_parity";
 const dir = mkdtempSync(join(tmpdir(), "baas-postgrest-js-"));
+const geoUrl =
+  process.env.BAAS_TEST_GEO_PG_URL ?? "postgres://baas:baas_pw@127.0.0.1:5432/baas_geo";
+const geoDir = mkdtempSync(join(tmpdir(), "baas-postgrest-js-geo-"));
 let server;
+let geoServer;
 try {
   server = await start(dir, ["--db", url, "--tenant", "parity"]);
   const keys = keysOf(dir, "parity");
@@ -244,10 +248,27 @@ try {
     const gone = await db.from("note").select("id").eq("id", 900);
     eq(gone.data, []);
   });
+  // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
+  geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
+  const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);
+  await check("geojson: .geojson() answers a FeatureCollection (item 17)", async () => {
+    const r = await geo.from("place").select("id,name,loc").eq("id", 1).geojson();
+    noError(r);
+    eq(r.data, {
+      type: "FeatureCollection",
+      features: [
+        { type: "Feature", geometry: { type: "Point", coordinates: [1.5, 2.25] }, properties: { id: 1, name: "Harbour" } },
+      ],
+    });
+    const none = await geo.from("visit").select("id").geojson();
+    eq(none.status, 406);
+  });
 } catch (e) {
   fail("setup", e);
 } finally {
   server?.child.kill();
+  geoServer?.child.kill();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(geoDir, { recursive: true, force: true });
 }
 finish();

@@ -289,12 +289,17 @@ fn build(
             .into_iter()
             .map(|c| {
                 let mapped = field_type(dialect, &c.declared);
-                let db_type = if c.enum_type.is_none() && !c.json {
+                let geometry = postgis_geometry(dialect, &c.declared);
+                // A geometry is its GeoJSON: a JSON field.
+                let json = c.json || geometry.is_some();
+                let db_type = if geometry.is_some() {
+                    geometry
+                } else if c.enum_type.is_none() && !c.json {
                     unmapped_type(dialect, &mapped, &c.declared)
                 } else {
                     None
                 };
-                let ty = match (c.enum_type, c.json) {
+                let ty = match (c.enum_type, json) {
                     (Some((name, values)), _) => {
                         if let FieldType::Array { .. } = mapped.ty {
                             FieldType::Array {
@@ -479,6 +484,22 @@ fn unmapped_type(
         _ => base.to_string(),
     };
     baas_core::function::is_type_name(&base).then_some(base)
+}
+
+/// A PostGIS `geometry` column's type name (`geometry`, or schema-qualified
+/// where PostGIS lives outside the search path: `extensions.geometry`),
+/// whatever its modifiers (`geometry(Point,4326)`): read as its GeoJSON
+/// (PostGIS's `geometry` → `jsonb` cast, what PostgREST answers), written
+/// from GeoJSON, WKT or EWKB text ([`Field::is_geometry`](baas_core::Field::is_geometry)).
+/// `geography` stays a type without a mapping (PostgreSQL has no JSON cast
+/// for it: its text form, as PostgREST shows it).
+fn postgis_geometry(dialect: Dialect, declared: &str) -> Option<String> {
+    let base = declared.split('(').next().unwrap_or(declared).trim();
+    let unquoted = base.replace('"', "");
+    (dialect == Dialect::Postgres
+        && (unquoted == "geometry" || unquoted.ends_with(".geometry"))
+        && baas_core::function::is_type_name(&unquoted))
+    .then_some(unquoted)
 }
 
 /// The catalog's functions as metadata; one whose API name is already an

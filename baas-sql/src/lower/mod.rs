@@ -177,6 +177,8 @@ impl<'a> Scope<'a> {
     fn col(&self, field: &Field) -> Expr {
         let raw = self.raw_col(field);
         match field.db_type.as_deref() {
+            // PostGIS's own cast: the GeoJSON geometry.
+            Some(_) if field.is_geometry() => Expr::cust_with_expr("CAST($1 AS jsonb)", raw),
             Some(t) if t.ends_with("[]") => Expr::cust_with_expr("CAST($1 AS text[])", raw),
             Some(_) => Expr::cust_with_expr("CAST($1 AS text)", raw),
             None => raw,

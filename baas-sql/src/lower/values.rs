@@ -70,6 +70,29 @@ impl Lower<'_> {
     /// Bind a value written into a field: cast to its database type when
     /// the field is the text form of a type without a mapping.
     pub(super) fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
+        if field.is_geometry() {
+            // A geometry is written from its text: GeoJSON (an object),
+            // or WKT / EWKB (a string), as PostGIS's input reads them.
+            let text = match v {
+                Value::Json(serde_json::Value::String(s)) | Value::Text(s) => {
+                    Value::Text(s.clone())
+                }
+                Value::Json(serde_json::Value::Null) | Value::Null => Value::Null,
+                Value::Json(other) => Value::Text(other.to_string()),
+                _ => {
+                    return Err(Error::validation(
+                        format!("/{}", field.name),
+                        "a geometry is GeoJSON, WKT or EWKB",
+                    ));
+                }
+            };
+            let bound = self.bind(&FieldType::Text, &text)?;
+            return cast_to(
+                bound,
+                field.db_type.as_deref().unwrap_or("geometry"),
+                &field.name,
+            );
+        }
         let bound = self.bind(&field.ty, v)?;
         match &field.db_type {
             None => Ok(bound),
