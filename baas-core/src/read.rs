@@ -955,6 +955,61 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     answered: u64,
 ) -> Result<u64> {
     let key = key_of_embed(embed).to_string();
+    // A many-to-many `count()` counts the parent's junction rows (those
+    // the junction's read grant shows) whose target passes the embed's
+    // filter: an aggregate of the junction, by its source fields. The
+    // filter reaches the targets through the junction's to-one relation to
+    // them; metadata without one gets it in a copy of the schema.
+    let with_link: SchemaMetadata;
+    let (target, to_fields, filter) = match &rel.kind {
+        RelationKind::ManyToMany { through } => {
+            let mut schema = parent.schema();
+            let junction = schema.entity(&through.entity)?;
+            let mut conditions: Vec<Filter> = embed.through.iter().cloned().collect();
+            if let Some(f) = &embed.filter {
+                let link = junction.relations.iter().find(|r| {
+                    r.kind.is_to_one()
+                        && r.function.is_none()
+                        && r.target == rel.target
+                        && r.from_fields == through.target_fields
+                        && r.to_fields == rel.to_fields
+                });
+                let name = match link {
+                    Some(r) => r.name.clone(),
+                    None => {
+                        const LINK: &str = "__baas_target";
+                        let mut copy = schema.clone();
+                        if let Some(j) = copy.entities.iter_mut().find(|e| e.name == through.entity)
+                        {
+                            let from: Vec<&str> =
+                                through.target_fields.iter().map(String::as_str).collect();
+                            let to: Vec<&str> = rel.to_fields.iter().map(String::as_str).collect();
+                            j.relations
+                                .push(Relation::many_to_one(LINK, &rel.target, &from, &to));
+                        }
+                        with_link = copy;
+                        schema = &with_link;
+                        LINK.to_string()
+                    }
+                };
+                conditions.push(Filter::exists(name, Some(f.clone())));
+            }
+            (
+                Target::new(schema, &through.entity)?,
+                &through.source_fields,
+                match conditions.len() {
+                    0 => None,
+                    1 => conditions.pop(),
+                    _ => Some(Filter::and(conditions)),
+                },
+            )
+        }
+        _ => (target, &rel.to_fields, embed.filter.clone()),
+    };
+    let rel = &Relation {
+        to_fields: to_fields.clone(),
+        ..rel.clone()
+    };
     let types = types_of(target.entity, &rel.to_fields);
     let parent_keys = distinct_keys(rows, &rel.from_fields, &types);
     let grouping = &embed.select.fields;
@@ -975,8 +1030,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     for keys in parent_keys.chunks(chunk) {
         let kf = keys_filter(&rel.to_fields, keys);
         let aggregate = Aggregate {
-            entity: rel.target.clone(),
-            filter: Some(match embed.filter.clone() {
+            entity: target.entity.name.clone(),
+            filter: Some(match filter.clone() {
                 Some(f) => Filter::and(vec![kf, f]),
                 None => kf,
             }),

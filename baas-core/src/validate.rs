@@ -584,11 +584,18 @@ impl<'a> Validator<'a> {
     ) -> Result<()> {
         match kind {
             RelationKind::OneToMany => {}
+            // Counted on the junction: `count()` alone, ungrouped.
+            RelationKind::ManyToMany { .. }
+                if e.select.fields.is_empty()
+                    && e.select
+                        .aggregates
+                        .iter()
+                        .all(|a| a.func == crate::ir::AggregateFn::Count) => {}
             RelationKind::ManyToMany { .. } => {
                 return Err(Error::unsupported(
                     self.caps.engine.clone(),
                     format!(
-                        "aggregates in a many-to-many embedding (`{}(count)`): embed the junction and aggregate it",
+                        "grouping fields or aggregates other than `count()` in a many-to-many embedding (`{}`): embed the junction and aggregate it",
                         e.relation
                     ),
                 ));

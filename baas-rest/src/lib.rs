@@ -106,7 +106,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` to other types (`::date`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
-//! | aggregates inside a many-to-many embedding, embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
+//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
 //! | `order=rel(col)` through a to-many relation; with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |

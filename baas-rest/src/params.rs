@@ -944,13 +944,6 @@ fn build_node<'s>(
                     None => child.output = false,
                 }
                 if !child.aggregates.is_empty()
-                    && matches!(rel.kind, baas_core::RelationKind::ManyToMany { .. })
-                {
-                    return Err(RestError::unsupported(format!(
-                        "aggregates in a many-to-many embedding (`{name}(count)`) are not supported yet: embed the junction and aggregate it"
-                    )));
-                }
-                if !child.aggregates.is_empty()
                     && (!child.children.is_empty() || child.outputs.iter().any(|(k, f)| k != f))
                 {
                     return Err(RestError::unsupported(

@@ -756,6 +756,50 @@ async fn suite(under: Under) {
                 .await,
             "merging upsert under a row-filtered update grant",
         );
+        // A many-to-many `count()` counts what the caller may see: the
+        // junction rows its grant shows, whose targets its grant shows.
+        let playlists = Filter::and(vec![
+            Filter::cmp("playlist_id", CompareOp::Gte, 14),
+            Filter::cmp("playlist_id", CompareOp::Lte, 18),
+        ]);
+        let mut counted = Query::new("playlist")
+            .fields(["playlist_id"])
+            .filter(playlists.clone())
+            .order_by(OrderBy::asc("playlist_id"));
+        let mut tracks = embed("tracks", &[]);
+        tracks.select.aggregates = vec![AggregateExpr {
+            alias: "count".into(),
+            func: AggregateFn::Count,
+        }];
+        counted.select.embeds.push(tracks);
+        let mut listed = Query::new("playlist")
+            .fields(["playlist_id"])
+            .filter(playlists)
+            .order_by(OrderBy::asc("playlist_id"));
+        let mut tracks = embed("tracks", &["track_id"]);
+        tracks.limit = Some(1000);
+        listed.select.embeds.push(tracks);
+        let counts = |rows: Vec<Row>| -> Vec<J> {
+            rows.iter()
+                .map(|r| r["tracks"][0]["count"].clone())
+                .collect()
+        };
+        let mine = counts(find(counted.clone()).await.unwrap().rows);
+        let seen: Vec<J> = find(listed)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| json!(r["tracks"].as_array().unwrap().len()))
+            .collect();
+        assert_eq!(mine, seen, "many-to-many count on {}", e.name);
+        let all = counts(e.find(&admin(), counted).await.unwrap());
+        assert_ne!(mine, all, "the grants changed no count on {}", e.name);
+        assert!(
+            mine.iter().any(|c| c != &json!(0)),
+            "nothing counted on {}",
+            e.name
+        );
         // A write's representation embeds what a read of the same rows
         // embeds: the related rows and fields the caller may read. Naming
         // a hidden field in it is refused.
