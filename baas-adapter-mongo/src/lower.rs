@@ -402,6 +402,32 @@ impl<'a> FilterLower<'a> {
                 let (_, key) = key_of(e, field)?;
                 json_path(key, path, if neg { flip(*op) } else { *op }, value)?
             }
+            Filter::JsonLike {
+                field,
+                path,
+                pattern,
+                case_insensitive,
+            } => {
+                let dotted = json_dotted(e, field, path)?;
+                let re = regex(pattern, *case_insensitive)?;
+                // Strings only, matching or (negated) not.
+                if neg {
+                    doc! {dotted: {"$type": "string", "$not": re}}
+                } else {
+                    let mut test = doc! {"$type": "string"};
+                    test.extend(re);
+                    doc! {dotted: test}
+                }
+            }
+            Filter::JsonIsNull { field, path } => {
+                // `null` matches a missing path and a null value.
+                let dotted = json_dotted(e, field, path)?;
+                if neg {
+                    doc! {dotted: {"$ne": Bson::Null}}
+                } else {
+                    doc! {dotted: Bson::Null}
+                }
+            }
             Filter::JsonContains { field, op, value } => {
                 let (_, key) = key_of(e, field)?;
                 let col = Bson::String(format!("${key}"));
@@ -581,6 +607,22 @@ fn join(
 /// A JSON path comparison: dotted notation when every key allows it (type
 /// bracketing keeps `"10"` and `10` apart, as the SQL engines do), otherwise
 /// `$getField` with the key as a `$literal`, behind an explicit type check.
+/// The dotted key of a path inside a JSON field (`data.a.b`), for the
+/// filters written with one; keys with a dot or a `$` are refused.
+fn json_dotted(e: &Entity, field: &str, path: &[String]) -> Result<String> {
+    let (_, key) = key_of(e, field)?;
+    if !path.iter().all(|k| plain_key(k)) {
+        return Err(Error::unsupported(
+            ENGINE,
+            "`like`, `ilike` and `is` on a JSON path whose keys hold a dot or a `$`",
+        ));
+    }
+    Ok(std::iter::once(key)
+        .chain(path.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("."))
+}
+
 fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result<Document> {
     let (ty, v) = match value {
         Value::Int(i) => ("number", Bson::Int64(*i)),

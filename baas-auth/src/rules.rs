@@ -226,6 +226,8 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::TextSearch { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonContains { field, .. }
+        | Filter::JsonLike { field, .. }
+        | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),
         _ => {}
     }

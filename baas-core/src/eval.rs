@@ -300,6 +300,8 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
         | Filter::Regex { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonContains { field, .. }
+        | Filter::JsonLike { field, .. }
+        | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => known.contains_key(field),
         // An `exists` names the relation's local fields; be conservative.
         Filter::Exists { .. } => !known.is_empty(),

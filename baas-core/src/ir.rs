@@ -127,6 +127,28 @@ pub enum Filter {
         /// The operand (text, number or boolean).
         value: Value,
     },
+    /// SQL `LIKE` on the string at a path inside a JSON field (PostgREST's
+    /// `data->>a=like.*x*`): false when the value there is missing or not a
+    /// string.
+    JsonLike {
+        /// Field name (a `json` field).
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the root.
+        path: Vec<String>,
+        /// The pattern, as [`Filter::Like`]'s.
+        pattern: String,
+        /// `ILIKE` semantics (case-insensitive).
+        #[serde(default)]
+        case_insensitive: bool,
+    },
+    /// The value at a path inside a JSON field is missing or JSON `null`
+    /// (PostgREST's `data->>a=is.null`; `not` of it: a value is there).
+    JsonIsNull {
+        /// Field name (a `json` field).
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the root.
+        path: Vec<String>,
+    },
     /// JSON containment on a JSON field, as PostgreSQL's `jsonb` `@>` /
     /// `<@`: an object contains an object whose every key it has with a
     /// containing value; an array contains an array whose every element

@@ -999,6 +999,24 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
+            Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path } => {
+                self.caps
+                    .require(self.caps.json_path, "JSON path filters")?;
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                    && fd.ty != FieldType::Json
+                {
+                    acc.push(
+                        &format!("{at}/field"),
+                        format!(
+                            "JSON paths need a json field; `{field}` is {}",
+                            fd.ty.name()
+                        ),
+                    );
+                }
+                if path.is_empty() {
+                    acc.push(&format!("{at}/path"), "the JSON path is empty");
+                }
+            }
             Filter::JsonPath {
                 field, path, value, ..
             } => {

@@ -785,7 +785,41 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
         op,
         value: json_typed(v),
     };
+    let like = |ci: bool, v: &str| Filter::JsonLike {
+        field: field.name.clone(),
+        path: field.json.clone(),
+        pattern: like_pattern(v),
+        case_insensitive: ci,
+    };
+    let null = || Filter::JsonIsNull {
+        field: field.name.clone(),
+        path: field.json.clone(),
+    };
     match op {
+        Operation::Simple {
+            op: Simple::Like { ci },
+            value,
+        } => Ok(like(*ci, value)),
+        Operation::Quantified {
+            op: Simple::Like { ci },
+            quant,
+            values,
+        } => {
+            let filters = values
+                .iter()
+                .map(|v| {
+                    v.as_deref().map(|v| like(*ci, v)).ok_or_else(|| {
+                        RestError::bad_request("NULL is not allowed in an (any)/(all) list")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(match quant {
+                Quant::Any => Filter::or(filters),
+                Quant::All => Filter::and(filters),
+            })
+        }
+        Operation::Is(IsWord::Null | IsWord::Unknown) => Ok(null()),
+        Operation::Is(IsWord::NotNull) => Ok(Filter::not(null())),
         Operation::Simple {
             op: Simple::Cmp(c),
             value,
@@ -812,7 +846,7 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             values.iter().map(|v| one(CompareOp::Eq, v)).collect(),
         )),
         _ => Err(RestError::unsupported(
-            "on a JSON path only eq, neq, gt, gte, lt, lte and in are supported",
+            "on a JSON path only eq, neq, gt, gte, lt, lte, in, like, ilike and is.null / is.not_null are supported",
         )),
     }
 }

@@ -50,6 +50,7 @@
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
+//! | `meta->>a=like.*x*` / `ilike`, `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`) / `Filter::JsonIsNull` (missing or JSON `null`; `->` and `->>` alike); MongoDB: keys without `.` or `$` |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
@@ -111,7 +112,7 @@
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
-//! | JSON path with operators other than comparisons / `in`; negative array indexes | 501 |
+//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | `order`, `limit`, `offset` on writes; an `!inner` embedding in a write's `select` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
@@ -124,6 +125,10 @@
 //!
 //! ## Differences from PostgREST
 //!
+//! - On a JSON path, `like`/`ilike` match strings only (PostgREST's
+//!   `->>` also gives a number's text: `meta->>n=like.1*` matches `10`
+//!   there), and `is.null` means missing or JSON `null` for `->` too
+//!   (PostgreSQL's `->` keeps a JSON `null`, which is not SQL `NULL`).
 //! - The embeddings of a write's representation are read once the write
 //!   is done, in statements of their own (PostgREST reads them in the
 //!   write's statement): they show the related rows as they are then

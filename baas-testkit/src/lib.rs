@@ -563,6 +563,7 @@ macro_rules! __with_conformance_cases {
             json_path_filters,
             json_path_order,
             json_containment,
+            json_path_like_and_null,
             array_filters,
             embed_many_to_one_and_null,
             embed_one_to_many_order_limit_filter,
@@ -2053,6 +2054,106 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
         ensure!(n == want, "{what}: {n} != {want}");
     }
     c.clear("jp-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// `like` / `ilike` on the string at a JSON path, and "missing or null"
+/// at a JSON path (PostgREST's `meta->>s=ilike.*x*`, `meta->>s=is.null`),
+/// with their negations: a number, an object or a missing key is no string.
+async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
+    let path = |p: &[&str]| p.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let jl = |p: &[&str], pattern: &str, ci: bool| Filter::JsonLike {
+        field: "meta".into(),
+        path: path(p),
+        pattern: pattern.into(),
+        case_insensitive: ci,
+    };
+    let jn = |p: &[&str]| Filter::JsonIsNull {
+        field: "meta".into(),
+        path: path(p),
+    };
+    if !c.db.capabilities().json_path {
+        return match c.db.count(c.t("gadget")?, Some(&jn(&["s"]))).await {
+            Err(e @ Error::Unsupported { .. }) => Ok(Outcome::NotApplicable(e.to_string())),
+            other => Err(format!("expected Unsupported, got {other:?}")),
+        };
+    }
+    c.clear("jl-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "jl-1", "meta": {"s": "Hello World", "n": 10, "o": {"s": "x"}}}),
+        json!({"sku": "jl-2", "meta": {"s": "hello there", "n": "10%", "z": null}}),
+        json!({"sku": "jl-3", "meta": {"s": null, "n": 1010}}),
+        json!({"sku": "jl-4", "meta": {"o": {"s": "Hello"}}}),
+        json!({"sku": "jl-5"}),
+    ]))
+    .await
+    .map_err(s)?;
+    let checks = [
+        (
+            jl(&["s"], "Hello%", false),
+            vec!["jl-1"],
+            "like is case-sensitive",
+        ),
+        (jl(&["s"], "hello%", true), vec!["jl-1", "jl-2"], "ilike"),
+        (
+            jl(&["s"], "%o_t%", false),
+            vec!["jl-2"],
+            "_ is one character",
+        ),
+        (
+            jl(&["n"], "10%", false),
+            vec!["jl-2"],
+            "numbers are no strings",
+        ),
+        (jl(&["o"], "%", false), vec![], "objects are no strings"),
+        (jl(&["o", "s"], "hel%", true), vec!["jl-4"], "nested"),
+        (
+            Filter::not(jl(&["s"], "hello%", true)),
+            vec![],
+            "not ilike: strings only",
+        ),
+        (
+            Filter::not(jl(&["s"], "%World", false)),
+            vec!["jl-2"],
+            "not like",
+        ),
+        (jn(&["s"]), vec!["jl-3", "jl-4", "jl-5"], "missing or null"),
+        (
+            jn(&["z"]),
+            vec!["jl-1", "jl-2", "jl-3", "jl-4", "jl-5"],
+            "null value",
+        ),
+        (
+            Filter::not(jn(&["s"])),
+            vec!["jl-1", "jl-2"],
+            "not null: a value is there",
+        ),
+        (jn(&["o", "s"]), vec!["jl-2", "jl-3", "jl-5"], "nested null"),
+        (
+            jl(&["s') OR 1=1 --"], "%", false),
+            vec![],
+            "hostile key is data",
+        ),
+        (
+            jl(&["s"], "%'; DROP TABLE gadget; --", false),
+            vec![],
+            "hostile pattern is data",
+        ),
+    ];
+    for (f, want, what) in checks {
+        let rows = c
+            .rows(
+                Query::new("gadget")
+                    .fields(["sku"])
+                    .filter(Filter::and(vec![like("sku", "jl-%"), f]))
+                    .order_by(OrderBy::asc("sku")),
+            )
+            .await?;
+        let got = col(&rows, "sku");
+        let want: Vec<J> = want.iter().map(|w| json!(w)).collect();
+        ensure!(got == want, "{what}: {got:?} != {want:?}");
+    }
+    c.clear("jl-").await?;
     Ok(Outcome::Pass)
 }
 

@@ -234,6 +234,17 @@ try {
     noError(ov);
     eq(ov.data, [{ title: "Compilers" }, { title: "Shortest" }]);
   });
+  await check("json: ilike() and is() on a path inside a JSON column (item 14)", async () => {
+    const like = await db.from("note").select("id").ilike("body->>title", "%IR%").order("id");
+    noError(like);
+    eq(like.data, [{ id: 1 }, { id: 3 }]);
+    const none = await db.from("note").select("id").is("body->meta->ok", null).order("id");
+    noError(none);
+    eq(none.data, [{ id: 3 }, { id: 4 }]);
+    const some = await db.from("note").select("id").not("body->tags", "is", null).order("id");
+    noError(some);
+    eq(some.data, [{ id: 1 }, { id: 2 }]);
+  });
   await check("writes: insert/update/delete(…).select('*, author(name)') embed in the representation", async () => {
     await db.from("note").delete().eq("id", 900);
     const ins = await db.from("note").insert({ id: 900, body: { a: 1 }, author_id: 1 }).select("id,author(name)").single();

@@ -463,9 +463,33 @@ fn json_path_filters() {
         ])
     );
     assert!(validate(&q("track", "meta->a->>b=eq.x")).is_ok());
+    // like / ilike on the string at the path, is.null / not_null.
+    let like = |pattern: &str, ci| Filter::JsonLike {
+        field: "meta".into(),
+        path: vec!["a".into(), "b".into()],
+        pattern: pattern.into(),
+        case_insensitive: ci,
+    };
+    let null = || Filter::JsonIsNull {
+        field: "meta".into(),
+        path: vec!["a".into()],
+    };
+    assert_eq!(filt("track", "meta->a->>b=like.x*"), like("x%", false));
+    assert_eq!(
+        filt("track", "meta->a->>b=not.ilike.*X"),
+        Filter::not(like("%X", true))
+    );
+    assert_eq!(
+        filt("track", "meta->a->>b=ilike(any).{a*,b*}"),
+        Filter::or(vec![like("a%", true), like("b%", true)])
+    );
+    assert_eq!(filt("track", "meta->a=is.null"), null());
+    assert_eq!(filt("track", "meta->>a=is.not_null"), Filter::not(null()));
+    assert_eq!(filt("track", "meta->a=not.is.null"), Filter::not(null()));
+    assert!(validate(&q("track", "meta->a->>b=ilike.*x*&meta->c=is.null")).is_ok());
     for qs in [
-        "meta->a=like.x*",
-        "meta->a=is.null",
+        "meta->a=is.true",
+        "meta->a=match.x",
         "meta->a=cs.{1}",
         "meta->a=fts.x",
         "meta->-1=eq.1",

@@ -290,6 +290,14 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// The string at `path` in the JSON column `col`: SQL NULL when the
+    /// value there is missing or not a string (`Filter::JsonLike`).
+    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+
+    /// True when `path` in the JSON column `col` is missing or holds JSON
+    /// `null` (`Filter::JsonIsNull`; a NULL column too).
+    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+
     /// How a function call (`/rpc`) reads as a row source; `None` where
     /// the engine has no stored functions.
     fn call_form(&self) -> Option<CallForm> {

@@ -155,6 +155,24 @@ impl SqlDialect for Mysql {
         Ok(sql.compare(self, col, path, op, operand))
     }
 
+    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        Ok(super::at_path(
+            self,
+            "CASE WHEN JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({}, {})) END",
+            &col,
+            path,
+        ))
+    }
+
+    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        Ok(super::at_path(
+            self,
+            "COALESCE(JSON_TYPE(JSON_EXTRACT({}, {})), 'NULL') = 'NULL'",
+            &col,
+            path,
+        ))
+    }
+
     fn call_form(&self) -> Option<super::CallForm> {
         Some(super::CallForm::Positional)
     }

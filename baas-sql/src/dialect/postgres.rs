@@ -20,6 +20,20 @@ const MAX_IDENT: usize = 63;
 
 pub(crate) struct Postgres;
 
+impl Postgres {
+    /// `template` with each `{}` bound to `col` and the `KEYS` after it to
+    /// the keys of `path` (`jsonb_extract_path(col, k1, k2)`).
+    fn path_template(&self, template: &str, col: Expr, path: &[String]) -> Expr {
+        let marks = vec!["{}"; path.len()].join(", ");
+        let mut args = Vec::new();
+        for _ in 0..template.matches("{}").count() {
+            args.push(col.clone());
+            args.extend(path.iter().map(|k| Expr::val(k.clone())));
+        }
+        self.custom(&template.replace("KEYS", &marks), args)
+    }
+}
+
 impl SqlDialect for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
@@ -176,6 +190,23 @@ impl SqlDialect for Postgres {
         )
         .replace("KEYS", &marks);
         Ok(self.custom(&tpl, args))
+    }
+
+    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        Ok(self.path_template(
+            "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({} AS jsonb), KEYS)) = 'string' THEN jsonb_extract_path_text(CAST({} AS jsonb), KEYS) END",
+            col,
+            path,
+        ))
+    }
+
+    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        // The text of JSON null is SQL NULL, as is a missing key's.
+        Ok(self.path_template(
+            "jsonb_extract_path_text(CAST({} AS jsonb), KEYS) IS NULL",
+            col,
+            path,
+        ))
     }
 
     fn call_form(&self) -> Option<super::CallForm> {

@@ -119,6 +119,30 @@ impl SqlDialect for Sqlite {
     /// A condition built from the operand's shape with `json_type`,
     /// `json_extract` and `json_each` (SQLite has no containment
     /// operator): see [`Containment`].
+    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        if path.iter().any(|k| k.contains(['"', '\\'])) {
+            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
+        }
+        Ok(super::at_path(
+            self,
+            "CASE WHEN json_type({}, {}) = 'text' THEN json_extract({}, {}) END",
+            &col,
+            path,
+        ))
+    }
+
+    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        if path.iter().any(|k| k.contains(['"', '\\'])) {
+            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
+        }
+        Ok(super::at_path(
+            self,
+            "COALESCE(json_type({}, {}), 'null') = 'null'",
+            &col,
+            path,
+        ))
+    }
+
     fn json_contains(
         &self,
         col: Expr,

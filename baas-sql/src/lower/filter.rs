@@ -127,6 +127,20 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
             }
+            Filter::JsonLike {
+                field,
+                path,
+                pattern,
+                case_insensitive,
+            } => {
+                let fd = e.field(field)?;
+                let text = sql.json_string_at(scope.col(fd), path)?;
+                Condition::all().add(sql.like(text, pattern, *case_insensitive))
+            }
+            Filter::JsonIsNull { field, path } => {
+                let fd = e.field(field)?;
+                Condition::all().add(sql.json_null_at(scope.col(fd), path)?)
+            }
             Filter::JsonContains { field, op, value } => {
                 let fd = e.field(field)?;
                 Condition::all().add(sql.json_contains(
