@@ -547,10 +547,11 @@ pub struct Field {
     pub range: Option<IntRange>,
     /// The database's type, when mini-baas has no mapping for it and the
     /// field is its text form (`type` is `text`): PostgreSQL ranges,
-    /// `tsvector`, `inet`, PostGIS types… The SQL engines read the column
-    /// as text (`CAST(col AS text)`), compare it as text, write it with
-    /// `CAST($1 AS db_type)`, and `fts` searches a `tsvector` column as it
-    /// is. Set by introspection; a type name only
+    /// `tsvector`, `inet`, PostGIS `geography`… The SQL engines read the
+    /// column as text (`CAST(col AS text)`), compare it as text, write it
+    /// with `CAST($1 AS db_type)`, and `fts` searches a `tsvector` column
+    /// as it is. A PostGIS `geometry` is its GeoJSON instead (`type` is
+    /// `json`, [`Field::is_geometry`]). Set by introspection; a type name only
     /// ([`is_type_name`](crate::function::is_type_name)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_type: Option<String>,

@@ -446,6 +446,73 @@ impl Baas {
         tenant.adapter().aggregate_rows(&checked).await
     }
 
+    /// Grouped aggregates with to-one embeds beside them (PostgREST's
+    /// `select=amount.sum(),customer(name)`): the groups are also grouped
+    /// by each embedded relation's key fields, then the related row is
+    /// embedded in each group as [`find`](Self::find) embeds it (the
+    /// caller's read grants, the tenant's row budget over groups and
+    /// embedded rows). Validated before anything runs; a to-many embedding
+    /// is [`Error::Unsupported`]. Without embeds, [`aggregate`](Self::aggregate).
+    pub async fn aggregate_embedding(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        mut aggregate: Aggregate,
+        embeds: Vec<Embed>,
+    ) -> Result<Vec<Row>> {
+        if embeds.is_empty() {
+            return self.aggregate(principal, tenant, aggregate).await;
+        }
+        let entity = tenant.target(&aggregate.entity)?.entity;
+        let select = baas_core::ir::Selection {
+            omit_fields: true,
+            embeds,
+            ..baas_core::ir::Selection::default()
+        };
+        let mut read_grants = Grants::new();
+        let embedding = self
+            .checked_read(
+                principal,
+                tenant,
+                Query {
+                    select,
+                    ..Query::new(entity.name.clone())
+                },
+                &mut read_grants,
+            )
+            .await?;
+        for e in &embedding.select.embeds {
+            if !entity.relation(&e.relation)?.kind.is_to_one() {
+                return Err(Error::unsupported(
+                    tenant.capabilities().engine.clone(),
+                    format!(
+                        "the to-many embedding `{}` beside aggregates (embed to-one relations, or aggregate inside the embedding: `{}(count)`)",
+                        e.relation, e.relation
+                    ),
+                ));
+            }
+        }
+        let (keys, _) = baas_core::read::representation_fields(entity, &[], &embedding.select)?;
+        let mut added = Vec::new();
+        for k in keys {
+            if !aggregate.group_by.contains(&k) {
+                aggregate.group_by.push(k.clone());
+                added.push(k);
+            }
+        }
+        let mut rows = self.aggregate(principal, tenant, aggregate).await?;
+        baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
+            .await?;
+        tenant_decimals(
+            tenant,
+            tenant.schema(),
+            entity,
+            &embedding.select.embeds,
+            &mut rows,
+        );
+        Ok(rows)
+    }
+
     /// Run a write: the policy's grant for the root (a refusal stops here),
     /// `before` hooks, the grants of everything the (possibly changed) write
     /// touches, validation with those grants applied (row filters narrow

@@ -55,7 +55,7 @@
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
 //! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
-//! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `price::int`, `data->>n::numeric` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias); casts to `int2` `int4` `int8` `numeric` `float4` `float8` `bool` `text` `varchar` `json` `jsonb` convert as PostgreSQL does (see `Cast` in `params.rs`; a value the type cannot take is a 400 `22P02`, out of range `22003`) |
+//! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `price::int`, `data->>n::numeric` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias); casts to `int2` `int4` `int8` `numeric` `float4` `float8` `bool` `text` `varchar` `json` `jsonb` `date` `time` `timestamp` `timestamptz` `uuid` convert as PostgreSQL does (see `Cast` in `params.rs`; a value the type cannot take is a 400 `22P02`, a malformed date or time `22007`, out of range `22003`, a number to a date `42846`; a timestamp with an offset is taken in UTC, PostgREST's session time zone by default) |
 //! | `select=id,full_name`, `select=*,full_name`, `full_name=eq.x`, `order=full_name` | a computed field ([`Field::computed`](baas_core::Field::computed), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning one value): read as `schema.fn(table.*)` when named, never by `*` (`*,full_name` adds it after the columns: `Selection::star`), filtered and ordered like a column, inside embeddings too; never written (422) |
 //! | `select=*,books_of(title)`, `longest_book(*)` | a computed relationship ([`Relation::function`](baas_core::Relation::function), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning rows of a served table): `SETOF tbl` embeds an array (filtered, ordered and paged per parent like a one-to-many), `tbl` an object or `null`; read as `FROM owner AS _p, LATERAL fn(_p.*)` for the parents' keys, under the returned table's read grant; its rows embed further |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
@@ -106,8 +106,8 @@
 //!
 //! | construct | error |
 //! | --- | --- |
-//! | casts in `select` to other types (`::date`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
-//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
+//! | casts in `select` to other types (`::interval`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
+//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), to-many embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
 //! | `order=rel(col)` through a to-many relation; with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -178,10 +178,10 @@
 //!   whole row and needs every column); `PUT` on a collection is a 405.
 //! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
 //!   filters on `POST` are a 400.
-//! - Writes never embed in their representation; a singular write
-//!   (`Accept: …object+json`) is not rolled back here: the engine must check
-//!   [`WriteRequest::singular`] before committing, [`write_response`]
-//!   answers 406 otherwise.
+//! - A singular write (`Accept: …object+json`) is not rolled back by
+//!   [`write_response`]: the caller checks [`WriteRequest::singular`]
+//!   before committing (the [`Service`] counts the rows a `PATCH`/`DELETE`
+//!   filter matches first), [`write_response`] answers 406 otherwise.
 //! - `Location` (for `return=headers-only`): [`write_response`] answers
 //!   `/{entity}/{key}`, relative to the route family's root; the
 //!   [`Service`] makes it absolute (`{mount}/{tenant}/{entity}/{key}`, or
@@ -200,13 +200,20 @@
 //!   parent's related rows (the embedding's filter and the read grant
 //!   apply), grouped by the embedding's listed fields: one object per
 //!   group, or exactly one with no grouping field (`[{"count": 0}]` for a
-//!   parent without related rows), as PostgREST answers.
+//!   parent without related rows), as PostgREST answers. To-one
+//!   embeddings beside top-level aggregates (`select=artist(name),count()`)
+//!   group by the related row (its key fields, read but not shown) and
+//!   embed it in each group, where PostgREST groups by the embedded
+//!   values: two related rows whose selected fields are equal stay two
+//!   groups here. A group's keys come in the order fields, aggregates,
+//!   embeddings (PostgREST: the `select` order).
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
 //!   listed fields as `null` (with `...rel(*)`, none).
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
-//!   `inet`, PostGIS…; [`Field::db_type`](baas_core::Field::db_type)) is a
+//!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
+//!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a
 //!   string: its PostgreSQL text form, read with `CAST(col AS text)`,
 //!   compared as text, written through `CAST($1 AS type)`; `fts` on a
 //!   `tsvector` column searches it directly (words with `plainto_tsquery`).

@@ -328,6 +328,19 @@ pub(crate) enum Cast {
     Text,
     /// `json`: the value as it is.
     Json,
+    /// `date`: of a date, a timestamp (its date; with an offset, in UTC)
+    /// or their text.
+    Date,
+    /// `time`: of a time or a timestamp (its time of day).
+    Time,
+    /// `timestamp`: of a date (at midnight) or a timestamp (with an
+    /// offset: in UTC, the offset dropped).
+    Timestamp,
+    /// `timestamptz`: of a date or timestamp without offset (read as UTC)
+    /// or with one (converted to UTC).
+    TimestampTz,
+    /// `uuid`: a UUID's text, lowercase and hyphenated.
+    Uuid,
 }
 
 impl Cast {
@@ -343,6 +356,11 @@ impl Cast {
             "bool" | "boolean" => Self::Bool,
             "text" | "varchar" => Self::Text,
             "json" | "jsonb" => Self::Json,
+            "date" => Self::Date,
+            "time" => Self::Time,
+            "timestamp" => Self::Timestamp,
+            "timestamptz" => Self::TimestampTz,
+            "uuid" => Self::Uuid,
             _ => return None,
         })
     }
@@ -351,7 +369,8 @@ impl Cast {
     pub(crate) fn unknown(ty: &str) -> RestError {
         RestError::unsupported(format!(
             "casts to `{ty}` in select are not supported: int2, int4, int8, numeric, float4, \
-             float8, boolean, text, varchar, json and jsonb are"
+             float8, boolean, text, varchar, json, jsonb, date, time, timestamp, timestamptz \
+             and uuid are"
         ))
     }
 
@@ -366,15 +385,55 @@ impl Cast {
             Self::Bool => "boolean",
             Self::Text => "text",
             Self::Json => "json",
+            Self::Date => "date",
+            Self::Time => "time without time zone",
+            Self::Timestamp => "timestamp without time zone",
+            Self::TimestampTz => "timestamp with time zone",
+            Self::Uuid => "uuid",
         }
     }
 
     fn invalid(self, v: &str) -> RestError {
+        // PostgreSQL's codes: a malformed date or time is 22007.
+        let code = match self {
+            Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz => "22007",
+            _ => "22P02",
+        };
         RestError::new(
             400,
-            "22P02",
+            code,
             format!("invalid input syntax for type {}: \"{v}\"", self.name()),
         )
+    }
+
+    /// A date, time, timestamp or UUID cast of a string (the forms the
+    /// engines answer, and their usual text forms).
+    fn temporal(self, s: &str) -> Result<serde_json::Value, RestError> {
+        use baas_core::value::{
+            format_date, format_time, format_timestamp, format_timestamptz, parse_timestamp,
+            parse_timestamptz,
+        };
+        let t = s.trim();
+        let text = match self {
+            Self::Date => parse_timestamp(t).map(|ts| format_date(ts.date())),
+            Self::Timestamp => parse_timestamp(t).map(format_timestamp),
+            Self::TimestampTz => parse_timestamptz(t)
+                .or_else(|| parse_timestamp(t).map(|n| n.and_utc()))
+                .map(format_timestamptz),
+            Self::Time => baas_core::Value::Text(t.to_string())
+                .coerce(&baas_core::FieldType::Time)
+                .ok()
+                .map(|v| v.to_json())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .or_else(|| parse_timestamp(t).map(|ts| format_time(ts.time()))),
+            _ => baas_core::Value::Text(t.to_string())
+                .coerce(&baas_core::FieldType::Uuid)
+                .ok()
+                .map(|v| v.to_json())
+                .and_then(|v| v.as_str().map(str::to_string)),
+        };
+        text.map(serde_json::Value::String)
+            .ok_or_else(|| self.invalid(s))
     }
 
     /// `v` as this type.
@@ -417,6 +476,21 @@ impl Cast {
                 "f" | "false" | "n" | "no" | "off" | "0" => J::Bool(false),
                 _ => return Err(self.invalid(&s)),
             },
+            (
+                Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz | Self::Uuid,
+                J::String(s),
+            ) => self.temporal(&s)?,
+            (Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz | Self::Uuid, other) => {
+                let from = match other {
+                    J::Bool(_) => "boolean",
+                    _ => "numeric",
+                };
+                return Err(RestError::new(
+                    400,
+                    "42846",
+                    format!("cannot cast type {from} to {}", self.name()),
+                ));
+            }
             (Self::Numeric | Self::Float(_), J::Bool(b)) => {
                 return Err(RestError::new(
                     400,
@@ -1154,4 +1228,54 @@ pub(crate) fn parse_params<'s>(
         on_conflict,
         after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cast;
+    use serde_json::{Value as J, json};
+
+    fn cast(ty: &str, v: J) -> Result<J, String> {
+        Cast::parse(ty)
+            .expect("a served cast")
+            .apply(v)
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn dates_times_and_uuids_cast_as_postgresql_does() {
+        assert_eq!(
+            cast("date", json!("2024-02-29T23:59:58")),
+            Ok(json!("2024-02-29"))
+        );
+        assert_eq!(cast("date", json!(" 2024-02-29 ")), Ok(json!("2024-02-29")));
+        // An offset is taken in UTC.
+        assert_eq!(
+            cast("timestamptz", json!("2024-02-29T23:30:00+02:00")),
+            Ok(json!("2024-02-29T21:30:00Z"))
+        );
+        assert_eq!(
+            cast("timestamptz", json!("2024-02-29")),
+            Ok(json!("2024-02-29T00:00:00Z"))
+        );
+        assert_eq!(
+            cast("timestamp", json!("2024-02-29T23:30:00Z")),
+            Ok(json!("2024-02-29T23:30:00"))
+        );
+        assert_eq!(
+            cast("time", json!("2024-02-29T23:30:05.5")),
+            Ok(json!("23:30:05.500"))
+        );
+        assert_eq!(cast("time", json!("07:08")), Ok(json!("07:08:00")));
+        assert_eq!(
+            cast("uuid", json!("6F1C8A2E-0C3B-4B6A-9D8E-0A1B2C3D4E5F")),
+            Ok(json!("6f1c8a2e-0c3b-4b6a-9d8e-0a1b2c3d4e5f"))
+        );
+        assert_eq!(cast("date", J::Null), Ok(J::Null));
+        assert_eq!(cast("date", json!("2024-02-30")), Err("22007".into()));
+        assert_eq!(cast("uuid", json!("nope")), Err("22P02".into()));
+        assert_eq!(cast("date", json!(20240229)), Err("42846".into()));
+        assert_eq!(cast("uuid", json!(true)), Err("42846".into()));
+        assert_eq!(cast("timestamp", json!({"a": 1})), Err("42846".into()));
+    }
 }

@@ -139,11 +139,6 @@ fn aggregate_of(
             "`*` cannot be grouped: list the fields that group the aggregates",
         ));
     }
-    if root.children.iter().any(|c| c.output) {
-        return Err(RestError::unsupported(
-            "embeddings beside aggregates are not supported yet",
-        ));
-    }
     if query.page.offset.is_some() || query.page.after.is_some() {
         return Err(RestError::unsupported(
             "`offset` and cursors on aggregates are not supported",

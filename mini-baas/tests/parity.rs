@@ -612,7 +612,20 @@ async fn casts_in_select() {
         .await,
         json!([{"track_id": 1, "p": 1, "f": 0.99, "t": "0.99", "ms": "343719", "b": true, "n": 343719}])
     );
+    // Dates and times, from a timestamp and from text.
+    assert_eq!(
+        get_json(
+            &s,
+            "/invoice",
+            "select=d:invoice_date::date,tz:invoice_date::timestamptz,h:invoice_date::time,ts:invoice_date::timestamp&invoice_id=eq.2"
+        )
+        .await,
+        json!([{"d": "2021-01-02", "tz": "2021-01-02T00:00:00Z", "h": "00:00:00", "ts": "2021-01-02T00:00:00"}])
+    );
     for (query, status, code) in [
+        ("select=name::date&track_id=eq.1", 400, "22007"),
+        ("select=name::uuid&track_id=eq.1", 400, "22P02"),
+        ("select=milliseconds::date&track_id=eq.1", 400, "42846"),
         ("select=name::int&track_id=eq.1", 400, "22P02"),
         ("select=name::bool&track_id=eq.1", 400, "22P02"),
         ("select=milliseconds::int2&track_id=eq.1", 400, "22003"),
@@ -1223,6 +1236,44 @@ async fn aggregates_in_select() {
     for (qs, status) in [("select=*,count()", 400), ("select=name.sum()", 422)] {
         let r = same(&s, "GET", "/track", qs, &[], "").await;
         assert_eq!(r.status, status, "{qs}: {}", r.text());
+    }
+    // To-one embeddings beside aggregates: grouped by the related row,
+    // embedded in each group (its filter applies, as in a read).
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=artist(name),count()&artist_id=lte.3&order=artist_id"
+        )
+        .await,
+        json!([
+            {"artist": {"name": "AC/DC"}, "count": 2},
+            {"artist": {"name": "Accept"}, "count": 2},
+            {"artist": {"name": "Aerosmith"}, "count": 1}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=media_type_id,n:count(),album(title),g:genre(name)&album_id=in.(1,2)&order=media_type_id,album_id&g.name=eq.Rock"
+        )
+        .await,
+        json!([
+            {"media_type_id": 1, "n": 10, "album": {"title": "For Those About To Rock We Salute You"}, "g": {"name": "Rock"}},
+            {"media_type_id": 2, "n": 1, "album": {"title": "Balls to the Wall"}, "g": {"name": "Rock"}}
+        ])
+    );
+    // To-many embeddings beside aggregates: 501 (the message names the engine).
+    for t in TENANTS {
+        let r = s
+            .handle(RestRequest::new(
+                "GET",
+                format!("/{t}/album"),
+                "select=tracks(name),count()",
+            ))
+            .await;
+        assert_eq!(r.status, 501, "{t}: {}", r.text());
     }
 }
 

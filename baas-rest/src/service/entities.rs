@@ -32,9 +32,10 @@ impl Service {
         match op {
             Operation::Read(mut read) => {
                 if let Some(aggregate) = read.aggregate.take() {
+                    let embeds = std::mem::take(&mut read.query.select.embeds);
                     let rows = self
                         .baas
-                        .aggregate(principal, tenant, *aggregate)
+                        .aggregate_embedding(principal, tenant, *aggregate, embeds)
                         .await
                         .map_err(core_error)?;
                     return Ok(crate::read_response_within(
