@@ -7,6 +7,7 @@
 //! | code | status | when |
 //! | --- | --- | --- |
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…`, which no engine serves here (the message names the engine) |
+//! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
@@ -77,6 +78,8 @@ pub mod codes {
     pub const MEDIA_TYPE: &str = "PGRST107";
     /// `Accept-Profile` / `Content-Profile` names a schema not served (406).
     pub const PROFILE: &str = "PGRST106";
+    /// A limited `PATCH`/`DELETE` without `order` (400).
+    pub const LIMIT_NO_ORDER: &str = "PGRST109";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).

@@ -84,6 +84,7 @@
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
 //! | `PATCH ?filters` / `PATCH /{entity}/{id}` | `Update` (a filter is required) |
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
+//! | `PATCH`/`DELETE` `?filters&order=a&limit=n&offset=m` | PostgREST's limited update/delete ([`Limited`]): the [`Service`] reads the keys of the first `n` matching rows after `m` in that order (the primary key breaks ties) under the caller's grants, then writes those rows only (filter `and` keys; a row changed in between so that it no longer matches is left out); `limit` or `offset` without `order` is a 400 `PGRST109`; `limit` at most [`RestLimits::max_limit`]; an entity without primary key: 501 |
 //! | `columns=a,b` | body keys outside the list are dropped |
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
 //! | `select=*,rel(…)` with `return=representation` (`.insert(…).select('*, author(*)')`) | the write returns its rows' fields and relation keys, then their embeds are read as a `GET` reads them (the caller's read grants on every embedded entity, the row budget over the written and embedded rows; spreads, aliases, aggregates, the embed-only select and nested `rel.order/limit/offset` too): [`Baas::write_representing`](baas_engine::Baas::write_representing) |
@@ -114,7 +115,7 @@
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
-//! | `order`, `limit`, `offset` on writes; an `!inner` embedding in a write's `select` | 501 |
+//! | `order`, `limit`, `offset` on `POST`, `order` alone on `PATCH`/`DELETE`; an `!inner` embedding in a write's `select` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | a computed relationship as a filter (`get_books!inner(*)`, `get_books=not.is.null`), with aggregates (`get_books(count)`), or to order by (`order=get_books(title)`) | 501 / 501 / 422 |
@@ -278,7 +279,7 @@ pub use read::{ReadRequest, key_filter, parse_read, parse_read_by_key};
 pub use response::{content_range, read_response, read_response_within, write_response};
 pub use route::{Route, Target, allowed_methods, family_root, resolve, route};
 pub use service::{Prepared, Service};
-pub use write::{Write, WriteRequest, parse_write, parse_write_by_key};
+pub use write::{Limited, Write, WriteRequest, parse_write, parse_write_by_key};
 
 /// The HTTP layer's own limits (all 4xx when exceeded). Everything else a
 /// request may do — filter depth, `in` lists, embedding depth, rows per

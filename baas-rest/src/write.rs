@@ -36,6 +36,11 @@ pub struct WriteRequest {
     /// Output names of renamed fields (`select=alias:col`) in the
     /// representation; `None` when nothing is renamed.
     pub aliases: Option<crate::params::FieldAliases>,
+    /// `PATCH`/`DELETE` with `order` and `limit` (PostgREST's limited
+    /// update/delete): only the first `limit` matching rows in that order
+    /// (after `offset`) are written; the [`Service`](crate::Service) reads
+    /// their keys, then narrows the write's filter to them.
+    pub limited: Option<Limited>,
     /// A representation that embeds related rows (`select=*,author(*)`):
     /// its selection, run by
     /// [`Baas::write_representing`](baas_engine::Baas::write_representing).
@@ -48,6 +53,17 @@ pub struct WriteRequest {
     /// a `PUT` with a representation that inserts is a 201. `None` (the
     /// parser's value): 201 and 200, as for a plain insert and update.
     pub inserts: Option<bool>,
+}
+
+/// Which rows a limited `PATCH`/`DELETE` writes ([`WriteRequest::limited`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limited {
+    /// The order the rows are taken in (the primary key breaks ties).
+    pub order: Vec<baas_core::ir::OrderBy>,
+    /// How many rows at most.
+    pub limit: u64,
+    /// How many rows are skipped first.
+    pub offset: Option<u64>,
 }
 
 /// A write body must say it is JSON: `Content-Type: application/json` or
@@ -189,10 +205,21 @@ fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
         ))
         .with_hint("embed without `!inner`, or read the rows back with GET"));
     }
-    if p.root.order.is_some() || p.root.limit.is_some() || p.root.offset.is_some() {
+    let limited =
+        matches!(method, "PATCH" | "DELETE") && (p.root.limit.is_some() || p.root.offset.is_some());
+    if limited && p.root.order.is_none() {
+        return Err(RestError::new(
+            400,
+            crate::error::codes::LIMIT_NO_ORDER,
+            "A 'limit' was applied without an explicit 'order'",
+        )
+        .with_hint("Apply an 'order' using unique column(s)"));
+    }
+    if !limited && (p.root.order.is_some() || p.root.limit.is_some() || p.root.offset.is_some()) {
         return Err(RestError::unsupported(format!(
             "order, limit and offset are not supported on {method}"
-        )));
+        ))
+        .with_hint("PATCH and DELETE take `order` with `limit` (a limited write)"));
     }
     if p.after.is_some() {
         return Err(RestError::bad_request(format!(
@@ -437,6 +464,23 @@ fn write(
             "casts other than `::text` and `::json` in a write's `select` are not supported",
         ));
     }
+    let limited = match (&write, p.root.order.clone()) {
+        (Write::Update(_) | Write::Delete(_), Some(order)) => {
+            let limit = p.root.limit.unwrap_or(limits.http.max_limit);
+            if limit > limits.http.max_limit {
+                return Err(RestError::bad_request(format!(
+                    "a limited {m} writes at most {} rows",
+                    limits.http.max_limit
+                )));
+            }
+            Some(Limited {
+                order,
+                limit,
+                offset: p.root.offset,
+            })
+        }
+        _ => None,
+    };
     let representation = (return_mode == ReturnMode::Representation)
         .then(|| p.root.selection())
         .filter(|s| !s.embeds.is_empty());
@@ -449,6 +493,7 @@ fn write(
         prefer,
         aliases,
         inserts: None,
+        limited,
         representation,
     })
 }

@@ -1538,3 +1538,101 @@ async fn write_representation_embeds() {
     assert_eq!((r.status, r.text()), (201, String::new()));
     same(&s, "DELETE", "/album", ours, &[], "").await;
 }
+
+/// PostgREST's limited update/delete: `PATCH`/`DELETE` with `order` and
+/// `limit` (and `offset`) write only those rows; `limit` without `order`
+/// is a 400 `PGRST109` and writes nothing.
+#[tokio::test]
+async fn limited_updates_and_deletes() {
+    let Some(s) = service("limited").await else {
+        return;
+    };
+    let ours = "genre_id=gte.9650&genre_id=lt.9660";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[],
+        r#"[{"genre_id": 9651, "name": "c"}, {"genre_id": 9652, "name": "a"}, {"genre_id": 9653, "name": "b"}, {"genre_id": 9654, "name": "a"}, {"genre_id": 9655, "name": "e"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rep = [("Prefer", "return=representation")];
+    let r = same(
+        &s,
+        "PATCH",
+        "/genre",
+        &format!("{ours}&order=genre_id.desc&limit=2&select=genre_id"),
+        &rep,
+        r#"{"name": "z"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut ids: Vec<i64> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["genre_id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec![9654, 9655]);
+    // By name, after one: `b` (9653). Ties are broken by the key: of the
+    // two `z`, 9654 goes first.
+    for qs in ["order=name&limit=1&offset=1", "order=name.desc&limit=1"] {
+        let r = same(&s, "DELETE", "/genre", &format!("{ours}&{qs}"), &[], "").await;
+        assert_eq!(r.status, 204, "{qs}: {}", r.text());
+    }
+    assert_eq!(
+        get_json(
+            &s,
+            "/genre",
+            &format!("{ours}&order=genre_id&select=genre_id,name")
+        )
+        .await,
+        json!([
+            {"genre_id": 9651, "name": "c"},
+            {"genre_id": 9652, "name": "a"},
+            {"genre_id": 9655, "name": "z"}
+        ])
+    );
+    // No order: refused, nothing written; POST takes no limit.
+    let r = same(
+        &s,
+        "PATCH",
+        "/genre",
+        &format!("{ours}&limit=1"),
+        &[],
+        r#"{"name": "q"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST109");
+    let r = same(
+        &s,
+        "DELETE",
+        "/genre",
+        &format!("{ours}&order=genre_id"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "order alone: {}", r.text());
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "limit=1",
+        &[],
+        r#"{"genre_id": 9659, "name": "q"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert_eq!(
+        get_json(&s, "/genre", &format!("{ours}&name=eq.q")).await,
+        json!([])
+    );
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+}

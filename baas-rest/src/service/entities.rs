@@ -177,6 +177,10 @@ impl Service {
         mut w: crate::WriteRequest,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
+        if let Some(limited) = w.limited.take() {
+            self.limit_write(tenant, &mut w.write, limited, principal)
+                .await?;
+        }
         let filter = match &w.write {
             Write::Update(u) => Some(u.filter.clone()),
             Write::Delete(d) => Some(d.filter.clone()),
@@ -237,6 +241,80 @@ impl Service {
             )));
         }
         Ok(crate::write_response(&w, result))
+    }
+}
+
+impl Service {
+    /// Narrow a limited `PATCH`/`DELETE` ([`crate::Limited`]) to the keys
+    /// of its rows: a read of the primary key under the caller's grants
+    /// (its filter, `order` then the key, `offset`, `limit`), whose keys
+    /// are `and`-ed to the write's filter. A row changed in between so
+    /// that it no longer matches is not written; never more than `limit`
+    /// rows are.
+    async fn limit_write(
+        &self,
+        tenant: &Tenant,
+        write: &mut Write,
+        limited: crate::Limited,
+        principal: &Principal,
+    ) -> Result<(), RestError> {
+        let entity = tenant.schema().entity(write.entity()).map_err(core_error)?;
+        if entity.primary_key.is_empty() {
+            return Err(RestError::unsupported(format!(
+                "a limited write needs a primary key; `{}` has none",
+                entity.name
+            )));
+        }
+        let filter = match &mut *write {
+            Write::Update(u) => &mut u.filter,
+            Write::Delete(d) => &mut d.filter,
+            Write::Insert(_) => return Ok(()),
+        };
+        let mut order = limited.order;
+        for k in &entity.primary_key {
+            if !order.iter().any(|o| o.field == *k) {
+                order.push(baas_core::ir::OrderBy::asc(k.clone()));
+            }
+        }
+        let query = Query {
+            select: baas_core::ir::Selection {
+                fields: entity.primary_key.clone(),
+                ..baas_core::ir::Selection::default()
+            },
+            filter: Some(filter.clone()),
+            order,
+            page: baas_core::ir::Page {
+                limit: Some(limited.limit),
+                offset: limited.offset,
+                ..baas_core::ir::Page::default()
+            },
+            ..Query::new(entity.name.clone())
+        };
+        let rows = self
+            .baas
+            .find(principal, tenant, query)
+            .await
+            .map_err(core_error)?
+            .rows;
+        let keys = rows
+            .iter()
+            .map(|r| {
+                Filter::and(
+                    entity
+                        .primary_key
+                        .iter()
+                        .map(|k| {
+                            Filter::eq(
+                                k.as_str(),
+                                Value::from_json(r.get(k).unwrap_or(&serde_json::Value::Null)),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        *filter = Filter::and(vec![filter.clone(), Filter::or(keys)]);
+        Ok(())
     }
 }
 

@@ -479,13 +479,30 @@ fn put_upserts_one_row() {
 fn read_params_on_writes() {
     for (m, qs) in [
         ("PATCH", "select=*,albums!inner(*)&artist_id=eq.1"),
-        ("PATCH", "artist_id=eq.1&limit=1"),
         ("DELETE", "artist_id=eq.1&order=name"),
         ("POST", "offset=1"),
     ] {
         let e = write("artist", m, qs, r#"{"name":"x"}"#).expect_err(qs);
         assert_eq!(e.status, 501, "{m} {qs}: {e:?}");
     }
+    // A limited write needs its order (PostgREST's PGRST109).
+    let e = write(
+        "artist",
+        "PATCH",
+        "artist_id=eq.1&limit=1",
+        r#"{"name":"x"}"#,
+    )
+    .expect_err("limit without order");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST109"));
+    let w = write(
+        "artist",
+        "DELETE",
+        "artist_id=gt.1&order=name.desc&limit=2&offset=1",
+        "",
+    )
+    .expect("a limited delete");
+    let l = w.limited.expect("limited");
+    assert_eq!((l.limit, l.offset, l.order.len()), (2, Some(1), 1));
     // An embedding in the representation is parsed (the engine reads it).
     let w = write(
         "artist",
