@@ -1058,15 +1058,14 @@ impl<'a> Validator<'a> {
                     &format!("{at}/relation"),
                     format!("unknown relation `{relation}` on `{}`", self.entity().name),
                 ),
-                Ok(rel) if rel.function.is_some() => {
-                    return Err(Error::unsupported(
-                        self.caps.engine.clone(),
-                        format!(
-                            "filtering by the computed relationship `{relation}` (`!inner`, `is.null`): embed it instead"
-                        ),
-                    ));
-                }
                 Ok(rel) => {
+                    if rel.function.is_some() {
+                        self.caps
+                            .require(self.caps.computed_fields, "computed relationships")?;
+                        // Its function sees the whole row: under a read
+                        // grant that lists fields, only when listed.
+                        self.check_readable(relation, origin)?;
+                    }
                     let target = self.at(self.schema().entity(&rel.target)?);
                     if let Some(g) = filter {
                         target.filter_rec(g, &format!("{at}/filter"), acc, origin)?;

@@ -221,6 +221,34 @@ impl<'a> Lower<'a> {
     ) -> Result<(SelectStatement, Scope<'a>)> {
         let rel = scope.entity.relation(relation)?;
         let target = self.target.schema.entity(&rel.target)?;
+        if let Some(function) = &rel.function {
+            // A computed relationship: its function called with the outer
+            // row, `SELECT 1 FROM fn(outer.*) AS _rN WHERE filter`.
+            let depth = scope.depth + 1;
+            let alias = self.fresh_alias("r", depth);
+            let inner = Scope {
+                entity: target,
+                alias: Some(alias.clone()),
+                depth,
+                qualify: true,
+            };
+            let mut sel = SelectStatement::new();
+            sel.expr(Expr::cust("1"));
+            let (name, row) = scope.row_call_parts(function);
+            sel.from(sea_query::TableRef::FunctionCall(
+                sea_query::Func::cust(super::iden(&name)).arg(Expr::cust(row)),
+                super::iden(&alias),
+            ));
+            // A function returning one row answers a row of nulls for none.
+            sel.and_where(Expr::cust(format!(
+                "NOT ({} IS NULL)",
+                crate::dialect::postgres::quote(&alias)
+            )));
+            if let Some(f) = filter {
+                sel.cond_where(self.cond(f, &inner)?);
+            }
+            return Ok((sel, inner));
+        }
         let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
             && match &rel.kind {
                 RelationKind::ManyToMany { through } => {

@@ -190,29 +190,42 @@ impl<'a> Scope<'a> {
     /// with [`Capabilities::computed_fields`](baas_core::Capabilities)).
     fn raw_col(&self, field: &Field) -> Expr {
         if let Some(function) = &field.computed {
-            let quote = crate::dialect::postgres::quote;
-            let mut call = String::new();
-            if let Some(s) = &function.schema {
-                call.push_str(&quote(s));
-                call.push('.');
-            }
-            call.push_str(&quote(&function.table));
-            call.push('(');
-            match &self.alias {
-                Some(a) => call.push_str(&quote(a)),
-                None => {
-                    if let Some(s) = &self.entity.source.schema {
-                        call.push_str(&quote(s));
-                        call.push('.');
-                    }
-                    call.push_str(&quote(&self.entity.source.table));
-                }
-            }
-            call.push_str(".*)");
-            return Expr::cust(call);
+            return Expr::cust(self.row_call(function));
         }
         let table = self.qualify.then(|| self.table_name());
         Expr::col(ColumnRef::Column(ColumnName(table, iden(field.column()))))
+    }
+
+    /// A function called with this scope's row: `"schema"."fn"("table".*)`
+    /// (computed fields and relationships, PostgreSQL).
+    fn row_call(&self, function: &baas_core::metadata::Source) -> String {
+        let (name, row) = self.row_call_parts(function);
+        format!("{name}({row})")
+    }
+
+    /// The quoted function name (`"schema"."fn"`) and the row argument
+    /// (`"table".*`, or the alias's) of [`row_call`](Self::row_call).
+    fn row_call_parts(&self, function: &baas_core::metadata::Source) -> (String, String) {
+        let quote = crate::dialect::postgres::quote;
+        let mut name = String::new();
+        if let Some(s) = &function.schema {
+            name.push_str(&quote(s));
+            name.push('.');
+        }
+        name.push_str(&quote(&function.table));
+        let mut row = String::new();
+        match &self.alias {
+            Some(a) => row.push_str(&quote(a)),
+            None => {
+                if let Some(s) = &self.entity.source.schema {
+                    row.push_str(&quote(s));
+                    row.push('.');
+                }
+                row.push_str(&quote(&self.entity.source.table));
+            }
+        }
+        row.push_str(".*");
+        (name, row)
     }
 }
 
