@@ -1335,6 +1335,19 @@ async fn aggregates_in_embeddings() {
             {"artist_id": 26, "albums": [{"count": 0}], "by": []}
         ])
     );
+    // A renamed grouping field.
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,tracks(kind:media_type_id,n:count())&album_id=in.(1,2)&order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": 1, "tracks": [{"kind": 1, "n": 10}]},
+            {"album_id": 2, "tracks": [{"kind": 2, "n": 1}]}
+        ])
+    );
     // Many-to-many: `count()` of the linked rows (the junction's), with the
     // embedding's filter on the targets.
     assert_eq!(
