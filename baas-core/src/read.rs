@@ -1020,6 +1020,32 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             .filter(|f| !rel.to_fields.contains(f))
             .cloned(),
     );
+    // To-one embeds inside the groups (`tracks(genre(name),count())`): also
+    // grouped by their relations' key fields, then embedded into each group
+    // as in a read of the target.
+    let nested = &embed.select.embeds;
+    let mut nested_keys = Vec::new();
+    for e in nested {
+        for f in &target.entity.relation(&e.relation)?.from_fields {
+            if !group_by.contains(f) {
+                group_by.push(f.clone());
+            }
+            if !grouping.contains(f) && !nested_keys.contains(f) {
+                nested_keys.push(f.clone());
+            }
+        }
+    }
+    let groups_query = parent.derive(
+        target,
+        Query {
+            select: Selection {
+                fields: group_by.clone(),
+                embeds: nested.clone(),
+                ..Selection::default()
+            },
+            ..Query::new(target.entity.name.clone())
+        },
+    );
     let params = db
         .capabilities()
         .max_parameters
@@ -1041,8 +1067,22 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             order: group_by.iter().map(|f| OrderBy::asc(f.clone())).collect(),
             limit: None,
         };
-        let got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
+        let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;
+        if !nested.is_empty() {
+            let mut done = answered.saturating_add(got.len() as u64);
+            for e in nested {
+                let n = Box::pin(attach(db, &groups_query, e, &mut got, budget, done)).await?;
+                done = done.saturating_add(n);
+            }
+            for g in &mut got {
+                for f in &nested_keys {
+                    if !rel.to_fields.contains(f) {
+                        g.shift_remove(f);
+                    }
+                }
+            }
+        }
         for mut g in got {
             let Some(k) = key_of(&g, &rel.to_fields, &types) else {
                 continue;
@@ -1055,9 +1095,9 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             groups.entry(k).or_default().push(J::Object(g));
         }
     }
-    // A parent without related rows: no group, or (no grouping field) the
-    // aggregates of an empty set.
-    let empty: Vec<J> = if grouping.is_empty() {
+    // A parent without related rows: no group, or (no grouping field nor
+    // embed) the aggregates of an empty set.
+    let empty: Vec<J> = if grouping.is_empty() && nested.is_empty() {
         let none: Row = embed
             .select
             .aggregates

@@ -587,6 +587,7 @@ impl<'a> Validator<'a> {
             // Counted on the junction: `count()` alone, ungrouped.
             RelationKind::ManyToMany { .. }
                 if e.select.fields.is_empty()
+                    && e.select.embeds.is_empty()
                     && e.select
                         .aggregates
                         .iter()
@@ -608,11 +609,18 @@ impl<'a> Validator<'a> {
                 ),
             ),
         }
-        if !e.select.embeds.is_empty() || e.select.omit_fields {
-            acc.push(
-                &format!("{eat}/select"),
-                "an embedding with aggregates lists only its grouping fields and aggregates",
-            );
+        // Its groups may embed to-one relations (grouped by them), no more.
+        let target = self.entity();
+        for (i, n) in e.select.embeds.iter().enumerate() {
+            let to_one = target
+                .relation(&n.relation)
+                .is_ok_and(|r| r.kind.is_to_one() && r.function.is_none());
+            if !to_one || !n.select.aggregates.is_empty() {
+                acc.push(
+                    &format!("{eat}/select/embeds/{i}"),
+                    "an embedding with aggregates embeds to-one relations only, without aggregates",
+                );
+            }
         }
         if e.limit.is_some() || e.offset.is_some() || !e.order.is_empty() {
             acc.push(

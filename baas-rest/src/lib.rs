@@ -108,7 +108,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` to other types (`::interval`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
-//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), to-many embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds further or renames its grouping fields | 501 |
+//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), to-many embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
 //! | `order=rel(col)` through a to-many relation; with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -201,7 +201,10 @@
 //!   parent's related rows (the embedding's filter and the read grant
 //!   apply), grouped by the embedding's listed fields: one object per
 //!   group, or exactly one with no grouping field (`[{"count": 0}]` for a
-//!   parent without related rows), as PostgREST answers. To-one
+//!   parent without related rows), as PostgREST answers; its groups may
+//!   embed to-one relations (`tracks(genre(name),count())`: grouped by the
+//!   related row, as beside top-level aggregates; a parent without related
+//!   rows then has no group, `[]`). To-one
 //!   embeddings beside top-level aggregates (`select=artist(name),count()`)
 //!   group by the related row (its key fields, read but not shown) and
 //!   embed it in each group, where PostgREST groups by the embedded

@@ -1017,11 +1017,6 @@ fn build_node<'s>(
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
                 }
-                if !child.aggregates.is_empty() && !child.children.is_empty() {
-                    return Err(RestError::unsupported(
-                        "an embedding with aggregates (`rel(count)`) cannot embed further yet",
-                    ));
-                }
                 node.children.push(child);
             }
         }

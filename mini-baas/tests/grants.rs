@@ -800,6 +800,48 @@ async fn suite(under: Under) {
             "nothing counted on {}",
             e.name
         );
+        // Groups that embed a to-one relation count only the readable
+        // rows and embed only readable related rows.
+        let mut by_album = Query::new("genre")
+            .fields(["genre_id"])
+            .filter(Filter::in_list("genre_id", vec![1i64, 2]))
+            .order_by(OrderBy::asc("genre_id"));
+        let mut tracks = embed("tracks", &[]);
+        tracks.select.aggregates = vec![AggregateExpr {
+            alias: "n".into(),
+            func: AggregateFn::Count,
+        }];
+        tracks
+            .select
+            .embeds
+            .push(embed("album", &["title", "artist_id"]));
+        by_album.select.embeds.push(tracks);
+        let got = find(by_album).await.unwrap().rows;
+        let total = |r: &Row| -> u64 {
+            r["tracks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["n"].as_u64().unwrap())
+                .sum()
+        };
+        let readable = e
+            .count(&who, "track", Some(Filter::eq("genre_id", 1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (total(&got[0]), total(&got[1])),
+            (readable, 0),
+            "grouped counts on {}",
+            e.name
+        );
+        assert!(
+            got[0]["tracks"].as_array().unwrap().iter().all(|g| {
+                g["album"].is_null() || g["album"]["artist_id"].as_i64().unwrap() <= 100
+            }),
+            "a hidden album embedded in a group on {}",
+            e.name
+        );
         // A write's representation embeds what a read of the same rows
         // embeds: the related rows and fields the caller may read. Naming
         // a hidden field in it is refused.

@@ -1348,6 +1348,38 @@ async fn aggregates_in_embeddings() {
             {"album_id": 2, "tracks": [{"kind": 2, "n": 1}]}
         ])
     );
+    // Groups that embed a to-one relation: grouped by it; a parent
+    // without related rows has no group.
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,tracks(genre(name),n:count())&album_id=in.(73,102)&order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": 73, "tracks": [
+                {"n": 14, "genre": {"name": "Blues"}},
+                {"n": 16, "genre": {"name": "Latin"}}
+            ]},
+            {"album_id": 102, "tracks": [
+                {"n": 11, "genre": {"name": "Metal"}},
+                {"n": 7, "genre": {"name": "Heavy Metal"}}
+            ]}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=artist_id,albums(artist(name),count())&artist_id=in.(1,25)&order=artist_id"
+        )
+        .await,
+        json!([
+            {"artist_id": 1, "albums": [{"count": 2, "artist": {"name": "AC/DC"}}]},
+            {"artist_id": 25, "albums": []}
+        ])
+    );
     // Many-to-many: `count()` of the linked rows (the junction's), with the
     // embedding's filter on the targets.
     assert_eq!(
