@@ -611,15 +611,18 @@ impl<'a> Validator<'a> {
         }
         // Its groups may embed to-one relations (grouped by them), no more.
         let target = self.entity();
-        for (i, n) in e.select.embeds.iter().enumerate() {
+        for n in &e.select.embeds {
             let to_one = target
                 .relation(&n.relation)
                 .is_ok_and(|r| r.kind.is_to_one() && r.function.is_none());
             if !to_one || !n.select.aggregates.is_empty() {
-                acc.push(
-                    &format!("{eat}/select/embeds/{i}"),
-                    "an embedding with aggregates embeds to-one relations only, without aggregates",
-                );
+                return Err(Error::unsupported(
+                    self.caps.engine.clone(),
+                    format!(
+                        "`{}` inside an embedding with aggregates (its groups embed to-one relations only, without aggregates)",
+                        n.relation
+                    ),
+                ));
             }
         }
         if e.limit.is_some() || e.offset.is_some() || !e.order.is_empty() {

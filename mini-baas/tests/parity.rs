@@ -1410,6 +1410,7 @@ async fn aggregates_in_embeddings() {
     for (path, qs) in [
         ("/track", "select=playlists(name,count())"),
         ("/playlist", "select=tracks(milliseconds.sum())"),
+        ("/artist", "select=albums(tracks(name),count())"),
     ] {
         for t in TENANTS {
             let r = s
