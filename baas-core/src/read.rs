@@ -653,6 +653,10 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
     with.entities.push(result);
     let entity = &with.entities[with.entities.len() - 1];
     let target = Target::call(&with, entity, &call);
+    if !embed.select.aggregates.is_empty() {
+        // `books_of(count)`: an aggregate of the call, by the parents' keys.
+        return attach_aggregates(db, parent, embed, &linked, target, rows, budget, answered).await;
+    }
     attach_linked(db, parent, embed, &linked, target, rows, budget, answered).await
 }
 

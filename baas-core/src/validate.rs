@@ -530,15 +530,6 @@ impl<'a> Validator<'a> {
             // Its function sees the whole row: under a read grant that lists
             // fields, it is readable only when listed itself.
             self.check_readable(&e.relation, Origin::Caller)?;
-            if !e.select.aggregates.is_empty() {
-                return Err(Error::unsupported(
-                    self.caps.engine.clone(),
-                    format!(
-                        "aggregates in a computed relationship (`{}(count)`)",
-                        e.relation
-                    ),
-                ));
-            }
         }
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
         if !e.select.aggregates.is_empty() {

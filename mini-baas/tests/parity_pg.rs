@@ -520,6 +520,29 @@ async fn rules_apply_to_functions_and_their_rows() {
             r.text()
         );
     }
+    // Its aggregates count only the rows the returned table's rule shows.
+    let r = call(
+        &s,
+        "GET",
+        "/author",
+        "select=name,books_of(count)&order=id",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([
+                {"name": "Ada", "books_of": [{"count": 0}]},
+                {"name": "Grace", "books_of": [{"count": 0}]},
+                {"name": "Edsger", "books_of": [{"count": 2}]}
+            ])
+        ),
+        "{}",
+        r.text()
+    );
     // As a filter, a computed relationship sees only the rows the returned
     // table's rule shows: hidden books make no parent match.
     let r = call(
@@ -1067,16 +1090,22 @@ async fn computed_relationships() {
         .await,
         json!([{"name": "Ada"}, {"name": "Edsger"}])
     );
-    status_is(
-        &s,
-        "GET",
-        "/author",
-        "select=name,books_of(count)",
-        "",
-        501,
-        "{}",
-    )
-    .await;
+    // Aggregates over its rows, per parent, with the embedding's filter.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,books_of(count(),pages.sum()),long:books_of(count())&long.pages=gt.100&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Ada", "books_of": [{"count": 1, "sum": 120}], "long": [{"count": 1}]},
+            {"name": "Grace", "books_of": [{"count": 1, "sum": 300}], "long": [{"count": 1}]},
+            {"name": "Edsger", "books_of": [{"count": 2, "sum": 310}], "long": [{"count": 1}]}
+        ])
+    );
     status_is(
         &s,
         "GET",
