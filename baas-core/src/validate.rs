@@ -693,15 +693,22 @@ impl<'a> Validator<'a> {
                         );
                         continue;
                     };
-                    if !rel.kind.is_to_one() || rel.function.is_some() {
+                    if !rel.kind.is_to_one() {
                         acc.push(
                             &format!("{at}/{i}/related/relation"),
                             format!(
-                                "`{}` is not a to-one relation by foreign key: only the field of one linked row can order rows",
+                                "`{}` is not a to-one relation: only the field of one linked row can order rows",
                                 r.relation
                             ),
                         );
                         continue;
+                    }
+                    if rel.function.is_some() {
+                        // A to-one computed relationship: its function of
+                        // the row, readable only when listed.
+                        self.caps
+                            .require(self.caps.computed_fields, "computed relationships")?;
+                        self.check_readable(&r.relation, Origin::Caller)?;
                     }
                     if o.json.is_some() {
                         acc.push(

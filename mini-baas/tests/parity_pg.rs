@@ -511,6 +511,7 @@ async fn rules_apply_to_functions_and_their_rows() {
         "select=name,longest_book(title)",
         "select=name,longest_book!inner(title)",
         "select=name,longest_book()&longest_book=not.is.null",
+        "select=name&order=longest_book(title)",
     ] {
         let r = call(&s, "GET", "/author", query, &[], "").await;
         assert!(
@@ -1106,16 +1107,20 @@ async fn computed_relationships() {
             {"name": "Edsger", "books_of": [{"count": 2, "sum": 310}], "long": [{"count": 1}]}
         ])
     );
-    status_is(
-        &s,
-        "GET",
-        "/author",
-        "order=longest_book(title)",
-        "",
-        422,
-        "{}",
-    )
-    .await;
+    // Ordered by a field of a to-one computed relationship (a LATERAL
+    // join of the call); a to-many one cannot order.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name&order=longest_book(pages).desc",
+            ""
+        )
+        .await,
+        json!([{"name": "Grace"}, {"name": "Edsger"}, {"name": "Ada"}])
+    );
+    status_is(&s, "GET", "/author", "order=books_of(title)", "", 422, "{}").await;
 }
 
 /// Overloaded functions (item 9): the names of the call's arguments

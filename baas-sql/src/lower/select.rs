@@ -90,7 +90,9 @@ impl<'e> Lower<'e> {
             let (ord, nulls) = sq_order(&o);
             if let Some(r) = &o.related {
                 let rel = scope.entity.relation(&r.relation)?;
-                if !rel.kind.is_to_one() || rel.from_fields.len() != rel.to_fields.len() {
+                if !rel.kind.is_to_one()
+                    || (rel.function.is_none() && rel.from_fields.len() != rel.to_fields.len())
+                {
                     return Err(self.sql.unsupported(&format!(
                         "ordering by the to-many relation `{}`",
                         r.relation
@@ -152,6 +154,24 @@ impl<'a> Lower<'a> {
             depth: parent.depth,
             qualify: true,
         };
+        if let Some(function) = &rel.function {
+            // A to-one computed relationship: its function called with the
+            // parent row, `LEFT JOIN LATERAL fn(parent.*) AS alias ON filter`.
+            let (name, row) = parent.row_call_parts(function);
+            let mut on = Condition::all().add(Expr::cust("TRUE"));
+            if let Some(f) = filter {
+                on = on.add(self.cond(f, &joined)?);
+            }
+            sel.left_join(
+                sea_query::TableRef::FunctionCall(
+                    sea_query::Func::cust(super::iden(&format!("LATERAL {name}")))
+                        .arg(Expr::cust(row)),
+                    super::iden(alias),
+                ),
+                on,
+            );
+            return Ok(joined);
+        }
         let mut on = Condition::all();
         for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
             on = on.add(
