@@ -1009,42 +1009,12 @@ impl<'a> Validator<'a> {
                 }
             }
             Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path } => {
-                self.caps
-                    .require(self.caps.json_path, "JSON path filters")?;
-                if let Some(fd) = self.field_at(field, at, acc, origin)?
-                    && fd.ty != FieldType::Json
-                {
-                    acc.push(
-                        &format!("{at}/field"),
-                        format!(
-                            "JSON paths need a json field; `{field}` is {}",
-                            fd.ty.name()
-                        ),
-                    );
-                }
-                if path.is_empty() {
-                    acc.push(&format!("{at}/path"), "the JSON path is empty");
-                }
+                self.json_path_of(field, path, at, acc, origin)?;
             }
             Filter::JsonPath {
                 field, path, value, ..
             } => {
-                self.caps
-                    .require(self.caps.json_path, "JSON path filters")?;
-                if let Some(fd) = self.field_at(field, at, acc, origin)?
-                    && fd.ty != FieldType::Json
-                {
-                    acc.push(
-                        &format!("{at}/field"),
-                        format!(
-                            "JSON paths need a json field; `{field}` is {}",
-                            fd.ty.name()
-                        ),
-                    );
-                }
-                if path.is_empty() {
-                    acc.push(&format!("{at}/path"), "the JSON path is empty");
-                }
+                self.json_path_of(field, path, at, acc, origin)?;
                 if !matches!(
                     value,
                     Value::Text(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_)
@@ -1109,6 +1079,35 @@ impl<'a> Validator<'a> {
                     }
                 }
             },
+        }
+        Ok(())
+    }
+
+    /// Check the field and path of a JSON path filter: the engine's
+    /// capability, a json field, a path that is not empty.
+    fn json_path_of(
+        &self,
+        field: &str,
+        path: &[String],
+        at: &str,
+        acc: &mut Acc,
+        origin: Origin,
+    ) -> Result<()> {
+        self.caps
+            .require(self.caps.json_path, "JSON path filters")?;
+        if let Some(fd) = self.field_at(field, at, acc, origin)?
+            && fd.ty != FieldType::Json
+        {
+            acc.push(
+                &format!("{at}/field"),
+                format!(
+                    "JSON paths need a json field; `{field}` is {}",
+                    fd.ty.name()
+                ),
+            );
+        }
+        if path.is_empty() {
+            acc.push(&format!("{at}/path"), "the JSON path is empty");
         }
         Ok(())
     }

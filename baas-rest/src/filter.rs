@@ -707,20 +707,7 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
     Ok(match op {
         Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
         Operation::Quantified { op, quant, values } => {
-            let filters = values
-                .iter()
-                .map(|v| match v {
-                    Some(v) => Ok(simple_filter(name, ty, *op, v)),
-                    None => Err(RestError::bad_request(
-                        "NULL is not allowed in an (any)/(all) list",
-                    )
-                    .with_hint("use is.null")),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            match quant {
-                Quant::Any => Filter::or(filters),
-                Quant::All => Filter::and(filters),
-            }
+            quantified(*quant, values, |v| simple_filter(name, ty, *op, v))?
         }
         Operation::In(values) => Filter::In {
             field: name.to_string(),
@@ -769,6 +756,28 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
     })
 }
 
+/// `op(any)` / `op(all)` over `values`: `or` / `and` of `one` for each
+/// (a NULL in the list is a 400).
+fn quantified(
+    quant: Quant,
+    values: &[Option<String>],
+    one: impl Fn(&str) -> Filter,
+) -> Result<Filter, RestError> {
+    let filters = values
+        .iter()
+        .map(|v| {
+            v.as_deref().map(&one).ok_or_else(|| {
+                RestError::bad_request("NULL is not allowed in an (any)/(all) list")
+                    .with_hint("use is.null")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(match quant {
+        Quant::Any => Filter::or(filters),
+        Quant::All => Filter::and(filters),
+    })
+}
+
 fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
     if let Some(bad) = field
         .json
@@ -804,20 +813,7 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             op: Simple::Like { ci },
             quant,
             values,
-        } => {
-            let filters = values
-                .iter()
-                .map(|v| {
-                    v.as_deref().map(|v| like(*ci, v)).ok_or_else(|| {
-                        RestError::bad_request("NULL is not allowed in an (any)/(all) list")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(match quant {
-                Quant::Any => Filter::or(filters),
-                Quant::All => Filter::and(filters),
-            })
-        }
+        } => quantified(*quant, values, |v| like(*ci, v)),
         Operation::Is(IsWord::Null | IsWord::Unknown) => Ok(null()),
         Operation::Is(IsWord::NotNull) => Ok(Filter::not(null())),
         Operation::Simple {
@@ -828,20 +824,7 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             op: Simple::Cmp(c),
             quant,
             values,
-        } => {
-            let filters = values
-                .iter()
-                .map(|v| {
-                    v.as_deref().map(|v| one(*c, v)).ok_or_else(|| {
-                        RestError::bad_request("NULL is not allowed in an (any)/(all) list")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(match quant {
-                Quant::Any => Filter::or(filters),
-                Quant::All => Filter::and(filters),
-            })
-        }
+        } => quantified(*quant, values, |v| one(*c, v)),
         Operation::In(values) => Ok(Filter::or(
             values.iter().map(|v| one(CompareOp::Eq, v)).collect(),
         )),

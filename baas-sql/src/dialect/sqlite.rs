@@ -16,6 +16,17 @@ pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 pub(crate) struct Sqlite;
 
+impl Sqlite {
+    /// SQLite's JSON path text has no escape for a quote or backslash in a
+    /// key: such keys are refused.
+    fn plain_path(&self, path: &[String]) -> Result<()> {
+        if path.iter().any(|k| k.contains(['"', '\\'])) {
+            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
+        }
+        Ok(())
+    }
+}
+
 impl SqlDialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
@@ -93,9 +104,7 @@ impl SqlDialect for Sqlite {
         op: &str,
         operand: Expr,
     ) -> Result<Expr> {
-        if path.iter().any(|k| k.contains(['"', '\\'])) {
-            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
-        }
+        self.plain_path(path)?;
         let sql = match kind {
             JsonKind::Number => JsonPathSql {
                 test: "json_type({}, {}) IN ('integer', 'real')",
@@ -120,9 +129,7 @@ impl SqlDialect for Sqlite {
     /// `json_extract` and `json_each` (SQLite has no containment
     /// operator): see [`Containment`].
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        if path.iter().any(|k| k.contains(['"', '\\'])) {
-            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
-        }
+        self.plain_path(path)?;
         Ok(super::at_path(
             self,
             "CASE WHEN json_type({}, {}) = 'text' THEN json_extract({}, {}) END",
@@ -132,9 +139,7 @@ impl SqlDialect for Sqlite {
     }
 
     fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        if path.iter().any(|k| k.contains(['"', '\\'])) {
-            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
-        }
+        self.plain_path(path)?;
         Ok(super::at_path(
             self,
             "COALESCE(json_type({}, {}), 'null') = 'null'",
@@ -169,9 +174,7 @@ impl SqlDialect for Sqlite {
 
     /// Three keys (type rank, number, text) from `json_type`.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
-        if path.iter().any(|k| k.contains(['"', '\\'])) {
-            return Err(self.unsupported("JSON path keys containing a quote or backslash"));
-        }
+        self.plain_path(path)?;
         let (t, x) = ("json_type({}, {})", "json_extract({}, {})");
         let key = |template: String| super::at_path(self, &template, &col, path);
         if text {

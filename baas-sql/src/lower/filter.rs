@@ -221,19 +221,19 @@ impl<'a> Lower<'a> {
     ) -> Result<(SelectStatement, Scope<'a>)> {
         let rel = scope.entity.relation(relation)?;
         let target = self.target.schema.entity(&rel.target)?;
+        let depth = scope.depth + 1;
+        let alias = self.fresh_alias("r", depth);
+        let inner = Scope {
+            entity: target,
+            alias: Some(alias.clone()),
+            depth,
+            qualify: true,
+        };
+        let mut sel = SelectStatement::new();
+        sel.expr(Expr::cust("1"));
         if let Some(function) = &rel.function {
             // A computed relationship: its function called with the outer
             // row, `SELECT 1 FROM fn(outer.*) AS _rN WHERE filter`.
-            let depth = scope.depth + 1;
-            let alias = self.fresh_alias("r", depth);
-            let inner = Scope {
-                entity: target,
-                alias: Some(alias.clone()),
-                depth,
-                qualify: true,
-            };
-            let mut sel = SelectStatement::new();
-            sel.expr(Expr::cust("1"));
             let (name, row) = scope.row_call_parts(function);
             sel.from(sea_query::TableRef::FunctionCall(
                 sea_query::Func::cust(super::iden(&name)).arg(Expr::cust(row)),
@@ -263,16 +263,6 @@ impl<'a> Lower<'a> {
                 format!("relation `{relation}` has mismatched field lists"),
             ));
         }
-        let depth = scope.depth + 1;
-        let alias = self.fresh_alias("r", depth);
-        let inner = Scope {
-            entity: target,
-            alias: Some(alias.clone()),
-            depth,
-            qualify: true,
-        };
-        let mut sel = SelectStatement::new();
-        sel.expr(Expr::cust("1"));
         match &rel.kind {
             RelationKind::ManyToMany { through } => {
                 let junction = self.target.schema.entity(&through.entity)?;
