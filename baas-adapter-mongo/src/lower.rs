@@ -428,9 +428,18 @@ impl<'a> FilterLower<'a> {
                     doc! {dotted: Bson::Null}
                 }
             }
-            Filter::JsonContains { field, op, value } => {
-                let (_, key) = key_of(e, field)?;
-                let col = Bson::String(format!("${key}"));
+            Filter::JsonContains {
+                field,
+                path,
+                op,
+                value,
+            } => {
+                let col = if path.is_empty() {
+                    let (_, key) = key_of(e, field)?;
+                    Bson::String(format!("${key}"))
+                } else {
+                    Bson::String(format!("${}", json_dotted(e, field, path)?))
+                };
                 let mut c = Containment { next: 0 };
                 let held = match op {
                     ArrayOp::ContainedBy => c.contained_by(&col, value, true),

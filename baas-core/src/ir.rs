@@ -157,6 +157,10 @@ pub enum Filter {
     JsonContains {
         /// Field name (a `json` field).
         field: String,
+        /// Object keys (or array indexes as decimal strings) from the root
+        /// to the value tested (`data->tags=cs.["a"]`); empty: the field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
         /// `Contains`: the field contains `value`; `ContainedBy`: `value`
         /// contains the field (`Overlaps` is refused).
         op: ArrayOp,

@@ -978,7 +978,9 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
-            Filter::JsonContains { field, op, value } => {
+            Filter::JsonContains {
+                field, op, value, ..
+            } => {
                 self.caps.require(self.caps.json_path, "JSON containment")?;
                 if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && fd.ty != FieldType::Json

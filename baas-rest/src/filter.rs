@@ -669,10 +669,14 @@ pub(crate) fn to_filter(
     Ok(if expr.negate { Filter::not(f) } else { f })
 }
 
-fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
-    let ty = field_type(entity, name);
-    // `cs`/`cd` on a JSON field: a JSON operand (`{"a":1}`, `["x"]`).
-    let json = match op {
+/// `cs`/`cd` with a JSON operand (`{"a":1}`, `["x"]`) on a JSON field or
+/// a path inside one; `None` for other operators.
+fn json_containment(
+    name: &str,
+    path: &[String],
+    op: &Operation,
+) -> Option<Result<Filter, RestError>> {
+    let (op, raw) = match op {
         Operation::Range {
             op: RangeOp::Contains,
             value,
@@ -681,7 +685,7 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
             op: ArrayOp::Contains,
             raw: value,
             ..
-        } => Some((ArrayOp::Contains, value)),
+        } => (ArrayOp::Contains, value),
         Operation::Range {
             op: RangeOp::ContainedBy,
             value,
@@ -690,19 +694,32 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
             op: ArrayOp::ContainedBy,
             raw: value,
             ..
-        } => Some((ArrayOp::ContainedBy, value)),
-        _ => None,
+        } => (ArrayOp::ContainedBy, value),
+        _ => return None,
     };
-    if let Some((op, raw)) = json.filter(|_| ty == Some(&FieldType::Json)) {
-        return Ok(Filter::JsonContains {
-            field: name.to_string(),
-            op,
-            value: serde_json::from_str(raw).map_err(|e| {
+    Some(
+        serde_json::from_str(raw)
+            .map(|value| Filter::JsonContains {
+                field: name.to_string(),
+                path: path.to_vec(),
+                op,
+                value,
+            })
+            .map_err(|e| {
                 RestError::bad_request(format!("`{raw}` is not a JSON value: {e}")).with_hint(
                     "on a JSON column, `cs` and `cd` take JSON: cs.{\"a\":1}, cs.[\"x\"]",
                 )
-            })?,
-        });
+            }),
+    )
+}
+
+fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
+    let ty = field_type(entity, name);
+    // `cs`/`cd` on a JSON field: a JSON operand (`{"a":1}`, `["x"]`).
+    if ty == Some(&FieldType::Json)
+        && let Some(f) = json_containment(name, &[], op)
+    {
+        return f;
     }
     Ok(match op {
         Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
@@ -804,6 +821,9 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
         field: field.name.clone(),
         path: field.json.clone(),
     };
+    if let Some(f) = json_containment(&field.name, &field.json, op) {
+        return f;
+    }
     match op {
         Operation::Simple {
             op: Simple::Like { ci },

@@ -46,7 +46,7 @@
 //! | `col=sl.[1,10)` `sr` `nxr` `nxl` `adj`, `col=cs.[1,5)` `cd` `ov` with a range literal (`[`/`(`-delimited or `empty`; `{…}` is an array) | `Filter::Range`: PostgreSQL's `<< >> &< &> -\|- @> <@ &&` on a range field (`int4range`, `tstzrange`…, a `db_type` ending in `range`), the literal bound and cast to the field's type |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
 //! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`) |
-//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field | `Filter::JsonContains`: `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
+//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
@@ -113,7 +113,7 @@
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
-//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`; negative array indexes | 501 |
+//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`, `cs`/`cd`; negative array indexes | 501 |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | `order`, `limit`, `offset` on `POST`, `order` alone on `PATCH`/`DELETE`; an `!inner` embedding in a write's `select` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |

@@ -2251,6 +2251,13 @@ async fn json_path_order(c: &Ctx<'_>) -> CaseResult {
 async fn json_containment(c: &Ctx<'_>) -> CaseResult {
     let jc = |op, v: J| Filter::JsonContains {
         field: "meta".into(),
+        path: Vec::new(),
+        op,
+        value: v,
+    };
+    let at = |path: &[&str], op, v: J| Filter::JsonContains {
+        field: "meta".into(),
+        path: path.iter().map(|k| k.to_string()).collect(),
         op,
         value: v,
     };
@@ -2321,6 +2328,20 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
             jc(cd, json!({"$ne": null})),
             vec![6],
             "operator key, contained by",
+        ),
+        // At a path inside the field (`meta->tags=cs.["y"]`).
+        (at(&["tags"], cs, json!(["y"])), vec![1, 2], "at a path"),
+        (at(&["o", "p"], cs, json!([2])), vec![1], "at a nested path"),
+        (
+            at(&["tags"], cd, json!(["y", "q"])),
+            vec![2],
+            "contained by, at a path",
+        ),
+        (at(&["missing"], cs, json!([])), vec![], "a missing path"),
+        (
+            Filter::not(at(&["tags"], cs, json!(["x"]))),
+            vec![2],
+            "not, at a path (a missing path matches neither)",
         ),
     ];
     for (f, want, what) in checks {

@@ -234,7 +234,7 @@ try {
     noError(ov);
     eq(ov.data, [{ title: "Compilers" }, { title: "Shortest" }]);
   });
-  await check("json: ilike() and is() on a path inside a JSON column (item 14)", async () => {
+  await check("json: ilike(), is() and contains() on a path inside a JSON column (item 14)", async () => {
     const like = await db.from("note").select("id").ilike("body->>title", "%IR%").order("id");
     noError(like);
     eq(like.data, [{ id: 1 }, { id: 3 }]);
@@ -244,6 +244,11 @@ try {
     const some = await db.from("note").select("id").not("body->tags", "is", null).order("id");
     noError(some);
     eq(some.data, [{ id: 1 }, { id: 2 }]);
+    // An array operand goes as JSON text: postgrest-js writes a JS array as
+    // a PostgreSQL array literal (`{b}`), which a JSON value is not (as in PostgREST).
+    const tagged = await db.from("note").select("id").contains("body->tags", '["b"]');
+    noError(tagged);
+    eq(tagged.data, [{ id: 1 }]);
   });
   await check("writes: insert/update/delete(…).select('*, author(name)') embed in the representation", async () => {
     await db.from("note").delete().eq("id", 900);

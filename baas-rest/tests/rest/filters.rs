@@ -392,6 +392,7 @@ fn any_all_modifiers() {
 fn json_containment_filters() {
     let jc = |op, value: serde_json::Value| Filter::JsonContains {
         field: "meta".into(),
+        path: Vec::new(),
         op,
         value,
     };
@@ -487,16 +488,31 @@ fn json_path_filters() {
     assert_eq!(filt("track", "meta->>a=is.not_null"), Filter::not(null()));
     assert_eq!(filt("track", "meta->a=not.is.null"), Filter::not(null()));
     assert!(validate(&q("track", "meta->a->>b=ilike.*x*&meta->c=is.null")).is_ok());
+    // cs / cd with a JSON operand at a path.
+    assert_eq!(
+        filt("track", r#"meta->tags=cs.["a"]"#),
+        Filter::JsonContains {
+            field: "meta".into(),
+            path: vec!["tags".into()],
+            op: ArrayOp::Contains,
+            value: serde_json::json!(["a"]),
+        }
+    );
+    assert_eq!(err("track", "meta->tags=cd.[1").status, 400);
     for qs in [
         "meta->a=is.true",
         "meta->a=match.x",
-        "meta->a=cs.{1}",
         "meta->a=fts.x",
         "meta->-1=eq.1",
     ] {
         assert_eq!(err("track", qs).status, 501, "{qs}");
     }
-    for qs in ["meta->=eq.1", "meta->a.b=eq.1", "meta->a->=eq.1"] {
+    for qs in [
+        "meta->=eq.1",
+        "meta->a.b=eq.1",
+        "meta->a->=eq.1",
+        "meta->a=cs.{1}",
+    ] {
         assert_eq!(err("track", qs).status, 400, "{qs}");
     }
 }

@@ -290,6 +290,11 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// The JSON value at `path` in the JSON column `col` (SQL NULL when
+    /// missing), as the engine's JSON: what `Filter::JsonContains` with a
+    /// path tests.
+    fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+
     /// The string at `path` in the JSON column `col`: SQL NULL when the
     /// value there is missing or not a string (`Filter::JsonLike`).
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr>;

@@ -155,6 +155,10 @@ impl SqlDialect for Mysql {
         Ok(sql.compare(self, col, path, op, operand))
     }
 
+    fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        Ok(super::at_path(self, "JSON_EXTRACT({}, {})", &col, path))
+    }
+
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         Ok(super::at_path(
             self,

@@ -141,13 +141,19 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(sql.json_null_at(scope.col(fd), path)?)
             }
-            Filter::JsonContains { field, op, value } => {
+            Filter::JsonContains {
+                field,
+                path,
+                op,
+                value,
+            } => {
                 let fd = e.field(field)?;
-                Condition::all().add(sql.json_contains(
-                    scope.col(fd),
-                    value,
-                    *op == ArrayOp::ContainedBy,
-                )?)
+                let col = if path.is_empty() {
+                    scope.col(fd)
+                } else {
+                    sql.json_at(scope.col(fd), path)?
+                };
+                Condition::all().add(sql.json_contains(col, value, *op == ArrayOp::ContainedBy)?)
             }
             Filter::Exists {
                 relation,
