@@ -276,6 +276,49 @@ async fn embeds_cannot_amplify_memory() {
         "{v}"
     );
 
+    // A write's representation that embeds counts against the budget too:
+    // an insert of more rows than it is refused before it writes; an
+    // update whose embedded rows exceed it answers the error, saying the
+    // write took effect.
+    let auth = format!("Bearer {ADMIN}");
+    let rep = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("prefer", "return=representation"),
+    ];
+    let rows: Vec<Value> = (0..51)
+        .map(|i| json!({"genre_id": 9900 + i, "name": "bulk"}))
+        .collect();
+    let r = request(
+        addr,
+        "POST",
+        "/tight/genre?select=genre_id,tracks(track_id)",
+        &rep,
+        Value::Array(rows).to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "limit_exceeded");
+    let r = get(addr, "/tight/genre?genre_id=gte.9900").await;
+    assert_eq!(r.json(), json!([]), "nothing was written");
+    let r = request(
+        addr,
+        "PATCH",
+        "/tight/genre?genre_id=eq.1&select=genre_id,tracks(track_id)&tracks.limit=100",
+        &rep,
+        br#"{"name": "Rock"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("the write was committed"),
+        "{}",
+        r.text()
+    );
+
     // A client that gives up stops the work: a tenant with limits far too
     // high for this request, a client that disconnects after 500 ms.
     if served.contains(&"pg") {
