@@ -227,7 +227,10 @@ fn regex(pattern: &str, ci: bool) -> Result<Document> {
 
 /// Whether a JSON path key can be written in MongoDB's dotted notation.
 fn plain_key(k: &str) -> bool {
-    !k.is_empty() && !k.contains(['.', '\0']) && !k.starts_with('$')
+    !k.is_empty()
+        && !k.contains(['.', '\0'])
+        && !k.starts_with('$')
+        && baas_core::ir::index_from_end(k).is_none()
 }
 
 /// Lowers filters of one entity; `$lookup` stages needed by `exists`
@@ -408,24 +411,40 @@ impl<'a> FilterLower<'a> {
                 pattern,
                 case_insensitive,
             } => {
-                let dotted = json_dotted(e, field, path)?;
+                let (_, key) = key_of(e, field)?;
                 let re = regex(pattern, *case_insensitive)?;
-                // Strings only, matching or (negated) not.
-                if neg {
-                    doc! {dotted: {"$type": "string", "$not": re}}
+                if let Some(dotted) = json_dotted(key, path) {
+                    // Strings only, matching or (negated) not.
+                    if neg {
+                        doc! {dotted: {"$type": "string", "$not": re}}
+                    } else {
+                        let mut test = doc! {"$type": "string"};
+                        test.extend(re);
+                        doc! {dotted: test}
+                    }
                 } else {
-                    let mut test = doc! {"$type": "string"};
-                    test.extend(re);
-                    doc! {dotted: test}
+                    let v = value_at(key, path);
+                    let mut matches = doc! {"$regexMatch": {
+                        "input": v.clone(),
+                        "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
+                        "options": re.get("$options").cloned().unwrap_or(Bson::Null),
+                    }};
+                    if neg {
+                        matches = doc! {"$not": [matches]};
+                    }
+                    doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}}
                 }
             }
             Filter::JsonIsNull { field, path } => {
                 // `null` matches a missing path and a null value.
-                let dotted = json_dotted(e, field, path)?;
-                if neg {
-                    doc! {dotted: {"$ne": Bson::Null}}
-                } else {
-                    doc! {dotted: Bson::Null}
+                let (_, key) = key_of(e, field)?;
+                match (json_dotted(key, path), neg) {
+                    (Some(dotted), false) => doc! {dotted: Bson::Null},
+                    (Some(dotted), true) => doc! {dotted: {"$ne": Bson::Null}},
+                    (None, neg) => {
+                        let op = if neg { "$ne" } else { "$eq" };
+                        doc! {"$expr": {op: [{"$ifNull": [value_at(key, path), Bson::Null]}, Bson::Null]}}
+                    }
                 }
             }
             Filter::JsonContains {
@@ -434,12 +453,8 @@ impl<'a> FilterLower<'a> {
                 op,
                 value,
             } => {
-                let col = if path.is_empty() {
-                    let (_, key) = key_of(e, field)?;
-                    Bson::String(format!("${key}"))
-                } else {
-                    Bson::String(format!("${}", json_dotted(e, field, path)?))
-                };
+                let (_, key) = key_of(e, field)?;
+                let col = value_at(key, path);
                 let mut c = Containment { next: 0 };
                 let held = match op {
                     ArrayOp::ContainedBy => c.contained_by(&col, value, true),
@@ -616,20 +631,16 @@ fn join(
 /// A JSON path comparison: dotted notation when every key allows it (type
 /// bracketing keeps `"10"` and `10` apart, as the SQL engines do), otherwise
 /// `$getField` with the key as a `$literal`, behind an explicit type check.
-/// The dotted key of a path inside a JSON field (`data.a.b`), for the
-/// filters written with one; keys with a dot or a `$` are refused.
-fn json_dotted(e: &Entity, field: &str, path: &[String]) -> Result<String> {
-    let (_, key) = key_of(e, field)?;
-    if !path.iter().all(|k| plain_key(k)) {
-        return Err(Error::unsupported(
-            ENGINE,
-            "`like`, `ilike` and `is` on a JSON path whose keys hold a dot or a `$`",
-        ));
-    }
-    Ok(std::iter::once(key)
-        .chain(path.iter().map(String::as_str))
-        .collect::<Vec<_>>()
-        .join("."))
+/// The dotted key of a path inside the field stored at `key` (`data.a.b`),
+/// when every step can be written so (see [`plain_key`]); else the
+/// filter is an expression over [`value_at`].
+fn json_dotted(key: &str, path: &[String]) -> Option<String> {
+    path.iter().all(|k| plain_key(k)).then(|| {
+        std::iter::once(key)
+            .chain(path.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".")
+    })
 }
 
 fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result<Document> {
@@ -663,14 +674,7 @@ fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result
             op => doc! {dotted: {cmp_op(op): v}},
         });
     }
-    let mut expr = Bson::String(format!("${key}"));
-    for k in path {
-        expr = Bson::Document(doc! {"$cond": [
-            {"$eq": [{"$type": expr.clone()}, "object"]},
-            {"$getField": {"field": {"$literal": k.as_str()}, "input": expr}},
-            Bson::Null,
-        ]});
-    }
+    let expr = value_at(key, path);
     let type_ok = if ty == "number" {
         doc! {"$isNumber": "$$v"}
     } else {
@@ -906,6 +910,33 @@ pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
     out
 }
 
+/// The value at `path` inside the field stored at `key`, as an
+/// aggregation expression: an object step takes the key, an array step
+/// (digits, or `-n` counting from the end) the element; anything else is
+/// null.
+fn value_at(key: &str, path: &[String]) -> Bson {
+    let mut v = Bson::String(format!("${key}"));
+    for k in path {
+        let field = Bson::Document(
+            doc! {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
+        );
+        let object = doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]};
+        let index = match k.parse::<i64>() {
+            Ok(i) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => Some(i),
+            _ => baas_core::ir::index_from_end(k).map(|n| -(n as i64)),
+        };
+        v = match index {
+            Some(i) => Bson::Document(doc! {"$cond": [
+                {"$isArray": v.clone()},
+                {"$arrayElemAt": [v.clone(), i]},
+                object,
+            ]}),
+            None => Bson::Document(object),
+        };
+    }
+    v
+}
+
 /// The keys that sort on the value at `path` inside the field stored at
 /// `key`, as [`baas_core::ir::JsonKey`] defines the order: `text`, one key
 /// (the value's text: strings as they are, numbers by `$toString`,
@@ -913,23 +944,7 @@ pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
 /// (`null` < string < number < boolean < array < object), the number, and
 /// the string, boolean text, or the array or object itself (BSON order).
 fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
-    let mut v = Bson::String(format!("${key}"));
-    for k in path {
-        let field = Bson::Document(
-            doc! {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
-        );
-        let object = doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]};
-        v = match k.parse::<i64>() {
-            Ok(i) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => {
-                Bson::Document(doc! {"$cond": [
-                    {"$isArray": v.clone()},
-                    {"$arrayElemAt": [v.clone(), i]},
-                    object,
-                ]})
-            }
-            _ => Bson::Document(object),
-        };
-    }
+    let v = value_at(key, path);
     let ty = |t: &str| doc! {"$eq": [{"$type": "$$v"}, t]};
     let at = |body: Bson| Bson::Document(doc! {"$let": {"vars": {"v": v.clone()}, "in": body}});
     let boolean_text = doc! {"$cond": ["$$v", "true", "false"]};

@@ -915,6 +915,17 @@ pub struct Aggregate {
     pub limit: Option<u64>,
 }
 
+/// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the
+/// n-th array element from the end (PostgREST's `data->-1`), as every
+/// engine reads a path step of that form.
+pub fn index_from_end(step: &str) -> Option<u64> {
+    let digits = step.strip_prefix('-')?;
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
 /// A list of rows, plus the count when asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rows {

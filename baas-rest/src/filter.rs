@@ -796,15 +796,6 @@ fn quantified(
 }
 
 fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
-    if let Some(bad) = field
-        .json
-        .iter()
-        .find(|k| k.starts_with('-') && k.get(1..).is_some_and(|d| d.parse::<u64>().is_ok()))
-    {
-        return Err(RestError::unsupported(format!(
-            "negative JSON array index `{bad}` is not supported"
-        )));
-    }
     let one = |op: CompareOp, v: &str| Filter::JsonPath {
         field: field.name.clone(),
         path: field.json.clone(),

@@ -113,7 +113,7 @@
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
-//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`, `cs`/`cd`; negative array indexes | 501 |
+//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`, `cs`/`cd`; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | `order`, `limit`, `offset` on `POST`, `order` alone on `PATCH`/`DELETE`; an `!inner` embedding in a write's `select` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |

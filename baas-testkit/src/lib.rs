@@ -2053,6 +2053,38 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
         let n = c.count("gadget", scoped(f)).await?;
         ensure!(n == want, "{what}: {n} != {want}");
     }
+    // Array indexes from the end (`->-1`); MySQL/MariaDB refuse them.
+    let from_end = [
+        (
+            jp(
+                &["a", "b", "-1", "c"],
+                CompareOp::Eq,
+                Value::Text("d".into()),
+            ),
+            1,
+            "nested path with an index from the end",
+        ),
+        (
+            jp(&["a", "b", "-3"], CompareOp::Eq, Value::Int(1)),
+            1,
+            "the third element from the end",
+        ),
+        (
+            jp(&["a", "b", "-4"], CompareOp::Eq, Value::Int(1)),
+            0,
+            "before the first element",
+        ),
+    ];
+    let mysql = c.db.capabilities().engine == "mysql";
+    for (f, want, what) in from_end {
+        match c.db.count(c.t("gadget")?, scoped(f).as_ref()).await {
+            Err(Error::Unsupported { .. }) if mysql => {}
+            Ok(n) if !mysql => {
+                ensure!(n == want, "{what}: {n} != {want}");
+            }
+            other => return Err(format!("{what}: {other:?}")),
+        }
+    }
     c.clear("jp-").await?;
     Ok(Outcome::Pass)
 }
@@ -2080,8 +2112,8 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
     }
     c.clear("jl-").await?;
     c.insert(ins(vec![
-        json!({"sku": "jl-1", "meta": {"s": "Hello World", "n": 10, "o": {"s": "x"}}}),
-        json!({"sku": "jl-2", "meta": {"s": "hello there", "n": "10%", "z": null}}),
+        json!({"sku": "jl-1", "meta": {"s": "Hello World", "n": 10, "o": {"s": "x"}, "arr": ["alpha", "beta"]}}),
+        json!({"sku": "jl-2", "meta": {"s": "hello there", "n": "10%", "z": null, "arr": []}}),
         json!({"sku": "jl-3", "meta": {"s": null, "n": 1010}}),
         json!({"sku": "jl-4", "meta": {"o": {"s": "Hello"}}}),
         json!({"sku": "jl-5"}),
@@ -2152,6 +2184,46 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
         let got = col(&rows, "sku");
         let want: Vec<J> = want.iter().map(|w| json!(w)).collect();
         ensure!(got == want, "{what}: {got:?} != {want:?}");
+    }
+    // Array indexes from the end (`->-1`); MySQL/MariaDB refuse them.
+    let from_end = [
+        (
+            jl(&["arr", "-1"], "b%", false),
+            vec!["jl-1"],
+            "the last element",
+        ),
+        (jl(&["arr", "-2"], "b%", false), vec![], "the one before"),
+        (
+            Filter::not(jl(&["arr", "-2"], "b%", false)),
+            vec!["jl-1"],
+            "not like, from the end",
+        ),
+        (
+            jn(&["arr", "-1"]),
+            vec!["jl-2", "jl-3", "jl-4", "jl-5"],
+            "no last element",
+        ),
+        (
+            Filter::not(jn(&["arr", "-2"])),
+            vec!["jl-1"],
+            "an element before the last",
+        ),
+    ];
+    let mysql = c.db.capabilities().engine == "mysql";
+    for (f, want, what) in from_end {
+        let q = Query::new("gadget")
+            .fields(["sku"])
+            .filter(Filter::and(vec![like("sku", "jl-%"), f]))
+            .order_by(OrderBy::asc("sku"));
+        match c.db.find(c.t("gadget")?, &q).await {
+            Err(Error::Unsupported { .. }) if mysql => {}
+            Ok(rows) if !mysql => {
+                let got = col(&rows.rows, "sku");
+                let want: Vec<J> = want.iter().map(|w| json!(w)).collect();
+                ensure!(got == want, "{what}: {got:?} != {want:?}");
+            }
+            other => return Err(format!("{what}: {other:?}")),
+        }
     }
     c.clear("jl-").await?;
     Ok(Outcome::Pass)
@@ -2353,6 +2425,23 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
             .collect();
         let want: Vec<String> = want.iter().map(|i| format!("jc-{i}")).collect();
         ensure!(got == want, "{what}: {got:?} != {want:?}");
+    }
+    // An index from the end (`->-1`); MySQL/MariaDB refuse it.
+    let mysql = c.db.capabilities().engine == "mysql";
+    match c
+        .db
+        .find(c.t("gadget")?, &skus(at(&["tags", "-1"], cs, json!("y"))))
+        .await
+    {
+        Err(Error::Unsupported { .. }) if mysql => {}
+        Ok(rows) if !mysql => {
+            let got = col(&rows.rows, "sku");
+            ensure!(
+                got == vec![json!("jc-1"), json!("jc-2")],
+                "the last element: {got:?}"
+            );
+        }
+        other => return Err(format!("the last element: {other:?}")),
     }
     c.clear("jc-").await?;
     Ok(Outcome::Pass)

@@ -290,6 +290,18 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// The array index of the `n`-th element from the end (`n` ≥ 1) in the
+    /// engine's SQL/JSON path text: `last-(n-1)` (the default, MySQL's
+    /// syntax, though the MySQL dialect refuses such paths: MariaDB
+    /// resolves `last` once per statement); SQLite's `#-n`.
+    fn json_index_from_end(&self, n: u64) -> String {
+        if n <= 1 {
+            "last".into()
+        } else {
+            format!("last-{}", n - 1)
+        }
+    }
+
     /// The JSON value at `path` in the JSON column `col` (SQL NULL when
     /// missing), as the engine's JSON: what `Filter::JsonContains` with a
     /// path tests.
@@ -514,7 +526,7 @@ impl JsonPathSql {
         op: &str,
         operand: Expr,
     ) -> Expr {
-        let jp = json_path_text(path);
+        let jp = json_path_text(sql, path);
         let template = format!(
             "CASE WHEN {} THEN {} END {op} {}",
             self.test, self.extract, self.operand
@@ -535,7 +547,7 @@ impl JsonPathSql {
 /// `template` with each `{}, {}` pair bound to `col` and the SQL/JSON
 /// path text of `path` (`JSON_EXTRACT({}, {})`, `json_type({}, {})`).
 pub(crate) fn at_path(sql: &dyn SqlDialect, template: &str, col: &Expr, path: &[String]) -> Expr {
-    let jp = json_path_text(path);
+    let jp = json_path_text(sql, path);
     let n = template.matches("{}").count() / 2;
     let args = (0..n)
         .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
@@ -543,14 +555,20 @@ pub(crate) fn at_path(sql: &dyn SqlDialect, template: &str, col: &Expr, path: &[
     sql.custom(template, args)
 }
 
-/// `$."a"."b"[0]` — keys quoted, digits as array indexes (the SQL/JSON path
-/// syntax of MySQL and SQLite).
-fn json_path_text(path: &[String]) -> String {
+/// `$."a"."b"[0]` — keys quoted, digits as array indexes, `-n` as the
+/// n-th element from the end (`[last-(n-1)]` on MySQL/MariaDB, `[#-n]` on
+/// SQLite: [`SqlDialect::json_index_from_end`]) — the SQL/JSON path syntax
+/// of MySQL and SQLite.
+fn json_path_text(sql: &dyn SqlDialect, path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {
             s.push('[');
             s.push_str(k);
+            s.push(']');
+        } else if let Some(n) = baas_core::ir::index_from_end(k) {
+            s.push('[');
+            s.push_str(&sql.json_index_from_end(n));
             s.push(']');
         } else {
             s.push('.');
@@ -579,7 +597,27 @@ mod tests {
 
     #[test]
     fn json_paths_quote_keys() {
-        assert_eq!(json_path_text(&["a".into(), "0".into()]), "$.\"a\"[0]");
-        assert_eq!(json_path_text(&["we\"ird".into()]), "$.\"we\\\"ird\"");
+        let my = mysql::Mysql;
+        assert_eq!(json_path_text(&my, &["a".into(), "0".into()]), "$.\"a\"[0]");
+        assert_eq!(json_path_text(&my, &["we\"ird".into()]), "$.\"we\\\"ird\"");
+    }
+
+    #[test]
+    fn negative_indexes_count_from_the_end() {
+        let p = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            json_path_text(&mysql::Mysql, &p(&["a", "-1"])),
+            "$.\"a\"[last]"
+        );
+        assert_eq!(json_path_text(&mysql::Mysql, &p(&["-3"])), "$[last-2]");
+        assert_eq!(
+            json_path_text(&sqlite::Sqlite, &p(&["a", "-2"])),
+            "$.\"a\"[#-2]"
+        );
+        // Not an index: a key.
+        assert_eq!(
+            json_path_text(&sqlite::Sqlite, &p(&["-0", "-x"])),
+            "$.\"-0\".\"-x\""
+        );
     }
 }

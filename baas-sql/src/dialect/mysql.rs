@@ -19,6 +19,23 @@ const MAX_IDENT: usize = 64;
 
 pub(crate) struct Mysql;
 
+impl Mysql {
+    /// JSON path steps counting from the end (`data->-1`) are refused:
+    /// MariaDB (10.11) resolves `[last]` / `[-1]` once per statement, so
+    /// every row after the first reads the first row's index.
+    fn no_index_from_end(&self, path: &[String]) -> Result<()> {
+        if path
+            .iter()
+            .any(|k| baas_core::ir::index_from_end(k).is_some())
+        {
+            return Err(self.unsupported(
+                "JSON array indexes from the end (`->-1`): MariaDB resolves `[last]` once per statement",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl SqlDialect for Mysql {
     fn name(&self) -> &'static str {
         "mysql"
@@ -135,6 +152,7 @@ impl SqlDialect for Mysql {
         op: &str,
         operand: Expr,
     ) -> Result<Expr> {
+        self.no_index_from_end(path)?;
         let sql = match kind {
             JsonKind::Number => JsonPathSql {
                 test: "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')",
@@ -156,10 +174,12 @@ impl SqlDialect for Mysql {
     }
 
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.no_index_from_end(path)?;
         Ok(super::at_path(self, "JSON_EXTRACT({}, {})", &col, path))
     }
 
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.no_index_from_end(path)?;
         Ok(super::at_path(
             self,
             "CASE WHEN JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({}, {})) END",
@@ -169,6 +189,7 @@ impl SqlDialect for Mysql {
     }
 
     fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.no_index_from_end(path)?;
         Ok(super::at_path(
             self,
             "COALESCE(JSON_TYPE(JSON_EXTRACT({}, {})), 'NULL') = 'NULL'",
@@ -203,6 +224,7 @@ impl SqlDialect for Mysql {
     /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
     /// JSON is text, and MySQL orders JSON values its own way.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
+        self.no_index_from_end(path)?;
         const NUMBER: &str = "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'";
         let x = "JSON_EXTRACT({}, {})";
         let key = |template: String| super::at_path(self, &template, &col, path);

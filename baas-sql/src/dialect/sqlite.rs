@@ -128,6 +128,10 @@ impl SqlDialect for Sqlite {
     /// A condition built from the operand's shape with `json_type`,
     /// `json_extract` and `json_each` (SQLite has no containment
     /// operator): see [`Containment`].
+    fn json_index_from_end(&self, n: u64) -> String {
+        format!("#-{n}")
+    }
+
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
         // `->` keeps JSON text (a string stays quoted), unlike json_extract.
