@@ -102,6 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         having: vec![],
         order: vec![OrderBy::asc("in_stock")],
         limit: None,
+        offset: None,
     };
     println!(
         "by stock: {}",

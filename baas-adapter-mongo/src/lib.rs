@@ -893,7 +893,7 @@ impl DatabaseAdapter for MongoAdapter {
                     Op::Lte => x <= y,
                 }
             });
-            if keep && aggregate.limit != Some(0) {
+            if keep && aggregate.limit != Some(0) && aggregate.offset.unwrap_or(0) == 0 {
                 rows.push(r);
             }
         }

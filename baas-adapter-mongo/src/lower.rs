@@ -1494,6 +1494,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     if !sort.is_empty() {
         pipeline.push(doc! {"$sort": sort});
     }
+    if let Some(o) = a.offset.filter(|o| *o > 0) {
+        pipeline.push(doc! {"$skip": i64::try_from(o).unwrap_or(i64::MAX)});
+    }
     if let Some(l) = a.limit {
         if l == 0 {
             pipeline.push(doc! {"$match": {"$expr": false}});

@@ -913,6 +913,10 @@ pub struct Aggregate {
     /// At most this many groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Groups skipped first, after the order (PostgREST's `offset` beside
+    /// aggregates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

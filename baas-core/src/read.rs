@@ -1070,6 +1070,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             having: Vec::new(),
             order: group_by.iter().map(|f| OrderBy::asc(f.clone())).collect(),
             limit: None,
+            offset: None,
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;

@@ -630,6 +630,7 @@ impl<'a> Validator<'a> {
             having: Vec::new(),
             order: Vec::new(),
             limit: None,
+            offset: None,
         };
         match self.aggregate(as_aggregate) {
             Ok(_) => {}

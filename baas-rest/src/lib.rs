@@ -108,7 +108,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` to other types (`::interval`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
-//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), to-many embeddings or `offset` beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
+//! | grouping fields or aggregates other than `count()` inside a many-to-many embedding (`count()` counts the links the junction's read grant shows to targets the embedding's filter and the target's grant keep), to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -192,7 +192,7 @@
 //!
 //! - Aggregates in `select` (`count()`, `col.count()` (non-null values),
 //!   `col.sum()`, `col.avg()`, `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
-//!   fields, filtered, ordered and limited like the read, under the
+//!   fields, filtered, ordered and paged (`limit`, `offset`, `Range`) like the read, under the
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
 //!   fields). `avg` is the engine's float (last bits may differ between
 //!   engines). Inside a one-to-many embedding (`rel(count)`,

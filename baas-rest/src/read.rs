@@ -139,9 +139,9 @@ fn aggregate_of(
             "`*` cannot be grouped: list the fields that group the aggregates",
         ));
     }
-    if query.page.offset.is_some() || query.page.after.is_some() {
+    if query.page.after.is_some() {
         return Err(RestError::unsupported(
-            "`offset` and cursors on aggregates are not supported",
+            "cursors (`after`) on aggregates are not supported",
         ));
     }
     Ok(Some(Box::new(Aggregate {
@@ -152,6 +152,7 @@ fn aggregate_of(
         having: Vec::new(),
         order: query.order.clone(),
         limit: query.page.limit,
+        offset: query.page.offset,
     })))
 }
 

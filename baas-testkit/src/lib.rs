@@ -1187,6 +1187,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
                 having: vec![],
                 order: vec![],
                 limit: None,
+                offset: None,
             },
         )
         .await
@@ -1316,6 +1317,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
             OrderBy::asc("billing_country"),
         ],
         limit: None,
+        offset: None,
     };
     let rows = c.db.aggregate(c.t("invoice")?, &a).await.map_err(s)?;
     ensure!(!rows.is_empty(), "no group");
@@ -1387,6 +1389,7 @@ async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
         having: vec![],
         order: vec![],
         limit: None,
+        offset: None,
     };
     let r = &c.db.aggregate(c.t("track")?, &a).await.map_err(s)?[0];
     ensure!(r["max_price"] == dec("0.99"), "max {}", r["max_price"]);
@@ -2669,6 +2672,7 @@ pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
             }],
             order: vec![OrderBy::desc("revenue"), OrderBy::asc("n")],
             limit: Some(10),
+            offset: None,
         },
     )]
 }

@@ -654,6 +654,7 @@ async fn suite(under: Under) {
                         having: vec![],
                         order: vec![],
                         limit: None,
+                        offset: None,
                     },
                 )
                 .await,
@@ -682,6 +683,7 @@ async fn suite(under: Under) {
                     having: vec![],
                     order: vec![],
                     limit: None,
+                    offset: None,
                 },
             )
             .await

@@ -1237,6 +1237,34 @@ async fn aggregates_in_select() {
         let r = same(&s, "GET", "/track", qs, &[], "").await;
         assert_eq!(r.status, status, "{qs}: {}", r.text());
     }
+    // A page of groups: `offset` and `limit` (the `Range` header too).
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=album_id,count()&album_id=lte.5&order=album_id&offset=2&limit=2"
+        )
+        .await,
+        json!([{"album_id": 3, "count": 3}, {"album_id": 4, "count": 8}])
+    );
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        "select=album_id,count()&album_id=lte.5&order=album_id",
+        &[("Range", "3-10")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"album_id": 4, "count": 8}, {"album_id": 5, "count": 15}])
+    );
+    // Without grouping fields there is one group: an offset skips it.
+    assert_eq!(
+        get_json(&s, "/track", "select=count()&album_id=eq.1&offset=1").await,
+        json!([])
+    );
     // To-one embeddings beside aggregates: grouped by the related row,
     // embedded in each group (its filter applies, as in a read).
     assert_eq!(

@@ -115,10 +115,10 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         sel.order_by_expr_with_nulls(ex, ord, nulls);
     }
     let mut statement = finish(sql, AnyQuery::Select(&sel));
-    if let Some(limit) = a.limit {
-        // A literal, as a select's page (see `select::page`).
-        statement.sql.push_str(&format!(" LIMIT {limit}"));
-    }
+    // Literals, as a select's page.
+    statement
+        .sql
+        .push_str(&super::select::page(sql, a.limit, a.offset));
     Ok(SelectPlan {
         statement,
         columns,

@@ -381,7 +381,7 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
 /// number of rows, so it keeps re-planning a joined page on every execution
 /// (~0.3 ms); with the number in the text it reuses one plan. The numbers
 /// are integers of the IR, never text from a request.
-fn page(sql: &dyn SqlDialect, limit: Option<u64>, offset: Option<u64>) -> String {
+pub(super) fn page(sql: &dyn SqlDialect, limit: Option<u64>, offset: Option<u64>) -> String {
     match (limit, offset) {
         (Some(l), o) => match o.filter(|o| *o > 0) {
             Some(o) => format!(" LIMIT {l} OFFSET {o}"),
