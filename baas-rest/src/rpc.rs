@@ -142,6 +142,21 @@ pub(crate) fn overload<'s>(
         let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
         format!("{name}({})", params.join(", "))
     };
+    // Several overloads fit: PostgREST's 300 `PGRST203`.
+    let ambiguous = |several: &[&baas_core::function::Function]| {
+        RestError::new(
+            300,
+            "PGRST203",
+            format!(
+                "could not choose the best candidate function between: {}",
+                several
+                    .iter()
+                    .map(|f| signature(f))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )
+    };
     let mut keys: Vec<String> = Vec::new();
     let post = req.method.eq_ignore_ascii_case("POST");
     if post && crate::headers::parse_prefer(&req.headers).is_ok_and(|p| p.single_object) {
@@ -157,18 +172,8 @@ pub(crate) fn overload<'s>(
                 ));
             }
             several => {
-                return Err(RestError::new(
-                    300,
-                    "PGRST203",
-                    format!(
-                        "could not choose the best candidate function between: {}",
-                        several
-                            .iter()
-                            .map(|f| signature(f))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                ));
+                let several: Vec<_> = several.iter().map(|f| **f).collect();
+                return Err(ambiguous(&several));
             }
         }
     } else if post {
@@ -205,19 +210,7 @@ pub(crate) fn overload<'s>(
                 .collect::<Vec<_>>()
                 .join("; ")
         ))),
-        several => Err(RestError::new(
-            300,
-            "PGRST203",
-            format!(
-                "could not choose the best candidate function between: {}",
-                several
-                    .iter()
-                    .map(|f| signature(f))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        )
-        .with_hint("name the arguments of one overload only")),
+        several => Err(ambiguous(several).with_hint("name the arguments of one overload only")),
     }
 }
 

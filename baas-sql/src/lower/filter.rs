@@ -250,64 +250,61 @@ impl<'a> Lower<'a> {
                 "NOT ({} IS NULL)",
                 crate::dialect::postgres::quote(&alias)
             )));
-            if let Some(f) = filter {
-                sel.cond_where(self.cond(f, &inner)?);
-            }
-            return Ok((sel, inner));
-        }
-        let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
-            && match &rel.kind {
-                RelationKind::ManyToMany { through } => {
-                    through.source_fields.len() == rel.from_fields.len()
-                        && through.target_fields.len() == rel.to_fields.len()
-                }
-                _ => true,
-            };
-        if !lengths_ok || rel.from_fields.is_empty() {
-            return Err(Error::validation(
-                "",
-                format!("relation `{relation}` has mismatched field lists"),
-            ));
-        }
-        match &rel.kind {
-            RelationKind::ManyToMany { through } => {
-                let junction = self.target.schema.entity(&through.entity)?;
-                let jalias = self.fresh_alias("j", depth);
-                let jscope = Scope {
-                    entity: junction,
-                    alias: Some(jalias.clone()),
-                    depth,
-                    qualify: true,
+        } else {
+            let lengths_ok = rel.from_fields.len() == rel.to_fields.len()
+                && match &rel.kind {
+                    RelationKind::ManyToMany { through } => {
+                        through.source_fields.len() == rel.from_fields.len()
+                            && through.target_fields.len() == rel.to_fields.len()
+                    }
+                    _ => true,
                 };
-                let mut on = Condition::all();
-                for (jf, tf) in through.target_fields.iter().zip(&rel.to_fields) {
-                    on = on.add(
-                        jscope
-                            .col(junction.field(jf)?)
-                            .eq(inner.col(target.field(tf)?)),
-                    );
-                }
-                sel.from(table_ref_as(junction, &jalias));
-                sel.inner_join(table_ref_as(target, &alias), on);
-                for (jf, sf) in through.source_fields.iter().zip(&rel.from_fields) {
-                    sel.and_where(
-                        jscope
-                            .col(junction.field(jf)?)
-                            .eq(scope.col(scope.entity.field(sf)?)),
-                    );
-                }
-                if let Some(f) = through_filter {
-                    sel.cond_where(self.cond(f, &jscope)?);
-                }
+            if !lengths_ok || rel.from_fields.is_empty() {
+                return Err(Error::validation(
+                    "",
+                    format!("relation `{relation}` has mismatched field lists"),
+                ));
             }
-            _ => {
-                sel.from(table_ref_as(target, &alias));
-                for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
-                    sel.and_where(
-                        inner
-                            .col(target.field(to)?)
-                            .eq(scope.col(scope.entity.field(from)?)),
-                    );
+            match &rel.kind {
+                RelationKind::ManyToMany { through } => {
+                    let junction = self.target.schema.entity(&through.entity)?;
+                    let jalias = self.fresh_alias("j", depth);
+                    let jscope = Scope {
+                        entity: junction,
+                        alias: Some(jalias.clone()),
+                        depth,
+                        qualify: true,
+                    };
+                    let mut on = Condition::all();
+                    for (jf, tf) in through.target_fields.iter().zip(&rel.to_fields) {
+                        on = on.add(
+                            jscope
+                                .col(junction.field(jf)?)
+                                .eq(inner.col(target.field(tf)?)),
+                        );
+                    }
+                    sel.from(table_ref_as(junction, &jalias));
+                    sel.inner_join(table_ref_as(target, &alias), on);
+                    for (jf, sf) in through.source_fields.iter().zip(&rel.from_fields) {
+                        sel.and_where(
+                            jscope
+                                .col(junction.field(jf)?)
+                                .eq(scope.col(scope.entity.field(sf)?)),
+                        );
+                    }
+                    if let Some(f) = through_filter {
+                        sel.cond_where(self.cond(f, &jscope)?);
+                    }
+                }
+                _ => {
+                    sel.from(table_ref_as(target, &alias));
+                    for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+                        sel.and_where(
+                            inner
+                                .col(target.field(to)?)
+                                .eq(scope.col(scope.entity.field(from)?)),
+                        );
+                    }
                 }
             }
         }
