@@ -88,6 +88,17 @@ impl<'s> Node<'s> {
     /// The row condition of this node: its own filters and the existence
     /// conditions its `!inner` / `is.null` children put on it.
     pub(crate) fn condition(&self) -> Option<Filter> {
+        self.condition_with(true)
+    }
+
+    /// The condition of a write: [`condition`](Self::condition) without
+    /// this node's own `!inner` children, which filter only a write's
+    /// representation, as in PostgREST (`WriteRequest::inner`).
+    pub(crate) fn write_condition(&self) -> Option<Filter> {
+        self.condition_with(false)
+    }
+
+    fn condition_with(&self, inner: bool) -> Option<Filter> {
         let mut all = self.filters.clone();
         for c in &self.children {
             let exists = || Filter::Exists {
@@ -95,7 +106,7 @@ impl<'s> Node<'s> {
                 filter: c.condition().map(Box::new),
                 through: None,
             };
-            if c.inner || c.exists == Some(true) {
+            if (c.inner && inner) || c.exists == Some(true) {
                 all.push(exists());
             }
             if c.exists == Some(false) {
@@ -196,7 +207,7 @@ impl<'s> Node<'s> {
     }
 
     /// The key the engine answers this embed under.
-    fn engine_key(&self) -> &str {
+    pub(crate) fn engine_key(&self) -> &str {
         self.alias.as_deref().unwrap_or(&self.relation)
     }
 

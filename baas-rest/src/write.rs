@@ -46,6 +46,13 @@ pub struct WriteRequest {
     /// [`Baas::write_representing`](baas_engine::Baas::write_representing).
     /// `None` without embeds (the write's `returning` says it all).
     pub representation: Option<baas_core::ir::Selection>,
+    /// The representation's `!inner` embeddings, as (key the engine
+    /// answers them under, shown): PostgREST filters a write's
+    /// representation with them, not the write. Only the rows where each
+    /// is present (not `null`, not an empty array) are answered
+    /// ([`WriteRequest::keep_inner`]); one not shown (`rel!inner()`) is
+    /// then dropped from the rows.
+    pub inner: Vec<(String, bool)>,
     /// For a merge upsert (`Prefer: resolution=merge-duplicates`, `PUT`):
     /// whether it inserts at least one row, when known (the
     /// [`Service`](crate::Service) finds out before writing). PostgREST's
@@ -53,6 +60,33 @@ pub struct WriteRequest {
     /// a `PUT` with a representation that inserts is a 201. `None` (the
     /// parser's value): 201 and 200, as for a plain insert and update.
     pub inserts: Option<bool>,
+}
+
+impl WriteRequest {
+    /// Keep the representation's rows where every `!inner` embedding
+    /// ([`WriteRequest::inner`]) is present — not `null`, not an empty
+    /// array — and drop the ones read only to filter. The rows are the
+    /// engine's, before [`FieldAliases`](crate::params::FieldAliases)
+    /// rename or spread them.
+    pub fn keep_inner(&self, rows: &mut Vec<Record>) {
+        if self.inner.is_empty() {
+            return;
+        }
+        rows.retain(|r| {
+            self.inner.iter().all(|(key, _)| match r.get(key) {
+                None | Some(serde_json::Value::Null) => false,
+                Some(serde_json::Value::Array(a)) => !a.is_empty(),
+                Some(_) => true,
+            })
+        });
+        for (key, shown) in &self.inner {
+            if !shown {
+                for r in rows.iter_mut() {
+                    r.shift_remove(key);
+                }
+            }
+        }
+    }
 }
 
 /// Which rows a limited `PATCH`/`DELETE` writes ([`WriteRequest::limited`]).
@@ -199,12 +233,6 @@ fn same_key(ty: Option<&FieldType>, body: &serde_json::Value, raw: &str) -> bool
 }
 
 fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
-    if p.root.children.iter().any(|c| c.output && c.inner) {
-        return Err(RestError::unsupported(format!(
-            "`!inner` embeddings do not filter a {method}: its rows are the ones written"
-        ))
-        .with_hint("embed without `!inner`, or read the rows back with GET"));
-    }
     let limited =
         matches!(method, "PATCH" | "DELETE") && (p.root.limit.is_some() || p.root.offset.is_some());
     if limited && p.root.order.is_none() {
@@ -294,12 +322,13 @@ fn write(
         .with_hint("accept application/json"));
     }
     let singular = media.is_singular();
-    let p = parse_params(schema, entity, query, limits)?;
+    let mut p = parse_params(schema, entity, query, limits)?;
     let m = method_uc.as_str();
     reject_read_params(&p, m)?;
     let return_mode = prefer.return_mode.unwrap_or_default();
     let ret = returning(entity, &p, return_mode);
-    let filter = p.root.condition();
+    // `!inner` embeddings filter the representation, not the write.
+    let filter = p.root.write_condition();
     let write = match (m, key) {
         ("POST", None) => {
             if filter.is_some() {
@@ -481,7 +510,18 @@ fn write(
         }
         _ => None,
     };
-    let representation = (return_mode == ReturnMode::Representation)
+    // An empty `!inner` embedding (`rel!inner()`, to filter only) is read
+    // for the representation, then dropped: `!inner` keeps the rows where
+    // it is present.
+    let representation_mode = return_mode == ReturnMode::Representation;
+    let mut inner = Vec::new();
+    if representation_mode {
+        for c in p.root.children.iter_mut().filter(|c| c.inner) {
+            inner.push((c.engine_key().to_string(), c.output));
+            c.output = true;
+        }
+    }
+    let representation = representation_mode
         .then(|| p.root.selection())
         .filter(|s| !s.embeds.is_empty());
     Ok(WriteRequest {
@@ -495,5 +535,6 @@ fn write(
         inserts: None,
         limited,
         representation,
+        inner,
     })
 }

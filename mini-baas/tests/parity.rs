@@ -1580,13 +1580,72 @@ async fn write_representation_embeds() {
         r.json(),
         json!([{"album_id": 9561, "artist": {"name": "Accept"}}])
     );
-    // Refused before writing: an unknown embedding, `!inner`, a budget
-    // smaller than the rows inserted.
-    for (qs, status) in [
-        ("select=*,nope(*)", 400),
-        ("select=*,artist!inner(name)", 501),
-        ("select=*,artist(nope)", 400),
-    ] {
+    // `!inner` filters the representation, not the write (PostgREST):
+    // both rows are written, the one whose artist the embedding's filter
+    // drops is not answered; an empty `rel!inner()` filters unseen.
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "select=album_id,artist!inner(name)&artist.artist_id=eq.1",
+        &rep,
+        r#"[{"album_id": 9566, "title": "In", "artist_id": 1}, {"album_id": 9567, "title": "Out", "artist_id": 2}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"album_id": 9566, "artist": {"name": "AC/DC"}}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "album_id=in.(9566,9567)&select=album_id&order=album_id"
+        )
+        .await,
+        json!([{"album_id": 9566}, {"album_id": 9567}])
+    );
+    let r = same(
+        &s,
+        "PATCH",
+        "/album",
+        "album_id=in.(9566,9567)&select=album_id,title,artist!inner()&artist.artist_id=eq.2",
+        &rep,
+        r#"{"title": "Both"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!([{"album_id": 9567, "title": "Both"}]));
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "album_id=in.(9566,9567)&title=eq.Both&select=album_id"
+        )
+        .await
+        .as_array()
+        .map(Vec::len),
+        Some(2)
+    );
+    // To-many: an album without tracks is written, not answered.
+    let r = same(
+        &s,
+        "DELETE",
+        "/album",
+        "album_id=in.(9566,9567)&select=album_id,tracks!inner(name)",
+        &rep,
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (200, json!([])), "{}", r.text());
+    assert_eq!(
+        get_json(&s, "/album", "album_id=in.(9566,9567)").await,
+        json!([])
+    );
+    // Refused before writing: an unknown embedding, a budget smaller than
+    // the rows inserted.
+    for (qs, status) in [("select=*,nope(*)", 400), ("select=*,artist(nope)", 400)] {
         let r = same(
             &s,
             "POST",

@@ -264,6 +264,22 @@ try {
     const gone = await db.from("note").select("id").eq("id", 900);
     eq(gone.data, []);
   });
+  await check("writes: !inner in a write's select filters the representation, not the write", async () => {
+    await db.from("note").delete().in("id", [901, 902]);
+    const ins = await db
+      .from("note")
+      .insert([
+        { id: 901, body: {}, author_id: 1 },
+        { id: 902, body: {}, author_id: 3 },
+      ])
+      .select("id,author!inner(name)")
+      .eq("author.id", 3);
+    noError(ins);
+    eq([ins.status, ins.data], [201, [{ id: 902, author: { name: "Edsger" } }]]);
+    const both = await db.from("note").select("id").in("id", [901, 902]).order("id");
+    eq(both.data, [{ id: 901 }, { id: 902 }]);
+    await db.from("note").delete().in("id", [901, 902]);
+  });
   // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
   geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
   const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);

@@ -234,6 +234,8 @@ impl Service {
             None => self.baas.write(principal, tenant, op).await,
         }
         .map_err(core_error)?;
+        let mut result = result;
+        w.keep_inner(&mut result.rows);
         if w.key.is_some() && !is_put && result.affected == 0 {
             return Err(RestError::not_found(format!(
                 "no `{}` row has this key",

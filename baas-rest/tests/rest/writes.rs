@@ -92,6 +92,65 @@ fn post_representation_and_select() {
     );
 }
 
+/// `!inner` in a write's `select` filters the representation only: the
+/// write's filter does not carry it, and `keep_inner` drops the rows
+/// without the embedding (and the embedding read only to filter).
+#[test]
+fn inner_embeddings_filter_the_representation() {
+    let rep = [("Prefer", "return=representation")];
+    let w = write_h(
+        "artist",
+        "PATCH",
+        "artist_id=eq.1&select=name,albums!inner(title),x:albums!inner()&albums.title=eq.T",
+        &rep,
+        r#"{"name":"X"}"#,
+    )
+    .expect("patch");
+    match &w.write {
+        Write::Update(u) => assert_eq!(u.filter, Filter::eq("artist_id", 1i64)),
+        other => panic!("not an update: {other:?}"),
+    }
+    assert_eq!(
+        w.inner,
+        vec![("albums".to_string(), true), ("x".to_string(), false)]
+    );
+    let embeds = &w.representation.as_ref().expect("embeds").embeds;
+    assert_eq!(embeds.len(), 2);
+    assert!(embeds[0].filter.is_some());
+    let mut rows: Vec<_> = [
+        json!({"name": "a", "albums": [{"title": "T"}], "x": [{}]}),
+        json!({"name": "b", "albums": [], "x": [{}]}),
+        json!({"name": "c", "albums": [{"title": "T"}], "x": []}),
+    ]
+    .into_iter()
+    .map(obj)
+    .collect();
+    w.keep_inner(&mut rows);
+    assert_eq!(
+        rows,
+        vec![obj(json!({"name": "a", "albums": [{"title": "T"}]}))]
+    );
+    // A POST takes it too (no filter of its own); without a
+    // representation nothing is read, nothing filtered.
+    let w = write_h(
+        "artist",
+        "POST",
+        "select=name,albums!inner(title)",
+        &rep,
+        r#"{"name":"X"}"#,
+    )
+    .expect("post");
+    assert_eq!(w.inner, vec![("albums".to_string(), true)]);
+    let w = write(
+        "artist",
+        "POST",
+        "select=name,albums!inner(title)",
+        r#"{"name":"X"}"#,
+    )
+    .expect("post");
+    assert!(w.inner.is_empty() && w.representation.is_none());
+}
+
 #[test]
 fn upserts() {
     let w = write_h(
@@ -335,8 +394,18 @@ fn delete_needs_a_filter() {
         other => panic!("{other:?}"),
     }
     assert!(validate_write(&w.write).is_ok());
-    // An !inner embedding filter is a filter too.
-    let w = write("artist", "DELETE", "select=albums!inner()", "").expect("exists");
+    // An `!inner` embedding filters the representation, not the write
+    // (PostgREST): alone it is no filter.
+    let e = write("artist", "DELETE", "select=albums!inner()", "").expect_err("no filter");
+    assert_eq!(e.status, 400);
+    // `rel=not.is.null` is one.
+    let w = write(
+        "artist",
+        "DELETE",
+        "select=*,albums()&albums=not.is.null",
+        "",
+    )
+    .expect("exists");
     assert!(matches!(&w.write, Write::Delete(d) if matches!(d.filter, Filter::Exists { .. })));
 }
 
@@ -478,7 +547,6 @@ fn put_upserts_one_row() {
 #[test]
 fn read_params_on_writes() {
     for (m, qs) in [
-        ("PATCH", "select=*,albums!inner(*)&artist_id=eq.1"),
         ("DELETE", "artist_id=eq.1&order=name"),
         ("POST", "offset=1"),
     ] {
