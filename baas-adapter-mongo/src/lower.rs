@@ -225,6 +225,34 @@ fn regex(pattern: &str, ci: bool) -> Result<Document> {
     Ok(doc! {"$regex": like_to_regex(pattern), "$options": if ci { "is" } else { "s" }})
 }
 
+/// The string at `path` inside the JSON field `key` matches `re` (a
+/// `$regex` / `$options` document), or with `neg` does not: a value there
+/// that is missing or not a string matches neither (`Filter::JsonLike`,
+/// `Filter::Regex` at a path).
+fn json_string_matches(key: &str, path: &[String], re: Document, neg: bool) -> Document {
+    if let Some(dotted) = json_dotted(key, path) {
+        // Strings only, matching or (negated) not.
+        if neg {
+            doc! {dotted: {"$type": "string", "$not": re}}
+        } else {
+            let mut test = doc! {"$type": "string"};
+            test.extend(re);
+            doc! {dotted: test}
+        }
+    } else {
+        let v = value_at(key, path);
+        let mut matches = doc! {"$regexMatch": {
+            "input": v.clone(),
+            "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
+            "options": re.get("$options").cloned().unwrap_or(Bson::Null),
+        }};
+        if neg {
+            matches = doc! {"$not": [matches]};
+        }
+        doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}}
+    }
+}
+
 /// Whether a JSON path key can be written in MongoDB's dotted notation.
 fn plain_key(k: &str) -> bool {
     !k.is_empty()
@@ -335,6 +363,7 @@ impl<'a> FilterLower<'a> {
             }
             Filter::Regex {
                 field,
+                path,
                 pattern,
                 case_insensitive,
             } => {
@@ -350,7 +379,9 @@ impl<'a> FilterLower<'a> {
                     "$regex": pattern.as_str(),
                     "$options": if *case_insensitive { "is" } else { "s" },
                 };
-                if neg {
+                if !path.is_empty() {
+                    json_string_matches(key, path, re, neg)
+                } else if neg {
                     doc! {key: {"$not": re, "$ne": Bson::Null}}
                 } else {
                     doc! {key: re}
@@ -412,28 +443,7 @@ impl<'a> FilterLower<'a> {
                 case_insensitive,
             } => {
                 let (_, key) = key_of(e, field)?;
-                let re = regex(pattern, *case_insensitive)?;
-                if let Some(dotted) = json_dotted(key, path) {
-                    // Strings only, matching or (negated) not.
-                    if neg {
-                        doc! {dotted: {"$type": "string", "$not": re}}
-                    } else {
-                        let mut test = doc! {"$type": "string"};
-                        test.extend(re);
-                        doc! {dotted: test}
-                    }
-                } else {
-                    let v = value_at(key, path);
-                    let mut matches = doc! {"$regexMatch": {
-                        "input": v.clone(),
-                        "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
-                        "options": re.get("$options").cloned().unwrap_or(Bson::Null),
-                    }};
-                    if neg {
-                        matches = doc! {"$not": [matches]};
-                    }
-                    doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}}
-                }
+                json_string_matches(key, path, regex(pattern, *case_insensitive)?, neg)
             }
             Filter::JsonIsNull { field, path } => {
                 // `null` matches a missing path and a null value.

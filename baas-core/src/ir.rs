@@ -73,8 +73,15 @@ pub enum Filter {
     /// The pattern is always bound as a value; each engine evaluates it with
     /// its own regex dialect (see the README's differences).
     Regex {
-        /// Field name (a text field).
+        /// Field name (a text field; a `json` field with a `path`).
         field: String,
+        /// Object keys (or array indexes as decimal strings) from the root
+        /// of a JSON field to the string tested (`data->>name=match.^a`);
+        /// empty: the field itself. A value there that is missing or not
+        /// a string matches neither `match` nor its negation, as
+        /// [`Filter::JsonLike`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
         /// The pattern, at most [`MAX_REGEX_BYTES`] bytes.
         pattern: String,
         /// `imatch`: case-insensitive.
@@ -84,8 +91,15 @@ pub enum Filter {
     /// Full-text match: of plain words (all must match), or of a query in
     /// one of PostgreSQL's syntaxes ([`TextSyntax`]).
     TextSearch {
-        /// Field name.
+        /// Field name (a text field; a `json` field with a `path`).
         field: String,
+        /// Object keys (or array indexes as decimal strings) from the root
+        /// of a JSON field to the string searched (`data->>body=fts.fox`);
+        /// empty: the field itself. A value there that is missing or not
+        /// a string matches nothing. PostgreSQL only: MySQL's `MATCH`
+        /// needs a column with a `FULLTEXT` index.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
         /// The query, in `syntax`.
         query: String,
         /// Text-search configuration (PostgreSQL), e.g. `english`.

@@ -913,8 +913,15 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            Filter::Regex { field, pattern, .. } => {
-                if let Some(fd) = self.field_at(field, at, acc, origin)?
+            Filter::Regex {
+                field,
+                path,
+                pattern,
+                ..
+            } => {
+                if !path.is_empty() {
+                    self.json_path_of(field, path, at, acc, origin)?;
+                } else if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && !fd.ty.is_textual()
                 {
                     acc.push(
@@ -932,10 +939,14 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            Filter::TextSearch { field, query, .. } => {
+            Filter::TextSearch {
+                field, path, query, ..
+            } => {
                 self.caps
                     .require(self.caps.full_text_search, "full-text search")?;
-                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                if !path.is_empty() {
+                    self.json_path_of(field, path, at, acc, origin)?;
+                } else if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && !fd.ty.is_textual()
                 {
                     acc.push(

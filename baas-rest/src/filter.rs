@@ -645,6 +645,7 @@ fn simple_filter(field: &str, ty: Option<&FieldType>, op: Simple, raw: &str) -> 
         },
         Simple::Regex { ci } => Filter::Regex {
             field: field.to_string(),
+            path: Vec::new(),
             pattern: raw.to_string(),
             case_insensitive: ci,
         },
@@ -739,17 +740,7 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
                 IsWord::False => IsValue::False,
             },
         ),
-        Operation::Fts { kind, lang, value } => Filter::TextSearch {
-            field: name.to_string(),
-            query: value.clone(),
-            language: lang.clone(),
-            syntax: match kind {
-                Fts::Query => TextSyntax::TsQuery,
-                Fts::Plain => TextSyntax::Plain,
-                Fts::Phrase => TextSyntax::Phrase,
-                Fts::Web => TextSyntax::Web,
-            },
-        },
+        Operation::Fts { kind, lang, value } => text_search(name, Vec::new(), *kind, lang, value),
         Operation::Range { op, value } => Filter::Range {
             field: name.to_string(),
             op: *op,
@@ -795,6 +786,29 @@ fn quantified(
     })
 }
 
+/// `fts` `plfts` `phfts` `wfts` (`col=fts(english).fox`), on a field or
+/// the string at a JSON path in it.
+fn text_search(
+    name: &str,
+    path: Vec<String>,
+    kind: Fts,
+    lang: &Option<String>,
+    value: &str,
+) -> Filter {
+    Filter::TextSearch {
+        field: name.to_string(),
+        path,
+        query: value.to_string(),
+        language: lang.clone(),
+        syntax: match kind {
+            Fts::Query => TextSyntax::TsQuery,
+            Fts::Plain => TextSyntax::Plain,
+            Fts::Phrase => TextSyntax::Phrase,
+            Fts::Web => TextSyntax::Web,
+        },
+    }
+}
+
 fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
     let one = |op: CompareOp, v: &str| Filter::JsonPath {
         field: field.name.clone(),
@@ -806,6 +820,12 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
         field: field.name.clone(),
         path: field.json.clone(),
         pattern: like_pattern(v),
+        case_insensitive: ci,
+    };
+    let regex = |ci: bool, v: &str| Filter::Regex {
+        field: field.name.clone(),
+        path: field.json.clone(),
+        pattern: v.to_string(),
         case_insensitive: ci,
     };
     let null = || Filter::JsonIsNull {
@@ -825,6 +845,28 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             quant,
             values,
         } => quantified(*quant, values, |v| like(*ci, v)),
+        Operation::Simple {
+            op: Simple::Regex { ci },
+            value,
+        } => Ok(regex(*ci, value)),
+        Operation::Quantified {
+            op: Simple::Regex { ci },
+            quant,
+            values,
+        } => quantified(*quant, values, |v| regex(*ci, v)),
+        Operation::Fts { kind, lang, value } => Ok(text_search(
+            &field.name,
+            field.json.clone(),
+            *kind,
+            lang,
+            value,
+        )),
+        Operation::Is(IsWord::True | IsWord::False) => Err(RestError::new(
+            400,
+            "42804",
+            "argument of IS TRUE or IS FALSE must be type boolean, not a JSON path",
+        )
+        .with_hint("compare the value: `data->flag=eq.true`")),
         Operation::Is(IsWord::Null | IsWord::Unknown) => Ok(null()),
         Operation::Is(IsWord::NotNull) => Ok(Filter::not(null())),
         Operation::Simple {
@@ -840,7 +882,7 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             values.iter().map(|v| one(CompareOp::Eq, v)).collect(),
         )),
         _ => Err(RestError::unsupported(
-            "on a JSON path only eq, neq, gt, gte, lt, lte, in, like, ilike and is.null / is.not_null are supported",
+            "on a JSON path only eq, neq, gt, gte, lt, lte, in, like, ilike, match, imatch, fts, plfts, phfts, wfts, cs, cd and is.null / is.not_null are supported",
         )),
     }
 }

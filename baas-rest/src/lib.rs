@@ -50,7 +50,7 @@
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
-//! | `meta->>a=like.*x*` / `ilike`, `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`) / `Filter::JsonIsNull` (missing or JSON `null`; `->` and `->>` alike); MongoDB: keys without `.` or `$` |
+//! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (missing or JSON `null`; `->` and `->>` alike); MongoDB: keys without `.` or `$`. `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
@@ -113,7 +113,7 @@
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field, on writes; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
-//! | JSON path with operators other than comparisons, `in`, `like`/`ilike`, `is.null`, `cs`/`cd`; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
+//! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
 //! | `order`, `limit`, `offset` on `POST`, `order` alone on `PATCH`/`DELETE` | 501 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); MySQL/MariaDB procedures (`CALL` answers result sets) | 501 naming the engine (procedures: not introspected, a 404) |
@@ -125,9 +125,10 @@
 //!
 //! ## Differences from PostgREST
 //!
-//! - On a JSON path, `like`/`ilike` match strings only (PostgREST's
-//!   `->>` also gives a number's text: `meta->>n=like.1*` matches `10`
-//!   there), and `is.null` means missing or JSON `null` for `->` too
+//! - On a JSON path, `like`/`ilike`, `match`/`imatch` and `fts` match
+//!   strings only (PostgREST's `->>` also gives a number's text:
+//!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches
+//!   every string of an object or array), and `is.null` means missing or JSON `null` for `->` too
 //!   (PostgreSQL's `->` keeps a JSON `null`, which is not SQL `NULL`).
 //! - The embeddings of a write's representation are read once the write
 //!   is done, in statements of their own (PostgREST reads them in the

@@ -1947,6 +1947,7 @@ async fn read_only_entity_refuses_writes(c: &Ctx<'_>) -> CaseResult {
 async fn text_search(c: &Ctx<'_>) -> CaseResult {
     let f = Filter::TextSearch {
         field: "name".into(),
+        path: Vec::new(),
         query: "quick fox".into(),
         language: None,
         syntax: Default::default(),
@@ -2092,11 +2093,19 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
     Ok(Outcome::Pass)
 }
 
-/// `like` / `ilike` on the string at a JSON path, and "missing or null"
-/// at a JSON path (PostgREST's `meta->>s=ilike.*x*`, `meta->>s=is.null`),
-/// with their negations: a number, an object or a missing key is no string.
+/// `like` / `ilike` / `match` / `imatch` on the string at a JSON path,
+/// and "missing or null" at a JSON path (PostgREST's `meta->>s=ilike.*x*`,
+/// `meta->>s=match.^H`, `meta->>s=is.null`), with their negations: a
+/// number, an object or a missing key is no string. Full-text search at a
+/// path where the engine has it on expressions (PostgreSQL).
 async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
     let path = |p: &[&str]| p.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let jr = |p: &[&str], pattern: &str, ci: bool| Filter::Regex {
+        field: "meta".into(),
+        path: path(p),
+        pattern: pattern.into(),
+        case_insensitive: ci,
+    };
     let jl = |p: &[&str], pattern: &str, ci: bool| Filter::JsonLike {
         field: "meta".into(),
         path: path(p),
@@ -2174,6 +2183,20 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
             vec![],
             "hostile pattern is data",
         ),
+        (jr(&["s"], "^H.*d$", false), vec!["jl-1"], "match"),
+        (jr(&["s"], "^h", true), vec!["jl-1", "jl-2"], "imatch"),
+        (jr(&["n"], "10", false), vec!["jl-2"], "match: strings only"),
+        (jr(&["o", "s"], "^hel", true), vec!["jl-4"], "match, nested"),
+        (
+            jr(&["arr", "0"], "ph", false),
+            vec!["jl-1"],
+            "match an element",
+        ),
+        (
+            Filter::not(jr(&["s"], "there", false)),
+            vec!["jl-1"],
+            "not match: strings only",
+        ),
     ];
     for (f, want, what) in checks {
         let rows = c
@@ -2212,6 +2235,29 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
             "an element before the last",
         ),
     ];
+    // Full-text search on the string at a path: PostgreSQL; MySQL's MATCH
+    // takes indexed columns only, SQLite and MongoDB have none.
+    let fts = Filter::TextSearch {
+        field: "meta".into(),
+        path: path(&["s"]),
+        query: "hello & world".into(),
+        language: Some("english".into()),
+        syntax: baas_core::ir::TextSyntax::TsQuery,
+    };
+    let q = Query::new("gadget")
+        .fields(["sku"])
+        .filter(Filter::and(vec![like("sku", "jl-%"), fts]));
+    match c.db.find(c.t("gadget")?, &q).await {
+        Ok(rows) => {
+            ensure!(
+                col(&rows.rows, "sku") == vec![json!("jl-1")],
+                "fts at a path: {:?}",
+                rows.rows
+            );
+        }
+        Err(Error::Unsupported { .. }) if c.db.capabilities().engine != "postgres" => {}
+        other => return Err(format!("fts at a path: {other:?}")),
+    }
     let mysql = c.db.capabilities().engine == "mysql";
     for (f, want, what) in from_end {
         let q = Query::new("gadget")

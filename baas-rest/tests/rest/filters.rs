@@ -267,6 +267,7 @@ fn full_text_search() {
     use baas_core::ir::TextSyntax;
     let ts = |q: &str, lang: Option<&str>, syntax| Filter::TextSearch {
         field: "name".into(),
+        path: Vec::new(),
         query: q.into(),
         language: lang.map(Into::into),
         syntax,
@@ -504,9 +505,31 @@ fn json_path_filters() {
         }
     );
     assert_eq!(err("track", "meta->tags=cd.[1").status, 400);
-    for qs in ["meta->a=is.true", "meta->a=match.x", "meta->a=fts.x"] {
-        assert_eq!(err("track", qs).status, 501, "{qs}");
-    }
+    // match / imatch / fts on the string at the path; is.true as
+    // PostgreSQL refuses it (a JSON value is not a boolean).
+    assert_eq!(
+        filt("track", "meta->>a=imatch.^x"),
+        Filter::Regex {
+            field: "meta".into(),
+            path: vec!["a".into()],
+            pattern: "^x".into(),
+            case_insensitive: true,
+        }
+    );
+    assert_eq!(
+        filt("track", "meta->a->>b=not.fts(english).fox"),
+        Filter::not(Filter::TextSearch {
+            field: "meta".into(),
+            path: vec!["a".into(), "b".into()],
+            query: "fox".into(),
+            language: Some("english".into()),
+            syntax: baas_core::ir::TextSyntax::TsQuery,
+        })
+    );
+    assert!(validate(&q("track", "meta->>a=match.x&meta->>b=fts.y")).is_ok());
+    let e = err("track", "meta->a=is.true");
+    assert_eq!((e.status, e.code.as_str()), (400, "42804"));
+    assert_eq!(err("track", "meta->a=sl.[1,2)").status, 501);
     for qs in [
         "meta->=eq.1",
         "meta->a.b=eq.1",
@@ -690,6 +713,7 @@ fn enum_and_uuid_values_stay_text() {
 fn match_and_imatch_are_bound_regex_filters() {
     let re = |pattern: &str, ci| Filter::Regex {
         field: "name".into(),
+        path: Vec::new(),
         pattern: pattern.into(),
         case_insensitive: ci,
     };

@@ -124,6 +124,7 @@ fn every_operator_inside_trees() {
             },
             Filter::TextSearch {
                 field: "name".into(),
+                path: Vec::new(),
                 query: "love".into(),
                 language: Some("english".into()),
                 syntax: baas_core::ir::TextSyntax::TsQuery,

@@ -255,6 +255,19 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported("full-text search"))
     }
 
+    /// Full-text search on the string at a JSON path (an expression, not
+    /// a column): [`text_search`](Self::text_search) where the engine
+    /// searches any text; MySQL's `MATCH` takes indexed columns only.
+    fn text_search_at(
+        &self,
+        text: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: TextSyntax,
+    ) -> Result<Expr> {
+        self.text_search(text, query, language, syntax)
+    }
+
     /// Full-text search on a column that already is a text-search vector
     /// (PostgreSQL `tsvector`): no `to_tsvector` around it.
     fn text_search_vector(

@@ -110,6 +110,18 @@ impl SqlDialect for Mysql {
 
     /// Every word required; boolean-mode operators stripped from user text.
     /// Needs a FULLTEXT index on the column.
+    fn text_search_at(
+        &self,
+        _text: Expr,
+        _query: &str,
+        _language: Option<&str>,
+        _syntax: TextSyntax,
+    ) -> Result<Expr> {
+        Err(self.unsupported(
+            "full-text search on a JSON path (MATCH takes columns with a FULLTEXT index)",
+        ))
+    }
+
     fn text_search(
         &self,
         col: Expr,

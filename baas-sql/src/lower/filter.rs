@@ -76,24 +76,34 @@ impl<'a> Lower<'a> {
             }
             Filter::Regex {
                 field,
+                path,
                 pattern,
                 case_insensitive,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(sql.regex(
-                    self.as_text(scope, fd),
-                    pattern,
-                    *case_insensitive,
-                )?)
+                let text = if path.is_empty() {
+                    self.as_text(scope, fd)
+                } else {
+                    sql.json_string_at(scope.col(fd), path)?
+                };
+                Condition::all().add(sql.regex(text, pattern, *case_insensitive)?)
             }
             Filter::TextSearch {
                 field,
+                path,
                 query,
                 language,
                 syntax,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(if fd.db_type.as_deref() == Some("tsvector") {
+                Condition::all().add(if !path.is_empty() {
+                    sql.text_search_at(
+                        sql.json_string_at(scope.col(fd), path)?,
+                        query,
+                        language.as_deref(),
+                        *syntax,
+                    )?
+                } else if fd.db_type.as_deref() == Some("tsvector") {
                     sql.text_search_vector(scope.raw_col(fd), query, language.as_deref(), *syntax)?
                 } else {
                     sql.text_search(self.as_text(scope, fd), query, language.as_deref(), *syntax)?
