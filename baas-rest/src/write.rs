@@ -243,12 +243,9 @@ fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
         )
         .with_hint("Apply an 'order' using unique column(s)"));
     }
-    if !limited && (p.root.order.is_some() || p.root.limit.is_some() || p.root.offset.is_some()) {
-        return Err(RestError::unsupported(format!(
-            "order, limit and offset are not supported on {method}"
-        ))
-        .with_hint("PATCH and DELETE take `order` with `limit` (a limited write)"));
-    }
+    // Otherwise `order`, `limit` and `offset` do not apply to the rows
+    // written, and are ignored as PostgREST ignores them (`POST`; `order`
+    // alone on `PATCH`/`DELETE`): see `parse_write`.
     if p.after.is_some() {
         return Err(RestError::bad_request(format!(
             "`after` does not apply to {method}"
@@ -260,6 +257,13 @@ fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
 /// Parse a write of `entity`: `POST` (insert / upsert), `PATCH` (update by
 /// filter), `DELETE` (delete by filter). `PATCH` and `DELETE` need at least
 /// one filter; `PUT` needs a key (see [`parse_write_by_key`]).
+///
+/// `order` with `limit`/`offset` on `PATCH`/`DELETE` is a limited write
+/// ([`WriteRequest::limited`]); `limit` or `offset` without `order` there
+/// is PostgREST's 400 `PGRST109`. Otherwise `order`, `limit` and `offset`
+/// say nothing about the rows written and are ignored, as PostgREST
+/// ignores them on writes: `POST ?limit=1` inserts every row of the body,
+/// the representation answers them in the order written.
 pub fn parse_write(
     schema: &SchemaMetadata,
     entity: &Entity,
@@ -494,7 +498,9 @@ fn write(
         ));
     }
     let limited = match (&write, p.root.order.clone()) {
-        (Write::Update(_) | Write::Delete(_), Some(order)) => {
+        (Write::Update(_) | Write::Delete(_), Some(order))
+            if p.root.limit.is_some() || p.root.offset.is_some() =>
+        {
             let limit = p.root.limit.unwrap_or(limits.http.max_limit);
             if limit > limits.http.max_limit {
                 return Err(RestError::bad_request(format!(
