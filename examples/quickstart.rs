@@ -103,6 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         order: vec![OrderBy::asc("in_stock")],
         limit: None,
         offset: None,
+        via: None,
     };
     println!(
         "by stock: {}",

@@ -1354,20 +1354,64 @@ pub struct AggregatePlan {
     pub columns: Vec<OutColumn>,
 }
 
-/// `$group` with one accumulator per aggregate; `having` is a following `$match`.
+/// `$group` with one accumulator per aggregate; `having` is a following
+/// `$match`. With [`Aggregate::via`], the related row is looked up and
+/// unwound first (kept without one, as SQL's `LEFT JOIN`), and the
+/// aggregates and the via's groups read its fields.
 pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let e = target.entity;
     let (mut pipeline, m) = filter(target, a.filter.as_ref())?;
     if !m.is_empty() {
         pipeline.push(doc! {"$match": m});
     }
-    let mut columns = Vec::new();
+    // The entity and key prefix the aggregated fields come from.
+    let (of, prefix) = match &a.via {
+        Some(via) => {
+            let rel = e.relation(&via.relation)?;
+            if !rel.kind.is_to_one() || rel.function.is_some() {
+                return Err(Error::validation(
+                    "/via/relation",
+                    format!("`{}` is not a to-one relation", via.relation),
+                ));
+            }
+            let related = target.schema.entity(&rel.target)?;
+            let helper = format!("{HELPER}via");
+            pipeline.push(join(
+                e,
+                &rel.from_fields,
+                related,
+                &rel.to_fields,
+                vec![doc! {"$limit": 1}],
+                &helper,
+            )?);
+            pipeline.push(doc! {"$unwind": {
+                "path": format!("${helper}"),
+                "preserveNullAndEmptyArrays": true,
+            }});
+            (related, format!("{helper}."))
+        }
+        None => (e, String::new()),
+    };
+    let mut columns: Vec<OutColumn> = Vec::new();
     let mut group_id = Document::new();
     let mut finish = Document::new();
     finish.insert("_id", 0);
     let mut nullable = std::collections::HashMap::new();
-    for (i, g) in a.group_by.iter().enumerate() {
-        let (f, k) = key_of(e, g)?;
+    let groups = a.group_by.iter().map(|g| (e, "", g)).chain(
+        a.via
+            .iter()
+            .flat_map(|v| &v.group_by)
+            .map(|g| (of, prefix.as_str(), g)),
+    );
+    for (i, (from, pre, g)) in groups.enumerate() {
+        let (f, k) = key_of(from, g)?;
+        let k = format!("{pre}{k}");
+        if columns.iter().any(|c| c.key == f.name) {
+            return Err(Error::validation(
+                "/via/group_by",
+                format!("`{g}` is grouped twice"),
+            ));
+        }
         let internal = format!("g{i}");
         group_id.insert(internal.clone(), format!("${k}"));
         finish.insert(internal.clone(), format!("$_id.{internal}"));
@@ -1381,9 +1425,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let mut group =
         doc! {"_id": if group_id.is_empty() { Bson::Null } else { Bson::Document(group_id) }};
     for (i, ag) in a.aggregates.iter().enumerate() {
-        let field = ag.func.field().map(|f| key_of(e, f)).transpose()?;
+        let field = ag.func.field().map(|f| key_of(of, f)).transpose()?;
         let internal = format!("a{i}");
-        let path = field.map(|(_, k)| format!("${k}"));
+        let path = field.map(|(_, k)| format!("${prefix}{k}"));
         let present = |p: &str| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
         match (&ag.func, path) {
             (AggregateFn::Count, _) => {

@@ -931,6 +931,28 @@ pub struct Aggregate {
     /// aggregates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// Aggregate the rows a to-one relation of `entity` reaches, joined to
+    /// each row of `entity` (null fields where it reaches none): the
+    /// aggregates' fields, and [`AggregateVia::group_by`], are fields of
+    /// the related entity. This is how a many-to-many embedding is
+    /// aggregated (`playlists(name,tracks.count())` through the junction:
+    /// its rows, grouped by their source, over their targets). Internal to
+    /// embedded reads ([`crate::read`]): a caller's [`Aggregate`] with it
+    /// is refused by validation, which checks no grant on the related
+    /// entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<AggregateVia>,
+}
+
+/// The related rows an [`Aggregate`] aggregates ([`Aggregate::via`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateVia {
+    /// A to-one relation of the aggregated entity, not a function's.
+    pub relation: String,
+    /// Group-by fields of the related entity, returned under their names
+    /// after [`Aggregate::group_by`]'s (the names must differ from those).
+    #[serde(default)]
+    pub group_by: Vec<String>,
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

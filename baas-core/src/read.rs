@@ -959,18 +959,40 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     answered: u64,
 ) -> Result<u64> {
     let key = key_of_embed(embed).to_string();
-    // A many-to-many `count()` counts the parent's junction rows (those
+    // A many-to-many embedding aggregates the parent's junction rows (those
     // the junction's read grant shows) whose target passes the embed's
-    // filter: an aggregate of the junction, by its source fields. The
-    // filter reaches the targets through the junction's to-one relation to
-    // them; metadata without one gets it in a copy of the schema.
+    // filter: an aggregate of the junction, by its source fields, over
+    // their targets ([`Aggregate::via`]: `count()` alone needs none). The
+    // filter and the join reach the targets through the junction's to-one
+    // relation to them; metadata without one gets it in a copy of the
+    // schema.
     let with_link: SchemaMetadata;
+    let mut via = None;
     let (target, to_fields, filter) = match &rel.kind {
         RelationKind::ManyToMany { through } => {
             let mut schema = parent.schema();
             let junction = schema.entity(&through.entity)?;
             let mut conditions: Vec<Filter> = embed.through.iter().cloned().collect();
-            if let Some(f) = &embed.filter {
+            let joins = !embed.select.fields.is_empty()
+                || embed
+                    .select
+                    .aggregates
+                    .iter()
+                    .any(|a| a.func != crate::ir::AggregateFn::Count);
+            if let Some(clash) = embed
+                .select
+                .fields
+                .iter()
+                .find(|f| through.source_fields.contains(f))
+            {
+                return Err(Error::unsupported(
+                    db.capabilities().engine.clone(),
+                    format!(
+                        "grouping a many-to-many embedding by `{clash}`, also a field of its junction's link to the parent"
+                    ),
+                ));
+            }
+            if embed.filter.is_some() || joins {
                 let link = junction.relations.iter().find(|r| {
                     r.kind.is_to_one()
                         && r.function.is_none()
@@ -996,7 +1018,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                         LINK.to_string()
                     }
                 };
-                conditions.push(Filter::exists(name, Some(f.clone())));
+                if let Some(f) = &embed.filter {
+                    conditions.push(Filter::exists(name.clone(), Some(f.clone())));
+                }
+                if joins {
+                    via = Some(crate::ir::AggregateVia {
+                        relation: name,
+                        group_by: embed.select.fields.clone(),
+                    });
+                }
             }
             (
                 Target::new(schema, &through.entity)?,
@@ -1018,12 +1048,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     let parent_keys = distinct_keys(rows, &rel.from_fields, &types);
     let grouping = &embed.select.fields;
     let mut group_by = rel.to_fields.clone();
-    group_by.extend(
-        grouping
-            .iter()
-            .filter(|f| !rel.to_fields.contains(f))
-            .cloned(),
-    );
+    // Through a junction, the grouping fields are the targets' (`via`).
+    if via.is_none() {
+        group_by.extend(
+            grouping
+                .iter()
+                .filter(|f| !rel.to_fields.contains(f))
+                .cloned(),
+        );
+    }
     // To-one embeds inside the groups (`tracks(genre(name),count())`): also
     // grouped by their relations' key fields, then embedded into each group
     // as in a read of the target.
@@ -1039,6 +1072,11 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }
         }
     }
+    let order: Vec<OrderBy> = group_by
+        .iter()
+        .chain(via.iter().flat_map(|v| &v.group_by))
+        .map(|f| OrderBy::asc(f.clone()))
+        .collect();
     let groups_query = parent.derive(
         target,
         Query {
@@ -1068,9 +1106,10 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             group_by: group_by.clone(),
             aggregates: embed.select.aggregates.clone(),
             having: Vec::new(),
-            order: group_by.iter().map(|f| OrderBy::asc(f.clone())).collect(),
+            order: order.clone(),
             limit: None,
             offset: None,
+            via: via.clone(),
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;

@@ -575,19 +575,14 @@ impl<'a> Validator<'a> {
     ) -> Result<()> {
         match kind {
             RelationKind::OneToMany => {}
-            // Counted on the junction: `count()` alone, ungrouped.
-            RelationKind::ManyToMany { .. }
-                if e.select.fields.is_empty()
-                    && e.select.embeds.is_empty()
-                    && e.select
-                        .aggregates
-                        .iter()
-                        .all(|a| a.func == crate::ir::AggregateFn::Count) => {}
+            // Aggregated on the junction, over its targets: no embedding
+            // inside the groups.
+            RelationKind::ManyToMany { .. } if e.select.embeds.is_empty() => {}
             RelationKind::ManyToMany { .. } => {
                 return Err(Error::unsupported(
                     self.caps.engine.clone(),
                     format!(
-                        "grouping fields or aggregates other than `count()` in a many-to-many embedding (`{}`): embed the junction and aggregate it",
+                        "embeddings inside the groups of a many-to-many embedding with aggregates (`{}`): embed the junction and aggregate it",
                         e.relation
                     ),
                 ));
@@ -631,6 +626,7 @@ impl<'a> Validator<'a> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            via: None,
         };
         match self.aggregate(as_aggregate) {
             Ok(_) => {}
@@ -1409,6 +1405,14 @@ impl<'a> Validator<'a> {
     /// readable.
     pub fn aggregate(&self, mut a: Aggregate) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
+        if a.via.is_some() {
+            // Its fields and rows are another entity's, whose grants this
+            // check does not apply: only embedded reads build one.
+            acc.push(
+                "/via",
+                "a relation's rows are aggregated inside an embedding only (`select=rel(col.sum())`)",
+            );
+        }
         if let Some(f) = &mut a.filter {
             self.filter_into(f, "/filter", &mut acc)?;
         }
@@ -1761,6 +1765,50 @@ mod tests {
 
     fn forbidden<T: std::fmt::Debug>(r: Result<T>) {
         assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+    }
+
+    /// A caller's aggregate cannot join a relation (`via`): its fields
+    /// would escape the related entity's grants. Embedded aggregates are
+    /// checked as reads of the target, then joined by the read itself.
+    #[test]
+    fn callers_cannot_aggregate_through_a_relation() {
+        let a = Aggregate {
+            entity: "playlist_track".into(),
+            filter: None,
+            group_by: vec!["playlist_id".into()],
+            aggregates: vec![crate::ir::AggregateExpr {
+                alias: "p".into(),
+                func: AggregateFn::Sum {
+                    field: "price".into(),
+                },
+            }],
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            via: Some(crate::ir::AggregateVia {
+                relation: "track".into(),
+                group_by: vec!["email".into()],
+            }),
+        };
+        match check(|v| v.aggregate(a), "playlist_track") {
+            Err(Error::Validation { violations }) => {
+                assert_eq!(violations[0].pointer, "/via", "{violations:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Through an embedding, the target's grant applies: `price` is
+        // not readable there.
+        let mut q = Query::new("playlist");
+        let mut tracks = Embed::new("tracks");
+        tracks.select.aggregates = vec![crate::ir::AggregateExpr {
+            alias: "p".into(),
+            func: AggregateFn::Sum {
+                field: "price".into(),
+            },
+        }];
+        q.select.embeds.push(tracks);
+        forbidden(check(|v| v.query(q), "playlist"));
     }
 
     /// A computed field is read when named (`star` puts it after every

@@ -1188,6 +1188,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
                 order: vec![],
                 limit: None,
                 offset: None,
+                via: None,
             },
         )
         .await
@@ -1318,6 +1319,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
         ],
         limit: None,
         offset: None,
+        via: None,
     };
     let rows = c.db.aggregate(c.t("invoice")?, &a).await.map_err(s)?;
     ensure!(!rows.is_empty(), "no group");
@@ -1390,6 +1392,7 @@ async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
         order: vec![],
         limit: None,
         offset: None,
+        via: None,
     };
     let r = &c.db.aggregate(c.t("track")?, &a).await.map_err(s)?[0];
     ensure!(r["max_price"] == dec("0.99"), "max {}", r["max_price"]);
@@ -2719,6 +2722,7 @@ pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
             order: vec![OrderBy::desc("revenue"), OrderBy::asc("n")],
             limit: Some(10),
             offset: None,
+            via: None,
         },
     )]
 }

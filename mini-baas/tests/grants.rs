@@ -655,6 +655,7 @@ async fn suite(under: Under) {
                         order: vec![],
                         limit: None,
                         offset: None,
+                        via: None,
                     },
                 )
                 .await,
@@ -684,6 +685,7 @@ async fn suite(under: Under) {
                     order: vec![],
                     limit: None,
                     offset: None,
+                    via: None,
                 },
             )
             .await
@@ -795,13 +797,45 @@ async fn suite(under: Under) {
             .map(|r| json!(r["tracks"].as_array().unwrap().len()))
             .collect();
         assert_eq!(mine, seen, "many-to-many count on {}", e.name);
-        let all = counts(e.find(&admin(), counted).await.unwrap());
+        let all = counts(e.find(&admin(), counted.clone()).await.unwrap());
         assert_ne!(mine, all, "the grants changed no count on {}", e.name);
         assert!(
             mine.iter().any(|c| c != &json!(0)),
             "nothing counted on {}",
             e.name
         );
+        // Grouped by a target field, over the targets: the groups are the
+        // readable targets' and add up to the count; a hidden field cannot
+        // be aggregated.
+        let mut grouped = counted.clone();
+        grouped.select.embeds[0].select.fields = vec!["genre_id".into()];
+        let got = find(grouped).await.unwrap().rows;
+        let sums: Vec<J> = got
+            .iter()
+            .map(|r| {
+                let groups = r["tracks"].as_array().unwrap();
+                assert!(
+                    groups.iter().all(|g| g["genre_id"] == json!(1)),
+                    "a hidden genre grouped on {}: {groups:?}",
+                    e.name
+                );
+                json!(
+                    groups
+                        .iter()
+                        .map(|g| g["count"].as_u64().unwrap())
+                        .sum::<u64>()
+                )
+            })
+            .collect();
+        assert_eq!(sums, mine, "grouped many-to-many counts on {}", e.name);
+        let mut hidden = counted.clone();
+        hidden.select.embeds[0].select.aggregates = vec![AggregateExpr {
+            alias: "ms".into(),
+            func: AggregateFn::Sum {
+                field: "milliseconds".into(),
+            },
+        }];
+        forbidden(find(hidden).await, "a many-to-many sum of a hidden field");
         // Groups that embed a to-one relation count only the readable
         // rows and embed only readable related rows.
         let mut by_album = Query::new("genre")

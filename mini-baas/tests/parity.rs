@@ -1433,11 +1433,58 @@ async fn aggregates_in_embeddings() {
         .await,
         json!([{"track_id": 1, "n": [{"count": 3}]}])
     );
-    // Beyond `count()` in a many-to-many embedding: 501 (the message names
-    // each engine).
+    // Other aggregates and grouping fields in a many-to-many embedding:
+    // over the targets of the junction's rows, grouped by target fields
+    // (two playlists are called `Music`), with the embedding's filter.
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,playlists(name,count())&track_id=eq.1"
+        )
+        .await,
+        json!([{"track_id": 1, "playlists": [
+            {"name": "Heavy Metal Classic", "count": 1},
+            {"name": "Music", "count": 2}
+        ]}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/playlist",
+            "select=playlist_id,tracks(milliseconds.sum(),unit_price.max(),price:unit_price.sum(),count())&playlist_id=in.(1,2,3,5)&order=playlist_id"
+        )
+        .await,
+        // Decimals keep their digits (`3257.10`).
+        serde_json::from_str::<serde_json::Value>(
+            r#"[
+            {"playlist_id": 1, "tracks": [{"sum": 877683083, "max": 0.99, "price": 3257.10, "count": 3290}]},
+            {"playlist_id": 2, "tracks": [{"sum": null, "max": null, "price": null, "count": 0}]},
+            {"playlist_id": 3, "tracks": [{"sum": 501094957, "max": 1.99, "price": 423.87, "count": 213}]},
+            {"playlist_id": 5, "tracks": [{"sum": 398705153, "max": 0.99, "price": 1462.23, "count": 1477}]}
+        ]"#
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/playlist",
+            "select=playlist_id,some:tracks(kind:media_type_id,n:count(),price:unit_price.sum())&some.genre_id=in.(1,19)&playlist_id=in.(3,5)&order=playlist_id"
+        )
+        .await,
+        json!([
+            {"playlist_id": 3, "some": [{"kind": 3, "n": 93, "price": 185.07}]},
+            {"playlist_id": 5, "some": [
+                {"kind": 1, "n": 579, "price": 573.21},
+                {"kind": 2, "n": 42, "price": 41.58}
+            ]}
+        ])
+    );
+    // Embeddings inside the groups of a many-to-many embedding, to-many
+    // ones inside any: 501 (the message names each engine).
     for (path, qs) in [
-        ("/track", "select=playlists(name,count())"),
-        ("/playlist", "select=tracks(milliseconds.sum())"),
+        ("/playlist", "select=tracks(genre(name),count())"),
         ("/artist", "select=albums(tracks(name),count())"),
     ] {
         for t in TENANTS {

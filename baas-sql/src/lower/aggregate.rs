@@ -29,19 +29,50 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
     }
 }
 
-/// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`.
+/// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
+/// with [`Aggregate::via`], `FROM entity LEFT JOIN related ON link`, the
+/// aggregates and the via's groups over the related row's columns.
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
     let sql = l.sql;
     let e = target.entity;
-    let scope = l.root_scope(needs_qualification(a.filter.as_ref()));
+    let scope = l.root_scope(needs_qualification(a.filter.as_ref()) || a.via.is_some());
     let mut sel = SelectStatement::new();
+    sel.from(l.root_source()?);
+    // The scope the aggregated fields come from: the related row's.
+    let related = match &a.via {
+        Some(via) => {
+            let rel = e.relation(&via.relation)?;
+            if !rel.kind.is_to_one() || rel.function.is_some() {
+                return Err(Error::validation(
+                    "/via/relation",
+                    format!("`{}` is not a to-one relation", via.relation),
+                ));
+            }
+            let alias = l.fresh_alias("v", 1);
+            Some(l.left_join(&mut sel, &scope, rel, &alias, None)?)
+        }
+        None => None,
+    };
+    let of = related.as_ref().unwrap_or(&scope);
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
-    for g in &a.group_by {
-        let f = e.field(g)?;
-        sel.expr(scope.col(f));
-        group_exprs.push(scope.col(f));
+    let related_groups = a.via.iter().flat_map(|v| &v.group_by);
+    let groups = a
+        .group_by
+        .iter()
+        .map(|g| (&scope, g))
+        .chain(related_groups.map(|g| (of, g)));
+    for (s, g) in groups {
+        let f = s.entity.field(g)?;
+        if columns.iter().any(|c: &OutColumn| c.key == f.name) {
+            return Err(Error::validation(
+                "/via/group_by",
+                format!("`{g}` is grouped twice"),
+            ));
+        }
+        sel.expr(s.col(f));
+        group_exprs.push((f.name.clone(), s.col(f)));
         columns.push(OutColumn {
             key: f.name.clone(),
             ty: f.ty.clone(),
@@ -49,8 +80,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     }
     let mut agg_exprs = Vec::new();
     for (i, ag) in a.aggregates.iter().enumerate() {
-        let field = ag.func.field().map(|f| e.field(f)).transpose()?;
-        let col = field.map(|f| scope.col(f));
+        let field = ag.func.field().map(|f| of.entity.field(f)).transpose()?;
+        let col = field.map(|f| of.col(f));
         let ex = match (&ag.func, col) {
             (AggregateFn::Count, _) => Expr::cust("COUNT(*)"),
             (AggregateFn::CountValues { .. }, Some(c)) => sql.custom("COUNT({})", vec![c]),
@@ -76,12 +107,12 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         });
         agg_exprs.push((ag.alias.clone(), ex, field));
     }
-    sel.from(l.root_source()?);
-    if let Some(c) = l.where_clause(a.filter.as_ref())? {
-        sel.cond_where(c);
+    // With a join, every column is qualified (`scope` says so).
+    if let Some(f) = &a.filter {
+        sel.cond_where(l.cond(f, &scope)?);
     }
-    for g in group_exprs {
-        sel.add_group_by([g]);
+    for (_, g) in &group_exprs {
+        sel.add_group_by([g.clone()]);
     }
     for h in &a.having {
         let (_, ex, field) = agg_exprs
@@ -108,6 +139,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let (ord, nulls) = sq_order(o);
         let ex = if let Some((_, ex, _)) = agg_exprs.iter().find(|(alias, _, _)| alias == &o.field)
         {
+            ex.clone()
+        } else if let Some((_, ex)) = group_exprs.iter().find(|(name, _)| name == &o.field) {
             ex.clone()
         } else {
             scope.col(e.field(&o.field)?)
