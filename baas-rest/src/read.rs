@@ -230,7 +230,7 @@ fn read(
 /// first geometry field of the row (with `*`, the entity's first; else the
 /// first listed), as PostGIS's `ST_AsGeoJSON(row)` takes it. An entity
 /// without a geometry field cannot answer GeoJSON: 406.
-fn geometry_key(
+pub(crate) fn geometry_key(
     entity: &Entity,
     root: &crate::params::Node<'_>,
 ) -> Result<Option<String>, RestError> {

@@ -409,7 +409,12 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
             body: crate::Body::empty(),
         };
     }
-    let body = match rows_body_within(req.media, req.singular, result.rows, u64::MAX) {
+    let body = if req.media == Media::GeoJson {
+        geojson_body_within(result.rows, req.geometry.as_deref(), u64::MAX)
+    } else {
+        rows_body_within(req.media, req.singular, result.rows, u64::MAX)
+    };
+    let body = match body {
         Ok(b) => b,
         Err(e) => return e.to_response(),
     };

@@ -53,6 +53,9 @@ pub struct WriteRequest {
     /// ([`WriteRequest::keep_inner`]); one not shown (`rel!inner()`) is
     /// then dropped from the rows.
     pub inner: Vec<(String, bool)>,
+    /// `Accept: application/geo+json`: the output key of the features'
+    /// geometry in the representation (as [`ReadRequest::geometry`](crate::ReadRequest::geometry)).
+    pub geometry: Option<String>,
     /// For a merge upsert (`Prefer: resolution=merge-duplicates`, `PUT`):
     /// whether it inserts at least one row, when known (the
     /// [`Service`](crate::Service) finds out before writing). PostgREST's
@@ -317,16 +320,14 @@ fn write(
     let method_uc = method.to_ascii_uppercase();
     let prefer = parse_prefer(headers)?;
     let media = parse_media(headers)?;
-    if media == Media::GeoJson {
-        return Err(RestError::new(
-            406,
-            crate::error::codes::MEDIA_TYPE,
-            "None of these media types are available: application/geo+json (served on reads)",
-        )
-        .with_hint("accept application/json"));
-    }
     let singular = media.is_singular();
     let mut p = parse_params(schema, entity, query, limits)?;
+    // `application/geo+json`: the representation as features, as a read
+    // answers them (406 for an entity without a geometry field).
+    let geometry = match media {
+        Media::GeoJson => crate::read::geometry_key(entity, &p.root)?,
+        _ => None,
+    };
     let m = method_uc.as_str();
     reject_read_params(&p, m)?;
     let return_mode = prefer.return_mode.unwrap_or_default();
@@ -542,5 +543,6 @@ fn write(
         limited,
         representation,
         inner,
+        geometry,
     })
 }

@@ -1483,8 +1483,8 @@ async fn range_operators() {
 /// `.ci/sql/geo_pg.sql`): a `geometry` column reads as its GeoJSON in JSON
 /// (PostGIS's cast, as PostgREST answers it), is written from GeoJSON or
 /// WKT, and `Accept: application/geo+json` answers a `FeatureCollection`
-/// whose features take the first selected geometry; an entity without one,
-/// and writes, answer 406.
+/// whose features take the first selected geometry (of a read or of a
+/// write's representation); an entity without one answers 406.
 #[tokio::test]
 async fn postgis_geometry_and_geojson() {
     let url = std::env::var("BAAS_TEST_GEO_PG_URL")
@@ -1572,12 +1572,42 @@ async fn postgis_geometry_and_geojson() {
         "{}",
         r.text()
     );
-    // No geometry field; a write: 406.
+    // No geometry field: 406, for reads and writes alike.
     let r = call(&s, "GET", "/visit", "", &geo, "").await;
     assert_eq!(r.status, 406, "{}", r.text());
     assert_eq!(r.json()["code"], "PGRST107");
-    let r = call(&s, "POST", "/pin", "", &geo, r#"{"id": 1}"#).await;
+    let r = call(
+        &s,
+        "PATCH",
+        "/visit",
+        "id=eq.1",
+        &[geo[0], ("Prefer", "return=representation")],
+        r#"{"id": 1}"#,
+    )
+    .await;
     assert_eq!(r.status, 406, "{}", r.text());
+    // A write's representation as features (nothing else written first).
+    call(&s, "DELETE", "/pin", "id=gte.0", &[], "").await;
+    let r = call(
+        &s,
+        "POST",
+        "/pin",
+        "select=id,at",
+        &[geo[0], ("Prefer", "return=representation")],
+        r#"{"id": 9, "at": "SRID=4326;POINT(1 2)"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/geo+json; charset=utf-8")
+    );
+    assert_eq!(
+        r.json(),
+        json!({"type": "FeatureCollection", "features": [
+            feature(json!({"type": "Point", "coordinates": [1, 2]}), json!({"id": 9}))
+        ]})
+    );
     // Written from GeoJSON (SRID 4326 by default) and from EWKT; a
     // malformed geometry is the caller's error.
     call(&s, "DELETE", "/pin", "id=gte.0", &[], "").await;
