@@ -35,3 +35,8 @@ CREATE TABLE pin (
   id int PRIMARY KEY,
   at geometry(Point, 4326)
 );
+
+-- A set of rows with geometries from a function: `/rpc` answers
+-- application/geo+json too.
+CREATE FUNCTION places_of(region int) RETURNS SETOF place
+  LANGUAGE sql STABLE AS $$ SELECT * FROM place WHERE region_id = region ORDER BY id $$;

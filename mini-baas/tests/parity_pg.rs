@@ -1572,6 +1572,32 @@ async fn postgis_geometry_and_geojson() {
         "{}",
         r.text()
     );
+    // A function's rows: features too.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/places_of",
+        "region=1&select=id,loc&order=id",
+        &geo,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["features"],
+        json!([
+            feature(
+                json!({"type": "Point", "coordinates": [1.5, 2.25]}),
+                json!({"id": 1})
+            ),
+            feature(
+                json!({"type": "Point", "coordinates": [-0.125, 51.5]}),
+                json!({"id": 2})
+            )
+        ]),
+        "{}",
+        r.text()
+    );
     // No geometry field: 406, for reads and writes alike.
     let r = call(&s, "GET", "/visit", "", &geo, "").await;
     assert_eq!(r.status, 406, "{}", r.text());
