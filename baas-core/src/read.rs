@@ -968,23 +968,25 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     // schema.
     let with_link: SchemaMetadata;
     let mut via = None;
+    // The entity the groups are rows of (the embedding's target).
+    let groups_of = target;
     let (target, to_fields, filter) = match &rel.kind {
         RelationKind::ManyToMany { through } => {
             let mut schema = parent.schema();
             let junction = schema.entity(&through.entity)?;
             let mut conditions: Vec<Filter> = embed.through.iter().cloned().collect();
             let joins = !embed.select.fields.is_empty()
+                || !embed.select.embeds.is_empty()
                 || embed
                     .select
                     .aggregates
                     .iter()
                     .any(|a| a.func != crate::ir::AggregateFn::Count);
-            if let Some(clash) = embed
-                .select
-                .fields
-                .iter()
-                .find(|f| through.source_fields.contains(f))
-            {
+            let mut grouped = embed.select.fields.clone();
+            for e in &embed.select.embeds {
+                grouped.extend(target.entity.relation(&e.relation)?.from_fields.clone());
+            }
+            if let Some(clash) = grouped.iter().find(|f| through.source_fields.contains(f)) {
                 return Err(Error::unsupported(
                     db.capabilities().engine.clone(),
                     format!(
@@ -1063,9 +1065,13 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     let nested = &embed.select.embeds;
     let mut nested_keys = Vec::new();
     for e in nested {
-        for f in &target.entity.relation(&e.relation)?.from_fields {
-            if !group_by.contains(f) {
-                group_by.push(f.clone());
+        for f in &groups_of.entity.relation(&e.relation)?.from_fields {
+            let by = match &mut via {
+                Some(v) => &mut v.group_by,
+                None => &mut group_by,
+            };
+            if !by.contains(f) {
+                by.push(f.clone());
             }
             if !grouping.contains(f) && !nested_keys.contains(f) {
                 nested_keys.push(f.clone());
@@ -1078,14 +1084,17 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         .map(|f| OrderBy::asc(f.clone()))
         .collect();
     let groups_query = parent.derive(
-        target,
+        groups_of,
         Query {
             select: Selection {
-                fields: group_by.clone(),
+                fields: match &via {
+                    Some(v) => v.group_by.clone(),
+                    None => group_by.clone(),
+                },
                 embeds: nested.clone(),
                 ..Selection::default()
             },
-            ..Query::new(target.entity.name.clone())
+            ..Query::new(groups_of.entity.name.clone())
         },
     );
     let params = db

@@ -574,19 +574,8 @@ impl<'a> Validator<'a> {
         acc: &mut Acc,
     ) -> Result<()> {
         match kind {
-            RelationKind::OneToMany => {}
-            // Aggregated on the junction, over its targets: no embedding
-            // inside the groups.
-            RelationKind::ManyToMany { .. } if e.select.embeds.is_empty() => {}
-            RelationKind::ManyToMany { .. } => {
-                return Err(Error::unsupported(
-                    self.caps.engine.clone(),
-                    format!(
-                        "embeddings inside the groups of a many-to-many embedding with aggregates (`{}`): embed the junction and aggregate it",
-                        e.relation
-                    ),
-                ));
-            }
+            // Many-to-many: aggregated on the junction, over its targets.
+            RelationKind::OneToMany | RelationKind::ManyToMany { .. } => {}
             _ => acc.push(
                 &format!("{eat}/select/aggregates"),
                 format!(

@@ -108,7 +108,7 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` to other types (`::interval`, `::xml`…); casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 |
-//! | embeddings inside the groups of a many-to-many embedding with aggregates; to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
+//! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -208,8 +208,10 @@
 //!   aggregate the parent's links — the junction rows its read grant shows
 //!   — over their targets, which the embedding's filter and the target's
 //!   read grant keep (one statement: the junction joined to the target,
-//!   grouped by its link to the parent and the listed target fields); a
-//!   target linked twice counts twice, as in PostgREST's join. To-one
+//!   grouped by its link to the parent and the listed target fields; its
+//!   groups may embed to-one relations of the targets,
+//!   `tracks(genre(name),count())`); a target linked twice counts twice,
+//!   as in PostgREST's join. To-one
 //!   embeddings beside top-level aggregates (`select=artist(name),count()`)
 //!   group by the related row (its key fields, read but not shown) and
 //!   embed it in each group, where PostgREST groups by the embedded

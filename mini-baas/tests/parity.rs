@@ -1481,12 +1481,28 @@ async fn aggregates_in_embeddings() {
             ]}
         ])
     );
-    // Embeddings inside the groups of a many-to-many embedding, to-many
-    // ones inside any: 501 (the message names each engine).
-    for (path, qs) in [
-        ("/playlist", "select=tracks(genre(name),count())"),
-        ("/artist", "select=albums(tracks(name),count())"),
-    ] {
+    // Its groups embed to-one relations of the targets (grouped by them).
+    assert_eq!(
+        get_json(
+            &s,
+            "/playlist",
+            "select=playlist_id,tracks(genre(name),count())&playlist_id=in.(3,18)&order=playlist_id"
+        )
+        .await,
+        json!([
+            {"playlist_id": 3, "tracks": [
+                {"count": 13, "genre": {"name": "Science Fiction"}},
+                {"count": 93, "genre": {"name": "TV Shows"}},
+                {"count": 26, "genre": {"name": "Sci Fi & Fantasy"}},
+                {"count": 64, "genre": {"name": "Drama"}},
+                {"count": 17, "genre": {"name": "Comedy"}}
+            ]},
+            {"playlist_id": 18, "tracks": [{"count": 1, "genre": {"name": "Jazz"}}]}
+        ])
+    );
+    // To-many embeddings inside the groups: 501 (the message names each
+    // engine).
+    for (path, qs) in [("/artist", "select=albums(tracks(name),count())")] {
         for t in TENANTS {
             let r = s
                 .handle(RestRequest::new("GET", format!("/{t}{path}"), qs))
