@@ -1355,9 +1355,9 @@ pub struct AggregatePlan {
 }
 
 /// `$group` with one accumulator per aggregate; `having` is a following
-/// `$match`. With [`Aggregate::via`], the related row is looked up and
-/// unwound first (kept without one, as SQL's `LEFT JOIN`), and the
-/// aggregates and the via's groups read its fields.
+/// `$match`. With [`Aggregate::via`], the related row passing its filter
+/// is looked up and unwound first (a row without one is dropped, as SQL's
+/// inner join), and the aggregates and the via's groups read its fields.
 pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let e = target.entity;
     let (mut pipeline, m) = filter(target, a.filter.as_ref())?;
@@ -1376,18 +1376,23 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             }
             let related = target.schema.entity(&rel.target)?;
             let helper = format!("{HELPER}via");
+            let (mut stages, m) = filter(
+                Target::new(target.schema, &related.name)?,
+                via.filter.as_ref(),
+            )?;
+            if !m.is_empty() {
+                stages.push(doc! {"$match": m});
+            }
+            stages.push(doc! {"$limit": 1});
             pipeline.push(join(
                 e,
                 &rel.from_fields,
                 related,
                 &rel.to_fields,
-                vec![doc! {"$limit": 1}],
+                stages,
                 &helper,
             )?);
-            pipeline.push(doc! {"$unwind": {
-                "path": format!("${helper}"),
-                "preserveNullAndEmptyArrays": true,
-            }});
+            pipeline.push(doc! {"$unwind": format!("${helper}")});
             (related, format!("{helper}."))
         }
         None => (e, String::new()),

@@ -932,7 +932,8 @@ pub struct Aggregate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Aggregate the rows a to-one relation of `entity` reaches, joined to
-    /// each row of `entity` (null fields where it reaches none): the
+    /// each row of `entity` (an inner join: a row that reaches none, or
+    /// none passing [`AggregateVia::filter`], is not aggregated): the
     /// aggregates' fields, and [`AggregateVia::group_by`], are fields of
     /// the related entity. This is how a many-to-many embedding is
     /// aggregated (`playlists(name,tracks.count())` through the junction:
@@ -953,6 +954,10 @@ pub struct AggregateVia {
     /// after [`Aggregate::group_by`]'s (the names must differ from those).
     #[serde(default)]
     pub group_by: Vec<String>,
+    /// Condition on the related rows (a many-to-many embedding's filter
+    /// and the target's read grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

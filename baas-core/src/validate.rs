@@ -1778,6 +1778,7 @@ mod tests {
             via: Some(crate::ir::AggregateVia {
                 relation: "track".into(),
                 group_by: vec!["email".into()],
+                filter: None,
             }),
         };
         match check(|v| v.aggregate(a), "playlist_track") {

@@ -9,12 +9,14 @@
 #            LATERAL count per parent over the junction joined to the target;
 #   fetch:   what a client without embedded aggregates does: the parents,
 #            then every linked target row of the page (then counts them).
+# Runs ANALYZE first: a freshly loaded fixture has no statistics.
 # Usage: bash benches/m2m-count/run.sh [seconds per script]
 set -euo pipefail
 SECS=${1:-10}
 DB=${PGDATABASE:-chinook}
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
+psql -h 127.0.0.1 -U postgres -qc ANALYZE "$DB"
 IDS='1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18'
 cat > "$DIR/ours.sql" <<SQL
 SELECT "playlist_id" FROM "public"."playlist" WHERE "playlist_id" <= 18 ORDER BY "playlist_id" ASC LIMIT 1000;

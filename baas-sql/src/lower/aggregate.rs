@@ -2,7 +2,7 @@
 
 use baas_core::ir::{Aggregate, AggregateFn};
 use baas_core::{Error, Field, FieldType, Result, Target};
-use sea_query::{Alias, Expr, SelectStatement};
+use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 
 use super::filter::{compare, needs_qualification};
 use super::select::sq_order;
@@ -30,8 +30,8 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
 }
 
 /// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
-/// with [`Aggregate::via`], `FROM entity LEFT JOIN related ON link`, the
-/// aggregates and the via's groups over the related row's columns.
+/// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`,
+/// the aggregates and the via's groups over the related row's columns.
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
     let sql = l.sql;
@@ -49,8 +49,23 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                     format!("`{}` is not a to-one relation", via.relation),
                 ));
             }
-            let alias = l.fresh_alias("v", 1);
-            Some(l.left_join(&mut sel, &scope, rel, &alias, None)?)
+            let related = target.schema.entity(&rel.target)?;
+            let joined = super::Scope {
+                entity: related,
+                alias: Some(l.fresh_alias("v", 1)),
+                depth: 1,
+                qualify: true,
+            };
+            let mut on = sea_query::Condition::all();
+            for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+                on = on.add(joined.col(related.field(to)?).eq(scope.col(e.field(from)?)));
+            }
+            if let Some(f) = &via.filter {
+                on = on.add(l.cond(f, &joined)?);
+            }
+            let alias = joined.alias.clone().unwrap_or_default();
+            sel.inner_join(super::table_ref_as(related, &alias), on);
+            Some(joined)
         }
         None => None,
     };
@@ -157,4 +172,79 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         columns,
         joined: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use baas_core::ir::{AggregateExpr, AggregateVia, Filter};
+    use baas_core::metadata::{Entity, Field, Relation};
+    use baas_core::{FieldType, SchemaMetadata};
+
+    use super::*;
+
+    /// A junction aggregated over its targets: `INNER JOIN` of the target
+    /// under a fresh alias with the via's filter, every column qualified
+    /// (both tables have `track_id`), the via's groups and the aggregates
+    /// on the target's.
+    #[test]
+    fn via_joins_the_related_entity_and_qualifies_every_column() {
+        let schema = SchemaMetadata::new(vec![
+            Entity::new(
+                "track",
+                vec![
+                    Field::new("track_id", FieldType::Int32),
+                    Field::new("genre_id", FieldType::Int32),
+                    Field::new("ms", FieldType::Int64),
+                ],
+            )
+            .with_primary_key(["track_id"]),
+            Entity::new(
+                "playlist_track",
+                vec![
+                    Field::new("playlist_id", FieldType::Int32),
+                    Field::new("track_id", FieldType::Int32),
+                ],
+            )
+            .with_relation(Relation::many_to_one(
+                "track",
+                "track",
+                &["track_id"],
+                &["track_id"],
+            )),
+        ]);
+        let a = Aggregate {
+            entity: "playlist_track".into(),
+            filter: Some(Filter::in_list("playlist_id", vec![1i64, 2])),
+            group_by: vec!["playlist_id".into()],
+            aggregates: vec![AggregateExpr {
+                alias: "total".into(),
+                func: AggregateFn::Sum { field: "ms".into() },
+            }],
+            having: Vec::new(),
+            order: vec![
+                baas_core::ir::OrderBy::asc("playlist_id"),
+                baas_core::ir::OrderBy::asc("genre_id"),
+            ],
+            limit: None,
+            offset: None,
+            via: Some(AggregateVia {
+                relation: "track".into(),
+                group_by: vec!["genre_id".into()],
+                filter: Some(Filter::eq("genre_id", 1i64)),
+            }),
+        };
+        let target = Target::new(&schema, "playlist_track").unwrap();
+        let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
+        assert_eq!(
+            plan.statement.sql,
+            r#"SELECT "playlist_track"."playlist_id", "_v1"."genre_id", SUM("_v1"."ms") AS "a0" FROM "playlist_track" INNER JOIN "track" AS "_v1" ON "_v1"."track_id" = "playlist_track"."track_id" AND "_v1"."genre_id" = $1 WHERE "playlist_track"."playlist_id" IN ($2, $3) GROUP BY "playlist_track"."playlist_id", "_v1"."genre_id" ORDER BY "playlist_track"."playlist_id" ASC NULLS LAST, "_v1"."genre_id" ASC NULLS LAST"#
+        );
+        let keys: Vec<&str> = plan.columns.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["playlist_id", "genre_id", "total"]);
+        // A name grouped on both sides is refused.
+        let mut twice = a.clone();
+        twice.group_by = vec!["track_id".into()];
+        twice.via.as_mut().unwrap().group_by = vec!["track_id".into()];
+        assert!(aggregate(Dialect::Postgres, target, &twice).is_err());
+    }
 }

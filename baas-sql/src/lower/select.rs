@@ -139,7 +139,7 @@ impl<'a> Lower<'a> {
     /// `LEFT JOIN <target> AS alias ON <link to the parent> AND filter`
     /// for the to-one relation `rel` of `parent`: the scope of the joined
     /// row (its columns are null when no row matches).
-    pub(super) fn left_join(
+    fn left_join(
         &self,
         sel: &mut SelectStatement,
         parent: &Scope<'a>,
