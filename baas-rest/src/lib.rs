@@ -211,7 +211,9 @@
 //!   grouped by its link to the parent and the listed target fields; its
 //!   groups may embed to-one relations of the targets,
 //!   `tracks(genre(name),count())`); a target linked twice counts twice,
-//!   as in PostgREST's join. To-one
+//!   as in PostgREST's join, and a link whose target is gone is not
+//!   aggregated (`count()` alone, without a filter, counts the links
+//!   without reading their targets). To-one
 //!   embeddings beside top-level aggregates (`select=artist(name),count()`)
 //!   group by the related row (its key fields, read but not shown) and
 //!   embed it in each group, where PostgREST groups by the embedded
