@@ -1365,16 +1365,8 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         pipeline.push(doc! {"$match": m});
     }
     // The entity and key prefix the aggregated fields come from.
-    let (of, prefix) = match &a.via {
-        Some(via) => {
-            let rel = e.relation(&via.relation)?;
-            if !rel.kind.is_to_one() || rel.function.is_some() {
-                return Err(Error::validation(
-                    "/via/relation",
-                    format!("`{}` is not a to-one relation", via.relation),
-                ));
-            }
-            let related = target.schema.entity(&rel.target)?;
+    let (of, prefix) = match (a.via_relation(target)?, &a.via) {
+        (Some((rel, related)), Some(via)) => {
             let helper = format!("{HELPER}via");
             let (mut stages, m) = filter(
                 Target::new(target.schema, &related.name)?,
@@ -1395,7 +1387,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             pipeline.push(doc! {"$unwind": format!("${helper}")});
             (related, format!("{helper}."))
         }
-        None => (e, String::new()),
+        _ => (e, String::new()),
     };
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut group_id = Document::new();
@@ -1411,12 +1403,6 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     for (i, (from, pre, g)) in groups.enumerate() {
         let (f, k) = key_of(from, g)?;
         let k = format!("{pre}{k}");
-        if columns.iter().any(|c| c.key == f.name) {
-            return Err(Error::validation(
-                "/via/group_by",
-                format!("`{g}` is grouped twice"),
-            ));
-        }
         let internal = format!("g{i}");
         group_id.insert(internal.clone(), format!("${k}"));
         finish.insert(internal.clone(), format!("$_id.{internal}"));

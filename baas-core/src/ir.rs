@@ -945,6 +945,35 @@ pub struct Aggregate {
     pub via: Option<AggregateVia>,
 }
 
+impl Aggregate {
+    /// The to-one relation of [`Aggregate::via`] on `target` and the
+    /// entity it reaches (`None` without one), for an adapter to join: an
+    /// error when it is no to-one relation of a table, or when a field is
+    /// grouped on both sides (their output keys would collide).
+    pub fn via_relation<'s>(
+        &self,
+        target: crate::adapter::Target<'s>,
+    ) -> crate::Result<Option<(&'s crate::metadata::Relation, &'s crate::metadata::Entity)>> {
+        let Some(via) = &self.via else {
+            return Ok(None);
+        };
+        let rel = target.entity.relation(&via.relation)?;
+        if !rel.kind.is_to_one() || rel.function.is_some() {
+            return Err(crate::Error::validation(
+                "/via/relation",
+                format!("`{}` is not a to-one relation", via.relation),
+            ));
+        }
+        if let Some(g) = via.group_by.iter().find(|g| self.group_by.contains(g)) {
+            return Err(crate::Error::validation(
+                "/via/group_by",
+                format!("`{g}` is grouped twice"),
+            ));
+        }
+        Ok(Some((rel, target.schema.entity(&rel.target)?)))
+    }
+}
+
 /// The related rows an [`Aggregate`] aggregates ([`Aggregate::via`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateVia {

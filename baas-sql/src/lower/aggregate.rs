@@ -40,16 +40,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let mut sel = SelectStatement::new();
     sel.from(l.root_source()?);
     // The scope the aggregated fields come from: the related row's.
-    let related = match &a.via {
-        Some(via) => {
-            let rel = e.relation(&via.relation)?;
-            if !rel.kind.is_to_one() || rel.function.is_some() {
-                return Err(Error::validation(
-                    "/via/relation",
-                    format!("`{}` is not a to-one relation", via.relation),
-                ));
-            }
-            let related = target.schema.entity(&rel.target)?;
+    let related = match (a.via_relation(target)?, &a.via) {
+        (Some((rel, related)), Some(via)) => {
             let joined = super::Scope {
                 entity: related,
                 alias: Some(l.fresh_alias("v", 1)),
@@ -67,7 +59,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             sel.inner_join(super::table_ref_as(related, &alias), on);
             Some(joined)
         }
-        None => None,
+        _ => None,
     };
     let of = related.as_ref().unwrap_or(&scope);
     let mut columns = Vec::new();
@@ -80,12 +72,6 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         .chain(related_groups.map(|g| (of, g)));
     for (s, g) in groups {
         let f = s.entity.field(g)?;
-        if columns.iter().any(|c: &OutColumn| c.key == f.name) {
-            return Err(Error::validation(
-                "/via/group_by",
-                format!("`{g}` is grouped twice"),
-            ));
-        }
         sel.expr(s.col(f));
         group_exprs.push((f.name.clone(), s.col(f)));
         columns.push(OutColumn {
