@@ -179,6 +179,9 @@ const SELECTS: &[&str] = &[
     "album!left(*)",
     "album!hint!inner(*)",
     "invoice_lines(track(album(artist(*))))",
+    "playlists(name,count())",
+    "playlists(genre(name),milliseconds.sum())",
+    "album!inner(title)",
 ];
 
 const ORDERS: &[&str] = &[
@@ -405,6 +408,8 @@ fn mutated_queries_never_panic() {
         "select=playlists!inner(name)&playlists.name=eq.Music&name=not.ilike.*x*",
         "select=*,album()&album=not.is.null&milliseconds=gt(all).{1,2}",
         "on_conflict=track_id&columns=name,composer",
+        "meta->>a=match.^x&meta->a->>b=not.imatch.y&meta->>c=fts(english).z&meta->d=is.true",
+        "select=track_id,playlists(name,n:count(),ms:milliseconds.sum())&playlists.name=eq.Music",
     ];
     let mut rng = Rng(42);
     let mut ok = 0;
