@@ -106,6 +106,7 @@ impl SqlxEngine for MySqlEngine {
         let mut caps = Capabilities::all("mysql");
         caps.arrays = false;
         caps.computed_fields = false;
+        caps.sql_casts = false;
         // Emulated: written rows are re-read by key in the same transaction.
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.

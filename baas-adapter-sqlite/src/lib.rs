@@ -131,6 +131,7 @@ impl SqlxEngine for SqliteEngine {
         caps.full_text_search = false;
         caps.arrays = false;
         caps.computed_fields = false;
+        caps.sql_casts = false;
         caps.estimated_count = false;
         caps.max_parameters = 32_766;
         // SQLite has no stored functions.

@@ -69,6 +69,9 @@ pub struct Capabilities {
     /// Computed fields ([`Field::computed`](crate::Field::computed)): a
     /// database function called with the row (PostgreSQL).
     pub computed_fields: bool,
+    /// Casts the database applies to selected fields
+    /// ([`Selection::casts`](crate::ir::Selection::casts), PostgreSQL).
+    pub sql_casts: bool,
 }
 
 impl Capabilities {
@@ -87,6 +90,7 @@ impl Capabilities {
             embed_to_one: false,
             functions: false,
             computed_fields: false,
+            sql_casts: false,
         }
     }
 
@@ -114,6 +118,7 @@ impl Capabilities {
             embed_to_one: true,
             functions: true,
             computed_fields: true,
+            sql_casts: true,
         }
     }
 

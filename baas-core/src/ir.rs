@@ -619,6 +619,34 @@ pub struct Selection {
     /// the others null). `embeds` must then be empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aggregates: Vec<AggregateExpr>,
+    /// Selected fields the database reads through a cast to a type of its
+    /// own (PostgREST's `col::interval`, `col::inet`): the engine answers
+    /// `CAST(CAST(col AS type) AS text)`, a string (null stays null).
+    /// Each field is one of `fields`, selected once, and links no
+    /// embedding. PostgreSQL only ([`Capabilities::sql_casts`](crate::Capabilities::sql_casts)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub casts: Vec<FieldCast>,
+}
+
+/// A selected field read through a cast the database applies
+/// ([`Selection::casts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldCast {
+    /// Field name.
+    pub field: String,
+    /// The type's name: lowercase letters, digits and `_`, starting with a
+    /// letter or `_`, at most 63 bytes (PostgreSQL's identifier limit).
+    pub to: String,
+}
+
+impl FieldCast {
+    /// Whether `to` is a type name a cast may take ([`FieldCast::to`]).
+    pub fn valid_type_name(to: &str) -> bool {
+        let mut bytes = to.bytes();
+        matches!(bytes.next(), Some(b'a'..=b'z' | b'_'))
+            && to.len() <= 63
+            && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -634,6 +662,7 @@ impl Selection {
             star: false,
             embeds,
             aggregates: Vec::new(),
+            casts: Vec::new(),
         }
     }
 }

@@ -216,6 +216,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
                 .map(|e| with_stand_ins(target.schema, entity, e))
                 .collect(),
             aggregates: Vec::new(),
+            casts: query.select.casts.clone(),
         },
         filter: query.filter.clone(),
         order: query.order.clone(),

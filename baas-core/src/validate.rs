@@ -504,8 +504,53 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        if !s.casts.is_empty() {
+            self.casts(s, at, acc)?;
+        }
         for (i, e) in s.embeds.iter_mut().enumerate() {
             self.embed(e, &format!("{at}/embeds/{i}"), depth, acc)?;
+        }
+        Ok(())
+    }
+
+    /// [`Selection::casts`]: an engine that casts, a valid type name, a
+    /// field listed once (never `*`: the list is explicit), in no
+    /// aggregate and linking no embedding (its key would be text).
+    fn casts(&self, s: &Selection, at: &str, acc: &mut Acc) -> Result<()> {
+        self.caps.require(
+            self.caps.sql_casts,
+            "casts in select to types other than int2, int4, int8, numeric, float4, float8, boolean, text, varchar, json, jsonb, date, time, timestamp, timestamptz and uuid",
+        )?;
+        let links: Vec<&String> = s
+            .embeds
+            .iter()
+            .filter_map(|e| self.entity().relation(&e.relation).ok())
+            .flat_map(|r| &r.from_fields)
+            .collect();
+        for (i, c) in s.casts.iter().enumerate() {
+            let cat = format!("{at}/casts/{i}");
+            if !crate::ir::FieldCast::valid_type_name(&c.to) {
+                acc.push(
+                    &format!("{cat}/to"),
+                    "a type name is lowercase letters, digits and `_` (at most 63 bytes)",
+                );
+            }
+            if s.omit_fields || !s.aggregates.is_empty() || !s.fields.contains(&c.field) {
+                acc.push(
+                    &format!("{cat}/field"),
+                    format!("`{}` is not a selected field", c.field),
+                );
+            } else if s.casts[..i].iter().any(|o| o.field == c.field) {
+                acc.push(
+                    &format!("{cat}/field"),
+                    format!("`{}` is cast twice", c.field),
+                );
+            } else if links.contains(&&c.field) {
+                acc.push(
+                    &format!("{cat}/field"),
+                    format!("`{}` links an embedding: it cannot be cast", c.field),
+                );
+            }
         }
         Ok(())
     }
@@ -1754,6 +1799,69 @@ mod tests {
 
     fn forbidden<T: std::fmt::Debug>(r: Result<T>) {
         assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+    }
+
+    /// A database cast (`col::interval`) takes a type name and a field
+    /// selected once that links no embedding, on an engine that casts.
+    #[test]
+    fn database_casts_need_a_selected_field_a_name_and_the_engine() {
+        let cast = |field: &str, to: &str| crate::ir::FieldCast {
+            field: field.into(),
+            to: to.into(),
+        };
+        let query = |fields: &[&str], casts: Vec<crate::ir::FieldCast>, embed: bool| {
+            let mut q = Query::new("track");
+            q.select.fields = fields.iter().map(|f| f.to_string()).collect();
+            q.select.casts = casts;
+            if embed {
+                q.select.embeds.push(Embed::new("album"));
+            }
+            q
+        };
+        let s = schema();
+        let limits = Limits::default();
+        let run = |q: Query, caps: &Capabilities| {
+            Validator::new(Target::new(&s, "track")?, caps, &limits)
+                .query(q)
+                .map(Checked::into_inner)
+        };
+        let pg = Capabilities::all("postgres");
+        assert!(run(query(&["name"], vec![cast("name", "xml")], false), &pg).is_ok());
+        for (q, pointer) in [
+            (
+                query(&["name"], vec![cast("name", "Xml")], false),
+                "/select/casts/0/to",
+            ),
+            (
+                query(&["name"], vec![cast("genre_id", "xml")], false),
+                "/select/casts/0/field",
+            ),
+            (
+                query(
+                    &["name"],
+                    vec![cast("name", "xml"), cast("name", "inet")],
+                    false,
+                ),
+                "/select/casts/1/field",
+            ),
+            (
+                query(&["album_id"], vec![cast("album_id", "text")], true),
+                "/select/casts/0/field",
+            ),
+        ] {
+            match run(q, &pg) {
+                Err(Error::Validation { violations }) => {
+                    assert_eq!(violations[0].pointer, pointer, "{violations:?}");
+                }
+                other => panic!("{pointer}: {other:?}"),
+            }
+        }
+        let mut lite = Capabilities::all("sqlite");
+        lite.sql_casts = false;
+        assert!(matches!(
+            run(query(&["name"], vec![cast("name", "xml")], false), &lite),
+            Err(Error::Unsupported { .. })
+        ));
     }
 
     /// A caller's aggregate cannot join a relation (`via`): its fields

@@ -42,6 +42,9 @@ pub(crate) struct Node<'s> {
     /// JSON paths and casts in `select` (`data->a->>b`, `col::text`), by
     /// output key.
     pub(crate) shapes: Vec<(String, Shape)>,
+    /// Casts the database applies (`col::interval`: a type [`Cast`] does
+    /// not convert), by field.
+    pub(crate) sql_casts: Vec<baas_core::ir::FieldCast>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -65,6 +68,7 @@ impl<'s> Node<'s> {
             spread: None,
             aggregates: Vec::new(),
             shapes: Vec::new(),
+            sql_casts: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -139,6 +143,7 @@ impl<'s> Node<'s> {
             },
             // `select=rel(*)`: the embed only, as PostgREST answers.
             omit_fields: !self.star && self.fields.is_empty(),
+            casts: self.sql_casts.clone(),
             embeds: self
                 .children
                 .iter()
@@ -207,6 +212,12 @@ impl<'s> Node<'s> {
     }
 
     /// The key the engine answers this embed under.
+    /// Whether this node or one below casts a field in the database
+    /// ([`Node::sql_casts`]).
+    pub(crate) fn has_sql_casts(&self) -> bool {
+        !self.sql_casts.is_empty() || self.children.iter().any(Node::has_sql_casts)
+    }
+
     pub(crate) fn engine_key(&self) -> &str {
         self.alias.as_deref().unwrap_or(&self.relation)
     }
@@ -376,12 +387,14 @@ impl Cast {
         })
     }
 
-    /// The 501 of a cast to a type not served.
+    /// The 501 of a cast to a type not served: of a value inside a JSON
+    /// field, or a name that is no type name.
     pub(crate) fn unknown(ty: &str) -> RestError {
         RestError::unsupported(format!(
-            "casts to `{ty}` in select are not supported: int2, int4, int8, numeric, float4, \
-             float8, boolean, text, varchar, json, jsonb, date, time, timestamp, timestamptz \
-             and uuid are"
+            "casts to `{ty}` in select are not supported here: a value inside a JSON field \
+             takes int2, int4, int8, numeric, float4, float8, boolean, text, varchar, json, jsonb, \
+             date, time, timestamp, timestamptz and uuid; a field takes these on every engine, \
+             and PostgreSQL's other types on PostgreSQL"
         ))
     }
 
@@ -940,10 +953,26 @@ fn build_node<'s>(
                 push_aggregate(node, alias.clone(), "count", None)?;
             }
             SelectItem::Path { alias, name, shape } => {
+                let mut shape = shape.clone();
                 if let Some(c) = shape.cast.as_deref()
                     && Cast::parse(c).is_none()
                 {
-                    return Err(Cast::unknown(c));
+                    // A type of the database's own: cast by it, on a
+                    // field (not a value inside a JSON one).
+                    let to = c.to_ascii_lowercase();
+                    if !shape.path.is_empty() {
+                        return Err(Cast::unknown(c));
+                    }
+                    if !baas_core::ir::FieldCast::valid_type_name(&to) {
+                        return Err(RestError::bad_request(format!(
+                            "`{c}` is not a type name (letters, digits and `_`, at most 63 bytes)"
+                        )));
+                    }
+                    node.sql_casts.push(baas_core::ir::FieldCast {
+                        field: name.clone(),
+                        to,
+                    });
+                    shape.cast = None;
                 }
                 if !shape.path.is_empty()
                     && let Ok(f) = node.entity.field(name)
@@ -965,7 +994,7 @@ fn build_node<'s>(
                         .with_hint("give one of them an alias: `other:col->key`"));
                 }
                 node.outputs.push((key.clone(), name.clone()));
-                node.shapes.push((key, shape.clone()));
+                node.shapes.push((key, shape));
             }
             SelectItem::Field { alias, name } => {
                 if !node.fields.contains(name) {
@@ -1030,6 +1059,18 @@ fn build_node<'s>(
                 }
                 node.children.push(child);
             }
+        }
+    }
+    // A field the database casts is read once, in that form: not beside
+    // `*`, not listed again.
+    for c in &node.sql_casts {
+        let uses = node.outputs.iter().filter(|(_, f)| *f == c.field).count();
+        if node.star || uses != 1 || !node.aggregates.is_empty() {
+            return Err(RestError::unsupported(format!(
+                "`{}::{}` is read in that form only: not beside `*`, another selection of `{}` or aggregates",
+                c.field, c.to, c.field
+            ))
+            .with_hint("list the other fields instead of `*`"));
         }
     }
     Ok(())

@@ -491,7 +491,7 @@ fn write(
         }
     };
     let aliases = p.root.aliases();
-    if aliases.as_ref().is_some_and(|a| a.casts_may_fail()) {
+    if p.root.has_sql_casts() || aliases.as_ref().is_some_and(|a| a.casts_may_fail()) {
         // Applied after the write has committed: a refused value would
         // answer an error for a write that happened.
         return Err(RestError::unsupported(

@@ -24,6 +24,7 @@ use sqlx::error::ErrorKind;
 /// | --- | --- | --- |
 /// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
+/// | PostgreSQL | `42704` for a type (`col::nope`), `42846` (`id::interval`) | `Validation` with that code |
 /// | PostgreSQL | `P0001`, a function's `RAISE EXCEPTION` | `Validation` with that code and its message |
 /// | MySQL | `45000`, a stored function's `SIGNAL` | the same, under code `P0001` |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
@@ -125,6 +126,16 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                         violations: vec![
                             Violation::new("", message).with_code(sqlstate::RAISE_EXCEPTION),
                         ],
+                    }
+                }
+                // A cast in `select` to no type (`::nope`, 42704) or one
+                // PostgreSQL does not make (`id::interval`, 42846):
+                // PostgREST's 400 with the code.
+                _ if engine == "postgres"
+                    && (code == "42846" || code == "42704" && message.starts_with("type ")) =>
+                {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message).with_code(&code)],
                     }
                 }
                 // A malformed `fts` query is PostgREST's 400 with its code.

@@ -2737,6 +2737,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
             star: false,
             embeds: vec![],
             aggregates: Vec::new(),
+            casts: Vec::new(),
         },
         filter: None,
         order: vec![],

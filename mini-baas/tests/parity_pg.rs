@@ -917,15 +917,63 @@ async fn json_paths_and_casts_in_select() {
         .await,
         json!([{"id": "2", "m": "{\"n\":1,\"ok\":false}", "j": {"n": 1, "ok": false}}])
     );
+    // PostgreSQL's other types: cast by PostgreSQL, answered as their
+    // text (PostgREST's `col::interval`), in an embedding too.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=id,t:title::xml,author(n:name::bpchar,id)&id=eq.1",
+            ""
+        )
+        .await,
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=id,t:title,author(n:name,id)&id=eq.1",
+            ""
+        )
+        .await
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/book",
+        "select=p:pages::interval&id=eq.1",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
     for (query, status) in [
         ("select=id->a", 400),
         ("select=id::date", 400),
-        ("select=id::interval", 501),
+        // No such type; a cast PostgreSQL does not make (integer to
+        // interval): the caller's errors.
+        ("select=id::nope", 400),
+        ("select=id::interval", 400),
+        ("select=body->a::interval", 501),
+        ("select=id::in-val", 400),
+        ("select=*,id::inet", 501),
+        ("select=id::inet,x:id", 501),
         ("select=body->a,x:body->b,body->a", 400),
         ("select=body->>a->b", 400),
     ] {
         status_is(&s, "GET", "/note", query, "", status, "{}").await;
     }
+    // A write's representation: refused before writing.
+    status_is(
+        &s,
+        "PATCH",
+        "/note",
+        "id=eq.1&select=id::inet",
+        r#"{"id": 1}"#,
+        501,
+        "{}",
+    )
+    .await;
 }
 
 /// `order` on a value inside a JSON field (item 14): `->` sorts JSON

@@ -28,6 +28,7 @@ fn fields(f: &[&str]) -> Selection {
         star: false,
         embeds: vec![],
         aggregates: Vec::new(),
+        casts: Vec::new(),
     }
 }
 
@@ -113,6 +114,7 @@ fn embeds() {
             star: false,
             embeds: vec![embed("artist", None, fields(&["name"]))],
             aggregates: Vec::new(),
+            casts: Vec::new(),
         }
     );
     assert_eq!(
@@ -136,10 +138,12 @@ fn embeds() {
                         star: false,
                         embeds: vec![embed("genre", None, fields(&["name"]))],
                         aggregates: Vec::new(),
+                        casts: Vec::new(),
                     }
                 )
             ],
             aggregates: Vec::new(),
+            casts: Vec::new(),
         }
     );
     assert!(
@@ -171,6 +175,7 @@ fn embed_only_select_omits_own_fields() {
                 Selection::embeds_only(vec![embed("artist", None, fields(&["name"]))])
             )],
             aggregates: Vec::new(),
+            casts: Vec::new(),
         }
     );
     // `*` or a field keeps the own fields.

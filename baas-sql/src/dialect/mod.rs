@@ -255,6 +255,13 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported("full-text search"))
     }
 
+    /// The text form of `col` cast to the engine's type `ty` (a
+    /// [`FieldCast`](baas_core::ir::FieldCast), its name already checked):
+    /// PostgreSQL's `CAST(CAST(col AS "ty") AS text)`.
+    fn cast_text(&self, _col: Expr, ty: &str) -> Result<Expr> {
+        Err(self.unsupported(&format!("casts to `{ty}` in select")))
+    }
+
     /// Full-text search on the string at a JSON path (an expression, not
     /// a column): [`text_search`](Self::text_search) where the engine
     /// searches any text; MySQL's `MATCH` takes indexed columns only.

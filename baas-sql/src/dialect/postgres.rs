@@ -115,6 +115,13 @@ impl SqlDialect for Postgres {
         self.text_search_vector(vector, query, language, syntax)
     }
 
+    fn cast_text(&self, col: Expr, ty: &str) -> Result<Expr> {
+        Ok(Expr::cust_with_expr(
+            format!("CAST(CAST($1 AS {}) AS text)", quote(ty)),
+            col,
+        ))
+    }
+
     fn text_search_vector(
         &self,
         vector: Expr,

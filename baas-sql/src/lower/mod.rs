@@ -395,6 +395,36 @@ fn select_fields<'e>(entity: &'e Entity, fields: &[String]) -> Result<Vec<&'e Fi
     }
 }
 
+/// The expressions and output columns of `fields` read in `scope`: each
+/// column, or its text form through the database's cast for a field of
+/// `casts` ([`Selection::casts`](baas_core::ir::Selection::casts)).
+fn field_columns(
+    sql: &dyn SqlDialect,
+    scope: &Scope<'_>,
+    fields: &[&Field],
+    casts: &[baas_core::ir::FieldCast],
+) -> Result<Vec<(Expr, OutColumn)>> {
+    fields
+        .iter()
+        .map(|f| match casts.iter().find(|c| c.field == f.name) {
+            Some(c) => Ok((
+                sql.cast_text(scope.raw_col(f), &c.to)?,
+                OutColumn {
+                    key: f.name.clone(),
+                    ty: FieldType::Text,
+                },
+            )),
+            None => Ok((
+                scope.col(f),
+                OutColumn {
+                    key: f.name.clone(),
+                    ty: f.ty.clone(),
+                },
+            )),
+        })
+        .collect()
+}
+
 fn out_columns(fields: &[&Field]) -> Vec<OutColumn> {
     fields
         .iter()

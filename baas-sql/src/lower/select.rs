@@ -8,7 +8,7 @@ use sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectSt
 
 use super::filter::needs_qualification;
 use super::{
-    JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, finish, out_columns, select_fields,
+    JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, field_columns, finish, select_fields,
     table_ref_as,
 };
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
@@ -233,11 +233,11 @@ impl<'a> Lower<'a> {
             ty: link.ty.clone(),
         });
         let fields = select_fields(target, &embed.select.fields)?;
-        for f in &fields {
-            sel.expr(scope.col(f));
+        for (ex, c) in field_columns(self.sql, &scope, &fields, &embed.select.casts)? {
+            sel.expr(ex);
             columns.push(OutColumn {
                 key: joined_key(columns.len()),
-                ty: f.ty.clone(),
+                ty: c.ty,
             });
         }
         let mut embeds = Vec::with_capacity(embed.select.embeds.len());
@@ -282,11 +282,12 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     );
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
-    for f in &fields {
-        sel.expr(scope.col(f));
+    let mut columns = Vec::with_capacity(fields.len());
+    for (ex, c) in field_columns(l.sql, &scope, &fields, &q.select.casts)? {
+        sel.expr(ex);
+        columns.push(c);
     }
     sel.from(l.root_source()?);
-    let mut columns = out_columns(&fields);
     let mut joined = Vec::with_capacity(q.select.embeds.len());
     let mut joins = 0;
     for embed in &q.select.embeds {
