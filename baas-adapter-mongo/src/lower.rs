@@ -1365,8 +1365,8 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         pipeline.push(doc! {"$match": m});
     }
     // The entity and key prefix the aggregated fields come from.
-    let (of, prefix) = match (a.via_relation(target)?, &a.via) {
-        (Some((rel, related)), Some(via)) => {
+    let (of, prefix) = match a.via_entity(target)? {
+        Some((via, related)) => {
             let helper = format!("{HELPER}via");
             let (mut stages, m) = filter(
                 Target::new(target.schema, &related.name)?,
@@ -1378,16 +1378,16 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             stages.push(doc! {"$limit": 1});
             pipeline.push(join(
                 e,
-                &rel.from_fields,
+                &via.from_fields,
                 related,
-                &rel.to_fields,
+                &via.to_fields,
                 stages,
                 &helper,
             )?);
             pipeline.push(doc! {"$unwind": format!("${helper}")});
             (related, format!("{helper}."))
         }
-        _ => (e, String::new()),
+        None => (e, String::new()),
     };
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut group_id = Document::new();

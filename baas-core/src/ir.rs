@@ -960,9 +960,10 @@ pub struct Aggregate {
     /// aggregates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
-    /// Aggregate the rows a to-one relation of `entity` reaches, joined to
-    /// each row of `entity` (an inner join: a row that reaches none, or
-    /// none passing [`AggregateVia::filter`], is not aggregated): the
+    /// Aggregate the rows of another entity that each row of `entity`
+    /// links to ([`AggregateVia::from_fields`] equal to its
+    /// [`AggregateVia::to_fields`]; an inner join: a row that reaches none,
+    /// or none passing [`AggregateVia::filter`], is not aggregated): the
     /// aggregates' fields, and [`AggregateVia::group_by`], are fields of
     /// the related entity. This is how a many-to-many embedding is
     /// aggregated (`playlists(name,tracks.count())` through the junction:
@@ -975,23 +976,29 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    /// The to-one relation of [`Aggregate::via`] on `target` and the
-    /// entity it reaches (`None` without one), for an adapter to join: an
-    /// error when it is no to-one relation of a table, or when a field is
-    /// grouped on both sides (their output keys would collide).
-    pub fn via_relation<'s>(
+    /// The entity [`Aggregate::via`] joins on `target` (`None` without
+    /// one), for an adapter to join: an error when the link's fields are
+    /// not fields of both sides, one for one, or when a field is grouped on
+    /// both sides (their output keys would collide).
+    pub fn via_entity<'s>(
         &self,
         target: crate::adapter::Target<'s>,
-    ) -> crate::Result<Option<(&'s crate::metadata::Relation, &'s crate::metadata::Entity)>> {
+    ) -> crate::Result<Option<(&AggregateVia, &'s crate::metadata::Entity)>> {
         let Some(via) = &self.via else {
             return Ok(None);
         };
-        let rel = target.entity.relation(&via.relation)?;
-        if !rel.kind.is_to_one() || rel.function.is_some() {
+        let related = target.schema.entity(&via.entity)?;
+        if via.from_fields.is_empty() || via.from_fields.len() != via.to_fields.len() {
             return Err(crate::Error::validation(
-                "/via/relation",
-                format!("`{}` is not a to-one relation", via.relation),
+                "/via/to_fields",
+                "a link is one or more fields, one for one",
             ));
+        }
+        for f in &via.from_fields {
+            target.entity.field(f)?;
+        }
+        for f in &via.to_fields {
+            related.field(f)?;
         }
         if let Some(g) = via.group_by.iter().find(|g| self.group_by.contains(g)) {
             return Err(crate::Error::validation(
@@ -999,15 +1006,19 @@ impl Aggregate {
                 format!("`{g}` is grouped twice"),
             ));
         }
-        Ok(Some((rel, target.schema.entity(&rel.target)?)))
+        Ok(Some((via, related)))
     }
 }
 
 /// The related rows an [`Aggregate`] aggregates ([`Aggregate::via`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateVia {
-    /// A to-one relation of the aggregated entity, not a function's.
-    pub relation: String,
+    /// The related entity (a table's, not a function's).
+    pub entity: String,
+    /// Fields of the aggregated entity that link a row to its related row.
+    pub from_fields: Vec<String>,
+    /// The related entity's fields they equal, in the same order.
+    pub to_fields: Vec<String>,
     /// Group-by fields of the related entity, returned under their names
     /// after [`Aggregate::group_by`]'s (the names must differ from those).
     #[serde(default)]

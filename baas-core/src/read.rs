@@ -963,20 +963,16 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     // A many-to-many embedding aggregates the parent's junction rows (those
     // the junction's read grant shows) whose target passes the embed's
     // filter: an aggregate of the junction, by its source fields, over
-    // their targets ([`Aggregate::via`]: `count()` alone needs none). The
-    // filter and the join reach the targets through the junction's to-one
-    // relation to them; metadata without one gets it in a copy of the
-    // schema.
-    let with_link: SchemaMetadata;
+    // their targets ([`Aggregate::via`], the junction's target fields
+    // joined to the target's keys; `count()` alone without a filter reads
+    // the junction only).
     let mut via = None;
     // The entity the groups are rows of (the embedding's target).
     let groups_of = target;
     let (target, to_fields, filter) = match &rel.kind {
         RelationKind::ManyToMany { through } => {
-            let mut schema = parent.schema();
-            let junction = schema.entity(&through.entity)?;
-            let mut conditions: Vec<Filter> = embed.through.iter().cloned().collect();
-            let joins = !embed.select.fields.is_empty()
+            let joins = embed.filter.is_some()
+                || !embed.select.fields.is_empty()
                 || !embed.select.embeds.is_empty()
                 || embed
                     .select
@@ -995,52 +991,21 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     ),
                 ));
             }
-            if embed.filter.is_some() || joins {
-                let link = junction.relations.iter().find(|r| {
-                    r.kind.is_to_one()
-                        && r.function.is_none()
-                        && r.target == rel.target
-                        && r.from_fields == through.target_fields
-                        && r.to_fields == rel.to_fields
+            // The targets' condition goes on the join (as fast as an
+            // `EXISTS` through the junction, measured).
+            if joins {
+                via = Some(crate::ir::AggregateVia {
+                    entity: rel.target.clone(),
+                    from_fields: through.target_fields.clone(),
+                    to_fields: rel.to_fields.clone(),
+                    group_by: embed.select.fields.clone(),
+                    filter: embed.filter.clone(),
                 });
-                let name = match link {
-                    Some(r) => r.name.clone(),
-                    None => {
-                        const LINK: &str = "__baas_target";
-                        let mut copy = schema.clone();
-                        if let Some(j) = copy.entities.iter_mut().find(|e| e.name == through.entity)
-                        {
-                            let from: Vec<&str> =
-                                through.target_fields.iter().map(String::as_str).collect();
-                            let to: Vec<&str> = rel.to_fields.iter().map(String::as_str).collect();
-                            j.relations
-                                .push(Relation::many_to_one(LINK, &rel.target, &from, &to));
-                        }
-                        with_link = copy;
-                        schema = &with_link;
-                        LINK.to_string()
-                    }
-                };
-                // Joined, the targets' condition goes on the join (as fast
-                // as an `EXISTS`, measured); counted alone, an `EXISTS`.
-                if joins {
-                    via = Some(crate::ir::AggregateVia {
-                        relation: name,
-                        group_by: embed.select.fields.clone(),
-                        filter: embed.filter.clone(),
-                    });
-                } else if let Some(f) = &embed.filter {
-                    conditions.push(Filter::exists(name, Some(f.clone())));
-                }
             }
             (
-                Target::new(schema, &through.entity)?,
+                Target::new(parent.schema(), &through.entity)?,
                 &through.source_fields,
-                match conditions.len() {
-                    0 => None,
-                    1 => conditions.pop(),
-                    _ => Some(Filter::and(conditions)),
-                },
+                embed.through.clone(),
             )
         }
         _ => (target, &rel.to_fields, embed.filter.clone()),

@@ -1884,7 +1884,9 @@ mod tests {
             limit: None,
             offset: None,
             via: Some(crate::ir::AggregateVia {
-                relation: "track".into(),
+                entity: "track".into(),
+                from_fields: vec!["track_id".into()],
+                to_fields: vec!["track_id".into()],
                 group_by: vec!["email".into()],
                 filter: None,
             }),

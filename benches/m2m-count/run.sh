@@ -3,8 +3,8 @@
 # (`playlist?select=playlist_id,rock:track(count)&rock.genre_id=eq.1&playlist_id=lte.18`),
 # Chinook's 8715 playlist links. Three ways, same run (compare the ratios):
 #   ours:    the two statements mini-baas sends (the parents' page, then one
-#            aggregate of the junction grouped by its source, the embedding's
-#            filter as an EXISTS through the junction's link to the target);
+#            aggregate of the junction grouped by its source, joined to the
+#            target on the embedding's filter, Aggregate::via);
 #   lateral: one statement shaped as PostgREST writes an embedding, a
 #            LATERAL count per parent over the junction joined to the target;
 #   fetch:   what a client without embedded aggregates does: the parents,
@@ -20,7 +20,7 @@ psql -h 127.0.0.1 -U postgres -qc ANALYZE "$DB"
 IDS='1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18'
 cat > "$DIR/ours.sql" <<SQL
 SELECT "playlist_id" FROM "public"."playlist" WHERE "playlist_id" <= 18 ORDER BY "playlist_id" ASC LIMIT 1000;
-SELECT "public"."playlist_track"."playlist_id", COUNT(*) AS "a0" FROM "public"."playlist_track" WHERE "public"."playlist_track"."playlist_id" IN ($IDS) AND EXISTS(SELECT 1 FROM "public"."track" AS "_r1" WHERE "_r1"."track_id" = "public"."playlist_track"."track_id" AND "_r1"."genre_id" = 1) GROUP BY "public"."playlist_track"."playlist_id" ORDER BY "public"."playlist_track"."playlist_id" ASC NULLS LAST;
+SELECT "public"."playlist_track"."playlist_id", COUNT(*) AS "a0" FROM "public"."playlist_track" INNER JOIN "public"."track" AS "_v1" ON "_v1"."track_id" = "public"."playlist_track"."track_id" AND "_v1"."genre_id" = 1 WHERE "public"."playlist_track"."playlist_id" IN ($IDS) GROUP BY "public"."playlist_track"."playlist_id" ORDER BY "public"."playlist_track"."playlist_id" ASC NULLS LAST;
 SQL
 cat > "$DIR/lateral.sql" <<'SQL'
 SELECT p."playlist_id", c."count" FROM "public"."playlist" AS p LEFT JOIN LATERAL (SELECT count(*) AS "count" FROM "public"."track" AS t JOIN "public"."playlist_track" AS pt ON pt."track_id" = t."track_id" WHERE pt."playlist_id" = p."playlist_id" AND t."genre_id" = 1) AS c ON true WHERE p."playlist_id" <= 18 ORDER BY p."playlist_id" LIMIT 1000;

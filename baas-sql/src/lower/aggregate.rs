@@ -40,8 +40,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let mut sel = SelectStatement::new();
     sel.from(l.root_source()?);
     // The scope the aggregated fields come from: the related row's.
-    let related = match (a.via_relation(target)?, &a.via) {
-        (Some((rel, related)), Some(via)) => {
+    let related = match a.via_entity(target)? {
+        Some((via, related)) => {
             let joined = super::Scope {
                 entity: related,
                 alias: Some(l.fresh_alias("v", 1)),
@@ -49,7 +49,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                 qualify: true,
             };
             let mut on = sea_query::Condition::all();
-            for (from, to) in rel.from_fields.iter().zip(&rel.to_fields) {
+            for (from, to) in via.from_fields.iter().zip(&via.to_fields) {
                 on = on.add(joined.col(related.field(to)?).eq(scope.col(e.field(from)?)));
             }
             if let Some(f) = &via.filter {
@@ -59,7 +59,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             sel.inner_join(super::table_ref_as(related, &alias), on);
             Some(joined)
         }
-        _ => None,
+        None => None,
     };
     let of = related.as_ref().unwrap_or(&scope);
     let mut columns = Vec::new();
@@ -214,7 +214,9 @@ mod tests {
             limit: None,
             offset: None,
             via: Some(AggregateVia {
-                relation: "track".into(),
+                entity: "track".into(),
+                from_fields: vec!["track_id".into()],
+                to_fields: vec!["track_id".into()],
                 group_by: vec!["genre_id".into()],
                 filter: Some(Filter::eq("genre_id", 1i64)),
             }),
