@@ -108,7 +108,8 @@
 //! | construct | error |
 //! | --- | --- |
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's), of a value inside a JSON field, or of a field also selected otherwise; casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 (the first naming the engine) |
-//! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation | 501 |
+//! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
+//! | grouping aggregates by a JSON path or by a cast that can merge stored values (`select=total::int,count()`, `created::date`, `data->a`): the engines group by the stored value, PostgREST by the shown one; casts that keep values apart (`::text`, an integer's `::int8`, a number's `::numeric`) group | 501 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |

@@ -398,6 +398,36 @@ impl Cast {
         ))
     }
 
+    /// Whether two different values of a field of type `ty` stay two
+    /// after the cast (grouping by the stored value then groups as by the
+    /// cast one): true of text and JSON, of the timestamps of a date or
+    /// timestamp (an instant stays one instant), of a number's numeric,
+    /// of an integer's wider type, and of a cast to the field's own kind;
+    /// false where it rounds or truncates (`::int` of a decimal, `::date`
+    /// of a timestamp, `::bool` of an integer, `::float4` of an `int4`).
+    fn keeps_distinct(self, ty: &baas_core::FieldType) -> bool {
+        use baas_core::FieldType as T;
+        match self {
+            Self::Text | Self::Json => true,
+            // `1.0` and `1.00` of a text are one numeric.
+            Self::Numeric => !matches!(ty, T::Text),
+            Self::Uuid => matches!(ty, T::Uuid),
+            Self::Timestamp | Self::TimestampTz => {
+                matches!(ty, T::Date | T::Timestamp | T::TimestampTz)
+            }
+            // Narrower integers: out of range is an error, not a merge.
+            Self::Int(_) => matches!(ty, T::Boolean | T::Int16 | T::Int32 | T::Int64),
+            Self::Float(double) => match ty {
+                T::Int16 | T::Float32 => true,
+                T::Int32 | T::Float64 => double,
+                _ => false,
+            },
+            Self::Bool => matches!(ty, T::Boolean),
+            Self::Date => matches!(ty, T::Date),
+            Self::Time => matches!(ty, T::Time),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Int(16) => "smallint",
@@ -1058,6 +1088,33 @@ fn build_node<'s>(
                     None => child.output = false,
                 }
                 node.children.push(child);
+            }
+        }
+    }
+    // Aggregates group by the stored values of the listed fields; a path
+    // into a JSON field, or a cast that can make two stored values one
+    // (`created::date`), would show one group several times where
+    // PostgREST groups by the shown value: refused until the engines group
+    // by such expressions.
+    if !node.aggregates.is_empty() {
+        for (key, shape) in &node.shapes {
+            let Some((_, field)) = node.outputs.iter().find(|(k, _)| k == key) else {
+                continue;
+            };
+            let ty = &node.entity.field(field).map_err(RestError::from)?.ty;
+            let merges = !shape.path.is_empty()
+                || match shape.cast.as_deref().map(Cast::parse) {
+                    Some(Some(c)) => !c.keeps_distinct(ty),
+                    _ => false,
+                };
+            if merges {
+                return Err(RestError::unsupported(format!(
+                    "grouping aggregates by `{key}`: the groups are of `{field}`'s stored values, \
+                     and this path or cast could show two of them as one"
+                ))
+                .with_hint(format!(
+                    "group by `{field}` itself, or by a cast that keeps its values apart (`::text`)"
+                )));
             }
         }
     }
