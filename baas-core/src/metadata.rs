@@ -707,7 +707,9 @@ pub enum FieldType {
     Float32,
     /// 64-bit float.
     Float64,
-    /// Exact decimal; serialised as a JSON string so no precision is lost.
+    /// Exact decimal; a JSON number written with its exact digits (no
+    /// float round trip), or a string for a tenant that keeps decimals as
+    /// strings ([`crate::value::decimals_as_strings`]).
     Decimal {
         /// Total digits, if bounded.
         #[serde(default, skip_serializing_if = "Option::is_none")]

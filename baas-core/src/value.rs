@@ -9,7 +9,7 @@
 //! | `text`, `enum` | string |
 //! | `int16/32/64` | number (integers) |
 //! | `float32/64` | number |
-//! | `decimal` | string, exact digits, padded to the scale when the scale is known (`"0.99"`, `"1.00"`) |
+//! | `decimal` | number written with its exact digits, padded to the scale when the scale is known (`0.99`, `1.00`, as PostgREST); a string for a tenant that keeps decimals as strings ([`decimals_as_strings`]), and for `NaN` and the infinities |
 //! | `boolean` | `true` / `false` (also MySQL `TINYINT(1)`, SQLite 0/1) |
 //! | `date` | `"2009-01-01"` |
 //! | `time` | `"13:45:00"` (fraction only when non-zero) |
