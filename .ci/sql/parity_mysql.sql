@@ -39,7 +39,28 @@ BEGIN
   SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = msg;
   RETURN 0;
 END //
--- A procedure: not served (CALL answers result sets).
+-- Procedures: the rows of the first result set a CALL answers.
 CREATE PROCEDURE list_books() READS SQL DATA
-  SELECT * FROM book //
+  SELECT * FROM book ORDER BY id //
+CREATE PROCEDURE books_over(min_price DECIMAL(8, 2)) READS SQL DATA
+  SELECT id, title, price, price > 20 AS dear, CAST(NULL AS CHAR) AS note
+  FROM book WHERE price > min_price ORDER BY id //
+-- Volatile, answers no result set: POST only, [].
+CREATE PROCEDURE set_hits(to_n INT) MODIFIES SQL DATA
+  UPDATE counter SET n = to_n WHERE name = 'hits' //
+-- Writes, then fails: the write is rolled back.
+CREATE PROCEDURE bump_then_fail() MODIFIES SQL DATA
+BEGIN
+  UPDATE counter SET n = n + 100 WHERE name = 'hits';
+  SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'changed my mind';
+END //
+-- Two result sets: the first is answered.
+CREATE PROCEDURE two_sets() DETERMINISTIC NO SQL
+BEGIN
+  SELECT 1 AS a;
+  SELECT 2 AS b;
+END //
+-- An OUT parameter: left out (its value is a session variable).
+CREATE PROCEDURE plus_one(IN a INT, OUT b INT) DETERMINISTIC NO SQL
+  SET b = a + 1 //
 DELIMITER ;

@@ -97,6 +97,15 @@ pub enum Returns {
         #[serde(default, skip_serializing_if = "is_false")]
         set: bool,
     },
+    /// A procedure (MySQL/MariaDB `CALL`): the rows of the first result
+    /// set it answers, whose columns are known only when it runs, each
+    /// value shaped by the type the database gives its column then (a
+    /// JSON array; `[]` when it answers no result set). A call cannot be
+    /// read from in a query, so no filter, order, `select`, offset or
+    /// count applies to it (501); `limit` and the row budget bound the
+    /// rows kept (the rest of the call is read and dropped). Called in a
+    /// transaction of its own: a procedure that fails writes nothing.
+    Procedure,
 }
 
 impl Returns {
@@ -104,6 +113,7 @@ impl Returns {
     pub fn is_set(&self) -> bool {
         match self {
             Self::Void => false,
+            Self::Procedure => true,
             Self::Scalar { set, .. } | Self::Entity { set, .. } | Self::Rows { set, .. } => *set,
         }
     }
@@ -111,7 +121,10 @@ impl Returns {
     /// Whether each result row is an object (entity or declared columns),
     /// rather than one value.
     pub fn is_rows(&self) -> bool {
-        matches!(self, Self::Entity { .. } | Self::Rows { .. })
+        matches!(
+            self,
+            Self::Entity { .. } | Self::Rows { .. } | Self::Procedure
+        )
     }
 }
 
@@ -174,6 +187,9 @@ pub struct Call {
     /// row of this entity (`args` are empty), and its rows carry the row's
     /// key ([`RowOf`]).
     pub row_of: Option<RowOf>,
+    /// A procedure's call ([`Returns::Procedure`]): a statement of its
+    /// own, not a source a query reads from.
+    pub procedure: bool,
 }
 
 /// The rows a computed relationship's function is called with: every row
@@ -201,6 +217,8 @@ impl Function {
                 e
             }
             Returns::Rows { fields, .. } => Entity::new(self.name.clone(), fields.clone()),
+            // Columns known when it runs.
+            Returns::Procedure => Entity::new(self.name.clone(), Vec::new()),
             Returns::Scalar { ty, .. } => Entity::new(
                 self.name.clone(),
                 vec![Field::new(self.name.clone(), ty.clone()).with_column(&self.source.table)],
@@ -271,6 +289,7 @@ impl Function {
             args: out,
             void: matches!(self.returns, Returns::Void),
             row_of: None,
+            procedure: matches!(self.returns, Returns::Procedure),
         })
     }
 

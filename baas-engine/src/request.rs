@@ -364,6 +364,28 @@ impl Baas {
         caps.require(caps.functions, "functions (`/rpc`)")?;
         self.execute_grant(principal, tenant, f).await?;
         let call = f.call(args)?;
+        if call.procedure {
+            let sel = &query.select;
+            if query.filter.is_some()
+                || !query.order.is_empty()
+                || query.page.offset.is_some_and(|o| o > 0)
+                || query.page.after.is_some()
+                || !matches!(query.count, baas_core::ir::Count::None)
+                || !sel.fields.is_empty()
+                || sel.omit_fields
+                || !sel.embeds.is_empty()
+                || !sel.aggregates.is_empty()
+                || !sel.casts.is_empty()
+            {
+                return Err(Error::unsupported(
+                    caps.engine.clone(),
+                    format!(
+                        "filters, order, `select`, offset or a count on the result of the procedure `{}` (a `CALL` answers rows no query reads from; `limit` applies)",
+                        f.name
+                    ),
+                ));
+            }
+        }
         // The result entity joins a copy of the schema, so the validator
         // and the embed planner resolve it like any entity (function and
         // entity names never collide: `SchemaMetadata::check`).

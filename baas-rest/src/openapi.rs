@@ -703,6 +703,11 @@ fn rpc_item(f: &baas_core::function::Function, schema: &SchemaMetadata) -> J {
             let e = Entity::new(f.name.clone(), fields.clone());
             entity_json_schema(&e, SchemaMode::Read)
         }
+        // Columns known when it runs.
+        Returns::Procedure => json!({
+            "type": "object",
+            "description": "A row of the procedure's first result set, keyed by its column names."
+        }),
     };
     let mut row = row;
     if let Some(o) = row.as_object_mut() {

@@ -12,7 +12,9 @@
 //! - **The answer**: a scalar function gives its value, a set of scalars an
 //!   array of values, rows an array of objects (with `Content-Range` and
 //!   `count` as on an entity), a function returning one row (not `SETOF`)
-//!   one object (or `null`), a `void` function `204 No Content`.
+//!   one object (or `null`), a `void` function `204 No Content`, a
+//!   MySQL/MariaDB procedure the rows of its first result set (an array;
+//!   only `limit` of the rest of the query applies to them).
 
 use baas_core::function::{Function, Returns};
 use baas_core::ir::Rows;
@@ -231,6 +233,7 @@ pub fn rpc_response(f: &Function, req: &ReadRequest, rows: Rows, max_bytes: u64)
             headers: Vec::new(),
             body: Vec::new().into(),
         },
+        Returns::Procedure => crate::read_response_within(req, rows, max_bytes),
         Returns::Entity { .. } | Returns::Rows { .. } if set || req.singular => {
             crate::read_response_within(req, rows, max_bytes)
         }

@@ -117,6 +117,6 @@ pub use engine::SqlAdapter;
 pub use dialect::Dialect;
 pub use lower::{
     InsertBatch, OutColumn, SelectPlan, Statement, aggregate, count, delete, insert, key_filter,
-    select, select_for_update, update,
+    procedure_call, select, select_for_update, update,
 };
 pub use sea_query;

@@ -172,6 +172,28 @@ where
     ))
 }
 
+/// The value of cell `i` (the column `key`): NULL is null whatever the
+/// column; otherwise the engine decodes it by the driver's type name.
+fn cell<E: SqlxEngine>(row: &<E::Db as Database>::Row, i: usize, key: &str) -> Result<Value>
+where
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    let raw = row.try_get_raw(i).map_err(err::<E>)?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    // Owned, so the cell can be handed over whole.
+    let ty = raw.type_info().into_owned();
+    E::decode(raw, ty.name()).map_err(|m| column_error::<E>(key, m))
+}
+
+fn column_error<E: SqlxEngine>(key: &str, m: String) -> Error {
+    Error::Backend {
+        message: format!("{}: column `{key}`: {m}", E::DIALECT.name()),
+        source: None,
+    }
+}
+
 /// One row as JSON keyed by `columns` (in select-list order).
 fn decode_row<E: SqlxEngine>(row: &<E::Db as Database>::Row, columns: &[OutColumn]) -> Result<Row>
 where
@@ -179,21 +201,26 @@ where
 {
     let mut out = Row::with_capacity(columns.len());
     for (i, c) in columns.iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(err::<E>)?;
-        let value = if raw.is_null() {
-            Ok(Value::Null)
-        } else {
-            // Owned, so the cell can be handed over whole.
-            let ty = raw.type_info().into_owned();
-            E::decode(raw, ty.name())
-        };
-        let j = value
-            .and_then(|v| v.shape(&c.ty))
-            .map_err(|m| Error::Backend {
-                message: format!("{}: column `{}`: {m}", E::DIALECT.name(), c.key),
-                source: None,
-            })?;
+        let j = cell::<E>(row, i, &c.key)?
+            .shape(&c.ty)
+            .map_err(|m| column_error::<E>(&c.key, m))?;
         out.insert(c.key.clone(), j);
+    }
+    Ok(out)
+}
+
+/// One row of a result set without declared columns, keyed by the
+/// columns' names, each value in its own JSON shape ([`Value::to_json`]:
+/// the type the driver gives the column decides it).
+fn decode_described<E: SqlxEngine>(row: &<E::Db as Database>::Row) -> Result<Row>
+where
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    use sqlx::Column as _;
+    let columns = row.columns();
+    let mut out = Row::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        out.insert(c.name().to_string(), cell::<E>(row, i, c.name())?.to_json());
     }
     Ok(out)
 }
@@ -284,6 +311,34 @@ where
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
         let mut conn = self.pool.acquire().await.map_err(err::<E>)?;
         execute_on::<E, _>(&mut *conn, stmt).await
+    }
+
+    async fn fetch_result_set(&self, stmt: &Statement, limit: u64) -> Result<Vec<Row>> {
+        use futures::TryStreamExt as _;
+        // In a transaction, as PostgREST calls a function: a procedure that
+        // fails half-way writes nothing.
+        let mut tx = self.pool.begin().await.map_err(err::<E>)?;
+        let mut out = Vec::new();
+        {
+            let mut stream = Executor::fetch_many(&mut *tx, query::<E>(stmt)?);
+            // Rows, then the end of their result set (a `Left`): after the
+            // first end, or the limit, rows are read to the end of the call
+            // (its last packet, and a failure after the first result set,
+            // come after them) but not kept.
+            let mut first = true;
+            while let Some(step) = stream.try_next().await.map_err(err::<E>)? {
+                match step {
+                    sqlx::Either::Left(_) => first = false,
+                    sqlx::Either::Right(row) => {
+                        if first && (out.len() as u64) < limit {
+                            out.push(decode_described::<E>(&row)?);
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit().await.map_err(err::<E>)?;
+        Ok(out)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {

@@ -1359,7 +1359,9 @@ const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
 
 /// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by
 /// position, GET only for deterministic ones without SQL or reading it,
-/// the database's error for a SIGNAL, procedures left out.
+/// the database's error for a SIGNAL; procedures answer their first
+/// result set, nothing else of a query applies to them, `OUT` ones are
+/// left out.
 #[tokio::test]
 async fn mysql_stored_functions() {
     let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
@@ -1407,19 +1409,101 @@ async fn mysql_stored_functions() {
         r.status,
         r.text()
     );
+    // Procedures: the rows of the first result set, typed as the server
+    // types its columns; arguments bound by position.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/list_books", "", "").await,
+        json!([
+            {"id": 1, "title": "Notes", "price": baas_testkit::dec("12.50")},
+            {"id": 2, "title": "Compilers", "price": baas_testkit::dec("45.00")}
+        ])
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/books_over", "", r#"{"min_price": 20}"#).await,
+        json!([{"id": 2, "title": "Compilers", "price": baas_testkit::dec("45.00"), "dear": 1, "note": null}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/books_over", "min_price=100", "").await,
+        json!([])
+    );
+    // `limit` stops the reading; a value that is no decimal is a 422
+    // before anything runs (never spliced into the CALL).
+    assert_eq!(
+        ok(&s, "GET", "/rpc/list_books", "limit=1", "").await,
+        json!([{"id": 1, "title": "Notes", "price": baas_testkit::dec("12.50")}])
+    );
     status_is(
+        &s,
+        "GET",
+        "/rpc/books_over",
+        "min_price=1);DROP%20TABLE%20book;--",
+        "",
+        422,
+        "{}",
+    )
+    .await;
+    // Nothing a query reads from: filters, order, select, offset, counts
+    // are a 501 naming the engine.
+    for qs in ["id=eq.1", "order=id.desc", "select=title", "offset=1"] {
+        let r = call(&s, "GET", "/rpc/list_books", qs, &[], "").await;
+        assert_eq!(r.status, 501, "{qs}: {}", r.text());
+        assert!(r.text().contains("mysql"), "{qs}: {}", r.text());
+    }
+    let r = call(
         &s,
         "GET",
         "/rpc/list_books",
         "",
+        &[("Prefer", "count=exact")],
         "",
-        404,
-        "procedures are not served: {}",
     )
     .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    // No result set: []; volatile: POST only; the write is done.
+    status_is(&s, "GET", "/rpc/set_hits", "to_n=7", "", 405, "{}").await;
+    assert_eq!(
+        ok(&s, "POST", "/rpc/set_hits", "", r#"{"to_n": 7}"#).await,
+        json!([])
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/bump", "", r#"{"step": 1}"#).await,
+        json!(8)
+    );
+    // A procedure that fails half-way writes nothing (one transaction).
+    let r = call(&s, "POST", "/rpc/bump_then_fail", "", &[], "{}").await;
+    assert!(
+        (400..500).contains(&r.status) && r.text().contains("changed my mind"),
+        "{} {}",
+        r.status,
+        r.text()
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/bump", "", r#"{"step": 1}"#).await,
+        json!(9)
+    );
+    // The first of two result sets, and the connection serves the next
+    // call (the rest was discarded).
+    assert_eq!(
+        ok(&s, "GET", "/rpc/two_sets", "", "").await,
+        json!([{"a": 1}])
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            ok(&s, "GET", "/rpc/add_them", "a=2&b=2", "").await,
+            json!(4)
+        );
+        assert_eq!(
+            ok(&s, "GET", "/rpc/two_sets", "", "").await,
+            json!([{"a": 1}])
+        );
+    }
+    // OUT parameters: not served.
+    status_is(&s, "GET", "/rpc/plus_one", "a=1", "", 404, "{}").await;
     let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
     assert!(
-        doc.contains("\"add_them\"") && !doc.contains("\"list_books\""),
+        doc.contains("\"add_them\"")
+            && doc.contains("\"list_books\"")
+            && !doc.contains("\"plus_one\""),
         "{doc}"
     );
 }

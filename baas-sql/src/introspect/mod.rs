@@ -80,6 +80,8 @@ enum CatalogReturns {
     Table(String),
     /// Declared columns: name and type.
     Columns(Vec<(String, String)>),
+    /// A procedure's result set (MySQL/MariaDB): columns known when it runs.
+    Procedure,
 }
 
 /// A function as the catalog describes it (PostgreSQL).
@@ -538,6 +540,7 @@ fn functions(
                 },
                 None => continue,
             },
+            CatalogReturns::Procedure => Returns::Procedure,
             CatalogReturns::Columns(cols) => Returns::Rows {
                 fields: cols
                     .into_iter()

@@ -183,46 +183,58 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
     Ok(cat)
 }
 
-/// The stored functions of the current database that a call reaches: a
-/// scalar result and `IN` parameters, called by position in declared
+/// The stored functions and procedures of the current database that a
+/// call reaches: `IN` parameters only, called by position in declared
 /// order (MySQL has no named arguments and no defaults, so every
-/// parameter is required). Volatility from the characteristics:
-/// `DETERMINISTIC` with `NO SQL` / `CONTAINS SQL` is immutable, `READS SQL
-/// DATA` stable, anything else volatile (POST only). Procedures are left
-/// out: `CALL` answers result sets, not a value a query can read.
+/// parameter is required); a function's scalar result, a procedure's
+/// first result set ([`Returns::Procedure`](baas_core::function::Returns::Procedure)).
+/// Volatility from the characteristics: `DETERMINISTIC` with `NO SQL` /
+/// `CONTAINS SQL` is immutable, `READS SQL DATA` stable, anything else
+/// volatile (POST only). A procedure with `OUT`/`INOUT` parameters is left
+/// out (their values come back in session variables, not in a result
+/// set), and so is a procedure named like a function (one API name).
 async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>> {
     let routines = b
         .fetch(
             &stmt(
-                "SELECT ROUTINE_SCHEMA AS db, ROUTINE_NAME AS name, DTD_IDENTIFIER AS returns, \
-                 IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access, ROUTINE_COMMENT AS comment \
+                "SELECT ROUTINE_SCHEMA AS db, ROUTINE_NAME AS name, ROUTINE_TYPE AS kind, \
+                 DTD_IDENTIFIER AS returns, IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access, \
+                 ROUTINE_COMMENT AS comment \
                  FROM information_schema.ROUTINES \
-                 WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' \
-                 ORDER BY ROUTINE_NAME",
+                 WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE') \
+                 ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
                 vec![],
             ),
-            &text_cols(&["db", "name", "returns", "det", "access", "comment"]),
+            &text_cols(&["db", "name", "kind", "returns", "det", "access", "comment"]),
         )
         .await?;
     let params = b
         .fetch(
             &stmt(
-                "SELECT SPECIFIC_NAME AS fn, PARAMETER_NAME AS name, DTD_IDENTIFIER AS declared, \
-                 PARAMETER_MODE AS mode \
+                "SELECT SPECIFIC_NAME AS fn, ROUTINE_TYPE AS kind, PARAMETER_NAME AS name, \
+                 DTD_IDENTIFIER AS declared, PARAMETER_MODE AS mode \
                  FROM information_schema.PARAMETERS \
-                 WHERE SPECIFIC_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND ORDINAL_POSITION > 0 \
+                 WHERE SPECIFIC_SCHEMA = DATABASE() AND ORDINAL_POSITION > 0 \
                  ORDER BY SPECIFIC_NAME, ORDINAL_POSITION",
                 vec![],
             ),
-            &text_cols(&["fn", "name", "declared", "mode"]),
+            &text_cols(&["fn", "kind", "name", "declared", "mode"]),
         )
         .await?;
     let mut out = Vec::new();
     for r in &routines {
         let name = req(r, "name")?;
+        let kind = req(r, "kind")?;
+        let procedure = kind == "PROCEDURE";
+        if procedure && out.iter().any(|f: &CatalogFunction| f.name == name) {
+            continue;
+        }
         let mine: Vec<_> = params
             .iter()
-            .filter(|p| s(p, "fn").as_deref() == Some(name.as_str()))
+            .filter(|p| {
+                s(p, "fn").as_deref() == Some(name.as_str())
+                    && s(p, "kind").as_deref() == Some(&kind)
+            })
             .collect();
         if mine
             .iter()
@@ -246,7 +258,11 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
                 .iter()
                 .map(|p| Ok((req(p, "name")?, req(p, "declared")?, false)))
                 .collect::<Result<_>>()?,
-            returns: CatalogReturns::Scalar(req(r, "returns")?),
+            returns: if procedure {
+                CatalogReturns::Procedure
+            } else {
+                CatalogReturns::Scalar(req(r, "returns")?)
+            },
             comment: s(r, "comment").filter(|c| !c.is_empty()),
         });
     }

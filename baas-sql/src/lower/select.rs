@@ -8,8 +8,8 @@ use sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectSt
 
 use super::filter::needs_qualification;
 use super::{
-    JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, field_columns, finish, select_fields,
-    table_ref_as,
+    JoinedEmbed, Lower, OutColumn, Scope, SelectPlan, Statement, field_columns, finish,
+    select_fields, table_ref_as,
 };
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
 
@@ -418,6 +418,42 @@ pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<
     })
 }
 
+/// `` CALL `proc`(?, …) ``: the statement of a procedure's call
+/// ([`Call::procedure`](baas_core::function::Call::procedure)), its
+/// arguments bound by position, on an engine with procedures (MySQL and
+/// MariaDB); its rows are a result set the backend reads as they come
+/// ([`SqlBackend::fetch_result_set`](crate::SqlBackend::fetch_result_set)).
+pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<Statement> {
+    let l = Lower::new(d, target);
+    let call = match target.call {
+        Some(c) if c.procedure => c,
+        _ => {
+            return Err(Error::validation("/", "not the call of a procedure"));
+        }
+    };
+    if l.sql.call_form() != Some(crate::dialect::CallForm::Positional)
+        || call.source.schema.is_some()
+    {
+        return Err(l.sql.unsupported("procedures"));
+    }
+    let name = format!("`{}`", call.source.table.replace('`', "``"));
+    let mut func = sea_query::Func::cust(super::iden(&name));
+    for a in &call.args {
+        func = func.arg(l.bind(&a.ty, &a.value)?);
+    }
+    let mut sel = SelectStatement::new();
+    sel.expr(func);
+    let statement = finish(l.sql, AnyQuery::Select(&sel));
+    // The call as the select list renders it, arguments and all.
+    let Some(called) = statement.sql.strip_prefix("SELECT ") else {
+        return Err(l.sql.unsupported("procedures"));
+    };
+    Ok(Statement {
+        sql: format!("CALL {called}"),
+        params: statement.params,
+    })
+}
+
 /// `SELECT <fields> … WHERE filter FOR UPDATE` where the dialect emulates
 /// `RETURNING` (MySQL), used to re-read rows inside a transaction. Other
 /// dialects lock nothing.
@@ -434,4 +470,58 @@ pub fn select_for_update(
         plan.statement.sql.push_str(" FOR UPDATE");
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use baas_core::function::{Function, Param, Returns, Volatility};
+    use baas_core::metadata::Source;
+    use baas_core::{FieldType, SchemaMetadata, Target};
+
+    use super::procedure_call;
+    use crate::dialect::Dialect;
+
+    fn proc(name: &str, returns: Returns) -> Function {
+        Function {
+            name: name.into(),
+            source: Source {
+                table: name.into(),
+                schema: None,
+            },
+            params: vec![Param {
+                name: "min_price".into(),
+                ty: FieldType::Int32,
+                db_type: None,
+                optional: false,
+            }],
+            returns,
+            volatility: Volatility::Stable,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn a_procedure_is_called_with_its_arguments_bound_by_position() {
+        let schema = SchemaMetadata::default();
+        let args = serde_json::json!({"min_price": 20});
+        let args = args.as_object().unwrap();
+        let f = proc("books`over", Returns::Procedure);
+        let call = f.call(args).unwrap();
+        let entity = f.result_entity(&schema).unwrap();
+        let target = Target::call(&schema, &entity, &call);
+        let s = procedure_call(Dialect::Mysql, target).unwrap();
+        assert_eq!(s.sql, "CALL `books``over`(?)");
+        assert_eq!(s.params.len(), 1);
+        // No procedures on PostgreSQL or SQLite; a function is no procedure.
+        for d in [Dialect::Postgres, Dialect::Sqlite] {
+            assert!(matches!(
+                procedure_call(d, target),
+                Err(baas_core::Error::Unsupported { .. })
+            ));
+        }
+        let f = proc("add", Returns::Void);
+        let call = f.call(args).unwrap();
+        let entity = f.result_entity(&schema).unwrap();
+        assert!(procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).is_err());
+    }
 }
