@@ -60,7 +60,13 @@ BEGIN
   SELECT 1 AS a;
   SELECT 2 AS b;
 END //
--- An OUT parameter: left out (its value is a session variable).
+-- OUT parameters: the answer is one object of their values.
 CREATE PROCEDURE plus_one(IN a INT, OUT b INT) DETERMINISTIC NO SQL
   SET b = a + 1 //
+CREATE PROCEDURE price_range(OUT lo DECIMAL(8, 2), IN above DECIMAL(8, 2), OUT hi DECIMAL(8, 2))
+  READS SQL DATA
+  SELECT MIN(price), MAX(price) INTO lo, hi FROM book WHERE price > above //
+-- INOUT: left out.
+CREATE PROCEDURE twice(INOUT x INT) DETERMINISTIC NO SQL
+  SET x = x * 2 //
 DELIMITER ;

@@ -105,7 +105,25 @@ pub enum Returns {
     /// count applies to it (501); `limit` and the row budget bound the
     /// rows kept (the rest of the call is read and dropped). Called in a
     /// transaction of its own: a procedure that fails writes nothing.
-    Procedure,
+    Procedure {
+        /// Its `OUT` parameters: when it has any, the answer is one object
+        /// of their values, typed by their declared types (as a
+        /// PostgreSQL function's `OUT` parameters answer), and its result
+        /// sets are read and dropped.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        out: Vec<OutParam>,
+    },
+}
+
+/// An `OUT` parameter of a procedure ([`Returns::Procedure`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutParam {
+    /// Its name and declared type: a field of the answer.
+    pub field: Field,
+    /// Its place among all the procedure's parameters (0 is the first),
+    /// where the call passes the variable that receives it.
+    pub position: usize,
 }
 
 impl Returns {
@@ -113,7 +131,7 @@ impl Returns {
     pub fn is_set(&self) -> bool {
         match self {
             Self::Void => false,
-            Self::Procedure => true,
+            Self::Procedure { out } => out.is_empty(),
             Self::Scalar { set, .. } | Self::Entity { set, .. } | Self::Rows { set, .. } => *set,
         }
     }
@@ -123,7 +141,7 @@ impl Returns {
     pub fn is_rows(&self) -> bool {
         matches!(
             self,
-            Self::Entity { .. } | Self::Rows { .. } | Self::Procedure
+            Self::Entity { .. } | Self::Rows { .. } | Self::Procedure { .. }
         )
     }
 }
@@ -187,9 +205,10 @@ pub struct Call {
     /// row of this entity (`args` are empty), and its rows carry the row's
     /// key ([`RowOf`]).
     pub row_of: Option<RowOf>,
-    /// A procedure's call ([`Returns::Procedure`]): a statement of its
-    /// own, not a source a query reads from.
-    pub procedure: bool,
+    /// A procedure's call ([`Returns::Procedure`]), with its `OUT`
+    /// parameters: a statement of its own, not a source a query reads
+    /// from.
+    pub procedure: Option<Vec<OutParam>>,
 }
 
 /// The rows a computed relationship's function is called with: every row
@@ -218,7 +237,10 @@ impl Function {
             }
             Returns::Rows { fields, .. } => Entity::new(self.name.clone(), fields.clone()),
             // Columns known when it runs.
-            Returns::Procedure => Entity::new(self.name.clone(), Vec::new()),
+            Returns::Procedure { out } => Entity::new(
+                self.name.clone(),
+                out.iter().map(|o| o.field.clone()).collect(),
+            ),
             Returns::Scalar { ty, .. } => Entity::new(
                 self.name.clone(),
                 vec![Field::new(self.name.clone(), ty.clone()).with_column(&self.source.table)],
@@ -289,7 +311,10 @@ impl Function {
             args: out,
             void: matches!(self.returns, Returns::Void),
             row_of: None,
-            procedure: matches!(self.returns, Returns::Procedure),
+            procedure: match &self.returns {
+                Returns::Procedure { out } => Some(out.clone()),
+                _ => None,
+            },
         })
     }
 

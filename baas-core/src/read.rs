@@ -636,7 +636,7 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
         source: function.clone(),
         args: Vec::new(),
         void: false,
-        procedure: false,
+        procedure: None,
         row_of: Some(crate::function::RowOf {
             entity: owner.clone(),
             keys: keys.clone(),

@@ -364,7 +364,7 @@ impl Baas {
         caps.require(caps.functions, "functions (`/rpc`)")?;
         self.execute_grant(principal, tenant, f).await?;
         let call = f.call(args)?;
-        if call.procedure {
+        if call.procedure.is_some() {
             let sel = &query.select;
             if query.filter.is_some()
                 || !query.order.is_empty()

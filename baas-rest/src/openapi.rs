@@ -704,10 +704,14 @@ fn rpc_item(f: &baas_core::function::Function, schema: &SchemaMetadata) -> J {
             entity_json_schema(&e, SchemaMode::Read)
         }
         // Columns known when it runs.
-        Returns::Procedure => json!({
+        Returns::Procedure { out } if out.is_empty() => json!({
             "type": "object",
             "description": "A row of the procedure's first result set, keyed by its column names."
         }),
+        Returns::Procedure { out } => {
+            let fields = out.iter().map(|o| o.field.clone()).collect();
+            entity_json_schema(&Entity::new(f.name.clone(), fields), SchemaMode::Read)
+        }
     };
     let mut row = row;
     if let Some(o) = row.as_object_mut() {

@@ -14,7 +14,8 @@
 //!   `count` as on an entity), a function returning one row (not `SETOF`)
 //!   one object (or `null`), a `void` function `204 No Content`, a
 //!   MySQL/MariaDB procedure the rows of its first result set (an array;
-//!   only `limit` of the rest of the query applies to them).
+//!   only `limit` of the rest of the query applies to them) or, with `OUT`
+//!   parameters, one object of their values.
 
 use baas_core::function::{Function, Returns};
 use baas_core::ir::Rows;
@@ -233,11 +234,12 @@ pub fn rpc_response(f: &Function, req: &ReadRequest, rows: Rows, max_bytes: u64)
             headers: Vec::new(),
             body: Vec::new().into(),
         },
-        Returns::Procedure => crate::read_response_within(req, rows, max_bytes),
-        Returns::Entity { .. } | Returns::Rows { .. } if set || req.singular => {
+        Returns::Entity { .. } | Returns::Rows { .. } | Returns::Procedure { .. }
+            if set || req.singular =>
+        {
             crate::read_response_within(req, rows, max_bytes)
         }
-        Returns::Entity { .. } | Returns::Rows { .. } => {
+        Returns::Entity { .. } | Returns::Rows { .. } | Returns::Procedure { .. } => {
             let one = rows.rows.into_iter().next().map_or(J::Null, J::Object);
             value_response(req, &one, max_bytes)
         }

@@ -60,15 +60,22 @@ pub trait SqlBackend: Send + Sync + 'static {
     async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>>;
     /// Run a statement on the pool.
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult>;
-    /// Run a statement that answers result sets (a procedure's `CALL`) in
-    /// a transaction of its own (committed when it succeeds) and read the
-    /// rows of the first one, at most `limit`, keyed
-    /// by its column names, each value shaped by the type the driver gives
-    /// its column (no declared [`OutColumn`]s); `[]` when it answers none.
-    /// The rest is read to the end of the call, not kept (a failure after
-    /// the first result set fails the call and rolls it back). Default:
-    /// unsupported.
-    async fn fetch_result_set(&self, _stmt: &Statement, _limit: u64) -> Result<Vec<Row>> {
+    /// Run a procedure's `CALL` (which answers result sets) in a
+    /// transaction of its own, committed when it succeeds, and answer the
+    /// rows of its first result set, at most `limit`, keyed by its column
+    /// names, each value shaped by the type the driver gives its column
+    /// (no declared [`OutColumn`]s; `[]` when it answers none). The rest is
+    /// read to the end of the call, not kept (a failure after the first
+    /// result set fails the call and rolls it back). With `out` (a select
+    /// of the variables its `OUT` parameters set, and its columns), the
+    /// answer is that select's one row instead, read on the same
+    /// connection. Default: unsupported.
+    async fn call_procedure(
+        &self,
+        _call: &Statement,
+        _limit: u64,
+        _out: Option<(&Statement, &[OutColumn])>,
+    ) -> Result<Vec<Row>> {
         Err(baas_core::Error::unsupported(
             self.dialect().name(),
             "procedures",

@@ -568,15 +568,16 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     async fn select(&self, query: &Checked<'_, Query>) -> Result<Vec<Row>> {
-        if query.target().call.is_some_and(|c| c.procedure) {
+        if query.target().call.is_some_and(|c| c.procedure.is_some()) {
             // A procedure's rows are read as it answers them (the caller
             // refused every other part of the query).
-            let stmt = lower::procedure_call(self.d(), query.target())?;
+            let plan = lower::procedure_call(self.d(), query.target())?;
             let limit = match (query.page.limit, query.max_rows) {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => a.or(b).unwrap_or(u64::MAX),
             };
-            return self.backend.fetch_result_set(&stmt, limit).await;
+            let out = plan.out.as_ref().map(|(s, c)| (s, c.as_slice()));
+            return self.backend.call_procedure(&plan.call, limit, out).await;
         }
         let plan = lower::select(self.d(), query.target(), query)?;
         let rows = self.fetch_plan(&plan).await?;

@@ -313,7 +313,12 @@ where
         execute_on::<E, _>(&mut *conn, stmt).await
     }
 
-    async fn fetch_result_set(&self, stmt: &Statement, limit: u64) -> Result<Vec<Row>> {
+    async fn call_procedure(
+        &self,
+        stmt: &Statement,
+        limit: u64,
+        out_values: Option<(&Statement, &[OutColumn])>,
+    ) -> Result<Vec<Row>> {
         use futures::TryStreamExt as _;
         // In a transaction, as PostgREST calls a function: a procedure that
         // fails half-way writes nothing.
@@ -336,6 +341,9 @@ where
                     }
                 }
             }
+        }
+        if let Some((read, columns)) = out_values {
+            out = fetch_on::<E, _>(&mut *tx, read, columns).await?;
         }
         tx.commit().await.map_err(err::<E>)?;
         Ok(out)

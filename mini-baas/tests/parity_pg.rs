@@ -1360,8 +1360,8 @@ const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
 /// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by
 /// position, GET only for deterministic ones without SQL or reading it,
 /// the database's error for a SIGNAL; procedures answer their first
-/// result set, nothing else of a query applies to them, `OUT` ones are
-/// left out.
+/// result set (nothing else of a query applies to them) or their `OUT`
+/// parameters' values, `INOUT` ones are left out.
 #[tokio::test]
 async fn mysql_stored_functions() {
     let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
@@ -1497,13 +1497,29 @@ async fn mysql_stored_functions() {
             json!([{"a": 1}])
         );
     }
-    // OUT parameters: not served.
-    status_is(&s, "GET", "/rpc/plus_one", "a=1", "", 404, "{}").await;
+    // OUT parameters: one object of their values, typed as declared, the
+    // arguments in their places between them.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/plus_one", "a=1", "").await,
+        json!({"b": 2})
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/price_range", "above=10", "").await,
+        json!({"lo": baas_testkit::dec("12.50"), "hi": baas_testkit::dec("45.00")})
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/price_range", "above=100", "").await,
+        json!({"lo": null, "hi": null})
+    );
+    status_is(&s, "GET", "/rpc/plus_one", "", "", 422, "{}").await;
+    // INOUT: not served.
+    status_is(&s, "GET", "/rpc/twice", "x=1", "", 404, "{}").await;
     let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
     assert!(
         doc.contains("\"add_them\"")
             && doc.contains("\"list_books\"")
-            && !doc.contains("\"plus_one\""),
+            && doc.contains("\"plus_one\"")
+            && !doc.contains("\"twice\""),
         "{doc}"
     );
 }

@@ -80,8 +80,10 @@ enum CatalogReturns {
     Table(String),
     /// Declared columns: name and type.
     Columns(Vec<(String, String)>),
-    /// A procedure's result set (MySQL/MariaDB): columns known when it runs.
-    Procedure,
+    /// A procedure (MySQL/MariaDB): its first result set, columns known
+    /// when it runs, or its `OUT` parameters (position among all its
+    /// parameters, name, type).
+    Procedure(Vec<(usize, String, String)>),
 }
 
 /// A function as the catalog describes it (PostgreSQL).
@@ -540,7 +542,15 @@ fn functions(
                 },
                 None => continue,
             },
-            CatalogReturns::Procedure => Returns::Procedure,
+            CatalogReturns::Procedure(out) => Returns::Procedure {
+                out: out
+                    .into_iter()
+                    .map(|(position, n, t)| baas_core::function::OutParam {
+                        field: Field::new(n, ty(&t)).nullable(),
+                        position,
+                    })
+                    .collect(),
+            },
             CatalogReturns::Columns(cols) => Returns::Rows {
                 fields: cols
                     .into_iter()

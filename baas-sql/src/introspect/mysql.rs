@@ -190,9 +190,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
 /// first result set ([`Returns::Procedure`](baas_core::function::Returns::Procedure)).
 /// Volatility from the characteristics: `DETERMINISTIC` with `NO SQL` /
 /// `CONTAINS SQL` is immutable, `READS SQL DATA` stable, anything else
-/// volatile (POST only). A procedure with `OUT`/`INOUT` parameters is left
-/// out (their values come back in session variables, not in a result
-/// set), and so is a procedure named like a function (one API name).
+/// volatile (POST only). A procedure's `OUT` parameters are its answer
+/// (one object of their values); one with an `INOUT` parameter is left
+/// out, and so is a procedure named like a function (one API name).
 async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>> {
     let routines = b
         .fetch(
@@ -236,11 +236,20 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
                     && s(p, "kind").as_deref() == Some(&kind)
             })
             .collect();
-        if mine
-            .iter()
-            .any(|p| s(p, "name").is_none() || s(p, "mode").is_some_and(|m| m != "IN"))
-        {
+        // `IN` parameters are arguments; a procedure's `OUT` ones are its
+        // answer; `INOUT` would be both: left out.
+        let is_in = |p: &crate::backend::Row| s(p, "mode").is_none_or(|m| m == "IN");
+        if mine.iter().any(|p| {
+            s(p, "name").is_none()
+                || !(is_in(p) || (procedure && s(p, "mode").as_deref() == Some("OUT")))
+        }) {
             continue;
+        }
+        let mut outs = Vec::new();
+        for (position, p) in mine.iter().enumerate() {
+            if !is_in(p) {
+                outs.push((position, req(p, "name")?, req(p, "declared")?));
+            }
         }
         let access = s(r, "access").unwrap_or_default();
         let volatility = match (s(r, "det").as_deref(), access.as_str()) {
@@ -256,10 +265,11 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
             set: false,
             params: mine
                 .iter()
+                .filter(|p| is_in(p))
                 .map(|p| Ok((req(p, "name")?, req(p, "declared")?, false)))
                 .collect::<Result<_>>()?,
             returns: if procedure {
-                CatalogReturns::Procedure
+                CatalogReturns::Procedure(outs)
             } else {
                 CatalogReturns::Scalar(req(r, "returns")?)
             },

@@ -418,28 +418,54 @@ pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<
     })
 }
 
+/// The statements of a procedure's call ([`procedure_call`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedurePlan {
+    /// `` CALL `proc`(?, @_baas_out0, …) ``.
+    pub call: Statement,
+    /// With `OUT` parameters: `SELECT @_baas_out0 AS b, …` (the variables
+    /// the call set, on the same connection) and its columns, typed by the
+    /// parameters' declared types.
+    pub out: Option<(Statement, Vec<OutColumn>)>,
+}
+
 /// `` CALL `proc`(?, …) ``: the statement of a procedure's call
 /// ([`Call::procedure`](baas_core::function::Call::procedure)), its
-/// arguments bound by position, on an engine with procedures (MySQL and
+/// arguments bound by position and each `OUT` parameter a session
+/// variable read right after, on an engine with procedures (MySQL and
 /// MariaDB); its rows are a result set the backend reads as they come
-/// ([`SqlBackend::fetch_result_set`](crate::SqlBackend::fetch_result_set)).
-pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<Statement> {
+/// ([`SqlBackend::call_procedure`](crate::SqlBackend::call_procedure)).
+pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<ProcedurePlan> {
     let l = Lower::new(d, target);
-    let call = match target.call {
-        Some(c) if c.procedure => c,
-        _ => {
-            return Err(Error::validation("/", "not the call of a procedure"));
-        }
+    let (call, outs) = match target.call {
+        Some(c) => match &c.procedure {
+            Some(outs) => (c, outs),
+            None => return Err(Error::validation("/", "not the call of a procedure")),
+        },
+        None => return Err(Error::validation("/", "not the call of a procedure")),
     };
     if l.sql.call_form() != Some(crate::dialect::CallForm::Positional)
         || call.source.schema.is_some()
     {
         return Err(l.sql.unsupported("procedures"));
     }
+    let var = |i: usize| format!("@_baas_out{i}");
     let name = format!("`{}`", call.source.table.replace('`', "``"));
     let mut func = sea_query::Func::cust(super::iden(&name));
-    for a in &call.args {
-        func = func.arg(l.bind(&a.ty, &a.value)?);
+    let mut args = call.args.iter();
+    for position in 0..call.args.len() + outs.len() {
+        match outs.iter().position(|o| o.position == position) {
+            Some(i) => func = func.arg(Expr::cust(var(i))),
+            None => {
+                let Some(a) = args.next() else {
+                    return Err(Error::validation(
+                        "/",
+                        "the procedure's parameters and arguments disagree",
+                    ));
+                };
+                func = func.arg(l.bind(&a.ty, &a.value)?);
+            }
+        }
     }
     let mut sel = SelectStatement::new();
     sel.expr(func);
@@ -448,10 +474,25 @@ pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<Statement> {
     let Some(called) = statement.sql.strip_prefix("SELECT ") else {
         return Err(l.sql.unsupported("procedures"));
     };
-    Ok(Statement {
+    let call = Statement {
         sql: format!("CALL {called}"),
         params: statement.params,
-    })
+    };
+    let out = if outs.is_empty() {
+        None
+    } else {
+        let mut sel = SelectStatement::new();
+        let mut columns = Vec::with_capacity(outs.len());
+        for (i, o) in outs.iter().enumerate() {
+            sel.expr_as(Expr::cust(var(i)), super::iden(&o.field.name));
+            columns.push(OutColumn {
+                key: o.field.name.clone(),
+                ty: o.field.ty.clone(),
+            });
+        }
+        Some((finish(l.sql, AnyQuery::Select(&sel)), columns))
+    };
+    Ok(ProcedurePlan { call, out })
 }
 
 /// `SELECT <fields> … WHERE filter FOR UPDATE` where the dialect emulates
@@ -474,9 +515,9 @@ pub fn select_for_update(
 
 #[cfg(test)]
 mod tests {
-    use baas_core::function::{Function, Param, Returns, Volatility};
+    use baas_core::function::{Function, OutParam, Param, Returns, Volatility};
     use baas_core::metadata::Source;
-    use baas_core::{FieldType, SchemaMetadata, Target};
+    use baas_core::{Field, FieldType, SchemaMetadata, Target};
 
     use super::procedure_call;
     use crate::dialect::Dialect;
@@ -505,13 +546,32 @@ mod tests {
         let schema = SchemaMetadata::default();
         let args = serde_json::json!({"min_price": 20});
         let args = args.as_object().unwrap();
-        let f = proc("books`over", Returns::Procedure);
+        let f = proc("books`over", Returns::Procedure { out: Vec::new() });
         let call = f.call(args).unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let target = Target::call(&schema, &entity, &call);
         let s = procedure_call(Dialect::Mysql, target).unwrap();
-        assert_eq!(s.sql, "CALL `books``over`(?)");
-        assert_eq!(s.params.len(), 1);
+        assert_eq!(s.call.sql, "CALL `books``over`(?)");
+        assert_eq!(s.call.params.len(), 1);
+        assert!(s.out.is_none());
+        // OUT parameters: variables in their places, read after.
+        let out = |name: &str, position| OutParam {
+            field: Field::new(name, FieldType::Int64),
+            position,
+        };
+        let f = proc(
+            "split",
+            Returns::Procedure {
+                out: vec![out("lo", 0), out("hi", 2)],
+            },
+        );
+        let call = f.call(args).unwrap();
+        let entity = f.result_entity(&schema).unwrap();
+        let p = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
+        assert_eq!(p.call.sql, "CALL `split`(@_baas_out0, ?, @_baas_out1)");
+        let (read, columns) = p.out.unwrap();
+        assert_eq!(read.sql, "SELECT @_baas_out0 AS `lo`, @_baas_out1 AS `hi`");
+        assert_eq!(columns.len(), 2);
         // No procedures on PostgreSQL or SQLite; a function is no procedure.
         for d in [Dialect::Postgres, Dialect::Sqlite] {
             assert!(matches!(
