@@ -66,7 +66,7 @@ CREATE PROCEDURE plus_one(IN a INT, OUT b INT) DETERMINISTIC NO SQL
 CREATE PROCEDURE price_range(OUT lo DECIMAL(8, 2), IN above DECIMAL(8, 2), OUT hi DECIMAL(8, 2))
   READS SQL DATA
   SELECT MIN(price), MAX(price) INTO lo, hi FROM book WHERE price > above //
--- INOUT: left out.
+-- INOUT: an argument and a value of the answer.
 CREATE PROCEDURE twice(INOUT x INT) DETERMINISTIC NO SQL
   SET x = x * 2 //
 DELIMITER ;

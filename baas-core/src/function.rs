@@ -106,7 +106,7 @@ pub enum Returns {
     /// rows kept (the rest of the call is read and dropped). Called in a
     /// transaction of its own: a procedure that fails writes nothing.
     Procedure {
-        /// Its `OUT` parameters: when it has any, the answer is one object
+        /// Its `OUT` and `INOUT` parameters: when it has any, the answer is one object
         /// of their values, typed by their declared types (as a
         /// PostgreSQL function's `OUT` parameters answer), and its result
         /// sets are read and dropped.
@@ -124,6 +124,10 @@ pub struct OutParam {
     /// Its place among all the procedure's parameters (0 is the first),
     /// where the call passes the variable that receives it.
     pub position: usize,
+    /// `INOUT`: also a parameter of the function ([`Function::params`],
+    /// same name), whose argument the variable holds before the call.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub inout: bool,
 }
 
 impl Returns {

@@ -116,7 +116,7 @@
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
-//! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies); procedures with an `INOUT` parameter | 501 naming the engine (`INOUT` procedures: not introspected, a 404) |
+//! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use baas_core::{Capabilities, Entity, Result};
 
 use crate::dialect::Dialect;
-use crate::lower::{OutColumn, Statement};
+use crate::lower::{OutColumn, ProcedurePlan, Statement};
 
 /// A decoded row: JSON keyed by output column key.
 pub type Row = serde_json::Map<String, serde_json::Value>;
@@ -60,22 +60,19 @@ pub trait SqlBackend: Send + Sync + 'static {
     async fn fetch(&self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>>;
     /// Run a statement on the pool.
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult>;
-    /// Run a procedure's `CALL` (which answers result sets) in a
-    /// transaction of its own, committed when it succeeds, and answer the
+    /// Run a procedure's `CALL` ([`ProcedurePlan::call`], which answers
+    /// result sets) in a transaction of its own, committed when it
+    /// succeeds, and answer the
     /// rows of its first result set, at most `limit`, keyed by its column
     /// names, each value shaped by the type the driver gives its column
     /// (no declared [`OutColumn`]s; `[]` when it answers none). The rest is
     /// read to the end of the call, not kept (a failure after the first
-    /// result set fails the call and rolls it back). With `out` (a select
-    /// of the variables its `OUT` parameters set, and its columns), the
-    /// answer is that select's one row instead, read on the same
-    /// connection. Default: unsupported.
-    async fn call_procedure(
-        &self,
-        _call: &Statement,
-        _limit: u64,
-        _out: Option<(&Statement, &[OutColumn])>,
-    ) -> Result<Vec<Row>> {
+    /// result set fails the call and rolls it back). With
+    /// [`ProcedurePlan::out`] (a select of the variables its `OUT`
+    /// parameters set, and its columns), the answer is that select's one
+    /// row instead, read on the same connection;
+    /// [`ProcedurePlan::before`] runs first. Default: unsupported.
+    async fn call_procedure(&self, _plan: &ProcedurePlan, _limit: u64) -> Result<Vec<Row>> {
         Err(baas_core::Error::unsupported(
             self.dialect().name(),
             "procedures",

@@ -576,8 +576,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => a.or(b).unwrap_or(u64::MAX),
             };
-            let out = plan.out.as_ref().map(|(s, c)| (s, c.as_slice()));
-            return self.backend.call_procedure(&plan.call, limit, out).await;
+            return self.backend.call_procedure(&plan, limit).await;
         }
         let plan = lower::select(self.d(), query.target(), query)?;
         let rows = self.fetch_plan(&plan).await?;

@@ -29,7 +29,7 @@ use sqlx::{
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
 use crate::dialect::Dialect;
-use crate::lower::{OutColumn, Statement};
+use crate::lower::{OutColumn, ProcedurePlan, Statement};
 
 /// What differs between sqlx drivers. Implemented by a marker type in each
 /// engine crate; [`SqlxBackend<Self>`] does the rest.
@@ -313,19 +313,17 @@ where
         execute_on::<E, _>(&mut *conn, stmt).await
     }
 
-    async fn call_procedure(
-        &self,
-        stmt: &Statement,
-        limit: u64,
-        out_values: Option<(&Statement, &[OutColumn])>,
-    ) -> Result<Vec<Row>> {
+    async fn call_procedure(&self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
         use futures::TryStreamExt as _;
         // In a transaction, as PostgREST calls a function: a procedure that
         // fails half-way writes nothing.
         let mut tx = self.pool.begin().await.map_err(err::<E>)?;
+        for stmt in &plan.before {
+            execute_on::<E, _>(&mut *tx, stmt).await?;
+        }
         let mut out = Vec::new();
         {
-            let mut stream = Executor::fetch_many(&mut *tx, query::<E>(stmt)?);
+            let mut stream = Executor::fetch_many(&mut *tx, query::<E>(&plan.call)?);
             // Rows, then the end of their result set (a `Left`): after the
             // first end, or the limit, rows are read to the end of the call
             // (its last packet, and a failure after the first result set,
@@ -342,7 +340,7 @@ where
                 }
             }
         }
-        if let Some((read, columns)) = out_values {
+        if let Some((read, columns)) = &plan.out {
             out = fetch_on::<E, _>(&mut *tx, read, columns).await?;
         }
         tx.commit().await.map_err(err::<E>)?;

@@ -1361,7 +1361,7 @@ const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
 /// position, GET only for deterministic ones without SQL or reading it,
 /// the database's error for a SIGNAL; procedures answer their first
 /// result set (nothing else of a query applies to them) or their `OUT`
-/// parameters' values, `INOUT` ones are left out.
+/// and `INOUT` parameters' values.
 #[tokio::test]
 async fn mysql_stored_functions() {
     let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
@@ -1512,14 +1512,18 @@ async fn mysql_stored_functions() {
         json!({"lo": null, "hi": null})
     );
     status_is(&s, "GET", "/rpc/plus_one", "", "", 422, "{}").await;
-    // INOUT: not served.
-    status_is(&s, "GET", "/rpc/twice", "x=1", "", 404, "{}").await;
+    // INOUT: an argument, and a value of the answer.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/twice", "x=21", "").await,
+        json!({"x": 42})
+    );
+    status_is(&s, "GET", "/rpc/twice", "x=a", "", 422, "{}").await;
     let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
     assert!(
         doc.contains("\"add_them\"")
             && doc.contains("\"list_books\"")
             && doc.contains("\"plus_one\"")
-            && !doc.contains("\"twice\""),
+            && doc.contains("\"twice\""),
         "{doc}"
     );
 }

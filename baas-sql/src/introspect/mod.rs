@@ -82,8 +82,8 @@ enum CatalogReturns {
     Columns(Vec<(String, String)>),
     /// A procedure (MySQL/MariaDB): its first result set, columns known
     /// when it runs, or its `OUT` parameters (position among all its
-    /// parameters, name, type).
-    Procedure(Vec<(usize, String, String)>),
+    /// parameters, name, type, `INOUT`).
+    Procedure(Vec<(usize, String, String, bool)>),
 }
 
 /// A function as the catalog describes it (PostgreSQL).
@@ -545,9 +545,10 @@ fn functions(
             CatalogReturns::Procedure(out) => Returns::Procedure {
                 out: out
                     .into_iter()
-                    .map(|(position, n, t)| baas_core::function::OutParam {
+                    .map(|(position, n, t, inout)| baas_core::function::OutParam {
                         field: Field::new(n, ty(&t)).nullable(),
                         position,
+                        inout,
                     })
                     .collect(),
             },

@@ -190,9 +190,10 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
 /// first result set ([`Returns::Procedure`](baas_core::function::Returns::Procedure)).
 /// Volatility from the characteristics: `DETERMINISTIC` with `NO SQL` /
 /// `CONTAINS SQL` is immutable, `READS SQL DATA` stable, anything else
-/// volatile (POST only). A procedure's `OUT` parameters are its answer
-/// (one object of their values); one with an `INOUT` parameter is left
-/// out, and so is a procedure named like a function (one API name).
+/// volatile (POST only). A procedure's `OUT` and `INOUT` parameters are
+/// its answer (one object of their values; an `INOUT` one is also an
+/// argument); a procedure named like a function is left out (one API
+/// name).
 async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>> {
     let routines = b
         .fetch(
@@ -237,18 +238,24 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
             })
             .collect();
         // `IN` parameters are arguments; a procedure's `OUT` ones are its
-        // answer; `INOUT` would be both: left out.
-        let is_in = |p: &crate::backend::Row| s(p, "mode").is_none_or(|m| m == "IN");
+        // answer; `INOUT` ones both.
+        let mode = |p: &crate::backend::Row| s(p, "mode").unwrap_or_else(|| "IN".into());
+        let is_in = |p: &crate::backend::Row| mode(p) != "OUT";
         if mine.iter().any(|p| {
             s(p, "name").is_none()
-                || !(is_in(p) || (procedure && s(p, "mode").as_deref() == Some("OUT")))
+                || !(mode(p) == "IN" || (procedure && matches!(mode(p).as_str(), "OUT" | "INOUT")))
         }) {
             continue;
         }
         let mut outs = Vec::new();
         for (position, p) in mine.iter().enumerate() {
-            if !is_in(p) {
-                outs.push((position, req(p, "name")?, req(p, "declared")?));
+            if mode(p) != "IN" {
+                outs.push((
+                    position,
+                    req(p, "name")?,
+                    req(p, "declared")?,
+                    mode(p) == "INOUT",
+                ));
             }
         }
         let access = s(r, "access").unwrap_or_default();

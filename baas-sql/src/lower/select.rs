@@ -421,6 +421,9 @@ pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<
 /// The statements of a procedure's call ([`procedure_call`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcedurePlan {
+    /// `SET @_baas_out0 = ?`, one per `INOUT` parameter: run first, on
+    /// the call's connection.
+    pub before: Vec<Statement>,
     /// `` CALL `proc`(?, @_baas_out0, …) ``.
     pub call: Statement,
     /// With `OUT` parameters: `SELECT @_baas_out0 AS b, …` (the variables
@@ -452,32 +455,47 @@ pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<ProcedurePlan> {
     let var = |i: usize| format!("@_baas_out{i}");
     let name = format!("`{}`", call.source.table.replace('`', "``"));
     let mut func = sea_query::Func::cust(super::iden(&name));
+    // A select list rendered as another statement (`CALL …`, `SET @v =
+    // …`), its values bound as sea-query binds them.
+    let rendered = |prefix: String, e: Expr| -> Result<Statement> {
+        let mut sel = SelectStatement::new();
+        sel.expr(e);
+        let statement = finish(l.sql, AnyQuery::Select(&sel));
+        let Some(list) = statement.sql.strip_prefix("SELECT ") else {
+            return Err(l.sql.unsupported("procedures"));
+        };
+        Ok(Statement {
+            sql: format!("{prefix}{list}"),
+            params: statement.params,
+        })
+    };
     let mut args = call.args.iter();
-    for position in 0..call.args.len() + outs.len() {
+    let mut next_arg = || {
+        args.next().ok_or_else(|| {
+            Error::validation("/", "the procedure's parameters and arguments disagree")
+        })
+    };
+    let inouts = outs.iter().filter(|o| o.inout).count();
+    let mut before = Vec::new();
+    for position in 0..call.args.len() + outs.len() - inouts {
         match outs.iter().position(|o| o.position == position) {
-            Some(i) => func = func.arg(Expr::cust(var(i))),
+            Some(i) => {
+                if outs[i].inout {
+                    let a = next_arg()?;
+                    before.push(rendered(
+                        format!("SET {} = ", var(i)),
+                        l.bind(&a.ty, &a.value)?,
+                    )?);
+                }
+                func = func.arg(Expr::cust(var(i)));
+            }
             None => {
-                let Some(a) = args.next() else {
-                    return Err(Error::validation(
-                        "/",
-                        "the procedure's parameters and arguments disagree",
-                    ));
-                };
+                let a = next_arg()?;
                 func = func.arg(l.bind(&a.ty, &a.value)?);
             }
         }
     }
-    let mut sel = SelectStatement::new();
-    sel.expr(func);
-    let statement = finish(l.sql, AnyQuery::Select(&sel));
-    // The call as the select list renders it, arguments and all.
-    let Some(called) = statement.sql.strip_prefix("SELECT ") else {
-        return Err(l.sql.unsupported("procedures"));
-    };
-    let call = Statement {
-        sql: format!("CALL {called}"),
-        params: statement.params,
-    };
+    let call = rendered("CALL ".into(), func.into())?;
     let out = if outs.is_empty() {
         None
     } else {
@@ -492,7 +510,7 @@ pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<ProcedurePlan> {
         }
         Some((finish(l.sql, AnyQuery::Select(&sel)), columns))
     };
-    Ok(ProcedurePlan { call, out })
+    Ok(ProcedurePlan { before, call, out })
 }
 
 /// `SELECT <fields> … WHERE filter FOR UPDATE` where the dialect emulates
@@ -558,6 +576,7 @@ mod tests {
         let out = |name: &str, position| OutParam {
             field: Field::new(name, FieldType::Int64),
             position,
+            inout: false,
         };
         let f = proc(
             "split",
@@ -568,8 +587,26 @@ mod tests {
         let call = f.call(args).unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let p = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
+        assert!(p.before.is_empty());
         assert_eq!(p.call.sql, "CALL `split`(@_baas_out0, ?, @_baas_out1)");
         let (read, columns) = p.out.unwrap();
+        // INOUT: the variable holds the argument first.
+        let f = proc(
+            "twice",
+            Returns::Procedure {
+                out: vec![OutParam {
+                    inout: true,
+                    ..out("min_price", 0)
+                }],
+            },
+        );
+        let call = f.call(args).unwrap();
+        let entity = f.result_entity(&schema).unwrap();
+        let t = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
+        assert_eq!(t.before.len(), 1);
+        assert_eq!(t.before[0].sql, "SET @_baas_out0 = ?");
+        assert_eq!(t.call.sql, "CALL `twice`(@_baas_out0)");
+        assert!(t.call.params.is_empty());
         assert_eq!(read.sql, "SELECT @_baas_out0 AS `lo`, @_baas_out1 AS `hi`");
         assert_eq!(columns.len(), 2);
         // No procedures on PostgreSQL or SQLite; a function is no procedure.
