@@ -1512,6 +1512,34 @@ async fn mysql_stored_functions() {
         json!({"lo": null, "hi": null})
     );
     status_is(&s, "GET", "/rpc/plus_one", "", "", 422, "{}").await;
+    // HEAD: the status and headers of GET, no body.
+    let r = call(&s, "HEAD", "/rpc/list_books", "", &[], "").await;
+    assert_eq!((r.status, r.text().is_empty()), (200, true), "{}", r.text());
+    // OpenAPI: a result set of objects, an OUT object with its typed
+    // fields, GET only for the non-volatile ones.
+    let openapi = ok(&s, "GET", "/openapi.json", "", "").await;
+    let paths = &openapi["paths"];
+    let answer = |p: &str, m: &str| {
+        paths[p][m]["responses"]["200"]["content"]["application/json"]["schema"].clone()
+    };
+    assert_eq!(
+        answer("/rpc/list_books", "get")["type"],
+        "array",
+        "{openapi}"
+    );
+    assert_eq!(
+        answer("/rpc/plus_one", "get")["type"],
+        "object",
+        "{openapi}"
+    );
+    assert!(
+        answer("/rpc/plus_one", "get")["properties"]
+            .get("b")
+            .is_some(),
+        "{openapi}"
+    );
+    assert!(paths["/rpc/set_hits"].get("get").is_none(), "{openapi}");
+    assert!(paths["/rpc/set_hits"].get("post").is_some(), "{openapi}");
     // INOUT: an argument, and a value of the answer.
     assert_eq!(
         ok(&s, "GET", "/rpc/twice", "x=21", "").await,
