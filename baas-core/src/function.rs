@@ -106,16 +106,16 @@ pub enum Returns {
     /// rows kept (the rest of the call is read and dropped). Called in a
     /// transaction of its own: a procedure that fails writes nothing.
     Procedure {
-        /// Its `OUT` and `INOUT` parameters: when it has any, the answer is one object
-        /// of their values, typed by their declared types (as a
-        /// PostgreSQL function's `OUT` parameters answer), and its result
-        /// sets are read and dropped.
+        /// Its `OUT` and `INOUT` parameters: when it has any, the answer
+        /// is one object of their values, typed by their declared types
+        /// (as a PostgreSQL function's `OUT` parameters answer), and its
+        /// result sets are read and dropped.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         out: Vec<OutParam>,
     },
 }
 
-/// An `OUT` parameter of a procedure ([`Returns::Procedure`]).
+/// An `OUT` or `INOUT` parameter of a procedure ([`Returns::Procedure`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutParam {

@@ -327,8 +327,8 @@ where
             // Rows, then the end of their result set (a `Left`): after the
             // first end, or the limit, rows are read to the end of the call
             // (its last packet, and a failure after the first result set,
-            // come after them) but not kept.
-            let mut first = true;
+            // come after them) but not kept; with `OUT` parameters none is.
+            let mut first = plan.out.is_none();
             while let Some(step) = stream.try_next().await.map_err(err::<E>)? {
                 match step {
                     sqlx::Either::Left(_) => first = false,

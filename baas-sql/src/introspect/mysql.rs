@@ -184,10 +184,10 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
 }
 
 /// The stored functions and procedures of the current database that a
-/// call reaches: `IN` parameters only, called by position in declared
-/// order (MySQL has no named arguments and no defaults, so every
-/// parameter is required); a function's scalar result, a procedure's
-/// first result set ([`Returns::Procedure`](baas_core::function::Returns::Procedure)).
+/// call reaches, their `IN` (and a procedure's `INOUT`) parameters called
+/// by position in declared order (MySQL has no named arguments and no
+/// defaults, so every parameter is required); a function's scalar
+/// result, a procedure's first result set ([`Returns::Procedure`](baas_core::function::Returns::Procedure)).
 /// Volatility from the characteristics: `DETERMINISTIC` with `NO SQL` /
 /// `CONTAINS SQL` is immutable, `READS SQL DATA` stable, anything else
 /// volatile (POST only). A procedure's `OUT` and `INOUT` parameters are

@@ -365,11 +365,10 @@ impl<'a> Lower<'a> {
     /// arguments, no defaults): `(SELECT `fn`(?, …) AS `fn`) AS `fn``, the
     /// arguments bound in the parameters' order, converted by the server.
     fn positional_call(&self, call: &baas_core::function::Call) -> Result<TableRef> {
-        if call.void || call.source.schema.is_some() {
+        if call.void {
             return Err(self.sql.unsupported("this function call"));
         }
-        let name = format!("`{}`", call.source.table.replace('`', "``"));
-        let mut func = sea_query::Func::cust(iden(&name));
+        let mut func = self.positional_routine(call)?;
         for a in &call.args {
             func = func.arg(self.bind(&a.ty, &a.value)?);
         }
@@ -377,6 +376,20 @@ impl<'a> Lower<'a> {
         let mut inner = sea_query::SelectStatement::new();
         inner.expr_as(func, alias.clone());
         Ok(TableRef::SubQuery(Box::new(inner), alias))
+    }
+
+    /// `` `name`( `` of a routine of the current database called by
+    /// position (MySQL/MariaDB stored functions and procedures), its
+    /// arguments still to add; a routine of another schema is refused.
+    fn positional_routine(
+        &self,
+        call: &baas_core::function::Call,
+    ) -> Result<sea_query::FunctionCall> {
+        if call.source.schema.is_some() {
+            return Err(self.sql.unsupported("this function call"));
+        }
+        let name = format!("`{}`", call.source.table.replace('`', "``"));
+        Ok(sea_query::Func::cust(iden(&name)))
     }
 }
 

@@ -447,14 +447,11 @@ pub fn procedure_call(d: Dialect, target: Target<'_>) -> Result<ProcedurePlan> {
         },
         None => return Err(Error::validation("/", "not the call of a procedure")),
     };
-    if l.sql.call_form() != Some(crate::dialect::CallForm::Positional)
-        || call.source.schema.is_some()
-    {
+    if l.sql.call_form() != Some(crate::dialect::CallForm::Positional) {
         return Err(l.sql.unsupported("procedures"));
     }
     let var = |i: usize| format!("@_baas_out{i}");
-    let name = format!("`{}`", call.source.table.replace('`', "``"));
-    let mut func = sea_query::Func::cust(super::iden(&name));
+    let mut func = l.positional_routine(call)?;
     // A select list rendered as another statement (`CALL …`, `SET @v =
     // …`), its values bound as sea-query binds them.
     let rendered = |prefix: String, e: Expr| -> Result<Statement> {
