@@ -87,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         entity: "books".into(),
         filter: None,
         group_by: vec!["in_stock".into()],
+        group_by_values: Vec::new(),
         aggregates: vec![
             AggregateExpr {
                 alias: "n".into(),

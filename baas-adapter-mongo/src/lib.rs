@@ -862,7 +862,8 @@ impl DatabaseAdapter for MongoAdapter {
         }
         // SQL aggregates without GROUP BY give one row even over no input
         // (count 0, other aggregates null); `$group` gives none.
-        if rows.is_empty() && aggregate.group_by.is_empty() {
+        if rows.is_empty() && aggregate.group_by.is_empty() && aggregate.group_by_values.is_empty()
+        {
             let mut r = Row::new();
             for ag in &aggregate.aggregates {
                 let v = match ag.func {

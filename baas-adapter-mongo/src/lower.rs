@@ -10,8 +10,8 @@
 //! is never produced).
 
 use baas_core::ir::{
-    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter, IsValue, Nulls, OrderBy,
-    Query,
+    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter, GroupValue, IsValue,
+    Nulls, OrderBy, Query,
 };
 use baas_core::{
     Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, TypedRecord,
@@ -995,6 +995,34 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
     ]
 }
 
+/// The value [`GroupValue`] groups by, of the field stored at `key`: the
+/// JSON value at a path (JSON null, as a missing path, null), its text as
+/// [`json_order`] reads it, a date's day in UTC (`$dateTrunc`, a BSON date
+/// at midnight), or a number rounded half away from zero (`$round` would
+/// round half to even) as a 64-bit integer.
+fn group_value(key: &str, g: &GroupValue) -> Bson {
+    let x = || Bson::String(format!("${key}"));
+    match g {
+        GroupValue::Json {
+            path, text: false, ..
+        } => value_at(key, path),
+        GroupValue::Json {
+            path, text: true, ..
+        } => json_order(key, path, true)
+            .into_iter()
+            .next()
+            .unwrap_or(Bson::Null),
+        GroupValue::Date { .. } => {
+            Bson::Document(doc! {"$dateTrunc": {"date": x(), "unit": "day"}})
+        }
+        GroupValue::Integer { .. } => Bson::Document(doc! {"$toLong": {"$cond": [
+            {"$gte": [x(), 0]},
+            {"$trunc": {"$add": [x(), 0.5]}},
+            {"$trunc": {"$subtract": [x(), 0.5]}},
+        ]}}),
+    }
+}
+
 /// MongoDB sorts null (and missing) before every value; the IR's default is
 /// PostgreSQL's (nulls last ascending, first descending). A helper flag
 /// `is null` is sorted first wherever the two disagree on a nullable key.
@@ -1413,6 +1441,23 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             ty: f.ty.clone(),
         });
     }
+    for (j, g) in a.group_by_values.iter().enumerate() {
+        let (f, k) = key_of(e, g.field())?;
+        let internal = format!("gv{j}");
+        // `$ifNull`: a missing value and null are one group (an `_id`
+        // without the key would be another).
+        group_id.insert(
+            internal.clone(),
+            doc! {"$ifNull": [group_value(k, g), Bson::Null]},
+        );
+        finish.insert(internal.clone(), format!("$_id.{internal}"));
+        nullable.insert(f.name.clone(), (internal.clone(), true));
+        columns.push(OutColumn {
+            internal,
+            key: f.name.clone(),
+            ty: g.answer_type(),
+        });
+    }
     let mut group =
         doc! {"_id": if group_id.is_empty() { Bson::Null } else { Bson::Document(group_id) }};
     for (i, ag) in a.aggregates.iter().enumerate() {
@@ -1509,22 +1554,43 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         }
         _ => pipeline.push(doc! {"$match": {"$and": having}}),
     }
-    let keys = a
-        .order
-        .iter()
-        .map(|o| {
-            let (internal, can_be_null) = nullable.get(&o.field).cloned().ok_or_else(|| {
-                Error::validation(
-                    "/order",
-                    format!(
-                        "`{}` is neither a group-by field nor an aggregate alias",
-                        o.field
-                    ),
-                )
-            })?;
-            Ok((internal, o.direction, o.effective_nulls(), can_be_null))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // A JSON value group sorts as the IR orders JSON values (BSON puts
+    // numbers before strings): by helper keys over the grouped value, the
+    // first null for the null group so that nulls are placed as asked.
+    let mut json_keys = Document::new();
+    let mut keys = Vec::new();
+    for o in &a.order {
+        let (internal, can_be_null) = nullable.get(&o.field).cloned().ok_or_else(|| {
+            Error::validation(
+                "/order",
+                format!(
+                    "`{}` is neither a group-by field nor an aggregate alias",
+                    o.field
+                ),
+            )
+        })?;
+        let json_value = a
+            .group_by_values
+            .iter()
+            .any(|g| g.field() == o.field && matches!(g, GroupValue::Json { text: false, .. }));
+        if !json_value {
+            keys.push((internal, o.direction, o.effective_nulls(), can_be_null));
+            continue;
+        }
+        for (n, mut k) in json_order(&internal, &[], false).into_iter().enumerate() {
+            if n == 0 {
+                k = Bson::Document(
+                    doc! {"$cond": [{"$eq": [format!("${internal}"), Bson::Null]}, Bson::Null, k]},
+                );
+            }
+            let h = format!("{HELPER}j{internal}_{n}");
+            json_keys.insert(h.clone(), k);
+            keys.push((h, o.direction, o.effective_nulls(), true));
+        }
+    }
+    if !json_keys.is_empty() {
+        pipeline.push(doc! {"$addFields": json_keys});
+    }
     let mut helpers = Document::new();
     let mut sort = sort_spec(&keys, &mut helpers, "n");
     // Groups come out of `$group` in no particular order: make it total.

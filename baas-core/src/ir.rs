@@ -945,6 +945,13 @@ pub struct Aggregate {
     /// Group-by field names (returned under their names).
     #[serde(default)]
     pub group_by: Vec<String>,
+    /// Groups by a value computed from a field rather than by its stored
+    /// value (PostgREST's `select=data->a,count()`,
+    /// `select=invoice_date::date,count()`), after
+    /// [`Aggregate::group_by`]'s, each answered under its field's name: a
+    /// field is grouped once, by its value or by one [`GroupValue`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_by_values: Vec<GroupValue>,
     /// The aggregates.
     pub aggregates: Vec<AggregateExpr>,
     /// Conditions on the aggregates (all must hold).
@@ -1007,6 +1014,72 @@ impl Aggregate {
             ));
         }
         Ok(Some((via, related)))
+    }
+}
+
+/// A value computed from a field that an [`Aggregate`] groups by
+/// ([`Aggregate::group_by_values`]): two rows are in one group when the
+/// values are equal, whatever their stored values, and the group answers
+/// the value, typed as [`GroupValue::answer_type`] says. Every engine
+/// computes it alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GroupValue {
+    /// The value at `path` inside a JSON field (PostgREST's `data->a`),
+    /// compared as JSON (`"1"` and `1` are two groups); with `text`, its
+    /// text (`data->>a`: `"1"` and `1` are one group, answered `"1"`).
+    /// A missing path and JSON `null` are one group, answered `null`.
+    Json {
+        /// A JSON field.
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the
+        /// root; `-n` counts from the end ([`index_from_end`]).
+        path: Vec<String>,
+        /// Group by the value's text rather than the JSON value.
+        #[serde(default)]
+        text: bool,
+    },
+    /// The date of a date or timestamp field (of a timestamp with an
+    /// offset: its date in UTC), answered as a date (`created::date`).
+    Date {
+        /// A date, timestamp or timestamptz field.
+        field: String,
+    },
+    /// A number rounded half away from zero to an integer, answered as a
+    /// 64-bit integer (`total::int` of a decimal).
+    Integer {
+        /// A numeric field.
+        field: String,
+    },
+}
+
+impl GroupValue {
+    /// The field the value is computed from (and answered under).
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Json { field, .. } | Self::Date { field } | Self::Integer { field } => field,
+        }
+    }
+
+    /// The type of the answered value.
+    pub fn answer_type(&self) -> crate::FieldType {
+        use crate::FieldType as T;
+        match self {
+            Self::Json { text: false, .. } => T::Json,
+            Self::Json { text: true, .. } => T::Text,
+            Self::Date { .. } => T::Date,
+            Self::Integer { .. } => T::Int64,
+        }
+    }
+
+    /// Whether the value can be computed from a field of type `ty`.
+    pub fn applies_to(&self, ty: &crate::FieldType) -> bool {
+        use crate::FieldType as T;
+        match self {
+            Self::Json { .. } => matches!(ty, T::Json),
+            Self::Date { .. } => matches!(ty, T::Date | T::Timestamp | T::TimestampTz),
+            Self::Integer { .. } => ty.is_numeric(),
+        }
     }
 }
 

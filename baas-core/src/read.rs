@@ -1082,6 +1082,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 None => kf,
             }),
             group_by: group_by.clone(),
+            group_by_values: Vec::new(),
             aggregates: embed.select.aggregates.clone(),
             having: Vec::new(),
             order: order.clone(),

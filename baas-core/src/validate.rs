@@ -20,8 +20,8 @@ use crate::access::{Access, Action, FieldSet, Grant};
 use crate::adapter::{Capabilities, Target};
 use crate::error::{Error, Result, Violation};
 use crate::ir::{
-    Aggregate, AggregateFn, ArrayOp, CompareOp, Delete, Embed, Filter, Insert, IsValue, OnConflict,
-    OrderBy, Query, Record, Selection, Update,
+    Aggregate, AggregateFn, ArrayOp, CompareOp, Delete, Embed, Filter, GroupValue, Insert, IsValue,
+    OnConflict, OrderBy, Query, Record, Selection, Update,
 };
 use crate::metadata::{Entity, Field, FieldType, Generated, RelationKind, SchemaMetadata};
 use crate::value::Value;
@@ -655,6 +655,7 @@ impl<'a> Validator<'a> {
             entity: self.entity().name.clone(),
             filter: None,
             group_by: e.select.fields.clone(),
+            group_by_values: Vec::new(),
             aggregates: e.select.aggregates.clone(),
             having: Vec::new(),
             order: Vec::new(),
@@ -1464,6 +1465,38 @@ impl<'a> Validator<'a> {
                 Ok(_) => self.check_readable(g, Origin::Caller)?,
             }
         }
+        for (i, g) in a.group_by_values.iter().enumerate() {
+            let at = format!("/group_by_values/{i}/field");
+            let name = g.field();
+            match self.entity().field(name) {
+                Err(_) => acc.add(Violation::unknown_field(
+                    at.clone(),
+                    &self.entity().name,
+                    name,
+                )),
+                Ok(f) if !g.applies_to(&f.ty) => acc.push(
+                    &at,
+                    format!(
+                        "cannot group by this value of `{name}` of type {}",
+                        f.ty.name()
+                    ),
+                ),
+                Ok(_) => self.check_readable(name, Origin::Caller)?,
+            }
+            if a.group_by.iter().any(|o| o == name)
+                || a.group_by_values[..i].iter().any(|o| o.field() == name)
+            {
+                acc.push(&at, format!("`{name}` is grouped twice"));
+            }
+            if let GroupValue::Json { path, .. } = g
+                && path.is_empty()
+            {
+                acc.push(
+                    &format!("/group_by_values/{i}/path"),
+                    "a path has at least one step",
+                );
+            }
+        }
         if a.aggregates.is_empty() {
             acc.push("/aggregates", "no aggregate requested");
         }
@@ -1471,6 +1504,7 @@ impl<'a> Validator<'a> {
             let at = format!("/aggregates/{i}");
             if a.aggregates[..i].iter().any(|o| o.alias == ag.alias)
                 || a.group_by.contains(&ag.alias)
+                || a.group_by_values.iter().any(|g| g.field() == ag.alias)
             {
                 acc.push(
                     &format!("{at}/alias"),
@@ -1525,6 +1559,7 @@ impl<'a> Validator<'a> {
                     "an aggregate cannot be ordered by a value inside a JSON field or a related field",
                 );
             } else if !a.group_by.contains(&o.field)
+                && !a.group_by_values.iter().any(|g| g.field() == o.field)
                 && !a.aggregates.iter().any(|ag| ag.alias == o.field)
             {
                 acc.push(
@@ -1864,6 +1899,63 @@ mod tests {
         ));
     }
 
+    /// A computed group reads its field: unknown, unreadable, of a type
+    /// the value does not apply to, or grouped twice, it is refused; the
+    /// read grant's rows still narrow the aggregate.
+    #[test]
+    fn group_values_are_checked_like_group_fields() {
+        use crate::ir::GroupValue;
+        let a = |group_by: &[&str], g: GroupValue| Aggregate {
+            entity: "track".into(),
+            filter: None,
+            group_by: group_by.iter().map(|f| f.to_string()).collect(),
+            group_by_values: vec![g],
+            aggregates: vec![crate::ir::AggregateExpr {
+                alias: "n".into(),
+                func: AggregateFn::Count,
+            }],
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            via: None,
+        };
+        let int = |f: &str| GroupValue::Integer { field: f.into() };
+        let checked = check(|v| v.aggregate(a(&[], int("genre_id"))), "track").unwrap();
+        assert_eq!(checked.filter, Some(Filter::eq("genre_id", 1)));
+        // `price` is not readable under the grant.
+        forbidden(check(|v| v.aggregate(a(&[], int("price"))), "track"));
+        let pointers = |r: Result<Aggregate>| match r {
+            Err(Error::Validation { violations }) => violations
+                .iter()
+                .map(|v| v.pointer.clone())
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let date = GroupValue::Date {
+            field: "name".into(),
+        };
+        assert_eq!(
+            pointers(check(|v| v.aggregate(a(&[], date)), "track")),
+            ["/group_by_values/0/field"]
+        );
+        assert_eq!(
+            pointers(check(
+                |v| v.aggregate(a(&["genre_id"], int("genre_id"))),
+                "track"
+            )),
+            ["/group_by_values/0/field"]
+        );
+        assert_eq!(
+            pointers(check(|v| v.aggregate(a(&[], int("nope"))), "track")),
+            ["/group_by_values/0/field"]
+        );
+        // Ordered by the computed group's field.
+        let mut ordered = a(&[], int("genre_id"));
+        ordered.order = vec![OrderBy::desc("genre_id")];
+        assert!(check(|v| v.aggregate(ordered), "track").is_ok());
+    }
+
     /// A caller's aggregate cannot join a relation (`via`): its fields
     /// would escape the related entity's grants. Embedded aggregates are
     /// checked as reads of the target, then joined by the read itself.
@@ -1873,6 +1965,7 @@ mod tests {
             entity: "playlist_track".into(),
             filter: None,
             group_by: vec!["playlist_id".into()],
+            group_by_values: Vec::new(),
             aggregates: vec![crate::ir::AggregateExpr {
                 alias: "p".into(),
                 func: AggregateFn::Sum {

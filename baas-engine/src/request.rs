@@ -517,6 +517,14 @@ impl Baas {
         let (keys, _) = baas_core::read::representation_fields(entity, &[], &embedding.select)?;
         let mut added = Vec::new();
         for k in keys {
+            if aggregate.group_by_values.iter().any(|g| g.field() == k) {
+                return Err(Error::unsupported(
+                    tenant.capabilities().engine.clone(),
+                    format!(
+                        "grouping by a value computed from `{k}` beside an embedding that `{k}` links (group by `{k}` itself)"
+                    ),
+                ));
+            }
             if !aggregate.group_by.contains(&k) {
                 aggregate.group_by.push(k.clone());
                 added.push(k);

@@ -109,7 +109,7 @@
 //! | --- | --- |
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's), of a value inside a JSON field, or of a field also selected otherwise; casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
-//! | grouping aggregates by a JSON path or by a cast that can merge stored values (`select=total::int,count()`, `created::date`, `data->a`): the engines group by the stored value, PostgREST by the shown one; casts that keep values apart (`::text`, an integer's `::int8`, a number's `::numeric`) group | 501 |
+//! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp and `::int2`/`::int4`/`::int8` of a decimal or float (`::bool` of an integer, `::float4` of a double, `::uuid` of a text, a cast other than `::text`/`::json` after a JSON path), by such a cast or a JSON path beside another selection of the same field or inside an embedding | 501 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -220,7 +220,21 @@
 //!   embed it in each group, where PostgREST groups by the embedded
 //!   values: two related rows whose selected fields are equal stay two
 //!   groups here. A group's keys come in the order fields, aggregates,
-//!   embeddings (PostgREST: the `select` order).
+//!   embeddings (PostgREST: the `select` order). A listed field shown
+//!   through a form that can make two stored values one groups by the
+//!   shown value, as PostgREST groups, on every engine
+//!   ([`Aggregate::group_by_values`](baas_core::ir::Aggregate::group_by_values),
+//!   computed by the engine; `order` on the field orders by it):
+//!   `data->a` (JSON values: `"1"` and `1` two groups, JSON `null` and a
+//!   missing key one, answered `null`; objects compare as `jsonb` on
+//!   PostgreSQL and MySQL 8, by their stored text on MariaDB, SQLite and
+//!   MongoDB), `data->>a` or `data->a::text` (its text),
+//!   `created::date` (the day of a timestamp, UTC for one with an
+//!   offset), `total::int` (rounded half away from zero, as the cast
+//!   shows a value; PostgreSQL's own cast of a `float8` rounds half to
+//!   even). Casts that keep values apart
+//!   (`::text`, an integer's `::int8`, a number's `::numeric`) group by
+//!   the stored value.
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its

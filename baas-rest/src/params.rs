@@ -2,7 +2,7 @@
 //! embeddings), each with its own filters, order and limit. Shared by reads
 //! and writes.
 
-use baas_core::ir::{AggregateExpr, AggregateFn, Embed, Filter, OrderBy, Selection};
+use baas_core::ir::{AggregateExpr, AggregateFn, Embed, Filter, GroupValue, OrderBy, Selection};
 use baas_core::{Entity, Relation, SchemaMetadata, Value};
 
 use crate::filter::{IsWord, Operation, parse_key, parse_logic, parse_op_value, to_filter};
@@ -308,6 +308,79 @@ impl Shape {
             Some(None) => Err(Cast::unknown(self.cast.as_deref().unwrap_or_default())),
             None => Ok(v),
         }
+    }
+
+    /// How aggregates group by this shape of `field`: `None` by the stored
+    /// value (the shape shows two stored values as two), else by the
+    /// value the engine computes ([`GroupValue`]): the value at a path
+    /// (its text after `->>`, kept by a `::text` or `::json` after it),
+    /// the date of a timestamp (`::date`), a number rounded to an integer
+    /// (`::int`). A 501 for the other casts that can merge values
+    /// (`::bool` of an integer, `::float4` of a double, a cast of the text
+    /// at a path to another type…).
+    pub(crate) fn grouping(
+        &self,
+        field: &baas_core::Field,
+    ) -> Result<Option<GroupValue>, RestError> {
+        use baas_core::FieldType as T;
+        let cast = match self.cast.as_deref() {
+            Some(c) => Some(Cast::parse(c).ok_or_else(|| Cast::unknown(c))?),
+            None => None,
+        };
+        let refused = || {
+            RestError::unsupported(format!(
+                "grouping aggregates by `{}{}{}`: this cast could show two different values as one, \
+                 and no engine groups by it",
+                field.name,
+                self.path_text(),
+                self.cast.as_deref().map(|c| format!("::{c}")).unwrap_or_default(),
+            ))
+            .with_hint(format!(
+                "group by `{}` itself, by `::text`, or by `::date` of a timestamp or `::int` of a number",
+                field.name
+            ))
+        };
+        if !self.path.is_empty() {
+            return match cast {
+                None | Some(Cast::Text | Cast::Json) => Ok(Some(GroupValue::Json {
+                    field: field.name.clone(),
+                    path: self.path.clone(),
+                    text: self.text || cast == Some(Cast::Text),
+                })),
+                Some(_) => Err(refused()),
+            };
+        }
+        match cast {
+            None => Ok(None),
+            Some(c) if c.keeps_distinct(&field.ty) => Ok(None),
+            Some(Cast::Date) if matches!(field.ty, T::Timestamp | T::TimestampTz) => {
+                Ok(Some(GroupValue::Date {
+                    field: field.name.clone(),
+                }))
+            }
+            Some(Cast::Int(_))
+                if matches!(field.ty, T::Decimal { .. } | T::Float32 | T::Float64) =>
+            {
+                Ok(Some(GroupValue::Integer {
+                    field: field.name.clone(),
+                }))
+            }
+            Some(_) => Err(refused()),
+        }
+    }
+
+    /// The path as written (`->a->>b`).
+    fn path_text(&self) -> String {
+        let mut out = String::new();
+        for (i, step) in self.path.iter().enumerate() {
+            out.push_str(if self.text && i + 1 == self.path.len() {
+                "->>"
+            } else {
+                "->"
+            });
+            out.push_str(step);
+        }
+        out
     }
 
     /// Whether the cast can refuse a value (a 400 after the engine
@@ -1091,30 +1164,30 @@ fn build_node<'s>(
             }
         }
     }
-    // Aggregates group by the stored values of the listed fields; a path
-    // into a JSON field, or a cast that can make two stored values one
-    // (`created::date`), would show one group several times where
-    // PostgREST groups by the shown value: refused until the engines group
-    // by such expressions.
+    // Aggregates group by the listed fields: by a value the engine
+    // computes where a path or cast could show two stored values as one
+    // (`created::date`), at the root; inside an embedding, by stored values
+    // only.
     if !node.aggregates.is_empty() {
         for (key, shape) in &node.shapes {
             let Some((_, field)) = node.outputs.iter().find(|(k, _)| k == key) else {
                 continue;
             };
-            let ty = &node.entity.field(field).map_err(RestError::from)?.ty;
-            let merges = !shape.path.is_empty()
-                || match shape.cast.as_deref().map(Cast::parse) {
-                    Some(Some(c)) => !c.keeps_distinct(ty),
-                    _ => false,
-                };
-            if merges {
-                return Err(RestError::unsupported(format!(
-                    "grouping aggregates by `{key}`: the groups are of `{field}`'s stored values, \
-                     and this path or cast could show two of them as one"
-                ))
-                .with_hint(format!(
-                    "group by `{field}` itself, or by a cast that keeps its values apart (`::text`)"
-                )));
+            let f = node.entity.field(field).map_err(RestError::from)?;
+            if shape.grouping(f)?.is_some() {
+                if !node.relation.is_empty() {
+                    return Err(RestError::unsupported(format!(
+                        "grouping aggregates inside an embedding by `{key}`: a path or cast \
+                         that could show two stored values as one groups at the top level only"
+                    ))
+                    .with_hint(format!("group by `{field}` itself")));
+                }
+                if node.outputs.iter().filter(|(_, f)| f == field).count() > 1 {
+                    return Err(RestError::unsupported(format!(
+                        "grouping aggregates by `{key}` beside another selection of `{field}`"
+                    ))
+                    .with_hint(format!("select `{field}` once")));
+                }
             }
         }
     }

@@ -543,6 +543,7 @@ macro_rules! __with_conformance_cases {
             exists_nested,
             aggregate_group_by_having_order,
             aggregate_min_max_avg_count_distinct,
+            aggregate_group_by_values,
             insert_one_round_trips_every_type,
             insert_generates_key_and_returns_it,
             insert_mixed_explicit_and_generated_keys_keeps_input_order,
@@ -1178,6 +1179,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
                 entity: "album".into(),
                 filter: None,
                 group_by: vec![],
+                group_by_values: Vec::new(),
                 aggregates: vec![AggregateExpr {
                     alias: "n".into(),
                     func: AggregateFn::CountDistinct {
@@ -1293,6 +1295,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
         entity: "invoice".into(),
         filter: None,
         group_by: vec!["billing_country".into()],
+        group_by_values: Vec::new(),
         aggregates: vec![
             agg("n", AggregateFn::Count),
             agg(
@@ -1351,11 +1354,147 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
     Ok(Outcome::Pass)
 }
 
+/// Groups by computed values ([`GroupValue`]): the JSON value at a path
+/// (`"1"` and `1` apart, JSON null and a missing path one group), its
+/// text (`"1"` and `1` one group), the date of a timestamp, a decimal and
+/// a double rounded half away from zero; ordered by them, nulls placed as
+/// PostgreSQL places them.
+async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
+    use baas_core::ir::GroupValue;
+    c.clear("gv-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "gv-1", "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
+        json!({"sku": "gv-2", "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
+        json!({"sku": "gv-3", "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
+        json!({"sku": "gv-4", "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
+        json!({"sku": "gv-5", "meta": {"k": null}, "price": dec("-0.50"), "seen_at": "2024-02-29T23:00:00"}),
+        json!({"sku": "gv-6", "meta": {"other": true}, "ratio": 1.5}),
+    ]))
+    .await
+    .map_err(s)?;
+    let by = |g: GroupValue, desc: bool| {
+        let field = g.field().to_string();
+        Aggregate {
+            entity: "gadget".into(),
+            filter: Some(like("sku", "gv-%")),
+            group_by: vec![],
+            group_by_values: vec![g],
+            aggregates: vec![
+                agg("n", AggregateFn::Count),
+                agg(
+                    "skus",
+                    AggregateFn::Min {
+                        field: "sku".into(),
+                    },
+                ),
+            ],
+            having: vec![],
+            order: vec![if desc {
+                OrderBy::desc(field)
+            } else {
+                OrderBy::asc(field)
+            }],
+            limit: None,
+            offset: None,
+            via: None,
+        }
+    };
+    let groups = |rows: Vec<Map<String, J>>, key: &str| -> Vec<J> {
+        rows.iter()
+            .map(|r| json!([r.get(key).cloned().unwrap_or(J::Null), r["n"], r["skus"]]))
+            .collect()
+    };
+    let t = c.t("gadget")?;
+    let path = || vec!["k".to_string()];
+    if !c.db.capabilities().json_path {
+        return Ok(Outcome::NotApplicable("no JSON paths".into()));
+    }
+    // JSON values: strings before numbers (jsonb's order), null last.
+    let json_value = GroupValue::Json {
+        field: "meta".into(),
+        path: path(),
+        text: false,
+    };
+    let got = groups(
+        c.db.aggregate(t, &by(json_value, false)).await.map_err(s)?,
+        "meta",
+    );
+    let want = vec![
+        json!(["1", 1, "gv-4"]),
+        json!(["a", 2, "gv-1"]),
+        json!([1, 1, "gv-3"]),
+        json!([null, 2, "gv-5"]),
+    ];
+    ensure!(got == want, "grouped by meta->k: {got:?}");
+    let json_text = GroupValue::Json {
+        field: "meta".into(),
+        path: path(),
+        text: true,
+    };
+    let got = groups(
+        c.db.aggregate(t, &by(json_text, true)).await.map_err(s)?,
+        "meta",
+    );
+    let want = vec![
+        json!([null, 2, "gv-5"]),
+        json!(["a", 2, "gv-1"]),
+        json!(["1", 2, "gv-3"]),
+    ];
+    ensure!(got == want, "grouped by meta->>k, descending: {got:?}");
+    let day = GroupValue::Date {
+        field: "seen_at".into(),
+    };
+    let got = groups(
+        c.db.aggregate(t, &by(day, false)).await.map_err(s)?,
+        "seen_at",
+    );
+    let want = vec![
+        json!(["2024-02-29", 1, "gv-5"]),
+        json!(["2024-03-01", 2, "gv-1"]),
+        json!(["2024-03-02", 2, "gv-3"]),
+        json!([null, 1, "gv-6"]),
+    ];
+    ensure!(got == want, "grouped by seen_at::date: {got:?}");
+    let price = GroupValue::Integer {
+        field: "price".into(),
+    };
+    let got = groups(
+        c.db.aggregate(t, &by(price, false)).await.map_err(s)?,
+        "price",
+    );
+    let want = vec![
+        json!([-2, 1, "gv-4"]),
+        json!([-1, 1, "gv-5"]),
+        json!([1, 1, "gv-1"]),
+        json!([2, 2, "gv-2"]),
+        json!([null, 1, "gv-6"]),
+    ];
+    ensure!(got == want, "grouped by price::int: {got:?}");
+    let ratio = GroupValue::Integer {
+        field: "ratio".into(),
+    };
+    let got = groups(
+        c.db.aggregate(t, &by(ratio, true)).await.map_err(s)?,
+        "ratio",
+    );
+    let want = vec![
+        json!([null, 1, "gv-5"]),
+        json!([3, 1, "gv-1"]),
+        json!([2, 1, "gv-6"]),
+        json!([0, 2, "gv-3"]),
+        json!([-3, 1, "gv-2"]),
+    ];
+    ensure!(got == want, "grouped by ratio::int, descending: {got:?}");
+    c.clear("gv-").await?;
+    Ok(Outcome::Pass)
+}
+
 async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
     let a = Aggregate {
         entity: "track".into(),
         filter: Some(Filter::eq("album_id", 1)),
         group_by: vec![],
+        group_by_values: Vec::new(),
         aggregates: vec![
             agg(
                 "min_ms",
@@ -2687,6 +2826,7 @@ pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
             entity: "invoice".into(),
             filter: Some(Filter::cmp("total", CompareOp::Gt, "1")),
             group_by: vec!["billing_country".into()],
+            group_by_values: Vec::new(),
             aggregates: vec![
                 agg("n", AggregateFn::Count),
                 agg(

@@ -646,6 +646,7 @@ async fn suite(under: Under) {
                         entity: "track".into(),
                         filter: None,
                         group_by: vec![],
+                        group_by_values: Vec::new(),
                         aggregates: vec![AggregateExpr {
                             alias: "total".into(),
                             func: AggregateFn::Sum {
@@ -678,6 +679,7 @@ async fn suite(under: Under) {
                     entity: "track".into(),
                     filter: None,
                     group_by: vec!["genre_id".into()],
+                    group_by_values: Vec::new(),
                     aggregates: vec![AggregateExpr {
                         alias: "n".into(),
                         func: AggregateFn::Count,

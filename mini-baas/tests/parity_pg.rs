@@ -881,6 +881,68 @@ async fn profiles_select_the_schema() {
     );
 }
 
+/// Aggregates grouped by a JSON path (item 12 with item 14), as PostgREST
+/// groups: by the value at the path (`->`, JSON null and a missing path
+/// one group) or its text (`->>`), ordered by it; the value shown once per
+/// group. The engines compute the same groups (baas-testkit's
+/// `aggregate_group_by_values`).
+#[tokio::test]
+async fn aggregates_grouped_by_json_paths() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=ok:body->meta->ok,count()&order=body",
+            ""
+        )
+        .await,
+        json!([
+            {"ok": false, "count": 1},
+            {"ok": true, "count": 1},
+            {"ok": null, "count": 2}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=first:body->tags->>0,author_id,n:count()&order=body.desc,author_id",
+            ""
+        )
+        .await,
+        json!([
+            {"first": null, "author_id": 1, "n": 2},
+            {"first": null, "author_id": 2, "n": 1},
+            {"first": "a", "author_id": 1, "n": 1}
+        ])
+    );
+    // `::text` after the path groups by the text; another cast is a 501.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=n:body->meta->n::text,count()&order=body&body->meta->n=gte.2",
+            ""
+        )
+        .await,
+        json!([{"n": "2", "count": 1}, {"n": "3", "count": 1}])
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/note",
+        "select=body->meta->>n::int,count()",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+}
+
 /// JSON paths and casts in `select` (item 14): `->` keeps the JSON value,
 /// `->>` gives its text, array indexes (negative from the end), aliases,
 /// missing steps are null, `::text` on any field (other casts: parity.rs); shaped after the engine

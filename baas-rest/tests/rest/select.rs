@@ -666,18 +666,52 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     let r = read("track", "select=count(),album(title)").expect("an embedding beside count()");
     assert!(r.aggregate.is_some());
     assert_eq!(r.query.select.embeds[0].relation, "album");
-    // The groups are of stored values: a shown form that could merge two
-    // of them (a JSON path, a rounding or truncating cast) is a 501, where
-    // PostgREST would group by the shown value; a cast that keeps values
-    // apart groups as PostgREST does.
+    // A shown form that could merge two stored values groups by the value
+    // the engine computes (a JSON path, its text, the date of a
+    // timestamp, a number rounded to an integer), as PostgREST groups by
+    // the shown value; the shape keeps only its cast.
+    let grouped = |qs: &str| -> (Vec<String>, Vec<baas_core::ir::GroupValue>) {
+        let a = read("track", qs)
+            .expect(qs)
+            .aggregate
+            .expect("an aggregate");
+        (a.group_by, a.group_by_values)
+    };
+    use baas_core::ir::GroupValue as G;
+    let json = |path: &[&str], text: bool| G::Json {
+        field: "meta".into(),
+        path: path.iter().map(|p| p.to_string()).collect(),
+        text,
+    };
+    assert_eq!(
+        grouped("select=genre_id,x:meta->a->b,count()"),
+        (vec!["genre_id".to_string()], vec![json(&["a", "b"], false)])
+    );
+    assert_eq!(grouped("select=meta->>a,count()").1, [json(&["a"], true)]);
+    assert_eq!(
+        grouped("select=meta->a::text,count()").1,
+        [json(&["a"], true)]
+    );
+    assert_eq!(
+        grouped("select=unit_price::int,count()").1,
+        [G::Integer {
+            field: "unit_price".into()
+        }]
+    );
+    assert_eq!(
+        grouped("select=rating::int2,count()").1,
+        [G::Integer {
+            field: "rating".into()
+        }]
+    );
+    // Casts no engine groups by, one beside another selection of its
+    // field, one inside an embedding: 501.
     for qs in [
-        "select=meta->a,count()",
-        "select=meta->>a,count()",
-        "select=unit_price::int,count()",
-        "select=rating::int,count()",
         "select=milliseconds::bool,count()",
         "select=milliseconds::float4,count()",
         "select=name::uuid,count()",
+        "select=meta->>a::int,count()",
+        "select=r:rating::int,rating,count()",
         "select=album_id,tracks(meta->a,count())",
     ] {
         let e = err(

@@ -20,7 +20,7 @@
 //! variant of [`Dialect`] with its arm in [`Dialect::sql`], and its catalog
 //! reader in [`crate::introspect`].
 
-use baas_core::ir::{ArrayOp, RangeOp, TextSyntax};
+use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{
@@ -365,6 +365,50 @@ pub(crate) trait SqlDialect: Send + Sync {
     fn offset_needs_limit(&self) -> bool {
         false
     }
+
+    /// The value [`GroupValue`] groups by, of the column `col` of type
+    /// `ty` (which [`GroupValue::applies_to`]), typed as
+    /// [`GroupValue::answer_type`]: the JSON ones as
+    /// [`SqlDialect::json_group`] and [`SqlDialect::json_order`]'s text
+    /// say, the others as [`SqlDialect::date_of`] and
+    /// [`SqlDialect::rounded`] say. Its parameters are bound, so the
+    /// statement groups by its position.
+    fn group_value(&self, col: Expr, g: &GroupValue, ty: &FieldType) -> Result<Expr> {
+        match g {
+            GroupValue::Json {
+                path, text: false, ..
+            } => self.json_group(col, path),
+            GroupValue::Json {
+                path, text: true, ..
+            } => self
+                .json_order(col, path, true)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| self.unsupported("grouping by the text at a JSON path")),
+            GroupValue::Date { .. } => Ok(self.date_of(col, ty)),
+            GroupValue::Integer { .. } => Ok(self.rounded(col, ty)),
+        }
+    }
+
+    /// The JSON value at `path` in the JSON column `col`, SQL NULL where
+    /// the path is missing or holds JSON `null`, in a form the engine
+    /// groups by (JSON values equal as JSON, strings case-sensitively).
+    fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr>;
+
+    /// The keys that sort the output column `grouped` of a
+    /// [`SqlDialect::json_group`] value as [`baas_core::ir::JsonKey`]
+    /// orders JSON values (the default: [`SqlDialect::json_order`] on the
+    /// whole value).
+    fn json_group_order(&self, grouped: Expr) -> Result<Vec<Expr>> {
+        self.json_order(grouped, &[], false)
+    }
+
+    /// The date of a date or timestamp column (of a timestamp with an
+    /// offset, its UTC date).
+    fn date_of(&self, col: Expr, ty: &FieldType) -> Expr;
+
+    /// A numeric column rounded half away from zero, as a 64-bit integer.
+    fn rounded(&self, col: Expr, ty: &FieldType) -> Expr;
 
     /// The aggregate `AVG` of a column (`{}`), as a double.
     fn avg(&self) -> &'static str {

@@ -269,6 +269,36 @@ impl SqlDialect for Mysql {
         "CAST(AVG({}) AS DOUBLE)"
     }
 
+    /// MySQL compares JSON values as JSON; MariaDB's JSON is text, compared
+    /// by its binary collation (never case-insensitively).
+    fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.no_index_from_end(path)?;
+        let x = "JSON_EXTRACT({}, {})";
+        Ok(super::at_path(
+            self,
+            &format!("CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN {x} END"),
+            &col,
+            path,
+        ))
+    }
+
+    fn date_of(&self, col: Expr, _ty: &FieldType) -> Expr {
+        // The session's time zone is UTC (the driver sets it).
+        self.custom("DATE({})", vec![col])
+    }
+
+    /// `ROUND` of a DECIMAL rounds half away from zero, of a DOUBLE as the
+    /// C library does (half to even): doubles are rounded by hand.
+    fn rounded(&self, col: Expr, ty: &FieldType) -> Expr {
+        match ty {
+            FieldType::Float32 | FieldType::Float64 => self.custom(
+                "CAST(SIGN({}) * FLOOR(ABS({}) + 0.5) AS SIGNED)",
+                vec![col.clone(), col],
+            ),
+            _ => self.custom("CAST(ROUND({}) AS SIGNED)", vec![col]),
+        }
+    }
+
     fn returning(&self) -> bool {
         false
     }

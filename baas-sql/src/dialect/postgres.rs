@@ -259,6 +259,33 @@ impl SqlDialect for Postgres {
         "CAST(AVG({}) AS double precision)"
     }
 
+    /// `jsonb`: equal as JSON (`1` and `1.0` are one value, keys in any order).
+    fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        Ok(self.custom(
+            "NULLIF({}, CAST('null' AS jsonb))",
+            vec![self.json_at(col, path)?],
+        ))
+    }
+
+    /// `jsonb` sorts as the IR orders JSON values.
+    fn json_group_order(&self, grouped: Expr) -> Result<Vec<Expr>> {
+        Ok(vec![grouped])
+    }
+
+    fn date_of(&self, col: Expr, ty: &FieldType) -> Expr {
+        match ty {
+            FieldType::TimestampTz => {
+                self.custom("CAST(({} AT TIME ZONE 'UTC') AS date)", vec![col])
+            }
+            _ => self.custom("CAST({} AS date)", vec![col]),
+        }
+    }
+
+    /// Through `numeric`: a double's `ROUND` would round half to even.
+    fn rounded(&self, col: Expr, _ty: &FieldType) -> Expr {
+        self.custom("CAST(ROUND(CAST({} AS numeric)) AS bigint)", vec![col])
+    }
+
     /// `reltuples` of `pg_class` (-1: never analysed, no estimate).
     fn estimated_rows(&self, entity: &baas_core::Entity) -> Option<Statement> {
         let name = match &entity.source.schema {

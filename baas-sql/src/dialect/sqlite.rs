@@ -183,6 +183,22 @@ impl SqlDialect for Sqlite {
     }
 
     /// Three keys (type rank, number, text) from `json_type`.
+    /// `->` answers JSON text (`null` for JSON null), compared as text.
+    fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.plain_path(path)?;
+        Ok(super::at_path(self, "NULLIF({} -> {}, 'null')", &col, path))
+    }
+
+    /// `date()` reads both stored forms, and applies an offset (to UTC).
+    fn date_of(&self, col: Expr, _ty: &FieldType) -> Expr {
+        self.custom("date({})", vec![col])
+    }
+
+    /// SQLite's `ROUND` rounds half away from zero.
+    fn rounded(&self, col: Expr, _ty: &FieldType) -> Expr {
+        self.custom("CAST(ROUND({}) AS INTEGER)", vec![col])
+    }
+
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
         self.plain_path(path)?;
         let (t, x) = ("json_type({}, {})", "json_extract({}, {})");

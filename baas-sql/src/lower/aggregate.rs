@@ -1,6 +1,6 @@
 //! Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`.
 
-use baas_core::ir::{Aggregate, AggregateFn};
+use baas_core::ir::{Aggregate, AggregateFn, GroupValue};
 use baas_core::{Error, Field, FieldType, Result, Target};
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 
@@ -64,6 +64,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let of = related.as_ref().unwrap_or(&scope);
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
+    let mut value_groups = Vec::new();
     let related_groups = a.via.iter().flat_map(|v| &v.group_by);
     let groups = a
         .group_by
@@ -77,6 +78,29 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         columns.push(OutColumn {
             key: f.name.clone(),
             ty: f.ty.clone(),
+        });
+    }
+    // A computed group binds its path keys: GROUP BY names it by
+    // position, ORDER BY by its output name (an output name first, on
+    // every engine).
+    let position = group_exprs.len();
+    for (i, g) in a.group_by_values.iter().enumerate() {
+        let f = e.field(g.field())?;
+        let alias = format!("_baas_g{i}");
+        sel.expr_as(sql.group_value(scope.col(f), g, &f.ty)?, Alias::new(&alias));
+        let named = Expr::col(Alias::new(&alias));
+        let order = match g {
+            GroupValue::Json { text: false, .. } => sql.json_group_order(named)?,
+            _ => vec![named],
+        };
+        value_groups.push((
+            f.name.clone(),
+            Expr::cust((position + i + 1).to_string()),
+            order,
+        ));
+        columns.push(OutColumn {
+            key: f.name.clone(),
+            ty: g.answer_type(),
         });
     }
     let mut agg_exprs = Vec::new();
@@ -115,6 +139,9 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     for (_, g) in &group_exprs {
         sel.add_group_by([g.clone()]);
     }
+    for (_, at, _) in &value_groups {
+        sel.add_group_by([at.clone()]);
+    }
     for h in &a.having {
         let (_, ex, field) = agg_exprs
             .iter()
@@ -138,6 +165,12 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     }
     for o in &a.order {
         let (ord, nulls) = sq_order(o);
+        if let Some((_, _, keys)) = value_groups.iter().find(|(name, _, _)| name == &o.field) {
+            for k in keys {
+                sel.order_by_expr_with_nulls(k.clone(), ord.clone(), nulls);
+            }
+            continue;
+        }
         let ex = if let Some((_, ex, _)) = agg_exprs.iter().find(|(alias, _, _)| alias == &o.field)
         {
             ex.clone()
@@ -202,6 +235,7 @@ mod tests {
             entity: "playlist_track".into(),
             filter: Some(Filter::in_list("playlist_id", vec![1i64, 2])),
             group_by: vec!["playlist_id".into()],
+            group_by_values: Vec::new(),
             aggregates: vec![AggregateExpr {
                 alias: "total".into(),
                 func: AggregateFn::Sum { field: "ms".into() },
@@ -234,5 +268,79 @@ mod tests {
         twice.group_by = vec!["track_id".into()];
         twice.via.as_mut().unwrap().group_by = vec!["track_id".into()];
         assert!(aggregate(Dialect::Postgres, target, &twice).is_err());
+    }
+
+    /// A computed group is selected under a name of its own, grouped by
+    /// its position (its path keys are bound: a repeated expression would
+    /// be another one) and ordered by its name.
+    #[test]
+    fn computed_groups_are_grouped_by_position_and_ordered_by_name() {
+        use baas_core::ir::{GroupValue, OrderBy};
+        let schema = SchemaMetadata::new(vec![
+            Entity::new(
+                "doc",
+                vec![
+                    Field::new("id", FieldType::Int32),
+                    Field::new("kind", FieldType::Text),
+                    Field::new("body", FieldType::Json),
+                    Field::new("at", FieldType::TimestampTz),
+                ],
+            )
+            .with_primary_key(["id"]),
+        ]);
+        let a = Aggregate {
+            entity: "doc".into(),
+            filter: None,
+            group_by: vec!["kind".into()],
+            group_by_values: vec![
+                GroupValue::Json {
+                    field: "body".into(),
+                    path: vec!["a".into()],
+                    text: false,
+                },
+                GroupValue::Date { field: "at".into() },
+            ],
+            aggregates: vec![AggregateExpr {
+                alias: "n".into(),
+                func: AggregateFn::Count,
+            }],
+            having: Vec::new(),
+            order: vec![OrderBy::desc("at"), OrderBy::asc("body")],
+            limit: None,
+            offset: None,
+            via: None,
+        };
+        let target = Target::new(&schema, "doc").unwrap();
+        let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
+        assert_eq!(
+            plan.statement.sql,
+            r#"SELECT "kind", NULLIF(jsonb_extract_path(CAST("body" AS jsonb), $1), CAST('null' AS jsonb)) AS "_baas_g0", CAST(("at" AT TIME ZONE 'UTC') AS date) AS "_baas_g1", COUNT(*) AS "a0" FROM "doc" GROUP BY "kind", 2, 3 ORDER BY "_baas_g1" DESC NULLS FIRST, "_baas_g0" ASC NULLS LAST"#
+        );
+        let keys: Vec<(&str, &FieldType)> = plan
+            .columns
+            .iter()
+            .map(|c| (c.key.as_str(), &c.ty))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("kind", &FieldType::Text),
+                ("body", &FieldType::Json),
+                ("at", &FieldType::Date),
+                ("n", &FieldType::Int64)
+            ]
+        );
+        // MySQL and SQLite order a JSON value by its type, then its value.
+        let my = aggregate(Dialect::Mysql, target, &a).unwrap().statement.sql;
+        assert!(my.contains("GROUP BY `kind`, 2, 3"), "{my}");
+        assert!(
+            my.contains("ORDER BY `_baas_g1` IS NULL ASC")
+                || my.contains("ORDER BY `_baas_g1` IS NULL DESC"),
+            "{my}"
+        );
+        assert!(
+            my.contains("CASE JSON_TYPE(JSON_EXTRACT(`_baas_g0`, ?))"),
+            "{my}"
+        );
     }
 }
