@@ -998,8 +998,9 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
 /// The value [`GroupValue`] groups by, of the field stored at `key`: the
 /// JSON value at a path (JSON null, as a missing path, null), its text as
 /// [`json_order`] reads it, a date's day in UTC (`$dateTrunc`, a BSON date
-/// at midnight), or a number rounded half away from zero (`$round` would
-/// round half to even) as a 64-bit integer.
+/// at midnight), a number rounded half away from zero (`$round` would
+/// round half to even) as a 64-bit integer, or whether an integer is not
+/// zero.
 fn group_value(key: &str, g: &GroupValue) -> Bson {
     let x = || Bson::String(format!("${key}"));
     match g {
@@ -1020,6 +1021,11 @@ fn group_value(key: &str, g: &GroupValue) -> Bson {
             {"$trunc": {"$add": [x(), 0.5]}},
             {"$trunc": {"$subtract": [x(), 0.5]}},
         ]}}),
+        GroupValue::NonZero { .. } => Bson::Document(doc! {"$cond": [
+            {"$eq": [{"$ifNull": [x(), Bson::Null]}, Bson::Null]},
+            Bson::Null,
+            {"$ne": [x(), 0]},
+        ]}),
     }
 }
 

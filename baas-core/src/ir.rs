@@ -1051,13 +1051,22 @@ pub enum GroupValue {
         /// A numeric field.
         field: String,
     },
+    /// Whether an integer is not zero, answered as a boolean
+    /// (`flags::bool`).
+    NonZero {
+        /// An integer field.
+        field: String,
+    },
 }
 
 impl GroupValue {
     /// The field the value is computed from (and answered under).
     pub fn field(&self) -> &str {
         match self {
-            Self::Json { field, .. } | Self::Date { field } | Self::Integer { field } => field,
+            Self::Json { field, .. }
+            | Self::Date { field }
+            | Self::Integer { field }
+            | Self::NonZero { field } => field,
         }
     }
 
@@ -1069,6 +1078,7 @@ impl GroupValue {
             Self::Json { text: true, .. } => T::Text,
             Self::Date { .. } => T::Date,
             Self::Integer { .. } => T::Int64,
+            Self::NonZero { .. } => T::Boolean,
         }
     }
 
@@ -1079,6 +1089,7 @@ impl GroupValue {
             Self::Json { .. } => matches!(ty, T::Json),
             Self::Date { .. } => matches!(ty, T::Date | T::Timestamp | T::TimestampTz),
             Self::Integer { .. } => ty.is_numeric(),
+            Self::NonZero { .. } => matches!(ty, T::Int16 | T::Int32 | T::Int64),
         }
     }
 }

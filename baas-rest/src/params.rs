@@ -315,9 +315,10 @@ impl Shape {
     /// value the engine computes ([`GroupValue`]): the value at a path
     /// (its text after `->>`, kept by a `::text` or `::json` after it),
     /// the date of a timestamp (`::date`), a number rounded to an integer
-    /// (`::int`). A 501 for the other casts that can merge values
-    /// (`::bool` of an integer, `::float4` of a double, a cast of the text
-    /// at a path to another type…).
+    /// (`::int`), whether an integer is not zero (`::bool`). A 501 for the
+    /// other casts that can merge values (`::float4` of a double, `::time`
+    /// of a timestamp, casts of text, a cast of the value at a path to
+    /// another type…).
     pub(crate) fn grouping(
         &self,
         field: &baas_core::Field,
@@ -336,7 +337,7 @@ impl Shape {
                 self.cast.as_deref().map(|c| format!("::{c}")).unwrap_or_default(),
             ))
             .with_hint(format!(
-                "group by `{}` itself, by `::text`, or by `::date` of a timestamp or `::int` of a number",
+                "group by `{}` itself, by `::text`, or by `::date` of a timestamp, `::int` of a number or `::bool` of an integer",
                 field.name
             ))
         };
@@ -362,6 +363,11 @@ impl Shape {
                 if matches!(field.ty, T::Decimal { .. } | T::Float32 | T::Float64) =>
             {
                 Ok(Some(GroupValue::Integer {
+                    field: field.name.clone(),
+                }))
+            }
+            Some(Cast::Bool) if matches!(field.ty, T::Int16 | T::Int32 | T::Int64) => {
+                Ok(Some(GroupValue::NonZero {
                     field: field.name.clone(),
                 }))
             }

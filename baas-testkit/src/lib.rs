@@ -1357,16 +1357,17 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
 /// Groups by computed values ([`GroupValue`]): the JSON value at a path
 /// (`"1"` and `1` apart, JSON null and a missing path one group), its
 /// text (`"1"` and `1` one group), the date of a timestamp, a decimal and
-/// a double rounded half away from zero; ordered by them, nulls placed as
+/// a double rounded half away from zero, an integer's `<> 0`; ordered by
+/// them, nulls placed as
 /// PostgreSQL places them.
 async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
     use baas_core::ir::GroupValue;
     c.clear("gv-").await?;
     c.insert(ins(vec![
-        json!({"sku": "gv-1", "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
-        json!({"sku": "gv-2", "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
-        json!({"sku": "gv-3", "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
-        json!({"sku": "gv-4", "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
+        json!({"sku": "gv-1", "qty": 0, "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
+        json!({"sku": "gv-2", "qty": 2, "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
+        json!({"sku": "gv-3", "qty": -1, "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
+        json!({"sku": "gv-4", "qty": 0, "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
         json!({"sku": "gv-5", "meta": {"k": null}, "price": dec("-0.50"), "seen_at": "2024-02-29T23:00:00"}),
         json!({"sku": "gv-6", "meta": {"other": true}, "ratio": 1.5}),
     ]))
@@ -1485,6 +1486,16 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
         json!([-3, 1, "gv-2"]),
     ];
     ensure!(got == want, "grouped by ratio::int, descending: {got:?}");
+    let qty = GroupValue::NonZero {
+        field: "qty".into(),
+    };
+    let got = groups(c.db.aggregate(t, &by(qty, false)).await.map_err(s)?, "qty");
+    let want = vec![
+        json!([false, 2, "gv-1"]),
+        json!([true, 2, "gv-2"]),
+        json!([null, 2, "gv-5"]),
+    ];
+    ensure!(got == want, "grouped by qty::bool: {got:?}");
     c.clear("gv-").await?;
     Ok(Outcome::Pass)
 }

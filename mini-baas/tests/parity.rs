@@ -1393,16 +1393,32 @@ async fn aggregates_in_select() {
         "{}",
         r.text()
     );
+    // Whether an integer is not zero (a null stays its own group).
+    let r = same(
+        &s,
+        "GET",
+        "/employee",
+        "select=boss:reports_to::bool,count()&order=reports_to",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"boss": true, "count": 7}, {"boss": null, "count": 1}]),
+        "{}",
+        r.text()
+    );
     // Casts no engine groups by, and such a grouping beside another
     // selection of the field or inside an embedding: 501 alike.
     for qs in [
-        "select=milliseconds::bool,count()",
+        "select=name::int,count()",
         "select=n:total::int,total,count()",
         "select=name,tracks(unit_price::int,count())",
     ] {
         let path = if qs.contains("tracks(") {
             "/album"
-        } else if qs.contains("milliseconds") {
+        } else if qs.contains("name::") {
             "/track"
         } else {
             "/invoice"

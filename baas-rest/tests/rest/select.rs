@@ -704,10 +704,16 @@ fn aggregates_in_select_group_by_the_listed_fields() {
             field: "rating".into()
         }]
     );
+    assert_eq!(
+        grouped("select=milliseconds::bool,count()").1,
+        [G::NonZero {
+            field: "milliseconds".into()
+        }]
+    );
     // Casts no engine groups by, one beside another selection of its
     // field, one inside an embedding: 501.
     for qs in [
-        "select=milliseconds::bool,count()",
+        "select=name::int,count()",
         "select=milliseconds::float4,count()",
         "select=name::uuid,count()",
         "select=meta->>a::int,count()",

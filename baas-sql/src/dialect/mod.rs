@@ -371,7 +371,7 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// [`GroupValue::answer_type`]: the JSON ones as
     /// [`SqlDialect::json_group`] and [`SqlDialect::json_order`]'s text
     /// say, the others as [`SqlDialect::date_of`] and
-    /// [`SqlDialect::rounded`] say. Its parameters are bound, so the
+    /// [`SqlDialect::rounded`] say, an integer's `<> 0`. Its parameters are bound, so the
     /// statement groups by its position.
     fn group_value(&self, col: Expr, g: &GroupValue, ty: &FieldType) -> Result<Expr> {
         match g {
@@ -387,6 +387,9 @@ pub(crate) trait SqlDialect: Send + Sync {
                 .ok_or_else(|| self.unsupported("grouping by the text at a JSON path")),
             GroupValue::Date { .. } => Ok(self.date_of(col, ty)),
             GroupValue::Integer { .. } => Ok(self.rounded(col, ty)),
+            // A boolean on PostgreSQL, 0/1 on MySQL and SQLite (their
+            // booleans); NULL stays NULL.
+            GroupValue::NonZero { .. } => Ok(self.custom("({} <> 0)", vec![col])),
         }
     }
 
