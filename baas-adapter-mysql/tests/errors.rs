@@ -66,10 +66,10 @@ async fn range_and_duplicate_errors_name_the_column_without_driver_text() {
     match &e {
         Error::Validation { violations } => assert_eq!(
             violations,
-            &[Violation::new(
-                "/level",
-                "`level`: the value is out of the column's range"
-            )]
+            &[
+                Violation::new("/level", "`level`: the value is out of the column's range")
+                    .with_code("22003")
+            ]
         ),
         other => panic!("{other:?}"),
     }

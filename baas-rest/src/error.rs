@@ -16,6 +16,7 @@
 //! | `23503` | 409 | a reference to a missing row, or a referenced row deleted ([`baas_core::ConflictKind::ForeignKey`]) |
 //! | `23505` | 409 | a duplicate key ([`baas_core::ConflictKind::Unique`]) |
 //! | `42703` | 400 | a field the entity does not have (in `select`, a filter, `order`, a body…) |
+//! | `22…` | 400 | a value the database itself refuses (SQLSTATE class 22 on PostgreSQL and MySQL/MariaDB: `22P02` a text that is no number, `22003` out of range, `22001` too long…), with a clean sentence naming the column; the validator's own refusals stay `validation` |
 //!
 //! The others keep our stable codes:
 //!

@@ -115,7 +115,21 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                         ],
                     }
                 }
-                _ if is_bad_value(engine, &code) => invalid(clean(data_exception(&code))),
+                // A data exception keeps its SQLSTATE (PostgREST's 400
+                // with the code: `22P02` a text that is no number…) and the
+                // clean sentence.
+                _ if is_bad_value(engine, &code) => {
+                    let c = clean(data_exception(&code));
+                    Error::Validation {
+                        violations: vec![
+                            Violation::new(
+                                c.column.map(|c| format!("/{c}")).unwrap_or_default(),
+                                c.message,
+                            )
+                            .with_code(&code),
+                        ],
+                    }
+                }
                 // A function's own `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE
                 // '45000'`): its text is meant for the caller (PostgREST
                 // answers it with a 400 too), under PostgreSQL's code.
