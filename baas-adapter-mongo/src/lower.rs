@@ -1021,6 +1021,8 @@ fn group_value(key: &str, g: &GroupValue) -> Bson {
             {"$trunc": {"$add": [x(), 0.5]}},
             {"$trunc": {"$subtract": [x(), 0.5]}},
         ]}}),
+        // Refused before (PostgreSQL only).
+        GroupValue::Cast { .. } => Bson::Null,
         GroupValue::NonZero { .. } => Bson::Document(doc! {"$cond": [
             {"$eq": [{"$ifNull": [x(), Bson::Null]}, Bson::Null]},
             Bson::Null,
@@ -1448,6 +1450,12 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         });
     }
     for (j, g) in a.group_by_values.iter().enumerate() {
+        if let GroupValue::Cast { to, .. } = g {
+            return Err(Error::unsupported(
+                "mongodb",
+                format!("grouping by the database's cast to {to}"),
+            ));
+        }
         let (f, k) = key_of(e, g.field())?;
         let internal = format!("gv{j}");
         // `$ifNull`: a missing value and null are one group (an `_id`

@@ -1057,6 +1057,24 @@ pub enum GroupValue {
         /// An integer field.
         field: String,
     },
+    /// The database's own cast of the field, or of the text at `path`
+    /// inside a JSON field, to `to` (PostgREST's `code::int` of a text,
+    /// `created::time`, `data->>n::int`), answered typed as `to` maps
+    /// ([`GroupValue::answer_type`]); a timestamp with an offset is taken
+    /// in UTC. PostgreSQL only
+    /// ([`Capabilities::sql_casts`](crate::Capabilities::sql_casts)): the
+    /// other engines convert text that is no number, date or UUID to a
+    /// value (`0`, `NULL`) where PostgreSQL refuses it.
+    Cast {
+        /// The field.
+        field: String,
+        /// Object keys (or array indexes) inside a JSON field; empty for
+        /// the field itself.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
+        /// One of [`GroupValue::CAST_TYPES`].
+        to: String,
+    },
 }
 
 impl GroupValue {
@@ -1066,7 +1084,8 @@ impl GroupValue {
             Self::Json { field, .. }
             | Self::Date { field }
             | Self::Integer { field }
-            | Self::NonZero { field } => field,
+            | Self::NonZero { field }
+            | Self::Cast { field, .. } => field,
         }
     }
 
@@ -1079,6 +1098,21 @@ impl GroupValue {
             Self::Date { .. } => T::Date,
             Self::Integer { .. } => T::Int64,
             Self::NonZero { .. } => T::Boolean,
+            Self::Cast { to, .. } => match to.as_str() {
+                "int2" | "int4" | "int8" => T::Int64,
+                "numeric" => T::Decimal {
+                    precision: None,
+                    scale: None,
+                },
+                "float4" | "float8" => T::Float64,
+                "bool" => T::Boolean,
+                "date" => T::Date,
+                "time" => T::Time,
+                "timestamp" => T::Timestamp,
+                "timestamptz" => T::TimestampTz,
+                "uuid" => T::Uuid,
+                _ => T::Text,
+            },
         }
     }
 
@@ -1090,8 +1124,28 @@ impl GroupValue {
             Self::Date { .. } => matches!(ty, T::Date | T::Timestamp | T::TimestampTz),
             Self::Integer { .. } => ty.is_numeric(),
             Self::NonZero { .. } => matches!(ty, T::Int16 | T::Int32 | T::Int64),
+            Self::Cast { path, to, .. } => {
+                Self::CAST_TYPES.contains(&to.as_str()) && (path.is_empty() || *ty == T::Json)
+            }
         }
     }
+
+    /// The types a [`GroupValue::Cast`] takes (PostgreSQL's names).
+    pub const CAST_TYPES: [&'static str; 13] = [
+        "int2",
+        "int4",
+        "int8",
+        "numeric",
+        "float4",
+        "float8",
+        "bool",
+        "text",
+        "date",
+        "time",
+        "timestamp",
+        "timestamptz",
+        "uuid",
+    ];
 }
 
 /// The related rows an [`Aggregate`] aggregates ([`Aggregate::via`]).

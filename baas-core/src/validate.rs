@@ -1468,6 +1468,12 @@ impl<'a> Validator<'a> {
         for (i, g) in a.group_by_values.iter().enumerate() {
             let at = format!("/group_by_values/{i}/field");
             let name = g.field();
+            if let GroupValue::Cast { to, .. } = g {
+                self.caps.require(
+                    self.caps.sql_casts,
+                    &format!("grouping aggregates by the database's cast to {to} (the engine converts values PostgreSQL refuses)"),
+                )?;
+            }
             match self.entity().field(name) {
                 Err(_) => acc.add(Violation::unknown_field(
                     at.clone(),
@@ -1950,6 +1956,26 @@ mod tests {
             pointers(check(|v| v.aggregate(a(&[], int("nope"))), "track")),
             ["/group_by_values/0/field"]
         );
+        // The database's cast: a listed type, on an engine that casts.
+        let cast = |to: &str| GroupValue::Cast {
+            field: "name".into(),
+            path: Vec::new(),
+            to: to.into(),
+        };
+        assert!(check(|v| v.aggregate(a(&[], cast("int4"))), "track").is_ok());
+        assert_eq!(
+            pointers(check(|v| v.aggregate(a(&[], cast("int4; --"))), "track")),
+            ["/group_by_values/0/field"]
+        );
+        let s = schema();
+        let mut lite = Capabilities::all("sqlite");
+        lite.sql_casts = false;
+        let limits = Limits::default();
+        let v = Validator::new(Target::new(&s, "track").unwrap(), &lite, &limits);
+        assert!(matches!(
+            v.aggregate(a(&[], cast("int4"))),
+            Err(Error::Unsupported { .. })
+        ));
         // Ordered by the computed group's field.
         let mut ordered = a(&[], int("genre_id"));
         ordered.order = vec![OrderBy::desc("genre_id")];

@@ -315,10 +315,11 @@ impl Shape {
     /// value the engine computes ([`GroupValue`]): the value at a path
     /// (its text after `->>`, kept by a `::text` or `::json` after it),
     /// the date of a timestamp (`::date`), a number rounded to an integer
-    /// (`::int`), whether an integer is not zero (`::bool`). A 501 for the
-    /// other casts that can merge values (`::float4` of a double, `::time`
-    /// of a timestamp, casts of text, a cast of the value at a path to
-    /// another type…).
+    /// (`::int`), whether an integer is not zero (`::bool`), on every
+    /// engine; the other casts that can merge values (`::float4` of a
+    /// double, `::time` of a timestamp, casts of text, a cast of the value
+    /// at a path to another type) by the database's own cast, PostgreSQL
+    /// only (the engine refuses it elsewhere: a 501 naming it).
     pub(crate) fn grouping(
         &self,
         field: &baas_core::Field,
@@ -328,18 +329,12 @@ impl Shape {
             Some(c) => Some(Cast::parse(c).ok_or_else(|| Cast::unknown(c))?),
             None => None,
         };
-        let refused = || {
-            RestError::unsupported(format!(
-                "grouping aggregates by `{}{}{}`: this cast could show two different values as one, \
-                 and no engine groups by it",
-                field.name,
-                self.path_text(),
-                self.cast.as_deref().map(|c| format!("::{c}")).unwrap_or_default(),
-            ))
-            .with_hint(format!(
-                "group by `{}` itself, by `::text`, or by `::date` of a timestamp, `::int` of a number or `::bool` of an integer",
-                field.name
-            ))
+        let database = |c: Cast| {
+            Ok(Some(GroupValue::Cast {
+                field: field.name.clone(),
+                path: self.path.clone(),
+                to: c.type_name().to_string(),
+            }))
         };
         if !self.path.is_empty() {
             return match cast {
@@ -348,7 +343,7 @@ impl Shape {
                     path: self.path.clone(),
                     text: self.text || cast == Some(Cast::Text),
                 })),
-                Some(_) => Err(refused()),
+                Some(c) => database(c),
             };
         }
         match cast {
@@ -371,22 +366,8 @@ impl Shape {
                     field: field.name.clone(),
                 }))
             }
-            Some(_) => Err(refused()),
+            Some(c) => database(c),
         }
-    }
-
-    /// The path as written (`->a->>b`).
-    fn path_text(&self) -> String {
-        let mut out = String::new();
-        for (i, step) in self.path.iter().enumerate() {
-            out.push_str(if self.text && i + 1 == self.path.len() {
-                "->>"
-            } else {
-                "->"
-            });
-            out.push_str(step);
-        }
-        out
     }
 
     /// Whether the cast can refuse a value (a 400 after the engine
@@ -504,6 +485,26 @@ impl Cast {
             Self::Bool => matches!(ty, T::Boolean),
             Self::Date => matches!(ty, T::Date),
             Self::Time => matches!(ty, T::Time),
+        }
+    }
+
+    /// Its short PostgreSQL name (one of [`GroupValue::CAST_TYPES`]).
+    fn type_name(self) -> &'static str {
+        match self {
+            Self::Int(16) => "int2",
+            Self::Int(32) => "int4",
+            Self::Int(_) => "int8",
+            Self::Numeric => "numeric",
+            Self::Float(false) => "float4",
+            Self::Float(true) => "float8",
+            Self::Bool => "bool",
+            Self::Text => "text",
+            Self::Json => "jsonb",
+            Self::Date => "date",
+            Self::Time => "time",
+            Self::Timestamp => "timestamp",
+            Self::TimestampTz => "timestamptz",
+            Self::Uuid => "uuid",
         }
     }
 

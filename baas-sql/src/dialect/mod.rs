@@ -390,7 +390,25 @@ pub(crate) trait SqlDialect: Send + Sync {
             // A boolean on PostgreSQL, 0/1 on MySQL and SQLite (their
             // booleans); NULL stays NULL.
             GroupValue::NonZero { .. } => Ok(self.custom("({} <> 0)", vec![col])),
+            GroupValue::Cast { path, to, .. } => {
+                let of = if path.is_empty() {
+                    col
+                } else {
+                    self.json_order(col, path, true)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| self.unsupported("grouping by a cast at a JSON path"))?
+                };
+                self.group_cast(of, ty, to)
+            }
         }
+    }
+
+    /// The database's cast of `col` (of type `ty`, or text at a JSON path)
+    /// to `to`, one of [`GroupValue::CAST_TYPES`] (the default:
+    /// unsupported).
+    fn group_cast(&self, _col: Expr, _ty: &FieldType, to: &str) -> Result<Expr> {
+        Err(self.unsupported(&format!("grouping by the database's cast to {to}")))
     }
 
     /// The JSON value at `path` in the JSON column `col`, SQL NULL where

@@ -2,7 +2,7 @@
 //! `tsvector` full-text search, arrays, `jsonb` paths, identity columns,
 //! named enum types, 63-byte identifiers.
 
-use baas_core::ir::{ArrayOp, RangeOp, TextSyntax};
+use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::extension::postgres::Type;
 use sea_query::{
@@ -265,6 +265,22 @@ impl SqlDialect for Postgres {
             "NULLIF({}, CAST('null' AS jsonb))",
             vec![self.json_at(col, path)?],
         ))
+    }
+
+    /// PostgreSQL's own cast, from the allow-listed names; a timestamp
+    /// with an offset is taken in UTC first (the date, time or timestamp
+    /// the select's cast shows).
+    fn group_cast(&self, col: Expr, ty: &FieldType, to: &str) -> Result<Expr> {
+        let Some(to) = GroupValue::CAST_TYPES.iter().find(|t| **t == to) else {
+            return Err(self.unsupported(&format!("grouping by a cast to {to}")));
+        };
+        let utc = *ty == FieldType::TimestampTz && matches!(*to, "date" | "time" | "timestamp");
+        let template = if utc {
+            format!("CAST(({{}} AT TIME ZONE 'UTC') AS {to})")
+        } else {
+            format!("CAST({{}} AS {to})")
+        };
+        Ok(self.custom(&template, vec![col]))
     }
 
     /// `jsonb` sorts as the IR orders JSON values.

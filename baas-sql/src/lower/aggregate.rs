@@ -330,6 +330,45 @@ mod tests {
                 ("n", &FieldType::Int64)
             ]
         );
+        // PostgreSQL's own cast (of the text at a path): other engines
+        // refuse it.
+        let mut cast = a.clone();
+        cast.group_by_values = vec![GroupValue::Cast {
+            field: "body".into(),
+            path: vec!["n".into()],
+            to: "int4".into(),
+        }];
+        cast.order.clear();
+        let sql = aggregate(Dialect::Postgres, target, &cast)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(
+            sql.contains(
+                r#"CAST(jsonb_extract_path_text(CAST("body" AS jsonb), $1) AS int4) AS "_baas_g0""#
+            ),
+            "{sql}"
+        );
+        cast.group_by_values = vec![GroupValue::Cast {
+            field: "at".into(),
+            path: Vec::new(),
+            to: "time".into(),
+        }];
+        let sql = aggregate(Dialect::Postgres, target, &cast)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(
+            sql.contains(r#"CAST(("at" AT TIME ZONE 'UTC') AS time)"#),
+            "{sql}"
+        );
+        assert!(aggregate(Dialect::Sqlite, target, &cast).is_err());
+        cast.group_by_values = vec![GroupValue::Cast {
+            field: "at".into(),
+            path: Vec::new(),
+            to: "text); DROP TABLE doc; --".into(),
+        }];
+        assert!(aggregate(Dialect::Postgres, target, &cast).is_err());
         // MySQL and SQLite order a JSON value by its type, then its value.
         let my = aggregate(Dialect::Mysql, target, &a).unwrap().statement.sql;
         assert!(my.contains("GROUP BY `kind`, 2, 3"), "{my}");
