@@ -619,6 +619,12 @@ pub struct Selection {
     /// the others null). `embeds` must then be empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aggregates: Vec<AggregateExpr>,
+    /// With `aggregates` inside a one-to-many embedding: groups by values
+    /// computed from fields not in `fields`, as
+    /// [`Aggregate::group_by_values`] (each answered under its field's
+    /// name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_by_values: Vec<GroupValue>,
     /// Selected fields the database reads through a cast to a type of its
     /// own (PostgREST's `col::interval`, `col::inet`): the engine answers
     /// `CAST(CAST(col AS type) AS text)`, a string (null stays null).
@@ -662,6 +668,7 @@ impl Selection {
             star: false,
             embeds,
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: Vec::new(),
         }
     }

@@ -216,6 +216,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
                 .map(|e| with_stand_ins(target.schema, entity, e))
                 .collect(),
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: query.select.casts.clone(),
         },
         filter: query.filter.clone(),
@@ -984,6 +985,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             for e in &embed.select.embeds {
                 grouped.extend(target.entity.relation(&e.relation)?.from_fields.clone());
             }
+            if let Some(g) = embed.select.group_by_values.first() {
+                return Err(Error::unsupported(
+                    db.capabilities().engine.clone(),
+                    format!(
+                        "grouping a many-to-many embedding by a value computed from `{}` (a path or a cast that can merge values; group by the field itself)",
+                        g.field()
+                    ),
+                ));
+            }
             if let Some(clash) = grouped.iter().find(|f| through.source_fields.contains(f)) {
                 return Err(Error::unsupported(
                     db.capabilities().engine.clone(),
@@ -1033,8 +1043,18 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     // as in a read of the target.
     let nested = &embed.select.embeds;
     let mut nested_keys = Vec::new();
+    let values = &embed.select.group_by_values;
     for e in nested {
         for f in &groups_of.entity.relation(&e.relation)?.from_fields {
+            if values.iter().any(|g| g.field() == f) {
+                return Err(Error::unsupported(
+                    db.capabilities().engine.clone(),
+                    format!(
+                        "grouping by a value computed from `{f}` beside `{}`, which `{f}` links",
+                        e.relation
+                    ),
+                ));
+            }
             let by = match &mut via {
                 Some(v) => &mut v.group_by,
                 None => &mut group_by,
@@ -1047,11 +1067,25 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }
         }
     }
-    let order: Vec<OrderBy> = group_by
+    // The link to the parent groups by its stored value.
+    if let Some(g) = values
+        .iter()
+        .find(|g| rel.to_fields.iter().any(|t| t == g.field()))
+    {
+        return Err(Error::unsupported(
+            db.capabilities().engine.clone(),
+            format!(
+                "grouping an embedding by a value computed from `{}`, its link to the parent (group by the field itself)",
+                g.field()
+            ),
+        ));
+    }
+    let mut order: Vec<OrderBy> = group_by
         .iter()
         .chain(via.iter().flat_map(|v| &v.group_by))
         .map(|f| OrderBy::asc(f.clone()))
         .collect();
+    order.extend(values.iter().map(|g| OrderBy::asc(g.field())));
     let groups_query = parent.derive(
         groups_of,
         Query {
@@ -1082,7 +1116,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 None => kf,
             }),
             group_by: group_by.clone(),
-            group_by_values: Vec::new(),
+            group_by_values: values.clone(),
             aggregates: embed.select.aggregates.clone(),
             having: Vec::new(),
             order: order.clone(),

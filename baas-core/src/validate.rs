@@ -466,6 +466,12 @@ impl<'a> Validator<'a> {
             );
             return Ok(());
         }
+        if s.aggregates.is_empty() && !s.group_by_values.is_empty() {
+            acc.push(
+                &format!("{at}/group_by_values"),
+                "computed groups apply beside aggregates",
+            );
+        }
         if !s.aggregates.is_empty() {
             // Checked by `embed`, which knows the relation; `fields` group
             // (empty: no grouping, not every field).
@@ -655,7 +661,7 @@ impl<'a> Validator<'a> {
             entity: self.entity().name.clone(),
             filter: None,
             group_by: e.select.fields.clone(),
-            group_by_values: Vec::new(),
+            group_by_values: e.select.group_by_values.clone(),
             aggregates: e.select.aggregates.clone(),
             having: Vec::new(),
             order: Vec::new(),
@@ -667,8 +673,14 @@ impl<'a> Validator<'a> {
             Ok(_) => {}
             Err(Error::Validation { violations }) => {
                 for mut v in violations {
-                    v.pointer =
-                        format!("{eat}/select{}", v.pointer.replace("/group_by", "/fields"));
+                    v.pointer = format!(
+                        "{eat}/select{}",
+                        if v.pointer.starts_with("/group_by_values") {
+                            v.pointer.clone()
+                        } else {
+                            v.pointer.replace("/group_by", "/fields")
+                        }
+                    );
                     acc.add(v);
                 }
             }
@@ -1975,6 +1987,27 @@ mod tests {
         assert!(matches!(
             v.aggregate(a(&[], cast("int4"))),
             Err(Error::Unsupported { .. })
+        ));
+        // Inside an embedding: the target's grant applies, and they go
+        // with aggregates only.
+        let embedded = |g: GroupValue, aggregates: bool| {
+            let mut q = Query::new("album");
+            let mut tracks = Embed::new("tracks");
+            if aggregates {
+                tracks.select.aggregates = vec![crate::ir::AggregateExpr {
+                    alias: "n".into(),
+                    func: AggregateFn::Count,
+                }];
+            }
+            tracks.select.group_by_values = vec![g];
+            q.select.embeds.push(tracks);
+            q
+        };
+        assert!(check(|v| v.query(embedded(int("genre_id"), true)), "album").is_ok());
+        forbidden(check(|v| v.query(embedded(int("price"), true)), "album"));
+        assert!(matches!(
+            check(|v| v.query(embedded(int("genre_id"), false)), "album"),
+            Err(Error::Validation { .. })
         ));
         // Ordered by the computed group's field.
         let mut ordered = a(&[], int("genre_id"));

@@ -45,6 +45,10 @@ pub(crate) struct Node<'s> {
     /// Casts the database applies (`col::interval`: a type [`Cast`] does
     /// not convert), by field.
     pub(crate) sql_casts: Vec<baas_core::ir::FieldCast>,
+    /// Beside aggregates: the values the engine groups by
+    /// ([`Node::group_values`]); the shapes of their fields keep only
+    /// their casts (the engine answers the value at the path).
+    pub(crate) grouped: Vec<GroupValue>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -69,6 +73,7 @@ impl<'s> Node<'s> {
             aggregates: Vec::new(),
             shapes: Vec::new(),
             sql_casts: Vec::new(),
+            grouped: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -87,6 +92,52 @@ impl<'s> Node<'s> {
             )));
         };
         child.find_mut(rest)
+    }
+
+    /// The computed groups of this node's aggregates: a field shown only
+    /// through forms that could show two stored values as one (a JSON
+    /// path, `::date` of a timestamp…) groups by the value the engine
+    /// computes ([`Shape::grouping`]); a field also shown as stored, or
+    /// through a form that keeps values apart, groups by its stored value,
+    /// which decides every form of it. Two different computed forms of
+    /// one field are a 501.
+    pub(crate) fn group_values(&self) -> Result<Vec<GroupValue>, RestError> {
+        let mut out: Vec<GroupValue> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (_, field) in &self.outputs {
+            if seen.contains(&field.as_str()) {
+                continue;
+            }
+            seen.push(field);
+            // Aggregates are outputs too.
+            let Ok(f) = self.entity.field(field) else {
+                continue;
+            };
+            let mut computed: Option<GroupValue> = None;
+            let mut stored = false;
+            for (key, _) in self.outputs.iter().filter(|(_, o)| o == field) {
+                let g = match self.shapes.iter().find(|(k, _)| k == key) {
+                    Some((_, shape)) => shape.grouping(f)?,
+                    None => None,
+                };
+                match (g, &computed) {
+                    (None, _) => stored = true,
+                    (Some(g), None) => computed = Some(g),
+                    (Some(g), Some(c)) if g == *c => {}
+                    (Some(_), Some(_)) => {
+                        return Err(RestError::unsupported(format!(
+                            "grouping aggregates by two different forms of `{field}` \
+                             that could each show two stored values as one"
+                        ))
+                        .with_hint(format!("add `{field}` itself to group by its stored value")));
+                    }
+                }
+            }
+            if let Some(g) = computed.filter(|_| !stored) {
+                out.push(g);
+            }
+        }
+        Ok(out)
     }
 
     /// The row condition of this node: its own filters and the existence
@@ -151,7 +202,18 @@ impl<'s> Node<'s> {
                 .map(Node::embed)
                 .collect(),
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
         }
+    }
+
+    /// Beside aggregates: the listed fields grouped by their stored value
+    /// (those of [`Node::grouped`] aside).
+    pub(crate) fn group_fields(&self) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|f| !self.grouped.iter().any(|g| g.field() == f.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// The output names of this node and its embeds, when some field is
@@ -226,9 +288,10 @@ impl<'s> Node<'s> {
         let mut select = self.selection();
         if !self.aggregates.is_empty() {
             // `rel(count)`, `rel(col,col2.sum())`: the listed fields group.
-            select.fields = self.fields.clone();
+            select.fields = self.group_fields();
             select.omit_fields = false;
             select.aggregates = self.aggregates.clone();
+            select.group_by_values = self.grouped.clone();
         }
         Embed {
             relation: self.relation.clone(),
@@ -1176,24 +1239,13 @@ fn build_node<'s>(
     // (`created::date`), at the root; inside an embedding, by stored values
     // only.
     if !node.aggregates.is_empty() {
-        for (key, shape) in &node.shapes {
-            let Some((_, field)) = node.outputs.iter().find(|(k, _)| k == key) else {
-                continue;
-            };
-            let f = node.entity.field(field).map_err(RestError::from)?;
-            if shape.grouping(f)?.is_some() {
-                if !node.relation.is_empty() {
-                    return Err(RestError::unsupported(format!(
-                        "grouping aggregates inside an embedding by `{key}`: a path or cast \
-                         that could show two stored values as one groups at the top level only"
-                    ))
-                    .with_hint(format!("group by `{field}` itself")));
-                }
-                if node.outputs.iter().filter(|(_, f)| f == field).count() > 1 {
-                    return Err(RestError::unsupported(format!(
-                        "grouping aggregates by `{key}` beside another selection of `{field}`"
-                    ))
-                    .with_hint(format!("select `{field}` once")));
+        node.grouped = node.group_values()?;
+        for g in &node.grouped {
+            // The engine answers the value at the path: the shapes of the
+            // field keep their cast.
+            for (key, shape) in &mut node.shapes {
+                if node.outputs.iter().any(|(k, f)| k == key && f == g.field()) {
+                    shape.path.clear();
                 }
             }
         }

@@ -130,10 +130,9 @@ pub(crate) fn page_bounds(
 ///
 /// A field shown through a path or a cast that could show two stored
 /// values as one groups by the value the engine computes
-/// ([`Aggregate::group_by_values`]); the engine answers it with the path
-/// already applied, so the root's shape keeps only its cast.
+/// ([`Aggregate::group_by_values`], [`crate::params::Node::grouped`]).
 fn aggregate_of(
-    root: &mut crate::params::Node<'_>,
+    root: &crate::params::Node<'_>,
     query: &Query,
 ) -> Result<Option<Box<Aggregate>>, RestError> {
     if root.aggregates.is_empty() {
@@ -149,28 +148,11 @@ fn aggregate_of(
             "cursors (`after`) on aggregates are not supported",
         ));
     }
-    let mut values = Vec::new();
-    for (key, shape) in &mut root.shapes {
-        let Some((_, field)) = root.outputs.iter().find(|(k, _)| k == key) else {
-            continue;
-        };
-        let f = root.entity.field(field).map_err(RestError::from)?;
-        if let Some(g) = shape.grouping(f)? {
-            shape.path.clear();
-            values.push(g);
-        }
-    }
-    let group_by = root
-        .fields
-        .iter()
-        .filter(|f| !values.iter().any(|g| g.field() == f.as_str()))
-        .cloned()
-        .collect();
     Ok(Some(Box::new(Aggregate {
         entity: query.entity.clone(),
         filter: query.filter.clone(),
-        group_by,
-        group_by_values: values,
+        group_by: root.group_fields(),
+        group_by_values: root.grouped.clone(),
         aggregates: root.aggregates.clone(),
         having: Vec::new(),
         order: query.order.clone(),
@@ -190,7 +172,7 @@ fn read(
 ) -> Result<ReadRequest, RestError> {
     let prefer = parse_prefer(headers)?;
     let media = parse_media(headers)?;
-    let mut p = parse_params(schema, entity, query, limits)?;
+    let p = parse_params(schema, entity, query, limits)?;
     if p.columns.is_some() {
         return Err(RestError::bad_request("`columns` applies to writes only"));
     }
@@ -229,7 +211,7 @@ fn read(
         count: prefer.count.unwrap_or_default(),
         max_rows: None,
     };
-    let aggregate = aggregate_of(&mut p.root, &query)?;
+    let aggregate = aggregate_of(&p.root, &query)?;
     let geometry = if media == Media::GeoJson {
         geometry_key(entity, &p.root)?
     } else {

@@ -2888,6 +2888,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
             star: false,
             embeds: vec![],
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: Vec::new(),
         },
         filter: None,

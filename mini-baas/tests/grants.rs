@@ -209,6 +209,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         star: false,
         embeds: Vec::new(),
         aggregates: Vec::new(),
+        group_by_values: Vec::new(),
         casts: Vec::new(),
     };
     e

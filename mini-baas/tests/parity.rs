@@ -1463,20 +1463,39 @@ async fn aggregates_in_select() {
         "{}",
         r.text()
     );
-    // Such a grouping beside another selection of the field or inside an
-    // embedding: 501 alike.
-    for qs in [
-        "select=n:total::int,total,count()",
-        "select=name,tracks(unit_price::int,count())",
-    ] {
-        let path = if qs.contains("tracks(") {
-            "/album"
-        } else {
-            "/invoice"
-        };
-        let r = same(&s, "GET", path, qs, &[], "").await;
-        assert_eq!(r.status, 501, "{qs}: {}", r.text());
-    }
+    // Beside the field itself: grouped by the stored value, which decides
+    // the cast (as PostgREST's grouping by both).
+    let r = same(
+        &s,
+        "GET",
+        "/invoice",
+        "select=n:total::int,total,count()&total=lt.2&order=total",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([
+            {"n": 1, "total": 0.99, "count": 55},
+            {"n": 2, "total": 1.98, "count": 111},
+            {"n": 2, "total": 1.99, "count": 4}
+        ]),
+        "{}",
+        r.text()
+    );
+    // Two different merging forms of one field: 501 alike (inside
+    // embeddings: `aggregates_in_embeddings`).
+    let r = same(
+        &s,
+        "GET",
+        "/invoice",
+        "select=d:invoice_date::date,t:invoice_date::time,count()",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
     let r = same(
         &s,
         "GET",
@@ -1684,6 +1703,43 @@ async fn aggregates_in_embeddings() {
             {"playlist_id": 18, "tracks": [{"count": 1, "genre": {"name": "Jazz"}}]}
         ])
     );
+    // Grouped by a merging cast inside a one-to-many embedding, as at the
+    // top level: by the shown value (totals 3.96 and 3.98 are one group
+    // `4`), ordered by it.
+    assert_eq!(
+        get_json(
+            &s,
+            "/customer",
+            "select=customer_id,invoices(n:total::int,count(),total.sum())&customer_id=eq.1"
+        )
+        .await,
+        json!([{"customer_id": 1, "invoices": [
+            {"n": 1, "count": 1, "sum": 0.99},
+            {"n": 2, "count": 1, "sum": 1.98},
+            {"n": 4, "count": 2, "sum": 7.94},
+            {"n": 6, "count": 1, "sum": 5.94},
+            {"n": 9, "count": 1, "sum": 8.91},
+            {"n": 14, "count": 1, "sum": 13.86}
+        ]}])
+    );
+    // Inside a many-to-many embedding, or of the link to the parent: 501.
+    for (path, qs) in [
+        (
+            "/playlist",
+            "select=tracks(unit_price::int,count())&playlist_id=eq.1",
+        ),
+        (
+            "/customer",
+            "select=invoices(customer_id::bool,count())&customer_id=eq.1",
+        ),
+    ] {
+        for t in TENANTS {
+            let r = s
+                .handle(RestRequest::new("GET", format!("/{t}{path}"), qs))
+                .await;
+            assert_eq!(r.status, 501, "{t} {path}?{qs}: {}", r.text());
+        }
+    }
     // To-many embeddings inside the groups: 501 (the message names each
     // engine).
     for (path, qs) in [("/artist", "select=albums(tracks(name),count())")] {

@@ -28,6 +28,7 @@ fn fields(f: &[&str]) -> Selection {
         star: false,
         embeds: vec![],
         aggregates: Vec::new(),
+        group_by_values: Vec::new(),
         casts: Vec::new(),
     }
 }
@@ -114,6 +115,7 @@ fn embeds() {
             star: false,
             embeds: vec![embed("artist", None, fields(&["name"]))],
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: Vec::new(),
         }
     );
@@ -138,11 +140,13 @@ fn embeds() {
                         star: false,
                         embeds: vec![embed("genre", None, fields(&["name"]))],
                         aggregates: Vec::new(),
+                        group_by_values: Vec::new(),
                         casts: Vec::new(),
                     }
                 )
             ],
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: Vec::new(),
         }
     );
@@ -175,6 +179,7 @@ fn embed_only_select_omits_own_fields() {
                 Selection::embeds_only(vec![embed("artist", None, fields(&["name"]))])
             )],
             aggregates: Vec::new(),
+            group_by_values: Vec::new(),
             casts: Vec::new(),
         }
     );
@@ -735,22 +740,39 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     ] {
         assert_eq!(grouped(qs).1, [want], "{qs}");
     }
-    // Such a grouping beside another selection of its field, or inside
-    // an embedding: 501.
-    for qs in [
-        "select=r:rating::int,rating,count()",
-        "select=album_id,tracks(meta->a,count())",
-    ] {
-        let e = err(
-            if qs.contains("tracks(") {
-                "album"
-            } else {
-                "track"
-            },
-            qs,
-        );
-        assert_eq!(e.status, 501, "{qs}: {e:?}");
-    }
+    // Beside the field itself, or a form that keeps values apart: grouped
+    // by the stored value (it decides every form); two equal forms: one
+    // computed group.
+    assert_eq!(
+        grouped("select=r:rating::int,rating,count()"),
+        (vec!["rating".to_string()], vec![])
+    );
+    assert_eq!(
+        grouped("select=r:rating::int,t:rating::text,count()"),
+        (vec!["rating".to_string()], vec![])
+    );
+    assert_eq!(
+        grouped("select=a:rating::int,b:rating::int,count()").1,
+        [G::Integer {
+            field: "rating".into()
+        }]
+    );
+    // Inside an embedding: the embed's selection carries them.
+    let embedded = q(
+        "album",
+        "select=album_id,tracks(genre_id,p:unit_price::int,count())",
+    );
+    let tracks = &embedded.select.embeds[0].select;
+    assert_eq!(tracks.fields, ["genre_id"]);
+    assert_eq!(
+        tracks.group_by_values,
+        [G::Integer {
+            field: "unit_price".into()
+        }]
+    );
+    // Two different merging forms of one field: 501.
+    let e = err("track", "select=a:rating::int,b:rating::float4,count()");
+    assert_eq!(e.status, 501, "{e:?}");
     for qs in [
         "select=meta::text,count()",
         "select=unit_price::text,count()",
