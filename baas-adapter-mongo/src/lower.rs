@@ -1449,20 +1449,26 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             ty: f.ty.clone(),
         });
     }
-    for (j, g) in a.group_by_values.iter().enumerate() {
+    let values = a.group_by_values.iter().map(|g| (e, "", g)).chain(
+        a.via
+            .iter()
+            .flat_map(|v| &v.group_by_values)
+            .map(|g| (of, prefix.as_str(), g)),
+    );
+    for (j, (from, pre, g)) in values.enumerate() {
         if let GroupValue::Cast { to, .. } = g {
             return Err(Error::unsupported(
                 "mongodb",
                 format!("grouping by the database's cast to {to}"),
             ));
         }
-        let (f, k) = key_of(e, g.field())?;
+        let (f, k) = key_of(from, g.field())?;
         let internal = format!("gv{j}");
         // `$ifNull`: a missing value and null are one group (an `_id`
         // without the key would be another).
         group_id.insert(
             internal.clone(),
-            doc! {"$ifNull": [group_value(k, g), Bson::Null]},
+            doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g), Bson::Null]},
         );
         finish.insert(internal.clone(), format!("$_id.{internal}"));
         nullable.insert(f.name.clone(), (internal.clone(), true));
@@ -1586,6 +1592,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let json_value = a
             .group_by_values
             .iter()
+            .chain(a.via.iter().flat_map(|v| &v.group_by_values))
             .any(|g| g.field() == o.field && matches!(g, GroupValue::Json { text: false, .. }));
         if !json_value {
             keys.push((internal, o.direction, o.effective_nulls(), can_be_null));

@@ -1014,6 +1014,39 @@ impl Aggregate {
         for f in &via.to_fields {
             related.field(f)?;
         }
+        let mine = self
+            .group_by
+            .iter()
+            .map(String::as_str)
+            .chain(self.group_by_values.iter().map(GroupValue::field));
+        let theirs: Vec<&str> = via
+            .group_by
+            .iter()
+            .map(String::as_str)
+            .chain(via.group_by_values.iter().map(GroupValue::field))
+            .collect();
+        for (i, g) in theirs.iter().enumerate() {
+            if theirs[..i].contains(g) {
+                return Err(crate::Error::validation(
+                    "/via/group_by_values",
+                    format!("`{g}` is grouped twice"),
+                ));
+            }
+        }
+        if let Some(g) = mine.clone().find(|g| theirs.contains(g)) {
+            return Err(crate::Error::validation(
+                "/via/group_by",
+                format!("`{g}` is grouped twice"),
+            ));
+        }
+        for g in &via.group_by_values {
+            if !g.applies_to(&related.field(g.field())?.ty) {
+                return Err(crate::Error::validation(
+                    "/via/group_by_values",
+                    format!("cannot group by this value of `{}`", g.field()),
+                ));
+            }
+        }
         if let Some(g) = via.group_by.iter().find(|g| self.group_by.contains(g)) {
             return Err(crate::Error::validation(
                 "/via/group_by",
@@ -1168,6 +1201,10 @@ pub struct AggregateVia {
     /// after [`Aggregate::group_by`]'s (the names must differ from those).
     #[serde(default)]
     pub group_by: Vec<String>,
+    /// Groups by values computed from the related entity's fields
+    /// ([`Aggregate::group_by_values`]), after `group_by`'s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_by_values: Vec<GroupValue>,
     /// Condition on the related rows (a many-to-many embedding's filter
     /// and the target's read grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]

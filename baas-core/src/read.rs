@@ -975,6 +975,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         RelationKind::ManyToMany { through } => {
             let joins = embed.filter.is_some()
                 || !embed.select.fields.is_empty()
+                || !embed.select.group_by_values.is_empty()
                 || !embed.select.embeds.is_empty()
                 || embed
                     .select
@@ -982,17 +983,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     .iter()
                     .any(|a| a.func != crate::ir::AggregateFn::Count);
             let mut grouped = embed.select.fields.clone();
+            grouped.extend(
+                embed
+                    .select
+                    .group_by_values
+                    .iter()
+                    .map(|g| g.field().to_string()),
+            );
             for e in &embed.select.embeds {
                 grouped.extend(target.entity.relation(&e.relation)?.from_fields.clone());
-            }
-            if let Some(g) = embed.select.group_by_values.first() {
-                return Err(Error::unsupported(
-                    db.capabilities().engine.clone(),
-                    format!(
-                        "grouping a many-to-many embedding by a value computed from `{}` (a path or a cast that can merge values; group by the field itself)",
-                        g.field()
-                    ),
-                ));
             }
             if let Some(clash) = grouped.iter().find(|f| through.source_fields.contains(f)) {
                 return Err(Error::unsupported(
@@ -1010,6 +1009,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     from_fields: through.target_fields.clone(),
                     to_fields: rel.to_fields.clone(),
                     group_by: embed.select.fields.clone(),
+                    group_by_values: embed.select.group_by_values.clone(),
                     filter: embed.filter.clone(),
                 });
             }
@@ -1043,7 +1043,33 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     // as in a read of the target.
     let nested = &embed.select.embeds;
     let mut nested_keys = Vec::new();
-    let values = &embed.select.group_by_values;
+    // A value computed from the link to the parent is one per parent, as
+    // the link is: the link's stored value groups (the cast applies to
+    // it), and the link stays in the answer.
+    let (linked, values): (Vec<&crate::ir::GroupValue>, Vec<&crate::ir::GroupValue>) = embed
+        .select
+        .group_by_values
+        .iter()
+        .partition(|g| rel.to_fields.iter().any(|t| t == g.field()));
+    if let Some(g) = linked
+        .iter()
+        .find(|g| matches!(g, crate::ir::GroupValue::Json { .. }))
+    {
+        return Err(Error::unsupported(
+            db.capabilities().engine.clone(),
+            format!(
+                "grouping an embedding by a path inside `{}`, its link to the parent",
+                g.field()
+            ),
+        ));
+    }
+    let linked: Vec<&str> = linked.iter().map(|g| g.field()).collect();
+    // Through a junction, the via groups by them (the targets' fields).
+    let values: Vec<crate::ir::GroupValue> = match &via {
+        Some(_) => Vec::new(),
+        None => values.into_iter().cloned().collect(),
+    };
+    let values = &values;
     for e in nested {
         for f in &groups_of.entity.relation(&e.relation)?.from_fields {
             if values.iter().any(|g| g.field() == f) {
@@ -1067,25 +1093,17 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }
         }
     }
-    // The link to the parent groups by its stored value.
-    if let Some(g) = values
-        .iter()
-        .find(|g| rel.to_fields.iter().any(|t| t == g.field()))
-    {
-        return Err(Error::unsupported(
-            db.capabilities().engine.clone(),
-            format!(
-                "grouping an embedding by a value computed from `{}`, its link to the parent (group by the field itself)",
-                g.field()
-            ),
-        ));
-    }
     let mut order: Vec<OrderBy> = group_by
         .iter()
         .chain(via.iter().flat_map(|v| &v.group_by))
         .map(|f| OrderBy::asc(f.clone()))
         .collect();
-    order.extend(values.iter().map(|g| OrderBy::asc(g.field())));
+    order.extend(
+        values
+            .iter()
+            .chain(via.iter().flat_map(|v| &v.group_by_values))
+            .map(|g| OrderBy::asc(g.field())),
+    );
     let groups_query = parent.derive(
         groups_of,
         Query {
@@ -1145,7 +1163,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 continue;
             };
             for f in &rel.to_fields {
-                if !grouping.contains(f) {
+                if !grouping.contains(f) && !linked.contains(&f.as_str()) {
                     g.shift_remove(f);
                 }
             }
@@ -1154,25 +1172,26 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     }
     // A parent without related rows: no group, or (no grouping field nor
     // embed) the aggregates of an empty set.
-    let empty: Vec<J> = if grouping.is_empty() && nested.is_empty() {
-        let none: Row = embed
-            .select
-            .aggregates
-            .iter()
-            .map(|a| {
-                let v = match a.func {
-                    crate::ir::AggregateFn::Count
-                    | crate::ir::AggregateFn::CountValues { .. }
-                    | crate::ir::AggregateFn::CountDistinct { .. } => J::from(0),
-                    _ => J::Null,
-                };
-                (a.alias.clone(), v)
-            })
-            .collect();
-        vec![J::Object(none)]
-    } else {
-        Vec::new()
-    };
+    let empty: Vec<J> =
+        if grouping.is_empty() && nested.is_empty() && values.is_empty() && linked.is_empty() {
+            let none: Row = embed
+                .select
+                .aggregates
+                .iter()
+                .map(|a| {
+                    let v = match a.func {
+                        crate::ir::AggregateFn::Count
+                        | crate::ir::AggregateFn::CountValues { .. }
+                        | crate::ir::AggregateFn::CountDistinct { .. } => J::from(0),
+                        _ => J::Null,
+                    };
+                    (a.alias.clone(), v)
+                })
+                .collect();
+            vec![J::Object(none)]
+        } else {
+            Vec::new()
+        };
     let mut added = 0u64;
     for r in rows.iter() {
         added = added.saturating_add(

@@ -2040,6 +2040,7 @@ mod tests {
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],
                 group_by: vec!["email".into()],
+                group_by_values: Vec::new(),
                 filter: None,
             }),
         };

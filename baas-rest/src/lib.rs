@@ -109,7 +109,7 @@
 //! | --- | --- |
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's), of a value inside a JSON field, or of a field also selected otherwise; casts other than `::text`/`::json` in a write's `select` (applied after the write: a refusal would come too late) | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
-//! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it); by two different such forms of one field without the field itself (`d:created::date,t:created::time`; with `created` listed too, the stored value groups), inside a many-to-many embedding, or of a one-to-many embedding's link to its parent, on every engine | 501 (the first naming the engine) |
+//! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it); by two different such forms of one field without the field itself (`d:created::date,t:created::time`; with `created` listed too, the stored value groups), on every engine | 501 (the first naming the engine) |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -235,8 +235,10 @@
 //!   even), `flags::bool` (whether an integer is not zero); on
 //!   PostgreSQL any other cast that can merge values, as PostgreSQL casts
 //!   (`created::time`, `code::int` of a text, `data->>n::int`: a text
-//!   that is no integer is its 400 `22P02`); inside a one-to-many
-//!   embedding too (`invoices(total::int,count())`,
+//!   that is no integer is its 400 `22P02`); inside embeddings too
+//!   (`invoices(total::int,count())`, `tracks(unit_price::int,count())`
+//!   through a junction; a value of the link to the parent is one per
+//!   parent: the stored link groups,
 //!   [`Selection::group_by_values`](baas_core::ir::Selection::group_by_values)). A field also listed as
 //!   stored, and casts that keep values apart
 //!   (`::text`, an integer's `::int8`, a number's `::numeric`) group by

@@ -84,10 +84,16 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     // position, ORDER BY by its output name (an output name first, on
     // every engine).
     let position = group_exprs.len();
-    for (i, g) in a.group_by_values.iter().enumerate() {
-        let f = e.field(g.field())?;
+    let related_values = a.via.iter().flat_map(|v| &v.group_by_values);
+    let values = a
+        .group_by_values
+        .iter()
+        .map(|g| (&scope, g))
+        .chain(related_values.map(|g| (of, g)));
+    for (i, (s, g)) in values.enumerate() {
+        let f = s.entity.field(g.field())?;
         let alias = format!("_baas_g{i}");
-        sel.expr_as(sql.group_value(scope.col(f), g, &f.ty)?, Alias::new(&alias));
+        sel.expr_as(sql.group_value(s.col(f), g, &f.ty)?, Alias::new(&alias));
         let named = Expr::col(Alias::new(&alias));
         let order = match g {
             GroupValue::Json { text: false, .. } => sql.json_group_order(named)?,
@@ -252,6 +258,7 @@ mod tests {
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],
                 group_by: vec!["genre_id".into()],
+                group_by_values: Vec::new(),
                 filter: Some(Filter::eq("genre_id", 1i64)),
             }),
         };
