@@ -1430,32 +1430,29 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let mut finish = Document::new();
     finish.insert("_id", 0);
     let mut nullable = std::collections::HashMap::new();
-    let groups = a.group_by.iter().map(|g| (e, "", g)).chain(
-        a.via
-            .iter()
-            .flat_map(|v| &v.group_by)
-            .map(|g| (of, prefix.as_str(), g)),
-    );
-    for (i, (from, pre, g)) in groups.enumerate() {
+    let side = |related: bool| {
+        if related {
+            (of, prefix.as_str())
+        } else {
+            (e, "")
+        }
+    };
+    for (i, (related, g)) in a.stored_groups().enumerate() {
+        let (from, pre) = side(related);
         let (f, k) = key_of(from, g)?;
         let k = format!("{pre}{k}");
         let internal = format!("g{i}");
         group_id.insert(internal.clone(), format!("${k}"));
         finish.insert(internal.clone(), format!("$_id.{internal}"));
-        nullable.insert(g.clone(), (internal.clone(), f.nullable));
+        nullable.insert(g.to_string(), (internal.clone(), f.nullable));
         columns.push(OutColumn {
             internal,
             key: f.name.clone(),
             ty: f.ty.clone(),
         });
     }
-    let values = a.group_by_values.iter().map(|g| (e, "", g)).chain(
-        a.via
-            .iter()
-            .flat_map(|v| &v.group_by_values)
-            .map(|g| (of, prefix.as_str(), g)),
-    );
-    for (j, (from, pre, g)) in values.enumerate() {
+    for (j, (related, g)) in a.computed_groups().enumerate() {
+        let (from, pre) = side(related);
         if let GroupValue::Cast { to, .. } = g {
             return Err(Error::unsupported(
                 "mongodb",
@@ -1589,11 +1586,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 ),
             )
         })?;
-        let json_value = a
-            .group_by_values
-            .iter()
-            .chain(a.via.iter().flat_map(|v| &v.group_by_values))
-            .any(|g| g.field() == o.field && matches!(g, GroupValue::Json { text: false, .. }));
+        let json_value = a.computed_groups().any(|(_, g)| {
+            g.field() == o.field && matches!(g, GroupValue::Json { text: false, .. })
+        });
         if !json_value {
             keys.push((internal, o.direction, o.effective_nulls(), can_be_null));
             continue;

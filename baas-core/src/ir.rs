@@ -990,6 +990,26 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
+    /// The fields grouped by their stored value, in answer order: each
+    /// with `true` when it is a field of the related entity
+    /// ([`Aggregate::via`]), `false` when of `entity`.
+    pub fn stored_groups(&self) -> impl Iterator<Item = (bool, &str)> {
+        let related = self.via.iter().flat_map(|v| &v.group_by);
+        self.group_by
+            .iter()
+            .map(|g| (false, g.as_str()))
+            .chain(related.map(|g| (true, g.as_str())))
+    }
+
+    /// The computed groups, after the stored ones, likewise marked.
+    pub fn computed_groups(&self) -> impl Iterator<Item = (bool, &GroupValue)> {
+        let related = self.via.iter().flat_map(|v| &v.group_by_values);
+        self.group_by_values
+            .iter()
+            .map(|g| (false, g))
+            .chain(related.map(|g| (true, g)))
+    }
+
     /// The entity [`Aggregate::via`] joins on `target` (`None` without
     /// one), for an adapter to join: an error when the link's fields are
     /// not fields of both sides, one for one, or when a field is grouped on

@@ -65,13 +65,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
     let mut value_groups = Vec::new();
-    let related_groups = a.via.iter().flat_map(|v| &v.group_by);
-    let groups = a
-        .group_by
-        .iter()
-        .map(|g| (&scope, g))
-        .chain(related_groups.map(|g| (of, g)));
-    for (s, g) in groups {
+    let scope_of = |related: bool| if related { of } else { &scope };
+    for (s, g) in a.stored_groups().map(|(r, g)| (scope_of(r), g)) {
         let f = s.entity.field(g)?;
         sel.expr(s.col(f));
         group_exprs.push((f.name.clone(), s.col(f)));
@@ -84,13 +79,11 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     // position, ORDER BY by its output name (an output name first, on
     // every engine).
     let position = group_exprs.len();
-    let related_values = a.via.iter().flat_map(|v| &v.group_by_values);
-    let values = a
-        .group_by_values
-        .iter()
-        .map(|g| (&scope, g))
-        .chain(related_values.map(|g| (of, g)));
-    for (i, (s, g)) in values.enumerate() {
+    for (i, (s, g)) in a
+        .computed_groups()
+        .map(|(r, g)| (scope_of(r), g))
+        .enumerate()
+    {
         let f = s.entity.field(g.field())?;
         let alias = format!("_baas_g{i}");
         sel.expr_as(sql.group_value(s.col(f), g, &f.ty)?, Alias::new(&alias));
