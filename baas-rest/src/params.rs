@@ -206,6 +206,20 @@ impl<'s> Node<'s> {
         }
     }
 
+    /// Whether a shape of this selection, or of an embedding's, can refuse
+    /// a value the engine answers ([`Shape::may_fail`], by its field's
+    /// type).
+    pub(crate) fn casts_may_fail(&self) -> bool {
+        self.shapes.iter().any(|(key, shape)| {
+            let field = self
+                .outputs
+                .iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, f)| self.entity.field(f).ok());
+            field.is_none_or(|f| shape.may_fail(&f.ty))
+        }) || self.children.iter().any(|c| c.output && c.casts_may_fail())
+    }
+
     /// Beside aggregates: the listed fields grouped by their stored value
     /// (those of [`Node::grouped`] aside).
     pub(crate) fn group_fields(&self) -> Vec<String> {
@@ -433,13 +447,42 @@ impl Shape {
         }
     }
 
-    /// Whether the cast can refuse a value (a 400 after the engine
-    /// answered: not allowed where the request has already written).
-    pub(crate) fn may_fail(&self) -> bool {
-        !matches!(
-            self.cast.as_deref().map(Cast::parse),
-            None | Some(Some(Cast::Text | Cast::Json))
-        )
+    /// Whether the shape can refuse a stored value of type `ty` (a 400
+    /// after the engine answered: not allowed where the request has
+    /// already written). A value at a JSON path can be anything: only
+    /// `::text` and `::json` take every one; a field's own type decides
+    /// the others (`::date` of a timestamp, `::numeric` of an integer,
+    /// `::int8` of an `int4` never refuse; `::int` of a decimal can be out
+    /// of range).
+    pub(crate) fn may_fail(&self, ty: &baas_core::FieldType) -> bool {
+        use baas_core::FieldType as T;
+        let cast = match self.cast.as_deref().map(Cast::parse) {
+            None | Some(Some(Cast::Text | Cast::Json)) => return false,
+            Some(None) => return true,
+            Some(Some(c)) => c,
+        };
+        if !self.path.is_empty() {
+            return true;
+        }
+        let fits = match cast {
+            Cast::Int(bits) => match ty {
+                T::Boolean => true,
+                T::Int16 => bits >= 16,
+                T::Int32 => bits >= 32,
+                T::Int64 => bits >= 64,
+                _ => false,
+            },
+            Cast::Numeric => matches!(ty, T::Int16 | T::Int32 | T::Int64 | T::Decimal { .. }),
+            Cast::Float(_) => ty.is_numeric(),
+            Cast::Bool => matches!(ty, T::Boolean | T::Int16 | T::Int32 | T::Int64),
+            Cast::Date | Cast::Timestamp | Cast::TimestampTz => {
+                matches!(ty, T::Date | T::Timestamp | T::TimestampTz)
+            }
+            Cast::Time => matches!(ty, T::Time | T::Timestamp | T::TimestampTz),
+            Cast::Uuid => matches!(ty, T::Uuid),
+            Cast::Text | Cast::Json => true,
+        };
+        !fits
     }
 }
 
@@ -905,12 +948,6 @@ impl FieldAliases {
             }
         }
         Ok(())
-    }
-
-    /// Whether a cast of the selection can refuse a value.
-    pub(crate) fn casts_may_fail(&self) -> bool {
-        self.shapes.iter().any(|(_, s)| s.may_fail())
-            || self.embeds.iter().any(|(_, e)| e.casts_may_fail())
     }
 }
 

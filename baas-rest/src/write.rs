@@ -491,11 +491,14 @@ fn write(
         }
     };
     let aliases = p.root.aliases();
-    if p.root.has_sql_casts() || aliases.as_ref().is_some_and(|a| a.casts_may_fail()) {
+    if p.root.has_sql_casts() || p.root.casts_may_fail() {
         // Applied after the write has committed: a refused value would
         // answer an error for a write that happened.
         return Err(RestError::unsupported(
-            "casts other than `::text` and `::json` in a write's `select` are not supported",
+            "casts in a write's `select` that could refuse a value are not supported \
+             (they apply after the write): `::text` and `::json` of anything, and a cast \
+             the field's type always takes (`::date` of a timestamp, `::numeric` of a number, \
+             a wider integer)",
         ));
     }
     let limited = match (&write, p.root.order.clone()) {

@@ -669,13 +669,32 @@ async fn casts_in_select() {
         &s,
         "POST",
         "/genre",
-        "select=genre_id::int",
+        "select=name::int",
         r#"{"genre_id": 9801, "name": "Cast"}"#,
     )
     .await;
     assert_eq!(got, 501, "{body}");
     let r = same(&s, "GET", "/genre", "genre_id=eq.9801", &[], "").await;
     assert_eq!(r.json(), json!([]), "nothing was written");
+    // A cast the field's type always takes is applied to the
+    // representation.
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "select=g:genre_id::int8,b:genre_id::bool,name::text",
+        &[("Prefer", "return=representation")],
+        r#"{"genre_id": 9802, "name": "Cast"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"g": 9802, "b": true, "name": "Cast"}])),
+        "{}",
+        r.text()
+    );
+    let r = same(&s, "DELETE", "/genre", "genre_id=eq.9802", &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
 }
 
 /// `order=rel(col)`: rows ordered by a field of their to-one related row

@@ -707,3 +707,27 @@ fn bodies_need_a_json_content_type() {
     let e = parse_write(&s, e, "POST", "", &[], b"", &limits).expect_err("empty");
     assert_eq!(e.status, 400);
 }
+
+/// A write's `select` applies a cast after the write: one that could
+/// refuse a value of the field's type is a 501 before anything is written;
+/// one the type always takes applies.
+#[test]
+fn write_casts_must_not_refuse_after_the_write() {
+    let body = r#"{"name": "x", "album_id": 1, "milliseconds": 1, "unit_price": 1}"#;
+    for qs in [
+        "select=m:milliseconds::int8,b:milliseconds::bool,n:milliseconds::numeric,name::text",
+        "select=p:unit_price::numeric,f:unit_price::float8,meta->a::text",
+    ] {
+        assert!(write("track", "POST", qs, body).is_ok(), "{qs}");
+    }
+    for qs in [
+        "select=milliseconds::int2",
+        "select=unit_price::int",
+        "select=name::int",
+        "select=meta->a::int",
+        "select=name::uuid",
+    ] {
+        let e = write("track", "POST", qs, body).expect_err(qs);
+        assert_eq!(e.status, 501, "{qs}: {e:?}");
+    }
+}
