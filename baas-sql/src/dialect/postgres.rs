@@ -297,9 +297,15 @@ impl SqlDialect for Postgres {
         }
     }
 
-    /// Through `numeric`: a double's `ROUND` would round half to even.
-    fn rounded(&self, col: Expr, _ty: &FieldType) -> Expr {
-        self.custom("CAST(ROUND(CAST({} AS numeric)) AS bigint)", vec![col])
+    /// A `numeric`'s cast rounds half away from zero; a double's would
+    /// round half to even, so it goes through `numeric`.
+    fn rounded(&self, col: Expr, ty: &FieldType) -> Expr {
+        match ty {
+            FieldType::Float32 | FieldType::Float64 => {
+                self.custom("CAST(ROUND(CAST({} AS numeric)) AS bigint)", vec![col])
+            }
+            _ => self.custom("CAST({} AS bigint)", vec![col]),
+        }
     }
 
     /// `reltuples` of `pg_class` (-1: never analysed, no estimate).
