@@ -643,6 +643,11 @@ pub struct FieldCast {
     /// The type's name: lowercase letters, digits and `_`, starting with a
     /// letter or `_`, at most 63 bytes (PostgreSQL's identifier limit).
     pub to: String,
+    /// Cast the text at this path inside the (JSON) field instead
+    /// (PostgREST's `data->a::interval`: `->>`'s text); the field is then
+    /// answered as that cast's text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
 }
 
 impl FieldCast {

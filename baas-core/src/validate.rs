@@ -556,6 +556,16 @@ impl<'a> Validator<'a> {
                     &format!("{cat}/field"),
                     format!("`{}` links an embedding: it cannot be cast", c.field),
                 );
+            } else if !c.path.is_empty()
+                && self
+                    .entity()
+                    .field(&c.field)
+                    .is_ok_and(|f| f.ty != FieldType::Json)
+            {
+                acc.push(
+                    &format!("{cat}/path"),
+                    format!("`{}` is not a JSON field: it has no path", c.field),
+                );
             }
         }
         Ok(())
@@ -1861,6 +1871,7 @@ mod tests {
         let cast = |field: &str, to: &str| crate::ir::FieldCast {
             field: field.into(),
             to: to.into(),
+            path: Vec::new(),
         };
         let query = |fields: &[&str], casts: Vec<crate::ir::FieldCast>, embed: bool| {
             let mut q = Query::new("track");

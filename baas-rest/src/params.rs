@@ -553,14 +553,13 @@ impl Cast {
         })
     }
 
-    /// The 501 of a cast to a type not served: of a value inside a JSON
-    /// field, or a name that is no type name.
+    /// The 501 of a cast to a type this layer does not convert (one the
+    /// database casts reaches it only where that cannot apply).
     pub(crate) fn unknown(ty: &str) -> RestError {
         RestError::unsupported(format!(
-            "casts to `{ty}` in select are not supported here: a value inside a JSON field \
-             takes int2, int4, int8, numeric, float4, float8, boolean, text, varchar, json, jsonb, \
-             date, time, timestamp, timestamptz and uuid; a field takes these on every engine, \
-             and PostgreSQL's other types on PostgreSQL"
+            "casts to `{ty}` are not supported here: int2, int4, int8, numeric, float4, float8, \
+             boolean, text, varchar, json, jsonb, date, time, timestamp, timestamptz and uuid \
+             are on every engine, PostgreSQL's other types on PostgreSQL"
         ))
     }
 
@@ -1167,22 +1166,32 @@ fn build_node<'s>(
                 if let Some(c) = shape.cast.as_deref()
                     && Cast::parse(c).is_none()
                 {
-                    // A type of the database's own: cast by it, on a
-                    // field (not a value inside a JSON one).
+                    // A type of the database's own: cast by it, of the
+                    // field or of the text at a path inside it (the engine
+                    // answers the cast's text: the shape keeps nothing).
                     let to = c.to_ascii_lowercase();
-                    if !shape.path.is_empty() {
-                        return Err(Cast::unknown(c));
-                    }
                     if !baas_core::ir::FieldCast::valid_type_name(&to) {
                         return Err(RestError::bad_request(format!(
                             "`{c}` is not a type name (letters, digits and `_`, at most 63 bytes)"
                         )));
                     }
+                    if !shape.path.is_empty()
+                        && node
+                            .entity
+                            .field(name)
+                            .is_ok_and(|f| f.ty != baas_core::FieldType::Json)
+                    {
+                        return Err(RestError::bad_request(format!(
+                            "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
+                        )));
+                    }
                     node.sql_casts.push(baas_core::ir::FieldCast {
                         field: name.clone(),
                         to,
+                        path: std::mem::take(&mut shape.path),
                     });
                     shape.cast = None;
+                    shape.text = false;
                 }
                 if !shape.path.is_empty()
                     && let Ok(f) = node.entity.field(name)

@@ -1016,6 +1016,18 @@ async fn json_paths_and_casts_in_select() {
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
+    // The text at a JSON path, cast by PostgreSQL (its text answered).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=id,wait:body->meta->>n::interval&id=in.(1,4)&order=id",
+            ""
+        )
+        .await,
+        json!([{"id": 1, "wait": "00:00:03"}, {"id": 4, "wait": null}])
+    );
     for (query, status) in [
         ("select=id->a", 400),
         ("select=id::date", 400),
@@ -1023,7 +1035,8 @@ async fn json_paths_and_casts_in_select() {
         // interval): the caller's errors.
         ("select=id::nope", 400),
         ("select=id::interval", 400),
-        ("select=body->a::interval", 501),
+        // Text that is no interval: PostgreSQL's error.
+        ("select=body->title::interval", 400),
         ("select=id::in-val", 400),
         ("select=*,id::inet", 501),
         ("select=id::inet,x:id", 501),

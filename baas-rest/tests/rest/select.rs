@@ -606,12 +606,23 @@ fn select_unsupported_constructs() {
         cast.select.casts,
         vec![baas_core::ir::FieldCast {
             field: "name".into(),
-            to: "xml".into()
+            to: "xml".into(),
+            path: Vec::new(),
         }]
     );
     assert_eq!(cast.select.fields, vec!["name".to_string()]);
+    // Of the text at a JSON path: the database casts that text.
+    let at = q("track", "select=d:meta->a->>b::interval");
+    assert_eq!(
+        at.select.casts,
+        vec![baas_core::ir::FieldCast {
+            field: "meta".into(),
+            to: "interval".into(),
+            path: vec!["a".into(), "b".into()],
+        }]
+    );
     for (qs, status) in [
-        ("select=meta->a::xml", 501),
+        ("select=name->a::xml", 400),
         ("select=*,name::xml", 501),
         ("select=name::xml,n:name", 501),
         ("select=name::x%2Dy", 400),

@@ -421,7 +421,18 @@ fn field_columns(
         .iter()
         .map(|f| match casts.iter().find(|c| c.field == f.name) {
             Some(c) => Ok((
-                sql.cast_text(scope.raw_col(f), &c.to)?,
+                {
+                    // The text at a path (`->>`'s) is what the path's cast reads.
+                    let of = if c.path.is_empty() {
+                        scope.raw_col(f)
+                    } else {
+                        sql.json_order(scope.raw_col(f), &c.path, true)?
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| sql.unsupported("a cast at a JSON path"))?
+                    };
+                    sql.cast_text(of, &c.to)?
+                },
                 OutColumn {
                     key: f.name.clone(),
                     ty: FieldType::Text,
