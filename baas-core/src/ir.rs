@@ -1137,7 +1137,9 @@ pub enum GroupValue {
         /// the field itself.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         path: Vec<String>,
-        /// One of [`GroupValue::CAST_TYPES`].
+        /// One of [`GroupValue::CAST_TYPES`] (answered typed), or another
+        /// type name ([`FieldCast::valid_type_name`]: `interval`, `inet`…),
+        /// answered as the cast value's text, as [`Selection::casts`] are.
         to: String,
     },
 }
@@ -1190,7 +1192,8 @@ impl GroupValue {
             Self::Integer { .. } => ty.is_numeric(),
             Self::NonZero { .. } => matches!(ty, T::Int16 | T::Int32 | T::Int64),
             Self::Cast { path, to, .. } => {
-                Self::CAST_TYPES.contains(&to.as_str()) && (path.is_empty() || *ty == T::Json)
+                (Self::CAST_TYPES.contains(&to.as_str()) || FieldCast::valid_type_name(to))
+                    && (path.is_empty() || *ty == T::Json)
             }
         }
     }

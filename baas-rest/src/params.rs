@@ -1297,15 +1297,24 @@ fn build_node<'s>(
         }
     }
     // A field the database casts is read once, in that form: not beside
-    // `*`, not listed again.
+    // `*`, not listed again; beside aggregates, its cast's text groups.
     for c in &node.sql_casts {
         let uses = node.outputs.iter().filter(|(_, f)| *f == c.field).count();
-        if node.star || uses != 1 || !node.aggregates.is_empty() {
+        if node.star || uses != 1 {
             return Err(RestError::unsupported(format!(
-                "`{}::{}` is read in that form only: not beside `*`, another selection of `{}` or aggregates",
+                "`{}::{}` is read in that form only: not beside `*` or another selection of `{}`",
                 c.field, c.to, c.field
             ))
             .with_hint("list the other fields instead of `*`"));
+        }
+    }
+    if !node.aggregates.is_empty() {
+        for c in std::mem::take(&mut node.sql_casts) {
+            node.grouped.push(GroupValue::Cast {
+                field: c.field,
+                path: c.path,
+                to: c.to,
+            });
         }
     }
     Ok(())

@@ -919,6 +919,23 @@ async fn aggregates_grouped_by_json_paths() {
             {"first": "a", "author_id": 1, "n": 1}
         ])
     );
+    // A cast to one of PostgreSQL's own types groups by its text.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=wait:body->meta->>n::interval,count()&order=body",
+            ""
+        )
+        .await,
+        json!([
+            {"wait": "00:00:01", "count": 1},
+            {"wait": "00:00:02", "count": 1},
+            {"wait": "00:00:03", "count": 1},
+            {"wait": null, "count": 1}
+        ])
+    );
     // `::text` after the path groups by the text, another cast by
     // PostgreSQL's cast of the text.
     assert_eq!(

@@ -748,6 +748,7 @@ fn aggregates_in_select_group_by_the_listed_fields() {
             "select=meta->a->b::date,count()",
             cast("meta", &["a", "b"], "date"),
         ),
+        ("select=name::xml,count()", cast("name", &[], "xml")),
     ] {
         assert_eq!(grouped(qs).1, [want], "{qs}");
     }

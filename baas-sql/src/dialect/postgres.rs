@@ -267,12 +267,17 @@ impl SqlDialect for Postgres {
         ))
     }
 
-    /// PostgreSQL's own cast, from the allow-listed names; a timestamp
+    /// PostgreSQL's own cast, from the allow-listed names (another valid
+    /// type name: the cast value's text); a timestamp
     /// with an offset is taken in UTC first (the date, time or timestamp
     /// the select's cast shows).
     fn group_cast(&self, col: Expr, ty: &FieldType, to: &str) -> Result<Expr> {
         let Some(to) = GroupValue::CAST_TYPES.iter().find(|t| **t == to) else {
-            return Err(self.unsupported(&format!("grouping by a cast to {to}")));
+            // Another type: its text, as a select's cast shows it.
+            if !baas_core::ir::FieldCast::valid_type_name(to) {
+                return Err(self.unsupported(&format!("grouping by a cast to {to}")));
+            }
+            return self.cast_text(col, to);
         };
         let utc = *ty == FieldType::TimestampTz && matches!(*to, "date" | "time" | "timestamp");
         let template = if utc {
