@@ -1000,10 +1000,10 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
 /// [`json_order`] reads it, a date's day in UTC (`$dateTrunc`, a BSON date
 /// at midnight), a number rounded half away from zero (`$round` would
 /// round half to even) as a 64-bit integer, or whether an integer is not
-/// zero.
-fn group_value(key: &str, g: &GroupValue) -> Bson {
+/// zero. The database's own casts are PostgreSQL's: refused.
+fn group_value(key: &str, g: &GroupValue) -> Result<Bson> {
     let x = || Bson::String(format!("${key}"));
-    match g {
+    Ok(match g {
         GroupValue::Json {
             path, text: false, ..
         } => value_at(key, path),
@@ -1021,14 +1021,18 @@ fn group_value(key: &str, g: &GroupValue) -> Bson {
             {"$trunc": {"$add": [x(), 0.5]}},
             {"$trunc": {"$subtract": [x(), 0.5]}},
         ]}}),
-        // Refused before (PostgreSQL only).
-        GroupValue::Cast { .. } => Bson::Null,
         GroupValue::NonZero { .. } => Bson::Document(doc! {"$cond": [
             {"$eq": [{"$ifNull": [x(), Bson::Null]}, Bson::Null]},
             Bson::Null,
             {"$ne": [x(), 0]},
         ]}),
-    }
+        GroupValue::Cast { to, .. } => {
+            return Err(Error::unsupported(
+                "mongodb",
+                format!("grouping by the database's cast to {to}"),
+            ));
+        }
+    })
 }
 
 /// MongoDB sorts null (and missing) before every value; the IR's default is
@@ -1453,19 +1457,13 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     }
     for (j, (related, g)) in a.computed_groups().enumerate() {
         let (from, pre) = side(related);
-        if let GroupValue::Cast { to, .. } = g {
-            return Err(Error::unsupported(
-                "mongodb",
-                format!("grouping by the database's cast to {to}"),
-            ));
-        }
         let (f, k) = key_of(from, g.field())?;
         let internal = format!("gv{j}");
         // `$ifNull`: a missing value and null are one group (an `_id`
         // without the key would be another).
         group_id.insert(
             internal.clone(),
-            doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g), Bson::Null]},
+            doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g)?, Bson::Null]},
         );
         finish.insert(internal.clone(), format!("$_id.{internal}"));
         nullable.insert(f.name.clone(), (internal.clone(), true));

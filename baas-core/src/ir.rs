@@ -1058,7 +1058,7 @@ impl Aggregate {
                 ));
             }
         }
-        if let Some(g) = mine.clone().find(|g| theirs.contains(g)) {
+        if let Some(g) = mine.into_iter().find(|g| theirs.contains(g)) {
             return Err(crate::Error::validation(
                 "/via/group_by",
                 format!("`{g}` is grouped twice"),
@@ -1071,12 +1071,6 @@ impl Aggregate {
                     format!("cannot group by this value of `{}`", g.field()),
                 ));
             }
-        }
-        if let Some(g) = via.group_by.iter().find(|g| self.group_by.contains(g)) {
-            return Err(crate::Error::validation(
-                "/via/group_by",
-                format!("`{g}` is grouped twice"),
-            ));
         }
         Ok(Some((via, related)))
     }
@@ -1153,6 +1147,15 @@ impl GroupValue {
             | Self::Integer { field }
             | Self::NonZero { field }
             | Self::Cast { field, .. } => field,
+        }
+    }
+
+    /// The path inside the JSON field the value is read at (empty for a
+    /// value of the field itself).
+    pub fn path(&self) -> &[String] {
+        match self {
+            Self::Json { path, .. } | Self::Cast { path, .. } => path,
+            Self::Date { .. } | Self::Integer { .. } | Self::NonZero { .. } => &[],
         }
     }
 

@@ -1282,8 +1282,7 @@ fn build_node<'s>(
     }
     // Aggregates group by the listed fields: by a value the engine
     // computes where a path or cast could show two stored values as one
-    // (`created::date`), at the root; inside an embedding, by stored values
-    // only.
+    // (`created::date`), at the root and inside embeddings.
     if !node.aggregates.is_empty() {
         node.grouped = node.group_values()?;
         for g in &node.grouped {

@@ -1362,6 +1362,9 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
 /// PostgreSQL places them.
 async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
     use baas_core::ir::GroupValue;
+    if !c.db.capabilities().json_path {
+        return Ok(Outcome::NotApplicable("no JSON paths".into()));
+    }
     c.clear("gv-").await?;
     c.insert(ins(vec![
         json!({"sku": "gv-1", "qty": 0, "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
@@ -1406,96 +1409,92 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
             .collect()
     };
     let t = c.t("gadget")?;
-    let path = || vec!["k".to_string()];
-    if !c.db.capabilities().json_path {
-        return Ok(Outcome::NotApplicable("no JSON paths".into()));
+    let json = |text: bool| GroupValue::Json {
+        field: "meta".into(),
+        path: vec!["k".to_string()],
+        text,
+    };
+    let int = |field: &str| GroupValue::Integer {
+        field: field.into(),
+    };
+    let cases = [
+        // JSON values: strings before numbers (jsonb's order), null last.
+        (
+            "meta->k",
+            json(false),
+            false,
+            vec![
+                json!(["1", 1, "gv-4"]),
+                json!(["a", 2, "gv-1"]),
+                json!([1, 1, "gv-3"]),
+                json!([null, 2, "gv-5"]),
+            ],
+        ),
+        (
+            "meta->>k, descending",
+            json(true),
+            true,
+            vec![
+                json!([null, 2, "gv-5"]),
+                json!(["a", 2, "gv-1"]),
+                json!(["1", 2, "gv-3"]),
+            ],
+        ),
+        (
+            "seen_at::date",
+            GroupValue::Date {
+                field: "seen_at".into(),
+            },
+            false,
+            vec![
+                json!(["2024-02-29", 1, "gv-5"]),
+                json!(["2024-03-01", 2, "gv-1"]),
+                json!(["2024-03-02", 2, "gv-3"]),
+                json!([null, 1, "gv-6"]),
+            ],
+        ),
+        (
+            "price::int",
+            int("price"),
+            false,
+            vec![
+                json!([-2, 1, "gv-4"]),
+                json!([-1, 1, "gv-5"]),
+                json!([1, 1, "gv-1"]),
+                json!([2, 2, "gv-2"]),
+                json!([null, 1, "gv-6"]),
+            ],
+        ),
+        (
+            "ratio::int, descending",
+            int("ratio"),
+            true,
+            vec![
+                json!([null, 1, "gv-5"]),
+                json!([3, 1, "gv-1"]),
+                json!([2, 1, "gv-6"]),
+                json!([0, 2, "gv-3"]),
+                json!([-3, 1, "gv-2"]),
+            ],
+        ),
+        (
+            "qty::bool",
+            GroupValue::NonZero {
+                field: "qty".into(),
+            },
+            false,
+            vec![
+                json!([false, 2, "gv-1"]),
+                json!([true, 2, "gv-2"]),
+                json!([null, 2, "gv-5"]),
+            ],
+        ),
+    ];
+    for (label, g, desc, want) in cases {
+        let key = g.field().to_string();
+        let got = groups(c.db.aggregate(t, &by(g, desc)).await.map_err(s)?, &key);
+        ensure!(got == want, "grouped by {label}: {got:?}");
     }
-    // JSON values: strings before numbers (jsonb's order), null last.
-    let json_value = GroupValue::Json {
-        field: "meta".into(),
-        path: path(),
-        text: false,
-    };
-    let got = groups(
-        c.db.aggregate(t, &by(json_value, false)).await.map_err(s)?,
-        "meta",
-    );
-    let want = vec![
-        json!(["1", 1, "gv-4"]),
-        json!(["a", 2, "gv-1"]),
-        json!([1, 1, "gv-3"]),
-        json!([null, 2, "gv-5"]),
-    ];
-    ensure!(got == want, "grouped by meta->k: {got:?}");
-    let json_text = GroupValue::Json {
-        field: "meta".into(),
-        path: path(),
-        text: true,
-    };
-    let got = groups(
-        c.db.aggregate(t, &by(json_text, true)).await.map_err(s)?,
-        "meta",
-    );
-    let want = vec![
-        json!([null, 2, "gv-5"]),
-        json!(["a", 2, "gv-1"]),
-        json!(["1", 2, "gv-3"]),
-    ];
-    ensure!(got == want, "grouped by meta->>k, descending: {got:?}");
-    let day = GroupValue::Date {
-        field: "seen_at".into(),
-    };
-    let got = groups(
-        c.db.aggregate(t, &by(day, false)).await.map_err(s)?,
-        "seen_at",
-    );
-    let want = vec![
-        json!(["2024-02-29", 1, "gv-5"]),
-        json!(["2024-03-01", 2, "gv-1"]),
-        json!(["2024-03-02", 2, "gv-3"]),
-        json!([null, 1, "gv-6"]),
-    ];
-    ensure!(got == want, "grouped by seen_at::date: {got:?}");
-    let price = GroupValue::Integer {
-        field: "price".into(),
-    };
-    let got = groups(
-        c.db.aggregate(t, &by(price, false)).await.map_err(s)?,
-        "price",
-    );
-    let want = vec![
-        json!([-2, 1, "gv-4"]),
-        json!([-1, 1, "gv-5"]),
-        json!([1, 1, "gv-1"]),
-        json!([2, 2, "gv-2"]),
-        json!([null, 1, "gv-6"]),
-    ];
-    ensure!(got == want, "grouped by price::int: {got:?}");
-    let ratio = GroupValue::Integer {
-        field: "ratio".into(),
-    };
-    let got = groups(
-        c.db.aggregate(t, &by(ratio, true)).await.map_err(s)?,
-        "ratio",
-    );
-    let want = vec![
-        json!([null, 1, "gv-5"]),
-        json!([3, 1, "gv-1"]),
-        json!([2, 1, "gv-6"]),
-        json!([0, 2, "gv-3"]),
-        json!([-3, 1, "gv-2"]),
-    ];
-    ensure!(got == want, "grouped by ratio::int, descending: {got:?}");
-    let qty = GroupValue::NonZero {
-        field: "qty".into(),
-    };
-    let got = groups(c.db.aggregate(t, &by(qty, false)).await.map_err(s)?, "qty");
-    let want = vec![
-        json!([false, 2, "gv-1"]),
-        json!([true, 2, "gv-2"]),
-        json!([null, 2, "gv-5"]),
-    ];
-    ensure!(got == want, "grouped by qty::bool: {got:?}");
     c.clear("gv-").await?;
     Ok(Outcome::Pass)
 }

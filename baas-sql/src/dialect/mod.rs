@@ -366,13 +366,23 @@ pub(crate) trait SqlDialect: Send + Sync {
         false
     }
 
+    /// The text at `path` in the JSON column `col` (`->>`'s: a string as
+    /// it is, another value's JSON text, SQL NULL for JSON `null` or a
+    /// missing path): [`SqlDialect::json_order`]'s text key.
+    fn json_text_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+        self.json_order(col, path, true)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.unsupported("the text at a JSON path"))
+    }
+
     /// The value [`GroupValue`] groups by, of the column `col` of type
     /// `ty` (which [`GroupValue::applies_to`]), typed as
     /// [`GroupValue::answer_type`]: the JSON ones as
-    /// [`SqlDialect::json_group`] and [`SqlDialect::json_order`]'s text
-    /// say, the others as [`SqlDialect::date_of`] and
-    /// [`SqlDialect::rounded`] say, an integer's `<> 0`. Its parameters are bound, so the
-    /// statement groups by its position.
+    /// [`SqlDialect::json_group`] and [`SqlDialect::json_text_at`] say,
+    /// the others as [`SqlDialect::date_of`], [`SqlDialect::rounded`] and
+    /// [`SqlDialect::group_cast`] say, an integer's `<> 0`. A value at a
+    /// path binds the path's keys ([`GroupValue::path`]).
     fn group_value(&self, col: Expr, g: &GroupValue, ty: &FieldType) -> Result<Expr> {
         match g {
             GroupValue::Json {
@@ -380,11 +390,7 @@ pub(crate) trait SqlDialect: Send + Sync {
             } => self.json_group(col, path),
             GroupValue::Json {
                 path, text: true, ..
-            } => self
-                .json_order(col, path, true)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| self.unsupported("grouping by the text at a JSON path")),
+            } => self.json_text_at(col, path),
             GroupValue::Date { .. } => Ok(self.date_of(col, ty)),
             GroupValue::Integer { .. } => Ok(self.rounded(col, ty)),
             // A boolean on PostgreSQL, 0/1 on MySQL and SQLite (their
@@ -394,10 +400,7 @@ pub(crate) trait SqlDialect: Send + Sync {
                 let of = if path.is_empty() {
                     col
                 } else {
-                    self.json_order(col, path, true)?
-                        .into_iter()
-                        .next()
-                        .ok_or_else(|| self.unsupported("grouping by a cast at a JSON path"))?
+                    self.json_text_at(col, path)?
                 };
                 self.group_cast(of, ty, to)
             }
@@ -405,8 +408,7 @@ pub(crate) trait SqlDialect: Send + Sync {
     }
 
     /// The database's cast of `col` (of type `ty`, or text at a JSON path)
-    /// to `to`, one of [`GroupValue::CAST_TYPES`] (the default:
-    /// unsupported).
+    /// to `to`, as [`GroupValue::Cast`] says (the default: unsupported).
     fn group_cast(&self, _col: Expr, _ty: &FieldType, to: &str) -> Result<Expr> {
         Err(self.unsupported(&format!("grouping by the database's cast to {to}")))
     }

@@ -91,18 +91,14 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let value = sql.group_value(s.col(f), g, &f.ty)?;
         sel.expr_as(value.clone(), Alias::new(&alias));
         let named = Expr::col(Alias::new(&alias));
-        let (group, order) = match g {
-            GroupValue::Json { text: false, .. } => (
-                Expr::cust((position + i + 1).to_string()),
-                sql.json_group_order(named)?,
-            ),
-            GroupValue::Json { text: true, .. } => {
-                (Expr::cust((position + i + 1).to_string()), vec![named])
-            }
-            GroupValue::Cast { path, .. } if !path.is_empty() => {
-                (Expr::cust((position + i + 1).to_string()), vec![named])
-            }
-            _ => (value.clone(), vec![value]),
+        let (group, order) = if g.path().is_empty() {
+            (value.clone(), vec![value])
+        } else {
+            let order = match g {
+                GroupValue::Json { text: false, .. } => sql.json_group_order(named)?,
+                _ => vec![named],
+            };
+            (Expr::cust((position + i + 1).to_string()), order)
         };
         value_groups.push((f.name.clone(), group, order));
         columns.push(OutColumn {

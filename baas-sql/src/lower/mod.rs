@@ -426,10 +426,7 @@ fn field_columns(
                     let of = if c.path.is_empty() {
                         scope.raw_col(f)
                     } else {
-                        sql.json_order(scope.raw_col(f), &c.path, true)?
-                            .into_iter()
-                            .next()
-                            .ok_or_else(|| sql.unsupported("a cast at a JSON path"))?
+                        sql.json_text_at(scope.raw_col(f), &c.path)?
                     };
                     sql.cast_text(of, &c.to)?
                 },
