@@ -287,13 +287,19 @@ impl<'s> Node<'s> {
         })
     }
 
-    /// The key the engine answers this embed under.
     /// Whether this node or one below casts a field in the database
-    /// ([`Node::sql_casts`]).
+    /// ([`Node::sql_casts`], or a [`GroupValue::Cast`] its aggregates
+    /// group by).
     pub(crate) fn has_sql_casts(&self) -> bool {
-        !self.sql_casts.is_empty() || self.children.iter().any(Node::has_sql_casts)
+        !self.sql_casts.is_empty()
+            || self
+                .grouped
+                .iter()
+                .any(|g| matches!(g, GroupValue::Cast { .. }))
+            || self.children.iter().any(Node::has_sql_casts)
     }
 
+    /// The key the engine answers this embed under.
     pub(crate) fn engine_key(&self) -> &str {
         self.alias.as_deref().unwrap_or(&self.relation)
     }

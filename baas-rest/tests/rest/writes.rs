@@ -720,6 +720,16 @@ fn write_casts_must_not_refuse_after_the_write() {
     ] {
         assert!(write("track", "POST", qs, body).is_ok(), "{qs}");
     }
+    // A database cast grouping an embedding's aggregates is applied by the
+    // engine after the write, as much as a selected one.
+    let e = write(
+        "album",
+        "PATCH",
+        "album_id=eq.1&select=album_id,tracks(name::xml,count())",
+        r#"{"title": "x"}"#,
+    )
+    .expect_err("a grouped database cast");
+    assert_eq!(e.status, 501, "{e:?}");
     for qs in [
         "select=milliseconds::int2",
         "select=unit_price::int",
