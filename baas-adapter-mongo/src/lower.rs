@@ -1457,7 +1457,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     }
     for (j, (related, g)) in a.computed_groups().enumerate() {
         let (from, pre) = side(related);
-        let (f, k) = key_of(from, g.field())?;
+        let (_, k) = key_of(from, g.field())?;
         let internal = format!("gv{j}");
         // `$ifNull`: a missing value and null are one group (an `_id`
         // without the key would be another).
@@ -1466,10 +1466,10 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g)?, Bson::Null]},
         );
         finish.insert(internal.clone(), format!("$_id.{internal}"));
-        nullable.insert(f.name.clone(), (internal.clone(), true));
+        nullable.insert(g.key().to_string(), (internal.clone(), true));
         columns.push(OutColumn {
             internal,
-            key: f.name.clone(),
+            key: g.key().to_string(),
             ty: g.answer_type(),
         });
     }
@@ -1584,9 +1584,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 ),
             )
         })?;
-        let json_value = a.computed_groups().any(|(_, g)| {
-            g.field() == o.field && matches!(g, GroupValue::Json { text: false, .. })
-        });
+        let json_value = a
+            .computed_groups()
+            .any(|(_, g)| g.key() == o.field && matches!(g, GroupValue::Json { text: false, .. }));
         if !json_value {
             keys.push((internal, o.direction, o.effective_nulls(), can_be_null));
             continue;

@@ -621,14 +621,16 @@ pub struct Selection {
     pub aggregates: Vec<AggregateExpr>,
     /// With `aggregates` inside a one-to-many embedding: groups by values
     /// computed from fields not in `fields`, as
-    /// [`Aggregate::group_by_values`] (each answered under its field's
-    /// name).
+    /// [`Aggregate::group_by_values`] (each answered under its
+    /// [`GroupValue::key`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_by_values: Vec<GroupValue>,
     /// Selected fields the database reads through a cast to a type of its
     /// own (PostgREST's `col::interval`, `col::inet`): the engine answers
     /// `CAST(CAST(col AS type) AS text)`, a string (null stays null).
-    /// Each field is one of `fields`, selected once, and links no
+    /// A cast without an alias reads a field of `fields` (selected, cast
+    /// once) in that form; one with an alias ([`FieldCast::alias`]) is
+    /// answered beside the fields. Neither casts a field that links an
     /// embedding. PostgreSQL only ([`Capabilities::sql_casts`](crate::Capabilities::sql_casts)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub casts: Vec<FieldCast>,
@@ -648,6 +650,12 @@ pub struct FieldCast {
     /// answered as that cast's text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<String>,
+    /// Answer the cast under this key, as a column of its own: the field
+    /// may then be selected besides (`id::inet,id`), also through `*`, or
+    /// cast again under another alias. Without one, the cast's text takes
+    /// the field's place in the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 impl FieldCast {
@@ -960,8 +968,10 @@ pub struct Aggregate {
     /// Groups by a value computed from a field rather than by its stored
     /// value (PostgREST's `select=data->a,count()`,
     /// `select=invoice_date::date,count()`), after
-    /// [`Aggregate::group_by`]'s, each answered under its field's name: a
-    /// field is grouped once, by its value or by one [`GroupValue`].
+    /// [`Aggregate::group_by`]'s, each answered under its
+    /// [`GroupValue::key`]: its field's name, or its alias where one field
+    /// is grouped by two values. The keys are the answer's: no two alike,
+    /// none a field of `group_by`'s or an aggregate's alias.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_by_values: Vec<GroupValue>,
     /// The aggregates.
@@ -969,7 +979,8 @@ pub struct Aggregate {
     /// Conditions on the aggregates (all must hold).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub having: Vec<Having>,
-    /// Order of the groups: by group-by field names or aggregate aliases.
+    /// Order of the groups: by group-by field names, computed groups'
+    /// keys ([`GroupValue::key`]) or aggregate aliases.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<OrderBy>,
     /// At most this many groups.
@@ -1043,12 +1054,12 @@ impl Aggregate {
             .group_by
             .iter()
             .map(String::as_str)
-            .chain(self.group_by_values.iter().map(GroupValue::field));
+            .chain(self.group_by_values.iter().map(GroupValue::key));
         let theirs: Vec<&str> = via
             .group_by
             .iter()
             .map(String::as_str)
-            .chain(via.group_by_values.iter().map(GroupValue::field))
+            .chain(via.group_by_values.iter().map(GroupValue::key))
             .collect();
         for (i, g) in theirs.iter().enumerate() {
             if theirs[..i].contains(g) {
@@ -1097,24 +1108,44 @@ pub enum GroupValue {
         /// Group by the value's text rather than the JSON value.
         #[serde(default)]
         text: bool,
+        /// The key the group answers under, instead of the field's name
+        /// ([`GroupValue::key`]): one field grouped by two values
+        /// (`d:created::date,t:created::time`) answers each under its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
     },
     /// The date of a date or timestamp field (of a timestamp with an
     /// offset: its date in UTC), answered as a date (`created::date`).
     Date {
         /// A date, timestamp or timestamptz field.
         field: String,
+        /// The key the group answers under, instead of the field's name
+        /// ([`GroupValue::key`]): one field grouped by two values
+        /// (`d:created::date,t:created::time`) answers each under its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
     },
     /// A number rounded half away from zero to an integer, answered as a
     /// 64-bit integer (`total::int` of a decimal).
     Integer {
         /// A numeric field.
         field: String,
+        /// The key the group answers under, instead of the field's name
+        /// ([`GroupValue::key`]): one field grouped by two values
+        /// (`d:created::date,t:created::time`) answers each under its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
     },
     /// Whether an integer is not zero, answered as a boolean
     /// (`flags::bool`).
     NonZero {
         /// An integer field.
         field: String,
+        /// The key the group answers under, instead of the field's name
+        /// ([`GroupValue::key`]): one field grouped by two values
+        /// (`d:created::date,t:created::time`) answers each under its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
     },
     /// The database's own cast of the field, or of the text at `path`
     /// inside a JSON field, to `to` (PostgREST's `code::int` of a text,
@@ -1135,19 +1166,53 @@ pub enum GroupValue {
         /// type name ([`FieldCast::valid_type_name`]: `interval`, `inet`…),
         /// answered as the cast value's text, as [`Selection::casts`] are.
         to: String,
+        /// The key the group answers under, instead of the field's name
+        /// ([`GroupValue::key`]): one field grouped by two values
+        /// (`d:created::date,t:created::time`) answers each under its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
     },
 }
 
 impl GroupValue {
-    /// The field the value is computed from (and answered under).
+    /// The field the value is computed from.
     pub fn field(&self) -> &str {
         match self {
             Self::Json { field, .. }
-            | Self::Date { field }
-            | Self::Integer { field }
-            | Self::NonZero { field }
+            | Self::Date { field, .. }
+            | Self::Integer { field, .. }
+            | Self::NonZero { field, .. }
             | Self::Cast { field, .. } => field,
         }
+    }
+
+    /// The key the group answers under (and an order names): its alias,
+    /// or else its field's name.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Json { alias, .. }
+            | Self::Date { alias, .. }
+            | Self::Integer { alias, .. }
+            | Self::NonZero { alias, .. }
+            | Self::Cast { alias, .. } => alias.as_deref().unwrap_or(self.field()),
+        }
+    }
+
+    fn alias_mut(&mut self) -> &mut Option<String> {
+        match self {
+            Self::Json { alias, .. }
+            | Self::Date { alias, .. }
+            | Self::Integer { alias, .. }
+            | Self::NonZero { alias, .. }
+            | Self::Cast { alias, .. } => alias,
+        }
+    }
+
+    /// The same value answered under `alias` ([`GroupValue::key`]).
+    #[must_use]
+    pub fn aliased(mut self, alias: impl Into<String>) -> Self {
+        *self.alias_mut() = Some(alias.into());
+        self
     }
 
     /// The path inside the JSON field the value is read at (empty for a

@@ -1063,6 +1063,24 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             ),
         ));
     }
+    if let Some(g) = linked.iter().find(|g| {
+        matches!(g, crate::ir::GroupValue::Cast { to, .. }
+            if !crate::ir::GroupValue::CAST_TYPES.contains(&to.as_str()))
+    }) {
+        return Err(Error::unsupported(
+            db.capabilities().engine.clone(),
+            format!(
+                "grouping an embedding by the database's cast of `{}`, its link to the parent",
+                g.field()
+            ),
+        ));
+    }
+    // Each form of the link answers its stored value under its key.
+    let aliased: Vec<(String, String)> = linked
+        .iter()
+        .filter(|g| g.key() != g.field())
+        .map(|g| (g.field().to_string(), g.key().to_string()))
+        .collect();
     let linked: Vec<&str> = linked.iter().map(|g| g.field()).collect();
     // Through a junction, the via groups by them (the targets' fields).
     let values: Vec<crate::ir::GroupValue> = match &via {
@@ -1102,7 +1120,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         values
             .iter()
             .chain(via.iter().flat_map(|v| &v.group_by_values))
-            .map(|g| OrderBy::asc(g.field())),
+            .map(|g| OrderBy::asc(g.key())),
     );
     let groups_query = parent.derive(
         groups_of,
@@ -1162,6 +1180,10 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             let Some(k) = key_of(&g, &rel.to_fields, &types) else {
                 continue;
             };
+            for (field, alias) in &aliased {
+                let v = g.get(field).cloned().unwrap_or(J::Null);
+                g.insert(alias.clone(), v);
+            }
             for f in &rel.to_fields {
                 if !grouping.contains(f) && !linked.contains(&f.as_str()) {
                     g.shift_remove(f);

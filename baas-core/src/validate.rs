@@ -541,16 +541,47 @@ impl<'a> Validator<'a> {
                     "a type name is lowercase letters, digits and `_` (at most 63 bytes)",
                 );
             }
-            if s.omit_fields || !s.aggregates.is_empty() || !s.fields.contains(&c.field) {
+            if let Some(alias) = &c.alias {
+                // Read beside the fields: readable as they are, and
+                // answered under a key of its own.
+                if self.entity().field(&c.field).is_ok() {
+                    self.check_readable(&c.field, Origin::Caller)?;
+                }
+                if self.entity().field(alias).is_ok()
+                    || s.casts[..i].iter().any(|o| o.alias == c.alias)
+                    || s.embeds
+                        .iter()
+                        .any(|e| e.alias.as_ref().unwrap_or(&e.relation) == alias)
+                {
+                    acc.push(
+                        &format!("{cat}/alias"),
+                        format!("duplicate output key `{alias}`"),
+                    );
+                }
+            }
+            if s.omit_fields
+                || !s.aggregates.is_empty()
+                || (c.alias.is_none() && !s.fields.contains(&c.field))
+            {
                 acc.push(
                     &format!("{cat}/field"),
                     format!("`{}` is not a selected field", c.field),
                 );
-            } else if s.casts[..i].iter().any(|o| o.field == c.field) {
+            } else if c.alias.is_none()
+                && s.casts[..i]
+                    .iter()
+                    .any(|o| o.alias.is_none() && o.field == c.field)
+            {
                 acc.push(
                     &format!("{cat}/field"),
                     format!("`{}` is cast twice", c.field),
                 );
+            } else if self.entity().field(&c.field).is_err() {
+                acc.add(Violation::unknown_field(
+                    format!("{cat}/field"),
+                    &self.entity().name,
+                    &c.field,
+                ));
             } else if links.contains(&&c.field) {
                 acc.push(
                     &format!("{cat}/field"),
@@ -1511,10 +1542,16 @@ impl<'a> Validator<'a> {
                 ),
                 Ok(_) => self.check_readable(name, Origin::Caller)?,
             }
-            if a.group_by.iter().any(|o| o == name)
-                || a.group_by_values[..i].iter().any(|o| o.field() == name)
+            let key = g.key();
+            if key != name && self.entity().field(key).is_ok() {
+                acc.push(
+                    &format!("/group_by_values/{i}/alias"),
+                    format!("`{key}` is a field's name: an alias is another key"),
+                );
+            } else if a.group_by.iter().any(|o| o == key)
+                || a.group_by_values[..i].iter().any(|o| o.key() == key)
             {
-                acc.push(&at, format!("`{name}` is grouped twice"));
+                acc.push(&at, format!("`{key}` is grouped twice"));
             }
             if let GroupValue::Json { path, .. } = g
                 && path.is_empty()
@@ -1532,7 +1569,7 @@ impl<'a> Validator<'a> {
             let at = format!("/aggregates/{i}");
             if a.aggregates[..i].iter().any(|o| o.alias == ag.alias)
                 || a.group_by.contains(&ag.alias)
-                || a.group_by_values.iter().any(|g| g.field() == ag.alias)
+                || a.group_by_values.iter().any(|g| g.key() == ag.alias)
             {
                 acc.push(
                     &format!("{at}/alias"),
@@ -1587,7 +1624,7 @@ impl<'a> Validator<'a> {
                     "an aggregate cannot be ordered by a value inside a JSON field or a related field",
                 );
             } else if !a.group_by.contains(&o.field)
-                && !a.group_by_values.iter().any(|g| g.field() == o.field)
+                && !a.group_by_values.iter().any(|g| g.key() == o.field)
                 && !a.aggregates.iter().any(|ag| ag.alias == o.field)
             {
                 acc.push(
@@ -1872,6 +1909,11 @@ mod tests {
             field: field.into(),
             to: to.into(),
             path: Vec::new(),
+            alias: None,
+        };
+        let aliased = |field: &str, to: &str, alias: &str| crate::ir::FieldCast {
+            alias: Some(alias.into()),
+            ..cast(field, to)
         };
         let query = |fields: &[&str], casts: Vec<crate::ir::FieldCast>, embed: bool| {
             let mut q = Query::new("track");
@@ -1891,7 +1933,36 @@ mod tests {
         };
         let pg = Capabilities::all("postgres");
         assert!(run(query(&["name"], vec![cast("name", "xml")], false), &pg).is_ok());
+        // Under an alias, a cast is a column of its own: beside the field,
+        // or of a field not otherwise selected, twice under two aliases.
+        let beside = vec![aliased("name", "xml", "x"), aliased("name", "inet", "i")];
+        assert!(run(query(&["name"], beside.clone(), false), &pg).is_ok());
+        assert!(run(query(&["genre_id"], beside, false), &pg).is_ok());
         for (q, pointer) in [
+            (
+                query(&["name"], vec![aliased("name", "xml", "price")], false),
+                "/select/casts/0/alias",
+            ),
+            (
+                query(
+                    &["name"],
+                    vec![aliased("name", "xml", "x"), aliased("name", "inet", "x")],
+                    false,
+                ),
+                "/select/casts/1/alias",
+            ),
+            (
+                query(&["name"], vec![aliased("name", "xml", "album")], true),
+                "/select/casts/0/alias",
+            ),
+            (
+                query(&["name"], vec![aliased("nope", "xml", "x")], false),
+                "/select/casts/0/field",
+            ),
+            (
+                query(&["album_id"], vec![aliased("album_id", "text", "x")], true),
+                "/select/casts/0/field",
+            ),
             (
                 query(&["name"], vec![cast("name", "Xml")], false),
                 "/select/casts/0/to",
@@ -1949,7 +2020,10 @@ mod tests {
             offset: None,
             via: None,
         };
-        let int = |f: &str| GroupValue::Integer { field: f.into() };
+        let int = |f: &str| GroupValue::Integer {
+            field: f.into(),
+            alias: None,
+        };
         let checked = check(|v| v.aggregate(a(&[], int("genre_id"))), "track").unwrap();
         assert_eq!(checked.filter, Some(Filter::eq("genre_id", 1)));
         // `price` is not readable under the grant.
@@ -1963,6 +2037,7 @@ mod tests {
         };
         let date = GroupValue::Date {
             field: "name".into(),
+            alias: None,
         };
         assert_eq!(
             pointers(check(|v| v.aggregate(a(&[], date)), "track")),
@@ -1984,8 +2059,39 @@ mod tests {
             field: "name".into(),
             path: Vec::new(),
             to: to.into(),
+            alias: None,
         };
         assert!(check(|v| v.aggregate(a(&[], cast("int4"))), "track").is_ok());
+        // One field grouped by two values: each under a key of its own,
+        // neither a field's name nor another group's.
+        let two = |first: GroupValue, second: GroupValue| Aggregate {
+            group_by_values: vec![first, second],
+            order: vec![OrderBy::asc("i"), OrderBy::asc("t")],
+            ..a(&[], cast("int4"))
+        };
+        assert!(
+            check(
+                |v| v.aggregate(two(cast("int4").aliased("i"), cast("time").aliased("t"))),
+                "track"
+            )
+            .is_ok()
+        );
+        for (first, second, pointer) in [
+            (cast("int4"), cast("time"), "/group_by_values/1/field"),
+            (
+                cast("int4").aliased("t"),
+                cast("time").aliased("t"),
+                "/group_by_values/1/field",
+            ),
+            (
+                cast("int4").aliased("i"),
+                cast("time").aliased("price"),
+                "/group_by_values/1/alias",
+            ),
+        ] {
+            let got = pointers(check(|v| v.aggregate(two(first, second)), "track"));
+            assert!(got.iter().any(|p| p == pointer), "{pointer}: {got:?}");
+        }
         assert_eq!(
             pointers(check(|v| v.aggregate(a(&[], cast("int4; --"))), "track")),
             ["/group_by_values/0/field"]

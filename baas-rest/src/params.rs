@@ -43,12 +43,22 @@ pub(crate) struct Node<'s> {
     /// output key.
     pub(crate) shapes: Vec<(String, Shape)>,
     /// Casts the database applies (`col::interval`: a type [`Cast`] does
-    /// not convert), by field.
-    pub(crate) sql_casts: Vec<baas_core::ir::FieldCast>,
+    /// not convert), by output key, as `select=` lists them.
+    pub(crate) sql_casts: Vec<(String, baas_core::ir::FieldCast)>,
+    /// Without aggregates: the database's casts the engine answers
+    /// ([`Node::settle`]).
+    pub(crate) casts: Vec<baas_core::ir::FieldCast>,
+    /// Beside aggregates: the fields grouped by their stored value
+    /// ([`Node::settle`]).
+    pub(crate) group_by: Vec<String>,
     /// Beside aggregates: the values the engine groups by
-    /// ([`Node::group_values`]); the shapes of their fields keep only
-    /// their casts (the engine answers the value at the path).
+    /// ([`Node::settle`]); the shapes of their outputs keep only their
+    /// casts (the engine answers the value at the path).
     pub(crate) grouped: Vec<GroupValue>,
+    /// (output key, engine key) of the outputs the engine answers under a
+    /// key of their own rather than their field's name (one field in two
+    /// computed forms, or a database cast beside the stored value).
+    pub(crate) answers: Vec<(String, String)>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -73,7 +83,10 @@ impl<'s> Node<'s> {
             aggregates: Vec::new(),
             shapes: Vec::new(),
             sql_casts: Vec::new(),
+            casts: Vec::new(),
+            group_by: Vec::new(),
             grouped: Vec::new(),
+            answers: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -94,50 +107,118 @@ impl<'s> Node<'s> {
         child.find_mut(rest)
     }
 
-    /// The computed groups of this node's aggregates: a field shown only
-    /// through forms that could show two stored values as one (a JSON
-    /// path, `::date` of a timestamp…) groups by the value the engine
-    /// computes ([`Shape::grouping`]); a field also shown as stored, or
-    /// through a form that keeps values apart, groups by its stored value,
-    /// which decides every form of it. Two different computed forms of
-    /// one field are a 501.
-    pub(crate) fn group_values(&self) -> Result<Vec<GroupValue>, RestError> {
-        let mut out: Vec<GroupValue> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for (_, field) in &self.outputs {
-            if seen.contains(&field.as_str()) {
+    /// Decide what the engine computes, once `select=` is parsed, so that
+    /// every output reads one value the engine answers:
+    /// - beside aggregates, a field shown only through forms that could
+    ///   show two stored values as one (a JSON path, `::date` of a
+    ///   timestamp…) groups by each value the engine computes
+    ///   ([`Shape::grouping`]); a field also shown as stored groups by its
+    ///   stored value, which decides every form the shapes compute;
+    /// - a database cast (`id::inet`) is the engine's, grouped beside
+    ///   aggregates;
+    /// - one computed value of a field, shown alone, is answered under
+    ///   the field's name; several, or one beside the stored value (also
+    ///   through `*`), each under a key of its own ([`Node::answers`]).
+    fn settle(&mut self) -> Result<(), RestError> {
+        let aggregates = !self.aggregates.is_empty();
+        // Each output of a field, with the value the engine computes for
+        // it (`None`: the stored value) and whether the database casts.
+        let mut forms: Vec<(String, String, Option<GroupValue>, bool)> = Vec::new();
+        for (key, field) in &self.outputs {
+            if self.aggregates.iter().any(|a| a.alias == *key) {
                 continue;
             }
-            seen.push(field);
-            // Aggregates are outputs too.
             let Ok(f) = self.entity.field(field) else {
                 continue;
             };
-            let mut computed: Option<GroupValue> = None;
-            let mut stored = false;
-            for (key, _) in self.outputs.iter().filter(|(_, o)| o == field) {
-                let g = match self.shapes.iter().find(|(k, _)| k == key) {
-                    Some((_, shape)) => shape.grouping(f)?,
-                    None => None,
+            if let Some((_, c)) = self.sql_casts.iter().find(|(k, _)| k == key) {
+                let g = GroupValue::Cast {
+                    field: c.field.clone(),
+                    path: c.path.clone(),
+                    to: c.to.clone(),
+                    alias: None,
                 };
-                match (g, &computed) {
-                    (None, _) => stored = true,
-                    (Some(g), None) => computed = Some(g),
-                    (Some(g), Some(c)) if g == *c => {}
-                    (Some(_), Some(_)) => {
-                        return Err(RestError::unsupported(format!(
-                            "grouping aggregates by two different forms of `{field}` \
-                             that could each show two stored values as one"
-                        ))
-                        .with_hint(format!("add `{field}` itself to group by its stored value")));
-                    }
+                forms.push((key.clone(), field.clone(), Some(g), true));
+                continue;
+            }
+            let g = match self.shapes.iter().find(|(k, _)| k == key) {
+                Some((_, shape)) if aggregates => shape.grouping(f)?,
+                _ => None,
+            };
+            forms.push((key.clone(), field.clone(), g, false));
+        }
+        // Keys the engine answers already: fields, aggregates, embeds.
+        let mut taken: Vec<String> = self.aggregates.iter().map(|a| a.alias.clone()).collect();
+        taken.extend(self.children.iter().map(|c| c.engine_key().to_string()));
+        let mut done: Vec<&str> = Vec::new();
+        for (_, field, _, _) in &forms {
+            if done.contains(&field.as_str()) {
+                continue;
+            }
+            done.push(field);
+            let of_field = || forms.iter().filter(|(_, f, _, _)| f == field);
+            let stored = (self.star && !aggregates) || of_field().any(|(_, _, g, _)| g.is_none());
+            if stored && aggregates {
+                self.group_by.push(field.clone());
+            }
+            // The values the engine computes: the database's casts, and
+            // beside aggregates, without the stored value, every form.
+            let mut computed: Vec<(&GroupValue, bool)> = Vec::new();
+            for (_, _, g, sql) in of_field() {
+                if let Some(g) = g
+                    && (*sql || !stored)
+                    && !computed.iter().any(|(c, _)| *c == g)
+                {
+                    computed.push((g, *sql));
                 }
             }
-            if let Some(g) = computed.filter(|_| !stored) {
-                out.push(g);
+            let own_keys = stored || computed.len() > 1;
+            for (g, sql) in computed {
+                let outputs: Vec<&str> = of_field()
+                    .filter(|(_, _, o, _)| o.as_ref() == Some(g))
+                    .map(|(k, _, _, _)| k.as_str())
+                    .collect();
+                let answer = if own_keys {
+                    let base = outputs[0];
+                    let free =
+                        |k: &str| self.entity.field(k).is_err() && !taken.iter().any(|t| t == k);
+                    std::iter::once(base.to_string())
+                        .chain((2..).map(|i| format!("{base}_{i}")))
+                        .find(|k| free(k))
+                        .unwrap_or_else(|| base.to_string())
+                } else {
+                    field.clone()
+                };
+                taken.push(answer.clone());
+                for k in &outputs {
+                    if answer != *field {
+                        self.answers.push((k.to_string(), answer.clone()));
+                    }
+                    // The engine answers the value at the path: the shape
+                    // keeps its cast.
+                    if !sql && let Some((_, shape)) = self.shapes.iter_mut().find(|(s, _)| s == k) {
+                        shape.path.clear();
+                    }
+                }
+                let alias = (answer != *field).then_some(answer);
+                match g {
+                    _ if aggregates => self.grouped.push(match alias {
+                        Some(a) => g.clone().aliased(a),
+                        None => g.clone(),
+                    }),
+                    GroupValue::Cast {
+                        field, path, to, ..
+                    } => self.casts.push(baas_core::ir::FieldCast {
+                        field: field.clone(),
+                        to: to.clone(),
+                        path: path.clone(),
+                        alias,
+                    }),
+                    _ => {}
+                }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The row condition of this node: its own filters and the existence
@@ -194,7 +275,7 @@ impl<'s> Node<'s> {
             },
             // `select=rel(*)`: the embed only, as PostgREST answers.
             omit_fields: !self.star && self.fields.is_empty(),
-            casts: self.sql_casts.clone(),
+            casts: self.casts.clone(),
             embeds: self
                 .children
                 .iter()
@@ -220,16 +301,6 @@ impl<'s> Node<'s> {
         }) || self.children.iter().any(|c| c.output && c.casts_may_fail())
     }
 
-    /// Beside aggregates: the listed fields grouped by their stored value
-    /// (those of [`Node::grouped`] aside).
-    pub(crate) fn group_fields(&self) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|f| !self.grouped.iter().any(|g| g.field() == f.as_str()))
-            .cloned()
-            .collect()
-    }
-
     /// The output names of this node and its embeds, when some field is
     /// renamed (`alias:col`) anywhere below it.
     pub(crate) fn aliases(&self) -> Option<FieldAliases> {
@@ -239,7 +310,7 @@ impl<'s> Node<'s> {
             .filter(|c| c.output)
             .filter_map(|c| Some((c.key.clone(), c.aliases()?)))
             .collect();
-        let renamed = self.outputs.iter().any(|(k, f)| k != f);
+        let renamed = !self.answers.is_empty() || self.outputs.iter().any(|(k, f)| k != f);
         let embed_renames: Vec<(String, String)> = self
             .children
             .iter()
@@ -273,10 +344,17 @@ impl<'s> Node<'s> {
             spreads,
             star: self.star,
             fields: if renamed {
-                self.outputs.clone()
+                self.outputs
+                    .iter()
+                    .map(|(k, f)| {
+                        let answer = self.answers.iter().find(|(o, _)| o == k);
+                        (k.clone(), answer.map_or(f, |(_, a)| a).clone())
+                    })
+                    .collect()
             } else {
                 Vec::new()
             },
+            answers: self.answers.iter().map(|(_, a)| a.clone()).collect(),
             embed_keys: self
                 .children
                 .iter()
@@ -308,7 +386,7 @@ impl<'s> Node<'s> {
         let mut select = self.selection();
         if !self.aggregates.is_empty() {
             // `rel(count)`, `rel(col,col2.sum())`: the listed fields group.
-            select.fields = self.group_fields();
+            select.fields = self.group_by.clone();
             select.omit_fields = false;
             select.aggregates = self.aggregates.clone();
             select.group_by_values = self.grouped.clone();
@@ -333,8 +411,12 @@ impl<'s> Node<'s> {
 pub struct FieldAliases {
     /// `*` was selected: every field is kept, the aliased copies follow.
     star: bool,
-    /// (output key, field) in `select=` order; empty: no field renamed here.
+    /// (output key, engine key: the field, or [`Node::answers`]'s) in
+    /// `select=` order; empty: no field renamed here.
     fields: Vec<(String, String)>,
+    /// Keys the engine answers for an output only ([`Node::answers`]):
+    /// not fields `*` keeps.
+    answers: Vec<String>,
     /// The output keys of every embed of this level, in order.
     embed_keys: Vec<String>,
     /// Aliases inside embeds, by the embed's output key.
@@ -417,6 +499,7 @@ impl Shape {
                 field: field.name.clone(),
                 path: self.path.clone(),
                 to: c.type_name().to_string(),
+                alias: None,
             }))
         };
         if !self.path.is_empty() {
@@ -425,6 +508,7 @@ impl Shape {
                     field: field.name.clone(),
                     path: self.path.clone(),
                     text: self.text || cast == Some(Cast::Text),
+                    alias: None,
                 })),
                 Some(c) => database(c),
             };
@@ -435,6 +519,7 @@ impl Shape {
             Some(Cast::Date) if matches!(field.ty, T::Timestamp | T::TimestampTz) => {
                 Ok(Some(GroupValue::Date {
                     field: field.name.clone(),
+                    alias: None,
                 }))
             }
             Some(Cast::Int(_))
@@ -442,11 +527,13 @@ impl Shape {
             {
                 Ok(Some(GroupValue::Integer {
                     field: field.name.clone(),
+                    alias: None,
                 }))
             }
             Some(Cast::Bool) if matches!(field.ty, T::Int16 | T::Int32 | T::Int64) => {
                 Ok(Some(GroupValue::NonZero {
                     field: field.name.clone(),
+                    alias: None,
                 }))
             }
             Some(c) => database(c),
@@ -905,7 +992,7 @@ impl FieldAliases {
             let mut out = serde_json::Map::with_capacity(old.len());
             if self.star {
                 for (k, v) in &old {
-                    if !self.embed_keys.contains(k) {
+                    if !self.embed_keys.contains(k) && !self.answers.contains(k) {
                         out.insert(k.clone(), v.clone());
                     }
                 }
@@ -1168,6 +1255,11 @@ fn build_node<'s>(
                 push_aggregate(node, alias.clone(), "count", None)?;
             }
             SelectItem::Path { alias, name, shape } => {
+                // PostgREST names `data->a->>b` after its last key.
+                let key = alias
+                    .clone()
+                    .or_else(|| shape.path.last().cloned())
+                    .unwrap_or_else(|| name.clone());
                 let mut shape = shape.clone();
                 if let Some(c) = shape.cast.as_deref()
                     && Cast::parse(c).is_none()
@@ -1191,11 +1283,15 @@ fn build_node<'s>(
                             "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
                         )));
                     }
-                    node.sql_casts.push(baas_core::ir::FieldCast {
-                        field: name.clone(),
-                        to,
-                        path: std::mem::take(&mut shape.path),
-                    });
+                    node.sql_casts.push((
+                        key.clone(),
+                        baas_core::ir::FieldCast {
+                            field: name.clone(),
+                            to,
+                            path: std::mem::take(&mut shape.path),
+                            alias: None,
+                        },
+                    ));
                     shape.cast = None;
                     shape.text = false;
                 }
@@ -1210,10 +1306,6 @@ fn build_node<'s>(
                 if !node.fields.contains(name) {
                     node.fields.push(name.clone());
                 }
-                let key = alias
-                    .clone()
-                    .or_else(|| shape.path.last().cloned())
-                    .unwrap_or_else(|| name.clone());
                 if node.outputs.iter().any(|(k, _)| *k == key) {
                     return Err(RestError::bad_request(format!("`{key}` is selected twice"))
                         .with_hint("give one of them an alias: `other:col->key`"));
@@ -1286,43 +1378,7 @@ fn build_node<'s>(
             }
         }
     }
-    // Aggregates group by the listed fields: by a value the engine
-    // computes where a path or cast could show two stored values as one
-    // (`created::date`), at the root and inside embeddings.
-    if !node.aggregates.is_empty() {
-        node.grouped = node.group_values()?;
-        for g in &node.grouped {
-            // The engine answers the value at the path: the shapes of the
-            // field keep their cast.
-            for (key, shape) in &mut node.shapes {
-                if node.outputs.iter().any(|(k, f)| k == key && f == g.field()) {
-                    shape.path.clear();
-                }
-            }
-        }
-    }
-    // A field the database casts is read once, in that form: not beside
-    // `*`, not listed again; beside aggregates, its cast's text groups.
-    for c in &node.sql_casts {
-        let uses = node.outputs.iter().filter(|(_, f)| *f == c.field).count();
-        if node.star || uses != 1 {
-            return Err(RestError::unsupported(format!(
-                "`{}::{}` is read in that form only: not beside `*` or another selection of `{}`",
-                c.field, c.to, c.field
-            ))
-            .with_hint("list the other fields instead of `*`"));
-        }
-    }
-    if !node.aggregates.is_empty() {
-        for c in std::mem::take(&mut node.sql_casts) {
-            node.grouped.push(GroupValue::Cast {
-                field: c.field,
-                path: c.path,
-                to: c.to,
-            });
-        }
-    }
-    Ok(())
+    node.settle()
 }
 
 /// `select=*,name`: `*` already returns every field, so the IR carries no

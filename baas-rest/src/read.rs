@@ -151,7 +151,7 @@ fn aggregate_of(
     Ok(Some(Box::new(Aggregate {
         entity: query.entity.clone(),
         filter: query.filter.clone(),
-        group_by: root.group_fields(),
+        group_by: root.group_by.clone(),
         group_by_values: root.grouped.clone(),
         aggregates: root.aggregates.clone(),
         having: Vec::new(),

@@ -1377,7 +1377,7 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
     .await
     .map_err(s)?;
     let by = |g: GroupValue, desc: bool| {
-        let field = g.field().to_string();
+        let field = g.key().to_string();
         Aggregate {
             entity: "gadget".into(),
             filter: Some(like("sku", "gv-%")),
@@ -1413,9 +1413,11 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
         field: "meta".into(),
         path: vec!["k".to_string()],
         text,
+        alias: None,
     };
     let int = |field: &str| GroupValue::Integer {
         field: field.into(),
+        alias: None,
     };
     let cases = [
         // JSON values: strings before numbers (jsonb's order), null last.
@@ -1444,6 +1446,7 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
             "seen_at::date",
             GroupValue::Date {
                 field: "seen_at".into(),
+                alias: None,
             },
             false,
             vec![
@@ -1481,6 +1484,7 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
             "qty::bool",
             GroupValue::NonZero {
                 field: "qty".into(),
+                alias: None,
             },
             false,
             vec![
@@ -1495,6 +1499,28 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
         let got = groups(c.db.aggregate(t, &by(g, desc)).await.map_err(s)?, &key);
         ensure!(got == want, "grouped by {label}: {got:?}");
     }
+    // One field grouped by two values, each under its own key: the JSON
+    // value and its text (`"1"` and `1` are two groups of the one, one of
+    // the other), ordered by the text, then the value descending.
+    let mut two = by(json(true).aliased("t"), false);
+    two.group_by_values.push(json(false).aliased("v"));
+    two.order.push(OrderBy::desc("v"));
+    let rows = c.db.aggregate(t, &two).await.map_err(s)?;
+    let got: Vec<J> = rows
+        .iter()
+        .map(|r| json!([r["t"], r["v"], r["n"], r["skus"]]))
+        .collect();
+    let want = vec![
+        json!(["1", 1, 1, "gv-3"]),
+        json!(["1", "1", 1, "gv-4"]),
+        json!(["a", "a", 2, "gv-1"]),
+        json!([null, null, 2, "gv-5"]),
+    ];
+    ensure!(got == want, "grouped by meta->>k and meta->k: {got:?}");
+    ensure!(
+        rows.iter().all(|r| !r.contains_key("meta")),
+        "the field answered beside its values: {rows:?}"
+    );
     c.clear("gv-").await?;
     Ok(Outcome::Pass)
 }

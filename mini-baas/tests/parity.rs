@@ -126,6 +126,27 @@ async fn get_json(s: &Service, path: &str, query: &str) -> J {
     r.json()
 }
 
+/// A `GET` PostgreSQL answers with `want` and the other engines with a 501
+/// naming themselves (a PostgreSQL-only cast).
+async fn on_postgres_only(s: &Service, path: &str, query: &str, want: J) {
+    for t in TENANTS {
+        let r = s
+            .handle(RestRequest::new("GET", format!("/{t}{path}"), query))
+            .await;
+        if t == "pg" {
+            assert_eq!(r.json(), want, "{path}?{query}: {}", r.text());
+        } else {
+            assert_eq!(r.status, 501, "{t} {path}?{query}: {}", r.text());
+            let engine = match t {
+                "my" => "mysql",
+                "lite" => "sqlite",
+                _ => "mongodb",
+            };
+            assert!(r.text().contains(engine), "{t}: {}", r.text());
+        }
+    }
+}
+
 /// Item 1: `select=rel(*)` answers the embed only, at the root and nested,
 /// joined (to-one) or batched (to-many, many-to-many).
 #[tokio::test]
@@ -1430,31 +1451,13 @@ async fn aggregates_in_select() {
     );
     // Other merging casts are PostgreSQL's own (a 501 naming the engine
     // elsewhere): the time of a timestamp, a float4, a text's integer.
-    for t in TENANTS {
-        let r = s
-            .handle(RestRequest::new(
-                "GET",
-                format!("/{t}/track"),
-                "select=p:unit_price::float4,n:count()&order=unit_price",
-            ))
-            .await;
-        if t == "pg" {
-            assert_eq!(
-                r.json(),
-                json!([{"p": 0.99, "n": 3290}, {"p": 1.99, "n": 213}]),
-                "{}",
-                r.text()
-            );
-        } else {
-            assert_eq!(r.status, 501, "{t}: {}", r.text());
-            let engine = match t {
-                "my" => "mysql",
-                "lite" => "sqlite",
-                _ => "mongodb",
-            };
-            assert!(r.text().contains(engine), "{t}: {}", r.text());
-        }
-    }
+    on_postgres_only(
+        &s,
+        "/track",
+        "select=p:unit_price::float4,n:count()&order=unit_price",
+        json!([{"p": 0.99, "n": 3290}, {"p": 1.99, "n": 213}]),
+    )
+    .await;
     let r = s
         .handle(RestRequest::new(
             "GET",
@@ -1503,18 +1506,21 @@ async fn aggregates_in_select() {
         "{}",
         r.text()
     );
-    // Two different merging forms of one field: 501 alike (inside
-    // embeddings: `aggregates_in_embeddings`).
-    let r = same(
+    // Two different merging forms of one field: each groups, answered
+    // under its key and ordered by it (the time is PostgreSQL's cast: a
+    // 501 naming the engine elsewhere; two forms every engine computes:
+    // the conformance case `aggregate_group_by_values`).
+    on_postgres_only(
         &s,
-        "GET",
         "/invoice",
-        "select=d:invoice_date::date,t:invoice_date::time,count()",
-        &[],
-        "",
+        "select=d:invoice_date::date,t:invoice_date::time,count()&invoice_id=lt.4&order=d.desc,t",
+        json!([
+            {"d": "2021-01-03", "t": "00:00:00", "count": 1},
+            {"d": "2021-01-02", "t": "00:00:00", "count": 1},
+            {"d": "2021-01-01", "t": "00:00:00", "count": 1}
+        ]),
     )
     .await;
-    assert_eq!(r.status, 501, "{}", r.text());
     let r = same(
         &s,
         "GET",
@@ -1764,6 +1770,26 @@ async fn aggregates_in_embeddings() {
         .await,
         json!([{"invoices": [{"customer_id": true, "count": 7}]}])
     );
+    // One field grouped by two values inside the embedding, each under
+    // its key; of the link to the parent, each form of its stored value
+    // (`::float4` of an integer and `::time` are PostgreSQL's casts: 501
+    // naming the engine elsewhere).
+    for (qs, want) in [
+        (
+            "select=customer_id,invoices(d:invoice_date::date,t:invoice_date::time,count())&customer_id=eq.1&invoices.invoice_date=lt.2023-01-01",
+            json!([{"customer_id": 1, "invoices": [
+                {"d": "2022-03-11", "t": "00:00:00", "count": 1},
+                {"d": "2022-06-13", "t": "00:00:00", "count": 1},
+                {"d": "2022-09-15", "t": "00:00:00", "count": 1}
+            ]}]),
+        ),
+        (
+            "select=customer_id,invoices(a:customer_id::bool,b:customer_id::float4,count())&customer_id=eq.1",
+            json!([{"customer_id": 1, "invoices": [{"a": true, "b": 1, "count": 7}]}]),
+        ),
+    ] {
+        on_postgres_only(&s, "/customer", qs, want).await;
+    }
     // Inside a many-to-many embedding: over the targets' values.
     assert_eq!(
         get_json(

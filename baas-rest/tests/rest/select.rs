@@ -598,9 +598,8 @@ fn select_depth_limit() {
 
 #[test]
 fn select_unsupported_constructs() {
-    // A cast to a type of the database's own goes to it; of a value inside
-    // a JSON field, it cannot (501); beside `*` the field would be read
-    // twice (501); a name that is no type name is a 400.
+    // A cast to a type of the database's own goes to it; a path into a
+    // field that is not JSON and a name that is no type name are 400s.
     let cast = q("track", "select=name::XML");
     assert_eq!(
         cast.select.casts,
@@ -608,6 +607,7 @@ fn select_unsupported_constructs() {
             field: "name".into(),
             to: "xml".into(),
             path: Vec::new(),
+            alias: None,
         }]
     );
     assert_eq!(cast.select.fields, vec!["name".to_string()]);
@@ -619,14 +619,47 @@ fn select_unsupported_constructs() {
             field: "meta".into(),
             to: "interval".into(),
             path: vec!["a".into(), "b".into()],
+            alias: None,
         }]
     );
-    for (qs, status) in [
-        ("select=name->a::xml", 400),
-        ("select=*,name::xml", 501),
-        ("select=name::xml,n:name", 501),
-        ("select=name::x%2Dy", 400),
+    // Beside the stored value (listed, or through `*`), or cast twice: each
+    // cast is a column of its own, under a key no field has.
+    let aliased = |field: &str, to: &str, alias: &str| baas_core::ir::FieldCast {
+        field: field.into(),
+        to: to.into(),
+        path: Vec::new(),
+        alias: Some(alias.into()),
+    };
+    for (qs, fields, casts) in [
+        (
+            "select=name::xml,n:name",
+            vec!["name"],
+            vec![aliased("name", "xml", "name_2")],
+        ),
+        (
+            "select=*,x:name::xml",
+            vec![],
+            vec![aliased("name", "xml", "x")],
+        ),
+        (
+            "select=a:name::xml,b:name::inet",
+            vec!["name"],
+            vec![aliased("name", "xml", "a"), aliased("name", "inet", "b")],
+        ),
+        (
+            "select=a:name::xml,b:name::xml",
+            vec!["name"],
+            vec![baas_core::ir::FieldCast {
+                alias: None,
+                ..aliased("name", "xml", "")
+            }],
+        ),
     ] {
+        let got = q("track", qs);
+        assert_eq!(got.select.fields, fields, "{qs}");
+        assert_eq!(got.select.casts, casts, "{qs}");
+    }
+    for (qs, status) in [("select=name->a::xml", 400), ("select=name::x%2Dy", 400)] {
         let e = err("track", qs);
         assert_eq!(e.status, status, "{qs}: {e:?}");
     }
@@ -698,6 +731,7 @@ fn aggregates_in_select_group_by_the_listed_fields() {
         field: "meta".into(),
         path: path.iter().map(|p| p.to_string()).collect(),
         text,
+        alias: None,
     };
     assert_eq!(
         grouped("select=genre_id,x:meta->a->b,count()"),
@@ -711,19 +745,22 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     assert_eq!(
         grouped("select=unit_price::int,count()").1,
         [G::Integer {
-            field: "unit_price".into()
+            field: "unit_price".into(),
+            alias: None,
         }]
     );
     assert_eq!(
         grouped("select=rating::int2,count()").1,
         [G::Integer {
-            field: "rating".into()
+            field: "rating".into(),
+            alias: None,
         }]
     );
     assert_eq!(
         grouped("select=milliseconds::bool,count()").1,
         [G::NonZero {
-            field: "milliseconds".into()
+            field: "milliseconds".into(),
+            alias: None,
         }]
     );
     // Other merging casts: the database's own cast (PostgreSQL only: the
@@ -732,6 +769,7 @@ fn aggregates_in_select_group_by_the_listed_fields() {
         field: field.into(),
         path: path.iter().map(|p| p.to_string()).collect(),
         to: to.into(),
+        alias: None,
     };
     for (qs, want) in [
         ("select=name::int,count()", cast("name", &[], "int4")),
@@ -766,7 +804,8 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     assert_eq!(
         grouped("select=a:rating::int,b:rating::int,count()").1,
         [G::Integer {
-            field: "rating".into()
+            field: "rating".into(),
+            alias: None,
         }]
     );
     // Inside an embedding: the embed's selection carries them.
@@ -779,12 +818,43 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     assert_eq!(
         tracks.group_by_values,
         [G::Integer {
-            field: "unit_price".into()
+            field: "unit_price".into(),
+            alias: None,
         }]
     );
-    // Two different merging forms of one field: 501.
-    let e = err("track", "select=a:rating::int,b:rating::float4,count()");
-    assert_eq!(e.status, 501, "{e:?}");
+    // Two different merging forms of one field: each groups, under its
+    // output key (`rating_2`: `rating` is a field's name).
+    assert_eq!(
+        grouped("select=a:rating::int,b:rating::float4,count()"),
+        (
+            vec![],
+            vec![
+                G::Integer {
+                    field: "rating".into(),
+                    alias: Some("a".into()),
+                },
+                cast("rating", &[], "float4").aliased("b"),
+            ]
+        )
+    );
+    assert_eq!(
+        grouped("select=rating::int,b:rating::float4,count()").1,
+        [
+            G::Integer {
+                field: "rating".into(),
+                alias: Some("rating_2".into()),
+            },
+            cast("rating", &[], "float4").aliased("b"),
+        ]
+    );
+    // A database cast beside the stored value: both group.
+    assert_eq!(
+        grouped("select=rating,x:rating::inet,count()"),
+        (
+            vec!["rating".to_string()],
+            vec![cast("rating", &[], "inet").aliased("x")]
+        )
+    );
     for qs in [
         "select=meta::text,count()",
         "select=unit_price::text,count()",

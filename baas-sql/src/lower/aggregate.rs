@@ -100,9 +100,9 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             };
             (Expr::cust((position + i + 1).to_string()), order)
         };
-        value_groups.push((f.name.clone(), group, order));
+        value_groups.push((g.key().to_string(), group, order));
         columns.push(OutColumn {
-            key: f.name.clone(),
+            key: g.key().to_string(),
             ty: g.answer_type(),
         });
     }
@@ -302,8 +302,12 @@ mod tests {
                     field: "body".into(),
                     path: vec!["a".into()],
                     text: false,
+                    alias: None,
                 },
-                GroupValue::Date { field: "at".into() },
+                GroupValue::Date {
+                    field: "at".into(),
+                    alias: None,
+                },
             ],
             aggregates: vec![AggregateExpr {
                 alias: "n".into(),
@@ -342,6 +346,7 @@ mod tests {
             field: "body".into(),
             path: vec!["n".into()],
             to: "int4".into(),
+            alias: None,
         }];
         cast.order.clear();
         let sql = aggregate(Dialect::Postgres, target, &cast)
@@ -358,6 +363,7 @@ mod tests {
             field: "at".into(),
             path: Vec::new(),
             to: "time".into(),
+            alias: None,
         }];
         let sql = aggregate(Dialect::Postgres, target, &cast)
             .unwrap()
@@ -368,10 +374,33 @@ mod tests {
             "{sql}"
         );
         assert!(aggregate(Dialect::Sqlite, target, &cast).is_err());
+        // One field grouped by two values: each answered, and ordered,
+        // under its alias.
+        let mut two = cast.clone();
+        two.group_by_values = vec![
+            GroupValue::Date {
+                field: "at".into(),
+                alias: None,
+            }
+            .aliased("day"),
+            cast.group_by_values[0].clone().aliased("t"),
+        ];
+        two.order = vec![OrderBy::desc("t")];
+        let plan = aggregate(Dialect::Postgres, target, &two).unwrap();
+        assert!(
+            plan.statement
+                .sql
+                .ends_with(r#"ORDER BY CAST(("at" AT TIME ZONE 'UTC') AS time) DESC NULLS FIRST"#),
+            "{}",
+            plan.statement.sql
+        );
+        let keys: Vec<&str> = plan.columns.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["kind", "day", "t", "n"]);
         cast.group_by_values = vec![GroupValue::Cast {
             field: "at".into(),
             path: Vec::new(),
             to: "text); DROP TABLE doc; --".into(),
+            alias: None,
         }];
         assert!(aggregate(Dialect::Postgres, target, &cast).is_err());
         // MySQL and SQLite order a JSON value by its type, then its value.

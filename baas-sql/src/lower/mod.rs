@@ -15,7 +15,8 @@
 
 use baas_core::{Entity, Field, FieldType, Result, Target};
 use sea_query::{
-    ColumnName, ColumnRef, DynIden, Expr, SchemaName, TableName, TableRef, Value as SqValue,
+    Alias, ColumnName, ColumnRef, DynIden, Expr, SchemaName, SelectStatement, TableName, TableRef,
+    Value as SqValue,
 };
 
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
@@ -68,7 +69,8 @@ pub struct SelectPlan {
 pub struct JoinedEmbed {
     /// Output key of the embed.
     pub key: String,
-    /// Its fields' names, in column order.
+    /// Its output keys (fields' names, aliased casts' aliases), in
+    /// column order.
     pub fields: Vec<String>,
     /// Its own joined embeds.
     pub embeds: Vec<JoinedEmbed>,
@@ -408,42 +410,60 @@ fn select_fields<'e>(entity: &'e Entity, fields: &[String]) -> Result<Vec<&'e Fi
     }
 }
 
-/// The expressions and output columns of `fields` read in `scope`: each
-/// column, or its text form through the database's cast for a field of
-/// `casts` ([`Selection::casts`](baas_core::ir::Selection::casts)).
+/// Select `fields` read in `scope` into `sel`, returning their output
+/// columns: each column, or its text form through the database's cast for
+/// a field of `casts` without an alias
+/// ([`Selection::casts`](baas_core::ir::Selection::casts)); then the casts
+/// with one, each a column of its own under its alias. A cast's column is
+/// named `_baas_c{i}` in SQL (PostgreSQL names `CAST(id AS …)` `id`, and
+/// `ORDER BY id` must name the table's column).
 fn field_columns(
     sql: &dyn SqlDialect,
     scope: &Scope<'_>,
     fields: &[&Field],
     casts: &[baas_core::ir::FieldCast],
-) -> Result<Vec<(Expr, OutColumn)>> {
-    fields
-        .iter()
-        .map(|f| match casts.iter().find(|c| c.field == f.name) {
-            Some(c) => Ok((
-                {
-                    // The text at a path (`->>`'s) is what the path's cast reads.
-                    let of = if c.path.is_empty() {
-                        scope.raw_col(f)
-                    } else {
-                        sql.json_text_at(scope.raw_col(f), &c.path)?
-                    };
-                    sql.cast_text(of, &c.to)?
-                },
-                OutColumn {
-                    key: f.name.clone(),
-                    ty: FieldType::Text,
-                },
-            )),
-            None => Ok((
-                scope.col(f),
-                OutColumn {
+    sel: &mut SelectStatement,
+) -> Result<Vec<OutColumn>> {
+    let mut out = Vec::with_capacity(fields.len() + casts.len());
+    let cast = |c: &baas_core::ir::FieldCast, f: &Field| -> Result<Expr> {
+        // The text at a path (`->>`'s) is what the path's cast reads.
+        let of = if c.path.is_empty() {
+            scope.raw_col(f)
+        } else {
+            sql.json_text_at(scope.raw_col(f), &c.path)?
+        };
+        sql.cast_text(of, &c.to)
+    };
+    let text = |key: &str| OutColumn {
+        key: key.to_string(),
+        ty: FieldType::Text,
+    };
+    for f in fields {
+        match casts
+            .iter()
+            .find(|c| c.alias.is_none() && c.field == f.name)
+        {
+            Some(c) => {
+                sel.expr_as(cast(c, f)?, Alias::new(format!("_baas_c{}", out.len())));
+                out.push(text(&f.name));
+            }
+            None => {
+                sel.expr(scope.col(f));
+                out.push(OutColumn {
                     key: f.name.clone(),
                     ty: f.ty.clone(),
-                },
-            )),
-        })
-        .collect()
+                });
+            }
+        }
+    }
+    for c in casts {
+        if let Some(alias) = &c.alias {
+            let f = scope.entity.field(&c.field)?;
+            sel.expr_as(cast(c, f)?, Alias::new(format!("_baas_c{}", out.len())));
+            out.push(text(alias));
+        }
+    }
+    Ok(out)
 }
 
 fn out_columns(fields: &[&Field]) -> Vec<OutColumn> {

@@ -233,8 +233,9 @@ impl<'a> Lower<'a> {
             ty: link.ty.clone(),
         });
         let fields = select_fields(target, &embed.select.fields)?;
-        for (ex, c) in field_columns(self.sql, &scope, &fields, &embed.select.casts)? {
-            sel.expr(ex);
+        let mut keys = Vec::with_capacity(fields.len());
+        for c in field_columns(self.sql, &scope, &fields, &embed.select.casts, sel)? {
+            keys.push(c.key);
             columns.push(OutColumn {
                 key: joined_key(columns.len()),
                 ty: c.ty,
@@ -249,7 +250,7 @@ impl<'a> Lower<'a> {
                 .alias
                 .clone()
                 .unwrap_or_else(|| embed.relation.clone()),
-            fields: fields.iter().map(|f| f.name.clone()).collect(),
+            fields: keys,
             embeds,
         })
     }
@@ -283,10 +284,13 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
     let fields = select_fields(e, &q.select.fields)?;
     let mut sel = SelectStatement::new();
     let mut columns = Vec::with_capacity(fields.len());
-    for (ex, c) in field_columns(l.sql, &scope, &fields, &q.select.casts)? {
-        sel.expr(ex);
-        columns.push(c);
-    }
+    columns.extend(field_columns(
+        l.sql,
+        &scope,
+        &fields,
+        &q.select.casts,
+        &mut sel,
+    )?);
     sel.from(l.root_source()?);
     let mut joined = Vec::with_capacity(q.select.embeds.len());
     let mut joins = 0;
@@ -554,6 +558,43 @@ mod tests {
             volatility: Volatility::Stable,
             description: None,
         }
+    }
+
+    /// A database cast is a column named apart from the table's (so that
+    /// `ORDER BY id` orders by the stored value), under its field's key or,
+    /// aliased, beside the field.
+    #[test]
+    fn casts_are_columns_of_their_own() {
+        use baas_core::Entity;
+        use baas_core::ir::{FieldCast, OrderBy, Query};
+        let schema = SchemaMetadata::new(vec![
+            Entity::new(
+                "note",
+                vec![
+                    Field::new("id", FieldType::Int32),
+                    Field::new("body", FieldType::Json),
+                ],
+            )
+            .with_primary_key(["id"]),
+        ]);
+        let cast = |alias: Option<&str>| FieldCast {
+            field: "id".into(),
+            to: "oid".into(),
+            path: Vec::new(),
+            alias: alias.map(Into::into),
+        };
+        let mut q = Query::new("note");
+        q.select.fields = vec!["id".into()];
+        q.select.casts = vec![cast(None), cast(Some("o"))];
+        q.order = vec![OrderBy::desc("id")];
+        let plan =
+            super::select(Dialect::Postgres, Target::new(&schema, "note").unwrap(), &q).unwrap();
+        assert_eq!(
+            plan.statement.sql,
+            r#"SELECT CAST(CAST("id" AS "oid") AS text) AS "_baas_c0", CAST(CAST("id" AS "oid") AS text) AS "_baas_c1" FROM "note" ORDER BY "id" DESC"#
+        );
+        let keys: Vec<&str> = plan.columns.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["id", "o"]);
     }
 
     #[test]
