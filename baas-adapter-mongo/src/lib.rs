@@ -49,7 +49,7 @@ use baas_core::ir::{Aggregate, Delete, Filter, Insert, OnConflict, Query, Update
 use baas_core::{
     Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, FieldType,
     Generated, IntrospectOptions, RelationKind, Result, SchemaChange, SchemaMetadata, Target,
-    TypedRecord,
+    TypedRecord, WriteCheck,
 };
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt as _;
@@ -937,15 +937,24 @@ impl DatabaseAdapter for MongoAdapter {
         }
     }
 
-    /// In a multi-document transaction that is aborted at the end. Without
-    /// transactions (a standalone server) this is `Unsupported` and
-    /// nothing is written: compensating afterwards would let other readers
-    /// see the write meanwhile.
-    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
+    /// In a multi-document transaction, checked, then committed or
+    /// aborted. Without transactions (a standalone server) this is
+    /// `Unsupported` and nothing is written: compensating afterwards would
+    /// let other readers see the write meanwhile.
+    async fn write_checked(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        check: &WriteCheck<'_>,
+        rollback: bool,
+    ) -> Result<WriteResult> {
         if !self.caps.transactions {
             return Err(Error::unsupported(
                 &self.caps.engine,
-                "rolling a write back (`Prefer: tx=rollback`) on a server without transactions (they need a replica set or mongos)",
+                if rollback {
+                    "rolling a write back (`Prefer: tx=rollback`) on a server without transactions (they need a replica set or mongos)"
+                } else {
+                    "checking a write's answer before it commits (a cast in its `select` that could refuse a value) on a server without transactions (they need a replica set or mongos)"
+                },
             ));
         }
         let mut attempt = 1;
@@ -958,8 +967,14 @@ impl DatabaseAdapter for MongoAdapter {
                 CheckedWrite::Insert(i) => self.insert_in(&mut w, i).await,
                 CheckedWrite::Update(u) => self.update_in(&mut w, u).await,
                 CheckedWrite::Delete(d) => self.delete_in(&mut w, d).await,
+            }
+            .and_then(|r| check(&r).map(|()| r));
+            let r = if rollback {
+                w.rollback().await;
+                r
+            } else {
+                finish(w, r).await
             };
-            w.rollback().await;
             match r {
                 Err(e) if retry(&e, &mut attempt).await => {}
                 r => return r,

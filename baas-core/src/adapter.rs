@@ -12,6 +12,11 @@ use crate::validate::{Checked, CheckedWrite, Limits, Validator};
 /// relations under their output key).
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
+/// A test of a write's result, run inside the write's transaction before
+/// it ends ([`DatabaseAdapter::write_checked`]): an error takes the write
+/// back and is the write's answer.
+pub type WriteCheck<'a> = dyn Fn(&WriteResult) -> Result<()> + Send + Sync + 'a;
+
 /// How an execution plan is written ([`DatabaseAdapter::explain`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanFormat {
@@ -289,18 +294,36 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
 
     /// Run a write exactly as [`insert_rows`](Self::insert_rows) /
     /// [`update_rows`](Self::update_rows) / [`delete_rows`](Self::delete_rows)
-    /// would — same statements, same result — inside a transaction that is
-    /// then rolled back instead of committed (`Prefer: tx=rollback`).
-    /// Nothing the write did may remain visible.
+    /// would — same statements, same result — inside one transaction, and
+    /// hand the result to `check` before the transaction ends: when `check`
+    /// refuses, the transaction is rolled back and its error returned;
+    /// otherwise it is committed, or with `rollback` rolled back
+    /// (`Prefer: tx=rollback`). Nothing the write did is visible to others
+    /// before it commits, nor ever after a rollback.
     ///
     /// The default refuses with [`Error::Unsupported`]: an engine that cannot
     /// undo a write must say so rather than commit it.
-    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
-        let _ = write;
+    async fn write_checked(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        check: &WriteCheck<'_>,
+        rollback: bool,
+    ) -> Result<WriteResult> {
+        let _ = (write, check);
         Err(Error::unsupported(
             &self.capabilities().engine,
-            "rolling a write back (`Prefer: tx=rollback`) without transactions",
+            if rollback {
+                "rolling a write back (`Prefer: tx=rollback`) without transactions"
+            } else {
+                "checking a write's answer before it commits (a cast in its `select` that could refuse a value) without transactions"
+            },
         ))
+    }
+
+    /// [`write_checked`](Self::write_checked) with nothing to check, rolled
+    /// back instead of committed (`Prefer: tx=rollback`).
+    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
+        self.write_checked(write, &|_| Ok(()), true).await
     }
 
     /// Discover the metadata of the live database from its catalogs: tables

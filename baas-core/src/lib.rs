@@ -52,7 +52,7 @@ pub mod value;
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
     Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat, Row,
-    SchemaChange, Target,
+    SchemaChange, Target, WriteCheck,
 };
 pub use error::{ConflictKind, Error, NotFoundKind, Result, Violation, sqlstate};
 pub use metadata::{

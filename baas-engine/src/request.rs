@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use baas_core::access::{Action, Grant, Grants};
-use baas_core::adapter::{Row, Target};
+use baas_core::adapter::{Row, Target, WriteCheck};
 use baas_core::error::{Error, Result};
 use baas_core::ir::{Aggregate, Embed, Filter, OnConflict, Query, Rows, WriteResult};
 use baas_core::metadata::{Entity, SchemaMetadata};
@@ -58,6 +58,23 @@ fn default_embed_limits(
         if let Ok(target) = schema.entity(&rel.target) {
             default_embed_limits(schema, target, &mut e.select.embeds, default);
         }
+    }
+}
+
+/// Run a checked write: plainly, rolled back (`tx=rollback`), or with a
+/// check of its result inside its transaction.
+async fn execute(
+    adapter: &dyn baas_core::DatabaseAdapter,
+    write: CheckedWrite<'_, '_>,
+    rollback: bool,
+    check: Option<&WriteCheck<'_>>,
+) -> Result<WriteResult> {
+    match (check, write) {
+        (Some(check), w) => adapter.write_checked(w, check, rollback).await,
+        (None, w) if rollback => adapter.write_rolled_back(w).await,
+        (None, CheckedWrite::Insert(i)) => adapter.insert_rows(i).await,
+        (None, CheckedWrite::Update(u)) => adapter.update_rows(u).await,
+        (None, CheckedWrite::Delete(d)) => adapter.delete_rows(d).await,
     }
 }
 
@@ -554,7 +571,8 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, false, None).await
+        self.run_write(principal, tenant, op, false, None, None)
+            .await
     }
 
     /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
@@ -570,7 +588,8 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, true, None).await
+        self.run_write(principal, tenant, op, true, None, None)
+            .await
     }
 
     /// Run a write as [`write`](Self::write) (or, with `rollback`,
@@ -597,7 +616,32 @@ impl Baas {
         representation: baas_core::ir::Selection,
         rollback: bool,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, rollback, Some(representation))
+        self.run_write(principal, tenant, op, rollback, Some(representation), None)
+            .await
+    }
+
+    /// Run a write as [`write_representing`](Self::write_representing)
+    /// does (without embeds in `representation`, as [`write`](Self::write)
+    /// does), handing its returned rows to `check` inside the write's
+    /// transaction, before it commits, as the caller will see them (the
+    /// tenant's decimals applied): when `check` refuses, nothing is
+    /// written and its error is the answer
+    /// ([`DatabaseAdapter::write_checked`](baas_core::DatabaseAdapter::write_checked)).
+    /// This is how a representation whose shapes could refuse a value
+    /// (`POST …?select=code::int`) is answered without committing a write
+    /// it then fails. An engine without transactions answers
+    /// [`Error::Unsupported`] and writes nothing. The embedded rows are
+    /// read after the transaction: `check` sees the written rows only.
+    pub async fn write_checked(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+        representation: Option<baas_core::ir::Selection>,
+        rollback: bool,
+        check: &WriteCheck<'_>,
+    ) -> Result<WriteResult> {
+        self.run_write(principal, tenant, op, rollback, representation, Some(check))
             .await
     }
 
@@ -608,6 +652,7 @@ impl Baas {
         mut op: WriteOp,
         rollback: bool,
         representation: Option<baas_core::ir::Selection>,
+        check: Option<&WriteCheck<'_>>,
     ) -> Result<WriteResult> {
         let target = tenant.target(op.entity())?;
         let entity = target.entity;
@@ -702,35 +747,36 @@ impl Baas {
             }
         }
         let v = self.validator(tenant, target).with_access(&grants);
-        let adapter = tenant.adapter();
+        let adapter = tenant.adapter().as_ref();
+        // The caller's check sees the rows as it will: decimals as the
+        // tenant answers them.
+        let decimals_then = check.map(|check| {
+            move |r: &WriteResult| {
+                let mut rows = r.rows.clone();
+                tenant_decimals(tenant, tenant.schema(), entity, &[], &mut rows);
+                check(&WriteResult {
+                    affected: r.affected,
+                    rows,
+                })
+            }
+        });
+        let check = decimals_then.as_ref().map(|c| c as &WriteCheck<'_>);
         // Validated once, after the hooks; the checked write is what runs
         // and what the hooks and the event see afterwards.
         let (result, op) = match op {
             WriteOp::Insert(i) => {
                 let c = v.insert(i)?;
-                let r = if rollback {
-                    adapter.write_rolled_back(CheckedWrite::Insert(&c)).await?
-                } else {
-                    adapter.insert_rows(&c).await?
-                };
+                let r = execute(adapter, CheckedWrite::Insert(&c), rollback, check).await?;
                 (r, WriteOp::Insert(c.into_inner()))
             }
             WriteOp::Update(u) => {
                 let c = v.update(u)?;
-                let r = if rollback {
-                    adapter.write_rolled_back(CheckedWrite::Update(&c)).await?
-                } else {
-                    adapter.update_rows(&c).await?
-                };
+                let r = execute(adapter, CheckedWrite::Update(&c), rollback, check).await?;
                 (r, WriteOp::Update(c.into_inner()))
             }
             WriteOp::Delete(d) => {
                 let c = v.delete(d)?;
-                let r = if rollback {
-                    adapter.write_rolled_back(CheckedWrite::Delete(&c)).await?
-                } else {
-                    adapter.delete_rows(&c).await?
-                };
+                let r = execute(adapter, CheckedWrite::Delete(&c), rollback, check).await?;
                 (r, WriteOp::Delete(c.into_inner()))
             }
         };

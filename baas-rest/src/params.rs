@@ -291,6 +291,12 @@ impl<'s> Node<'s> {
     /// a value the engine answers ([`Shape::may_fail`], by its field's
     /// type).
     pub(crate) fn casts_may_fail(&self) -> bool {
+        self.shapes_may_fail() || self.children.iter().any(|c| c.output && c.casts_may_fail())
+    }
+
+    /// Whether a shape of this selection itself (its embeddings' aside)
+    /// can refuse a value the engine answers.
+    pub(crate) fn shapes_may_fail(&self) -> bool {
         self.shapes.iter().any(|(key, shape)| {
             let field = self
                 .outputs
@@ -298,7 +304,7 @@ impl<'s> Node<'s> {
                 .find(|(k, _)| k == key)
                 .and_then(|(_, f)| self.entity.field(f).ok());
             field.is_none_or(|f| shape.may_fail(&f.ty))
-        }) || self.children.iter().any(|c| c.output && c.casts_may_fail())
+        })
     }
 
     /// The output names of this node and its embeds, when some field is

@@ -36,6 +36,12 @@ pub struct WriteRequest {
     /// Output names of renamed fields (`select=alias:col`) in the
     /// representation; `None` when nothing is renamed.
     pub aliases: Option<crate::params::FieldAliases>,
+    /// The representation's shapes could refuse a value the write returns
+    /// (`select=code::int` of a text): the [`Service`](crate::Service)
+    /// applies them inside the write's transaction
+    /// ([`Baas::write_checked`](baas_engine::Baas::write_checked)), so a
+    /// refusal writes nothing, as PostgREST's one statement fails.
+    pub check: bool,
     /// `PATCH`/`DELETE` with `order` and `limit` (PostgREST's limited
     /// update/delete): only the first `limit` matching rows in that order
     /// (after `offset`) are written; the [`Service`](crate::Service) reads
@@ -491,16 +497,25 @@ fn write(
         }
     };
     let aliases = p.root.aliases();
-    if p.root.has_sql_casts() || p.root.casts_may_fail() {
-        // Applied after the write has committed: a refused value would
-        // answer an error for a write that happened.
+    let representation_mode = return_mode == ReturnMode::Representation;
+    // A shape that could refuse a value the write returns is checked inside
+    // the write's transaction ([`WriteRequest::check`]); the database's
+    // casts and an embedding's shapes apply after it: refused before it.
+    if representation_mode
+        && (p.root.has_sql_casts()
+            || p.root
+                .children
+                .iter()
+                .any(|c| c.output && c.casts_may_fail()))
+    {
         return Err(RestError::unsupported(
-            "casts in a write's `select` that could refuse a value are not supported \
-             (they apply after the write): `::text` and `::json` of anything, and a cast \
-             the field's type always takes (`::date` of a timestamp, `::numeric` of a number, \
-             a wider integer)",
+            "in a write's `select`, casts to a type of the database's own (`::interval`), and \
+             casts inside an embedding that could refuse a value, are not supported (they apply \
+             after the write): `::text` and `::json` of anything, and a cast the field's type \
+             always takes (`::date` of a timestamp, `::numeric` of a number, a wider integer), are",
         ));
     }
+    let check = representation_mode && p.root.shapes_may_fail();
     let limited = match (&write, p.root.order.clone()) {
         (Write::Update(_) | Write::Delete(_), Some(order))
             if p.root.limit.is_some() || p.root.offset.is_some() =>
@@ -523,7 +538,6 @@ fn write(
     // An empty `!inner` embedding (`rel!inner()`, to filter only) is read
     // for the representation, then dropped: `!inner` keeps the rows where
     // it is present.
-    let representation_mode = return_mode == ReturnMode::Representation;
     let mut inner = Vec::new();
     if representation_mode {
         for c in p.root.children.iter_mut().filter(|c| c.inner) {
@@ -542,6 +556,7 @@ fn write(
         key: key.map(<[String]>::to_vec),
         prefer,
         aliases,
+        check,
         inserts: None,
         limited,
         representation,

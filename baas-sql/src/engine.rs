@@ -10,7 +10,7 @@ use baas_core::ir::{
 };
 use baas_core::{
     Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, Generated,
-    IntrospectOptions, Result, SchemaChange, SchemaMetadata, Target, TypedRecord,
+    IntrospectOptions, Result, SchemaChange, SchemaMetadata, Target, TypedRecord, WriteCheck,
 };
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
@@ -687,9 +687,15 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     /// Run the ordinary write over one transaction (pinned: every
     /// statement, and every transaction the write begins, is that
-    /// transaction), then roll it back. Single-statement writes that
-    /// normally run on the pool run inside it too.
-    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
+    /// transaction), check its result, then commit or roll it back.
+    /// Single-statement writes that normally run on the pool run inside
+    /// it too.
+    async fn write_checked(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        check: &WriteCheck<'_>,
+        rollback: bool,
+    ) -> Result<WriteResult> {
         let pinned = Pinned::new(
             self.backend.begin().await?,
             self.d(),
@@ -702,12 +708,21 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             CheckedWrite::Insert(i) => inner.insert_rows(i).await,
             CheckedWrite::Update(u) => inner.update_rows(u).await,
             CheckedWrite::Delete(d) => inner.delete_rows(d).await,
-        };
-        // Never committed: even a failed rollback keeps nothing.
-        if let Ok(tx) = pinned.take() {
-            let _ = tx.rollback().await;
         }
-        result
+        .and_then(|r| check(&r).map(|()| r));
+        match result {
+            Ok(r) if !rollback => {
+                pinned.take()?.commit().await?;
+                Ok(r)
+            }
+            result => {
+                // Never committed: even a failed rollback keeps nothing.
+                if let Ok(tx) = pinned.take() {
+                    let _ = tx.rollback().await;
+                }
+                result
+            }
+        }
     }
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {

@@ -224,16 +224,47 @@ impl Service {
         };
         let op = std::mem::replace(&mut w.write, shell);
         let is_put = matches!(w.write, Write::Insert(_));
+        // Shapes that could refuse a returned value are applied inside the
+        // write's transaction: the refusal (kept as it will be answered)
+        // takes the write back.
+        let refused: std::sync::Mutex<Option<RestError>> = std::sync::Mutex::new(None);
+        let check = |r: &WriteResult| -> baas_core::Result<()> {
+            let Some(aliases) = &w.aliases else {
+                return Ok(());
+            };
+            for row in &r.rows {
+                if let Err(e) = aliases.apply(&mut row.clone()) {
+                    let message = e.message.clone();
+                    *refused
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                    return Err(baas_core::Error::validation("/select", message));
+                }
+            }
+            Ok(())
+        };
+        let rollback = w.prefer.rollback;
         let result = match w.representation.take() {
-            Some(rep) => {
+            rep if w.check => {
                 self.baas
-                    .write_representing(principal, tenant, op, rep, w.prefer.rollback)
+                    .write_checked(principal, tenant, op, rep, rollback, &check)
                     .await
             }
-            None if w.prefer.rollback => self.baas.write_rolled_back(principal, tenant, op).await,
+            Some(rep) => {
+                self.baas
+                    .write_representing(principal, tenant, op, rep, rollback)
+                    .await
+            }
+            None if rollback => self.baas.write_rolled_back(principal, tenant, op).await,
             None => self.baas.write(principal, tenant, op).await,
         }
-        .map_err(core_error)?;
+        .map_err(|e| {
+            let refused = refused
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            refused.unwrap_or_else(|| core_error(e))
+        })?;
         let mut result = result;
         w.keep_inner(&mut result.rows);
         if w.key.is_some() && !is_put && result.affected == 0 {
