@@ -252,7 +252,13 @@
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
-//!   listed fields as `null` (with `...rel(*)`, none).
+//!   listed fields as `null` (with `...rel(*)`, none). Aggregates in a
+//!   to-many spread (`...invoices(count(),total.sum())`,
+//!   `...invoices(invoice_id,count())`) are over every related row of the
+//!   parent and join it as values (`count` 0, the others `null`, without
+//!   related rows), its fields staying arrays of every row's value, as
+//!   PostgREST 13 answers (the rows and the aggregates are read as two
+//!   embeddings); under a to-one spread they reach its parent.
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
 //!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
 //!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a

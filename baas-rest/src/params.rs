@@ -36,6 +36,10 @@ pub(crate) struct Node<'s> {
     pub(crate) exists: Option<bool>,
     /// `...rel(cols)`: `Some(to_many)`; the fields join the parent.
     pub(crate) spread: Option<bool>,
+    /// A to-many spread with aggregates ([`Node::lifts`]) that also lists
+    /// fields: the key the engine answers its aggregates under, read
+    /// apart from its rows.
+    pub(crate) split: Option<String>,
     /// Aggregates in `select` (`count()`, `col.sum()`…): the other listed
     /// fields group them.
     pub(crate) aggregates: Vec<AggregateExpr>,
@@ -80,6 +84,7 @@ impl<'s> Node<'s> {
             offset: None,
             exists: None,
             spread: None,
+            split: None,
             aggregates: Vec::new(),
             shapes: Vec::new(),
             sql_casts: Vec::new(),
@@ -120,7 +125,8 @@ impl<'s> Node<'s> {
     ///   the field's name; several, or one beside the stored value (also
     ///   through `*`), each under a key of its own ([`Node::answers`]).
     fn settle(&mut self) -> Result<(), RestError> {
-        let aggregates = !self.aggregates.is_empty();
+        // A to-many spread's fields list every related row: not grouped.
+        let aggregates = !self.aggregates.is_empty() && !self.lifts();
         // Each output of a field, with the value the engine computes for
         // it (`None`: the stored value) and whether the database casts.
         let mut forms: Vec<(String, String, Option<GroupValue>, bool)> = Vec::new();
@@ -280,7 +286,7 @@ impl<'s> Node<'s> {
                 .children
                 .iter()
                 .filter(|c| c.output)
-                .map(Node::embed)
+                .flat_map(Node::embeds)
                 .collect(),
             aggregates: Vec::new(),
             group_by_values: Vec::new(),
@@ -334,8 +340,15 @@ impl<'s> Node<'s> {
                     keys: if c.star {
                         Vec::new()
                     } else {
-                        c.outputs.iter().map(|(k, _)| k.clone()).collect()
+                        c.outputs
+                            .iter()
+                            .filter(|(k, _)| !c.aggregates.iter().any(|a| a.alias == *k))
+                            .map(|(k, _)| k.clone())
+                            .collect()
                     },
+                    lifted: c
+                        .lifts()
+                        .then(|| c.split.clone().unwrap_or_else(|| c.key.clone())),
                 })
             })
             .collect();
@@ -365,7 +378,7 @@ impl<'s> Node<'s> {
                 .children
                 .iter()
                 .filter(|c| c.output)
-                .map(|c| c.key.clone())
+                .flat_map(|c| std::iter::once(c.key.clone()).chain(c.split.clone()))
                 .collect(),
             embeds,
         })
@@ -388,19 +401,66 @@ impl<'s> Node<'s> {
         self.alias.as_deref().unwrap_or(&self.relation)
     }
 
+    /// A to-many spread with aggregates (`...rel(count())`,
+    /// `...rel(id,total.sum())`): as in PostgREST 13, its aggregates are
+    /// over all of a parent's related rows, and join the parent as values;
+    /// its fields, arrays of every related row's value
+    /// ([`Node::split`]).
+    pub(crate) fn lifts(&self) -> bool {
+        self.spread == Some(true) && !self.aggregates.is_empty()
+    }
+
+    /// Whether a spread below this node, through spreads, has aggregates.
+    fn spreads_aggregates(&self) -> bool {
+        self.children
+            .iter()
+            .any(|c| c.spread.is_some() && (!c.aggregates.is_empty() || c.spreads_aggregates()))
+    }
+
+    /// The IR embeds of this node: one, or for a [`Node::lifts`] spread
+    /// that lists fields, its rows and its aggregates apart.
+    fn embeds(&self) -> Vec<Embed> {
+        if !self.lifts() {
+            return vec![self.embed()];
+        }
+        let aggregated = |alias: Option<String>| Embed {
+            relation: self.relation.clone(),
+            alias,
+            select: Selection {
+                aggregates: self.aggregates.clone(),
+                ..Selection::default()
+            },
+            filter: self.condition(),
+            order: Vec::new(),
+            limit: self.limit,
+            offset: self.offset.filter(|o| *o > 0),
+            through: None,
+        };
+        match &self.split {
+            None => vec![aggregated(self.alias.clone())],
+            Some(key) => vec![self.rows_embed(), aggregated(Some(key.clone()))],
+        }
+    }
+
     fn embed(&self) -> Embed {
-        let mut select = self.selection();
+        let mut embed = self.rows_embed();
         if !self.aggregates.is_empty() {
+            let select = &mut embed.select;
             // `rel(count)`, `rel(col,col2.sum())`: the listed fields group.
             select.fields = self.group_by.clone();
             select.omit_fields = false;
             select.aggregates = self.aggregates.clone();
             select.group_by_values = self.grouped.clone();
         }
+        embed
+    }
+
+    /// This node's rows as an embed (its aggregates aside).
+    fn rows_embed(&self) -> Embed {
         Embed {
             relation: self.relation.clone(),
             alias: self.alias.clone(),
-            select,
+            select: self.selection(),
             filter: self.condition(),
             order: self.order.clone().unwrap_or_default(),
             limit: self.limit,
@@ -935,9 +995,24 @@ struct Spread {
     /// The output keys of its fields when listed (with `*`: none; a
     /// missing to-one row then adds no keys).
     keys: Vec<String>,
+    /// A to-many spread with aggregates ([`Node::lifts`]): the key of the
+    /// embed holding its one group of aggregates, whose values join the
+    /// parent (`key` itself when it lists no field).
+    lifted: Option<String>,
 }
 
 impl Spread {
+    /// The values of the one group of aggregates `v` holds.
+    fn lift(v: serde_json::Value) -> Vec<(String, serde_json::Value)> {
+        match v {
+            serde_json::Value::Array(groups) => match groups.into_iter().next() {
+                Some(serde_json::Value::Object(o)) => o.into_iter().collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// The fields the spread embed `v` puts in its parent, in order.
     fn fields(&self, v: serde_json::Value) -> Vec<(String, serde_json::Value)> {
         use serde_json::Value as J;
@@ -1037,6 +1112,10 @@ impl FieldAliases {
             // The spread embed's fields take its place, in order.
             let old = std::mem::take(row);
             for (k, v) in old {
+                if self.spreads.iter().any(|s| s.lifted.as_ref() == Some(&k)) {
+                    row.extend(Spread::lift(v));
+                    continue;
+                }
                 match self.spreads.iter().find(|s| s.key == k) {
                     Some(s) => row.extend(s.fields(v)),
                     None => {
@@ -1364,7 +1443,11 @@ fn build_node<'s>(
                 // output key that is a field of the parent (`reports_to(*)`)
                 // or another embed's engine key goes to the engine under a
                 // free name, renamed back after it answers ([`FieldAliases`]).
-                let engine_keys: Vec<&str> = node.children.iter().map(Node::engine_key).collect();
+                let engine_keys: Vec<&str> = node
+                    .children
+                    .iter()
+                    .flat_map(|c| std::iter::once(c.engine_key()).chain(c.split.as_deref()))
+                    .collect();
                 let free = |k: &str| node.entity.field(k).is_err() && !engine_keys.contains(&k);
                 let engine_key = if free(&key) {
                     key.clone()
@@ -1379,6 +1462,33 @@ fn build_node<'s>(
                 match children {
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
+                }
+                if child.spread == Some(true) && child.spreads_aggregates() {
+                    return Err(RestError::unsupported(format!(
+                        "aggregates in a spread inside the to-many spread `...{name}` (PostgREST \
+                         aggregates them over every related row of the parent)"
+                    ))
+                    .with_hint(format!(
+                        "aggregate in `...{name}(…)` itself, or embed it: `{name}(…)`"
+                    )));
+                }
+                if child.lifts()
+                    && (child.star || !child.fields.is_empty() || !child.children.is_empty())
+                {
+                    // Its rows and its aggregates are read apart: the
+                    // aggregates under a key of their own.
+                    let mut taken: Vec<String> = node
+                        .children
+                        .iter()
+                        .flat_map(|c| {
+                            std::iter::once(c.engine_key().to_string()).chain(c.split.clone())
+                        })
+                        .collect();
+                    taken.push(child.engine_key().to_string());
+                    let base = format!("{}_aggregates", rel.name);
+                    child.split = std::iter::once(base.clone())
+                        .chain((2..).map(|i| format!("{base}_{i}")))
+                        .find(|k| node.entity.field(k).is_err() && !taken.contains(k));
                 }
                 node.children.push(child);
             }

@@ -1316,6 +1316,74 @@ async fn spreads() {
         .await,
         json!([{"album_id": 1, "track_id": [1, 6]}])
     );
+    // Aggregates in a to-many spread (PostgREST 13): over every related
+    // row of the parent, joining it as values (`count` 0 and `sum` null
+    // without related rows); its fields, arrays of every row's value; one
+    // to-many and many-to-many.
+    assert_eq!(
+        get_json(
+            &s,
+            "/customer",
+            "select=customer_id,...invoices(count(),spent:total.sum())&customer_id=in.(1,2)&order=customer_id"
+        )
+        .await,
+        json!([
+            {"customer_id": 1, "count": 7, "spent": 39.62},
+            {"customer_id": 2, "count": 7, "spent": 37.62}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/customer",
+            "select=customer_id,...invoices(invoice_id,n:count())&customer_id=eq.2&invoices.order=invoice_id"
+        )
+        .await,
+        json!([{"customer_id": 2, "invoice_id": [1, 12, 67, 196, 219, 241, 293], "n": 7}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=artist_id,...albums(title,count(),first:title.min())&artist_id=in.(1,25)&order=artist_id&albums.order=title"
+        )
+        .await,
+        json!([
+            {"artist_id": 1, "title": ["For Those About To Rock We Salute You", "Let There Be Rock"], "count": 2, "first": "For Those About To Rock We Salute You"},
+            {"artist_id": 25, "title": [], "count": 0, "first": null}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/playlist",
+            "select=playlist_id,...tracks(count())&playlist_id=in.(2,3)&order=playlist_id"
+        )
+        .await,
+        json!([{"playlist_id": 2, "count": 0}, {"playlist_id": 3, "count": 213}])
+    );
+    // Under a to-one spread, a to-many spread's aggregates reach the root.
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=track_id,...album(title,...tracks(album_tracks:count()))&track_id=eq.1"
+        )
+        .await,
+        json!([{"track_id": 1, "title": "For Those About To Rock We Salute You", "album_tracks": 10}])
+    );
+    // Inside a to-many spread, a spread's aggregates would be over every
+    // related row of the parent: 501.
+    let r = same(
+        &s,
+        "GET",
+        "/artist",
+        "select=name,...albums(...tracks(count()))&artist_id=eq.1",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
     let r = same(
         &s,
         "GET",
