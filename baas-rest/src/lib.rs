@@ -110,6 +110,7 @@
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's); in a write's `select`, PostgreSQL's own casts, and casts inside an embedding that could refuse a value (both apply after the write, the embeddings being read after it: a refusal would come too late; the root's casts are checked inside the write's transaction, and `::text`/`::json` of anything and a cast the field's type always takes, such as `::date` of a timestamp, `::numeric` of a number or a wider integer, apply everywhere) | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
+//! | in a to-one spread, an aggregate of its own fields over the parent's rows (`...category(budget.sum())`: a join the aggregate IR does not make); a spread with aggregates inside a to-many spread (PostgREST aggregates it over every related row of the grandparent) | 501 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -258,7 +259,11 @@
 //!   parent and join it as values (`count` 0, the others `null`, without
 //!   related rows), its fields staying arrays of every row's value, as
 //!   PostgREST 13 answers (the rows and the aggregates are read as two
-//!   embeddings); under a to-one spread they reach its parent.
+//!   embeddings); under a to-one spread they reach its parent. A to-one
+//!   spread's `count()` (`/track?select=...album(title,count())`) counts
+//!   the parent's rows, grouped by the spread's fields as
+//!   `select=...album(title),count()` is (alone, `...album(count())`,
+//!   it groups nothing).
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
 //!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
 //!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a

@@ -40,6 +40,10 @@ pub(crate) struct Node<'s> {
     /// fields: the key the engine answers its aggregates under, read
     /// apart from its rows.
     pub(crate) split: Option<String>,
+    /// A to-one spread's `count()`s, raised to its parent: PostgREST
+    /// groups the parent by the spread's fields, so they count the
+    /// parent's rows.
+    pub(crate) raised: Vec<AggregateExpr>,
     /// Aggregates in `select` (`count()`, `col.sum()`…): the other listed
     /// fields group them.
     pub(crate) aggregates: Vec<AggregateExpr>,
@@ -85,6 +89,7 @@ impl<'s> Node<'s> {
             exists: None,
             spread: None,
             split: None,
+            raised: Vec::new(),
             aggregates: Vec::new(),
             shapes: Vec::new(),
             sql_casts: Vec::new(),
@@ -1463,6 +1468,24 @@ fn build_node<'s>(
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
                 }
+                for a in std::mem::take(&mut child.raised) {
+                    if node.outputs.iter().any(|(k, _)| *k == a.alias) {
+                        return Err(RestError::bad_request(format!(
+                            "`{}` is selected twice",
+                            a.alias
+                        ))
+                        .with_hint("give one of them an alias: `n:count()`"));
+                    }
+                    node.outputs.push((a.alias.clone(), a.alias.clone()));
+                    node.aggregates.push(a);
+                    // Nothing else listed: it groups nothing, shows nothing.
+                    if !child.star
+                        && child.fields.is_empty()
+                        && !child.children.iter().any(|c| c.output)
+                    {
+                        child.output = false;
+                    }
+                }
                 if child.spread == Some(true) && child.spreads_aggregates() {
                     return Err(RestError::unsupported(format!(
                         "aggregates in a spread inside the to-many spread `...{name}` (PostgREST \
@@ -1493,6 +1516,23 @@ fn build_node<'s>(
                 node.children.push(child);
             }
         }
+    }
+    if node.spread == Some(false) && !node.aggregates.is_empty() {
+        if let Some(a) = node
+            .aggregates
+            .iter()
+            .find(|a| a.func != AggregateFn::Count)
+        {
+            return Err(RestError::unsupported(format!(
+                "`{}` of the to-one spread `...{}`: an aggregate of a related field over its parent's rows",
+                a.alias, node.key
+            ))
+            .with_hint("count() alone in the spread, or aggregate the parent's own fields beside it"));
+        }
+        node.raised = std::mem::take(&mut node.aggregates);
+        let raised = &node.raised;
+        node.outputs
+            .retain(|(k, _)| !raised.iter().any(|a| a.alias == *k));
     }
     node.settle()
 }

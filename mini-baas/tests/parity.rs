@@ -1372,6 +1372,35 @@ async fn spreads() {
         .await,
         json!([{"track_id": 1, "title": "For Those About To Rock We Salute You", "album_tracks": 10}])
     );
+    // A to-one spread's `count()` counts its parent's rows, grouped by the
+    // spread's fields (here, as PostgREST, by its related row); alone, it
+    // groups nothing. An aggregate of a related field: 501.
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=...album(title,n:count())&album_id=lte.2&order=album_id"
+        )
+        .await,
+        json!([
+            {"n": 10, "title": "For Those About To Rock We Salute You"},
+            {"n": 1, "title": "Balls to the Wall"}
+        ])
+    );
+    assert_eq!(
+        get_json(&s, "/track", "select=...album(count())&album_id=lte.2").await,
+        json!([{"count": 11}])
+    );
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        "select=...album(album_id.max())&album_id=lte.2",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
     // Inside a to-many spread, a spread's aggregates would be over every
     // related row of the parent: 501.
     let r = same(
