@@ -160,7 +160,11 @@ impl<'s> Node<'s> {
         }
         // Keys the engine answers already: fields, aggregates, embeds.
         let mut taken: Vec<String> = self.aggregates.iter().map(|a| a.alias.clone()).collect();
-        taken.extend(self.children.iter().map(|c| c.engine_key().to_string()));
+        taken.extend(
+            self.children
+                .iter()
+                .flat_map(|c| std::iter::once(c.engine_key().to_string()).chain(c.split.clone())),
+        );
         let mut done: Vec<&str> = Vec::new();
         for (_, field, _, _) in &forms {
             if done.contains(&field.as_str()) {

@@ -870,6 +870,58 @@ fn aggregates_in_select_group_by_the_listed_fields() {
 }
 
 #[test]
+fn spreads_with_aggregates_read_rows_and_aggregates_apart() {
+    // `...albums(title,count())`: its rows, and its one group of
+    // aggregates under a key of its own, which no other answer takes.
+    let q = q(
+        "artist",
+        "select=albums_aggregates:name::xml,name,...albums(title,count())",
+    );
+    let embeds: Vec<(&str, Option<&str>, usize)> = q
+        .select
+        .embeds
+        .iter()
+        .map(|e| {
+            (
+                e.relation.as_str(),
+                e.alias.as_deref(),
+                e.select.aggregates.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        embeds,
+        [
+            ("albums", None, 0),
+            ("albums", Some("albums_aggregates"), 1)
+        ]
+    );
+    assert_eq!(q.select.embeds[0].select.fields, ["title"]);
+    assert!(q.select.embeds[1].select.fields.is_empty());
+    assert_eq!(
+        q.select.casts[0].alias.as_deref(),
+        Some("albums_aggregates_2")
+    );
+    // Aggregates alone: one embedding; a to-one spread's `count()` counts
+    // its parent's rows (an aggregate of its fields: 501); a spread's
+    // aggregates inside a to-many spread: 501.
+    let alone = read("artist", "select=name,...albums(count())").unwrap();
+    assert_eq!(alone.query.select.embeds.len(), 1);
+    let raised = read("track", "select=...album(title,count())").unwrap();
+    assert!(raised.aggregate.is_some());
+    for qs in [
+        "select=...album(album_id.max())",
+        "select=...album(...artist(name),title.min())",
+    ] {
+        assert_eq!(err("track", qs).status, 501, "{qs}");
+    }
+    assert_eq!(
+        err("artist", "select=name,...albums(...tracks(count()))").status,
+        501
+    );
+}
+
+#[test]
 fn spreads_are_embeds_whose_fields_join_the_parent() {
     let q = q("track", "select=track_id,...album(title)");
     assert_eq!(q.select.embeds.len(), 1);
