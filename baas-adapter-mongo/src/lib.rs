@@ -49,7 +49,7 @@ use baas_core::ir::{Aggregate, Delete, Filter, Insert, OnConflict, Query, Update
 use baas_core::{
     Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, FieldType,
     Generated, IntrospectOptions, RelationKind, Result, SchemaChange, SchemaMetadata, Target,
-    TypedRecord, WriteCheck,
+    TypedRecord, WriteFinish,
 };
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt as _;
@@ -937,14 +937,14 @@ impl DatabaseAdapter for MongoAdapter {
         }
     }
 
-    /// In a multi-document transaction, checked, then committed or
-    /// aborted. Without transactions (a standalone server) this is
+    /// In a multi-document transaction, finished (its reads outside the
+    /// transaction: they do not see the write), then committed or aborted. Without transactions (a standalone server) this is
     /// `Unsupported` and nothing is written: compensating afterwards would
     /// let other readers see the write meanwhile.
     async fn write_checked(
         &self,
         write: CheckedWrite<'_, '_>,
-        check: &WriteCheck<'_>,
+        then: &dyn WriteFinish,
         rollback: bool,
     ) -> Result<WriteResult> {
         if !self.caps.transactions {
@@ -967,8 +967,13 @@ impl DatabaseAdapter for MongoAdapter {
                 CheckedWrite::Insert(i) => self.insert_in(&mut w, i).await,
                 CheckedWrite::Update(u) => self.update_in(&mut w, u).await,
                 CheckedWrite::Delete(d) => self.delete_in(&mut w, d).await,
-            }
-            .and_then(|r| check(&r).map(|()| r));
+            };
+            // Reads outside the session: they see the database as
+            // committed, not this write.
+            let r = match r {
+                Ok(r) => then.finish(self, r).await,
+                e => e,
+            };
             let r = if rollback {
                 w.rollback().await;
                 r

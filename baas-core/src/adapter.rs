@@ -12,10 +12,31 @@ use crate::validate::{Checked, CheckedWrite, Limits, Validator};
 /// relations under their output key).
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
-/// A test of a write's result, run inside the write's transaction before
-/// it ends ([`DatabaseAdapter::write_checked`]): an error takes the write
-/// back and is the write's answer.
+/// A test of a write's answer: an error takes the write back and is the
+/// write's answer (`Baas::write_checked` in `baas-engine`).
 pub type WriteCheck<'a> = dyn Fn(&WriteResult) -> Result<()> + Send + Sync + 'a;
+
+/// What a write run by [`DatabaseAdapter::write_checked`] does with its
+/// result before its transaction ends: shape it, read more through `db`,
+/// refuse it.
+#[async_trait]
+pub trait WriteFinish: Send + Sync {
+    /// Finish `result`. `db` reads inside the write's transaction where the
+    /// engine can (it then sees the write: SQL engines); an error takes
+    /// the write back and is the write's answer.
+    async fn finish(&self, db: &dyn DatabaseAdapter, result: WriteResult) -> Result<WriteResult>;
+}
+
+/// The [`WriteFinish`] that keeps a write's result as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsWritten;
+
+#[async_trait]
+impl WriteFinish for AsWritten {
+    async fn finish(&self, _db: &dyn DatabaseAdapter, result: WriteResult) -> Result<WriteResult> {
+        Ok(result)
+    }
+}
 
 /// How an execution plan is written ([`DatabaseAdapter::explain`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,21 +316,22 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// Run a write exactly as [`insert_rows`](Self::insert_rows) /
     /// [`update_rows`](Self::update_rows) / [`delete_rows`](Self::delete_rows)
     /// would — same statements, same result — inside one transaction, and
-    /// hand the result to `check` before the transaction ends: when `check`
+    /// hand the result to `finish` before the transaction ends: when it
     /// refuses, the transaction is rolled back and its error returned;
     /// otherwise it is committed, or with `rollback` rolled back
-    /// (`Prefer: tx=rollback`). Nothing the write did is visible to others
-    /// before it commits, nor ever after a rollback.
+    /// (`Prefer: tx=rollback`), and what `finish` made of the result is
+    /// returned. Nothing the write did is visible to others before it
+    /// commits, nor ever after a rollback.
     ///
     /// The default refuses with [`Error::Unsupported`]: an engine that cannot
     /// undo a write must say so rather than commit it.
     async fn write_checked(
         &self,
         write: CheckedWrite<'_, '_>,
-        check: &WriteCheck<'_>,
+        finish: &dyn WriteFinish,
         rollback: bool,
     ) -> Result<WriteResult> {
-        let _ = (write, check);
+        let _ = (write, finish);
         Err(Error::unsupported(
             &self.capabilities().engine,
             if rollback {
@@ -323,7 +345,7 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// [`write_checked`](Self::write_checked) with nothing to check, rolled
     /// back instead of committed (`Prefer: tx=rollback`).
     async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
-        self.write_checked(write, &|_| Ok(()), true).await
+        self.write_checked(write, &AsWritten, true).await
     }
 
     /// Discover the metadata of the live database from its catalogs: tables

@@ -51,8 +51,8 @@ pub mod value;
 
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
-    Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat, Row,
-    SchemaChange, Target, WriteCheck,
+    AsWritten, Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat,
+    Row, SchemaChange, Target, WriteCheck, WriteFinish,
 };
 pub use error::{ConflictKind, Error, NotFoundKind, Result, Violation, sqlstate};
 pub use metadata::{

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use baas_core::access::{Action, Grant, Grants};
-use baas_core::adapter::{Row, Target, WriteCheck};
+use baas_core::adapter::{Row, Target, WriteCheck, WriteFinish};
 use baas_core::error::{Error, Result};
 use baas_core::ir::{Aggregate, Embed, Filter, OnConflict, Query, Rows, WriteResult};
 use baas_core::metadata::{Entity, SchemaMetadata};
@@ -61,16 +61,16 @@ fn default_embed_limits(
     }
 }
 
-/// Run a checked write: plainly, rolled back (`tx=rollback`), or with a
-/// check of its result inside its transaction.
+/// Run a checked write: plainly, rolled back (`tx=rollback`), or
+/// finished inside its transaction.
 async fn execute(
     adapter: &dyn baas_core::DatabaseAdapter,
     write: CheckedWrite<'_, '_>,
     rollback: bool,
-    check: Option<&WriteCheck<'_>>,
+    finish: Option<&dyn WriteFinish>,
 ) -> Result<WriteResult> {
-    match (check, write) {
-        (Some(check), w) => adapter.write_checked(w, check, rollback).await,
+    match (finish, write) {
+        (Some(finish), w) => adapter.write_checked(w, finish, rollback).await,
         (None, w) if rollback => adapter.write_rolled_back(w).await,
         (None, CheckedWrite::Insert(i)) => adapter.insert_rows(i).await,
         (None, CheckedWrite::Update(u)) => adapter.update_rows(u).await,
@@ -622,16 +622,20 @@ impl Baas {
 
     /// Run a write as [`write_representing`](Self::write_representing)
     /// does (without embeds in `representation`, as [`write`](Self::write)
-    /// does), handing its returned rows to `check` inside the write's
-    /// transaction, before it commits, as the caller will see them (the
-    /// tenant's decimals applied): when `check` refuses, nothing is
-    /// written and its error is the answer
+    /// does), but make its representation inside the write's transaction,
+    /// before it commits, and hand it to `check` there, as the caller will
+    /// see it (the tenant's decimals applied, the embeddings attached):
+    /// when the representation cannot be made (a database cast refuses a
+    /// value, the row budget is exceeded) or `check` refuses it, nothing is
+    /// written and that error is the answer
     /// ([`DatabaseAdapter::write_checked`](baas_core::DatabaseAdapter::write_checked)).
     /// This is how a representation whose shapes could refuse a value
-    /// (`POST …?select=code::int`) is answered without committing a write
-    /// it then fails. An engine without transactions answers
-    /// [`Error::Unsupported`] and writes nothing. The embedded rows are
-    /// read after the transaction: `check` sees the written rows only.
+    /// (`POST …?select=code::int,author(born::date)`) is answered as
+    /// PostgREST's one statement answers it. On SQL engines the embeddings
+    /// are read in the transaction (they see the write); on MongoDB they
+    /// are read beside it (they see the database as committed). An engine
+    /// without transactions answers [`Error::Unsupported`] and writes
+    /// nothing.
     pub async fn write_checked(
         &self,
         principal: &Principal,
@@ -748,19 +752,17 @@ impl Baas {
         }
         let v = self.validator(tenant, target).with_access(&grants);
         let adapter = tenant.adapter().as_ref();
-        // The caller's check sees the rows as it will: decimals as the
-        // tenant answers them.
-        let decimals_then = check.map(|check| {
-            move |r: &WriteResult| {
-                let mut rows = r.rows.clone();
-                tenant_decimals(tenant, tenant.schema(), entity, &[], &mut rows);
-                check(&WriteResult {
-                    affected: r.affected,
-                    rows,
-                })
-            }
+        // With a check, the representation is made inside the write's
+        // transaction, and checked there.
+        let representing = check.map(|check| Representing {
+            tenant,
+            entity,
+            embedding: embedding.as_ref(),
+            added: &added,
+            check,
+            written: std::sync::Mutex::new(None),
         });
-        let check = decimals_then.as_ref().map(|c| c as &WriteCheck<'_>);
+        let check = representing.as_ref().map(|r| r as &dyn WriteFinish);
         // Validated once, after the hooks; the checked write is what runs
         // and what the hooks and the event see afterwards.
         let (result, op) = match op {
@@ -780,72 +782,129 @@ impl Baas {
                 (r, WriteOp::Delete(c.into_inner()))
             }
         };
-        let mut result = result;
-        tenant_decimals(tenant, tenant.schema(), entity, &[], &mut result.rows);
+        // Represented inside the transaction: the hooks and the event see
+        // the written rows, without embeds.
+        let (written, answer) = match representing {
+            Some(r) => {
+                let written = r
+                    .written
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .unwrap_or_else(|| result.clone());
+                (written, Some(result))
+            }
+            None => {
+                let mut result = result;
+                tenant_decimals(tenant, tenant.schema(), entity, &[], &mut result.rows);
+                (result, None)
+            }
+        };
         if rollback {
-            return self
-                .embed_representation(tenant, embedding.as_ref(), &added, result, false)
-                .await;
+            return match answer {
+                Some(a) => Ok(a),
+                None => {
+                    let done = "the write was rolled back";
+                    represent(adapter, tenant, embedding.as_ref(), &added, written, done).await
+                }
+            };
         }
         for hook in &self.hooks {
-            hook.after(&ctx, &op, &result).await;
+            hook.after(&ctx, &op, &written).await;
         }
-        if result.affected > 0 && self.events.receiver_count() > 0 {
+        if written.affected > 0 && self.events.receiver_count() > 0 {
             // No subscriber is not an error; a lagging one loses old events.
             let _ = self.events.send(ChangeEvent {
                 tenant: tenant.id().to_string(),
                 entity: entity.name.clone(),
                 action,
-                affected: result.affected,
-                rows: result.rows.clone(),
+                affected: written.affected,
+                rows: written.rows.clone(),
                 schema_version: tenant.version(),
             });
         }
-        self.embed_representation(tenant, embedding.as_ref(), &added, result, true)
-            .await
+        match answer {
+            Some(a) => Ok(a),
+            None => {
+                let done = "the write was committed";
+                represent(adapter, tenant, embedding.as_ref(), &added, written, done).await
+            }
+        }
     }
+}
 
-    /// A write's returned rows with `representation`'s embeds attached and
-    /// the fields only read for them (`added`) dropped
-    /// ([`write_representing`](Self::write_representing)); an error says
-    /// whether the write took effect (`committed`).
-    async fn embed_representation(
+/// A write's representation made inside its transaction
+/// ([`Baas::write_checked`]): the tenant's decimals, the embeddings read
+/// through the transaction, then the caller's check.
+struct Representing<'a> {
+    tenant: &'a Tenant,
+    entity: &'a Entity,
+    embedding: Option<&'a baas_core::Checked<'a, Query>>,
+    added: &'a [String],
+    check: &'a WriteCheck<'a>,
+    /// The written rows before embedding, for the hooks and the event.
+    written: std::sync::Mutex<Option<WriteResult>>,
+}
+
+#[async_trait::async_trait]
+impl WriteFinish for Representing<'_> {
+    async fn finish(
         &self,
-        tenant: &Tenant,
-        representation: Option<&baas_core::Checked<'_, Query>>,
-        added: &[String],
+        db: &dyn baas_core::DatabaseAdapter,
         mut result: WriteResult,
-        committed: bool,
     ) -> Result<WriteResult> {
-        let Some(rep) = representation else {
-            return Ok(result);
-        };
-        let done = if committed {
-            "the write was committed"
-        } else {
-            "the write was rolled back"
-        };
-        baas_core::read::embed_into(tenant.adapter().as_ref(), rep, &mut result.rows, added)
-            .await
-            .map_err(|e| match e {
-                Error::LimitExceeded {
-                    limit,
-                    max,
-                    message,
-                } => Error::LimitExceeded {
-                    limit,
-                    max,
-                    message: format!("{message}; {done}, its representation was not answered"),
-                },
-                other => other,
-            })?;
         tenant_decimals(
-            tenant,
-            rep.schema(),
-            rep.entity(),
-            &rep.select.embeds,
+            self.tenant,
+            self.tenant.schema(),
+            self.entity,
+            &[],
             &mut result.rows,
         );
+        *self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.clone());
+        let done = "nothing was written";
+        let result = represent(db, self.tenant, self.embedding, self.added, result, done).await?;
+        (self.check)(&result)?;
         Ok(result)
     }
+}
+
+/// A write's returned rows with `representation`'s embeds attached, read
+/// through `db`, and the fields only read for them (`added`) dropped
+/// ([`Baas::write_representing`]); an error's message ends with what
+/// became of the write (`done`).
+async fn represent(
+    db: &dyn baas_core::DatabaseAdapter,
+    tenant: &Tenant,
+    representation: Option<&baas_core::Checked<'_, Query>>,
+    added: &[String],
+    mut result: WriteResult,
+    done: &str,
+) -> Result<WriteResult> {
+    let Some(rep) = representation else {
+        return Ok(result);
+    };
+    baas_core::read::embed_into(db, rep, &mut result.rows, added)
+        .await
+        .map_err(|e| match e {
+            Error::LimitExceeded {
+                limit,
+                max,
+                message,
+            } => Error::LimitExceeded {
+                limit,
+                max,
+                message: format!("{message}; {done}, its representation was not answered"),
+            },
+            other => other,
+        })?;
+    tenant_decimals(
+        tenant,
+        rep.schema(),
+        rep.entity(),
+        &rep.select.embeds,
+        &mut result.rows,
+    );
+    Ok(result)
 }

@@ -36,9 +36,10 @@ pub struct WriteRequest {
     /// Output names of renamed fields (`select=alias:col`) in the
     /// representation; `None` when nothing is renamed.
     pub aliases: Option<crate::params::FieldAliases>,
-    /// The representation's shapes could refuse a value the write returns
-    /// (`select=code::int` of a text): the [`Service`](crate::Service)
-    /// applies them inside the write's transaction
+    /// The representation could refuse a value the write returns (a shape
+    /// such as `select=code::int` of a text, or a database cast inside an
+    /// embedding): the [`Service`](crate::Service) makes it inside the
+    /// write's transaction
     /// ([`Baas::write_checked`](baas_engine::Baas::write_checked)), so a
     /// refusal writes nothing, as PostgREST's one statement fails.
     pub check: bool,
@@ -498,24 +499,28 @@ fn write(
     };
     let aliases = p.root.aliases();
     let representation_mode = return_mode == ReturnMode::Representation;
-    // A shape that could refuse a value the write returns is checked inside
-    // the write's transaction ([`WriteRequest::check`]); the database's
-    // casts and an embedding's shapes apply after it: refused before it.
-    if representation_mode
-        && (p.root.has_sql_casts()
+    // A shape that could refuse a value the write returns, or a database
+    // cast inside an embedding, is applied inside the write's transaction
+    // ([`WriteRequest::check`]); the database's casts of the written rows
+    // themselves would need them read again: refused before writing.
+    let root_casts = !p.root.sql_casts.is_empty()
+        || p.root
+            .grouped
+            .iter()
+            .any(|g| matches!(g, baas_core::ir::GroupValue::Cast { .. }));
+    if representation_mode && root_casts {
+        return Err(RestError::unsupported(
+            "in a write's `select`, casts of its own fields to a type of the database's own \
+             (`::interval`) are not supported (they apply to the written rows after the write); \
+             the casts `int2` … `uuid`, and any cast inside an embedding, are",
+        ));
+    }
+    let check = representation_mode
+        && (p.root.casts_may_fail()
             || p.root
                 .children
                 .iter()
-                .any(|c| c.output && c.casts_may_fail()))
-    {
-        return Err(RestError::unsupported(
-            "in a write's `select`, casts to a type of the database's own (`::interval`), and \
-             casts inside an embedding that could refuse a value, are not supported (they apply \
-             after the write): `::text` and `::json` of anything, and a cast the field's type \
-             always takes (`::date` of a timestamp, `::numeric` of a number, a wider integer), are",
-        ));
-    }
-    let check = representation_mode && p.root.shapes_may_fail();
+                .any(|c| c.output && c.has_sql_casts()));
     let limited = match (&write, p.root.order.clone()) {
         (Write::Update(_) | Write::Delete(_), Some(order))
             if p.root.limit.is_some() || p.root.offset.is_some() =>

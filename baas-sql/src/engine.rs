@@ -10,7 +10,7 @@ use baas_core::ir::{
 };
 use baas_core::{
     Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, Generated,
-    IntrospectOptions, Result, SchemaChange, SchemaMetadata, Target, TypedRecord, WriteCheck,
+    IntrospectOptions, Result, SchemaChange, SchemaMetadata, Target, TypedRecord, WriteFinish,
 };
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
@@ -687,13 +687,14 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     /// Run the ordinary write over one transaction (pinned: every
     /// statement, and every transaction the write begins, is that
-    /// transaction), check its result, then commit or roll it back.
+    /// transaction), finish its result reading in it, then commit or roll
+    /// it back.
     /// Single-statement writes that normally run on the pool run inside
     /// it too.
     async fn write_checked(
         &self,
         write: CheckedWrite<'_, '_>,
-        check: &WriteCheck<'_>,
+        finish: &dyn WriteFinish,
         rollback: bool,
     ) -> Result<WriteResult> {
         let pinned = Pinned::new(
@@ -708,8 +709,12 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             CheckedWrite::Insert(i) => inner.insert_rows(i).await,
             CheckedWrite::Update(u) => inner.update_rows(u).await,
             CheckedWrite::Delete(d) => inner.delete_rows(d).await,
-        }
-        .and_then(|r| check(&r).map(|()| r));
+        };
+        // `finish` reads inside the transaction: it sees the write.
+        let result = match result {
+            Ok(r) => finish.finish(&inner, r).await,
+            e => e,
+        };
         match result {
             Ok(r) if !rollback => {
                 pinned.take()?.commit().await?;

@@ -126,6 +126,25 @@ async fn get_json(s: &Service, path: &str, query: &str) -> J {
     r.json()
 }
 
+/// A request every engine refuses alike with a 400 and the SQLSTATE `code`.
+async fn refused(
+    s: &Service,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    code: &str,
+) {
+    let r = same(s, method, path, query, headers, body).await;
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (400, &json!(code)),
+        "{method} {path}?{query}: {}",
+        r.text()
+    );
+}
+
 /// A `GET` PostgreSQL answers with `want` and the other engines with a 501
 /// naming themselves (a PostgreSQL-only cast).
 async fn on_postgres_only(s: &Service, path: &str, query: &str, want: J) {
@@ -700,21 +719,16 @@ async fn casts_in_select() {
         "",
     )
     .await;
-    let r = same(
+    refused(
         &s,
         "POST",
         "/genre",
         "select=name::int",
         &rep,
         r#"{"genre_id": 9801, "name": "Cast"}"#,
+        "22P02",
     )
     .await;
-    assert_eq!(
-        (r.status, &r.json()["code"]),
-        (400, &json!("22P02")),
-        "{}",
-        r.text()
-    );
     let r = same(&s, "GET", "/genre", "genre_id=eq.9801", &[], "").await;
     assert_eq!(r.json(), json!([]), "nothing was written");
     let r = same(
@@ -736,41 +750,31 @@ async fn casts_in_select() {
         r.text()
     );
     // An update one of whose rows the cast refuses changes no row.
-    let r = same(
+    refused(
         &s,
         "PATCH",
         "/genre",
         "genre_id=in.(9801,9803)&select=n:name::int2",
         &rep,
         r#"{"name": "40000"}"#,
+        "22003",
     )
     .await;
-    assert_eq!(
-        (r.status, &r.json()["code"]),
-        (400, &json!("22003")),
-        "{}",
-        r.text()
-    );
     assert_eq!(
         get_json(&s, "/genre", "select=name&genre_id=gte.9801&order=genre_id").await,
         json!([{"name": "12"}, {"name": " -7 "}])
     );
     // Rolled back on request, a refusal is still the answer.
-    let r = same(
+    refused(
         &s,
         "DELETE",
         "/genre",
         "genre_id=eq.9801&select=d:name::date",
         &[("Prefer", "return=representation, tx=rollback")],
         "",
+        "22007",
     )
     .await;
-    assert_eq!(
-        (r.status, &r.json()["code"]),
-        (400, &json!("22007")),
-        "{}",
-        r.text()
-    );
     let r = same(
         &s,
         "DELETE",
@@ -786,6 +790,86 @@ async fn casts_in_select() {
         "{}",
         r.text()
     );
+    // Inside an embedding too: the embeddings are read, and the casts
+    // applied, before the write commits.
+    same(&s, "DELETE", "/album", "album_id=eq.9701", &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/album",
+        "",
+        &[],
+        r#"{"album_id": 9701, "title": "T", "artist_id": 1}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    refused(
+        &s,
+        "PATCH",
+        "/album",
+        "album_id=eq.9701&select=album_id,artist(n:name::int)",
+        &rep,
+        r#"{"title": "U"}"#,
+        "22P02",
+    )
+    .await;
+    assert_eq!(
+        get_json(&s, "/album", "select=title&album_id=eq.9701").await,
+        json!([{"title": "T"}]),
+        "nothing was written"
+    );
+    let r = same(
+        &s,
+        "PATCH",
+        "/album",
+        "album_id=eq.9701&select=album_id,t:title::text,artist(a:artist_id::int2)",
+        &rep,
+        r#"{"title": "V"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"album_id": 9701, "t": "V", "artist": {"a": 1}}])
+        ),
+        "{}",
+        r.text()
+    );
+    // A database cast inside an embedding: PostgreSQL's, in the
+    // transaction; elsewhere a 501 before writing.
+    for t in TENANTS {
+        let r = s
+            .handle(
+                RestRequest::new(
+                    "PATCH",
+                    format!("/{t}/album"),
+                    "album_id=eq.9701&select=album_id,artist(n:name::xml)",
+                )
+                .header("Prefer", "return=representation")
+                .header("Content-Type", "application/json")
+                .body(r#"{"title": "W"}"#.to_string()),
+            )
+            .await;
+        let want = if t == "pg" { 200 } else { 501 };
+        assert_eq!(r.status, want, "{t}: {}", r.text());
+        if t == "pg" {
+            assert_eq!(
+                r.json(),
+                json!([{"album_id": 9701, "artist": {"n": "AC/DC"}}])
+            );
+            let back = RestRequest::new("PATCH", "/pg/album", "album_id=eq.9701")
+                .header("Content-Type", "application/json")
+                .body(r#"{"title": "V"}"#.to_string());
+            assert_eq!(s.handle(back).await.status, 204);
+        }
+    }
+    assert_eq!(
+        get_json(&s, "/album", "select=title&album_id=eq.9701").await,
+        json!([{"title": "V"}]),
+        "PostgreSQL wrote (and was set back): the others wrote nothing"
+    );
+    same(&s, "DELETE", "/album", "album_id=eq.9701", &[], "").await;
     // A cast the field's type always takes is applied to the
     // representation.
     let r = same(
