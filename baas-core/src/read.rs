@@ -99,7 +99,8 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
 /// `selection`'s embeds to its rows (PostgREST's representation of a
 /// write, `POST …?select=*,author(*)`): `returning` (the fields the
 /// representation shows; empty: all) with the keys of every embedded
-/// relation added, and those added (dropped again by [`embed_into`]). A
+/// relation added (and the primary key, for `selection`'s database casts,
+/// read again by it), and those added (dropped again by [`embed_into`]). A
 /// selection that omits its own fields (`select=author(*)`) returns only
 /// the keys, all added.
 pub fn representation_fields(
@@ -108,6 +109,9 @@ pub fn representation_fields(
     selection: &Selection,
 ) -> Result<(Vec<String>, Vec<String>)> {
     let mut needed = Vec::new();
+    if !selection.casts.is_empty() {
+        needed.extend(entity.primary_key.iter().cloned());
+    }
     for e in &selection.embeds {
         for f in &entity.relation(&e.relation)?.from_fields {
             if !needed.contains(f) {
@@ -131,13 +135,18 @@ pub fn representation_fields(
 /// fields [`representation_fields`] named — then drop the `added` fields.
 /// Every embed is batched (one query per relation level, as for [`find`]),
 /// under the query's row budget, which counts `rows` as fetched and
-/// answered. `query`'s own filter, order and page do not apply.
+/// answered. `query`'s own filter, order and page do not apply. Its
+/// database casts ([`Selection::casts`]) are read again for `rows` by
+/// primary key: run inside the write's transaction, they see the write.
 pub async fn embed_into<D: DatabaseAdapter + ?Sized>(
     db: &D,
     query: &Checked<'_, Query>,
     rows: &mut [Row],
     added: &[String],
 ) -> Result<()> {
+    if !query.select.casts.is_empty() {
+        cast_again(db, query, rows).await?;
+    }
     let mut budget = Budget {
         max: query.max_rows,
         fetched: 0,
@@ -151,6 +160,67 @@ pub async fn embed_into<D: DatabaseAdapter + ?Sized>(
     for r in rows.iter_mut() {
         for f in added {
             r.shift_remove(f);
+        }
+    }
+    Ok(())
+}
+
+/// Read `query`'s database casts of `rows` (rows of its entity a write
+/// returned) by primary key, and put each where the answer has it: the
+/// field's place, or its alias.
+async fn cast_again<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    query: &Checked<'_, Query>,
+    rows: &mut [Row],
+) -> Result<()> {
+    let entity = query.entity();
+    let key = &entity.primary_key;
+    if key.is_empty() {
+        return Err(Error::unsupported(
+            db.capabilities().engine.clone(),
+            format!(
+                "casts to the database's own types in the representation of a write to `{}`, which has no primary key to read them by",
+                entity.name
+            ),
+        ));
+    }
+    let types = types_of(entity, key);
+    let keys = distinct_keys(rows, key, &types);
+    // Each under a key no field has (it cannot hold NUL).
+    let internal = |i: usize| format!("\u{0}cast{i}");
+    let base = Query {
+        select: Selection {
+            fields: key.clone(),
+            casts: query
+                .select
+                .casts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| crate::ir::FieldCast {
+                    alias: Some(internal(i)),
+                    ..c.clone()
+                })
+                .collect(),
+            ..Selection::default()
+        },
+        ..Query::new(entity.name.clone())
+    };
+    let mut budget = Budget {
+        max: query.max_rows,
+        fetched: 0,
+    };
+    let read = fetch_by_keys(db, query, query.target(), &base, key, &keys, &mut budget).await?;
+    let read: HashMap<String, Row> = read
+        .into_iter()
+        .filter_map(|r| Some((key_of(&r, key, &types)?, r)))
+        .collect();
+    for row in rows.iter_mut() {
+        let Some(found) = key_of(row, key, &types).and_then(|k| read.get(&k)) else {
+            continue;
+        };
+        for (i, c) in query.select.casts.iter().enumerate() {
+            let v = found.get(&internal(i)).cloned().unwrap_or(J::Null);
+            row.insert(c.alias.clone().unwrap_or_else(|| c.field.clone()), v);
         }
     }
     Ok(())

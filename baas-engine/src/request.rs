@@ -630,8 +630,10 @@ impl Baas {
     /// written and that error is the answer
     /// ([`DatabaseAdapter::write_checked`](baas_core::DatabaseAdapter::write_checked)).
     /// This is how a representation whose shapes could refuse a value
-    /// (`POST …?select=code::int,author(born::date)`) is answered as
-    /// PostgREST's one statement answers it. On SQL engines the embeddings
+    /// (`POST …?select=code::int,author(born::date)`), or that casts to a
+    /// type of the database's own (`select=id::inet`: the written rows
+    /// read again by key), is answered as PostgREST's one statement
+    /// answers it. On SQL engines the embeddings
     /// are read in the transaction (they see the write); on MongoDB they
     /// are read beside it (they see the database as committed). An engine
     /// without transactions answers [`Error::Unsupported`] and writes
@@ -666,7 +668,8 @@ impl Baas {
         // The representation's embeds are checked as a read of the
         // entity, before anything runs.
         let mut read_grants = Grants::new();
-        let embedding = match representation.filter(|s| !s.embeds.is_empty()) {
+        let embedding = match representation.filter(|s| !s.embeds.is_empty() || !s.casts.is_empty())
+        {
             Some(select) => {
                 let query = Query {
                     select,

@@ -48,10 +48,11 @@ pub struct WriteRequest {
     /// (after `offset`) are written; the [`Service`](crate::Service) reads
     /// their keys, then narrows the write's filter to them.
     pub limited: Option<Limited>,
-    /// A representation that embeds related rows (`select=*,author(*)`):
-    /// its selection, run by
+    /// A representation that embeds related rows (`select=*,author(*)`),
+    /// or casts to a type of the database's own (`select=id::inet`, read
+    /// again by key): its selection, run by
     /// [`Baas::write_representing`](baas_engine::Baas::write_representing).
-    /// `None` without embeds (the write's `returning` says it all).
+    /// `None` otherwise (the write's `returning` says it all).
     pub representation: Option<baas_core::ir::Selection>,
     /// The representation's `!inner` embeddings, as (key the engine
     /// answers them under, shown): PostgREST filters a write's
@@ -500,27 +501,9 @@ fn write(
     let aliases = p.root.aliases();
     let representation_mode = return_mode == ReturnMode::Representation;
     // A shape that could refuse a value the write returns, or a database
-    // cast inside an embedding, is applied inside the write's transaction
-    // ([`WriteRequest::check`]); the database's casts of the written rows
-    // themselves would need them read again: refused before writing.
-    let root_casts = !p.root.sql_casts.is_empty()
-        || p.root
-            .grouped
-            .iter()
-            .any(|g| matches!(g, baas_core::ir::GroupValue::Cast { .. }));
-    if representation_mode && root_casts {
-        return Err(RestError::unsupported(
-            "in a write's `select`, casts of its own fields to a type of the database's own \
-             (`::interval`) are not supported (they apply to the written rows after the write); \
-             the casts `int2` … `uuid`, and any cast inside an embedding, are",
-        ));
-    }
-    let check = representation_mode
-        && (p.root.casts_may_fail()
-            || p.root
-                .children
-                .iter()
-                .any(|c| c.output && c.has_sql_casts()));
+    // cast (the written rows' own read again by key, or an embedding's),
+    // is applied inside the write's transaction ([`WriteRequest::check`]).
+    let check = representation_mode && (p.root.casts_may_fail() || p.root.has_sql_casts());
     let limited = match (&write, p.root.order.clone()) {
         (Write::Update(_) | Write::Delete(_), Some(order))
             if p.root.limit.is_some() || p.root.offset.is_some() =>
@@ -552,7 +535,7 @@ fn write(
     }
     let representation = representation_mode
         .then(|| p.root.selection())
-        .filter(|s| !s.embeds.is_empty());
+        .filter(|s| !s.embeds.is_empty() || !s.casts.is_empty());
     Ok(WriteRequest {
         write,
         return_mode,

@@ -1108,18 +1108,47 @@ async fn json_paths_and_casts_in_select() {
     ] {
         status_is(&s, "GET", "/note", query, "", status, "{}").await;
     }
-    // A write's representation: refused before writing (the database's
-    // cast applies after the write); without one, `select` does not apply.
+    // A write's representation: the written rows are read again by key
+    // with the casts, inside the write's transaction, so a refusal writes
+    // nothing; without a representation, `select` does not apply.
+    let rep = [("Prefer", "return=representation")];
+    let r = call(
+        &s,
+        "PATCH",
+        "/note",
+        "id=eq.1&select=id,w:body->meta->>n::interval,o:id::oid,t:id::text",
+        &rep,
+        r#"{"author_id": 2}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"id": 1, "w": "00:00:03", "o": "1", "t": "1"}])),
+        "{}",
+        r.text()
+    );
     let r = call(
         &s,
         "PATCH",
         "/note",
         "id=eq.1&select=id::inet",
-        &[("Prefer", "return=representation")],
-        r#"{"id": 1}"#,
+        &rep,
+        r#"{"author_id": 3}"#,
     )
     .await;
-    assert_eq!(r.status, 501, "{}", r.text());
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (400, &json!("42846")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(&s, "GET", "/note", "select=author_id&id=eq.1", "").await,
+        json!([{"author_id": 2}]),
+        "the refused write wrote nothing"
+    );
+    let r = call(&s, "PATCH", "/note", "id=eq.1", &[], r#"{"author_id": 1}"#).await;
+    assert_eq!(r.status, 204, "{}", r.text());
     status_is(
         &s,
         "PATCH",
