@@ -177,50 +177,158 @@ impl SqlxEngine for PgEngine {
     }
 }
 
-/// Decode a PostgreSQL array of `elem` (a built-in type name).
+/// Decode a PostgreSQL array of `elem` (a type name, upper case) from its
+/// binary form, at any number of dimensions: a multi-dimensional array
+/// (`{{1,2},{3,4}}`, which an `int[]` column may hold) is nested JSON
+/// arrays, as PostgREST answers it. The elements are decoded as the
+/// scalars of [`PgEngine::decode`] are; an element type with no binary
+/// decoding here (an enum) is its text.
 fn decode_array(v: PgValueRef<'_>, elem: &str) -> std::result::Result<Value, String> {
-    use PgEngine as E;
-    fn arr<T>(items: Vec<Option<T>>, f: impl Fn(T) -> Value) -> Value {
-        Value::Array(
-            items
-                .into_iter()
-                .map(|o| o.map_or(Value::Null, &f))
-                .collect(),
-        )
+    if v.format() != PgValueFormat::Binary {
+        return Err(format!("an array of `{elem}` in text form"));
     }
+    let mut r = Reader(v.as_bytes().map_err(|e| e.to_string())?);
+    let ndim = r.i32()?;
+    let _has_nulls = r.i32()?;
+    let _oid = r.i32()?;
+    // At most PostgreSQL's MAXDIM (6) dimensions.
+    if !(0..=6).contains(&ndim) {
+        return Err(format!("an array of {ndim} dimensions"));
+    }
+    let mut dims = Vec::new();
+    for _ in 0..ndim {
+        let len = usize::try_from(r.i32()?).map_err(|_| "a negative array length")?;
+        let _lower = r.i32()?;
+        dims.push(len);
+    }
+    if dims.is_empty() {
+        return Ok(Value::Array(Vec::new()));
+    }
+    let value = array_level(&mut r, &dims, elem)?;
+    if !r.0.is_empty() {
+        return Err("trailing bytes after an array".into());
+    }
+    Ok(value)
+}
+
+/// The elements of one level of an array of `dims` (outermost first).
+fn array_level(
+    r: &mut Reader<'_>,
+    dims: &[usize],
+    elem: &str,
+) -> std::result::Result<Value, String> {
+    let Some((&len, inner)) = dims.split_first() else {
+        return Err("an array without dimensions".into());
+    };
+    // Each element takes at least its 4-byte length: a length the bytes
+    // cannot hold is malformed (and no allocation trusts it).
+    if len > r.0.len() / 4 + 1 {
+        return Err("an array longer than its bytes".into());
+    }
+    let mut items = Vec::with_capacity(len);
+    for _ in 0..len {
+        items.push(if inner.is_empty() {
+            let n = r.i32()?;
+            if n < 0 {
+                Value::Null
+            } else {
+                array_element(r.take(usize::try_from(n).unwrap_or(0))?, elem)?
+            }
+        } else {
+            array_level(r, inner, elem)?
+        });
+    }
+    Ok(Value::Array(items))
+}
+
+/// One element of an array of `elem`, from its binary form.
+fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
+    fn fixed<const N: usize>(b: &[u8]) -> std::result::Result<[u8; N], String> {
+        b.try_into()
+            .map_err(|_| format!("an element of {} bytes, not {N}", b.len()))
+    }
+    let text = |b: &[u8]| {
+        std::str::from_utf8(b)
+            .map(str::to_string)
+            .map_err(|_| "an element that is not UTF-8".to_string())
+    };
+    // PostgreSQL's epoch for dates and timestamps.
+    let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    let micros = |us: i64| chrono::Duration::microseconds(us);
+    let timestamp = |b: &[u8]| -> std::result::Result<chrono::NaiveDateTime, String> {
+        epoch
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .checked_add_signed(micros(i64::from_be_bytes(fixed(b)?)))
+            .ok_or_else(|| "a timestamp out of range (or infinity)".to_string())
+    };
     Ok(match elem {
-        "BOOL" => arr(E::dec::<Vec<Option<bool>>>(v)?, Value::Bool),
-        "INT2" => arr(E::dec::<Vec<Option<i16>>>(v)?, |i| Value::Int(i64::from(i))),
-        "INT4" => arr(E::dec::<Vec<Option<i32>>>(v)?, |i| Value::Int(i64::from(i))),
-        "INT8" => arr(E::dec::<Vec<Option<i64>>>(v)?, Value::Int),
-        "FLOAT4" => arr(E::dec::<Vec<Option<f32>>>(v)?, |f| {
-            Value::Float(f64::from(f))
-        }),
-        "FLOAT8" => arr(E::dec::<Vec<Option<f64>>>(v)?, Value::Float),
-        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
-            arr(E::dec::<Vec<Option<String>>>(v)?, Value::Text)
-        }
-        "UUID" => arr(E::dec::<Vec<Option<uuid::Uuid>>>(v)?, Value::Uuid),
-        "DATE" => arr(E::dec::<Vec<Option<chrono::NaiveDate>>>(v)?, Value::Date),
-        "TIMESTAMP" => arr(
-            E::dec::<Vec<Option<chrono::NaiveDateTime>>>(v)?,
-            Value::Timestamp,
+        "BOOL" => Value::Bool(fixed::<1>(b)?[0] != 0),
+        "INT2" => Value::Int(i64::from(i16::from_be_bytes(fixed(b)?))),
+        "INT4" => Value::Int(i64::from(i32::from_be_bytes(fixed(b)?))),
+        "INT8" => Value::Int(i64::from_be_bytes(fixed(b)?)),
+        "OID" => Value::Int(i64::from(u32::from_be_bytes(fixed(b)?))),
+        "FLOAT4" => Value::Float(f64::from(f32::from_be_bytes(fixed(b)?))),
+        "FLOAT8" => Value::Float(f64::from_be_bytes(fixed(b)?)),
+        "NUMERIC" => Value::Decimal(numeric_bytes(b)?),
+        "UUID" => Value::Uuid(uuid::Uuid::from_bytes(fixed(b)?)),
+        "DATE" => Value::Date(
+            epoch
+                .checked_add_signed(chrono::Duration::days(i64::from(i32::from_be_bytes(
+                    fixed(b)?,
+                ))))
+                .ok_or("a date out of range (or infinity)")?,
         ),
-        "TIMESTAMPTZ" => arr(
-            E::dec::<Vec<Option<chrono::DateTime<chrono::Utc>>>>(v)?,
-            Value::TimestampTz,
+        "TIME" => Value::Time(
+            chrono::NaiveTime::MIN
+                .overflowing_add_signed(micros(i64::from_be_bytes(fixed(b)?)))
+                .0,
         ),
-        "JSONB" | "JSON" => arr(E::dec::<Vec<Option<serde_json::Value>>>(v)?, Value::Json),
-        other => return Err(format!("arrays of `{other}` are not supported yet")),
+        "TIMESTAMP" => Value::Timestamp(timestamp(b)?),
+        "TIMESTAMPTZ" => Value::TimestampTz(timestamp(b)?.and_utc()),
+        "JSON" => Value::Json(serde_json::from_str(&text(b)?).map_err(|e| e.to_string())?),
+        // JSONB: a version byte (1), then the text.
+        "JSONB" => match b.split_first() {
+            Some((1, rest)) => {
+                Value::Json(serde_json::from_str(&text(rest)?).map_err(|e| e.to_string())?)
+            }
+            _ => return Err("a jsonb element of an unknown version".into()),
+        },
+        "BYTEA" => Value::Bytes(b.to_vec()),
+        // Text types, and enums: their binary form is the text.
+        _ => Value::Text(text(b)?),
     })
 }
 
-/// Exact text of a binary-format NUMERIC: base-10000 digits, weight, sign, scale.
+/// A cursor over the bytes of a binary value.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err("a value shorter than its header says".into());
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn i32(&mut self) -> std::result::Result<i32, String> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+/// Exact text of a NUMERIC value.
 fn numeric_text(v: PgValueRef<'_>) -> std::result::Result<String, String> {
     if v.format() == PgValueFormat::Text {
         return Ok(v.as_str().map_err(|e| e.to_string())?.to_string());
     }
-    let b = v.as_bytes().map_err(|e| e.to_string())?;
+    numeric_bytes(v.as_bytes().map_err(|e| e.to_string())?)
+}
+
+/// Exact text of a binary-format NUMERIC: base-10000 digits, weight, sign, scale.
+fn numeric_bytes(b: &[u8]) -> std::result::Result<String, String> {
     if b.len() < 8 {
         return Err("short NUMERIC".into());
     }

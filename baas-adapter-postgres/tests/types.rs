@@ -123,3 +123,187 @@ async fn postgres_specific_types_round_trip() {
         "{wrong:?}"
     );
 }
+
+/// Arrays of every element type the adapter maps, at one dimension and at
+/// two (an `int[]` column may hold `{{1,2},{3,4}}`: PostgreSQL's array
+/// types have no fixed number of dimensions), read as nested JSON arrays
+/// as PostgREST answers them; `NULL` elements are `null`.
+#[tokio::test]
+async fn arrays_of_every_type_and_dimension() {
+    let url = std::env::var("BAAS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://baas:baas_pw@127.0.0.1:5432/chinook".into());
+    let db = match connect(PgConfig::new(url)).await {
+        Ok(db) => db,
+        Err(e) => {
+            skip_or_fail("PostgreSQL (BAAS_TEST_PG_URL)", &e);
+            return;
+        }
+    };
+    let columns: [(&str, &str, FieldType, &str, serde_json::Value); 14] = [
+        (
+            "b",
+            "bool",
+            FieldType::Boolean,
+            "{{t,f},{NULL,t}}",
+            json!([[true, false], [null, true]]),
+        ),
+        (
+            "i2",
+            "int2",
+            FieldType::Int16,
+            "{{-32768},{7}}",
+            json!([[-32768], [7]]),
+        ),
+        (
+            "i8",
+            "int8",
+            FieldType::Int64,
+            "{{9007199254740993}}",
+            json!([[9007199254740993_i64]]),
+        ),
+        (
+            "f4",
+            "float4",
+            FieldType::Float32,
+            "{{0.5,-2}}",
+            json!([[0.5, -2.0]]),
+        ),
+        (
+            "f8",
+            "float8",
+            FieldType::Float64,
+            "{{1e300},{NULL}}",
+            json!([[1e300], [null]]),
+        ),
+        (
+            "n",
+            "numeric",
+            FieldType::Decimal {
+                precision: None,
+                scale: None,
+            },
+            "{{1.50,-0.000001},{123456789012345678901234567890,NaN}}",
+            json!([
+                [
+                    baas_core::value::decimal_json("1.5"),
+                    baas_core::value::decimal_json("-0.000001")
+                ],
+                [
+                    baas_core::value::decimal_json("123456789012345678901234567890"),
+                    baas_core::value::decimal_json("NaN")
+                ]
+            ]),
+        ),
+        (
+            "u",
+            "uuid",
+            FieldType::Uuid,
+            "{{6ba7b810-9dad-11d1-80b4-00c04fd430c8}}",
+            json!([["6ba7b810-9dad-11d1-80b4-00c04fd430c8"]]),
+        ),
+        (
+            "d",
+            "date",
+            FieldType::Date,
+            "{{1999-12-31,2000-01-02}}",
+            json!([["1999-12-31", "2000-01-02"]]),
+        ),
+        (
+            "t",
+            "time",
+            FieldType::Time,
+            "{{10:00,23:59:59.5}}",
+            json!([["10:00:00", "23:59:59.500"]]),
+        ),
+        (
+            "ts",
+            "timestamp",
+            FieldType::Timestamp,
+            "{{1970-01-01 00:00:01},{2024-05-06 07:08:09.123}}",
+            json!([["1970-01-01T00:00:01"], ["2024-05-06T07:08:09.123"]]),
+        ),
+        (
+            "tz",
+            "timestamptz",
+            FieldType::TimestampTz,
+            "{{2024-05-06 07:08:09+02}}",
+            json!([["2024-05-06T05:08:09Z"]]),
+        ),
+        (
+            "j",
+            "jsonb",
+            FieldType::Json,
+            r#"{{"{\"a\":[1]}",null}}"#,
+            json!([[{"a": [1]}, null]]),
+        ),
+        (
+            "js",
+            "json",
+            FieldType::Json,
+            r#"{{"\"x\"","2"}}"#,
+            json!([["x", 2]]),
+        ),
+        (
+            "by",
+            "bytea",
+            FieldType::Binary,
+            r#"{{"\\x0102"}}"#,
+            json!([["AQI="]]),
+        ),
+    ];
+    let mut ddl =
+        String::from("DROP TABLE IF EXISTS pg_arrays; CREATE TABLE pg_arrays (id int PRIMARY KEY");
+    let mut one = String::from("INSERT INTO pg_arrays VALUES (1");
+    let mut two = String::from("INSERT INTO pg_arrays VALUES (2");
+    let mut fields = vec![Field::new("id", FieldType::Int32)];
+    for (name, ty, ft, lit, _) in &columns {
+        ddl.push_str(&format!(", {name} {ty}[]"));
+        two.push_str(&format!(", '{lit}'"));
+        // The same elements in one dimension: `{{a,b},{c,d}}` → `{a,b,c,d}`.
+        let flat = format!(
+            "{{{}}}",
+            lit.replace("},{", ",")
+                .trim_start_matches("{{")
+                .trim_end_matches("}}")
+        );
+        one.push_str(&format!(", '{flat}'"));
+        fields.push(
+            Field::new(
+                *name,
+                FieldType::Array {
+                    items: Box::new(ft.clone()),
+                },
+            )
+            .nullable(),
+        );
+    }
+    // The test's own literals, none from outside.
+    for sql in [format!("{ddl})"), format!("{one})"), format!("{two})")] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(db.backend().pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let schema = SchemaMetadata::new(vec![
+        Entity::new("pg_arrays", fields).with_primary_key(["id"]),
+    ]);
+    let t = Target::new(&schema, "pg_arrays").unwrap();
+    let mut q = Query::new("pg_arrays");
+    q.order = vec![baas_core::ir::OrderBy::asc("id")];
+    let rows = db.find(t, &q).await.expect("read arrays").rows;
+    assert_eq!(rows.len(), 2);
+    for (name, _, _, _, want) in &columns {
+        let flat: Vec<serde_json::Value> = want
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(rows[0][*name], json!(flat), "{name}, one dimension");
+        assert_eq!(rows[1][*name], *want, "{name}, two dimensions");
+    }
+    sqlx::raw_sql("DROP TABLE pg_arrays")
+        .execute(db.backend().pool())
+        .await
+        .expect("drop");
+}

@@ -470,7 +470,14 @@ impl Value {
             }
             (FieldType::Array { items }, Value::Array(a)) => J::Array(
                 a.into_iter()
-                    .map(|v| v.shape(items))
+                    .map(|v| match v {
+                        // A sub-array of a multi-dimensional array
+                        // (PostgreSQL's `{{1,2},{3,4}}`): the same type.
+                        Value::Array(_) if !matches!(**items, FieldType::Array { .. }) => {
+                            v.shape(ty)
+                        }
+                        v => v.shape(items),
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             (FieldType::Array { items }, Value::Text(s)) => {
