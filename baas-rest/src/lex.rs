@@ -181,8 +181,18 @@ pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> O
     }
 }
 
+/// The most dimensions a PostgreSQL array literal has (PostgreSQL's
+/// `MAXDIM`): deeper nesting is its error, and bounds the parser's recursion.
+pub(crate) const MAX_ARRAY_DIMS: usize = 6;
+
 /// Parse a PostgreSQL array literal `{a,"b,c",NULL}` into its elements
-/// (`None` is an unquoted `NULL`). Nested arrays are refused.
+/// (`None` is an unquoted `NULL`). A multi-dimensional literal
+/// (`{{1,2},{3,4}}`, at most [`MAX_ARRAY_DIMS`] deep, every sub-array of a
+/// level as long as the others, as PostgreSQL requires) gives its elements
+/// in storage order: the operators it feeds (`cs` `cd` `ov`, `(any)` and
+/// `(all)`) consider only the elements, ignoring dimensions, as
+/// PostgreSQL's `@>` `<@` `&&` and `ANY`/`ALL` do. `max_items` bounds the
+/// elements of the whole literal.
 pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String>>, RestError> {
     let bad = |why: &str| {
         RestError::bad_request(format!(
@@ -190,48 +200,104 @@ pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String
             clip(text, 120)
         ))
         .with_details(why.to_string())
-        .with_hint("write arrays as {a,b,\"c,d\"}")
+        .with_hint("write arrays as {a,b,\"c,d\"} (or {{1,2},{3,4}})")
     };
     let mut cur = Cursor::new(text.trim());
-    if !cur.eat("{") {
+    let mut out = Vec::new();
+    // Each depth's arrays: whether they hold sub-arrays, and their
+    // length, once the first one says.
+    let mut shape: Vec<Level> = Vec::new();
+    if cur.peek() != Some('{') {
         return Err(bad("an array literal starts with `{`"));
     }
-    let mut out = Vec::new();
+    array_level(&mut cur, 0, &mut shape, &mut out, max_items, &bad)?;
+    cur.skip_ws();
+    if cur.at_end() {
+        Ok(out)
+    } else {
+        Err(bad("unexpected text after `}`"))
+    }
+}
+
+/// What every array at one depth of a literal is: whether it holds
+/// sub-arrays, and its length (`None` until the first one is read).
+#[derive(Default)]
+struct Level {
+    nested: Option<bool>,
+    len: Option<usize>,
+}
+
+/// One `{…}` of an array literal at nesting `depth`, its elements pushed
+/// to `out`; `shape[depth]` is what every array at that depth is.
+fn array_level(
+    cur: &mut Cursor<'_>,
+    depth: usize,
+    shape: &mut Vec<Level>,
+    out: &mut Vec<Option<String>>,
+    max_items: usize,
+    bad: &dyn Fn(&str) -> RestError,
+) -> Result<(), RestError> {
+    if depth >= MAX_ARRAY_DIMS {
+        return Err(RestError::bad_request(format!(
+            "an array literal has at most {MAX_ARRAY_DIMS} dimensions"
+        )));
+    }
+    if !cur.eat("{") {
+        return Err(bad("expected `{`"));
+    }
+    if shape.len() == depth {
+        shape.push(Level::default());
+    }
     cur.skip_ws();
     if cur.eat("}") {
-        return if cur.at_end() {
-            Ok(out)
+        // `{}` is the empty array; an empty sub-array is malformed.
+        return if depth == 0 {
+            Ok(())
         } else {
-            Err(bad("unexpected text after `}`"))
+            Err(bad("a sub-array has no elements"))
         };
     }
+    // Whether this level holds sub-arrays (decided by its first element).
+    let nested = cur.peek() == Some('{');
+    if *shape[depth].nested.get_or_insert(nested) != nested {
+        return Err(bad("sub-arrays must have matching dimensions"));
+    }
+    let mut len = 0;
     loop {
-        if out.len() >= max_items {
-            return Err(RestError::bad_request(format!(
-                "the array has more than {max_items} elements"
-            )));
-        }
         cur.skip_ws();
-        if cur.peek() == Some('"') {
-            let v = quoted(&mut cur).ok_or_else(|| bad("unterminated quoted element"))?;
-            out.push(Some(v));
-        } else if cur.peek() == Some('{') {
-            return Err(RestError::unsupported(
-                "nested (multi-dimensional) arrays are not supported",
-            ));
-        } else {
-            let raw = cur
-                .take_until(|c, _| matches!(c, ',' | '}' | '"' | '{'))
-                .trim();
-            if raw.is_empty() {
-                return Err(bad("empty element"));
+        if nested {
+            if cur.peek() != Some('{') {
+                return Err(bad("expected a sub-array"));
             }
-            if raw.eq_ignore_ascii_case("null") {
-                out.push(None);
-            } else {
-                out.push(Some(raw.to_string()));
+            array_level(cur, depth + 1, shape, out, max_items, bad)?;
+        } else {
+            if out.len() >= max_items {
+                return Err(RestError::bad_request(format!(
+                    "the array has more than {max_items} elements"
+                )));
+            }
+            match cur.peek() {
+                Some('"') => {
+                    let v = quoted(cur).ok_or_else(|| bad("unterminated quoted element"))?;
+                    out.push(Some(v));
+                }
+                Some('{') => return Err(bad("sub-arrays must have matching dimensions")),
+                _ => {
+                    let raw = cur
+                        .take_until(|c, _| matches!(c, ',' | '}' | '"' | '{'))
+                        .trim();
+                    if raw.is_empty() {
+                        return Err(bad("empty element"));
+                    }
+                    out.push(if raw.eq_ignore_ascii_case("null") {
+                        None
+                    } else {
+                        Some(raw.to_string())
+                    });
+                }
             }
         }
+        len += 1;
         cur.skip_ws();
         match cur.bump() {
             Some(',') => continue,
@@ -239,11 +305,10 @@ pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String
             _ => return Err(bad("expected `,` or `}` after an element")),
         }
     }
-    if cur.at_end() {
-        Ok(out)
-    } else {
-        Err(bad("unexpected text after `}`"))
+    if *shape[depth].len.get_or_insert(len) != len {
+        return Err(bad("sub-arrays must have matching dimensions"));
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -284,12 +349,42 @@ mod tests {
         );
         assert_eq!(pg_array("{}", 10).ok(), Some(vec![]));
         assert_eq!(pg_array("{a,b,c}", 2).map_err(|e| e.status), Err(400));
-        assert_eq!(pg_array("{{1},{2}}", 10).map_err(|e| e.status), Err(501));
+        // Multi-dimensional: the elements in storage order.
+        let flat = |t: &str| pg_array(t, 10).ok();
+        let v = |xs: &[&str]| Some(xs.iter().map(|x| Some(x.to_string())).collect::<Vec<_>>());
+        assert_eq!(flat("{{1},{2}}"), v(&["1", "2"]));
+        assert_eq!(flat(" { {1, 2} , {3,\"4}\"} } "), v(&["1", "2", "3", "4}"]));
+        assert_eq!(flat("{{{a}},{{b}}}"), v(&["a", "b"]));
+        assert_eq!(flat("{{{{{{x}}}}}}"), v(&["x"]));
+        assert_eq!(pg_array("{{1,2},{3,4}}", 3).map_err(|e| e.status), Err(400));
         for bad in [
-            "", "{", "{a", "{a,}", "{,a}", "a,b", "{a}x", "{\"a}", "{a\"b\"}",
+            "",
+            "{",
+            "{a",
+            "{a,}",
+            "{,a}",
+            "a,b",
+            "{a}x",
+            "{\"a}",
+            "{a\"b\"}",
+            // PostgreSQL's malformed literals: ragged, mixed, empty sub-arrays.
+            "{{1},{2,3}}",
+            "{{1},2}",
+            "{1,{2}}",
+            "{{1},{{2}}}",
+            "{{{1}},{2}}",
+            "{{}}",
+            "{{},{}}",
+            "{{1}",
+            "{{1}}}",
+            "{{1}{2}}",
+            // Seven dimensions, and far more (no deep recursion).
+            "{{{{{{{x}}}}}}}",
         ] {
             assert_eq!(pg_array(bad, 10).map_err(|e| e.status), Err(400), "{bad}");
         }
+        let deep = format!("{}x{}", "{".repeat(100_000), "}".repeat(100_000));
+        assert_eq!(pg_array(&deep, 10).map_err(|e| e.status), Err(400));
     }
 
     #[test]

@@ -45,7 +45,7 @@
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
 //! | `col=sl.[1,10)` `sr` `nxr` `nxl` `adj`, `col=cs.[1,5)` `cd` `ov` with a range literal (`[`/`(`-delimited or `empty`; `{…}` is an array) | `Filter::Range`: PostgreSQL's `<< >> &< &> -\|- @> <@ &&` on a range field (`int4range`, `tstzrange`…, a `db_type` ending in `range`), the literal bound and cast to the field's type |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
-//! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`) |
+//! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`; a multi-dimensional one, `{{1,2},{3,4}}`, gives its elements, as PostgreSQL's `@>` `<@` `&&` and `= ANY` ignore dimensions: sub-arrays of matching lengths, at most 6 levels, else a 400) |
 //! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
@@ -116,7 +116,7 @@
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
-//! | nested array literals `{{1},{2}}`; `NULL` in an `(any)`/`(all)` list | 501 / 400 |
+//! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |

@@ -649,6 +649,21 @@ async fn unmapped_types_read_and_write_as_text() {
         ok(&s, "GET", "/shelf", "select=spans&spans=cs.{\"[1,3)\"}", "").await,
         json!([{"spans": ["[1,3)", "[5,7)"]}])
     );
+    // A multi-dimensional literal: its elements, as PostgreSQL's `@>`,
+    // `&&` and `= ANY` ignore dimensions; a ragged one is its 400.
+    for q in [
+        "select=id&spans=cs.{{\"[1,3)\"},{\"[5,7)\"}}",
+        "select=id&spans=ov.{{\"[8,9)\",\"[5,7)\"}}",
+        "select=id&id=eq(any).{{900,901},{902,903}}",
+    ] {
+        assert_eq!(
+            ok(&s, "GET", "/shelf", q, "").await,
+            json!([{"id": 900}]),
+            "{q}"
+        );
+    }
+    let r = call(&s, "GET", "/shelf", "spans=cs.{{\"[1,3)\"},{}}", &[], "").await;
+    assert_eq!(r.status, 400, "{}", r.text());
     let bad = call(
         &s,
         "PATCH",

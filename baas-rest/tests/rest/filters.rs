@@ -352,7 +352,16 @@ fn array_operators() {
     // `(…)` and `[…]` are range literals: on an array field, a validation
     // error (range operators apply to range fields).
     assert!(validate(&q("track", "tags=cs.(a,b)")).is_err());
-    assert_eq!(err("track", "tags=cs.{{a},{b}}").status, 501);
+    // A multi-dimensional literal gives its elements: PostgreSQL's `@>`,
+    // `<@` and `&&` ignore dimensions. A ragged one is PostgreSQL's 400.
+    assert_eq!(
+        filt("track", "tags=cs.{{a,b},{c,d}}"),
+        arr(
+            ArrayOp::Contains,
+            ["a", "b", "c", "d"].map(Value::from).to_vec()
+        )
+    );
+    assert_eq!(err("track", "tags=cs.{{a},{b,c}}").status, 400);
 }
 
 #[test]
