@@ -1397,7 +1397,9 @@ pub struct AggregatePlan {
 /// `$group` with one accumulator per aggregate; `having` is a following
 /// `$match`. With [`Aggregate::via`], the related row passing its filter
 /// is looked up and unwound first (a row without one is dropped, as SQL's
-/// inner join), and the aggregates and the via's groups read its fields.
+/// inner join, or kept with it missing when
+/// [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)), and
+/// the aggregates and the via's groups read its fields.
 pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let e = target.entity;
     let (mut pipeline, m) = filter(target, a.filter.as_ref())?;
@@ -1424,7 +1426,12 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 stages,
                 &helper,
             )?);
-            pipeline.push(doc! {"$unwind": format!("${helper}")});
+            // Outer: a row without a related row stays, its fields missing.
+            pipeline.push(if via.outer {
+                doc! {"$unwind": {"path": format!("${helper}"), "preserveNullAndEmptyArrays": true}}
+            } else {
+                doc! {"$unwind": format!("${helper}")}
+            });
             (related, format!("{helper}."))
         }
         None => (e, String::new()),
@@ -1446,9 +1453,19 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let (f, k) = key_of(from, g)?;
         let k = format!("{pre}{k}");
         let internal = format!("g{i}");
-        group_id.insert(internal.clone(), format!("${k}"));
+        // A related row's field is missing where there is none (an outer
+        // via): one group with a null one, as SQL's left join.
+        if related {
+            group_id.insert(
+                internal.clone(),
+                doc! {"$ifNull": [format!("${k}"), Bson::Null]},
+            );
+        } else {
+            group_id.insert(internal.clone(), format!("${k}"));
+        }
         finish.insert(internal.clone(), format!("$_id.{internal}"));
-        nullable.insert(g.to_string(), (internal.clone(), f.nullable));
+        // A related field is null where an outer via finds no row.
+        nullable.insert(g.to_string(), (internal.clone(), f.nullable || related));
         columns.push(OutColumn {
             internal,
             key: f.name.clone(),

@@ -993,7 +993,8 @@ pub struct Aggregate {
     /// Aggregate the rows of another entity that each row of `entity`
     /// links to ([`AggregateVia::from_fields`] equal to its
     /// [`AggregateVia::to_fields`]; an inner join: a row that reaches none,
-    /// or none passing [`AggregateVia::filter`], is not aggregated): the
+    /// or none passing [`AggregateVia::filter`], is not aggregated, unless
+    /// [`AggregateVia::outer`]): the
     /// aggregates' fields, and [`AggregateVia::group_by`], are fields of
     /// the related entity. This is how a many-to-many embedding is
     /// aggregated (`playlists(name,tracks.count())` through the junction:
@@ -1305,6 +1306,12 @@ pub struct AggregateVia {
     /// and the target's read grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
+    /// Keep the rows that reach no related row (or none passing
+    /// [`AggregateVia::filter`]): they are aggregated with the related
+    /// fields null, as a left join (a to-one spread's aggregates,
+    /// PostgREST's `...category(budget.sum())`). Without it, an inner join.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outer: bool,
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

@@ -1081,6 +1081,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     group_by: embed.select.fields.clone(),
                     group_by_values: embed.select.group_by_values.clone(),
                     filter: embed.filter.clone(),
+                    outer: false,
                 });
             }
             (

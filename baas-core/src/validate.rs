@@ -1491,7 +1491,102 @@ impl<'a> Validator<'a> {
     /// Check an aggregate request; with access, the read grant's row filter
     /// narrows the rows aggregated and every field it names must be
     /// readable.
-    pub fn aggregate(&self, mut a: Aggregate) -> Result<Checked<'a, Aggregate>> {
+    pub fn aggregate(&self, a: Aggregate) -> Result<Checked<'a, Aggregate>> {
+        self.aggregate_beside(a, &[])
+    }
+
+    /// Check an aggregate whose rows also join the related row of a to-one
+    /// `embed`, whose own aggregates are over that row's fields, grouped
+    /// with `a`'s groups by the embed's `fields` and `group_by_values`
+    /// (PostgREST's to-one spread: `/project?select=...client(name,budget.sum())`
+    /// groups the projects by their client's name and sums the clients'
+    /// budgets over them). The related row is joined as a left join
+    /// ([`AggregateVia::outer`]: a row without one is aggregated with its
+    /// fields null), its filter the embed's and the related entity's read
+    /// grant; its fields are checked as [`aggregate`](Self::aggregate)
+    /// checks the entity's. `a`'s own aggregates may only be `count()`s
+    /// (they count the aggregated rows): the IR has one entity for the
+    /// aggregated fields. `a.order` may name the embed's groups and
+    /// aggregates. The answer has them beside `a`'s.
+    pub fn aggregate_joining(&self, a: Aggregate, embed: Embed) -> Result<Checked<'a, Aggregate>> {
+        let engine = self.caps.engine.clone();
+        let rel = self.entity().relation(&embed.relation)?;
+        if !rel.kind.is_to_one() || rel.function.is_some() {
+            return Err(Error::unsupported(
+                engine,
+                format!(
+                    "aggregates of `{}` beside the aggregates of `{}` (a to-one relation's only)",
+                    embed.relation,
+                    self.entity().name
+                ),
+            ));
+        }
+        if !embed.select.embeds.is_empty() || !embed.select.casts.is_empty() {
+            return Err(Error::unsupported(
+                engine,
+                format!(
+                    "embeddings or database casts in `{}` beside its aggregates",
+                    embed.relation
+                ),
+            ));
+        }
+        if let Some(own) = a.aggregates.iter().find(|ag| ag.func.field().is_some()) {
+            return Err(Error::unsupported(
+                engine,
+                format!(
+                    "`{}` of `{}` beside the aggregates of its related `{}` (count() only beside them)",
+                    own.alias,
+                    self.entity().name,
+                    embed.relation
+                ),
+            ));
+        }
+        let target = self.schema().entity(&rel.target)?;
+        let v = self.at(target);
+        let related = v.aggregate(Aggregate {
+            entity: target.name.clone(),
+            filter: embed.filter,
+            group_by: embed.select.fields,
+            group_by_values: embed.select.group_by_values,
+            aggregates: embed.select.aggregates,
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            via: None,
+        })?;
+        let related = related.into_inner();
+        let keys: Vec<String> = related
+            .group_by
+            .iter()
+            .cloned()
+            .chain(related.group_by_values.iter().map(|g| g.key().to_string()))
+            .chain(related.aggregates.iter().map(|ag| ag.alias.clone()))
+            .collect();
+        let mut checked = self.aggregate_beside(a, &keys)?;
+        let a = &mut checked.value;
+        a.aggregates.extend(related.aggregates);
+        a.via = Some(crate::ir::AggregateVia {
+            entity: target.name.clone(),
+            from_fields: rel.from_fields.clone(),
+            to_fields: rel.to_fields.clone(),
+            group_by: related.group_by,
+            group_by_values: related.group_by_values,
+            filter: related.filter,
+            outer: true,
+        });
+        Ok(checked)
+    }
+
+    /// [`aggregate`](Self::aggregate), beside the output keys `joined` of
+    /// a related row's groups and aggregates
+    /// ([`aggregate_joining`](Self::aggregate_joining)): no key of `a`'s
+    /// may be one of them, and `a.order` may name them.
+    fn aggregate_beside(
+        &self,
+        mut a: Aggregate,
+        joined: &[String],
+    ) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
         if a.via.is_some() {
             // Its fields and rows are another entity's, whose grants this
@@ -1562,12 +1657,27 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if a.aggregates.is_empty() {
+        if a.aggregates.is_empty() && joined.is_empty() {
             acc.push("/aggregates", "no aggregate requested");
+        }
+        for (i, g) in a
+            .group_by
+            .iter()
+            .map(String::as_str)
+            .chain(a.group_by_values.iter().map(GroupValue::key))
+            .enumerate()
+        {
+            if joined.iter().any(|j| j == g) {
+                acc.push(
+                    &format!("/group_by/{i}"),
+                    format!("`{g}` is also a key of the related row's groups or aggregates"),
+                );
+            }
         }
         for (i, ag) in a.aggregates.iter().enumerate() {
             let at = format!("/aggregates/{i}");
             if a.aggregates[..i].iter().any(|o| o.alias == ag.alias)
+                || joined.contains(&ag.alias)
                 || a.group_by.contains(&ag.alias)
                 || a.group_by_values.iter().any(|g| g.key() == ag.alias)
             {
@@ -1626,6 +1736,7 @@ impl<'a> Validator<'a> {
             } else if !a.group_by.contains(&o.field)
                 && !a.group_by_values.iter().any(|g| g.key() == o.field)
                 && !a.aggregates.iter().any(|ag| ag.alias == o.field)
+                && !joined.contains(&o.field)
             {
                 acc.push(
                     &format!("/order/{i}/field"),
@@ -2159,6 +2270,7 @@ mod tests {
                 group_by: vec!["email".into()],
                 group_by_values: Vec::new(),
                 filter: None,
+                outer: false,
             }),
         };
         match check(|v| v.aggregate(a), "playlist_track") {

@@ -485,24 +485,113 @@ impl Baas {
         tenant.adapter().aggregate_rows(&checked).await
     }
 
+    /// Grouped aggregates whose rows also join the related row of a
+    /// to-one `embed` with aggregates of its own, over that row's fields
+    /// (PostgREST's to-one spread, `...client(name,budget.sum())`):
+    /// [`Validator::aggregate_joining`] says what is checked. The embed's
+    /// groups and aggregates are answered inside each group, under the
+    /// embed's key (its alias, or its relation's name), as an embedded
+    /// object. Without an embed, [`aggregate`](Self::aggregate).
+    pub async fn aggregate_joining(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        aggregate: Aggregate,
+        embed: Option<Embed>,
+    ) -> Result<Vec<Row>> {
+        let Some(embed) = embed else {
+            return self.aggregate(principal, tenant, aggregate).await;
+        };
+        let target = tenant.target(&aggregate.entity)?;
+        let mut touched = touched_by_filter(
+            tenant.schema(),
+            &aggregate.entity,
+            aggregate.filter.as_ref(),
+        );
+        let mut probe = Query::new(aggregate.entity.clone());
+        probe.select.embeds.push(embed.clone());
+        touched.extend(touched_entities(tenant.schema(), &probe));
+        let mut grants = Grants::new();
+        self.read_grants(principal, tenant, &touched, &mut grants)
+            .await?;
+        let key = embed
+            .alias
+            .clone()
+            .unwrap_or_else(|| embed.relation.clone());
+        let keys: Vec<String> = embed
+            .select
+            .fields
+            .iter()
+            .cloned()
+            .chain(
+                embed
+                    .select
+                    .group_by_values
+                    .iter()
+                    .map(|g| g.key().to_string()),
+            )
+            .chain(embed.select.aggregates.iter().map(|a| a.alias.clone()))
+            .collect();
+        let checked = self
+            .validator(tenant, target)
+            .with_access(&grants)
+            .aggregate_joining(aggregate, embed)?;
+        let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+        for row in &mut rows {
+            let mut related = Row::new();
+            for k in &keys {
+                if let Some(v) = row.remove(k) {
+                    related.insert(k.clone(), v);
+                }
+            }
+            row.insert(key.clone(), serde_json::Value::Object(related));
+        }
+        Ok(rows)
+    }
+
     /// Grouped aggregates with to-one embeds beside them (PostgREST's
     /// `select=amount.sum(),customer(name)`): the groups are also grouped
     /// by each embedded relation's key fields, then the related row is
     /// embedded in each group as [`find`](Self::find) embeds it (the
     /// caller's read grants, the tenant's row budget over groups and
     /// embedded rows). Validated before anything runs; a to-many embedding
-    /// is [`Error::Unsupported`]. Without embeds, [`aggregate`](Self::aggregate).
+    /// is [`Error::Unsupported`]. A to-one embed with aggregates of its own
+    /// is joined to the aggregated rows instead, as
+    /// [`aggregate_joining`](Self::aggregate_joining) joins it (at most
+    /// one). Without embeds, [`aggregate`](Self::aggregate).
     pub async fn aggregate_embedding(
         &self,
         principal: &Principal,
         tenant: &Tenant,
         mut aggregate: Aggregate,
-        embeds: Vec<Embed>,
+        mut embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
-        if embeds.is_empty() {
-            return self.aggregate(principal, tenant, aggregate).await;
-        }
         let entity = tenant.target(&aggregate.entity)?.entity;
+        let mut joined = None;
+        for e in std::mem::take(&mut embeds) {
+            let to_one = entity
+                .relation(&e.relation)
+                .is_ok_and(|r| r.kind.is_to_one());
+            if to_one && !e.select.aggregates.is_empty() {
+                if joined.is_some() {
+                    return Err(Error::unsupported(
+                        tenant.capabilities().engine.clone(),
+                        format!(
+                            "aggregates of two to-one relations beside aggregates (`{}` too)",
+                            e.relation
+                        ),
+                    ));
+                }
+                joined = Some(e);
+            } else {
+                embeds.push(e);
+            }
+        }
+        if embeds.is_empty() {
+            return self
+                .aggregate_joining(principal, tenant, aggregate, joined)
+                .await;
+        }
         let select = baas_core::ir::Selection {
             omit_fields: true,
             embeds,
@@ -547,7 +636,9 @@ impl Baas {
                 added.push(k);
             }
         }
-        let mut rows = self.aggregate(principal, tenant, aggregate).await?;
+        let mut rows = self
+            .aggregate_joining(principal, tenant, aggregate, joined)
+            .await?;
         baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
             .await?;
         tenant_decimals(

@@ -131,7 +131,7 @@ impl<'s> Node<'s> {
     ///   through `*`), each under a key of its own ([`Node::answers`]).
     fn settle(&mut self) -> Result<(), RestError> {
         // A to-many spread's fields list every related row: not grouped.
-        let aggregates = !self.aggregates.is_empty() && !self.lifts();
+        let aggregates = self.aggregated();
         // Each output of a field, with the value the engine computes for
         // it (`None`: the stored value) and whether the database casts.
         let mut forms: Vec<(String, String, Option<GroupValue>, bool)> = Vec::new();
@@ -349,9 +349,13 @@ impl<'s> Node<'s> {
                     keys: if c.star {
                         Vec::new()
                     } else {
+                        // A to-many spread's aggregates are lifted apart; a
+                        // to-one spread's answered in its embedding.
                         c.outputs
                             .iter()
-                            .filter(|(k, _)| !c.aggregates.iter().any(|a| a.alias == *k))
+                            .filter(|(k, _)| {
+                                !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k)
+                            })
                             .map(|(k, _)| k.clone())
                             .collect()
                     },
@@ -417,6 +421,22 @@ impl<'s> Node<'s> {
     /// ([`Node::split`]).
     pub(crate) fn lifts(&self) -> bool {
         self.spread == Some(true) && !self.aggregates.is_empty()
+    }
+
+    /// A to-one spread with aggregates of its own fields
+    /// (`...category(name,budget.sum())`): as in PostgREST, they are over
+    /// the parent's rows, the spread's fields grouping them with the
+    /// parent's; the engine joins the related row to the aggregated rows
+    /// ([`baas_engine::Baas::aggregate_joining`]) and answers them inside
+    /// the embedding, which the spread puts in the parent.
+    pub(crate) fn joins(&self) -> bool {
+        self.spread == Some(false) && !self.aggregates.is_empty()
+    }
+
+    /// Whether this node's rows are grouped: aggregates of its own, or of
+    /// a to-one spread's ([`Node::joins`]).
+    pub(crate) fn aggregated(&self) -> bool {
+        (!self.aggregates.is_empty() && !self.lifts()) || self.children.iter().any(Node::joins)
     }
 
     /// Whether a spread below this node, through spreads, has aggregates.
@@ -1485,10 +1505,19 @@ fn build_node<'s>(
                     // Nothing else listed: it groups nothing, shows nothing.
                     if !child.star
                         && child.fields.is_empty()
+                        && child.aggregates.is_empty()
                         && !child.children.iter().any(|c| c.output)
                     {
                         child.output = false;
                     }
+                }
+                if child.joins() && !node.relation.is_empty() {
+                    return Err(RestError::unsupported(format!(
+                        "aggregates of the to-one spread `...{name}` inside the embedding `{}` \
+                         (they are over the rows of the top level)",
+                        node.key
+                    ))
+                    .with_hint(format!("aggregate `{name}` from the top level")));
                 }
                 if child.spread == Some(true) && child.spreads_aggregates() {
                     return Err(RestError::unsupported(format!(
@@ -1521,19 +1550,35 @@ fn build_node<'s>(
             }
         }
     }
-    if node.spread == Some(false) && !node.aggregates.is_empty() {
-        if let Some(a) = node
+    let mut joins = node.children.iter().filter(|c| c.joins());
+    if let Some(first) = joins.next() {
+        if let Some(second) = joins.next() {
+            return Err(RestError::unsupported(format!(
+                "aggregates in two to-one spreads, `...{}` and `...{}`",
+                first.key, second.key
+            ))
+            .with_hint("aggregate the fields of one related row"));
+        }
+        if let Some(own) = node
             .aggregates
             .iter()
             .find(|a| a.func != AggregateFn::Count)
         {
             return Err(RestError::unsupported(format!(
-                "`{}` of the to-one spread `...{}`: an aggregate of a related field over its parent's rows",
-                a.alias, node.key
+                "`{}` of `{}` beside the aggregates of the to-one spread `...{}` (count() only beside them)",
+                own.alias, node.entity.name, first.key
             ))
-            .with_hint("count() alone in the spread, or aggregate the parent's own fields beside it"));
+            .with_hint("aggregate them in two requests"));
         }
-        node.raised = std::mem::take(&mut node.aggregates);
+    }
+    if node.spread == Some(false) && !node.aggregates.is_empty() {
+        // Its `count()`s count the parent's rows: they are the parent's.
+        // Aggregates of its own fields stay ([`Node::joins`]).
+        let (counts, own) = std::mem::take(&mut node.aggregates)
+            .into_iter()
+            .partition(|a| a.func == AggregateFn::Count);
+        node.raised = counts;
+        node.aggregates = own;
         let raised = &node.raised;
         node.outputs
             .retain(|(k, _)| !raised.iter().any(|a| a.alias == *k));

@@ -135,7 +135,7 @@ fn aggregate_of(
     root: &crate::params::Node<'_>,
     query: &Query,
 ) -> Result<Option<Box<Aggregate>>, RestError> {
-    if root.aggregates.is_empty() {
+    if !root.aggregated() {
         return Ok(None);
     }
     if root.star {

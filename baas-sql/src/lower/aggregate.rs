@@ -30,7 +30,8 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
 }
 
 /// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
-/// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`,
+/// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`
+/// (`LEFT JOIN` when [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)),
 /// the aggregates and the via's groups over the related row's columns.
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
@@ -56,7 +57,11 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                 on = on.add(l.cond(f, &joined)?);
             }
             let alias = joined.alias.clone().unwrap_or_default();
-            sel.inner_join(super::table_ref_as(related, &alias), on);
+            if via.outer {
+                sel.left_join(super::table_ref_as(related, &alias), on);
+            } else {
+                sel.inner_join(super::table_ref_as(related, &alias), on);
+            }
             Some(joined)
         }
         None => None,
@@ -257,6 +262,7 @@ mod tests {
                 group_by: vec!["genre_id".into()],
                 group_by_values: Vec::new(),
                 filter: Some(Filter::eq("genre_id", 1i64)),
+                outer: false,
             }),
         };
         let target = Target::new(&schema, "playlist_track").unwrap();
@@ -272,6 +278,19 @@ mod tests {
         twice.group_by = vec!["track_id".into()];
         twice.via.as_mut().unwrap().group_by = vec!["track_id".into()];
         assert!(aggregate(Dialect::Postgres, target, &twice).is_err());
+        // Outer (a to-one spread's aggregates): a left join, the rest alike.
+        let mut outer = a.clone();
+        outer.via.as_mut().unwrap().outer = true;
+        let sql = aggregate(Dialect::Postgres, target, &outer)
+            .unwrap()
+            .statement
+            .sql;
+        assert_eq!(
+            sql,
+            plan.statement
+                .sql
+                .replace("INNER JOIN \"track\"", "LEFT JOIN \"track\"")
+        );
     }
 
     /// A computed group is selected under a name of its own; at a JSON
