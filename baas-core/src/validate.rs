@@ -1501,7 +1501,7 @@ impl<'a> Validator<'a> {
     /// (PostgREST's to-one spread: `/project?select=...client(name,budget.sum())`
     /// groups the projects by their client's name and sums the clients'
     /// budgets over them). The related row is joined as a left join
-    /// ([`AggregateVia::outer`]: a row without one is aggregated with its
+    /// ([`AggregateVia::outer`](crate::ir::AggregateVia::outer): a row without one is aggregated with its
     /// fields null), its filter the embed's and the related entity's read
     /// grant; its fields are checked as [`aggregate`](Self::aggregate)
     /// checks the entity's. `a`'s own aggregates may only be `count()`s
