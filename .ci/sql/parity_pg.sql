@@ -36,7 +36,8 @@ CREATE TABLE shelf (
   id int PRIMARY KEY,
   years int4range,
   words tsvector,
-  spans int4range[]
+  spans int4range[],
+  grid int[]
 );
 
 CREATE TABLE personal.book (

@@ -105,6 +105,7 @@ impl SqlxEngine for MySqlEngine {
         // Full-text search (MATCH … AGAINST) needs a FULLTEXT index on the column.
         let mut caps = Capabilities::all("mysql");
         caps.arrays = false;
+        caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
         // Emulated: written rows are re-read by key in the same transaction.

@@ -130,6 +130,7 @@ impl SqlxEngine for SqliteEngine {
         let mut caps = Capabilities::all("sqlite");
         caps.full_text_search = false;
         caps.arrays = false;
+        caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
         caps.estimated_count = false;

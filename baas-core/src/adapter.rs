@@ -98,6 +98,11 @@ pub struct Capabilities {
     /// Casts the database applies to selected fields
     /// ([`Selection::casts`](crate::ir::Selection::casts), PostgreSQL).
     pub sql_casts: bool,
+    /// Multi-dimensional values of array fields (`[[1,2],[3,4]]` written to
+    /// an `int[]`: PostgreSQL's array types take any number of dimensions;
+    /// its array operators read the elements, ignoring them).
+    #[serde(default)]
+    pub multidimensional_arrays: bool,
 }
 
 impl Capabilities {
@@ -117,6 +122,7 @@ impl Capabilities {
             functions: false,
             computed_fields: false,
             sql_casts: false,
+            multidimensional_arrays: false,
         }
     }
 
@@ -145,6 +151,7 @@ impl Capabilities {
             functions: true,
             computed_fields: true,
             sql_casts: true,
+            multidimensional_arrays: true,
         }
     }
 

@@ -1287,6 +1287,18 @@ impl<'a> Validator<'a> {
                                 ),
                             );
                         }
+                        Ok(Value::Array(a))
+                            if !self.caps.multidimensional_arrays
+                                && matches!(&f.ty, FieldType::Array { items }
+                                    if a.iter().any(|v| v.is_sub_array(items))) =>
+                        {
+                            return Err(Error::unsupported(
+                                self.caps.engine.clone(),
+                                format!(
+                                    "multi-dimensional values of the array field `{k}` ([[1,2],[3,4]])"
+                                ),
+                            ));
+                        }
                         Ok(c) => typed.push((f, c)),
                     }
                 }

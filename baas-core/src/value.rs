@@ -200,7 +200,14 @@ impl Value {
             (FieldType::Array { items }, Self::Array(a)) => Self::Array(
                 a.iter()
                     .enumerate()
-                    .map(|(i, v)| v.coerce(items).map_err(|e| format!("item {i}: {e}")))
+                    .map(|(i, v)| {
+                        if v.is_sub_array(items) {
+                            v.coerce(ty)
+                        } else {
+                            v.coerce(items)
+                        }
+                        .map_err(|e| format!("item {i}: {e}"))
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             // Already-typed values pass through when they match.
@@ -285,12 +292,24 @@ impl Value {
                     ))
                 }
             }
-            (FieldType::Array { items }, Self::Array(a)) => Ok(Self::Array(
-                a.iter()
-                    .enumerate()
-                    .map(|(i, v)| v.coerce_write(items).map_err(|e| format!("item {i}: {e}")))
-                    .collect::<Result<_, _>>()?,
-            )),
+            (FieldType::Array { items }, Self::Array(a)) => {
+                if a.iter().any(|v| v.is_sub_array(items)) {
+                    array_dims(a, 1)?;
+                }
+                Ok(Self::Array(
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            if v.is_sub_array(items) {
+                                v.coerce_write(ty)
+                            } else {
+                                v.coerce_write(items)
+                            }
+                            .map_err(|e| format!("item {i}: {e}"))
+                        })
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
             // Years 0000–9999 only, on every engine: MySQL stores no other,
             // and RFC 3339 (the `format: date` / `date-time` the OpenAPI
             // document promises for reads) writes no other.
@@ -336,7 +355,65 @@ impl Value {
     }
 }
 
+/// The most dimensions a multi-dimensional array value has (PostgreSQL's
+/// `MAXDIM`).
+pub const MAX_ARRAY_DIMS: usize = 6;
+
+/// The lengths of a multi-dimensional array value's levels, outermost
+/// first (`[[1,2],[3,4],[5,6]]`: 3, 2), checked as PostgreSQL checks its
+/// arrays: every sub-array of a level as long as the others, none empty,
+/// no element beside a sub-array, at most [`MAX_ARRAY_DIMS`] levels.
+fn array_dims(a: &[Value], depth: usize) -> Result<Vec<usize>, String> {
+    if depth > MAX_ARRAY_DIMS {
+        return Err(format!("an array has at most {MAX_ARRAY_DIMS} dimensions"));
+    }
+    let subs: Vec<&Vec<Value>> = a
+        .iter()
+        .filter_map(|v| match v {
+            Value::Array(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    if subs.is_empty() {
+        return Ok(vec![a.len()]);
+    }
+    if subs.len() != a.len() {
+        return Err(
+            "multidimensional arrays must have sub-arrays with matching dimensions \
+             (an element beside a sub-array)"
+                .into(),
+        );
+    }
+    let mut inner: Option<Vec<usize>> = None;
+    for s in subs {
+        if s.is_empty() {
+            return Err("a sub-array of a multidimensional array has no elements".into());
+        }
+        let d = array_dims(s, depth + 1)?;
+        match &inner {
+            None => inner = Some(d),
+            Some(i) if *i == d => {}
+            Some(_) => {
+                return Err(
+                    "multidimensional arrays must have sub-arrays with matching dimensions".into(),
+                );
+            }
+        }
+    }
+    let mut out = vec![a.len()];
+    out.extend(inner.unwrap_or_default());
+    Ok(out)
+}
+
 impl Value {
+    /// Whether this is a sub-array of a multi-dimensional value of an
+    /// array of `items` (an array where an item is expected, the items
+    /// being neither arrays nor JSON).
+    pub fn is_sub_array(&self, items: &FieldType) -> bool {
+        matches!(self, Self::Array(_))
+            && !matches!(items, FieldType::Array { .. } | FieldType::Json)
+    }
+
     /// Shape a value decoded from a database cell into the JSON of `ty`, by the
     /// normalisation rules of this module. Adapters decode cells by their
     /// engine type (SQLite text dates, MySQL `TINYINT(1)`, PostgreSQL numeric…)
@@ -470,13 +547,17 @@ impl Value {
             }
             (FieldType::Array { items }, Value::Array(a)) => J::Array(
                 a.into_iter()
-                    .map(|v| match v {
+                    .map(|v| {
                         // A sub-array of a multi-dimensional array
-                        // (PostgreSQL's `{{1,2},{3,4}}`): the same type.
-                        Value::Array(_) if !matches!(**items, FieldType::Array { .. }) => {
+                        // (PostgreSQL's `{{1,2},{3,4}}`): the same type. A
+                        // JSON element is read as `Value::Json`.
+                        if matches!(v, Value::Array(_))
+                            && !matches!(**items, FieldType::Array { .. })
+                        {
                             v.shape(ty)
+                        } else {
+                            v.shape(items)
                         }
-                        v => v.shape(items),
                     })
                     .collect::<Result<_, _>>()?,
             ),

@@ -2738,6 +2738,42 @@ async fn array_filters(c: &Ctx<'_>) -> CaseResult {
         "round trip {:?}",
         back[0]
     );
+    // A multi-dimensional value: PostgreSQL's array types take one (its
+    // operators read the elements, ignoring dimensions); another engine
+    // answers Unsupported. A ragged one is invalid everywhere.
+    let grid = json!([["a", "d"], ["e", "f"]]);
+    let written = c
+        .insert(ins(vec![json!({"sku": "arr-4", "tags": grid})]))
+        .await;
+    if c.db.capabilities().multidimensional_arrays {
+        written.map_err(s)?;
+        let back = c
+            .rows(
+                Query::new("gadget")
+                    .fields(["tags"])
+                    .filter(Filter::eq("sku", "arr-4")),
+            )
+            .await?;
+        ensure!(back[0]["tags"] == grid, "grid round trip {:?}", back[0]);
+        let n = c
+            .count("gadget", scoped(af(ArrayOp::Contains, &["d", "f"])))
+            .await?;
+        ensure!(n == 1, "a grid contains its elements: {n}");
+    } else {
+        ensure!(
+            matches!(written, Err(Error::Unsupported { .. })),
+            "a grid without multi-dimensional arrays: {written:?}"
+        );
+    }
+    let ragged = c
+        .insert(ins(vec![
+            json!({"sku": "arr-5", "tags": [["a"], ["b", "c"]]}),
+        ]))
+        .await;
+    ensure!(
+        matches!(ragged, Err(Error::Validation { .. })),
+        "a ragged grid: {ragged:?}"
+    );
     c.clear("arr-").await?;
     Ok(Outcome::Pass)
 }

@@ -664,6 +664,36 @@ async fn unmapped_types_read_and_write_as_text() {
     }
     let r = call(&s, "GET", "/shelf", "spans=cs.{{\"[1,3)\"},{}}", &[], "").await;
     assert_eq!(r.status, 400, "{}", r.text());
+    // A multi-dimensional array is written and read as nested JSON arrays,
+    // and its elements are what `cs` reads; a ragged one is a 400.
+    let r = call(
+        &s,
+        "PATCH",
+        "/shelf",
+        "id=eq.900&select=grid",
+        &[("Prefer", "return=representation")],
+        r#"{"grid": [[1, 2], [3, null]]}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"grid": [[1, 2], [3, null]]}])),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(&s, "GET", "/shelf", "select=grid&grid=cs.{{1},{3}}", "").await,
+        json!([{"grid": [[1, 2], [3, null]]}])
+    );
+    for body in [
+        r#"{"grid": [[1], [2, 3]]}"#,
+        r#"{"grid": [[1], 2]}"#,
+        r#"{"grid": [[]]}"#,
+        r#"{"grid": [[[[[[[1]]]]]]]}"#,
+    ] {
+        let r = call(&s, "PATCH", "/shelf", "id=eq.900", &[], body).await;
+        assert_eq!(r.status / 100, 4, "{body}: {}", r.text());
+    }
     let bad = call(
         &s,
         "PATCH",

@@ -563,6 +563,13 @@ fn array_literal(items: &[Value], item_ty: &FieldType) -> Result<String> {
         if i > 0 {
             out.push(',');
         }
+        // A sub-array of a multi-dimensional value (`{{1,2},{3,4}}`).
+        if let Value::Array(sub) = v
+            && v.is_sub_array(item_ty)
+        {
+            out.push_str(&array_literal(sub, item_ty)?);
+            continue;
+        }
         let v = v
             .coerce(item_ty)
             .map_err(|m| Error::validation("", format!("array item {i}: {m}")))?;
@@ -621,5 +628,14 @@ mod tests {
             r#"{"a\"b",NULL,"c\\d,{}"}"#
         );
         assert_eq!(array_literal(&[], &t).unwrap(), "{}");
+        let grid = Value::Array(vec![
+            Value::Array(vec![Value::from(1i64), Value::Null]),
+            Value::Array(vec![Value::from(3i64), Value::from(4i64)]),
+        ]);
+        let Value::Array(rows) = grid else { return };
+        assert_eq!(
+            array_literal(&rows, &FieldType::Int32).unwrap(),
+            r#"{{"1",NULL},{"3","4"}}"#
+        );
     }
 }
