@@ -862,10 +862,9 @@ impl DatabaseAdapter for MongoAdapter {
         }
         // SQL aggregates without GROUP BY give one row even over no input
         // (count 0, other aggregates null); `$group` gives none.
-        if rows.is_empty() && aggregate.group_by.is_empty() && aggregate.group_by_values.is_empty()
-        {
+        if rows.is_empty() && aggregate.ungrouped() {
             let mut r = Row::new();
-            for ag in &aggregate.aggregates {
+            for (_, ag) in aggregate.all_aggregates() {
                 let v = match ag.func {
                     baas_core::ir::AggregateFn::Count
                     | baas_core::ir::AggregateFn::CountValues { .. }

@@ -1399,7 +1399,7 @@ pub struct AggregatePlan {
 /// is looked up and unwound first (a row without one is dropped, as SQL's
 /// inner join, or kept with it missing when
 /// [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)), and
-/// the aggregates and the via's groups read its fields.
+/// the via's groups and aggregates read its fields.
 pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let e = target.entity;
     let (mut pipeline, m) = filter(target, a.filter.as_ref())?;
@@ -1492,10 +1492,11 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     }
     let mut group =
         doc! {"_id": if group_id.is_empty() { Bson::Null } else { Bson::Document(group_id) }};
-    for (i, ag) in a.aggregates.iter().enumerate() {
-        let field = ag.func.field().map(|f| key_of(of, f)).transpose()?;
+    for (i, (related, ag)) in a.all_aggregates().enumerate() {
+        let (from, pre) = side(related);
+        let field = ag.func.field().map(|f| key_of(from, f)).transpose()?;
         let internal = format!("a{i}");
-        let path = field.map(|(_, k)| format!("${prefix}{k}"));
+        let path = field.map(|(_, k)| format!("${pre}{k}"));
         let present = |p: &str| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
         match (&ag.func, path) {
             (AggregateFn::Count, _) => {

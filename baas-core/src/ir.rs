@@ -994,9 +994,8 @@ pub struct Aggregate {
     /// links to ([`AggregateVia::from_fields`] equal to its
     /// [`AggregateVia::to_fields`]; an inner join: a row that reaches none,
     /// or none passing [`AggregateVia::filter`], is not aggregated, unless
-    /// [`AggregateVia::outer`]): the
-    /// aggregates' fields, and [`AggregateVia::group_by`], are fields of
-    /// the related entity. This is how a many-to-many embedding is
+    /// [`AggregateVia::outer`]): [`AggregateVia::aggregates`] and
+    /// [`AggregateVia::group_by`] are of the related entity's fields. This is how a many-to-many embedding is
     /// aggregated (`playlists(name,tracks.count())` through the junction:
     /// its rows, grouped by their source, over their targets). Internal to
     /// embedded reads ([`crate::read`]): a caller's [`Aggregate`] with it
@@ -1016,6 +1015,22 @@ impl Aggregate {
             .iter()
             .map(|g| (false, g.as_str()))
             .chain(related.map(|g| (true, g.as_str())))
+    }
+
+    /// Every aggregate, in answer order: each with `true` when it is of
+    /// the related entity's fields ([`AggregateVia::aggregates`]).
+    pub fn all_aggregates(&self) -> impl Iterator<Item = (bool, &AggregateExpr)> {
+        let related = self.via.iter().flat_map(|v| &v.aggregates);
+        self.aggregates
+            .iter()
+            .map(|a| (false, a))
+            .chain(related.map(|a| (true, a)))
+    }
+
+    /// Whether the aggregate groups by nothing (one answer over every row,
+    /// also over none).
+    pub fn ungrouped(&self) -> bool {
+        self.stored_groups().next().is_none() && self.computed_groups().next().is_none()
     }
 
     /// The computed groups, after the stored ones, likewise marked.
@@ -1312,6 +1327,11 @@ pub struct AggregateVia {
     /// PostgREST's `...category(budget.sum())`). Without it, an inner join.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outer: bool,
+    /// Aggregates of the related entity's fields, answered after
+    /// [`Aggregate::aggregates`] (which stay over the aggregated entity's
+    /// own fields), under aliases of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregateExpr>,
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

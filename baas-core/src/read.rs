@@ -1082,6 +1082,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     group_by_values: embed.select.group_by_values.clone(),
                     filter: embed.filter.clone(),
                     outer: false,
+                    aggregates: embed.select.aggregates.clone(),
                 });
             }
             (
@@ -1224,7 +1225,11 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }),
             group_by: group_by.clone(),
             group_by_values: values.clone(),
-            aggregates: embed.select.aggregates.clone(),
+            // Through a junction, the targets' ([`AggregateVia::aggregates`]).
+            aggregates: match &via {
+                Some(_) => Vec::new(),
+                None => embed.select.aggregates.clone(),
+            },
             having: Vec::new(),
             order: order.clone(),
             limit: None,

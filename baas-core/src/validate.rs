@@ -1516,10 +1516,10 @@ impl<'a> Validator<'a> {
     /// ([`AggregateVia::outer`](crate::ir::AggregateVia::outer): a row without one is aggregated with its
     /// fields null), its filter the embed's and the related entity's read
     /// grant; its fields are checked as [`aggregate`](Self::aggregate)
-    /// checks the entity's. `a`'s own aggregates may only be `count()`s
-    /// (they count the aggregated rows): the IR has one entity for the
-    /// aggregated fields. `a.order` may name the embed's groups and
-    /// aggregates. The answer has them beside `a`'s.
+    /// checks the entity's, and its aggregates are
+    /// [`AggregateVia::aggregates`](crate::ir::AggregateVia::aggregates).
+    /// `a.order` may name the embed's groups and aggregates. The answer
+    /// has them beside `a`'s.
     pub fn aggregate_joining(&self, a: Aggregate, embed: Embed) -> Result<Checked<'a, Aggregate>> {
         let engine = self.caps.engine.clone();
         let rel = self.entity().relation(&embed.relation)?;
@@ -1538,17 +1538,6 @@ impl<'a> Validator<'a> {
                 engine,
                 format!(
                     "embeddings or database casts in `{}` beside its aggregates",
-                    embed.relation
-                ),
-            ));
-        }
-        if let Some(own) = a.aggregates.iter().find(|ag| ag.func.field().is_some()) {
-            return Err(Error::unsupported(
-                engine,
-                format!(
-                    "`{}` of `{}` beside the aggregates of its related `{}` (count() only beside them)",
-                    own.alias,
-                    self.entity().name,
                     embed.relation
                 ),
             ));
@@ -1576,9 +1565,7 @@ impl<'a> Validator<'a> {
             .chain(related.aggregates.iter().map(|ag| ag.alias.clone()))
             .collect();
         let mut checked = self.aggregate_beside(a, &keys)?;
-        let a = &mut checked.value;
-        a.aggregates.extend(related.aggregates);
-        a.via = Some(crate::ir::AggregateVia {
+        checked.value.via = Some(crate::ir::AggregateVia {
             entity: target.name.clone(),
             from_fields: rel.from_fields.clone(),
             to_fields: rel.to_fields.clone(),
@@ -1586,6 +1573,7 @@ impl<'a> Validator<'a> {
             group_by_values: related.group_by_values,
             filter: related.filter,
             outer: true,
+            aggregates: related.aggregates,
         });
         Ok(checked)
     }
@@ -2283,6 +2271,7 @@ mod tests {
                 group_by_values: Vec::new(),
                 filter: None,
                 outer: false,
+                aggregates: Vec::new(),
             }),
         };
         match check(|v| v.aggregate(a), "playlist_track") {

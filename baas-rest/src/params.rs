@@ -1551,25 +1551,12 @@ fn build_node<'s>(
         }
     }
     let mut joins = node.children.iter().filter(|c| c.joins());
-    if let Some(first) = joins.next() {
-        if let Some(second) = joins.next() {
-            return Err(RestError::unsupported(format!(
-                "aggregates in two to-one spreads, `...{}` and `...{}`",
-                first.key, second.key
-            ))
-            .with_hint("aggregate the fields of one related row"));
-        }
-        if let Some(own) = node
-            .aggregates
-            .iter()
-            .find(|a| a.func != AggregateFn::Count)
-        {
-            return Err(RestError::unsupported(format!(
-                "`{}` of `{}` beside the aggregates of the to-one spread `...{}` (count() only beside them)",
-                own.alias, node.entity.name, first.key
-            ))
-            .with_hint("aggregate them in two requests"));
-        }
+    if let (Some(first), Some(second)) = (joins.next(), joins.next()) {
+        return Err(RestError::unsupported(format!(
+            "aggregates in two to-one spreads, `...{}` and `...{}`",
+            first.key, second.key
+        ))
+        .with_hint("aggregate the fields of one related row"));
     }
     if node.spread == Some(false) && !node.aggregates.is_empty() {
         // Its `count()`s count the parent's rows: they are the parent's.

@@ -32,7 +32,7 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
 /// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
 /// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`
 /// (`LEFT JOIN` when [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)),
-/// the aggregates and the via's groups over the related row's columns.
+/// the via's groups and aggregates over the related row's columns.
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
     let sql = l.sql;
@@ -112,9 +112,13 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         });
     }
     let mut agg_exprs = Vec::new();
-    for (i, ag) in a.aggregates.iter().enumerate() {
-        let field = ag.func.field().map(|f| of.entity.field(f)).transpose()?;
-        let col = field.map(|f| of.col(f));
+    for (i, (s, ag)) in a
+        .all_aggregates()
+        .map(|(r, ag)| (scope_of(r), ag))
+        .enumerate()
+    {
+        let field = ag.func.field().map(|f| s.entity.field(f)).transpose()?;
+        let col = field.map(|f| s.col(f));
         let ex = match (&ag.func, col) {
             (AggregateFn::Count, _) => Expr::cust("COUNT(*)"),
             (AggregateFn::CountValues { .. }, Some(c)) => sql.custom("COUNT({})", vec![c]),
@@ -158,10 +162,9 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                 Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
             })?;
         let ag = a
-            .aggregates
-            .iter()
-            .find(|ag| ag.alias == h.alias)
-            .map(|ag| &ag.func);
+            .all_aggregates()
+            .find(|(_, ag)| ag.alias == h.alias)
+            .map(|(_, ag)| &ag.func);
         let ty = ag
             .map(|f| aggregate_type(f, *field))
             .unwrap_or(FieldType::Int64);
@@ -244,10 +247,7 @@ mod tests {
             filter: Some(Filter::in_list("playlist_id", vec![1i64, 2])),
             group_by: vec!["playlist_id".into()],
             group_by_values: Vec::new(),
-            aggregates: vec![AggregateExpr {
-                alias: "total".into(),
-                func: AggregateFn::Sum { field: "ms".into() },
-            }],
+            aggregates: Vec::new(),
             having: Vec::new(),
             order: vec![
                 baas_core::ir::OrderBy::asc("playlist_id"),
@@ -263,6 +263,10 @@ mod tests {
                 group_by_values: Vec::new(),
                 filter: Some(Filter::eq("genre_id", 1i64)),
                 outer: false,
+                aggregates: vec![AggregateExpr {
+                    alias: "total".into(),
+                    func: AggregateFn::Sum { field: "ms".into() },
+                }],
             }),
         };
         let target = Target::new(&schema, "playlist_track").unwrap();
