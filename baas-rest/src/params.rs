@@ -67,6 +67,9 @@ pub(crate) struct Node<'s> {
     /// key of their own rather than their field's name (one field in two
     /// computed forms, or a database cast beside the stored value).
     pub(crate) answers: Vec<(String, String)>,
+    /// The answer's keys in `select=` order (`None`: where `*` stands):
+    /// an output's key, an embedding's, a raised aggregate's.
+    pub(crate) layout: Vec<Option<String>>,
     pub(crate) children: Vec<Node<'s>>,
 }
 
@@ -97,6 +100,7 @@ impl<'s> Node<'s> {
             group_by: Vec::new(),
             grouped: Vec::new(),
             answers: Vec::new(),
+            layout: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -365,12 +369,31 @@ impl<'s> Node<'s> {
                 })
             })
             .collect();
+        // The engine answers groups before aggregates and embeddings after
+        // fields: where either is here, the answer is put in `select=` order.
+        let embedding = |k: &Option<String>| {
+            k.as_ref().is_some_and(|k| {
+                self.children
+                    .iter()
+                    .any(|c| c.key == *k || c.split.as_ref() == Some(k))
+            })
+        };
+        let first_embedding = self.layout.iter().position(embedding);
+        let field_after =
+            first_embedding.is_some_and(|i| self.layout[i..].iter().any(|k| !embedding(k)));
+        let layout = if self.aggregated() || field_after {
+            self.layout.clone()
+        } else {
+            Vec::new()
+        };
         (renamed
             || !embeds.is_empty()
             || !spreads.is_empty()
             || !embed_renames.is_empty()
-            || !self.shapes.is_empty())
+            || !self.shapes.is_empty()
+            || !layout.is_empty())
         .then(|| FieldAliases {
+            layout,
             shapes: self.shapes.clone(),
             embed_renames,
             spreads,
@@ -523,6 +546,11 @@ pub struct FieldAliases {
     embed_renames: Vec<(String, String)>,
     /// JSON paths and casts, by output key, applied to the renamed row.
     shapes: Vec<(String, Shape)>,
+    /// The keys in `select=` order, as PostgREST answers them (`None`:
+    /// the fields `*` reads, in the engine's order), where the engine's
+    /// order differs (groups before aggregates, embeddings last); empty:
+    /// the engine's order is the answer's.
+    layout: Vec<Option<String>>,
 }
 
 /// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
@@ -1079,6 +1107,47 @@ impl Spread {
 }
 
 impl FieldAliases {
+    /// Put `row`'s keys in [`FieldAliases::layout`]'s order: the listed
+    /// keys where they stand, the others where `*` stands, in the engine's
+    /// order (after the listed ones without a `*`).
+    fn arrange(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+        let listed = |k: &str| self.layout.iter().flatten().any(|l| l == k);
+        let mut old: Vec<(String, Option<serde_json::Value>)> = std::mem::take(row)
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
+        let rest = |row: &mut serde_json::Map<String, serde_json::Value>,
+                    old: &mut Vec<(String, Option<serde_json::Value>)>| {
+            for (k, v) in old.iter_mut() {
+                if !listed(k)
+                    && let Some(v) = v.take()
+                {
+                    row.insert(k.clone(), v);
+                }
+            }
+        };
+        for slot in &self.layout {
+            match slot {
+                None => rest(row, &mut old),
+                Some(key) => {
+                    if let Some(v) = old
+                        .iter_mut()
+                        .find(|(k, _)| k == key)
+                        .and_then(|(_, v)| v.take())
+                    {
+                        row.insert(key.clone(), v);
+                    }
+                }
+            }
+        }
+        // Keys nothing lists (none expected): kept, last.
+        for (k, v) in old {
+            if let Some(v) = v {
+                row.insert(k, v);
+            }
+        }
+    }
+
     /// Rename the fields of `row` (and of its embedded rows): the listed
     /// fields under their output keys, in `select=` order (with `*`: every
     /// field first), then the embeds; a cast the value cannot take is a
@@ -1123,6 +1192,9 @@ impl FieldAliases {
             if let Some(v) = row.get_mut(key) {
                 *v = shape.apply(std::mem::take(v))?;
             }
+        }
+        if !self.layout.is_empty() {
+            self.arrange(row);
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
@@ -1343,6 +1415,7 @@ fn push_aggregate(
         (f, _) => return Err(RestError::bad_request(format!("unknown aggregate `{f}`"))),
     };
     node.outputs.push((key.clone(), key.clone()));
+    node.layout.push(Some(key.clone()));
     node.aggregates.push(AggregateExpr { alias: key, func });
     Ok(())
 }
@@ -1355,7 +1428,10 @@ fn build_node<'s>(
     node.star = false;
     for item in items {
         match item {
-            SelectItem::Star => node.star = true,
+            SelectItem::Star => {
+                node.star = true;
+                node.layout.push(None);
+            }
             SelectItem::Aggregate { alias, func, field } => {
                 push_aggregate(node, alias.clone(), func, Some(field))?;
             }
@@ -1425,6 +1501,7 @@ fn build_node<'s>(
                         .with_hint("give one of them an alias: `other:col->key`"));
                 }
                 node.outputs.push((key.clone(), name.clone()));
+                node.layout.push(Some(key.clone()));
                 node.shapes.push((key, shape));
             }
             SelectItem::Field { alias, name } => {
@@ -1433,6 +1510,7 @@ fn build_node<'s>(
                 }
                 let key = alias.clone().unwrap_or_else(|| name.clone());
                 if !node.outputs.iter().any(|(k, _)| *k == key) {
+                    node.layout.push(Some(key.clone()));
                     node.outputs.push((key, name.clone()));
                 }
             }
@@ -1492,7 +1570,9 @@ fn build_node<'s>(
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
                 }
+                node.layout.push(Some(child.key.clone()));
                 for a in std::mem::take(&mut child.raised) {
+                    node.layout.push(Some(a.alias.clone()));
                     if node.outputs.iter().any(|(k, _)| *k == a.alias) {
                         return Err(RestError::bad_request(format!(
                             "`{}` is selected twice",
@@ -1545,6 +1625,15 @@ fn build_node<'s>(
                     child.split = std::iter::once(base.clone())
                         .chain((2..).map(|i| format!("{base}_{i}")))
                         .find(|k| node.entity.field(k).is_err() && !taken.contains(k));
+                    // Its aggregates right after its rows, as it lists them.
+                    if let Some(split) = &child.split {
+                        let at = node
+                            .layout
+                            .iter()
+                            .position(|k| k.as_deref() == Some(child.key.as_str()))
+                            .map_or(node.layout.len(), |i| i + 1);
+                        node.layout.insert(at, Some(split.clone()));
+                    }
                 }
                 node.children.push(child);
             }

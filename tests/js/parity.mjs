@@ -159,6 +159,30 @@ try {
       { name: "Edsger", book: [{ count: 2 }] },
     ]);
   });
+  await check("spreads: aggregates of a to-one spread's fields are over the parent's rows (items 12, 13)", async () => {
+    const r = await db
+      .from("book")
+      .select("...author(name,born.max(),ids:id.sum()),pages.sum(),count()")
+      .order("name");
+    noError(r);
+    eq(r.data, [
+      { name: "Ada", max: "1815-12-10", ids: 1, sum: 120, count: 1 },
+      { name: "Edsger", max: "1930-05-11", ids: 6, sum: 310, count: 2 },
+      { name: "Grace", max: "1906-12-09", ids: 2, sum: 300, count: 1 },
+    ]);
+  });
+  await check("arrays: a two-dimensional int[] written, read, and filtered by its elements (item 10)", async () => {
+    await db.from("shelf").delete().eq("id", 950);
+    const w = await db.from("shelf").insert({ id: 950, grid: [[1, 2], [3, 4]] }).select("grid");
+    noError(w);
+    eq(w.data, [{ grid: [[1, 2], [3, 4]] }]);
+    const r = await db.from("shelf").select("id").contains("grid", [4, 1]);
+    noError(r);
+    eq(r.data, [{ id: 950 }]);
+    const bad = await db.from("shelf").update({ grid: [[1], [2, 3]] }).eq("id", 950);
+    eq(bad.status, 422);
+    noError(await db.from("shelf").delete().eq("id", 950));
+  });
   await check("schemas: .schema('personal') reads personal.book (item 16)", async () => {
     const r = await db.schema("personal").from("book").select("title,feel");
     noError(r);

@@ -105,6 +105,57 @@ fn field_aliases_rename_the_output() {
     );
 }
 
+/// The answer's keys follow `select=`, as PostgREST's: an embedding
+/// before a field, an aggregate before its groups, a to-one spread's
+/// `count()` after its fields (the engine answers fields, groups and
+/// embeddings in an order of its own).
+#[test]
+fn keys_follow_the_select_order() {
+    let arranged = |entity: &str, qs: &str, engine: serde_json::Value| {
+        let r = read(entity, qs).expect("parses");
+        let serde_json::Value::Object(mut row) = engine else {
+            unreachable!()
+        };
+        r.aliases
+            .as_ref()
+            .expect("aliases")
+            .apply(&mut row)
+            .expect("applies");
+        serde_json::to_string(&row).expect("json")
+    };
+    assert_eq!(
+        arranged(
+            "album",
+            "select=tracks(name),title",
+            json!({"title": "T", "tracks": [{"name": "x"}]})
+        ),
+        r#"{"tracks":[{"name":"x"}],"title":"T"}"#
+    );
+    assert_eq!(
+        arranged(
+            "track",
+            "select=n:count(),genre_id,ms:milliseconds.sum()",
+            json!({"genre_id": 1, "n": 2, "ms": 3})
+        ),
+        r#"{"n":2,"genre_id":1,"ms":3}"#
+    );
+    assert_eq!(
+        arranged(
+            "track",
+            "select=...album(n:count(),title),x:milliseconds.max()",
+            json!({"n": 2, "x": 5, "album": {"title": "T"}})
+        ),
+        r#"{"title":"T","n":2,"x":5}"#
+    );
+    // Fields then embeddings: the engine's order already.
+    assert!(
+        read("album", "select=title,artist(name)")
+            .expect("parses")
+            .aliases
+            .is_none()
+    );
+}
+
 #[test]
 fn embeds() {
     assert_eq!(
