@@ -1111,6 +1111,16 @@ impl FieldAliases {
     /// keys where they stand, the others where `*` stands, in the engine's
     /// order (after the listed ones without a `*`).
     fn arrange(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+        // Already in order (the engine's order is often the select's).
+        if !self.layout.contains(&None)
+            && row.keys().eq(self
+                .layout
+                .iter()
+                .flatten()
+                .filter(|k| row.contains_key(*k)))
+        {
+            return;
+        }
         let listed = |k: &str| self.layout.iter().flatten().any(|l| l == k);
         let mut old: Vec<(String, Option<serde_json::Value>)> = std::mem::take(row)
             .into_iter()
