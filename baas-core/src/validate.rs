@@ -913,7 +913,11 @@ impl<'a> Validator<'a> {
                             )
                             .to_lowercase(),
                         );
-                    } else if matches!(fd.ty, FieldType::Json | FieldType::Array { .. }) {
+                    } else if fd.ty == FieldType::Json
+                        || (matches!(fd.ty, FieldType::Array { .. })
+                            && (ordered || !matches!(value, Value::Array(_))))
+                    {
+                        // An array equals (or not) a whole array value.
                         acc.push(
                             &format!("{at}/op"),
                             format!(

@@ -574,7 +574,31 @@ pub(crate) fn typed(ty: Option<&FieldType>, raw: &str) -> Value {
             Ok(f) if f.is_finite() && looks_numeric(t) => Value::Float(f),
             _ => Value::Text(raw.to_string()),
         },
+        // An array literal compared whole (`tags=eq.{a,b}`,
+        // `grid=eq.{{1,2},{3,4}}`): its elements typed, its dimensions
+        // kept. A malformed one stays text, which the array field refuses.
+        Some(FieldType::Array { items }) if t.starts_with('{') => {
+            match crate::lex::pg_array_dims(t, t.len()) {
+                Ok((elements, dims)) => {
+                    let mut values = elements.iter().map(|e| {
+                        e.as_deref()
+                            .map_or(Value::Null, |e| typed(Some(items.as_ref()), e))
+                    });
+                    nest(&mut values, &dims)
+                }
+                Err(_) => Value::Text(raw.to_string()),
+            }
+        }
         _ => Value::Text(raw.to_string()),
+    }
+}
+
+/// The array of `dims` (outermost first) filled from `values` in order.
+fn nest(values: &mut impl Iterator<Item = Value>, dims: &[usize]) -> Value {
+    match dims.split_first() {
+        None => Value::Array(Vec::new()),
+        Some((&n, [])) => Value::Array(values.take(n).collect()),
+        Some((&n, inner)) => Value::Array((0..n).map(|_| nest(values, inner)).collect()),
     }
 }
 

@@ -194,6 +194,16 @@ pub(crate) const MAX_ARRAY_DIMS: usize = 6;
 /// PostgreSQL's `@>` `<@` `&&` and `ANY`/`ALL` do. `max_items` bounds the
 /// elements of the whole literal.
 pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String>>, RestError> {
+    pg_array_dims(text, max_items).map(|(items, _)| items)
+}
+
+/// [`pg_array`], with the literal's dimensions (each level's length,
+/// outermost first; `[]` for `{}`), for a comparison that keeps them
+/// (`col=eq.{{1,2},{3,4}}`).
+pub(crate) fn pg_array_dims(
+    text: &str,
+    max_items: usize,
+) -> Result<(Vec<Option<String>>, Vec<usize>), RestError> {
     let bad = |why: &str| {
         RestError::bad_request(format!(
             "failed to parse array literal `{}`",
@@ -213,7 +223,12 @@ pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String
     array_level(&mut cur, 0, &mut shape, &mut out, max_items, &bad)?;
     cur.skip_ws();
     if cur.at_end() {
-        Ok(out)
+        let dims = if out.is_empty() {
+            Vec::new()
+        } else {
+            shape.iter().map(|l| l.len.unwrap_or(0)).collect()
+        };
+        Ok((out, dims))
     } else {
         Err(bad("unexpected text after `}`"))
     }

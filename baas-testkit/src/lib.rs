@@ -2738,6 +2738,21 @@ async fn array_filters(c: &Ctx<'_>) -> CaseResult {
         "round trip {:?}",
         back[0]
     );
+    // `eq` / `neq` compare a whole array (order and length count).
+    let whole = |op, items: &[&str]| Filter::Compare {
+        field: "tags".into(),
+        op,
+        value: Value::Array(items.iter().map(|t| Value::Text(t.to_string())).collect()),
+    };
+    for (f, want, what) in [
+        (whole(CompareOp::Eq, &["a", "b"]), 1, "eq {a,b}"),
+        (whole(CompareOp::Eq, &["b", "a"]), 0, "eq {b,a}"),
+        (whole(CompareOp::Eq, &[]), 1, "eq {}"),
+        (whole(CompareOp::Neq, &["a", "b"]), 2, "neq {a,b}"),
+    ] {
+        let n = c.count("gadget", scoped(f)).await?;
+        ensure!(n == want, "{what}: {n}");
+    }
     // A multi-dimensional value: PostgreSQL's array types take one (its
     // operators read the elements, ignoring dimensions); another engine
     // answers Unsupported. A ragged one is invalid everywhere.

@@ -685,6 +685,17 @@ async fn unmapped_types_read_and_write_as_text() {
         ok(&s, "GET", "/shelf", "select=grid&grid=cs.{{1},{3}}", "").await,
         json!([{"grid": [[1, 2], [3, null]]}])
     );
+    // `eq` compares the whole array, dimensions included (NULL elements
+    // equal), as PostgreSQL's `=`.
+    for (q, want) in [
+        ("select=id&grid=eq.{{1,2},{3,NULL}}", json!([{"id": 900}])),
+        ("select=id&grid=eq.{{1,2},{3,4}}", json!([])),
+        ("select=id&grid=eq.{1,2,3,NULL}", json!([])),
+        ("select=id&grid=neq.{1,2,3,NULL}", json!([{"id": 900}])),
+        ("select=id&spans=eq.{\"[1,3)\",\"[5,7)\"}", json!([{"id": 900}])),
+    ] {
+        assert_eq!(ok(&s, "GET", "/shelf", q, "").await, want, "{q}");
+    }
     for body in [
         r#"{"grid": [[1], [2, 3]]}"#,
         r#"{"grid": [[1], 2]}"#,

@@ -362,6 +362,28 @@ fn array_operators() {
         )
     );
     assert_eq!(err("track", "tags=cs.{{a},{b,c}}").status, 400);
+    // `eq` / `neq` compare a whole array, its dimensions kept.
+    assert_eq!(
+        filt("track", "chart_positions=eq.{{1,2},{3,NULL}}"),
+        Filter::eq(
+            "chart_positions",
+            Value::Array(vec![
+                Value::Array(vec![1i64.into(), 2i64.into()]),
+                Value::Array(vec![3i64.into(), Value::Null]),
+            ])
+        )
+    );
+    assert_eq!(
+        filt("track", "tags=neq.{}"),
+        Filter::Compare {
+            field: "tags".into(),
+            op: baas_core::ir::CompareOp::Neq,
+            value: Value::Array(vec![])
+        }
+    );
+    // Ordered comparisons, or a value that is no array: refused.
+    assert!(validate(&q("track", "tags=gt.{a}")).is_err());
+    assert!(validate(&q("track", "tags=eq.a")).is_err());
 }
 
 #[test]
