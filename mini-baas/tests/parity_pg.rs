@@ -692,7 +692,10 @@ async fn unmapped_types_read_and_write_as_text() {
         ("select=id&grid=eq.{{1,2},{3,4}}", json!([])),
         ("select=id&grid=eq.{1,2,3,NULL}", json!([])),
         ("select=id&grid=neq.{1,2,3,NULL}", json!([{"id": 900}])),
-        ("select=id&spans=eq.{\"[1,3)\",\"[5,7)\"}", json!([{"id": 900}])),
+        (
+            "select=id&spans=eq.{\"[1,3)\",\"[5,7)\"}",
+            json!([{"id": 900}]),
+        ),
     ] {
         assert_eq!(ok(&s, "GET", "/shelf", q, "").await, want, "{q}");
     }
