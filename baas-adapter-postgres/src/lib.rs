@@ -191,8 +191,8 @@ fn decode_array(v: PgValueRef<'_>, elem: &str) -> std::result::Result<Value, Str
     let ndim = r.i32()?;
     let _has_nulls = r.i32()?;
     let _oid = r.i32()?;
-    // At most PostgreSQL's MAXDIM (6) dimensions.
-    if !(0..=6).contains(&ndim) {
+    // At most PostgreSQL's MAXDIM dimensions.
+    if !usize::try_from(ndim).is_ok_and(|n| n <= baas_core::value::MAX_ARRAY_DIMS) {
         return Err(format!("an array of {ndim} dimensions"));
     }
     let mut dims = Vec::new();

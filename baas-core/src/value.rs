@@ -363,7 +363,8 @@ pub const MAX_ARRAY_DIMS: usize = 6;
 /// first (`[[1,2],[3,4],[5,6]]`: 3, 2), checked as PostgreSQL checks its
 /// arrays: every sub-array of a level as long as the others, none empty,
 /// no element beside a sub-array, at most [`MAX_ARRAY_DIMS`] levels.
-fn array_dims(a: &[Value], depth: usize) -> Result<Vec<usize>, String> {
+/// `depth` is the level `a` is at (1 for a whole value).
+pub fn array_dims(a: &[Value], depth: usize) -> Result<Vec<usize>, String> {
     if depth > MAX_ARRAY_DIMS {
         return Err(format!("an array has at most {MAX_ARRAY_DIMS} dimensions"));
     }

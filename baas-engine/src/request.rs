@@ -518,24 +518,22 @@ impl Baas {
             .alias
             .clone()
             .unwrap_or_else(|| embed.relation.clone());
-        let keys: Vec<String> = embed
-            .select
-            .fields
-            .iter()
-            .cloned()
-            .chain(
-                embed
-                    .select
-                    .group_by_values
-                    .iter()
-                    .map(|g| g.key().to_string()),
-            )
-            .chain(embed.select.aggregates.iter().map(|a| a.alias.clone()))
-            .collect();
         let checked = self
             .validator(tenant, target)
             .with_access(&grants)
             .aggregate_joining(aggregate, embed)?;
+        // The related row's groups and aggregates, as the check joined them.
+        let keys: Vec<String> = checked
+            .get()
+            .via
+            .iter()
+            .flat_map(|v| {
+                let groups = v.group_by.iter().cloned();
+                let values = v.group_by_values.iter().map(|g| g.key().to_string());
+                let aggregates = v.aggregates.iter().map(|a| a.alias.clone());
+                groups.chain(values).chain(aggregates)
+            })
+            .collect();
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
         for row in &mut rows {
             let mut related = Row::new();

@@ -578,27 +578,21 @@ pub(crate) fn typed(ty: Option<&FieldType>, raw: &str) -> Value {
         // `grid=eq.{{1,2},{3,4}}`): its elements typed, its dimensions
         // kept. A malformed one stays text, which the array field refuses.
         Some(FieldType::Array { items }) if t.starts_with('{') => {
-            match crate::lex::pg_array_dims(t, t.len()) {
-                Ok((elements, dims)) => {
-                    let mut values = elements.iter().map(|e| {
-                        e.as_deref()
-                            .map_or(Value::Null, |e| typed(Some(items.as_ref()), e))
-                    });
-                    nest(&mut values, &dims)
+            fn typed_items(v: Value, items: &FieldType) -> Value {
+                match v {
+                    Value::Array(a) => {
+                        Value::Array(a.into_iter().map(|i| typed_items(i, items)).collect())
+                    }
+                    Value::Text(s) => typed(Some(items), &s),
+                    other => other,
                 }
+            }
+            match crate::lex::pg_array_value(t, t.len()) {
+                Ok(v) => typed_items(v, items),
                 Err(_) => Value::Text(raw.to_string()),
             }
         }
         _ => Value::Text(raw.to_string()),
-    }
-}
-
-/// The array of `dims` (outermost first) filled from `values` in order.
-fn nest(values: &mut impl Iterator<Item = Value>, dims: &[usize]) -> Value {
-    match dims.split_first() {
-        None => Value::Array(Vec::new()),
-        Some((&n, [])) => Value::Array(values.take(n).collect()),
-        Some((&n, inner)) => Value::Array((0..n).map(|_| nest(values, inner)).collect()),
     }
 }
 

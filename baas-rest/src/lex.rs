@@ -4,6 +4,12 @@
 
 use percent_encoding::percent_decode_str;
 
+// An array literal has at most as many dimensions as an array value
+// (PostgreSQL's `MAXDIM`): deeper nesting is an error, and bounds the
+// parser's recursion.
+use baas_core::Value;
+use baas_core::value::MAX_ARRAY_DIMS;
+
 use crate::RestError;
 
 /// One decoded `key=value` pair; `value` is `None` for a bare `key`.
@@ -181,29 +187,34 @@ pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> O
     }
 }
 
-/// The most dimensions a PostgreSQL array literal has (PostgreSQL's
-/// `MAXDIM`): deeper nesting is its error, and bounds the parser's recursion.
-pub(crate) const MAX_ARRAY_DIMS: usize = 6;
-
 /// Parse a PostgreSQL array literal `{a,"b,c",NULL}` into its elements
 /// (`None` is an unquoted `NULL`). A multi-dimensional literal
-/// (`{{1,2},{3,4}}`, at most [`MAX_ARRAY_DIMS`] deep, every sub-array of a
-/// level as long as the others, as PostgreSQL requires) gives its elements
-/// in storage order: the operators it feeds (`cs` `cd` `ov`, `(any)` and
-/// `(all)`) consider only the elements, ignoring dimensions, as
-/// PostgreSQL's `@>` `<@` `&&` and `ANY`/`ALL` do. `max_items` bounds the
-/// elements of the whole literal.
+/// (`{{1,2},{3,4}}`, [`pg_array_value`]) gives its elements in storage
+/// order: the operators it feeds (`cs` `cd` `ov`, `(any)` and `(all)`)
+/// consider only the elements, ignoring dimensions, as PostgreSQL's `@>`
+/// `<@` `&&` and `ANY`/`ALL` do. `max_items` bounds the elements of the
+/// whole literal.
 pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String>>, RestError> {
-    pg_array_dims(text, max_items).map(|(items, _)| items)
+    fn flatten(v: Value, out: &mut Vec<Option<String>>) {
+        match v {
+            Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
+            Value::Text(s) => out.push(Some(s)),
+            _ => out.push(None),
+        }
+    }
+    let mut out = Vec::new();
+    flatten(pg_array_value(text, max_items)?, &mut out);
+    Ok(out)
 }
 
-/// [`pg_array`], with the literal's dimensions (each level's length,
-/// outermost first; `[]` for `{}`), for a comparison that keeps them
-/// (`col=eq.{{1,2},{3,4}}`).
-pub(crate) fn pg_array_dims(
-    text: &str,
-    max_items: usize,
-) -> Result<(Vec<Option<String>>, Vec<usize>), RestError> {
+/// Parse a PostgreSQL array literal into a [`Value::Array`] of its elements
+/// (`Value::Text`, `Value::Null` for an unquoted `NULL`), a
+/// multi-dimensional one (`{{1,2},{3,4}}`) into nested arrays, checked as
+/// PostgreSQL checks its arrays ([`baas_core::value::array_dims`]: at most
+/// [`MAX_ARRAY_DIMS`] deep, every sub-array of a level as long as the
+/// others, none empty). `max_items` bounds the elements of the whole
+/// literal.
+pub(crate) fn pg_array_value(text: &str, max_items: usize) -> Result<Value, RestError> {
     let bad = |why: &str| {
         RestError::bad_request(format!(
             "failed to parse array literal `{}`",
@@ -213,45 +224,28 @@ pub(crate) fn pg_array_dims(
         .with_hint("write arrays as {a,b,\"c,d\"} (or {{1,2},{3,4}})")
     };
     let mut cur = Cursor::new(text.trim());
-    let mut out = Vec::new();
-    // Each depth's arrays: whether they hold sub-arrays, and their
-    // length, once the first one says.
-    let mut shape: Vec<Level> = Vec::new();
     if cur.peek() != Some('{') {
         return Err(bad("an array literal starts with `{`"));
     }
-    array_level(&mut cur, 0, &mut shape, &mut out, max_items, &bad)?;
+    let mut count = 0;
+    let items = array_level(&mut cur, 0, &mut count, max_items, &bad)?;
     cur.skip_ws();
-    if cur.at_end() {
-        let dims = if out.is_empty() {
-            Vec::new()
-        } else {
-            shape.iter().map(|l| l.len.unwrap_or(0)).collect()
-        };
-        Ok((out, dims))
-    } else {
-        Err(bad("unexpected text after `}`"))
+    if !cur.at_end() {
+        return Err(bad("unexpected text after `}`"));
     }
+    baas_core::value::array_dims(&items, 1).map_err(|why| bad(&why))?;
+    Ok(Value::Array(items))
 }
 
-/// What every array at one depth of a literal is: whether it holds
-/// sub-arrays, and its length (`None` until the first one is read).
-#[derive(Default)]
-struct Level {
-    nested: Option<bool>,
-    len: Option<usize>,
-}
-
-/// One `{…}` of an array literal at nesting `depth`, its elements pushed
-/// to `out`; `shape[depth]` is what every array at that depth is.
+/// The elements of one `{…}` of an array literal at nesting `depth`;
+/// `count` is the scalar elements read so far in the whole literal.
 fn array_level(
     cur: &mut Cursor<'_>,
     depth: usize,
-    shape: &mut Vec<Level>,
-    out: &mut Vec<Option<String>>,
+    count: &mut usize,
     max_items: usize,
     bad: &dyn Fn(&str) -> RestError,
-) -> Result<(), RestError> {
+) -> Result<Vec<Value>, RestError> {
     if depth >= MAX_ARRAY_DIMS {
         return Err(RestError::bad_request(format!(
             "an array literal has at most {MAX_ARRAY_DIMS} dimensions"
@@ -260,59 +254,46 @@ fn array_level(
     if !cur.eat("{") {
         return Err(bad("expected `{`"));
     }
-    if shape.len() == depth {
-        shape.push(Level::default());
-    }
+    let mut items = Vec::new();
     cur.skip_ws();
     if cur.eat("}") {
-        // `{}` is the empty array; an empty sub-array is malformed.
-        return if depth == 0 {
-            Ok(())
-        } else {
-            Err(bad("a sub-array has no elements"))
-        };
+        return Ok(items);
     }
-    // Whether this level holds sub-arrays (decided by its first element).
-    let nested = cur.peek() == Some('{');
-    if *shape[depth].nested.get_or_insert(nested) != nested {
-        return Err(bad("sub-arrays must have matching dimensions"));
-    }
-    let mut len = 0;
     loop {
         cur.skip_ws();
-        if nested {
-            if cur.peek() != Some('{') {
-                return Err(bad("expected a sub-array"));
-            }
-            array_level(cur, depth + 1, shape, out, max_items, bad)?;
-        } else {
-            if out.len() >= max_items {
-                return Err(RestError::bad_request(format!(
-                    "the array has more than {max_items} elements"
-                )));
-            }
-            match cur.peek() {
-                Some('"') => {
-                    let v = quoted(cur).ok_or_else(|| bad("unterminated quoted element"))?;
-                    out.push(Some(v));
+        match cur.peek() {
+            Some('{') => items.push(Value::Array(array_level(
+                cur,
+                depth + 1,
+                count,
+                max_items,
+                bad,
+            )?)),
+            next => {
+                if *count >= max_items {
+                    return Err(RestError::bad_request(format!(
+                        "the array has more than {max_items} elements"
+                    )));
                 }
-                Some('{') => return Err(bad("sub-arrays must have matching dimensions")),
-                _ => {
+                *count += 1;
+                if next == Some('"') {
+                    let v = quoted(cur).ok_or_else(|| bad("unterminated quoted element"))?;
+                    items.push(Value::Text(v));
+                } else {
                     let raw = cur
                         .take_until(|c, _| matches!(c, ',' | '}' | '"' | '{'))
                         .trim();
                     if raw.is_empty() {
                         return Err(bad("empty element"));
                     }
-                    out.push(if raw.eq_ignore_ascii_case("null") {
-                        None
+                    items.push(if raw.eq_ignore_ascii_case("null") {
+                        Value::Null
                     } else {
-                        Some(raw.to_string())
+                        Value::Text(raw.to_string())
                     });
                 }
             }
         }
-        len += 1;
         cur.skip_ws();
         match cur.bump() {
             Some(',') => continue,
@@ -320,10 +301,7 @@ fn array_level(
             _ => return Err(bad("expected `,` or `}` after an element")),
         }
     }
-    if *shape[depth].len.get_or_insert(len) != len {
-        return Err(bad("sub-arrays must have matching dimensions"));
-    }
-    Ok(())
+    Ok(items)
 }
 
 #[cfg(test)]
