@@ -628,11 +628,10 @@ mod tests {
             r#"{"a\"b",NULL,"c\\d,{}"}"#
         );
         assert_eq!(array_literal(&[], &t).unwrap(), "{}");
-        let grid = Value::Array(vec![
+        let rows = vec![
             Value::Array(vec![Value::from(1i64), Value::Null]),
             Value::Array(vec![Value::from(3i64), Value::from(4i64)]),
-        ]);
-        let Value::Array(rows) = grid else { return };
+        ];
         assert_eq!(
             array_literal(&rows, &FieldType::Int32).unwrap(),
             r#"{{"1",NULL},{"3","4"}}"#
