@@ -146,6 +146,13 @@ impl SqlxEngine for PgEngine {
             "FLOAT4" => Value::Float(f64::from(Self::dec::<f32>(v)?)),
             "FLOAT8" => Value::Float(Self::dec(v)?),
             "NUMERIC" => Value::Decimal(numeric_text(v)?),
+            // Decoded here, not by sqlx: its decoding panics on
+            // `infinity` and wraps `24:00:00` to midnight.
+            "DATE" | "TIME" | "TIMESTAMP" | "TIMESTAMPTZ"
+                if v.format() == PgValueFormat::Binary =>
+            {
+                array_element(v.as_bytes().map_err(|e| e.to_string())?, name)?
+            }
             "DATE" => Value::Date(Self::dec(v)?),
             "TIME" => Value::Time(Self::dec(v)?),
             "TIMESTAMP" => Value::Timestamp(Self::dec(v)?),
@@ -255,12 +262,23 @@ fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
     // PostgreSQL's epoch for dates and timestamps.
     let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
     let micros = |us: i64| chrono::Duration::microseconds(us);
-    let timestamp = |b: &[u8]| -> std::result::Result<chrono::NaiveDateTime, String> {
-        epoch
+    // `infinity` and `-infinity` (the extreme values) answer their text,
+    // as PostgreSQL's JSON writes them.
+    let timestamp = |b: &[u8]| -> std::result::Result<Value, String> {
+        let us = i64::from_be_bytes(fixed(b)?);
+        if let Some(text) = infinite(us == i64::MAX, us == i64::MIN) {
+            return Ok(text);
+        }
+        let t = epoch
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
-            .checked_add_signed(micros(i64::from_be_bytes(fixed(b)?)))
-            .ok_or_else(|| "a timestamp out of range (or infinity)".to_string())
+            .checked_add_signed(micros(us))
+            .ok_or_else(|| "a timestamp out of range".to_string())?;
+        Ok(if elem == "TIMESTAMPTZ" {
+            Value::TimestampTz(t.and_utc())
+        } else {
+            Value::Timestamp(t)
+        })
     };
     Ok(match elem {
         "BOOL" => Value::Bool(fixed::<1>(b)?[0] != 0),
@@ -272,20 +290,27 @@ fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
         "FLOAT8" => Value::Float(f64::from_be_bytes(fixed(b)?)),
         "NUMERIC" => Value::Decimal(numeric_bytes(b)?),
         "UUID" => Value::Uuid(uuid::Uuid::from_bytes(fixed(b)?)),
-        "DATE" => Value::Date(
-            epoch
-                .checked_add_signed(chrono::Duration::days(i64::from(i32::from_be_bytes(
-                    fixed(b)?,
-                ))))
-                .ok_or("a date out of range (or infinity)")?,
-        ),
-        "TIME" => Value::Time(
-            chrono::NaiveTime::MIN
-                .overflowing_add_signed(micros(i64::from_be_bytes(fixed(b)?)))
-                .0,
-        ),
-        "TIMESTAMP" => Value::Timestamp(timestamp(b)?),
-        "TIMESTAMPTZ" => Value::TimestampTz(timestamp(b)?.and_utc()),
+        "DATE" => {
+            let days = i32::from_be_bytes(fixed(b)?);
+            match infinite(days == i32::MAX, days == i32::MIN) {
+                Some(text) => text,
+                None => Value::Date(
+                    epoch
+                        .checked_add_signed(chrono::Duration::days(i64::from(days)))
+                        .ok_or("a date out of range")?,
+                ),
+            }
+        }
+        "TIME" => match i64::from_be_bytes(fixed(b)?) {
+            // PostgreSQL's end of day, which no `NaiveTime` holds.
+            MICROS_PER_DAY => Value::Text("24:00:00".into()),
+            us => Value::Time(
+                chrono::NaiveTime::MIN
+                    .overflowing_add_signed(micros(us.rem_euclid(MICROS_PER_DAY)))
+                    .0,
+            ),
+        },
+        "TIMESTAMP" | "TIMESTAMPTZ" => timestamp(b)?,
         "JSON" => Value::Json(serde_json::from_str(&text(b)?).map_err(|e| e.to_string())?),
         // JSONB: a version byte (1), then the text.
         "JSONB" => match b.split_first() {
@@ -298,6 +323,18 @@ fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
         // Text types, and enums: their binary form is the text.
         _ => Value::Text(text(b)?),
     })
+}
+
+/// Microseconds in a day: PostgreSQL's `time` holds `24:00:00`, this many.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The text of an infinite date or timestamp, if the value is one.
+fn infinite(positive: bool, negative: bool) -> Option<Value> {
+    match (positive, negative) {
+        (true, _) => Some(Value::Text("infinity".into())),
+        (_, true) => Some(Value::Text("-infinity".into())),
+        _ => None,
+    }
 }
 
 /// A cursor over the bytes of a binary value.

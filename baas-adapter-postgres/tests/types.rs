@@ -305,3 +305,66 @@ async fn arrays_of_every_type_and_dimension() {
         .await
         .expect("drop");
 }
+
+/// `infinity`, `-infinity` and `24:00:00` read as PostgreSQL's JSON writes
+/// them, in a field and inside an array (sqlx's own decoding panicked on
+/// an infinite timestamp, dropping the connection, and turned `24:00:00`
+/// into midnight); ordinary values beside them are unchanged.
+#[tokio::test]
+async fn infinite_dates_and_the_end_of_day() {
+    let Some(db) = database().await else { return };
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS pg_infinity;
+         CREATE TABLE pg_infinity (id int PRIMARY KEY, d date, t time, ts timestamp,
+             tz timestamptz, ds date[], tss timestamp[], ts_ok timestamp);
+         INSERT INTO pg_infinity VALUES
+           (1, 'infinity', '24:00:00', '-infinity', 'infinity', '{-infinity,2000-01-01}',
+            '{infinity,NULL,1999-12-31 23:59:59}', '2024-05-06 07:08:09'),
+           (2, '-infinity', '00:00:00', 'infinity', '-infinity', '{}', '{-infinity}', NULL);",
+    )
+    .execute(db.backend().pool())
+    .await
+    .expect("fixture");
+    let array = |items: FieldType| FieldType::Array {
+        items: Box::new(items),
+    };
+    let schema = SchemaMetadata::new(vec![
+        Entity::new(
+            "pg_infinity",
+            vec![
+                Field::new("id", FieldType::Int32),
+                Field::new("d", FieldType::Date).nullable(),
+                Field::new("t", FieldType::Time).nullable(),
+                Field::new("ts", FieldType::Timestamp).nullable(),
+                Field::new("tz", FieldType::TimestampTz).nullable(),
+                Field::new("ds", array(FieldType::Date)).nullable(),
+                Field::new("tss", array(FieldType::Timestamp)).nullable(),
+                Field::new("ts_ok", FieldType::Timestamp).nullable(),
+            ],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    let t = Target::new(&schema, "pg_infinity").unwrap();
+    let mut q = Query::new("pg_infinity");
+    q.order = vec![baas_core::ir::OrderBy::asc("id")];
+    let rows = db.find(t, &q).await.expect("read infinities").rows;
+    assert_eq!(
+        serde_json::Value::Array(rows.into_iter().map(serde_json::Value::Object).collect()),
+        json!([
+            {"id": 1, "d": "infinity", "t": "24:00:00", "ts": "-infinity", "tz": "infinity",
+             "ds": ["-infinity", "2000-01-01"], "tss": ["infinity", null, "1999-12-31T23:59:59"],
+             "ts_ok": "2024-05-06T07:08:09"},
+            {"id": 2, "d": "-infinity", "t": "00:00:00", "ts": "infinity", "tz": "-infinity",
+             "ds": [], "tss": ["-infinity"], "ts_ok": null}
+        ])
+    );
+    // A filter on the field still reads every row (the connection survives).
+    let mut q = Query::new("pg_infinity");
+    q.filter = Some(Filter::eq("id", 2));
+    let rows = db.find(t, &q).await.expect("read again").rows;
+    assert_eq!(rows[0]["ts"], json!("infinity"));
+    sqlx::raw_sql("DROP TABLE pg_infinity")
+        .execute(db.backend().pool())
+        .await
+        .expect("drop");
+}

@@ -490,6 +490,14 @@ impl Value {
                     &normalize_decimal(&s, *scale).ok_or_else(|| format!("bad decimal {f}"))?,
                 )
             }
+            // PostgreSQL's infinite dates and timestamps and its end of
+            // day, answered as its JSON writes them (no chrono value holds them).
+            (FieldType::Date | FieldType::Timestamp | FieldType::TimestampTz, Value::Text(s))
+                if s == "infinity" || s == "-infinity" =>
+            {
+                J::String(s)
+            }
+            (FieldType::Time, Value::Text(s)) if s == "24:00:00" => J::String(s),
             (FieldType::Date, Value::Date(d)) => J::String(format_date(d)),
             (FieldType::Date, Value::Timestamp(t)) => J::String(format_date(t.date())),
             (FieldType::Date, Value::Text(s)) => J::String(format_date(
