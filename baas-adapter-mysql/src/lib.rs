@@ -167,7 +167,24 @@ impl SqlxEngine for MySqlEngine {
             "DOUBLE" => Value::Float(Self::dec(v)?),
             "DECIMAL" => Value::Decimal(Self::dec(v)?),
             "DATE" => Value::Date(Self::dec(v)?),
-            "TIME" => Value::Time(Self::dec(v)?),
+            // A duration (-838:59:59 to 838:59:59): a time of day when it
+            // is one, else its text (chrono has no such time).
+            "TIME" => {
+                let t: sqlx::mysql::types::MySqlTime = Self::dec(v)?;
+                match sqlx::types::chrono::NaiveTime::try_from(t) {
+                    Ok(time) if t.is_valid_time_of_day() => Value::Time(time),
+                    _ => Value::Text(
+                        baas_core::value::format_duration(
+                            t.sign() == sqlx::mysql::types::MySqlTimeSign::Negative,
+                            t.hours(),
+                            u32::from(t.minutes()),
+                            u32::from(t.seconds()),
+                            t.microseconds(),
+                        )
+                        .ok_or("a TIME out of range")?,
+                    ),
+                }
+            }
             "DATETIME" | "TIMESTAMP" => Value::Timestamp(Self::dec(v)?),
             "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT"
             | "GEOMETRY" => Value::Bytes(Self::dec(v)?),

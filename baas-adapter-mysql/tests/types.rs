@@ -105,3 +105,64 @@ async fn mysql_specific_types_round_trip() {
         }
     }
 }
+
+/// A `TIME` is a duration in MySQL (-838:59:59 to 838:59:59): one that is
+/// no time of day reads as MySQL's text of it (it was a 500), a time of
+/// day as before.
+#[tokio::test]
+async fn time_durations_read_as_text() {
+    let url = std::env::var("BAAS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into());
+    let db = match connect(MySqlConfig::new(url)).await {
+        Ok(db) => db,
+        Err(e) => {
+            skip_or_fail("MariaDB/MySQL (BAAS_TEST_MYSQL_URL)", &e);
+            return;
+        }
+    };
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS my_durations;
+         CREATE TABLE my_durations (id INT PRIMARY KEY, span TIME(3));
+         INSERT INTO my_durations VALUES (1, '838:59:59'), (2, '-01:00:00'),
+           (3, '-00:00:01.250'), (4, '23:59:59.500'), (5, '100:00:00'), (6, NULL);",
+    )
+    .execute(db.backend().pool())
+    .await
+    .expect("ddl");
+    let schema = SchemaMetadata::new(vec![
+        Entity::new(
+            "my_durations",
+            vec![
+                Field::new("id", FieldType::Int32),
+                Field::new("span", FieldType::Time).nullable(),
+            ],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    let t = Target::new(&schema, "my_durations").unwrap();
+    let mut q = Query::new("my_durations");
+    q.order = vec![baas_core::ir::OrderBy::asc("id")];
+    let spans: Vec<serde_json::Value> = db
+        .find(t, &q)
+        .await
+        .expect("read durations")
+        .rows
+        .into_iter()
+        .map(|r| r["span"].clone())
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            json!("838:59:59"),
+            json!("-01:00:00"),
+            json!("-00:00:01.250"),
+            json!("23:59:59.500"),
+            json!("100:00:00"),
+            json!(null)
+        ]
+    );
+    sqlx::raw_sql("DROP TABLE my_durations")
+        .execute(db.backend().pool())
+        .await
+        .expect("drop");
+}

@@ -497,7 +497,7 @@ impl Value {
             {
                 J::String(s)
             }
-            (FieldType::Time, Value::Text(s)) if s == "24:00:00" => J::String(s),
+            (FieldType::Time, Value::Text(s)) if s == "24:00:00" || is_duration(&s) => J::String(s),
             (FieldType::Date, Value::Date(d)) => J::String(format_date(d)),
             (FieldType::Date, Value::Timestamp(t)) => J::String(format_date(t.date())),
             (FieldType::Date, Value::Text(s)) => J::String(format_date(
@@ -1138,6 +1138,38 @@ pub fn format_time(t: NaiveTime) -> String {
     out
 }
 
+/// A time of day past 24 hours or negative, as MySQL's `TIME` (a
+/// duration) holds one: `-01:00:00`, `838:59:59.500` (the hours two
+/// digits at least; the fraction as [`format_time`]'s). `None` when
+/// minutes or seconds are out of range.
+pub fn format_duration(
+    negative: bool,
+    hours: u32,
+    minutes: u32,
+    seconds: u32,
+    micros: u32,
+) -> Option<String> {
+    let rest = format_time(NaiveTime::from_hms_micro_opt(0, minutes, seconds, micros)?);
+    let sign = if negative { "-" } else { "" };
+    Some(format!(
+        "{sign}{hours:02}{}",
+        rest.get(2..).unwrap_or_default()
+    ))
+}
+
+/// Whether `s` is a [`format_duration`] text that is no time of day.
+fn is_duration(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let Some((hours, rest)) = body.split_once(':') else {
+        return false;
+    };
+    hours.len() >= 2
+        && hours.len() <= 4
+        && hours.bytes().all(|b| b.is_ascii_digit())
+        && (s.starts_with('-') || hours.parse::<u32>().is_ok_and(|h| h >= 24))
+        && NaiveTime::parse_from_str(&format!("00:{rest}"), "%H:%M:%S%.f").is_ok()
+}
+
 /// RFC 3339 without offset, fraction only when non-zero.
 pub fn format_timestamp(t: NaiveDateTime) -> String {
     let mut out = String::with_capacity(29);
@@ -1187,6 +1219,37 @@ pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    /// Durations past a day or negative (MySQL's `TIME`) and PostgreSQL's
+    /// infinities read as their text; other text in such a field does not.
+    #[test]
+    fn durations_and_infinities_shape_as_text() {
+        use super::{FieldType, Value, format_duration};
+        assert_eq!(
+            format_duration(true, 1, 0, 0, 0).as_deref(),
+            Some("-01:00:00")
+        );
+        assert_eq!(
+            format_duration(false, 838, 59, 59, 500_000).as_deref(),
+            Some("838:59:59.500")
+        );
+        assert_eq!(format_duration(false, 1, 60, 0, 0), None);
+        let shape = |ty: FieldType, s: &str| Value::Text(s.into()).shape(&ty);
+        for ok in ["838:59:59", "-00:00:01.250", "24:00:00", "100:00:00"] {
+            assert_eq!(shape(FieldType::Time, ok), Ok(ok.into()), "{ok}");
+        }
+        for bad in ["23:61:00", "99999:00:00", "-infinity", "x:00:00"] {
+            assert!(shape(FieldType::Time, bad).is_err(), "{bad}");
+        }
+        for ty in [
+            FieldType::Date,
+            FieldType::Timestamp,
+            FieldType::TimestampTz,
+        ] {
+            assert_eq!(shape(ty.clone(), "-infinity"), Ok("-infinity".into()));
+            assert!(shape(ty, "Infinity!").is_err());
+        }
+    }
+
     #[test]
     fn fast_formats_match_chrono() {
         use chrono::{Duration, NaiveDate};
