@@ -104,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         order: vec![OrderBy::asc("in_stock")],
         limit: None,
         offset: None,
-        via: None,
+        via: Vec::new(),
     };
     println!(
         "by stock: {}",

@@ -1406,47 +1406,43 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     if !m.is_empty() {
         pipeline.push(doc! {"$match": m});
     }
-    // The entity and key prefix the aggregated fields come from.
-    let (of, prefix) = match a.via_entity(target)? {
-        Some((via, related)) => {
-            let helper = format!("{HELPER}via");
-            let (mut stages, m) = filter(
-                Target::new(target.schema, &related.name)?,
-                via.filter.as_ref(),
-            )?;
-            if !m.is_empty() {
-                stages.push(doc! {"$match": m});
-            }
-            stages.push(doc! {"$limit": 1});
-            pipeline.push(join(
-                e,
-                &via.from_fields,
-                related,
-                &via.to_fields,
-                stages,
-                &helper,
-            )?);
-            // Outer: a row without a related row stays, its fields missing.
-            pipeline.push(if via.outer {
-                doc! {"$unwind": {"path": format!("${helper}"), "preserveNullAndEmptyArrays": true}}
-            } else {
-                doc! {"$unwind": format!("${helper}")}
-            });
-            (related, format!("{helper}."))
+    // The entity and key prefix each via's fields come from: its related
+    // row, looked up under a helper key of its own.
+    let mut vias: Vec<(&Entity, String)> = Vec::with_capacity(a.via.len());
+    for (i, (via, related)) in a.via_entities(target)?.into_iter().enumerate() {
+        let helper = format!("{HELPER}via{i}");
+        let (mut stages, m) = filter(
+            Target::new(target.schema, &related.name)?,
+            via.filter.as_ref(),
+        )?;
+        if !m.is_empty() {
+            stages.push(doc! {"$match": m});
         }
-        None => (e, String::new()),
-    };
+        stages.push(doc! {"$limit": 1});
+        pipeline.push(join(
+            e,
+            &via.from_fields,
+            related,
+            &via.to_fields,
+            stages,
+            &helper,
+        )?);
+        // Outer: a row without a related row stays, its fields missing.
+        pipeline.push(if via.outer {
+            doc! {"$unwind": {"path": format!("${helper}"), "preserveNullAndEmptyArrays": true}}
+        } else {
+            doc! {"$unwind": format!("${helper}")}
+        });
+        vias.push((related, format!("{helper}.")));
+    }
     let mut columns: Vec<OutColumn> = Vec::new();
     let mut group_id = Document::new();
     let mut finish = Document::new();
     finish.insert("_id", 0);
     let mut nullable = std::collections::HashMap::new();
-    let side = |related: bool| {
-        if related {
-            (of, prefix.as_str())
-        } else {
-            (e, "")
-        }
+    let side = |via: Option<usize>| match via.and_then(|i| vias.get(i)) {
+        Some((related, prefix)) => (*related, prefix.as_str()),
+        None => (e, ""),
     };
     for (i, (related, g)) in a.stored_groups().enumerate() {
         let (from, pre) = side(related);
@@ -1455,7 +1451,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let internal = format!("g{i}");
         // A related row's field is missing where there is none (an outer
         // via): one group with a null one, as SQL's left join.
-        if related {
+        if related.is_some() {
             group_id.insert(
                 internal.clone(),
                 doc! {"$ifNull": [format!("${k}"), Bson::Null]},
@@ -1465,7 +1461,10 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         }
         finish.insert(internal.clone(), format!("$_id.{internal}"));
         // A related field is null where an outer via finds no row.
-        nullable.insert(g.to_string(), (internal.clone(), f.nullable || related));
+        nullable.insert(
+            g.to_string(),
+            (internal.clone(), f.nullable || related.is_some()),
+        );
         columns.push(OutColumn {
             internal,
             key: f.name.clone(),

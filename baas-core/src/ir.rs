@@ -990,41 +990,50 @@ pub struct Aggregate {
     /// aggregates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
-    /// Aggregate the rows of another entity that each row of `entity`
-    /// links to ([`AggregateVia::from_fields`] equal to its
+    /// Aggregate with the rows of other entities that each row of
+    /// `entity` links to, each joined in turn
+    /// ([`AggregateVia::from_fields`] equal to its
     /// [`AggregateVia::to_fields`]; an inner join: a row that reaches none,
     /// or none passing [`AggregateVia::filter`], is not aggregated, unless
-    /// [`AggregateVia::outer`]): [`AggregateVia::aggregates`] and
-    /// [`AggregateVia::group_by`] are of the related entity's fields. This is how a many-to-many embedding is
-    /// aggregated (`playlists(name,tracks.count())` through the junction:
-    /// its rows, grouped by their source, over their targets). Internal to
-    /// embedded reads ([`crate::read`]): a caller's [`Aggregate`] with it
-    /// is refused by validation, which checks no grant on the related
-    /// entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub via: Option<AggregateVia>,
+    /// [`AggregateVia::outer`]): each via's [`AggregateVia::aggregates`]
+    /// and [`AggregateVia::group_by`] are of its related entity's fields,
+    /// answered after the entity's own and the earlier vias'. This is how
+    /// a many-to-many embedding is aggregated
+    /// (`playlists(name,tracks.count())` through the junction: its rows,
+    /// grouped by their source, over their targets), and how the related
+    /// rows of to-one spreads group and are aggregated with their parent's
+    /// (`...album(title,ids:album_id.sum()),...genre(name)`). Internal to
+    /// reads: a caller's [`Aggregate`] with one is refused by validation,
+    /// which checks no grant on the related entity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<AggregateVia>,
 }
 
 impl Aggregate {
     /// The fields grouped by their stored value, in answer order: each
-    /// with `true` when it is a field of the related entity
-    /// ([`Aggregate::via`]), `false` when of `entity`.
-    pub fn stored_groups(&self) -> impl Iterator<Item = (bool, &str)> {
-        let related = self.via.iter().flat_map(|v| &v.group_by);
+    /// with `None` when it is a field of `entity`, `Some(i)` when of the
+    /// related entity of [`Aggregate::via`]'s `i`-th.
+    pub fn stored_groups(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        let related = self
+            .via
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| v.group_by.iter().map(move |g| (Some(i), g.as_str())));
         self.group_by
             .iter()
-            .map(|g| (false, g.as_str()))
-            .chain(related.map(|g| (true, g.as_str())))
+            .map(|g| (None, g.as_str()))
+            .chain(related)
     }
 
-    /// Every aggregate, in answer order: each with `true` when it is of
-    /// the related entity's fields ([`AggregateVia::aggregates`]).
-    pub fn all_aggregates(&self) -> impl Iterator<Item = (bool, &AggregateExpr)> {
-        let related = self.via.iter().flat_map(|v| &v.aggregates);
-        self.aggregates
+    /// Every aggregate, in answer order, likewise marked: `Some(i)` when
+    /// it is of the `i`-th via's related fields ([`AggregateVia::aggregates`]).
+    pub fn all_aggregates(&self) -> impl Iterator<Item = (Option<usize>, &AggregateExpr)> {
+        let related = self
+            .via
             .iter()
-            .map(|a| (false, a))
-            .chain(related.map(|a| (true, a)))
+            .enumerate()
+            .flat_map(|(i, v)| v.aggregates.iter().map(move |a| (Some(i), a)));
+        self.aggregates.iter().map(|a| (None, a)).chain(related)
     }
 
     /// Whether the aggregate groups by nothing (one answer over every row,
@@ -1034,72 +1043,72 @@ impl Aggregate {
     }
 
     /// The computed groups, after the stored ones, likewise marked.
-    pub fn computed_groups(&self) -> impl Iterator<Item = (bool, &GroupValue)> {
-        let related = self.via.iter().flat_map(|v| &v.group_by_values);
+    pub fn computed_groups(&self) -> impl Iterator<Item = (Option<usize>, &GroupValue)> {
+        let related = self
+            .via
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| v.group_by_values.iter().map(move |g| (Some(i), g)));
         self.group_by_values
             .iter()
-            .map(|g| (false, g))
-            .chain(related.map(|g| (true, g)))
+            .map(|g| (None, g))
+            .chain(related)
     }
 
-    /// The entity [`Aggregate::via`] joins on `target` (`None` without
-    /// one), for an adapter to join: an error when the link's fields are
-    /// not fields of both sides, one for one, or when a field is grouped on
-    /// both sides (their output keys would collide).
-    pub fn via_entity<'s>(
+    /// Every key of the answer, in its order: the groups' (stored, then
+    /// computed) and the aggregates' aliases, each marked as
+    /// [`Aggregate::stored_groups`] marks them.
+    pub fn answer_keys(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        self.stored_groups()
+            .chain(self.computed_groups().map(|(i, g)| (i, g.key())))
+            .chain(self.all_aggregates().map(|(i, a)| (i, a.alias.as_str())))
+    }
+
+    /// The entities [`Aggregate::via`] joins on `target`, in its order,
+    /// for an adapter to join: an error when a link's fields are not
+    /// fields of both sides, one for one, or when two groups or aggregates
+    /// would answer under one key (their output keys would collide).
+    pub fn via_entities<'s>(
         &self,
         target: crate::adapter::Target<'s>,
-    ) -> crate::Result<Option<(&AggregateVia, &'s crate::metadata::Entity)>> {
-        let Some(via) = &self.via else {
-            return Ok(None);
-        };
-        let related = target.schema.entity(&via.entity)?;
-        if via.from_fields.is_empty() || via.from_fields.len() != via.to_fields.len() {
-            return Err(crate::Error::validation(
-                "/via/to_fields",
-                "a link is one or more fields, one for one",
-            ));
-        }
-        for f in &via.from_fields {
-            target.entity.field(f)?;
-        }
-        for f in &via.to_fields {
-            related.field(f)?;
-        }
-        let mine = self
-            .group_by
-            .iter()
-            .map(String::as_str)
-            .chain(self.group_by_values.iter().map(GroupValue::key));
-        let theirs: Vec<&str> = via
-            .group_by
-            .iter()
-            .map(String::as_str)
-            .chain(via.group_by_values.iter().map(GroupValue::key))
-            .collect();
-        for (i, g) in theirs.iter().enumerate() {
-            if theirs[..i].contains(g) {
+    ) -> crate::Result<Vec<(&AggregateVia, &'s crate::metadata::Entity)>> {
+        let mut joined = Vec::with_capacity(self.via.len());
+        for via in &self.via {
+            let related = target.schema.entity(&via.entity)?;
+            if via.from_fields.is_empty() || via.from_fields.len() != via.to_fields.len() {
                 return Err(crate::Error::validation(
-                    "/via/group_by_values",
-                    format!("`{g}` is grouped twice"),
+                    "/via/to_fields",
+                    "a link is one or more fields, one for one",
                 ));
             }
+            for f in &via.from_fields {
+                target.entity.field(f)?;
+            }
+            for f in &via.to_fields {
+                related.field(f)?;
+            }
+            for g in &via.group_by_values {
+                if !g.applies_to(&related.field(g.field())?.ty) {
+                    return Err(crate::Error::validation(
+                        "/via/group_by_values",
+                        format!("cannot group by this value of `{}`", g.field()),
+                    ));
+                }
+            }
+            joined.push((via, related));
         }
-        if let Some(g) = mine.into_iter().find(|g| theirs.contains(g)) {
-            return Err(crate::Error::validation(
-                "/via/group_by",
-                format!("`{g}` is grouped twice"),
-            ));
-        }
-        for g in &via.group_by_values {
-            if !g.applies_to(&related.field(g.field())?.ty) {
-                return Err(crate::Error::validation(
-                    "/via/group_by_values",
-                    format!("cannot group by this value of `{}`", g.field()),
-                ));
+        if !self.via.is_empty() {
+            let keys: Vec<&str> = self.answer_keys().map(|(_, k)| k).collect();
+            for (i, k) in keys.iter().enumerate() {
+                if keys[..i].contains(k) {
+                    return Err(crate::Error::validation(
+                        "/via/group_by",
+                        format!("`{k}` is grouped or aggregated twice"),
+                    ));
+                }
             }
         }
-        Ok(Some((via, related)))
+        Ok(joined)
     }
 }
 

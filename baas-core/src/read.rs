@@ -1234,7 +1234,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             order: order.clone(),
             limit: None,
             offset: None,
-            via: via.clone(),
+            via: via.clone().into_iter().collect(),
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;

@@ -708,7 +708,7 @@ impl<'a> Validator<'a> {
             order: Vec::new(),
             limit: None,
             offset: None,
-            via: None,
+            via: Vec::new(),
         };
         match self.aggregate(as_aggregate) {
             Ok(_) => {}
@@ -1511,74 +1511,103 @@ impl<'a> Validator<'a> {
         self.aggregate_beside(a, &[])
     }
 
-    /// Check an aggregate whose rows also join the related row of a to-one
-    /// `embed`, whose own aggregates are over that row's fields, grouped
-    /// with `a`'s groups by the embed's `fields` and `group_by_values`
-    /// (PostgREST's to-one spread: `/project?select=...client(name,budget.sum())`
-    /// groups the projects by their client's name and sums the clients'
-    /// budgets over them). The related row is joined as a left join
-    /// ([`AggregateVia::outer`](crate::ir::AggregateVia::outer): a row without one is aggregated with its
-    /// fields null), its filter the embed's and the related entity's read
-    /// grant; its fields are checked as [`aggregate`](Self::aggregate)
-    /// checks the entity's, and its aggregates are
-    /// [`AggregateVia::aggregates`](crate::ir::AggregateVia::aggregates).
-    /// `a.order` may name the embed's groups and aggregates. The answer
+    /// Check an aggregate whose rows also join the related row of each
+    /// to-one embed of `embeds`, whose own aggregates are over that row's
+    /// fields, grouped with `a`'s groups by the embed's `fields` and
+    /// `group_by_values` (PostgREST's to-one spread:
+    /// `/project?select=...client(name,budget.sum())` groups the projects
+    /// by their client's name and sums the clients' budgets over them;
+    /// `...client(name),...manager(name:email,count())` joins both). Each
+    /// related row is joined as a left join
+    /// ([`AggregateVia::outer`](crate::ir::AggregateVia::outer): a row
+    /// without one is aggregated with its fields null), its filter the
+    /// embed's and the related entity's read grant; its fields are checked
+    /// as [`aggregate`](Self::aggregate) checks the entity's, and its
+    /// aggregates are
+    /// [`AggregateVia::aggregates`](crate::ir::AggregateVia::aggregates),
+    /// in `embeds`' order ([`Aggregate::via`]). No two groups or
+    /// aggregates, of `a` or of any embed, may answer under one key.
+    /// `a.order` may name the embeds' groups and aggregates. The answer
     /// has them beside `a`'s.
-    pub fn aggregate_joining(&self, a: Aggregate, embed: Embed) -> Result<Checked<'a, Aggregate>> {
+    pub fn aggregate_joining(
+        &self,
+        a: Aggregate,
+        embeds: Vec<Embed>,
+    ) -> Result<Checked<'a, Aggregate>> {
         let engine = self.caps.engine.clone();
-        let rel = self.entity().relation(&embed.relation)?;
-        if !rel.kind.is_to_one() || rel.function.is_some() {
-            return Err(Error::unsupported(
-                engine,
-                format!(
-                    "aggregates of `{}` beside the aggregates of `{}` (a to-one relation's only)",
-                    embed.relation,
-                    self.entity().name
-                ),
-            ));
+        let mut vias = Vec::with_capacity(embeds.len());
+        for embed in embeds {
+            let rel = self.entity().relation(&embed.relation)?;
+            if !rel.kind.is_to_one() || rel.function.is_some() {
+                return Err(Error::unsupported(
+                    engine,
+                    format!(
+                        "aggregates of `{}` beside the aggregates of `{}` (a to-one relation's only)",
+                        embed.relation,
+                        self.entity().name
+                    ),
+                ));
+            }
+            if !embed.select.embeds.is_empty() || !embed.select.casts.is_empty() {
+                return Err(Error::unsupported(
+                    engine,
+                    format!(
+                        "embeddings or database casts in `{}` beside its aggregates",
+                        embed.relation
+                    ),
+                ));
+            }
+            let target = self.schema().entity(&rel.target)?;
+            let related = self
+                .at(target)
+                .aggregate(Aggregate {
+                    entity: target.name.clone(),
+                    filter: embed.filter,
+                    group_by: embed.select.fields,
+                    group_by_values: embed.select.group_by_values,
+                    aggregates: embed.select.aggregates,
+                    having: Vec::new(),
+                    order: Vec::new(),
+                    limit: None,
+                    offset: None,
+                    via: Vec::new(),
+                })?
+                .into_inner();
+            vias.push(crate::ir::AggregateVia {
+                entity: target.name.clone(),
+                from_fields: rel.from_fields.clone(),
+                to_fields: rel.to_fields.clone(),
+                group_by: related.group_by,
+                group_by_values: related.group_by_values,
+                filter: related.filter,
+                outer: true,
+                aggregates: related.aggregates,
+            });
         }
-        if !embed.select.embeds.is_empty() || !embed.select.casts.is_empty() {
-            return Err(Error::unsupported(
-                engine,
-                format!(
-                    "embeddings or database casts in `{}` beside its aggregates",
-                    embed.relation
-                ),
-            ));
+        let mut keys: Vec<String> = Vec::new();
+        for via in &vias {
+            let theirs = via
+                .group_by
+                .iter()
+                .cloned()
+                .chain(via.group_by_values.iter().map(|g| g.key().to_string()))
+                .chain(via.aggregates.iter().map(|ag| ag.alias.clone()));
+            for k in theirs {
+                if keys.contains(&k) {
+                    return Err(Error::validation(
+                        "/embeds",
+                        format!(
+                            "`{k}` is grouped or aggregated in two joined related rows (`{}` too): \
+                             the answer would hold it twice, even aliased; keep it in one",
+                            via.entity
+                        ),
+                    ));
+                }
+                keys.push(k);
+            }
         }
-        let target = self.schema().entity(&rel.target)?;
-        let v = self.at(target);
-        let related = v.aggregate(Aggregate {
-            entity: target.name.clone(),
-            filter: embed.filter,
-            group_by: embed.select.fields,
-            group_by_values: embed.select.group_by_values,
-            aggregates: embed.select.aggregates,
-            having: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            via: None,
-        })?;
-        let related = related.into_inner();
-        let keys: Vec<String> = related
-            .group_by
-            .iter()
-            .cloned()
-            .chain(related.group_by_values.iter().map(|g| g.key().to_string()))
-            .chain(related.aggregates.iter().map(|ag| ag.alias.clone()))
-            .collect();
         let mut checked = self.aggregate_beside(a, &keys)?;
-        checked.value.via = Some(crate::ir::AggregateVia {
-            entity: target.name.clone(),
-            from_fields: rel.from_fields.clone(),
-            to_fields: rel.to_fields.clone(),
-            group_by: related.group_by,
-            group_by_values: related.group_by_values,
-            filter: related.filter,
-            outer: true,
-            aggregates: related.aggregates,
-        });
+        checked.value.via = vias;
         Ok(checked)
     }
 
@@ -1592,7 +1621,7 @@ impl<'a> Validator<'a> {
         joined: &[String],
     ) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
-        if a.via.is_some() {
+        if !a.via.is_empty() {
             // Its fields and rows are another entity's, whose grants this
             // check does not apply: only embedded reads build one.
             acc.push(
@@ -2133,7 +2162,7 @@ mod tests {
             order: Vec::new(),
             limit: None,
             offset: None,
-            via: None,
+            via: Vec::new(),
         };
         let int = |f: &str| GroupValue::Integer {
             field: f.into(),
@@ -2267,7 +2296,7 @@ mod tests {
             order: Vec::new(),
             limit: None,
             offset: None,
-            via: Some(crate::ir::AggregateVia {
+            via: vec![crate::ir::AggregateVia {
                 entity: "track".into(),
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],
@@ -2276,7 +2305,7 @@ mod tests {
                 filter: None,
                 outer: false,
                 aggregates: Vec::new(),
-            }),
+            }],
         };
         match check(|v| v.aggregate(a), "playlist_track") {
             Err(Error::Validation { violations }) => {

@@ -485,23 +485,24 @@ impl Baas {
         tenant.adapter().aggregate_rows(&checked).await
     }
 
-    /// Grouped aggregates whose rows also join the related row of a
-    /// to-one `embed` with aggregates of its own, over that row's fields
-    /// (PostgREST's to-one spread, `...client(name,budget.sum())`):
-    /// [`Validator::aggregate_joining`] says what is checked. The embed's
-    /// groups and aggregates are answered inside each group, under the
-    /// embed's key (its alias, or its relation's name), as an embedded
-    /// object. Without an embed, [`aggregate`](Self::aggregate).
+    /// Grouped aggregates whose rows also join the related row of each
+    /// to-one embed of `embeds`, with aggregates of its own over that
+    /// row's fields (PostgREST's to-one spread,
+    /// `...client(name,budget.sum())`): [`Validator::aggregate_joining`]
+    /// says what is checked. Each embed's groups and aggregates are
+    /// answered inside each group, under the embed's key (its alias, or
+    /// its relation's name), as an embedded object. Without embeds,
+    /// [`aggregate`](Self::aggregate).
     pub async fn aggregate_joining(
         &self,
         principal: &Principal,
         tenant: &Tenant,
         aggregate: Aggregate,
-        embed: Option<Embed>,
+        embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
-        let Some(embed) = embed else {
+        if embeds.is_empty() {
             return self.aggregate(principal, tenant, aggregate).await;
-        };
+        }
         let target = tenant.target(&aggregate.entity)?;
         let mut touched = touched_by_filter(
             tenant.schema(),
@@ -509,40 +510,36 @@ impl Baas {
             aggregate.filter.as_ref(),
         );
         let mut probe = Query::new(aggregate.entity.clone());
-        probe.select.embeds.push(embed.clone());
+        probe.select.embeds.clone_from(&embeds);
         touched.extend(touched_entities(tenant.schema(), &probe));
         let mut grants = Grants::new();
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
-        let key = embed
-            .alias
-            .clone()
-            .unwrap_or_else(|| embed.relation.clone());
+        let names: Vec<String> = embeds
+            .iter()
+            .map(|e| e.alias.clone().unwrap_or_else(|| e.relation.clone()))
+            .collect();
         let checked = self
             .validator(tenant, target)
             .with_access(&grants)
-            .aggregate_joining(aggregate, embed)?;
-        // The related row's groups and aggregates, as the check joined them.
-        let keys: Vec<String> = checked
+            .aggregate_joining(aggregate, embeds)?;
+        // Each related row's groups and aggregates, as the check joined them.
+        let keys: Vec<(usize, String)> = checked
             .get()
-            .via
-            .iter()
-            .flat_map(|v| {
-                let groups = v.group_by.iter().cloned();
-                let values = v.group_by_values.iter().map(|g| g.key().to_string());
-                let aggregates = v.aggregates.iter().map(|a| a.alias.clone());
-                groups.chain(values).chain(aggregates)
-            })
+            .answer_keys()
+            .filter_map(|(i, k)| Some((i?, k.to_string())))
             .collect();
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
         for row in &mut rows {
-            let mut related = Row::new();
-            for k in &keys {
+            let mut related = vec![Row::new(); names.len()];
+            for (i, k) in &keys {
                 if let Some(v) = row.remove(k) {
-                    related.insert(k.clone(), v);
+                    related[*i].insert(k.clone(), v);
                 }
             }
-            row.insert(key.clone(), serde_json::Value::Object(related));
+            for (name, r) in names.iter().zip(related) {
+                row.insert(name.clone(), serde_json::Value::Object(r));
+            }
         }
         Ok(rows)
     }
@@ -555,8 +552,8 @@ impl Baas {
     /// embedded rows). Validated before anything runs; a to-many embedding
     /// is [`Error::Unsupported`]. A to-one embed with aggregates of its own
     /// is joined to the aggregated rows instead, as
-    /// [`aggregate_joining`](Self::aggregate_joining) joins it (at most
-    /// one). Without embeds, [`aggregate`](Self::aggregate).
+    /// [`aggregate_joining`](Self::aggregate_joining) joins them. Without
+    /// embeds, [`aggregate`](Self::aggregate).
     pub async fn aggregate_embedding(
         &self,
         principal: &Principal,
@@ -565,22 +562,13 @@ impl Baas {
         mut embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
         let entity = tenant.target(&aggregate.entity)?.entity;
-        let mut joined = None;
+        let mut joined = Vec::new();
         for e in std::mem::take(&mut embeds) {
             let to_one = entity
                 .relation(&e.relation)
                 .is_ok_and(|r| r.kind.is_to_one());
             if to_one && !e.select.aggregates.is_empty() {
-                if joined.is_some() {
-                    return Err(Error::unsupported(
-                        tenant.capabilities().engine.clone(),
-                        format!(
-                            "aggregates of two to-one relations beside aggregates (`{}` too)",
-                            e.relation
-                        ),
-                    ));
-                }
-                joined = Some(e);
+                joined.push(e);
             } else {
                 embeds.push(e);
             }

@@ -1649,14 +1649,6 @@ fn build_node<'s>(
             }
         }
     }
-    let mut joins = node.children.iter().filter(|c| c.joins());
-    if let (Some(first), Some(second)) = (joins.next(), joins.next()) {
-        return Err(RestError::unsupported(format!(
-            "aggregates in two to-one spreads, `...{}` and `...{}`",
-            first.key, second.key
-        ))
-        .with_hint("aggregate the fields of one related row"));
-    }
     if node.spread == Some(false) && !node.aggregates.is_empty() {
         // Its `count()`s count the parent's rows: they are the parent's.
         // Aggregates of its own fields stay ([`Node::joins`]).

@@ -158,7 +158,7 @@ fn aggregate_of(
         order: query.order.clone(),
         limit: query.page.limit,
         offset: query.page.offset,
-        via: None,
+        via: Vec::new(),
     })))
 }
 

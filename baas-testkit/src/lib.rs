@@ -1190,7 +1190,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
                 order: vec![],
                 limit: None,
                 offset: None,
-                via: None,
+                via: Vec::new(),
             },
         )
         .await
@@ -1322,7 +1322,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
         ],
         limit: None,
         offset: None,
-        via: None,
+        via: Vec::new(),
     };
     let rows = c.db.aggregate(c.t("invoice")?, &a).await.map_err(s)?;
     ensure!(!rows.is_empty(), "no group");
@@ -1400,7 +1400,7 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
             }],
             limit: None,
             offset: None,
-            via: None,
+            via: Vec::new(),
         }
     };
     let groups = |rows: Vec<Map<String, J>>, key: &str| -> Vec<J> {
@@ -1567,7 +1567,7 @@ async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
         order: vec![],
         limit: None,
         offset: None,
-        via: None,
+        via: Vec::new(),
     };
     let r = &c.db.aggregate(c.t("track")?, &a).await.map_err(s)?[0];
     ensure!(r["max_price"] == dec("0.99"), "max {}", r["max_price"]);
@@ -2949,7 +2949,7 @@ pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
             order: vec![OrderBy::desc("revenue"), OrderBy::asc("n")],
             limit: Some(10),
             offset: None,
-            via: None,
+            via: Vec::new(),
         },
     )]
 }

@@ -658,7 +658,7 @@ async fn suite(under: Under) {
                         order: vec![],
                         limit: None,
                         offset: None,
-                        via: None,
+                        via: Vec::new(),
                     },
                 )
                 .await,
@@ -689,7 +689,7 @@ async fn suite(under: Under) {
                     order: vec![],
                     limit: None,
                     offset: None,
-                    via: None,
+                    via: Vec::new(),
                 },
             )
             .await

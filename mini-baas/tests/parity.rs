@@ -1542,6 +1542,43 @@ async fn spreads() {
             {"ms": 342562, "title": "Balls to the Wall", "ids": 2, "price": 0.99}
         ])
     );
+    // Two to-one spreads with aggregates: each related row joined, the
+    // groups by both, each spread's aggregates over its own fields, keys
+    // in `select=` order (aliases included).
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=...album(title,ids:album_id.sum()),...genre(genre:name,g:genre_id.max()),n:count()&album_id=lte.2&order=title"
+        )
+        .await,
+        json!([
+            {"title": "Balls to the Wall", "ids": 2, "genre": "Rock", "g": 1, "n": 1},
+            {"title": "For Those About To Rock We Salute You", "ids": 10, "genre": "Rock", "g": 1, "n": 10}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=ms:milliseconds.max(),...media_type(kind:name,m:media_type_id.min()),...album(a:album_id.count())&album_id=in.(2,3)&order=ms"
+        )
+        .await,
+        json!([
+            {"ms": 375418, "kind": "Protected AAC audio file", "m": 2, "a": 4}
+        ])
+    );
+    // One key in both (even aliased, the joined rows answer it twice): a 4xx.
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        "select=...media_type(name,m:media_type_id.min()),...genre(name,g:genre_id.max())",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status / 100, 4, "{}", r.text());
     // No row: no group, as the other groupings (none at all: one answer
     // over no row).
     assert_eq!(

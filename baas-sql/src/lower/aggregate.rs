@@ -31,46 +31,45 @@ fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
 
 /// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
 /// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`
-/// (`LEFT JOIN` when [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)),
-/// the via's groups and aggregates over the related row's columns.
+/// for each via (`LEFT JOIN` when
+/// [`AggregateVia::outer`](baas_core::ir::AggregateVia::outer)), the
+/// via's groups and aggregates over its related row's columns.
 pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<SelectPlan> {
     let l = Lower::new(d, target);
     let sql = l.sql;
     let e = target.entity;
-    let scope = l.root_scope(needs_qualification(a.filter.as_ref()) || a.via.is_some());
+    let scope = l.root_scope(needs_qualification(a.filter.as_ref()) || !a.via.is_empty());
     let mut sel = SelectStatement::new();
     sel.from(l.root_source()?);
-    // The scope the aggregated fields come from: the related row's.
-    let related = match a.via_entity(target)? {
-        Some((via, related)) => {
-            let joined = super::Scope {
-                entity: related,
-                alias: Some(l.fresh_alias("v", 1)),
-                depth: 1,
-                qualify: true,
-            };
-            let mut on = sea_query::Condition::all();
-            for (from, to) in via.from_fields.iter().zip(&via.to_fields) {
-                on = on.add(joined.col(related.field(to)?).eq(scope.col(e.field(from)?)));
-            }
-            if let Some(f) = &via.filter {
-                on = on.add(l.cond(f, &joined)?);
-            }
-            let alias = joined.alias.clone().unwrap_or_default();
-            if via.outer {
-                sel.left_join(super::table_ref_as(related, &alias), on);
-            } else {
-                sel.inner_join(super::table_ref_as(related, &alias), on);
-            }
-            Some(joined)
+    // The scopes the vias' fields come from: each related row's, joined
+    // under an alias of its own.
+    let mut related = Vec::with_capacity(a.via.len());
+    for (i, (via, entity)) in a.via_entities(target)?.into_iter().enumerate() {
+        let joined = super::Scope {
+            entity,
+            alias: Some(l.fresh_alias("v", i + 1)),
+            depth: 1,
+            qualify: true,
+        };
+        let mut on = sea_query::Condition::all();
+        for (from, to) in via.from_fields.iter().zip(&via.to_fields) {
+            on = on.add(joined.col(entity.field(to)?).eq(scope.col(e.field(from)?)));
         }
-        None => None,
-    };
-    let of = related.as_ref().unwrap_or(&scope);
+        if let Some(f) = &via.filter {
+            on = on.add(l.cond(f, &joined)?);
+        }
+        let alias = joined.alias.clone().unwrap_or_default();
+        if via.outer {
+            sel.left_join(super::table_ref_as(entity, &alias), on);
+        } else {
+            sel.inner_join(super::table_ref_as(entity, &alias), on);
+        }
+        related.push(joined);
+    }
     let mut columns = Vec::new();
     let mut group_exprs = Vec::new();
     let mut value_groups = Vec::new();
-    let scope_of = |related: bool| if related { of } else { &scope };
+    let scope_of = |via: Option<usize>| via.and_then(|i| related.get(i)).unwrap_or(&scope);
     for (s, g) in a.stored_groups().map(|(r, g)| (scope_of(r), g)) {
         let f = s.entity.field(g)?;
         sel.expr(s.col(f));
@@ -255,7 +254,7 @@ mod tests {
             ],
             limit: None,
             offset: None,
-            via: Some(AggregateVia {
+            via: vec![AggregateVia {
                 entity: "track".into(),
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],
@@ -267,7 +266,7 @@ mod tests {
                     alias: "total".into(),
                     func: AggregateFn::Sum { field: "ms".into() },
                 }],
-            }),
+            }],
         };
         let target = Target::new(&schema, "playlist_track").unwrap();
         let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
@@ -280,11 +279,11 @@ mod tests {
         // A name grouped on both sides is refused.
         let mut twice = a.clone();
         twice.group_by = vec!["track_id".into()];
-        twice.via.as_mut().unwrap().group_by = vec!["track_id".into()];
+        twice.via[0].group_by = vec!["track_id".into()];
         assert!(aggregate(Dialect::Postgres, target, &twice).is_err());
         // Outer (a to-one spread's aggregates): a left join, the rest alike.
         let mut outer = a.clone();
-        outer.via.as_mut().unwrap().outer = true;
+        outer.via[0].outer = true;
         let sql = aggregate(Dialect::Postgres, target, &outer)
             .unwrap()
             .statement
@@ -340,7 +339,7 @@ mod tests {
             order: vec![OrderBy::desc("at"), OrderBy::asc("body")],
             limit: None,
             offset: None,
-            via: None,
+            via: Vec::new(),
         };
         let target = Target::new(&schema, "doc").unwrap();
         let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
