@@ -720,6 +720,18 @@ pub struct Embed {
 }
 
 impl Embed {
+    /// Whether this embed of a row of `parent` joins its related row to
+    /// grouped rows: a to-one relation (not a function's) with aggregates
+    /// of its own, as a to-one spread's `...genre(name,genre_id.count())`
+    /// (its groups and aggregates are the grouped rows', over their
+    /// related rows: [`AggregateVia`]).
+    pub fn joins(&self, parent: &crate::metadata::Entity) -> bool {
+        !self.select.aggregates.is_empty()
+            && parent
+                .relation(&self.relation)
+                .is_ok_and(|r| r.kind.is_to_one() && r.function.is_none())
+    }
+
     /// Embed `relation` with every field, no filter, order or limit.
     pub fn new(relation: impl Into<String>) -> Self {
         Self {

@@ -661,7 +661,9 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
         return attach_computed(db, parent, embed, rel, function, rows, budget, answered).await;
     }
     let target = Target::new(schema, &rel.target)?;
-    if !embed.select.aggregates.is_empty() {
+    if !embed.select.aggregates.is_empty()
+        || embed.select.embeds.iter().any(|e| e.joins(target.entity))
+    {
         return attach_aggregates(db, parent, embed, rel, target, rows, budget, answered).await;
     }
     attach_linked(db, parent, embed, rel, target, rows, budget, answered).await
@@ -1110,10 +1112,44 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 .cloned(),
         );
     }
+    // To-one embeds with aggregates of their own (a to-one spread's,
+    // `tracks(...genre(name,genre_id.count()))`): their related row joins
+    // the aggregated rows (a left join), their groups and aggregates
+    // answered inside each group under their key ([`AggregateVia`]).
+    let (joined, nested): (Vec<Embed>, Vec<Embed>) = embed
+        .select
+        .embeds
+        .iter()
+        .cloned()
+        .partition(|e| e.joins(groups_of.entity));
+    let joined_keys: Vec<String> = joined.iter().map(|e| key_of_embed(e).to_string()).collect();
+    let mut joins = Vec::with_capacity(joined.len());
+    for e in &joined {
+        let r = groups_of.entity.relation(&e.relation)?;
+        if via.is_some() {
+            return Err(Error::unsupported(
+                db.capabilities().engine.clone(),
+                format!(
+                    "aggregates of `{}` inside the many-to-many embedding `{}`",
+                    e.relation, embed.relation
+                ),
+            ));
+        }
+        joins.push(crate::ir::AggregateVia {
+            entity: r.target.clone(),
+            from_fields: r.from_fields.clone(),
+            to_fields: r.to_fields.clone(),
+            group_by: e.select.fields.clone(),
+            group_by_values: e.select.group_by_values.clone(),
+            filter: e.filter.clone(),
+            outer: true,
+            aggregates: e.select.aggregates.clone(),
+        });
+    }
     // To-one embeds inside the groups (`tracks(genre(name),count())`): also
     // grouped by their relations' key fields, then embedded into each group
     // as in a read of the target.
-    let nested = &embed.select.embeds;
+    let nested = &nested;
     let mut nested_keys = Vec::new();
     // A value computed from the link to the parent is one per parent, as
     // the link is: the link's stored value groups (the cast applies to
@@ -1185,13 +1221,13 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     }
     let mut order: Vec<OrderBy> = group_by
         .iter()
-        .chain(via.iter().flat_map(|v| &v.group_by))
+        .chain(via.iter().chain(&joins).flat_map(|v| &v.group_by))
         .map(|f| OrderBy::asc(f.clone()))
         .collect();
     order.extend(
         values
             .iter()
-            .chain(via.iter().flat_map(|v| &v.group_by_values))
+            .chain(via.iter().chain(&joins).flat_map(|v| &v.group_by_values))
             .map(|g| OrderBy::asc(g.key())),
     );
     let groups_query = parent.derive(
@@ -1234,10 +1270,13 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             order: order.clone(),
             limit: None,
             offset: None,
-            via: via.clone().into_iter().collect(),
+            via: via.iter().chain(&joins).cloned().collect(),
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;
+        for g in &mut got {
+            nest_joined(g, &joined_keys, &joins);
+        }
         if !nested.is_empty() {
             let mut done = answered.saturating_add(got.len() as u64);
             for e in nested {
@@ -1270,11 +1309,17 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     }
     // A parent without related rows: no group, or (no grouping field nor
     // embed) the aggregates of an empty set.
-    let empty: Vec<J> =
-        if grouping.is_empty() && nested.is_empty() && values.is_empty() && linked.is_empty() {
-            let none: Row = embed
-                .select
-                .aggregates
+    let ungrouped = joins
+        .iter()
+        .all(|j| j.group_by.is_empty() && j.group_by_values.is_empty());
+    let empty: Vec<J> = if grouping.is_empty()
+        && nested.is_empty()
+        && values.is_empty()
+        && linked.is_empty()
+        && ungrouped
+    {
+        let none = |aggregates: &[crate::ir::AggregateExpr]| -> Row {
+            aggregates
                 .iter()
                 .map(|a| {
                     let v = match a.func {
@@ -1285,11 +1330,16 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                     };
                     (a.alias.clone(), v)
                 })
-                .collect();
-            vec![J::Object(none)]
-        } else {
-            Vec::new()
+                .collect()
         };
+        let mut row = none(&embed.select.aggregates);
+        for (k, j) in joined_keys.iter().zip(&joins) {
+            row.insert(k.clone(), J::Object(none(&j.aggregates)));
+        }
+        vec![J::Object(row)]
+    } else {
+        Vec::new()
+    };
     let mut added = 0u64;
     for r in rows.iter() {
         added = added.saturating_add(
@@ -1306,6 +1356,27 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         r.insert(key.clone(), J::Array(value));
     }
     Ok(added)
+}
+
+/// Move the groups and aggregates of each joined related row
+/// (`joins[i]`, [`Aggregate::via`]) from a group `g` of an aggregate into
+/// an object under `keys[i]` (its embed's key), as the embed answers them.
+pub fn nest_joined(g: &mut Row, keys: &[String], joins: &[crate::ir::AggregateVia]) {
+    for (key, j) in keys.iter().zip(joins) {
+        let keys = j
+            .group_by
+            .iter()
+            .map(String::as_str)
+            .chain(j.group_by_values.iter().map(crate::ir::GroupValue::key))
+            .chain(j.aggregates.iter().map(|a| a.alias.as_str()));
+        let mut related = Row::new();
+        for k in keys {
+            if let Some(v) = g.shift_remove(k) {
+                related.insert(k.to_string(), v);
+            }
+        }
+        g.insert(key.clone(), J::Object(related));
+    }
 }
 
 fn strip(mut row: Map<String, J>, added: &[String]) -> Row {

@@ -221,6 +221,15 @@ fn forbidden_field(entity: &Entity, field: &str, what: &str) -> Error {
     ))
 }
 
+/// The refusal of a key grouped or aggregated in two joined related rows
+/// (the second `other`'s): the aggregate's answer would hold it twice.
+fn joined_twice(key: &str, other: &str) -> String {
+    format!(
+        "`{key}` is grouped or aggregated in two joined related rows (`{other}` too): \
+         the answer would hold it twice, even aliased; keep it in one"
+    )
+}
+
 fn and_opt(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     match (a, b) {
         (None, x) | (x, None) => x,
@@ -475,7 +484,7 @@ impl<'a> Validator<'a> {
         if !s.aggregates.is_empty() {
             // Checked by `embed`, which knows the relation; `fields` group
             // (empty: no grouping, not every field).
-            if depth == 0 {
+            if depth <= 1 {
                 acc.push(
                     &format!("{at}/aggregates"),
                     "aggregates in a selection apply inside a one-to-many embedding; aggregate an entity's own rows with an Aggregate request",
@@ -513,10 +522,20 @@ impl<'a> Validator<'a> {
         if !s.casts.is_empty() {
             self.casts(s, at, acc)?;
         }
+        // Below a selection whose rows are grouped (an embedding with
+        // aggregates; the root, at depth 1, is a read's rows), a to-one
+        // embed with aggregates joins its related row.
+        let grouped = depth > 1 && self.aggregated(s);
         for (i, e) in s.embeds.iter_mut().enumerate() {
-            self.embed(e, &format!("{at}/embeds/{i}"), depth, acc)?;
+            self.embed(e, &format!("{at}/embeds/{i}"), depth, grouped, acc)?;
         }
         Ok(())
+    }
+
+    /// Whether the rows of a selection of this entity are grouped: it has
+    /// aggregates, or a to-one embed of it has ([`Embed::joins`]).
+    fn aggregated(&self, s: &Selection) -> bool {
+        !s.aggregates.is_empty() || s.embeds.iter().any(|e| e.joins(self.entity()))
     }
 
     /// [`Selection::casts`]: an engine that casts, a valid type name, a
@@ -602,7 +621,14 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn embed(&self, e: &mut Embed, eat: &str, depth: usize, acc: &mut Acc) -> Result<()> {
+    fn embed(
+        &self,
+        e: &mut Embed,
+        eat: &str,
+        depth: usize,
+        grouped: bool,
+        acc: &mut Acc,
+    ) -> Result<()> {
         let Ok(rel) = self.entity().relation(&e.relation) else {
             acc.push(
                 &format!("{eat}/relation"),
@@ -624,7 +650,9 @@ impl<'a> Validator<'a> {
             self.check_readable(&e.relation, Origin::Caller)?;
         }
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
-        if !e.select.aggregates.is_empty() {
+        if grouped && e.joins(self.entity()) {
+            v.joined_aggregates(e, eat, acc)?;
+        } else if v.aggregated(&e.select) {
             v.embedded_aggregates(e, &rel.kind, eat, acc)?;
         }
         if let Some(f) = &mut e.filter {
@@ -676,20 +704,49 @@ impl<'a> Validator<'a> {
                 ),
             ),
         }
-        // Its groups may embed to-one relations (grouped by them), no more.
+        // Its groups may embed to-one relations (grouped by them), or join
+        // them (with aggregates of their own), no more.
         let target = self.entity();
+        let mut joined = Vec::new();
         for n in &e.select.embeds {
             let to_one = target
                 .relation(&n.relation)
                 .is_ok_and(|r| r.kind.is_to_one() && r.function.is_none());
-            if !to_one || !n.select.aggregates.is_empty() {
+            if !to_one {
                 return Err(Error::unsupported(
                     self.caps.engine.clone(),
                     format!(
-                        "`{}` inside an embedding with aggregates (its groups embed to-one relations only, without aggregates)",
+                        "`{}` inside an embedding with aggregates (its groups embed to-one relations only)",
                         n.relation
                     ),
                 ));
+            }
+            if n.joins(target) {
+                if matches!(kind, RelationKind::ManyToMany { .. }) {
+                    return Err(Error::unsupported(
+                        self.caps.engine.clone(),
+                        format!(
+                            "aggregates of `{}` inside the many-to-many embedding `{}`",
+                            n.relation, e.relation
+                        ),
+                    ));
+                }
+                let keys = n
+                    .select
+                    .fields
+                    .iter()
+                    .cloned()
+                    .chain(n.select.group_by_values.iter().map(|g| g.key().to_string()))
+                    .chain(n.select.aggregates.iter().map(|a| a.alias.clone()));
+                for k in keys {
+                    if joined.contains(&k) {
+                        acc.push(
+                            &format!("{eat}/select/embeds"),
+                            joined_twice(&k, &n.relation),
+                        );
+                    }
+                    joined.push(k);
+                }
             }
         }
         if e.limit.is_some() || e.offset.is_some() || !e.order.is_empty() {
@@ -710,7 +767,7 @@ impl<'a> Validator<'a> {
             offset: None,
             via: Vec::new(),
         };
-        match self.aggregate(as_aggregate) {
+        match self.aggregate_beside(as_aggregate, &joined) {
             Ok(_) => {}
             Err(Error::Validation { violations }) => {
                 for mut v in violations {
@@ -728,6 +785,48 @@ impl<'a> Validator<'a> {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Check the aggregates of a to-one embed joined to grouped rows
+    /// ([`Embed::joins`]; this validator at its target): nothing
+    /// embedded or cast below, no order or page; its grouping fields and
+    /// aggregated ones as an [`Aggregate`] on the target checks them.
+    fn joined_aggregates(&self, e: &Embed, eat: &str, acc: &mut Acc) -> Result<()> {
+        if !e.select.embeds.is_empty() || !e.select.casts.is_empty() {
+            return Err(Error::unsupported(
+                self.caps.engine.clone(),
+                format!(
+                    "embeddings or database casts in `{}` beside its aggregates",
+                    e.relation
+                ),
+            ));
+        }
+        let as_aggregate = Aggregate {
+            entity: self.entity().name.clone(),
+            filter: None,
+            group_by: e.select.fields.clone(),
+            group_by_values: e.select.group_by_values.clone(),
+            aggregates: e.select.aggregates.clone(),
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            via: Vec::new(),
+        };
+        match self.aggregate(as_aggregate) {
+            Ok(_) => Ok(()),
+            Err(Error::Validation { violations }) => {
+                for mut v in violations {
+                    v.pointer = format!(
+                        "{eat}/select{}",
+                        v.pointer.replace("/group_by/", "/fields/")
+                    );
+                    acc.add(v);
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Check the junction condition of a relation (the caller's, if any,
@@ -1594,14 +1693,7 @@ impl<'a> Validator<'a> {
                 .chain(via.aggregates.iter().map(|ag| ag.alias.clone()));
             for k in theirs {
                 if keys.contains(&k) {
-                    return Err(Error::validation(
-                        "/embeds",
-                        format!(
-                            "`{k}` is grouped or aggregated in two joined related rows (`{}` too): \
-                             the answer would hold it twice, even aliased; keep it in one",
-                            via.entity
-                        ),
-                    ));
+                    return Err(Error::validation("/embeds", joined_twice(&k, &via.entity)));
                 }
                 keys.push(k);
             }

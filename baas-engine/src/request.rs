@@ -50,14 +50,18 @@ fn default_embed_limits(
         let Ok(rel) = entity.relation(&e.relation) else {
             continue;
         };
-        // An embedding with aggregates answers one object per group: its
-        // groups are bounded by the parents' rows, not paged.
-        if e.limit.is_none() && !rel.kind.is_to_one() && e.select.aggregates.is_empty() {
+        let Ok(target) = schema.entity(&rel.target) else {
+            continue;
+        };
+        // An embedding with aggregates (its own or a joined to-one
+        // relation's) answers one object per group: its groups are bounded
+        // by the parents' rows, not paged.
+        let aggregated =
+            !e.select.aggregates.is_empty() || e.select.embeds.iter().any(|n| n.joins(target));
+        if e.limit.is_none() && !rel.kind.is_to_one() && !aggregated {
             e.limit = Some(default);
         }
-        if let Ok(target) = schema.entity(&rel.target) {
-            default_embed_limits(schema, target, &mut e.select.embeds, default);
-        }
+        default_embed_limits(schema, target, &mut e.select.embeds, default);
     }
 }
 
@@ -523,23 +527,10 @@ impl Baas {
             .validator(tenant, target)
             .with_access(&grants)
             .aggregate_joining(aggregate, embeds)?;
-        // Each related row's groups and aggregates, as the check joined them.
-        let keys: Vec<(usize, String)> = checked
-            .get()
-            .answer_keys()
-            .filter_map(|(i, k)| Some((i?, k.to_string())))
-            .collect();
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+        // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
-            let mut related = vec![Row::new(); names.len()];
-            for (i, k) in &keys {
-                if let Some(v) = row.remove(k) {
-                    related[*i].insert(k.clone(), v);
-                }
-            }
-            for (name, r) in names.iter().zip(related) {
-                row.insert(name.clone(), serde_json::Value::Object(r));
-            }
+            baas_core::read::nest_joined(row, &names, &checked.get().via);
         }
         Ok(rows)
     }
@@ -564,10 +555,7 @@ impl Baas {
         let entity = tenant.target(&aggregate.entity)?.entity;
         let mut joined = Vec::new();
         for e in std::mem::take(&mut embeds) {
-            let to_one = entity
-                .relation(&e.relation)
-                .is_ok_and(|r| r.kind.is_to_one());
-            if to_one && !e.select.aggregates.is_empty() {
+            if e.joins(entity) {
                 joined.push(e);
             } else {
                 embeds.push(e);

@@ -111,7 +111,8 @@
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's); in a write's representation, PostgreSQL's own casts of the written rows' fields when the entity has no primary key to read them again by | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
-//! | aggregates of a to-one spread's fields in a to-one spread inside an embedding; a spread with aggregates inside a to-many spread (PostgREST aggregates it over every related row of the grandparent) | 501 |
+//! | aggregates of a to-one spread's fields inside a many-to-many embedding; a spread with aggregates inside a to-many spread (PostgREST aggregates it over every related row of the grandparent) | 501 |
+//! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
 //! | two to-one spreads with aggregates that both group or aggregate one name (`...genre(name,genre_id.max()),...media_type(name,media_type_id.min())`, aliased or not: the joined rows would answer it twice) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
@@ -278,8 +279,10 @@
 //!   The parent's own aggregates stay over its fields
 //!   (`total.sum(),...customer(country,support_rep_id.max())`); several
 //!   to-one spreads aggregate side by side, each related row joined
-//!   (`...album(title,album_id.sum()),...genre(name,count())`), not
-//!   inside an embedding (501).
+//!   (`...album(title,album_id.sum()),...genre(name,count())`). Inside a
+//!   one-to-many embedding they are over its rows, per parent, as its own
+//!   aggregates are (`/album?select=title,tracks(...genre(name,genre_id.count()))`:
+//!   each album's tracks by genre).
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
 //!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
 //!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a

@@ -496,7 +496,7 @@ impl<'s> Node<'s> {
 
     fn embed(&self) -> Embed {
         let mut embed = self.rows_embed();
-        if !self.aggregates.is_empty() {
+        if self.aggregated() {
             let select = &mut embed.select;
             // `rel(count)`, `rel(col,col2.sum())`: the listed fields group.
             select.fields = self.group_by.clone();
@@ -1600,14 +1600,6 @@ fn build_node<'s>(
                     {
                         child.output = false;
                     }
-                }
-                if child.joins() && !node.relation.is_empty() {
-                    return Err(RestError::unsupported(format!(
-                        "aggregates of the to-one spread `...{name}` inside the embedding `{}` \
-                         (they are over the rows of the top level)",
-                        node.key
-                    ))
-                    .with_hint(format!("aggregate `{name}` from the top level")));
                 }
                 if child.spread == Some(true) && child.spreads_aggregates() {
                     return Err(RestError::unsupported(format!(

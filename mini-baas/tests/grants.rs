@@ -701,6 +701,81 @@ async fn suite(under: Under) {
             e.name
         );
         assert_eq!(groups[0]["genre_id"], json!(1));
+        // A joined related row (a to-one spread's aggregates) applies its
+        // entity's grant: a hidden field is refused, a hidden row joins
+        // as none (its fields null), at the top level and inside an
+        // embedding alike.
+        let joined = |aggregate: AggregateFn| {
+            let mut tr = embed("track", &["genre_id"]);
+            tr.select.aggregates = vec![AggregateExpr {
+                alias: "x".into(),
+                func: aggregate,
+            }];
+            tr
+        };
+        let lines = Aggregate {
+            entity: "invoice_line".into(),
+            filter: None,
+            group_by: vec![],
+            group_by_values: Vec::new(),
+            aggregates: vec![AggregateExpr {
+                alias: "n".into(),
+                func: AggregateFn::Count,
+            }],
+            having: vec![],
+            order: vec![],
+            limit: None,
+            offset: None,
+            via: Vec::new(),
+        };
+        let hidden = AggregateFn::Sum {
+            field: "milliseconds".into(),
+        };
+        let shown = AggregateFn::CountValues {
+            field: "track_id".into(),
+        };
+        forbidden(
+            e.baas
+                .aggregate_joining(&who, &t, lines.clone(), vec![joined(hidden.clone())])
+                .await,
+            "joined aggregate of hidden",
+        );
+        let groups = e
+            .baas
+            .aggregate_joining(&who, &t, lines, vec![joined(shown.clone())])
+            .await
+            .unwrap();
+        let genres: Vec<&J> = groups.iter().map(|g| &g["track"]["genre_id"]).collect();
+        assert!(
+            genres.iter().all(|g| **g == json!(1) || g.is_null()) && genres.len() == 2,
+            "joined groups on {}: {groups:?}",
+            e.name
+        );
+        let in_lines = |aggregate: AggregateFn| {
+            let mut lines = embed("lines", &[]);
+            lines.select.embeds.push(joined(aggregate));
+            // Invoice 4 has Rock tracks and others.
+            let mut q = Query::new("invoice").filter(Filter::eq("invoice_id", 4));
+            q.select.embeds.push(lines);
+            q
+        };
+        forbidden(
+            find(in_lines(hidden)).await,
+            "embedded joined aggregate of hidden",
+        );
+        let rows = find(in_lines(shown)).await.unwrap().rows;
+        let genres: Vec<&J> = rows[0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| &g["track"]["genre_id"])
+            .collect();
+        assert_eq!(
+            genres,
+            [&json!(1), &J::Null],
+            "lines of invoice 4 on {}",
+            e.name
+        );
 
         // Writes: hidden rows are not touched, unwritable fields refused,
         // returning shows only readable fields. Rolled back: the fixtures

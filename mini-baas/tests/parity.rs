@@ -1542,6 +1542,53 @@ async fn spreads() {
             {"ms": 342562, "title": "Balls to the Wall", "ids": 2, "price": 0.99}
         ])
     );
+    // Inside a one-to-many embedding, a to-one spread's aggregates are
+    // over the embedding's rows, per parent, its related row joined to
+    // each: the tracks of each album by genre, with their count.
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=title,track(...genre(name,n:genre_id.count()))&album_id=lt.3&order=album_id"
+        )
+        .await,
+        json!([
+            {"title": "For Those About To Rock We Salute You", "track": [{"name": "Rock", "n": 10}]},
+            {"title": "Balls to the Wall", "track": [{"name": "Rock", "n": 1}]}
+        ])
+    );
+    // Ungrouped, with the spread's raised `count()`: one answer per
+    // parent, also for a parent without related rows.
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=name,album(...artist(s:artist_id.sum(),n:count()))&artist_id=in.(1,2,25)&order=artist_id"
+        )
+        .await,
+        json!([
+            {"name": "AC/DC", "album": [{"s": 2, "n": 2}]},
+            {"name": "Accept", "album": [{"s": 4, "n": 2}]},
+            {"name": "Milton Nascimento & Bebeto", "album": [{"s": null, "n": 0}]}
+        ])
+    );
+    // Beside the embedding's own aggregates and a to-one embedding.
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=title,track(ms:milliseconds.sum(),...genre(g:name,x:genre_id.max()),media_type(name))&album_id=in.(2,3)&order=album_id"
+        )
+        .await,
+        json!([
+            {"title": "Balls to the Wall", "track": [
+                {"ms": 342562, "g": "Rock", "x": 1, "media_type": {"name": "Protected AAC audio file"}}
+            ]},
+            {"title": "Restless and Wild", "track": [
+                {"ms": 858088, "g": "Rock", "x": 1, "media_type": {"name": "Protected AAC audio file"}}
+            ]}
+        ])
+    );
     // Two to-one spreads with aggregates: each related row joined, the
     // groups by both, each spread's aggregates over its own fields, keys
     // in `select=` order (aliases included).
@@ -1609,11 +1656,17 @@ async fn spreads() {
             "select=last_name,...reports_to(last_name,employee_id.sum())",
             4,
         ),
-        // Inside an embedding, they would be over the top level's rows.
+        // Inside a to-one embedding: aggregates apply to one-to-many ones.
         (
             "/track",
             "select=name,album(title,...artist(artist_id.sum()))&track_id=eq.1",
-            5,
+            4,
+        ),
+        // Two joined rows answering one key.
+        (
+            "/album",
+            "select=track(...genre(name,genre_id.max()),...media_type(name,media_type_id.min()))&album_id=eq.1",
+            4,
         ),
     ] {
         let r = same(&s, "GET", path, q, &[], "").await;
