@@ -1218,11 +1218,23 @@ pub fn find(target: Target<'_>, q: &Query) -> Result<FindPlan> {
             let h = format!("{HELPER}r{i}");
             pipeline.push(related_lookup(target, r, &o.field, &h, &next)?);
             let first = doc! {"$arrayElemAt": [format!("${h}"), 0]};
-            json_keys.insert(
-                h.clone(),
-                doc! {"$getField": {"field": "v", "input": first}},
-            );
-            keys.push((h, o.direction, o.effective_nulls(), true));
+            let value = doc! {"$getField": {"field": "v", "input": first}};
+            match &o.json {
+                None => {
+                    json_keys.insert(h.clone(), value);
+                    keys.push((h, o.direction, o.effective_nulls(), true));
+                }
+                // A value inside its JSON field (`rel(data->a)`): the
+                // related value in a stage of its own, which the keys read.
+                Some(j) => {
+                    pipeline.push(doc! {"$addFields": {h.as_str(): value}});
+                    for (n, expr) in json_order(&h, &j.path, j.text).into_iter().enumerate() {
+                        let k = format!("{HELPER}j{i}_{n}");
+                        json_keys.insert(k.clone(), expr);
+                        keys.push((k, o.direction, o.effective_nulls(), true));
+                    }
+                }
+            }
             continue;
         }
         let (f, k) = key_of(e, &o.field)?;

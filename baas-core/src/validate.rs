@@ -894,12 +894,6 @@ impl<'a> Validator<'a> {
                             .require(self.caps.computed_fields, "computed relationships")?;
                         self.check_readable(&r.relation, Origin::Caller)?;
                     }
-                    if o.json.is_some() {
-                        acc.push(
-                            &format!("{at}/{i}/json"),
-                            "a JSON path in a related field cannot order rows",
-                        );
-                    }
                     let v = self.at(self.schema().entity(&rel.target)?);
                     let mut given = r.filter.take().map(|b| *b);
                     if let Some(f) = &mut given {

@@ -66,7 +66,7 @@
 //! | `rel.col=eq.v`, `rel.or=(…)` | the embed's `filter` |
 //! | `rel.order=…`, `rel.limit=n`, `rel.offset=n` | the embed's `order` / `limit` / `offset` (per parent) |
 //! | `order=a.desc.nullslast,b` | `Query::order` with `Nulls` |
-//! | `order=album(title).desc,name` | `OrderBy::related` ([`RelatedKey`](baas_core::ir::RelatedKey)): a field of the row related through a to-one relation (an embedding of this level by its key, or any relation an embedding of that name resolves to; it need not be embedded), read by a correlated subquery (SQL) or a `$lookup` (MongoDB) under the caller's read grant on the related entity (a hidden row sorts as null); in embeddings too; not with a keyset cursor |
+//! | `order=album(title).desc,name`, `order=profile(data->age)` | `OrderBy::related` ([`RelatedKey`](baas_core::ir::RelatedKey)): a field of the row related through a to-one relation (an embedding of this level by its key, or any relation an embedding of that name resolves to; it need not be embedded), or a value inside its JSON field (the path inside the parentheses, as PostgREST writes it; sorted as `order=data->age` sorts), read by a left join (SQL) or a `$lookup` (MongoDB) under the caller's read grant on the related entity (a hidden row sorts as null); in embeddings too; not with a keyset cursor |
 //! | `order=data->a->b.desc`, `order=data->>a` | `OrderBy::json` ([`JsonKey`](baas_core::ir::JsonKey)): `->` sorts JSON values by type then value (`null` < strings < numbers < booleans < arrays < objects, as `jsonb`), `->>` their text; a missing path is NULL; in embeddings too (`rel.order=data->a`); not with a keyset cursor (`after`) |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
@@ -114,7 +114,7 @@
 //! | aggregates of a to-one spread's fields inside a many-to-many embedding; a spread with aggregates inside a to-many spread (PostgREST aggregates it over every related row of the grandparent) | 501 |
 //! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
 //! | two to-one spreads with aggregates that both group or aggregate one name (`...genre(name,genre_id.max()),...media_type(name,media_type_id.min())`, aliased or not: the joined rows would answer it twice) | 422 |
-//! | `order=rel(col)` through a to-many relation (computed or not); with a JSON path (`rel(col)->a`) | 422 / 501 |
+//! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |

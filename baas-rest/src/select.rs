@@ -222,6 +222,27 @@ fn stop_order(c: char, rest: &str) -> bool {
     matches!(c, '.' | ',' | '(' | ')' | '"') || rest.starts_with("->")
 }
 
+/// A JSON path in an `order=` key, from its first `->`: the keys, and
+/// whether it ends with `->>` (the value's text).
+fn order_path(cur: &mut Cursor<'_>) -> Result<(Vec<String>, bool), RestError> {
+    let mut path = Vec::new();
+    let mut text = false;
+    while cur.starts_with("->") {
+        if text {
+            return Err(cur.error("order", "the end of the path after `->>`"));
+        }
+        text = cur.eat("->>");
+        if !text {
+            cur.eat("->");
+        }
+        path.push(
+            name(cur, &stop_order)
+                .ok_or_else(|| cur.error("order", "a key or an index after `->`"))?,
+        );
+    }
+    Ok((path, text))
+}
+
 /// Parse an `order=` value: `a.desc.nullslast,b`.
 pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
     let mut cur = Cursor::new(s);
@@ -230,37 +251,29 @@ pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
         let field =
             name(&mut cur, &stop_order).ok_or_else(|| cur.error("order", "a column name"))?;
         let mut o = if cur.eat("(") {
-            // `rel(col)`: a field of the to-one related row.
+            // `rel(col)`, `rel(data->a)`: a field of the to-one related
+            // row, or a value inside it (PostgREST's path is inside).
             let inner = name(&mut cur, &stop_order)
                 .ok_or_else(|| cur.error("order", "a column name inside `(…)`"))?;
+            let mut o = OrderBy::asc(inner);
+            if cur.starts_with("->") {
+                let (path, text) = order_path(&mut cur)?;
+                o = o.at_path(path, text);
+            }
             if !cur.eat(")") {
                 return Err(cur.error("order", "`)` after the related column"));
             }
-            OrderBy::asc(inner).through(field)
+            o.through(field)
         } else {
             OrderBy::asc(field)
         };
         if cur.starts_with("->") {
-            let mut path = Vec::new();
-            let mut text = false;
-            while cur.starts_with("->") {
-                if text {
-                    return Err(cur.error("order", "the end of the path after `->>`"));
-                }
-                text = cur.eat("->>");
-                if !text {
-                    cur.eat("->");
-                }
-                path.push(
-                    name(&mut cur, &stop_order)
-                        .ok_or_else(|| cur.error("order", "a key or an index after `->`"))?,
-                );
-            }
             if o.related.is_some() {
-                return Err(RestError::unsupported(
-                    "a JSON path in a related column cannot order rows",
-                ));
+                return Err(cur
+                    .error("order", "`.`, `,` or the end after `rel(col)`")
+                    .with_hint("write the path inside the parentheses: `rel(col->key)`"));
             }
+            let (path, text) = order_path(&mut cur)?;
             o = o.at_path(path, text);
         }
         let mut seen_dir = false;
@@ -374,5 +387,19 @@ mod tests {
         );
         assert!(parse_order("a.desc,").is_err());
         assert!(parse_order("a.DESC").is_err());
+        // A related row's JSON value: the path inside the parentheses,
+        // as PostgREST writes it; after them, a 400 that says so.
+        assert_eq!(
+            parse_order("rel(data->a->>b).desc,id").ok(),
+            Some(vec![
+                OrderBy::desc("data")
+                    .at_path(vec!["a".into(), "b".into()], true)
+                    .through("rel"),
+                OrderBy::asc("id")
+            ])
+        );
+        let after = parse_order("rel(data)->a").unwrap_err();
+        assert_eq!(after.status, 400, "{after:?}");
+        assert!(parse_order("rel(data->>a->b)").is_err());
     }
 }

@@ -2540,6 +2540,44 @@ async fn json_path_order(c: &Ctx<'_>) -> CaseResult {
         text == want(&[4, 6, 5, 3, 2, 8, 7, 1, 11]),
         "text order (JSON null and missing last, by key): {text:?}"
     );
+    // Through a to-one relation (PostgREST's `order=rel(meta->k)`): each
+    // row related to itself sorts exactly as by its own value.
+    let mut schema = c.schema.clone();
+    if let Some(g) = schema.entities.iter_mut().find(|e| e.name == "gadget") {
+        g.relations
+            .push(Relation::many_to_one("itself", "gadget", &["id"], &["id"]));
+    }
+    let itself = Target::new(&schema, "gadget").map_err(s)?;
+    for (o, own, what) in [
+        (OrderBy::asc("meta").at_path(k(), false), &asc, "ascending"),
+        (
+            OrderBy::desc("meta").at_path(k(), false),
+            &desc,
+            "descending",
+        ),
+    ] {
+        let through =
+            c.db.find(itself, &by(o.through("itself"), &[]))
+                .await
+                .map_err(s)?;
+        let got = skus(through.rows);
+        ensure!(
+            &got == own,
+            "JSON order through a relation, {what}: {got:?}"
+        );
+    }
+    let through =
+        c.db.find(
+            itself,
+            &by(
+                OrderBy::asc("meta").at_path(k(), true).through("itself"),
+                &scalars,
+            ),
+        )
+        .await
+        .map_err(s)?;
+    let got = skus(through.rows);
+    ensure!(got == text, "text order through a relation: {got:?}");
     c.clear("jo-").await?;
     Ok(Outcome::Pass)
 }

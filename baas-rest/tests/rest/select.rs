@@ -968,14 +968,17 @@ fn spreads_with_aggregates_read_rows_and_aggregates_apart() {
     let embed = &joined.query.select.embeds[0];
     assert_eq!(embed.select.fields, ["title"]);
     assert_eq!(embed.select.aggregates.len(), 1);
-    assert_eq!(
-        err(
-            "track",
-            "select=name,album(title,...artist(artist_id.max()))"
-        )
-        .status,
-        501
-    );
+    // Inside an embedding, the spread's embedding keeps its aggregates
+    // (the reader joins its row to the embedding's grouped rows).
+    let inside = read(
+        "album",
+        "select=title,tracks(...genre(name,genre_id.max()))",
+    )
+    .unwrap();
+    let tracks = &inside.query.select.embeds[0];
+    assert!(tracks.select.aggregates.is_empty(), "{tracks:?}");
+    assert_eq!(tracks.select.embeds[0].select.fields, ["name"]);
+    assert_eq!(tracks.select.embeds[0].select.aggregates.len(), 1);
     assert_eq!(
         err("artist", "select=name,...albums(...tracks(count()))").status,
         501
@@ -1085,7 +1088,14 @@ fn order_parsing() {
     );
     assert_eq!(o[1], OrderBy::asc("name"));
     assert_eq!(err("track", "order=album(title").status, 400);
-    assert_eq!(err("track", "order=album(title)->a").status, 501);
+    // A JSON path goes inside the parentheses, as in PostgREST.
+    assert_eq!(err("track", "order=album(title)->a").status, 400);
+    assert_eq!(
+        q("track", "order=album(title->a)").order[0],
+        OrderBy::asc("title")
+            .at_path(vec!["a".into()], false)
+            .through("album")
+    );
     assert_eq!(err("track", "order=meta->>a->b").status, 400);
     assert_eq!(err("track", "order=meta->").status, 400);
     let e = baas_rest::RestError::from(validate(&q("track", "order=name->a")).expect_err("text"));

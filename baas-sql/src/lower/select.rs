@@ -77,8 +77,9 @@ impl<'e> Lower<'e> {
     /// The expressions `order` (with the primary-key tie-breaker) sorts
     /// on: a field's column, the engine's keys for a value inside a JSON
     /// field ([`SqlDialect::json_order`]), or a column of a to-one related
-    /// row, `LEFT JOIN`ed into `sel` with its filter in the join condition
-    /// (a row without a visible related row sorts as null).
+    /// row (or a value inside it), `LEFT JOIN`ed into `sel` with its
+    /// filter in the join condition (a row without a visible related row
+    /// sorts as null).
     fn sort_keys(
         &self,
         order: &[OrderBy],
@@ -100,13 +101,22 @@ impl<'e> Lower<'e> {
                 }
                 let alias = self.fresh_alias(&format!("o{i}_"), scope.depth);
                 let joined = self.left_join(sel, scope, rel, &alias, r.filter.as_deref())?;
-                keys.push(SortKey {
-                    expr: joined.col(joined.entity.field(&o.field)?),
-                    ord,
-                    nulls,
-                    nullable: true,
-                    column: None,
-                });
+                let column = joined.col(joined.entity.field(&o.field)?);
+                // A value inside its JSON field (`rel(data->a)`): the
+                // engine's keys for it, as for a field of the row.
+                let exprs = match &o.json {
+                    None => vec![column],
+                    Some(j) => self.sql.json_order(column, &j.path, j.text)?,
+                };
+                for expr in exprs {
+                    keys.push(SortKey {
+                        expr,
+                        ord: ord.clone(),
+                        nulls,
+                        nullable: true,
+                        column: None,
+                    });
+                }
                 continue;
             }
             let f = self.entity().field(&o.field)?;
