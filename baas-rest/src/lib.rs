@@ -130,9 +130,10 @@
 //! ## Differences from PostgREST
 //!
 //! - An answer's keys follow `select=` (an embedding before a field, an
-//!   aggregate before the fields that group it, as PostgREST's), except
-//!   that a to-one spread's `count()` comes after the spread's fields
-//!   (`...album(n:count(),title)` answers `title`, then `n`).
+//!   aggregate before the fields that group it, a to-one spread's
+//!   `count()` among its fields, as PostgREST's), except where a spread
+//!   lists `*` or spreads further: its raised `count()` then follows its
+//!   fields.
 //! - On a JSON path, `like`/`ilike`, `match`/`imatch` and `fts` match
 //!   strings only (PostgREST's `->>` also gives a number's text:
 //!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches

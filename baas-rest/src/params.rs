@@ -394,6 +394,7 @@ impl<'s> Node<'s> {
             || !layout.is_empty())
         .then(|| FieldAliases {
             layout,
+            flat_layout: self.flat_layout(),
             shapes: self.shapes.clone(),
             embed_renames,
             spreads,
@@ -418,6 +419,38 @@ impl<'s> Node<'s> {
                 .collect(),
             embeds,
         })
+    }
+
+    /// [`FieldAliases::flat_layout`]: this node's layout with each to-one
+    /// spread whose layout holds a `count()` raised to this node replaced
+    /// by its own layout (its keys, the raised one among them); empty when
+    /// no spread has one. A spread listing `*` or spreading further keeps
+    /// the raised keys after its fields.
+    fn flat_layout(&self) -> Vec<Option<String>> {
+        let mine = |k: &String| self.layout.iter().flatten().any(|l| l == k);
+        let raises = |c: &Node<'_>| {
+            c.output
+                && c.spread == Some(false)
+                && !c.star
+                && !c.children.iter().any(|g| g.spread.is_some())
+                && c.layout.iter().flatten().any(|k| *k != c.key && mine(k))
+        };
+        if !self.children.iter().any(raises) {
+            return Vec::new();
+        }
+        let mut out: Vec<Option<String>> = Vec::new();
+        for slot in &self.layout {
+            match self
+                .children
+                .iter()
+                .find(|c| slot.as_ref() == Some(&c.key) && raises(c))
+            {
+                Some(c) => out.extend(c.layout.iter().cloned()),
+                None if slot.is_some() && out.contains(slot) => {}
+                None => out.push(slot.clone()),
+            }
+        }
+        out
     }
 
     /// Whether this node or one below casts a field in the database
@@ -551,6 +584,10 @@ pub struct FieldAliases {
     /// order differs (groups before aggregates, embeddings last); empty:
     /// the engine's order is the answer's.
     layout: Vec<Option<String>>,
+    /// The answer's keys once spreads are lifted, where a to-one
+    /// spread's raised `count()` stands among its fields in `select=`
+    /// (`...album(n:count(),title)`: `n`, then `title`); empty otherwise.
+    flat_layout: Vec<Option<String>>,
 }
 
 /// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
@@ -1107,21 +1144,19 @@ impl Spread {
 }
 
 impl FieldAliases {
-    /// Put `row`'s keys in [`FieldAliases::layout`]'s order: the listed
+    /// Put `row`'s keys in `layout`'s order: the listed
     /// keys where they stand, the others where `*` stands, in the engine's
     /// order (after the listed ones without a `*`).
-    fn arrange(&self, row: &mut serde_json::Map<String, serde_json::Value>) {
+    fn arrange(layout: &[Option<String>], row: &mut serde_json::Map<String, serde_json::Value>) {
         // Already in order (the engine's order is often the select's).
-        if !self.layout.contains(&None)
-            && row.keys().eq(self
-                .layout
-                .iter()
-                .flatten()
-                .filter(|k| row.contains_key(*k)))
+        if !layout.contains(&None)
+            && row
+                .keys()
+                .eq(layout.iter().flatten().filter(|k| row.contains_key(*k)))
         {
             return;
         }
-        let listed = |k: &str| self.layout.iter().flatten().any(|l| l == k);
+        let listed = |k: &str| layout.iter().flatten().any(|l| l == k);
         let mut old: Vec<(String, Option<serde_json::Value>)> = std::mem::take(row)
             .into_iter()
             .map(|(k, v)| (k, Some(v)))
@@ -1136,7 +1171,7 @@ impl FieldAliases {
                 }
             }
         };
-        for slot in &self.layout {
+        for slot in layout {
             match slot {
                 None => rest(row, &mut old),
                 Some(key) => {
@@ -1204,7 +1239,7 @@ impl FieldAliases {
             }
         }
         if !self.layout.is_empty() {
-            self.arrange(row);
+            Self::arrange(&self.layout, row);
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
@@ -1234,6 +1269,9 @@ impl FieldAliases {
                     }
                 }
             }
+        }
+        if !self.flat_layout.is_empty() {
+            Self::arrange(&self.flat_layout, row);
         }
         Ok(())
     }

@@ -171,6 +171,15 @@ try {
       { name: "Grace", max: "1906-12-09", ids: 2, sum: 300, count: 1 },
     ]);
   });
+  await check("spreads: a to-one spread's count() answers where the spread lists it (items 12, 13)", async () => {
+    const r = await db.from("book").select("...author(n:count(),name),pages.sum()").order("sum");
+    noError(r);
+    eq(r.data, [
+      { n: 1, name: "Ada", sum: 120 },
+      { n: 1, name: "Grace", sum: 300 },
+      { n: 2, name: "Edsger", sum: 310 },
+    ]);
+  });
   await check("arrays: a two-dimensional int[] written, read, and filtered by its elements (item 10)", async () => {
     await db.from("shelf").delete().eq("id", 950);
     const w = await db.from("shelf").insert({ id: 950, grid: [[1, 2], [3, 4]] }).select("grid");

@@ -145,7 +145,26 @@ fn keys_follow_the_select_order() {
             "select=...album(n:count(),title),x:milliseconds.max()",
             json!({"n": 2, "x": 5, "album": {"title": "T"}})
         ),
-        r#"{"title":"T","n":2,"x":5}"#
+        r#"{"n":2,"title":"T","x":5}"#
+    );
+    // The raised count where the spread lists it; aliases and an
+    // embedding inside the spread keep their places.
+    assert_eq!(
+        arranged(
+            "track",
+            "select=x:milliseconds.max(),...album(t:title,n:count(),artist(name))",
+            json!({"x": 5, "n": 2, "album": {"artist": {"name": "A"}, "title": "T"}})
+        ),
+        r#"{"x":5,"t":"T","n":2,"artist":{"name":"A"}}"#
+    );
+    // With `*`, after its fields.
+    assert_eq!(
+        arranged(
+            "track",
+            "select=...album(n:count(),*)",
+            json!({"n": 2, "album": {"album_id": 1, "title": "T", "artist_id": 1}})
+        ),
+        r#"{"album_id":1,"title":"T","artist_id":1,"n":2}"#
     );
     // Fields then embeddings: the engine's order already.
     assert!(
