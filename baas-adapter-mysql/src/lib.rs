@@ -166,7 +166,12 @@ impl SqlxEngine for MySqlEngine {
             "FLOAT" => Value::Float(f64::from(Self::dec::<f32>(v)?)),
             "DOUBLE" => Value::Float(Self::dec(v)?),
             "DECIMAL" => Value::Decimal(Self::dec(v)?),
-            "DATE" => Value::Date(Self::dec(v)?),
+            // A zero month or day (`2020-00-15`, which MariaDB stores
+            // unless `NO_ZERO_IN_DATE`) is no date chrono holds: its text.
+            "DATE" => match Self::dec(v.clone()) {
+                Ok(d) => Value::Date(d),
+                Err(e) => Value::Text(zero_in_date(v, false).ok_or(e)?),
+            },
             // A duration (-838:59:59 to 838:59:59): a time of day when it
             // is one, else its text (chrono has no such time).
             "TIME" => {
@@ -185,7 +190,10 @@ impl SqlxEngine for MySqlEngine {
                     ),
                 }
             }
-            "DATETIME" | "TIMESTAMP" => Value::Timestamp(Self::dec(v)?),
+            "DATETIME" | "TIMESTAMP" => match Self::dec(v.clone()) {
+                Ok(t) => Value::Timestamp(t),
+                Err(e) => Value::Text(zero_in_date(v, true).ok_or(e)?),
+            },
             "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT"
             | "GEOMETRY" => Value::Bytes(Self::dec(v)?),
             "NULL" => Value::Null,
@@ -201,4 +209,47 @@ impl SqlxEngine for MySqlEngine {
             last_insert_id: Some(result.last_insert_id()).filter(|id| *id != 0),
         }
     }
+}
+
+/// The text of a MySQL date (or, `datetime`, datetime) with a zero month or day
+/// (`2020-00-15`, `2020-01-00T10:00:00`, as [`baas_core::value`] writes
+/// dates and timestamps), from its binary form (a length, then the year,
+/// month, day, hour, minute, second and microseconds) or its text;
+/// `None` for any other value.
+fn zero_in_date(v: MySqlValueRef<'_>, datetime: bool) -> Option<String> {
+    let b: &[u8] = MySqlEngine::dec(v).ok()?;
+    // The text protocol's form starts with a digit; the binary one's
+    // length byte is 0, 4, 7 or 11.
+    if b.first().is_some_and(u8::is_ascii_digit) {
+        let t = std::str::from_utf8(b).ok()?.replacen(' ', "T", 1);
+        return baas_core::value::is_zero_in_date(&t).then_some(t);
+    }
+    let (&len, rest) = b.split_first()?;
+    let rest = rest.get(..usize::from(len))?;
+    let [y0, y1, month, day, time @ ..] = rest else {
+        return None;
+    };
+    if *month != 0 && *day != 0 {
+        return None;
+    }
+    let year = u16::from_le_bytes([*y0, *y1]);
+    let mut text = format!("{year:04}-{month:02}-{day:02}");
+    if let ([], true) = (time, datetime) {
+        // Midnight: the binary form sends the date alone.
+        text.push_str("T00:00:00");
+    } else if let [h, m, s, micros @ ..] = time {
+        let us = match micros {
+            [a, b, c, d] => u32::from_le_bytes([*a, *b, *c, *d]),
+            _ => 0,
+        };
+        let t = sqlx::types::chrono::NaiveTime::from_hms_micro_opt(
+            u32::from(*h),
+            u32::from(*m),
+            u32::from(*s),
+            us,
+        )?;
+        text.push('T');
+        text.push_str(&baas_core::value::format_time(t));
+    }
+    Some(text)
 }

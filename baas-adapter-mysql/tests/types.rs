@@ -166,3 +166,59 @@ async fn time_durations_read_as_text() {
         .await
         .expect("drop");
 }
+
+/// A date or datetime with a zero month or day (`2020-00-15`, which
+/// MariaDB stores unless `NO_ZERO_IN_DATE`) reads as its text (it was a
+/// 500); the all-zero date reads as null, as the driver gives it.
+#[tokio::test]
+async fn zero_in_dates_read_as_text() {
+    let url = std::env::var("BAAS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://baas:baas_pw@127.0.0.1:3306/Chinook".into());
+    let db = match connect(MySqlConfig::new(url)).await {
+        Ok(db) => db,
+        Err(e) => {
+            skip_or_fail("MariaDB/MySQL (BAAS_TEST_MYSQL_URL)", &e);
+            return;
+        }
+    };
+    // The session's mode allows them only for the insert, then is restored.
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS my_zero_dates;
+         CREATE TABLE my_zero_dates (id INT PRIMARY KEY, d DATE, t DATETIME(6));
+         SET @baas_mode = @@SESSION.sql_mode;
+         SET SESSION sql_mode = '';
+         INSERT INTO my_zero_dates VALUES (1, '2020-00-15', '2020-05-00 01:02:03.25'),
+           (2, '0000-00-00', '2021-00-00 00:00:00'), (3, '2024-02-29', '2024-02-29 23:59:59');
+         SET SESSION sql_mode = @baas_mode;",
+    )
+    .execute(db.backend().pool())
+    .await
+    .expect("ddl");
+    let schema = SchemaMetadata::new(vec![
+        Entity::new(
+            "my_zero_dates",
+            vec![
+                Field::new("id", FieldType::Int32),
+                Field::new("d", FieldType::Date).nullable(),
+                Field::new("t", FieldType::Timestamp).nullable(),
+            ],
+        )
+        .with_primary_key(["id"]),
+    ]);
+    let t = Target::new(&schema, "my_zero_dates").unwrap();
+    let mut q = Query::new("my_zero_dates");
+    q.order = vec![baas_core::ir::OrderBy::asc("id")];
+    let rows = db.find(t, &q).await.expect("read zero dates").rows;
+    assert_eq!(
+        serde_json::Value::Array(rows.into_iter().map(serde_json::Value::Object).collect()),
+        json!([
+            {"id": 1, "d": "2020-00-15", "t": "2020-05-00T01:02:03.250"},
+            {"id": 2, "d": null, "t": "2021-00-00T00:00:00"},
+            {"id": 3, "d": "2024-02-29", "t": "2024-02-29T23:59:59"}
+        ])
+    );
+    sqlx::raw_sql("DROP TABLE my_zero_dates")
+        .execute(db.backend().pool())
+        .await
+        .expect("drop");
+}

@@ -498,6 +498,12 @@ impl Value {
                 J::String(s)
             }
             (FieldType::Time, Value::Text(s)) if s == "24:00:00" || is_duration(&s) => J::String(s),
+            // MySQL's zero-in-date (`2020-00-15`), which no chrono value holds.
+            (FieldType::Date | FieldType::Timestamp | FieldType::TimestampTz, Value::Text(s))
+                if is_zero_in_date(&s) =>
+            {
+                J::String(s)
+            }
             (FieldType::Date, Value::Date(d)) => J::String(format_date(d)),
             (FieldType::Date, Value::Timestamp(t)) => J::String(format_date(t.date())),
             (FieldType::Date, Value::Text(s)) => J::String(format_date(
@@ -1157,6 +1163,22 @@ pub fn format_duration(
     ))
 }
 
+/// Whether `s` is a date with a zero month or day (MySQL's
+/// zero-in-date, `2020-00-15`), alone or before `T` and a time.
+pub fn is_zero_in_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && (&b[5..7] == b"00" || &b[8..10] == b"00")
+        && (b.len() == 10
+            || (b[10] == b'T' && NaiveTime::parse_from_str(&s[11..], "%H:%M:%S%.f").is_ok()))
+}
+
 /// Whether `s` is a [`format_duration`] text that is no time of day.
 fn is_duration(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
@@ -1246,7 +1268,19 @@ mod tests {
             FieldType::TimestampTz,
         ] {
             assert_eq!(shape(ty.clone(), "-infinity"), Ok("-infinity".into()));
-            assert!(shape(ty, "Infinity!").is_err());
+            assert!(shape(ty.clone(), "Infinity!").is_err());
+            // MySQL's zero-in-date, alone or with a time; nothing else.
+            for ok in ["2020-00-15", "2020-01-00T10:00:00", "0000-00-00T00:00:00.5"] {
+                assert_eq!(shape(ty.clone(), ok), Ok(ok.into()), "{ok}");
+            }
+            for bad in [
+                "2020-00-1",
+                "2020-00-15T25:00:00",
+                "2020-00-15x",
+                "20-00-0015",
+            ] {
+                assert!(shape(ty.clone(), bad).is_err(), "{bad}");
+            }
         }
     }
 
