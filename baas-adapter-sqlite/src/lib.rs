@@ -126,6 +126,9 @@ impl SqlxEngine for SqliteEngine {
 
     const DIALECT: Dialect = Dialect::Sqlite;
 
+    // Declared types are affinities: a cell may hold any value.
+    const LOOSE_CELLS: bool = true;
+
     fn capabilities() -> Capabilities {
         let mut caps = Capabilities::all("sqlite");
         caps.full_text_search = false;
