@@ -73,16 +73,24 @@ pub fn json(b: Bson) -> J {
     }
 }
 
-/// Shape a stored value as the JSON of `ty`.
+/// Shape a stored value as the JSON of `ty`. A collection has no schema:
+/// a document may hold a value of another type than its field's (a string
+/// where the metadata says integer); it reads as the value it holds, as
+/// SQLite's loose cells do, rather than failing the whole read.
 pub fn shape(b: Option<Bson>, ty: &FieldType, what: &str) -> baas_core::Result<J> {
     let v = match b {
         None => Value::Null,
         Some(b) => value(b, ty),
     };
-    v.shape(ty).map_err(|m| Error::Backend {
-        message: format!("{what}: {m}"),
-        source: None,
-    })
+    if *ty == FieldType::Text && matches!(v, Value::Text(_) | Value::Null) {
+        // Text as text always shapes: no copy.
+        return v.shape(ty).map_err(|m| Error::Backend {
+            message: format!("{what}: {m}"),
+            source: None,
+        });
+    }
+    let held = v.clone();
+    Ok(v.shape(ty).unwrap_or_else(|_| held.to_json()))
 }
 
 /// Map a driver error into the semantic error: duplicate key → `Conflict`,
