@@ -75,22 +75,15 @@ pub fn json(b: Bson) -> J {
 
 /// Shape a stored value as the JSON of `ty`. A collection has no schema:
 /// a document may hold a value of another type than its field's (a string
-/// where the metadata says integer); it reads as the value it holds, as
-/// SQLite's loose cells do, rather than failing the whole read.
-pub fn shape(b: Option<Bson>, ty: &FieldType, what: &str) -> baas_core::Result<J> {
+/// where the metadata says integer); it reads as the value it holds
+/// ([`Value::shape_loose`]), as SQLite's cells do, rather than failing
+/// the whole read.
+pub fn shape(b: Option<Bson>, ty: &FieldType) -> J {
     let v = match b {
         None => Value::Null,
         Some(b) => value(b, ty),
     };
-    if *ty == FieldType::Text && matches!(v, Value::Text(_) | Value::Null) {
-        // Text as text always shapes: no copy.
-        return v.shape(ty).map_err(|m| Error::Backend {
-            message: format!("{what}: {m}"),
-            source: None,
-        });
-    }
-    let held = v.clone();
-    Ok(v.shape(ty).unwrap_or_else(|_| held.to_json()))
+    v.shape_loose(ty)
 }
 
 /// Map a driver error into the semantic error: duplicate key → `Conflict`,
@@ -188,46 +181,33 @@ mod tests {
         };
         let d: bson::Decimal128 = "0.99".parse().unwrap();
         // Decimals are JSON numbers with the column's digits.
-        assert_eq!(
-            shape(Some(Bson::Decimal128(d)), &dec, "x")
-                .unwrap()
-                .to_string(),
-            "0.99"
-        );
+        assert_eq!(shape(Some(Bson::Decimal128(d)), &dec).to_string(), "0.99");
         let d: bson::Decimal128 = "523.06".parse().unwrap();
-        assert_eq!(
-            shape(Some(Bson::Decimal128(d)), &dec, "x")
-                .unwrap()
-                .to_string(),
-            "523.06"
-        );
+        assert_eq!(shape(Some(Bson::Decimal128(d)), &dec).to_string(), "523.06");
         let oid = bson::oid::ObjectId::parse_str("65a1b2c3d4e5f60718293a4b").unwrap();
         assert_eq!(
-            shape(Some(Bson::ObjectId(oid)), &FieldType::ObjectId, "x").unwrap(),
+            shape(Some(Bson::ObjectId(oid)), &FieldType::ObjectId),
             "65a1b2c3d4e5f60718293a4b"
         );
         let t = bson::DateTime::from_millis(1_609_459_200_000);
         assert_eq!(
-            shape(Some(Bson::DateTime(t)), &FieldType::Timestamp, "x").unwrap(),
+            shape(Some(Bson::DateTime(t)), &FieldType::Timestamp),
             "2021-01-01T00:00:00"
         );
         assert_eq!(
-            shape(Some(Bson::DateTime(t)), &FieldType::TimestampTz, "x").unwrap(),
+            shape(Some(Bson::DateTime(t)), &FieldType::TimestampTz),
             "2021-01-01T00:00:00Z"
         );
         assert_eq!(
-            shape(Some(Bson::DateTime(t)), &FieldType::Date, "x").unwrap(),
+            shape(Some(Bson::DateTime(t)), &FieldType::Date),
             "2021-01-01"
         );
         let bin = Bson::Binary(bson::Binary {
             subtype: bson::spec::BinarySubtype::Generic,
             bytes: vec![0, 1, 2, 3, 4, 255],
         });
-        assert_eq!(
-            shape(Some(bin), &FieldType::Binary, "x").unwrap(),
-            "AAECAwT/"
-        );
-        assert_eq!(shape(None, &FieldType::Text, "x").unwrap(), J::Null);
+        assert_eq!(shape(Some(bin), &FieldType::Binary), "AAECAwT/");
+        assert_eq!(shape(None, &FieldType::Text), J::Null);
     }
 
     #[test]

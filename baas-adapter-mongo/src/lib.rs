@@ -769,7 +769,7 @@ fn decode_row(e: &Entity, fields: &[String], d: &mut Document) -> Result<Row> {
     for name in fields {
         let f = e.field(name)?;
         let k = lower::storage_key(e, f)?;
-        let v = decode::shape(d.remove(k), &f.ty, &format!("{}.{}", e.name, f.name))?;
+        let v = decode::shape(d.remove(k), &f.ty);
         out.insert(f.name.clone(), v);
     }
     Ok(out)
@@ -853,10 +853,7 @@ impl DatabaseAdapter for MongoAdapter {
         for mut d in docs {
             let mut r = Row::new();
             for c in &plan.columns {
-                r.insert(
-                    c.key.clone(),
-                    decode::shape(d.remove(&c.internal), &c.ty, &c.key)?,
-                );
+                r.insert(c.key.clone(), decode::shape(d.remove(&c.internal), &c.ty));
             }
             rows.push(r);
         }

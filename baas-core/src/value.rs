@@ -415,6 +415,24 @@ impl Value {
             && !matches!(items, FieldType::Array { .. } | FieldType::Json)
     }
 
+    /// [`Value::shape`] for a store whose values need not fit their
+    /// field's type (SQLite's column affinities, MongoDB's schemaless
+    /// documents): a value that does not shape as `ty` reads as the value
+    /// it holds ([`Value::to_json`]) instead of failing the read. Text
+    /// read as text (it always shapes) takes no copy.
+    pub fn shape_loose(self, ty: &FieldType) -> serde_json::Value {
+        match (ty, self) {
+            (_, Value::Null) => serde_json::Value::Null,
+            (FieldType::Text | FieldType::Enum { .. } | FieldType::ObjectId, Value::Text(s)) => {
+                serde_json::Value::String(s)
+            }
+            (_, v) => {
+                let held = v.clone();
+                v.shape(ty).unwrap_or_else(|_| held.to_json())
+            }
+        }
+    }
+
     /// Shape a value decoded from a database cell into the JSON of `ty`, by the
     /// normalisation rules of this module. Adapters decode cells by their
     /// engine type (SQLite text dates, MySQL `TINYINT(1)`, PostgreSQL numeric…)
@@ -1241,6 +1259,47 @@ pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    /// A loose value that does not fit its field's type reads as it is
+    /// held; one that fits reads as `shape` reads it.
+    #[test]
+    fn loose_values_read_as_held() {
+        use super::{FieldType, Value};
+        let money = FieldType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        for (v, ty) in [
+            (Value::Text("2021-01-02".into()), FieldType::Date),
+            (Value::Float(1.5), money.clone()),
+            (Value::Int(1), FieldType::Boolean),
+            (Value::Text("x".into()), FieldType::Text),
+            (Value::Null, FieldType::Int64),
+        ] {
+            assert_eq!(v.clone().shape_loose(&ty), v.shape(&ty).expect("fits"));
+        }
+        for (v, ty, held) in [
+            (
+                Value::Text("yesterday".into()),
+                FieldType::Date,
+                serde_json::json!("yesterday"),
+            ),
+            (
+                Value::Text("abc".into()),
+                FieldType::Int64,
+                serde_json::json!("abc"),
+            ),
+            (Value::Float(7.5), FieldType::Int32, serde_json::json!(7.5)),
+            (
+                Value::Text("cheap".into()),
+                money,
+                serde_json::json!("cheap"),
+            ),
+        ] {
+            assert!(v.clone().shape(&ty).is_err());
+            assert_eq!(v.shape_loose(&ty), held);
+        }
+    }
+
     /// Durations past a day or negative (MySQL's `TIME`) and PostgreSQL's
     /// infinities read as their text; other text in such a field does not.
     #[test]

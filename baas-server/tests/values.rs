@@ -516,8 +516,8 @@ async fn stored_non_finite_values_still_read() {
 }
 
 /// `Prefer: return=representation`: the returned rows are decoded before
-/// COMMIT, so a write whose response cannot be built (here a default the
-/// decoder refuses: text in an integer column) is rolled back, not
+/// COMMIT, so a write whose response cannot be built (here a default no
+/// JSON answer can carry: text that is not UTF-8) is rolled back, not
 /// committed behind the error.
 #[tokio::test]
 async fn a_write_whose_response_fails_is_not_committed() {
@@ -526,7 +526,7 @@ async fn a_write_whose_response_fails_is_not_committed() {
         &baas,
         "lite",
         "rollback",
-        "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, rank INTEGER DEFAULT 'not a number');",
+        "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, rank TEXT DEFAULT (CAST(x'ff' AS TEXT)));",
     )
     .await;
     let addr = spawn(baas_axum::router(service)).await;

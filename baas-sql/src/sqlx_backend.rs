@@ -73,7 +73,7 @@ pub trait SqlxEngine: Send + Sync + 'static {
     /// Whether a column's declared type is only an affinity, so that a
     /// cell may hold a value of another type (SQLite: `'yesterday'` in a
     /// `DATE` column, `'abc'` in an `INTEGER` one). Such a cell reads as
-    /// the value it holds ([`Value::to_json`]) rather than failing the
+    /// the value it holds ([`Value::shape_loose`]) rather than failing the
     /// whole read; on the other engines every cell fits its type, and a
     /// cell that does not shape is an error.
     const LOOSE_CELLS: bool = false;
@@ -210,11 +210,8 @@ where
     let mut out = Row::with_capacity(columns.len());
     for (i, c) in columns.iter().enumerate() {
         let v = cell::<E>(row, i, &c.key)?;
-        // A loose cell keeps its value when it does not shape (text never
-        // fails to shape as text: no copy there).
-        let j = if E::LOOSE_CELLS && c.ty != baas_core::FieldType::Text {
-            let held = v.clone();
-            v.shape(&c.ty).unwrap_or_else(|_| held.to_json())
+        let j = if E::LOOSE_CELLS {
+            v.shape_loose(&c.ty)
         } else {
             v.shape(&c.ty).map_err(|m| column_error::<E>(&c.key, m))?
         };
