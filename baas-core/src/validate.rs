@@ -755,6 +755,19 @@ impl<'a> Validator<'a> {
                 "order, limit and offset do not apply to an embedding with aggregates",
             );
         }
+        self.selection_aggregate(e, eat, &joined, acc)
+    }
+
+    /// Check an embed's selection as an [`Aggregate`] of this validator's
+    /// entity (its fields group, beside the keys `joined` of related rows
+    /// joined to them), its violations pointed at the selection.
+    fn selection_aggregate(
+        &self,
+        e: &Embed,
+        eat: &str,
+        joined: &[String],
+        acc: &mut Acc,
+    ) -> Result<()> {
         let as_aggregate = Aggregate {
             entity: self.entity().name.clone(),
             filter: None,
@@ -767,7 +780,7 @@ impl<'a> Validator<'a> {
             offset: None,
             via: Vec::new(),
         };
-        match self.aggregate_beside(as_aggregate, &joined) {
+        match self.aggregate_beside(as_aggregate, joined) {
             Ok(_) => {}
             Err(Error::Validation { violations }) => {
                 for mut v in violations {
@@ -801,32 +814,7 @@ impl<'a> Validator<'a> {
                 ),
             ));
         }
-        let as_aggregate = Aggregate {
-            entity: self.entity().name.clone(),
-            filter: None,
-            group_by: e.select.fields.clone(),
-            group_by_values: e.select.group_by_values.clone(),
-            aggregates: e.select.aggregates.clone(),
-            having: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            via: Vec::new(),
-        };
-        match self.aggregate(as_aggregate) {
-            Ok(_) => Ok(()),
-            Err(Error::Validation { violations }) => {
-                for mut v in violations {
-                    v.pointer = format!(
-                        "{eat}/select{}",
-                        v.pointer.replace("/group_by/", "/fields/")
-                    );
-                    acc.add(v);
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        self.selection_aggregate(e, eat, &[], acc)
     }
 
     /// Check the junction condition of a relation (the caller's, if any,

@@ -89,7 +89,9 @@ impl<'e> Lower<'e> {
         let mut keys = Vec::new();
         for (i, o) in self.effective_order(order).into_iter().enumerate() {
             let (ord, nulls) = sq_order(&o);
-            if let Some(r) = &o.related {
+            // The column sorted on: the row's field, or the to-one related
+            // row's (null where none is visible).
+            let (col, nullable, column) = if let Some(r) = &o.related {
                 let rel = scope.entity.relation(&r.relation)?;
                 if !rel.kind.is_to_one()
                     || (rel.function.is_none() && rel.from_fields.len() != rel.to_fields.len())
@@ -101,43 +103,29 @@ impl<'e> Lower<'e> {
                 }
                 let alias = self.fresh_alias(&format!("o{i}_"), scope.depth);
                 let joined = self.left_join(sel, scope, rel, &alias, r.filter.as_deref())?;
-                let column = joined.col(joined.entity.field(&o.field)?);
-                // A value inside its JSON field (`rel(data->a)`): the
-                // engine's keys for it, as for a field of the row.
-                let exprs = match &o.json {
-                    None => vec![column],
-                    Some(j) => self.sql.json_order(column, &j.path, j.text)?,
-                };
-                for expr in exprs {
-                    keys.push(SortKey {
+                (joined.col(joined.entity.field(&o.field)?), true, None)
+            } else {
+                let f = self.entity().field(&o.field)?;
+                (scope.col(f), f.nullable, Some(f.column()))
+            };
+            match &o.json {
+                None => keys.push(SortKey {
+                    expr: col,
+                    ord,
+                    nulls,
+                    nullable,
+                    column,
+                }),
+                // A value inside the JSON field (`data->a`, `rel(data->a)`).
+                Some(j) => {
+                    let exprs = self.sql.json_order(col, &j.path, j.text)?;
+                    keys.extend(exprs.into_iter().map(|expr| SortKey {
                         expr,
                         ord: ord.clone(),
                         nulls,
                         nullable: true,
                         column: None,
-                    });
-                }
-                continue;
-            }
-            let f = self.entity().field(&o.field)?;
-            match &o.json {
-                None => keys.push(SortKey {
-                    expr: scope.col(f),
-                    ord,
-                    nulls,
-                    nullable: f.nullable,
-                    column: Some(f.column()),
-                }),
-                Some(j) => {
-                    for expr in self.sql.json_order(scope.col(f), &j.path, j.text)? {
-                        keys.push(SortKey {
-                            expr,
-                            ord: ord.clone(),
-                            nulls,
-                            nullable: true,
-                            column: None,
-                        });
-                    }
+                    }));
                 }
             }
         }
