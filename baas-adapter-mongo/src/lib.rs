@@ -861,14 +861,14 @@ impl DatabaseAdapter for MongoAdapter {
         // (count 0, other aggregates null); `$group` gives none.
         if rows.is_empty() && aggregate.ungrouped() {
             let mut r = Row::new();
-            for (_, ag) in aggregate.all_aggregates() {
+            for (via, ag) in aggregate.all_aggregates() {
                 let v = match ag.func {
                     baas_core::ir::AggregateFn::Count
                     | baas_core::ir::AggregateFn::CountValues { .. }
                     | baas_core::ir::AggregateFn::CountDistinct { .. } => serde_json::json!(0),
                     _ => serde_json::Value::Null,
                 };
-                r.insert(ag.alias.clone(), v);
+                r.insert(baas_core::ir::Aggregate::answer_key(via, &ag.alias), v);
             }
             let keep = aggregate.having.iter().all(|h| {
                 let (Some(x), Some(y)) = (

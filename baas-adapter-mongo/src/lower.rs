@@ -595,6 +595,20 @@ fn join(
     stages: Vec<Document>,
     as_name: &str,
 ) -> Result<Document> {
+    join_at(from, "", from_fields, to, to_fields, stages, as_name)
+}
+
+/// [`join`] from the fields of `from` under the key prefix `at` (a row
+/// looked up earlier: `_baas_via0.`).
+fn join_at(
+    from: &Entity,
+    at: &str,
+    from_fields: &[String],
+    to: &Entity,
+    to_fields: &[String],
+    stages: Vec<Document>,
+    as_name: &str,
+) -> Result<Document> {
     if from.source.schema != to.source.schema {
         return Err(Error::unsupported(
             ENGINE,
@@ -608,7 +622,7 @@ fn join(
         pipeline.extend(stages);
         return Ok(doc! {"$lookup": {
             "from": collection_name(to)?,
-            "localField": fk,
+            "localField": format!("{at}{fk}"),
             "foreignField": tk,
             "pipeline": pipeline,
             "as": as_name,
@@ -620,7 +634,7 @@ fn join(
         let (_, fk) = key_of(from, ff)?;
         let (_, tk) = key_of(to, tf)?;
         let var = format!("k{i}");
-        lets.insert(var.clone(), format!("${fk}"));
+        lets.insert(var.clone(), format!("${at}{fk}"));
         conds.push(Bson::Document(
             doc! {"$eq": [format!("${tk}"), format!("$${var}")]},
         ));
@@ -1431,8 +1445,14 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             stages.push(doc! {"$match": m});
         }
         stages.push(doc! {"$limit": 1});
-        pipeline.push(join(
-            e,
+        // Linked to the aggregated row, or to an earlier via's row.
+        let (from, at) = match via.parent.and_then(|p| vias.get(p)) {
+            Some((parent, prefix)) => (*parent, prefix.as_str()),
+            None => (e, ""),
+        };
+        pipeline.push(join_at(
+            from,
+            at,
             &via.from_fields,
             related,
             &via.to_fields,
@@ -1473,13 +1493,14 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         }
         finish.insert(internal.clone(), format!("$_id.{internal}"));
         // A related field is null where an outer via finds no row.
+        let key = Aggregate::answer_key(related, &f.name);
         nullable.insert(
-            g.to_string(),
+            key.clone(),
             (internal.clone(), f.nullable || related.is_some()),
         );
         columns.push(OutColumn {
             internal,
-            key: f.name.clone(),
+            key,
             ty: f.ty.clone(),
         });
     }
@@ -1494,10 +1515,11 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g)?, Bson::Null]},
         );
         finish.insert(internal.clone(), format!("$_id.{internal}"));
-        nullable.insert(g.key().to_string(), (internal.clone(), true));
+        let key = Aggregate::answer_key(related, g.key());
+        nullable.insert(key.clone(), (internal.clone(), true));
         columns.push(OutColumn {
             internal,
-            key: g.key().to_string(),
+            key,
             ty: g.answer_type(),
         });
     }
@@ -1564,12 +1586,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 | AggregateFn::CountValues { .. }
                 | AggregateFn::CountDistinct { .. }
         );
-        nullable.insert(ag.alias.clone(), (internal.clone(), can_be_null));
-        columns.push(OutColumn {
-            internal,
-            key: ag.alias.clone(),
-            ty,
-        });
+        let key = Aggregate::answer_key(related, &ag.alias);
+        nullable.insert(key.clone(), (internal.clone(), can_be_null));
+        columns.push(OutColumn { internal, key, ty });
     }
     pipeline.push(doc! {"$group": group});
     pipeline.push(doc! {"$project": finish});
@@ -1613,9 +1632,10 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 ),
             )
         })?;
-        let json_value = a
-            .computed_groups()
-            .any(|(_, g)| g.key() == o.field && matches!(g, GroupValue::Json { text: false, .. }));
+        let json_value = a.computed_groups().any(|(r, g)| {
+            Aggregate::answer_key(r, g.key()) == o.field
+                && matches!(g, GroupValue::Json { text: false, .. })
+        });
         if !json_value {
             keys.push((internal, o.direction, o.effective_nulls(), can_be_null));
             continue;

@@ -722,14 +722,98 @@ pub struct Embed {
 impl Embed {
     /// Whether this embed of a row of `parent` joins its related row to
     /// grouped rows: a to-one relation (not a function's) with aggregates
-    /// of its own, as a to-one spread's `...genre(name,genre_id.count())`
-    /// (its groups and aggregates are the grouped rows', over their
-    /// related rows: [`AggregateVia`]).
-    pub fn joins(&self, parent: &crate::metadata::Entity) -> bool {
-        !self.select.aggregates.is_empty()
-            && parent
-                .relation(&self.relation)
-                .is_ok_and(|r| r.kind.is_to_one() && r.function.is_none())
+    /// of its own, as a to-one spread's `...genre(name,genre_id.count())`,
+    /// or with an embed inside it that joins
+    /// (`...track(media_type_id,...album(album_id.sum()))`): its groups
+    /// and aggregates are the grouped rows', over their related rows
+    /// ([`AggregateVia`]).
+    pub fn joins(
+        &self,
+        schema: &crate::metadata::SchemaMetadata,
+        parent: &crate::metadata::Entity,
+    ) -> bool {
+        self.to_one_target(schema, parent).is_some_and(|t| {
+            !self.select.aggregates.is_empty()
+                || self.select.embeds.iter().any(|e| e.joins(schema, t))
+        })
+    }
+
+    /// The related entity of this embed of a row of `parent`, when its
+    /// relation is a to-one relation of a table (not a function's).
+    fn to_one_target<'s>(
+        &self,
+        schema: &'s crate::metadata::SchemaMetadata,
+        parent: &crate::metadata::Entity,
+    ) -> Option<&'s crate::metadata::Entity> {
+        let rel = parent.relation(&self.relation).ok()?;
+        if !rel.kind.is_to_one() || rel.function.is_some() {
+            return None;
+        }
+        schema.entity(&rel.target).ok()
+    }
+
+    /// Whether this embed of a row of `parent`, beside aggregates of the
+    /// parent's rows, is joined to the aggregated rows, its listed fields
+    /// grouping with theirs and its aggregates over their related rows
+    /// (PostgREST groups by a to-one embedding's or spread's fields, at
+    /// any depth: `...track(media_type_id,...album(album_id.sum()))`): a
+    /// to-one relation (not a function's) that lists its fields (not
+    /// `*`) without database casts, every embed inside it likewise.
+    /// Otherwise the groups are grouped by the relation's key fields and
+    /// the related row embedded in each.
+    pub fn joinable(
+        &self,
+        schema: &crate::metadata::SchemaMetadata,
+        parent: &crate::metadata::Entity,
+    ) -> bool {
+        let s = &self.select;
+        let star = s.star
+            || s.fields.is_empty()
+                && !s.omit_fields
+                && s.aggregates.is_empty()
+                && s.group_by_values.is_empty();
+        !star
+            && s.casts.is_empty()
+            && self
+                .to_one_target(schema, parent)
+                .is_some_and(|t| s.embeds.iter().all(|e| e.joinable(schema, t)))
+    }
+
+    /// Whether, beside aggregates of the rows of `parent`, this embed is
+    /// joined to the aggregated rows ([`AggregateVia`]): it
+    /// [`joins`](Self::joins) (aggregates below it) or is
+    /// [`joinable`](Self::joinable) (its listed fields group). Inside a
+    /// many-to-many embedding (`through_junction`), whose rows are grouped
+    /// over the junction, only one that joins (and is refused there): the
+    /// others group by their relation's key and are embedded.
+    pub fn joined(
+        &self,
+        schema: &crate::metadata::SchemaMetadata,
+        parent: &crate::metadata::Entity,
+        through_junction: bool,
+    ) -> bool {
+        self.joins(schema, parent) || !through_junction && self.joinable(schema, parent)
+    }
+
+    /// `embeds` and every embed inside each, depth first (an embed before
+    /// those inside it), each with the index in this list of the embed it
+    /// is inside: the order of [`Aggregate::via`] when joined embeds are
+    /// joined ([`AggregateVia::parent`]).
+    pub fn depth_first(embeds: &[Embed]) -> Vec<(Option<usize>, &Embed)> {
+        fn walk<'e>(
+            embeds: &'e [Embed],
+            parent: Option<usize>,
+            out: &mut Vec<(Option<usize>, &'e Embed)>,
+        ) {
+            for e in embeds {
+                let at = out.len();
+                out.push((parent, e));
+                walk(&e.select.embeds, Some(at), out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(embeds, None, &mut out);
+        out
     }
 
     /// Embed `relation` with every field, no filter, order or limit.
@@ -992,7 +1076,8 @@ pub struct Aggregate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub having: Vec<Having>,
     /// Order of the groups: by group-by field names, computed groups'
-    /// keys ([`GroupValue::key`]) or aggregate aliases.
+    /// keys ([`GroupValue::key`]) or aggregate aliases, a via's as
+    /// [`Aggregate::answer_key`] names them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<OrderBy>,
     /// At most this many groups.
@@ -1009,12 +1094,15 @@ pub struct Aggregate {
     /// or none passing [`AggregateVia::filter`], is not aggregated, unless
     /// [`AggregateVia::outer`]): each via's [`AggregateVia::aggregates`]
     /// and [`AggregateVia::group_by`] are of its related entity's fields,
-    /// answered after the entity's own and the earlier vias'. This is how
-    /// a many-to-many embedding is aggregated
-    /// (`playlists(name,tracks.count())` through the junction: its rows,
-    /// grouped by their source, over their targets), and how the related
-    /// rows of to-one spreads group and are aggregated with their parent's
-    /// (`...album(title,ids:album_id.sum()),...genre(name)`). Internal to
+    /// answered after the entity's own and the earlier vias', each under
+    /// [`Aggregate::answer_key`]. A via may join the row of an earlier one
+    /// ([`AggregateVia::parent`]). This is how a many-to-many embedding is
+    /// aggregated (`playlists(name,tracks.count())` through the junction:
+    /// its rows, grouped by their source, over their targets), and how the
+    /// related rows of to-one spreads and embeddings group and are
+    /// aggregated with their parent's
+    /// (`...album(title,ids:album_id.sum()),...genre(name)`,
+    /// `...track(...album(album_id.sum()))`). Internal to
     /// reads: a caller's [`Aggregate`] with one is refused by validation,
     /// which checks no grant on the related entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1069,23 +1157,41 @@ impl Aggregate {
 
     /// Every key of the answer, in its order: the groups' (stored, then
     /// computed) and the aggregates' aliases, each marked as
-    /// [`Aggregate::stored_groups`] marks them.
-    pub fn answer_keys(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+    /// [`Aggregate::stored_groups`] marks them and named as the answer
+    /// names it ([`Aggregate::answer_key`]).
+    pub fn answer_keys(&self) -> impl Iterator<Item = (Option<usize>, String)> {
         self.stored_groups()
             .chain(self.computed_groups().map(|(i, g)| (i, g.key())))
             .chain(self.all_aggregates().map(|(i, a)| (i, a.alias.as_str())))
+            .map(|(i, k)| (i, Self::answer_key(i, k)))
+    }
+
+    /// The key a group or aggregate is answered under: `key` for the
+    /// aggregated entity's (`None`), `_baas_v{i}_{key}` for the `i`-th
+    /// via's related row, so that two related rows may group or
+    /// aggregate one name (`...genre(name),...media_type(name)`); a
+    /// reader moves them into the embed's object under `key`
+    /// ([`crate::read::nest_joined`]). [`Aggregate::order`] names a via's
+    /// key so.
+    pub fn answer_key(via: Option<usize>, key: &str) -> String {
+        match via {
+            None => key.to_string(),
+            Some(i) => format!("_baas_v{i}_{key}"),
+        }
     }
 
     /// The entities [`Aggregate::via`] joins on `target`, in its order,
     /// for an adapter to join: an error when a link's fields are not
-    /// fields of both sides, one for one, or when two groups or aggregates
+    /// fields of both sides, one for one, when a via's parent is not an
+    /// earlier via, or when two groups or aggregates
     /// would answer under one key (their output keys would collide).
     pub fn via_entities<'s>(
         &self,
         target: crate::adapter::Target<'s>,
     ) -> crate::Result<Vec<(&AggregateVia, &'s crate::metadata::Entity)>> {
-        let mut joined = Vec::with_capacity(self.via.len());
-        for via in &self.via {
+        let mut joined: Vec<(&AggregateVia, &'s crate::metadata::Entity)> =
+            Vec::with_capacity(self.via.len());
+        for (i, via) in self.via.iter().enumerate() {
             let related = target.schema.entity(&via.entity)?;
             if via.from_fields.is_empty() || via.from_fields.len() != via.to_fields.len() {
                 return Err(crate::Error::validation(
@@ -1093,8 +1199,18 @@ impl Aggregate {
                     "a link is one or more fields, one for one",
                 ));
             }
+            let from = match via.parent {
+                None => target.entity,
+                Some(p) if p < i => joined[p].1,
+                Some(_) => {
+                    return Err(crate::Error::validation(
+                        "/via/parent",
+                        "a via's parent is an earlier via",
+                    ));
+                }
+            };
             for f in &via.from_fields {
-                target.entity.field(f)?;
+                from.field(f)?;
             }
             for f in &via.to_fields {
                 related.field(f)?;
@@ -1110,7 +1226,7 @@ impl Aggregate {
             joined.push((via, related));
         }
         if !self.via.is_empty() {
-            let keys: Vec<&str> = self.answer_keys().map(|(_, k)| k).collect();
+            let keys: Vec<String> = self.answer_keys().map(|(_, k)| k).collect();
             for (i, k) in keys.iter().enumerate() {
                 if keys[..i].contains(k) {
                     return Err(crate::Error::validation(
@@ -1326,12 +1442,19 @@ impl GroupValue {
 pub struct AggregateVia {
     /// The related entity (a table's, not a function's).
     pub entity: String,
-    /// Fields of the aggregated entity that link a row to its related row.
+    /// The earlier via (its index in [`Aggregate::via`]) whose related row
+    /// this one is related to (`...track(...album(title))` from
+    /// `invoice_line`: album through track); `None`, the aggregated
+    /// entity's row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<usize>,
+    /// Fields of the aggregated entity (of [`AggregateVia::parent`]'s
+    /// related entity, with one) that link a row to its related row.
     pub from_fields: Vec<String>,
     /// The related entity's fields they equal, in the same order.
     pub to_fields: Vec<String>,
-    /// Group-by fields of the related entity, returned under their names
-    /// after [`Aggregate::group_by`]'s (the names must differ from those).
+    /// Group-by fields of the related entity, answered after
+    /// [`Aggregate::group_by`]'s under [`Aggregate::answer_key`].
     #[serde(default)]
     pub group_by: Vec<String>,
     /// Groups by values computed from the related entity's fields
@@ -1350,9 +1473,56 @@ pub struct AggregateVia {
     pub outer: bool,
     /// Aggregates of the related entity's fields, answered after
     /// [`Aggregate::aggregates`] (which stay over the aggregated entity's
-    /// own fields), under aliases of their own.
+    /// own fields), under their aliases' [`Aggregate::answer_key`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aggregates: Vec<AggregateExpr>,
+    /// One of its keys that is null (or a count of 0) exactly where a
+    /// group has no related row ([`AggregateVia::mark_presence`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+}
+
+impl AggregateVia {
+    /// Its keys, in answer order: the groups' (stored, then computed) and
+    /// the aggregates' aliases, as the related row's object shows them
+    /// (the answer names each by [`Aggregate::answer_key`]).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.group_by
+            .iter()
+            .map(String::as_str)
+            .chain(self.group_by_values.iter().map(GroupValue::key))
+            .chain(self.aggregates.iter().map(|a| a.alias.as_str()))
+    }
+
+    /// The alias of the count that tells whether a group of the `i`-th
+    /// via has a related row ([`AggregateVia::mark_presence`]).
+    pub fn presence_alias(i: usize) -> String {
+        format!("_baas_present{i}")
+    }
+
+    /// Say which key tells a group without a related row (the `i`-th
+    /// via's, `related` its entity), so that it answers its embed as
+    /// `null` (a missing to-one row, as PostgREST embeds it), not as an
+    /// object of nulls ([`crate::read::nest_joined`]): a grouping field
+    /// that cannot be null, else a count of the related rows' key added
+    /// under [`presence_alias`](Self::presence_alias)`(i)` (dropped from
+    /// the answer; it costs about a fifth more on a small join,
+    /// `benches/joined-groups`).
+    pub fn mark_presence(&mut self, i: usize, related: &crate::metadata::Entity) {
+        if let Some(f) = self
+            .group_by
+            .iter()
+            .find(|g| related.field(g).is_ok_and(|f| !f.nullable))
+        {
+            self.presence = Some(f.clone());
+        } else if let Some(f) = self.to_fields.first() {
+            self.aggregates.push(AggregateExpr {
+                alias: Self::presence_alias(i),
+                func: AggregateFn::CountValues { field: f.clone() },
+            });
+            self.presence = Some(Self::presence_alias(i));
+        }
+    }
 }
 
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the

@@ -662,7 +662,11 @@ async fn attach<D: DatabaseAdapter + ?Sized>(
     }
     let target = Target::new(schema, &rel.target)?;
     if !embed.select.aggregates.is_empty()
-        || embed.select.embeds.iter().any(|e| e.joins(target.entity))
+        || embed
+            .select
+            .embeds
+            .iter()
+            .any(|e| e.joins(target.schema, target.entity))
     {
         return attach_aggregates(db, parent, embed, rel, target, rows, budget, answered).await;
     }
@@ -1077,6 +1081,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             // `EXISTS` through the junction, measured).
             if joins {
                 via = Some(crate::ir::AggregateVia {
+                    presence: None,
+                    parent: None,
                     entity: rel.target.clone(),
                     from_fields: through.target_fields.clone(),
                     to_fields: rel.to_fields.clone(),
@@ -1112,20 +1118,30 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 .cloned(),
         );
     }
-    // To-one embeds with aggregates of their own (a to-one spread's,
-    // `tracks(...genre(name,genre_id.count()))`): their related row joins
-    // the aggregated rows (a left join), their groups and aggregates
-    // answered inside each group under their key ([`AggregateVia`]).
+    // To-one embeds with aggregates (a to-one spread's,
+    // `tracks(...genre(name,genre_id.count()))`) or listing their fields
+    // ([`Embed::joined`]): their related row joins the aggregated rows (a
+    // left join; one inside another joins its row in turn), their groups
+    // and aggregates answered inside each group under their key
+    // ([`AggregateVia`]).
     let (joined, nested): (Vec<Embed>, Vec<Embed>) = embed
         .select
         .embeds
         .iter()
         .cloned()
-        .partition(|e| e.joins(groups_of.entity));
-    let joined_keys: Vec<String> = joined.iter().map(|e| key_of_embed(e).to_string()).collect();
-    let mut joins = Vec::with_capacity(joined.len());
-    for e in &joined {
-        let r = groups_of.entity.relation(&e.relation)?;
+        .partition(|e| e.joined(groups_of.schema, groups_of.entity, via.is_some()));
+    // Each joined embed, and each inside it, is one via (depth first).
+    let tree = Embed::depth_first(&joined);
+    let joined_keys: Vec<String> = tree
+        .iter()
+        .map(|(_, e)| key_of_embed(e).to_string())
+        .collect();
+    let mut joins = Vec::with_capacity(tree.len());
+    let mut targets: Vec<&Entity> = Vec::with_capacity(tree.len());
+    for &(parent, e) in &tree {
+        let from = parent.map_or(groups_of.entity, |p| targets[p]);
+        let r = from.relation(&e.relation)?;
+        targets.push(groups_of.schema.entity(&r.target)?);
         if via.is_some() {
             return Err(Error::unsupported(
                 db.capabilities().engine.clone(),
@@ -1136,6 +1152,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             ));
         }
         joins.push(crate::ir::AggregateVia {
+            presence: None,
+            parent,
             entity: r.target.clone(),
             from_fields: r.from_fields.clone(),
             to_fields: r.to_fields.clone(),
@@ -1145,6 +1163,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             outer: true,
             aggregates: e.select.aggregates.clone(),
         });
+        let i = joins.len() - 1;
+        joins[i].mark_presence(i, targets[i]);
     }
     // To-one embeds inside the groups (`tracks(genre(name),count())`): also
     // grouped by their relations' key fields, then embedded into each group
@@ -1219,17 +1239,24 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }
         }
     }
+    // By every group, a via's under its answer key.
+    let vias: Vec<&crate::ir::AggregateVia> = via.iter().chain(&joins).collect();
     let mut order: Vec<OrderBy> = group_by
         .iter()
-        .chain(via.iter().chain(&joins).flat_map(|v| &v.group_by))
         .map(|f| OrderBy::asc(f.clone()))
+        .chain(vias.iter().enumerate().flat_map(|(i, v)| {
+            v.group_by
+                .iter()
+                .map(move |f| OrderBy::asc(Aggregate::answer_key(Some(i), f)))
+        }))
         .collect();
-    order.extend(
-        values
-            .iter()
-            .chain(via.iter().chain(&joins).flat_map(|v| &v.group_by_values))
-            .map(|g| OrderBy::asc(g.key())),
-    );
+    order.extend(values.iter().map(|g| OrderBy::asc(g.key())).chain(
+        vias.iter().enumerate().flat_map(|(i, v)| {
+            v.group_by_values
+                .iter()
+                .map(move |g| OrderBy::asc(Aggregate::answer_key(Some(i), g.key())))
+        }),
+    ));
     let groups_query = parent.derive(
         groups_of,
         Query {
@@ -1275,6 +1302,11 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;
         for g in &mut got {
+            if via.is_some() {
+                // The junction's targets' groups and aggregates are this
+                // embedding's own.
+                own_keys(g, 0);
+            }
             nest_joined(g, &joined_keys, &joins);
         }
         if !nested.is_empty() {
@@ -1333,9 +1365,18 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 .collect()
         };
         let mut row = none(&embed.select.aggregates);
-        for (k, j) in joined_keys.iter().zip(&joins) {
-            row.insert(k.clone(), J::Object(none(&j.aggregates)));
+        // The joined rows' aggregates of no row (counts 0, as PostgREST's),
+        // nested as a group's are.
+        for (i, j) in joins.iter().enumerate() {
+            let present = crate::ir::AggregateVia::presence_alias(i);
+            row.extend(
+                none(&j.aggregates)
+                    .into_iter()
+                    .filter(|(k, _)| *k != present)
+                    .map(|(k, v)| (Aggregate::answer_key(Some(i), &k), v)),
+            );
         }
+        nest_joined(&mut row, &joined_keys, &joins);
         vec![J::Object(row)]
     } else {
         Vec::new()
@@ -1359,23 +1400,74 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
 }
 
 /// Move the groups and aggregates of each joined related row
-/// (`joins[i]`, [`Aggregate::via`]) from a group `g` of an aggregate into
-/// an object under `keys[i]` (its embed's key), as the embed answers them.
+/// (`joins[i]`, [`Aggregate::via`], answered under
+/// [`Aggregate::answer_key`]) from a group `g` of an aggregate into an
+/// object under `keys[i]` (its embed's key), as the embed answers them:
+/// inside its parent via's object when it has one
+/// ([`AggregateVia::parent`](crate::ir::AggregateVia::parent)); `null`
+/// where the group has no related row
+/// ([`AggregateVia::mark_presence`](crate::ir::AggregateVia::mark_presence)).
 pub fn nest_joined(g: &mut Row, keys: &[String], joins: &[crate::ir::AggregateVia]) {
-    for (key, j) in keys.iter().zip(joins) {
-        let keys = j
-            .group_by
-            .iter()
-            .map(String::as_str)
-            .chain(j.group_by_values.iter().map(crate::ir::GroupValue::key))
-            .chain(j.aggregates.iter().map(|a| a.alias.as_str()));
-        let mut related = Row::new();
-        for k in keys {
-            if let Some(v) = g.shift_remove(k) {
-                related.insert(k.to_string(), v);
+    // Each via's keys; `None` where its group has no related row.
+    let mut objects: Vec<Option<Row>> = joins
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let mut related = Row::new();
+            for k in j.keys() {
+                if let Some(v) = g.shift_remove(&Aggregate::answer_key(Some(i), k)) {
+                    related.insert(k.to_string(), v);
+                }
+            }
+            let absent = j.presence.as_ref().is_some_and(|p| {
+                let v = if *p == crate::ir::AggregateVia::presence_alias(i) {
+                    related.shift_remove(p)
+                } else {
+                    related.get(p).cloned()
+                };
+                v.is_none_or(|v| v.is_null() || v.as_u64() == Some(0))
+            });
+            (!absent).then_some(related)
+        })
+        .collect();
+    // Each via's object, with those inside it after its own keys, in order.
+    fn build(
+        i: usize,
+        objects: &mut [Option<Row>],
+        keys: &[String],
+        joins: &[crate::ir::AggregateVia],
+    ) -> J {
+        let Some(mut row) = objects[i].take() else {
+            return J::Null;
+        };
+        for c in (i + 1)..joins.len().min(keys.len()) {
+            if joins[c].parent == Some(i) {
+                let inner = build(c, objects, keys, joins);
+                row.insert(keys[c].clone(), inner);
             }
         }
-        g.insert(key.clone(), J::Object(related));
+        J::Object(row)
+    }
+    for i in 0..joins.len().min(keys.len()) {
+        if joins[i].parent.is_none() {
+            let related = build(i, &mut objects, keys, joins);
+            g.insert(keys[i].clone(), related);
+        }
+    }
+}
+
+/// Answer the `i`-th via's keys ([`Aggregate::answer_key`]) of a group
+/// `g` under their own names, in place.
+fn own_keys(g: &mut Row, i: usize) {
+    let prefix = Aggregate::answer_key(Some(i), "");
+    if !g.keys().any(|k| k.starts_with(&prefix)) {
+        return;
+    }
+    for (k, v) in std::mem::take(g) {
+        match k.strip_prefix(&prefix) {
+            Some(own) => g.insert(own.to_string(), v),
+            None => g.insert(k, v),
+        };
     }
 }
 

@@ -221,15 +221,6 @@ fn forbidden_field(entity: &Entity, field: &str, what: &str) -> Error {
     ))
 }
 
-/// The refusal of a key grouped or aggregated in two joined related rows
-/// (the second `other`'s): the aggregate's answer would hold it twice.
-fn joined_twice(key: &str, other: &str) -> String {
-    format!(
-        "`{key}` is grouped or aggregated in two joined related rows (`{other}` too): \
-         the answer would hold it twice, even aliased; keep it in one"
-    )
-}
-
 fn and_opt(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     match (a, b) {
         (None, x) | (x, None) => x,
@@ -535,7 +526,10 @@ impl<'a> Validator<'a> {
     /// Whether the rows of a selection of this entity are grouped: it has
     /// aggregates, or a to-one embed of it has ([`Embed::joins`]).
     fn aggregated(&self, s: &Selection) -> bool {
-        !s.aggregates.is_empty() || s.embeds.iter().any(|e| e.joins(self.entity()))
+        !s.aggregates.is_empty()
+            || s.embeds
+                .iter()
+                .any(|e| e.joins(self.schema(), self.entity()))
     }
 
     /// [`Selection::casts`]: an engine that casts, a valid type name, a
@@ -650,7 +644,7 @@ impl<'a> Validator<'a> {
             self.check_readable(&e.relation, Origin::Caller)?;
         }
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
-        if grouped && e.joins(self.entity()) {
+        if grouped && e.joins(self.schema(), self.entity()) {
             v.joined_aggregates(e, eat, acc)?;
         } else if v.aggregated(&e.select) {
             v.embedded_aggregates(e, &rel.kind, eat, acc)?;
@@ -708,6 +702,7 @@ impl<'a> Validator<'a> {
         // them (with aggregates of their own), no more.
         let target = self.entity();
         let mut joined = Vec::new();
+        let mut joined_rows = 0;
         for n in &e.select.embeds {
             let to_one = target
                 .relation(&n.relation)
@@ -721,7 +716,11 @@ impl<'a> Validator<'a> {
                     ),
                 ));
             }
-            if n.joins(target) {
+            if n.joined(
+                self.schema(),
+                target,
+                matches!(kind, RelationKind::ManyToMany { .. }),
+            ) {
                 if matches!(kind, RelationKind::ManyToMany { .. }) {
                     return Err(Error::unsupported(
                         self.caps.engine.clone(),
@@ -731,21 +730,20 @@ impl<'a> Validator<'a> {
                         ),
                     ));
                 }
-                let keys = n
-                    .select
-                    .fields
-                    .iter()
-                    .cloned()
-                    .chain(n.select.group_by_values.iter().map(|g| g.key().to_string()))
-                    .chain(n.select.aggregates.iter().map(|a| a.alias.clone()));
-                for k in keys {
-                    if joined.contains(&k) {
-                        acc.push(
-                            &format!("{eat}/select/embeds"),
-                            joined_twice(&k, &n.relation),
-                        );
-                    }
-                    joined.push(k);
+                // Its keys and those of the embeds joined inside it, each
+                // answered apart ([`Aggregate::answer_key`]).
+                for (_, m) in Embed::depth_first(std::slice::from_ref(n)) {
+                    let via = Some(joined_rows);
+                    joined_rows += 1;
+                    joined.extend(
+                        m.select
+                            .fields
+                            .iter()
+                            .map(String::as_str)
+                            .chain(m.select.group_by_values.iter().map(|g| g.key()))
+                            .chain(m.select.aggregates.iter().map(|a| a.alias.as_str()))
+                            .map(|k| Aggregate::answer_key(via, k)),
+                    );
                 }
             }
         }
@@ -780,7 +778,7 @@ impl<'a> Validator<'a> {
             offset: None,
             via: Vec::new(),
         };
-        match self.aggregate_beside(as_aggregate, joined) {
+        match self.aggregate_beside(as_aggregate, joined, false) {
             Ok(_) => {}
             Err(Error::Validation { violations }) => {
                 for mut v in violations {
@@ -801,18 +799,28 @@ impl<'a> Validator<'a> {
     }
 
     /// Check the aggregates of a to-one embed joined to grouped rows
-    /// ([`Embed::joins`]; this validator at its target): nothing
-    /// embedded or cast below, no order or page; its grouping fields and
-    /// aggregated ones as an [`Aggregate`] on the target checks them.
+    /// ([`Embed::joins`]; this validator at its target): nothing cast,
+    /// only [`Embed::joinable`] embeds below (each checked in turn), no
+    /// order or page; its grouping fields and aggregated ones as an
+    /// [`Aggregate`] on the target checks them.
     fn joined_aggregates(&self, e: &Embed, eat: &str, acc: &mut Acc) -> Result<()> {
-        if !e.select.embeds.is_empty() || !e.select.casts.is_empty() {
+        let joinable = e
+            .select
+            .embeds
+            .iter()
+            .all(|n| n.joinable(self.schema(), self.entity()));
+        if !joinable || !e.select.casts.is_empty() {
             return Err(Error::unsupported(
                 self.caps.engine.clone(),
                 format!(
-                    "embeddings or database casts in `{}` beside its aggregates",
+                    "`*`, embeddings of computed or to-many relations or database casts in `{}` beside aggregates",
                     e.relation
                 ),
             ));
+        }
+        if e.select.aggregates.is_empty() {
+            // Its aggregates are an embed's inside it, checked there.
+            return Ok(());
         }
         self.selection_aggregate(e, eat, &[], acc)
     }
@@ -1589,7 +1597,7 @@ impl<'a> Validator<'a> {
     /// narrows the rows aggregated and every field it names must be
     /// readable.
     pub fn aggregate(&self, a: Aggregate) -> Result<Checked<'a, Aggregate>> {
-        self.aggregate_beside(a, &[])
+        self.aggregate_beside(a, &[], false)
     }
 
     /// Check an aggregate whose rows also join the related row of each
@@ -1608,17 +1616,36 @@ impl<'a> Validator<'a> {
     /// [`AggregateVia::aggregates`](crate::ir::AggregateVia::aggregates),
     /// in `embeds`' order ([`Aggregate::via`]). No two groups or
     /// aggregates, of `a` or of any embed, may answer under one key.
-    /// `a.order` may name the embeds' groups and aggregates. The answer
+    /// `a.order` may name the embeds' groups and aggregates, by their key
+    /// or through their relation (`order=genre(name)`). The answer
     /// has them beside `a`'s.
     pub fn aggregate_joining(
         &self,
-        a: Aggregate,
+        mut a: Aggregate,
         embeds: Vec<Embed>,
     ) -> Result<Checked<'a, Aggregate>> {
         let engine = self.caps.engine.clone();
-        let mut vias = Vec::with_capacity(embeds.len());
-        for embed in embeds {
-            let rel = self.entity().relation(&embed.relation)?;
+        // Each embed, and each inside it, is one via (depth first).
+        let tree = Embed::depth_first(&embeds);
+        let mut vias = Vec::with_capacity(tree.len());
+        let mut relations = Vec::with_capacity(tree.len());
+        let mut targets: Vec<&Entity> = Vec::with_capacity(tree.len());
+        // Whether anything is answered beside a related row's keys: then
+        // it needs no aggregates of its own (`...genre(name),count()`).
+        let keyed = |s: &Selection| {
+            !s.fields.is_empty() || !s.group_by_values.is_empty() || !s.aggregates.is_empty()
+        };
+        let parent_keyed =
+            !a.group_by.is_empty() || !a.group_by_values.is_empty() || !a.aggregates.is_empty();
+        for (n, &(parent, embed)) in tree.iter().enumerate() {
+            let others = parent_keyed
+                || tree
+                    .iter()
+                    .enumerate()
+                    .any(|(m, (_, e))| m != n && keyed(&e.select));
+            let from = parent.map_or(self.entity(), |p| targets[p]);
+            let rel = from.relation(&embed.relation)?;
+            relations.push((parent, rel.name.clone()));
             if !rel.kind.is_to_one() || rel.function.is_some() {
                 return Err(Error::unsupported(
                     engine,
@@ -1629,32 +1656,43 @@ impl<'a> Validator<'a> {
                     ),
                 ));
             }
-            if !embed.select.embeds.is_empty() || !embed.select.casts.is_empty() {
+            if !embed.select.casts.is_empty()
+                || parent.is_some() && !embed.joinable(self.schema(), from)
+            {
                 return Err(Error::unsupported(
                     engine,
                     format!(
-                        "embeddings or database casts in `{}` beside its aggregates",
+                        "`*`, embeddings of computed or to-many relations or database casts in `{}` beside aggregates",
                         embed.relation
                     ),
                 ));
             }
             let target = self.schema().entity(&rel.target)?;
+            // Its keys are answered apart from the others'
+            // ([`Aggregate::answer_key`]): none can collide.
             let related = self
                 .at(target)
-                .aggregate(Aggregate {
-                    entity: target.name.clone(),
-                    filter: embed.filter,
-                    group_by: embed.select.fields,
-                    group_by_values: embed.select.group_by_values,
-                    aggregates: embed.select.aggregates,
-                    having: Vec::new(),
-                    order: Vec::new(),
-                    limit: None,
-                    offset: None,
-                    via: Vec::new(),
-                })?
+                .aggregate_beside(
+                    Aggregate {
+                        entity: target.name.clone(),
+                        filter: embed.filter.clone(),
+                        group_by: embed.select.fields.clone(),
+                        group_by_values: embed.select.group_by_values.clone(),
+                        aggregates: embed.select.aggregates.clone(),
+                        having: Vec::new(),
+                        order: Vec::new(),
+                        limit: None,
+                        offset: None,
+                        via: Vec::new(),
+                    },
+                    &[],
+                    others,
+                )?
                 .into_inner();
+            targets.push(target);
             vias.push(crate::ir::AggregateVia {
+                presence: None,
+                parent,
                 entity: target.name.clone(),
                 from_fields: rel.from_fields.clone(),
                 to_fields: rel.to_fields.clone(),
@@ -1664,23 +1702,59 @@ impl<'a> Validator<'a> {
                 outer: true,
                 aggregates: related.aggregates,
             });
+            vias[n].mark_presence(n, target);
         }
-        let mut keys: Vec<String> = Vec::new();
-        for via in &vias {
-            let theirs = via
-                .group_by
-                .iter()
-                .cloned()
-                .chain(via.group_by_values.iter().map(|g| g.key().to_string()))
-                .chain(via.aggregates.iter().map(|ag| ag.alias.clone()));
-            for k in theirs {
-                if keys.contains(&k) {
-                    return Err(Error::validation("/embeds", joined_twice(&k, &via.entity)));
-                }
-                keys.push(k);
+        let keys: Vec<String> = vias
+            .iter()
+            .enumerate()
+            .flat_map(|(i, via)| via.keys().map(move |k| Aggregate::answer_key(Some(i), k)))
+            .collect();
+        // `order=rel(col)` of a joined row's group or aggregate (of `rel`'s
+        // or one joined inside it): its answer key (PostgREST orders by the
+        // spread's output, which holds the spreads inside it).
+        // A plain key that is none of `a`'s names the one joined row's
+        // that has it (a spread's field is a key of the answer's row).
+        let own = |k: &str| {
+            a.group_by.iter().any(|g| g == k)
+                || a.group_by_values.iter().any(|g| g.key() == k)
+                || a.aggregates.iter().any(|ag| ag.alias == k)
+        };
+        let mut order = std::mem::take(&mut a.order);
+        for o in &mut order {
+            if o.json.is_some() || o.related.is_none() && own(&o.field) {
+                continue;
+            }
+            let named = |via: &crate::ir::AggregateVia| via.keys().any(|k| k == o.field);
+            // Through `rel`: its row's own first, else that of a row
+            // joined inside it; a plain key: any joined row's.
+            let matches = |inside: bool| -> Vec<usize> {
+                (0..vias.len())
+                    .filter(|&i| {
+                        named(&vias[i])
+                            && match &o.related {
+                                Some(r) => {
+                                    let mut top = i;
+                                    while let Some(p) = relations[top].0 {
+                                        top = p;
+                                    }
+                                    relations[top].1 == r.relation && (inside || top == i)
+                                }
+                                None => true,
+                            }
+                    })
+                    .collect()
+            };
+            let mut found = matches(false);
+            if found.is_empty() {
+                found = matches(true);
+            }
+            if let [i] = found[..] {
+                o.field = Aggregate::answer_key(Some(i), &o.field);
+                o.related = None;
             }
         }
-        let mut checked = self.aggregate_beside(a, &keys)?;
+        a.order = order;
+        let mut checked = self.aggregate_beside(a, &keys, false)?;
         checked.value.via = vias;
         Ok(checked)
     }
@@ -1688,11 +1762,14 @@ impl<'a> Validator<'a> {
     /// [`aggregate`](Self::aggregate), beside the output keys `joined` of
     /// a related row's groups and aggregates
     /// ([`aggregate_joining`](Self::aggregate_joining)): no key of `a`'s
-    /// may be one of them, and `a.order` may name them.
+    /// may be one of them, and `a.order` may name them. With `others`
+    /// (a related row's, answered beside other keys), `a` needs no
+    /// aggregate of its own.
     fn aggregate_beside(
         &self,
         mut a: Aggregate,
         joined: &[String],
+        others: bool,
     ) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
         if !a.via.is_empty() {
@@ -1764,7 +1841,7 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if a.aggregates.is_empty() && joined.is_empty() {
+        if a.aggregates.is_empty() && joined.is_empty() && !others {
             acc.push("/aggregates", "no aggregate requested");
         }
         for (i, g) in a
@@ -1835,10 +1912,18 @@ impl<'a> Validator<'a> {
             }
         }
         for (i, o) in a.order.iter().enumerate() {
-            if o.json.is_some() || o.related.is_some() {
+            if o.related.is_some() {
                 acc.push(
                     &format!("/order/{i}/field"),
-                    "an aggregate cannot be ordered by a value inside a JSON field or a related field",
+                    format!(
+                        "an aggregate is ordered through a relation only by a field that its to-one spread or embedding lists (`...rel({f})`, `order=rel({f})`)",
+                        f = o.field
+                    ),
+                );
+            } else if o.json.is_some() {
+                acc.push(
+                    &format!("/order/{i}/field"),
+                    "an aggregate cannot be ordered by a value inside a JSON field",
                 );
             } else if !a.group_by.contains(&o.field)
                 && !a.group_by_values.iter().any(|g| g.key() == o.field)
@@ -2371,6 +2456,8 @@ mod tests {
             limit: None,
             offset: None,
             via: vec![crate::ir::AggregateVia {
+                presence: None,
+                parent: None,
                 entity: "track".into(),
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],

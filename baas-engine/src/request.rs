@@ -56,8 +56,8 @@ fn default_embed_limits(
         // An embedding with aggregates (its own or a joined to-one
         // relation's) answers one object per group: its groups are bounded
         // by the parents' rows, not paged.
-        let aggregated =
-            !e.select.aggregates.is_empty() || e.select.embeds.iter().any(|n| n.joins(target));
+        let aggregated = !e.select.aggregates.is_empty()
+            || e.select.embeds.iter().any(|n| n.joins(schema, target));
         if e.limit.is_none() && !rel.kind.is_to_one() && !aggregated {
             e.limit = Some(default);
         }
@@ -519,9 +519,10 @@ impl Baas {
         let mut grants = Grants::new();
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
-        let names: Vec<String> = embeds
-            .iter()
-            .map(|e| e.alias.clone().unwrap_or_else(|| e.relation.clone()))
+        // One key per via: each embed's and each inside it, depth first.
+        let names: Vec<String> = Embed::depth_first(&embeds)
+            .into_iter()
+            .map(|(_, e)| e.alias.clone().unwrap_or_else(|| e.relation.clone()))
             .collect();
         let checked = self
             .validator(tenant, target)
@@ -541,8 +542,10 @@ impl Baas {
     /// embedded in each group as [`find`](Self::find) embeds it (the
     /// caller's read grants, the tenant's row budget over groups and
     /// embedded rows). Validated before anything runs; a to-many embedding
-    /// is [`Error::Unsupported`]. A to-one embed with aggregates of its own
-    /// is joined to the aggregated rows instead, as
+    /// is [`Error::Unsupported`]. A to-one embed with aggregates of its
+    /// own, or one that lists its fields ([`Embed::joinable`]: grouped by
+    /// them, as PostgREST groups, not by the related row), is joined to the
+    /// aggregated rows instead, as
     /// [`aggregate_joining`](Self::aggregate_joining) joins them. Without
     /// embeds, [`aggregate`](Self::aggregate).
     pub async fn aggregate_embedding(
@@ -555,7 +558,7 @@ impl Baas {
         let entity = tenant.target(&aggregate.entity)?.entity;
         let mut joined = Vec::new();
         for e in std::mem::take(&mut embeds) {
-            if e.joins(entity) {
+            if e.joined(tenant.schema(), entity, false) {
                 joined.push(e);
             } else {
                 embeds.push(e);

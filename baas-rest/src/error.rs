@@ -10,6 +10,7 @@
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
+//! | `PGRST127` | 400 | a spread with aggregates inside a to-many spread (`...albums(...tracks(count()))`): PostgREST's `Feature not implemented`, `details` `Aggregates are not implemented for one-to-many or many-to-many spreads.` |
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
 //! | `PGRST201` | 300 | an embedding names an entity reachable through several relations; `details` lists the candidates, add a `!hint` |
 //! | `23502` | 400 | a null or missing value for a field that cannot be null (the validator's or the database's) |
@@ -85,6 +86,8 @@ pub mod codes {
     pub const SINGULAR: &str = "PGRST116";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).
     pub const MAX_AFFECTED: &str = "PGRST124";
+    /// A feature PostgREST does not implement either, with its details (400).
+    pub const NOT_IMPLEMENTED: &str = "PGRST127";
     /// No relation for an embedding (400).
     pub const NO_RELATION: &str = "PGRST200";
     /// Several relations for an embedding (300).
@@ -166,6 +169,12 @@ impl RestError {
             "Query result exceeds max-affected preference constraint",
         )
         .with_details(format!("The query affects {n} rows"))
+    }
+
+    /// 400 `PGRST127`: what PostgREST refuses as not implemented, with
+    /// its wording (`message` `Feature not implemented`, `details` why).
+    pub fn not_implemented(details: impl Into<String>) -> Self {
+        Self::new(400, codes::NOT_IMPLEMENTED, "Feature not implemented").with_details(details)
     }
 
     /// Builder: set the hint.

@@ -111,9 +111,10 @@
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's); in a write's representation, PostgreSQL's own casts of the written rows' fields when the entity has no primary key to read them again by | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
-//! | aggregates of a to-one spread's fields inside a many-to-many embedding; a spread with aggregates inside a to-many spread (PostgREST aggregates it over every related row of the grandparent) | 501 |
+//! | aggregates of a to-one spread's fields inside a many-to-many embedding | 501 |
+//! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
-//! | two to-one spreads with aggregates that both group or aggregate one name (`...genre(name,genre_id.max()),...media_type(name,media_type_id.min())`, aliased or not: the joined rows would answer it twice) | 422 |
+//! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB, `plan+text` on MySQL, for writes, `/rpc` or aggregates | 406 `PGRST107` (why in the message) |
@@ -131,9 +132,9 @@
 //!
 //! - An answer's keys follow `select=` (an embedding before a field, an
 //!   aggregate before the fields that group it, a to-one spread's
-//!   `count()` among its fields, as PostgREST's), except where a spread
-//!   lists `*` or spreads further: its raised `count()` then follows its
-//!   fields.
+//!   `count()` among its fields, also through spreads inside it, as
+//!   PostgREST's), except where a spread lists `*` or holds a to-many
+//!   spread: its raised `count()` then follows its fields.
 //! - On a JSON path, `like`/`ilike`, `match`/`imatch` and `fts` match
 //!   strings only (PostgREST's `->>` also gives a number's text:
 //!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches
@@ -263,11 +264,13 @@
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
 //!   listed fields as `null` (with `...rel(*)`, none). Aggregates in a
 //!   to-many spread (`...invoices(count(),total.sum())`,
-//!   `...invoices(invoice_id,count())`) are over every related row of the
-//!   parent and join it as values (`count` 0, the others `null`, without
-//!   related rows), its fields staying arrays of every row's value, as
-//!   PostgREST 13 answers (the rows and the aggregates are read as two
-//!   embeddings); under a to-one spread they reach its parent. A to-one
+//!   `...invoices(invoice_id,count())`), which PostgREST 13 refuses (400
+//!   `PGRST127`), are answered: over every related row of the parent,
+//!   joining it as values (`count` 0, the others `null`, without related
+//!   rows), its fields staying arrays of every row's value (the rows and
+//!   the aggregates are read as two embeddings); under a to-one spread
+//!   they reach its parent. In a spread inside a to-many spread they are
+//!   PostgREST's 400 `PGRST127`. A to-one
 //!   spread's `count()` (`/track?select=...album(title,count())`) counts
 //!   the parent's rows, grouped by the spread's fields as
 //!   `select=...album(title),count()` is (alone, `...album(count())`,
@@ -283,7 +286,22 @@
 //!   (`...album(title,album_id.sum()),...genre(name,count())`). Inside a
 //!   one-to-many embedding they are over its rows, per parent, as its own
 //!   aggregates are (`/album?select=title,tracks(...genre(name,genre_id.count()))`:
-//!   each album's tracks by genre).
+//!   each album's tracks by genre). Spreads inside a spread join in turn,
+//!   their aggregates over the parent's rows too
+//!   (`/invoice_line?select=...track(media_type_id,...album(album_id.sum()))`:
+//!   lines by their track's media type, summing their albums' ids), as do
+//!   to-one embeddings inside them (`...track(media_type(name),…)`).
+//!   Beside aggregates, a to-one embedding or spread that lists its fields
+//!   groups by them, as PostgREST groups (two albums of one title are one
+//!   group of `album(title),count()`); one listing `*` groups by its
+//!   related row. A related row missing for a group embeds `null`.
+//!   `order=rel(col)` orders the groups by a field (or alias) a to-one
+//!   spread or embedding `rel` lists, or one of a spread inside it; a
+//!   plain `order=col` names a spread's field that no other joined row
+//!   lists. Two joined rows may list one name: each groups; aliased, each
+//!   shows (`...media_type(kind:name),...genre(g:name)`), else the later
+//!   spread's value is the one the row shows, as a client reads
+//!   PostgREST's object that holds the key twice.
 //! - A column of a type without a mapping (PostgreSQL ranges, `tsvector`,
 //!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
 //!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a

@@ -121,6 +121,29 @@ impl<'s> Node<'s> {
         child.find_mut(rest)
     }
 
+    /// The field listed under the alias `key` (`category` of
+    /// `category:name`), when `key` is no field of the entity and that
+    /// output shows the stored value (no path, no cast).
+    fn aliased_field(&self, key: &str) -> Option<&str> {
+        if self.entity.field(key).is_ok()
+            || self.shapes.iter().any(|(k, _)| k == key)
+            || self.sql_casts.iter().any(|(k, _)| k == key)
+        {
+            return None;
+        }
+        self.outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| f.as_str())
+            // A key of a to-one spread inside it is one of its keys too.
+            .or_else(|| {
+                self.children
+                    .iter()
+                    .filter(|c| c.spread == Some(false))
+                    .find_map(|c| c.aliased_field(key))
+            })
+    }
+
     /// Decide what the engine computes, once `select=` is parsed, so that
     /// every output reads one value the engine answers:
     /// - beside aggregates, a field shown only through forms that could
@@ -422,18 +445,18 @@ impl<'s> Node<'s> {
     }
 
     /// [`FieldAliases::flat_layout`]: this node's layout with each to-one
-    /// spread whose layout holds a `count()` raised to this node replaced
-    /// by its own layout (its keys, the raised one among them); empty when
-    /// no spread has one. A spread listing `*` or spreading further keeps
-    /// the raised keys after its fields.
+    /// spread whose keys hold a `count()` raised to this node replaced by
+    /// its own keys, those of the to-one spreads inside it in their place
+    /// (the raised one among them); empty when no spread has one. A
+    /// spread listing `*`, or with a to-many spread or one listing `*`
+    /// inside it, keeps the raised keys after its fields.
     fn flat_layout(&self) -> Vec<Option<String>> {
         let mine = |k: &String| self.layout.iter().flatten().any(|l| l == k);
         let raises = |c: &Node<'_>| {
             c.output
                 && c.spread == Some(false)
-                && !c.star
-                && !c.children.iter().any(|g| g.spread.is_some())
-                && c.layout.iter().flatten().any(|k| *k != c.key && mine(k))
+                && c.spread_layout()
+                    .is_some_and(|l| l.iter().flatten().any(|k| *k != c.key && mine(k)))
         };
         if !self.children.iter().any(raises) {
             return Vec::new();
@@ -445,12 +468,33 @@ impl<'s> Node<'s> {
                 .iter()
                 .find(|c| slot.as_ref() == Some(&c.key) && raises(c))
             {
-                Some(c) => out.extend(c.layout.iter().cloned()),
+                Some(c) => out.extend(c.spread_layout().unwrap_or_default()),
                 None if slot.is_some() && out.contains(slot) => {}
                 None => out.push(slot.clone()),
             }
         }
         out
+    }
+
+    /// A to-one spread's keys as they join its parent: its layout, each
+    /// to-one spread inside it replaced by its own; `None` when it (or
+    /// one inside it) lists `*` or holds a to-many spread.
+    fn spread_layout(&self) -> Option<Vec<Option<String>>> {
+        if self.star || self.children.iter().any(|g| g.spread == Some(true)) {
+            return None;
+        }
+        let mut out = Vec::new();
+        for slot in &self.layout {
+            match self
+                .children
+                .iter()
+                .find(|g| g.output && g.spread == Some(false) && slot.as_ref() == Some(&g.key))
+            {
+                Some(g) => out.extend(g.spread_layout()?),
+                None => out.push(slot.clone()),
+            }
+        }
+        Some(out)
     }
 
     /// Whether this node or one below casts a field in the database
@@ -471,8 +515,9 @@ impl<'s> Node<'s> {
     }
 
     /// A to-many spread with aggregates (`...rel(count())`,
-    /// `...rel(id,total.sum())`): as in PostgREST 13, its aggregates are
-    /// over all of a parent's related rows, and join the parent as values;
+    /// `...rel(id,total.sum())`, which PostgREST 13 refuses): its
+    /// aggregates are over all of a parent's related rows, and join the
+    /// parent as values;
     /// its fields, arrays of every related row's value
     /// ([`Node::split`]).
     pub(crate) fn lifts(&self) -> bool {
@@ -484,9 +529,12 @@ impl<'s> Node<'s> {
     /// the parent's rows, the spread's fields grouping them with the
     /// parent's; the engine joins the related row to the aggregated rows
     /// ([`baas_engine::Baas::aggregate_joining`]) and answers them inside
-    /// the embedding, which the spread puts in the parent.
+    /// the embedding, which the spread puts in the parent. So is one with
+    /// such a spread inside it (`...track(media_type_id,...album(album_id.sum()))`:
+    /// the aggregated rows join the track, then its album).
     pub(crate) fn joins(&self) -> bool {
-        self.spread == Some(false) && !self.aggregates.is_empty()
+        self.spread == Some(false)
+            && (!self.aggregates.is_empty() || self.children.iter().any(Node::joins))
     }
 
     /// Whether this node's rows are grouped: aggregates of its own, or of
@@ -1279,25 +1327,36 @@ impl FieldAliases {
 
 /// Name the relation of each `order=rel(col)` key as the IR does: `rel`
 /// is an embedding of this level (its output key or relation), or any
-/// relation an embedding of that name would resolve to.
+/// relation an embedding of that name would resolve to. In an embedding
+/// of this level, `col` may be the alias a field is listed under
+/// (`select=...genre(category:name)&order=genre(category)`), as PostgREST
+/// orders by the embedding's output.
 fn related_order(
     schema: &SchemaMetadata,
     node: &Node<'_>,
     mut order: Vec<OrderBy>,
 ) -> Result<Vec<OrderBy>, RestError> {
     for o in &mut order {
-        let Some(r) = &mut o.related else { continue };
-        r.relation = match node
+        let Some(r) = &o.related else { continue };
+        let embedded = node
             .children
             .iter()
-            .find(|c| c.key == r.relation || c.relation == r.relation)
-        {
-            Some(c) => c.relation.clone(),
+            .find(|c| c.key == r.relation || c.relation == r.relation);
+        let relation = match embedded {
+            Some(c) => {
+                if let Some(field) = c.aliased_field(&o.field) {
+                    o.field = field.to_string();
+                }
+                c.relation.clone()
+            }
             None => resolve(schema, node.entity, &r.relation, None)?
                 .0
                 .name
                 .clone(),
         };
+        if let Some(r) = &mut o.related {
+            r.relation = relation;
+        }
     }
     Ok(order)
 }
@@ -1640,10 +1699,12 @@ fn build_node<'s>(
                     }
                 }
                 if child.spread == Some(true) && child.spreads_aggregates() {
-                    return Err(RestError::unsupported(format!(
-                        "aggregates in a spread inside the to-many spread `...{name}` (PostgREST \
-                         aggregates them over every related row of the parent)"
-                    ))
+                    // PostgREST refuses aggregates in any to-many spread;
+                    // we answer those of the spread itself (a superset),
+                    // not those of a spread inside it.
+                    return Err(RestError::not_implemented(
+                        "Aggregates are not implemented for one-to-many or many-to-many spreads.",
+                    )
                     .with_hint(format!(
                         "aggregate in `...{name}(…)` itself, or embed it: `{name}(…)`"
                     )));

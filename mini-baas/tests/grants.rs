@@ -740,6 +740,39 @@ async fn suite(under: Under) {
                 .await,
             "joined aggregate of hidden",
         );
+        // A row joined inside a joined row (a spread inside a spread)
+        // applies its entity's grant too: an album of an artist above 100
+        // joins as none (its group's album `null`), and a track outside
+        // the caller's rows hides the album joined through it.
+        let mut nested = embed("track", &["genre_id"]);
+        let mut album = embed("album", &["artist_id"]);
+        album.select.aggregates = vec![AggregateExpr {
+            alias: "m".into(),
+            func: AggregateFn::Max {
+                field: "album_id".into(),
+            },
+        }];
+        nested.select.embeds.push(album);
+        let groups = e
+            .baas
+            .aggregate_joining(&who, &t, lines.clone(), vec![nested])
+            .await
+            .unwrap();
+        let albums: Vec<&J> = groups
+            .iter()
+            .filter(|g| !g["track"].is_null())
+            .map(|g| &g["track"]["album"])
+            .collect();
+        assert!(
+            albums
+                .iter()
+                .all(|a| a.is_null() || a["artist_id"].as_i64().is_some_and(|id| id <= 100))
+                && albums.iter().any(|a| a.is_null())
+                && albums.iter().any(|a| !a.is_null())
+                && groups.iter().filter(|g| g["track"].is_null()).count() == 1,
+            "nested joined groups on {}: {groups:?}",
+            e.name
+        );
         let groups = e
             .baas
             .aggregate_joining(&who, &t, lines, vec![joined(shown.clone())])

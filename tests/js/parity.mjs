@@ -180,6 +180,18 @@ try {
       { n: 2, name: "Edsger", sum: 310 },
     ]);
   });
+  await check("spreads: aggregates of a spread inside a spread, keys where listed (items 12, 13)", async () => {
+    const r = await db
+      .from("book")
+      .select("...author(a:name,n:count(),...mentor_id(mentor:name,oldest:born.min()))")
+      .order("author(a)");
+    noError(r);
+    eq(r.data, [
+      { a: "Ada", n: 1, mentor: null, oldest: null },
+      { a: "Edsger", n: 2, mentor: "Grace", oldest: "1906-12-09" },
+      { a: "Grace", n: 1, mentor: "Ada", oldest: "1815-12-10" },
+    ]);
+  });
   await check("arrays: a two-dimensional int[] written, read, and filtered by its elements (item 10)", async () => {
     await db.from("shelf").delete().eq("id", 950);
     const w = await db.from("shelf").insert({ id: 950, grid: [[1, 2], [3, 4]] }).select("grid");

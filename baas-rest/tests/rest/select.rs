@@ -975,7 +975,7 @@ fn spreads_with_aggregates_read_rows_and_aggregates_apart() {
     // Aggregates alone: one embedding; a to-one spread's `count()` counts
     // its parent's rows; its aggregates of its fields stay in its
     // embedding, which the engine joins to the parent's aggregated rows;
-    // a spread's aggregates inside a to-many spread: 501.
+    // a spread's aggregates inside a to-many spread: 400 PGRST127.
     let alone = read("artist", "select=name,...albums(count())").unwrap();
     assert_eq!(alone.query.select.embeds.len(), 1);
     let raised = read("track", "select=...album(title,count())").unwrap();
@@ -998,9 +998,13 @@ fn spreads_with_aggregates_read_rows_and_aggregates_apart() {
     assert!(tracks.select.aggregates.is_empty(), "{tracks:?}");
     assert_eq!(tracks.select.embeds[0].select.fields, ["name"]);
     assert_eq!(tracks.select.embeds[0].select.aggregates.len(), 1);
+    // PostgREST's own refusal, word for word.
+    let e = err("artist", "select=name,...albums(...tracks(count()))");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST127"));
+    assert_eq!(e.message, "Feature not implemented");
     assert_eq!(
-        err("artist", "select=name,...albums(...tracks(count()))").status,
-        501
+        e.details.as_deref(),
+        Some("Aggregates are not implemented for one-to-many or many-to-many spreads.")
     );
 }
 

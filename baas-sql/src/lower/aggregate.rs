@@ -51,9 +51,15 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             depth: 1,
             qualify: true,
         };
+        // Linked to the aggregated row, or to an earlier via's row.
+        let parent = via.parent.and_then(|p| related.get(p)).unwrap_or(&scope);
         let mut on = sea_query::Condition::all();
         for (from, to) in via.from_fields.iter().zip(&via.to_fields) {
-            on = on.add(joined.col(entity.field(to)?).eq(scope.col(e.field(from)?)));
+            on = on.add(
+                joined
+                    .col(entity.field(to)?)
+                    .eq(parent.col(parent.entity.field(from)?)),
+            );
         }
         if let Some(f) = &via.filter {
             on = on.add(l.cond(f, &joined)?);
@@ -70,12 +76,14 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     let mut group_exprs = Vec::new();
     let mut value_groups = Vec::new();
     let scope_of = |via: Option<usize>| via.and_then(|i| related.get(i)).unwrap_or(&scope);
-    for (s, g) in a.stored_groups().map(|(r, g)| (scope_of(r), g)) {
+    for (r, g) in a.stored_groups() {
+        let s = scope_of(r);
         let f = s.entity.field(g)?;
+        let key = Aggregate::answer_key(r, &f.name);
         sel.expr(s.col(f));
-        group_exprs.push((f.name.clone(), s.col(f)));
+        group_exprs.push((key.clone(), s.col(f)));
         columns.push(OutColumn {
-            key: f.name.clone(),
+            key,
             ty: f.ty.clone(),
         });
     }
@@ -85,11 +93,9 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     // repeated (PostgreSQL plans a grouping by position and an order by
     // name 10-15% slower: `benches/computed-groups`).
     let position = group_exprs.len();
-    for (i, (s, g)) in a
-        .computed_groups()
-        .map(|(r, g)| (scope_of(r), g))
-        .enumerate()
-    {
+    for (i, (r, g)) in a.computed_groups().enumerate() {
+        let s = scope_of(r);
+        let key = Aggregate::answer_key(r, g.key());
         let f = s.entity.field(g.field())?;
         let alias = format!("_baas_g{i}");
         let value = sql.group_value(s.col(f), g, &f.ty)?;
@@ -104,18 +110,16 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             };
             (Expr::cust((position + i + 1).to_string()), order)
         };
-        value_groups.push((g.key().to_string(), group, order));
+        value_groups.push((key.clone(), group, order));
         columns.push(OutColumn {
-            key: g.key().to_string(),
+            key,
             ty: g.answer_type(),
         });
     }
     let mut agg_exprs = Vec::new();
-    for (i, (s, ag)) in a
-        .all_aggregates()
-        .map(|(r, ag)| (scope_of(r), ag))
-        .enumerate()
-    {
+    for (i, (r, ag)) in a.all_aggregates().enumerate() {
+        let s = scope_of(r);
+        let key = Aggregate::answer_key(r, &ag.alias);
         let field = ag.func.field().map(|f| s.entity.field(f)).transpose()?;
         let col = field.map(|f| s.col(f));
         let ex = match (&ag.func, col) {
@@ -138,10 +142,10 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         // The user's alias never reaches SQL: columns are read by position.
         sel.expr_as(ex.clone(), Alias::new(format!("a{i}")));
         columns.push(OutColumn {
-            key: ag.alias.clone(),
+            key: key.clone(),
             ty: aggregate_type(&ag.func, field),
         });
-        agg_exprs.push((ag.alias.clone(), ex, field));
+        agg_exprs.push((key, ex, field));
     }
     // With a join, every column is qualified (`scope` says so).
     if let Some(f) = &a.filter {
@@ -250,11 +254,13 @@ mod tests {
             having: Vec::new(),
             order: vec![
                 baas_core::ir::OrderBy::asc("playlist_id"),
-                baas_core::ir::OrderBy::asc("genre_id"),
+                baas_core::ir::OrderBy::asc(Aggregate::answer_key(Some(0), "genre_id")),
             ],
             limit: None,
             offset: None,
             via: vec![AggregateVia {
+                presence: None,
+                parent: None,
                 entity: "track".into(),
                 from_fields: vec!["track_id".into()],
                 to_fields: vec!["track_id".into()],
@@ -275,12 +281,45 @@ mod tests {
             r#"SELECT "playlist_track"."playlist_id", "_v1"."genre_id", SUM("_v1"."ms") AS "a0" FROM "playlist_track" INNER JOIN "track" AS "_v1" ON "_v1"."track_id" = "playlist_track"."track_id" AND "_v1"."genre_id" = $1 WHERE "playlist_track"."playlist_id" IN ($2, $3) GROUP BY "playlist_track"."playlist_id", "_v1"."genre_id" ORDER BY "playlist_track"."playlist_id" ASC NULLS LAST, "_v1"."genre_id" ASC NULLS LAST"#
         );
         let keys: Vec<&str> = plan.columns.iter().map(|c| c.key.as_str()).collect();
-        assert_eq!(keys, ["playlist_id", "genre_id", "total"]);
-        // A name grouped on both sides is refused.
+        assert_eq!(keys, ["playlist_id", "_baas_v0_genre_id", "_baas_v0_total"]);
+        // A name grouped on both sides: each under its own key.
         let mut twice = a.clone();
         twice.group_by = vec!["track_id".into()];
         twice.via[0].group_by = vec!["track_id".into()];
-        assert!(aggregate(Dialect::Postgres, target, &twice).is_err());
+        twice.order.clear();
+        let keys: Vec<String> = aggregate(Dialect::Postgres, target, &twice)
+            .unwrap()
+            .columns
+            .into_iter()
+            .map(|c| c.key)
+            .collect();
+        assert_eq!(keys, ["track_id", "_baas_v0_track_id", "_baas_v0_total"]);
+        // A via inside a via joins on its parent's row; a parent that is
+        // not an earlier via is refused.
+        let mut nested = a.clone();
+        nested.order.clear();
+        nested.via.push(AggregateVia {
+            presence: None,
+            parent: Some(0),
+            entity: "track".into(),
+            from_fields: vec!["track_id".into()],
+            to_fields: vec!["track_id".into()],
+            group_by: vec!["ms".into()],
+            group_by_values: Vec::new(),
+            filter: None,
+            outer: true,
+            aggregates: Vec::new(),
+        });
+        let sql = aggregate(Dialect::Postgres, target, &nested)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(
+            sql.contains(r#"LEFT JOIN "track" AS "_v2" ON "_v2"."track_id" = "_v1"."track_id""#),
+            "{sql}"
+        );
+        nested.via[1].parent = Some(1);
+        assert!(aggregate(Dialect::Postgres, target, &nested).is_err());
         // Outer (a to-one spread's aggregates): a left join, the rest alike.
         let mut outer = a.clone();
         outer.via[0].outer = true;
