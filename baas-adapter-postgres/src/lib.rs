@@ -269,12 +269,16 @@ fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
         if let Some(text) = infinite(us == i64::MAX, us == i64::MIN) {
             return Ok(text);
         }
-        let t = epoch
+        let tz = elem == "TIMESTAMPTZ";
+        // Past chrono's years (PostgreSQL's reach 294276): its text.
+        let Some(t) = epoch
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .checked_add_signed(micros(us))
-            .ok_or_else(|| "a timestamp out of range".to_string())?;
-        Ok(if elem == "TIMESTAMPTZ" {
+        else {
+            return Ok(Value::Text(baas_core::value::format_epoch_micros(us, tz)));
+        };
+        Ok(if tz {
             Value::TimestampTz(t.and_utc())
         } else {
             Value::Timestamp(t)
@@ -294,11 +298,13 @@ fn array_element(b: &[u8], elem: &str) -> std::result::Result<Value, String> {
             let days = i32::from_be_bytes(fixed(b)?);
             match infinite(days == i32::MAX, days == i32::MIN) {
                 Some(text) => text,
-                None => Value::Date(
-                    epoch
-                        .checked_add_signed(chrono::Duration::days(i64::from(days)))
-                        .ok_or("a date out of range")?,
-                ),
+                // Past chrono's years (PostgreSQL's reach 5874897): its text.
+                None => epoch
+                    .checked_add_signed(chrono::Duration::days(i64::from(days)))
+                    .map_or_else(
+                        || Value::Text(baas_core::value::format_epoch_days(i64::from(days))),
+                        Value::Date,
+                    ),
             }
         }
         "TIME" => match i64::from_be_bytes(fixed(b)?) {

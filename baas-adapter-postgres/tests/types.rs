@@ -307,7 +307,8 @@ async fn arrays_of_every_type_and_dimension() {
 }
 
 /// `infinity`, `-infinity` and `24:00:00` read as PostgreSQL's JSON writes
-/// them, in a field and inside an array (sqlx's own decoding panicked on
+/// them, dates past chrono's years as their text, in a field and inside an
+/// array (sqlx's own decoding panicked on
 /// an infinite timestamp, dropping the connection, and turned `24:00:00`
 /// into midnight); ordinary values beside them are unchanged.
 #[tokio::test]
@@ -320,7 +321,10 @@ async fn infinite_dates_and_the_end_of_day() {
          INSERT INTO pg_infinity VALUES
            (1, 'infinity', '24:00:00', '-infinity', 'infinity', '{-infinity,2000-01-01}',
             '{infinity,NULL,1999-12-31 23:59:59}', '2024-05-06 07:08:09'),
-           (2, '-infinity', '00:00:00', 'infinity', '-infinity', '{}', '{-infinity}', NULL);",
+           (2, '-infinity', '00:00:00', 'infinity', '-infinity', '{}', '{-infinity}', NULL),
+           (3, '5874897-12-31', '23:59:59.5', '294276-12-31 23:59:59.5',
+            '294276-12-31 23:59:59+00', '{300000-01-01,4713-01-01 BC}',
+            '{294276-01-01 00:00:00}', NULL);",
     )
     .execute(db.backend().pool())
     .await
@@ -355,7 +359,13 @@ async fn infinite_dates_and_the_end_of_day() {
              "ds": ["-infinity", "2000-01-01"], "tss": ["infinity", null, "1999-12-31T23:59:59"],
              "ts_ok": "2024-05-06T07:08:09"},
             {"id": 2, "d": "-infinity", "t": "00:00:00", "ts": "infinity", "tz": "-infinity",
-             "ds": [], "tss": ["-infinity"], "ts_ok": null}
+             "ds": [], "tss": ["-infinity"], "ts_ok": null},
+            // Past chrono's years (was a decoding error, a 500): the text,
+            // in our format; a year before 1 as chrono writes it.
+            {"id": 3, "d": "5874897-12-31", "t": "23:59:59.500",
+             "ts": "294276-12-31T23:59:59.500", "tz": "294276-12-31T23:59:59Z",
+             "ds": ["300000-01-01", "-4712-01-01"], "tss": ["294276-01-01T00:00:00"],
+             "ts_ok": null}
         ])
     );
     // A filter on the field still reads every row (the connection survives).

@@ -516,9 +516,10 @@ impl Value {
                 J::String(s)
             }
             (FieldType::Time, Value::Text(s)) if s == "24:00:00" || is_duration(&s) => J::String(s),
-            // MySQL's zero-in-date (`2020-00-15`), which no chrono value holds.
+            // MySQL's zero-in-date (`2020-00-15`), and PostgreSQL's years past
+            // chrono's ([`format_epoch_days`]), which no chrono value holds.
             (FieldType::Date | FieldType::Timestamp | FieldType::TimestampTz, Value::Text(s))
-                if is_zero_in_date(&s) =>
+                if is_zero_in_date(&s) || is_far_date(&s) =>
             {
                 J::String(s)
             }
@@ -1197,6 +1198,29 @@ pub fn is_zero_in_date(s: &str) -> bool {
             || (b[10] == b'T' && NaiveTime::parse_from_str(&s[11..], "%H:%M:%S%.f").is_ok()))
 }
 
+/// Whether `s` is a date (or timestamp) of [`format_epoch_days`]'s
+/// (`format_epoch_micros`') with a year of six digits or more, past what
+/// chrono holds (`5874897-12-31`, `294276-12-31T23:59:59Z`).
+fn is_far_date(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let Some((year, rest)) = body.split_once('-') else {
+        return false;
+    };
+    let b = rest.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let time = rest.get(5..).unwrap_or_default();
+    year.len() >= 6
+        && year.bytes().all(|c| c.is_ascii_digit())
+        && digits(0..2)
+        && b.get(2) == Some(&b'-')
+        && digits(3..5)
+        && (b.len() == 5
+            || time.strip_prefix('T').is_some_and(|t| {
+                NaiveTime::parse_from_str(t.strip_suffix('Z').unwrap_or(t), "%H:%M:%S%.f").is_ok()
+            }))
+}
+
 /// Whether `s` is a [`format_duration`] text that is no time of day.
 fn is_duration(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
@@ -1208,6 +1232,48 @@ fn is_duration(s: &str) -> bool {
         && hours.bytes().all(|b| b.is_ascii_digit())
         && (s.starts_with('-') || hours.parse::<u32>().is_ok_and(|h| h >= 24))
         && NaiveTime::parse_from_str(&format!("00:{rest}"), "%H:%M:%S%.f").is_ok()
+}
+
+/// The date `days` after 2000-01-01 (PostgreSQL's epoch) as
+/// `YYYY-MM-DD`, for any count of days, also past chrono's range
+/// (PostgreSQL's dates reach year 5874897): more year digits where
+/// needed, a year before 1 as `-YYYY` (astronomical, as chrono writes
+/// it). Proleptic Gregorian (the days-to-civil algorithm of H. Hinnant).
+pub fn format_epoch_days(days: i64) -> String {
+    // Days from 0000-03-01, in 400-year eras of 146097 days.
+    let z = i128::from(days) + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    let sign = if year < 0 { "-" } else { "" };
+    format!("{sign}{:04}-{month:02}-{day:02}", year.abs())
+}
+
+/// The timestamp `micros` after 2000-01-01T00:00:00 (PostgreSQL's
+/// epoch), as [`format_timestamp`] writes one (with `Z` in `utc`, as
+/// [`format_timestamptz`]), for any count, also past chrono's range
+/// (PostgreSQL's timestamps reach year 294276): the date as
+/// [`format_epoch_days`] writes it.
+pub fn format_epoch_micros(micros: i64, utc: bool) -> String {
+    const PER_DAY: i64 = 86_400_000_000;
+    let mut out = format_epoch_days(micros.div_euclid(PER_DAY));
+    let of_day = micros.rem_euclid(PER_DAY);
+    let secs = u32::try_from(of_day / 1_000_000).unwrap_or_default();
+    let nanos = u32::try_from(of_day % 1_000_000).unwrap_or_default() * 1_000;
+    out.push('T');
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).unwrap_or_default();
+    if !push_time(&mut out, time) {
+        out.push_str(&format_time(time));
+    }
+    if utc {
+        out.push('Z');
+    }
+    out
 }
 
 /// RFC 3339 without offset, fraction only when non-zero.
@@ -1259,6 +1325,49 @@ pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    /// Days and microseconds from PostgreSQL's epoch read as chrono
+    /// writes them wherever chrono holds the date, and past its years.
+    #[test]
+    fn epoch_dates_past_chrono() {
+        use super::*;
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        for days in (-2_500_000_i64..2_500_000)
+            .step_by(9_973)
+            .chain([-1, 0, 1, 59, 60])
+        {
+            let d = epoch + chrono::Duration::days(days);
+            assert_eq!(format_epoch_days(days), format_date(d), "{days}");
+        }
+        let t = NaiveDate::from_ymd_opt(1999, 12, 31)
+            .unwrap()
+            .and_hms_micro_opt(23, 59, 59, 250_000)
+            .unwrap();
+        assert_eq!(format_epoch_micros(-750_000, false), format_timestamp(t));
+        assert_eq!(
+            format_epoch_micros(-750_000, true),
+            format_timestamptz(t.and_utc())
+        );
+        // PostgreSQL's last date and timestamp.
+        assert_eq!(format_epoch_days(2_145_031_948), "5874897-12-31");
+        assert_eq!(
+            format_epoch_micros(106_751_983 * 86_400_000_000 - 1, false),
+            "294276-12-31T23:59:59.999999"
+        );
+        assert_eq!(format_epoch_micros(-1, true), "1999-12-31T23:59:59.999999Z");
+        // Their texts read back as themselves; others do not pass so.
+        for far in ["5874897-12-31", "294276-12-31T23:59:59.5Z", "-300000-01-01"] {
+            assert!(is_far_date(far), "{far}");
+        }
+        for not in [
+            "2020-01-01",
+            "123456-1-01",
+            "123456-01-01T25:00:00",
+            "12345a-01-01",
+        ] {
+            assert!(!is_far_date(not), "{not}");
+        }
+    }
+
     /// A loose value that does not fit its field's type reads as it is
     /// held; one that fits reads as `shape` reads it.
     #[test]
