@@ -114,6 +114,7 @@
 //! | aggregates of a to-one spread's fields inside a many-to-many embedding | 501 |
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
+//! | an aggregate of a JSON path or a cast value (`data->>n::int.sum()`, PostgREST's input cast) | 400 (the grammar) |
 //! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
@@ -205,7 +206,9 @@
 //!   `col.sum()`, `col.avg()`, `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
 //!   fields, filtered, ordered and paged (`limit`, `offset`, `Range`) like the read, under the
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
-//!   fields). `avg` is the engine's float (last bits may differ between
+//!   fields). A cast after one (`count()::text`, `s:total.sum()::text`,
+//!   also in embeddings and spreads) converts the answer as a path's cast
+//!   does (to `int2` … `uuid`; another type is a 501). `avg` is the engine's float (last bits may differ between
 //!   engines). Inside a one-to-many embedding (`rel(count)`,
 //!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
 //!   parent's related rows (the embedding's filter and the read grant

@@ -1499,13 +1499,13 @@ fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
 }
 
 /// Add `func(field)` (output key: the alias, else the function's name, as
-/// PostgREST names it) to `node`'s aggregates.
+/// PostgREST names it) to `node`'s aggregates; its key.
 fn push_aggregate(
     node: &mut Node<'_>,
     alias: Option<String>,
     func: &str,
     field: Option<&String>,
-) -> Result<(), RestError> {
+) -> Result<String, RestError> {
     let key = alias.unwrap_or_else(|| func.to_string());
     if node.outputs.iter().any(|(k, _)| *k == key) {
         return Err(RestError::bad_request(format!("`{key}` is selected twice"))
@@ -1523,8 +1523,11 @@ fn push_aggregate(
     };
     node.outputs.push((key.clone(), key.clone()));
     node.layout.push(Some(key.clone()));
-    node.aggregates.push(AggregateExpr { alias: key, func });
-    Ok(())
+    node.aggregates.push(AggregateExpr {
+        alias: key.clone(),
+        func,
+    });
+    Ok(key)
 }
 
 fn build_node<'s>(
@@ -1539,8 +1542,33 @@ fn build_node<'s>(
                 node.star = true;
                 node.layout.push(None);
             }
-            SelectItem::Aggregate { alias, func, field } => {
-                push_aggregate(node, alias.clone(), func, Some(field))?;
+            SelectItem::Aggregate {
+                alias,
+                func,
+                field,
+                cast,
+            } => {
+                let field = (!field.is_empty()).then_some(field);
+                let key = push_aggregate(node, alias.clone(), func, field)?;
+                // `total.sum()::text`: the answer cast, as a path's cast
+                // is (our casts only: the engine computes no cast of an
+                // aggregate).
+                if let Some(c) = cast {
+                    if Cast::parse(c).is_none() {
+                        return Err(RestError::unsupported(format!(
+                            "a cast of an aggregate to `{c}`: aggregates cast to int2, int4, \
+                             int8, numeric, float4, float8, boolean, text, varchar, json, \
+                             jsonb, date, time, timestamp, timestamptz and uuid"
+                        )));
+                    }
+                    node.shapes.push((
+                        key,
+                        Shape {
+                            cast: Some(c.clone()),
+                            ..Shape::default()
+                        },
+                    ));
+                }
             }
             // `rel(count)`: PostgREST's count of the related rows, when
             // the related entity has no field of that name.
@@ -1688,6 +1716,10 @@ fn build_node<'s>(
                         .with_hint("give one of them an alias: `n:count()`"));
                     }
                     node.outputs.push((a.alias.clone(), a.alias.clone()));
+                    // Its cast (`...album(n:count()::text)`) goes with it.
+                    if let Some(at) = child.shapes.iter().position(|(k, _)| *k == a.alias) {
+                        node.shapes.push(child.shapes.remove(at));
+                    }
                     node.aggregates.push(a);
                     // Nothing else listed: it groups nothing, shows nothing.
                     if !child.star

@@ -20,12 +20,16 @@ pub(crate) enum SelectItem {
         name: String,
         shape: crate::params::Shape,
     },
-    /// `col.sum()`, `alias:col.max()` (`count()` arrives as an empty
-    /// embedding named `count`: the parameters tell them apart).
+    /// `col.sum()`, `alias:col.max()`, `col.sum()::text` (`count()`
+    /// arrives as an empty embedding named `count`: the parameters tell
+    /// them apart; `count()::text` here, with an empty `field`).
     Aggregate {
         alias: Option<String>,
         func: String,
         field: String,
+        /// `::type` after it: the result's cast (PostgREST's
+        /// `total.sum()::text`).
+        cast: Option<String>,
     },
     /// `rel(...)`, `alias:rel!hint!inner(...)`.
     Embed {
@@ -151,11 +155,13 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
     if cur.starts_with(".") {
         for func in ["sum", "avg", "min", "max", "count"] {
             if cur.eat(&format!(".{func}()")) {
+                let cast = aggregate_cast(cur)?;
                 cur.skip_ws();
                 return Ok(SelectItem::Aggregate {
                     alias,
                     func: func.to_string(),
                     field: n,
+                    cast,
                 });
             }
         }
@@ -198,6 +204,21 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
         if !cur.eat(")") {
             return Err(cur.error("select", "`,` or `)` closing the embedding"));
         }
+        // `count()::text`: no embedding is cast, so this is the aggregate.
+        if n == "count"
+            && children.is_none()
+            && hint.is_none()
+            && !inner
+            && let Some(cast) = aggregate_cast(cur)?
+        {
+            cur.skip_ws();
+            return Ok(SelectItem::Aggregate {
+                alias,
+                func: n,
+                field: String::new(),
+                cast: Some(cast),
+            });
+        }
         cur.skip_ws();
         return Ok(SelectItem::Embed {
             spread: false,
@@ -216,6 +237,16 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
         return Err(cur.error("select", "`,`, `(` or the end after a name"));
     }
     Ok(SelectItem::Field { alias, name: n })
+}
+
+/// The `::type` after an aggregate, if any.
+fn aggregate_cast(cur: &mut Cursor<'_>) -> Result<Option<String>, RestError> {
+    if !cur.eat("::") {
+        return Ok(None);
+    }
+    name(cur, &stop_select)
+        .map(Some)
+        .ok_or_else(|| cur.error("select", "a type after `::`"))
 }
 
 fn stop_order(c: char, rest: &str) -> bool {

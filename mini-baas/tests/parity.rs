@@ -1819,6 +1819,52 @@ async fn aggregates_in_select() {
     let Some(s) = service("aggregates").await else {
         return;
     };
+    // A cast of the result (PostgREST's `count()::text`,
+    // `total.sum()::text`): at the top, beside groups, in an embedding and
+    // in a to-one spread (its raised count too).
+    let r = same(
+        &s,
+        "GET",
+        "/invoice",
+        "select=count()::text,s:total.sum()::text,billing_country&order=billing_country&limit=2",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.text(),
+        r#"[{"count":"7","s":"37.62","billing_country":"Argentina"},{"count":"7","s":"37.62","billing_country":"Australia"}]"#
+    );
+    assert_eq!(
+        same(&s, "GET", "/invoice", "select=n:count()::text", &[], "")
+            .await
+            .text(),
+        r#"[{"n":"412"}]"#
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/track",
+            "select=...album(title,n:count()::text,s:album_id.sum()::text)&album_id=lt.3&order=album(title)"
+        )
+        .await,
+        json!([
+            {"title": "Balls to the Wall", "n": "1", "s": "2"},
+            {"title": "For Those About To Rock We Salute You", "n": "10", "s": "10"}
+        ])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/customer",
+            "select=customer_id,invoices(total.sum()::text)&customer_id=lt.3&order=customer_id"
+        )
+        .await,
+        json!([
+            {"customer_id": 1, "invoices": [{"sum": "39.62"}]},
+            {"customer_id": 2, "invoices": [{"sum": "37.62"}]}
+        ])
+    );
     assert_eq!(
         get_json(
             &s,

@@ -192,6 +192,11 @@ try {
       { a: "Grace", n: 1, mentor: "Ada", oldest: "1815-12-10" },
     ]);
   });
+  await check("aggregates: a cast of the result, count()::text and sum()::text (item 12)", async () => {
+    const r = await db.from("book").select("n:count()::text,pages.sum()::text");
+    noError(r);
+    eq(r.data, [{ n: "4", sum: "730" }]);
+  });
   await check("arrays: a two-dimensional int[] written, read, and filtered by its elements (item 10)", async () => {
     await db.from("shelf").delete().eq("id", 950);
     const w = await db.from("shelf").insert({ id: 950, grid: [[1, 2], [3, 4]] }).select("grid");

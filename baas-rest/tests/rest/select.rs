@@ -1127,3 +1127,21 @@ fn order_parsing() {
     let e = baas_rest::RestError::from(validate(&q("track", "order=meta")).expect_err("json"));
     assert_eq!(e.violations[0].pointer, "/order/0/field");
 }
+
+#[test]
+fn aggregate_results_take_a_cast() {
+    // `count()::text` is the aggregate (no embedding is cast); the cast
+    // applies to the answer, so the IR carries the plain aggregate.
+    let r = read(
+        "invoice",
+        "select=count()::text,s:total.sum()::text,billing_country",
+    )
+    .unwrap();
+    let a = r.aggregate.expect("an aggregate");
+    assert_eq!(a.aggregates.len(), 2, "{a:?}");
+    assert_eq!(a.group_by, ["billing_country"]);
+    // Casts the answer cannot make, and a missing type.
+    assert_eq!(err("invoice", "select=total.sum()::interval").status, 501);
+    assert_eq!(err("invoice", "select=count()::").status, 400);
+    assert_eq!(err("invoice", "select=total.sum()::").status, 400);
+}
