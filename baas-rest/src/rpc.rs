@@ -121,6 +121,17 @@ pub fn parse_rpc(
         }
     }
     let mut read = parse_read(schema, result, &rest.join("&"), headers, limits)?;
+    // The call's rows are read as a query, which carries no grouping: an
+    // aggregate of them would be dropped, a wrong answer.
+    if read.aggregate.is_some() {
+        return Err(RestError::unsupported(format!(
+            "aggregates of the rows `/rpc/{}` returns (`select=col.sum()`, `count()`)",
+            f.name
+        ))
+        .with_hint(
+            "aggregate inside an embedding of its rows, or over the entity they come from",
+        ));
+    }
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();
     }

@@ -302,6 +302,18 @@ async fn set_results_read_like_rows() {
     .await;
     assert_eq!(r.status, 206, "{}", r.text());
     assert_eq!(r.header("content-range"), Some("0-0/4"));
+    // Top-level aggregates of the rows: a 501 (they were dropped, the
+    // rows answered ungrouped); inside an embedding of them they apply.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=pages.max()",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
     assert_eq!(
         ok(
             &s,
