@@ -740,7 +740,7 @@ impl Embed {
 
     /// The related entity of this embed of a row of `parent`, when its
     /// relation is a to-one relation of a table (not a function's).
-    fn to_one_target<'s>(
+    pub(crate) fn to_one_target<'s>(
         &self,
         schema: &'s crate::metadata::SchemaMetadata,
         parent: &crate::metadata::Entity,
@@ -814,6 +814,11 @@ impl Embed {
         let mut out = Vec::new();
         walk(embeds, None, &mut out);
         out
+    }
+
+    /// The key its rows are answered under: its alias, else its relation.
+    pub fn key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.relation)
     }
 
     /// Embed `relation` with every field, no filter, order or limit.
@@ -1483,6 +1488,35 @@ pub struct AggregateVia {
 }
 
 impl AggregateVia {
+    /// The `i`-th via of an aggregate, joining the related row of the
+    /// to-one relation `rel` (to `related`) of the aggregated row, or of
+    /// via `parent`'s row, as a left join: its groups, aggregates and
+    /// filter those of the embed's selection, its presence marked
+    /// ([`AggregateVia::mark_presence`]).
+    pub fn to_one(
+        i: usize,
+        parent: Option<usize>,
+        rel: &crate::metadata::Relation,
+        related: &crate::metadata::Entity,
+        select: &Selection,
+        filter: Option<Filter>,
+    ) -> Self {
+        let mut via = Self {
+            entity: rel.target.clone(),
+            parent,
+            from_fields: rel.from_fields.clone(),
+            to_fields: rel.to_fields.clone(),
+            group_by: select.fields.clone(),
+            group_by_values: select.group_by_values.clone(),
+            filter,
+            outer: true,
+            aggregates: select.aggregates.clone(),
+            presence: None,
+        };
+        via.mark_presence(i, related);
+        via
+    }
+
     /// Its keys, in answer order: the groups' (stored, then computed) and
     /// the aggregates' aliases, as the related row's object shows them
     /// (the answer names each by [`Aggregate::answer_key`]).

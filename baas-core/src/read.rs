@@ -229,25 +229,9 @@ async fn cast_again<D: DatabaseAdapter + ?Sized>(
 /// Whether `embed` (on `entity`) and everything embedded under it is
 /// to-one, so one statement can return it with its parent.
 fn joinable(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> bool {
-    let Ok(rel) = entity.relation(&embed.relation) else {
-        return false;
-    };
-    if !rel.kind.is_to_one() || rel.function.is_some() {
-        return false;
-    }
-    let Ok(target) = schema.entity(&rel.target) else {
-        return false;
-    };
     embed
-        .select
-        .embeds
-        .iter()
-        .all(|e| joinable(schema, target, e))
-}
-
-/// The output key of an embed.
-fn key_of_embed(e: &Embed) -> &str {
-    e.alias.as_deref().unwrap_or(&e.relation)
+        .to_one_target(schema, entity)
+        .is_some_and(|t| embed.select.embeds.iter().all(|e| joinable(schema, t, e)))
 }
 
 /// One query of the read: its own statement (with its joined embeds), then
@@ -302,7 +286,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
     if joined.iter().any(|e| omits_fields(e)) {
         for r in &mut rows {
             for e in &joined {
-                if let Some(v) = r.get_mut(key_of_embed(e)) {
+                if let Some(v) = r.get_mut(e.key()) {
                     drop_stand_ins(v, e);
                 }
             }
@@ -312,7 +296,7 @@ async fn run<D: DatabaseAdapter + ?Sized>(
     let mut answered = rows.len() as u64;
     for r in &rows {
         for e in &joined {
-            answered = answered.saturating_add(nested_weight(r.get(key_of_embed(e)), e));
+            answered = answered.saturating_add(nested_weight(r.get(e.key()), e));
         }
     }
     budget.fetch(answered)?;
@@ -344,8 +328,8 @@ async fn run<D: DatabaseAdapter + ?Sized>(
     if order_differs {
         for r in &mut rows {
             for e in &query.select.embeds {
-                if let Some(v) = r.shift_remove(key_of_embed(e)) {
-                    r.insert(key_of_embed(e).to_string(), v);
+                if let Some(v) = r.shift_remove(e.key()) {
+                    r.insert(e.key().to_string(), v);
                 }
             }
         }
@@ -370,7 +354,7 @@ fn nested_weight(v: Option<&J>, e: &Embed) -> u64 {
 fn weight(row: &Row, embeds: &[Embed]) -> u64 {
     let mut w = 1u64;
     for e in embeds {
-        w = w.saturating_add(nested_weight(row.get(key_of_embed(e)), e));
+        w = w.saturating_add(nested_weight(row.get(e.key()), e));
     }
     w
 }
@@ -635,10 +619,10 @@ fn with_stand_ins(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> Em
 fn drop_stand_ins(v: &mut J, embed: &Embed) {
     let J::Object(o) = v else { return };
     if embed.select.omit_fields {
-        o.retain(|k, _| embed.select.embeds.iter().any(|e| key_of_embed(e) == k));
+        o.retain(|k, _| embed.select.embeds.iter().any(|e| e.key() == k));
     }
     for e in &embed.select.embeds {
-        if let Some(c) = o.get_mut(key_of_embed(e)) {
+        if let Some(c) = o.get_mut(e.key()) {
             drop_stand_ins(c, e);
         }
     }
@@ -752,7 +736,7 @@ async fn attach_linked<D: DatabaseAdapter + ?Sized>(
     answered: u64,
 ) -> Result<u64> {
     let schema = parent.schema();
-    let key = key_of_embed(embed).to_string();
+    let key = embed.key().to_string();
     let target_entity = target.entity;
     // Parent keys in the types of the fields they are matched against.
     let parent_types = match &rel.kind {
@@ -1037,7 +1021,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     budget: &mut Budget,
     answered: u64,
 ) -> Result<u64> {
-    let key = key_of_embed(embed).to_string();
+    let key = embed.key().to_string();
     // A many-to-many embedding aggregates the parent's junction rows (those
     // the junction's read grant shows) whose target passes the embed's
     // filter: an aggregate of the junction, by its source fields, over
@@ -1132,10 +1116,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         .partition(|e| e.joined(groups_of.schema, groups_of.entity, via.is_some()));
     // Each joined embed, and each inside it, is one via (depth first).
     let tree = Embed::depth_first(&joined);
-    let joined_keys: Vec<String> = tree
-        .iter()
-        .map(|(_, e)| key_of_embed(e).to_string())
-        .collect();
+    let joined_keys: Vec<String> = tree.iter().map(|(_, e)| e.key().to_string()).collect();
     let mut joins = Vec::with_capacity(tree.len());
     let mut targets: Vec<&Entity> = Vec::with_capacity(tree.len());
     for &(parent, e) in &tree {
@@ -1151,20 +1132,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 ),
             ));
         }
-        joins.push(crate::ir::AggregateVia {
-            presence: None,
+        let i = joins.len();
+        joins.push(crate::ir::AggregateVia::to_one(
+            i,
             parent,
-            entity: r.target.clone(),
-            from_fields: r.from_fields.clone(),
-            to_fields: r.to_fields.clone(),
-            group_by: e.select.fields.clone(),
-            group_by_values: e.select.group_by_values.clone(),
-            filter: e.filter.clone(),
-            outer: true,
-            aggregates: e.select.aggregates.clone(),
-        });
-        let i = joins.len() - 1;
-        joins[i].mark_presence(i, targets[i]);
+            r,
+            targets[i],
+            &e.select,
+            e.filter.clone(),
+        ));
     }
     // To-one embeds inside the groups (`tracks(genre(name),count())`): also
     // grouped by their relations' key fields, then embedded into each group

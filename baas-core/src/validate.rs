@@ -1614,11 +1614,12 @@ impl<'a> Validator<'a> {
     /// as [`aggregate`](Self::aggregate) checks the entity's, and its
     /// aggregates are
     /// [`AggregateVia::aggregates`](crate::ir::AggregateVia::aggregates),
-    /// in `embeds`' order ([`Aggregate::via`]). No two groups or
-    /// aggregates, of `a` or of any embed, may answer under one key.
-    /// `a.order` may name the embeds' groups and aggregates, by their key
-    /// or through their relation (`order=genre(name)`). The answer
-    /// has them beside `a`'s.
+    /// in `embeds`' order, each embed inside one joined in turn
+    /// ([`Aggregate::via`], depth first). Each related row's keys are
+    /// answered apart ([`Aggregate::answer_key`]), so two may list one
+    /// name. `a.order` may name the embeds' groups and aggregates, by
+    /// their key or through their relation (`order=genre(name)`). The
+    /// answer has them beside `a`'s.
     pub fn aggregate_joining(
         &self,
         mut a: Aggregate,
@@ -1690,19 +1691,20 @@ impl<'a> Validator<'a> {
                 )?
                 .into_inner();
             targets.push(target);
-            vias.push(crate::ir::AggregateVia {
-                presence: None,
-                parent,
-                entity: target.name.clone(),
-                from_fields: rel.from_fields.clone(),
-                to_fields: rel.to_fields.clone(),
-                group_by: related.group_by,
+            let checked = Selection {
+                fields: related.group_by,
                 group_by_values: related.group_by_values,
-                filter: related.filter,
-                outer: true,
                 aggregates: related.aggregates,
-            });
-            vias[n].mark_presence(n, target);
+                ..Selection::default()
+            };
+            vias.push(crate::ir::AggregateVia::to_one(
+                n,
+                parent,
+                rel,
+                target,
+                &checked,
+                related.filter,
+            ));
         }
         let keys: Vec<String> = vias
             .iter()
@@ -1710,10 +1712,9 @@ impl<'a> Validator<'a> {
             .flat_map(|(i, via)| via.keys().map(move |k| Aggregate::answer_key(Some(i), k)))
             .collect();
         // `order=rel(col)` of a joined row's group or aggregate (of `rel`'s
-        // or one joined inside it): its answer key (PostgREST orders by the
-        // spread's output, which holds the spreads inside it).
-        // A plain key that is none of `a`'s names the one joined row's
-        // that has it (a spread's field is a key of the answer's row).
+        // or one joined inside it) names its answer key, as PostgREST
+        // orders by the spread's output; so does a plain `order=col` that
+        // is none of `a`'s keys and one joined row's only.
         let own = |k: &str| {
             a.group_by.iter().any(|g| g == k)
                 || a.group_by_values.iter().any(|g| g.key() == k)

@@ -522,7 +522,7 @@ impl Baas {
         // One key per via: each embed's and each inside it, depth first.
         let names: Vec<String> = Embed::depth_first(&embeds)
             .into_iter()
-            .map(|(_, e)| e.alias.clone().unwrap_or_else(|| e.relation.clone()))
+            .map(|(_, e)| e.key().to_string())
             .collect();
         let checked = self
             .validator(tenant, target)

@@ -858,11 +858,15 @@ impl Cast {
     /// database casts reaches it only where that cannot apply).
     pub(crate) fn unknown(ty: &str) -> RestError {
         RestError::unsupported(format!(
-            "casts to `{ty}` are not supported here: int2, int4, int8, numeric, float4, float8, \
-             boolean, text, varchar, json, jsonb, date, time, timestamp, timestamptz and uuid \
-             are on every engine, PostgreSQL's other types on PostgreSQL"
+            "casts to `{ty}` are not supported here: {} are on every engine, PostgreSQL's \
+             other types on PostgreSQL",
+            Self::NAMES
         ))
     }
+
+    /// The types this layer casts to, for messages.
+    pub(crate) const NAMES: &str = "int2, int4, int8, numeric, float4, float8, boolean, text, \
+                                    varchar, json, jsonb, date, time, timestamp, timestamptz and uuid";
 
     /// Whether two different values of a field of type `ty` stay two
     /// after the cast (grouping by the stored value then groups as by the
@@ -1556,9 +1560,8 @@ fn build_node<'s>(
                 if let Some(c) = cast {
                     if Cast::parse(c).is_none() {
                         return Err(RestError::unsupported(format!(
-                            "a cast of an aggregate to `{c}`: aggregates cast to int2, int4, \
-                             int8, numeric, float4, float8, boolean, text, varchar, json, \
-                             jsonb, date, time, timestamp, timestamptz and uuid"
+                            "a cast of an aggregate to `{c}`: aggregates cast to {}",
+                            Cast::NAMES
                         )));
                     }
                     node.shapes.push((
