@@ -164,6 +164,29 @@ fn apply_presets_and_checks(op: &mut WriteOp, root: &Grant, merge: Option<&Grant
     Ok(())
 }
 
+/// A function call made ready to read ([`Baas::prepared_call`]).
+struct PreparedCall<'t> {
+    /// The function called.
+    function: &'t baas_core::function::Function,
+    /// Its arguments, converted.
+    call: baas_core::function::Call,
+    /// The tenant's schema with the function's result entity last.
+    schema: SchemaMetadata,
+    /// The caller's read grant on the entity the function returns, under
+    /// the function's name (none: its rows are not narrowed).
+    grants: Grants,
+}
+
+impl PreparedCall<'_> {
+    /// The result entity in `schema` (a [`PreparedCall::schema`]).
+    fn entity(schema: &SchemaMetadata) -> &Entity {
+        schema
+            .entities
+            .last()
+            .expect("a prepared call's schema ends with its result entity")
+    }
+}
+
 impl Baas {
     /// The policy's grant for one entity and action.
     async fn grant(
@@ -354,13 +377,71 @@ impl Baas {
         grants: &'t mut Grants,
     ) -> Result<baas_core::Checked<'t, Query>> {
         let target = tenant.target(&query.entity)?;
-        let query = within_budget(tenant, tenant.schema(), target.entity, query);
-        let touched = touched_entities(tenant.schema(), &query);
+        self.checked_read_from(principal, tenant, target, query, grants)
+            .await
+    }
+
+    /// [`checked_read`](Self::checked_read) of the rows of `target`: an
+    /// entity's table, or a function call's rows (whose result entity
+    /// joins `target.schema`; the grant of its rows, if any, is already
+    /// in `grants`).
+    async fn checked_read_from<'t>(
+        &'t self,
+        principal: &Principal,
+        tenant: &'t Tenant,
+        target: Target<'t>,
+        query: Query,
+        grants: &'t mut Grants,
+    ) -> Result<baas_core::Checked<'t, Query>> {
+        let query = within_budget(tenant, target.schema, target.entity, query);
+        let touched = touched_entities(target.schema, &query);
         self.read_grants(principal, tenant, &touched, grants)
             .await?;
         self.validator(tenant, target)
             .with_access(grants)
             .query(query)
+    }
+
+    /// The call of `function` with `args`, made ready to read: the engine
+    /// serves functions, the caller may execute it, the arguments convert
+    /// ([`Function::call`](baas_core::function::Function::call)). With the
+    /// schema its result entity joins (a copy of the tenant's, so the
+    /// validator and the embed planner resolve it like any entity:
+    /// function and entity names never collide, `SchemaMetadata::check`),
+    /// and the caller's read grant on the entity it returns, under the
+    /// function's name (its rows are narrowed as if read from the entity).
+    async fn prepared_call<'t>(
+        &self,
+        principal: &Principal,
+        tenant: &'t Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<PreparedCall<'t>> {
+        let schema = tenant.schema();
+        let keys: Vec<&str> = args.keys().map(String::as_str).collect();
+        let f = schema.function_for(function, &keys)?;
+        let caps = tenant.capabilities();
+        caps.require(caps.functions, "functions (`/rpc`)")?;
+        self.execute_grant(principal, tenant, f).await?;
+        let call = f.call(args)?;
+        let mut with_result = SchemaMetadata::clone(schema);
+        with_result.entities.push(f.result_entity(schema)?);
+        let mut grants = Grants::new();
+        if let baas_core::function::Returns::Entity {
+            entity: returned, ..
+        } = &f.returns
+        {
+            let g = self
+                .grant(principal, tenant, schema.entity(returned)?, Action::Read)
+                .await?;
+            grants.insert(f.name.clone(), Action::Read, g);
+        }
+        Ok(PreparedCall {
+            function: f,
+            call,
+            schema: with_result,
+            grants,
+        })
     }
 
     /// Call a function (`/rpc/{name}`) and read its result like rows:
@@ -378,13 +459,14 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        let schema = tenant.schema();
-        let keys: Vec<&str> = args.keys().map(String::as_str).collect();
-        let f = schema.function_for(function, &keys)?;
-        let caps = tenant.capabilities();
-        caps.require(caps.functions, "functions (`/rpc`)")?;
-        self.execute_grant(principal, tenant, f).await?;
-        let call = f.call(args)?;
+        let PreparedCall {
+            function: f,
+            call,
+            schema: with_result,
+            mut grants,
+        } = self
+            .prepared_call(principal, tenant, function, args)
+            .await?;
         if call.procedure.is_some() {
             let sel = &query.select;
             if query.filter.is_some()
@@ -399,7 +481,7 @@ impl Baas {
                 || !sel.casts.is_empty()
             {
                 return Err(Error::unsupported(
-                    caps.engine.clone(),
+                    tenant.capabilities().engine.clone(),
                     format!(
                         "filters, order, `select`, offset or a count on the result of the procedure `{}` (a `CALL` answers rows no query reads from; `limit` applies)",
                         f.name
@@ -407,40 +489,64 @@ impl Baas {
                 ));
             }
         }
-        // The result entity joins a copy of the schema, so the validator
-        // and the embed planner resolve it like any entity (function and
-        // entity names never collide: `SchemaMetadata::check`).
-        let mut with_result = SchemaMetadata::clone(schema);
-        with_result.entities.push(f.result_entity(schema)?);
-        let entity = &with_result.entities[with_result.entities.len() - 1];
+        let entity = PreparedCall::entity(&with_result);
         let query = Query {
             entity: f.name.clone(),
             ..query
         };
-        let query = within_budget(tenant, &with_result, entity, query);
-        let mut grants = Grants::new();
-        let mut touched = touched_entities(&with_result, &query);
-        touched.remove(&f.name);
-        self.read_grants(principal, tenant, &touched, &mut grants)
-            .await?;
-        if let baas_core::function::Returns::Entity {
-            entity: returned, ..
-        } = &f.returns
-        {
-            let g = self
-                .grant(principal, tenant, schema.entity(returned)?, Action::Read)
-                .await?;
-            grants.insert(f.name.clone(), Action::Read, g);
-        }
         let target = Target::call(&with_result, entity, &call);
         let embeds = query.select.embeds.clone();
         let checked = self
-            .validator(tenant, target)
-            .with_access(&grants)
-            .query(query)?;
+            .checked_read_from(principal, tenant, target, query, &mut grants)
+            .await?;
         let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
         tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
         Ok(rows)
+    }
+
+    /// Grouped aggregates of the rows a function call returns
+    /// (PostgREST's `/rpc/f?select=id.max()`), with embeds beside them as
+    /// [`aggregate_embedding`](Self::aggregate_embedding) takes them: the
+    /// call is checked as [`call`](Self::call) checks it, and its rows are
+    /// aggregated as an entity's are (`aggregate.entity` is the function's
+    /// name). Functions that return rows only: a scalar's values, a
+    /// procedure's result set (no query reads from a `CALL`) and `void`
+    /// are [`Error::Unsupported`].
+    pub async fn call_aggregate(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        aggregate: Aggregate,
+        embeds: Vec<Embed>,
+    ) -> Result<Vec<Row>> {
+        let PreparedCall {
+            function: f,
+            call,
+            schema: with_result,
+            grants,
+        } = self
+            .prepared_call(principal, tenant, function, args)
+            .await?;
+        use baas_core::function::Returns;
+        if !matches!(f.returns, Returns::Entity { .. } | Returns::Rows { .. }) {
+            return Err(Error::unsupported(
+                tenant.capabilities().engine.clone(),
+                format!(
+                    "aggregates of what `{}` returns: they apply to functions that return rows (not a scalar, a procedure's result set or nothing)",
+                    f.name
+                ),
+            ));
+        }
+        let entity = PreparedCall::entity(&with_result);
+        let aggregate = Aggregate {
+            entity: f.name.clone(),
+            ..aggregate
+        };
+        let target = Target::call(&with_result, entity, &call);
+        self.aggregate_embedding_from(principal, tenant, target, grants, aggregate, embeds)
+            .await
     }
 
     /// Number of rows matching `filter`, as the caller's grants allow.
@@ -474,19 +580,15 @@ impl Baas {
         aggregate: Aggregate,
     ) -> Result<Vec<Row>> {
         let target = tenant.target(&aggregate.entity)?;
-        let mut grants = Grants::new();
-        let touched = touched_by_filter(
-            tenant.schema(),
-            &aggregate.entity,
-            aggregate.filter.as_ref(),
-        );
-        self.read_grants(principal, tenant, &touched, &mut grants)
-            .await?;
-        let checked = self
-            .validator(tenant, target)
-            .with_access(&grants)
-            .aggregate(aggregate)?;
-        tenant.adapter().aggregate_rows(&checked).await
+        self.aggregate_joining_from(
+            principal,
+            tenant,
+            target,
+            Grants::new(),
+            aggregate,
+            Vec::new(),
+        )
+        .await
     }
 
     /// Grouped aggregates whose rows also join the related row of each
@@ -504,30 +606,43 @@ impl Baas {
         aggregate: Aggregate,
         embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
-        if embeds.is_empty() {
-            return self.aggregate(principal, tenant, aggregate).await;
-        }
         let target = tenant.target(&aggregate.entity)?;
-        let mut touched = touched_by_filter(
-            tenant.schema(),
-            &aggregate.entity,
-            aggregate.filter.as_ref(),
-        );
-        let mut probe = Query::new(aggregate.entity.clone());
-        probe.select.embeds.clone_from(&embeds);
-        touched.extend(touched_entities(tenant.schema(), &probe));
-        let mut grants = Grants::new();
+        self.aggregate_joining_from(principal, tenant, target, Grants::new(), aggregate, embeds)
+            .await
+    }
+
+    /// [`aggregate_joining`](Self::aggregate_joining) (without embeds,
+    /// [`aggregate`](Self::aggregate)) of the rows of `target`, with
+    /// `grants` already gathered (a call's result grant).
+    async fn aggregate_joining_from(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        target: Target<'_>,
+        mut grants: Grants,
+        aggregate: Aggregate,
+        embeds: Vec<Embed>,
+    ) -> Result<Vec<Row>> {
+        let schema = target.schema;
+        let mut touched = touched_by_filter(schema, &aggregate.entity, aggregate.filter.as_ref());
+        if !embeds.is_empty() {
+            let mut probe = Query::new(aggregate.entity.clone());
+            probe.select.embeds.clone_from(&embeds);
+            touched.extend(touched_entities(schema, &probe));
+        }
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
+        let validator = self.validator(tenant, target).with_access(&grants);
+        if embeds.is_empty() {
+            let checked = validator.aggregate(aggregate)?;
+            return tenant.adapter().aggregate_rows(&checked).await;
+        }
         // One key per via: each embed's and each inside it, depth first.
         let names: Vec<String> = Embed::depth_first(&embeds)
             .into_iter()
             .map(|(_, e)| e.key().to_string())
             .collect();
-        let checked = self
-            .validator(tenant, target)
-            .with_access(&grants)
-            .aggregate_joining(aggregate, embeds)?;
+        let checked = validator.aggregate_joining(aggregate, embeds)?;
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
@@ -552,13 +667,29 @@ impl Baas {
         &self,
         principal: &Principal,
         tenant: &Tenant,
+        aggregate: Aggregate,
+        embeds: Vec<Embed>,
+    ) -> Result<Vec<Row>> {
+        let target = tenant.target(&aggregate.entity)?;
+        self.aggregate_embedding_from(principal, tenant, target, Grants::new(), aggregate, embeds)
+            .await
+    }
+
+    /// [`aggregate_embedding`](Self::aggregate_embedding) of the rows of
+    /// `target`, with `grants` already gathered (a call's result grant).
+    async fn aggregate_embedding_from(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        target: Target<'_>,
+        grants: Grants,
         mut aggregate: Aggregate,
         mut embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
-        let entity = tenant.target(&aggregate.entity)?.entity;
+        let (schema, entity) = (target.schema, target.entity);
         let mut joined = Vec::new();
         for e in std::mem::take(&mut embeds) {
-            if e.joined(tenant.schema(), entity, false) {
+            if e.joined(schema, entity, false) {
                 joined.push(e);
             } else {
                 embeds.push(e);
@@ -566,7 +697,7 @@ impl Baas {
         }
         if embeds.is_empty() {
             return self
-                .aggregate_joining(principal, tenant, aggregate, joined)
+                .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined)
                 .await;
         }
         let select = baas_core::ir::Selection {
@@ -574,11 +705,12 @@ impl Baas {
             embeds,
             ..baas_core::ir::Selection::default()
         };
-        let mut read_grants = Grants::new();
+        let mut read_grants = grants.clone();
         let embedding = self
-            .checked_read(
+            .checked_read_from(
                 principal,
                 tenant,
+                target,
                 Query {
                     select,
                     ..Query::new(entity.name.clone())
@@ -614,17 +746,11 @@ impl Baas {
             }
         }
         let mut rows = self
-            .aggregate_joining(principal, tenant, aggregate, joined)
+            .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined)
             .await?;
         baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
             .await?;
-        tenant_decimals(
-            tenant,
-            tenant.schema(),
-            entity,
-            &embedding.select.embeds,
-            &mut rows,
-        );
+        tenant_decimals(tenant, schema, entity, &embedding.select.embeds, &mut rows);
         Ok(rows)
     }
 

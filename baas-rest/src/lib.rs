@@ -115,7 +115,7 @@
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
 //! | an aggregate of a JSON path or a cast value (`data->>n::int.sum()`, PostgREST's input cast) | 400 (the grammar) |
-//! | top-level aggregates of the rows an `/rpc` function returns (`/rpc/f?select=id.max()`; they were dropped, answering the rows ungrouped) | 501 |
+//! | aggregates of what an `/rpc` function returns when it is no row: a scalar's values, a procedure's result set, `void` (aggregates of a function's rows work) | 501 |
 //! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |

@@ -6,7 +6,9 @@
 //!   keys of the JSON object body, or, with `Prefer: params=single-object`,
 //!   the whole body as the one parameter.
 //! - **The rest of the query string** (`select`, filters, `order`,
-//!   `limit`, `offset`, embeds) applies to the result, read like rows.
+//!   `limit`, `offset`, embeds) applies to the result, read like rows;
+//!   aggregates in `select` (`select=id.max()`, `count()`) group the rows
+//!   of a function that returns rows, as an entity's.
 //! - **Volatility**: `GET`/`HEAD` call only stable and immutable functions
 //!   (a volatile one may write): 405 with `Allow: POST`.
 //! - **The answer**: a scalar function gives its value, a set of scalars an
@@ -121,17 +123,6 @@ pub fn parse_rpc(
         }
     }
     let mut read = parse_read(schema, result, &rest.join("&"), headers, limits)?;
-    // The call's rows are read as a query, which carries no grouping: an
-    // aggregate of them would be dropped, a wrong answer.
-    if read.aggregate.is_some() {
-        return Err(RestError::unsupported(format!(
-            "aggregates of the rows `/rpc/{}` returns (`select=col.sum()`, `count()`)",
-            f.name
-        ))
-        .with_hint(
-            "aggregate inside an embedding of its rows, or over the entity they come from",
-        ));
-    }
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();
     }

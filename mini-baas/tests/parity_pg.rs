@@ -302,18 +302,93 @@ async fn set_results_read_like_rows() {
     .await;
     assert_eq!(r.status, 206, "{}", r.text());
     assert_eq!(r.header("content-range"), Some("0-0/4"));
-    // Top-level aggregates of the rows: a 501 (they were dropped, the
-    // rows answered ungrouped); inside an embedding of them they apply.
+    // Aggregates of the rows, as PostgREST answers them (its
+    // AggregateFunctionsSpec: "aggregates on RPC functions that return
+    // table values"): grouped by the other listed fields, after the
+    // filters, beside spreads and embeddings of to-one relations.
+    for (query, want) in [
+        ("min_pages=0&select=pages.max()", json!([{"max": 300}])),
+        (
+            "min_pages=0&pages=gt.100&select=n:count(),price.sum()::text",
+            json!([{"n": 3, "sum": "87.60"}]),
+        ),
+        (
+            "min_pages=0&select=author_id,count(),pages.sum()&order=author_id.desc",
+            json!([
+                {"author_id": 3, "count": 2, "sum": 310},
+                {"author_id": 2, "count": 1, "sum": 300},
+                {"author_id": 1, "count": 1, "sum": 120}
+            ]),
+        ),
+        (
+            "min_pages=0&select=...author(name),pages.min()&order=author(name)",
+            json!([
+                {"name": "Ada", "min": 120},
+                {"name": "Edsger", "min": 90},
+                {"name": "Grace", "min": 300}
+            ]),
+        ),
+        (
+            "min_pages=100&select=count(),author(mentor:mentor_id)&order=author(mentor)",
+            json!([
+                {"count": 1, "author": {"mentor": 1}},
+                {"count": 1, "author": {"mentor": 2}},
+                {"count": 1, "author": {"mentor": null}}
+            ]),
+        ),
+        (
+            "min_pages=0&author_id=eq.3&select=count(),author(*)",
+            json!([{"count": 2, "author": {"id": 3, "name": "Edsger", "mentor_id": 2, "born": "1930-05-11"}}]),
+        ),
+    ] {
+        let r = call(&s, "GET", "/rpc/books_longer_than", query, &[], "").await;
+        assert_eq!((r.status, r.json()), (200, want), "{query}: {}", r.text());
+    }
+    // POST takes the arguments in the body, the aggregate in the query;
+    // a function of one row (not SETOF) answers one object.
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/books_longer_than",
+            "select=title.count()",
+            r#"{"min_pages": 200}"#
+        )
+        .await,
+        json!([{"count": 2}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/first_book", "select=pages.sum()", "").await,
+        json!({"sum": 120})
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/author_stats",
+            "select=books.sum(),pages.max()",
+            ""
+        )
+        .await,
+        json!([{"sum": 4, "max": 310}]),
+        "a function returning TABLE (...)"
+    );
+    // HEAD: the status of GET, no body.
     let r = call(
         &s,
-        "GET",
+        "HEAD",
         "/rpc/books_longer_than",
-        "min_pages=0&select=pages.max()",
+        "min_pages=0&select=count()",
         &[],
         "",
     )
     .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().is_empty());
+    // What is no row cannot be aggregated: a 501 naming the function.
+    let r = call(&s, "GET", "/rpc/series", "n=3&select=series.sum()", &[], "").await;
     assert_eq!(r.status, 501, "{}", r.text());
+    assert!(r.text().contains("series"), "{}", r.text());
     assert_eq!(
         ok(
             &s,
@@ -554,6 +629,38 @@ async fn rules_apply_to_functions_and_their_rows() {
             ])
         ),
         "{}",
+        r.text()
+    );
+    // Aggregates of a function's rows count only the rows the returned
+    // table's rule shows, and only its readable fields.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=count(),id.max()",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"count": 2, "max": 4}])),
+        "{}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=pages.sum()",
+        &[],
+        "",
+    )
+    .await;
+    assert!(
+        r.status == 400 || r.status == 403 || r.status == 422,
+        "a hidden field is not aggregated: {} {}",
+        r.status,
         r.text()
     );
     // As a filter, a computed relationship sees only the rows the returned

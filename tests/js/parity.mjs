@@ -65,6 +65,18 @@ try {
     noError(r);
     eq(r.count, 4);
   });
+  await check("rpc: aggregates of a function's rows", async () => {
+    const r = await db
+      .rpc("books_longer_than", { min_pages: 0 })
+      .select("author_id,n:count(),pages.max()")
+      .order("author_id");
+    noError(r);
+    eq(r.data, [
+      { author_id: 1, n: 1, max: 120 },
+      { author_id: 2, n: 1, max: 300 },
+      { author_id: 3, n: 2, max: 220 },
+    ]);
+  });
   await check("rpc: .single() on a set", async () => {
     const r = await db.rpc("books_longer_than", { min_pages: 250 }).select("title").single();
     noError(r);

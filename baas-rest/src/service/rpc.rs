@@ -35,6 +35,20 @@ impl Service {
                 "execution plans are served for reads of an entity's rows, not for /rpc",
             ));
         }
+        if let Some(aggregate) = call.read.aggregate.take() {
+            let embeds = std::mem::take(&mut call.read.query.select.embeds);
+            let rows = self
+                .baas
+                .call_aggregate(principal, tenant, function, &call.args, *aggregate, embeds)
+                .await
+                .map_err(core_error)?;
+            return Ok(rpc_response(
+                f,
+                &call.read,
+                baas_core::ir::Rows { rows, total: None },
+                tenant.config().limits.max_response_bytes,
+            ));
+        }
         // The query moves into the engine; the response only needs its page.
         let shell = baas_core::ir::Query {
             page: call.read.query.page.clone(),
