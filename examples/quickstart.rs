@@ -92,12 +92,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             AggregateExpr {
                 alias: "n".into(),
                 func: AggregateFn::Count,
+                input: None,
             },
             AggregateExpr {
                 alias: "value".into(),
                 func: AggregateFn::Sum {
                     field: "price".into(),
                 },
+                input: None,
             },
         ],
         having: vec![],

@@ -1379,26 +1379,6 @@ pub fn ids(target: Target<'_>, f: &Filter) -> Result<Vec<Document>> {
     Ok(pipeline)
 }
 
-/// The JSON type of an aggregate's result (as in `baas-sql`).
-pub fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
-    match (func, field) {
-        (
-            AggregateFn::Count
-            | AggregateFn::CountValues { .. }
-            | AggregateFn::CountDistinct { .. },
-            _,
-        ) => FieldType::Int64,
-        (AggregateFn::Avg { .. }, _) => FieldType::Float64,
-        (AggregateFn::Sum { .. }, Some(f)) => match &f.ty {
-            FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => FieldType::Int64,
-            FieldType::Float32 | FieldType::Float64 => FieldType::Float64,
-            other => other.clone(),
-        },
-        (_, Some(f)) => f.ty.clone(),
-        (_, None) => FieldType::Int64,
-    }
-}
-
 /// One output column of an aggregate: its internal key (`g0`, `a0`; user
 /// aliases never reach BSON), output key and type.
 #[derive(Debug, Clone)]
@@ -1529,8 +1509,12 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let (from, pre) = side(related);
         let field = ag.func.field().map(|f| key_of(from, f)).transpose()?;
         let internal = format!("a{i}");
-        let path = field.map(|(_, k)| format!("${pre}{k}"));
-        let present = |p: &str| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
+        // The stored value, or the value computed from it (an input cast).
+        let path = match (field, &ag.input) {
+            (Some((_, k)), Some(g)) => Some(group_value(&format!("{pre}{k}"), g)?),
+            (f, _) => f.map(|(_, k)| Bson::String(format!("${pre}{k}"))),
+        };
+        let present = |p: &Bson| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
         match (&ag.func, path) {
             (AggregateFn::Count, _) => {
                 group.insert(internal.clone(), doc! {"$sum": 1_i64});
@@ -1579,7 +1563,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
                 ));
             }
         }
-        let ty = aggregate_type(&ag.func, field.map(|(f, _)| f));
+        let ty = ag
+            .func
+            .result_type(field.map(|(f, _)| ag.input_type(&f.ty)).as_ref());
         let can_be_null = !matches!(
             ag.func,
             AggregateFn::Count

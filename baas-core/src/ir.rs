@@ -1016,6 +1016,23 @@ pub enum AggregateFn {
 }
 
 impl AggregateFn {
+    /// The type of its result over values of type `input` (`None` for
+    /// `count(*)`): counts are 64-bit integers, averages 64-bit floats
+    /// (computed by the engine: last bits may differ between engines),
+    /// integers sum to a 64-bit integer, floats to a 64-bit float, and
+    /// `min`/`max` keep the input's type.
+    pub fn result_type(&self, input: Option<&crate::FieldType>) -> crate::FieldType {
+        use crate::FieldType as T;
+        match (self, input) {
+            (Self::Count | Self::CountValues { .. } | Self::CountDistinct { .. }, _) => T::Int64,
+            (Self::Avg { .. }, _) => T::Float64,
+            (Self::Sum { .. }, Some(T::Int16 | T::Int32 | T::Int64)) => T::Int64,
+            (Self::Sum { .. }, Some(T::Float32 | T::Float64)) => T::Float64,
+            (_, Some(ty)) => ty.clone(),
+            (_, None) => T::Int64,
+        }
+    }
+
     /// The field it applies to, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -1040,6 +1057,41 @@ pub struct AggregateExpr {
     /// The function.
     #[serde(flatten)]
     pub func: AggregateFn,
+    /// What it aggregates when not the field's stored value: a value
+    /// computed from that field (PostgREST's input cast,
+    /// `data->>n::int.sum()`, `created::date.max()`), as
+    /// [`Aggregate::group_by_values`] computes it. Its field is the
+    /// function's; its alias is not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<GroupValue>,
+}
+
+impl AggregateExpr {
+    /// `func` of the stored values, answered under `alias`.
+    pub fn new(alias: impl Into<String>, func: AggregateFn) -> Self {
+        Self {
+            alias: alias.into(),
+            func,
+            input: None,
+        }
+    }
+
+    /// The same aggregate of a value computed from its field
+    /// ([`AggregateExpr::input`]).
+    #[must_use]
+    pub fn of(mut self, input: GroupValue) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    /// The type of the values it aggregates, given its field's type: its
+    /// input's [`GroupValue::answer_type`], or the field's own.
+    pub fn input_type(&self, field: &crate::FieldType) -> crate::FieldType {
+        match &self.input {
+            Some(g) => g.answer_type(),
+            None => field.clone(),
+        }
+    }
 }
 
 /// A condition on an aggregate result (`HAVING`).
@@ -1553,6 +1605,7 @@ impl AggregateVia {
             self.aggregates.push(AggregateExpr {
                 alias: Self::presence_alias(i),
                 func: AggregateFn::CountValues { field: f.clone() },
+                input: None,
             });
             self.presence = Some(Self::presence_alias(i));
         }
@@ -1625,5 +1678,48 @@ mod text_syntax_tests {
         ] {
             assert_eq!(w(s, q), None, "{s:?} {q}");
         }
+    }
+}
+
+#[cfg(test)]
+mod aggregate_expr_tests {
+    use super::{AggregateExpr, AggregateFn, GroupValue};
+    use crate::FieldType;
+
+    /// The input is one more key beside the function's (absent: the
+    /// stored value), and decides the result's type.
+    #[test]
+    fn input_reads_and_writes_as_json_and_types_the_result() {
+        let j = serde_json::json!({
+            "alias": "s", "fn": "sum", "field": "price",
+            "input": {"by": "integer", "field": "price"}
+        });
+        let a: AggregateExpr = serde_json::from_value(j.clone()).unwrap();
+        assert_eq!(
+            a,
+            AggregateExpr::new(
+                "s",
+                AggregateFn::Sum {
+                    field: "price".into()
+                }
+            )
+            .of(GroupValue::Integer {
+                field: "price".into(),
+                alias: None
+            })
+        );
+        assert_eq!(serde_json::to_value(&a).unwrap(), j);
+        let dec = FieldType::Decimal {
+            precision: None,
+            scale: None,
+        };
+        assert_eq!(
+            a.func.result_type(Some(&a.input_type(&dec))),
+            FieldType::Int64
+        );
+        let plain: AggregateExpr =
+            serde_json::from_value(serde_json::json!({"alias": "n", "fn": "count"})).unwrap();
+        assert_eq!(plain, AggregateExpr::new("n", AggregateFn::Count));
+        assert_eq!(plain.func.result_type(None), FieldType::Int64);
     }
 }

@@ -277,6 +277,46 @@ impl<'a> Validator<'a> {
             .filter(|r| !r.is_all())
     }
 
+    /// The input of an aggregate of `field` (`f`) at `at`: a value of that
+    /// field, which the field's type can give, by a cast this engine
+    /// computes ([`GroupValue::Cast`] needs
+    /// [`Capabilities::sql_casts`](crate::Capabilities::sql_casts)).
+    fn check_aggregate_input(
+        &self,
+        g: &GroupValue,
+        field: &str,
+        f: &Field,
+        at: &str,
+        acc: &mut Acc,
+    ) -> Result<()> {
+        if let GroupValue::Cast { to, .. } = g {
+            self.caps.require(
+                self.caps.sql_casts,
+                &format!("aggregating the database's cast to {to} (the engine converts values PostgreSQL refuses)"),
+            )?;
+        }
+        if g.field() != field {
+            acc.push(
+                &format!("{at}/input/field"),
+                format!("the input is a value of `{field}`, the aggregated field"),
+            );
+        } else if !g.applies_to(&f.ty) {
+            acc.push(
+                &format!("{at}/input"),
+                format!(
+                    "cannot compute this value of `{field}` of type {}",
+                    f.ty.name()
+                ),
+            );
+        }
+        if let GroupValue::Json { path, .. } = g
+            && path.is_empty()
+        {
+            acc.push(&format!("{at}/input/path"), "a path has at least one step");
+        }
+        Ok(())
+    }
+
     /// `Forbidden` when the caller may not read `field` here.
     fn check_readable(&self, field: &str, origin: Origin) -> Result<()> {
         if origin == Origin::Caller
@@ -1880,25 +1920,35 @@ impl<'a> Validator<'a> {
                     )),
                     Ok(f) => {
                         self.check_readable(field, Origin::Caller)?;
+                        if let Some(g) = &ag.input {
+                            self.check_aggregate_input(g, field, f, &at, &mut acc)?;
+                        }
+                        let ty = ag.input_type(&f.ty);
                         let ok = match ag.func {
-                            AggregateFn::Sum { .. } | AggregateFn::Avg { .. } => f.ty.is_numeric(),
+                            AggregateFn::Sum { .. } | AggregateFn::Avg { .. } => ty.is_numeric(),
                             AggregateFn::CountValues { .. } => true,
                             AggregateFn::Min { .. } | AggregateFn::Max { .. } => {
-                                f.ty.is_ordered() && !matches!(f.ty, FieldType::Uuid)
+                                ty.is_ordered() && !matches!(ty, FieldType::Uuid)
                             }
-                            _ => sortable(&f.ty),
+                            _ => sortable(&ty),
                         };
                         if !ok {
+                            let what = match &ag.input {
+                                Some(_) => format!("this value of `{field}`, of type"),
+                                None => format!("`{field}` of type"),
+                            };
                             acc.push(
                                 &format!("{at}/fn"),
-                                format!(
-                                    "this aggregate does not apply to `{field}` of type {}",
-                                    f.ty.name()
-                                ),
+                                format!("this aggregate does not apply to {what} {}", ty.name()),
                             );
                         }
                     }
                 }
+            } else if ag.input.is_some() {
+                acc.push(
+                    &format!("{at}/input"),
+                    "`count(*)` aggregates no value: an input applies to a field's aggregate",
+                );
             }
         }
         for (i, h) in a.having.iter().enumerate() {
@@ -2303,6 +2353,109 @@ mod tests {
         ));
     }
 
+    /// An aggregate's input is a value of its own field, of a type the
+    /// value applies to, that the aggregate applies to; it reads the field
+    /// (the grant's fields); the database's cast needs an engine that
+    /// casts.
+    #[test]
+    fn aggregate_inputs_are_checked() {
+        use crate::ir::{AggregateExpr, GroupValue};
+        let a = |ag: AggregateExpr| Aggregate {
+            entity: "track".into(),
+            filter: None,
+            group_by: Vec::new(),
+            group_by_values: Vec::new(),
+            aggregates: vec![ag],
+            having: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            via: Vec::new(),
+        };
+        let sum = |f: &str| AggregateExpr::new("s", AggregateFn::Sum { field: f.into() });
+        let int = |f: &str| GroupValue::Integer {
+            field: f.into(),
+            alias: None,
+        };
+        let cast = |f: &str, to: &str| GroupValue::Cast {
+            field: f.into(),
+            path: Vec::new(),
+            to: to.into(),
+            alias: None,
+        };
+        assert!(
+            check(
+                |v| v.aggregate(a(sum("genre_id").of(int("genre_id")))),
+                "track"
+            )
+            .is_ok()
+        );
+        // `name::int4.sum()`: a text summed as the database casts it.
+        assert!(
+            check(
+                |v| v.aggregate(a(sum("name").of(cast("name", "int4")))),
+                "track"
+            )
+            .is_ok()
+        );
+        let pointers = |r: Result<Aggregate>| match r {
+            Err(Error::Validation { violations }) => violations
+                .iter()
+                .map(|v| v.pointer.clone())
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        for (ag, pointer) in [
+            // Another field's value.
+            (
+                sum("genre_id").of(int("album_id")),
+                "/aggregates/0/input/field",
+            ),
+            // A date of a text.
+            (
+                AggregateExpr::new(
+                    "m",
+                    AggregateFn::Max {
+                        field: "name".into(),
+                    },
+                )
+                .of(GroupValue::Date {
+                    field: "name".into(),
+                    alias: None,
+                }),
+                "/aggregates/0/input",
+            ),
+            // A sum of text.
+            (
+                sum("genre_id").of(cast("genre_id", "text")),
+                "/aggregates/0/fn",
+            ),
+            // `count(*)` has no input.
+            (
+                AggregateExpr::new("n", AggregateFn::Count).of(int("genre_id")),
+                "/aggregates/0/input",
+            ),
+        ] {
+            let got = pointers(check(|v| v.aggregate(a(ag)), "track"));
+            assert!(got.iter().any(|p| p == pointer), "{pointer}: {got:?}");
+        }
+        // `price` is not readable under the grant.
+        forbidden(check(
+            |v| v.aggregate(a(sum("price").of(int("price")))),
+            "track",
+        ));
+        let s = schema();
+        let mut lite = Capabilities::all("sqlite");
+        lite.sql_casts = false;
+        let limits = Limits::default();
+        let v = Validator::new(Target::new(&s, "track").unwrap(), &lite, &limits);
+        assert!(matches!(
+            v.aggregate(a(sum("name").of(cast("name", "int4")))),
+            Err(Error::Unsupported { .. })
+        ));
+        assert!(v.aggregate(a(sum("genre_id").of(int("genre_id")))).is_ok());
+    }
+
     /// A computed group reads its field: unknown, unreadable, of a type
     /// the value does not apply to, or grouped twice, it is refused; the
     /// read grant's rows still narrow the aggregate.
@@ -2317,6 +2470,7 @@ mod tests {
             aggregates: vec![crate::ir::AggregateExpr {
                 alias: "n".into(),
                 func: AggregateFn::Count,
+                input: None,
             }],
             having: Vec::new(),
             order: Vec::new(),
@@ -2418,6 +2572,7 @@ mod tests {
                 tracks.select.aggregates = vec![crate::ir::AggregateExpr {
                     alias: "n".into(),
                     func: AggregateFn::Count,
+                    input: None,
                 }];
             }
             tracks.select.group_by_values = vec![g];
@@ -2451,6 +2606,7 @@ mod tests {
                 func: AggregateFn::Sum {
                     field: "price".into(),
                 },
+                input: None,
             }],
             having: Vec::new(),
             order: Vec::new(),
@@ -2484,6 +2640,7 @@ mod tests {
             func: AggregateFn::Sum {
                 field: "price".into(),
             },
+            input: None,
         }];
         q.select.embeds.push(tracks);
         forbidden(check(|v| v.query(q), "playlist"));

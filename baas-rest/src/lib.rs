@@ -114,7 +114,7 @@
 //! | aggregates of a to-one spread's fields inside a many-to-many embedding | 501 |
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
-//! | an aggregate of a JSON path or a cast value (`data->>n::int.sum()`, PostgREST's input cast) | 400 (the grammar) |
+//! | aggregating the database's own cast of a value (`data->>n::int.sum()`, `id::text.max()`) on MySQL/MariaDB, SQLite and MongoDB (casts every engine computes alike work everywhere: `total::int.sum()`, `created::date.max()`) | 501 naming the engine |
 //! | aggregates of what an `/rpc` function returns when it is no row: a scalar's values, a procedure's result set, `void` (aggregates of a function's rows work) | 501 |
 //! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
@@ -209,7 +209,18 @@
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
 //!   fields). A cast after one (`count()::text`, `s:total.sum()::text`,
 //!   also in embeddings and spreads) converts the answer as a path's cast
-//!   does (to `int2` … `uuid`; another type is a 501). `avg` is the engine's float (last bits may differ between
+//!   does (to `int2` … `uuid`; another type is a 501). A path or a cast
+//!   before one (PostgREST's input cast, `data->>n::int.sum()`,
+//!   `s:data->>n::integer.sum()::text`, `total::int.sum()`,
+//!   `created::date.max()`) aggregates that value
+//!   ([`AggregateExpr::input`](baas_core::ir::AggregateExpr::input)),
+//!   computed as a grouping by it computes it: `::date` of a timestamp,
+//!   `::int` of a number (rounded half away from zero), `::bool` of an
+//!   integer and `->>` on every engine; a cast that keeps values and their
+//!   order (`::int8` of an integer, `::text` of a text) aggregates the
+//!   stored value; the others (`data->>n::int`, `id::text`, which orders
+//!   as text) are PostgreSQL's own cast, a 501 naming the engine
+//!   elsewhere. `avg` is the engine's float (last bits may differ between
 //!   engines). Inside a one-to-many embedding (`rel(count)`,
 //!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
 //!   parent's related rows (the embedding's filter and the read grant

@@ -505,6 +505,7 @@ impl<'s> Node<'s> {
             || self
                 .grouped
                 .iter()
+                .chain(self.aggregates.iter().filter_map(|a| a.input.as_ref()))
                 .any(|g| matches!(g, GroupValue::Cast { .. }))
             || self.children.iter().any(Node::has_sql_casts)
     }
@@ -697,6 +698,30 @@ impl Shape {
         &self,
         field: &baas_core::Field,
     ) -> Result<Option<GroupValue>, RestError> {
+        self.computed(field, Cast::keeps_distinct)
+    }
+
+    /// What an aggregate of this shape of `field` aggregates (PostgREST's
+    /// input cast, `data->>n::int.sum()`): `None`, the stored value, where
+    /// the cast keeps every value and its order (`::int8` of an integer,
+    /// `::numeric` of a number, `::text` of a text); else the value
+    /// computed as [`grouping`](Self::grouping) computes it, by the
+    /// database's own cast where no engine-wide value applies (`id::text`
+    /// orders as text: PostgreSQL only).
+    pub(crate) fn aggregated(
+        &self,
+        field: &baas_core::Field,
+    ) -> Result<Option<GroupValue>, RestError> {
+        self.computed(field, Cast::keeps_value)
+    }
+
+    /// The value of `field` this shape gives, or `None` where `stored`
+    /// says the cast may be ignored.
+    fn computed(
+        &self,
+        field: &baas_core::Field,
+        stored: fn(Cast, &baas_core::FieldType) -> bool,
+    ) -> Result<Option<GroupValue>, RestError> {
         use baas_core::FieldType as T;
         let cast = match self.cast.as_deref() {
             Some(c) => Some(Cast::parse(c).ok_or_else(|| Cast::unknown(c))?),
@@ -723,7 +748,7 @@ impl Shape {
         }
         match cast {
             None => Ok(None),
-            Some(c) if c.keeps_distinct(&field.ty) => Ok(None),
+            Some(c) if stored(c, &field.ty) => Ok(None),
             Some(Cast::Date) if matches!(field.ty, T::Timestamp | T::TimestampTz) => {
                 Ok(Some(GroupValue::Date {
                     field: field.name.clone(),
@@ -895,6 +920,35 @@ impl Cast {
             Self::Bool => matches!(ty, T::Boolean),
             Self::Date => matches!(ty, T::Date),
             Self::Time => matches!(ty, T::Time),
+        }
+    }
+
+    /// Whether a value of type `ty` cast by it is the same value, ordered
+    /// alike (an aggregate of the cast is the aggregate of the stored
+    /// value): a wider number of a number, a type of itself.
+    fn keeps_value(self, ty: &baas_core::FieldType) -> bool {
+        use baas_core::FieldType as T;
+        match self {
+            Self::Int(bits) => match ty {
+                T::Int16 => true,
+                T::Int32 => bits >= 32,
+                T::Int64 => bits >= 64,
+                _ => false,
+            },
+            Self::Numeric => matches!(ty, T::Int16 | T::Int32 | T::Int64 | T::Decimal { .. }),
+            Self::Float(double) => match ty {
+                T::Int16 | T::Float32 => true,
+                T::Int32 | T::Float64 => double,
+                _ => false,
+            },
+            Self::Text => matches!(ty, T::Text),
+            Self::Json => matches!(ty, T::Json),
+            Self::Uuid => matches!(ty, T::Uuid),
+            Self::Bool => matches!(ty, T::Boolean),
+            Self::Date => matches!(ty, T::Date),
+            Self::Time => matches!(ty, T::Time),
+            Self::Timestamp => matches!(ty, T::Timestamp),
+            Self::TimestampTz => matches!(ty, T::TimestampTz),
         }
     }
 
@@ -1527,10 +1581,7 @@ fn push_aggregate(
     };
     node.outputs.push((key.clone(), key.clone()));
     node.layout.push(Some(key.clone()));
-    node.aggregates.push(AggregateExpr {
-        alias: key.clone(),
-        func,
-    });
+    node.aggregates.push(AggregateExpr::new(key.clone(), func));
     Ok(key)
 }
 
@@ -1550,10 +1601,29 @@ fn build_node<'s>(
                 alias,
                 func,
                 field,
+                input,
                 cast,
             } => {
+                // `data->>n::int.sum()`: the value it aggregates (an
+                // unknown field is the validator's to name).
+                let computed = match node.entity.field(field) {
+                    Ok(f) if *input != Shape::default() => {
+                        if !input.path.is_empty() && f.ty != baas_core::FieldType::Json {
+                            return Err(RestError::bad_request(format!(
+                                "`{field}` is not a JSON field: `->` and `->>` apply to JSON fields"
+                            )));
+                        }
+                        input.aggregated(f)?
+                    }
+                    _ => None,
+                };
                 let field = (!field.is_empty()).then_some(field);
                 let key = push_aggregate(node, alias.clone(), func, field)?;
+                if let Some(g) = computed
+                    && let Some(last) = node.aggregates.last_mut()
+                {
+                    last.input = Some(g);
+                }
                 // `total.sum()::text`: the answer cast, as a path's cast
                 // is (our casts only: the engine computes no cast of an
                 // aggregate).

@@ -27,6 +27,10 @@ pub(crate) enum SelectItem {
         alias: Option<String>,
         func: String,
         field: String,
+        /// A JSON path and/or a cast before it: what it aggregates
+        /// (PostgREST's input cast, `data->>n::int.sum()`); empty for the
+        /// stored value.
+        input: crate::params::Shape,
         /// `::type` after it: the result's cast (PostgREST's
         /// `total.sum()::text`).
         cast: Option<String>,
@@ -123,6 +127,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
     } else {
         (None, first)
     };
+    let mut input = crate::params::Shape::default();
     if cur.starts_with("->") || cur.starts_with("::") {
         let mut shape = crate::params::Shape::default();
         while cur.starts_with("->") {
@@ -143,27 +148,33 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
             );
         }
         cur.skip_ws();
-        if !matches!(cur.peek(), None | Some(',' | ')')) {
-            return Err(cur.error("select", "`,` or the end after a JSON path or a cast"));
-        }
-        return Ok(SelectItem::Path {
-            alias,
-            name: n,
-            shape,
-        });
-    }
-    if cur.starts_with(".") {
-        for func in ["sum", "avg", "min", "max", "count"] {
-            if cur.eat(&format!(".{func}()")) {
-                let cast = aggregate_cast(cur)?;
-                cur.skip_ws();
-                return Ok(SelectItem::Aggregate {
-                    alias,
-                    func: func.to_string(),
-                    field: n,
-                    cast,
-                });
+        if !cur.starts_with(".") {
+            if !matches!(cur.peek(), None | Some(',' | ')')) {
+                return Err(cur.error(
+                    "select",
+                    "`,`, an aggregate (`.sum()`…) or the end after a JSON path or a cast",
+                ));
             }
+            return Ok(SelectItem::Path {
+                alias,
+                name: n,
+                shape,
+            });
+        }
+        input = shape;
+    }
+    // `col.sum()`, or `data->>n::int.sum()`: the aggregate of that value.
+    if cur.starts_with(".") {
+        if let Some(func) = aggregate_call(cur) {
+            let cast = aggregate_cast(cur)?;
+            cur.skip_ws();
+            return Ok(SelectItem::Aggregate {
+                alias,
+                func,
+                field: n,
+                input,
+                cast,
+            });
         }
         return Err(cur.error(
             "select",
@@ -216,6 +227,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
                 alias,
                 func: n,
                 field: String::new(),
+                input: crate::params::Shape::default(),
                 cast: Some(cast),
             });
         }
@@ -237,6 +249,15 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
         return Err(cur.error("select", "`,`, `(` or the end after a name"));
     }
     Ok(SelectItem::Field { alias, name: n })
+}
+
+/// `.sum()`, `.avg()`, `.min()`, `.max()` or `.count()` after a field (or
+/// a value of it): the function's name.
+fn aggregate_call(cur: &mut Cursor<'_>) -> Option<String> {
+    ["sum", "avg", "min", "max", "count"]
+        .into_iter()
+        .find(|func| cur.eat(&format!(".{func}()")))
+        .map(str::to_string)
 }
 
 /// The `::type` after an aggregate, if any.
@@ -350,6 +371,53 @@ mod tests {
         SelectItem::Field {
             alias: None,
             name: n.into(),
+        }
+    }
+
+    /// PostgREST's input cast: a path and/or a cast before the aggregate,
+    /// with the result's cast after it.
+    #[test]
+    fn aggregates_of_a_value() {
+        let shape = |path: &[&str], text: bool, cast: Option<&str>| crate::params::Shape {
+            path: path.iter().map(|p| p.to_string()).collect(),
+            text,
+            cast: cast.map(str::to_string),
+        };
+        assert_eq!(
+            sel("s:data->>key::integer.sum()::text").ok(),
+            Some(vec![SelectItem::Aggregate {
+                alias: Some("s".into()),
+                func: "sum".into(),
+                field: "data".into(),
+                input: shape(&["key"], true, Some("integer")),
+                cast: Some("text".into()),
+            }])
+        );
+        assert_eq!(
+            sel("total::int.max(),n").ok(),
+            Some(vec![
+                SelectItem::Aggregate {
+                    alias: None,
+                    func: "max".into(),
+                    field: "total".into(),
+                    input: shape(&[], false, Some("int")),
+                    cast: None,
+                },
+                field("n")
+            ])
+        );
+        assert_eq!(
+            sel("data->a.min()").ok(),
+            Some(vec![SelectItem::Aggregate {
+                alias: None,
+                func: "min".into(),
+                field: "data".into(),
+                input: shape(&["a"], false, None),
+                cast: None,
+            }])
+        );
+        for bad in ["data->a.nope()", "total::int.sum", "data->a(x)"] {
+            assert!(sel(bad).is_err(), "{bad}");
         }
     }
 

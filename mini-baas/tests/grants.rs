@@ -360,6 +360,7 @@ async fn suite(under: Under) {
         let count = AggregateExpr {
             alias: "count".into(),
             func: AggregateFn::Count,
+            input: None,
         };
         let rows = e.find(&caller(), listed.clone()).await.expect("listed");
         let counts = e
@@ -391,6 +392,7 @@ async fn suite(under: Under) {
                     func: AggregateFn::Sum {
                         field: "unit_price".into(),
                     },
+                    input: None,
                 }),
             )
             .await,
@@ -653,6 +655,7 @@ async fn suite(under: Under) {
                             func: AggregateFn::Sum {
                                 field: "unit_price".into(),
                             },
+                            input: None,
                         }],
                         having: vec![],
                         order: vec![],
@@ -684,6 +687,7 @@ async fn suite(under: Under) {
                     aggregates: vec![AggregateExpr {
                         alias: "n".into(),
                         func: AggregateFn::Count,
+                        input: None,
                     }],
                     having: vec![],
                     order: vec![],
@@ -710,6 +714,7 @@ async fn suite(under: Under) {
             tr.select.aggregates = vec![AggregateExpr {
                 alias: "x".into(),
                 func: aggregate,
+                input: None,
             }];
             tr
         };
@@ -721,6 +726,7 @@ async fn suite(under: Under) {
             aggregates: vec![AggregateExpr {
                 alias: "n".into(),
                 func: AggregateFn::Count,
+                input: None,
             }],
             having: vec![],
             order: vec![],
@@ -751,6 +757,7 @@ async fn suite(under: Under) {
             func: AggregateFn::Max {
                 field: "album_id".into(),
             },
+            input: None,
         }];
         nested.select.embeds.push(album);
         let groups = e
@@ -886,6 +893,7 @@ async fn suite(under: Under) {
         tracks.select.aggregates = vec![AggregateExpr {
             alias: "count".into(),
             func: AggregateFn::Count,
+            input: None,
         }];
         counted.select.embeds.push(tracks);
         let mut listed = Query::new("playlist")
@@ -946,6 +954,7 @@ async fn suite(under: Under) {
             func: AggregateFn::Sum {
                 field: "milliseconds".into(),
             },
+            input: None,
         }];
         forbidden(find(hidden).await, "a many-to-many sum of a hidden field");
         // Groups that embed a to-one relation count only the readable
@@ -958,6 +967,7 @@ async fn suite(under: Under) {
         tracks.select.aggregates = vec![AggregateExpr {
             alias: "n".into(),
             func: AggregateFn::Count,
+            input: None,
         }];
         tracks
             .select

@@ -2153,6 +2153,93 @@ async fn aggregates_in_select() {
     assert_eq!(r.json(), json!([{"total": "0.99", "count": 55}]));
 }
 
+/// Input casts of aggregates (item 12; PostgREST's `jsonb_col->>key::integer.sum()`):
+/// the aggregate of a value computed from the field, on four engines
+/// where every engine computes it alike (a rounded number, a date, an
+/// integer's truth), at the top, beside groups, inside an embedding and a
+/// spread; the database's own casts on PostgreSQL (a 501 naming the
+/// engine elsewhere).
+#[tokio::test]
+async fn aggregate_input_casts() {
+    let Some(s) = service("aggcast").await else {
+        return;
+    };
+    for (path, query, want) in [
+        (
+            "/invoice",
+            "select=r:total::int.sum(),s:total.sum()&invoice_id=lt.6",
+            json!([{"r": 35, "s": 34.65}]),
+        ),
+        (
+            "/invoice",
+            "select=customer_id,last:invoice_date::date.max(),first:invoice_date::date.min()&customer_id=lt.3&order=customer_id",
+            json!([
+                {"customer_id": 1, "last": "2025-08-07", "first": "2022-03-11"},
+                {"customer_id": 2, "last": "2024-07-13", "first": "2021-01-01"}
+            ]),
+        ),
+        (
+            "/employee",
+            "select=n:reports_to::bool.count()",
+            json!([{"n": 7}]),
+        ),
+        (
+            "/customer",
+            "select=customer_id,invoice(total::int.sum())&customer_id=lt.3&order=customer_id",
+            json!([
+                {"customer_id": 1, "invoice": [{"sum": 40}]},
+                {"customer_id": 2, "invoice": [{"sum": 38}]}
+            ]),
+        ),
+        (
+            "/invoice_line",
+            "select=...invoice(m:total::int.max()),count()&invoice_id=lt.3",
+            json!([{"m": 4, "count": 6}]),
+        ),
+        (
+            "/track",
+            "select=t:name::text.max(),n:milliseconds::numeric.max()&track_id=lt.3",
+            json!([{"t": "For Those About To Rock (We Salute You)", "n": 343719}]),
+        ),
+    ] {
+        assert_eq!(get_json(&s, path, query).await, want, "{path}?{query}");
+    }
+    // The database's own cast (the text of a number orders as text).
+    on_postgres_only(
+        &s,
+        "/track",
+        "select=m:milliseconds::text.max()",
+        json!([{"m": "99369"}]),
+    )
+    .await;
+    // A value the aggregate does not apply to, every engine alike: a 422.
+    for (path, query) in [
+        ("/invoice", "select=invoice_date::date.sum()"),
+        // PostgreSQL has no `max` of booleans.
+        ("/employee", "select=reports_to::bool.max()"),
+    ] {
+        let r = same(&s, "GET", path, query, &[], "").await;
+        assert_eq!(r.status, 422, "{query}: {}", r.text());
+    }
+    let r = same(&s, "GET", "/track", "select=name->a.max()", &[], "").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("not a JSON field"), "{}", r.text());
+    // A text that is no integer: PostgreSQL's error, a 400.
+    let r = s
+        .handle(RestRequest::new(
+            "GET",
+            "/pg/track",
+            "select=name::int.sum()",
+        ))
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("22P02")),
+        "{}",
+        r.text()
+    );
+}
+
 /// Aggregates inside a one-to-many embedding (item 12): `rel(count)` and
 /// `rel(count())`, grouped by the embedding's listed fields, with the
 /// embedding's filter; a parent without related rows still gets its

@@ -1059,6 +1059,59 @@ async fn profiles_select_the_schema() {
     );
 }
 
+/// Input casts of aggregates, PostgREST's `jsonb_col->>key::integer.sum()`
+/// and `s:jsonb_col->>key::integer.sum()::text` (its
+/// AggregateFunctionsSpec): the value at a path, cast by the database,
+/// aggregated; beside groups, inside embeddings and spreads.
+#[tokio::test]
+async fn aggregates_of_cast_inputs() {
+    let Some(s) = service().await else { return };
+    for (path, query, want) in [
+        (
+            "/note",
+            "select=body->meta->>n::integer.sum()",
+            json!([{"sum": 6}]),
+        ),
+        (
+            "/note",
+            "select=s:body->meta->>n::integer.sum()::text",
+            json!([{"s": "6"}]),
+        ),
+        (
+            "/note",
+            "select=author_id,m:body->meta->n::int.max(),body->>title.min()&order=author_id",
+            json!([
+                {"author_id": 1, "m": 3, "min": "first"},
+                {"author_id": 2, "m": null, "min": null}
+            ]),
+        ),
+        (
+            "/author",
+            "select=name,note(body->meta->>n::int.avg())&order=id",
+            json!([
+                {"name": "Ada", "note": [{"avg": 2.0}]},
+                {"name": "Grace", "note": [{"avg": null}]},
+                {"name": "Edsger", "note": [{"avg": null}]}
+            ]),
+        ),
+        (
+            "/note",
+            "select=...author(name),t:body->meta->>n::int.sum()&order=author(name)",
+            json!([{"name": "Ada", "t": 6}, {"name": "Grace", "t": null}]),
+        ),
+        (
+            "/book",
+            "select=price::int.sum(),feel::text.max(),printed::text.min()",
+            json!([{"sum": 88, "max": "sad", "min": "[1843,1844)"}]),
+        ),
+    ] {
+        assert_eq!(ok(&s, "GET", path, query, "").await, want, "{path}?{query}");
+    }
+    // `->>` without a cast is text: no sum of it.
+    let r = call(&s, "GET", "/note", "select=body->meta->>n.sum()", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+}
+
 /// Aggregates grouped by a JSON path (item 12 with item 14), as PostgREST
 /// groups: by the value at the path (`->`, JSON null and a missing path
 /// one group) or its text (`->>`), ordered by it; the value shown once per

@@ -209,6 +209,11 @@ try {
     noError(r);
     eq(r.data, [{ n: "4", sum: "730" }]);
   });
+  await check("aggregates: an input cast, s:jsonb->>key::integer.sum()::text (item 12)", async () => {
+    const r = await db.from("note").select("author_id,s:body->meta->>n::integer.sum()::text").order("author_id");
+    noError(r);
+    eq(r.data, [{ author_id: 1, s: "6" }, { author_id: 2, s: null }]);
+  });
   await check("arrays: a two-dimensional int[] written, read, and filtered by its elements (item 10)", async () => {
     await db.from("shelf").delete().eq("id", 950);
     const w = await db.from("shelf").insert({ id: 950, grid: [[1, 2], [3, 4]] }).select("grid");

@@ -1,33 +1,13 @@
 //! Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`.
 
 use baas_core::ir::{Aggregate, AggregateFn, GroupValue};
-use baas_core::{Error, Field, FieldType, Result, Target};
+use baas_core::{Error, Result, Target};
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 
 use super::filter::{compare, needs_qualification};
 use super::select::sq_order;
 use super::{Lower, OutColumn, SelectPlan, finish};
 use crate::dialect::{AnyQuery, Dialect};
-
-/// Result type of an aggregate over a field.
-fn aggregate_type(func: &AggregateFn, field: Option<&Field>) -> FieldType {
-    match (func, field) {
-        (
-            AggregateFn::Count
-            | AggregateFn::CountValues { .. }
-            | AggregateFn::CountDistinct { .. },
-            _,
-        ) => FieldType::Int64,
-        (AggregateFn::Avg { .. }, _) => FieldType::Float64,
-        (AggregateFn::Sum { .. }, Some(f)) => match &f.ty {
-            FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => FieldType::Int64,
-            FieldType::Float32 | FieldType::Float64 => FieldType::Float64,
-            other => other.clone(),
-        },
-        (_, Some(f)) => f.ty.clone(),
-        (_, None) => FieldType::Int64,
-    }
-}
 
 /// Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`;
 /// with [`Aggregate::via`], `FROM entity JOIN related ON link AND filter`
@@ -121,7 +101,14 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let s = scope_of(r);
         let key = Aggregate::answer_key(r, &ag.alias);
         let field = ag.func.field().map(|f| s.entity.field(f)).transpose()?;
-        let col = field.map(|f| s.col(f));
+        // The stored value, or the value computed from it (an input cast).
+        let col = match (field, &ag.input) {
+            (Some(f), Some(g)) => Some(sql.group_value(s.col(f), g, &f.ty)?),
+            (f, _) => f.map(|f| s.col(f)),
+        };
+        let ty = ag
+            .func
+            .result_type(field.map(|f| ag.input_type(&f.ty)).as_ref());
         let ex = match (&ag.func, col) {
             (AggregateFn::Count, _) => Expr::cust("COUNT(*)"),
             (AggregateFn::CountValues { .. }, Some(c)) => sql.custom("COUNT({})", vec![c]),
@@ -143,9 +130,9 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         sel.expr_as(ex.clone(), Alias::new(format!("a{i}")));
         columns.push(OutColumn {
             key: key.clone(),
-            ty: aggregate_type(&ag.func, field),
+            ty: ty.clone(),
         });
-        agg_exprs.push((key, ex, field));
+        agg_exprs.push((key, ex, ty));
     }
     // With a join, every column is qualified (`scope` says so).
     if let Some(f) = &a.filter {
@@ -158,24 +145,17 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         sel.add_group_by([at.clone()]);
     }
     for h in &a.having {
-        let (_, ex, field) = agg_exprs
+        let (_, ex, ty) = agg_exprs
             .iter()
             .find(|(alias, _, _)| alias == &h.alias)
             .ok_or_else(|| {
                 Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
             })?;
-        let ag = a
-            .all_aggregates()
-            .find(|(_, ag)| ag.alias == h.alias)
-            .map(|(_, ag)| &ag.func);
-        let ty = ag
-            .map(|f| aggregate_type(f, *field))
-            .unwrap_or(FieldType::Int64);
         let v = h
             .value
-            .coerce(&ty)
+            .coerce(ty)
             .map_err(|m| Error::validation("/having", m))?;
-        sel.and_having(compare(ex.clone(), h.op, l.bind(&ty, &v)?));
+        sel.and_having(compare(ex.clone(), h.op, l.bind(ty, &v)?));
     }
     for o in &a.order {
         let (ord, nulls) = sq_order(o);
@@ -271,6 +251,7 @@ mod tests {
                 aggregates: vec![AggregateExpr {
                     alias: "total".into(),
                     func: AggregateFn::Sum { field: "ms".into() },
+                    input: None,
                 }],
             }],
         };
@@ -373,6 +354,7 @@ mod tests {
             aggregates: vec![AggregateExpr {
                 alias: "n".into(),
                 func: AggregateFn::Count,
+                input: None,
             }],
             having: Vec::new(),
             order: vec![OrderBy::desc("at"), OrderBy::asc("body")],
