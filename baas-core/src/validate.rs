@@ -2255,6 +2255,17 @@ mod tests {
         assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
     }
 
+    /// The pointers of a validation error's violations (anything else
+    /// fails the test).
+    fn pointers<T: std::fmt::Debug>(r: Result<T>) -> Vec<String> {
+        match r {
+            Err(Error::Validation { violations }) => {
+                violations.into_iter().map(|v| v.pointer).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// A database cast (`col::interval`) takes a type name and a field
     /// selected once that links no embedding, on an engine that casts.
     #[test]
@@ -2398,13 +2409,6 @@ mod tests {
             )
             .is_ok()
         );
-        let pointers = |r: Result<Aggregate>| match r {
-            Err(Error::Validation { violations }) => violations
-                .iter()
-                .map(|v| v.pointer.clone())
-                .collect::<Vec<_>>(),
-            other => panic!("{other:?}"),
-        };
         for (ag, pointer) in [
             // Another field's value.
             (
@@ -2486,13 +2490,6 @@ mod tests {
         assert_eq!(checked.filter, Some(Filter::eq("genre_id", 1)));
         // `price` is not readable under the grant.
         forbidden(check(|v| v.aggregate(a(&[], int("price"))), "track"));
-        let pointers = |r: Result<Aggregate>| match r {
-            Err(Error::Validation { violations }) => violations
-                .iter()
-                .map(|v| v.pointer.clone())
-                .collect::<Vec<_>>(),
-            other => panic!("{other:?}"),
-        };
         let date = GroupValue::Date {
             field: "name".into(),
             alias: None,

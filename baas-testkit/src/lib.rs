@@ -1359,22 +1359,39 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
 /// a double rounded half away from zero, an integer's `<> 0`; ordered by
 /// them, nulls placed as
 /// PostgreSQL places them.
+/// The `gadget` rows the computed-value cases group and aggregate, their
+/// skus `{prefix}1`…`{prefix}6` (earlier ones of that prefix cleared
+/// first): numbers to round half away from zero, timestamps to take the
+/// date of, integers to test against zero, a JSON key holding a string,
+/// a number, a numeric string, null, and missing.
+async fn insert_computed_value_rows(c: &Ctx<'_>, prefix: &str) -> Result<(), String> {
+    c.clear(prefix).await?;
+    let rows = [
+        json!({"qty": 0, "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
+        json!({"qty": 2, "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
+        json!({"qty": -1, "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
+        json!({"qty": 0, "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
+        json!({"meta": {"k": null}, "price": dec("-0.50"), "seen_at": "2024-02-29T23:00:00"}),
+        json!({"meta": {"other": true}, "ratio": 1.5}),
+    ];
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut r)| {
+            r["sku"] = json!(format!("{prefix}{}", i + 1));
+            r
+        })
+        .collect();
+    c.insert(ins(rows)).await.map_err(s)?;
+    Ok(())
+}
+
 async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
     use baas_core::ir::GroupValue;
     if !c.db.capabilities().json_path {
         return Ok(Outcome::NotApplicable("no JSON paths".into()));
     }
-    c.clear("gv-").await?;
-    c.insert(ins(vec![
-        json!({"sku": "gv-1", "qty": 0, "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
-        json!({"sku": "gv-2", "qty": 2, "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
-        json!({"sku": "gv-3", "qty": -1, "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
-        json!({"sku": "gv-4", "qty": 0, "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
-        json!({"sku": "gv-5", "meta": {"k": null}, "price": dec("-0.50"), "seen_at": "2024-02-29T23:00:00"}),
-        json!({"sku": "gv-6", "meta": {"other": true}, "ratio": 1.5}),
-    ]))
-    .await
-    .map_err(s)?;
+    insert_computed_value_rows(c, "gv-").await?;
     let by = |g: GroupValue, desc: bool| {
         let field = g.key().to_string();
         Aggregate {
@@ -1534,17 +1551,7 @@ async fn aggregate_of_computed_values(c: &Ctx<'_>) -> CaseResult {
     if !c.db.capabilities().json_path {
         return Ok(Outcome::NotApplicable("no JSON paths".into()));
     }
-    c.clear("ai-").await?;
-    c.insert(ins(vec![
-        json!({"sku": "ai-1", "qty": 0, "meta": {"k": "a"}, "price": dec("1.49"), "ratio": 2.5, "seen_at": "2024-03-01T00:00:00"}),
-        json!({"sku": "ai-2", "qty": 2, "meta": {"k": "a"}, "price": dec("1.50"), "ratio": -2.5, "seen_at": "2024-03-01T23:59:59.5"}),
-        json!({"sku": "ai-3", "qty": -1, "meta": {"k": 1}, "price": dec("2.49"), "ratio": 0.4, "seen_at": "2024-03-02T00:00:00"}),
-        json!({"sku": "ai-4", "qty": 0, "meta": {"k": "1"}, "price": dec("-1.50"), "ratio": -0.4, "seen_at": "2024-03-02T12:00:00"}),
-        json!({"sku": "ai-5", "meta": {"k": null}, "price": dec("-0.50"), "seen_at": "2024-02-29T23:00:00"}),
-        json!({"sku": "ai-6", "meta": {"other": true}, "ratio": 1.5}),
-    ]))
-    .await
-    .map_err(s)?;
+    insert_computed_value_rows(c, "ai-").await?;
     let int = |field: &str| GroupValue::Integer {
         field: field.into(),
         alias: None,
