@@ -15,7 +15,18 @@ CREATE TABLE counter (
   name VARCHAR(20) PRIMARY KEY,
   n INT NOT NULL DEFAULT 0
 );
+-- Dates and times no calendar value holds (issue 13, item 10): a
+-- zero-in-date and durations, read, written and compared as their text.
+CREATE TABLE moment (
+  id INT PRIMARY KEY,
+  d DATE,
+  t TIME,
+  ts DATETIME
+);
 INSERT INTO book VALUES (1, 'Notes', 12.50), (2, 'Compilers', 45.00);
+INSERT INTO moment VALUES
+  (1, '2020-00-15', '100:00:00', '2020-01-00 10:00:00'),
+  (2, '2020-05-06', '-01:30:00', '2020-05-06 10:00:00');
 INSERT INTO counter (name) VALUES ('hits');
 
 DELIMITER //

@@ -62,6 +62,21 @@ CREATE TABLE note (
   author_id int REFERENCES author (id)
 );
 
+-- Dates and times no calendar value holds (item 10): read, written and
+-- compared as PostgreSQL's text. Written by the tests only with
+-- `tx=rollback`.
+CREATE TABLE moment (
+  id int PRIMARY KEY,
+  d date,
+  t time,
+  ts timestamp,
+  tz timestamptz
+);
+INSERT INTO moment VALUES
+  (1, 'infinity', '24:00:00', '-infinity', 'infinity'),
+  (2, '2020-05-06', '10:00:00', '2020-05-06 10:00:00', '2020-05-06 10:00:00+00'),
+  (3, '294276-12-31', '00:00:00', '294276-12-31 23:59:59', '294276-12-31 23:59:59+00');
+
 CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;
@@ -95,6 +110,9 @@ INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
 CREATE FUNCTION add_them(a int, b int DEFAULT 10) RETURNS int
   LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 -- Scalar text, stable.
+-- A date argument that may be an infinity (item 10).
+CREATE FUNCTION is_forever(d date) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS $$ SELECT d = 'infinity' $$;
 CREATE FUNCTION greet(name text) RETURNS text
   LANGUAGE sql STABLE AS $$ SELECT 'hello ' || name $$;
 -- A set of scalars.

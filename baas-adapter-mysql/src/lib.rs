@@ -113,6 +113,13 @@ impl SqlxEngine for MySqlEngine {
         // ON DUPLICATE KEY UPDATE applies to every unique key.
         caps.upsert_conflict_target = false;
         caps.estimated_count = false;
+        // A `TIME` is a duration; a zero month or day is a date (unless
+        // the server's `sql_mode` refuses it: its error, a 400).
+        caps.temporal_texts = vec![
+            baas_core::value::TemporalText::ZeroInDate,
+            baas_core::value::TemporalText::Duration,
+            baas_core::value::TemporalText::EndOfDay,
+        ];
         // Stored functions (scalar): `FROM (SELECT fn(?, …) AS fn) AS fn`,
         // arguments by position; procedures are not served.
         caps

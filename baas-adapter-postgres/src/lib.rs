@@ -87,7 +87,11 @@ impl SqlxEngine for PgEngine {
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn capabilities() -> Capabilities {
-        Capabilities::all("postgres")
+        use baas_core::value::TemporalText as T;
+        let mut caps = Capabilities::all("postgres");
+        // MySQL's zero-in-dates and durations are no PostgreSQL values.
+        caps.temporal_texts = vec![T::Infinite, T::FarYear, T::EndOfDay];
+        caps
     }
 
     fn error_detail(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<String> {

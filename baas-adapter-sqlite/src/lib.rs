@@ -140,6 +140,8 @@ impl SqlxEngine for SqliteEngine {
         caps.max_parameters = 32_766;
         // SQLite has no stored functions.
         caps.functions = false;
+        // Dates are ISO text: one no calendar holds is no date.
+        caps.temporal_texts = Vec::new();
         caps
     }
 

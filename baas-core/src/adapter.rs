@@ -103,6 +103,14 @@ pub struct Capabilities {
     /// its array operators read the elements, ignoring them).
     #[serde(default)]
     pub multidimensional_arrays: bool,
+    /// The date, time and timestamp texts no calendar value holds that
+    /// the engine stores ([`TemporalText`](crate::value::TemporalText)):
+    /// read as that text, and accepted as it in writes and filters
+    /// (PostgreSQL: the infinities, years past chrono's, `24:00:00`;
+    /// MySQL/MariaDB: zero-in-dates and durations). Elsewhere such a text
+    /// is no value of its type (a 400).
+    #[serde(default)]
+    pub temporal_texts: Vec<crate::value::TemporalText>,
 }
 
 impl Capabilities {
@@ -123,6 +131,7 @@ impl Capabilities {
             computed_fields: false,
             sql_casts: false,
             multidimensional_arrays: false,
+            temporal_texts: Vec::new(),
         }
     }
 
@@ -152,6 +161,27 @@ impl Capabilities {
             computed_fields: true,
             sql_casts: true,
             multidimensional_arrays: true,
+            temporal_texts: {
+                use crate::value::TemporalText as T;
+                vec![
+                    T::Infinite,
+                    T::FarYear,
+                    T::EndOfDay,
+                    T::ZeroInDate,
+                    T::Duration,
+                ]
+            },
+        }
+    }
+
+    /// Whether `v`, refused as a value of type `ty`, is a text the engine
+    /// stores as one ([`Capabilities::temporal_texts`]): then it is written
+    /// and compared as that text.
+    pub fn holds_text(&self, ty: &crate::FieldType, v: &crate::Value) -> bool {
+        match v {
+            crate::Value::Text(s) => crate::value::TemporalText::of(ty, s)
+                .is_some_and(|t| self.temporal_texts.contains(&t)),
+            _ => false,
         }
     }
 

@@ -270,8 +270,14 @@ impl Function {
     /// Convert named arguments (JSON values by parameter name) into a
     /// [`Call`]: every key must be a parameter, every parameter without a
     /// default must be given, and each value must fit its type. All
-    /// problems are reported at once.
-    pub fn call(&self, args: &serde_json::Map<String, serde_json::Value>) -> Result<Call> {
+    /// problems are reported at once. A date or time argument may be a
+    /// text the engine stores as one (`caps`:
+    /// [`Capabilities::holds_text`](crate::Capabilities::holds_text)).
+    pub fn call(
+        &self,
+        args: &serde_json::Map<String, serde_json::Value>,
+        caps: &crate::Capabilities,
+    ) -> Result<Call> {
         let mut v = Vec::new();
         for k in args.keys() {
             if !self.params.iter().any(|p| &p.name == k) {
@@ -293,7 +299,14 @@ impl Function {
                     format!("/{}", crate::validate::escape_pointer(&p.name)),
                     format!("`{}` needs the argument `{}`", self.name, p.name),
                 )),
-                Some(j) => match Value::from_json(j).coerce_write(&p.ty) {
+                Some(j) => match Value::from_json(j).coerce_write(&p.ty).or_else(|e| {
+                    let v = Value::from_json(j);
+                    if caps.holds_text(&p.ty, &v) {
+                        Ok(v)
+                    } else {
+                        Err(e)
+                    }
+                }) {
                     Ok(value) => out.push(Arg {
                         name: p.name.clone(),
                         ty: p.ty.clone(),

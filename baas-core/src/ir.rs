@@ -1223,6 +1223,37 @@ impl Aggregate {
             .map(|(i, k)| (i, Self::answer_key(i, k)))
     }
 
+    /// Every key of the answer with its type, in the answer's order
+    /// ([`Aggregate::answer_keys`]): a stored group's field's type, a
+    /// computed group's [`GroupValue::answer_type`], an aggregate's
+    /// [`AggregateFn::result_type`] over its input
+    /// ([`AggregateExpr::input_type`]). An error when a field is not one
+    /// of its entity's, or a via does not link ([`Aggregate::via_entities`]).
+    pub fn answer_types(
+        &self,
+        target: crate::adapter::Target<'_>,
+    ) -> crate::Result<Vec<(String, crate::FieldType)>> {
+        let joined = self.via_entities(target)?;
+        let entity = |via: Option<usize>| via.map_or(target.entity, |i| joined[i].1);
+        let mut types = Vec::new();
+        for (via, g) in self.stored_groups() {
+            let f = entity(via).field(g)?;
+            types.push((Self::answer_key(via, g), f.ty.clone()));
+        }
+        for (via, g) in self.computed_groups() {
+            types.push((Self::answer_key(via, g.key()), g.answer_type()));
+        }
+        for (via, a) in self.all_aggregates() {
+            let input = match a.func.field() {
+                Some(f) => Some(a.input_type(&entity(via).field(f)?.ty)),
+                None => None,
+            };
+            let ty = a.func.result_type(input.as_ref());
+            types.push((Self::answer_key(via, &a.alias), ty));
+        }
+        Ok(types)
+    }
+
     /// The key a group or aggregate is answered under: `key` for the
     /// aggregated entity's (`None`), `_baas_v{i}_{key}` for the `i`-th
     /// via's related row, so that two related rows may group or

@@ -1012,9 +1012,25 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
+    /// `v` as a value of type `ty` ([`Value::coerce`], with `write` a
+    /// written value's [`Value::coerce_write`]), or, refused so, as the
+    /// text the engine stores as one ([`Capabilities::holds_text`]:
+    /// PostgreSQL's `infinity`, MySQL's `2020-00-15`).
+    fn typed(&self, ty: &FieldType, v: &Value, write: bool) -> std::result::Result<Value, String> {
+        let typed = if write {
+            v.coerce_write(ty)
+        } else {
+            v.coerce(ty)
+        };
+        match typed {
+            Err(_) if self.caps.holds_text(ty, v) => Ok(v.clone()),
+            other => other,
+        }
+    }
+
     /// Convert a filter operand into the field's type, in place.
     fn coerce_in_place(&self, field: &Field, v: &mut Value, at: &str, acc: &mut Acc) {
-        match v.coerce(&field.ty) {
+        match self.typed(&field.ty, v, false) {
             Ok(c) => *v = c,
             Err(e) => acc.push(at, format!("`{}`: {e}", field.name)),
         }
@@ -1190,7 +1206,7 @@ impl<'a> Validator<'a> {
                                         "array operands cannot be null",
                                     );
                                 } else {
-                                    match v.coerce(items) {
+                                    match self.typed(items, v, false) {
                                         Ok(c) => *v = c,
                                         Err(e) => acc.push(&format!("{at}/values/{i}"), e),
                                     }
@@ -1394,7 +1410,7 @@ impl<'a> Validator<'a> {
                         ));
                         continue;
                     }
-                    match v.coerce_write(&f.ty) {
+                    match self.typed(&f.ty, &v, true) {
                         Err(e) => acc.push(
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}`: {e}"),

@@ -631,9 +631,32 @@ pub fn decimal_json(text: &str) -> serde_json::Value {
 /// Write the decimal fields of `rows` (of `entity`, with `embeds` at any
 /// depth, keyed as the engine answers: field names, embed aliases or
 /// relation names) as JSON strings instead of numbers, for a tenant that
-/// keeps decimals as strings. `NaN` and the infinities already are.
+/// keeps decimals as strings. `NaN` and the infinities already are. An
+/// embedding that aggregates its rows (`lines(total:amount.sum())`) is
+/// written by the types of its answer: its decimal groups and the
+/// aggregates whose result is decimal ([`AggregateFn::result_type`](crate::ir::AggregateFn::result_type)).
 pub fn decimals_as_strings(
     rows: &mut [serde_json::Map<String, serde_json::Value>],
+    schema: &crate::metadata::SchemaMetadata,
+    entity: &crate::metadata::Entity,
+    embeds: &[crate::ir::Embed],
+) {
+    let own: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| matches!(f.ty, FieldType::Decimal { .. }))
+        .map(|f| f.name.as_str())
+        .collect();
+    answer_decimals_as_strings(rows, &own, schema, entity, embeds);
+}
+
+/// [`decimals_as_strings`] for rows whose own keys are not `entity`'s
+/// fields (an aggregate's answer): the keys `decimal` names are written as
+/// strings, and the embeds of `embeds` (rows of `entity`'s relations) as
+/// [`decimals_as_strings`] writes them.
+pub fn answer_decimals_as_strings(
+    rows: &mut [serde_json::Map<String, serde_json::Value>],
+    decimal: &[&str],
     schema: &crate::metadata::SchemaMetadata,
     entity: &crate::metadata::Entity,
     embeds: &[crate::ir::Embed],
@@ -641,18 +664,13 @@ pub fn decimals_as_strings(
     use serde_json::Value as J;
     for row in rows {
         for (key, value) in row.iter_mut() {
-            if let Some(f) = entity.fields.iter().find(|f| &f.name == key) {
-                if matches!(f.ty, FieldType::Decimal { .. })
-                    && let J::Number(n) = value
-                {
+            if decimal.contains(&key.as_str()) {
+                if let J::Number(n) = value {
                     *value = J::String(n.to_string());
                 }
                 continue;
             }
-            let Some(embed) = embeds
-                .iter()
-                .find(|e| e.alias.as_deref().unwrap_or(&e.relation) == key)
-            else {
+            let Some(embed) = embeds.iter().find(|e| e.key() == key) else {
                 continue;
             };
             let Some(target) = entity
@@ -662,22 +680,22 @@ pub fn decimals_as_strings(
             else {
                 continue;
             };
-            match value {
-                J::Object(one) => decimals_as_strings(
+            let keys = selection_decimals(target, &embed.select);
+            let one_row = |one: &mut serde_json::Map<String, J>| {
+                answer_decimals_as_strings(
                     std::slice::from_mut(one),
+                    &keys,
                     schema,
                     target,
                     &embed.select.embeds,
-                ),
+                );
+            };
+            match value {
+                J::Object(one) => one_row(one),
                 J::Array(many) => {
                     for item in many {
                         if let J::Object(one) = item {
-                            decimals_as_strings(
-                                std::slice::from_mut(one),
-                                schema,
-                                target,
-                                &embed.select.embeds,
-                            );
+                            one_row(one);
                         }
                     }
                 }
@@ -685,6 +703,45 @@ pub fn decimals_as_strings(
             }
         }
     }
+}
+
+/// The keys of the decimal values in the answer of `select` over rows of
+/// `entity`: its decimal fields; beside aggregates, the decimal values
+/// grouped by and the aggregates with a decimal result.
+fn selection_decimals<'s>(
+    entity: &'s crate::metadata::Entity,
+    select: &'s crate::ir::Selection,
+) -> Vec<&'s str> {
+    let decimal = |ty: &FieldType| matches!(ty, FieldType::Decimal { .. });
+    let mut keys: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| decimal(&f.ty))
+        .map(|f| f.name.as_str())
+        .collect();
+    if select.aggregates.is_empty() {
+        return keys;
+    }
+    // Beside aggregates, an aggregate's alias may be a field's name.
+    keys.retain(|k| select.aggregates.iter().all(|a| a.alias != *k));
+    for g in &select.group_by_values {
+        if decimal(&g.answer_type()) {
+            keys.push(g.key());
+        } else {
+            keys.retain(|k| *k != g.key());
+        }
+    }
+    for a in &select.aggregates {
+        let input = a
+            .func
+            .field()
+            .and_then(|f| entity.field(f).ok())
+            .map(|f| a.input_type(&f.ty));
+        if decimal(&a.func.result_type(input.as_ref())) {
+            keys.push(&a.alias);
+        }
+    }
+    keys
 }
 
 /// Whether a JSON number's text (with a fraction or an exponent) holds
@@ -1108,17 +1165,20 @@ fn push_digits(out: &mut String, n: u32, width: u32) {
     }
 }
 
-/// `YYYY-MM-DD` for years 0000-9999 (every date this crate writes); `false`
-/// (nothing appended) for others, which the callers format with chrono.
+/// `YYYY-MM-DD` for years from 0000, with more year digits past 9999
+/// (`20000-01-01`, as PostgreSQL writes it; chrono would write
+/// `+20000`); `false` (nothing appended) for a year before 0, which the
+/// callers format with chrono.
 fn push_date(out: &mut String, d: NaiveDate) -> bool {
     use chrono::Datelike as _;
     let Ok(year) = u32::try_from(d.year()) else {
         return false;
     };
     if year > 9999 {
-        return false;
+        out.push_str(&year.to_string());
+    } else {
+        push_digits(out, year, 4);
     }
-    push_digits(out, year, 4);
     out.push('-');
     push_digits(out, d.month(), 2);
     out.push('-');
@@ -1182,6 +1242,62 @@ pub fn format_duration(
     ))
 }
 
+/// A date, time or timestamp text that no calendar value holds but an
+/// engine stores ([`Capabilities::temporal_texts`](crate::Capabilities::temporal_texts)):
+/// such a value is read as that text, and written and compared as it
+/// ([`TemporalText::of`]), on the engines that hold it; elsewhere it is
+/// no value of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemporalText {
+    /// `infinity` / `-infinity` as a date or timestamp (PostgreSQL).
+    Infinite,
+    /// A date or timestamp with a year of five digits or more
+    /// (`20000-01-01`, PostgreSQL's reach past chrono's:
+    /// `294276-12-31T23:59:59`), written without a sign.
+    FarYear,
+    /// `24:00:00` as a time (PostgreSQL's end of day).
+    EndOfDay,
+    /// A date or timestamp with a zero month or day (MySQL's
+    /// zero-in-date, `2020-00-15`).
+    ZeroInDate,
+    /// A time that is a duration: negative or past 24 hours (MySQL's
+    /// `TIME`, `-838:59:59` to `838:59:59`).
+    Duration,
+}
+
+impl TemporalText {
+    /// Which such text `s` is, as a value of a field of type `ty` (a
+    /// date, time or timestamp): `None` for any other text, and for a
+    /// value of another type.
+    pub fn of(ty: &FieldType, s: &str) -> Option<Self> {
+        match ty {
+            FieldType::Date | FieldType::Timestamp | FieldType::TimestampTz => {
+                if s == "infinity" || s == "-infinity" {
+                    Some(Self::Infinite)
+                } else if is_zero_in_date(s) {
+                    Some(Self::ZeroInDate)
+                } else if !s.starts_with('-') && is_far_date(s) {
+                    let dated = !s.contains('T');
+                    match ty {
+                        // A date is only a date; a timestamp has its time.
+                        FieldType::Date => dated.then_some(Self::FarYear),
+                        FieldType::Timestamp => {
+                            (!dated && !s.ends_with('Z')).then_some(Self::FarYear)
+                        }
+                        _ => (!dated).then_some(Self::FarYear),
+                    }
+                } else {
+                    None
+                }
+            }
+            FieldType::Time if s == "24:00:00" => Some(Self::EndOfDay),
+            FieldType::Time if is_duration(s) => Some(Self::Duration),
+            _ => None,
+        }
+    }
+}
+
 /// Whether `s` is a date with a zero month or day (MySQL's
 /// zero-in-date, `2020-00-15`), alone or before `T` and a time.
 pub fn is_zero_in_date(s: &str) -> bool {
@@ -1199,8 +1315,9 @@ pub fn is_zero_in_date(s: &str) -> bool {
 }
 
 /// Whether `s` is a date (or timestamp) of [`format_epoch_days`]'s
-/// (`format_epoch_micros`') with a year of six digits or more, past what
-/// chrono holds (`5874897-12-31`, `294276-12-31T23:59:59Z`).
+/// (`format_epoch_micros`') with a year of five digits or more, which
+/// chrono does not parse (`20000-01-01`), or holds (`5874897-12-31`,
+/// `294276-12-31T23:59:59Z`).
 fn is_far_date(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
     let Some((year, rest)) = body.split_once('-') else {
@@ -1210,7 +1327,7 @@ fn is_far_date(s: &str) -> bool {
     let digits =
         |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let time = rest.get(5..).unwrap_or_default();
-    year.len() >= 6
+    year.len() >= 5
         && year.bytes().all(|c| c.is_ascii_digit())
         && digits(0..2)
         && b.get(2) == Some(&b'-')
@@ -1759,6 +1876,50 @@ mod tests {
         );
         assert!(vals[2].coerce_write(&FieldType::Int64).is_err());
         assert!(vals[3].coerce_write(&FieldType::Float64).is_err());
+    }
+
+    #[test]
+    fn temporal_texts_are_told_apart() {
+        use TemporalText as T;
+        let of = |ty: FieldType, s: &str| TemporalText::of(&ty, s);
+        for ty in [
+            FieldType::Date,
+            FieldType::Timestamp,
+            FieldType::TimestampTz,
+        ] {
+            assert_eq!(of(ty.clone(), "infinity"), Some(T::Infinite));
+            assert_eq!(of(ty.clone(), "-infinity"), Some(T::Infinite));
+            assert_eq!(of(ty.clone(), "Infinity"), None);
+            assert_eq!(of(ty.clone(), "2020-00-15"), Some(T::ZeroInDate));
+            assert_eq!(of(ty.clone(), "2020-01-15"), None);
+        }
+        assert_eq!(of(FieldType::Date, "20000-01-01"), Some(T::FarYear));
+        assert_eq!(of(FieldType::Date, "20000-01-01T00:00:00"), None);
+        assert_eq!(of(FieldType::Date, "-300000-01-01"), None);
+        assert_eq!(
+            of(FieldType::Timestamp, "294276-12-31T23:59:59"),
+            Some(T::FarYear)
+        );
+        assert_eq!(of(FieldType::Timestamp, "294276-12-31T23:59:59Z"), None);
+        assert_eq!(of(FieldType::Timestamp, "294276-12-31"), None);
+        assert_eq!(
+            of(FieldType::TimestampTz, "294276-12-31T23:59:59Z"),
+            Some(T::FarYear)
+        );
+        assert_eq!(of(FieldType::Time, "24:00:00"), Some(T::EndOfDay));
+        assert_eq!(of(FieldType::Time, "100:00:00"), Some(T::Duration));
+        assert_eq!(of(FieldType::Time, "-00:00:01"), Some(T::Duration));
+        assert_eq!(of(FieldType::Time, "23:00:00"), None);
+        assert_eq!(of(FieldType::Time, "infinity"), None);
+        assert_eq!(of(FieldType::Text, "infinity"), None);
+        // A year past 9999 that chrono holds is written as PostgreSQL
+        // writes it, without chrono's `+`.
+        let d = NaiveDate::from_ymd_opt(20000, 1, 2).unwrap();
+        assert_eq!(format_date(d), "20000-01-02");
+        assert_eq!(
+            format_timestamp(d.and_hms_opt(3, 4, 5).unwrap()),
+            "20000-01-02T03:04:05"
+        );
     }
 
     #[test]

@@ -96,6 +96,34 @@ fn tenant_decimals(
     }
 }
 
+/// An aggregate's answer with the tenant's decimals ([`DecimalFormat`]):
+/// its decimal groups and the aggregates with a decimal result
+/// ([`Aggregate::answer_types`]), keyed as the engine answers, before a
+/// via's keys are nested.
+fn aggregate_decimals(
+    tenant: &Tenant,
+    checked: &baas_core::Checked<'_, Aggregate>,
+    rows: &mut [Row],
+) -> Result<()> {
+    if tenant.config().decimals != DecimalFormat::String {
+        return Ok(());
+    }
+    let types = checked.get().answer_types(checked.target())?;
+    let keys: Vec<&str> = types
+        .iter()
+        .filter(|(_, ty)| matches!(ty, baas_core::FieldType::Decimal { .. }))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    baas_core::value::answer_decimals_as_strings(
+        rows,
+        &keys,
+        checked.schema(),
+        checked.entity(),
+        &[],
+    );
+    Ok(())
+}
+
 /// The refusal of a write by a grant's check.
 fn refused(grant: &Grant, why: &str) -> Error {
     Error::Forbidden(match &grant.rule {
@@ -423,7 +451,7 @@ impl Baas {
         let caps = tenant.capabilities();
         caps.require(caps.functions, "functions (`/rpc`)")?;
         self.execute_grant(principal, tenant, f).await?;
-        let call = f.call(args)?;
+        let call = f.call(args, caps)?;
         let mut with_result = SchemaMetadata::clone(schema);
         with_result.entities.push(f.result_entity(schema)?);
         let mut grants = Grants::new();
@@ -635,7 +663,9 @@ impl Baas {
         let validator = self.validator(tenant, target).with_access(&grants);
         if embeds.is_empty() {
             let checked = validator.aggregate(aggregate)?;
-            return tenant.adapter().aggregate_rows(&checked).await;
+            let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+            aggregate_decimals(tenant, &checked, &mut rows)?;
+            return Ok(rows);
         }
         // One key per via: each embed's and each inside it, depth first.
         let names: Vec<String> = Embed::depth_first(&embeds)
@@ -644,6 +674,7 @@ impl Baas {
             .collect();
         let checked = validator.aggregate_joining(aggregate, embeds)?;
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+        aggregate_decimals(tenant, &checked, &mut rows)?;
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
             baas_core::read::nest_joined(row, &names, &checked.get().via);
@@ -750,7 +781,11 @@ impl Baas {
             .await?;
         baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
             .await?;
-        tenant_decimals(tenant, schema, entity, &embedding.select.embeds, &mut rows);
+        // The groups' own keys are written; the embedded rows are not yet.
+        if tenant.config().decimals == DecimalFormat::String {
+            let embeds = &embedding.select.embeds;
+            baas_core::value::answer_decimals_as_strings(&mut rows, &[], schema, entity, embeds);
+        }
         Ok(rows)
     }
 

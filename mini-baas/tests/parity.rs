@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use baas_testkit::{Naming, chinook_metadata, fixtures_dir, skip_or_fail};
-use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
+use mini_baas::engine::{Baas, DecimalFormat, MemoryStore, TenantConfig, TenantMode};
 use mini_baas::rest::{RestRequest, RestResponse, Service};
 use mini_baas::{SchemaMetadata, UrlConnector};
 use serde_json::{Value as J, json};
@@ -18,14 +18,19 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.into())
 }
 
-async fn register(baas: &Baas, id: &str, url: &str, schema: SchemaMetadata) -> Result<(), String> {
-    baas.register_tenant(
-        TenantConfig::new(id, url, TenantMode::Introspected),
-        Some(schema),
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+async fn register(
+    baas: &Baas,
+    id: &str,
+    url: &str,
+    schema: SchemaMetadata,
+    decimals: DecimalFormat,
+) -> Result<(), String> {
+    let mut config = TenantConfig::new(id, url, TenantMode::Introspected);
+    config.decimals = decimals;
+    baas.register_tenant(config, Some(schema))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// A fresh SQLite file loaded with Chinook (one per test: they run in
@@ -50,6 +55,11 @@ async fn sqlite_chinook(tag: &str) -> String {
 /// The service over the four engines; `None` (skipped, outside CI) when a
 /// server is missing.
 async fn service(tag: &str) -> Option<Service> {
+    service_with(tag, DecimalFormat::Number).await
+}
+
+/// [`service`] with tenants that write decimals as `decimals` says.
+async fn service_with(tag: &str, decimals: DecimalFormat) -> Option<Service> {
     let baas =
         Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
     for (id, var, default, naming) in [
@@ -72,13 +82,15 @@ async fn service(tag: &str) -> Option<Service> {
             Naming::PascalCase,
         ),
     ] {
-        if let Err(e) = register(&baas, id, &env_or(var, default), chinook_metadata(naming)).await {
+        let url = env_or(var, default);
+        if let Err(e) = register(&baas, id, &url, chinook_metadata(naming), decimals).await {
             skip_or_fail(var, &e);
             return None;
         }
     }
     let lite = sqlite_chinook(tag).await;
-    register(&baas, "lite", &lite, chinook_metadata(Naming::PascalCase))
+    let schema = chinook_metadata(Naming::PascalCase);
+    register(&baas, "lite", &lite, schema, decimals)
         .await
         .expect("sqlite tenant");
     Some(Service::new(baas))
@@ -2840,4 +2852,64 @@ async fn limited_updates_and_deletes() {
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json(), json!([{"genre_id": 9858}, {"genre_id": 9859}]));
     same(&s, "DELETE", "/genre", ours, &[], "").await;
+}
+
+/// Item 3's per-tenant option on the four engines: decimals answered as
+/// strings wherever a decimal is answered (rows, embeds, the groups and
+/// aggregates of a decimal, at the top, inside embeddings and through
+/// spreads), and nothing else (counts, integer sums, averages).
+#[tokio::test]
+async fn decimals_as_strings_everywhere() {
+    let Some(s) = service_with("decimal_strings", DecimalFormat::String).await else {
+        return;
+    };
+    for (path, query, want) in [
+        (
+            "/track",
+            "select=track_id,unit_price,album(album_id)&track_id=eq.1",
+            json!([{"track_id": 1, "unit_price": "0.99", "album": {"album_id": 1}}]),
+        ),
+        (
+            "/invoice",
+            "select=total.sum(),total.max(),n:count(),ids:customer_id.sum()&customer_id=eq.2",
+            json!([{"sum": "37.62", "max": "13.86", "n": 7, "ids": 14}]),
+        ),
+        (
+            "/track",
+            "select=unit_price,count()&album_id=lte.3&order=unit_price",
+            json!([{"unit_price": "0.99", "count": 14}]),
+        ),
+        (
+            "/invoice",
+            "select=total,count()&customer_id=eq.2&total=gt.5&order=total",
+            json!([
+                {"total": "5.94", "count": 1},
+                {"total": "8.91", "count": 1},
+                {"total": "13.86", "count": 1}
+            ]),
+        ),
+        (
+            "/customer",
+            "select=customer_id,invoices(total.sum(),count())&customer_id=lt.3&order=customer_id",
+            json!([
+                {"customer_id": 1, "invoices": [{"sum": "39.62", "count": 7}]},
+                {"customer_id": 2, "invoices": [{"sum": "37.62", "count": 7}]}
+            ]),
+        ),
+        (
+            "/invoice_line",
+            "select=...track(unit_price,n:count()),quantity.sum()&invoice_id=eq.1",
+            json!([{"unit_price": "0.99", "n": 2, "sum": 2}]),
+        ),
+        (
+            "/invoice_line",
+            "select=unit_price.sum(),track(name)&invoice_id=eq.1&order=track(name)",
+            json!([
+                {"sum": "0.99", "track": {"name": "Balls to the Wall"}},
+                {"sum": "0.99", "track": {"name": "Restless and Wild"}}
+            ]),
+        ),
+    ] {
+        assert_eq!(get_json(&s, path, query).await, want, "{path}?{query}");
+    }
 }

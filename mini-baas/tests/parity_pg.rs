@@ -1773,6 +1773,19 @@ async fn embeds_through_views() {
 
 const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
 
+/// The service over the MariaDB/MySQL parity database; `None` (skipped,
+/// outside CI) when it is missing.
+async fn mysql_service() -> Option<Service> {
+    let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
+    match baas_with("p", &url, None).await {
+        Ok(b) => Some(Service::new(b)),
+        Err(e) => {
+            skip_or_fail("BAAS_TEST_PARITY_MYSQL_URL", &e);
+            None
+        }
+    }
+}
+
 /// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by
 /// position, GET only for deterministic ones without SQL or reading it,
 /// the database's error for a SIGNAL; procedures answer their first
@@ -1780,15 +1793,9 @@ const MYSQL: &str = "mysql://baas:baas_pw@127.0.0.1:3306/baas_parity";
 /// and `INOUT` parameters' values.
 #[tokio::test]
 async fn mysql_stored_functions() {
-    let url = std::env::var("BAAS_TEST_PARITY_MYSQL_URL").unwrap_or_else(|_| MYSQL.into());
-    let baas = match baas_with("p", &url, None).await {
-        Ok(b) => b,
-        Err(e) => {
-            skip_or_fail("BAAS_TEST_PARITY_MYSQL_URL", &e);
-            return;
-        }
+    let Some(s) = mysql_service().await else {
+        return;
     };
-    let s = Service::new(baas);
     assert_eq!(
         ok(&s, "GET", "/rpc/add_them", "a=1&b=2", "").await,
         json!(3)
@@ -2266,4 +2273,168 @@ async fn postgis_geometry_and_geojson() {
         r.text()
     );
     call(&s, "DELETE", "/pin", "id=gte.0", &[], "").await;
+}
+
+/// The ids of the `/moment` rows a filter selects, in id order, checking
+/// the answer is a 200.
+async fn moment_ids(s: &Service, filter: &str) -> Vec<i64> {
+    let rows = ok(
+        s,
+        "GET",
+        "/moment",
+        &format!("select=id&{filter}&order=id"),
+        "",
+    )
+    .await;
+    rows.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_i64())
+        .collect()
+}
+
+/// A write of `/moment` that is rolled back, with its representation.
+async fn moment_write(s: &Service, method: &str, query: &str, body: &str) -> RestResponse {
+    let prefer = [("Prefer", "return=representation,tx=rollback")];
+    call(s, method, "/moment", query, &prefer, body).await
+}
+
+/// Item 10 on PostgreSQL: the dates and times no calendar value holds
+/// (`infinity`, `-infinity`, years past chrono's, `24:00:00`) read as its
+/// JSON writes them, and are written and compared as that text; MySQL's
+/// zero-in-dates and durations are no PostgreSQL values (400).
+#[tokio::test]
+async fn infinite_and_far_dates_read_write_and_filter() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(&s, "GET", "/moment", "order=id", "").await,
+        json!([
+            {"id": 1, "d": "infinity", "t": "24:00:00", "ts": "-infinity", "tz": "infinity"},
+            {"id": 2, "d": "2020-05-06", "t": "10:00:00", "ts": "2020-05-06T10:00:00",
+             "tz": "2020-05-06T10:00:00Z"},
+            {"id": 3, "d": "294276-12-31", "t": "00:00:00", "ts": "294276-12-31T23:59:59",
+             "tz": "294276-12-31T23:59:59Z"}
+        ])
+    );
+    for (filter, want) in [
+        ("d=eq.infinity", vec![1]),
+        ("ts=eq.-infinity", vec![1]),
+        ("d=lt.infinity", vec![2, 3]),
+        ("ts=gt.-infinity", vec![2, 3]),
+        ("tz=gt.2021-01-01T00:00:00Z", vec![1, 3]),
+        ("t=eq.24:00:00", vec![1]),
+        ("t=lt.24:00:00", vec![2, 3]),
+        ("d=eq.294276-12-31", vec![3]),
+        ("d=gte.20000-01-01", vec![1, 3]),
+        ("ts=eq.294276-12-31T23:59:59", vec![3]),
+        ("tz=eq.294276-12-31T23:59:59Z", vec![3]),
+        ("ts=in.(-infinity,2020-05-06T10:00:00)", vec![1, 2]),
+        ("or=(d.eq.-infinity,tz.eq.infinity)", vec![1]),
+    ] {
+        assert_eq!(moment_ids(&s, filter).await, want, "{filter}");
+    }
+    let r = moment_write(
+        &s,
+        "POST",
+        "",
+        r#"{"id": 9, "d": "-infinity", "t": "24:00:00", "ts": "infinity", "tz": "-infinity"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 9, "d": "-infinity", "t": "24:00:00", "ts": "infinity", "tz": "-infinity"}])
+    );
+    let r = moment_write(
+        &s,
+        "PATCH",
+        "id=eq.2&select=d,ts,tz",
+        r#"{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00Z"}])
+    );
+    // MySQL's forms, a year before 1 PostgreSQL does not read so, and a
+    // timestamp's text in a date: refused before the database.
+    for body in [
+        r#"{"d": "2020-00-15"}"#,
+        r#"{"t": "100:00:00"}"#,
+        r#"{"t": "-01:00:00"}"#,
+        r#"{"d": "-300000-01-01"}"#,
+        r#"{"d": "100000-01-01T10:00:00"}"#,
+        r#"{"ts": "100000-01-01"}"#,
+        r#"{"ts": "Infinity"}"#,
+    ] {
+        let r = moment_write(&s, "PATCH", "id=eq.2", body).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+    }
+    let r = call(&s, "GET", "/moment", "t=eq.100:00:00", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    // A function's argument too.
+    for (d, want) in [("infinity", true), ("20000-01-01", false)] {
+        let r = call(&s, "GET", "/rpc/is_forever", &format!("d={d}"), &[], "").await;
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!(want)),
+            "{d}: {}",
+            r.text()
+        );
+    }
+    let r = call(&s, "GET", "/rpc/is_forever", "d=2020-00-15", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    // Nothing was kept.
+    assert_eq!(moment_ids(&s, "id=eq.9").await, Vec::<i64>::new());
+    assert_eq!(moment_ids(&s, "d=eq.2020-05-06").await, vec![2]);
+}
+
+/// Item 10 on MariaDB/MySQL: a zero-in-date and `TIME` durations read as
+/// their text, and are written and compared as it; PostgreSQL's
+/// infinities are no MySQL values (422).
+#[tokio::test]
+async fn mysql_zero_dates_and_durations_read_write_and_filter() {
+    let Some(s) = mysql_service().await else {
+        return;
+    };
+    assert_eq!(
+        ok(&s, "GET", "/moment", "order=id", "").await,
+        json!([
+            {"id": 1, "d": "2020-00-15", "t": "100:00:00", "ts": "2020-01-00T10:00:00"},
+            {"id": 2, "d": "2020-05-06", "t": "-01:30:00", "ts": "2020-05-06T10:00:00"}
+        ])
+    );
+    for (filter, want) in [
+        ("d=eq.2020-00-15", vec![1]),
+        ("d=lt.2020-01-01", vec![1]),
+        ("ts=eq.2020-01-00T10:00:00", vec![1]),
+        ("t=gt.24:00:00", vec![1]),
+        ("t=lt.00:00:00", vec![2]),
+        ("t=in.(100:00:00,-01:30:00)", vec![1, 2]),
+    ] {
+        assert_eq!(moment_ids(&s, filter).await, want, "{filter}");
+    }
+    let r = moment_write(
+        &s,
+        "POST",
+        "",
+        r#"{"id": 9, "d": "2021-00-00", "t": "-838:59:59", "ts": "2021-02-00T00:00:00"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 9, "d": "2021-00-00", "t": "-838:59:59", "ts": "2021-02-00T00:00:00"}])
+    );
+    for body in [
+        r#"{"d": "infinity"}"#,
+        r#"{"t": "24:00:00x"}"#,
+        r#"{"ts": "-infinity"}"#,
+        r#"{"d": "100000-01-01"}"#,
+    ] {
+        let r = moment_write(&s, "PATCH", "id=eq.2", body).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+    }
+    assert_eq!(moment_ids(&s, "id=eq.9").await, Vec::<i64>::new());
 }

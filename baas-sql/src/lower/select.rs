@@ -601,7 +601,9 @@ mod tests {
         let args = serde_json::json!({"min_price": 20});
         let args = args.as_object().unwrap();
         let f = proc("books`over", Returns::Procedure { out: Vec::new() });
-        let call = f.call(args).unwrap();
+        let call = f
+            .call(args, &baas_core::Capabilities::all("mysql"))
+            .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let target = Target::call(&schema, &entity, &call);
         let s = procedure_call(Dialect::Mysql, target).unwrap();
@@ -620,7 +622,9 @@ mod tests {
                 out: vec![out("lo", 0), out("hi", 2)],
             },
         );
-        let call = f.call(args).unwrap();
+        let call = f
+            .call(args, &baas_core::Capabilities::all("mysql"))
+            .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let p = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
         assert!(p.before.is_empty());
@@ -636,7 +640,9 @@ mod tests {
                 }],
             },
         );
-        let call = f.call(args).unwrap();
+        let call = f
+            .call(args, &baas_core::Capabilities::all("mysql"))
+            .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let t = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
         assert_eq!(t.before.len(), 1);
@@ -653,7 +659,9 @@ mod tests {
             ));
         }
         let f = proc("add", Returns::Void);
-        let call = f.call(args).unwrap();
+        let call = f
+            .call(args, &baas_core::Capabilities::all("mysql"))
+            .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         assert!(procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).is_err());
     }
