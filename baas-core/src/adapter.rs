@@ -331,6 +331,23 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 
+    /// The engine's execution plan of the statement that computes the
+    /// checked aggregate's groups (a to-one row joined to them included;
+    /// related rows embedded afterwards are further statements), as
+    /// [`explain`](Self::explain) gives a read's. `Unsupported` where the
+    /// engine has no such plan.
+    async fn explain_aggregate(
+        &self,
+        aggregate: &Checked<'_, Aggregate>,
+        format: PlanFormat,
+    ) -> Result<serde_json::Value> {
+        let _ = (aggregate, format);
+        Err(Error::unsupported(
+            self.capabilities().engine.clone(),
+            "execution plans",
+        ))
+    }
+
     /// The planner's estimate of the rows in the whole entity, where the
     /// engine keeps one (`count=estimated` without a filter).
     async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {

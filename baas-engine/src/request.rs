@@ -96,6 +96,45 @@ fn tenant_decimals(
     }
 }
 
+/// What a read answers: its rows, or, when its caller asked for it, the
+/// engine's plan of its root statement (nothing read).
+enum Answer<T> {
+    Rows(T),
+    Plan(serde_json::Value),
+}
+
+impl<T: Default> Answer<T> {
+    /// The rows of a read run without a plan asked for (which is never a
+    /// plan: no rows then).
+    fn into_rows(self) -> T {
+        match self {
+            Self::Rows(rows) => rows,
+            Self::Plan(_) => T::default(),
+        }
+    }
+
+    /// The plan of a read run with one asked for (which always answers
+    /// one; `null` otherwise).
+    fn into_plan(self) -> serde_json::Value {
+        match self {
+            Self::Plan(plan) => plan,
+            Self::Rows(_) => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Whether `principal` may see execution plans: they show the schema,
+/// indexes and row estimates, so only the service role (or the admin).
+fn plans_allowed(principal: &Principal) -> Result<()> {
+    if principal.has_role("service_role") || principal.has_role("baas_admin") {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "execution plans are served to the service role only".into(),
+        ))
+    }
+}
+
 /// An aggregate's answer with the tenant's decimals ([`DecimalFormat`]):
 /// its decimal groups and the aggregates with a decimal result
 /// ([`Aggregate::answer_types`]), keyed as the engine answers, before a
@@ -383,16 +422,72 @@ impl Baas {
         query: Query,
         format: baas_core::PlanFormat,
     ) -> Result<serde_json::Value> {
-        if !principal.has_role("service_role") && !principal.has_role("baas_admin") {
-            return Err(Error::Forbidden(
-                "execution plans are served to the service role only".into(),
-            ));
-        }
+        plans_allowed(principal)?;
         let mut grants = Grants::new();
         let checked = self
             .checked_read(principal, tenant, query, &mut grants)
             .await?;
         tenant.adapter().explain(&checked, format).await
+    }
+
+    /// The engine's execution plan of the statement that computes an
+    /// aggregate's groups, as [`aggregate_embedding`](Self::aggregate_embedding)
+    /// checks and builds it (related rows embedded afterwards are further
+    /// statements): the service role's only, as [`explain`](Self::explain).
+    pub async fn explain_aggregate(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        aggregate: Aggregate,
+        embeds: Vec<Embed>,
+        format: baas_core::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        plans_allowed(principal)?;
+        let target = tenant.target(&aggregate.entity)?;
+        self.aggregate_embedding_from(
+            principal,
+            tenant,
+            target,
+            Grants::new(),
+            aggregate,
+            embeds,
+            Some(format),
+        )
+        .await
+        .map(Answer::into_plan)
+    }
+
+    /// The engine's execution plan of the statement that reads a function
+    /// call's rows (`/rpc/{name}` with `Accept: application/vnd.pgrst.plan`),
+    /// the call checked as [`call`](Self::call) checks it (or, with
+    /// `aggregate`, as [`call_aggregate`](Self::call_aggregate)); nothing
+    /// is called. A procedure's `CALL` has none. The service role's only,
+    /// as [`explain`](Self::explain).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn explain_call(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        query: Query,
+        aggregate: Option<Aggregate>,
+        format: baas_core::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        plans_allowed(principal)?;
+        let plan = Some(format);
+        Ok(match aggregate {
+            Some(a) => {
+                let embeds = query.select.embeds;
+                self.call_aggregate_as(principal, tenant, function, args, a, embeds, plan)
+                    .await?
+                    .into_plan()
+            }
+            None => self
+                .call_as(principal, tenant, function, args, query, plan)
+                .await?
+                .into_plan(),
+        })
     }
 
     /// A read within the tenant's row budget, validated with the caller's
@@ -487,6 +582,21 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
+        self.call_as(principal, tenant, function, args, query, None)
+            .await
+            .map(Answer::into_rows)
+    }
+
+    /// [`call`](Self::call), or with `plan` the plan of its statement.
+    async fn call_as(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        query: Query,
+        plan: Option<baas_core::PlanFormat>,
+    ) -> Result<Answer<Rows>> {
         let PreparedCall {
             function: f,
             call,
@@ -527,9 +637,14 @@ impl Baas {
         let checked = self
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
+        if let Some(format) = plan {
+            return Ok(Answer::Plan(
+                tenant.adapter().explain(&checked, format).await?,
+            ));
+        }
         let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
         tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
-        Ok(rows)
+        Ok(Answer::Rows(rows))
     }
 
     /// Grouped aggregates of the rows a function call returns
@@ -549,6 +664,24 @@ impl Baas {
         aggregate: Aggregate,
         embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
+        self.call_aggregate_as(principal, tenant, function, args, aggregate, embeds, None)
+            .await
+            .map(Answer::into_rows)
+    }
+
+    /// [`call_aggregate`](Self::call_aggregate), or with `plan` the plan
+    /// of its grouping statement.
+    #[allow(clippy::too_many_arguments)]
+    async fn call_aggregate_as(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        aggregate: Aggregate,
+        embeds: Vec<Embed>,
+        plan: Option<baas_core::PlanFormat>,
+    ) -> Result<Answer<Vec<Row>>> {
         let PreparedCall {
             function: f,
             call,
@@ -573,7 +706,7 @@ impl Baas {
             ..aggregate
         };
         let target = Target::call(&with_result, entity, &call);
-        self.aggregate_embedding_from(principal, tenant, target, grants, aggregate, embeds)
+        self.aggregate_embedding_from(principal, tenant, target, grants, aggregate, embeds, plan)
             .await
     }
 
@@ -615,8 +748,10 @@ impl Baas {
             Grants::new(),
             aggregate,
             Vec::new(),
+            None,
         )
         .await
+        .map(Answer::into_rows)
     }
 
     /// Grouped aggregates whose rows also join the related row of each
@@ -635,13 +770,16 @@ impl Baas {
         embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
         let target = tenant.target(&aggregate.entity)?;
-        self.aggregate_joining_from(principal, tenant, target, Grants::new(), aggregate, embeds)
+        let grants = Grants::new();
+        self.aggregate_joining_from(principal, tenant, target, grants, aggregate, embeds, None)
             .await
+            .map(Answer::into_rows)
     }
 
     /// [`aggregate_joining`](Self::aggregate_joining) (without embeds,
     /// [`aggregate`](Self::aggregate)) of the rows of `target`, with
     /// `grants` already gathered (a call's result grant).
+    #[allow(clippy::too_many_arguments)]
     async fn aggregate_joining_from(
         &self,
         principal: &Principal,
@@ -650,7 +788,8 @@ impl Baas {
         mut grants: Grants,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
-    ) -> Result<Vec<Row>> {
+        plan: Option<baas_core::PlanFormat>,
+    ) -> Result<Answer<Vec<Row>>> {
         let schema = target.schema;
         let mut touched = touched_by_filter(schema, &aggregate.entity, aggregate.filter.as_ref());
         if !embeds.is_empty() {
@@ -663,9 +802,13 @@ impl Baas {
         let validator = self.validator(tenant, target).with_access(&grants);
         if embeds.is_empty() {
             let checked = validator.aggregate(aggregate)?;
+            if let Some(format) = plan {
+                let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
+                return Ok(Answer::Plan(plan));
+            }
             let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
             aggregate_decimals(tenant, &checked, &mut rows)?;
-            return Ok(rows);
+            return Ok(Answer::Rows(rows));
         }
         // One key per via: each embed's and each inside it, depth first.
         let names: Vec<String> = Embed::depth_first(&embeds)
@@ -673,13 +816,17 @@ impl Baas {
             .map(|(_, e)| e.key().to_string())
             .collect();
         let checked = validator.aggregate_joining(aggregate, embeds)?;
+        if let Some(format) = plan {
+            let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
+            return Ok(Answer::Plan(plan));
+        }
         let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
         aggregate_decimals(tenant, &checked, &mut rows)?;
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
             baas_core::read::nest_joined(row, &names, &checked.get().via);
         }
-        Ok(rows)
+        Ok(Answer::Rows(rows))
     }
 
     /// Grouped aggregates with to-one embeds beside them (PostgREST's
@@ -702,12 +849,16 @@ impl Baas {
         embeds: Vec<Embed>,
     ) -> Result<Vec<Row>> {
         let target = tenant.target(&aggregate.entity)?;
-        self.aggregate_embedding_from(principal, tenant, target, Grants::new(), aggregate, embeds)
+        let grants = Grants::new();
+        self.aggregate_embedding_from(principal, tenant, target, grants, aggregate, embeds, None)
             .await
+            .map(Answer::into_rows)
     }
 
     /// [`aggregate_embedding`](Self::aggregate_embedding) of the rows of
     /// `target`, with `grants` already gathered (a call's result grant).
+    /// With `plan`, the plan of its grouping statement instead.
+    #[allow(clippy::too_many_arguments)]
     async fn aggregate_embedding_from(
         &self,
         principal: &Principal,
@@ -716,7 +867,8 @@ impl Baas {
         grants: Grants,
         mut aggregate: Aggregate,
         mut embeds: Vec<Embed>,
-    ) -> Result<Vec<Row>> {
+        plan: Option<baas_core::PlanFormat>,
+    ) -> Result<Answer<Vec<Row>>> {
         let (schema, entity) = (target.schema, target.entity);
         let mut joined = Vec::new();
         for e in std::mem::take(&mut embeds) {
@@ -728,7 +880,7 @@ impl Baas {
         }
         if embeds.is_empty() {
             return self
-                .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined)
+                .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined, plan)
                 .await;
         }
         let select = baas_core::ir::Selection {
@@ -776,9 +928,13 @@ impl Baas {
                 added.push(k);
             }
         }
-        let mut rows = self
-            .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined)
-            .await?;
+        let mut rows = match self
+            .aggregate_joining_from(principal, tenant, target, grants, aggregate, joined, plan)
+            .await?
+        {
+            Answer::Rows(rows) => rows,
+            plan @ Answer::Plan(_) => return Ok(plan),
+        };
         baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
             .await?;
         // The groups' own keys are written; the embedded rows are not yet.
@@ -786,7 +942,7 @@ impl Baas {
             let embeds = &embedding.select.embeds;
             baas_core::value::answer_decimals_as_strings(&mut rows, &[], schema, entity, embeds);
         }
-        Ok(rows)
+        Ok(Answer::Rows(rows))
     }
 
     /// Run a write: the policy's grant for the root (a refusal stops here),

@@ -6,7 +6,7 @@
 //!
 //! | code | status | when |
 //! | --- | --- | --- |
-//! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…`, which no engine serves here (the message names the engine) |
+//! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |

@@ -428,6 +428,56 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
+    /// The engine's plan of `statement` (`EXPLAIN (FORMAT JSON)` on
+    /// PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, PostgreSQL's text
+    /// `EXPLAIN` as one string), with its bound values.
+    async fn explain_statement(
+        &self,
+        statement: Statement,
+        format: baas_core::adapter::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        use baas_core::adapter::PlanFormat;
+        let prefix = match (self.d(), format) {
+            (Dialect::Postgres, PlanFormat::Json) => "EXPLAIN (FORMAT JSON) ",
+            (Dialect::Postgres, PlanFormat::Text) => "EXPLAIN ",
+            (Dialect::Mysql, PlanFormat::Json) => "EXPLAIN FORMAT=JSON ",
+            (d, _) => {
+                return Err(Error::unsupported(
+                    d.name(),
+                    "execution plans in this format",
+                ));
+            }
+        };
+        let stmt = Statement {
+            sql: format!("{prefix}{}", statement.sql),
+            params: statement.params,
+        };
+        let ty = match format {
+            PlanFormat::Json => baas_core::FieldType::Json,
+            PlanFormat::Text => baas_core::FieldType::Text,
+        };
+        let rows = self
+            .backend
+            .fetch(
+                &stmt,
+                &[OutColumn {
+                    key: "plan".into(),
+                    ty,
+                }],
+            )
+            .await?;
+        let mut lines = rows.into_iter().filter_map(|mut r| r.shift_remove("plan"));
+        Ok(match format {
+            PlanFormat::Json => lines.next().unwrap_or(serde_json::Value::Null),
+            PlanFormat::Text => serde_json::Value::String(
+                lines
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        })
+    }
+
     async fn fetch_plan(&self, plan: &SelectPlan) -> Result<Vec<Row>> {
         self.backend.fetch(&plan.statement, &plan.columns).await
     }
@@ -592,55 +642,33 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             .await
     }
 
-    /// `EXPLAIN` of the root statement, with the same bound values.
+    /// `EXPLAIN` of the root statement, with the same bound values. A
+    /// procedure's `CALL` has no plan.
     async fn explain(
         &self,
         query: &Checked<'_, Query>,
         format: baas_core::adapter::PlanFormat,
     ) -> Result<serde_json::Value> {
-        use baas_core::adapter::PlanFormat;
-        let prefix = match (self.d(), format) {
-            (Dialect::Postgres, PlanFormat::Json) => "EXPLAIN (FORMAT JSON) ",
-            (Dialect::Postgres, PlanFormat::Text) => "EXPLAIN ",
-            (Dialect::Mysql, PlanFormat::Json) => "EXPLAIN FORMAT=JSON ",
-            (d, _) => {
-                return Err(Error::unsupported(
-                    d.name(),
-                    "execution plans in this format",
-                ));
-            }
-        };
+        if query.target().call.is_some_and(|c| c.procedure.is_some()) {
+            return Err(Error::unsupported(
+                self.d().name(),
+                "execution plans of a procedure's `CALL`",
+            ));
+        }
         let mut root = Query::clone(query);
         root.select.embeds.clear();
         let plan = lower::select(self.d(), query.target(), &root)?;
-        let stmt = Statement {
-            sql: format!("{prefix}{}", plan.statement.sql),
-            params: plan.statement.params,
-        };
-        let ty = match format {
-            PlanFormat::Json => baas_core::FieldType::Json,
-            PlanFormat::Text => baas_core::FieldType::Text,
-        };
-        let rows = self
-            .backend
-            .fetch(
-                &stmt,
-                &[OutColumn {
-                    key: "plan".into(),
-                    ty,
-                }],
-            )
-            .await?;
-        let mut lines = rows.into_iter().filter_map(|mut r| r.shift_remove("plan"));
-        Ok(match format {
-            PlanFormat::Json => lines.next().unwrap_or(serde_json::Value::Null),
-            PlanFormat::Text => serde_json::Value::String(
-                lines
-                    .filter_map(|l| l.as_str().map(str::to_string))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-        })
+        self.explain_statement(plan.statement, format).await
+    }
+
+    /// `EXPLAIN` of the grouping statement, with the same bound values.
+    async fn explain_aggregate(
+        &self,
+        aggregate: &Checked<'_, Aggregate>,
+        format: baas_core::adapter::PlanFormat,
+    ) -> Result<serde_json::Value> {
+        let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
+        self.explain_statement(plan.statement, format).await
     }
 
     async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {

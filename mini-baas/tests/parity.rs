@@ -1269,7 +1269,56 @@ async fn stripped_nulls_and_unavailable_media() {
             assert_eq!(r.status, 200, "{}", r.text());
             assert!(r.text().contains("Scan"), "{}", r.text());
         }
+        // The grouping statement of aggregates, a joined to-one spread's
+        // included; a write has none here.
+        for query in [
+            "select=album_id,count()&album_id=lt.3",
+            "select=...album(title),milliseconds.sum()&album_id=lt.3",
+            "select=count(),album(title)&album_id=lt.3",
+        ] {
+            let r = s
+                .handle_as(
+                    RestRequest::new("GET", format!("/{t}/track"), query)
+                        .header("Accept", "application/vnd.pgrst.plan+json"),
+                    &service_role,
+                )
+                .await;
+            match t {
+                "pg" => {
+                    assert_eq!(r.status, 200, "{t} {query}: {}", r.text());
+                    assert!(r.text().contains("Aggregate"), "{t} {query}: {}", r.text());
+                }
+                "my" => {
+                    assert_eq!(r.status, 200, "{t} {query}: {}", r.text());
+                    assert!(r.json()["query_block"].is_object(), "{t}: {}", r.text());
+                }
+                _ => assert_eq!(r.status, 406, "{t} {query}: {}", r.text()),
+            }
+        }
+        let r = s
+            .handle_as(
+                RestRequest::new("POST", format!("/{t}/genre"), "")
+                    .header("Accept", "application/vnd.pgrst.plan+json")
+                    .header("Content-Type", "application/json")
+                    .body(r#"{"genre_id": 9999, "name": "x"}"#),
+                &service_role,
+            )
+            .await;
+        assert_eq!(r.status, 406, "{t}: {}", r.text());
+        assert!(r.text().contains("not for writes"), "{t}: {}", r.text());
     }
+    let anonymous = same(
+        &s,
+        "GET",
+        "/track",
+        "select=count()",
+        &[("Accept", "application/vnd.pgrst.plan+json")],
+        "",
+    )
+    .await;
+    assert_eq!(anonymous.status, 406, "{}", anonymous.text());
+    // Nothing was written by the refused plan.
+    assert_eq!(get_json(&s, "/genre", "genre_id=eq.9999").await, json!([]));
 }
 
 /// Item 5: statuses and `Content-Range` as PostgREST answers them: `HEAD`

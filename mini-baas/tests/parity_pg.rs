@@ -2438,3 +2438,70 @@ async fn mysql_zero_dates_and_durations_read_write_and_filter() {
     }
     assert_eq!(moment_ids(&s, "id=eq.9").await, Vec::<i64>::new());
 }
+
+/// `/rpc` plans (item 17): the service role gets the plan of the
+/// statement that reads a function's rows (its aggregates' too), and
+/// nothing is called; another caller, and a MySQL procedure's `CALL`,
+/// get a 406.
+#[tokio::test]
+async fn rpc_execution_plans() {
+    let Some(s) = service().await else { return };
+    let service_role = mini_baas::engine::Principal::new("svc", ["service_role".to_string()]);
+    let plan = |method: &str, path: &str, query: &str, body: &str| {
+        let mut req = RestRequest::new(method, format!("/p{path}"), query)
+            .header("Accept", "application/vnd.pgrst.plan");
+        if !body.is_empty() {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        req
+    };
+    for (method, path, query, body, node) in [
+        // An SQL function inlined by the planner: `generate_series`.
+        ("GET", "/rpc/series", "n=3", "", "ProjectSet"),
+        (
+            "GET",
+            "/rpc/books_longer_than",
+            "min_pages=100&select=pages.sum()",
+            "",
+            "Aggregate",
+        ),
+        (
+            "POST",
+            "/rpc/bump",
+            "",
+            r#"{"counter_name": "hits", "step": 1000}"#,
+            "Function Scan on bump",
+        ),
+    ] {
+        let r = s
+            .handle_as(plan(method, path, query, body), &service_role)
+            .await;
+        assert_eq!(r.status, 200, "{path}?{query}: {}", r.text());
+        assert!(r.text().contains(node), "{path}?{query}: {}", r.text());
+        let r = s.handle(plan(method, path, query, body)).await;
+        assert_eq!(r.status, 406, "{path}, anonymous: {}", r.text());
+    }
+    // The volatile function was planned, not called.
+    let n = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
+    assert!(n[0]["n"].as_i64().is_some_and(|n| n < 1000), "{n}");
+
+    let Some(my) = mysql_service().await else {
+        return;
+    };
+    let json_plan = |path: &str, query: &str| {
+        RestRequest::new("GET", format!("/p{path}"), query)
+            .header("Accept", "application/vnd.pgrst.plan+json")
+    };
+    let r = my
+        .handle_as(json_plan("/rpc/add_them", "a=1&b=2"), &service_role)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["query_block"].is_object(), "{}", r.text());
+    let r = my
+        .handle_as(json_plan("/rpc/list_books", ""), &service_role)
+        .await;
+    assert_eq!(r.status, 406, "{}", r.text());
+    assert!(r.text().contains("procedure"), "{}", r.text());
+}

@@ -365,8 +365,9 @@ pub(super) fn plan_not_available(why: &str) -> RestError {
 
 impl Service {
     /// `Accept: application/vnd.pgrst.plan…`: the plan of a read's own
-    /// statement, for the service role, on the engines that have one;
-    /// otherwise (a write, an aggregate, another caller or engine) a 406.
+    /// statement (of an aggregate's grouping statement), for the service
+    /// role, on the engines that have one; otherwise (a write, another
+    /// caller or engine) a 406.
     async fn explain(
         &self,
         tenant: &Tenant,
@@ -374,42 +375,68 @@ impl Service {
         text: bool,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
-        let engine = &tenant.capabilities().engine;
-        let read = match op {
-            Operation::Read(read) if read.aggregate.is_none() => read,
-            _ => return Err(plan_not_available("plans are served for reads of rows")),
+        let Operation::Read(mut read) = op else {
+            return Err(plan_not_available(
+                "plans are served for reads and /rpc, not for writes",
+            ));
         };
-        let format = if text {
-            baas_core::PlanFormat::Text
-        } else {
-            baas_core::PlanFormat::Json
-        };
-        let plan = match self
-            .baas
-            .explain(principal, tenant, read.query, format)
-            .await
-        {
-            Ok(plan) => plan,
-            Err(baas_core::Error::Unsupported { .. }) => {
-                return Err(plan_not_available(&format!(
-                    "execution plans in this format are not served for the {engine} engine"
-                )));
+        let format = plan_format(text);
+        let plan = match read.aggregate.take() {
+            Some(aggregate) => {
+                let embeds = std::mem::take(&mut read.query.select.embeds);
+                self.baas
+                    .explain_aggregate(principal, tenant, *aggregate, embeds, format)
+                    .await
             }
-            Err(baas_core::Error::Forbidden(_)) => {
-                return Err(plan_not_available(
-                    "execution plans are served to the service role only",
-                ));
+            None => {
+                let query = std::mem::replace(&mut read.query, Query::new(""));
+                self.baas.explain(principal, tenant, query, format).await
             }
-            Err(e) => return Err(core_error(e)),
         };
-        let body = match plan {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        Ok(RestResponse::new(
-            200,
-            vec![("content-type".into(), read.media.content_type().into())],
-            body,
-        ))
+        plan_response(tenant, plan, read.media)
     }
+}
+
+/// The engine's plan format an `Accept: application/vnd.pgrst.plan…`
+/// asks for.
+pub(super) fn plan_format(text: bool) -> baas_core::PlanFormat {
+    if text {
+        baas_core::PlanFormat::Text
+    } else {
+        baas_core::PlanFormat::Json
+    }
+}
+
+/// The answer of `Accept: application/vnd.pgrst.plan…`: the plan (JSON,
+/// or the engine's text), or a 406 when the engine has none in that
+/// format (of that statement) or the caller may not see plans.
+pub(super) fn plan_response(
+    tenant: &Tenant,
+    plan: baas_core::Result<serde_json::Value>,
+    media: crate::Media,
+) -> Result<RestResponse, RestError> {
+    let engine = &tenant.capabilities().engine;
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(baas_core::Error::Unsupported { feature, .. }) => {
+            return Err(plan_not_available(&format!(
+                "{feature} are not served for the {engine} engine"
+            )));
+        }
+        Err(baas_core::Error::Forbidden(_)) => {
+            return Err(plan_not_available(
+                "execution plans are served to the service role only",
+            ));
+        }
+        Err(e) => return Err(core_error(e)),
+    };
+    let body = match plan {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(RestResponse::new(
+        200,
+        vec![("content-type".into(), media.content_type().into())],
+        body,
+    ))
 }

@@ -30,10 +30,20 @@ impl Service {
         }
         let result = f.result_entity(schema).map_err(core_error)?;
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
-        if let crate::Media::Plan { .. } = call.read.media {
-            return Err(super::entities::plan_not_available(
-                "execution plans are served for reads of an entity's rows, not for /rpc",
-            ));
+        if let crate::Media::Plan { text } = call.read.media {
+            let format = super::entities::plan_format(text);
+            let aggregate = call.read.aggregate.take().map(|a| *a);
+            let query = std::mem::replace(
+                &mut call.read.query,
+                baas_core::ir::Query::new(f.name.clone()),
+            );
+            let plan = self
+                .baas
+                .explain_call(
+                    principal, tenant, function, &call.args, query, aggregate, format,
+                )
+                .await;
+            return super::entities::plan_response(tenant, plan, call.read.media);
         }
         if let Some(aggregate) = call.read.aggregate.take() {
             let embeds = std::mem::take(&mut call.read.query.select.embeds);
