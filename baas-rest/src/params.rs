@@ -952,6 +952,27 @@ impl Cast {
         }
     }
 
+    /// Whether PostgreSQL has a cast from values of type `ty` to this
+    /// type: none from `bigint`, `smallint`, `numeric` or floats to
+    /// `boolean`, none from `boolean` to another number than `integer`,
+    /// none from numbers or booleans to dates, times or UUIDs.
+    fn casts_from(self, ty: &baas_core::FieldType) -> bool {
+        use baas_core::FieldType as T;
+        let number = matches!(
+            ty,
+            T::Int16 | T::Int32 | T::Int64 | T::Decimal { .. } | T::Float32 | T::Float64
+        );
+        match self {
+            Self::Bool => !number || matches!(ty, T::Int32),
+            Self::Int(32) => true,
+            Self::Int(_) | Self::Numeric | Self::Float(_) => !matches!(ty, T::Boolean),
+            Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz | Self::Uuid => {
+                !number && !matches!(ty, T::Boolean)
+            }
+            Self::Text | Self::Json => true,
+        }
+    }
+
     /// Its short PostgreSQL name (one of [`GroupValue::CAST_TYPES`]).
     fn type_name(self) -> &'static str {
         match self {
@@ -1558,6 +1579,27 @@ fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
 
 /// Add `func(field)` (output key: the alias, else the function's name, as
 /// PostgREST names it) to `node`'s aggregates; its key.
+/// PostgreSQL's name of the type of values of `ty` (in its errors).
+fn pg_type_name(ty: &baas_core::FieldType) -> &'static str {
+    use baas_core::FieldType as T;
+    match ty {
+        T::Int16 => "smallint",
+        T::Int32 => "integer",
+        T::Int64 => "bigint",
+        T::Decimal { .. } => "numeric",
+        T::Float32 => "real",
+        T::Float64 => "double precision",
+        T::Boolean => "boolean",
+        T::Date => "date",
+        T::Time => "time without time zone",
+        T::Timestamp => "timestamp without time zone",
+        T::TimestampTz => "timestamp with time zone",
+        T::Uuid => "uuid",
+        T::Json => "jsonb",
+        _ => "text",
+    }
+}
+
 fn push_aggregate(
     node: &mut Node<'_>,
     alias: Option<String>,
@@ -1628,11 +1670,32 @@ fn build_node<'s>(
                 // is (our casts only: the engine computes no cast of an
                 // aggregate).
                 if let Some(c) = cast {
-                    if Cast::parse(c).is_none() {
+                    let Some(to) = Cast::parse(c) else {
                         return Err(RestError::unsupported(format!(
                             "a cast of an aggregate to `{c}`: aggregates cast to {}",
                             Cast::NAMES
                         )));
+                    };
+                    // Its type is known before it is read: refused as
+                    // PostgreSQL refuses the cast (`count()::bool`).
+                    if let Some(a) = node.aggregates.last() {
+                        let input = a
+                            .func
+                            .field()
+                            .and_then(|f| node.entity.field(f).ok())
+                            .map(|f| a.input_type(&f.ty));
+                        let from = a.func.result_type(input.as_ref());
+                        if !to.casts_from(&from) {
+                            return Err(RestError::new(
+                                400,
+                                "42846",
+                                format!(
+                                    "cannot cast type {} to {}",
+                                    pg_type_name(&from),
+                                    to.name()
+                                ),
+                            ));
+                        }
                     }
                     node.shapes.push((
                         key,
