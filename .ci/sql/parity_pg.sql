@@ -110,6 +110,11 @@ INSERT INTO personal.book (title, feel) VALUES ('Diary', 'calm');
 CREATE FUNCTION add_them(a int, b int DEFAULT 10) RETURNS int
   LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 -- Scalar text, stable.
+-- Variadic functions: the values are the repeated argument.
+CREATE FUNCTION plus(VARIADIC v int[]) RETURNS int
+  LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(sum(x), 0)::int FROM unnest(v) AS x $$;
+CREATE FUNCTION tagged(label text, VARIADIC tags text[]) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$ SELECT label || ':' || array_to_string(tags, ',') $$;
 -- A date argument that may be an infinity (item 10).
 CREATE FUNCTION is_forever(d date) RETURNS boolean
   LANGUAGE sql IMMUTABLE AS $$ SELECT d = 'infinity' $$;

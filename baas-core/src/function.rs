@@ -59,6 +59,11 @@ pub struct Param {
     /// It has a default, so a call may leave it out.
     #[serde(default, skip_serializing_if = "is_false")]
     pub optional: bool,
+    /// PostgreSQL's `VARIADIC` parameter (the last; its type an array):
+    /// the call passes its array as `VARIADIC name => …`, and one value
+    /// given for it is an array of that value (`?v=1`, `{"v": 1}`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub variadic: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -181,6 +186,8 @@ pub struct Arg {
     pub value: Value,
     /// The database type to cast it to ([`Param::db_type`]).
     pub db_type: Option<String>,
+    /// Passed as the function's variadic array ([`Param::variadic`]).
+    pub variadic: bool,
 }
 
 /// Whether `s` is a plausible database type name (as PostgreSQL's
@@ -299,25 +306,39 @@ impl Function {
                     format!("/{}", crate::validate::escape_pointer(&p.name)),
                     format!("`{}` needs the argument `{}`", self.name, p.name),
                 )),
-                Some(j) => match Value::from_json(j).coerce_write(&p.ty).or_else(|e| {
-                    let v = Value::from_json(j);
-                    if caps.holds_text(&p.ty, &v) {
-                        Ok(v)
-                    } else {
-                        Err(e)
+                Some(j) => {
+                    let one;
+                    let j = match j {
+                        // One value of a variadic parameter: its array of one.
+                        serde_json::Value::Array(_) | serde_json::Value::Null => j,
+                        _ if p.variadic => {
+                            one = serde_json::Value::Array(vec![j.clone()]);
+                            &one
+                        }
+                        _ => j,
+                    };
+                    let typed = Value::from_json(j).coerce_write(&p.ty).or_else(|e| {
+                        let v = Value::from_json(j);
+                        if caps.holds_text(&p.ty, &v) {
+                            Ok(v)
+                        } else {
+                            Err(e)
+                        }
+                    });
+                    match typed {
+                        Ok(value) => out.push(Arg {
+                            name: p.name.clone(),
+                            ty: p.ty.clone(),
+                            value,
+                            db_type: p.db_type.clone(),
+                            variadic: p.variadic,
+                        }),
+                        Err(why) => v.push(Violation::new(
+                            format!("/{}", crate::validate::escape_pointer(&p.name)),
+                            format!("argument `{}` ({}): {why}", p.name, p.ty.name()),
+                        )),
                     }
-                }) {
-                    Ok(value) => out.push(Arg {
-                        name: p.name.clone(),
-                        ty: p.ty.clone(),
-                        value,
-                        db_type: p.db_type.clone(),
-                    }),
-                    Err(why) => v.push(Violation::new(
-                        format!("/{}", crate::validate::escape_pointer(&p.name)),
-                        format!("argument `{}` ({}): {why}", p.name, p.ty.name()),
-                    )),
-                },
+                }
             }
         }
         if !v.is_empty() {
@@ -411,6 +432,7 @@ mod tests {
                     ty: FieldType::Int32,
                     db_type: None,
                     optional: *optional,
+                    variadic: false,
                 })
                 .collect(),
             returns: Returns::Scalar {

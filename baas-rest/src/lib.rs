@@ -124,7 +124,7 @@
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
-//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), variadic or polymorphic functions, `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
@@ -329,7 +329,9 @@
 //!   function with unnamed parameters is not served); a `GET` query
 //!   parameter named like a parameter is an argument, never a filter; an
 //!   array argument in the query string is the repeated key
-//!   (`?ids=1&ids=2`); a call needs an `execute` rule under the rules
+//!   (`?ids=1&ids=2`), and so are a `VARIADIC` parameter's values
+//!   (`/rpc/plus?v=1&v=2`, or `{"v": [1, 2]}`; one value is an array of
+//!   one), passed as `VARIADIC v => …`; a call needs an `execute` rule under the rules
 //!   policy (closed by default), and the rows of an entity it returns are
 //!   narrowed by that entity's read rule. A function's `RAISE EXCEPTION`
 //!   answers 400 with code `P0001` and its message, as in PostgREST.

@@ -40,6 +40,18 @@ pub struct RpcRequest {
     pub post: bool,
 }
 
+/// An array literal's elements (texts, nested arrays, `NULL`s) as JSON
+/// values of the element type `item`, as a repeated argument's are.
+fn typed_elements(item: &baas_core::FieldType, v: baas_core::Value) -> J {
+    match v {
+        baas_core::Value::Array(items) => {
+            J::Array(items.into_iter().map(|i| typed_elements(item, i)).collect())
+        }
+        baas_core::Value::Text(t) => typed(Some(item), &t).to_json(),
+        _ => J::Null,
+    }
+}
+
 /// Parse a call of `f` (whose result reads through `result`, its
 /// [`Function::result_entity`]): the arguments and the read of the result.
 /// The method is `GET`, `HEAD` or `POST` (others are a 405 before this);
@@ -61,6 +73,9 @@ pub fn parse_rpc(
     };
     let post = method.eq_ignore_ascii_case("POST");
     let mut args = Map::new();
+    // The array arguments given as one literal (`?ids={1,2}`): no more
+    // values of theirs may follow.
+    let mut literals = std::collections::HashSet::new();
     let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -71,9 +86,24 @@ pub fn parse_rpc(
                     baas_core::FieldType::Array { items } => Some(items.as_ref()),
                     _ => None,
                 };
-                let value = typed(item.or(Some(&p.ty)), &decode(v)?).to_json();
+                let text = decode(v)?;
+                // `?ids={1,2}`: PostgreSQL's array literal (postgrest-js
+                // writes an array argument so), each element typed.
+                if let Some(item) = item
+                    && text.trim_start().starts_with('{')
+                {
+                    if args.contains_key(&key) || !literals.insert(key.clone()) {
+                        return Err(RestError::bad_request(format!(
+                            "the argument `{key}` is given twice"
+                        )));
+                    }
+                    let array = crate::lex::pg_array_value(&text, limits.ir.max_in_list)?;
+                    args.insert(key, typed_elements(item, array));
+                    continue;
+                }
+                let value = typed(item.or(Some(&p.ty)), &text).to_json();
                 match (args.get_mut(&key), item) {
-                    (Some(J::Array(a)), Some(_)) => a.push(value),
+                    (Some(J::Array(a)), Some(_)) if !literals.contains(&key) => a.push(value),
                     (Some(_), _) => {
                         return Err(RestError::bad_request(format!(
                             "the argument `{key}` is given twice"

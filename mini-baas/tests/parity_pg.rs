@@ -2505,3 +2505,67 @@ async fn rpc_execution_plans() {
     assert_eq!(r.status, 406, "{}", r.text());
     assert!(r.text().contains("procedure"), "{}", r.text());
 }
+
+/// Variadic functions (PostgREST's): the repeated query argument, or the
+/// body's array, is the variadic values (one value: an array of one),
+/// passed as `VARIADIC v => …`; discovery lists them.
+#[tokio::test]
+async fn variadic_functions() {
+    let Some(s) = service().await else { return };
+    for (method, path, query, body, want) in [
+        ("GET", "/rpc/plus", "v=1&v=2&v=3", "", json!(6)),
+        ("GET", "/rpc/plus", "v=5", "", json!(5)),
+        // PostgreSQL's array literal, as postgrest-js writes an array.
+        ("GET", "/rpc/plus", "v=%7B1,2,3%7D", "", json!(6)),
+        (
+            "GET",
+            "/rpc/tagged",
+            "label=a&tags={x,\"y,z\"}",
+            "",
+            json!("a:x,y,z"),
+        ),
+        ("POST", "/rpc/plus", "", r#"{"v": [1, 2]}"#, json!(3)),
+        ("POST", "/rpc/plus", "", r#"{"v": 4}"#, json!(4)),
+        ("POST", "/rpc/plus", "", r#"{"v": []}"#, json!(0)),
+        (
+            "GET",
+            "/rpc/tagged",
+            "label=a&tags=x&tags=y",
+            "",
+            json!("a:x,y"),
+        ),
+        (
+            "POST",
+            "/rpc/tagged",
+            "",
+            r#"{"label": "b", "tags": "z"}"#,
+            json!("b:z"),
+        ),
+    ] {
+        assert_eq!(
+            ok(&s, method, path, query, body).await,
+            want,
+            "{path}?{query} {body}"
+        );
+    }
+    // A value that is none of the element type; a missing argument.
+    status_is(&s, "GET", "/rpc/plus", "v=1&v=x", "", 422, "{}").await;
+    status_is(&s, "GET", "/rpc/plus", "v={1,x}", "", 422, "{}").await;
+    status_is(&s, "GET", "/rpc/plus", "v={1,2", "", 400, "{}").await;
+    status_is(&s, "GET", "/rpc/plus", "v={1}&v=2", "", 400, "{}").await;
+    status_is(
+        &s,
+        "POST",
+        "/rpc/tagged",
+        "",
+        r#"{"label": "c"}"#,
+        422,
+        "{}",
+    )
+    .await;
+    let doc = ok(&s, "GET", "/discovery", "", "").await.to_string();
+    assert!(
+        doc.contains("\"plus\"") && doc.contains("\"tagged\""),
+        "{doc}"
+    );
+}

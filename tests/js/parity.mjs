@@ -40,6 +40,14 @@ try {
     noError(r);
     eq(r.data, 11);
   });
+  await check("rpc: a variadic function, its values an array (GET and POST)", async () => {
+    let r = await db.rpc("plus", { v: [1, 2, 3] }, { get: true });
+    noError(r);
+    eq(r.data, 6);
+    r = await db.rpc("plus", { v: [4, 5] });
+    noError(r);
+    eq(r.data, 9);
+  });
   await check("rpc: a set of scalars", async () => {
     const r = await db.rpc("series", { n: 3 }, { get: true });
     noError(r);

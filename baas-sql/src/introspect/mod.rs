@@ -97,10 +97,22 @@ struct CatalogFunction {
     /// `i`, `s` or `v`.
     volatility: String,
     set: bool,
-    /// Input parameters: name, type, has a default.
-    params: Vec<(String, String, bool)>,
+    /// Input parameters.
+    params: Vec<CatalogParam>,
     returns: CatalogReturns,
     comment: Option<String>,
+}
+
+/// An input parameter of a catalog function.
+#[derive(Debug)]
+struct CatalogParam {
+    name: String,
+    /// The database's name of its type.
+    ty: String,
+    /// It has a default.
+    optional: bool,
+    /// PostgreSQL's `VARIADIC` parameter.
+    variadic: bool,
 }
 
 /// Everything read from a catalog.
@@ -518,7 +530,7 @@ fn functions(
     let mut out: Vec<Function> = Vec::new();
     for f in found {
         let name = dialect.sql().entity_name(Some(&f.schema), &f.name);
-        let mut params: Vec<&str> = f.params.iter().map(|(n, _, _)| n.as_str()).collect();
+        let mut params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
         params.sort_unstable();
         let same_params = |o: &Function| {
             let mut n: Vec<&str> = o.params.iter().map(|p| p.name.as_str()).collect();
@@ -573,11 +585,12 @@ fn functions(
             params: f
                 .params
                 .into_iter()
-                .map(|(n, t, optional)| Param {
-                    name: n,
-                    ty: ty(&t),
-                    db_type: postgres.then_some(t),
-                    optional,
+                .map(|p| Param {
+                    name: p.name,
+                    ty: ty(&p.ty),
+                    db_type: postgres.then_some(p.ty),
+                    optional: p.optional,
+                    variadic: p.variadic,
                 })
                 .collect(),
             returns,

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use baas_core::{FieldType, Index, Result};
 
 use super::{
-    Catalog, CatalogFk, CatalogFunction, CatalogReturns, Column, Table, col, i, req, s, stmt,
-    text_cols,
+    Catalog, CatalogFk, CatalogFunction, CatalogParam, CatalogReturns, Column, Table, col, i, req,
+    s, stmt, text_cols,
 };
 use crate::backend::SqlBackend;
 
@@ -273,7 +273,14 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
             params: mine
                 .iter()
                 .filter(|p| is_in(p))
-                .map(|p| Ok((req(p, "name")?, req(p, "declared")?, false)))
+                .map(|p| {
+                    Ok(CatalogParam {
+                        name: req(p, "name")?,
+                        ty: req(p, "declared")?,
+                        optional: false,
+                        variadic: false,
+                    })
+                })
                 .collect::<Result<_>>()?,
             returns: if procedure {
                 CatalogReturns::Procedure(outs)

@@ -7,8 +7,8 @@ use baas_core::{Error, FieldType, Index, IntrospectOptions, Result};
 use sea_query::Value as SqValue;
 
 use super::{
-    Catalog, CatalogFk, CatalogFunction, CatalogReturns, Column, Table, col, flag, i, key, req, s,
-    stmt, strs, text_cols,
+    Catalog, CatalogFk, CatalogFunction, CatalogParam, CatalogReturns, Column, Table, col, flag, i,
+    key, req, s, stmt, strs, text_cols,
 };
 use crate::backend::SqlBackend;
 
@@ -358,7 +358,8 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 /// The functions of the introspected schemas that a call by named
 /// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
 /// part of an extension, overloads only when their parameter names differ,
-/// every input parameter named, none variadic or polymorphic (a table row
+/// every input parameter named, none polymorphic (a `VARIADIC` one is
+/// its array, passed as `VARIADIC v => …`; a table row
 /// as the one argument: a computed field); returning `void`, a scalar, rows of a table
 /// (`SETOF tbl`) or declared columns (`RETURNS TABLE`, `OUT` parameters).
 /// Others are left out (triggers, `SETOF record` without a column list).
@@ -430,10 +431,10 @@ async fn functions<B: SqlBackend + ?Sized>(
         for (k, ty) in types.iter().enumerate() {
             let mode = modes.get(k).map_or("i", String::as_str);
             let name = names.get(k).cloned().unwrap_or_default();
-            if mode == "v" || ty.starts_with("any") || ty == "internal" {
+            if ty.starts_with("any") || ty == "internal" {
                 continue 'functions;
             }
-            if matches!(mode, "i" | "b") {
+            if matches!(mode, "i" | "b" | "v") {
                 if kinds.get(k).is_some_and(|t| t == "c") {
                     // A row of a served table as the only argument: a
                     // computed field (PostgREST's), not a call by name.
@@ -448,7 +449,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                 if name.is_empty() {
                     continue 'functions;
                 }
-                params.push((name.clone(), ty.clone()));
+                params.push((name.clone(), ty.clone(), mode == "v"));
             }
             if matches!(mode, "o" | "b" | "t") {
                 columns.push((name, ty.clone()));
@@ -482,7 +483,12 @@ async fn functions<B: SqlBackend + ?Sized>(
             params: params
                 .into_iter()
                 .enumerate()
-                .map(|(k, (n, t))| (n, t, k >= required))
+                .map(|(k, (name, ty, variadic))| CatalogParam {
+                    name,
+                    ty,
+                    optional: k >= required,
+                    variadic,
+                })
                 .collect(),
             returns,
             comment: s(r, "comment"),
@@ -492,7 +498,7 @@ async fn functions<B: SqlBackend + ?Sized>(
     // arguments): two with the same names (`twice(x int)`, `twice(x text)`)
     // can never be chosen between, and are left out.
     fn names(f: &CatalogFunction) -> Vec<&str> {
-        let mut n: Vec<&str> = f.params.iter().map(|(n, _, _)| n.as_str()).collect();
+        let mut n: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
         n.sort_unstable();
         n
     }

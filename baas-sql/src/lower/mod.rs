@@ -318,8 +318,10 @@ impl<'a> Lower<'a> {
             if let Some(t) = &a.db_type {
                 value = values::cast_to(value, t, &a.name)?;
             }
+            // `VARIADIC v => array`: the array is the variadic values.
+            let variadic = if a.variadic { "VARIADIC " } else { "" };
             func = func.arg(Expr::cust_with_expr(
-                format!("{} => $1", quote(&a.name)),
+                format!("{variadic}{} => $1", quote(&a.name)),
                 value,
             ));
         }

@@ -551,6 +551,7 @@ mod tests {
                 ty: FieldType::Int32,
                 db_type: None,
                 optional: false,
+                variadic: false,
             }],
             returns,
             volatility: Volatility::Stable,
