@@ -26,7 +26,9 @@ pub struct Prefer {
     pub count: Option<Count>,
     /// `resolution=merge-duplicates|ignore-duplicates`.
     pub resolution: Option<OnConflict>,
-    /// `missing=default` (accepted; missing keys always take the database default).
+    /// `missing=default`: a field `columns=` lists that a row lacks takes
+    /// its default (without: `null`, as PostgREST); a key missing without
+    /// `columns=` always takes its default.
     pub missing_default: bool,
     /// `handling=strict`: unknown or unsupported preferences are errors.
     pub strict: bool,

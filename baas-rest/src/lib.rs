@@ -191,6 +191,12 @@
 //!   whole row and needs every column); `PUT` on a collection is a 405.
 //! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
 //!   filters on `POST` are a 400.
+//! - A bulk insert whose rows have different keys, without `columns=`:
+//!   each row's missing keys take their defaults (PostgREST refuses it,
+//!   `PGRST102` `All object keys must match`). With `columns=` (how
+//!   postgrest-js sends a bulk insert), a listed field a row lacks is
+//!   `null`, or with `Prefer: missing=default` its default, as in
+//!   PostgREST; on `PATCH`, `columns=` only drops the unlisted keys.
 //! - A singular write (`Accept: …object+json`) is not rolled back by
 //!   [`write_response`]: the caller checks [`WriteRequest::singular`]
 //!   before committing (the [`Service`] counts the rows a `PATCH`/`DELETE`

@@ -196,11 +196,16 @@ fn not_object(at: &str, v: &serde_json::Value) -> RestError {
         .with_details(format!("at `{at}`"))
 }
 
-/// Keep only the keys listed in `columns=` (after checking they are fields).
+/// Keep only the keys listed in `columns=` (after checking they are
+/// fields). With `nulls` (an insert without `Prefer: missing=default`), a
+/// listed field a row lacks is written `null`, as PostgREST writes it
+/// (postgrest-js lists every key of a bulk insert's rows so); without,
+/// it takes its default.
 fn restrict(
     entity: &Entity,
     columns: Option<&Vec<String>>,
     rows: &mut [Record],
+    nulls: bool,
 ) -> Result<(), RestError> {
     let Some(cols) = columns else { return Ok(()) };
     if let Some(bad) = cols.iter().find(|c| entity.field(c).is_err()) {
@@ -211,6 +216,13 @@ fn restrict(
     }
     for r in rows {
         r.retain(|k, _| cols.contains(k));
+        if nulls {
+            for c in cols {
+                if !r.contains_key(c) {
+                    r.insert(c.clone(), serde_json::Value::Null);
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -370,7 +382,12 @@ fn write(
                     )));
                 }
             };
-            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            restrict(
+                entity,
+                p.columns.as_ref(),
+                &mut rows,
+                !prefer.missing_default,
+            )?;
             let on_conflict = match (prefer.resolution, p.on_conflict.clone()) {
                 (Some(action), target) => Some(Upsert {
                     target: target.unwrap_or_default(),
@@ -406,7 +423,7 @@ fn write(
                 other => return Err(not_object("", &other)),
             };
             let mut rows = vec![row.clone()];
-            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            restrict(entity, p.columns.as_ref(), &mut rows, false)?;
             if let Some(r) = rows.pop() {
                 row = r;
             }
@@ -454,7 +471,7 @@ fn write(
                 other => return Err(not_object("", &other)),
             };
             let mut rows = vec![set];
-            restrict(entity, p.columns.as_ref(), &mut rows)?;
+            restrict(entity, p.columns.as_ref(), &mut rows, false)?;
             Write::Update(Update {
                 entity: entity.name.clone(),
                 filter,

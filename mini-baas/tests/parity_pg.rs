@@ -2569,3 +2569,45 @@ async fn variadic_functions() {
         "{doc}"
     );
 }
+
+/// `columns=` on an insert (postgrest-js lists every key of a bulk
+/// insert's rows so): a listed field a row lacks is written `null`, as
+/// PostgREST writes it (here a `NOT NULL` one: its 23502), or with
+/// `Prefer: missing=default` takes its default; unlisted keys are left out.
+#[tokio::test]
+async fn insert_columns_null_or_default() {
+    let Some(s) = service().await else { return };
+    let body = r#"[{"name": "c1", "n": 5, "extra": 1}, {"name": "c2"}]"#;
+    let r = call(
+        &s,
+        "POST",
+        "/counter",
+        "columns=name,n",
+        &[("Prefer", "return=representation,tx=rollback")],
+        body,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("23502")),
+        "{}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/counter",
+        "columns=name,n&order=name",
+        &[(
+            "Prefer",
+            "return=representation,tx=rollback,missing=default",
+        )],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"name": "c1", "n": 5}, {"name": "c2", "n": 0}])
+    );
+}

@@ -48,6 +48,16 @@ try {
     noError(r);
     eq(r.data, 9);
   });
+  await check("insert: rows with other keys, as null or (defaultToNull: false) the default", async () => {
+    const rows = [{ name: "js-c1", n: 5 }, { name: "js-c2" }];
+    let r = await db.from("counter").insert(rows).select();
+    eq(r.error && r.error.code, "23502");
+    r = await db.from("counter").insert(rows, { defaultToNull: false }).select("name,n").order("name");
+    noError(r);
+    eq(r.data, [{ name: "js-c1", n: 5 }, { name: "js-c2", n: 0 }]);
+    r = await db.from("counter").delete().in("name", ["js-c1", "js-c2"]);
+    noError(r);
+  });
   await check("rpc: a set of scalars", async () => {
     const r = await db.rpc("series", { n: 3 }, { get: true });
     noError(r);
