@@ -89,6 +89,22 @@ pub struct TenantConfig {
     /// digits).
     #[serde(default, skip_serializing_if = "DecimalFormat::is_default")]
     pub decimals: DecimalFormat,
+    /// Whether reads may aggregate (`count()`, `col.sum()`…, at the top,
+    /// inside embeddings and spreads, of `/rpc` rows too): on by default,
+    /// bounded like any read (the row budget, the statement timeout);
+    /// `false` answers them 400 `PGRST123`, as PostgREST does without
+    /// `db-aggregates-enabled`.
+    #[serde(default = "aggregates_on", skip_serializing_if = "is_on")]
+    pub aggregates: bool,
+}
+
+fn aggregates_on() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_on(b: &bool) -> bool {
+    *b
 }
 
 /// How a tenant's answers write decimal values ([`TenantConfig::decimals`]).
@@ -234,6 +250,7 @@ impl TenantConfig {
             introspect: IntrospectOptions::default(),
             auth: TenantAuth::default(),
             decimals: DecimalFormat::default(),
+            aggregates: true,
         }
     }
 

@@ -9,6 +9,7 @@
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
+//! | `PGRST123` | 400 | aggregates (`count()`, `col.sum()`…, in embeddings and spreads too) in a read of a tenant whose `aggregates` option is off (`Use of aggregate functions is not allowed`, as PostgREST without `db-aggregates-enabled`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
 //! | `PGRST127` | 400 | a spread with aggregates inside a to-many spread (`...albums(...tracks(count()))`): PostgREST's `Feature not implemented`, `details` `Aggregates are not implemented for one-to-many or many-to-many spreads.` |
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
@@ -84,6 +85,8 @@ pub mod codes {
     pub const LIMIT_NO_ORDER: &str = "PGRST109";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
+    /// Aggregates in a read of a tenant that turns them off.
+    pub const AGGREGATES_DISALLOWED: &str = "PGRST123";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).
     pub const MAX_AFFECTED: &str = "PGRST124";
     /// A feature PostgREST does not implement either, with its details (400).

@@ -41,6 +41,18 @@ pub struct ReadRequest {
 }
 
 impl ReadRequest {
+    /// Whether the read aggregates: at the top ([`aggregate`](Self::aggregate)),
+    /// or inside an embedding or a spread at any depth (`rel(count)`,
+    /// `...rel(col.sum())`).
+    pub fn aggregates(&self) -> bool {
+        fn inside(embeds: &[baas_core::ir::Embed]) -> bool {
+            embeds
+                .iter()
+                .any(|e| !e.select.aggregates.is_empty() || inside(&e.select.embeds))
+        }
+        self.aggregate.is_some() || inside(&self.query.select.embeds)
+    }
+
     /// Make this the read of a `HEAD`: GET's status and headers, no body.
     /// The embeddings change neither (an `!inner` one is already a filter
     /// on the parent, and `Content-Range` counts parent rows), so they are

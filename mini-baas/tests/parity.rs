@@ -23,10 +23,10 @@ async fn register(
     id: &str,
     url: &str,
     schema: SchemaMetadata,
-    decimals: DecimalFormat,
+    configure: fn(&mut TenantConfig),
 ) -> Result<(), String> {
     let mut config = TenantConfig::new(id, url, TenantMode::Introspected);
-    config.decimals = decimals;
+    configure(&mut config);
     baas.register_tenant(config, Some(schema))
         .await
         .map(|_| ())
@@ -55,11 +55,11 @@ async fn sqlite_chinook(tag: &str) -> String {
 /// The service over the four engines; `None` (skipped, outside CI) when a
 /// server is missing.
 async fn service(tag: &str) -> Option<Service> {
-    service_with(tag, DecimalFormat::Number).await
+    service_with(tag, |_| {}).await
 }
 
-/// [`service`] with tenants that write decimals as `decimals` says.
-async fn service_with(tag: &str, decimals: DecimalFormat) -> Option<Service> {
+/// [`service`] with tenants configured by `configure` too.
+async fn service_with(tag: &str, configure: fn(&mut TenantConfig)) -> Option<Service> {
     let baas =
         Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
     for (id, var, default, naming) in [
@@ -83,14 +83,14 @@ async fn service_with(tag: &str, decimals: DecimalFormat) -> Option<Service> {
         ),
     ] {
         let url = env_or(var, default);
-        if let Err(e) = register(&baas, id, &url, chinook_metadata(naming), decimals).await {
+        if let Err(e) = register(&baas, id, &url, chinook_metadata(naming), configure).await {
             skip_or_fail(var, &e);
             return None;
         }
     }
     let lite = sqlite_chinook(tag).await;
     let schema = chinook_metadata(Naming::PascalCase);
-    register(&baas, "lite", &lite, schema, decimals)
+    register(&baas, "lite", &lite, schema, configure)
         .await
         .expect("sqlite tenant");
     Some(Service::new(baas))
@@ -2929,7 +2929,8 @@ async fn limited_updates_and_deletes() {
 /// spreads), and nothing else (counts, integer sums, averages).
 #[tokio::test]
 async fn decimals_as_strings_everywhere() {
-    let Some(s) = service_with("decimal_strings", DecimalFormat::String).await else {
+    let Some(s) = service_with("decimal_strings", |c| c.decimals = DecimalFormat::String).await
+    else {
         return;
     };
     for (path, query, want) in [
@@ -2981,4 +2982,40 @@ async fn decimals_as_strings_everywhere() {
     ] {
         assert_eq!(get_json(&s, path, query).await, want, "{path}?{query}");
     }
+}
+
+/// A tenant may turn aggregates off (PostgREST's default): every read
+/// that aggregates, at the top, in an embedding or a spread, and its plan,
+/// is PostgREST's 400 `PGRST123`; other reads are served.
+#[tokio::test]
+async fn aggregates_can_be_turned_off() {
+    let Some(s) = service_with("no_aggregates", |c| c.aggregates = false).await else {
+        return;
+    };
+    for query in [
+        "select=count()",
+        "select=album_id,milliseconds.sum()",
+        "select=track_id,album(title,count())",
+        "select=...album(title,count())",
+        "select=track_id,playlists(count)",
+    ] {
+        let r = same(&s, "GET", "/track", query, &[], "").await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                400,
+                json!({"code": "PGRST123", "message": "Use of aggregate functions is not allowed", "details": null, "hint": null})
+            ),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=album_id,tracks(track_id)&album_id=eq.2"
+        )
+        .await,
+        json!([{"album_id": 2, "tracks": [{"track_id": 2}]}])
+    );
 }

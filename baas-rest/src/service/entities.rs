@@ -22,6 +22,9 @@ impl Service {
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         let op = parse_request(tenant.schema(), r, req, &self.limits)?;
+        if let Operation::Read(read) = &op {
+            aggregates_allowed(tenant, read)?;
+        }
         let media = match &op {
             Operation::Read(read) => read.media,
             Operation::Write(w) => w.media,
@@ -349,6 +352,23 @@ impl Service {
         *filter = Filter::and(vec![filter.clone(), Filter::or(keys)]);
         Ok(())
     }
+}
+
+/// PostgREST's 400 `PGRST123` for a read that aggregates
+/// ([`ReadRequest::aggregates`](crate::ReadRequest::aggregates)) when the
+/// tenant turns aggregates off ([`TenantConfig::aggregates`](baas_engine::TenantConfig::aggregates)).
+pub(super) fn aggregates_allowed(
+    tenant: &Tenant,
+    read: &crate::ReadRequest,
+) -> Result<(), RestError> {
+    if tenant.config().aggregates || !read.aggregates() {
+        return Ok(());
+    }
+    Err(RestError::new(
+        400,
+        crate::error::codes::AGGREGATES_DISALLOWED,
+        "Use of aggregate functions is not allowed",
+    ))
 }
 
 /// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…`: no

@@ -30,6 +30,7 @@ impl Service {
         }
         let result = f.result_entity(schema).map_err(core_error)?;
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
+        super::entities::aggregates_allowed(tenant, &call.read)?;
         if let crate::Media::Plan { text } = call.read.media {
             let format = super::entities::plan_format(text);
             let aggregate = call.read.aggregate.take().map(|a| *a);
