@@ -1841,6 +1841,18 @@ fn build_node<'s>(
                     Some(items) => build_node(schema, &mut child, items)?,
                     None => child.output = false,
                 }
+                // PostgREST's empty embedding is also one that lists
+                // nothing of its own, only empty embeddings
+                // (`album(artist())`): it filters, it is not shown.
+                if child.spread.is_none()
+                    && !child.star
+                    && child.outputs.is_empty()
+                    && child.aggregates.is_empty()
+                    && child.casts.is_empty()
+                    && child.children.iter().all(|c| !c.output)
+                {
+                    child.output = false;
+                }
                 node.layout.push(Some(child.key.clone()));
                 for a in std::mem::take(&mut child.raised) {
                     node.layout.push(Some(a.alias.clone()));

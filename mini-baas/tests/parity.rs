@@ -228,6 +228,28 @@ async fn embed_only_select() {
         .await,
         json!([{"playlists": [{"playlist_id": 1}, {"playlist_id": 8}]}])
     );
+    // An embedding that lists only empty embeddings is empty too
+    // (PostgREST's): it filters through `!inner`, it is not shown; beside
+    // aggregates too.
+    for (path, query, want) in [
+        (
+            "/track",
+            "select=track_id,album!inner(artist!inner())&album.artist.name=eq.Accept&order=track_id&limit=2",
+            json!([{"track_id": 2}, {"track_id": 3}]),
+        ),
+        (
+            "/track",
+            "select=track_id,album(artist())&track_id=eq.1",
+            json!([{"track_id": 1}]),
+        ),
+        (
+            "/track",
+            "select=album_id,count(),album!inner(artist!inner())&album.artist.name=eq.Accept&order=album_id",
+            json!([{"album_id": 2, "count": 1}, {"album_id": 3, "count": 3}]),
+        ),
+    ] {
+        assert_eq!(get_json(&s, path, query).await, want, "{query}");
+    }
 }
 
 /// Item 2: `like`/`ilike` take `%` as a wildcard like `*`, `_` as one
