@@ -229,9 +229,16 @@ async fn cast_again<D: DatabaseAdapter + ?Sized>(
 /// Whether `embed` (on `entity`) and everything embedded under it is
 /// to-one, so one statement can return it with its parent.
 fn joinable(schema: &SchemaMetadata, entity: &Entity, embed: &Embed) -> bool {
-    embed
-        .to_one_target(schema, entity)
-        .is_some_and(|t| embed.select.embeds.iter().all(|e| joinable(schema, t, e)))
+    // Aggregates (`artist(count())`, `album(...artist(artist_id.sum()))`)
+    // are a grouped statement of their own.
+    embed.select.aggregates.is_empty()
+        && embed.to_one_target(schema, entity).is_some_and(|t| {
+            embed
+                .select
+                .embeds
+                .iter()
+                .all(|e| !e.joins(schema, t) && joinable(schema, t, e))
+        })
 }
 
 /// One query of the read: its own statement (with its joined embeds), then
@@ -1366,11 +1373,20 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         );
     }
     budget.answer(answered.saturating_add(added))?;
+    // A to-one embedding's one related row makes at most one group: an
+    // object (`{"count": 1}`), or `null` when it has none, as PostgREST's
+    // `row_to_json` of the grouped related row.
+    let to_one = rel.kind.is_to_one();
     for r in rows.iter_mut() {
         let value = key_of(r, &rel.from_fields, &types)
             .and_then(|k| groups.get(&k).cloned())
             .unwrap_or_else(|| empty.clone());
-        r.insert(key.clone(), J::Array(value));
+        let value = if to_one {
+            value.into_iter().next().unwrap_or(J::Null)
+        } else {
+            J::Array(value)
+        };
+        r.insert(key.clone(), value);
     }
     Ok(added)
 }

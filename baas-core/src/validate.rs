@@ -716,8 +716,9 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    /// Check the aggregates of an embedding (`rel(count)`): a one-to-many
-    /// relation, nothing embedded below, no order or page; the grouping
+    /// Check the aggregates of an embedding (`rel(count)`, and of a to-one
+    /// one, `artist(count())`: over its one related row or none); only
+    /// to-one relations embedded below, no order or page; the grouping
     /// fields and the aggregated ones as an [`Aggregate`] on the target
     /// checks them (known, readable, of a type the function applies to).
     fn embedded_aggregates(
@@ -727,17 +728,6 @@ impl<'a> Validator<'a> {
         eat: &str,
         acc: &mut Acc,
     ) -> Result<()> {
-        match kind {
-            // Many-to-many: aggregated on the junction, over its targets.
-            RelationKind::OneToMany | RelationKind::ManyToMany { .. } => {}
-            _ => acc.push(
-                &format!("{eat}/select/aggregates"),
-                format!(
-                    "`{}` is a to-one relation: aggregates apply to one-to-many embeddings",
-                    e.relation
-                ),
-            ),
-        }
         // Its groups may embed to-one relations (grouped by them), or join
         // them (with aggregates of their own), no more.
         let target = self.entity();

@@ -113,7 +113,6 @@
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
 //! | aggregates of a to-one spread's fields inside a many-to-many embedding | 501 |
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
-//! | aggregates inside a to-one embedding (`album(count())`, `album(...artist(artist_id.sum()))`): aggregates apply to one-to-many embeddings | 422 |
 //! | aggregating the database's own cast of a value (`data->>n::int.sum()`, `id::text.max()`) on MySQL/MariaDB, SQLite and MongoDB (casts every engine computes alike work everywhere: `total::int.sum()`, `created::date.max()`) | 501 naming the engine |
 //! | aggregates of what an `/rpc` function returns when it is no row: a scalar's values, a procedure's result set, `void` (aggregates of a function's rows work) | 501 |
 //! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
@@ -232,7 +231,10 @@
 //!   parent's related rows (the embedding's filter and the read grant
 //!   apply), grouped by the embedding's listed fields: one object per
 //!   group, or exactly one with no grouping field (`[{"count": 0}]` for a
-//!   parent without related rows), as PostgREST answers; its groups may
+//!   parent without related rows), as PostgREST answers (inside a to-one
+//!   embedding, over its one related row: an object, `{"count": 0}`
+//!   without one, `null` when grouped and there is none:
+//!   `artist(name,count())`, `album(...artist(artist_id.sum()))`); its groups may
 //!   embed to-one relations (`tracks(genre(name),count())`: grouped by the
 //!   related row, as beside top-level aggregates; a parent without related
 //!   rows then has no group, `[]`). Inside a many-to-many embedding
