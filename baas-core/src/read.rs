@@ -546,8 +546,23 @@ async fn fetch_by_keys<D: DatabaseAdapter + ?Sized>(
         .saturating_sub(PARAMETER_MARGIN)
         .max(1);
     let chunk = (parent.key_chunk().min(params) / fields.len().max(1)).max(1);
+    fetch_in_chunks(db, parent, target, base, fields, keys, chunk, budget).await
+}
+
+/// [`fetch_by_keys`] in statements of at most `chunk` keys each.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_in_chunks<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    parent: &Checked<'_, Query>,
+    target: Target<'_>,
+    base: &Query,
+    fields: &[String],
+    keys: &[Vec<Value>],
+    chunk: usize,
+    budget: &mut Budget,
+) -> Result<Vec<Row>> {
     let mut out = Vec::new();
-    for keys in keys.chunks(chunk) {
+    for keys in keys.chunks(chunk.max(1)) {
         let mut q = base.clone();
         let kf = keys_filter(fields, keys);
         q.filter = Some(match q.filter.take() {
@@ -827,7 +842,7 @@ async fn attach_linked<D: DatabaseAdapter + ?Sized>(
             child_q.select.omit_fields = false;
             let children = if target_keys.is_empty() {
                 Vec::new()
-            } else {
+            } else if embed.order.is_empty() {
                 fetch_by_keys(
                     db,
                     parent,
@@ -835,6 +850,37 @@ async fn attach_linked<D: DatabaseAdapter + ?Sized>(
                     &child_q,
                     &rel.to_fields,
                     &target_keys,
+                    budget,
+                )
+                .await?
+            } else {
+                // Ordered: every target in one statement, so that the
+                // order holds across all of a parent's targets (statements
+                // of a few keys each are each ordered, not their sum).
+                let params = db
+                    .capabilities()
+                    .max_parameters
+                    .saturating_sub(PARAMETER_MARGIN)
+                    .max(1);
+                let most = params / rel.to_fields.len().max(1);
+                if target_keys.len() > most {
+                    return Err(Error::LimitExceeded {
+                        limit: "max_parameters",
+                        max: most as u64,
+                        message: format!(
+                            "the ordered many-to-many embedding `{}` links more than {most} rows (one statement orders them); add a filter or a limit",
+                            embed.relation
+                        ),
+                    });
+                }
+                fetch_in_chunks(
+                    db,
+                    parent,
+                    target,
+                    &child_q,
+                    &rel.to_fields,
+                    &target_keys,
+                    most,
                     budget,
                 )
                 .await?

@@ -633,6 +633,21 @@ async fn embed_offset() {
         .await,
         json!([{"track_id": 1, "playlists": [{"playlist_id": 8}, {"playlist_id": 17}]}])
     );
+    // A many-to-many embedding ordered and paged over more targets than
+    // one statement's key list (playlist 1 links 3290 tracks): the order
+    // holds across all of them.
+    assert_eq!(
+        get_json(
+            &s,
+            "/playlist",
+            "select=playlist_id,tracks(track_id)&playlist_id=in.(1,5)&order=playlist_id&tracks.order=track_id.desc&tracks.limit=2&tracks.offset=1"
+        )
+        .await,
+        json!([
+            {"playlist_id": 1, "tracks": [{"track_id": 3502}, {"track_id": 3501}]},
+            {"playlist_id": 5, "tracks": [{"track_id": 3499}, {"track_id": 3498}]}
+        ])
+    );
 }
 
 /// Item 14 (part): field aliases `alias:col`, at the root, in embeds and
