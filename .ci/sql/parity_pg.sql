@@ -4,6 +4,9 @@
 -- joined tables, a self-referencing table and two schemas with same-named
 -- objects. Loaded into database `baas_parity` by .ci/fixtures.sh.
 
+-- Full-text search without a language uses this (PostgREST's behaviour).
+ALTER DATABASE baas_parity SET default_text_search_config = 'pg_catalog.english';
+
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE SCHEMA personal;
 CREATE TYPE personal.mood AS ENUM ('calm', 'busy');

@@ -2010,6 +2010,11 @@ async fn full_text_search_syntaxes() {
         ),
         ("summary=plfts(english).engine%20notes", vec!["Notes"]),
         ("title=fts.shortest|notes", vec!["Notes", "Shortest"]),
+        // Without a language, the database's default configuration
+        // (`english` here, as the fixture sets it): stemmed, stop words
+        // dropped, as PostgREST searches.
+        ("title=fts.compil", vec!["Compilers"]),
+        ("summary=plfts.the%20compilers", vec!["Compilers"]),
     ] {
         assert_eq!(book_titles(&s, filter).await, want, "{filter}");
     }

@@ -107,11 +107,15 @@ impl SqlDialect for Postgres {
         language: Option<&str>,
         syntax: TextSyntax,
     ) -> Result<Expr> {
-        let lang = language.unwrap_or("simple").to_string();
-        let vector = self.custom(
-            "to_tsvector(CAST({} AS regconfig), {})",
-            vec![Expr::val(lang), col],
-        );
+        // Without a language, the database's `default_text_search_config`,
+        // as PostgREST (and so supabase-js's `.textSearch(col, q)`).
+        let vector = match language {
+            Some(lang) => self.custom(
+                "to_tsvector(CAST({} AS regconfig), {})",
+                vec![Expr::val(lang.to_string()), col],
+            ),
+            None => self.custom("to_tsvector({})", vec![col]),
+        };
         self.text_search_vector(vector, query, language, syntax)
     }
 
@@ -129,14 +133,21 @@ impl SqlDialect for Postgres {
         language: Option<&str>,
         syntax: TextSyntax,
     ) -> Result<Expr> {
-        let lang = language.unwrap_or("simple").to_string();
-        Ok(self.custom(
-            &format!(
-                "{{}} @@ {}(CAST({{}} AS regconfig), {{}})",
-                tsquery_function(syntax)
+        let function = tsquery_function(syntax);
+        Ok(match language {
+            Some(lang) => self.custom(
+                &format!("{{}} @@ {function}(CAST({{}} AS regconfig), {{}})"),
+                vec![
+                    vector,
+                    Expr::val(lang.to_string()),
+                    Expr::val(query.to_string()),
+                ],
             ),
-            vec![vector, Expr::val(lang), Expr::val(query.to_string())],
-        ))
+            None => self.custom(
+                &format!("{{}} @@ {function}({{}})"),
+                vec![vector, Expr::val(query.to_string())],
+            ),
+        })
     }
 
     fn range_operator(&self, op: RangeOp) -> Option<&'static str> {
