@@ -283,7 +283,8 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         FieldType::Boolean => obj(json!({"type": "boolean"})),
         FieldType::Date => {
             if write {
-                string_pattern(format!("^{DATE_W}$"))
+                // A timestamp's text too: its date as written.
+                string_pattern(format!("^{DATE_W}([Tt ]{TIME_SECONDS_W}({OFFSET_W})?)?$"))
             } else {
                 let mut s = string_pattern(format!("^{DATE_R}$"));
                 s.insert("format".into(), "date".into());
@@ -306,7 +307,8 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         }
         FieldType::TimestampTz => {
             if write {
-                string_pattern(format!("^{DATE_W}[Tt ]{TIME_SECONDS_W}{OFFSET_W}$"))
+                // Without an offset: UTC.
+                string_pattern(format!("^{DATE_W}[Tt ]{TIME_SECONDS_W}({OFFSET_W})?$"))
             } else {
                 let mut s = string_pattern(format!("^{DATE_R}T{TIME_R}Z$"));
                 s.insert("format".into(), "date-time".into());

@@ -164,9 +164,14 @@ impl Value {
                 normalize_decimal(s, *scale).ok_or_else(|| format!("`{s}` is not a decimal"))?,
             ),
             (FieldType::Boolean, Self::Bool(b)) => Self::Bool(*b),
+            // A timestamp's text is its date as written (the offset
+            // ignored), as PostgreSQL reads a date: JavaScript's
+            // `toISOString()` into a date field.
             (FieldType::Date, Self::Text(s)) => Self::Date(
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))?,
+                    .ok()
+                    .or_else(|| parse_local_timestamp(s).map(|t| t.date()))
+                    .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))?,
             ),
             (FieldType::Time, Self::Text(s)) => Self::Time(
                 NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
@@ -176,9 +181,16 @@ impl Value {
             (FieldType::Timestamp, Self::Text(s)) => Self::Timestamp(
                 parse_timestamp(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp"))?,
             ),
+            // Without an offset: in UTC, every session's zone.
             (FieldType::TimestampTz, Self::Text(s)) => Self::TimestampTz(
                 parse_timestamptz(s)
-                    .ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp with offset"))?,
+                    .or_else(|| {
+                        s.contains([':'])
+                            .then(|| parse_local_timestamp(s))
+                            .flatten()
+                            .map(|t| t.and_utc())
+                    })
+                    .ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp"))?,
             ),
             (FieldType::Uuid, Self::Text(s)) => {
                 Self::Uuid(uuid::Uuid::parse_str(s).map_err(|_| format!("`{s}` is not a UUID"))?)
@@ -1429,15 +1441,28 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
-        .or_else(|| parse_timestamptz(s).map(|t| t.naive_utc()))
+        .or_else(|| parse_with_offset(s).map(|t| t.naive_local()))
+}
+
+/// A timestamp's date and time as written, without its offset if it has
+/// one (PostgreSQL's `timestamp` input drops it).
+fn parse_local_timestamp(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
+        .ok()
+        .or_else(|| parse_with_offset(s).map(|t| t.naive_local()))
+}
+
+/// RFC 3339 with `Z` or an offset (space separator allowed), the offset kept.
+fn parse_with_offset(s: &str) -> Option<DateTime<chrono::FixedOffset>> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z"))
+        .ok()
 }
 
 /// Parse an instant: RFC 3339 with `Z` or an offset (space separator allowed).
 pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z"))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    parse_with_offset(s).map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -1876,6 +1901,37 @@ mod tests {
         );
         assert!(vals[2].coerce_write(&FieldType::Int64).is_err());
         assert!(vals[3].coerce_write(&FieldType::Float64).is_err());
+    }
+
+    #[test]
+    fn dates_and_timestamps_are_read_as_postgresql_reads_them() {
+        let w = |ty: FieldType, s: &str| Value::from(s).coerce_write(&ty);
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // A timestamp's text into a date: its date as written.
+        for s in [
+            "2024-05-01T23:30:00.123Z",
+            "2024-05-01T23:30:00-05:00",
+            "2024-05-01 23:30:00",
+        ] {
+            assert_eq!(w(FieldType::Date, s), Ok(Value::Date(d(2024, 5, 1))), "{s}");
+        }
+        assert!(w(FieldType::Date, "2024-05-01Tnoon").is_err());
+        // An offset on a timestamp without zone is dropped.
+        let at = d(2024, 5, 1).and_hms_opt(10, 20, 30).unwrap();
+        assert_eq!(
+            w(FieldType::Timestamp, "2024-05-01T10:20:30+02:00"),
+            Ok(Value::Timestamp(at))
+        );
+        // A timestamp with zone without an offset is UTC.
+        assert_eq!(
+            w(FieldType::TimestampTz, "2024-05-01T10:20:30"),
+            Ok(Value::TimestampTz(at.and_utc()))
+        );
+        assert_eq!(
+            w(FieldType::TimestampTz, "2024-05-01T12:20:30+02:00"),
+            Ok(Value::TimestampTz(at.and_utc()))
+        );
+        assert!(w(FieldType::TimestampTz, "2024-05-01").is_err());
     }
 
     #[test]

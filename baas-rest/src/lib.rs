@@ -190,6 +190,14 @@
 //!   whole row and needs every column); `PUT` on a collection is a 405.
 //! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
 //!   filters on `POST` are a 400.
+//! - A written value has its field's JSON type: a number for a number
+//!   field, a boolean for a boolean one (`"7"`, `"true"` are a 422, where
+//!   PostgreSQL's `json_to_recordset` under PostgREST reads their text;
+//!   the published write schemas say exactly what is taken). Dates and
+//!   times are read as PostgreSQL reads them: a timestamp's text into a
+//!   date gives its date as written (`toISOString()`), an offset on a
+//!   timestamp without zone is dropped, a timestamp with zone without an
+//!   offset is UTC.
 //! - A bulk insert whose rows have different keys, without `columns=`:
 //!   each row's missing keys take their defaults (PostgREST refuses it,
 //!   `PGRST102` `All object keys must match`). With `columns=` (how

@@ -2378,6 +2378,25 @@ async fn infinite_and_far_dates_read_write_and_filter() {
     }
     let r = call(&s, "GET", "/moment", "t=eq.100:00:00", &[], "").await;
     assert_eq!(r.status, 422, "{}", r.text());
+    // Written as PostgreSQL reads them: a timestamp's text into a date
+    // (JavaScript's `toISOString()`), an offset on a timestamp dropped, a
+    // timestamp with zone without one in UTC.
+    let r = moment_write(
+        &s,
+        "PATCH",
+        "id=eq.2&select=d,ts,tz",
+        r#"{"d": "2024-05-01T23:30:00.123Z", "ts": "2024-05-01T10:20:30+02:00", "tz": "2024-05-01T10:20:30"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"d": "2024-05-01", "ts": "2024-05-01T10:20:30", "tz": "2024-05-01T10:20:30Z"}])
+        ),
+        "{}",
+        r.text()
+    );
     // A function's argument too.
     for (d, want) in [("infinity", true), ("20000-01-01", false)] {
         let r = call(&s, "GET", "/rpc/is_forever", &format!("d={d}"), &[], "").await;
