@@ -149,6 +149,16 @@ impl WriteOp {
         }
     }
 
+    /// Whether it writes nothing: an insert of no row, an update that
+    /// sets no field.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Insert(i) => i.rows.is_empty(),
+            Self::Update(u) => u.set.is_empty(),
+            Self::Delete(_) => false,
+        }
+    }
+
     /// The action, for policies and events.
     pub fn action(&self) -> Action {
         match self {

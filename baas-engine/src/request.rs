@@ -1050,6 +1050,11 @@ impl Baas {
         let action = op.action();
         // A refusal of the write itself comes before any hook runs.
         let root = self.grant(principal, tenant, entity, action).await?;
+        // Nothing to write (PostgREST's `[]` insert, `{}` update): the
+        // caller may write, no row is touched, no hook runs, no event.
+        if op.is_empty() {
+            return Ok(WriteResult::default());
+        }
         // The representation's embeds are checked as a read of the
         // entity, before anything runs.
         let mut read_grants = Grants::new();

@@ -879,6 +879,27 @@ async fn suite(under: Under) {
                 .await,
             "merging upsert under a row-filtered update grant",
         );
+        // Writing nothing still asks the policy first: without the insert
+        // grant (the rules give a role without rules none), an insert of
+        // no row is refused, not answered empty.
+        if under == Under::Rules {
+            let nobody = Principal::new("nobody", ["nobody".to_string()]);
+            forbidden(
+                e.baas
+                    .write_rolled_back(
+                        &nobody,
+                        &t,
+                        WriteOp::Insert(mini_baas::ir::Insert {
+                            entity: "track".into(),
+                            rows: vec![],
+                            on_conflict: None,
+                            returning: None,
+                        }),
+                    )
+                    .await,
+                "an empty insert without the insert grant",
+            );
+        }
         // A many-to-many `count()` counts what the caller may see: the
         // junction rows its grant shows, whose targets its grant shows.
         let playlists = Filter::and(vec![

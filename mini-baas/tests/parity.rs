@@ -3092,3 +3092,46 @@ async fn aggregates_can_be_turned_off() {
         json!([{"album_id": 2, "tracks": [{"track_id": 2}]}])
     );
 }
+
+/// Writes of nothing, as PostgREST answers them: an insert of `[]` is a
+/// 201 `[]` (a merge upsert's a 200), a `PATCH` of `{}` a 204 (200 `[]`
+/// with a representation); nothing is written (the engine still asks the
+/// policy first: a caller who may not write is refused).
+#[tokio::test]
+async fn empty_writes() {
+    let Some(s) = service("empty-writes").await else {
+        return;
+    };
+    for (method, path, prefer, status, body) in [
+        ("POST", "/genre", "return=representation", 201, "[]"),
+        ("POST", "/genre", "return=minimal", 201, ""),
+        (
+            "POST",
+            "/genre",
+            "return=representation,resolution=merge-duplicates",
+            200,
+            "[]",
+        ),
+        ("PATCH", "/genre?genre_id=eq.1", "return=minimal", 204, ""),
+        (
+            "PATCH",
+            "/genre?genre_id=eq.1",
+            "return=representation",
+            200,
+            "[]",
+        ),
+    ] {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let payload = if method == "POST" { "[]" } else { "{}" };
+        let r = same(&s, method, path, query, &[("Prefer", prefer)], payload).await;
+        assert_eq!(
+            (r.status, r.text()),
+            (status, body.to_string()),
+            "{method} {prefer}"
+        );
+    }
+    assert_eq!(
+        get_json(&s, "/genre", "select=name&genre_id=eq.1").await,
+        json!([{"name": "Rock"}])
+    );
+}

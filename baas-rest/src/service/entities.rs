@@ -131,8 +131,12 @@ impl Service {
             return None;
         };
         let up = ins.on_conflict.as_ref()?;
-        if up.action != OnConflict::Merge || ins.rows.is_empty() {
+        if up.action != OnConflict::Merge {
             return None;
+        }
+        // No row: nothing inserted (PostgREST's 200).
+        if ins.rows.is_empty() {
+            return Some(false);
         }
         let entity = tenant.schema().entity(&ins.entity).ok()?;
         let target = if up.target.is_empty() {
