@@ -18,6 +18,10 @@ pub(crate) struct Node<'s> {
     pub(crate) key: String,
     /// Resolved relation name (empty for the root).
     pub(crate) relation: String,
+    /// The embedding's name as `select=` writes it, before its alias
+    /// (`album` of `albums:album(…)`): filters and orders may name it
+    /// too, as PostgREST's do.
+    pub(crate) written: String,
     pub(crate) alias: Option<String>,
     pub(crate) inner: bool,
     /// False for an empty `rel()`: used to filter parents, not returned.
@@ -77,6 +81,7 @@ impl<'s> Node<'s> {
     fn new(entity: &'s Entity, key: String) -> Self {
         Self {
             entity,
+            written: key.clone(),
             key,
             relation: String::new(),
             alias: None,
@@ -110,7 +115,24 @@ impl<'s> Node<'s> {
             return Ok(self);
         };
         let parent = self.entity.name.clone();
-        let Some(child) = self.children.iter_mut().find(|c| &c.key == first) else {
+        // By its key, else by its name as written when one embedding
+        // alone has it (`album.order=…` of `albums:album(…)`).
+        let at = self
+            .children
+            .iter()
+            .position(|c| &c.key == first)
+            .or_else(|| {
+                let mut named = self
+                    .children
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| &c.written == first);
+                match (named.next(), named.next()) {
+                    (Some((i, _)), None) => Some(i),
+                    _ => None,
+                }
+            });
+        let Some(child) = at.map(|i| &mut self.children[i]) else {
             return Err(RestError::bad_request(format!(
                 "`{first}` is not an embedded resource of `{parent}` in this request"
             ))
@@ -1716,10 +1738,19 @@ fn build_node<'s>(
                 push_aggregate(node, alias.clone(), "count", None)?;
             }
             SelectItem::Path { alias, name, shape } => {
-                // PostgREST names `data->a->>b` after its last key.
+                // PostgREST names `data->a->>b` after its last key that
+                // is no array index (`data->tags->0` is `tags`, `data->>0`
+                // is `data`).
                 let key = alias
                     .clone()
-                    .or_else(|| shape.path.last().cloned())
+                    .or_else(|| {
+                        shape
+                            .path
+                            .iter()
+                            .rev()
+                            .find(|k| k.parse::<i64>().is_err())
+                            .cloned()
+                    })
                     .unwrap_or_else(|| name.clone());
                 let mut shape = shape.clone();
                 if let Some(c) = shape.cast.as_deref()
@@ -1812,6 +1843,7 @@ fn build_node<'s>(
                         .with_hint("give one of them an alias: `other:rel(*)`"));
                 }
                 let mut child = Node::new(target, key.clone());
+                child.written.clone_from(name);
                 if *spread {
                     child.spread = Some(!rel.kind.is_to_one());
                 }

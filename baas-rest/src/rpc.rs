@@ -156,6 +156,17 @@ pub fn parse_rpc(
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();
     }
+    // A call is no transaction we end or a write we bound: these are not
+    // applied (a volatile call asked to roll back is refused instead).
+    if prefer.rollback && !f.volatility.is_read_only() {
+        return Err(RestError::unsupported(format!(
+            "`Prefer: tx=rollback` on `{}`, which may write: a call is committed (call it without the preference, or from a read-only function)",
+            f.name
+        )));
+    }
+    read.prefer
+        .applied
+        .retain(|a| !a.starts_with("tx=") && !a.starts_with("max-affected="));
     Ok(RpcRequest { args, read, post })
 }
 
@@ -272,25 +283,47 @@ pub fn rpc_response(f: &Function, req: &ReadRequest, rows: Rows, max_bytes: u64)
             crate::read_response_within(req, rows, max_bytes)
         }
         Returns::Entity { .. } | Returns::Rows { .. } | Returns::Procedure { .. } => {
+            let total = rows.total;
             let one = rows.rows.into_iter().next().map_or(J::Null, J::Object);
-            value_response(req, &one, max_bytes)
+            value_response(req, &one, 1, total, max_bytes)
         }
         Returns::Scalar { .. } => {
             let key = f.name.as_str();
-            let mut values = rows
+            let total = rows.total;
+            let values: Vec<J> = rows
                 .rows
                 .into_iter()
-                .map(|mut r| r.remove(key).unwrap_or(J::Null));
-            if set {
-                value_response(req, &J::Array(values.collect()), max_bytes)
-            } else {
-                value_response(req, &values.next().unwrap_or(J::Null), max_bytes)
+                .map(|mut r| r.remove(key).unwrap_or(J::Null))
+                .collect();
+            let n = values.len();
+            if !set {
+                let one = values.into_iter().next().unwrap_or(J::Null);
+                return value_response(req, &one, 1, total, max_bytes);
             }
+            // One value asked for (`Accept: …object+json`): the value, or
+            // PostgREST's 406 for none or several.
+            if req.singular {
+                if n != 1 {
+                    return crate::RestError::singular(n as u64).to_response();
+                }
+                let one = values.into_iter().next().unwrap_or(J::Null);
+                return value_response(req, &one, 1, total, max_bytes);
+            }
+            value_response(req, &J::Array(values), n, total, max_bytes)
         }
     }
 }
 
-fn value_response(req: &ReadRequest, v: &J, max_bytes: u64) -> RestResponse {
+/// A function's value (or values): with PostgREST's `Content-Range` of
+/// the `returned` values (of `total`, counted when asked for), and its
+/// 206 when they are a part of it.
+fn value_response(
+    req: &ReadRequest,
+    v: &J,
+    returned: usize,
+    total: Option<u64>,
+    max_bytes: u64,
+) -> RestResponse {
     let body = if req.head {
         Vec::new()
     } else {
@@ -299,12 +332,23 @@ fn value_response(req: &ReadRequest, v: &J, max_bytes: u64) -> RestResponse {
             Err(e) => return e.to_response(),
         }
     };
+    let offset = req.query.page.offset.unwrap_or(0);
+    let status = match total {
+        Some(t) if (returned as u64) < t => 206,
+        _ => 200,
+    };
     RestResponse {
-        status: 200,
-        headers: vec![(
-            "content-type".into(),
-            "application/json; charset=utf-8".into(),
-        )],
+        status,
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ),
+            (
+                "content-range".into(),
+                crate::content_range(offset, returned, total),
+            ),
+        ],
         body: body.into(),
     }
 }

@@ -633,6 +633,17 @@ async fn embed_offset() {
         .await,
         json!([{"track_id": 1, "playlists": [{"playlist_id": 8}, {"playlist_id": 17}]}])
     );
+    // An aliased embedding's filters, order and page may name it as
+    // written (PostgREST's `album.order` of `albums:album(…)`).
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=artist_id,discs:albums(album_id)&artist_id=eq.1&albums.order=album_id.desc&albums.limit=1"
+        )
+        .await,
+        json!([{"artist_id": 1, "discs": [{"album_id": 4}]}])
+    );
     // A many-to-many embedding ordered and paged over more targets than
     // one statement's key list (playlist 1 links 3290 tracks): the order
     // holds across all of them.

@@ -1010,6 +1010,8 @@ async fn profiles_select_the_schema() {
     let r = call(&s, "GET", "/book", "select=title,feel", &personal, "").await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!([{"title": "Diary", "feel": "calm"}]));
+    // The schema is answered back, as PostgREST answers it.
+    assert_eq!(r.header("content-profile"), Some("personal"));
     assert_eq!(
         ok(&s, "GET", "/personal_book", "select=title", "").await,
         json!([{"title": "Diary"}])
@@ -1220,6 +1222,12 @@ async fn json_paths_and_casts_in_select() {
             {"id": 3, "title": "third", "n": 2, "ok": null, "first": null, "last": null, "x": null},
             {"id": 4, "title": null, "n": null, "ok": null, "first": null, "last": null, "x": null}
         ])
+    );
+    // Without an alias, a path ending in array indexes is named after its
+    // last key (`tags`), or its field when it has none (`body`).
+    assert_eq!(
+        ok(&s, "GET", "/note", "select=body->tags->-1&id=eq.1", "").await,
+        json!([{"tags": "b"}])
     );
     // `->>` on an object gives its JSON text; `::text` on a number;
     // `::json` changes nothing.
@@ -2633,5 +2641,66 @@ async fn insert_columns_null_or_default() {
     assert_eq!(
         r.json(),
         json!([{"name": "c1", "n": 5}, {"name": "c2", "n": 0}])
+    );
+}
+
+/// `/rpc` answers of values as PostgREST's: `Content-Range` (counted with
+/// `Prefer: count=exact`, a 206 for a part), one value asked for with
+/// `Accept: …object+json`; a call that may write asked to roll back is
+/// refused (it would be committed), and no preference a call does not
+/// apply is reported applied.
+#[tokio::test]
+async fn rpc_values_ranges_and_preferences() {
+    let Some(s) = service().await else { return };
+    let exact = [("Prefer", "count=exact")];
+    let r = call(&s, "GET", "/rpc/series", "n=5&limit=2", &exact, "").await;
+    assert_eq!(
+        (r.status, r.header("content-range"), r.json()),
+        (206, Some("0-1/5"), json!([1, 2])),
+        "{}",
+        r.text()
+    );
+    let r = call(&s, "GET", "/rpc/add_them", "a=3&b=4", &exact, "").await;
+    assert_eq!(
+        (r.status, r.header("content-range"), r.json()),
+        (200, Some("0-0/1"), json!(7))
+    );
+    let r = call(&s, "GET", "/rpc/add_them", "a=3&b=4", &[], "").await;
+    assert_eq!(r.header("content-range"), Some("0-0/*"));
+    let one = [("Accept", "application/vnd.pgrst.object+json")];
+    let r = call(&s, "POST", "/rpc/series", "", &one, r#"{"n": 3}"#).await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (406, Some("PGRST116"))
+    );
+    let r = call(&s, "POST", "/rpc/series", "", &one, r#"{"n": 1}"#).await;
+    assert_eq!((r.status, r.json()), (200, json!(1)));
+    let rollback = [("Prefer", "tx=rollback")];
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/bump",
+        "",
+        &rollback,
+        r#"{"counter_name": "hits", "step": 1000}"#,
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    let n = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
+    assert!(n[0]["n"].as_i64().is_some_and(|n| n < 1000), "{n}");
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=100",
+        &[("Prefer", "tx=rollback,handling=strict,max-affected=1")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let applied = r.header("preference-applied").unwrap_or_default();
+    assert!(
+        !applied.contains("tx=") && !applied.contains("max-affected"),
+        "{applied}"
     );
 }

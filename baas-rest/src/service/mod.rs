@@ -384,7 +384,8 @@ impl Service {
                             .entity(entity)
                             .map_err(|e| self.hide_not_found(&req, e))?;
                         *allow = Some(allowed_methods(&route, e.read_only));
-                        self.entity(&tenant, &route, &req, principal).await
+                        let r = self.entity(&tenant, &route, &req, principal).await;
+                        Ok(with_profile(r?, &req))
                     }
                     Route::Rpc { function, .. } => {
                         tenant
@@ -392,7 +393,8 @@ impl Service {
                             .function(function)
                             .map_err(|e| self.hide_not_found(&req, e))?;
                         *allow = Some(allowed_methods(&route, false));
-                        self.rpc(&tenant, function, &req, principal).await
+                        let r = self.rpc(&tenant, function, &req, principal).await;
+                        Ok(with_profile(r?, &req))
                     }
                     Route::Admin(_) => Err(RestError::not_found(NOT_FOUND)),
                 }
@@ -528,6 +530,24 @@ fn core_error(e: Error) -> RestError {
     let r = RestError::from(&e);
     if r.status >= 500 {
         tracing::error!(error = %error_chain(&e), code = e.code(), "request failed");
+    }
+    r
+}
+
+/// The schema a request's profile header named (`Accept-Profile` on
+/// `GET`/`HEAD`, `Content-Profile` otherwise), answered back as
+/// `Content-Profile`, as PostgREST answers it.
+fn with_profile(mut r: RestResponse, req: &RestRequest) -> RestResponse {
+    let which = if matches!(req.method.as_str(), "GET" | "HEAD") {
+        "accept-profile"
+    } else {
+        "content-profile"
+    };
+    if let Some(profile) = header(&req.headers, which).map(str::trim)
+        && !profile.is_empty()
+    {
+        r.headers
+            .push(("content-profile".into(), profile.to_string()));
     }
     r
 }

@@ -473,8 +473,16 @@ fn embed_filters_are_typed_by_the_target() {
 fn embed_filters_use_the_alias() {
     let query = q("artist", "select=live:albums(title)&live.title=like.*Live*");
     assert!(query.select.embeds[0].filter.is_some());
+    // Its name as written too, as PostgREST 12/13 match it, when one
+    // embedding alone has that name.
+    let query = q("artist", "select=live:albums(title)&albums.title=eq.x");
+    assert!(query.select.embeds[0].filter.is_some());
     assert_eq!(
-        err("artist", "select=live:albums(title)&albums.title=eq.x").status,
+        err(
+            "artist",
+            "select=live:albums(title),old:albums(title)&albums.title=eq.x"
+        )
+        .status,
         400
     );
 }
