@@ -2104,12 +2104,25 @@ pub(crate) fn parse_params<'s>(
                 set_once(&mut node.order, order, k)?;
             }
             "limit" => {
+                // PostgREST's answer to a negative limit (RangeSpec).
+                if v.trim().starts_with('-') && v.trim()[1..].parse::<u64>().is_ok() {
+                    return Err(RestError::new(
+                        416,
+                        "PGRST103",
+                        "Limit should be greater than or equal to zero.",
+                    ));
+                }
                 let n = parse_u64(k, v)?;
                 let node = root.find_mut(&path_of(prefix))?;
                 set_once(&mut node.limit, n, k)?;
             }
             "offset" => {
-                let n = parse_u64(k, v)?;
+                // A negative offset skips nothing, as PostgREST ignores it.
+                let n = if v.trim().starts_with('-') && v.trim()[1..].parse::<u64>().is_ok() {
+                    0
+                } else {
+                    parse_u64(k, v)?
+                };
                 let node = root.find_mut(&path_of(prefix))?;
                 set_once(&mut node.offset, n, k)?;
             }

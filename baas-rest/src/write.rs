@@ -1,6 +1,6 @@
 //! Writes: method, query string, headers and JSON body → an IR mutation.
 
-use baas_core::ir::{Delete, Insert, OnConflict, Record, Update, Upsert};
+use baas_core::ir::{Delete, Filter, Insert, OnConflict, Record, Update, Upsert};
 use baas_core::{Entity, FieldType, SchemaMetadata, Value};
 
 use crate::filter::typed;
@@ -460,6 +460,13 @@ fn write(
                 Some(k) => and_filters(Some(key_filter(entity, k)?), filter),
                 None => filter,
             };
+            // A limited write (`order` and `limit`) is bounded without a
+            // filter, as PostgREST's: every row is a candidate.
+            let bounded = p.root.order.is_some() && p.root.limit.is_some();
+            let filter = match filter {
+                None if bounded => Some(Filter::and(Vec::new())),
+                f => f,
+            };
             let Some(filter) = filter else {
                 return Err(
                     RestError::bad_request("refusing to update every row; add a filter")
@@ -491,6 +498,13 @@ fn write(
             let filter = match key {
                 Some(k) => and_filters(Some(key_filter(entity, k)?), filter),
                 None => filter,
+            };
+            // A limited write (`order` and `limit`) is bounded without a
+            // filter, as PostgREST's: every row is a candidate.
+            let bounded = p.root.order.is_some() && p.root.limit.is_some();
+            let filter = match filter {
+                None if bounded => Some(Filter::and(Vec::new())),
+                f => f,
             };
             let Some(filter) = filter else {
                 return Err(

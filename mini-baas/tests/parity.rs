@@ -2950,6 +2950,25 @@ async fn limited_updates_and_deletes() {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, vec![9854, 9855]);
+    // Without a filter, a limited write is bounded all the same (as
+    // PostgREST's): the first row in the order. Rolled back.
+    let r = same(
+        &s,
+        "PATCH",
+        "/genre",
+        "order=genre_id&limit=1&select=genre_id,name",
+        &[("Prefer", "return=representation,tx=rollback")],
+        r#"{"name": "Rock!"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"genre_id": 1, "name": "Rock!"}])),
+        "{}",
+        r.text()
+    );
+    let r = same(&s, "DELETE", "/genre", "order=genre_id", &[], "").await;
+    assert_eq!(r.status, 400, "{}", r.text());
     // By name, after one: `b` (9853). Ties are broken by the key: of the
     // two `z`, 9854 goes first.
     for qs in ["order=name&limit=1&offset=1", "order=name.desc&limit=1"] {
