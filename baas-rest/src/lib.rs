@@ -184,7 +184,32 @@
 //!   rows gets the plain statuses (201 / 200).
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
-//! - `->` and `->>` in filters behave alike (the IR compares JSON scalars).
+//! - `->` and `->>` in filters behave alike (the IR compares JSON
+//!   scalars): comparing a path or a JSON field with an object or array
+//!   literal (`body->meta=eq.{"n":2}`) matches nothing, where PostgreSQL
+//!   compares `jsonb` (use `cs`/`cd`, which compare documents); `fts` on a
+//!   whole JSON field is a 422 (PostgreSQL searches its strings).
+//! - `timestamptz` values end in `Z` on every engine; PostgreSQL's JSON
+//!   (so PostgREST) writes `+00:00`. Both are RFC 3339 and the same
+//!   instant for every client library.
+//! - `and=(…)`/`or=(…)` take no spaces around their parentheses and
+//!   commas (`and=(a.eq.1,b.eq.2)`; PostgREST also reads
+//!   `and=( a.eq.1 , b.eq.2 )`), and an unbalanced one is a 400.
+//! - `/rpc`: a function that does not exist (or none with the given
+//!   arguments) is our uniform 404 `not_found` (PostgREST: `PGRST202`
+//!   with a hint naming close functions, which would list the schema to
+//!   anonymous callers); a missing argument is a 422 naming it. A
+//!   repeated query argument of a scalar parameter is a 400 (PostgREST
+//!   takes the last). `Prefer: tx=rollback` on a function that may write
+//!   is a 501 (the call would be committed); on a read-only one it is not
+//!   reported applied.
+//! - Error bodies of database refusals keep PostgREST's code and status
+//!   (`23505` 409, `23503` 409, `23502` 400…) with a message and details
+//!   of ours, the same on every engine (`` `id`: a row with this value
+//!   already exists`` where PostgreSQL writes `Key (id)=(1) already
+//!   exists.`); a value that is none of its field's
+//!   type is a 422 `validation` before any statement (PostgreSQL: 400
+//!   `22P02`/`22007`).
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
 //!   whole row and needs every column); `PUT` on a collection is a 405.
