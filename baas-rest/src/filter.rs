@@ -507,12 +507,16 @@ fn group(
 fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<LogicTree, RestError> {
     let mut probe = cur.clone();
     let negate = probe.eat("not.");
-    for (kw, or) in [("and(", false), ("or(", true)] {
-        if probe.starts_with(kw) {
-            probe.eat(kw.trim_end_matches('('));
-            *cur = probe;
-            let items = group(cur, depth + 1, limits)?;
-            return Ok(LogicTree::Expr { negate, or, items });
+    // `and(…)`, or `and (…)` with spaces, as PostgREST reads it.
+    for (kw, or) in [("and", false), ("or", true)] {
+        let mut after = probe.clone();
+        if after.eat(kw) {
+            after.skip_ws();
+            if after.starts_with("(") {
+                *cur = after;
+                let items = group(cur, depth + 1, limits)?;
+                return Ok(LogicTree::Expr { negate, or, items });
+            }
         }
     }
     let n = name(cur, &stop_name)
@@ -1068,6 +1072,29 @@ mod tests {
                 },
             ))
         }
+    }
+
+    #[test]
+    fn logic_trees_take_spaces_before_their_parentheses() {
+        let t = parse_logic(
+            "( and ( a.in.( 1, 2, 3 ) , a.eq.3 ) , or ( a.eq.2 , a.eq.3 ) )",
+            false,
+            false,
+            &lim(),
+        )
+        .expect("spaces");
+        let LogicTree::Expr { items, .. } = t else {
+            panic!("a tree");
+        };
+        assert!(matches!(
+            &items[..],
+            [
+                LogicTree::Expr { or: false, .. },
+                LogicTree::Expr { or: true, .. }
+            ]
+        ));
+        // A column whose name starts like a keyword is a column.
+        assert!(parse_logic("(order_no.eq.1,orbit.eq.2)", false, true, &lim()).is_ok());
     }
 
     #[test]

@@ -192,9 +192,8 @@
 //! - `timestamptz` values end in `Z` on every engine; PostgreSQL's JSON
 //!   (so PostgREST) writes `+00:00`. Both are RFC 3339 and the same
 //!   instant for every client library.
-//! - `and=(…)`/`or=(…)` take no spaces around their parentheses and
-//!   commas (`and=(a.eq.1,b.eq.2)`; PostgREST also reads
-//!   `and=( a.eq.1 , b.eq.2 )`), and an unbalanced one is a 400.
+//! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
+//!   surplus `)` at the end).
 //! - `/rpc`: a function that does not exist (or none with the given
 //!   arguments) is our uniform 404 `not_found` (PostgREST: `PGRST202`
 //!   with a hint naming close functions, which would list the schema to

@@ -3165,3 +3165,21 @@ async fn empty_writes() {
         json!([{"name": "Rock"}])
     );
 }
+
+/// `and`/`or` trees with spaces anywhere, as PostgREST's AndOrParamsSpec
+/// ("allows whitespace"), on every engine.
+#[tokio::test]
+async fn logic_trees_with_spaces() {
+    let Some(s) = service("logic-spaces").await else {
+        return;
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=artist_id&and=(%20and%20(%20artist_id.in.(%201,%202,%203%20)%20,%20artist_id.eq.3%20)%20,%20or%20(%20artist_id.eq.2%20,%20artist_id.eq.3%20)%20)"
+        )
+        .await,
+        json!([{"artist_id": 3}])
+    );
+}
