@@ -209,6 +209,14 @@
 //!   exists.`); a value that is none of its field's
 //!   type is a 422 `validation` before any statement (PostgreSQL: 400
 //!   `22P02`/`22007`).
+//! - A malformed `Range` header is a 416 and a `Range-Unit` other than
+//!   `items` a 400 (PostgREST ignores both and answers every row): a
+//!   client that asks for a part it cannot have is told so. Our 416s say
+//!   `range_not_satisfiable` (PostgREST: `PGRST103`), except a negative
+//!   `limit`, PostgREST's own 416 `PGRST103`.
+//! - `Prefer: count=planned`/`estimated` with a filter counts exactly
+//!   (PostgREST answers the planner's estimate); without a filter, the
+//!   table's statistics where the engine keeps them.
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
 //!   whole row and needs every column); `PUT` on a collection is a 405.

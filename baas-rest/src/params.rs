@@ -1526,6 +1526,22 @@ pub(crate) fn resolve<'s>(
             (false, Some(h)) => r.target == name && matches_hint(r, h),
         })
         .collect();
+    // A foreign-key constraint or column names a relation to a table, not
+    // one a view inherits (PostgREST's `findRel`: `not relFTableIsView`).
+    let candidates = if hint.is_none() && candidates.len() > 1 {
+        let tables: Vec<&Relation> = candidates
+            .iter()
+            .copied()
+            .filter(|r| r.target == name || !schema.entity(&r.target).is_ok_and(|e| e.read_only))
+            .collect();
+        if tables.is_empty() {
+            candidates
+        } else {
+            tables
+        }
+    } else {
+        candidates
+    };
     match candidates.as_slice() {
         [r] => target(r),
         [] => {

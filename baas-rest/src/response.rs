@@ -275,8 +275,8 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
         r.headers.push(("content-range".into(), format!("*/{t}")));
         return r;
     }
-    headers.push(("content-range".into(), content_range(offset, n, rows.total)));
     if req.singular && n != 1 {
+        // An error, as PostgREST raises it: no `Content-Range`.
         let e = if n == 0 && req.by_key {
             RestError::not_found(format!("no `{}` row has this key", req.query.entity))
         } else {
@@ -286,8 +286,11 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
         r.headers.extend(headers);
         return r;
     }
+    headers.push(("content-range".into(), content_range(offset, n, rows.total)));
+    // A part of the counted rows, one object included (PostgREST's
+    // singular response ranges as its arrays do).
     let status = match rows.total {
-        Some(t) if !req.singular && (n as u64) < t => 206,
+        Some(t) if (n as u64) < t => 206,
         _ => 200,
     };
     // `HEAD`: the status and headers of `GET`, no body (none is built).

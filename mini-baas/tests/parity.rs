@@ -1394,6 +1394,34 @@ async fn statuses_and_ranges() {
         assert_eq!(r.header("content-range"), Some("0-1/25"), "{method}");
         assert_eq!(r.text().is_empty(), method == "HEAD");
     }
+    // One object of counted rows: PostgREST's 206 and range; its 406 for
+    // two rows is an error, without a range.
+    let r = same(
+        &s,
+        "GET",
+        "/genre",
+        "select=genre_id&order=genre_id&limit=1&genre_id=lt.9000",
+        &[
+            ("Prefer", "count=exact"),
+            ("Accept", "application/vnd.pgrst.object+json"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("content-range"), r.json()),
+        (206, Some("0-0/25"), json!({"genre_id": 1}))
+    );
+    let r = same(
+        &s,
+        "GET",
+        "/genre",
+        "select=genre_id&order=genre_id&limit=2&genre_id=lt.9000",
+        &[("Accept", "application/vnd.pgrst.object+json")],
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.header("content-range")), (406, None));
     // HEAD by key: the status of GET (200, or 404 when absent).
     assert_eq!(same(&s, "HEAD", "/genre/1", "", &[], "").await.status, 200);
     assert_eq!(same(&s, "HEAD", "/genre/0", "", &[], "").await.status, 404);

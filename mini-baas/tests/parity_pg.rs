@@ -927,6 +927,19 @@ async fn embeds_resolve_by_constraint_column_and_self_reference() {
     ] {
         assert_eq!(ok(&s, "GET", "/review", query, "").await, want, "{query}");
     }
+    // A constraint (or a column) names the table's relation, not those
+    // the views over `book` inherit (PostgREST's EmbedDisambiguationSpec).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=id,book_author_id_fkey(title)&id=eq.1",
+            ""
+        )
+        .await,
+        json!([{"id": 1, "book_author_id_fkey": [{"title": "Notes"}]}])
+    );
     let r = call(&s, "GET", "/author", "select=name,review!nope(id)", &[], "").await;
     assert_eq!(
         (r.status, r.json()["code"].as_str()),
