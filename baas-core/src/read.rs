@@ -540,13 +540,18 @@ async fn fetch_by_keys<D: DatabaseAdapter + ?Sized>(
     keys: &[Vec<Value>],
     budget: &mut Budget,
 ) -> Result<Vec<Row>> {
-    let params = db
-        .capabilities()
-        .max_parameters
-        .saturating_sub(PARAMETER_MARGIN)
-        .max(1);
+    let params = parameters(db);
     let chunk = (parent.key_chunk().min(params) / fields.len().max(1)).max(1);
     fetch_in_chunks(db, parent, target, base, fields, keys, chunk, budget).await
+}
+
+/// The values one statement may bind on `db`, less a margin for those a
+/// statement binds besides its keys.
+fn parameters<D: DatabaseAdapter + ?Sized>(db: &D) -> usize {
+    db.capabilities()
+        .max_parameters
+        .saturating_sub(PARAMETER_MARGIN)
+        .max(1)
 }
 
 /// [`fetch_by_keys`] in statements of at most `chunk` keys each.
@@ -857,11 +862,7 @@ async fn attach_linked<D: DatabaseAdapter + ?Sized>(
                 // Ordered: every target in one statement, so that the
                 // order holds across all of a parent's targets (statements
                 // of a few keys each are each ordered, not their sum).
-                let params = db
-                    .capabilities()
-                    .max_parameters
-                    .saturating_sub(PARAMETER_MARGIN)
-                    .max(1);
+                let params = parameters(db);
                 let most = params / rel.to_fields.len().max(1);
                 if target_keys.len() > most {
                     return Err(Error::LimitExceeded {
@@ -1300,11 +1301,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             ..Query::new(groups_of.entity.name.clone())
         },
     );
-    let params = db
-        .capabilities()
-        .max_parameters
-        .saturating_sub(PARAMETER_MARGIN)
-        .max(1);
+    let params = parameters(db);
     let chunk = (parent.key_chunk().min(params) / rel.to_fields.len().max(1)).max(1);
     let mut groups: HashMap<String, Vec<J>> = HashMap::new();
     for keys in parent_keys.chunks(chunk) {

@@ -184,12 +184,7 @@ impl Value {
             // Without an offset: in UTC, every session's zone.
             (FieldType::TimestampTz, Self::Text(s)) => Self::TimestampTz(
                 parse_timestamptz(s)
-                    .or_else(|| {
-                        s.contains([':'])
-                            .then(|| parse_local_timestamp(s))
-                            .flatten()
-                            .map(|t| t.and_utc())
-                    })
+                    .or_else(|| parse_local_timestamp(s).map(|t| t.and_utc()))
                     .ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp"))?,
             ),
             (FieldType::Uuid, Self::Text(s)) => {
@@ -1433,19 +1428,15 @@ pub fn format_timestamptz(t: DateTime<Utc>) -> String {
 
 /// Parse a timestamp without zone: RFC 3339 (`T` or space separator), or a bare date.
 pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .or_else(|| parse_with_offset(s).map(|t| t.naive_local()))
+    parse_local_timestamp(s).or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
 }
 
-/// A timestamp's date and time as written, without its offset if it has
-/// one (PostgreSQL's `timestamp` input drops it).
+/// A timestamp's date and time as written (never a bare date), without
+/// its offset if it has one (PostgreSQL's `timestamp` input drops it).
 fn parse_local_timestamp(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))

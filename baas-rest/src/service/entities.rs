@@ -375,9 +375,9 @@ pub(super) fn aggregates_allowed(
     ))
 }
 
-/// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…`: no
-/// engine's execution plan is served here yet; the message names the
-/// tenant's engine.
+/// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…` where no
+/// plan is served: `why` says which (a write, another caller, an engine
+/// without plans).
 pub(super) fn plan_not_available(why: &str) -> RestError {
     RestError::new(
         406,
