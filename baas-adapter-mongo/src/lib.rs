@@ -381,9 +381,14 @@ impl MongoAdapter {
             .map_err(decode::error)
     }
 
-    async fn count_matching(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
+    async fn count_matching(
+        &self,
+        target: Target<'_>,
+        filter: Option<&Filter>,
+        cap: Option<u64>,
+    ) -> Result<u64> {
         let docs = self
-            .run(target.entity, lower::count(target, filter)?)
+            .run(target.entity, lower::count(target, filter, cap)?)
             .await?;
         Ok(docs
             .first()
@@ -832,13 +837,23 @@ impl DatabaseAdapter for MongoAdapter {
     }
 
     async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64> {
-        self.count_matching(query.target(), query.filter.as_ref())
+        self.count_matching(query.target(), query.filter.as_ref(), None)
             .await
     }
 
-    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
+    async fn count_rows_up_to(&self, query: &Checked<'_, Query>, cap: u64) -> Result<u64> {
+        self.count_matching(query.target(), query.filter.as_ref(), Some(cap))
+            .await
+    }
+
+    /// The collection's document count from its metadata, without a
+    /// filter; no estimate with one.
+    async fn estimated_count(&self, query: &Checked<'_, Query>) -> Result<Option<u64>> {
+        if query.filter.is_some() {
+            return Ok(None);
+        }
         Ok(Some(
-            self.coll(entity)?
+            self.coll(query.entity())?
                 .estimated_document_count()
                 .await
                 .map_err(decode::error)?,

@@ -1360,10 +1360,13 @@ fn keyset(e: &Entity, order: &[OrderBy], after: &[Value]) -> Result<Document> {
 
 /// The pipeline counting the rows that match a filter (result `{n: …}`, or
 /// no document at all for zero).
-pub fn count(target: Target<'_>, f: Option<&Filter>) -> Result<Vec<Document>> {
+pub fn count(target: Target<'_>, f: Option<&Filter>, cap: Option<u64>) -> Result<Vec<Document>> {
     let (mut pipeline, m) = filter(target, f)?;
     if !m.is_empty() {
         pipeline.push(doc! {"$match": m});
+    }
+    if let Some(cap) = cap {
+        pipeline.push(doc! {"$limit": i64::try_from(cap).unwrap_or(i64::MAX)});
     }
     pipeline.push(doc! {"$count": "n"});
     Ok(pipeline)

@@ -18,6 +18,14 @@ use baas_testkit::cases::{
 };
 use bson::{Bson, Document};
 
+/// The rows a count stops at: `count=estimated` counts one row past the
+/// read's row budget (`baas_core::read::find`).
+fn estimate_cap(q: &baas_core::ir::Query) -> Option<u64> {
+    (q.count == baas_core::ir::Count::Estimated)
+        .then_some(q.max_rows?.checked_add(1))
+        .flatten()
+}
+
 fn check<'a>(
     target: Target<'a>,
     caps: &'a Capabilities,
@@ -45,7 +53,7 @@ fn lower_case(target: Target<'_>, req: &CheckedRequest<'_>) -> baas_core::Result
         }
         CheckedRequest::Count(q) => format!(
             "-- pipeline\n{}",
-            ext(lower::count(target, q.filter.as_ref())?)
+            ext(lower::count(target, q.filter.as_ref(), estimate_cap(q))?)
         ),
         CheckedRequest::Insert(i, _) => {
             let docs = i

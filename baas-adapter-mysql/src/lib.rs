@@ -112,7 +112,6 @@ impl SqlxEngine for MySqlEngine {
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.
         caps.upsert_conflict_target = false;
-        caps.estimated_count = false;
         // A `TIME` is a duration; a zero month or day is a date (unless
         // the server's `sql_mode` refuses it: its error, a 400).
         caps.temporal_texts = vec![

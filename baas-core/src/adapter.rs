@@ -79,7 +79,8 @@ pub struct Capabilities {
     pub returning: bool,
     /// Upsert with an explicit conflict target (MySQL always uses every unique key).
     pub upsert_conflict_target: bool,
-    /// `Count::Estimated` served from planner statistics.
+    /// [`DatabaseAdapter::estimated_count`] answers for some reads
+    /// (`count=planned`/`estimated` use the planner's estimate).
     pub estimated_count: bool,
     /// Multi-statement transactions.
     pub transactions: bool,
@@ -348,10 +349,20 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 
-    /// The planner's estimate of the rows in the whole entity, where the
-    /// engine keeps one (`count=estimated` without a filter).
-    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
-        let _ = entity;
+    /// The number of rows matching the checked query's filter, counting at
+    /// most `cap` of them (`count=estimated` counts exactly up to the row
+    /// budget, and no further). The default counts them all.
+    async fn count_rows_up_to(&self, query: &Checked<'_, Query>, cap: u64) -> Result<u64> {
+        Ok(self.count_rows(query).await?.min(cap))
+    }
+
+    /// The planner's estimate of the rows matching the checked query's
+    /// filter (its selection, order and page do not apply), where the
+    /// engine has one (`count=planned`, and `count=estimated` past the row
+    /// budget): PostgreSQL's and MySQL's `EXPLAIN` of the read, MongoDB's
+    /// collection statistics without a filter. `None` where it has none.
+    async fn estimated_count(&self, query: &Checked<'_, Query>) -> Result<Option<u64>> {
+        let _ = query;
         Ok(None)
     }
 

@@ -584,7 +584,15 @@ pub enum Count {
     None,
     /// `count(*)` over the filter.
     Exact,
-    /// The planner's estimate where the engine has one, exact otherwise.
+    /// PostgREST's `count=planned`: the planner's estimate of the matching
+    /// rows where the engine has one
+    /// ([`DatabaseAdapter::estimated_count`](crate::DatabaseAdapter::estimated_count)),
+    /// as [`Estimated`](Self::Estimated) otherwise.
+    Planned,
+    /// PostgREST's `count=estimated`: exact up to the read's row budget
+    /// ([`Query::max_rows`]; counting stops one row past it), beyond it the
+    /// larger of that and the planner's estimate, or the exact count where
+    /// the engine has no estimate. Without a budget, exact.
     Estimated,
 }
 

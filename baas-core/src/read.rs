@@ -84,15 +84,32 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
     let rows = run(db, query, &mut budget).await?;
     let total = match query.count {
         Count::None => None,
-        Count::Estimated if query.filter.is_none() => {
-            match db.estimated_rows(query.entity()).await? {
-                Some(n) => Some(n),
-                None => Some(db.count_rows(query).await?),
-            }
-        }
-        Count::Exact | Count::Estimated => Some(db.count_rows(query).await?),
+        Count::Exact => Some(db.count_rows(query).await?),
+        Count::Planned => match db.estimated_count(query).await? {
+            Some(n) => Some(n),
+            None => Some(estimated(db, query).await?),
+        },
+        Count::Estimated => Some(estimated(db, query).await?),
     };
     Ok(Rows { rows, total })
+}
+
+/// PostgREST's `count=estimated` ([`Count::Estimated`]): exact up to the
+/// row budget, counting one row past it at most; past it, the larger of
+/// that and the planner's estimate, or the exact count where the engine
+/// has no estimate.
+async fn estimated<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query>) -> Result<u64> {
+    let Some(max) = query.max_rows else {
+        return db.count_rows(query).await;
+    };
+    let counted = db.count_rows_up_to(query, max.saturating_add(1)).await?;
+    if counted <= max {
+        return Ok(counted);
+    }
+    Ok(match db.estimated_count(query).await? {
+        Some(n) => n.max(counted),
+        None => db.count_rows(query).await?,
+    })
 }
 
 /// The fields a write must return so that [`embed_into`] can attach

@@ -22,7 +22,7 @@ pub enum ReturnMode {
 pub struct Prefer {
     /// `return=minimal|representation|headers-only`.
     pub return_mode: Option<ReturnMode>,
-    /// `count=exact|planned|estimated` (planned maps to estimated).
+    /// `count=exact|planned|estimated`.
     pub count: Option<Count>,
     /// `resolution=merge-duplicates|ignore-duplicates`.
     pub resolution: Option<OnConflict>,
@@ -84,7 +84,11 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
                     p.count = Some(Count::Exact);
                     apply(&mut p);
                 }
-                ("count", "planned" | "estimated") => {
+                ("count", "planned") => {
+                    p.count = Some(Count::Planned);
+                    apply(&mut p);
+                }
+                ("count", "estimated") => {
                     p.count = Some(Count::Estimated);
                     apply(&mut p);
                 }

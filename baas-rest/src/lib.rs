@@ -70,7 +70,7 @@
 //! | `order=data->a->b.desc`, `order=data->>a` | `OrderBy::json` ([`JsonKey`](baas_core::ir::JsonKey)): `->` sorts JSON values by type then value (`null` < strings < numbers < booleans < arrays < objects, as `jsonb`), `->>` their text; a missing path is NULL; in embeddings too (`rel.order=data->a`); not with a keyset cursor (`after`) |
 //! | `limit=n`, `offset=n`, `Range: 0-24` (`Range-Unit: items`) | `Page { limit, offset }` (intersected; capped at [`RestLimits::max_limit`], which also applies when no limit is given); a malformed `Range` is a 416, another unit a 400 |
 //! | `after=[v1,v2]` (extension: a JSON array) | `Page::after` (keyset cursor, one value per order key) |
-//! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Estimated` / `Estimated` |
+//! | `Prefer: count=exact` / `planned` / `estimated` | `Count::Exact` / `Planned` (the planner's estimate of the matching rows: `EXPLAIN` on PostgreSQL and MySQL, MongoDB's collection count without a filter; `estimated` elsewhere) / `Estimated` (exact up to the tenant's row budget, the larger of that and the estimate beyond it) |
 //! | `Accept: application/vnd.pgrst.plan+json` / `plan+text` (the service role only) | the engine's plan of the read's own statement (batched embeds are further statements), of an aggregate's grouping statement (joined to-one rows included; embedded ones are further statements), or of the statement that reads an `/rpc` function's rows (nothing is called, volatile or not): `EXPLAIN (FORMAT JSON)` / `EXPLAIN` on PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, with the same bound values and grants |
 //! | `Accept-Profile: s` (GET, HEAD), `Content-Profile: s` (writes, `POST /rpc`) | the route names a table or function of database schema `s` (`/book` is `personal.book`, otherwise `personal_book`); `public`, what supabase-js sends by default, keeps the plain names; a schema nothing comes from: 406 `PGRST106` ([`route::apply_profile`]) |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
@@ -214,9 +214,10 @@
 //!   client that asks for a part it cannot have is told so. Our 416s say
 //!   `range_not_satisfiable` (PostgREST: `PGRST103`), except a negative
 //!   `limit`, PostgREST's own 416 `PGRST103`.
-//! - `Prefer: count=planned`/`estimated` with a filter counts exactly
-//!   (PostgREST answers the planner's estimate); without a filter, the
-//!   table's statistics where the engine keeps them.
+//! - `Prefer: count=planned`/`estimated` count exactly where the engine
+//!   has no row estimate (SQLite; MongoDB with a filter), and
+//!   `estimated`'s threshold is the tenant's row budget (PostgREST's:
+//!   `db-max-rows`).
 //! - `is.unknown` is `is.null` on any type.
 //! - `PUT /{entity}/{id}` merges the given fields (PostgREST replaces the
 //!   whole row and needs every column); `PUT` on a collection is a 405.

@@ -215,7 +215,7 @@ fn error_responses() -> Map<String, J> {
 fn common_parameters(caps: &Capabilities) -> Map<String, J> {
     let string = json!({"type": "string"});
     let count = if caps.estimated_count {
-        "`count=exact` counts the matching rows (`Content-Range: 0-24/3573`); `count=planned`/`count=estimated` use the planner's estimate."
+        "`count=exact` counts the matching rows (`Content-Range: 0-24/3573`); `count=planned` answers the planner's estimate; `count=estimated` counts exactly up to the row budget and answers the estimate beyond it."
     } else {
         "`count=exact` counts the matching rows (`Content-Range: 0-24/3573`); `count=planned`/`count=estimated` are accepted and counted exactly."
     };

@@ -7,7 +7,7 @@
 //! the other.
 
 use async_trait::async_trait;
-use baas_core::{Capabilities, Entity, Result};
+use baas_core::{Capabilities, Result};
 
 use crate::dialect::Dialect;
 use crate::lower::{OutColumn, ProcedurePlan, Statement};
@@ -82,10 +82,6 @@ pub trait SqlBackend: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>>;
     /// Check that the server answers.
     async fn health(&self) -> Result<()>;
-    /// The planner's row estimate for a whole table, if the engine keeps one.
-    async fn estimated_rows(&self, _entity: &Entity) -> Result<Option<u64>> {
-        Ok(None)
-    }
     /// Whether `error` aborted a transaction that may simply run again (a
     /// deadlock victim, a serialization failure: rolled back whole).
     fn retryable(&self, _error: &baas_core::Error) -> bool {

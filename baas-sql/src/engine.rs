@@ -482,8 +482,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.fetch(&plan.statement, &plan.columns).await
     }
 
-    async fn count_matching(&self, target: Target<'_>, filter: Option<&Filter>) -> Result<u64> {
-        let plan = lower::count(self.d(), target, filter)?;
+    async fn count_matching(
+        &self,
+        target: Target<'_>,
+        filter: Option<&Filter>,
+        cap: Option<u64>,
+    ) -> Result<u64> {
+        let plan = lower::count(self.d(), target, filter, cap)?;
         let rows = self.fetch_plan(&plan).await?;
         Ok(rows
             .first()
@@ -597,6 +602,36 @@ fn project(mut r: Row, cols: &[OutColumn]) -> Row {
     out
 }
 
+/// The row estimate of a plan [`SqlAdapter::explain_statement`] gave as
+/// JSON: PostgreSQL's `Plan Rows` of the top node; MySQL's rows out of its
+/// join (a `query_block` of one `table` or a `nested_loop` of them): the
+/// last table's `rows_produced_per_join` (MySQL 8), or the product of each
+/// table's `rows` × `filtered` % (MariaDB). `None` for another shape.
+fn planned_rows(d: Dialect, plan: &serde_json::Value) -> Option<u64> {
+    let rows = match d {
+        Dialect::Postgres => plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64()?,
+        Dialect::Mysql => {
+            let block = plan.get("query_block")?;
+            let tables: Vec<&serde_json::Value> = match block.get("nested_loop") {
+                Some(serde_json::Value::Array(steps)) => steps
+                    .iter()
+                    .map(|s| s.get("table"))
+                    .collect::<Option<_>>()?,
+                _ => vec![block.get("table")?],
+            };
+            match tables.last()?.get("rows_produced_per_join") {
+                Some(n) => n.as_f64()?,
+                None => tables.iter().try_fold(1.0, |acc, t| {
+                    let filtered = t.get("filtered").map_or(Some(100.0), |f| f.as_f64())?;
+                    Some(acc * t.get("rows")?.as_f64()? * filtered / 100.0)
+                })?,
+            }
+        }
+        Dialect::Sqlite => return None,
+    };
+    (rows.is_finite() && rows >= 0.0).then(|| rows.round() as u64)
+}
+
 fn auto_key(entity: &Entity) -> Option<&Field> {
     match entity.primary_key.as_slice() {
         [k] => entity
@@ -638,7 +673,12 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     async fn count_rows(&self, query: &Checked<'_, Query>) -> Result<u64> {
-        self.count_matching(query.target(), query.filter.as_ref())
+        self.count_matching(query.target(), query.filter.as_ref(), None)
+            .await
+    }
+
+    async fn count_rows_up_to(&self, query: &Checked<'_, Query>, cap: u64) -> Result<u64> {
+        self.count_matching(query.target(), query.filter.as_ref(), Some(cap))
             .await
     }
 
@@ -671,8 +711,23 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         self.explain_statement(plan.statement, format).await
     }
 
-    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
-        self.backend.estimated_rows(entity).await
+    /// The rows the planner expects the matching rows' select to answer
+    /// (PostgREST's `count=planned`), from the `EXPLAIN` of
+    /// [`lower::matching`]: PostgreSQL's `Plan Rows`; on MySQL the rows
+    /// the join produces (MySQL's `rows_produced_per_join` of its last
+    /// table, MariaDB's `rows` × `filtered` of each). `None` on SQLite, for
+    /// a procedure's result, and for a plan of another shape.
+    async fn estimated_count(&self, query: &Checked<'_, Query>) -> Result<Option<u64>> {
+        if matches!(self.d(), Dialect::Sqlite)
+            || query.target().call.is_some_and(|c| c.procedure.is_some())
+        {
+            return Ok(None);
+        }
+        let rows = lower::matching(self.d(), query.target(), query.filter.as_ref(), None)?;
+        let plan = self
+            .explain_statement(rows, baas_core::adapter::PlanFormat::Json)
+            .await?;
+        Ok(planned_rows(self.d(), &plan))
     }
 
     async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {

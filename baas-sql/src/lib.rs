@@ -117,6 +117,6 @@ pub use engine::SqlAdapter;
 pub use dialect::Dialect;
 pub use lower::{
     InsertBatch, OutColumn, ProcedurePlan, SelectPlan, Statement, aggregate, count, delete, insert,
-    key_filter, procedure_call, select, select_for_update, update,
+    key_filter, matching, procedure_call, select, select_for_update, update,
 };
 pub use sea_query;

@@ -19,7 +19,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use baas_core::{Capabilities, Entity, Error, Result, Value};
+use baas_core::{Capabilities, Error, Result, Value};
 use sea_query::Value as SqValue;
 use sqlx::error::BoxDynError;
 use sqlx::{
@@ -373,24 +373,5 @@ where
             .await
             .map(|_| ())
             .map_err(err::<E>)
-    }
-
-    /// The dialect's statistics query, when it has one; a negative estimate
-    /// (never analysed) is none.
-    async fn estimated_rows(&self, entity: &Entity) -> Result<Option<u64>> {
-        let Some(stmt) = E::DIALECT.sql().estimated_rows(entity) else {
-            return Ok(None);
-        };
-        let column = OutColumn {
-            key: "rows".into(),
-            ty: baas_core::FieldType::Float64,
-        };
-        let rows = self.fetch(&stmt, std::slice::from_ref(&column)).await?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.get("rows"))
-            .and_then(serde_json::Value::as_f64)
-            .filter(|n| *n >= 0.0)
-            .map(|n| n as u64))
     }
 }

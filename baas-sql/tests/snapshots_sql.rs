@@ -34,6 +34,14 @@ fn all_capabilities(d: Dialect) -> Capabilities {
     caps
 }
 
+/// The rows a count stops at: `count=estimated` counts one row past the
+/// read's row budget (`baas_core::read::find`).
+fn estimate_cap(q: &baas_core::ir::Query) -> Option<u64> {
+    (q.count == baas_core::ir::Count::Estimated)
+        .then_some(q.max_rows?.checked_add(1))
+        .flatten()
+}
+
 /// Lower a checked request (what the adapter is given).
 fn lower(
     d: Dialect,
@@ -43,7 +51,7 @@ fn lower(
     Ok(match req {
         CheckedRequest::Select(q) => vec![baas_sql::select(d, target, q)?.statement],
         CheckedRequest::Count(q) => {
-            vec![baas_sql::count(d, target, q.filter.as_ref())?.statement]
+            vec![baas_sql::count(d, target, q.filter.as_ref(), estimate_cap(q))?.statement]
         }
         CheckedRequest::Insert(i, max_params) => baas_sql::insert(
             d,

@@ -1502,6 +1502,149 @@ async fn statuses_and_ranges() {
     assert_eq!(r.header("content-range"), Some("*/2"));
 }
 
+/// The rows the engine's own `EXPLAIN` of `sql` expects (PostgreSQL's
+/// `Plan Rows`, MariaDB's `rows` × `filtered` of its one table), asked on a
+/// connection of the test's own.
+async fn explained_rows(tenant: &str, sql: &str) -> u64 {
+    use mini_baas::sql::{OutColumn, SqlBackend, Statement};
+    let column = [OutColumn {
+        key: "plan".into(),
+        ty: mini_baas::FieldType::Json,
+    }];
+    let plan = if tenant == "pg" {
+        let url = env_or(
+            "BAAS_TEST_PG_URL",
+            "postgres://baas:baas_pw@127.0.0.1:5432/chinook",
+        );
+        let db = mini_baas::postgres::connect(mini_baas::postgres::PgConfig::new(url))
+            .await
+            .expect("postgres");
+        let stmt = Statement {
+            sql: format!("EXPLAIN (FORMAT JSON) {sql}"),
+            params: Vec::new(),
+        };
+        let rows = db.backend().fetch(&stmt, &column).await.expect("explain");
+        rows[0]["plan"][0]["Plan"]["Plan Rows"]
+            .as_f64()
+            .expect("Plan Rows")
+    } else {
+        let url = env_or(
+            "BAAS_TEST_MYSQL_URL",
+            "mysql://baas:baas_pw@127.0.0.1:3306/Chinook",
+        );
+        let db = mini_baas::mysql::connect(mini_baas::mysql::MySqlConfig::new(url))
+            .await
+            .expect("mysql");
+        let stmt = Statement {
+            sql: format!("EXPLAIN FORMAT=JSON {sql}"),
+            params: Vec::new(),
+        };
+        let rows = db.backend().fetch(&stmt, &column).await.expect("explain");
+        let plan = &rows[0]["plan"]["query_block"];
+        let table = plan
+            .get("table")
+            .unwrap_or(&plan["nested_loop"][0]["table"]);
+        match table.get("rows_produced_per_join") {
+            Some(n) => n.as_f64().expect("rows"),
+            None => {
+                table["rows"].as_f64().expect("rows") * table["filtered"].as_f64().unwrap_or(100.0)
+                    / 100.0
+            }
+        }
+    };
+    plan.round() as u64
+}
+
+/// Item 5: `Prefer: count=planned` answers the planner's estimate of the
+/// matching rows, the number the engine's own `EXPLAIN` gives (counted
+/// exactly on SQLite, and on MongoDB with a filter); `count=estimated` is
+/// exact within the tenant's row budget, and beyond it the larger of the
+/// rows counted up to the budget and the estimate.
+#[tokio::test]
+async fn planned_and_estimated_counts() {
+    let Some(s) = service("counts").await else {
+        return;
+    };
+    let long = "select=track_id&limit=1&milliseconds=gt.300000";
+    let total = |r: &RestResponse| -> u64 {
+        let range = r.header("content-range").expect("content-range");
+        range.rsplit('/').next().unwrap().parse().expect(range)
+    };
+    // Within the budget: exact, and the same on every engine.
+    let r = same(
+        &s,
+        "GET",
+        "/track",
+        long,
+        &[("Prefer", "count=estimated")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("content-range")),
+        (206, Some("0-0/1069"))
+    );
+    let oracle = [
+        ("pg", "SELECT 1 FROM track WHERE milliseconds > 300000"),
+        ("my", "SELECT 1 FROM Track WHERE Milliseconds > 300000"),
+    ];
+    for t in TENANTS {
+        let ask = |prefer: &'static str| {
+            RestRequest::new("GET", format!("/{t}/track"), long).header("Prefer", prefer)
+        };
+        let r = s.handle(ask("count=planned")).await;
+        assert_eq!(r.status, 206, "{t}: {}", r.text());
+        match oracle.iter().find(|(o, _)| *o == t) {
+            Some((_, sql)) => {
+                // Statistics may be refreshed meanwhile: either side of
+                // the request.
+                let before = explained_rows(t, sql).await;
+                let r = s.handle(ask("count=planned")).await;
+                let after = explained_rows(t, sql).await;
+                let n = total(&r);
+                assert!(
+                    n == before || n == after,
+                    "{t}: {n}, EXPLAIN {before}/{after}"
+                );
+            }
+            None => assert_eq!(total(&r), 1069, "{t}"),
+        }
+    }
+    // Beyond a budget of 100 rows: the estimate where there is one (at
+    // least the 101 rows counted), exact elsewhere.
+    let Some(s) = service_with("counts_budget", |c| c.limits.max_rows = 100).await else {
+        return;
+    };
+    for t in TENANTS {
+        let req = RestRequest::new("GET", format!("/{t}/track"), long)
+            .header("Prefer", "count=estimated");
+        match oracle.iter().find(|(o, _)| *o == t) {
+            Some((_, sql)) => {
+                let before = explained_rows(t, sql).await.max(101);
+                let n = total(&s.handle(req).await);
+                let after = explained_rows(t, sql).await.max(101);
+                assert!(
+                    n == before || n == after,
+                    "{t}: {n}, EXPLAIN {before}/{after}"
+                );
+            }
+            None => assert_eq!(total(&s.handle(req).await), 1069, "{t}"),
+        }
+        // Within it, exact.
+        let r = s
+            .handle(
+                RestRequest::new(
+                    "GET",
+                    format!("/{t}/genre"),
+                    "select=genre_id&limit=1&genre_id=lt.9000",
+                )
+                .header("Prefer", "count=estimated"),
+            )
+            .await;
+        assert_eq!(r.header("content-range"), Some("0-0/25"), "{t}");
+    }
+}
+
 /// Item 13: spreads. `...rel(cols)` puts a to-one embed's fields in its
 /// parent, and a to-many embed's fields as arrays of values (PostgREST 12).
 #[tokio::test]

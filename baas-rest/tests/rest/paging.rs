@@ -173,7 +173,7 @@ fn keyset_after() {
 fn prefer_count() {
     for (h, c) in [
         ("count=exact", Count::Exact),
-        ("count=planned", Count::Estimated),
+        ("count=planned", Count::Planned),
         ("count=estimated", Count::Estimated),
         ("return=minimal", Count::None),
     ] {

@@ -460,12 +460,6 @@ pub(crate) trait SqlDialect: Send + Sync {
         oc.do_nothing();
     }
 
-    /// The planner's row estimate for a whole table (one row, one column of
-    /// type `float64`), where the engine keeps one.
-    fn estimated_rows(&self, _entity: &baas_core::Entity) -> Option<Statement> {
-        None
-    }
-
     // ---------------------------------------------------------------- DDL
 
     /// `(length, largest length, unit)` of an identifier where the engine

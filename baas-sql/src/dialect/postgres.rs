@@ -324,18 +324,6 @@ impl SqlDialect for Postgres {
         }
     }
 
-    /// `reltuples` of `pg_class` (-1: never analysed, no estimate).
-    fn estimated_rows(&self, entity: &baas_core::Entity) -> Option<Statement> {
-        let name = match &entity.source.schema {
-            Some(s) => format!("{}.{}", quote(s), quote(&entity.source.table)),
-            None => quote(&entity.source.table),
-        };
-        Some(Statement {
-            sql: "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)".into(),
-            params: vec![SqValue::String(Some(name))],
-        })
-    }
-
     fn identifier_length(&self, name: &str) -> Option<(usize, usize, &'static str)> {
         Some((name.len(), MAX_IDENT, "bytes"))
     }

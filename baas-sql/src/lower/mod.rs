@@ -28,7 +28,7 @@ mod values;
 mod write;
 
 pub use aggregate::aggregate;
-pub use select::{ProcedurePlan, count, procedure_call, select, select_for_update};
+pub use select::{ProcedurePlan, count, matching, procedure_call, select, select_for_update};
 pub use write::{InsertBatch, delete, insert, key_filter, update};
 
 /// SQL text and its bound parameters, in order.

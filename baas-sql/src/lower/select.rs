@@ -401,17 +401,57 @@ pub(super) fn page(sql: &dyn SqlDialect, limit: Option<u64>, offset: Option<u64>
     }
 }
 
-/// `SELECT COUNT(*)` over a filter. The single output column is `count` (int64).
-pub fn count(d: Dialect, target: Target<'_>, filter: Option<&Filter>) -> Result<SelectPlan> {
+/// `SELECT {expr} FROM` the target's rows matching `filter`, rendered.
+fn over_matching(
+    d: Dialect,
+    target: Target<'_>,
+    filter: Option<&Filter>,
+    expr: &'static str,
+) -> Result<(Statement, &'static dyn SqlDialect)> {
     let l = Lower::new(d, target);
     let mut sel = SelectStatement::new();
-    sel.expr(Expr::cust("COUNT(*)"));
+    sel.expr(Expr::cust(expr));
     sel.from(l.root_source()?);
     if let Some(c) = l.where_clause(filter)? {
         sel.cond_where(c);
     }
+    Ok((finish(l.sql, AnyQuery::Select(&sel)), l.sql))
+}
+
+/// `SELECT 1` of each row matching a filter, at most `cap` of them: what
+/// [`count`] counts, and what a row estimate explains.
+pub fn matching(
+    d: Dialect,
+    target: Target<'_>,
+    filter: Option<&Filter>,
+    cap: Option<u64>,
+) -> Result<Statement> {
+    let (mut statement, sql) = over_matching(d, target, filter, "1")?;
+    statement.sql.push_str(&page(sql, cap, None));
+    Ok(statement)
+}
+
+/// `SELECT COUNT(*)` over a filter, counting at most `cap` rows (the
+/// matching rows' [`matching`] select, counted). The single output column
+/// is `count` (int64).
+pub fn count(
+    d: Dialect,
+    target: Target<'_>,
+    filter: Option<&Filter>,
+    cap: Option<u64>,
+) -> Result<SelectPlan> {
+    let statement = match cap {
+        Some(_) => {
+            let rows = matching(d, target, filter, cap)?;
+            Statement {
+                sql: format!("SELECT COUNT(*) FROM ({}) AS counted", rows.sql),
+                params: rows.params,
+            }
+        }
+        None => over_matching(d, target, filter, "COUNT(*)")?.0,
+    };
     Ok(SelectPlan {
-        statement: finish(l.sql, AnyQuery::Select(&sel)),
+        statement,
         columns: vec![OutColumn {
             key: "count".into(),
             ty: FieldType::Int64,
