@@ -143,6 +143,9 @@ CREATE FUNCTION echo_json(payload json) RETURNS json
 CREATE FUNCTION bump(counter_name text, step int DEFAULT 1) RETURNS int
   LANGUAGE sql VOLATILE AS
   'UPDATE counter SET n = n + step WHERE name = counter_name RETURNING n';
+-- Volatile, returning rows: every counter, bumped.
+CREATE FUNCTION bump_all(step int) RETURNS SETOF counter
+  LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = n + step RETURNING *';
 -- Void.
 CREATE FUNCTION reset_counter(counter_name text) RETURNS void
   LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = 0 WHERE name = counter_name';

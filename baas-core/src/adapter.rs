@@ -407,6 +407,19 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 
+    /// A read exactly as [`crate::read::find`] runs it, inside one
+    /// transaction rolled back afterwards, whatever the read did: the call
+    /// of a function that may write, under `Prefer: tx=rollback`. The
+    /// default refuses with [`Error::Unsupported`]: an engine that cannot
+    /// undo a call must say so rather than keep its effects.
+    async fn find_rolled_back(&self, query: &Checked<'_, Query>) -> Result<Rows> {
+        let _ = query;
+        Err(Error::unsupported(
+            &self.capabilities().engine,
+            "rolling a call back (`Prefer: tx=rollback`) without transactions",
+        ))
+    }
+
     /// [`write_checked`](Self::write_checked) with nothing to check, rolled
     /// back instead of committed (`Prefer: tx=rollback`).
     async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {

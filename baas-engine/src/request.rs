@@ -103,6 +103,17 @@ enum Answer<T> {
     Plan(serde_json::Value),
 }
 
+/// How a function call runs ([`Baas::call`] and its siblings).
+#[derive(Debug, Clone, Copy)]
+enum CallMode {
+    /// Called, its effects committed.
+    Committed,
+    /// Called inside a transaction rolled back afterwards.
+    RolledBack,
+    /// Only planned, in this format: nothing is called.
+    Plan(baas_core::PlanFormat),
+}
+
 impl<T: Default> Answer<T> {
     /// The rows of a read run without a plan asked for (which is never a
     /// plan: no rows then).
@@ -484,7 +495,14 @@ impl Baas {
                     .into_plan()
             }
             None => self
-                .call_as(principal, tenant, function, args, query, plan)
+                .call_as(
+                    principal,
+                    tenant,
+                    function,
+                    args,
+                    query,
+                    CallMode::Plan(format),
+                )
                 .await?
                 .into_plan(),
         })
@@ -582,12 +600,46 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        self.call_as(principal, tenant, function, args, query, None)
-            .await
-            .map(Answer::into_rows)
+        self.call_as(
+            principal,
+            tenant,
+            function,
+            args,
+            query,
+            CallMode::Committed,
+        )
+        .await
+        .map(Answer::into_rows)
     }
 
-    /// [`call`](Self::call), or with `plan` the plan of its statement.
+    /// [`call`](Self::call) inside a transaction rolled back afterwards
+    /// (`Prefer: tx=rollback`): the answer of the call, and nothing it
+    /// wrote kept ([`DatabaseAdapter::find_rolled_back`]; unsupported on
+    /// an engine without transactions, and for a procedure's `CALL`).
+    ///
+    /// [`DatabaseAdapter::find_rolled_back`]: baas_core::DatabaseAdapter::find_rolled_back
+    pub async fn call_rolled_back(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        query: Query,
+    ) -> Result<Rows> {
+        self.call_as(
+            principal,
+            tenant,
+            function,
+            args,
+            query,
+            CallMode::RolledBack,
+        )
+        .await
+        .map(Answer::into_rows)
+    }
+
+    /// [`call`](Self::call) as `mode` says: committed, rolled back, or
+    /// only planned.
     async fn call_as(
         &self,
         principal: &Principal,
@@ -595,7 +647,7 @@ impl Baas {
         function: &str,
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
-        plan: Option<baas_core::PlanFormat>,
+        mode: CallMode,
     ) -> Result<Answer<Rows>> {
         let PreparedCall {
             function: f,
@@ -637,12 +689,14 @@ impl Baas {
         let checked = self
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
-        if let Some(format) = plan {
-            return Ok(Answer::Plan(
-                tenant.adapter().explain(&checked, format).await?,
-            ));
-        }
-        let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
+        let adapter = tenant.adapter();
+        let mut rows = match mode {
+            CallMode::Plan(format) => {
+                return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
+            }
+            CallMode::Committed => baas_core::read::find(adapter.as_ref(), &checked).await?,
+            CallMode::RolledBack => adapter.find_rolled_back(&checked).await?,
+        };
         tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
         Ok(Answer::Rows(rows))
     }

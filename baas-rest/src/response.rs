@@ -20,7 +20,8 @@ pub fn content_range(offset: u64, returned: usize, total: Option<u64>) -> String
     }
 }
 
-fn preference_applied(p: &Prefer, headers: &mut Vec<(String, String)>) {
+/// `Preference-Applied` with the preferences `p` applied, if any.
+pub(crate) fn preference_applied(p: &Prefer, headers: &mut Vec<(String, String)>) {
     if !p.applied.is_empty() {
         headers.push(("preference-applied".into(), p.applied.join(", ")));
     }

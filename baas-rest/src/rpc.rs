@@ -38,6 +38,9 @@ pub struct RpcRequest {
     pub read: ReadRequest,
     /// The method may write (`POST`); `GET`/`HEAD` may not.
     pub post: bool,
+    /// `Prefer: tx=rollback`: call inside a transaction rolled back
+    /// afterwards ([`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back)).
+    pub rollback: bool,
 }
 
 /// An array literal's elements (texts, nested arrays, `NULL`s) as JSON
@@ -156,18 +159,25 @@ pub fn parse_rpc(
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();
     }
-    // A call is no transaction we end or a write we bound: these are not
-    // applied (a volatile call asked to roll back is refused instead).
-    if prefer.rollback && !f.volatility.is_read_only() {
+    // A call is rolled back when asked (`tx=rollback`), except where its
+    // rows are aggregated: then only a read-only function's call runs, as
+    // committed (it wrote nothing). `max-affected` bounds no call.
+    let rollback = prefer.rollback && read.aggregate.is_none();
+    if prefer.rollback && !rollback && !f.volatility.is_read_only() {
         return Err(RestError::unsupported(format!(
-            "`Prefer: tx=rollback` on `{}`, which may write: a call is committed (call it without the preference, or from a read-only function)",
+            "`Prefer: tx=rollback` with aggregates of what `{}` returns, which may write: aggregates of a call are not rolled back (call it without the preference, or without aggregates)",
             f.name
         )));
     }
     read.prefer
         .applied
-        .retain(|a| !a.starts_with("tx=") && !a.starts_with("max-affected="));
-    Ok(RpcRequest { args, read, post })
+        .retain(|a| !a.starts_with("max-affected=") && (rollback || !a.starts_with("tx=rollback")));
+    Ok(RpcRequest {
+        args,
+        read,
+        post,
+        rollback,
+    })
 }
 
 /// The function `/rpc/{name}` calls: the one of that name, or among
@@ -272,11 +282,15 @@ fn decode(s: &str) -> Result<String, RestError> {
 pub fn rpc_response(f: &Function, req: &ReadRequest, rows: Rows, max_bytes: u64) -> RestResponse {
     let set = f.returns.is_set();
     match &f.returns {
-        Returns::Void => RestResponse {
-            status: 204,
-            headers: Vec::new(),
-            body: Vec::new().into(),
-        },
+        Returns::Void => {
+            let mut headers = Vec::new();
+            crate::response::preference_applied(&req.prefer, &mut headers);
+            RestResponse {
+                status: 204,
+                headers,
+                body: Vec::new().into(),
+            }
+        }
         Returns::Entity { .. } | Returns::Rows { .. } | Returns::Procedure { .. }
             if set || req.singular =>
         {
@@ -337,18 +351,20 @@ fn value_response(
         Some(t) if (returned as u64) < t => 206,
         _ => 200,
     };
+    let mut headers = vec![
+        (
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ),
+        (
+            "content-range".into(),
+            crate::content_range(offset, returned, total),
+        ),
+    ];
+    crate::response::preference_applied(&req.prefer, &mut headers);
     RestResponse {
         status,
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            ),
-            (
-                "content-range".into(),
-                crate::content_range(offset, returned, total),
-            ),
-        ],
+        headers,
         body: body.into(),
     }
 }

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use baas_core::ir::{
-    Aggregate, Delete, Filter, Insert, OnConflict, Query, Record, Update, WriteResult,
+    Aggregate, Delete, Filter, Insert, OnConflict, Query, Record, Rows, Update, WriteResult,
 };
 use baas_core::{
     Capabilities, Checked, CheckedWrite, DatabaseAdapter, Entity, Error, Field, Generated,
@@ -428,6 +428,20 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
+    /// A new transaction, and an adapter whose every statement is that
+    /// transaction's (take it from the [`Pinned`] to end it).
+    async fn pinned(&self) -> Result<(Pinned, SqlAdapter<Pinned>)> {
+        let pinned = Pinned::new(
+            self.backend.begin().await?,
+            self.d(),
+            self.backend.capabilities().clone(),
+        );
+        let inner = SqlAdapter {
+            backend: pinned.clone(),
+        };
+        Ok((pinned, inner))
+    }
+
     /// The engine's plan of `statement` (`EXPLAIN (FORMAT JSON)` on
     /// PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, PostgreSQL's text
     /// `EXPLAIN` as one string), with its bound values.
@@ -780,14 +794,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         finish: &dyn WriteFinish,
         rollback: bool,
     ) -> Result<WriteResult> {
-        let pinned = Pinned::new(
-            self.backend.begin().await?,
-            self.d(),
-            self.backend.capabilities().clone(),
-        );
-        let inner = SqlAdapter {
-            backend: pinned.clone(),
-        };
+        let (pinned, inner) = self.pinned().await?;
         let result = match write {
             CheckedWrite::Insert(i) => inner.insert_rows(i).await,
             CheckedWrite::Update(u) => inner.update_rows(u).await,
@@ -811,6 +818,25 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
                 result
             }
         }
+    }
+
+    /// [`baas_core::read::find`] over an adapter pinned to one
+    /// transaction, always rolled back. A procedure's `CALL` is refused:
+    /// its result set is read on a connection of its own.
+    async fn find_rolled_back(&self, query: &Checked<'_, Query>) -> Result<Rows> {
+        if query.target().call.is_some_and(|c| c.procedure.is_some()) {
+            return Err(Error::unsupported(
+                self.d().name(),
+                "rolling a procedure's `CALL` back (`Prefer: tx=rollback`)",
+            ));
+        }
+        let (pinned, inner) = self.pinned().await?;
+        let result = baas_core::read::find(&inner, query).await;
+        // Never committed: even a failed rollback keeps nothing.
+        if let Ok(tx) = pinned.take() {
+            let _ = tx.rollback().await;
+        }
+        result
     }
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {

@@ -2688,6 +2688,8 @@ async fn rpc_values_ranges_and_preferences() {
     );
     let r = call(&s, "POST", "/rpc/series", "", &one, r#"{"n": 1}"#).await;
     assert_eq!((r.status, r.json()), (200, json!(1)));
+    // `tx=rollback`: the call answers what it did, and keeps nothing
+    // (other tests bump `hits` by a few meanwhile, never by 1000).
     let rollback = [("Prefer", "tx=rollback")];
     let r = call(
         &s,
@@ -2698,9 +2700,37 @@ async fn rpc_values_ranges_and_preferences() {
         r#"{"counter_name": "hits", "step": 1000}"#,
     )
     .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json().as_i64().is_some_and(|n| n >= 1000), "{}", r.text());
+    assert_eq!(r.header("preference-applied"), Some("tx=rollback"));
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/bump_all",
+        "select=name,n&n=gte.1000",
+        &rollback,
+        r#"{"step": 1000}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()[0]["name"], "hits", "{}", r.text());
+    // Aggregates of a call that may write are not rolled back: refused,
+    // before anything is called.
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/bump_all",
+        "select=n.sum()",
+        &rollback,
+        r#"{"step": 1000}"#,
+    )
+    .await;
     assert_eq!(r.status, 501, "{}", r.text());
     let n = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
     assert!(n[0]["n"].as_i64().is_some_and(|n| n < 1000), "{n}");
+    // Without the preference, the call is committed.
+    let r = call(&s, "POST", "/rpc/bump_all", "", &[], r#"{"step": 0}"#).await;
+    assert_eq!(r.status, 200, "{}", r.text());
     let r = call(
         &s,
         "GET",
@@ -2713,7 +2743,7 @@ async fn rpc_values_ranges_and_preferences() {
     assert_eq!(r.status, 200, "{}", r.text());
     let applied = r.header("preference-applied").unwrap_or_default();
     assert!(
-        !applied.contains("tx=") && !applied.contains("max-affected"),
+        applied.contains("tx=rollback") && !applied.contains("max-affected"),
         "{applied}"
     );
 }

@@ -66,11 +66,16 @@ impl Service {
             ..baas_core::ir::Query::new(f.name.clone())
         };
         let query = std::mem::replace(&mut call.read.query, shell);
-        let rows = self
-            .baas
-            .call(principal, tenant, function, &call.args, query)
-            .await
-            .map_err(core_error)?;
+        let rows = if call.rollback {
+            self.baas
+                .call_rolled_back(principal, tenant, function, &call.args, query)
+                .await
+        } else {
+            self.baas
+                .call(principal, tenant, function, &call.args, query)
+                .await
+        }
+        .map_err(core_error)?;
         Ok(rpc_response(
             f,
             &call.read,
