@@ -13,7 +13,7 @@ CREATE TABLE book (
 );
 CREATE TABLE counter (
   name VARCHAR(20) PRIMARY KEY,
-  n INT NOT NULL DEFAULT 0
+  n INT NOT NULL DEFAULT 0 CHECK (n > -1000000)
 );
 -- Dates and times no calendar value holds (issue 13, item 10): a
 -- zero-in-date and durations, read, written and compared as their text.
@@ -43,6 +43,12 @@ CREATE FUNCTION bump(step INT) RETURNS INT MODIFIES SQL DATA
 BEGIN
   UPDATE counter SET n = n + step WHERE name = 'hits';
   RETURN (SELECT n FROM counter WHERE name = 'hits');
+END //
+-- Raises with a status of its own (PostgREST's `PTxyz`).
+CREATE FUNCTION pay() RETURNS INT DETERMINISTIC NO SQL
+BEGIN
+  SIGNAL SQLSTATE 'PT402' SET MESSAGE_TEXT = 'Payment Required';
+  RETURN 0;
 END //
 -- Raises: the message reaches the client.
 CREATE FUNCTION fail_with(msg VARCHAR(100)) RETURNS INT DETERMINISTIC NO SQL

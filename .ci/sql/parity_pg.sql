@@ -31,7 +31,7 @@ CREATE TABLE book (
 
 CREATE TABLE counter (
   name text PRIMARY KEY,
-  n int NOT NULL DEFAULT 0
+  n int NOT NULL DEFAULT 0 CHECK (n > -1000000)
 );
 
 -- Written by the tests (book is read only, for the function tests).
@@ -167,5 +167,27 @@ CREATE FUNCTION area(side int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT sid
 CREATE FUNCTION pick(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 CREATE FUNCTION pick(a int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';
 -- Raises: the error reaches the client as the database's.
+-- Errors raised for the caller in PostgREST's forms: a status of its
+-- own (`PTxyz`), a whole custom error (`PGRST`), one that is not JSON,
+-- and `RAISE EXCEPTION` with a detail and a hint.
+CREATE FUNCTION pay() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RAISE sqlstate 'PT402' USING message = 'Payment Required',
+    detail = 'Quota exceeded', hint = 'Upgrade your plan';
+END $$;
+CREATE FUNCTION teapot() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RAISE sqlstate 'PGRST' USING
+    message = '{"code":"T418","message":"I am a teapot","details":"short and stout","hint":"try coffee"}',
+    detail = '{"status":418,"headers":{"X-Brew":"tea","Content-Length":"1","Bad Name":"x"}}';
+END $$;
+CREATE FUNCTION garbled() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RAISE sqlstate 'PGRST' USING message = 'not json';
+END $$;
+CREATE FUNCTION refuse(msg text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RAISE EXCEPTION '%', msg USING DETAIL = 'det', HINT = 'hnt';
+END $$;
 CREATE FUNCTION fail_with(msg text) RETURNS int
   LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RAISE EXCEPTION '%', msg USING ERRCODE = 'P0001'; END $$;

@@ -100,6 +100,12 @@ impl SqlxEngine for PgEngine {
             .map(str::to_string)
     }
 
+    fn error_hint(db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<String> {
+        db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|e| e.hint())
+            .map(str::to_string)
+    }
+
     fn bind(
         args: &mut PgArguments,
         value: SqValue,

@@ -2,7 +2,8 @@
 //!
 //! Adapters keep their own private error types and convert into [`Error`] at the
 //! trait boundary; the web layer maps the variants to HTTP statuses. Nothing in
-//! here knows about HTTP, sqlx or BSON.
+//! here knows about sqlx or BSON, nor about HTTP but for [`Raised`]: the
+//! status a database function chose for its own error.
 
 use std::fmt;
 
@@ -38,6 +39,8 @@ pub mod sqlstate {
     pub const FOREIGN_KEY_VIOLATION: &str = "23503";
     /// `23505`: a duplicate value of a unique key.
     pub const UNIQUE_VIOLATION: &str = "23505";
+    /// `23514`: a value a check constraint refuses.
+    pub const CHECK_VIOLATION: &str = "23514";
     /// `42703`: a field the entity does not have.
     pub const UNDEFINED_COLUMN: &str = "42703";
     /// `P0001`: an exception a function raised on purpose (`RAISE
@@ -147,6 +150,121 @@ impl fmt::Display for NotFoundKind {
     }
 }
 
+/// An error a database function or trigger raised on purpose, for the
+/// caller: its status, code and texts are the function author's, and reach
+/// the client as they are (PostgREST's contract for `RAISE`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Raised {
+    /// HTTP status.
+    pub status: u16,
+    /// The error's code (`P0001`, `PT402`, or the one a `PGRST` error
+    /// names).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+    /// Its details (PostgreSQL's `DETAIL`).
+    pub details: Option<String>,
+    /// Its hint (PostgreSQL's `HINT`).
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Raised {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl Raised {
+    /// The error a database reported with SQLSTATE `code`, when a function
+    /// raised it for the caller, as PostgREST reads it:
+    ///
+    /// | SQLSTATE | answer |
+    /// | --- | --- |
+    /// | `P0001` (`RAISE EXCEPTION`; MySQL's `SIGNAL SQLSTATE '45000'`) | 400, code `P0001`, the message, `DETAIL` and `HINT` |
+    /// | `PTxyz`, `xyz` a status from 200 to 599 | status `xyz`, code `PTxyz`, the message, `DETAIL` and `HINT` |
+    /// | `PGRST` | the message is the JSON body (`code`, `message`, `details`, `hint`), `DETAIL` JSON of its `status` (400 without); JSON that does not parse, or a status outside 200–599, is PostgREST's 500 `PGRST121` |
+    ///
+    /// `None` for every other code. The `headers` PostgREST also reads
+    /// from a `PGRST` error's `DETAIL` are left out: a database function
+    /// does not set the response's headers.
+    pub fn from_database(
+        code: &str,
+        message: &str,
+        detail: Option<&str>,
+        hint: Option<&str>,
+    ) -> Option<Self> {
+        let plain = |status: u16, code: &str| Self {
+            status,
+            code: code.to_string(),
+            message: message.to_string(),
+            details: detail.map(str::to_string),
+            hint: hint.map(str::to_string),
+        };
+        if code == sqlstate::RAISE_EXCEPTION || code == "45000" {
+            return Some(plain(400, sqlstate::RAISE_EXCEPTION));
+        }
+        if let Some(status) = code.strip_prefix("PT") {
+            let status = status
+                .parse::<u16>()
+                .ok()
+                .filter(|s| status.len() == 3 && (200..=599).contains(s))?;
+            return Some(plain(status, code));
+        }
+        if code != "PGRST" {
+            return None;
+        }
+        Some(
+            Self::custom(message, detail).unwrap_or_else(|problem| Self {
+                status: 500,
+                code: "PGRST121".into(),
+                message: "could not parse the JSON of the RAISE SQLSTATE 'PGRST' error".into(),
+                details: Some(problem),
+                hint: None,
+            }),
+        )
+    }
+
+    /// A `PGRST` error: the body from `message`, the status from `detail`;
+    /// what is wrong with them otherwise.
+    fn custom(message: &str, detail: Option<&str>) -> std::result::Result<Self, String> {
+        use serde_json::Value as J;
+        let text = |v: &J, key: &str| -> std::result::Result<Option<String>, String> {
+            match v.get(key) {
+                None | Some(J::Null) => Ok(None),
+                Some(J::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("`{key}` of the message is not a string")),
+            }
+        };
+        let body: J =
+            serde_json::from_str(message).map_err(|e| format!("the message is not JSON: {e}"))?;
+        if !body.is_object() {
+            return Err("the message is not a JSON object".into());
+        }
+        let status = match detail {
+            None => 400,
+            Some(d) => {
+                let d: J =
+                    serde_json::from_str(d).map_err(|e| format!("the detail is not JSON: {e}"))?;
+                match d.get("status") {
+                    None | Some(J::Null) => 400,
+                    Some(s) => s
+                        .as_u64()
+                        .and_then(|s| u16::try_from(s).ok())
+                        .filter(|s| (200..=599).contains(s))
+                        .ok_or("`status` of the detail is not a status from 200 to 599")?,
+                }
+            }
+        };
+        Ok(Self {
+            status,
+            code: text(&body, "code")?.unwrap_or_default(),
+            message: text(&body, "message")?.unwrap_or_default(),
+            details: text(&body, "details")?,
+            hint: text(&body, "hint")?,
+        })
+    }
+}
+
 /// The semantic error enum shared by every crate of mini-baas.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -207,6 +325,11 @@ pub enum Error {
         /// What went over it, and how to narrow the request.
         message: String,
     },
+    /// An error a database function or trigger raised for its caller
+    /// (PostgreSQL's `RAISE`, MySQL's `SIGNAL`): answered as raised
+    /// ([`Raised::from_database`]).
+    #[error("raised by the database: {0}")]
+    Raised(Box<Raised>),
     /// Any other failure of the database or driver.
     #[error("backend error: {message}")]
     Backend {
@@ -270,7 +393,69 @@ impl Error {
             Self::Unsupported { .. } => "unsupported",
             Self::Unavailable { .. } => "unavailable",
             Self::LimitExceeded { .. } => "limit_exceeded",
+            Self::Raised(_) => "raised",
             Self::Backend { .. } => "backend",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Raised;
+
+    #[test]
+    fn raised_forms() {
+        let r = Raised::from_database("P0001", "no", Some("d"), Some("h")).unwrap();
+        assert_eq!(
+            (r.status, r.code.as_str(), r.details.as_deref()),
+            (400, "P0001", Some("d"))
+        );
+        // MySQL's `SIGNAL SQLSTATE '45000'` is PostgreSQL's `RAISE EXCEPTION`.
+        assert_eq!(
+            Raised::from_database("45000", "no", None, None)
+                .unwrap()
+                .code,
+            "P0001"
+        );
+        assert_eq!(
+            Raised::from_database("PT404", "gone", None, None)
+                .unwrap()
+                .status,
+            404
+        );
+        // Not a status, or none an error may take: not a raised error.
+        for code in ["PT4040", "PTabc", "PT199", "PT600", "PT", "23505", "P0002"] {
+            assert_eq!(Raised::from_database(code, "m", None, None), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn pgrst_errors_are_checked() {
+        let body = r#"{"code":"X1","message":"m","details":"d","hint":"h"}"#;
+        let r = Raised::from_database("PGRST", body, None, None).unwrap();
+        assert_eq!(
+            (r.status, r.code.as_str(), r.hint.as_deref()),
+            (400, "X1", Some("h"))
+        );
+        let detail = r#"{"status":409,"headers":{"X-Ok":"1"}}"#;
+        let r = Raised::from_database("PGRST", body, Some(detail), None).unwrap();
+        assert_eq!((r.status, r.message.as_str()), (409, "m"));
+        // Malformed: PostgREST's 500 `PGRST121`.
+        for (message, detail) in [
+            ("not json", None),
+            ("[1]", None),
+            (r#"{"code": 1}"#, None),
+            (body, Some("nope")),
+            (body, Some(r#"{"status": 99}"#)),
+            (body, Some(r#"{"status": 700}"#)),
+            (body, Some(r#"{"status": "402"}"#)),
+        ] {
+            let r = Raised::from_database("PGRST", message, detail, None).unwrap();
+            assert_eq!(
+                (r.status, r.code.as_str()),
+                (500, "PGRST121"),
+                "{message} {detail:?}"
+            );
         }
     }
 }

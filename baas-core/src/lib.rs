@@ -54,7 +54,7 @@ pub use adapter::{
     AsWritten, Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat,
     Row, SchemaChange, Target, WriteCheck, WriteFinish,
 };
-pub use error::{ConflictKind, Error, NotFoundKind, Result, Violation, sqlstate};
+pub use error::{ConflictKind, Error, NotFoundKind, Raised, Result, Violation, sqlstate};
 pub use metadata::{
     Entity, Field, FieldType, Generated, Index, IntRange, Relation, RelationKind, SchemaMetadata,
     Source, Through,

@@ -274,6 +274,7 @@ pub fn redact_error(e: Error, url: &str) -> Error {
             message: r(message),
             source: redact_source(source, url),
         },
+        Error::Raised(raised) => Error::Raised(raised),
     }
 }
 

@@ -18,6 +18,10 @@
 //! | `23503` | 409 | a reference to a missing row, or a referenced row deleted ([`baas_core::ConflictKind::ForeignKey`]) |
 //! | `23505` | 409 | a duplicate key ([`baas_core::ConflictKind::Unique`]) |
 //! | `42703` | 400 | a field the entity does not have (in `select`, a filter, `order`, a body…) |
+//! | `23514` | 400 | a value a check constraint refuses (the database's check; the validator's own refusals stay `validation`) |
+//! | `P0001` | 400 | a database function's `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE '45000'`): its message, `DETAIL` and `HINT` |
+//! | `PTxyz` | `xyz` | a database function's `RAISE SQLSTATE 'PT402'` (MySQL: `SIGNAL`), `xyz` from 200 to 599: its message, `DETAIL` and `HINT`, as PostgREST answers it |
+//! | any | any | a database function's `RAISE SQLSTATE 'PGRST'` with a JSON message (the body: `code`, `message`, `details`, `hint`) and a JSON `DETAIL` (its `status`; PostgREST's `headers` there are not sent); malformed JSON is a 500 `PGRST121` ([`baas_core::Raised::from_database`]) |
 //! | `22…` | 400 | a value the database itself refuses (SQLSTATE class 22 on PostgreSQL and MySQL/MariaDB: `22P02` a text that is no number, `22003` out of range, `22001` too long…), with a clean sentence naming the column; the validator's own refusals stay `validation` |
 //!
 //! The others keep our stable codes:
@@ -321,6 +325,12 @@ impl From<&Error> for RestError {
                     }
                     _ => message.clone(),
                 });
+                r
+            }
+            Error::Raised(raised) => {
+                let mut r = RestError::new(raised.status, &raised.code, &raised.message);
+                r.details = raised.details.clone();
+                r.hint = raised.hint.clone();
                 r
             }
             Error::Forbidden(m) => RestError::new(403, "forbidden", m.clone()),

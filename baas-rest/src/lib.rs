@@ -385,7 +385,10 @@
 //!   one), passed as `VARIADIC v => …`; a call needs an `execute` rule under the rules
 //!   policy (closed by default), and the rows of an entity it returns are
 //!   narrowed by that entity's read rule. A function's `RAISE EXCEPTION`
-//!   answers 400 with code `P0001` and its message, as in PostgREST.
+//!   answers 400 with code `P0001`, its message, `DETAIL` and `HINT`;
+//!   `RAISE SQLSTATE 'PT402'` answers its own status, and `RAISE SQLSTATE
+//!   'PGRST'` a whole error given as JSON, as in PostgREST (the error
+//!   table of [`RestError`]; MySQL's `SIGNAL` takes the same forms).
 //!   Overloads (one name, other parameter names) are chosen by the names
 //!   of the call's arguments (the query parameters named like a parameter
 //!   of one of them, the body's keys, or with `Prefer:

@@ -51,6 +51,12 @@ pub trait SqlxEngine: Send + Sync + 'static {
         None
     }
 
+    /// The hint line of a database error, where the driver reports one
+    /// (PostgreSQL's `HINT`).
+    fn error_hint(_db: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<String> {
+        None
+    }
+
     /// Add one parameter to `args`. `None`: the engine has no binding for
     /// this kind of value.
     fn bind(
@@ -141,11 +147,11 @@ where
 }
 
 fn err<E: SqlxEngine>(e: sqlx::Error) -> Error {
-    let detail = match &e {
-        sqlx::Error::Database(db) => E::error_detail(db.as_ref()),
-        _ => None,
+    let (detail, hint) = match &e {
+        sqlx::Error::Database(db) => (E::error_detail(db.as_ref()), E::error_hint(db.as_ref())),
+        _ => (None, None),
     };
-    crate::sqlx_error::map_sqlx_error_with(E::DIALECT.name(), e, detail.as_deref())
+    crate::sqlx_error::map_sqlx_error_with(E::DIALECT.name(), e, detail.as_deref(), hint.as_deref())
 }
 
 /// The statement's parameters, bound in order.

@@ -3,15 +3,14 @@
 use baas_core::redact::redact_in;
 
 use crate::driver_message::{Clean, Problem, classify, data_exception};
-use baas_core::{ConflictKind, Error, Violation, sqlstate};
+use baas_core::{ConflictKind, Error, Raised, Violation, sqlstate};
 use sqlx::error::ErrorKind;
 
 /// Map a driver error into the semantic error enum.
 ///
 /// Unique, foreign-key and exclusion violations → `Conflict` (of kind
-/// `Unique`, `ForeignKey`, `Other`); not-null (with SQLSTATE `23502` on
-/// the violation, whatever the engine) and
-/// check violations and bad values (overflow, text too long, malformed input)
+/// `Unique`, `ForeignKey`, `Other`); not-null and check violations (with
+/// SQLSTATE `23502` / `23514` on the violation, whatever the engine), and bad values (overflow, text too long, malformed input)
 /// → `Validation` at the column the database names (`/price`). Their
 /// messages are [`crate::driver_message`]'s clean sentences; the database's
 /// own text is logged (`tracing`, info) and never sent to the client; connection, TLS, I/O problems and pool timeouts →
@@ -25,8 +24,7 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL, MySQL | SQLSTATE class `22` (data exception) | `Validation` |
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
 /// | PostgreSQL | `42704` for a type (`col::nope`), `42846` (`id::interval`) | `Validation` with that code |
-/// | PostgreSQL | `P0001`, a function's `RAISE EXCEPTION` | `Validation` with that code and its message |
-/// | MySQL | `45000`, a stored function's `SIGNAL` | the same, under code `P0001` |
+/// | PostgreSQL, MySQL | `P0001` (`RAISE EXCEPTION`), MySQL's `45000` (`SIGNAL`), `PTxyz`, `PGRST`: raised for the caller | `Raised` ([`Raised::from_database`]) |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 ///
 /// A transaction the database aborted because of a concurrent one
@@ -34,12 +32,18 @@ use sqlx::error::ErrorKind;
 /// not the request's fault, and the whole write was rolled back, so it can
 /// run again ([`is_transaction_conflict`]; the SQL adapter retries writes).
 pub fn map_sqlx_error(engine: &str, e: sqlx::Error) -> Error {
-    map_sqlx_error_with(engine, e, None)
+    map_sqlx_error_with(engine, e, None, None)
 }
 
-/// [`map_sqlx_error`] with the driver's detail line of a database error
-/// ([`SqlxEngine::error_detail`](crate::SqlxEngine::error_detail)).
-pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&str>) -> Error {
+/// [`map_sqlx_error`] with the driver's detail and hint lines of a
+/// database error ([`SqlxEngine::error_detail`](crate::SqlxEngine::error_detail),
+/// [`SqlxEngine::error_hint`](crate::SqlxEngine::error_hint)).
+pub(crate) fn map_sqlx_error_with(
+    engine: &str,
+    e: sqlx::Error,
+    detail: Option<&str>,
+    hint: Option<&str>,
+) -> Error {
     match e {
         sqlx::Error::Database(db) => {
             let message = db.message().to_string();
@@ -53,17 +57,28 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                     source: Some(Box::new(sqlx::Error::Database(db))),
                 };
             }
+            // An error a function or trigger raised for the caller: as
+            // raised (PostgREST's `P0001`, `PTxyz` and `PGRST` forms).
+            if matches!(engine, "postgres" | "mysql")
+                && let Some(raised) = Raised::from_database(&code, &message, detail, hint)
+            {
+                return Error::Raised(Box::new(raised));
+            }
             // The client gets the column and a clean sentence; the raw text
             // (tables, schemas, sometimes the value) goes to the log only.
             let clean = |problem: Problem| {
                 tracing::info!(engine, code = %code, raw = %message, "the database refused the statement");
                 classify(engine, problem, &message, detail, constraint.as_deref())
             };
-            let invalid = |c: Clean| Error::Validation {
-                violations: vec![Violation::new(
-                    c.column.map(|c| format!("/{c}")).unwrap_or_default(),
-                    c.message,
-                )],
+            // A violation at the column the database names, with its code.
+            let at_column = |c: Clean, code: &str| Error::Validation {
+                violations: vec![
+                    Violation::new(
+                        c.column.map(|c| format!("/{c}")).unwrap_or_default(),
+                        c.message,
+                    )
+                    .with_code(code),
+                ],
             };
             match db.kind() {
                 ErrorKind::UniqueViolation
@@ -87,18 +102,11 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                     }
                 }
                 ErrorKind::NotNullViolation => {
-                    let c = clean(Problem::NotNull);
-                    Error::Validation {
-                        violations: vec![
-                            Violation::new(
-                                c.column.map(|c| format!("/{c}")).unwrap_or_default(),
-                                c.message,
-                            )
-                            .with_code(sqlstate::NOT_NULL_VIOLATION),
-                        ],
-                    }
+                    at_column(clean(Problem::NotNull), sqlstate::NOT_NULL_VIOLATION)
                 }
-                ErrorKind::CheckViolation => invalid(clean(Problem::Check)),
+                ErrorKind::CheckViolation => {
+                    at_column(clean(Problem::Check), sqlstate::CHECK_VIOLATION)
+                }
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
                     kind: ConflictKind::Other,
                     message: format!("{engine}: {message}"),
@@ -118,30 +126,7 @@ pub(crate) fn map_sqlx_error_with(engine: &str, e: sqlx::Error, detail: Option<&
                 // A data exception keeps its SQLSTATE (PostgREST's 400
                 // with the code: `22P02` a text that is no number…) and the
                 // clean sentence.
-                _ if is_bad_value(engine, &code) => {
-                    let c = clean(data_exception(&code));
-                    Error::Validation {
-                        violations: vec![
-                            Violation::new(
-                                c.column.map(|c| format!("/{c}")).unwrap_or_default(),
-                                c.message,
-                            )
-                            .with_code(&code),
-                        ],
-                    }
-                }
-                // A function's own `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE
-                // '45000'`): its text is meant for the caller (PostgREST
-                // answers it with a 400 too), under PostgreSQL's code.
-                _ if engine == "postgres" && code == sqlstate::RAISE_EXCEPTION
-                    || engine == "mysql" && code == "45000" =>
-                {
-                    Error::Validation {
-                        violations: vec![
-                            Violation::new("", message).with_code(sqlstate::RAISE_EXCEPTION),
-                        ],
-                    }
-                }
+                _ if is_bad_value(engine, &code) => at_column(clean(data_exception(&code)), &code),
                 // A cast in `select` to no type (`::nope`, 42704) or one
                 // PostgreSQL does not make (`id::interval`, 42846):
                 // PostgREST's 400 with the code.

@@ -2747,3 +2747,102 @@ async fn rpc_values_ranges_and_preferences() {
         "{applied}"
     );
 }
+
+/// Errors a database function raises for its caller answer as raised, in
+/// PostgREST's forms: `RAISE EXCEPTION` with its detail and hint (400
+/// `P0001`), `RAISE SQLSTATE 'PT402'` (its status), `RAISE SQLSTATE
+/// 'PGRST'` (the body and status as JSON, its headers not sent; JSON that
+/// does not parse is a 500 `PGRST121`);
+/// a check constraint's refusal is 400 `23514`. MariaDB's `SIGNAL` takes
+/// the same forms.
+#[tokio::test]
+async fn raised_errors_answer_as_raised() {
+    let Some(s) = service().await else { return };
+    let r = call(&s, "GET", "/rpc/refuse", "msg=not%20today", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            400,
+            json!({"code": "P0001", "message": "not today", "details": "det", "hint": "hnt"})
+        )
+    );
+    let r = call(&s, "GET", "/rpc/pay", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            402,
+            json!({"code": "PT402", "message": "Payment Required",
+                   "details": "Quota exceeded", "hint": "Upgrade your plan"})
+        )
+    );
+    let r = call(&s, "GET", "/rpc/teapot", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            418,
+            json!({"code": "T418", "message": "I am a teapot",
+                   "details": "short and stout", "hint": "try coffee"})
+        )
+    );
+    // A function does not set the response's headers.
+    assert_eq!(r.header("x-brew"), None);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let r = call(&s, "GET", "/rpc/garbled", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (500, Some("PGRST121"))
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        "/counter",
+        "name=eq.hits",
+        &[],
+        r#"{"n": -2000000}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("23514")),
+        "{}",
+        r.text()
+    );
+    let Some(my) = mysql_service().await else {
+        return;
+    };
+    let r = call(&my, "GET", "/rpc/pay", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            402,
+            json!({"code": "PT402", "message": "Payment Required", "details": null, "hint": null})
+        )
+    );
+    let r = call(&my, "GET", "/rpc/fail_with", "msg=nope", &[], "").await;
+    assert_eq!(
+        (
+            r.status,
+            r.json()["code"].as_str(),
+            r.json()["message"].as_str()
+        ),
+        (400, Some("P0001"), Some("nope"))
+    );
+    let r = call(
+        &my,
+        "PATCH",
+        "/counter",
+        "name=eq.hits",
+        &[],
+        r#"{"n": -2000000}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("23514")),
+        "{}",
+        r.text()
+    );
+}
