@@ -80,6 +80,22 @@ INSERT INTO moment VALUES
   (2, '2020-05-06', '10:00:00', '2020-05-06 10:00:00', '2020-05-06 10:00:00+00'),
   (3, '294276-12-31', '00:00:00', '294276-12-31 23:59:59', '294276-12-31 23:59:59+00');
 
+-- Types without a mapping, compared and sorted in their own type (not as
+-- their text): money, an interval, a numeric range, an address, and a
+-- time with an offset (read as its text).
+CREATE TABLE ledger (
+  id int PRIMARY KEY,
+  amount money,
+  took interval,
+  band numrange,
+  host inet,
+  at timetz
+);
+INSERT INTO ledger VALUES
+  (1, 3.99, '10:00:00', '[1,3]', '10.0.0.2', '10:00:00+02'),
+  (2, 24000, '1 day', '[1,10]', '10.0.0.10', '09:00:00+00'),
+  (3, 100, '2 hours', '[2,5)', '9.1.1.1', '23:00:00-05');
+
 CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;
@@ -167,6 +183,9 @@ CREATE FUNCTION area(side int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT sid
 CREATE FUNCTION pick(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 CREATE FUNCTION pick(a int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';
 -- Raises: the error reaches the client as the database's.
+-- A range result (a type without a mapping: its text).
+CREATE FUNCTION span(lo int, hi int) RETURNS int4range
+  LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';
 -- Errors raised for the caller in PostgREST's forms: a status of its
 -- own (`PTxyz`), a whole custom error (`PGRST`), one that is not JSON,
 -- and `RAISE EXCEPTION` with a detail and a hint.

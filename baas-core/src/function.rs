@@ -84,6 +84,11 @@ pub enum Returns {
         /// `RETURNS SETOF type`.
         #[serde(default, skip_serializing_if = "is_false")]
         set: bool,
+        /// The database's type of a value mini-baas has no mapping for
+        /// (`ty` is `text`): the value is read as its text, as a field's
+        /// ([`Field::db_type`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        db_type: Option<String>,
     },
     /// Rows of an entity (`RETURNS [SETOF] tbl`): relations, embeds and
     /// the entity's read rules apply to them.
@@ -252,10 +257,12 @@ impl Function {
                 self.name.clone(),
                 out.iter().map(|o| o.field.clone()).collect(),
             ),
-            Returns::Scalar { ty, .. } => Entity::new(
-                self.name.clone(),
-                vec![Field::new(self.name.clone(), ty.clone()).with_column(&self.source.table)],
-            ),
+            Returns::Scalar { ty, db_type, .. } => {
+                let mut field =
+                    Field::new(self.name.clone(), ty.clone()).with_column(&self.source.table);
+                field.db_type.clone_from(db_type);
+                Entity::new(self.name.clone(), vec![field])
+            }
             Returns::Void => Entity::new(
                 self.name.clone(),
                 vec![
@@ -438,6 +445,7 @@ mod tests {
             returns: Returns::Scalar {
                 ty: FieldType::Int32,
                 set: false,
+                db_type: None,
             },
             volatility: Volatility::Immutable,
             description: None,

@@ -548,7 +548,9 @@ pub struct Field {
     /// The database's type, when mini-baas has no mapping for it and the
     /// field is its text form (`type` is `text`): PostgreSQL ranges,
     /// `tsvector`, `inet`, PostGIS `geography`… The SQL engines read the
-    /// column as text (`CAST(col AS text)`), compare it as text, write it
+    /// column as text (`CAST(col AS text)`), compare and sort it in its own
+    /// type (the operand `CAST($1 AS db_type)`; as text where PostgreSQL
+    /// has no ordering of it: `xml`, the geometric types), write it
     /// with `CAST($1 AS db_type)`, and `fts` searches a `tsvector` column
     /// as it is. A PostGIS `geometry` is its GeoJSON instead (`type` is
     /// `json`, [`Field::is_geometry`]). Set by introspection; a type name only

@@ -117,7 +117,7 @@
 //! | aggregates of what an `/rpc` function returns when it is no row: a scalar's values, a procedure's result set, `void` (aggregates of a function's rows work) | 501 |
 //! | beside aggregates, `order` by a field that groups nothing (`select=artist(name),count()&order=artist_id`), or through a relation (`order=rel(col)`) that is no to-one embedding or spread listing `col` (PostgreSQL refuses PostgREST's statement) | 422 |
 //! | `order=rel(col)` through a to-many relation (computed or not) | 422 |
-//! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form: `eq`, `in`, `like` work on that text) | 422 (not a range field), 501 on engines without range types |
+//! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form; `eq`, `in` and ordering compare ranges, `like` that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, on SQLite or MongoDB (no plan to show), `plan+text` on MySQL, for writes (PostgREST plans the write's statement; ours may be several, and a plan must not write), a MySQL procedure's `CALL` | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
@@ -372,7 +372,11 @@
 //!   `inet`, PostGIS `geography`…; [`Field::db_type`](baas_core::Field::db_type); a
 //!   PostGIS `geometry` is its GeoJSON instead, see `application/geo+json`) is a
 //!   string: its PostgreSQL text form, read with `CAST(col AS text)`,
-//!   compared as text, written through `CAST($1 AS type)`; `fts` on a
+//!   compared and sorted in its own type (`col < CAST($1 AS type)`, so an
+//!   `interval`, a range, `inet` or `money` order as PostgreSQL orders
+//!   them; `xml` and the geometric types, which PostgreSQL does not
+//!   order, as text), written through `CAST($1 AS type)`; `money` and
+//!   `timetz` are such types too; `fts` on a
 //!   `tsvector` column searches it directly (words with `plainto_tsquery`).
 //!   An array of such a type (`int4range[]`) is an array of those strings
 //!   (`CAST(col AS text[])`).

@@ -137,6 +137,17 @@ pub(crate) fn map_sqlx_error_with(
                         violations: vec![Violation::new("", message).with_code(&code)],
                     }
                 }
+                // An operator the operands' types do not have (comparing a
+                // type without a mapping that has no ordering): the
+                // request's, a 400 with the code.
+                _ if engine == "postgres"
+                    && code == "42883"
+                    && message.starts_with("operator does not exist") =>
+                {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message).with_code(&code)],
+                    }
+                }
                 // A malformed `fts` query is PostgREST's 400 with its code.
                 _ if engine == "postgres" && code == "42601" && message.contains("tsquery") => {
                     Error::Validation {

@@ -189,6 +189,20 @@ pub fn field_type(dialect: Dialect, declared: &str) -> SqlType {
             unmapped: false,
         };
     }
+    // PostgreSQL's `money` (text with the locale's currency) and `timetz`
+    // (a time with an offset): no mapping keeps their value, so their
+    // text form, as PostgreSQL's JSON writes them.
+    if dialect == Dialect::Postgres
+        && matches!(base.as_str(), "money" | "timetz" | "time with time zone")
+    {
+        return SqlType {
+            ty: FieldType::Text,
+            max_length: None,
+            serial: false,
+            range: None,
+            unmapped: true,
+        };
+    }
     let range = int_bits(&base).filter(|_| unsigned).map(IntRange::unsigned);
     let num = |i: usize| args.get(i).and_then(|a| a.trim().parse::<u32>().ok());
     let ty = match base.as_str() {

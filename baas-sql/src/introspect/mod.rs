@@ -546,6 +546,7 @@ fn functions(
             CatalogReturns::Scalar(t) => Returns::Scalar {
                 ty: ty(&t),
                 set: f.set,
+                db_type: unmapped_type(dialect, &field_type(dialect, &t), &t),
             },
             CatalogReturns::Table(key) => match names.get(&key) {
                 Some(entity) => Returns::Entity {
@@ -567,7 +568,11 @@ fn functions(
             CatalogReturns::Columns(cols) => Returns::Rows {
                 fields: cols
                     .into_iter()
-                    .map(|(n, t)| Field::new(n, ty(&t)).nullable())
+                    .map(|(n, t)| {
+                        let mut field = Field::new(n, ty(&t)).nullable();
+                        field.db_type = unmapped_type(dialect, &field_type(dialect, &t), &t);
+                        field
+                    })
                     .collect(),
                 set: f.set,
             },

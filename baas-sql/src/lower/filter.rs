@@ -39,8 +39,8 @@ impl<'a> Lower<'a> {
                         "comparing with null never matches; use `is null`",
                     ));
                 }
-                let col = scope.col(fd);
-                let v = self.bind_field(fd, value)?;
+                let col = scope.compared_col(fd);
+                let v = self.bind_compared(fd, value)?;
                 Condition::all().add(compare(col, *op, v))
             }
             Filter::In { field, values } => {
@@ -48,12 +48,12 @@ impl<'a> Lower<'a> {
                 let vals = values
                     .iter()
                     .filter(|v| !v.is_null())
-                    .map(|v| self.bind_field(fd, v))
+                    .map(|v| self.bind_compared(fd, v))
                     .collect::<Result<Vec<_>>>()?;
                 if vals.is_empty() {
                     always(false)
                 } else {
-                    Condition::all().add(scope.col(fd).is_in(vals))
+                    Condition::all().add(scope.compared_col(fd).is_in(vals))
                 }
             }
             Filter::Is { field, value } => {

@@ -140,6 +140,32 @@ fn finish(sql: &dyn SqlDialect, stmt: AnyQuery<'_>) -> Statement {
     }
 }
 
+/// Whether a field of a type without a mapping ([`Field::db_type`]) is
+/// compared and sorted in its own type (its operand cast to it): every such
+/// type but arrays, PostGIS types and the types PostgreSQL has no ordering
+/// of (`xml`, the geometric types), which compare as their text.
+fn compares_natively(field: &Field) -> bool {
+    const TEXT_ONLY: [&str; 10] = [
+        "xml",
+        "point",
+        "line",
+        "lseg",
+        "box",
+        "path",
+        "polygon",
+        "circle",
+        "geography",
+        "geometry",
+    ];
+    match field.db_type.as_deref() {
+        Some(t) => {
+            let base = t.rsplit('.').next().unwrap_or(t);
+            !field.is_geometry() && !t.ends_with("[]") && !TEXT_ONLY.contains(&base)
+        }
+        None => false,
+    }
+}
+
 /// An identifier (owned, so sea-query escapes quote characters inside it).
 pub(crate) fn iden(s: &str) -> DynIden {
     DynIden::from(s.to_string())
@@ -184,6 +210,19 @@ impl<'a> Scope<'a> {
             Some(t) if t.ends_with("[]") => Expr::cust_with_expr("CAST($1 AS text[])", raw),
             Some(_) => Expr::cust_with_expr("CAST($1 AS text)", raw),
             None => raw,
+        }
+    }
+
+    /// The field as compared and sorted: the column itself for a field of
+    /// a type without a mapping that PostgreSQL compares in its own type
+    /// ([`compares_natively`]: a range, `interval`, `inet`, `money`,
+    /// `citext`…), so that equality and order are the type's; otherwise
+    /// [`col`](Self::col).
+    fn compared_col(&self, field: &Field) -> Expr {
+        if compares_natively(field) {
+            self.raw_col(field)
+        } else {
+            self.col(field)
         }
     }
 

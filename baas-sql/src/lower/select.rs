@@ -35,13 +35,13 @@ impl Lower<'_> {
             let mut all = Condition::all();
             for j in 0..i {
                 let f = self.entity().field(&order[j].field)?;
-                all = all.add(scope.col(f).eq(self.bind_field(f, &after[j])?));
+                all = all.add(scope.compared_col(f).eq(self.bind_compared(f, &after[j])?));
             }
             let f = self.entity().field(&order[i].field)?;
-            let v = self.bind_field(f, &after[i])?;
+            let v = self.bind_compared(f, &after[i])?;
             all = all.add(match order[i].direction {
-                Direction::Asc => scope.col(f).gt(v),
-                Direction::Desc => scope.col(f).lt(v),
+                Direction::Asc => scope.compared_col(f).gt(v),
+                Direction::Desc => scope.compared_col(f).lt(v),
             });
             any = any.add(all);
         }
@@ -106,7 +106,7 @@ impl<'e> Lower<'e> {
                 (joined.col(joined.entity.field(&o.field)?), true, None)
             } else {
                 let f = self.entity().field(&o.field)?;
-                (scope.col(f), f.nullable, Some(f.column()))
+                (scope.compared_col(f), f.nullable, Some(f.column()))
             };
             match &o.json {
                 None => keys.push(SortKey {

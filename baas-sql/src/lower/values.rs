@@ -67,6 +67,17 @@ impl Lower<'_> {
         self.bind(&field.ty, v)
     }
 
+    /// Bind a value compared with a field as
+    /// [`Scope::compared_col`](super::Scope) reads it: cast to the
+    /// field's database type where it compares in its own type.
+    pub(super) fn bind_compared(&self, field: &Field, v: &Value) -> Result<Expr> {
+        let bound = self.bind(&field.ty, v)?;
+        match &field.db_type {
+            Some(t) if super::compares_natively(field) => cast_to(bound, t, &field.name),
+            _ => Ok(bound),
+        }
+    }
+
     /// Bind a value written into a field: cast to its database type when
     /// the field is the text form of a type without a mapping.
     pub(super) fn bind_write(&self, field: &Field, v: &Value) -> Result<Expr> {
