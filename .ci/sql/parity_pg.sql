@@ -96,6 +96,12 @@ INSERT INTO ledger VALUES
   (2, 24000, '1 day', '[1,10]', '10.0.0.10', '09:00:00+00'),
   (3, 100, '2 hours', '[2,5)', '9.1.1.1', '23:00:00-05');
 
+-- No primary key (an upsert is a plain insert), every column defaulted.
+CREATE TABLE tally (
+  label text,
+  n int DEFAULT 0
+);
+
 CREATE VIEW book_with_author AS
   SELECT b.id, b.title, a.name AS author_name, b.author_id
   FROM book b JOIN author a ON a.id = b.author_id;

@@ -693,15 +693,19 @@ impl<'a> Validator<'a> {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
         v.order(&mut e.order, &format!("{eat}/order"), acc)?;
-        if rel.kind.is_to_one() && (e.limit.is_some() || e.offset.is_some() || !e.order.is_empty())
-        {
-            acc.push(
-                eat,
-                format!(
-                    "`{}` is a to-one relation: order, limit and offset do not apply",
-                    e.relation
-                ),
-            );
+        if rel.kind.is_to_one() {
+            // At most one row: its order changes nothing (PostgREST takes
+            // it, `.order(col, { referencedTable })` on a to-one embed).
+            e.order.clear();
+            if e.limit.is_some() || e.offset.is_some() {
+                acc.push(
+                    eat,
+                    format!(
+                        "`{}` is a to-one relation: limit and offset do not apply",
+                        e.relation
+                    ),
+                );
+            }
         }
         let row_filter = v.grant_filter(Action::Read, acc)?;
         e.filter = and_opt(e.filter.take(), row_filter);

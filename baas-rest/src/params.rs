@@ -1502,7 +1502,13 @@ pub(crate) fn resolve<'s>(
             || single(&r.to_fields, h)
             || matches!(&r.kind, RelationKind::ManyToMany { through } if through.entity == h)
     };
-    if let Some(r) = entity.relations.iter().find(|r| r.name == name) {
+    // A relation by its name, unless a hint names another (then the
+    // relations to an entity of that name, narrowed by the hint).
+    if let Some(r) = entity
+        .relations
+        .iter()
+        .find(|r| r.name == name && hint.is_none_or(|h| matches_hint(r, h)))
+    {
         return target(r);
     }
     let is_self = |r: &Relation| r.target == entity.name;

@@ -155,6 +155,21 @@ pub fn parse_rpc(
             }
         }
     }
+    // PostgREST reads `Range` on `GET` only: a `POST` call is paged by
+    // `limit`/`offset`.
+    let ranged: Vec<(String, String)>;
+    let headers = if post {
+        ranged = headers
+            .iter()
+            .filter(|(k, _)| {
+                !k.eq_ignore_ascii_case("range") && !k.eq_ignore_ascii_case("range-unit")
+            })
+            .cloned()
+            .collect();
+        &ranged
+    } else {
+        headers
+    };
     let mut read = parse_read(schema, result, &rest.join("&"), headers, limits)?;
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();

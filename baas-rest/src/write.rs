@@ -338,7 +338,7 @@ fn write(
     limits: &ParseLimits,
 ) -> Result<WriteRequest, RestError> {
     let method_uc = method.to_ascii_uppercase();
-    let prefer = parse_prefer(headers)?;
+    let mut prefer = parse_prefer(headers)?;
     let media = parse_media(headers)?;
     let singular = media.is_singular();
     let mut p = parse_params(schema, entity, query, limits)?;
@@ -389,6 +389,14 @@ fn write(
                 !prefer.missing_default,
             )?;
             let on_conflict = match (prefer.resolution, p.on_conflict.clone()) {
+                // Nothing to conflict on: a plain insert, the preference
+                // not applied (as PostgREST answers on a table without a
+                // primary key).
+                (Some(_), None) if entity.primary_key.is_empty() => {
+                    prefer.resolution = None;
+                    prefer.applied.retain(|a| !a.starts_with("resolution="));
+                    None
+                }
                 (Some(action), target) => Some(Upsert {
                     target: target.unwrap_or_default(),
                     action,

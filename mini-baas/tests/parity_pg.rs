@@ -2891,3 +2891,88 @@ async fn unmapped_types_compare_in_their_own_type() {
         json!("[1,5)")
     );
 }
+
+/// Smaller PostgREST semantics: an upsert on a table without a primary key
+/// is a plain insert (the preference not applied); rows that set nothing
+/// are inserted with their defaults; `POST /rpc` ignores `Range` (it is
+/// paged by `limit`/`offset`); a hint that names nothing is a 400
+/// `PGRST200` even on a relation's own name; `order` on a to-one embedding
+/// is taken (one row: nothing to order).
+#[tokio::test]
+async fn smaller_postgrest_semantics() {
+    let Some(s) = service().await else { return };
+    let rolled = [(
+        "Prefer",
+        "return=representation,tx=rollback,resolution=merge-duplicates",
+    )];
+    let r = call(
+        &s,
+        "POST",
+        "/tally",
+        "",
+        &rolled,
+        r#"[{"label": "a", "n": 1}]"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"label": "a", "n": 1}])),
+        "{}",
+        r.text()
+    );
+    let applied = r.header("preference-applied").unwrap_or_default();
+    assert!(!applied.contains("resolution"), "{applied}");
+    let rolled = [("Prefer", "return=representation,tx=rollback")];
+    let r = call(&s, "POST", "/tally", "", &rolled, "[{}, {}]").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            201,
+            json!([{"label": null, "n": 0}, {"label": null, "n": 0}])
+        ),
+        "{}",
+        r.text()
+    );
+    assert_eq!(ok(&s, "GET", "/tally", "", "").await, json!([]));
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/series",
+        "",
+        &[("Range", "0-0")],
+        r#"{"n": 3}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([1, 2, 3])),
+        "{}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/series",
+        "offset=1&limit=1",
+        &[],
+        r#"{"n": 3}"#,
+    )
+    .await;
+    assert_eq!(r.json(), json!([2]));
+    let r = call(&s, "GET", "/book", "select=id,author!nope(name)", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("PGRST200"))
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=id,author(name)&author.order=name.desc&id=eq.1",
+            ""
+        )
+        .await,
+        json!([{"id": 1, "author": {"name": "Ada"}}])
+    );
+}

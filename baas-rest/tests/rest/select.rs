@@ -361,9 +361,13 @@ fn ambiguous_embedding_needs_a_hint() {
     );
     let e = err("employee", "select=employee!nope(*)");
     assert_eq!(e.status, 400);
-    // Hints are ignored when the name is a relation.
+    // A hint that names nothing of the relation is PostgREST's 400
+    // `PGRST200`, even when the name is a relation's; one that names its
+    // link field is taken.
+    let e = err("employee", "select=manager!whatever(*)");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST200"));
     assert_eq!(
-        q("employee", "select=manager!whatever(*)").select.embeds,
+        q("employee", "select=manager!reports_to(*)").select.embeds,
         vec![embed("manager", None, all())]
     );
 }

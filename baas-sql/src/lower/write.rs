@@ -130,7 +130,12 @@ pub fn insert(
     let mut stmts = Vec::new();
     for (cols, rows) in groups {
         let per_row = cols.len().max(1);
-        let chunk = (max_params / per_row).max(1);
+        // Rows that set nothing are one `DEFAULT VALUES` statement each.
+        let chunk = if cols.is_empty() {
+            1
+        } else {
+            (max_params / per_row).max(1)
+        };
         let sets_key = !e.primary_key.is_empty()
             && e.primary_key
                 .iter()
