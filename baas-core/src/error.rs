@@ -43,6 +43,9 @@ pub mod sqlstate {
     pub const CHECK_VIOLATION: &str = "23514";
     /// `42703`: a field the entity does not have.
     pub const UNDEFINED_COLUMN: &str = "42703";
+    /// `PGRST204`: a written field the entity does not have (PostgREST's
+    /// code for a body's unknown column, where a read's is `42703`).
+    pub const UNKNOWN_WRITTEN_COLUMN: &str = "PGRST204";
     /// `P0001`: an exception a function raised on purpose (`RAISE
     /// EXCEPTION '…'`): its message is written for the caller.
     pub const RAISE_EXCEPTION: &str = "P0001";
@@ -69,6 +72,16 @@ impl Violation {
     pub fn unknown_field(pointer: impl Into<String>, entity: &str, field: &str) -> Self {
         Self::new(pointer, format!("column {entity}.{field} does not exist"))
             .with_code(sqlstate::UNDEFINED_COLUMN)
+    }
+
+    /// A written `field` (a body's key) that `entity` does not have
+    /// ([`sqlstate::UNKNOWN_WRITTEN_COLUMN`]), worded as PostgREST words it.
+    pub fn unknown_written_field(pointer: impl Into<String>, entity: &str, field: &str) -> Self {
+        Self::new(
+            pointer,
+            format!("Could not find the '{field}' column of '{entity}' in the schema cache"),
+        )
+        .with_code(sqlstate::UNKNOWN_WRITTEN_COLUMN)
     }
 
     /// `field` of `entity` cannot be null, and is null or missing

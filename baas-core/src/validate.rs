@@ -1382,7 +1382,7 @@ impl<'a> Validator<'a> {
         let mut typed = Vec::with_capacity(r.len());
         for (k, v) in r {
             match self.entity().field(k) {
-                Err(_) => acc.add(Violation::unknown_field(
+                Err(_) => acc.add(Violation::unknown_written_field(
                     format!("{at}/{}", escape_pointer(k)),
                     &self.entity().name,
                     k,

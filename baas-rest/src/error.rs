@@ -17,7 +17,8 @@
 //! | `23502` | 400 | a null or missing value for a field that cannot be null (the validator's or the database's) |
 //! | `23503` | 409 | a reference to a missing row, or a referenced row deleted ([`baas_core::ConflictKind::ForeignKey`]) |
 //! | `23505` | 409 | a duplicate key ([`baas_core::ConflictKind::Unique`]) |
-//! | `42703` | 400 | a field the entity does not have (in `select`, a filter, `order`, a body…) |
+//! | `42703` | 400 | a field the entity does not have (in `select`, a filter, `order`…) |
+//! | `PGRST204` | 400 | a body's key that is no field of the entity (`Could not find the 'nope' column of 'artist' in the schema cache`); reported first, whatever else the body breaks |
 //! | `23514` | 400 | a value a check constraint refuses (the database's check; the validator's own refusals stay `validation`) |
 //! | `P0001` | 400 | a database function's `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE '45000'`): its message, `DETAIL` and `HINT` |
 //! | `PTxyz` | `xyz` | a database function's `RAISE SQLSTATE 'PT402'` (MySQL: `SIGNAL`), `xyz` from 200 to 599: its message, `DETAIL` and `HINT`, as PostgREST answers it |
@@ -283,8 +284,16 @@ impl From<&Error> for RestError {
                 let shared = violations.first().and_then(|v| v.code.as_deref()).filter(|c| {
                     violations.iter().all(|v| v.code.as_deref() == Some(*c))
                 });
-                let mut r = match (shared, violations.first()) {
-                    (Some(code), Some(first)) => RestError::new(400, code, first.message.clone()),
+                // A body's unknown column is what PostgREST reports first
+                // (its schema cache is asked before any value is looked at).
+                let unknown = violations.iter().find(|v| {
+                    v.code.as_deref() == Some(baas_core::sqlstate::UNKNOWN_WRITTEN_COLUMN)
+                });
+                let mut r = match (shared, violations.first(), unknown) {
+                    (_, _, Some(v)) => RestError::new(400, v.code.as_deref().unwrap_or_default(), v.message.clone()),
+                    (Some(code), Some(first), _) => {
+                        RestError::new(400, code, first.message.clone())
+                    }
                     _ => RestError::new(422, "validation", "the request failed validation"),
                 };
                 r.details = Some(

@@ -571,7 +571,7 @@ async fn bad_input_gets_4xx() {
             "/lite/artist".into(),
             vec![("Content-Type", "application/json")],
             br#"{"artist_id": 5000, "nope": 1}"#.to_vec(),
-            // An unknown column: PostgREST's 400 `42703`.
+            // A body's unknown column: PostgREST's 400 `PGRST204`.
             400,
         ),
         (

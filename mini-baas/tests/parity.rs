@@ -487,6 +487,27 @@ async fn postgrest_error_codes() {
             "{q}"
         );
     }
+    // PGRST204: a body's unknown column, reported before anything else
+    // the body breaks (here a missing title), on POST and PATCH.
+    for (method, query, body) in [
+        ("POST", "", r#"{"album_id": 9502, "artist_id": 1, "nope": 1}"#),
+        ("PATCH", "album_id=eq.1", r#"{"nope": 1}"#),
+    ] {
+        let r = same(&s, method, "/album", query, &[], body).await;
+        assert_eq!(
+            (
+                r.status,
+                r.json()["code"].as_str(),
+                r.json()["message"].as_str()
+            ),
+            (
+                400,
+                Some("PGRST204"),
+                Some("Could not find the 'nope' column of 'album' in the schema cache")
+            ),
+            "{method}"
+        );
+    }
     // 23502: a missing or null value for a non-null field.
     let r = same(
         &s,
