@@ -189,6 +189,9 @@ CREATE FUNCTION area(side int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT sid
 CREATE FUNCTION pick(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 CREATE FUNCTION pick(a int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';
 -- Raises: the error reaches the client as the database's.
+-- One OUT parameter: an object of it, as PostgREST answers.
+CREATE FUNCTION plus_one(num int, OUT num_plus_one int)
+  LANGUAGE sql IMMUTABLE AS 'SELECT num + 1';
 -- A range result (a type without a mapping: its text).
 CREATE FUNCTION span(lo int, hi int) RETURNS int4range
   LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';

@@ -490,7 +490,11 @@ async fn postgrest_error_codes() {
     // PGRST204: a body's unknown column, reported before anything else
     // the body breaks (here a missing title), on POST and PATCH.
     for (method, query, body) in [
-        ("POST", "", r#"{"album_id": 9502, "artist_id": 1, "nope": 1}"#),
+        (
+            "POST",
+            "",
+            r#"{"album_id": 9502, "artist_id": 1, "nope": 1}"#,
+        ),
         ("PATCH", "album_id=eq.1", r#"{"nope": 1}"#),
     ] {
         let r = same(&s, method, "/album", query, &[], body).await;

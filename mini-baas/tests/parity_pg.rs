@@ -2890,6 +2890,11 @@ async fn unmapped_types_compare_in_their_own_type() {
         ok(&s, "GET", "/rpc/span", "lo=1&hi=5", "").await,
         json!("[1,5)")
     );
+    // One `OUT` parameter: an object of it, as PostgREST answers.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/plus_one", "num=5", "").await,
+        json!({"num_plus_one": 6})
+    );
 }
 
 /// Smaller PostgREST semantics: an upsert on a table without a primary key

@@ -460,6 +460,9 @@ async fn functions<B: SqlBackend + ?Sized>(
         let rettype = req(r, "rettype")?;
         let set = flag(r, "retset");
         let returns = match (req(r, "retkind")?.as_str(), rettype.as_str()) {
+            // One `OUT` (or `TABLE`) parameter: rows of that column, as
+            // PostgREST answers them (`{"num_plus_one": 6}`), not its value.
+            _ if columns.len() == 1 && !columns[0].0.is_empty() => CatalogReturns::Columns(columns),
             ("p", "void") => CatalogReturns::Void,
             ("p", "record") if !columns.is_empty() => CatalogReturns::Columns(columns),
             ("p", _) => continue,
