@@ -208,6 +208,10 @@ impl<'a> Scope<'a> {
             // PostGIS's own cast: the GeoJSON geometry.
             Some(_) if field.is_geometry() => Expr::cust_with_expr("CAST($1 AS jsonb)", raw),
             Some(t) if t.ends_with("[]") => Expr::cust_with_expr("CAST($1 AS text[])", raw),
+            // `inet`'s text cast always adds the mask (`10.0.0.2/32`);
+            // its output, as PostgreSQL's JSON (so PostgREST) writes it,
+            // leaves out a whole one: `abbrev`.
+            Some("inet") => Expr::cust_with_expr("abbrev($1)", raw),
             Some(_) => Expr::cust_with_expr("CAST($1 AS text)", raw),
             None => raw,
         }
