@@ -87,9 +87,10 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
         Count::Exact => Some(db.count_rows(query).await?),
         Count::Planned => match db.estimated_count(query).await? {
             Some(n) => Some(n),
-            None => Some(estimated(db, query).await?),
+            // No estimate: exact up to the budget, then exact.
+            None => Some(estimated(db, query, false).await?),
         },
-        Count::Estimated => Some(estimated(db, query).await?),
+        Count::Estimated => Some(estimated(db, query, true).await?),
     };
     Ok(Rows { rows, total })
 }
@@ -97,8 +98,13 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
 /// PostgREST's `count=estimated` ([`Count::Estimated`]): exact up to the
 /// row budget, counting one row past it at most; past it, the larger of
 /// that and the planner's estimate, or the exact count where the engine
-/// has no estimate.
-async fn estimated<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query>) -> Result<u64> {
+/// has no estimate (`ask_estimate` false: the caller asked already, and
+/// there is none).
+async fn estimated<D: DatabaseAdapter + ?Sized>(
+    db: &D,
+    query: &Checked<'_, Query>,
+    ask_estimate: bool,
+) -> Result<u64> {
     let Some(max) = query.max_rows else {
         return db.count_rows(query).await;
     };
@@ -106,7 +112,12 @@ async fn estimated<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Quer
     if counted <= max {
         return Ok(counted);
     }
-    Ok(match db.estimated_count(query).await? {
+    let estimate = if ask_estimate {
+        db.estimated_count(query).await?
+    } else {
+        None
+    };
+    Ok(match estimate {
         Some(n) => n.max(counted),
         None => db.count_rows(query).await?,
     })

@@ -290,7 +290,11 @@ impl From<&Error> for RestError {
                     v.code.as_deref() == Some(baas_core::sqlstate::UNKNOWN_WRITTEN_COLUMN)
                 });
                 let mut r = match (shared, violations.first(), unknown) {
-                    (_, _, Some(v)) => RestError::new(400, v.code.as_deref().unwrap_or_default(), v.message.clone()),
+                    (_, _, Some(v)) => RestError::new(
+                        400,
+                        baas_core::sqlstate::UNKNOWN_WRITTEN_COLUMN,
+                        v.message.clone(),
+                    ),
                     (Some(code), Some(first), _) => {
                         RestError::new(400, code, first.message.clone())
                     }

@@ -2795,22 +2795,26 @@ async fn raised_errors_answer_as_raised() {
         (r.status, r.json()["code"].as_str()),
         (500, Some("PGRST121"))
     );
-    let r = call(
-        &s,
-        "PATCH",
-        "/counter",
-        "name=eq.hits",
-        &[],
-        r#"{"n": -2000000}"#,
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.json()["code"].as_str()),
-        (400, Some("23514")),
-        "{}",
-        r.text()
-    );
-    let Some(my) = mysql_service().await else {
+    let my = mysql_service().await;
+    // A check constraint's refusal, on both engines.
+    for service in std::iter::once(&s).chain(my.as_ref()) {
+        let r = call(
+            service,
+            "PATCH",
+            "/counter",
+            "name=eq.hits",
+            &[],
+            r#"{"n": -2000000}"#,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()["code"].as_str()),
+            (400, Some("23514")),
+            "{}",
+            r.text()
+        );
+    }
+    let Some(my) = my else {
         return;
     };
     let r = call(&my, "GET", "/rpc/pay", "", &[], "").await;
@@ -2829,21 +2833,6 @@ async fn raised_errors_answer_as_raised() {
             r.json()["message"].as_str()
         ),
         (400, Some("P0001"), Some("nope"))
-    );
-    let r = call(
-        &my,
-        "PATCH",
-        "/counter",
-        "name=eq.hits",
-        &[],
-        r#"{"n": -2000000}"#,
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.json()["code"].as_str()),
-        (400, Some("23514")),
-        "{}",
-        r.text()
     );
 }
 
