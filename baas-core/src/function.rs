@@ -324,7 +324,7 @@ impl Function {
                         }
                         _ => j,
                     };
-                    let typed = Value::from_json(j).coerce_write(&p.ty).or_else(|e| {
+                    let typed = Value::from_json(j).coerce_body(&p.ty).or_else(|e| {
                         let v = Value::from_json(j);
                         if caps.holds_text(&p.ty, &v) {
                             Ok(v)

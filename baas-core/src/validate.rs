@@ -63,7 +63,7 @@ pub fn is_range_type(db_type: &str) -> bool {
 
 /// A written row, converted once into its fields' types: the fields in the
 /// order the row gave them, each with its value for that field
-/// ([`Value::coerce_write`]).
+/// ([`Value::coerce_body`]).
 pub type TypedRecord<'a> = Vec<(&'a Field, Value)>;
 
 /// A request the [`Validator`] accepted for one entity of one metadata
@@ -1007,12 +1007,12 @@ impl<'a> Validator<'a> {
     }
 
     /// `v` as a value of type `ty` ([`Value::coerce`], with `write` a
-    /// written value's [`Value::coerce_write`]), or, refused so, as the
+    /// written value's [`Value::coerce_body`]), or, refused so, as the
     /// text the engine stores as one ([`Capabilities::holds_text`]:
     /// PostgreSQL's `infinity`, MySQL's `2020-00-15`).
     fn typed(&self, ty: &FieldType, v: &Value, write: bool) -> std::result::Result<Value, String> {
         let typed = if write {
-            v.coerce_write(ty)
+            v.coerce_body(ty)
         } else {
             v.coerce(ty)
         };

@@ -227,6 +227,94 @@ impl Value {
         })
     }
 
+    /// A request body's value for a field of type `ty`, read as PostgreSQL
+    /// reads a JSON value into a column (`json_populate_record`, which is
+    /// how PostgREST writes a body): [`Value::coerce_write`], and where that
+    /// refuses, the value's text read as the type's input, the same on
+    /// every engine:
+    ///
+    /// - a string for an integer (`"42"`, `"-7"`) or a float (`"2.5"`,
+    ///   `"1e3"`): its number, then the column's rules (range, finite);
+    /// - a string for a boolean: PostgreSQL's forms, case-insensitively:
+    ///   `t`/`true`/`y`/`yes`/`on`/`1` and `f`/`false`/`n`/`no`/`off`/`0`
+    ///   (and a prefix of `true`, `false`, `yes`, `no`);
+    /// - a number or a boolean for a text: its JSON text (`5` → `"5"`,
+    ///   `true` → `"true"`).
+    ///
+    /// Spaces around a number's or a boolean's text are refused, as around
+    /// a decimal's ([`decimal_for_write`]), where PostgreSQL trims them.
+    ///
+    /// Other mismatches keep [`Value::coerce_write`]'s refusal. The JSON
+    /// Schema of a write ([`crate::json_schema`]) describes the canonical
+    /// types only: what a client should send, not all the server reads.
+    ///
+    /// ```
+    /// use baas_core::{FieldType, Value};
+    /// assert_eq!(Value::from("42").coerce_body(&FieldType::Int32), Ok(Value::Int(42)));
+    /// assert_eq!(Value::from("yes").coerce_body(&FieldType::Boolean), Ok(Value::Bool(true)));
+    /// assert_eq!(Value::Int(5).coerce_body(&FieldType::Text), Ok(Value::from("5")));
+    /// assert!(Value::from("4x").coerce_body(&FieldType::Int32).is_err());
+    /// ```
+    pub fn coerce_body(&self, ty: &FieldType) -> Result<Value, String> {
+        self.coerce_write(ty)
+            .or_else(|refused| match self.read_as_input(ty) {
+                Some(v) => v.coerce_write(ty),
+                None => Err(refused),
+            })
+    }
+
+    /// This value read as the input of a column of type `ty`, where
+    /// PostgreSQL reads it so and [`Value::coerce_write`] does not
+    /// ([`Value::coerce_body`]).
+    fn read_as_input(&self, ty: &FieldType) -> Option<Value> {
+        // Spaces around the text are refused, as around a decimal's text
+        // (PostgreSQL would trim them).
+        match (ty, self) {
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Self::Text(t)) => {
+                let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                t.parse::<i64>().ok().map(Self::Int)
+            }
+            (FieldType::Float32 | FieldType::Float64, Self::Text(t)) => {
+                let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+                // Digits, a point and an exponent only: not `inf`/`NaN`
+                // (not finite) nor spaces.
+                let number = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+                    && unsigned.bytes().all(|b| {
+                        b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')
+                    });
+                if number {
+                    t.parse::<f64>().ok().map(Self::Float)
+                } else {
+                    None
+                }
+            }
+            (FieldType::Boolean, Self::Text(t)) => {
+                let t = t.to_ascii_lowercase();
+                let prefix_of = |word: &str| !t.is_empty() && word.starts_with(t.as_str());
+                if t == "1" || t == "on" || prefix_of("true") || prefix_of("yes") {
+                    Some(Self::Bool(true))
+                } else if t == "0"
+                    || t == "of"
+                    || t == "off"
+                    || prefix_of("false")
+                    || prefix_of("no")
+                {
+                    Some(Self::Bool(false))
+                } else {
+                    None
+                }
+            }
+            (FieldType::Text, Self::Decimal(d)) => Some(Self::Text(d.clone())),
+            (FieldType::Text, Self::Int(_) | Self::Float(_) | Self::Bool(_)) => {
+                Some(Self::Text(self.to_json().to_string()))
+            }
+            _ => None,
+        }
+    }
+
     /// Give a value the type of a field *for a write*: [`Value::coerce`],
     /// plus the rules of the column the value is stored in, the same on every
     /// engine (PostgreSQL's):
@@ -1458,6 +1546,88 @@ pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    /// A body's texts read as PostgreSQL's input functions read them
+    /// (`int4in`, `float8in`, `boolin`), and scalars into text.
+    #[test]
+    fn body_values_read_as_postgresql_input() {
+        use super::*;
+        let ok = |v: Value, ty: FieldType, want: Value| {
+            assert_eq!(v.coerce_body(&ty), Ok(want), "{v:?} as {}", ty.name());
+        };
+        ok("42".into(), FieldType::Int32, Value::Int(42));
+        ok("-7".into(), FieldType::Int16, Value::Int(-7));
+        ok(
+            "+9000000000".into(),
+            FieldType::Int64,
+            Value::Int(9_000_000_000),
+        );
+        ok("2.5".into(), FieldType::Float64, Value::Float(2.5));
+        ok("1e3".into(), FieldType::Float32, Value::Float(1000.0));
+        ok(".5".into(), FieldType::Float64, Value::Float(0.5));
+        ok(
+            "0.50".into(),
+            FieldType::Decimal {
+                precision: Some(4),
+                scale: Some(2),
+            },
+            Value::Decimal("0.50".into()),
+        );
+        for t in ["t", "TRUE", "yes", "y", "On", "1", "tr"] {
+            ok(t.into(), FieldType::Boolean, Value::Bool(true));
+        }
+        for f in ["f", "False", "no", "n", "off", "of", "0", "fal"] {
+            ok(f.into(), FieldType::Boolean, Value::Bool(false));
+        }
+        ok(Value::Int(5), FieldType::Text, "5".into());
+        ok(Value::Float(2.5), FieldType::Text, "2.5".into());
+        ok(
+            Value::Decimal("1.50".into()),
+            FieldType::Text,
+            "1.50".into(),
+        );
+        ok(Value::Bool(true), FieldType::Text, "true".into());
+        // What PostgreSQL refuses stays refused, with the column's rules.
+        for (v, ty) in [
+            ("4x", FieldType::Int32),
+            ("1.5", FieldType::Int32),
+            ("2e3", FieldType::Int64),
+            ("", FieldType::Int32),
+            ("+", FieldType::Int32),
+            ("0x1F", FieldType::Int32),
+            ("70000", FieldType::Int16),
+            ("NaN", FieldType::Float64),
+            ("Infinity", FieldType::Float64),
+            ("1e400", FieldType::Float64),
+            ("abc", FieldType::Float64),
+            ("o", FieldType::Boolean),
+            ("", FieldType::Boolean),
+            ("2", FieldType::Boolean),
+            ("yess", FieldType::Boolean),
+            (" 5", FieldType::Int32),
+            ("5 ", FieldType::Int32),
+            ("1.5 ", FieldType::Float64),
+            ("inf", FieldType::Float64),
+            (" true", FieldType::Boolean),
+        ] {
+            assert!(
+                Value::from(v).coerce_body(&ty).is_err(),
+                "{v:?} as {}",
+                ty.name()
+            );
+        }
+        assert!(
+            Value::Json(serde_json::json!({"a": 1}))
+                .coerce_body(&FieldType::Text)
+                .is_err()
+        );
+        assert!(Value::Int(1).coerce_body(&FieldType::Boolean).is_err());
+        assert_eq!(
+            Value::from("4x").coerce_body(&FieldType::Int32),
+            Value::from("4x").coerce_write(&FieldType::Int32),
+            "the refusal is the strict one's"
+        );
+    }
+
     /// Days and microseconds from PostgreSQL's epoch read as chrono
     /// writes them wherever chrono holds the date, and past its years.
     #[test]

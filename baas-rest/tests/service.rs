@@ -113,7 +113,7 @@ async fn a_retry_with_the_same_key_returns_the_first_answer() {
     let patch = RestRequest::new("PATCH", "/t/author", "name=eq.Lem")
         .header("Content-Type", "application/json")
         .header("Idempotency-Key", "k-2")
-        .body(r#"{"name": 5}"#);
+        .body(r#"{"name": [5]}"#);
     let bad = s.handle(patch.clone()).await;
     assert_eq!(bad.status, 422);
     let again = s.handle(patch).await;

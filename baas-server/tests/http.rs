@@ -375,7 +375,7 @@ async fn managed_entities_over_http() {
             json!([{"id": 1, "title": "write tests", "done": false}])
         );
         // Type and length checks come from the new metadata at once.
-        let r = request(addr, "POST", &coll, &[json_hdr], br#"{"title": 5}"#).await;
+        let r = request(addr, "POST", &coll, &[json_hdr], br#"{"title": [5]}"#).await;
         assert_eq!(r.status, 422, "{id}: {}", r.text());
         let field = json!({"name": "priority", "type": {"kind": "int32"}, "nullable": true});
         let r = request(

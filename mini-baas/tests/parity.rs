@@ -3379,3 +3379,61 @@ async fn logic_trees_with_spaces() {
         json!([{"artist_id": 3}])
     );
 }
+
+/// A body's numbers may come as strings, and numbers or booleans for a
+/// text, as PostgreSQL reads a JSON value into a column (PostgREST writes
+/// through `json_populate_record`; a form's fields are strings): the same
+/// row on every engine. A text PostgreSQL refuses as a number stays a 422.
+#[tokio::test]
+async fn body_values_read_as_postgresql_reads_them() {
+    let Some(s) = service("body-texts").await else {
+        return;
+    };
+    let r = same(
+        &s,
+        "POST",
+        "/track",
+        "select=track_id,name,composer,milliseconds,bytes,unit_price",
+        &[("Prefer", "return=representation, tx=rollback")],
+        r#"{"track_id": "9001", "name": 12, "composer": true, "media_type_id": "1",
+            "milliseconds": "+1000", "bytes": "-5", "unit_price": "0.99"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            201,
+            json!([{"track_id": 9001, "name": "12", "composer": "true",
+                    "milliseconds": 1000, "bytes": -5, "unit_price": 0.99}])
+        ),
+        "{}",
+        r.text()
+    );
+    for bad in [
+        r#""12.5""#,
+        r#""2e3""#,
+        r#""abc""#,
+        r#""""#,
+        r#""99999999999""#,
+        r#"" 5""#,
+    ] {
+        let body = format!(
+            r#"{{"track_id": 9002, "name": "x", "media_type_id": 1, "milliseconds": {bad}}}"#
+        );
+        let r = same(
+            &s,
+            "POST",
+            "/track",
+            "",
+            &[("Prefer", "tx=rollback")],
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text());
+        assert!(r.text().contains("milliseconds"), "{bad}: {}", r.text());
+    }
+    assert_eq!(
+        get_json(&s, "/track", "select=track_id&track_id=gte.9001").await,
+        json!([])
+    );
+}

@@ -164,7 +164,7 @@ try {
     const missing = await supabase.from("nope").select();
     eq(missing.status, 404, "status");
     eq(missing.error?.message, "no such resource");
-    const invalid = await user.from("book").insert({ title: 7 }).select();
+    const invalid = await user.from("book").insert({ title: { nested: true } }).select();
     eq(invalid.status, 422, "status");
     eq(invalid.error?.code, "validation");
   });
