@@ -10,7 +10,7 @@
 //! scalar), and a [`Call`] carries the bound arguments to the adapter.
 //!
 //! Argument values are converted by their declared types with the same
-//! rules as written fields ([`Value::coerce_write`]), and always bound.
+//! rules as written fields ([`Value::coerce_body`]), and always bound.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -361,6 +361,17 @@ impl Function {
                 _ => None,
             },
         })
+    }
+
+    /// A call with arguments named `keys` fits this function: each names
+    /// a parameter, and every parameter without a default is named.
+    pub fn takes(&self, keys: &[&str]) -> bool {
+        keys.iter()
+            .all(|k| self.params.iter().any(|p| p.name == *k))
+            && self
+                .params
+                .iter()
+                .all(|p| p.optional || keys.contains(&p.name.as_str()))
     }
 
     fn param_list(&self) -> String {

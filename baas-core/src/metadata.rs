@@ -61,15 +61,7 @@ impl SchemaMetadata {
         if named.len() < 2 {
             return named;
         }
-        named
-            .into_iter()
-            .filter(|f| {
-                keys.iter().all(|k| f.params.iter().any(|p| p.name == *k))
-                    && f.params
-                        .iter()
-                        .all(|p| p.optional || keys.contains(&p.name.as_str()))
-            })
-            .collect()
+        named.into_iter().filter(|f| f.takes(keys)).collect()
     }
 
     /// The function a call of `name` with arguments named `keys` reaches

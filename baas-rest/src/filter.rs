@@ -129,6 +129,30 @@ fn simple_op(name: &str) -> Option<Simple> {
     })
 }
 
+/// A query parameter's value names an operator (`eq.5`, `not.in.(1,2)`,
+/// `is.null`, `fts(english).cat`, `eq(any).{1,2}`): the parameter is a
+/// filter, not a function's argument, by PostgREST's rule (its
+/// `hasOperator`): a call's query parameter that names no parameter of the
+/// function and no operator is an argument it does not take.
+pub(crate) fn names_operator(value: &str) -> bool {
+    let head = value.split('.').next().unwrap_or("");
+    let name = head.split('(').next().unwrap_or("");
+    let fts = matches!(name, "fts" | "plfts" | "phfts" | "wfts");
+    match head {
+        "not" => value.split('.').nth(1).is_some(),
+        _ if head.contains('(') => fts || simple_op(name).is_some() || range_op(name),
+        _ => matches!(head, "is" | "in") || fts || simple_op(head).is_some() || range_op(head),
+    }
+}
+
+/// The operators of ranges and arrays, which take no modifier.
+fn range_op(name: &str) -> bool {
+    matches!(
+        name,
+        "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl" | "adj"
+    )
+}
+
 /// A value that opens a `"` and never closes it (in a list or logic tree,
 /// where quotes delimit values): a 400, not a value with a stray quote.
 fn unterminated(cur: &Cursor<'_>, ctx: Ctx) -> RestError {

@@ -194,10 +194,11 @@
 //!   instant for every client library.
 //! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
 //!   surplus `)` at the end).
-//! - `/rpc`: a function that does not exist (or none with the given
-//!   arguments) is our uniform 404 `not_found` (PostgREST: `PGRST202`
-//!   with a hint naming close functions, which would list the schema to
-//!   anonymous callers); a missing argument is a 422 naming it. A
+//! - `/rpc`: a function that does not exist is our uniform 404
+//!   `not_found` (PostgREST: `PGRST202` with a hint naming close
+//!   functions, which would list the schema to anonymous callers); one
+//!   that exists but takes other arguments (an unknown one, a required one
+//!   missing) is PostgREST's 404 `PGRST202`, its hint the signature. A
 //!   repeated query argument of a scalar parameter is a 400 (PostgREST
 //!   takes the last). `Prefer: tx=rollback` with aggregates of a
 //!   call's rows (`/rpc/f?select=total.sum()`) is a 501 on a function that
@@ -225,10 +226,14 @@
 //!   whole row and needs every column); `PUT` on a collection is a 405.
 //! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
 //!   filters on `POST` are a 400.
-//! - A written value has its field's JSON type: a number for a number
-//!   field, a boolean for a boolean one (`"7"`, `"true"` are a 422, where
-//!   PostgreSQL's `json_to_recordset` under PostgREST reads their text;
-//!   the published write schemas say exactly what is taken). Dates and
+//! - A written value is read as PostgreSQL's `json_to_recordset` under
+//!   PostgREST reads it, on every engine: a number's text for a number
+//!   field (`"7"`), PostgreSQL's boolean texts (`"true"`, `"yes"`, `"f"`),
+//!   a number or a boolean for a text (its JSON text)
+//!   ([`Value::coerce_body`](baas_core::Value::coerce_body)), but spaces
+//!   around a number's text are a 422 (PostgreSQL trims them), as are
+//!   objects and arrays for a text; the published write schemas describe
+//!   the canonical JSON types. Dates and
 //!   times are read as PostgreSQL reads them: a timestamp's text into a
 //!   date gives its date as written (`toISOString()`), an offset on a
 //!   timestamp without zone is dropped, a timestamp with zone without an

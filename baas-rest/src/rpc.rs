@@ -197,16 +197,21 @@ pub fn parse_rpc(
 
 /// The function `/rpc/{name}` calls: the one of that name, or among
 /// overloads the one whose parameters the request's arguments fit
-/// ([`SchemaMetadata::overloads_for`]): the query parameters named like a
-/// parameter of an overload (`GET`), or the body's keys (`POST`). None
-/// fits: 404 `PGRST202`; several: 300 `PGRST203`, as PostgREST answers.
+/// ([`SchemaMetadata::overloads_for`]). The arguments are the body's keys
+/// (`POST`), or the query parameters that name a parameter of the
+/// function, or that name no operator and are not `select`, `order`,
+/// `limit`, `offset`, `and`, `or`, `columns`, `on_conflict` or an
+/// embedding's (`GET`/`HEAD`: PostgREST's rule, so `?nope=1` is an
+/// argument and `?name=eq.x` a filter of the result). Arguments that fit no
+/// function of that name (an unknown one, a required one missing): 404
+/// `PGRST202`; several overloads: 300 `PGRST203`, as PostgREST answers.
 pub(crate) fn overload<'s>(
     schema: &'s baas_core::SchemaMetadata,
     name: &str,
     req: &RestRequest,
 ) -> Result<&'s baas_core::function::Function, RestError> {
     let all: Vec<_> = schema.functions.iter().filter(|f| f.name == name).collect();
-    if all.len() < 2 {
+    if all.is_empty() {
         return schema.function(name).map_err(RestError::from);
     }
     let signature = |f: &baas_core::function::Function| {
@@ -232,6 +237,9 @@ pub(crate) fn overload<'s>(
     let post = req.method.eq_ignore_ascii_case("POST");
     if post && crate::headers::parse_prefer(&req.headers).is_ok_and(|p| p.single_object) {
         // The body is the one argument: of the overloads taking one.
+        if let [f] = all.as_slice() {
+            return Ok(f);
+        }
         let one: Vec<_> = all.iter().filter(|f| f.params.len() == 1).collect();
         match one.as_slice() {
             [f] => keys.push(f.params[0].name.clone()),
@@ -248,39 +256,67 @@ pub(crate) fn overload<'s>(
             }
         }
     } else if post {
-        if let Some(body) = req.body.as_bytes()
-            && let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body)
-        {
+        let Some(body) = req.body.as_bytes() else {
+            return Ok(all[0]);
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            // No arguments.
+        } else if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body) {
             keys.extend(m.keys().cloned());
+        } else if let [f] = all.as_slice() {
+            // Not an object: the call's parse says why.
+            return Ok(f);
         }
     } else {
+        const RESERVED: [&str; 3] = ["select", "columns", "on_conflict"];
+        const EMBEDDABLE: [&str; 5] = ["order", "limit", "offset", "and", "or"];
         for pair in req.query.split('&').filter(|p| !p.is_empty()) {
-            let k = pair.split_once('=').map_or(pair, |(k, _)| k);
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let k = decode(k).unwrap_or_default();
             let is_param = all.iter().any(|f| f.params.iter().any(|p| p.name == k));
-            if is_param && !keys.contains(&k) {
+            let last = k.rsplit('.').next().unwrap_or("");
+            let argument = is_param
+                || !(k.contains('.')
+                    || RESERVED.contains(&k.as_str())
+                    || EMBEDDABLE.contains(&last)
+                    || crate::filter::names_operator(&decode(v).unwrap_or_default()));
+            if argument && !keys.contains(&k) {
                 keys.push(k);
             }
         }
     }
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    match schema.overloads_for(name, &keys).as_slice() {
+    let fitting: Vec<_> = all.iter().copied().filter(|f| f.takes(&keys)).collect();
+    match fitting.as_slice() {
         [f] => Ok(f),
-        [] => Err(RestError::new(
-            404,
-            "PGRST202",
-            format!(
-                "no overload of `{name}` takes the arguments ({})",
-                keys.join(", ")
-            ),
-        )
-        .with_hint(format!(
-            "its overloads: {}",
-            all.iter()
-                .map(|f| signature(f))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))),
+        [] => {
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            Err(RestError::new(
+                404,
+                "PGRST202",
+                format!(
+                    "Could not find the function {name}({}) in the schema cache",
+                    sorted.join(", ")
+                ),
+            )
+            .with_details(format!(
+                "Searched for the function {name} with parameters {}, but no matches were found in the schema cache.",
+                if sorted.is_empty() { "none".to_string() } else { sorted.join(", ") }
+            ))
+            .with_hint(format!(
+                "{}: {}",
+                if all.len() == 1 {
+                    "its signature"
+                } else {
+                    "its overloads"
+                },
+                all.iter()
+                    .map(|f| signature(f))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )))
+        }
         several => Err(ambiguous(several).with_hint("name the arguments of one overload only")),
     }
 }

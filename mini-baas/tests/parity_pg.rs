@@ -434,22 +434,51 @@ async fn bad_calls_are_clear_errors() {
     )
     .await;
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    // Arguments the function does not take (a required one missing, an
+    // unknown one): PostgREST's 404 `PGRST202`, the signature as hint.
     let r = status_is(
         &s,
         "GET",
         "/rpc/add_them",
         "",
         "",
-        422,
+        404,
         "a missing argument: {}",
     )
     .await;
-    assert!(r.text().contains("`a`"), "{}", r.text());
-    let r = call(&s, "GET", "/rpc/add_them", "a=1&zzz=2", &[], "").await;
     assert_eq!(
-        r.status,
-        400,
-        "an unknown query parameter is a filter on an unknown column: {}",
+        (&r.json()["code"], &r.json()["message"], &r.json()["hint"]),
+        (
+            &json!("PGRST202"),
+            &json!("Could not find the function add_them() in the schema cache"),
+            &json!("its signature: add_them(a, b)")
+        )
+    );
+    // A query parameter naming no operator is an argument (PostgREST's
+    // rule); one naming an operator is a filter of the result.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/add_them",
+        "zzz=2&a=1&select=add_them",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.json()["message"]),
+        (
+            404,
+            &json!("Could not find the function add_them(a, zzz) in the schema cache")
+        ),
+        "an unknown argument: {}",
+        r.text()
+    );
+    let r = call(&s, "GET", "/rpc/add_them", "a=1&zzz=eq.2", &[], "").await;
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (400, &json!("42703")),
+        "a filter on an unknown column: {}",
         r.text()
     );
     let r = call(
@@ -461,7 +490,27 @@ async fn bad_calls_are_clear_errors() {
         r#"{"a": 1, "zzz": 2}"#,
     )
     .await;
-    assert_eq!(r.status, 422, "an unknown argument: {}", r.text());
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (404, &json!("PGRST202")),
+        "an unknown argument: {}",
+        r.text()
+    );
+    // A number's text, as PostgreSQL reads a JSON argument.
+    assert_eq!(
+        ok(&s, "POST", "/rpc/add_them", "", r#"{"a": " 5 "}"#).await,
+        json!(15)
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=100&title=Dune",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 404, "an argument, not a filter: {}", r.text());
     status_is(
         &s,
         "GET",
@@ -1842,9 +1891,10 @@ async fn mysql_stored_functions() {
         "volatile: POST only: {}",
     )
     .await;
-    // Every parameter is required (MySQL has no defaults); a bad argument
-    // is a 422 before anything runs.
-    status_is(&s, "GET", "/rpc/add_them", "a=1", "", 422, "{}").await;
+    // Every parameter is required (MySQL has no defaults): without one the
+    // call fits no function (404 `PGRST202`); a bad argument is a 422
+    // before anything runs.
+    status_is(&s, "GET", "/rpc/add_them", "a=1", "", 404, "{}").await;
     status_is(&s, "GET", "/rpc/add_them", "a=x&b=1", "", 422, "{}").await;
     let r = call(&s, "GET", "/rpc/fail_with", "msg=nope", &[], "").await;
     assert!(
@@ -1955,7 +2005,7 @@ async fn mysql_stored_functions() {
         ok(&s, "GET", "/rpc/price_range", "above=100", "").await,
         json!({"lo": null, "hi": null})
     );
-    status_is(&s, "GET", "/rpc/plus_one", "", "", 422, "{}").await;
+    status_is(&s, "GET", "/rpc/plus_one", "", "", 404, "{}").await;
     // HEAD: the status and headers of GET, no body.
     let r = call(&s, "HEAD", "/rpc/list_books", "", &[], "").await;
     assert_eq!((r.status, r.text().is_empty()), (200, true), "{}", r.text());
@@ -2593,7 +2643,8 @@ async fn variadic_functions() {
             "{path}?{query} {body}"
         );
     }
-    // A value that is none of the element type; a missing argument.
+    // A value that is none of the element type; a missing argument (the
+    // variadic one has no default: the call fits no function).
     status_is(&s, "GET", "/rpc/plus", "v=1&v=x", "", 422, "{}").await;
     status_is(&s, "GET", "/rpc/plus", "v={1,x}", "", 422, "{}").await;
     status_is(&s, "GET", "/rpc/plus", "v={1,2", "", 400, "{}").await;
@@ -2604,7 +2655,7 @@ async fn variadic_functions() {
         "/rpc/tagged",
         "",
         r#"{"label": "c"}"#,
-        422,
+        404,
         "{}",
     )
     .await;

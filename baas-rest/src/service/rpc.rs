@@ -15,11 +15,12 @@ impl Service {
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         let schema = tenant.schema();
-        let f = overload(schema, function, req)?;
         let method = req.method.to_ascii_uppercase();
         if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
+            schema.function(function).map_err(RestError::from)?;
             return Err(RestError::method_not_allowed(&method));
         }
+        let f = overload(schema, function, req)?;
         if method != "POST" && !f.volatility.is_read_only() {
             return Err(RestError::new(
                 405,
