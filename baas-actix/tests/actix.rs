@@ -446,7 +446,7 @@ async fn bad_grammar_is_a_400() {
     assert_eq!(
         r.json(),
         json!({
-            "code": "bad_request",
+            "code": "PGRST100",
             "message": "unknown operator `foo`",
             "details": null,
             "hint": "operators: eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, isdistinct, in, is, fts, plfts, phfts, wfts, cs, cd, ov"
@@ -456,7 +456,7 @@ async fn bad_grammar_is_a_400() {
     let r = send(&app, get("/api/acme/note?or=(stars.eq.1").to_request()).await;
     assert_eq!(r.status, 400);
     let body = r.json();
-    assert_eq!(body["code"], "bad_request");
+    assert_eq!(body["code"], "PGRST100");
     assert_eq!(
         body["message"],
         "failed to parse logic tree (`(stars.eq.1`)"

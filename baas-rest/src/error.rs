@@ -6,7 +6,10 @@
 //!
 //! | code | status | when |
 //! | --- | --- | --- |
+//! | `PGRST100` | 400 | the query string cannot be parsed: a filter, `select`, `order`, `limit`/`offset`, a logic tree or a cursor (`failed to parse …`, an unknown operator, a field selected twice) |
+//! | `PGRST102` | 400 | the body is empty, not JSON, or not the JSON the route takes (an object, or an array of objects to insert several rows; an object of a function's arguments) |
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
+//! | `PGRST108` | 400 | a filter, `order`, `limit` or `offset` names an embedding (`rel.col=eq.1`) that `select=` does not embed |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST123` | 400 | aggregates (`count()`, `col.sum()`…, in embeddings and spreads too) in a read of a tenant whose `aggregates` option is off (`Use of aggregate functions is not allowed`, as PostgREST without `db-aggregates-enabled`) |
@@ -29,7 +32,7 @@
 //!
 //! | code | status | when |
 //! | --- | --- | --- |
-//! | `bad_request` | 400 | the URL grammar, a header or the body cannot be parsed, or names something the request cannot use |
+//! | `bad_request` | 400 | the path or a header cannot be parsed, or the request names something it cannot use (`columns` on a read, filters on a `POST`, an update of every row) |
 //! | `forbidden` | 403 | [`baas_core::Error::Forbidden`] |
 //! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]); also a singular read by key (`/{entity}/{id}`) that finds no row |
 //! | `method_not_allowed` | 405 | the method does not apply to the route (the service adds `Allow`) |
@@ -119,6 +122,18 @@ impl RestError {
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "bad_request", message)
+    }
+
+    /// 400 `PGRST100`: the query string cannot be parsed (PostgREST's
+    /// "Parsing error in the query string parameter").
+    pub fn query_syntax(message: impl Into<String>) -> Self {
+        Self::new(400, "PGRST100", message)
+    }
+
+    /// 400 `PGRST102`: the body is empty, not JSON, or not the JSON the
+    /// route takes (PostgREST's "Empty or invalid json").
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(400, "PGRST102", message)
     }
 
     /// 404 `not_found`.

@@ -291,10 +291,10 @@ pub(crate) fn op_expr(
                 "false" => IsWord::False,
                 "unknown" => IsWord::Unknown,
                 _ => {
-                    return Err(
-                        RestError::bad_request(format!("`is.{w}` is not an `is` operand"))
-                            .with_hint("use is.null, is.not_null, is.true, is.false or is.unknown"),
-                    );
+                    return Err(RestError::query_syntax(format!(
+                        "`is.{w}` is not an `is` operand"
+                    ))
+                    .with_hint("use is.null, is.not_null, is.true, is.false or is.unknown"));
                 }
             };
             Operation::Is(word)
@@ -315,7 +315,7 @@ pub(crate) fn op_expr(
                     Some(l)
                 }
                 Some(l) => {
-                    return Err(RestError::bad_request(format!(
+                    return Err(RestError::query_syntax(format!(
                         "`{l}` is not a text-search language"
                     )));
                 }
@@ -368,14 +368,14 @@ pub(crate) fn op_expr(
             }
         }
         "in" | "is" | "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl" | "adj" => {
-            return Err(RestError::bad_request(format!(
+            return Err(RestError::query_syntax(format!(
                 "`{op_name}` takes no modifier in parentheses"
             )));
         }
         other => {
             let Some(op) = simple_op(other) else {
                 return Err(
-                    RestError::bad_request(format!("unknown operator `{other}`"))
+                    RestError::query_syntax(format!("unknown operator `{other}`"))
                         .with_hint(format!("operators: {OPERATORS}")),
                 );
             };
@@ -384,14 +384,14 @@ pub(crate) fn op_expr(
                 Some("any") => Some(Quant::Any),
                 Some("all") => Some(Quant::All),
                 Some(m) => {
-                    return Err(RestError::bad_request(format!(
+                    return Err(RestError::query_syntax(format!(
                         "unknown operator modifier `({m})`"
                     ))
                     .with_hint("the modifiers are (any) and (all)"));
                 }
             };
             if quant.is_some() && op == Simple::IsDistinct {
-                return Err(RestError::bad_request(
+                return Err(RestError::query_syntax(
                     "`isdistinct` takes no (any)/(all) modifier",
                 ));
             }
@@ -753,7 +753,7 @@ fn json_containment(
                 value,
             })
             .map_err(|e| {
-                RestError::bad_request(format!("`{raw}` is not a JSON value: {e}")).with_hint(
+                RestError::query_syntax(format!("`{raw}` is not a JSON value: {e}")).with_hint(
                     "on a JSON column, `cs` and `cd` take JSON: cs.{\"a\":1}, cs.[\"x\"]",
                 )
             }),
@@ -821,7 +821,7 @@ fn quantified(
         .iter()
         .map(|v| {
             v.as_deref().map(&one).ok_or_else(|| {
-                RestError::bad_request("NULL is not allowed in an (any)/(all) list")
+                RestError::query_syntax("NULL is not allowed in an (any)/(all) list")
                     .with_hint("use is.null")
             })
         })

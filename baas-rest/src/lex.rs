@@ -23,7 +23,7 @@ pub(crate) fn decode_component(s: &str) -> Result<String, RestError> {
         .decode_utf8()
         .map(|c| c.into_owned())
         .map_err(|_| {
-            RestError::bad_request("the query string is not valid UTF-8 after percent-decoding")
+            RestError::query_syntax("the query string is not valid UTF-8 after percent-decoding")
         })
 }
 
@@ -145,7 +145,7 @@ impl<'a> Cursor<'a> {
             Some(c) => format!("unexpected `{c}` at character {}", self.char_pos()),
             None => format!("the value ends at character {}", self.char_pos()),
         };
-        RestError::bad_request(format!("failed to parse {what} (`{}`)", clip(self.s, 120)))
+        RestError::query_syntax(format!("failed to parse {what} (`{}`)", clip(self.s, 120)))
             .with_details(format!("{found}; expected {expected}"))
     }
 }
@@ -216,7 +216,7 @@ pub(crate) fn pg_array(text: &str, max_items: usize) -> Result<Vec<Option<String
 /// literal.
 pub(crate) fn pg_array_value(text: &str, max_items: usize) -> Result<Value, RestError> {
     let bad = |why: &str| {
-        RestError::bad_request(format!(
+        RestError::query_syntax(format!(
             "failed to parse array literal `{}`",
             clip(text, 120)
         ))

@@ -133,9 +133,11 @@ impl<'s> Node<'s> {
                 }
             });
         let Some(child) = at.map(|i| &mut self.children[i]) else {
-            return Err(RestError::bad_request(format!(
-                "`{first}` is not an embedded resource of `{parent}` in this request"
-            ))
+            return Err(RestError::new(
+                400,
+                "PGRST108",
+                format!("`{first}` is not an embedded resource of `{parent}` in this request"),
+            )
             .with_hint(format!(
                 "add `{first}(*)` to `select=` to filter or order it"
             )));
@@ -1652,8 +1654,10 @@ fn push_aggregate(
 ) -> Result<String, RestError> {
     let key = alias.unwrap_or_else(|| func.to_string());
     if node.outputs.iter().any(|(k, _)| *k == key) {
-        return Err(RestError::bad_request(format!("`{key}` is selected twice"))
-            .with_hint("give one of them an alias: `total:col.sum()`"));
+        return Err(
+            RestError::query_syntax(format!("`{key}` is selected twice"))
+                .with_hint("give one of them an alias: `total:col.sum()`"),
+        );
     }
     let field = field.cloned();
     let func = match (func, field) {
@@ -1663,7 +1667,7 @@ fn push_aggregate(
         ("avg", Some(field)) => AggregateFn::Avg { field },
         ("min", Some(field)) => AggregateFn::Min { field },
         ("max", Some(field)) => AggregateFn::Max { field },
-        (f, _) => return Err(RestError::bad_request(format!("unknown aggregate `{f}`"))),
+        (f, _) => return Err(RestError::query_syntax(format!("unknown aggregate `{f}`"))),
     };
     node.outputs.push((key.clone(), key.clone()));
     node.layout.push(Some(key.clone()));
@@ -1695,7 +1699,7 @@ fn build_node<'s>(
                 let computed = match node.entity.field(field) {
                     Ok(f) if *input != Shape::default() => {
                         if !input.path.is_empty() && f.ty != baas_core::FieldType::Json {
-                            return Err(RestError::bad_request(format!(
+                            return Err(RestError::query_syntax(format!(
                                 "`{field}` is not a JSON field: `->` and `->>` apply to JSON fields"
                             )));
                         }
@@ -1783,7 +1787,7 @@ fn build_node<'s>(
                     // answers the cast's text: the shape keeps nothing).
                     let to = c.to_ascii_lowercase();
                     if !baas_core::ir::FieldCast::valid_type_name(&to) {
-                        return Err(RestError::bad_request(format!(
+                        return Err(RestError::query_syntax(format!(
                             "`{c}` is not a type name (letters, digits and `_`, at most 63 bytes)"
                         )));
                     }
@@ -1793,7 +1797,7 @@ fn build_node<'s>(
                             .field(name)
                             .is_ok_and(|f| f.ty != baas_core::FieldType::Json)
                     {
-                        return Err(RestError::bad_request(format!(
+                        return Err(RestError::query_syntax(format!(
                             "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
                         )));
                     }
@@ -1813,7 +1817,7 @@ fn build_node<'s>(
                     && let Ok(f) = node.entity.field(name)
                     && f.ty != baas_core::FieldType::Json
                 {
-                    return Err(RestError::bad_request(format!(
+                    return Err(RestError::query_syntax(format!(
                         "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
                     )));
                 }
@@ -1821,8 +1825,10 @@ fn build_node<'s>(
                     node.fields.push(name.clone());
                 }
                 if node.outputs.iter().any(|(k, _)| *k == key) {
-                    return Err(RestError::bad_request(format!("`{key}` is selected twice"))
-                        .with_hint("give one of them an alias: `other:col->key`"));
+                    return Err(
+                        RestError::query_syntax(format!("`{key}` is selected twice"))
+                            .with_hint("give one of them an alias: `other:col->key`"),
+                    );
                 }
                 node.outputs.push((key.clone(), name.clone()));
                 node.layout.push(Some(key.clone()));
@@ -1851,7 +1857,7 @@ fn build_node<'s>(
                     && !node.entity.relations.iter().any(|r| &r.target == name)
                 {
                     if name != "count" || children.is_some() || *spread || hint.is_some() {
-                        return Err(RestError::bad_request(format!(
+                        return Err(RestError::query_syntax(format!(
                             "`{name}(…)` is not an aggregate: use `count()` or `col.{name}()`"
                         )));
                     }
@@ -1861,8 +1867,10 @@ fn build_node<'s>(
                 let (rel, target) = resolve(schema, node.entity, name, hint.as_deref())?;
                 let key = alias.clone().unwrap_or_else(|| name.clone());
                 if node.children.iter().any(|c| c.key == key) {
-                    return Err(RestError::bad_request(format!("`{key}` is embedded twice"))
-                        .with_hint("give one of them an alias: `other:rel(*)`"));
+                    return Err(
+                        RestError::query_syntax(format!("`{key}` is embedded twice"))
+                            .with_hint("give one of them an alias: `other:rel(*)`"),
+                    );
                 }
                 let mut child = Node::new(target, key.clone());
                 child.written.clone_from(name);
@@ -1911,7 +1919,7 @@ fn build_node<'s>(
                 for a in std::mem::take(&mut child.raised) {
                     node.layout.push(Some(a.alias.clone()));
                     if node.outputs.iter().any(|(k, _)| *k == a.alias) {
-                        return Err(RestError::bad_request(format!(
+                        return Err(RestError::query_syntax(format!(
                             "`{}` is selected twice",
                             a.alias
                         ))
@@ -2012,7 +2020,7 @@ fn unknown_beside_star(node: &Node<'_>, at: &str, out: &mut Vec<baas_core::Viola
 
 fn parse_u64(key: &str, v: &str) -> Result<u64, RestError> {
     v.trim().parse::<u64>().map_err(|_| {
-        RestError::bad_request(format!("`{key}` must be a non-negative integer, got `{v}`"))
+        RestError::query_syntax(format!("`{key}` must be a non-negative integer, got `{v}`"))
     })
 }
 
@@ -2035,7 +2043,7 @@ fn name_list(param: &str, v: &str) -> Result<Vec<String>, RestError> {
 
 fn set_once<T>(slot: &mut Option<T>, v: T, key: &str) -> Result<(), RestError> {
     if slot.is_some() {
-        return Err(RestError::bad_request(format!(
+        return Err(RestError::query_syntax(format!(
             "`{key}` is given more than once"
         )));
     }
@@ -2098,12 +2106,12 @@ pub(crate) fn parse_params<'s>(
             }
             "after" if v.trim_start().starts_with('[') => {
                 let json: serde_json::Value = serde_json::from_str(v).map_err(|e| {
-                    RestError::bad_request(format!("`after` is not a JSON array: {e}"))
+                    RestError::query_syntax(format!("`after` is not a JSON array: {e}"))
                 })?;
                 let values = json
                     .as_array()
                     .map(|a| a.iter().map(Value::from_json).collect())
-                    .ok_or_else(|| RestError::bad_request("`after` must be a JSON array"))?;
+                    .ok_or_else(|| RestError::query_syntax("`after` must be a JSON array"))?;
                 set_once(&mut after, values, k)?;
                 continue;
             }
@@ -2177,7 +2185,7 @@ pub(crate) fn parse_params<'s>(
                         (Operation::Is(IsWord::Null), true)
                         | (Operation::Is(IsWord::NotNull), false) => true,
                         _ => {
-                            return Err(RestError::bad_request(format!(
+                            return Err(RestError::query_syntax(format!(
                                 "`{}` is an embedding: only `is.null` and `not.is.null` apply to it",
                                 field.name
                             )));

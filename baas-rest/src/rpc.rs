@@ -128,9 +128,8 @@ pub fn parse_rpc(
         let body: J = if body.iter().all(u8::is_ascii_whitespace) {
             J::Object(Map::new())
         } else {
-            serde_json::from_slice(body).map_err(|e| {
-                RestError::new(400, "PGRST102", format!("the body is not JSON: {e}"))
-            })?
+            serde_json::from_slice(body)
+                .map_err(|e| RestError::invalid_body(format!("the body is not JSON: {e}")))?
         };
         if prefer.single_object {
             let [p] = f.params.as_slice() else {
@@ -145,7 +144,7 @@ pub fn parse_rpc(
             match body {
                 J::Object(m) => args.extend(m),
                 _ => {
-                    return Err(RestError::bad_request(
+                    return Err(RestError::invalid_body(
                         "the body of a function call is a JSON object of its arguments",
                     )
                     .with_hint(

@@ -109,7 +109,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
                 children: Some(children),
                 spread: true,
             }),
-            _ => Err(RestError::bad_request(format!(
+            _ => Err(RestError::query_syntax(format!(
                 "a spread is `...rel(cols)`, an embedding with columns and no alias: `...{at}`"
             ))),
         };
@@ -193,7 +193,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
             "left" => inner = false,
             _ if hint.is_none() => hint = Some(word),
             _ => {
-                return Err(RestError::bad_request(format!(
+                return Err(RestError::query_syntax(format!(
                     "`{n}` has more than one hint"
                 )));
             }
@@ -341,7 +341,7 @@ pub(crate) fn parse_order(s: &str) -> Result<Vec<OrderBy>, RestError> {
                 "nullslast" if o.nulls.is_none() => o.nulls = Some(Nulls::Last),
                 other => {
                     return Err(
-                        RestError::bad_request(format!("failed to parse order (`{s}`)"))
+                        RestError::query_syntax(format!("failed to parse order (`{s}`)"))
                             .with_details(format!("unexpected `{other}`"))
                             .with_hint("write order=col.asc|desc.nullsfirst|nullslast,col2"),
                     );

@@ -167,14 +167,14 @@ fn parse_body(
     }
     check_content_type(header(headers, "content-type"), body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(RestError::bad_request("the request body is empty")
+        return Err(RestError::invalid_body("the request body is empty")
             .with_hint("send a JSON object, or an array of objects to insert several rows"));
     }
     // Numbers keep their text (serde_json's `arbitrary_precision`): one
     // beyond the double range (`1e309`) reaches the field's type, which
     // stores it (a wide decimal) or refuses it with its pointer.
     serde_json::from_slice(body).map_err(|e| {
-        RestError::bad_request(format!(
+        RestError::invalid_body(format!(
             "malformed JSON body at line {}, column {}",
             e.line(),
             e.column()
@@ -192,7 +192,7 @@ fn not_object(at: &str, v: &serde_json::Value) -> RestError {
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
     };
-    RestError::bad_request(format!("the body must be a JSON object, got {kind}"))
+    RestError::invalid_body(format!("the body must be a JSON object, got {kind}"))
         .with_details(format!("at `{at}`"))
 }
 

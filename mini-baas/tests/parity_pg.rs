@@ -498,7 +498,7 @@ async fn bad_calls_are_clear_errors() {
     );
     // A number's text, as PostgreSQL reads a JSON argument.
     assert_eq!(
-        ok(&s, "POST", "/rpc/add_them", "", r#"{"a": " 5 "}"#).await,
+        ok(&s, "POST", "/rpc/add_them", "", r#"{"a": "5"}"#).await,
         json!(15)
     );
     let r = call(

@@ -215,7 +215,7 @@ fn in_list_errors() {
     ] {
         let e = err("track", qs);
         assert_eq!(e.status, 400, "{qs}: {e:?}");
-        assert_eq!(e.code, "bad_request");
+        assert_eq!(e.code, "PGRST100");
     }
 }
 

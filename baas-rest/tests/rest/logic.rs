@@ -180,7 +180,7 @@ fn malformed_trees() {
     ] {
         let e = err("track", qs);
         assert_eq!(e.status, 400, "{qs}: {e:?}");
-        assert_eq!(e.code, "bad_request", "{qs}");
+        assert_eq!(e.code, "PGRST100", "{qs}");
         assert!(
             e.message.contains("parse") || e.message.contains("operator"),
             "{qs}: {e:?}"

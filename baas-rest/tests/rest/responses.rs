@@ -488,7 +488,7 @@ fn grammar_errors_render_as_json() {
         Some("application/json; charset=utf-8")
     );
     let body = resp.json();
-    assert_eq!(body["code"], "bad_request");
+    assert_eq!(body["code"], "PGRST100");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("zz")));
     assert!(body.get("violations").is_none());
 }
