@@ -192,6 +192,16 @@ CREATE FUNCTION pick(a int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';
 -- One OUT parameter: an object of it, as PostgREST answers.
 CREATE FUNCTION plus_one(num int, OUT num_plus_one int)
   LANGUAGE sql IMMUTABLE AS 'SELECT num + 1';
+-- A composite type that is no table: rows of its attributes.
+CREATE TYPE book_summary AS (title text, pages int, price numeric(8, 2));
+CREATE FUNCTION summaries(min_pages int) RETURNS SETOF book_summary
+  LANGUAGE sql STABLE AS 'SELECT title, pages, price FROM book WHERE pages >= min_pages ORDER BY id';
+CREATE FUNCTION summary_of(book_id int) RETURNS book_summary
+  LANGUAGE sql STABLE AS 'SELECT title, pages, price FROM book WHERE id = book_id';
+-- A domain result: its base type's value.
+CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+CREATE FUNCTION doubled(n int) RETURNS positive
+  LANGUAGE sql IMMUTABLE AS 'SELECT (2 * n)::positive';
 -- A range result (a type without a mapping: its text).
 CREATE FUNCTION span(lo int, hi int) RETURNS int4range
   LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';

@@ -3021,3 +3021,59 @@ async fn smaller_postgrest_semantics() {
         json!([{"id": 1, "author": {"name": "Ada"}}])
     );
 }
+
+/// A function returning a composite type that is no table answers rows of
+/// its attributes (typed, filtered, ordered, selected like a table's), one
+/// returning a domain its base type's value, as PostgREST answers them.
+#[tokio::test]
+async fn composite_and_domain_results() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(&s, "GET", "/rpc/summaries", "min_pages=200", "").await,
+        json!([
+            {"title": "Compilers", "pages": 300, "price": baas_testkit::dec("45.00")},
+            {"title": "Structured", "pages": 220, "price": baas_testkit::dec("30.10")}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/summaries",
+            "min_pages=0&select=title&pages=lt.150&order=pages.desc",
+            ""
+        )
+        .await,
+        json!([{"title": "Notes"}, {"title": "Shortest"}])
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/summary_of", "", r#"{"book_id": 4}"#).await,
+        json!({"title": "Shortest", "pages": 90, "price": null})
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/summaries",
+            "min_pages=0&select=pages.sum()",
+            ""
+        )
+        .await,
+        json!([{"sum": 730}])
+    );
+    assert_eq!(ok(&s, "GET", "/rpc/doubled", "n=21", "").await, json!(42));
+    // The domain's check still holds.
+    let r = call(&s, "GET", "/rpc/doubled", "n=-1", &[], "").await;
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (400, &json!("23514")),
+        "{}",
+        r.text()
+    );
+    let openapi = ok(&s, "GET", "/openapi.json", "", "").await;
+    assert!(
+        openapi["paths"]["/rpc/summaries"]["get"].is_object(),
+        "{}",
+        openapi["paths"]["/rpc/summaries"]
+    );
+}

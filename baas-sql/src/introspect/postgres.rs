@@ -361,7 +361,8 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 /// every input parameter named, none polymorphic (a `VARIADIC` one is
 /// its array, passed as `VARIADIC v => …`; a table row
 /// as the one argument: a computed field); returning `void`, a scalar, rows of a table
-/// (`SETOF tbl`) or declared columns (`RETURNS TABLE`, `OUT` parameters).
+/// (`SETOF tbl`), declared columns (`RETURNS TABLE`, `OUT` parameters) or
+/// the attributes of a composite type; a domain result is its base type.
 /// Others are left out (triggers, `SETOF record` without a column list).
 async fn functions<B: SqlBackend + ?Sized>(
     b: &B,
@@ -383,7 +384,11 @@ async fn functions<B: SqlBackend + ?Sized>(
                  ARRAY(SELECT t2.typtype::text FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t2 ON t2.oid = u.x ORDER BY u.i)::text[] AS argkinds, \
                  ARRAY(SELECT coalesce(an.nspname || '.' || ac.relname, '') FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t4 ON t4.oid = u.x LEFT JOIN pg_class ac ON ac.oid = t4.typrelid LEFT JOIN pg_namespace an ON an.oid = ac.relnamespace ORDER BY u.i)::text[] AS argrels, \
                  format_type(p.prorettype, NULL) AS rettype, t.typtype::text AS retkind, \
+                 format_type(t.typbasetype, NULL) AS retbase, \
                  rn.nspname::text AS ret_schema, rc.relname::text AS ret_table, \
+                 rc.relkind::text AS ret_relkind, \
+                 ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcols, \
+                 ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcoltypes, \
                  obj_description(p.oid, 'pg_proc') AS comment, \
                  (SELECT count(*) FROM pg_proc o WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname)::int8 AS overloads \
                  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
@@ -409,8 +414,12 @@ async fn functions<B: SqlBackend + ?Sized>(
                 col("argrels", text_array()),
                 col("rettype", FieldType::Text),
                 col("retkind", FieldType::Text),
+                col("retbase", FieldType::Text),
                 col("ret_schema", FieldType::Text),
                 col("ret_table", FieldType::Text),
+                col("ret_relkind", FieldType::Text),
+                col("retcols", text_array()),
+                col("retcoltypes", text_array()),
                 col("comment", FieldType::Text),
                 col("overloads", FieldType::Int64),
             ],
@@ -470,8 +479,23 @@ async fn functions<B: SqlBackend + ?Sized>(
                 (Some(schema), Some(table)) if tables.contains(&key(Some(&schema), &table)) => {
                     CatalogReturns::Table(key(Some(&schema), &table))
                 }
+                // A composite type of its own (not a table or view left
+                // unserved): rows of its attributes, as PostgREST answers.
+                _ if s(r, "ret_relkind").as_deref() == Some("c") => {
+                    let cols: Vec<(String, String)> = strs(r, "retcols")
+                        .into_iter()
+                        .zip(strs(r, "retcoltypes"))
+                        .collect();
+                    if cols.is_empty() {
+                        continue;
+                    }
+                    CatalogReturns::Columns(cols)
+                }
                 _ => continue,
             },
+            // A domain: its base type's values (its check held when the
+            // function returned).
+            ("d", _) => CatalogReturns::Scalar(req(r, "retbase")?),
             _ => CatalogReturns::Scalar(rettype),
         };
         if row_of.is_some() && !params.is_empty() {
