@@ -199,8 +199,8 @@ pub fn parse_rpc(
 /// ([`SchemaMetadata::overloads_for`]). The arguments are the body's keys
 /// (`POST`), or the query parameters that name a parameter of the
 /// function, or that name no operator and are not `select`, `order`,
-/// `limit`, `offset`, `and`, `or`, `columns`, `on_conflict` or an
-/// embedding's (`GET`/`HEAD`: PostgREST's rule, so `?nope=1` is an
+/// `limit`, `offset`, `and`, `or`, `columns`, `on_conflict`, a cursor
+/// (`after=[…]`) or an embedding's (`GET`/`HEAD`: PostgREST's rule, so `?nope=1` is an
 /// argument and `?name=eq.x` a filter of the result). Arguments that fit no
 /// function of that name (an unknown one, a required one missing): 404
 /// `PGRST202`; several overloads: 300 `PGRST203`, as PostgREST answers.
@@ -274,11 +274,15 @@ pub(crate) fn overload<'s>(
             let k = decode(k).unwrap_or_default();
             let is_param = all.iter().any(|f| f.params.iter().any(|p| p.name == k));
             let last = k.rsplit('.').next().unwrap_or("");
+            let v = decode(v).unwrap_or_default();
+            // A keyset cursor (`after=[…]`) is ours, not an argument.
+            let cursor = k == "after" && v.trim_start().starts_with('[');
             let argument = is_param
                 || !(k.contains('.')
                     || RESERVED.contains(&k.as_str())
                     || EMBEDDABLE.contains(&last)
-                    || crate::filter::names_operator(&decode(v).unwrap_or_default()));
+                    || cursor
+                    || crate::filter::names_operator(&v));
             if argument && !keys.contains(&k) {
                 keys.push(k);
             }

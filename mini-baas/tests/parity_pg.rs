@@ -511,6 +511,17 @@ async fn bad_calls_are_clear_errors() {
     )
     .await;
     assert_eq!(r.status, 404, "an argument, not a filter: {}", r.text());
+    // A keyset cursor is no argument either.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=0&select=id&order=id&after=[2]",
+        &[],
+        "",
+    )
+    .await;
+    assert_ne!(r.status, 404, "{}", r.text());
     status_is(
         &s,
         "GET",
