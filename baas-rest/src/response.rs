@@ -23,7 +23,26 @@ pub fn content_range(offset: u64, returned: usize, total: Option<u64>) -> String
 /// `Preference-Applied` with the preferences `p` applied, if any.
 pub(crate) fn preference_applied(p: &Prefer, headers: &mut Vec<(String, String)>) {
     if !p.applied.is_empty() {
-        headers.push(("preference-applied".into(), p.applied.join(", ")));
+        // PostgREST's order, whatever the request's.
+        const ORDER: [&str; 9] = [
+            "resolution=",
+            "missing=",
+            "return=",
+            "params=",
+            "count=",
+            "tx=",
+            "handling=",
+            "timezone=",
+            "max-affected=",
+        ];
+        let mut applied: Vec<&str> = p.applied.iter().map(String::as_str).collect();
+        applied.sort_by_key(|a| {
+            ORDER
+                .iter()
+                .position(|o| a.starts_with(o))
+                .unwrap_or(ORDER.len())
+        });
+        headers.push(("preference-applied".into(), applied.join(", ")));
     }
 }
 
@@ -435,8 +454,29 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
 
 #[cfg(test)]
 mod tests {
-    use super::{content_range, csv_body_within, strip_nulls};
+    use super::{content_range, csv_body_within, preference_applied, strip_nulls};
     use serde_json::json;
+
+    /// `Preference-Applied` lists what was applied in PostgREST's order.
+    #[test]
+    fn preferences_applied_in_postgrest_order() {
+        let headers = vec![(
+            "Prefer".to_string(),
+            "tx=rollback, count=exact, return=representation, missing=default, resolution=merge-duplicates"
+                .to_string(),
+        )];
+        let p = crate::headers::parse_prefer(&headers).expect("prefer");
+        let mut out = Vec::new();
+        preference_applied(&p, &mut out);
+        assert_eq!(
+            out,
+            vec![(
+                "preference-applied".to_string(),
+                "resolution=merge-duplicates, missing=default, return=representation, count=exact, tx=rollback"
+                    .to_string()
+            )]
+        );
+    }
 
     #[test]
     fn csv_quotes_as_rfc_4180() {
