@@ -247,7 +247,8 @@
 //! - A singular write (`Accept: …object+json`) is not rolled back by
 //!   [`write_response`]: the caller checks [`WriteRequest::singular`]
 //!   before committing (the [`Service`] counts the rows a `PATCH`/`DELETE`
-//!   filter matches first), [`write_response`] answers 406 otherwise.
+//!   filter matches first, and refuses an insert of other than one row
+//!   before it writes), [`write_response`] answers 406 otherwise.
 //! - `Location` (for `return=headers-only`): [`write_response`] answers
 //!   `/{entity}/{key}`, relative to the route family's root; the
 //!   [`Service`] makes it absolute (`{mount}/{tenant}/{entity}/{key}`, or

@@ -433,6 +433,29 @@ async fn postgrest_error_codes() {
         (r.status, r.json()["code"].as_str()),
         (406, Some("PGRST116"))
     );
+    // A singular insert of several rows (`.insert([a, b]).select().single()`)
+    // is refused and writes nothing, as PostgREST's rolled-back statement.
+    for prefer in ["return=representation", "return=minimal"] {
+        let r = same(
+            &s,
+            "POST",
+            "/genre",
+            "",
+            &[object[0], ("Prefer", prefer)],
+            r#"[{"genre_id": 9701, "name": "a"}, {"genre_id": 9702, "name": "b"}]"#,
+        )
+        .await;
+        assert_eq!(
+            (r.status, &r.json()["details"]),
+            (406, &json!("The result contains 2 rows")),
+            "{prefer}: {}",
+            r.text()
+        );
+    }
+    assert_eq!(
+        get_json(&s, "/genre", "select=genre_id&genre_id=in.(9701,9702)").await,
+        json!([])
+    );
     // PGRST200 / PGRST201: no relation, several relations.
     let r = same(&s, "GET", "/album", "select=producer(*)", &[], "").await;
     assert_eq!(

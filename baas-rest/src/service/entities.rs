@@ -194,6 +194,21 @@ impl Service {
             Write::Insert(_) => None,
         };
         let singular = w.singular && w.key.is_none();
+        // A singular insert of other than one row is refused before it
+        // writes, as PostgREST refuses it (its transaction rolled back).
+        if let Write::Insert(i) = &w.write
+            && singular
+            && i.rows.len() != 1
+        {
+            let affected = i.rows.len() as u64;
+            return Ok(crate::write_response(
+                &w,
+                WriteResult {
+                    affected,
+                    rows: Vec::new(),
+                },
+            ));
+        }
         if let Some(f) = filter
             && (singular || w.prefer.max_affected.is_some())
         {
