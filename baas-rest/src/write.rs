@@ -209,10 +209,15 @@ fn restrict(
 ) -> Result<(), RestError> {
     let Some(cols) = columns else { return Ok(()) };
     if let Some(bad) = cols.iter().find(|c| entity.field(c).is_err()) {
-        return Err(RestError::bad_request(format!(
-            "`columns` names `{bad}`, which is not a field of `{}`",
-            entity.name
-        )));
+        // PostgREST's answer to a body key that is no column.
+        return Err(baas_core::Error::Validation {
+            violations: vec![baas_core::Violation::unknown_written_field(
+                "/columns",
+                &entity.name,
+                bad,
+            )],
+        }
+        .into());
     }
     for r in rows {
         r.retain(|k, _| cols.contains(k));
@@ -475,18 +480,32 @@ fn write(
                 None if bounded => Some(Filter::and(Vec::new())),
                 f => f,
             };
+            let set = match parse_body(headers, body, limits)? {
+                serde_json::Value::Object(o) => o,
+                // PostgREST's empty patches: `[]`, `[{}]`.
+                serde_json::Value::Array(a)
+                    if a.len() < 2
+                        && a.iter()
+                            .all(|v| v.as_object().is_some_and(|o| o.is_empty())) =>
+                {
+                    serde_json::Map::new()
+                }
+                other => return Err(not_object("", &other)),
+            };
+            let mut rows = vec![set];
+            restrict(entity, p.columns.as_ref(), &mut rows, false)?;
+            // A patch that sets nothing writes nothing: no filter needed
+            // (PostgREST answers it, touching no row).
+            let filter = match filter {
+                None if rows.iter().all(|r| r.is_empty()) => Some(Filter::and(Vec::new())),
+                f => f,
+            };
             let Some(filter) = filter else {
                 return Err(
                     RestError::bad_request("refusing to update every row; add a filter")
                         .with_hint("e.g. PATCH /{entity}?id=eq.1"),
                 );
             };
-            let set = match parse_body(headers, body, limits)? {
-                serde_json::Value::Object(o) => o,
-                other => return Err(not_object("", &other)),
-            };
-            let mut rows = vec![set];
-            restrict(entity, p.columns.as_ref(), &mut rows, false)?;
             Write::Update(Update {
                 entity: entity.name.clone(),
                 filter,

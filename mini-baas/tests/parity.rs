@@ -519,6 +519,9 @@ async fn postgrest_error_codes() {
             r#"{"album_id": 9502, "artist_id": 1, "nope": 1}"#,
         ),
         ("PATCH", "album_id=eq.1", r#"{"nope": 1}"#),
+        // `columns=` naming no column, as PostgREST answers it.
+        ("PATCH", "album_id=eq.1&columns=nope", r#"{"title": "x"}"#),
+        ("POST", "columns=title,nope", r#"{"title": "x"}"#),
     ] {
         let r = same(&s, method, "/album", query, &[], body).await;
         assert_eq!(
@@ -3379,6 +3382,22 @@ async fn empty_writes() {
             "{method} {prefer}"
         );
     }
+    // A patch that sets nothing needs no filter: it touches no row
+    // (PostgREST's UpdateSpec, "when patching with an empty body").
+    for payload in ["{}", "[]", "[{}]"] {
+        let r = same(&s, "PATCH", "/genre", "", &[], payload).await;
+        assert_eq!(
+            (r.status, r.header("content-range")),
+            (204, Some("*/*")),
+            "{payload}: {}",
+            r.text()
+        );
+        let rep = [("Prefer", "return=representation")];
+        let r = same(&s, "PATCH", "/genre", "select=genre_id", &rep, payload).await;
+        assert_eq!((r.status, r.text()), (200, "[]".to_string()), "{payload}");
+    }
+    let r = same(&s, "PATCH", "/genre", "", &[], r#"{"name": "x"}"#).await;
+    assert_eq!(r.status, 400, "a patch of every row: {}", r.text());
     assert_eq!(
         get_json(&s, "/genre", "select=name&genre_id=eq.1").await,
         json!([{"name": "Rock"}])

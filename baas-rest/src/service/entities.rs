@@ -209,7 +209,10 @@ impl Service {
                 },
             ));
         }
+        // A patch that sets nothing touches no row: nothing to count.
+        let sets_nothing = matches!(&w.write, Write::Update(u) if u.set.is_empty());
         if let Some(f) = filter
+            && !sets_nothing
             && (singular || w.prefer.max_affected.is_some())
         {
             let n = self
