@@ -185,9 +185,10 @@
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
 //! - `->` and `->>` in filters behave alike (the IR compares JSON
-//!   scalars): comparing a path or a JSON field with an object or array
-//!   literal (`body->meta=eq.{"n":2}`) matches nothing, where PostgreSQL
-//!   compares `jsonb` (use `cs`/`cd`, which compare documents); `fts` on a
+//!   scalars): comparing a path with an object or array literal
+//!   (`body->meta=eq.{"n":2}`) matches nothing, and `eq` on a whole JSON
+//!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
+//!   (use `cs` and `cd` together, which compare documents); `fts` on a
 //!   whole JSON field is a 422 (PostgreSQL searches its strings).
 //! - `timestamptz` values end in `Z` on every engine; PostgreSQL's JSON
 //!   (so PostgREST) writes `+00:00`. Both are RFC 3339 and the same
@@ -257,7 +258,8 @@
 //!   related table, a foreign-key constraint or a foreign-key column;
 //!   several candidates give a 300 as in PostgREST.
 //!
-//! - Aggregates in `select` (`count()`, `col.count()` (non-null values),
+//! - Aggregates in `select` (`count()`, also written `count` where the
+//!   entity has no such field, as PostgREST keeps it, `col.count()` (non-null values),
 //!   `col.sum()`, `col.avg()`, `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
 //!   fields, filtered, ordered and paged (`limit`, `offset`, `Range`) like the read, under the
 //!   caller's grants; `*` beside an aggregate is a 400 (list the group
@@ -334,15 +336,22 @@
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
-//!   listed fields as `null` (with `...rel(*)`, none). Aggregates in a
+//!   listed fields as `null` (with `...rel(*)`, none; a to-many
+//!   `...rel(*)` without related rows adds none either, where PostgREST
+//!   adds every column as `[]`: the fields a caller may read are known
+//!   from the rows). A to-many spread inside a to-many spread gives an
+//!   array per related row (`[[3,4],[1,2]]`), where PostgREST joins the
+//!   rows into one flat array, repeating the outer values. Aggregates in a
 //!   to-many spread (`...invoices(count(),total.sum())`,
 //!   `...invoices(invoice_id,count())`), which PostgREST 13 refuses (400
 //!   `PGRST127`), are answered: over every related row of the parent,
 //!   joining it as values (`count` 0, the others `null`, without related
 //!   rows), its fields staying arrays of every row's value (the rows and
 //!   the aggregates are read as two embeddings); under a to-one spread
-//!   they reach its parent. In a spread inside a to-many spread they are
-//!   PostgREST's 400 `PGRST127`. A to-one
+//!   they reach its parent (PostgREST's development branch, after 13,
+//!   answers them otherwise: the related rows joined to the parents and
+//!   grouped by the listed fields, one row for all parents). In a spread
+//!   inside a to-many spread they are PostgREST 13's 400 `PGRST127`. A to-one
 //!   spread's `count()` (`/track?select=...album(title,count())`) counts
 //!   the parent's rows, grouped by the spread's fields as
 //!   `select=...album(title),count()` is (alone, `...album(count())`,

@@ -1754,12 +1754,11 @@ fn build_node<'s>(
                     ));
                 }
             }
-            // `rel(count)`: PostgREST's count of the related rows, when
-            // the related entity has no field of that name.
+            // `count` (`rel(count)`, `select=count`): PostgREST's
+            // `count()`, kept for compatibility, when the entity has no
+            // field of that name.
             SelectItem::Field { alias, name }
-                if name == "count"
-                    && !node.relation.is_empty()
-                    && node.entity.field(name).is_err() =>
+                if name == "count" && node.entity.field(name).is_err() =>
             {
                 push_aggregate(node, alias.clone(), "count", None)?;
             }

@@ -2166,6 +2166,21 @@ async fn aggregates_in_select() {
             .text(),
         r#"[{"n":"412"}]"#
     );
+    // `select=count`, as PostgREST keeps it for compatibility (the entity
+    // has no `count` field).
+    assert_eq!(
+        get_json(&s, "/invoice", "select=count").await,
+        json!([{"count": 412}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/invoice",
+            "select=billing_country,n:count&billing_country=in.(Norway,Poland)&order=billing_country"
+        )
+        .await,
+        json!([{"billing_country": "Norway", "n": 7}, {"billing_country": "Poland", "n": 7}])
+    );
     // Casts PostgreSQL has none of (a count is a `bigint`; a sum of
     // decimals `numeric`): its 400, on every engine; an `integer`'s max
     // casts to a boolean.
