@@ -556,15 +556,27 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Logi
     })
 }
 
+/// A leaf a logic tree's owner lowers itself (an embedding's null check),
+/// or `None` for a filter of the entity's own.
+pub(crate) type LeafLowering<'a> =
+    dyn Fn(&FieldRef, &OpExpr) -> Option<Result<Filter, RestError>> + 'a;
+
 impl LogicTree {
-    /// Lower to IR on `entity`.
-    pub(crate) fn to_filter(&self, entity: &Entity) -> Result<Filter, RestError> {
+    /// Lower to IR on `entity`, each leaf first offered to `leaf`.
+    pub(crate) fn to_filter_with(
+        &self,
+        entity: &Entity,
+        leaf: &LeafLowering<'_>,
+    ) -> Result<Filter, RestError> {
         match self {
-            Self::Leaf { field, expr } => to_filter(field, expr, entity),
+            Self::Leaf { field, expr } => match leaf(field, expr) {
+                Some(f) => f,
+                None => to_filter(field, expr, entity),
+            },
             Self::Expr { negate, or, items } => {
                 let filters = items
                     .iter()
-                    .map(|i| i.to_filter(entity))
+                    .map(|i| i.to_filter_with(entity, leaf))
                     .collect::<Result<Vec<_>, _>>()?;
                 let f = if *or {
                     Filter::or(filters)

@@ -287,6 +287,15 @@ impl<'s> Node<'s> {
         Ok(())
     }
 
+    /// The embedding a filter's field names (`rel` of `rel=is.null`):
+    /// a child's key that is no field of this node's entity.
+    fn embedding_of(&self, field: &crate::filter::FieldRef) -> Option<&Node<'s>> {
+        if !field.json.is_empty() || self.entity.field(&field.name).is_ok() {
+            return None;
+        }
+        self.children.iter().find(|c| c.key == field.name)
+    }
+
     /// The row condition of this node: its own filters and the existence
     /// conditions its `!inner` / `is.null` children put on it.
     pub(crate) fn condition(&self) -> Option<Filter> {
@@ -2091,6 +2100,7 @@ pub(crate) fn parse_params<'s>(
     let mut columns = None;
     let mut on_conflict = None;
     let mut after = None;
+    let mut trees = Vec::new();
     for (k, v) in &pairs {
         let Some(v) = v else { continue };
         match k.as_str() {
@@ -2158,8 +2168,11 @@ pub(crate) fn parse_params<'s>(
             "and" | "or" => {
                 let negate = segs.iter().take(prefix).any(|s| *s == "not");
                 let tree = parse_logic(v, negate, last == "or", limits)?;
-                let node = root.find_mut(&path_of(prefix))?;
-                node.filters.push(tree.to_filter(node.entity)?);
+                // Lowered once every parameter is read: an embedding's
+                // null check in it (`or=(rel.not.is.null,…)`) takes the
+                // embedding's filters, wherever they stand.
+                root.find_mut(&path_of(prefix))?;
+                trees.push((path_of(prefix), tree));
             }
             _ => {
                 let (path, field) = parse_key(k)?;
@@ -2174,22 +2187,8 @@ pub(crate) fn parse_params<'s>(
                 })?;
                 let node = root.find_mut(&path)?;
                 // `rel=is.null` / `rel=not.is.null` on an embedding.
-                if field.json.is_empty()
-                    && node.entity.field(&field.name).is_err()
-                    && node.children.iter().any(|c| c.key == field.name)
-                {
-                    let exists = match (&expr.op, expr.negate) {
-                        (Operation::Is(IsWord::Null), false)
-                        | (Operation::Is(IsWord::NotNull), true) => false,
-                        (Operation::Is(IsWord::Null), true)
-                        | (Operation::Is(IsWord::NotNull), false) => true,
-                        _ => {
-                            return Err(RestError::query_syntax(format!(
-                                "`{}` is an embedding: only `is.null` and `not.is.null` apply to it",
-                                field.name
-                            )));
-                        }
-                    };
+                if node.embedding_of(&field).is_some() {
+                    let exists = null_check(&field, &expr)?;
                     if let Some(c) = node.children.iter_mut().find(|c| c.key == field.name) {
                         set_once(&mut c.exists, exists, k)?;
                     }
@@ -2200,12 +2199,47 @@ pub(crate) fn parse_params<'s>(
             }
         }
     }
+    for (path, tree) in trees {
+        let node = root.find_mut(&path)?;
+        let f = {
+            let node: &Node<'_> = node;
+            tree.to_filter_with(node.entity, &|field, expr| {
+                let c = node.embedding_of(field)?;
+                Some(null_check(field, expr).map(|exists| {
+                    let f = Filter::Exists {
+                        relation: c.relation.clone(),
+                        filter: c.condition().map(Box::new),
+                        through: None,
+                    };
+                    if exists { f } else { Filter::not(f) }
+                }))
+            })?
+        };
+        node.filters.push(f);
+    }
     Ok(Params {
         root,
         columns,
         on_conflict,
         after,
     })
+}
+
+/// Whether `rel=is.null` / `not.is.null` (or the same in a logic tree)
+/// asks for a related row (`true`) or for none; another operator on an
+/// embedding is a 400.
+fn null_check(
+    field: &crate::filter::FieldRef,
+    expr: &crate::filter::OpExpr,
+) -> Result<bool, RestError> {
+    match (&expr.op, expr.negate) {
+        (Operation::Is(IsWord::Null), false) | (Operation::Is(IsWord::NotNull), true) => Ok(false),
+        (Operation::Is(IsWord::Null), true) | (Operation::Is(IsWord::NotNull), false) => Ok(true),
+        _ => Err(RestError::query_syntax(format!(
+            "`{}` is an embedding: only `is.null` and `not.is.null` apply to it",
+            field.name
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -3494,3 +3494,50 @@ async fn body_values_read_as_postgresql_reads_them() {
         json!([])
     );
 }
+
+/// An embedding's null check inside a logic tree
+/// (`or=(albums.not.is.null,…)`, PostgREST's RelatedQueriesSpec "can do an
+/// or across embeds"): whether the parent has a related row the
+/// embedding's own filters keep, wherever those filters stand in the query.
+#[tokio::test]
+async fn null_checks_of_embeddings_in_logic_trees() {
+    let Some(s) = service("embed-or").await else {
+        return;
+    };
+    for query in [
+        "select=artist_id,albums()&albums.title=like.*Rock*&or=(albums.not.is.null,artist_id.eq.3)&artist_id=lt.30&order=artist_id",
+        "or=(albums.not.is.null,artist_id.eq.3)&select=artist_id,albums()&artist_id=lt.30&albums.title=like.*Rock*&order=artist_id",
+    ] {
+        assert_eq!(
+            get_json(&s, "/artist", query).await,
+            json!([{"artist_id": 1}, {"artist_id": 3}]),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=artist_id,albums(title)&or=(albums.is.null,artist_id.eq.1)&artist_id=lt.30&order=artist_id&albums.order=title&albums.limit=1"
+        )
+        .await,
+        json!([
+            {"artist_id": 1, "albums": [{"title": "For Those About To Rock We Salute You"}]},
+            {"artist_id": 25, "albums": []},
+            {"artist_id": 26, "albums": []},
+            {"artist_id": 28, "albums": []},
+            {"artist_id": 29, "albums": []}
+        ])
+    );
+    // Only the null checks apply to an embedding.
+    refused(
+        &s,
+        "GET",
+        "/artist",
+        "select=artist_id,albums()&or=(albums.eq.1,artist_id.eq.3)",
+        &[],
+        "",
+        "PGRST100",
+    )
+    .await;
+}
