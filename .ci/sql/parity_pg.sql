@@ -89,12 +89,13 @@ CREATE TABLE ledger (
   took interval,
   band numrange,
   host inet,
-  at timetz
+  at timetz,
+  peers inet[]
 );
 INSERT INTO ledger VALUES
-  (1, 3.99, '10:00:00', '[1,3]', '10.0.0.2', '10:00:00+02'),
-  (2, 24000, '1 day', '[1,10]', '10.0.0.10', '09:00:00+00'),
-  (3, 100, '2 hours', '[2,5)', '9.1.1.1', '23:00:00-05');
+  (1, 3.99, '10:00:00', '[1,3]', '10.0.0.2', '10:00:00+02', '{10.0.0.3,10.1.0.0/16}'),
+  (2, 24000, '1 day', '[1,10]', '10.0.0.10', '09:00:00+00', NULL),
+  (3, 100, '2 hours', '[2,5)', '9.1.1.1', '23:00:00-05', '{}');
 
 -- No primary key (an upsert is a plain insert), every column defaulted.
 CREATE TABLE tally (

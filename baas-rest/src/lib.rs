@@ -393,8 +393,9 @@
 //!   order, as text), written through `CAST($1 AS type)`; `money` and
 //!   `timetz` are such types too; `fts` on a
 //!   `tsvector` column searches it directly (words with `plainto_tsquery`).
-//!   An array of such a type (`int4range[]`) is an array of those strings
-//!   (`CAST(col AS text[])`).
+//!   An array of such a type (`int4range[]`, `inet[]`) is an array of
+//!   those strings, each element's output as PostgreSQL's JSON writes it
+//!   (`CAST(CAST(col AS text) AS text[])`: `10.0.0.3`, not `10.0.0.3/32`).
 //! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
 //!   function with unnamed parameters is not served); a `GET` query
 //!   parameter named like a parameter is an argument, never a filter; an

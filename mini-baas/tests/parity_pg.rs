@@ -2934,6 +2934,16 @@ async fn unmapped_types_compare_in_their_own_type() {
         ok(&s, "GET", "/ledger", "select=amount,at,host&id=eq.2", "").await,
         json!([{"amount": "$24,000.00", "at": "09:00:00+00", "host": "10.0.0.10"}])
     );
+    // An array of a type without a mapping: each element as PostgreSQL's
+    // JSON writes it (an `inet` without its whole mask).
+    assert_eq!(
+        ok(&s, "GET", "/ledger", "select=id,peers&order=id", "").await,
+        json!([
+            {"id": 1, "peers": ["10.0.0.3", "10.1.0.0/16"]},
+            {"id": 2, "peers": null},
+            {"id": 3, "peers": []}
+        ])
+    );
     // A value the type does not take is the database's 400.
     let r = call(&s, "GET", "/ledger", "amount=gt.abc", &[], "").await;
     assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("22P02")));

@@ -207,7 +207,12 @@ impl<'a> Scope<'a> {
         match field.db_type.as_deref() {
             // PostGIS's own cast: the GeoJSON geometry.
             Some(_) if field.is_geometry() => Expr::cust_with_expr("CAST($1 AS jsonb)", raw),
-            Some(t) if t.ends_with("[]") => Expr::cust_with_expr("CAST($1 AS text[])", raw),
+            // Each element's output, as PostgreSQL's JSON writes it (the
+            // array's text, read again as text elements): the text cast
+            // of an element can differ (`inet`'s adds the mask).
+            Some(t) if t.ends_with("[]") => {
+                Expr::cust_with_expr("CAST(CAST($1 AS text) AS text[])", raw)
+            }
             // `inet`'s text cast always adds the mask (`10.0.0.2/32`);
             // its output, as PostgreSQL's JSON (so PostgREST) writes it,
             // leaves out a whole one: `abbrev`.
