@@ -365,6 +365,43 @@ try {
     eq(both.data, [{ id: 901 }, { id: 902 }]);
     await db.from("note").delete().in("id", [901, 902]);
   });
+  await check("insert: a form's strings reach a number column, as PostgreSQL reads them", async () => {
+    const r = await db.from("counter").insert({ name: "js-s", n: "7" }).select("name,n");
+    noError(r);
+    eq(r.data, [{ name: "js-s", n: 7 }]);
+    const bad = await db.from("counter").insert({ name: "js-s2", n: "7.5" });
+    eq([bad.status, bad.error && bad.error.code], [422, "validation"]);
+    noError(await db.from("counter").delete().eq("name", "js-s"));
+  });
+  await check("single(): an insert of several rows is refused and writes nothing", async () => {
+    const rows = [{ name: "js-x1", n: 1 }, { name: "js-x2", n: 2 }];
+    const r = await db.from("counter").insert(rows).select().single();
+    eq([r.status, r.error && r.error.code], [406, "PGRST116"]);
+    const left = await db.from("counter").select("name").in("name", ["js-x1", "js-x2"]);
+    noError(left);
+    eq(left.data, []);
+  });
+  await check("rpc: an argument the function does not take is PGRST202", async () => {
+    const r = await db.rpc("add_them", { a: 1, nope: 2 });
+    eq([r.status, r.error && r.error.code], [404, "PGRST202"]);
+    const g = await db.rpc("add_them", { b: 2 }, { get: true });
+    eq([g.status, g.error && g.error.code], [404, "PGRST202"]);
+  });
+  await check("or across embeds: .or('book.not.is.null,…') with the embedding's filter", async () => {
+    const r = await db
+      .from("author")
+      .select("name,book()")
+      .gt("book.pages", 250)
+      .or("book.not.is.null,name.eq.Ada")
+      .order("name");
+    noError(r);
+    eq(r.data, [{ name: "Ada" }, { name: "Grace" }]);
+  });
+  await check("rpc: a composite type's rows, filtered like a table's", async () => {
+    const r = await db.rpc("summaries", { min_pages: 0 }, { get: true }).select("title").lt("pages", 150).order("pages");
+    noError(r);
+    eq(r.data, [{ title: "Shortest" }, { title: "Notes" }]);
+  });
   // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
   geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
   const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);
