@@ -199,7 +199,8 @@
 //!   `not_found` (PostgREST: `PGRST202` with a hint naming close
 //!   functions, which would list the schema to anonymous callers); one
 //!   that exists but takes other arguments (an unknown one, a required one
-//!   missing) is PostgREST's 404 `PGRST202`, its hint the signature. A
+//!   missing) is PostgREST's 404 `PGRST202`, its hint the signature
+//!   (for a caller who may call it; others get no hint). A
 //!   repeated query argument of a scalar parameter is a 400 (PostgREST
 //!   takes the last). `Prefer: tx=rollback` with aggregates of a
 //!   call's rows (`/rpc/f?select=total.sum()`) is a 501 on a function that

@@ -623,6 +623,22 @@ async fn rules_apply_to_functions_and_their_rows() {
         r.status,
         r.text()
     );
+    // Arguments that fit no function: its signature is the hint only for
+    // a caller who may call it.
+    let r = call(&s, "GET", "/rpc/add_them", "nope=1", &[], "").await;
+    assert_eq!(
+        (r.status, &r.json()["code"], &r.json()["hint"]),
+        (404, &json!("PGRST202"), &J::Null),
+        "{}",
+        r.text()
+    );
+    let r = call(&s, "GET", "/rpc/books_longer_than", "nope=1", &[], "").await;
+    assert_eq!(
+        (r.status, &r.json()["hint"]),
+        (404, &json!("its signature: books_longer_than(min_pages)")),
+        "{}",
+        r.text()
+    );
     let doc = call(&s, "GET", "/discovery", "", &[], "").await.text();
     assert!(
         doc.contains("books_longer_than") && !doc.contains("add_them"),

@@ -20,7 +20,23 @@ impl Service {
             schema.function(function).map_err(RestError::from)?;
             return Err(RestError::method_not_allowed(&method));
         }
-        let f = overload(schema, function, req)?;
+        let f = match overload(schema, function, req) {
+            Ok(f) => f,
+            // The signatures in the hint are for callers who may call the
+            // function, as discovery lists it for them only.
+            Err(mut e) if e.hint.is_some() => {
+                let callable = self
+                    .baas
+                    .visible_schema(principal, tenant)
+                    .await
+                    .is_ok_and(|v| v.functions.iter().any(|g| g.name == function));
+                if !callable {
+                    e.hint = None;
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         if method != "POST" && !f.volatility.is_read_only() {
             return Err(RestError::new(
                 405,
