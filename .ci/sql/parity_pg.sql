@@ -152,6 +152,12 @@ CREATE FUNCTION series(n int) RETURNS SETOF int
 -- Rows of a table (relations and rules of `book` apply).
 CREATE FUNCTION books_longer_than(min_pages int) RETURNS SETOF book
   LANGUAGE sql STABLE AS 'SELECT * FROM book WHERE pages > min_pages';
+-- A parameter named like a column of its rows (`?author_id=3&author_id=gt.2`).
+CREATE FUNCTION books_by(author_id int) RETURNS SETOF book
+  LANGUAGE sql STABLE AS 'SELECT * FROM book WHERE book.author_id = books_by.author_id ORDER BY id';
+-- Rows of a table with computed relationships (`books_of`).
+CREATE FUNCTION authors_named(prefix text) RETURNS SETOF author
+  LANGUAGE sql STABLE AS $$ SELECT * FROM author WHERE name LIKE prefix || '%' ORDER BY id $$;
 -- One row of a table (not SETOF).
 CREATE FUNCTION first_book() RETURNS book
   LANGUAGE sql STABLE AS 'SELECT * FROM book ORDER BY id LIMIT 1';
@@ -178,8 +184,19 @@ CREATE FUNCTION full_label(author) RETURNS text
 -- Functions of a row returning rows: computed relationships of `author`.
 CREATE FUNCTION books_of(author) RETURNS SETOF book
   LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = $1.id $$;
+-- SETOF with ROWS 1: declared to-one, embedded as an object.
+CREATE FUNCTION first_book_of(author) RETURNS SETOF book ROWS 1
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = $1.id ORDER BY id LIMIT 1 $$;
 CREATE FUNCTION longest_book(author) RETURNS book
   LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = $1.id ORDER BY pages DESC LIMIT 1 $$;
+-- A computed relationship named like a foreign key's relation overrides
+-- it (PostgREST's ComputedRelsSpec): `designer.game` is the function.
+CREATE TABLE designer (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE game (id int PRIMARY KEY, name text NOT NULL, designer_id int REFERENCES designer (id));
+INSERT INTO designer VALUES (1, 'Sid Meier'), (2, 'Hideo Kojima');
+INSERT INTO game VALUES (1, 'Civilization I', 1), (2, 'Civilization II', 1), (3, 'Metal Gear Solid', 2);
+CREATE FUNCTION game(designer) RETURNS SETOF game
+  LANGUAGE sql STABLE AS $$ SELECT * FROM game WHERE designer_id = $1.id AND name LIKE '%II' $$;
 -- Overloaded with the same parameter names: no call can choose, left out.
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';
@@ -203,6 +220,15 @@ CREATE FUNCTION summary_of(book_id int) RETURNS book_summary
 CREATE DOMAIN positive AS int CHECK (VALUE > 0);
 CREATE FUNCTION doubled(n int) RETURNS positive
   LANGUAGE sql IMMUTABLE AS 'SELECT (2 * n)::positive';
+-- char(n) and bit(n) parameters take their argument whole (PostgreSQL
+-- ignores a parameter's length).
+CREATE FUNCTION char_param(c char(5), cs char(5)[], b bit(3)) RETURNS TABLE (c_out text, cs_out text[], b_out text)
+  LANGUAGE sql IMMUTABLE AS 'SELECT c::text, cs::text[], b::text';
+-- A PT code without a status, and a failed ASSERT: 500s with their code.
+CREATE FUNCTION raise_bad_pt() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN RAISE SQLSTATE 'PT40A' USING MESSAGE = 'Wrong'; END $$;
+CREATE FUNCTION assert_fails() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN ASSERT false, 'the assertion failed'; END $$;
 -- A range result (a type without a mapping: its text).
 CREATE FUNCTION span(lo int, hi int) RETURNS int4range
   LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';

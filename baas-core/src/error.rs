@@ -195,6 +195,7 @@ impl Raised {
     /// | --- | --- |
     /// | `P0001` (`RAISE EXCEPTION`; MySQL's `SIGNAL SQLSTATE '45000'`) | 400, code `P0001`, the message, `DETAIL` and `HINT` |
     /// | `PTxyz`, `xyz` a status from 200 to 599 | status `xyz`, code `PTxyz`, the message, `DETAIL` and `HINT` |
+    /// | another `PT…` (`PT40A`), `P0002`–`P0004` (PL/pgSQL's `STRICT` and `ASSERT` failures) | 500 with that code, the message, `DETAIL` and `HINT` |
     /// | `PGRST` | the message is the JSON body (`code`, `message`, `details`, `hint`), `DETAIL` JSON of its `status` (400 without); JSON that does not parse, or a status outside 200–599, is PostgREST's 500 `PGRST121` |
     ///
     /// `None` for every other code. The `headers` PostgREST also reads
@@ -217,11 +218,20 @@ impl Raised {
             return Some(plain(400, sqlstate::RAISE_EXCEPTION));
         }
         if let Some(status) = code.strip_prefix("PT") {
+            // A code that names no status (`PT40A`): PostgREST's 500, the
+            // error as raised.
             let status = status
                 .parse::<u16>()
                 .ok()
-                .filter(|s| status.len() == 3 && (200..=599).contains(s))?;
+                .filter(|s| status.len() == 3 && (200..=599).contains(s))
+                .unwrap_or(500);
             return Some(plain(status, code));
+        }
+        // PL/pgSQL's other errors (`ASSERT`'s `P0004`, `STRICT`'s
+        // `P0002`/`P0003`): the function failed, a 500 as in PostgREST,
+        // with its code and message.
+        if code.starts_with("P0") && code.len() == 5 {
+            return Some(plain(500, code));
         }
         if code != "PGRST" {
             return None;
@@ -436,8 +446,18 @@ mod tests {
                 .status,
             404
         );
-        // Not a status, or none an error may take: not a raised error.
-        for code in ["PT4040", "PTabc", "PT199", "PT600", "PT", "23505", "P0002"] {
+        // A `PT` code naming no status an error may take, PL/pgSQL's other
+        // failures: 500, the error as raised.
+        for code in ["PT4040", "PTabc", "PT199", "PT600", "PT", "P0002", "P0004"] {
+            let r = Raised::from_database(code, "m", None, None);
+            assert_eq!(
+                r.map(|r| (r.status, r.code, r.message)),
+                Some((500, code.to_string(), "m".to_string())),
+                "{code}"
+            );
+        }
+        // Not raised for the caller: the database's own error.
+        for code in ["23505", "P0", "42P01"] {
             assert_eq!(Raised::from_database(code, "m", None, None), None, "{code}");
         }
     }

@@ -731,6 +731,12 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
 ) -> Result<u64> {
     let schema = parent.schema();
     let owner = parent.entity();
+    // A function's rows (`/rpc/f?select=rel(…)`): the function of a row is
+    // of the table it returns, whose rows are read by key.
+    let owner = match schema.function(&owner.name).map(|f| &f.returns) {
+        Ok(crate::function::Returns::Entity { entity, .. }) => schema.entity(entity)?,
+        _ => owner,
+    };
     let keys: Vec<(String, String)> = rel
         .from_fields
         .iter()

@@ -9,8 +9,9 @@
 //!   (primary key or unique index), otherwise **one-to-many**, named after the
 //!   child entity (`album`), or `album_by_<column>` when the same child has
 //!   several foreign keys to that parent;
-//! - for a **junction** (an entity whose primary key is exactly the columns of
-//!   two foreign keys) a **many-to-many** on each side, named after the other
+//! - for a **junction** (an entity with exactly two foreign keys, whose
+//!   primary key holds the columns of both, and maybe more, as PostgREST
+//!   reads it) a **many-to-many** on each side, named after the other
 //!   side (`playlist.track`, `track.playlist`).
 //!
 //! Names are made unique per entity against its fields and earlier relations by
@@ -172,7 +173,9 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
         );
     }
 
-    // Junctions: primary key = the columns of exactly two foreign keys.
+    // Junctions: exactly two foreign keys, both inside the primary key
+    // (which may hold more columns, as PostgREST takes it: `jobs (job_id,
+    // site_id, project_id)` links sites and projects).
     let junctions: Vec<(String, &ForeignKey, &ForeignKey)> = schema
         .entities
         .iter()
@@ -189,10 +192,10 @@ pub fn infer_relations(schema: &mut SchemaMetadata, fks: &[ForeignKey]) {
             {
                 return None;
             }
-            let mut cols: Vec<String> = own.iter().flat_map(|fk| fk.from_fields.clone()).collect();
-            cols.sort();
-            cols.dedup();
-            same_set(&cols, &j.primary_key).then(|| (j.name.clone(), *own[0], *own[1]))
+            own.iter()
+                .flat_map(|fk| &fk.from_fields)
+                .all(|c| j.primary_key.contains(c))
+                .then(|| (j.name.clone(), *own[0], *own[1]))
         })
         .collect();
     for (junction, a, b) in junctions {
@@ -310,6 +313,48 @@ mod tests {
         let m2m = s.entity("playlist").unwrap().relation("track").unwrap();
         assert!(
             matches!(&m2m.kind, RelationKind::ManyToMany { through } if through.entity == "playlist_track")
+        );
+        assert!(s.check().is_ok(), "{:?}", s.check());
+    }
+
+    /// A junction's primary key may hold more than its two foreign keys.
+    #[test]
+    fn junctions_with_more_key_columns_link_many_to_many() {
+        let mut s = SchemaMetadata::new(vec![
+            ent("site", &["id"], &["id"]),
+            ent("project", &["id"], &["id"]),
+            ent(
+                "job",
+                &["job_id", "site_id", "project_id"],
+                &["job_id", "site_id", "project_id"],
+            ),
+            ent(
+                "visit",
+                &["id", "site_id", "project_id"],
+                &["id", "site_id"],
+            ),
+        ]);
+        infer_relations(
+            &mut s,
+            &[
+                fk("job", &["site_id"], "site", &["id"]),
+                fk("job", &["project_id"], "project", &["id"]),
+                fk("visit", &["site_id"], "site", &["id"]),
+                fk("visit", &["project_id"], "project", &["id"]),
+            ],
+        );
+        let m2m = s.entity("site").unwrap().relation("project").unwrap();
+        assert!(
+            matches!(&m2m.kind, RelationKind::ManyToMany { through } if through.entity == "job"),
+            "{m2m:?}"
+        );
+        // `visit`'s key does not hold `project_id`: no junction.
+        assert!(
+            s.entity("site")
+                .unwrap()
+                .relations
+                .iter()
+                .all(|r| !matches!(&r.kind, RelationKind::ManyToMany { through } if through.entity == "visit"))
         );
         assert!(s.check().is_ok(), "{:?}", s.check());
     }

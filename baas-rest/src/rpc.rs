@@ -80,16 +80,24 @@ pub fn parse_rpc(
     // values of theirs may follow.
     let mut literals = std::collections::HashSet::new();
     let mut rest = Vec::new();
+    // `POST …?columns=a,b`: the body's keys taken as arguments.
+    let mut columns: Option<Vec<String>> = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(k)?;
+        let text = decode(v)?;
+        if post && key == "columns" {
+            columns = Some(column_list(&text));
+            continue;
+        }
         match f.params.iter().find(|p| p.name == key) {
-            Some(p) if !post => {
+            // A value naming an operator is a filter of the result, as in
+            // PostgREST (`?id=5&id=gt.2`: the argument, then a filter).
+            Some(p) if !post && !crate::filter::names_operator(&text) => {
                 let item = match &p.ty {
                     baas_core::FieldType::Array { items } => Some(items.as_ref()),
                     _ => None,
                 };
-                let text = decode(v)?;
                 // `?ids={1,2}`: PostgreSQL's array literal (postgrest-js
                 // writes an array argument so), each element typed.
                 if let Some(item) = item
@@ -133,17 +141,21 @@ pub fn parse_rpc(
         };
         if prefer.single_object {
             let [p] = f.params.as_slice() else {
-                return Err(RestError::bad_request(format!(
-                    "`Prefer: params=single-object` passes the body as the one parameter; `{}` has {}",
-                    f.name,
-                    f.params.len()
-                )));
+                return Err(RestError::new(
+                    404,
+                    "PGRST202",
+                    format!(
+                        "`Prefer: params=single-object` passes the body as the one parameter; `{}` has {}",
+                        f.name,
+                        f.params.len()
+                    ),
+                ));
             };
             args.insert(p.name.clone(), body);
         } else {
-            match body {
-                J::Object(m) => args.extend(m),
-                _ => {
+            match body_arguments(body, columns.as_deref()) {
+                Some(m) => args.extend(m),
+                None => {
                     return Err(RestError::invalid_body(
                         "the body of a function call is a JSON object of its arguments",
                     )
@@ -197,8 +209,8 @@ pub fn parse_rpc(
 /// The function `/rpc/{name}` calls: the one of that name, or among
 /// overloads the one whose parameters the request's arguments fit
 /// ([`SchemaMetadata::overloads_for`]). The arguments are the body's keys
-/// (`POST`), or the query parameters that name a parameter of the
-/// function, or that name no operator and are not `select`, `order`,
+/// (`POST`; those `columns=` lists, if given), or the query parameters that
+/// name no operator and are not `select`, `order`,
 /// `limit`, `offset`, `and`, `or`, `columns`, `on_conflict`, a cursor
 /// (`after=[…]`) or an embedding's (`GET`/`HEAD`: PostgREST's rule, so `?nope=1` is an
 /// argument and `?name=eq.x` a filter of the result). Arguments that fit no
@@ -258,9 +270,16 @@ pub(crate) fn overload<'s>(
         let Some(body) = req.body.as_bytes() else {
             return Ok(all[0]);
         };
+        let columns = req.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == "columns").then(|| column_list(&decode(v).unwrap_or_default()))
+        });
         if body.iter().all(u8::is_ascii_whitespace) {
             // No arguments.
-        } else if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body) {
+        } else if let Some(m) = serde_json::from_slice(body)
+            .ok()
+            .and_then(|b| body_arguments(b, columns.as_deref()))
+        {
             keys.extend(m.keys().cloned());
         } else if let [f] = all.as_slice() {
             // Not an object: the call's parse says why.
@@ -272,17 +291,15 @@ pub(crate) fn overload<'s>(
         for pair in req.query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let k = decode(k).unwrap_or_default();
-            let is_param = all.iter().any(|f| f.params.iter().any(|p| p.name == k));
             let last = k.rsplit('.').next().unwrap_or("");
             let v = decode(v).unwrap_or_default();
             // A keyset cursor (`after=[…]`) is ours, not an argument.
             let cursor = k == "after" && v.trim_start().starts_with('[');
-            let argument = is_param
-                || !(k.contains('.')
-                    || RESERVED.contains(&k.as_str())
-                    || EMBEDDABLE.contains(&last)
-                    || cursor
-                    || crate::filter::names_operator(&v));
+            let argument = !(k.contains('.')
+                || RESERVED.contains(&k.as_str())
+                || EMBEDDABLE.contains(&last)
+                || cursor
+                || crate::filter::names_operator(&v));
             if argument && !keys.contains(&k) {
                 keys.push(k);
             }
@@ -322,6 +339,32 @@ pub(crate) fn overload<'s>(
         }
         several => Err(ambiguous(several).with_hint("name the arguments of one overload only")),
     }
+}
+
+/// The arguments of a call's JSON body, as PostgREST takes them: the
+/// object, or the first object of an array of objects (an empty array:
+/// none); with `columns=`, only the keys it lists. `None`: not an object.
+fn body_arguments(body: J, columns: Option<&[String]>) -> Option<Map<String, J>> {
+    let mut m = match body {
+        J::Object(m) => m,
+        J::Array(items) if items.iter().all(J::is_object) => match items.into_iter().next() {
+            Some(J::Object(m)) => m,
+            _ => Map::new(),
+        },
+        _ => return None,
+    };
+    if let Some(cols) = columns {
+        m.retain(|k, _| cols.contains(k));
+    }
+    Some(m)
+}
+
+/// The names `columns=a,b` lists.
+fn column_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 fn decode(s: &str) -> Result<String, RestError> {

@@ -511,6 +511,69 @@ async fn bad_calls_are_clear_errors() {
     )
     .await;
     assert_eq!(r.status, 404, "an argument, not a filter: {}", r.text());
+    // A value naming an operator is a filter, also under a parameter's
+    // name (`.rpc(f, {author_id: 3}, {get: true}).gt('author_id', 2)`).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/books_by",
+            "author_id=3&author_id=gt.2&select=id",
+            ""
+        )
+        .await,
+        json!([{"id": 3}, {"id": 4}])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/books_by",
+            "author_id=3&author_id=neq.3&select=id",
+            ""
+        )
+        .await,
+        json!([])
+    );
+    // POST: `columns=` lists the arguments taken from the body; an array
+    // body gives its first object, as PostgREST takes them.
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/add_them",
+            "columns=a",
+            r#"{"a": 1, "b": 2, "smth": "here"}"#
+        )
+        .await,
+        json!(11)
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/add_them",
+            "",
+            r#"[{"a": 1, "b": 2}, {"a": 4, "b": 6}]"#
+        )
+        .await,
+        json!(3)
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/add_them",
+        "",
+        &[("Prefer", "params=single-object")],
+        r#"{"a": 1}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.json()["code"]),
+        (404, &json!("PGRST202")),
+        "{}",
+        r.text()
+    );
     // A keyset cursor is no argument either.
     let r = call(
         &s,
@@ -535,7 +598,10 @@ async fn bad_calls_are_clear_errors() {
     status_is(&s, "POST", "/rpc/add_them", "", "[1, 2]", 400, "{}").await;
     status_is(&s, "POST", "/rpc/add_them", "", "{nope", 400, "{}").await;
     status_is(&s, "GET", "/rpc/no_such_function", "", "", 404, "{}").await;
-    status_is(&s, "PATCH", "/rpc/add_them", "", "{}", 405, "{}").await;
+    let r = status_is(&s, "PATCH", "/rpc/add_them", "", "{}", 405, "{}").await;
+    assert_eq!(r.json()["code"], "PGRST101");
+    let r = status_is(&s, "DELETE", "/rpc/add_them", "", "", 405, "{}").await;
+    assert_eq!(r.json()["code"], "PGRST101");
     // Hostile argument text stays a bound value.
     assert_eq!(
         ok(&s, "GET", "/rpc/greet", "name=x');DROP TABLE book;--", "").await,
@@ -1587,6 +1653,54 @@ async fn json_containment() {
 #[tokio::test]
 async fn computed_relationships() {
     let Some(s) = service().await else { return };
+    // On a function's rows too (ComputedRelsSpec "works with rpc").
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/authors_named",
+            "prefix=E&select=name,books_of(title),first:first_book_of(title)&books_of.order=title",
+            ""
+        )
+        .await,
+        json!([{
+            "name": "Edsger",
+            "books_of": [{"title": "Shortest"}, {"title": "Structured"}],
+            "first": {"title": "Structured"}
+        }])
+    );
+    // A computed relationship named like a foreign key's relation
+    // overrides it: `designer.game` is the function's rows.
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/designer",
+            "select=name,game(name)&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Sid Meier", "game": [{"name": "Civilization II"}]},
+            {"name": "Hideo Kojima", "game": []}
+        ])
+    );
+    // `SETOF … ROWS 1`: to-one, an object (PostgREST's ComputedRelsSpec).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,first:first_book_of(title)&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Ada", "first": {"title": "Notes"}},
+            {"name": "Grace", "first": {"title": "Compilers"}},
+            {"name": "Edsger", "first": {"title": "Structured"}}
+        ])
+    );
     assert_eq!(
         ok(
             &s,
@@ -2836,6 +2950,20 @@ async fn rpc_values_ranges_and_preferences() {
 #[tokio::test]
 async fn raised_errors_answer_as_raised() {
     let Some(s) = service().await else { return };
+    // A `PT` code naming no status, a failed `ASSERT`: 500s with their
+    // code and message, as PostgREST's RpcSpec answers them.
+    for (function, code, message) in [
+        ("raise_bad_pt", "PT40A", "Wrong"),
+        ("assert_fails", "P0004", "the assertion failed"),
+    ] {
+        let r = call(&s, "POST", &format!("/rpc/{function}"), "", &[], "").await;
+        assert_eq!(
+            (r.status, &r.json()["code"], &r.json()["message"]),
+            (500, &json!(code), &json!(message)),
+            "{}",
+            r.text()
+        );
+    }
     let r = call(&s, "GET", "/rpc/refuse", "msg=not%20today", &[], "").await;
     assert_eq!(
         (r.status, r.json()),
@@ -3112,5 +3240,36 @@ async fn composite_and_domain_results() {
         openapi["paths"]["/rpc/summaries"]["get"].is_object(),
         "{}",
         openapi["paths"]["/rpc/summaries"]
+    );
+}
+
+/// `char(n)` and `bit(n)` parameters take their arguments whole, as
+/// PostgreSQL ignores a parameter's length (PostgREST's RpcSpec "a proc
+/// with bit and char parameters"); they were cut to one character.
+#[tokio::test]
+async fn char_and_bit_arguments_are_not_cut() {
+    let Some(s) = service().await else { return };
+    let want = json!([{"c_out": "abcdefg", "cs_out": ["abc", "abcdefg"], "b_out": "101"}]);
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/rpc/char_param",
+            "c=abcdefg&cs={abc,abcdefg}&b=101",
+            ""
+        )
+        .await,
+        want
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "POST",
+            "/rpc/char_param",
+            "",
+            r#"{"c": "abcdefg", "cs": ["abc", "abcdefg"], "b": "101"}"#
+        )
+        .await,
+        want
     );
 }

@@ -18,7 +18,12 @@ impl Service {
         let method = req.method.to_ascii_uppercase();
         if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
             schema.function(function).map_err(RestError::from)?;
-            return Err(RestError::method_not_allowed(&method));
+            // PostgREST's code for a method a function call does not take.
+            return Err(RestError::new(
+                405,
+                "PGRST101",
+                format!("a function is called with GET, HEAD or POST, not {method}"),
+            ));
         }
         let f = match overload(schema, function, req) {
             Ok(f) => f,

@@ -97,6 +97,9 @@ struct CatalogFunction {
     /// `i`, `s` or `v`.
     volatility: String,
     set: bool,
+    /// `SETOF … ROWS 1`: declared to return at most one row (a computed
+    /// relationship of it is to-one, as in PostgREST).
+    one_row: bool,
     /// Input parameters.
     params: Vec<CatalogParam>,
     returns: CatalogReturns,
@@ -440,7 +443,7 @@ fn computed_fields(
             continue;
         };
         if entity.fields.iter().any(|x| x.name == f.name)
-            || entity.relations.iter().any(|r| r.name == f.name)
+            || (related.is_none() && entity.relations.iter().any(|r| r.name == f.name))
         {
             continue;
         }
@@ -452,9 +455,12 @@ fn computed_fields(
             if entity.primary_key.is_empty() {
                 continue;
             }
+            // A computed relationship named like a foreign key's relation
+            // overrides it, as in PostgREST.
+            entity.relations.retain(|r| r.name != f.name);
             entity.relations.push(baas_core::Relation {
                 name: f.name,
-                kind: if f.set {
+                kind: if f.set && !f.one_row {
                     baas_core::RelationKind::OneToMany
                 } else {
                     baas_core::RelationKind::ManyToOne
@@ -516,6 +522,23 @@ fn postgis_geometry(dialect: Dialect, declared: &str) -> Option<String> {
         && (unquoted == "geometry" || unquoted.ends_with(".geometry"))
         && baas_core::function::is_type_name(&unquoted))
     .then_some(unquoted)
+}
+
+/// A parameter's type to cast an argument to: the catalog names a
+/// parameter's type without its modifier, and `character` and `bit`
+/// without one are one character and one bit long, which would cut the
+/// argument (a `char(5)` parameter takes `abcdefg` whole, as PostgreSQL
+/// ignores a parameter's length): the types without a length instead.
+fn uncut_type(declared: &str) -> String {
+    let (base, array) = match declared.strip_suffix("[]") {
+        Some(b) => (b, "[]"),
+        None => (declared, ""),
+    };
+    match base {
+        "character" => format!("bpchar{array}"),
+        "bit" => format!("varbit{array}"),
+        _ => declared.to_string(),
+    }
 }
 
 /// The catalog's functions as metadata; one whose API name is already an
@@ -590,12 +613,16 @@ fn functions(
             params: f
                 .params
                 .into_iter()
-                .map(|p| Param {
-                    name: p.name,
-                    ty: ty(&p.ty),
-                    db_type: postgres.then_some(p.ty),
-                    optional: p.optional,
-                    variadic: p.variadic,
+                .map(|p| {
+                    // A `bit` parameter is any length: not a boolean.
+                    let declared = if postgres { uncut_type(&p.ty) } else { p.ty };
+                    Param {
+                        name: p.name,
+                        ty: ty(&declared),
+                        db_type: postgres.then_some(declared),
+                        optional: p.optional,
+                        variadic: p.variadic,
+                    }
                 })
                 .collect(),
             returns,

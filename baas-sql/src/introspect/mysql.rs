@@ -270,6 +270,7 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
             name,
             volatility: volatility.into(),
             set: false,
+            one_row: false,
             params: mine
                 .iter()
                 .filter(|p| is_in(p))

@@ -390,7 +390,8 @@ async fn functions<B: SqlBackend + ?Sized>(
                  ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcols, \
                  ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcoltypes, \
                  obj_description(p.oid, 'pg_proc') AS comment, \
-                 (SELECT count(*) FROM pg_proc o WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname)::int8 AS overloads \
+                 (SELECT count(*) FROM pg_proc o WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname)::int8 AS overloads, \
+                 (p.proretset AND p.prorows = 1) AS one_row \
                  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                  JOIN pg_type t ON t.oid = p.prorettype \
                  LEFT JOIN pg_class rc ON rc.oid = t.typrelid AND t.typtype = 'c' \
@@ -422,6 +423,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                 col("retcoltypes", text_array()),
                 col("comment", FieldType::Text),
                 col("overloads", FieldType::Int64),
+                col("one_row", FieldType::Boolean),
             ],
         )
         .await?;
@@ -507,6 +509,7 @@ async fn functions<B: SqlBackend + ?Sized>(
             name: req(r, "name")?,
             volatility: req(r, "volatility")?,
             set,
+            one_row: flag(r, "one_row"),
             params: params
                 .into_iter()
                 .enumerate()
