@@ -210,6 +210,7 @@ fn allow_null(s: &mut Map<String, J>) {
 }
 
 const DATE_W: &str = r"\+?\d{1,4}-(0?[1-9]|1[0-2])-(0?[1-9]|[12]\d|3[01])";
+const DATE_BASIC_W: &str = r"\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])";
 const TIME_SECONDS_W: &str = r"([01]?\d|2[0-3]):[0-5]?\d:([0-5]?\d|60)(\.\d+)?";
 const OFFSET_W: &str = r"\s*([Zz]|[+-]\d{2}(:?\d{2})?)";
 /// `f32::MAX` as JSON prints it (shortest round-trip text), read as a double.
@@ -283,8 +284,11 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         FieldType::Boolean => obj(json!({"type": "boolean"})),
         FieldType::Date => {
             if write {
-                // A timestamp's text too: its date as written.
-                string_pattern(format!("^{DATE_W}([Tt ]{TIME_SECONDS_W}({OFFSET_W})?)?$"))
+                // A timestamp's text too: its date as written; and the
+                // basic form (`20190101`).
+                string_pattern(format!(
+                    "^({DATE_W}([Tt ]{TIME_SECONDS_W}({OFFSET_W})?)?|{DATE_BASIC_W})$"
+                ))
             } else {
                 let mut s = string_pattern(format!("^{DATE_R}$"));
                 s.insert("format".into(), "date".into());
@@ -689,6 +693,9 @@ mod tests {
                 json!("2009-01-01T00:00:00"),
                 json!("2009/01/01"),
                 json!(20090101),
+                json!("20090101"),
+                json!("20091301"),
+                json!("200901011"),
             ],
         );
         write_agrees(

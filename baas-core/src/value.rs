@@ -170,6 +170,7 @@ impl Value {
             (FieldType::Date, Self::Text(s)) => Self::Date(
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .ok()
+                    .or_else(|| basic_date(s))
                     .or_else(|| parse_local_timestamp(s).map(|t| t.date()))
                     .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))?,
             ),
@@ -1530,6 +1531,19 @@ fn parse_local_timestamp(s: &str) -> Option<NaiveDateTime> {
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
         .ok()
         .or_else(|| parse_with_offset(s).map(|t| t.naive_local()))
+}
+
+/// ISO 8601's basic form of a date, `YYYYMMDD` (`20190101`), which
+/// PostgreSQL reads as a date.
+fn basic_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        s[..4].parse().ok()?,
+        s[4..6].parse().ok()?,
+        s[6..].parse().ok()?,
+    )
 }
 
 /// RFC 3339 with `Z` or an offset (space separator allowed), the offset kept.

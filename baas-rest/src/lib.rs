@@ -237,9 +237,11 @@
 //!   objects and arrays for a text; the published write schemas describe
 //!   the canonical JSON types. Dates and
 //!   times are read as PostgreSQL reads them: a timestamp's text into a
-//!   date gives its date as written (`toISOString()`), an offset on a
+//!   date gives its date as written (`toISOString()`), a date in ISO
+//!   8601's basic form (`20190101`) is that date, an offset on a
 //!   timestamp without zone is dropped, a timestamp with zone without an
-//!   offset is UTC.
+//!   offset is UTC; PostgreSQL's other date styles (`Jan 1 2019`,
+//!   `1/1/2019`) are a 422.
 //! - A bulk insert whose rows have different keys, without `columns=`:
 //!   each row's missing keys take their defaults (PostgREST refuses it,
 //!   `PGRST102` `All object keys must match`). With `columns=` (how

@@ -3243,6 +3243,39 @@ async fn composite_and_domain_results() {
     );
 }
 
+/// A date in ISO 8601's basic form (`20190101`), as PostgreSQL reads it:
+/// in a filter, an argument and a written value (RpcSpec "accepts a
+/// variety of arguments").
+#[tokio::test]
+async fn basic_iso_dates() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(&s, "GET", "/author", "select=name&born=eq.18151210", "").await,
+        json!([{"name": "Ada"}])
+    );
+    assert_eq!(
+        ok(&s, "POST", "/rpc/is_forever", "", r#"{"d": "20190101"}"#).await,
+        json!(false)
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        "/author",
+        "id=eq.1&select=born",
+        &[("Prefer", "return=representation, tx=rollback")],
+        r#"{"born": "18151211"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"born": "1815-12-11"}])),
+        "{}",
+        r.text()
+    );
+    let r = call(&s, "GET", "/author", "born=eq.18151310", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+}
+
 /// `char(n)` and `bit(n)` parameters take their arguments whole, as
 /// PostgreSQL ignores a parameter's length (PostgREST's RpcSpec "a proc
 /// with bit and char parameters"); they were cut to one character.
