@@ -123,7 +123,10 @@
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
-//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `record` or `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | PostgREST's request settings inside a function or a trigger: `current_setting('request.jwt.claims')` (so Supabase's `auth.uid()`/`auth.jwt()`), `request.headers`, `request.method`, `request.path`, and the role switch (`SET LOCAL role` from the token's `role`): calls run as the tenant's database user, the caller's rules applied by mini-baas; `response.headers` / `response.status` set by a function are not read | not set (the settings read as null) |
+//! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
+//! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
