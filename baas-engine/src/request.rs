@@ -305,6 +305,18 @@ impl Baas {
             .await
     }
 
+    /// Whether the policy lets `principal` call the function `f` (what
+    /// [`Baas::visible_schema`] lists): for answers that would show the
+    /// function's signature.
+    pub async fn may_execute(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        f: &baas_core::function::Function,
+    ) -> bool {
+        self.execute_grant(principal, tenant, f).await.is_ok()
+    }
+
     /// The read grants of `entities` (unknown names are skipped: validation
     /// reports them), added to `grants`.
     async fn read_grants(

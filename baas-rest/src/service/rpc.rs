@@ -30,11 +30,10 @@ impl Service {
             // The signatures in the hint are for callers who may call the
             // function, as discovery lists it for them only.
             Err(mut e) if e.hint.is_some() => {
-                let callable = self
-                    .baas
-                    .visible_schema(principal, tenant)
-                    .await
-                    .is_ok_and(|v| v.functions.iter().any(|g| g.name == function));
+                let mut callable = false;
+                for g in schema.functions.iter().filter(|g| g.name == function) {
+                    callable |= self.baas.may_execute(principal, tenant, g).await;
+                }
                 if !callable {
                     e.hint = None;
                 }
