@@ -430,9 +430,7 @@ fn json_path(cur: &mut Cursor<'_>) -> Result<Vec<String>, RestError> {
         if !cur.eat("->>") {
             cur.eat("->");
         }
-        let key = name(cur, &stop_name)
-            .ok_or_else(|| cur.error("JSON path", "a key or an array index after the arrow"))?;
-        path.push(key);
+        path.push(crate::lex::json_step(cur, &stop_name, "JSON path")?);
     }
     Ok(path)
 }

@@ -187,6 +187,27 @@ pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> O
     }
 }
 
+/// One step of a JSON path after an arrow: a key, or an array index
+/// (`-1` counts from the end). An unquoted key does not start with `-`
+/// (PostgREST's rule: `data->>--34` is a parse error, not the key `--34`).
+pub(crate) fn json_step(
+    cur: &mut Cursor<'_>,
+    stop: &dyn Fn(char, &str) -> bool,
+    what: &str,
+) -> Result<String, RestError> {
+    cur.skip_ws();
+    let dash = cur.peek() == Some('-');
+    let step = name(cur, stop)
+        .ok_or_else(|| cur.error(what, "a key or an array index after the arrow"))?;
+    if dash && (step.len() < 2 || !step[1..].bytes().all(|b| b.is_ascii_digit())) {
+        return Err(cur.error(
+            what,
+            "an array index (`-1`) or a key that does not start with `-`",
+        ));
+    }
+    Ok(step)
+}
+
 /// Parse a PostgreSQL array literal `{a,"b,c",NULL}` into its elements
 /// (`None` is an unquoted `NULL`). A multi-dimensional literal
 /// (`{{1,2},{3,4}}`, [`pg_array_value`]) gives its elements in storage

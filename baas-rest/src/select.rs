@@ -138,9 +138,9 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
             if !shape.text {
                 cur.eat("->");
             }
-            let step = name(cur, &stop_select)
-                .ok_or_else(|| cur.error("select", "a key or an index after `->`"))?;
-            shape.path.push(step);
+            shape
+                .path
+                .push(crate::lex::json_step(cur, &stop_select, "select")?);
         }
         if cur.eat("::") {
             shape.cast = Some(
@@ -287,10 +287,7 @@ fn order_path(cur: &mut Cursor<'_>) -> Result<(Vec<String>, bool), RestError> {
         if !text {
             cur.eat("->");
         }
-        path.push(
-            name(cur, &stop_order)
-                .ok_or_else(|| cur.error("order", "a key or an index after `->`"))?,
-        );
+        path.push(crate::lex::json_step(cur, &stop_order, "order")?);
     }
     Ok((path, text))
 }
@@ -372,6 +369,24 @@ mod tests {
             alias: None,
             name: n.into(),
         }
+    }
+
+    /// A JSON path step is a key or an index; an unquoted key does not
+    /// start with `-` (PostgREST's JsonOperatorSpec: `data->>--34` is a
+    /// parse error), in `select`, filters and `order`.
+    #[test]
+    fn json_steps_are_keys_or_indexes() {
+        for ok in ["data->>-34", "data->-1->a", "data->a-b", "data->\"-x\""] {
+            assert!(sel(ok).is_ok(), "{ok}");
+        }
+        for bad in ["data->>--34", "data->-", "data->-x"] {
+            let e = sel(bad).expect_err(bad);
+            assert_eq!((e.status, e.code.as_str()), (400, "PGRST100"), "{bad}");
+        }
+        assert!(crate::filter::parse_key("data->--1").is_err());
+        assert!(crate::filter::parse_key("data->-1").is_ok());
+        assert!(parse_order("data->--1").is_err());
+        assert!(parse_order("data->-1.desc").is_ok());
     }
 
     /// PostgREST's input cast: a path and/or a cast before the aggregate,
