@@ -229,6 +229,14 @@ CREATE FUNCTION raise_bad_pt() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE SQLSTATE 'PT40A' USING MESSAGE = 'Wrong'; END $$;
 CREATE FUNCTION assert_fails() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN ASSERT false, 'the assertion failed'; END $$;
+-- PostgREST's request settings, as Supabase's auth.uid()/auth.jwt() read
+-- them; bump_for writes, so it is called by POST in a transaction.
+CREATE FUNCTION my_claims() RETURNS jsonb
+  LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb $$;
+CREATE FUNCTION bump_for() RETURNS text
+  LANGUAGE sql VOLATILE AS $$
+    UPDATE counter SET n = n + 1 WHERE name = 'no-such-counter';
+    SELECT current_setting('request.jwt.claims', true)::jsonb ->> 'sub' $$;
 -- A range result (a type without a mapping: its text).
 CREATE FUNCTION span(lo int, hi int) RETURNS int4range
   LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';

@@ -407,17 +407,32 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 
-    /// A read exactly as [`crate::read::find`] runs it, inside one
-    /// transaction rolled back afterwards, whatever the read did: the call
-    /// of a function that may write, under `Prefer: tx=rollback`. The
-    /// default refuses with [`Error::Unsupported`]: an engine that cannot
-    /// undo a call must say so rather than keep its effects.
-    async fn find_rolled_back(&self, query: &Checked<'_, Query>) -> Result<Rows> {
-        let _ = query;
-        Err(Error::unsupported(
-            &self.capabilities().engine,
-            "rolling a call back (`Prefer: tx=rollback`) without transactions",
-        ))
+    /// A function call's read exactly as [`crate::read::find`] runs it,
+    /// with `settings` (name, value) visible to the database for its
+    /// statements, and with `rollback` inside one transaction rolled back
+    /// afterwards, whatever the call did (`Prefer: tx=rollback`).
+    ///
+    /// The settings are PostgREST's request settings
+    /// (`request.jwt.claims`, which Supabase's `auth.uid()` and
+    /// `auth.jwt()` read): PostgreSQL sets them with `set_config(name,
+    /// value, true)` in the call's transaction. The default ignores them
+    /// (an engine without such settings), and refuses a rollback with
+    /// [`Error::Unsupported`]: an engine that cannot undo a call must say
+    /// so rather than keep its effects.
+    async fn find_call(
+        &self,
+        query: &Checked<'_, Query>,
+        settings: &[(String, String)],
+        rollback: bool,
+    ) -> Result<Rows> {
+        let _ = settings;
+        if rollback {
+            return Err(Error::unsupported(
+                &self.capabilities().engine,
+                "rolling a call back (`Prefer: tx=rollback`) without transactions",
+            ));
+        }
+        crate::read::find(self, query).await
     }
 
     /// [`write_checked`](Self::write_checked) with nothing to check, rolled

@@ -44,6 +44,37 @@ impl Principal {
         }
     }
 
+    /// PostgREST's request settings for a database function called on
+    /// this principal's behalf: `request.jwt.claims`, the verified claims
+    /// as JSON with `sub` (the subject) and `role` (the `role` claim, or
+    /// the first role; `anon` without one), which Supabase's `auth.uid()`
+    /// and `auth.jwt()` read ([`DatabaseAdapter::find_call`]).
+    ///
+    /// ```
+    /// use baas_engine::Principal;
+    /// let p = Principal::new("u1", vec!["authenticated".into()]);
+    /// let s = p.request_settings();
+    /// assert_eq!(s[0].0, "request.jwt.claims");
+    /// let claims: serde_json::Value = serde_json::from_str(&s[0].1).unwrap();
+    /// assert_eq!((claims["sub"].as_str(), claims["role"].as_str()), (Some("u1"), Some("authenticated")));
+    /// ```
+    ///
+    /// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
+    pub fn request_settings(&self) -> Vec<(String, String)> {
+        let mut claims = self.claims.clone();
+        if let Some(sub) = &self.subject {
+            claims.insert("sub".into(), sub.clone().into());
+        }
+        if !claims.get("role").is_some_and(serde_json::Value::is_string) {
+            let role = self.roles.first().map_or("anon", String::as_str);
+            claims.insert("role".into(), role.into());
+        }
+        vec![(
+            "request.jwt.claims".into(),
+            serde_json::Value::Object(claims).to_string(),
+        )]
+    }
+
     /// Whether the principal holds `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)

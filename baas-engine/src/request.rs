@@ -626,10 +626,10 @@ impl Baas {
 
     /// [`call`](Self::call) inside a transaction rolled back afterwards
     /// (`Prefer: tx=rollback`): the answer of the call, and nothing it
-    /// wrote kept ([`DatabaseAdapter::find_rolled_back`]; unsupported on
+    /// wrote kept ([`DatabaseAdapter::find_call`]; unsupported on
     /// an engine without transactions, and for a procedure's `CALL`).
     ///
-    /// [`DatabaseAdapter::find_rolled_back`]: baas_core::DatabaseAdapter::find_rolled_back
+    /// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
     pub async fn call_rolled_back(
         &self,
         principal: &Principal,
@@ -702,12 +702,13 @@ impl Baas {
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
         let adapter = tenant.adapter();
+        let settings = principal.request_settings();
         let mut rows = match mode {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
             }
-            CallMode::Committed => baas_core::read::find(adapter.as_ref(), &checked).await?,
-            CallMode::RolledBack => adapter.find_rolled_back(&checked).await?,
+            CallMode::Committed => adapter.find_call(&checked, &settings, false).await?,
+            CallMode::RolledBack => adapter.find_call(&checked, &settings, true).await?,
         };
         tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
         Ok(Answer::Rows(rows))

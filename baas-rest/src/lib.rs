@@ -124,7 +124,7 @@
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `record` or `SETOF record` without a column list | not introspected (the name is a 404) |
-//! | PostgREST's request settings inside a function or a trigger: `current_setting('request.jwt.claims')` (so Supabase's `auth.uid()`/`auth.jwt()`), `request.headers`, `request.method`, `request.path`, and the role switch (`SET LOCAL role` from the token's `role`): calls run as the tenant's database user, the caller's rules applied by mini-baas; `response.headers` / `response.status` set by a function are not read | not set (the settings read as null) |
+//! | PostgREST's other request settings: `request.headers`, `request.method`, `request.path`, `request.jwt.claims` for a trigger of a table write (a function called by `/rpc` sees it), and the role switch (`SET LOCAL role` from the token's `role`): statements run as the tenant's database user, the caller's rules applied by mini-baas; `response.headers` / `response.status` set by a function are not read | not set (the settings read as null) |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
@@ -414,7 +414,13 @@
 //!   (`/rpc/plus?v=1&v=2`, or `{"v": [1, 2]}`; one value is an array of
 //!   one), passed as `VARIADIC v => …`; a call needs an `execute` rule under the rules
 //!   policy (closed by default), and the rows of an entity it returns are
-//!   narrowed by that entity's read rule. A function's `RAISE EXCEPTION`
+//!   narrowed by that entity's read rule. On PostgreSQL a call runs in a
+//!   transaction where `request.jwt.claims` holds the caller's verified
+//!   claims as JSON (with `sub` and `role`; `{"role":"anon"}` for an
+//!   anonymous caller), as PostgREST sets it, so Supabase's `auth.uid()`
+//!   and `auth.jwt()` work in the function
+//!   ([`Principal::request_settings`](baas_engine::Principal::request_settings)).
+//!   A function's `RAISE EXCEPTION`
 //!   answers 400 with code `P0001`, its message, `DETAIL` and `HINT`;
 //!   `RAISE SQLSTATE 'PT402'` answers its own status (a `PT` code naming
 //!   none, and PL/pgSQL's other failures such as a failed `ASSERT`

@@ -823,20 +823,72 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// [`baas_core::read::find`] over an adapter pinned to one
     /// transaction, always rolled back. A procedure's `CALL` is refused:
     /// its result set is read on a connection of its own.
-    async fn find_rolled_back(&self, query: &Checked<'_, Query>) -> Result<Rows> {
-        if query.target().call.is_some_and(|c| c.procedure.is_some()) {
+    /// PostgreSQL: the call's statements in one transaction that first
+    /// runs `SELECT set_config($1, $2, true), …` (the values bound), then
+    /// commits, or rolls back with `rollback`. Other engines ignore the
+    /// settings; a read without settings or rollback runs on the pool.
+    async fn find_call(
+        &self,
+        query: &Checked<'_, Query>,
+        settings: &[(String, String)],
+        rollback: bool,
+    ) -> Result<Rows> {
+        let procedure = query.target().call.is_some_and(|c| c.procedure.is_some());
+        if rollback && procedure {
             return Err(Error::unsupported(
                 self.d().name(),
                 "rolling a procedure's `CALL` back (`Prefer: tx=rollback`)",
             ));
         }
-        let (pinned, inner) = self.pinned().await?;
-        let result = baas_core::read::find(&inner, query).await;
-        // Never committed: even a failed rollback keeps nothing.
-        if let Ok(tx) = pinned.take() {
-            let _ = tx.rollback().await;
+        let settings = if self.d() == Dialect::Postgres && !procedure {
+            settings
+        } else {
+            &[]
+        };
+        if !rollback && settings.is_empty() {
+            return baas_core::read::find(self, query).await;
         }
-        result
+        let (pinned, inner) = self.pinned().await?;
+        let result = async {
+            if !settings.is_empty() {
+                let calls = (1..=settings.len())
+                    .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let params = settings
+                    .iter()
+                    .flat_map(|(k, v)| {
+                        [
+                            sea_query::Value::from(k.clone()),
+                            sea_query::Value::from(v.clone()),
+                        ]
+                    })
+                    .collect();
+                inner
+                    .backend
+                    .execute(&Statement {
+                        sql: format!("SELECT {calls}"),
+                        params,
+                    })
+                    .await?;
+            }
+            baas_core::read::find(&inner, query).await
+        }
+        .await;
+        let tx = pinned.take();
+        match (result, rollback) {
+            (Ok(rows), false) => {
+                tx?.commit().await?;
+                Ok(rows)
+            }
+            // Never committed: even a failed rollback keeps nothing.
+            (result, _) => {
+                if let Ok(tx) = tx {
+                    let _ = tx.rollback().await;
+                }
+                result
+            }
+        }
     }
 
     async fn introspect(&self, options: &IntrospectOptions) -> Result<SchemaMetadata> {

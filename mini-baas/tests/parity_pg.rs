@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use baas_testkit::skip_or_fail;
-use mini_baas::engine::{Baas, MemoryStore, TenantConfig, TenantMode};
+use mini_baas::engine::{Baas, MemoryStore, Principal, TenantConfig, TenantMode};
 use mini_baas::rest::{RestRequest, RestResponse, Service};
 use mini_baas::{SchemaMetadata, UrlConnector};
 use serde_json::{Value as J, json};
@@ -3304,5 +3304,62 @@ async fn char_and_bit_arguments_are_not_cut() {
         )
         .await,
         want
+    );
+}
+
+/// A function sees the caller as PostgREST shows it: the verified claims
+/// in `request.jwt.claims` (with `sub` and `role`), which Supabase's
+/// `auth.uid()` and `auth.jwt()` read, set for the call's transaction only
+/// (PostgREST's RpcSpec "HTTP request env vars").
+#[tokio::test]
+async fn functions_see_the_callers_claims() {
+    let Some(s) = service().await else { return };
+    let mut alice = Principal::new("alice-1", vec!["authenticated".to_string()]);
+    alice
+        .claims
+        .insert("email".into(), json!("alice@example.com"));
+    let r = s
+        .handle_as(RestRequest::new("GET", "/p/rpc/my_claims", ""), &alice)
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!({"sub": "alice-1", "role": "authenticated", "email": "alice@example.com"})
+        ),
+        "{}",
+        r.text()
+    );
+    let bob = Principal::new("bob-2", vec!["authenticated".to_string()]);
+    let post = |p: &Principal, prefer: &str| {
+        let req = RestRequest::new("POST", "/p/rpc/bump_for", "")
+            .header("Content-Type", "application/json")
+            .header("Prefer", prefer)
+            .body("{}");
+        let p = p.clone();
+        let s = &s;
+        async move { s.handle_as(req, &p).await }
+    };
+    // Committed and rolled back alike; nothing leaks to the next call.
+    for prefer in ["tx=rollback", "tx=commit"] {
+        let r = post(&bob, prefer).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!("bob-2")),
+            "{prefer}: {}",
+            r.text()
+        );
+    }
+    let r = s
+        .handle_as(
+            RestRequest::new("GET", "/p/rpc/my_claims", ""),
+            &Principal::anonymous(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!({"role": "anon"})),
+        "{}",
+        r.text()
     );
 }
