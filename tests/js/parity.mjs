@@ -402,6 +402,11 @@ try {
     noError(r);
     eq(r.data, [{ title: "Shortest" }, { title: "Notes" }]);
   });
+  await check("rpc: the function sees the caller's claims (request.jwt.claims, as auth.jwt() reads it)", async () => {
+    const r = await db.rpc("my_claims");
+    noError(r);
+    eq(r.data && r.data.role, "service_role");
+  });
   // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
   geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
   const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);
