@@ -137,12 +137,17 @@ fn simple_op(name: &str) -> Option<Simple> {
 pub(crate) fn names_operator(value: &str) -> bool {
     let head = value.split('.').next().unwrap_or("");
     let name = head.split('(').next().unwrap_or("");
-    let fts = matches!(name, "fts" | "plfts" | "phfts" | "wfts");
+    let fts = fts_op(name);
     match head {
         "not" => value.split('.').nth(1).is_some(),
         _ if head.contains('(') => fts || simple_op(name).is_some() || range_op(name),
         _ => matches!(head, "is" | "in") || fts || simple_op(head).is_some() || range_op(head),
     }
+}
+
+/// The full-text search operators.
+fn fts_op(name: &str) -> bool {
+    matches!(name, "fts" | "plfts" | "phfts" | "wfts")
 }
 
 /// The operators of ranges and arrays, which take no modifier.
@@ -299,7 +304,7 @@ pub(crate) fn op_expr(
             };
             Operation::Is(word)
         }
-        "fts" | "plfts" | "phfts" | "wfts" => {
+        name if fts_op(name) => {
             let kind = match op_name.as_str() {
                 "fts" => Fts::Query,
                 "plfts" => Fts::Plain,
@@ -367,7 +372,7 @@ pub(crate) fn op_expr(
                 value: single_value(cur, ctx)?,
             }
         }
-        "in" | "is" | "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl" | "adj" => {
+        other if other == "in" || other == "is" || range_op(other) => {
             return Err(RestError::query_syntax(format!(
                 "`{op_name}` takes no modifier in parentheses"
             )));

@@ -821,12 +821,11 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     /// [`baas_core::read::find`] over an adapter pinned to one
-    /// transaction, always rolled back. A procedure's `CALL` is refused:
-    /// its result set is read on a connection of its own.
-    /// PostgreSQL: the call's statements in one transaction that first
-    /// runs `SELECT set_config($1, $2, true), …` (the values bound), then
-    /// commits, or rolls back with `rollback`. Other engines ignore the
-    /// settings; a read without settings or rollback runs on the pool.
+    /// transaction that first runs `SELECT set_config($1, $2, true), …`
+    /// (PostgreSQL; the values bound), then commits, or rolls back with
+    /// `rollback`. Other engines ignore the settings; a read without
+    /// settings or rollback runs on the pool. Rolling a procedure's `CALL`
+    /// back is refused: its result set is read on a connection of its own.
     async fn find_call(
         &self,
         query: &Checked<'_, Query>,
