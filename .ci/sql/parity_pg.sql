@@ -237,6 +237,49 @@ CREATE FUNCTION bump_for() RETURNS text
   LANGUAGE sql VOLATILE AS $$
     UPDATE counter SET n = n + 1 WHERE name = 'no-such-counter';
     SELECT current_setting('request.jwt.claims', true)::jsonb ->> 'sub' $$;
+-- A table written with the caller's claims: the owner a default reads
+-- (as `DEFAULT auth.uid()` does on Supabase), the role a trigger stamps
+-- on every write, and a computed field reading them on each read.
+CREATE TABLE memo (
+  id serial PRIMARY KEY,
+  body text NOT NULL,
+  owner text DEFAULT (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'),
+  written_as text
+);
+CREATE FUNCTION memo_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.written_as := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER memo_stamp BEFORE INSERT OR UPDATE ON memo
+  FOR EACH ROW EXECUTE FUNCTION memo_stamp();
+-- Views reading the claims (as `WHERE owner = auth.uid()` does), and one
+-- over such a view.
+CREATE VIEW my_memo AS SELECT id, body FROM memo
+  WHERE owner = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub';
+CREATE VIEW my_memo_body AS SELECT body FROM my_memo;
+CREATE FUNCTION mine(memo) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT $1.owner = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' $$;
+-- The rest of the request as PostgREST shows it, and a function that
+-- answers with a status and headers of its own (`response.status`,
+-- `response.headers`), or with malformed ones.
+CREATE FUNCTION my_request() RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'method', current_setting('request.method', true),
+    'path', current_setting('request.path', true),
+    'custom', nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-custom',
+    'session', nullif(current_setting('request.cookies', true), '')::jsonb ->> 'session') $$;
+CREATE FUNCTION brew() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM set_config('response.status', '418', true);
+  PERFORM set_config('response.headers',
+    '[{"X-Brew": "earl grey"}, {"Cache-Control": "no-store"}]', true);
+  RETURN 'short and stout';
+END $$;
+CREATE FUNCTION bad_status() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN PERFORM set_config('response.status', 'teapot', true); RETURN 1; END $$;
+CREATE FUNCTION bad_headers() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN PERFORM set_config('response.headers', '{"X-A": "b"}', true); RETURN 1; END $$;
 -- A range result (a type without a mapping: its text).
 CREATE FUNCTION span(lo int, hi int) RETURNS int4range
   LANGUAGE sql IMMUTABLE AS 'SELECT int4range(lo, hi)';

@@ -951,12 +951,14 @@ impl DatabaseAdapter for MongoAdapter {
     /// In a multi-document transaction, finished (its reads outside the
     /// transaction: they do not see the write), then committed or aborted. Without transactions (a standalone server) this is
     /// `Unsupported` and nothing is written: compensating afterwards would
-    /// let other readers see the write meanwhile.
+    /// let other readers see the write meanwhile. MongoDB has no request
+    /// settings: `_settings` are ignored.
     async fn write_checked(
         &self,
         write: CheckedWrite<'_, '_>,
         then: &dyn WriteFinish,
         rollback: bool,
+        _settings: &[(String, String)],
     ) -> Result<WriteResult> {
         if !self.caps.transactions {
             return Err(Error::unsupported(

@@ -112,6 +112,8 @@ impl SqlxEngine for MySqlEngine {
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.
         caps.upsert_conflict_target = false;
+        // No settings a statement could read (`current_setting`).
+        caps.request_settings = false;
         // A `TIME` is a duration; a zero month or day is a date (unless
         // the server's `sql_mode` refuses it: its error, a 400).
         caps.temporal_texts = vec![

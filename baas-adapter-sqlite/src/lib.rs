@@ -142,6 +142,8 @@ impl SqlxEngine for SqliteEngine {
         caps.functions = false;
         // Dates are ISO text: one no calendar holds is no date.
         caps.temporal_texts = Vec::new();
+        // No settings a statement could read.
+        caps.request_settings = false;
         caps
     }
 

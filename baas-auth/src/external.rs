@@ -248,5 +248,6 @@ fn principal_of_external(issuer: &ExternalIssuer, claims: Claims) -> Result<Prin
         subject: Some(subject),
         roles: vec![role],
         claims,
+        request: None,
     })
 }

@@ -141,6 +141,7 @@ pub fn principal_of(claims: Claims) -> Principal {
         subject,
         roles: vec![role],
         claims,
+        request: None,
     }
 }
 
@@ -151,6 +152,7 @@ fn role_principal(role: &str) -> Principal {
         subject: None,
         roles: vec![role.to_string()],
         claims,
+        request: None,
     }
 }
 

@@ -112,6 +112,13 @@ pub struct Capabilities {
     /// is no value of its type (a 400).
     #[serde(default)]
     pub temporal_texts: Vec<crate::value::TemporalText>,
+    /// PostgREST's request settings (`request.jwt.claims`, …) reach the
+    /// statements of a call ([`DatabaseAdapter::find_call`]) and of a write
+    /// ([`DatabaseAdapter::write_checked`]), for the database's own
+    /// functions, defaults and triggers to read (PostgreSQL:
+    /// `current_setting`, Supabase's `auth.uid()`).
+    #[serde(default)]
+    pub request_settings: bool,
 }
 
 impl Capabilities {
@@ -133,6 +140,7 @@ impl Capabilities {
             sql_casts: false,
             multidimensional_arrays: false,
             temporal_texts: Vec::new(),
+            request_settings: false,
         }
     }
 
@@ -172,6 +180,7 @@ impl Capabilities {
                     T::Duration,
                 ]
             },
+            request_settings: true,
         }
     }
 
@@ -388,6 +397,12 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// returned. Nothing the write did is visible to others before it
     /// commits, nor ever after a rollback.
     ///
+    /// `settings` are the request settings, as for
+    /// [`find_call`](Self::find_call): where the engine has them
+    /// ([`Capabilities::request_settings`]), its statements see them (a
+    /// column default or a trigger reading `auth.uid()`); elsewhere they are
+    /// ignored.
+    ///
     /// The default refuses with [`Error::Unsupported`]: an engine that cannot
     /// undo a write must say so rather than commit it.
     async fn write_checked(
@@ -395,8 +410,9 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         write: CheckedWrite<'_, '_>,
         finish: &dyn WriteFinish,
         rollback: bool,
+        settings: &[(String, String)],
     ) -> Result<WriteResult> {
-        let _ = (write, finish);
+        let _ = (write, finish, settings);
         Err(Error::unsupported(
             &self.capabilities().engine,
             if rollback {
@@ -433,12 +449,6 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
             ));
         }
         crate::read::find(self, query).await
-    }
-
-    /// [`write_checked`](Self::write_checked) with nothing to check, rolled
-    /// back instead of committed (`Prefer: tx=rollback`).
-    async fn write_rolled_back(&self, write: CheckedWrite<'_, '_>) -> Result<WriteResult> {
-        self.write_checked(write, &AsWritten, true).await
     }
 
     /// Discover the metadata of the live database from its catalogs: tables

@@ -1670,6 +1670,113 @@ pub struct Rows {
     /// The total number of matching rows (ignoring the page), when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// What the database's functions asked of the HTTP answer while the
+    /// rows were read ([`DatabaseAdapter::find_call`](crate::DatabaseAdapter::find_call)
+    /// on PostgreSQL), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseSettings>,
+}
+
+/// PostgREST's `response.status` and `response.headers` settings, as a
+/// database function sets them for the HTTP answer of its call
+/// (`set_config('response.status', '201', true)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseSettings {
+    /// The answer's status, in place of the usual one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Headers added to the answer (one that the answer has already is
+    /// replaced), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseSettings {
+    /// The settings from their texts as the database holds them (`None`
+    /// or empty: not set), `None` when neither is set. `response.status`
+    /// is a status from 100 to 599; `response.headers` a JSON array of
+    /// objects of one key, each a header and its string value
+    /// (`[{"Cache-Control": "no-store"}]`). Anything else is PostgREST's
+    /// answer for the function's mistake: a 500 `PGRST112` (the status) or
+    /// `PGRST111` (the headers).
+    ///
+    /// ```
+    /// use baas_core::ir::ResponseSettings;
+    /// let r = ResponseSettings::parse(Some("418"), Some(r#"[{"X-A": "b"}]"#)).unwrap().unwrap();
+    /// assert_eq!((r.status, r.headers), (Some(418), vec![("X-A".into(), "b".into())]));
+    /// assert!(ResponseSettings::parse(Some(""), None).unwrap().is_none());
+    /// assert!(ResponseSettings::parse(Some("teapot"), None).is_err());
+    /// assert!(ResponseSettings::parse(None, Some(r#"{"X-A": "b"}"#)).is_err());
+    /// ```
+    pub fn parse(status: Option<&str>, headers: Option<&str>) -> crate::Result<Option<Self>> {
+        fn set(t: Option<&str>) -> Option<&str> {
+            t.map(str::trim).filter(|t| !t.is_empty())
+        }
+        let (status, headers) = (set(status), set(headers));
+        if status.is_none() && headers.is_none() {
+            return Ok(None);
+        }
+        let refused = |code: &str, message: &str| {
+            crate::Error::Raised(Box::new(crate::error::Raised {
+                status: 500,
+                code: code.into(),
+                message: message.into(),
+                details: None,
+                hint: None,
+            }))
+        };
+        let status = match status {
+            None => None,
+            Some(t) => Some(
+                t.parse::<u16>()
+                    .ok()
+                    .filter(|s| (100..=599).contains(s))
+                    .ok_or_else(|| {
+                        refused(
+                            "PGRST112",
+                            "response.status guc must be a valid status code",
+                        )
+                    })?,
+            ),
+        };
+        let headers = match headers {
+            None => Vec::new(),
+            Some(t) => {
+                let malformed = || {
+                    refused(
+                        "PGRST111",
+                        "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+                    )
+                };
+                let list: Vec<serde_json::Map<String, serde_json::Value>> =
+                    serde_json::from_str(t).map_err(|_| malformed())?;
+                list.into_iter()
+                    .map(|o| match o.into_iter().collect::<Vec<_>>().as_slice() {
+                        [(k, serde_json::Value::String(v))]
+                            if is_header_name(k) && is_header_value(v) =>
+                        {
+                            Ok((k.clone(), v.clone()))
+                        }
+                        _ => Err(malformed()),
+                    })
+                    .collect::<crate::Result<_>>()?
+            }
+        };
+        Ok(Some(Self { status, headers }))
+    }
+}
+
+/// An HTTP header name: one or more of RFC 9110's token characters.
+fn is_header_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// An HTTP header value: visible ASCII, spaces and tabs (no line breaks,
+/// which would forge headers).
+fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// Result of a write.

@@ -427,6 +427,19 @@ pub struct Entity {
     /// True for views and anything else that refuses writes.
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
+    /// Its statements may read PostgREST's request settings
+    /// (`request.jwt.claims`…, Supabase's `auth.uid()`): for a table, its
+    /// writes (a trigger, or a column default calling a function of the
+    /// database's own or `current_setting`), which then run in a
+    /// transaction that sets the caller's settings first; for a view
+    /// ([`read_only`](Self::read_only)), its reads (a function or
+    /// `current_setting` it calls, or such a view it reads), as do the
+    /// reads that embed it. Other statements run alone on the pool. Set by
+    /// PostgreSQL's introspection (by hand for other metadata; engines
+    /// without [`Capabilities::request_settings`](crate::Capabilities::request_settings)
+    /// ignore it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub request_settings: bool,
     /// Human-readable description (table comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -451,6 +464,7 @@ impl Entity {
             relations: Vec::new(),
             indexes: Vec::new(),
             read_only: false,
+            request_settings: false,
             description: None,
         }
     }

@@ -92,7 +92,11 @@ pub async fn find<D: DatabaseAdapter + ?Sized>(db: &D, query: &Checked<'_, Query
         },
         Count::Estimated => Some(estimated(db, query, true).await?),
     };
-    Ok(Rows { rows, total })
+    Ok(Rows {
+        rows,
+        total,
+        response: None,
+    })
 }
 
 /// PostgREST's `count=estimated` ([`Count::Estimated`]): exact up to the

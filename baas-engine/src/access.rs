@@ -27,6 +27,67 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// Other verified claims, for policies.
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The HTTP request the caller made, where the web layer knows it:
+    /// what the database sees of it in PostgREST's request settings
+    /// ([`request_settings`](Self::request_settings)). Not serialized.
+    #[serde(skip)]
+    pub request: Option<std::sync::Arc<RequestInfo>>,
+}
+
+/// The HTTP request behind a [`Principal`], as PostgREST shows it to the
+/// database: `request.method`, `request.path`, `request.headers` and
+/// `request.cookies`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestInfo {
+    /// The method, upper case (`GET`, `POST`…).
+    pub method: String,
+    /// The path below the tenant's REST root (`/memo`, `/rpc/f`), as
+    /// PostgREST's own root shows it.
+    pub path: String,
+    /// The headers, as sent (names are lowered in the settings).
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestInfo {
+    /// The settings of this request: `request.method`, `request.path`,
+    /// `request.headers` (a JSON object, names in lower case, a repeated
+    /// header's values joined by `, `) and `request.cookies` (a JSON
+    /// object of the `Cookie` headers' pairs).
+    fn settings(&self) -> [(String, String); 4] {
+        let mut headers = serde_json::Map::new();
+        let mut cookies = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            let name = name.to_ascii_lowercase();
+            if name == "cookie" {
+                for pair in value.split(';') {
+                    if let Some((k, v)) = pair.split_once('=') {
+                        cookies.insert(k.trim().to_string(), v.trim().into());
+                    }
+                }
+            }
+            match headers.get_mut(&name) {
+                Some(serde_json::Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                _ => {
+                    headers.insert(name, value.clone().into());
+                }
+            }
+        }
+        [
+            ("request.method".into(), self.method.to_ascii_uppercase()),
+            ("request.path".into(), self.path.clone()),
+            (
+                "request.headers".into(),
+                serde_json::Value::Object(headers).to_string(),
+            ),
+            (
+                "request.cookies".into(),
+                serde_json::Value::Object(cookies).to_string(),
+            ),
+        ]
+    }
 }
 
 impl Principal {
@@ -41,14 +102,18 @@ impl Principal {
             subject: Some(subject.into()),
             roles: roles.into_iter().collect(),
             claims: serde_json::Map::new(),
+            request: None,
         }
     }
 
-    /// PostgREST's request settings for a database function called on
-    /// this principal's behalf: `request.jwt.claims`, the verified claims
-    /// as JSON with `sub` (the subject) and `role` (the `role` claim, or
-    /// the first role; `anon` without one), which Supabase's `auth.uid()`
-    /// and `auth.jwt()` read ([`DatabaseAdapter::find_call`]).
+    /// PostgREST's request settings for the statements run on this
+    /// principal's behalf (a function call, a write, a read calling a
+    /// function): `request.jwt.claims`, the verified claims as JSON with
+    /// `sub` (the subject) and `role` (the `role` claim, or the first
+    /// role; `anon` without one), which Supabase's `auth.uid()` and
+    /// `auth.jwt()` read ([`DatabaseAdapter::find_call`]), then, with the
+    /// [`request`](Self::request) known, `request.method`,
+    /// `request.path`, `request.headers` and `request.cookies`.
     ///
     /// ```
     /// use baas_engine::Principal;
@@ -69,10 +134,20 @@ impl Principal {
             let role = self.roles.first().map_or("anon", String::as_str);
             claims.insert("role".into(), role.into());
         }
-        vec![(
+        let mut settings = vec![(
             "request.jwt.claims".into(),
             serde_json::Value::Object(claims).to_string(),
-        )]
+        )];
+        if let Some(request) = &self.request {
+            settings.extend(request.settings());
+        }
+        settings
+    }
+
+    /// This principal making `request` ([`Principal::request`]).
+    pub fn with_request(mut self, request: RequestInfo) -> Self {
+        self.request = Some(std::sync::Arc::new(request));
+        self
     }
 
     /// Whether the principal holds `role`.

@@ -66,20 +66,59 @@ fn default_embed_limits(
 }
 
 /// Run a checked write: plainly, rolled back (`tx=rollback`), or
-/// finished inside its transaction.
+/// finished inside its transaction; in a transaction that sees the
+/// caller's request settings where the engine has them
+/// ([`Capabilities::request_settings`](baas_core::Capabilities::request_settings))
+/// and the entity's statements may read them
+/// ([`Entity::request_settings`]: a column default `auth.uid()`, a
+/// trigger reading `request.jwt.claims`).
 async fn execute(
     adapter: &dyn baas_core::DatabaseAdapter,
     write: CheckedWrite<'_, '_>,
     rollback: bool,
     finish: Option<&dyn WriteFinish>,
+    principal: &Principal,
+    entity: &Entity,
 ) -> Result<WriteResult> {
+    let settings = if adapter.capabilities().request_settings && entity.request_settings {
+        principal.request_settings()
+    } else {
+        Vec::new()
+    };
     match (finish, write) {
-        (Some(finish), w) => adapter.write_checked(w, finish, rollback).await,
-        (None, w) if rollback => adapter.write_rolled_back(w).await,
+        (Some(finish), w) => adapter.write_checked(w, finish, rollback, &settings).await,
+        (None, w) if rollback || !settings.is_empty() => {
+            let as_written = baas_core::AsWritten;
+            adapter
+                .write_checked(w, &as_written, rollback, &settings)
+                .await
+        }
         (None, CheckedWrite::Insert(i)) => adapter.insert_rows(i).await,
         (None, CheckedWrite::Update(u)) => adapter.update_rows(u).await,
         (None, CheckedWrite::Delete(d)) => adapter.delete_rows(d).await,
     }
+}
+
+/// Whether a read of `entity` with `embeds` may call a database function
+/// of the tenant's: the entity, or one it embeds, has a computed field
+/// (selected, filtered or ordered by) or is a view that reads request
+/// settings ([`Entity::request_settings`]), or an embedding is a computed
+/// relationship. Such a read runs with the caller's request settings
+/// ([`DatabaseAdapter::find_call`]), which the function may read
+/// (`auth.uid()`); other reads run on the pool, one statement each.
+///
+/// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
+fn calls_functions(schema: &SchemaMetadata, entity: &Entity, embeds: &[Embed]) -> bool {
+    (entity.read_only && entity.request_settings)
+        || entity.fields.iter().any(baas_core::Field::is_computed)
+        || embeds.iter().any(|e| {
+            entity.relation(&e.relation).is_ok_and(|r| {
+                r.function.is_some()
+                    || schema
+                        .entity(&r.target)
+                        .is_ok_and(|t| calls_functions(schema, t, &e.select.embeds))
+            })
+        })
 }
 
 /// Decimals as the tenant writes them ([`DecimalFormat`]): the adapters
@@ -422,7 +461,16 @@ impl Baas {
         let checked = self
             .checked_read(principal, tenant, query, &mut grants)
             .await?;
-        let mut rows = baas_core::read::find(tenant.adapter().as_ref(), &checked).await?;
+        let adapter = tenant.adapter();
+        let rows = if adapter.capabilities().request_settings
+            && calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds)
+        {
+            let settings = principal.request_settings();
+            adapter.find_call(&checked, &settings, false).await
+        } else {
+            baas_core::read::find(adapter.as_ref(), &checked).await
+        };
+        let mut rows = rows?;
         tenant_decimals(
             tenant,
             tenant.schema(),
@@ -1030,7 +1078,7 @@ impl Baas {
     /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
     /// validation, the same statements and the same result — then roll it
     /// back instead of committing (`Prefer: tx=rollback`), through
-    /// [`DatabaseAdapter::write_rolled_back`](baas_core::DatabaseAdapter::write_rolled_back). Nothing is kept, so no
+    /// [`DatabaseAdapter::write_checked`](baas_core::DatabaseAdapter::write_checked). Nothing is kept, so no
     /// `after` hook runs and no [`ChangeEvent`] is published. An engine
     /// without transactions answers [`Error::Unsupported`] and writes
     /// nothing.
@@ -1228,17 +1276,41 @@ impl Baas {
         let (result, op) = match op {
             WriteOp::Insert(i) => {
                 let c = v.insert(i)?;
-                let r = execute(adapter, CheckedWrite::Insert(&c), rollback, check).await?;
+                let r = execute(
+                    adapter,
+                    CheckedWrite::Insert(&c),
+                    rollback,
+                    check,
+                    principal,
+                    entity,
+                )
+                .await?;
                 (r, WriteOp::Insert(c.into_inner()))
             }
             WriteOp::Update(u) => {
                 let c = v.update(u)?;
-                let r = execute(adapter, CheckedWrite::Update(&c), rollback, check).await?;
+                let r = execute(
+                    adapter,
+                    CheckedWrite::Update(&c),
+                    rollback,
+                    check,
+                    principal,
+                    entity,
+                )
+                .await?;
                 (r, WriteOp::Update(c.into_inner()))
             }
             WriteOp::Delete(d) => {
                 let c = v.delete(d)?;
-                let r = execute(adapter, CheckedWrite::Delete(&c), rollback, check).await?;
+                let r = execute(
+                    adapter,
+                    CheckedWrite::Delete(&c),
+                    rollback,
+                    check,
+                    principal,
+                    entity,
+                )
+                .await?;
                 (r, WriteOp::Delete(c.into_inner()))
             }
         };

@@ -129,6 +129,9 @@ pub struct EntityDiff {
     /// Read-only flag, if it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<Change<bool>>,
+    /// Request-settings flag ([`Entity::request_settings`](baas_core::Entity::request_settings)), if it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_settings: Option<Change<bool>>,
     /// Field changes: new order, then removed fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldChange>,
@@ -146,6 +149,7 @@ impl EntityDiff {
         self.source.is_none()
             && self.primary_key.is_none()
             && self.read_only.is_none()
+            && self.request_settings.is_none()
             && self.fields.is_empty()
             && self.relations.is_empty()
             && self.indexes.is_empty()
@@ -386,6 +390,7 @@ fn diff_entity(old: &Entity, new: &Entity, options: DiffOptions) -> EntityDiff {
         source: Change::of(&old.source, &new.source),
         primary_key: Change::of(&old.primary_key, &new.primary_key),
         read_only: Change::of(&old.read_only, &new.read_only),
+        request_settings: Change::of(&old.request_settings, &new.request_settings),
         fields,
         relations,
         indexes,
@@ -615,6 +620,9 @@ impl fmt::Display for EntityDiff {
         }
         if let Some(c) = &self.read_only {
             writeln!(f, "~ {e}: read_only {} -> {}", c.old, c.new)?;
+        }
+        if let Some(c) = &self.request_settings {
+            writeln!(f, "~ {e}: request_settings {} -> {}", c.old, c.new)?;
         }
         if let Some(c) = &self.primary_key {
             writeln!(

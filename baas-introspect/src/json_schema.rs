@@ -778,6 +778,7 @@ impl<'a> Converter<'a> {
             relations: Vec::new(),
             indexes: Vec::new(),
             read_only: false,
+            request_settings: false,
             description: info
                 .schema
                 .get("description")

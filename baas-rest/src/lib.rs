@@ -124,7 +124,7 @@
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `record` or `SETOF record` without a column list | not introspected (the name is a 404) |
-//! | PostgREST's other request settings: `request.headers`, `request.method`, `request.path`, `request.jwt.claims` for a trigger of a table write (a function called by `/rpc` sees it), and the role switch (`SET LOCAL role` from the token's `role`): statements run as the tenant's database user, the caller's rules applied by mini-baas; `response.headers` / `response.status` set by a function are not read | not set (the settings read as null) |
+//! | PostgREST's role switch (`SET LOCAL role` from the token's `role`): statements run as the tenant's database user, the caller's rules applied by mini-baas (row-level security policies of a table owned by that user do not apply to it); the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that); `response.status` / `response.headers` set by a write's trigger | not set / not read |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
@@ -417,9 +417,22 @@
 //!   narrowed by that entity's read rule. On PostgreSQL a call runs in a
 //!   transaction where `request.jwt.claims` holds the caller's verified
 //!   claims as JSON (with `sub` and `role`; `{"role":"anon"}` for an
-//!   anonymous caller), as PostgREST sets it, so Supabase's `auth.uid()`
+//!   anonymous caller), `request.method` and `request.path` (`/rpc/f`,
+//!   below the REST root) the request's, `request.headers` its headers
+//!   (a JSON object, names in lower case) and `request.cookies` its
+//!   cookies, as PostgREST sets them, so Supabase's `auth.uid()`
 //!   and `auth.jwt()` work in the function
-//!   ([`Principal::request_settings`](baas_engine::Principal::request_settings)).
+//!   ([`Principal::request_settings`](baas_engine::Principal::request_settings));
+//!   a table write runs in such a transaction too (its column defaults
+//!   and triggers read them), and so does a read that calls a function
+//!   of the database's (computed fields or relationships, a view whose
+//!   rule calls `auth.uid()`: introspection marks such entities
+//!   `request_settings`). What the function sets in
+//!   `response.status` (a status from 100 to 599) and `response.headers`
+//!   (a JSON array of one-key objects, `[{"Cache-Control": "no-store"}]`)
+//!   is the successful answer's status and headers (the framing headers
+//!   excepted); a malformed one is PostgREST's 500 `PGRST112` /
+//!   `PGRST111`, the call rolled back.
 //!   A function's `RAISE EXCEPTION`
 //!   answers 400 with code `P0001`, its message, `DETAIL` and `HINT`;
 //!   `RAISE SQLSTATE 'PT402'` answers its own status (a `PT` code naming

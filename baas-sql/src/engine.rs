@@ -428,6 +428,69 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
+    /// Make `settings` (name, value) visible to the rest of the current
+    /// transaction's statements: `SELECT set_config($1, $2, true), …`,
+    /// the values bound, on PostgreSQL; nothing elsewhere, nor without
+    /// settings. Run on an adapter pinned to a transaction: outside one,
+    /// the settings would end with this statement.
+    async fn set_settings(&self, settings: &[(String, String)]) -> Result<()> {
+        if settings.is_empty() || self.d() != Dialect::Postgres {
+            return Ok(());
+        }
+        let calls = (1..=settings.len())
+            .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let params = settings
+            .iter()
+            .flat_map(|(k, v)| {
+                [
+                    sea_query::Value::from(k.clone()),
+                    sea_query::Value::from(v.clone()),
+                ]
+            })
+            .collect();
+        self.backend
+            .execute(&Statement {
+                sql: format!("SELECT {calls}"),
+                params,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// What the transaction's statements asked of the HTTP answer so far
+    /// (PostgREST's `response.status` and `response.headers`, read with
+    /// `current_setting(…, true)`: unset is `NULL`, or empty once a
+    /// transaction of the session set it), checked
+    /// ([`ResponseSettings::parse`]: malformed is the function's 500).
+    /// PostgreSQL only; run where [`set_settings`](Self::set_settings) ran.
+    async fn response_settings(&self) -> Result<Option<baas_core::ir::ResponseSettings>> {
+        if self.d() != Dialect::Postgres {
+            return Ok(None);
+        }
+        let text = |key: &str| OutColumn {
+            key: key.into(),
+            ty: baas_core::FieldType::Text,
+        };
+        // Decoded by position: the columns in the SELECT's order.
+        let rows = self
+            .backend
+            .fetch(
+                &Statement {
+                    sql: "SELECT current_setting('response.status', true), \
+                          current_setting('response.headers', true)"
+                        .into(),
+                    params: Vec::new(),
+                },
+                &[text("status"), text("headers")],
+            )
+            .await?;
+        let row = rows.into_iter().next().unwrap_or_default();
+        let get = |k: &str| row.get(k).and_then(serde_json::Value::as_str);
+        baas_core::ir::ResponseSettings::parse(get("status"), get("headers"))
+    }
+
     /// A new transaction, and an adapter whose every statement is that
     /// transaction's (take it from the [`Pinned`] to end it).
     async fn pinned(&self) -> Result<(Pinned, SqlAdapter<Pinned>)> {
@@ -784,8 +847,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     /// Run the ordinary write over one transaction (pinned: every
     /// statement, and every transaction the write begins, is that
-    /// transaction), finish its result reading in it, then commit or roll
-    /// it back.
+    /// transaction), after the request settings on PostgreSQL
+    /// (one `set_config` statement), finish its result reading in it,
+    /// then commit or roll it back.
     /// Single-statement writes that normally run on the pool run inside
     /// it too.
     async fn write_checked(
@@ -793,12 +857,16 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         write: CheckedWrite<'_, '_>,
         finish: &dyn WriteFinish,
         rollback: bool,
+        settings: &[(String, String)],
     ) -> Result<WriteResult> {
         let (pinned, inner) = self.pinned().await?;
-        let result = match write {
-            CheckedWrite::Insert(i) => inner.insert_rows(i).await,
-            CheckedWrite::Update(u) => inner.update_rows(u).await,
-            CheckedWrite::Delete(d) => inner.delete_rows(d).await,
+        let result = match inner.set_settings(settings).await {
+            Ok(()) => match write {
+                CheckedWrite::Insert(i) => inner.insert_rows(i).await,
+                CheckedWrite::Update(u) => inner.update_rows(u).await,
+                CheckedWrite::Delete(d) => inner.delete_rows(d).await,
+            },
+            Err(e) => Err(e),
         };
         // `finish` reads inside the transaction: it sees the write.
         let result = match result {
@@ -849,29 +917,12 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
         let (pinned, inner) = self.pinned().await?;
         let result = async {
+            inner.set_settings(settings).await?;
+            let mut rows = baas_core::read::find(&inner, query).await?;
             if !settings.is_empty() {
-                let calls = (1..=settings.len())
-                    .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let params = settings
-                    .iter()
-                    .flat_map(|(k, v)| {
-                        [
-                            sea_query::Value::from(k.clone()),
-                            sea_query::Value::from(v.clone()),
-                        ]
-                    })
-                    .collect();
-                inner
-                    .backend
-                    .execute(&Statement {
-                        sql: format!("SELECT {calls}"),
-                        params,
-                    })
-                    .await?;
+                rows.response = inner.response_settings().await?;
             }
-            baas_core::read::find(&inner, query).await
+            Ok(rows)
         }
         .await;
         let tx = pinned.take();
@@ -929,7 +980,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 }
 
 /// One open transaction seen as a backend, for
-/// [`DatabaseAdapter::write_rolled_back`]: statements run in it, and a
+/// [`DatabaseAdapter::write_checked`] and [`DatabaseAdapter::find_call`]: statements run in it, and a
 /// transaction "begun" on it is the same transaction, whose commit does
 /// nothing — so the write code runs unchanged and the caller decides the
 /// end. A write uses its backend sequentially; a concurrent use finds the

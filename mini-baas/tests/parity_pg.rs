@@ -3368,3 +3368,202 @@ async fn functions_see_the_callers_claims() {
         r.text()
     );
 }
+
+/// A table write and a read that calls a function see the caller's claims
+/// as PostgREST sets them for every request: a column default reading
+/// `request.jwt.claims` (Supabase's `DEFAULT auth.uid()`), a trigger
+/// stamping the role, a computed field comparing the row's owner with the
+/// caller; and none of it outlives the request.
+#[tokio::test]
+async fn writes_and_computed_reads_see_the_callers_claims() {
+    let Some(s) = service().await else { return };
+    let alice = Principal::new("alice-1", vec!["authenticated".to_string()]);
+    let bob = Principal::new("bob-2", vec!["service_role".to_string()]);
+    let r = s
+        .handle_as(
+            RestRequest::new("POST", "/p/memo", "select=body,owner,written_as")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "return=representation")
+                .body(r#"{"body": "alice's"}"#),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            201,
+            json!([{"body": "alice's", "owner": "alice-1", "written_as": "authenticated"}])
+        ),
+        "{}",
+        r.text()
+    );
+    // An update runs the trigger with the updater's claims.
+    let r = s
+        .handle_as(
+            RestRequest::new(
+                "PATCH",
+                "/p/memo",
+                "owner=eq.alice-1&select=owner,written_as",
+            )
+            .header("Content-Type", "application/json")
+            .header("Prefer", "return=representation")
+            .body(r#"{"body": "edited"}"#),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"owner": "alice-1", "written_as": "service_role"}])
+        ),
+        "{}",
+        r.text()
+    );
+    // A computed field reads them too, on each caller's read.
+    for (who, mine) in [(&alice, true), (&bob, false)] {
+        let r = s
+            .handle_as(
+                RestRequest::new("GET", "/p/memo", "select=body,mine&owner=eq.alice-1"),
+                who,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!([{"body": "edited", "mine": mine}])),
+            "{}",
+            r.text()
+        );
+    }
+    // So does a view that reads them, and a view over it.
+    for (who, rows) in [(&alice, json!([{"body": "edited"}])), (&bob, json!([]))] {
+        for view in ["my_memo", "my_memo_body"] {
+            let r = s
+                .handle_as(
+                    RestRequest::new("GET", format!("/p/{view}"), "select=body"),
+                    who,
+                )
+                .await;
+            assert_eq!(
+                (r.status, r.json()),
+                (200, rows.clone()),
+                "{view}: {}",
+                r.text()
+            );
+        }
+    }
+    // A rolled-back insert sees them as well; an anonymous write after it
+    // gets no owner, the claims of the request before it gone.
+    let r = s
+        .handle_as(
+            RestRequest::new("POST", "/p/memo", "select=owner")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "return=representation,tx=rollback")
+                .body(r#"{"body": "never"}"#),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"owner": "alice-1"}])),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(
+            RestRequest::new("POST", "/p/memo", "select=owner,written_as")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "return=representation")
+                .body(r#"{"body": "anonymous"}"#),
+            &Principal::anonymous(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"owner": null, "written_as": "anon"}])),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(RestRequest::new("DELETE", "/p/memo", "id=gt.0"), &bob)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
+/// The rest of PostgREST's request settings: the method, the path below
+/// the REST root (also through `/rest/v1`), the headers and the cookies.
+#[tokio::test]
+async fn functions_see_the_request() {
+    let Some(s) = service().await else { return };
+    let who = Principal::new("u", vec!["authenticated".to_string()]);
+    for path in ["/p/rpc/my_request", "/p/rest/v1/rpc/my_request"] {
+        for method in ["GET", "POST"] {
+            let mut req = RestRequest::new(method, path, "")
+                .header("X-Custom", "custom value")
+                .header("Cookie", "theme=dark; session=abc123");
+            if method == "POST" {
+                req = req.header("Content-Type", "application/json").body("{}");
+            }
+            let r = s.handle_as(req, &who).await;
+            assert_eq!(
+                (r.status, r.json()),
+                (
+                    200,
+                    json!({"method": method, "path": "/rpc/my_request", "custom": "custom value", "session": "abc123"})
+                ),
+                "{method} {path}: {}",
+                r.text()
+            );
+        }
+    }
+}
+
+/// A function answers with the status and headers it sets
+/// (`response.status`, `response.headers`), as in PostgREST; malformed
+/// ones are PostgREST's 500s, and none outlives its call.
+#[tokio::test]
+async fn functions_set_the_status_and_headers() {
+    let Some(s) = service().await else { return };
+    let who = Principal::new("u", vec!["authenticated".to_string()]);
+    let get = |path: &'static str| {
+        let s = &s;
+        let who = who.clone();
+        async move { s.handle_as(RestRequest::new("GET", path, ""), &who).await }
+    };
+    let r = get("/p/rpc/brew").await;
+    assert_eq!(
+        (
+            r.status,
+            r.json(),
+            r.header("x-brew"),
+            r.header("cache-control")
+        ),
+        (
+            418,
+            json!("short and stout"),
+            Some("earl grey"),
+            Some("no-store")
+        ),
+        "{}",
+        r.text()
+    );
+    let r = get("/p/rpc/bad_status").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (500, json!("PGRST112")),
+        "{}",
+        r.text()
+    );
+    let r = get("/p/rpc/bad_headers").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (500, json!("PGRST111")),
+        "{}",
+        r.text()
+    );
+    // The next call on any connection answers its own status.
+    for _ in 0..4 {
+        let r = get("/p/rpc/my_request").await;
+        assert_eq!((r.status, r.header("x-brew")), (200, None), "{}", r.text());
+    }
+}

@@ -43,7 +43,10 @@ impl Service {
                         .map_err(core_error)?;
                     return Ok(crate::read_response_within(
                         &read,
-                        baas_core::ir::Rows { rows, total: None },
+                        baas_core::ir::Rows {
+                            rows,
+                            ..Default::default()
+                        },
                         tenant.config().limits.max_response_bytes,
                     ));
                 }
@@ -54,16 +57,18 @@ impl Service {
                     ..Query::new(read.query.entity.clone())
                 };
                 let query = std::mem::replace(&mut read.query, shell);
-                let rows = self
+                let mut rows = self
                     .baas
                     .find(principal, tenant, query)
                     .await
                     .map_err(core_error)?;
-                Ok(crate::read_response_within(
+                let asked = rows.response.take();
+                let resp = crate::read_response_within(
                     &read,
                     rows,
                     tenant.config().limits.max_response_bytes,
-                ))
+                );
+                Ok(super::as_functions_asked(resp, asked))
             }
             Operation::Write(w) => {
                 let Some(store) = self.idempotency.as_deref() else {

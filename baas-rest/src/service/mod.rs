@@ -373,6 +373,15 @@ impl Service {
                     };
                     return Err(self.hide_not_found(&req, Error::NotFound { kind, name }));
                 }
+                // What the database's functions, defaults and triggers may
+                // read of the request (PostgREST's `request.*` settings).
+                let with_request;
+                let principal = if tenant.capabilities().request_settings {
+                    with_request = principal.clone().with_request(request_info(&req, &route));
+                    &with_request
+                } else {
+                    principal
+                };
                 match &route {
                     Route::Discovery { .. } | Route::OpenApi { .. } => {
                         *allow = Some(allowed_methods(&route, true));
@@ -506,6 +515,69 @@ impl Service {
         } else {
             core_error(e)
         }
+    }
+}
+
+/// The answer as the database's functions asked for it while it was
+/// read (PostgREST's `response.status` and `response.headers`): their
+/// status in place of ours, their headers in place of ours of the same
+/// names (several of one name all kept, a `Set-Cookie` per cookie), but
+/// never the framing headers (`Content-Length`, `Transfer-Encoding`,
+/// `Connection`), which the server writes. An error answer of ours is
+/// left as it is.
+pub(crate) fn as_functions_asked(
+    mut resp: RestResponse,
+    asked: Option<baas_core::ir::ResponseSettings>,
+) -> RestResponse {
+    // An error of ours (a singular read of no row…) stays as it is.
+    let Some(asked) = asked.filter(|_| resp.status < 400) else {
+        return resp;
+    };
+    if let Some(status) = asked.status {
+        resp.status = status;
+    }
+    let headers: Vec<(String, String)> = asked
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            )
+        })
+        .collect();
+    resp.headers
+        .retain(|(n, _)| !headers.iter().any(|(k, _)| n.eq_ignore_ascii_case(k)));
+    resp.headers.extend(headers);
+    resp
+}
+
+/// What the database sees of a data request (PostgREST's `request.*`
+/// settings): its method, headers, and its path below the tenant's REST
+/// root as the client sent it (`/memo`, `/memo/5`, `/rpc/f`: the last
+/// segments of the path, whatever prefix routed it).
+fn request_info(req: &RestRequest, route: &Route) -> baas_engine::RequestInfo {
+    let tail = match route {
+        Route::Collection { .. } => 1,
+        Route::Item { .. } | Route::Rpc { .. } => 2,
+        _ => 0,
+    };
+    let segments: Vec<&str> = req
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .take(tail)
+        .collect();
+    let path = segments.iter().rev().fold(String::new(), |mut p, s| {
+        p.push('/');
+        p.push_str(s);
+        p
+    });
+    baas_engine::RequestInfo {
+        method: req.method.to_ascii_uppercase(),
+        path,
+        headers: req.headers.clone(),
     }
 }
 

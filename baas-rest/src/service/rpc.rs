@@ -77,7 +77,10 @@ impl Service {
             return Ok(rpc_response(
                 f,
                 &call.read,
-                baas_core::ir::Rows { rows, total: None },
+                baas_core::ir::Rows {
+                    rows,
+                    ..Default::default()
+                },
                 tenant.config().limits.max_response_bytes,
             ));
         }
@@ -97,11 +100,14 @@ impl Service {
                 .await
         }
         .map_err(core_error)?;
-        Ok(rpc_response(
+        let mut rows = rows;
+        let asked = rows.response.take();
+        let resp = rpc_response(
             f,
             &call.read,
             rows,
             tenant.config().limits.max_response_bytes,
-        ))
+        );
+        Ok(super::as_functions_asked(resp, asked))
     }
 }

@@ -47,6 +47,7 @@ fn read(req: &RestRequest, n: usize, total: Option<u64>) -> RestResponse {
         Rows {
             rows: rows(n),
             total,
+            response: None,
         },
     )
 }
@@ -113,6 +114,7 @@ fn range_header_end_to_end() {
         Rows {
             rows: rows(25),
             total: Some(100),
+            response: None,
         },
     );
     assert_eq!(
@@ -161,6 +163,7 @@ fn head_has_no_body() {
         Rows {
             rows: rows(2),
             total: None,
+            response: None,
         },
     );
     assert_eq!(r.status, 200);
@@ -504,6 +507,7 @@ fn preference_applied_on_reads_and_head_by_key() {
         Rows {
             rows: rows(1),
             total: Some(1),
+            response: None,
         },
     );
     assert_eq!(r.status, 200);

@@ -39,6 +39,8 @@ struct Table {
     schema: Option<String>,
     name: String,
     view: bool,
+    /// Statements on it may read request settings ([`Entity::request_settings`]).
+    request_settings: bool,
     comment: Option<String>,
     columns: Vec<Column>,
     primary_key: Vec<String>,
@@ -372,6 +374,7 @@ fn build(
             relations: Vec::new(),
             indexes: t.indexes,
             read_only: t.view,
+            request_settings: t.request_settings,
             description: t.comment,
         };
         for ix in &e.indexes {

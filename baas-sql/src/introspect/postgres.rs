@@ -23,6 +23,27 @@ fn pg_text_array(items: &[String]) -> String {
         .collect();
     format!("{{{}}}", quoted.join(","))
 }
+/// Whether statements on relation `c` may read request settings
+/// ([`Entity::request_settings`](baas_core::Entity::request_settings)):
+/// a trigger of its own (not a foreign key's), a column default or a
+/// view's rule that calls a function of the database's (a dependency on
+/// it, which PostgreSQL records for every function but its built-in ones;
+/// an extension's functions are left out) or `current_setting` (by its
+/// node in the stored expression).
+const SETTINGS_READER: &str = "(EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) \
+     OR EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.adrelid = c.oid AND ( \
+       EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid \
+         AND d.refclassid = 'pg_proc'::regclass AND NOT EXISTS (SELECT 1 FROM pg_depend x \
+           WHERE x.classid = 'pg_proc'::regclass AND x.objid = d.refobjid AND x.deptype = 'e')) \
+       OR ad.adbin::text ~ (':funcid (' || 'pg_catalog.current_setting(text)'::regprocedure::oid || '|' \
+         || 'pg_catalog.current_setting(text, boolean)'::regprocedure::oid || ') '))) \
+     OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename = '_RETURN' AND ( \
+       EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+         AND d.refclassid = 'pg_proc'::regclass AND NOT EXISTS (SELECT 1 FROM pg_depend x \
+           WHERE x.classid = 'pg_proc'::regclass AND x.objid = d.refobjid AND x.deptype = 'e')) \
+       OR r.ev_action::text ~ (':funcid (' || 'pg_catalog.current_setting(text)'::regprocedure::oid || '|' \
+         || 'pg_catalog.current_setting(text, boolean)'::regprocedure::oid || ') '))))";
+
 pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     b: &B,
     o: &IntrospectOptions,
@@ -61,7 +82,8 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             &stmt(
                 &format!(
                     "SELECT c.oid::int8 AS rel, n.nspname::text AS schema, c.relname::text AS name, \
-                     c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment \
+                     c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment, \
+                     {SETTINGS_READER} AS settings \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {in_schemas} \
                      ORDER BY n.nspname, c.relname"
@@ -74,6 +96,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("name", FieldType::Text),
                 col("kind", FieldType::Text),
                 col("comment", FieldType::Text),
+                col("settings", FieldType::Boolean),
             ],
         )
         .await?;
@@ -262,6 +285,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             schema: Some(schema),
             name,
             view: kind == "v" || kind == "m",
+            request_settings: flag(r, "settings"),
             comment: s(r, "comment"),
             ..Table::default()
         });
@@ -334,6 +358,33 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
             cat.view_usage
                 .push((view.clone(), table.clone(), req(r, "col")?));
+        }
+    }
+    // A view reading a view that reads settings reads them too.
+    loop {
+        let readers: Vec<usize> = cat
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.view && !t.request_settings)
+            .filter(|(_, t)| {
+                let view = key(t.schema.as_deref(), &t.name);
+                cat.view_usage.iter().any(|(v, base, _)| {
+                    *v == view
+                        && cat.tables.iter().any(|b| {
+                            b.view
+                                && b.request_settings
+                                && key(b.schema.as_deref(), &b.name) == *base
+                        })
+                })
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if readers.is_empty() {
+            break;
+        }
+        for n in readers {
+            cat.tables[n].request_settings = true;
         }
     }
     for r in &view_columns {
