@@ -407,6 +407,23 @@ try {
     noError(r);
     eq(r.data && r.data.role, "service_role");
   });
+  await check("writes: a column default and a trigger see the caller's claims (auth.uid() on a write)", async () => {
+    const r = await db.from("memo").insert({ body: "js-memo" }).select("body,owner,written_as");
+    noError(r);
+    eq(r.data, [{ body: "js-memo", owner: null, written_as: "service_role" }]);
+    noError(await db.from("memo").delete().eq("body", "js-memo"));
+  });
+  await check("rpc: the function's response.status and response.headers are the answer's", async () => {
+    let last;
+    const seen = createClient(`${server.base}/parity`, keys.service_role, {
+      ...options,
+      global: { fetch: async (...args) => (last = await fetch(...args)) },
+    });
+    const r = await seen.rpc("brew", {}, { get: true });
+    eq([r.status, last.headers.get("x-brew"), last.headers.get("cache-control")], [418, "earl grey", "no-store"]);
+    const bad = await seen.rpc("bad_status", {}, { get: true });
+    eq([bad.status, bad.error && bad.error.code], [500, "PGRST112"]);
+  });
   // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
   geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
   const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);
