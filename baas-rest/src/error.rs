@@ -41,7 +41,7 @@
 //! | `idempotency_key_reused` | 422 | the `Idempotency-Key` was used for another request |
 //! | `uri_too_long` | 414 | the query string exceeds [`crate::RestLimits::max_query_bytes`] |
 //! | `payload_too_large` | 413 | the body exceeds [`crate::RestLimits::max_body_bytes`] |
-//! | `unsupported_media_type` | 415 | a write body without a JSON `Content-Type` |
+//! | `unsupported_media_type` | 415 | a write body without a JSON (or, to insert, CSV) `Content-Type` |
 //! | `range_not_satisfiable` | 416 | a malformed `Range`, one whose end is before its start, or an offset past the total |
 //! | `validation` | 422 | any other [`baas_core::Error::Validation`] (a value of the wrong type, out of range, too long…, or violations of several kinds); `details` lists each violation |
 //! | `limit_exceeded` | 400 | a read over the tenant's row or byte budget |

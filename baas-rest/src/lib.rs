@@ -81,6 +81,7 @@
 //! | `GET /{entity}/{id}` (composite: `/{entity}/1,2`) | `Compare Eq` on each key field, singular, 404 when absent |
 //! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
 //! | `POST` object / array | `Insert` (one / many rows) |
+//! | `POST` with `Content-Type: text/csv` (PostgREST's bulk insert) | `Insert` of the rows: a header line of column names, one line per row (RFC 4180 quoting, LF or CRLF); each value a string the field's type converts, `NULL` null, an empty field the empty string; a row of another length is a 400 `PGRST102` |
 //! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore }` (target empty = primary key) |
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
 //! | `PATCH ?filters` / `PATCH /{entity}/{id}` | `Update` (a filter is required) |
@@ -130,7 +131,7 @@
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
-//! | a write body without `Content-Type: application/json` (or `application/…+json`) | 415 |
+//! | a write body without `Content-Type: application/json` (or `application/…+json`, or `text/csv` to insert); the form types a browser sends cross-origin without asking (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`), which PostgREST takes, are refused so that a page elsewhere cannot write with a visitor's ambient credentials | 415 |
 //!
 //! ## Differences from PostgREST
 //!

@@ -186,7 +186,7 @@ fn error_responses() -> Map<String, J> {
         ),
         (
             "UnsupportedMediaType",
-            "415: a write body without `Content-Type: application/json`.",
+            "415: a write body without `Content-Type: application/json` (or `text/csv` for an insert).",
         ),
         (
             "Validation",
@@ -521,10 +521,14 @@ fn collection_item(e: &Entity, names: &str, filters: &[J]) -> J {
                 "summary": format!("Insert `{}` rows (or upsert with `Prefer: resolution=…`)", e.name),
                 "tags": [e.name],
                 "parameters": post_params,
-                "requestBody": body(
-                    json!({"oneOf": [schema_ref(&insert), {"type": "array", "items": schema_ref(&insert)}]}),
-                    "One row, or an array of rows inserted in one transaction.",
-                ),
+                "requestBody": {
+                    "required": true,
+                    "description": "One row, or an array of rows inserted in one transaction; or CSV (a header line of column names, then one line per row; `NULL` is null).",
+                    "content": {
+                        "application/json": {"schema": {"oneOf": [schema_ref(&insert), {"type": "array", "items": schema_ref(&insert)}]}},
+                        "text/csv": {"schema": {"type": "string"}}
+                    }
+                },
                 "responses": write_responses(&read, true),
             }),
         );

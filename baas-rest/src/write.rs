@@ -111,20 +111,32 @@ pub struct Limited {
     pub offset: Option<u64>,
 }
 
-/// A write body must say it is JSON: `Content-Type: application/json` or
-/// any `application/…+json` type (`application/vnd.pgrst.object+json`),
-/// with an optional `charset=utf-8`. A missing or other type is a 415, so a
+/// What a write body is, by its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyType {
+    /// `application/json` or `application/…+json`.
+    Json,
+    /// `text/csv`: a header line of column names, then one row per line
+    /// (PostgREST's bulk insert, [`csv_rows`]).
+    Csv,
+}
+
+/// A write body must say what it is: JSON (`Content-Type:
+/// application/json` or any `application/…+json` type, such as
+/// `application/vnd.pgrst.object+json`) or CSV (`text/csv`), with an
+/// optional `charset=utf-8`. A missing or other type is a 415, so a
 /// browser form (`text/plain`, `application/x-www-form-urlencoded`,
 /// `multipart/form-data`: sent cross-origin without a preflight) never
-/// writes. An empty body without a type gets the 400 of an empty body.
-fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<(), RestError> {
+/// writes; `text/csv` is no such type (a cross-origin page must ask
+/// first). An empty body without a type gets the 400 of an empty body.
+fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<BodyType, RestError> {
     let unsupported = |what: String| {
         RestError::new(415, "unsupported_media_type", what)
-            .with_hint("send Content-Type: application/json")
+            .with_hint("send Content-Type: application/json (or text/csv to insert rows)")
     };
     let Some(ct) = ct else {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
+            return Ok(BodyType::Json);
         }
         return Err(unsupported(
             "the body has no Content-Type; it must be application/json".into(),
@@ -132,14 +144,18 @@ fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<(), RestError> {
     };
     let mut parts = ct.split(';');
     let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let json = media == "application/json"
-        || (media.starts_with("application/") && media.ends_with("+json"));
-    if !json {
+    let kind = if media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"))
+    {
+        BodyType::Json
+    } else if media == "text/csv" {
+        BodyType::Csv
+    } else {
         return Err(unsupported(format!(
-            "the body must be JSON, not `{}`",
+            "the body must be JSON or CSV, not `{}`",
             crate::lex::clip(&media, 80)
         )));
-    }
+    };
     for param in parts {
         let (k, v) = param.split_once('=').unwrap_or((param, ""));
         if k.trim().eq_ignore_ascii_case("charset")
@@ -149,12 +165,12 @@ fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<(), RestError> {
             )
         {
             return Err(unsupported(format!(
-                "a JSON body is UTF-8, not `{}`",
+                "a write body is UTF-8, not `{}`",
                 crate::lex::clip(v.trim(), 40)
             )));
         }
     }
-    Ok(())
+    Ok(kind)
 }
 
 fn parse_body(
@@ -165,10 +181,13 @@ fn parse_body(
     if body.len() > limits.http.max_body_bytes {
         return Err(crate::body::payload_too_large(limits.http.max_body_bytes));
     }
-    check_content_type(header(headers, "content-type"), body)?;
+    let kind = check_content_type(header(headers, "content-type"), body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(RestError::invalid_body("the request body is empty")
             .with_hint("send a JSON object, or an array of objects to insert several rows"));
+    }
+    if kind == BodyType::Csv {
+        return csv_rows(body);
     }
     // Numbers keep their text (serde_json's `arbitrary_precision`): one
     // beyond the double range (`1e309`) reaches the field's type, which
@@ -181,6 +200,138 @@ fn parse_body(
         ))
         .with_details(e.to_string())
     })
+}
+
+/// A CSV body as the JSON rows it inserts, as PostgREST reads one: the
+/// first line names the columns, each further line is a row of as many
+/// fields, each a string (the field's type converts it, as it converts a
+/// form's strings), but `NULL`, which is null; an empty field is the
+/// empty string. RFC 4180: fields separated by `,`, lines by LF or CRLF
+/// (the last one may end without), a field in double quotes may hold
+/// `,`, quotes (doubled) and line breaks. Anything else (a stray quote,
+/// a row of another length, a header naming a column twice, text that is
+/// not UTF-8) is a 400 `PGRST102` saying where.
+fn csv_rows(body: &[u8]) -> Result<serde_json::Value, RestError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| RestError::invalid_body(format!("the CSV body is not UTF-8: {e}")))?;
+    let records = csv_records(text)?;
+    let mut records = records.into_iter();
+    let Some((_, header)) = records.next() else {
+        return Err(RestError::invalid_body("the CSV body has no header line"));
+    };
+    for (i, name) in header.iter().enumerate() {
+        if name.is_empty() || header[..i].contains(name) {
+            return Err(RestError::invalid_body(format!(
+                "column {} of the CSV header is {}",
+                i + 1,
+                if name.is_empty() {
+                    "empty"
+                } else {
+                    "named twice"
+                }
+            ))
+            .with_details(format!("`{}`", crate::lex::clip(name, 80))));
+        }
+    }
+    let rows = records
+        .map(|(line, fields)| {
+            if fields.len() != header.len() {
+                return Err(RestError::invalid_body(format!(
+                    "the CSV row at line {line} has {} fields, the header {}",
+                    fields.len(),
+                    header.len()
+                )));
+            }
+            Ok(serde_json::Value::Object(
+                header
+                    .iter()
+                    .zip(fields)
+                    .map(|(k, v)| {
+                        let v = if v == "NULL" {
+                            serde_json::Value::Null
+                        } else {
+                            v.into()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(serde_json::Value::Array(rows))
+}
+
+/// The records of a CSV text (RFC 4180), each with the line it starts on.
+fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, RestError> {
+    let mut records = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    while chars.peek().is_some() {
+        let start = line;
+        let mut fields = Vec::new();
+        loop {
+            let mut field = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                loop {
+                    match chars.next() {
+                        None => {
+                            return Err(RestError::invalid_body(format!(
+                                "the quoted CSV field at line {line} has no closing quote"
+                            )));
+                        }
+                        Some('"') if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            field.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => {
+                            if c == '\n' {
+                                line += 1;
+                            }
+                            field.push(c);
+                        }
+                    }
+                }
+                if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) {
+                    return Err(RestError::invalid_body(format!(
+                        "text after a quoted CSV field at line {line}"
+                    )));
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if matches!(c, ',' | '\r' | '\n') {
+                        break;
+                    }
+                    if c == '"' {
+                        return Err(RestError::invalid_body(format!(
+                            "a quote inside an unquoted CSV field at line {line}"
+                        ))
+                        .with_hint("quote the field and double its quotes: \"a \"\"b\"\"\""));
+                    }
+                    field.push(c);
+                    chars.next();
+                }
+            }
+            fields.push(field);
+            match chars.next() {
+                Some(',') => {}
+                Some('\r') if chars.peek() == Some(&'\n') => {
+                    chars.next();
+                    break;
+                }
+                Some('\n') | None => break,
+                Some(_) => {
+                    return Err(RestError::invalid_body(format!(
+                        "a carriage return inside an unquoted CSV field at line {line}"
+                    )));
+                }
+            }
+        }
+        line += 1;
+        records.push((start, fields));
+    }
+    Ok(records)
 }
 
 fn not_object(at: &str, v: &serde_json::Value) -> RestError {
