@@ -249,6 +249,13 @@ CREATE TABLE memo (
 CREATE FUNCTION memo_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.written_as := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role';
+  -- The answer's status and headers, as a trigger may set them.
+  IF NEW.body = 'brewed' THEN
+    PERFORM set_config('response.status', '202', true);
+    PERFORM set_config('response.headers', '[{"X-Memo": "brewed"}]', true);
+  ELSIF NEW.body = 'bad status' THEN
+    PERFORM set_config('response.status', 'accepted', true);
+  END IF;
   RETURN NEW;
 END $$;
 CREATE TRIGGER memo_stamp BEFORE INSERT OR UPDATE ON memo

@@ -681,6 +681,7 @@ impl MongoAdapter {
             let (_, m) = lower::filter(target, Some(&update.filter))?;
             let affected = w.update_many(&coll, m, set).await?;
             return Ok(WriteResult {
+                response: None,
                 affected,
                 rows: Vec::new(),
             });
@@ -699,7 +700,11 @@ impl MongoAdapter {
             Some(fields) => self.reread(w, e, &ids, fields).await?,
             None => Vec::new(),
         };
-        Ok(WriteResult { affected, rows })
+        Ok(WriteResult {
+            affected,
+            rows,
+            response: None,
+        })
     }
 
     async fn delete_in(&self, w: &mut Work, delete: &Checked<'_, Delete>) -> Result<WriteResult> {
@@ -710,6 +715,7 @@ impl MongoAdapter {
             let (_, m) = lower::filter(target, Some(&delete.filter))?;
             let affected = w.delete_many(&coll, m).await?;
             return Ok(WriteResult {
+                response: None,
                 affected,
                 rows: Vec::new(),
             });
@@ -725,7 +731,11 @@ impl MongoAdapter {
                 .delete_many(&coll, doc! {"_id": {"$in": chunk.to_vec()}})
                 .await?;
         }
-        Ok(WriteResult { affected, rows })
+        Ok(WriteResult {
+            affected,
+            rows,
+            response: None,
+        })
     }
 
     async fn ids(&self, w: &mut Work, target: Target<'_>, f: &Filter) -> Result<Vec<Bson>> {

@@ -1787,6 +1787,12 @@ pub struct WriteResult {
     /// The written rows, when `returning` was asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// What the write's triggers and defaults asked of the HTTP answer
+    /// (`response.status`, `response.headers`), when it ran with request
+    /// settings ([`DatabaseAdapter::write_checked`](crate::DatabaseAdapter::write_checked)
+    /// on PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseSettings>,
 }
 
 #[cfg(test)]

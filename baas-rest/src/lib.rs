@@ -125,7 +125,7 @@
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `record` or `SETOF record` without a column list | not introspected (the name is a 404) |
-//! | PostgREST's role switch (`SET LOCAL role` from the token's `role`): statements run as the tenant's database user, the caller's rules applied by mini-baas (row-level security policies of a table owned by that user do not apply to it); the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that); `response.status` / `response.headers` set by a write's trigger | not set / not read |
+//! | PostgREST's role switch (`SET LOCAL role` from the token's `role`): statements run as the tenant's database user, the caller's rules applied by mini-baas (row-level security policies of a table owned by that user do not apply to it); the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
@@ -428,12 +428,12 @@
 //!   and triggers read them), and so does a read that calls a function
 //!   of the database's (computed fields or relationships, a view whose
 //!   rule calls `auth.uid()`: introspection marks such entities
-//!   `request_settings`). What the function sets in
+//!   `request_settings`). What the function (or a write's trigger) sets in
 //!   `response.status` (a status from 100 to 599) and `response.headers`
 //!   (a JSON array of one-key objects, `[{"Cache-Control": "no-store"}]`)
 //!   is the successful answer's status and headers (the framing headers
 //!   excepted); a malformed one is PostgREST's 500 `PGRST112` /
-//!   `PGRST111`, the call rolled back.
+//!   `PGRST111`, the call (or write) rolled back.
 //!   A function's `RAISE EXCEPTION`
 //!   answers 400 with code `P0001`, its message, `DETAIL` and `HINT`;
 //!   `RAISE SQLSTATE 'PT402'` answers its own status (a `PT` code naming

@@ -256,6 +256,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
         let (stmt, ret) = lower::update(self.d(), target, update, set)?;
         match ret {
             None => Ok(WriteResult {
+                response: None,
                 affected: self.backend.execute(&stmt).await?.affected,
                 rows: Vec::new(),
             }),
@@ -265,6 +266,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 let rows = tx.fetch(&stmt, &cols).await?;
                 tx.commit().await?;
                 Ok(WriteResult {
+                    response: None,
                     affected: rows.len() as u64,
                     rows,
                 })
@@ -320,6 +322,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                     .await?;
                 tx.commit().await?;
                 Ok(WriteResult {
+                    response: None,
                     affected: new_keys.len() as u64,
                     rows,
                 })
@@ -335,6 +338,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
         let (stmt, ret) = lower::delete(self.d(), target, delete)?;
         match ret {
             None => Ok(WriteResult {
+                response: None,
                 affected: self.backend.execute(&stmt).await?.affected,
                 rows: Vec::new(),
             }),
@@ -344,6 +348,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 let rows = tx.fetch(&stmt, &cols).await?;
                 tx.commit().await?;
                 Ok(WriteResult {
+                    response: None,
                     affected: rows.len() as u64,
                     rows,
                 })
@@ -355,7 +360,11 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 let rows = tx.fetch(&plan.statement, &plan.columns).await?;
                 let affected = tx.execute(&stmt).await?.affected;
                 tx.commit().await?;
-                Ok(WriteResult { affected, rows })
+                Ok(WriteResult {
+                    affected,
+                    rows,
+                    response: None,
+                })
             }
         }
     }
@@ -872,6 +881,18 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         let result = match result {
             Ok(r) => finish.finish(&inner, r).await,
             e => e,
+        };
+        // What the write's triggers asked of the answer (a malformed
+        // request takes the write back, as a function's does).
+        let result = match result {
+            Ok(mut r) if !settings.is_empty() => match inner.response_settings().await {
+                Ok(asked) => {
+                    r.response = asked;
+                    Ok(r)
+                }
+                Err(e) => Err(e),
+            },
+            r => r,
         };
         match result {
             Ok(r) if !rollback => {

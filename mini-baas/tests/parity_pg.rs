@@ -3420,6 +3420,39 @@ async fn writes_and_computed_reads_see_the_callers_claims() {
         "{}",
         r.text()
     );
+    // A trigger sets the answer's status and headers; a malformed status
+    // is PostgREST's 500 PGRST112 and the write is taken back.
+    let brew = |body: &'static str| {
+        RestRequest::new("POST", "/p/memo", "")
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"body": "{body}"}}"#))
+    };
+    let r = s.handle_as(brew("brewed"), &alice).await;
+    assert_eq!(
+        (r.status, r.header("x-memo")),
+        (202, Some("brewed")),
+        "{}",
+        r.text()
+    );
+    let r = s.handle_as(brew("bad status"), &alice).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (500, json!("PGRST112"))
+    );
+    let r = s
+        .handle_as(
+            RestRequest::new("GET", "/p/memo", "select=body&body=in.(brewed,bad status)"),
+            &alice,
+        )
+        .await;
+    assert_eq!(r.json(), json!([{"body": "brewed"}]), "{}", r.text());
+    let r = s
+        .handle_as(
+            RestRequest::new("DELETE", "/p/memo", "body=eq.brewed"),
+            &alice,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
     // A computed field reads them too, on each caller's read.
     for (who, mine) in [(&alice, true), (&bob, false)] {
         let r = s

@@ -209,6 +209,7 @@ impl Service {
             return Ok(crate::write_response(
                 &w,
                 WriteResult {
+                    response: None,
                     affected,
                     rows: Vec::new(),
                 },
@@ -229,6 +230,7 @@ impl Service {
                 return Ok(crate::write_response(
                     &w,
                     WriteResult {
+                        response: None,
                         affected: n,
                         rows: Vec::new(),
                     },
@@ -303,7 +305,11 @@ impl Service {
                 w.write.entity()
             )));
         }
-        Ok(crate::write_response(&w, result))
+        let asked = result.response.take();
+        Ok(super::as_functions_asked(
+            crate::write_response(&w, result),
+            asked,
+        ))
     }
 }
 

@@ -180,6 +180,7 @@ fn insert_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: vec![],
         },
@@ -191,6 +192,7 @@ fn insert_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: rows(1),
         },
@@ -216,6 +218,7 @@ fn insert_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: vec![row],
         },
@@ -235,6 +238,7 @@ fn insert_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: vec![row],
         },
@@ -252,6 +256,7 @@ fn update_and_delete_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 2,
             rows: vec![],
         },
@@ -264,6 +269,7 @@ fn update_and_delete_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: rows(1),
         },
@@ -285,6 +291,7 @@ fn update_and_delete_responses() {
         write_response(
             &w,
             WriteResult {
+                response: None,
                 affected: 3,
                 rows: rows(3)
             }
@@ -295,6 +302,7 @@ fn update_and_delete_responses() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 1,
             rows: rows(1),
         },
@@ -524,6 +532,7 @@ fn singular_write_with_no_row_is_406() {
     let r = write_response(
         &w,
         WriteResult {
+            response: None,
             affected: 0,
             rows: vec![],
         },

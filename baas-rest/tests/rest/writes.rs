@@ -544,6 +544,7 @@ fn put_upserts_one_row() {
     let r = baas_rest::write_response(
         &w,
         baas_core::ir::WriteResult {
+            response: None,
             affected: 1,
             rows: vec![obj(json!({"artist_id": 7, "name": null}))],
         },
