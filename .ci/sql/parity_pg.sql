@@ -302,7 +302,7 @@ CREATE FUNCTION teapot() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   RAISE sqlstate 'PGRST' USING
     message = '{"code":"T418","message":"I am a teapot","details":"short and stout","hint":"try coffee"}',
-    detail = '{"status":418,"headers":{"X-Brew":"tea","Content-Length":"1","Bad Name":"x"}}';
+    detail = '{"status":418,"headers":{"X-Brew":"tea","Content-Length":"1"}}';
 END $$;
 CREATE FUNCTION garbled() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN

@@ -179,6 +179,9 @@ pub struct Raised {
     pub details: Option<String>,
     /// Its hint (PostgreSQL's `HINT`).
     pub hint: Option<String>,
+    /// Headers of the answer (a `PGRST` error's `DETAIL` names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 impl fmt::Display for Raised {
@@ -196,11 +199,9 @@ impl Raised {
     /// | `P0001` (`RAISE EXCEPTION`; MySQL's `SIGNAL SQLSTATE '45000'`) | 400, code `P0001`, the message, `DETAIL` and `HINT` |
     /// | `PTxyz`, `xyz` a status from 200 to 599 | status `xyz`, code `PTxyz`, the message, `DETAIL` and `HINT` |
     /// | another `PT…` (`PT40A`), `P0002`–`P0004` (PL/pgSQL's `STRICT` and `ASSERT` failures) | 500 with that code, the message, `DETAIL` and `HINT` |
-    /// | `PGRST` | the message is the JSON body (`code`, `message`, `details`, `hint`), `DETAIL` JSON of its `status` (400 without); JSON that does not parse, or a status outside 200–599, is PostgREST's 500 `PGRST121` |
+    /// | `PGRST` | the message is the JSON body (`code`, `message`, `details`, `hint`), `DETAIL` JSON of its `status` (400 without) and `headers` (an object of strings: `{"WWW-Authenticate": "Bearer"}`); JSON that does not parse, a status outside 200–599, or headers that are no object of header names and single-line strings, is PostgREST's 500 `PGRST121` |
     ///
-    /// `None` for every other code. The `headers` PostgREST also reads
-    /// from a `PGRST` error's `DETAIL` are left out: a database function
-    /// does not set the response's headers.
+    /// `None` for every other code.
     pub fn from_database(
         code: &str,
         message: &str,
@@ -213,6 +214,7 @@ impl Raised {
             message: message.to_string(),
             details: detail.map(str::to_string),
             hint: hint.map(str::to_string),
+            headers: Vec::new(),
         };
         if code == sqlstate::RAISE_EXCEPTION || code == "45000" {
             return Some(plain(400, sqlstate::RAISE_EXCEPTION));
@@ -243,6 +245,7 @@ impl Raised {
                 message: "could not parse the JSON of the RAISE SQLSTATE 'PGRST' error".into(),
                 details: Some(problem),
                 hint: None,
+                headers: Vec::new(),
             }),
         )
     }
@@ -263,19 +266,38 @@ impl Raised {
         if !body.is_object() {
             return Err("the message is not a JSON object".into());
         }
-        let status = match detail {
-            None => 400,
+        let (status, headers) = match detail {
+            None => (400, Vec::new()),
             Some(d) => {
                 let d: J =
                     serde_json::from_str(d).map_err(|e| format!("the detail is not JSON: {e}"))?;
-                match d.get("status") {
+                let status = match d.get("status") {
                     None | Some(J::Null) => 400,
                     Some(s) => s
                         .as_u64()
                         .and_then(|s| u16::try_from(s).ok())
                         .filter(|s| (200..=599).contains(s))
                         .ok_or("`status` of the detail is not a status from 200 to 599")?,
-                }
+                };
+                let headers = match d.get("headers") {
+                    None | Some(J::Null) => Vec::new(),
+                    Some(J::Object(h)) => h
+                        .iter()
+                        .map(|(k, v)| match v {
+                            J::String(v)
+                                if crate::ir::is_header_name(k) && crate::ir::is_header_value(v) =>
+                            {
+                                Ok((k.clone(), v.clone()))
+                            }
+                            _ => Err(format!(
+                                "header `{}` of the detail is not a header name with a one-line string",
+                                k.chars().take(80).collect::<String>()
+                            )),
+                        })
+                        .collect::<std::result::Result<_, _>>()?,
+                    Some(_) => return Err("`headers` of the detail is not an object".into()),
+                };
+                (status, headers)
             }
         };
         Ok(Self {
@@ -284,6 +306,7 @@ impl Raised {
             message: text(&body, "message")?.unwrap_or_default(),
             details: text(&body, "details")?,
             hint: text(&body, "hint")?,
+            headers,
         })
     }
 }
@@ -472,7 +495,10 @@ mod tests {
         );
         let detail = r#"{"status":409,"headers":{"X-Ok":"1"}}"#;
         let r = Raised::from_database("PGRST", body, Some(detail), None).unwrap();
-        assert_eq!((r.status, r.message.as_str()), (409, "m"));
+        assert_eq!(
+            (r.status, r.message.as_str(), r.headers),
+            (409, "m", vec![("X-Ok".to_string(), "1".to_string())])
+        );
         // Malformed: PostgREST's 500 `PGRST121`.
         for (message, detail) in [
             ("not json", None),
@@ -482,6 +508,13 @@ mod tests {
             (body, Some(r#"{"status": 99}"#)),
             (body, Some(r#"{"status": 700}"#)),
             (body, Some(r#"{"status": "402"}"#)),
+            (body, Some(r#"{"headers": ["X-A"]}"#)),
+            (body, Some(r#"{"headers": {"X-A": 1}}"#)),
+            (body, Some(r#"{"headers": {"X A": "b"}}"#)),
+            (
+                body,
+                Some(r#"{"headers": {"X-A": "b\r\nSet-Cookie: x=1"}}"#),
+            ),
         ] {
             let r = Raised::from_database("PGRST", message, detail, None).unwrap();
             assert_eq!(

@@ -1723,6 +1723,7 @@ impl ResponseSettings {
                 message: message.into(),
                 details: None,
                 hint: None,
+                headers: Vec::new(),
             }))
         };
         let status = match status {
@@ -1767,7 +1768,7 @@ impl ResponseSettings {
 }
 
 /// An HTTP header name: one or more of RFC 9110's token characters.
-fn is_header_name(s: &str) -> bool {
+pub(crate) fn is_header_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
@@ -1775,7 +1776,7 @@ fn is_header_name(s: &str) -> bool {
 
 /// An HTTP header value: visible ASCII, spaces and tabs (no line breaks,
 /// which would forge headers).
-fn is_header_value(s: &str) -> bool {
+pub(crate) fn is_header_value(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 

@@ -25,7 +25,7 @@
 //! | `23514` | 400 | a value a check constraint refuses (the database's check; the validator's own refusals stay `validation`) |
 //! | `P0001` | 400 | a database function's `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE '45000'`): its message, `DETAIL` and `HINT` |
 //! | `PTxyz` | `xyz` | a database function's `RAISE SQLSTATE 'PT402'` (MySQL: `SIGNAL`), `xyz` from 200 to 599: its message, `DETAIL` and `HINT`, as PostgREST answers it |
-//! | any | any | a database function's `RAISE SQLSTATE 'PGRST'` with a JSON message (the body: `code`, `message`, `details`, `hint`) and a JSON `DETAIL` (its `status`; PostgREST's `headers` there are not sent); malformed JSON is a 500 `PGRST121` ([`baas_core::Raised::from_database`]) |
+//! | any | any | a database function's `RAISE SQLSTATE 'PGRST'` with a JSON message (the body: `code`, `message`, `details`, `hint`) and a JSON `DETAIL` (its `status`, and its `headers`, an object of strings, on the answer); malformed JSON is a 500 `PGRST121` ([`baas_core::Raised::from_database`]) |
 //! | `22…` | 400 | a value the database itself refuses (SQLSTATE class 22 on PostgreSQL and MySQL/MariaDB: `22P02` a text that is no number, `22003` out of range, `22001` too long…), with a clean sentence naming the column; the validator's own refusals stay `validation` |
 //!
 //! The others keep our stable codes:
@@ -76,11 +76,21 @@ pub struct RestError {
     pub details: Option<String>,
     /// What the client could do about it.
     pub hint: Option<String>,
-    /// Validation violations with their JSON pointers (empty for other errors).
-    pub violations: Box<[Violation]>,
+    /// The rarer parts, boxed to keep the error small ([`violations`](Self::violations),
+    /// [`headers`](Self::headers)).
+    extra: Option<Box<Extra>>,
+}
+
+/// What few errors carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Extra {
+    /// Validation violations with their JSON pointers.
+    violations: Vec<Violation>,
     /// `details` holds JSON text, sent as JSON (PostgREST's candidate list
     /// of an ambiguous embedding).
     details_json: bool,
+    /// Headers of the answer, as a database function asked.
+    headers: Vec<(String, String)>,
 }
 
 /// PostgREST's error codes that this crate answers with.
@@ -114,9 +124,30 @@ impl RestError {
             message: message.into(),
             details: None,
             hint: None,
-            violations: Box::default(),
-            details_json: false,
+            extra: None,
         }
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Validation violations with their JSON pointers (empty for other
+    /// errors).
+    pub fn violations(&self) -> &[Violation] {
+        self.extra.as_ref().map_or(&[], |e| &e.violations)
+    }
+
+    /// Headers the answer carries besides its `Content-Type` (a database
+    /// function's, from a `RAISE SQLSTATE 'PGRST'` error's `DETAIL`).
+    pub fn headers(&self) -> &[(String, String)] {
+        self.extra.as_ref().map_or(&[], |e| &e.headers)
+    }
+
+    /// Builder: headers the answer carries ([`headers`](Self::headers)).
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.extra_mut().headers = headers;
+        self
     }
 
     /// 400 `bad_request`.
@@ -169,7 +200,7 @@ impl RestError {
     /// Builder: set the details to a JSON value (sent as JSON, not text).
     pub fn with_json_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details.to_string());
-        self.details_json = true;
+        self.extra_mut().details_json = true;
         self
     }
 
@@ -213,16 +244,16 @@ impl RestError {
         m.insert("code".into(), self.code.clone().into());
         m.insert("message".into(), clip(&self.message).into());
         let details = match &self.details {
-            Some(d) if self.details_json => {
+            Some(d) if self.extra.as_ref().is_some_and(|e| e.details_json) => {
                 serde_json::from_str(d).unwrap_or_else(|_| serde_json::Value::String(clip(d)))
             }
             d => opt(d),
         };
         m.insert("details".into(), details);
         m.insert("hint".into(), opt(&self.hint));
-        if !self.violations.is_empty() {
+        if !self.violations().is_empty() {
             let v = self
-                .violations
+                .violations()
                 .iter()
                 .map(|v| {
                     let mut o = serde_json::json!({"pointer": v.pointer, "message": v.message});
@@ -247,6 +278,7 @@ impl RestError {
             )],
             body: self.body().to_string().into(),
         }
+        .with_headers_asked(self.headers().to_vec())
     }
 }
 
@@ -322,7 +354,7 @@ impl From<&Error> for RestError {
                         .collect::<Vec<_>>()
                         .join("; "),
                 );
-                r.violations = violations.clone().into_boxed_slice();
+                r.extra_mut().violations = violations.clone();
                 r
             }
             Error::Conflict {
@@ -359,6 +391,9 @@ impl From<&Error> for RestError {
                 let mut r = RestError::new(raised.status, &raised.code, &raised.message);
                 r.details = raised.details.clone();
                 r.hint = raised.hint.clone();
+                if !raised.headers.is_empty() {
+                    r = r.with_headers(raised.headers.clone());
+                }
                 r
             }
             Error::Forbidden(m) => RestError::new(403, "forbidden", m.clone()),

@@ -78,6 +78,28 @@ impl RestResponse {
         header(&self.headers, name)
     }
 
+    /// This response with `headers` a database function asked for
+    /// (PostgREST's `response.headers`, a `PGRST` error's `headers`): each
+    /// replaces ours of the same name (several of one name all kept), but
+    /// never the framing headers (`Content-Length`, `Transfer-Encoding`,
+    /// `Connection`), which the server writes.
+    pub fn with_headers_asked(mut self, headers: Vec<(String, String)>) -> Self {
+        let headers: Vec<(String, String)> = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "content-length" | "transfer-encoding" | "connection"
+                )
+            })
+            .collect();
+        self.headers
+            .retain(|(n, _)| !headers.iter().any(|(k, _)| n.eq_ignore_ascii_case(k)));
+        self.headers.extend(headers);
+        self
+    }
+
     /// A response with a whole body.
     pub fn new(status: u16, headers: Vec<(String, String)>, body: impl Into<Body>) -> Self {
         Self {

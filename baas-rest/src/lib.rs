@@ -439,8 +439,10 @@
 //!   `RAISE SQLSTATE 'PT402'` answers its own status (a `PT` code naming
 //!   none, and PL/pgSQL's other failures such as a failed `ASSERT`
 //!   (`P0004`), a 500 with their code and message), and `RAISE SQLSTATE
-//!   'PGRST'` a whole error given as JSON, as in PostgREST (the error
-//!   table of [`RestError`]; MySQL's `SIGNAL` takes the same forms).
+//!   'PGRST'` a whole error given as JSON, as in PostgREST, its `DETAIL`
+//!   giving the status and the answer's headers
+//!   (`{"status": 401, "headers": {"WWW-Authenticate": "Bearer"}}`; the
+//!   error table of [`RestError`]; MySQL's `SIGNAL` takes the same forms).
 //!   Overloads (one name, other parameter names) are chosen by the names
 //!   of the call's arguments (the query parameters named like a parameter
 //!   of one of them, the body's keys, or with `Prefer:

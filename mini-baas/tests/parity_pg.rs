@@ -2995,8 +2995,9 @@ async fn raised_errors_answer_as_raised() {
                    "details": "short and stout", "hint": "try coffee"})
         )
     );
-    // A function does not set the response's headers.
-    assert_eq!(r.header("x-brew"), None);
+    // The detail's headers are the answer's, but the framing ones.
+    assert_eq!(r.header("x-brew"), Some("tea"));
+    assert_eq!(r.header("content-length"), None);
     assert_eq!(
         r.header("content-type"),
         Some("application/json; charset=utf-8")

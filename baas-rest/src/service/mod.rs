@@ -519,11 +519,9 @@ impl Service {
 }
 
 /// The answer as the database's functions asked for it while it was
-/// read (PostgREST's `response.status` and `response.headers`): their
-/// status in place of ours, their headers in place of ours of the same
-/// names (several of one name all kept, a `Set-Cookie` per cookie), but
-/// never the framing headers (`Content-Length`, `Transfer-Encoding`,
-/// `Connection`), which the server writes. An error answer of ours is
+/// read or written (PostgREST's `response.status` and
+/// `response.headers`): their status in place of ours, their headers
+/// ([`RestResponse::with_headers_asked`]). An error answer of ours is
 /// left as it is.
 pub(crate) fn as_functions_asked(
     mut resp: RestResponse,
@@ -536,21 +534,7 @@ pub(crate) fn as_functions_asked(
     if let Some(status) = asked.status {
         resp.status = status;
     }
-    let headers: Vec<(String, String)> = asked
-        .headers
-        .into_iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "content-length" | "transfer-encoding" | "connection"
-            )
-        })
-        .collect();
-    resp.headers
-        .retain(|(n, _)| !headers.iter().any(|(k, _)| n.eq_ignore_ascii_case(k)));
-    resp.headers.extend(headers);
-    resp
+    resp.with_headers_asked(asked.headers)
 }
 
 /// What the database sees of a data request (PostgREST's `request.*`

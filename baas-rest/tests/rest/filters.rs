@@ -87,17 +87,17 @@ fn mistyped_values_stay_text_and_fail_validation_with_a_pointer() {
         let e = validate(&query).expect_err(qs);
         let r = baas_rest::RestError::from(e);
         assert_eq!(r.status, 422, "{qs}");
-        assert_eq!(r.violations[0].pointer, pointer, "{qs}");
+        assert_eq!(r.violations()[0].pointer, pointer, "{qs}");
     }
     let query = q("invoice", "invoice_date=gt.yesterday&total=gt.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("date"));
-    assert_eq!(r.violations[0].pointer, "/filter/filters/0/value");
+    assert_eq!(r.violations()[0].pointer, "/filter/filters/0/value");
     // An unknown field is PostgreSQL's `42703`, as PostgREST reports it.
     let query = q("track", "nope=eq.1");
     let r = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
     assert_eq!((r.status, r.code.as_str()), (400, "42703"));
     assert_eq!(r.message, "column track.nope does not exist");
-    assert_eq!(r.violations[0].pointer, "/filter/field");
+    assert_eq!(r.violations()[0].pointer, "/filter/field");
 }
 
 #[test]
@@ -345,7 +345,7 @@ fn array_operators() {
     // NULL → Null (validation rejects it with a pointer).
     let query = q("track", "tags=cs.{a,NULL}");
     let e = baas_rest::RestError::from(validate(&query).expect_err("null"));
-    assert_eq!(e.violations[0].pointer, "/filter/values/1");
+    assert_eq!(e.violations()[0].pointer, "/filter/values/1");
     for qs in ["tags=cs.rock", "tags=cs.{a", "tags=cs.{a,}"] {
         assert_eq!(err("track", qs).status, 400, "{qs}");
     }
@@ -449,7 +449,7 @@ fn json_containment_filters() {
     // Deeper than the bound: a validation error.
     let deep = format!("meta=cs.{}1{}", "[".repeat(10), "]".repeat(10));
     let e = baas_rest::RestError::from(validate(&q("track", &deep)).expect_err("too deep"));
-    assert_eq!(e.violations[0].pointer, "/filter/value");
+    assert_eq!(e.violations()[0].pointer, "/filter/value");
 }
 
 #[test]
@@ -770,10 +770,10 @@ fn match_and_imatch_are_bound_regex_filters() {
     let r = baas_rest::RestError::from(
         validate(&q("track", "milliseconds=match.1")).expect_err("not text"),
     );
-    assert_eq!(r.violations[0].pointer, "/filter/field");
+    assert_eq!(r.violations()[0].pointer, "/filter/field");
     let long = "a".repeat(baas_core::ir::MAX_REGEX_BYTES + 1);
     let r = baas_rest::RestError::from(
         validate(&q("track", &format!("name=match.{long}"))).expect_err("too long"),
     );
-    assert_eq!(r.violations[0].pointer, "/filter/pattern");
+    assert_eq!(r.violations()[0].pointer, "/filter/pattern");
 }

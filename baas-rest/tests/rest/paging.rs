@@ -166,7 +166,7 @@ fn keyset_after() {
     assert_eq!(err("track", "after=[1]&after=[2]").status, 400);
     // Cursor without order: validation says so.
     let e = baas_rest::RestError::from(validate(&q("track", "after=[1]")).expect_err("order"));
-    assert_eq!(e.violations[0].pointer, "/page/after");
+    assert_eq!(e.violations()[0].pointer, "/page/after");
 }
 
 #[test]
@@ -322,7 +322,7 @@ fn read_by_key() {
     // A bad key value fails validation with a pointer.
     let r = by_key("track", &["abc"], "").expect("parses");
     let e = baas_rest::RestError::from(validate(&r.query).expect_err("type"));
-    assert_eq!(e.violations[0].pointer, "/filter/value");
+    assert_eq!(e.violations()[0].pointer, "/filter/value");
 }
 
 #[test]

@@ -644,14 +644,14 @@ fn many_to_many_and_to_one_embeds_validate() {
     // Order/limit on a to-one embed: validation reports it.
     let query = q("track", "select=album(*)&album.limit=1");
     let e = baas_rest::RestError::from(validate(&query).expect_err("to-one"));
-    assert_eq!(e.violations[0].pointer, "/select/embeds/0");
+    assert_eq!(e.violations()[0].pointer, "/select/embeds/0");
 }
 
 #[test]
 fn unknown_select_fields_fail_validation_with_pointers() {
     let query = q("album", "select=title,nope,tracks(name,zip)");
     let e = baas_rest::RestError::from(validate(&query).expect_err("unknown"));
-    let pointers: Vec<&str> = e.violations.iter().map(|v| v.pointer.as_str()).collect();
+    let pointers: Vec<&str> = e.violations().iter().map(|v| v.pointer.as_str()).collect();
     assert_eq!(
         pointers,
         ["/select/fields/1", "/select/embeds/0/select/fields/1"]
@@ -1135,10 +1135,10 @@ fn order_parsing() {
     assert_eq!(err("track", "order=meta->>a->b").status, 400);
     assert_eq!(err("track", "order=meta->").status, 400);
     let e = baas_rest::RestError::from(validate(&q("track", "order=name->a")).expect_err("text"));
-    assert_eq!(e.violations[0].pointer, "/order/0/field");
+    assert_eq!(e.violations()[0].pointer, "/order/0/field");
     // Unsortable fields are a validation error.
     let e = baas_rest::RestError::from(validate(&q("track", "order=meta")).expect_err("json"));
-    assert_eq!(e.violations[0].pointer, "/order/0/field");
+    assert_eq!(e.violations()[0].pointer, "/order/0/field");
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn post_one_and_many() {
     // An empty array parses; validation says there is nothing to insert.
     let w = write("artist", "POST", "", "[]").expect("empty");
     let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("empty"));
-    assert_eq!(e.violations[0].pointer, "/rows");
+    assert_eq!(e.violations()[0].pointer, "/rows");
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn upserts() {
     )
     .expect("parses");
     let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("not unique"));
-    assert_eq!(e.violations[0].pointer, "/on_conflict/target");
+    assert_eq!(e.violations()[0].pointer, "/on_conflict/target");
     assert_eq!(
         write("artist", "POST", "on_conflict=", "{}")
             .expect_err("empty")
@@ -493,7 +493,7 @@ fn put_upserts_one_row() {
     assert!(validate_write(&w.write).is_ok());
     let w = write_key("artist", "PUT", &["x"], "", &[], r#"{"artist_id":"x"}"#).expect("text");
     let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("type"));
-    assert_eq!(e.violations[0].pointer, "/rows/0/artist_id");
+    assert_eq!(e.violations()[0].pointer, "/rows/0/artist_id");
     // Composite, text keys and unknown-typed values.
     let w = write_key("playlist_track", "PUT", &["1", "2"], "", &[], "{}").expect("composite");
     assert_eq!(
@@ -641,7 +641,7 @@ fn row_violations_keep_their_pointers() {
         .expect("parses");
     let e = baas_rest::RestError::from(validate_write(&w.write).expect_err("invalid"));
     assert_eq!(e.status, 422);
-    let pointers: Vec<&str> = e.violations.iter().map(|v| v.pointer.as_str()).collect();
+    let pointers: Vec<&str> = e.violations().iter().map(|v| v.pointer.as_str()).collect();
     assert!(pointers.contains(&"/rows/1/customer_id"), "{pointers:?}");
     assert!(pointers.contains(&"/rows/1/total"), "{pointers:?}");
     assert!(pointers.contains(&"/rows/1"), "{pointers:?}");
@@ -655,7 +655,7 @@ fn row_violations_keep_their_pointers() {
     assert!(
         body["violations"]
             .as_array()
-            .is_some_and(|v| v.len() == e.violations.len())
+            .is_some_and(|v| v.len() == e.violations().len())
     );
 }
 
