@@ -55,6 +55,13 @@ echo "supabase-like database loaded"
 
 # The PostgREST parity fixture (functions, ranges, tsvector, views, a
 # self-reference, two schemas with same-named objects).
+# Supabase's API roles, for the parity fixture's row-level security under
+# `database_roles` (cluster-wide, so made here as postgres, idempotently).
+runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -c "DO \$\$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF;
+END\$\$;" -c "GRANT anon, authenticated, service_role TO baas" >/dev/null
 recreate baas_parity
 PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_parity -v ON_ERROR_STOP=1 -q \
   -f "$(dirname "$0")/sql/parity_pg.sql" >/dev/null

@@ -314,3 +314,20 @@ BEGIN
 END $$;
 CREATE FUNCTION fail_with(msg text) RETURNS int
   LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RAISE EXCEPTION '%', msg USING ERRCODE = 'P0001'; END $$;
+-- Row-level security as a Supabase schema writes it, for a tenant that
+-- switches to the caller's database role (`database_roles`): the roles
+-- anon, authenticated and service_role (BYPASSRLS) are made by
+-- .ci/fixtures.sh, which grants them to baas.
+CREATE FUNCTION caller_sub() RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' $$;
+CREATE TABLE diary (
+  id serial PRIMARY KEY,
+  owner text NOT NULL DEFAULT caller_sub(),
+  entry text NOT NULL
+);
+ALTER TABLE diary ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_entries ON diary USING (owner = caller_sub()) WITH CHECK (owner = caller_sub());
+GRANT SELECT, INSERT, UPDATE, DELETE ON diary TO authenticated;
+GRANT USAGE ON SEQUENCE diary_id_seq TO authenticated;
+GRANT SELECT ON diary TO service_role;
+INSERT INTO diary (owner, entry) VALUES ('alice-1', 'a1'), ('alice-1', 'a2'), ('bob-2', 'b1');

@@ -27,6 +27,19 @@ pub trait WriteFinish: Send + Sync {
     async fn finish(&self, db: &dyn DatabaseAdapter, result: WriteResult) -> Result<WriteResult>;
 }
 
+/// One transaction whose statements all see request settings
+/// ([`DatabaseAdapter::session`]): reads that must run as the caller (a
+/// tenant that switches to the caller's database role) run on its
+/// [`adapter`](Self::adapter), then it ends.
+#[async_trait]
+pub trait Session: Send + Sync {
+    /// The adapter whose every statement runs in the session's
+    /// transaction.
+    fn adapter(&self) -> &dyn DatabaseAdapter;
+    /// End the transaction: commit it, or roll it back.
+    async fn end(self: Box<Self>, commit: bool) -> Result<()>;
+}
+
 /// The [`WriteFinish`] that keeps a write's result as it is.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsWritten;
@@ -449,6 +462,17 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
             ));
         }
         crate::read::find(self, query).await
+    }
+
+    /// A transaction whose statements first see `settings` (name, value:
+    /// PostgreSQL's `set_config(name, value, true)`; `role` among them
+    /// switches the transaction to that database role, as PostgREST's
+    /// `SET LOCAL role`), for reads that must run as the caller. `None`
+    /// where the engine has no such settings, or none are given: the
+    /// statements then run on the pool. The default has none.
+    async fn session(&self, settings: &[(String, String)]) -> Result<Option<Box<dyn Session>>> {
+        let _ = settings;
+        Ok(None)
     }
 
     /// Discover the metadata of the live database from its catalogs: tables

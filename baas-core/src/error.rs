@@ -43,6 +43,9 @@ pub mod sqlstate {
     pub const CHECK_VIOLATION: &str = "23514";
     /// `42703`: a field the entity does not have.
     pub const UNDEFINED_COLUMN: &str = "42703";
+    /// `42501`: the database refuses the statement to its role (a
+    /// privilege it lacks, a row-level security policy).
+    pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
     /// `PGRST204`: a written field the entity does not have (PostgREST's
     /// code for a body's unknown column, where a read's is `42703`).
     pub const UNKNOWN_WRITTEN_COLUMN: &str = "PGRST204";

@@ -52,7 +52,7 @@ pub mod value;
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
     AsWritten, Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat,
-    Row, SchemaChange, Target, WriteCheck, WriteFinish,
+    Row, SchemaChange, Session, Target, WriteCheck, WriteFinish,
 };
 pub use error::{ConflictKind, Error, NotFoundKind, Raised, Result, Violation, sqlstate};
 pub use metadata::{

@@ -144,6 +144,14 @@ impl Principal {
         settings
     }
 
+    /// The database role this principal's statements run as where the
+    /// tenant switches roles
+    /// ([`TenantConfig::database_roles`](crate::TenantConfig::database_roles)):
+    /// its first role, `anon` without one.
+    pub fn database_role(&self) -> &str {
+        self.roles.first().map_or("anon", String::as_str)
+    }
+
     /// This principal making `request` ([`Principal::request`]).
     pub fn with_request(mut self, request: RequestInfo) -> Self {
         self.request = Some(std::sync::Arc::new(request));

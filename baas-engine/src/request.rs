@@ -77,25 +77,63 @@ async fn execute(
     write: CheckedWrite<'_, '_>,
     rollback: bool,
     finish: Option<&dyn WriteFinish>,
-    principal: &Principal,
-    entity: &Entity,
+    settings: &[(String, String)],
 ) -> Result<WriteResult> {
-    let settings = if adapter.capabilities().request_settings && entity.request_settings {
-        principal.request_settings()
-    } else {
-        Vec::new()
-    };
     match (finish, write) {
-        (Some(finish), w) => adapter.write_checked(w, finish, rollback, &settings).await,
+        (Some(finish), w) => adapter.write_checked(w, finish, rollback, settings).await,
         (None, w) if rollback || !settings.is_empty() => {
             let as_written = baas_core::AsWritten;
             adapter
-                .write_checked(w, &as_written, rollback, &settings)
+                .write_checked(w, &as_written, rollback, settings)
                 .await
         }
         (None, CheckedWrite::Insert(i)) => adapter.insert_rows(i).await,
         (None, CheckedWrite::Update(u)) => adapter.update_rows(u).await,
         (None, CheckedWrite::Delete(d)) => adapter.delete_rows(d).await,
+    }
+}
+
+/// The settings of `principal`'s statements on `tenant`: PostgREST's
+/// request settings ([`Principal::request_settings`]), and with
+/// [`TenantConfig::database_roles`](crate::TenantConfig::database_roles)
+/// the caller's database `role` last.
+fn statement_settings(tenant: &Tenant, principal: &Principal) -> Vec<(String, String)> {
+    let mut settings = principal.request_settings();
+    if tenant.config().database_roles {
+        settings.push(("role".into(), principal.database_role().into()));
+    }
+    settings
+}
+
+/// Where a request's further reads run (counts, aggregates, the
+/// embeddings of a write's representation): on the pool, or, when the
+/// tenant switches to the caller's database role
+/// ([`TenantConfig::database_roles`](crate::TenantConfig::database_roles)),
+/// in a session of the caller's settings and role.
+struct Scope(Option<Box<dyn baas_core::Session>>);
+
+impl Scope {
+    async fn open(tenant: &Tenant, principal: &Principal) -> Result<Self> {
+        if !tenant.config().database_roles {
+            return Ok(Self(None));
+        }
+        let settings = statement_settings(tenant, principal);
+        Ok(Self(tenant.adapter().session(&settings).await?))
+    }
+
+    fn adapter<'a>(&'a self, tenant: &'a Tenant) -> &'a dyn baas_core::DatabaseAdapter {
+        match &self.0 {
+            Some(session) => session.adapter(),
+            None => tenant.adapter().as_ref(),
+        }
+    }
+
+    /// End the session: commit after `result` succeeded, else roll back.
+    async fn close<T>(self, result: Result<T>) -> Result<T> {
+        if let Some(session) = self.0 {
+            session.end(result.is_ok()).await?;
+        }
+        result
     }
 }
 
@@ -463,9 +501,10 @@ impl Baas {
             .await?;
         let adapter = tenant.adapter();
         let rows = if adapter.capabilities().request_settings
-            && calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds)
+            && (tenant.config().database_roles
+                || calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds))
         {
-            let settings = principal.request_settings();
+            let settings = statement_settings(tenant, principal);
             adapter.find_call(&checked, &settings, false).await
         } else {
             baas_core::read::find(adapter.as_ref(), &checked).await
@@ -750,7 +789,7 @@ impl Baas {
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
         let adapter = tenant.adapter();
-        let settings = principal.request_settings();
+        let settings = statement_settings(tenant, principal);
         let mut rows = match mode {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
@@ -844,7 +883,9 @@ impl Baas {
             .validator(tenant, target)
             .with_access(&grants)
             .query(query)?;
-        tenant.adapter().count_rows(&checked).await
+        let scope = Scope::open(tenant, principal).await?;
+        let n = scope.adapter(tenant).count_rows(&checked).await;
+        scope.close(n).await
     }
 
     /// Grouped aggregates, as the caller's grants allow (the read grant's
@@ -921,7 +962,9 @@ impl Baas {
                 let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
                 return Ok(Answer::Plan(plan));
             }
-            let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+            let scope = Scope::open(tenant, principal).await?;
+            let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
+            let mut rows = scope.close(rows).await?;
             aggregate_decimals(tenant, &checked, &mut rows)?;
             return Ok(Answer::Rows(rows));
         }
@@ -935,7 +978,9 @@ impl Baas {
             let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
             return Ok(Answer::Plan(plan));
         }
-        let mut rows = tenant.adapter().aggregate_rows(&checked).await?;
+        let scope = Scope::open(tenant, principal).await?;
+        let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
+        let mut rows = scope.close(rows).await?;
         aggregate_decimals(tenant, &checked, &mut rows)?;
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
@@ -1050,8 +1095,10 @@ impl Baas {
             Answer::Rows(rows) => rows,
             plan @ Answer::Plan(_) => return Ok(plan),
         };
-        baas_core::read::embed_into(tenant.adapter().as_ref(), &embedding, &mut rows, &added)
-            .await?;
+        let scope = Scope::open(tenant, principal).await?;
+        let embedded =
+            baas_core::read::embed_into(scope.adapter(tenant), &embedding, &mut rows, &added).await;
+        scope.close(embedded).await?;
         // The groups' own keys are written; the embedded rows are not yet.
         if tenant.config().decimals == DecimalFormat::String {
             let embeds = &embedding.select.embeds;
@@ -1260,6 +1307,15 @@ impl Baas {
         }
         let v = self.validator(tenant, target).with_access(&grants);
         let adapter = tenant.adapter().as_ref();
+        // The write's statements see the caller's request settings where
+        // they may read them, and everywhere with database roles.
+        let settings = if adapter.capabilities().request_settings
+            && (entity.request_settings || tenant.config().database_roles)
+        {
+            statement_settings(tenant, principal)
+        } else {
+            Vec::new()
+        };
         // With a check, the representation is made inside the write's
         // transaction, and checked there.
         let representing = check.map(|check| Representing {
@@ -1281,8 +1337,7 @@ impl Baas {
                     CheckedWrite::Insert(&c),
                     rollback,
                     check,
-                    principal,
-                    entity,
+                    &settings,
                 )
                 .await?;
                 (r, WriteOp::Insert(c.into_inner()))
@@ -1294,8 +1349,7 @@ impl Baas {
                     CheckedWrite::Update(&c),
                     rollback,
                     check,
-                    principal,
-                    entity,
+                    &settings,
                 )
                 .await?;
                 (r, WriteOp::Update(c.into_inner()))
@@ -1307,8 +1361,7 @@ impl Baas {
                     CheckedWrite::Delete(&c),
                     rollback,
                     check,
-                    principal,
-                    entity,
+                    &settings,
                 )
                 .await?;
                 (r, WriteOp::Delete(c.into_inner()))
@@ -1336,7 +1389,17 @@ impl Baas {
                 Some(a) => Ok(a),
                 None => {
                     let done = "the write was rolled back";
-                    represent(adapter, tenant, embedding.as_ref(), &added, written, done).await
+                    let scope = Scope::open(tenant, principal).await?;
+                    let r = represent(
+                        scope.adapter(tenant),
+                        tenant,
+                        embedding.as_ref(),
+                        &added,
+                        written,
+                        done,
+                    )
+                    .await;
+                    scope.close(r).await
                 }
             };
         }
@@ -1358,7 +1421,17 @@ impl Baas {
             Some(a) => Ok(a),
             None => {
                 let done = "the write was committed";
-                represent(adapter, tenant, embedding.as_ref(), &added, written, done).await
+                let scope = Scope::open(tenant, principal).await?;
+                let r = represent(
+                    scope.adapter(tenant),
+                    tenant,
+                    embedding.as_ref(),
+                    &added,
+                    written,
+                    done,
+                )
+                .await;
+                scope.close(r).await
             }
         }
     }

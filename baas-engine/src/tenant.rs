@@ -96,6 +96,24 @@ pub struct TenantConfig {
     /// `db-aggregates-enabled`.
     #[serde(default = "aggregates_on", skip_serializing_if = "is_on")]
     pub aggregates: bool,
+    /// PostgreSQL: every statement of a caller's request runs as the
+    /// caller's database role (PostgREST's `SET LOCAL role`, here
+    /// `set_config('role', …, true)` in a transaction that also sets the
+    /// request settings), so the database's own `GRANT`s and row-level
+    /// security policies (`USING (owner = auth.uid())`) apply to it,
+    /// besides the tenant's rules. The role is the caller's first role
+    /// (`anon`, `authenticated`, `service_role`…, as the tenant's keys and
+    /// tokens give it); the tenant's database user must be a member of
+    /// each (`GRANT authenticated TO …`). Off by default: statements run
+    /// as the tenant's database user, one each on the pool. Refused on
+    /// other engines.
+    #[serde(default, skip_serializing_if = "is_off")]
+    pub database_roles: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_off(b: &bool) -> bool {
+    !*b
 }
 
 fn aggregates_on() -> bool {
@@ -235,6 +253,8 @@ impl std::fmt::Debug for TenantConfig {
             .field("introspect", &self.introspect)
             .field("auth", &self.auth)
             .field("decimals", &self.decimals)
+            .field("aggregates", &self.aggregates)
+            .field("database_roles", &self.database_roles)
             .finish()
     }
 }
@@ -251,6 +271,7 @@ impl TenantConfig {
             auth: TenantAuth::default(),
             decimals: DecimalFormat::default(),
             aggregates: true,
+            database_roles: false,
         }
     }
 
@@ -277,6 +298,13 @@ impl TenantConfig {
         }
         for (i, e) in self.auth.external.iter().enumerate() {
             e.check(&format!("/auth/external/{i}"))?;
+        }
+        let scheme = self.url.split(':').next().unwrap_or("");
+        if self.database_roles && !matches!(scheme, "postgres" | "postgresql") {
+            return Err(Error::validation(
+                "/database_roles",
+                "database roles are PostgreSQL's: the database URL must be postgres://…",
+            ));
         }
         Ok(())
     }

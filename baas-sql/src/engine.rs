@@ -464,7 +464,24 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 sql: format!("SELECT {calls}"),
                 params,
             })
-            .await?;
+            .await
+            .map_err(|e| {
+                if matches!(e, Error::Unavailable { .. }) {
+                    return e;
+                }
+                // The tenant's setup, not the caller's request: a role
+                // the database lacks, or its user may not take.
+                let role = settings.iter().find(|(k, _)| k == "role");
+                Error::Backend {
+                    message: match role {
+                        Some((_, r)) => format!(
+                            "the request settings could not be set (is `{r}` a database role the tenant's user is a member of?): {e}"
+                        ),
+                        None => format!("the request settings could not be set: {e}"),
+                    },
+                    source: None,
+                }
+            })?;
         Ok(())
     }
 
@@ -909,6 +926,26 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
     }
 
+    /// One transaction (pinned) that first runs `SELECT set_config($1,
+    /// $2, true), …` with `settings`, on PostgreSQL; `None` elsewhere or
+    /// without settings.
+    async fn session(
+        &self,
+        settings: &[(String, String)],
+    ) -> Result<Option<Box<dyn baas_core::Session>>> {
+        if settings.is_empty() || self.d() != Dialect::Postgres {
+            return Ok(None);
+        }
+        let (pinned, inner) = self.pinned().await?;
+        if let Err(e) = inner.set_settings(settings).await {
+            if let Ok(tx) = pinned.take() {
+                let _ = tx.rollback().await;
+            }
+            return Err(e);
+        }
+        Ok(Some(Box::new(PinnedSession { pinned, inner })))
+    }
+
     /// [`baas_core::read::find`] over an adapter pinned to one
     /// transaction that first runs `SELECT set_config($1, $2, true), …`
     /// (PostgreSQL; the values bound), then commits, or rolls back with
@@ -997,6 +1034,31 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             tx.execute(st).await?;
         }
         tx.commit().await
+    }
+}
+
+/// A [`baas_core::Session`]: an adapter pinned to one transaction with
+/// its settings set ([`DatabaseAdapter::session`]).
+struct PinnedSession {
+    pinned: Pinned,
+    inner: SqlAdapter<Pinned>,
+}
+
+#[async_trait]
+impl baas_core::Session for PinnedSession {
+    fn adapter(&self) -> &dyn DatabaseAdapter {
+        &self.inner
+    }
+
+    async fn end(self: Box<Self>, commit: bool) -> Result<()> {
+        let tx = self.pinned.take()?;
+        if commit {
+            tx.commit().await
+        } else {
+            // Never committed: even a failed rollback keeps nothing.
+            let _ = tx.rollback().await;
+            Ok(())
+        }
     }
 }
 

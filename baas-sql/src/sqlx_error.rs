@@ -25,6 +25,7 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL | `42704` for a text search configuration (`fts(nope)`) | `Validation` |
 /// | PostgreSQL | `42704` for a type (`col::nope`), `42846` (`id::interval`) | `Validation` with that code |
 /// | PostgreSQL, MySQL | `P0001` (`RAISE EXCEPTION`), MySQL's `45000` (`SIGNAL`), `PTxyz`, `PGRST`: raised for the caller | `Raised` ([`Raised::from_database`]) |
+/// | PostgreSQL | `42501` (a privilege the role lacks, a row-level security policy) | `Raised`, a 403 with that code and the database's message |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 ///
 /// A transaction the database aborted because of a concurrent one
@@ -106,6 +107,19 @@ pub(crate) fn map_sqlx_error_with(
                 }
                 ErrorKind::CheckViolation => {
                     at_column(clean(Problem::Check), sqlstate::CHECK_VIOLATION)
+                }
+                // The database's own refusal of the caller (a role without
+                // the privilege, a row-level security policy): PostgREST's
+                // 403 with the SQLSTATE and the database's words.
+                _ if engine == "postgres" && code == sqlstate::INSUFFICIENT_PRIVILEGE => {
+                    Error::Raised(Box::new(Raised {
+                        status: 403,
+                        code,
+                        message,
+                        details: detail.map(str::to_string),
+                        hint: hint.map(str::to_string),
+                        headers: Vec::new(),
+                    }))
                 }
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
                     kind: ConflictKind::Other,

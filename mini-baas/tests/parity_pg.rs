@@ -3601,3 +3601,127 @@ async fn functions_set_the_status_and_headers() {
         assert_eq!((r.status, r.header("x-brew")), (200, None), "{}", r.text());
     }
 }
+
+/// A tenant that switches to the caller's database role
+/// (`database_roles`, PostgREST's `SET LOCAL role`): the database's grants
+/// and row-level security apply to every statement of a request (reads,
+/// counts, aggregates, writes and their defaults), the rules' AllowAll
+/// notwithstanding; a tenant without it reads as its database user.
+#[tokio::test]
+async fn database_roles_apply_grants_and_row_level_security() {
+    let baas =
+        Arc::new(Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector)).build());
+    let mut config = TenantConfig::new("r", pg_url(), TenantMode::Introspected);
+    config.database_roles = true;
+    if let Err(e) = baas.register_tenant(config, None).await {
+        skip_or_fail("BAAS_TEST_PARITY_PG_URL", &e.to_string());
+        return;
+    }
+    let s = Service::new(baas);
+    let alice = Principal::new("alice-1", vec!["authenticated".to_string()]);
+    let bob = Principal::new("bob-2", vec!["authenticated".to_string()]);
+    let svc = Principal::new("svc", vec!["service_role".to_string()]);
+    let read = |q: &str| RestRequest::new("GET", "/r/diary", q.to_string());
+    let entries = "select=entry&order=entry";
+    for (who, want) in [
+        (&alice, json!([{"entry": "a1"}, {"entry": "a2"}])),
+        (&bob, json!([{"entry": "b1"}])),
+        (
+            &svc,
+            json!([{"entry": "a1"}, {"entry": "a2"}, {"entry": "b1"}]),
+        ),
+    ] {
+        let r = s.handle_as(read(entries), who).await;
+        assert_eq!((r.status, r.json()), (200, want), "{}", r.text());
+    }
+    // anon has no grant on the table: the database's 403, PostgREST's code.
+    let r = s.handle_as(read(entries), &Principal::anonymous()).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (403, json!("42501")),
+        "{}",
+        r.text()
+    );
+    // Counts and aggregates are the caller's rows only.
+    let r = s
+        .handle_as(read("select=id").header("Prefer", "count=exact"), &alice)
+        .await;
+    assert_eq!(r.header("content-range"), Some("0-1/2"), "{}", r.text());
+    let r = s.handle_as(read("select=count()"), &bob).await;
+    assert_eq!(r.json(), json!([{"count": 1}]), "{}", r.text());
+    // A write the policy refuses is the database's 403 and keeps nothing;
+    // one it takes gets its owner from the claims.
+    let write = |body: &str| {
+        RestRequest::new("POST", "/r/diary", "select=owner,entry")
+            .header("Content-Type", "application/json")
+            .header("Prefer", "return=representation")
+            .body(body.to_string())
+    };
+    let r = s
+        .handle_as(write(r#"{"owner": "bob-2", "entry": "forged"}"#), &alice)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (403, json!("42501")),
+        "{}",
+        r.text()
+    );
+    let r = s.handle_as(write(r#"{"entry": "a3"}"#), &alice).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"owner": "alice-1", "entry": "a3"}])),
+        "{}",
+        r.text()
+    );
+    // The engine's own counts run as the caller too: alice's rows are
+    // none of bob's to count against `max-affected`.
+    let r = s
+        .handle_as(
+            RestRequest::new("PATCH", "/r/diary", "entry=like.a*")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "handling=strict, max-affected=0")
+                .body(r#"{"entry": "x"}"#),
+            &bob,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // bob's update and delete do not reach alice's rows.
+    let r = s
+        .handle_as(
+            RestRequest::new("PATCH", "/r/diary", "entry=eq.a3")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "return=representation")
+                .body(r#"{"entry": "stolen"}"#),
+            &bob,
+        )
+        .await;
+    assert_eq!((r.status, r.json()), (200, json!([])), "{}", r.text());
+    let r = s
+        .handle_as(RestRequest::new("DELETE", "/r/diary", "entry=eq.a3"), &bob)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = s.handle_as(read("select=entry&entry=eq.a3"), &alice).await;
+    assert_eq!(r.json(), json!([{"entry": "a3"}]), "{}", r.text());
+    let r = s
+        .handle_as(
+            RestRequest::new("DELETE", "/r/diary", "entry=eq.a3"),
+            &alice,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // A role the database does not have: the tenant's setup, a 500.
+    let ghost = Principal::new("g", vec!["no_such_role".to_string()]);
+    let r = s.handle_as(read(entries), &ghost).await;
+    assert_eq!(r.status, 500, "{}", r.text());
+    // Without database roles the tenant's user reads every row.
+    let Some(plain) = service().await else { return };
+    let r = plain
+        .handle_as(RestRequest::new("GET", "/p/diary", entries), &alice)
+        .await;
+    assert_eq!(
+        r.json(),
+        json!([{"entry": "a1"}, {"entry": "a2"}, {"entry": "b1"}]),
+        "{}",
+        r.text()
+    );
+}
