@@ -118,6 +118,9 @@ pub struct ServeArgs {
     /// DEVELOPMENT ONLY: entities without permission rules are readable and writable by anyone (anon). Without it they are reachable only with the service_role key or the admin key.
     #[arg(long, env = "BAAS_OPEN", num_args = 0..=1, default_missing_value = "true")]
     open: Option<bool>,
+    /// With --db on PostgreSQL: every request's statements run as the caller's database role (anon, authenticated, service_role: PostgREST's SET LOCAL role), so the database's GRANTs and row-level security policies apply, besides the rules. The database user must be a member of those roles.
+    #[arg(long, env = "BAAS_DATABASE_ROLES", num_args = 0..=1, default_missing_value = "true")]
+    database_roles: Option<bool>,
     /// A TOML file with any of the settings above (snake_case keys).
     #[arg(long, env = "BAAS_CONFIG")]
     config: Option<PathBuf>,
@@ -155,6 +158,7 @@ struct FileConfig {
     cors_max_age_secs: Option<u64>,
     log_format: Option<String>,
     open: Option<bool>,
+    database_roles: Option<bool>,
     /// The `[auth]` table: token lifetimes, sign-up, rate limits
     /// (`baas_auth::AuthSettings`).
     auth: Option<baas_auth::AuthSettings>,
@@ -203,6 +207,7 @@ pub struct Settings {
     edge: edge::EdgeConfig,
     log_json: bool,
     open: bool,
+    database_roles: bool,
     auth: baas_auth::AuthSettings,
 }
 
@@ -413,6 +418,11 @@ impl ServeArgs {
             trusted_proxies,
             cors,
         };
+        if self.database_roles.or(file.database_roles) == Some(true) && db.is_none() {
+            return Err(
+                "--database-roles applies to the database given with --db (PostgreSQL)".into(),
+            );
+        }
         Ok(Settings {
             listen: self
                 .listen
@@ -431,6 +441,7 @@ impl ServeArgs {
             data_dir,
             log_json,
             open: self.open.or(file.open).unwrap_or(false),
+            database_roles: self.database_roles.or(file.database_roles).unwrap_or(false),
             auth: file.auth.unwrap_or_default(),
         })
     }
@@ -618,6 +629,7 @@ async fn ensure_demo(baas: &Baas, data_dir: &Path, max_connections: u32) -> Resu
 async fn ensure_db_tenant(baas: &Baas, s: &Settings, url: &str) -> Result<(), String> {
     let mut config = TenantConfig::new(s.tenant.clone(), url, TenantMode::Introspected);
     config.limits.max_connections = s.max_connections;
+    config.database_roles = s.database_roles;
     baas.register_tenant(config, None).await.map_err(err)?;
     Ok(())
 }

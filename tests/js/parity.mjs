@@ -424,6 +424,40 @@ try {
     const bad = await seen.rpc("bad_status", {}, { get: true });
     eq([bad.status, bad.error && bad.error.code], [500, "PGRST112"]);
   });
+  // Row-level security of the database itself: a server with
+  // --database-roles (each request runs as the caller's role) and --open
+  // (no rules of ours), so the policies on `diary` are the only guard.
+  const rlsDir = mkdtempSync(join(tmpdir(), "baas-postgrest-js-rls-"));
+  let rlsServer;
+  try {
+    rlsServer = await start(rlsDir, ["--db", url, "--tenant", "rls", "--database-roles", "--open"]);
+    const rlsKeys = keysOf(rlsDir, "rls");
+    const rlsAnon = createClient(`${rlsServer.base}/rls`, rlsKeys.anon, options);
+    const rlsService = createClient(`${rlsServer.base}/rls`, rlsKeys.service_role, options);
+    const user = createClient(`${rlsServer.base}/rls`, rlsKeys.anon, options);
+    await check("database roles: RLS policies decide what a signed-up user, anon and the service role see", async () => {
+      const email = `js-rls-${process.pid}-${Date.now()}@example.com`;
+      const up = await user.auth.signUp({ email, password: "Correct-Horse-9-battery" });
+      noError(up);
+      if (!up.data.session) throw new Error(`no session: ${JSON.stringify(up.data)}`);
+      const own = await user.from("diary").insert({ entry: "js-own" }).select("owner,entry");
+      noError(own);
+      eq(own.data, [{ owner: up.data.user.id, entry: "js-own" }]);
+      const mine = await user.from("diary").select("entry").order("entry");
+      noError(mine);
+      eq(mine.data, [{ entry: "js-own" }]);
+      const forged = await user.from("diary").insert({ owner: "alice-1", entry: "js-forged" });
+      eq([forged.status, forged.error && forged.error.code], [403, "42501"]);
+      const anon = await rlsAnon.from("diary").select("entry");
+      eq([anon.status, anon.error && anon.error.code], [403, "42501"]);
+      const all = await rlsService.from("diary").select("entry", { count: "exact", head: true });
+      eq(all.count, 4);
+      noError(await user.from("diary").delete().eq("entry", "js-own"));
+    });
+  } finally {
+    rlsServer?.child.kill();
+    rmSync(rlsDir, { recursive: true, force: true });
+  }
   // PostGIS (.ci/sql/geo_pg.sql, database `baas_geo`): its own server.
   geoServer = await start(geoDir, ["--db", geoUrl, "--tenant", "geo"]);
   const geo = createClient(`${geoServer.base}/geo`, keysOf(geoDir, "geo").service_role, options);
