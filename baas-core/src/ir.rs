@@ -1694,7 +1694,7 @@ pub struct ResponseSettings {
 impl ResponseSettings {
     /// The settings from their texts as the database holds them (`None`
     /// or empty: not set), `None` when neither is set. `response.status`
-    /// is a status from 100 to 599; `response.headers` a JSON array of
+    /// is a status from 200 to 599 (an interim `1xx` is no answer); `response.headers` a JSON array of
     /// objects of one key, each a header and its string value
     /// (`[{"Cache-Control": "no-store"}]`). Anything else is PostgREST's
     /// answer for the function's mistake: a 500 `PGRST112` (the status) or
@@ -1731,7 +1731,7 @@ impl ResponseSettings {
             Some(t) => Some(
                 t.parse::<u16>()
                     .ok()
-                    .filter(|s| (100..=599).contains(s))
+                    .filter(|s| (200..=599).contains(s))
                     .ok_or_else(|| {
                         refused(
                             "PGRST112",

@@ -34,6 +34,17 @@ pub struct Principal {
     pub request: Option<std::sync::Arc<RequestInfo>>,
 }
 
+/// The role of the platform's administrator (the admin key): every admin
+/// route, and everything on every tenant.
+pub const ADMIN_ROLE: &str = "baas_admin";
+
+/// The database roles a caller's statements may take where the tenant
+/// switches roles ([`TenantConfig::database_roles`](crate::TenantConfig::database_roles)):
+/// Supabase's API roles. Any other role (an external issuer's claim
+/// naming the tenant's own database user, which owns the tables and
+/// escapes their policies) is refused.
+pub const DATABASE_ROLES: [&str; 3] = ["anon", "authenticated", "service_role"];
+
 /// The HTTP request behind a [`Principal`], as PostgREST shows it to the
 /// database: `request.method`, `request.path`, `request.headers` and
 /// `request.cookies`.
@@ -147,9 +158,27 @@ impl Principal {
     /// The database role this principal's statements run as where the
     /// tenant switches roles
     /// ([`TenantConfig::database_roles`](crate::TenantConfig::database_roles)):
-    /// its first role, `anon` without one.
-    pub fn database_role(&self) -> &str {
-        self.roles.first().map_or("anon", String::as_str)
+    /// its first role (`anon` without one; the platform's administrator is
+    /// `service_role`), which must be one of [`DATABASE_ROLES`], else a
+    /// [`Forbidden`](baas_core::Error::Forbidden).
+    pub fn database_role(&self) -> Result<&'static str, baas_core::Error> {
+        let role = self.roles.first().map_or("anon", String::as_str);
+        // The platform's administrator acts as the tenant's service role.
+        let role = if role == ADMIN_ROLE {
+            "service_role"
+        } else {
+            role
+        };
+        DATABASE_ROLES
+            .into_iter()
+            .find(|r| *r == role)
+            .ok_or_else(|| {
+                baas_core::Error::Forbidden(format!(
+                    "the role `{}` runs no statement here: this tenant's requests run as the database roles {}",
+                    role.chars().take(64).collect::<String>(),
+                    DATABASE_ROLES.join(", ")
+                ))
+            })
     }
 
     /// This principal making `request` ([`Principal::request`]).

@@ -68,8 +68,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use access::{
-    AccessRequest, Action, AllowAll, ChangeEvent, Grant, HookContext, Policy, Principal,
-    RequestInfo, Resource, WriteHook, WriteOp,
+    ADMIN_ROLE, AccessRequest, Action, AllowAll, ChangeEvent, DATABASE_ROLES, Grant, HookContext,
+    Policy, Principal, RequestInfo, Resource, WriteHook, WriteOp,
 };
 pub use baas_core::access::{FieldSet, Grants};
 pub use baas_core::redact::{redact_error, redact_in, redact_url};

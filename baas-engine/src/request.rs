@@ -96,13 +96,14 @@ async fn execute(
 /// The settings of `principal`'s statements on `tenant`: PostgREST's
 /// request settings ([`Principal::request_settings`]), and with
 /// [`TenantConfig::database_roles`](crate::TenantConfig::database_roles)
-/// the caller's database `role` last.
-fn statement_settings(tenant: &Tenant, principal: &Principal) -> Vec<(String, String)> {
+/// the caller's database `role` last ([`Principal::database_role`]: a
+/// role outside [`DATABASE_ROLES`](crate::DATABASE_ROLES) is refused).
+fn statement_settings(tenant: &Tenant, principal: &Principal) -> Result<Vec<(String, String)>> {
     let mut settings = principal.request_settings();
     if tenant.config().database_roles {
-        settings.push(("role".into(), principal.database_role().into()));
+        settings.push(("role".into(), principal.database_role()?.into()));
     }
-    settings
+    Ok(settings)
 }
 
 /// Where a request's further reads run (counts, aggregates, the
@@ -113,12 +114,24 @@ fn statement_settings(tenant: &Tenant, principal: &Principal) -> Vec<(String, St
 struct Scope(Option<Box<dyn baas_core::Session>>);
 
 impl Scope {
-    async fn open(tenant: &Tenant, principal: &Principal) -> Result<Self> {
-        if !tenant.config().database_roles {
+    /// The scope of reads that may call a function reading the request
+    /// settings (`reads_settings`: [`calls_functions`], a function call's
+    /// rows), or of any read of a tenant with database roles.
+    async fn open(tenant: &Tenant, principal: &Principal, reads_settings: bool) -> Result<Self> {
+        let roles = tenant.config().database_roles;
+        if !(roles || (reads_settings && tenant.capabilities().request_settings)) {
             return Ok(Self(None));
         }
-        let settings = statement_settings(tenant, principal);
-        Ok(Self(tenant.adapter().session(&settings).await?))
+        let settings = statement_settings(tenant, principal)?;
+        match tenant.adapter().session(&settings).await? {
+            Some(session) => Ok(Self(Some(session))),
+            // Never the tenant's user in place of the caller's role.
+            None if roles => Err(Error::unsupported(
+                &tenant.capabilities().engine,
+                "running a request as the caller's database role",
+            )),
+            None => Ok(Self(None)),
+        }
     }
 
     fn adapter<'a>(&'a self, tenant: &'a Tenant) -> &'a dyn baas_core::DatabaseAdapter {
@@ -139,7 +152,7 @@ impl Scope {
 
 /// Whether a read of `entity` with `embeds` may call a database function
 /// of the tenant's: the entity, or one it embeds, has a computed field
-/// (selected, filtered or ordered by) or is a view that reads request
+/// (whether the read names it or not: a cheap, safe answer) or is a view that reads request
 /// settings ([`Entity::request_settings`]), or an embedding is a computed
 /// relationship. Such a read runs with the caller's request settings
 /// ([`DatabaseAdapter::find_call`]), which the function may read
@@ -504,7 +517,7 @@ impl Baas {
             && (tenant.config().database_roles
                 || calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds))
         {
-            let settings = statement_settings(tenant, principal);
+            let settings = statement_settings(tenant, principal)?;
             adapter.find_call(&checked, &settings, false).await
         } else {
             baas_core::read::find(adapter.as_ref(), &checked).await
@@ -789,7 +802,7 @@ impl Baas {
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
         let adapter = tenant.adapter();
-        let settings = statement_settings(tenant, principal);
+        let settings = statement_settings(tenant, principal)?;
         let mut rows = match mode {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
@@ -883,7 +896,8 @@ impl Baas {
             .validator(tenant, target)
             .with_access(&grants)
             .query(query)?;
-        let scope = Scope::open(tenant, principal).await?;
+        let reads = calls_functions(tenant.schema(), checked.entity(), &[]);
+        let scope = Scope::open(tenant, principal, reads).await?;
         let n = scope.adapter(tenant).count_rows(&checked).await;
         scope.close(n).await
     }
@@ -947,6 +961,8 @@ impl Baas {
         plan: Option<baas_core::PlanFormat>,
     ) -> Result<Answer<Vec<Row>>> {
         let schema = target.schema;
+        // A function's rows, or rows whose fields or embeds call one.
+        let reads = target.call.is_some() || calls_functions(schema, target.entity, &embeds);
         let mut touched = touched_by_filter(schema, &aggregate.entity, aggregate.filter.as_ref());
         if !embeds.is_empty() {
             let mut probe = Query::new(aggregate.entity.clone());
@@ -962,7 +978,7 @@ impl Baas {
                 let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
                 return Ok(Answer::Plan(plan));
             }
-            let scope = Scope::open(tenant, principal).await?;
+            let scope = Scope::open(tenant, principal, reads).await?;
             let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
             let mut rows = scope.close(rows).await?;
             aggregate_decimals(tenant, &checked, &mut rows)?;
@@ -978,7 +994,7 @@ impl Baas {
             let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
             return Ok(Answer::Plan(plan));
         }
-        let scope = Scope::open(tenant, principal).await?;
+        let scope = Scope::open(tenant, principal, reads).await?;
         let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
         let mut rows = scope.close(rows).await?;
         aggregate_decimals(tenant, &checked, &mut rows)?;
@@ -1095,7 +1111,8 @@ impl Baas {
             Answer::Rows(rows) => rows,
             plan @ Answer::Plan(_) => return Ok(plan),
         };
-        let scope = Scope::open(tenant, principal).await?;
+        let reads = calls_functions(schema, entity, &embedding.select.embeds);
+        let scope = Scope::open(tenant, principal, reads).await?;
         let embedded =
             baas_core::read::embed_into(scope.adapter(tenant), &embedding, &mut rows, &added).await;
         scope.close(embedded).await?;
@@ -1312,7 +1329,7 @@ impl Baas {
         let settings = if adapter.capabilities().request_settings
             && (entity.request_settings || tenant.config().database_roles)
         {
-            statement_settings(tenant, principal)
+            statement_settings(tenant, principal)?
         } else {
             Vec::new()
         };
@@ -1389,17 +1406,7 @@ impl Baas {
                 Some(a) => Ok(a),
                 None => {
                     let done = "the write was rolled back";
-                    let scope = Scope::open(tenant, principal).await?;
-                    let r = represent(
-                        scope.adapter(tenant),
-                        tenant,
-                        embedding.as_ref(),
-                        &added,
-                        written,
-                        done,
-                    )
-                    .await;
-                    scope.close(r).await
+                    represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await
                 }
             };
         }
@@ -1421,17 +1428,7 @@ impl Baas {
             Some(a) => Ok(a),
             None => {
                 let done = "the write was committed";
-                let scope = Scope::open(tenant, principal).await?;
-                let r = represent(
-                    scope.adapter(tenant),
-                    tenant,
-                    embedding.as_ref(),
-                    &added,
-                    written,
-                    done,
-                )
-                .await;
-                scope.close(r).await
+                represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await
             }
         }
     }
@@ -1473,6 +1470,34 @@ impl WriteFinish for Representing<'_> {
         (self.check)(&result)?;
         Ok(result)
     }
+}
+
+/// [`represent`] after the write, its reads in the caller's [`Scope`] (as
+/// the caller's database role where the tenant switches roles; none
+/// without embeddings to read).
+async fn represent_as(
+    principal: &Principal,
+    tenant: &Tenant,
+    representation: Option<&baas_core::Checked<'_, Query>>,
+    added: &[String],
+    result: WriteResult,
+    done: &str,
+) -> Result<WriteResult> {
+    let Some(rep) = representation else {
+        return Ok(result);
+    };
+    let reads = calls_functions(rep.schema(), rep.entity(), &rep.select.embeds);
+    let scope = Scope::open(tenant, principal, reads).await?;
+    let r = represent(
+        scope.adapter(tenant),
+        tenant,
+        Some(rep),
+        added,
+        result,
+        done,
+    )
+    .await;
+    scope.close(r).await
 }
 
 /// A write's returned rows with `representation`'s embeds attached, read

@@ -6,9 +6,7 @@ use baas_engine::Principal;
 
 use crate::RestError;
 
-/// The role of the platform's administrator (the admin key): every admin
-/// route, and everything on every tenant.
-pub const ADMIN_ROLE: &str = "baas_admin";
+pub use baas_engine::ADMIN_ROLE;
 
 /// Turns a request's credentials into the caller.
 ///

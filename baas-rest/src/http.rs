@@ -81,17 +81,27 @@ impl RestResponse {
     /// This response with `headers` a database function asked for
     /// (PostgREST's `response.headers`, a `PGRST` error's `headers`): each
     /// replaces ours of the same name (several of one name all kept), but
-    /// never the framing headers (`Content-Length`, `Transfer-Encoding`,
-    /// `Connection`), which the server writes.
+    /// never the framing and hop-by-hop headers (`Content-Length`,
+    /// `Transfer-Encoding`, `Connection`, `Keep-Alive`, `Upgrade`, `TE`,
+    /// `Trailer`, `Proxy-*`), which the server writes, nor CORS's
+    /// `Access-Control-*`, which the server's CORS settings decide for
+    /// every tenant.
     pub fn with_headers_asked(mut self, headers: Vec<(String, String)>) -> Self {
         let headers: Vec<(String, String)> = headers
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .filter(|(k, _)| {
-                !matches!(
+                !(matches!(
                     k.as_str(),
-                    "content-length" | "transfer-encoding" | "connection"
-                )
+                    "content-length"
+                        | "transfer-encoding"
+                        | "connection"
+                        | "keep-alive"
+                        | "upgrade"
+                        | "te"
+                        | "trailer"
+                ) || k.starts_with("proxy-")
+                    || k.starts_with("access-control-"))
             })
             .collect();
         self.headers

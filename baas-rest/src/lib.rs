@@ -251,7 +251,12 @@
 //!   `PGRST102` `All object keys must match`). With `columns=` (how
 //!   postgrest-js sends a bulk insert), a listed field a row lacks is
 //!   `null`, or with `Prefer: missing=default` its default, as in
-//!   PostgREST; on `PATCH`, `columns=` only drops the unlisted keys.
+//!   PostgREST; on `PATCH`, `columns=` only drops the unlisted keys. A
+//!   merging upsert with `Prefer: missing=default` (postgrest-js's
+//!   `upsert(rows, { defaultToNull: false })`) whose row lacks a listed
+//!   field leaves that field of an existing row as it is, where PostgREST
+//!   sets it to its default (`SET col = EXCLUDED.col`); a new row gets the
+//!   default either way.
 //! - A singular write (`Accept: …object+json`) is not rolled back by
 //!   [`write_response`]: the caller checks [`WriteRequest::singular`]
 //!   before committing (the [`Service`] counts the rows a `PATCH`/`DELETE`
@@ -429,9 +434,9 @@
 //!   of the database's (computed fields or relationships, a view whose
 //!   rule calls `auth.uid()`: introspection marks such entities
 //!   `request_settings`). What the function (or a write's trigger) sets in
-//!   `response.status` (a status from 100 to 599) and `response.headers`
+//!   `response.status` (a status from 200 to 599) and `response.headers`
 //!   (a JSON array of one-key objects, `[{"Cache-Control": "no-store"}]`)
-//!   is the successful answer's status and headers (the framing headers
+//!   is the successful answer's status and headers (the framing, hop-by-hop and CORS headers
 //!   excepted); a malformed one is PostgREST's 500 `PGRST112` /
 //!   `PGRST111`, the call (or write) rolled back.
 //!   A function's `RAISE EXCEPTION`

@@ -173,21 +173,38 @@ fn check_content_type(ct: Option<&str>, body: &[u8]) -> Result<BodyType, RestErr
     Ok(kind)
 }
 
+/// The body as JSON; a CSV body only for an insert into `csv_into`
+/// (PostgREST's bulk insert), a 415 elsewhere.
 fn parse_body(
     headers: &[(String, String)],
     body: &[u8],
     limits: &ParseLimits,
+    csv_into: Option<&Entity>,
 ) -> Result<serde_json::Value, RestError> {
     if body.len() > limits.http.max_body_bytes {
         return Err(crate::body::payload_too_large(limits.http.max_body_bytes));
     }
     let kind = check_content_type(header(headers, "content-type"), body)?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(RestError::invalid_body("the request body is empty")
-            .with_hint("send a JSON object, or an array of objects to insert several rows"));
+    if kind == BodyType::Csv && csv_into.is_none() {
+        return Err(RestError::new(
+            415,
+            "unsupported_media_type",
+            "a CSV body inserts rows (POST); this write takes JSON",
+        )
+        .with_hint("send Content-Type: application/json"));
     }
-    if kind == BodyType::Csv {
-        return csv_rows(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(
+            RestError::invalid_body("the request body is empty").with_hint(match kind {
+                BodyType::Csv => "send a header line of column names, then one line per row",
+                BodyType::Json => {
+                    "send a JSON object, or an array of objects to insert several rows"
+                }
+            }),
+        );
+    }
+    if let (BodyType::Csv, Some(entity)) = (kind, csv_into) {
+        return csv_rows(body, entity);
     }
     // Numbers keep their text (serde_json's `arbitrary_precision`): one
     // beyond the double range (`1e309`) reaches the field's type, which
@@ -211,16 +228,21 @@ fn parse_body(
 /// `,`, quotes (doubled) and line breaks. Anything else (a stray quote,
 /// a row of another length, a header naming a column twice, text that is
 /// not UTF-8) is a 400 `PGRST102` saying where.
-fn csv_rows(body: &[u8]) -> Result<serde_json::Value, RestError> {
+fn csv_rows(body: &[u8], entity: &Entity) -> Result<serde_json::Value, RestError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| RestError::invalid_body(format!("the CSV body is not UTF-8: {e}")))?;
+    // A byte order mark is no part of the first column's name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let records = csv_records(text)?;
     let mut records = records.into_iter();
     let Some((_, header)) = records.next() else {
         return Err(RestError::invalid_body("the CSV body has no header line"));
     };
+    // Each name a field, once: the rows then hold no more keys than the
+    // entity has fields, whatever the header's length.
+    let mut seen = std::collections::HashSet::new();
     for (i, name) in header.iter().enumerate() {
-        if name.is_empty() || header[..i].contains(name) {
+        if name.is_empty() || !seen.insert(name.as_str()) {
             return Err(RestError::invalid_body(format!(
                 "column {} of the CSV header is {}",
                 i + 1,
@@ -231,6 +253,16 @@ fn csv_rows(body: &[u8]) -> Result<serde_json::Value, RestError> {
                 }
             ))
             .with_details(format!("`{}`", crate::lex::clip(name, 80))));
+        }
+        if entity.field(name).is_err() {
+            return Err(baas_core::Error::Validation {
+                violations: vec![baas_core::Violation::unknown_written_field(
+                    format!("/0/{name}"),
+                    &entity.name,
+                    name,
+                )],
+            }
+            .into());
         }
     }
     let rows = records
@@ -269,9 +301,11 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, RestError> {
     while chars.peek().is_some() {
         let start = line;
         let mut fields = Vec::new();
+        let mut quoted;
         loop {
             let mut field = String::new();
-            if chars.peek() == Some(&'"') {
+            quoted = chars.peek() == Some(&'"');
+            if quoted {
                 chars.next();
                 loop {
                     match chars.next() {
@@ -323,12 +357,17 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, RestError> {
                 Some('\n') | None => break,
                 Some(_) => {
                     return Err(RestError::invalid_body(format!(
-                        "a carriage return inside an unquoted CSV field at line {line}"
+                        "a carriage return without a line feed at line {line}"
                     )));
                 }
             }
         }
         line += 1;
+        // A blank line (a doubled line break at the end) is no row: an
+        // empty value alone on its line is written `""`.
+        if !quoted && fields.len() == 1 && fields[0].is_empty() {
+            continue;
+        }
         records.push((start, fields));
     }
     Ok(records)
@@ -516,7 +555,7 @@ fn write(
                 return Err(RestError::bad_request("filters do not apply to POST")
                     .with_hint("use PATCH to update matching rows"));
             }
-            let mut rows = match parse_body(headers, body, limits)? {
+            let mut rows = match parse_body(headers, body, limits, Some(entity))? {
                 serde_json::Value::Object(o) => vec![o],
                 serde_json::Value::Array(items) => items
                     .into_iter()
@@ -582,7 +621,7 @@ fn write(
             }
             // Check the key shape (count, primary key present).
             key_filter(entity, key)?;
-            let mut row = match parse_body(headers, body, limits)? {
+            let mut row = match parse_body(headers, body, limits, None)? {
                 serde_json::Value::Object(o) => o,
                 other => return Err(not_object("", &other)),
             };
@@ -631,7 +670,7 @@ fn write(
                 None if bounded => Some(Filter::and(Vec::new())),
                 f => f,
             };
-            let set = match parse_body(headers, body, limits)? {
+            let set = match parse_body(headers, body, limits, None)? {
                 serde_json::Value::Object(o) => o,
                 // PostgREST's empty patches: `[]`, `[{}]`.
                 serde_json::Value::Array(a)

@@ -446,8 +446,15 @@ impl<B: SqlBackend> SqlAdapter<B> {
         if settings.is_empty() || self.d() != Dialect::Postgres {
             return Ok(());
         }
-        let calls = (1..=settings.len())
-            .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i))
+        // What a function set for the answer with `is_local = false` in
+        // an earlier request on this connection is not this answer's.
+        let calls = ["set_config('response.status', '', true)".to_string()]
+            .into_iter()
+            .chain(["set_config('response.headers', '', true)".to_string()])
+            .chain(
+                (1..=settings.len())
+                    .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i)),
+            )
             .collect::<Vec<_>>()
             .join(", ");
         let params = settings

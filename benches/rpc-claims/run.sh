@@ -5,12 +5,13 @@
 #   claims:       BEGIN; SELECT set_config('request.jwt.claims', $1, true);
 #                 the call; COMMIT (the call with its claims only);
 #   call:         BEGIN; the five settings (claims, method, path, headers,
-#                 cookies) in one SELECT; the call; the response settings
+#                 cookies; the response settings reset) in one SELECT; the call; the response settings
 #                 read back; COMMIT (what `find_call` runs now);
 #   insert-plain: one INSERT … RETURNING on the pool (a write before the
 #                 settings);
-#   insert:       BEGIN; the five settings; the INSERT; COMMIT (what a
-#                 write on PostgreSQL runs now).
+#   insert:       BEGIN; the five settings; the INSERT; the response
+#                 settings read back; COMMIT (what a write of a table
+#                 flagged `request_settings` runs on PostgreSQL).
 # Needs the parity fixture (bash .ci/fixtures.sh: database baas_parity);
 # the inserts go to its `memo` table and are deleted afterwards.
 # Usage: bash benches/rpc-claims/run.sh [seconds per script]
@@ -19,7 +20,8 @@ SECS=${1:-10}
 DIR=$(mktemp -d)
 export PGPASSWORD=baas_pw
 trap 'rm -rf "$DIR"; psql -h 127.0.0.1 -U baas -qc "DELETE FROM memo" baas_parity' EXIT
-SETTINGS="SELECT set_config('request.jwt.claims', '{\"sub\":\"u1\",\"role\":\"authenticated\"}', true),
+SETTINGS="SELECT set_config('response.status', '', true), set_config('response.headers', '', true),
+  set_config('request.jwt.claims', '{\"sub\":\"u1\",\"role\":\"authenticated\"}', true),
   set_config('request.method', 'POST', true), set_config('request.path', '/memo', true),
   set_config('request.headers', '{\"apikey\":\"k\",\"content-type\":\"application/json\",\"prefer\":\"return=representation\"}', true),
   set_config('request.cookies', '{}', true);"
@@ -46,6 +48,7 @@ cat > "$DIR/insert.sql" <<SQL
 BEGIN;
 $SETTINGS
 INSERT INTO memo (body) VALUES ('x') RETURNING id, body, owner;
+SELECT current_setting('response.status', true), current_setting('response.headers', true);
 COMMIT;
 SQL
 for s in plain claims call insert-plain insert; do

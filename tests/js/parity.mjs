@@ -449,7 +449,7 @@ try {
       const forged = await user.from("diary").insert({ owner: "alice-1", entry: "js-forged" });
       eq([forged.status, forged.error && forged.error.code], [403, "42501"]);
       const anon = await rlsAnon.from("diary").select("entry");
-      eq([anon.status, anon.error && anon.error.code], [403, "42501"]);
+      eq([anon.status, anon.error && anon.error.code], [401, "42501"]);
       const all = await rlsService.from("diary").select("entry", { count: "exact", head: true });
       eq(all.count, 4);
       noError(await user.from("diary").delete().eq("entry", "js-own"));

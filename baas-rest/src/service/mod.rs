@@ -294,6 +294,18 @@ impl Service {
         let mut allow = None;
         let mut resp = match self.dispatch(target, req, principal, &mut allow).await {
             Ok(r) => r,
+            // The database refusing an anonymous caller (its role lacks
+            // the privilege) asks for credentials: PostgREST's 401.
+            Err(mut e)
+                if e.status == 403 && e.code == baas_core::sqlstate::INSUFFICIENT_PRIVILEGE =>
+            {
+                if principal.subject.is_none()
+                    && principal.database_role().is_ok_and(|r| r == "anon")
+                {
+                    e.status = 401;
+                }
+                error_response(&e, allow)
+            }
             Err(e) => error_response(&e, allow),
         };
         if let Some(root) = root {
@@ -377,7 +389,9 @@ impl Service {
                 // read of the request (PostgREST's `request.*` settings).
                 let with_request;
                 let principal = if tenant.capabilities().request_settings {
-                    with_request = principal.clone().with_request(request_info(&req, &route));
+                    with_request = principal
+                        .clone()
+                        .with_request(request_info(&req, &route, principal));
                     &with_request
                 } else {
                     principal
@@ -541,7 +555,11 @@ pub(crate) fn as_functions_asked(
 /// settings): its method, headers, and its path below the tenant's REST
 /// root as the client sent it (`/memo`, `/memo/5`, `/rpc/f`: the last
 /// segments of the path, whatever prefix routed it).
-fn request_info(req: &RestRequest, route: &Route) -> baas_engine::RequestInfo {
+fn request_info(
+    req: &RestRequest,
+    route: &Route,
+    principal: &Principal,
+) -> baas_engine::RequestInfo {
     let tail = match route {
         Route::Collection { .. } => 1,
         Route::Item { .. } | Route::Rpc { .. } => 2,
@@ -558,10 +576,19 @@ fn request_info(req: &RestRequest, route: &Route) -> baas_engine::RequestInfo {
         p.push_str(s);
         p
     });
+    // The platform's admin key opens every tenant: it never reaches a
+    // tenant's database (a caller's own token does, as in PostgREST).
+    let admin = principal.has_role(crate::ADMIN_ROLE);
+    let headers = req
+        .headers
+        .iter()
+        .filter(|(k, _)| !(admin && k.eq_ignore_ascii_case("authorization")))
+        .cloned()
+        .collect();
     baas_engine::RequestInfo {
         method: req.method.to_ascii_uppercase(),
         path,
-        headers: req.headers.clone(),
+        headers,
     }
 }
 

@@ -825,7 +825,18 @@ fn csv_bodies_insert_rows() {
     )
     .expect_err("not UTF-8");
     assert_eq!((bad.status, bad.code.as_str()), (400, "PGRST102"));
-    // A field the entity lacks is the unknown-field 422, as in JSON.
-    let w = write_h("artist", "POST", "", &csv, "nope\nx").expect("parsed");
-    assert!(validate_write(&w.write).is_err());
+    // A header naming no field is PostgREST's PGRST204, before any row is
+    // built.
+    let e = write_h("artist", "POST", "", &csv, "nope\nx").expect_err("unknown");
+    assert_eq!((e.status, e.code.as_str()), (400, "PGRST204"));
+    // A byte order mark and blank lines are no part of the rows; an empty
+    // value alone on its line is quoted.
+    let w = write_h("artist", "POST", "", &csv, "\u{feff}name\n\nA\n\"\"\n\n").expect("bom");
+    assert_eq!(
+        insert(&w.write).rows,
+        vec![obj(json!({"name": "A"})), obj(json!({"name": ""}))]
+    );
+    // CSV inserts: PATCH and PUT take JSON.
+    let e = write_h("artist", "PATCH", "artist_id=eq.1", &csv, "name\nB").expect_err("patch");
+    assert_eq!(e.status, 415);
 }
