@@ -331,3 +331,21 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON diary TO authenticated;
 GRANT USAGE ON SEQUENCE diary_id_seq TO authenticated;
 GRANT SELECT ON diary TO service_role;
 INSERT INTO diary (owner, entry) VALUES ('alice-1', 'a1'), ('alice-1', 'a2'), ('bob-2', 'b1');
+-- The claims read by a CHECK constraint, and by the trigger of a table a
+-- delete cascades to.
+CREATE TABLE signed (
+  id serial PRIMARY KEY,
+  who text NOT NULL CHECK (who = coalesce(caller_sub(), ''))
+);
+CREATE TABLE crate (id int PRIMARY KEY);
+CREATE TABLE crate_item (
+  id serial PRIMARY KEY,
+  crate_id int NOT NULL REFERENCES crate (id) ON DELETE CASCADE
+);
+CREATE FUNCTION refuse_anonymous() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF caller_sub() IS NULL THEN RAISE EXCEPTION 'who is deleting?'; END IF;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER crate_item_who BEFORE DELETE ON crate_item
+  FOR EACH ROW EXECUTE FUNCTION refuse_anonymous();

@@ -429,8 +429,9 @@ pub struct Entity {
     pub read_only: bool,
     /// Its statements may read PostgREST's request settings
     /// (`request.jwt.claims`…, Supabase's `auth.uid()`): for a table, its
-    /// writes (a trigger, or a column default calling a function of the
-    /// database's own or `current_setting`), which then run in a
+    /// writes (a trigger of its own or of a table a write cascades to,
+    /// or a column default or `CHECK` constraint calling a function of
+    /// the database's own or `current_setting`), which then run in a
     /// transaction that sets the caller's settings first; for a view
     /// ([`read_only`](Self::read_only)), its reads (a function or
     /// `current_setting` it calls, or such a view it reads), as do the

@@ -3741,3 +3741,66 @@ async fn database_roles_apply_grants_and_row_level_security() {
         r.text()
     );
 }
+
+/// The claims reach a `CHECK` constraint that reads them, and the trigger
+/// of a table a delete cascades to: introspection marks `signed` and
+/// `crate` (their writes run with the request settings), not the others.
+#[tokio::test]
+async fn checks_and_cascades_see_the_callers_claims() {
+    let Some(s) = service().await else { return };
+    let alice = Principal::new("alice-1", vec!["authenticated".to_string()]);
+    let anon = Principal::anonymous();
+    let post = |path: &str, body: &str| {
+        RestRequest::new("POST", format!("/p/{path}"), "")
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+    };
+    let r = s
+        .handle_as(post("signed", r#"{"who": "alice-1"}"#), &alice)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = s
+        .handle_as(post("signed", r#"{"who": "alice-1"}"#), &anon)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("23514")),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(
+            RestRequest::new("DELETE", "/p/signed", "who=eq.alice-1"),
+            &alice,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // A crate of our own, with an item the delete cascades to.
+    let r = s
+        .handle_as(RestRequest::new("DELETE", "/p/crate", "id=eq.77"), &alice)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = s.handle_as(post("crate", r#"{"id": 77}"#), &alice).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = s
+        .handle_as(post("crate_item", r#"{"crate_id": 77}"#), &alice)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let delete = || RestRequest::new("DELETE", "/p/crate", "id=eq.77");
+    let r = s.handle_as(delete(), &anon).await;
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (400, json!("who is deleting?")),
+        "{}",
+        r.text()
+    );
+    let r = s.handle_as(delete(), &alice).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = s
+        .handle_as(
+            RestRequest::new("GET", "/p/crate_item", "crate_id=eq.77"),
+            &alice,
+        )
+        .await;
+    assert_eq!(r.json(), json!([]), "{}", r.text());
+}

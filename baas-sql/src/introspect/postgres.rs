@@ -25,12 +25,23 @@ fn pg_text_array(items: &[String]) -> String {
 }
 /// Whether statements on relation `c` may read request settings
 /// ([`Entity::request_settings`](baas_core::Entity::request_settings)):
-/// a trigger of its own (not a foreign key's), a column default or a
-/// view's rule that calls a function of the database's (a dependency on
-/// it, which PostgreSQL records for every function but its built-in ones;
-/// an extension's functions are left out) or `current_setting` (by its
-/// node in the stored expression).
+/// a trigger of its own (not a foreign key's), or of a table a write of
+/// it cascades to (`ON DELETE`/`ON UPDATE` `CASCADE`, `SET NULL`, `SET
+/// DEFAULT`); a column default, a `CHECK` constraint or a view's rule
+/// that calls a function of the database's (a dependency on it, which
+/// PostgreSQL records for every function but its built-in ones; an
+/// extension's functions are left out) or `current_setting` (by its node
+/// in the stored expression).
 const SETTINGS_READER: &str = "(EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) \
+     OR EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_trigger t ON t.tgrelid = f.conrelid AND NOT t.tgisinternal \
+       WHERE f.contype = 'f' AND f.confrelid = c.oid \
+         AND (f.confdeltype IN ('c', 'n', 'd') OR f.confupdtype IN ('c', 'n', 'd'))) \
+     OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND ( \
+       EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass AND d.objid = k.oid \
+         AND d.refclassid = 'pg_proc'::regclass AND NOT EXISTS (SELECT 1 FROM pg_depend x \
+           WHERE x.classid = 'pg_proc'::regclass AND x.objid = d.refobjid AND x.deptype = 'e')) \
+       OR k.conbin::text ~ (':funcid (' || 'pg_catalog.current_setting(text)'::regprocedure::oid || '|' \
+         || 'pg_catalog.current_setting(text, boolean)'::regprocedure::oid || ') '))) \
      OR EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.adrelid = c.oid AND ( \
        EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid \
          AND d.refclassid = 'pg_proc'::regclass AND NOT EXISTS (SELECT 1 FROM pg_depend x \
