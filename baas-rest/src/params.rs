@@ -1590,9 +1590,10 @@ pub(crate) fn resolve<'s>(
                     serde_json::json!({
                         "cardinality": cardinality(&r.kind),
                         "embedding": format!("{} with {}", entity.name, r.target),
+                        // PostgREST names the foreign key's constraint.
                         "relationship": format!(
                             "{} using {}({}) and {}({})",
-                            r.name,
+                            r.constraint.as_deref().unwrap_or(&r.name),
                             entity.name,
                             r.from_fields.join(", "),
                             r.target,
@@ -1603,7 +1604,7 @@ pub(crate) fn resolve<'s>(
                 .collect();
             let options: Vec<String> = many
                 .iter()
-                .map(|r| format!("'{name}!{}'", r.name))
+                .map(|r| format!("'{name}!{}'", r.constraint.as_deref().unwrap_or(&r.name)))
                 .collect();
             Err(RestError::new(
                 300,

@@ -1038,6 +1038,19 @@ async fn embeds_resolve_by_constraint_column_and_self_reference() {
     .await;
     assert_eq!(r.json()["code"], "PGRST201");
     assert_eq!(r.json()["details"].as_array().map(Vec::len), Some(2));
+    // Each candidate named by its foreign key's constraint, as PostgREST.
+    let named: Vec<String> = r.json()["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["relationship"].as_str())
+        .map(|r| r.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        named.iter().all(|n| n.ends_with("_fkey")),
+        "{named:?}: {}",
+        r.text()
+    );
     for (query, want) in [
         (
             "select=name,review!review_reviewer_fkey(id)&id=eq.2",

@@ -303,7 +303,8 @@ fn ambiguous_embedding_needs_a_hint() {
     };
     let e = parse("select=employee(*)").expect_err("ambiguous");
     assert_eq!(e.status, 300);
-    // PostgREST's code, wording and candidate list.
+    // PostgREST's code, wording and candidate list (a relation is named by
+    // its foreign key's constraint where it has one, as PostgREST names it).
     assert_eq!(
         e.body(),
         json!({
@@ -318,10 +319,10 @@ fn ambiguous_embedding_needs_a_hint() {
                 {
                     "cardinality": "many-to-one",
                     "embedding": "customer with employee",
-                    "relationship": "account_manager using customer(support_rep_id) and employee(employee_id)"
+                    "relationship": "customer_account_manager_fkey using customer(support_rep_id) and employee(employee_id)"
                 }
             ],
-            "hint": "Try changing 'employee' to one of the following: 'employee!support_rep', 'employee!account_manager'. Find the desired relationship in the 'details' key."
+            "hint": "Try changing 'employee' to one of the following: 'employee!support_rep', 'employee!customer_account_manager_fkey'. Find the desired relationship in the 'details' key."
         })
     );
     // A hint by relation name or by foreign-key constraint name picks one;
