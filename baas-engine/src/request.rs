@@ -66,12 +66,8 @@ fn default_embed_limits(
 }
 
 /// Run a checked write: plainly, rolled back (`tx=rollback`), or
-/// finished inside its transaction; in a transaction that sees the
-/// caller's request settings where the engine has them
-/// ([`Capabilities::request_settings`](baas_core::Capabilities::request_settings))
-/// and the entity's statements may read them
-/// ([`Entity::request_settings`]: a column default `auth.uid()`, a
-/// trigger reading `request.jwt.claims`).
+/// finished inside its transaction; in a transaction that sets
+/// `settings` first when there are any ([`statement_settings`]).
 async fn execute(
     adapter: &dyn baas_core::DatabaseAdapter,
     write: CheckedWrite<'_, '_>,
@@ -93,14 +89,26 @@ async fn execute(
     }
 }
 
-/// The settings of `principal`'s statements on `tenant`: PostgREST's
-/// request settings ([`Principal::request_settings`]), and with
-/// [`TenantConfig::database_roles`](crate::TenantConfig::database_roles)
-/// the caller's database `role` last ([`Principal::database_role`]: a
-/// role outside [`DATABASE_ROLES`](crate::DATABASE_ROLES) is refused).
-fn statement_settings(tenant: &Tenant, principal: &Principal) -> Result<Vec<(String, String)>> {
+/// The settings of `principal`'s statements on `tenant`, none where they
+/// need none: where the engine has settings
+/// ([`Capabilities::request_settings`](baas_core::Capabilities::request_settings))
+/// and the statements may read them (`reads_settings`: a flagged entity,
+/// [`calls_functions`], a function call), or always with
+/// [`TenantConfig::database_roles`](crate::TenantConfig::database_roles),
+/// PostgREST's request settings ([`Principal::request_settings`]), with
+/// database roles the caller's `role` last ([`Principal::database_role`]:
+/// a role outside [`DATABASE_ROLES`](crate::DATABASE_ROLES) is refused).
+fn statement_settings(
+    tenant: &Tenant,
+    principal: &Principal,
+    reads_settings: bool,
+) -> Result<Vec<(String, String)>> {
+    let roles = tenant.config().database_roles;
+    if !(roles || (reads_settings && tenant.capabilities().request_settings)) {
+        return Ok(Vec::new());
+    }
     let mut settings = principal.request_settings();
-    if tenant.config().database_roles {
+    if roles {
         settings.push(("role".into(), principal.database_role()?.into()));
     }
     Ok(settings)
@@ -118,15 +126,14 @@ impl Scope {
     /// settings (`reads_settings`: [`calls_functions`], a function call's
     /// rows), or of any read of a tenant with database roles.
     async fn open(tenant: &Tenant, principal: &Principal, reads_settings: bool) -> Result<Self> {
-        let roles = tenant.config().database_roles;
-        if !(roles || (reads_settings && tenant.capabilities().request_settings)) {
+        let settings = statement_settings(tenant, principal, reads_settings)?;
+        if settings.is_empty() {
             return Ok(Self(None));
         }
-        let settings = statement_settings(tenant, principal)?;
         match tenant.adapter().session(&settings).await? {
             Some(session) => Ok(Self(Some(session))),
             // Never the tenant's user in place of the caller's role.
-            None if roles => Err(Error::unsupported(
+            None if tenant.config().database_roles => Err(Error::unsupported(
                 &tenant.capabilities().engine,
                 "running a request as the caller's database role",
             )),
@@ -513,14 +520,12 @@ impl Baas {
             .checked_read(principal, tenant, query, &mut grants)
             .await?;
         let adapter = tenant.adapter();
-        let rows = if adapter.capabilities().request_settings
-            && (tenant.config().database_roles
-                || calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds))
-        {
-            let settings = statement_settings(tenant, principal)?;
-            adapter.find_call(&checked, &settings, false).await
-        } else {
+        let reads = calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds);
+        let settings = statement_settings(tenant, principal, reads)?;
+        let rows = if settings.is_empty() {
             baas_core::read::find(adapter.as_ref(), &checked).await
+        } else {
+            adapter.find_call(&checked, &settings, false).await
         };
         let mut rows = rows?;
         tenant_decimals(
@@ -802,7 +807,7 @@ impl Baas {
             .checked_read_from(principal, tenant, target, query, &mut grants)
             .await?;
         let adapter = tenant.adapter();
-        let settings = statement_settings(tenant, principal)?;
+        let settings = statement_settings(tenant, principal, true)?;
         let mut rows = match mode {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
@@ -1326,13 +1331,7 @@ impl Baas {
         let adapter = tenant.adapter().as_ref();
         // The write's statements see the caller's request settings where
         // they may read them, and everywhere with database roles.
-        let settings = if adapter.capabilities().request_settings
-            && (entity.request_settings || tenant.config().database_roles)
-        {
-            statement_settings(tenant, principal)?
-        } else {
-            Vec::new()
-        };
+        let settings = statement_settings(tenant, principal, entity.request_settings)?;
         // With a check, the representation is made inside the write's
         // transaction, and checked there.
         let representing = check.map(|check| Representing {

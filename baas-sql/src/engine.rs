@@ -448,15 +448,14 @@ impl<B: SqlBackend> SqlAdapter<B> {
         }
         // What a function set for the answer with `is_local = false` in
         // an earlier request on this connection is not this answer's.
-        let calls = ["set_config('response.status', '', true)".to_string()]
-            .into_iter()
-            .chain(["set_config('response.headers', '', true)".to_string()])
-            .chain(
-                (1..=settings.len())
-                    .map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i)),
-            )
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut calls = vec![
+            "set_config('response.status', '', true)".to_string(),
+            "set_config('response.headers', '', true)".to_string(),
+        ];
+        calls.extend(
+            (1..=settings.len()).map(|i| format!("set_config(${}, ${}, true)", 2 * i - 1, 2 * i)),
+        );
+        let calls = calls.join(", ");
         let params = settings
             .iter()
             .flat_map(|(k, v)| {
