@@ -62,6 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     insert.on_conflict = Some(Upsert {
         target: vec!["isbn".into()],
         action: OnConflict::Merge,
+        defaults: vec![],
     });
     let merged = db.insert(books, &insert).await?;
     println!("upserted: {}", serde_json::to_string(&merged.rows)?);

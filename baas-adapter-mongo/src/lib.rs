@@ -640,8 +640,24 @@ impl MongoAdapter {
                     match up.action {
                         OnConflict::Merge => {
                             let mut u = Document::new();
+                            // No defaults on MongoDB: a field reset to its
+                            // default is one an insert would leave out.
+                            let mut unset = Document::new();
+                            for name in &up.defaults {
+                                let f = e.field(name)?;
+                                if key.contains(name) || e.primary_key.contains(name) {
+                                    continue;
+                                }
+                                let k = lower::storage_key(e, f)?;
+                                if !d.contains_key(k) {
+                                    unset.insert(k, "");
+                                }
+                            }
                             if !d.is_empty() {
                                 u.insert("$set", d);
+                            }
+                            if !unset.is_empty() {
+                                u.insert("$unset", unset);
                             }
                             u.insert("$setOnInsert", doc! {"_id": id});
                             let after = w.upsert_one(&coll, f, u, true).await?;

@@ -936,6 +936,13 @@ pub struct Upsert {
     pub target: Vec<String>,
     /// What to do on conflict.
     pub action: OnConflict,
+    /// Fields a merge resets to their default in an existing row when the
+    /// inserted row omits them (PostgREST's `Prefer: missing=default` with
+    /// `columns=`: `SET col = EXCLUDED.col`, the value an insert that omits
+    /// `col` writes; on MongoDB, which has no defaults, the field is
+    /// removed). Empty: a merge sets only the fields each row gives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<String>,
 }
 
 /// An insert of one or many rows. Many rows are written atomically: one bad

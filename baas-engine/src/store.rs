@@ -383,6 +383,7 @@ impl MetadataStore for AdapterStore {
             on_conflict: Some(Upsert {
                 target: vec!["id".into()],
                 action: OnConflict::Merge,
+                defaults: vec![],
             }),
             returning: None,
         };

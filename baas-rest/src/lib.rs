@@ -82,7 +82,7 @@
 //! | `/{tenant}/rest/v1/{entity}…` | the same as `/{tenant}/{entity}…` (Supabase's prefix; see [`route`](mod@route)) |
 //! | `POST` object / array | `Insert` (one / many rows) |
 //! | `POST` with `Content-Type: text/csv` (PostgREST's bulk insert) | `Insert` of the rows: a header line of column names, one line per row (RFC 4180 quoting, LF or CRLF); each value a string the field's type converts, `NULL` null, an empty field the empty string; a row of another length is a 400 `PGRST102` |
-//! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore }` (target empty = primary key) |
+//! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore, defaults }` (target empty = primary key; `defaults`: the `columns=` of a merge with `Prefer: missing=default`) |
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
 //! | `PATCH ?filters` / `PATCH /{entity}/{id}` | `Update` (a filter is required) |
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
@@ -253,10 +253,10 @@
 //!   `null`, or with `Prefer: missing=default` its default, as in
 //!   PostgREST; on `PATCH`, `columns=` only drops the unlisted keys. A
 //!   merging upsert with `Prefer: missing=default` (postgrest-js's
-//!   `upsert(rows, { defaultToNull: false })`) whose row lacks a listed
-//!   field leaves that field of an existing row as it is, where PostgREST
-//!   sets it to its default (`SET col = EXCLUDED.col`); a new row gets the
-//!   default either way.
+//!   `upsert(rows, { defaultToNull: false })`) resets a listed field a row
+//!   lacks to its default in an existing row too, as PostgREST's `SET col
+//!   = EXCLUDED.col` ([`Upsert::defaults`](baas_core::ir::Upsert::defaults);
+//!   on MongoDB, which has no defaults, the field is removed).
 //! - A singular write (`Accept: …object+json`) is not rolled back by
 //!   [`write_response`]: the caller checks [`WriteRequest::singular`]
 //!   before committing (the [`Service`] counts the rows a `PATCH`/`DELETE`

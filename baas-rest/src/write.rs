@@ -595,6 +595,12 @@ fn write(
                 (Some(action), target) => Some(Upsert {
                     target: target.unwrap_or_default(),
                     action,
+                    // PostgREST merges every listed column (`SET col =
+                    // EXCLUDED.col`): one a row omits takes its default.
+                    defaults: match (&p.columns, action, prefer.missing_default) {
+                        (Some(cols), OnConflict::Merge, true) => cols.clone(),
+                        _ => Vec::new(),
+                    },
                 }),
                 (None, Some(_)) => {
                     return Err(RestError::bad_request(
@@ -651,6 +657,7 @@ fn write(
                 on_conflict: Some(Upsert {
                     target: entity.primary_key.clone(),
                     action: OnConflict::Merge,
+                    defaults: Vec::new(),
                 }),
                 returning: ret,
             })

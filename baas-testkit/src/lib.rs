@@ -2042,6 +2042,7 @@ fn upsert(rows: Vec<J>, action: OnConflict) -> Insert {
     i.on_conflict = Some(Upsert {
         target: vec!["sku".into()],
         action,
+        defaults: vec![],
     });
     i
 }

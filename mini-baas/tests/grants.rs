@@ -872,6 +872,7 @@ async fn suite(under: Under) {
                         on_conflict: Some(mini_baas::ir::Upsert {
                             target: vec![],
                             action: mini_baas::ir::OnConflict::Merge,
+                            defaults: vec![],
                         }),
                         returning: None,
                     }),

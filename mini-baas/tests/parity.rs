@@ -376,6 +376,67 @@ async fn upsert_returns_key_only_rows() {
     assert_eq!(r.status, 204, "{}", r.text());
 }
 
+/// A merging upsert with `Prefer: missing=default` and `columns=`
+/// (postgrest-js's `upsert(rows, { defaultToNull: false })`): a listed
+/// field a row omits takes its default in an existing row too, as
+/// PostgREST's `SET col = EXCLUDED.col` (`name`'s default is null); rows
+/// the body does not name keep theirs, and without `columns=` a merge sets
+/// only the fields a row gives.
+#[tokio::test]
+async fn upsert_missing_default_resets_listed_fields() {
+    let Some(s) = service("upsert-default").await else {
+        return;
+    };
+    let ours = "genre_id=gte.9860&genre_id=lt.9870";
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "",
+        &[],
+        r#"[{"genre_id": 9861, "name": "Kept"}, {"genre_id": 9862, "name": "Other"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let merge = [(
+        "Prefer",
+        "resolution=merge-duplicates, missing=default, return=representation",
+    )];
+    // Without `columns=`: nothing listed, nothing reset.
+    let r = same(&s, "POST", "/genre", "", &merge, r#"{"genre_id": 9861}"#).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"genre_id": 9861, "name": "Kept"}])),
+        "{}",
+        r.text()
+    );
+    let r = same(
+        &s,
+        "POST",
+        "/genre",
+        "columns=genre_id,name",
+        &merge,
+        r#"[{"genre_id": 9861}, {"genre_id": 9863, "name": "New"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"genre_id": 9861, "name": null}, {"genre_id": 9863, "name": "New"}])
+    );
+    let kept = get_json(&s, "/genre", &format!("{ours}&order=genre_id")).await;
+    assert_eq!(
+        kept,
+        json!([
+            {"genre_id": 9861, "name": null},
+            {"genre_id": 9862, "name": "Other"},
+            {"genre_id": 9863, "name": "New"}
+        ])
+    );
+    same(&s, "DELETE", "/genre", ours, &[], "").await;
+}
+
 /// PostgREST's bulk insert from CSV (`Content-Type: text/csv`): the same
 /// rows, typed by their fields, on every engine; `NULL` is null.
 #[tokio::test]
@@ -383,7 +444,7 @@ async fn csv_bulk_insert() {
     let Some(s) = service("csv-insert").await else {
         return;
     };
-    let ours = "genre_id=gte.9410&genre_id=lt.9420";
+    let ours = "genre_id=gte.9870&genre_id=lt.9880";
     same(&s, "DELETE", "/genre", ours, &[], "").await;
     let r = same(
         &s,
@@ -394,13 +455,13 @@ async fn csv_bulk_insert() {
             ("Content-Type", "text/csv"),
             ("Prefer", "return=representation"),
         ],
-        "genre_id,name\r\n9411,\"Polka, \"\"fast\"\"\"\r\n9412,NULL\r\n",
+        "genre_id,name\r\n9871,\"Polka, \"\"fast\"\"\"\r\n9872,NULL\r\n",
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(
         r.json(),
-        json!([{"genre_id": 9411, "name": "Polka, \"fast\""}, {"genre_id": 9412, "name": null}])
+        json!([{"genre_id": 9871, "name": "Polka, \"fast\""}, {"genre_id": 9872, "name": null}])
     );
     // A row of another length writes nothing.
     let r = same(
@@ -409,7 +470,7 @@ async fn csv_bulk_insert() {
         "/genre",
         "",
         &[("Content-Type", "text/csv")],
-        "genre_id,name\n9413,A\n9414\n",
+        "genre_id,name\n9873,A\n9874\n",
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
@@ -420,7 +481,7 @@ async fn csv_bulk_insert() {
         &format!("{ours}&select=genre_id&order=genre_id"),
     )
     .await;
-    assert_eq!(kept, json!([{"genre_id": 9411}, {"genre_id": 9412}]));
+    assert_eq!(kept, json!([{"genre_id": 9871}, {"genre_id": 9872}]));
     same(&s, "DELETE", "/genre", ours, &[], "").await;
 }
 

@@ -2867,6 +2867,46 @@ async fn insert_columns_null_or_default() {
     );
 }
 
+/// A merging upsert with `Prefer: missing=default` resets a listed field
+/// a row omits to its database default in the existing row (`n DEFAULT
+/// 0`), as PostgREST's `SET n = EXCLUDED.n`; without `missing=default`
+/// the listed field is written `null` (`n` is `NOT NULL`: its 23502).
+#[tokio::test]
+async fn upsert_missing_default_writes_the_default() {
+    let Some(s) = service().await else { return };
+    let merge = "resolution=merge-duplicates,return=representation,tx=rollback";
+    let body = r#"[{"name": "hits"}, {"name": "fresh", "n": 3}]"#;
+    let r = call(
+        &s,
+        "POST",
+        "/counter",
+        "columns=name,n",
+        &[("Prefer", &format!("{merge},missing=default"))],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"name": "hits", "n": 0}, {"name": "fresh", "n": 3}])
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/counter",
+        "columns=name,n",
+        &[("Prefer", merge)],
+        body,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("23502")),
+        "{}",
+        r.text()
+    );
+}
+
 /// `/rpc` answers of values as PostgREST's: `Content-Range` (counted with
 /// `Prefer: count=exact`, a 206 for a part), one value asked for with
 /// `Accept: …object+json`; a call that may write asked to roll back is

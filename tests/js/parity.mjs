@@ -58,6 +58,18 @@ try {
     r = await db.from("counter").delete().in("name", ["js-c1", "js-c2"]);
     noError(r);
   });
+  await check("upsert (defaultToNull: false): an existing row takes the default of a field it omits", async () => {
+    let r = await db.from("counter").insert({ name: "js-u1", n: 5 });
+    noError(r);
+    r = await db
+      .from("counter")
+      .upsert([{ name: "js-u1" }, { name: "js-u2", n: 2 }], { defaultToNull: false })
+      .select("name,n");
+    noError(r);
+    eq(r.data, [{ name: "js-u1", n: 0 }, { name: "js-u2", n: 2 }]);
+    r = await db.from("counter").delete().in("name", ["js-u1", "js-u2"]);
+    noError(r);
+  });
   await check("rpc: a set of scalars", async () => {
     const r = await db.rpc("series", { n: 3 }, { get: true });
     noError(r);

@@ -165,7 +165,8 @@ fn upserts() {
         insert(&w.write).on_conflict,
         Some(Upsert {
             target: vec!["email".into()],
-            action: OnConflict::Merge
+            action: OnConflict::Merge,
+            defaults: vec![],
         })
     );
     assert!(validate_write(&w.write).is_ok());
@@ -181,7 +182,8 @@ fn upserts() {
         insert(&w.write).on_conflict,
         Some(Upsert {
             target: vec!["playlist_id".into(), "track_id".into()],
-            action: OnConflict::Ignore
+            action: OnConflict::Ignore,
+            defaults: vec![],
         })
     );
     // Resolution alone: primary key.
@@ -197,7 +199,8 @@ fn upserts() {
         insert(&w.write).on_conflict,
         Some(Upsert {
             target: vec![],
-            action: OnConflict::Merge
+            action: OnConflict::Merge,
+            defaults: vec![],
         })
     );
     // on_conflict without resolution is refused (not silently ignored).
@@ -465,7 +468,8 @@ fn put_upserts_one_row() {
         ins.on_conflict,
         Some(Upsert {
             target: vec!["artist_id".into()],
-            action: OnConflict::Merge
+            action: OnConflict::Merge,
+            defaults: vec![],
         })
     );
     // Matching key in the body (number or string form).

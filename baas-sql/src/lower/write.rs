@@ -187,12 +187,19 @@ pub fn insert(
                 }
                 let tcols: Vec<DynIden> = target_fields.iter().map(|f| unqualified(f)).collect();
                 let mut oc = SqOnConflict::columns(tcols.clone());
-                let updatable: Vec<DynIden> = cols
+                // The row's fields, and those it resets to their defaults
+                // (`EXCLUDED.col` of a column the insert omits is its
+                // default), in the entity's order.
+                let updatable: Vec<DynIden> = e
+                    .fields
                     .iter()
+                    .filter(|f| {
+                        cols.iter().any(|c| c.name == f.name) || up.defaults.contains(&f.name)
+                    })
                     .filter(|f| !target_fields.iter().any(|t| t.name == f.name))
                     // The existing row keeps its primary key.
                     .filter(|f| !e.primary_key.contains(&f.name))
-                    .map(|f| unqualified(f))
+                    .map(unqualified)
                     .collect();
                 match (up.action, updatable.is_empty()) {
                     (OnConflict::Merge, false) => {
