@@ -349,3 +349,10 @@ BEGIN
 END $$;
 CREATE TRIGGER crate_item_who BEFORE DELETE ON crate_item
   FOR EACH ROW EXECUTE FUNCTION refuse_anonymous();
+
+-- bytea: PostgreSQL's hex text both ways, as PostgREST reads and writes it.
+CREATE TABLE blob (
+  id int PRIMARY KEY,
+  bytes bytea
+);
+INSERT INTO blob VALUES (1, '\x48656c6c6f'), (2, NULL), (3, '\x');

@@ -4,7 +4,6 @@
 //! mapping.
 
 use baas_core::{Error, FieldType, Value};
-use base64::Engine as _;
 use bson::Bson;
 use serde_json::Value as J;
 
@@ -54,7 +53,7 @@ pub fn value(b: Bson, ty: &FieldType) -> Value {
 }
 
 /// Any BSON as plain JSON (for `json` fields): ObjectId as hex, dates as RFC
-/// 3339, Decimal128 as its exact text, binary as base64.
+/// 3339, Decimal128 as its exact text, binary as `\x` and hex digits.
 pub fn json(b: Bson) -> J {
     match b {
         Bson::Null | Bson::Undefined => J::Null,
@@ -66,7 +65,7 @@ pub fn json(b: Bson) -> J {
         Bson::String(s) => J::String(s),
         Bson::ObjectId(o) => J::String(o.to_hex()),
         Bson::DateTime(d) => J::String(baas_core::value::format_timestamptz(d.to_chrono())),
-        Bson::Binary(bin) => J::String(base64::engine::general_purpose::STANDARD.encode(bin.bytes)),
+        Bson::Binary(bin) => J::String(baas_core::value::bytes_json(&bin.bytes)),
         Bson::Array(a) => J::Array(a.into_iter().map(json).collect()),
         Bson::Document(d) => J::Object(d.into_iter().map(|(k, v)| (k, json(v))).collect()),
         other => J::String(other.to_string()),
@@ -206,7 +205,7 @@ mod tests {
             subtype: bson::spec::BinarySubtype::Generic,
             bytes: vec![0, 1, 2, 3, 4, 255],
         });
-        assert_eq!(shape(Some(bin), &FieldType::Binary), "AAECAwT/");
+        assert_eq!(shape(Some(bin), &FieldType::Binary), "\\x0001020304ff");
         assert_eq!(shape(None, &FieldType::Text), J::Null);
     }
 

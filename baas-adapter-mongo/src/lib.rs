@@ -13,7 +13,7 @@
 //! - **Documents**: the sole primary-key field is stored as `_id` (an
 //!   `objectid` key reads as its 24-hex string, other keys as themselves);
 //!   every other field under its column. Dates/timestamps are BSON dates
-//!   (RFC 3339 out), decimals Decimal128 (exact), binary BinData (base64
+//!   (RFC 3339 out), decimals Decimal128 (exact), binary BinData (`\x` hex
 //!   out), UUIDs BinData subtype 4, times `HH:MM:SS` text.
 //! - **Writes**: many rows are inserted in one transaction when the server
 //!   has transactions (probed at connect); otherwise the rows already written

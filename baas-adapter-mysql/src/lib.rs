@@ -16,7 +16,7 @@
 //! | `DATE` / `TIME` / `DATETIME` | `date` / `time` / `timestamp` | RFC 3339 |
 //! | `TIMESTAMP` | `timestamptz` | RFC 3339 UTC (the session runs in `+00:00`) |
 //! | `JSON` (MariaDB: `LONGTEXT` + check) | `json` | JSON |
-//! | `BINARY`, `VARBINARY`, `BLOB`… | `binary` | base64 |
+//! | `BINARY`, `VARBINARY`, `BLOB`… | `binary` | `\x` and hex digits |
 //! | `CHAR(36)` holding UUIDs | `uuid` | string |
 //!
 //! ```no_run

@@ -16,7 +16,7 @@
 //! | `date` / `time` / `timestamp` / `timestamptz` | same | RFC 3339 (`Z` for timestamptz) |
 //! | `uuid` | `uuid` | string |
 //! | `json` / `jsonb` | `json` | JSON |
-//! | `bytea` | `binary` | base64 |
+//! | `bytea` | `binary` | `\x` and hex digits |
 //! | arrays of the scalars above | `array` | JSON array |
 //!
 //! ```no_run

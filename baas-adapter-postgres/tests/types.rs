@@ -246,7 +246,7 @@ async fn arrays_of_every_type_and_dimension() {
             "bytea",
             FieldType::Binary,
             r#"{{"\\x0102"}}"#,
-            json!([["AQI="]]),
+            json!([["\\x0102"]]),
         ),
     ];
     let mut ddl =

@@ -11,7 +11,7 @@
 //! | `INTEGER` | `int*` / `boolean` (0/1) | number / boolean |
 //! | `REAL` | `float*` / `decimal` | number / string at the column's scale |
 //! | `TEXT` | `text`, `enum`, `uuid`, `date`/`time`/`timestamp(tz)` (ISO text), `json`, `decimal` | string / RFC 3339 / JSON |
-//! | `BLOB` | `binary` | base64 |
+//! | `BLOB` | `binary` | `\x` and hex digits |
 //!
 //! Written values are stored the same way: timestamps as `YYYY-MM-DD HH:MM:SS`,
 //! instants as RFC 3339 with `Z`, JSON as text, booleans as 0/1.

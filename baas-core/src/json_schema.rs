@@ -31,7 +31,7 @@
 //! | `timestamptz` | `string`, `format: date-time`, always `Z` | `string`, pattern: date, `T` or space, time with seconds, and an offset (`Z`, `+02`, `+0200`, `+02:00`) |
 //! | `uuid` | `string`, `format: uuid`, lowercase | `string`, pattern: hyphenated, 32 hex digits, `{…}` or `urn:uuid:…`, any case |
 //! | `json` | any | any but `null` (unless nullable) |
-//! | `binary` | `string`, `contentEncoding: base64`, canonical padded base64 | same |
+//! | `binary` | `string`, pattern `\x` and lowercase hex digits (PostgreSQL's `bytea` text, as PostgREST answers it) | `string`: `\x` and hex digits of either case, or canonical padded base64 |
 //! | `array` | `array`, `items` the element's schema (elements may be null) | same |
 //! | `enum` | `string`, `enum` of the values (any string when the list is empty) | same |
 //! | `objectid` | `string`, pattern 24 lowercase hex digits | `string`, 24 hex digits, any case |
@@ -221,7 +221,7 @@ const HEX8_4_4_4_12: &str =
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 /// Canonical padded base64 (the standard alphabet; unused bits zero).
 const BASE64: &str =
-    r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$";
+    r"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?";
 
 fn string_pattern(pattern: String) -> Map<String, J> {
     let mut s = Map::new();
@@ -334,9 +334,11 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
         }
         FieldType::Json => Map::new(),
         FieldType::Binary => {
-            let mut s = string_pattern(BASE64.into());
-            s.insert("contentEncoding".into(), "base64".into());
-            s
+            if write {
+                string_pattern(format!(r"^(\\x([0-9a-fA-F]{{2}})*|{BASE64})$"))
+            } else {
+                string_pattern(r"^\\x([0-9a-f]{2})*$".into())
+            }
         }
         FieldType::Array { items } => {
             let mut item = type_json_schema(items, mode);
@@ -840,12 +842,18 @@ mod tests {
             vec![Value::Text("507f1f77bcf86cd799439011".into())],
         );
         assert_eq!(
-            prop(FieldType::Binary, SchemaMode::Read)["contentEncoding"],
-            json!("base64")
+            prop(FieldType::Binary, SchemaMode::Read)["pattern"],
+            json!(r"^\\x([0-9a-f]{2})*$")
         );
         write_agrees(
             &FieldType::Binary,
             &[
+                json!(r"\x"),
+                json!(r"\x00ff0A"),
+                json!(r"\x0"),
+                json!(r"\x0g"),
+                json!(r"\X00"),
+                json!(r"\x 00"),
                 json!(""),
                 json!("QQ=="),
                 json!("QR=="),

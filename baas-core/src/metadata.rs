@@ -742,7 +742,7 @@ pub enum FieldType {
     Uuid,
     /// Arbitrary JSON (`json`, `jsonb`, nested documents).
     Json,
-    /// Bytes, base64 (standard alphabet, padded) in JSON.
+    /// Bytes: `\x` and two lowercase hex digits a byte in JSON, as PostgreSQL writes a `bytea` (base64 is read too).
     Binary,
     /// Array of a scalar type (PostgreSQL arrays, Mongo arrays).
     Array {

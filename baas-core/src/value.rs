@@ -17,7 +17,7 @@
 //! | `timestamptz` | `"2009-01-01T00:00:00Z"` (RFC 3339, always UTC) |
 //! | `uuid` | lowercase hyphenated string |
 //! | `json` | the JSON itself |
-//! | `binary` | base64 string (standard alphabet, padded) |
+//! | `binary` | `"\\x0aff"`: `\x` and two lowercase hex digits a byte, PostgreSQL's `bytea` text as PostgREST answers it; written as that (either case) or as base64 (standard alphabet, padded) ([`bytes_json`], [`parse_bytes`]) |
 //! | `array` | JSON array of the element shape |
 //! | `objectid` | 24 lowercase hex digits |
 
@@ -61,6 +61,49 @@ pub enum Value {
     Array(Vec<Value>),
 }
 
+/// The JSON text of bytes: `\x` and two lowercase hex digits a byte,
+/// as PostgreSQL writes a `bytea` (so PostgREST answers it).
+pub fn bytes_json(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 + 2 * b.len());
+    s.push_str("\\x");
+    for &byte in b {
+        s.push(HEX[usize::from(byte >> 4)] as char);
+        s.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    s
+}
+
+/// Bytes from their JSON text: PostgreSQL's hex form (`\x0aFF`, as
+/// [`bytes_json`] writes it and PostgREST clients send it), or base64
+/// (standard alphabet, padded). PostgreSQL's escape form (any other text
+/// as its own bytes) is not read: such a string is taken as base64.
+pub fn parse_bytes(s: &str) -> Result<Vec<u8>, String> {
+    if let Some(hex) = s.strip_prefix("\\x") {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        };
+        let bad = || "expected bytes as `\\x` and an even number of hex digits".to_string();
+        if hex.len() % 2 != 0 {
+            return Err(bad());
+        }
+        return hex
+            .as_bytes()
+            .chunks_exact(2)
+            .map(|p| match (digit(p[0]), digit(p[1])) {
+                (Some(high), Some(low)) => Ok(high << 4 | low),
+                _ => Err(bad()),
+            })
+            .collect();
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| "expected bytes as `\\x` and hex digits, or base64".to_string())
+}
+
 impl Value {
     /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {
@@ -77,7 +120,7 @@ impl Value {
             Self::Float(f) => float_json(*f),
             Self::Decimal(d) => decimal_json(d),
             Self::Text(s) => J::String(s.clone()),
-            Self::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            Self::Bytes(b) => J::String(bytes_json(b)),
             Self::Date(d) => J::String(format_date(*d)),
             Self::Time(t) => J::String(format_time(*t)),
             Self::Timestamp(t) => J::String(format_timestamp(*t)),
@@ -199,11 +242,7 @@ impl Value {
                 }
             }
             (FieldType::Json, v) => Self::Json(v.to_json()),
-            (FieldType::Binary, Self::Text(s)) => Self::Bytes(
-                base64::engine::general_purpose::STANDARD
-                    .decode(s)
-                    .map_err(|_| "expected base64-encoded bytes".to_string())?,
-            ),
+            (FieldType::Binary, Self::Text(s)) => Self::Bytes(parse_bytes(s)?),
             (FieldType::Binary, Self::Bytes(b)) => Self::Bytes(b.clone()),
             (FieldType::Array { items }, Self::Array(a)) => Self::Array(
                 a.iter()
@@ -669,12 +708,8 @@ impl Value {
             (FieldType::Json, Value::Bytes(b)) => {
                 serde_json::from_slice(&b).map_err(|e| format!("invalid JSON in column: {e}"))?
             }
-            (FieldType::Binary, Value::Bytes(b)) => {
-                J::String(base64::engine::general_purpose::STANDARD.encode(b))
-            }
-            (FieldType::Binary, Value::Text(s)) => {
-                J::String(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-            }
+            (FieldType::Binary, Value::Bytes(b)) => J::String(bytes_json(&b)),
+            (FieldType::Binary, Value::Text(s)) => J::String(bytes_json(s.as_bytes())),
             (FieldType::Array { items }, Value::Array(a)) => J::Array(
                 a.into_iter()
                     .map(|v| {

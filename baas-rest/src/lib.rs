@@ -197,6 +197,11 @@
 //! - `timestamptz` values end in `Z` on every engine; PostgreSQL's JSON
 //!   (so PostgREST) writes `+00:00`. Both are RFC 3339 and the same
 //!   instant for every client library.
+//! - Binary values (`bytea`, `BLOB`, BinData) are PostgreSQL's hex text
+//!   on every engine (`"\\x48656c6c6f"`, as PostgREST answers a `bytea`),
+//!   and are written and filtered as that; a string without the `\x` is
+//!   read as base64, where PostgreSQL reads it in its escape form (the
+//!   text's own bytes, `\\` a backslash).
 //! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
 //!   surplus `)` at the end).
 //! - `/rpc`: a function that does not exist is our uniform 404

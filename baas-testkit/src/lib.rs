@@ -1736,7 +1736,7 @@ fn full_gadget(sku: &str) -> J {
         "born": "1999-12-31",
         "seen_at": "2024-02-29T23:59:58",
         "meta": {"a": {"b": [1, 2, {"c": "d"}]}, "n": 10, "ok": true, "s": "x"},
-        "data": "AAECAwT/",
+        "data": "\\x0001020304ff",
         "uid": "6f1c8a2e-0c3b-4b6a-9d8e-0a1b2c3d4e5f"
     })
 }
@@ -1771,6 +1771,9 @@ async fn insert_one_round_trips_every_type(c: &Ctx<'_>) -> CaseResult {
         Filter::eq("uid", "6F1C8A2E-0C3B-4B6A-9D8E-0A1B2C3D4E5F"),
         Filter::is("active", IsValue::True),
         Filter::eq("big", 9_007_199_254_740_993_i64),
+        // Bytes as PostgreSQL's hex text of either case, or as base64.
+        Filter::eq("data", "\\x0001020304FF"),
+        Filter::eq("data", "AAECAwT/"),
     ] {
         let n = c
             .count(

@@ -2907,6 +2907,57 @@ async fn upsert_missing_default_writes_the_default() {
     );
 }
 
+/// `bytea` as PostgREST answers it (PostgreSQL's JSON of a `bytea`, here
+/// `select json_agg(b order by id) from blob b`): `\x` and lowercase hex
+/// digits; written as that (either case) or as base64; filtered by it.
+#[tokio::test]
+async fn bytea_is_postgresql_hex_text() {
+    let Some(s) = service().await else { return };
+    let r = call(&s, "GET", "/blob", "order=id", &[], "").await;
+    assert_eq!(
+        r.text(),
+        r#"[{"id":1,"bytes":"\\x48656c6c6f"},{"id":2,"bytes":null},{"id":3,"bytes":"\\x"}]"#
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/blob",
+        r"bytes=eq.\x48656C6C6F&select=id",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.json(), json!([{"id": 1}]), "{}", r.text());
+    let r = call(&s, "GET", "/blob", "bytes=eq.SGVsbG8=&select=id", &[], "").await;
+    assert_eq!(r.json(), json!([{"id": 1}]), "{}", r.text());
+    let r = call(
+        &s,
+        "POST",
+        "/blob",
+        "",
+        &[("Prefer", "return=representation,tx=rollback")],
+        r#"[{"id": 10, "bytes": "\\x00FF"}, {"id": 11, "bytes": "AP8="}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 10, "bytes": "\\x00ff"}, {"id": 11, "bytes": "\\x00ff"}])
+    );
+    for bad in [r"\\x0", r"\\x0g", "not base64!"] {
+        let r = call(
+            &s,
+            "POST",
+            "/blob",
+            "",
+            &[("Prefer", "tx=rollback")],
+            &format!(r#"{{"id": 12, "bytes": "{bad}"}}"#),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text());
+    }
+}
+
 /// `/rpc` answers of values as PostgREST's: `Content-Range` (counted with
 /// `Prefer: count=exact`, a 206 for a part), one value asked for with
 /// `Accept: …object+json`; a call that may write asked to roll back is

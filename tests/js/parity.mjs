@@ -70,6 +70,16 @@ try {
     r = await db.from("counter").delete().in("name", ["js-u1", "js-u2"]);
     noError(r);
   });
+  await check("bytea: PostgreSQL's hex text, read, filtered and written", async () => {
+    let r = await db.from("blob").select("id,bytes").eq("bytes", "\\x48656c6c6f");
+    noError(r);
+    eq(r.data, [{ id: 1, bytes: "\\x48656c6c6f" }]);
+    r = await db.from("blob").insert({ id: 20, bytes: "\\x00FF" }).select();
+    noError(r);
+    eq(r.data, [{ id: 20, bytes: "\\x00ff" }]);
+    r = await db.from("blob").delete().eq("id", 20);
+    noError(r);
+  });
   await check("rpc: a set of scalars", async () => {
     const r = await db.rpc("series", { n: 3 }, { get: true });
     noError(r);
