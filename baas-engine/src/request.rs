@@ -538,6 +538,34 @@ impl Baas {
         Ok(rows)
     }
 
+    /// The fields of `entity` a `*` gives the caller (PostgREST's
+    /// `select=*`): those the read grant lets it read, computed fields
+    /// aside, in the entity's order, as a read of `entity` with `*`
+    /// answers them. What a read checks (the entity exists, the caller may
+    /// read it) is checked; nothing is read.
+    pub async fn star_fields(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        entity: &str,
+    ) -> Result<Vec<String>> {
+        let mut grants = Grants::new();
+        let checked = self
+            .checked_read(principal, tenant, Query::new(entity), &mut grants)
+            .await?;
+        Ok(if checked.select.fields.is_empty() {
+            checked
+                .entity()
+                .fields
+                .iter()
+                .filter(|f| !f.is_computed())
+                .map(|f| f.name.clone())
+                .collect()
+        } else {
+            checked.select.fields.clone()
+        })
+    }
+
     /// The engine's execution plan of a read's own statement (PostgREST's
     /// `Accept: application/vnd.pgrst.plan`), under the same grants and
     /// validation as [`find`](Self::find). Plans show the schema, indexes

@@ -353,10 +353,9 @@
 //! - Spreads `...rel(cols)`: a to-one embed's fields join the parent, a
 //!   to-many embed's fields become arrays of values (PostgREST 12), nested
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
-//!   listed fields as `null` (with `...rel(*)`, none; a to-many
-//!   `...rel(*)` without related rows adds none either, where PostgREST
-//!   adds every column as `[]`: the fields a caller may read are known
-//!   from the rows). A to-many spread inside a to-many spread gives an
+//!   fields as `null`, a to-many spread without related rows as `[]`
+//!   (with `...rel(*)`, every field `*` reads for the caller, as
+//!   PostgREST adds every column). A to-many spread inside a to-many spread gives an
 //!   array per related row (`[[3,4],[1,2]]`), where PostgREST joins the
 //!   rows into one flat array, repeating the outer values. Aggregates in a
 //!   to-many spread (`...invoices(count(),total.sum())`,

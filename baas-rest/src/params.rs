@@ -406,19 +406,15 @@ impl<'s> Node<'s> {
                 Some(Spread {
                     key: c.key.clone(),
                     to_many: c.spread?,
-                    keys: if c.star {
-                        Vec::new()
-                    } else {
-                        // A to-many spread's aggregates are lifted apart; a
-                        // to-one spread's answered in its embedding.
-                        c.outputs
-                            .iter()
-                            .filter(|(k, _)| {
-                                !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k)
-                            })
-                            .map(|(k, _)| k.clone())
-                            .collect()
-                    },
+                    // A to-many spread's aggregates are lifted apart; a
+                    // to-one spread's answered in its embedding.
+                    keys: c
+                        .outputs
+                        .iter()
+                        .filter(|(k, _)| !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k))
+                        .map(|(k, _)| k.clone())
+                        .collect(),
+                    star: c.star.then(|| c.entity.name.clone()),
                     lifted: c
                         .lifts()
                         .then(|| c.split.clone().unwrap_or_else(|| c.key.clone())),
@@ -1246,9 +1242,14 @@ struct Spread {
     key: String,
     /// To-many: each field becomes an array of the related rows' values.
     to_many: bool,
-    /// The output keys of its fields when listed (with `*`: none; a
-    /// missing to-one row then adds no keys).
+    /// The output keys of its fields, which a missing to-one row gives
+    /// as `null` and a to-many one without rows as `[]`: the listed ones,
+    /// after the fields `*` gives the caller
+    /// ([`FieldAliases::fill_star_spreads`]).
     keys: Vec<String>,
+    /// `...rel(*)`: the related entity, whose readable fields `*` adds
+    /// to `keys`.
+    star: Option<String>,
     /// A to-many spread with aggregates ([`Node::lifts`]): the key of the
     /// embed holding its one group of aggregates, whose values join the
     /// parent (`key` itself when it lists no field).
@@ -1304,6 +1305,47 @@ impl Spread {
 }
 
 impl FieldAliases {
+    /// The entities of the `...rel(*)` spreads here and below, whose
+    /// fields [`fill_star_spreads`](Self::fill_star_spreads) needs.
+    pub(crate) fn star_spread_entities(&self, out: &mut Vec<String>) {
+        for s in &self.spreads {
+            if let Some(e) = &s.star
+                && !out.contains(e)
+            {
+                out.push(e.clone());
+            }
+        }
+        for (_, inner) in &self.embeds {
+            inner.star_spread_entities(out);
+        }
+    }
+
+    /// Give each `...rel(*)` spread the fields `*` reads of its entity
+    /// (by entity, as the engine answers them to the caller): a related
+    /// row that is missing then adds every one of them, `null` (to-one) or
+    /// `[]` (to-many), as PostgREST answers; the listed ones follow.
+    pub(crate) fn fill_star_spreads(&mut self, fields: &[(String, Vec<String>)]) {
+        for s in &mut self.spreads {
+            let Some((_, star)) = s
+                .star
+                .take()
+                .and_then(|e| fields.iter().find(|(n, _)| *n == e))
+            else {
+                continue;
+            };
+            let listed = std::mem::take(&mut s.keys);
+            s.keys = star.clone();
+            for k in listed {
+                if !s.keys.contains(&k) {
+                    s.keys.push(k);
+                }
+            }
+        }
+        for (_, inner) in &mut self.embeds {
+            inner.fill_star_spreads(fields);
+        }
+    }
+
     /// Put `row`'s keys in `layout`'s order: the listed
     /// keys where they stand, the others where `*` stands, in the engine's
     /// order (after the listed ones without a `*`).

@@ -338,6 +338,16 @@ async fn suite(under: Under) {
     })
     .await;
 
+    // 1a. What `*` gives a caller (the keys a `...tracks(*)` spread
+    //     without rows answers): the readable fields only.
+    for e in &engines {
+        let t = e.baas.tenant("chinook").await.unwrap();
+        let star = e.baas.star_fields(&caller(), &t, "track").await.unwrap();
+        assert_eq!(star, TRACK_FIELDS, "{}", e.name);
+        let all = e.baas.star_fields(&admin(), &t, "track").await.unwrap();
+        assert!(all.len() > TRACK_FIELDS.len(), "{}: {all:?}", e.name);
+    }
+
     // 1b. Aggregates inside the embed (`tracks(count)`) count only the
     //     rows the caller may read, and a hidden field cannot be summed.
     for e in &engines {

@@ -1844,6 +1844,36 @@ async fn spreads() {
         .await,
         json!([{"album_id": 1, "track_id": [1, 6]}])
     );
+    // `...rel(*)` without a related row: every field `*` reads, `[]`
+    // (to-many) or `null` (to-one), as PostgREST answers.
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=...albums(*)&artist_id=in.(1,25)&order=artist_id&albums.order=album_id"
+        )
+        .await,
+        json!([
+            {"album_id": [1, 4], "title": ["For Those About To Rock We Salute You", "Let There Be Rock"], "artist_id": [1, 1]},
+            {"album_id": [], "title": [], "artist_id": []}
+        ])
+    );
+    let managed = get_json(
+        &s,
+        "/employee",
+        "select=...manager(*)&employee_id=in.(1,2)&order=employee_id",
+    )
+    .await;
+    let (top, second) = (
+        managed[0].as_object().unwrap(),
+        managed[1].as_object().unwrap(),
+    );
+    assert!(top.len() > 10, "{managed}");
+    assert!(
+        top.keys().eq(second.keys()) && top.values().all(J::is_null),
+        "{managed}"
+    );
+    assert_eq!(second["last_name"], "Adams");
     // Aggregates in a to-many spread (PostgREST 13): over every related
     // row of the parent, joining it as values (`count` 0 and `sum` null
     // without related rows); its fields, arrays of every row's value; one

@@ -63,6 +63,8 @@ impl Service {
                     .await
                     .map_err(core_error)?;
                 let asked = rows.response.take();
+                self.fill_star_spreads(principal, tenant, &mut read.aliases)
+                    .await?;
                 let resp = crate::read_response_within(
                     &read,
                     rows,
@@ -306,6 +308,8 @@ impl Service {
             )));
         }
         let asked = result.response.take();
+        self.fill_star_spreads(principal, tenant, &mut w.aliases)
+            .await?;
         Ok(super::as_functions_asked(
             crate::write_response(&w, result),
             asked,

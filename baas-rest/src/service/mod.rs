@@ -607,6 +607,38 @@ fn error_response(e: &RestError, allow: Option<&'static str>) -> RestResponse {
     r
 }
 
+impl Service {
+    /// Give the `...rel(*)` spreads of an answer the fields `*` reads of
+    /// their entities for this caller
+    /// ([`FieldAliases::fill_star_spreads`](crate::params::FieldAliases::fill_star_spreads)),
+    /// so that a missing related row adds each of them (`null`, or `[]`
+    /// to-many) as PostgREST answers it. No request lists such a spread:
+    /// nothing to do.
+    async fn fill_star_spreads(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        aliases: &mut Option<crate::params::FieldAliases>,
+    ) -> Result<(), RestError> {
+        let Some(aliases) = aliases else {
+            return Ok(());
+        };
+        let mut entities = Vec::new();
+        aliases.star_spread_entities(&mut entities);
+        let mut fields = Vec::with_capacity(entities.len());
+        for e in entities {
+            let star = self
+                .baas
+                .star_fields(principal, tenant, &e)
+                .await
+                .map_err(core_error)?;
+            fields.push((e, star));
+        }
+        aliases.fill_star_spreads(&fields);
+        Ok(())
+    }
+}
+
 /// Map an engine error, logging the whole chain of server-side failures
 /// (their bodies stay generic).
 fn core_error(e: Error) -> RestError {

@@ -102,6 +102,8 @@ impl Service {
         .map_err(core_error)?;
         let mut rows = rows;
         let asked = rows.response.take();
+        self.fill_star_spreads(principal, tenant, &mut call.read.aliases)
+            .await?;
         let resp = rpc_response(
             f,
             &call.read,
