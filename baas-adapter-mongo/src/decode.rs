@@ -195,7 +195,7 @@ mod tests {
         );
         assert_eq!(
             shape(Some(Bson::DateTime(t)), &FieldType::TimestampTz),
-            "2021-01-01T00:00:00Z"
+            "2021-01-01T00:00:00+00:00"
         );
         assert_eq!(
             shape(Some(Bson::DateTime(t)), &FieldType::Date),

@@ -108,7 +108,7 @@ pub fn to_bson(ty: &FieldType, value: &Value) -> Result<Bson> {
         (_, Value::Timestamp(t)) => Bson::DateTime(bson::DateTime::from_chrono(t.and_utc())),
         (_, Value::TimestampTz(t)) => Bson::DateTime(bson::DateTime::from_chrono(*t)),
         // No BSON time-of-day type: the canonical text sorts correctly.
-        (_, Value::Time(t)) => Bson::String(baas_core::value::format_time(*t)),
+        (_, Value::Time(t)) => Bson::String(baas_core::value::format_time_stored(*t)),
         (_, Value::Json(j)) => json_to_bson(j),
         (FieldType::Array { items }, Value::Array(a)) => Bson::Array(
             a.iter()

@@ -13,7 +13,7 @@
 //! | `bool` | `boolean` | boolean |
 //! | `text`, `varchar`, `char`, `name`, `citext` | `text` | string |
 //! | enum types | `enum` | string |
-//! | `date` / `time` / `timestamp` / `timestamptz` | same | RFC 3339 (`Z` for timestamptz) |
+//! | `date` / `time` / `timestamp` / `timestamptz` | same | RFC 3339 (`+00:00` for timestamptz, as PostgreSQL's JSON) |
 //! | `uuid` | `uuid` | string |
 //! | `json` / `jsonb` | `json` | JSON |
 //! | `bytea` | `binary` | `\x` and hex digits |

@@ -91,7 +91,7 @@ async fn postgres_specific_types_round_trip() {
         "doc": {"k": [1, "two", null]},
         "nums": [3, 1, 2],
         "words": ["a \"quoted\" word", "back\\slash", "{braces}", "comma,here", "NULL"],
-        "at": "2024-05-06T07:08:09.123Z",
+        "at": "2024-05-06T07:08:09.123+00:00",
         "clock": "23:59:58",
         "small": -32768,
         "approx": 0.5,
@@ -211,7 +211,7 @@ async fn arrays_of_every_type_and_dimension() {
             "time",
             FieldType::Time,
             "{{10:00,23:59:59.5}}",
-            json!([["10:00:00", "23:59:59.500"]]),
+            json!([["10:00:00", "23:59:59.5"]]),
         ),
         (
             "ts",
@@ -225,7 +225,7 @@ async fn arrays_of_every_type_and_dimension() {
             "timestamptz",
             FieldType::TimestampTz,
             "{{2024-05-06 07:08:09+02}}",
-            json!([["2024-05-06T05:08:09Z"]]),
+            json!([["2024-05-06T05:08:09+00:00"]]),
         ),
         (
             "j",
@@ -362,8 +362,8 @@ async fn infinite_dates_and_the_end_of_day() {
              "ds": [], "tss": ["-infinity"], "ts_ok": null},
             // Past chrono's years (was a decoding error, a 500): the text,
             // in our format; a year before 1 as chrono writes it.
-            {"id": 3, "d": "5874897-12-31", "t": "23:59:59.500",
-             "ts": "294276-12-31T23:59:59.500", "tz": "294276-12-31T23:59:59Z",
+            {"id": 3, "d": "5874897-12-31", "t": "23:59:59.5",
+             "ts": "294276-12-31T23:59:59.5", "tz": "294276-12-31T23:59:59+00:00",
              "ds": ["300000-01-01", "-4712-01-01"], "tss": ["294276-01-01T00:00:00"],
              "ts_ok": null}
         ])

@@ -28,7 +28,7 @@
 //! | `date` | `string`, `format: date` | `string`, pattern (`2009-01-01`; one-digit month/day and a signed year are accepted too) |
 //! | `time` | `string`, pattern `HH:MM:SS[.f]` (no `format: time`: RFC 3339 times carry an offset) | `string`, pattern `HH:MM[:SS[.f]]` |
 //! | `timestamp` | `string`, pattern `YYYY-MM-DDTHH:MM:SS[.f]` (no `format: date-time`: there is no offset) | `string`, pattern: a date, optionally `T` or space and a time with seconds, optionally an offset (converted to UTC) |
-//! | `timestamptz` | `string`, `format: date-time`, always `Z` | `string`, pattern: date, `T` or space, time with seconds, and an offset (`Z`, `+02`, `+0200`, `+02:00`) |
+//! | `timestamptz` | `string`, `format: date-time`, always `+00:00` | `string`, pattern: date, `T` or space, time with seconds, and an offset (`Z`, `+02`, `+0200`, `+02:00`) |
 //! | `uuid` | `string`, `format: uuid`, lowercase | `string`, pattern: hyphenated, 32 hex digits, `{…}` or `urn:uuid:…`, any case |
 //! | `json` | any | any but `null` (unless nullable) |
 //! | `binary` | `string`, pattern `\x` and lowercase hex digits (PostgreSQL's `bytea` text, as PostgREST answers it) | `string`: `\x` and hex digits of either case, or canonical padded base64 |
@@ -314,7 +314,7 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
                 // Without an offset: UTC.
                 string_pattern(format!("^{DATE_W}[Tt ]{TIME_SECONDS_W}({OFFSET_W})?$"))
             } else {
-                let mut s = string_pattern(format!("^{DATE_R}T{TIME_R}Z$"));
+                let mut s = string_pattern(format!("^{DATE_R}T{TIME_R}\\+00:00$"));
                 s.insert("format".into(), "date-time".into());
                 s
             }

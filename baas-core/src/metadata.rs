@@ -735,7 +735,7 @@ pub enum FieldType {
     Time,
     /// Date and time without zone, RFC 3339 without offset.
     Timestamp,
-    /// Instant in time, RFC 3339 in UTC with `Z`.
+    /// Instant in time, RFC 3339 in UTC (`+00:00` in JSON, as PostgreSQL writes it).
     #[serde(rename = "timestamptz")]
     TimestampTz,
     /// UUID, lowercase hyphenated string.

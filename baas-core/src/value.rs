@@ -12,9 +12,9 @@
 //! | `decimal` | number written with its exact digits, padded to the scale when the scale is known (`0.99`, `1.00`, as PostgREST); a string for a tenant that keeps decimals as strings ([`decimals_as_strings`]), and for `NaN` and the infinities |
 //! | `boolean` | `true` / `false` (also MySQL `TINYINT(1)`, SQLite 0/1) |
 //! | `date` | `"2009-01-01"` |
-//! | `time` | `"13:45:00"` (fraction only when non-zero) |
-//! | `timestamp` | `"2009-01-01T00:00:00"` (RFC 3339 without offset; fraction only when non-zero) |
-//! | `timestamptz` | `"2009-01-01T00:00:00Z"` (RFC 3339, always UTC) |
+//! | `time` | `"13:45:00"`, `"13:45:00.5"` (a fraction only when non-zero, without the zeros that end it, as PostgreSQL writes it) |
+//! | `timestamp` | `"2009-01-01T00:00:00"` (RFC 3339 without offset; the fraction as `time`'s) |
+//! | `timestamptz` | `"2009-01-01T00:00:00+00:00"` (RFC 3339, always UTC, as PostgreSQL's JSON with the zone UTC, so PostgREST's) |
 //! | `uuid` | lowercase hyphenated string |
 //! | `json` | the JSON itself |
 //! | `binary` | `"\\x0aff"`: `\x` and two lowercase hex digits a byte, PostgreSQL's `bytea` text as PostgREST answers it; written as that (either case) or as base64 (standard alphabet, padded) ([`bytes_json`], [`parse_bytes`]) |
@@ -1331,21 +1331,52 @@ fn push_time(out: &mut String, t: NaiveTime) -> bool {
     push_digits(out, t.minute(), 2);
     out.push(':');
     push_digits(out, t.second(), 2);
-    if nanos == 0 {
-    } else if nanos.is_multiple_of(1_000_000) {
+    if nanos != 0 {
+        // As PostgreSQL writes it: the fraction's digits without the
+        // zeros that end it (`.5`, `.123456`).
+        let (mut n, mut width) = (nanos, 9);
+        while n % 10 == 0 {
+            n /= 10;
+            width -= 1;
+        }
         out.push('.');
-        push_digits(out, nanos / 1_000_000, 3);
-    } else if nanos.is_multiple_of(1_000) {
-        out.push('.');
-        push_digits(out, nanos / 1_000, 6);
-    } else {
-        out.push('.');
-        push_digits(out, nanos, 9);
+        push_digits(out, n, width);
     }
     true
 }
 
-/// `HH:MM:SS` with a fraction only when non-zero.
+/// A time's text as SQLite and MongoDB store it (they have no time type):
+/// a fraction of 3, 6 or 9 digits, only when non-zero (`13:45:00.500`),
+/// the form stored values already have, so equal times are equal texts
+/// and text order is time order.
+pub fn format_time_stored(t: NaiveTime) -> String {
+    use chrono::Timelike as _;
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return t.format("%H:%M:%S%.f").to_string();
+    }
+    let mut out = String::with_capacity(18);
+    push_digits(&mut out, t.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, t.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, t.second(), 2);
+    if nanos == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
+        out.push('.');
+        push_digits(&mut out, nanos / 1_000_000, 3);
+    } else if nanos.is_multiple_of(1_000) {
+        out.push('.');
+        push_digits(&mut out, nanos / 1_000, 6);
+    } else {
+        out.push('.');
+        push_digits(&mut out, nanos, 9);
+    }
+    out
+}
+
+/// `HH:MM:SS` with a fraction only when non-zero, without the zeros that
+/// end it (`13:45:00.5`), as PostgreSQL writes a time.
 pub fn format_time(t: NaiveTime) -> String {
     let mut out = String::with_capacity(18);
     if !push_time(&mut out, t) {
@@ -1414,7 +1445,8 @@ impl TemporalText {
                         // A date is only a date; a timestamp has its time.
                         FieldType::Date => dated.then_some(Self::FarYear),
                         FieldType::Timestamp => {
-                            (!dated && !s.ends_with('Z')).then_some(Self::FarYear)
+                            (!dated && !s.ends_with('Z') && !s.ends_with("+00:00"))
+                                .then_some(Self::FarYear)
                         }
                         _ => (!dated).then_some(Self::FarYear),
                     }
@@ -1448,7 +1480,7 @@ pub fn is_zero_in_date(s: &str) -> bool {
 /// Whether `s` is a date (or timestamp) of [`format_epoch_days`]'s
 /// (`format_epoch_micros`') with a year of five digits or more, which
 /// chrono does not parse (`20000-01-01`), or holds (`5874897-12-31`,
-/// `294276-12-31T23:59:59Z`).
+/// `294276-12-31T23:59:59+00:00`, or with `Z`).
 fn is_far_date(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
     let Some((year, rest)) = body.split_once('-') else {
@@ -1465,7 +1497,11 @@ fn is_far_date(s: &str) -> bool {
         && digits(3..5)
         && (b.len() == 5
             || time.strip_prefix('T').is_some_and(|t| {
-                NaiveTime::parse_from_str(t.strip_suffix('Z').unwrap_or(t), "%H:%M:%S%.f").is_ok()
+                let t = t
+                    .strip_suffix('Z')
+                    .or_else(|| t.strip_suffix("+00:00"))
+                    .unwrap_or(t);
+                NaiveTime::parse_from_str(t, "%H:%M:%S%.f").is_ok()
             }))
 }
 
@@ -1503,7 +1539,7 @@ pub fn format_epoch_days(days: i64) -> String {
 }
 
 /// The timestamp `micros` after 2000-01-01T00:00:00 (PostgreSQL's
-/// epoch), as [`format_timestamp`] writes one (with `Z` in `utc`, as
+/// epoch), as [`format_timestamp`] writes one (with `+00:00` in `utc`, as
 /// [`format_timestamptz`]), for any count, also past chrono's range
 /// (PostgreSQL's timestamps reach year 294276): the date as
 /// [`format_epoch_days`] writes it.
@@ -1519,12 +1555,12 @@ pub fn format_epoch_micros(micros: i64, utc: bool) -> String {
         out.push_str(&format_time(time));
     }
     if utc {
-        out.push('Z');
+        out.push_str("+00:00");
     }
     out
 }
 
-/// RFC 3339 without offset, fraction only when non-zero.
+/// RFC 3339 without offset, the fraction as [`format_time`]'s.
 pub fn format_timestamp(t: NaiveDateTime) -> String {
     let mut out = String::with_capacity(29);
     if !(push_date(&mut out, t.date()) && {
@@ -1536,7 +1572,9 @@ pub fn format_timestamp(t: NaiveDateTime) -> String {
     out
 }
 
-/// RFC 3339 in UTC with `Z`, fraction only when non-zero.
+/// RFC 3339 in UTC, as PostgreSQL writes a `timestamptz` in JSON with
+/// the zone UTC (so PostgREST answers it): `+00:00`, the fraction only
+/// when non-zero and without the zeros that end it.
 pub fn format_timestamptz(t: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(30);
     let n = t.naive_utc();
@@ -1544,9 +1582,9 @@ pub fn format_timestamptz(t: DateTime<Utc>) -> String {
         out.push('T');
         push_time(&mut out, n.time())
     }) {
-        return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        return t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
     }
-    out.push('Z');
+    out.push_str("+00:00");
     out
 }
 
@@ -1705,7 +1743,10 @@ mod tests {
             format_epoch_micros(106_751_983 * 86_400_000_000 - 1, false),
             "294276-12-31T23:59:59.999999"
         );
-        assert_eq!(format_epoch_micros(-1, true), "1999-12-31T23:59:59.999999Z");
+        assert_eq!(
+            format_epoch_micros(-1, true),
+            "1999-12-31T23:59:59.999999+00:00"
+        );
         // Their texts read back as themselves; others do not pass so.
         for far in ["5874897-12-31", "294276-12-31T23:59:59.5Z", "-300000-01-01"] {
             assert!(is_far_date(far), "{far}");
@@ -1772,7 +1813,7 @@ mod tests {
         );
         assert_eq!(
             format_duration(false, 838, 59, 59, 500_000).as_deref(),
-            Some("838:59:59.500")
+            Some("838:59:59.5")
         );
         assert_eq!(format_duration(false, 1, 60, 0, 0), None);
         let shape = |ty: FieldType, s: &str| Value::Text(s.into()).shape(&ty);
@@ -1828,15 +1869,33 @@ mod tests {
             )
             .unwrap();
             let ts = d.and_time(t);
-            assert_eq!(format_time(t), t.format("%H:%M:%S%.f").to_string());
+            // chrono writes 3, 6 or 9 digits; PostgreSQL, and so we,
+            // without the zeros that end the fraction.
+            let trimmed = |s: String| -> String {
+                let Some((whole, fraction)) = s.split_once('.') else {
+                    return s;
+                };
+                let end = fraction
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(fraction.len());
+                let (digits, rest) = fraction.split_at(end);
+                let digits = digits.trim_end_matches('0');
+                if digits.is_empty() {
+                    format!("{whole}{rest}")
+                } else {
+                    format!("{whole}.{digits}{rest}")
+                }
+            };
+            assert_eq!(format_time(t), trimmed(t.format("%H:%M:%S%.f").to_string()));
+            assert_eq!(format_time_stored(t), t.format("%H:%M:%S%.f").to_string());
             assert_eq!(
                 format_timestamp(ts),
-                ts.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+                trimmed(ts.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
             );
             let tz = ts.and_utc();
             assert_eq!(
                 format_timestamptz(tz),
-                tz.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+                trimmed(tz.to_rfc3339_opts(SecondsFormat::AutoSi, false))
             );
             d += Duration::days(97);
             k += 1;
@@ -2276,9 +2335,9 @@ mod tests {
         let t = parse_timestamp("2009-01-01 00:00:00").unwrap();
         assert_eq!(format_timestamp(t), "2009-01-01T00:00:00");
         let t = parse_timestamp("2009-01-01T10:11:12.5").unwrap();
-        assert_eq!(format_timestamp(t), "2009-01-01T10:11:12.500");
+        assert_eq!(format_timestamp(t), "2009-01-01T10:11:12.5");
         let z = parse_timestamptz("2009-01-01T10:00:00+02:00").unwrap();
-        assert_eq!(format_timestamptz(z), "2009-01-01T08:00:00Z");
+        assert_eq!(format_timestamptz(z), "2009-01-01T08:00:00+00:00");
         assert_eq!(
             format_time(NaiveTime::from_hms_opt(1, 2, 3).unwrap()),
             "01:02:03"

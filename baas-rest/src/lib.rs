@@ -194,9 +194,10 @@
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
 //!   (use `cs` and `cd` together, which compare documents); `fts` on a
 //!   whole JSON field is a 422 (PostgreSQL searches its strings).
-//! - `timestamptz` values end in `Z` on every engine; PostgreSQL's JSON
-//!   (so PostgREST) writes `+00:00`. Both are RFC 3339 and the same
-//!   instant for every client library.
+//! - `Prefer: timezone=…` is not applied (nor reported applied):
+//!   `timestamptz` values are answered in UTC (`+00:00`, as PostgREST
+//!   answers them with the zone UTC), and one written without an offset
+//!   is UTC.
 //! - Binary values (`bytea`, `BLOB`, BinData) are PostgreSQL's hex text
 //!   on every engine (`"\\x48656c6c6f"`, as PostgREST answers a `bytea`),
 //!   and are written and filtered as that; a string without the `\x` is

@@ -110,8 +110,8 @@ impl Case {
         let row = json!({
             "title": "first", "body": "x", "small": -32768, "medium": 2147483647,
             "ratio": 0.5, "weight": 1.25, "price": crate::dec("12.50"), "born": "2024-02-29",
-            "clock": "23:59:58", "seen_at": "2024-05-06T07:08:09.250",
-            "happened_at": "2024-05-06T07:08:09Z", "uid": "6f1c2a43-3f73-4d5c-9d4a-1b2c3d4e5f60",
+            "clock": "23:59:58", "seen_at": "2024-05-06T07:08:09.25",
+            "happened_at": "2024-05-06T07:08:09+00:00", "uid": "6f1c2a43-3f73-4d5c-9d4a-1b2c3d4e5f60",
             "meta": {"k": [1, "two", null]}, "data": "\\x000102ff", "mood": "it's", "level": "high"
         });
         Self {

@@ -885,7 +885,7 @@ async fn casts_in_select() {
             "select=d:invoice_date::date,tz:invoice_date::timestamptz,h:invoice_date::time,ts:invoice_date::timestamp&invoice_id=eq.2"
         )
         .await,
-        json!([{"d": "2021-01-02", "tz": "2021-01-02T00:00:00Z", "h": "00:00:00", "ts": "2021-01-02T00:00:00"}])
+        json!([{"d": "2021-01-02", "tz": "2021-01-02T00:00:00+00:00", "h": "00:00:00", "ts": "2021-01-02T00:00:00"}])
     );
     for (query, status, code) in [
         ("select=name::date&track_id=eq.1", 400, "22007"),

@@ -2546,9 +2546,9 @@ async fn infinite_and_far_dates_read_write_and_filter() {
         json!([
             {"id": 1, "d": "infinity", "t": "24:00:00", "ts": "-infinity", "tz": "infinity"},
             {"id": 2, "d": "2020-05-06", "t": "10:00:00", "ts": "2020-05-06T10:00:00",
-             "tz": "2020-05-06T10:00:00Z"},
+             "tz": "2020-05-06T10:00:00+00:00"},
             {"id": 3, "d": "294276-12-31", "t": "00:00:00", "ts": "294276-12-31T23:59:59",
-             "tz": "294276-12-31T23:59:59Z"}
+             "tz": "294276-12-31T23:59:59+00:00"}
         ])
     );
     for (filter, want) in [
@@ -2584,13 +2584,13 @@ async fn infinite_and_far_dates_read_write_and_filter() {
         &s,
         "PATCH",
         "id=eq.2&select=d,ts,tz",
-        r#"{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00Z"}"#,
+        r#"{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00+00:00"}"#,
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         r.json(),
-        json!([{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00Z"}])
+        json!([{"d": "100000-01-01", "ts": "100000-01-01T10:00:00", "tz": "100000-01-01T10:00:00+00:00"}])
     );
     // MySQL's forms, a year before 1 PostgreSQL does not read so, and a
     // timestamp's text in a date: refused before the database.
@@ -2615,14 +2615,14 @@ async fn infinite_and_far_dates_read_write_and_filter() {
         &s,
         "PATCH",
         "id=eq.2&select=d,ts,tz",
-        r#"{"d": "2024-05-01T23:30:00.123Z", "ts": "2024-05-01T10:20:30+02:00", "tz": "2024-05-01T10:20:30"}"#,
+        r#"{"d": "2024-05-01T23:30:00.123+00:00", "ts": "2024-05-01T10:20:30+02:00", "tz": "2024-05-01T10:20:30"}"#,
     )
     .await;
     assert_eq!(
         (r.status, r.json()),
         (
             200,
-            json!([{"d": "2024-05-01", "ts": "2024-05-01T10:20:30", "tz": "2024-05-01T10:20:30Z"}])
+            json!([{"d": "2024-05-01", "ts": "2024-05-01T10:20:30", "tz": "2024-05-01T10:20:30+00:00"}])
         ),
         "{}",
         r.text()
@@ -2904,6 +2904,30 @@ async fn upsert_missing_default_writes_the_default() {
         (400, Some("23502")),
         "{}",
         r.text()
+    );
+}
+
+/// Times as PostgREST answers them (PostgreSQL's JSON with the zone UTC:
+/// `select json_build_object('t', '10:00:00.5'::time, 'ts',
+/// '2020-05-06T10:00:00.250'::timestamp, 'tz',
+/// '2020-05-06T10:00:00.123456Z'::timestamptz)`): fractions without the
+/// zeros that end them, `+00:00` for an instant.
+#[tokio::test]
+async fn times_are_postgresql_json_text() {
+    let Some(s) = service().await else { return };
+    let r = call(
+        &s,
+        "POST",
+        "/moment",
+        "select=t,ts,tz",
+        &[("Prefer", "return=representation,tx=rollback")],
+        r#"{"id": 90, "t": "10:00:00.500", "ts": "2020-05-06T10:00:00.250", "tz": "2020-05-06T12:00:00.123456+02:00"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        r#"[{"t":"10:00:00.5","ts":"2020-05-06T10:00:00.25","tz":"2020-05-06T10:00:00.123456+00:00"}]"#
     );
 }
 

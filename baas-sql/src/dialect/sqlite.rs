@@ -49,7 +49,7 @@ impl SqlDialect for Sqlite {
     }
 
     fn time(&self, t: NaiveTime) -> SqValue {
-        SqValue::String(Some(baas_core::value::format_time(t)))
+        SqValue::String(Some(baas_core::value::format_time_stored(t)))
     }
 
     fn timestamp(&self, t: NaiveDateTime) -> SqValue {
