@@ -356,9 +356,11 @@
 //!   spreads too. A spread takes no alias; a missing to-one row adds its
 //!   fields as `null`, a to-many spread without related rows as `[]`
 //!   (with `...rel(*)`, every field `*` reads for the caller, as
-//!   PostgREST adds every column). A to-many spread inside a to-many spread gives an
-//!   array per related row (`[[3,4],[1,2]]`), where PostgREST joins the
-//!   rows into one flat array, repeating the outer values. Aggregates in a
+//!   PostgREST adds every column). The to-many relations inside a to-many
+//!   spread (spread or embedded) are joined to its rows as PostgREST 13
+//!   joins them: one value per combination, the outer values repeated,
+//!   `null` where a row has none (`...albums(album_id,...tracks(track_id))`:
+//!   `"album_id": [2, 3, 3], "track_id": [2, 3, 4]`). Aggregates in a
 //!   to-many spread (`...invoices(count(),total.sum())`,
 //!   `...invoices(invoice_id,count())`), which PostgREST 13 refuses (400
 //!   `PGRST127`), are answered: over every related row of the parent,

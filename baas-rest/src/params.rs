@@ -40,6 +40,8 @@ pub(crate) struct Node<'s> {
     pub(crate) exists: Option<bool>,
     /// `...rel(cols)`: `Some(to_many)`; the fields join the parent.
     pub(crate) spread: Option<bool>,
+    /// An embedding of a to-many relation (spread or not).
+    pub(crate) to_many: bool,
     /// A to-many spread with aggregates ([`Node::lifts`]) that also lists
     /// fields: the key the engine answers its aggregates under, read
     /// apart from its rows.
@@ -96,6 +98,7 @@ impl<'s> Node<'s> {
             offset: None,
             exists: None,
             spread: None,
+            to_many: false,
             split: None,
             raised: Vec::new(),
             aggregates: Vec::new(),
@@ -409,12 +412,16 @@ impl<'s> Node<'s> {
                     // A to-many spread's aggregates are lifted apart; a
                     // to-one spread's answered in its embedding.
                     keys: c
-                        .outputs
-                        .iter()
-                        .filter(|(k, _)| !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k))
-                        .map(|(k, _)| k.clone())
+                        .spread_keys()
+                        .into_iter()
+                        .filter(|k| !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k))
                         .collect(),
                     star: c.star.then(|| c.entity.name.clone()),
+                    groups: if c.spread == Some(true) {
+                        c.many_groups()
+                    } else {
+                        Vec::new()
+                    },
                     lifted: c
                         .lifts()
                         .then(|| c.split.clone().unwrap_or_else(|| c.key.clone())),
@@ -500,6 +507,43 @@ impl<'s> Node<'s> {
                 Some(c) => out.extend(c.spread_layout().unwrap_or_default()),
                 None if slot.is_some() && out.contains(slot) => {}
                 None => out.push(slot.clone()),
+            }
+        }
+        out
+    }
+
+    /// The keys a spread puts in its parent, in `select=` order: its
+    /// listed fields and embeddings, each spread inside it replaced by its
+    /// own keys (`*`'s fields are added once known,
+    /// [`FieldAliases::fill_star_spreads`]).
+    fn spread_keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for k in self.layout.iter().flatten() {
+            match self
+                .children
+                .iter()
+                .find(|g| g.output && g.spread.is_some() && g.key == *k)
+            {
+                Some(g) => out.extend(g.spread_keys()),
+                None => out.push(k.clone()),
+            }
+        }
+        out
+    }
+
+    /// The to-many relations inside this to-many spread, each as the keys
+    /// it puts in the spread's rows: a to-many spread's keys, a to-many
+    /// embedding's key, those found through to-one spreads. PostgREST
+    /// joins the spread's rows to theirs (one row per combination, a row
+    /// of `null`s for none) before it gathers each key's values.
+    fn many_groups(&self) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for g in self.children.iter().filter(|g| g.output) {
+            match g.spread {
+                Some(true) => out.push(g.spread_keys()),
+                Some(false) => out.extend(g.many_groups()),
+                None if g.to_many => out.push(vec![g.key.clone()]),
+                None => {}
             }
         }
         out
@@ -1250,6 +1294,11 @@ struct Spread {
     /// `...rel(*)`: the related entity, whose readable fields `*` adds
     /// to `keys`.
     star: Option<String>,
+    /// A to-many spread: the keys of each to-many relation inside it
+    /// (a spread's fields, an embedding's key), whose related rows each
+    /// related row of the spread is joined to, as PostgREST joins them
+    /// ([`Node::many_groups`]).
+    groups: Vec<Vec<String>>,
     /// A to-many spread with aggregates ([`Node::lifts`]): the key of the
     /// embed holding its one group of aggregates, whose values join the
     /// parent (`key` itself when it lists no field).
@@ -1257,6 +1306,55 @@ struct Spread {
 }
 
 impl Spread {
+    /// The spread's related rows joined to the rows of the to-many
+    /// relations inside them ([`Spread::groups`]), as PostgREST's lateral
+    /// joins give them: for each row, one row per combination of theirs,
+    /// the other keys repeated; a relation without rows gives one row of
+    /// `null`s (a left join). Without such relations, the rows as they
+    /// are.
+    fn joined(&self, items: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+        use serde_json::Value as J;
+        if self.groups.is_empty() {
+            return items;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let J::Object(row) = item else {
+                out.push(item);
+                continue;
+            };
+            let mut rows = vec![row];
+            for group in &self.groups {
+                let mut next = Vec::with_capacity(rows.len());
+                for row in rows {
+                    // The group's keys hold arrays of one length (a spread's
+                    // rows, or an embedding's).
+                    let n = group
+                        .iter()
+                        .filter_map(|k| row.get(k).and_then(J::as_array).map(Vec::len))
+                        .max()
+                        .unwrap_or(0);
+                    for i in 0..n.max(1) {
+                        let mut r = row.clone();
+                        for k in group {
+                            if let Some(v) = r.get_mut(k) {
+                                let at = match v {
+                                    J::Array(a) => a.get(i).cloned().unwrap_or(J::Null),
+                                    _ => J::Null,
+                                };
+                                *v = at;
+                            }
+                        }
+                        next.push(r);
+                    }
+                }
+                rows = next;
+            }
+            out.extend(rows.into_iter().map(J::Object));
+        }
+        out
+    }
+
     /// The values of the one group of aggregates `v` holds.
     fn lift(v: serde_json::Value) -> Vec<(String, serde_json::Value)> {
         match v {
@@ -1278,6 +1376,7 @@ impl Spread {
                     Some(J::Object(o)) => o.keys().cloned().collect(),
                     _ => self.keys.clone(),
                 };
+                let items = self.joined(items);
                 keys.into_iter()
                     .map(|k| {
                         let values = items
@@ -1925,8 +2024,9 @@ fn build_node<'s>(
                 }
                 let mut child = Node::new(target, key.clone());
                 child.written.clone_from(name);
+                child.to_many = !rel.kind.is_to_one();
                 if *spread {
-                    child.spread = Some(!rel.kind.is_to_one());
+                    child.spread = Some(child.to_many);
                 }
                 child.relation = rel.name.clone();
                 // The engine answers an embed under its alias (or relation

@@ -1844,6 +1844,58 @@ async fn spreads() {
         .await,
         json!([{"album_id": 1, "track_id": [1, 6]}])
     );
+    // The to-many relations inside a to-many spread are joined to its
+    // rows, as PostgREST 13 joins them: one value per combination, the
+    // outer value repeated, `null` where a row has none (a left join); an
+    // embedding inside gives its rows one by one too.
+    let nested = |select: &str, tracks: &str| {
+        format!(
+            "select={select}&artist_id=eq.2&albums.order=album_id&albums.tracks.order=track_id{tracks}"
+        )
+    };
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            &nested("...albums(album_id,...tracks(track_id))", "")
+        )
+        .await,
+        json!([{"album_id": [2, 3, 3, 3], "track_id": [2, 3, 4, 5]}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            &nested(
+                "...albums(album_id,...tracks(track_id))",
+                "&albums.tracks.track_id=gt.3"
+            )
+        )
+        .await,
+        json!([{"album_id": [2, 3, 3], "track_id": [null, 4, 5]}])
+    );
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            &nested(
+                "...albums(album_id,tracks(track_id))",
+                "&albums.tracks.track_id=gt.3"
+            )
+        )
+        .await,
+        json!([{"album_id": [2, 3, 3], "tracks": [null, {"track_id": 4}, {"track_id": 5}]}])
+    );
+    // Without related rows, every key of the spread, nested ones too.
+    assert_eq!(
+        get_json(
+            &s,
+            "/artist",
+            "select=...albums(album_id,...tracks(track_id),genre:tracks(genre_id))&artist_id=eq.25"
+        )
+        .await,
+        json!([{"album_id": [], "track_id": [], "genre": []}])
+    );
     // `...rel(*)` without a related row: every field `*` reads, `[]`
     // (to-many) or `null` (to-one), as PostgREST answers.
     assert_eq!(
