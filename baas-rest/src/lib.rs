@@ -360,7 +360,10 @@
 //!   spread (spread or embedded) are joined to its rows as PostgREST 13
 //!   joins them: one value per combination, the outer values repeated,
 //!   `null` where a row has none (`...albums(album_id,...tracks(track_id))`:
-//!   `"album_id": [2, 3, 3], "track_id": [2, 3, 4]`). Aggregates in a
+//!   `"album_id": [2, 3, 3], "track_id": [2, 3, 4]`); two such relations
+//!   side by side multiply the rows, and what the joins add past the rows
+//!   the database answered is bounded by the tenant's row budget
+//!   (`max_rows`: a 400 `limit_exceeded` past it). Aggregates in a
 //!   to-many spread (`...invoices(count(),total.sum())`,
 //!   `...invoices(invoice_id,count())`), which PostgREST 13 refuses (400
 //!   `PGRST127`), are answered: over every related row of the parent,

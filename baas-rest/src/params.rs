@@ -454,6 +454,7 @@ impl<'s> Node<'s> {
         .then(|| FieldAliases {
             layout,
             flat_layout: self.flat_layout(),
+            join_limit: None,
             shapes: self.shapes.clone(),
             embed_renames,
             spreads,
@@ -710,6 +711,10 @@ pub struct FieldAliases {
     /// spread's raised `count()` stands among its fields in `select=`
     /// (`...album(n:count(),title)`: `n`, then `title`); empty otherwise.
     flat_layout: Vec<Option<String>>,
+    /// The rows the joins of to-many spreads may add to the whole answer
+    /// ([`JoinBudget`]); `None`: unbounded (set by the service, from the
+    /// tenant's `max_rows`).
+    join_limit: Option<u64>,
 }
 
 /// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
@@ -1312,10 +1317,14 @@ impl Spread {
     /// the other keys repeated; a relation without rows gives one row of
     /// `null`s (a left join). Without such relations, the rows as they
     /// are.
-    fn joined(&self, items: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    fn joined(
+        &self,
+        items: Vec<serde_json::Value>,
+        budget: &mut JoinBudget,
+    ) -> Result<Vec<serde_json::Value>, RestError> {
         use serde_json::Value as J;
         if self.groups.is_empty() {
-            return items;
+            return Ok(items);
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -1334,6 +1343,10 @@ impl Spread {
                         .filter_map(|k| row.get(k).and_then(J::as_array).map(Vec::len))
                         .max()
                         .unwrap_or(0);
+                    // Past its first, each combination is a row the
+                    // database did not answer: the budget bounds them (two
+                    // relations side by side multiply).
+                    budget.take(n.saturating_sub(1) as u64)?;
                     for i in 0..n.max(1) {
                         let mut r = row.clone();
                         for k in group {
@@ -1352,7 +1365,7 @@ impl Spread {
             }
             out.extend(rows.into_iter().map(J::Object));
         }
-        out
+        Ok(out)
     }
 
     /// The values of the one group of aggregates `v` holds.
@@ -1367,16 +1380,20 @@ impl Spread {
     }
 
     /// The fields the spread embed `v` puts in its parent, in order.
-    fn fields(&self, v: serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    fn fields(
+        &self,
+        v: serde_json::Value,
+        budget: &mut JoinBudget,
+    ) -> Result<Vec<(String, serde_json::Value)>, RestError> {
         use serde_json::Value as J;
-        match (v, self.to_many) {
+        Ok(match (v, self.to_many) {
             (J::Object(o), false) => o.into_iter().collect(),
             (J::Array(items), true) => {
                 let keys: Vec<String> = match items.first() {
                     Some(J::Object(o)) => o.keys().cloned().collect(),
                     _ => self.keys.clone(),
                 };
-                let items = self.joined(items);
+                let items = self.joined(items, budget)?;
                 keys.into_iter()
                     .map(|k| {
                         let values = items
@@ -1399,11 +1416,67 @@ impl Spread {
                     (k.clone(), empty)
                 })
                 .collect(),
+        })
+    }
+}
+
+/// How many rows the joins of to-many spreads ([`Spread::joined`]) may
+/// add to an answer, past the rows the database answered: the tenant's row
+/// budget (`max_rows`). Joining a spread's rows to one relation inside it
+/// adds at most that relation's rows, already within the budget; two
+/// relations side by side multiply, and the budget stops the product.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JoinBudget {
+    left: u64,
+    max: u64,
+}
+
+impl JoinBudget {
+    /// A budget of `max` rows.
+    pub(crate) fn new(max: u64) -> Self {
+        Self { left: max, max }
+    }
+
+    /// No bound (an answer whose engine read bounded it otherwise).
+    pub(crate) fn unlimited() -> Self {
+        Self::new(u64::MAX)
+    }
+
+    /// Spend `n` rows, or refuse the answer.
+    fn take(&mut self, n: u64) -> Result<(), RestError> {
+        match self.left.checked_sub(n) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(RestError::from(&baas_core::Error::LimitExceeded {
+                limit: "max_rows",
+                max: self.max,
+                message: format!(
+                    "the to-many relations inside a to-many spread join to more than {} rows",
+                    self.max
+                ),
+            })
+            .with_hint(
+                "spread fewer to-many relations side by side, or limit them (`rel.limit=`)",
+            )),
         }
     }
 }
 
 impl FieldAliases {
+    /// Bound the rows the joins of to-many spreads add to an answer
+    /// ([`JoinBudget`]).
+    pub(crate) fn limit_joins(&mut self, max_rows: u64) {
+        self.join_limit = Some(max_rows);
+    }
+
+    /// A fresh budget for one answer.
+    pub(crate) fn join_budget(&self) -> JoinBudget {
+        self.join_limit
+            .map_or_else(JoinBudget::unlimited, JoinBudget::new)
+    }
+
     /// The entities of the `...rel(*)` spreads here and below, whose
     /// fields [`fill_star_spreads`](Self::fill_star_spreads) needs.
     pub(crate) fn star_spread_entities(&self, out: &mut Vec<String>) {
@@ -1502,6 +1575,17 @@ impl FieldAliases {
         &self,
         row: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), RestError> {
+        self.apply_within(row, &mut JoinBudget::unlimited())
+    }
+
+    /// [`apply`](Self::apply) within `budget`: the rows the joins of
+    /// to-many spreads may add to the answer ([`JoinBudget`]), counted
+    /// across every row it is given.
+    pub(crate) fn apply_within(
+        &self,
+        row: &mut serde_json::Map<String, serde_json::Value>,
+        budget: &mut JoinBudget,
+    ) -> Result<(), RestError> {
         if !self.embed_renames.is_empty() {
             // All at once: an output key may be another embed's engine key.
             let old = std::mem::take(row);
@@ -1544,11 +1628,11 @@ impl FieldAliases {
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
-                Some(serde_json::Value::Object(o)) => inner.apply(o)?,
+                Some(serde_json::Value::Object(o)) => inner.apply_within(o, budget)?,
                 Some(serde_json::Value::Array(items)) => {
                     for item in items {
                         if let serde_json::Value::Object(o) = item {
-                            inner.apply(o)?;
+                            inner.apply_within(o, budget)?;
                         }
                     }
                 }
@@ -1564,7 +1648,7 @@ impl FieldAliases {
                     continue;
                 }
                 match self.spreads.iter().find(|s| s.key == k) {
-                    Some(s) => row.extend(s.fields(v)),
+                    Some(s) => row.extend(s.fields(v, budget)?),
                     None => {
                         row.insert(k, v);
                     }

@@ -273,8 +273,9 @@ pub(crate) fn json_body_within(
 /// written, so it is never built whole). `HEAD` builds no body at all.
 pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -> RestResponse {
     if let Some(a) = &req.aliases {
+        let mut budget = a.join_budget();
         for r in &mut rows.rows {
-            if let Err(e) = a.apply(r) {
+            if let Err(e) = a.apply_within(r, &mut budget) {
                 return e.to_response();
             }
         }
@@ -363,9 +364,10 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
         .as_ref()
         .filter(|_| req.return_mode == ReturnMode::Representation)
     {
+        let mut budget = a.join_budget();
         for r in &mut result.rows {
             // Casts that can fail are refused before a write (`parse`).
-            if let Err(e) = a.apply(r) {
+            if let Err(e) = a.apply_within(r, &mut budget) {
                 return e.to_response();
             }
         }

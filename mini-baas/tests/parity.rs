@@ -376,6 +376,45 @@ async fn upsert_returns_key_only_rows() {
     assert_eq!(r.status, 204, "{}", r.text());
 }
 
+/// Two to-many relations side by side inside a to-many spread multiply
+/// its rows (PostgREST's joins): the tenant's row budget bounds what the
+/// joins add, past the rows the database answered, on every engine; one
+/// relation alone adds no more than its own rows.
+#[tokio::test]
+async fn spread_joins_stay_within_the_row_budget() {
+    let Some(s) = service_with("spread-joins", |c| c.limits.max_rows = 60).await else {
+        return;
+    };
+    let q = "artist_id=eq.1&albums.order=album_id&albums.tracks.order=track_id";
+    let one = get_json(
+        &s,
+        "/artist",
+        &format!("select=...albums(album_id,...tracks(track_id))&{q}"),
+    )
+    .await;
+    assert_eq!(one[0]["track_id"].as_array().map(Vec::len), Some(18));
+    let r = same(
+        &s,
+        "GET",
+        "/artist",
+        &format!("select=...albums(album_id,...tracks(track_id),again:tracks(track_id))&{q}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (400, Some("limit_exceeded")),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("max_rows") && r.text().contains("join"),
+        "{}",
+        r.text()
+    );
+}
+
 /// A merging upsert with `Prefer: missing=default` and `columns=`
 /// (postgrest-js's `upsert(rows, { defaultToNull: false })`): a listed
 /// field a row omits takes its default in an existing row too, as

@@ -41,6 +41,8 @@ impl Service {
                         .aggregate_embedding(principal, tenant, *aggregate, embeds)
                         .await
                         .map_err(core_error)?;
+                    self.prepare_answer(principal, tenant, &mut read.aliases)
+                        .await?;
                     return Ok(crate::read_response_within(
                         &read,
                         baas_core::ir::Rows {
@@ -63,7 +65,7 @@ impl Service {
                     .await
                     .map_err(core_error)?;
                 let asked = rows.response.take();
-                self.fill_star_spreads(principal, tenant, &mut read.aliases)
+                self.prepare_answer(principal, tenant, &mut read.aliases)
                     .await?;
                 let resp = crate::read_response_within(
                     &read,
@@ -308,7 +310,7 @@ impl Service {
             )));
         }
         let asked = result.response.take();
-        self.fill_star_spreads(principal, tenant, &mut w.aliases)
+        self.prepare_answer(principal, tenant, &mut w.aliases)
             .await?;
         Ok(super::as_functions_asked(
             crate::write_response(&w, result),

@@ -608,13 +608,15 @@ fn error_response(e: &RestError, allow: Option<&'static str>) -> RestResponse {
 }
 
 impl Service {
-    /// Give the `...rel(*)` spreads of an answer the fields `*` reads of
-    /// their entities for this caller
+    /// Make an answer's shaping ready for this caller and tenant: the
+    /// `...rel(*)` spreads get the fields `*` reads of their entities for
+    /// the caller
     /// ([`FieldAliases::fill_star_spreads`](crate::params::FieldAliases::fill_star_spreads)),
     /// so that a missing related row adds each of them (`null`, or `[]`
-    /// to-many) as PostgREST answers it. No request lists such a spread:
-    /// nothing to do.
-    async fn fill_star_spreads(
+    /// to-many) as PostgREST answers it; the joins of to-many spreads
+    /// are bounded by the tenant's row budget
+    /// ([`FieldAliases::limit_joins`](crate::params::FieldAliases::limit_joins)).
+    async fn prepare_answer(
         &self,
         principal: &Principal,
         tenant: &Tenant,
@@ -623,6 +625,7 @@ impl Service {
         let Some(aliases) = aliases else {
             return Ok(());
         };
+        aliases.limit_joins(tenant.config().limits.max_rows);
         let mut entities = Vec::new();
         aliases.star_spread_entities(&mut entities);
         let mut fields = Vec::with_capacity(entities.len());

@@ -74,6 +74,8 @@ impl Service {
                 .call_aggregate(principal, tenant, function, &call.args, *aggregate, embeds)
                 .await
                 .map_err(core_error)?;
+            self.prepare_answer(principal, tenant, &mut call.read.aliases)
+                .await?;
             return Ok(rpc_response(
                 f,
                 &call.read,
@@ -102,7 +104,7 @@ impl Service {
         .map_err(core_error)?;
         let mut rows = rows;
         let asked = rows.response.take();
-        self.fill_star_spreads(principal, tenant, &mut call.read.aliases)
+        self.prepare_answer(principal, tenant, &mut call.read.aliases)
             .await?;
         let resp = rpc_response(
             f,
