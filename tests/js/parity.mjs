@@ -80,6 +80,33 @@ try {
     r = await db.from("blob").delete().eq("id", 20);
     noError(r);
   });
+  await check("spreads: a to-many spread's values, and every key ([]) without related rows", async () => {
+    let r = await db
+      .from("author")
+      .select("name, ...book(title)")
+      .order("id")
+      .order("id", { referencedTable: "book" });
+    noError(r);
+    eq(r.data, [
+      { name: "Ada", title: ["Notes"] },
+      { name: "Grace", title: ["Compilers"] },
+      { name: "Edsger", title: ["Structured", "Shortest"] },
+    ]);
+    r = await db.from("author").select("name, ...book(*)").eq("id", 1).eq("book.pages", 999);
+    noError(r);
+    eq(r.data, [
+      { name: "Ada", id: [], title: [], author_id: [], pages: [], price: [], printed: [], summary: [], feel: [] },
+    ]);
+  });
+  await check("times: PostgreSQL's JSON text (+00:00, fractions without their ending zeros)", async () => {
+    const r = await db
+      .from("moment")
+      .insert({ id: 91, t: "10:00:00.500", ts: "2020-05-06T10:00:00.250", tz: "2020-05-06T12:00:00.5+02:00" })
+      .select("t,ts,tz");
+    noError(r);
+    eq(r.data, [{ t: "10:00:00.5", ts: "2020-05-06T10:00:00.25", tz: "2020-05-06T10:00:00.5+00:00" }]);
+    noError(await db.from("moment").delete().eq("id", 91));
+  });
   await check("rpc: a set of scalars", async () => {
     const r = await db.rpc("series", { n: 3 }, { get: true });
     noError(r);
