@@ -337,7 +337,11 @@ CREATE TABLE signed (
   id serial PRIMARY KEY,
   who text NOT NULL CHECK (who = coalesce(caller_sub(), ''))
 );
-CREATE TABLE crate (id int PRIMARY KEY);
+-- A delete of a shipment cascades to its crates, then to their items,
+-- whose trigger reads the claims: two steps, through a table without
+-- triggers of its own.
+CREATE TABLE shipment (id int PRIMARY KEY);
+CREATE TABLE crate (id int PRIMARY KEY, shipment_id int REFERENCES shipment (id) ON DELETE CASCADE);
 CREATE TABLE crate_item (
   id serial PRIMARY KEY,
   crate_id int NOT NULL REFERENCES crate (id) ON DELETE CASCADE

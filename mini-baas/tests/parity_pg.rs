@@ -3871,8 +3871,9 @@ async fn database_roles_apply_grants_and_row_level_security() {
 }
 
 /// The claims reach a `CHECK` constraint that reads them, and the trigger
-/// of a table a delete cascades to: introspection marks `signed` and
-/// `crate` (their writes run with the request settings), not the others.
+/// of a table a delete cascades to, one step away or two: introspection
+/// marks `signed`, `crate` and `shipment` (their writes run with the
+/// request settings), not the others.
 #[tokio::test]
 async fn checks_and_cascades_see_the_callers_claims() {
     let Some(s) = service().await else { return };
@@ -3929,6 +3930,32 @@ async fn checks_and_cascades_see_the_callers_claims() {
             RestRequest::new("GET", "/p/crate_item", "crate_id=eq.77"),
             &alice,
         )
+        .await;
+    assert_eq!(r.json(), json!([]), "{}", r.text());
+    // Two steps: a shipment's delete cascades through its crates (no
+    // trigger of their own) to their items'.
+    let delete = || RestRequest::new("DELETE", "/p/shipment", "id=eq.78");
+    let r = s.handle_as(delete(), &alice).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    for (path, body) in [
+        ("shipment", r#"{"id": 78}"#),
+        ("crate", r#"{"id": 78, "shipment_id": 78}"#),
+        ("crate_item", r#"{"crate_id": 78}"#),
+    ] {
+        let r = s.handle_as(post(path, body), &alice).await;
+        assert_eq!(r.status, 201, "{path}: {}", r.text());
+    }
+    let r = s.handle_as(delete(), &anon).await;
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (400, json!("who is deleting?")),
+        "{}",
+        r.text()
+    );
+    let r = s.handle_as(delete(), &alice).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = s
+        .handle_as(RestRequest::new("GET", "/p/crate", "id=eq.78"), &alice)
         .await;
     assert_eq!(r.json(), json!([]), "{}", r.text());
 }

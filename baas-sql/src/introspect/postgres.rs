@@ -27,7 +27,8 @@ fn pg_text_array(items: &[String]) -> String {
 /// ([`Entity::request_settings`](baas_core::Entity::request_settings)):
 /// a trigger of its own (not a foreign key's), or of a table a write of
 /// it cascades to (`ON DELETE`/`ON UPDATE` `CASCADE`, `SET NULL`, `SET
-/// DEFAULT`); a column default, a `CHECK` constraint or a view's rule
+/// DEFAULT`; further steps of a cascade through the introspected schemas
+/// are followed after this query); a column default, a `CHECK` constraint or a view's rule
 /// that calls a function of the database's (a dependency on it, which
 /// PostgreSQL records for every function but its built-in ones; an
 /// extension's functions are left out) or `current_setting` (by its node
@@ -188,7 +189,8 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS cols, \
                      con.confrelid::int8 AS ref_rel, \
                      ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord) \
-                           JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_cols \
+                           JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_cols, \
+                     (con.confdeltype IN ('c', 'n', 'd') OR con.confupdtype IN ('c', 'n', 'd')) AS cascades \
                      FROM pg_constraint con \
                      JOIN pg_class c ON c.oid = con.conrelid \
                      JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -204,6 +206,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("cols", FieldType::Array { items: Box::new(FieldType::Text) }),
                 col("ref_rel", FieldType::Int64),
                 col("ref_cols", FieldType::Array { items: Box::new(FieldType::Text) }),
+                col("cascades", FieldType::Boolean),
             ],
         )
         .await?;
@@ -332,10 +335,18 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             json: false,
         });
     }
+    // (referenced table, referencing table) of the foreign keys whose
+    // actions write the referencing rows when the referenced ones change.
+    let mut cascades: Vec<(usize, usize)> = Vec::new();
     for r in &constraints {
         let Some(&t) = by_rel.get(&i(r, "rel")) else {
             continue;
         };
+        if flag(r, "cascades")
+            && let Some(&parent) = by_rel.get(&i(r, "ref_rel"))
+        {
+            cascades.push((parent, t));
+        }
         match req(r, "kind")?.as_str() {
             "p" => cat.tables[t].primary_key = strs(r, "cols"),
             "f" => {
@@ -369,6 +380,24 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
             cat.view_usage
                 .push((view.clone(), table.clone(), req(r, "col")?));
+        }
+    }
+    // A write that cascades to a table whose writes read the settings
+    // reads them too, however many tables the cascade goes through
+    // (`SETTINGS_READER` follows one step, into any schema).
+    loop {
+        let readers: Vec<usize> = cascades
+            .iter()
+            .filter(|(parent, child)| {
+                cat.tables[*child].request_settings && !cat.tables[*parent].request_settings
+            })
+            .map(|(parent, _)| *parent)
+            .collect();
+        if readers.is_empty() {
+            break;
+        }
+        for n in readers {
+            cat.tables[n].request_settings = true;
         }
     }
     // A view reading a view that reads settings reads them too.
