@@ -1176,8 +1176,7 @@ fn lookup_embed(
 /// The fields a selection returns (every field when empty).
 pub fn selected<'e>(e: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
     if fields.is_empty() {
-        // Computed fields (a SQL function of the row) are never stored.
-        Ok(e.fields.iter().filter(|f| !f.is_computed()).collect())
+        Ok(e.star_fields().collect())
     } else {
         fields.iter().map(|f| e.field(f)).collect()
     }

@@ -229,7 +229,12 @@ fn zero_in_date(v: MySqlValueRef<'_>, datetime: bool) -> Option<String> {
     // The text protocol's form starts with a digit; the binary one's
     // length byte is 0, 4, 7 or 11.
     if b.first().is_some_and(u8::is_ascii_digit) {
-        let t = std::str::from_utf8(b).ok()?.replacen(' ', "T", 1);
+        let mut t = std::str::from_utf8(b).ok()?.replacen(' ', "T", 1);
+        // The fraction as the binary form's is written: without the zeros
+        // that end it.
+        if t.contains('.') {
+            t.truncate(t.trim_end_matches('0').trim_end_matches('.').len());
+        }
         return baas_core::value::is_zero_in_date(&t).then_some(t);
     }
     let (&len, rest) = b.split_first()?;

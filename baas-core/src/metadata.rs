@@ -451,6 +451,13 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Entity {
+    /// The fields `*` (an empty selection) reads: every field but the
+    /// computed ones ([`Field::computed`]), which are read when named, in
+    /// the entity's order.
+    pub fn star_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| !f.is_computed())
+    }
+
     /// A new entity whose table is named like the entity.
     pub fn new(name: impl Into<String>, fields: Vec<Field>) -> Self {
         let name = name.into();

@@ -480,9 +480,8 @@ impl<'a> Validator<'a> {
             // `*`: the readable columns (computed fields are read when named).
             *fields = self
                 .entity()
-                .fields
-                .iter()
-                .filter(|f| names.contains(&f.name) && !f.is_computed())
+                .star_fields()
+                .filter(|f| names.contains(&f.name))
                 .map(|f| f.name.clone())
                 .collect();
             if fields.is_empty() {
@@ -537,9 +536,7 @@ impl<'a> Validator<'a> {
                 if s.fields.is_empty() {
                     s.fields = self
                         .entity()
-                        .fields
-                        .iter()
-                        .filter(|f| !f.is_computed())
+                        .star_fields()
                         .map(|f| f.name.clone())
                         .collect();
                 }

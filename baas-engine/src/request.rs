@@ -556,9 +556,7 @@ impl Baas {
         Ok(if checked.select.fields.is_empty() {
             checked
                 .entity()
-                .fields
-                .iter()
-                .filter(|f| !f.is_computed())
+                .star_fields()
                 .map(|f| f.name.clone())
                 .collect()
         } else {

@@ -631,7 +631,14 @@ impl<'a> Converter<'a> {
         });
         out.kind = Kind::Type(match ty {
             Some("string") => {
-                if obj.get("contentEncoding").and_then(Value::as_str) == Some("base64") {
+                // Base64 content, or bytes as PostgreSQL's hex text (the
+                // pattern our own schemas give a binary field).
+                let hex_bytes = obj
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.starts_with(r"^\\x") || p.starts_with(r"^(\\x"));
+                if obj.get("contentEncoding").and_then(Value::as_str) == Some("base64") || hex_bytes
+                {
                     FieldType::Binary
                 } else {
                     match format {

@@ -1629,3 +1629,30 @@ fn graphql_list_pairs_and_self_lists() {
     assert_eq!(kind(s, "Team", "User"), "one_to_many");
     assert_eq!(kind(s, "User", "Team"), "one_to_many");
 }
+
+/// A binary field of our own published schemas (read and write: bytes as
+/// PostgreSQL's `\x` hex text) imports as binary again.
+#[test]
+fn json_schema_binary_of_our_own_schemas() {
+    use baas_core::json_schema::{SchemaMode, entity_json_schema};
+    let e = Entity::new(
+        "blob",
+        vec![
+            Field::new("id", FieldType::Int32),
+            Field::new("bytes", FieldType::Binary).nullable(),
+        ],
+    )
+    .with_primary_key(["id"]);
+    for mode in [SchemaMode::Read, SchemaMode::Insert] {
+        let mut doc = entity_json_schema(&e, mode);
+        doc["title"] = "blob".into();
+        let i = import(&doc.to_string(), Format::JsonSchema)
+            .unwrap_or_else(|err| panic!("{doc}: {err}"));
+        let blob = &i.schema.entities[0];
+        assert_eq!(
+            blob.field("bytes").map(|f| &f.ty).ok(),
+            Some(&FieldType::Binary),
+            "{doc}"
+        );
+    }
+}

@@ -411,12 +411,7 @@ impl<'s> Node<'s> {
                     to_many: c.spread?,
                     // A to-many spread's aggregates are lifted apart; a
                     // to-one spread's answered in its embedding.
-                    keys: c
-                        .spread_keys()
-                        .into_iter()
-                        .filter(|k| !c.lifts() || !c.aggregates.iter().any(|a| a.alias == *k))
-                        .collect(),
-                    star: c.star.then(|| c.entity.name.clone()),
+                    keys: c.spread_keys(),
                     groups: if c.spread == Some(true) {
                         c.many_groups()
                     } else {
@@ -517,16 +512,29 @@ impl<'s> Node<'s> {
     /// listed fields and embeddings, each spread inside it replaced by its
     /// own keys (`*`'s fields are added once known,
     /// [`FieldAliases::fill_star_spreads`]).
-    fn spread_keys(&self) -> Vec<String> {
+    fn spread_keys(&self) -> Vec<KeyPart> {
         let mut out = Vec::new();
-        for k in self.layout.iter().flatten() {
+        for slot in &self.layout {
+            let Some(k) = slot else {
+                if self.star {
+                    out.push(KeyPart::Star(self.entity.name.clone()));
+                }
+                continue;
+            };
+            // A to-many spread's aggregates are lifted apart, as values
+            // (not keys of its rows), under a key of their own.
+            if self.lifts() && self.aggregates.iter().any(|a| a.alias == *k)
+                || self.children.iter().any(|g| g.split.as_ref() == Some(k))
+            {
+                continue;
+            }
             match self
                 .children
                 .iter()
                 .find(|g| g.output && g.spread.is_some() && g.key == *k)
             {
                 Some(g) => out.extend(g.spread_keys()),
-                None => out.push(k.clone()),
+                None => out.push(KeyPart::Key(k.clone())),
             }
         }
         out
@@ -537,13 +545,13 @@ impl<'s> Node<'s> {
     /// embedding's key, those found through to-one spreads. PostgREST
     /// joins the spread's rows to theirs (one row per combination, a row
     /// of `null`s for none) before it gathers each key's values.
-    fn many_groups(&self) -> Vec<Vec<String>> {
+    fn many_groups(&self) -> Vec<Vec<KeyPart>> {
         let mut out = Vec::new();
         for g in self.children.iter().filter(|g| g.output) {
             match g.spread {
                 Some(true) => out.push(g.spread_keys()),
                 Some(false) => out.extend(g.many_groups()),
-                None if g.to_many => out.push(vec![g.key.clone()]),
+                None if g.to_many => out.push(vec![KeyPart::Key(g.key.clone())]),
                 None => {}
             }
         }
@@ -711,10 +719,10 @@ pub struct FieldAliases {
     /// spread's raised `count()` stands among its fields in `select=`
     /// (`...album(n:count(),title)`: `n`, then `title`); empty otherwise.
     flat_layout: Vec<Option<String>>,
-    /// The rows the joins of to-many spreads may add to the whole answer
-    /// ([`JoinBudget`]); `None`: unbounded (set by the service, from the
-    /// tenant's `max_rows`).
-    join_limit: Option<u64>,
+    /// The rows and bytes the joins of to-many spreads may add to the
+    /// whole answer ([`JoinBudget`]); `None`: unbounded (set by the
+    /// service, from the tenant's `max_rows` and `max_response_bytes`).
+    join_limit: Option<(u64, u64)>,
 }
 
 /// A JSON path into a field and/or a cast in `select` (`data->a->>b`,
@@ -1292,22 +1300,58 @@ struct Spread {
     /// To-many: each field becomes an array of the related rows' values.
     to_many: bool,
     /// The output keys of its fields, which a missing to-one row gives
-    /// as `null` and a to-many one without rows as `[]`: the listed ones,
-    /// after the fields `*` gives the caller
+    /// as `null` and a to-many one without rows as `[]`, in `select=`
+    /// order, those of the spreads inside it in their place; a `*` stands
+    /// for its entity's fields until they are known
     /// ([`FieldAliases::fill_star_spreads`]).
-    keys: Vec<String>,
-    /// `...rel(*)`: the related entity, whose readable fields `*` adds
-    /// to `keys`.
-    star: Option<String>,
+    keys: Vec<KeyPart>,
     /// A to-many spread: the keys of each to-many relation inside it
     /// (a spread's fields, an embedding's key), whose related rows each
     /// related row of the spread is joined to, as PostgREST joins them
     /// ([`Node::many_groups`]).
-    groups: Vec<Vec<String>>,
+    groups: Vec<Vec<KeyPart>>,
     /// A to-many spread with aggregates ([`Node::lifts`]): the key of the
     /// embed holding its one group of aggregates, whose values join the
     /// parent (`key` itself when it lists no field).
     lifted: Option<String>,
+}
+
+/// A key a spread puts in its parent, or a `*` standing for its entity's
+/// fields until they are known ([`FieldAliases::fill_star_spreads`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeyPart {
+    Key(String),
+    Star(String),
+}
+
+impl KeyPart {
+    fn key(&self) -> Option<&String> {
+        match self {
+            Self::Key(k) => Some(k),
+            Self::Star(_) => None,
+        }
+    }
+}
+
+/// `parts` with each `*` replaced by its entity's fields in `fields`
+/// (left out when unknown), each key once, where it first stands.
+fn expand_stars(parts: &mut Vec<KeyPart>, fields: &[(String, Vec<String>)]) {
+    let mut out: Vec<KeyPart> = Vec::with_capacity(parts.len());
+    let push = |k: &String, out: &mut Vec<KeyPart>| {
+        if !out.iter().any(|p| p.key() == Some(k)) {
+            out.push(KeyPart::Key(k.clone()));
+        }
+    };
+    for part in parts.drain(..) {
+        match &part {
+            KeyPart::Key(k) => push(k, &mut out),
+            KeyPart::Star(e) => match fields.iter().find(|(n, _)| n == e) {
+                Some((_, star)) => star.iter().for_each(|k| push(k, &mut out)),
+                None => out.push(part.clone()),
+            },
+        }
+    }
+    *parts = out;
 }
 
 impl Spread {
@@ -1328,35 +1372,51 @@ impl Spread {
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let J::Object(row) = item else {
+            let J::Object(mut base) = item else {
                 out.push(item);
                 continue;
             };
-            let mut rows = vec![row];
-            for group in &self.groups {
-                let mut next = Vec::with_capacity(rows.len());
-                for row in rows {
-                    // The group's keys hold arrays of one length (a spread's
-                    // rows, or an embedding's).
-                    let n = group
+            // Each group's values, taken out of the row: they are moved
+            // into the joined rows one by one, never copied whole.
+            let columns: Vec<Vec<(String, Vec<J>)>> = self
+                .groups
+                .iter()
+                .map(|group| {
+                    group
                         .iter()
-                        .filter_map(|k| row.get(k).and_then(J::as_array).map(Vec::len))
-                        .max()
-                        .unwrap_or(0);
-                    // Past its first, each combination is a row the
-                    // database did not answer: the budget bounds them (two
-                    // relations side by side multiply).
-                    budget.take(n.saturating_sub(1) as u64)?;
+                        .filter_map(KeyPart::key)
+                        .filter_map(|k| {
+                            let v = base.shift_remove(k)?;
+                            Some((
+                                k.clone(),
+                                match v {
+                                    J::Array(a) => a,
+                                    _ => Vec::new(),
+                                },
+                            ))
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut rows = vec![base];
+            for group in columns {
+                // The group's keys hold arrays of one length (a spread's
+                // rows, or an embedding's).
+                let n = group.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+                // Past its first, each combination is a row the database
+                // did not answer, repeating the row's other values: the
+                // budget bounds them (two relations side by side multiply).
+                if n > 1 {
+                    for row in &rows {
+                        budget.take(n as u64 - 1, JoinBudget::size(row) * (n as u64 - 1))?;
+                    }
+                }
+                let mut next = Vec::with_capacity(rows.len() * n.max(1));
+                for row in rows {
                     for i in 0..n.max(1) {
                         let mut r = row.clone();
-                        for k in group {
-                            if let Some(v) = r.get_mut(k) {
-                                let at = match v {
-                                    J::Array(a) => a.get(i).cloned().unwrap_or(J::Null),
-                                    _ => J::Null,
-                                };
-                                *v = at;
-                            }
+                        for (k, values) in &group {
+                            r.insert(k.clone(), values.get(i).cloned().unwrap_or(J::Null));
                         }
                         next.push(r);
                     }
@@ -1391,14 +1451,18 @@ impl Spread {
             (J::Array(items), true) => {
                 let keys: Vec<String> = match items.first() {
                     Some(J::Object(o)) => o.keys().cloned().collect(),
-                    _ => self.keys.clone(),
+                    _ => self.keys.iter().filter_map(KeyPart::key).cloned().collect(),
                 };
-                let items = self.joined(items, budget)?;
+                let mut items = self.joined(items, budget)?;
                 keys.into_iter()
                     .map(|k| {
                         let values = items
-                            .iter()
-                            .map(|i| i.get(&k).cloned().unwrap_or(J::Null))
+                            .iter_mut()
+                            .map(|i| {
+                                i.as_object_mut()
+                                    .and_then(|o| o.shift_remove(&k))
+                                    .unwrap_or(J::Null)
+                            })
                             .collect();
                         (k, J::Array(values))
                     })
@@ -1407,6 +1471,7 @@ impl Spread {
             (_, to_many) => self
                 .keys
                 .iter()
+                .filter_map(KeyPart::key)
                 .map(|k| {
                     let empty = if to_many {
                         J::Array(Vec::new())
@@ -1420,71 +1485,126 @@ impl Spread {
     }
 }
 
-/// How many rows the joins of to-many spreads ([`Spread::joined`]) may
-/// add to an answer, past the rows the database answered: the tenant's row
-/// budget (`max_rows`). Joining a spread's rows to one relation inside it
-/// adds at most that relation's rows, already within the budget; two
-/// relations side by side multiply, and the budget stops the product.
+/// What the joins of to-many spreads ([`Spread::joined`]) may add to an
+/// answer, past the rows the database answered: rows, within the tenant's
+/// row budget (`max_rows`), and the bytes of the values they repeat,
+/// within its response budget (`max_response_bytes`: the answer holds
+/// them all). Joining a spread's rows to one relation inside it adds at
+/// most that relation's rows, already within the row budget; two
+/// relations side by side multiply, and the budgets stop the product
+/// before it is built.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JoinBudget {
-    left: u64,
-    max: u64,
+    rows: u64,
+    max_rows: u64,
+    bytes: u64,
+    max_bytes: u64,
 }
 
 impl JoinBudget {
-    /// A budget of `max` rows.
-    pub(crate) fn new(max: u64) -> Self {
-        Self { left: max, max }
+    /// A budget of `max_rows` rows and `max_bytes` bytes.
+    pub(crate) fn new(max_rows: u64, max_bytes: u64) -> Self {
+        Self {
+            rows: max_rows,
+            max_rows,
+            bytes: max_bytes,
+            max_bytes,
+        }
     }
 
     /// No bound (an answer whose engine read bounded it otherwise).
     pub(crate) fn unlimited() -> Self {
-        Self::new(u64::MAX)
+        Self::new(u64::MAX, u64::MAX)
     }
 
-    /// Spend `n` rows, or refuse the answer.
-    fn take(&mut self, n: u64) -> Result<(), RestError> {
-        match self.left.checked_sub(n) {
-            Some(left) => {
-                self.left = left;
+    /// The bytes of a row's JSON.
+    fn size(row: &serde_json::Map<String, serde_json::Value>) -> u64 {
+        struct Count(u64);
+        impl std::io::Write for Count {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0 += b.len() as u64;
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
                 Ok(())
             }
-            None => Err(RestError::from(&baas_core::Error::LimitExceeded {
-                limit: "max_rows",
-                max: self.max,
-                message: format!(
-                    "the to-many relations inside a to-many spread join to more than {} rows",
-                    self.max
-                ),
+        }
+        let mut c = Count(0);
+        let _ = serde_json::to_writer(&mut c, row);
+        c.0
+    }
+
+    /// Spend `rows` rows repeating `bytes` bytes, or refuse the answer.
+    fn take(&mut self, rows: u64, bytes: u64) -> Result<(), RestError> {
+        let (Some(left_rows), Some(left_bytes)) =
+            (self.rows.checked_sub(rows), self.bytes.checked_sub(bytes))
+        else {
+            let (limit, max, message) = if self.rows < rows {
+                (
+                    "max_rows",
+                    self.max_rows,
+                    format!(
+                        "the to-many relations inside a to-many spread join to more than {} rows",
+                        self.max_rows
+                    ),
+                )
+            } else {
+                (
+                    "max_response_bytes",
+                    self.max_bytes,
+                    format!(
+                        "the response would be larger than {} bytes: the to-many relations inside a to-many spread repeat its values",
+                        self.max_bytes
+                    ),
+                )
+            };
+            return Err(RestError::from(&baas_core::Error::LimitExceeded {
+                limit,
+                max,
+                message,
             })
             .with_hint(
                 "spread fewer to-many relations side by side, or limit them (`rel.limit=`)",
-            )),
-        }
+            ));
+        };
+        self.rows = left_rows;
+        self.bytes = left_bytes;
+        Ok(())
     }
 }
 
 impl FieldAliases {
-    /// Bound the rows the joins of to-many spreads add to an answer
+    /// Bound what the joins of to-many spreads add to an answer
     /// ([`JoinBudget`]).
-    pub(crate) fn limit_joins(&mut self, max_rows: u64) {
-        self.join_limit = Some(max_rows);
+    pub(crate) fn limit_joins(&mut self, max_rows: u64, max_bytes: u64) {
+        self.join_limit = Some((max_rows, max_bytes));
     }
 
     /// A fresh budget for one answer.
     pub(crate) fn join_budget(&self) -> JoinBudget {
         self.join_limit
-            .map_or_else(JoinBudget::unlimited, JoinBudget::new)
+            .map_or_else(JoinBudget::unlimited, |(rows, bytes)| {
+                JoinBudget::new(rows, bytes)
+            })
+    }
+
+    /// Whether a to-many spread here or below joins its rows to relations
+    /// inside it ([`Spread::joined`]): an answer that can be refused.
+    pub(crate) fn joins(&self) -> bool {
+        self.spreads.iter().any(|s| !s.groups.is_empty())
+            || self.embeds.iter().any(|(_, inner)| inner.joins())
     }
 
     /// The entities of the `...rel(*)` spreads here and below, whose
     /// fields [`fill_star_spreads`](Self::fill_star_spreads) needs.
     pub(crate) fn star_spread_entities(&self, out: &mut Vec<String>) {
         for s in &self.spreads {
-            if let Some(e) = &s.star
-                && !out.contains(e)
-            {
-                out.push(e.clone());
+            for part in s.keys.iter().chain(s.groups.iter().flatten()) {
+                if let KeyPart::Star(e) = part
+                    && !out.contains(e)
+                {
+                    out.push(e.clone());
+                }
             }
         }
         for (_, inner) in &self.embeds {
@@ -1498,19 +1618,9 @@ impl FieldAliases {
     /// `[]` (to-many), as PostgREST answers; the listed ones follow.
     pub(crate) fn fill_star_spreads(&mut self, fields: &[(String, Vec<String>)]) {
         for s in &mut self.spreads {
-            let Some((_, star)) = s
-                .star
-                .take()
-                .and_then(|e| fields.iter().find(|(n, _)| *n == e))
-            else {
-                continue;
-            };
-            let listed = std::mem::take(&mut s.keys);
-            s.keys = star.clone();
-            for k in listed {
-                if !s.keys.contains(&k) {
-                    s.keys.push(k);
-                }
+            expand_stars(&mut s.keys, fields);
+            for group in &mut s.groups {
+                expand_stars(group, fields);
             }
         }
         for (_, inner) in &mut self.embeds {
@@ -2471,7 +2581,7 @@ fn null_check(
 
 #[cfg(test)]
 mod tests {
-    use super::Cast;
+    use super::{Cast, JoinBudget, KeyPart, Spread};
     use serde_json::{Value as J, json};
 
     fn cast(ty: &str, v: J) -> Result<J, String> {
@@ -2516,5 +2626,58 @@ mod tests {
         assert_eq!(cast("date", json!(20240229)), Err("42846".into()));
         assert_eq!(cast("uuid", json!(true)), Err("42846".into()));
         assert_eq!(cast("timestamp", json!({"a": 1})), Err("42846".into()));
+    }
+
+    #[test]
+    fn spread_joins_multiply_within_their_budget() {
+        let spread = Spread {
+            key: "albums".into(),
+            to_many: true,
+            groups: vec![
+                vec![KeyPart::Key("t".into())],
+                vec![KeyPart::Key("g".into())],
+            ],
+            ..Spread::default()
+        };
+        let items = || {
+            vec![
+                json!({"title": "A", "t": [1, 2], "g": ["x", "y", "z"]}),
+                json!({"title": "B", "t": [], "g": ["w"]}),
+            ]
+        };
+        let joined = spread
+            .joined(items(), &mut JoinBudget::unlimited())
+            .unwrap();
+        let pairs: Vec<_> = joined
+            .iter()
+            .map(|r| (r["title"].clone(), r["t"].clone(), r["g"].clone()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (json!("A"), json!(1), json!("x")),
+                (json!("A"), json!(1), json!("y")),
+                (json!("A"), json!(1), json!("z")),
+                (json!("A"), json!(2), json!("x")),
+                (json!("A"), json!(2), json!("y")),
+                (json!("A"), json!(2), json!("z")),
+                (json!("B"), json!(null), json!("w")),
+            ]
+        );
+        // A's 2 × 3 rows add 5 past its own: 4 rows are refused, and so
+        // are the bytes they repeat.
+        let e = spread
+            .joined(items(), &mut JoinBudget::new(4, u64::MAX))
+            .unwrap_err();
+        assert!(e.message.contains("rows"), "{}", e.message);
+        let e = spread
+            .joined(items(), &mut JoinBudget::new(100, 40))
+            .unwrap_err();
+        assert!(e.message.contains("bytes"), "{}", e.message);
+        assert!(
+            spread
+                .joined(items(), &mut JoinBudget::new(5, 1000))
+                .is_ok()
+        );
     }
 }

@@ -1925,6 +1925,19 @@ async fn spreads() {
         .await,
         json!([{"album_id": [2, 3, 3], "tracks": [null, {"track_id": 4}, {"track_id": 5}]}])
     );
+    // A `*` spread inside a to-many spread: every readable field joined.
+    let starred = get_json(&s, "/artist", &nested("...albums(title,...tracks(*))", "")).await;
+    assert_eq!(starred[0]["track_id"], json!([2, 3, 4, 5]), "{starred}");
+    assert_eq!(
+        starred[0]["title"],
+        json!([
+            "Balls to the Wall",
+            "Restless and Wild",
+            "Restless and Wild",
+            "Restless and Wild"
+        ])
+    );
+    assert_eq!(starred[0]["unit_price"].as_array().map(Vec::len), Some(4));
     // Without related rows, every key of the spread, nested ones too.
     assert_eq!(
         get_json(

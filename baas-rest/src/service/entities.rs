@@ -263,13 +263,19 @@ impl Service {
         // Shapes that could refuse a returned value are applied inside the
         // write's transaction: the refusal (kept as it will be answered)
         // takes the write back.
+        // So are the joins of to-many spreads, whose budgets can refuse
+        // the answer: never after the write is committed.
+        self.prepare_answer(principal, tenant, &mut w.aliases)
+            .await?;
+        let joins = w.aliases.as_ref().is_some_and(|a| a.joins());
         let refused: std::sync::Mutex<Option<RestError>> = std::sync::Mutex::new(None);
         let check = |r: &WriteResult| -> baas_core::Result<()> {
             let Some(aliases) = &w.aliases else {
                 return Ok(());
             };
+            let mut budget = aliases.join_budget();
             for row in &r.rows {
-                if let Err(e) = aliases.apply(&mut row.clone()) {
+                if let Err(e) = aliases.apply_within(&mut row.clone(), &mut budget) {
                     let message = e.message.clone();
                     *refused
                         .lock()
@@ -281,7 +287,7 @@ impl Service {
         };
         let rollback = w.prefer.rollback;
         let result = match w.representation.take() {
-            rep if w.check => {
+            rep if w.check || joins => {
                 self.baas
                     .write_checked(principal, tenant, op, rep, rollback, &check)
                     .await
@@ -310,8 +316,6 @@ impl Service {
             )));
         }
         let asked = result.response.take();
-        self.prepare_answer(principal, tenant, &mut w.aliases)
-            .await?;
         Ok(super::as_functions_asked(
             crate::write_response(&w, result),
             asked,

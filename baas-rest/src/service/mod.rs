@@ -625,7 +625,8 @@ impl Service {
         let Some(aliases) = aliases else {
             return Ok(());
         };
-        aliases.limit_joins(tenant.config().limits.max_rows);
+        let limits = &tenant.config().limits;
+        aliases.limit_joins(limits.max_rows, limits.max_response_bytes);
         let mut entities = Vec::new();
         aliases.star_spread_entities(&mut entities);
         let mut fields = Vec::with_capacity(entities.len());

@@ -453,8 +453,7 @@ fn param(v: impl Into<SqValue>) -> Expr {
 /// The named fields of an entity (all when none are named).
 fn select_fields<'e>(entity: &'e Entity, fields: &[String]) -> Result<Vec<&'e Field>> {
     if fields.is_empty() {
-        // Every column; computed fields are read when named.
-        Ok(entity.fields.iter().filter(|f| !f.is_computed()).collect())
+        Ok(entity.star_fields().collect())
     } else {
         fields.iter().map(|f| entity.field(f)).collect()
     }
