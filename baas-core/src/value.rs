@@ -1317,9 +1317,9 @@ fn push_date(out: &mut String, d: NaiveDate) -> bool {
     true
 }
 
-/// `HH:MM:SS` plus the fraction chrono's `%.f` prints (none, or 3, 6 or 9
-/// digits, the fewest that are exact); `false` for a leap second, which
-/// the callers format with chrono.
+/// `HH:MM:SS` plus the fraction as PostgreSQL writes it (none when zero,
+/// else its digits without the zeros that end it); `false` for a leap
+/// second, which the callers format with chrono.
 fn push_time(out: &mut String, t: NaiveTime) -> bool {
     use chrono::Timelike as _;
     let nanos = t.nanosecond();
@@ -1386,7 +1386,7 @@ pub fn format_time(t: NaiveTime) -> String {
 }
 
 /// A time of day past 24 hours or negative, as MySQL's `TIME` (a
-/// duration) holds one: `-01:00:00`, `838:59:59.500` (the hours two
+/// duration) holds one: `-01:00:00`, `838:59:59.5` (the hours two
 /// digits at least; the fraction as [`format_time`]'s). `None` when
 /// minutes or seconds are out of range.
 pub fn format_duration(
