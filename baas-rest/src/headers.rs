@@ -49,7 +49,9 @@ pub struct Prefer {
 /// Parse every `Prefer` header. Unknown tokens are ignored (as PostgREST
 /// does) unless `handling=strict` is among them. `tx=rollback` /
 /// `tx=commit` are honoured on writes; `max-affected=n` only with
-/// `handling=strict` (as PostgREST); `timezone=…` is ignored.
+/// `handling=strict` (as PostgREST); `timezone=…` is applied for UTC
+/// and its other names (every answer is in UTC), another zone is
+/// unknown (ignored, or refused under `handling=strict`).
 pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
     let mut p = Prefer::default();
     let mut unknown = Vec::new();
@@ -120,6 +122,7 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
                     p.rollback = false;
                     apply(&mut p);
                 }
+                ("timezone", zone) if is_utc(zone) => apply(&mut p),
                 ("max-affected", n) if n.parse::<u64>().is_ok() => {
                     max_affected = n.parse::<u64>().ok();
                 }
@@ -141,6 +144,24 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
         .with_hint("remove handling=strict to ignore them"));
     }
     Ok(p)
+}
+
+/// Whether PostgreSQL's time zone `zone` is UTC (its names are not case
+/// sensitive): what every answer writes a `timestamptz` in.
+fn is_utc(zone: &str) -> bool {
+    const UTC: [&str; 9] = [
+        "utc",
+        "uct",
+        "gmt",
+        "gmt0",
+        "gmt+0",
+        "gmt-0",
+        "zulu",
+        "universal",
+        "greenwich",
+    ];
+    let zone = zone.to_ascii_lowercase();
+    UTC.contains(&zone.strip_prefix("etc/").unwrap_or(&zone))
 }
 
 /// A requested range of rows: first row and, when bounded, last row (inclusive).

@@ -194,10 +194,11 @@
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
 //!   (use `cs` and `cd` together, which compare documents); `fts` on a
 //!   whole JSON field is a 422 (PostgreSQL searches its strings).
-//! - `Prefer: timezone=…` is not applied (nor reported applied):
-//!   `timestamptz` values are answered in UTC (`+00:00`, as PostgREST
-//!   answers them with the zone UTC), and one written without an offset
-//!   is UTC.
+//! - `Prefer: timezone=…` is applied for UTC only, under any of
+//!   PostgreSQL's names for it (`UTC`, `Etc/UTC`, `GMT`…): answers write
+//!   `timestamptz` values in UTC (`+00:00`), and read one written without
+//!   an offset as UTC. Another zone is an unknown preference (ignored, or
+//!   refused under `handling=strict`), where PostgREST answers in it.
 //! - Binary values (`bytea`, `BLOB`, BinData) are PostgreSQL's hex text
 //!   on every engine (`"\\x48656c6c6f"`, as PostgREST answers a `bytea`),
 //!   and are written and filtered as that; a string without the `\x` is

@@ -204,10 +204,25 @@ fn prefer_parsing() {
             "count=exact",
             "resolution=merge-duplicates",
             "missing=default",
-            "tx=rollback"
+            "tx=rollback",
+            "timezone=UTC"
         ]
     );
     assert!(p.rollback);
+    // Answers are in UTC: that zone is applied, under any of its names;
+    // another is unknown, refused under `handling=strict`.
+    let p = parse_prefer(&hdrs(&[("Prefer", "handling=strict, timezone=Etc/UTC")]))
+        .expect("UTC is applied");
+    assert_eq!(p.applied, ["handling=strict", "timezone=Etc/UTC"]);
+    assert!(
+        parse_prefer(&hdrs(&[(
+            "Prefer",
+            "handling=strict, timezone=America/New_York"
+        )]))
+        .is_err()
+    );
+    let p = parse_prefer(&hdrs(&[("Prefer", "timezone=America/New_York")])).expect("ignored");
+    assert!(p.applied.is_empty());
     let p = parse_prefer(&hdrs(&[("Prefer", "tx=rollback, tx=commit")])).expect("prefer");
     assert!(!p.rollback);
     let p = parse_prefer(&hdrs(&[(
