@@ -1321,6 +1321,12 @@ fn push_date(out: &mut String, d: NaiveDate) -> bool {
 /// else its digits without the zeros that end it); `false` for a leap
 /// second, which the callers format with chrono.
 fn push_time(out: &mut String, t: NaiveTime) -> bool {
+    push_time_as(out, t, false)
+}
+
+/// `HH:MM:SS` plus the fraction when non-zero: without the zeros that end
+/// it, or (`grouped`) in 3, 6 or 9 digits; `false` for a leap second.
+fn push_time_as(out: &mut String, t: NaiveTime, grouped: bool) -> bool {
     use chrono::Timelike as _;
     let nanos = t.nanosecond();
     if nanos >= 1_000_000_000 {
@@ -1332,12 +1338,18 @@ fn push_time(out: &mut String, t: NaiveTime) -> bool {
     out.push(':');
     push_digits(out, t.second(), 2);
     if nanos != 0 {
-        // As PostgreSQL writes it: the fraction's digits without the
-        // zeros that end it (`.5`, `.123456`).
         let (mut n, mut width) = (nanos, 9);
-        while n % 10 == 0 {
-            n /= 10;
-            width -= 1;
+        if grouped {
+            while width > 3 && n % 1000 == 0 {
+                n /= 1000;
+                width -= 3;
+            }
+        } else {
+            // As PostgreSQL writes it: `.5`, `.123456`.
+            while n % 10 == 0 {
+                n /= 10;
+                width -= 1;
+            }
         }
         out.push('.');
         push_digits(out, n, width);
@@ -1350,27 +1362,9 @@ fn push_time(out: &mut String, t: NaiveTime) -> bool {
 /// the form stored values already have, so equal times are equal texts
 /// and text order is time order.
 pub fn format_time_stored(t: NaiveTime) -> String {
-    use chrono::Timelike as _;
-    let nanos = t.nanosecond();
-    if nanos >= 1_000_000_000 {
-        return t.format("%H:%M:%S%.f").to_string();
-    }
     let mut out = String::with_capacity(18);
-    push_digits(&mut out, t.hour(), 2);
-    out.push(':');
-    push_digits(&mut out, t.minute(), 2);
-    out.push(':');
-    push_digits(&mut out, t.second(), 2);
-    if nanos == 0 {
-    } else if nanos.is_multiple_of(1_000_000) {
-        out.push('.');
-        push_digits(&mut out, nanos / 1_000_000, 3);
-    } else if nanos.is_multiple_of(1_000) {
-        out.push('.');
-        push_digits(&mut out, nanos / 1_000, 6);
-    } else {
-        out.push('.');
-        push_digits(&mut out, nanos, 9);
+    if !push_time_as(&mut out, t, true) {
+        return t.format("%H:%M:%S%.f").to_string();
     }
     out
 }

@@ -409,8 +409,6 @@ impl<'s> Node<'s> {
                 Some(Spread {
                     key: c.key.clone(),
                     to_many: c.spread?,
-                    // A to-many spread's aggregates are lifted apart; a
-                    // to-one spread's answered in its embedding.
                     keys: c.spread_keys(),
                     groups: if c.spread == Some(true) {
                         c.many_groups()

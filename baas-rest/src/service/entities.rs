@@ -34,6 +34,8 @@ impl Service {
         }
         match op {
             Operation::Read(mut read) => {
+                self.prepare_answer(principal, tenant, &mut read.aliases)
+                    .await?;
                 if let Some(aggregate) = read.aggregate.take() {
                     let embeds = std::mem::take(&mut read.query.select.embeds);
                     let rows = self
@@ -41,8 +43,6 @@ impl Service {
                         .aggregate_embedding(principal, tenant, *aggregate, embeds)
                         .await
                         .map_err(core_error)?;
-                    self.prepare_answer(principal, tenant, &mut read.aliases)
-                        .await?;
                     return Ok(crate::read_response_within(
                         &read,
                         baas_core::ir::Rows {
@@ -65,8 +65,6 @@ impl Service {
                     .await
                     .map_err(core_error)?;
                 let asked = rows.response.take();
-                self.prepare_answer(principal, tenant, &mut read.aliases)
-                    .await?;
                 let resp = crate::read_response_within(
                     &read,
                     rows,

@@ -614,8 +614,10 @@ impl Service {
     /// ([`FieldAliases::fill_star_spreads`](crate::params::FieldAliases::fill_star_spreads)),
     /// so that a missing related row adds each of them (`null`, or `[]`
     /// to-many) as PostgREST answers it; the joins of to-many spreads
-    /// are bounded by the tenant's row budget
+    /// are bounded by the tenant's row and response budgets
     /// ([`FieldAliases::limit_joins`](crate::params::FieldAliases::limit_joins)).
+    /// Called before the engine runs the request, so that nothing is
+    /// refused after it ran.
     async fn prepare_answer(
         &self,
         principal: &Principal,

@@ -67,6 +67,8 @@ impl Service {
                 .await;
             return super::entities::plan_response(tenant, plan, call.read.media);
         }
+        self.prepare_answer(principal, tenant, &mut call.read.aliases)
+            .await?;
         if let Some(aggregate) = call.read.aggregate.take() {
             let embeds = std::mem::take(&mut call.read.query.select.embeds);
             let rows = self
@@ -74,8 +76,6 @@ impl Service {
                 .call_aggregate(principal, tenant, function, &call.args, *aggregate, embeds)
                 .await
                 .map_err(core_error)?;
-            self.prepare_answer(principal, tenant, &mut call.read.aliases)
-                .await?;
             return Ok(rpc_response(
                 f,
                 &call.read,
@@ -104,8 +104,6 @@ impl Service {
         .map_err(core_error)?;
         let mut rows = rows;
         let asked = rows.response.take();
-        self.prepare_answer(principal, tenant, &mut call.read.aliases)
-            .await?;
         let resp = rpc_response(
             f,
             &call.read,
