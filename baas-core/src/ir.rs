@@ -725,25 +725,34 @@ pub struct Embed {
     /// permissions here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub through: Option<Filter>,
+    /// A spread of its related row into the parent (PostgREST's
+    /// `...rel(cols)`): a to-one spread's aggregates are over the
+    /// parent's rows, not over its one related row ([`Embed::joins`]).
+    /// Without it, a to-one embedding's aggregates (`channel(count())`)
+    /// are over each parent's related row: one object per parent, as
+    /// PostgREST's lateral subquery answers.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub spread: bool,
 }
 
 impl Embed {
     /// Whether this embed of a row of `parent` joins its related row to
-    /// grouped rows: a to-one relation (not a function's) with aggregates
-    /// of its own, as a to-one spread's `...genre(name,genre_id.count())`,
-    /// or with an embed inside it that joins
-    /// (`...track(media_type_id,...album(album_id.sum()))`): its groups
-    /// and aggregates are the grouped rows', over their related rows
-    /// ([`AggregateVia`]).
+    /// grouped rows: a to-one [`spread`](Self::spread) (not of a
+    /// function's relation) with aggregates of its own,
+    /// `...genre(name,genre_id.count())`, or with a spread inside it that
+    /// joins (`...track(media_type_id,...album(album_id.sum()))`): its
+    /// groups and aggregates are the grouped rows', over their related
+    /// rows ([`AggregateVia`]).
     pub fn joins(
         &self,
         schema: &crate::metadata::SchemaMetadata,
         parent: &crate::metadata::Entity,
     ) -> bool {
-        self.to_one_target(schema, parent).is_some_and(|t| {
-            !self.select.aggregates.is_empty()
-                || self.select.embeds.iter().any(|e| e.joins(schema, t))
-        })
+        self.spread
+            && self.to_one_target(schema, parent).is_some_and(|t| {
+                !self.select.aggregates.is_empty()
+                    || self.select.embeds.iter().any(|e| e.joins(schema, t))
+            })
     }
 
     /// The related entity of this embed of a row of `parent`, when its
@@ -766,7 +775,8 @@ impl Embed {
     /// (PostgREST groups by a to-one embedding's or spread's fields, at
     /// any depth: `...track(media_type_id,...album(album_id.sum()))`): a
     /// to-one relation (not a function's) that lists its fields (not
-    /// `*`) without database casts, every embed inside it likewise.
+    /// `*`) without database casts, and aggregates only as a
+    /// [`spread`](Self::spread), every embed inside it likewise.
     /// Otherwise the groups are grouped by the relation's key fields and
     /// the related row embedded in each.
     pub fn joinable(
@@ -782,6 +792,8 @@ impl Embed {
                 && s.group_by_values.is_empty();
         !star
             && s.casts.is_empty()
+            // A plain embedding's aggregates are over its own related row.
+            && (self.spread || s.aggregates.is_empty())
             && self
                 .to_one_target(schema, parent)
                 .is_some_and(|t| s.embeds.iter().all(|e| e.joinable(schema, t)))
@@ -840,6 +852,7 @@ impl Embed {
             limit: None,
             offset: None,
             through: None,
+            spread: false,
         }
     }
 }

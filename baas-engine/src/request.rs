@@ -957,8 +957,9 @@ impl Baas {
 
     /// Grouped aggregates whose rows also join the related row of each
     /// to-one embed of `embeds`, with aggregates of its own over that
-    /// row's fields (PostgREST's to-one spread,
-    /// `...client(name,budget.sum())`): [`Validator::aggregate_joining`]
+    /// row's fields when it is a [`spread`](Embed::spread) (PostgREST's
+    /// to-one spread, `...client(name,budget.sum())`; [`Embed::joined`]
+    /// says which embeds join): [`Validator::aggregate_joining`]
     /// says what is checked. Each embed's groups and aggregates are
     /// answered inside each group, under the embed's key (its alias, or
     /// its relation's name), as an embedded object. Without embeds,

@@ -304,7 +304,11 @@
 //!   parent without related rows), as PostgREST answers (inside a to-one
 //!   embedding, over its one related row: an object, `{"count": 0}`
 //!   without one, `null` when grouped and there is none:
-//!   `artist(name,count())`, `album(...artist(artist_id.sum()))`); its groups may
+//!   `artist(name,count())`, `album(...artist(artist_id.sum()))`; so also
+//!   inside a to-many embedding or beside aggregates,
+//!   `messages(channel(count()))`: one `{"count": 1}` per message, where a
+//!   to-one spread's, `messages(...channel(count()))`, count the
+//!   messages); its groups may
 //!   embed to-one relations (`tracks(genre(name),count())`: grouped by the
 //!   related row, as beside top-level aggregates; a parent without related
 //!   rows then has no group, `[]`). Inside a many-to-many embedding

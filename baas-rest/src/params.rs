@@ -649,6 +649,7 @@ impl<'s> Node<'s> {
             limit: self.limit,
             offset: self.offset.filter(|o| *o > 0),
             through: None,
+            spread: true,
         };
         match &self.split {
             None => vec![aggregated(self.alias.clone())],
@@ -680,6 +681,7 @@ impl<'s> Node<'s> {
             limit: self.limit,
             offset: self.offset.filter(|o| *o > 0),
             through: None,
+            spread: self.spread.is_some(),
         }
     }
 }

@@ -3148,6 +3148,7 @@ fn embed(relation: &str, fields: &[&str]) -> Embed {
         limit: None,
         offset: None,
         through: None,
+        spread: false,
     }
 }
 

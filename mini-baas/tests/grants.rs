@@ -726,6 +726,8 @@ async fn suite(under: Under) {
                 func: aggregate,
                 input: None,
             }];
+            // A spread: `...track(genre_id,x:…)`, over the grouped lines.
+            tr.spread = true;
             tr
         };
         let lines = Aggregate {
@@ -769,6 +771,10 @@ async fn suite(under: Under) {
             },
             input: None,
         }];
+        // Spreads (`...track(genre_id,...album(m:album_id.max()))`): the
+        // album's aggregate is over the grouped lines.
+        album.spread = true;
+        nested.spread = true;
         nested.select.embeds.push(album);
         let groups = e
             .baas

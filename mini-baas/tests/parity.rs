@@ -2892,6 +2892,29 @@ async fn aggregates_in_embeddings() {
             json!([{"name": "For Those About To Rock (We Salute You)",
                     "album": {"title": "For Those About To Rock We Salute You", "sum": 1}}]),
         ),
+        // Inside a to-many embedding too: per track, not over the album's
+        // tracks (a to-one spread's are: its parent's rows grouped).
+        (
+            "/album",
+            "select=album_id,tracks(genre(count(),genre_id.sum()))&album_id=eq.2",
+            json!([{"album_id": 2, "tracks": [{"genre": {"count": 1, "sum": 1}}]}]),
+        ),
+        (
+            "/album",
+            "select=album_id,tracks(media_type(n:count()))&album_id=eq.1&tracks.limit=2&tracks.order=track_id",
+            json!([{"album_id": 1, "tracks": [{"media_type": {"n": 1}}, {"media_type": {"n": 1}}]}]),
+        ),
+        (
+            "/album",
+            "select=album_id,tracks(...media_type(n:count()))&album_id=eq.1",
+            json!([{"album_id": 1, "tracks": [{"n": 10}]}]),
+        ),
+        // Beside top-level aggregates: over each group's related row.
+        (
+            "/track",
+            "select=n:count(),album(count())&album_id=eq.1",
+            json!([{"n": 10, "album": {"count": 1}}]),
+        ),
     ] {
         assert_eq!(get_json(&s, path, query).await, want, "{query}");
     }

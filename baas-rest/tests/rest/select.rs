@@ -18,6 +18,7 @@ fn embed(relation: &str, alias: Option<&str>, select: Selection) -> Embed {
         limit: None,
         offset: None,
         through: None,
+        spread: false,
     }
 }
 
