@@ -197,6 +197,23 @@ INSERT INTO designer VALUES (1, 'Sid Meier'), (2, 'Hideo Kojima');
 INSERT INTO game VALUES (1, 'Civilization I', 1), (2, 'Civilization II', 1), (3, 'Metal Gear Solid', 2);
 CREATE FUNCTION game(designer) RETURNS SETOF game
   LANGUAGE sql STABLE AS $$ SELECT * FROM game WHERE designer_id = $1.id AND name LIKE '%II' $$;
+-- Named row arguments: a call gives each as a JSON object (PostgREST's
+-- `{"a": {"id": 3}}`); as the only argument also a computed relationship,
+-- overloaded by the row's table (`author.works_of`, `book.works_of`). Rows
+-- in the function's own order.
+CREATE FUNCTION works_of(a author) RETURNS SETOF book
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = a.id ORDER BY pages DESC $$;
+CREATE FUNCTION works_of(b book) RETURNS SETOF book
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = b.author_id AND id <> b.id $$;
+CREATE FUNCTION works_longer(a author, min_pages int) RETURNS SETOF book
+  LANGUAGE sql STABLE AS $$ SELECT * FROM book WHERE author_id = a.id AND pages > min_pages $$;
+-- A computed field of `book`, read inside a computed relationship too.
+CREATE FUNCTION shout(book) RETURNS text
+  LANGUAGE sql STABLE AS $$ SELECT upper($1.title) $$;
+-- An overload taking an unnamed argument (not introspected): a call
+-- without arguments is ambiguous for PostgreSQL itself (42725).
+CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE FUNCTION hum(int DEFAULT 2) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2';
 -- Overloaded with the same parameter names: no call can choose, left out.
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';

@@ -439,7 +439,10 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// A function call's read exactly as [`crate::read::find`] runs it,
     /// with `settings` (name, value) visible to the database for its
     /// statements, and with `rollback` inside one transaction rolled back
-    /// afterwards, whatever the call did (`Prefer: tx=rollback`).
+    /// afterwards, whatever the call did (`Prefer: tx=rollback`). With
+    /// `at_most`, a call answering more rows is rolled back and refused
+    /// ([`Error::max_affected`],
+    /// PostgREST's `Prefer: max-affected` of a call).
     ///
     /// The settings are PostgREST's request settings
     /// (`request.jwt.claims`, which Supabase's `auth.uid()` and
@@ -453,12 +456,13 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         query: &Checked<'_, Query>,
         settings: &[(String, String)],
         rollback: bool,
+        at_most: Option<u64>,
     ) -> Result<Rows> {
         let _ = settings;
-        if rollback {
+        if rollback || at_most.is_some() {
             return Err(Error::unsupported(
                 &self.capabilities().engine,
-                "rolling a call back (`Prefer: tx=rollback`) without transactions",
+                "rolling a call back (`Prefer: tx=rollback`, `max-affected`) without transactions",
             ));
         }
         crate::read::find(self, query).await

@@ -397,6 +397,10 @@ fn join_violations(v: &[Violation]) -> String {
         .join("; ")
 }
 
+/// The limit of [`Error::max_affected`]: the caller's own bound on the
+/// rows a call may answer (PostgREST's `Prefer: max-affected`).
+pub const MAX_AFFECTED: &str = "max-affected";
+
 impl Error {
     /// A validation error with a single violation.
     pub fn validation(pointer: impl Into<String>, message: impl Into<String>) -> Self {
@@ -410,6 +414,17 @@ impl Error {
         Self::NotFound {
             kind: NotFoundKind::Entity,
             name: name.into(),
+        }
+    }
+
+    /// A call that answered `n` rows where the caller allowed at most
+    /// `max` ([`LimitExceeded`](Self::LimitExceeded) of the limit
+    /// [`MAX_AFFECTED`]; its transaction rolled back).
+    pub fn max_affected(max: u64, n: u64) -> Self {
+        Self::LimitExceeded {
+            limit: MAX_AFFECTED,
+            max,
+            message: format!("The query affects {n} rows"),
         }
     }
 

@@ -64,6 +64,12 @@ pub struct Param {
     /// given for it is an array of that value (`?v=1`, `{"v": 1}`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub variadic: bool,
+    /// A row of a table (PostgreSQL, its type the table's `db_type`):
+    /// given as a JSON object of its fields (`{"user_row": {"username":
+    /// "x"}}`, PostgREST's), fields left out null, others ignored; `ty`
+    /// is then [`FieldType::Json`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub row: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -193,6 +199,8 @@ pub struct Arg {
     pub db_type: Option<String>,
     /// Passed as the function's variadic array ([`Param::variadic`]).
     pub variadic: bool,
+    /// A table's row from a JSON object ([`Param::row`]).
+    pub row: bool,
 }
 
 /// Whether `s` is a plausible database type name (as PostgreSQL's
@@ -313,6 +321,15 @@ impl Function {
                     format!("/{}", crate::validate::escape_pointer(&p.name)),
                     format!("`{}` needs the argument `{}`", self.name, p.name),
                 )),
+                Some(j)
+                    if p.row
+                        && !matches!(j, serde_json::Value::Object(_) | serde_json::Value::Null) =>
+                {
+                    v.push(Violation::new(
+                        format!("/{}", crate::validate::escape_pointer(&p.name)),
+                        format!("argument `{}` (a row): a JSON object of its fields", p.name),
+                    ));
+                }
                 Some(j) => {
                     let one;
                     let j = match j {
@@ -339,6 +356,7 @@ impl Function {
                             value,
                             db_type: p.db_type.clone(),
                             variadic: p.variadic,
+                            row: p.row,
                         }),
                         Err(why) => v.push(Violation::new(
                             format!("/{}", crate::validate::escape_pointer(&p.name)),
@@ -451,6 +469,7 @@ mod tests {
                     db_type: None,
                     optional: *optional,
                     variadic: false,
+                    row: false,
                 })
                 .collect(),
             returns: Returns::Scalar {

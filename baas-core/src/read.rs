@@ -748,6 +748,19 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
         .map(|(i, f)| (f.clone(), format!("__baas_k{i}")))
         .collect();
     let mut result = schema.entity(&rel.target)?.clone();
+    // `*` reads the returned table's fields, not the keys added to them.
+    let star;
+    let embed = if embed.select.fields.is_empty()
+        && !embed.select.omit_fields
+        && embed.select.aggregates.is_empty()
+    {
+        let mut e = embed.clone();
+        e.select.fields = result.star_fields().map(|f| f.name.clone()).collect();
+        star = e;
+        &star
+    } else {
+        embed
+    };
     result.name = format!("{}.{}", owner.name, rel.name);
     result.source = function.clone();
     result.read_only = true;

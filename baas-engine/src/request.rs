@@ -203,10 +203,12 @@ enum Answer<T> {
 /// How a function call runs ([`Baas::call`] and its siblings).
 #[derive(Debug, Clone, Copy)]
 enum CallMode {
-    /// Called, its effects committed.
-    Committed,
-    /// Called inside a transaction rolled back afterwards.
-    RolledBack,
+    /// Called, its effects committed (when it answers at most so many
+    /// rows: [`Error::max_affected`] otherwise, nothing kept).
+    Committed(Option<u64>),
+    /// Called inside a transaction rolled back afterwards (refused when
+    /// it answers more than so many rows).
+    RolledBack(Option<u64>),
     /// Only planned, in this format: nothing is called.
     Plan(baas_core::PlanFormat),
 }
@@ -525,7 +527,7 @@ impl Baas {
         let rows = if settings.is_empty() {
             baas_core::read::find(adapter.as_ref(), &checked).await
         } else {
-            adapter.find_call(&checked, &settings, false).await
+            adapter.find_call(&checked, &settings, false, None).await
         };
         let mut rows = rows?;
         tenant_decimals(
@@ -749,7 +751,7 @@ impl Baas {
             function,
             args,
             query,
-            CallMode::Committed,
+            CallMode::Committed(None),
         )
         .await
         .map(Answer::into_rows)
@@ -775,10 +777,36 @@ impl Baas {
             function,
             args,
             query,
-            CallMode::RolledBack,
+            CallMode::RolledBack(None),
         )
         .await
         .map(Answer::into_rows)
+    }
+
+    /// [`call`](Self::call) or [`call_rolled_back`](Self::call_rolled_back)
+    /// answering at most `max` rows (PostgREST's `Prefer: max-affected` of
+    /// a call): a call that answers more is rolled back, whatever it
+    /// wrote, and refused with [`Error::max_affected`]. Unsupported
+    /// where [`call_rolled_back`](Self::call_rolled_back) is.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn call_at_most(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        function: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+        query: Query,
+        rollback: bool,
+        max: u64,
+    ) -> Result<Rows> {
+        let mode = if rollback {
+            CallMode::RolledBack(Some(max))
+        } else {
+            CallMode::Committed(Some(max))
+        };
+        self.call_as(principal, tenant, function, args, query, mode)
+            .await
+            .map(Answer::into_rows)
     }
 
     /// [`call`](Self::call) as `mode` says: committed, rolled back, or
@@ -838,8 +866,16 @@ impl Baas {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
             }
-            CallMode::Committed => adapter.find_call(&checked, &settings, false).await?,
-            CallMode::RolledBack => adapter.find_call(&checked, &settings, true).await?,
+            CallMode::Committed(at_most) => {
+                adapter
+                    .find_call(&checked, &settings, false, at_most)
+                    .await?
+            }
+            CallMode::RolledBack(at_most) => {
+                adapter
+                    .find_call(&checked, &settings, true, at_most)
+                    .await?
+            }
         };
         tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
         Ok(Answer::Rows(rows))

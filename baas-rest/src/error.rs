@@ -214,17 +214,6 @@ impl RestError {
         .with_details(format!("The result contains {n} rows"))
     }
 
-    /// 400 `PGRST124`: `Prefer: max-affected` exceeded by a write that
-    /// would touch `n` rows (PostgREST's wording).
-    pub fn max_affected(n: u64) -> Self {
-        Self::new(
-            400,
-            codes::MAX_AFFECTED,
-            "Query result exceeds max-affected preference constraint",
-        )
-        .with_details(format!("The query affects {n} rows"))
-    }
-
     /// 400 `PGRST127`: what PostgREST refuses as not implemented, with
     /// its wording (`message` `Feature not implemented`, `details` why).
     pub fn not_implemented(details: impl Into<String>) -> Self {
@@ -398,6 +387,18 @@ impl From<&Error> for RestError {
             }
             Error::Forbidden(m) => RestError::new(403, "forbidden", m.clone()),
             Error::Unsupported { .. } => RestError::unsupported(e.to_string()),
+            // `Prefer: max-affected` exceeded by a write or a call
+            // (PostgREST's wording).
+            Error::LimitExceeded {
+                limit: baas_core::error::MAX_AFFECTED,
+                message,
+                ..
+            } => RestError::new(
+                400,
+                codes::MAX_AFFECTED,
+                "Query result exceeds max-affected preference constraint",
+            )
+            .with_details(message.clone()),
             Error::LimitExceeded {
                 limit,
                 max,

@@ -58,7 +58,7 @@
 //! | `select=alias:col` | `Selection::fields` names `col`; the response renames it ([`FieldAliases`], applied by [`read_response`] / [`write_response`], so every engine answers alike); `a:col,b:col` gives both |
 //! | `select=data->a->>b`, `alias:data->tags->0`, `col::text`, `price::int`, `data->>n::numeric` | the field is read whole; the path (object keys, array indexes, negative from the end) and the cast are applied to the answer, so every engine answers alike: `->` keeps the JSON value, `->>` and `::text` give its text (objects as compact JSON), a missing step is `null`; the key is the last path step (or the alias); casts to `int2` `int4` `int8` `numeric` `float4` `float8` `bool` `text` `varchar` `json` `jsonb` `date` `time` `timestamp` `timestamptz` `uuid` convert as PostgreSQL does (see `Cast` in `params.rs`; a value the type cannot take is a 400 `22P02`, a malformed date or time `22007`, out of range `22003`, a number to a date `42846`; a timestamp with an offset is taken in UTC, PostgREST's session time zone by default). In a write's representation, a cast that could refuse a returned value, at the root or inside an embedding, is applied inside the write's transaction, its embeddings read there on SQL engines ([`WriteRequest::check`], [`Baas::write_checked`](baas_engine::Baas::write_checked)): a refusal is its error and nothing is written, as PostgREST's one statement fails (an engine without transactions: 501). A field, or the text at a path inside a JSON field (`data->a::interval`), cast to another type (`col::interval`, `::xml`, `::inet`, `::bpchar`…) is PostgreSQL's own cast ([`Selection::casts`](baas_core::ir::Selection::casts): `CAST(CAST(col AS "type") AS text)`, the value's text, as PostgREST shows it; no such type is its 400 `42704`, a cast it does not make `42846`), (not of a link of an embedding; in a write's representation, the written rows are read again by primary key with the casts, inside the write's transaction; beside aggregates its text groups). Beside the field itself (`id::inet,x:id`, `*,x:id::inet`) or cast twice (`a:id::inet,b:id::cidr`), each cast is read as a column of its own ([`FieldCast::alias`](baas_core::ir::FieldCast::alias)) |
 //! | `select=id,full_name`, `select=*,full_name`, `full_name=eq.x`, `order=full_name` | a computed field ([`Field::computed`](baas_core::Field::computed), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning one value): read as `schema.fn(table.*)` when named, never by `*` (`*,full_name` adds it after the columns: `Selection::star`), filtered and ordered like a column, inside embeddings too; never written (422) |
-//! | `select=*,books_of(title)`, `longest_book(*)` | a computed relationship ([`Relation::function`](baas_core::Relation::function), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning rows of a served table): `SETOF tbl` embeds an array (filtered, ordered and paged per parent like a one-to-many), `tbl` (or `SETOF tbl ROWS 1`) an object or `null`; one named like a foreign key's relation overrides it, as in PostgREST; on a function's rows too (`/rpc/authors?select=name,books_of(title)`); read as `FROM owner AS _p, LATERAL fn(_p.*)` for the parents' keys, under the returned table's read grant; its rows embed further; as a filter of its parent (`books_of!inner(…)`, `books_of=not.is.null`) an `EXISTS (SELECT 1 FROM fn(parent.*) …)`; with aggregates (`books_of(count)`) an aggregate of the lateral call grouped by the parents' keys; a to-one one orders its parent (`order=longest_book(pages)`, a `LEFT JOIN LATERAL fn(parent.*)`) |
+//! | `select=*,books_of(title)`, `longest_book(*)` | a computed relationship ([`Relation::function`](baas_core::Relation::function), PostgreSQL: a `STABLE`/`IMMUTABLE` function whose one argument is a row of the table, returning rows of a served table; one name may serve several tables, an overload per table, `get_messages(channels)` and `get_messages(users)`): `SETOF tbl` embeds an array (filtered, ordered and paged per parent like a one-to-many), `tbl` (or `SETOF tbl ROWS 1`) an object or `null`; one named like a foreign key's relation overrides it, as in PostgREST; on a function's rows too (`/rpc/authors?select=name,books_of(title)`); read as `FROM owner AS _p, LATERAL fn(_p.*)` for the parents' keys, under the returned table's read grant; its rows embed further; as a filter of its parent (`books_of!inner(…)`, `books_of=not.is.null`) an `EXISTS (SELECT 1 FROM fn(parent.*) …)`; with aggregates (`books_of(count)`) an aggregate of the lateral call grouped by the parents' keys; a to-one one orders its parent (`order=longest_book(pages)`, a `LEFT JOIN LATERAL fn(parent.*)`) |
 //! | `select=rel(…)` (embeds, no field, no `*`) | `Selection::omit_fields`: only the embeds are returned, as in PostgREST |
 //! | `select=rel(a,sub(*))`, `alias:rel(…)`, `rel!hint(…)` | `Embed` (nested); `rel` is a relation name, the name of the related entity, a foreign-key constraint name, or a many-to-one's foreign-key column (`artist_id(*)`), as PostgREST resolves them; a hint is a relation or constraint name, a link column of either side, or the junction; a self-reference is the table's name (one-to-many), the column (many-to-one), `table!column` (one-to-many); the output key stays as written |
 //! | `select=rel!inner(…)` | the `Embed`, plus `Filter::Exists { relation, filter: embed's filter }` on the parent |
@@ -93,6 +93,7 @@
 //! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
+//! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_at_most`](baas_engine::Baas::call_at_most)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the query goes as written, with its syntax
@@ -124,7 +125,7 @@
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
-//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), `VOLATILE` functions of a row, `record` or `SETOF record` without a column list | not introspected (the name is a 404) |
+//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), functions with an unnamed parameter (PostgREST calls one whose only parameter is an unnamed `json`, `text`, `bytea` or `xml` with the whole body) other than a computed field's row, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
 //! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
@@ -204,6 +205,13 @@
 //!   and are written and filtered as that; a string without the `\x` is
 //!   read as base64, where PostgreSQL reads it in its escape form (the
 //!   text's own bytes, `\\` a backslash).
+//! - A read without `order` answers its rows in primary-key order on
+//!   every engine (the key breaks ties of any `order` too), so that
+//!   pages are stable and engines agree; PostgREST answers the
+//!   database's order, which PostgreSQL does not promise (in practice
+//!   the table's physical order). A function's rows (`/rpc`, computed
+//!   relationships) without `order` keep the function's own order, as
+//!   in PostgREST.
 //! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
 //!   surplus `)` at the end).
 //! - `/rpc`: a function that does not exist is our uniform 404
@@ -424,7 +432,12 @@
 //!   those strings, each element's output as PostgreSQL's JSON writes it
 //!   (`CAST(CAST(col AS text) AS text[])`: `10.0.0.3`, not `10.0.0.3/32`).
 //! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
-//!   function with unnamed parameters is not served); a `GET` query
+//!   function with unnamed parameters is not served, but for a computed
+//!   field's row); a row of a served table is a JSON object of its fields
+//!   (`{"user_row": {"username": "x"}}`, or its text in the query string;
+//!   missing fields null, unknown ones ignored: PostgreSQL's
+//!   `json_populate_record`, as PostgREST's `json_to_recordset` fills
+//!   it); a `GET` query
 //!   parameter is an argument unless its value names an operator (then a
 //!   filter of the result, under a parameter's name too: `?id=5&id=gt.2`,
 //!   as PostgREST splits them); a `POST` body's keys are the arguments

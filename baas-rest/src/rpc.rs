@@ -41,6 +41,11 @@ pub struct RpcRequest {
     /// `Prefer: tx=rollback`: call inside a transaction rolled back
     /// afterwards ([`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back)).
     pub rollback: bool,
+    /// `Prefer: handling=strict, max-affected=n`: a call answering more
+    /// rows is rolled back and refused, PostgREST's 400 `PGRST124`
+    /// ([`Baas::call_at_most`](baas_engine::Baas::call_at_most)); not
+    /// applied to aggregates of a call.
+    pub max_affected: Option<u64>,
 }
 
 /// An array literal's elements (texts, nested arrays, `NULL`s) as JSON
@@ -112,7 +117,16 @@ pub fn parse_rpc(
                     args.insert(key, typed_elements(item, array));
                     continue;
                 }
-                let value = typed(item.or(Some(&p.ty)), &text).to_json();
+                // A table's row: its JSON object's text.
+                let value = if p.row {
+                    serde_json::from_str(&text).map_err(|_| {
+                        RestError::bad_request(format!(
+                            "the argument `{key}` is a row: a JSON object of its fields"
+                        ))
+                    })?
+                } else {
+                    typed(item.or(Some(&p.ty)), &text).to_json()
+                };
                 match (args.get_mut(&key), item) {
                     (Some(J::Array(a)), Some(_)) if !literals.contains(&key) => a.push(value),
                     (Some(_), _) => {
@@ -187,22 +201,26 @@ pub fn parse_rpc(
     }
     // A call is rolled back when asked (`tx=rollback`), except where its
     // rows are aggregated: then only a read-only function's call runs, as
-    // committed (it wrote nothing). `max-affected` bounds no call.
+    // committed (it wrote nothing). `max-affected` bounds the rows a call
+    // answers, not its aggregates.
     let rollback = prefer.rollback && read.aggregate.is_none();
+    let max_affected = prefer.max_affected.filter(|_| read.aggregate.is_none());
     if prefer.rollback && !rollback && !f.volatility.is_read_only() {
         return Err(RestError::unsupported(format!(
             "`Prefer: tx=rollback` with aggregates of what `{}` returns, which may write: aggregates of a call are not rolled back (call it without the preference, or without aggregates)",
             f.name
         )));
     }
-    read.prefer
-        .applied
-        .retain(|a| !a.starts_with("max-affected=") && (rollback || !a.starts_with("tx=rollback")));
+    read.prefer.applied.retain(|a| {
+        (max_affected.is_some() || !a.starts_with("max-affected="))
+            && (rollback || !a.starts_with("tx=rollback"))
+    });
     Ok(RpcRequest {
         args,
         read,
         post,
         rollback,
+        max_affected,
     })
 }
 

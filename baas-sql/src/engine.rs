@@ -955,20 +955,22 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// [`baas_core::read::find`] over an adapter pinned to one
     /// transaction that first runs `SELECT set_config($1, $2, true), …`
     /// (PostgreSQL; the values bound), then commits, or rolls back with
-    /// `rollback`. Other engines ignore the settings; a read without
-    /// settings or rollback runs on the pool. Rolling a procedure's `CALL`
+    /// `rollback` or more rows than `at_most`. Other engines ignore the
+    /// settings; a read without settings, rollback or bound runs on the
+    /// pool. Rolling a procedure's `CALL`
     /// back is refused: its result set is read on a connection of its own.
     async fn find_call(
         &self,
         query: &Checked<'_, Query>,
         settings: &[(String, String)],
         rollback: bool,
+        at_most: Option<u64>,
     ) -> Result<Rows> {
         let procedure = query.target().call.is_some_and(|c| c.procedure.is_some());
-        if rollback && procedure {
+        if (rollback || at_most.is_some()) && procedure {
             return Err(Error::unsupported(
                 self.d().name(),
-                "rolling a procedure's `CALL` back (`Prefer: tx=rollback`)",
+                "rolling a procedure's `CALL` back (`Prefer: tx=rollback`, `max-affected`)",
             ));
         }
         let settings = if self.d() == Dialect::Postgres && !procedure {
@@ -976,13 +978,19 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         } else {
             &[]
         };
-        if !rollback && settings.is_empty() {
+        if !rollback && at_most.is_none() && settings.is_empty() {
             return baas_core::read::find(self, query).await;
         }
         let (pinned, inner) = self.pinned().await?;
         let result = async {
             inner.set_settings(settings).await?;
             let mut rows = baas_core::read::find(&inner, query).await?;
+            let n = rows.rows.len() as u64;
+            if let Some(max) = at_most
+                && n > max
+            {
+                return Err(Error::max_affected(max, n));
+            }
             if !settings.is_empty() {
                 rows.response = inner.response_settings().await?;
             }

@@ -1668,6 +1668,124 @@ async fn json_containment() {
 /// of a table embeds like a relation (`SETOF`: an array, paged and ordered
 /// per parent; one row: an object), its rows nest further, and it
 /// filters its parent (`!inner`, `is.null`); aggregates in it are 501.
+/// Functions of a named table row (PostgREST's `get_user_profile(user_row
+/// users)`): called through `/rpc` with the row as a JSON object, and as
+/// computed relationships overloaded by the row's table; `*` of their
+/// rows reads only the returned table's fields, a computed field of those
+/// rows is the function's of each; without `order`, rows keep the
+/// function's order; an ambiguity only PostgreSQL sees is the request's.
+#[tokio::test]
+async fn row_argument_functions() {
+    let Some(s) = service().await else { return };
+    let titles = |v: &J| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| b["title"].as_str().unwrap_or("?").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // By POST, the row an object of the author's fields (others ignored,
+    // missing ones null); the function's `ORDER BY pages DESC` kept.
+    let r = ok(
+        &s,
+        "POST",
+        "/rpc/works_of",
+        "select=title",
+        r#"{"a": {"id": 3, "nope": 1}}"#,
+    )
+    .await;
+    assert_eq!(titles(&r), ["Structured", "Shortest"]);
+    // The other overload, chosen by its argument's name.
+    let r = ok(
+        &s,
+        "POST",
+        "/rpc/works_of",
+        "select=title",
+        r#"{"b": {"id": 3, "author_id": 3}}"#,
+    )
+    .await;
+    assert_eq!(titles(&r), ["Shortest"]);
+    // Beside another argument; filters apply to the rows.
+    let r = ok(
+        &s,
+        "POST",
+        "/rpc/works_longer",
+        "select=title&title=like.S*",
+        r#"{"a": {"id": 3}, "min_pages": 50}"#,
+    )
+    .await;
+    assert_eq!(titles(&r).len(), 2, "{r}");
+    // By GET, the object in the query string.
+    let r = ok(
+        &s,
+        "GET",
+        "/rpc/works_of",
+        "a=%7B%22id%22%3A1%7D&select=title",
+        "",
+    )
+    .await;
+    assert_eq!(titles(&r), ["Notes"]);
+    // A row is an object.
+    let r = call(&s, "POST", "/rpc/works_of", "", &[], r#"{"a": 3}"#).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    // Computed relationships of both tables, their `*` without the key
+    // the engine joins by, and a computed field of their rows.
+    let r = ok(&s, "GET", "/author", "select=name,works_of(*)&id=eq.1", "").await;
+    let keys: Vec<&String> = r[0]["works_of"][0]
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "title",
+            "author_id",
+            "pages",
+            "price",
+            "printed",
+            "summary",
+            "feel"
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/author",
+            "select=name,works_of(title,shout)&id=eq.3",
+            ""
+        )
+        .await,
+        json!([{"name": "Edsger", "works_of": [
+            {"title": "Structured", "shout": "STRUCTURED"},
+            {"title": "Shortest", "shout": "SHORTEST"}
+        ]}])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/book",
+            "select=title,works_of(title)&title=eq.Structured",
+            ""
+        )
+        .await,
+        json!([{"title": "Structured", "works_of": [{"title": "Shortest"}]}])
+    );
+    // PostgreSQL's own ambiguity (an overload we do not serve): a 400.
+    let r = call(&s, "POST", "/rpc/hum", "", &[], "{}").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("42725")),
+        "{}",
+        r.text()
+    );
+}
+
 #[tokio::test]
 async fn computed_relationships() {
     let Some(s) = service().await else { return };
@@ -3056,6 +3174,8 @@ async fn rpc_values_ranges_and_preferences() {
     // Without the preference, the call is committed.
     let r = call(&s, "POST", "/rpc/bump_all", "", &[], r#"{"step": 0}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // `max-affected` bounds the rows a call answers (PostgREST 13): more
+    // is its 400 `PGRST124`, the call rolled back.
     let r = call(
         &s,
         "GET",
@@ -3065,12 +3185,39 @@ async fn rpc_values_ranges_and_preferences() {
         "",
     )
     .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST124", "{}", r.text());
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/books_longer_than",
+        "min_pages=100",
+        &[("Prefer", "tx=rollback,handling=strict,max-affected=100")],
+        "",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let applied = r.header("preference-applied").unwrap_or_default();
     assert!(
-        applied.contains("tx=rollback") && !applied.contains("max-affected"),
+        applied.contains("tx=rollback") && applied.contains("max-affected=100"),
         "{applied}"
     );
+    // A call that writes more rows than allowed keeps nothing.
+    let before = ok(&s, "GET", "/counter", "select=name,n&order=name", "").await;
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/bump_all",
+        "",
+        &[("Prefer", "handling=strict,max-affected=0")],
+        r#"{"step": 1}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST124", "{}", r.text());
+    let after = ok(&s, "GET", "/counter", "select=name,n&order=name", "").await;
+    assert!(before.as_array().is_some_and(|a| !a.is_empty()), "{before}");
+    assert_eq!(before, after);
 }
 
 /// Errors a database function raises for its caller answer as raised, in

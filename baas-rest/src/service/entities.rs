@@ -241,7 +241,7 @@ impl Service {
             if let Some(max) = w.prefer.max_affected
                 && n > max
             {
-                return Err(RestError::max_affected(n));
+                return Err(RestError::from(&baas_core::Error::max_affected(max, n)));
             }
         }
         w.inserts = self.upsert_inserts(tenant, &w.write, principal).await;

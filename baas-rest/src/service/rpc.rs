@@ -92,7 +92,19 @@ impl Service {
             ..baas_core::ir::Query::new(f.name.clone())
         };
         let query = std::mem::replace(&mut call.read.query, shell);
-        let rows = if call.rollback {
+        let rows = if let Some(max) = call.max_affected {
+            self.baas
+                .call_at_most(
+                    principal,
+                    tenant,
+                    function,
+                    &call.args,
+                    query,
+                    call.rollback,
+                    max,
+                )
+                .await
+        } else if call.rollback {
             self.baas
                 .call_rolled_back(principal, tenant, function, &call.args, query)
                 .await

@@ -73,7 +73,7 @@ struct CatalogFk {
 }
 
 /// What a catalog function returns.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum CatalogReturns {
     Void,
     /// A type, as the catalog formats it.
@@ -89,11 +89,14 @@ enum CatalogReturns {
 }
 
 /// A function as the catalog describes it (PostgreSQL).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct CatalogFunction {
     /// Its one argument is a row of this catalog table (key): a computed
-    /// field of that table, not a function to call.
+    /// field or relationship of that table.
     row_of: Option<String>,
+    /// A call by named arguments reaches it (`/rpc`): every parameter
+    /// named, no overload with the same names.
+    callable: bool,
     schema: String,
     name: String,
     /// `i`, `s` or `v`.
@@ -109,8 +112,10 @@ struct CatalogFunction {
 }
 
 /// An input parameter of a catalog function.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct CatalogParam {
+    /// A row of this catalog table (key), given as a JSON object.
+    row: Option<String>,
     name: String,
     /// The database's name of its type.
     ty: String,
@@ -406,10 +411,17 @@ fn build(
     // make a table stop being a junction.
     infer_relations(&mut schema, &served(catalog.foreign_keys));
     infer_relations(&mut schema, &served(view_fks));
-    let (computed, called): (Vec<_>, Vec<_>) = catalog
+    let computed: Vec<CatalogFunction> = catalog
+        .functions
+        .iter()
+        .filter(|f| f.row_of.is_some())
+        .cloned()
+        .collect();
+    let called: Vec<CatalogFunction> = catalog
         .functions
         .into_iter()
-        .partition(|f| f.row_of.is_some());
+        .filter(|f| f.callable)
+        .collect();
     computed_fields(dialect, computed, &names, &mut schema);
     schema.functions = functions(dialect, called, &names, &schema);
     Ok(schema)
@@ -621,10 +633,15 @@ fn functions(
                     let declared = if postgres { uncut_type(&p.ty) } else { p.ty };
                     Param {
                         name: p.name,
-                        ty: ty(&declared),
+                        // A table's row: a JSON object of its fields.
+                        ty: match p.row {
+                            Some(_) => FieldType::Json,
+                            None => ty(&declared),
+                        },
                         db_type: postgres.then_some(declared),
                         optional: p.optional,
                         variadic: p.variadic,
+                        row: p.row.is_some(),
                     }
                 })
                 .collect(),

@@ -266,6 +266,7 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
         };
         out.push(CatalogFunction {
             row_of: None,
+            callable: true,
             schema: req(r, "db")?,
             name,
             volatility: volatility.into(),
@@ -280,6 +281,7 @@ async fn functions<B: SqlBackend + ?Sized>(b: &B) -> Result<Vec<CatalogFunction>
                         ty: req(p, "declared")?,
                         optional: false,
                         variadic: false,
+                        row: None,
                     })
                 })
                 .collect::<Result<_>>()?,

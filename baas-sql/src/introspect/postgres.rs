@@ -450,8 +450,9 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 /// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
 /// part of an extension, overloads only when their parameter names differ,
 /// every input parameter named, none polymorphic (a `VARIADIC` one is
-/// its array, passed as `VARIADIC v => …`; a table row
-/// as the one argument: a computed field); returning `void`, a scalar, rows of a table
+/// its array, passed as `VARIADIC v => …`; a row of a served table is a
+/// JSON object, and as the one argument, named or not, also makes a
+/// computed field); returning `void`, a scalar, rows of a table
 /// (`SETOF tbl`), declared columns (`RETURNS TABLE`, `OUT` parameters) or
 /// the attributes of a composite type; a domain result is its base type.
 /// Others are left out (triggers, `SETOF record` without a column list).
@@ -530,6 +531,7 @@ async fn functions<B: SqlBackend + ?Sized>(
         let mut params = Vec::new();
         let mut columns = Vec::new();
         let mut row_of = None;
+        let mut callable = true;
         for (k, ty) in types.iter().enumerate() {
             let mode = modes.get(k).map_or("i", String::as_str);
             let name = names.get(k).cloned().unwrap_or_default();
@@ -538,20 +540,26 @@ async fn functions<B: SqlBackend + ?Sized>(
             }
             if matches!(mode, "i" | "b" | "v") {
                 if kinds.get(k).is_some_and(|t| t == "c") {
-                    // A row of a served table as the only argument: a
-                    // computed field (PostgREST's), not a call by name.
-                    match rels.get(k) {
-                        Some(rel) if k == 0 && tables.contains(rel) => {
-                            row_of = Some(rel.clone());
-                            continue;
-                        }
-                        _ => continue 'functions,
+                    // A row of a served table: an argument given as a JSON
+                    // object (PostgREST's `{"user_row": {…}}`); as the
+                    // first, also a computed field or relationship when it
+                    // is the only one (PostgREST's).
+                    let Some(rel) = rels.get(k).filter(|r| tables.contains(*r)) else {
+                        continue 'functions;
+                    };
+                    if k == 0 {
+                        row_of = Some(rel.clone());
                     }
+                    if name.is_empty() {
+                        callable = false;
+                    }
+                    params.push((name.clone(), ty.clone(), false, Some(rel.clone())));
+                    continue;
                 }
                 if name.is_empty() {
                     continue 'functions;
                 }
-                params.push((name.clone(), ty.clone(), mode == "v"));
+                params.push((name.clone(), ty.clone(), mode == "v", None));
             }
             if matches!(mode, "o" | "b" | "t") {
                 columns.push((name, ty.clone()));
@@ -591,11 +599,16 @@ async fn functions<B: SqlBackend + ?Sized>(
             ("d", _) => CatalogReturns::Scalar(req(r, "retbase")?),
             _ => CatalogReturns::Scalar(rettype),
         };
-        if row_of.is_some() && !params.is_empty() {
+        // A computed field's row is its only argument.
+        if params.len() > 1 {
+            row_of = None;
+        }
+        if row_of.is_none() && !callable {
             continue;
         }
         out.push(CatalogFunction {
             row_of,
+            callable,
             schema: req(r, "schema")?,
             name: req(r, "name")?,
             volatility: req(r, "volatility")?,
@@ -604,11 +617,12 @@ async fn functions<B: SqlBackend + ?Sized>(
             params: params
                 .into_iter()
                 .enumerate()
-                .map(|(k, (name, ty, variadic))| CatalogParam {
+                .map(|(k, (name, ty, variadic, row))| CatalogParam {
                     name,
                     ty,
                     optional: k >= required,
                     variadic,
+                    row,
                 })
                 .collect(),
             returns,
@@ -623,20 +637,26 @@ async fn functions<B: SqlBackend + ?Sized>(
         n.sort_unstable();
         n
     }
+    // A computed field or relationship is told apart by its row's table
+    // (`get_messages(channels)`, `get_messages(users)`), which PostgreSQL
+    // already makes one per table.
     let clash: Vec<bool> = out
         .iter()
         .enumerate()
         .map(|(k, f)| {
             out.iter().enumerate().any(|(m, g)| {
                 m != k
+                    && f.callable
+                    && g.callable
                     && g.schema == f.schema
                     && g.name == f.name
-                    && g.row_of.is_none() == f.row_of.is_none()
                     && names(g) == names(f)
             })
         })
         .collect();
-    let mut clash = clash.into_iter();
-    out.retain(|_| !clash.next().unwrap_or(false));
+    for (f, clash) in out.iter_mut().zip(clash) {
+        f.callable &= !clash;
+    }
+    out.retain(|f| f.callable || f.row_of.is_some());
     Ok(out)
 }

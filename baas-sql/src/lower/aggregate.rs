@@ -30,6 +30,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             alias: Some(l.fresh_alias("v", i + 1)),
             depth: 1,
             qualify: true,
+            row: None,
         };
         // Linked to the aggregated row, or to an earlier via's row.
         let parent = via.parent.and_then(|p| related.get(p)).unwrap_or(&scope);

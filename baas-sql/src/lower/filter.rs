@@ -244,6 +244,7 @@ impl<'a> Lower<'a> {
             alias: Some(alias.clone()),
             depth,
             qualify: true,
+            row: None,
         };
         let mut sel = SelectStatement::new();
         sel.expr(Expr::cust("1"));
@@ -284,6 +285,7 @@ impl<'a> Lower<'a> {
                         alias: Some(jalias.clone()),
                         depth,
                         qualify: true,
+                        row: None,
                     };
                     let mut on = Condition::all();
                     for (jf, tf) in through.target_fields.iter().zip(&rel.to_fields) {

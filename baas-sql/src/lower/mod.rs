@@ -180,7 +180,16 @@ struct Scope<'a> {
     depth: usize,
     /// Qualify column names (needed only when subqueries reference the outer row).
     qualify: bool,
+    /// The column holding each row whole, where the rows are no table's
+    /// nor a function's own: a computed relationship's lateral call
+    /// ([`ROW_COLUMN`]), whose row also carries its owner's keys. A
+    /// computed field of the rows is called with it.
+    row: Option<&'static str>,
 }
+
+/// The column of a computed relationship's rows that holds each row
+/// whole, in the type the function returns ([`Scope::row`]).
+const ROW_COLUMN: &str = "__baas_row";
 
 impl<'a> Scope<'a> {
     /// The statement's own table; columns are qualified only if `qualify`.
@@ -190,6 +199,7 @@ impl<'a> Scope<'a> {
             alias: None,
             depth: 0,
             qualify,
+            row: None,
         }
     }
 
@@ -265,6 +275,12 @@ impl<'a> Scope<'a> {
         name.push_str(&quote(&function.table));
         let mut row = String::new();
         match &self.alias {
+            Some(a) if self.row.is_some() => {
+                row.push_str(&quote(a));
+                row.push('.');
+                row.push_str(&quote(self.row.unwrap_or_default()));
+                return (name, row);
+            }
             Some(a) => row.push_str(&quote(a)),
             None => {
                 if let Some(s) = &self.entity.source.schema {
@@ -326,8 +342,9 @@ impl<'a> Lower<'a> {
     /// the function call they come from.
     fn root_scope(&self, qualify: bool) -> Scope<'a> {
         let mut scope = Scope::root(self.entity(), qualify);
-        if self.target.call.is_some() {
+        if let Some(call) = self.target.call {
             scope.alias = Some(self.entity().source.table.clone());
+            scope.row = call.row_of.is_some().then_some(ROW_COLUMN);
         }
         scope
     }
@@ -363,8 +380,20 @@ impl<'a> Lower<'a> {
                     .unsupported("a function parameter whose name contains `$`"));
             }
             let mut value = self.bind(&a.ty, &a.value)?;
-            if let Some(t) = &a.db_type {
-                value = values::cast_to(value, t, &a.name)?;
+            match &a.db_type {
+                // A table's row from a JSON object, as PostgREST's
+                // `json_to_recordset` fills a row-typed column.
+                Some(t) if a.row => {
+                    if !baas_core::function::is_type_name(t) {
+                        return Err(self.sql.unsupported("this function call"));
+                    }
+                    value = Expr::cust_with_expr(
+                        format!("json_populate_record(CAST(NULL AS {t}), CAST($1 AS json))"),
+                        value,
+                    );
+                }
+                Some(t) => value = values::cast_to(value, t, &a.name)?,
+                None => {}
             }
             // `VARIADIC v => array`: the array is the variadic values.
             let variadic = if a.variadic { "VARIADIC " } else { "" };
@@ -385,9 +414,10 @@ impl<'a> Lower<'a> {
 
     /// A computed relationship's call: the function of every row of the
     /// owning table, each result row with the owner's key:
-    /// `(SELECT _p.k AS __baas_k0, _r.* FROM owner AS _p, LATERAL
-    /// "schema"."fn"(_p.*) AS _r) AS fn` (PostgreSQL), filtered by the
-    /// keys outside, which PostgreSQL pushes down to `_p`.
+    /// `(SELECT _p.k AS __baas_k0, _r.*, _r AS __baas_row FROM owner AS
+    /// _p, LATERAL "schema"."fn"(_p.*) AS _r) AS fn` (PostgreSQL), filtered
+    /// by the keys outside, which PostgreSQL pushes down to `_p`; the
+    /// whole row is for computed fields of the rows ([`Scope::row`]).
     fn lateral_call(&self, name: &str, row: &baas_core::function::RowOf) -> Result<TableRef> {
         let mut inner = sea_query::SelectStatement::new();
         for (field, out) in &row.keys {
@@ -401,6 +431,7 @@ impl<'a> Lower<'a> {
             );
         }
         inner.expr(Expr::cust("\"_r\".*"));
+        inner.expr_as(Expr::cust("\"_r\""), iden(ROW_COLUMN));
         inner.from(table_ref_as(&row.entity, "_p"));
         let func =
             sea_query::Func::cust(iden(&format!("LATERAL {name}"))).arg(Expr::cust("\"_p\".*"));

@@ -14,8 +14,13 @@ use super::{
 use crate::dialect::{AnyQuery, Dialect, SqlDialect};
 
 impl Lower<'_> {
-    /// Order keys with the primary key appended as tie-breaker.
+    /// Order keys with the primary key appended as tie-breaker. A
+    /// function's rows without an `order` keep the function's own order
+    /// (`RETURN QUERY … ORDER BY`), as PostgREST answers them.
     fn effective_order(&self, order: &[OrderBy]) -> Vec<OrderBy> {
+        if order.is_empty() && self.target.call.is_some() {
+            return Vec::new();
+        }
         let mut out = order.to_vec();
         for k in &self.entity().primary_key {
             if !out
@@ -151,6 +156,7 @@ impl<'a> Lower<'a> {
             alias: Some(alias.to_string()),
             depth: parent.depth,
             qualify: true,
+            row: None,
         };
         if let Some(function) = &rel.function {
             // A to-one computed relationship: its function called with the
@@ -592,6 +598,7 @@ mod tests {
                 db_type: None,
                 optional: false,
                 variadic: false,
+                row: false,
             }],
             returns,
             volatility: Volatility::Stable,
