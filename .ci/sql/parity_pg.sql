@@ -214,6 +214,11 @@ CREATE FUNCTION shout(book) RETURNS text
 -- without arguments is ambiguous for PostgreSQL itself (42725).
 CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
 CREATE FUNCTION hum(int DEFAULT 2) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2';
+-- A single unnamed `json`/`jsonb` parameter takes a POST's whole body; one
+-- of another type is the argument `""` (PostgREST's).
+CREATE FUNCTION echo_body(jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE FUNCTION hail() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello' $$;
+CREATE FUNCTION hail(text DEFAULT 'you') RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello ' || $1 $$;
 -- Overloaded with the same parameter names: no call can choose, left out.
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';

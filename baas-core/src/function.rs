@@ -46,7 +46,10 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
-    /// Its name (the argument's key in the query string or the body).
+    /// Its name (the argument's key in the query string or the body);
+    /// empty for PostgREST's single unnamed parameter (the argument `""`,
+    /// or for `json`/`jsonb` a `POST`'s whole body:
+    /// [`Function::takes_body`]), passed by position.
     pub name: String,
     /// Its type.
     pub ty: FieldType,
@@ -381,6 +384,14 @@ impl Function {
         })
     }
 
+    /// Whether a `POST`'s whole body is its one argument, whatever its
+    /// keys: PostgREST's function of a single unnamed `json`/`jsonb`
+    /// parameter (named `""`, [`Param::name`]). An unnamed parameter of
+    /// another type (`f(text)`) is the argument `""` (`{"": "hello"}`).
+    pub fn takes_body(&self) -> bool {
+        matches!(self.params.as_slice(), [p] if p.name.is_empty() && p.ty == FieldType::Json)
+    }
+
     /// A call with arguments named `keys` fits this function: each names
     /// a parameter, and every parameter without a default is named.
     pub fn takes(&self, keys: &[&str]) -> bool {
@@ -420,6 +431,12 @@ impl Function {
                 v.push(Violation::new(
                     format!("{at}/params/{i}/name"),
                     format!("duplicate parameter `{}`", p.name),
+                ));
+            }
+            if p.name.is_empty() && self.params.len() > 1 {
+                v.push(Violation::new(
+                    format!("{at}/params/{i}/name"),
+                    "an unnamed parameter is the function's only one (it takes the whole body)",
                 ));
             }
         }

@@ -125,11 +125,12 @@
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
-//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), functions with an unnamed parameter (PostgREST calls one whose only parameter is an unnamed `json`, `text`, `bytea` or `xml` with the whole body) other than a computed field's row, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
+//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), functions with unnamed parameters other than a computed field's row or one unnamed `json`, `jsonb`, `text`, `xml` or `bytea` parameter alone, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
 //! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
+//! | computed relationships of an entity without a primary key (most views: the rows are fetched per parent by its key) | 400 `PGRST200` (no relation) |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`, or `text/csv` to insert); the form types a browser sends cross-origin without asking (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`), which PostgREST takes, are refused so that a page elsewhere cannot write with a visitor's ambient credentials | 415 |
@@ -205,6 +206,9 @@
 //!   and are written and filtered as that; a string without the `\x` is
 //!   read as base64, where PostgreSQL reads it in its escape form (the
 //!   text's own bytes, `\\` a backslash).
+//! - A computed relationship to one row (`RETURNS tbl`, not `SETOF`)
+//!   whose function finds none is `null`; PostgREST answers PostgreSQL's
+//!   null row as an object of nulls (`{"id": null, "username": null}`).
 //! - A read without `order` answers its rows in primary-key order on
 //!   every engine (the key breaks ties of any `order` too), so that
 //!   pages are stable and engines agree; PostgREST answers the
@@ -214,9 +218,10 @@
 //!   in PostgREST.
 //! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
 //!   surplus `)` at the end).
-//! - `/rpc`: a function that does not exist is our uniform 404
-//!   `not_found` (PostgREST: `PGRST202` with a hint naming close
-//!   functions, which would list the schema to anonymous callers); one
+//! - A table or function that does not exist is PostgREST's 404
+//!   `PGRST205` / `PGRST202` without PostgREST's hint naming close
+//!   names (which would list the schema to anonymous callers), the same
+//!   answer whether the tenant exists or not; `/rpc`: a function
 //!   that exists but takes other arguments (an unknown one, a required one
 //!   missing) is PostgREST's 404 `PGRST202`, its hint the signature
 //!   (for a caller who may call it; others get no hint). A
@@ -433,7 +438,11 @@
 //!   (`CAST(CAST(col AS text) AS text[])`: `10.0.0.3`, not `10.0.0.3/32`).
 //! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
 //!   function with unnamed parameters is not served, but for a computed
-//!   field's row); a row of a served table is a JSON object of its fields
+//!   field's row and PostgREST's single unnamed parameter: `f(json)` or
+//!   `f(jsonb)` takes a `POST`'s whole JSON body, whatever its keys;
+//!   `f(text)` the argument `""`, `{"": "hello"}`; a raw `text/plain`,
+//!   `text/xml` or `application/octet-stream` body is refused, 415, as
+//!   every body that is no JSON); a row of a served table is a JSON object of its fields
 //!   (`{"user_row": {"username": "x"}}`, or its text in the query string;
 //!   missing fields null, unknown ones ignored: PostgreSQL's
 //!   `json_populate_record`, as PostgREST's `json_to_recordset` fills

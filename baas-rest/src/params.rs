@@ -2211,8 +2211,9 @@ fn build_node<'s>(
                 let (rel, target) = resolve(schema, node.entity, name, hint.as_deref())?;
                 let key = alias.clone().unwrap_or_else(|| name.clone());
                 if node.children.iter().any(|c| c.key == key) {
+                    // PostgREST's code: PostgreSQL's duplicate alias.
                     return Err(
-                        RestError::query_syntax(format!("`{key}` is embedded twice"))
+                        RestError::new(400, "42712", format!("`{key}` is embedded twice"))
                             .with_hint("give one of them an alias: `other:rel(*)`"),
                     );
                 }

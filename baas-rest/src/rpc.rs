@@ -153,7 +153,10 @@ pub fn parse_rpc(
             serde_json::from_slice(body)
                 .map_err(|e| RestError::invalid_body(format!("the body is not JSON: {e}")))?
         };
-        if prefer.single_object {
+        if f.takes_body() && !prefer.single_object {
+            // The whole body (PostgREST's single unnamed `json` parameter).
+            args.insert(String::new(), body);
+        } else if prefer.single_object {
             let [p] = f.params.as_slice() else {
                 return Err(RestError::new(
                     404,
@@ -243,9 +246,23 @@ pub(crate) fn overload<'s>(
     if all.is_empty() {
         return schema.function(name).map_err(RestError::from);
     }
+    // PostgREST's form: `public.f(a => integer)`, `public.f( => text)`.
     let signature = |f: &baas_core::function::Function| {
-        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-        format!("{name}({})", params.join(", "))
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .map(|p| {
+                let ty = p.db_type.clone().unwrap_or_else(|| p.ty.name().to_string());
+                format!("{} => {ty}", p.name)
+            })
+            .collect();
+        let schema = f
+            .source
+            .schema
+            .as_deref()
+            .map(|s| format!("{s}."))
+            .unwrap_or_default();
+        format!("{schema}{}({})", f.source.table, params.join(", "))
     };
     // Several overloads fit: PostgREST's 300 `PGRST203`.
     let ambiguous = |several: &[&baas_core::function::Function]| {
@@ -253,12 +270,12 @@ pub(crate) fn overload<'s>(
             300,
             "PGRST203",
             format!(
-                "could not choose the best candidate function between: {}",
+                "Could not choose the best candidate function between: {}",
                 several
                     .iter()
                     .map(|f| signature(f))
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join(", ")
             ),
         )
     };
@@ -324,7 +341,12 @@ pub(crate) fn overload<'s>(
         }
     }
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let fitting: Vec<_> = all.iter().copied().filter(|f| f.takes(&keys)).collect();
+    // A function of one unnamed parameter takes any `POST`'s body.
+    let fitting: Vec<_> = all
+        .iter()
+        .copied()
+        .filter(|f| f.takes(&keys) || post && f.takes_body())
+        .collect();
     match fitting.as_slice() {
         [f] => Ok(f),
         [] => {

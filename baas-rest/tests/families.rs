@@ -305,8 +305,9 @@ async fn family_names_and_documents_stay_reachable_as_entities() {
         json!([{"id": 1, "name": "r"}])
     );
     assert_eq!(get("/t/auth").await.json(), json!([{"name": "v1"}]));
-    // `/t/auth/v1` is the (unserved) auth family; the row is under the alias.
-    let missing = get("/nope/author").await;
+    // `/t/auth/v1` is the (unserved) auth family, answered as a missing
+    // tenant's route that names no table; the row is under the alias.
+    let missing = get("/nope/discovery").await;
     assert_eq!(missing.status, 404);
     assert_eq!(get("/t/auth/v1").await, missing);
     assert_eq!(
@@ -391,14 +392,17 @@ async fn requests_are_dispatched_by_family() {
     let r = s.handle(RestRequest::new("GET", "/t/probe/v1/x", "")).await;
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     // `/t/probe` without `/v1` is an entity route (no such entity).
-    let missing = s.handle(RestRequest::new("GET", "/nope/author", "")).await;
+    let missing = s.handle(RestRequest::new("GET", "/nope/probe", "")).await;
     assert_eq!(
         s.handle(RestRequest::new("GET", "/t/probe", "")).await,
         missing
     );
 
     // The uniform 404, the body never read: a missing tenant, a reserved
-    // family not served, a path under no family.
+    // family not served, a path under no family (no table named).
+    let missing = s
+        .handle(RestRequest::new("GET", "/nope/discovery", ""))
+        .await;
     for path in [
         "/nope/probe/v1/x",
         "/t/storage/v1/object/a",

@@ -9,7 +9,7 @@ use baas_core::{Entity, Field, FieldType, Generated, Relation};
 use baas_engine::{Baas, MemoryStore, Principal, TenantConfig, TenantMode};
 use baas_rest::idempotency::{IdempotencyConfig, MemoryIdempotencyStore};
 use baas_rest::{RestRequest, RestResponse, Service};
-use serde_json::json;
+use serde_json::{Value as J, json};
 
 const ADMIN: &str = "service-test-admin-key-0123";
 
@@ -292,39 +292,56 @@ async fn a_missing_reference_is_a_409() {
 #[tokio::test]
 async fn missing_tenants_and_entities_look_the_same() {
     let s = service("notfound").await;
-    let anon: Vec<RestResponse> = futures_lite(
+    // Each group answers one body and headers, the tenant missing or not:
+    // PostgREST's `PGRST205` naming the route's table, `PGRST202` its
+    // function, `not_found` for other routes.
+    let groups: [(&[(&str, &str)], J); 3] = [
+        (
+            &[
+                ("GET", "/nobody/nothing"),
+                ("GET", "/t/nothing"),
+                ("GET", "/nobody/nothing/1"),
+                ("GET", "/t/nothing/1"),
+                ("POST", "/nobody/nothing"),
+                ("DELETE", "/t/nothing"),
+            ],
+            json!({"code": "PGRST205", "message": "Could not find the table 'nothing' in the schema cache", "details": null, "hint": null}),
+        ),
+        (
+            &[("POST", "/nobody/rpc/nothing"), ("POST", "/t/rpc/nothing")],
+            json!({"code": "PGRST202", "message": "Could not find the function nothing in the schema cache", "details": null, "hint": null}),
+        ),
+        (
+            &[
+                ("GET", "/nobody/openapi.json"),
+                ("GET", "/nobody/discovery"),
+            ],
+            json!({"code": "not_found", "message": "no such resource", "details": null, "hint": null}),
+        ),
+    ];
+    for (reqs, want) in groups {
+        let anon = futures_lite(&s, reqs, false).await;
+        for r in &anon {
+            assert_eq!((r.status, &r.body), (anon[0].status, &anon[0].body));
+            assert_eq!(r.headers, anon[0].headers);
+        }
+        assert_eq!(anon[0].status, 404);
+        assert_eq!(anon[0].json(), want);
+    }
+    // With the admin key, the detail.
+    let admin = futures_lite(
         &s,
         &[
             ("GET", "/nobody/author"),
             ("GET", "/t/nothing"),
-            ("GET", "/nobody/nothing/1"),
-            ("GET", "/t/nothing/1"),
-            ("POST", "/nobody/author"),
-            ("DELETE", "/t/nothing"),
-            ("GET", "/nobody/openapi.json"),
             ("GET", "/nobody/discovery"),
         ],
-        false,
-    )
-    .await;
-    for r in &anon {
-        assert_eq!((r.status, &r.body), (anon[0].status, &anon[0].body));
-        assert_eq!(r.headers, anon[0].headers);
-    }
-    assert_eq!(anon[0].status, 404);
-    assert_eq!(
-        anon[0].json(),
-        json!({"code": "not_found", "message": "no such resource", "details": null, "hint": null})
-    );
-    // With the admin key, the detail.
-    let admin = futures_lite(
-        &s,
-        &[("GET", "/nobody/author"), ("GET", "/t/nothing")],
         true,
     )
     .await;
-    assert_eq!(admin[0].json()["message"], "tenant `nobody` not found");
-    assert_eq!(admin[1].json()["message"], "entity `nothing` not found");
+    assert_eq!(admin[0].json()["details"], "tenant `nobody` not found");
+    assert_eq!(admin[1].json()["details"], "entity `nothing` not found");
+    assert_eq!(admin[2].json()["message"], "tenant `nobody` not found");
 }
 
 async fn futures_lite(s: &Service, reqs: &[(&str, &str)], admin: bool) -> Vec<RestResponse> {

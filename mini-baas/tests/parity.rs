@@ -569,6 +569,27 @@ async fn postgrest_error_codes() {
         return;
     };
     let object = [("Accept", "application/vnd.pgrst.object+json")];
+    // PGRST205: no such table (PostgREST 13's code, without its hint).
+    let r = same(&s, "GET", "/nope", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            404,
+            json!({"code": "PGRST205", "message": "Could not find the table 'nope' in the schema cache", "details": null, "hint": null})
+        )
+    );
+    // 42712: one relation embedded twice under one name (PostgreSQL's
+    // duplicate alias in PostgREST's statement).
+    let r = same(
+        &s,
+        "GET",
+        "/album",
+        "select=artist(name),artist(artist_id)",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("42712")));
     // PGRST116: a singular read or write that finds 0 or several rows.
     let r = same(&s, "GET", "/artist", "artist_id=eq.-42", &object, "").await;
     assert_eq!(

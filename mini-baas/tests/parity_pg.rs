@@ -451,7 +451,7 @@ async fn bad_calls_are_clear_errors() {
         (
             &json!("PGRST202"),
             &json!("Could not find the function add_them() in the schema cache"),
-            &json!("its signature: add_them(a, b)")
+            &json!("its signature: public.add_them(a => integer, b => integer)")
         )
     );
     // A query parameter naming no operator is an argument (PostgREST's
@@ -706,7 +706,10 @@ async fn rules_apply_to_functions_and_their_rows() {
     let r = call(&s, "GET", "/rpc/books_longer_than", "nope=1", &[], "").await;
     assert_eq!(
         (r.status, &r.json()["hint"]),
-        (404, &json!("its signature: books_longer_than(min_pages)")),
+        (
+            404,
+            &json!("its signature: public.books_longer_than(min_pages => integer)")
+        ),
         "{}",
         r.text()
     );
@@ -1781,6 +1784,37 @@ async fn row_argument_functions() {
     assert_eq!(
         (r.status, r.json()["code"].clone()),
         (400, json!("42725")),
+        "{}",
+        r.text()
+    );
+}
+
+/// PostgREST's single unnamed parameter: a `json`/`jsonb` one takes a
+/// `POST`'s whole body, whatever its keys; one of another type is the
+/// argument `""`, chosen among overloads by it as a named one is.
+#[tokio::test]
+async fn unnamed_parameters() {
+    let Some(s) = service().await else { return };
+    for body in [r#"{"a": [1, 2], "b": null}"#, "[1, 2]", "7"] {
+        let r = ok(&s, "POST", "/rpc/echo_body", "", body).await;
+        assert_eq!(r, serde_json::from_str::<J>(body).unwrap_or_default());
+    }
+    assert_eq!(
+        ok(&s, "POST", "/rpc/hail", "", r#"{"": "Ann"}"#).await,
+        json!("hello Ann")
+    );
+    // `{}` fits `hail()` and `hail(text DEFAULT …)`: PostgREST's 300.
+    let r = call(&s, "POST", "/rpc/hail", "", &[], "{}").await;
+    assert_eq!(r.status, 300, "{}", r.text());
+    assert_eq!(
+        r.json()["message"],
+        "Could not choose the best candidate function between: public.hail(), public.hail( => text)"
+    );
+    // Not by GET: no body.
+    let r = call(&s, "GET", "/rpc/echo_body", "", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (404, json!("PGRST202")),
         "{}",
         r.text()
     );

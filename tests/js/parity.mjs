@@ -462,6 +462,42 @@ try {
     eq(r.data, [{ body: "js-memo", owner: null, written_as: "service_role" }]);
     noError(await db.from("memo").delete().eq("body", "js-memo"));
   });
+  await check("rpc: a row argument is an object of its fields; the function's own order is kept", async () => {
+    const r = await db.rpc("works_of", { a: { id: 3 } }).select("title");
+    noError(r);
+    eq(r.data, [{ title: "Structured" }, { title: "Shortest" }]);
+  });
+  await check("computed relationships overloaded by table, a computed field of their rows", async () => {
+    let r = await db.from("author").select("name, works_of(title, shout)").eq("id", 3);
+    noError(r);
+    eq(r.data, [{ name: "Edsger", works_of: [{ title: "Structured", shout: "STRUCTURED" }, { title: "Shortest", shout: "SHORTEST" }] }]);
+    r = await db.from("book").select("title, works_of(title)").eq("title", "Structured");
+    noError(r);
+    eq(r.data, [{ title: "Structured", works_of: [{ title: "Shortest" }] }]);
+  });
+  await check("rpc: maxAffected bounds a call's rows, the call rolled back (PGRST124)", async () => {
+    const before = await db.from("counter").select("name,n").order("name");
+    noError(before);
+    const r = await db.rpc("bump_all", { step: 1 }).select("n").maxAffected(0);
+    eq([r.status, r.error && r.error.code], [400, "PGRST124"]);
+    eq((await db.from("counter").select("name,n").order("name")).data, before.data);
+  });
+  await check("rpc: a single unnamed jsonb parameter takes the whole body", async () => {
+    const r = await db.rpc("echo_body", { any: [1, { b: null }] });
+    noError(r);
+    eq(r.data, { any: [1, { b: null }] });
+  });
+  await check("aggregates of a to-one embedding are per row, also inside a to-many one", async () => {
+    const r = await db.from("author").select("name, book(author(count()))").eq("id", 3);
+    noError(r);
+    eq(r.data, [{ name: "Edsger", book: [{ author: { count: 1 } }, { author: { count: 1 } }] }]);
+  });
+  await check("errors: a missing table is PGRST205, one relation embedded twice 42712", async () => {
+    let r = await db.from("nope").select();
+    eq([r.status, r.error && r.error.code], [404, "PGRST205"]);
+    r = await db.from("book").select("author(name), author(id)");
+    eq([r.status, r.error && r.error.code], [400, "42712"]);
+  });
   await check("rpc: the function's response.status and response.headers are the answer's", async () => {
     let last;
     const seen = createClient(`${server.base}/parity`, keys.service_role, {

@@ -163,7 +163,8 @@ try {
   await check("errors come back as PostgREST-shaped errors", async () => {
     const missing = await supabase.from("nope").select();
     eq(missing.status, 404, "status");
-    eq(missing.error?.message, "no such resource");
+    eq(missing.error?.code, "PGRST205");
+    eq(missing.error?.message, "Could not find the table 'nope' in the schema cache");
     const invalid = await user.from("book").insert({ title: { nested: true } }).select();
     eq(invalid.status, 422, "status");
     eq(invalid.error?.code, "validation");

@@ -51,9 +51,11 @@
 //! <admin key>` (or `x-admin-key`); without a configured key they are off
 //! (403).
 //!
-//! A missing tenant, a missing entity and an unserved family get the same
-//! 404 (`no such resource`), so tenant ids cannot be probed; a request with
-//! the admin key gets the detail. Every 405 carries `Allow` (see
+//! A missing tenant and a missing entity get the same 404, so tenant ids
+//! cannot be probed: PostgREST's `PGRST205` naming the table of the route
+//! (`PGRST202` naming the function of an `/rpc` route; `not_found`, `no
+//! such resource`, for other routes and an unserved family); a request
+//! with the admin key gets the detail. Every 405 carries `Allow` (see
 //! [`allowed_methods`]). Writes honour
 //! `Prefer: tx=rollback` ([`Baas::write_rolled_back`]) and
 //! `Idempotency-Key` ([`crate::idempotency`]; on by default with a
@@ -368,8 +370,10 @@ impl Service {
             Target::Data { mut route, alias } => {
                 let req = self.buffered(req).await?;
                 let tenant = self
-                    .find_tenant(route.tenant().unwrap_or_default(), &req)
-                    .await?;
+                    .baas
+                    .tenant(route.tenant().unwrap_or_default())
+                    .await
+                    .map_err(|e| self.hide_not_found(&req, e, Some(&route)))?;
                 if !crate::route::apply_profile(
                     &mut route,
                     tenant.schema(),
@@ -383,7 +387,11 @@ impl Service {
                         }
                         _ => (NotFoundKind::Entity, String::new()),
                     };
-                    return Err(self.hide_not_found(&req, Error::NotFound { kind, name }));
+                    return Err(self.hide_not_found(
+                        &req,
+                        Error::NotFound { kind, name },
+                        Some(&route),
+                    ));
                 }
                 // What the database's functions, defaults and triggers may
                 // read of the request (PostgREST's `request.*` settings).
@@ -405,7 +413,7 @@ impl Service {
                         let e = tenant
                             .schema()
                             .entity(entity)
-                            .map_err(|e| self.hide_not_found(&req, e))?;
+                            .map_err(|e| self.hide_not_found(&req, e, Some(&route)))?;
                         *allow = Some(allowed_methods(&route, e.read_only));
                         let r = self.entity(&tenant, &route, &req, principal).await;
                         Ok(with_profile(r?, &req))
@@ -414,7 +422,7 @@ impl Service {
                         tenant
                             .schema()
                             .function(function)
-                            .map_err(|e| self.hide_not_found(&req, e))?;
+                            .map_err(|e| self.hide_not_found(&req, e, Some(&route)))?;
                         *allow = Some(allowed_methods(&route, false));
                         let r = self.rpc(&tenant, function, &req, principal).await;
                         Ok(with_profile(r?, &req))
@@ -489,7 +497,7 @@ impl Service {
         self.baas
             .tenant(id)
             .await
-            .map_err(|e| self.hide_not_found(req, e))
+            .map_err(|e| self.hide_not_found(req, e, None))
     }
 
     fn check_admin(&self, req: &RestRequest) -> Result<(), RestError> {
@@ -513,21 +521,43 @@ impl Service {
         }
     }
 
-    /// A tenant or entity that does not exist gets one answer, whichever it
-    /// was, so tenant ids cannot be enumerated; a caller with the admin key
-    /// gets the detail.
-    fn hide_not_found(&self, req: &RestRequest, e: Error) -> RestError {
-        let hide = matches!(
+    /// A tenant, entity or function that does not exist gets one answer,
+    /// whichever it was, so tenant ids cannot be enumerated: for a table's
+    /// route (`/{tenant}/{entity}`) PostgREST's 404 `PGRST205` naming the
+    /// route's table, for a function's PostgREST's 404 `PGRST202` naming
+    /// the route's function (neither with PostgREST's hint of close names,
+    /// which would list the schema), otherwise `not_found`. A caller with
+    /// the admin key gets the detail.
+    fn hide_not_found(&self, req: &RestRequest, e: Error, route: Option<&Route>) -> RestError {
+        let missing = matches!(
             &e,
             Error::NotFound {
                 kind: NotFoundKind::Tenant | NotFoundKind::Entity | NotFoundKind::Function,
                 ..
             }
-        ) && self.check_admin(req).is_err();
-        if hide {
-            RestError::not_found(NOT_FOUND)
+        );
+        if !missing {
+            return core_error(e);
+        }
+        let admin = self.check_admin(req).is_ok();
+        let found = match route {
+            Some(Route::Rpc { function, .. }) => RestError::new(
+                404,
+                "PGRST202",
+                format!("Could not find the function {function} in the schema cache"),
+            ),
+            Some(Route::Collection { entity, .. } | Route::Item { entity, .. }) => RestError::new(
+                404,
+                "PGRST205",
+                format!("Could not find the table '{entity}' in the schema cache"),
+            ),
+            _ if admin => return core_error(e),
+            _ => return RestError::not_found(NOT_FOUND),
+        };
+        if admin {
+            found.with_details(e.to_string())
         } else {
-            core_error(e)
+            found
         }
     }
 }

@@ -437,6 +437,10 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     Ok(cat)
 }
 
+/// The types of a single unnamed parameter PostgREST serves (`json` and
+/// `jsonb` take a call's whole body, the others the argument `""`).
+const BODY_TYPES: [&str; 5] = ["json", "jsonb", "text", "xml", "bytea"];
+
 /// `schema.table` keys of the catalog's tables (a function returning
 /// `SETOF tbl` names its table by schema and name).
 fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
@@ -449,7 +453,8 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 /// The functions of the introspected schemas that a call by named
 /// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
 /// part of an extension, overloads only when their parameter names differ,
-/// every input parameter named, none polymorphic (a `VARIADIC` one is
+/// every input parameter named (but a single one of a type of
+/// [`BODY_TYPES`]), none polymorphic (a `VARIADIC` one is
 /// its array, passed as `VARIADIC v => …`; a row of a served table is a
 /// JSON object, and as the one argument, named or not, also makes a
 /// computed field); returning `void`, a scalar, rows of a table
@@ -556,7 +561,16 @@ async fn functions<B: SqlBackend + ?Sized>(
                     params.push((name.clone(), ty.clone(), false, Some(rel.clone())));
                     continue;
                 }
-                if name.is_empty() {
+                // PostgREST's single unnamed parameter of these types takes
+                // a `POST`'s whole body.
+                let inputs = modes.is_empty() && types.len() == 1
+                    || modes
+                        .iter()
+                        .filter(|m| matches!(m.as_str(), "i" | "b" | "v"))
+                        .count()
+                        == 1;
+                if name.is_empty() && !(inputs && mode != "v" && BODY_TYPES.contains(&ty.as_str()))
+                {
                     continue 'functions;
                 }
                 params.push((name.clone(), ty.clone(), mode == "v", None));

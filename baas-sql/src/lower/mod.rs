@@ -395,6 +395,11 @@ impl<'a> Lower<'a> {
                 Some(t) => value = values::cast_to(value, t, &a.name)?,
                 None => {}
             }
+            // An unnamed parameter (the only one) by position.
+            if a.name.is_empty() {
+                func = func.arg(value);
+                continue;
+            }
             // `VARIADIC v => array`: the array is the variadic values.
             let variadic = if a.variadic { "VARIADIC " } else { "" };
             func = func.arg(Expr::cust_with_expr(
