@@ -217,6 +217,8 @@ CREATE FUNCTION hum(int DEFAULT 2) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT
 -- A single unnamed `json`/`jsonb` parameter takes a POST's whole body; one
 -- of another type is the argument `""` (PostgREST's).
 CREATE FUNCTION echo_body(jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+-- Named arguments win; the unnamed one takes what no overload takes.
+CREATE FUNCTION echo_body(a int) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT to_jsonb(a * 10)';
 CREATE FUNCTION hail() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello' $$;
 CREATE FUNCTION hail(text DEFAULT 'you') RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello ' || $1 $$;
 -- Overloaded with the same parameter names: no call can choose, left out.

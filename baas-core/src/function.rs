@@ -433,6 +433,12 @@ impl Function {
                     format!("duplicate parameter `{}`", p.name),
                 ));
             }
+            if p.row && (p.db_type.is_none() || p.ty != FieldType::Json) {
+                v.push(Violation::new(
+                    format!("{at}/params/{i}/row"),
+                    "a row parameter is of type `json` with the row's `db_type` (its table's composite type, PostgreSQL)",
+                ));
+            }
             if p.name.is_empty() && self.params.len() > 1 {
                 v.push(Violation::new(
                     format!("{at}/params/{i}/name"),

@@ -745,16 +745,8 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        self.call_as(
-            principal,
-            tenant,
-            function,
-            args,
-            query,
-            CallMode::Committed(None),
-        )
-        .await
-        .map(Answer::into_rows)
+        self.call_bounded(principal, tenant, function, args, query, false, None)
+            .await
     }
 
     /// [`call`](Self::call) inside a transaction rolled back afterwards
@@ -771,25 +763,18 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        self.call_as(
-            principal,
-            tenant,
-            function,
-            args,
-            query,
-            CallMode::RolledBack(None),
-        )
-        .await
-        .map(Answer::into_rows)
+        self.call_bounded(principal, tenant, function, args, query, true, None)
+            .await
     }
 
-    /// [`call`](Self::call) or [`call_rolled_back`](Self::call_rolled_back)
-    /// answering at most `max` rows (PostgREST's `Prefer: max-affected` of
-    /// a call): a call that answers more is rolled back, whatever it
-    /// wrote, and refused with [`Error::max_affected`]. Unsupported
-    /// where [`call_rolled_back`](Self::call_rolled_back) is.
+    /// [`call`](Self::call), rolled back afterwards with `rollback`
+    /// ([`call_rolled_back`](Self::call_rolled_back)), and with `at_most`
+    /// answering at most so many rows (PostgREST's `Prefer: max-affected`
+    /// of a call): a call that answers more is rolled back, whatever it
+    /// wrote, and refused with [`Error::max_affected`]. A bound is
+    /// unsupported where a rollback is.
     #[allow(clippy::too_many_arguments)]
-    pub async fn call_at_most(
+    pub async fn call_bounded(
         &self,
         principal: &Principal,
         tenant: &Tenant,
@@ -797,12 +782,12 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
         rollback: bool,
-        max: u64,
+        at_most: Option<u64>,
     ) -> Result<Rows> {
         let mode = if rollback {
-            CallMode::RolledBack(Some(max))
+            CallMode::RolledBack(at_most)
         } else {
-            CallMode::Committed(Some(max))
+            CallMode::Committed(at_most)
         };
         self.call_as(principal, tenant, function, args, query, mode)
             .await

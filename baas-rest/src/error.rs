@@ -13,10 +13,15 @@
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST123` | 400 | aggregates (`count()`, `col.sum()`…, in embeddings and spreads too) in a read of a tenant whose `aggregates` option is off (`Use of aggregate functions is not allowed`, as PostgREST without `db-aggregates-enabled`) |
-//! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written) |
+//! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written), or the `/rpc` call answered more than `n` rows (rolled back) |
 //! | `PGRST127` | 400 | a spread with aggregates inside a to-many spread (`...albums(...tracks(count()))`): PostgREST's `Feature not implemented`, `details` `Aggregates are not implemented for one-to-many or many-to-many spreads.` |
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
 //! | `PGRST201` | 300 | an embedding names an entity reachable through several relations; `details` lists the candidates, add a `!hint` |
+//! | `PGRST202` | 404 | `/rpc/f`: no such function, or none of its overloads takes the call's arguments (the signatures in `hint` for a caller who may call it) |
+//! | `PGRST203` | 300 | `/rpc/f`: several overloads take the call's arguments (their signatures in `message` for a caller who may call it) |
+//! | `PGRST205` | 404 | no such table (`Could not find the table 'x' in the schema cache`; the same answer when the tenant is missing) |
+//! | `42712` | 400 | one relation embedded twice under one name (`select=author(name),author(id)`: give one an alias) |
+//! | `42725` | 400 | PostgreSQL cannot choose between overloads it has and we do not serve (`f()` beside `f(int DEFAULT 1)`) |
 //! | `23502` | 400 | a null or missing value for a field that cannot be null (the validator's or the database's) |
 //! | `23503` | 409 | a reference to a missing row, or a referenced row deleted ([`baas_core::ConflictKind::ForeignKey`]) |
 //! | `23505` | 409 | a duplicate key ([`baas_core::ConflictKind::Unique`]) |
@@ -34,7 +39,7 @@
 //! | --- | --- | --- |
 //! | `bad_request` | 400 | the path or a header cannot be parsed, or the request names something it cannot use (`columns` on a read, filters on a `POST`, an update of every row) |
 //! | `forbidden` | 403 | [`baas_core::Error::Forbidden`] |
-//! | `not_found` | 404 | no such route, entity, relation or record ([`baas_core::Error::NotFound`]); also a singular read by key (`/{entity}/{id}`) that finds no row |
+//! | `not_found` | 404 | no such route, relation or record ([`baas_core::Error::NotFound`]; a missing table or function is `PGRST205`/`PGRST202`); also a singular read by key (`/{entity}/{id}`) that finds no row |
 //! | `method_not_allowed` | 405 | the method does not apply to the route (the service adds `Allow`) |
 //! | `conflict` | 409 | any other [`baas_core::Error::Conflict`] (stale metadata, an object that exists, keys that cannot be generated) |
 //! | `idempotency_key_in_use` | 409 | a request with the same `Idempotency-Key` still runs ([`crate::idempotency`]) |
@@ -113,6 +118,12 @@ pub mod codes {
     pub const NO_RELATION: &str = "PGRST200";
     /// Several relations for an embedding (300).
     pub const AMBIGUOUS_EMBED: &str = "PGRST201";
+    /// No function takes the call (404).
+    pub const NO_FUNCTION: &str = "PGRST202";
+    /// Several overloads take the call (300).
+    pub const AMBIGUOUS_FUNCTION: &str = "PGRST203";
+    /// No such table (404).
+    pub const NO_TABLE: &str = "PGRST205";
 }
 
 impl RestError {
@@ -170,6 +181,16 @@ impl RestError {
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "not_found", message)
+    }
+
+    /// 404 `PGRST202`: no function `call` (`f`, `f(a, b)`) takes the
+    /// call, in PostgREST's words.
+    pub fn no_function(call: &str) -> Self {
+        Self::new(
+            404,
+            codes::NO_FUNCTION,
+            format!("Could not find the function {call} in the schema cache"),
+        )
     }
 
     /// 501 `unsupported`.

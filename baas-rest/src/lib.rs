@@ -93,7 +93,7 @@
 //! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
-//! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_at_most`](baas_engine::Baas::call_at_most)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
+//! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_bounded`](baas_engine::Baas::call_bounded)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the query goes as written, with its syntax
@@ -214,8 +214,10 @@
 //!   pages are stable and engines agree; PostgREST answers the
 //!   database's order, which PostgreSQL does not promise (in practice
 //!   the table's physical order). A function's rows (`/rpc`, computed
-//!   relationships) without `order` keep the function's own order, as
-//!   in PostgREST.
+//!   relationships) without `order` come as the database answers them,
+//!   in practice the function's own order, as in PostgREST; a page per
+//!   parent of a computed relationship (`rel.limit=1`) is in primary-key
+//!   order (its window needs one to be repeatable).
 //! - An unbalanced `and=(…)`/`or=(…)` is a 400 (PostgREST ignores a
 //!   surplus `)` at the end).
 //! - A table or function that does not exist is PostgREST's 404

@@ -679,6 +679,10 @@ fn item_item(e: &Entity, names: &str) -> J {
 fn rpc_item(f: &baas_core::function::Function, schema: &SchemaMetadata) -> J {
     use baas_core::function::Returns;
     let param_schema = |p: &baas_core::function::Param| {
+        // A table's row: an object of its fields (unknown ones ignored).
+        if p.row {
+            return json!({"type": ["object", "null"]});
+        }
         let mut field = Field::new(p.name.clone(), p.ty.clone());
         field.nullable = true;
         field_json_schema(&field, SchemaMode::Read)
@@ -749,13 +753,19 @@ fn rpc_item(f: &baas_core::function::Function, schema: &SchemaMetadata) -> J {
             "operationId": format!("rpc.{}", f.name),
             "summary": desc,
             "parameters": [param_ref("select"), param_ref("order"), param_ref("limit"), param_ref("offset")],
-            "requestBody": {"required": !required.is_empty(), "content": {"application/json": {"schema": {
-                "type": "object", "properties": props, "required": required, "additionalProperties": false
-            }}}},
+            // A single unnamed `json` parameter takes the whole body.
+            "requestBody": if f.takes_body() {
+                json!({"required": true, "content": {"application/json": {"schema": {}}}})
+            } else {
+                json!({"required": !required.is_empty(), "content": {"application/json": {"schema": {
+                    "type": "object", "properties": props, "required": required, "additionalProperties": false
+                }}}})
+            },
             "responses": responses,
         }),
     );
-    if f.volatility.is_read_only() {
+    // A `GET` has no body to give an unnamed `json` parameter.
+    if f.volatility.is_read_only() && !f.takes_body() {
         let mut params: Vec<J> = f
             .params
             .iter()

@@ -43,7 +43,7 @@ pub struct RpcRequest {
     pub rollback: bool,
     /// `Prefer: handling=strict, max-affected=n`: a call answering more
     /// rows is rolled back and refused, PostgREST's 400 `PGRST124`
-    /// ([`Baas::call_at_most`](baas_engine::Baas::call_at_most)); not
+    /// ([`Baas::call_bounded`](baas_engine::Baas::call_bounded)); not
     /// applied to aggregates of a call.
     pub max_affected: Option<u64>,
 }
@@ -160,7 +160,7 @@ pub fn parse_rpc(
             let [p] = f.params.as_slice() else {
                 return Err(RestError::new(
                     404,
-                    "PGRST202",
+                    crate::error::codes::NO_FUNCTION,
                     format!(
                         "`Prefer: params=single-object` passes the body as the one parameter; `{}` has {}",
                         f.name,
@@ -268,7 +268,7 @@ pub(crate) fn overload<'s>(
     let ambiguous = |several: &[&baas_core::function::Function]| {
         RestError::new(
             300,
-            "PGRST203",
+            crate::error::codes::AMBIGUOUS_FUNCTION,
             format!(
                 "Could not choose the best candidate function between: {}",
                 several
@@ -292,7 +292,7 @@ pub(crate) fn overload<'s>(
             [] => {
                 return Err(RestError::new(
                     404,
-                    "PGRST202",
+                    crate::error::codes::NO_FUNCTION,
                     format!("no overload of `{name}` takes one parameter"),
                 ));
             }
@@ -341,25 +341,18 @@ pub(crate) fn overload<'s>(
         }
     }
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    // A function of one unnamed parameter takes any `POST`'s body.
-    let fitting: Vec<_> = all
-        .iter()
-        .copied()
-        .filter(|f| f.takes(&keys) || post && f.takes_body())
-        .collect();
+    // A function of one unnamed `json` parameter takes a `POST`'s body
+    // when no overload takes its keys (PostgREST's fallback).
+    let mut fitting: Vec<_> = all.iter().copied().filter(|f| f.takes(&keys)).collect();
+    if fitting.is_empty() && post {
+        fitting = all.iter().copied().filter(|f| f.takes_body()).collect();
+    }
     match fitting.as_slice() {
         [f] => Ok(f),
         [] => {
             let mut sorted = keys.clone();
             sorted.sort_unstable();
-            Err(RestError::new(
-                404,
-                "PGRST202",
-                format!(
-                    "Could not find the function {name}({}) in the schema cache",
-                    sorted.join(", ")
-                ),
-            )
+            Err(RestError::no_function(&format!("{name}({})", sorted.join(", ")))
             .with_details(format!(
                 "Searched for the function {name} with parameters {}, but no matches were found in the schema cache.",
                 if sorted.is_empty() { "none".to_string() } else { sorted.join(", ") }

@@ -167,9 +167,14 @@ pub(crate) fn map_sqlx_error_with(
                 // (`f()` beside `f(x int DEFAULT 1)`): the request's, a
                 // 400 with the code (PostgREST resolves it first: 300
                 // `PGRST203`).
-                _ if engine == "postgres" && code == "42725" => Error::Validation {
-                    violations: vec![Violation::new("", message).with_code(&code)],
-                },
+                _ if engine == "postgres"
+                    && code == "42725"
+                    && message.starts_with("function ") =>
+                {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message).with_code(&code)],
+                    }
+                }
                 // A malformed `fts` query is PostgREST's 400 with its code.
                 _ if engine == "postgres" && code == "42601" && message.contains("tsquery") => {
                     Error::Validation {

@@ -541,14 +541,10 @@ impl Service {
         }
         let admin = self.check_admin(req).is_ok();
         let found = match route {
-            Some(Route::Rpc { function, .. }) => RestError::new(
-                404,
-                "PGRST202",
-                format!("Could not find the function {function} in the schema cache"),
-            ),
+            Some(Route::Rpc { function, .. }) => RestError::no_function(function),
             Some(Route::Collection { entity, .. } | Route::Item { entity, .. }) => RestError::new(
                 404,
-                "PGRST205",
+                crate::error::codes::NO_TABLE,
                 format!("Could not find the table '{entity}' in the schema cache"),
             ),
             _ if admin => return core_error(e),

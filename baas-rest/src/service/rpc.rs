@@ -27,15 +27,21 @@ impl Service {
         }
         let f = match overload(schema, function, req) {
             Ok(f) => f,
-            // The signatures in the hint are for callers who may call the
-            // function, as discovery lists it for them only.
-            Err(mut e) if e.hint.is_some() => {
+            // The signatures in the hint (and, for an ambiguous call, the
+            // message) are for callers who may call the function, as
+            // discovery lists it for them only.
+            Err(mut e) if e.hint.is_some() || e.code == crate::error::codes::AMBIGUOUS_FUNCTION => {
                 let mut callable = false;
                 for g in schema.functions.iter().filter(|g| g.name == function) {
                     callable |= self.baas.may_execute(principal, tenant, g).await;
                 }
                 if !callable {
                     e.hint = None;
+                    if e.code == crate::error::codes::AMBIGUOUS_FUNCTION {
+                        e.message = format!(
+                            "Could not choose the best candidate function between the overloads of {function}"
+                        );
+                    }
                 }
                 return Err(e);
             }
@@ -92,28 +98,19 @@ impl Service {
             ..baas_core::ir::Query::new(f.name.clone())
         };
         let query = std::mem::replace(&mut call.read.query, shell);
-        let rows = if let Some(max) = call.max_affected {
-            self.baas
-                .call_at_most(
-                    principal,
-                    tenant,
-                    function,
-                    &call.args,
-                    query,
-                    call.rollback,
-                    max,
-                )
-                .await
-        } else if call.rollback {
-            self.baas
-                .call_rolled_back(principal, tenant, function, &call.args, query)
-                .await
-        } else {
-            self.baas
-                .call(principal, tenant, function, &call.args, query)
-                .await
-        }
-        .map_err(core_error)?;
+        let rows = self
+            .baas
+            .call_bounded(
+                principal,
+                tenant,
+                function,
+                &call.args,
+                query,
+                call.rollback,
+                call.max_affected,
+            )
+            .await
+            .map_err(core_error)?;
         let mut rows = rows;
         let asked = rows.response.take();
         let resp = rpc_response(

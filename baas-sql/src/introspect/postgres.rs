@@ -555,7 +555,10 @@ async fn functions<B: SqlBackend + ?Sized>(
                     if k == 0 {
                         row_of = Some(rel.clone());
                     }
-                    if name.is_empty() {
+                    // A call casts to the type by name: one it cannot
+                    // write safely (`"my-table"`) leaves the function a
+                    // computed field only.
+                    if name.is_empty() || !baas_core::function::is_type_name(ty) {
                         callable = false;
                     }
                     params.push((name.clone(), ty.clone(), false, Some(rel.clone())));

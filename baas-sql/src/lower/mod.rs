@@ -419,30 +419,32 @@ impl<'a> Lower<'a> {
 
     /// A computed relationship's call: the function of every row of the
     /// owning table, each result row with the owner's key:
-    /// `(SELECT _p.k AS __baas_k0, _r.*, _r AS __baas_row FROM owner AS
-    /// _p, LATERAL "schema"."fn"(_p.*) AS _r) AS fn` (PostgreSQL), filtered
-    /// by the keys outside, which PostgreSQL pushes down to `_p`; the
-    /// whole row is for computed fields of the rows ([`Scope::row`]).
+    /// `(SELECT _baas_p.k AS __baas_k0, _baas_r.*, _baas_r AS __baas_row
+    /// FROM owner AS _baas_p, LATERAL "schema"."fn"(_baas_p.*) AS _baas_r)
+    /// AS fn` (PostgreSQL), filtered by the keys outside, which PostgreSQL
+    /// pushes down to `_baas_p`; the whole row is for computed fields of
+    /// the rows ([`Scope::row`]). The aliases are unlikely column names:
+    /// a bare alias names a column of that name first.
     fn lateral_call(&self, name: &str, row: &baas_core::function::RowOf) -> Result<TableRef> {
         let mut inner = sea_query::SelectStatement::new();
         for (field, out) in &row.keys {
             let f = row.entity.field(field)?;
             inner.expr_as(
                 Expr::col(ColumnRef::Column(ColumnName(
-                    Some(TableName(None, iden("_p"))),
+                    Some(TableName(None, iden("_baas_p"))),
                     iden(f.column()),
                 ))),
                 iden(out),
             );
         }
-        inner.expr(Expr::cust("\"_r\".*"));
-        inner.expr_as(Expr::cust("\"_r\""), iden(ROW_COLUMN));
-        inner.from(table_ref_as(&row.entity, "_p"));
-        let func =
-            sea_query::Func::cust(iden(&format!("LATERAL {name}"))).arg(Expr::cust("\"_p\".*"));
-        inner.from(TableRef::FunctionCall(func, iden("_r")));
+        inner.expr(Expr::cust("\"_baas_r\".*"));
+        inner.expr_as(Expr::cust("\"_baas_r\""), iden(ROW_COLUMN));
+        inner.from(table_ref_as(&row.entity, "_baas_p"));
+        let func = sea_query::Func::cust(iden(&format!("LATERAL {name}")))
+            .arg(Expr::cust("\"_baas_p\".*"));
+        inner.from(TableRef::FunctionCall(func, iden("_baas_r")));
         // A function returning one row answers a row of nulls for none.
-        inner.and_where(Expr::cust("NOT (\"_r\" IS NULL)"));
+        inner.and_where(Expr::cust("NOT (\"_baas_r\" IS NULL)"));
         Ok(TableRef::SubQuery(
             Box::new(inner),
             iden(&self.entity().source.table),

@@ -15,10 +15,12 @@ use crate::dialect::{AnyQuery, Dialect, SqlDialect};
 
 impl Lower<'_> {
     /// Order keys with the primary key appended as tie-breaker. A
-    /// function's rows without an `order` keep the function's own order
-    /// (`RETURN QUERY … ORDER BY`), as PostgREST answers them.
-    fn effective_order(&self, order: &[OrderBy]) -> Vec<OrderBy> {
-        if order.is_empty() && self.target.call.is_some() {
+    /// function's rows without an `order` come as the database answers
+    /// them (the function's own order, `RETURN QUERY … ORDER BY`, as
+    /// PostgREST answers them), except in pages per parent (`partition`:
+    /// a window numbers them, which needs an order to be repeatable).
+    fn effective_order(&self, order: &[OrderBy], partition: bool) -> Vec<OrderBy> {
+        if order.is_empty() && self.target.call.is_some() && !partition {
             return Vec::new();
         }
         let mut out = order.to_vec();
@@ -84,15 +86,21 @@ impl<'e> Lower<'e> {
     /// field ([`SqlDialect::json_order`]), or a column of a to-one related
     /// row (or a value inside it), `LEFT JOIN`ed into `sel` with its
     /// filter in the join condition (a row without a visible related row
-    /// sorts as null).
+    /// sorts as null). `partition`: the rows are paged per parent
+    /// ([`effective_order`](Self::effective_order)).
     fn sort_keys(
         &self,
         order: &[OrderBy],
+        partition: bool,
         scope: &Scope<'e>,
         sel: &mut SelectStatement,
     ) -> Result<Vec<SortKey<'e>>> {
         let mut keys = Vec::new();
-        for (i, o) in self.effective_order(order).into_iter().enumerate() {
+        for (i, o) in self
+            .effective_order(order, partition)
+            .into_iter()
+            .enumerate()
+        {
             let (ord, nulls) = sq_order(&o);
             // The column sorted on: the row's field, or the to-one related
             // row's (null where none is visible).
@@ -320,7 +328,7 @@ pub fn select(d: Dialect, target: Target<'_>, q: &Query) -> Result<SelectPlan> {
         }
         sel.cond_where(l.keyset(&q.order, after, &scope)?);
     }
-    let keys = l.sort_keys(&q.order, &scope, &mut sel)?;
+    let keys = l.sort_keys(&q.order, q.page.partition.is_some(), &scope, &mut sel)?;
     for k in &keys {
         k.order(&mut sel, k.expr.clone());
     }
