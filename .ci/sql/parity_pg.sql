@@ -175,6 +175,9 @@ CREATE FUNCTION bump(counter_name text, step int DEFAULT 1) RETURNS int
 -- Volatile, returning rows: every counter, bumped.
 CREATE FUNCTION bump_all(step int) RETURNS SETOF counter
   LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = n + step RETURNING *';
+-- Volatile by default, but only reads: `GET` calls it in a read-only
+-- transaction (PostgREST's).
+CREATE FUNCTION book_count() RETURNS int LANGUAGE sql AS 'SELECT count(*)::int FROM book';
 -- Void.
 CREATE FUNCTION reset_counter(counter_name text) RETURNS void
   LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = 0 WHERE name = counter_name';
@@ -210,6 +213,14 @@ CREATE FUNCTION works_longer(a author, min_pages int) RETURNS SETOF book
 -- A computed field of `book`, read inside a computed relationship too.
 CREATE FUNCTION shout(book) RETURNS text
   LANGUAGE sql STABLE AS $$ SELECT upper($1.title) $$;
+-- A computed relationship is named by its function only: `project`'s
+-- `client(*)` is its foreign key's, not also `other_clients`.
+CREATE TABLE client (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE project (id int PRIMARY KEY, name text NOT NULL, client_ref int REFERENCES client (id));
+INSERT INTO client VALUES (1, 'Acme'), (2, 'Globex');
+INSERT INTO project VALUES (1, 'Rocket', 1);
+CREATE FUNCTION other_clients(project) RETURNS SETOF client
+  LANGUAGE sql STABLE AS $$ SELECT * FROM client WHERE id <> $1.client_ref $$;
 -- An overload taking an unnamed argument (not introspected): a call
 -- without arguments is ambiguous for PostgreSQL itself (42725).
 CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';

@@ -73,6 +73,7 @@ pub use access::{
 };
 pub use baas_core::access::{FieldSet, Grants};
 pub use baas_core::redact::{redact_error, redact_in, redact_url};
+pub use request::CallOptions;
 pub use runtime::Tenant;
 pub use secret::{Opened, SEALED_PREFIX, SECRET_KEY_LEN, Sealer, SecretKey};
 pub use store::{

@@ -200,15 +200,27 @@ enum Answer<T> {
     Plan(serde_json::Value),
 }
 
+/// How a function call runs ([`Baas::call_with`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Roll the call back afterwards, whatever it did (`Prefer:
+    /// tx=rollback`); unsupported on an engine without transactions.
+    pub rollback: bool,
+    /// Answering more rows than this rolls the call back and refuses it
+    /// ([`Error::max_affected`]: PostgREST's `Prefer: max-affected` of a
+    /// call).
+    pub max_affected: Option<u64>,
+    /// Run the call in a read-only transaction (PostgreSQL: PostgREST's
+    /// `GET` of a function that may write; a write in it is the
+    /// database's 25006, a 405). Unsupported on other engines.
+    pub read_only: bool,
+}
+
 /// How a function call runs ([`Baas::call`] and its siblings).
 #[derive(Debug, Clone, Copy)]
 enum CallMode {
-    /// Called, its effects committed (when it answers at most so many
-    /// rows: [`Error::max_affected`] otherwise, nothing kept).
-    Committed(Option<u64>),
-    /// Called inside a transaction rolled back afterwards (refused when
-    /// it answers more than so many rows).
-    RolledBack(Option<u64>),
+    /// Called as the options say.
+    Run(CallOptions),
     /// Only planned, in this format: nothing is called.
     Plan(baas_core::PlanFormat),
 }
@@ -745,8 +757,15 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        self.call_bounded(principal, tenant, function, args, query, false, None)
-            .await
+        self.call_with(
+            principal,
+            tenant,
+            function,
+            args,
+            query,
+            CallOptions::default(),
+        )
+        .await
     }
 
     /// [`call`](Self::call) inside a transaction rolled back afterwards
@@ -763,35 +782,36 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
     ) -> Result<Rows> {
-        self.call_bounded(principal, tenant, function, args, query, true, None)
+        let options = CallOptions {
+            rollback: true,
+            ..CallOptions::default()
+        };
+        self.call_with(principal, tenant, function, args, query, options)
             .await
     }
 
-    /// [`call`](Self::call), rolled back afterwards with `rollback`
-    /// ([`call_rolled_back`](Self::call_rolled_back)), and with `at_most`
-    /// answering at most so many rows (PostgREST's `Prefer: max-affected`
-    /// of a call): a call that answers more is rolled back, whatever it
-    /// wrote, and refused with [`Error::max_affected`]. A bound is
-    /// unsupported where a rollback is.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn call_bounded(
+    /// [`call`](Self::call) as `options` say ([`CallOptions`]): rolled
+    /// back afterwards, bounded in the rows it answers, or in a read-only
+    /// transaction.
+    pub async fn call_with(
         &self,
         principal: &Principal,
         tenant: &Tenant,
         function: &str,
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
-        rollback: bool,
-        at_most: Option<u64>,
+        options: CallOptions,
     ) -> Result<Rows> {
-        let mode = if rollback {
-            CallMode::RolledBack(at_most)
-        } else {
-            CallMode::Committed(at_most)
-        };
-        self.call_as(principal, tenant, function, args, query, mode)
-            .await
-            .map(Answer::into_rows)
+        self.call_as(
+            principal,
+            tenant,
+            function,
+            args,
+            query,
+            CallMode::Run(options),
+        )
+        .await
+        .map(Answer::into_rows)
     }
 
     /// [`call`](Self::call) as `mode` says: committed, rolled back, or
@@ -851,14 +871,21 @@ impl Baas {
             CallMode::Plan(format) => {
                 return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
             }
-            CallMode::Committed(at_most) => {
+            CallMode::Run(options) => {
+                let mut settings = settings;
+                // A read-only transaction (PostgREST's `GET` of any
+                // function): a write in it is the database's 25006.
+                if options.read_only {
+                    if !tenant.capabilities().request_settings {
+                        return Err(Error::unsupported(
+                            tenant.capabilities().engine.clone(),
+                            "calling a function that may write in a read-only transaction",
+                        ));
+                    }
+                    settings.push(("transaction_read_only".into(), "on".into()));
+                }
                 adapter
-                    .find_call(&checked, &settings, false, at_most)
-                    .await?
-            }
-            CallMode::RolledBack(at_most) => {
-                adapter
-                    .find_call(&checked, &settings, true, at_most)
+                    .find_call(&checked, &settings, options.rollback, options.max_affected)
                     .await?
             }
         };

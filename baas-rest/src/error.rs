@@ -8,6 +8,8 @@
 //! | --- | --- | --- |
 //! | `PGRST100` | 400 | the query string cannot be parsed: a filter, `select`, `order`, `limit`/`offset`, a logic tree or a cursor (`failed to parse …`, an unknown operator, a field selected twice) |
 //! | `PGRST102` | 400 | the body is empty, not JSON, or not the JSON the route takes (an object, or an array of objects to insert several rows; an object of a function's arguments) |
+//! | `PGRST101` | 405 | `/rpc/f` with another method than `GET`, `HEAD` or `POST`; `GET` of a function that may write on an engine without read-only transactions, or of aggregates of its rows |
+//! | `25006` | 405 | `GET`/`HEAD` of a PostgreSQL function that writes (it runs in a read-only transaction, nothing is written) |
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
 //! | `PGRST108` | 400 | a filter, `order`, `limit` or `offset` names an embedding (`rel.col=eq.1`) that `select=` does not embed |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |

@@ -93,7 +93,7 @@
 //! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
-//! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_bounded`](baas_engine::Baas::call_bounded)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
+//! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_with`](baas_engine::Baas::call_with)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
 //!
 //! Full-text search: the query goes as written, with its syntax
@@ -438,7 +438,13 @@
 //!   An array of such a type (`int4range[]`, `inet[]`) is an array of
 //!   those strings, each element's output as PostgreSQL's JSON writes it
 //!   (`CAST(CAST(col AS text) AS text[])`: `10.0.0.3`, not `10.0.0.3/32`).
-//! - `/rpc/{function}` ([`rpc`]): arguments are passed by name only (a
+//! - `/rpc/{function}` ([`rpc`]): `POST` calls any function; `GET` and
+//!   `HEAD` a stable or immutable one, and on PostgreSQL also a volatile
+//!   one (PostgreSQL's default) in a read-only transaction, as PostgREST
+//!   does: a write in it is a 405 with the database's `25006`, nothing
+//!   written (aggregates of a volatile function's rows: `POST` only, 405
+//!   `PGRST101`; MySQL/MariaDB: a function that may write is `POST` only).
+//!   Arguments are passed by name only (a
 //!   function with unnamed parameters is not served, but for a computed
 //!   field's row and PostgREST's single unnamed parameter: `f(json)` or
 //!   `f(jsonb)` takes a `POST`'s whole JSON body, whatever its keys;

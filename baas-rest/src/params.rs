@@ -1858,9 +1858,13 @@ pub(crate) fn resolve<'s>(
         return target(r);
     }
     let is_self = |r: &Relation| r.target == entity.name;
+    // A computed relationship is named by its function only (PostgREST's
+    // `findRel`): a function returning rows of `clients` is no candidate
+    // of `clients(*)`.
     let candidates: Vec<&Relation> = entity
         .relations
         .iter()
+        .filter(|r| r.function.is_none())
         .filter(|r| match (is_self(r), hint) {
             (true, None) => {
                 r.target == name && r.kind == RelationKind::OneToMany

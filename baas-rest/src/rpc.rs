@@ -43,7 +43,7 @@ pub struct RpcRequest {
     pub rollback: bool,
     /// `Prefer: handling=strict, max-affected=n`: a call answering more
     /// rows is rolled back and refused, PostgREST's 400 `PGRST124`
-    /// ([`Baas::call_bounded`](baas_engine::Baas::call_bounded)); not
+    /// ([`Baas::call_with`](baas_engine::Baas::call_with)); not
     /// applied to aggregates of a call.
     pub max_affected: Option<u64>,
 }

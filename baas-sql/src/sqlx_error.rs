@@ -121,6 +121,16 @@ pub(crate) fn map_sqlx_error_with(
                         headers: Vec::new(),
                     }))
                 }
+                // A write in a read-only transaction (a volatile function
+                // called by `GET`): PostgREST's 405 with the SQLSTATE.
+                _ if engine == "postgres" && code == "25006" => Error::Raised(Box::new(Raised {
+                    status: 405,
+                    code,
+                    message,
+                    details: detail.map(str::to_string),
+                    hint: Some("call the function with POST: it writes".into()),
+                    headers: Vec::new(),
+                })),
                 _ if already_exists(engine, &code, &message) => Error::Conflict {
                     kind: ConflictKind::Other,
                     message: format!("{engine}: {message}"),

@@ -423,6 +423,10 @@ async fn set_results_read_like_rows() {
 #[tokio::test]
 async fn bad_calls_are_clear_errors() {
     let Some(s) = service().await else { return };
+    // A function that may write runs by `GET` in a read-only transaction
+    // (PostgREST's): one that writes is refused there, 405 with the
+    // database's 25006, nothing written; one that only reads answers.
+    let before = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
     let r = status_is(
         &s,
         "GET",
@@ -430,10 +434,27 @@ async fn bad_calls_are_clear_errors() {
         "counter_name=hits",
         "",
         405,
-        "volatile functions refuse GET: {}",
+        "a volatile function that writes, by GET: {}",
     )
     .await;
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    assert_eq!(r.json()["code"], "25006", "{}", r.text());
+    assert_eq!(
+        ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await,
+        before
+    );
+    let n = ok(&s, "GET", "/rpc/book_count", "", "").await;
+    assert!(n.as_i64().is_some_and(|n| n >= 4), "{n}");
+    let r = call(&s, "HEAD", "/rpc/book_count", "", &[], "").await;
+    assert_eq!(r.status, 200);
+    // Aggregates of its rows are not read-only: `POST` only.
+    let r = call(&s, "GET", "/rpc/bump_all", "step=1&select=n.sum()", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (405, json!("PGRST101")),
+        "{}",
+        r.text()
+    );
     // Arguments the function does not take (a required one missing, an
     // unknown one): PostgREST's 404 `PGRST202`, the signature as hint.
     let r = status_is(
@@ -1804,6 +1825,19 @@ async fn row_argument_functions() {
         )
         .await,
         json!([{"title": "Structured", "works_of": [{"title": "Shortest"}]}])
+    );
+    // A computed relationship is no candidate of an embedding named by
+    // its target (PostgREST's `findRel`).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/project",
+            "select=name,client(name),other_clients(name)",
+            ""
+        )
+        .await,
+        json!([{"name": "Rocket", "client": {"name": "Acme"}, "other_clients": [{"name": "Globex"}]}])
     );
     // PostgreSQL's own ambiguity (an overload we do not serve): a 400.
     let r = call(&s, "POST", "/rpc/hum", "", &[], "{}").await;

@@ -482,6 +482,13 @@ try {
     eq([r.status, r.error && r.error.code], [400, "PGRST124"]);
     eq((await db.from("counter").select("name,n").order("name")).data, before.data);
   });
+  await check("rpc: GET of a volatile function runs read-only (reads answer, writes are 405 25006)", async () => {
+    const n = await db.rpc("book_count", {}, { get: true });
+    noError(n);
+    eq(typeof n.data, "number");
+    const w = await db.rpc("bump", { counter_name: "hits" }, { get: true });
+    eq([w.status, w.error && w.error.code], [405, "25006"]);
+  });
   await check("rpc: a single unnamed jsonb parameter takes the whole body", async () => {
     const r = await db.rpc("echo_body", { any: [1, { b: null }] });
     noError(r);

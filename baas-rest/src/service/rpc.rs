@@ -47,13 +47,16 @@ impl Service {
             }
             Err(e) => return Err(e),
         };
-        if method != "POST" && !f.volatility.is_read_only() {
+        // A function that may write answers `GET`/`HEAD` in a read-only
+        // transaction (PostgreSQL, as PostgREST): a write in it is a 405.
+        let read_only = method != "POST" && !f.volatility.is_read_only();
+        if read_only && !tenant.capabilities().request_settings {
             return Err(RestError::new(
                 405,
                 "PGRST101",
                 format!("`{}` is volatile (it may write): call it with POST", f.name),
             )
-            .with_hint("only stable and immutable functions answer GET and HEAD"));
+            .with_hint("on this engine only stable and immutable functions answer GET and HEAD"));
         }
         let result = f.result_entity(schema).map_err(core_error)?;
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
@@ -76,6 +79,18 @@ impl Service {
         self.prepare_answer(principal, tenant, &mut call.read.aliases)
             .await?;
         if let Some(aggregate) = call.read.aggregate.take() {
+            // Aggregates of a call run outside a read-only transaction:
+            // a function that may write answers them to `POST` only.
+            if read_only {
+                return Err(RestError::new(
+                    405,
+                    "PGRST101",
+                    format!(
+                        "`{}` is volatile (it may write): aggregates of its rows answer POST",
+                        f.name
+                    ),
+                ));
+            }
             let embeds = std::mem::take(&mut call.read.query.select.embeds);
             let rows = self
                 .baas
@@ -98,17 +113,14 @@ impl Service {
             ..baas_core::ir::Query::new(f.name.clone())
         };
         let query = std::mem::replace(&mut call.read.query, shell);
+        let options = baas_engine::CallOptions {
+            rollback: call.rollback,
+            max_affected: call.max_affected,
+            read_only,
+        };
         let rows = self
             .baas
-            .call_bounded(
-                principal,
-                tenant,
-                function,
-                &call.args,
-                query,
-                call.rollback,
-                call.max_affected,
-            )
+            .call_with(principal, tenant, function, &call.args, query, options)
             .await
             .map_err(core_error)?;
         let mut rows = rows;
