@@ -221,6 +221,13 @@ INSERT INTO client VALUES (1, 'Acme'), (2, 'Globex');
 INSERT INTO project VALUES (1, 'Rocket', 1);
 CREATE FUNCTION other_clients(project) RETURNS SETOF client
   LANGUAGE sql STABLE AS $$ SELECT * FROM client WHERE id <> $1.client_ref $$;
+-- Two foreign keys to one table: `gig?select=venue(*)` names the table,
+-- so both are candidates (PostgREST's 300), though one relation's name is
+-- `venue`.
+CREATE TABLE venue (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE gig (id int PRIMARY KEY, venue_id int REFERENCES venue (id), backup_venue int REFERENCES venue (id));
+INSERT INTO venue VALUES (1, 'Hall'), (2, 'Club');
+INSERT INTO gig VALUES (1, 1, 2);
 -- An overload taking an unnamed argument (not introspected): a call
 -- without arguments is ambiguous for PostgreSQL itself (42725).
 CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';

@@ -1849,13 +1849,26 @@ pub(crate) fn resolve<'s>(
             || matches!(&r.kind, RelationKind::ManyToMany { through } if through.entity == h)
     };
     // A relation by its name, unless a hint names another (then the
-    // relations to an entity of that name, narrowed by the hint).
+    // relations to an entity of that name, narrowed by the hint). A name
+    // that is also its target's, beside other relations to that entity
+    // (`sites`' `big_projects` through `jobs`, and `main_project`), is
+    // the entity's name, as PostgREST reads it: every relation to it is
+    // a candidate.
     if let Some(r) = entity
         .relations
         .iter()
         .find(|r| r.name == name && hint.is_none_or(|h| matches_hint(r, h)))
     {
-        return target(r);
+        let shared = hint.is_none()
+            && r.function.is_none()
+            && r.target == name
+            && entity
+                .relations
+                .iter()
+                .any(|o| !std::ptr::eq(o, r) && o.function.is_none() && o.target == name);
+        if !shared {
+            return target(r);
+        }
     }
     let is_self = |r: &Relation| r.target == entity.name;
     // A computed relationship is named by its function only (PostgREST's
@@ -1943,7 +1956,15 @@ pub(crate) fn resolve<'s>(
                 .collect();
             let options: Vec<String> = many
                 .iter()
-                .map(|r| format!("'{name}!{}'", r.constraint.as_deref().unwrap_or(&r.name)))
+                .map(|r| {
+                    // PostgREST names a many-to-many relation by its junction.
+                    let by = match (&r.constraint, &r.kind) {
+                        (Some(c), _) => c.as_str(),
+                        (None, RelationKind::ManyToMany { through }) => through.entity.as_str(),
+                        (None, _) => r.name.as_str(),
+                    };
+                    format!("'{name}!{by}'")
+                })
                 .collect();
             Err(RestError::new(
                 300,

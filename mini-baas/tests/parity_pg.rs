@@ -1839,6 +1839,33 @@ async fn row_argument_functions() {
         .await,
         json!([{"name": "Rocket", "client": {"name": "Acme"}, "other_clients": [{"name": "Globex"}]}])
     );
+    // A relation named like its target beside another relation to it:
+    // the embedding names the entity, both are candidates (PostgREST's
+    // 300); a hint chooses.
+    let r = call(&s, "GET", "/gig", "select=venue(name)", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (300, json!("PGRST201")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        r.json()["details"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/gig",
+            "select=venue!venue_id(name),backup:venue!backup_venue(name)",
+            ""
+        )
+        .await,
+        json!([{"venue": {"name": "Hall"}, "backup": {"name": "Club"}}])
+    );
     // PostgreSQL's own ambiguity (an overload we do not serve): a 400.
     let r = call(&s, "POST", "/rpc/hum", "", &[], "{}").await;
     assert_eq!(
