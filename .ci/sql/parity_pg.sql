@@ -262,6 +262,12 @@ CREATE FUNCTION summary_of(book_id int) RETURNS book_summary
 CREATE DOMAIN positive AS int CHECK (VALUE > 0);
 CREATE FUNCTION doubled(n int) RETURNS positive
   LANGUAGE sql IMMUTABLE AS 'SELECT (2 * n)::positive';
+-- Domain columns of a result's rows: their base types' values too.
+CREATE TYPE sized AS (label text, size positive);
+CREATE FUNCTION sizes(n int) RETURNS TABLE (label text, size positive)
+  LANGUAGE sql IMMUTABLE AS $$ SELECT 'n', n::positive $$;
+CREATE FUNCTION sized_of(n int) RETURNS sized
+  LANGUAGE sql IMMUTABLE AS $$ SELECT ROW('n', n::positive)::sized $$;
 -- char(n) and bit(n) parameters take their argument whole (PostgreSQL
 -- ignores a parameter's length).
 CREATE FUNCTION char_param(c char(5), cs char(5)[], b bit(3)) RETURNS TABLE (c_out text, cs_out text[], b_out text)

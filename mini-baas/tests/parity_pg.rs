@@ -3634,6 +3634,15 @@ async fn composite_and_domain_results() {
         json!([{"sum": 730}])
     );
     assert_eq!(ok(&s, "GET", "/rpc/doubled", "n=21", "").await, json!(42));
+    // Columns of a domain type answer as their base type.
+    assert_eq!(
+        ok(&s, "GET", "/rpc/sizes", "n=3", "").await,
+        json!([{"label": "n", "size": 3}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/rpc/sized_of", "n=4", "").await,
+        json!({"label": "n", "size": 4})
+    );
     // The domain's check still holds.
     let r = call(&s, "GET", "/rpc/doubled", "n=-1", &[], "").await;
     assert_eq!(

@@ -479,13 +479,14 @@ async fn functions<B: SqlBackend + ?Sized>(
                  coalesce(p.proargmodes::text[], ARRAY[]::text[]) AS argmodes, \
                  ARRAY(SELECT format_type(u.x, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) ORDER BY u.i)::text[] AS argtypes, \
                  ARRAY(SELECT t2.typtype::text FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t2 ON t2.oid = u.x ORDER BY u.i)::text[] AS argkinds, \
+                 ARRAY(SELECT format_type(CASE WHEN t5.typtype = 'd' THEN t5.typbasetype ELSE u.x END, CASE WHEN t5.typtype = 'd' THEN t5.typtypmod END) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t5 ON t5.oid = u.x ORDER BY u.i)::text[] AS argbases, \
                  ARRAY(SELECT coalesce(an.nspname || '.' || ac.relname, '') FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(x, i) JOIN pg_type t4 ON t4.oid = u.x LEFT JOIN pg_class ac ON ac.oid = t4.typrelid LEFT JOIN pg_namespace an ON an.oid = ac.relnamespace ORDER BY u.i)::text[] AS argrels, \
                  format_type(p.prorettype, NULL) AS rettype, t.typtype::text AS retkind, \
                  format_type(t.typbasetype, NULL) AS retbase, \
                  rn.nspname::text AS ret_schema, rc.relname::text AS ret_table, \
                  rc.relkind::text AS ret_relkind, \
                  ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcols, \
-                 ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcoltypes, \
+                 ARRAY(SELECT format_type(CASE WHEN ct.typtype = 'd' THEN ct.typbasetype ELSE a.atttypid END, CASE WHEN ct.typtype = 'd' THEN ct.typtypmod ELSE a.atttypmod END) FROM pg_attribute a JOIN pg_type ct ON ct.oid = a.atttypid WHERE a.attrelid = rc.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[] AS retcoltypes, \
                  obj_description(p.oid, 'pg_proc') AS comment, \
                  (SELECT count(*) FROM pg_proc o WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname)::int8 AS overloads, \
                  (p.proretset AND p.prorows = 1) AS one_row \
@@ -509,6 +510,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                 col("argmodes", text_array()),
                 col("argtypes", text_array()),
                 col("argkinds", text_array()),
+                col("argbases", text_array()),
                 col("argrels", text_array()),
                 col("rettype", FieldType::Text),
                 col("retkind", FieldType::Text),
@@ -532,6 +534,8 @@ async fn functions<B: SqlBackend + ?Sized>(
             strs(r, "argtypes"),
         );
         let kinds = strs(r, "argkinds");
+        // A result column of a domain answers as its base type's values.
+        let bases = strs(r, "argbases");
         let rels = strs(r, "argrels");
         let mut params = Vec::new();
         let mut columns = Vec::new();
@@ -579,7 +583,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                 params.push((name.clone(), ty.clone(), mode == "v", None));
             }
             if matches!(mode, "o" | "b" | "t") {
-                columns.push((name, ty.clone()));
+                columns.push((name, bases.get(k).unwrap_or(ty).clone()));
             }
         }
         let defaults = usize::try_from(i(r, "ndefaults")).unwrap_or(0);
