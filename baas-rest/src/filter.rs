@@ -871,11 +871,37 @@ fn text_search(
 }
 
 fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
-    let one = |op: CompareOp, v: &str| Filter::JsonPath {
-        field: field.name.clone(),
-        path: field.json.clone(),
-        op,
-        value: json_typed(v),
+    let one = |op: CompareOp, v: &str| {
+        // An object or array literal (`data->a=eq.{"b":2}`): the document
+        // at the path equals it when each contains the other (PostgREST
+        // compares `jsonb`), on every engine through its containment.
+        let document = matches!(op, CompareOp::Eq | CompareOp::Neq)
+            .then(|| serde_json::from_str::<serde_json::Value>(v.trim()).ok())
+            .flatten()
+            .filter(|d| d.is_object() || d.is_array());
+        if let Some(d) = document {
+            let contains = |op: ArrayOp| Filter::JsonContains {
+                field: field.name.clone(),
+                path: field.json.clone(),
+                op,
+                value: d.clone(),
+            };
+            let equal = Filter::and(vec![
+                contains(ArrayOp::Contains),
+                contains(ArrayOp::ContainedBy),
+            ]);
+            return if op == CompareOp::Eq {
+                equal
+            } else {
+                Filter::not(equal)
+            };
+        }
+        Filter::JsonPath {
+            field: field.name.clone(),
+            path: field.json.clone(),
+            op,
+            value: json_typed(v),
+        }
     };
     let like = |ci: bool, v: &str| Filter::JsonLike {
         field: field.name.clone(),

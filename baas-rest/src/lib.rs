@@ -50,7 +50,7 @@
 //! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
-//! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike); `in` → `Or` of `eq` |
+//! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike; an object or array literal with `eq`/`neq`: `JsonContains` both ways); `in` → `Or` of `eq` |
 //! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (missing or JSON `null`; `->` and `->>` alike); MongoDB: keys without `.` or `$`. `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
@@ -191,8 +191,10 @@
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
 //! - `->` and `->>` in filters behave alike (the IR compares JSON
-//!   scalars): comparing a path with an object or array literal
-//!   (`body->meta=eq.{"n":2}`) matches nothing, and `eq` on a whole JSON
+//!   scalars); `eq`/`neq`/`in` of a path with an object or array literal
+//!   (`body->meta=eq.{"n":2}`) compare documents, each containing the
+//!   other (`cs` and `cd`: arrays equal but for repeated elements,
+//!   `[1,1]` and `[1]`, are equal here), and `eq` on a whole JSON
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
 //!   (use `cs` and `cd` together, which compare documents); `fts` on a
 //!   whole JSON field is a 422 (PostgreSQL searches its strings).

@@ -1876,6 +1876,30 @@ async fn row_argument_functions() {
     );
 }
 
+/// A JSON path compared with an object or array literal compares
+/// documents (PostgREST's `jsonb` equality): each contains the other.
+#[tokio::test]
+async fn json_path_equals_a_document() {
+    let Some(s) = service().await else { return };
+    let ids = |v: J| -> Vec<i64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|r| r["id"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    for (query, want) in [
+        (r#"body->meta=eq.{"n": 3, "ok": true}"#, vec![1]),
+        (r#"body->meta=eq.{"ok": true, "n": 3}"#, vec![1]),
+        (r#"body->meta=eq.{"n": 3}"#, vec![]),
+        (r#"body->tags=eq.["a","b"]"#, vec![1]),
+        (r#"body->tags=eq.[]"#, vec![2]),
+        (r#"body->tags=neq.[]"#, vec![1]),
+        (r#"body->meta=in.({"n":2},[1])"#, vec![3]),
+    ] {
+        let q = format!("select=id&order=id&{}", query.replace(' ', "%20"));
+        assert_eq!(ids(ok(&s, "GET", "/note", &q, "").await), want, "{query}");
+    }
+}
+
 /// PostgREST's single unnamed parameter: a `json`/`jsonb` one takes a
 /// `POST`'s whole body, whatever its keys; one of another type is the
 /// argument `""`, chosen among overloads by it as a named one is.
