@@ -762,6 +762,16 @@ impl Shape {
         }
         if self.text {
             v = Cast::Text.apply(v)?;
+            // `->>…::json`: the text read as JSON, as PostgreSQL casts it
+            // (`settings->>foo::json` of `{"int":1}` is that object).
+            if let (J::String(t), Some(Some(Cast::Json))) =
+                (&v, self.cast.as_deref().map(Cast::parse))
+            {
+                return serde_json::from_str(t).map_err(|_| {
+                    RestError::new(400, "22P02", "invalid input syntax for type json")
+                        .with_details(format!("Token \"{t}\" is invalid."))
+                });
+            }
         }
         match self.cast.as_deref().map(Cast::parse) {
             Some(Some(c)) => c.apply(v),

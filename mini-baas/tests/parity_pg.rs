@@ -1898,6 +1898,33 @@ async fn json_path_equals_a_document() {
         let q = format!("select=id&order=id&{}", query.replace(' ', "%20"));
         assert_eq!(ids(ok(&s, "GET", "/note", &q, "").await), want, "{query}");
     }
+    // `->>…::json` reads the text as JSON (PostgreSQL's cast).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/note",
+            "select=m:body->>meta::json,t:body->>tags::jsonb&id=in.(1,4)&order=id",
+            ""
+        )
+        .await,
+        json!([{"m": {"n": 3, "ok": true}, "t": ["a", "b"]}, {"m": null, "t": null}])
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/note",
+        "select=t:body->>title::json&id=eq.1",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("22P02")),
+        "{}",
+        r.text()
+    );
 }
 
 /// PostgREST's single unnamed parameter: a `json`/`jsonb` one takes a
