@@ -10,6 +10,7 @@
 //! | `PGRST102` | 400 | the body is empty, not JSON, or not the JSON the route takes (an object, or an array of objects to insert several rows; an object of a function's arguments) |
 //! | `PGRST101` | 405 | `/rpc/f` with another method than `GET`, `HEAD` or `POST`; `GET` of a function that may write on an engine without read-only transactions, or of aggregates of its rows |
 //! | `25006` | 405 | `GET`/`HEAD` of a PostgreSQL function that writes (it runs in a read-only transaction, nothing is written) |
+//! | `PGRST103` | 416 | an offset past the matching rows (`details`: `An offset of n was requested, but there are only m rows.`), a malformed `Range`, or one whose end is before its start (PostgREST ignores a malformed one) |
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
 //! | `PGRST108` | 400 | a filter, `order`, `limit` or `offset` names an embedding (`rel.col=eq.1`) that `select=` does not embed |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
@@ -49,7 +50,6 @@
 //! | `uri_too_long` | 414 | the query string exceeds [`crate::RestLimits::max_query_bytes`] |
 //! | `payload_too_large` | 413 | the body exceeds [`crate::RestLimits::max_body_bytes`] |
 //! | `unsupported_media_type` | 415 | a write body without a JSON (or, to insert, CSV) `Content-Type` |
-//! | `range_not_satisfiable` | 416 | a malformed `Range`, one whose end is before its start, or an offset past the total |
 //! | `validation` | 422 | any other [`baas_core::Error::Validation`] (a value of the wrong type, out of range, too long…, or violations of several kinds); `details` lists each violation |
 //! | `limit_exceeded` | 400 | a read over the tenant's row or byte budget |
 //! | `internal` | 500 | [`baas_core::Error::Backend`] (and any future variant); the body is generic: log the core error first ([`error_chain`]) |
@@ -106,6 +106,8 @@ pub mod codes {
     pub const MEDIA_TYPE: &str = "PGRST107";
     /// `Accept-Profile` / `Content-Profile` names a schema not served (406).
     pub const PROFILE: &str = "PGRST106";
+    /// A range (or offset) no rows satisfy, or a malformed `Range` (416).
+    pub const RANGE: &str = "PGRST103";
     /// A limited `PATCH`/`DELETE` without `order` (400).
     pub const LIMIT_NO_ORDER: &str = "PGRST109";
     /// A singular response found 0 or several rows (406).

@@ -190,7 +190,7 @@ pub fn parse_range(headers: &[(String, String)]) -> Result<Option<RowRange>, Res
     let malformed = || {
         RestError::new(
             416,
-            "range_not_satisfiable",
+            crate::error::codes::RANGE,
             format!(
                 "the range `{}` is malformed",
                 crate::lex::clip(raw.trim(), 60)
@@ -219,7 +219,7 @@ pub fn parse_range(headers: &[(String, String)]) -> Result<Option<RowRange>, Res
     if last < first {
         return Err(RestError::new(
             416,
-            "range_not_satisfiable",
+            crate::error::codes::RANGE,
             format!("the range {first}-{last} ends before it starts"),
         ));
     }

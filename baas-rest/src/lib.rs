@@ -244,9 +244,8 @@
 //!   `22P02`/`22007`).
 //! - A malformed `Range` header is a 416 and a `Range-Unit` other than
 //!   `items` a 400 (PostgREST ignores both and answers every row): a
-//!   client that asks for a part it cannot have is told so. Our 416s say
-//!   `range_not_satisfiable` (PostgREST: `PGRST103`), except a negative
-//!   `limit`, PostgREST's own 416 `PGRST103`.
+//!   client that asks for a part it cannot have is told so, with
+//!   PostgREST's 416 code `PGRST103`.
 //! - `Prefer: count=planned`/`estimated` count exactly where the engine
 //!   has no row estimate (SQLite; MongoDB with a filter), and
 //!   `estimated`'s threshold is the tenant's row budget (PostgREST's:

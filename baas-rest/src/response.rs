@@ -289,9 +289,12 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
     {
         let mut r = RestError::new(
             416,
-            "range_not_satisfiable",
-            format!("the offset {offset} is past the {t} matching rows"),
+            crate::error::codes::RANGE,
+            "Requested range not satisfiable",
         )
+        .with_details(format!(
+            "An offset of {offset} was requested, but there are only {t} rows."
+        ))
         .to_response();
         r.headers.push(("content-range".into(), format!("*/{t}")));
         return r;

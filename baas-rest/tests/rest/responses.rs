@@ -98,7 +98,11 @@ fn partial_content_when_counted() {
     );
     assert_eq!(r.status, 416);
     assert_eq!(r.header("content-range"), Some("*/3"));
-    assert_eq!(r.json()["code"], "range_not_satisfiable");
+    assert_eq!(r.json()["code"], "PGRST103");
+    assert_eq!(
+        r.json()["details"],
+        "An offset of 10 was requested, but there are only 3 rows."
+    );
 }
 
 #[test]
