@@ -228,6 +228,15 @@ CREATE TABLE venue (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE gig (id int PRIMARY KEY, venue_id int REFERENCES venue (id), backup_venue int REFERENCES venue (id));
 INSERT INTO venue VALUES (1, 'Hall'), (2, 'Club');
 INSERT INTO gig VALUES (1, 1, 2);
+-- Views over the tables of another schema (PostgREST's private-schema
+-- pattern): the tables' foreign key holds between the views.
+CREATE SCHEMA priv;
+CREATE TABLE priv.writer (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE priv.work (id int PRIMARY KEY, title text NOT NULL, writer_id int REFERENCES priv.writer (id));
+INSERT INTO priv.writer VALUES (1, 'Ursula'), (2, 'Italo');
+INSERT INTO priv.work VALUES (1, 'Earthsea', 1), (2, 'Invisible Cities', 2), (3, 'The Dispossessed', 1);
+CREATE VIEW writers AS SELECT id, name FROM priv.writer;
+CREATE VIEW works AS SELECT id, title, writer_id AS author FROM priv.work;
 -- An overload taking an unnamed argument (not introspected): a call
 -- without arguments is ambiguous for PostgreSQL itself (42725).
 CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';

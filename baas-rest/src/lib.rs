@@ -131,7 +131,7 @@
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | computed relationships of an entity without a primary key (most views: the rows are fetched per parent by its key) | 400 `PGRST200` (no relation) |
-//! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them) | 400 `PGRST200` (no relation) |
+//! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them; a foreign key between two tables also holds between views over each, `works?select=writers(name)` over tables of another schema) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`, or `text/csv` to insert); the form types a browser sends cross-origin without asking (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`), which PostgREST takes, are refused so that a page elsewhere cannot write with a visitor's ambient credentials | 415 |
 //!

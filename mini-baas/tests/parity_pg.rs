@@ -1876,6 +1876,43 @@ async fn row_argument_functions() {
     );
 }
 
+/// Views over the tables of another schema: the tables' foreign key holds
+/// between the views (PostgREST rewrites it onto every view over each
+/// side), both ways, under the view's own column names.
+#[tokio::test]
+async fn relations_between_views() {
+    let Some(s) = service().await else { return };
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/works",
+            "select=title,writers(name)&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"title": "Earthsea", "writers": {"name": "Ursula"}},
+            {"title": "Invisible Cities", "writers": {"name": "Italo"}},
+            {"title": "The Dispossessed", "writers": {"name": "Ursula"}}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/writers",
+            "select=name,works(title)&order=id&works.order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Ursula", "works": [{"title": "Earthsea"}, {"title": "The Dispossessed"}]},
+            {"name": "Italo", "works": [{"title": "Invisible Cities"}]}
+        ])
+    );
+}
+
 /// A JSON path compared with an object or array literal compares
 /// documents (PostgREST's `jsonb` equality): each contains the other.
 #[tokio::test]

@@ -148,78 +148,131 @@ struct Catalog {
 /// disagree (a subquery's column of the same name) comes from nowhere.
 /// Without target entries (another engine, or a rule they cannot be read
 /// from), a view column is a base column when the view reads a column of
-/// that name from that one base table only (the rule's dependencies).
+/// that name from that one base table only (the rule's dependencies). A
+/// foreign key between two tables holds between views over each too.
 fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
+    let views: Vec<(&Table, String)> = catalog
+        .tables
+        .iter()
+        .filter(|t| t.view)
+        .map(|v| (v, key(v.schema.as_deref(), &v.name)))
+        .collect();
     let mut out = Vec::new();
-    for v in catalog.tables.iter().filter(|t| t.view) {
-        let view = key(v.schema.as_deref(), &v.name);
-        let entries: Vec<_> = catalog
-            .view_columns
+    for fk in &catalog.foreign_keys {
+        // The referencing side: every view showing its columns.
+        let from: Vec<(&String, Vec<String>)> = views
             .iter()
-            .filter(|(vv, vc, _, _)| *vv == view && v.columns.iter().any(|c| &c.name == vc))
+            .filter(|(_, view)| fk.from != *view)
+            .filter_map(|(v, view)| {
+                Some((view, shown_in(catalog, v, view, &fk.from, &fk.columns)?))
+            })
             .collect();
-        // The view column showing `table.col`, if one does.
-        let shown_as = |table: &str, col: &str| -> Option<String> {
-            if entries.is_empty() {
-                let only_there = catalog
-                    .view_usage
-                    .iter()
-                    .filter(|(vv, _, c)| *vv == view && c == col)
-                    .all(|(_, t, _)| t == table);
-                let read = catalog
-                    .view_usage
-                    .iter()
-                    .any(|(vv, t, c)| *vv == view && t == table && c == col);
-                let named = v.columns.iter().any(|c| c.name == col);
-                return (only_there && read && named).then(|| col.to_string());
-            }
-            let from_here = |vc: &str| {
-                entries
-                    .iter()
-                    .filter(|(_, c, _, _)| c == vc)
-                    .all(|(_, _, t, bc)| t == table && bc == col)
-            };
-            let candidates: Vec<&str> = entries
-                .iter()
-                .filter(|(_, vc, t, bc)| t == table && bc == col && from_here(vc))
-                .map(|(_, vc, _, _)| vc.as_str())
-                .collect();
-            candidates
-                .iter()
-                .find(|vc| **vc == col)
-                .or(candidates.first())
-                .map(|vc| vc.to_string())
-        };
-        let all_shown = |table: &str, cols: &[String]| -> Option<Vec<String>> {
-            cols.iter().map(|c| shown_as(table, c)).collect()
-        };
-        for fk in &catalog.foreign_keys {
-            if fk.from != view
-                && let Some(columns) = all_shown(&fk.from, &fk.columns)
-            {
-                out.push(CatalogFk {
-                    from: view.clone(),
-                    columns,
-                    to: fk.to.clone(),
-                    ref_columns: fk.ref_columns.clone(),
-                    name: fk.name.clone(),
-                });
-            }
-            if fk.to != view
-                && fk.from != fk.to
-                && let Some(ref_columns) = all_shown(&fk.to, &fk.ref_columns)
-            {
+        // The referenced side: every view showing the referenced columns
+        // (not for a table's reference to itself, which its views take
+        // through the referencing side).
+        let to: Vec<(&String, Vec<String>)> = views
+            .iter()
+            .filter(|(_, view)| fk.to != *view)
+            .filter_map(|(v, view)| {
+                Some((view, shown_in(catalog, v, view, &fk.to, &fk.ref_columns)?))
+            })
+            .collect();
+        for (view, columns) in &from {
+            out.push(CatalogFk {
+                from: (*view).clone(),
+                columns: columns.clone(),
+                to: fk.to.clone(),
+                ref_columns: fk.ref_columns.clone(),
+                name: fk.name.clone(),
+            });
+        }
+        if fk.from != fk.to {
+            for (view, ref_columns) in &to {
                 out.push(CatalogFk {
                     from: fk.from.clone(),
                     columns: fk.columns.clone(),
-                    to: view.clone(),
-                    ref_columns,
+                    to: (*view).clone(),
+                    ref_columns: ref_columns.clone(),
+                    name: fk.name.clone(),
+                });
+            }
+        }
+        // Views on both sides (`books` over `private.books`, `authors`
+        // over `private.authors`), as PostgREST rewrites a foreign key onto
+        // every view over each of its tables; a table's reference to
+        // itself holds between its views too (`job.parent_id`).
+        let to_views: Vec<(&String, Vec<String>)> = if fk.from == fk.to {
+            views
+                .iter()
+                .filter_map(|(v, view)| {
+                    Some((view, shown_in(catalog, v, view, &fk.to, &fk.ref_columns)?))
+                })
+                .collect()
+        } else {
+            to
+        };
+        for (va, columns) in &from {
+            for (vb, ref_columns) in &to_views {
+                out.push(CatalogFk {
+                    from: (*va).clone(),
+                    columns: columns.clone(),
+                    to: (*vb).clone(),
+                    ref_columns: ref_columns.clone(),
                     name: fk.name.clone(),
                 });
             }
         }
     }
     out
+}
+
+/// The columns of view `v` (key `view`) showing `cols` of `table`, in
+/// their order, if it shows them all ([`view_foreign_keys`]).
+fn shown_in(
+    catalog: &Catalog,
+    v: &Table,
+    view: &str,
+    table: &str,
+    cols: &[String],
+) -> Option<Vec<String>> {
+    let entries: Vec<_> = catalog
+        .view_columns
+        .iter()
+        .filter(|(vv, vc, _, _)| vv == view && v.columns.iter().any(|c| &c.name == vc))
+        .collect();
+    // The view column showing `table.col`, if one does.
+    let shown_as = |col: &str| -> Option<String> {
+        if entries.is_empty() {
+            let only_there = catalog
+                .view_usage
+                .iter()
+                .filter(|(vv, _, c)| vv == view && c == col)
+                .all(|(_, t, _)| t == table);
+            let read = catalog
+                .view_usage
+                .iter()
+                .any(|(vv, t, c)| vv == view && t == table && c == col);
+            let named = v.columns.iter().any(|c| c.name == col);
+            return (only_there && read && named).then(|| col.to_string());
+        }
+        let from_here = |vc: &str| {
+            entries
+                .iter()
+                .filter(|(_, c, _, _)| c == vc)
+                .all(|(_, _, t, bc)| t == table && bc == col)
+        };
+        let candidates: Vec<&str> = entries
+            .iter()
+            .filter(|(_, vc, t, bc)| t == table && bc == col && from_here(vc))
+            .map(|(_, vc, _, _)| vc.as_str())
+            .collect();
+        candidates
+            .iter()
+            .find(|vc| **vc == col)
+            .or(candidates.first())
+            .map(|vc| vc.to_string())
+    };
+    cols.iter().map(|c| shown_as(c)).collect()
 }
 
 fn key(schema: Option<&str>, table: &str) -> String {
