@@ -237,6 +237,10 @@ INSERT INTO priv.writer VALUES (1, 'Ursula'), (2, 'Italo');
 INSERT INTO priv.work VALUES (1, 'Earthsea', 1), (2, 'Invisible Cities', 2), (3, 'The Dispossessed', 1);
 CREATE VIEW writers AS SELECT id, name FROM priv.writer;
 CREATE VIEW works AS SELECT id, title, writer_id AS author FROM priv.work;
+-- One-to-one in the tables (the key is the reference): so between views.
+CREATE TABLE priv.work_note (work_id int PRIMARY KEY REFERENCES priv.work (id), note text NOT NULL);
+INSERT INTO priv.work_note VALUES (1, 'wizards');
+CREATE VIEW work_notes AS SELECT work_id, note FROM priv.work_note;
 -- An overload taking an unnamed argument (not introspected): a call
 -- without arguments is ambiguous for PostgreSQL itself (42725).
 CREATE FUNCTION hum() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';

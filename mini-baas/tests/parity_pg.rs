@@ -1911,6 +1911,14 @@ async fn relations_between_views() {
             {"name": "Italo", "works": [{"title": "Invisible Cities"}]}
         ])
     );
+    // One-to-one between the tables: an object between the views too.
+    assert_eq!(
+        ok(&s, "GET", "/works", "select=title,work_notes(note)&id=lt.3&order=id", "").await,
+        json!([
+            {"title": "Earthsea", "work_notes": {"note": "wizards"}},
+            {"title": "Invisible Cities", "work_notes": null}
+        ])
+    );
 }
 
 /// A JSON path compared with an object or array literal compares

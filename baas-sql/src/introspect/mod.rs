@@ -150,7 +150,21 @@ struct Catalog {
 /// from), a view column is a base column when the view reads a column of
 /// that name from that one base table only (the rule's dependencies). A
 /// foreign key between two tables holds between views over each too.
-fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
+/// Each comes with whether its referencing columns are unique in their
+/// table, which makes the reverse relation one-to-one.
+fn view_foreign_keys(catalog: &Catalog) -> Vec<(CatalogFk, bool)> {
+    // Whether `cols` are unique in `table` (its primary key or a unique
+    // index): a view showing them keeps a one-to-one relation one-to-one.
+    let unique = |table: &str, cols: &[String]| {
+        let same = |a: &[String]| a.len() == cols.len() && a.iter().all(|c| cols.contains(c));
+        catalog
+            .tables
+            .iter()
+            .find(|t| key(t.schema.as_deref(), &t.name) == table)
+            .is_some_and(|t| {
+                same(&t.primary_key) || t.indexes.iter().any(|i| i.unique && same(&i.fields))
+            })
+    };
     let views: Vec<(&Table, String)> = catalog
         .tables
         .iter()
@@ -177,24 +191,31 @@ fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
                 Some((view, shown_in(catalog, v, view, &fk.to, &fk.ref_columns)?))
             })
             .collect();
+        let one = unique(&fk.from, &fk.columns);
         for (view, columns) in &from {
-            out.push(CatalogFk {
-                from: (*view).clone(),
-                columns: columns.clone(),
-                to: fk.to.clone(),
-                ref_columns: fk.ref_columns.clone(),
-                name: fk.name.clone(),
-            });
+            out.push((
+                CatalogFk {
+                    from: (*view).clone(),
+                    columns: columns.clone(),
+                    to: fk.to.clone(),
+                    ref_columns: fk.ref_columns.clone(),
+                    name: fk.name.clone(),
+                },
+                one,
+            ));
         }
         if fk.from != fk.to {
             for (view, ref_columns) in &to {
-                out.push(CatalogFk {
-                    from: fk.from.clone(),
-                    columns: fk.columns.clone(),
-                    to: (*view).clone(),
-                    ref_columns: ref_columns.clone(),
-                    name: fk.name.clone(),
-                });
+                out.push((
+                    CatalogFk {
+                        from: fk.from.clone(),
+                        columns: fk.columns.clone(),
+                        to: (*view).clone(),
+                        ref_columns: ref_columns.clone(),
+                        name: fk.name.clone(),
+                    },
+                    false,
+                ));
             }
         }
         // Views on both sides (`books` over `private.books`, `authors`
@@ -213,13 +234,16 @@ fn view_foreign_keys(catalog: &Catalog) -> Vec<CatalogFk> {
         };
         for (va, columns) in &from {
             for (vb, ref_columns) in &to_views {
-                out.push(CatalogFk {
-                    from: (*va).clone(),
-                    columns: columns.clone(),
-                    to: (*vb).clone(),
-                    ref_columns: ref_columns.clone(),
-                    name: fk.name.clone(),
-                });
+                out.push((
+                    CatalogFk {
+                        from: (*va).clone(),
+                        columns: columns.clone(),
+                        to: (*vb).clone(),
+                        ref_columns: ref_columns.clone(),
+                        name: fk.name.clone(),
+                    },
+                    one,
+                ));
             }
         }
     }
@@ -445,25 +469,44 @@ fn build(
         entities.push(e);
     }
     let mut schema = SchemaMetadata::new(entities);
-    let served = |found: Vec<CatalogFk>| -> Vec<ForeignKey> {
-        found
-            .into_iter()
-            .filter_map(|fk| {
-                Some(ForeignKey {
-                    from_entity: names.get(&fk.from)?.clone(),
-                    from_fields: fk.columns,
-                    to_entity: names.get(&fk.to)?.clone(),
-                    to_fields: fk.ref_columns,
-                    name: Some(fk.name),
-                })
-            })
-            .collect()
+    // A foreign key between served entities.
+    let serve = |fk: CatalogFk| -> Option<ForeignKey> {
+        Some(ForeignKey {
+            from_entity: names.get(&fk.from)?.clone(),
+            from_fields: fk.columns,
+            to_entity: names.get(&fk.to)?.clone(),
+            to_fields: fk.ref_columns,
+            name: Some(fk.name),
+        })
     };
     // The tables' foreign keys first (junctions are found among them),
     // then the ones views take from them, which add relations but never
     // make a table stop being a junction.
-    infer_relations(&mut schema, &served(catalog.foreign_keys));
-    infer_relations(&mut schema, &served(view_fks));
+    let table_fks: Vec<ForeignKey> = catalog.foreign_keys.into_iter().filter_map(serve).collect();
+    infer_relations(&mut schema, &table_fks);
+    let (view_fks, unique): (Vec<ForeignKey>, Vec<bool>) = view_fks
+        .into_iter()
+        .filter_map(|(fk, one)| Some((serve(fk)?, one)))
+        .unzip();
+    infer_relations(&mut schema, &view_fks);
+    // A view's columns unique in its table (`students_info_view` showing
+    // `students_info`'s key): the reverse relation is one-to-one, as on
+    // the table.
+    for (fk, one) in view_fks.iter().zip(unique) {
+        if !one {
+            continue;
+        }
+        if let Some(parent) = schema.entities.iter_mut().find(|e| e.name == fk.to_entity) {
+            for r in parent.relations.iter_mut().filter(|r| {
+                r.target == fk.from_entity
+                    && r.from_fields == fk.to_fields
+                    && r.to_fields == fk.from_fields
+                    && r.kind == baas_core::RelationKind::OneToMany
+            }) {
+                r.kind = baas_core::RelationKind::OneToOne;
+            }
+        }
+    }
     let computed: Vec<CatalogFunction> = catalog
         .functions
         .iter()
