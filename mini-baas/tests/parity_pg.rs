@@ -1913,7 +1913,14 @@ async fn relations_between_views() {
     );
     // One-to-one between the tables: an object between the views too.
     assert_eq!(
-        ok(&s, "GET", "/works", "select=title,work_notes(note)&id=lt.3&order=id", "").await,
+        ok(
+            &s,
+            "GET",
+            "/works",
+            "select=title,work_notes(note)&id=lt.3&order=id",
+            ""
+        )
+        .await,
         json!([
             {"title": "Earthsea", "work_notes": {"note": "wizards"}},
             {"title": "Invisible Cities", "work_notes": null}
