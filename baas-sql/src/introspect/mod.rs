@@ -173,77 +173,49 @@ fn view_foreign_keys(catalog: &Catalog) -> Vec<(CatalogFk, bool)> {
         .collect();
     let mut out = Vec::new();
     for fk in &catalog.foreign_keys {
-        // The referencing side: every view showing its columns.
-        let from: Vec<(&String, Vec<String>)> = views
-            .iter()
-            .filter(|(_, view)| fk.from != *view)
-            .filter_map(|(v, view)| {
-                Some((view, shown_in(catalog, v, view, &fk.from, &fk.columns)?))
-            })
-            .collect();
-        // The referenced side: every view showing the referenced columns
-        // (not for a table's reference to itself, which its views take
-        // through the referencing side).
-        let to: Vec<(&String, Vec<String>)> = views
-            .iter()
-            .filter(|(_, view)| fk.to != *view)
-            .filter_map(|(v, view)| {
-                Some((view, shown_in(catalog, v, view, &fk.to, &fk.ref_columns)?))
-            })
-            .collect();
+        // Every view showing `cols` of `table`, with its names for them.
+        let showing = |table: &str, cols: &[String]| -> Vec<(&String, Vec<String>)> {
+            views
+                .iter()
+                .filter(|(_, view)| view != table)
+                .filter_map(|(v, view)| Some((view, shown_in(catalog, v, view, table, cols)?)))
+                .collect()
+        };
+        let from = showing(&fk.from, &fk.columns);
+        let to = showing(&fk.to, &fk.ref_columns);
         let one = unique(&fk.from, &fk.columns);
-        for (view, columns) in &from {
-            out.push((
-                CatalogFk {
-                    from: (*view).clone(),
-                    columns: columns.clone(),
-                    to: fk.to.clone(),
-                    ref_columns: fk.ref_columns.clone(),
-                    name: fk.name.clone(),
-                },
-                one,
-            ));
-        }
-        if fk.from != fk.to {
-            for (view, ref_columns) in &to {
+        let mut edge =
+            |from: &String, columns: &[String], to: &String, ref_columns: &[String], one| {
                 out.push((
                     CatalogFk {
-                        from: fk.from.clone(),
-                        columns: fk.columns.clone(),
-                        to: (*view).clone(),
-                        ref_columns: ref_columns.clone(),
+                        from: from.clone(),
+                        columns: columns.to_vec(),
+                        to: to.clone(),
+                        ref_columns: ref_columns.to_vec(),
                         name: fk.name.clone(),
                     },
-                    false,
+                    one,
                 ));
+            };
+        // A view of the referencing table → the referenced table.
+        for (view, columns) in &from {
+            edge(view, columns, &fk.to, &fk.ref_columns, one);
+        }
+        // The referencing table → a view of the referenced one (not for a
+        // table's reference to itself, which its views take through the
+        // referencing side).
+        if fk.from != fk.to {
+            for (view, ref_columns) in &to {
+                edge(&fk.from, &fk.columns, view, ref_columns, false);
             }
         }
         // Views on both sides (`books` over `private.books`, `authors`
         // over `private.authors`), as PostgREST rewrites a foreign key onto
         // every view over each of its tables; a table's reference to
         // itself holds between its views too (`job.parent_id`).
-        let to_views: Vec<(&String, Vec<String>)> = if fk.from == fk.to {
-            views
-                .iter()
-                .filter_map(|(v, view)| {
-                    Some((view, shown_in(catalog, v, view, &fk.to, &fk.ref_columns)?))
-                })
-                .collect()
-        } else {
-            to
-        };
         for (va, columns) in &from {
-            for (vb, ref_columns) in &to_views {
-                out.push((
-                    CatalogFk {
-                        from: (*va).clone(),
-                        columns: columns.clone(),
-                        to: (*vb).clone(),
-                        ref_columns: ref_columns.clone(),
-                        name: fk.name.clone(),
-                    },
-                    one,
-                ));
+            for (vb, ref_columns) in &to {
+                edge(va, columns, vb, ref_columns, one);
             }
         }
     }
