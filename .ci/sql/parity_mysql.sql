@@ -23,6 +23,11 @@ CREATE TABLE moment (
   t TIME,
   ts DATETIME
 );
+-- An updatable view (MySQL writes through it; without column lineage
+-- in MariaDB's catalog it has no key).
+CREATE TABLE pen (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL, secret VARCHAR(40));
+CREATE VIEW pens AS SELECT id, name FROM pen;
+INSERT INTO pen (id, name) VALUES (1, 'quill'), (2, 'fountain');
 INSERT INTO book VALUES (1, 'Notes', 12.50), (2, 'Compilers', 45.00);
 INSERT INTO moment VALUES
   (1, '2020-00-15', '100:00:00', '2020-01-00 10:00:00'),

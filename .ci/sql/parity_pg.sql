@@ -421,3 +421,18 @@ CREATE TABLE blob (
   bytes bytea
 );
 INSERT INTO blob VALUES (1, '\x48656c6c6f'), (2, NULL), (3, '\x');
+-- A view PostgreSQL writes through (auto-updatable), keyed by its table's
+-- key under its own name; the table's trigger stamps the writer's claims,
+-- so a write through the view runs with them. Beside it `book_with_author`
+-- (a join: not updatable) stays read-only.
+CREATE TABLE priv.pen (id serial PRIMARY KEY, name text NOT NULL, stamped text);
+CREATE FUNCTION priv.pen_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.stamped := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER pen_stamp BEFORE INSERT OR UPDATE ON priv.pen
+  FOR EACH ROW EXECUTE FUNCTION priv.pen_stamp();
+CREATE VIEW pens AS SELECT id AS pen_id, name, stamped FROM priv.pen;
+INSERT INTO priv.pen (id, name) VALUES (1, 'quill'), (2, 'fountain');
+SELECT setval('priv.pen_id_seq', 10);

@@ -352,6 +352,7 @@ pub(crate) async fn introspect(
         }
         let mut e = infer_entity(&name, &docs, validator.as_ref(), &uniques);
         e.read_only = view;
+        e.view = view;
         entities.push(e);
     }
     let mut schema = SchemaMetadata::new(entities);

@@ -424,18 +424,27 @@ pub struct Entity {
     /// Indexes (unique ones also act as upsert conflict targets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
-    /// True for views and anything else that refuses writes.
+    /// True for anything that refuses writes: a view the database cannot
+    /// write through (PostgreSQL's auto-updatable views and views with
+    /// `INSTEAD OF` triggers, MySQL's updatable views, are written like
+    /// tables), a function's rows, a document store's view.
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
+    /// A view (or materialized view): rows read through a query of other
+    /// tables. Managed DDL never creates it, and an embedding named by a
+    /// foreign key prefers a table to a view ([`Entity::is_view`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub view: bool,
     /// Its statements may read PostgREST's request settings
     /// (`request.jwt.claims`…, Supabase's `auth.uid()`): for a table, its
     /// writes (a trigger of its own or of a table a write cascades to,
     /// or a column default or `CHECK` constraint calling a function of
     /// the database's own or `current_setting`), which then run in a
     /// transaction that sets the caller's settings first; for a view
-    /// ([`read_only`](Self::read_only)), its reads (a function or
+    /// ([`is_view`](Self::is_view)), its reads (a function or
     /// `current_setting` it calls, or such a view it reads), as do the
-    /// reads that embed it. Other statements run alone on the pool. Set by
+    /// reads that embed it, and when it is writable its writes too (the
+    /// triggers of the tables it writes through). Other statements run alone on the pool. Set by
     /// PostgreSQL's introspection (by hand for other metadata; engines
     /// without [`Capabilities::request_settings`](crate::Capabilities::request_settings)
     /// ignore it).
@@ -472,9 +481,17 @@ impl Entity {
             relations: Vec::new(),
             indexes: Vec::new(),
             read_only: false,
+            view: false,
             request_settings: false,
             description: None,
         }
+    }
+
+    /// Whether the entity is a view: [`view`](Self::view), or
+    /// [`read_only`](Self::read_only) in metadata written before the
+    /// `view` flag, where a view was only read-only.
+    pub fn is_view(&self) -> bool {
+        self.view || self.read_only
     }
 
     /// Builder: set the primary key.

@@ -167,7 +167,7 @@ impl Scope {
 ///
 /// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
 fn calls_functions(schema: &SchemaMetadata, entity: &Entity, embeds: &[Embed]) -> bool {
-    (entity.read_only && entity.request_settings)
+    (entity.is_view() && entity.request_settings)
         || entity.fields.iter().any(baas_core::Field::is_computed)
         || embeds.iter().any(|e| {
             entity.relation(&e.relation).is_ok_and(|r| {

@@ -129,6 +129,9 @@ pub struct EntityDiff {
     /// Read-only flag, if it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<Change<bool>>,
+    /// View flag ([`Entity::view`](baas_core::Entity::view)), if it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<Change<bool>>,
     /// Request-settings flag ([`Entity::request_settings`](baas_core::Entity::request_settings)), if it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_settings: Option<Change<bool>>,
@@ -149,6 +152,7 @@ impl EntityDiff {
         self.source.is_none()
             && self.primary_key.is_none()
             && self.read_only.is_none()
+            && self.view.is_none()
             && self.request_settings.is_none()
             && self.fields.is_empty()
             && self.relations.is_empty()
@@ -390,6 +394,7 @@ fn diff_entity(old: &Entity, new: &Entity, options: DiffOptions) -> EntityDiff {
         source: Change::of(&old.source, &new.source),
         primary_key: Change::of(&old.primary_key, &new.primary_key),
         read_only: Change::of(&old.read_only, &new.read_only),
+        view: Change::of(&old.view, &new.view),
         request_settings: Change::of(&old.request_settings, &new.request_settings),
         fields,
         relations,
@@ -620,6 +625,9 @@ impl fmt::Display for EntityDiff {
         }
         if let Some(c) = &self.read_only {
             writeln!(f, "~ {e}: read_only {} -> {}", c.old, c.new)?;
+        }
+        if let Some(c) = &self.view {
+            writeln!(f, "~ {e}: view {} -> {}", c.old, c.new)?;
         }
         if let Some(c) = &self.request_settings {
             writeln!(f, "~ {e}: request_settings {} -> {}", c.old, c.new)?;

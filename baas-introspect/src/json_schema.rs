@@ -785,6 +785,7 @@ impl<'a> Converter<'a> {
             relations: Vec::new(),
             indexes: Vec::new(),
             read_only: false,
+            view: false,
             request_settings: false,
             description: info
                 .schema

@@ -633,6 +633,7 @@ impl<'a> Importer<'a> {
             relations: Vec::new(),
             indexes,
             read_only: b.kind == BlockKind::View,
+            view: b.kind == BlockKind::View,
             request_settings: false,
             description: b.doc.clone(),
         })

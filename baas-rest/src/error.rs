@@ -11,9 +11,12 @@
 //! | `PGRST101` | 405 | `/rpc/f` with another method than `GET`, `HEAD` or `POST`; `GET` of a function that may write on an engine without read-only transactions, or of aggregates of its rows |
 //! | `25006` | 405 | `GET`/`HEAD` of a PostgreSQL function that writes (it runs in a read-only transaction, nothing is written) |
 //! | `PGRST103` | 416 | an offset past the matching rows (`details`: `An offset of n was requested, but there are only m rows.`), a malformed `Range`, or one whose end is before its start (PostgREST ignores a malformed one) |
+//! | `PGRST105` | 405 | a `PUT` whose filters are not exactly one `eq` on each primary key field (`Filters must include all and only primary key columns with 'eq' operators`) |
 //! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
 //! | `PGRST108` | 400 | a filter, `order`, `limit` or `offset` names an embedding (`rel.col=eq.1`) that `select=` does not embed |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
+//! | `PGRST114` | 400 | a `PUT` with `limit` or `offset` |
+//! | `PGRST115` | 400 | a `PUT` body whose primary key differs from the URL's (`Payload values do not match URL in primary key column(s)`) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
 //! | `PGRST123` | 400 | aggregates (`count()`, `col.sum()`…, in embeddings and spreads too) in a read of a tenant whose `aggregates` option is off (`Use of aggregate functions is not allowed`, as PostgREST without `db-aggregates-enabled`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written), or the `/rpc` call answered more than `n` rows (rolled back) |
@@ -108,8 +111,14 @@ pub mod codes {
     pub const PROFILE: &str = "PGRST106";
     /// A range (or offset) no rows satisfy, or a malformed `Range` (416).
     pub const RANGE: &str = "PGRST103";
+    /// A `PUT` whose filters are not the primary key's `eq`s (405).
+    pub const PUT_FILTERS: &str = "PGRST105";
     /// A limited `PATCH`/`DELETE` without `order` (400).
     pub const LIMIT_NO_ORDER: &str = "PGRST109";
+    /// A `PUT` with `limit` or `offset` (400).
+    pub const PUT_LIMIT: &str = "PGRST114";
+    /// A `PUT` body whose primary key differs from the URL's (400).
+    pub const PUT_KEY_MISMATCH: &str = "PGRST115";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
     /// Aggregates in a read of a tenant that turns them off.

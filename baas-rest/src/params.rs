@@ -1911,7 +1911,7 @@ pub(crate) fn resolve<'s>(
         let tables: Vec<&Relation> = candidates
             .iter()
             .copied()
-            .filter(|r| r.target == name || !schema.entity(&r.target).is_ok_and(|e| e.read_only))
+            .filter(|r| r.target == name || !schema.entity(&r.target).is_ok_and(|e| e.is_view()))
             .collect();
         if tables.is_empty() {
             candidates

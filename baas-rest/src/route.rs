@@ -185,14 +185,15 @@ impl Route {
 }
 
 /// The methods a route answers, for the `Allow` header of a 405:
-/// collections `GET, HEAD, POST, PATCH, DELETE`, rows by key
+/// collections `GET, HEAD, POST, PUT, PATCH, DELETE` (`PUT` with the
+/// primary key's `eq` filters), rows by key
 /// `GET, HEAD, PUT, PATCH, DELETE` (`GET, HEAD` on a read-only entity),
 /// the discovery and OpenAPI documents `GET, HEAD`. Admin routes list
 /// theirs in the service.
 pub fn allowed_methods(route: &Route, read_only: bool) -> &'static str {
     match route {
         Route::Collection { .. } | Route::Item { .. } if read_only => "GET, HEAD",
-        Route::Collection { .. } => "GET, HEAD, POST, PATCH, DELETE",
+        Route::Collection { .. } => "GET, HEAD, POST, PUT, PATCH, DELETE",
         Route::Item { .. } => "GET, HEAD, PUT, PATCH, DELETE",
         Route::Rpc { .. } => "GET, HEAD, POST",
         Route::Discovery { .. } | Route::OpenApi { .. } => "GET, HEAD",

@@ -1,6 +1,6 @@
 //! Writes: method, query string, headers and JSON body → an IR mutation.
 
-use baas_core::ir::{Delete, Filter, Insert, OnConflict, Record, Update, Upsert};
+use baas_core::ir::{CompareOp, Delete, Filter, Insert, OnConflict, Record, Update, Upsert};
 use baas_core::{Entity, FieldType, SchemaMetadata, Value};
 
 use crate::filter::typed;
@@ -450,6 +450,50 @@ fn same_key(ty: Option<&FieldType>, body: &serde_json::Value, raw: &str) -> bool
     }
 }
 
+/// The primary key a `PUT /{entity}?filters` names: its filters must be
+/// one `eq` on each key field and nothing else (PostgREST's 405
+/// `PGRST105` otherwise, also for an entity without a primary key). The
+/// values come back as text, as a path's would.
+fn key_of_filters(entity: &Entity, filter: Option<Filter>) -> Result<Vec<String>, RestError> {
+    let refused = || {
+        RestError::new(
+            405,
+            crate::error::codes::PUT_FILTERS,
+            "Filters must include all and only primary key columns with 'eq' operators",
+        )
+    };
+    let parts = match filter {
+        Some(Filter::And { filters }) => filters,
+        Some(f) => vec![f],
+        None => Vec::new(),
+    };
+    let mut key: Vec<Option<String>> = vec![None; entity.primary_key.len()];
+    for f in parts {
+        let Filter::Compare {
+            field,
+            op: CompareOp::Eq,
+            value,
+        } = f
+        else {
+            return Err(refused());
+        };
+        let Some(i) = entity.primary_key.iter().position(|k| *k == field) else {
+            return Err(refused());
+        };
+        if key[i].is_some() {
+            return Err(refused());
+        }
+        key[i] = Some(match value.to_json() {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        });
+    }
+    key.into_iter()
+        .collect::<Option<Vec<String>>>()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(refused)
+}
+
 fn reject_read_params(p: &Params<'_>, method: &str) -> Result<(), RestError> {
     let limited =
         matches!(method, "PATCH" | "DELETE") && (p.root.limit.is_some() || p.root.offset.is_some());
@@ -548,7 +592,24 @@ fn write(
     let return_mode = prefer.return_mode.unwrap_or_default();
     let ret = returning(entity, &p, return_mode);
     // `!inner` embeddings filter the representation, not the write.
-    let filter = p.root.write_condition();
+    let mut filter = p.root.write_condition();
+    // PostgREST's `PUT /{entity}?pk=eq.v`: the filters give the key, as
+    // the path does on `PUT /{entity}/{id}`.
+    let put_key;
+    let key = match (m, key) {
+        ("PUT", None) => {
+            if p.root.limit.is_some() || p.root.offset.is_some() {
+                return Err(RestError::new(
+                    400,
+                    crate::error::codes::PUT_LIMIT,
+                    "limit/offset querystring parameters are not allowed for PUT",
+                ));
+            }
+            put_key = key_of_filters(entity, filter.take())?;
+            Some(put_key.as_slice())
+        }
+        (_, key) => key,
+    };
     let write = match (m, key) {
         ("POST", None) => {
             if filter.is_some() {
@@ -627,8 +688,15 @@ fn write(
             }
             // Check the key shape (count, primary key present).
             key_filter(entity, key)?;
+            // PostgREST writes the first row of an array.
             let mut row = match parse_body(headers, body, limits, None)? {
                 serde_json::Value::Object(o) => o,
+                serde_json::Value::Array(a) if a.first().is_some_and(|v| v.is_object()) => {
+                    match a.into_iter().next() {
+                        Some(serde_json::Value::Object(o)) => o,
+                        _ => serde_json::Map::new(),
+                    }
+                }
                 other => return Err(not_object("", &other)),
             };
             let mut rows = vec![row.clone()];
@@ -640,10 +708,14 @@ fn write(
                 let ty = entity.field(f).ok().map(|fd| &fd.ty);
                 match row.get(f) {
                     Some(v) if !same_key(ty, v, raw) => {
-                        return Err(RestError::bad_request(format!(
-                            "the body sets `{f}` to {v} but the path says `{raw}`"
-                        ))
-                        .with_hint("the primary key of a PUT body must match the path"));
+                        return Err(RestError::new(
+                            400,
+                            crate::error::codes::PUT_KEY_MISMATCH,
+                            "Payload values do not match URL in primary key column(s)",
+                        )
+                        .with_details(format!(
+                            "the body sets `{f}` to {v} but the URL says `{raw}`"
+                        )));
                     }
                     Some(_) => {}
                     None => {
@@ -746,7 +818,7 @@ fn write(
             let allowed = if key.is_some() {
                 "GET, HEAD, PUT, PATCH, DELETE"
             } else {
-                "GET, HEAD, POST, PATCH, DELETE"
+                "GET, HEAD, POST, PUT, PATCH, DELETE"
             };
             return Err(
                 RestError::method_not_allowed(method).with_hint(format!("allowed here: {allowed}"))

@@ -505,7 +505,7 @@ fn discovery_content() {
             "name": "artist",
             "primary_key": ["artist_id"],
             "read_only": false,
-            "operations": ["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            "operations": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             "item_operations": ["GET", "HEAD", "PATCH", "PUT", "DELETE"],
             "fields": [
                 {

@@ -363,8 +363,12 @@ async fn every_405_says_allow() {
     let s = service("allow").await;
     let admin = format!("Bearer {ADMIN}");
     for (method, path, allow) in [
-        ("PUT", "/t/author", "GET, HEAD, POST, PATCH, DELETE"),
-        ("OPTIONS", "/t/author", "GET, HEAD, POST, PATCH, DELETE"),
+        ("PUT", "/t/author", "GET, HEAD, POST, PUT, PATCH, DELETE"),
+        (
+            "OPTIONS",
+            "/t/author",
+            "GET, HEAD, POST, PUT, PATCH, DELETE",
+        ),
         ("POST", "/t/author/1", "GET, HEAD, PUT, PATCH, DELETE"),
         ("TRACE", "/t/author/1", "GET, HEAD, PUT, PATCH, DELETE"),
         ("POST", "/t/openapi.json", "GET, HEAD"),

@@ -44,6 +44,10 @@ async fn pagila_file_and_live_database_agree() {
         // definitions, so only the live database has them.
         // View columns computed by expressions: a dump gives no type for them
         // (the importer falls back to text), the catalog knows the result type.
+        // Views are keyed by the table keys they show, as PostgREST keys
+        // them: the catalog says which view column shows which table
+        // column; the dump's view parser does not infer keys.
+        "~ actor_info: primary key () -> (actor_id)",
         "~ actor_info.film_info: type text -> json",
         "+ relation actor_info.film_actor: one_to_many film_actor (actor_id=actor_id)",
         "~ address: request_settings false -> true",
@@ -51,6 +55,7 @@ async fn pagila_file_and_live_database_agree() {
         "~ city: request_settings false -> true",
         "~ country: request_settings false -> true",
         "~ customer: request_settings false -> true",
+        "~ customer_list: primary key () -> (id)",
         "+ relation customer_list.store: many_to_one store (sid=store_id)",
         "+ relation customer_list.rental: one_to_many rental (id=customer_id)",
         "~ film: request_settings false -> true",
@@ -71,6 +76,7 @@ async fn pagila_file_and_live_database_agree() {
         "+ relation film_embedding.nicer_but_slower_film_list: many_to_one nicer_but_slower_film_list (film_id=fid)",
         "- index film_embedding.film_embedding_embedding_hnsw_idx (embedding)",
         "~ film_list: request_settings false -> true",
+        "~ film_list: primary key () -> (fid)",
         "+ relation film_list.film_actor: one_to_many film_actor (fid=film_id)",
         "+ relation film_list.film_category: one_to_many film_category (fid=film_id)",
         "+ relation film_list.film_embedding: one_to_one film_embedding (fid=film_id)",
@@ -80,6 +86,7 @@ async fn pagila_file_and_live_database_agree() {
         "+ relation inventory.nicer_but_slower_film_list: many_to_one nicer_but_slower_film_list (film_id=fid)",
         "~ language: request_settings false -> true",
         "~ nicer_but_slower_film_list: request_settings false -> true",
+        "~ nicer_but_slower_film_list: primary key () -> (fid)",
         "+ relation nicer_but_slower_film_list.film_actor: one_to_many film_actor (fid=film_id)",
         "+ relation nicer_but_slower_film_list.film_category: one_to_many film_category (fid=film_id)",
         "+ relation nicer_but_slower_film_list.film_embedding: one_to_one film_embedding (fid=film_id)",
@@ -92,6 +99,7 @@ async fn pagila_file_and_live_database_agree() {
         "~ sales_by_film_category.total_sales: type text -> decimal",
         "~ sales_by_store.total_sales: type text -> decimal",
         "~ staff: request_settings false -> true",
+        "~ staff_list: primary key () -> (id)",
         "+ relation staff_list.rental: one_to_many rental (id=staff_id)",
         "+ relation staff_list.store: many_to_one store (sid=store_id)",
         "~ store: request_settings false -> true",

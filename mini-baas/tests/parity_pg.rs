@@ -1928,6 +1928,201 @@ async fn relations_between_views() {
     );
 }
 
+/// A view PostgreSQL writes through is written like a table: keyed by
+/// its table's key under the view's name for it (PostgREST's view keys),
+/// inserted, updated, upserted, put and deleted, by filter and by key,
+/// with the writer's claims set for the table's trigger. A view the
+/// database cannot write (a join) stays read-only.
+#[tokio::test]
+async fn writes_through_updatable_views() {
+    let Some(s) = service().await else { return };
+    let doc = ok(&s, "GET", "/discovery", "", "").await;
+    let entity = |name: &str| {
+        doc["entities"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in discovery"))
+    };
+    let pens = entity("pens");
+    assert_eq!(
+        (pens["primary_key"].clone(), pens["read_only"].clone()),
+        (json!(["pen_id"]), json!(false))
+    );
+    let joined = entity("book_with_author");
+    assert_eq!(
+        (joined["primary_key"].clone(), joined["read_only"].clone()),
+        (json!(["id"]), json!(true))
+    );
+    // Rows of an earlier run, if any.
+    call(&s, "DELETE", "/pens", "pen_id=gt.2", &[], "").await;
+    // Keyed: rows come in key order without `order`, and by key.
+    assert_eq!(
+        ok(&s, "GET", "/pens", "select=pen_id,name", "").await,
+        json!([{"pen_id": 1, "name": "quill"}, {"pen_id": 2, "name": "fountain"}])
+    );
+    assert_eq!(
+        ok(&s, "GET", "/pens/2", "select=name", "").await,
+        json!({"name": "fountain"})
+    );
+    let alice = Principal::new("alice-1", vec!["authenticated".to_string()]);
+    let bob = Principal::new("bob-2", vec!["authenticated".to_string()]);
+    let write = |method: &str, query: &str, prefer: &str, body: &str| {
+        RestRequest::new(method, "/p/pens", query)
+            .header("Content-Type", "application/json")
+            .header("Prefer", prefer)
+            .body(body.to_string())
+    };
+    let r = s
+        .handle_as(
+            write(
+                "POST",
+                "select=name,stamped",
+                "return=representation",
+                r#"{"pen_id": 20, "name": "brush"}"#,
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (201, json!([{"name": "brush", "stamped": "alice-1"}])),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(
+            write(
+                "PATCH",
+                "name=eq.brush&select=pen_id,stamped",
+                "return=representation",
+                r#"{"name": "fine brush"}"#,
+            ),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"pen_id": 20, "stamped": "bob-2"}])),
+        "{}",
+        r.text()
+    );
+    // Upsert on the view's key.
+    let r = s
+        .handle_as(
+            write(
+                "POST",
+                "on_conflict=pen_id&select=pen_id,name",
+                "return=representation,resolution=merge-duplicates",
+                r#"[{"pen_id": 20, "name": "brush"}, {"pen_id": 21, "name": "nib"}]"#,
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            201,
+            json!([{"pen_id": 20, "name": "brush"}, {"pen_id": 21, "name": "nib"}])
+        ),
+        "{}",
+        r.text()
+    );
+    // PostgREST's PUT by the key's filters: inserts (201), then replaces.
+    for (name, status) in [("stylus", 201), ("stylo", 200)] {
+        let r = s
+            .handle_as(
+                write(
+                    "PUT",
+                    "pen_id=eq.22&select=pen_id,name",
+                    "return=representation",
+                    &format!(r#"[{{"pen_id": 22, "name": "{name}"}}]"#),
+                ),
+                &alice,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (status, json!([{"pen_id": 22, "name": name}])),
+            "{}",
+            r.text()
+        );
+    }
+    let r = s
+        .handle_as(
+            write(
+                "DELETE",
+                "pen_id=gt.2&select=pen_id",
+                "return=representation",
+                "",
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"pen_id": 20}, {"pen_id": 21}, {"pen_id": 22}])),
+        "{}",
+        r.text()
+    );
+    // A join view is refused before the database is asked.
+    let r = call(
+        &s,
+        "POST",
+        "/book_with_author",
+        "",
+        &[],
+        r#"{"title": "x"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(
+        ok(&s, "GET", "/pens", "select=pen_id", "").await,
+        json!([{"pen_id": 1}, {"pen_id": 2}])
+    );
+}
+
+/// PostgREST's `PUT /{entity}?key=eq.v`: the filters must be the primary
+/// key's `eq`s and nothing else (405 `PGRST105`), without `limit` or
+/// `offset` (400 `PGRST114`), and the body's key must match them (400
+/// `PGRST115`). Nothing is written by a refused `PUT`.
+#[tokio::test]
+async fn put_by_key_filters() {
+    let Some(s) = service().await else { return };
+    let body = r#"{"pen_id": 1, "name": "feather"}"#;
+    for (query, status, code) in [
+        ("name=eq.quill", 405, "PGRST105"),
+        ("pen_id=in.(1)", 405, "PGRST105"),
+        ("pen_id=not.eq.1", 405, "PGRST105"),
+        ("pen_id=eq.1&name=eq.quill", 405, "PGRST105"),
+        ("or=(pen_id.eq.1)", 405, "PGRST105"),
+        ("", 405, "PGRST105"),
+        ("pen_id=eq.1&limit=1", 400, "PGRST114"),
+        ("pen_id=eq.1&offset=1", 400, "PGRST114"),
+        ("pen_id=eq.2", 400, "PGRST115"),
+    ] {
+        let r = call(&s, "PUT", "/pens", query, &[], body).await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (status, json!(code)),
+            "{query}: {}",
+            r.text()
+        );
+    }
+    // On an entity without a primary key too.
+    let r = call(&s, "PUT", "/tally", "label=eq.x", &[], r#"{"label": "x"}"#).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (405, json!("PGRST105")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(&s, "GET", "/pens", "select=name&pen_id=lt.3", "").await,
+        json!([{"name": "quill"}, {"name": "fountain"}])
+    );
+}
+
 /// A JSON path compared with an object or array literal compares
 /// documents (PostgREST's `jsonb` equality): each contains the other.
 #[tokio::test]
@@ -2360,6 +2555,54 @@ async fn mysql_service() -> Option<Service> {
             None
         }
     }
+}
+
+/// MySQL's updatable views are written like tables. MariaDB's catalog
+/// says which table columns a view reads but not under which names, so
+/// the view has no key: a representation of its writes is the engine's
+/// 501, and the write itself goes through.
+#[tokio::test]
+async fn mysql_writes_through_updatable_views() {
+    let Some(s) = mysql_service().await else {
+        return;
+    };
+    call(&s, "DELETE", "/pens", "id=gt.2", &[], "").await;
+    let r = call(
+        &s,
+        "POST",
+        "/pens",
+        "",
+        &[],
+        r#"{"id": 20, "name": "brush"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = call(&s, "PATCH", "/pens", "id=eq.20", &[], r#"{"name": "nib"}"#).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        ok(&s, "GET", "/pens", "select=id,name&order=id", "").await,
+        json!([
+            {"id": 1, "name": "quill"},
+            {"id": 2, "name": "fountain"},
+            {"id": 20, "name": "nib"}
+        ])
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        "/pens",
+        "id=eq.20",
+        &[("Prefer", "return=representation")],
+        r#"{"name": "brush"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    let r = call(&s, "DELETE", "/pens", "id=eq.20", &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        ok(&s, "GET", "/pens", "select=id&order=id", "").await,
+        json!([{"id": 1}, {"id": 2}])
+    );
 }
 
 /// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by

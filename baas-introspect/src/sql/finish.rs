@@ -78,7 +78,7 @@ impl Builder<'_> {
         // SQLite: an INTEGER PRIMARY KEY aliases the rowid.
         if self.flavor == SqlFlavor::Sqlite {
             for t in &mut self.tables {
-                if t.without_rowid || t.entity.read_only {
+                if t.without_rowid || t.entity.is_view() {
                     continue;
                 }
                 if let [only] = t.entity.primary_key.as_slice()
@@ -96,7 +96,7 @@ impl Builder<'_> {
         // Views (and CREATE TABLE … AS SELECT) with columns typed as text.
         for t in &self.tables {
             if !t.inferred_as_text.is_empty() {
-                let kind = if t.entity.read_only { "VIEW" } else { "TABLE" };
+                let kind = if t.entity.is_view() { "VIEW" } else { "TABLE" };
                 let reason = format!(
                     "view column types inferred from the projection; typed as text: {}",
                     t.inferred_as_text.join(", ")

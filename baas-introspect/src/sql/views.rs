@@ -38,6 +38,7 @@ impl Builder<'_> {
         let (fields, inferred_as_text) = self.view_fields(&cv.query, &names);
         let mut entity = Entity::new(short, fields);
         entity.read_only = true;
+        entity.view = true;
         entity.description = cv.comment.clone();
         let table = Table {
             entity,

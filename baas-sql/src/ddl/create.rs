@@ -166,7 +166,7 @@ impl Ddl<'_> {
                 e
             } else {
                 match references.iter().find(|t| t.name == r.target) {
-                    Some(t) if !t.read_only && is_unique_key(t, &r.to_fields) => t,
+                    Some(t) if !t.is_view() && is_unique_key(t, &r.to_fields) => t,
                     _ => continue,
                 }
             };

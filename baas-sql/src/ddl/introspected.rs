@@ -114,6 +114,7 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
         relations: Vec::new(),
         indexes,
         read_only: false,
+        view: false,
         request_settings: false,
         description: None,
     }

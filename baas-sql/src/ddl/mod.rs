@@ -124,11 +124,15 @@ impl<'a> Ddl<'a> {
     /// Checks on the entity itself (both changes).
     fn check_entity(&self) -> Result<()> {
         let e = self.entity;
-        if e.read_only {
+        if e.is_view() {
             return Err(invalid(
-                "/entity/read_only",
+                if e.view {
+                    "/entity/view"
+                } else {
+                    "/entity/read_only"
+                },
                 format!(
-                    "`{}` is read-only (a view?): managed DDL only creates tables",
+                    "`{}` is a view (or read-only): managed DDL only creates tables",
                     e.name
                 ),
             ));

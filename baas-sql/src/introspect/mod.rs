@@ -39,6 +39,9 @@ struct Table {
     schema: Option<String>,
     name: String,
     view: bool,
+    /// A view the database writes through (PostgreSQL's auto-updatable
+    /// views and views with `INSTEAD OF` triggers, MySQL's updatable ones).
+    updatable: bool,
     /// Statements on it may read request settings ([`Entity::request_settings`]).
     request_settings: bool,
     comment: Option<String>,
@@ -222,6 +225,72 @@ fn view_foreign_keys(catalog: &Catalog) -> Vec<(CatalogFk, bool)> {
     out
 }
 
+/// Gives each view without a primary key the one PostgREST infers: the
+/// view's columns showing the whole primary key of a table it reads
+/// ([`shown_in`]), for each such table in the order the view shows them
+/// (a join view showing both keys is keyed by both). A view over a view
+/// takes the key the inner view was given. A view showing no whole key
+/// stays keyless.
+fn view_primary_keys(catalog: &mut Catalog) {
+    // Views over views take keys inferred in an earlier round.
+    for _ in 0..catalog.tables.len() {
+        let mut found = Vec::new();
+        for (n, v) in catalog.tables.iter().enumerate() {
+            if !v.view || !v.primary_key.is_empty() {
+                continue;
+            }
+            let view = key(v.schema.as_deref(), &v.name);
+            // The tables the view reads, in the order it shows them.
+            let mut bases: Vec<&String> = Vec::new();
+            for c in &v.columns {
+                for (_, _, t, _) in catalog
+                    .view_columns
+                    .iter()
+                    .filter(|(vv, vc, _, _)| *vv == view && *vc == c.name)
+                {
+                    if !bases.contains(&t) {
+                        bases.push(t);
+                    }
+                }
+            }
+            for (_, t, _) in catalog.view_usage.iter().filter(|(vv, _, _)| *vv == view) {
+                if !bases.contains(&t) {
+                    bases.push(t);
+                }
+            }
+            let mut pk: Vec<String> = Vec::new();
+            for base in bases {
+                let Some(b) = catalog
+                    .tables
+                    .iter()
+                    .find(|b| key(b.schema.as_deref(), &b.name) == *base)
+                else {
+                    continue;
+                };
+                if b.primary_key.is_empty() || *base == view {
+                    continue;
+                }
+                if let Some(cols) = shown_in(catalog, v, &view, base, &b.primary_key) {
+                    for c in cols {
+                        if !pk.contains(&c) {
+                            pk.push(c);
+                        }
+                    }
+                }
+            }
+            if !pk.is_empty() {
+                found.push((n, pk));
+            }
+        }
+        if found.is_empty() {
+            break;
+        }
+        for (n, pk) in found {
+            catalog.tables[n].primary_key = pk;
+        }
+    }
+}
+
 /// The columns of view `v` (key `view`) showing `cols` of `table`, in
 /// their order, if it shows them all ([`view_foreign_keys`]).
 fn shown_in(
@@ -347,12 +416,13 @@ pub async fn introspect<B: SqlBackend + ?Sized>(
 
 fn build(
     dialect: Dialect,
-    catalog: Catalog,
+    mut catalog: Catalog,
     options: &IntrospectOptions,
 ) -> Result<SchemaMetadata> {
     let mut names: HashMap<String, String> = HashMap::new();
     let mut entities = Vec::new();
     let view_fks = view_foreign_keys(&catalog);
+    view_primary_keys(&mut catalog);
     for t in catalog.tables {
         if t.view && options.skip_views {
             continue;
@@ -427,7 +497,8 @@ fn build(
             fields,
             relations: Vec::new(),
             indexes: t.indexes,
-            read_only: t.view,
+            read_only: t.view && !t.updatable,
+            view: t.view,
             request_settings: t.request_settings,
             description: t.comment,
         };

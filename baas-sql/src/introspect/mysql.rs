@@ -15,11 +15,14 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
     let tables = b
         .fetch(
             &stmt(
-                "SELECT TABLE_NAME AS name, TABLE_TYPE AS kind, TABLE_COMMENT AS comment \
-                 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+                "SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS kind, t.TABLE_COMMENT AS comment, \
+                 v.IS_UPDATABLE AS updatable \
+                 FROM information_schema.TABLES t LEFT JOIN information_schema.VIEWS v \
+                 ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME \
+                 WHERE t.TABLE_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME",
                 vec![],
             ),
-            &text_cols(&["name", "kind", "comment"]),
+            &text_cols(&["name", "kind", "comment", "updatable"]),
         )
         .await?;
     let columns = b
@@ -102,6 +105,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         cat.tables.push(Table {
             schema: None,
             view: req(r, "kind")?.contains("VIEW"),
+            // An updatable view (MySQL's `IS_UPDATABLE`) is written like a
+            // table; the server refuses what it cannot write.
+            updatable: s(r, "updatable").is_some_and(|u| u == "YES"),
             comment: s(r, "comment").filter(|c| !c.is_empty() && c != "VIEW"),
             name,
             ..Table::default()

@@ -89,13 +89,28 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     let arr = || vec![SqValue::String(Some(pg_text_array(&schemas)))];
     let in_schemas = "n.nspname = ANY(CAST($1 AS text[])) AND NOT c.relispartition";
 
+    // A view PostgreSQL writes through (auto-updatable, or with `INSTEAD
+    // OF` triggers: any of `UPDATE`, `INSERT`, `DELETE`), whose writes
+    // read settings when a relation it is built on, in any schema and
+    // however deep, does.
+    let updatable = "(c.relkind = 'v' AND pg_relation_is_updatable(c.oid, true) & 28 <> 0)";
+    let base_reader = SETTINGS_READER.replace("c.oid", "bc.oid");
     let tables = b
         .fetch(
             &stmt(
                 &format!(
                     "SELECT c.oid::int8 AS rel, n.nspname::text AS schema, c.relname::text AS name, \
                      c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment, \
-                     {SETTINGS_READER} AS settings \
+                     {updatable} AS updatable, \
+                     CASE WHEN {updatable} THEN EXISTS ( \
+                       WITH RECURSIVE bases(oid) AS ( \
+                         SELECT c.oid \
+                         UNION SELECT d.refobjid FROM bases JOIN pg_rewrite r \
+                           ON r.ev_class = bases.oid AND r.rulename = '_RETURN' \
+                         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+                           AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class) \
+                       SELECT 1 FROM bases JOIN pg_class bc ON bc.oid = bases.oid WHERE {base_reader}) \
+                     ELSE {SETTINGS_READER} END AS settings \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {in_schemas} \
                      ORDER BY n.nspname, c.relname"
@@ -108,6 +123,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("name", FieldType::Text),
                 col("kind", FieldType::Text),
                 col("comment", FieldType::Text),
+                col("updatable", FieldType::Boolean),
                 col("settings", FieldType::Boolean),
             ],
         )
@@ -299,6 +315,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             schema: Some(schema),
             name,
             view: kind == "v" || kind == "m",
+            updatable: flag(r, "updatable"),
             request_settings: flag(r, "settings"),
             comment: s(r, "comment"),
             ..Table::default()
@@ -497,7 +514,7 @@ async fn functions<B: SqlBackend + ?Sized>(
                  WHERE n.nspname = ANY(CAST($1 AS text[])) AND p.prokind = 'f' \
                    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                                    AND d.objid = p.oid AND d.deptype = 'e') \
-                 ORDER BY n.nspname, p.proname",
+                 ORDER BY n.nspname, p.proname, p.oid",
                 schemas.to_vec(),
             ),
             &[
