@@ -436,3 +436,9 @@ CREATE TRIGGER pen_stamp BEFORE INSERT OR UPDATE ON priv.pen
 CREATE VIEW pens AS SELECT id AS pen_id, name, stamped FROM priv.pen;
 INSERT INTO priv.pen (id, name) VALUES (1, 'quill'), (2, 'fountain');
 SELECT setval('priv.pen_id_seq', 10);
+-- A view over that view, and a table referencing the view's table: the
+-- outer view takes the table's key and foreign key through both views.
+CREATE TABLE priv.pen_cap (id int PRIMARY KEY, pen_id int REFERENCES priv.pen (id), color text NOT NULL);
+INSERT INTO priv.pen_cap VALUES (1, 1, 'black'), (2, 1, 'red'), (3, 2, 'blue');
+CREATE VIEW caps AS SELECT id, pen_id, color FROM priv.pen_cap;
+CREATE VIEW pens_again AS SELECT pen_id AS id, name FROM pens;

@@ -39,7 +39,8 @@ pub struct Limits {
     pub max_in_list: usize,
     /// Maximum rows in one insert.
     pub max_insert_rows: usize,
-    /// Maximum embedding depth.
+    /// Maximum embedding depth, the root included (each level is one
+    /// more statement; the row budget bounds the rows of all of them).
     pub max_embed_depth: usize,
 }
 
@@ -49,7 +50,7 @@ impl Default for Limits {
             max_filter_depth: 16,
             max_in_list: 1000,
             max_insert_rows: 1000,
-            max_embed_depth: 4,
+            max_embed_depth: 8,
         }
     }
 }

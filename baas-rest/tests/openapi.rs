@@ -493,7 +493,7 @@ fn discovery_content() {
         d["limits"],
         json!({
             "max_limit": 1000, "max_filter_depth": 16, "max_in_list": 1000,
-            "max_body_bytes": 1048576, "max_select_depth": 3, "max_query_bytes": 65536,
+            "max_body_bytes": 1048576, "max_select_depth": 7, "max_query_bytes": 65536,
             "max_insert_rows": 1000
         })
     );

@@ -831,6 +831,48 @@ async fn max_affected_with_strict_handling() {
 }
 
 /// Item 15 (part): `rel.offset` pages each parent's embedded rows.
+/// Seven embedding levels below the root answer alike on every engine
+/// (PostgREST has no depth limit; ours bounds statements, the row budget
+/// the rows of all levels together); an eighth is refused while parsing.
+#[tokio::test]
+async fn deep_embeddings() {
+    let Some(s) = service("deep_embeddings").await else {
+        return;
+    };
+    let body = get_json(
+        &s,
+        "/invoice_line",
+        "select=invoice_line_id,track(name,album(title,artist(name,albums(title,tracks(name,genre(name,tracks(track_id)))))))\
+         &invoice_line_id=eq.1&track.album.artist.albums.order=album_id&track.album.artist.albums.limit=1\
+         &track.album.artist.albums.tracks.order=track_id&track.album.artist.albums.tracks.limit=1\
+         &track.album.artist.albums.tracks.genre.tracks.order=track_id&track.album.artist.albums.tracks.genre.tracks.limit=2",
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!([{"invoice_line_id": 1, "track": {
+            "name": "Balls to the Wall",
+            "album": {"title": "Balls to the Wall", "artist": {"name": "Accept", "albums": [
+                {"title": "Balls to the Wall", "tracks": [
+                    {"name": "Balls to the Wall", "genre": {"name": "Rock", "tracks": [
+                        {"track_id": 1}, {"track_id": 2}
+                    ]}}
+                ]}
+            ]}}
+        }}])
+    );
+    let r = same(
+        &s,
+        "GET",
+        "/artist",
+        "select=albums(tracks(album(tracks(album(tracks(album(tracks(*))))))))",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
 #[tokio::test]
 async fn embed_offset() {
     let Some(s) = service("embed-offset").await else {

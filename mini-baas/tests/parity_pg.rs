@@ -2082,6 +2082,53 @@ async fn writes_through_updatable_views() {
     );
 }
 
+/// A view over a view takes its table's key and foreign keys through
+/// both views (PostgreSQL names the inner view as a column's origin; it
+/// is followed to the table, as PostgREST follows it).
+#[tokio::test]
+async fn views_over_views() {
+    let Some(s) = service().await else { return };
+    let doc = ok(&s, "GET", "/discovery", "", "").await;
+    let again = doc["entities"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["name"] == "pens_again"))
+        .cloned()
+        .expect("pens_again in discovery");
+    assert_eq!(
+        (again["primary_key"].clone(), again["read_only"].clone()),
+        (json!(["id"]), json!(false))
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/pens_again",
+            "select=name,caps(color)&id=lt.3&caps.order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "quill", "caps": [{"color": "black"}, {"color": "red"}]},
+            {"name": "fountain", "caps": [{"color": "blue"}]}
+        ])
+    );
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/caps",
+            "select=color,pens_again(name)&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"color": "black", "pens_again": {"name": "quill"}},
+            {"color": "red", "pens_again": {"name": "quill"}},
+            {"color": "blue", "pens_again": {"name": "fountain"}}
+        ])
+    );
+}
+
 /// PostgREST's `PUT /{entity}?key=eq.v`: the filters must be the primary
 /// key's `eq`s and nothing else (405 `PGRST105`), without `limit` or
 /// `offset` (400 `PGRST114`), and the body's key must match them (400

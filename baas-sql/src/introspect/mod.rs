@@ -225,6 +225,50 @@ fn view_foreign_keys(catalog: &Catalog) -> Vec<(CatalogFk, bool)> {
     out
 }
 
+/// Follows a view column that shows another view's column to where that
+/// one comes from (PostgreSQL records a rule's target entry against the
+/// relation it names, the inner view), however many views deep, so that a
+/// view over a view takes its table's keys and foreign keys, as PostgREST
+/// follows them. An inner view column that comes from nowhere (an
+/// expression) leaves the entry as it is.
+fn follow_views(catalog: &mut Catalog) {
+    let views: std::collections::HashSet<String> = catalog
+        .tables
+        .iter()
+        .filter(|t| t.view)
+        .map(|t| key(t.schema.as_deref(), &t.name))
+        .collect();
+    // A chain of views longer than this keeps its deeper entries
+    // unresolved.
+    for _ in 0..16 {
+        let mut origins: HashMap<(&str, &str), Vec<(&String, &String)>> = HashMap::new();
+        for (v, vc, t, c) in &catalog.view_columns {
+            origins.entry((v, vc)).or_default().push((t, c));
+        }
+        let mut changed = false;
+        let mut out: Vec<(String, String, String, String)> = Vec::new();
+        for (v, vc, t, c) in &catalog.view_columns {
+            let inner = match origins.get(&(t.as_str(), c.as_str())) {
+                Some(inner) if views.contains(t) && t != v => inner,
+                _ => {
+                    out.push((v.clone(), vc.clone(), t.clone(), c.clone()));
+                    continue;
+                }
+            };
+            changed = true;
+            for (it, ic) in inner {
+                out.push((v.clone(), vc.clone(), (*it).clone(), (*ic).clone()));
+            }
+        }
+        out.sort();
+        out.dedup();
+        catalog.view_columns = out;
+        if !changed {
+            break;
+        }
+    }
+}
+
 /// Gives each view without a primary key the one PostgREST infers: the
 /// view's columns showing the whole primary key of a table it reads
 /// ([`shown_in`]), for each such table in the order the view shows them
@@ -421,6 +465,7 @@ fn build(
 ) -> Result<SchemaMetadata> {
     let mut names: HashMap<String, String> = HashMap::new();
     let mut entities = Vec::new();
+    follow_views(&mut catalog);
     let view_fks = view_foreign_keys(&catalog);
     view_primary_keys(&mut catalog);
     for t in catalog.tables {
