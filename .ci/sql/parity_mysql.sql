@@ -23,11 +23,15 @@ CREATE TABLE moment (
   t TIME,
   ts DATETIME
 );
--- An updatable view (MySQL writes through it; without column lineage
--- in MariaDB's catalog it has no key).
+-- An updatable view (MySQL writes through it), keyed by its table's key
+-- under its own name, and a view of a table referencing it: their
+-- relation is the tables' foreign key.
 CREATE TABLE pen (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL, secret VARCHAR(40));
-CREATE VIEW pens AS SELECT id, name FROM pen;
+CREATE VIEW pens AS SELECT p.id AS pen_id, p.name FROM pen p;
 INSERT INTO pen (id, name) VALUES (1, 'quill'), (2, 'fountain');
+CREATE TABLE pen_cap (id INT PRIMARY KEY, pen_id INT REFERENCES pen (id), color VARCHAR(20) NOT NULL);
+INSERT INTO pen_cap VALUES (1, 1, 'black'), (2, 1, 'red'), (3, 2, 'blue');
+CREATE VIEW caps AS SELECT id, pen_id, color FROM pen_cap;
 INSERT INTO book VALUES (1, 'Notes', 12.50), (2, 'Compilers', 45.00);
 INSERT INTO moment VALUES
   (1, '2020-00-15', '100:00:00', '2020-01-00 10:00:00'),

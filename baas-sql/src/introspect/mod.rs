@@ -30,6 +30,7 @@ use crate::lower::{OutColumn, Statement};
 use crate::types::field_type;
 
 mod mysql;
+mod mysql_views;
 mod postgres;
 mod sqlite;
 
@@ -138,7 +139,8 @@ struct Catalog {
     /// (PostgreSQL).
     view_usage: Vec<(String, String, String)>,
     /// (view, view column, base table, base column): where a view's
-    /// columns come from, renamed or not (PostgreSQL).
+    /// columns come from, renamed or not (PostgreSQL's rewrite rules,
+    /// MySQL's view definitions).
     view_columns: Vec<(String, String, String, String)>,
 }
 
@@ -266,6 +268,42 @@ fn follow_views(catalog: &mut Catalog) {
         if !changed {
             break;
         }
+    }
+}
+
+/// A column of a view the database writes through that shows an
+/// auto-increment column as it is generates its values too: a row written
+/// through the view without it gets the table's next value (MySQL then
+/// reads it back by `LAST_INSERT_ID()`).
+fn view_generated(catalog: &mut Catalog) {
+    let mut generated: Vec<(usize, usize)> = Vec::new();
+    for (n, v) in catalog
+        .tables
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.view && t.updatable)
+    {
+        let view = key(v.schema.as_deref(), &v.name);
+        for (k, c) in v.columns.iter().enumerate() {
+            let mut origins = catalog
+                .view_columns
+                .iter()
+                .filter(|(vv, vc, _, _)| *vv == view && *vc == c.name);
+            let (Some((_, _, t, bc)), None) = (origins.next(), origins.next()) else {
+                continue;
+            };
+            let auto = catalog.tables.iter().any(|b| {
+                !b.view
+                    && key(b.schema.as_deref(), &b.name) == *t
+                    && b.columns.iter().any(|x| x.name == *bc && x.auto_increment)
+            });
+            if auto {
+                generated.push((n, k));
+            }
+        }
+    }
+    for (n, k) in generated {
+        catalog.tables[n].columns[k].auto_increment = true;
     }
 }
 
@@ -466,6 +504,7 @@ fn build(
     let mut names: HashMap<String, String> = HashMap::new();
     let mut entities = Vec::new();
     follow_views(&mut catalog);
+    view_generated(&mut catalog);
     let view_fks = view_foreign_keys(&catalog);
     view_primary_keys(&mut catalog);
     for t in catalog.tables {

@@ -16,13 +16,13 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         .fetch(
             &stmt(
                 "SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS kind, t.TABLE_COMMENT AS comment, \
-                 v.IS_UPDATABLE AS updatable \
+                 v.IS_UPDATABLE AS updatable, v.VIEW_DEFINITION AS definition, DATABASE() AS db \
                  FROM information_schema.TABLES t LEFT JOIN information_schema.VIEWS v \
                  ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME \
                  WHERE t.TABLE_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME",
                 vec![],
             ),
-            &text_cols(&["name", "kind", "comment", "updatable"]),
+            &text_cols(&["name", "kind", "comment", "updatable", "definition", "db"]),
         )
         .await?;
     let columns = b
@@ -101,6 +101,13 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for r in &tables {
         let name = req(r, "name")?;
+        // Where the view's columns come from (empty without the `SHOW
+        // VIEW` privilege: then the view has no key nor relations).
+        if let (Some(def), Some(db)) = (s(r, "definition"), s(r, "db")) {
+            for (vcol, table, col) in super::mysql_views::lineage(&db, &def) {
+                cat.view_columns.push((name.clone(), vcol, table, col));
+            }
+        }
         by_name.insert(name.clone(), cat.tables.len());
         cat.tables.push(Table {
             schema: None,

@@ -1,0 +1,283 @@
+//! Where a MySQL/MariaDB view's columns come from, read from the server's
+//! canonical text of the view (`information_schema.VIEWS.VIEW_DEFINITION`:
+//! every column qualified, every alias quoted), as PostgreSQL's rewrite
+//! rules say it for PostgreSQL ([`super::view_foreign_keys`]).
+//!
+//! Only what the canonical form makes certain is read: a select-list item
+//! that is a bare column of a table of the current database, through its
+//! alias in the `FROM` clause; an expression, a subquery's column, a set
+//! operation (`UNION`) or anything unexpected comes from nowhere.
+
+/// A token of the canonical text.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    /// A backquoted identifier, unquoted.
+    Ident(String),
+    /// A bare word (keyword or function name), lowercased.
+    Word(String),
+    Open,
+    Close,
+    Comma,
+    Dot,
+    /// Anything else: operators, literals.
+    Other,
+}
+
+fn tokens(text: &str) -> Option<Vec<Tok>> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => {
+                let mut id = String::new();
+                loop {
+                    match chars.next()? {
+                        '`' if chars.peek() == Some(&'`') => {
+                            chars.next();
+                            id.push('`');
+                        }
+                        '`' => break,
+                        ch => id.push(ch),
+                    }
+                }
+                out.push(Tok::Ident(id));
+            }
+            '\'' | '"' => {
+                loop {
+                    match chars.next()? {
+                        '\\' => {
+                            chars.next()?;
+                        }
+                        q if q == c && chars.peek() == Some(&c) => {
+                            chars.next();
+                        }
+                        q if q == c => break,
+                        _ => {}
+                    }
+                }
+                out.push(Tok::Other);
+            }
+            '(' => out.push(Tok::Open),
+            ')' => out.push(Tok::Close),
+            ',' => out.push(Tok::Comma),
+            '.' => out.push(Tok::Dot),
+            c if c.is_whitespace() => {}
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                let mut w = c.to_ascii_lowercase().to_string();
+                while let Some(&n) = chars.peek() {
+                    if n.is_ascii_alphanumeric() || n == '_' {
+                        w.push(n.to_ascii_lowercase());
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(Tok::Word(w));
+            }
+            _ => out.push(Tok::Other),
+        }
+    }
+    Some(out)
+}
+
+/// Words that end the `FROM` clause at the top level.
+const AFTER_FROM: [&str; 8] = [
+    "where",
+    "group",
+    "having",
+    "order",
+    "limit",
+    "window",
+    "procedure",
+    "for",
+];
+/// Words that make the view a set operation: no column has one origin.
+const SET_OPERATIONS: [&str; 3] = ["union", "except", "intersect"];
+
+/// `(view column, table, column)` for each column of the view defined by
+/// `definition` that shows a column of a table of database `db` as it is.
+pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String)> {
+    let Some(toks) = tokens(definition) else {
+        return Vec::new();
+    };
+    // Top-level positions of `select`, `from` and the clause after it.
+    let mut depth = 0usize;
+    let (mut from, mut end) = (None, toks.len());
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Word(w) if depth == 0 => {
+                if SET_OPERATIONS.contains(&w.as_str()) {
+                    return Vec::new();
+                }
+                if w == "from" && from.is_none() {
+                    from = Some(i);
+                } else if from.is_some() && end == toks.len() && AFTER_FROM.contains(&w.as_str()) {
+                    end = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (Some(Tok::Word(first)), Some(from)) = (toks.first(), from) else {
+        return Vec::new();
+    };
+    if first != "select" {
+        return Vec::new();
+    }
+    // The tables of the `FROM` clause of this database, by alias and name:
+    // `db`.`t` [`alias`]; a derived table's alias maps to nothing.
+    let mut tables: Vec<(String, String)> = Vec::new();
+    let clause = &toks[from + 1..end];
+    let mut i = 0;
+    while i < clause.len() {
+        // A derived table's own tables are not this query's.
+        if clause[i] == Tok::Open && clause.get(i + 1) == Some(&Tok::Word("select".into())) {
+            let mut depth = 0usize;
+            while i < clause.len() {
+                match clause[i] {
+                    Tok::Open => depth += 1,
+                    Tok::Close => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if let (Tok::Ident(d), Some(Tok::Dot), Some(Tok::Ident(t))) =
+            (&clause[i], clause.get(i + 1), clause.get(i + 2))
+            && d == db
+        {
+            tables.push((t.clone(), t.clone()));
+            if let Some(Tok::Ident(alias)) = clause.get(i + 3) {
+                tables.push((alias.clone(), t.clone()));
+                i += 1;
+            }
+            i += 3;
+            continue;
+        }
+        i += 1;
+    }
+    // Several tables under one name (a self-join without aliases) say
+    // nothing certain.
+    let table_of = |name: &str| -> Option<String> {
+        let mut found = tables.iter().filter(|(n, _)| n == name).map(|(_, t)| t);
+        let t = found.next()?;
+        found.all(|o| o == t).then(|| t.clone())
+    };
+    // The select list: items split at top-level commas.
+    let mut out = Vec::new();
+    let mut items: Vec<&[Tok]> = Vec::new();
+    let (mut start, mut depth) = (1usize, 0usize);
+    for (k, t) in toks[..from].iter().enumerate().skip(1) {
+        match t {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Comma if depth == 0 => {
+                items.push(&toks[start..k]);
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&toks[start..from]);
+    for item in items {
+        // `distinct` and other modifiers before the first item.
+        let item = match item.iter().position(|t| matches!(t, Tok::Ident(_))) {
+            Some(p) if item[..p].iter().all(|t| matches!(t, Tok::Word(_))) => &item[p..],
+            _ => continue,
+        };
+        let (table, column, alias) = match item {
+            [
+                Tok::Ident(d),
+                Tok::Dot,
+                Tok::Ident(t),
+                Tok::Dot,
+                Tok::Ident(c),
+                Tok::Word(as_),
+                Tok::Ident(a),
+            ] if d == db && as_ == "as" => (table_of(t), c, a),
+            [
+                Tok::Ident(q),
+                Tok::Dot,
+                Tok::Ident(c),
+                Tok::Word(as_),
+                Tok::Ident(a),
+            ] if as_ == "as" => (table_of(q), c, a),
+            _ => continue,
+        };
+        if let Some(table) = table {
+            out.push((alias.clone(), table, column.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lineage;
+
+    fn l(def: &str) -> Vec<(String, String, String)> {
+        lineage("shop", def)
+    }
+
+    fn t(v: &str, table: &str, c: &str) -> (String, String, String) {
+        (v.into(), table.into(), c.into())
+    }
+
+    #[test]
+    fn plain_and_renamed_columns() {
+        assert_eq!(
+            l("select `shop`.`p`.`id` AS `id`,`shop`.`p`.`name` AS `label` from `shop`.`p`"),
+            vec![t("id", "p", "id"), t("label", "p", "name")]
+        );
+        assert_eq!(
+            l("select distinct `shop`.`p`.`id` AS `id` from `shop`.`p` where `shop`.`p`.`id` > 1"),
+            vec![t("id", "p", "id")]
+        );
+    }
+
+    #[test]
+    fn aliases_joins_and_expressions() {
+        let def = "select `x`.`id` AS `pen`,`y`.`qid` AS `qid`,concat(`x`.`name`,'a') AS `expr`,\
+                   (select 1) AS `sub` from (`shop`.`p` `x` join `shop`.`q` `y` on(`y`.`pid` = `x`.`id`))";
+        assert_eq!(l(def), vec![t("pen", "p", "id"), t("qid", "q", "qid")]);
+        // Grouped: the shown column is still the table's.
+        assert_eq!(
+            l(
+                "select `shop`.`q`.`pid` AS `pid`,count(0) AS `n` from `shop`.`q` group by `shop`.`q`.`pid`"
+            ),
+            vec![t("pid", "q", "pid")]
+        );
+    }
+
+    #[test]
+    fn nothing_certain() {
+        // A set operation, a derived table, another database, a self-join
+        // under one name, text that is no SELECT.
+        assert!(l("select `shop`.`p`.`id` AS `id` from `shop`.`p` union select `shop`.`q`.`qid` AS `qid` from `shop`.`q`").is_empty());
+        assert!(
+            l("select `s`.`id` AS `id` from (select `shop`.`p`.`id` AS `id` from `shop`.`p`) `s`")
+                .is_empty()
+        );
+        assert!(
+            l("select `x`.`id` AS `id` from (select `x`.`id` AS `id` from `shop`.`p` `x`) `x`")
+                .is_empty()
+        );
+        assert!(l("select `other`.`p`.`id` AS `id` from `other`.`p`").is_empty());
+        assert!(l("select `x`.`id` AS `id` from (`shop`.`p` `x` join `shop`.`q` `x`)").is_empty());
+        assert!(l("values (1)").is_empty());
+        assert!(
+            l("select `shop`.`p`.`id` AS `it``s` from `shop`.`p` where `shop`.`p`.`name` = 'a''b'")
+                == vec![t("it`s", "p", "id")]
+        );
+        assert!(l("select 'unterminated").is_empty());
+    }
+}
