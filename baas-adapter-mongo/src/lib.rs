@@ -898,6 +898,7 @@ impl DatabaseAdapter for MongoAdapter {
             }
             rows.push(r);
         }
+        baas_core::value::finish_averages(&mut rows);
         // SQL aggregates without GROUP BY give one row even over no input
         // (count 0, other aggregates null); `$group` gives none.
         if rows.is_empty() && aggregate.ungrouped() {

@@ -10,8 +10,8 @@
 //! is never produced).
 
 use baas_core::ir::{
-    Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter, GroupValue, IsValue,
-    Nulls, OrderBy, Query,
+    AVERAGE_COUNT, Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter,
+    GroupValue, IsValue, Nulls, OrderBy, Query,
 };
 use baas_core::{
     Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, TypedRecord,
@@ -1507,6 +1507,9 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     }
     let mut group =
         doc! {"_id": if group_id.is_empty() { Bson::Null } else { Bson::Document(group_id) }};
+    // Exact averages by key: their `$avg` (internal), which `having`
+    // compares.
+    let mut averages: std::collections::HashMap<String, String> = Default::default();
     for (i, (related, ag)) in a.all_aggregates().enumerate() {
         let (from, pre) = side(related);
         let field = ag.func.field().map(|f| key_of(from, f)).transpose()?;
@@ -1517,6 +1520,42 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             (f, _) => f.map(|(_, k)| Bson::String(format!("${pre}{k}"))),
         };
         let present = |p: &Bson| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
+        let input = field.map(|(f, _)| ag.input_type(&f.ty));
+        // An exact average is answered as its sum (null without values)
+        // and its count (`finish_averages`); `$avg` still orders.
+        if let (true, Some(p)) = (ag.func.exact_average(input.as_ref()), &path) {
+            let (sum, n) = (format!("s{i}"), format!("c{i}"));
+            group.insert(internal.clone(), doc! {"$avg": p.clone()});
+            group.insert(sum.clone(), doc! {"$sum": p.clone()});
+            group.insert(
+                n.clone(),
+                doc! {"$sum": {"$cond": [present(p), 1_i64, 0_i64]}},
+            );
+            finish.insert(internal.clone(), 1);
+            finish.insert(
+                sum.clone(),
+                doc! {"$cond": [{"$gt": [format!("${n}"), 0]}, format!("${sum}"), Bson::Null]},
+            );
+            finish.insert(n.clone(), 1);
+            let key = Aggregate::answer_key(related, &ag.alias);
+            nullable.insert(key.clone(), (internal.clone(), true));
+            averages.insert(key.clone(), internal);
+            let sum_ty = AggregateFn::Sum {
+                field: String::new(),
+            }
+            .result_type(input.as_ref());
+            columns.push(OutColumn {
+                internal: sum,
+                key: key.clone(),
+                ty: sum_ty,
+            });
+            columns.push(OutColumn {
+                internal: n,
+                key: format!("{key}{AVERAGE_COUNT}"),
+                ty: baas_core::FieldType::Int64,
+            });
+            continue;
+        }
         match (&ag.func, path) {
             (AggregateFn::Count, _) => {
                 group.insert(internal.clone(), doc! {"$sum": 1_i64});
@@ -1582,18 +1621,22 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     pipeline.push(doc! {"$project": finish});
     let mut having = Vec::new();
     for h in &a.having {
-        let col = columns
-            .iter()
-            .find(|c| c.key == h.alias && c.internal.starts_with('a'))
-            .ok_or_else(|| {
-                Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
-            })?;
+        let (internal, ty) = match averages.get(&h.alias) {
+            Some(avg) => (avg.clone(), baas_core::FieldType::Float64),
+            None => columns
+                .iter()
+                .find(|c| c.key == h.alias && c.internal.starts_with('a'))
+                .map(|c| (c.internal.clone(), c.ty.clone()))
+                .ok_or_else(|| {
+                    Error::validation("/having", format!("unknown aggregate `{}`", h.alias))
+                })?,
+        };
         let v = h
             .value
-            .coerce(&col.ty)
+            .coerce(&ty)
             .map_err(|m| Error::validation("/having", m))?;
         having.push(Bson::Document(
-            doc! {col.internal.as_str(): {cmp_op(h.op): to_bson(&col.ty, &v)?}},
+            doc! {internal.as_str(): {cmp_op(h.op): to_bson(&ty, &v)?}},
         ));
     }
     match having.len() {

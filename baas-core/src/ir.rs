@@ -1026,7 +1026,11 @@ pub enum AggregateFn {
         /// Field name.
         field: String,
     },
-    /// `avg(field)`, a float64 computed by the engine (last bits may differ between engines).
+    /// `avg(field)`: of integers and decimals an exact decimal, as
+    /// PostgreSQL's `numeric` average ([`crate::value::numeric_avg`]: the
+    /// engine answers the sum and the count, [`AggregateFn::exact_average`]);
+    /// of floats a float64 computed by the engine (last bits may differ
+    /// between engines).
     Avg {
         /// Field name.
         field: String,
@@ -1043,22 +1047,49 @@ pub enum AggregateFn {
     },
 }
 
+/// The suffix of the key under which an engine answers the count of an
+/// exact average's values ([`AggregateFn::exact_average`]), beside its sum
+/// under the aggregate's own key.
+pub const AVERAGE_COUNT: &str = "\u{1}count";
+
 impl AggregateFn {
     /// The type of its result over values of type `input` (`None` for
-    /// `count(*)`): counts are 64-bit integers, averages 64-bit floats
-    /// (computed by the engine: last bits may differ between engines),
-    /// integers sum to a 64-bit integer, floats to a 64-bit float, and
-    /// `min`/`max` keep the input's type.
+    /// `count(*)`): counts are 64-bit integers, averages of integers and
+    /// decimals decimals ([`exact_average`](Self::exact_average)), of
+    /// floats 64-bit floats (computed by the engine: last bits may differ
+    /// between engines), integers sum to a 64-bit integer, floats to a
+    /// 64-bit float, and `min`/`max` keep the input's type.
     pub fn result_type(&self, input: Option<&crate::FieldType>) -> crate::FieldType {
         use crate::FieldType as T;
         match (self, input) {
             (Self::Count | Self::CountValues { .. } | Self::CountDistinct { .. }, _) => T::Int64,
+            (Self::Avg { .. }, _) if self.exact_average(input) => T::Decimal {
+                precision: None,
+                scale: None,
+            },
             (Self::Avg { .. }, _) => T::Float64,
             (Self::Sum { .. }, Some(T::Int16 | T::Int32 | T::Int64)) => T::Int64,
             (Self::Sum { .. }, Some(T::Float32 | T::Float64)) => T::Float64,
             (_, Some(ty)) => ty.clone(),
             (_, None) => T::Int64,
         }
+    }
+
+    /// Whether this is an average of integers or decimals (of values of
+    /// type `input`), which the engines answer as two values: the sum
+    /// under the aggregate's key, typed as [`AggregateFn::Sum`]'s result,
+    /// and the count of values under that key and [`AVERAGE_COUNT`].
+    /// [`crate::value::finish_averages`] turns them into PostgreSQL's
+    /// exact average, so that every engine answers the same digits.
+    pub fn exact_average(&self, input: Option<&crate::FieldType>) -> bool {
+        use crate::FieldType as T;
+        matches!(
+            (self, input),
+            (
+                Self::Avg { .. },
+                Some(T::Int16 | T::Int32 | T::Int64 | T::Decimal { .. })
+            )
+        )
     }
 
     /// The field it applies to, if any.

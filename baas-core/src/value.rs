@@ -1190,6 +1190,132 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Turn the sums and counts an engine answers for exact averages
+/// ([`AggregateFn::exact_average`](crate::ir::AggregateFn::exact_average))
+/// into the averages: each key ending in
+/// [`AVERAGE_COUNT`](crate::ir::AVERAGE_COUNT) is removed, and the sum
+/// under the key before it becomes [`numeric_avg`] of the two (null
+/// without values). One room for every engine.
+pub fn finish_averages(rows: &mut [serde_json::Map<String, serde_json::Value>]) {
+    use serde_json::Value as J;
+    for row in rows {
+        let counts: Vec<String> = row
+            .keys()
+            .filter(|k| k.ends_with(crate::ir::AVERAGE_COUNT))
+            .cloned()
+            .collect();
+        for ck in counts {
+            let count = row.remove(&ck).and_then(|c| match c {
+                J::Number(n) => n.as_u64(),
+                J::String(s) => s.parse().ok(),
+                _ => None,
+            });
+            let key = &ck[..ck.len() - crate::ir::AVERAGE_COUNT.len()];
+            if let Some(sum) = row.get_mut(key) {
+                let text = match &*sum {
+                    J::Number(n) => Some(n.to_string()),
+                    J::String(s) => Some(s.clone()),
+                    _ => None,
+                };
+                *sum = match (text, count) {
+                    (Some(t), Some(n)) => numeric_avg(&t, n).map_or(J::Null, |a| decimal_json(&a)),
+                    _ => J::Null,
+                };
+            }
+        }
+    }
+}
+
+/// The average of `count` values summing to `sum` (decimal text, its
+/// digits after the point its display scale), as PostgreSQL's `avg` of an
+/// integer or `numeric` answers it: the exact quotient rounded half away
+/// from zero to the scale PostgreSQL's `numeric` division picks (at least
+/// 16 significant digits, never fewer decimals than the sum has), trailing
+/// zeros kept (`avg(1, 2)` is `1.5000000000000000`). Every engine answers
+/// this text, so averages are byte-identical across engines. `None` for no
+/// values or a sum that is no plain decimal.
+pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
+    if count == 0 {
+        return None;
+    }
+    let sum = normalize_decimal(sum, None)?;
+    let (negative, digits) = match sum.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, sum.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    // PostgreSQL's `select_div_scale`: the weight (in base-10000 digit
+    // groups) and first group of each operand.
+    let group = |s: &str| s.parse::<u64>().unwrap_or(0);
+    let (weight1, first1): (i64, u64) = if !int.is_empty() {
+        let k = int.len();
+        ((k as i64 - 1) / 4, group(&int[..(k - 1) % 4 + 1]))
+    } else if let Some(p) = frac.find(|c| c != '0') {
+        let g = p / 4;
+        let mut four: String = frac.chars().skip(4 * g).take(4).collect();
+        while four.len() < 4 {
+            four.push('0');
+        }
+        (-(g as i64) - 1, group(&four))
+    } else {
+        (0, 0)
+    };
+    let n = count.to_string();
+    let (weight2, first2) = ((n.len() as i64 - 1) / 4, group(&n[..(n.len() - 1) % 4 + 1]));
+    let mut qweight = weight1 - weight2;
+    if first1 <= first2 {
+        qweight -= 1;
+    }
+    let dscale = frac.len() as i64;
+    let rscale = (16 - 4 * qweight).max(dscale).clamp(0, 1000) as usize;
+    // |sum| · 10^rscale / count, by long division, rounded half up.
+    let mut quotient = String::new();
+    let mut rem: u128 = 0;
+    let scaled = int
+        .chars()
+        .chain(frac.chars())
+        .chain(std::iter::repeat_n('0', rscale - frac.len()));
+    for c in scaled {
+        rem = rem * 10 + u128::from(c.to_digit(10)?);
+        let q = rem / u128::from(count);
+        rem %= u128::from(count);
+        if !(quotient.is_empty() && q == 0) {
+            quotient.push(char::from(b'0' + q as u8));
+        }
+    }
+    if 2 * rem >= u128::from(count) {
+        // Add one at the last digit.
+        let mut bytes: Vec<u8> = quotient.into_bytes();
+        let mut i = bytes.len();
+        loop {
+            if i == 0 {
+                bytes.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if bytes[i] == b'9' {
+                bytes[i] = b'0';
+            } else {
+                bytes[i] += 1;
+                break;
+            }
+        }
+        quotient = String::from_utf8(bytes).ok()?;
+    }
+    let zero = quotient.is_empty();
+    if quotient.len() <= rscale {
+        quotient = format!("{}{quotient}", "0".repeat(rscale + 1 - quotient.len()));
+    }
+    let (whole, part) = quotient.split_at(quotient.len() - rscale);
+    let sign = if negative && !zero { "-" } else { "" };
+    Some(if rscale == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{part}")
+    })
+}
+
 /// Canonical decimal text: optional `-`, digits, optional `.digits`; leading
 /// zeros trimmed; padded or checked against `scale` when given. `None` when the
 /// text is not a plain decimal (exponents are expanded).
@@ -2356,5 +2482,41 @@ mod tests {
         };
         assert!(Value::from("b").coerce(&e).is_err());
         assert!(Value::from("a").coerce(&e).is_ok());
+    }
+
+    /// PostgreSQL's own answers (`SELECT avg(x) FROM (VALUES …)`), from
+    /// the sum and the count of the values.
+    #[test]
+    fn numeric_avg_is_postgresqls() {
+        for (sum, count, avg) in [
+            ("3", 2, "1.5000000000000000"),
+            ("5", 3, "1.6666666666666667"),
+            ("57.50", 2, "28.7500000000000000"),
+            ("100000001", 2, "50000000.500000000000"),
+            ("0", 2, "0.00000000000000000000"),
+            ("-3", 2, "-1.5000000000000000"),
+            ("0.005", 3, "0.00166666666666666667"),
+            ("19998", 2, "9999.0000000000000000"),
+            ("20000", 2, "10000.0000000000000000"),
+            ("76205685", 12345, "6173.0000000000000000"),
+            ("1.97", 2, "0.98500000000000000000"),
+            ("1.123456789012345678901", 1, "1.123456789012345678901"),
+            ("21", 3, "7.0000000000000000"),
+            ("5", 1, "5.0000000000000000"),
+            (
+                "-0.00000000000000000001",
+                3,
+                "-0.0000000000000000000033333333333333333333",
+            ),
+            ("-2", 3, "-0.66666666666666666667"),
+        ] {
+            assert_eq!(
+                numeric_avg(sum, count).as_deref(),
+                Some(avg),
+                "{sum}/{count}"
+            );
+        }
+        assert_eq!(numeric_avg("1", 0), None);
+        assert_eq!(numeric_avg("x", 1), None);
     }
 }

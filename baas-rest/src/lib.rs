@@ -85,7 +85,7 @@
 //! | `POST` + `Prefer: resolution=merge-duplicates` / `ignore-duplicates` (+ `on_conflict=a,b`) | `Insert::on_conflict = Upsert { target, Merge / Ignore, defaults }` (target empty = primary key; `defaults`: the `columns=` of a merge with `Prefer: missing=default`) |
 //! | `PUT /{entity}/{id}` | one-row `Insert` with `Upsert { target: primary key, Merge }` |
 //! | `PUT /{entity}?pk=eq.v` (PostgREST's) | the same, the key from the filters: they must be one `eq` on each key field and nothing else (405 `PGRST105`, also without a primary key), without `limit`/`offset` (400 `PGRST114`); a body's key that differs from them is a 400 `PGRST115`; of an array body the first row is written, as PostgREST writes it |
-//! | writes to a view | as to a table where the database writes through it (PostgreSQL's auto-updatable views and views with `INSTEAD OF` triggers, MySQL's updatable views), keyed by the key PostgREST gives it (the view's columns showing a whole primary key of a table it reads, under the view's names for them); a view the database cannot write is read-only (403) |
+//! | writes to a view | as to a table where the database writes through it (PostgreSQL's auto-updatable views and views with `INSTEAD OF` triggers, MySQL's updatable views), keyed by the key PostgREST gives it (the view's columns showing a whole primary key of a table it reads, under the view's names for them, through views over views: PostgreSQL's rewrite rules say where each column comes from, MySQL's canonical text of the view does), and related by its tables' foreign keys; a view the database cannot write is read-only (403) |
 //! | `PATCH ?filters` / `PATCH /{entity}/{id}` | `Update` (a filter is required) |
 //! | `DELETE ?filters` / `DELETE /{entity}/{id}` | `Delete` (a filter is required) |
 //! | `PATCH`/`DELETE` `?filters&order=a&limit=n&offset=m` | PostgREST's limited update/delete ([`Limited`]): the [`Service`] reads the keys of the first `n` matching rows after `m` in that order (the primary key breaks ties) under the caller's grants, then writes those rows only (filter `and` keys; a row changed in between so that it no longer matches is left out); `limit` or `offset` without `order` is a 400 `PGRST109`; `limit` at most [`RestLimits::max_limit`]; an entity without primary key: 501. `order` alone there, and `order`/`limit`/`offset` on `POST`, say nothing of the rows written and are ignored, as PostgREST ignores them |
@@ -133,7 +133,7 @@
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
 //! | computed relationships of an entity without a primary key (a view showing no whole primary key of a table it reads: the rows are fetched per parent by its key) | 400 `PGRST200` (no relation) |
-//! | a representation (`return=representation`, `headers-only`) of a write to a MySQL/MariaDB view (no `RETURNING`, and MariaDB's catalog does not say which view column shows a table's key, so the view has none to read the rows again by) | 501 naming the engine (the write with `return=minimal` goes through) |
+//! | a representation (`return=representation`, `headers-only`) of a write to a MySQL/MariaDB view that shows no whole table key (no `RETURNING`: the rows are read again by key) | 501 naming the engine (the write with `return=minimal` goes through) |
 //! | embedding through a view column that is an expression, or whose rule also has a subquery column of the same name from elsewhere (a view takes its base tables' foreign keys from where each column comes from, renamed or not: the rewrite rule's target entries, as PostgREST reads them; a foreign key between two tables also holds between views over each, `works?select=writers(name)` over tables of another schema) | 400 `PGRST200` (no relation) |
 //! | unknown operator, malformed value, unbalanced parentheses or quotes, unknown embedding | 400 |
 //! | a write body without `Content-Type: application/json` (or `application/…+json`, or `text/csv` to insert); the form types a browser sends cross-origin without asking (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`), which PostgREST takes, are refused so that a page elsewhere cannot write with a visitor's ambient credentials | 415 |
@@ -314,7 +314,10 @@
 //!   order (`::int8` of an integer, `::text` of a text) aggregates the
 //!   stored value; the others (`data->>n::int`, `id::text`, which orders
 //!   as text) are PostgreSQL's own cast, a 501 naming the engine
-//!   elsewhere. `avg` is the engine's float (last bits may differ between
+//!   elsewhere. `avg` of integers and decimals is PostgreSQL's `numeric`
+//!   average on every engine, digit for digit (`1.5000000000000000`; the
+//!   engine sums and counts, the division is ours with PostgreSQL's
+//!   scale); of floats the engine's float (last bits may differ between
 //!   engines). Inside a one-to-many embedding (`rel(count)`,
 //!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
 //!   parent's related rows (the embedding's filter and the read grant

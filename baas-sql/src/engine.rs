@@ -841,7 +841,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
 
     async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
-        self.fetch_plan(&plan).await
+        let mut rows = self.fetch_plan(&plan).await?;
+        baas_core::value::finish_averages(&mut rows);
+        Ok(rows)
     }
 
     async fn insert_rows(&self, insert: &Checked<'_, Insert>) -> Result<WriteResult> {

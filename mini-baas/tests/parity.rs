@@ -831,6 +831,49 @@ async fn max_affected_with_strict_handling() {
 }
 
 /// Item 15 (part): `rel.offset` pages each parent's embedded rows.
+/// `avg()` of integers and decimals is PostgreSQL's `numeric` average on
+/// every engine, digit for digit (`avg(1, 2)` is `1.5000000000000000`):
+/// the engines answer the sum and the count, and the division is ours,
+/// with PostgreSQL's scale; at the top, grouped, inside an embedding, and
+/// null over no rows.
+#[tokio::test]
+async fn averages_are_postgresqls() {
+    let Some(s) = service("averages").await else {
+        return;
+    };
+    let n = |text: &str| -> J { serde_json::from_str(text).expect("a number") };
+    for (path, query, want) in [
+        (
+            "/invoice",
+            "select=total.avg()",
+            json!([{"avg": n("5.6519417475728155")}]),
+        ),
+        (
+            "/track",
+            "select=album_id,milliseconds.avg()&album_id=lt.3&order=album_id",
+            json!([
+                {"album_id": 1, "avg": n("240041.500000000000")},
+                {"album_id": 2, "avg": n("342562.000000000000")}
+            ]),
+        ),
+        (
+            "/album",
+            "select=album_id,tracks(ms:milliseconds.avg())&album_id=lt.3&order=album_id",
+            json!([
+                {"album_id": 1, "tracks": [{"ms": n("240041.500000000000")}]},
+                {"album_id": 2, "tracks": [{"ms": n("342562.000000000000")}]}
+            ]),
+        ),
+        (
+            "/invoice",
+            "select=total.avg(),count()&customer_id=eq.0",
+            json!([{"avg": null, "count": 0}]),
+        ),
+    ] {
+        assert_eq!(get_json(&s, path, query).await, want, "{path}?{query}");
+    }
+}
+
 /// Seven embedding levels below the root answer alike on every engine
 /// (PostgREST has no depth limit; ours bounds statements, the row budget
 /// the rows of all levels together); an eighth is refused while parsing.
@@ -3599,7 +3642,8 @@ async fn limited_updates_and_deletes() {
 /// Item 3's per-tenant option on the four engines: decimals answered as
 /// strings wherever a decimal is answered (rows, embeds, the groups and
 /// aggregates of a decimal, at the top, inside embeddings and through
-/// spreads), and nothing else (counts, integer sums, averages).
+/// spreads, and averages, which are decimals), and nothing else (counts,
+/// integer sums).
 #[tokio::test]
 async fn decimals_as_strings_everywhere() {
     let Some(s) = service_with("decimal_strings", |c| c.decimals = DecimalFormat::String).await
@@ -3616,6 +3660,11 @@ async fn decimals_as_strings_everywhere() {
             "/invoice",
             "select=total.sum(),total.max(),n:count(),ids:customer_id.sum()&customer_id=eq.2",
             json!([{"sum": "37.62", "max": "13.86", "n": 7, "ids": 14}]),
+        ),
+        (
+            "/invoice",
+            "select=total.avg(),c:customer_id.avg()&customer_id=eq.2",
+            json!([{"avg": "5.3742857142857143", "c": "2.0000000000000000"}]),
         ),
         (
             "/track",

@@ -1,6 +1,6 @@
 //! Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`.
 
-use baas_core::ir::{Aggregate, AggregateFn, GroupValue};
+use baas_core::ir::{AVERAGE_COUNT, Aggregate, AggregateFn, GroupValue};
 use baas_core::{Error, Result, Target};
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 
@@ -107,9 +107,35 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             (Some(f), Some(g)) => Some(sql.group_value(s.col(f), g, &f.ty)?),
             (f, _) => f.map(|f| s.col(f)),
         };
-        let ty = ag
-            .func
-            .result_type(field.map(|f| ag.input_type(&f.ty)).as_ref());
+        let input = field.map(|f| ag.input_type(&f.ty));
+        let ty = ag.func.result_type(input.as_ref());
+        // An exact average is answered as its sum and its count
+        // (`finish_averages`); the engine's own average still orders.
+        if let (true, Some(c)) = (ag.func.exact_average(input.as_ref()), &col) {
+            let sum_ty = AggregateFn::Sum {
+                field: String::new(),
+            }
+            .result_type(input.as_ref());
+            sel.expr_as(
+                sql.custom("SUM({})", vec![c.clone()]),
+                Alias::new(format!("a{i}")),
+            );
+            columns.push(OutColumn {
+                key: key.clone(),
+                ty: sum_ty,
+            });
+            sel.expr_as(
+                sql.custom("COUNT({})", vec![c.clone()]),
+                Alias::new(format!("a{i}n")),
+            );
+            columns.push(OutColumn {
+                key: format!("{key}{AVERAGE_COUNT}"),
+                ty: baas_core::FieldType::Int64,
+            });
+            let ex = sql.custom(sql.avg(), vec![c.clone()]);
+            agg_exprs.push((key, ex, baas_core::FieldType::Float64));
+            continue;
+        }
         let ex = match (&ag.func, col) {
             (AggregateFn::Count, _) => Expr::cust("COUNT(*)"),
             (AggregateFn::CountValues { .. }, Some(c)) => sql.custom("COUNT({})", vec![c]),
