@@ -89,3 +89,17 @@ DO \$\$ BEGIN
   END LOOP;
 END \$\$;" >/dev/null
 echo "baas_many: $(PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_many -tAc "SELECT count(*) FROM pg_tables WHERE schemaname='public'") tables"
+
+# 400 tables in a chain of foreign keys, each with a view renaming its key,
+# for the timing of views' keys and relations.
+recreate baas_views
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_views -v ON_ERROR_STOP=1 -q -c "
+DO \$\$ BEGIN
+  FOR i IN 1..400 LOOP
+    EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, parent_id int %s, a text, b int, c date,
+                    d numeric, e text, f text, g int, h int)',
+                   i, CASE WHEN i > 1 THEN format('REFERENCES t%s (id)', i - 1) ELSE '' END);
+    EXECUTE format('CREATE VIEW v%s AS SELECT id AS vid, parent_id, a, b, c, d, e, f, g, h FROM t%s', i, i);
+  END LOOP;
+END \$\$;" >/dev/null
+echo "baas_views: $(PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_views -tAc "SELECT count(*) FROM pg_views WHERE schemaname='public'") views"
