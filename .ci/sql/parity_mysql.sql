@@ -32,6 +32,10 @@ INSERT INTO pen (id, name) VALUES (1, 'quill'), (2, 'fountain');
 CREATE TABLE pen_cap (id INT PRIMARY KEY, pen_id INT REFERENCES pen (id), color VARCHAR(20) NOT NULL);
 INSERT INTO pen_cap VALUES (1, 1, 'black'), (2, 1, 'red'), (3, 2, 'blue');
 CREATE VIEW caps AS SELECT id, pen_id, color FROM pen_cap;
+-- A join MySQL writes through, showing one table's columns only: its rows
+-- repeat a pen, so it has no key. A grouped view is read-only.
+CREATE VIEW capped_pens AS SELECT p.id, p.name FROM pen p JOIN pen_cap c ON c.pen_id = p.id;
+CREATE VIEW cap_counts AS SELECT pen_id, count(*) AS n FROM pen_cap GROUP BY pen_id;
 INSERT INTO book VALUES (1, 'Notes', 12.50), (2, 'Compilers', 45.00);
 INSERT INTO moment VALUES
   (1, '2020-00-15', '100:00:00', '2020-01-00 10:00:00'),

@@ -480,7 +480,8 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     }
 
     /// Discover the metadata of the live database from its catalogs: tables
-    /// and views (views read-only), columns with types, nullability, defaults,
+    /// and views (read-only unless the database writes through them; keyed
+    /// by the table keys they show), columns with types, nullability, defaults,
     /// auto-increment and generated columns, primary keys, unique constraints
     /// and indexes, foreign keys as relations (see [`crate::relations`]), enum
     /// types, comments as descriptions.

@@ -1238,12 +1238,27 @@ pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
     if count == 0 {
         return None;
     }
-    let sum = normalize_decimal(sum, None)?;
+    // The sum's display scale is its digits after the point as written
+    // (`12.000000000000000000` keeps 18: PostgreSQL's sum of a
+    // `numeric(38,18)`), which the canonical form would trim.
+    let written = sum.trim();
+    let plain = written
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.');
+    let sum = if plain {
+        written.trim_start_matches('+').to_string()
+    } else {
+        normalize_decimal(written, None)?
+    };
     let (negative, digits) = match sum.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, sum.as_str()),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if frac.contains('.') || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
     let int = int.trim_start_matches('0');
     // PostgreSQL's `select_div_scale`: the weight (in base-10000 digit
     // groups) and first group of each operand.
@@ -1269,13 +1284,18 @@ pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
     }
     let dscale = frac.len() as i64;
     let rscale = (16 - 4 * qweight).max(dscale).clamp(0, 1000) as usize;
-    // |sum| · 10^rscale / count, by long division, rounded half up.
+    // |sum| · 10^work / count by long division, `work` digits after the
+    // point (the sum's own, when PostgreSQL's display cap of 1000 is
+    // below them), then rounded half away from zero to `rscale`: up when
+    // the first digit dropped (or the remainder, dropping none) is half
+    // or more.
+    let work = rscale.max(frac.len());
     let mut quotient = String::new();
     let mut rem: u128 = 0;
     let scaled = int
         .chars()
         .chain(frac.chars())
-        .chain(std::iter::repeat_n('0', rscale - frac.len()));
+        .chain(std::iter::repeat_n('0', work - frac.len()));
     for c in scaled {
         rem = rem * 10 + u128::from(c.to_digit(10)?);
         let q = rem / u128::from(count);
@@ -1284,7 +1304,20 @@ pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
             quotient.push(char::from(b'0' + q as u8));
         }
     }
-    if 2 * rem >= u128::from(count) {
+    let dropped = work - rscale;
+    let up = if dropped == 0 {
+        2 * rem >= u128::from(count)
+    } else {
+        // The digit `dropped` places from the end (a zero when the
+        // quotient is shorter).
+        quotient
+            .len()
+            .checked_sub(dropped)
+            .and_then(|i| quotient.as_bytes().get(i))
+            .is_some_and(|d| *d >= b'5')
+    };
+    quotient.truncate(quotient.len().saturating_sub(dropped));
+    if up {
         // Add one at the last digit.
         let mut bytes: Vec<u8> = quotient.into_bytes();
         let mut i = bytes.len();
@@ -1303,6 +1336,7 @@ pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
         }
         quotient = String::from_utf8(bytes).ok()?;
     }
+    let mut quotient = quotient.trim_start_matches('0').to_string();
     let zero = quotient.is_empty();
     if quotient.len() <= rscale {
         quotient = format!("{}{quotient}", "0".repeat(rscale + 1 - quotient.len()));
@@ -2509,6 +2543,10 @@ mod tests {
                 "-0.0000000000000000000033333333333333333333",
             ),
             ("-2", 3, "-0.66666666666666666667"),
+            // The sum's scale as written, trailing zeros included.
+            ("12.000000000000000000", 2, "6.000000000000000000"),
+            ("+7.50", 2, "3.7500000000000000"),
+            ("9.99999999999999999999", 1, "9.99999999999999999999"),
         ] {
             assert_eq!(
                 numeric_avg(sum, count).as_deref(),
@@ -2518,5 +2556,17 @@ mod tests {
         }
         assert_eq!(numeric_avg("1", 0), None);
         assert_eq!(numeric_avg("x", 1), None);
+        assert_eq!(numeric_avg("1.2.3", 1), None);
+        // More decimals than PostgreSQL displays (1000): rounded to them.
+        let long = format!("0.{}5", "0".repeat(1000));
+        assert_eq!(
+            numeric_avg(&long, 1),
+            Some(format!("0.{}1", "0".repeat(999)))
+        );
+        let long = format!("1.{}4", "0".repeat(1000));
+        assert_eq!(
+            numeric_avg(&long, 1),
+            Some(format!("1.{}", "0".repeat(1000)))
+        );
     }
 }

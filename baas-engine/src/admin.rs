@@ -74,10 +74,10 @@ async fn create_tables(
             if !parents.iter().all(|p| done.contains(p)) {
                 continue;
             }
-            if e.read_only {
+            if e.is_view() {
                 return Err(Error::validation(
-                    "/read_only",
-                    format!("managed entity `{}` cannot be read-only", e.name),
+                    if e.view { "/view" } else { "/read_only" },
+                    format!("managed entity `{}` cannot be a view or read-only", e.name),
                 ));
             }
             let references = schema
@@ -254,10 +254,10 @@ impl Baas {
                     constraint: None,
                 });
             }
-            if entity.read_only {
+            if entity.is_view() {
                 return Err(Error::validation(
-                    "/read_only",
-                    "a managed entity cannot be read-only",
+                    if entity.view { "/view" } else { "/read_only" },
+                    "a managed entity cannot be a view or read-only",
                 ));
             }
             // The existing targets of its many-to-one relations: their

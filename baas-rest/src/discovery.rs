@@ -18,7 +18,7 @@
 //! | `.name` | API name (the path segment; percent-encode it in URLs) |
 //! | `.description` | table comment, when there is one |
 //! | `.primary_key` | key field names, in key order (empty: no `/{entity}/{id}` route) |
-//! | `.read_only` | views and other entities that refuse writes |
+//! | `.read_only` | entities that refuse writes: views the database cannot write through, a document store's views |
 //! | `.operations` | methods on `/{entity}`: `GET`, `HEAD`, and unless read-only `POST`, `PUT` (with a primary key), `PATCH`, `DELETE`; empty for an entity named `discovery` or `openapi.json` (those paths are the tenant's documents) |
 //! | `.item_operations` | methods on `/{entity}/{id}`: `GET`, `HEAD`, and unless read-only `PATCH`, `PUT`, `DELETE`; empty without a primary key |
 //! | `.fields[]` | `name`; `type` ([`FieldType::name`]); `nullable`; `unique` (the field alone is unique: flagged unique, a one-field unique index, or the whole primary key); `has_default` (the database fills it when omitted); `generated` (`none`, `auto_increment`, `always`); `required_on_insert`; `writable` (false for generated-always fields); `sortable` (may appear in `order=`); `json_path` (`field->a->>b=op.v` filters apply); `operators` (URL filter operators that apply, below); and when they apply `enum_values`, `max_length`, `precision`, `scale`, `items` (the element type of an array, an object like `{type, enum_values, …}`), `description` |

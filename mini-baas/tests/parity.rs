@@ -830,7 +830,6 @@ async fn max_affected_with_strict_handling() {
     assert_eq!(r.status, 204, "{}", r.text());
 }
 
-/// Item 15 (part): `rel.offset` pages each parent's embedded rows.
 /// `avg()` of integers and decimals is PostgreSQL's `numeric` average on
 /// every engine, digit for digit (`avg(1, 2)` is `1.5000000000000000`):
 /// the engines answer the sum and the count, and the division is ours,
@@ -916,6 +915,7 @@ async fn deep_embeddings() {
     assert_eq!(r.status, 400, "{}", r.text());
 }
 
+/// Item 15 (part): `rel.offset` pages each parent's embedded rows.
 #[tokio::test]
 async fn embed_offset() {
     let Some(s) = service("embed-offset").await else {

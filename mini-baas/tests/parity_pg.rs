@@ -2034,26 +2034,50 @@ async fn writes_through_updatable_views() {
         "{}",
         r.text()
     );
-    // PostgREST's PUT by the key's filters: inserts (201), then replaces.
-    for (name, status) in [("stylus", 201), ("stylo", 200)] {
+    // PostgREST's PUT by the key's filters: inserts (201), then replaces,
+    // the trigger stamping each writer.
+    for (name, status, who) in [("stylus", 201, &alice), ("stylo", 200, &bob)] {
         let r = s
             .handle_as(
                 write(
                     "PUT",
-                    "pen_id=eq.22&select=pen_id,name",
+                    "pen_id=eq.22&select=pen_id,name,stamped",
                     "return=representation",
                     &format!(r#"[{{"pen_id": 22, "name": "{name}"}}]"#),
                 ),
-                &alice,
+                who,
             )
             .await;
         assert_eq!(
             (r.status, r.json()),
-            (status, json!([{"pen_id": 22, "name": name}])),
+            (
+                status,
+                json!([{"pen_id": 22, "name": name, "stamped": who.subject.clone()}])
+            ),
             "{}",
             r.text()
         );
     }
+    // By key in the path.
+    let r = s
+        .handle_as(
+            RestRequest::new("PATCH", "/p/pens/22", "select=name")
+                .header("Content-Type", "application/json")
+                .header("Prefer", "return=representation")
+                .body(r#"{"name": "quill pen"}"#),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"name": "quill pen"}])),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(RestRequest::new("DELETE", "/p/pens/22", ""), &alice)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
     let r = s
         .handle_as(
             write(
@@ -2067,7 +2091,7 @@ async fn writes_through_updatable_views() {
         .await;
     assert_eq!(
         (r.status, r.json()),
-        (200, json!([{"pen_id": 20}, {"pen_id": 21}, {"pen_id": 22}])),
+        (200, json!([{"pen_id": 20}, {"pen_id": 21}])),
         "{}",
         r.text()
     );
@@ -2697,6 +2721,21 @@ async fn mysql_writes_through_updatable_views() {
         ok(&s, "GET", "/pens", "select=pen_id", "").await,
         json!([{"pen_id": 1}, {"pen_id": 2}])
     );
+    // A join it writes through, whose rows repeat a pen, has no key; a
+    // grouped view is read-only.
+    let doc = ok(&s, "GET", "/discovery", "", "").await;
+    let entity = |name: &str| {
+        doc["entities"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in discovery"))
+    };
+    assert_eq!(entity("capped_pens")["primary_key"], json!([]));
+    assert_eq!(entity("capped_pens")["read_only"], json!(false));
+    assert_eq!(entity("cap_counts")["read_only"], json!(true));
+    let r = call(&s, "POST", "/cap_counts", "", &[], r#"{"pen_id": 1}"#).await;
+    assert_eq!(r.status, 403, "{}", r.text());
 }
 
 /// MariaDB/MySQL stored functions at `/rpc` (item 9): scalar results by

@@ -388,7 +388,8 @@ fn view_generated(catalog: &mut Catalog) {
 /// ([`shown_in`]), for each such table in the order the view shows them
 /// (a join view showing both keys is keyed by both). A view over a view
 /// takes the key the inner view was given. A view showing no whole key
-/// stays keyless.
+/// stays keyless, and so does a view written through whose rows are not
+/// one table's.
 fn view_primary_keys(catalog: &mut Catalog) {
     // Views over views take keys inferred in an earlier round.
     for _ in 0..catalog.tables.len() {
@@ -399,8 +400,45 @@ fn view_primary_keys(catalog: &mut Catalog) {
                 continue;
             }
             let view = key(v.schema.as_deref(), &v.name);
+            let bases = lineage.bases(v, &view);
+            // A view written through is keyed only when its rows are one
+            // table's: it reads no other table (views between followed),
+            // and shows each key column once. A join (MySQL writes
+            // through some) or a self-join could repeat a key, and a write
+            // by key must touch one row.
+            if v.updatable {
+                let tables: Vec<&str> = bases
+                    .iter()
+                    .copied()
+                    .filter(|b| {
+                        lineage
+                            .tables
+                            .get(*b)
+                            .is_some_and(|&t| !catalog.tables[t].view)
+                    })
+                    .collect();
+                let entries = lineage
+                    .columns
+                    .get(view.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let once = |table: &str| {
+                    lineage.tables.get(table).is_some_and(|&t| {
+                        catalog.tables[t].primary_key.iter().all(|k| {
+                            entries
+                                .iter()
+                                .filter(|(_, bt, bc)| *bt == table && bc == k)
+                                .count()
+                                == 1
+                        })
+                    })
+                };
+                if !matches!(tables.as_slice(), [one] if once(one)) {
+                    continue;
+                }
+            }
             let mut pk: Vec<String> = Vec::new();
-            for base in lineage.bases(v, &view) {
+            for base in bases {
                 let Some(&b) = lineage.tables.get(base) else {
                     continue;
                 };

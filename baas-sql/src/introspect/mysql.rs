@@ -104,8 +104,13 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
         // Where the view's columns come from (empty without the `SHOW
         // VIEW` privilege: then the view has no key nor relations).
         if let (Some(def), Some(db)) = (s(r, "definition"), s(r, "db")) {
-            for (vcol, table, col) in super::mysql_views::lineage(&db, &def) {
+            let lineage = super::mysql_views::lineage(&db, &def);
+            for (vcol, table, col) in lineage.columns {
                 cat.view_columns.push((name.clone(), vcol, table, col));
+            }
+            // The tables it reads, by no column in particular.
+            for table in lineage.tables {
+                cat.view_usage.push((name.clone(), table, String::new()));
             }
         }
         by_name.insert(name.clone(), cat.tables.len());

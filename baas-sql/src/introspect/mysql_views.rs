@@ -94,11 +94,23 @@ const AFTER_FROM: [&str; 8] = [
 /// Words that make the view a set operation: no column has one origin.
 const SET_OPERATIONS: [&str; 3] = ["union", "except", "intersect"];
 
-/// `(view column, table, column)` for each column of the view defined by
-/// `definition` that shows a column of a table of database `db` as it is.
-pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String)> {
+/// What a view's canonical text says for certain.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct ViewLineage {
+    /// `(view column, table, column)` for each column that shows a column
+    /// of a table of the database as it is.
+    pub columns: Vec<(String, String, String)>,
+    /// Every table of the database its `FROM` clause joins (not those of
+    /// a derived table), once each: a view keyed by one table's key must
+    /// read no other.
+    pub tables: Vec<String>,
+}
+
+/// The lineage of the view defined by `definition` in database `db`
+/// (empty where nothing is certain).
+pub(super) fn lineage(db: &str, definition: &str) -> ViewLineage {
     let Some(toks) = tokens(definition) else {
-        return Vec::new();
+        return ViewLineage::default();
     };
     // Top-level positions of `select`, `from` and the clause after it.
     let mut depth = 0usize;
@@ -109,7 +121,7 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
             Tok::Close => depth = depth.saturating_sub(1),
             Tok::Word(w) if depth == 0 => {
                 if SET_OPERATIONS.contains(&w.as_str()) {
-                    return Vec::new();
+                    return ViewLineage::default();
                 }
                 if w == "from" && from.is_none() {
                     from = Some(i);
@@ -121,25 +133,33 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
         }
     }
     let (Some(Tok::Word(first)), Some(from)) = (toks.first(), from) else {
-        return Vec::new();
+        return ViewLineage::default();
     };
     if first != "select" {
-        return Vec::new();
+        return ViewLineage::default();
     }
     // The tables of the `FROM` clause of this database, by alias and name:
-    // `db`.`t` [`alias`]; a derived table's alias maps to nothing.
-    let mut tables: Vec<(String, String)> = Vec::new();
+    // `db`.`t` [`alias`]; a derived table's alias maps to nothing (`None`).
+    let mut tables: Vec<(String, Option<String>)> = Vec::new();
     let clause = &toks[from + 1..end];
     let mut i = 0;
     while i < clause.len() {
-        // A derived table's own tables are not this query's.
-        if clause[i] == Tok::Open && clause.get(i + 1) == Some(&Tok::Word("select".into())) {
+        // A derived table (a query in parentheses, however it starts):
+        // its own tables are not this query's, and its alias names none.
+        let derived = clause[i] == Tok::Open
+            && clause[i + 1..]
+                .iter()
+                .find(|t| **t != Tok::Open)
+                .is_some_and(|t| {
+                    matches!(t, Tok::Word(w) if ["select", "with", "values", "table"].contains(&w.as_str()))
+                });
+        if derived {
             let mut depth = 0usize;
             while i < clause.len() {
                 match clause[i] {
                     Tok::Open => depth += 1,
                     Tok::Close => {
-                        depth -= 1;
+                        depth = depth.saturating_sub(1);
                         if depth == 0 {
                             break;
                         }
@@ -149,15 +169,19 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
                 i += 1;
             }
             i += 1;
+            if let Some(Tok::Ident(alias)) = clause.get(i) {
+                tables.push((alias.clone(), None));
+                i += 1;
+            }
             continue;
         }
         if let (Tok::Ident(d), Some(Tok::Dot), Some(Tok::Ident(t))) =
             (&clause[i], clause.get(i + 1), clause.get(i + 2))
             && d == db
         {
-            tables.push((t.clone(), t.clone()));
+            tables.push((t.clone(), Some(t.clone())));
             if let Some(Tok::Ident(alias)) = clause.get(i + 3) {
-                tables.push((alias.clone(), t.clone()));
+                tables.push((alias.clone(), Some(t.clone())));
                 i += 1;
             }
             i += 3;
@@ -165,12 +189,12 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
         }
         i += 1;
     }
-    // Several tables under one name (a self-join without aliases) say
-    // nothing certain.
+    // A name several tables answer to (a self-join without aliases), or a
+    // derived table's, says nothing certain.
     let table_of = |name: &str| -> Option<String> {
         let mut found = tables.iter().filter(|(n, _)| n == name).map(|(_, t)| t);
-        let t = found.next()?;
-        found.all(|o| o == t).then(|| t.clone())
+        let t = found.next()?.as_ref()?;
+        found.all(|o| o.as_ref() == Some(t)).then(|| t.clone())
     };
     // The select list: items split at top-level commas.
     let mut out = Vec::new();
@@ -188,10 +212,26 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
         }
     }
     items.push(&toks[start..from]);
-    for item in items {
-        // `distinct` and other modifiers before the first item.
+    for (n, item) in items.into_iter().enumerate() {
+        // `distinct` and other modifiers before the first item only.
+        const MODIFIERS: [&str; 6] = [
+            "distinct",
+            "distinctrow",
+            "all",
+            "straight_join",
+            "sql_no_cache",
+            "high_priority",
+        ];
         let item = match item.iter().position(|t| matches!(t, Tok::Ident(_))) {
-            Some(p) if item[..p].iter().all(|t| matches!(t, Tok::Word(_))) => &item[p..],
+            Some(0) => item,
+            Some(p)
+                if n == 0
+                    && item[..p]
+                        .iter()
+                        .all(|t| matches!(t, Tok::Word(w) if MODIFIERS.contains(&w.as_str()))) =>
+            {
+                &item[p..]
+            }
             _ => continue,
         };
         let (table, column, alias) = match item {
@@ -217,7 +257,16 @@ pub(super) fn lineage(db: &str, definition: &str) -> Vec<(String, String, String
             out.push((alias.clone(), table, column.clone()));
         }
     }
-    out
+    let mut read: Vec<String> = Vec::new();
+    for t in tables.into_iter().filter_map(|(_, t)| t) {
+        if !read.contains(&t) {
+            read.push(t);
+        }
+    }
+    ViewLineage {
+        columns: out,
+        tables: read,
+    }
 }
 
 #[cfg(test)]
@@ -225,7 +274,7 @@ mod tests {
     use super::lineage;
 
     fn l(def: &str) -> Vec<(String, String, String)> {
-        lineage("shop", def)
+        lineage("shop", def).columns
     }
 
     fn t(v: &str, table: &str, c: &str) -> (String, String, String) {
@@ -249,6 +298,9 @@ mod tests {
         let def = "select `x`.`id` AS `pen`,`y`.`qid` AS `qid`,concat(`x`.`name`,'a') AS `expr`,\
                    (select 1) AS `sub` from (`shop`.`p` `x` join `shop`.`q` `y` on(`y`.`pid` = `x`.`id`))";
         assert_eq!(l(def), vec![t("pen", "p", "id"), t("qid", "q", "qid")]);
+        // Both tables are read, though only one's columns are shown.
+        let def = "select `x`.`id` AS `id` from (`shop`.`p` `x` join `shop`.`q` `y` on(`y`.`pid` = `x`.`id`))";
+        assert_eq!(lineage("shop", def).tables, ["p", "q"]);
         // Grouped: the shown column is still the table's.
         assert_eq!(
             l(
@@ -274,6 +326,15 @@ mod tests {
         assert!(l("select `other`.`p`.`id` AS `id` from `other`.`p`").is_empty());
         assert!(l("select `x`.`id` AS `id` from (`shop`.`p` `x` join `shop`.`q` `x`)").is_empty());
         assert!(l("values (1)").is_empty());
+        // A derived table that starts otherwise, under the name of a table
+        // inside it.
+        assert!(l("select `p`.`id` AS `id` from (with `c` as (select 1 AS `k`) select `shop`.`p`.`owner` AS `id` from `shop`.`p`) `p`").is_empty());
+        assert!(l("select `p`.`id` AS `id` from ((select `shop`.`p`.`owner` AS `id` from `shop`.`p`)) `p`").is_empty());
+        // A word before a later item is no modifier.
+        assert!(
+            l("select `shop`.`p`.`id` AS `id`,interval `shop`.`p`.`n` AS `n` from `shop`.`p`")
+                == vec![t("id", "p", "id")]
+        );
         assert!(
             l("select `shop`.`p`.`id` AS `it``s` from `shop`.`p` where `shop`.`p`.`name` = 'a''b'")
                 == vec![t("it`s", "p", "id")]

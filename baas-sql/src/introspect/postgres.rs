@@ -90,9 +90,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     let in_schemas = "n.nspname = ANY(CAST($1 AS text[])) AND NOT c.relispartition";
 
     // A view PostgreSQL writes through (auto-updatable, or with `INSTEAD
-    // OF` triggers: any of `UPDATE`, `INSERT`, `DELETE`), whose writes
-    // read settings when a relation it is built on, in any schema and
-    // however deep, does.
+    // OF` triggers or `DO INSTEAD` rules: any of `UPDATE`, `INSERT`,
+    // `DELETE`), whose writes read settings when a relation it is built
+    // on or one of its rules writes, in any schema and however deep, does.
     let updatable = "(c.relkind = 'v' AND pg_relation_is_updatable(c.oid, true) & 28 <> 0)";
     let base_reader = SETTINGS_READER.replace("c.oid", "bc.oid");
     let tables = b
@@ -106,7 +106,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                        WITH RECURSIVE bases(oid) AS ( \
                          SELECT c.oid \
                          UNION SELECT d.refobjid FROM bases JOIN pg_rewrite r \
-                           ON r.ev_class = bases.oid AND r.rulename = '_RETURN' \
+                           ON r.ev_class = bases.oid \
                          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
                            AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class) \
                        SELECT 1 FROM bases JOIN pg_class bc ON bc.oid = bases.oid WHERE {base_reader}) \
@@ -417,7 +417,10 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             cat.tables[n].request_settings = true;
         }
     }
-    // A view reading a view that reads settings reads them too.
+    // A view reading a view that reads settings reads them too; a view
+    // written through writes what it reads, so it does when a relation
+    // it reads does (a table marked by a cascade above, in the schemas
+    // introspected; the tables query followed the others).
     loop {
         let readers: Vec<usize> = cat
             .tables
@@ -429,7 +432,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 cat.view_usage.iter().any(|(v, base, _)| {
                     *v == view
                         && cat.tables.iter().any(|b| {
-                            b.view
+                            (b.view || t.updatable)
                                 && b.request_settings
                                 && key(b.schema.as_deref(), &b.name) == *base
                         })
