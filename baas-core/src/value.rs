@@ -1029,20 +1029,7 @@ pub fn decimal_for_write(
                 let up = d[keep] >= b'5';
                 d.truncate(keep);
                 if up {
-                    let mut k = d.len();
-                    loop {
-                        if k == 0 {
-                            d.insert(0, b'1');
-                            break;
-                        }
-                        k -= 1;
-                        if d[k] == b'9' {
-                            d[k] = b'0';
-                        } else {
-                            d[k] += 1;
-                            break;
-                        }
-                    }
+                    increment_digits(&mut d);
                 }
             }
             e10 = -sc;
@@ -1190,6 +1177,25 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Add one at the last of ASCII decimal digits, carrying (`"199"` →
+/// `"200"`, `"99"` → `"100"`, `""` → `"1"`): rounding up a digit string.
+fn increment_digits(d: &mut Vec<u8>) {
+    let mut k = d.len();
+    loop {
+        if k == 0 {
+            d.insert(0, b'1');
+            return;
+        }
+        k -= 1;
+        if d[k] == b'9' {
+            d[k] = b'0';
+        } else {
+            d[k] += 1;
+            return;
+        }
+    }
+}
+
 /// Turn the sums and counts an engine answers for exact averages
 /// ([`AggregateFn::exact_average`](crate::ir::AggregateFn::exact_average))
 /// into the averages: each key ending in
@@ -1318,22 +1324,8 @@ pub fn numeric_avg(sum: &str, count: u64) -> Option<String> {
     };
     quotient.truncate(quotient.len().saturating_sub(dropped));
     if up {
-        // Add one at the last digit.
         let mut bytes: Vec<u8> = quotient.into_bytes();
-        let mut i = bytes.len();
-        loop {
-            if i == 0 {
-                bytes.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if bytes[i] == b'9' {
-                bytes[i] = b'0';
-            } else {
-                bytes[i] += 1;
-                break;
-            }
-        }
+        increment_digits(&mut bytes);
         quotient = String::from_utf8(bytes).ok()?;
     }
     let mut quotient = quotient.trim_start_matches('0').to_string();
