@@ -103,6 +103,15 @@ async fn book_titles(s: &Service, filter: &str) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// Entity `name` of a discovery document.
+fn discovered(doc: &J, name: &str) -> J {
+    doc["entities"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} not in discovery"))
+}
+
 /// A JSON number written with exactly these digits.
 fn num(text: &str) -> J {
     serde_json::from_str(text).expect("a number")
@@ -1032,10 +1041,7 @@ async fn same_named_enums_in_two_schemas_stay_apart() {
     let Some(s) = service().await else { return };
     let doc = ok(&s, "GET", "/discovery", "", "").await;
     let values = |entity: &str| -> J {
-        let e = doc["entities"]
-            .as_array()
-            .and_then(|a| a.iter().find(|e| e["name"] == entity))
-            .unwrap_or_else(|| panic!("no entity {entity}"));
+        let e = discovered(&doc, entity);
         let f = e["fields"]
             .as_array()
             .and_then(|a| a.iter().find(|f| f["name"] == "feel"))
@@ -1943,13 +1949,7 @@ async fn relations_between_views() {
 async fn writes_through_updatable_views() {
     let Some(s) = service().await else { return };
     let doc = ok(&s, "GET", "/discovery", "", "").await;
-    let entity = |name: &str| {
-        doc["entities"]
-            .as_array()
-            .and_then(|a| a.iter().find(|e| e["name"] == name))
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} not in discovery"))
-    };
+    let entity = |name: &str| discovered(&doc, name);
     let pens = entity("pens");
     assert_eq!(
         (pens["primary_key"].clone(), pens["read_only"].clone()),
@@ -2119,11 +2119,7 @@ async fn writes_through_updatable_views() {
 async fn views_over_views() {
     let Some(s) = service().await else { return };
     let doc = ok(&s, "GET", "/discovery", "", "").await;
-    let again = doc["entities"]
-        .as_array()
-        .and_then(|a| a.iter().find(|e| e["name"] == "pens_again"))
-        .cloned()
-        .expect("pens_again in discovery");
+    let again = discovered(&doc, "pens_again");
     assert_eq!(
         (again["primary_key"].clone(), again["read_only"].clone()),
         (json!(["id"]), json!(false))
@@ -2724,13 +2720,7 @@ async fn mysql_writes_through_updatable_views() {
     // A join it writes through, whose rows repeat a pen, has no key; a
     // grouped view is read-only.
     let doc = ok(&s, "GET", "/discovery", "", "").await;
-    let entity = |name: &str| {
-        doc["entities"]
-            .as_array()
-            .and_then(|a| a.iter().find(|e| e["name"] == name))
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} not in discovery"))
-    };
+    let entity = |name: &str| discovered(&doc, name);
     assert_eq!(entity("capped_pens")["primary_key"], json!([]));
     assert_eq!(entity("capped_pens")["read_only"], json!(false));
     assert_eq!(entity("cap_counts")["read_only"], json!(true));
