@@ -175,6 +175,10 @@ CREATE FUNCTION bump(counter_name text, step int DEFAULT 1) RETURNS int
 -- Volatile, returning rows: every counter, bumped.
 CREATE FUNCTION bump_all(step int) RETURNS SETOF counter
   LANGUAGE sql VOLATILE AS 'UPDATE counter SET n = n + step RETURNING *';
+-- Volatile (PostgreSQL's default), only reading: GET answers it, its
+-- aggregates too, in a read-only transaction.
+CREATE FUNCTION counters_read() RETURNS SETOF counter
+  LANGUAGE sql AS 'SELECT * FROM counter';
 -- Volatile by default, but only reads: `GET` calls it in a read-only
 -- transaction (PostgREST's).
 CREATE FUNCTION book_count() RETURNS int LANGUAGE sql AS 'SELECT count(*)::int FROM book';

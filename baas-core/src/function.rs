@@ -236,6 +236,10 @@ pub struct Call {
     /// parameters: a statement of its own, not a source a query reads
     /// from.
     pub procedure: Option<Vec<OutParam>>,
+    /// The statements calling it run in a read-only transaction
+    /// (PostgREST's `GET` of a function that may write: a write in it is
+    /// the database's 25006). Set by the engine that runs the call.
+    pub read_only: bool,
 }
 
 /// The rows a computed relationship's function is called with: every row
@@ -381,6 +385,7 @@ impl Function {
                 Returns::Procedure { out } => Some(out.clone()),
                 _ => None,
             },
+            read_only: false,
         })
     }
 

@@ -776,6 +776,7 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
         args: Vec::new(),
         void: false,
         procedure: None,
+        read_only: false,
         row_of: Some(crate::function::RowOf {
             entity: owner.clone(),
             keys: keys.clone(),

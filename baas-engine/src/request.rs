@@ -125,8 +125,18 @@ impl Scope {
     /// The scope of reads that may call a function reading the request
     /// settings (`reads_settings`: [`calls_functions`], a function call's
     /// rows), or of any read of a tenant with database roles.
-    async fn open(tenant: &Tenant, principal: &Principal, reads_settings: bool) -> Result<Self> {
-        let settings = statement_settings(tenant, principal, reads_settings)?;
+    /// With `read_only` (a function call's rows read as PostgREST's `GET`
+    /// reads them), the session's transaction is read-only.
+    async fn open(
+        tenant: &Tenant,
+        principal: &Principal,
+        reads_settings: bool,
+        read_only: bool,
+    ) -> Result<Self> {
+        let mut settings = statement_settings(tenant, principal, reads_settings)?;
+        if read_only {
+            settings.push(read_only_setting(tenant)?);
+        }
         if settings.is_empty() {
             return Ok(Self(None));
         }
@@ -155,6 +165,19 @@ impl Scope {
         }
         result
     }
+}
+
+/// The setting that makes a transaction read-only (PostgREST's `GET` of
+/// any function: a write in it is the database's 25006, a 405); engines
+/// that take no settings cannot promise it.
+fn read_only_setting(tenant: &Tenant) -> Result<(String, String)> {
+    if !tenant.capabilities().request_settings {
+        return Err(Error::unsupported(
+            tenant.capabilities().engine.clone(),
+            "calling a function that may write in a read-only transaction",
+        ));
+    }
+    Ok(("transaction_read_only".into(), "on".into()))
 }
 
 /// Whether a read of `entity` with `embeds` may call a database function
@@ -643,13 +666,20 @@ impl Baas {
         format: baas_core::PlanFormat,
     ) -> Result<serde_json::Value> {
         plans_allowed(principal)?;
-        let plan = Some(format);
         Ok(match aggregate {
             Some(a) => {
                 let embeds = query.select.embeds;
-                self.call_aggregate_as(principal, tenant, function, args, a, embeds, plan)
-                    .await?
-                    .into_plan()
+                self.call_aggregate_as(
+                    principal,
+                    tenant,
+                    function,
+                    args,
+                    a,
+                    embeds,
+                    CallMode::Plan(format),
+                )
+                .await?
+                .into_plan()
             }
             None => self
                 .call_as(
@@ -873,16 +903,8 @@ impl Baas {
             }
             CallMode::Run(options) => {
                 let mut settings = settings;
-                // A read-only transaction (PostgREST's `GET` of any
-                // function): a write in it is the database's 25006.
                 if options.read_only {
-                    if !tenant.capabilities().request_settings {
-                        return Err(Error::unsupported(
-                            tenant.capabilities().engine.clone(),
-                            "calling a function that may write in a read-only transaction",
-                        ));
-                    }
-                    settings.push(("transaction_read_only".into(), "on".into()));
+                    settings.push(read_only_setting(tenant)?);
                 }
                 adapter
                     .find_call(&checked, &settings, options.rollback, options.max_affected)
@@ -900,7 +922,10 @@ impl Baas {
     /// aggregated as an entity's are (`aggregate.entity` is the function's
     /// name). Functions that return rows only: a scalar's values, a
     /// procedure's result set (no query reads from a `CALL`) and `void`
-    /// are [`Error::Unsupported`].
+    /// are [`Error::Unsupported`]. With `read_only`, the grouping statement
+    /// runs in a read-only transaction, as [`CallOptions::read_only`] runs
+    /// a call (PostgREST's `GET`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn call_aggregate(
         &self,
         principal: &Principal,
@@ -909,14 +934,19 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
+        read_only: bool,
     ) -> Result<Vec<Row>> {
-        self.call_aggregate_as(principal, tenant, function, args, aggregate, embeds, None)
+        let mode = CallMode::Run(CallOptions {
+            read_only,
+            ..CallOptions::default()
+        });
+        self.call_aggregate_as(principal, tenant, function, args, aggregate, embeds, mode)
             .await
             .map(Answer::into_rows)
     }
 
-    /// [`call_aggregate`](Self::call_aggregate), or with `plan` the plan
-    /// of its grouping statement.
+    /// [`call_aggregate`](Self::call_aggregate), or with
+    /// [`CallMode::Plan`] the plan of its grouping statement.
     #[allow(clippy::too_many_arguments)]
     async fn call_aggregate_as(
         &self,
@@ -926,16 +956,23 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
-        plan: Option<baas_core::PlanFormat>,
+        mode: CallMode,
     ) -> Result<Answer<Vec<Row>>> {
         let PreparedCall {
             function: f,
-            call,
+            mut call,
             schema: with_result,
             grants,
         } = self
             .prepared_call(principal, tenant, function, args)
             .await?;
+        let plan = match mode {
+            CallMode::Plan(format) => Some(format),
+            CallMode::Run(options) => {
+                call.read_only = options.read_only;
+                None
+            }
+        };
         use baas_core::function::Returns;
         if !matches!(f.returns, Returns::Entity { .. } | Returns::Rows { .. }) {
             return Err(Error::unsupported(
@@ -976,7 +1013,7 @@ impl Baas {
             .with_access(&grants)
             .query(query)?;
         let reads = calls_functions(tenant.schema(), checked.entity(), &[]);
-        let scope = Scope::open(tenant, principal, reads).await?;
+        let scope = Scope::open(tenant, principal, reads, false).await?;
         let n = scope.adapter(tenant).count_rows(&checked).await;
         scope.close(n).await
     }
@@ -1043,6 +1080,7 @@ impl Baas {
         let schema = target.schema;
         // A function's rows, or rows whose fields or embeds call one.
         let reads = target.call.is_some() || calls_functions(schema, target.entity, &embeds);
+        let read_only = target.call.is_some_and(|c| c.read_only);
         let mut touched = touched_by_filter(schema, &aggregate.entity, aggregate.filter.as_ref());
         if !embeds.is_empty() {
             let mut probe = Query::new(aggregate.entity.clone());
@@ -1058,7 +1096,7 @@ impl Baas {
                 let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
                 return Ok(Answer::Plan(plan));
             }
-            let scope = Scope::open(tenant, principal, reads).await?;
+            let scope = Scope::open(tenant, principal, reads, read_only).await?;
             let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
             let mut rows = scope.close(rows).await?;
             aggregate_decimals(tenant, &checked, &mut rows)?;
@@ -1074,7 +1112,7 @@ impl Baas {
             let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
             return Ok(Answer::Plan(plan));
         }
-        let scope = Scope::open(tenant, principal, reads).await?;
+        let scope = Scope::open(tenant, principal, reads, read_only).await?;
         let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
         let mut rows = scope.close(rows).await?;
         aggregate_decimals(tenant, &checked, &mut rows)?;
@@ -1192,7 +1230,7 @@ impl Baas {
             plan @ Answer::Plan(_) => return Ok(plan),
         };
         let reads = calls_functions(schema, entity, &embedding.select.embeds);
-        let scope = Scope::open(tenant, principal, reads).await?;
+        let scope = Scope::open(tenant, principal, reads, false).await?;
         let embedded =
             baas_core::read::embed_into(scope.adapter(tenant), &embedding, &mut rows, &added).await;
         scope.close(embedded).await?;
@@ -1561,7 +1599,7 @@ async fn represent_as(
         return Ok(result);
     };
     let reads = calls_functions(rep.schema(), rep.entity(), &rep.select.embeds);
-    let scope = Scope::open(tenant, principal, reads).await?;
+    let scope = Scope::open(tenant, principal, reads, false).await?;
     let r = represent(
         scope.adapter(tenant),
         tenant,

@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `PGRST100` | 400 | the query string cannot be parsed: a filter, `select`, `order`, `limit`/`offset`, a logic tree or a cursor (`failed to parse …`, an unknown operator, a field selected twice) |
 //! | `PGRST102` | 400 | the body is empty, not JSON, or not the JSON the route takes (an object, or an array of objects to insert several rows; an object of a function's arguments) |
-//! | `PGRST101` | 405 | `/rpc/f` with another method than `GET`, `HEAD` or `POST`; `GET` of a function that may write on an engine without read-only transactions, or of aggregates of its rows |
+//! | `PGRST101` | 405 | `/rpc/f` with another method than `GET`, `HEAD` or `POST`; `GET` of a function that may write (or of aggregates of its rows) on an engine without read-only transactions |
 //! | `25006` | 405 | `GET`/`HEAD` of a PostgreSQL function that writes (it runs in a read-only transaction, nothing is written) |
 //! | `PGRST103` | 416 | an offset past the matching rows (`details`: `An offset of n was requested, but there are only m rows.`), a malformed `Range`, or one whose end is before its start (PostgREST ignores a malformed one) |
 //! | `PGRST105` | 405 | a `PUT` whose filters are not exactly one `eq` on each primary key field (`Filters must include all and only primary key columns with 'eq' operators`) |

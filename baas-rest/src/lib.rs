@@ -449,8 +449,8 @@
 //!   `HEAD` a stable or immutable one, and on PostgreSQL also a volatile
 //!   one (PostgreSQL's default) in a read-only transaction, as PostgREST
 //!   does: a write in it is a 405 with the database's `25006`, nothing
-//!   written (aggregates of a volatile function's rows: `POST` only, 405
-//!   `PGRST101`; MySQL/MariaDB: a function that may write is `POST` only).
+//!   written (so are aggregates of its rows, `select=count()`;
+//!   MySQL/MariaDB: a function that may write is `POST` only).
 //!   Arguments are passed by name only (a
 //!   function with unnamed parameters is not served, but for a computed
 //!   field's row and PostgREST's single unnamed parameter: `f(json)` or

@@ -461,11 +461,23 @@ async fn bad_calls_are_clear_errors() {
     assert!(n.as_i64().is_some_and(|n| n >= 4), "{n}");
     let r = call(&s, "HEAD", "/rpc/book_count", "", &[], "").await;
     assert_eq!(r.status, 200);
-    // Aggregates of its rows are not read-only: `POST` only.
+    // Aggregates of its rows too, in a read-only transaction: a function
+    // that writes is refused, nothing written; one that reads answers.
     let r = call(&s, "GET", "/rpc/bump_all", "step=1&select=n.sum()", &[], "").await;
     assert_eq!(
         (r.status, r.json()["code"].clone()),
-        (405, json!("PGRST101")),
+        (405, json!("25006")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await,
+        before
+    );
+    let r = call(&s, "GET", "/rpc/counters_read", "select=count()", &[], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.json()[0]["count"].as_i64().is_some_and(|n| n >= 1),
         "{}",
         r.text()
     );

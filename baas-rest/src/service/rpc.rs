@@ -79,22 +79,14 @@ impl Service {
         self.prepare_answer(principal, tenant, &mut call.read.aliases)
             .await?;
         if let Some(aggregate) = call.read.aggregate.take() {
-            // Aggregates of a call run outside a read-only transaction:
-            // a function that may write answers them to `POST` only.
-            if read_only {
-                return Err(RestError::new(
-                    405,
-                    "PGRST101",
-                    format!(
-                        "`{}` is volatile (it may write): aggregates of its rows answer POST",
-                        f.name
-                    ),
-                ));
-            }
+            // Aggregates of a call that may write run in a read-only
+            // transaction on `GET`/`HEAD` too.
             let embeds = std::mem::take(&mut call.read.query.select.embeds);
             let rows = self
                 .baas
-                .call_aggregate(principal, tenant, function, &call.args, *aggregate, embeds)
+                .call_aggregate(
+                    principal, tenant, function, &call.args, *aggregate, embeds, read_only,
+                )
                 .await
                 .map_err(core_error)?;
             return Ok(rpc_response(
