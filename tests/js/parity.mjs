@@ -499,6 +499,32 @@ try {
     noError(r);
     eq(r.data, [{ name: "Edsger", book: [{ author: { count: 1 } }, { author: { count: 1 } }] }]);
   });
+  await check("views: one PostgreSQL writes through is written like a table, keyed by its table's key", async () => {
+    let r = await db.from("pens").insert({ name: "js-pen" }).select("name,stamped");
+    noError(r);
+    eq(r.data, [{ name: "js-pen", stamped: null }]);
+    r = await db.from("pens").update({ name: "js-nib" }).eq("name", "js-pen").select("name");
+    noError(r);
+    eq(r.data, [{ name: "js-nib" }]);
+    r = await db.from("pens").upsert({ pen_id: 1, name: "quill" }).select("pen_id,name");
+    noError(r);
+    eq(r.data, [{ pen_id: 1, name: "quill" }]);
+    r = await db.from("pens").delete().eq("name", "js-nib").select("name");
+    noError(r);
+    eq(r.data, [{ name: "js-nib" }]);
+    r = await db.from("book_with_author").insert({ title: "x" });
+    eq(r.status, 403);
+  });
+  await check("aggregates: avg() is PostgreSQL's numeric average, digit for digit", async () => {
+    const r = await db.from("book").select("p:pages.avg(),c:price.avg()").lte("id", 3);
+    noError(r);
+    eq(r.data, [{ p: 213.33333333333334, c: 29.2 }]);
+    // The JSON text keeps PostgreSQL's digits (JSON.parse rounds them).
+    const raw = await fetch(`${server.base}/parity/book?select=p:pages.avg(),c:price.avg()&id=lte.3`, {
+      headers: { apikey: keys.service_role, Authorization: `Bearer ${keys.service_role}` },
+    });
+    eq(await raw.text(), '[{"p":213.3333333333333333,"c":29.2000000000000000}]');
+  });
   await check("errors: a missing table is PGRST205, one relation embedded twice 42712", async () => {
     let r = await db.from("nope").select();
     eq([r.status, r.error && r.error.code], [404, "PGRST205"]);
