@@ -514,6 +514,12 @@ try {
     eq(r.data, [{ name: "js-nib" }]);
     r = await db.from("book_with_author").insert({ title: "x" });
     eq(r.status, 403);
+    // Closed like a table: without a rule, anon writes nothing through it.
+    r = await anon.from("pens").insert({ name: "anon-pen" });
+    eq(r.status, 403);
+    r = await db.from("pens").select("pen_id").eq("name", "anon-pen");
+    noError(r);
+    eq(r.data, []);
   });
   await check("aggregates: avg() is PostgreSQL's numeric average, digit for digit", async () => {
     const r = await db.from("book").select("p:pages.avg(),c:price.avg()").lte("id", 3);

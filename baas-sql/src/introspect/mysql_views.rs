@@ -341,4 +341,30 @@ mod tests {
         );
         assert!(l("select 'unterminated").is_empty());
     }
+
+    /// Malformed text never panics and never invents an origin.
+    #[test]
+    fn malformed_text_is_nothing() {
+        for def in [
+            "",
+            "select",
+            "select from",
+            "select `shop`.`p`.`id` AS from `shop`.`p`",
+            "select `shop`.`p`.`id` AS `id` from",
+            "select `shop`.`p`.`id` AS `id` from (((",
+            "select `shop`.`p`.`id` AS `id` from )))",
+            "select ((( `shop`.`p`.`id` AS `id` from `shop`.`p`",
+            "select `unterminated",
+            "select `shop`.`p`.`id` AS `id` from `shop`.`p` `x` `y` `z`",
+            "select `shop`.`p`.`id` AS `id` from `shop`.",
+            "select `x`.`id` AS `id` from (`shop`.`p` `x`",
+            "from `shop`.`p` select `shop`.`p`.`id` AS `id`",
+        ] {
+            let found = lineage("shop", def);
+            assert!(
+                found.columns.iter().all(|(_, t, c)| t == "p" && c == "id"),
+                "{def}: {found:?}"
+            );
+        }
+    }
 }
