@@ -2192,12 +2192,17 @@ fn build_node<'s>(
                     shape.cast = None;
                     shape.text = false;
                 }
+                // A path steps into a JSON value or an array (PostgREST's
+                // `arr->0`), which every engine answers as JSON arrays.
                 if !shape.path.is_empty()
                     && let Ok(f) = node.entity.field(name)
-                    && f.ty != baas_core::FieldType::Json
+                    && !matches!(
+                        f.ty,
+                        baas_core::FieldType::Json | baas_core::FieldType::Array { .. }
+                    )
                 {
                     return Err(RestError::query_syntax(format!(
-                        "`{name}` is not a JSON field: `->` and `->>` apply to JSON fields"
+                        "`{name}` is not a JSON field: `->` and `->>` apply to JSON and array fields"
                     )));
                 }
                 if !node.fields.contains(name) {

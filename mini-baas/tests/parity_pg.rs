@@ -1001,6 +1001,22 @@ async fn unmapped_types_read_and_write_as_text() {
         ok(&s, "GET", "/shelf", "select=grid&grid=cs.{{1},{3}}", "").await,
         json!([{"grid": [[1, 2], [3, null]]}])
     );
+    // `->` and `->>` step into an array in `select`, as PostgREST's
+    // (an index past the end is null, a negative one counts from it).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/shelf",
+            "select=row:grid->1,cell:grid->0->>1,last:grid->-1->0,none:grid->5&id=eq.900",
+            ""
+        )
+        .await,
+        json!([{"row": [3, null], "cell": "2", "last": 3, "none": null}])
+    );
+    // Not yet in filters: the validator's 422, not a wrong answer.
+    let r = call(&s, "GET", "/shelf", "select=id&grid->0->0=eq.1", &[], "").await;
+    assert_eq!(r.status, 422, "{}", r.text());
     // `eq` compares the whole array, dimensions included (NULL elements
     // equal), as PostgreSQL's `=`.
     for (q, want) in [
