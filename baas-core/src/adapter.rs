@@ -135,6 +135,18 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Whether JSON paths (`->`, `->>`) into a field of type `ty` are
+    /// served: into a JSON field where the engine has JSON paths, into an
+    /// array where it has arrays too ([`FieldType::has_paths`](crate::FieldType::has_paths)).
+    pub fn paths_into(&self, ty: &crate::FieldType) -> bool {
+        self.json_path
+            && match ty {
+                crate::FieldType::Json => true,
+                crate::FieldType::Array { .. } => self.arrays,
+                _ => false,
+            }
+    }
+
     /// Capabilities with every optional feature off.
     pub fn minimal(engine: impl Into<String>) -> Self {
         Self {

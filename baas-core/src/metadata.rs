@@ -821,6 +821,12 @@ impl FieldType {
         matches!(self, Self::Text | Self::Enum { .. })
     }
 
+    /// Whether a JSON path (`->`, `->>`) steps into values of this type:
+    /// a JSON document, or an array (PostgREST's `arr->0`).
+    pub fn has_paths(&self) -> bool {
+        matches!(self, Self::Json | Self::Array { .. })
+    }
+
     /// A short name for error messages.
     pub fn name(&self) -> &'static str {
         match self {

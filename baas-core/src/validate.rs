@@ -937,10 +937,10 @@ impl<'a> Validator<'a> {
                     &v.entity().name,
                     &o.field,
                 )),
-                Ok(f) if o.json.is_some() && f.ty != FieldType::Json => acc.push(
+                Ok(f) if o.json.is_some() && !f.ty.has_paths() => acc.push(
                     &format!("{at}/{i}/field"),
                     format!(
-                        "`{}` is not a JSON field: `->` and `->>` apply to JSON fields",
+                        "`{}` is not a JSON field: `->` and `->>` apply to JSON and array fields",
                         o.field
                     ),
                 ),
@@ -1335,12 +1335,12 @@ impl<'a> Validator<'a> {
         self.caps
             .require(self.caps.json_path, "JSON path filters")?;
         if let Some(fd) = self.field_at(field, at, acc, origin)?
-            && fd.ty != FieldType::Json
+            && !fd.ty.has_paths()
         {
             acc.push(
                 &format!("{at}/field"),
                 format!(
-                    "JSON paths need a json field; `{field}` is {}",
+                    "JSON paths need a json or array field; `{field}` is {}",
                     fd.ty.name()
                 ),
             );

@@ -21,7 +21,7 @@
 //! | `.read_only` | entities that refuse writes: views the database cannot write through, a document store's views |
 //! | `.operations` | methods on `/{entity}`: `GET`, `HEAD`, and unless read-only `POST`, `PUT` (with a primary key), `PATCH`, `DELETE`; empty for an entity named `discovery` or `openapi.json` (those paths are the tenant's documents) |
 //! | `.item_operations` | methods on `/{entity}/{id}`: `GET`, `HEAD`, and unless read-only `PATCH`, `PUT`, `DELETE`; empty without a primary key |
-//! | `.fields[]` | `name`; `type` ([`FieldType::name`]); `nullable`; `unique` (the field alone is unique: flagged unique, a one-field unique index, or the whole primary key); `has_default` (the database fills it when omitted); `generated` (`none`, `auto_increment`, `always`); `required_on_insert`; `writable` (false for generated-always fields); `sortable` (may appear in `order=`); `json_path` (`field->a->>b=op.v` filters apply); `operators` (URL filter operators that apply, below); and when they apply `enum_values`, `max_length`, `precision`, `scale`, `items` (the element type of an array, an object like `{type, enum_values, …}`), `description` |
+//! | `.fields[]` | `name`; `type` ([`FieldType::name`]); `nullable`; `unique` (the field alone is unique: flagged unique, a one-field unique index, or the whole primary key); `has_default` (the database fills it when omitted); `generated` (`none`, `auto_increment`, `always`); `required_on_insert`; `writable` (false for generated-always fields); `sortable` (may appear in `order=`); `json_path` (`field->a->>b=op.v` filters apply: a JSON field, or an array on an engine with arrays); `operators` (URL filter operators that apply, below); and when they apply `enum_values`, `max_length`, `precision`, `scale`, `items` (the element type of an array, an object like `{type, enum_values, …}`), `description` |
 //! | `.relations[]` | `name` (use it in `select=name(…)`), `kind` (`many_to_one`, `one_to_many`, `one_to_one`, `many_to_many`), `target`, `from_fields`, `to_fields`, `to_one` (embeds as an object or null, otherwise as an array), and for many-to-many `through` `{entity, source_fields, target_fields}` |
 //!
 //! Operators per field type (every operator also takes `not.` in front):
@@ -165,10 +165,7 @@ fn field_doc(entity: &Entity, f: &Field, caps: &Capabilities) -> J {
         (f.generated != Generated::Always && !entity.read_only).into(),
     );
     m.insert("sortable".into(), sortable(&f.ty).into());
-    m.insert(
-        "json_path".into(),
-        (f.ty == FieldType::Json && caps.json_path).into(),
-    );
+    m.insert("json_path".into(), caps.paths_into(&f.ty).into());
     m.insert("operators".into(), json!(field_operators(&f.ty, caps)));
     if let Some(n) = f.max_length {
         m.insert("max_length".into(), n.into());

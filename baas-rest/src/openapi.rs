@@ -329,7 +329,7 @@ fn filter_parameters(entity: &Entity, caps: &Capabilities) -> Vec<J> {
                 f.name,
                 ops.join(", ")
             );
-            if f.ty == baas_core::FieldType::Json && caps.json_path {
+            if caps.paths_into(&f.ty) {
                 desc.push_str(&format!(
                     " JSON paths: `{}->a->>b=eq.v` (parameter named with the path).",
                     f.name

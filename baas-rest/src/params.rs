@@ -2196,10 +2196,7 @@ fn build_node<'s>(
                 // `arr->0`), which every engine answers as JSON arrays.
                 if !shape.path.is_empty()
                     && let Ok(f) = node.entity.field(name)
-                    && !matches!(
-                        f.ty,
-                        baas_core::FieldType::Json | baas_core::FieldType::Array { .. }
-                    )
+                    && !f.ty.has_paths()
                 {
                     return Err(RestError::query_syntax(format!(
                         "`{name}` is not a JSON field: `->` and `->>` apply to JSON and array fields"

@@ -604,11 +604,12 @@ fn discovery_types_and_capabilities() {
         json!({
             "name": "tags", "type": "array", "items": {"type": "text"}, "nullable": true,
             "unique": false, "has_default": false, "generated": "none",
-            "required_on_insert": false, "writable": true, "sortable": false, "json_path": false,
+            "required_on_insert": false, "writable": true, "sortable": false, "json_path": true,
             "operators": ["is", "cs", "cd", "ov"]
         })
     );
     assert_eq!(field(&lite, "thing", "tags")["operators"], json!(["is"]));
+    assert_eq!(field(&lite, "thing", "tags")["json_path"], json!(false));
     assert_eq!(field(&pg, "thing", "doc")["json_path"], json!(true));
     assert_eq!(field(&lite, "thing", "doc")["json_path"], json!(false));
     assert_eq!(field(&pg, "thing", "doc")["operators"], json!(["is"]));

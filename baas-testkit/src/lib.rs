@@ -567,6 +567,7 @@ macro_rules! __with_conformance_cases {
             json_containment,
             json_path_like_and_null,
             array_filters,
+            json_path_into_arrays,
             embed_many_to_one_and_null,
             embed_one_to_many_order_limit_filter,
             embed_many_to_many,
@@ -2849,6 +2850,86 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
         other => return Err(format!("the last element: {other:?}")),
     }
     c.clear("jc-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// `->`/`->>` into an array field (PostgREST's `tags->0`), where the
+/// engine has arrays: compared, tested for null (an index past the end)
+/// and ordered at the path, an index from the end too.
+async fn json_path_into_arrays(c: &Ctx<'_>) -> CaseResult {
+    let at = |path: &[&str], v: &str| Filter::JsonPath {
+        field: "tags".into(),
+        path: path.iter().map(|p| p.to_string()).collect(),
+        op: CompareOp::Eq,
+        value: Value::Text(v.into()),
+    };
+    let has_tags = c
+        .schema
+        .entity("gadget")
+        .is_ok_and(|e| e.field("tags").is_ok());
+    if !c.db.capabilities().arrays || !c.db.capabilities().json_path || !has_tags {
+        return Ok(Outcome::NotApplicable("no array fields".into()));
+    }
+    c.clear("ja-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "ja-1", "tags": ["x", "y"]}),
+        json!({"sku": "ja-2", "tags": ["y"]}),
+        json!({"sku": "ja-3", "tags": []}),
+        json!({"sku": "ja-4"}),
+    ]))
+    .await
+    .map_err(s)?;
+    let q = |f: Option<Filter>, order: OrderBy| {
+        let mut all = vec![like("sku", "ja-%")];
+        all.extend(f);
+        Query::new("gadget")
+            .fields(["sku"])
+            .filter(Filter::and(all))
+            .order_by(order)
+            .order_by(OrderBy::asc("sku"))
+    };
+    let skus = |rows: Vec<Map<String, J>>| -> Vec<J> { col(&rows, "sku") };
+    let by_sku = || OrderBy::asc("sku");
+    let checks: [(Option<Filter>, OrderBy, Vec<J>, &str); 5] = [
+        (
+            Some(at(&["0"], "y")),
+            by_sku(),
+            vec![json!("ja-2")],
+            "first element",
+        ),
+        (
+            Some(at(&["1"], "y")),
+            by_sku(),
+            vec![json!("ja-1")],
+            "second element",
+        ),
+        (
+            Some(at(&["-1"], "y")),
+            by_sku(),
+            vec![json!("ja-1"), json!("ja-2")],
+            "last element",
+        ),
+        (
+            Some(Filter::JsonIsNull {
+                field: "tags".into(),
+                path: vec!["0".into()],
+            }),
+            by_sku(),
+            vec![json!("ja-3"), json!("ja-4")],
+            "no first element",
+        ),
+        (
+            None,
+            OrderBy::desc("tags").at_path(vec!["0".into()], true),
+            vec![json!("ja-3"), json!("ja-4"), json!("ja-2"), json!("ja-1")],
+            "ordered by the first element's text, nulls first",
+        ),
+    ];
+    for (f, order, want, what) in checks {
+        let got = skus(c.rows(q(f, order)).await?);
+        ensure!(got == want, "{what}: {got:?}");
+    }
+    c.clear("ja-").await?;
     Ok(Outcome::Pass)
 }
 

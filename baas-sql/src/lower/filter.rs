@@ -84,7 +84,7 @@ impl<'a> Lower<'a> {
                 let text = if path.is_empty() {
                     self.as_text(scope, fd)
                 } else {
-                    sql.json_string_at(scope.col(fd), path)?
+                    sql.json_string_at(scope.json_col(fd), path)?
                 };
                 Condition::all().add(sql.regex(text, pattern, *case_insensitive)?)
             }
@@ -98,7 +98,7 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(if !path.is_empty() {
                     sql.text_search_at(
-                        sql.json_string_at(scope.col(fd), path)?,
+                        sql.json_string_at(scope.json_col(fd), path)?,
                         query,
                         language.as_deref(),
                         *syntax,
@@ -135,7 +135,7 @@ impl<'a> Lower<'a> {
                 value,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(self.json_path(scope.col(fd), path, *op, value)?)
+                Condition::all().add(self.json_path(scope.json_col(fd), path, *op, value)?)
             }
             Filter::JsonLike {
                 field,
@@ -144,12 +144,12 @@ impl<'a> Lower<'a> {
                 case_insensitive,
             } => {
                 let fd = e.field(field)?;
-                let text = sql.json_string_at(scope.col(fd), path)?;
+                let text = sql.json_string_at(scope.json_col(fd), path)?;
                 Condition::all().add(sql.like(text, pattern, *case_insensitive))
             }
             Filter::JsonIsNull { field, path } => {
                 let fd = e.field(field)?;
-                Condition::all().add(sql.json_null_at(scope.col(fd), path)?)
+                Condition::all().add(sql.json_null_at(scope.json_col(fd), path)?)
             }
             Filter::JsonContains {
                 field,
@@ -161,7 +161,7 @@ impl<'a> Lower<'a> {
                 let col = if path.is_empty() {
                     scope.col(fd)
                 } else {
-                    sql.json_at(scope.col(fd), path)?
+                    sql.json_at(scope.json_col(fd), path)?
                 };
                 Condition::all().add(sql.json_contains(col, value, *op == ArrayOp::ContainedBy)?)
             }

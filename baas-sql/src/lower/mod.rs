@@ -248,6 +248,19 @@ impl<'a> Scope<'a> {
     /// The column itself; for a computed field, its function called with
     /// the row: `"schema"."fn"("table".*)` (PostgreSQL, the only engine
     /// with [`Capabilities::computed_fields`](baas_core::Capabilities)).
+    /// The column as a JSON document for a path into it: a JSON field's
+    /// column, or an array field's as JSON (`to_jsonb`: arrays are
+    /// PostgreSQL's only among the SQL engines), as PostgREST steps into
+    /// arrays (`arr->0`).
+    fn json_col(&self, field: &Field) -> Expr {
+        match field.ty {
+            baas_core::FieldType::Array { .. } => {
+                Expr::cust_with_expr("to_jsonb($1)", self.col(field))
+            }
+            _ => self.col(field),
+        }
+    }
+
     fn raw_col(&self, field: &Field) -> Expr {
         if let Some(function) = &field.computed {
             return Expr::cust(self.row_call(function));

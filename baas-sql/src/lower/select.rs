@@ -116,10 +116,21 @@ impl<'e> Lower<'e> {
                 }
                 let alias = self.fresh_alias(&format!("o{i}_"), scope.depth);
                 let joined = self.left_join(sel, scope, rel, &alias, r.filter.as_deref())?;
-                (joined.col(joined.entity.field(&o.field)?), true, None)
+                let f = joined.entity.field(&o.field)?;
+                let col = if o.json.is_some() {
+                    joined.json_col(f)
+                } else {
+                    joined.col(f)
+                };
+                (col, true, None)
             } else {
                 let f = self.entity().field(&o.field)?;
-                (scope.compared_col(f), f.nullable, Some(f.column()))
+                let col = if o.json.is_some() {
+                    scope.json_col(f)
+                } else {
+                    scope.compared_col(f)
+                };
+                (col, f.nullable, Some(f.column()))
             };
             match &o.json {
                 None => keys.push(SortKey {
