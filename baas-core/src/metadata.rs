@@ -443,13 +443,21 @@ pub struct Entity {
     /// transaction that sets the caller's settings first; for a view
     /// ([`is_view`](Self::is_view)), its reads (a function or
     /// `current_setting` it calls, or such a view it reads), as do the
-    /// reads that embed it, and when it is writable its writes too (the
-    /// triggers of the tables it writes through). Other statements run alone on the pool. Set by
+    /// reads that embed it, and the writes through it (its `WHERE` applies
+    /// to them). Other statements run alone on the pool. Set by
     /// PostgreSQL's introspection (by hand for other metadata; engines
     /// without [`Capabilities::request_settings`](crate::Capabilities::request_settings)
-    /// ignore it).
+    /// ignore it). See [`Entity::writes_settings`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub request_settings: bool,
+    /// A view written through: the writes through it may read the request
+    /// settings beneath it (a trigger or cascade of a table it writes, a
+    /// rule writing elsewhere), though its reads do not. Kept apart from
+    /// [`request_settings`](Self::request_settings) so that reading such a
+    /// view stays one statement on the pool. Set by PostgreSQL's
+    /// introspection.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub write_settings: bool,
     /// Human-readable description (table comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -483,8 +491,16 @@ impl Entity {
             read_only: false,
             view: false,
             request_settings: false,
+            write_settings: false,
             description: None,
         }
+    }
+
+    /// Whether its writes run with the request settings: a table's when
+    /// [`request_settings`](Self::request_settings), a view's when its own
+    /// rule reads them or [`write_settings`](Self::write_settings).
+    pub fn writes_settings(&self) -> bool {
+        self.request_settings || self.write_settings
     }
 
     /// Whether the entity is a view: [`view`](Self::view), or

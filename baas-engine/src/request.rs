@@ -1444,7 +1444,7 @@ impl Baas {
         let adapter = tenant.adapter().as_ref();
         // The write's statements see the caller's request settings where
         // they may read them, and everywhere with database roles.
-        let settings = statement_settings(tenant, principal, entity.request_settings)?;
+        let settings = statement_settings(tenant, principal, entity.writes_settings())?;
         // With a check, the representation is made inside the write's
         // transaction, and checked there.
         let representing = check.map(|check| Representing {

@@ -135,6 +135,9 @@ pub struct EntityDiff {
     /// Request-settings flag ([`Entity::request_settings`](baas_core::Entity::request_settings)), if it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_settings: Option<Change<bool>>,
+    /// Write-settings flag ([`Entity::write_settings`](baas_core::Entity::write_settings)), if it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_settings: Option<Change<bool>>,
     /// Field changes: new order, then removed fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldChange>,
@@ -154,6 +157,7 @@ impl EntityDiff {
             && self.read_only.is_none()
             && self.view.is_none()
             && self.request_settings.is_none()
+            && self.write_settings.is_none()
             && self.fields.is_empty()
             && self.relations.is_empty()
             && self.indexes.is_empty()
@@ -396,6 +400,7 @@ fn diff_entity(old: &Entity, new: &Entity, options: DiffOptions) -> EntityDiff {
         read_only: Change::of(&old.read_only, &new.read_only),
         view: Change::of(&old.view, &new.view),
         request_settings: Change::of(&old.request_settings, &new.request_settings),
+        write_settings: Change::of(&old.write_settings, &new.write_settings),
         fields,
         relations,
         indexes,
@@ -631,6 +636,9 @@ impl fmt::Display for EntityDiff {
         }
         if let Some(c) = &self.request_settings {
             writeln!(f, "~ {e}: request_settings {} -> {}", c.old, c.new)?;
+        }
+        if let Some(c) = &self.write_settings {
+            writeln!(f, "~ {e}: write_settings {} -> {}", c.old, c.new)?;
         }
         if let Some(c) = &self.primary_key {
             writeln!(

@@ -787,6 +787,7 @@ impl<'a> Converter<'a> {
             read_only: false,
             view: false,
             request_settings: false,
+            write_settings: false,
             description: info
                 .schema
                 .get("description")

@@ -635,6 +635,7 @@ impl<'a> Importer<'a> {
             read_only: b.kind == BlockKind::View,
             view: b.kind == BlockKind::View,
             request_settings: false,
+            write_settings: false,
             description: b.doc.clone(),
         })
     }

@@ -94,6 +94,36 @@ async fn pagila_is_discovered_from_the_catalog() {
     );
 }
 
+/// A view written through over a table whose trigger reads the request
+/// settings runs its writes with them (`write_settings`) but its reads on
+/// the pool; a view whose own `WHERE` reads them needs them for both; a
+/// view no one writes through and whose rule reads nothing needs neither
+/// (the parity fixture, `.ci/sql/parity_pg.sql`).
+#[tokio::test]
+async fn request_settings_of_views_reads_and_writes_apart() {
+    let Some(db) = connect("baas_parity").await else {
+        return;
+    };
+    let s = db
+        .introspect(&IntrospectOptions::default())
+        .await
+        .expect("introspect");
+    let flags = |name: &str| {
+        let e = s.entity(name).unwrap();
+        (e.request_settings, e.write_settings, e.writes_settings())
+    };
+    // Over priv.pen, whose trigger stamps the writer's claims.
+    assert_eq!(flags("pens"), (false, true, true));
+    // A view over that view writes through both.
+    assert_eq!(flags("pens_again"), (false, true, true));
+    // `WHERE owner = …current_setting(…)`, over memo whose trigger reads them.
+    assert_eq!(flags("my_memo"), (true, true, true));
+    // A join: not written through, reads nothing.
+    assert_eq!(flags("book_with_author"), (false, false, false));
+    // The table itself: its writes.
+    assert!(flags("priv_pen").0);
+}
+
 /// The metadata and the best time of three introspections, the pool
 /// warmed first (connection set-up is not introspection).
 async fn timed_introspection<D: DatabaseAdapter + ?Sized>(db: &D) -> (SchemaMetadata, f64) {

@@ -116,6 +116,7 @@ pub fn introspected(dialect: Dialect, entity: &Entity) -> Entity {
         read_only: false,
         view: false,
         request_settings: false,
+        write_settings: false,
         description: None,
     }
 }

@@ -45,6 +45,8 @@ struct Table {
     updatable: bool,
     /// Statements on it may read request settings ([`Entity::request_settings`]).
     request_settings: bool,
+    /// Writes through it may read them ([`Entity::write_settings`]).
+    write_settings: bool,
     comment: Option<String>,
     columns: Vec<Column>,
     primary_key: Vec<String>,
@@ -683,6 +685,7 @@ fn build(
             read_only: t.view && !t.updatable,
             view: t.view,
             request_settings: t.request_settings,
+            write_settings: t.write_settings,
             description: t.comment,
         };
         for ix in &e.indexes {

@@ -101,8 +101,8 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 &format!(
                     "SELECT c.oid::int8 AS rel, n.nspname::text AS schema, c.relname::text AS name, \
                      c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment, \
-                     {updatable} AS updatable, \
-                     CASE WHEN {updatable} THEN EXISTS ( \
+                     {updatable} AS updatable, {SETTINGS_READER} AS settings, \
+                     {updatable} AND EXISTS ( \
                        WITH RECURSIVE bases(oid) AS ( \
                          SELECT c.oid \
                          UNION SELECT d.refobjid FROM bases JOIN pg_rewrite r \
@@ -110,7 +110,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
                            AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class) \
                        SELECT 1 FROM bases JOIN pg_class bc ON bc.oid = bases.oid WHERE {base_reader}) \
-                     ELSE {SETTINGS_READER} END AS settings \
+                     AS write_settings \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {in_schemas} \
                      ORDER BY n.nspname, c.relname"
@@ -125,6 +125,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("comment", FieldType::Text),
                 col("updatable", FieldType::Boolean),
                 col("settings", FieldType::Boolean),
+                col("write_settings", FieldType::Boolean),
             ],
         )
         .await?;
@@ -317,6 +318,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             view: kind == "v" || kind == "m",
             updatable: flag(r, "updatable"),
             request_settings: flag(r, "settings"),
+            write_settings: flag(r, "write_settings"),
             comment: s(r, "comment"),
             ..Table::default()
         });
@@ -417,10 +419,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             cat.tables[n].request_settings = true;
         }
     }
-    // A view reading a view that reads settings reads them too; a view
-    // written through writes what it reads, so it does when a relation
-    // it reads does (a table marked by a cascade above, in the schemas
-    // introspected; the tables query followed the others).
+    // A view reading a view that reads settings reads them too.
     loop {
         let readers: Vec<usize> = cat
             .tables
@@ -432,7 +431,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 cat.view_usage.iter().any(|(v, base, _)| {
                     *v == view
                         && cat.tables.iter().any(|b| {
-                            (b.view || t.updatable)
+                            b.view
                                 && b.request_settings
                                 && key(b.schema.as_deref(), &b.name) == *base
                         })
@@ -445,6 +444,35 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         }
         for n in readers {
             cat.tables[n].request_settings = true;
+        }
+    }
+    // A view written through writes the relations it reads, so its
+    // writes read the settings where theirs do: a table marked by a
+    // cascade above, a view's own reads or writes (in the schemas
+    // introspected; the tables query followed the others in any schema).
+    loop {
+        let writers: Vec<usize> = cat
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.view && t.updatable && !t.write_settings)
+            .filter(|(_, t)| {
+                let view = key(t.schema.as_deref(), &t.name);
+                cat.view_usage.iter().any(|(v, base, _)| {
+                    *v == view
+                        && cat.tables.iter().any(|b| {
+                            (b.request_settings || b.write_settings)
+                                && key(b.schema.as_deref(), &b.name) == *base
+                        })
+                })
+            })
+            .map(|(n, _)| n)
+            .collect();
+        if writers.is_empty() {
+            break;
+        }
+        for n in writers {
+            cat.tables[n].write_settings = true;
         }
     }
     for r in &view_columns {
