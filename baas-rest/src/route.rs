@@ -184,6 +184,11 @@ impl Route {
     }
 }
 
+/// The methods of a writable entity's collection, `/{entity}`.
+pub(crate) const COLLECTION_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
+/// The methods of a writable entity's row by key, `/{entity}/{id}`.
+pub(crate) const ITEM_METHODS: &str = "GET, HEAD, PUT, PATCH, DELETE";
+
 /// The methods a route answers, for the `Allow` header of a 405:
 /// collections `GET, HEAD, POST, PUT, PATCH, DELETE` (`PUT` with the
 /// primary key's `eq` filters), rows by key
@@ -193,8 +198,8 @@ impl Route {
 pub fn allowed_methods(route: &Route, read_only: bool) -> &'static str {
     match route {
         Route::Collection { .. } | Route::Item { .. } if read_only => "GET, HEAD",
-        Route::Collection { .. } => "GET, HEAD, POST, PUT, PATCH, DELETE",
-        Route::Item { .. } => "GET, HEAD, PUT, PATCH, DELETE",
+        Route::Collection { .. } => COLLECTION_METHODS,
+        Route::Item { .. } => ITEM_METHODS,
         Route::Rpc { .. } => "GET, HEAD, POST",
         Route::Discovery { .. } | Route::OpenApi { .. } => "GET, HEAD",
         Route::Admin(_) => "GET, POST",

@@ -816,9 +816,9 @@ fn write(
         }
         _ => {
             let allowed = if key.is_some() {
-                "GET, HEAD, PUT, PATCH, DELETE"
+                crate::route::ITEM_METHODS
             } else {
-                "GET, HEAD, POST, PUT, PATCH, DELETE"
+                crate::route::COLLECTION_METHODS
             };
             return Err(
                 RestError::method_not_allowed(method).with_hint(format!("allowed here: {allowed}"))
