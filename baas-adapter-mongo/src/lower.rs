@@ -1527,9 +1527,11 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             let (sum, n) = (format!("s{i}"), format!("c{i}"));
             group.insert(internal.clone(), doc! {"$avg": p.clone()});
             group.insert(sum.clone(), doc! {"$sum": p.clone()});
+            // The numbers only, the values `$sum` adds (a document of
+            // another type in a typed field counts for neither).
             group.insert(
                 n.clone(),
-                doc! {"$sum": {"$cond": [present(p), 1_i64, 0_i64]}},
+                doc! {"$sum": {"$cond": [{"$isNumber": p.clone()}, 1_i64, 0_i64]}},
             );
             finish.insert(internal.clone(), 1);
             finish.insert(

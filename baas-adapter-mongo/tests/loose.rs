@@ -52,5 +52,27 @@ async fn values_of_another_type_read_as_they_are() {
             {"id": 2, "n": 5, "d": "2020-01-02", "ok": true, "note": "m"}
         ])
     );
+    // An exact average counts the numbers it sums: the string is in
+    // neither (the average of 5 alone, PostgreSQL's digits).
+    let avg = baas_core::ir::Aggregate {
+        entity: "loose_cells".into(),
+        filter: None,
+        group_by: vec![],
+        group_by_values: Vec::new(),
+        aggregates: vec![baas_core::ir::AggregateExpr::new(
+            "avg",
+            baas_core::ir::AggregateFn::Avg { field: "n".into() },
+        )],
+        having: vec![],
+        order: vec![],
+        limit: None,
+        offset: None,
+        via: Vec::new(),
+    };
+    let rows = db.aggregate(t, &avg).await.expect("average");
+    assert_eq!(
+        rows[0]["avg"],
+        baas_core::value::decimal_json("5.0000000000000000")
+    );
     raw.drop().await.expect("drop");
 }
