@@ -446,3 +446,7 @@ CREATE TABLE priv.pen_cap (id int PRIMARY KEY, pen_id int REFERENCES priv.pen (i
 INSERT INTO priv.pen_cap VALUES (1, 1, 'black'), (2, 1, 'red'), (3, 2, 'blue');
 CREATE VIEW caps AS SELECT id, pen_id, color FROM priv.pen_cap;
 CREATE VIEW pens_again AS SELECT pen_id AS id, name FROM pens;
+-- Written through by PostgreSQL itself, its WHERE reading another table:
+-- its rows are still its one table's, so it keeps the table's key.
+CREATE VIEW capped_pens AS SELECT p.id AS pen_id, p.name FROM priv.pen p
+  WHERE EXISTS (SELECT 1 FROM priv.pen_cap c WHERE c.pen_id = p.id);

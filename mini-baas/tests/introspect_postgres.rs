@@ -122,6 +122,14 @@ async fn request_settings_of_views_reads_and_writes_apart() {
     assert_eq!(flags("book_with_author"), (false, false, false));
     // The table itself: its writes.
     assert!(flags("priv_pen").0);
+    // Keys of views written through: PostgreSQL writes `capped_pens`
+    // itself, so its rows are its one table's though its `WHERE` reads
+    // another; `pens_again` over `pens` over `priv.pen` too.
+    for view in ["capped_pens", "pens_again"] {
+        let e = s.entity(view).unwrap();
+        assert!(!e.read_only, "{view}");
+        assert_eq!(e.primary_key.len(), 1, "{view}");
+    }
 }
 
 /// The metadata and the best time of three introspections, the pool

@@ -43,6 +43,9 @@ struct Table {
     /// A view the database writes through (PostgreSQL's auto-updatable
     /// views and views with `INSTEAD OF` triggers, MySQL's updatable ones).
     updatable: bool,
+    /// PostgreSQL writes through it by itself (not by triggers): its
+    /// `FROM` has exactly one relation, whose rows are the view's.
+    auto_updatable: bool,
     /// Statements on it may read request settings ([`Entity::request_settings`]).
     request_settings: bool,
     /// Writes through it may read them ([`Entity::write_settings`]).
@@ -409,7 +412,24 @@ fn view_primary_keys(catalog: &mut Catalog) {
             // through some) or a self-join could repeat a key, and a write
             // by key must touch one row.
             if v.updatable {
-                let tables: Vec<&str> = bases
+                // An auto-updatable view's rows are its one `FROM`
+                // relation's (a `WHERE` may read other tables): the tables
+                // its columns show. Otherwise every table it reads.
+                let shown: Vec<&str>;
+                let read = if v.auto_updatable {
+                    shown = lineage
+                        .columns
+                        .get(view.as_str())
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|(_, t, _)| *t)
+                        .collect();
+                    &shown
+                } else {
+                    &bases
+                };
+                let mut tables: Vec<&str> = read
                     .iter()
                     .copied()
                     .filter(|b| {
@@ -419,6 +439,7 @@ fn view_primary_keys(catalog: &mut Catalog) {
                             .is_some_and(|&t| !catalog.tables[t].view)
                     })
                     .collect();
+                tables.dedup();
                 let entries = lineage
                     .columns
                     .get(view.as_str())

@@ -101,7 +101,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 &format!(
                     "SELECT c.oid::int8 AS rel, n.nspname::text AS schema, c.relname::text AS name, \
                      c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment, \
-                     {updatable} AS updatable, {SETTINGS_READER} AS settings, \
+                     {updatable} AS updatable, \
+                     (c.relkind = 'v' AND pg_relation_is_updatable(c.oid, false) & 28 = 28) AS auto_updatable, \
+                     {SETTINGS_READER} AS settings, \
                      {updatable} AND EXISTS ( \
                        WITH RECURSIVE bases(oid) AS ( \
                          SELECT c.oid \
@@ -124,6 +126,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                 col("kind", FieldType::Text),
                 col("comment", FieldType::Text),
                 col("updatable", FieldType::Boolean),
+                col("auto_updatable", FieldType::Boolean),
                 col("settings", FieldType::Boolean),
                 col("write_settings", FieldType::Boolean),
             ],
@@ -317,6 +320,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
             name,
             view: kind == "v" || kind == "m",
             updatable: flag(r, "updatable"),
+            auto_updatable: flag(r, "auto_updatable"),
             request_settings: flag(r, "settings"),
             write_settings: flag(r, "write_settings"),
             comment: s(r, "comment"),
