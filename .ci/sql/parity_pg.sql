@@ -450,3 +450,8 @@ CREATE VIEW pens_again AS SELECT pen_id AS id, name FROM pens;
 -- its rows are still its one table's, so it keeps the table's key.
 CREATE VIEW capped_pens AS SELECT p.id AS pen_id, p.name FROM priv.pen p
   WHERE EXISTS (SELECT 1 FROM priv.pen_cap c WHERE c.pen_id = p.id);
+-- A computed relationship to one row (not SETOF) of a venue: PostgreSQL
+-- answers a row of nulls where the function finds none, which PostgREST
+-- embeds as an object of nulls.
+CREATE FUNCTION main_gig(venue) RETURNS gig
+  LANGUAGE sql STABLE AS $$ SELECT * FROM gig WHERE venue_id = $1.id ORDER BY id LIMIT 1 $$;

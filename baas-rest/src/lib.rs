@@ -212,9 +212,6 @@
 //!   and are written and filtered as that; a string without the `\x` is
 //!   read as base64, where PostgreSQL reads it in its escape form (the
 //!   text's own bytes, `\\` a backslash).
-//! - A computed relationship to one row (`RETURNS tbl`, not `SETOF`)
-//!   whose function finds none is `null`; PostgREST answers PostgreSQL's
-//!   null row as an object of nulls (`{"id": null, "username": null}`).
 //! - A read without `order` answers its rows in primary-key order on
 //!   every engine (the key breaks ties of any `order` too), so that
 //!   pages are stable and engines agree; PostgREST answers the

@@ -2471,6 +2471,23 @@ async fn computed_relationships() {
         json!([{"name": "Grace"}, {"name": "Edsger"}, {"name": "Ada"}])
     );
     status_is(&s, "GET", "/author", "order=books_of(title)", "", 422, "{}").await;
+    // A function returning one row (not `SETOF`) that finds none answers
+    // PostgreSQL's row of nulls: an object of nulls, as PostgREST embeds
+    // it (an app reading `main_gig.id` gets `null`, not an error).
+    assert_eq!(
+        ok(
+            &s,
+            "GET",
+            "/venue",
+            "select=name,main_gig(id,venue_id)&order=id",
+            ""
+        )
+        .await,
+        json!([
+            {"name": "Hall", "main_gig": {"id": 1, "venue_id": 1}},
+            {"name": "Club", "main_gig": {"id": null, "venue_id": null}}
+        ])
+    );
 }
 
 /// Overloaded functions (item 9): the names of the call's arguments

@@ -455,9 +455,10 @@ impl<'a> Lower<'a> {
         inner.from(table_ref_as(&row.entity, "_baas_p"));
         let func = sea_query::Func::cust(iden(&format!("LATERAL {name}")))
             .arg(Expr::cust("\"_baas_p\".*"));
+        // A function returning one row (not `SETOF`) answers a row of
+        // nulls where it finds none: embedded as an object of nulls, as
+        // PostgREST embeds it (a `SETOF` one answers no row: `null`).
         inner.from(TableRef::FunctionCall(func, iden("_baas_r")));
-        // A function returning one row answers a row of nulls for none.
-        inner.and_where(Expr::cust("NOT (\"_baas_r\" IS NULL)"));
         Ok(TableRef::SubQuery(
             Box::new(inner),
             iden(&self.entity().source.table),
