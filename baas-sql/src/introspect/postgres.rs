@@ -10,7 +10,7 @@ use super::{
     Catalog, CatalogFk, CatalogFunction, CatalogParam, CatalogReturns, Column, Table, col, flag, i,
     key, req, s, stmt, strs, text_cols,
 };
-use crate::backend::SqlBackend;
+use crate::backend::{SqlBackend, SqlTransaction};
 
 /// PostgreSQL schemas that are never user data.
 const PG_SYSTEM: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
@@ -60,6 +60,24 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     b: &B,
     o: &IntrospectOptions,
 ) -> Result<Catalog> {
+    // One read-only transaction without JIT: the catalog queries' cost
+    // estimates (the correlated subqueries of `SETTINGS_READER`, the
+    // recursive walk of a view's bases) cross `jit_above_cost`, and
+    // compiling them took 0.95 s of a 1 s query that runs in 27 ms
+    // without (1,000 tables, PostgreSQL 15; `BENCHMARKS.md`).
+    let mut tx = b.begin().await?;
+    tx.execute(&stmt(
+        "SELECT set_config('jit', 'off', true) \
+         WHERE current_setting('server_version_num')::int >= 110000",
+        vec![],
+    ))
+    .await?;
+    let cat = read_catalog(tx.as_mut(), o).await?;
+    tx.rollback().await?;
+    Ok(cat)
+}
+
+async fn read_catalog(b: &mut dyn SqlTransaction, o: &IntrospectOptions) -> Result<Catalog> {
     let all = b
         .fetch(
             &stmt(
@@ -93,7 +111,10 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     // OF` triggers or `DO INSTEAD` rules: any of `UPDATE`, `INSERT`,
     // `DELETE`), whose writes read settings when a relation it is built
     // on or one of its rules writes, in any schema and however deep, does.
-    let updatable = "(c.relkind = 'v' AND pg_relation_is_updatable(c.oid, true) & 28 <> 0)";
+    // `CASE`, not `AND`: PostgreSQL does not promise to skip the call for
+    // a table, and calling it for every table doubled the query's time.
+    let updatable =
+        "(CASE WHEN c.relkind = 'v' THEN pg_relation_is_updatable(c.oid, true) & 28 <> 0 ELSE false END)";
     let base_reader = SETTINGS_READER.replace("c.oid", "bc.oid");
     let tables = b
         .fetch(
@@ -102,9 +123,9 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                     "SELECT c.oid::int8 AS rel, n.nspname::text AS schema, c.relname::text AS name, \
                      c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment, \
                      {updatable} AS updatable, \
-                     (c.relkind = 'v' AND pg_relation_is_updatable(c.oid, false) & 28 = 28) AS auto_updatable, \
+                     (CASE WHEN c.relkind = 'v' THEN pg_relation_is_updatable(c.oid, false) & 28 = 28 ELSE false END) AS auto_updatable, \
                      {SETTINGS_READER} AS settings, \
-                     {updatable} AND EXISTS ( \
+                     CASE WHEN {updatable} THEN EXISTS ( \
                        WITH RECURSIVE bases(oid) AS ( \
                          SELECT c.oid \
                          UNION SELECT d.refobjid FROM bases JOIN pg_rewrite r \
@@ -112,7 +133,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
                          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
                            AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class) \
                        SELECT 1 FROM bases JOIN pg_class bc ON bc.oid = bases.oid WHERE {base_reader}) \
-                     AS write_settings \
+                     ELSE false END AS write_settings \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {in_schemas} \
                      ORDER BY n.nspname, c.relname"
@@ -424,61 +445,22 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
         }
     }
     // A view reading a view that reads settings reads them too.
-    loop {
-        let readers: Vec<usize> = cat
-            .tables
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.view && !t.request_settings)
-            .filter(|(_, t)| {
-                let view = key(t.schema.as_deref(), &t.name);
-                cat.view_usage.iter().any(|(v, base, _)| {
-                    *v == view
-                        && cat.tables.iter().any(|b| {
-                            b.view
-                                && b.request_settings
-                                && key(b.schema.as_deref(), &b.name) == *base
-                        })
-                })
-            })
-            .map(|(n, _)| n)
-            .collect();
-        if readers.is_empty() {
-            break;
-        }
-        for n in readers {
-            cat.tables[n].request_settings = true;
-        }
-    }
+    mark_views(
+        &mut cat,
+        |t| !t.request_settings,
+        |b| b.view && b.request_settings,
+        |t| t.request_settings = true,
+    );
     // A view written through writes the relations it reads, so its
     // writes read the settings where theirs do: a table marked by a
     // cascade above, a view's own reads or writes (in the schemas
     // introspected; the tables query followed the others in any schema).
-    loop {
-        let writers: Vec<usize> = cat
-            .tables
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.view && t.updatable && !t.write_settings)
-            .filter(|(_, t)| {
-                let view = key(t.schema.as_deref(), &t.name);
-                cat.view_usage.iter().any(|(v, base, _)| {
-                    *v == view
-                        && cat.tables.iter().any(|b| {
-                            (b.request_settings || b.write_settings)
-                                && key(b.schema.as_deref(), &b.name) == *base
-                        })
-                })
-            })
-            .map(|(n, _)| n)
-            .collect();
-        if writers.is_empty() {
-            break;
-        }
-        for n in writers {
-            cat.tables[n].write_settings = true;
-        }
-    }
+    mark_views(
+        &mut cat,
+        |t| t.updatable && !t.write_settings,
+        |b| b.request_settings || b.write_settings,
+        |t| t.write_settings = true,
+    );
     for r in &view_columns {
         if let (Some(view), Some(table)) = (keys.get(&i(r, "view")), keys.get(&i(r, "rel"))) {
             cat.view_columns
@@ -487,6 +469,49 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(
     }
     cat.functions = functions(b, &arr(), &keys_by_name(&cat)).await?;
     Ok(cat)
+}
+
+/// Marks every view that `pending` selects and whose rule reads a
+/// relation `reads` says reads the settings, until nothing changes (a
+/// view over a marked view is marked in the next round).
+fn mark_views(
+    cat: &mut Catalog,
+    pending: impl Fn(&Table) -> bool,
+    reads: impl Fn(&Table) -> bool,
+    mark: impl Fn(&mut Table),
+) {
+    let index: HashMap<String, usize> = cat
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (key(t.schema.as_deref(), &t.name), n))
+        .collect();
+    // The relations each view reads.
+    let mut bases: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (v, base, _) in &cat.view_usage {
+        if let (Some(&v), Some(&b)) = (index.get(v), index.get(base)) {
+            let list = bases.entry(v).or_default();
+            if !list.contains(&b) {
+                list.push(b);
+            }
+        }
+    }
+    loop {
+        let marked: Vec<usize> = bases
+            .iter()
+            .filter(|(v, bs)| {
+                let t = &cat.tables[**v];
+                t.view && pending(t) && bs.iter().any(|b| reads(&cat.tables[*b]))
+            })
+            .map(|(v, _)| *v)
+            .collect();
+        if marked.is_empty() {
+            break;
+        }
+        for n in marked {
+            mark(&mut cat.tables[n]);
+        }
+    }
 }
 
 /// The types of a single unnamed parameter PostgREST serves (`json` and
@@ -513,8 +538,8 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 /// (`SETOF tbl`), declared columns (`RETURNS TABLE`, `OUT` parameters) or
 /// the attributes of a composite type; a domain result is its base type.
 /// Others are left out (triggers, `SETOF record` without a column list).
-async fn functions<B: SqlBackend + ?Sized>(
-    b: &B,
+async fn functions(
+    b: &mut dyn SqlTransaction,
     schemas: &[SqValue],
     tables: &std::collections::HashSet<String>,
 ) -> Result<Vec<CatalogFunction>> {
