@@ -112,9 +112,8 @@ async fn read_catalog(b: &mut dyn SqlTransaction, o: &IntrospectOptions) -> Resu
     // `DELETE`), whose writes read settings when a relation it is built
     // on or one of its rules writes, in any schema and however deep, does.
     // `CASE`, not `AND`: PostgreSQL does not promise to skip the call for
-    // a table, and calling it for every table doubled the query's time.
-    let updatable =
-        "(CASE WHEN c.relkind = 'v' THEN pg_relation_is_updatable(c.oid, true) & 28 <> 0 ELSE false END)";
+    // a table.
+    let updatable = "(CASE WHEN c.relkind = 'v' THEN pg_relation_is_updatable(c.oid, true) & 28 <> 0 ELSE false END)";
     let base_reader = SETTINGS_READER.replace("c.oid", "bc.oid");
     let tables = b
         .fetch(
