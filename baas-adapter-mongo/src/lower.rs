@@ -1542,10 +1542,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             let key = Aggregate::answer_key(related, &ag.alias);
             nullable.insert(key.clone(), (internal.clone(), true));
             averages.insert(key.clone(), internal);
-            let sum_ty = AggregateFn::Sum {
-                field: String::new(),
-            }
-            .result_type(input.as_ref());
+            let sum_ty = AggregateFn::average_sum_type(input.as_ref());
             columns.push(OutColumn {
                 internal: sum,
                 key: key.clone(),

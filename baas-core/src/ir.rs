@@ -1092,6 +1092,16 @@ impl AggregateFn {
         )
     }
 
+    /// The type of an exact average's sum, as the engines answer it beside
+    /// its count ([`exact_average`](Self::exact_average)): `sum`'s result
+    /// over values of type `input`.
+    pub fn average_sum_type(input: Option<&crate::FieldType>) -> crate::FieldType {
+        Self::Sum {
+            field: String::new(),
+        }
+        .result_type(input)
+    }
+
     /// The field it applies to, if any.
     pub fn field(&self) -> Option<&str> {
         match self {

@@ -1101,20 +1101,7 @@ fn round_decimal_text(s: &str, scale: u32) -> Option<String> {
     }
     let mut digits: Vec<u8> = format!("{i}{}", &f[..scale]).into_bytes();
     if f.as_bytes()[scale] >= b'5' {
-        let mut k = digits.len();
-        loop {
-            if k == 0 {
-                digits.insert(0, b'1');
-                break;
-            }
-            k -= 1;
-            if digits[k] == b'9' {
-                digits[k] = b'0';
-            } else {
-                digits[k] += 1;
-                break;
-            }
-        }
+        increment_digits(&mut digits);
     }
     let digits = String::from_utf8(digits).ok()?;
     let (ip, fp) = digits.split_at(digits.len() - scale);

@@ -191,15 +191,24 @@ impl<'c> Lineage<'c> {
         }
     }
 
+    /// Where the columns of view `view` come from.
+    fn columns_of(&self, view: &str) -> &[(&'c str, &'c str, &'c str)] {
+        self.columns
+            .get(view)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The base columns view `view` reads.
+    fn usage_of(&self, view: &str) -> &[(&'c str, &'c str)] {
+        self.usage.get(view).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// The tables view `view` reads, in the order its columns show them,
     /// then the others its rule reads.
     fn bases(&self, v: &Table, view: &str) -> Vec<&'c str> {
         let mut bases: Vec<&str> = Vec::new();
-        let entries = self
-            .columns
-            .get(view)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let entries = self.columns_of(view);
         for c in &v.columns {
             for (_, t, _) in entries.iter().filter(|(vc, _, _)| *vc == c.name) {
                 if !bases.contains(t) {
@@ -207,7 +216,7 @@ impl<'c> Lineage<'c> {
                 }
             }
         }
-        for (t, _) in self.usage.get(view).map(Vec::as_slice).unwrap_or_default() {
+        for (t, _) in self.usage_of(view) {
             if !bases.contains(t) {
                 bases.push(t);
             }
@@ -363,11 +372,7 @@ fn view_generated(catalog: &mut Catalog) {
         .filter(|(_, t)| t.view && t.updatable)
     {
         let view = key(v.schema.as_deref(), &v.name);
-        let entries = lineage
-            .columns
-            .get(view.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let entries = lineage.columns_of(&view);
         for (k, c) in v.columns.iter().enumerate() {
             let mut origins = entries.iter().filter(|(vc, _, _)| *vc == c.name);
             let (Some((_, t, bc)), None) = (origins.next(), origins.next()) else {
@@ -418,10 +423,7 @@ fn view_primary_keys(catalog: &mut Catalog) {
                 let shown: Vec<&str>;
                 let read = if v.auto_updatable {
                     shown = lineage
-                        .columns
-                        .get(view.as_str())
-                        .map(Vec::as_slice)
-                        .unwrap_or_default()
+                        .columns_of(&view)
                         .iter()
                         .map(|(_, t, _)| *t)
                         .collect();
@@ -440,11 +442,7 @@ fn view_primary_keys(catalog: &mut Catalog) {
                     })
                     .collect();
                 tables.dedup();
-                let entries = lineage
-                    .columns
-                    .get(view.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
+                let entries = lineage.columns_of(&view);
                 let once = |table: &str| {
                     lineage.tables.get(table).is_some_and(|&t| {
                         catalog.tables[t].primary_key.iter().all(|k| {
@@ -501,18 +499,11 @@ fn shown_in(
     cols: &[String],
 ) -> Option<Vec<String>> {
     let entries: Vec<&(&str, &str, &str)> = lineage
-        .columns
-        .get(view)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .columns_of(view)
         .iter()
         .filter(|(vc, _, _)| v.columns.iter().any(|c| c.name == *vc))
         .collect();
-    let usage = lineage
-        .usage
-        .get(view)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let usage = lineage.usage_of(view);
     // The view column showing `table.col`, if one does.
     let shown_as = |col: &str| -> Option<String> {
         if entries.is_empty() {

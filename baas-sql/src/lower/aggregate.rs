@@ -112,10 +112,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         // An exact average is answered as its sum and its count
         // (`finish_averages`); the engine's own average still orders.
         if let (true, Some(c)) = (ag.func.exact_average(input.as_ref()), &col) {
-            let sum_ty = AggregateFn::Sum {
-                field: String::new(),
-            }
-            .result_type(input.as_ref());
+            let sum_ty = AggregateFn::average_sum_type(input.as_ref());
             sel.expr_as(
                 sql.custom("SUM({})", vec![c.clone()]),
                 Alias::new(format!("a{i}")),
