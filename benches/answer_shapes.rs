@@ -5,6 +5,9 @@
 //!   PostgreSQL's JSON writes them (`format_timestamptz`: `+00:00`, the
 //!   fraction without its ending zeros), against chrono's own RFC 3339
 //!   writer (`to_rfc3339_opts`, the fraction in groups of 3/6/9 digits);
+//!   and in a caller's zone (`Prefer: timezone`): `Zone::format` of the
+//!   instant, and the whole rewrite of an answer's UTC text
+//!   (`AnswerFormat::rewrite`: read back, written in the zone);
 //! - `nested_spread`: 100 artists, 10 albums each, 10 tracks an album,
 //!   answered as `select=...albums(album_id,...tracks(track_id))`
 //!   (`FieldAliases::apply`: the tracks joined to their albums, as
@@ -43,6 +46,29 @@ fn times(c: &mut Criterion) {
                 .map(|t| format_timestamptz(*t).len())
                 .sum::<usize>()
         })
+    });
+    let zone = baas_core::zone::Zone::parse("America/Los_Angeles").expect("a zone");
+    group.bench_function("postgresql_json_in_zone", |b| {
+        b.iter(|| values.iter().map(|t| zone.format(*t).len()).sum::<usize>())
+    });
+    let texts: Vec<Value> = values
+        .iter()
+        .map(|t| Value::String(format_timestamptz(*t)))
+        .collect();
+    let format = baas_core::value::AnswerFormat {
+        zone: Some(zone),
+        ..Default::default()
+    };
+    group.bench_function("answer_rewritten_in_zone", |b| {
+        b.iter_batched_ref(
+            || texts.clone(),
+            |texts| {
+                for t in texts.iter_mut() {
+                    format.rewrite(&FieldType::TimestampTz, t);
+                }
+            },
+            criterion::BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

@@ -144,6 +144,10 @@ CREATE FUNCTION tagged(label text, VARIADIC tags text[]) RETURNS text
 -- A date argument that may be an infinity (item 10).
 CREATE FUNCTION is_forever(d date) RETURNS boolean
   LANGUAGE sql IMMUTABLE AS $$ SELECT d = 'infinity' $$;
+-- An instant in and out (Prefer: timezone reads the argument and writes
+-- the answer in the caller's zone).
+CREATE FUNCTION hour_after(t timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE AS $$ SELECT t + interval '1 hour' $$;
 CREATE FUNCTION greet(name text) RETURNS text
   LANGUAGE sql STABLE AS $$ SELECT 'hello ' || name $$;
 -- A set of scalars.

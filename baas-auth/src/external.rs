@@ -249,5 +249,6 @@ fn principal_of_external(issuer: &ExternalIssuer, claims: Claims) -> Result<Prin
         roles: vec![role],
         claims,
         request: None,
+        timezone: None,
     })
 }

@@ -142,6 +142,7 @@ pub fn principal_of(claims: Claims) -> Principal {
         roles: vec![role],
         claims,
         request: None,
+        timezone: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn role_principal(role: &str) -> Principal {
         roles: vec![role.to_string()],
         claims,
         request: None,
+        timezone: None,
     }
 }
 

@@ -301,11 +301,14 @@ impl Function {
     /// default must be given, and each value must fit its type. All
     /// problems are reported at once. A date or time argument may be a
     /// text the engine stores as one (`caps`:
-    /// [`Capabilities::holds_text`](crate::Capabilities::holds_text)).
+    /// [`Capabilities::holds_text`](crate::Capabilities::holds_text)); a
+    /// `timestamptz` without an offset is a local time of the caller's
+    /// `zone` ([`Value::in_zone`]; UTC when `None`).
     pub fn call(
         &self,
         args: &serde_json::Map<String, serde_json::Value>,
         caps: &crate::Capabilities,
+        zone: Option<crate::zone::Zone>,
     ) -> Result<Call> {
         let mut v = Vec::new();
         for k in args.keys() {
@@ -348,14 +351,8 @@ impl Function {
                         }
                         _ => j,
                     };
-                    let typed = Value::from_json(j).coerce_body(&p.ty).or_else(|e| {
-                        let v = Value::from_json(j);
-                        if caps.holds_text(&p.ty, &v) {
-                            Ok(v)
-                        } else {
-                            Err(e)
-                        }
-                    });
+                    let typed =
+                        crate::validate::typed_input(&Value::from_json(j), &p.ty, caps, zone, true);
                     match typed {
                         Ok(value) => out.push(Arg {
                             name: p.name.clone(),

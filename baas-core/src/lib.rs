@@ -48,6 +48,7 @@ pub mod redact;
 pub mod relations;
 pub mod validate;
 pub mod value;
+pub mod zone;
 
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{

@@ -758,7 +758,7 @@ pub enum FieldType {
     Float64,
     /// Exact decimal; a JSON number written with its exact digits (no
     /// float round trip), or a string for a tenant that keeps decimals as
-    /// strings ([`crate::value::decimals_as_strings`]).
+    /// strings ([`crate::value::AnswerFormat`]).
     Decimal {
         /// Total digits, if bounded.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -176,6 +176,7 @@ pub struct Validator<'a> {
     caps: &'a Capabilities,
     limits: &'a Limits,
     access: Option<&'a dyn Access>,
+    zone: Option<crate::zone::Zone>,
 }
 
 impl std::fmt::Debug for Validator<'_> {
@@ -185,6 +186,7 @@ impl std::fmt::Debug for Validator<'_> {
             .field("engine", &self.caps.engine)
             .field("limits", &self.limits)
             .field("access", &self.access.is_some())
+            .field("zone", &self.zone)
             .finish()
     }
 }
@@ -229,6 +231,32 @@ fn and_opt(a: Option<Filter>, b: Option<Filter>) -> Option<Filter> {
     }
 }
 
+/// `v`, given by a caller in `zone` (UTC when `None`), as a value of type
+/// `ty`: read in the zone ([`Value::in_zone`]), then converted
+/// ([`Value::coerce`], with `write` a written value's
+/// [`Value::coerce_body`]), or, refused so, kept as the text the engine
+/// stores as one ([`Capabilities::holds_text`]: PostgreSQL's `infinity`,
+/// MySQL's `2020-00-15`).
+pub(crate) fn typed_input(
+    v: &Value,
+    ty: &FieldType,
+    caps: &Capabilities,
+    zone: Option<crate::zone::Zone>,
+    write: bool,
+) -> std::result::Result<Value, String> {
+    let zoned = zone.and_then(|z| v.in_zone(ty, z));
+    let v = zoned.as_ref().unwrap_or(v);
+    let typed = if write {
+        v.coerce_body(ty)
+    } else {
+        v.coerce(ty)
+    };
+    match typed {
+        Err(_) if caps.holds_text(ty, v) => Ok(v.clone()),
+        other => other,
+    }
+}
+
 impl<'a> Validator<'a> {
     /// A validator for `target` on an engine with `caps`, every grant
     /// unrestricted.
@@ -238,7 +266,16 @@ impl<'a> Validator<'a> {
             caps,
             limits,
             access: None,
+            zone: None,
         }
+    }
+
+    /// Read values as a caller in `zone` means them
+    /// ([`Value::in_zone`]: a `timestamptz` without an offset is a local
+    /// time there); UTC when `None`.
+    pub fn in_zone(mut self, zone: Option<crate::zone::Zone>) -> Self {
+        self.zone = zone.filter(|z| !z.is_utc());
+        self
     }
 
     /// Apply `access` to everything the request touches (see
@@ -1004,20 +1041,9 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    /// `v` as a value of type `ty` ([`Value::coerce`], with `write` a
-    /// written value's [`Value::coerce_body`]), or, refused so, as the
-    /// text the engine stores as one ([`Capabilities::holds_text`]:
-    /// PostgreSQL's `infinity`, MySQL's `2020-00-15`).
+    /// `v` as a value of type `ty` for this caller ([`typed_input`]).
     fn typed(&self, ty: &FieldType, v: &Value, write: bool) -> std::result::Result<Value, String> {
-        let typed = if write {
-            v.coerce_body(ty)
-        } else {
-            v.coerce(ty)
-        };
-        match typed {
-            Err(_) if self.caps.holds_text(ty, v) => Ok(v.clone()),
-            other => other,
-        }
+        typed_input(v, ty, self.caps, self.zone, write)
     }
 
     /// Convert a filter operand into the field's type, in place.

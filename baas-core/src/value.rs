@@ -9,12 +9,12 @@
 //! | `text`, `enum` | string |
 //! | `int16/32/64` | number (integers) |
 //! | `float32/64` | number |
-//! | `decimal` | number written with its exact digits, padded to the scale when the scale is known (`0.99`, `1.00`, as PostgREST); a string for a tenant that keeps decimals as strings ([`decimals_as_strings`]), and for `NaN` and the infinities |
+//! | `decimal` | number written with its exact digits, padded to the scale when the scale is known (`0.99`, `1.00`, as PostgREST); a string for a tenant that keeps decimals as strings ([`AnswerFormat`]), and for `NaN` and the infinities |
 //! | `boolean` | `true` / `false` (also MySQL `TINYINT(1)`, SQLite 0/1) |
 //! | `date` | `"2009-01-01"` |
 //! | `time` | `"13:45:00"`, `"13:45:00.5"` (a fraction only when non-zero, without the zeros that end it, as PostgreSQL writes it) |
 //! | `timestamp` | `"2009-01-01T00:00:00"` (RFC 3339 without offset; the fraction as `time`'s) |
-//! | `timestamptz` | `"2009-01-01T00:00:00+00:00"` (RFC 3339, always UTC, as PostgreSQL's JSON with the zone UTC, so PostgREST's) |
+//! | `timestamptz` | `"2009-01-01T00:00:00+00:00"` (RFC 3339 in UTC, as PostgreSQL's JSON with the zone UTC, so PostgREST's; in a caller's zone, `-08:00`, with [`AnswerFormat::zone`]) |
 //! | `uuid` | lowercase hyphenated string |
 //! | `json` | the JSON itself |
 //! | `binary` | `"\\x0aff"`: `\x` and two lowercase hex digits a byte, PostgreSQL's `bytea` text as PostgREST answers it; written as that (either case) or as base64 (standard alphabet, padded) ([`bytes_json`], [`parse_bytes`]) |
@@ -157,6 +157,35 @@ impl Value {
             J::String(s) => Self::Text(s.clone()),
             J::Array(a) => Self::Array(a.iter().map(Self::from_json).collect()),
             J::Object(_) => Self::Json(j.clone()),
+        }
+    }
+
+    /// This value as a caller in `zone` means it for a field of type `ty`,
+    /// where that differs from what it means in UTC: a `timestamptz` text
+    /// without an offset (`2024-05-01T10:00`) is that zone's local time,
+    /// as PostgreSQL reads it in the session's `TimeZone`
+    /// ([`Zone::instant`](crate::zone::Zone::instant)); so each element of
+    /// an array. `None` when the value means the same in every zone (an
+    /// offset given, another type): [`Value::coerce`] then reads it.
+    pub fn in_zone(&self, ty: &FieldType, zone: crate::zone::Zone) -> Option<Value> {
+        match (ty, self) {
+            (FieldType::TimestampTz, Self::Text(s)) if parse_timestamptz(s).is_none() => {
+                parse_local_timestamp(s).map(|local| Self::TimestampTz(zone.instant(local)))
+            }
+            (FieldType::Array { items }, Self::Array(values)) => {
+                let zoned: Vec<Option<Value>> =
+                    values.iter().map(|v| v.in_zone(items, zone)).collect();
+                zoned.iter().any(Option::is_some).then(|| {
+                    Self::Array(
+                        zoned
+                            .into_iter()
+                            .zip(values)
+                            .map(|(z, v)| z.unwrap_or_else(|| v.clone()))
+                            .collect(),
+                    )
+                })
+            }
+            _ => None,
         }
     }
 
@@ -759,46 +788,109 @@ pub fn decimal_json(text: &str) -> serde_json::Value {
     }
 }
 
-/// Write the decimal fields of `rows` (of `entity`, with `embeds` at any
-/// depth, keyed as the engine answers: field names, embed aliases or
-/// relation names) as JSON strings instead of numbers, for a tenant that
-/// keeps decimals as strings. `NaN` and the infinities already are. An
+/// How an answer writes some values beyond the JSON normalisation rules:
+/// a tenant's decimals as strings, a caller's time zone for instants.
+/// [`format_answer`] applies it to rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnswerFormat {
+    /// Decimals as JSON strings (`"0.99"`), for a tenant that keeps them
+    /// so; numbers otherwise.
+    pub decimals_as_strings: bool,
+    /// The zone `timestamptz` values are written in (PostgREST's `Prefer:
+    /// timezone`); UTC when `None`.
+    pub zone: Option<crate::zone::Zone>,
+}
+
+impl AnswerFormat {
+    /// Whether the format writes every value as the normalisation rules
+    /// do (nothing to rewrite).
+    pub fn is_plain(&self) -> bool {
+        !self.decimals_as_strings && self.zone.is_none_or(|z| z.is_utc())
+    }
+
+    /// Whether values of type `ty` are written otherwise than by the
+    /// normalisation rules.
+    pub fn rewrites(&self, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Decimal { .. } => self.decimals_as_strings,
+            FieldType::TimestampTz => self.zone.is_some_and(|z| !z.is_utc()),
+            FieldType::Array { items } => self.rewrites(items),
+            _ => false,
+        }
+    }
+
+    /// Rewrite `value`, a value of type `ty` as the engines answer it:
+    /// a decimal number as a string, an instant in the zone ([`Zone::format`](crate::zone::Zone::format)),
+    /// each element of an array. Anything else (`NaN`, `infinity`, a
+    /// cast's text) is left as it is.
+    pub fn rewrite(&self, ty: &FieldType, value: &mut serde_json::Value) {
+        use serde_json::Value as J;
+        match (ty, value) {
+            (FieldType::Decimal { .. }, value @ J::Number(_)) if self.decimals_as_strings => {
+                *value = J::String(value.to_string());
+            }
+            (FieldType::TimestampTz, J::String(text)) => {
+                if let Some(zone) = self.zone.filter(|z| !z.is_utc())
+                    && let Some(t) = parse_timestamptz(text)
+                {
+                    *text = zone.format(t);
+                }
+            }
+            (FieldType::Array { items }, J::Array(values)) => {
+                for v in values {
+                    self.rewrite(items, v);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Write the fields of `rows` (of `entity`, with `embeds` at any depth,
+/// keyed as the engine answers: field names, embed aliases or relation
+/// names) as `format` says: decimals as strings, instants in a zone. An
 /// embedding that aggregates its rows (`lines(total:amount.sum())`) is
-/// written by the types of its answer: its decimal groups and the
-/// aggregates whose result is decimal ([`AggregateFn::result_type`](crate::ir::AggregateFn::result_type)).
-pub fn decimals_as_strings(
+/// written by the types of its answer: its groups and its aggregates
+/// ([`AggregateFn::result_type`](crate::ir::AggregateFn::result_type)).
+pub fn format_answer(
     rows: &mut [serde_json::Map<String, serde_json::Value>],
+    format: &AnswerFormat,
     schema: &crate::metadata::SchemaMetadata,
     entity: &crate::metadata::Entity,
     embeds: &[crate::ir::Embed],
 ) {
-    let own: Vec<&str> = entity
+    if format.is_plain() {
+        return;
+    }
+    let own: Vec<(&str, &FieldType)> = entity
         .fields
         .iter()
-        .filter(|f| matches!(f.ty, FieldType::Decimal { .. }))
-        .map(|f| f.name.as_str())
+        .filter(|f| format.rewrites(&f.ty))
+        .map(|f| (f.name.as_str(), &f.ty))
         .collect();
-    answer_decimals_as_strings(rows, &own, schema, entity, embeds);
+    format_answer_keys(rows, &own, format, schema, entity, embeds);
 }
 
-/// [`decimals_as_strings`] for rows whose own keys are not `entity`'s
-/// fields (an aggregate's answer): the keys `decimal` names are written as
-/// strings, and the embeds of `embeds` (rows of `entity`'s relations) as
-/// [`decimals_as_strings`] writes them.
-pub fn answer_decimals_as_strings(
+/// [`format_answer`] for rows whose own keys are not `entity`'s fields
+/// (an aggregate's answer): the keys of `typed` are written by their
+/// types, and the embeds of `embeds` (rows of `entity`'s relations) as
+/// [`format_answer`] writes them.
+pub fn format_answer_keys(
     rows: &mut [serde_json::Map<String, serde_json::Value>],
-    decimal: &[&str],
+    typed: &[(&str, &FieldType)],
+    format: &AnswerFormat,
     schema: &crate::metadata::SchemaMetadata,
     entity: &crate::metadata::Entity,
     embeds: &[crate::ir::Embed],
 ) {
     use serde_json::Value as J;
+    if format.is_plain() {
+        return;
+    }
     for row in rows {
         for (key, value) in row.iter_mut() {
-            if decimal.contains(&key.as_str()) {
-                if let J::Number(n) = value {
-                    *value = J::String(n.to_string());
-                }
+            if let Some((_, ty)) = typed.iter().find(|(k, _)| k == key) {
+                format.rewrite(ty, value);
                 continue;
             }
             let Some(embed) = embeds.iter().find(|e| e.key() == key) else {
@@ -811,11 +903,17 @@ pub fn answer_decimals_as_strings(
             else {
                 continue;
             };
-            let keys = selection_decimals(target, &embed.select);
+            let types = selection_types(target, &embed.select);
+            let keys: Vec<(&str, &FieldType)> = types
+                .iter()
+                .filter(|(_, ty)| format.rewrites(ty))
+                .map(|(k, ty)| (*k, ty))
+                .collect();
             let one_row = |one: &mut serde_json::Map<String, J>| {
-                answer_decimals_as_strings(
+                format_answer_keys(
                     std::slice::from_mut(one),
                     &keys,
+                    format,
                     schema,
                     target,
                     &embed.select.embeds,
@@ -836,31 +934,29 @@ pub fn answer_decimals_as_strings(
     }
 }
 
-/// The keys of the decimal values in the answer of `select` over rows of
-/// `entity`: its decimal fields; beside aggregates, the decimal values
-/// grouped by and the aggregates with a decimal result.
-fn selection_decimals<'s>(
+/// The keys and types of the values in the answer of `select` over rows
+/// of `entity`: its fields; beside aggregates, the values grouped by and
+/// the aggregates' results.
+fn selection_types<'s>(
     entity: &'s crate::metadata::Entity,
     select: &'s crate::ir::Selection,
-) -> Vec<&'s str> {
-    let decimal = |ty: &FieldType| matches!(ty, FieldType::Decimal { .. });
-    let mut keys: Vec<&str> = entity
+) -> Vec<(&'s str, FieldType)> {
+    let mut keys: Vec<(&str, FieldType)> = entity
         .fields
         .iter()
-        .filter(|f| decimal(&f.ty))
-        .map(|f| f.name.as_str())
+        .map(|f| (f.name.as_str(), f.ty.clone()))
         .collect();
     if select.aggregates.is_empty() {
         return keys;
     }
-    // Beside aggregates, an aggregate's alias may be a field's name.
-    keys.retain(|k| select.aggregates.iter().all(|a| a.alias != *k));
+    // Beside aggregates, an aggregate's alias may be a field's name, and
+    // a computed group's key too.
+    keys.retain(|(k, _)| {
+        select.aggregates.iter().all(|a| a.alias != *k)
+            && select.group_by_values.iter().all(|g| g.key() != *k)
+    });
     for g in &select.group_by_values {
-        if decimal(&g.answer_type()) {
-            keys.push(g.key());
-        } else {
-            keys.retain(|k| *k != g.key());
-        }
+        keys.push((g.key(), g.answer_type()));
     }
     for a in &select.aggregates {
         let input = a
@@ -868,9 +964,7 @@ fn selection_decimals<'s>(
             .field()
             .and_then(|f| entity.field(f).ok())
             .map(|f| a.input_type(&f.ty));
-        if decimal(&a.func.result_type(input.as_ref())) {
-            keys.push(&a.alias);
-        }
+        keys.push((&a.alias, a.func.result_type(input.as_ref())));
     }
     keys
 }
@@ -2415,7 +2509,16 @@ mod tests {
         ];
         let mut embed = Embed::new("album");
         embed.alias = Some("a".into());
-        decimals_as_strings(&mut rows, &schema, &track, &[embed]);
+        format_answer(
+            &mut rows,
+            &AnswerFormat {
+                decimals_as_strings: true,
+                zone: None,
+            },
+            &schema,
+            &track,
+            &[embed],
+        );
         assert_eq!(
             serde_json::Value::Object(rows.remove(0)),
             serde_json::json!({"id": 1, "price": "0.99", "a": {"id": 2, "cost": "1.5"}})

@@ -32,6 +32,13 @@ pub struct Principal {
     /// ([`request_settings`](Self::request_settings)). Not serialized.
     #[serde(skip)]
     pub request: Option<std::sync::Arc<RequestInfo>>,
+    /// The time zone the caller reads and writes instants in (PostgREST's
+    /// `Prefer: timezone`, its session's `TimeZone`): a `timestamptz`
+    /// written without an offset is a local time there, and answers write
+    /// instants there ([`Zone`](baas_core::zone::Zone)). UTC when `None`.
+    /// Not serialized.
+    #[serde(skip)]
+    pub timezone: Option<baas_core::zone::Zone>,
 }
 
 /// The role of the platform's administrator (the admin key): every admin
@@ -114,6 +121,7 @@ impl Principal {
             roles: roles.into_iter().collect(),
             claims: serde_json::Map::new(),
             request: None,
+            timezone: None,
         }
     }
 
@@ -184,6 +192,12 @@ impl Principal {
     /// This principal making `request` ([`Principal::request`]).
     pub fn with_request(mut self, request: RequestInfo) -> Self {
         self.request = Some(std::sync::Arc::new(request));
+        self
+    }
+
+    /// This principal in time zone `zone` ([`Principal::timezone`]).
+    pub fn in_zone(mut self, zone: Option<baas_core::zone::Zone>) -> Self {
+        self.timezone = zone;
         self
     }
 

@@ -19,6 +19,7 @@ use baas_core::validate::{CheckedWrite, Validator, touched_by_filter, touched_en
 use crate::access::{AccessRequest, ChangeEvent, HookContext, Principal, Resource, WriteOp};
 use crate::runtime::Tenant;
 use crate::{Baas, DecimalFormat};
+use baas_core::value::AnswerFormat;
 
 /// `query` within the tenant's row budget: `max_rows` capped by the
 /// tenant's, and every to-many embed given the default page size
@@ -202,18 +203,28 @@ fn calls_functions(schema: &SchemaMetadata, entity: &Entity, embeds: &[Embed]) -
         })
 }
 
-/// Decimals as the tenant writes them ([`DecimalFormat`]): the adapters
-/// answer numbers; a tenant that keeps strings gets them here.
-fn tenant_decimals(
+/// How the answer to `principal` writes its values: the tenant's decimals
+/// ([`DecimalFormat`]), the caller's time zone ([`Principal::timezone`]).
+fn answer_format(tenant: &Tenant, principal: &Principal) -> AnswerFormat {
+    AnswerFormat {
+        decimals_as_strings: tenant.config().decimals == DecimalFormat::String,
+        zone: principal.timezone,
+    }
+}
+
+/// Rows of `entity` (with `embeds`) as the answer to `principal` writes
+/// them ([`answer_format`]): the adapters answer decimal numbers and
+/// instants in UTC.
+fn formatted(
     tenant: &Tenant,
+    principal: &Principal,
     schema: &SchemaMetadata,
     entity: &Entity,
     embeds: &[Embed],
     rows: &mut [Row],
 ) {
-    if tenant.config().decimals == DecimalFormat::String {
-        baas_core::value::decimals_as_strings(rows, schema, entity, embeds);
-    }
+    let format = answer_format(tenant, principal);
+    baas_core::value::format_answer(rows, &format, schema, entity, embeds);
 }
 
 /// What a read answers: its rows, or, when its caller asked for it, the
@@ -280,27 +291,30 @@ fn plans_allowed(principal: &Principal) -> Result<()> {
     }
 }
 
-/// An aggregate's answer with the tenant's decimals ([`DecimalFormat`]):
-/// its decimal groups and the aggregates with a decimal result
+/// An aggregate's answer as the answer to `principal` writes it
+/// ([`answer_format`]): its groups and aggregates by their types
 /// ([`Aggregate::answer_types`]), keyed as the engine answers, before a
 /// via's keys are nested.
-fn aggregate_decimals(
+fn aggregate_formatted(
     tenant: &Tenant,
+    principal: &Principal,
     checked: &baas_core::Checked<'_, Aggregate>,
     rows: &mut [Row],
 ) -> Result<()> {
-    if tenant.config().decimals != DecimalFormat::String {
+    let format = answer_format(tenant, principal);
+    if format.is_plain() {
         return Ok(());
     }
     let types = checked.get().answer_types(checked.target())?;
-    let keys: Vec<&str> = types
+    let keys: Vec<(&str, &baas_core::FieldType)> = types
         .iter()
-        .filter(|(_, ty)| matches!(ty, baas_core::FieldType::Decimal { .. }))
-        .map(|(k, _)| k.as_str())
+        .filter(|(_, ty)| format.rewrites(ty))
+        .map(|(k, ty)| (k.as_str(), ty))
         .collect();
-    baas_core::value::answer_decimals_as_strings(
+    baas_core::value::format_answer_keys(
         rows,
         &keys,
+        &format,
         checked.schema(),
         checked.entity(),
         &[],
@@ -544,8 +558,16 @@ impl Baas {
         Ok(out)
     }
 
-    fn validator<'a>(&'a self, tenant: &'a Tenant, target: Target<'a>) -> Validator<'a> {
+    /// The validator of what `principal` asks of `target`: values are
+    /// read in the caller's time zone ([`Principal::timezone`]).
+    fn validator<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        principal: &Principal,
+        target: Target<'a>,
+    ) -> Validator<'a> {
         Validator::new(target, tenant.capabilities(), &self.config.limits)
+            .in_zone(principal.timezone)
     }
 
     /// Rows of an entity (with embeds, count and page as the query says),
@@ -565,8 +587,9 @@ impl Baas {
             adapter.find_call(&checked, &settings, false, None).await
         };
         let mut rows = rows?;
-        tenant_decimals(
+        formatted(
             tenant,
+            principal,
             tenant.schema(),
             checked.entity(),
             &checked.select.embeds,
@@ -725,7 +748,7 @@ impl Baas {
         let touched = touched_entities(target.schema, &query);
         self.read_grants(principal, tenant, &touched, grants)
             .await?;
-        self.validator(tenant, target)
+        self.validator(tenant, principal, target)
             .with_access(grants)
             .query(query)
     }
@@ -751,7 +774,7 @@ impl Baas {
         let caps = tenant.capabilities();
         caps.require(caps.functions, "functions (`/rpc`)")?;
         self.execute_grant(principal, tenant, f).await?;
-        let call = f.call(args, caps)?;
+        let call = f.call(args, caps, principal.timezone)?;
         let mut with_result = SchemaMetadata::clone(schema);
         with_result.entities.push(f.result_entity(schema)?);
         let mut grants = Grants::new();
@@ -911,7 +934,14 @@ impl Baas {
                     .await?
             }
         };
-        tenant_decimals(tenant, &with_result, entity, &embeds, &mut rows.rows);
+        formatted(
+            tenant,
+            principal,
+            &with_result,
+            entity,
+            &embeds,
+            &mut rows.rows,
+        );
         Ok(Answer::Rows(rows))
     }
 
@@ -1009,7 +1039,7 @@ impl Baas {
         let mut query = Query::new(entity);
         query.filter = filter;
         let checked = self
-            .validator(tenant, target)
+            .validator(tenant, principal, target)
             .with_access(&grants)
             .query(query)?;
         let reads = calls_functions(tenant.schema(), checked.entity(), &[]);
@@ -1089,7 +1119,9 @@ impl Baas {
         }
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
-        let validator = self.validator(tenant, target).with_access(&grants);
+        let validator = self
+            .validator(tenant, principal, target)
+            .with_access(&grants);
         if embeds.is_empty() {
             let checked = validator.aggregate(aggregate)?;
             if let Some(format) = plan {
@@ -1099,7 +1131,7 @@ impl Baas {
             let scope = Scope::open(tenant, principal, reads, read_only).await?;
             let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
             let mut rows = scope.close(rows).await?;
-            aggregate_decimals(tenant, &checked, &mut rows)?;
+            aggregate_formatted(tenant, principal, &checked, &mut rows)?;
             return Ok(Answer::Rows(rows));
         }
         // One key per via: each embed's and each inside it, depth first.
@@ -1115,7 +1147,7 @@ impl Baas {
         let scope = Scope::open(tenant, principal, reads, read_only).await?;
         let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
         let mut rows = scope.close(rows).await?;
-        aggregate_decimals(tenant, &checked, &mut rows)?;
+        aggregate_formatted(tenant, principal, &checked, &mut rows)?;
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
             baas_core::read::nest_joined(row, &names, &checked.get().via);
@@ -1235,10 +1267,9 @@ impl Baas {
             baas_core::read::embed_into(scope.adapter(tenant), &embedding, &mut rows, &added).await;
         scope.close(embedded).await?;
         // The groups' own keys are written; the embedded rows are not yet.
-        if tenant.config().decimals == DecimalFormat::String {
-            let embeds = &embedding.select.embeds;
-            baas_core::value::answer_decimals_as_strings(&mut rows, &[], schema, entity, embeds);
-        }
+        let format = answer_format(tenant, principal);
+        let embeds = &embedding.select.embeds;
+        baas_core::value::format_answer_keys(&mut rows, &[], &format, schema, entity, embeds);
         Ok(Answer::Rows(rows))
     }
 
@@ -1440,7 +1471,9 @@ impl Baas {
                 added = extra;
             }
         }
-        let v = self.validator(tenant, target).with_access(&grants);
+        let v = self
+            .validator(tenant, principal, target)
+            .with_access(&grants);
         let adapter = tenant.adapter().as_ref();
         // The write's statements see the caller's request settings where
         // they may read them, and everywhere with database roles.
@@ -1509,40 +1542,44 @@ impl Baas {
             }
             None => {
                 let mut result = result;
-                tenant_decimals(tenant, tenant.schema(), entity, &[], &mut result.rows);
+                written_formatted(tenant, entity, &mut result.rows);
                 (result, None)
             }
         };
-        if rollback {
-            return match answer {
-                Some(a) => Ok(a),
-                None => {
-                    let done = "the write was rolled back";
-                    represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await
-                }
-            };
-        }
-        for hook in &self.hooks {
-            hook.after(&ctx, &op, &written).await;
-        }
-        if written.affected > 0 && self.events.receiver_count() > 0 {
-            // No subscriber is not an error; a lagging one loses old events.
-            let _ = self.events.send(ChangeEvent {
-                tenant: tenant.id().to_string(),
-                entity: entity.name.clone(),
-                action,
-                affected: written.affected,
-                rows: written.rows.clone(),
-                schema_version: tenant.version(),
-            });
-        }
-        match answer {
-            Some(a) => Ok(a),
-            None => {
-                let done = "the write was committed";
-                represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await
+        if !rollback {
+            for hook in &self.hooks {
+                hook.after(&ctx, &op, &written).await;
+            }
+            if written.affected > 0 && self.events.receiver_count() > 0 {
+                // No subscriber is not an error; a lagging one loses old events.
+                let _ = self.events.send(ChangeEvent {
+                    tenant: tenant.id().to_string(),
+                    entity: entity.name.clone(),
+                    action,
+                    affected: written.affected,
+                    rows: written.rows.clone(),
+                    schema_version: tenant.version(),
+                });
             }
         }
+        let mut answer = match answer {
+            Some(a) => a,
+            None => {
+                let done = if rollback {
+                    "the write was rolled back"
+                } else {
+                    "the write was committed"
+                };
+                represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await?
+            }
+        };
+        // As the caller reads it: the tenant's decimals, the caller's zone.
+        let (schema, entity, embeds) = match &embedding {
+            Some(e) => (e.schema(), e.entity(), &e.select.embeds[..]),
+            None => (tenant.schema().as_ref(), entity, &[][..]),
+        };
+        formatted(tenant, principal, schema, entity, embeds, &mut answer.rows);
+        Ok(answer)
     }
 }
 
@@ -1566,19 +1603,13 @@ impl WriteFinish for Representing<'_> {
         db: &dyn baas_core::DatabaseAdapter,
         mut result: WriteResult,
     ) -> Result<WriteResult> {
-        tenant_decimals(
-            self.tenant,
-            self.tenant.schema(),
-            self.entity,
-            &[],
-            &mut result.rows,
-        );
+        written_formatted(self.tenant, self.entity, &mut result.rows);
         *self
             .written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.clone());
         let done = "nothing was written";
-        let result = represent(db, self.tenant, self.embedding, self.added, result, done).await?;
+        let result = represent(db, self.embedding, self.added, result, done).await?;
         (self.check)(&result)?;
         Ok(result)
     }
@@ -1600,15 +1631,7 @@ async fn represent_as(
     };
     let reads = calls_functions(rep.schema(), rep.entity(), &rep.select.embeds);
     let scope = Scope::open(tenant, principal, reads, false).await?;
-    let r = represent(
-        scope.adapter(tenant),
-        tenant,
-        Some(rep),
-        added,
-        result,
-        done,
-    )
-    .await;
+    let r = represent(scope.adapter(tenant), Some(rep), added, result, done).await;
     scope.close(r).await
 }
 
@@ -1618,7 +1641,6 @@ async fn represent_as(
 /// became of the write (`done`).
 async fn represent(
     db: &dyn baas_core::DatabaseAdapter,
-    tenant: &Tenant,
     representation: Option<&baas_core::Checked<'_, Query>>,
     added: &[String],
     mut result: WriteResult,
@@ -1641,12 +1663,16 @@ async fn represent(
             },
             other => other,
         })?;
-    tenant_decimals(
-        tenant,
-        rep.schema(),
-        rep.entity(),
-        &rep.select.embeds,
-        &mut result.rows,
-    );
     Ok(result)
+}
+
+/// The rows a write wrote as its hooks and its event see them: the
+/// tenant's decimals ([`DecimalFormat`]), instants in UTC (whoever
+/// listens is in no caller's zone).
+fn written_formatted(tenant: &Tenant, entity: &Entity, rows: &mut [Row]) {
+    let format = AnswerFormat {
+        zone: None,
+        ..answer_format(tenant, &Principal::anonymous())
+    };
+    baas_core::value::format_answer(rows, &format, tenant.schema(), entity, &[]);
 }

@@ -18,6 +18,7 @@
 //! | `PGRST114` | 400 | a `PUT` with `limit` or `offset` |
 //! | `PGRST115` | 400 | a `PUT` body whose primary key differs from the URL's (`Payload values do not match URL in primary key column(s)`) |
 //! | `PGRST116` | 406 | a singular response (`Accept: application/vnd.pgrst.object+json`) found 0 or several rows (`details`: `The result contains n rows`) |
+//! | `PGRST122` | 400 | `Prefer: handling=strict` beside a preference we do not understand or cannot apply (`Invalid preferences given with handling=strict`, `details`: `Invalid preferences: …`): an unknown token, a time zone PostgreSQL does not list |
 //! | `PGRST123` | 400 | aggregates (`count()`, `col.sum()`…, in embeddings and spreads too) in a read of a tenant whose `aggregates` option is off (`Use of aggregate functions is not allowed`, as PostgREST without `db-aggregates-enabled`) |
 //! | `PGRST124` | 400 | `Prefer: handling=strict, max-affected=n` and the `PATCH`/`DELETE` would touch more than `n` rows (nothing is written), or the `/rpc` call answered more than `n` rows (rolled back) |
 //! | `PGRST127` | 400 | a spread with aggregates inside a to-many spread (`...albums(...tracks(count()))`): PostgREST's `Feature not implemented`, `details` `Aggregates are not implemented for one-to-many or many-to-many spreads.` |
@@ -121,6 +122,8 @@ pub mod codes {
     pub const PUT_KEY_MISMATCH: &str = "PGRST115";
     /// A singular response found 0 or several rows (406).
     pub const SINGULAR: &str = "PGRST116";
+    /// `Prefer: handling=strict` with a preference not understood (400).
+    pub const INVALID_PREFERENCES: &str = "PGRST122";
     /// Aggregates in a read of a tenant that turns them off.
     pub const AGGREGATES_DISALLOWED: &str = "PGRST123";
     /// `Prefer: max-affected=n` with `handling=strict` exceeded (400).

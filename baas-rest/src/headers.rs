@@ -42,6 +42,9 @@ pub struct Prefer {
     /// `params=single-object`: a function call passes the whole JSON body
     /// as its one parameter.
     pub single_object: bool,
+    /// `timezone=…`: the zone the caller reads and writes instants in
+    /// (`None`: UTC, also for `timezone=UTC`).
+    pub timezone: Option<baas_core::zone::Zone>,
     /// The preferences that were understood, for `Preference-Applied`.
     pub applied: Vec<String>,
 }
@@ -49,9 +52,9 @@ pub struct Prefer {
 /// Parse every `Prefer` header. Unknown tokens are ignored (as PostgREST
 /// does) unless `handling=strict` is among them. `tx=rollback` /
 /// `tx=commit` are honoured on writes; `max-affected=n` only with
-/// `handling=strict` (as PostgREST); `timezone=…` is applied for UTC
-/// and its other names (every answer is in UTC), another zone is
-/// unknown (ignored, or refused under `handling=strict`).
+/// `handling=strict` (as PostgREST); `timezone=…` takes the names of
+/// PostgreSQL's `pg_timezone_names` ([`Zone::parse`](baas_core::zone::Zone::parse)),
+/// another is unknown (ignored, or refused under `handling=strict`).
 pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
     let mut p = Prefer::default();
     let mut unknown = Vec::new();
@@ -122,7 +125,13 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
                     p.rollback = false;
                     apply(&mut p);
                 }
-                ("timezone", zone) if is_utc(zone) => apply(&mut p),
+                ("timezone", name) => match baas_core::zone::Zone::parse(name) {
+                    Some(zone) => {
+                        p.timezone = Some(zone).filter(|z| !z.is_utc());
+                        apply(&mut p);
+                    }
+                    None => unknown.push(token.to_string()),
+                },
                 ("max-affected", n) if n.parse::<u64>().is_ok() => {
                     max_affected = n.parse::<u64>().ok();
                 }
@@ -137,31 +146,15 @@ pub fn parse_prefer(headers: &[(String, String)]) -> Result<Prefer, RestError> {
         p.applied.push(format!("max-affected={n}"));
     }
     if p.strict && !unknown.is_empty() {
-        return Err(RestError::bad_request(format!(
-            "invalid or unsupported preferences: {}",
-            unknown.join(", ")
-        ))
+        return Err(RestError::new(
+            400,
+            crate::error::codes::INVALID_PREFERENCES,
+            "Invalid preferences given with handling=strict",
+        )
+        .with_details(format!("Invalid preferences: {}", unknown.join(", ")))
         .with_hint("remove handling=strict to ignore them"));
     }
     Ok(p)
-}
-
-/// Whether PostgreSQL's time zone `zone` is UTC (its names are not case
-/// sensitive): what every answer writes a `timestamptz` in.
-fn is_utc(zone: &str) -> bool {
-    const UTC: [&str; 9] = [
-        "utc",
-        "uct",
-        "gmt",
-        "gmt0",
-        "gmt+0",
-        "gmt-0",
-        "zulu",
-        "universal",
-        "greenwich",
-    ];
-    let zone = zone.to_ascii_lowercase();
-    UTC.contains(&zone.strip_prefix("etc/").unwrap_or(&zone))
 }
 
 /// A requested range of rows: first row and, when bounded, last row (inclusive).

@@ -93,7 +93,8 @@
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
 //! | `select=*,rel(…)` with `return=representation` (`.insert(…).select('*, author(*)')`) | the write returns its rows' fields and relation keys, then their embeds are read as a `GET` reads them (the caller's read grants on every embedded entity, the row budget over the written and embedded rows; spreads, aliases, aggregates, the embed-only select and nested `rel.order/limit/offset` too): [`Baas::write_representing`](baas_engine::Baas::write_representing). An `!inner` embedding (`author!inner(*)`, or `author!inner()` to filter unseen) filters the representation, not the write, as in PostgREST: every row is written, the ones without a related row the embedding keeps are not answered ([`WriteRequest::keep_inner`]) |
 //! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back); 501 on an engine without transactions) / committed (the default) |
-//! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens / ignored |
+//! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens (400 `PGRST122`) / ignored |
+//! | `Prefer: timezone=America/Los_Angeles` | the caller's zone ([`Principal::timezone`](baas_engine::Principal::timezone)): instants answered and read there on every engine (see the differences below) |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
 //! | `Prefer: handling=strict, max-affected=n` on `/rpc` (PostgREST 13) | the call runs in a transaction; answering more than `n` rows (after the read's filters and page) is a 400 `PGRST124`, the call rolled back ([`Baas::call_with`](baas_engine::Baas::call_with)); not applied to aggregates of a call (not reported in `Preference-Applied`) |
 //! | `Idempotency-Key: k` on a write | see [`idempotency`] (the service replays the first answer) |
@@ -202,11 +203,23 @@
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
 //!   (use `cs` and `cd` together, which compare documents); `fts` on a
 //!   whole JSON field is a 422 (PostgreSQL searches its strings).
-//! - `Prefer: timezone=…` is applied for UTC only, under any of
-//!   PostgreSQL's names for it (`UTC`, `Etc/UTC`, `GMT`…): answers write
-//!   `timestamptz` values in UTC (`+00:00`), and read one written without
-//!   an offset as UTC. Another zone is an unknown preference (ignored, or
-//!   refused under `handling=strict`), where PostgREST answers in it.
+//! - `Prefer: timezone=…` takes the zones PostgreSQL lists
+//!   (`pg_timezone_names`, in any case) on every engine, applied by
+//!   mini-baas rather than the database: answers write `timestamptz`
+//!   values in the zone (rows, embeddings, aggregates, a function's
+//!   answer, a write's representation, CSV), in PostgreSQL's JSON form
+//!   (`2024-01-15T10:00:00-08:00`, `-04:56:02` for a local mean time),
+//!   and a `timestamptz` written, filtered or passed to a function
+//!   without an offset is a local time there (one that happens twice is
+//!   the later, one that never happens is read with the offset before
+//!   the change, as PostgreSQL reads them). What the database computes
+//!   from an instant stays in UTC, where PostgREST's session zone
+//!   applies: casts (`at::date`, `at::text`, a `timestamp` cast to
+//!   `timestamptz`), groupings by them, a function's own `now()::date`;
+//!   so do instants past chrono's years (262143 on) and the hooks' and
+//!   realtime's rows. Another name (an abbreviation, `PST`; a POSIX rule,
+//!   `UTC+3`) is an unknown preference: ignored, or a 400 `PGRST122`
+//!   under `handling=strict`.
 //! - Binary values (`bytea`, `BLOB`, BinData) are PostgreSQL's hex text
 //!   on every engine (`"\\x48656c6c6f"`, as PostgREST answers a `bytea`),
 //!   and are written and filtered as that; a string without the `\x` is

@@ -705,3 +705,229 @@ async fn bad_databases_and_configs_are_4xx() {
     drop(baas);
     let _ = std::fs::remove_file(lite);
 }
+
+/// `Prefer: timezone` (PostgREST's session `TimeZone`) on every engine,
+/// with the same answers on all four: instants are written in the
+/// caller's zone in rows, representations, embeddings, aggregates and
+/// CSV, and one written or filtered without an offset is a local time
+/// there (a time that happens twice is the later, as PostgreSQL reads
+/// it). Without the preference, or with a zone PostgreSQL does not list,
+/// everything is UTC; `handling=strict` refuses such a zone (`PGRST122`).
+#[tokio::test]
+async fn instants_in_the_callers_time_zone_on_four_engines() {
+    use mini_baas::{Generated, Relation};
+    let (baas, service) = service().await;
+    let targets = engines("zones").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let pid = std::process::id();
+    let (event, note) = (format!("tz_event_{pid}"), format!("tz_note_{pid}"));
+    let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
+    let at = || Field::new("at", FieldType::TimestampTz).nullable();
+    for (engine, url) in &targets {
+        drop_table(engine, &note).await;
+        drop_table(engine, &event).await;
+        let tenant = format!("z{engine}");
+        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
+            .await
+            .expect("tenant");
+        baas.create_entity(
+            &tenant,
+            Entity::new(
+                &event,
+                vec![id(), Field::new("name", FieldType::Text), at()],
+            )
+            .with_primary_key(["id"]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        baas.create_entity(
+            &tenant,
+            Entity::new(
+                &note,
+                vec![id(), Field::new("event_id", FieldType::Int64), at()],
+            )
+            .with_primary_key(["id"])
+            .with_relation(Relation::many_to_one(
+                "event",
+                &event,
+                &["event_id"],
+                &["id"],
+            )),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{engine}: {e}"));
+    }
+    const LA: &str = "timezone=America/Los_Angeles";
+    // One request on every engine: the same status and body everywhere
+    // (asserted); the first engine's answer.
+    let same = async |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
+        let mut first: Option<(&str, Resp)> = None;
+        for (engine, _) in &targets {
+            let target = format!("/z{engine}/{path}");
+            let r = request(addr, method, &target, headers, body.as_bytes()).await;
+            match &first {
+                None => first = Some((engine, r)),
+                Some((e, f)) => assert_eq!(
+                    (r.status, r.text()),
+                    (f.status, f.text()),
+                    "{method} {path}: {engine} differs from {e}"
+                ),
+            }
+        }
+        first.expect("an engine").1
+    };
+    let prefer = |p: &'static str| ("Prefer", p);
+    // Written without an offset: a local time of the caller's zone (the
+    // fold of 2018-11-04 01:30 in its standard time); with one: as given.
+    let r = same(
+        "POST",
+        &format!("{event}?select=name,at"),
+        &[
+            JSON,
+            prefer("return=representation, timezone=America/Los_Angeles"),
+        ],
+        r#"[{"name": "winter", "at": "2024-01-15T10:00:00"},
+            {"name": "summer", "at": "2024-07-15 10:00:00+02:00"},
+            {"name": "fold", "at": "2018-11-04T01:30:00"},
+            {"name": "none", "at": null}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([
+            {"name": "winter", "at": "2024-01-15T10:00:00-08:00"},
+            {"name": "summer", "at": "2024-07-15T01:00:00-07:00"},
+            {"name": "fold", "at": "2018-11-04T01:30:00-08:00"},
+            {"name": "none", "at": null}
+        ])
+    );
+    assert!(
+        r.header("preference-applied")
+            .is_some_and(|p| p.contains(LA)),
+        "{:?}",
+        r.headers
+    );
+    let list = format!("{event}?select=name,at&order=id");
+    let utc = json!([
+        {"name": "winter", "at": "2024-01-15T18:00:00+00:00"},
+        {"name": "summer", "at": "2024-07-15T08:00:00+00:00"},
+        {"name": "fold", "at": "2018-11-04T09:30:00+00:00"},
+        {"name": "none", "at": null}
+    ]);
+    assert_eq!(same("GET", &list, &[], "").await.json(), utc);
+    // Another zone, named in another case; a zone with half hours.
+    let r = same("GET", &list, &[prefer("timezone=asia/kolkata")], "").await;
+    assert_eq!(r.json()[0]["at"], "2024-01-15T23:30:00+05:30");
+    assert_eq!(r.json()[1]["at"], "2024-07-15T13:30:00+05:30");
+    // UTC by any name, an unknown zone (ignored): UTC.
+    for p in ["timezone=Etc/UTC", "timezone=Mars/Olympus", "timezone=PST"] {
+        let r = same("GET", &list, &[prefer(p)], "").await;
+        assert_eq!((r.status, r.json()), (200, utc.clone()), "{p}");
+    }
+    let r = same("GET", &list, &[prefer("timezone=Mars/Olympus")], "").await;
+    assert!(r.header("preference-applied").is_none(), "{:?}", r.headers);
+    let r = same(
+        "GET",
+        &list,
+        &[prefer("handling=strict, timezone=Mars/Olympus")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "PGRST122");
+    assert_eq!(
+        r.json()["details"],
+        "Invalid preferences: timezone=Mars/Olympus"
+    );
+    // Filters read a time without an offset in the zone too.
+    let names = async |query: &str, headers: &[(&str, &str)]| {
+        let r = same(
+            "GET",
+            &format!("{event}?select=name&order=id&{query}"),
+            headers,
+            "",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        r.json()
+    };
+    let at_ten = "at=eq.2024-01-15T10:00:00";
+    assert_eq!(
+        names(at_ten, &[prefer(LA)]).await,
+        json!([{"name": "winter"}])
+    );
+    assert_eq!(names(at_ten, &[]).await, json!([]));
+    assert_eq!(
+        names("at=lt.2024-07-15T01:00:00", &[prefer(LA)]).await,
+        json!([{"name": "winter"}, {"name": "fold"}])
+    );
+    assert_eq!(
+        names("at=gte.2024-07-15T01:00:00", &[prefer(LA)]).await,
+        json!([{"name": "summer"}])
+    );
+    // An update written in Paris, read in UTC.
+    let r = same(
+        "PATCH",
+        &format!("{event}?name=eq.winter&select=name,at"),
+        &[JSON, prefer("return=representation, timezone=Europe/Paris")],
+        r#"{"at": "2024-01-15T11:00:00"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"name": "winter", "at": "2024-01-15T11:00:00+01:00"}])
+        )
+    );
+    assert_eq!(
+        same("GET", &list, &[], "").await.json()[0]["at"],
+        "2024-01-15T10:00:00+00:00"
+    );
+    // Embeddings and aggregates, in Tokyo.
+    let r = same(
+        "POST",
+        &note,
+        &[JSON, prefer(LA)],
+        r#"{"event_id": 1, "at": "2024-01-16T00:00:00"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let tokyo = prefer("timezone=Asia/Tokyo");
+    let r = same(
+        "GET",
+        &format!("{note}?select=at,event(name,at)"),
+        &[tokyo],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"at": "2024-01-16T17:00:00+09:00",
+                "event": {"name": "winter", "at": "2024-01-15T19:00:00+09:00"}}])
+    );
+    let r = same(
+        "GET",
+        &format!("{event}?select=first:at.min(),last:at.max()"),
+        &[tokyo],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"first": "2018-11-04T18:30:00+09:00", "last": "2024-07-15T17:00:00+09:00"}])
+    );
+    // CSV writes the same texts.
+    let r = same("GET", &list, &[tokyo, ("Accept", "text/csv")], "").await;
+    assert!(
+        r.text().contains("winter,2024-01-15T19:00:00+09:00"),
+        "{}",
+        r.text()
+    );
+    for (engine, _) in &targets {
+        drop_table(engine, &note).await;
+        drop_table(engine, &event).await;
+    }
+    drop(baas);
+}

@@ -3300,6 +3300,80 @@ async fn moment_ids(s: &Service, filter: &str) -> Vec<i64> {
         .collect()
 }
 
+/// `Prefer: timezone` on PostgreSQL's own values: a function's argument
+/// without an offset is a local time of the zone and its answer is
+/// written there; the infinities stay as they are.
+#[tokio::test]
+async fn time_zones_on_functions_and_infinities() {
+    let Some(s) = service().await else { return };
+    let la = [("Prefer", "timezone=America/Los_Angeles")];
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/hour_after",
+        "t=2024-01-15T10:00:00",
+        &la,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!("2024-01-15T11:00:00-08:00"))
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/hour_after",
+        "t=2024-01-15T10:00:00",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!("2024-01-15T11:00:00+00:00"))
+    );
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/hour_after",
+        "",
+        &la,
+        r#"{"t": "2024-07-15T10:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!("2024-07-15T04:00:00-07:00"))
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/moment",
+        "select=id,tz&id=lt.3&order=id",
+        &la,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"id": 1, "tz": "infinity"}, {"id": 2, "tz": "2020-05-06T03:00:00-07:00"}])
+        )
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/moment",
+        "select=id&tz=eq.2020-05-06T03:00:00",
+        &la,
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (200, json!([{"id": 2}])));
+}
+
 /// A write of `/moment` that is rolled back, with its representation.
 async fn moment_write(s: &Service, method: &str, query: &str, body: &str) -> RestResponse {
     let prefer = [("Prefer", "return=representation,tx=rollback")];

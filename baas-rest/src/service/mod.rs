@@ -394,13 +394,22 @@ impl Service {
                     ));
                 }
                 // What the database's functions, defaults and triggers may
-                // read of the request (PostgREST's `request.*` settings).
-                let with_request;
-                let principal = if tenant.capabilities().request_settings {
-                    with_request = principal
-                        .clone()
-                        .with_request(request_info(&req, &route, principal));
-                    &with_request
+                // read of the request (PostgREST's `request.*` settings),
+                // and the zone the caller reads and writes instants in
+                // (`Prefer: timezone`; a malformed `Prefer` is refused
+                // where the request is parsed).
+                let settings = tenant.capabilities().request_settings;
+                let timezone = crate::headers::parse_prefer(&req.headers)
+                    .ok()
+                    .and_then(|p| p.timezone);
+                let session;
+                let principal = if settings || timezone.is_some() {
+                    let mut p = principal.clone().in_zone(timezone);
+                    if settings {
+                        p = p.with_request(request_info(&req, &route, principal));
+                    }
+                    session = p;
+                    &session
                 } else {
                     principal
                 };

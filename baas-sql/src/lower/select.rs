@@ -669,7 +669,7 @@ mod tests {
         let args = args.as_object().unwrap();
         let f = proc("books`over", Returns::Procedure { out: Vec::new() });
         let call = f
-            .call(args, &baas_core::Capabilities::all("mysql"))
+            .call(args, &baas_core::Capabilities::all("mysql"), None)
             .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let target = Target::call(&schema, &entity, &call);
@@ -690,7 +690,7 @@ mod tests {
             },
         );
         let call = f
-            .call(args, &baas_core::Capabilities::all("mysql"))
+            .call(args, &baas_core::Capabilities::all("mysql"), None)
             .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let p = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
@@ -708,7 +708,7 @@ mod tests {
             },
         );
         let call = f
-            .call(args, &baas_core::Capabilities::all("mysql"))
+            .call(args, &baas_core::Capabilities::all("mysql"), None)
             .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         let t = procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).unwrap();
@@ -727,7 +727,7 @@ mod tests {
         }
         let f = proc("add", Returns::Void);
         let call = f
-            .call(args, &baas_core::Capabilities::all("mysql"))
+            .call(args, &baas_core::Capabilities::all("mysql"), None)
             .unwrap();
         let entity = f.result_entity(&schema).unwrap();
         assert!(procedure_call(Dialect::Mysql, Target::call(&schema, &entity, &call)).is_err());

@@ -1,0 +1,225 @@
+//! Time zones: the zone a caller reads and writes `timestamptz` values in
+//! (PostgREST's `Prefer: timezone`, which sets PostgreSQL's session
+//! `TimeZone`).
+//!
+//! Every engine answers instants in UTC ([`format_timestamptz`]); a
+//! [`Zone`] writes them as PostgreSQL writes them in JSON under that
+//! session zone, and reads a local time written without an offset as
+//! PostgreSQL reads it there. The engines never see the zone: both
+//! happen in mini-baas, so the four engines answer the same text.
+//!
+//! ```
+//! use baas_core::zone::Zone;
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//!
+//! let la = Zone::parse("america/los_angeles").unwrap();
+//! assert_eq!(la.name(), "America/Los_Angeles");
+//! let t = Utc.with_ymd_and_hms(2023, 10, 18, 12, 37, 59).unwrap();
+//! assert_eq!(la.format(t), "2023-10-18T05:37:59-07:00");
+//! let local = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+//! assert_eq!(la.instant(local), Utc.with_ymd_and_hms(2023, 1, 1, 8, 0, 0).unwrap());
+//! ```
+//!
+//! [`format_timestamptz`]: crate::value::format_timestamptz
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+
+/// A time zone of the IANA database, by the names PostgreSQL lists in
+/// `pg_timezone_names`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(chrono_tz::Tz);
+
+impl Zone {
+    /// The zone named `name`, as PostgreSQL's `SET timezone` takes it:
+    /// an IANA name in any case (`Europe/Paris`, `europe/paris`), also
+    /// under PostgreSQL's `posix/` tree. `None` for anything else: an
+    /// abbreviation (`PST`) or a POSIX rule (`UTC+3`), which
+    /// `pg_timezone_names` does not list either.
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.strip_prefix("posix/").unwrap_or(name);
+        if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
+            return Some(Self(tz));
+        }
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(name))
+            .map(|tz| Self(*tz))
+    }
+
+    /// The zone's canonical name (`America/Los_Angeles`).
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Whether the zone is UTC under one of its names (`UTC`, `Etc/UTC`,
+    /// `GMT`, `Zulu`…): an instant's text is then the same as without a
+    /// zone.
+    pub fn is_utc(&self) -> bool {
+        const UTC: [&str; 9] = [
+            "UTC",
+            "UCT",
+            "GMT",
+            "GMT0",
+            "GMT+0",
+            "GMT-0",
+            "Zulu",
+            "Universal",
+            "Greenwich",
+        ];
+        let name = self.name();
+        UTC.contains(&name.strip_prefix("Etc/").unwrap_or(name))
+    }
+
+    /// `t` as PostgreSQL writes a `timestamptz` in JSON in this session
+    /// zone: the local date and time ([`format_timestamp`]'s form), then
+    /// the offset then in force as `±HH:MM`, with `:SS` when it has
+    /// seconds (local mean times before standard time, `-04:56:02`).
+    ///
+    /// [`format_timestamp`]: crate::value::format_timestamp
+    pub fn format(&self, t: DateTime<Utc>) -> String {
+        let offset = self.0.offset_from_utc_datetime(&t.naive_utc()).fix();
+        let seconds = offset.local_minus_utc();
+        let Some(local) = t
+            .naive_utc()
+            .checked_add_signed(chrono::Duration::seconds(i64::from(seconds)))
+        else {
+            return crate::value::format_timestamptz(t);
+        };
+        let mut out = crate::value::format_timestamp(local);
+        let s = seconds.unsigned_abs();
+        // Hours below 24, minutes and seconds below 60: two digits each.
+        let two = |out: &mut String, n: u32| {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+            out.push(char::from(b'0' + (n % 10) as u8));
+        };
+        out.push(if seconds < 0 { '-' } else { '+' });
+        two(&mut out, s / 3600);
+        out.push(':');
+        two(&mut out, s / 60 % 60);
+        if !s.is_multiple_of(60) {
+            out.push(':');
+            two(&mut out, s % 60);
+        }
+        out
+    }
+
+    /// The instant a local date and time of this zone names, as
+    /// PostgreSQL reads a `timestamptz` written without an offset: a time
+    /// that happens twice (clocks set back) is the later one (standard
+    /// time), a time that never happens (clocks set forward) is read with
+    /// the offset in force before the change (`02:30` on a spring-forward
+    /// night of New York is `07:30Z`, which is `03:30` there).
+    pub fn instant(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Ambiguous(_, later) => later.with_timezone(&Utc),
+            LocalResult::None => {
+                // The offset a day before: the one in force before the
+                // change (zones change at most once a day).
+                let before = local
+                    .checked_sub_signed(chrono::Duration::days(1))
+                    .unwrap_or(local);
+                let offset = self.0.offset_from_utc_datetime(&before).fix();
+                local
+                    .checked_sub_signed(chrono::Duration::seconds(i64::from(
+                        offset.local_minus_utc(),
+                    )))
+                    .unwrap_or(local)
+                    .and_utc()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Zone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, mo, d)
+            .unwrap()
+            .and_hms_opt(h, mi, 0)
+            .unwrap()
+    }
+
+    /// The names PostgreSQL takes, in any case and under `posix/`; an
+    /// abbreviation or a POSIX rule is none.
+    #[test]
+    fn names() {
+        assert_eq!(Zone::parse("Europe/Paris").unwrap().name(), "Europe/Paris");
+        assert_eq!(Zone::parse("EUROPE/PARIS").unwrap().name(), "Europe/Paris");
+        assert_eq!(
+            Zone::parse("posix/Asia/Kolkata").unwrap().name(),
+            "Asia/Kolkata"
+        );
+        for utc in ["UTC", "utc", "Etc/UTC", "GMT", "zulu", "Etc/Greenwich"] {
+            assert!(Zone::parse(utc).unwrap().is_utc(), "{utc}");
+        }
+        assert!(!Zone::parse("Europe/London").unwrap().is_utc());
+        for bad in ["PST", "UTC+3", "", "Mars/Olympus", "Europe/Paris "] {
+            assert_eq!(Zone::parse(bad), None, "{bad}");
+        }
+    }
+
+    /// PostgreSQL 15's own answers (`SET timezone …; SELECT to_json(…)`).
+    #[test]
+    fn formats_as_postgresql() {
+        let z = |name: &str, t: &str| {
+            Zone::parse(name)
+                .unwrap()
+                .format(crate::value::parse_timestamptz(t).unwrap())
+        };
+        assert_eq!(
+            z("America/New_York", "2018-11-04T05:30:00Z"),
+            "2018-11-04T01:30:00-04:00"
+        );
+        assert_eq!(
+            z("America/New_York", "2018-07-04T05:30:00.25Z"),
+            "2018-07-04T01:30:00.25-04:00"
+        );
+        assert_eq!(
+            z("America/New_York", "1850-01-01T04:56:02Z"),
+            "1850-01-01T00:00:00-04:56:02"
+        );
+        assert_eq!(
+            z("Asia/Kolkata", "1900-01-01T00:00:00Z"),
+            "1900-01-01T05:21:10+05:21:10"
+        );
+        assert_eq!(
+            z("Asia/Kolkata", "2026-12-07T02:29:15Z"),
+            "2026-12-07T07:59:15+05:30"
+        );
+        assert_eq!(
+            z("UTC", "2026-12-07T02:29:15Z"),
+            "2026-12-07T02:29:15+00:00"
+        );
+    }
+
+    /// PostgreSQL's reading of local times that happen twice or never.
+    #[test]
+    fn reads_local_times_as_postgresql() {
+        let ny = Zone::parse("America/New_York").unwrap();
+        let utc = |t: NaiveDateTime| t.and_utc();
+        // Spring forward: 02:30 never happens; PostgreSQL says 07:30Z.
+        assert_eq!(
+            ny.instant(at(2018, 3, 11, 2, 30)),
+            utc(at(2018, 3, 11, 7, 30))
+        );
+        // Fall back: 01:30 happens twice; PostgreSQL takes standard time.
+        assert_eq!(
+            ny.instant(at(2018, 11, 4, 1, 30)),
+            utc(at(2018, 11, 4, 6, 30))
+        );
+        assert_eq!(
+            ny.instant(at(2018, 7, 1, 12, 0)),
+            utc(at(2018, 7, 1, 16, 0))
+        );
+    }
+}
