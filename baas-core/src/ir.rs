@@ -197,6 +197,28 @@ pub enum Filter {
 }
 
 impl Filter {
+    /// Call `f` with each value compared with a field's own values
+    /// (`Compare`, `In`) and the field's name, through `And`, `Or` and
+    /// `Not`; the operands of other filters (patterns, JSON, ranges,
+    /// arrays, `Exists` on other entities) are not visited.
+    pub fn compared_values_mut(&mut self, f: &mut dyn FnMut(&str, &mut Value)) {
+        match self {
+            Self::And { filters } | Self::Or { filters } => {
+                for g in filters {
+                    g.compared_values_mut(f);
+                }
+            }
+            Self::Not { filter } => filter.compared_values_mut(f),
+            Self::Compare { field, value, .. } => f(field, value),
+            Self::In { field, values } => {
+                for v in values {
+                    f(field, v);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// `And` of the filters.
     pub fn and(filters: Vec<Filter>) -> Self {
         Self::And { filters }

@@ -244,7 +244,10 @@ pub(crate) fn typed_input(
     zone: Option<crate::zone::Zone>,
     write: bool,
 ) -> std::result::Result<Value, String> {
-    let zoned = zone.and_then(|z| v.in_zone(ty, z));
+    let zoned = match zone {
+        Some(z) => v.in_zone(ty, z)?,
+        None => None,
+    };
     let v = zoned.as_ref().unwrap_or(v);
     let typed = if write {
         v.coerce_body(ty)
@@ -460,7 +463,13 @@ impl<'a> Validator<'a> {
                                 "a keyset cursor value cannot be null",
                             );
                         }
-                        self.coerce_in_place(field, v, &format!("/page/after/{i}"), &mut acc);
+                        self.coerce_in_place(
+                            field,
+                            v,
+                            &format!("/page/after/{i}"),
+                            &mut acc,
+                            Origin::Caller,
+                        );
                     }
                 }
             }
@@ -1041,14 +1050,33 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    /// `v` as a value of type `ty` for this caller ([`typed_input`]).
-    fn typed(&self, ty: &FieldType, v: &Value, write: bool) -> std::result::Result<Value, String> {
-        typed_input(v, ty, self.caps, self.zone, write)
+    /// `v` as a value of type `ty` ([`typed_input`]): in the caller's
+    /// zone where the caller gave it; a grant's own values in UTC (a
+    /// rule's instant is the same whoever asks).
+    fn typed(
+        &self,
+        ty: &FieldType,
+        v: &Value,
+        write: bool,
+        origin: Origin,
+    ) -> std::result::Result<Value, String> {
+        let zone = match origin {
+            Origin::Caller => self.zone,
+            Origin::Grant => None,
+        };
+        typed_input(v, ty, self.caps, zone, write)
     }
 
     /// Convert a filter operand into the field's type, in place.
-    fn coerce_in_place(&self, field: &Field, v: &mut Value, at: &str, acc: &mut Acc) {
-        match self.typed(&field.ty, v, false) {
+    fn coerce_in_place(
+        &self,
+        field: &Field,
+        v: &mut Value,
+        at: &str,
+        acc: &mut Acc,
+        origin: Origin,
+    ) {
+        match self.typed(&field.ty, v, false, origin) {
             Ok(c) => *v = c,
             Err(e) => acc.push(at, format!("`{}`: {e}", field.name)),
         }
@@ -1094,7 +1122,7 @@ impl<'a> Validator<'a> {
                             "comparing with null never matches; use `is null`",
                         );
                     } else {
-                        self.coerce_in_place(fd, value, &format!("{at}/value"), acc);
+                        self.coerce_in_place(fd, value, &format!("{at}/value"), acc, origin);
                     }
                 }
             }
@@ -1117,7 +1145,7 @@ impl<'a> Validator<'a> {
                         );
                     }
                     for (i, v) in values.iter_mut().enumerate() {
-                        self.coerce_in_place(fd, v, &format!("{at}/values/{i}"), acc);
+                        self.coerce_in_place(fd, v, &format!("{at}/values/{i}"), acc, origin);
                     }
                 }
             }
@@ -1224,7 +1252,7 @@ impl<'a> Validator<'a> {
                                         "array operands cannot be null",
                                     );
                                 } else {
-                                    match self.typed(items, v, false) {
+                                    match self.typed(items, v, false, origin) {
                                         Ok(c) => *v = c,
                                         Err(e) => acc.push(&format!("{at}/values/{i}"), e),
                                     }
@@ -1428,7 +1456,7 @@ impl<'a> Validator<'a> {
                         ));
                         continue;
                     }
-                    match self.typed(&f.ty, &v, true) {
+                    match self.typed(&f.ty, &v, true, Origin::Caller) {
                         Err(e) => acc.push(
                             &format!("{at}/{}", escape_pointer(k)),
                             format!("`{k}`: {e}"),

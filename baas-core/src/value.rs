@@ -165,17 +165,35 @@ impl Value {
     /// without an offset (`2024-05-01T10:00`) is that zone's local time,
     /// as PostgreSQL reads it in the session's `TimeZone`
     /// ([`Zone::instant`](crate::zone::Zone::instant)); so each element of
-    /// an array. `None` when the value means the same in every zone (an
-    /// offset given, another type): [`Value::coerce`] then reads it.
-    pub fn in_zone(&self, ty: &FieldType, zone: crate::zone::Zone) -> Option<Value> {
+    /// an array. `Ok(None)` when the value means the same in every zone (an
+    /// offset given, another type): [`Value::coerce`] then reads it; an
+    /// error for a local time with no instant (past chrono's range).
+    pub fn in_zone(
+        &self,
+        ty: &FieldType,
+        zone: crate::zone::Zone,
+    ) -> Result<Option<Value>, String> {
         match (ty, self) {
             (FieldType::TimestampTz, Self::Text(s)) if parse_timestamptz(s).is_none() => {
-                parse_local_timestamp(s).map(|local| Self::TimestampTz(zone.instant(local)))
+                let Some(local) = parse_local_timestamp(s) else {
+                    return Ok(None);
+                };
+                zone.instant(local)
+                    .map(|t| Some(Self::TimestampTz(t)))
+                    .ok_or_else(|| format!("`{s}` is out of range in {zone}"))
             }
             (FieldType::Array { items }, Self::Array(values)) => {
-                let zoned: Vec<Option<Value>> =
-                    values.iter().map(|v| v.in_zone(items, zone)).collect();
-                zoned.iter().any(Option::is_some).then(|| {
+                let mut zoned = Vec::with_capacity(values.len());
+                for v in values {
+                    // An array of arrays: each inner array is of `ty` too.
+                    let ty = if matches!(v, Self::Array(_)) {
+                        ty
+                    } else {
+                        items
+                    };
+                    zoned.push(v.in_zone(ty, zone)?);
+                }
+                Ok(zoned.iter().any(Option::is_some).then(|| {
                     Self::Array(
                         zoned
                             .into_iter()
@@ -183,9 +201,9 @@ impl Value {
                             .map(|(z, v)| z.unwrap_or_else(|| v.clone()))
                             .collect(),
                     )
-                })
+                }))
             }
-            _ => None,
+            _ => Ok(None),
         }
     }
 
@@ -820,9 +838,12 @@ impl AnswerFormat {
     }
 
     /// Rewrite `value`, a value of type `ty` as the engines answer it:
-    /// a decimal number as a string, an instant in the zone ([`Zone::format`](crate::zone::Zone::format)),
-    /// each element of an array. Anything else (`NaN`, `infinity`, a
-    /// cast's text) is left as it is.
+    /// a decimal number as a string, an instant the engines wrote in UTC
+    /// (`…T…+00:00`, [`format_timestamptz`]) in the zone
+    /// ([`Zone::format`](crate::zone::Zone::format)), each element of an
+    /// array (of arrays). Anything else is left as it is: `NaN`,
+    /// `infinity`, and a database's own text of an instant (a cast's
+    /// `2024-01-01 00:00:00+00`).
     pub fn rewrite(&self, ty: &FieldType, value: &mut serde_json::Value) {
         use serde_json::Value as J;
         match (ty, value) {
@@ -831,6 +852,8 @@ impl AnswerFormat {
             }
             (FieldType::TimestampTz, J::String(text)) => {
                 if let Some(zone) = self.zone.filter(|z| !z.is_utc())
+                    && text.ends_with("+00:00")
+                    && text.contains('T')
                     && let Some(t) = parse_timestamptz(text)
                 {
                     *text = zone.format(t);
@@ -838,11 +861,50 @@ impl AnswerFormat {
             }
             (FieldType::Array { items }, J::Array(values)) => {
                 for v in values {
-                    self.rewrite(items, v);
+                    let ty = if v.is_array() { ty } else { items };
+                    self.rewrite(ty, v);
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// `value`, given for a field of type `ty`, with its instants written in
+/// UTC as the engines answer them ([`format_timestamptz`]): a
+/// `timestamptz` text without an offset is read in `zone` (UTC when
+/// `None`), one with an offset is moved to UTC; so each element of an
+/// array. Anything else, and a text that is no instant (`infinity`, a
+/// typo), is left for validation to judge. A write's rows are compared
+/// as JSON before they are typed (a rule's check,
+/// [`eval`](crate::eval::eval)): written so, their instants compare as
+/// instants, whatever zone or offset the caller wrote them in.
+pub fn instants_in_utc(
+    ty: &FieldType,
+    value: &mut serde_json::Value,
+    zone: Option<crate::zone::Zone>,
+) {
+    use serde_json::Value as J;
+    match (ty, value) {
+        (FieldType::TimestampTz, J::String(text)) => {
+            let t = parse_timestamptz(text).or_else(|| {
+                let local = parse_local_timestamp(text)?;
+                match zone {
+                    Some(z) => z.instant(local),
+                    None => Some(local.and_utc()),
+                }
+            });
+            if let Some(t) = t {
+                *text = format_timestamptz(t);
+            }
+        }
+        (FieldType::Array { items }, J::Array(values)) => {
+            for v in values {
+                let ty = if v.is_array() { ty } else { items };
+                instants_in_utc(ty, v, zone);
+            }
+        }
+        _ => {}
     }
 }
 

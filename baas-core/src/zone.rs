@@ -17,7 +17,7 @@
 //! let t = Utc.with_ymd_and_hms(2023, 10, 18, 12, 37, 59).unwrap();
 //! assert_eq!(la.format(t), "2023-10-18T05:37:59-07:00");
 //! let local = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-//! assert_eq!(la.instant(local), Utc.with_ymd_and_hms(2023, 1, 1, 8, 0, 0).unwrap());
+//! assert_eq!(la.instant(local), Utc.with_ymd_and_hms(2023, 1, 1, 8, 0, 0).single());
 //! ```
 //!
 //! [`format_timestamptz`]: crate::value::format_timestamptz
@@ -36,7 +36,10 @@ impl Zone {
     /// abbreviation (`PST`) or a POSIX rule (`UTC+3`), which
     /// `pg_timezone_names` does not list either.
     pub fn parse(name: &str) -> Option<Self> {
-        let name = name.strip_prefix("posix/").unwrap_or(name);
+        let name = match name.get(..6) {
+            Some(p) if p.eq_ignore_ascii_case("posix/") => &name[6..],
+            _ => name,
+        };
         if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
             return Some(Self(tz));
         }
@@ -108,24 +111,23 @@ impl Zone {
     /// that happens twice (clocks set back) is the later one (standard
     /// time), a time that never happens (clocks set forward) is read with
     /// the offset in force before the change (`02:30` on a spring-forward
-    /// night of New York is `07:30Z`, which is `03:30` there).
-    pub fn instant(&self, local: NaiveDateTime) -> DateTime<Utc> {
+    /// night of New York is `07:30Z`, which is `03:30` there). `None` past
+    /// the ends of chrono's range (year ±262143), which the zone's offset
+    /// would cross.
+    pub fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
         match self.0.from_local_datetime(&local) {
-            LocalResult::Single(t) => t.with_timezone(&Utc),
-            LocalResult::Ambiguous(_, later) => later.with_timezone(&Utc),
+            LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+            LocalResult::Ambiguous(_, later) => Some(later.with_timezone(&Utc)),
             LocalResult::None => {
                 // The offset a day before: the one in force before the
                 // change (zones change at most once a day).
-                let before = local
-                    .checked_sub_signed(chrono::Duration::days(1))
-                    .unwrap_or(local);
+                let before = local.checked_sub_signed(chrono::Duration::days(1))?;
                 let offset = self.0.offset_from_utc_datetime(&before).fix();
                 local
                     .checked_sub_signed(chrono::Duration::seconds(i64::from(
                         offset.local_minus_utc(),
                     )))
-                    .unwrap_or(local)
-                    .and_utc()
+                    .map(|utc| utc.and_utc())
             }
         }
     }
@@ -163,6 +165,10 @@ mod tests {
             assert!(Zone::parse(utc).unwrap().is_utc(), "{utc}");
         }
         assert!(!Zone::parse("Europe/London").unwrap().is_utc());
+        assert_eq!(
+            Zone::parse("POSIX/Europe/Paris").unwrap().name(),
+            "Europe/Paris"
+        );
         for bad in ["PST", "UTC+3", "", "Mars/Olympus", "Europe/Paris "] {
             assert_eq!(Zone::parse(bad), None, "{bad}");
         }
@@ -206,7 +212,7 @@ mod tests {
     #[test]
     fn reads_local_times_as_postgresql() {
         let ny = Zone::parse("America/New_York").unwrap();
-        let utc = |t: NaiveDateTime| t.and_utc();
+        let utc = |t: NaiveDateTime| Some(t.and_utc());
         // Spring forward: 02:30 never happens; PostgreSQL says 07:30Z.
         assert_eq!(
             ny.instant(at(2018, 3, 11, 2, 30)),

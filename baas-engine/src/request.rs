@@ -336,12 +336,35 @@ fn refused(grant: &Grant, why: &str) -> Error {
 /// what depends on unchanged fields narrows the update to the rows that
 /// satisfy it. A merging upsert's rows must also pass the update grant's
 /// check.
-fn apply_presets_and_checks(op: &mut WriteOp, root: &Grant, merge: Option<&Grant>) -> Result<()> {
+///
+/// The checks compare JSON: the caller's instants (`timestamptz`) are
+/// first written in UTC ([`instants_in_utc`](baas_core::value::instants_in_utc),
+/// read in the caller's `zone`), and so are the rule's own values, presets
+/// and what is left of a check for the update's filter, in UTC whoever
+/// asks.
+fn apply_presets_and_checks(
+    op: &mut WriteOp,
+    entity: &Entity,
+    zone: Option<baas_core::zone::Zone>,
+    root: &Grant,
+    merge: Option<&Grant>,
+) -> Result<()> {
     use baas_core::eval::{Eval, constant, eval, partial};
+    use baas_core::value::instants_in_utc;
+    let instants = |row: &mut Row, zone| {
+        for (k, v) in row.iter_mut() {
+            if let Ok(f) = entity.field(k) {
+                instants_in_utc(&f.ty, v, zone);
+            }
+        }
+    };
+    let mut presets = root.presets.clone();
+    instants(&mut presets, None);
     match op {
         WriteOp::Insert(i) => {
             for row in &mut i.rows {
-                for (k, v) in &root.presets {
+                instants(row, zone);
+                for (k, v) in &presets {
                     row.insert(k.clone(), v.clone());
                 }
                 for g in std::iter::once(root).chain(merge) {
@@ -363,7 +386,8 @@ fn apply_presets_and_checks(op: &mut WriteOp, root: &Grant, merge: Option<&Grant
             }
         }
         WriteOp::Update(u) => {
-            for (k, v) in &root.presets {
+            instants(&mut u.set, zone);
+            for (k, v) in &presets {
                 u.set.insert(k.clone(), v.clone());
             }
             if let Some(check) = &root.check {
@@ -379,6 +403,19 @@ fn apply_presets_and_checks(op: &mut WriteOp, root: &Grant, merge: Option<&Grant
                         return Err(refused(root, "the new values violate the rule's check"));
                     }
                     None => {
+                        // The rule's instants, typed here in UTC: the
+                        // caller's zone reads the caller's filter only.
+                        let mut rest = rest;
+                        rest.compared_values_mut(&mut |field, v| {
+                            if let Ok(f) = entity.field(field)
+                                && let Some(t) = v
+                                    .coerce(&f.ty)
+                                    .ok()
+                                    .filter(|_| matches!(f.ty, baas_core::FieldType::TimestampTz))
+                            {
+                                *v = t;
+                            }
+                        });
                         let f = std::mem::replace(&mut u.filter, Filter::and(Vec::new()));
                         u.filter = Filter::and(vec![f, rest]);
                     }
@@ -1430,7 +1467,7 @@ impl Baas {
             _ => None,
         };
         // Presets and checks apply to what the hooks left: the last word.
-        apply_presets_and_checks(&mut op, &root, merge.as_ref())?;
+        apply_presets_and_checks(&mut op, entity, principal.timezone, &root, merge.as_ref())?;
         let mut grants = Grants::new();
         grants.insert(entity.name.clone(), action, root);
         if let Some(g) = merge {
@@ -1486,6 +1523,7 @@ impl Baas {
             embedding: embedding.as_ref(),
             added: &added,
             check,
+            format: answer_format(tenant, principal),
             written: std::sync::Mutex::new(None),
         });
         let check = representing.as_ref().map(|r| r as &dyn WriteFinish);
@@ -1573,12 +1611,16 @@ impl Baas {
                 represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await?
             }
         };
-        // As the caller reads it: the tenant's decimals, the caller's zone.
-        let (schema, entity, embeds) = match &embedding {
-            Some(e) => (e.schema(), e.entity(), &e.select.embeds[..]),
-            None => (tenant.schema().as_ref(), entity, &[][..]),
-        };
-        formatted(tenant, principal, schema, entity, embeds, &mut answer.rows);
+        // As the caller reads it (done already for a checked write; twice
+        // is the same).
+        let format = answer_format(tenant, principal);
+        write_answer_formatted(
+            &format,
+            tenant,
+            entity,
+            embedding.as_ref(),
+            &mut answer.rows,
+        );
         Ok(answer)
     }
 }
@@ -1592,6 +1634,8 @@ struct Representing<'a> {
     embedding: Option<&'a baas_core::Checked<'a, Query>>,
     added: &'a [String],
     check: &'a WriteCheck<'a>,
+    /// How the caller reads the answer, which the check sees so.
+    format: AnswerFormat,
     /// The written rows before embedding, for the hooks and the event.
     written: std::sync::Mutex<Option<WriteResult>>,
 }
@@ -1609,7 +1653,14 @@ impl WriteFinish for Representing<'_> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.clone());
         let done = "nothing was written";
-        let result = represent(db, self.embedding, self.added, result, done).await?;
+        let mut result = represent(db, self.embedding, self.added, result, done).await?;
+        write_answer_formatted(
+            &self.format,
+            self.tenant,
+            self.entity,
+            self.embedding,
+            &mut result.rows,
+        );
         (self.check)(&result)?;
         Ok(result)
     }
@@ -1664,6 +1715,22 @@ async fn represent(
             other => other,
         })?;
     Ok(result)
+}
+
+/// A write's answer (rows of `entity`, with `representation`'s embeds)
+/// as `format` writes it.
+fn write_answer_formatted(
+    format: &AnswerFormat,
+    tenant: &Tenant,
+    entity: &Entity,
+    representation: Option<&baas_core::Checked<'_, Query>>,
+    rows: &mut [Row],
+) {
+    let (schema, entity, embeds) = match representation {
+        Some(r) => (r.schema(), r.entity(), &r.select.embeds[..]),
+        None => (tenant.schema().as_ref(), entity, &[][..]),
+    };
+    baas_core::value::format_answer(rows, format, schema, entity, embeds);
 }
 
 /// The rows a write wrote as its hooks and its event see them: the

@@ -743,7 +743,11 @@ pub struct Shape {
 }
 
 impl Shape {
-    fn apply(&self, mut v: serde_json::Value) -> Result<serde_json::Value, RestError> {
+    fn apply(
+        &self,
+        mut v: serde_json::Value,
+        zone: Option<baas_core::zone::Zone>,
+    ) -> Result<serde_json::Value, RestError> {
         use serde_json::Value as J;
         for step in &self.path {
             v = match v {
@@ -761,7 +765,7 @@ impl Shape {
             };
         }
         if self.text {
-            v = Cast::Text.apply(v)?;
+            v = Cast::Text.apply(v, zone)?;
             // `->>…::json`: the text read as JSON, as PostgreSQL casts it
             // (`settings->>foo::json` of `{"int":1}` is that object).
             if let (J::String(t), Some(Some(Cast::Json))) =
@@ -774,7 +778,7 @@ impl Shape {
             }
         }
         match self.cast.as_deref().map(Cast::parse) {
-            Some(Some(c)) => c.apply(v),
+            Some(Some(c)) => c.apply(v, zone),
             Some(None) => Err(Cast::unknown(self.cast.as_deref().unwrap_or_default())),
             None => Ok(v),
         }
@@ -946,8 +950,8 @@ pub(crate) enum Cast {
     /// `timestamp`: of a date (at midnight) or a timestamp (with an
     /// offset: in UTC, the offset dropped).
     Timestamp,
-    /// `timestamptz`: of a date or timestamp without offset (read as UTC)
-    /// or with one (converted to UTC).
+    /// `timestamptz`: of a date or timestamp without offset (read in the
+    /// caller's zone, UTC without one) or with one (written in that zone).
     TimestampTz,
     /// `uuid`: a UUID's text, lowercase and hyphenated.
     Uuid,
@@ -1122,8 +1126,15 @@ impl Cast {
     }
 
     /// A date, time, timestamp or UUID cast of a string (the forms the
-    /// engines answer, and their usual text forms).
-    fn temporal(self, s: &str) -> Result<serde_json::Value, RestError> {
+    /// engines answer, and their usual text forms). A `timestamptz` is
+    /// read and written in `zone` as PostgreSQL's session zone (an answer's
+    /// instants are already written there, so a date or time of one is
+    /// the zone's).
+    fn temporal(
+        self,
+        s: &str,
+        zone: Option<baas_core::zone::Zone>,
+    ) -> Result<serde_json::Value, RestError> {
         use baas_core::value::{
             format_date, format_time, format_timestamp, format_timestamptz, parse_timestamp,
             parse_timestamptz,
@@ -1133,8 +1144,17 @@ impl Cast {
             Self::Date => parse_timestamp(t).map(|ts| format_date(ts.date())),
             Self::Timestamp => parse_timestamp(t).map(format_timestamp),
             Self::TimestampTz => parse_timestamptz(t)
-                .or_else(|| parse_timestamp(t).map(|n| n.and_utc()))
-                .map(format_timestamptz),
+                .or_else(|| {
+                    let local = parse_timestamp(t)?;
+                    match zone {
+                        Some(z) => z.instant(local),
+                        None => Some(local.and_utc()),
+                    }
+                })
+                .map(|at| match zone {
+                    Some(z) => z.format(at),
+                    None => format_timestamptz(at),
+                }),
             Self::Time => baas_core::Value::Text(t.to_string())
                 .coerce(&baas_core::FieldType::Time)
                 .ok()
@@ -1152,7 +1172,13 @@ impl Cast {
     }
 
     /// `v` as this type.
-    pub(crate) fn apply(self, v: serde_json::Value) -> Result<serde_json::Value, RestError> {
+    /// `v` as this type, for a caller in `zone` (UTC when `None`): the
+    /// zone a `timestamptz` is read in without an offset, and written in.
+    pub(crate) fn apply(
+        self,
+        v: serde_json::Value,
+        zone: Option<baas_core::zone::Zone>,
+    ) -> Result<serde_json::Value, RestError> {
         use serde_json::Value as J;
         Ok(match (self, v) {
             (_, J::Null) => J::Null,
@@ -1194,7 +1220,7 @@ impl Cast {
             (
                 Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz | Self::Uuid,
                 J::String(s),
-            ) => self.temporal(&s)?,
+            ) => self.temporal(&s, zone)?,
             (Self::Date | Self::Time | Self::Timestamp | Self::TimestampTz | Self::Uuid, other) => {
                 let from = match other {
                     J::Bool(_) => "boolean",
@@ -1695,16 +1721,18 @@ impl FieldAliases {
         &self,
         row: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), RestError> {
-        self.apply_within(row, &mut JoinBudget::unlimited())
+        self.apply_within(row, &mut JoinBudget::unlimited(), None)
     }
 
     /// [`apply`](Self::apply) within `budget`: the rows the joins of
     /// to-many spreads may add to the answer ([`JoinBudget`]), counted
-    /// across every row it is given.
+    /// across every row it is given; casts for a caller in `zone`
+    /// (`Prefer: timezone`).
     pub(crate) fn apply_within(
         &self,
         row: &mut serde_json::Map<String, serde_json::Value>,
         budget: &mut JoinBudget,
+        zone: Option<baas_core::zone::Zone>,
     ) -> Result<(), RestError> {
         if !self.embed_renames.is_empty() {
             // All at once: an output key may be another embed's engine key.
@@ -1740,7 +1768,7 @@ impl FieldAliases {
         }
         for (key, shape) in &self.shapes {
             if let Some(v) = row.get_mut(key) {
-                *v = shape.apply(std::mem::take(v))?;
+                *v = shape.apply(std::mem::take(v), zone)?;
             }
         }
         if !self.layout.is_empty() {
@@ -1748,11 +1776,11 @@ impl FieldAliases {
         }
         for (key, inner) in &self.embeds {
             match row.get_mut(key) {
-                Some(serde_json::Value::Object(o)) => inner.apply_within(o, budget)?,
+                Some(serde_json::Value::Object(o)) => inner.apply_within(o, budget, zone)?,
                 Some(serde_json::Value::Array(items)) => {
                     for item in items {
                         if let serde_json::Value::Object(o) = item {
-                            inner.apply_within(o, budget)?;
+                            inner.apply_within(o, budget, zone)?;
                         }
                     }
                 }
@@ -2625,7 +2653,7 @@ mod tests {
     fn cast(ty: &str, v: J) -> Result<J, String> {
         Cast::parse(ty)
             .expect("a served cast")
-            .apply(v)
+            .apply(v, None)
             .map_err(|e| e.code)
     }
 

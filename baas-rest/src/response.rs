@@ -275,7 +275,7 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
     if let Some(a) = &req.aliases {
         let mut budget = a.join_budget();
         for r in &mut rows.rows {
-            if let Err(e) = a.apply_within(r, &mut budget) {
+            if let Err(e) = a.apply_within(r, &mut budget, req.prefer.timezone) {
                 return e.to_response();
             }
         }
@@ -370,7 +370,7 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
         let mut budget = a.join_budget();
         for r in &mut result.rows {
             // Casts that can fail are refused before a write (`parse`).
-            if let Err(e) = a.apply_within(r, &mut budget) {
+            if let Err(e) = a.apply_within(r, &mut budget, req.prefer.timezone) {
                 return e.to_response();
             }
         }

@@ -931,3 +931,195 @@ async fn instants_in_the_callers_time_zone_on_four_engines() {
     }
     drop(baas);
 }
+
+/// The rule of `tz_rule_*` entities: rows before 2024-03-01 (UTC, the
+/// rule's own instant) are read, and written with the rule's stamp;
+/// an update's new values must be before it too. The admin key sees and
+/// writes everything.
+struct BeforeMarch;
+
+#[async_trait::async_trait]
+impl mini_baas::engine::Policy for BeforeMarch {
+    async fn grant(
+        &self,
+        r: &mini_baas::engine::AccessRequest<'_>,
+    ) -> mini_baas::Result<mini_baas::engine::Grant> {
+        use mini_baas::engine::{Action, Grant, Resource};
+        use mini_baas::ir::{CompareOp, Filter};
+        let Resource::Entity(e) = r.resource else {
+            return Ok(Grant::all());
+        };
+        if r.principal.has_role("baas_admin") || !e.name.starts_with("tz_rule_") {
+            return Ok(Grant::all());
+        }
+        let before = || {
+            Filter::cmp(
+                "at",
+                CompareOp::Lt,
+                mini_baas::Value::Text("2024-03-01T00:00:00".into()),
+            )
+        };
+        Ok(match r.action {
+            Action::Read => Grant::all().rows(before()),
+            Action::Insert => Grant::all()
+                .check(before())
+                .preset("stamp", json!("2024-02-01T00:00:00")),
+            Action::Update => Grant::all().check(before()),
+            _ => Grant::all(),
+        })
+    }
+}
+
+/// A rule's instants are its own whatever zone the caller is in: its
+/// row filter, its presets and what its check leaves for an update's
+/// filter are UTC, and a write's instants meet its check as instants
+/// (written in the caller's zone or with an offset), on every engine.
+#[tokio::test]
+async fn rules_keep_their_instants_in_any_time_zone() {
+    use mini_baas::Generated;
+    let baas = Arc::new(
+        Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector))
+            .policy(Arc::new(BeforeMarch))
+            .build(),
+    );
+    let service = Service::new(baas.clone())
+        .with_admin_key(ADMIN)
+        .expect("admin key");
+    let targets = engines("rules").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let entity = format!("tz_rule_{}", std::process::id());
+    let admin = mini_baas::engine::Principal::new("root", ["baas_admin".to_string()]);
+    for (engine, url) in &targets {
+        drop_table(engine, &entity).await;
+        let tenant = format!("r{engine}");
+        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
+            .await
+            .expect("tenant");
+        baas.create_entity(
+            &tenant,
+            Entity::new(
+                &entity,
+                vec![
+                    Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+                    Field::new("name", FieldType::Text).nullable(),
+                    Field::new("at", FieldType::TimestampTz),
+                    Field::new("stamp", FieldType::TimestampTz).nullable(),
+                ],
+            )
+            .with_primary_key(["id"]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        let coll = format!("/{tenant}/{entity}");
+        // Unrestricted: one row before March (UTC), one after.
+        let rows = json!([{"name": "feb", "at": "2024-02-29T20:00:00Z"},
+                          {"name": "mar", "at": "2024-03-01T01:00:00Z"}]);
+        let insert = mini_baas::ir::Insert {
+            entity: entity.clone(),
+            rows: serde_json::from_value(rows).expect("rows"),
+            on_conflict: None,
+            returning: None,
+        };
+        baas.write(
+            &admin,
+            &baas.tenant(&tenant).await.expect("tenant"),
+            mini_baas::engine::WriteOp::Insert(insert),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        let kiritimati = ("Prefer", "timezone=Pacific/Kiritimati");
+        // Read at UTC+14: the rule's limit is still midnight UTC.
+        let r = request(
+            addr,
+            "GET",
+            &format!("{coll}?select=name,at&order=id"),
+            &[kiritimati],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                200,
+                json!([{"name": "feb", "at": "2024-03-01T10:00:00+14:00"}])
+            ),
+            "{engine}"
+        );
+        // An update's new name: the check's rest (`at` before March, UTC)
+        // narrows it to the February row, in any zone.
+        let r = request(
+            addr,
+            "PATCH",
+            &format!("{coll}?id=gte.0&select=name"),
+            &[
+                JSON,
+                ("Prefer", "return=representation, timezone=Etc/GMT+12"),
+            ],
+            br#"{"name": "renamed"}"#,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!([{"name": "renamed"}])),
+            "{engine}"
+        );
+        // A new row: the check compares instants, the preset is UTC.
+        let r = request(
+            addr,
+            "POST",
+            &format!("{coll}?select=at,stamp"),
+            &[
+                JSON,
+                (
+                    "Prefer",
+                    "return=representation, timezone=Pacific/Kiritimati",
+                ),
+            ],
+            br#"{"at": "2024-03-01T10:00:00"}"#,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                201,
+                json!([{"at": "2024-03-01T10:00:00+14:00", "stamp": "2024-02-01T14:00:00+14:00"}])
+            ),
+            "{engine}"
+        );
+        for (zone, at) in [
+            // 2024-03-01T01:00Z, written at UTC-12 without an offset.
+            ("timezone=Etc/GMT+12", "2024-02-29T13:00:00"),
+            // The same instant with an offset, in no zone.
+            ("timezone=UTC", "2024-02-29T20:00:00-05:00"),
+        ] {
+            let r = request(
+                addr,
+                "POST",
+                &coll,
+                &[JSON, ("Prefer", zone)],
+                format!(r#"{{"at": "{at}"}}"#).as_bytes(),
+            )
+            .await;
+            assert_eq!(r.status, 403, "{engine} {zone} {at}: {}", r.text());
+        }
+        let mut all = mini_baas::ir::Query::new(entity.clone());
+        all.select.fields = ["name", "at", "stamp"].map(String::from).to_vec();
+        let rows = baas
+            .find(&admin, &baas.tenant(&tenant).await.expect("tenant"), all)
+            .await
+            .expect("rows")
+            .rows;
+        assert_eq!(
+            serde_json::to_value(rows).expect("json"),
+            json!([
+                {"name": "renamed", "at": "2024-02-29T20:00:00+00:00", "stamp": null},
+                {"name": "mar", "at": "2024-03-01T01:00:00+00:00", "stamp": null},
+                {"name": null, "at": "2024-02-29T20:00:00+00:00",
+                 "stamp": "2024-02-01T00:00:00+00:00"}
+            ]),
+            "{engine}"
+        );
+        drop_table(engine, &entity).await;
+    }
+    drop(baas);
+}

@@ -273,7 +273,9 @@ impl Service {
             };
             let mut budget = aliases.join_budget();
             for row in &r.rows {
-                if let Err(e) = aliases.apply_within(&mut row.clone(), &mut budget) {
+                if let Err(e) =
+                    aliases.apply_within(&mut row.clone(), &mut budget, w.prefer.timezone)
+                {
                     let message = e.message.clone();
                     *refused
                         .lock()
