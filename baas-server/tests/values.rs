@@ -706,6 +706,30 @@ async fn bad_databases_and_configs_are_4xx() {
     let _ = std::fs::remove_file(lite);
 }
 
+/// A managed tenant `{prefix}{engine}` on each of `targets`, holding
+/// `entities` (created in order; their tables dropped first, in reverse).
+async fn managed_tenants(
+    baas: &Baas,
+    targets: &[(&'static str, String)],
+    prefix: &str,
+    entities: &[Entity],
+) {
+    for (engine, url) in targets {
+        for e in entities.iter().rev() {
+            drop_table(engine, &e.name).await;
+        }
+        let tenant = format!("{prefix}{engine}");
+        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
+            .await
+            .expect("tenant");
+        for e in entities {
+            baas.create_entity(&tenant, e.clone())
+                .await
+                .unwrap_or_else(|err| panic!("{engine}: {}: {err}", e.name));
+        }
+    }
+}
+
 /// `Prefer: timezone` (PostgREST's session `TimeZone`) on every engine,
 /// with the same answers on all four: instants are written in the
 /// caller's zone in rows, representations, embeddings, aggregates and
@@ -723,40 +747,25 @@ async fn instants_in_the_callers_time_zone_on_four_engines() {
     let (event, note) = (format!("tz_event_{pid}"), format!("tz_note_{pid}"));
     let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
     let at = || Field::new("at", FieldType::TimestampTz).nullable();
-    for (engine, url) in &targets {
-        drop_table(engine, &note).await;
-        drop_table(engine, &event).await;
-        let tenant = format!("z{engine}");
-        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
-            .await
-            .expect("tenant");
-        baas.create_entity(
-            &tenant,
-            Entity::new(
-                &event,
-                vec![id(), Field::new("name", FieldType::Text), at()],
-            )
-            .with_primary_key(["id"]),
+    let entities = [
+        Entity::new(
+            &event,
+            vec![id(), Field::new("name", FieldType::Text), at()],
         )
-        .await
-        .unwrap_or_else(|e| panic!("{engine}: {e}"));
-        baas.create_entity(
-            &tenant,
-            Entity::new(
-                &note,
-                vec![id(), Field::new("event_id", FieldType::Int64), at()],
-            )
-            .with_primary_key(["id"])
-            .with_relation(Relation::many_to_one(
-                "event",
-                &event,
-                &["event_id"],
-                &["id"],
-            )),
+        .with_primary_key(["id"]),
+        Entity::new(
+            &note,
+            vec![id(), Field::new("event_id", FieldType::Int64), at()],
         )
-        .await
-        .unwrap_or_else(|e| panic!("{engine}: {e}"));
-    }
+        .with_primary_key(["id"])
+        .with_relation(Relation::many_to_one(
+            "event",
+            &event,
+            &["event_id"],
+            &["id"],
+        )),
+    ];
+    managed_tenants(&baas, &targets, "z", &entities).await;
     const LA: &str = "timezone=America/Los_Angeles";
     // One request on every engine: the same status and body everywhere
     // (asserted); the first engine's answer.
@@ -989,27 +998,16 @@ async fn rules_keep_their_instants_in_any_time_zone() {
     let addr = spawn(baas_axum::router(service)).await;
     let entity = format!("tz_rule_{}", std::process::id());
     let admin = mini_baas::engine::Principal::new("root", ["baas_admin".to_string()]);
-    for (engine, url) in &targets {
-        drop_table(engine, &entity).await;
+    let fields = vec![
+        Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
+        Field::new("name", FieldType::Text).nullable(),
+        Field::new("at", FieldType::TimestampTz),
+        Field::new("stamp", FieldType::TimestampTz).nullable(),
+    ];
+    let entities = [Entity::new(&entity, fields).with_primary_key(["id"])];
+    managed_tenants(&baas, &targets, "r", &entities).await;
+    for (engine, _) in &targets {
         let tenant = format!("r{engine}");
-        baas.register_tenant(TenantConfig::new(&tenant, url, TenantMode::Managed), None)
-            .await
-            .expect("tenant");
-        baas.create_entity(
-            &tenant,
-            Entity::new(
-                &entity,
-                vec![
-                    Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement),
-                    Field::new("name", FieldType::Text).nullable(),
-                    Field::new("at", FieldType::TimestampTz),
-                    Field::new("stamp", FieldType::TimestampTz).nullable(),
-                ],
-            )
-            .with_primary_key(["id"]),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{engine}: {e}"));
         let coll = format!("/{tenant}/{entity}");
         // Unrestricted: one row before March (UTC), one after.
         let rows = json!([{"name": "feb", "at": "2024-02-29T20:00:00Z"},
