@@ -887,13 +887,8 @@ pub fn instants_in_utc(
     use serde_json::Value as J;
     match (ty, value) {
         (FieldType::TimestampTz, J::String(text)) => {
-            let t = parse_timestamptz(text).or_else(|| {
-                let local = parse_local_timestamp(text)?;
-                match zone {
-                    Some(z) => z.instant(local),
-                    None => Some(local.and_utc()),
-                }
-            });
+            let t = parse_timestamptz(text)
+                .or_else(|| crate::zone::instant_in(parse_local_timestamp(text)?, zone));
             if let Some(t) = t {
                 *text = format_timestamptz(t);
             }

@@ -133,6 +133,15 @@ impl Zone {
     }
 }
 
+/// The instant a local date and time names in `zone`
+/// ([`Zone::instant`]), or in UTC when `None`.
+pub fn instant_in(local: NaiveDateTime, zone: Option<Zone>) -> Option<DateTime<Utc>> {
+    match zone {
+        Some(z) => z.instant(local),
+        None => Some(local.and_utc()),
+    }
+}
+
 impl std::fmt::Display for Zone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -15,11 +15,11 @@ use baas_core::error::{Error, Result};
 use baas_core::ir::{Aggregate, Embed, Filter, OnConflict, Query, Rows, WriteResult};
 use baas_core::metadata::{Entity, SchemaMetadata};
 use baas_core::validate::{CheckedWrite, Validator, touched_by_filter, touched_entities};
+use baas_core::value::AnswerFormat;
 
 use crate::access::{AccessRequest, ChangeEvent, HookContext, Principal, Resource, WriteOp};
 use crate::runtime::Tenant;
 use crate::{Baas, DecimalFormat};
-use baas_core::value::AnswerFormat;
 
 /// `query` within the tenant's row budget: `max_rows` capped by the
 /// tenant's, and every to-many embed given the default page size
@@ -408,10 +408,8 @@ fn apply_presets_and_checks(
                         let mut rest = rest;
                         rest.compared_values_mut(&mut |field, v| {
                             if let Ok(f) = entity.field(field)
-                                && let Some(t) = v
-                                    .coerce(&f.ty)
-                                    .ok()
-                                    .filter(|_| matches!(f.ty, baas_core::FieldType::TimestampTz))
+                                && f.ty == baas_core::FieldType::TimestampTz
+                                && let Ok(t) = v.coerce(&f.ty)
                             {
                                 *v = t;
                             }
@@ -1600,19 +1598,17 @@ impl Baas {
                 });
             }
         }
-        let mut answer = match answer {
-            Some(a) => a,
-            None => {
-                let done = if rollback {
-                    "the write was rolled back"
-                } else {
-                    "the write was committed"
-                };
-                represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await?
-            }
+        // A checked write's answer is the caller's already (`Representing`).
+        if let Some(a) = answer {
+            return Ok(a);
+        }
+        let done = if rollback {
+            "the write was rolled back"
+        } else {
+            "the write was committed"
         };
-        // As the caller reads it (done already for a checked write; twice
-        // is the same).
+        let mut answer =
+            represent_as(principal, tenant, embedding.as_ref(), &added, written, done).await?;
         let format = answer_format(tenant, principal);
         write_answer_formatted(
             &format,

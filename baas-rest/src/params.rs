@@ -1144,13 +1144,7 @@ impl Cast {
             Self::Date => parse_timestamp(t).map(|ts| format_date(ts.date())),
             Self::Timestamp => parse_timestamp(t).map(format_timestamp),
             Self::TimestampTz => parse_timestamptz(t)
-                .or_else(|| {
-                    let local = parse_timestamp(t)?;
-                    match zone {
-                        Some(z) => z.instant(local),
-                        None => Some(local.and_utc()),
-                    }
-                })
+                .or_else(|| baas_core::zone::instant_in(parse_timestamp(t)?, zone))
                 .map(|at| match zone {
                     Some(z) => z.format(at),
                     None => format_timestamptz(at),
