@@ -69,6 +69,14 @@ PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_parity -v ON_ERROR_STOP=1 -
 mariadb --protocol=socket --default-character-set=utf8mb4 < "$(dirname "$0")/sql/parity_mysql.sql"
 echo "parity database loaded (PostgreSQL and MariaDB)"
 
+# Statements slower than a tenant's statement timeout (baas-server/tests/
+# timeouts.rs): a view and a trigger that sleep, beside a fast table.
+recreate baas_slow
+PGPASSWORD=baas_pw psql -h 127.0.0.1 -U baas -d baas_slow -v ON_ERROR_STOP=1 -q \
+  -f "$(dirname "$0")/sql/slow_pg.sql" >/dev/null
+mariadb --protocol=socket --default-character-set=utf8mb4 < "$(dirname "$0")/sql/slow_mysql.sql"
+echo "slow database loaded (PostgreSQL and MariaDB)"
+
 # PostGIS (geometry columns, application/geo+json): the extension is
 # created by the superuser (it is not a trusted one).
 recreate baas_geo

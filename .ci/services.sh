@@ -56,5 +56,7 @@ mariadb --protocol=socket -e "
   GRANT ALL PRIVILEGES ON \`disc\\_%\`.* TO 'baas'@'localhost';
   GRANT ALL PRIVILEGES ON \`baas_parity\`.* TO 'baas'@'127.0.0.1';
   GRANT ALL PRIVILEGES ON \`baas_parity\`.* TO 'baas'@'localhost';
+  GRANT ALL PRIVILEGES ON \`baas_slow\`.* TO 'baas'@'127.0.0.1';
+  GRANT ALL PRIVILEGES ON \`baas_slow\`.* TO 'baas'@'localhost';
   FLUSH PRIVILEGES;"
 echo "services: PostgreSQL $PG_VER and MariaDB are up"

@@ -103,6 +103,13 @@ pub fn error(e: mongodb::error::Error) -> Error {
             constraint: index_name(&message),
         };
     }
+    // 50 `MaxTimeMSExpired`: the aggregation ran past its `maxTimeMS`
+    // (the tenant's statement timeout).
+    if codes.contains(&50) {
+        return Error::Timeout {
+            message: "mongodb: the operation ran past the statement timeout (maxTimeMS)".into(),
+        };
+    }
     if codes.contains(&121) {
         return Error::validation(
             "",

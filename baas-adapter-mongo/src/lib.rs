@@ -91,6 +91,12 @@ pub struct MongoConfig {
     /// 4.1 s batched, 1.8 s joined). Not measured on `mongod`; measure with
     /// `tests/lookup.rs` (`lookup_vs_batched_wall_time`).
     pub lookup_to_one: bool,
+    /// The longest one read may run on the server (`maxTimeMS` on every
+    /// aggregation: reads, counts, the matching of a write); past it the
+    /// server stops it and the request fails with
+    /// [`baas_core::Error::Timeout`]. The driver sends no `maxTimeMS` on
+    /// updates and deletes. `None`: no bound.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl MongoConfig {
@@ -105,6 +111,7 @@ impl MongoConfig {
             server_selection_timeout: Duration::from_secs(5),
             max_pool_size: None,
             lookup_to_one: false,
+            statement_timeout: None,
         }
     }
 }
@@ -116,6 +123,8 @@ pub struct MongoAdapter {
     db: Database,
     caps: Capabilities,
     sample_size: u32,
+    /// [`MongoConfig::statement_timeout`].
+    max_time: Option<Duration>,
 }
 
 /// Connect, check that the server answers and probe transactions.
@@ -160,6 +169,7 @@ pub async fn connect(cfg: MongoConfig) -> Result<MongoAdapter> {
         db,
         caps,
         sample_size: cfg.sample_size,
+        max_time: cfg.statement_timeout,
     })
 }
 
@@ -194,9 +204,18 @@ async fn probe_transactions(client: &Client, db: &Database) -> bool {
     ok && s.commit_transaction().await.is_ok()
 }
 
+/// The options of an aggregation bounded by `max_time` (`maxTimeMS`).
+fn bounded(max_time: Option<Duration>) -> mongodb::options::AggregateOptions {
+    let mut options = mongodb::options::AggregateOptions::default();
+    options.max_time = max_time;
+    options
+}
+
 /// One unit of work: a session in a transaction when the server has them.
 struct Work {
     session: Option<ClientSession>,
+    /// [`MongoConfig::statement_timeout`] of each aggregation.
+    max_time: Option<Duration>,
     /// `_id`s inserted so far, per collection, for compensation without
     /// transactions.
     inserted: Vec<(Collection<Document>, Vec<Bson>)>,
@@ -212,6 +231,7 @@ impl Work {
             Some(s) => {
                 let mut c = coll
                     .aggregate(p)
+                    .with_options(bounded(self.max_time))
                     .session(&mut *s)
                     .await
                     .map_err(decode::error)?;
@@ -219,6 +239,7 @@ impl Work {
             }
             None => coll
                 .aggregate(p)
+                .with_options(bounded(self.max_time))
                 .await
                 .map_err(decode::error)?
                 .try_collect()
@@ -367,6 +388,7 @@ impl MongoAdapter {
         };
         Ok(Work {
             session,
+            max_time: self.max_time,
             inserted: Vec::new(),
         })
     }
@@ -374,6 +396,7 @@ impl MongoAdapter {
     async fn run(&self, e: &Entity, pipeline: Vec<Document>) -> Result<Vec<Document>> {
         self.coll(e)?
             .aggregate(pipeline)
+            .with_options(bounded(self.max_time))
             .await
             .map_err(decode::error)?
             .try_collect()

@@ -45,15 +45,23 @@ pub struct MySqlConfig {
     pub max_connections: u32,
     /// How long to wait for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
+    /// The longest one statement may run before the server cancels it
+    /// (set on each connection when it opens: MariaDB's
+    /// `max_statement_time`, every statement; MySQL's `max_execution_time`,
+    /// which bounds reads only); the request then fails with
+    /// [`baas_core::Error::Timeout`]. `None`: the server's own setting.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl MySqlConfig {
-    /// Defaults: 10 connections, 5 s acquire timeout.
+    /// Defaults: 10 connections, 5 s acquire timeout, the server's own
+    /// statement timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
         }
     }
 }
@@ -68,6 +76,7 @@ pub type MySqlBackend = SqlxBackend<MySqlEngine>;
 /// Open a pool (one connection is made now to fail fast) and wrap it in the
 /// generic SQL adapter.
 pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
+    let statement_timeout = cfg.statement_timeout;
     let pool = MySqlPoolOptions::new()
         .max_connections(cfg.max_connections)
         .acquire_timeout(cfg.acquire_timeout)
@@ -76,20 +85,56 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
         // concurrent writes to disjoint rows (an UPDATE of some keys, an
         // INSERT of others) deadlock; the same request then behaves alike
         // on every engine.
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 sqlx::Executor::execute(
-                    conn,
+                    &mut *conn,
                     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
                 )
-                .await
-                .map(|_| ())
+                .await?;
+                if let Some(t) = statement_timeout {
+                    set_statement_timeout(conn, t).await?;
+                }
+                Ok(())
             })
         })
         .connect(&cfg.url)
         .await
         .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;
     Ok(SqlAdapter::new(MySqlBackend::from_pool(pool)))
+}
+
+/// Bound each statement of a new connection: MariaDB's
+/// `max_statement_time` (seconds, every statement), else, on MySQL, which
+/// does not know that variable, `max_execution_time` (milliseconds, reads
+/// only).
+async fn set_statement_timeout(
+    conn: &mut sqlx::MySqlConnection,
+    t: Duration,
+) -> std::result::Result<(), sqlx::Error> {
+    let mariadb = format!(
+        "SET SESSION max_statement_time = {}",
+        t.as_secs_f64().max(0.001)
+    );
+    // Numbers only: no value of the caller's reaches these texts.
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(mariadb))
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => Ok(()),
+        // 1193: unknown system variable (MySQL).
+        Err(sqlx::Error::Database(e))
+            if e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|e| e.number() == 1193) =>
+        {
+            let mysql = format!("SET SESSION max_execution_time = {}", t.as_millis().max(1));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(mysql))
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What MySQL's driver does its own way: binding, cell decoding, generated ids.

@@ -27,13 +27,16 @@
 //! ```
 #![warn(missing_docs)]
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use baas_core::{Capabilities, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
 use baas_sql::{Dialect, ExecResult, SqlAdapter, SqlxBackend, SqlxEngine};
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult, PgValueFormat, PgValueRef};
+use sqlx::postgres::{
+    PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult, PgValueFormat, PgValueRef,
+};
 use sqlx::{Arguments, Postgres};
 
 /// Connection settings.
@@ -45,15 +48,22 @@ pub struct PgConfig {
     pub max_connections: u32,
     /// How long to wait for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
+    /// The longest one statement may run before PostgreSQL cancels it
+    /// (`statement_timeout`, set on each connection when it opens; the
+    /// request then fails with [`baas_core::Error::Timeout`]). `None`: the
+    /// database's own setting.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl PgConfig {
-    /// Defaults: 10 connections, 5 s acquire timeout.
+    /// Defaults: 10 connections, 5 s acquire timeout, the database's own
+    /// statement timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
         }
     }
 }
@@ -68,12 +78,18 @@ pub type PgBackend = SqlxBackend<PgEngine>;
 /// Open a pool (one connection is made now to fail fast) and wrap it in the
 /// generic SQL adapter.
 pub async fn connect(cfg: PgConfig) -> Result<PgAdapter> {
+    let connect_err = |e| baas_sql::map_connect_error("postgres", &cfg.url, e);
+    let mut options = PgConnectOptions::from_str(&cfg.url).map_err(connect_err)?;
+    if let Some(t) = cfg.statement_timeout {
+        // A startup parameter: no statement per connection or request.
+        options = options.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(cfg.max_connections)
         .acquire_timeout(cfg.acquire_timeout)
-        .connect(&cfg.url)
+        .connect_with(options)
         .await
-        .map_err(|e| baas_sql::map_connect_error("postgres", &cfg.url, e))?;
+        .map_err(connect_err)?;
     Ok(SqlAdapter::new(PgBackend::from_pool(pool)))
 }
 

@@ -54,16 +54,25 @@ pub struct SqliteConfig {
     pub max_connections: u32,
     /// How long to wait for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
+    /// The longest a connection may compute for one use (a statement, or a
+    /// transaction's statements together) from when it is taken from the
+    /// pool: past it, SQLite interrupts the statement (a progress handler)
+    /// and the request fails with [`baas_core::Error::Timeout`]. Waiting
+    /// for another writer's lock is not computing (the busy timeout, 5 s,
+    /// bounds it). `None`: no bound.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl SqliteConfig {
-    /// A file database (created when missing), 4 connections, WAL journal.
+    /// A file database (created when missing), 4 connections, WAL journal,
+    /// no statement timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             create_if_missing: true,
             max_connections: 4,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
         }
     }
 
@@ -97,7 +106,19 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
     if !memory {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }
-    let pool = SqlitePoolOptions::new()
+    let mut pool = SqlitePoolOptions::new();
+    if let Some(t) = cfg.statement_timeout {
+        // Armed whenever a connection is handed out. Arming reaches the
+        // connection's worker thread as sqlx's ping before each use does,
+        // and fails as it would on a dead worker: it replaces the ping.
+        pool = pool
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| Box::pin(arm(conn, t)))
+            .before_acquire(move |conn, _| {
+                Box::pin(async move { arm(conn, t).await.map(|()| true) })
+            });
+    }
+    let pool = pool
         .max_connections(if memory { 1 } else { cfg.max_connections })
         .acquire_timeout(cfg.acquire_timeout)
         // An in-memory database lives as long as its connection.
@@ -115,6 +136,29 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
         .await
         .map_err(connect_err)?;
     Ok(SqlAdapter::new(SqliteBackend::from_pool(pool)))
+}
+
+/// Virtual machine instructions SQLite runs between two looks at the
+/// clock of the statement timeout (a look costs tens of nanoseconds; ten
+/// thousand instructions take tens of microseconds or more).
+const OPS_PER_CLOCK_CHECK: i32 = 10_000;
+
+/// Arm the statement timeout on a connection about to be used: SQLite
+/// interrupts (`SQLITE_INTERRUPT`) whatever it computes past `t` from now.
+/// A short statement (`BEGIN`, `COMMIT`) runs fewer instructions than
+/// [`OPS_PER_CLOCK_CHECK`] and never looks, so an old deadline left on an
+/// idle connection harms nothing before the next arming.
+async fn arm(
+    conn: &mut sqlx::SqliteConnection,
+    t: Duration,
+) -> std::result::Result<(), sqlx::Error> {
+    let deadline = std::time::Instant::now() + t;
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(OPS_PER_CLOCK_CHECK, move || {
+            std::time::Instant::now() < deadline
+        });
+    Ok(())
 }
 
 /// What SQLite's driver does its own way: binding, cell decoding, rowids.

@@ -52,6 +52,9 @@ pub mod sqlstate {
     /// `P0001`: an exception a function raised on purpose (`RAISE
     /// EXCEPTION '…'`): its message is written for the caller.
     pub const RAISE_EXCEPTION: &str = "P0001";
+    /// `57014`: a statement cancelled, here past the tenant's statement
+    /// timeout ([`Error::Timeout`](super::Error::Timeout)).
+    pub const QUERY_CANCELED: &str = "57014";
 }
 
 impl Violation {
@@ -374,6 +377,17 @@ pub enum Error {
         /// What went over it, and how to narrow the request.
         message: String,
     },
+    /// A statement ran past the tenant's statement timeout and the database
+    /// (or the adapter) cancelled it: PostgreSQL's `statement_timeout`,
+    /// MariaDB's `max_statement_time`, MySQL's `max_execution_time`,
+    /// SQLite's progress handler, MongoDB's `maxTimeMS`. Nothing it would
+    /// have written is kept (the statement, or its transaction, is rolled
+    /// back). The request can be narrowed; the database did not fail.
+    #[error("statement timeout: {message}")]
+    Timeout {
+        /// What was cancelled (the engine's words, without values).
+        message: String,
+    },
     /// An error a database function or trigger raised for its caller
     /// (PostgreSQL's `RAISE`, MySQL's `SIGNAL`): answered as raised
     /// ([`Raised::from_database`]).
@@ -458,6 +472,7 @@ impl Error {
             Self::Unavailable { .. } => "unavailable",
             Self::LimitExceeded { .. } => "limit_exceeded",
             Self::Raised(_) => "raised",
+            Self::Timeout { .. } => "timeout",
             Self::Backend { .. } => "backend",
         }
     }

@@ -275,6 +275,9 @@ pub fn redact_error(e: Error, url: &str) -> Error {
             source: redact_source(source, url),
         },
         Error::Raised(raised) => Error::Raised(raised),
+        Error::Timeout { message } => Error::Timeout {
+            message: r(message),
+        },
     }
 }
 

@@ -46,6 +46,26 @@ pub struct TenantLimits {
     /// Largest response body of a read, in bytes (`limit_exceeded`, 400,
     /// beyond it).
     pub max_response_bytes: u64,
+    /// The longest one statement of a request may run on the tenant's
+    /// database, in milliseconds, before the database cancels it (504
+    /// `57014`, nothing of it kept): PostgreSQL's `statement_timeout`,
+    /// MariaDB's `max_statement_time` (MySQL's `max_execution_time`, reads
+    /// only), SQLite's progress handler (a statement, or a transaction's
+    /// statements together), MongoDB's `maxTimeMS` (aggregations: reads,
+    /// counts, a write's matching). A read runs one statement per
+    /// embedding level (a few more where a level's keys fill several `in`
+    /// lists), so its time is bounded too. `0`: the database's own
+    /// setting. At most one hour.
+    pub statement_timeout_ms: u64,
+}
+
+impl TenantLimits {
+    /// [`statement_timeout_ms`](Self::statement_timeout_ms) as a duration
+    /// (`None` when `0`: the database's own setting).
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        (self.statement_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(self.statement_timeout_ms))
+    }
 }
 
 impl Default for TenantLimits {
@@ -55,6 +75,7 @@ impl Default for TenantLimits {
             max_rows: 10_000,
             embed_limit: 1_000,
             max_response_bytes: 16 * 1024 * 1024,
+            statement_timeout_ms: 8_000,
         }
     }
 }
@@ -285,6 +306,12 @@ impl TenantConfig {
             return Err(Error::validation(
                 "/limits/max_connections",
                 "max_connections must be between 1 and 1000",
+            ));
+        }
+        if self.limits.statement_timeout_ms > 3_600_000 {
+            return Err(Error::validation(
+                "/limits/statement_timeout_ms",
+                "statement_timeout_ms must be at most 3600000 (one hour); 0 keeps the database's own setting",
             ));
         }
         for (at, v) in [

@@ -38,6 +38,7 @@
 //! | `P0001` | 400 | a database function's `RAISE EXCEPTION` (MySQL: `SIGNAL SQLSTATE '45000'`): its message, `DETAIL` and `HINT` |
 //! | `PTxyz` | `xyz` | a database function's `RAISE SQLSTATE 'PT402'` (MySQL: `SIGNAL`), `xyz` from 200 to 599: its message, `DETAIL` and `HINT`, as PostgREST answers it |
 //! | any | any | a database function's `RAISE SQLSTATE 'PGRST'` with a JSON message (the body: `code`, `message`, `details`, `hint`) and a JSON `DETAIL` (its `status`, and its `headers`, an object of strings, on the answer); malformed JSON is a 500 `PGRST121` ([`baas_core::Raised::from_database`]) |
+//! | `57014` | 504 | a statement ran past the tenant's `statement_timeout_ms` and was cancelled ([`baas_core::Error::Timeout`], on every engine; `canceling statement due to statement timeout`; PostgREST answers 500) |
 //! | `22…` | 400 | a value the database itself refuses (SQLSTATE class 22 on PostgreSQL and MySQL/MariaDB: `22P02` a text that is no number, `22003` out of range, `22001` too long…), with a clean sentence naming the column; the validator's own refusals stay `validation` |
 //!
 //! The others keep our stable codes:
@@ -445,6 +446,17 @@ impl From<&Error> for RestError {
                 .with_hint(
                     "narrow the request: a smaller `limit`, a `limit` on each embedded list (`rel.limit=10`), fewer or shallower embeds, or filters",
                 ),
+            // PostgreSQL's words for its own `statement_timeout`, on every
+            // engine. A 504: the database did not answer in the time the
+            // tenant allows (PostgREST answers 500).
+            Error::Timeout { .. } => RestError::new(
+                504,
+                baas_core::sqlstate::QUERY_CANCELED,
+                "canceling statement due to statement timeout",
+            )
+            .with_hint(
+                "each statement may run `statement_timeout_ms` (a tenant limit): narrow the request (filters on indexed fields, a smaller `limit`, fewer embeds)",
+            ),
             Error::Unavailable { .. } => RestError::new(
                 503,
                 "unavailable",

@@ -43,15 +43,7 @@ async fn service() -> (Arc<Baas>, Service) {
 }
 
 async fn admin(addr: SocketAddr, method: &str, path: &str, body: &J) -> Resp {
-    let auth = format!("Bearer {ADMIN}");
-    request(
-        addr,
-        method,
-        path,
-        &[("Authorization", &auth), JSON],
-        body.to_string().as_bytes(),
-    )
-    .await
+    common::admin_json(addr, ADMIN, method, path, body).await
 }
 
 /// The engines reachable here, as `(id, url)`; SQLite always.

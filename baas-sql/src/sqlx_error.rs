@@ -28,6 +28,10 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL | `42501` (a privilege the role lacks, a row-level security policy) | `Raised`, a 403 with that code and the database's message |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
 ///
+/// | PostgreSQL | `57014` (`statement_timeout`) | `Timeout` |
+/// | MariaDB, MySQL | SQLSTATE `70100` (MariaDB's `max_statement_time`), MySQL's `max_execution_time` (3024) | `Timeout` |
+/// | SQLite | `SQLITE_INTERRUPT` (the statement timeout's progress handler) | `Timeout` |
+///
 /// A transaction the database aborted because of a concurrent one
 /// (SQLSTATE class `40`: deadlock, serialization failure) is `Unavailable`:
 /// not the request's fault, and the whole write was rolled back, so it can
@@ -56,6 +60,14 @@ pub(crate) fn map_sqlx_error_with(
                         "{engine}: the database aborted the transaction for a concurrent one ({message}); retry"
                     ),
                     source: Some(Box::new(sqlx::Error::Database(db))),
+                };
+            }
+            // A statement the database cancelled at the tenant's statement
+            // timeout: the request's, and nothing of it was kept.
+            if is_timeout(engine, &code, &message) {
+                tracing::info!(engine, code = %code, raw = %message, "statement timeout");
+                return Error::Timeout {
+                    message: format!("{engine}: the statement ran past the statement timeout"),
                 };
             }
             // An error a function or trigger raised for the caller: as
@@ -329,4 +341,24 @@ fn is_bad_value(engine: &str, code: &str) -> bool {
     // SQLSTATE class 22, data exception: invalid text representation, numeric
     // out of range, string too long, bad datetime… (PostgreSQL and MySQL).
     matches!(engine, "postgres" | "mysql") && code.starts_with("22")
+}
+
+/// Whether a database error is the cancellation of a statement at the
+/// tenant's statement timeout: PostgreSQL's `57014`; MariaDB's
+/// `max_statement_time` (error 1969, SQLSTATE `70100`, the class of an
+/// interrupted query) and MySQL's `max_execution_time` (error 3024, whose
+/// SQLSTATE is the generic `HY000`: told by its words); SQLite's
+/// `SQLITE_INTERRUPT` (9), which only the statement timeout's progress
+/// handler raises.
+fn is_timeout(engine: &str, code: &str, message: &str) -> bool {
+    match engine {
+        "postgres" => code == baas_core::sqlstate::QUERY_CANCELED,
+        "mysql" => {
+            code == "70100"
+                || (code == "HY000"
+                    && message.contains("maximum statement execution time exceeded"))
+        }
+        "sqlite" => code == "9",
+        _ => false,
+    }
 }

@@ -96,7 +96,40 @@ pub async fn connect_with(
     url: &str,
     max_connections: Option<u32>,
 ) -> Result<Arc<dyn DatabaseAdapter>> {
-    let _ = max_connections; // unused when every engine is compiled out
+    connect_with_options(
+        url,
+        ConnectOptions {
+            max_connections,
+            ..ConnectOptions::default()
+        },
+    )
+    .await
+}
+
+/// How [`connect_with_options`] sets up a database's pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Cap on the pool size (`None`: the adapter's default).
+    pub max_connections: Option<u32>,
+    /// The longest one statement may run before the database cancels it
+    /// (each adapter's `statement_timeout`: PostgreSQL's
+    /// `statement_timeout`, MariaDB's `max_statement_time`, SQLite's
+    /// progress handler, MongoDB's `maxTimeMS`); `None`: the database's own
+    /// setting.
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+/// [`connect`] with [`ConnectOptions`].
+pub async fn connect_with_options(
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Arc<dyn DatabaseAdapter>> {
+    // Unused when every engine is compiled out.
+    let ConnectOptions {
+        max_connections,
+        statement_timeout,
+    } = options;
+    let _ = (max_connections, statement_timeout);
     let scheme = url
         .split(':')
         .next()
@@ -107,6 +140,7 @@ pub async fn connect_with(
             #[cfg(feature = "postgres")]
             {
                 let mut cfg = postgres::PgConfig::new(url);
+                cfg.statement_timeout = statement_timeout;
                 if let Some(n) = max_connections {
                     cfg.max_connections = n;
                 }
@@ -124,6 +158,7 @@ pub async fn connect_with(
             {
                 let url = url.replacen("mariadb://", "mysql://", 1);
                 let mut cfg = mysql::MySqlConfig::new(url);
+                cfg.statement_timeout = statement_timeout;
                 if let Some(n) = max_connections {
                     cfg.max_connections = n;
                 }
@@ -140,6 +175,7 @@ pub async fn connect_with(
             #[cfg(feature = "sqlite")]
             {
                 let mut cfg = sqlite::SqliteConfig::new(url);
+                cfg.statement_timeout = statement_timeout;
                 if let Some(n) = max_connections {
                     cfg.max_connections = n;
                 }
@@ -157,6 +193,7 @@ pub async fn connect_with(
             {
                 let mut cfg = mongodb::MongoConfig::new(url);
                 cfg.max_pool_size = max_connections;
+                cfg.statement_timeout = statement_timeout;
                 let a = mongodb::connect(cfg).await?;
                 Ok(Arc::new(a))
             }
@@ -176,14 +213,22 @@ pub async fn connect_with(
 }
 
 /// The [`Connector`](engine::Connector) the engine uses by default: the
-/// adapter chosen by [`connect_with`] from the tenant's URL scheme, its pool
-/// capped at the tenant's `max_connections`.
+/// adapter chosen by [`connect_with_options`] from the tenant's URL scheme,
+/// its pool capped at the tenant's `max_connections`, each statement bounded
+/// by its `statement_timeout_ms`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UrlConnector;
 
 #[async_trait::async_trait]
 impl engine::Connector for UrlConnector {
     async fn connect(&self, tenant: &engine::TenantConfig) -> Result<Arc<dyn DatabaseAdapter>> {
-        connect_with(&tenant.url, Some(tenant.limits.max_connections)).await
+        connect_with_options(
+            &tenant.url,
+            ConnectOptions {
+                max_connections: Some(tenant.limits.max_connections),
+                statement_timeout: tenant.limits.statement_timeout(),
+            },
+        )
+        .await
     }
 }

@@ -26,6 +26,14 @@ async fn register(
     configure: fn(&mut TenantConfig),
 ) -> Result<(), String> {
     let mut config = TenantConfig::new(id, url, TenantMode::Introspected);
+    if url.starts_with("mongodb") {
+        // The CI's MongoDB-wire server (SecantusDB, in Python) takes
+        // seconds over some `$lookup` pipelines that `mongod` runs in
+        // milliseconds: past the default statement timeout (8 s) under a
+        // loaded machine. The bound itself is tested in
+        // baas-server/tests/timeouts.rs.
+        config.limits.statement_timeout_ms = 120_000;
+    }
     configure(&mut config);
     baas.register_tenant(config, Some(schema))
         .await

@@ -63,6 +63,29 @@ pub async fn request(
     parse(&raw)
 }
 
+/// A JSON request to the admin API with the admin key `key`.
+#[allow(dead_code)]
+pub async fn admin_json(
+    addr: SocketAddr,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> Resp {
+    let auth = format!("Bearer {key}");
+    request(
+        addr,
+        method,
+        path,
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+    .await
+}
+
 pub async fn get(addr: SocketAddr, target: &str) -> Resp {
     request(addr, "GET", target, &[], b"").await
 }
