@@ -92,10 +92,12 @@ pub struct MongoConfig {
     /// `tests/lookup.rs` (`lookup_vs_batched_wall_time`).
     pub lookup_to_one: bool,
     /// The longest one read may run on the server (`maxTimeMS` on every
-    /// aggregation: reads, counts, the matching of a write); past it the
-    /// server stops it and the request fails with
-    /// [`baas_core::Error::Timeout`]. The driver sends no `maxTimeMS` on
-    /// updates and deletes. `None`: no bound.
+    /// aggregation: reads, counts, the keys a write with a representation
+    /// or an `exists` filter matches; on an upsert's `findAndModify`); past
+    /// it the server stops it and the request fails with
+    /// [`baas_core::Error::Timeout`]. The driver sends no `maxTimeMS` with
+    /// `update` and `delete` commands: a write by filter alone is not
+    /// bounded. `None`: no bound.
     pub statement_timeout: Option<Duration>,
 }
 
@@ -317,20 +319,18 @@ impl Work {
         } else {
             ReturnDocument::Before
         };
+        let mut options = mongodb::options::FindOneAndUpdateOptions::default();
+        options.upsert = Some(true);
+        options.return_document = Some(rd);
+        options.max_time = self.max_time;
         let r = match &mut self.session {
             Some(s) => {
                 coll.find_one_and_update(f, u)
-                    .upsert(true)
-                    .return_document(rd)
+                    .with_options(options)
                     .session(s)
                     .await
             }
-            None => {
-                coll.find_one_and_update(f, u)
-                    .upsert(true)
-                    .return_document(rd)
-                    .await
-            }
+            None => coll.find_one_and_update(f, u).with_options(options).await,
         };
         r.map_err(decode::error)
     }
@@ -433,6 +433,7 @@ impl MongoAdapter {
                 doc! {"$sort": {"_id": -1}},
                 doc! {"$limit": 1},
             ])
+            .with_options(bounded(self.max_time))
             .await
             .map_err(decode::error)?
             .try_next()

@@ -27,16 +27,13 @@
 //! ```
 #![warn(missing_docs)]
 
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use baas_core::{Capabilities, Result, Value};
 use baas_sql::sea_query::Value as SqValue;
 use baas_sql::{Dialect, ExecResult, SqlAdapter, SqlxBackend, SqlxEngine};
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{
-    PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult, PgValueFormat, PgValueRef,
-};
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult, PgValueFormat, PgValueRef};
 use sqlx::{Arguments, Postgres};
 
 /// Connection settings.
@@ -49,9 +46,10 @@ pub struct PgConfig {
     /// How long to wait for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
     /// The longest one statement may run before PostgreSQL cancels it
-    /// (`statement_timeout`, set on each connection when it opens; the
-    /// request then fails with [`baas_core::Error::Timeout`]). `None`: the
-    /// database's own setting.
+    /// (`statement_timeout`, set on each connection when it opens, by a
+    /// `SET` rather than a startup parameter, which poolers such as
+    /// PgBouncer refuse by default; the request then fails with
+    /// [`baas_core::Error::Timeout`]). `None`: the database's own setting.
     pub statement_timeout: Option<Duration>,
 }
 
@@ -78,18 +76,26 @@ pub type PgBackend = SqlxBackend<PgEngine>;
 /// Open a pool (one connection is made now to fail fast) and wrap it in the
 /// generic SQL adapter.
 pub async fn connect(cfg: PgConfig) -> Result<PgAdapter> {
-    let connect_err = |e| baas_sql::map_connect_error("postgres", &cfg.url, e);
-    let mut options = PgConnectOptions::from_str(&cfg.url).map_err(connect_err)?;
+    let mut pool = PgPoolOptions::new();
     if let Some(t) = cfg.statement_timeout {
-        // A startup parameter: no statement per connection or request.
-        options = options.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
+        // Once per connection, never per request. A number only.
+        let set = format!("SET statement_timeout = {}", t.as_millis().max(1));
+        pool = pool.after_connect(move |conn, _| {
+            let set = set.clone();
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
     }
-    let pool = PgPoolOptions::new()
+    let pool = pool
         .max_connections(cfg.max_connections)
         .acquire_timeout(cfg.acquire_timeout)
-        .connect_with(options)
+        .connect(&cfg.url)
         .await
-        .map_err(connect_err)?;
+        .map_err(|e| baas_sql::map_connect_error("postgres", &cfg.url, e))?;
     Ok(SqlAdapter::new(PgBackend::from_pool(pool)))
 }
 

@@ -54,12 +54,12 @@ pub struct SqliteConfig {
     pub max_connections: u32,
     /// How long to wait for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
-    /// The longest a connection may compute for one use (a statement, or a
-    /// transaction's statements together) from when it is taken from the
-    /// pool: past it, SQLite interrupts the statement (a progress handler)
-    /// and the request fails with [`baas_core::Error::Timeout`]. Waiting
-    /// for another writer's lock is not computing (the busy timeout, 5 s,
-    /// bounds it). `None`: no bound.
+    /// The longest one use of a connection may last (a statement, or a
+    /// transaction's statements together), counted from when it leaves
+    /// the pool, waits for another writer's lock included: past it, SQLite
+    /// interrupts the statement at its next look at the clock (a progress
+    /// handler) and the request fails with [`baas_core::Error::Timeout`].
+    /// `None`: no bound.
     pub statement_timeout: Option<Duration>,
 }
 
@@ -106,17 +106,29 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
     if !memory {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }
-    let mut pool = SqlitePoolOptions::new();
-    if let Some(t) = cfg.statement_timeout {
+    let timeout = cfg.statement_timeout;
+    let mut pool = SqlitePoolOptions::new().before_acquire(move |conn, _| {
+        Box::pin(async move {
+            // A transaction SQLite ended by itself (an interrupted write
+            // rolls its whole transaction back) while sqlx still counts it:
+            // the ROLLBACK that followed failed, and the next `BEGIN` would
+            // be a savepoint that commits nothing. Closed, never reused.
+            if sqlx::Connection::is_in_transaction(&*conn) {
+                return Ok(false);
+            }
+            if let Some(t) = timeout {
+                arm(conn, t).await?;
+            }
+            Ok(true)
+        })
+    });
+    if let Some(t) = timeout {
         // Armed whenever a connection is handed out. Arming reaches the
         // connection's worker thread as sqlx's ping before each use does,
         // and fails as it would on a dead worker: it replaces the ping.
         pool = pool
             .test_before_acquire(false)
-            .after_connect(move |conn, _| Box::pin(arm(conn, t)))
-            .before_acquire(move |conn, _| {
-                Box::pin(async move { arm(conn, t).await.map(|()| true) })
-            });
+            .after_connect(move |conn, _| Box::pin(arm(conn, t)));
     }
     let pool = pool
         .max_connections(if memory { 1 } else { cfg.max_connections })

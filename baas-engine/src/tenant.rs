@@ -48,11 +48,13 @@ pub struct TenantLimits {
     pub max_response_bytes: u64,
     /// The longest one statement of a request may run on the tenant's
     /// database, in milliseconds, before the database cancels it (504
-    /// `57014`, nothing of it kept): PostgreSQL's `statement_timeout`,
+    /// `57014`; a write in a transaction is rolled back): PostgreSQL's `statement_timeout`,
     /// MariaDB's `max_statement_time` (MySQL's `max_execution_time`, reads
     /// only), SQLite's progress handler (a statement, or a transaction's
-    /// statements together), MongoDB's `maxTimeMS` (aggregations: reads,
-    /// counts, a write's matching). A read runs one statement per
+    /// statements together, lock waits included), MongoDB's `maxTimeMS`
+    /// (aggregations: reads, counts, the keys a write with a representation
+    /// matches; upserts; not a plain update or delete by filter).
+    /// Introspection and schema changes run under it too. A read runs one statement per
     /// embedding level (a few more where a level's keys fill several `in`
     /// lists), so its time is bounded too. `0`: the database's own
     /// setting. At most one hour.

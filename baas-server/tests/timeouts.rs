@@ -163,15 +163,68 @@ async fn slow_statements_are_cancelled_on_four_engines() {
         assert_cancelled(&format!("{id}: a slow write"), &r, t.elapsed());
         println!("timeout {id:<4} write cancelled after {:?}", t.elapsed());
 
-        // Nothing of the cancelled write was kept, and the connections it
-        // and the read ran on serve the next requests (SQLite's progress
-        // handler is armed again for each).
-        for _ in 0..3 {
+        // The same write returning its row runs in a transaction: SQLite
+        // rolls the transaction back itself when it interrupts the write.
+        let t = Instant::now();
+        let r = request(
+            addr,
+            "POST",
+            &format!("/{id}/slow_write"),
+            &[
+                ("content-type", "application/json"),
+                ("prefer", "return=representation"),
+            ],
+            json!({"id": 8, "name": "y"}).to_string().as_bytes(),
+        )
+        .await;
+        assert_cancelled(
+            &format!("{id}: a slow write in a transaction"),
+            &r,
+            t.elapsed(),
+        );
+
+        // Nothing of the cancelled writes was kept, and the connections
+        // they and the read ran on serve the next requests (SQLite's
+        // progress handler is armed again for each): writes on them are
+        // committed, as many as the pool has connections and more.
+        // A rolled-back write first (`tx=rollback`): on a connection whose
+        // transaction SQLite ended while the driver still counted it, that
+        // rollback would leave a transaction open, and the writes after it
+        // uncommitted.
+        for n in 3..11 {
+            let row = json!({"id": n, "name": "new"}).to_string();
+            let r = request(
+                addr,
+                "POST",
+                &format!("/{id}/fast"),
+                &[
+                    ("content-type", "application/json"),
+                    ("prefer", "tx=rollback"),
+                ],
+                row.as_bytes(),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{id}: {}", r.text());
+            let r = insert(
+                addr,
+                &format!("/{id}/fast"),
+                &json!({"id": n, "name": "new"}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{id}: {}", r.text());
             let r = get(addr, &format!("/{id}/slow_write?select=id")).await;
             assert_eq!((r.status, r.json()), (200, json!([])), "{id}: {}", r.text());
-            let r = get(addr, &format!("/{id}/fast?id=eq.2")).await;
-            assert_eq!(r.status, 200, "{id}: {}", r.text());
         }
+        let r = get(addr, &format!("/{id}/fast?select=id&id=gt.2&order=id")).await;
+        let ids: Vec<Value> = (3..11).map(|n| json!({"id": n})).collect();
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!(ids)),
+            "{id}: {}",
+            r.text()
+        );
+        let r = request(addr, "DELETE", &format!("/{id}/fast?id=gt.2"), &[], b"").await;
+        assert_eq!(r.status, 204, "{id}: {}", r.text());
     }
 
     // MongoDB: a regular-expression scan of every track under a 1 ms

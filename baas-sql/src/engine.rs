@@ -472,7 +472,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
             })
             .await
             .map_err(|e| {
-                if matches!(e, Error::Unavailable { .. }) {
+                if matches!(e, Error::Unavailable { .. } | Error::Timeout { .. }) {
                     return e;
                 }
                 // The tenant's setup, not the caller's request: a role

@@ -27,9 +27,8 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL, MySQL | `P0001` (`RAISE EXCEPTION`), MySQL's `45000` (`SIGNAL`), `PTxyz`, `PGRST`: raised for the caller | `Raised` ([`Raised::from_database`]) |
 /// | PostgreSQL | `42501` (a privilege the role lacks, a row-level security policy) | `Raised`, a 403 with that code and the database's message |
 /// | SQLite | `object name reserved for internal use`, `may not be modified` (a system table) | `Validation` |
-///
-/// | PostgreSQL | `57014` (`statement_timeout`) | `Timeout` |
-/// | MariaDB, MySQL | SQLSTATE `70100` (MariaDB's `max_statement_time`), MySQL's `max_execution_time` (3024) | `Timeout` |
+/// | PostgreSQL | `57014` for the `statement_timeout` (not a cancel request) | `Timeout` |
+/// | MariaDB, MySQL | `max_statement_time` (MariaDB's 1969), `max_execution_time` (MySQL's 3024); not a `KILL` | `Timeout` |
 /// | SQLite | `SQLITE_INTERRUPT` (the statement timeout's progress handler) | `Timeout` |
 ///
 /// A transaction the database aborted because of a concurrent one
@@ -344,19 +343,21 @@ fn is_bad_value(engine: &str, code: &str) -> bool {
 }
 
 /// Whether a database error is the cancellation of a statement at the
-/// tenant's statement timeout: PostgreSQL's `57014`; MariaDB's
-/// `max_statement_time` (error 1969, SQLSTATE `70100`, the class of an
-/// interrupted query) and MySQL's `max_execution_time` (error 3024, whose
-/// SQLSTATE is the generic `HY000`: told by its words); SQLite's
+/// tenant's statement timeout, told from other cancellations (an
+/// operator's cancel request or `KILL`, a shutdown) by the engine's words:
+/// PostgreSQL's `57014` `canceling statement due to statement timeout`;
+/// MariaDB's error 1969 (`… (max_statement_time exceeded)`) and MySQL's
+/// 3024 (`… maximum statement execution time exceeded`); SQLite's
 /// `SQLITE_INTERRUPT` (9), which only the statement timeout's progress
 /// handler raises.
 fn is_timeout(engine: &str, code: &str, message: &str) -> bool {
     match engine {
-        "postgres" => code == baas_core::sqlstate::QUERY_CANCELED,
+        "postgres" => {
+            code == baas_core::sqlstate::QUERY_CANCELED && message.contains("statement timeout")
+        }
         "mysql" => {
-            code == "70100"
-                || (code == "HY000"
-                    && message.contains("maximum statement execution time exceeded"))
+            message.contains("max_statement_time exceeded")
+                || message.contains("maximum statement execution time exceeded")
         }
         "sqlite" => code == "9",
         _ => false,

@@ -128,6 +128,14 @@ impl From<baas_core::Error> for AuthError {
                     "The auth store is unavailable, please retry",
                 )
             }
+            baas_core::Error::Timeout { .. } => {
+                tracing::warn!(error = %chain, "auth: statement timeout");
+                Self::new(
+                    504,
+                    "request_timeout",
+                    "Processing this request timed out, please retry after a moment.",
+                )
+            }
             _ => Self::internal(chain),
         }
     }

@@ -684,7 +684,11 @@ impl Service {
 /// (their bodies stay generic).
 fn core_error(e: Error) -> RestError {
     let r = RestError::from(&e);
-    if r.status >= 500 {
+    if matches!(e, Error::Timeout { .. }) {
+        // The request's own weight (or a loaded database): a warning, so
+        // that callers cannot fill the error log at will.
+        tracing::warn!(error = %error_chain(&e), "statement timeout");
+    } else if r.status >= 500 {
         tracing::error!(error = %error_chain(&e), code = e.code(), "request failed");
     }
     r
