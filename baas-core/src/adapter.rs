@@ -52,12 +52,72 @@ impl WriteFinish for AsWritten {
 }
 
 /// How an execution plan is written ([`DatabaseAdapter::explain`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PlanFormat {
     /// The engine's JSON plan.
+    #[default]
     Json,
     /// The engine's text plan.
     Text,
+}
+
+/// What an execution plan shows beyond the planner's estimates
+/// (PostgREST's `options=analyze|verbose|settings|buffers|wal`, PostgreSQL's
+/// `EXPLAIN` options of the same names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Run the statement and show what it did (`ANALYZE`): actual rows and
+    /// times. The statement runs inside a transaction that is rolled back,
+    /// so nothing it would write is kept.
+    pub analyze: bool,
+    /// Output columns and names in full (`VERBOSE`).
+    pub verbose: bool,
+    /// The planner settings that differ from their defaults (`SETTINGS`).
+    pub settings: bool,
+    /// Buffer usage (`BUFFERS`).
+    pub buffers: bool,
+    /// Write-ahead log records generated (`WAL`; with `analyze` only).
+    pub wal: bool,
+}
+
+impl PlanOptions {
+    /// Whether any option is set.
+    pub fn any(self) -> bool {
+        self != Self::default()
+    }
+
+    /// The options set, by their names, in PostgREST's order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.analyze, "analyze"),
+            (self.verbose, "verbose"),
+            (self.settings, "settings"),
+            (self.buffers, "buffers"),
+            (self.wal, "wal"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+    }
+}
+
+/// An execution plan asked for: its format and options
+/// ([`DatabaseAdapter::explain`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Explain {
+    /// How the plan is written.
+    pub format: PlanFormat,
+    /// What it shows.
+    pub options: PlanOptions,
+}
+
+impl Explain {
+    /// The planner's estimates only, in `format`.
+    pub fn new(format: PlanFormat) -> Self {
+        Self {
+            format,
+            options: PlanOptions::default(),
+        }
+    }
 }
 
 /// What live introspection reads.
@@ -352,14 +412,16 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// The engine's execution plan of the statement that reads the checked
     /// query's own rows (batched embeds are further statements): JSON
     /// (`EXPLAIN (FORMAT JSON)` on PostgreSQL, `EXPLAIN FORMAT=JSON` on
-    /// MySQL), or the engine's text as one string. `Unsupported` where the
-    /// engine has no such plan.
+    /// MySQL), or the engine's text as one string, with the
+    /// [`PlanOptions`] asked for (with `analyze`, the statement runs in a
+    /// transaction that is rolled back). `Unsupported` where the engine
+    /// has no such plan, or not with those options.
     async fn explain(
         &self,
         query: &Checked<'_, Query>,
-        format: PlanFormat,
+        explain: Explain,
     ) -> Result<serde_json::Value> {
-        let _ = (query, format);
+        let _ = (query, explain);
         Err(Error::unsupported(
             self.capabilities().engine.clone(),
             "execution plans",
@@ -374,9 +436,9 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     async fn explain_aggregate(
         &self,
         aggregate: &Checked<'_, Aggregate>,
-        format: PlanFormat,
+        explain: Explain,
     ) -> Result<serde_json::Value> {
-        let _ = (aggregate, format);
+        let _ = (aggregate, explain);
         Err(Error::unsupported(
             self.capabilities().engine.clone(),
             "execution plans",

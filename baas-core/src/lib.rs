@@ -52,8 +52,8 @@ pub mod zone;
 
 pub use access::{Access, Action, FieldSet, Grant, Grants};
 pub use adapter::{
-    AsWritten, Capabilities, DatabaseAdapter, DatabaseAdapterExt, IntrospectOptions, PlanFormat,
-    Row, SchemaChange, Session, Target, WriteCheck, WriteFinish,
+    AsWritten, Capabilities, DatabaseAdapter, DatabaseAdapterExt, Explain, IntrospectOptions,
+    PlanFormat, PlanOptions, Row, SchemaChange, Session, Target, WriteCheck, WriteFinish,
 };
 pub use error::{ConflictKind, Error, NotFoundKind, Raised, Result, Violation, sqlstate};
 pub use metadata::{

@@ -159,6 +159,33 @@ impl Scope {
         }
     }
 
+    /// The scope an execution plan is made in: with `analyze` the
+    /// statement runs, so in the read's own scope (its settings, role,
+    /// read-only transaction; end it with [`discard`](Self::discard)); the
+    /// planner alone runs on the pool.
+    async fn for_plan(
+        tenant: &Tenant,
+        principal: &Principal,
+        explain: baas_core::Explain,
+        reads_settings: bool,
+        read_only: bool,
+    ) -> Result<Self> {
+        if explain.options.analyze {
+            Self::open(tenant, principal, reads_settings, read_only).await
+        } else {
+            Ok(Self(None))
+        }
+    }
+
+    /// End the session keeping nothing (a plan's `analyze` ran the
+    /// statement), and give `result`.
+    async fn discard<T>(self, result: Result<T>) -> Result<T> {
+        if let Some(session) = self.0 {
+            session.end(false).await?;
+        }
+        result
+    }
+
     /// End the session: commit after `result` succeeded, else roll back.
     async fn close<T>(self, result: Result<T>) -> Result<T> {
         if let Some(session) = self.0 {
@@ -255,8 +282,8 @@ pub struct CallOptions {
 enum CallMode {
     /// Called as the options say.
     Run(CallOptions),
-    /// Only planned, in this format: nothing is called.
-    Plan(baas_core::PlanFormat),
+    /// Only planned, with these options (with `analyze` the statement runs, rolled back).
+    Plan(baas_core::Explain),
 }
 
 impl<T: Default> Answer<T> {
@@ -289,6 +316,31 @@ fn plans_allowed(principal: &Principal) -> Result<()> {
             "execution plans are served to the service role only".into(),
         ))
     }
+}
+
+/// A checked aggregate's groups (formatted for the caller) in the read's
+/// scope, or, with `plan`, the plan of its grouping statement.
+async fn aggregated(
+    tenant: &Tenant,
+    principal: &Principal,
+    checked: &baas_core::Checked<'_, Aggregate>,
+    plan: Option<baas_core::Explain>,
+    reads_settings: bool,
+    read_only: bool,
+) -> Result<Answer<Vec<Row>>> {
+    if let Some(explain) = plan {
+        let scope = Scope::for_plan(tenant, principal, explain, reads_settings, read_only).await?;
+        let plan = scope
+            .adapter(tenant)
+            .explain_aggregate(checked, explain)
+            .await;
+        return Ok(Answer::Plan(scope.discard(plan).await?));
+    }
+    let scope = Scope::open(tenant, principal, reads_settings, read_only).await?;
+    let rows = scope.adapter(tenant).aggregate_rows(checked).await;
+    let mut rows = scope.close(rows).await?;
+    aggregate_formatted(tenant, principal, checked, &mut rows)?;
+    Ok(Answer::Rows(rows))
 }
 
 /// An aggregate's answer as the answer to `principal` writes it
@@ -669,14 +721,17 @@ impl Baas {
         principal: &Principal,
         tenant: &Tenant,
         query: Query,
-        format: baas_core::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         plans_allowed(principal)?;
         let mut grants = Grants::new();
         let checked = self
             .checked_read(principal, tenant, query, &mut grants)
             .await?;
-        tenant.adapter().explain(&checked, format).await
+        let reads = calls_functions(tenant.schema(), checked.entity(), &checked.select.embeds);
+        let scope = Scope::for_plan(tenant, principal, explain, reads, false).await?;
+        let plan = scope.adapter(tenant).explain(&checked, explain).await;
+        scope.discard(plan).await
     }
 
     /// The engine's execution plan of the statement that computes an
@@ -689,7 +744,7 @@ impl Baas {
         tenant: &Tenant,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
-        format: baas_core::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         plans_allowed(principal)?;
         let target = tenant.target(&aggregate.entity)?;
@@ -700,7 +755,7 @@ impl Baas {
             Grants::new(),
             aggregate,
             embeds,
-            Some(format),
+            Some(explain),
         )
         .await
         .map(Answer::into_plan)
@@ -710,7 +765,9 @@ impl Baas {
     /// call's rows (`/rpc/{name}` with `Accept: application/vnd.pgrst.plan`),
     /// the call checked as [`call`](Self::call) checks it (or, with
     /// `aggregate`, as [`call_aggregate`](Self::call_aggregate)); nothing
-    /// is called. A procedure's `CALL` has none. The service role's only,
+    /// is called, unless the plan is `analyze`'s (the statement then runs
+    /// in a transaction that is rolled back: nothing it writes is kept). A
+    /// procedure's `CALL` has none. The service role's only,
     /// as [`explain`](Self::explain).
     #[allow(clippy::too_many_arguments)]
     pub async fn explain_call(
@@ -721,7 +778,7 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         query: Query,
         aggregate: Option<Aggregate>,
-        format: baas_core::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         plans_allowed(principal)?;
         Ok(match aggregate {
@@ -734,7 +791,7 @@ impl Baas {
                     args,
                     a,
                     embeds,
-                    CallMode::Plan(format),
+                    CallMode::Plan(explain),
                 )
                 .await?
                 .into_plan()
@@ -746,7 +803,7 @@ impl Baas {
                     function,
                     args,
                     query,
-                    CallMode::Plan(format),
+                    CallMode::Plan(explain),
                 )
                 .await?
                 .into_plan(),
@@ -956,8 +1013,11 @@ impl Baas {
         let adapter = tenant.adapter();
         let settings = statement_settings(tenant, principal, true)?;
         let mut rows = match mode {
-            CallMode::Plan(format) => {
-                return Ok(Answer::Plan(adapter.explain(&checked, format).await?));
+            CallMode::Plan(explain) => {
+                let read_only = call.read_only;
+                let scope = Scope::for_plan(tenant, principal, explain, true, read_only).await?;
+                let plan = scope.adapter(tenant).explain(&checked, explain).await;
+                return Ok(Answer::Plan(scope.discard(plan).await?));
             }
             CallMode::Run(options) => {
                 let mut settings = settings;
@@ -1032,7 +1092,7 @@ impl Baas {
             .prepared_call(principal, tenant, function, args)
             .await?;
         let plan = match mode {
-            CallMode::Plan(format) => Some(format),
+            CallMode::Plan(explain) => Some(explain),
             CallMode::Run(options) => {
                 call.read_only = options.read_only;
                 None
@@ -1140,7 +1200,7 @@ impl Baas {
         mut grants: Grants,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
-        plan: Option<baas_core::PlanFormat>,
+        plan: Option<baas_core::Explain>,
     ) -> Result<Answer<Vec<Row>>> {
         let schema = target.schema;
         // A function's rows, or rows whose fields or embeds call one.
@@ -1159,15 +1219,7 @@ impl Baas {
             .with_access(&grants);
         if embeds.is_empty() {
             let checked = validator.aggregate(aggregate)?;
-            if let Some(format) = plan {
-                let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
-                return Ok(Answer::Plan(plan));
-            }
-            let scope = Scope::open(tenant, principal, reads, read_only).await?;
-            let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
-            let mut rows = scope.close(rows).await?;
-            aggregate_formatted(tenant, principal, &checked, &mut rows)?;
-            return Ok(Answer::Rows(rows));
+            return aggregated(tenant, principal, &checked, plan, reads, read_only).await;
         }
         // One key per via: each embed's and each inside it, depth first.
         let names: Vec<String> = Embed::depth_first(&embeds)
@@ -1175,14 +1227,11 @@ impl Baas {
             .map(|(_, e)| e.key().to_string())
             .collect();
         let checked = validator.aggregate_joining(aggregate, embeds)?;
-        if let Some(format) = plan {
-            let plan = tenant.adapter().explain_aggregate(&checked, format).await?;
-            return Ok(Answer::Plan(plan));
-        }
-        let scope = Scope::open(tenant, principal, reads, read_only).await?;
-        let rows = scope.adapter(tenant).aggregate_rows(&checked).await;
-        let mut rows = scope.close(rows).await?;
-        aggregate_formatted(tenant, principal, &checked, &mut rows)?;
+        let mut rows = match aggregated(tenant, principal, &checked, plan, reads, read_only).await?
+        {
+            Answer::Rows(rows) => rows,
+            plan @ Answer::Plan(_) => return Ok(plan),
+        };
         // Each related row's groups and aggregates, under its embed's key.
         for row in &mut rows {
             baas_core::read::nest_joined(row, &names, &checked.get().via);
@@ -1228,7 +1277,7 @@ impl Baas {
         grants: Grants,
         mut aggregate: Aggregate,
         mut embeds: Vec<Embed>,
-        plan: Option<baas_core::PlanFormat>,
+        plan: Option<baas_core::Explain>,
     ) -> Result<Answer<Vec<Row>>> {
         let (schema, entity) = (target.schema, target.entity);
         let mut joined = Vec::new();

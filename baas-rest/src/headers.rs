@@ -256,6 +256,14 @@ pub enum Media {
     Plan {
         /// `+text` (and the bare `application/vnd.pgrst.plan`).
         text: bool,
+        /// The media type of the rows the plan is for (`for="text/csv"`;
+        /// `application/json` without it): one we produce, named again in
+        /// the answer's `Content-Type`. The statement planned is the same
+        /// for each.
+        of: &'static str,
+        /// `options=analyze|verbose|settings|buffers|wal` (unknown names
+        /// are ignored, as PostgREST ignores them).
+        options: baas_core::PlanOptions,
     },
 }
 
@@ -273,15 +281,40 @@ impl Media {
         )
     }
 
-    /// The `Content-Type` of a response in this representation.
-    pub fn content_type(self) -> &'static str {
+    /// The media type, without parameters other than `nulls=stripped`, as
+    /// PostgREST names it (in a plan's `for="…"`).
+    fn mime(self) -> &'static str {
         match self {
-            Self::Json => "application/json; charset=utf-8",
-            Self::Plan { text: false } => {
-                "application/vnd.pgrst.plan+json; for=\"application/json\"; charset=utf-8"
+            Self::Json => "application/json",
+            Self::JsonStripped => "application/vnd.pgrst.array+json;nulls=stripped",
+            Self::Object { strip_nulls: false } => OBJECT_MEDIA_TYPE,
+            Self::Object { strip_nulls: true } => {
+                "application/vnd.pgrst.object+json;nulls=stripped"
             }
-            Self::Plan { text: true } => {
-                "application/vnd.pgrst.plan+text; for=\"application/json\"; charset=utf-8"
+            Self::Csv => "text/csv",
+            Self::GeoJson => "application/geo+json",
+            Self::Plan { text: false, .. } => "application/vnd.pgrst.plan+json",
+            Self::Plan { text: true, .. } => "application/vnd.pgrst.plan+text",
+        }
+    }
+
+    /// The `Content-Type` of a response in this representation (a plan's
+    /// names what it is for and its options, as PostgREST's does).
+    pub fn content_type(self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        Cow::Borrowed(match self {
+            Self::Json => "application/json; charset=utf-8",
+            Self::Plan { of, options, .. } => {
+                let options = options.names().collect::<Vec<_>>();
+                let options = if options.is_empty() {
+                    String::new()
+                } else {
+                    format!("; options={}", options.join("|"))
+                };
+                return Cow::Owned(format!(
+                    "{}; for=\"{of}\"{options}; charset=utf-8",
+                    self.mime()
+                ));
             }
             Self::JsonStripped => "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
             Self::Object { strip_nulls: false } => {
@@ -292,7 +325,7 @@ impl Media {
             }
             Self::Csv => "text/csv; charset=utf-8",
             Self::GeoJson => "application/geo+json; charset=utf-8",
-        }
+        })
     }
 }
 
@@ -303,13 +336,47 @@ const MAX_ACCEPT_RANGES: usize = 32;
 /// One media range of `Accept`: what it asks for, or `None` when we do
 /// not produce it.
 fn media_of(range: &str) -> Option<Media> {
-    let mut parts = range.split(';').map(str::trim);
-    let media = parts.next().unwrap_or("").to_ascii_lowercase();
-    let stripped = parts.any(|p| {
-        p.split_once('=').is_some_and(|(k, v)| {
-            k.trim().eq_ignore_ascii_case("nulls") && v.trim().eq_ignore_ascii_case("stripped")
+    let media = range
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let param = |name: &str| {
+        range.split(';').skip(1).find_map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
         })
-    });
+    };
+    let stripped = param("nulls").is_some_and(|v| v.eq_ignore_ascii_case("stripped"));
+    // A plan's: the rows' media type it is for (not itself a plan), and
+    // its options.
+    let plan = |text: bool| {
+        let of = match param("for") {
+            None => Media::Json,
+            Some(v) => match media_of(v.trim_matches('"')) {
+                Some(Media::Plan { .. }) | None => return None,
+                Some(m) => m,
+            },
+        };
+        let mut options = baas_core::PlanOptions::default();
+        for name in param("options").unwrap_or("").split('|') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "analyze" => options.analyze = true,
+                "verbose" => options.verbose = true,
+                "settings" => options.settings = true,
+                "buffers" => options.buffers = true,
+                "wal" => options.wal = true,
+                _ => {}
+            }
+        }
+        Some(Media::Plan {
+            text,
+            of: of.mime(),
+            options,
+        })
+    };
     Some(match media.as_str() {
         "application/json" | "application/*" | "*/*" => Media::Json,
         "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => {
@@ -324,10 +391,8 @@ fn media_of(range: &str) -> Option<Media> {
         },
         "text/csv" => Media::Csv,
         "application/geo+json" => Media::GeoJson,
-        "application/vnd.pgrst.plan+json" => Media::Plan { text: false },
-        "application/vnd.pgrst.plan" | "application/vnd.pgrst.plan+text" => {
-            Media::Plan { text: true }
-        }
+        "application/vnd.pgrst.plan+json" => return plan(false),
+        "application/vnd.pgrst.plan" | "application/vnd.pgrst.plan+text" => return plan(true),
         _ => return None,
     })
 }
@@ -388,4 +453,52 @@ pub fn parse_media(headers: &[(String, String)]) -> Result<Media, RestError> {
 /// ([`parse_media`] tells the whole representation).
 pub fn parse_accept(headers: &[(String, String)]) -> Result<bool, RestError> {
     parse_media(headers).map(Media::is_singular)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn media(accept: &str) -> Result<Media, RestError> {
+        parse_media(&[("accept".to_string(), accept.to_string())])
+    }
+
+    #[test]
+    fn plans_as_postgrest_js_asks_for_them() {
+        // postgrest-js's `explain({ analyze: true, verbose: true })`.
+        let m = media(
+            "application/vnd.pgrst.plan+text; for=\"application/vnd.pgrst.object+json\"; options=analyze|verbose;",
+        )
+        .unwrap();
+        let Media::Plan { text, of, options } = m else {
+            panic!("{m:?}")
+        };
+        assert!(text);
+        assert_eq!(of, OBJECT_MEDIA_TYPE);
+        assert!(options.analyze && options.verbose);
+        assert!(!(options.settings || options.buffers || options.wal));
+        assert_eq!(
+            m.content_type(),
+            "application/vnd.pgrst.plan+text; for=\"application/vnd.pgrst.object+json\"; options=analyze|verbose; charset=utf-8"
+        );
+        // No `for`: JSON rows; no options, none named; unknown ones ignored
+        // (as PostgREST ignores them).
+        let m = media("application/vnd.pgrst.plan+json; options=nope|wal").unwrap();
+        assert_eq!(
+            m.content_type(),
+            "application/vnd.pgrst.plan+json; for=\"application/json\"; options=wal; charset=utf-8"
+        );
+        let m = media("application/vnd.pgrst.plan").unwrap();
+        assert_eq!(
+            m.content_type(),
+            "application/vnd.pgrst.plan+text; for=\"application/json\"; charset=utf-8"
+        );
+        // Rows in a type we do not produce, or a plan of a plan: 406.
+        for accept in [
+            "application/vnd.pgrst.plan+json; for=\"text/xml\"",
+            "application/vnd.pgrst.plan+json; for=\"application/vnd.pgrst.plan+json\"",
+        ] {
+            assert_eq!(media(accept).map_err(|e| e.status), Err(406), "{accept}");
+        }
+    }
 }

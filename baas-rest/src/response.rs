@@ -174,7 +174,7 @@ fn geojson_body_within(
 }
 
 /// The `Content-Type` of rows in `media`, one object when `singular`.
-fn rows_content_type(media: Media, singular: bool) -> &'static str {
+fn rows_content_type(media: Media, singular: bool) -> std::borrow::Cow<'static, str> {
     if singular && !matches!(media, Media::Csv | Media::GeoJson) {
         Media::Object {
             strip_nulls: media.strips_nulls(),
@@ -333,7 +333,7 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
     };
     headers.push((
         "content-type".into(),
-        rows_content_type(req.media, req.singular).into(),
+        rows_content_type(req.media, req.singular).into_owned(),
     ));
     RestResponse {
         status,
@@ -448,7 +448,7 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
     };
     headers.push((
         "content-type".into(),
-        rows_content_type(req.media, req.singular).into(),
+        rows_content_type(req.media, req.singular).into_owned(),
     ));
     RestResponse {
         status,

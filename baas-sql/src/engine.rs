@@ -539,17 +539,50 @@ impl<B: SqlBackend> SqlAdapter<B> {
 
     /// The engine's plan of `statement` (`EXPLAIN (FORMAT JSON)` on
     /// PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, PostgreSQL's text
-    /// `EXPLAIN` as one string), with its bound values.
+    /// `EXPLAIN` as one string), with its bound values and the options
+    /// asked for: PostgreSQL takes them all; MariaDB `analyze` only (its
+    /// `ANALYZE FORMAT=JSON`). With `analyze` the statement runs inside a
+    /// transaction that is rolled back, whatever it would write.
     async fn explain_statement(
         &self,
         statement: Statement,
-        format: baas_core::adapter::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         use baas_core::adapter::PlanFormat;
-        let prefix = match (self.d(), format) {
-            (Dialect::Postgres, PlanFormat::Json) => "EXPLAIN (FORMAT JSON) ",
-            (Dialect::Postgres, PlanFormat::Text) => "EXPLAIN ",
-            (Dialect::Mysql, PlanFormat::Json) => "EXPLAIN FORMAT=JSON ",
+        let options = explain.options;
+        let prefix = match (self.d(), explain.format) {
+            (Dialect::Postgres, format) => {
+                // PostgreSQL's refusal, in its words (its class-22 code
+                // would otherwise read as a refused value).
+                if options.wal && !options.analyze {
+                    return Err(Error::Validation {
+                        violations: vec![
+                            baas_core::Violation::new("", "EXPLAIN option WAL requires ANALYZE")
+                                .with_code("22023"),
+                        ],
+                    });
+                }
+                // The options' names are PostgreSQL's own words.
+                let mut words = vec![match format {
+                    PlanFormat::Json => "FORMAT JSON".to_string(),
+                    PlanFormat::Text => "FORMAT TEXT".to_string(),
+                }];
+                words.extend(options.names().map(str::to_ascii_uppercase));
+                format!("EXPLAIN ({}) ", words.join(", "))
+            }
+            (Dialect::Mysql, PlanFormat::Json) => {
+                if options.verbose || options.settings || options.buffers || options.wal {
+                    return Err(Error::unsupported(
+                        self.d().name(),
+                        "the plan options verbose, settings, buffers and wal (PostgreSQL's; MariaDB takes analyze)",
+                    ));
+                }
+                if options.analyze {
+                    "ANALYZE FORMAT=JSON ".into()
+                } else {
+                    "EXPLAIN FORMAT=JSON ".into()
+                }
+            }
             (d, _) => {
                 return Err(Error::unsupported(
                     d.name(),
@@ -561,22 +594,35 @@ impl<B: SqlBackend> SqlAdapter<B> {
             sql: format!("{prefix}{}", statement.sql),
             params: statement.params,
         };
-        let ty = match format {
-            PlanFormat::Json => baas_core::FieldType::Json,
-            PlanFormat::Text => baas_core::FieldType::Text,
+        let columns = [OutColumn {
+            key: "plan".into(),
+            ty: match explain.format {
+                PlanFormat::Json => baas_core::FieldType::Json,
+                PlanFormat::Text => baas_core::FieldType::Text,
+            },
+        }];
+        let rows = if options.analyze {
+            // The statement runs: whatever it writes (a volatile function
+            // a read calls) is rolled back.
+            let mut tx = self.backend.begin().await?;
+            let rows = tx.fetch(&stmt, &columns).await;
+            let _ = tx.rollback().await;
+            match rows {
+                // MySQL has no `ANALYZE <select>` (its `EXPLAIN ANALYZE`
+                // writes no JSON): its syntax error.
+                Err(Error::Backend { .. }) if matches!(self.d(), Dialect::Mysql) => {
+                    return Err(Error::unsupported(
+                        self.d().name(),
+                        "execution plans with analyze on MySQL (MariaDB's ANALYZE FORMAT=JSON)",
+                    ));
+                }
+                rows => rows?,
+            }
+        } else {
+            self.backend.fetch(&stmt, &columns).await?
         };
-        let rows = self
-            .backend
-            .fetch(
-                &stmt,
-                &[OutColumn {
-                    key: "plan".into(),
-                    ty,
-                }],
-            )
-            .await?;
         let mut lines = rows.into_iter().filter_map(|mut r| r.shift_remove("plan"));
-        Ok(match format {
+        Ok(match explain.format {
             PlanFormat::Json => lines.next().unwrap_or(serde_json::Value::Null),
             PlanFormat::Text => serde_json::Value::String(
                 lines
@@ -796,7 +842,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     async fn explain(
         &self,
         query: &Checked<'_, Query>,
-        format: baas_core::adapter::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         if query.target().call.is_some_and(|c| c.procedure.is_some()) {
             return Err(Error::unsupported(
@@ -807,17 +853,17 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         let mut root = Query::clone(query);
         root.select.embeds.clear();
         let plan = lower::select(self.d(), query.target(), &root)?;
-        self.explain_statement(plan.statement, format).await
+        self.explain_statement(plan.statement, explain).await
     }
 
     /// `EXPLAIN` of the grouping statement, with the same bound values.
     async fn explain_aggregate(
         &self,
         aggregate: &Checked<'_, Aggregate>,
-        format: baas_core::adapter::PlanFormat,
+        explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
-        self.explain_statement(plan.statement, format).await
+        self.explain_statement(plan.statement, explain).await
     }
 
     /// The rows the planner expects the matching rows' select to answer
@@ -834,7 +880,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         }
         let rows = lower::matching(self.d(), query.target(), query.filter.as_ref(), None)?;
         let plan = self
-            .explain_statement(rows, baas_core::adapter::PlanFormat::Json)
+            .explain_statement(rows, baas_core::Explain::default())
             .await?;
         Ok(planned_rows(self.d(), &plan))
     }

@@ -1684,6 +1684,79 @@ async fn stripped_nulls_and_unavailable_media() {
     assert_eq!(anonymous.status, 406, "{}", anonymous.text());
     // Nothing was written by the refused plan.
     assert_eq!(get_json(&s, "/genre", "genre_id=eq.9999").await, json!([]));
+
+    // PostgREST's options, as postgrest-js's `explain()` writes them
+    // (`for` the media type the rows were asked in, a trailing `;`):
+    // PostgreSQL takes all five, MariaDB `analyze` (its `ANALYZE
+    // FORMAT=JSON`, which runs the statement); both name them again in
+    // the `Content-Type`.
+    let explain = |t: &str, accept: &str| {
+        RestRequest::new("GET", format!("/{t}/track"), "album_id=eq.1&select=name")
+            .header("Accept", accept)
+    };
+    let all = "application/vnd.pgrst.plan+json; for=\"application/json\"; options=analyze|verbose|settings|buffers|wal;";
+    let analyze = "application/vnd.pgrst.plan+json; for=\"text/csv\"; options=analyze;";
+    for t in TENANTS {
+        let r = s.handle_as(explain(t, all), &service_role).await;
+        match t {
+            "pg" => {
+                assert_eq!(r.status, 200, "{t}: {}", r.text());
+                assert_eq!(
+                    r.header("content-type"),
+                    Some(
+                        "application/vnd.pgrst.plan+json; for=\"application/json\"; options=analyze|verbose|settings|buffers|wal; charset=utf-8"
+                    )
+                );
+                let plan = &r.json()[0];
+                // Run (actual rows), verbose (output columns), buffers.
+                assert!(plan["Plan"]["Actual Rows"].is_number(), "{plan}");
+                assert!(plan["Plan"]["Output"].is_array(), "{plan}");
+                assert!(plan["Planning"]["Shared Hit Blocks"].is_number(), "{plan}");
+                assert!(plan["Execution Time"].is_number(), "{plan}");
+            }
+            _ => {
+                assert_eq!(r.status, 406, "{t}: {}", r.text());
+                assert_eq!(r.json()["code"], "PGRST107", "{t}");
+            }
+        }
+        let r = s.handle_as(explain(t, analyze), &service_role).await;
+        match t {
+            "pg" | "my" => {
+                assert_eq!(r.status, 200, "{t}: {}", r.text());
+                assert_eq!(
+                    r.header("content-type"),
+                    Some(
+                        "application/vnd.pgrst.plan+json; for=\"text/csv\"; options=analyze; charset=utf-8"
+                    ),
+                    "{t}"
+                );
+                let plan = r.json();
+                if t == "pg" {
+                    assert!(plan[0]["Plan"]["Actual Rows"].is_number(), "{plan}");
+                } else {
+                    assert!(plan["query_block"]["r_loops"].is_number(), "{plan}");
+                }
+            }
+            _ => assert_eq!(r.status, 406, "{t}: {}", r.text()),
+        }
+        // A plan for rows in a media type we do not produce.
+        let r = s
+            .handle_as(
+                explain(t, "application/vnd.pgrst.plan+json; for=\"text/xml\""),
+                &service_role,
+            )
+            .await;
+        assert_eq!(r.status, 406, "{t}: {}", r.text());
+    }
+    // `wal` without `analyze`: PostgreSQL's refusal, the request's.
+    let r = s
+        .handle_as(
+            explain("pg", "application/vnd.pgrst.plan+json; options=wal"),
+            &service_role,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("WAL"), "{}", r.text());
 }
 
 /// Item 5: statuses and `Content-Range` as PostgREST answers them: `HEAD`

@@ -3541,8 +3541,8 @@ async fn mysql_zero_dates_and_durations_read_write_and_filter() {
 
 /// `/rpc` plans (item 17): the service role gets the plan of the
 /// statement that reads a function's rows (its aggregates' too), and
-/// nothing is called; another caller, and a MySQL procedure's `CALL`,
-/// get a 406.
+/// nothing is called (with `analyze`, it is called and rolled back);
+/// another caller, and a MySQL procedure's `CALL`, get a 406.
 #[tokio::test]
 async fn rpc_execution_plans() {
     let Some(s) = service().await else { return };
@@ -3586,6 +3586,27 @@ async fn rpc_execution_plans() {
     // The volatile function was planned, not called.
     let n = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
     assert!(n[0]["n"].as_i64().is_some_and(|n| n < 1000), "{n}");
+
+    // With `analyze` it runs (the plan shows what it did), inside a
+    // transaction that is rolled back: nothing it wrote is kept.
+    let r = s
+        .handle_as(
+            RestRequest::new("POST", "/p/rpc/bump", "")
+                .header(
+                    "Accept",
+                    "application/vnd.pgrst.plan+json; for=\"application/json\"; options=analyze|verbose;",
+                )
+                .header("Content-Type", "application/json")
+                .body(r#"{"counter_name": "hits", "step": 1000}"#),
+            &service_role,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let plan = &r.json()[0];
+    assert_eq!(plan["Plan"]["Actual Rows"], 1, "{plan}");
+    assert!(r.text().contains("bump"), "{plan}");
+    let after = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
+    assert_eq!(after, n, "the analyzed call wrote nothing");
 
     let Some(my) = mysql_service().await else {
         return;

@@ -357,6 +357,22 @@ try {
     const refused = await anon.from("book").select("title").explain({ format: "json" });
     eq(refused.status, 406);
   });
+  await check("plans: explain({ analyze, verbose, buffers }) runs the read, rolled back (item 17)", async () => {
+    const r = await db.from("book").select("title").eq("id", 1).explain({ analyze: true, verbose: true, buffers: true, format: "json" });
+    noError(r);
+    eq(typeof r.data?.[0]?.Plan?.["Actual Rows"], "number");
+    eq(Array.isArray(r.data?.[0]?.Plan?.Output), true);
+    const text = await db.from("book").select("title").eq("id", 1).explain({ analyze: true });
+    noError(text);
+    eq(typeof text.data === "string" && text.data.includes("actual time"), true);
+    // A volatile function analyzed through rpc(): called, then rolled back.
+    const before = await db.from("counter").select("n").eq("name", "hits").single();
+    const plan = await db.rpc("bump", { counter_name: "hits", step: 500 }).explain({ analyze: true, format: "json" });
+    noError(plan);
+    eq(plan.data?.[0]?.Plan?.["Actual Rows"], 1);
+    const after = await db.from("counter").select("n").eq("name", "hits").single();
+    eq(after.data, before.data);
+  });
   await check("ranges: rangeLt, rangeAdjacent and overlaps (item 10)", async () => {
     const lt = await db.from("book").select("title").rangeLt("printed", "[1950,1951)");
     noError(lt);

@@ -29,8 +29,12 @@ impl Service {
             Operation::Read(read) => read.media,
             Operation::Write(w) => w.media,
         };
-        if let crate::Media::Plan { text } = media {
-            return self.explain(tenant, op, text, principal).await;
+        if let crate::Media::Plan { text, options, .. } = media {
+            let explain = baas_core::Explain {
+                format: plan_format(text),
+                options,
+            };
+            return self.explain(tenant, op, explain, principal).await;
         }
         match op {
             Operation::Read(mut read) => {
@@ -435,7 +439,7 @@ impl Service {
         &self,
         tenant: &Tenant,
         op: Operation,
-        text: bool,
+        explain: baas_core::Explain,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
         let Operation::Read(mut read) = op else {
@@ -443,17 +447,16 @@ impl Service {
                 "plans are served for reads and /rpc, not for writes",
             ));
         };
-        let format = plan_format(text);
         let plan = match read.aggregate.take() {
             Some(aggregate) => {
                 let embeds = std::mem::take(&mut read.query.select.embeds);
                 self.baas
-                    .explain_aggregate(principal, tenant, *aggregate, embeds, format)
+                    .explain_aggregate(principal, tenant, *aggregate, embeds, explain)
                     .await
             }
             None => {
                 let query = std::mem::replace(&mut read.query, Query::new(""));
-                self.baas.explain(principal, tenant, query, format).await
+                self.baas.explain(principal, tenant, query, explain).await
             }
         };
         plan_response(tenant, plan, read.media)
@@ -499,7 +502,7 @@ pub(super) fn plan_response(
     };
     Ok(RestResponse::new(
         200,
-        vec![("content-type".into(), media.content_type().into())],
+        vec![("content-type".into(), media.content_type().into_owned())],
         body,
     ))
 }

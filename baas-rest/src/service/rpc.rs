@@ -61,8 +61,11 @@ impl Service {
         let result = f.result_entity(schema).map_err(core_error)?;
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
         super::entities::aggregates_allowed(tenant, &call.read)?;
-        if let crate::Media::Plan { text } = call.read.media {
-            let format = super::entities::plan_format(text);
+        if let crate::Media::Plan { text, options, .. } = call.read.media {
+            let explain = baas_core::Explain {
+                format: super::entities::plan_format(text),
+                options,
+            };
             let aggregate = call.read.aggregate.take().map(|a| *a);
             let query = std::mem::replace(
                 &mut call.read.query,
@@ -71,7 +74,7 @@ impl Service {
             let plan = self
                 .baas
                 .explain_call(
-                    principal, tenant, function, &call.args, query, aggregate, format,
+                    principal, tenant, function, &call.args, query, aggregate, explain,
                 )
                 .await;
             return super::entities::plan_response(tenant, plan, call.read.media);
