@@ -459,3 +459,20 @@ CREATE VIEW capped_pens AS SELECT p.id AS pen_id, p.name FROM priv.pen p
 -- embeds as an object of nulls.
 CREATE FUNCTION main_gig(venue) RETURNS gig
   LANGUAGE sql STABLE AS $$ SELECT * FROM gig WHERE venue_id = $1.id ORDER BY id LIMIT 1 $$;
+-- Composite columns (and an array of one, a composite inside one): their
+-- JSON objects, as PostgREST answers them, and `->`/`->>` into them.
+CREATE TYPE geo_point AS (city text, lat numeric(8, 4), lng numeric(8, 4));
+CREATE TYPE landmark AS (label text, at geo_point);
+CREATE TABLE trip (
+  id int PRIMARY KEY,
+  name text NOT NULL,
+  origin geo_point,
+  stops geo_point[],
+  sight landmark
+);
+INSERT INTO trip VALUES
+  (1, 'north', ROW('Oslo', 59.9139, 10.7522),
+   ARRAY[ROW('Bergen', 60.3913, 5.3221)::geo_point, ROW('Tromso', 69.6492, 18.9553)::geo_point],
+   ROW('Fjord', ROW('Geiranger', 62.1008, 7.2059)::geo_point)),
+  (2, 'south', ROW('Rome', 41.9028, 12.4964), ARRAY[]::geo_point[], NULL),
+  (3, 'nowhere', NULL, NULL, NULL);

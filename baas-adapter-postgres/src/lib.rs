@@ -18,6 +18,7 @@
 //! | `json` / `jsonb` | `json` | JSON |
 //! | `bytea` | `binary` | `\x` and hex digits |
 //! | arrays of the scalars above | `array` | JSON array |
+//! | composite types, arrays of them | `json` (its `db_type` the type) | the object of its attributes in their order (an array of objects), as PostgREST answers it; written from one (`jsonb_populate_record`); `->`/`->>` step into it |
 //!
 //! ```no_run
 //! # async fn demo() -> baas_core::Result<()> {

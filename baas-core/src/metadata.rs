@@ -600,8 +600,10 @@ pub struct Field {
     /// has no ordering of it: `xml`, the geometric types), write it
     /// with `CAST($1 AS db_type)`, and `fts` searches a `tsvector` column
     /// as it is. A PostGIS `geometry` is its GeoJSON instead (`type` is
-    /// `json`, [`Field::is_geometry`]). Set by introspection; a type name only
-    /// ([`is_type_name`](crate::function::is_type_name)).
+    /// `json`, [`Field::is_geometry`]), and a composite type (or an array
+    /// of one) its JSON object (array), as PostgREST answers it (`type` is
+    /// `json`, [`Field::is_composite`]). Set by introspection; a type name
+    /// only ([`is_type_name`](crate::function::is_type_name)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_type: Option<String>,
     /// Human-readable description (column comment).
@@ -688,6 +690,16 @@ impl Field {
         self.db_type
             .as_deref()
             .is_some_and(|t| t == "geometry" || t.ends_with(".geometry"))
+    }
+
+    /// Whether the field is a PostgreSQL composite type, or an array of
+    /// one ([`db_type`](Field::db_type) with `type` [`FieldType::Json`], not
+    /// a geometry): its value is the JSON object (array of objects) of its
+    /// attributes in their order (`to_json`), written from one
+    /// (`jsonb_populate_record`),
+    /// so `->`/`->>` step into it as into a JSON field.
+    pub fn is_composite(&self) -> bool {
+        self.ty == FieldType::Json && self.db_type.is_some() && !self.is_geometry()
     }
 
     /// Whether the field is computed by a function ([`Field::computed`]).

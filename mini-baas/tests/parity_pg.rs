@@ -4864,3 +4864,110 @@ async fn checks_and_cascades_see_the_callers_claims() {
         .await;
     assert_eq!(r.json(), json!([]), "{}", r.text());
 }
+
+/// Composite columns (issue 13, item 14, PostgREST's "Composite / Array
+/// Columns"): a composite is its JSON object in attribute order (an array
+/// of them, an array of objects; one inside another, a nested object), as
+/// PostgREST's JSON of the row writes it; `->`/`->>` step into it in
+/// `select`, filters and `order`, `cs` compares objects; a body's object
+/// (array of objects) is written back into the type.
+#[tokio::test]
+async fn composite_columns() {
+    let Some(s) = service().await else { return };
+    // A row an interrupted run left.
+    let _ = call(&s, "DELETE", "/trip", "id=eq.90", &[], "").await;
+    let rows = ok(
+        &s,
+        "GET",
+        "/trip",
+        "select=id,origin,stops,sight&order=id&id=lt.90",
+        "",
+    )
+    .await;
+    assert_eq!(
+        rows.to_string(),
+        json!([
+            {"id": 1,
+             "origin": {"city": "Oslo", "lat": 59.9139, "lng": 10.7522},
+             "stops": [{"city": "Bergen", "lat": 60.3913, "lng": 5.3221},
+                       {"city": "Tromso", "lat": 69.6492, "lng": 18.9553}],
+             "sight": {"label": "Fjord", "at": {"city": "Geiranger", "lat": 62.1008, "lng": 7.2059}}},
+            {"id": 2, "origin": {"city": "Rome", "lat": 41.9028, "lng": 12.4964}, "stops": [], "sight": null},
+            {"id": 3, "origin": null, "stops": null, "sight": null}
+        ])
+        .to_string()
+    );
+    for (query, want) in [
+        // Paths in select, with aliases, into nested composites and arrays.
+        (
+            "select=id,city:origin->>city,lat:origin->lat,seen:sight->at->>city,first:stops->0->>city&order=id&id=lt.3",
+            json!([
+                {"id": 1, "city": "Oslo", "lat": 59.9139, "seen": "Geiranger", "first": "Bergen"},
+                {"id": 2, "city": "Rome", "lat": 41.9028, "seen": null, "first": null}
+            ]),
+        ),
+        // Filters at a path: text and numbers.
+        ("select=id&origin->>city=eq.Rome", json!([{"id": 2}])),
+        ("select=id&origin->lat=gt.50&order=id", json!([{"id": 1}])),
+        ("select=id&sight->at->>city=like.Geir*", json!([{"id": 1}])),
+        ("select=id&origin->>city=is.null", json!([{"id": 3}])),
+        // Containment of objects, and order at a path.
+        (r#"select=id&origin=cs.{"city":"Oslo"}"#, json!([{"id": 1}])),
+        (
+            "select=id&order=origin->lat.desc.nullslast",
+            json!([{"id": 1}, {"id": 2}, {"id": 3}]),
+        ),
+        // A cast of the text at a path.
+        (
+            "select=id,lat:origin->>lat::numeric&id=eq.2",
+            json!([{"id": 2, "lat": 41.9028}]),
+        ),
+    ] {
+        let got = ok(&s, "GET", "/trip", query, "").await;
+        assert_eq!(got, want, "{query}");
+    }
+
+    // Written from objects, read back the same; a missing attribute is
+    // null, as PostgreSQL fills a row from JSON; null stays null.
+    let body = r#"{"id": 90, "name": "west",
+        "origin": {"city": "Lima", "lat": -12.0464, "lng": -77.0428},
+        "stops": [{"city": "Cusco", "lat": -13.532}],
+        "sight": {"label": "Peak", "at": {"city": "Machu Picchu", "lat": -13.1631, "lng": -72.545}}}"#;
+    let _ = call(&s, "DELETE", "/trip", "id=eq.90", &[], "").await;
+    let r = call(
+        &s,
+        "POST",
+        "/trip",
+        "select=id,origin,stops,sight",
+        &[("Prefer", "return=representation")],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    // The numbers as the type stores them (`numeric(8, 4)`: four decimals).
+    assert_eq!(
+        r.text(),
+        r#"[{"id":90,"origin":{"city":"Lima","lat":-12.0464,"lng":-77.0428},"stops":[{"city":"Cusco","lat":-13.5320,"lng":null}],"sight":{"label":"Peak","at":{"city":"Machu Picchu","lat":-13.1631,"lng":-72.5450}}}]"#
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        "/trip",
+        "id=eq.90&select=origin,stops",
+        &[("Prefer", "return=representation")],
+        r#"{"origin": null, "stops": []}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!([{"origin": null, "stops": []}]));
+    // An attribute's value the type refuses, or no object: PostgreSQL's 400.
+    for bad in [
+        r#"{"origin": {"city": "x", "lat": "north"}}"#,
+        r#"{"origin": "Oslo"}"#,
+    ] {
+        let r = call(&s, "PATCH", "/trip", "id=eq.90", &[], bad).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    let r = call(&s, "DELETE", "/trip", "id=eq.90", &[], "").await;
+    assert!(r.status < 300, "{}", r.text());
+}

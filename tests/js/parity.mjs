@@ -373,6 +373,17 @@ try {
     const after = await db.from("counter").select("n").eq("name", "hits").single();
     eq(after.data, before.data);
   });
+  await check("composite columns: objects, and ->> into them in select, filters and order (item 14)", async () => {
+    const r = await db.from("trip").select("id, origin, city:origin->>city").lt("id", 3).order("id");
+    noError(r);
+    eq(r.data, [
+      { id: 1, origin: { city: "Oslo", lat: 59.9139, lng: 10.7522 }, city: "Oslo" },
+      { id: 2, origin: { city: "Rome", lat: 41.9028, lng: 12.4964 }, city: "Rome" },
+    ]);
+    const f = await db.from("trip").select("id").gt("origin->lat", 50).order("origin->lat", { ascending: false });
+    noError(f);
+    eq(f.data, [{ id: 1 }]);
+  });
   await check("ranges: rangeLt, rangeAdjacent and overlaps (item 10)", async () => {
     const lt = await db.from("book").select("title").rangeLt("printed", "[1950,1951)");
     noError(lt);

@@ -69,6 +69,9 @@ struct Column {
     enum_type: Option<(String, Vec<String>)>,
     /// Stored as JSON text (MariaDB `JSON` = `LONGTEXT` + `json_valid` check).
     json: bool,
+    /// Of a PostgreSQL composite type, or an array of one: answered as
+    /// its JSON object(s), as PostgREST answers it.
+    composite: bool,
 }
 
 /// A foreign key between catalog tables; table keys are `schema.table` (or `table`).
@@ -632,10 +635,16 @@ fn build(
             .map(|c| {
                 let mapped = field_type(dialect, &c.declared);
                 let geometry = postgis_geometry(dialect, &c.declared);
-                // A geometry is its GeoJSON: a JSON field.
-                let json = c.json || geometry.is_some();
+                // A composite's type name, as its object is written back.
+                let composite = (c.composite && baas_core::function::is_type_name(&c.declared))
+                    .then(|| c.declared.clone());
+                // A geometry is its GeoJSON, a composite its object: JSON
+                // fields.
+                let json = c.json || geometry.is_some() || composite.is_some();
                 let db_type = if geometry.is_some() {
                     geometry
+                } else if composite.is_some() {
+                    composite
                 } else if c.enum_type.is_none() && !c.json {
                     unmapped_type(dialect, &mapped, &c.declared)
                 } else {

@@ -145,6 +145,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
             comment: s(r, "comment").filter(|c| !c.is_empty()),
             enum_type: None,
             json,
+            composite: false,
             name,
         });
     }

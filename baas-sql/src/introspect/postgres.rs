@@ -190,6 +190,7 @@ async fn read_catalog(b: &mut dyn SqlTransaction, o: &IntrospectOptions) -> Resu
                           WHEN et.typtype = 'e' THEN et.oid::text \
                           WHEN t.typtype = 'd' AND bt.typtype = 'e' THEN bt.oid::text END AS enum_id, \
                      NOT (a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)) AS nullable, \
+                     (t.typtype = 'c' OR et.typtype = 'c') AS composite, \
                      pg_get_expr(d.adbin, d.adrelid) AS dflt, \
                      a.attidentity::text AS identity, a.attgenerated::text AS generated, \
                      col_description(a.attrelid, a.attnum) AS comment \
@@ -213,6 +214,7 @@ async fn read_catalog(b: &mut dyn SqlTransaction, o: &IntrospectOptions) -> Resu
                 col("enum_type", FieldType::Text),
                 col("enum_id", FieldType::Text),
                 col("nullable", FieldType::Boolean),
+                col("composite", FieldType::Boolean),
                 col("dflt", FieldType::Text),
                 col("identity", FieldType::Text),
                 col("generated", FieldType::Text),
@@ -376,6 +378,7 @@ async fn read_catalog(b: &mut dyn SqlTransaction, o: &IntrospectOptions) -> Resu
             comment: s(r, "comment"),
             enum_type,
             json: false,
+            composite: flag(r, "composite"),
         });
     }
     // (referenced table, referencing table) of the foreign keys whose

@@ -109,6 +109,7 @@ pub(super) async fn catalog<B: SqlBackend + ?Sized>(b: &B) -> Result<Catalog> {
             comment: None,
             enum_type: None,
             json: false,
+            composite: false,
             name,
         });
     }

@@ -160,7 +160,10 @@ fn compares_natively(field: &Field) -> bool {
     match field.db_type.as_deref() {
         Some(t) => {
             let base = t.rsplit('.').next().unwrap_or(t);
-            !field.is_geometry() && !t.ends_with("[]") && !TEXT_ONLY.contains(&base)
+            !field.is_geometry()
+                && !field.is_composite()
+                && !t.ends_with("[]")
+                && !TEXT_ONLY.contains(&base)
         }
         None => false,
     }
@@ -217,6 +220,9 @@ impl<'a> Scope<'a> {
         match field.db_type.as_deref() {
             // PostGIS's own cast: the GeoJSON geometry.
             Some(_) if field.is_geometry() => Expr::cust_with_expr("CAST($1 AS jsonb)", raw),
+            // A composite's object (arrays of them: objects), as
+            // PostgREST's JSON of the row writes it.
+            Some(_) if field.is_composite() => Expr::cust_with_expr("to_json($1)", raw),
             // Each element's output, as PostgreSQL's JSON writes it (the
             // array's text, read again as text elements): the text cast
             // of an element can differ (`inet`'s adds the mask).
@@ -531,7 +537,7 @@ fn field_columns(
         let of = if c.path.is_empty() {
             scope.raw_col(f)
         } else {
-            sql.json_text_at(scope.raw_col(f), &c.path)?
+            sql.json_text_at(scope.json_col(f), &c.path)?
         };
         sql.cast_text(of, &c.to)
     };

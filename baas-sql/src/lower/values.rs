@@ -107,6 +107,35 @@ impl Lower<'_> {
         let bound = self.bind(&field.ty, v)?;
         match &field.db_type {
             None => Ok(bound),
+            // A composite's object (an array of them), filled as
+            // PostgreSQL fills a row from JSON: attributes by name, nested
+            // composites from nested objects, missing ones null.
+            Some(t)
+                if field.is_composite()
+                    && !matches!(v, Value::Null | Value::Json(serde_json::Value::Null)) =>
+            {
+                if !baas_core::function::is_type_name(t) {
+                    return cast_to(bound, t, &field.name);
+                }
+                Ok(match t.strip_suffix("[]") {
+                    Some(item) => Expr::cust_with_expr(
+                        format!(
+                            "ARRAY(SELECT jsonb_populate_record(NULL::{item}, e) \
+                             FROM jsonb_array_elements(CAST($1 AS jsonb)) WITH ORDINALITY AS a(e, n) ORDER BY n)"
+                        ),
+                        bound,
+                    ),
+                    None => Expr::cust_with_expr(
+                        format!("jsonb_populate_record(NULL::{t}, CAST($1 AS jsonb))"),
+                        bound,
+                    ),
+                })
+            }
+            // A composite's null: a null of its type (from text, which
+            // casts to any type; `jsonb` does not).
+            Some(t) if field.is_composite() => {
+                cast_to(self.bind(&FieldType::Text, &Value::Null)?, t, &field.name)
+            }
             Some(t) => cast_to(bound, t, &field.name),
         }
     }
