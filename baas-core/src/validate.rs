@@ -1226,12 +1226,14 @@ impl<'a> Validator<'a> {
                 if !path.is_empty() {
                     self.json_path_of(field, path, at, acc, origin)?;
                 } else if let Some(fd) = self.field_at(field, at, acc, origin)?
-                    && !fd.ty.is_textual()
+                    // A whole JSON document: its strings (PostgreSQL's
+                    // `to_tsvector` of `jsonb`, as PostgREST searches it).
+                    && !(fd.ty.is_textual() || fd.ty == FieldType::Json)
                 {
                     acc.push(
                         &format!("{at}/field"),
                         format!(
-                            "full-text search needs a text field; `{field}` is {}",
+                            "full-text search needs a text or JSON field; `{field}` is {}",
                             fd.ty.name()
                         ),
                     );

@@ -107,7 +107,10 @@
 //! in PostgREST (a malformed range literal a 400 `22P02`). MySQL
 //! searches the query's words, all required, when that is all it says
 //! (`a & b`, `'a' & 'b'`, plain text, a one-word phrase, web text without
-//! `or`, `-word` or quotes), and answers 501 otherwise.
+//! `or`, `-word` or quotes), and answers 501 otherwise. On a whole JSON
+//! field (`body=fts.word`, PostgreSQL) the document's string values are
+//! searched (`to_tsvector` of `jsonb`, as PostgREST searches it; keys and
+//! numbers are not).
 //!
 //! ## Not supported (and the error returned)
 //!
@@ -200,8 +203,7 @@
 //!   other (`cs` and `cd`: arrays equal but for repeated elements,
 //!   `[1,1]` and `[1]`, are equal here), and `eq` on a whole JSON
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
-//!   (use `cs` and `cd` together, which compare documents); `fts` on a
-//!   whole JSON field is a 422 (PostgreSQL searches its strings).
+//!   (use `cs` and `cd` together, which compare documents).
 //! - `Prefer: timezone=…` takes the zones PostgreSQL lists
 //!   (`pg_timezone_names`, in any case) on every engine, applied by
 //!   mini-baas rather than the database: answers write `timestamptz`

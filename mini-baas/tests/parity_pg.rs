@@ -3030,6 +3030,24 @@ async fn full_text_search_syntaxes() {
         "{}",
     )
     .await;
+    // A whole JSON document: its string values are searched (keys and
+    // numbers are not), as PostgreSQL's `to_tsvector` of `jsonb`.
+    for (filter, want) in [
+        ("body=fts(english).second", json!([{"id": 2}])),
+        ("body=fts.first|third", json!([{"id": 1}, {"id": 3}])),
+        ("body=plfts.title", json!([])),
+        ("body=wfts(simple).b", json!([{"id": 1}])),
+    ] {
+        let got = ok(
+            &s,
+            "GET",
+            "/note",
+            &format!("select=id&order=id&{filter}"),
+            "",
+        )
+        .await;
+        assert_eq!(got, want, "{filter}");
+    }
 }
 
 /// Range operators on a range column (item 10): `sl sr nxr nxl adj` and
