@@ -1521,12 +1521,25 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         };
         let present = |p: &Bson| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};
         let input = field.map(|(f, _)| ag.input_type(&f.ty));
+        // What `$sum` adds: 64-bit integers as decimals, whose sum goes
+        // past 2^63 exactly (a `long` sum would turn into a rounded
+        // double), as PostgreSQL's `numeric` sum of an `int8`; a value
+        // of another type in the field is no number and adds nothing.
+        let summed = |p: &Bson| -> Bson {
+            if input == Some(baas_core::FieldType::Int64) {
+                Bson::Document(
+                    doc! {"$cond": [{"$isNumber": p.clone()}, {"$toDecimal": p.clone()}, Bson::Null]},
+                )
+            } else {
+                p.clone()
+            }
+        };
         // An exact average is answered as its sum (null without values)
         // and its count (`finish_averages`); `$avg` still orders.
         if let (true, Some(p)) = (ag.func.exact_average(input.as_ref()), &path) {
             let (sum, n) = (format!("s{i}"), format!("c{i}"));
-            group.insert(internal.clone(), doc! {"$avg": p.clone()});
-            group.insert(sum.clone(), doc! {"$sum": p.clone()});
+            group.insert(internal.clone(), doc! {"$avg": summed(p)});
+            group.insert(sum.clone(), doc! {"$sum": summed(p)});
             // The numbers only, the values `$sum` adds (a document of
             // another type in a typed field counts for neither).
             group.insert(
@@ -1577,7 +1590,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
             (AggregateFn::Sum { .. }, Some(p)) => {
                 // SQL's SUM of no value is null, `$sum` gives 0: count the values too.
                 let n = format!("c{i}");
-                group.insert(internal.clone(), doc! {"$sum": p.clone()});
+                group.insert(internal.clone(), doc! {"$sum": summed(&p)});
                 group.insert(n.clone(), doc! {"$sum": {"$cond": [present(&p), 1, 0]}});
                 finish.insert(
                     internal.clone(),

@@ -1079,8 +1079,11 @@ impl AggregateFn {
     /// `count(*)`): counts are 64-bit integers, averages of integers and
     /// decimals decimals ([`exact_average`](Self::exact_average)), of
     /// floats 64-bit floats (computed by the engine: last bits may differ
-    /// between engines), integers sum to a 64-bit integer, floats to a
-    /// 64-bit float, and `min`/`max` keep the input's type.
+    /// between engines), 16- and 32-bit integers sum to a 64-bit integer,
+    /// 64-bit integers to a whole decimal (PostgreSQL's `sum(int8)` is
+    /// `numeric`, MySQL's `SUM` of a `BIGINT` a `DECIMAL`: a total past
+    /// 2^63 is exact, never a failed decode), floats to a 64-bit float,
+    /// and `min`/`max` keep the input's type.
     pub fn result_type(&self, input: Option<&crate::FieldType>) -> crate::FieldType {
         use crate::FieldType as T;
         match (self, input) {
@@ -1090,7 +1093,11 @@ impl AggregateFn {
                 scale: None,
             },
             (Self::Avg { .. }, _) => T::Float64,
-            (Self::Sum { .. }, Some(T::Int16 | T::Int32 | T::Int64)) => T::Int64,
+            (Self::Sum { .. }, Some(T::Int16 | T::Int32)) => T::Int64,
+            (Self::Sum { .. }, Some(T::Int64)) => T::Decimal {
+                precision: None,
+                scale: Some(0),
+            },
             (Self::Sum { .. }, Some(T::Float32 | T::Float64)) => T::Float64,
             (_, Some(ty)) => ty.clone(),
             (_, None) => T::Int64,
@@ -1949,9 +1956,14 @@ mod aggregate_expr_tests {
             precision: None,
             scale: None,
         };
+        // A rounded value is a 64-bit integer; their sum a whole decimal.
+        assert_eq!(a.input_type(&dec), FieldType::Int64);
         assert_eq!(
             a.func.result_type(Some(&a.input_type(&dec))),
-            FieldType::Int64
+            FieldType::Decimal {
+                precision: None,
+                scale: Some(0)
+            }
         );
         let plain: AggregateExpr =
             serde_json::from_value(serde_json::json!({"alias": "n", "fn": "count"})).unwrap();

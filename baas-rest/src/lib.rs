@@ -335,7 +335,11 @@
 //!   average on every engine, digit for digit (`1.5000000000000000`; the
 //!   engine sums and counts, the division is ours with PostgreSQL's
 //!   scale); of floats the engine's float (last bits may differ between
-//!   engines). Inside a one-to-many embedding (`rel(count)`,
+//!   engines). `sum` of 64-bit integers is exact past 2^63, as PostgreSQL's
+//!   `numeric` sum of an `int8` (MySQL's `DECIMAL` sum, MongoDB's sum of
+//!   `$toDecimal`s; a whole decimal, a string for a tenant that keeps
+//!   decimals as strings); SQLite's integers stop there: its 400 `22003`.
+//!   Inside a one-to-many embedding (`rel(count)`,
 //!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
 //!   parent's related rows (the embedding's filter and the read grant
 //!   apply), grouped by the embedding's listed fields: one object per

@@ -1113,3 +1113,72 @@ async fn rules_keep_their_instants_in_any_time_zone() {
     }
     drop(baas);
 }
+
+/// Sums of 64-bit integers (PostgREST's `n.sum()` of an `int8`): exact
+/// whole decimals on every engine, the same bytes as before below 2^63;
+/// past it PostgreSQL, MySQL/MariaDB and MongoDB answer the exact total
+/// (`numeric`, `DECIMAL`, a sum of `$toDecimal`s), averages too; SQLite,
+/// whose integers stop at 2^63, answers 400 `22003` (out of range), never
+/// a 500.
+#[tokio::test]
+async fn sums_of_big_integers_on_four_engines() {
+    let (baas, service) = service().await;
+    let targets = engines("sums").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let big = format!("big_sum_{}", std::process::id());
+    let entity = Entity::new(
+        &big,
+        vec![
+            Field::new("id", FieldType::Int64),
+            Field::new("g", FieldType::Int32),
+            Field::new("n", FieldType::Int64),
+        ],
+    )
+    .with_primary_key(["id"]);
+    managed_tenants(&baas, &targets, "s", std::slice::from_ref(&entity)).await;
+    let rows = r#"[{"id": 1, "g": 1, "n": 5}, {"id": 2, "g": 1, "n": -7},
+                   {"id": 3, "g": 2, "n": 9223372036854775807}, {"id": 4, "g": 2, "n": 10}]"#;
+    for (engine, _) in &targets {
+        let r = request(
+            addr,
+            "POST",
+            &format!("/s{engine}/{big}"),
+            &[JSON],
+            rows.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{engine}: {}", r.text());
+    }
+    for (engine, _) in &targets {
+        let get = async |q: &str| {
+            let target = format!("/s{engine}/{big}?{q}");
+            request(addr, "GET", &target, &[], b"").await
+        };
+        let r = get("select=n.sum(),n.avg(),gs:g.sum()&g=eq.1").await;
+        assert_eq!(
+            (r.status, r.text()),
+            (
+                200,
+                r#"[{"sum":-2,"avg":-1.00000000000000000000,"gs":2}]"#.to_string()
+            ),
+            "{engine}"
+        );
+        let r = get("select=g,total:n.sum(),mean:n.avg()&order=g").await;
+        match *engine {
+            "pg" | "my" | "mongo" => assert_eq!(
+                (r.status, r.text()),
+                (
+                    200,
+                    r#"[{"g":1,"total":-2,"mean":-1.00000000000000000000},{"g":2,"total":9223372036854775817,"mean":4611686018427387909}]"#
+                        .to_string()
+                ),
+                "{engine}"
+            ),
+            _ => {
+                println!("{engine}: {} {}", r.status, r.text());
+                assert_eq!(r.status, 400, "{engine}: {}", r.text());
+                assert_eq!(r.json()["code"], "22003", "{engine}: {}", r.text());
+            }
+        }
+    }
+}

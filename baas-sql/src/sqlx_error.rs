@@ -30,6 +30,7 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL | `57014` for the `statement_timeout` (not a cancel request) | `Timeout` |
 /// | MariaDB, MySQL | `max_statement_time` (MariaDB's 1969), `max_execution_time` (MySQL's 3024); not a `KILL` | `Timeout` |
 /// | SQLite | `SQLITE_INTERRUPT` (the statement timeout's progress handler) | `Timeout` |
+/// | SQLite | `integer overflow` (a `sum` past 2^63) | `Validation` with `22003` |
 ///
 /// A transaction the database aborted because of a concurrent one
 /// (SQLSTATE class `40`: deadlock, serialization failure) is `Unavailable`:
@@ -202,6 +203,17 @@ pub(crate) fn map_sqlx_error_with(
                         violations: vec![Violation::new("", message).with_code(&code)],
                     }
                 }
+                // SQLite's integers stop at 2^63 (a `sum` past it), where
+                // PostgreSQL's `numeric` sum goes on: out of range, 22003.
+                _ if engine == "sqlite" && message == "integer overflow" => Error::Validation {
+                    violations: vec![
+                        Violation::new(
+                            "",
+                            "integer out of range: the result passes SQLite's 64-bit integers",
+                        )
+                        .with_code("22003"),
+                    ],
+                },
                 _ if is_bad_input(engine, &code, &message) => Error::Validation {
                     violations: vec![Violation::new("", message)],
                 },

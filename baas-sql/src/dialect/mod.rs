@@ -212,6 +212,14 @@ pub(crate) trait SqlDialect: Send + Sync {
         Expr::val(raw)
     }
 
+    /// A bound value compared with an aggregate of type `ty` (`HAVING`):
+    /// as bound; SQLite converts a decimal's text to a number, as the
+    /// affinity of a column would (an aggregate is an expression, with
+    /// none).
+    fn aggregate_operand(&self, _ty: &FieldType, bound: Expr) -> Expr {
+        bound
+    }
+
     // ------------------------------------------------------------ filters
 
     /// The column `col` of type `ty` as text, for `LIKE` and full-text search.

@@ -236,6 +236,13 @@ impl SqlDialect for Sqlite {
         true
     }
 
+    fn aggregate_operand(&self, ty: &FieldType, bound: Expr) -> Expr {
+        match ty {
+            FieldType::Decimal { .. } => self.custom("CAST({} AS NUMERIC)", vec![bound]),
+            _ => bound,
+        }
+    }
+
     fn decimal(&self) -> DecimalType {
         DecimalType {
             name: "NUMERIC",

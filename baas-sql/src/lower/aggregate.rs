@@ -179,7 +179,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             .value
             .coerce(ty)
             .map_err(|m| Error::validation("/having", m))?;
-        sel.and_having(compare(ex.clone(), h.op, l.bind(ty, &v)?));
+        let operand = sql.aggregate_operand(ty, l.bind(ty, &v)?);
+        sel.and_having(compare(ex.clone(), h.op, operand));
     }
     for o in &a.order {
         let (ord, nulls) = sq_order(o);
