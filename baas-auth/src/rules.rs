@@ -18,7 +18,12 @@
 //! `team_id=in.(auth.jwt()->>'team')`); inside `or=(…)` quote it:
 //! `or=(public.is.true,owner_id.eq."auth.uid()")`. A rule whose reference
 //! the caller cannot fill (`auth.uid()` for an anonymous caller) does not
-//! apply to that caller.
+//! apply to that caller. A reference compared with a field takes the
+//! field's type, as a body's value does (`owner_id=eq.auth.uid()` on an
+//! `int8` key: the subject's digits are the number); a caller whose value
+//! the type cannot take (a subject that is no number) cannot fill it. A
+//! write's check compares numbers exactly, never through a float (64-bit
+//! keys past 2^53 stay apart).
 //!
 //! **Closed by default.** For an entity, a caller gets what the rules that
 //! name its role and the action grant, or nothing: reads and embeds see no
@@ -129,19 +134,29 @@ impl Template {
         Self { filter, has_refs }
     }
 
-    /// The filter for `p`, or `None` when `p` lacks a referenced value.
-    fn bind(&self, p: &Principal) -> Option<Filter> {
+    /// The filter for `p` on `entity`, or `None` when `p` lacks a
+    /// referenced value. A value compared with one of `entity`'s fields
+    /// takes the field's type as a body's value would (`auth.uid()`'s text
+    /// `"42"` for an `int8` key): a value the type cannot take (a subject
+    /// that is no number) is one `p` lacks.
+    fn bind(&self, p: &Principal, entity: &Entity) -> Option<Filter> {
         if !self.has_refs {
             return Some(self.filter.clone());
         }
         let mut f = self.filter.clone();
         let mut ok = true;
-        map_values(&mut f, &mut |v| {
+        map_field_values(&mut f, &mut |field, v| {
             if let Value::Text(s) = v
                 && let Some(r) = Ref::parse(s)
             {
-                match r.resolve(p) {
-                    Some(j) => *v = Value::from_json(&j),
+                let typed = r.resolve(p).map(|j| Value::from_json(&j)).and_then(|v| {
+                    match field.and_then(|name| entity.field(name).ok()) {
+                        Some(f) => v.coerce_body(&f.ty).ok(),
+                        None => Some(v),
+                    }
+                });
+                match typed {
+                    Some(t) => *v = t,
                     None => ok = false,
                 }
             }
@@ -166,20 +181,30 @@ fn visit_values(f: &Filter, g: &mut impl FnMut(&Value)) {
     }
 }
 
-fn map_values(f: &mut Filter, g: &mut impl FnMut(&mut Value)) {
-    match f {
-        Filter::And { filters } | Filter::Or { filters } => {
-            filters.iter_mut().for_each(|x| map_values(x, g));
+/// Each compared value with the field it is compared with: `Some` for the
+/// filter's own entity's fields, `None` inside an `exists` (another
+/// entity's).
+fn map_field_values(f: &mut Filter, g: &mut impl FnMut(Option<&str>, &mut Value)) {
+    fn walk(f: &mut Filter, own: bool, g: &mut impl FnMut(Option<&str>, &mut Value)) {
+        match f {
+            Filter::And { filters } | Filter::Or { filters } => {
+                filters.iter_mut().for_each(|x| walk(x, own, g));
+            }
+            Filter::Not { filter } => walk(filter, own, g),
+            Filter::Compare { field, value, .. } => g(own.then_some(field.as_str()), value),
+            Filter::In { field, values } => {
+                for v in values {
+                    g(own.then_some(field.as_str()), v);
+                }
+            }
+            Filter::Exists {
+                filter: Some(inner),
+                ..
+            } => walk(inner, false, g),
+            _ => {}
         }
-        Filter::Not { filter } => map_values(filter, g),
-        Filter::Compare { value, .. } => g(value),
-        Filter::In { values, .. } => values.iter_mut().for_each(g),
-        Filter::Exists {
-            filter: Some(inner),
-            ..
-        } => map_values(inner, g),
-        _ => {}
     }
+    walk(f, true, g);
 }
 
 /// One rule, parsed.
@@ -466,7 +491,7 @@ impl RulesPolicy {
             // means the rule is not for them.
             let filter = match &r.filter {
                 None => None,
-                Some(t) => match t.bind(p) {
+                Some(t) => match t.bind(p, entity) {
                     Some(f) => Some(f),
                     None => continue 'rules,
                 },
@@ -474,7 +499,7 @@ impl RulesPolicy {
             // A check defaults to the filter, as SQL's WITH CHECK does.
             let check = match (&r.check, &r.filter, action) {
                 (_, _, Action::Read | Action::Delete) => None,
-                (Some(t), _, _) | (None, Some(t), _) => match t.bind(p) {
+                (Some(t), _, _) | (None, Some(t), _) => match t.bind(p, entity) {
                     Some(f) => Some(f),
                     None => continue 'rules,
                 },
@@ -697,6 +722,40 @@ mod tests {
             grant(&s, &nosub, Action::Update).unwrap().filter,
             Some(Filter::or(Vec::new()))
         );
+    }
+
+    #[test]
+    fn references_take_the_compared_fields_type() {
+        // `id` is an int8: the subject's text is a number there, and a
+        // subject that is no number fills nothing (the rule is not for
+        // that caller), never a value the field cannot hold.
+        let s = schema(json!([{
+            "entity": "note", "action": ["read", "insert"], "role": ["authenticated"],
+            "filter": "id=eq.auth.uid()", "check": "or=(id.eq.\"auth.uid()\",id.lt.0)"
+        }]));
+        let g = grant(&s, &user("9007199254740993"), Action::Read).unwrap();
+        assert_eq!(
+            g.filter,
+            Some(Filter::cmp(
+                "id",
+                CompareOp::Eq,
+                Value::Int(9007199254740993)
+            ))
+        );
+        let g = grant(&s, &user("42"), Action::Insert).unwrap();
+        assert_eq!(
+            g.check,
+            Some(Filter::or(vec![
+                Filter::cmp("id", CompareOp::Eq, Value::Int(42)),
+                Filter::cmp("id", CompareOp::Lt, Value::Int(0)),
+            ]))
+        );
+        let g = grant(&s, &user("alice"), Action::Read).unwrap();
+        assert_eq!(g.filter, Some(Filter::or(Vec::new())));
+        assert!(matches!(
+            grant(&s, &user("alice"), Action::Insert),
+            Err(Error::Forbidden(_))
+        ));
     }
 
     #[test]

@@ -152,13 +152,102 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Number(_), _) | (_, Value::Number(_)) => {
             let n = |v: &Value| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok(),
+                Value::Number(n) => Exact::parse(&n.to_string()),
+                Value::String(s) => Exact::parse(s.trim()),
                 _ => None,
             };
-            n(a)?.partial_cmp(&n(b)?)
+            Some(n(a)?.cmp(&n(b)?))
         }
         _ => None,
+    }
+}
+
+/// A decimal number as written (JSON's grammar: `-12.5e3`), compared
+/// exactly, as the databases compare `bigint` and `numeric`: never through
+/// a float, whose 53 bits make `9007199254740993` equal `9007199254740992`
+/// (a check on a 64-bit key would then pass for a neighbour's key).
+#[derive(Debug, PartialEq, Eq)]
+struct Exact {
+    negative: bool,
+    /// The significant digits, without leading or trailing zeros (empty
+    /// for zero).
+    digits: Vec<u8>,
+    /// The power of ten of the first significant digit's place plus one:
+    /// the number is `0.digits × 10^magnitude`.
+    magnitude: i64,
+}
+
+impl Exact {
+    /// The number `s` writes (`[-]digits[.digits][e[+-]digits]`, JSON's
+    /// grammar, a leading `+` and leading zeros allowed); `None` for any
+    /// other text (`NaN`, `inf`, `0x1f`).
+    fn parse(s: &str) -> Option<Self> {
+        let (negative, s) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (mantissa, exponent) = match s.find(['e', 'E']) {
+            Some(i) => (&s[..i], s[i + 1..].parse::<i64>().ok()?),
+            None => (s, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        let lead = all.iter().take_while(|b| **b == b'0').count();
+        let digits: Vec<u8> = all[lead..].to_vec();
+        let trail = digits.iter().rev().take_while(|b| **b == b'0').count();
+        let digits = digits[..digits.len() - trail].to_vec();
+        if digits.is_empty() {
+            return Some(Self {
+                negative: false,
+                digits,
+                magnitude: 0,
+            });
+        }
+        let int_len = i64::try_from(int.len()).ok()?;
+        let lead = i64::try_from(lead).ok()?;
+        Some(Self {
+            negative,
+            digits,
+            magnitude: exponent.checked_add(int_len - lead)?,
+        })
+    }
+
+    /// The order of the absolute values.
+    fn cmp_abs(&self, other: &Self) -> Ordering {
+        match (self.digits.is_empty(), other.digits.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            // Without trailing zeros, digits compare as written once their
+            // first places agree.
+            (false, false) => self
+                .magnitude
+                .cmp(&other.magnitude)
+                .then_with(|| self.digits.cmp(&other.digits)),
+        }
+    }
+}
+
+impl Ord for Exact {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.negative, other.negative) {
+            (false, false) => self.cmp_abs(other),
+            (true, true) => other.cmp_abs(self),
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for Exact {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -316,6 +405,56 @@ mod tests {
 
     fn row(v: Value) -> Record {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn numbers_compare_exactly() {
+        // Keys past 2^53 that a float would take for one another: a check
+        // `owner_id = <the caller's id>` must not hold for a neighbour's.
+        let r = row(json!({"owner": 1234567890123456789_i64, "price": "100.00000000000000001"}));
+        let owner = |v: serde_json::Value| {
+            eval(
+                &Filter::Compare {
+                    field: "owner".into(),
+                    op: CompareOp::Eq,
+                    value: crate::Value::Json(v),
+                },
+                &r,
+            )
+        };
+        assert_eq!(owner(json!(1234567890123456789_i64)), Eval::True);
+        assert_eq!(owner(json!(1234567890123456788_i64)), Eval::False);
+        assert_eq!(owner(json!("1234567890123456790")), Eval::False);
+        assert_eq!(owner(json!("1234567890123456789")), Eval::True);
+        assert_eq!(owner(json!("1.234567890123456789e18")), Eval::True);
+        assert_eq!(owner(json!("not a number")), Eval::Unsupported);
+        assert_eq!(
+            eval(&Filter::cmp("price", CompareOp::Lte, 100), &r),
+            Eval::False
+        );
+        assert_eq!(
+            eval(&Filter::cmp("price", CompareOp::Gt, "100.0"), &r),
+            Eval::True
+        );
+        let ord = |a: &str, b: &str| Exact::parse(a).unwrap().cmp(&Exact::parse(b).unwrap());
+        for (a, b, want) in [
+            ("0", "-0.000", Ordering::Equal),
+            ("-1", "0", Ordering::Less),
+            ("-2", "-10", Ordering::Greater),
+            ("0.5", "5e-1", Ordering::Equal),
+            ("12.50", "12.5", Ordering::Equal),
+            ("0012", "12", Ordering::Equal),
+            ("99", "100", Ordering::Less),
+            ("0.099", "0.1", Ordering::Less),
+            ("1e400", "9e399", Ordering::Greater),
+            ("-1e-400", "-2e-400", Ordering::Greater),
+            ("9007199254740993", "9007199254740992", Ordering::Greater),
+        ] {
+            assert_eq!(ord(a, b), want, "{a} vs {b}");
+        }
+        for bad in ["", "-", ".", "NaN", "inf", "1e", "0x1f", "1.2.3", "e5"] {
+            assert_eq!(Exact::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1175,10 +1175,105 @@ async fn sums_of_big_integers_on_four_engines() {
                 "{engine}"
             ),
             _ => {
-                println!("{engine}: {} {}", r.status, r.text());
                 assert_eq!(r.status, 400, "{engine}: {}", r.text());
                 assert_eq!(r.json()["code"], "22003", "{engine}: {}", r.text());
             }
         }
     }
+    // The shared Chinook databases keep only their own tables.
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &big).await;
+    }
+}
+
+/// A rule's check compares numbers exactly (attack test): with 64-bit keys
+/// past 2^53 (snowflake ids, Discord ids as `int8`), a float comparison
+/// took a neighbour's id for the caller's own, so a caller could insert
+/// or move rows under another owner; and a decimal just past the rule's
+/// bound passed it.
+#[tokio::test]
+async fn rule_checks_compare_64_bit_keys_and_decimals_exactly() {
+    use mini_baas::engine::Principal;
+    use mini_baas::rest::RestRequest;
+    let baas = Arc::new(
+        Baas::builder(Arc::new(MemoryStore::new()), Arc::new(UrlConnector))
+            .policy(Arc::new(mini_baas::auth::RulesPolicy::closed()))
+            .build(),
+    );
+    let service = Service::new(baas.clone());
+    let path = temp_db("bigkeys");
+    let url = format!("sqlite://{}", path.display());
+    let schema: SchemaMetadata = serde_json::from_value(json!({
+        "entities": [{"name": "ledger", "source": {"table": "ledger"}, "primary_key": ["id"], "fields": [
+            {"name": "id", "type": {"kind": "int64"}, "generated": "auto_increment"},
+            {"name": "owner_id", "type": {"kind": "int64"}},
+            {"name": "amount", "type": {"kind": "decimal", "precision": 30, "scale": 20}}]}],
+        "rules": [{"entity": "ledger", "action": ["read", "insert", "update"], "role": ["authenticated"],
+                   "filter": "owner_id=eq.auth.uid()",
+                   "check": "and=(owner_id.eq.\"auth.uid()\",amount.lte.100)"}]
+    }))
+    .expect("schema");
+    baas.register_tenant(
+        TenantConfig::new("keys", &url, TenantMode::Managed),
+        Some(schema),
+    )
+    .await
+    .expect("tenant");
+    let me = Principal::new("1234567890123456789", ["authenticated".to_string()]);
+    let call = |method: &str, query: &str, body: &str| {
+        RestRequest::new(method, "/keys/ledger", query)
+            .header("Content-Type", "application/json")
+            .header("Prefer", "return=representation")
+            .body(body.to_string())
+    };
+    // My own id: written.
+    let r = service
+        .handle_as(
+            call(
+                "POST",
+                "select=owner_id",
+                r#"{"owner_id": 1234567890123456789, "amount": 5}"#,
+            ),
+            &me,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.text(), r#"[{"owner_id":1234567890123456789}]"#);
+    // A neighbour's ids (the same double), as a number and as a string;
+    // an amount past the bound by less than a double tells apart.
+    for body in [
+        r#"{"owner_id": 1234567890123456790, "amount": 5}"#,
+        r#"{"owner_id": 1234567890123456700, "amount": 5}"#,
+        r#"{"owner_id": "1234567890123456788", "amount": 5}"#,
+        r#"{"owner_id": 1234567890123456789, "amount": 100.00000000000000001}"#,
+    ] {
+        let r = service.handle_as(call("POST", "", body), &me).await;
+        assert_eq!(r.status, 403, "{body}: {}", r.text());
+    }
+    // Moving my row to a neighbour: refused too.
+    let r = service
+        .handle_as(
+            call(
+                "PATCH",
+                "owner_id=eq.1234567890123456789",
+                r#"{"owner_id": 1234567890123456788}"#,
+            ),
+            &me,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    // Nothing but my row was written.
+    let r = service
+        .handle_as(
+            RestRequest::new("GET", "/keys/ledger", "select=owner_id,amount"),
+            &me,
+        )
+        .await;
+    assert_eq!(
+        r.text(),
+        r#"[{"owner_id":1234567890123456789,"amount":5.00000000000000000000}]"#
+    );
+    drop(baas);
+    let _ = std::fs::remove_file(path);
 }
