@@ -40,8 +40,8 @@ use serde_json::Value as Json;
 
 use baas_core::access::{Action, FieldSet, Grant};
 use baas_core::error::{Error, Result};
-use baas_core::ir::Filter;
-use baas_core::metadata::{Entity, SchemaMetadata};
+use baas_core::ir::{CompareOp, Filter};
+use baas_core::metadata::{Entity, FieldType, SchemaMetadata};
 use baas_core::value::Value;
 use baas_engine::{AccessRequest, Policy, Principal, Resource};
 use baas_rest::{ParseLimits, RestError, parse_read};
@@ -134,34 +134,113 @@ impl Template {
         Self { filter, has_refs }
     }
 
-    /// The filter for `p` on `entity`, or `None` when `p` lacks a
-    /// referenced value. A value compared with one of `entity`'s fields
-    /// takes the field's type as a body's value would (`auth.uid()`'s text
-    /// `"42"` for an `int8` key): a value the type cannot take (a subject
-    /// that is no number) is one `p` lacks.
-    fn bind(&self, p: &Principal, entity: &Entity) -> Option<Filter> {
+    /// The filter for `p` on `entity` (of `schema`), or `None` when `p`
+    /// lacks a referenced value ([`bind_refs`]).
+    fn bind(&self, p: &Principal, schema: &SchemaMetadata, entity: &Entity) -> Option<Filter> {
         if !self.has_refs {
             return Some(self.filter.clone());
         }
         let mut f = self.filter.clone();
-        let mut ok = true;
-        map_field_values(&mut f, &mut |field, v| {
-            if let Value::Text(s) = v
-                && let Some(r) = Ref::parse(s)
-            {
-                let typed = r.resolve(p).map(|j| Value::from_json(&j)).and_then(|v| {
-                    match field.and_then(|name| entity.field(name).ok()) {
-                        Some(f) => v.coerce_body(&f.ty).ok(),
-                        None => Some(v),
-                    }
-                });
-                match typed {
-                    Some(t) => *v = t,
-                    None => ok = false,
+        bind_refs(&mut f, p, schema, Some(entity), false).then_some(f)
+    }
+}
+
+/// A reference's value for a field.
+enum Fill {
+    /// Not a reference.
+    Plain,
+    /// The caller's value, typed.
+    Value(Value),
+    /// The caller has none.
+    Missing,
+    /// The caller has one the field's type cannot take (a subject that is
+    /// no number, for an `int8` key): no row holds it.
+    Untyped,
+}
+
+/// `v`'s reference filled for `p`, typed as `field` of `entity` takes a
+/// body's value: numbers from their text (`auth.uid()`'s `"42"`), exactly;
+/// other types as the caller gives them (the validator converts them).
+fn fill(v: &Value, p: &Principal, entity: Option<&Entity>, field: &str) -> Fill {
+    let Value::Text(s) = v else {
+        return Fill::Plain;
+    };
+    let Some(r) = Ref::parse(s) else {
+        return Fill::Plain;
+    };
+    let Some(j) = r.resolve(p) else {
+        return Fill::Missing;
+    };
+    let v = Value::from_json(&j);
+    match entity.and_then(|e| e.field(field).ok()).map(|f| &f.ty) {
+        Some(
+            ty @ (FieldType::Int16
+            | FieldType::Int32
+            | FieldType::Int64
+            | FieldType::Float32
+            | FieldType::Float64),
+        ) => v.coerce_body(ty).map_or(Fill::Untyped, Fill::Value),
+        _ => Fill::Value(v),
+    }
+}
+
+/// Fill `f`'s references for `p`, each typed by the field it is compared
+/// with (`entity`'s; inside an `exists`, the related entity's): `false`
+/// when `p` lacks one, so that the rule is not for `p`. A value the
+/// field's type cannot take makes an `eq` (an `in` element) match no row,
+/// so that the other branches of an `or` still hold
+/// (`or=(public.is.true,owner_id.eq."auth.uid()")`); under a `not`, or
+/// with another operator, it is one `p` lacks.
+fn bind_refs(
+    f: &mut Filter,
+    p: &Principal,
+    schema: &SchemaMetadata,
+    entity: Option<&Entity>,
+    negated: bool,
+) -> bool {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => filters
+            .iter_mut()
+            .all(|x| bind_refs(x, p, schema, entity, negated)),
+        Filter::Not { filter } => bind_refs(filter, p, schema, entity, !negated),
+        Filter::Compare { field, op, value } => match fill(value, p, entity, field) {
+            Fill::Plain => true,
+            Fill::Value(v) => {
+                *value = v;
+                true
+            }
+            Fill::Missing => false,
+            Fill::Untyped if !negated && *op == CompareOp::Eq => {
+                *f = Filter::or(Vec::new());
+                true
+            }
+            Fill::Untyped => false,
+        },
+        Filter::In { field, values } => {
+            let mut kept = Vec::with_capacity(values.len());
+            for v in values.drain(..) {
+                match fill(&v, p, entity, field) {
+                    Fill::Plain => kept.push(v),
+                    Fill::Value(t) => kept.push(t),
+                    Fill::Missing => return false,
+                    Fill::Untyped if !negated => {}
+                    Fill::Untyped => return false,
                 }
             }
-        });
-        ok.then_some(f)
+            *values = kept;
+            true
+        }
+        Filter::Exists {
+            relation,
+            filter: Some(inner),
+            ..
+        } => {
+            let related = entity
+                .and_then(|e| e.relation(relation).ok())
+                .and_then(|r| schema.entity(&r.target).ok());
+            bind_refs(inner, p, schema, related, negated)
+        }
+        _ => true,
     }
 }
 
@@ -179,32 +258,6 @@ fn visit_values(f: &Filter, g: &mut impl FnMut(&Value)) {
         } => visit_values(inner, g),
         _ => {}
     }
-}
-
-/// Each compared value with the field it is compared with: `Some` for the
-/// filter's own entity's fields, `None` inside an `exists` (another
-/// entity's).
-fn map_field_values(f: &mut Filter, g: &mut impl FnMut(Option<&str>, &mut Value)) {
-    fn walk(f: &mut Filter, own: bool, g: &mut impl FnMut(Option<&str>, &mut Value)) {
-        match f {
-            Filter::And { filters } | Filter::Or { filters } => {
-                filters.iter_mut().for_each(|x| walk(x, own, g));
-            }
-            Filter::Not { filter } => walk(filter, own, g),
-            Filter::Compare { field, value, .. } => g(own.then_some(field.as_str()), value),
-            Filter::In { field, values } => {
-                for v in values {
-                    g(own.then_some(field.as_str()), v);
-                }
-            }
-            Filter::Exists {
-                filter: Some(inner),
-                ..
-            } => walk(inner, false, g),
-            _ => {}
-        }
-    }
-    walk(f, true, g);
 }
 
 /// One rule, parsed.
@@ -464,6 +517,7 @@ impl RulesPolicy {
     fn grant_for(
         &self,
         set: &RuleSet,
+        schema: &SchemaMetadata,
         entity: &Entity,
         action: Action,
         p: &Principal,
@@ -491,7 +545,7 @@ impl RulesPolicy {
             // means the rule is not for them.
             let filter = match &r.filter {
                 None => None,
-                Some(t) => match t.bind(p, entity) {
+                Some(t) => match t.bind(p, schema, entity) {
                     Some(f) => Some(f),
                     None => continue 'rules,
                 },
@@ -499,7 +553,7 @@ impl RulesPolicy {
             // A check defaults to the filter, as SQL's WITH CHECK does.
             let check = match (&r.check, &r.filter, action) {
                 (_, _, Action::Read | Action::Delete) => None,
-                (Some(t), _, _) | (None, Some(t), _) => match t.bind(p, entity) {
+                (Some(t), _, _) | (None, Some(t), _) => match t.bind(p, schema, entity) {
                     Some(f) => Some(f),
                     None => continue 'rules,
                 },
@@ -609,7 +663,7 @@ impl Policy for RulesPolicy {
                     return Ok(Grant::all());
                 }
                 let set = self.rules(request.tenant, request.version, request.schema)?;
-                self.grant_for(&set, entity, request.action, p)
+                self.grant_for(&set, request.schema, entity, request.action, p)
             }
             Resource::Function(f) => {
                 if request.schema.rules.is_empty() && self.open {
@@ -638,8 +692,7 @@ impl Policy for RulesPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baas_core::ir::CompareOp;
-    use baas_core::metadata::{Field, FieldType};
+    use baas_core::metadata::Field;
     use serde_json::json;
 
     fn schema(rules: serde_json::Value) -> SchemaMetadata {
@@ -669,7 +722,7 @@ mod tests {
     fn grant(s: &SchemaMetadata, p: &Principal, action: Action) -> Result<Grant> {
         let policy = RulesPolicy::closed();
         let set = compile(s, &ParseLimits::default())?;
-        policy.grant_for(&set, s.entity("note")?, action, p)
+        policy.grant_for(&set, s, s.entity("note")?, action, p)
     }
 
     #[test]
@@ -752,10 +805,22 @@ mod tests {
         );
         let g = grant(&s, &user("alice"), Action::Read).unwrap();
         assert_eq!(g.filter, Some(Filter::or(Vec::new())));
-        assert!(matches!(
-            grant(&s, &user("alice"), Action::Insert),
-            Err(Error::Forbidden(_))
-        ));
+        // Another branch of an `or` still holds for that caller; under a
+        // `not`, the rule is not for them.
+        let s = schema(json!([
+            {"entity": "note", "action": ["read"], "role": ["authenticated"],
+             "filter": "or=(public.is.true,id.eq.\"auth.uid()\")"},
+            {"entity": "note", "action": ["read"], "role": ["authenticated"],
+             "filter": "id=not.eq.auth.uid()"}
+        ]));
+        let g = grant(&s, &user("alice"), Action::Read).unwrap();
+        assert_eq!(
+            g.filter,
+            Some(Filter::or(vec![
+                Filter::is("public", baas_core::ir::IsValue::True),
+                Filter::or(Vec::new()),
+            ]))
+        );
     }
 
     #[test]

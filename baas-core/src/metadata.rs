@@ -699,7 +699,12 @@ impl Field {
     /// (`jsonb_populate_record`),
     /// so `->`/`->>` step into it as into a JSON field.
     pub fn is_composite(&self) -> bool {
-        self.ty == FieldType::Json && self.db_type.is_some() && !self.is_geometry()
+        self.ty == FieldType::Json
+            && self
+                .db_type
+                .as_deref()
+                .is_some_and(|t| !matches!(t, "json" | "jsonb"))
+            && !self.is_geometry()
     }
 
     /// Whether the field is computed by a function ([`Field::computed`]).

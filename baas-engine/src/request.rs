@@ -382,6 +382,39 @@ fn refused(grant: &Grant, why: &str) -> Error {
     })
 }
 
+/// A written row's values as the database will store them, for a rule's
+/// check to decide on what is kept rather than on what was sent: a number
+/// in its field's type (a decimal rounded to its scale: `99.996` is
+/// `100.00` in a `numeric(10,2)`), a number sent to a text field as its
+/// text. Other values stay as sent (instants are already in UTC); a value
+/// the type refuses stays too (the validator refuses it afterwards).
+fn as_stored(entity: &Entity, row: &Row) -> Row {
+    use baas_core::FieldType as T;
+    row.iter()
+        .map(|(k, v)| {
+            let stored = match entity.field(k).map(|f| &f.ty) {
+                Ok(
+                    ty @ (T::Int16
+                    | T::Int32
+                    | T::Int64
+                    | T::Float32
+                    | T::Float64
+                    | T::Decimal { .. }),
+                ) => baas_core::Value::from_json(v)
+                    .coerce_body(ty)
+                    .ok()
+                    .map(|t| t.to_json()),
+                Ok(T::Text) => match v {
+                    serde_json::Value::Number(n) => Some(serde_json::Value::String(n.to_string())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            (k.clone(), stored.unwrap_or_else(|| v.clone()))
+        })
+        .collect()
+}
+
 /// A grant's presets set on the written rows, then its check: evaluated on
 /// every row an insert writes (a failing or unknown one refuses the write),
 /// and on an update's new values — what they decide refuses it or not, and
@@ -419,9 +452,10 @@ fn apply_presets_and_checks(
                 for (k, v) in &presets {
                     row.insert(k.clone(), v.clone());
                 }
+                let as_stored = as_stored(entity, row);
                 for g in std::iter::once(root).chain(merge) {
                     if let Some(check) = &g.check {
-                        match eval(check, row) {
+                        match eval(check, &as_stored) {
                             Eval::True => {}
                             Eval::Unsupported => {
                                 return Err(refused(
@@ -443,7 +477,7 @@ fn apply_presets_and_checks(
                 u.set.insert(k.clone(), v.clone());
             }
             if let Some(check) = &root.check {
-                let Some(rest) = partial(check, &u.set) else {
+                let Some(rest) = partial(check, &as_stored(entity, &u.set)) else {
                     return Err(refused(
                         root,
                         "the rule's check cannot be evaluated on the new values",

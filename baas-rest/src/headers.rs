@@ -333,6 +333,18 @@ impl Media {
 /// ignored): a bound on the work a header can ask for.
 const MAX_ACCEPT_RANGES: usize = 32;
 
+/// A media range's parts between `;`, a `;` inside a quoted value
+/// (`for="application/vnd.pgrst.object+json;nulls=stripped"`) kept in it.
+fn parameters(range: &str) -> impl Iterator<Item = &str> {
+    let mut quoted = false;
+    range.split(move |c| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        c == ';' && !quoted
+    })
+}
+
 /// One media range of `Accept`: what it asks for, or `None` when we do
 /// not produce it.
 fn media_of(range: &str) -> Option<Media> {
@@ -343,7 +355,7 @@ fn media_of(range: &str) -> Option<Media> {
         .trim()
         .to_ascii_lowercase();
     let param = |name: &str| {
-        range.split(';').skip(1).find_map(|p| {
+        parameters(range).skip(1).find_map(|p| {
             p.split_once('=')
                 .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.trim())
@@ -361,7 +373,7 @@ fn media_of(range: &str) -> Option<Media> {
             },
         };
         let mut options = baas_core::PlanOptions::default();
-        for name in param("options").unwrap_or("").split('|') {
+        for name in param("options").unwrap_or("").trim_matches('"').split('|') {
             match name.trim().to_ascii_lowercase().as_str() {
                 "analyze" => options.analyze = true,
                 "verbose" => options.verbose = true,
@@ -487,6 +499,15 @@ mod tests {
         assert_eq!(
             m.content_type(),
             "application/vnd.pgrst.plan+json; for=\"application/json\"; options=wal; charset=utf-8"
+        );
+        // A quoted `;` stays in its value; quoted options are read too.
+        let m = media(
+            "application/vnd.pgrst.plan+json; for=\"application/vnd.pgrst.object+json;nulls=stripped\"; options=\"analyze\"",
+        )
+        .unwrap();
+        assert_eq!(
+            m.content_type(),
+            "application/vnd.pgrst.plan+json; for=\"application/vnd.pgrst.object+json;nulls=stripped\"; options=analyze; charset=utf-8"
         );
         let m = media("application/vnd.pgrst.plan").unwrap();
         assert_eq!(

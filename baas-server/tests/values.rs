@@ -1251,6 +1251,20 @@ async fn rule_checks_compare_64_bit_keys_and_decimals_exactly() {
         let r = service.handle_as(call("POST", "", body), &me).await;
         assert_eq!(r.status, 403, "{body}: {}", r.text());
     }
+    // The check decides on what is stored: an amount that rounds to the
+    // bound at the field's scale (21 decimals, 20 kept) is the bound.
+    let r = service
+        .handle_as(
+            call(
+                "POST",
+                "select=amount",
+                r#"{"owner_id": 1234567890123456789, "amount": 100.000000000000000000001}"#,
+            ),
+            &me,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.text(), r#"[{"amount":100.00000000000000000000}]"#);
     // Moving my row to a neighbour: refused too.
     let r = service
         .handle_as(
@@ -1272,7 +1286,7 @@ async fn rule_checks_compare_64_bit_keys_and_decimals_exactly() {
         .await;
     assert_eq!(
         r.text(),
-        r#"[{"owner_id":1234567890123456789,"amount":5.00000000000000000000}]"#
+        r#"[{"owner_id":1234567890123456789,"amount":5.00000000000000000000},{"owner_id":1234567890123456789,"amount":100.00000000000000000000}]"#
     );
     drop(baas);
     let _ = std::fs::remove_file(path);

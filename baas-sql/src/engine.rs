@@ -609,8 +609,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
             let _ = tx.rollback().await;
             match rows {
                 // MySQL has no `ANALYZE <select>` (its `EXPLAIN ANALYZE`
-                // writes no JSON): its syntax error.
-                Err(Error::Backend { .. }) if matches!(self.d(), Dialect::Mysql) => {
+                // writes no JSON): its syntax error, and only that.
+                Err(Error::Backend { ref source, .. })
+                    if matches!(self.d(), Dialect::Mysql)
+                        && source
+                            .as_ref()
+                            .is_some_and(|e| e.to_string().contains("SQL syntax")) =>
+                {
                     return Err(Error::unsupported(
                         self.d().name(),
                         "execution plans with analyze on MySQL (MariaDB's ANALYZE FORMAT=JSON)",

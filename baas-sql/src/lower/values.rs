@@ -118,9 +118,11 @@ impl Lower<'_> {
                     return cast_to(bound, t, &field.name);
                 }
                 Ok(match t.strip_suffix("[]") {
+                    // A JSON `null` element is a NULL one.
                     Some(item) => Expr::cust_with_expr(
                         format!(
-                            "ARRAY(SELECT jsonb_populate_record(NULL::{item}, e) \
+                            "ARRAY(SELECT CASE WHEN jsonb_typeof(e) = 'null' THEN NULL \
+                             ELSE jsonb_populate_record(NULL::{item}, e) END \
                              FROM jsonb_array_elements(CAST($1 AS jsonb)) WITH ORDINALITY AS a(e, n) ORDER BY n)"
                         ),
                         bound,
