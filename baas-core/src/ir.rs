@@ -657,7 +657,8 @@ pub struct Selection {
     pub group_by_values: Vec<GroupValue>,
     /// Selected fields the database reads through a cast to a type of its
     /// own (PostgREST's `col::interval`, `col::inet`): the engine answers
-    /// `CAST(CAST(col AS type) AS text)`, a string (null stays null).
+    /// the cast value's JSON, `to_json(CAST(col AS type))` (a string of its
+    /// text for most types, an array of an array type; null stays null).
     /// A cast without an alias reads a field of `fields` (selected, cast
     /// once) in that form; one with an alias ([`FieldCast::alias`]) is
     /// answered beside the fields. Neither casts a field that links an

@@ -4935,6 +4935,12 @@ async fn composite_columns() {
             "select=id&order=origin->lat.desc.nullslast",
             json!([{"id": 1}, {"id": 2}, {"id": 3}]),
         ),
+        // PostgreSQL's own cast to an array type: its JSON array, as
+        // PostgREST's JSON of the row writes it (not the `{…}` text).
+        (
+            "select=id,s:stops::_text&id=eq.1",
+            json!([{"id": 1, "s": ["(Bergen,60.3913,5.3221)", "(Tromso,69.6492,18.9553)"]}]),
+        ),
         // A cast of the text at a path.
         (
             "select=id,lat:origin->>lat::numeric&id=eq.2",

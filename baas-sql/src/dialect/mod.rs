@@ -263,10 +263,20 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported("full-text search"))
     }
 
-    /// The text form of `col` cast to the engine's type `ty` (a
-    /// [`FieldCast`](baas_core::ir::FieldCast), its name already checked):
-    /// PostgreSQL's `CAST(CAST(col AS "ty") AS text)`.
+    /// The text form of `col` cast to the engine's type `ty` (its name
+    /// already checked): PostgreSQL's `CAST(CAST(col AS "ty") AS text)`,
+    /// what a grouping by such a cast groups.
     fn cast_text(&self, _col: Expr, ty: &str) -> Result<Expr> {
+        Err(self.unsupported(&format!("casts to `{ty}` in select")))
+    }
+
+    /// The JSON of `col` cast to the engine's type `ty` (a selected
+    /// [`FieldCast`](baas_core::ir::FieldCast), its name already checked),
+    /// as PostgREST's JSON of the row writes it: PostgreSQL's
+    /// `to_json(CAST(col AS "ty"))` (a string of the value's text for most
+    /// types; an array of an array type, an object of a composite one, a
+    /// number of a numeric one).
+    fn cast_json(&self, _col: Expr, ty: &str) -> Result<Expr> {
         Err(self.unsupported(&format!("casts to `{ty}` in select")))
     }
 

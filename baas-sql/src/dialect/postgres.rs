@@ -126,6 +126,13 @@ impl SqlDialect for Postgres {
         ))
     }
 
+    fn cast_json(&self, col: Expr, ty: &str) -> Result<Expr> {
+        Ok(Expr::cust_with_expr(
+            format!("to_json(CAST($1 AS {}))", quote(ty)),
+            col,
+        ))
+    }
+
     fn text_search_vector(
         &self,
         vector: Expr,

@@ -539,11 +539,11 @@ fn field_columns(
         } else {
             sql.json_text_at(scope.json_col(f), &c.path)?
         };
-        sql.cast_text(of, &c.to)
+        sql.cast_json(of, &c.to)
     };
-    let text = |key: &str| OutColumn {
+    let json = |key: &str| OutColumn {
         key: key.to_string(),
-        ty: FieldType::Text,
+        ty: FieldType::Json,
     };
     for f in fields {
         match casts
@@ -552,7 +552,7 @@ fn field_columns(
         {
             Some(c) => {
                 sel.expr_as(cast(c, f)?, Alias::new(format!("_baas_c{}", out.len())));
-                out.push(text(&f.name));
+                out.push(json(&f.name));
             }
             None => {
                 sel.expr(scope.col(f));
@@ -567,7 +567,7 @@ fn field_columns(
         if let Some(alias) = &c.alias {
             let f = scope.entity.field(&c.field)?;
             sel.expr_as(cast(c, f)?, Alias::new(format!("_baas_c{}", out.len())));
-            out.push(text(alias));
+            out.push(json(alias));
         }
     }
     Ok(out)

@@ -656,7 +656,7 @@ mod tests {
             super::select(Dialect::Postgres, Target::new(&schema, "note").unwrap(), &q).unwrap();
         assert_eq!(
             plan.statement.sql,
-            r#"SELECT CAST(CAST("id" AS "oid") AS text) AS "_baas_c0", CAST(CAST("id" AS "oid") AS text) AS "_baas_c1" FROM "note" ORDER BY "id" DESC"#
+            r#"SELECT to_json(CAST("id" AS "oid")) AS "_baas_c0", to_json(CAST("id" AS "oid")) AS "_baas_c1" FROM "note" ORDER BY "id" DESC"#
         );
         let keys: Vec<&str> = plan.columns.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(keys, ["id", "o"]);
