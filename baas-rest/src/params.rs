@@ -2180,8 +2180,15 @@ fn build_node<'s>(
                     })
                     .unwrap_or_else(|| name.clone());
                 let mut shape = shape.clone();
+                // The text of a composite field is PostgreSQL's record text
+                // (`(Oslo,59.9)`), not its object's JSON text: its cast.
+                let record_text = |c: &str| {
+                    shape.path.is_empty()
+                        && matches!(Cast::parse(c), Some(Cast::Text))
+                        && node.entity.field(name).is_ok_and(|f| f.is_composite())
+                };
                 if let Some(c) = shape.cast.as_deref()
-                    && Cast::parse(c).is_none()
+                    && (Cast::parse(c).is_none() || record_text(c))
                 {
                     // A type of the database's own: cast by it, of the
                     // field or of the text at a path inside it (the engine

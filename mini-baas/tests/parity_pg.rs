@@ -4936,10 +4936,12 @@ async fn composite_columns() {
             json!([{"id": 1}, {"id": 2}, {"id": 3}]),
         ),
         // PostgreSQL's own cast to an array type: its JSON array, as
-        // PostgREST's JSON of the row writes it (not the `{…}` text).
+        // PostgREST's JSON of the row writes it (not the `{…}` text); the
+        // text of a composite is its record text.
         (
-            "select=id,s:stops::_text&id=eq.1",
-            json!([{"id": 1, "s": ["(Bergen,60.3913,5.3221)", "(Tromso,69.6492,18.9553)"]}]),
+            "select=id,s:stops::_text,t:origin::text&id=eq.1",
+            json!([{"id": 1, "s": ["(Bergen,60.3913,5.3221)", "(Tromso,69.6492,18.9553)"],
+                    "t": "(Oslo,59.9139,10.7522)"}]),
         ),
         // A cast of the text at a path.
         (
