@@ -282,8 +282,10 @@ pub struct CallOptions {
 enum CallMode {
     /// Called as the options say.
     Run(CallOptions),
-    /// Only planned, with these options (with `analyze` the statement runs, rolled back).
-    Plan(baas_core::Explain),
+    /// Only planned, with these options (with `analyze` the statement
+    /// runs, rolled back; in a read-only transaction when the flag says
+    /// so, as PostgREST's `GET` calls a function).
+    Plan(baas_core::Explain, bool),
 }
 
 impl<T: Default> Answer<T> {
@@ -800,7 +802,9 @@ impl Baas {
     /// the call checked as [`call`](Self::call) checks it (or, with
     /// `aggregate`, as [`call_aggregate`](Self::call_aggregate)); nothing
     /// is called, unless the plan is `analyze`'s (the statement then runs
-    /// in a transaction that is rolled back: nothing it writes is kept). A
+    /// in a transaction that is rolled back: nothing it writes is kept;
+    /// with `read_only`, PostgREST's `GET` of a volatile function, that
+    /// transaction is read-only, so a function that writes fails). A
     /// procedure's `CALL` has none. The service role's only,
     /// as [`explain`](Self::explain).
     #[allow(clippy::too_many_arguments)]
@@ -813,6 +817,7 @@ impl Baas {
         query: Query,
         aggregate: Option<Aggregate>,
         explain: baas_core::Explain,
+        read_only: bool,
     ) -> Result<serde_json::Value> {
         plans_allowed(principal)?;
         Ok(match aggregate {
@@ -825,7 +830,7 @@ impl Baas {
                     args,
                     a,
                     embeds,
-                    CallMode::Plan(explain),
+                    CallMode::Plan(explain, read_only),
                 )
                 .await?
                 .into_plan()
@@ -837,7 +842,7 @@ impl Baas {
                     function,
                     args,
                     query,
-                    CallMode::Plan(explain),
+                    CallMode::Plan(explain, read_only),
                 )
                 .await?
                 .into_plan(),
@@ -1047,8 +1052,7 @@ impl Baas {
         let adapter = tenant.adapter();
         let settings = statement_settings(tenant, principal, true)?;
         let mut rows = match mode {
-            CallMode::Plan(explain) => {
-                let read_only = call.read_only;
+            CallMode::Plan(explain, read_only) => {
                 let scope = Scope::for_plan(tenant, principal, explain, true, read_only).await?;
                 let plan = scope.adapter(tenant).explain(&checked, explain).await;
                 return Ok(Answer::Plan(scope.discard(plan).await?));
@@ -1126,7 +1130,10 @@ impl Baas {
             .prepared_call(principal, tenant, function, args)
             .await?;
         let plan = match mode {
-            CallMode::Plan(explain) => Some(explain),
+            CallMode::Plan(explain, read_only) => {
+                call.read_only = read_only;
+                Some(explain)
+            }
             CallMode::Run(options) => {
                 call.read_only = options.read_only;
                 None

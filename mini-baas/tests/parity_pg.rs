@@ -3625,6 +3625,17 @@ async fn rpc_execution_plans() {
     assert!(r.text().contains("bump"), "{plan}");
     let after = ok(&s, "GET", "/counter", "select=n&name=eq.hits", "").await;
     assert_eq!(after, n, "the analyzed call wrote nothing");
+    // By `GET`, the analyzed call runs read-only, as PostgREST's `GET`
+    // calls a volatile function: one that writes is the 405 `25006`.
+    let r = s
+        .handle_as(
+            RestRequest::new("GET", "/p/rpc/bump", "counter_name=hits&step=1000")
+                .header("Accept", "application/vnd.pgrst.plan+json; options=analyze"),
+            &service_role,
+        )
+        .await;
+    assert_eq!(r.status, 405, "{}", r.text());
+    assert_eq!(r.json()["code"], "25006", "{}", r.text());
 
     let Some(my) = mysql_service().await else {
         return;

@@ -74,7 +74,7 @@ impl Service {
             let plan = self
                 .baas
                 .explain_call(
-                    principal, tenant, function, &call.args, query, aggregate, explain,
+                    principal, tenant, function, &call.args, query, aggregate, explain, read_only,
                 )
                 .await;
             return super::entities::plan_response(tenant, plan, call.read.media);
