@@ -16,3 +16,7 @@ BEGIN
 END $$;
 CREATE TRIGGER slow_write_sleep BEFORE INSERT ON slow_write
   FOR EACH ROW EXECUTE FUNCTION slow_write_sleep();
+
+-- A statement within a 300 ms bound (200 ms), of which a read with a
+-- count runs two: within the bound each, past it together.
+CREATE VIEW nap AS SELECT 1 AS n FROM pg_sleep(0.2);

@@ -195,6 +195,29 @@ impl Scope {
     }
 }
 
+/// A read's statements together within the tenant's statement timeout
+/// (`TenantLimits::statement_timeout_ms`), as each one is: a read of
+/// several statements (a count, one per embedding level) that runs past it
+/// as a whole is cancelled, [`Error::Timeout`]. Dropping a read mid-way
+/// keeps nothing it could write: its session, if any, is rolled back, and
+/// the database stops the statement in flight at its own bound.
+async fn within_time<T>(
+    tenant: &Tenant,
+    read: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match tenant.config().limits.statement_timeout() {
+        None => read.await,
+        Some(t) => tokio::time::timeout(t, read).await.unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                message: format!(
+                    "{}: the read's statements together ran past the statement timeout",
+                    tenant.capabilities().engine
+                ),
+            })
+        }),
+    }
+}
+
 /// The setting that makes a transaction read-only (PostgREST's `GET` of
 /// any function: a write in it is the database's 25006, a 405); engines
 /// that take no settings cannot promise it.
@@ -695,8 +718,25 @@ impl Baas {
 
     /// Rows of an entity (with embeds, count and page as the query says),
     /// as the caller's grants allow on every entity it touches, within the
-    /// tenant's row budget.
+    /// tenant's row budget and, all its statements together, its statement
+    /// timeout (`TenantLimits::statement_timeout_ms`: past it, `Error::Timeout`).
     pub async fn find(&self, principal: &Principal, tenant: &Tenant, query: Query) -> Result<Rows> {
+        // On the heap: a read's future is large, and a timeout around it
+        // would hold it on the caller's stack.
+        within_time(
+            tenant,
+            Box::pin(self.find_unbounded(principal, tenant, query)),
+        )
+        .await
+    }
+
+    /// [`find`](Self::find) without its bound on the whole read's time.
+    async fn find_unbounded(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        query: Query,
+    ) -> Result<Rows> {
         let mut grants = Grants::new();
         let checked = self
             .checked_read(principal, tenant, query, &mut grants)
@@ -1301,9 +1341,11 @@ impl Baas {
     ) -> Result<Vec<Row>> {
         let target = tenant.target(&aggregate.entity)?;
         let grants = Grants::new();
-        self.aggregate_embedding_from(principal, tenant, target, grants, aggregate, embeds, None)
-            .await
-            .map(Answer::into_rows)
+        let read =
+            Box::pin(self.aggregate_embedding_from(
+                principal, tenant, target, grants, aggregate, embeds, None,
+            ));
+        within_time(tenant, read).await.map(Answer::into_rows)
     }
 
     /// [`aggregate_embedding`](Self::aggregate_embedding) of the rows of

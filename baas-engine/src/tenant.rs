@@ -54,10 +54,10 @@ pub struct TenantLimits {
     /// statements together, lock waits included), MongoDB's `maxTimeMS`
     /// (aggregations: reads, counts, the keys a write with a representation
     /// matches; upserts; not a plain update or delete by filter).
-    /// Introspection and schema changes run under it too. A read runs one statement per
-    /// embedding level (a few more where a level's keys fill several `in`
-    /// lists), so its time is bounded too. `0`: the database's own
-    /// setting. At most one hour.
+    /// Introspection and schema changes run under it too. A read's
+    /// statements together (a count, one per embedding level) are bounded
+    /// by it as well ([`Baas::find`](crate::Baas::find)). `0`: the
+    /// database's own setting, and no bound on a read. At most one hour.
     pub statement_timeout_ms: u64,
 }
 

@@ -4,7 +4,9 @@
 //! MariaDB's `max_statement_time`, SQLite's progress handler, MongoDB's
 //! `maxTimeMS`) and answered 504 `57014`, well before it would have ended;
 //! a cancelled write leaves nothing; the connection it ran on serves the
-//! next request; a tenant without the bound still answers the same read.
+//! next request; a read whose statements are each within the bound but
+//! together past it is cancelled too; a tenant without the bound still
+//! answers the same read.
 //!
 //! The slow statements are the `baas_slow` fixture's (`.ci/sql/slow_pg.sql`,
 //! `.ci/sql/slow_mysql.sql`: a view and an insert trigger that sleep 20 s),
@@ -225,6 +227,31 @@ async fn slow_statements_are_cancelled_on_four_engines() {
         );
         let r = request(addr, "DELETE", &format!("/{id}/fast?id=gt.2"), &[], b"").await;
         assert_eq!(r.status, 204, "{id}: {}", r.text());
+    }
+
+    // A read's statements together: each within the bound (200 ms), the
+    // count and the rows of `Prefer: count=exact` past it (400 ms).
+    for id in served.iter().filter(|id| **id != "lite") {
+        let r = get(addr, &format!("/{id}/nap")).await;
+        assert_eq!((r.status, r.json()), (200, json!([{"n": 1}])), "{id}");
+        let t = Instant::now();
+        let r = request(
+            addr,
+            "GET",
+            &format!("/{id}/nap"),
+            &[("prefer", "count=exact")],
+            b"",
+        )
+        .await;
+        assert_cancelled(
+            &format!("{id}: two statements past the bound together"),
+            &r,
+            t.elapsed(),
+        );
+        println!(
+            "timeout {id:<4} counted read cancelled after {:?}",
+            t.elapsed()
+        );
     }
 
     // MongoDB: a regular-expression scan of every track under a 1 ms
