@@ -477,10 +477,12 @@ fn apply_presets_and_checks(
                 for (k, v) in &presets {
                     row.insert(k.clone(), v.clone());
                 }
-                let as_stored = as_stored(entity, row);
+                // Built only for a check.
+                let mut stored = None;
                 for g in std::iter::once(root).chain(merge) {
                     if let Some(check) = &g.check {
-                        match eval(check, &as_stored) {
+                        let stored = stored.get_or_insert_with(|| as_stored(entity, row));
+                        match eval(check, stored) {
                             Eval::True => {}
                             Eval::Unsupported => {
                                 return Err(refused(
