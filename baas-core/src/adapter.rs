@@ -428,6 +428,26 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
         ))
     }
 
+    /// The engine's execution plan of the checked write's own statement
+    /// (the `INSERT`, `UPDATE` or `DELETE` it lowers to; an insert bound in
+    /// several statements shows its first), as [`explain`](Self::explain)
+    /// gives a read's: without `analyze` nothing runs; with it, the write
+    /// runs in a transaction that is rolled back, so nothing it writes is
+    /// kept. Further statements a write may need (reading the written rows
+    /// again where the engine has no `RETURNING`) are not shown.
+    /// `Unsupported` where the engine has no such plan.
+    async fn explain_write(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        explain: Explain,
+    ) -> Result<serde_json::Value> {
+        let _ = (write, explain);
+        Err(Error::unsupported(
+            self.capabilities().engine.clone(),
+            "execution plans",
+        ))
+    }
+
     /// The engine's execution plan of the statement that computes the
     /// checked aggregate's groups (a to-one row joined to them included;
     /// related rows embedded afterwards are further statements), as

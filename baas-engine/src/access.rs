@@ -205,6 +205,13 @@ impl Principal {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }
+
+    /// Whether the principal may see execution plans (PostgREST's
+    /// `Accept: application/vnd.pgrst.plan`): they show the schema,
+    /// indexes and row estimates, so only the service role (or the admin).
+    pub fn sees_plans(&self) -> bool {
+        self.has_role("service_role") || self.has_role("baas_admin")
+    }
 }
 
 /// What a policy is asked about. An entity today; storage buckets and

@@ -334,7 +334,7 @@ impl<T: Default> Answer<T> {
 /// Whether `principal` may see execution plans: they show the schema,
 /// indexes and row estimates, so only the service role (or the admin).
 fn plans_allowed(principal: &Principal) -> Result<()> {
-    if principal.has_role("service_role") || principal.has_role("baas_admin") {
+    if principal.sees_plans() {
         Ok(())
     } else {
         Err(Error::Forbidden(
@@ -1453,8 +1453,9 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, false, None, None)
+        self.run_write(principal, tenant, op, false, None, None, None)
             .await
+            .map(Answer::into_rows)
     }
 
     /// Run a write as [`write`](Self::write) does — grants, `before` hooks,
@@ -1470,8 +1471,9 @@ impl Baas {
         tenant: &Tenant,
         op: WriteOp,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, true, None, None)
+        self.run_write(principal, tenant, op, true, None, None, None)
             .await
+            .map(Answer::into_rows)
     }
 
     /// Run a write as [`write`](Self::write) (or, with `rollback`,
@@ -1498,8 +1500,17 @@ impl Baas {
         representation: baas_core::ir::Selection,
         rollback: bool,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, rollback, Some(representation), None)
-            .await
+        self.run_write(
+            principal,
+            tenant,
+            op,
+            rollback,
+            Some(representation),
+            None,
+            None,
+        )
+        .await
+        .map(Answer::into_rows)
     }
 
     /// Run a write as [`write_representing`](Self::write_representing)
@@ -1529,10 +1540,44 @@ impl Baas {
         rollback: bool,
         check: &WriteCheck<'_>,
     ) -> Result<WriteResult> {
-        self.run_write(principal, tenant, op, rollback, representation, Some(check))
-            .await
+        self.run_write(
+            principal,
+            tenant,
+            op,
+            rollback,
+            representation,
+            Some(check),
+            None,
+        )
+        .await
+        .map(Answer::into_rows)
     }
 
+    /// The engine's execution plan of a write's own statement (PostgREST's
+    /// `Accept: application/vnd.pgrst.plan` on `POST`, `PATCH`, `PUT`,
+    /// `DELETE`), the write checked as [`write`](Self::write) checks it:
+    /// the caller's grants, the `before` hooks (the plan is of the
+    /// statement as they leave it), presets, rule checks and validation.
+    /// Without `analyze` nothing is written; with it the statement runs in
+    /// a transaction that is rolled back (in the caller's settings and
+    /// role where the write would be): nothing is kept, no `after` hook
+    /// runs, no [`ChangeEvent`] is published. The service role's only, as
+    /// [`explain`](Self::explain); a write that writes nothing (`[]`, `{}`)
+    /// runs no statement and has no plan ([`Error::Unsupported`]).
+    pub async fn explain_write(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        op: WriteOp,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        plans_allowed(principal)?;
+        self.run_write(principal, tenant, op, true, None, None, Some(explain))
+            .await
+            .map(Answer::into_plan)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_write(
         &self,
         principal: &Principal,
@@ -1541,7 +1586,8 @@ impl Baas {
         rollback: bool,
         representation: Option<baas_core::ir::Selection>,
         check: Option<&WriteCheck<'_>>,
-    ) -> Result<WriteResult> {
+        plan: Option<baas_core::Explain>,
+    ) -> Result<Answer<WriteResult>> {
         let target = tenant.target(op.entity())?;
         let entity = target.entity;
         let action = op.action();
@@ -1550,7 +1596,13 @@ impl Baas {
         // Nothing to write (PostgREST's `[]` insert, `{}` update): the
         // caller may write, no row is touched, no hook runs, no event.
         if op.is_empty() {
-            return Ok(WriteResult::default());
+            if plan.is_some() {
+                return Err(Error::unsupported(
+                    &tenant.capabilities().engine,
+                    "execution plans of a write that writes nothing",
+                ));
+            }
+            return Ok(Answer::Rows(WriteResult::default()));
         }
         // The representation's embeds are checked as a read of the
         // entity, before anything runs.
@@ -1643,6 +1695,32 @@ impl Baas {
         let v = self
             .validator(tenant, principal, target)
             .with_access(&grants);
+        // A plan: of the statement the checked write lowers to, in the
+        // write's scope when `analyze` runs it (then rolled back).
+        if let Some(explain) = plan {
+            let scope =
+                Scope::for_plan(tenant, principal, explain, entity.writes_settings(), false)
+                    .await?;
+            let planned = async {
+                let a = scope.adapter(tenant);
+                match op {
+                    WriteOp::Insert(i) => {
+                        a.explain_write(CheckedWrite::Insert(&v.insert(i)?), explain)
+                            .await
+                    }
+                    WriteOp::Update(u) => {
+                        a.explain_write(CheckedWrite::Update(&v.update(u)?), explain)
+                            .await
+                    }
+                    WriteOp::Delete(d) => {
+                        a.explain_write(CheckedWrite::Delete(&v.delete(d)?), explain)
+                            .await
+                    }
+                }
+            }
+            .await;
+            return scope.discard(planned).await.map(Answer::Plan);
+        }
         let adapter = tenant.adapter().as_ref();
         // The write's statements see the caller's request settings where
         // they may read them, and everywhere with database roles.
@@ -1734,7 +1812,7 @@ impl Baas {
         }
         // A checked write's answer is the caller's already (`Representing`).
         if let Some(a) = answer {
-            return Ok(a);
+            return Ok(Answer::Rows(a));
         }
         let done = if rollback {
             "the write was rolled back"
@@ -1751,7 +1829,7 @@ impl Baas {
             embedding.as_ref(),
             &mut answer.rows,
         );
-        Ok(answer)
+        Ok(Answer::Rows(answer))
     }
 }
 

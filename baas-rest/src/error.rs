@@ -12,7 +12,7 @@
 //! | `25006` | 405 | `GET`/`HEAD` of a PostgreSQL function that writes (it runs in a read-only transaction, nothing is written) |
 //! | `PGRST103` | 416 | an offset past the matching rows (`details`: `An offset of n was requested, but there are only m rows.`), a malformed `Range`, or one whose end is before its start (PostgREST ignores a malformed one) |
 //! | `PGRST105` | 405 | a `PUT` whose filters are not exactly one `eq` on each primary key field (`Filters must include all and only primary key columns with 'eq' operators`) |
-//! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans, a write: the message says which) |
+//! | `PGRST107` | 406 | `Accept` names no media type we produce (`message`: `None of these media types are available: …`); also `application/vnd.pgrst.plan…` where no plan is served (another caller than the service role, an engine without plans: the message says which) |
 //! | `PGRST108` | 400 | a filter, `order`, `limit` or `offset` names an embedding (`rel.col=eq.1`) that `select=` does not embed |
 //! | `PGRST109` | 400 | a `PATCH`/`DELETE` with `limit` (or `offset`) and no `order` (a limited write needs one to say which rows) |
 //! | `PGRST114` | 400 | a `PUT` with `limit` or `offset` |

@@ -861,6 +861,42 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         self.explain_statement(plan.statement, explain).await
     }
 
+    /// `EXPLAIN` of the write's statement as it would run, with the same
+    /// bound values (an insert's first batch).
+    async fn explain_write(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        let statement = match write {
+            CheckedWrite::Insert(checked) => {
+                let max = self.backend.capabilities().max_parameters;
+                let (batches, _) = lower::insert(
+                    self.d(),
+                    checked.target(),
+                    checked,
+                    checked.typed_rows(),
+                    max,
+                )?;
+                batches
+                    .into_iter()
+                    .next()
+                    .map(|b| b.statement)
+                    .ok_or_else(|| {
+                        Error::unsupported(
+                            self.d().name(),
+                            "execution plans of an insert of no row",
+                        )
+                    })?
+            }
+            CheckedWrite::Update(checked) => {
+                lower::update(self.d(), checked.target(), checked, checked.typed_set())?.0
+            }
+            CheckedWrite::Delete(checked) => lower::delete(self.d(), checked.target(), checked)?.0,
+        };
+        self.explain_statement(statement, explain).await
+    }
+
     /// `EXPLAIN` of the grouping statement, with the same bound values.
     async fn explain_aggregate(
         &self,

@@ -373,6 +373,23 @@ try {
     const after = await db.from("counter").select("n").eq("name", "hits").single();
     eq(after.data, before.data);
   });
+  await check("plans: explain() of insert, update and delete, analyzed and rolled back (item 17)", async () => {
+    const before = await db.from("book").select("id, title").order("id");
+    noError(before);
+    const ins = await db.from("book").insert({ title: "Planned", author_id: 1, pages: 1 }).explain({ analyze: true, format: "json" });
+    noError(ins);
+    eq([ins.data?.[0]?.Plan?.["Node Type"], ins.data?.[0]?.Plan?.Operation], ["ModifyTable", "Insert"]);
+    const upd = await db.from("book").update({ title: "Renamed" }).eq("id", 1).explain({ analyze: true, format: "json" });
+    noError(upd);
+    eq([upd.data?.[0]?.Plan?.Operation, upd.data?.[0]?.Plan?.["Actual Rows"]], ["Update", 0]);
+    const del = await db.from("book").delete().eq("id", -1).explain({ format: "json" });
+    noError(del);
+    eq(del.data?.[0]?.Plan?.Operation, "Delete");
+    const refused = await anon.from("book").delete().eq("id", 1).explain({ format: "json" });
+    eq(refused.status, 406);
+    const after = await db.from("book").select("id, title").order("id");
+    eq(after.data, before.data);
+  });
   await check("composite columns: objects, and ->> into them in select, filters and order (item 14)", async () => {
     const r = await db.from("trip").select("id, origin, city:origin->>city").lt("id", 3).order("id");
     noError(r);

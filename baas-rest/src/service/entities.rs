@@ -432,9 +432,9 @@ pub(super) fn plan_not_available(why: &str) -> RestError {
 
 impl Service {
     /// `Accept: application/vnd.pgrst.plan…`: the plan of a read's own
-    /// statement (of an aggregate's grouping statement), for the service
-    /// role, on the engines that have one; otherwise (a write, another
-    /// caller or engine) a 406.
+    /// statement (of an aggregate's grouping statement, of a write's
+    /// `INSERT`, `UPDATE` or `DELETE`), for the service role, on the
+    /// engines that have one; otherwise (another caller or engine) a 406.
     async fn explain(
         &self,
         tenant: &Tenant,
@@ -442,10 +442,27 @@ impl Service {
         explain: baas_core::Explain,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
-        let Operation::Read(mut read) = op else {
-            return Err(plan_not_available(
-                "plans are served for reads and /rpc, not for writes",
-            ));
+        let mut read = match op {
+            Operation::Read(read) => read,
+            Operation::Write(mut w) => {
+                // Refused before a limited write reads its keys.
+                if !principal.sees_plans() {
+                    return Err(plan_not_available(
+                        "execution plans are served to the service role only",
+                    ));
+                }
+                // The statement as it would run: a limited write narrowed
+                // to its rows' keys first (a read).
+                if let Some(limited) = w.limited.take() {
+                    self.limit_write(tenant, &mut w.write, limited, principal)
+                        .await?;
+                }
+                let plan = self
+                    .baas
+                    .explain_write(principal, tenant, w.write, explain)
+                    .await;
+                return plan_response(tenant, plan, w.media);
+            }
         };
         let plan = match read.aggregate.take() {
             Some(aggregate) => {
