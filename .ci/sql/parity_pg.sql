@@ -260,7 +260,7 @@ CREATE FUNCTION echo_body(jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT
 CREATE FUNCTION echo_body(a int) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT to_jsonb(a * 10)';
 CREATE FUNCTION hail() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello' $$;
 CREATE FUNCTION hail(text DEFAULT 'you') RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hello ' || $1 $$;
--- Overloaded with the same parameter names: no call can choose, left out.
+-- Overloaded with the same parameter names: no call can choose (PostgREST's 300).
 CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
 CREATE FUNCTION twice(x text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT x || x';
 -- Overloaded with other parameter names: the call's arguments choose.

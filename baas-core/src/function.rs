@@ -509,7 +509,8 @@ mod tests {
 
     /// Overloads are told apart by their parameter names: the call's
     /// argument names choose one, none or several; two overloads with the
-    /// same names are refused by the metadata check.
+    /// same names and types are refused by the metadata check, with other
+    /// types they are kept (every call is ambiguous, as in PostgREST).
     #[test]
     fn overloads_are_chosen_by_argument_names() {
         let mut s = SchemaMetadata::new(Vec::new());
@@ -532,6 +533,12 @@ mod tests {
         assert!(s.function_for("area", &["h", "w"]).is_ok());
         assert!(s.check().is_ok(), "{:?}", s.check());
         s.functions.push(area(&[("h", false), ("w", false)]));
-        assert!(s.check().is_err(), "same parameter names twice");
+        assert!(s.check().is_err(), "same parameters twice");
+        // The same names, another type: kept, and never chosen.
+        let last = s.functions.last_mut().unwrap();
+        last.params[0].ty = FieldType::Text;
+        assert!(s.check().is_ok(), "{:?}", s.check());
+        assert_eq!(s.overloads_for("area", &["w", "h"]).len(), 2);
+        assert!(s.function_for("area", &["w", "h"]).is_err());
     }
 }

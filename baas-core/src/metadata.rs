@@ -250,21 +250,30 @@ impl SchemaMetadata {
         }
         for (i, f) in self.functions.iter().enumerate() {
             let at = format!("/functions/{i}");
-            // Overloads share a name; two with the same parameter names
-            // could never be told apart by a call.
-            fn names(g: &crate::function::Function) -> Vec<&str> {
-                let mut n: Vec<&str> = g.params.iter().map(|p| p.name.as_str()).collect();
+            // Overloads share a name. Two with the same parameter names
+            // and types are one function twice; with the same names and
+            // other types (PostgreSQL's `f(x int)`, `f(x text)`) a call
+            // cannot choose between them: it is PostgREST's 300, as there.
+            fn signature(g: &crate::function::Function) -> Vec<(&str, String)> {
+                let mut n: Vec<(&str, String)> = g
+                    .params
+                    .iter()
+                    .map(|p| {
+                        let ty = p.db_type.clone().unwrap_or_else(|| p.ty.name().to_string());
+                        (p.name.as_str(), ty)
+                    })
+                    .collect();
                 n.sort_unstable();
                 n
             }
             if self.functions[..i]
                 .iter()
-                .any(|o| o.name == f.name && names(o) == names(f))
+                .any(|o| o.name == f.name && signature(o) == signature(f))
             {
                 v.push(crate::Violation::new(
                     format!("{at}/name"),
                     format!(
-                        "duplicate function `{}`: an overload with the same parameter names exists",
+                        "duplicate function `{}`: an overload with the same parameters exists",
                         f.name
                     ),
                 ));

@@ -25,7 +25,7 @@
 //! | `PGRST200` | 400 | `select=` embeds a name that is neither a relation nor a related entity |
 //! | `PGRST201` | 300 | an embedding names an entity reachable through several relations; `details` lists the candidates, add a `!hint` |
 //! | `PGRST202` | 404 | `/rpc/f`: no such function, or none of its overloads takes the call's arguments (the signatures in `hint` for a caller who may call it) |
-//! | `PGRST203` | 300 | `/rpc/f`: several overloads take the call's arguments (their signatures in `message` for a caller who may call it) |
+//! | `PGRST203` | 300 | `/rpc/f`: several overloads take the call's arguments (their signatures in `message` for a caller who may call it; overloads with the same parameter names, PostgREST's `hint`) |
 //! | `PGRST205` | 404 | no such table (`Could not find the table 'x' in the schema cache`; the same answer when the tenant is missing) |
 //! | `42712` | 400 | one relation embedded twice under one name (`select=author(name),author(id)`: give one an alias) |
 //! | `42725` | 400 | PostgreSQL cannot choose between overloads it has and we do not serve (`f()` beside `f(int DEFAULT 1)`) |

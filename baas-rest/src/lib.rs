@@ -131,7 +131,7 @@
 //! | range operators (`sl`, `adj`…) on a JSON path; array indexes from the end (`data->tags->-1`) in filters and `order` on MySQL/MariaDB (MariaDB resolves `[last]` once per statement: later rows would read the first row's index) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
-//! | overloads with the same parameter names (`f(x int)`, `f(x text)`), polymorphic functions (`anyelement`: no type to convert an argument to), functions with unnamed parameters other than a computed field's row or one unnamed `json`, `jsonb`, `text`, `xml` or `bytea` parameter alone, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
+//! | polymorphic functions (`anyelement`: no type to convert an argument to), functions with unnamed parameters other than a computed field's row or one unnamed `json`, `jsonb`, `text`, `xml` or `bytea` parameter alone, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
 //! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
@@ -526,7 +526,9 @@
 //!   of one of them, the body's keys, or with `Prefer:
 //!   params=single-object` the one overload taking one parameter): none
 //!   fits, 404 `PGRST202`;
-//!   several, 300 `PGRST203`; the OpenAPI path describes the first.
+//!   several (overloads with the same parameter names and other types,
+//!   `f(x int)` and `f(x text)`, always), 300 `PGRST203`; the OpenAPI path
+//!   describes the first.
 //!
 //! Errors are documented in [`error`]; routes in [`route`](mod@route).
 #![warn(missing_docs)]

@@ -370,7 +370,21 @@ pub(crate) fn overload<'s>(
                     .join("; ")
             )))
         }
-        several => Err(ambiguous(several).with_hint("name the arguments of one overload only")),
+        several => {
+            // Overloads with the same parameter names: no call can choose
+            // (PostgREST's hint); else naming fewer arguments may.
+            fn names(f: &baas_core::function::Function) -> Vec<&str> {
+                let mut n: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+                n.sort_unstable();
+                n
+            }
+            let hint = if several.iter().all(|f| names(f) == names(several[0])) {
+                "Try renaming the parameters or the function itself in the database so function overloading can be resolved"
+            } else {
+                "name the arguments of one overload only"
+            };
+            Err(ambiguous(several).with_hint(hint))
+        }
     }
 }
 

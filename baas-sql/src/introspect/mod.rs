@@ -912,17 +912,19 @@ fn functions(
 ) -> Vec<Function> {
     let ty = |declared: &str| field_type(dialect, declared).ty;
     let mut out: Vec<Function> = Vec::new();
+    let mut seen: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for f in found {
         let name = dialect.sql().entity_name(Some(&f.schema), &f.name);
-        let mut params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        let mut params: Vec<(String, String)> = f
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.ty.clone()))
+            .collect();
         params.sort_unstable();
-        let same_params = |o: &Function| {
-            let mut n: Vec<&str> = o.params.iter().map(|p| p.name.as_str()).collect();
-            n.sort_unstable();
-            n == params
-        };
-        // Overloads keep one name; one API name per parameter list.
-        if schema.entity(&name).is_ok() || out.iter().any(|o| o.name == name && same_params(o)) {
+        // Overloads keep one name; one API name per parameter list and
+        // types (two schemas' functions named alike).
+        let signature = (name.clone(), params);
+        if schema.entity(&name).is_ok() || seen.contains(&signature) {
             continue;
         }
         let returns = match f.returns {
@@ -965,6 +967,7 @@ fn functions(
         // `fn(?, ?)` in the current database, its values converted by the
         // server (its CAST takes few type names).
         let postgres = dialect == Dialect::Postgres;
+        seen.push(signature);
         out.push(Function {
             name,
             source: Source {

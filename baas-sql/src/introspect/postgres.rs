@@ -530,9 +530,9 @@ fn keys_by_name(cat: &Catalog) -> std::collections::HashSet<String> {
 }
 
 /// The functions of the introspected schemas that a call by named
-/// arguments reaches unambiguously: plain functions (`prokind = 'f'`), not
-/// part of an extension, overloads only when their parameter names differ,
-/// every input parameter named (but a single one of a type of
+/// arguments reaches: plain functions (`prokind = 'f'`), not part of an
+/// extension (overloads with the same parameter names too: a call of them
+/// is PostgREST's ambiguous 300), every input parameter named (but a single one of a type of
 /// [`BODY_TYPES`]), none polymorphic (a `VARIADIC` one is
 /// its array, passed as `VARIADIC v => …`; a row of a served table is a
 /// JSON object, and as the one argument, named or not, also makes a
@@ -728,34 +728,6 @@ async fn functions(
             returns,
             comment: s(r, "comment"),
         });
-    }
-    // Overloads are told apart by their parameter names (a call names its
-    // arguments): two with the same names (`twice(x int)`, `twice(x text)`)
-    // can never be chosen between, and are left out.
-    fn names(f: &CatalogFunction) -> Vec<&str> {
-        let mut n: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-        n.sort_unstable();
-        n
-    }
-    // A computed field or relationship is told apart by its row's table
-    // (`get_messages(channels)`, `get_messages(users)`), which PostgreSQL
-    // already makes one per table.
-    let clash: Vec<bool> = out
-        .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            out.iter().enumerate().any(|(m, g)| {
-                m != k
-                    && f.callable
-                    && g.callable
-                    && g.schema == f.schema
-                    && g.name == f.name
-                    && names(g) == names(f)
-            })
-        })
-        .collect();
-    for (f, clash) in out.iter_mut().zip(clash) {
-        f.callable &= !clash;
     }
     out.retain(|f| f.callable || f.row_of.is_some());
     Ok(out)
