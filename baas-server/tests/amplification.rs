@@ -152,7 +152,17 @@ async fn embeds_cannot_amplify_memory() {
     ];
     let mut served = Vec::new();
     for (id, u, naming) in &engines {
-        let r = register(addr, &tenant(id, u, *naming, json!({}))).await;
+        // The default limits, but the time: this test measures memory,
+        // and the Mongo-wire test server takes seconds over these embeds
+        // (more under the rest of the suite's load) where the default
+        // statement timeout (8 s) would cut them (`tests/timeouts.rs`
+        // tests that bound).
+        let limits = if *id == "mongo" {
+            json!({"statement_timeout_ms": 120_000})
+        } else {
+            json!({})
+        };
+        let r = register(addr, &tenant(id, u, *naming, limits)).await;
         if r.status != 201 {
             if skip_or_fail(&format!("{id} for the amplification test"), &r.text()) {
                 continue;
