@@ -95,9 +95,9 @@ pub struct MongoConfig {
     /// aggregation: reads, counts, the keys a write with a representation
     /// or an `exists` filter matches; on an upsert's `findAndModify`); past
     /// it the server stops it and the request fails with
-    /// [`baas_core::Error::Timeout`]. The driver sends no `maxTimeMS` with
-    /// `update` and `delete` commands: a write by filter alone is not
-    /// bounded. `None`: no bound.
+    /// [`baas_core::Error::Timeout`]. Updates and deletes are sent as
+    /// `update` and `delete` commands with `maxTimeMS` too (the driver's
+    /// own helpers send none). `None`: no bound.
     pub statement_timeout: Option<Duration>,
 }
 
@@ -286,25 +286,82 @@ impl Work {
         }
     }
 
+    /// The documents matching `f` updated with `u`: the `update` command
+    /// (`multi`), bounded by `maxTimeMS`; the number matched.
     async fn update_many(
         &mut self,
         coll: &Collection<Document>,
         f: Document,
         u: Document,
     ) -> Result<u64> {
-        let r = match &mut self.session {
-            Some(s) => coll.update_many(f, u).session(s).await,
-            None => coll.update_many(f, u).await,
+        let command = doc! {
+            "update": coll.name(),
+            "updates": [{"q": f, "u": u, "multi": true}],
+            "ordered": true,
         };
-        Ok(r.map_err(decode::error)?.matched_count)
+        self.write_command(coll, command).await
     }
 
+    /// The documents matching `f` deleted: the `delete` command, bounded
+    /// by `maxTimeMS`; the number deleted.
     async fn delete_many(&mut self, coll: &Collection<Document>, f: Document) -> Result<u64> {
-        let r = match &mut self.session {
-            Some(s) => coll.delete_many(f).session(s).await,
-            None => coll.delete_many(f).await,
+        let command = doc! {
+            "delete": coll.name(),
+            "deletes": [{"q": f, "limit": 0}],
+            "ordered": true,
         };
-        Ok(r.map_err(decode::error)?.deleted_count)
+        self.write_command(coll, command).await
+    }
+
+    /// Run a write command in the work's session, with `maxTimeMS` (the
+    /// driver's `update_many` and `delete_many` send none, so a write by
+    /// filter alone was not bounded): its `n`, or its first write error
+    /// mapped as the driver's would be (a duplicate key is a conflict, the
+    /// time limit a timeout).
+    async fn write_command(
+        &mut self,
+        coll: &Collection<Document>,
+        mut command: Document,
+    ) -> Result<u64> {
+        if let Some(t) = self.max_time {
+            command.insert(
+                "maxTimeMS",
+                i64::try_from(t.as_millis()).unwrap_or(i64::MAX),
+            );
+        }
+        let db = coll.client().database(&coll.namespace().db);
+        let r = match &mut self.session {
+            Some(s) => db.run_command(command).session(s).await,
+            None => db.run_command(command).await,
+        }
+        .map_err(decode::error)?;
+        if let Ok(errors) = r.get_array("writeErrors")
+            && let Some(Bson::Document(first)) = errors.first()
+        {
+            use mongodb::error::{ErrorKind, WriteError, WriteFailure};
+            let w: WriteError =
+                bson::deserialize_from_document(first.clone()).map_err(|e| Error::Backend {
+                    message: format!("mongodb: an unreadable write error: {e}"),
+                    source: None,
+                })?;
+            let e = mongodb::error::Error::from(ErrorKind::Write(WriteFailure::WriteError(w)));
+            return Err(decode::error(e));
+        }
+        if let Ok(concern) = r.get_document("writeConcernError") {
+            return Err(Error::Backend {
+                message: format!("mongodb: write concern not satisfied: {concern}"),
+                source: None,
+            });
+        }
+        match r.get("n") {
+            Some(Bson::Int32(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
+            Some(Bson::Int64(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
+            Some(Bson::Double(n)) => Ok(*n as u64),
+            _ => Err(Error::Backend {
+                message: format!("mongodb: a write command answered no count: {r}"),
+                source: None,
+            }),
+        }
     }
 
     async fn upsert_one(

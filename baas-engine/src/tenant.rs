@@ -53,7 +53,7 @@ pub struct TenantLimits {
     /// only), SQLite's progress handler (a statement, or a transaction's
     /// statements together, lock waits included), MongoDB's `maxTimeMS`
     /// (aggregations: reads, counts, the keys a write with a representation
-    /// matches; upserts; not a plain update or delete by filter).
+    /// matches; upserts; updates and deletes).
     /// Introspection and schema changes run under it too. A read's
     /// statements together (a count, one per embedding level) are bounded
     /// by it as well ([`Baas::find`](crate::Baas::find)). `0`: the

@@ -1973,6 +1973,26 @@ async fn unique_violation_is_conflict(c: &Ctx<'_>) -> CaseResult {
         .map_err(s)?;
     let r = c.insert(ins(vec![json!({"sku": "uq-1"})])).await;
     ensure!(matches!(r, Err(Error::Conflict { .. })), "got {r:?}");
+    // An update by filter onto a taken key, with and without its rows
+    // returned (MongoDB: the `update` command's write error).
+    c.insert(ins(vec![json!({"sku": "uq-2"})]))
+        .await
+        .map_err(s)?;
+    for returning in [None, Some(vec!["sku".to_string()])] {
+        let u = Update {
+            entity: "gadget".into(),
+            filter: Filter::eq("sku", "uq-2"),
+            set: rec(json!({"sku": "uq-1"})),
+            returning,
+        };
+        let r = c.db.update(c.t("gadget")?, &u).await;
+        ensure!(
+            matches!(r, Err(Error::Conflict { .. })),
+            "update: got {r:?}"
+        );
+    }
+    let n = c.count("gadget", Some(like("sku", "uq-%"))).await?;
+    ensure!(n == 2, "{n} rows");
     c.clear("uq-").await?;
     Ok(Outcome::Pass)
 }
