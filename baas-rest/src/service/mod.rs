@@ -273,7 +273,10 @@ impl Service {
             Err(e) => return e.to_response(),
         };
         match self.principal_of(&target, &req).await {
-            Ok(p) => self.serve(target, req, &p).await,
+            // Boxed: the dispatch's futures, tens of kilobytes, stay off
+            // the caller's stack (a caller awaiting many requests in one
+            // function overflowed a debug build's thread stack).
+            Ok(p) => Box::pin(self.serve(target, req, &p)).await,
             Err(e) => error_response(&e, None),
         }
     }
@@ -285,7 +288,8 @@ impl Service {
             Ok(t) => t,
             Err(e) => return e.to_response(),
         };
-        self.serve(target, req, principal).await
+        // Boxed, as in `handle`.
+        Box::pin(self.serve(target, req, principal)).await
     }
 
     /// Dispatch a routed request and make its `Location` absolute.
