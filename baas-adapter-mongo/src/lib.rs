@@ -329,6 +329,18 @@ impl Work {
                 i64::try_from(t.as_millis()).unwrap_or(i64::MAX),
             );
         }
+        // The client's write concern (the URL's `w=`), as the driver's
+        // helpers send it; a transaction has its own.
+        if self.session.is_none()
+            && let Some(concern) = coll.write_concern()
+            && *concern != mongodb::options::WriteConcern::default()
+        {
+            let concern = bson::serialize_to_document(concern).map_err(|e| Error::Backend {
+                message: format!("mongodb: an unwritable write concern: {e}"),
+                source: None,
+            })?;
+            command.insert("writeConcern", concern);
+        }
         let db = coll.client().database(&coll.namespace().db);
         let r = match &mut self.session {
             Some(s) => db.run_command(command).session(s).await,
