@@ -254,6 +254,28 @@ pub struct RowOf {
 }
 
 impl Function {
+    /// Its parameters' names, sorted: what a call by named arguments tells
+    /// overloads apart by.
+    pub fn param_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Its parameters' names and database types, sorted: two overloads
+    /// with the same signature are one function twice.
+    pub fn signature(&self) -> Vec<(&str, String)> {
+        let mut params: Vec<(&str, String)> = self
+            .params
+            .iter()
+            .map(|p| {
+                let ty = p.db_type.clone().unwrap_or_else(|| p.ty.name().to_string());
+                (p.name.as_str(), ty)
+            })
+            .collect();
+        params.sort_unstable();
+        params
+    }
     /// The read-only entity standing for the result: named like the
     /// function, with its [`Source`], so a query on it lowers to a read
     /// from the call. For [`Returns::Entity`], the returned entity's

@@ -254,21 +254,9 @@ impl SchemaMetadata {
             // and types are one function twice; with the same names and
             // other types (PostgreSQL's `f(x int)`, `f(x text)`) a call
             // cannot choose between them: it is PostgREST's 300, as there.
-            fn signature(g: &crate::function::Function) -> Vec<(&str, String)> {
-                let mut n: Vec<(&str, String)> = g
-                    .params
-                    .iter()
-                    .map(|p| {
-                        let ty = p.db_type.clone().unwrap_or_else(|| p.ty.name().to_string());
-                        (p.name.as_str(), ty)
-                    })
-                    .collect();
-                n.sort_unstable();
-                n
-            }
             if self.functions[..i]
                 .iter()
-                .any(|o| o.name == f.name && signature(o) == signature(f))
+                .any(|o| o.name == f.name && o.signature() == f.signature())
             {
                 v.push(crate::Violation::new(
                     format!("{at}/name"),

@@ -371,14 +371,15 @@ pub(crate) fn overload<'s>(
             )))
         }
         several => {
-            // Overloads with the same parameter names: no call can choose
-            // (PostgREST's hint); else naming fewer arguments may.
-            fn names(f: &baas_core::function::Function) -> Vec<&str> {
-                let mut n: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-                n.sort_unstable();
-                n
-            }
-            let hint = if several.iter().all(|f| names(f) == names(several[0])) {
+            // Two overloads with the same parameter names: no call can
+            // choose between them (PostgREST's hint); else naming other
+            // arguments may.
+            let names: Vec<_> = several.iter().map(|f| f.param_names()).collect();
+            let twins = names
+                .iter()
+                .enumerate()
+                .any(|(i, n)| names[..i].contains(n));
+            let hint = if twins {
                 "Try renaming the parameters or the function itself in the database so function overloading can be resolved"
             } else {
                 "name the arguments of one overload only"

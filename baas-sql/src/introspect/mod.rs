@@ -912,19 +912,9 @@ fn functions(
 ) -> Vec<Function> {
     let ty = |declared: &str| field_type(dialect, declared).ty;
     let mut out: Vec<Function> = Vec::new();
-    let mut seen: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for f in found {
         let name = dialect.sql().entity_name(Some(&f.schema), &f.name);
-        let mut params: Vec<(String, String)> = f
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.ty.clone()))
-            .collect();
-        params.sort_unstable();
-        // Overloads keep one name; one API name per parameter list and
-        // types (two schemas' functions named alike).
-        let signature = (name.clone(), params);
-        if schema.entity(&name).is_ok() || seen.contains(&signature) {
+        if schema.entity(&name).is_ok() {
             continue;
         }
         let returns = match f.returns {
@@ -967,8 +957,7 @@ fn functions(
         // `fn(?, ?)` in the current database, its values converted by the
         // server (its CAST takes few type names).
         let postgres = dialect == Dialect::Postgres;
-        seen.push(signature);
-        out.push(Function {
+        let function = Function {
             name,
             source: Source {
                 table: f.name,
@@ -1001,7 +990,15 @@ fn functions(
                 _ => Volatility::Volatile,
             },
             description: f.comment,
-        });
+        };
+        // Overloads keep one name; one function per signature (two
+        // schemas' functions named alike keep the first).
+        if !out
+            .iter()
+            .any(|o| o.name == function.name && o.signature() == function.signature())
+        {
+            out.push(function);
+        }
     }
     out
 }
