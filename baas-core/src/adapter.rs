@@ -432,8 +432,8 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// (the `INSERT`, `UPDATE` or `DELETE` it lowers to; an insert bound in
     /// several statements shows its first), as [`explain`](Self::explain)
     /// gives a read's: without `analyze` nothing runs; with it, the write
-    /// runs in a transaction that is rolled back, so nothing it writes is
-    /// kept. Further statements a write may need (reading the written rows
+    /// runs in a transaction that is rolled back (an engine that cannot
+    /// promise that keeps nothing, `Unsupported`: MySQL). Further statements a write may need (reading the written rows
     /// again where the engine has no `RETURNING`) are not shown.
     /// `Unsupported` where the engine has no such plan.
     async fn explain_write(

@@ -1555,13 +1555,14 @@ impl Baas {
 
     /// The engine's execution plan of a write's own statement (PostgREST's
     /// `Accept: application/vnd.pgrst.plan` on `POST`, `PATCH`, `PUT`,
-    /// `DELETE`), the write checked as [`write`](Self::write) checks it:
-    /// the caller's grants, the `before` hooks (the plan is of the
-    /// statement as they leave it), presets, rule checks and validation.
-    /// Without `analyze` nothing is written; with it the statement runs in
-    /// a transaction that is rolled back (in the caller's settings and
-    /// role where the write would be): nothing is kept, no `after` hook
-    /// runs, no [`ChangeEvent`] is published. The service role's only, as
+    /// `DELETE`), the write checked as [`write`](Self::write) checks it
+    /// (the caller's grants, presets, rule checks and validation) but
+    /// without its hooks: a plan has no side effects, so it is the plan of
+    /// the write as the caller sent it. Without `analyze` nothing runs;
+    /// with it the statement runs in a transaction that is rolled back (in
+    /// the caller's settings and role where the write would be): no row is
+    /// kept (what no transaction takes back is: a sequence's `nextval`),
+    /// no [`ChangeEvent`] is published. The service role's only, as
     /// [`explain`](Self::explain); a write that writes nothing (`[]`, `{}`)
     /// runs no statement and has no plan ([`Error::Unsupported`]).
     pub async fn explain_write(
@@ -1626,8 +1627,12 @@ impl Baas {
             tenant: tenant.id(),
             entity,
         };
-        for hook in &self.hooks {
-            hook.before(&ctx, &mut op).await?;
+        // A plan has no side effects: no hook runs for it (it plans the
+        // write as the caller sent it).
+        if plan.is_none() {
+            for hook in &self.hooks {
+                hook.before(&ctx, &mut op).await?;
+            }
         }
         if op.entity() != entity.name {
             return Err(Error::Forbidden(
@@ -1701,7 +1706,8 @@ impl Baas {
             let scope =
                 Scope::for_plan(tenant, principal, explain, entity.writes_settings(), false)
                     .await?;
-            let planned = async {
+            // Boxed: the plan's futures stay out of every write's state.
+            let planned = Box::pin(async {
                 let a = scope.adapter(tenant);
                 match op {
                     WriteOp::Insert(i) => {
@@ -1717,7 +1723,7 @@ impl Baas {
                             .await
                     }
                 }
-            }
+            })
             .await;
             return scope.discard(planned).await.map(Answer::Plan);
         }

@@ -862,12 +862,20 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     /// `EXPLAIN` of the write's statement as it would run, with the same
-    /// bound values (an insert's first batch).
+    /// bound values (an insert's first batch). Not with `analyze` on
+    /// MySQL/MariaDB: a table of a non-transactional engine (MyISAM, Aria)
+    /// would keep what MariaDB's `ANALYZE` writes.
     async fn explain_write(
         &self,
         write: CheckedWrite<'_, '_>,
         explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
+        if explain.options.analyze && self.d() == Dialect::Mysql {
+            return Err(Error::unsupported(
+                self.d().name(),
+                "execution plans with analyze of a write (MariaDB's ANALYZE runs it, and a non-transactional table would keep it)",
+            ));
+        }
         let statement = match write {
             CheckedWrite::Insert(checked) => {
                 let max = self.backend.capabilities().max_parameters;

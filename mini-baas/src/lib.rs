@@ -50,9 +50,10 @@ use std::sync::Arc;
 /// permission rules, GoTrue-compatible user routes.
 pub use baas_auth as auth;
 pub use baas_core::{
-    Capabilities, Checked, DatabaseAdapter, DatabaseAdapterExt, Entity, Error, Field, FieldType,
-    Generated, Grant, Index, IntrospectOptions, Relation, RelationKind, Result, SchemaMetadata,
-    Source, Target, Through, Value, access, ir, read, validate,
+    Capabilities, Checked, DatabaseAdapter, DatabaseAdapterExt, Entity, Error, Explain, Field,
+    FieldType, Generated, Grant, Index, IntrospectOptions, PlanFormat, PlanOptions, Relation,
+    RelationKind, Result, SchemaMetadata, Source, Target, Through, Value, access, ir, read,
+    validate,
 };
 /// The engine: tenants, metadata store, adapter cache, permissions, hooks,
 /// change events.

@@ -381,3 +381,64 @@ async fn adapter_store_persists_versions() {
     assert!(store.schema("other").await.unwrap().is_none());
     let _ = std::fs::remove_file(&path);
 }
+
+/// Counts the `before` calls it sees.
+#[derive(Default)]
+struct CountingHook(AtomicUsize);
+
+#[async_trait]
+impl WriteHook for CountingHook {
+    async fn before(&self, _: &HookContext<'_>, _: &mut WriteOp) -> Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A write's plan has no side effects: no hook runs for it, no change is
+/// published, nothing is written, whether the engine has plans or not
+/// (SQLite has none: `Unsupported`); another caller than the service role
+/// is refused before anything.
+#[tokio::test]
+async fn plans_of_writes_run_no_hook() {
+    let store = Arc::new(MemoryStore::new());
+    let hook = Arc::new(CountingHook::default());
+    let baas = Baas::builder(store, Arc::new(UrlConnector))
+        .hook(hook.clone())
+        .build();
+    register(&baas, "acme").await;
+    let t = baas.tenant("acme").await.unwrap();
+    let mut events = baas.subscribe();
+    let insert = WriteOp::Insert(Insert {
+        entity: "note".into(),
+        rows: vec![
+            json!({"owner": "ann", "body": "planned"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ],
+        on_conflict: None,
+        returning: None,
+    });
+    let mut analyze = mini_baas::Explain::default();
+    analyze.options.analyze = true;
+    let service = Principal::new("svc", ["service_role".to_string()]);
+    for explain in [mini_baas::Explain::default(), analyze] {
+        let err = baas
+            .explain_write(&service, &t, insert.clone(), explain)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+        let err = baas
+            .explain_write(&principal(), &t, insert.clone(), explain)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    }
+    assert_eq!(hook.0.load(Ordering::SeqCst), 0, "no hook ran");
+    assert!(events.try_recv().is_err(), "no change published");
+    let rows = baas.find(&service, &t, Query::new("note")).await.unwrap();
+    assert_eq!(rows.rows.len(), 2, "nothing written");
+    // The same write, run: the hook sees it.
+    baas.write(&service, &t, insert).await.unwrap();
+    assert_eq!(hook.0.load(Ordering::SeqCst), 1);
+}

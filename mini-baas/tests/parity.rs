@@ -1671,10 +1671,23 @@ async fn stripped_nulls_and_unavailable_media() {
         };
         let json = "application/vnd.pgrst.plan+json";
         let analyzed = "application/vnd.pgrst.plan+json; options=analyze";
+        // A genre without tracks, for an analyzed delete of a real row.
+        let r = s
+            .handle_as(
+                write(
+                    "POST",
+                    "",
+                    r#"{"genre_id": 9998, "name": "Planned"}"#,
+                    "application/json",
+                ),
+                &service_role,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{t}: {}", r.text());
         let writes = [
             ("POST", "", r#"{"genre_id": 9999, "name": "x"}"#, "Insert"),
             ("PATCH", "genre_id=eq.1", r#"{"name": "x"}"#, "Update"),
-            ("DELETE", "genre_id=eq.9999", "", "Delete"),
+            ("DELETE", "genre_id=eq.9998", "", "Delete"),
             // A limited write: its keys read first, as it would run.
             (
                 "PATCH",
@@ -1700,15 +1713,16 @@ async fn stripped_nulls_and_unavailable_media() {
                             "{plan}"
                         );
                     }
+                    // MariaDB's `ANALYZE` of a write: a non-transactional
+                    // table would keep it.
+                    "my" if accept == analyzed => {
+                        assert_eq!(r.status, 406, "{t} {method}: {}", r.text());
+                        assert!(r.text().contains("non-transactional"), "{}", r.text());
+                    }
                     "my" => {
                         assert_eq!(r.status, 200, "{t} {method} {accept}: {}", r.text());
                         let plan = r.json();
                         assert!(plan["query_block"]["table"].is_object(), "{plan}");
-                        assert_eq!(
-                            plan["query_optimization"].is_object(),
-                            accept == analyzed,
-                            "{plan}"
-                        );
                     }
                     _ => {
                         assert_eq!(r.status, 406, "{t} {method}: {}", r.text());
@@ -1730,7 +1744,7 @@ async fn stripped_nulls_and_unavailable_media() {
             .await;
         assert_eq!(
             r.status,
-            if t == "pg" || t == "my" { 200 } else { 406 },
+            if t == "pg" { 200 } else { 406 },
             "{t}: {}",
             r.text()
         );
@@ -1744,15 +1758,20 @@ async fn stripped_nulls_and_unavailable_media() {
         &s,
         "GET",
         "/genre",
-        "genre_id=in.(1,25,9999)&order=genre_id",
+        "genre_id=in.(1,25,9998,9999)&order=genre_id",
         &[],
         "",
     )
     .await;
     assert_eq!(
         genres.json(),
-        json!([{"genre_id": 1, "name": "Rock"}, {"genre_id": 25, "name": "Opera"}])
+        json!([
+            {"genre_id": 1, "name": "Rock"},
+            {"genre_id": 25, "name": "Opera"},
+            {"genre_id": 9998, "name": "Planned"}
+        ])
     );
+    let _ = same(&s, "DELETE", "/genre", "genre_id=eq.9998", &[], "").await;
     let anonymous = same(
         &s,
         "GET",

@@ -124,7 +124,8 @@ async fn ok(s: &Service, method: &str, path: &str, query: &str, body: &str) -> J
 }
 
 /// Functions are introspected with their parameters, result and
-/// volatility; overloaded ones are left out, those taking a table row are
+/// volatility (overloads too, those with the same parameter names
+/// included: `overloaded_functions`); those taking a table row are
 /// computed fields (`computed_fields`).
 #[tokio::test]
 async fn functions_are_introspected() {
@@ -4790,6 +4791,36 @@ async fn database_roles_apply_grants_and_row_level_security() {
     assert_eq!(r.status, 204, "{}", r.text());
     let r = s.handle_as(read("select=entry&entry=eq.a3"), &alice).await;
     assert_eq!(r.json(), json!([{"entry": "a3"}]), "{}", r.text());
+    // An analyzed write's plan runs in the caller's role: `service_role`
+    // may only read the diary, so its analyzed insert is the database's
+    // refusal (a 403, not a 406); the planner alone runs on the pool.
+    let plan = |accept: &str| {
+        RestRequest::new("POST", "/r/diary", "")
+            .header("Content-Type", "application/json")
+            .header("Accept", accept)
+            .body(r#"{"owner": "alice-1", "entry": "planned"}"#)
+    };
+    let r = s
+        .handle_as(
+            plan("application/vnd.pgrst.plan+json; options=analyze"),
+            &svc,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (403, json!("42501")),
+        "{}",
+        r.text()
+    );
+    let r = s
+        .handle_as(plan("application/vnd.pgrst.plan+json"), &svc)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()[0]["Plan"]["Operation"], "Insert", "{}", r.text());
+    let r = s
+        .handle_as(read("select=entry&entry=eq.planned"), &svc)
+        .await;
+    assert_eq!(r.json(), json!([]), "{}", r.text());
     let r = s
         .handle_as(
             RestRequest::new("DELETE", "/r/diary", "entry=eq.a3"),

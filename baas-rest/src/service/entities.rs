@@ -34,7 +34,8 @@ impl Service {
                 format: plan_format(text),
                 options,
             };
-            return self.explain(tenant, op, explain, principal).await;
+            // Boxed: a plan's futures stay out of every request's state.
+            return Box::pin(self.explain(tenant, op, explain, principal)).await;
         }
         match op {
             Operation::Read(mut read) => {
@@ -418,9 +419,22 @@ pub(super) fn aggregates_allowed(
     ))
 }
 
+/// Whether `principal` may see plans: the 406 of another caller, before
+/// anything of the request runs (plans show the schema, indexes and row
+/// estimates).
+pub(super) fn plans_seen_by(principal: &Principal) -> Result<(), RestError> {
+    if principal.sees_plans() {
+        Ok(())
+    } else {
+        Err(plan_not_available(
+            "execution plans are served to the service role only",
+        ))
+    }
+}
+
 /// The 406 (`PGRST107`) of `Accept: application/vnd.pgrst.plan…` where no
-/// plan is served: `why` says which (a write, another caller, an engine
-/// without plans).
+/// plan is served: `why` says which (another caller, an engine without
+/// plans, a statement without one).
 pub(super) fn plan_not_available(why: &str) -> RestError {
     RestError::new(
         406,
@@ -442,15 +456,11 @@ impl Service {
         explain: baas_core::Explain,
         principal: &Principal,
     ) -> Result<RestResponse, RestError> {
+        // Refused before anything runs (a limited write reads its keys).
+        plans_seen_by(principal)?;
         let mut read = match op {
             Operation::Read(read) => read,
             Operation::Write(mut w) => {
-                // Refused before a limited write reads its keys.
-                if !principal.sees_plans() {
-                    return Err(plan_not_available(
-                        "execution plans are served to the service role only",
-                    ));
-                }
                 // The statement as it would run: a limited write narrowed
                 // to its rows' keys first (a read).
                 if let Some(limited) = w.limited.take() {
@@ -492,7 +502,9 @@ pub(super) fn plan_format(text: bool) -> baas_core::PlanFormat {
 
 /// The answer of `Accept: application/vnd.pgrst.plan…`: the plan (JSON,
 /// or the engine's text), or a 406 when the engine has none in that
-/// format (of that statement) or the caller may not see plans.
+/// format (of that statement, with those options). Any other refusal (a
+/// rule's, a request the engine cannot serve at all) is the request's
+/// own error, as without a plan.
 pub(super) fn plan_response(
     tenant: &Tenant,
     plan: baas_core::Result<serde_json::Value>,
@@ -501,15 +513,10 @@ pub(super) fn plan_response(
     let engine = &tenant.capabilities().engine;
     let plan = match plan {
         Ok(plan) => plan,
-        Err(baas_core::Error::Unsupported { feature, .. }) => {
+        Err(baas_core::Error::Unsupported { feature, .. }) if feature.contains("plan") => {
             return Err(plan_not_available(&format!(
                 "{feature} are not served for the {engine} engine"
             )));
-        }
-        Err(baas_core::Error::Forbidden(_)) => {
-            return Err(plan_not_available(
-                "execution plans are served to the service role only",
-            ));
         }
         Err(e) => return Err(core_error(e)),
     };

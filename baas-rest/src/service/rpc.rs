@@ -62,6 +62,7 @@ impl Service {
         let mut call = parse_rpc(schema, f, &result, req, &self.limits)?;
         super::entities::aggregates_allowed(tenant, &call.read)?;
         if let crate::Media::Plan { text, options, .. } = call.read.media {
+            super::entities::plans_seen_by(principal)?;
             let explain = baas_core::Explain {
                 format: super::entities::plan_format(text),
                 options,
