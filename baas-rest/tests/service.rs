@@ -503,3 +503,18 @@ async fn one_insert_exhausting_the_key_is_a_409() {
     assert_eq!(r.status, 409, "{:?}", r.json());
     assert_eq!(count(&s, "author", "").await, 0);
 }
+
+/// What a caller holds per awaited request stays small: `Service::handle`
+/// and `handle_as` box their dispatch (held whole, it made a function
+/// awaiting many requests overflow a debug build's thread stack).
+#[tokio::test]
+async fn a_request_future_is_small() {
+    let s = service("future-size").await;
+    let anonymous = Principal::anonymous();
+    let handle = std::mem::size_of_val(&s.handle(RestRequest::new("GET", "/t/book", "")));
+    let handle_as =
+        std::mem::size_of_val(&s.handle_as(RestRequest::new("GET", "/t/book", ""), &anonymous));
+    println!("future sizes: handle {handle} B, handle_as {handle_as} B");
+    assert!(handle <= 4096, "handle: {handle} bytes");
+    assert!(handle_as <= 4096, "handle_as: {handle_as} bytes");
+}
