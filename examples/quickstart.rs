@@ -108,6 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         limit: None,
         offset: None,
         via: Vec::new(),
+        zone: None,
     };
     println!(
         "by stock: {}",

@@ -80,6 +80,14 @@ INSERT INTO moment VALUES
   (2, '2020-05-06', '10:00:00', '2020-05-06 10:00:00', '2020-05-06 10:00:00+00'),
   (3, '294276-12-31', '00:00:00', '294276-12-31 23:59:59', '294276-12-31 23:59:59+00');
 
+-- Instants whose date depends on the zone (`Prefer: timezone`): the
+-- first is still January 14th in Los Angeles.
+CREATE TABLE visit (
+  id int PRIMARY KEY,
+  at timestamptz NOT NULL
+);
+INSERT INTO visit VALUES (1, '2024-01-15 02:00:00+00'), (2, '2024-01-15 10:00:00+00');
+
 -- Types without a mapping, compared and sorted in their own type (not as
 -- their text): money, an interval, a numeric range, an address, and a
 -- time with an offset (read as its text).

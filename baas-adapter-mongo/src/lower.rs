@@ -1014,8 +1014,11 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
 /// [`json_order`] reads it, a date's day in UTC (`$dateTrunc`, a BSON date
 /// at midnight), a number rounded half away from zero (`$round` would
 /// round half to even) as a 64-bit integer, or whether an integer is not
-/// zero. The database's own casts are PostgreSQL's: refused.
-fn group_value(key: &str, g: &GroupValue) -> Result<Bson> {
+/// zero. The database's own casts are PostgreSQL's: refused. An
+/// instant's day is taken in `zone` where one is given (the aggregate's
+/// [`Aggregate::zone`], for a `timestamptz` field): the zone's year, month
+/// and day, as a BSON date at midnight.
+fn group_value(key: &str, g: &GroupValue, zone: Option<&str>) -> Result<Bson> {
     let x = || Bson::String(format!("${key}"));
     Ok(match g {
         GroupValue::Json {
@@ -1027,9 +1030,17 @@ fn group_value(key: &str, g: &GroupValue) -> Result<Bson> {
             .into_iter()
             .next()
             .unwrap_or(Bson::Null),
-        GroupValue::Date { .. } => {
-            Bson::Document(doc! {"$dateTrunc": {"date": x(), "unit": "day"}})
-        }
+        GroupValue::Date { .. } => match zone {
+            None => Bson::Document(doc! {"$dateTrunc": {"date": x(), "unit": "day"}}),
+            Some(z) => {
+                let part = |p: &str| doc! {p: {"date": x(), "timezone": z}};
+                Bson::Document(doc! {"$dateFromParts": {
+                    "year": part("$year"),
+                    "month": part("$month"),
+                    "day": part("$dayOfMonth"),
+                }})
+            }
+        },
         GroupValue::Integer { .. } => Bson::Document(doc! {"$toLong": {"$cond": [
             {"$gte": [x(), 0]},
             {"$trunc": {"$add": [x(), 0.5]}},
@@ -1454,6 +1465,12 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     let mut finish = Document::new();
     finish.insert("_id", 0);
     let mut nullable = std::collections::HashMap::new();
+    // The caller's zone, for an instant's day (UTC: none).
+    let zone = a.time_zone()?;
+    let zone_of = |ty: &baas_core::FieldType| {
+        zone.filter(|_| *ty == baas_core::FieldType::TimestampTz)
+            .map(|z| z.name())
+    };
     let side = |via: Option<usize>| match via.and_then(|i| vias.get(i)) {
         Some((related, prefix)) => (*related, prefix.as_str()),
         None => (e, ""),
@@ -1488,13 +1505,14 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
     }
     for (j, (related, g)) in a.computed_groups().enumerate() {
         let (from, pre) = side(related);
-        let (_, k) = key_of(from, g.field())?;
+        let (f, k) = key_of(from, g.field())?;
+        let zone = zone_of(&f.ty);
         let internal = format!("gv{j}");
         // `$ifNull`: a missing value and null are one group (an `_id`
         // without the key would be another).
         group_id.insert(
             internal.clone(),
-            doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g)?, Bson::Null]},
+            doc! {"$ifNull": [group_value(&format!("{pre}{k}"), g, zone)?, Bson::Null]},
         );
         finish.insert(internal.clone(), format!("$_id.{internal}"));
         let key = Aggregate::answer_key(related, g.key());
@@ -1516,7 +1534,7 @@ pub fn aggregate(target: Target<'_>, a: &Aggregate) -> Result<AggregatePlan> {
         let internal = format!("a{i}");
         // The stored value, or the value computed from it (an input cast).
         let path = match (field, &ag.input) {
-            (Some((_, k)), Some(g)) => Some(group_value(&format!("{pre}{k}"), g)?),
+            (Some((f, k)), Some(g)) => Some(group_value(&format!("{pre}{k}"), g, zone_of(&f.ty))?),
             (f, _) => f.map(|(_, k)| Bson::String(format!("${pre}{k}"))),
         };
         let present = |p: &Bson| doc! {"$ne": [{"$ifNull": [p, Bson::Null]}, Bson::Null]};

@@ -68,6 +68,7 @@ async fn values_of_another_type_read_as_they_are() {
         limit: None,
         offset: None,
         via: Vec::new(),
+        zone: None,
     };
     let rows = db.aggregate(t, &avg).await.expect("average");
     assert_eq!(

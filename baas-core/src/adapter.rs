@@ -433,9 +433,11 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// several statements shows its first), as [`explain`](Self::explain)
     /// gives a read's: without `analyze` nothing runs; with it, the write
     /// runs in a transaction that is rolled back (an engine that cannot
-    /// promise that keeps nothing, `Unsupported`: MySQL). Further statements a write may need (reading the written rows
-    /// again where the engine has no `RETURNING`) are not shown.
-    /// `Unsupported` where the engine has no such plan.
+    /// roll it back refuses `analyze`, `Unsupported`: MySQL/MariaDB,
+    /// whose non-transactional tables would keep it). Further statements
+    /// a write may need (reading the written rows again where the engine
+    /// has no `RETURNING`) are not shown. `Unsupported` where the engine
+    /// has no such plan.
     async fn explain_write(
         &self,
         write: CheckedWrite<'_, '_>,

@@ -1263,9 +1263,30 @@ pub struct Aggregate {
     /// which checks no grant on the related entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<AggregateVia>,
+    /// The time zone (an IANA name, `America/Los_Angeles`) in which a
+    /// group computed from an instant (a `timestamptz`'s date, time or
+    /// local timestamp, [`GroupValue::Date`], [`GroupValue::Cast`]) takes
+    /// it, as PostgREST's `Prefer: timezone` makes PostgreSQL compute it;
+    /// UTC when `None`. Validation sets it to the caller's zone (a
+    /// caller's own is replaced); an engine that cannot convert an
+    /// instant to a zone refuses it (`Unsupported`) where a group needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 impl Aggregate {
+    /// The zone [`Aggregate::zone`] names, `None` for UTC (under any of
+    /// its names) or none; an error for a name that is no time zone.
+    pub fn time_zone(&self) -> crate::Result<Option<crate::zone::Zone>> {
+        let Some(name) = self.zone.as_deref() else {
+            return Ok(None);
+        };
+        let zone = crate::zone::Zone::parse(name).ok_or_else(|| {
+            crate::Error::validation("/zone", format!("`{name}` is no time zone"))
+        })?;
+        Ok(Some(zone).filter(|z| !z.is_utc()))
+    }
+
     /// The fields grouped by their stored value, in answer order: each
     /// with `None` when it is a field of `entity`, `Some(i)` when of the
     /// related entity of [`Aggregate::via`]'s `i`-th.
@@ -1455,7 +1476,8 @@ pub enum GroupValue {
         alias: Option<String>,
     },
     /// The date of a date or timestamp field (of a timestamp with an
-    /// offset: its date in UTC), answered as a date (`created::date`).
+    /// offset: its date in [`Aggregate::zone`], UTC by default), answered
+    /// as a date (`created::date`).
     Date {
         /// A date, timestamp or timestamptz field.
         field: String,
@@ -1491,7 +1513,7 @@ pub enum GroupValue {
     /// inside a JSON field, to `to` (PostgREST's `code::int` of a text,
     /// `created::time`, `data->>n::int`), answered typed as `to` maps
     /// ([`GroupValue::answer_type`]); a timestamp with an offset is taken
-    /// in UTC. PostgreSQL only
+    /// in [`Aggregate::zone`] (UTC by default). PostgreSQL only
     /// ([`Capabilities::sql_casts`](crate::Capabilities::sql_casts)): the
     /// other engines convert text that is no number, date or UUID to a
     /// value (`0`, `NULL`) where PostgreSQL refuses it.

@@ -1376,6 +1376,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             limit: None,
             offset: None,
             via: via.iter().chain(&joins).cloned().collect(),
+            zone: parent.zone().map(|z| z.name().to_string()),
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
         budget.fetch(got.len() as u64)?;

@@ -81,16 +81,20 @@ pub struct Checked<'a, T> {
     typed: Vec<TypedRecord<'a>>,
     /// Most keys one batched embed query may send ([`Limits::max_in_list`]).
     key_chunk: usize,
+    /// The caller's time zone (not UTC), for what the read orchestration
+    /// derives ([`Aggregate::zone`] of an embedding's groups).
+    zone: Option<crate::zone::Zone>,
 }
 
 impl<'a, T> Checked<'a, T> {
     /// Crate-private: the proof is made by validation only.
-    fn new(target: Target<'a>, value: T, limits: &Limits) -> Self {
+    fn new(target: Target<'a>, value: T, limits: &Limits, zone: Option<crate::zone::Zone>) -> Self {
         Self {
             target,
             value,
             typed: Vec::new(),
             key_chunk: limits.max_in_list.max(1),
+            zone,
         }
     }
 
@@ -103,12 +107,18 @@ impl<'a, T> Checked<'a, T> {
             value,
             typed: Vec::new(),
             key_chunk: self.key_chunk,
+            zone: self.zone,
         }
     }
 
     /// Most keys one batched query of the read orchestration may send.
     pub(crate) fn key_chunk(&self) -> usize {
         self.key_chunk
+    }
+
+    /// The caller's time zone, `None` for UTC ([`Validator::in_zone`]).
+    pub(crate) fn zone(&self) -> Option<crate::zone::Zone> {
+        self.zone
     }
 
     /// The entity addressed, with its schema.
@@ -502,7 +512,7 @@ impl<'a> Validator<'a> {
         let row_filter = self.grant_filter(Action::Read, &mut acc)?;
         acc.finish()?;
         q.filter = and_opt(q.filter, row_filter);
-        Ok(Checked::new(self.target, q, self.limits))
+        Ok(Checked::new(self.target, q, self.limits, self.zone))
     }
 
     /// Narrow `fields` to what may be read: every readable field for `*`
@@ -855,6 +865,7 @@ impl<'a> Validator<'a> {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         };
         match self.aggregate_beside(as_aggregate, joined, false) {
             Ok(_) => {}
@@ -1672,7 +1683,7 @@ impl<'a> Validator<'a> {
         }
         self.returning(&mut ins.returning, &mut acc)?;
         acc.finish()?;
-        let mut c = Checked::new(self.target, ins, self.limits);
+        let mut c = Checked::new(self.target, ins, self.limits, self.zone);
         c.typed = typed;
         Ok(c)
     }
@@ -1699,7 +1710,7 @@ impl<'a> Validator<'a> {
         if let Some(rf) = row_filter {
             upd.filter = Filter::and(vec![upd.filter, rf]);
         }
-        let mut c = Checked::new(self.target, upd, self.limits);
+        let mut c = Checked::new(self.target, upd, self.limits, self.zone);
         c.typed = vec![typed];
         Ok(c)
     }
@@ -1716,7 +1727,7 @@ impl<'a> Validator<'a> {
         if let Some(rf) = row_filter {
             del.filter = Filter::and(vec![del.filter, rf]);
         }
-        Ok(Checked::new(self.target, del, self.limits))
+        Ok(Checked::new(self.target, del, self.limits, self.zone))
     }
 
     /// Check an aggregate request; with access, the read grant's row filter
@@ -1811,6 +1822,7 @@ impl<'a> Validator<'a> {
                         limit: None,
                         offset: None,
                         via: Vec::new(),
+                        zone: None,
                     },
                     &[],
                     others,
@@ -1899,6 +1911,8 @@ impl<'a> Validator<'a> {
         others: bool,
     ) -> Result<Checked<'a, Aggregate>> {
         let mut acc = Acc(Vec::new());
+        // The caller's zone, never the request's own (UTC: none).
+        a.zone = self.zone.map(|z| z.name().to_string());
         if !a.via.is_empty() {
             // Its fields and rows are another entity's, whose grants this
             // check does not apply: only embedded reads build one.
@@ -2079,7 +2093,7 @@ impl<'a> Validator<'a> {
         let row_filter = self.grant_filter(Action::Read, &mut acc)?;
         acc.finish()?;
         a.filter = and_opt(a.filter, row_filter);
-        Ok(Checked::new(self.target, a, self.limits))
+        Ok(Checked::new(self.target, a, self.limits, self.zone))
     }
 }
 
@@ -2468,6 +2482,7 @@ mod tests {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         };
         let sum = |f: &str| AggregateExpr::new("s", AggregateFn::Sum { field: f.into() });
         let int = |f: &str| GroupValue::Integer {
@@ -2567,6 +2582,7 @@ mod tests {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         };
         let int = |f: &str| GroupValue::Integer {
             field: f.into(),
@@ -2707,6 +2723,7 @@ mod tests {
                 outer: false,
                 aggregates: Vec::new(),
             }],
+            zone: None,
         };
         match check(|v| v.aggregate(a), "playlist_track") {
             Err(Error::Validation { violations }) => {

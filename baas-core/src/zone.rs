@@ -49,7 +49,9 @@ impl Zone {
             .map(|tz| Self(*tz))
     }
 
-    /// The zone's canonical name (`America/Los_Angeles`).
+    /// The zone's canonical name (`America/Los_Angeles`), from the time
+    /// zone database's static table: ASCII letters, digits and `/_-+`
+    /// only, so it may be written inside an SQL string literal.
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
@@ -236,5 +238,17 @@ mod tests {
             ny.instant(at(2018, 7, 1, 12, 0)),
             utc(at(2018, 7, 1, 16, 0))
         );
+    }
+
+    #[test]
+    fn every_name_is_letters_digits_and_separators() {
+        for tz in chrono_tz::TZ_VARIANTS {
+            let name = Zone::parse(tz.name()).unwrap().name();
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b)),
+                "{name}"
+            );
+        }
     }
 }

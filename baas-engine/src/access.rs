@@ -346,7 +346,11 @@ pub struct HookContext<'a> {
 
 /// Code run around every write. `before` may change the write (e.g. stamp
 /// an owner field) or refuse it; its changes are validated again before the
-/// write runs. `after` sees the committed result and cannot undo it.
+/// write runs. `after` sees the committed result and cannot undo it. The
+/// plan of a write (`Accept: application/vnd.pgrst.plan`) runs no hook: it
+/// has no side effects, so it shows the write as the caller sent it (a
+/// write a `before` hook completes, a required field it stamps, may then
+/// fail validation).
 #[async_trait]
 pub trait WriteHook: Send + Sync + 'static {
     /// Before the write; an error aborts it with nothing written.

@@ -99,16 +99,30 @@ async fn execute(
 /// PostgREST's request settings ([`Principal::request_settings`]), with
 /// database roles the caller's `role` last ([`Principal::database_role`]:
 /// a role outside [`DATABASE_ROLES`](crate::DATABASE_ROLES) is refused).
+/// With a zone (`Prefer: timezone`, [`Principal::timezone`]) on an engine
+/// with settings, always its `timezone`, PostgREST's `SET LOCAL timezone`:
+/// what the database computes from an instant (a cast's date or text, a
+/// view's or a function's) is in the caller's zone too.
 fn statement_settings(
     tenant: &Tenant,
     principal: &Principal,
     reads_settings: bool,
 ) -> Result<Vec<(String, String)>> {
     let roles = tenant.config().database_roles;
-    if !(roles || (reads_settings && tenant.capabilities().request_settings)) {
+    let engine = tenant.capabilities().request_settings;
+    let zone = principal.timezone.filter(|_| engine);
+    let request = roles || (reads_settings && engine);
+    if !request && zone.is_none() {
         return Ok(Vec::new());
     }
-    let mut settings = principal.request_settings();
+    let mut settings = if request {
+        principal.request_settings()
+    } else {
+        Vec::new()
+    };
+    if let Some(zone) = zone {
+        settings.push(("timezone".into(), zone.name().into()));
+    }
     if roles {
         settings.push(("role".into(), principal.database_role()?.into()));
     }

@@ -171,6 +171,8 @@ fn aggregate_of(
         limit: query.page.limit,
         offset: query.page.offset,
         via: Vec::new(),
+        // The caller's, set by validation.
+        zone: None,
     })))
 }
 

@@ -1194,6 +1194,7 @@ async fn exists_one_to_many(c: &Ctx<'_>) -> CaseResult {
                 limit: None,
                 offset: None,
                 via: Vec::new(),
+                zone: None,
             },
         )
         .await
@@ -1323,6 +1324,7 @@ async fn aggregate_group_by_having_order(c: &Ctx<'_>) -> CaseResult {
         limit: None,
         offset: None,
         via: Vec::new(),
+        zone: None,
     };
     let rows = c.db.aggregate(c.t("invoice")?, &a).await.map_err(s)?;
     ensure!(!rows.is_empty(), "no group");
@@ -1418,6 +1420,7 @@ async fn aggregate_group_by_values(c: &Ctx<'_>) -> CaseResult {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         }
     };
     let groups = |rows: Vec<Map<String, J>>, key: &str| -> Vec<J> {
@@ -1642,6 +1645,7 @@ async fn aggregate_of_computed_values(c: &Ctx<'_>) -> CaseResult {
         limit: None,
         offset: None,
         via: Vec::new(),
+        zone: None,
     };
     let t = c.t("gadget")?;
     let rows = c.db.aggregate(t, &a).await.map_err(s)?;
@@ -1705,6 +1709,7 @@ async fn aggregate_min_max_avg_count_distinct(c: &Ctx<'_>) -> CaseResult {
         limit: None,
         offset: None,
         via: Vec::new(),
+        zone: None,
     };
     let r = &c.db.aggregate(c.t("track")?, &a).await.map_err(s)?[0];
     ensure!(r["max_price"] == dec("0.99"), "max {}", r["max_price"]);
@@ -3229,6 +3234,7 @@ pub fn identity_aggregates() -> Vec<(&'static str, Aggregate)> {
             limit: Some(10),
             offset: None,
             via: Vec::new(),
+            zone: None,
         },
     )]
 }

@@ -672,6 +672,7 @@ async fn suite(under: Under) {
                         limit: None,
                         offset: None,
                         via: Vec::new(),
+                        zone: None,
                     },
                 )
                 .await,
@@ -704,6 +705,7 @@ async fn suite(under: Under) {
                     limit: None,
                     offset: None,
                     via: Vec::new(),
+                    zone: None,
                 },
             )
             .await
@@ -745,6 +747,7 @@ async fn suite(under: Under) {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         };
         let hidden = AggregateFn::Sum {
             field: "milliseconds".into(),

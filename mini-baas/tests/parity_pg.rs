@@ -3416,6 +3416,61 @@ async fn time_zones_on_functions_and_infinities() {
     )
     .await;
     assert_eq!((r.status, r.json()), (200, json!([{"id": 2}])));
+    // What PostgreSQL computes is in the zone too (PostgREST's `SET LOCAL
+    // timezone`): groups by an instant's date; without the preference,
+    // UTC's.
+    let groups = "select=day:at::date,count()";
+    let r = call(&s, "GET", "/visit", groups, &la, "").await;
+    let mut days = r.json();
+    if let Some(rows) = days.as_array_mut() {
+        rows.sort_by_key(|r| r["day"].as_str().map(str::to_string));
+    }
+    assert_eq!(
+        (r.status, days),
+        (
+            200,
+            json!([{"day": "2024-01-14", "count": 1}, {"day": "2024-01-15", "count": 1}])
+        ),
+        "{}",
+        r.text()
+    );
+    let r = call(&s, "GET", "/visit", groups, &[], "").await;
+    assert_eq!(
+        r.json(),
+        json!([{"day": "2024-01-15", "count": 2}]),
+        "{}",
+        r.text()
+    );
+    // A cast's date computed by mini-baas is the zone's too (a write's
+    // representation, rolled back).
+    let late = r#"{"id": 9, "tz": "2020-05-06T02:00:00Z"}"#;
+    let rep = "select=id,day:tz::date,tz";
+    let prefer = |zone: &str| format!("return=representation,tx=rollback{zone}");
+    let r = call(
+        &s,
+        "POST",
+        "/moment",
+        rep,
+        &[("Prefer", &prefer(",timezone=America/Los_Angeles"))],
+        late,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            201,
+            json!([{"id": 9, "day": "2020-05-05", "tz": "2020-05-05T19:00:00-07:00"}])
+        ),
+        "{}",
+        r.text()
+    );
+    let r = call(&s, "POST", "/moment", rep, &[("Prefer", &prefer(""))], late).await;
+    assert_eq!(
+        r.json(),
+        json!([{"id": 9, "day": "2020-05-06", "tz": "2020-05-06T02:00:00+00:00"}]),
+        "{}",
+        r.text()
+    );
 }
 
 /// A write of `/moment` that is rolled back, with its representation.

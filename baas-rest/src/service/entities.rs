@@ -513,7 +513,10 @@ pub(super) fn plan_response(
     let engine = &tenant.capabilities().engine;
     let plan = match plan {
         Ok(plan) => plan,
-        Err(baas_core::Error::Unsupported { feature, .. }) if feature.contains("plan") => {
+        Err(baas_core::Error::Unsupported { feature, .. })
+            if feature.starts_with("execution plans")
+                || feature.starts_with("the plan options") =>
+        {
             return Err(plan_not_available(&format!(
                 "{feature} are not served for the {engine} engine"
             )));

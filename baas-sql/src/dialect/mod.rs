@@ -21,6 +21,7 @@
 //! reader in [`crate::introspect`].
 
 use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
+use baas_core::zone::Zone;
 use baas_core::{Error, Field, FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{
@@ -400,8 +401,18 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// [`SqlDialect::json_group`] and [`SqlDialect::json_text_at`] say,
     /// the others as [`SqlDialect::date_of`], [`SqlDialect::rounded`] and
     /// [`SqlDialect::group_cast`] say, an integer's `<> 0`. A value at a
-    /// path binds the path's keys ([`GroupValue::path`]).
-    fn group_value(&self, col: Expr, g: &GroupValue, ty: &FieldType) -> Result<Expr> {
+    /// path binds the path's keys ([`GroupValue::path`]). An instant's
+    /// date, time or local timestamp is taken in `zone`
+    /// ([`Aggregate::zone`](baas_core::ir::Aggregate::zone); UTC when
+    /// `None`): [`SqlDialect::date_in_zone`].
+    fn group_value(
+        &self,
+        col: Expr,
+        g: &GroupValue,
+        ty: &FieldType,
+        zone: Option<Zone>,
+    ) -> Result<Expr> {
+        let zone = zone.filter(|z| !z.is_utc() && *ty == FieldType::TimestampTz);
         match g {
             GroupValue::Json {
                 path, text: false, ..
@@ -409,7 +420,10 @@ pub(crate) trait SqlDialect: Send + Sync {
             GroupValue::Json {
                 path, text: true, ..
             } => self.json_text_at(col, path),
-            GroupValue::Date { .. } => Ok(self.date_of(col, ty)),
+            GroupValue::Date { .. } => match zone {
+                Some(zone) => self.date_in_zone(col, zone),
+                None => Ok(self.date_of(col, ty)),
+            },
             GroupValue::Integer { .. } => Ok(self.rounded(col, ty)),
             // A boolean on PostgreSQL, 0/1 on MySQL and SQLite (their
             // booleans); NULL stays NULL.
@@ -420,15 +434,32 @@ pub(crate) trait SqlDialect: Send + Sync {
                 } else {
                     self.json_text_at(col, path)?
                 };
-                self.group_cast(of, ty, to)
+                self.group_cast(of, ty, to, zone)
             }
         }
     }
 
     /// The database's cast of `col` (of type `ty`, or text at a JSON path)
-    /// to `to`, as [`GroupValue::Cast`] says (the default: unsupported).
-    fn group_cast(&self, _col: Expr, _ty: &FieldType, to: &str) -> Result<Expr> {
+    /// to `to`, as [`GroupValue::Cast`] says, an instant taken in `zone`
+    /// (UTC when `None`) (the default: unsupported).
+    fn group_cast(
+        &self,
+        _col: Expr,
+        _ty: &FieldType,
+        to: &str,
+        _zone: Option<Zone>,
+    ) -> Result<Expr> {
         Err(self.unsupported(&format!("grouping by the database's cast to {to}")))
+    }
+
+    /// The date of the `timestamptz` column `col` in `zone` (not UTC)
+    /// (the default: unsupported, for an engine that has no time zone
+    /// database of its own: SQLite, MySQL/MariaDB, whose `CONVERT_TZ`
+    /// answers NULL without the time zone tables).
+    fn date_in_zone(&self, _col: Expr, zone: Zone) -> Result<Expr> {
+        Err(self.unsupported(&format!(
+            "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
+        )))
     }
 
     /// The JSON value at `path` in the JSON column `col`, SQL NULL where

@@ -3,6 +3,7 @@
 //! named enum types, 63-byte identifiers.
 
 use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
+use baas_core::zone::Zone;
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::extension::postgres::Type;
 use sea_query::{
@@ -289,7 +290,7 @@ impl SqlDialect for Postgres {
     /// type name: the cast value's text); a timestamp
     /// with an offset is taken in UTC first (the date, time or timestamp
     /// the select's cast shows).
-    fn group_cast(&self, col: Expr, ty: &FieldType, to: &str) -> Result<Expr> {
+    fn group_cast(&self, col: Expr, ty: &FieldType, to: &str, zone: Option<Zone>) -> Result<Expr> {
         let Some(to) = GroupValue::CAST_TYPES.iter().find(|t| **t == to) else {
             // Another type: its text, as a select's cast shows it.
             if !baas_core::ir::FieldCast::valid_type_name(to) {
@@ -297,9 +298,9 @@ impl SqlDialect for Postgres {
             }
             return self.cast_text(col, to);
         };
-        let utc = *ty == FieldType::TimestampTz && matches!(*to, "date" | "time" | "timestamp");
-        let template = if utc {
-            format!("CAST(({{}} AT TIME ZONE 'UTC') AS {to})")
+        let local = *ty == FieldType::TimestampTz && matches!(*to, "date" | "time" | "timestamp");
+        let template = if local {
+            format!("CAST(({{}} AT TIME ZONE '{}') AS {to})", zone_literal(zone))
         } else {
             format!("CAST({{}} AS {to})")
         };
@@ -309,6 +310,14 @@ impl SqlDialect for Postgres {
     /// `jsonb` sorts as the IR orders JSON values.
     fn json_group_order(&self, grouped: Expr) -> Result<Vec<Expr>> {
         Ok(vec![grouped])
+    }
+
+    fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
+        let template = format!(
+            "CAST(({{}} AT TIME ZONE '{}') AS date)",
+            zone_literal(Some(zone))
+        );
+        Ok(self.custom(&template, vec![col]))
     }
 
     fn date_of(&self, col: Expr, ty: &FieldType) -> Expr {
@@ -619,6 +628,16 @@ fn type_name<'n>(ddl: &Ddl<'_>, n: &'n str, pointer: &str) -> Result<(Option<&'n
         ));
     }
     Ok((schema, name))
+}
+
+/// The SQL literal's text of `zone` (UTC when `None`): the time zone
+/// database's own name (`America/Los_Angeles`, from chrono-tz's static
+/// table, never the caller's text: letters, digits and `/_-+` only,
+/// [`Zone::name`]), written in the statement so that a
+/// group's expression repeats as itself (a bound one would be another
+/// parameter in GROUP BY).
+fn zone_literal(zone: Option<Zone>) -> &'static str {
+    zone.map_or("UTC", |z| z.name())
 }
 
 #[cfg(test)]

@@ -74,12 +74,13 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     // repeated (PostgreSQL plans a grouping by position and an order by
     // name 10-15% slower: `benches/computed-groups`).
     let position = group_exprs.len();
+    let zone = a.time_zone()?;
     for (i, (r, g)) in a.computed_groups().enumerate() {
         let s = scope_of(r);
         let key = Aggregate::answer_key(r, g.key());
         let f = s.entity.field(g.field())?;
         let alias = format!("_baas_g{i}");
-        let value = sql.group_value(s.col(f), g, &f.ty)?;
+        let value = sql.group_value(s.col(f), g, &f.ty, zone)?;
         sel.expr_as(value.clone(), Alias::new(&alias));
         let named = Expr::col(Alias::new(&alias));
         let (group, order) = if g.path().is_empty() {
@@ -104,7 +105,7 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let field = ag.func.field().map(|f| s.entity.field(f)).transpose()?;
         // The stored value, or the value computed from it (an input cast).
         let col = match (field, &ag.input) {
-            (Some(f), Some(g)) => Some(sql.group_value(s.col(f), g, &f.ty)?),
+            (Some(f), Some(g)) => Some(sql.group_value(s.col(f), g, &f.ty, zone)?),
             (f, _) => f.map(|f| s.col(f)),
         };
         let input = field.map(|f| ag.input_type(&f.ty));
@@ -279,6 +280,7 @@ mod tests {
                     input: None,
                 }],
             }],
+            zone: None,
         };
         let target = Target::new(&schema, "playlist_track").unwrap();
         let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
@@ -386,6 +388,7 @@ mod tests {
             limit: None,
             offset: None,
             via: Vec::new(),
+            zone: None,
         };
         let target = Target::new(&schema, "doc").unwrap();
         let plan = aggregate(Dialect::Postgres, target, &a).unwrap();
@@ -479,5 +482,53 @@ mod tests {
             my.contains("CASE JSON_TYPE(JSON_EXTRACT(`_baas_g0`, ?))"),
             "{my}"
         );
+        // In the caller's zone (`Prefer: timezone`): the zone database's
+        // name written in the statement, so the expression repeats as
+        // itself in GROUP BY and ORDER BY; UTC under another name is
+        // UTC's. An engine without a zone database of its own refuses it.
+        let mut zoned = a.clone();
+        zoned.zone = Some("america/los_angeles".into());
+        let sql = aggregate(Dialect::Postgres, target, &zoned)
+            .unwrap()
+            .statement
+            .sql;
+        let day = r#"CAST(("at" AT TIME ZONE 'America/Los_Angeles') AS date)"#;
+        assert!(sql.contains(&format!(r#"{day} AS "_baas_g1""#)), "{sql}");
+        assert!(
+            sql.contains(&format!("GROUP BY \"kind\", 2, {day}")),
+            "{sql}"
+        );
+        assert!(sql.contains(&format!("ORDER BY {day} DESC")), "{sql}");
+        let mut time = two.clone();
+        time.zone = zoned.zone.clone();
+        let sql = aggregate(Dialect::Postgres, target, &time)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(
+            sql.contains(
+                r#"CAST(("at" AT TIME ZONE 'America/Los_Angeles') AS time) AS "_baas_g1""#
+            ),
+            "{sql}"
+        );
+        for dialect in [Dialect::Mysql, Dialect::Sqlite] {
+            let err = aggregate(dialect, target, &zoned).unwrap_err();
+            assert!(
+                matches!(err, Error::Unsupported { .. })
+                    && err.to_string().contains("America/Los_Angeles"),
+                "{err}"
+            );
+        }
+        zoned.zone = Some("Etc/UTC".into());
+        let my = aggregate(Dialect::Mysql, target, &zoned)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(my.contains("GROUP BY `kind`, 2, DATE(`at`)"), "{my}");
+        // A name no zone has is refused, never read as UTC, nor written
+        // into the statement.
+        zoned.zone = Some("UTC') AS date); DROP TABLE doc; --".into());
+        let err = aggregate(Dialect::Postgres, target, &zoned).unwrap_err();
+        assert!(matches!(err, Error::Validation { .. }), "{err}");
     }
 }
