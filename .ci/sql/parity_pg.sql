@@ -87,6 +87,8 @@ CREATE TABLE visit (
   at timestamptz NOT NULL
 );
 INSERT INTO visit VALUES (1, '2024-01-15 02:00:00+00'), (2, '2024-01-15 10:00:00+00');
+-- What PostgreSQL computes from them follows the session's zone.
+CREATE VIEW visit_local AS SELECT id, at::date AS day, to_char(at, 'HH24:MI') AS clock FROM visit;
 
 -- Types without a mapping, compared and sorted in their own type (not as
 -- their text): money, an interval, a numeric range, an address, and a

@@ -227,10 +227,12 @@
 //!   engine for a zone other than UTC). On PostgreSQL the request runs
 //!   with the zone as its session's `timezone` (PostgREST's `SET LOCAL
 //!   timezone`), so what a view or a function computes from an instant
-//!   (`now()::date`) is the zone's as well; the other engines compute it
-//!   in UTC. What stays in UTC everywhere: a range literal (`tstzrange`
-//!   filters), instants past chrono's years (262143 on), and the rows
-//!   hooks and realtime see. Another name (an abbreviation, `PST`; a POSIX rule,
+//!   (`now()::date`, `to_char(at, 'HH24:MI')`), PostgreSQL's own casts
+//!   (`at::interval`) and a `tstzrange` literal without offsets are the
+//!   zone's as well (at the cost of a transaction around the request's
+//!   statements, as request settings: BENCHMARKS.md); the other engines
+//!   compute them in UTC. What stays in UTC everywhere: instants past
+//!   chrono's years (262143 on), and the rows hooks and realtime see. Another name (an abbreviation, `PST`; a POSIX rule,
 //!   `UTC+3`) is an unknown preference: ignored, or a 400 `PGRST122`
 //!   under `handling=strict`.
 //! - Binary values (`bytea`, `BLOB`, BinData) are PostgreSQL's hex text

@@ -12,6 +12,10 @@
 #   insert:       BEGIN; the five settings; the INSERT; the response
 #                 settings read back; COMMIT (what a write of a table
 #                 flagged `request_settings` runs on PostgreSQL).
+#   read-plain:   a read of `visit` (two rows) on the pool;
+#   read-zone:    BEGIN; the response settings reset and `timezone` set
+#                 (`Prefer: timezone`, PostgREST's SET LOCAL timezone); the
+#                 read; COMMIT (what such a read runs on PostgreSQL now).
 # Needs the parity fixture (bash .ci/fixtures.sh: database baas_parity);
 # the inserts go to its `memo` table and are deleted afterwards.
 # Usage: bash benches/rpc-claims/run.sh [seconds per script]
@@ -51,7 +55,17 @@ INSERT INTO memo (body) VALUES ('x') RETURNING id, body, owner;
 SELECT current_setting('response.status', true), current_setting('response.headers', true);
 COMMIT;
 SQL
-for s in plain claims call insert-plain insert; do
+cat > "$DIR/read-plain.sql" <<'SQL'
+SELECT "id", "at" FROM "visit" ORDER BY "id" ASC LIMIT 1000;
+SQL
+cat > "$DIR/read-zone.sql" <<'SQL'
+BEGIN;
+SELECT set_config('response.status', '', true), set_config('response.headers', '', true),
+  set_config('timezone', 'America/Los_Angeles', true);
+SELECT "id", "at" FROM "visit" ORDER BY "id" ASC LIMIT 1000;
+COMMIT;
+SQL
+for s in plain claims call insert-plain insert read-plain read-zone; do
   printf '%-13s ' "$s"
   pgbench -h 127.0.0.1 -U baas -n -c 1 -T "$SECS" -M prepared \
     -f "$DIR/$s.sql" baas_parity 2>/dev/null | grep -E '^(tps|latency average)' | tr '\n' ' '

@@ -3441,6 +3441,32 @@ async fn time_zones_on_functions_and_infinities() {
         "{}",
         r.text()
     );
+    // So is what a view computes (the request's session zone): its day
+    // and its clock.
+    let r = call(&s, "GET", "/visit_local", "select=id,day,clock", &la, "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([
+                {"id": 1, "day": "2024-01-14", "clock": "18:00"},
+                {"id": 2, "day": "2024-01-15", "clock": "02:00"}
+            ])
+        ),
+        "{}",
+        r.text()
+    );
+    let utc = [("Prefer", "timezone=UTC")];
+    let r = call(&s, "GET", "/visit_local", "select=id,day,clock", &utc, "").await;
+    assert_eq!(
+        r.json(),
+        json!([
+            {"id": 1, "day": "2024-01-15", "clock": "02:00"},
+            {"id": 2, "day": "2024-01-15", "clock": "10:00"}
+        ]),
+        "{}",
+        r.text()
+    );
     // A cast's date computed by mini-baas is the zone's too (a write's
     // representation, rolled back).
     let late = r#"{"id": 9, "tz": "2020-05-06T02:00:00Z"}"#;
