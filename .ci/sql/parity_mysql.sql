@@ -41,6 +41,11 @@ INSERT INTO moment VALUES
   (1, '2020-00-15', '100:00:00', '2020-01-00 10:00:00'),
   (2, '2020-05-06', '-01:30:00', '2020-05-06 10:00:00');
 INSERT INTO counter (name) VALUES ('hits');
+-- Instants (`TIMESTAMP`), written in UTC: their date in a caller's zone
+-- needs the server's time zone tables (`Prefer: timezone`).
+CREATE TABLE visit (id INT PRIMARY KEY, at TIMESTAMP NULL, pen_id INT REFERENCES pen (id));
+SET time_zone = '+00:00';
+INSERT INTO visit VALUES (1, '2024-01-15 02:00:00', 1), (2, '2024-01-15 10:00:00', 1);
 
 DELIMITER //
 -- Immutable: GET and POST.

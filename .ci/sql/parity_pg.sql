@@ -82,11 +82,14 @@ INSERT INTO moment VALUES
 
 -- Instants whose date depends on the zone (`Prefer: timezone`): the
 -- first is still January 14th in Los Angeles.
+CREATE TABLE room (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO room VALUES (1, 'hall');
 CREATE TABLE visit (
   id int PRIMARY KEY,
-  at timestamptz NOT NULL
+  at timestamptz NOT NULL,
+  room_id int REFERENCES room (id)
 );
-INSERT INTO visit VALUES (1, '2024-01-15 02:00:00+00'), (2, '2024-01-15 10:00:00+00');
+INSERT INTO visit VALUES (1, '2024-01-15 02:00:00+00', 1), (2, '2024-01-15 10:00:00+00', 1);
 -- What PostgreSQL computes from them follows the session's zone.
 CREATE VIEW visit_local AS SELECT id, at::date AS day, to_char(at, 'HH24:MI') AS clock FROM visit;
 

@@ -183,6 +183,8 @@ pub fn capabilities(transactions: bool) -> Capabilities {
     c.json_path = true;
     c.upsert_conflict_target = true;
     c.estimated_count = true;
+    // `$dateFromParts` of an instant's parts in a `timezone`.
+    c.time_zones = true;
     c.transactions = transactions;
     c.max_parameters = usize::MAX;
     c

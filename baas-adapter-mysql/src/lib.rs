@@ -153,6 +153,8 @@ impl SqlxEngine for MySqlEngine {
         caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
+        // `CONVERT_TZ` answers NULL without the server's time zone tables.
+        caps.time_zones = false;
         // Emulated: written rows are re-read by key in the same transaction.
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.

@@ -192,6 +192,13 @@ pub struct Capabilities {
     /// `current_setting`, Supabase's `auth.uid()`).
     #[serde(default)]
     pub request_settings: bool,
+    /// An instant's date or time in a caller's time zone, computed by the
+    /// engine where a grouping needs it ([`Aggregate::zone`](crate::ir::Aggregate::zone):
+    /// PostgreSQL's `AT TIME ZONE`, MongoDB's `timezone`). Without it a
+    /// caller in a zone other than UTC cannot group by such a value
+    /// (refused by validation, before anything runs).
+    #[serde(default)]
+    pub time_zones: bool,
 }
 
 impl Capabilities {
@@ -226,6 +233,7 @@ impl Capabilities {
             multidimensional_arrays: false,
             temporal_texts: Vec::new(),
             request_settings: false,
+            time_zones: false,
         }
     }
 
@@ -266,6 +274,7 @@ impl Capabilities {
                 ]
             },
             request_settings: true,
+            time_zones: true,
         }
     }
 

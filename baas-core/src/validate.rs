@@ -332,6 +332,31 @@ impl<'a> Validator<'a> {
     /// field, which the field's type can give, by a cast this engine
     /// computes ([`GroupValue::Cast`] needs
     /// [`Capabilities::sql_casts`](crate::Capabilities::sql_casts)).
+    /// A value computed from an instant in the caller's zone (a
+    /// `timestamptz`'s date, or PostgreSQL's cast to a time or local
+    /// timestamp) needs an engine that computes it there
+    /// ([`Capabilities::time_zones`]): elsewhere it is refused here,
+    /// before anything runs (a write's representation included), never
+    /// computed in UTC.
+    fn check_zoned(&self, g: &GroupValue, f: &Field) -> Result<()> {
+        let local = match g {
+            GroupValue::Date { .. } => true,
+            GroupValue::Cast { to, path, .. } => {
+                path.is_empty() && matches!(to.as_str(), "date" | "time" | "timestamp")
+            }
+            _ => false,
+        };
+        match self.zone {
+            Some(zone) if local && f.ty == FieldType::TimestampTz => self.caps.require(
+                self.caps.time_zones,
+                &format!(
+                    "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn check_aggregate_input(
         &self,
         g: &GroupValue,
@@ -340,6 +365,7 @@ impl<'a> Validator<'a> {
         at: &str,
         acc: &mut Acc,
     ) -> Result<()> {
+        self.check_zoned(g, f)?;
         if let GroupValue::Cast { to, .. } = g {
             self.caps.require(
                 self.caps.sql_casts,
@@ -1960,7 +1986,10 @@ impl<'a> Validator<'a> {
                         f.ty.name()
                     ),
                 ),
-                Ok(_) => self.check_readable(name, Origin::Caller)?,
+                Ok(f) => {
+                    self.check_readable(name, Origin::Caller)?;
+                    self.check_zoned(g, f)?;
+                }
             }
             let key = g.key();
             if key != name && self.entity().field(key).is_ok() {

@@ -5,8 +5,12 @@
 //! Every engine answers instants in UTC ([`format_timestamptz`]); a
 //! [`Zone`] writes them as PostgreSQL writes them in JSON under that
 //! session zone, and reads a local time written without an offset as
-//! PostgreSQL reads it there. The engines never see the zone: both
-//! happen in mini-baas, so the four engines answer the same text.
+//! PostgreSQL reads it there. Both happen in mini-baas, so the four
+//! engines answer the same text. What a database computes from an
+//! instant is its own: PostgreSQL runs such a request with the zone as
+//! its session's `TimeZone`, and a grouping by an instant's date names
+//! the zone in its statement
+//! ([`Aggregate::zone`](crate::ir::Aggregate::zone)).
 //!
 //! ```
 //! use baas_core::zone::Zone;
@@ -49,8 +53,8 @@ impl Zone {
             .map(|tz| Self(*tz))
     }
 
-    /// The zone's canonical name (`America/Los_Angeles`), from the time
-    /// zone database's static table: ASCII letters, digits and `/_-+`
+    /// The zone's name in the time zone database (`America/Los_Angeles`;
+    /// a link keeps its own name, `US/Pacific`), from its static table: ASCII letters, digits and `/_-+`
     /// only, so it may be written inside an SQL string literal.
     pub fn name(&self) -> &'static str {
         self.0.name()

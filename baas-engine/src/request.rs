@@ -133,7 +133,9 @@ fn statement_settings(
 /// embeddings of a write's representation): on the pool, or, when the
 /// tenant switches to the caller's database role
 /// ([`TenantConfig::database_roles`](crate::TenantConfig::database_roles)),
-/// in a session of the caller's settings and role.
+/// when they may read the request settings, or when the caller names a
+/// zone on PostgreSQL (`Prefer: timezone`), in a session of the caller's
+/// settings (its zone) and role ([`statement_settings`]).
 struct Scope(Option<Box<dyn baas_core::Session>>);
 
 impl Scope {
@@ -251,7 +253,8 @@ fn read_only_setting(tenant: &Tenant) -> Result<(String, String)> {
 /// settings ([`Entity::request_settings`]), or an embedding is a computed
 /// relationship. Such a read runs with the caller's request settings
 /// ([`DatabaseAdapter::find_call`]), which the function may read
-/// (`auth.uid()`); other reads run on the pool, one statement each.
+/// (`auth.uid()`); other reads run on the pool, one statement each
+/// (unless the caller names a zone on PostgreSQL: [`statement_settings`]).
 ///
 /// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
 fn calls_functions(schema: &SchemaMetadata, entity: &Entity, embeds: &[Embed]) -> bool {

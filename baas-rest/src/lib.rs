@@ -133,7 +133,7 @@
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
 //! | polymorphic functions (`anyelement`: no type to convert an argument to), functions with unnamed parameters other than a computed field's row or one unnamed `json`, `jsonb`, `text`, `xml` or `bytea` parameter alone, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
-//! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
+//! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`, or in a session of the caller's zone alone under `Prefer: timezone`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
 //! | `..rel(cols)` (PostgREST's development branch: distinct values of a to-many spread) | 400 `PGRST100` |
 //! | computed fields on MySQL/MariaDB, SQLite, MongoDB (hand-written metadata) | 501 |
@@ -205,9 +205,11 @@
 //!   `[1,1]` and `[1]`, are equal here), and `eq` on a whole JSON
 //!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
 //!   (use `cs` and `cd` together, which compare documents).
-//! - `Prefer: timezone=…` takes the zones PostgreSQL lists
-//!   (`pg_timezone_names`, in any case) on every engine, applied by
-//!   mini-baas rather than the database: answers write `timestamptz`
+//! - `Prefer: timezone=…` takes the names of the IANA time zone database
+//!   (chrono-tz's list, in any case; PostgREST takes those of
+//!   `pg_timezone_names`) on every engine; one the PostgreSQL server's own
+//!   zone data lacks is a 400 `22023` there. mini-baas applies the zone
+//!   itself to what it reads and writes: answers write `timestamptz`
 //!   values in the zone (rows, embeddings, aggregates, a function's
 //!   answer, a write's representation, CSV, casts in `select`), in
 //!   PostgreSQL's JSON form (`2024-01-15T10:00:00-08:00`, `-04:56:02`
@@ -230,7 +232,8 @@
 //!   (`now()::date`, `to_char(at, 'HH24:MI')`), PostgreSQL's own casts
 //!   (`at::interval`) and a `tstzrange` literal without offsets are the
 //!   zone's as well (at the cost of a transaction around the request's
-//!   statements, as request settings: BENCHMARKS.md); the other engines
+//!   statements, as request settings: BENCHMARKS.md; a write in it is
+//!   not retried after a deadlock, as a write on the pool is); the other engines
 //!   compute them in UTC. What stays in UTC everywhere: instants past
 //!   chrono's years (262143 on), and the rows hooks and realtime see. Another name (an abbreviation, `PST`; a POSIX rule,
 //!   `UTC+3`) is an unknown preference: ignored, or a 400 `PGRST122`

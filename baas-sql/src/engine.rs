@@ -23,6 +23,14 @@ pub struct SqlAdapter<B> {
     backend: B,
 }
 
+/// Whether statements run with `settings` are answered with what they
+/// asked of the HTTP answer (`response_settings`): with
+/// PostgREST's request settings, whose functions and triggers may set
+/// `response.status`; not with a caller's zone alone (`timezone`).
+fn answers_settings(settings: &[(String, String)]) -> bool {
+    settings.iter().any(|(k, _)| k != "timezone")
+}
+
 impl<B: SqlBackend> SqlAdapter<B> {
     /// The insert proper (see [`DatabaseAdapter::insert_rows`]).
     async fn write_insert(&self, checked: &Checked<'_, Insert>) -> Result<WriteResult> {
@@ -477,6 +485,23 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 }
                 // The tenant's setup, not the caller's request: a role
                 // the database lacks, or its user may not take.
+                // A zone the database's time zone data lacks (chrono-tz
+                // knows it): the request's, a 400, never the server's.
+                if let Some((_, zone)) = settings.iter().find(|(k, _)| k == "timezone")
+                    && e.to_string().contains("\"TimeZone\"")
+                {
+                    return Error::Validation {
+                        violations: vec![
+                            baas_core::Violation::new(
+                                "/prefer/timezone",
+                                format!(
+                                    "the database does not know the time zone `{zone}` (`Prefer: timezone`)"
+                                ),
+                            )
+                            .with_code("22023"),
+                        ],
+                    };
+                }
                 let role = settings.iter().find(|(k, _)| k == "role");
                 Error::Backend {
                     message: match role {
@@ -1005,7 +1030,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         // What the write's triggers asked of the answer (a malformed
         // request takes the write back, as a function's does).
         let result = match result {
-            Ok(mut r) if !settings.is_empty() => match inner.response_settings().await {
+            Ok(mut r) if answers_settings(settings) => match inner.response_settings().await {
                 Ok(asked) => {
                     r.response = asked;
                     Ok(r)
@@ -1088,7 +1113,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
             {
                 return Err(Error::max_affected(max, n));
             }
-            if !settings.is_empty() {
+            if answers_settings(settings) {
                 rows.response = inner.response_settings().await?;
             }
             Ok(rows)

@@ -1592,6 +1592,8 @@ async fn stripped_nulls_and_unavailable_media() {
     // MySQL's JSON plan of the read's statement; SQLite and MongoDB, and
     // any other caller, a 406.
     let service_role = mini_baas::engine::Principal::new("svc", ["service_role".to_string()]);
+    // The genre the plans delete, left by a run that failed half-way.
+    let _ = same(&s, "DELETE", "/genre", "genre_id=eq.9998", &[], "").await;
     for t in TENANTS {
         let plan = |accept: &str| {
             RestRequest::new("GET", format!("/{t}/artist"), "artist_id=eq.1")

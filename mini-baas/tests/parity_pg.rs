@@ -1746,7 +1746,8 @@ async fn json_containment() {
 /// Computed relationships (item 9): a function of a row returning rows
 /// of a table embeds like a relation (`SETOF`: an array, paged and ordered
 /// per parent; one row: an object), its rows nest further, and it
-/// filters its parent (`!inner`, `is.null`); aggregates in it are 501.
+/// filters its parent (`!inner`, `is.null`); aggregates in it are tested
+/// in `computed_relationships`.
 /// Functions of a named table row (PostgREST's `get_user_profile(user_row
 /// users)`): called through `/rpc` with the row as a JSON object, and as
 /// computed relationships overloaded by the row's table; `*` of their
@@ -2315,6 +2316,14 @@ async fn unnamed_parameters() {
     assert_eq!(
         r.json()["message"],
         "Could not choose the best candidate function between: public.hail(), public.hail( => text)"
+    );
+    // Their parameters are named apart: naming the argument chooses
+    // (PostgREST's renaming hint is for overloads named alike).
+    assert_eq!(
+        r.json()["hint"],
+        "name the arguments of one overload only",
+        "{}",
+        r.text()
     );
     // Not by GET: no body.
     let r = call(&s, "GET", "/rpc/echo_body", "", &[], "").await;
@@ -3441,6 +3450,38 @@ async fn time_zones_on_functions_and_infinities() {
         "{}",
         r.text()
     );
+    // So do an embedding's groups, a to-one spread's beside them, and an
+    // aggregate of the date (PostgREST's input cast).
+    for (path, query, want) in [
+        (
+            "/room",
+            "select=name,visit(day:at::date,count())",
+            json!([{"name": "hall", "visit": [
+                {"day": "2024-01-14", "count": 1},
+                {"day": "2024-01-15", "count": 1}
+            ]}]),
+        ),
+        (
+            "/visit",
+            "select=day:at::date,count(),...room(name)",
+            json!([
+                {"day": "2024-01-14", "count": 1, "name": "hall"},
+                {"day": "2024-01-15", "count": 1, "name": "hall"}
+            ]),
+        ),
+        (
+            "/visit",
+            "select=first:at::date.min(),last:at::date.max()",
+            json!([{"first": "2024-01-14", "last": "2024-01-15"}]),
+        ),
+    ] {
+        let r = call(&s, "GET", path, query, &la, "").await;
+        let mut got = r.json();
+        if let Some(rows) = got.as_array_mut() {
+            rows.sort_by_key(|r| r["day"].as_str().map(str::to_string));
+        }
+        assert_eq!((r.status, got), (200, want), "{query}: {}", r.text());
+    }
     // So is what a view computes (the request's session zone): its day
     // and its clock.
     let r = call(&s, "GET", "/visit_local", "select=id,day,clock", &la, "").await;
@@ -3613,6 +3654,66 @@ async fn infinite_and_far_dates_read_write_and_filter() {
     // Nothing was kept.
     assert_eq!(moment_ids(&s, "id=eq.9").await, Vec::<i64>::new());
     assert_eq!(moment_ids(&s, "d=eq.2020-05-06").await, vec![2]);
+}
+
+/// `Prefer: timezone` on MariaDB/MySQL: instants are answered in the
+/// zone, but a grouping by an instant's date there is a 501 naming the
+/// engine (`CONVERT_TZ` answers NULL without the server's time zone
+/// tables), never UTC's dates answered as the zone's.
+#[tokio::test]
+async fn mysql_groups_by_a_zones_date_are_501() {
+    let Some(s) = mysql_service().await else {
+        return;
+    };
+    let la = [("Prefer", "timezone=America/Los_Angeles")];
+    let r = call(&s, "GET", "/visit", "select=id,at&order=id", &la, "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([
+                {"id": 1, "at": "2024-01-14T18:00:00-08:00"},
+                {"id": 2, "at": "2024-01-15T02:00:00-08:00"}
+            ])
+        ),
+        "{}",
+        r.text()
+    );
+    let groups = "select=day:at::date,count()";
+    let r = call(&s, "GET", "/visit", groups, &la, "").await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert!(
+        r.text().contains("mysql") && r.text().contains("America/Los_Angeles"),
+        "{}",
+        r.text()
+    );
+    for utc in [&[][..], &[("Prefer", "timezone=Etc/UTC")][..]] {
+        let r = call(&s, "GET", "/visit", groups, utc, "").await;
+        assert_eq!(
+            (r.status, r.json()),
+            (200, json!([{"day": "2024-01-15", "count": 2}])),
+            "{}",
+            r.text()
+        );
+    }
+    // Refused before anything runs: an embedding's groups in a write's
+    // representation (the write is not made), an aggregate of the date.
+    let r = call(
+        &s,
+        "POST",
+        "/pen",
+        "select=id,visit(day:at::date,count())",
+        &[(
+            "Prefer",
+            "return=representation,timezone=America/Los_Angeles",
+        )],
+        r#"{"id": 9, "name": "zoned"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert_eq!(ok(&s, "GET", "/pen", "id=eq.9", "").await, json!([]));
+    let r = call(&s, "GET", "/visit", "select=at::date.min()", &la, "").await;
+    assert_eq!(r.status, 501, "{}", r.text());
 }
 
 /// Item 10 on MariaDB/MySQL: a zero-in-date and `TIME` durations read as

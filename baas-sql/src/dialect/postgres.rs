@@ -288,8 +288,8 @@ impl SqlDialect for Postgres {
 
     /// PostgreSQL's own cast, from the allow-listed names (another valid
     /// type name: the cast value's text); a timestamp
-    /// with an offset is taken in UTC first (the date, time or timestamp
-    /// the select's cast shows).
+    /// with an offset is taken in `zone` first, UTC without one (the
+    /// date, time or timestamp the select's cast shows).
     fn group_cast(&self, col: Expr, ty: &FieldType, to: &str, zone: Option<Zone>) -> Result<Expr> {
         let Some(to) = GroupValue::CAST_TYPES.iter().find(|t| **t == to) else {
             // Another type: its text, as a select's cast shows it.
