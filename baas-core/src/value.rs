@@ -328,8 +328,9 @@ impl Value {
     /// - a number or a boolean for a text: its JSON text (`5` → `"5"`,
     ///   `true` → `"true"`).
     ///
-    /// Spaces around a number's or a boolean's text are refused, as around
-    /// a decimal's ([`decimal_for_write`]), where PostgreSQL trims them.
+    /// Spaces around a number's or a boolean's text (a decimal's too) are
+    /// skipped, as PostgreSQL's input functions skip them (`" 5 "` is 5);
+    /// a text of spaces only stays refused.
     ///
     /// Other mismatches keep [`Value::coerce_write`]'s refusal. The JSON
     /// Schema of a write ([`crate::json_schema`]) describes the canonical
@@ -341,21 +342,36 @@ impl Value {
     /// assert_eq!(Value::from("yes").coerce_body(&FieldType::Boolean), Ok(Value::Bool(true)));
     /// assert_eq!(Value::Int(5).coerce_body(&FieldType::Text), Ok(Value::from("5")));
     /// assert!(Value::from("4x").coerce_body(&FieldType::Int32).is_err());
+    /// assert_eq!(Value::from(" 7\n").coerce_body(&FieldType::Int64), Ok(Value::Int(7)));
     /// ```
     pub fn coerce_body(&self, ty: &FieldType) -> Result<Value, String> {
-        self.coerce_write(ty)
-            .or_else(|refused| match self.read_as_input(ty) {
-                Some(v) => v.coerce_write(ty),
-                None => Err(refused),
-            })
+        self.coerce_write(ty).or_else(|refused| {
+            if let Some(v) = self.read_as_input(ty) {
+                return v.coerce_write(ty);
+            }
+            // PostgreSQL's number and boolean inputs skip the spaces
+            // around the text (`isspace`: also a tab, a line feed…).
+            let spaces = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C');
+            match self {
+                Self::Text(t) if ty.is_numeric() || *ty == FieldType::Boolean => {
+                    let trimmed = t.trim_matches(spaces);
+                    if trimmed.len() == t.len() || trimmed.is_empty() {
+                        return Err(refused);
+                    }
+                    Self::Text(trimmed.to_string())
+                        .coerce_body(ty)
+                        .map_err(|_| refused)
+                }
+                _ => Err(refused),
+            }
+        })
     }
 
     /// This value read as the input of a column of type `ty`, where
     /// PostgreSQL reads it so and [`Value::coerce_write`] does not
     /// ([`Value::coerce_body`]).
     fn read_as_input(&self, ty: &FieldType) -> Option<Value> {
-        // Spaces around the text are refused, as around a decimal's text
-        // (PostgreSQL would trim them).
+        // Spaces around the text are skipped by `coerce_body` first.
         match (ty, self) {
             (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Self::Text(t)) => {
                 let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
@@ -1957,6 +1973,11 @@ mod tests {
             "1.50".into(),
         );
         ok(Value::Bool(true), FieldType::Text, "true".into());
+        // Spaces around the text are skipped, as PostgreSQL's inputs do.
+        ok(" 5".into(), FieldType::Int32, Value::Int(5));
+        ok("5\t\n".into(), FieldType::Int32, Value::Int(5));
+        ok("1.5 ".into(), FieldType::Float64, Value::Float(1.5));
+        ok(" true".into(), FieldType::Boolean, Value::Bool(true));
         // What PostgreSQL refuses stays refused, with the column's rules.
         for (v, ty) in [
             ("4x", FieldType::Int32),
@@ -1974,11 +1995,10 @@ mod tests {
             ("", FieldType::Boolean),
             ("2", FieldType::Boolean),
             ("yess", FieldType::Boolean),
-            (" 5", FieldType::Int32),
-            ("5 ", FieldType::Int32),
-            ("1.5 ", FieldType::Float64),
+            ("  ", FieldType::Int32),
+            (" 5 x", FieldType::Int32),
             ("inf", FieldType::Float64),
-            (" true", FieldType::Boolean),
+            ("\u{0}true", FieldType::Boolean),
         ] {
             assert!(
                 Value::from(v).coerce_body(&ty).is_err(),

@@ -777,6 +777,20 @@ fn json_containment(
 
 fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
     let ty = field_type(entity, name);
+    // PostgreSQL's `IS UNKNOWN` takes a boolean only (PostgREST's 400).
+    if let (Operation::Is(IsWord::Unknown), Some(t)) = (op, ty)
+        && *t != FieldType::Boolean
+    {
+        return Err(RestError::new(
+            400,
+            "42804",
+            format!(
+                "argument of IS UNKNOWN must be type boolean, not type {}",
+                t.name()
+            ),
+        )
+        .with_hint("`is.null` tests any type"));
+    }
     // `cs`/`cd` on a JSON field: a JSON operand (`{"a":1}`, `["x"]`).
     if ty == Some(&FieldType::Json)
         && let Some(f) = json_containment(name, &[], op)

@@ -41,7 +41,7 @@
 //! | `col=match.re` / `imatch` | `Filter::Regex` (the pattern bound as a value, unanchored, at most [`MAX_REGEX_BYTES`](baas_core::ir::MAX_REGEX_BYTES) bytes; text fields): PostgreSQL `~` / `~*`, MySQL/MariaDB `REGEXP` behind `(?s-i)` / `(?si)`, SQLite `REGEXP` (the `regex` crate, registered on each connection), MongoDB `$regex` with options `s` / `is`; see the differences below |
 //! | `col=like.*a*` / `ilike` | `Filter::Like`, as PostgREST: `*` and `%` match any run, `_` one character, `\` escapes the next character (`\*` `\%` `\_` `\\` match themselves) |
 //! | `col=in.(a,b,"c,d")` | `Filter::In` (`"…"` quotes `,` `(` `)`; `\` escapes inside quotes; `in.()` is empty; an unterminated quote is a 400) |
-//! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`) |
+//! | `col=is.null` / `is.not_null` / `is.true` / `is.false` / `is.unknown` | `Filter::Is` (`unknown` → `Null`, a boolean's unknown; on another type PostgreSQL's 400 `42804`, as PostgREST answers) |
 //! | `col=isdistinct.v` | `Or[Compare Neq v, Is Null]` |
 //! | `col=sl.[1,10)` `sr` `nxr` `nxl` `adj`, `col=cs.[1,5)` `cd` `ov` with a range literal (`[`/`(`-delimited or `empty`; `{…}` is an array) | `Filter::Range`: PostgreSQL's `<< >> &< &> -\|- @> <@ &&` on a range field (`int4range`, `tstzrange`…, a `db_type` ending in `range`), the literal bound and cast to the field's type |
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
@@ -155,14 +155,16 @@
 //!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches
 //!   every string of an object or array), and `is.null` means missing or JSON `null` for `->` too
 //!   (PostgreSQL's `->` keeps a JSON `null`, which is not SQL `NULL`).
-//! - The embeddings of a write's representation are read once the write
-//!   is done, in statements of their own (PostgREST reads them in the
-//!   write's statement): they show the related rows as they are then
-//!   (after a `tx=rollback`, the database's rows without the write; after
-//!   a `DELETE` with `ON DELETE CASCADE`, no children). An update or
-//!   delete whose representation exceeds the row budget answers the error
-//!   with the write done (the message says so); an insert of more rows
-//!   than the budget is refused before it writes.
+//! - The embeddings of a write's representation are read after the
+//!   write's statement, in statements of their own (PostgREST reads them
+//!   in the write's statement), inside the write's transaction where the
+//!   engine has one: they show the related rows as the write left them
+//!   (after a `DELETE` with `ON DELETE CASCADE`, no children), and a
+//!   representation whose embedded rows exceed the row budget writes
+//!   nothing (the error says so); an insert of more rows than the budget
+//!   is refused before it writes. On an engine without transactions
+//!   (MongoDB without a replica set) they are read once the write is
+//!   done, and such an error says the write was made.
 //! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
 //!   `\%`, a literal `%`), and a trailing `\` matches a backslash
 //!   (PostgreSQL refuses the pattern).
@@ -282,18 +284,17 @@
 //!   has no row estimate (SQLite; MongoDB with a filter), and
 //!   `estimated`'s threshold is the tenant's row budget (PostgREST's:
 //!   `db-max-rows`).
-//! - `is.unknown` is `is.null` on any type.
 //! - `PUT` merges the given fields (PostgREST replaces the whole row and
 //!   needs every column).
 //! - `on_conflict` without `Prefer: resolution=…` is a 400, not ignored;
 //!   filters on `POST` are a 400.
 //! - A written value is read as PostgreSQL's `json_to_recordset` under
 //!   PostgREST reads it, on every engine: a number's text for a number
-//!   field (`"7"`), PostgreSQL's boolean texts (`"true"`, `"yes"`, `"f"`),
-//!   a number or a boolean for a text (its JSON text)
-//!   ([`Value::coerce_body`](baas_core::Value::coerce_body)), but spaces
-//!   around a number's text are a 422 (PostgreSQL trims them), as are
-//!   objects and arrays for a text; the published write schemas describe
+//!   field (`"7"`, spaces around it skipped as PostgreSQL skips them),
+//!   PostgreSQL's boolean texts (`"true"`, `"yes"`, `"f"`), a number or a
+//!   boolean for a text (its JSON text)
+//!   ([`Value::coerce_body`](baas_core::Value::coerce_body)), but objects
+//!   and arrays for a text are a 422; the published write schemas describe
 //!   the canonical JSON types. Dates and
 //!   times are read as PostgreSQL reads them: a timestamp's text into a
 //!   date gives its date as written (`toISOString()`), a date in ISO

@@ -288,8 +288,8 @@ async fn embeds_cannot_amplify_memory() {
 
     // A write's representation that embeds counts against the budget too:
     // an insert of more rows than it is refused before it writes; an
-    // update whose embedded rows exceed it answers the error, saying the
-    // write took effect.
+    // update whose embedded rows exceed it is rolled back (its embeddings
+    // are read inside its transaction), and the error says so.
     let auth = format!("Bearer {ADMIN}");
     let rep = [
         ("authorization", auth.as_str()),
@@ -316,7 +316,7 @@ async fn embeds_cannot_amplify_memory() {
         "PATCH",
         "/tight/genre?genre_id=eq.1&select=genre_id,tracks(track_id)&tracks.limit=100",
         &rep,
-        br#"{"name": "Rock"}"#,
+        br#"{"name": "Rocked"}"#,
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
@@ -324,9 +324,15 @@ async fn embeds_cannot_amplify_memory() {
         r.json()["message"]
             .as_str()
             .unwrap_or("")
-            .contains("the write was committed"),
+            .contains("nothing was written"),
         "{}",
         r.text()
+    );
+    let r = get(addr, "/tight/genre?genre_id=eq.1&select=name").await;
+    assert_eq!(
+        r.json(),
+        json!([{"name": "Rock"}]),
+        "the update was rolled back"
     );
 
     // A client that gives up stops the work: a tenant with limits far too

@@ -598,6 +598,16 @@ async fn postgrest_error_codes() {
     )
     .await;
     assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("42712")));
+    // 42804: `is.unknown` of a column that is no boolean (PostgreSQL's
+    // `IS UNKNOWN` in PostgREST's statement).
+    let r = same(&s, "GET", "/artist", "name=is.unknown", &[], "").await;
+    assert_eq!(
+        (r.status, r.json()["message"].as_str()),
+        (
+            400,
+            Some("argument of IS UNKNOWN must be type boolean, not type text")
+        )
+    );
     // PGRST116: a singular read or write that finds 0 or several rows.
     let r = same(&s, "GET", "/artist", "artist_id=eq.-42", &object, "").await;
     assert_eq!(
@@ -4004,8 +4014,9 @@ async fn logic_trees_with_spaces() {
 
 /// A body's numbers may come as strings, and numbers or booleans for a
 /// text, as PostgreSQL reads a JSON value into a column (PostgREST writes
-/// through `json_populate_record`; a form's fields are strings): the same
-/// row on every engine. A text PostgreSQL refuses as a number stays a 422.
+/// through `json_populate_record`; a form's fields are strings), spaces
+/// around a number's text skipped as PostgreSQL skips them: the same row
+/// on every engine. A text PostgreSQL refuses as a number stays a 422.
 #[tokio::test]
 async fn body_values_read_as_postgresql_reads_them() {
     let Some(s) = service("body-texts").await else {
@@ -4017,8 +4028,8 @@ async fn body_values_read_as_postgresql_reads_them() {
         "/track",
         "select=track_id,name,composer,milliseconds,bytes,unit_price",
         &[("Prefer", "return=representation, tx=rollback")],
-        r#"{"track_id": "9001", "name": 12, "composer": true, "media_type_id": "1",
-            "milliseconds": "+1000", "bytes": "-5", "unit_price": "0.99"}"#,
+        r#"{"track_id": "9001", "name": 12, "composer": true, "media_type_id": " 1 ",
+            "milliseconds": "+1000", "bytes": "-5\n", "unit_price": " 0.99"}"#,
     )
     .await;
     assert_eq!(
@@ -4037,7 +4048,8 @@ async fn body_values_read_as_postgresql_reads_them() {
         r#""abc""#,
         r#""""#,
         r#""99999999999""#,
-        r#"" 5""#,
+        r#""  ""#,
+        r#"" 5 x""#,
     ] {
         let body = format!(
             r#"{{"track_id": 9002, "name": "x", "media_type_id": 1, "milliseconds": {bad}}}"#

@@ -291,8 +291,17 @@ impl Service {
             Ok(())
         };
         let rollback = w.prefer.rollback;
+        // Embeddings read inside the write's transaction where the engine
+        // has one: a representation past the row budget (the written rows'
+        // embeddings) then writes nothing, and the error never hides a
+        // committed write.
+        let embeds = w
+            .representation
+            .as_ref()
+            .is_some_and(|r| !r.embeds.is_empty())
+            && tenant.capabilities().transactions;
         let result = match w.representation.take() {
-            rep if w.check || joins => {
+            rep if w.check || joins || embeds => {
                 self.baas
                     .write_checked(principal, tenant, op, rep, rollback, &check)
                     .await
