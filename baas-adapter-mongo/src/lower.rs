@@ -336,7 +336,7 @@ impl<'a> FilterLower<'a> {
             Filter::Is { field, value } => {
                 let (_, key) = key_of(e, field)?;
                 let (op, v) = match value {
-                    IsValue::Null => ("$eq", Bson::Null),
+                    IsValue::Null | IsValue::Unknown => ("$eq", Bson::Null),
                     IsValue::NotNull => ("$ne", Bson::Null),
                     IsValue::True => ("$eq", Bson::Boolean(true)),
                     IsValue::False => ("$eq", Bson::Boolean(false)),

@@ -199,6 +199,11 @@ pub struct Capabilities {
     /// (refused by validation, before anything runs).
     #[serde(default)]
     pub time_zones: bool,
+    /// What [`DatabaseAdapter::write_checked`]'s `finish` reads sees the
+    /// write (its reads are the write's transaction's: the SQL engines;
+    /// MongoDB reads beside its session, the database as committed).
+    #[serde(default)]
+    pub reads_in_writes: bool,
 }
 
 impl Capabilities {
@@ -234,6 +239,7 @@ impl Capabilities {
             temporal_texts: Vec::new(),
             request_settings: false,
             time_zones: false,
+            reads_in_writes: false,
         }
     }
 
@@ -275,6 +281,7 @@ impl Capabilities {
             },
             request_settings: true,
             time_zones: true,
+            reads_in_writes: true,
         }
     }
 

@@ -119,7 +119,7 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
         Filter::Is { field, value } => {
             let v = row.get(field).unwrap_or(&Value::Null);
             Eval::from_bool(match value {
-                IsValue::Null => v.is_null(),
+                IsValue::Null | IsValue::Unknown => v.is_null(),
                 IsValue::NotNull => !v.is_null(),
                 IsValue::True => v == &Value::Bool(true),
                 IsValue::False => v == &Value::Bool(false),

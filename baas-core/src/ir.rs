@@ -314,6 +314,9 @@ pub enum IsValue {
     True,
     /// `IS FALSE`
     False,
+    /// `IS UNKNOWN`: a boolean's null (of another type, PostgreSQL's
+    /// 400 `42804`, refused by validation).
+    Unknown,
 }
 
 /// How a full-text query is written. Engines with PostgreSQL's text

@@ -817,6 +817,28 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// PostgreSQL's name of the type of this type's values, as its errors
+    /// write it (`integer`, `double precision`, `timestamp with time
+    /// zone`; `text` for a type without one of its own).
+    pub fn postgres_name(&self) -> &'static str {
+        match self {
+            Self::Int16 => "smallint",
+            Self::Int32 => "integer",
+            Self::Int64 => "bigint",
+            Self::Decimal { .. } => "numeric",
+            Self::Float32 => "real",
+            Self::Float64 => "double precision",
+            Self::Boolean => "boolean",
+            Self::Date => "date",
+            Self::Time => "time without time zone",
+            Self::Timestamp => "timestamp without time zone",
+            Self::TimestampTz => "timestamp with time zone",
+            Self::Uuid => "uuid",
+            Self::Json => "jsonb",
+            _ => "text",
+        }
+    }
+
     /// Numeric types (ordered, summable).
     pub fn is_numeric(&self) -> bool {
         matches!(

@@ -1188,16 +1188,31 @@ impl<'a> Validator<'a> {
             }
             Filter::Is { field, value } => {
                 if let Some(fd) = self.field_at(field, at, acc, origin)?
-                    && matches!(value, IsValue::True | IsValue::False)
                     && fd.ty != FieldType::Boolean
                 {
-                    acc.push(
-                        &format!("{at}/value"),
-                        format!(
-                            "`is true/false` needs a boolean; `{field}` is {}",
-                            fd.ty.name()
+                    match value {
+                        IsValue::True | IsValue::False => acc.push(
+                            &format!("{at}/value"),
+                            format!(
+                                "`is true/false` needs a boolean; `{field}` is {}",
+                                fd.ty.name()
+                            ),
                         ),
-                    );
+                        // PostgreSQL's refusal, as PostgREST answers it
+                        // (after the field's read grant: no type is told
+                        // about a field the caller may not read).
+                        IsValue::Unknown => acc.add(
+                            Violation::new(
+                                format!("{at}/value"),
+                                format!(
+                                    "argument of IS UNKNOWN must be type boolean, not type {}",
+                                    fd.ty.postgres_name()
+                                ),
+                            )
+                            .with_code("42804"),
+                        ),
+                        IsValue::Null | IsValue::NotNull => {}
+                    }
                 }
             }
             Filter::Like { field, .. } => {

@@ -1746,8 +1746,19 @@ impl Baas {
         }
         let adapter = tenant.adapter().as_ref();
         // The write's statements see the caller's request settings where
-        // they may read them, and everywhere with database roles.
-        let settings = statement_settings(tenant, principal, entity.writes_settings())?;
+        // they may read them, and everywhere with database roles; so do
+        // its embeddings read inside its transaction (with a check) where
+        // they may call a function of the database's, as after it
+        // ([`represent_as`]).
+        let embeddings_read = check.is_some()
+            && embedding
+                .as_ref()
+                .is_some_and(|e| calls_functions(e.schema(), e.entity(), &e.select.embeds));
+        let settings = statement_settings(
+            tenant,
+            principal,
+            entity.writes_settings() || embeddings_read,
+        )?;
         // With a check, the representation is made inside the write's
         // transaction, and checked there.
         let representing = check.map(|check| Representing {

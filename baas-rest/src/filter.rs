@@ -777,20 +777,6 @@ fn json_containment(
 
 fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, RestError> {
     let ty = field_type(entity, name);
-    // PostgreSQL's `IS UNKNOWN` takes a boolean only (PostgREST's 400).
-    if let (Operation::Is(IsWord::Unknown), Some(t)) = (op, ty)
-        && *t != FieldType::Boolean
-    {
-        return Err(RestError::new(
-            400,
-            "42804",
-            format!(
-                "argument of IS UNKNOWN must be type boolean, not type {}",
-                t.name()
-            ),
-        )
-        .with_hint("`is.null` tests any type"));
-    }
     // `cs`/`cd` on a JSON field: a JSON operand (`{"a":1}`, `["x"]`).
     if ty == Some(&FieldType::Json)
         && let Some(f) = json_containment(name, &[], op)
@@ -809,7 +795,8 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
         Operation::Is(w) => Filter::is(
             name,
             match w {
-                IsWord::Null | IsWord::Unknown => IsValue::Null,
+                IsWord::Null => IsValue::Null,
+                IsWord::Unknown => IsValue::Unknown,
                 IsWord::NotNull => IsValue::NotNull,
                 IsWord::True => IsValue::True,
                 IsWord::False => IsValue::False,
@@ -962,13 +949,13 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
             lang,
             value,
         )),
-        Operation::Is(IsWord::True | IsWord::False) => Err(RestError::new(
+        Operation::Is(IsWord::True | IsWord::False | IsWord::Unknown) => Err(RestError::new(
             400,
             "42804",
-            "argument of IS TRUE or IS FALSE must be type boolean, not a JSON path",
+            "argument of IS TRUE, IS FALSE or IS UNKNOWN must be type boolean, not a JSON path",
         )
-        .with_hint("compare the value: `data->flag=eq.true`")),
-        Operation::Is(IsWord::Null | IsWord::Unknown) => Ok(null()),
+        .with_hint("compare the value (`data->flag=eq.true`), or test it with is.null")),
+        Operation::Is(IsWord::Null) => Ok(null()),
         Operation::Is(IsWord::NotNull) => Ok(Filter::not(null())),
         Operation::Simple {
             op: Simple::Cmp(c),

@@ -157,14 +157,14 @@
 //!   (PostgreSQL's `->` keeps a JSON `null`, which is not SQL `NULL`).
 //! - The embeddings of a write's representation are read after the
 //!   write's statement, in statements of their own (PostgREST reads them
-//!   in the write's statement), inside the write's transaction where the
-//!   engine has one: they show the related rows as the write left them
-//!   (after a `DELETE` with `ON DELETE CASCADE`, no children), and a
+//!   in the write's statement), inside the write's transaction on the SQL
+//!   engines: they show the related rows as the write left them (after a
+//!   `DELETE` with `ON DELETE CASCADE`, no children), and a
 //!   representation whose embedded rows exceed the row budget writes
 //!   nothing (the error says so); an insert of more rows than the budget
-//!   is refused before it writes. On an engine without transactions
-//!   (MongoDB without a replica set) they are read once the write is
-//!   done, and such an error says the write was made.
+//!   is refused before it writes. On MongoDB (whose reads do not see a
+//!   transaction's writes) they are read once the write is done, and such
+//!   an error says the write was made.
 //! - `like`/`ilike`: `\*` matches a literal `*` (PostgREST turns it into
 //!   `\%`, a literal `%`), and a trailing `\` matches a backslash
 //!   (PostgreSQL refuses the pattern).

@@ -2027,27 +2027,6 @@ fn cardinality(kind: &baas_core::RelationKind) -> &'static str {
 
 /// Add `func(field)` (output key: the alias, else the function's name, as
 /// PostgREST names it) to `node`'s aggregates; its key.
-/// PostgreSQL's name of the type of values of `ty` (in its errors).
-fn pg_type_name(ty: &baas_core::FieldType) -> &'static str {
-    use baas_core::FieldType as T;
-    match ty {
-        T::Int16 => "smallint",
-        T::Int32 => "integer",
-        T::Int64 => "bigint",
-        T::Decimal { .. } => "numeric",
-        T::Float32 => "real",
-        T::Float64 => "double precision",
-        T::Boolean => "boolean",
-        T::Date => "date",
-        T::Time => "time without time zone",
-        T::Timestamp => "timestamp without time zone",
-        T::TimestampTz => "timestamp with time zone",
-        T::Uuid => "uuid",
-        T::Json => "jsonb",
-        _ => "text",
-    }
-}
-
 fn push_aggregate(
     node: &mut Node<'_>,
     alias: Option<String>,
@@ -2141,7 +2120,7 @@ fn build_node<'s>(
                                 "42846",
                                 format!(
                                     "cannot cast type {} to {}",
-                                    pg_type_name(&from),
+                                    from.postgres_name(),
                                     to.name()
                                 ),
                             ));

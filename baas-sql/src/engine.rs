@@ -441,6 +441,56 @@ impl<B: SqlBackend> SqlAdapter<B> {
         &self.backend
     }
 
+    /// One attempt of [`DatabaseAdapter::write_checked`]: one pinned
+    /// transaction, ended (committed, or rolled back) before it answers.
+    async fn write_checked_once(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        finish: &dyn WriteFinish,
+        rollback: bool,
+        settings: &[(String, String)],
+    ) -> Result<WriteResult> {
+        let (pinned, inner) = self.pinned().await?;
+        let result = match inner.set_settings(settings).await {
+            Ok(()) => match write {
+                CheckedWrite::Insert(i) => inner.insert_rows(i).await,
+                CheckedWrite::Update(u) => inner.update_rows(u).await,
+                CheckedWrite::Delete(d) => inner.delete_rows(d).await,
+            },
+            Err(e) => Err(e),
+        };
+        // `finish` reads inside the transaction: it sees the write.
+        let result = match result {
+            Ok(r) => finish.finish(&inner, r).await,
+            e => e,
+        };
+        // What the write's triggers asked of the answer (a malformed
+        // request takes the write back, as a function's does).
+        let result = match result {
+            Ok(mut r) if answers_settings(settings) => match inner.response_settings().await {
+                Ok(asked) => {
+                    r.response = asked;
+                    Ok(r)
+                }
+                Err(e) => Err(e),
+            },
+            r => r,
+        };
+        match result {
+            Ok(r) if !rollback => {
+                pinned.take()?.commit().await?;
+                Ok(r)
+            }
+            result => {
+                // Never committed: even a failed rollback keeps nothing.
+                if let Ok(tx) = pinned.take() {
+                    let _ = tx.rollback().await;
+                }
+                result
+            }
+        }
+    }
+
     fn d(&self) -> Dialect {
         self.backend.dialect()
     }
@@ -1006,6 +1056,9 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// then commit or roll it back.
     /// Single-statement writes that normally run on the pool run inside
     /// it too.
+    /// A conflict with another transaction (a deadlock, a serialization
+    /// failure) runs the whole transaction again, as a write on the pool
+    /// is retried.
     async fn write_checked(
         &self,
         write: CheckedWrite<'_, '_>,
@@ -1013,43 +1066,14 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         rollback: bool,
         settings: &[(String, String)],
     ) -> Result<WriteResult> {
-        let (pinned, inner) = self.pinned().await?;
-        let result = match inner.set_settings(settings).await {
-            Ok(()) => match write {
-                CheckedWrite::Insert(i) => inner.insert_rows(i).await,
-                CheckedWrite::Update(u) => inner.update_rows(u).await,
-                CheckedWrite::Delete(d) => inner.delete_rows(d).await,
-            },
-            Err(e) => Err(e),
-        };
-        // `finish` reads inside the transaction: it sees the write.
-        let result = match result {
-            Ok(r) => finish.finish(&inner, r).await,
-            e => e,
-        };
-        // What the write's triggers asked of the answer (a malformed
-        // request takes the write back, as a function's does).
-        let result = match result {
-            Ok(mut r) if answers_settings(settings) => match inner.response_settings().await {
-                Ok(asked) => {
-                    r.response = asked;
-                    Ok(r)
-                }
-                Err(e) => Err(e),
-            },
-            r => r,
-        };
-        match result {
-            Ok(r) if !rollback => {
-                pinned.take()?.commit().await?;
-                Ok(r)
-            }
-            result => {
-                // Never committed: even a failed rollback keeps nothing.
-                if let Ok(tx) = pinned.take() {
-                    let _ = tx.rollback().await;
-                }
-                result
+        let mut attempt = 1;
+        loop {
+            match self
+                .write_checked_once(write, finish, rollback, settings)
+                .await
+            {
+                Err(e) if attempt < WRITE_ATTEMPTS && self.backend.retryable(&e) => attempt += 1,
+                other => return other,
             }
         }
     }

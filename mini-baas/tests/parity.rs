@@ -599,15 +599,34 @@ async fn postgrest_error_codes() {
     .await;
     assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("42712")));
     // 42804: `is.unknown` of a column that is no boolean (PostgreSQL's
-    // `IS UNKNOWN` in PostgREST's statement).
-    let r = same(&s, "GET", "/artist", "name=is.unknown", &[], "").await;
-    assert_eq!(
-        (r.status, r.json()["message"].as_str()),
-        (
-            400,
-            Some("argument of IS UNKNOWN must be type boolean, not type text")
+    // `IS UNKNOWN` in PostgREST's statement), in PostgreSQL's words.
+    for (filter, ty) in [("name", "text"), ("artist_id", "integer")] {
+        let r = same(
+            &s,
+            "GET",
+            "/artist",
+            &format!("{filter}=is.unknown"),
+            &[],
+            "",
         )
-    );
+        .await;
+        assert_eq!(
+            (
+                r.status,
+                r.json()["code"].as_str(),
+                r.json()["message"].as_str()
+            ),
+            (
+                400,
+                Some("42804"),
+                Some(
+                    format!("argument of IS UNKNOWN must be type boolean, not type {ty}").as_str()
+                )
+            ),
+            "{}",
+            r.text()
+        );
+    }
     // PGRST116: a singular read or write that finds 0 or several rows.
     let r = same(&s, "GET", "/artist", "artist_id=eq.-42", &object, "").await;
     assert_eq!(

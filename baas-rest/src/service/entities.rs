@@ -292,14 +292,16 @@ impl Service {
         };
         let rollback = w.prefer.rollback;
         // Embeddings read inside the write's transaction where the engine
-        // has one: a representation past the row budget (the written rows'
-        // embeddings) then writes nothing, and the error never hides a
-        // committed write.
+        // reads there (the SQL engines): a representation past the row
+        // budget (the written rows' embeddings) then writes nothing, and
+        // the error never hides a committed write.
+        let caps = tenant.capabilities();
         let embeds = w
             .representation
             .as_ref()
             .is_some_and(|r| !r.embeds.is_empty())
-            && tenant.capabilities().transactions;
+            && caps.transactions
+            && caps.reads_in_writes;
         let result = match w.representation.take() {
             rep if w.check || joins || embeds => {
                 self.baas

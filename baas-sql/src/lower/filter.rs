@@ -60,7 +60,7 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 let col = scope.col(fd);
                 Condition::all().add(match value {
-                    IsValue::Null => col.is_null(),
+                    IsValue::Null | IsValue::Unknown => col.is_null(),
                     IsValue::NotNull => col.is_not_null(),
                     IsValue::True => sql.custom("{} IS TRUE", vec![col]),
                     IsValue::False => sql.custom("{} IS FALSE", vec![col]),
