@@ -365,7 +365,9 @@ pub fn type_json_schema(ty: &FieldType, mode: SchemaMode) -> Map<String, J> {
 /// with a precision, at most `precision − scale` digits before the point
 /// (leading zeros aside). Fraction digits beyond the scale are rounded by
 /// the server, so any number of them is accepted. The body validator runs
-/// this pattern: it must accept every string the server does.
+/// this pattern: it must accept every string the server does, but for
+/// spaces around it (the server skips them, as PostgreSQL does; the
+/// schema describes the canonical form).
 fn decimal_write_pattern(precision: Option<u32>, scale: Option<u32>) -> String {
     const WITH_EXP: &str = r"(\d+\.?\d*|\.\d+)[eE][+-]?0*(\d{1,3}|1000)";
     let scale = scale.unwrap_or(0);
