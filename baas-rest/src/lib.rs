@@ -234,8 +234,7 @@
 //!   (`now()::date`, `to_char(at, 'HH24:MI')`), PostgreSQL's own casts
 //!   (`at::interval`) and a `tstzrange` literal without offsets are the
 //!   zone's as well (at the cost of a transaction around the request's
-//!   statements, as request settings: BENCHMARKS.md; a write in it is
-//!   not retried after a deadlock, as a write on the pool is); the other engines
+//!   statements, as request settings: BENCHMARKS.md); the other engines
 //!   compute them in UTC. What stays in UTC everywhere: instants past
 //!   chrono's years (262143 on), and the rows hooks and realtime see. Another name (an abbreviation, `PST`; a POSIX rule,
 //!   `UTC+3`) is an unknown preference: ignored, or a 400 `PGRST122`
