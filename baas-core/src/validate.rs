@@ -328,10 +328,6 @@ impl<'a> Validator<'a> {
             .filter(|r| !r.is_all())
     }
 
-    /// The input of an aggregate of `field` (`f`) at `at`: a value of that
-    /// field, which the field's type can give, by a cast this engine
-    /// computes ([`GroupValue::Cast`] needs
-    /// [`Capabilities::sql_casts`](crate::Capabilities::sql_casts)).
     /// A value computed from an instant in the caller's zone (a
     /// `timestamptz`'s date, or PostgreSQL's cast to a time or local
     /// timestamp) needs an engine that computes it there
@@ -357,6 +353,11 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// The input of an aggregate of `field` (`f`) at `at`: a value of that
+    /// field, which the field's type can give, by a cast this engine
+    /// computes ([`GroupValue::Cast`] needs
+    /// [`Capabilities::sql_casts`](crate::Capabilities::sql_casts)), in
+    /// the caller's zone where it needs one (`check_zoned`).
     fn check_aggregate_input(
         &self,
         g: &GroupValue,

@@ -54,8 +54,9 @@ impl Zone {
     }
 
     /// The zone's name in the time zone database (`America/Los_Angeles`;
-    /// a link keeps its own name, `US/Pacific`), from its static table: ASCII letters, digits and `/_-+`
-    /// only, so it may be written inside an SQL string literal.
+    /// a link keeps its own name, `US/Pacific`), from its static table:
+    /// ASCII letters, digits and `/_-+` only, so it may be written inside
+    /// an SQL string literal.
     pub fn name(&self) -> &'static str {
         self.0.name()
     }

@@ -533,8 +533,6 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 if matches!(e, Error::Unavailable { .. } | Error::Timeout { .. }) {
                     return e;
                 }
-                // The tenant's setup, not the caller's request: a role
-                // the database lacks, or its user may not take.
                 // A zone the database's time zone data lacks (chrono-tz
                 // knows it): the request's, a 400, never the server's.
                 if let Some((_, zone)) = settings.iter().find(|(k, _)| k == "timezone")
@@ -552,6 +550,8 @@ impl<B: SqlBackend> SqlAdapter<B> {
                         ],
                     };
                 }
+                // The tenant's setup, not the caller's request: a role
+                // the database lacks, or its user may not take.
                 let role = settings.iter().find(|(k, _)| k == "role");
                 Error::Backend {
                     message: match role {
