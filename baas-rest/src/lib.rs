@@ -329,7 +329,10 @@
 //!   entity has no such field, as PostgREST keeps it, `col.count()` (non-null values),
 //!   `col.sum()`, `col.avg()`, `col.min()`, `col.max()`, with `alias:`): grouped by the other listed
 //!   fields, filtered, ordered and paged (`limit`, `offset`, `Range`) like the read, under the
-//!   caller's grants; `*` beside an aggregate is a 400 (list the group
+//!   caller's grants (`order` names a group by its field or by the key it
+//!   is shown under, `select=day:at::date,count()&order=day`, and an
+//!   aggregate by its alias, `order=count.desc`, where PostgREST orders
+//!   by columns only); `*` beside an aggregate is a 400 (list the group
 //!   fields). A cast after one (`count()::text`, `s:total.sum()::text`,
 //!   also in embeddings and spreads) converts the answer as a path's cast
 //!   does (to `int2` … `uuid`; another type is a 501). A path or a cast

@@ -631,6 +631,35 @@ impl<'s> Node<'s> {
             .any(|c| c.spread.is_some() && (!c.aggregates.is_empty() || c.spreads_aggregates()))
     }
 
+    /// The order of this node's rows. Beside aggregates, an output's own
+    /// key that names no field of the entity (`select=day:at::date,count()&order=day`)
+    /// names the value it shows, as an aggregate's alias does: the key the
+    /// engine answers that value under (PostgREST orders by columns only,
+    /// where the ungrouped column is PostgreSQL's error).
+    pub(crate) fn order_by(&self) -> Vec<OrderBy> {
+        let mut order = self.order.clone().unwrap_or_default();
+        if !self.aggregated() {
+            return order;
+        }
+        for o in &mut order {
+            if o.related.is_some()
+                || o.json.is_some()
+                || self.entity.field(&o.field).is_ok()
+                || self.aggregates.iter().any(|a| a.alias == o.field)
+            {
+                continue;
+            }
+            let Some((key, field)) = self.outputs.iter().find(|(k, _)| *k == o.field) else {
+                continue;
+            };
+            o.field = match self.answers.iter().find(|(k, _)| k == key) {
+                Some((_, answer)) => answer.clone(),
+                None => field.clone(),
+            };
+        }
+        order
+    }
+
     /// The IR embeds of this node: one, or for a [`Node::lifts`] spread
     /// that lists fields, its rows and its aggregates apart.
     fn embeds(&self) -> Vec<Embed> {
@@ -677,7 +706,7 @@ impl<'s> Node<'s> {
             alias: self.alias.clone(),
             select: self.selection(),
             filter: self.condition(),
-            order: self.order.clone().unwrap_or_default(),
+            order: self.order_by(),
             limit: self.limit,
             offset: self.offset.filter(|o| *o > 0),
             through: None,

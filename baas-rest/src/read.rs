@@ -167,7 +167,7 @@ fn aggregate_of(
         group_by_values: root.grouped.clone(),
         aggregates: root.aggregates.clone(),
         having: Vec::new(),
-        order: query.order.clone(),
+        order: root.order_by(),
         limit: query.page.limit,
         offset: query.page.offset,
         via: Vec::new(),

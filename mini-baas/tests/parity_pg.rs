@@ -5249,3 +5249,46 @@ async fn composite_columns() {
     let r = call(&s, "DELETE", "/trip", "id=eq.90", &[], "").await;
     assert!(r.status < 300, "{}", r.text());
 }
+
+/// Beside aggregates, `order` names a shown value by its own key, as it
+/// names an aggregate's alias: a grouping's alias (also beside a to-one
+/// spread, and of two forms of one field), a renamed field's.
+#[tokio::test]
+async fn aggregates_order_by_their_groups_aliases() {
+    let Some(s) = service().await else { return };
+    let cases = [
+        (
+            "select=day:at::date,n:count(),...room(name)&order=day",
+            json!([{"day": "2024-01-15", "n": 2, "name": "hall"}]),
+        ),
+        (
+            "select=day:at::date,h:at::time,count(),...room(name)&order=h.desc",
+            json!([
+                {"day": "2024-01-15", "h": "10:00:00", "count": 1, "name": "hall"},
+                {"day": "2024-01-15", "h": "02:00:00", "count": 1, "name": "hall"}
+            ]),
+        ),
+        (
+            "select=d:at,count()&order=d.desc",
+            json!([
+                {"d": "2024-01-15T10:00:00+00:00", "count": 1},
+                {"d": "2024-01-15T02:00:00+00:00", "count": 1}
+            ]),
+        ),
+    ];
+    for (q, want) in cases {
+        let r = call(&s, "GET", "/visit", q, &[], "").await;
+        assert_eq!((r.status, r.json()), (200, want), "{q}");
+    }
+    let r = call(
+        &s,
+        "GET",
+        "/visit",
+        "select=day:at::date,count()&order=nope",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(r.json()["details"].as_str().unwrap().contains("`nope`"));
+}

@@ -806,6 +806,21 @@ fn aggregates_in_select_group_by_the_listed_fields() {
     );
     assert_eq!(err("track", "select=*,count()").status, 400);
     assert_eq!(err("track", "select=count(),count()").status, 400);
+    // `order` names a shown value by its key: a renamed group field, a
+    // grouping's alias (the engine answers it under its field's name).
+    let order = |qs: &str| -> Vec<String> {
+        let a = read("track", qs)
+            .expect(qs)
+            .aggregate
+            .expect("an aggregate");
+        a.order.into_iter().map(|o| o.field).collect()
+    };
+    assert_eq!(order("select=a:album_id,count()&order=a"), ["album_id"]);
+    assert_eq!(
+        order("select=v:meta->>a,n:count()&order=v,n"),
+        ["meta", "n"]
+    );
+    assert_eq!(order("select=album_id,count()&order=nope"), ["nope"]);
     // An embedding beside aggregates rides with the read's selection
     // (the engine groups by the related row).
     let r = read("track", "select=count(),album(title)").expect("an embedding beside count()");
