@@ -797,7 +797,14 @@ impl MongoAdapter {
                 rows: Vec::new(),
             });
         }
-        let ids = self.ids(w, target, &update.filter).await?;
+        let ids = self
+            .ids_within(
+                w,
+                target,
+                &update.filter,
+                update.returning.as_ref().and(update.max_rows),
+            )
+            .await?;
         if ids.is_empty() {
             return Ok(WriteResult::default());
         }
@@ -831,7 +838,14 @@ impl MongoAdapter {
                 rows: Vec::new(),
             });
         }
-        let ids = self.ids(w, target, &delete.filter).await?;
+        let ids = self
+            .ids_within(
+                w,
+                target,
+                &delete.filter,
+                delete.returning.as_ref().and(delete.max_rows),
+            )
+            .await?;
         let rows = match &delete.returning {
             Some(fields) => self.reread(w, e, &ids, fields).await?,
             None => Vec::new(),
@@ -849,14 +863,31 @@ impl MongoAdapter {
         })
     }
 
-    async fn ids(&self, w: &mut Work, target: Target<'_>, f: &Filter) -> Result<Vec<Bson>> {
-        let docs = w
-            .aggregate(&self.coll(target.entity)?, lower::ids(target, f)?)
-            .await?;
-        Ok(docs
+    /// The `_id`s of the documents a write touches, read before it
+    /// writes: at most `max` (a representation's bound, [`Update::max_rows`]),
+    /// past which the write is refused before anything is written.
+    async fn ids_within(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        f: &Filter,
+        max: Option<u64>,
+    ) -> Result<Vec<Bson>> {
+        let mut pipeline = lower::ids(target, f)?;
+        if let Some(max) = max {
+            pipeline
+                .push(doc! {"$limit": i64::try_from(max.saturating_add(1)).unwrap_or(i64::MAX)});
+        }
+        let ids: Vec<Bson> = w
+            .aggregate(&self.coll(target.entity)?, pipeline)
+            .await?
             .into_iter()
             .filter_map(|mut d| d.remove("_id"))
-            .collect())
+            .collect();
+        match max {
+            Some(max) if ids.len() as u64 > max => Err(Error::representation_too_large(max)),
+            _ => Ok(ids),
+        }
     }
 }
 

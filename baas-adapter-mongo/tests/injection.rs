@@ -206,6 +206,7 @@ fn written_values_stay_data() {
             filter: Filter::eq("id", 1),
             set: json!({"name": "$unset"}).as_object().unwrap().clone(),
             returning: None,
+            max_rows: None,
         })
         .unwrap();
     let set = lower::update_set(e, &update.typed_set().to_vec()).unwrap();

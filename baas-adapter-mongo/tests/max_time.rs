@@ -88,11 +88,13 @@ async fn a_write_by_filter_past_max_time_is_a_timeout() {
         filter: filter.clone(),
         set,
         returning: None,
+        max_rows: None,
     };
     let delete = Delete {
         entity: "track".into(),
         filter,
         returning: None,
+        max_rows: None,
     };
     for adapter in [&tight, &open] {
         let v = Validator::new(target, adapter.capabilities(), &limits);

@@ -442,6 +442,19 @@ impl Error {
         }
     }
 
+    /// A write whose representation (`returning`) would answer more
+    /// rows than the tenant's row budget `max` ([`LimitExceeded`](Self::LimitExceeded)
+    /// of `max_rows`): refused before it writes, or rolled back.
+    pub fn representation_too_large(max: u64) -> Self {
+        Self::LimitExceeded {
+            limit: "max_rows",
+            max,
+            message: format!(
+                "this write's representation would answer with more than {max} rows; nothing was written (narrow the filter, or ask for return=minimal)"
+            ),
+        }
+    }
+
     /// An unsupported feature on an engine.
     pub fn unsupported(engine: impl Into<String>, feature: impl Into<String>) -> Self {
         Self::Unsupported {

@@ -1015,6 +1015,12 @@ pub struct Update {
     /// Fields to return from the updated rows; `None` returns nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returning: Option<Vec<String>>,
+    /// With `returning`: the most rows the update may answer. One that
+    /// would answer more writes nothing ([`Error::representation_too_large`](crate::Error::representation_too_large));
+    /// the adapter stops reading the rows one past it. The engine sets it
+    /// to the tenant's row budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u64>,
 }
 
 /// A delete of every row matching `filter`.
@@ -1028,6 +1034,10 @@ pub struct Delete {
     /// Fields to return from the deleted rows; `None` returns nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returning: Option<Vec<String>>,
+    /// With `returning`: the most rows the delete may answer, as
+    /// [`Update::max_rows`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u64>,
 }
 
 /// An aggregate function.

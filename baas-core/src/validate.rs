@@ -2839,6 +2839,7 @@ mod tests {
                 .cloned()
                 .unwrap_or_default(),
             returning: None,
+            max_rows: None,
         });
         assert!(matches!(w, Err(Error::Validation { .. })), "{w:?}");
     }
@@ -2917,6 +2918,7 @@ mod tests {
             filter: Filter::eq("track_id", 1),
             set: json!({"price": 2}).as_object().unwrap().clone(),
             returning: None,
+            max_rows: None,
         };
         forbidden(check(|v| v.update(upd), "track"));
         let upd = Update {
@@ -2924,6 +2926,7 @@ mod tests {
             filter: Filter::eq("track_id", 1),
             set: json!({"name": "x"}).as_object().unwrap().clone(),
             returning: Some(vec!["email".into()]),
+            max_rows: None,
         };
         forbidden(check(|v| v.update(upd), "track"));
     }
@@ -2935,6 +2938,7 @@ mod tests {
             filter: Filter::eq("track_id", 1),
             set: json!({"name": "x"}).as_object().unwrap().clone(),
             returning: Some(vec![]),
+            max_rows: None,
         };
         let u = check(|v| v.update(upd), "track").unwrap();
         assert_eq!(

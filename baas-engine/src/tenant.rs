@@ -37,7 +37,9 @@ pub struct TenantLimits {
     /// answer may hold, counting the root page and every embedded row at
     /// every depth (a row embedded under two parents counts twice in the
     /// answer). Beyond it the read is refused with `limit_exceeded` (400)
-    /// before the rows are materialised.
+    /// before the rows are materialised. It also bounds the rows a write
+    /// answers (`returning`: [`Update::max_rows`](baas_core::ir::Update::max_rows)):
+    /// such a write past it writes nothing.
     pub max_rows: u64,
     /// Rows per parent of a to-many embed that gives no `limit` of its own
     /// (an embedded list is a page too; a larger explicit limit is kept,

@@ -780,6 +780,7 @@ fn write(
                 filter,
                 set: rows.pop().unwrap_or_default(),
                 returning: ret.filter(|_| return_mode == ReturnMode::Representation),
+                max_rows: None,
             })
         }
         ("DELETE", _) => {
@@ -812,6 +813,7 @@ fn write(
                 entity: entity.name.clone(),
                 filter,
                 returning: ret.filter(|_| return_mode == ReturnMode::Representation),
+                max_rows: None,
             })
         }
         _ => {

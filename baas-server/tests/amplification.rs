@@ -401,3 +401,152 @@ async fn embeds_cannot_amplify_memory() {
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The rows a write answers (`return=representation`, no embeddings) are
+/// bounded by the tenant's row budget too, on the four engines: an insert
+/// of more rows is refused before it writes; an update or a delete that
+/// would answer more stops reading them one past the budget and writes
+/// nothing; within it, or with `return=minimal`, the write goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_representations_stay_within_the_row_budget() {
+    let dir = server::temp_dir("write-budget");
+    let lite = common::sqlite_chinook_at(&dir.join("chinook.db")).await;
+    let data = dir.join("data");
+    let srv = server::start(
+        &dir,
+        &["--db", &lite, "--tenant", "boot"],
+        &[
+            ("BAAS_ADMIN_KEY", ADMIN),
+            ("BAAS_DATA_DIR", data.to_str().unwrap()),
+        ],
+    );
+    let addr = srv.addr;
+    let engines = [
+        ("pg", pg_url(), Naming::SnakeCase),
+        ("my", my_url(), Naming::PascalCase),
+        ("mongo", mongo_url(), Naming::PascalCase),
+        ("lite", lite.clone(), Naming::PascalCase),
+    ];
+    let auth = format!("Bearer {ADMIN}");
+    let headers = |prefer: &'static str| {
+        vec![
+            ("authorization", auth.clone()),
+            ("content-type", "application/json".to_string()),
+            ("prefer", prefer.to_string()),
+        ]
+    };
+    let send = |method: &'static str, path: String, prefer: &'static str, body: String| {
+        let h = headers(prefer);
+        async move {
+            let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            request(addr, method, &path, &h, body.as_bytes()).await
+        }
+    };
+    let tight = json!({"max_rows": 50});
+    let mut served = 0;
+    for (id, url, naming) in &engines {
+        let r = register(addr, &tenant(id, url, *naming, tight.clone())).await;
+        if r.status != 201 {
+            if skip_or_fail(&format!("{id} for the write budget test"), &r.text()) {
+                continue;
+            }
+            panic!("{id}: {}", r.text());
+        }
+        served += 1;
+        let rows = |n: i64| {
+            Value::Array(
+                (0..n)
+                    .map(|i| json!({"genre_id": 9700 + i, "name": "budget"}))
+                    .collect(),
+            )
+            .to_string()
+        };
+        let scratch = format!("/{id}/genre?genre_id=gte.9700&genre_id=lt.9800");
+        // A run that failed half-way left its rows: clean them first.
+        let r = send("DELETE", scratch.clone(), "return=minimal", String::new()).await;
+        assert!(r.status < 300, "{id}: {}", r.text());
+        // The scratch rows (their total, from `Content-Range`), and those
+        // renamed from "budget".
+        let count = |filter: &'static str| {
+            let path = format!("{scratch}&select=genre_id&limit=1{filter}");
+            let send = &send;
+            async move {
+                let r = send("GET", path, "count=exact", String::new()).await;
+                assert!(r.status < 300, "{}", r.text());
+                let range = r
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-range"))
+                    .map(|(_, v)| v.clone())
+                    .expect("Content-Range");
+                range.rsplit('/').next().unwrap().parse::<u64>().unwrap()
+            }
+        };
+        // An insert of more rows than the budget, answered: refused, unwritten.
+        let r = send(
+            "POST",
+            format!("/{id}/genre"),
+            "return=representation",
+            rows(51),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{id}: {}", r.text());
+        assert_eq!(r.json()["code"], "limit_exceeded", "{id}");
+        assert_eq!(count("").await, 0, "{id}: nothing was written");
+        // Unanswered, it goes through.
+        let r = send("POST", format!("/{id}/genre"), "return=minimal", rows(60)).await;
+        assert_eq!(r.status, 201, "{id}: {}", r.text());
+        assert_eq!(count("").await, 60, "{id}");
+        // An update and a delete that would answer 60 rows write nothing.
+        let r = send(
+            "PATCH",
+            scratch.clone(),
+            "return=representation",
+            r#"{"name": "changed"}"#.into(),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{id}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["code"], "limit_exceeded", "{id}: {v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("nothing was written"),
+            "{id}: {v}"
+        );
+        assert_eq!(count("").await, 60, "{id}");
+        assert_eq!(
+            count("&name=neq.budget").await,
+            0,
+            "{id}: the update was not kept"
+        );
+        let r = send(
+            "DELETE",
+            scratch.clone(),
+            "return=representation",
+            String::new(),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{id}: {}", r.text());
+        assert_eq!(r.json()["code"], "limit_exceeded", "{id}");
+        assert_eq!(count("").await, 60, "{id}: the delete was not kept");
+        // Within the budget (50 rows: the bound is inclusive), answered.
+        let r = send(
+            "PATCH",
+            format!("{scratch}&genre_id=lt.9750&select=genre_id"),
+            "return=representation",
+            r#"{"name": "changed"}"#.into(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text());
+        assert_eq!(r.json().as_array().unwrap().len(), 50, "{id}");
+        let r = send("DELETE", scratch.clone(), "return=minimal", String::new()).await;
+        assert_eq!(r.status, 204, "{id}: {}", r.text());
+        assert_eq!(count("").await, 0, "{id}");
+    }
+    println!("write budget: {served} engines");
+    assert!(served >= 1, "the SQLite tenant always runs");
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,6 +31,16 @@ pub struct ExecResult {
 pub trait SqlTransaction: Send {
     /// Run a select and decode its rows by `columns`.
     async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>>;
+    /// [`fetch`](Self::fetch), reading at most `max` rows: `None` as soon
+    /// as the statement answers one more (the rest is never decoded nor
+    /// kept; the statement still runs to its end, and the transaction is
+    /// for the caller to roll back).
+    async fn fetch_at_most(
+        &mut self,
+        stmt: &Statement,
+        columns: &[OutColumn],
+        max: u64,
+    ) -> Result<Option<Vec<Row>>>;
     /// Run a statement that returns no rows.
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult>;
     /// Commit.

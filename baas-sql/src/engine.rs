@@ -271,7 +271,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
             Some(cols) if caps.returning => {
                 // Decoded before COMMIT: a response that cannot be built rolls back.
                 let mut tx = self.backend.begin().await?;
-                let rows = tx.fetch(&stmt, &cols).await?;
+                let rows = fetch_within(tx.as_mut(), &stmt, &cols, update.max_rows).await?;
                 tx.commit().await?;
                 Ok(WriteResult {
                     response: None,
@@ -290,7 +290,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 let mut tx = self.backend.begin().await?;
                 let keyq =
                     lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
-                let keys = tx.fetch(&keyq.statement, &keyq.columns).await?;
+                let keys =
+                    fetch_within(tx.as_mut(), &keyq.statement, &keyq.columns, update.max_rows)
+                        .await?;
                 if keys.is_empty() {
                     tx.commit().await?;
                     return Ok(WriteResult::default());
@@ -301,6 +303,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                         filter: lower::key_filter(e, &e.primary_key, chunk)?,
                         set: update.set.clone(),
                         returning: None,
+                        max_rows: None,
                     };
                     let (st, _) = lower::update(self.d(), target, &by_key, set)?;
                     tx.execute(&st).await?;
@@ -353,7 +356,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
             Some(cols) if caps.returning => {
                 // Decoded before COMMIT: a response that cannot be built rolls back.
                 let mut tx = self.backend.begin().await?;
-                let rows = tx.fetch(&stmt, &cols).await?;
+                let rows = fetch_within(tx.as_mut(), &stmt, &cols, delete.max_rows).await?;
                 tx.commit().await?;
                 Ok(WriteResult {
                     response: None,
@@ -365,7 +368,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 let mut tx = self.backend.begin().await?;
                 let fields: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
                 let plan = lower::select_for_update(self.d(), target, &fields, &delete.filter)?;
-                let rows = tx.fetch(&plan.statement, &plan.columns).await?;
+                let rows =
+                    fetch_within(tx.as_mut(), &plan.statement, &plan.columns, delete.max_rows)
+                        .await?;
                 let affected = tx.execute(&stmt).await?.affected;
                 tx.commit().await?;
                 Ok(WriteResult {
@@ -1268,6 +1273,18 @@ impl Pinned {
         r
     }
 
+    async fn fetch_at_most_in(
+        &self,
+        stmt: &Statement,
+        columns: &[OutColumn],
+        max: u64,
+    ) -> Result<Option<Vec<Row>>> {
+        let mut tx = self.take()?;
+        let r = tx.fetch_at_most(stmt, columns, max).await;
+        self.put(tx);
+        r
+    }
+
     async fn execute_in(&self, stmt: &Statement) -> Result<ExecResult> {
         let mut tx = self.take()?;
         let r = tx.execute(stmt).await;
@@ -1288,6 +1305,15 @@ impl std::fmt::Debug for Pinned {
 impl SqlTransaction for Pinned {
     async fn fetch(&mut self, stmt: &Statement, columns: &[OutColumn]) -> Result<Vec<Row>> {
         self.fetch_in(stmt, columns).await
+    }
+
+    async fn fetch_at_most(
+        &mut self,
+        stmt: &Statement,
+        columns: &[OutColumn],
+        max: u64,
+    ) -> Result<Option<Vec<Row>>> {
+        self.fetch_at_most_in(stmt, columns, max).await
     }
 
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
@@ -1328,5 +1354,24 @@ impl SqlBackend for Pinned {
 
     async fn health(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// The rows a write answers (`RETURNING`, or the rows it is about to
+/// write), within its representation's bound (`max_rows` of an
+/// [`Update`] / [`Delete`]): past it, an error, the transaction left for
+/// the caller to roll back (dropped uncommitted).
+async fn fetch_within(
+    tx: &mut dyn SqlTransaction,
+    stmt: &Statement,
+    columns: &[OutColumn],
+    max: Option<u64>,
+) -> Result<Vec<Row>> {
+    match max {
+        None => tx.fetch(stmt, columns).await,
+        Some(max) => tx
+            .fetch_at_most(stmt, columns, max)
+            .await?
+            .ok_or_else(|| Error::representation_too_large(max)),
     }
 }

@@ -289,6 +289,24 @@ where
         fetch_on::<E, _>(&mut *self.0, stmt, columns).await
     }
 
+    async fn fetch_at_most(
+        &mut self,
+        stmt: &Statement,
+        columns: &[OutColumn],
+        max: u64,
+    ) -> Result<Option<Vec<Row>>> {
+        use futures::TryStreamExt as _;
+        let mut rows = query::<E>(stmt)?.fetch(&mut *self.0);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await.map_err(err::<E>)? {
+            if out.len() as u64 >= max {
+                return Ok(None);
+            }
+            out.push(decode_row::<E>(&r, columns)?);
+        }
+        Ok(Some(out))
+    }
+
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
         execute_on::<E, _>(&mut *self.0, stmt).await
     }

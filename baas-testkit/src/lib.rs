@@ -464,6 +464,7 @@ impl Ctx<'_> {
                     entity: "gadget".into(),
                     filter: like("sku", &format!("{prefix}%")),
                     returning: None,
+                    max_rows: None,
                 },
             )
             .await
@@ -560,6 +561,7 @@ macro_rules! __with_conformance_cases {
             update_by_filter_with_returning,
             update_without_match_affects_nothing,
             delete_by_filter_with_returning,
+            writes_past_their_max_rows_write_nothing,
             read_only_entity_refuses_writes,
             text_search,
             json_path_filters,
@@ -1989,6 +1991,7 @@ async fn unique_violation_is_conflict(c: &Ctx<'_>) -> CaseResult {
             filter: Filter::eq("sku", "uq-2"),
             set: rec(json!({"sku": "uq-1"})),
             returning,
+            max_rows: None,
         };
         let r = c.db.update(c.t("gadget")?, &u).await;
         ensure!(
@@ -2200,6 +2203,7 @@ async fn update_by_filter_with_returning(c: &Ctx<'_>) -> CaseResult {
         ]),
         set: rec(json!({"qty": 10, "price": "2.5"})),
         returning: Some(vec!["sku".into(), "qty".into(), "price".into()]),
+        max_rows: None,
     };
     let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
     ensure!(w.affected == 2, "affected {}", w.affected);
@@ -2232,6 +2236,7 @@ async fn update_without_match_affects_nothing(c: &Ctx<'_>) -> CaseResult {
         filter: Filter::eq("sku", "no-such-sku"),
         set: rec(json!({"qty": 1})),
         returning: Some(vec![]),
+        max_rows: None,
     };
     let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
     ensure!(w.affected == 0 && w.rows.is_empty(), "{w:?}");
@@ -2254,6 +2259,7 @@ async fn delete_by_filter_with_returning(c: &Ctx<'_>) -> CaseResult {
             Filter::is("active", IsValue::True),
         ]),
         returning: Some(vec!["sku".into()]),
+        max_rows: None,
     };
     let w = c.db.delete(c.t("gadget")?, &d).await.map_err(s)?;
     let mut skus = col(&w.rows, "sku");
@@ -2265,6 +2271,73 @@ async fn delete_by_filter_with_returning(c: &Ctx<'_>) -> CaseResult {
     let left = c.count("gadget", Some(like("sku", "del-%"))).await?;
     ensure!(left == 1, "left {left}");
     c.clear("del-").await?;
+    Ok(Outcome::Pass)
+}
+
+/// An update or delete whose returned rows would pass its `max_rows`
+/// (the tenant's row budget) fails with `LimitExceeded` and writes
+/// nothing; one within it (the bound inclusive) goes through.
+async fn writes_past_their_max_rows_write_nothing(c: &Ctx<'_>) -> CaseResult {
+    c.clear("cap-").await?;
+    c.insert(ins(vec![
+        json!({"sku": "cap-1", "qty": 1}),
+        json!({"sku": "cap-2", "qty": 1}),
+        json!({"sku": "cap-3", "qty": 1}),
+    ]))
+    .await
+    .map_err(s)?;
+    let update = |max: u64| Update {
+        entity: "gadget".into(),
+        filter: like("sku", "cap-%"),
+        set: rec(json!({"qty": 7})),
+        returning: Some(vec!["sku".into()]),
+        max_rows: Some(max),
+    };
+    let r = c.db.update(c.t("gadget")?, &update(2)).await;
+    ensure!(
+        matches!(
+            r,
+            Err(Error::LimitExceeded {
+                limit: "max_rows",
+                max: 2,
+                ..
+            })
+        ),
+        "update past max_rows: {r:?}"
+    );
+    let changed = c
+        .count(
+            "gadget",
+            Some(Filter::and(vec![
+                like("sku", "cap-%"),
+                Filter::eq("qty", 7),
+            ])),
+        )
+        .await?;
+    ensure!(changed == 0, "the refused update changed {changed} rows");
+    let delete = |max: u64| Delete {
+        entity: "gadget".into(),
+        filter: like("sku", "cap-%"),
+        returning: Some(vec!["sku".into()]),
+        max_rows: Some(max),
+    };
+    let r = c.db.delete(c.t("gadget")?, &delete(2)).await;
+    ensure!(
+        matches!(
+            r,
+            Err(Error::LimitExceeded {
+                limit: "max_rows",
+                ..
+            })
+        ),
+        "delete past max_rows: {r:?}"
+    );
+    let left = c.count("gadget", Some(like("sku", "cap-%"))).await?;
+    ensure!(left == 3, "the refused delete left {left} of 3 rows");
+    let w = c.db.update(c.t("gadget")?, &update(3)).await.map_err(s)?;
+    ensure!(w.affected == 3 && w.rows.len() == 3, "update within: {w:?}");
+    let w = c.db.delete(c.t("gadget")?, &delete(3)).await.map_err(s)?;
+    ensure!(w.affected == 3 && w.rows.len() == 3, "delete within: {w:?}");
     Ok(Outcome::Pass)
 }
 
@@ -2282,6 +2355,7 @@ async fn read_only_entity_refuses_writes(c: &Ctx<'_>) -> CaseResult {
         entity: "gadget".into(),
         filter: Filter::and(vec![]),
         returning: None,
+        max_rows: None,
     };
     let r = c.db.delete(t, &d).await;
     ensure!(matches!(r, Err(Error::Forbidden(_))), "delete: {r:?}");

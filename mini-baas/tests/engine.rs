@@ -275,6 +275,7 @@ async fn policy_hooks_and_events() {
         filter: Filter::and(vec![]),
         set,
         returning: None,
+        max_rows: None,
     };
     let r = baas.write(&ann, &t, WriteOp::Update(upd)).await.unwrap();
     assert_eq!(r.affected, 2, "ann owns 'hello' and 'x'");

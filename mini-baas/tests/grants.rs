@@ -846,6 +846,7 @@ async fn suite(under: Under) {
                 filter: Filter::in_list("track_id", vec![1i64, 63]),
                 set: set.as_object().unwrap().clone(),
                 returning,
+                max_rows: None,
             })
         };
         forbidden(
@@ -1052,6 +1053,7 @@ async fn suite(under: Under) {
                     filter,
                     set: json!({"title": "x"}).as_object().unwrap().clone(),
                     returning: Some(vec!["album_id".into()]),
+                    max_rows: None,
                 });
                 let select = Selection {
                     fields: vec!["album_id".into()],

@@ -478,6 +478,7 @@ impl Store {
             filter,
             set,
             returning: None,
+            max_rows: None,
         };
         Ok(self
             .adapter
@@ -491,6 +492,7 @@ impl Store {
             entity: table.into(),
             filter,
             returning: None,
+            max_rows: None,
         };
         Ok(self
             .adapter
