@@ -496,6 +496,61 @@ impl<B: SqlBackend> SqlAdapter<B> {
         }
     }
 
+    /// SQLite's plan of `statement`: `EXPLAIN QUERY PLAN`, whose rows
+    /// (`id`, `parent`, `detail`) nest by `parent`. As JSON,
+    /// `{"query_plan": [{"id", "parent", "detail", "plans": [...]}]}`
+    /// (`plans` only under a node that has some); as text, the tree the
+    /// `sqlite3` shell prints for `.eqp on` (`QUERY PLAN`, then `|--`
+    /// and `` `-- `` branches). Nothing runs: SQLite has no option that
+    /// runs the statement (`analyze`) nor PostgreSQL's other options.
+    async fn sqlite_plan(
+        &self,
+        statement: Statement,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        use baas_core::adapter::PlanFormat;
+        if explain.options.names().next().is_some() {
+            return Err(Error::unsupported(
+                self.d().name(),
+                "the plan options analyze, verbose, settings, buffers and wal (SQLite's EXPLAIN QUERY PLAN takes none)",
+            ));
+        }
+        let stmt = Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            params: statement.params,
+        };
+        let int = |key: &str| OutColumn {
+            key: key.into(),
+            ty: baas_core::FieldType::Int64,
+        };
+        let columns = [
+            int("id"),
+            int("parent"),
+            int("notused"),
+            OutColumn {
+                key: "detail".into(),
+                ty: baas_core::FieldType::Text,
+            },
+        ];
+        let rows = self.backend.fetch(&stmt, &columns).await?;
+        let nodes: Vec<(i64, i64, String)> = rows
+            .iter()
+            .map(|r| {
+                let n = |k: &str| r.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
+                let detail = r.get("detail").and_then(serde_json::Value::as_str);
+                (n("id"), n("parent"), detail.unwrap_or_default().to_string())
+            })
+            .collect();
+        Ok(match explain.format {
+            PlanFormat::Json => serde_json::json!({ "query_plan": plan_nodes(&nodes, 0, 0) }),
+            PlanFormat::Text => {
+                let mut text = String::from("QUERY PLAN");
+                plan_lines(&nodes, 0, "", 0, &mut text);
+                serde_json::Value::String(text)
+            }
+        })
+    }
+
     fn d(&self) -> Dialect {
         self.backend.dialect()
     }
@@ -619,7 +674,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
 
     /// The engine's plan of `statement` (`EXPLAIN (FORMAT JSON)` on
     /// PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, PostgreSQL's text
-    /// `EXPLAIN` as one string), with its bound values and the options
+    /// `EXPLAIN` as one string; SQLite's: [`Self::sqlite_plan`]), with its bound values and the options
     /// asked for: PostgreSQL takes them all; MariaDB `analyze` only (its
     /// `ANALYZE FORMAT=JSON`). With `analyze` the statement runs inside a
     /// transaction that is rolled back, whatever it would write.
@@ -630,6 +685,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
     ) -> Result<serde_json::Value> {
         use baas_core::adapter::PlanFormat;
         let options = explain.options;
+        if self.d() == Dialect::Sqlite {
+            return self.sqlite_plan(statement, explain).await;
+        }
         let prefix = match (self.d(), explain.format) {
             (Dialect::Postgres, format) => {
                 // PostgreSQL's refusal, in its words (its class-22 code
@@ -1373,5 +1431,59 @@ async fn fetch_within(
             .fetch_at_most(stmt, columns, max)
             .await?
             .ok_or_else(|| Error::representation_too_large(max)),
+    }
+}
+
+/// Most levels of an SQLite plan shown (its nodes nest by `parent`; a
+/// plan SQLite writes has a handful).
+const PLAN_DEPTH: usize = 64;
+
+/// The nodes of an SQLite `EXPLAIN QUERY PLAN` under `parent`, as JSON,
+/// each with its own below it (`plans`).
+fn plan_nodes(nodes: &[(i64, i64, String)], parent: i64, depth: usize) -> serde_json::Value {
+    serde_json::Value::Array(
+        nodes
+            .iter()
+            .filter(|(id, p, _)| *p == parent && *id != parent)
+            .map(|(id, p, detail)| {
+                let mut node = serde_json::json!({"id": id, "parent": p, "detail": detail});
+                let below = if depth < PLAN_DEPTH {
+                    plan_nodes(nodes, *id, depth + 1)
+                } else {
+                    serde_json::Value::Array(Vec::new())
+                };
+                if below.as_array().is_some_and(|b| !b.is_empty()) {
+                    node["plans"] = below;
+                }
+                node
+            })
+            .collect(),
+    )
+}
+
+/// The nodes under `parent` as the `sqlite3` shell draws them, a line
+/// each after `out`.
+fn plan_lines(
+    nodes: &[(i64, i64, String)],
+    parent: i64,
+    indent: &str,
+    depth: usize,
+    out: &mut String,
+) {
+    if depth >= PLAN_DEPTH {
+        return;
+    }
+    let below: Vec<&(i64, i64, String)> = nodes
+        .iter()
+        .filter(|(id, p, _)| *p == parent && *id != parent)
+        .collect();
+    for (i, (id, _, detail)) in below.iter().enumerate() {
+        let last = i + 1 == below.len();
+        out.push('\n');
+        out.push_str(indent);
+        out.push_str(if last { "`--" } else { "|--" });
+        out.push_str(detail);
+        let next = format!("{indent}{}", if last { "   " } else { "|  " });
+        plan_lines(nodes, *id, &next, depth + 1, out);
     }
 }
