@@ -2030,6 +2030,41 @@ async fn statuses_and_ranges() {
     assert_eq!(r.status, 200, "{}", r.text());
     let r = same(&s, "PUT", "/genre/9503", "", &rep, r#"{"name": "g"}"#).await;
     assert_eq!(r.status, 201, "{}", r.text());
+    // A `PUT` writes the body's fields; an existing row keeps the others,
+    // as PostgREST's `INSERT … ON CONFLICT DO UPDATE` of the body's
+    // columns. The row it would insert is checked first, as PostgreSQL
+    // checks it: a non-null field left out is a 23502, row or no row.
+    let _ = same(&s, "DELETE", "/track", "track_id=eq.9501", &[], "").await;
+    let track = r#""track_id": 9501, "media_type_id": 1, "milliseconds": 1, "unit_price": 0.99"#;
+    let put = |body: String| {
+        let s = &s;
+        let rep = &rep;
+        async move {
+            same(
+                s,
+                "PUT",
+                "/track",
+                "track_id=eq.9501&select=track_id,name,composer",
+                rep,
+                &body,
+            )
+            .await
+        }
+    };
+    let r = put(format!(r#"{{{track}, "name": "Put", "composer": "C"}}"#)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = put(format!(r#"{{{track}, "name": "Put again"}}"#)).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"track_id": 9501, "name": "Put again", "composer": "C"}])
+        )
+    );
+    let r = put(r#"{"track_id": 9501, "name": "No price"}"#.to_string()).await;
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!("23502")));
+    let r = same(&s, "DELETE", "/track", "track_id=eq.9501", &[], "").await;
+    assert_eq!(r.status, 204, "{}", r.text());
     let merge = [("Prefer", "resolution=merge-duplicates")];
     let body = r#"[{"genre_id": 9501, "name": "h"}, {"genre_id": 9503, "name": "i"}]"#;
     let r = same(&s, "POST", "/genre", "", &merge, body).await;
