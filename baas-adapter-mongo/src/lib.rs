@@ -475,6 +475,71 @@ impl MongoAdapter {
             .map_err(decode::error)
     }
 
+    /// MongoDB's `explain` of `command` (an `aggregate`, `update` or
+    /// `delete`) on `e`'s database: `queryPlanner`, or with `analyze`
+    /// `executionStats` (which runs a read, bounded by `maxTimeMS`; a
+    /// write's explain never writes). JSON only; PostgreSQL's other
+    /// options are refused. The answer is the server's, in relaxed
+    /// extended JSON, without the driver's bookkeeping (`$clusterTime`,
+    /// `operationTime`, `ok`) nor the server's address (`serverInfo`).
+    async fn explain_command(
+        &self,
+        e: &Entity,
+        mut command: Document,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        use baas_core::adapter::PlanFormat;
+        if explain.format == PlanFormat::Text {
+            return Err(Error::unsupported(
+                &self.caps.engine,
+                "execution plans as text (MongoDB's explain answers JSON)",
+            ));
+        }
+        let o = explain.options;
+        if o.verbose || o.settings || o.buffers || o.wal {
+            return Err(Error::unsupported(
+                &self.caps.engine,
+                "the plan options verbose, settings, buffers and wal (PostgreSQL's; MongoDB takes analyze)",
+            ));
+        }
+        if let Some(t) = self.max_time {
+            command.insert(
+                "maxTimeMS",
+                i64::try_from(t.as_millis()).unwrap_or(i64::MAX),
+            );
+        }
+        let verbosity = if o.analyze {
+            "executionStats"
+        } else {
+            "queryPlanner"
+        };
+        let coll = self.coll(e)?;
+        let db = coll.client().database(&coll.namespace().db);
+        let mut answer = db
+            .run_command(doc! {"explain": command, "verbosity": verbosity})
+            .await
+            .map_err(decode::error)?;
+        for k in ["$clusterTime", "operationTime", "ok", "serverInfo"] {
+            answer.remove(k);
+        }
+        Ok(Bson::Document(answer).into_relaxed_extjson())
+    }
+
+    /// The `explain` of an aggregation `pipeline` on `e`'s collection.
+    async fn explain_pipeline(
+        &self,
+        e: &Entity,
+        pipeline: Vec<Document>,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        let command = doc! {
+            "aggregate": lower::collection_name(e)?,
+            "pipeline": pipeline,
+            "cursor": {},
+        };
+        self.explain_command(e, command, explain).await
+    }
+
     async fn count_matching(
         &self,
         target: Target<'_>,
@@ -1010,6 +1075,76 @@ impl DatabaseAdapter for MongoAdapter {
                 .await
                 .map_err(decode::error)?,
         ))
+    }
+
+    /// The `explain` of the pipeline that reads the query's own documents
+    /// (its embeddings aside, as the SQL engines plan their root
+    /// statement).
+    async fn explain(
+        &self,
+        query: &Checked<'_, Query>,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        let target = query.target();
+        let mut root = Query::clone(query);
+        root.select.embeds.clear();
+        let plan = lower::find(target, &root)?;
+        self.explain_pipeline(target.entity, plan.pipeline, explain)
+            .await
+    }
+
+    /// The `explain` of the grouping pipeline.
+    async fn explain_aggregate(
+        &self,
+        aggregate: &Checked<'_, Aggregate>,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        let target = aggregate.target();
+        let plan = lower::aggregate(target, aggregate)?;
+        self.explain_pipeline(target.entity, plan.pipeline, explain)
+            .await
+    }
+
+    /// The `explain` of what selects a write's documents: its `update` or
+    /// `delete` command, or, where it reads the `_id`s first (a filter
+    /// through a relation, a representation), that read's pipeline.
+    /// MongoDB explains no insert.
+    async fn explain_write(
+        &self,
+        write: CheckedWrite<'_, '_>,
+        explain: baas_core::Explain,
+    ) -> Result<serde_json::Value> {
+        let (target, filter, set, returning) = match write {
+            CheckedWrite::Insert(_) => {
+                return Err(Error::unsupported(
+                    &self.caps.engine,
+                    "execution plans of an insert (MongoDB's explain has none)",
+                ));
+            }
+            CheckedWrite::Update(u) => (
+                u.target(),
+                &u.filter,
+                Some(lower::update_set(
+                    u.target().entity,
+                    &u.typed_set().to_vec(),
+                )?),
+                u.returning.is_some(),
+            ),
+            CheckedWrite::Delete(d) => (d.target(), &d.filter, None, d.returning.is_some()),
+        };
+        let e = target.entity;
+        if returning || lower::has_exists(filter) {
+            return self
+                .explain_pipeline(e, lower::ids(target, filter)?, explain)
+                .await;
+        }
+        let (_, m) = lower::filter(target, Some(filter))?;
+        let name = lower::collection_name(e)?;
+        let command = match set {
+            Some(u) => doc! {"update": name, "updates": [{"q": m, "u": u, "multi": true}]},
+            None => doc! {"delete": name, "deletes": [{"q": m, "limit": 0}]},
+        };
+        self.explain_command(e, command, explain).await
     }
 
     async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {

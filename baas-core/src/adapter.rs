@@ -428,7 +428,8 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// The engine's execution plan of the statement that reads the checked
     /// query's own rows (batched embeds are further statements): JSON
     /// (`EXPLAIN (FORMAT JSON)` on PostgreSQL, `EXPLAIN FORMAT=JSON` on
-    /// MySQL, SQLite's `EXPLAIN QUERY PLAN` nested as a tree), or the
+    /// MySQL, SQLite's `EXPLAIN QUERY PLAN` nested as a tree, MongoDB's
+    /// `explain` of the pipeline), or the
     /// engine's text as one string, with the
     /// [`PlanOptions`] asked for (with `analyze`, the statement runs in a
     /// transaction that is rolled back). `Unsupported` where the engine

@@ -1536,6 +1536,14 @@ async fn csv_responses() {
     );
 }
 
+/// A MongoDB `explain` answer: its query planner's, at the top or in the
+/// pipeline's first stage; never the server's address.
+fn mongo_plan(plan: &serde_json::Value) -> bool {
+    let planner = plan["queryPlanner"].is_object()
+        || plan["stages"][0]["$cursor"]["queryPlanner"].is_object();
+    planner && plan.get("serverInfo").is_none() && plan.get("$clusterTime").is_none()
+}
+
 /// Item 17: `nulls=stripped` leaves null-valued keys out, embeds included,
 /// for arrays and for the singular object; an Accept we cannot produce is
 /// PostgREST's 406 `PGRST107`; plans are a 406 naming the engine.
@@ -1619,7 +1627,8 @@ async fn stripped_nulls_and_unavailable_media() {
     }
     // Execution plans (item 17): the service role gets PostgreSQL's and
     // MySQL's JSON plan of the read's statement, SQLite's `EXPLAIN QUERY
-    // PLAN` as a tree; MongoDB, and any other caller, a 406.
+    // PLAN` as a tree, MongoDB's `explain` of its pipeline; any other
+    // caller a 406.
     let service_role = mini_baas::engine::Principal::new("svc", ["service_role".to_string()]);
     // The genre the plans delete, left by a run that failed half-way.
     let _ = same(&s, "DELETE", "/genre", "genre_id=eq.9998", &[], "").await;
@@ -1659,9 +1668,14 @@ async fn stripped_nulls_and_unavailable_media() {
                 assert!(detail.starts_with("SEARCH"), "{plan}");
             }
             _ => {
+                assert_eq!(r.status, 200, "{t}: {}", r.text());
+                assert!(mongo_plan(&r.json()), "{t}: {}", r.text());
+                // JSON only.
+                let r = s
+                    .handle_as(plan("application/vnd.pgrst.plan+text"), &service_role)
+                    .await;
                 assert_eq!(r.status, 406, "{t}: {}", r.text());
-                let msg = r.json()["message"].as_str().unwrap_or_default().to_string();
-                assert!(msg.contains("mongodb"), "{t}: {msg}");
+                assert!(r.text().contains("mongodb"), "{t}: {}", r.text());
             }
         }
         if t == "pg" || t == "lite" {
@@ -1716,7 +1730,10 @@ async fn stripped_nulls_and_unavailable_media() {
                     let nodes = plan["query_plan"].as_array().map_or(0, Vec::len);
                     assert!(nodes > 0, "{t} {query}: {plan}");
                 }
-                _ => assert_eq!(r.status, 406, "{t} {query}: {}", r.text()),
+                _ => {
+                    assert_eq!(r.status, 200, "{t} {query}: {}", r.text());
+                    assert!(mongo_plan(&r.json()), "{t} {query}: {}", r.text());
+                }
             }
         }
         // A write's plan is its statement's (PostgREST plans the write's
@@ -1792,9 +1809,21 @@ async fn stripped_nulls_and_unavailable_media() {
                         assert_eq!(r.status, 200, "{t} {method} {accept}: {}", r.text());
                         assert!(r.json()["query_plan"].is_array(), "{}", r.text());
                     }
-                    _ => {
+                    // MongoDB explains no insert.
+                    _ if method == "POST" => {
                         assert_eq!(r.status, 406, "{t} {method}: {}", r.text());
                         assert_eq!(r.json()["code"], "PGRST107", "{t}");
+                    }
+                    // Its explain never writes: `analyze` too.
+                    _ => {
+                        assert_eq!(r.status, 200, "{t} {method} {accept}: {}", r.text());
+                        let plan = r.json();
+                        assert!(mongo_plan(&plan), "{t} {method}: {plan}");
+                        assert_eq!(
+                            plan["executionStats"].is_object(),
+                            accept == analyzed,
+                            "{t} {method}: {plan}"
+                        );
                     }
                 }
                 // Another caller: refused before anything runs.
@@ -1904,6 +1933,13 @@ async fn stripped_nulls_and_unavailable_media() {
                 } else {
                     assert!(plan["query_block"]["r_loops"].is_number(), "{plan}");
                 }
+            }
+            // MongoDB's `executionStats`: the pipeline ran.
+            "mongo" => {
+                assert_eq!(r.status, 200, "{t}: {}", r.text());
+                let plan = r.json();
+                assert!(mongo_plan(&plan), "{plan}");
+                assert!(plan["executionStats"]["nReturned"].is_number(), "{plan}");
             }
             _ => assert_eq!(r.status, 406, "{t}: {}", r.text()),
         }
