@@ -1113,9 +1113,11 @@ async fn attach_linked<D: DatabaseAdapter + ?Sized>(
 /// The aggregates of a one-to-many embed (`rel(count)`), attached to each
 /// parent: one grouped [`Aggregate`] per chunk of parent keys, grouped by
 /// the link fields and then the embed's fields, on the embed's filter (the
-/// caller's and the read grant's). A parent gets its groups in the order
-/// of the grouping fields; with no grouping field, exactly one object,
-/// also when it has no related row (`count` 0, the other aggregates null).
+/// caller's and the read grant's). A parent gets its groups in the embed's
+/// order (a group's key or an aggregate's alias), then the grouping
+/// fields', paged by the embed's `offset` and `limit` per parent; with no
+/// grouping field, exactly one object, also when it has no related row
+/// (`count` 0, the other aggregates null).
 #[allow(clippy::too_many_arguments)]
 async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
     db: &D,
@@ -1339,6 +1341,29 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 .map(move |g| OrderBy::asc(Aggregate::answer_key(Some(i), g.key())))
         }),
     ));
+    // The embedding's own order first (a group field or an aggregate's
+    // alias: through a junction, the targets' groups and aggregates are
+    // the via's), the grouping fields breaking its ties: each parent's
+    // groups come in it.
+    let own: Vec<OrderBy> = embed
+        .order
+        .iter()
+        .map(|o| OrderBy {
+            field: match via {
+                Some(_) => Aggregate::answer_key(Some(0), &o.field),
+                None => o.field.clone(),
+            },
+            ..o.clone()
+        })
+        .collect();
+    // Each key once (a later one would overrule it in MongoDB's `$sort`).
+    let mut own = own;
+    for o in order {
+        if !own.iter().any(|x| x.field == o.field) {
+            own.push(o);
+        }
+    }
+    let order = own;
     let groups_query = parent.derive(
         groups_of,
         Query {
@@ -1418,6 +1443,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             groups.entry(k).or_default().push(J::Object(g));
         }
     }
+    // The embedding's page, per parent.
+    let page = |groups: &mut Vec<J>| {
+        let skip = usize::try_from(embed.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+        groups.drain(..skip.min(groups.len()));
+        if let Some(limit) = embed.limit {
+            groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+    };
+    groups.values_mut().for_each(page);
     // A parent without related rows: no group, or (no grouping field nor
     // embed) the aggregates of an empty set.
     let ungrouped = joins
@@ -1456,7 +1490,9 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             );
         }
         nest_joined(&mut row, &joined_keys, &joins);
-        vec![J::Object(row)]
+        let mut empty = vec![J::Object(row)];
+        page(&mut empty);
+        empty
     } else {
         Vec::new()
     };

@@ -765,15 +765,21 @@ impl<'a> Validator<'a> {
             self.check_readable(&e.relation, Origin::Caller)?;
         }
         v.selection(&mut e.select, &format!("{eat}/select"), depth + 1, acc)?;
+        // The groups of an embedding with aggregates are ordered by their
+        // keys (checked with its aggregates), not by the rows' fields.
+        let mut ordered_groups = false;
         if grouped && e.joins(self.schema(), self.entity()) {
             v.joined_aggregates(e, eat, acc)?;
         } else if v.aggregated(&e.select) {
             v.embedded_aggregates(e, &rel.kind, eat, acc)?;
+            ordered_groups = true;
         }
         if let Some(f) = &mut e.filter {
             v.filter_into(f, &format!("{eat}/filter"), acc)?;
         }
-        v.order(&mut e.order, &format!("{eat}/order"), acc)?;
+        if !ordered_groups {
+            v.order(&mut e.order, &format!("{eat}/order"), acc)?;
+        }
         if rel.kind.is_to_one() {
             // At most one row: its order changes nothing (PostgREST takes
             // it, `.order(col, { referencedTable })` on a to-one embed).
@@ -803,7 +809,8 @@ impl<'a> Validator<'a> {
 
     /// Check the aggregates of an embedding (`rel(count)`, and of a to-one
     /// one, `artist(count())`: over its one related row or none); only
-    /// to-one relations embedded below, no order or page; the grouping
+    /// to-one relations embedded below; its order by a group field or an
+    /// aggregate's alias (its page applies per parent); the grouping
     /// fields and the aggregated ones as an [`Aggregate`] on the target
     /// checks them (known, readable, of a type the function applies to).
     fn embedded_aggregates(
@@ -862,13 +869,18 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if e.limit.is_some() || e.offset.is_some() || !e.order.is_empty() {
-            acc.push(
-                eat,
-                "order, limit and offset do not apply to an embedding with aggregates",
-            );
+        // Its groups are ordered (by a group field or an aggregate's
+        // alias, as beside top-level aggregates) and paged per parent.
+        if !e.order.is_empty() && !joined.is_empty() {
+            return Err(Error::unsupported(
+                self.caps.engine.clone(),
+                format!(
+                    "ordering the groups of `{}` beside the related rows it joins",
+                    e.relation
+                ),
+            ));
         }
-        self.selection_aggregate(e, eat, &joined, acc)
+        self.selection_aggregate(e, eat, &joined, &e.order, acc)
     }
 
     /// Check an embed's selection as an [`Aggregate`] of this validator's
@@ -879,6 +891,7 @@ impl<'a> Validator<'a> {
         e: &Embed,
         eat: &str,
         joined: &[String],
+        order: &[OrderBy],
         acc: &mut Acc,
     ) -> Result<()> {
         let as_aggregate = Aggregate {
@@ -888,7 +901,7 @@ impl<'a> Validator<'a> {
             group_by_values: e.select.group_by_values.clone(),
             aggregates: e.select.aggregates.clone(),
             having: Vec::new(),
-            order: Vec::new(),
+            order: order.to_vec(),
             limit: None,
             offset: None,
             via: Vec::new(),
@@ -898,14 +911,18 @@ impl<'a> Validator<'a> {
             Ok(_) => {}
             Err(Error::Validation { violations }) => {
                 for mut v in violations {
-                    v.pointer = format!(
-                        "{eat}/select{}",
-                        if v.pointer.starts_with("/group_by_values") {
-                            v.pointer.clone()
-                        } else {
-                            v.pointer.replace("/group_by", "/fields")
-                        }
-                    );
+                    v.pointer = if v.pointer.starts_with("/order") {
+                        format!("{eat}{}", v.pointer)
+                    } else {
+                        format!(
+                            "{eat}/select{}",
+                            if v.pointer.starts_with("/group_by_values") {
+                                v.pointer.clone()
+                            } else {
+                                v.pointer.replace("/group_by", "/fields")
+                            }
+                        )
+                    };
                     acc.add(v);
                 }
             }
@@ -938,7 +955,7 @@ impl<'a> Validator<'a> {
             // Its aggregates are an embed's inside it, checked there.
             return Ok(());
         }
-        self.selection_aggregate(e, eat, &[], acc)
+        self.selection_aggregate(e, eat, &[], &[], acc)
     }
 
     /// Check the junction condition of a relation (the caller's, if any,

@@ -357,7 +357,11 @@
 //!   parent's related rows (the embedding's filter and the read grant
 //!   apply), grouped by the embedding's listed fields: one object per
 //!   group, or exactly one with no grouping field (`[{"count": 0}]` for a
-//!   parent without related rows), as PostgREST answers (inside a to-one
+//!   parent without related rows), as PostgREST answers; the groups
+//!   follow `rel.order` (a group field, the key it is shown under, or an
+//!   aggregate's alias: `tracks(genre_id,n:count())&tracks.order=n.desc`;
+//!   then the grouping fields) and `rel.limit`/`rel.offset` page them per
+//!   parent, also through a junction (inside a to-one
 //!   embedding, over its one related row: an object, `{"count": 0}`
 //!   without one, `null` when grouped and there is none:
 //!   `artist(name,count())`, `album(...artist(artist_id.sum()))`; so also

@@ -4245,3 +4245,82 @@ async fn null_checks_of_embeddings_in_logic_trees() {
     )
     .await;
 }
+
+/// The groups of an embedding with aggregates are ordered (by a group
+/// field, its alias, or an aggregate's alias) and paged per parent
+/// (`rel.order`, `rel.limit`, `rel.offset`), one-to-many and many-to-many,
+/// the same on every engine and as the top-level aggregate of each
+/// parent's rows answers them.
+#[tokio::test]
+async fn embedded_aggregates_are_ordered_and_paged() {
+    let Some(s) = service("embedded_groups").await else {
+        return;
+    };
+    let per_genre = |g: i64, page: &str| {
+        let s = &s;
+        let q = format!(
+            "select=media_type_id,n:count()&genre_id=eq.{g}&order=n.desc,media_type_id{page}"
+        );
+        async move { get_json(s, "/track", &q).await }
+    };
+    let r = get_json(
+        &s,
+        "/genre",
+        "select=genre_id,tracks(media_type_id,n:count())&genre_id=in.(1,2,7)&order=genre_id&tracks.order=n.desc,media_type_id&tracks.limit=2",
+    )
+    .await;
+    let mut want = Vec::new();
+    for g in [1, 2, 7] {
+        want.push(json!({"genre_id": g, "tracks": per_genre(g, "&limit=2").await}));
+    }
+    assert_eq!(r, J::Array(want));
+    assert!(
+        r[0]["tracks"].as_array().is_some_and(|t| t.len() == 2),
+        "Rock has tracks of several media types: {r}"
+    );
+    let r = get_json(
+        &s,
+        "/genre",
+        "select=genre_id,tracks(m:media_type_id,n:count())&genre_id=eq.1&tracks.order=m.desc&tracks.offset=1",
+    )
+    .await;
+    let mut all = get_json(
+        &s,
+        "/track",
+        "select=m:media_type_id,n:count()&genre_id=eq.1&order=media_type_id.desc",
+    )
+    .await;
+    let rest: Vec<J> = all.as_array_mut().unwrap().drain(1..).collect();
+    assert_eq!(r, json!([{"genre_id": 1, "tracks": rest}]));
+    // Through a junction: the targets' groups, ordered.
+    let r = get_json(
+        &s,
+        "/track",
+        "select=track_id,playlists(name,count())&track_id=eq.1&playlists.order=name.desc&playlists.limit=1",
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!([{"track_id": 1, "playlists": [{"name": "Music", "count": 2}]}])
+    );
+    // A page past a parent's one group of an empty set: none.
+    let r = get_json(
+        &s,
+        "/artist",
+        "select=artist_id,albums(count())&artist_id=eq.25&albums.offset=1",
+    )
+    .await;
+    assert_eq!(r, json!([{"artist_id": 25, "albums": []}]));
+    // An order by what groups nothing: 422.
+    let r = same(
+        &s,
+        "GET",
+        "/album",
+        "select=album_id,tracks(genre_id,count())&album_id=eq.1&tracks.order=name",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("`name`"), "{}", r.text());
+}
