@@ -47,7 +47,7 @@
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
 //! | `col=eq.{a,b}` / `neq.{…}` on an array field | `Filter::Compare` with the whole array (`Value::Array`, its elements typed, the dimensions of `{{1,2},{3,4}}` kept): PostgreSQL's array `=` (order, length and dimensions count; `NULL` elements equal), MongoDB's array equality; ordered comparisons of arrays are a 422 |
 //! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`; a multi-dimensional one, `{{1,2},{3,4}}`, gives its elements, as PostgreSQL's `@>` `<@` `&&` and `= ANY` ignore dimensions: sub-arrays of matching lengths, at most 6 levels, else a 400) |
-//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`, MySQL/MariaDB `JSON_CONTAINS`, SQLite a condition built from the operand (`json_type`, `json_each`), MongoDB an `$expr` built likewise; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
+//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`; MySQL/MariaDB and SQLite a condition built from the operand with `jsonb`'s rules (`JSON_TYPE`/`JSON_EXTRACT` and `JSON_TABLE` rows; `json_type`, `json_each`: MySQL's own `JSON_CONTAINS` finds a scalar at any depth and `1` unequal to `1.0`), MongoDB an `$expr` built likewise; an operand key holding `"` or `\` is a 501 on MySQL/MariaDB and SQLite; at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike; an object or array literal with `eq`/`neq`: `JsonContains` both ways); `in` → `Or` of `eq` |
@@ -178,9 +178,6 @@
 //!   engine (as PostgreSQL's default). `imatch` and `match` ignore the
 //!   column's collation (MariaDB's case-insensitive default included).
 //!   A malformed pattern is the engine's error (a 4xx, wording per engine).
-//! - JSON `cs`/`cd` on MySQL/MariaDB follow `JSON_CONTAINS`: an array
-//!   contains a scalar it holds at any depth (`jsonb` only at the top
-//!   level), and an integer does not equal the same double (`1` vs `1.0`).
 //! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order; the
 //!   other engines sort by type, then numbers by value and strings by the
 //!   column's collation as PostgreSQL does, but two arrays or two objects

@@ -2922,14 +2922,45 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
         ),
     ];
     for (f, want, what) in checks {
-        let got: Vec<String> = c
-            .rows(skus(f))
-            .await?
-            .iter()
-            .map(|r| r["sku"].as_str().unwrap_or_default().to_string())
-            .collect();
-        let want: Vec<String> = want.iter().map(|i| format!("jc-{i}")).collect();
-        ensure!(got == want, "{what}: {got:?} != {want:?}");
+        jc_skus(c, skus(f), &want, what).await?;
+    }
+    // `jsonb`'s rules where engines' own JSON containment differs (MySQL's
+    // `JSON_CONTAINS`): an array holds a scalar directly, at the top level
+    // only; an object is never contained by an array; nested arrays
+    // contain each element in some element; numbers compare as numbers,
+    // strings as bytes.
+    c.insert(ins(vec![
+        json!({"sku": "jc-7", "meta": [1, [2], {"k": "A"}]}),
+        json!({"sku": "jc-8", "meta": {"n": 1.0, "s": "A"}}),
+    ]))
+    .await
+    .map_err(s)?;
+    let jsonb = [
+        (jc(cs, json!(2)), vec![], "a scalar below the top level"),
+        (jc(cs, json!({"k": "A"})), vec![], "an object in an array"),
+        (jc(cs, json!([{"k": "A"}])), vec![7], "an object element"),
+        (jc(cs, json!([[2]])), vec![7], "a nested array"),
+        (jc(cs, json!([2])), vec![], "a scalar inside a nested array"),
+        (jc(cs, json!({"n": 1})), vec![8], "1 is 1.0"),
+        (jc(cs, json!({"s": "a"})), vec![], "strings by their bytes"),
+        (
+            jc(cs, json!([{"k": "a"}])),
+            vec![],
+            "an element's string by its bytes",
+        ),
+        (
+            jc(cd, json!([1, [2, 3], {"k": "A", "z": 0}])),
+            vec![7],
+            "contained by, nested",
+        ),
+        (
+            jc(cd, json!({"n": 1, "s": "A", "t": true})),
+            vec![6, 8],
+            "contained by an object, 1.0 in 1",
+        ),
+    ];
+    for (f, want, what) in jsonb {
+        jc_skus(c, skus(f), &want, what).await?;
     }
     // An index from the end (`->-1`); MySQL/MariaDB refuse it.
     let mysql = c.db.capabilities().engine == "mysql";
@@ -2950,6 +2981,19 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
     }
     c.clear("jc-").await?;
     Ok(Outcome::Pass)
+}
+
+/// The `jc-` rows `query` reads are `jc-{want}`, in order.
+async fn jc_skus(c: &Ctx<'_>, query: Query, want: &[i32], what: &str) -> Result<(), String> {
+    let got: Vec<String> = c
+        .rows(query)
+        .await?
+        .iter()
+        .map(|r| r["sku"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let want: Vec<String> = want.iter().map(|i| format!("jc-{i}")).collect();
+    ensure!(got == want, "{what}: {got:?} != {want:?}");
+    Ok(())
 }
 
 /// `->`/`->>` into an array field (PostgREST's `tags->0`), where the

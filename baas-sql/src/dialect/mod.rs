@@ -33,6 +33,7 @@ use sea_query::{
 use crate::ddl::{At, Ddl};
 use crate::lower::Statement;
 
+mod containment;
 mod mysql;
 pub(crate) mod postgres;
 mod sqlite;

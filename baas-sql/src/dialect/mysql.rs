@@ -10,6 +10,7 @@ use sea_query::{
     DynIden, Expr, Keyword, MysqlQueryBuilder, OnConflict, QueryBuilder, Value as SqValue, Values,
 };
 
+use super::containment::{Containment, JsonReads, Kind, Target};
 use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 use crate::lower::iden;
@@ -214,23 +215,18 @@ impl SqlDialect for Mysql {
         Some(super::CallForm::Positional)
     }
 
-    /// `JSON_CONTAINS(target, candidate)`: the same rules as `jsonb`'s on
-    /// objects, arrays and equal scalars (MySQL compares an integer and a
-    /// double as different types, and lets an array contain a scalar at
-    /// any depth).
+    /// `jsonb`'s containment ([`super::containment`]): not
+    /// `JSON_CONTAINS`, whose arrays hold a scalar at any depth and an
+    /// object inside an element, and whose integers differ from the same
+    /// double.
     fn json_contains(
         &self,
         col: Expr,
         value: &serde_json::Value,
         contained_by: bool,
     ) -> Result<Expr> {
-        let v = Expr::val(value.to_string());
-        let args = if contained_by {
-            vec![v, col]
-        } else {
-            vec![col, v]
-        };
-        Ok(self.custom("JSON_CONTAINS({}, {})", args))
+        let (sql, args) = super::containment::containment(&MysqlJson, col, value, contained_by)?;
+        Ok(self.custom(&sql, args))
     }
 
     /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
@@ -423,5 +419,118 @@ impl SqlDialect for Mysql {
             b if crate::types::is_mysql_spatial(b) => FieldType::Binary,
             _ => return None,
         })
+    }
+}
+/// MySQL's and MariaDB's JSON reads for [`super::containment`]:
+/// `JSON_TYPE` of `JSON_EXTRACT` at a path, `JSON_TABLE` rows of an
+/// array's elements (`v`, JSON) or of an object's keys (`k`). Strings and
+/// keys compare as bytes (`BINARY`: the column's collation does not
+/// apply, as `jsonb` compares them), numbers as numbers (`1` is `1.0`).
+struct MysqlJson;
+
+impl MysqlJson {
+    /// `JSON_EXTRACT(X, 'path')`.
+    fn at(c: &mut Containment<'_>, t: &Target, path: &str) {
+        match t {
+            Target::Column(col) => c.push_arg("JSON_EXTRACT({}, ", col.clone()),
+            Target::Each(alias) => c.sql.push_str(&format!("JSON_EXTRACT({alias}.v, ")),
+        }
+        c.push_arg("{})", Expr::val(path.to_string()));
+    }
+
+    fn names(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Object => "'OBJECT'",
+            Kind::Array => "'ARRAY'",
+            Kind::Number => "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'",
+            Kind::String => "'STRING'",
+            Kind::True | Kind::False => "'BOOLEAN'",
+            Kind::Null => "'NULL'",
+        }
+    }
+
+    /// ` AND <value> = v`, the value read by `read` (its JSON).
+    fn equal(c: &mut Containment<'_>, read: &dyn Fn(&mut Containment<'_>), v: &serde_json::Value) {
+        use serde_json::Value as J;
+        match v {
+            J::Number(n) => {
+                // Exact where a decimal holds it (integers, decimals of up
+                // to 35 digits before the point), else as doubles.
+                let exact = n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.abs() < 1e30);
+                if exact {
+                    c.sql.push_str(" AND CAST(JSON_UNQUOTE(");
+                    read(c);
+                    c.push_arg(
+                        ") AS DECIMAL(65,30)) = CAST({} AS DECIMAL(65,30))",
+                        Expr::val(n.to_string()),
+                    );
+                } else {
+                    c.sql.push_str(" AND CAST(JSON_UNQUOTE(");
+                    read(c);
+                    c.push_arg(
+                        ") AS DOUBLE) = {}",
+                        Expr::val(n.as_f64().unwrap_or(f64::NAN)),
+                    );
+                }
+            }
+            J::String(s) => {
+                c.sql.push_str(" AND BINARY JSON_UNQUOTE(");
+                read(c);
+                c.push_arg(") = BINARY {}", Expr::val(s.clone()));
+            }
+            J::Bool(b) => {
+                c.sql.push_str(" AND JSON_UNQUOTE(");
+                read(c);
+                c.sql
+                    .push_str(if *b { ") = 'true'" } else { ") = 'false'" });
+            }
+            J::Null | J::Array(_) | J::Object(_) => {}
+        }
+    }
+}
+
+impl JsonReads for MysqlJson {
+    fn type_is(&self, c: &mut Containment<'_>, t: &Target, path: &str, kind: Kind) {
+        c.sql.push_str("COALESCE(JSON_TYPE(");
+        Self::at(c, t, path);
+        c.sql.push_str(&format!(") IN ({}), 0)", Self::names(kind)));
+    }
+
+    fn equals(&self, c: &mut Containment<'_>, t: &Target, path: &str, v: &serde_json::Value) {
+        Self::equal(c, &|c| Self::at(c, t, path), v);
+    }
+
+    fn element_is(&self, c: &mut Containment<'_>, alias: &str, kind: Kind) {
+        c.sql.push_str(&format!(
+            "COALESCE(JSON_TYPE({alias}.v) IN ({}), 0)",
+            Self::names(kind)
+        ));
+    }
+
+    fn element_equals(&self, c: &mut Containment<'_>, alias: &str, v: &serde_json::Value) {
+        Self::equal(c, &|c| c.sql.push_str(&format!("{alias}.v")), v);
+    }
+
+    fn elements(&self, c: &mut Containment<'_>, t: &Target, path: &str, alias: &str) {
+        c.sql.push_str("JSON_TABLE(");
+        Self::at(c, t, path);
+        c.sql
+            .push_str(&format!(", '$[*]' COLUMNS (v JSON PATH '$')) AS {alias}"));
+    }
+
+    fn keys(&self, c: &mut Containment<'_>, t: &Target, path: &str, alias: &str) {
+        c.sql.push_str("JSON_TABLE(JSON_KEYS(");
+        Self::at(c, t, path);
+        c.sql.push_str(&format!(
+            "), '$[*]' COLUMNS (k LONGTEXT PATH '$')) AS {alias}"
+        ));
+    }
+
+    fn key_is(&self, alias: &str) -> String {
+        format!("BINARY {alias}.k = BINARY {{}}")
+    }
+
+    fn engine(&self) -> &'static str {
+        "mysql"
     }
 }

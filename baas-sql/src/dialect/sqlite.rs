@@ -7,6 +7,7 @@ use baas_core::{FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
 
+use super::containment::{Containment, JsonReads, Kind, Target};
 use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
 use crate::ddl::{At, Ddl};
 
@@ -164,22 +165,8 @@ impl SqlDialect for Sqlite {
         value: &serde_json::Value,
         contained_by: bool,
     ) -> Result<Expr> {
-        let mut c = Containment {
-            sql: String::new(),
-            args: Vec::new(),
-            next: 0,
-        };
-        // A NULL field matches neither the condition nor its negation.
-        c.sql.push_str("CASE WHEN {} IS NULL THEN NULL ELSE ");
-        c.args.push(col.clone());
-        let root = Target::Column(col);
-        if contained_by {
-            c.contained_by(&root, "$", value, true)?;
-        } else {
-            c.contains(&root, "$", value, true)?;
-        }
-        c.sql.push_str(" END");
-        Ok(self.custom(&c.sql, c.args))
+        let (sql, args) = super::containment::containment(&SqliteJson, col, value, contained_by)?;
+        Ok(self.custom(&sql, args))
     }
 
     /// Three keys (type rank, number, text) from `json_type`.
@@ -354,230 +341,93 @@ fn push_glob_literal(out: &mut String, c: char) {
     }
 }
 
-/// Where a containment condition reads JSON: the column, or the `value`
-/// of a `json_each` row (a nested array or object, as JSON text).
-enum Target {
-    Column(Expr),
-    Each(String),
-}
+/// SQLite's JSON reads for [`super::containment`]: `json_type` and
+/// `json_extract` at a path, `json_each` rows (`type`, `atom`, `key`,
+/// `value`: a nested container as JSON text).
+struct SqliteJson;
 
-/// Builds SQLite SQL (`{}` for each argument) for JSON containment from
-/// the operand, which is known at lowering time: an object needs each of
-/// its keys (`json_extract` at the key's path), an array each of its
-/// elements in some element of the column (`EXISTS` over `json_each`),
-/// a scalar equality with the same JSON type; `contained_by` walks the
-/// column's keys and elements instead (`NOT EXISTS` one outside the
-/// operand). The operand's size is bounded by validation
-/// ([`baas_core::ir::MAX_JSON_OPERAND_DEPTH`]).
-struct Containment {
-    sql: String,
-    args: Vec<Expr>,
-    next: usize,
-}
-
-impl Containment {
+impl SqliteJson {
     /// `X, 'path'` for `json_type(…)` and friends.
-    fn at(&mut self, t: &Target, path: &str) {
+    fn at(c: &mut Containment<'_>, t: &Target, path: &str) {
         match t {
-            Target::Column(c) => {
-                self.sql.push_str("{}, {}");
-                self.args.push(c.clone());
-                self.args.push(Expr::val(path.to_string()));
+            Target::Column(col) => {
+                c.push_arg("{}, ", col.clone());
+                c.push_arg("{}", Expr::val(path.to_string()));
             }
             Target::Each(alias) => {
-                self.sql.push_str(alias);
-                self.sql.push_str(".value, {}");
-                self.args.push(Expr::val(path.to_string()));
+                c.sql.push_str(alias);
+                c.push_arg(".value, {}", Expr::val(path.to_string()));
             }
         }
     }
 
-    /// `json_type(…) IN (types)`, false (not NULL) for a missing path, so
-    /// that a negated containment keeps the row.
-    fn type_is(&mut self, t: &Target, path: &str, types: &str) {
-        self.sql.push_str("COALESCE(json_type(");
-        self.at(t, path);
-        self.sql.push_str(&format!(") IN ({types}), 0)"));
+    fn names(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Object => "'object'",
+            Kind::Array => "'array'",
+            Kind::Number => "'integer', 'real'",
+            Kind::String => "'text'",
+            Kind::True => "'true'",
+            Kind::False => "'false'",
+            Kind::Null => "'null'",
+        }
     }
 
-    fn alias(&mut self) -> String {
-        self.next += 1;
-        format!("_baas_j{}", self.next)
-    }
-
-    /// The SQLite `json_type` names of a scalar and its comparable value.
-    fn scalar(v: &serde_json::Value) -> (&'static str, Option<Expr>) {
-        use serde_json::Value as J;
+    /// The comparable SQL value of a number or a string.
+    fn atom(v: &serde_json::Value) -> Option<Expr> {
         match v {
-            J::Null => ("'null'", None),
-            J::Bool(true) => ("'true'", None),
-            J::Bool(false) => ("'false'", None),
-            J::Number(n) => (
-                "'integer', 'real'",
-                Some(match n.as_i64() {
-                    Some(i) => Expr::val(i),
-                    None => Expr::val(n.as_f64().unwrap_or(f64::NAN)),
-                }),
-            ),
-            J::String(s) => ("'text'", Some(Expr::val(s.clone()))),
-            J::Array(_) | J::Object(_) => ("", None),
+            serde_json::Value::Number(n) => Some(match n.as_i64() {
+                Some(i) => Expr::val(i),
+                None => Expr::val(n.as_f64().unwrap_or(f64::NAN)),
+            }),
+            serde_json::Value::String(s) => Some(Expr::val(s.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl JsonReads for SqliteJson {
+    fn type_is(&self, c: &mut Containment<'_>, t: &Target, path: &str, kind: Kind) {
+        c.sql.push_str("COALESCE(json_type(");
+        Self::at(c, t, path);
+        c.sql.push_str(&format!(") IN ({}), 0)", Self::names(kind)));
+    }
+
+    fn equals(&self, c: &mut Containment<'_>, t: &Target, path: &str, v: &serde_json::Value) {
+        if let Some(atom) = Self::atom(v) {
+            c.sql.push_str(" AND json_extract(");
+            Self::at(c, t, path);
+            c.push_arg(") = {}", atom);
         }
     }
 
-    /// The value at `path` of `t` is the scalar `v`.
-    fn scalar_at(&mut self, t: &Target, path: &str, v: &serde_json::Value) {
-        let (types, value) = Self::scalar(v);
-        self.sql.push('(');
-        self.type_is(t, path, types);
-        if let Some(value) = value {
-            self.sql.push_str(" AND json_extract(");
-            self.at(t, path);
-            self.sql.push_str(") = {}");
-            self.args.push(value);
-        }
-        self.sql.push(')');
+    fn element_is(&self, c: &mut Containment<'_>, alias: &str, kind: Kind) {
+        c.sql
+            .push_str(&format!("{alias}.type IN ({})", Self::names(kind)));
     }
 
-    /// The `json_each` row `alias` is the scalar `v` (its `atom`), or a
-    /// container holding (`contained_by`: held by) `v`.
-    fn element(&mut self, alias: &str, v: &serde_json::Value, contained_by: bool) -> Result<()> {
-        use serde_json::Value as J;
-        match v {
-            J::Array(_) | J::Object(_) => {
-                let ty = if v.is_array() { "array" } else { "object" };
-                self.sql.push_str(&format!("({alias}.type = '{ty}' AND "));
-                let inner = Target::Each(alias.to_string());
-                if contained_by {
-                    self.contained_by(&inner, "$", v, false)?;
-                } else {
-                    self.contains(&inner, "$", v, false)?;
-                }
-                self.sql.push(')');
-            }
-            _ => {
-                let (types, value) = Self::scalar(v);
-                self.sql.push_str(&format!("({alias}.type IN ({types})"));
-                if let Some(value) = value {
-                    self.sql.push_str(&format!(" AND {alias}.atom = {{}}"));
-                    self.args.push(value);
-                }
-                self.sql.push(')');
-            }
+    fn element_equals(&self, c: &mut Containment<'_>, alias: &str, v: &serde_json::Value) {
+        if let Some(atom) = Self::atom(v) {
+            c.push_arg(&format!(" AND {alias}.atom = {{}}"), atom);
         }
-        Ok(())
     }
 
-    /// `json_each(X, 'path') AS alias`.
-    fn each(&mut self, t: &Target, path: &str, alias: &str) {
-        self.sql.push_str("json_each(");
-        self.at(t, path);
-        self.sql.push_str(&format!(") AS {alias}"));
+    fn elements(&self, c: &mut Containment<'_>, t: &Target, path: &str, alias: &str) {
+        c.sql.push_str("json_each(");
+        Self::at(c, t, path);
+        c.sql.push_str(&format!(") AS {alias}"));
     }
 
-    /// The value at `path` of `t` contains `v`.
-    fn contains(&mut self, t: &Target, path: &str, v: &serde_json::Value, top: bool) -> Result<()> {
-        use serde_json::Value as J;
-        match v {
-            J::Object(o) => {
-                self.sql.push('(');
-                self.type_is(t, path, "'object'");
-                for (k, item) in o {
-                    if k.contains(['"', '\\']) {
-                        return Err(baas_core::Error::unsupported(
-                            "sqlite",
-                            "JSON keys containing a quote or backslash",
-                        ));
-                    }
-                    self.sql.push_str(" AND ");
-                    let sub = format!("{path}.\"{k}\"");
-                    self.contains(t, &sub, item, false)?;
-                }
-                self.sql.push(')');
-            }
-            J::Array(items) => {
-                self.sql.push('(');
-                self.type_is(t, path, "'array'");
-                for item in items {
-                    let a = self.alias();
-                    self.sql.push_str(" AND EXISTS (SELECT 1 FROM ");
-                    self.each(t, path, &a);
-                    self.sql.push_str(" WHERE ");
-                    self.element(&a, item, false)?;
-                    self.sql.push(')');
-                }
-                self.sql.push(')');
-            }
-            scalar => {
-                self.sql.push('(');
-                self.scalar_at(t, path, scalar);
-                if top {
-                    // PostgreSQL's exception: an array contains a scalar
-                    // it holds, at the top level.
-                    let a = self.alias();
-                    self.sql.push_str(" OR (");
-                    self.type_is(t, path, "'array'");
-                    self.sql.push_str(" AND EXISTS (SELECT 1 FROM ");
-                    self.each(t, path, &a);
-                    self.sql.push_str(" WHERE ");
-                    self.element(&a, scalar, false)?;
-                    self.sql.push_str("))");
-                }
-                self.sql.push(')');
-            }
-        }
-        Ok(())
+    fn keys(&self, c: &mut Containment<'_>, t: &Target, path: &str, alias: &str) {
+        self.elements(c, t, path, alias);
     }
 
-    /// The value at `path` of `t` is contained by `v`.
-    fn contained_by(
-        &mut self,
-        t: &Target,
-        path: &str,
-        v: &serde_json::Value,
-        top: bool,
-    ) -> Result<()> {
-        use serde_json::Value as J;
-        match v {
-            J::Object(o) => {
-                let a = self.alias();
-                self.sql.push('(');
-                self.type_is(t, path, "'object'");
-                self.sql.push_str(" AND NOT EXISTS (SELECT 1 FROM ");
-                self.each(t, path, &a);
-                self.sql.push_str(" WHERE NOT (0");
-                for (k, item) in o {
-                    self.sql.push_str(&format!(" OR ({a}.key = {{}} AND "));
-                    self.args.push(Expr::val(k.clone()));
-                    self.element(&a, item, true)?;
-                    self.sql.push(')');
-                }
-                self.sql.push_str(")))");
-            }
-            J::Array(items) => {
-                let a = self.alias();
-                self.sql.push_str("((");
-                self.type_is(t, path, "'array'");
-                self.sql.push_str(" AND NOT EXISTS (SELECT 1 FROM ");
-                self.each(t, path, &a);
-                self.sql.push_str(" WHERE NOT (0");
-                for item in items {
-                    self.sql.push_str(" OR ");
-                    self.element(&a, item, true)?;
-                }
-                self.sql.push_str(")))");
-                if top {
-                    // The exception reversed: a scalar is contained by an
-                    // array holding it, at the top level.
-                    for item in items.iter().filter(|i| !i.is_array() && !i.is_object()) {
-                        self.sql.push_str(" OR ");
-                        self.scalar_at(t, path, item);
-                    }
-                }
-                self.sql.push(')');
-            }
-            scalar => self.scalar_at(t, path, scalar),
-        }
-        Ok(())
+    fn key_is(&self, alias: &str) -> String {
+        format!("{alias}.key = {{}}")
+    }
+
+    fn engine(&self) -> &'static str {
+        "sqlite"
     }
 }
 
