@@ -502,27 +502,32 @@ impl MongoAdapter {
                 "the plan options verbose, settings, buffers and wal (PostgreSQL's; MongoDB takes analyze)",
             ));
         }
-        if let Some(t) = self.max_time {
-            command.insert(
-                "maxTimeMS",
-                i64::try_from(t.as_millis()).unwrap_or(i64::MAX),
-            );
-        }
         let verbosity = if o.analyze {
             "executionStats"
         } else {
             "queryPlanner"
         };
+        // The bound on the explain itself (an analyzed read runs): on the
+        // outer command, as the drivers' explain helpers send it, and on
+        // the explained one.
+        let explain_command = match self.max_time {
+            Some(t) => {
+                let ms = i64::try_from(t.as_millis()).unwrap_or(i64::MAX);
+                command.insert("maxTimeMS", ms);
+                doc! {"explain": command, "verbosity": verbosity, "maxTimeMS": ms}
+            }
+            None => doc! {"explain": command, "verbosity": verbosity},
+        };
         let coll = self.coll(e)?;
         let db = coll.client().database(&coll.namespace().db);
         let mut answer = db
-            .run_command(doc! {"explain": command, "verbosity": verbosity})
+            .run_command(explain_command)
             .await
             .map_err(decode::error)?;
-        for k in ["$clusterTime", "operationTime", "ok", "serverInfo"] {
+        for k in ["$clusterTime", "operationTime", "ok"] {
             answer.remove(k);
         }
-        Ok(Bson::Document(answer).into_relaxed_extjson())
+        Ok(Bson::Document(without_addresses(answer)).into_relaxed_extjson())
     }
 
     /// The `explain` of an aggregation `pipeline` on `e`'s collection.
@@ -953,6 +958,25 @@ impl MongoAdapter {
             Some(max) if ids.len() as u64 > max => Err(Error::representation_too_large(max)),
             _ => Ok(ids),
         }
+    }
+}
+
+/// An `explain` answer without the servers' addresses, at any depth
+/// (`serverInfo`, and a sharded plan's `shards[…].host`).
+fn without_addresses(mut d: Document) -> Document {
+    d.remove("serverInfo");
+    d.remove("host");
+    for (_, v) in d.iter_mut() {
+        strip_addresses(v);
+    }
+    d
+}
+
+fn strip_addresses(v: &mut Bson) {
+    match v {
+        Bson::Document(d) => *d = without_addresses(std::mem::take(d)),
+        Bson::Array(items) => items.iter_mut().for_each(strip_addresses),
+        _ => {}
     }
 }
 

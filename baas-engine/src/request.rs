@@ -1687,15 +1687,13 @@ impl Baas {
         let touched = touched_by_filter(tenant.schema(), &entity.name, filter);
         self.read_grants(principal, tenant, &touched, &mut grants)
             .await?;
-        // The rows a write answers are within the tenant's row budget: an
-        // insert of more is refused before it writes, an update or delete
-        // stops reading its rows one past it and writes nothing.
+        // The rows an update or delete answers are within the tenant's row
+        // budget: one past it, the adapter stops reading them and the
+        // write is undone. An insert answers at most its rows (the
+        // per-insert limit bounds them; with embeddings, the budget, below).
         let budget = tenant.config().limits.max_rows;
         let within = |m: Option<u64>| Some(m.map_or(budget, |m| m.min(budget)));
         match &mut op {
-            WriteOp::Insert(i) if i.returning.is_some() && i.rows.len() as u64 > budget => {
-                return Err(Error::representation_too_large(budget));
-            }
             WriteOp::Update(u) if u.returning.is_some() => u.max_rows = within(u.max_rows),
             WriteOp::Delete(d) if d.returning.is_some() => d.max_rows = within(d.max_rows),
             _ => {}
@@ -1703,7 +1701,14 @@ impl Baas {
         let mut added = Vec::new();
         if let Some(rep) = &embedding {
             let returning = match &mut op {
-                WriteOp::Insert(i) => &mut i.returning,
+                WriteOp::Insert(i) => {
+                    if let Some(max) = rep.max_rows
+                        && i.rows.len() as u64 > max
+                    {
+                        return Err(Error::representation_too_large(max));
+                    }
+                    &mut i.returning
+                }
                 WriteOp::Update(u) => &mut u.returning,
                 WriteOp::Delete(d) => &mut d.returning,
             };

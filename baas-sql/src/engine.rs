@@ -288,8 +288,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
                     ));
                 }
                 let mut tx = self.backend.begin().await?;
-                let keyq =
-                    lower::select_for_update(self.d(), target, &e.primary_key, &update.filter)?;
+                let keyq = lower::select_for_update(
+                    self.d(),
+                    target,
+                    &e.primary_key,
+                    &update.filter,
+                    past(update.max_rows),
+                )?;
                 let keys =
                     fetch_within(tx.as_mut(), &keyq.statement, &keyq.columns, update.max_rows)
                         .await?;
@@ -367,7 +372,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
             Some(cols) => {
                 let mut tx = self.backend.begin().await?;
                 let fields: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
-                let plan = lower::select_for_update(self.d(), target, &fields, &delete.filter)?;
+                let plan = lower::select_for_update(
+                    self.d(),
+                    target,
+                    &fields,
+                    &delete.filter,
+                    past(delete.max_rows),
+                )?;
                 let rows =
                     fetch_within(tx.as_mut(), &plan.statement, &plan.columns, delete.max_rows)
                         .await?;
@@ -841,7 +852,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
             let chunk_keys: Vec<Record> = chunk.iter().map(|(_, k)| k.clone()).collect();
             let filter = lower::key_filter(e, key_fields, &chunk_keys)?;
             let plan = if lock {
-                lower::select_for_update(self.d(), target, &fields, &filter)?
+                lower::select_for_update(self.d(), target, &fields, &filter, None)?
             } else {
                 let mut q = Query::new(e.name.clone()).filter(filter);
                 q.select.fields = fields.clone();
@@ -1413,6 +1424,13 @@ impl SqlBackend for Pinned {
     async fn health(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// The page that reads one row past a write's bound (its rows to lock
+/// and answer first, where the engine has no `RETURNING`): the write is
+/// refused before it writes, having locked at most that many.
+fn past(max: Option<u64>) -> Option<u64> {
+    max.map(|m| m.saturating_add(1))
 }
 
 /// The rows a write answers (`RETURNING`, or the rows it is about to

@@ -2930,8 +2930,10 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
     // contain each element in some element; numbers compare as numbers,
     // strings as bytes.
     c.insert(ins(vec![
-        json!({"sku": "jc-7", "meta": [1, [2], {"k": "A"}]}),
+        json!({"sku": "jc-7", "meta": [1, [2], {"k": "A"}, null, true]}),
         json!({"sku": "jc-8", "meta": {"n": 1.0, "s": "A"}}),
+        json!({"sku": "jc-9", "meta": {"n": 1e300, "s": 1}}),
+        json!({"sku": "jc-10", "meta": {"n": "1", "s": null}}),
     ]))
     .await
     .map_err(s)?;
@@ -2941,7 +2943,18 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
         (jc(cs, json!([{"k": "A"}])), vec![7], "an object element"),
         (jc(cs, json!([[2]])), vec![7], "a nested array"),
         (jc(cs, json!([2])), vec![], "a scalar inside a nested array"),
-        (jc(cs, json!({"n": 1})), vec![8], "1 is 1.0"),
+        (jc(cs, json!({"n": 1})), vec![8], "1 is 1.0, not \"1\""),
+        (
+            jc(cs, json!({"n": 1e300})),
+            vec![9],
+            "a number past decimals",
+        ),
+        (
+            jc(cs, json!([null, true])),
+            vec![7],
+            "null and true elements",
+        ),
+        (jc(cs, json!([false])), vec![], "false is not true"),
         (jc(cs, json!({"s": "a"})), vec![], "strings by their bytes"),
         (
             jc(cs, json!([{"k": "a"}])),
@@ -2949,7 +2962,7 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
             "an element's string by its bytes",
         ),
         (
-            jc(cd, json!([1, [2, 3], {"k": "A", "z": 0}])),
+            jc(cd, json!([1, [2, 3], {"k": "A", "z": 0}, null, true])),
             vec![7],
             "contained by, nested",
         ),
@@ -2962,6 +2975,17 @@ async fn json_containment(c: &Ctx<'_>) -> CaseResult {
     for (f, want, what) in jsonb {
         jc_skus(c, skus(f), &want, what).await?;
     }
+    // As a write's filter, over every kind of value at the path (a cast
+    // of a text, or out of range, would fail a strict MySQL write).
+    let u = Update {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![like("sku", "jc-%"), jc(cs, json!({"n": 1}))]),
+        set: rec(json!({"qty": 5})),
+        returning: None,
+        max_rows: None,
+    };
+    let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
+    ensure!(w.affected == 1, "an update filtered by cs: {w:?}");
     // An index from the end (`->-1`); MySQL/MariaDB refuse it.
     let mysql = c.db.capabilities().engine == "mysql";
     match c

@@ -3619,10 +3619,17 @@ async fn aggregates_in_embeddings() {
         get_json(&s, "/track", "select=album(count)&track_id=eq.1").await,
         json!([{"album": {"count": 1}}])
     );
-    for (path, qs, status) in [
-        ("/album", "select=tracks(count,name.sum())", 422),
-        ("/album", "select=tracks(count)&tracks.limit=2", 422),
-    ] {
+    // A page of an embedding with aggregates pages its groups: one here.
+    assert_eq!(
+        get_json(
+            &s,
+            "/album",
+            "select=tracks(count)&tracks.limit=2&album_id=eq.1"
+        )
+        .await,
+        json!([{"tracks": [{"count": 10}]}])
+    );
+    for (path, qs, status) in [("/album", "select=tracks(count,name.sum())", 422)] {
         let r = same(&s, "GET", path, qs, &[], "").await;
         assert_eq!(r.status, status, "{path}?{qs}: {}", r.text());
     }
@@ -4302,6 +4309,17 @@ async fn embedded_aggregates_are_ordered_and_paged() {
     assert_eq!(
         r,
         json!([{"track_id": 1, "playlists": [{"name": "Music", "count": 2}]}])
+    );
+    // By an aggregate's alias, through a junction.
+    let r = get_json(
+        &s,
+        "/track",
+        "select=track_id,playlists(name,n:count())&track_id=eq.1&playlists.order=n.asc,name.desc&playlists.limit=1",
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!([{"track_id": 1, "playlists": [{"name": "Heavy Metal Classic", "n": 1}]}])
     );
     // A page past a parent's one group of an empty set: none.
     let r = get_json(

@@ -238,6 +238,20 @@ try {
       { name: "Edsger", book: [{ count: 2 }] },
     ]);
   });
+  await check("aggregates: an embedding's groups ordered and paged per parent (referencedTable)", async () => {
+    const r = await db
+      .from("author")
+      .select("name, book(p:pages, n:count())")
+      .in("id", [1, 3])
+      .order("id")
+      .order("p", { referencedTable: "book", ascending: false })
+      .limit(1, { referencedTable: "book" });
+    noError(r);
+    eq(r.data, [
+      { name: "Ada", book: [{ p: 120, n: 1 }] },
+      { name: "Edsger", book: [{ p: 220, n: 1 }] },
+    ]);
+  });
   await check("spreads: aggregates of a to-one spread's fields are over the parent's rows (items 12, 13)", async () => {
     const r = await db
       .from("book")

@@ -72,6 +72,10 @@ pub(super) trait JsonReads {
     fn keys(&self, c: &mut Containment<'_>, t: &Target, path: &str, alias: &str);
     /// The key row `alias` is the bound key `{}` (pushed after).
     fn key_is(&self, alias: &str) -> String;
+    /// Whether a key row is also an element row of the key's value
+    /// ([`JsonReads::element_is`] and [`JsonReads::element_equals`] read
+    /// it): then a key no path can quote is still compared.
+    fn key_rows_have_values(&self) -> bool;
     /// The engine's name, for its refusals.
     fn engine(&self) -> &'static str;
 }
@@ -235,12 +239,16 @@ impl Containment<'_> {
                 reads.keys(self, t, path, &a);
                 self.sql.push_str(" WHERE NOT (0");
                 for (k, item) in o {
-                    let sub = self.key_path(path, k)?;
                     self.sql.push_str(" OR (");
                     let key_is = reads.key_is(&a);
                     self.push_arg(&key_is, Expr::val(k.clone()));
                     self.sql.push_str(" AND ");
-                    self.contained_by(t, &sub, item, false)?;
+                    if reads.key_rows_have_values() {
+                        self.element(&a, item, true)?;
+                    } else {
+                        let sub = self.key_path(path, k)?;
+                        self.contained_by(t, &sub, item, false)?;
+                    }
                     self.sql.push(')');
                 }
                 self.sql.push_str(")))");

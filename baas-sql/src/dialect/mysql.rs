@@ -424,8 +424,9 @@ impl SqlDialect for Mysql {
 /// MySQL's and MariaDB's JSON reads for [`super::containment`]:
 /// `JSON_TYPE` of `JSON_EXTRACT` at a path, `JSON_TABLE` rows of an
 /// array's elements (`v`, JSON) or of an object's keys (`k`). Strings and
-/// keys compare as bytes (`BINARY`: the column's collation does not
-/// apply, as `jsonb` compares them), numbers as numbers (`1` is `1.0`).
+/// keys compare as bytes (cast to `BINARY`: the column's collation does
+/// not apply, as `jsonb` compares them), numbers as numbers (`1` is
+/// `1.0`).
 struct MysqlJson;
 
 impl MysqlJson {
@@ -449,34 +450,70 @@ impl MysqlJson {
         }
     }
 
-    /// ` AND <value> = v`, the value read by `read` (its JSON).
+    /// ` AND <value> = v`, the value read by `read` (its JSON). A number
+    /// is cast only where the value is a number (`CASE`: a cast of another
+    /// text, or out of range, would be a warning, an error in a strict
+    /// write's filter): a plain integer of up to 20 digits as a decimal
+    /// (exact), any other number as a double (never out of range); so `1`
+    /// is `1.0`. Strings compare as bytes.
     fn equal(c: &mut Containment<'_>, read: &dyn Fn(&mut Containment<'_>), v: &serde_json::Value) {
         use serde_json::Value as J;
         match v {
             J::Number(n) => {
-                // Exact where a decimal holds it (integers, decimals of up
-                // to 35 digits before the point), else as doubles.
-                let exact = n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.abs() < 1e30);
-                if exact {
-                    c.sql.push_str(" AND CAST(JSON_UNQUOTE(");
+                let ty = |c: &mut Containment<'_>| {
+                    c.sql.push_str("JSON_TYPE(");
                     read(c);
-                    c.push_arg(
-                        ") AS DECIMAL(65,30)) = CAST({} AS DECIMAL(65,30))",
-                        Expr::val(n.to_string()),
-                    );
-                } else {
-                    c.sql.push_str(" AND CAST(JSON_UNQUOTE(");
+                    c.sql.push(')');
+                };
+                let text = |c: &mut Containment<'_>| {
+                    c.sql.push_str("JSON_UNQUOTE(");
                     read(c);
-                    c.push_arg(
-                        ") AS DOUBLE) = {}",
-                        Expr::val(n.as_f64().unwrap_or(f64::NAN)),
-                    );
+                    c.sql.push(')');
+                };
+                // MariaDB calls `1e300` and 30 digits an INTEGER too:
+                // only a plain integer's text is read as a decimal.
+                c.sql.push_str(" AND CASE WHEN ");
+                ty(c);
+                c.sql.push_str(" IN ('INTEGER', 'UNSIGNED INTEGER') AND ");
+                text(c);
+                c.sql.push_str(" REGEXP '^-?[0-9]{1,20}$' THEN ");
+                match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => {
+                        c.sql.push_str("CAST(");
+                        text(c);
+                        c.push_arg(" AS DECIMAL(65,0)) = {}", Expr::val(i));
+                    }
+                    (None, Some(u)) => {
+                        c.sql.push_str("CAST(");
+                        text(c);
+                        c.push_arg(" AS DECIMAL(65,0)) = {}", Expr::val(u));
+                    }
+                    // A fraction equals no integer; an integral double
+                    // (`1e3`) as a double.
+                    (None, None) => {
+                        c.sql.push_str("CAST(");
+                        text(c);
+                        c.push_arg(
+                            " AS DOUBLE) = {}",
+                            Expr::val(n.as_f64().unwrap_or(f64::NAN)),
+                        );
+                    }
                 }
+                c.sql.push_str(" WHEN ");
+                ty(c);
+                c.sql.push_str(
+                    " IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(",
+                );
+                text(c);
+                c.push_arg(
+                    " AS DOUBLE) = {} END",
+                    Expr::val(n.as_f64().unwrap_or(f64::NAN)),
+                );
             }
             J::String(s) => {
-                c.sql.push_str(" AND BINARY JSON_UNQUOTE(");
+                c.sql.push_str(" AND CAST(JSON_UNQUOTE(");
                 read(c);
-                c.push_arg(") = BINARY {}", Expr::val(s.clone()));
+                c.push_arg(") AS BINARY) = CAST({} AS BINARY)", Expr::val(s.clone()));
             }
             J::Bool(b) => {
                 c.sql.push_str(" AND JSON_UNQUOTE(");
@@ -527,7 +564,11 @@ impl JsonReads for MysqlJson {
     }
 
     fn key_is(&self, alias: &str) -> String {
-        format!("BINARY {alias}.k = BINARY {{}}")
+        format!("CAST({alias}.k AS BINARY) = CAST({{}} AS BINARY)")
+    }
+
+    fn key_rows_have_values(&self) -> bool {
+        false
     }
 
     fn engine(&self) -> &'static str {

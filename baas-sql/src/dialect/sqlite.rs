@@ -426,6 +426,10 @@ impl JsonReads for SqliteJson {
         format!("{alias}.key = {{}}")
     }
 
+    fn key_rows_have_values(&self) -> bool {
+        true
+    }
+
     fn engine(&self) -> &'static str {
         "sqlite"
     }

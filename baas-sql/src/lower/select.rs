@@ -585,9 +585,11 @@ pub fn select_for_update(
     target: Target<'_>,
     fields: &[String],
     filter: &Filter,
+    limit: Option<u64>,
 ) -> Result<SelectPlan> {
     let mut q = Query::new(target.entity.name.clone()).filter(filter.clone());
     q.select.fields = fields.to_vec();
+    q.page.limit = limit;
     let mut plan = select(d, target, &q)?;
     if d.sql().lock_reread_rows() {
         plan.statement.sql.push_str(" FOR UPDATE");
