@@ -101,7 +101,17 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
         .connect(&cfg.url)
         .await
         .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;
-    Ok(SqlAdapter::new(MySqlBackend::from_pool(pool)))
+    // Zone names in `CONVERT_TZ` need the server's time zone tables
+    // (`mariadb-tzinfo-to-sql`, `mysql_tzinfo_to_sql`): without them it
+    // answers NULL, and dates in a zone are refused (501).
+    let zones: i64 = sqlx::query_scalar(
+        "SELECT COUNT(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', 'America/New_York'))",
+    )
+    .fetch_one(&pool)
+    .await
+    .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;
+    let backend = MySqlBackend::from_pool(pool).with_capabilities(|c| c.time_zones = zones == 1);
+    Ok(SqlAdapter::new(backend))
 }
 
 /// Bound each statement of a new connection: MariaDB's
@@ -153,7 +163,8 @@ impl SqlxEngine for MySqlEngine {
         caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
-        // `CONVERT_TZ` answers NULL without the server's time zone tables.
+        // `CONVERT_TZ` answers NULL without the server's time zone tables:
+        // `connect` finds out whether the server has them.
         caps.time_zones = false;
         // Emulated: written rows are re-read by key in the same transaction.
         caps.returning = false;

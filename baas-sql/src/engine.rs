@@ -566,6 +566,51 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
+    /// On MySQL/MariaDB, whose `CONVERT_TZ` answers NULL for a zone its
+    /// time zone tables lack (a date grouped in it would be NULL): the
+    /// aggregate's zone ([`Aggregate::time_zone`], not UTC) is one the
+    /// server knows, else the request's 400 `22023` (PostgreSQL's word for
+    /// a zone it does not know). One small statement per aggregate in a
+    /// zone; nothing elsewhere.
+    async fn zone_known(&self, aggregate: &Aggregate) -> Result<()> {
+        if self.d() != Dialect::Mysql {
+            return Ok(());
+        }
+        let Some(zone) = aggregate.time_zone()? else {
+            return Ok(());
+        };
+        let probe = Statement {
+            sql: "SELECT COUNT(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?)) AS n".into(),
+            params: vec![sea_query::Value::from(zone.name().to_string())],
+        };
+        let column = [OutColumn {
+            key: "n".into(),
+            ty: baas_core::FieldType::Int64,
+        }];
+        let known = self
+            .backend
+            .fetch(&probe, &column)
+            .await?
+            .first()
+            .and_then(|r| r.get("n"))
+            .and_then(serde_json::Value::as_i64)
+            == Some(1);
+        if known {
+            return Ok(());
+        }
+        Err(Error::Validation {
+            violations: vec![
+                baas_core::Violation::new(
+                    "/prefer/timezone",
+                    format!(
+                        "the database does not know the time zone `{zone}` (`Prefer: timezone`; are the server's time zone tables loaded?)"
+                    ),
+                )
+                .with_code("22023"),
+            ],
+        })
+    }
+
     /// Make `settings` (name, value) visible to the rest of the current
     /// transaction's statements: `SELECT set_config($1, $2, true), …`,
     /// the values bound, on PostgreSQL; nothing elsewhere, nor without
@@ -1060,6 +1105,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         aggregate: &Checked<'_, Aggregate>,
         explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
+        self.zone_known(aggregate).await?;
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
         self.explain_statement(plan.statement, explain).await
     }
@@ -1084,6 +1130,7 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {
+        self.zone_known(aggregate).await?;
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
         let mut rows = self.fetch_plan(&plan).await?;
         baas_core::value::finish_averages(&mut rows);

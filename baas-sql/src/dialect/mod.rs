@@ -455,8 +455,8 @@ pub(crate) trait SqlDialect: Send + Sync {
 
     /// The date of the `timestamptz` column `col` in `zone` (not UTC)
     /// (the default: unsupported, for an engine that has no time zone
-    /// database of its own: SQLite, MySQL/MariaDB, whose `CONVERT_TZ`
-    /// answers NULL without the time zone tables).
+    /// database of its own: SQLite; MySQL/MariaDB's `CONVERT_TZ` needs
+    /// the server's time zone tables, [`baas_core::Capabilities::time_zones`]).
     fn date_in_zone(&self, _col: Expr, zone: Zone) -> Result<Expr> {
         Err(self.unsupported(&format!(
             "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
@@ -720,6 +720,16 @@ pub(crate) fn push_quoted(out: &mut String, text: &str) {
         out.push(c);
     }
     out.push('"');
+}
+
+/// The SQL literal's text of `zone` (UTC when `None`): the time zone
+/// database's own name (`America/Los_Angeles`, from chrono-tz's static
+/// table, never the caller's text: letters, digits and `/_-+` only,
+/// [`Zone::name`]), written in the statement so that a group's expression
+/// repeats as itself (a bound one would be another parameter in GROUP
+/// BY).
+pub(crate) fn zone_literal(zone: Option<Zone>) -> &'static str {
+    zone.map_or("UTC", |z| z.name())
 }
 
 #[cfg(test)]

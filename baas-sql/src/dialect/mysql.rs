@@ -4,6 +4,7 @@
 //! non-transactional DDL, 64-character identifiers.
 
 use baas_core::ir::TextSyntax;
+use baas_core::zone::Zone;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
 use sea_query::{
@@ -213,6 +214,19 @@ impl SqlDialect for Mysql {
 
     fn call_form(&self) -> Option<super::CallForm> {
         Some(super::CallForm::Positional)
+    }
+
+    /// `DATE(CONVERT_TZ(col, '+00:00', 'Zone'))`: the session runs in
+    /// `+00:00` (sqlx's default), so a `TIMESTAMP` reads as its UTC time;
+    /// the zone's name needs the server's time zone tables (the adapter
+    /// says so in [`baas_core::Capabilities::time_zones`], and checks the
+    /// zone before a statement uses it).
+    fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
+        let template = format!(
+            "DATE(CONVERT_TZ({{}}, '+00:00', '{}'))",
+            super::zone_literal(Some(zone))
+        );
+        Ok(self.custom(&template, vec![col]))
     }
 
     /// `jsonb`'s containment ([`super::containment`]): not

@@ -11,7 +11,7 @@ use sea_query::{
     Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, push_quoted};
+use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, push_quoted, zone_literal};
 use crate::ddl::{At, Ddl, invalid, statement};
 use crate::lower::Statement;
 use crate::lower::iden;
@@ -628,16 +628,6 @@ fn type_name<'n>(ddl: &Ddl<'_>, n: &'n str, pointer: &str) -> Result<(Option<&'n
         ));
     }
     Ok((schema, name))
-}
-
-/// The SQL literal's text of `zone` (UTC when `None`): the time zone
-/// database's own name (`America/Los_Angeles`, from chrono-tz's static
-/// table, never the caller's text: letters, digits and `/_-+` only,
-/// [`Zone::name`]), written in the statement so that a
-/// group's expression repeats as itself (a bound one would be another
-/// parameter in GROUP BY).
-fn zone_literal(zone: Option<Zone>) -> &'static str {
-    zone.map_or("UTC", |z| z.name())
 }
 
 #[cfg(test)]
