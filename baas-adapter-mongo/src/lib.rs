@@ -478,8 +478,8 @@ impl MongoAdapter {
     /// MongoDB's `explain` of `command` (an `aggregate`, `update` or
     /// `delete`) on `e`'s database: `queryPlanner`, or with `analyze`
     /// `executionStats` (which runs a read, bounded by `maxTimeMS`; a
-    /// write's explain never writes). JSON only; PostgreSQL's other
-    /// options are refused. The answer is the server's, in relaxed
+    /// write's explain never writes); as text, that JSON indented.
+    /// PostgreSQL's other options are refused. The answer is the server's, in relaxed
     /// extended JSON, without the driver's bookkeeping (`$clusterTime`,
     /// `operationTime`, `ok`) nor the server's address (`serverInfo`).
     async fn explain_command(
@@ -489,12 +489,6 @@ impl MongoAdapter {
         explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
         use baas_core::adapter::PlanFormat;
-        if explain.format == PlanFormat::Text {
-            return Err(Error::unsupported(
-                &self.caps.engine,
-                "execution plans as text (MongoDB's explain answers JSON)",
-            ));
-        }
         let o = explain.options;
         if o.verbose || o.settings || o.buffers || o.wal {
             return Err(Error::unsupported(
@@ -527,7 +521,14 @@ impl MongoAdapter {
         for k in ["$clusterTime", "operationTime", "ok"] {
             answer.remove(k);
         }
-        Ok(Bson::Document(without_addresses(answer)).into_relaxed_extjson())
+        let plan = Bson::Document(without_addresses(answer)).into_relaxed_extjson();
+        // As text: the JSON answer, indented (MongoDB writes no other).
+        Ok(match explain.format {
+            PlanFormat::Json => plan,
+            PlanFormat::Text => {
+                serde_json::Value::String(serde_json::to_string_pretty(&plan).unwrap_or_default())
+            }
+        })
     }
 
     /// The `explain` of an aggregation `pipeline` on `e`'s collection.

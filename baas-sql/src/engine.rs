@@ -730,7 +730,8 @@ impl<B: SqlBackend> SqlAdapter<B> {
 
     /// The engine's plan of `statement` (`EXPLAIN (FORMAT JSON)` on
     /// PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, PostgreSQL's text
-    /// `EXPLAIN` as one string; SQLite's: [`Self::sqlite_plan`]), with its bound values and the options
+    /// `EXPLAIN` as one string, MySQL's JSON plan indented as its text;
+    /// SQLite's: [`Self::sqlite_plan`]), with its bound values and the options
     /// asked for: PostgreSQL takes them all; MariaDB `analyze` only (its
     /// `ANALYZE FORMAT=JSON`). With `analyze` the statement runs inside a
     /// transaction that is rolled back, whatever it would write.
@@ -764,7 +765,9 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 words.extend(options.names().map(str::to_ascii_uppercase));
                 format!("EXPLAIN ({}) ", words.join(", "))
             }
-            (Dialect::Mysql, PlanFormat::Json) => {
+            // As text too: the JSON plan, indented (MariaDB has no text
+            // tree; MySQL's `FORMAT=TREE` is MySQL 8's alone).
+            (Dialect::Mysql, _) => {
                 if options.verbose || options.settings || options.buffers || options.wal {
                     return Err(Error::unsupported(
                         self.d().name(),
@@ -788,11 +791,13 @@ impl<B: SqlBackend> SqlAdapter<B> {
             sql: format!("{prefix}{}", statement.sql),
             params: statement.params,
         };
+        let json = explain.format == PlanFormat::Json || self.d() == Dialect::Mysql;
         let columns = [OutColumn {
             key: "plan".into(),
-            ty: match explain.format {
-                PlanFormat::Json => baas_core::FieldType::Json,
-                PlanFormat::Text => baas_core::FieldType::Text,
+            ty: if json {
+                baas_core::FieldType::Json
+            } else {
+                baas_core::FieldType::Text
             },
         }];
         let rows = if options.analyze {
@@ -823,6 +828,10 @@ impl<B: SqlBackend> SqlAdapter<B> {
         let mut lines = rows.into_iter().filter_map(|mut r| r.shift_remove("plan"));
         Ok(match explain.format {
             PlanFormat::Json => lines.next().unwrap_or(serde_json::Value::Null),
+            PlanFormat::Text if json => serde_json::Value::String(
+                serde_json::to_string_pretty(&lines.next().unwrap_or(serde_json::Value::Null))
+                    .unwrap_or_default(),
+            ),
             PlanFormat::Text => serde_json::Value::String(
                 lines
                     .filter_map(|l| l.as_str().map(str::to_string))
