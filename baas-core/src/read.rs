@@ -1231,15 +1231,6 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         let from = parent.map_or(groups_of.entity, |p| targets[p]);
         let r = from.relation(&e.relation)?;
         targets.push(groups_of.schema.entity(&r.target)?);
-        if via.is_some() {
-            return Err(Error::unsupported(
-                db.capabilities().engine.clone(),
-                format!(
-                    "aggregates of `{}` inside the many-to-many embedding `{}`",
-                    e.relation, embed.relation
-                ),
-            ));
-        }
         let i = joins.len();
         joins.push(crate::ir::AggregateVia::to_one(
             i,
@@ -1323,8 +1314,15 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             }
         }
     }
+    // Through a junction, the joined rows hang off the junction's target
+    // (via 0): their vias come after it ([`shifted_joins`]), and their
+    // answers are moved back to `joins`' indexes ([`unshift_joined`]).
+    let sent_joins = match via {
+        Some(_) => shifted_joins(&joins),
+        None => joins.clone(),
+    };
     // By every group, a via's under its answer key.
-    let vias: Vec<&crate::ir::AggregateVia> = via.iter().chain(&joins).collect();
+    let vias: Vec<&crate::ir::AggregateVia> = via.iter().chain(&sent_joins).collect();
     let mut order: Vec<OrderBy> = group_by
         .iter()
         .map(|f| OrderBy::asc(f.clone()))
@@ -1400,7 +1398,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
             order: order.clone(),
             limit: None,
             offset: None,
-            via: via.iter().chain(&joins).cloned().collect(),
+            via: via.iter().chain(&sent_joins).cloned().collect(),
             zone: parent.zone().map(|z| z.name().to_string()),
         };
         let mut got = db.aggregate_rows(&parent.derive(target, aggregate)).await?;
@@ -1410,6 +1408,7 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
                 // The junction's targets' groups and aggregates are this
                 // embedding's own.
                 own_keys(g, 0);
+                unshift_joined(g, joins.len());
             }
             nest_joined(g, &joined_keys, &joins);
         }
@@ -1582,6 +1581,60 @@ pub fn nest_joined(g: &mut Row, keys: &[String], joins: &[crate::ir::AggregateVi
 
 /// Answer the `i`-th via's keys ([`Aggregate::answer_key`]) of a group
 /// `g` under their own names, in place.
+/// `joins` (to-one rows joined to a many-to-many embedding's targets) as
+/// vias after the junction's target's (index 0): each one index on, a
+/// top-level one joined to the target's row, its presence count renamed
+/// with its index.
+fn shifted_joins(joins: &[crate::ir::AggregateVia]) -> Vec<crate::ir::AggregateVia> {
+    use crate::ir::AggregateVia;
+    joins
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let mut j = j.clone();
+            j.parent = Some(j.parent.map_or(0, |p| p + 1));
+            let (old, new) = (
+                AggregateVia::presence_alias(i),
+                AggregateVia::presence_alias(i + 1),
+            );
+            if j.presence.as_deref() == Some(old.as_str()) {
+                j.presence = Some(new.clone());
+                for a in &mut j.aggregates {
+                    if a.alias == old {
+                        a.alias = new.clone();
+                    }
+                }
+            }
+            j
+        })
+        .collect()
+}
+
+/// The answers of [`shifted_joins`]' vias, under `joins`' own indexes
+/// (the `n` joined vias, one index back; their presence counts too).
+fn unshift_joined(g: &mut Row, n: usize) {
+    use crate::ir::AggregateVia;
+    for i in 0..n {
+        let from = Aggregate::answer_key(Some(i + 1), "");
+        let to = Aggregate::answer_key(Some(i), "");
+        let (old, new) = (
+            AggregateVia::presence_alias(i + 1),
+            AggregateVia::presence_alias(i),
+        );
+        for (k, v) in std::mem::take(g) {
+            match k.strip_prefix(&from) {
+                Some(rest) => {
+                    let rest = if rest == old { new.as_str() } else { rest };
+                    g.insert(format!("{to}{rest}"), v);
+                }
+                None => {
+                    g.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
 fn own_keys(g: &mut Row, i: usize) {
     let prefix = Aggregate::answer_key(Some(i), "");
     if !g.keys().any(|k| k.starts_with(&prefix)) {

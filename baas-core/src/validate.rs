@@ -843,15 +843,6 @@ impl<'a> Validator<'a> {
                 target,
                 matches!(kind, RelationKind::ManyToMany { .. }),
             ) {
-                if matches!(kind, RelationKind::ManyToMany { .. }) {
-                    return Err(Error::unsupported(
-                        self.caps.engine.clone(),
-                        format!(
-                            "aggregates of `{}` inside the many-to-many embedding `{}`",
-                            n.relation, e.relation
-                        ),
-                    ));
-                }
                 // Its keys and those of the embeds joined inside it, each
                 // answered apart ([`Aggregate::answer_key`]).
                 for (_, m) in Embed::depth_first(std::slice::from_ref(n)) {

@@ -119,7 +119,6 @@
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's); in a write's representation, PostgreSQL's own casts of the written rows' fields when the entity has no primary key to read them again by | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
-//! | aggregates of a to-one spread's fields inside a many-to-many embedding | 501 |
 //! | grouping by (or aggregating) an instant's date (`at::date` of a `timestamptz`) under `Prefer: timezone` with a zone other than UTC, on MySQL/MariaDB without the server's time zone tables (`CONVERT_TZ` answers NULL without them; with them it is `DATE(CONVERT_TZ(at, '+00:00', 'Zone'))`, a zone they lack a 400 `22023`) and on SQLite (no zones) | 501 naming the engine |
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregating the database's own cast of a value (`data->>n::int.sum()`, `id::text.max()`) on MySQL/MariaDB, SQLite and MongoDB (casts every engine computes alike work everywhere: `total::int.sum()`, `created::date.max()`) | 501 naming the engine |
@@ -375,7 +374,8 @@
 //!   read grant keep (one statement: the junction joined to the target,
 //!   grouped by its link to the parent and the listed target fields; its
 //!   groups may embed to-one relations of the targets,
-//!   `tracks(genre(name),count())`); a target linked twice counts twice,
+//!   `tracks(genre(name),count())`, and aggregate their fields, each
+//!   target joined to its related row, `tracks(...genre(name,genre_id.count()))`); a target linked twice counts twice,
 //!   as in PostgREST's join, and a link whose target is gone is not
 //!   aggregated (`count()` alone, without a filter, counts the links
 //!   without reading their targets). To-one

@@ -4343,3 +4343,67 @@ async fn embedded_aggregates_are_ordered_and_paged() {
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("`name`"), "{}", r.text());
 }
+
+/// Aggregates of a to-one row's fields inside a many-to-many embedding
+/// (`playlist?select=tracks(...genre(name,genre_id.count()))`): the
+/// junction's targets join their related row, grouped by its fields per
+/// parent, as a one-to-many embedding's do; the same groups and counts as
+/// the targets' groups by the related row, on every engine.
+#[tokio::test]
+async fn aggregates_of_to_one_rows_inside_many_to_many() {
+    let Some(s) = service("m2m_joined").await else {
+        return;
+    };
+    let spread = get_json(
+        &s,
+        "/playlist",
+        "select=playlist_id,tracks(...genre(name,n:genre_id.count()))&playlist_id=in.(3,9)&order=playlist_id",
+    )
+    .await;
+    let by_embed = get_json(
+        &s,
+        "/playlist",
+        "select=playlist_id,tracks(genre(name),n:count())&playlist_id=in.(3,9)&order=playlist_id",
+    )
+    .await;
+    let groups = |v: &J, spread: bool| -> Vec<Vec<(String, i64)>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let mut g: Vec<(String, i64)> = p["tracks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| {
+                        let name = if spread {
+                            &t["name"]
+                        } else {
+                            &t["genre"]["name"]
+                        };
+                        (name.as_str().unwrap().to_string(), t["n"].as_i64().unwrap())
+                    })
+                    .collect();
+                g.sort();
+                g
+            })
+            .collect()
+    };
+    assert_eq!(groups(&spread, true), groups(&by_embed, false));
+    assert_eq!(groups(&spread, true)[0].len(), 5, "{spread}");
+    assert_eq!(
+        spread[1],
+        json!({"playlist_id": 9, "tracks": [{"name": "Alternative", "n": 1}]})
+    );
+    // Beside a group field of the targets, and aliased.
+    let r = get_json(
+        &s,
+        "/playlist",
+        "select=playlist_id,tracks(media_type_id,...genre(g:name,n:genre_id.count()))&playlist_id=eq.9",
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!([{"playlist_id": 9, "tracks": [{"media_type_id": 3, "g": "Alternative", "n": 1}]}])
+    );
+}
