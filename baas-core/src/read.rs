@@ -1406,9 +1406,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         for g in &mut got {
             if via.is_some() {
                 // The junction's targets' groups and aggregates are this
-                // embedding's own.
-                own_keys(g, 0);
-                unshift_joined(g, joins.len());
+                // embedding's own; its joined rows', `joins`' again.
+                from_junction(g, joins.len());
             }
             nest_joined(g, &joined_keys, &joins);
         }
@@ -1579,8 +1578,6 @@ pub fn nest_joined(g: &mut Row, keys: &[String], joins: &[crate::ir::AggregateVi
     }
 }
 
-/// Answer the `i`-th via's keys ([`Aggregate::answer_key`]) of a group
-/// `g` under their own names, in place.
 /// `joins` (to-one rows joined to a many-to-many embedding's targets) as
 /// vias after the junction's target's (index 0): each one index on, a
 /// top-level one joined to the target's row, its presence count renamed
@@ -1610,41 +1607,32 @@ fn shifted_joins(joins: &[crate::ir::AggregateVia]) -> Vec<crate::ir::AggregateV
         .collect()
 }
 
-/// The answers of [`shifted_joins`]' vias, under `joins`' own indexes
-/// (the `n` joined vias, one index back; their presence counts too).
-fn unshift_joined(g: &mut Row, n: usize) {
+/// The answer of an aggregate through a junction, in one pass over its
+/// keys: via 0's (the junction's targets') become the embedding's own
+/// keys, and the `n` joined vias of [`shifted_joins`] move one index back
+/// (their presence counts too), as `joins` and [`nest_joined`] name them.
+/// Any other key (the junction's own) stays as it is.
+fn from_junction(g: &mut Row, n: usize) {
     use crate::ir::AggregateVia;
-    for i in 0..n {
-        let from = Aggregate::answer_key(Some(i + 1), "");
-        let to = Aggregate::answer_key(Some(i), "");
-        let (old, new) = (
-            AggregateVia::presence_alias(i + 1),
-            AggregateVia::presence_alias(i),
-        );
-        for (k, v) in std::mem::take(g) {
-            match k.strip_prefix(&from) {
-                Some(rest) => {
-                    let rest = if rest == old { new.as_str() } else { rest };
-                    g.insert(format!("{to}{rest}"), v);
-                }
-                None => {
-                    g.insert(k, v);
-                }
-            }
-        }
-    }
-}
-
-fn own_keys(g: &mut Row, i: usize) {
-    let prefix = Aggregate::answer_key(Some(i), "");
-    if !g.keys().any(|k| k.starts_with(&prefix)) {
-        return;
-    }
     for (k, v) in std::mem::take(g) {
-        match k.strip_prefix(&prefix) {
-            Some(own) => g.insert(own.to_string(), v),
-            None => g.insert(k, v),
+        let via = k.strip_prefix("_baas_v").and_then(|rest| {
+            let digits = rest.find('_')?;
+            let i: usize = rest[..digits].parse().ok()?;
+            Some((i, &rest[digits + 1..]))
+        });
+        let key = match via {
+            Some((0, own)) => own.to_string(),
+            Some((i, rest)) if i <= n => {
+                let rest = if rest == AggregateVia::presence_alias(i) {
+                    AggregateVia::presence_alias(i - 1)
+                } else {
+                    rest.to_string()
+                };
+                Aggregate::answer_key(Some(i - 1), &rest)
+            }
+            _ => k,
         };
+        g.insert(key, v);
     }
 }
 

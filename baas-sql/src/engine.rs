@@ -567,18 +567,23 @@ impl<B: SqlBackend> SqlAdapter<B> {
     }
 
     /// On MySQL/MariaDB, whose `CONVERT_TZ` answers NULL for a zone its
-    /// time zone tables lack (a date grouped in it would be NULL): the
-    /// aggregate's zone ([`Aggregate::time_zone`], not UTC) is one the
-    /// server knows, else the request's 400 `22023` (PostgreSQL's word for
-    /// a zone it does not know). One small statement per aggregate in a
-    /// zone; nothing elsewhere.
-    async fn zone_known(&self, aggregate: &Aggregate) -> Result<()> {
-        if self.d() != Dialect::Mysql {
+    /// time zone tables lack (a date grouped in it would be NULL): where
+    /// the aggregate computes an instant's date in its zone
+    /// ([`Aggregate::time_zone`], not UTC; [`dates_in_zone`]), the zone is
+    /// one the server knows, else the request's 400 `22023` (PostgreSQL's
+    /// word for a zone it does not know). One small statement per such
+    /// aggregate; nothing for any other (a `count()` under a zone, a
+    /// server without the tables, whose validation refuses zoned dates).
+    async fn zone_known(&self, aggregate: &Checked<'_, Aggregate>) -> Result<()> {
+        if self.d() != Dialect::Mysql || !self.backend.capabilities().time_zones {
             return Ok(());
         }
         let Some(zone) = aggregate.time_zone()? else {
             return Ok(());
         };
+        if !dates_in_zone(aggregate)? {
+            return Ok(());
+        }
         let probe = Statement {
             sql: "SELECT COUNT(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?)) AS n".into(),
             params: vec![sea_query::Value::from(zone.name().to_string())],
@@ -1560,4 +1565,31 @@ fn plan_lines(
         let next = format!("{indent}{}", if last { "   " } else { "|  " });
         plan_lines(nodes, *id, &next, depth + 1, out);
     }
+}
+
+/// Whether the checked aggregate computes an instant's date (or time) in
+/// its zone: a grouping or an aggregate's input that is a `timestamptz`'s
+/// date or cast, of the aggregated rows or of a joined related row.
+fn dates_in_zone(a: &Checked<'_, Aggregate>) -> Result<bool> {
+    use baas_core::ir::GroupValue;
+    let zoned = |e: &baas_core::Entity, g: &GroupValue| {
+        matches!(g, GroupValue::Date { .. } | GroupValue::Cast { .. })
+            && e.field(g.field())
+                .is_ok_and(|f| f.ty == baas_core::FieldType::TimestampTz)
+    };
+    let target = a.target();
+    let own = a
+        .group_by_values
+        .iter()
+        .chain(a.aggregates.iter().filter_map(|x| x.input.as_ref()))
+        .any(|g| zoned(target.entity, g));
+    if own {
+        return Ok(true);
+    }
+    Ok(a.via_entities(target)?.into_iter().any(|(v, e)| {
+        v.group_by_values
+            .iter()
+            .chain(v.aggregates.iter().filter_map(|x| x.input.as_ref()))
+            .any(|g| zoned(e, g))
+    }))
 }

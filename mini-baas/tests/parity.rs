@@ -4406,4 +4406,22 @@ async fn aggregates_of_to_one_rows_inside_many_to_many() {
         r,
         json!([{"playlist_id": 9, "tracks": [{"media_type_id": 3, "g": "Alternative", "n": 1}]}])
     );
+    // A spread inside a spread (the inner one joined to the outer's row),
+    // beside the junction's targets' own aggregate.
+    let r = get_json(
+        &s,
+        "/playlist",
+        "select=playlist_id,tracks(ms:milliseconds.max(),...album(title,...artist(name,a:artist_id.count())))&playlist_id=eq.9",
+    )
+    .await;
+    assert_eq!(
+        r[0]["tracks"][0]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["ms".into(), "title".into(), "name".into(), "a".into()]),
+        "{r}"
+    );
+    assert_eq!(r[0]["tracks"][0]["title"], "Revelations", "{r}");
+    assert_eq!(r[0]["tracks"][0]["name"], "Audioslave", "{r}");
+    assert_eq!(r[0]["tracks"][0]["a"], 1, "{r}");
 }

@@ -3692,11 +3692,23 @@ async fn mysql_groups_by_a_zones_date() {
         "{}",
         r.text()
     );
-    let tokyo = [("Prefer", "timezone=Asia/Tokyo")];
-    let r = call(&s, "GET", "/visit", groups, &tokyo, "").await;
+    // Fourteen hours ahead: the second visit is on the next day there.
+    let kiritimati = [("Prefer", "timezone=Pacific/Kiritimati")];
+    let r = call(&s, "GET", "/visit", groups, &kiritimati, "").await;
     assert_eq!(
         (r.status, r.json()),
-        (200, json!([{"day": "2024-01-15", "count": 2}])),
+        (
+            200,
+            json!([{"day": "2024-01-15", "count": 1}, {"day": "2024-01-16", "count": 1}])
+        ),
+        "{}",
+        r.text()
+    );
+    // Aggregates that compute no date are not bothered by the zone.
+    let r = call(&s, "GET", "/visit", "select=count()", &la, "").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!([{"count": 2}])),
         "{}",
         r.text()
     );
@@ -3732,6 +3744,28 @@ async fn mysql_groups_by_a_zones_date() {
     assert_eq!(
         (r.status, r.json()),
         (200, json!([{"min": "2024-01-14"}])),
+        "{}",
+        r.text()
+    );
+    // In a write's representation (read inside its transaction).
+    let r = call(
+        &s,
+        "PATCH",
+        "/pen",
+        "id=eq.1&select=id,visit(day:at::date,count())",
+        &[(
+            "Prefer",
+            "return=representation,timezone=America/Los_Angeles",
+        )],
+        r#"{"name": "quill"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!([{"id": 1, "visit": [{"day": "2024-01-14", "count": 1}, {"day": "2024-01-15", "count": 1}]}])
+        ),
         "{}",
         r.text()
     );

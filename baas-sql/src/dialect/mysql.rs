@@ -216,14 +216,15 @@ impl SqlDialect for Mysql {
         Some(super::CallForm::Positional)
     }
 
-    /// `DATE(CONVERT_TZ(col, '+00:00', 'Zone'))`: the session runs in
-    /// `+00:00` (sqlx's default), so a `TIMESTAMP` reads as its UTC time;
-    /// the zone's name needs the server's time zone tables (the adapter
-    /// says so in [`baas_core::Capabilities::time_zones`], and checks the
-    /// zone before a statement uses it).
+    /// `DATE(CONVERT_TZ(col, @@session.time_zone, 'Zone'))`: a
+    /// `TIMESTAMP` reads in the session's zone (`+00:00`, sqlx's default,
+    /// unless the tenant's URL sets another); the zone's name needs the
+    /// server's time zone tables (the adapter says so in
+    /// [`baas_core::Capabilities::time_zones`], and checks the zone before
+    /// a statement uses it).
     fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
         let template = format!(
-            "DATE(CONVERT_TZ({{}}, '+00:00', '{}'))",
+            "DATE(CONVERT_TZ({{}}, @@session.time_zone, '{}'))",
             super::zone_literal(Some(zone))
         );
         Ok(self.custom(&template, vec![col]))

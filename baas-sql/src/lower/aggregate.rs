@@ -517,7 +517,7 @@ mod tests {
             .unwrap()
             .statement
             .sql;
-        let day = "DATE(CONVERT_TZ(`at`, '+00:00', 'America/Los_Angeles'))";
+        let day = "DATE(CONVERT_TZ(`at`, @@session.time_zone, 'America/Los_Angeles'))";
         assert!(my.contains(&format!("GROUP BY `kind`, 2, {day}")), "{my}");
         let err = aggregate(Dialect::Sqlite, target, &zoned).unwrap_err();
         assert!(
