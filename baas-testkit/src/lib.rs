@@ -2475,6 +2475,30 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
         let n = c.count("gadget", scoped(f)).await?;
         ensure!(n == want, "{what}: {n} != {want}");
     }
+    // A number past a decimal's range compares too, in a read and as a
+    // write's filter (MySQL: never a failing cast, whichever row holds it).
+    c.insert(ins(vec![json!({"sku": "jp-4", "meta": {"n": 1e300}})]))
+        .await
+        .map_err(s)?;
+    let n = c
+        .count("gadget", scoped(jp(&["n"], CompareOp::Gt, Value::Int(5))))
+        .await?;
+    ensure!(n == 2, "number gt beside 1e300: {n} != 2");
+    let u = Update {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![
+            like("sku", "jp-%"),
+            jp(&["n"], CompareOp::Gt, Value::Int(5)),
+        ]),
+        set: rec(json!({"qty": 5})),
+        returning: None,
+        max_rows: None,
+    };
+    let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
+    ensure!(
+        w.affected == 2,
+        "an update filtered by a path's number: {w:?}"
+    );
     // Array indexes from the end (`->-1`); MySQL/MariaDB refuse them.
     let from_end = [
         (

@@ -690,7 +690,7 @@ pub(crate) fn at_path(sql: &dyn SqlDialect, template: &str, col: &Expr, path: &[
 /// n-th element from the end (`[last-(n-1)]` on MySQL/MariaDB, `[#-n]` on
 /// SQLite: [`SqlDialect::json_index_from_end`]) — the SQL/JSON path syntax
 /// of MySQL and SQLite.
-fn json_path_text(sql: &dyn SqlDialect, path: &[String]) -> String {
+pub(crate) fn json_path_text(sql: &dyn SqlDialect, path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {

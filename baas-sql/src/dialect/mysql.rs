@@ -168,11 +168,26 @@ impl SqlDialect for Mysql {
     ) -> Result<Expr> {
         self.no_index_from_end(path)?;
         let sql = match kind {
-            JsonKind::Number => JsonPathSql {
-                test: "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')",
-                extract: "CAST(JSON_UNQUOTE(JSON_EXTRACT({}, {})) AS DECIMAL(65,30))",
-                operand: "CAST({} AS DECIMAL(65,30))",
-            },
+            // A number written plainly with at most 35 digits before the
+            // point and 30 after compares exactly, as a decimal; any other
+            // (`1e300`, which MariaDB calls an INTEGER, 40 digits) as a
+            // double: a cast out of a decimal's range is an error in a
+            // strict write's filter, whichever row holds it.
+            JsonKind::Number => {
+                const NUMBER: &str = "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')";
+                let template = format!(
+                    "COALESCE(CASE WHEN {NUMBER} AND JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) REGEXP '^-?[0-9]{{1,35}}([.][0-9]{{1,30}})?$' \
+                     THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) {op} CAST({{}} AS DECIMAL(65,30)) END, \
+                     CASE WHEN {NUMBER} THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DOUBLE) {op} CAST({{}} AS DOUBLE) END)"
+                );
+                let at = super::json_path_text(self, path);
+                let pair = || [col.clone(), Expr::val(at.clone())];
+                let mut args: Vec<Expr> = (0..3).flat_map(|_| pair()).collect();
+                args.push(operand.clone());
+                args.extend((0..2).flat_map(|_| pair()));
+                args.push(operand);
+                return Ok(self.custom(&template, args));
+            }
             JsonKind::String => JsonPathSql {
                 test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING'",
                 extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
