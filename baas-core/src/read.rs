@@ -1315,8 +1315,8 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         }
     }
     // Through a junction, the joined rows hang off the junction's target
-    // (via 0): their vias come after it ([`shifted_joins`]), and their
-    // answers are moved back to `joins`' indexes ([`unshift_joined`]).
+    // (via 0): their vias come after it (`shifted_joins`), and their
+    // answers are moved back to `joins`' indexes (`from_junction`).
     let sent_joins = match via {
         Some(_) => shifted_joins(&joins),
         None => joins.clone(),
@@ -1355,13 +1355,13 @@ async fn attach_aggregates<D: DatabaseAdapter + ?Sized>(
         })
         .collect();
     // Each key once (a later one would overrule it in MongoDB's `$sort`).
-    let mut own = own;
+    let mut ordered = own;
     for o in order {
-        if !own.iter().any(|x| x.field == o.field) {
-            own.push(o);
+        if !ordered.iter().any(|x| x.field == o.field) {
+            ordered.push(o);
         }
     }
-    let order = own;
+    let order = ordered;
     let groups_query = parent.derive(
         groups_of,
         Query {
