@@ -1550,6 +1550,20 @@ pub enum GroupValue {
 }
 
 impl GroupValue {
+    /// Whether this value of a field of type `ty` is computed in the
+    /// caller's zone (`Prefer: timezone`): a `timestamptz`'s date, or
+    /// PostgreSQL's cast of it to a date, time or local timestamp.
+    pub fn needs_zone(&self, ty: &crate::metadata::FieldType) -> bool {
+        let local = match self {
+            Self::Date { .. } => true,
+            Self::Cast { to, path, .. } => {
+                path.is_empty() && matches!(to.as_str(), "date" | "time" | "timestamp")
+            }
+            _ => false,
+        };
+        local && *ty == crate::metadata::FieldType::TimestampTz
+    }
+
     /// The field the value is computed from.
     pub fn field(&self) -> &str {
         match self {

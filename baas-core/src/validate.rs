@@ -335,15 +335,8 @@ impl<'a> Validator<'a> {
     /// before anything runs (a write's representation included), never
     /// computed in UTC.
     fn check_zoned(&self, g: &GroupValue, f: &Field) -> Result<()> {
-        let local = match g {
-            GroupValue::Date { .. } => true,
-            GroupValue::Cast { to, path, .. } => {
-                path.is_empty() && matches!(to.as_str(), "date" | "time" | "timestamp")
-            }
-            _ => false,
-        };
         match self.zone {
-            Some(zone) if local && f.ty == FieldType::TimestampTz => self.caps.require(
+            Some(zone) if g.needs_zone(&f.ty) => self.caps.require(
                 self.caps.time_zones,
                 &format!(
                     "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"

@@ -603,17 +603,10 @@ impl<B: SqlBackend> SqlAdapter<B> {
         if known {
             return Ok(());
         }
-        Err(Error::Validation {
-            violations: vec![
-                baas_core::Violation::new(
-                    "/prefer/timezone",
-                    format!(
-                        "the database does not know the time zone `{zone}` (`Prefer: timezone`; are the server's time zone tables loaded?)"
-                    ),
-                )
-                .with_code("22023"),
-            ],
-        })
+        Err(unknown_zone(
+            zone.name(),
+            "; are the server's time zone tables loaded?",
+        ))
     }
 
     /// Make `settings` (name, value) visible to the rest of the current
@@ -659,17 +652,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 if let Some((_, zone)) = settings.iter().find(|(k, _)| k == "timezone")
                     && e.to_string().contains("\"TimeZone\"")
                 {
-                    return Error::Validation {
-                        violations: vec![
-                            baas_core::Violation::new(
-                                "/prefer/timezone",
-                                format!(
-                                    "the database does not know the time zone `{zone}` (`Prefer: timezone`)"
-                                ),
-                            )
-                            .with_code("22023"),
-                        ],
-                    };
+                    return unknown_zone(zone, "");
                 }
                 // The tenant's setup, not the caller's request: a role
                 // the database lacks, or its user may not take.
@@ -1567,15 +1550,29 @@ fn plan_lines(
     }
 }
 
+/// The request's 400 `22023` (PostgreSQL's code) for a zone the
+/// database's time zone data lacks (`Prefer: timezone`), `hint` after it.
+fn unknown_zone(zone: &str, hint: &str) -> Error {
+    Error::Validation {
+        violations: vec![
+            baas_core::Violation::new(
+                "/prefer/timezone",
+                format!(
+                    "the database does not know the time zone `{zone}` (`Prefer: timezone`{hint})"
+                ),
+            )
+            .with_code("22023"),
+        ],
+    }
+}
+
 /// Whether the checked aggregate computes an instant's date (or time) in
-/// its zone: a grouping or an aggregate's input that is a `timestamptz`'s
-/// date or cast, of the aggregated rows or of a joined related row.
+/// its zone ([`GroupValue::needs_zone`]), of the aggregated rows or of a
+/// joined related row.
 fn dates_in_zone(a: &Checked<'_, Aggregate>) -> Result<bool> {
     use baas_core::ir::GroupValue;
     let zoned = |e: &baas_core::Entity, g: &GroupValue| {
-        matches!(g, GroupValue::Date { .. } | GroupValue::Cast { .. })
-            && e.field(g.field())
-                .is_ok_and(|f| f.ty == baas_core::FieldType::TimestampTz)
+        e.field(g.field()).is_ok_and(|f| g.needs_zone(&f.ty))
     };
     let target = a.target();
     let own = a
