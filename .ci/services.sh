@@ -47,12 +47,6 @@ if ! mariadb-admin --protocol=socket ping >/dev/null 2>&1; then
 fi
 for _ in $(seq 1 30); do mariadb-admin --protocol=socket ping >/dev/null 2>&1 && break; sleep 1; done
 mariadb-admin --protocol=socket ping
-# The server's time zone tables (`CONVERT_TZ` with zone names, what
-# grouping by an instant's date under `Prefer: timezone` needs), once.
-if [ "$(mariadb --protocol=socket -N -e 'SELECT COUNT(*) FROM mysql.time_zone_name')" = "0" ]; then
-  mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>>"$LOG_DIR/mariadb-tzinfo.log" \
-    | mariadb --protocol=socket mysql
-fi
 mariadb --protocol=socket -e "
   CREATE USER IF NOT EXISTS 'baas'@'127.0.0.1' IDENTIFIED BY 'baas_pw';
   CREATE USER IF NOT EXISTS 'baas'@'localhost' IDENTIFIED BY 'baas_pw';

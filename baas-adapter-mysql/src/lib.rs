@@ -101,20 +101,7 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
         .connect(&cfg.url)
         .await
         .map_err(|e| baas_sql::map_connect_error("mysql", &cfg.url, e))?;
-    // Zone names in `CONVERT_TZ` need the server's time zone tables
-    // (`mariadb-tzinfo-to-sql`, `mysql_tzinfo_to_sql`): without them it
-    // answers NULL, and dates in a zone are refused (501).
-    // A server that cannot answer the probe serves the tenant without them.
-    let zones: i64 = sqlx::query_scalar(
-        "SELECT COUNT(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', 'America/New_York'))",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "mysql: the time zone probe failed; dates in a zone are refused");
-        0
-    });
-    let backend = MySqlBackend::from_pool(pool).with_capabilities(|c| c.time_zones = zones == 1);
+    let backend = MySqlBackend::from_pool(pool);
     Ok(SqlAdapter::new(backend))
 }
 
@@ -167,9 +154,6 @@ impl SqlxEngine for MySqlEngine {
         caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
-        // `CONVERT_TZ` answers NULL without the server's time zone tables:
-        // `connect` finds out whether the server has them.
-        caps.time_zones = false;
         // Emulated: written rows are re-read by key in the same transaction.
         caps.returning = false;
         // ON DUPLICATE KEY UPDATE applies to every unique key.

@@ -192,8 +192,6 @@ impl SqlxEngine for SqliteEngine {
         caps.multidimensional_arrays = false;
         caps.computed_fields = false;
         caps.sql_casts = false;
-        // No time zones of its own.
-        caps.time_zones = false;
         caps.estimated_count = false;
         caps.max_parameters = 32_766;
         // SQLite has no stored functions.

@@ -194,7 +194,8 @@ pub struct Capabilities {
     pub request_settings: bool,
     /// An instant's date or time in a caller's time zone, computed by the
     /// engine where a grouping needs it ([`Aggregate::zone`](crate::ir::Aggregate::zone):
-    /// PostgreSQL's `AT TIME ZONE`, MongoDB's `timezone`). Without it a
+    /// PostgreSQL's `AT TIME ZONE`, MongoDB's `timezone`, the zone's
+    /// offsets on MySQL/MariaDB and SQLite). Without it a
     /// caller in a zone other than UTC cannot group by such a value
     /// (refused by validation, before anything runs).
     #[serde(default)]

@@ -140,6 +140,81 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// The zone's offsets from UTC through time, the ones
+    /// [`Zone::format`] writes instants with: `(from, seconds)` in order
+    /// of `from`, the first Unix second each offset is in force
+    /// (`i64::MIN` for the first), east of UTC positive, two neighbours
+    /// never of the same offset. chrono-tz's table runs from the zone's
+    /// local mean time to its last listed change (2099 for zones that
+    /// still change); the offset in force then stays.
+    ///
+    /// Found once per zone in a process (kept, a few kilobytes each) by
+    /// looking at every day from 1700 to 2100, then at the second where
+    /// an offset changed: zones change at most once a day.
+    ///
+    /// ```
+    /// use baas_core::zone::Zone;
+    ///
+    /// let ny = Zone::parse("America/New_York").unwrap();
+    /// let offsets = ny.offsets();
+    /// assert_eq!(offsets[0], (i64::MIN, -17762)); // local mean time, -04:56:02
+    /// // 2024-03-10T07:00:00Z: daylight saving time, four hours behind.
+    /// assert!(offsets.contains(&(1_710_054_000, -4 * 3600)));
+    /// ```
+    pub fn offsets(&self) -> std::sync::Arc<[(i64, i32)]> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+        type Offsets = Arc<[(i64, i32)]>;
+        static KNOWN: LazyLock<Mutex<HashMap<chrono_tz::Tz, Offsets>>> =
+            LazyLock::new(Mutex::default);
+        let known = || KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(offsets) = known().get(&self.0) {
+            return offsets.clone();
+        }
+        let offsets: Offsets = self.scan_offsets().into();
+        known().entry(self.0).or_insert(offsets).clone()
+    }
+
+    /// [`Zone::offsets`], found afresh.
+    fn scan_offsets(&self) -> Vec<(i64, i32)> {
+        // 1700-01-01 and 2101-01-01, UTC.
+        const FIRST: i64 = -8_520_336_000;
+        const LAST: i64 = 4_133_980_800;
+        const DAY: i64 = 86_400;
+        let at = |t: i64| {
+            DateTime::from_timestamp(t, 0).map_or(0, |t| {
+                self.0
+                    .offset_from_utc_datetime(&t.naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            })
+        };
+        let mut offsets = vec![(i64::MIN, at(FIRST))];
+        let (mut before, mut offset) = (FIRST, at(FIRST));
+        while before < LAST {
+            let next = before + DAY;
+            let now = at(next);
+            if now != offset {
+                // The first second of the new offset, in (before, next].
+                let (mut old, mut new) = (before, next);
+                while new - old > 1 {
+                    let mid = old + (new - old) / 2;
+                    if at(mid) == offset {
+                        old = mid;
+                    } else {
+                        new = mid;
+                    }
+                }
+                offsets.push((new, now));
+                offset = now;
+            }
+            before = next;
+        }
+        offsets
+    }
+}
+
 /// The instant a local date and time names in `zone`
 /// ([`Zone::instant`]), or in UTC when `None`.
 pub fn instant_in(local: NaiveDateTime, zone: Option<Zone>) -> Option<DateTime<Utc>> {
@@ -243,6 +318,49 @@ mod tests {
             ny.instant(at(2018, 7, 1, 12, 0)),
             utc(at(2018, 7, 1, 16, 0))
         );
+    }
+
+    /// The offsets found for a zone are chrono-tz's, to the second: at
+    /// every change and the second before it, and every six hours from
+    /// 1800 to 2100 (zones whose changes are close together, half-hour
+    /// and 45-minute offsets, one that skipped a day).
+    #[test]
+    fn offsets_are_chrono_tz_s() {
+        use chrono::TimeZone as _;
+        for name in [
+            "America/New_York",
+            "Europe/Paris",
+            "Africa/Casablanca",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "Pacific/Apia",
+            "Pacific/Kiritimati",
+            "Asia/Kolkata",
+            "UTC",
+        ] {
+            let zone = Zone::parse(name).unwrap();
+            let offsets = zone.offsets();
+            let truth = |t: i64| {
+                zone.0
+                    .offset_from_utc_datetime(&DateTime::from_timestamp(t, 0).unwrap().naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            };
+            let found = |t: i64| offsets[offsets.partition_point(|(from, _)| *from <= t) - 1].1;
+            for pair in offsets.windows(2) {
+                let (from, offset) = pair[1];
+                assert_ne!(pair[0].1, offset, "{name}: two spans of one offset");
+                assert_eq!(truth(from), offset, "{name} at {from}");
+                assert_eq!(truth(from - 1), pair[0].1, "{name} before {from}");
+            }
+            let mut t = -5_364_662_400; // 1800-01-01
+            while t < 4_102_444_800 {
+                assert_eq!(found(t), truth(t), "{name} at {t}");
+                t += 6 * 3600 + 17;
+            }
+            assert!(std::sync::Arc::ptr_eq(&offsets, &zone.offsets()), "kept");
+        }
+        assert_eq!(Zone::parse("UTC").unwrap().offsets()[..], [(i64::MIN, 0)]);
     }
 
     #[test]

@@ -119,7 +119,6 @@
 //! | casts in `select` to other types on MySQL/MariaDB, SQLite, MongoDB (types of PostgreSQL's); in a write's representation, PostgreSQL's own casts of the written rows' fields when the entity has no primary key to read them again by | 501 (the first naming the engine) |
 //! | to-many embeddings or a cursor (`after`) beside top-level aggregates, an embedding with aggregates that embeds a to-many relation (PostgREST's own statement fails on both embeddings: PostgreSQL cannot group by the embedding's `json_agg`, `could not identify an equality operator for type json`; a group of many parents has no one set of related rows to show) | 501 naming the engine |
 //! | grouping top-level aggregates by a cast that can merge stored values other than `::date` of a timestamp, `::int2`/`::int4`/`::int8` of a decimal or float and `::bool` of an integer (`::time` of a timestamp, `::float4` of a double, casts of a text such as `::int` or `::uuid`, a cast other than `::text`/`::json` after a JSON path) on MySQL/MariaDB, SQLite and MongoDB (they turn a text that is no number or date into `0` or `NULL` where PostgreSQL refuses it) | 501 naming the engine |
-//! | grouping by (or aggregating) an instant's date (`at::date` of a `timestamptz`) under `Prefer: timezone` with a zone other than UTC, on MySQL/MariaDB without the server's time zone tables (`CONVERT_TZ` answers NULL without them; with them it is `DATE(CONVERT_TZ(at, @@session.time_zone, 'Zone'))`, a zone they lack a 400 `22023`) and on SQLite (no zones) | 501 naming the engine |
 //! | aggregates in a spread inside a to-many spread (`...albums(...tracks(count()))`) | 400 `PGRST127` `Feature not implemented`, PostgREST's answer (it refuses aggregates in any to-many spread) |
 //! | aggregating the database's own cast of a value (`data->>n::int.sum()`, `id::text.max()`) on MySQL/MariaDB, SQLite and MongoDB (casts every engine computes alike work everywhere: `total::int.sum()`, `created::date.max()`) | 501 naming the engine |
 //! | aggregates of what an `/rpc` function returns when it is no row: a scalar's values, a procedure's result set, `void` (aggregates of a function's rows work) | 501 |
@@ -221,10 +220,10 @@
 //!   grouping beside aggregates takes an instant's date (and, on
 //!   PostgreSQL, its time or local timestamp) in the zone too
 //!   (`select=at::date,count()` groups by the zone's dates, as PostgREST's
-//!   session zone makes PostgreSQL group: on PostgreSQL, MongoDB and
-//!   MySQL/MariaDB with the server's time zone tables; MySQL/MariaDB
-//!   without them, whose `CONVERT_TZ` answers NULL, and SQLite, which has
-//!   no zones, answer a 501 naming the engine for a zone other than UTC). On PostgreSQL the request runs
+//!   session zone makes PostgreSQL group, on every engine: PostgreSQL and
+//!   MongoDB name the zone, MySQL/MariaDB and SQLite, which need no time
+//!   zone data of their own, pick the zone's offset at the instant from
+//!   chrono-tz's table, the one the answers' instants are written with). On PostgreSQL the request runs
 //!   with the zone as its session's `timezone` (PostgREST's `SET LOCAL
 //!   timezone`), so what a view or a function computes from an instant
 //!   (`now()::date`, `to_char(at, 'HH24:MI')`), PostgreSQL's own casts

@@ -725,6 +725,34 @@ async fn managed_tenants(
     }
 }
 
+/// One request to `path` of the tenant `{prefix}{engine}` on every
+/// engine of `targets`: the same status and body everywhere (asserted);
+/// the first engine's answer.
+async fn on_every_engine(
+    addr: SocketAddr,
+    targets: &[(&'static str, String)],
+    prefix: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let mut first: Option<(&str, Resp)> = None;
+    for (engine, _) in targets {
+        let target = format!("/{prefix}{engine}/{path}");
+        let r = request(addr, method, &target, headers, body.as_bytes()).await;
+        match &first {
+            None => first = Some((engine, r)),
+            Some((e, f)) => assert_eq!(
+                (r.status, r.text()),
+                (f.status, f.text()),
+                "{method} {path}: {engine} differs from {e}"
+            ),
+        }
+    }
+    first.expect("an engine").1
+}
+
 /// `Prefer: timezone` (PostgREST's session `TimeZone`) on every engine,
 /// with the same answers on all four: instants are written in the
 /// caller's zone in rows, representations, embeddings, aggregates and
@@ -762,23 +790,8 @@ async fn instants_in_the_callers_time_zone_on_four_engines() {
     ];
     managed_tenants(&baas, &targets, "z", &entities).await;
     const LA: &str = "timezone=America/Los_Angeles";
-    // One request on every engine: the same status and body everywhere
-    // (asserted); the first engine's answer.
     let same = async |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
-        let mut first: Option<(&str, Resp)> = None;
-        for (engine, _) in &targets {
-            let target = format!("/z{engine}/{path}");
-            let r = request(addr, method, &target, headers, body.as_bytes()).await;
-            match &first {
-                None => first = Some((engine, r)),
-                Some((e, f)) => assert_eq!(
-                    (r.status, r.text()),
-                    (f.status, f.text()),
-                    "{method} {path}: {engine} differs from {e}"
-                ),
-            }
-        }
-        first.expect("an engine").1
+        on_every_engine(addr, &targets, "z", method, path, headers, body).await
     };
     let prefer = |p: &'static str| ("Prefer", p);
     // Written without an offset: a local time of the caller's zone (the
@@ -932,6 +945,167 @@ async fn instants_in_the_callers_time_zone_on_four_engines() {
     for (engine, _) in &targets {
         drop_table(engine, &note).await;
         drop_table(engine, &event).await;
+    }
+    drop(baas);
+}
+
+/// A grouping by an instant's date under `Prefer: timezone` takes the
+/// zone's dates on every engine alike (PostgreSQL and MongoDB name the
+/// zone; MySQL/MariaDB and SQLite pick its offset at each instant from
+/// the statement): at the edges of summer time (New York's spring and
+/// fall changes, a second before and at local midnight in summer and in
+/// winter), fourteen hours ahead (Kiritimati), half an hour off the hour
+/// (Kolkata), in an embedding's groups and as an aggregate's input.
+#[tokio::test]
+async fn dates_in_the_callers_zone_group_alike_on_four_engines() {
+    use mini_baas::{Generated, Relation};
+    let (baas, service) = service().await;
+    let targets = engines("zone_dates").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let pid = std::process::id();
+    let (day, log) = (format!("tzd_day_{pid}"), format!("tzd_log_{pid}"));
+    let id = || Field::new("id", FieldType::Int64).generated(Generated::AutoIncrement);
+    let entities = [
+        Entity::new(&day, vec![id(), Field::new("name", FieldType::Text)]).with_primary_key(["id"]),
+        Entity::new(
+            &log,
+            vec![
+                id(),
+                Field::new("day_id", FieldType::Int64),
+                Field::new("at", FieldType::TimestampTz).nullable(),
+            ],
+        )
+        .with_primary_key(["id"])
+        .with_relation(Relation::many_to_one("day", &day, &["day_id"], &["id"])),
+    ];
+    managed_tenants(&baas, &targets, "zd", &entities).await;
+    let same = async |path: &str, headers: &[(&str, &str)], body: &str| {
+        let method = if body.is_empty() { "GET" } else { "POST" };
+        on_every_engine(addr, &targets, "zd", method, path, headers, body).await
+    };
+    let r = same(&day, &[JSON], r#"[{"name": "one"}]"#).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let instants = [
+        "2024-03-10T06:59:59Z", // 01:59:59 EST, New York
+        "2024-03-10T07:00:00Z", // 03:00 EDT
+        "2024-11-03T05:30:00Z", // 01:30 EDT
+        "2024-11-03T06:30:00Z", // 01:30 EST
+        "2024-07-01T03:59:59Z", // 06-30 23:59:59 EDT
+        "2024-07-01T04:00:00Z", // 07-01 00:00 EDT
+        "2024-01-01T04:59:59Z", // 12-31 23:59:59 EST
+        "2024-01-01T05:00:00Z", // 01-01 00:00 EST
+        "2024-01-15T10:00:00Z", // 01-16 00:00 in Kiritimati (+14)
+        "2024-01-15T18:29:59Z", // 01-15 23:59:59 in Kolkata (+05:30)
+        "2024-01-15T18:30:00Z", // 01-16 00:00 in Kolkata
+        "1970-01-01T04:59:59Z", // 1969-12-31 in New York
+        "2037-12-31T23:59:59Z",
+    ];
+    let rows: Vec<J> = instants
+        .iter()
+        .map(|at| json!({"day_id": 1, "at": at}))
+        .chain([json!({"day_id": 1, "at": null})])
+        .collect();
+    let r = same(&log, &[JSON], &J::Array(rows).to_string()).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let groups = format!("{log}?select=d:at::date,count()&order=d");
+    let ny_dates = json!([
+        ["1969-12-31", 1],
+        ["2023-12-31", 1],
+        ["2024-01-01", 1],
+        ["2024-01-15", 3],
+        ["2024-03-10", 2],
+        ["2024-06-30", 1],
+        ["2024-07-01", 1],
+        ["2024-11-03", 2],
+        ["2037-12-31", 1],
+        [null, 1]
+    ]);
+    for (zone, want) in [
+        ("America/New_York", ny_dates.clone()),
+        (
+            "Pacific/Kiritimati",
+            json!([
+                ["1969-12-31", 1],
+                ["2024-01-01", 2],
+                ["2024-01-16", 3],
+                ["2024-03-10", 2],
+                ["2024-07-01", 2],
+                ["2024-11-03", 2],
+                ["2038-01-01", 1],
+                [null, 1]
+            ]),
+        ),
+        (
+            "Asia/Kolkata",
+            json!([
+                ["1970-01-01", 1],
+                ["2024-01-01", 2],
+                ["2024-01-15", 2],
+                ["2024-01-16", 1],
+                ["2024-03-10", 2],
+                ["2024-07-01", 2],
+                ["2024-11-03", 2],
+                ["2038-01-01", 1],
+                [null, 1]
+            ]),
+        ),
+    ] {
+        let prefer = format!("timezone={zone}");
+        let r = same(&groups, &[("Prefer", prefer.as_str())], "").await;
+        assert_eq!(r.status, 200, "{zone}: {}", r.text());
+        let got: Vec<J> = r
+            .json()
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|g| json!([g["d"], g["count"]]))
+            .collect();
+        assert_eq!(J::Array(got), want, "{zone}");
+    }
+    // PostgreSQL's own dates (its time zone data, not chrono-tz's) are
+    // the same, and every engine answered as PostgreSQL did (`same`).
+    let pg = mini_baas::postgres::connect(mini_baas::postgres::PgConfig::new(pg_url()))
+        .await
+        .expect("postgres");
+    let sql = format!(
+        "SELECT (at AT TIME ZONE 'America/New_York')::date::text, count(*) \
+         FROM \"{log}\" GROUP BY 1 ORDER BY 1 NULLS LAST"
+    );
+    let own: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pg.backend().pool())
+        .await
+        .expect("PostgreSQL's dates");
+    let own: Vec<J> = own.into_iter().map(|(d, n)| json!([d, n])).collect();
+    assert_eq!(J::Array(own), ny_dates);
+    // As an aggregate's input, and in an embedding's groups.
+    let ny = ("Prefer", "timezone=America/New_York");
+    let r = same(
+        &format!("{log}?select=first:at::date.min(),last:at::date.max()"),
+        &[ny],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"first": "1969-12-31", "last": "2037-12-31"}]),
+        "{}",
+        r.text()
+    );
+    let r = same(
+        &format!("{day}?select=name,{log}(d:at::date,count())&{log}.order=d.desc&{log}.limit=2"),
+        &[ny],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"name": "one", log.as_str(): [{"d": null, "count": 1}, {"d": "2037-12-31", "count": 1}]}]),
+        "{}",
+        r.text()
+    );
+    for (engine, _) in &targets {
+        drop_table(engine, &log).await;
+        drop_table(engine, &day).await;
     }
     drop(baas);
 }

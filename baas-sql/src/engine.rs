@@ -566,49 +566,6 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
-    /// On MySQL/MariaDB, whose `CONVERT_TZ` answers NULL for a zone its
-    /// time zone tables lack (a date grouped in it would be NULL): where
-    /// the aggregate computes an instant's date in its zone
-    /// ([`Aggregate::time_zone`], not UTC; [`dates_in_zone`]), the zone is
-    /// one the server knows, else the request's 400 `22023` (PostgreSQL's
-    /// word for a zone it does not know). One small statement per such
-    /// aggregate; nothing for any other (a `count()` under a zone, a
-    /// server without the tables, whose validation refuses zoned dates).
-    async fn zone_known(&self, aggregate: &Checked<'_, Aggregate>) -> Result<()> {
-        if self.d() != Dialect::Mysql || !self.backend.capabilities().time_zones {
-            return Ok(());
-        }
-        let Some(zone) = aggregate.time_zone()? else {
-            return Ok(());
-        };
-        if !dates_in_zone(aggregate)? {
-            return Ok(());
-        }
-        let probe = Statement {
-            sql: "SELECT COUNT(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?)) AS n".into(),
-            params: vec![sea_query::Value::from(zone.name().to_string())],
-        };
-        let column = [OutColumn {
-            key: "n".into(),
-            ty: baas_core::FieldType::Int64,
-        }];
-        let known = self
-            .backend
-            .fetch(&probe, &column)
-            .await?
-            .first()
-            .and_then(|r| r.get("n"))
-            .and_then(serde_json::Value::as_i64)
-            == Some(1);
-        if known {
-            return Ok(());
-        }
-        Err(unknown_zone(
-            zone.name(),
-            "; are the server's time zone tables loaded?",
-        ))
-    }
-
     /// Make `settings` (name, value) visible to the rest of the current
     /// transaction's statements: `SELECT set_config($1, $2, true), …`,
     /// the values bound, on PostgreSQL; nothing elsewhere, nor without
@@ -652,7 +609,7 @@ impl<B: SqlBackend> SqlAdapter<B> {
                 if let Some((_, zone)) = settings.iter().find(|(k, _)| k == "timezone")
                     && e.to_string().contains("\"TimeZone\"")
                 {
-                    return unknown_zone(zone, "");
+                    return unknown_zone(zone);
                 }
                 // The tenant's setup, not the caller's request: a role
                 // the database lacks, or its user may not take.
@@ -1102,7 +1059,6 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         aggregate: &Checked<'_, Aggregate>,
         explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
-        self.zone_known(aggregate).await?;
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
         self.explain_statement(plan.statement, explain).await
     }
@@ -1127,7 +1083,6 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     async fn aggregate_rows(&self, aggregate: &Checked<'_, Aggregate>) -> Result<Vec<Row>> {
-        self.zone_known(aggregate).await?;
         let plan = lower::aggregate(self.d(), aggregate.target(), aggregate)?;
         let mut rows = self.fetch_plan(&plan).await?;
         baas_core::value::finish_averages(&mut rows);
@@ -1551,42 +1506,15 @@ fn plan_lines(
 }
 
 /// The request's 400 `22023` (PostgreSQL's code) for a zone the
-/// database's time zone data lacks (`Prefer: timezone`), `hint` after it.
-fn unknown_zone(zone: &str, hint: &str) -> Error {
+/// database's time zone data lacks (`Prefer: timezone`).
+fn unknown_zone(zone: &str) -> Error {
     Error::Validation {
         violations: vec![
             baas_core::Violation::new(
                 "/prefer/timezone",
-                format!(
-                    "the database does not know the time zone `{zone}` (`Prefer: timezone`{hint})"
-                ),
+                format!("the database does not know the time zone `{zone}` (`Prefer: timezone`)"),
             )
             .with_code("22023"),
         ],
     }
-}
-
-/// Whether the checked aggregate computes an instant's date (or time) in
-/// its zone ([`GroupValue::needs_zone`]), of the aggregated rows or of a
-/// joined related row.
-fn dates_in_zone(a: &Checked<'_, Aggregate>) -> Result<bool> {
-    use baas_core::ir::GroupValue;
-    let zoned = |e: &baas_core::Entity, g: &GroupValue| {
-        e.field(g.field()).is_ok_and(|f| g.needs_zone(&f.ty))
-    };
-    let target = a.target();
-    let own = a
-        .group_by_values
-        .iter()
-        .chain(a.aggregates.iter().filter_map(|x| x.input.as_ref()))
-        .any(|g| zoned(target.entity, g));
-    if own {
-        return Ok(true);
-    }
-    Ok(a.via_entities(target)?.into_iter().any(|(v, e)| {
-        v.group_by_values
-            .iter()
-            .chain(v.aggregates.iter().filter_map(|x| x.input.as_ref()))
-            .any(|g| zoned(e, g))
-    }))
 }

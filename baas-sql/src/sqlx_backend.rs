@@ -130,15 +130,6 @@ where
         }
     }
 
-    /// This backend with its capabilities changed by `f`: what the engine
-    /// can do found out from the server at connection (MySQL's time zone
-    /// tables).
-    #[must_use]
-    pub fn with_capabilities(mut self, f: impl FnOnce(&mut Capabilities)) -> Self {
-        f(&mut self.caps);
-        self
-    }
-
     /// The pool.
     pub fn pool(&self) -> &Pool<E::Db> {
         &self.pool

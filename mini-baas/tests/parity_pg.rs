@@ -3656,12 +3656,12 @@ async fn infinite_and_far_dates_read_write_and_filter() {
     assert_eq!(moment_ids(&s, "d=eq.2020-05-06").await, vec![2]);
 }
 
-/// On MariaDB/MySQL with the server's time zone tables (`.ci/services.sh`
-/// loads them): a grouping by an instant's date under `Prefer: timezone`
-/// takes the zone's dates (`DATE(CONVERT_TZ(…))`), in an embedding of a
+/// On MariaDB/MySQL, whatever time zone tables the server has (the
+/// statement holds the zone's offsets): a grouping by an instant's date
+/// under `Prefer: timezone` takes the zone's dates, in an embedding of a
 /// write's representation and as an aggregate's input too; UTC's
-/// otherwise. (Without the tables it is a 501 naming the engine: the
-/// capability is found when the tenant connects.)
+/// otherwise. (baas-server's `values.rs` compares four engines with
+/// PostgreSQL's own dates.)
 #[tokio::test]
 async fn mysql_groups_by_a_zones_date() {
     let Some(s) = mysql_service().await else {

@@ -453,14 +453,50 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported(&format!("grouping by the database's cast to {to}")))
     }
 
-    /// The date of the `timestamptz` column `col` in `zone` (not UTC)
-    /// (the default: unsupported, for an engine that has no time zone
-    /// database of its own: SQLite; MySQL/MariaDB's `CONVERT_TZ` needs
-    /// the server's time zone tables, [`baas_core::Capabilities::time_zones`]).
-    fn date_in_zone(&self, _col: Expr, zone: Zone) -> Result<Expr> {
-        Err(self.unsupported(&format!(
-            "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
-        )))
+    /// The date of the `timestamptz` column `col` in `zone` (not UTC).
+    ///
+    /// The default needs no time zone data in the database (SQLite has
+    /// none; MySQL/MariaDB's `CONVERT_TZ` needs the server's tables): the
+    /// zone's offsets ([`Zone::offsets`], the ones the answers' instants
+    /// are written with) are a search tree of `CASE`s on the instant
+    /// ([`SqlDialect::instant_before`]), whose offset
+    /// [`SqlDialect::date_shifted`] adds before taking the date. Eight
+    /// or nine comparisons a row for a zone with summer time (some 360
+    /// changes from 1883 to 2099), a few kilobytes of SQL. Unsupported
+    /// where the dialect has neither.
+    fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
+        let offsets = zone.offsets();
+        let mut before = Vec::with_capacity(offsets.len());
+        for (from, _) in offsets.iter().skip(1) {
+            match self.instant_before(*from) {
+                Some(condition) => before.push(condition),
+                None => break,
+            }
+        }
+        let tree = (before.len() + 1 == offsets.len())
+            .then(|| offset_tree(&offsets, &before))
+            .and_then(|tree| self.date_shifted(&tree));
+        let Some(template) = tree else {
+            return Err(self.unsupported(&format!(
+                "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
+            )));
+        };
+        let uses = template.matches("{}").count();
+        Ok(self.custom(&template, vec![col; uses]))
+    }
+
+    /// For [`SqlDialect::date_in_zone`]'s default: a condition, `{}` for
+    /// a `timestamptz` column, true where its instant is before the Unix
+    /// second `epoch` (`None`: the engine names zones itself, or cannot).
+    fn instant_before(&self, _epoch: i64) -> Option<String> {
+        None
+    }
+
+    /// For [`SqlDialect::date_in_zone`]'s default: the date, in UTC, of
+    /// a `timestamptz` column (`{}`) moved by `seconds` (an integer
+    /// expression, which may itself hold `{}` for the column).
+    fn date_shifted(&self, _seconds: &str) -> Option<String> {
+        None
     }
 
     /// The JSON value at `path` in the JSON column `col`, SQL NULL where
@@ -720,6 +756,32 @@ pub(crate) fn push_quoted(out: &mut String, text: &str) {
         out.push(c);
     }
     out.push('"');
+}
+
+/// The offset in force at an instant, among `offsets` ([`Zone::offsets`]:
+/// `(from, seconds)`, the first from `i64::MIN`), as nested `CASE`s that
+/// halve the list at each level; `before[i]` is the condition that the
+/// instant is before `offsets[i + 1]`'s `from`.
+fn offset_tree(offsets: &[(i64, i32)], before: &[String]) -> String {
+    fn tree(offsets: &[(i64, i32)], before: &[String], out: &mut String) {
+        if let [(_, seconds)] = offsets {
+            out.push_str(&seconds.to_string());
+            return;
+        }
+        let mid = offsets.len() / 2;
+        out.push_str("CASE WHEN ");
+        out.push_str(&before[mid - 1]);
+        out.push_str(" THEN ");
+        tree(&offsets[..mid], &before[..mid - 1], out);
+        out.push_str(" ELSE ");
+        tree(&offsets[mid..], &before[mid..], out);
+        out.push_str(" END");
+    }
+    let mut out = String::new();
+    if !offsets.is_empty() {
+        tree(offsets, before, &mut out);
+    }
+    out
 }
 
 /// The SQL literal's text of `zone` (UTC when `None`): the time zone

@@ -4,7 +4,6 @@
 //! non-transactional DDL, 64-character identifiers.
 
 use baas_core::ir::TextSyntax;
-use baas_core::zone::Zone;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
 use sea_query::{
@@ -231,18 +230,16 @@ impl SqlDialect for Mysql {
         Some(super::CallForm::Positional)
     }
 
-    /// `DATE(CONVERT_TZ(col, @@session.time_zone, 'Zone'))`: a
-    /// `TIMESTAMP` reads in the session's zone (`+00:00`, sqlx's default,
-    /// unless the tenant's URL sets another); the zone's name needs the
-    /// server's time zone tables (the adapter says so in
-    /// [`baas_core::Capabilities::time_zones`], and checks the zone before
-    /// a statement uses it).
-    fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
-        let template = format!(
-            "DATE(CONVERT_TZ({{}}, @@session.time_zone, '{}'))",
-            super::zone_literal(Some(zone))
-        );
-        Ok(self.custom(&template, vec![col]))
+    /// The instant compared with UTC's date and time: a `TIMESTAMP`
+    /// reads in the session's zone, UTC (sqlx's default, as
+    /// [`SqlDialect::date_of`] has it).
+    fn instant_before(&self, epoch: i64) -> Option<String> {
+        let t = chrono::DateTime::from_timestamp(epoch, 0)?;
+        Some(format!("{{}} < '{}'", t.format("%Y-%m-%d %H:%M:%S")))
+    }
+
+    fn date_shifted(&self, seconds: &str) -> Option<String> {
+        Some(format!("DATE(DATE_ADD({{}}, INTERVAL ({seconds}) SECOND))"))
     }
 
     /// `jsonb`'s containment ([`super::containment`]): not

@@ -181,6 +181,16 @@ impl SqlDialect for Sqlite {
         self.custom("date({})", vec![col])
     }
 
+    /// `unixepoch` reads the instant's text with its offset (whole
+    /// seconds, rounded down).
+    fn instant_before(&self, epoch: i64) -> Option<String> {
+        Some(format!("unixepoch({{}}) < {epoch}"))
+    }
+
+    fn date_shifted(&self, seconds: &str) -> Option<String> {
+        Some(format!("date(unixepoch({{}}) + ({seconds}), 'unixepoch')"))
+    }
+
     /// SQLite's `ROUND` rounds half away from zero.
     fn rounded(&self, col: Expr, _ty: &FieldType) -> Expr {
         self.custom("CAST(ROUND({}) AS INTEGER)", vec![col])

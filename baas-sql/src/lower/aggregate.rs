@@ -511,19 +511,29 @@ mod tests {
             ),
             "{sql}"
         );
-        // MySQL/MariaDB through the server's time zone tables (whether it
-        // has them is the adapter's capability); SQLite has no zones.
+        // MySQL/MariaDB and SQLite: the zone's offsets, picked by the
+        // instant (Los Angeles: -07:52:58 until 1883-11-18 20:00:00 UTC).
         let my = aggregate(Dialect::Mysql, target, &zoned)
             .unwrap()
             .statement
             .sql;
-        let day = "DATE(CONVERT_TZ(`at`, @@session.time_zone, 'America/Los_Angeles'))";
+        let day = "DATE(DATE_ADD(`at`, INTERVAL (CASE WHEN `at` < ";
         assert!(my.contains(&format!("GROUP BY `kind`, 2, {day}")), "{my}");
-        let err = aggregate(Dialect::Sqlite, target, &zoned).unwrap_err();
         assert!(
-            matches!(err, Error::Unsupported { .. })
-                && err.to_string().contains("America/Los_Angeles"),
-            "{err}"
+            my.contains("WHEN `at` < '1883-11-18 20:00:00' THEN -28378 ELSE"),
+            "{my}"
+        );
+        let lite = aggregate(Dialect::Sqlite, target, &zoned)
+            .unwrap()
+            .statement
+            .sql;
+        assert!(
+            lite.contains(r#"date(unixepoch("at") + (CASE WHEN unixepoch("at") < "#),
+            "{lite}"
+        );
+        assert!(
+            lite.contains(r#"WHEN unixepoch("at") < -2717640000 THEN -28378 ELSE"#),
+            "{lite}"
         );
         zoned.zone = Some("Etc/UTC".into());
         let my = aggregate(Dialect::Mysql, target, &zoned)
