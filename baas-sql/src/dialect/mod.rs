@@ -330,10 +330,20 @@ pub(crate) trait SqlDialect: Send + Sync {
         operand: Expr,
     ) -> Result<Expr>;
 
+    /// The document and the SQL/JSON path text that reach `path` in the
+    /// JSON column `col`, for templates that read `{}, {}` pairs
+    /// ([`at_path`]): by default the column itself and
+    /// [`json_path_text`]'s text. MySQL/MariaDB first step into the
+    /// element an index from the end names, row by row.
+    fn json_doc_at(&self, col: Expr, path: &[String]) -> Result<(Expr, String)> {
+        Ok((col, json_path_text(self, path)))
+    }
+
     /// The array index of the `n`-th element from the end (`n` ≥ 1) in the
-    /// engine's SQL/JSON path text: `last-(n-1)` (the default, MySQL's
-    /// syntax, though the MySQL dialect refuses such paths: MariaDB
-    /// resolves `last` once per statement); SQLite's `#-n`.
+    /// engine's SQL/JSON path text: `last-(n-1)` (the default, the
+    /// standard's syntax; the MySQL dialect never writes it, as MariaDB
+    /// resolves `last` once per statement: [`SqlDialect::json_doc_at`]);
+    /// SQLite's `#-n`.
     fn json_index_from_end(&self, n: u64) -> String {
         if n <= 1 {
             "last".into()
@@ -692,41 +702,47 @@ impl JsonPathSql {
         path: &[String],
         op: &str,
         operand: Expr,
-    ) -> Expr {
-        let jp = json_path_text(sql, path);
+    ) -> Result<Expr> {
+        let (doc, jp) = sql.json_doc_at(col, path)?;
         let template = format!(
             "CASE WHEN {} THEN {} END {op} {}",
             self.test, self.extract, self.operand
         );
-        sql.custom(
+        Ok(sql.custom(
             &template,
             vec![
-                col.clone(),
+                doc.clone(),
                 Expr::val(jp.clone()),
-                col,
+                doc,
                 Expr::val(jp),
                 operand,
             ],
-        )
+        ))
     }
 }
 
 /// `template` with each `{}, {}` pair bound to `col` and the SQL/JSON
-/// path text of `path` (`JSON_EXTRACT({}, {})`, `json_type({}, {})`).
-pub(crate) fn at_path(sql: &dyn SqlDialect, template: &str, col: &Expr, path: &[String]) -> Expr {
-    let jp = json_path_text(sql, path);
+/// path text of `path` (`JSON_EXTRACT({}, {})`, `json_type({}, {})`),
+/// or what they step into first ([`SqlDialect::json_doc_at`]).
+pub(crate) fn at_path(
+    sql: &dyn SqlDialect,
+    template: &str,
+    col: &Expr,
+    path: &[String],
+) -> Result<Expr> {
+    let (doc, jp) = sql.json_doc_at(col.clone(), path)?;
     let n = template.matches("{}").count() / 2;
     let args = (0..n)
-        .flat_map(|_| [col.clone(), Expr::val(jp.clone())])
+        .flat_map(|_| [doc.clone(), Expr::val(jp.clone())])
         .collect();
-    sql.custom(template, args)
+    Ok(sql.custom(template, args))
 }
 
 /// `$."a"."b"[0]` — keys quoted, digits as array indexes, `-n` as the
 /// n-th element from the end (`[last-(n-1)]` on MySQL/MariaDB, `[#-n]` on
 /// SQLite: [`SqlDialect::json_index_from_end`]) — the SQL/JSON path syntax
 /// of MySQL and SQLite.
-pub(crate) fn json_path_text(sql: &dyn SqlDialect, path: &[String]) -> String {
+pub(crate) fn json_path_text<D: SqlDialect + ?Sized>(sql: &D, path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
         if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {
@@ -805,14 +821,41 @@ mod tests {
         assert_eq!(json_path_text(&my, &["we\"ird".into()]), "$.\"we\\\"ird\"");
     }
 
+    /// MySQL/MariaDB step into an index from the end row by row (never
+    /// `[last]`, which MariaDB resolves once per statement), at most three
+    /// times in one path.
+    #[test]
+    fn mysql_steps_into_indexes_from_the_end() {
+        use sea_query::{MysqlQueryBuilder, Query};
+        let p = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let my = mysql::Mysql;
+        let col = || Expr::cust("`meta`");
+        let (doc, rest) = my.json_doc_at(col(), &p(&["a", "-2", "b"])).unwrap();
+        assert_eq!(rest, "$.\"b\"");
+        let sql = Query::select().expr(doc).to_string(MysqlQueryBuilder);
+        assert_eq!(
+            sql,
+            "SELECT CASE WHEN JSON_TYPE(JSON_EXTRACT(`meta`, '$.\\\"a\\\"')) = 'ARRAY' \
+             AND JSON_LENGTH(`meta`, '$.\\\"a\\\"') >= 2 THEN JSON_EXTRACT(`meta`, \
+             CONCAT('$.\\\"a\\\"', '[', JSON_LENGTH(`meta`, '$.\\\"a\\\"') - 2, ']')) END"
+        );
+        let (_, rest) = my.json_doc_at(col(), &p(&["-1", "-1", "-1"])).unwrap();
+        assert_eq!(rest, "$");
+        let err = my
+            .json_doc_at(col(), &p(&["-1", "-1", "-1", "-1"]))
+            .unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        let (doc, rest) = my.json_doc_at(col(), &p(&["a", "0"])).unwrap();
+        assert_eq!(rest, "$.\"a\"[0]");
+        assert_eq!(
+            Query::select().expr(doc).to_string(MysqlQueryBuilder),
+            "SELECT `meta`"
+        );
+    }
+
     #[test]
     fn negative_indexes_count_from_the_end() {
         let p = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            json_path_text(&mysql::Mysql, &p(&["a", "-1"])),
-            "$.\"a\"[last]"
-        );
-        assert_eq!(json_path_text(&mysql::Mysql, &p(&["-3"])), "$[last-2]");
         assert_eq!(
             json_path_text(&sqlite::Sqlite, &p(&["a", "-2"])),
             "$.\"a\"[#-2]"

@@ -20,22 +20,10 @@ const MAX_IDENT: usize = 64;
 
 pub(crate) struct Mysql;
 
-impl Mysql {
-    /// JSON path steps counting from the end (`data->-1`) are refused:
-    /// MariaDB (10.11) resolves `[last]` / `[-1]` once per statement, so
-    /// every row after the first reads the first row's index.
-    fn no_index_from_end(&self, path: &[String]) -> Result<()> {
-        if path
-            .iter()
-            .any(|k| baas_core::ir::index_from_end(k).is_some())
-        {
-            return Err(self.unsupported(
-                "JSON array indexes from the end (`->-1`): MariaDB resolves `[last]` once per statement",
-            ));
-        }
-        Ok(())
-    }
-}
+/// The most array indexes from the end (`->-1`) one JSON path may take
+/// on MySQL/MariaDB ([`SqlDialect::json_doc_at`]: the statement grows
+/// fourfold with each).
+const MAX_INDEXES_FROM_END: usize = 3;
 
 impl SqlDialect for Mysql {
     fn name(&self) -> &'static str {
@@ -165,7 +153,6 @@ impl SqlDialect for Mysql {
         op: &str,
         operand: Expr,
     ) -> Result<Expr> {
-        self.no_index_from_end(path)?;
         let sql = match kind {
             // A number written plainly with at most 35 digits before the
             // point and 30 after compares exactly, as a decimal; any other
@@ -179,8 +166,8 @@ impl SqlDialect for Mysql {
                      THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) {op} CAST({{}} AS DECIMAL(65,30)) END, \
                      CASE WHEN {NUMBER} THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DOUBLE) {op} CAST({{}} AS DOUBLE) END)"
                 );
-                let at = super::json_path_text(self, path);
-                let pair = || [col.clone(), Expr::val(at.clone())];
+                let (doc, at) = self.json_doc_at(col, path)?;
+                let pair = || [doc.clone(), Expr::val(at.clone())];
                 let mut args: Vec<Expr> = (0..3).flat_map(|_| pair()).collect();
                 args.push(operand.clone());
                 args.extend((0..2).flat_map(|_| pair()));
@@ -198,32 +185,69 @@ impl SqlDialect for Mysql {
                 operand: "{}",
             },
         };
-        Ok(sql.compare(self, col, path, op, operand))
+        sql.compare(self, col, path, op, operand)
+    }
+
+    /// An index from the end (`data->tags->-1`) is found row by row:
+    /// MariaDB (10.11) resolves `[last]` once per statement, so every row
+    /// after the first would read the first row's index. The element is
+    /// extracted first, at `JSON_LENGTH(…) - n`, where the value before
+    /// it is an array of at least `n` elements (else SQL NULL, as
+    /// PostgreSQL's `->` answers; an object or a scalar is no array,
+    /// though MariaDB's `[0]` would read it), and the rest of the path is
+    /// read from it. No path the server sees is ever malformed: a strict
+    /// write's filter turns such a warning into an error. The document
+    /// repeats four times per such index, so a path takes at most
+    /// `MAX_INDEXES_FROM_END` (3) of them (501 past that).
+    fn json_doc_at(&self, col: Expr, path: &[String]) -> Result<(Expr, String)> {
+        let from_end = path
+            .iter()
+            .filter(|k| baas_core::ir::index_from_end(k).is_some())
+            .count();
+        if from_end > MAX_INDEXES_FROM_END {
+            return Err(self.unsupported(&format!(
+                "more than {MAX_INDEXES_FROM_END} array indexes from the end (`->-1`) in one JSON path"
+            )));
+        }
+        let (mut doc, mut rest) = (col, 0);
+        for (i, k) in path.iter().enumerate() {
+            let Some(n) = baas_core::ir::index_from_end(k) else {
+                continue;
+            };
+            let to_array = super::json_path_text(self, &path[rest..i]);
+            let template = format!(
+                "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'ARRAY' AND JSON_LENGTH({{}}, {{}}) >= {n} \
+                 THEN JSON_EXTRACT({{}}, CONCAT({{}}, '[', JSON_LENGTH({{}}, {{}}) - {n}, ']')) END"
+            );
+            let args = (0..4)
+                .flat_map(|_| [doc.clone(), Expr::val(to_array.clone())])
+                .collect();
+            doc = self.custom(&template, args);
+            rest = i + 1;
+        }
+        Ok((doc, super::json_path_text(self, &path[rest..])))
     }
 
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        self.no_index_from_end(path)?;
-        Ok(super::at_path(self, "JSON_EXTRACT({}, {})", &col, path))
+        super::at_path(self, "JSON_EXTRACT({}, {})", &col, path)
     }
 
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        self.no_index_from_end(path)?;
-        Ok(super::at_path(
+        super::at_path(
             self,
             "CASE WHEN JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({}, {})) END",
             &col,
             path,
-        ))
+        )
     }
 
     fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        self.no_index_from_end(path)?;
-        Ok(super::at_path(
+        super::at_path(
             self,
             "COALESCE(JSON_TYPE(JSON_EXTRACT({}, {})), 'NULL') = 'NULL'",
             &col,
             path,
-        ))
+        )
     }
 
     fn call_form(&self) -> Option<super::CallForm> {
@@ -259,27 +283,26 @@ impl SqlDialect for Mysql {
     /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
     /// JSON is text, and MySQL orders JSON values its own way.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
-        self.no_index_from_end(path)?;
         const NUMBER: &str = "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'";
         let x = "JSON_EXTRACT({}, {})";
         let key = |template: String| super::at_path(self, &template, &col, path);
         if text {
             return Ok(vec![key(format!(
                 "CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN JSON_UNQUOTE({x}) END"
-            ))]);
+            ))?]);
         }
         Ok(vec![
             key(format!(
                 "CASE JSON_TYPE({x}) WHEN 'NULL' THEN 0 WHEN 'BOOLEAN' THEN 3 WHEN 'ARRAY' THEN 4 \
                  WHEN 'OBJECT' THEN 5 WHEN 'INTEGER' THEN 2 WHEN 'UNSIGNED INTEGER' THEN 2 \
                  WHEN 'DOUBLE' THEN 2 WHEN 'DECIMAL' THEN 2 WHEN 'STRING' THEN 1 END"
-            )),
+            ))?,
             key(format!(
                 "CASE WHEN JSON_TYPE({x}) IN ({NUMBER}) THEN CAST(JSON_UNQUOTE({x}) AS DECIMAL(65,30)) END"
-            )),
+            ))?,
             key(format!(
                 "CASE WHEN JSON_TYPE({x}) NOT IN ('NULL', {NUMBER}) THEN JSON_UNQUOTE({x}) END"
-            )),
+            ))?,
         ])
     }
 
@@ -295,14 +318,13 @@ impl SqlDialect for Mysql {
     /// MySQL compares JSON values as JSON; MariaDB's JSON is text, compared
     /// by its binary collation (never case-insensitively).
     fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        self.no_index_from_end(path)?;
         let x = "JSON_EXTRACT({}, {})";
-        Ok(super::at_path(
+        super::at_path(
             self,
             &format!("CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN {x} END"),
             &col,
             path,
-        ))
+        )
     }
 
     fn date_of(&self, col: Expr, _ty: &FieldType) -> Expr {

@@ -123,7 +123,7 @@ impl SqlDialect for Sqlite {
                 operand: "{}",
             },
         };
-        Ok(sql.compare(self, col, path, op, operand))
+        sql.compare(self, col, path, op, operand)
     }
 
     /// A condition built from the operand's shape with `json_type`,
@@ -136,27 +136,27 @@ impl SqlDialect for Sqlite {
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
         // `->` keeps JSON text (a string stays quoted), unlike json_extract.
-        Ok(super::at_path(self, "({} -> {})", &col, path))
+        super::at_path(self, "({} -> {})", &col, path)
     }
 
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
-        Ok(super::at_path(
+        super::at_path(
             self,
             "CASE WHEN json_type({}, {}) = 'text' THEN json_extract({}, {}) END",
             &col,
             path,
-        ))
+        )
     }
 
     fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
-        Ok(super::at_path(
+        super::at_path(
             self,
             "COALESCE(json_type({}, {}), 'null') = 'null'",
             &col,
             path,
-        ))
+        )
     }
 
     fn json_contains(
@@ -173,7 +173,7 @@ impl SqlDialect for Sqlite {
     /// `->` answers JSON text (`null` for JSON null), compared as text.
     fn json_group(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
-        Ok(super::at_path(self, "NULLIF({} -> {}, 'null')", &col, path))
+        super::at_path(self, "NULLIF({} -> {}, 'null')", &col, path)
     }
 
     /// `date()` reads both stored forms, and applies an offset (to UTC).
@@ -204,19 +204,19 @@ impl SqlDialect for Sqlite {
             return Ok(vec![key(format!(
                 "CASE {t} WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
                  ELSE CAST({x} AS TEXT) END"
-            ))]);
+            ))?]);
         }
         Ok(vec![
             key(format!(
                 "CASE {t} WHEN 'null' THEN 0 WHEN 'text' THEN 1 WHEN 'integer' THEN 2 \
                  WHEN 'real' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 WHEN 'array' THEN 4 \
                  WHEN 'object' THEN 5 END"
-            )),
-            key(format!("CASE WHEN {t} IN ('integer', 'real') THEN {x} END")),
+            ))?,
+            key(format!("CASE WHEN {t} IN ('integer', 'real') THEN {x} END"))?,
             key(format!(
                 "CASE {t} WHEN 'text' THEN {x} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
                  WHEN 'array' THEN {x} WHEN 'object' THEN {x} END"
-            )),
+            ))?,
         ])
     }
 
