@@ -2499,6 +2499,19 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
         w.affected == 2,
         "an update filtered by a path's number: {w:?}"
     );
+    // An operand past a decimal's range, in a read and a write's filter.
+    let huge = || jp(&["n"], CompareOp::Gt, Value::Float(1e40));
+    let n = c.count("gadget", scoped(huge())).await?;
+    ensure!(n == 1, "number gt 1e40: {n} != 1");
+    let u = Update {
+        entity: "gadget".into(),
+        filter: Filter::and(vec![like("sku", "jp-%"), huge()]),
+        set: rec(json!({"qty": 4})),
+        returning: None,
+        max_rows: None,
+    };
+    let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
+    ensure!(w.affected == 1, "an update filtered by gt 1e40: {w:?}");
     // Array indexes from the end (`->-1`), row by row (MariaDB resolves
     // its own `[last]` once per statement: jp-5 would read jp-1's third
     // element), never into an object (MariaDB's `[0]` reads jp-6's).

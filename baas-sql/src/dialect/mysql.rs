@@ -155,20 +155,24 @@ impl SqlDialect for Mysql {
     ) -> Result<Expr> {
         let sql = match kind {
             // A number written plainly with at most 35 digits before the
-            // point and 30 after compares exactly, as a decimal; any other
-            // (`1e300`, which MariaDB calls an INTEGER, 40 digits) as a
-            // double: a cast out of a decimal's range is an error in a
-            // strict write's filter, whichever row holds it.
+            // point and 30 after, compared with an operand written so,
+            // compares exactly, as a decimal; any other (`1e300`, which
+            // MariaDB calls an INTEGER, 40 digits, or such an operand) as
+            // a double: a cast out of a decimal's range is an error in a
+            // strict write's filter, whichever row or operand holds it.
             JsonKind::Number => {
                 const NUMBER: &str = "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')";
+                const PLAIN: &str = "REGEXP '^-?[0-9]{1,35}([.][0-9]{1,30})?$'";
                 let template = format!(
-                    "COALESCE(CASE WHEN {NUMBER} AND JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) REGEXP '^-?[0-9]{{1,35}}([.][0-9]{{1,30}})?$' \
+                    "COALESCE(CASE WHEN {NUMBER} AND JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) {PLAIN} AND {{}} {PLAIN} \
                      THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) {op} CAST({{}} AS DECIMAL(65,30)) END, \
                      CASE WHEN {NUMBER} THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DOUBLE) {op} CAST({{}} AS DOUBLE) END)"
                 );
                 let (doc, at) = self.json_doc_at(col, path)?;
                 let pair = || [doc.clone(), Expr::val(at.clone())];
-                let mut args: Vec<Expr> = (0..3).flat_map(|_| pair()).collect();
+                let mut args: Vec<Expr> = (0..2).flat_map(|_| pair()).collect();
+                args.push(operand.clone());
+                args.extend(pair());
                 args.push(operand.clone());
                 args.extend((0..2).flat_map(|_| pair()));
                 args.push(operand);
