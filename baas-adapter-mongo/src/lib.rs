@@ -859,9 +859,14 @@ impl MongoAdapter {
         let typed: TypedRecord<'_> = update.typed_set().to_vec();
         let set = lower::update_set(e, &typed)?;
         self.check_references(w, target, &[&typed]).await?;
-        if update.returning.is_none() && !lower::has_exists(&update.filter) {
-            let (_, m) = lower::filter(target, Some(&update.filter))?;
-            let affected = w.update_many(&coll, m, set).await?;
+        if update.returning.is_none() {
+            let affected = if lower::has_exists(&update.filter) {
+                self.write_in_pages(w, target, &update.filter, Some(&set))
+                    .await?
+            } else {
+                let (_, m) = lower::filter(target, Some(&update.filter))?;
+                w.update_many(&coll, m, set).await?
+            };
             return Ok(WriteResult {
                 response: None,
                 affected,
@@ -900,9 +905,13 @@ impl MongoAdapter {
         let target = delete.target();
         let e = target.entity;
         let coll = self.coll(e)?;
-        if delete.returning.is_none() && !lower::has_exists(&delete.filter) {
-            let (_, m) = lower::filter(target, Some(&delete.filter))?;
-            let affected = w.delete_many(&coll, m).await?;
+        if delete.returning.is_none() {
+            let affected = if lower::has_exists(&delete.filter) {
+                self.write_in_pages(w, target, &delete.filter, None).await?
+            } else {
+                let (_, m) = lower::filter(target, Some(&delete.filter))?;
+                w.delete_many(&coll, m).await?
+            };
             return Ok(WriteResult {
                 response: None,
                 affected,
@@ -934,6 +943,54 @@ impl MongoAdapter {
         })
     }
 
+    /// Update (with `set`) or delete the documents `f` matches, where `f`
+    /// needs `$lookup`s (an `exists` filter: `update_many` takes no
+    /// pipeline), a page of [`WRITE_PAGE`] `_id`s at a time, in `_id`
+    /// order (BSON's, across types: `$expr`, not a query's `$gt`, which
+    /// compares one type only): the memory a write holds is one page,
+    /// however many documents it touches. Each page is read after the
+    /// previous one is written, past its last `_id`. The number written.
+    async fn write_in_pages(
+        &self,
+        w: &mut Work,
+        target: Target<'_>,
+        f: &Filter,
+        set: Option<&Document>,
+    ) -> Result<u64> {
+        let coll = self.coll(target.entity)?;
+        let mut after: Option<Bson> = None;
+        let mut affected = 0;
+        loop {
+            let mut pipeline = Vec::new();
+            if let Some(last) = after.take() {
+                pipeline.push(doc! {"$match": {"$expr": {"$gt": ["$_id", last]}}});
+            }
+            pipeline.push(doc! {"$sort": {"_id": 1}});
+            pipeline.extend(lower::ids(target, f)?);
+            pipeline.push(doc! {"$limit": WRITE_PAGE});
+            let ids: Vec<Bson> = w
+                .aggregate(&coll, pipeline)
+                .await?
+                .into_iter()
+                .filter_map(|mut d| d.remove("_id"))
+                .collect();
+            let full = ids.len() as i64 == WRITE_PAGE;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            let page = doc! {"_id": {"$in": ids}};
+            affected += match set {
+                Some(set) => w.update_many(&coll, page, set.clone()).await?,
+                None => w.delete_many(&coll, page).await?,
+            };
+            if !full {
+                break;
+            }
+            after = Some(last);
+        }
+        Ok(affected)
+    }
+
     /// The `_id`s of the documents a write touches, read before it
     /// writes: at most `max` (a representation's bound, [`Update::max_rows`]),
     /// past which the write is refused before anything is written.
@@ -961,6 +1018,10 @@ impl MongoAdapter {
         }
     }
 }
+
+/// The `_id`s a write whose filter needs `$lookup`s reads at once
+/// (`write_in_pages`).
+const WRITE_PAGE: i64 = 1000;
 
 /// An `explain` answer without the servers' addresses, at any depth
 /// (`serverInfo`, and a sharded plan's `shards[…].host`).
