@@ -949,7 +949,12 @@ impl MongoAdapter {
     /// order (BSON's, across types: `$expr`, not a query's `$gt`, which
     /// compares one type only): the memory a write holds is one page,
     /// however many documents it touches. Each page is read after the
-    /// previous one is written, past its last `_id`. The number written.
+    /// previous one is written, past its last `_id`. Where `f` reads the
+    /// collection it writes (a self-reference: `emp?subordinates=is.null`),
+    /// what it matches would change as pages are written, so every `_id`
+    /// is read first, as PostgreSQL's statement sees the rows as they
+    /// were, at most [`SELF_READING_WRITE_MAX`] (past that, a 400 and
+    /// nothing written). The number written.
     async fn write_in_pages(
         &self,
         w: &mut Work,
@@ -958,12 +963,42 @@ impl MongoAdapter {
         set: Option<&Document>,
     ) -> Result<u64> {
         let coll = self.coll(target.entity)?;
+        let reads_itself =
+            baas_core::validate::related_by_filter(target.schema, &target.entity.name, f)
+                .iter()
+                .filter_map(|name| target.schema.entity(name).ok())
+                .any(|e| self.coll(e).is_ok_and(|c| c.name() == coll.name()));
+        if reads_itself {
+            let ids = self
+                .ids_within(w, target, f, Some(SELF_READING_WRITE_MAX))
+                .await
+                .map_err(|e| match e {
+                    Error::LimitExceeded { .. } => Error::LimitExceeded {
+                        limit: "self_reading_write_max",
+                        max: SELF_READING_WRITE_MAX,
+                        message: format!(
+                            "this write's filter reads the collection it writes, and it matches more than {SELF_READING_WRITE_MAX} documents; nothing was written (narrow the filter)"
+                        ),
+                    },
+                    other => other,
+                })?;
+            let mut affected = 0;
+            for chunk in ids.chunks(10_000) {
+                let page = doc! {"_id": {"$in": chunk.to_vec()}};
+                affected += match set {
+                    Some(set) => w.update_many(&coll, page, set.clone()).await?,
+                    None => w.delete_many(&coll, page).await?,
+                };
+            }
+            return Ok(affected);
+        }
         let mut after: Option<Bson> = None;
         let mut affected = 0;
         loop {
             let mut pipeline = Vec::new();
             if let Some(last) = after.take() {
-                pipeline.push(doc! {"$match": {"$expr": {"$gt": ["$_id", last]}}});
+                // `$literal`: a text key starting with `$` is no field path.
+                pipeline.push(doc! {"$match": {"$expr": {"$gt": ["$_id", {"$literal": last}]}}});
             }
             pipeline.push(doc! {"$sort": {"_id": 1}});
             pipeline.extend(lower::ids(target, f)?);
@@ -1022,6 +1057,10 @@ impl MongoAdapter {
 /// The `_id`s a write whose filter needs `$lookup`s reads at once
 /// (`write_in_pages`).
 const WRITE_PAGE: i64 = 1000;
+
+/// The most documents a write whose filter reads the collection it writes
+/// touches (`write_in_pages`: their `_id`s are read first).
+const SELF_READING_WRITE_MAX: u64 = 100_000;
 
 /// An `explain` answer without the servers' addresses, at any depth
 /// (`serverInfo`, and a sharded plan's `shards[…].host`).

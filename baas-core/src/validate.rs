@@ -2183,10 +2183,22 @@ pub fn touched_by_filter(
     entity: &str,
     filter: Option<&Filter>,
 ) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+    let mut out = filter.map_or_else(BTreeSet::new, |f| related_by_filter(schema, entity, f));
     out.insert(entity.to_string());
-    if let (Ok(e), Some(f)) = (schema.entity(entity), filter) {
-        touched_filter(schema, e, f, &mut out);
+    out
+}
+
+/// The entities `filter` on `entity` reads through relations (`exists`
+/// targets and junctions, at every depth): `entity` itself only where a
+/// relation leads back to it (a write whose filter reads what it writes).
+pub fn related_by_filter(
+    schema: &SchemaMetadata,
+    entity: &str,
+    filter: &Filter,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Ok(e) = schema.entity(entity) {
+        touched_filter(schema, e, filter, &mut out);
     }
     out
 }
