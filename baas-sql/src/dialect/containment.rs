@@ -76,6 +76,10 @@ pub(super) trait JsonReads {
     /// ([`JsonReads::element_is`] and [`JsonReads::element_equals`] read
     /// it): then a key no path can quote is still compared.
     fn key_rows_have_values(&self) -> bool;
+    /// Whether the engine's path text reads `\"` and `\\` inside a
+    /// quoted key (MySQL/MariaDB; SQLite's does not: such a key is
+    /// refused).
+    fn escapes_path_keys(&self) -> bool;
     /// The engine's name, for its refusals.
     fn engine(&self) -> &'static str;
 }
@@ -129,16 +133,19 @@ impl Containment<'_> {
         format!("_baas_j{}", self.next)
     }
 
-    /// The path of `key` below `path`: keys a path cannot quote are
-    /// refused (the key is the operand's, bound where it is compared).
+    /// The path of `key` below `path`, quoted (a quote or backslash
+    /// escaped where the engine reads escapes, else refused); bound where
+    /// it is used, as the key itself.
     fn key_path(&self, path: &str, key: &str) -> Result<String> {
-        if key.contains(['"', '\\']) {
+        if key.contains(['"', '\\']) && !self.reads.escapes_path_keys() {
             return Err(baas_core::Error::unsupported(
                 self.reads.engine(),
                 "JSON keys containing a quote or backslash",
             ));
         }
-        Ok(format!("{path}.\"{key}\""))
+        let mut out = format!("{path}.");
+        super::push_quoted(&mut out, key);
+        Ok(out)
     }
 
     /// The value at `path` of `t` is the scalar `v`.

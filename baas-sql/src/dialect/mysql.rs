@@ -624,6 +624,10 @@ impl JsonReads for MysqlJson {
         false
     }
 
+    fn escapes_path_keys(&self) -> bool {
+        true
+    }
+
     fn engine(&self) -> &'static str {
         "mysql"
     }

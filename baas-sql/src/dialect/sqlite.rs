@@ -440,6 +440,10 @@ impl JsonReads for SqliteJson {
         true
     }
 
+    fn escapes_path_keys(&self) -> bool {
+        false
+    }
+
     fn engine(&self) -> &'static str {
         "sqlite"
     }
