@@ -92,6 +92,11 @@ pub async fn connect(cfg: MySqlConfig) -> Result<MySqlAdapter> {
                     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
                 )
                 .await?;
+                // Instants are read, written and compared in UTC (a
+                // `TIMESTAMP` reads in the session's zone, and dates in a
+                // caller's zone shift from UTC): whatever `?timezone=` the
+                // tenant's URL gives the driver.
+                sqlx::Executor::execute(&mut *conn, "SET time_zone = '+00:00'").await?;
                 if let Some(t) = statement_timeout {
                     set_statement_timeout(conn, t).await?;
                 }

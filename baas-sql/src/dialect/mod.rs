@@ -739,9 +739,10 @@ pub(crate) fn at_path(
 }
 
 /// `$."a"."b"[0]` — keys quoted, digits as array indexes, `-n` as the
-/// n-th element from the end (`[last-(n-1)]` on MySQL/MariaDB, `[#-n]` on
-/// SQLite: [`SqlDialect::json_index_from_end`]) — the SQL/JSON path syntax
-/// of MySQL and SQLite.
+/// n-th element from the end (SQLite's `[#-n]`,
+/// [`SqlDialect::json_index_from_end`]; MySQL/MariaDB step into such an
+/// element first, [`SqlDialect::json_doc_at`], and never write one) — the
+/// SQL/JSON path syntax of MySQL and SQLite.
 pub(crate) fn json_path_text<D: SqlDialect + ?Sized>(sql: &D, path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
