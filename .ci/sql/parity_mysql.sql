@@ -42,10 +42,18 @@ INSERT INTO moment VALUES
   (2, '2020-05-06', '-01:30:00', '2020-05-06 10:00:00');
 INSERT INTO counter (name) VALUES ('hits');
 -- Instants (`TIMESTAMP`), written in UTC: their date in a caller's zone
--- needs the server's time zone tables (`Prefer: timezone`).
+-- is found from the zone's offsets (`Prefer: timezone`).
 CREATE TABLE visit (id INT PRIMARY KEY, at TIMESTAMP NULL, pen_id INT REFERENCES pen (id));
 SET time_zone = '+00:00';
 INSERT INTO visit VALUES (1, '2024-01-15 02:00:00', 1), (2, '2024-01-15 10:00:00', 1);
+-- A non-transactional table, and an InnoDB one whose trigger writes to
+-- it: MariaDB's ANALYZE of a write to either would keep what it wrote.
+CREATE TABLE jotting (id INT PRIMARY KEY, body VARCHAR(40)) ENGINE=MyISAM;
+INSERT INTO jotting VALUES (1, 'kept');
+CREATE TABLE audited (id INT PRIMARY KEY, body VARCHAR(40)) ENGINE=InnoDB;
+INSERT INTO audited VALUES (1, 'kept');
+CREATE TRIGGER audited_log AFTER UPDATE ON audited FOR EACH ROW
+  INSERT INTO jotting VALUES (NEW.id + 100, NEW.body);
 
 DELIMITER //
 -- Immutable: GET and POST.

@@ -451,9 +451,9 @@ pub trait DatabaseAdapter: Send + Sync + 'static {
     /// (the `INSERT`, `UPDATE` or `DELETE` it lowers to; an insert bound in
     /// several statements shows its first), as [`explain`](Self::explain)
     /// gives a read's: without `analyze` nothing runs; with it, the write
-    /// runs in a transaction that is rolled back (an engine that cannot
-    /// roll it back refuses `analyze`, `Unsupported`: MySQL/MariaDB,
-    /// whose non-transactional tables would keep it). Further statements
+    /// runs in a transaction that is rolled back (where that cannot undo
+    /// it, `analyze` is refused, `Unsupported`: on MariaDB a table that is
+    /// not InnoDB, or has triggers, would keep it). Further statements
     /// a write may need (reading the written rows again where the engine
     /// has no `RETURNING`) are not shown. `Unsupported` where the engine
     /// has no such plan.

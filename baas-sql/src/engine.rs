@@ -566,6 +566,59 @@ impl<B: SqlBackend> SqlAdapter<B> {
         self.backend.dialect()
     }
 
+    /// Whether MariaDB's `ANALYZE` of a write to `entity`, which runs it,
+    /// is undone by the transaction it runs in: the table is InnoDB
+    /// (MyISAM and Aria keep what they write, and a view's base tables
+    /// are not looked at) and has no trigger (one could write to such a
+    /// table; foreign keys, and their cascades, join InnoDB tables only).
+    /// Else the request's 406, naming why. An `AUTO_INCREMENT` counter the
+    /// write advances stays advanced, as a PostgreSQL sequence does.
+    async fn rolls_back_entirely(&self, entity: &baas_core::Entity) -> Result<()> {
+        let (schema, name) = (&entity.source.schema, &entity.source.table);
+        let probe = Statement {
+            sql: "SELECT (SELECT COUNT(*) FROM information_schema.TABLES \
+                  WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND ENGINE = 'InnoDB') AS innodb, \
+                  (SELECT COUNT(*) FROM information_schema.TRIGGERS \
+                  WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ?) AS triggers"
+                .into(),
+            params: vec![
+                schema.clone().into(),
+                name.clone().into(),
+                schema.clone().into(),
+                name.clone().into(),
+            ],
+        };
+        let int = |key: &str| OutColumn {
+            key: key.into(),
+            ty: baas_core::FieldType::Int64,
+        };
+        let rows = self
+            .backend
+            .fetch(&probe, &[int("innodb"), int("triggers")])
+            .await?;
+        let get = |k: &str| {
+            rows.first()
+                .and_then(|r| r.get(k))
+                .and_then(serde_json::Value::as_i64)
+        };
+        let why = match (get("innodb"), get("triggers")) {
+            (Some(1), Some(0)) => return Ok(()),
+            (Some(1), _) => {
+                "the table has triggers, which could write to a non-transactional table"
+            }
+            _ => {
+                "the table is not InnoDB (a non-transactional table, or a view, would keep what it writes)"
+            }
+        };
+        Err(Error::unsupported(
+            self.d().name(),
+            format!(
+                "execution plans with analyze of a write to `{}` (MariaDB's ANALYZE runs it): {why}",
+                entity.name
+            ),
+        ))
+    }
+
     /// Make `settings` (name, value) visible to the rest of the current
     /// transaction's statements: `SELECT set_config($1, $2, true), …`,
     /// the values bound, on PostgreSQL; nothing elsewhere, nor without
@@ -1010,19 +1063,21 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     }
 
     /// `EXPLAIN` of the write's statement as it would run, with the same
-    /// bound values (an insert's first batch). Not with `analyze` on
-    /// MySQL/MariaDB: a table of a non-transactional engine (MyISAM, Aria)
-    /// would keep what MariaDB's `ANALYZE` writes.
+    /// bound values (an insert's first batch). With `analyze` on
+    /// MySQL/MariaDB, only where the transaction it runs in undoes it: an
+    /// InnoDB table without triggers.
     async fn explain_write(
         &self,
         write: CheckedWrite<'_, '_>,
         explain: baas_core::Explain,
     ) -> Result<serde_json::Value> {
+        let target = match write {
+            CheckedWrite::Insert(c) => c.target(),
+            CheckedWrite::Update(c) => c.target(),
+            CheckedWrite::Delete(c) => c.target(),
+        };
         if explain.options.analyze && self.d() == Dialect::Mysql {
-            return Err(Error::unsupported(
-                self.d().name(),
-                "execution plans with analyze of a write (MariaDB's ANALYZE runs it, and a non-transactional table would keep it)",
-            ));
+            self.rolls_back_entirely(target.entity).await?;
         }
         let statement = match write {
             CheckedWrite::Insert(checked) => {

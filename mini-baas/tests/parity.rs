@@ -1790,16 +1790,21 @@ async fn stripped_nulls_and_unavailable_media() {
                             "{plan}"
                         );
                     }
-                    // MariaDB's `ANALYZE` of a write: a non-transactional
-                    // table would keep it.
-                    "my" if accept == analyzed => {
-                        assert_eq!(r.status, 406, "{t} {method}: {}", r.text());
-                        assert!(r.text().contains("non-transactional"), "{}", r.text());
-                    }
+                    // MariaDB's `ANALYZE` of a write runs it, in a
+                    // transaction rolled back (an InnoDB table without
+                    // triggers): the plan shows the rows it read.
                     "my" => {
                         assert_eq!(r.status, 200, "{t} {method} {accept}: {}", r.text());
                         let plan = r.json();
-                        assert!(plan["query_block"]["table"].is_object(), "{plan}");
+                        let table = &plan["query_block"]["table"];
+                        assert!(table.is_object(), "{plan}");
+                        if method != "POST" {
+                            assert_eq!(
+                                table["r_rows"].is_number(),
+                                accept == analyzed,
+                                "{t} {method}: {plan}"
+                            );
+                        }
                     }
                     "lite" if accept == analyzed => {
                         assert_eq!(r.status, 406, "{t} {method}: {}", r.text());
@@ -1842,7 +1847,7 @@ async fn stripped_nulls_and_unavailable_media() {
             .await;
         assert_eq!(
             r.status,
-            if t == "pg" { 200 } else { 406 },
+            if matches!(t, "pg" | "my") { 200 } else { 406 },
             "{t}: {}",
             r.text()
         );

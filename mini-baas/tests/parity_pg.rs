@@ -3771,6 +3771,42 @@ async fn mysql_groups_by_a_zones_date() {
     );
 }
 
+/// Item 17 on MariaDB: `ANALYZE` of a write runs it, in a transaction
+/// that is rolled back, so only where that undoes everything it does: an
+/// InnoDB table without triggers (parity.rs plans Chinook's writes). A
+/// MyISAM table, or an InnoDB one whose trigger writes to one, is the
+/// request's 406 naming why, and nothing is written; the plan without
+/// `analyze` runs nothing and is answered.
+#[tokio::test]
+async fn mariadb_analyzes_only_writes_it_can_undo() {
+    let Some(s) = mysql_service().await else {
+        return;
+    };
+    let service_role = mini_baas::engine::Principal::new("svc", ["service_role".to_string()]);
+    let plan = |path: &str, accept: &str| {
+        RestRequest::new("PATCH", format!("/p{path}"), "id=eq.1")
+            .header("Accept", accept)
+            .header("Content-Type", "application/json")
+            .body(r#"{"body": "changed"}"#.to_string())
+    };
+    let analyzed = "application/vnd.pgrst.plan+json; options=analyze";
+    for (path, why) in [("/jotting", "not InnoDB"), ("/audited", "triggers")] {
+        let r = s.handle_as(plan(path, analyzed), &service_role).await;
+        assert_eq!(r.status, 406, "{path}: {}", r.text());
+        assert_eq!(r.json()["code"], "PGRST107", "{path}");
+        assert!(r.text().contains(why), "{path}: {}", r.text());
+        let r = s
+            .handle_as(plan(path, "application/vnd.pgrst.plan+json"), &service_role)
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert!(r.json()["query_block"].is_object(), "{path}: {}", r.text());
+    }
+    let r = call(&s, "GET", "/jotting", "select=id,body&order=id", &[], "").await;
+    assert_eq!(r.json(), json!([{"id": 1, "body": "kept"}]), "{}", r.text());
+    let r = call(&s, "GET", "/audited", "select=id,body", &[], "").await;
+    assert_eq!(r.json(), json!([{"id": 1, "body": "kept"}]), "{}", r.text());
+}
+
 /// Item 10 on MariaDB/MySQL: a zero-in-date and `TIME` durations read as
 /// their text, and are written and compared as it; PostgreSQL's
 /// infinities are no MySQL values (422).
