@@ -445,13 +445,24 @@ impl<'a> FilterLower<'a> {
                 let (_, key) = key_of(e, field)?;
                 json_string_matches(key, path, regex(pattern, *case_insensitive)?, neg)
             }
-            Filter::JsonIsNull { field, path } => {
-                // `null` matches a missing path and a null value.
+            Filter::JsonIsNull {
+                field,
+                path,
+                missing_only,
+            } => {
+                // `null` matches a missing path and a null value; with
+                // `missing_only` a missing path alone (`$exists`, `$type`
+                // "missing": a null field has no key below it either).
                 let (_, key) = key_of(e, field)?;
-                match (json_dotted(key, path), neg) {
-                    (Some(dotted), false) => doc! {dotted: Bson::Null},
-                    (Some(dotted), true) => doc! {dotted: {"$ne": Bson::Null}},
-                    (None, neg) => {
+                match (json_dotted(key, path), neg, missing_only) {
+                    (Some(dotted), neg, true) => doc! {dotted: {"$exists": neg}},
+                    (Some(dotted), false, false) => doc! {dotted: Bson::Null},
+                    (Some(dotted), true, false) => doc! {dotted: {"$ne": Bson::Null}},
+                    (None, neg, true) => {
+                        let op = if neg { "$ne" } else { "$eq" };
+                        doc! {"$expr": {op: [{"$type": value_at(key, path)}, "missing"]}}
+                    }
+                    (None, neg, false) => {
                         let op = if neg { "$ne" } else { "$eq" };
                         doc! {"$expr": {op: [{"$ifNull": [value_at(key, path), Bson::Null]}, Bson::Null]}}
                     }

@@ -156,12 +156,17 @@ pub enum Filter {
         case_insensitive: bool,
     },
     /// The value at a path inside a JSON field is missing or JSON `null`
-    /// (PostgREST's `data->>a=is.null`; `not` of it: a value is there).
+    /// (PostgREST's `data->>a=is.null`; `not` of it: a value is there),
+    /// or with `missing_only` missing alone (`data->a=is.null`:
+    /// PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`).
     JsonIsNull {
         /// Field name (a `json` field).
         field: String,
         /// Object keys (or array indexes as decimal strings) from the root.
         path: Vec<String>,
+        /// Only a missing value (or a NULL field) matches, not JSON `null`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        missing_only: bool,
     },
     /// JSON containment on a JSON field, as PostgreSQL's `jsonb` `@>` /
     /// `<@`: an object contains an object whose every key it has with a

@@ -1357,7 +1357,7 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path } => {
+            Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path, .. } => {
                 self.json_path_of(field, path, at, acc, origin)?;
             }
             Filter::JsonPath {

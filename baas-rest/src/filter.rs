@@ -13,6 +13,9 @@ use crate::{ParseLimits, RestError};
 pub(crate) struct FieldRef {
     pub(crate) name: String,
     pub(crate) json: Vec<String>,
+    /// The path's last arrow is `->>` (its text: a JSON `null` is SQL
+    /// `NULL` there, as a missing value is), not `->`.
+    pub(crate) text: bool,
 }
 
 /// `any` / `all` modifiers of a simple operator.
@@ -429,15 +432,17 @@ fn stop_name(c: char, rest: &str) -> bool {
 }
 
 /// `->a->>b` after a field name; keys end at `->`, `.`, `,` or `)`.
-fn json_path(cur: &mut Cursor<'_>) -> Result<Vec<String>, RestError> {
-    let mut path = Vec::new();
+/// Whether the last arrow is `->>`.
+fn json_path(cur: &mut Cursor<'_>) -> Result<(Vec<String>, bool), RestError> {
+    let (mut path, mut text) = (Vec::new(), false);
     while cur.starts_with("->") {
-        if !cur.eat("->>") {
+        text = cur.eat("->>");
+        if !text {
             cur.eat("->");
         }
         path.push(crate::lex::json_step(cur, &stop_name, "JSON path")?);
     }
-    Ok(path)
+    Ok((path, text))
 }
 
 /// Parse a filter key: `col`, `meta->a->>b`, `rel.sub.col`. Returns the
@@ -448,11 +453,18 @@ pub(crate) fn parse_key(key: &str) -> Result<(Vec<String>, FieldRef), RestError>
     loop {
         let n = name(&mut cur, &stop_name).ok_or_else(|| cur.error("filter key", "a name"))?;
         if cur.starts_with("->") {
-            let json = json_path(&mut cur)?;
+            let (json, text) = json_path(&mut cur)?;
             if !cur.at_end() {
                 return Err(cur.error("filter key", "the end of the key after a JSON path"));
             }
-            return Ok((segs, FieldRef { name: n, json }));
+            return Ok((
+                segs,
+                FieldRef {
+                    name: n,
+                    json,
+                    text,
+                },
+            ));
         }
         if cur.at_end() {
             return Ok((
@@ -460,6 +472,7 @@ pub(crate) fn parse_key(key: &str) -> Result<(Vec<String>, FieldRef), RestError>
                 FieldRef {
                     name: n,
                     json: Vec::new(),
+                    text: false,
                 },
             ));
         }
@@ -548,13 +561,17 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Logi
     }
     let n = name(cur, &stop_name)
         .ok_or_else(|| cur.error("logic tree", "a column name, `and(`, `or(` or `not.`"))?;
-    let json = json_path(cur)?;
+    let (json, text) = json_path(cur)?;
     if !cur.eat(".") {
         return Err(cur.error("logic tree", "`.` between the column and the operator"));
     }
     let expr = op_expr(cur, Ctx::Logic, limits)?;
     Ok(LogicTree::Leaf {
-        field: FieldRef { name: n, json },
+        field: FieldRef {
+            name: n,
+            json,
+            text,
+        },
         expr,
     })
 }
@@ -916,9 +933,12 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
         pattern: v.to_string(),
         case_insensitive: ci,
     };
+    // `->` keeps a JSON `null` (a value: not SQL `NULL`); `->>` gives
+    // its text, SQL `NULL`, as PostgreSQL's operators do.
     let null = || Filter::JsonIsNull {
         field: field.name.clone(),
         path: field.json.clone(),
+        missing_only: !field.text,
     };
     if let Some(f) = json_containment(&field.name, &field.json, op) {
         return f;
@@ -1135,6 +1155,7 @@ mod tests {
                 FieldRef {
                     name: String::new(),
                     json: Vec::new(),
+                    text: false,
                 },
             ))
         }

@@ -51,7 +51,7 @@
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
 //! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike; an object or array literal with `eq`/`neq`: `JsonContains` both ways); `in` → `Or` of `eq` |
-//! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (missing or JSON `null`; `->` and `->>` alike); MongoDB: keys without `.` or `$`. `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
+//! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (after `->>`, missing or JSON `null`; after `->`, missing only: PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`, `missing_only`); MongoDB: keys without `.` or `$`. `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
@@ -151,8 +151,7 @@
 //! - On a JSON path, `like`/`ilike`, `match`/`imatch` and `fts` match
 //!   strings only (PostgREST's `->>` also gives a number's text:
 //!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches
-//!   every string of an object or array), and `is.null` means missing or JSON `null` for `->` too
-//!   (PostgreSQL's `->` keeps a JSON `null`, which is not SQL `NULL`).
+//!   every string of an object or array).
 //! - The embeddings of a write's representation are read after the
 //!   write's statement, in statements of their own (PostgREST reads them
 //!   in the write's statement), inside the write's transaction on the SQL

@@ -2588,6 +2588,13 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
     let jn = |p: &[&str]| Filter::JsonIsNull {
         field: "meta".into(),
         path: path(p),
+        missing_only: false,
+    };
+    // PostgreSQL's `->` keeps a JSON null: only a missing value is NULL.
+    let jm = |p: &[&str]| Filter::JsonIsNull {
+        field: "meta".into(),
+        path: path(p),
+        missing_only: true,
     };
     if !c.db.capabilities().json_path {
         return match c.db.count(c.t("gadget")?, Some(&jn(&["s"]))).await {
@@ -2646,6 +2653,26 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
             "not null: a value is there",
         ),
         (jn(&["o", "s"]), vec!["jl-2", "jl-3", "jl-5"], "nested null"),
+        (
+            jm(&["s"]),
+            vec!["jl-4", "jl-5"],
+            "missing (->): JSON null is a value",
+        ),
+        (
+            jm(&["z"]),
+            vec!["jl-1", "jl-3", "jl-4", "jl-5"],
+            "missing (->), a null value kept",
+        ),
+        (
+            Filter::not(jm(&["s"])),
+            vec!["jl-1", "jl-2", "jl-3"],
+            "not missing (->): JSON null is there",
+        ),
+        (
+            jm(&["o", "s"]),
+            vec!["jl-2", "jl-3", "jl-5"],
+            "nested missing (->)",
+        ),
         (
             jl(&["s') OR 1=1 --"], "%", false),
             vec![],
@@ -3176,6 +3203,7 @@ async fn json_path_into_arrays(c: &Ctx<'_>) -> CaseResult {
             Some(Filter::JsonIsNull {
                 field: "tags".into(),
                 path: vec!["0".into()],
+                missing_only: false,
             }),
             by_sku(),
             vec![json!("ja-3"), json!("ja-4")],

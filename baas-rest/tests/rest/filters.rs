@@ -505,9 +505,12 @@ fn json_path_filters() {
         pattern: pattern.into(),
         case_insensitive: ci,
     };
-    let null = || Filter::JsonIsNull {
+    // `->>` (its text): missing or JSON null; `->` (the value): missing,
+    // as PostgreSQL's operators answer SQL NULL.
+    let null = |missing_only| Filter::JsonIsNull {
         field: "meta".into(),
         path: vec!["a".into()],
+        missing_only,
     };
     assert_eq!(filt("track", "meta->a->>b=like.x*"), like("x%", false));
     assert_eq!(
@@ -518,9 +521,20 @@ fn json_path_filters() {
         filt("track", "meta->a->>b=ilike(any).{a*,b*}"),
         Filter::or(vec![like("a%", true), like("b%", true)])
     );
-    assert_eq!(filt("track", "meta->a=is.null"), null());
-    assert_eq!(filt("track", "meta->>a=is.not_null"), Filter::not(null()));
-    assert_eq!(filt("track", "meta->a=not.is.null"), Filter::not(null()));
+    assert_eq!(filt("track", "meta->a=is.null"), null(true));
+    assert_eq!(filt("track", "meta->>a=is.null"), null(false));
+    assert_eq!(
+        filt("track", "meta->>a=is.not_null"),
+        Filter::not(null(false))
+    );
+    assert_eq!(
+        filt("track", "meta->a=not.is.null"),
+        Filter::not(null(true))
+    );
+    assert_eq!(
+        filt("track", "or=(meta->a.is.null,meta->>a.is.null)"),
+        Filter::or(vec![null(true), null(false)])
+    );
     assert!(validate(&q("track", "meta->a->>b=ilike.*x*&meta->c=is.null")).is_ok());
     // An array index from the end.
     assert_eq!(

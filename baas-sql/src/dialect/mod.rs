@@ -362,8 +362,9 @@ pub(crate) trait SqlDialect: Send + Sync {
     fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
 
     /// True when `path` in the JSON column `col` is missing or holds JSON
-    /// `null` (`Filter::JsonIsNull`; a NULL column too).
-    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+    /// `null`, or with `missing_only` when it is missing
+    /// (`Filter::JsonIsNull`; a NULL column too).
+    fn json_null_at(&self, col: Expr, path: &[String], missing_only: bool) -> Result<Expr>;
 
     /// How a function call (`/rpc`) reads as a row source; `None` where
     /// the engine has no stored functions.

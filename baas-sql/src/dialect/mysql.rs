@@ -245,13 +245,15 @@ impl SqlDialect for Mysql {
         )
     }
 
-    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        super::at_path(
-            self,
-            "COALESCE(JSON_TYPE(JSON_EXTRACT({}, {})), 'NULL') = 'NULL'",
-            &col,
-            path,
-        )
+    /// `JSON_EXTRACT` answers SQL NULL for a missing path only (a JSON
+    /// `null` is MySQL's JSON null, MariaDB's text `null`).
+    fn json_null_at(&self, col: Expr, path: &[String], missing_only: bool) -> Result<Expr> {
+        let template = if missing_only {
+            "JSON_EXTRACT({}, {}) IS NULL"
+        } else {
+            "COALESCE(JSON_TYPE(JSON_EXTRACT({}, {})), 'NULL') = 'NULL'"
+        };
+        super::at_path(self, template, &col, path)
     }
 
     fn call_form(&self) -> Option<super::CallForm> {

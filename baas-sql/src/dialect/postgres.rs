@@ -230,13 +230,15 @@ impl SqlDialect for Postgres {
         ))
     }
 
-    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
-        // The text of JSON null is SQL NULL, as is a missing key's.
-        Ok(self.path_template(
-            "jsonb_extract_path_text(CAST({} AS jsonb), KEYS) IS NULL",
-            col,
-            path,
-        ))
+    fn json_null_at(&self, col: Expr, path: &[String], missing_only: bool) -> Result<Expr> {
+        // The text of JSON null is SQL NULL, as is a missing key's; the
+        // value itself (`->`) is SQL NULL only where it is missing.
+        let template = if missing_only {
+            "jsonb_extract_path(CAST({} AS jsonb), KEYS) IS NULL"
+        } else {
+            "jsonb_extract_path_text(CAST({} AS jsonb), KEYS) IS NULL"
+        };
+        Ok(self.path_template(template, col, path))
     }
 
     fn call_form(&self) -> Option<super::CallForm> {

@@ -149,14 +149,16 @@ impl SqlDialect for Sqlite {
         )
     }
 
-    fn json_null_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+    /// `json_type` is SQL NULL for a missing path, `'null'` for JSON
+    /// `null`.
+    fn json_null_at(&self, col: Expr, path: &[String], missing_only: bool) -> Result<Expr> {
         self.plain_path(path)?;
-        super::at_path(
-            self,
-            "COALESCE(json_type({}, {}), 'null') = 'null'",
-            &col,
-            path,
-        )
+        let template = if missing_only {
+            "json_type({}, {}) IS NULL"
+        } else {
+            "COALESCE(json_type({}, {}), 'null') = 'null'"
+        };
+        super::at_path(self, template, &col, path)
     }
 
     fn json_contains(

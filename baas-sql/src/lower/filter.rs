@@ -147,9 +147,13 @@ impl<'a> Lower<'a> {
                 let text = sql.json_string_at(scope.json_col(fd), path)?;
                 Condition::all().add(sql.like(text, pattern, *case_insensitive))
             }
-            Filter::JsonIsNull { field, path } => {
+            Filter::JsonIsNull {
+                field,
+                path,
+                missing_only,
+            } => {
                 let fd = e.field(field)?;
-                Condition::all().add(sql.json_null_at(scope.json_col(fd), path)?)
+                Condition::all().add(sql.json_null_at(scope.json_col(fd), path, *missing_only)?)
             }
             Filter::JsonContains {
                 field,
