@@ -102,7 +102,12 @@ pub async fn connect(cfg: SqliteConfig) -> Result<SqliteAdapter> {
         .busy_timeout(Duration::from_secs(5))
         // `REGEXP` for `match` / `imatch` (Rust's `regex` crate: linear
         // time; the dialect compiles each pattern first within a size limit).
-        .with_regexp();
+        .with_regexp()
+        // `order=data->a`: JSON values sorted as `jsonb` sorts them.
+        .collation(
+            baas_sql::SQLITE_JSONB_COLLATION,
+            baas_core::jsonb_order::jsonb_text_cmp,
+        );
     if !memory {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }

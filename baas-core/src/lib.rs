@@ -42,6 +42,7 @@ pub mod eval;
 pub mod function;
 pub mod ir;
 pub mod json_schema;
+pub mod jsonb_order;
 pub mod metadata;
 pub mod read;
 pub mod redact;

@@ -175,12 +175,15 @@
 //!   engine (as PostgreSQL's default). `imatch` and `match` ignore the
 //!   column's collation (MariaDB's case-insensitive default included).
 //!   A malformed pattern is the engine's error (a 4xx, wording per engine).
-//! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order; the
-//!   other engines sort by type, then numbers by value and strings by the
-//!   column's collation as PostgreSQL does, but two arrays or two objects
-//!   by their JSON text (MongoDB: BSON order) where `jsonb` compares their
-//!   length first. `order=data->>a` on MongoDB writes a double's text by
-//!   `$toString`.
+//! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order, and
+//!   SQLite too (a collation mini-baas registers,
+//!   [`baas_core::jsonb_order`]: strings by their bytes, as PostgreSQL's
+//!   `C` collation); MySQL/MariaDB and MongoDB sort by type, then numbers
+//!   by value and strings by the column's collation as PostgreSQL does,
+//!   but two arrays or two objects by their JSON text (MongoDB: BSON
+//!   order) where `jsonb` compares their length first, and an empty array
+//!   with the arrays (`jsonb` puts it before `null`). `order=data->>a` on
+//!   MongoDB writes a double's text by `$toString`.
 //! - `text/csv`: values are their JSON form (booleans `true`/`false`,
 //!   timestamps `2021-01-01T00:00:00`, decimals as in JSON), not
 //!   PostgreSQL's text output (`t`/`f`, a space before the time) that

@@ -115,6 +115,11 @@ pub use backend::{ExecResult, Row, SqlBackend, SqlTransaction};
 pub use engine::SqlAdapter;
 
 pub use dialect::Dialect;
+
+/// The collation SQLite sorts JSON values with (`order=data->a`): text
+/// compared by `jsonb`'s rules ([`baas_core::jsonb_order::jsonb_text_cmp`]),
+/// which the SQLite adapter registers on every connection.
+pub const SQLITE_JSONB_COLLATION: &str = "baas_jsonb";
 pub use lower::{
     InsertBatch, OutColumn, ProcedurePlan, SelectPlan, Statement, aggregate, count, delete, insert,
     key_filter, matching, procedure_call, select, select_for_update, update,

@@ -2916,6 +2916,42 @@ async fn json_path_order(c: &Ctx<'_>) -> CaseResult {
         by_last == want(&[13, 9, 12, 10]),
         "order by the last element (an object has none: last): {by_last:?}"
     );
+    // Arrays and objects as `jsonb` sorts them: fewer elements or pairs
+    // first, then element by element (numbers by value), keys in
+    // `jsonb`'s storage order (shorter first); an empty array before
+    // `null`. PostgreSQL, and SQLite through its collation; MySQL/MariaDB
+    // and MongoDB sort them their own way (the README's differences).
+    let containers = [
+        json!([10]),
+        json!({"a": 1, "bb": 0}),
+        json!([]),
+        json!({"b": 1}),
+        json!([1, 2]),
+        json!(null),
+        json!({"aa": 0}),
+        json!([9]),
+    ];
+    c.insert(ins(containers
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"sku": format!("jo-{}", 20 + i), "meta": {"k": v}}))
+        .collect()))
+        .await
+        .map_err(s)?;
+    let engine = c.db.capabilities().engine.clone();
+    if engine == "postgres" || engine == "sqlite" {
+        let only: Vec<String> = (20..28).map(|i| format!("jo-{i}")).collect();
+        let only: Vec<&str> = only.iter().map(String::as_str).collect();
+        let got = skus(
+            c.rows(by(OrderBy::asc("meta").at_path(k(), false), &only))
+                .await?,
+        );
+        let want: Vec<String> = [22, 25, 27, 20, 24, 26, 23, 21]
+            .iter()
+            .map(|i| format!("jo-{i}"))
+            .collect();
+        ensure!(got == want, "jsonb order of arrays and objects: {got:?}");
+    }
     c.clear("jo-").await?;
     Ok(Outcome::Pass)
 }

@@ -208,16 +208,26 @@ impl SqlDialect for Sqlite {
                  ELSE CAST({x} AS TEXT) END"
             ))?]);
         }
+        // `jsonb`'s order: by type (an empty array first), numbers by
+        // value, strings by bytes, `false` < `true`; arrays and objects
+        // by their JSON text compared as `jsonb` compares them
+        // (`baas_core::jsonb_order`, the collation the adapter registers
+        // on every connection: it parses both texts, so it sorts the
+        // containers alone).
         Ok(vec![
             key(format!(
                 "CASE {t} WHEN 'null' THEN 0 WHEN 'text' THEN 1 WHEN 'integer' THEN 2 \
-                 WHEN 'real' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 WHEN 'array' THEN 4 \
+                 WHEN 'real' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 \
+                 WHEN 'array' THEN CASE WHEN json_array_length({{}}, {{}}) = 0 THEN -1 ELSE 4 END \
                  WHEN 'object' THEN 5 END"
             ))?,
             key(format!("CASE WHEN {t} IN ('integer', 'real') THEN {x} END"))?,
             key(format!(
-                "CASE {t} WHEN 'text' THEN {x} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
-                 WHEN 'array' THEN {x} WHEN 'object' THEN {x} END"
+                "CASE {t} WHEN 'text' THEN {x} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END"
+            ))?,
+            key(format!(
+                "CASE WHEN {t} IN ('array', 'object') THEN ({{}} -> {{}}) END COLLATE {}",
+                crate::SQLITE_JSONB_COLLATION
             ))?,
         ])
     }
