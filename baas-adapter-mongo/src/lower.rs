@@ -451,18 +451,26 @@ impl<'a> FilterLower<'a> {
                 missing_only,
             } => {
                 // `null` matches a missing path and a null value; with
-                // `missing_only` a missing path alone (`$exists`, `$type`
-                // "missing": a null field has no key below it either).
+                // `missing_only` a missing path alone: `$exists` of the
+                // dotted path (which also looks into an array's objects,
+                // where PostgreSQL's `->` finds no key), else each step
+                // checked (`present_at`).
                 let (_, key) = key_of(e, field)?;
-                match (json_dotted(key, path), neg, missing_only) {
-                    (Some(dotted), neg, true) => doc! {dotted: {"$exists": neg}},
-                    (Some(dotted), false, false) => doc! {dotted: Bson::Null},
-                    (Some(dotted), true, false) => doc! {dotted: {"$ne": Bson::Null}},
-                    (None, neg, true) => {
-                        let op = if neg { "$ne" } else { "$eq" };
-                        doc! {"$expr": {op: [{"$type": value_at(key, path)}, "missing"]}}
+                if *missing_only {
+                    if let Some(dotted) = json_dotted(key, path) {
+                        return Ok(doc! {dotted: {"$exists": neg}});
                     }
-                    (None, neg, false) => {
+                    let present = present_at(key, path);
+                    return Ok(if neg {
+                        doc! {"$expr": present}
+                    } else {
+                        doc! {"$expr": {"$not": [present]}}
+                    });
+                }
+                match (json_dotted(key, path), neg) {
+                    (Some(dotted), false) => doc! {dotted: Bson::Null},
+                    (Some(dotted), true) => doc! {dotted: {"$ne": Bson::Null}},
+                    (None, neg) => {
                         let op = if neg { "$ne" } else { "$eq" };
                         doc! {"$expr": {op: [{"$ifNull": [value_at(key, path), Bson::Null]}, Bson::Null]}}
                     }
@@ -970,6 +978,45 @@ fn value_at(key: &str, path: &[String]) -> Bson {
         };
     }
     v
+}
+
+/// True where every step of `path` inside the field stored at `key` finds
+/// something (a JSON `null` too), as [`value_at`] walks it: an object's
+/// key, an array's element (from the end for `-n`; a digit step is also
+/// an object's key). `$and` stops at the first false step, so `$size`
+/// only meets arrays.
+fn present_at(key: &str, path: &[String]) -> Bson {
+    let root = format!("${key}");
+    let mut steps = vec![Bson::Document(
+        doc! {"$not": [{"$in": [{"$type": root}, ["missing", "null"]]}]},
+    )];
+    for (i, k) in path.iter().enumerate() {
+        let parent = value_at(key, &path[..i]);
+        let has_key = doc! {"$and": [
+            {"$eq": [{"$type": parent.clone()}, "object"]},
+            {"$in": [{"$literal": k.as_str()}, {"$map": {
+                "input": {"$objectToArray": parent.clone()},
+                "in": "$$this.k",
+            }}]},
+        ]};
+        let element = |at_least: i64| {
+            doc! {"$and": [
+                {"$isArray": parent.clone()},
+                {"$gte": [{"$size": parent.clone()}, at_least]},
+            ]}
+        };
+        let step = match k.parse::<i64>() {
+            Ok(n) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => {
+                doc! {"$or": [element(n + 1), has_key]}
+            }
+            _ => match baas_core::ir::index_from_end(k) {
+                Some(n) => element(i64::try_from(n).unwrap_or(i64::MAX)),
+                None => has_key,
+            },
+        };
+        steps.push(Bson::Document(step));
+    }
+    Bson::Document(doc! {"$and": steps})
 }
 
 /// The keys that sort on the value at `path` inside the field stored at

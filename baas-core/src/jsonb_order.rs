@@ -39,8 +39,11 @@ pub fn jsonb_cmp(a: &Value, b: &Value) -> Ordering {
 }
 
 /// [`jsonb_cmp`] of two JSON texts; a text that is no JSON (or nests
-/// deeper than [`MAX_TEXT_DEPTH`]) sorts after every JSON value, by its
-/// bytes (a total order, as a SQLite collation must be). The texts are
+/// deeper than [`MAX_TEXT_DEPTH`], or has a number whose exponent passes
+/// an `i64`, or a lone surrogate escape) sorts after every JSON value, by
+/// its bytes (a total order, as a SQLite collation must be). Numbers are
+/// read leniently (`007`, `5.`, `-.5` are numbers here). Never panics: it
+/// runs inside SQLite's sort. The texts are
 /// read into borrowed values (no allocation for a string without
 /// escapes), as this runs for every comparison of a sort.
 pub fn jsonb_text_cmp(a: &str, b: &str) -> Ordering {
@@ -265,7 +268,9 @@ impl<'a> Reader<'a> {
 struct Decimal {
     negative: bool,
     digits: Vec<u8>,
-    exponent: i64,
+    /// Wide enough that no text's exponent overflows it (`1e…` is
+    /// parsed as an `i64`, the digits' count is a `usize`).
+    exponent: i128,
 }
 
 impl Decimal {
@@ -291,7 +296,8 @@ impl Decimal {
             });
         };
         let last = all.iter().rposition(|d| *d != 0).unwrap_or(first);
-        let exponent = i64::try_from(int.len()).ok()? - 1 - i64::try_from(first).ok()? + exp;
+        let exponent =
+            i128::try_from(int.len()).ok()? - 1 - i128::try_from(first).ok()? + i128::from(exp);
         Some(Self {
             negative,
             digits: all[first..=last].to_vec(),
@@ -402,6 +408,11 @@ mod tests {
                 Ordering::Less,
             ),
             ("0.1", "0.09", Ordering::Greater),
+            // No overflow (the collation runs inside SQLite: a panic there
+            // would abort the process).
+            ("10e9223372036854775807", "1", Ordering::Greater),
+            ("0.1e-9223372036854775808", "0", Ordering::Greater),
+            ("-10e9223372036854775807", "-1", Ordering::Less),
         ] {
             assert_eq!(jsonb_cmp(&n(a), &n(b)), o, "{a} {b}");
         }

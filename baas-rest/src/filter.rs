@@ -743,7 +743,10 @@ pub(crate) fn to_filter(
     let f = if field.json.is_empty() {
         plain_filter(&field.name, &expr.op, entity)?
     } else {
-        json_filter(field, &expr.op)?
+        // A JSON `null` is a value only in a JSON field: an array's or a
+        // composite's NULL element is SQL `NULL` after either arrow.
+        let json = field_type(entity, &field.name) == Some(&FieldType::Json);
+        json_filter(field, &expr.op, json)?
     };
     Ok(if expr.negate { Filter::not(f) } else { f })
 }
@@ -888,7 +891,7 @@ fn text_search(
     }
 }
 
-fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
+fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, RestError> {
     let one = |op: CompareOp, v: &str| {
         // An object or array literal (`data->a=eq.{"b":2}`): the document
         // at the path equals it when each contains the other (PostgREST
@@ -938,7 +941,7 @@ fn json_filter(field: &FieldRef, op: &Operation) -> Result<Filter, RestError> {
     let null = || Filter::JsonIsNull {
         field: field.name.clone(),
         path: field.json.clone(),
-        missing_only: !field.text,
+        missing_only: json && !field.text,
     };
     if let Some(f) = json_containment(&field.name, &field.json, op) {
         return f;

@@ -571,19 +571,31 @@ impl<B: SqlBackend> SqlAdapter<B> {
     /// (MyISAM and Aria keep what they write, and a view's base tables
     /// are not looked at) and has no trigger (one could write to such a
     /// table; foreign keys, and their cascades, join InnoDB tables only).
-    /// Else the request's 406, naming why. An `AUTO_INCREMENT` counter the
-    /// write advances stays advanced, as a PostgreSQL sequence does.
+    /// The tenant's user tells triggers only with the TRIGGER privilege
+    /// (`information_schema.TRIGGERS` lists no other): without it, no.
+    /// Else the request's 406, naming why. An `AUTO_INCREMENT` counter or
+    /// a sequence the write advances stays advanced, as a PostgreSQL
+    /// sequence does.
     async fn rolls_back_entirely(&self, entity: &baas_core::Entity) -> Result<()> {
         let (schema, name) = (&entity.source.schema, &entity.source.table);
         let probe = Statement {
             sql: "SELECT (SELECT COUNT(*) FROM information_schema.TABLES \
                   WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND ENGINE = 'InnoDB') AS innodb, \
                   (SELECT COUNT(*) FROM information_schema.TRIGGERS \
-                  WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ?) AS triggers"
+                  WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ?) AS triggers, \
+                  (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'TRIGGER') \
+                  + (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES \
+                  WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND PRIVILEGE_TYPE = 'TRIGGER') \
+                  + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES \
+                  WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND PRIVILEGE_TYPE = 'TRIGGER') \
+                  AS sees_triggers"
                 .into(),
             params: vec![
                 schema.clone().into(),
                 name.clone().into(),
+                schema.clone().into(),
+                name.clone().into(),
+                schema.clone().into(),
                 schema.clone().into(),
                 name.clone().into(),
             ],
@@ -594,16 +606,22 @@ impl<B: SqlBackend> SqlAdapter<B> {
         };
         let rows = self
             .backend
-            .fetch(&probe, &[int("innodb"), int("triggers")])
+            .fetch(
+                &probe,
+                &[int("innodb"), int("triggers"), int("sees_triggers")],
+            )
             .await?;
         let get = |k: &str| {
             rows.first()
                 .and_then(|r| r.get(k))
                 .and_then(serde_json::Value::as_i64)
         };
-        let why = match (get("innodb"), get("triggers")) {
-            (Some(1), Some(0)) => return Ok(()),
-            (Some(1), _) => {
+        let why = match (get("innodb"), get("triggers"), get("sees_triggers")) {
+            (Some(1), Some(0), Some(n)) if n > 0 => return Ok(()),
+            (Some(1), Some(0), _) => {
+                "the tenant's database user may not see the table's triggers (it lacks the TRIGGER privilege)"
+            }
+            (Some(1), _, _) => {
                 "the table has triggers, which could write to a non-transactional table"
             }
             _ => {

@@ -2734,6 +2734,24 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
             vec!["jl-1"],
             "an element before the last",
         ),
+        // `->` (missing only) from the end, where a row has no `meta` or
+        // no `arr`.
+        (
+            jm(&["arr", "-1"]),
+            vec!["jl-2", "jl-3", "jl-4", "jl-5"],
+            "no last element (->)",
+        ),
+        (
+            Filter::not(jm(&["arr", "-1"])),
+            vec!["jl-1"],
+            "a last element (->)",
+        ),
+        // A key below an array of strings: nothing there.
+        (
+            jm(&["arr", "x"]),
+            vec!["jl-1", "jl-2", "jl-3", "jl-4", "jl-5"],
+            "a key below an array (->)",
+        ),
     ];
     // Full-text search on the string at a path: PostgreSQL; MySQL's MATCH
     // takes indexed columns only, SQLite and MongoDB have none.
