@@ -2512,6 +2512,18 @@ async fn json_path_filters(c: &Ctx<'_>) -> CaseResult {
     };
     let w = c.db.update(c.t("gadget")?, &u).await.map_err(s)?;
     ensure!(w.affected == 1, "an update filtered by gt 1e40: {w:?}");
+    // A key holding a newline and a tab, as the stored document spells
+    // it (escaped).
+    c.insert(ins(vec![json!({"sku": "jp-8", "meta": {"a\nb\tc": 5}})]))
+        .await
+        .map_err(s)?;
+    let n = c
+        .count(
+            "gadget",
+            scoped(jp(&["a\nb\tc"], CompareOp::Eq, Value::Int(5))),
+        )
+        .await?;
+    ensure!(n == 1, "a key holding control characters: {n} != 1");
     // Array indexes from the end (`->-1`), row by row (MariaDB resolves
     // its own `[last]` once per statement: jp-5 would read jp-1's third
     // element), never into an object (MariaDB's `[0]` reads jp-6's).

@@ -144,7 +144,7 @@ impl Containment<'_> {
             ));
         }
         let mut out = format!("{path}.");
-        super::push_quoted(&mut out, key);
+        super::push_json_key(&mut out, key);
         Ok(out)
     }
 

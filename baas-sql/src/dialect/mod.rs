@@ -757,14 +757,22 @@ pub(crate) fn json_path_text<D: SqlDialect + ?Sized>(sql: &D, path: &[String]) -
             s.push(']');
         } else {
             s.push('.');
-            push_quoted(&mut s, k);
+            push_json_key(&mut s, k);
         }
     }
     s
 }
 
-/// `text` in double quotes, `"` and `\` escaped with a backslash (JSON path
-/// keys, PostgreSQL array items).
+/// A JSON path key as a JSON string: `"` and `\` escaped with a
+/// backslash, control characters as JSON writes them (`\n`, `\u001f`),
+/// as the stored documents spell them (MariaDB compares a key as it is
+/// spelled; a raw newline in the path matches no stored `\n`).
+pub(crate) fn push_json_key(out: &mut String, key: &str) {
+    out.push_str(&serde_json::Value::from(key).to_string());
+}
+
+/// `text` in double quotes, `"` and `\` escaped with a backslash
+/// (PostgreSQL array items).
 pub(crate) fn push_quoted(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
@@ -821,6 +829,10 @@ mod tests {
         let my = mysql::Mysql;
         assert_eq!(json_path_text(&my, &["a".into(), "0".into()]), "$.\"a\"[0]");
         assert_eq!(json_path_text(&my, &["we\"ird".into()]), "$.\"we\\\"ird\"");
+        assert_eq!(
+            json_path_text(&my, &["a\nb\u{1f}é".into()]),
+            "$.\"a\\nb\\u001fé\""
+        );
     }
 
     /// MySQL/MariaDB step into an index from the end row by row (never
