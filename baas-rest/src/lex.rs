@@ -188,7 +188,7 @@ pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> O
 }
 
 /// One step of a JSON path after an arrow: a key, or an array index
-/// (`-1` counts from the end). An unquoted key does not start with `-`
+/// (`-1` counts from the end; `-0` is `0`). An unquoted key does not start with `-`
 /// (PostgREST's rule: `data->>--34` is a parse error, not the key `--34`).
 pub(crate) fn json_step(
     cur: &mut Cursor<'_>,
@@ -204,6 +204,10 @@ pub(crate) fn json_step(
             what,
             "an array index (`-1`) or a key that does not start with `-`",
         ));
+    }
+    // `-0` is the index 0, as PostgREST reads it (an integer).
+    if dash && step[1..].bytes().all(|b| b == b'0') {
+        return Ok("0".into());
     }
     Ok(step)
 }

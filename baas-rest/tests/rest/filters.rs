@@ -541,6 +541,15 @@ fn json_path_filters() {
         filt("track", "meta->tags->-1=eq.x"),
         jp(&["tags", "-1"], CompareOp::Eq, "x".into())
     );
+    // `-0` is the index 0 (PostgREST reads an integer).
+    assert_eq!(
+        filt("track", "meta->tags->-0=eq.x"),
+        jp(&["tags", "0"], CompareOp::Eq, "x".into())
+    );
+    assert_eq!(
+        filt("track", "meta->tags->-00=eq.x"),
+        jp(&["tags", "0"], CompareOp::Eq, "x".into())
+    );
     // cs / cd with a JSON operand at a path.
     assert_eq!(
         filt("track", r#"meta->tags=cs.["a"]"#),
