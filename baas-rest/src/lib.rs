@@ -180,10 +180,11 @@
 //!   [`baas_core::jsonb_order`]: strings by their bytes, as PostgreSQL's
 //!   `C` collation); MySQL/MariaDB and MongoDB sort by type, then numbers
 //!   by value and strings by the column's collation as PostgreSQL does,
-//!   but two arrays or two objects by their JSON text (MongoDB: BSON
-//!   order) where `jsonb` compares their length first, and an empty array
-//!   with the arrays (`jsonb` puts it before `null`). `order=data->>a` on
-//!   MongoDB writes a double's text by `$toString`.
+//!   but two arrays or two objects of as many elements or pairs by their
+//!   JSON text (`[10]` before `[9]`, where `jsonb` compares element by
+//!   element; MySQL/MariaDB put an empty array first and compare lengths
+//!   first, as `jsonb`; MongoDB sorts them in BSON order).
+//!   `order=data->>a` on MongoDB writes a double's text by `$toString`.
 //! - `text/csv`: values are their JSON form (booleans `true`/`false`,
 //!   timestamps `2021-01-01T00:00:00`, decimals as in JSON), not
 //!   PostgreSQL's text output (`t`/`f`, a space before the time) that

@@ -286,8 +286,8 @@ impl SqlDialect for Mysql {
         Ok(self.custom(&sql, args))
     }
 
-    /// Three keys (type rank, number, text) from `JSON_TYPE`: MariaDB's
-    /// JSON is text, and MySQL orders JSON values its own way.
+    /// Four keys (type rank, number, length, text) from `JSON_TYPE`:
+    /// MariaDB's JSON is text, and MySQL orders JSON values its own way.
     fn json_order(&self, col: Expr, path: &[String], text: bool) -> Result<Vec<Expr>> {
         const NUMBER: &str = "'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL'";
         let x = "JSON_EXTRACT({}, {})";
@@ -297,14 +297,21 @@ impl SqlDialect for Mysql {
                 "CASE WHEN JSON_TYPE({x}) <> 'NULL' THEN JSON_UNQUOTE({x}) END"
             ))?]);
         }
+        // `jsonb`'s order as far as keys go: an empty array first, arrays
+        // and objects by their length before their text (element by
+        // element would need a comparator MySQL cannot be given).
         Ok(vec![
             key(format!(
-                "CASE JSON_TYPE({x}) WHEN 'NULL' THEN 0 WHEN 'BOOLEAN' THEN 3 WHEN 'ARRAY' THEN 4 \
+                "CASE JSON_TYPE({x}) WHEN 'NULL' THEN 0 WHEN 'BOOLEAN' THEN 3 \
+                 WHEN 'ARRAY' THEN CASE WHEN JSON_LENGTH({x}) = 0 THEN -1 ELSE 4 END \
                  WHEN 'OBJECT' THEN 5 WHEN 'INTEGER' THEN 2 WHEN 'UNSIGNED INTEGER' THEN 2 \
                  WHEN 'DOUBLE' THEN 2 WHEN 'DECIMAL' THEN 2 WHEN 'STRING' THEN 1 END"
             ))?,
             key(format!(
                 "CASE WHEN JSON_TYPE({x}) IN ({NUMBER}) THEN CAST(JSON_UNQUOTE({x}) AS DECIMAL(65,30)) END"
+            ))?,
+            key(format!(
+                "CASE WHEN JSON_TYPE({x}) IN ('ARRAY', 'OBJECT') THEN JSON_LENGTH({x}) END"
             ))?,
             key(format!(
                 "CASE WHEN JSON_TYPE({x}) NOT IN ('NULL', {NUMBER}) THEN JSON_UNQUOTE({x}) END"
