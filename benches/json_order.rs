@@ -18,6 +18,10 @@ use baas_core::ir::{OrderBy, Query};
 use baas_core::metadata::{Entity, Field, FieldType, SchemaMetadata};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[path = "sqlite_file.rs"]
+mod sqlite_file;
+use sqlite_file::sqlite_file;
+
 const TABLE: &str = "bench_json_order";
 const ROWS: i64 = 10_000;
 
@@ -34,18 +38,11 @@ fn json_order(c: &mut Criterion) {
         .with_primary_key(["id"]),
     ]);
     let target = Target::new(&schema, TABLE).expect("target");
-    let path =
-        std::env::temp_dir().join(format!("baas-bench-json-order-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let db = rt.block_on(async {
-        let db = baas_adapter_sqlite::connect(baas_adapter_sqlite::SqliteConfig::new(format!(
-            "sqlite://{}",
-            path.display()
-        )))
-        .await
-        .expect("sqlite");
-        // A number, a string, an array of two numbers or an object, by turns.
-        let sql = format!(
+    // A number, a string, an array of two numbers or an object, by turns.
+    let (db, path) = sqlite_file(
+        &rt,
+        "json-order",
+        &format!(
             "CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY, meta TEXT);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
              INSERT INTO {TABLE} SELECT i, CASE i % 4
@@ -53,10 +50,8 @@ fn json_order(c: &mut Criterion) {
                WHEN 1 THEN json_object('k', 'v' || ((i * 7919) % 1000))
                WHEN 2 THEN json_object('k', json_array((i * 7919) % 100, i % 7))
                ELSE json_object('k', json_object('a', i % 13)) END FROM n;"
-        );
-        db.backend().execute_script(&sql).await.expect("rows");
-        db
-    });
+        ),
+    );
     let query = |order: Option<OrderBy>| {
         let mut q = Query::new(TABLE).limit(ROWS as u64);
         q.order = order.into_iter().collect();

@@ -22,6 +22,10 @@ use baas_core::metadata::{Entity, Field, FieldType, SchemaMetadata};
 use baas_core::zone::Zone;
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[path = "sqlite_file.rs"]
+mod sqlite_file;
+use sqlite_file::sqlite_file;
+
 const ROWS: i64 = 100_000;
 const TABLE: &str = "bench_zoned_visit";
 
@@ -85,23 +89,15 @@ fn zoned_dates(c: &mut Criterion) {
     let (utc, ny) = (by_day(None), by_day(Some("America/New_York")));
 
     // SQLite, a file of its own.
-    let path = std::env::temp_dir().join(format!("baas-bench-zoned-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let lite = rt.block_on(async {
-        let db = baas_adapter_sqlite::connect(baas_adapter_sqlite::SqliteConfig::new(format!(
-            "sqlite://{}",
-            path.display()
-        )))
-        .await
-        .expect("sqlite");
-        let sql = format!(
+    let (lite, path) = sqlite_file(
+        &rt,
+        "zoned",
+        &format!(
             "CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY, at TIMESTAMPTZ);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
              INSERT INTO {TABLE} SELECT i, strftime('%Y-%m-%dT%H:%M:%S+00:00', {INSTANTS}, 'unixepoch') FROM n;"
-        );
-        db.backend().execute_script(&sql).await.expect("rows");
-        db
-    });
+        ),
+    );
     let mut group = c.benchmark_group("sqlite_group_100k_by_day");
     group.sample_size(20);
     group.bench_function("utc", |b| {

@@ -6,27 +6,31 @@
 //! a filter that reads the collection it writes sees it as it was before
 //! the write, as PostgreSQL's statement does.
 
-use baas_adapter_mongo::{MongoConfig, connect};
+use baas_adapter_mongo::{MongoAdapter, MongoConfig, connect};
 use baas_core::ir::{Delete, Filter, Update};
 use baas_core::{DatabaseAdapterExt, Entity, Field, FieldType, Relation, SchemaMetadata, Target};
 use baas_testkit::skip_or_fail;
 use bson::doc;
 
-#[tokio::test]
-async fn lookup_filtered_writes_go_page_by_page() {
+/// The test server, in a database of this test's own (`{prefix}{pid}`,
+/// dropped at the end); `None` where it is unreachable outside CI.
+async fn fresh_database(prefix: &str) -> Option<MongoAdapter> {
     let url = std::env::var("BAAS_TEST_MONGO_URL")
         .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
-        .replacen(
-            "/chinook",
-            &format!("/baas_paged_{}", std::process::id()),
-            1,
-        );
-    let db = match connect(MongoConfig::new(url)).await {
-        Ok(db) => db,
+        .replacen("/chinook", &format!("/{prefix}{}", std::process::id()), 1);
+    match connect(MongoConfig::new(url)).await {
+        Ok(db) => Some(db),
         Err(e) => {
             skip_or_fail("MongoDB (BAAS_TEST_MONGO_URL)", &e);
-            return;
+            None
         }
+    }
+}
+
+#[tokio::test]
+async fn lookup_filtered_writes_go_page_by_page() {
+    let Some(db) = fresh_database("baas_paged_").await else {
+        return;
     };
     let owners = db.database().collection::<bson::Document>("owner");
     let items = db.database().collection::<bson::Document>("item");
@@ -115,19 +119,8 @@ async fn lookup_filtered_writes_go_page_by_page() {
 /// of them makes their managers leaves for the next page.
 #[tokio::test]
 async fn a_filter_that_reads_its_own_collection_sees_it_as_before() {
-    let url = std::env::var("BAAS_TEST_MONGO_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/chinook?directConnection=true".into())
-        .replacen(
-            "/chinook",
-            &format!("/baas_paged_self_{}", std::process::id()),
-            1,
-        );
-    let db = match connect(MongoConfig::new(url)).await {
-        Ok(db) => db,
-        Err(e) => {
-            skip_or_fail("MongoDB (BAAS_TEST_MONGO_URL)", &e);
-            return;
-        }
+    let Some(db) = fresh_database("baas_paged_self_").await else {
+        return;
     };
     let emps = db.database().collection::<bson::Document>("emp");
     // 1001 leaves (ids 1..=1001), each reporting to its own manager (ids

@@ -451,6 +451,17 @@ mod tests {
                 assert_eq!(jsonb_text_cmp(a, b), jsonb_cmp(&x, &y), "{a} {b}");
             }
         }
+        // The same values, spelled apart (not through `jsonb_cmp`).
+        for (a, b) in [
+            (r#""a\u0041""#, r#""aA""#),
+            (r#""\u00e9""#, r#""é""#),
+            (r#"{"k": 1, "k": 2}"#, r#"{"k":2}"#),
+            (" [ 1 , {\"x\" : [ ] } ] ", "[1,{\"x\":[]}]"),
+            ("1E+2", "100"),
+        ] {
+            assert_eq!(jsonb_text_cmp(a, b), Ordering::Equal, "{a} {b}");
+        }
+        assert_eq!(jsonb_text_cmp(r#""a\"b""#, r#""aA""#), Ordering::Less);
         let deep = "[".repeat(MAX_TEXT_DEPTH + 1) + &"]".repeat(MAX_TEXT_DEPTH + 1);
         assert_eq!(
             jsonb_text_cmp(&deep, "null"),

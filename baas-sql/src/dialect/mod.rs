@@ -477,16 +477,12 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// where the dialect has neither.
     fn date_in_zone(&self, col: Expr, zone: Zone) -> Result<Expr> {
         let offsets = zone.offsets();
-        let mut before = Vec::with_capacity(offsets.len());
-        for (from, _) in offsets.iter().skip(1) {
-            match self.instant_before(*from) {
-                Some(condition) => before.push(condition),
-                None => break,
-            }
-        }
-        let tree = (before.len() + 1 == offsets.len())
-            .then(|| offset_tree(&offsets, &before))
-            .and_then(|tree| self.date_shifted(&tree));
+        let before: Option<Vec<String>> = offsets
+            .iter()
+            .skip(1)
+            .map(|(from, _)| self.instant_before(*from))
+            .collect();
+        let tree = before.and_then(|before| self.date_shifted(&offset_tree(&offsets, &before)));
         let Some(template) = tree else {
             return Err(self.unsupported(&format!(
                 "grouping by an instant's date in a time zone other than UTC ({zone}, `Prefer: timezone`)"
