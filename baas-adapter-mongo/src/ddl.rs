@@ -28,9 +28,27 @@ fn type_schema(ty: &FieldType) -> Document {
         }
         FieldType::Uuid | FieldType::Binary => doc! {"bsonType": "binData"},
         FieldType::Json => Document::new(),
-        FieldType::Array { items } => doc! {"bsonType": "array", "items": type_schema(items)},
+        FieldType::Array { items } => {
+            // An array holds null elements, as PostgreSQL's do (and the
+            // validator lets through).
+            let mut item = type_schema(items);
+            or_null(&mut item);
+            doc! {"bsonType": "array", "items": item}
+        }
         FieldType::ObjectId => doc! {"bsonType": "objectId"},
         _ => Document::new(),
+    }
+}
+
+/// Let a typed schema `s` also take null (an untyped one takes anything).
+fn or_null(s: &mut Document) {
+    if let Some(t) = s.remove("bsonType") {
+        let mut types = match t {
+            Bson::Array(a) => a,
+            other => vec![other],
+        };
+        types.push(Bson::String("null".into()));
+        s.insert("bsonType", types);
     }
 }
 
@@ -43,14 +61,7 @@ pub fn json_schema(e: &Entity) -> Result<Document> {
         let key = lower::storage_key(e, f)?;
         let mut s = type_schema(&f.ty);
         if f.nullable {
-            if let Some(t) = s.remove("bsonType") {
-                let mut types = match t {
-                    Bson::Array(a) => a,
-                    other => vec![other],
-                };
-                types.push(Bson::String("null".into()));
-                s.insert("bsonType", types);
-            }
+            or_null(&mut s);
         } else {
             required.push(Bson::String(key.to_string()));
         }

@@ -1209,6 +1209,17 @@ impl AggregateExpr {
             None => field.clone(),
         }
     }
+
+    /// The type of its result over rows of `entity` (its function's
+    /// [`AggregateFn::result_type`] of its [`input_type`](Self::input_type)).
+    pub fn result_type_over(&self, entity: &crate::Entity) -> crate::FieldType {
+        let input = self
+            .func
+            .field()
+            .and_then(|f| entity.field(f).ok())
+            .map(|f| self.input_type(&f.ty));
+        self.func.result_type(input.as_ref())
+    }
 }
 
 /// A condition on an aggregate result (`HAVING`).

@@ -1032,12 +1032,7 @@ fn selection_types<'s>(
         keys.push((g.key(), g.answer_type()));
     }
     for a in &select.aggregates {
-        let input = a
-            .func
-            .field()
-            .and_then(|f| entity.field(f).ok())
-            .map(|f| a.input_type(&f.ty));
-        keys.push((&a.alias, a.func.result_type(input.as_ref())));
+        keys.push((&a.alias, a.result_type_over(entity)));
     }
     keys
 }

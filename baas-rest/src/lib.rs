@@ -74,7 +74,7 @@
 //! | `Accept: application/vnd.pgrst.plan+json` / `plan+text` (the service role only) | the engine's plan of the read's own statement (batched embeds are further statements), of an aggregate's grouping statement (joined to-one rows included; embedded ones are further statements), of the statement that reads an `/rpc` function's rows (nothing is called, volatile or not), or of a write's own `INSERT`, `UPDATE` or `DELETE` (`POST`, `PATCH`, `PUT`, `DELETE`, upserts; checked as the write is but without its hooks, which a plan does not run; a limited write's keys read first; an insert bound in several statements shows its first; the written rows read again where MySQL has no `RETURNING` are further statements; nothing is written): `EXPLAIN (FORMAT JSON)` / `EXPLAIN` on PostgreSQL, `EXPLAIN FORMAT=JSON` on MySQL, SQLite's `EXPLAIN QUERY PLAN` (JSON: `{"query_plan": [{"id", "parent", "detail", "plans": [...]}]}`, its nodes nested by `parent`; text: the tree the `sqlite3` shell draws, `QUERY PLAN` then `` `--SEARCH artist USING INTEGER PRIMARY KEY (rowid=?)``), MongoDB's `explain` of the read's (or grouping) pipeline, or of a write's `update`/`delete` command (of the `_id`s it reads first where it reads them: a filter through a relation, a representation; the server's answer without its address and the driver's bookkeeping), with the same bound values and grants; `plan+text` (what postgrest-js's `explain()` asks for by default) is PostgreSQL's and SQLite's text, and MySQL's and MongoDB's JSON plan indented (MariaDB writes no text tree). `for="text/csv"` (a media type we produce; `application/json` without it) and `options=analyze\|verbose\|settings\|buffers\|wal` (PostgREST's, as postgrest-js's `explain()` sends them; unknown names ignored) are named again in the answer's `Content-Type`: PostgreSQL takes the five as its `EXPLAIN` options (`wal` without `analyze` is its 400 `22023`), MariaDB `analyze` (its `ANALYZE FORMAT=JSON`; of a write only to an InnoDB table without triggers, else a 406: a non-transactional table would keep the write, and an `AUTO_INCREMENT` counter stays advanced), MongoDB `analyze` (its `executionStats`: a read's pipeline runs, bounded by the statement timeout; a write's explain never writes). With `analyze` the statement runs as the read would (the caller's request settings and role), inside a transaction that is rolled back (an analyzed write's rows too: no row is kept, no change is published): a volatile function an `/rpc` plan calls keeps nothing the transaction holds (a sequence's `nextval`, a non-transactional MariaDB table, are not), and the tenant's statement timeout bounds it; the analyzed call of a volatile function by `GET` runs in a read-only transaction, as PostgREST's `GET` (a function that writes: the 405 `25006`) |
 //! | `Accept-Profile: s` (GET, HEAD), `Content-Profile: s` (writes, `POST /rpc`) | the route names a table or function of database schema `s` (`/book` is `personal.book`, otherwise `personal_book`); `public`, what supabase-js sends by default, keeps the plain names; a schema nothing comes from: 406 `PGRST106` ([`route::apply_profile`]) |
 //! | `Accept: application/vnd.pgrst.object+json` | [`ReadRequest::singular`] |
-//! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; numbers and booleans their JSON text; JSON values, arrays and embeds their JSON text; `Content-Type: text/csv; charset=utf-8`; on reads and on `return=representation` |
+//! | `Accept: text/csv` | [`Media::Csv`]: a header line of the keys, then one line per row (`\n` between lines, none at the end, as PostgREST); each value PostgreSQL's text output of its type, as PostgREST's CSV holds it ([`csv`](mod@csv): booleans `t`/`f`, `2021-01-01 10:00:00+00`, `1e+20`, `jsonb`'s `{"a": [1, 2]}`, array literals `{"a b",NULL}`, a composite field's `(Paris,75001)`, embeddings as `row_to_json`/`json_agg` write them), the same bytes on every engine; RFC 4180 quoting (a field with `,` `"` CR or LF, or an empty string, is quoted, quotes doubled); null is an empty field; `Content-Type: text/csv; charset=utf-8`; on reads, `/rpc` results and `return=representation` |
 //! | `Accept: application/vnd.pgrst.array+json;nulls=stripped` (or `…object+json;nulls=stripped`) | [`Media::JsonStripped`]: null-valued keys are left out at every depth (embeds and JSON values too, as PostgreSQL's `json_strip_nulls` does for PostgREST) |
 //! | `Accept: application/geo+json` (postgrest-js's `.geojson()`) | [`Media::GeoJson`]: a `FeatureCollection`, one `Feature` per row, its `geometry` the row's first selected PostGIS `geometry` field (`*`: the table's first; none selected: `null`), its `properties` the other keys, embeds included; reads of entities, the representation of their writes (`return=representation`), and `/rpc` results with a geometry field. A `geometry` column is read everywhere as its GeoJSON (PostGIS's cast to `jsonb`, as PostgREST shows it in JSON: with `crs` when it has an SRID, which features leave out) and written from GeoJSON (SRID 4326 by default), WKT/EWKT or EWKB hex; a malformed one is a 400. `geography` is a type without a mapping (its text form, as in PostgREST) |
 //! | `Accept` with several ranges, `q=` | the acceptable range with the highest `q` that we produce; `q=0` refuses; none: 406 `PGRST107` |
@@ -185,10 +185,13 @@
 //!   element; MySQL/MariaDB put an empty array first and compare lengths
 //!   first, as `jsonb`; MongoDB sorts them in BSON order).
 //!   `order=data->>a` on MongoDB writes a double's text by `$toString`.
-//! - `text/csv`: values are their JSON form (booleans `true`/`false`,
-//!   timestamps `2021-01-01T00:00:00`, decimals as in JSON), not
-//!   PostgreSQL's text output (`t`/`f`, a space before the time) that
-//!   PostgREST prints; the header is quoted like a value when needed.
+//! - `text/csv` is quoted as RFC 4180 says (PostgREST's upcoming
+//!   `pg_csv` too), where PostgREST's record text also quotes a value
+//!   holding white space or `(` `)` `\` and doubles backslashes; an empty
+//!   string is `""` (as in PostgREST's record text; `pg_csv` leaves it
+//!   empty, as a null). A JSON field's `null` is an empty field, as SQL's
+//!   null; a PostGIS geometry is its GeoJSON text (PostgREST's CSV holds
+//!   its EWKB hex).
 //! - Upsert statuses follow PostgREST's (a merge `POST` that inserts
 //!   nothing is a 200, a `PUT` with a representation that inserts is a
 //!   201), but where PostgreSQL's `xmax` tells PostgREST atomically, the
@@ -551,6 +554,7 @@
 
 pub mod authn;
 pub mod body;
+pub mod csv;
 pub mod discovery;
 pub mod error;
 pub mod family;

@@ -38,6 +38,9 @@ pub struct ReadRequest {
     /// geometry (the first selected geometry field), `None` when none is
     /// selected (features without geometry).
     pub geometry: Option<String>,
+    /// `Accept: text/csv`: how each key's values are written (their
+    /// PostgreSQL text output, [`CsvForm`](crate::csv::CsvForm)).
+    pub csv: Option<crate::csv::CsvColumns>,
 }
 
 impl ReadRequest {
@@ -242,6 +245,7 @@ fn read(
         prefer,
         aliases: p.root.aliases(),
         geometry,
+        csv: (media == Media::Csv).then(|| crate::csv::CsvColumns::of(&p.root)),
     })
 }
 

@@ -63,80 +63,6 @@ fn strip_object_nulls(o: &mut serde_json::Map<String, serde_json::Value>) {
     o.values_mut().for_each(strip_nulls);
 }
 
-/// One CSV field (RFC 4180): quoted when it holds `,` `"` CR or LF, or is
-/// an empty string (so that it differs from null, which is nothing at all);
-/// quotes inside are doubled. Strings are their text, numbers and booleans
-/// their JSON text, arrays and objects (JSON values, embeds) their JSON.
-fn csv_field(v: &serde_json::Value, out: &mut String) {
-    let owned;
-    let text = match v {
-        serde_json::Value::Null => return,
-        serde_json::Value::String(s) => s.as_str(),
-        other => {
-            owned = other.to_string();
-            owned.as_str()
-        }
-    };
-    csv_text(text, out);
-}
-
-fn csv_text(text: &str, out: &mut String) {
-    if text.is_empty() || text.contains([',', '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(text);
-    }
-}
-
-/// `text/csv` as PostgREST writes it: a header line of the first row's
-/// keys, then one line per row, `\n` between lines and none at the end
-/// (no rows: an empty header line, `"\n"`). A body over `max` bytes is a
-/// 400 `limit_exceeded`, found while writing.
-fn csv_body_within(
-    rows: &[serde_json::Map<String, serde_json::Value>],
-    max: u64,
-) -> Result<Vec<u8>, RestError> {
-    let too_big = || {
-        RestError::new(
-            400,
-            "limit_exceeded",
-            format!("the response would be larger than {max} bytes"),
-        )
-        .with_details(format!("limit `max_response_bytes` = {max}"))
-    };
-    let keys: Vec<&String> = rows.first().map(|r| r.keys().collect()).unwrap_or_default();
-    let mut out = String::new();
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_text(k, &mut out);
-    }
-    out.push('\n');
-    for (n, row) in rows.iter().enumerate() {
-        if n > 0 {
-            out.push('\n');
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            if let Some(v) = row.get(*k) {
-                csv_field(v, &mut out);
-            }
-        }
-        if out.len() as u64 > max {
-            return Err(too_big());
-        }
-    }
-    if out.len() as u64 > max {
-        return Err(too_big());
-    }
-    Ok(out.into_bytes())
-}
-
 /// Rows as a GeoJSON `FeatureCollection` (`application/geo+json`), as
 /// PostgREST answers it with PostGIS's `ST_AsGeoJSON(row)`: one `Feature`
 /// per row, its `geometry` the value under `geometry` (without the `crs`
@@ -192,10 +118,11 @@ fn rows_body_within(
     media: Media,
     singular: bool,
     mut rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    csv: Option<&crate::csv::CsvColumns>,
     max: u64,
 ) -> Result<Vec<u8>, RestError> {
     if media == Media::Csv {
-        return csv_body_within(&rows, max);
+        return crate::csv::body_within(&rows, csv, max);
     }
     if media.strips_nulls() {
         rows.iter_mut().for_each(strip_object_nulls);
@@ -326,7 +253,13 @@ pub fn read_response_within(req: &ReadRequest, mut rows: Rows, max_bytes: u64) -
             Err(e) => return e.to_response(),
         }
     } else {
-        match rows_body_within(req.media, req.singular, rows.rows, max_bytes) {
+        match rows_body_within(
+            req.media,
+            req.singular,
+            rows.rows,
+            req.csv.as_ref(),
+            max_bytes,
+        ) {
             Ok(b) => b,
             Err(e) => return e.to_response(),
         }
@@ -440,7 +373,13 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
     let body = if req.media == Media::GeoJson {
         geojson_body_within(result.rows, req.geometry.as_deref(), u64::MAX)
     } else {
-        rows_body_within(req.media, req.singular, result.rows, u64::MAX)
+        rows_body_within(
+            req.media,
+            req.singular,
+            result.rows,
+            req.csv.as_ref(),
+            u64::MAX,
+        )
     };
     let body = match body {
         Ok(b) => b,
@@ -459,7 +398,7 @@ pub fn write_response(req: &WriteRequest, mut result: WriteResult) -> RestRespon
 
 #[cfg(test)]
 mod tests {
-    use super::{content_range, csv_body_within, preference_applied, strip_nulls};
+    use super::{content_range, preference_applied, strip_nulls};
     use serde_json::json;
 
     /// `Preference-Applied` lists what was applied in PostgREST's order.
@@ -481,28 +420,6 @@ mod tests {
                     .to_string()
             )]
         );
-    }
-
-    #[test]
-    fn csv_quotes_as_rfc_4180() {
-        let rows = json!([
-            {"id": 1, "t": "plain", "n": null, "b": true, "j": {"a": [1, null]}},
-            {"id": 2, "t": "a,\"b\"\nc", "n": "", "b": false, "j": [1]},
-        ]);
-        let rows: Vec<_> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_object().unwrap().clone())
-            .collect();
-        let body = String::from_utf8(csv_body_within(&rows, u64::MAX).unwrap()).unwrap();
-        assert_eq!(
-            body,
-            "id,t,n,b,j\n1,plain,,true,\"{\"\"a\"\":[1,null]}\"\n2,\"a,\"\"b\"\"\nc\",\"\",false,[1]"
-        );
-        assert_eq!(csv_body_within(&[], u64::MAX).unwrap(), b"\n");
-        let e = csv_body_within(&rows, 10).unwrap_err();
-        assert_eq!((e.status, e.code.as_str()), (400, "limit_exceeded"));
     }
 
     #[test]

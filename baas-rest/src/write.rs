@@ -64,6 +64,9 @@ pub struct WriteRequest {
     /// `Accept: application/geo+json`: the output key of the features'
     /// geometry in the representation (as [`ReadRequest::geometry`](crate::ReadRequest::geometry)).
     pub geometry: Option<String>,
+    /// `Accept: text/csv`: how each key of the representation is written
+    /// (as [`ReadRequest::csv`](crate::ReadRequest::csv)).
+    pub csv: Option<crate::csv::CsvColumns>,
     /// For a merge upsert (`Prefer: resolution=merge-duplicates`, `PUT`):
     /// whether it inserts at least one row, when known (the
     /// [`Service`](crate::Service) finds out before writing). PostgREST's
@@ -587,6 +590,7 @@ fn write(
         Media::GeoJson => crate::read::geometry_key(entity, &p.root)?,
         _ => None,
     };
+    let csv = (media == Media::Csv).then(|| crate::csv::CsvColumns::of(&p.root));
     let m = method_uc.as_str();
     reject_read_params(&p, m)?;
     let return_mode = prefer.return_mode.unwrap_or_default();
@@ -879,5 +883,6 @@ fn write(
         representation,
         inner,
         geometry,
+        csv,
     })
 }

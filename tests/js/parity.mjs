@@ -589,6 +589,25 @@ try {
     });
     eq(await raw.text(), '[{"p":213.3333333333333333,"c":29.2000000000000000}]');
   });
+  await check("csv: .csv() answers PostgreSQL's text of each value (item 17)", async () => {
+    const r = await db.from("moment").select("*").order("id").csv();
+    noError(r);
+    eq(
+      r.data,
+      "id,d,t,ts,tz\n" +
+        "1,infinity,24:00:00,-infinity,infinity\n" +
+        "2,2020-05-06,10:00:00,2020-05-06 10:00:00,2020-05-06 10:00:00+00\n" +
+        "3,294276-12-31,00:00:00,294276-12-31 23:59:59,294276-12-31 23:59:59+00",
+    );
+    const notes = await db.from("note").select("id,body,first:body->tags->0").lte("id", 2).order("id").csv();
+    noError(notes);
+    eq(
+      notes.data,
+      "id,body,first\n" +
+        '1,"{""meta"": {""n"": 3, ""ok"": true}, ""tags"": [""a"", ""b""], ""title"": ""first""}","""a"""\n' +
+        '2,"{""meta"": {""n"": 1, ""ok"": false}, ""tags"": [], ""title"": ""second""}",',
+    );
+  });
   await check("errors: a missing table is PGRST205, one relation embedded twice 42712", async () => {
     let r = await db.from("nope").select();
     eq([r.status, r.error && r.error.code], [404, "PGRST205"]);
