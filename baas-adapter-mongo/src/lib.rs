@@ -752,7 +752,7 @@ impl MongoAdapter {
         proj.insert("_id", 1);
         let names: Vec<String> = sel.iter().map(|f| f.name.clone()).collect();
         let mut found: Vec<(Bson, Row)> = Vec::new();
-        for chunk in ids.chunks(10_000) {
+        for chunk in id_chunks(ids) {
             let docs = w
                 .aggregate(
                     &self.coll(e)?,
@@ -885,7 +885,7 @@ impl MongoAdapter {
             return Ok(WriteResult::default());
         }
         let mut affected = 0;
-        for chunk in ids.chunks(10_000) {
+        for chunk in id_chunks(&ids) {
             affected += w
                 .update_many(&coll, doc! {"_id": {"$in": chunk.to_vec()}}, set.clone())
                 .await?;
@@ -931,7 +931,7 @@ impl MongoAdapter {
             None => Vec::new(),
         };
         let mut affected = 0;
-        for chunk in ids.chunks(10_000) {
+        for chunk in id_chunks(&ids) {
             affected += w
                 .delete_many(&coll, doc! {"_id": {"$in": chunk.to_vec()}})
                 .await?;
@@ -983,7 +983,7 @@ impl MongoAdapter {
                     other => other,
                 })?;
             let mut affected = 0;
-            for chunk in ids.chunks(10_000) {
+            for chunk in id_chunks(&ids) {
                 let page = doc! {"_id": {"$in": chunk.to_vec()}};
                 affected += match set {
                     Some(set) => w.update_many(&coll, page, set.clone()).await?,
@@ -1051,6 +1051,48 @@ impl MongoAdapter {
             Some(max) if ids.len() as u64 > max => Err(Error::representation_too_large(max)),
             _ => Ok(ids),
         }
+    }
+}
+
+/// The most `_id`s one `$in` carries.
+const IN_CHUNK_IDS: usize = 10_000;
+
+/// The most bytes of `_id`s one `$in` carries: a command is at most 16 MiB,
+/// and text keys can be long.
+const IN_CHUNK_BYTES: usize = 8 << 20;
+
+/// `ids` in chunks an `$in` can carry: at most [`IN_CHUNK_IDS`] and
+/// [`IN_CHUNK_BYTES`] each (one `_id` at least).
+fn id_chunks(ids: &[Bson]) -> impl Iterator<Item = &[Bson]> {
+    let mut rest = ids;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (mut n, mut bytes) = (0, 0);
+        while n < rest.len() && n < IN_CHUNK_IDS {
+            let size = bson_size(&rest[n]);
+            if n > 0 && bytes + size > IN_CHUNK_BYTES {
+                break;
+            }
+            bytes += size;
+            n += 1;
+        }
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+/// About the bytes `b` takes as an array element (at least as many for
+/// the usual keys).
+fn bson_size(b: &Bson) -> usize {
+    match b {
+        Bson::String(s) => s.len() + 16,
+        Bson::ObjectId(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => 24,
+        other => doc! {"": other.clone()}
+            .to_vec()
+            .map_or(IN_CHUNK_BYTES, |v| v.len() + 8),
     }
 }
 
@@ -1419,5 +1461,32 @@ impl DatabaseAdapter for MongoAdapter {
 
     async fn apply_ddl(&self, change: &SchemaChange) -> Result<()> {
         ddl::apply(self, change).await
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::{Bson, IN_CHUNK_BYTES, IN_CHUNK_IDS, id_chunks};
+
+    /// Long text keys are cut into chunks a command can carry; short ones
+    /// by count; every `_id` is in exactly one chunk, in order.
+    #[test]
+    fn in_chunks_stay_under_the_command_size() {
+        let long: Vec<Bson> = (0..10_000)
+            .map(|i| Bson::String(format!("{i:04}{}", "x".repeat(2000))))
+            .collect();
+        let chunks: Vec<&[Bson]> = id_chunks(&long).collect();
+        assert!(chunks.len() >= 3, "{}", chunks.len());
+        for c in &chunks {
+            let bytes: usize = c.iter().map(|b| b.as_str().map_or(0, str::len) + 16).sum();
+            assert!(bytes <= IN_CHUNK_BYTES && !c.is_empty());
+        }
+        assert_eq!(chunks.concat(), long);
+        let short: Vec<Bson> = (0..25_000_i64).map(Bson::Int64).collect();
+        let sizes: Vec<usize> = id_chunks(&short).map(<[Bson]>::len).collect();
+        assert_eq!(sizes, vec![IN_CHUNK_IDS, IN_CHUNK_IDS, 5_000]);
+        let huge = vec![Bson::String("y".repeat(IN_CHUNK_BYTES + 1)); 2];
+        assert_eq!(id_chunks(&huge).count(), 2);
+        assert_eq!(id_chunks(&[]).count(), 0);
     }
 }
