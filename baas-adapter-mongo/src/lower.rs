@@ -230,26 +230,27 @@ fn regex(pattern: &str, ci: bool) -> Result<Document> {
 /// that is missing or not a string matches neither (`Filter::JsonLike`,
 /// `Filter::Regex` at a path).
 fn json_string_matches(key: &str, path: &[String], re: Document, neg: bool) -> Document {
-    if let Some(dotted) = json_dotted(key, path) {
-        // Strings only, matching or (negated) not.
-        if neg {
-            doc! {dotted: {"$type": "string", "$not": re}}
-        } else {
+    // Strings only, matching or (negated) not, at the path as `value_at`
+    // walks it: a dotted path would also look into an array's elements.
+    let v = value_at(key, path);
+    let mut matches = doc! {"$regexMatch": {
+        "input": v.clone(),
+        "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
+        "options": re.get("$options").cloned().unwrap_or(Bson::Null),
+    }};
+    if neg {
+        matches = doc! {"$not": [matches]};
+    }
+    let exact = doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}};
+    match json_dotted(key, path).filter(|_| !neg) {
+        // Every match is also one of the dotted path's (which an index
+        // can serve).
+        Some(dotted) => {
             let mut test = doc! {"$type": "string"};
             test.extend(re);
-            doc! {dotted: test}
+            doc! {"$and": [{dotted: test}, exact]}
         }
-    } else {
-        let v = value_at(key, path);
-        let mut matches = doc! {"$regexMatch": {
-            "input": v.clone(),
-            "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
-            "options": re.get("$options").cloned().unwrap_or(Bson::Null),
-        }};
-        if neg {
-            matches = doc! {"$not": [matches]};
-        }
-        doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}}
+        None => exact,
     }
 }
 
@@ -451,15 +452,12 @@ impl<'a> FilterLower<'a> {
                 missing_only,
             } => {
                 // `null` matches a missing path and a null value; with
-                // `missing_only` a missing path alone: `$exists` of the
-                // dotted path (which also looks into an array's objects,
-                // where PostgreSQL's `->` finds no key), else each step
-                // checked (`present_at`).
+                // `missing_only` a missing path alone (each step checked,
+                // `present_at`). Not by a dotted path, which also looks
+                // into an array's elements, where PostgreSQL's `->` finds
+                // no key.
                 let (_, key) = key_of(e, field)?;
                 if *missing_only {
-                    if let Some(dotted) = json_dotted(key, path) {
-                        return Ok(doc! {dotted: {"$exists": neg}});
-                    }
                     let present = present_at(key, path);
                     return Ok(if neg {
                         doc! {"$expr": present}
@@ -467,14 +465,8 @@ impl<'a> FilterLower<'a> {
                         doc! {"$expr": {"$not": [present]}}
                     });
                 }
-                match (json_dotted(key, path), neg) {
-                    (Some(dotted), false) => doc! {dotted: Bson::Null},
-                    (Some(dotted), true) => doc! {dotted: {"$ne": Bson::Null}},
-                    (None, neg) => {
-                        let op = if neg { "$ne" } else { "$eq" };
-                        doc! {"$expr": {op: [{"$ifNull": [value_at(key, path), Bson::Null]}, Bson::Null]}}
-                    }
-                }
+                let op = if neg { "$ne" } else { "$eq" };
+                doc! {"$expr": {op: [{"$ifNull": [value_at(key, path), Bson::Null]}, Bson::Null]}}
             }
             Filter::JsonContains {
                 field,
@@ -707,26 +699,26 @@ fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result
             ));
         }
     };
-    if path.iter().all(|k| plain_key(k)) {
-        let dotted = std::iter::once(key)
-            .chain(path.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(".");
-        return Ok(match op {
-            CompareOp::Neq => doc! {dotted: {"$ne": v, "$type": ty}},
-            op => doc! {dotted: {cmp_op(op): v}},
-        });
-    }
     let expr = value_at(key, path);
     let type_ok = if ty == "number" {
         doc! {"$isNumber": "$$v"}
     } else {
         doc! {"$eq": [{"$type": "$$v"}, ty]}
     };
-    Ok(doc! {"$expr": {"$let": {
+    let exact = doc! {"$expr": {"$let": {
         "vars": {"v": expr},
-        "in": {"$and": [type_ok, {cmp_op(op): ["$$v", {"$literal": v}]}]},
-    }}})
+        "in": {"$and": [type_ok, {cmp_op(op): ["$$v", {"$literal": v.clone()}]}]},
+    }}};
+    // The value at the path as `value_at` walks it, as PostgreSQL's `->`:
+    // a dotted path also looks into every element of an array on the way
+    // and compares an array by any of its elements. Where every match is
+    // also the dotted path's (not `neq`), that comes first, for an index.
+    Ok(match json_dotted(key, path) {
+        Some(dotted) if op != CompareOp::Neq => {
+            doc! {"$and": [{dotted: {cmp_op(op): v}}, exact]}
+        }
+        _ => exact,
+    })
 }
 
 /// The `$lookup` writing into `helper` the related row (at most one, that
@@ -956,34 +948,52 @@ pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
 /// The value at `path` inside the field stored at `key`, as an
 /// aggregation expression: an object step takes the key, an array step
 /// (digits, or `-n` counting from the end) the element; anything else is
-/// null.
+/// null (a missing key too: the CI's MongoDB-wire server calls a missing
+/// value an object; [`present_at`] tells a JSON `null` from nothing).
 fn value_at(key: &str, path: &[String]) -> Bson {
     let mut v = Bson::String(format!("${key}"));
     for k in path {
-        let field = Bson::Document(
-            doc! {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
-        );
-        let object = doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]};
-        let index = match k.parse::<i64>() {
-            Ok(i) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => Some(i),
-            _ => baas_core::ir::index_from_end(k).map(|n| -(n as i64)),
+        let index = match baas_core::ir::index_from_start(k) {
+            Some(i) => Some(i as i64),
+            None => baas_core::ir::index_from_end(k).map(|n| -(n as i64)),
         };
+        // An index steps into an array only (an object's key `0` is not
+        // its `->0`), a key into an object only.
         v = match index {
             Some(i) => Bson::Document(doc! {"$cond": [
                 {"$isArray": v.clone()},
-                {"$arrayElemAt": [v.clone(), i]},
-                object,
+                {"$ifNull": [{"$arrayElemAt": [v.clone(), i]}, Bson::Null]},
+                Bson::Null,
             ]}),
-            None => Bson::Document(object),
+            None => {
+                let field = doc! {"$ifNull": [
+                    {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
+                    Bson::Null,
+                ]};
+                Bson::Document(
+                    doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]},
+                )
+            }
         };
     }
     v
 }
 
+/// `$objectToArray` of `v` where it is an object, else of `{}`; through
+/// `$mergeObjects` (a new object: the CI's MongoDB-wire server refuses
+/// some objects an expression answers there).
+fn object_entries(v: impl Into<Bson>) -> Document {
+    let v = v.into();
+    doc! {"$objectToArray": {"$mergeObjects": [{"$cond": [
+        {"$eq": [{"$type": v.clone()}, "object"]},
+        v,
+        {"$literal": {}},
+    ]}]}}
+}
+
 /// True where every step of `path` inside the field stored at `key` finds
 /// something (a JSON `null` too), as [`value_at`] walks it: an object's
-/// key, an array's element (from the end for `-n`; a digit step is also
-/// an object's key). `$and` stops at the first false step, so `$size`
+/// key, an array's element (from the end for `-n`). `$and` stops at the first false step, so `$size`
 /// only meets arrays.
 fn present_at(key: &str, path: &[String]) -> Bson {
     let root = format!("${key}");
@@ -995,7 +1005,7 @@ fn present_at(key: &str, path: &[String]) -> Bson {
         let has_key = doc! {"$and": [
             {"$eq": [{"$type": parent.clone()}, "object"]},
             {"$in": [{"$literal": k.as_str()}, {"$map": {
-                "input": {"$objectToArray": parent.clone()},
+                "input": object_entries(parent.clone()),
                 "in": "$$this.k",
             }}]},
         ]};
@@ -1005,11 +1015,9 @@ fn present_at(key: &str, path: &[String]) -> Bson {
                 {"$gte": [{"$size": parent.clone()}, at_least]},
             ]}
         };
-        let step = match k.parse::<i64>() {
-            Ok(n) if k.bytes().all(|b| b.is_ascii_digit()) && k.len() < 10 => {
-                doc! {"$or": [element(n + 1), has_key]}
-            }
-            _ => match baas_core::ir::index_from_end(k) {
+        let step = match baas_core::ir::index_from_start(k) {
+            Some(n) => element(n as i64 + 1),
+            None => match baas_core::ir::index_from_end(k) {
                 Some(n) => element(i64::try_from(n).unwrap_or(i64::MAX)),
                 None => has_key,
             },
@@ -1023,8 +1031,10 @@ fn present_at(key: &str, path: &[String]) -> Bson {
 /// `key`, as [`baas_core::ir::JsonKey`] defines the order: `text`, one key
 /// (the value's text: strings as they are, numbers by `$toString`,
 /// booleans `true`/`false`, JSON `null` as null); otherwise a type rank
-/// (`null` < string < number < boolean < array < object), the number, and
-/// the string, boolean text, or the array or object itself (BSON order).
+/// (an empty array < `null` < string < number < boolean < array <
+/// object; nothing at the path: null), the number, an array's or
+/// object's length, and the string, boolean text, or the array or object
+/// itself (BSON order, between two of one length).
 fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
     let v = value_at(key, path);
     let ty = |t: &str| doc! {"$eq": [{"$type": "$$v"}, t]};
@@ -1041,21 +1051,34 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
             "default": Bson::Null,
         }}))];
     }
+    // A JSON `null` is a value (rank 0); nothing at the path sorts as
+    // SQL's null: checked by `present_at`, as `value_at` answers null for
+    // both where a step meets no array or object.
     vec![
-        at(Bson::Document(doc! {"$switch": {
-            "branches": [
-                {"case": ty("null"), "then": 0},
-                {"case": ty("string"), "then": 1},
-                {"case": {"$isNumber": "$$v"}, "then": 2},
-                {"case": ty("bool"), "then": 3},
-                {"case": ty("array"), "then": 4},
-                {"case": ty("object"), "then": 5},
-            ],
-            "default": Bson::Null,
-        }})),
+        Bson::Document(
+            doc! {"$cond": [present_at(key, path), at(Bson::Document(doc! {"$switch": {
+                "branches": [
+                    // `jsonb` puts an empty array first of all.
+                    {"case": {"$cond": [{"$isArray": "$$v"}, {"$eq": [{"$size": "$$v"}, 0]}, false]}, "then": -1},
+                    {"case": ty("null"), "then": 0},
+                    {"case": ty("string"), "then": 1},
+                    {"case": {"$isNumber": "$$v"}, "then": 2},
+                    {"case": ty("bool"), "then": 3},
+                    {"case": ty("array"), "then": 4},
+                    {"case": ty("object"), "then": 5},
+                ],
+                "default": Bson::Null,
+            }})), Bson::Null]},
+        ),
         at(Bson::Document(
             doc! {"$cond": [{"$isNumber": "$$v"}, "$$v", Bson::Null]},
         )),
+        // `jsonb` sorts arrays, and objects, by their length first.
+        at(Bson::Document(doc! {"$cond": [
+            {"$isArray": "$$v"},
+            {"$size": "$$v"},
+            {"$cond": [ty("object"), {"$size": object_entries("$$v")}, Bson::Null]},
+        ]})),
         at(Bson::Document(doc! {"$switch": {
             "branches": [
                 {"case": ty("string"), "then": "$$v"},

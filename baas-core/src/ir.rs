@@ -1807,6 +1807,24 @@ impl AggregateVia {
     }
 }
 
+/// The `i` of a JSON path step of digits (at most nine): the array
+/// element at index `i` (PostgREST's `data->0`, an integer), as every
+/// engine reads a path step of that form. Such a step, and one from the
+/// end ([`index_from_end`]), finds nothing in an object or a scalar, as
+/// PostgreSQL's `->` with an integer finds nothing in an object.
+pub fn index_from_start(step: &str) -> Option<u64> {
+    if step.is_empty() || step.len() > 9 || !step.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    step.parse().ok()
+}
+
+/// Whether a JSON path step indexes an array ([`index_from_start`],
+/// [`index_from_end`]).
+pub fn is_array_step(step: &str) -> bool {
+    index_from_start(step).is_some() || index_from_end(step).is_some()
+}
+
 /// The `n` of a JSON path step `-n` (1 ≤ n, at most nine digits): the
 /// n-th array element from the end (PostgREST's `data->-1`), as every
 /// engine reads a path step of that form.

@@ -148,6 +148,12 @@
 //!   `count()` among its fields, also through spreads inside it, as
 //!   PostgREST's), except where a spread lists `*` or holds a to-many
 //!   spread: its raised `count()` then follows its fields.
+//! - A JSON path's index (`data->0`, `data->-1`) steps into an array
+//!   only, and a key into an object only, on every engine, in filters,
+//!   `order` and `select` (an object's key `"0"` is no `->0`, as in
+//!   PostgreSQL; MongoDB's dotted paths, which also look into every
+//!   element of an array, are only a first cut for an index); PostgreSQL's
+//!   `->0` and `->-1` of a scalar answer the scalar itself, here nothing.
 //! - On a JSON path, `like`/`ilike`, `match`/`imatch` and `fts` match
 //!   strings only (PostgREST's `->>` also gives a number's text:
 //!   `meta->>n=like.1*` matches `10` there; its `fts` on `->` searches
@@ -178,12 +184,13 @@
 //! - `order=data->a`: PostgreSQL sorts with `jsonb`'s own order, and
 //!   SQLite too (a collation mini-baas registers,
 //!   [`baas_core::jsonb_order`]: strings by their bytes, as PostgreSQL's
-//!   `C` collation); MySQL/MariaDB and MongoDB sort by type, then numbers
-//!   by value and strings by the column's collation as PostgreSQL does,
-//!   but two arrays or two objects of as many elements or pairs by their
-//!   JSON text (`[10]` before `[9]`, where `jsonb` compares element by
-//!   element; MySQL/MariaDB put an empty array first and compare lengths
-//!   first, as `jsonb`; MongoDB sorts them in BSON order).
+//!   `C` collation); MySQL/MariaDB and MongoDB sort by type (an empty
+//!   array first of all), then numbers by value and strings by the
+//!   column's collation, arrays and objects by their length, as
+//!   PostgreSQL does, but two arrays or two objects of as many elements
+//!   or pairs by their JSON text on MySQL/MariaDB (`[10]` before `[9]`,
+//!   where `jsonb` compares element by element), in BSON order on
+//!   MongoDB.
 //!   `order=data->>a` on MongoDB writes a double's text by `$toString`.
 //! - `text/csv` is quoted as RFC 4180 says (PostgREST's upcoming
 //!   `pg_csv` too), where PostgREST's record text also quotes a value

@@ -1737,3 +1737,92 @@ async fn csv_arrays_are_postgresql_literals() {
         drop_table(engine, &list).await;
     }
 }
+
+/// A JSON path steps into objects by key and into arrays by index only,
+/// as PostgreSQL's `->` does, on every engine (attack on correctness):
+/// MongoDB's dotted paths also look into every element of an array
+/// (`meta.a` finds `[{"a": 1}]`) and compare an array by any element
+/// (`{"a": [1, 2]}` is `eq.1` there); a filter must not match such rows.
+#[tokio::test]
+async fn json_paths_do_not_look_into_arrays_on_four_engines() {
+    let (baas, service) = service().await;
+    let targets = engines("jsonpaths").await;
+    let addr = spawn(baas_axum::router(service)).await;
+    let doc = format!("json_path_doc_{}", std::process::id());
+    let entity = Entity::new(
+        &doc,
+        vec![
+            Field::new("id", FieldType::Int64),
+            Field::new("meta", FieldType::Json).nullable(),
+        ],
+    )
+    .with_primary_key(["id"]);
+    managed_tenants(&baas, &targets, "j", std::slice::from_ref(&entity)).await;
+    let rows = r#"[
+        {"id": 1, "meta": {"a": 1}},
+        {"id": 2, "meta": {"a": [1, 2]}},
+        {"id": 3, "meta": [{"a": 1}]},
+        {"id": 4, "meta": {"a": {"b": 1}}},
+        {"id": 5, "meta": {"a": "x1"}},
+        {"id": 6, "meta": {"a": [{"b": 1}]}},
+        {"id": 7, "meta": {"a": null}},
+        {"id": 8, "meta": [{"a": "x1"}]}
+    ]"#;
+    let r = on_every_engine(addr, &targets, "j", "POST", &doc, &[JSON], rows).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    for (filter, ids) in [
+        ("meta->a=eq.1", vec![1]),
+        ("meta->a=gte.1", vec![1]),
+        ("meta->a=lt.2", vec![1]),
+        ("meta->a=in.(1,3)", vec![1]),
+        ("meta->a->b=eq.1", vec![4]),
+        ("meta->a->b=gt.0", vec![4]),
+        ("meta->a->>b=eq.1", vec![4]),
+        ("meta->>a=like.x*", vec![5]),
+        ("meta->>a=not.like.x*", vec![]),
+        ("meta->>a=match.^x", vec![5]),
+        ("meta->a->b=is.null", vec![1, 2, 3, 5, 6, 7, 8]),
+        ("meta->a->b=not.is.null", vec![4]),
+        // After `->`, a JSON `null` is a value (no SQL null).
+        ("meta->a=is.null", vec![3, 8]),
+        ("meta->a=not.is.null", vec![1, 2, 4, 5, 6, 7]),
+        ("meta->>a=is.null", vec![3, 7, 8]),
+        ("meta->0->a=eq.1", vec![3]),
+    ] {
+        let (filter, ids): (&str, Vec<i64>) = (filter, ids);
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let r = on_every_engine(addr, &targets, "j", "GET", &path, &[], "").await;
+        assert_eq!(r.status, 200, "{filter}: {}", r.text());
+        let got: Vec<i64> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, ids, "{filter}");
+    }
+    // Ordered by an index: only an array has an element there; an
+    // object's key or a scalar is nothing (SQL's null: last ascending,
+    // first descending), a JSON null a value (first of all types).
+    for (order, ids) in [
+        ("meta->a->0.asc,id", vec![2, 6, 1, 3, 4, 5, 7, 8]),
+        ("meta->0->a.desc,id", vec![1, 2, 4, 5, 6, 7, 3, 8]),
+        ("meta->a.asc,id", vec![7, 5, 1, 6, 2, 4, 3, 8]),
+    ] {
+        let path = format!("{doc}?select=id&order={}", order.replace('>', "%3E"));
+        let r = on_every_engine(addr, &targets, "j", "GET", &path, &[], "").await;
+        let got: Vec<i64> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, ids, "{order}");
+    }
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &doc).await;
+    }
+}

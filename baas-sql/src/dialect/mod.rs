@@ -743,7 +743,7 @@ pub(crate) fn at_path(
 pub(crate) fn json_path_text<D: SqlDialect + ?Sized>(sql: &D, path: &[String]) -> String {
     let mut s = String::from("$");
     for k in path {
-        if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {
+        if baas_core::ir::index_from_start(k).is_some() {
             s.push('[');
             s.push_str(k);
             s.push(']');
@@ -857,6 +857,14 @@ mod tests {
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         let (doc, rest) = my.json_doc_at(col(), &p(&["a", "0"])).unwrap();
         assert_eq!(rest, "$.\"a\"[0]");
+        // `[0]` of an object or a scalar would read the value itself: the
+        // document is read only where an array is there.
+        assert_eq!(
+            Query::select().expr(doc).to_string(MysqlQueryBuilder),
+            "SELECT CASE WHEN JSON_TYPE(JSON_EXTRACT(`meta`, '$.\\\"a\\\"')) = 'ARRAY' THEN `meta` END"
+        );
+        let (doc, rest) = my.json_doc_at(col(), &p(&["b"])).unwrap();
+        assert_eq!(rest, "$.\"b\"");
         assert_eq!(
             Query::select().expr(doc).to_string(MysqlQueryBuilder),
             "SELECT `meta`"

@@ -214,10 +214,34 @@ impl SqlDialect for Mysql {
             )));
         }
         let (mut doc, mut rest) = (col, 0);
+        // `[i]` of an object or a scalar reads the value itself on
+        // MySQL/MariaDB: the document is SQL NULL (nothing at the path)
+        // unless the value before each index is an array.
+        let mut arrays: Vec<String> = Vec::new();
+        let guard = |doc: Expr, arrays: &mut Vec<String>| {
+            if arrays.is_empty() {
+                return doc;
+            }
+            let conditions = vec!["JSON_TYPE(JSON_EXTRACT({}, {})) = 'ARRAY'"; arrays.len()];
+            let mut args: Vec<Expr> = arrays
+                .drain(..)
+                .flat_map(|p| [doc.clone(), Expr::val(p)])
+                .collect();
+            args.push(doc);
+            self.custom(
+                &format!("CASE WHEN {} THEN {{}} END", conditions.join(" AND ")),
+                args,
+            )
+        };
         for (i, k) in path.iter().enumerate() {
+            if baas_core::ir::index_from_start(k).is_some() {
+                arrays.push(super::json_path_text(self, &path[rest..i]));
+                continue;
+            }
             let Some(n) = baas_core::ir::index_from_end(k) else {
                 continue;
             };
+            doc = guard(doc, &mut arrays);
             let to_array = super::json_path_text(self, &path[rest..i]);
             let template = format!(
                 "CASE WHEN JSON_TYPE(JSON_EXTRACT({{}}, {{}})) = 'ARRAY' AND JSON_LENGTH({{}}, {{}}) >= {n} \
@@ -229,7 +253,10 @@ impl SqlDialect for Mysql {
             doc = self.custom(&template, args);
             rest = i + 1;
         }
-        Ok((doc, super::json_path_text(self, &path[rest..])))
+        Ok((
+            guard(doc, &mut arrays),
+            super::json_path_text(self, &path[rest..]),
+        ))
     }
 
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {

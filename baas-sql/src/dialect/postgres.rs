@@ -25,6 +25,7 @@ impl Postgres {
     /// `template` with each `{}` bound to `col` and the `KEYS` after it to
     /// the keys of `path` (`jsonb_extract_path(col, k1, k2)`).
     fn path_template(&self, template: &str, col: Expr, path: &[String]) -> Expr {
+        let col = self.arrays_on_the_way(col, path);
         let marks = vec!["{}"; path.len()].join(", ");
         let mut args = Vec::new();
         for _ in 0..template.matches("{}").count() {
@@ -32,6 +33,38 @@ impl Postgres {
             args.extend(path.iter().map(|k| Expr::val(k.clone())));
         }
         self.custom(&template.replace("KEYS", &marks), args)
+    }
+}
+
+impl Postgres {
+    /// `col`, or SQL NULL where an index step of `path` (`->0`, `->-1`)
+    /// meets no array: `jsonb_extract_path` reads such a step as an
+    /// object's key too (`{"0": 1}`), where PostgreSQL's `->` with an
+    /// integer, which PostgREST writes, finds nothing.
+    fn arrays_on_the_way(&self, col: Expr, path: &[String]) -> Expr {
+        let mut conditions = Vec::new();
+        let mut args = Vec::new();
+        for (i, step) in path.iter().enumerate() {
+            if !baas_core::ir::is_array_step(step) {
+                continue;
+            }
+            let marks = vec!["{}"; i].join(", ");
+            conditions.push(if i == 0 {
+                "jsonb_typeof(CAST({} AS jsonb)) = 'array'".to_string()
+            } else {
+                format!("jsonb_typeof(jsonb_extract_path(CAST({{}} AS jsonb), {marks})) = 'array'")
+            });
+            args.push(col.clone());
+            args.extend(path[..i].iter().map(|k| Expr::val(k.clone())));
+        }
+        if conditions.is_empty() {
+            return col;
+        }
+        args.push(col);
+        self.custom(
+            &format!("CASE WHEN {} THEN {{}} END", conditions.join(" AND ")),
+            args,
+        )
     }
 }
 
@@ -187,6 +220,7 @@ impl SqlDialect for Postgres {
         op: &str,
         operand: Expr,
     ) -> Result<Expr> {
+        let col = self.arrays_on_the_way(col, path);
         let keys: Vec<Expr> = path.iter().map(|k| Expr::val(k.clone())).collect();
         let marks = vec!["{}"; keys.len()].join(", ");
         let mut args = vec![col.clone()];
@@ -268,7 +302,7 @@ impl SqlDialect for Postgres {
         } else {
             "jsonb_extract_path"
         };
-        let mut args = vec![col];
+        let mut args = vec![self.arrays_on_the_way(col, path)];
         args.extend(path.iter().map(|k| Expr::val(k.clone())));
         Ok(vec![self.custom(
             &format!("{f}(CAST({{}} AS jsonb), {marks})"),
