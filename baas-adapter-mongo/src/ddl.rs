@@ -40,7 +40,8 @@ fn type_schema(ty: &FieldType) -> Document {
     }
 }
 
-/// Let a typed schema `s` also take null (an untyped one takes anything).
+/// Let a typed schema `s` also take null (an untyped one takes anything;
+/// an enumeration lists null among its values).
 fn or_null(s: &mut Document) {
     if let Some(t) = s.remove("bsonType") {
         let mut types = match t {
@@ -49,6 +50,9 @@ fn or_null(s: &mut Document) {
         };
         types.push(Bson::String("null".into()));
         s.insert("bsonType", types);
+    }
+    if let Ok(values) = s.get_array_mut("enum") {
+        values.push(Bson::Null);
     }
 }
 

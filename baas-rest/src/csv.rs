@@ -19,6 +19,7 @@
 //! Then each field is quoted as RFC 4180 says.
 
 use baas_core::FieldType;
+use baas_core::ir::GroupValue;
 use serde_json::Value as J;
 
 use crate::RestError;
@@ -84,9 +85,22 @@ impl CsvColumns {
                 out.set(&f.name, field_form(f));
             }
         }
+        // Beside aggregates, the engine answers a `->` path's value as it
+        // groups it (the shape keeps only its cast).
+        let grouped_json = |key: &str, field: &str| {
+            let answer = node
+                .answers
+                .iter()
+                .find(|(o, _)| o == key)
+                .map_or(field, |(_, a)| a.as_str());
+            node.grouped
+                .iter()
+                .any(|g| g.key() == answer && matches!(g, GroupValue::Json { text: false, .. }))
+        };
         for (key, field) in &node.outputs {
             let shape = node.shapes.iter().find(|(k, _)| k == key).map(|(_, s)| s);
             let form = match shape {
+                Some(s) if s.cast.is_none() && grouped_json(key, field) => CsvForm::Json,
                 Some(s) => shape_form(s),
                 None if node.sql_casts.iter().any(|(k, _)| k == key) => CsvForm::Plain,
                 None => entity.field(field).map_or(CsvForm::Plain, field_form),
@@ -99,7 +113,16 @@ impl CsvColumns {
             }
         }
         for a in &node.aggregates {
-            out.set(&a.alias, type_form(&a.result_type_over(entity)));
+            // A cast of the result (`total.sum()::text`) is its type.
+            let form = match node
+                .shapes
+                .iter()
+                .find(|(k, s)| *k == a.alias && s.cast.is_some())
+            {
+                Some((_, s)) => shape_form(s),
+                None => type_form(&a.result_type_over(entity)),
+            };
+            out.set(&a.alias, form);
         }
         for a in &node.raised {
             out.set(&a.alias, CsvForm::Plain);
@@ -108,10 +131,15 @@ impl CsvColumns {
             let inner = Self::of(c);
             match c.spread {
                 Some(false) => inner.0.into_iter().for_each(|(k, f)| out.set(&k, f)),
-                Some(true) => inner
-                    .0
-                    .into_iter()
-                    .for_each(|(k, f)| out.set(&k, CsvForm::Values(Box::new(f)))),
+                // Its fields list every related row's value; its
+                // aggregates (`...rel(count())`) join as one value each.
+                Some(true) => inner.0.into_iter().for_each(|(k, f)| {
+                    if c.lifts() && c.aggregates.iter().any(|a| a.alias == k) {
+                        out.set(&k, f);
+                    } else {
+                        out.set(&k, CsvForm::Values(Box::new(f)));
+                    }
+                }),
                 None if c.to_many => out.set(&c.key, CsvForm::Rows(inner)),
                 None => out.set(&c.key, CsvForm::Row(inner)),
             }
@@ -234,15 +262,10 @@ fn text(form: &CsvForm, v: &J, out: &mut String) {
         (CsvForm::TimestampTz, J::String(s)) => out.push_str(&instant_text(s)),
         (CsvForm::Float(double), J::Number(n)) => float_text(&n.to_string(), *double, out),
         (CsvForm::Json, v) => jsonb_text(v, out),
-        (CsvForm::Array(item), J::Array(items)) => array_text(items, &|v, o| text(item, v, o), out),
-        (CsvForm::Composite, J::Array(items)) => {
-            array_text(items, &|v, o| text(&CsvForm::Composite, v, o), out)
-        }
+        (CsvForm::Array(item), J::Array(items)) => array_text(items, item, out),
+        (CsvForm::Composite | CsvForm::Plain, J::Array(items)) => array_text(items, form, out),
         (CsvForm::Composite, J::Object(o)) => record_text(o, out),
         (CsvForm::Row(_) | CsvForm::Rows(_) | CsvForm::Values(_), v) => json_text(form, v, out),
-        (CsvForm::Plain, J::Array(items)) => {
-            array_text(items, &|v, o| text(&CsvForm::Plain, v, o), out)
-        }
         (_, J::String(s)) => out.push_str(s),
         (_, other) => out.push_str(&other.to_string()),
     }
@@ -341,8 +364,11 @@ fn jsonb_text(v: &J, out: &mut String) {
             out.push(']');
         }
         J::Object(o) => {
+            // `jsonb` keeps its keys shorter first, then by their bytes.
+            let mut pairs: Vec<(&String, &J)> = o.iter().collect();
+            pairs.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
             out.push('{');
-            for (i, (k, item)) in o.iter().enumerate() {
+            for (i, (k, item)) in pairs.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -352,26 +378,86 @@ fn jsonb_text(v: &J, out: &mut String) {
             }
             out.push('}');
         }
+        J::Number(n) => numeric_text(&n.to_string(), out),
         other => out.push_str(&other.to_string()),
     }
 }
 
-/// PostgreSQL's array text of `items`, each written by `element`:
-/// `{1,2}`, `{{1,2},{3,4}}`, `{"a b",NULL}`.
-fn array_text(items: &[J], element: &dyn Fn(&J, &mut String), out: &mut String) {
+/// A JSON number as `jsonb` keeps it, a `numeric`: its digits without an
+/// exponent, the fraction's digits as written (`1e20` is
+/// `100000000000000000000`, `1.50` stays, `1.5e-7` is `0.00000015`,
+/// `2.50E1` is `25.0`).
+fn numeric_text(json: &str, out: &mut String) {
+    let Some((mantissa, exponent)) = json.split_once(['e', 'E']) else {
+        out.push_str(json);
+        return;
+    };
+    let Ok(exponent) = exponent.parse::<i64>() else {
+        out.push_str(json);
+        return;
+    };
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    // The point after `point` digits; `scale` digits after it.
+    let point = int.len() as i64 + exponent;
+    let scale = (frac.len() as i64 - exponent).max(0);
+    // Bounded by JSON's own numbers (a double's exponent, or a decimal's
+    // at most 1000: `MAX_DECIMAL_EXPONENT`); past that, as written.
+    if point.abs() > 2000 || scale > 2000 {
+        out.push_str(json);
+        return;
+    }
+    let mut whole = String::new();
+    let mut fraction = String::new();
+    for i in 0..point.max(0) {
+        whole.push(
+            digits
+                .as_bytes()
+                .get(i as usize)
+                .map_or('0', |b| *b as char),
+        );
+    }
+    for i in point..point + scale {
+        let d = if i < 0 {
+            None
+        } else {
+            digits.as_bytes().get(i as usize)
+        };
+        fraction.push(d.map_or('0', |b| *b as char));
+    }
+    let whole = whole.trim_start_matches('0');
+    let zero = whole.is_empty() && fraction.bytes().all(|b| b == b'0');
+    if negative && !zero {
+        out.push('-');
+    }
+    out.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(&fraction);
+    }
+}
+
+/// PostgreSQL's array text of `items`, each written as `item`:
+/// `{1,2}`, `{{1,2},{3,4}}` (an element that is an array is a dimension,
+/// but in an array of `jsonb`), `{"a b",NULL}`.
+fn array_text(items: &[J], item: &CsvForm, out: &mut String) {
     out.push('{');
     let mut one = String::new();
-    for (i, item) in items.iter().enumerate() {
+    for (i, element) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match item {
+        match element {
             J::Null => out.push_str("NULL"),
             // A dimension of a multi-dimensional array.
-            J::Array(inner) => array_text(inner, element, out),
-            item => {
+            J::Array(inner) if *item != CsvForm::Json => array_text(inner, item, out),
+            v => {
                 one.clear();
-                element(item, &mut one);
+                text(item, v, &mut one);
                 let quoted = one.is_empty()
                     || one.eq_ignore_ascii_case("null")
                     || one.contains(['{', '}', ',', '"', '\\'])
@@ -459,36 +545,41 @@ fn json_text(form: &CsvForm, v: &J, out: &mut String) {
             }
             out.push(']');
         }
-        (CsvForm::Row(columns), J::Object(o)) => {
-            out.push('{');
-            for (i, (k, v)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&J::from(k.as_str()).to_string());
-                out.push(':');
-                json_text(columns.get(k), v, out);
-            }
-            out.push('}');
-        }
+        (CsvForm::Row(columns), J::Object(o)) => row_json(columns, o, out),
         (CsvForm::Rows(columns), J::Array(items)) => {
-            let row = CsvForm::Row(columns.clone());
-            aggregated(items, &row, true, out);
+            aggregated(items, true, out, |v, out| match v {
+                J::Object(o) => row_json(columns, o, out),
+                v => json_text(&CsvForm::Plain, v, out),
+            });
         }
         (CsvForm::Values(item), J::Array(items)) => {
-            let rows = matches!(
-                **item,
-                CsvForm::Row(_) | CsvForm::Array(_) | CsvForm::Composite
-            );
-            aggregated(items, item, rows, out);
+            // A line break before a PostgreSQL array or record, not before
+            // a `json` value (an embedding's).
+            let structured = matches!(**item, CsvForm::Array(_) | CsvForm::Composite);
+            aggregated(items, structured, out, |v, out| json_text(item, v, out));
         }
         (_, other) => out.push_str(&other.to_string()),
     }
 }
 
-/// `json_agg`'s text of `items`: `, ` between them, and a line break and a
-/// space before each structured one after the first.
-fn aggregated(items: &[J], form: &CsvForm, structured: bool, out: &mut String) {
+/// `row_to_json` of a row whose keys have `columns`' forms.
+fn row_json(columns: &CsvColumns, o: &serde_json::Map<String, J>, out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in o.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&J::from(k.as_str()).to_string());
+        out.push(':');
+        json_text(columns.get(k), v, out);
+    }
+    out.push('}');
+}
+
+/// `json_agg`'s text of `items`, each written by `element`: `, ` between
+/// them, and a line break and a space before each `structured` one
+/// (a row, an array) after the first.
+fn aggregated(items: &[J], structured: bool, out: &mut String, element: impl Fn(&J, &mut String)) {
     out.push('[');
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
@@ -497,7 +588,7 @@ fn aggregated(items: &[J], form: &CsvForm, structured: bool, out: &mut String) {
                 out.push_str("\n ");
             }
         }
-        json_text(form, v, out);
+        element(v, out);
     }
     out.push(']');
 }
@@ -559,8 +650,30 @@ mod tests {
         }
         assert_eq!(form_text(&CsvForm::Float(true), json!("NaN")), "NaN");
         assert_eq!(
-            form_text(&CsvForm::Json, json!({"b": [1, 2], "a": null})),
-            r#"{"b": [1, 2], "a": null}"#
+            form_text(
+                &CsvForm::Json,
+                json!({"bb": [1, 2], "c": null, "a": 1e20, "d": 1.5e-7})
+            ),
+            r#"{"a": 100000000000000000000, "c": null, "d": 0.00000015, "bb": [1, 2]}"#
+        );
+        for (json, pg) in [
+            ("1.50", "1.50"),
+            ("2.50E1", "25.0"),
+            ("-1e-2", "-0.01"),
+            ("1.5e+2", "150"),
+            ("-0e5", "0"),
+            ("12", "12"),
+        ] {
+            let mut out = String::new();
+            numeric_text(json, &mut out);
+            assert_eq!(out, pg, "{json}");
+        }
+        assert_eq!(
+            form_text(
+                &CsvForm::Array(Box::new(CsvForm::Json)),
+                json!([[1, 2], {"a": 1}])
+            ),
+            r#"{"[1, 2]","{\"a\": 1}"}"#
         );
         assert_eq!(form_text(&CsvForm::Json, json!("str")), r#""str""#);
         assert_eq!(form_text(&CsvForm::Json, json!([])), "[]");

@@ -1651,6 +1651,45 @@ async fn csv_is_postgresqls_text_on_four_engines() {
         r.text(),
         "id,kind\n1,\"{\"\"flag\"\":true,\"\"instant\"\":\"\"2021-03-03T23:36:07+00:00\"\"}\""
     );
+    // Aggregates (their type's text, a cast's), grouped by a JSON path's
+    // value (`jsonb`) and a boolean.
+    let r = same(
+        "GET",
+        &format!(
+            "{kind}?select=flag,b:meta-%3Eb,n:count(),top:ratio.max(),cents:price.sum()::text&id=lte.2&order=flag"
+        ),
+        &[csv],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.text()),
+        (
+            200,
+            "flag,b,n,top,cents\nf,,1,1e-05,0.00\nt,\"[1, 2.5, null]\",1,1e+20,12.30".to_string()
+        )
+    );
+    // Spreads: a to-one's fields join the row; a to-many's are lists
+    // (`json_agg`), its aggregates single values.
+    let r = same(
+        "GET",
+        &format!("{part}?select=id,...kind(flag,instant)&order=id&limit=1"),
+        &[csv],
+        "",
+    )
+    .await;
+    assert_eq!(r.text(), "id,flag,instant\n1,t,2021-03-03 23:36:07+00");
+    let r = same(
+        "GET",
+        &format!("{kind}?select=id,...{part}(weight,meta)&id=eq.1"),
+        &[csv],
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.text(),
+        "id,weight,meta\n1,\"[2, 1e-07]\",\"[{\"\"k\"\": true}, []]\""
+    );
     // A write's representation is written alike.
     let r = same(
         "PATCH",
@@ -1685,6 +1724,10 @@ async fn csv_arrays_are_postgresql_literals() {
     }
     let addr = spawn(baas_axum::router(service)).await;
     let list = format!("csv_list_{}", std::process::id());
+    let mood = FieldType::Enum {
+        name: None,
+        values: vec!["calm".into(), "glad day".into()],
+    };
     let entity = Entity::new(
         &list,
         vec![
@@ -1703,13 +1746,14 @@ async fn csv_arrays_are_postgresql_literals() {
                 },
             )
             .nullable(),
+            Field::new("mood", mood).nullable(),
         ],
     )
     .with_primary_key(["id"]);
     managed_tenants(&baas, &targets, "a", std::slice::from_ref(&entity)).await;
     let rows = r#"[{"id": 1, "tags": ["a b", "", "NULL", "q\"x", "back\\slash", "{x}", "plain", null],
-                    "flags": [true, false]},
-                   {"id": 2, "tags": [], "flags": null}]"#;
+                    "flags": [true, false], "mood": "glad day"},
+                   {"id": 2, "tags": [], "flags": null, "mood": null}]"#;
     let r = on_every_engine(addr, &targets, "a", "POST", &list, &[JSON], rows).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let r = on_every_engine(
@@ -1722,13 +1766,13 @@ async fn csv_arrays_are_postgresql_literals() {
         "",
     )
     .await;
-    let want = "id,tags,flags\n\
-        1,\"{\"\"a b\"\",\"\"\"\",\"\"NULL\"\",\"\"q\\\"\"x\"\",\"\"back\\\\slash\"\",\"\"{x}\"\",plain,NULL}\",\"{t,f}\"\n\
-        2,{},";
+    let want = "id,tags,flags,mood\n\
+        1,\"{\"\"a b\"\",\"\"\"\",\"\"NULL\"\",\"\"q\\\"\"x\"\",\"\"back\\\\slash\"\",\"\"{x}\"\",plain,NULL}\",\"{t,f}\",glad day\n\
+        2,{},,";
     assert_eq!(r.text(), want);
     if targets.iter().any(|(e, _)| *e == "pg") {
         assert_eq!(
-            postgres_csv(&list, &["id", "tags", "flags"], "UTC").await,
+            postgres_csv(&list, &["id", "tags", "flags", "mood"], "UTC").await,
             want
         );
     }
