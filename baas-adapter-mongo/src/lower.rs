@@ -491,6 +491,22 @@ impl<'a> FilterLower<'a> {
                     doc! {"$expr": held}
                 }
             }
+            Filter::JsonEquals { field, path, value } => {
+                let (_, key) = key_of(e, field)?;
+                let col = value_at(key, path);
+                let mut equal = Containment::equals(&col, value);
+                if neg {
+                    equal = Bson::Document(doc! {"$not": [equal]});
+                }
+                // A missing path (a null field: SQL's null) matches
+                // neither, as in SQL; a JSON `null` at a path is a value.
+                let present = if path.is_empty() {
+                    Bson::Document(doc! {"$ne": [{"$ifNull": [&col, Bson::Null]}, Bson::Null]})
+                } else {
+                    present_at(key, path)
+                };
+                doc! {"$expr": {"$and": [present, equal]}}
+            }
             Filter::Exists {
                 relation,
                 filter,
@@ -836,6 +852,48 @@ impl Containment {
             scalar if top => {
                 let held = self.any(e, |_, x| Self::scalar(x, scalar));
                 Bson::Document(doc! {"$or": [Self::scalar(e, scalar), held]})
+            }
+            scalar => Self::scalar(e, scalar),
+        }
+    }
+
+    /// `e` equals `v` as `jsonb`'s `=` compares: an object of the same
+    /// keys (none more) whose values are equal, an array of as many
+    /// elements equal in order, an equal scalar of the same JSON type.
+    fn equals(e: &Bson, v: &serde_json::Value) -> Bson {
+        use serde_json::Value as J;
+        match v {
+            J::Object(o) => {
+                let keys = doc! {"$map": {"input": object_entries(e.clone()), "in": "$$this.k"}};
+                let mut all = vec![
+                    Self::type_is(e, "object"),
+                    Bson::Document(doc! {"$eq": [{"$size": keys.clone()}, o.len() as i64]}),
+                ];
+                for (k, item) in o {
+                    let field = Bson::Document(doc! {"$cond": [
+                        Self::type_is(e, "object"),
+                        {"$getField": {"field": {"$literal": k.as_str()}, "input": e.clone()}},
+                        Bson::Null,
+                    ]});
+                    all.push(Bson::Document(
+                        doc! {"$in": [{"$literal": k.as_str()}, keys.clone()]},
+                    ));
+                    all.push(Self::equals(&field, item));
+                }
+                Bson::Document(doc! {"$and": all})
+            }
+            J::Array(items) => {
+                let array =
+                    Bson::Document(doc! {"$cond": [{"$isArray": e.clone()}, e.clone(), []]});
+                let mut all = vec![
+                    Bson::Document(doc! {"$isArray": e.clone()}),
+                    Bson::Document(doc! {"$eq": [{"$size": array.clone()}, items.len() as i64]}),
+                ];
+                for (i, item) in items.iter().enumerate() {
+                    let element = Bson::Document(doc! {"$arrayElemAt": [array.clone(), i as i64]});
+                    all.push(Self::equals(&element, item));
+                }
+                Bson::Document(doc! {"$and": all})
             }
             scalar => Self::scalar(e, scalar),
         }

@@ -304,6 +304,7 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::TextSearch { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonContains { field, .. }
+        | Filter::JsonEquals { field, .. }
         | Filter::JsonLike { field, .. }
         | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),

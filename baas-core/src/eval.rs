@@ -389,6 +389,7 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
         | Filter::Regex { field, .. }
         | Filter::Array { field, .. }
         | Filter::JsonContains { field, .. }
+        | Filter::JsonEquals { field, .. }
         | Filter::JsonLike { field, .. }
         | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => known.contains_key(field),

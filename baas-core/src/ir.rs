@@ -186,6 +186,22 @@ pub enum Filter {
         /// The JSON operand.
         value: serde_json::Value,
     },
+    /// The JSON value at `path` of a JSON field equals a JSON operand, as
+    /// `jsonb`'s `=` compares (PostgREST's `data=eq.{"a":1}`): objects
+    /// with the same keys whose values are equal, arrays of equal
+    /// elements in order, numbers by value (`1` and `1.0` are equal),
+    /// strings, booleans and `null` of the same type. A missing path or a
+    /// NULL field matches neither this nor its negation.
+    JsonEquals {
+        /// Field name (a `json` field).
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the root
+        /// to the value compared (`data->tags=eq.["a"]`); empty: the field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
+        /// The JSON operand.
+        value: serde_json::Value,
+    },
     /// Some related row exists (optionally matching `filter`).
     Exists {
         /// Relation name on the filtered entity.
@@ -425,10 +441,12 @@ pub enum RangeOp {
 }
 
 /// Deepest nesting of arrays and objects in a [`Filter::JsonContains`]
-/// operand (each level is a nested condition on the SQL engines).
+/// or [`Filter::JsonEquals`] operand (each level is a nested condition on
+/// the SQL engines).
 pub const MAX_JSON_OPERAND_DEPTH: usize = 8;
 
-/// Most scalars, arrays and objects in a [`Filter::JsonContains`] operand.
+/// Most scalars, arrays and objects in a [`Filter::JsonContains`] or
+/// [`Filter::JsonEquals`] operand.
 pub const MAX_JSON_OPERAND_NODES: usize = 256;
 
 /// Longest range literal a [`Filter::Range`] may carry, in bytes.

@@ -1343,19 +1343,22 @@ impl<'a> Validator<'a> {
                 if *op == ArrayOp::Overlaps {
                     acc.push(&format!("{at}/op"), "JSON values have no overlap operator");
                 }
-                let (depth, nodes) = json_size(value);
-                if depth > crate::ir::MAX_JSON_OPERAND_DEPTH
-                    || nodes > crate::ir::MAX_JSON_OPERAND_NODES
+                json_operand_size(value, at, acc);
+            }
+            Filter::JsonEquals { field, value, .. } => {
+                self.caps.require(self.caps.json_path, "JSON equality")?;
+                if let Some(fd) = self.field_at(field, at, acc, origin)?
+                    && fd.ty != FieldType::Json
                 {
                     acc.push(
-                        &format!("{at}/value"),
+                        &format!("{at}/field"),
                         format!(
-                            "the JSON operand is too large: at most {} levels and {} values",
-                            crate::ir::MAX_JSON_OPERAND_DEPTH,
-                            crate::ir::MAX_JSON_OPERAND_NODES
+                            "a JSON operand needs a json field; `{field}` is {}",
+                            fd.ty.name()
                         ),
                     );
                 }
+                json_operand_size(value, at, acc);
             }
             Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path, .. } => {
                 self.json_path_of(field, path, at, acc, origin)?;
@@ -2257,6 +2260,23 @@ fn touched_filter(
             }
         }
         _ => {}
+    }
+}
+
+/// A JSON operand past [`MAX_JSON_OPERAND_DEPTH`](crate::ir::MAX_JSON_OPERAND_DEPTH)
+/// levels or [`MAX_JSON_OPERAND_NODES`](crate::ir::MAX_JSON_OPERAND_NODES)
+/// values is refused at `{at}/value`.
+fn json_operand_size(value: &serde_json::Value, at: &str, acc: &mut Acc) {
+    let (depth, nodes) = json_size(value);
+    if depth > crate::ir::MAX_JSON_OPERAND_DEPTH || nodes > crate::ir::MAX_JSON_OPERAND_NODES {
+        acc.push(
+            &format!("{at}/value"),
+            format!(
+                "the JSON operand is too large: at most {} levels and {} values",
+                crate::ir::MAX_JSON_OPERAND_DEPTH,
+                crate::ir::MAX_JSON_OPERAND_NODES
+            ),
+        );
     }
 }
 

@@ -803,6 +803,40 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
     {
         return f;
     }
+    // `eq`/`neq`/`in` of a whole JSON field: `jsonb`'s `=` with a JSON
+    // operand (a string quoted, `data=eq."text"`), as PostgreSQL compares.
+    if ty == Some(&FieldType::Json) {
+        let equals = |raw: &str| -> Result<Filter, RestError> {
+            let value = serde_json::from_str(raw.trim()).map_err(|_| {
+                RestError::new(
+                    400,
+                    "22P02",
+                    format!("invalid input syntax for type json: `{raw}`"),
+                )
+                .with_hint("a JSON field compares with JSON: eq.{\"a\":1}, eq.[1,2], eq.\"text\"")
+            })?;
+            Ok(Filter::JsonEquals {
+                field: name.to_string(),
+                path: Vec::new(),
+                value,
+            })
+        };
+        match op {
+            Operation::Simple {
+                op: Simple::Cmp(CompareOp::Eq),
+                value,
+            } => return equals(value),
+            Operation::Simple {
+                op: Simple::Cmp(CompareOp::Neq),
+                value,
+            } => return Ok(Filter::not(equals(value)?)),
+            Operation::In(values) => {
+                let each = values.iter().map(|v| equals(v));
+                return Ok(Filter::or(each.collect::<Result<Vec<_>, _>>()?));
+            }
+            _ => {}
+        }
+    }
     Ok(match op {
         Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
         Operation::Quantified { op, quant, values } => {
@@ -894,23 +928,18 @@ fn text_search(
 fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, RestError> {
     let one = |op: CompareOp, v: &str| {
         // An object or array literal (`data->a=eq.{"b":2}`): the document
-        // at the path equals it when each contains the other (PostgREST
-        // compares `jsonb`), on every engine through its containment.
+        // at the path equals it as `jsonb`'s `=` compares (PostgREST
+        // compares `jsonb`), on every engine.
         let document = matches!(op, CompareOp::Eq | CompareOp::Neq)
             .then(|| serde_json::from_str::<serde_json::Value>(v.trim()).ok())
             .flatten()
             .filter(|d| d.is_object() || d.is_array());
-        if let Some(d) = document {
-            let contains = |op: ArrayOp| Filter::JsonContains {
+        if let Some(value) = document {
+            let equal = Filter::JsonEquals {
                 field: field.name.clone(),
                 path: field.json.clone(),
-                op,
-                value: d.clone(),
+                value,
             };
-            let equal = Filter::and(vec![
-                contains(ArrayOp::Contains),
-                contains(ArrayOp::ContainedBy),
-            ]);
             return if op == CompareOp::Eq {
                 equal
             } else {

@@ -47,10 +47,11 @@
 //! | `col=fts.w` `plfts` `phfts` `wfts`, `fts(english).w` | `Filter::TextSearch` with `language` — see below |
 //! | `col=eq.{a,b}` / `neq.{…}` on an array field | `Filter::Compare` with the whole array (`Value::Array`, its elements typed, the dimensions of `{{1,2},{3,4}}` kept): PostgreSQL's array `=` (order, length and dimensions count; `NULL` elements equal), MongoDB's array equality; ordered comparisons of arrays are a 422 |
 //! | `col=cs.{a,b}` / `cd.{…}` / `ov.{…}` | `Filter::Array` `Contains` / `ContainedBy` / `Overlaps` (PostgreSQL array literal: quotes, `\` escapes, `NULL`; a multi-dimensional one, `{{1,2},{3,4}}`, gives its elements, as PostgreSQL's `@>` `<@` `&&` and `= ANY` ignore dimensions: sub-arrays of matching lengths, at most 6 levels, else a 400) |
-//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`; MySQL/MariaDB and SQLite a condition built from the operand with `jsonb`'s rules (`JSON_TYPE`/`JSON_EXTRACT` and `JSON_TABLE` rows; `json_type`, `json_each`: MySQL's own `JSON_CONTAINS` finds a scalar at any depth and `1` unequal to `1.0`), MongoDB an `$expr` built likewise; an operand key holding `"` or `\` is a 501 on SQLite where it must be read by a path (SQLite's path text has no escapes; MySQL's is escaped); at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
+//! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`; MySQL/MariaDB and SQLite a condition built from the operand with `jsonb`'s rules (`JSON_TYPE`/`JSON_EXTRACT` and `JSON_TABLE` rows; `json_type`, `json_each`: MySQL's own `JSON_CONTAINS` finds a scalar at any depth and `1` unequal to `1.0`), MongoDB an `$expr` built likewise; an operand key holding `"` or `\` is a 501 on SQLite where it must be read by a path (also for `eq` of a document) (SQLite's path text has no escapes; MySQL's is escaped); at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
-//! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike; an object or array literal with `eq`/`neq`: `JsonContains` both ways); `in` → `Or` of `eq` |
+//! | `meta->a->>b=eq.v` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text; `->` and `->>` alike; an object or array literal with `eq`/`neq`: `Filter::JsonEquals`); `in` → `Or` of `eq` |
+//! | `data=eq.{"a":1}` / `neq.[1,2]` / `eq.5` / `eq."text"` / `in.("[1,2]",5)` on a whole JSON field, `data->a=eq.{"b":2}` at a path | `Filter::JsonEquals`: `jsonb`'s `=` on every engine (PostgreSQL's `=`; elsewhere built from the operand: the same type, objects of the same keys, none more, each value equal, arrays of as many elements equal in order, numbers by value: `1` equals `1.0`); a missing path or null field matches neither `eq` nor `neq`; an operand that is no JSON is PostgreSQL's 400 `22P02` (a string is quoted) |
 //! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the string at the path; a number, object or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (after `->>`, missing or JSON `null`; after `->`, missing only: PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`, `missing_only`); MongoDB: keys without `.` or `$`. `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
@@ -208,13 +209,9 @@
 //!   rows gets the plain statuses (201 / 200).
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
-//! - `->` and `->>` in filters behave alike (the IR compares JSON
-//!   scalars); `eq`/`neq`/`in` of a path with an object or array literal
-//!   (`body->meta=eq.{"n":2}`) compare documents, each containing the
-//!   other (`cs` and `cd`: arrays equal but for repeated elements,
-//!   `[1,1]` and `[1]`, are equal here), and `eq` on a whole JSON
-//!   field (`data=eq.{"e":1}`) is a 422, where PostgreSQL compares `jsonb`
-//!   (use `cs` and `cd` together, which compare documents).
+//! - `->` and `->>` in filters compare alike (the IR compares JSON
+//!   scalars: `data->>n=eq.1` matches the number `1`, not the string
+//!   `"1"`, where PostgreSQL compares the texts of both).
 //! - `Prefer: timezone=…` takes the names of the IANA time zone database
 //!   (chrono-tz's list, in any case; PostgREST takes those of
 //!   `pg_timezone_names`) on every engine; one the PostgreSQL server's own

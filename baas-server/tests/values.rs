@@ -1782,17 +1782,18 @@ async fn csv_arrays_are_postgresql_literals() {
     }
 }
 
-/// A JSON path steps into objects by key and into arrays by index only,
-/// as PostgreSQL's `->` does, on every engine (attack on correctness):
-/// MongoDB's dotted paths also look into every element of an array
-/// (`meta.a` finds `[{"a": 1}]`) and compare an array by any element
-/// (`{"a": [1, 2]}` is `eq.1` there); a filter must not match such rows.
-#[tokio::test]
-async fn json_paths_do_not_look_into_arrays_on_four_engines() {
+/// A table `{name}_{pid}` of `id` and a nullable JSON `meta` on every
+/// engine reachable (tenants `{prefix}{engine}`), holding `rows` (JSON);
+/// the server's address, the engines and the table's name.
+async fn json_documents(
+    name: &str,
+    prefix: &str,
+    rows: &str,
+) -> (Arc<Baas>, SocketAddr, Vec<(&'static str, String)>, String) {
     let (baas, service) = service().await;
-    let targets = engines("jsonpaths").await;
+    let targets = engines(name).await;
     let addr = spawn(baas_axum::router(service)).await;
-    let doc = format!("json_path_doc_{}", std::process::id());
+    let doc = format!("{name}_{}", std::process::id());
     let entity = Entity::new(
         &doc,
         vec![
@@ -1801,7 +1802,36 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         ],
     )
     .with_primary_key(["id"]);
-    managed_tenants(&baas, &targets, "j", std::slice::from_ref(&entity)).await;
+    managed_tenants(&baas, &targets, prefix, std::slice::from_ref(&entity)).await;
+    let r = on_every_engine(addr, &targets, prefix, "POST", &doc, &[JSON], rows).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    (baas, addr, targets, doc)
+}
+
+/// The `id`s `GET {path}` answers (the same on every engine, asserted).
+async fn ids_on_every_engine(
+    addr: SocketAddr,
+    targets: &[(&'static str, String)],
+    prefix: &str,
+    path: &str,
+) -> Vec<i64> {
+    let r = on_every_engine(addr, targets, prefix, "GET", path, &[], "").await;
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// A JSON path steps into objects by key and into arrays by index only,
+/// as PostgreSQL's `->` does, on every engine (attack on correctness):
+/// MongoDB's dotted paths also look into every element of an array
+/// (`meta.a` finds `[{"a": 1}]`) and compare an array by any element
+/// (`{"a": [1, 2]}` is `eq.1` there); a filter must not match such rows.
+#[tokio::test]
+async fn json_paths_do_not_look_into_arrays_on_four_engines() {
     let rows = r#"[
         {"id": 1, "meta": {"a": 1}},
         {"id": 2, "meta": {"a": [1, 2]}},
@@ -1812,8 +1842,7 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         {"id": 7, "meta": {"a": null}},
         {"id": 8, "meta": [{"a": "x1"}]}
     ]"#;
-    let r = on_every_engine(addr, &targets, "j", "POST", &doc, &[JSON], rows).await;
-    assert_eq!(r.status, 201, "{}", r.text());
+    let (baas, addr, targets, doc) = json_documents("json_path_doc", "j", rows).await;
     for (filter, ids) in [
         ("meta->a=eq.1", vec![1]),
         ("meta->a=gte.1", vec![1]),
@@ -1835,15 +1864,7 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
-        let r = on_every_engine(addr, &targets, "j", "GET", &path, &[], "").await;
-        assert_eq!(r.status, 200, "{filter}: {}", r.text());
-        let got: Vec<i64> = r
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|row| row["id"].as_i64().unwrap())
-            .collect();
+        let got = ids_on_every_engine(addr, &targets, "j", &path).await;
         assert_eq!(got, ids, "{filter}");
     }
     // Ordered by an index: only an array has an element there; an
@@ -1855,16 +1876,84 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         ("meta->a.asc,id", vec![7, 5, 1, 6, 2, 4, 3, 8]),
     ] {
         let path = format!("{doc}?select=id&order={}", order.replace('>', "%3E"));
-        let r = on_every_engine(addr, &targets, "j", "GET", &path, &[], "").await;
-        let got: Vec<i64> = r
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|row| row["id"].as_i64().unwrap())
-            .collect();
+        let got = ids_on_every_engine(addr, &targets, "j", &path).await;
         assert_eq!(got, ids, "{order}");
     }
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &doc).await;
+    }
+}
+
+/// `eq`/`neq`/`in` with a JSON operand compare documents as `jsonb`'s `=`
+/// on every engine (PostgREST's `data=eq.{"a":1}`): key order does not
+/// matter, `1` equals `1.0`, arrays compare in order and by length
+/// (`[1,1]` is not `[1]`), a key more is a difference; a whole field and
+/// a value at a path; an operand that is no JSON is PostgreSQL's 400
+/// `22P02`.
+#[tokio::test]
+async fn json_documents_compare_as_jsonb_on_four_engines() {
+    let rows = r#"[
+        {"id": 1, "meta": {"a": 1, "b": [1, 1]}},
+        {"id": 2, "meta": {"b": [1], "a": 1}},
+        {"id": 3, "meta": {"a": 1.0, "b": [1, 1]}},
+        {"id": 4, "meta": {"a": 1}},
+        {"id": 5, "meta": [1, 2]},
+        {"id": 6, "meta": [2, 1]},
+        {"id": 7, "meta": "s"},
+        {"id": 8, "meta": 5},
+        {"id": 9, "meta": null},
+        {"id": 10, "meta": {"a": 1, "b": [1, 1], "c": {"d": "x"}}}
+    ]"#;
+    let (baas, addr, targets, doc) = json_documents("json_eq_doc", "q", rows).await;
+    for (filter, ids) in [
+        (r#"meta=eq.{"a":1,"b":[1,1]}"#, vec![1, 3]),
+        (r#"meta=eq.{"b":[1,1],"a":1.0}"#, vec![1, 3]),
+        (r#"meta=neq.{"a":1}"#, vec![1, 2, 3, 5, 6, 7, 8, 10]),
+        ("meta=eq.[1,2]", vec![5]),
+        ("meta=eq.5", vec![8]),
+        (r#"meta=eq."s""#, vec![7]),
+        // A list's values are split at commas, as PostgREST's: a document
+        // with a comma is quoted.
+        (r#"meta=in.("[2,1]",5)"#, vec![6, 8]),
+        ("meta->b=eq.[1,1]", vec![1, 3, 10]),
+        ("meta->b=neq.[1,1]", vec![2]),
+        (r#"meta->c=eq.{"d":"x"}"#, vec![10]),
+        (r#"meta=eq.{"a":1,"b":[1,1],"c":{"d":"x"}}"#, vec![10]),
+    ] {
+        let (filter, ids): (&str, Vec<i64>) = (filter, ids);
+        let encoded: String = filter
+            .chars()
+            .map(|c| match c {
+                '>' => "%3E".to_string(),
+                '"' => "%22".to_string(),
+                '{' => "%7B".to_string(),
+                '}' => "%7D".to_string(),
+                '[' => "%5B".to_string(),
+                ']' => "%5D".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        let path = format!("{doc}?select=id&order=id&{encoded}");
+        let got = ids_on_every_engine(addr, &targets, "q", &path).await;
+        assert_eq!(got, ids, "{filter}");
+    }
+    let r = on_every_engine(
+        addr,
+        &targets,
+        "q",
+        "GET",
+        &format!("{doc}?meta=eq.abc"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("22P02")),
+        "{}",
+        r.text()
+    );
     drop(baas);
     for (engine, _) in &targets {
         drop_table(engine, &doc).await;

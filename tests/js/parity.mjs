@@ -589,6 +589,17 @@ try {
     });
     eq(await raw.text(), '[{"p":213.3333333333333333,"c":29.2000000000000000}]');
   });
+  await check("filters: eq with a JSON document compares as jsonb's = (item 14)", async () => {
+    let r = await db.from("note").select("id").eq("body->meta", JSON.stringify({ ok: true, n: 3.0 }));
+    noError(r);
+    eq(r.data, [{ id: 1 }]);
+    r = await db.from("note").select("id").eq("body", JSON.stringify({ meta: { n: 2 }, title: "third" }));
+    noError(r);
+    eq(r.data, [{ id: 3 }]);
+    r = await db.from("note").select("id").eq("body->tags", JSON.stringify(["b", "a"]));
+    noError(r);
+    eq(r.data, []);
+  });
   await check("csv: .csv() answers PostgreSQL's text of each value (item 17)", async () => {
     const r = await db.from("moment").select("*").order("id").csv();
     noError(r);

@@ -561,6 +561,26 @@ fn json_path_filters() {
         }
     );
     assert_eq!(err("track", "meta->tags=cd.[1").status, 400);
+    // eq / neq with a document: `jsonb`'s `=`, of a whole field too.
+    let je = |path: &[&str], value: serde_json::Value| Filter::JsonEquals {
+        field: "meta".into(),
+        path: path.iter().map(|p| p.to_string()).collect(),
+        value,
+    };
+    assert_eq!(
+        filt("track", r#"meta->tags=eq.["a",1]"#),
+        je(&["tags"], serde_json::json!(["a", 1]))
+    );
+    assert_eq!(
+        filt("track", r#"meta=eq.{"a":1}"#),
+        je(&[], serde_json::json!({"a": 1}))
+    );
+    assert_eq!(
+        filt("track", "meta=neq.5"),
+        Filter::not(je(&[], serde_json::json!(5)))
+    );
+    let e = err("track", "meta=eq.abc");
+    assert_eq!((e.status, e.code.as_str()), (400, "22P02"));
     // match / imatch / fts on the string at the path; is.true as
     // PostgreSQL refuses it (a JSON value is not a boolean).
     assert_eq!(

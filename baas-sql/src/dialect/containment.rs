@@ -103,6 +103,29 @@ pub(super) fn containment(
     value: &J,
     contained_by: bool,
 ) -> Result<(String, Vec<Expr>)> {
+    on_column(reads, col, |c, root| {
+        if contained_by {
+            c.contained_by(root, "$", value, true)
+        } else {
+            c.contains(root, "$", value, true)
+        }
+    })
+}
+
+/// `col = value` as `jsonb`'s `=` compares (SQL, `{}` for each argument):
+/// the same type, objects of as many keys each equal to the operand's,
+/// arrays of as many elements each equal to the operand's at its index,
+/// scalars equal (numbers by value); NULL for a NULL column.
+pub(super) fn equality(reads: &dyn JsonReads, col: Expr, value: &J) -> Result<(String, Vec<Expr>)> {
+    on_column(reads, col, |c, root| c.equal(root, "$", value))
+}
+
+/// The condition `build` writes on the column `col`, NULL where `col` is.
+fn on_column(
+    reads: &dyn JsonReads,
+    col: Expr,
+    build: impl FnOnce(&mut Containment<'_>, &Target) -> Result<()>,
+) -> Result<(String, Vec<Expr>)> {
     let mut c = Containment {
         sql: String::new(),
         args: Vec::new(),
@@ -111,17 +134,48 @@ pub(super) fn containment(
     };
     c.sql.push_str("CASE WHEN {} IS NULL THEN NULL ELSE ");
     c.args.push(col.clone());
-    let root = Target::Column(col);
-    if contained_by {
-        c.contained_by(&root, "$", value, true)?;
-    } else {
-        c.contains(&root, "$", value, true)?;
-    }
+    build(&mut c, &Target::Column(col))?;
     c.sql.push_str(" END");
     Ok((c.sql, c.args))
 }
 
 impl Containment<'_> {
+    /// The value at `path` of `t` equals `v`.
+    fn equal(&mut self, t: &Target, path: &str, v: &J) -> Result<()> {
+        let reads = self.reads;
+        match v {
+            J::Object(o) => {
+                let a = self.alias();
+                self.sql.push('(');
+                reads.type_is(self, t, path, Kind::Object);
+                self.sql.push_str(" AND (SELECT COUNT(*) FROM ");
+                reads.keys(self, t, path, &a);
+                self.sql.push_str(&format!(") = {}", o.len()));
+                for (k, item) in o {
+                    self.sql.push_str(" AND ");
+                    let sub = self.key_path(path, k)?;
+                    self.equal(t, &sub, item)?;
+                }
+                self.sql.push(')');
+            }
+            J::Array(items) => {
+                let a = self.alias();
+                self.sql.push('(');
+                reads.type_is(self, t, path, Kind::Array);
+                self.sql.push_str(" AND (SELECT COUNT(*) FROM ");
+                reads.elements(self, t, path, &a);
+                self.sql.push_str(&format!(") = {}", items.len()));
+                for (i, item) in items.iter().enumerate() {
+                    self.sql.push_str(" AND ");
+                    self.equal(t, &format!("{path}[{i}]"), item)?;
+                }
+                self.sql.push(')');
+            }
+            scalar => self.scalar_at(t, path, scalar),
+        }
+        Ok(())
+    }
+
     /// Push `sql` with one argument for its `{}`.
     pub(super) fn push_arg(&mut self, sql: &str, arg: Expr) {
         self.sql.push_str(sql);

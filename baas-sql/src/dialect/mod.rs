@@ -372,6 +372,15 @@ pub(crate) trait SqlDialect: Send + Sync {
         None
     }
 
+    /// The JSON column `col` equals `value`, as
+    /// [`baas_core::ir::Filter::JsonEquals`] defines it (`jsonb`'s `=`;
+    /// the default: built from the operand as containment is,
+    /// [`containment::equality`]).
+    fn json_equals(&self, col: Expr, value: &serde_json::Value) -> Result<Expr> {
+        let _ = (col, value);
+        Err(self.unsupported("JSON equality"))
+    }
+
     /// `col @> value` (`contained_by`: `col <@ value`) on a JSON column, as
     /// [`baas_core::ir::Filter::JsonContains`] defines it (the default:
     /// unsupported).

@@ -303,6 +303,11 @@ impl SqlDialect for Mysql {
     /// `JSON_CONTAINS`, whose arrays hold a scalar at any depth and an
     /// object inside an element, and whose integers differ from the same
     /// double.
+    fn json_equals(&self, col: Expr, value: &serde_json::Value) -> Result<Expr> {
+        let (sql, args) = super::containment::equality(&MysqlJson, col, value)?;
+        Ok(self.custom(&sql, args))
+    }
+
     fn json_contains(
         &self,
         col: Expr,

@@ -279,6 +279,14 @@ impl SqlDialect for Postgres {
         Some(super::CallForm::Named)
     }
 
+    /// `jsonb`'s own `=`.
+    fn json_equals(&self, col: Expr, value: &serde_json::Value) -> Result<Expr> {
+        Ok(self.custom(
+            "CAST({} AS jsonb) = CAST({} AS jsonb)",
+            vec![col, Expr::val(value.to_string())],
+        ))
+    }
+
     /// `jsonb`'s own `@>` / `<@`.
     fn json_contains(
         &self,

@@ -161,6 +161,11 @@ impl SqlDialect for Sqlite {
         super::at_path(self, template, &col, path)
     }
 
+    fn json_equals(&self, col: Expr, value: &serde_json::Value) -> Result<Expr> {
+        let (sql, args) = super::containment::equality(&SqliteJson, col, value)?;
+        Ok(self.custom(&sql, args))
+    }
+
     fn json_contains(
         &self,
         col: Expr,

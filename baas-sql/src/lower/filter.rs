@@ -169,6 +169,15 @@ impl<'a> Lower<'a> {
                 };
                 Condition::all().add(sql.json_contains(col, value, *op == ArrayOp::ContainedBy)?)
             }
+            Filter::JsonEquals { field, path, value } => {
+                let fd = e.field(field)?;
+                let col = if path.is_empty() {
+                    scope.col(fd)
+                } else {
+                    sql.json_at(scope.json_col(fd), path)?
+                };
+                Condition::all().add(sql.json_equals(col, value)?)
+            }
             Filter::Exists {
                 relation,
                 filter,
