@@ -230,28 +230,28 @@ fn regex(pattern: &str, ci: bool) -> Result<Document> {
 /// that is missing or not a string matches neither (`Filter::JsonLike`,
 /// `Filter::Regex` at a path).
 fn json_string_matches(key: &str, path: &[String], re: Document, neg: bool) -> Document {
-    // Strings only, matching or (negated) not, at the path as `value_at`
-    // walks it: a dotted path would also look into an array's elements.
+    // The text of a scalar (`->>`: a string, a number's `$toString`,
+    // `true`/`false`), matching or (negated) not, at the path as
+    // `value_at` walks it: a dotted path would also look into an array's
+    // elements. Nothing else matches either.
     let v = value_at(key, path);
+    let text = doc! {"$switch": {
+        "branches": [
+            {"case": {"$eq": [{"$type": v.clone()}, "string"]}, "then": v.clone()},
+            {"case": {"$isNumber": v.clone()}, "then": {"$toString": v.clone()}},
+            {"case": {"$eq": [{"$type": v.clone()}, "bool"]}, "then": {"$cond": [v.clone(), "true", "false"]}},
+        ],
+        "default": Bson::Null,
+    }};
     let mut matches = doc! {"$regexMatch": {
-        "input": v.clone(),
+        "input": {"$ifNull": [text.clone(), ""]},
         "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
         "options": re.get("$options").cloned().unwrap_or(Bson::Null),
     }};
     if neg {
         matches = doc! {"$not": [matches]};
     }
-    let exact = doc! {"$expr": {"$cond": [{"$eq": [{"$type": v}, "string"]}, matches, false]}};
-    match json_dotted(key, path).filter(|_| !neg) {
-        // Every match is also one of the dotted path's (which an index
-        // can serve).
-        Some(dotted) => {
-            let mut test = doc! {"$type": "string"};
-            test.extend(re);
-            doc! {"$and": [{dotted: test}, exact]}
-        }
-        None => exact,
-    }
+    doc! {"$expr": {"$cond": [{"$eq": [{"$ifNull": [text, Bson::Null]}, Bson::Null]}, false, matches]}}
 }
 
 /// Whether a JSON path key can be written in MongoDB's dotted notation.

@@ -76,10 +76,10 @@ pub enum Filter {
         /// Field name (a text field; a `json` field with a `path`).
         field: String,
         /// Object keys (or array indexes as decimal strings) from the root
-        /// of a JSON field to the string tested (`data->>name=match.^a`);
-        /// empty: the field itself. A value there that is missing or not
-        /// a string matches neither `match` nor its negation, as
-        /// [`Filter::JsonLike`].
+        /// of a JSON field to the text tested (`data->>name=match.^a`: a
+        /// scalar's, as [`Filter::JsonLike`]'s); empty: the field itself.
+        /// A value there that is missing, JSON `null`, an array or an
+        /// object matches neither `match` nor its negation.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         path: Vec<String>,
         /// The pattern, at most [`MAX_REGEX_BYTES`] bytes.
@@ -141,9 +141,11 @@ pub enum Filter {
         /// The operand (text, number or boolean).
         value: Value,
     },
-    /// SQL `LIKE` on the string at a path inside a JSON field (PostgREST's
-    /// `data->>a=like.*x*`): false when the value there is missing or not a
-    /// string.
+    /// SQL `LIKE` on the text at a path inside a JSON field, as
+    /// PostgreSQL's `->>` gives a scalar's (PostgREST's
+    /// `data->>a=like.*x*`): a string as it is, a number's text (as the
+    /// document writes it), `true`/`false`; false when the value there is
+    /// missing, JSON `null`, an array or an object (and so is its `not`).
     JsonLike {
         /// Field name (a `json` field).
         field: String,

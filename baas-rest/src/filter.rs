@@ -709,6 +709,19 @@ pub(crate) fn like_pattern(raw: &str) -> String {
     out
 }
 
+/// A `LIKE` pattern (as [`like_pattern`] writes them) that matches `raw`
+/// alone: `%`, `_` and `\` escaped.
+fn like_exact(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn field_type<'e>(entity: &'e Entity, name: &str) -> Option<&'e FieldType> {
     entity.field(name).ok().map(|f| &f.ty)
 }
@@ -944,6 +957,21 @@ fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, R
                 equal
             } else {
                 Filter::not(equal)
+            };
+        }
+        // `->>` answers text: `data->>n=eq.1` compares the text `1` (of
+        // the number 1 and of the string "1"), as PostgreSQL does.
+        if field.text && matches!(op, CompareOp::Eq | CompareOp::Neq) {
+            let same = Filter::JsonLike {
+                field: field.name.clone(),
+                path: field.json.clone(),
+                pattern: like_exact(v),
+                case_insensitive: false,
+            };
+            return if op == CompareOp::Eq {
+                same
+            } else {
+                Filter::not(same)
             };
         }
         Filter::JsonPath {

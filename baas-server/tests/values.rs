@@ -1959,3 +1959,45 @@ async fn json_documents_compare_as_jsonb_on_four_engines() {
         drop_table(engine, &doc).await;
     }
 }
+
+/// `->>` answers a scalar's text, as PostgreSQL's: `eq`, `neq`, `in`,
+/// `like` and `match` after it compare the text of a number and of a
+/// boolean as well as a string's (`data->>n=eq.10` is the number and
+/// the string), `%` and `_` in an `eq` operand are themselves; `->`
+/// compares JSON values (the number only). Arrays, objects and a missing
+/// key match neither a condition nor its negation.
+#[tokio::test]
+async fn text_after_the_double_arrow_on_four_engines() {
+    let rows = r#"[
+        {"id": 1, "meta": {"n": 10}},
+        {"id": 2, "meta": {"n": "10"}},
+        {"id": 3, "meta": {"n": 1.5}},
+        {"id": 4, "meta": {"n": true}},
+        {"id": 5, "meta": {"n": "x_1%"}},
+        {"id": 6, "meta": {"n": [10]}},
+        {"id": 7, "meta": {"n": {"a": 10}}},
+        {"id": 8, "meta": {}}
+    ]"#;
+    let (baas, addr, targets, doc) = json_documents("json_text_doc", "t", rows).await;
+    for (filter, ids) in [
+        ("meta->>n=eq.10", vec![1, 2]),
+        ("meta->n=eq.10", vec![1]),
+        ("meta->>n=like.1*", vec![1, 2, 3]),
+        ("meta->>n=eq.true", vec![4]),
+        ("meta->>n=neq.10", vec![3, 4, 5]),
+        ("meta->>n=eq.x_1%25", vec![5]),
+        ("meta->>n=eq.xa1b", vec![]),
+        ("meta->>n=match.^1", vec![1, 2, 3]),
+        ("meta->>n=in.(1.5,x_1%25)", vec![3, 5]),
+        ("meta->>n=not.like.1*", vec![4, 5]),
+    ] {
+        let (filter, ids): (&str, Vec<i64>) = (filter, ids);
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let got = ids_on_every_engine(addr, &targets, "t", &path).await;
+        assert_eq!(got, ids, "{filter}");
+    }
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &doc).await;
+    }
+}

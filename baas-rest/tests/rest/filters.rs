@@ -462,8 +462,21 @@ fn json_path_filters() {
         op,
         value,
     };
+    // `->>` is text: `eq`/`neq` compare the text (`%`, `_` and `\` as
+    // themselves); ordered comparisons of a number compare numbers.
+    let text = |path: &[&str], pattern: &str| Filter::JsonLike {
+        field: "meta".into(),
+        path: path.iter().map(|s| s.to_string()).collect(),
+        pattern: pattern.into(),
+        case_insensitive: false,
+    };
+    assert_eq!(filt("track", "meta->a->>b=eq.x"), text(&["a", "b"], "x"));
     assert_eq!(
-        filt("track", "meta->a->>b=eq.x"),
+        filt("track", "meta->>b=neq.1%_*"),
+        Filter::not(text(&["b"], "1\\%\\_*"))
+    );
+    assert_eq!(
+        filt("track", "meta->a->b=eq.x"),
         jp(&["a", "b"], CompareOp::Eq, "x".into())
     );
     assert_eq!(
@@ -488,10 +501,14 @@ fn json_path_filters() {
     );
     assert_eq!(
         filt("track", "meta->>k=not.eq.v"),
-        Filter::not(jp(&["k"], CompareOp::Eq, "v".into()))
+        Filter::not(text(&["k"], "v"))
     );
     assert_eq!(
         filt("track", "meta->>k=in.(a,1)"),
+        Filter::or(vec![text(&["k"], "a"), text(&["k"], "1")])
+    );
+    assert_eq!(
+        filt("track", "meta->k=in.(a,1)"),
         Filter::or(vec![
             jp(&["k"], CompareOp::Eq, "a".into()),
             jp(&["k"], CompareOp::Eq, 1i64.into())

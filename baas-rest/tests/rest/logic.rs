@@ -129,11 +129,12 @@ fn every_operator_inside_trees() {
                 language: Some("english".into()),
                 syntax: baas_core::ir::TextSyntax::TsQuery,
             },
-            Filter::JsonPath {
+            // `->>` compares text: the text `1`.
+            Filter::JsonLike {
                 field: "meta".into(),
                 path: vec!["k".into()],
-                op: CompareOp::Eq,
-                value: 1i64.into()
+                pattern: "1".into(),
+                case_insensitive: false,
             },
             Filter::is("explicit", IsValue::True),
             Filter::not(Filter::in_list("genre_id", vec![3i64])),

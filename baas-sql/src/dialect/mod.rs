@@ -357,9 +357,11 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// path tests.
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
 
-    /// The string at `path` in the JSON column `col`: SQL NULL when the
-    /// value there is missing or not a string (`Filter::JsonLike`).
-    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+    /// The text at `path` in the JSON column `col`, as PostgreSQL's `->>`
+    /// gives it for a scalar: a string as it is, a number's text, `true`
+    /// or `false`; SQL NULL when the value there is missing, JSON `null`,
+    /// an array or an object (`Filter::JsonLike`, `Filter::Regex`).
+    fn json_scalar_text_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
 
     /// True when `path` in the JSON column `col` is missing or holds JSON
     /// `null`, or with `missing_only` when it is missing

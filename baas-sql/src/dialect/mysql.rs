@@ -263,10 +263,12 @@ impl SqlDialect for Mysql {
         super::at_path(self, "JSON_EXTRACT({}, {})", &col, path)
     }
 
-    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+    /// A number's text as the document holds it (MariaDB: as written;
+    /// MySQL: its own form of the value).
+    fn json_scalar_text_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         super::at_path(
             self,
-            "CASE WHEN JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT({}, {})) END",
+            "CASE WHEN JSON_TYPE(JSON_EXTRACT({}, {})) IN ('STRING', 'INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL', 'BOOLEAN') THEN JSON_UNQUOTE(JSON_EXTRACT({}, {})) END",
             &col,
             path,
         )

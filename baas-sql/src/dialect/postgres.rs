@@ -256,9 +256,9 @@ impl SqlDialect for Postgres {
         Ok(self.path_template("jsonb_extract_path(CAST({} AS jsonb), KEYS)", col, path))
     }
 
-    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+    fn json_scalar_text_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         Ok(self.path_template(
-            "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({} AS jsonb), KEYS)) = 'string' THEN jsonb_extract_path_text(CAST({} AS jsonb), KEYS) END",
+            "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({} AS jsonb), KEYS)) IN ('string', 'number', 'boolean') THEN jsonb_extract_path_text(CAST({} AS jsonb), KEYS) END",
             col,
             path,
         ))

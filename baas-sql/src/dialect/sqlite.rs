@@ -139,11 +139,14 @@ impl SqlDialect for Sqlite {
         super::at_path(self, "({} -> {})", &col, path)
     }
 
-    fn json_string_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
+    /// A number's text as the document holds it (`->`: `1.50`, `1e2`).
+    fn json_scalar_text_at(&self, col: Expr, path: &[String]) -> Result<Expr> {
         self.plain_path(path)?;
         super::at_path(
             self,
-            "CASE WHEN json_type({}, {}) = 'text' THEN json_extract({}, {}) END",
+            "CASE json_type({}, {}) WHEN 'text' THEN json_extract({}, {}) \
+             WHEN 'integer' THEN ({} -> {}) WHEN 'real' THEN ({} -> {}) \
+             WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END",
             &col,
             path,
         )

@@ -84,7 +84,7 @@ impl<'a> Lower<'a> {
                 let text = if path.is_empty() {
                     self.as_text(scope, fd)
                 } else {
-                    sql.json_string_at(scope.json_col(fd), path)?
+                    sql.json_scalar_text_at(scope.json_col(fd), path)?
                 };
                 Condition::all().add(sql.regex(text, pattern, *case_insensitive)?)
             }
@@ -98,7 +98,7 @@ impl<'a> Lower<'a> {
                 let fd = e.field(field)?;
                 Condition::all().add(if !path.is_empty() {
                     sql.text_search_at(
-                        sql.json_string_at(scope.json_col(fd), path)?,
+                        sql.json_scalar_text_at(scope.json_col(fd), path)?,
                         query,
                         language.as_deref(),
                         *syntax,
@@ -144,7 +144,7 @@ impl<'a> Lower<'a> {
                 case_insensitive,
             } => {
                 let fd = e.field(field)?;
-                let text = sql.json_string_at(scope.json_col(fd), path)?;
+                let text = sql.json_scalar_text_at(scope.json_col(fd), path)?;
                 Condition::all().add(sql.like(text, pattern, *case_insensitive))
             }
             Filter::JsonIsNull {
