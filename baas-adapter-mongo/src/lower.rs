@@ -482,11 +482,14 @@ impl<'a> FilterLower<'a> {
                     _ => c.contains(&col, value, true),
                 };
                 if neg {
-                    // A null or missing field matches neither, as in SQL.
-                    doc! {"$expr": {"$and": [
-                        {"$ne": [{"$ifNull": [&col, Bson::Null]}, Bson::Null]},
-                        {"$not": [held]},
-                    ]}}
+                    // A null field or a missing path matches neither, as in
+                    // SQL (a JSON `null` at a path is a value).
+                    let present = if path.is_empty() {
+                        Bson::Document(doc! {"$ne": [{"$ifNull": [&col, Bson::Null]}, Bson::Null]})
+                    } else {
+                        present_at(key, path)
+                    };
+                    doc! {"$expr": {"$and": [present, {"$not": [held]}]}}
                 } else {
                     doc! {"$expr": held}
                 }
@@ -494,7 +497,7 @@ impl<'a> FilterLower<'a> {
             Filter::JsonEquals { field, path, value } => {
                 let (_, key) = key_of(e, field)?;
                 let col = value_at(key, path);
-                let mut equal = Containment::equals(&col, value);
+                let mut equal = Containment { next: 0 }.equals(&col, value);
                 if neg {
                     equal = Bson::Document(doc! {"$not": [equal]});
                 }
@@ -860,43 +863,50 @@ impl Containment {
     /// `e` equals `v` as `jsonb`'s `=` compares: an object of the same
     /// keys (none more) whose values are equal, an array of as many
     /// elements equal in order, an equal scalar of the same JSON type.
-    fn equals(e: &Bson, v: &serde_json::Value) -> Bson {
+    fn equals(&mut self, e: &Bson, v: &serde_json::Value) -> Bson {
         use serde_json::Value as J;
-        match v {
+        // Each level binds its value once (`$let`): the expression grows
+        // with the operand, not twofold per level.
+        let var = self.var();
+        let x = Bson::String(format!("$${var}"));
+        let body = match v {
             J::Object(o) => {
-                let keys = doc! {"$map": {"input": object_entries(e.clone()), "in": "$$this.k"}};
+                let keys_var = format!("{var}k");
+                let keys = Bson::String(format!("$${keys_var}"));
                 let mut all = vec![
-                    Self::type_is(e, "object"),
+                    Self::type_is(&x, "object"),
                     Bson::Document(doc! {"$eq": [{"$size": keys.clone()}, o.len() as i64]}),
                 ];
                 for (k, item) in o {
                     let field = Bson::Document(doc! {"$cond": [
-                        Self::type_is(e, "object"),
-                        {"$getField": {"field": {"$literal": k.as_str()}, "input": e.clone()}},
+                        Self::type_is(&x, "object"),
+                        {"$getField": {"field": {"$literal": k.as_str()}, "input": x.clone()}},
                         Bson::Null,
                     ]});
                     all.push(Bson::Document(
                         doc! {"$in": [{"$literal": k.as_str()}, keys.clone()]},
                     ));
-                    all.push(Self::equals(&field, item));
+                    all.push(self.equals(&field, item));
                 }
-                Bson::Document(doc! {"$and": all})
+                let names = doc! {"$map": {"input": object_entries(x.clone()), "in": "$$this.k"}};
+                doc! {"$let": {"vars": {keys_var: names}, "in": {"$and": all}}}
             }
             J::Array(items) => {
                 let array =
-                    Bson::Document(doc! {"$cond": [{"$isArray": e.clone()}, e.clone(), []]});
+                    Bson::Document(doc! {"$cond": [{"$isArray": x.clone()}, x.clone(), []]});
                 let mut all = vec![
-                    Bson::Document(doc! {"$isArray": e.clone()}),
+                    Bson::Document(doc! {"$isArray": x.clone()}),
                     Bson::Document(doc! {"$eq": [{"$size": array.clone()}, items.len() as i64]}),
                 ];
                 for (i, item) in items.iter().enumerate() {
                     let element = Bson::Document(doc! {"$arrayElemAt": [array.clone(), i as i64]});
-                    all.push(Self::equals(&element, item));
+                    all.push(self.equals(&element, item));
                 }
-                Bson::Document(doc! {"$and": all})
+                doc! {"$and": all}
             }
-            scalar => Self::scalar(e, scalar),
-        }
+            scalar => return Self::scalar(e, scalar),
+        };
+        Bson::Document(doc! {"$let": {"vars": {var: e.clone()}, "in": body}})
     }
 
     /// `v` contains `e`.
@@ -1010,29 +1020,33 @@ pub fn effective_order(e: &Entity, order: &[OrderBy]) -> Vec<OrderBy> {
 /// value an object; [`present_at`] tells a JSON `null` from nothing).
 fn value_at(key: &str, path: &[String]) -> Bson {
     let mut v = Bson::String(format!("${key}"));
-    for k in path {
+    for (n, k) in path.iter().enumerate() {
         let index = match baas_core::ir::index_from_start(k) {
             Some(i) => Some(i as i64),
             None => baas_core::ir::index_from_end(k).map(|n| -(n as i64)),
         };
+        // The step's input bound once (`$let`): the expression grows
+        // linearly with the path, not twofold per step.
+        let var = format!("p{n}");
+        let x = Bson::String(format!("$${var}"));
         // An index steps into an array only (an object's key `0` is not
         // its `->0`), a key into an object only.
-        v = match index {
-            Some(i) => Bson::Document(doc! {"$cond": [
-                {"$isArray": v.clone()},
-                {"$ifNull": [{"$arrayElemAt": [v.clone(), i]}, Bson::Null]},
+        let step = match index {
+            Some(i) => doc! {"$cond": [
+                {"$isArray": x.clone()},
+                {"$ifNull": [{"$arrayElemAt": [x.clone(), i]}, Bson::Null]},
                 Bson::Null,
-            ]}),
-            None => {
-                let field = doc! {"$ifNull": [
-                    {"$getField": {"field": {"$literal": k.as_str()}, "input": v.clone()}},
+            ]},
+            None => doc! {"$cond": [
+                {"$eq": [{"$type": x.clone()}, "object"]},
+                {"$ifNull": [
+                    {"$getField": {"field": {"$literal": k.as_str()}, "input": x.clone()}},
                     Bson::Null,
-                ]};
-                Bson::Document(
-                    doc! {"$cond": [{"$eq": [{"$type": v.clone()}, "object"]}, field, Bson::Null]},
-                )
-            }
+                ]},
+                Bson::Null,
+            ]},
         };
+        v = Bson::Document(doc! {"$let": {"vars": {var: v}, "in": step}});
     }
     v
 }

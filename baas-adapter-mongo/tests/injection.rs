@@ -270,3 +270,51 @@ async fn live_hostile_filters_match_nothing_or_are_rejected() {
     assert_eq!(db.count(t, Some(&like("AC/DC"))).await.unwrap(), 1);
     assert_eq!(db.count(t, Some(&like("AC.DC"))).await.unwrap(), 0);
 }
+
+/// A long JSON path and a deep JSON operand lower to expressions that
+/// grow linearly (attack test: each step and level is bound once by a
+/// `$let`; copying the step's input doubled the expression per step, and
+/// a 30-step path of 90 bytes built 10^9 nodes).
+#[test]
+fn json_expressions_grow_linearly() {
+    let path: Vec<String> = (0..baas_core::ir::MAX_JSON_PATH_STEPS)
+        .map(|i| if i % 2 == 0 { "a".into() } else { "0".into() })
+        .collect();
+    for f in [
+        Filter::JsonPath {
+            field: "meta".into(),
+            path: path.clone(),
+            op: CompareOp::Eq,
+            value: Value::Int(1),
+        },
+        Filter::JsonIsNull {
+            field: "meta".into(),
+            path: path.clone(),
+            missing_only: true,
+        },
+        Filter::JsonLike {
+            field: "meta".into(),
+            path: path.clone(),
+            pattern: "x%".into(),
+            case_insensitive: false,
+        },
+    ] {
+        let bytes = lowered("doc", f.clone()).to_string().len();
+        assert!(bytes < 200_000, "{bytes} bytes for {f:?}");
+    }
+    // An operand as deep and as large as validation lets through.
+    let mut deep = serde_json::json!({"k": [1, "x", true, null]});
+    for _ in 0..6 {
+        deep = serde_json::json!({"a": deep, "b": [deep.clone()]});
+    }
+    let m = lowered(
+        "doc",
+        Filter::JsonEquals {
+            field: "meta".into(),
+            path: path[..4].to_vec(),
+            value: deep,
+        },
+    );
+    let bytes = m.to_string().len();
+    assert!(bytes < 2_000_000, "{bytes} bytes");
+}

@@ -442,6 +442,10 @@ pub enum RangeOp {
     Overlaps,
 }
 
+/// Most steps in one JSON path (`data->a->0->b`): every engine's
+/// statement reads each step, some more than once.
+pub const MAX_JSON_PATH_STEPS: usize = 16;
+
 /// Deepest nesting of arrays and objects in a [`Filter::JsonContains`]
 /// or [`Filter::JsonEquals`] operand (each level is a nested condition on
 /// the SQL engines).

@@ -1016,6 +1016,9 @@ impl<'a> Validator<'a> {
                     v
                 }
             };
+            if let Some(j) = &o.json {
+                path_length(&j.path, &format!("{at}/{i}/json"), acc);
+            }
             match v.entity().field(&o.field) {
                 Err(_) => acc.add(Violation::unknown_field(
                     format!("{at}/{i}/field"),
@@ -1326,9 +1329,13 @@ impl<'a> Validator<'a> {
                 }
             }
             Filter::JsonContains {
-                field, op, value, ..
+                field,
+                path,
+                op,
+                value,
             } => {
                 self.caps.require(self.caps.json_path, "JSON containment")?;
+                path_length(path, at, acc);
                 if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && fd.ty != FieldType::Json
                 {
@@ -1345,8 +1352,9 @@ impl<'a> Validator<'a> {
                 }
                 json_operand_size(value, at, acc);
             }
-            Filter::JsonEquals { field, value, .. } => {
+            Filter::JsonEquals { field, path, value } => {
                 self.caps.require(self.caps.json_path, "JSON equality")?;
+                path_length(path, at, acc);
                 if let Some(fd) = self.field_at(field, at, acc, origin)?
                     && fd.ty != FieldType::Json
                 {
@@ -1461,6 +1469,7 @@ impl<'a> Validator<'a> {
         if path.is_empty() {
             acc.push(&format!("{at}/path"), "the JSON path is empty");
         }
+        path_length(path, at, acc);
         Ok(())
     }
 
@@ -2260,6 +2269,20 @@ fn touched_filter(
             }
         }
         _ => {}
+    }
+}
+
+/// A JSON path of more than [`MAX_JSON_PATH_STEPS`](crate::ir::MAX_JSON_PATH_STEPS)
+/// steps is refused at `{at}/path`.
+fn path_length(path: &[String], at: &str, acc: &mut Acc) {
+    if path.len() > crate::ir::MAX_JSON_PATH_STEPS {
+        acc.push(
+            &format!("{at}/path"),
+            format!(
+                "at most {} steps in a JSON path",
+                crate::ir::MAX_JSON_PATH_STEPS
+            ),
+        );
     }
 }
 

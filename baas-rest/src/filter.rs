@@ -440,7 +440,7 @@ fn json_path(cur: &mut Cursor<'_>) -> Result<(Vec<String>, bool), RestError> {
         if !text {
             cur.eat("->");
         }
-        path.push(crate::lex::json_step(cur, &stop_name, "JSON path")?);
+        crate::lex::json_step(cur, &stop_name, "JSON path", &mut path)?;
     }
     Ok((path, text))
 }
@@ -817,8 +817,13 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
         return f;
     }
     // `eq`/`neq`/`in` of a whole JSON field: `jsonb`'s `=` with a JSON
-    // operand (a string quoted, `data=eq."text"`), as PostgreSQL compares.
-    if ty == Some(&FieldType::Json) {
+    // operand (a string quoted, `data=eq."text"`), as PostgreSQL compares
+    // (not a composite or geometry field, which PostgreSQL compares in
+    // their own types).
+    let plain_json = entity
+        .field(name)
+        .is_ok_and(|f| f.ty == FieldType::Json && !f.is_composite() && !f.is_geometry());
+    if plain_json {
         let equals = |raw: &str| -> Result<Filter, RestError> {
             let value = serde_json::from_str(raw.trim()).map_err(|_| {
                 RestError::new(
@@ -940,10 +945,10 @@ fn text_search(
 
 fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, RestError> {
     let one = |op: CompareOp, v: &str| {
-        // An object or array literal (`data->a=eq.{"b":2}`): the document
-        // at the path equals it as `jsonb`'s `=` compares (PostgREST
-        // compares `jsonb`), on every engine.
-        let document = matches!(op, CompareOp::Eq | CompareOp::Neq)
+        // An object or array literal after `->` (`data->a=eq.{"b":2}`): the
+        // document at the path equals it as `jsonb`'s `=` compares
+        // (PostgREST compares `jsonb`), on every engine; after `->>`, texts.
+        let document = (!field.text && matches!(op, CompareOp::Eq | CompareOp::Neq))
             .then(|| serde_json::from_str::<serde_json::Value>(v.trim()).ok())
             .flatten()
             .filter(|d| d.is_object() || d.is_array());

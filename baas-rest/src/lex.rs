@@ -2,6 +2,7 @@
 //! char cursor that never slices off a char boundary, quoted values and
 //! PostgreSQL array literals.
 
+use baas_core::ir::MAX_JSON_PATH_STEPS;
 use percent_encoding::percent_decode_str;
 
 // An array literal has at most as many dimensions as an array value
@@ -187,16 +188,27 @@ pub(crate) fn name(cur: &mut Cursor<'_>, stop: &dyn Fn(char, &str) -> bool) -> O
     }
 }
 
-/// One step of a JSON path after an arrow: a key, or an array index
-/// (`-1` counts from the end; `-0` is `0`). An unquoted key does not start with `-`
+/// One step of a JSON path after an arrow, pushed onto `path`: a key, or
+/// an array index (`-1` counts from the end; `-0` is `0`, `01` is `1`, as
+/// PostgREST reads an integer). An unquoted key does not start with `-`
 /// (PostgREST's rule: `data->>--34` is a parse error, not the key `--34`).
+/// A path holds at most [`MAX_JSON_PATH_STEPS`] steps (each is work in
+/// every statement that reads it).
 pub(crate) fn json_step(
     cur: &mut Cursor<'_>,
     stop: &dyn Fn(char, &str) -> bool,
     what: &str,
-) -> Result<String, RestError> {
+    path: &mut Vec<String>,
+) -> Result<(), RestError> {
+    if path.len() >= MAX_JSON_PATH_STEPS {
+        return Err(cur.error(
+            what,
+            &format!("at most {MAX_JSON_PATH_STEPS} steps in a JSON path"),
+        ));
+    }
     cur.skip_ws();
     let dash = cur.peek() == Some('-');
+    let quoted = cur.peek() == Some('"');
     let step = name(cur, stop)
         .ok_or_else(|| cur.error(what, "a key or an array index after the arrow"))?;
     if dash && (step.len() < 2 || !step[1..].bytes().all(|b| b.is_ascii_digit())) {
@@ -205,11 +217,19 @@ pub(crate) fn json_step(
             "an array index (`-1`) or a key that does not start with `-`",
         ));
     }
-    // `-0` is the index 0, as PostgREST reads it (an integer).
-    if dash && step[1..].bytes().all(|b| b == b'0') {
-        return Ok("0".into());
+    let digits = if dash { &step[1..] } else { step.as_str() };
+    if !quoted && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // An integer, as PostgREST reads it: no leading zeros, `-0` is 0.
+        let trimmed = digits.trim_start_matches('0');
+        path.push(match (dash, trimmed.is_empty()) {
+            (_, true) => "0".into(),
+            (true, false) => format!("-{trimmed}"),
+            (false, false) => trimmed.to_string(),
+        });
+        return Ok(());
     }
-    Ok(step)
+    path.push(step);
+    Ok(())
 }
 
 /// Parse a PostgreSQL array literal `{a,"b,c",NULL}` into its elements

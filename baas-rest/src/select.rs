@@ -138,9 +138,7 @@ fn item(cur: &mut Cursor<'_>, depth: usize, limits: &ParseLimits) -> Result<Sele
             if !shape.text {
                 cur.eat("->");
             }
-            shape
-                .path
-                .push(crate::lex::json_step(cur, &stop_select, "select")?);
+            crate::lex::json_step(cur, &stop_select, "select", &mut shape.path)?;
         }
         if cur.eat("::") {
             shape.cast = Some(
@@ -287,7 +285,7 @@ fn order_path(cur: &mut Cursor<'_>) -> Result<(Vec<String>, bool), RestError> {
         if !text {
             cur.eat("->");
         }
-        path.push(crate::lex::json_step(cur, &stop_order, "order")?);
+        crate::lex::json_step(cur, &stop_order, "order", &mut path)?;
     }
     Ok((path, text))
 }

@@ -1840,7 +1840,8 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         {"id": 5, "meta": {"a": "x1"}},
         {"id": 6, "meta": {"a": [{"b": 1}]}},
         {"id": 7, "meta": {"a": null}},
-        {"id": 8, "meta": [{"a": "x1"}]}
+        {"id": 8, "meta": [{"a": "x1"}]},
+        {"id": 9, "meta": {"0": "k", "a": [5, 6]}}
     ]"#;
     let (baas, addr, targets, doc) = json_documents("json_path_doc", "j", rows).await;
     for (filter, ids) in [
@@ -1852,15 +1853,21 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         ("meta->a->b=gt.0", vec![4]),
         ("meta->a->>b=eq.1", vec![4]),
         ("meta->>a=like.x*", vec![5]),
-        ("meta->>a=not.like.x*", vec![]),
+        ("meta->>a=not.like.x*", vec![1]),
         ("meta->>a=match.^x", vec![5]),
-        ("meta->a->b=is.null", vec![1, 2, 3, 5, 6, 7, 8]),
+        ("meta->a->b=is.null", vec![1, 2, 3, 5, 6, 7, 8, 9]),
         ("meta->a->b=not.is.null", vec![4]),
         // After `->`, a JSON `null` is a value (no SQL null).
         ("meta->a=is.null", vec![3, 8]),
-        ("meta->a=not.is.null", vec![1, 2, 4, 5, 6, 7]),
+        ("meta->a=not.is.null", vec![1, 2, 4, 5, 6, 7, 9]),
         ("meta->>a=is.null", vec![3, 7, 8]),
         ("meta->0->a=eq.1", vec![3]),
+        // An index is no object's key (`{"0": "k"}`), counts from the
+        // end, and reads as an integer (`01` is 1).
+        ("meta->0=eq.k", vec![]),
+        ("meta->0=is.null", vec![1, 2, 4, 5, 6, 7, 9]),
+        ("meta->a->-1=eq.6", vec![9]),
+        ("meta->a->01=eq.2", vec![2]),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
@@ -1871,9 +1878,9 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
     // object's key or a scalar is nothing (SQL's null: last ascending,
     // first descending), a JSON null a value (first of all types).
     for (order, ids) in [
-        ("meta->a->0.asc,id", vec![2, 6, 1, 3, 4, 5, 7, 8]),
-        ("meta->0->a.desc,id", vec![1, 2, 4, 5, 6, 7, 3, 8]),
-        ("meta->a.asc,id", vec![7, 5, 1, 6, 2, 4, 3, 8]),
+        ("meta->a->0.asc,id", vec![2, 9, 6, 1, 3, 4, 5, 7, 8]),
+        ("meta->0->a.desc,id", vec![1, 2, 4, 5, 6, 7, 9, 3, 8]),
+        ("meta->a.asc,id", vec![7, 5, 1, 6, 2, 9, 4, 3, 8]),
     ] {
         let path = format!("{doc}?select=id&order={}", order.replace('>', "%3E"));
         let got = ids_on_every_engine(addr, &targets, "j", &path).await;
@@ -1903,13 +1910,35 @@ async fn json_documents_compare_as_jsonb_on_four_engines() {
         {"id": 7, "meta": "s"},
         {"id": 8, "meta": 5},
         {"id": 9, "meta": null},
-        {"id": 10, "meta": {"a": 1, "b": [1, 1], "c": {"d": "x"}}}
+        {"id": 10, "meta": {"a": 1, "b": [1, 1], "c": {"d": "x"}}},
+        {"id": 11, "meta": {"a": null}},
+        {"id": 12, "meta": {}},
+        {"id": 13, "meta": []},
+        {"id": 14, "meta": "1"},
+        {"id": 15, "meta": false},
+        {"id": 16, "meta": 0}
     ]"#;
     let (baas, addr, targets, doc) = json_documents("json_eq_doc", "q", rows).await;
     for (filter, ids) in [
         (r#"meta=eq.{"a":1,"b":[1,1]}"#, vec![1, 3]),
         (r#"meta=eq.{"b":[1,1],"a":1.0}"#, vec![1, 3]),
-        (r#"meta=neq.{"a":1}"#, vec![1, 2, 3, 5, 6, 7, 8, 10]),
+        (
+            r#"meta=neq.{"a":1}"#,
+            vec![1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16],
+        ),
+        ("meta=eq.{}", vec![12]),
+        ("meta=eq.[]", vec![13]),
+        ("meta=eq.1", vec![]),
+        (r#"meta=eq."1""#, vec![14]),
+        ("meta=eq.false", vec![15]),
+        ("meta=eq.0", vec![16]),
+        (
+            // A JSON string in a list: quoted for the list, and as JSON.
+            r#"meta=not.in.(5,"\"s\"")"#,
+            vec![1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 15, 16],
+        ),
+        // A JSON `null` at a path is a value (unequal), a missing one none.
+        (r#"meta->a=neq.{"x":1}"#, vec![1, 2, 3, 4, 10, 11]),
         ("meta=eq.[1,2]", vec![5]),
         ("meta=eq.5", vec![8]),
         (r#"meta=eq."s""#, vec![7]),

@@ -598,6 +598,17 @@ fn json_path_filters() {
     );
     let e = err("track", "meta=eq.abc");
     assert_eq!((e.status, e.code.as_str()), (400, "22P02"));
+    // At most 16 steps in a path (each is work in every statement).
+    let steps = |n: usize| "->a".repeat(n);
+    assert!(matches!(
+        filt("track", &format!("meta{}=eq.1", steps(16))),
+        Filter::JsonPath { .. }
+    ));
+    assert_eq!(err("track", &format!("meta{}=eq.1", steps(17))).status, 400);
+    assert_eq!(
+        err("track", &format!("select=id,meta{}", steps(17))).status,
+        400
+    );
     // match / imatch / fts on the string at the path; is.true as
     // PostgreSQL refuses it (a JSON value is not a boolean).
     assert_eq!(
