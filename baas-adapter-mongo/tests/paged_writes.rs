@@ -12,6 +12,14 @@ use baas_core::{DatabaseAdapterExt, Entity, Field, FieldType, Relation, SchemaMe
 use baas_testkit::skip_or_fail;
 use bson::doc;
 
+/// One of these tests at a time: the CI's MongoDB-wire server answers a
+/// write conflict between two transactions (of two databases: its storage
+/// is shared) as an `InternalError` at commit, with no
+/// `TransientTransactionError` label a driver would retry on, where
+/// MongoDB answers a retryable `WriteConflict`.
+static ONE_AT_A_TIME: std::sync::LazyLock<tokio::sync::Mutex<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
+
 /// The test server, in a database of this test's own (`{prefix}{pid}`,
 /// dropped at the end); `None` where it is unreachable outside CI.
 async fn fresh_database(prefix: &str) -> Option<MongoAdapter> {
@@ -29,6 +37,7 @@ async fn fresh_database(prefix: &str) -> Option<MongoAdapter> {
 
 #[tokio::test]
 async fn lookup_filtered_writes_go_page_by_page() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let Some(db) = fresh_database("baas_paged_").await else {
         return;
     };
@@ -119,6 +128,7 @@ async fn lookup_filtered_writes_go_page_by_page() {
 /// of them makes their managers leaves for the next page.
 #[tokio::test]
 async fn a_filter_that_reads_its_own_collection_sees_it_as_before() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let Some(db) = fresh_database("baas_paged_self_").await else {
         return;
     };
