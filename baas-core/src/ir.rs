@@ -1117,6 +1117,12 @@ pub enum AggregateFn {
 /// under the aggregate's own key.
 pub const AVERAGE_COUNT: &str = "\u{1}count";
 
+/// The suffix of the key under which an engine whose integers stop at
+/// 2^63 (SQLite) answers the sum of the low 32 bits of a 64-bit integer
+/// sum's values, beside the sum of their high bits under the sum's own
+/// key; [`crate::value::finish_averages`] joins them into the exact sum.
+pub const SUM_LOW: &str = "\u{1}low";
+
 impl AggregateFn {
     /// The type of its result over values of type `input` (`None` for
     /// `count(*)`): counts are 64-bit integers, averages of integers and

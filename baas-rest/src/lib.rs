@@ -360,8 +360,9 @@
 //!   scale); of floats the engine's float (last bits may differ between
 //!   engines). `sum` of 64-bit integers is exact past 2^63, as PostgreSQL's
 //!   `numeric` sum of an `int8` (MySQL's `DECIMAL` sum, MongoDB's sum of
-//!   `$toDecimal`s; a whole decimal, a string for a tenant that keeps
-//!   decimals as strings); SQLite's integers stop there: its 400 `22003`.
+//!   `$toDecimal`s, SQLite's sums of the values' high and low 32 bits
+//!   joined (its own integer sums stop at 2^63); a whole decimal, a
+//!   string for a tenant that keeps decimals as strings).
 //!   Inside a one-to-many embedding (`rel(count)`,
 //!   `rel(count())`, `rel(col,n:count(),col2.sum())`) they aggregate each
 //!   parent's related rows (the embedding's filter and the read grant

@@ -30,7 +30,7 @@ use sqlx::error::ErrorKind;
 /// | PostgreSQL | `57014` for the `statement_timeout` (not a cancel request) | `Timeout` |
 /// | MariaDB, MySQL | `max_statement_time` (MariaDB's 1969), `max_execution_time` (MySQL's 3024); not a `KILL` | `Timeout` |
 /// | SQLite | `SQLITE_INTERRUPT` (the statement timeout's progress handler) | `Timeout` |
-/// | SQLite | `integer overflow` (a `sum` past 2^63) | `Validation` with `22003` |
+/// | SQLite | `integer overflow` (arithmetic past 2^63; `sum`s of 64-bit integers are split in two halves, joined after) | `Validation` with `22003` |
 ///
 /// A transaction the database aborted because of a concurrent one
 /// (SQLSTATE class `40`: deadlock, serialization failure) is `Unavailable`:

@@ -537,6 +537,14 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// A numeric column rounded half away from zero, as a 64-bit integer.
     fn rounded(&self, col: Expr, ty: &FieldType) -> Expr;
 
+    /// Whether a sum of 64-bit integers is answered in two halves (the
+    /// high bits' sum under its key, the low 32 bits' under
+    /// [`SUM_LOW`](baas_core::ir::SUM_LOW)), joined exactly afterwards:
+    /// where the engine's integer sums stop at 2^63 (SQLite's error).
+    fn splits_integer_sums(&self) -> bool {
+        false
+    }
+
     /// The aggregate `AVG` of a column (`{}`), as a double.
     fn avg(&self) -> &'static str {
         "AVG({})"

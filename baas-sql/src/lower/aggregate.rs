@@ -1,6 +1,6 @@
 //! Grouped aggregates: `SELECT g…, agg… FROM … WHERE … GROUP BY g… HAVING …`.
 
-use baas_core::ir::{AVERAGE_COUNT, Aggregate, AggregateFn, GroupValue};
+use baas_core::ir::{AVERAGE_COUNT, Aggregate, AggregateFn, GroupValue, SUM_LOW};
 use baas_core::{Error, Result, Target};
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 
@@ -110,18 +110,50 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         };
         let input = field.map(|f| ag.input_type(&f.ty));
         let ty = ag.func.result_type(input.as_ref());
+        // A sum of 64-bit integers where the engine's sums stop at 2^63:
+        // the high bits' sum under the key, the low 32 bits' beside it,
+        // joined exactly (`finish_averages`); far from 2^63 while there
+        // are fewer than 2^31 rows.
+        let split = sql.splits_integer_sums()
+            && input == Some(baas_core::FieldType::Int64)
+            && matches!(ag.func, AggregateFn::Sum { .. } | AggregateFn::Avg { .. });
+        let sum_of = |c: &Expr, i: usize, sel: &mut sea_query::SelectStatement| {
+            if split {
+                sel.expr_as(
+                    sql.custom("SUM({} >> 32)", vec![c.clone()]),
+                    Alias::new(format!("a{i}")),
+                );
+                sel.expr_as(
+                    sql.custom("SUM({} & 4294967295)", vec![c.clone()]),
+                    Alias::new(format!("a{i}l")),
+                );
+            } else {
+                sel.expr_as(
+                    sql.custom("SUM({})", vec![c.clone()]),
+                    Alias::new(format!("a{i}")),
+                );
+            }
+        };
+        let low = |key: &str| OutColumn {
+            key: format!("{key}{SUM_LOW}"),
+            ty: baas_core::FieldType::Int64,
+        };
         // An exact average is answered as its sum and its count
         // (`finish_averages`); the engine's own average still orders.
         if let (true, Some(c)) = (ag.func.exact_average(input.as_ref()), &col) {
             let sum_ty = AggregateFn::average_sum_type(input.as_ref());
-            sel.expr_as(
-                sql.custom("SUM({})", vec![c.clone()]),
-                Alias::new(format!("a{i}")),
-            );
+            sum_of(c, i, &mut sel);
             columns.push(OutColumn {
                 key: key.clone(),
-                ty: sum_ty,
+                ty: if split {
+                    baas_core::FieldType::Int64
+                } else {
+                    sum_ty
+                },
             });
+            if split {
+                columns.push(low(&key));
+            }
             sel.expr_as(
                 sql.custom("COUNT({})", vec![c.clone()]),
                 Alias::new(format!("a{i}n")),
@@ -132,6 +164,22 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
             });
             let ex = sql.custom(sql.avg(), vec![c.clone()]);
             agg_exprs.push((key, ex, baas_core::FieldType::Float64));
+            continue;
+        }
+        if let (true, AggregateFn::Sum { .. }, Some(c)) = (split, &ag.func, &col) {
+            sum_of(c, i, &mut sel);
+            columns.push(OutColumn {
+                key: key.clone(),
+                ty: baas_core::FieldType::Int64,
+            });
+            columns.push(low(&key));
+            // `HAVING` and `ORDER BY` compare the sum as a float (`TOTAL`
+            // does not stop at 2^63).
+            agg_exprs.push((
+                key,
+                sql.custom("TOTAL({})", vec![c.clone()]),
+                baas_core::FieldType::Float64,
+            ));
             continue;
         }
         let ex = match (&ag.func, col) {
