@@ -1307,14 +1307,16 @@ async fn sums_of_big_integers_on_four_engines() {
         vec![
             Field::new("id", FieldType::Int64),
             Field::new("g", FieldType::Int32),
-            Field::new("n", FieldType::Int64),
+            Field::new("n", FieldType::Int64).nullable(),
         ],
     )
     .with_primary_key(["id"]);
     managed_tenants(&baas, &targets, "s", std::slice::from_ref(&entity)).await;
     let rows = r#"[{"id": 1, "g": 1, "n": 5}, {"id": 2, "g": 1, "n": -7},
                    {"id": 3, "g": 2, "n": 9223372036854775807}, {"id": 4, "g": 2, "n": 10},
-                   {"id": 5, "g": 3, "n": -9223372036854775808}, {"id": 6, "g": 3, "n": -1}]"#;
+                   {"id": 5, "g": 3, "n": -9223372036854775808}, {"id": 6, "g": 3, "n": -1},
+                   {"id": 7, "g": 4, "n": null},
+                   {"id": 8, "g": 5, "n": 9007199254740993}, {"id": 9, "g": 6, "n": 9007199254740992}]"#;
     for (engine, _) in &targets {
         let r = request(
             addr,
@@ -1350,12 +1352,13 @@ async fn sums_of_big_integers_on_four_engines() {
             ),
             "{engine}"
         );
-        // Ordered and filtered by the sum (`HAVING`), past 2^63 too; the
-        // smallest 64-bit integers summed; no values: null.
+        // Ordered by the sum exactly, past 2^63 and past a double's 2^53
+        // too, a group without values (null) first as PostgreSQL's
+        // `DESC`; the smallest 64-bit integers summed.
         let r = get("select=g,total:n.sum()&order=total.desc").await;
         assert_eq!(
             r.text(),
-            r#"[{"g":2,"total":9223372036854775817},{"g":1,"total":-2},{"g":3,"total":-9223372036854775809}]"#,
+            r#"[{"g":4,"total":null},{"g":2,"total":9223372036854775817},{"g":5,"total":9007199254740993},{"g":6,"total":9007199254740992},{"g":1,"total":-2},{"g":3,"total":-9223372036854775809}]"#,
             "{engine}"
         );
         let r = get("select=total:n.sum(),mean:n.avg()&id=gt.100").await;

@@ -99,6 +99,8 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         });
     }
     let mut agg_exprs = Vec::new();
+    // Sums answered in two halves, ordered by two keys.
+    let mut split_orders: Vec<(String, Vec<Expr>)> = Vec::new();
     for (i, (r, ag)) in a.all_aggregates().enumerate() {
         let s = scope_of(r);
         let key = Aggregate::answer_key(r, &ag.alias);
@@ -112,19 +114,20 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
         let ty = ag.func.result_type(input.as_ref());
         // A sum of 64-bit integers where the engine's sums stop at 2^63:
         // the high bits' sum under the key, the low 32 bits' beside it,
-        // joined exactly (`finish_averages`); far from 2^63 while there
-        // are fewer than 2^31 rows.
+        // joined exactly (`finish_averages`). The low half's sum stops
+        // past about 2^31 values in one group (SQLite's 400 `22003`,
+        // never a wrong total).
         let split = sql.splits_integer_sums()
             && input == Some(baas_core::FieldType::Int64)
             && matches!(ag.func, AggregateFn::Sum { .. } | AggregateFn::Avg { .. });
         let sum_of = |c: &Expr, i: usize, sel: &mut sea_query::SelectStatement| {
             if split {
                 sel.expr_as(
-                    sql.custom("SUM({} >> 32)", vec![c.clone()]),
+                    sql.custom("SUM(({}) >> 32)", vec![c.clone()]),
                     Alias::new(format!("a{i}")),
                 );
                 sel.expr_as(
-                    sql.custom("SUM({} & 4294967295)", vec![c.clone()]),
+                    sql.custom("SUM(({}) & 4294967295)", vec![c.clone()]),
                     Alias::new(format!("a{i}l")),
                 );
             } else {
@@ -173,11 +176,26 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
                 ty: baas_core::FieldType::Int64,
             });
             columns.push(low(&key));
-            // `HAVING` and `ORDER BY` compare the sum as a float (`TOTAL`
-            // does not stop at 2^63).
+            // `ORDER BY` the sum exactly: the high half carrying the low
+            // half's overflow, then the low 32 bits (null without values).
+            split_orders.push((
+                key.clone(),
+                vec![
+                    sql.custom(
+                        "SUM(({}) >> 32) + (SUM(({}) & 4294967295) >> 32)",
+                        vec![c.clone(), c.clone()],
+                    ),
+                    sql.custom("SUM(({}) & 4294967295) & 4294967295", vec![c.clone()]),
+                ],
+            ));
+            // `HAVING` compares it as a float (`TOTAL` does not stop at
+            // 2^63; exact to 2^53), null without values as `SUM`.
             agg_exprs.push((
                 key,
-                sql.custom("TOTAL({})", vec![c.clone()]),
+                sql.custom(
+                    "CASE WHEN COUNT({}) > 0 THEN TOTAL({}) END",
+                    vec![c.clone(), c.clone()],
+                ),
                 baas_core::FieldType::Float64,
             ));
             continue;
@@ -234,6 +252,12 @@ pub fn aggregate(d: Dialect, target: Target<'_>, a: &Aggregate) -> Result<Select
     for o in &a.order {
         let (ord, nulls) = sq_order(o);
         if let Some((_, _, keys)) = value_groups.iter().find(|(name, _, _)| name == &o.field) {
+            for k in keys {
+                sel.order_by_expr_with_nulls(k.clone(), ord.clone(), nulls);
+            }
+            continue;
+        }
+        if let Some((_, keys)) = split_orders.iter().find(|(name, _)| name == &o.field) {
             for k in keys {
                 sel.order_by_expr_with_nulls(k.clone(), ord.clone(), nulls);
             }
