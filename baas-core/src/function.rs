@@ -240,6 +240,10 @@ pub struct Call {
     /// (PostgREST's `GET` of a function that may write: a write in it is
     /// the database's 25006). Set by the engine that runs the call.
     pub read_only: bool,
+    /// The statements reading its rows run in a transaction rolled back
+    /// afterwards (`Prefer: tx=rollback` of aggregates of its rows). Set
+    /// by the engine that runs the call.
+    pub rolled_back: bool,
 }
 
 /// The rows a computed relationship's function is called with: every row
@@ -405,6 +409,7 @@ impl Function {
                 _ => None,
             },
             read_only: false,
+            rolled_back: false,
         })
     }
 

@@ -777,6 +777,7 @@ async fn attach_computed<D: DatabaseAdapter + ?Sized>(
         void: false,
         procedure: None,
         read_only: false,
+        rolled_back: false,
         row_of: Some(crate::function::RowOf {
             entity: owner.clone(),
             keys: keys.clone(),

@@ -379,8 +379,21 @@ async fn aggregated(
         return Ok(Answer::Plan(scope.discard(plan).await?));
     }
     let scope = Scope::open(tenant, principal, reads_settings, read_only).await?;
+    // A call's rows aggregated under `tx=rollback`: in its session, rolled
+    // back (a function that writes keeps nothing).
+    let rolled_back = checked.target().call.is_some_and(|c| c.rolled_back);
+    if rolled_back && scope.0.is_none() {
+        return Err(Error::unsupported(
+            &tenant.capabilities().engine,
+            "rolling back the call whose rows are aggregated (`Prefer: tx=rollback`)",
+        ));
+    }
     let rows = scope.adapter(tenant).aggregate_rows(checked).await;
-    let mut rows = scope.close(rows).await?;
+    let mut rows = if rolled_back {
+        scope.discard(rows).await?
+    } else {
+        scope.close(rows).await?
+    };
     aggregate_formatted(tenant, principal, checked, &mut rows)?;
     Ok(Answer::Rows(rows))
 }
@@ -1144,9 +1157,12 @@ impl Baas {
     /// aggregated as an entity's are (`aggregate.entity` is the function's
     /// name). Functions that return rows only: a scalar's values, a
     /// procedure's result set (no query reads from a `CALL`) and `void`
-    /// are [`Error::Unsupported`]. With `read_only`, the grouping statement
-    /// runs in a read-only transaction, as [`CallOptions::read_only`] runs
-    /// a call (PostgREST's `GET`).
+    /// are [`Error::Unsupported`]. As `options` say: the grouping statement
+    /// runs in a read-only transaction ([`CallOptions::read_only`],
+    /// PostgREST's `GET`), or in one rolled back afterwards
+    /// ([`CallOptions::rollback`]: a function that writes keeps nothing;
+    /// unsupported without a session to roll back); `max_affected` does
+    /// not apply to aggregates.
     #[allow(clippy::too_many_arguments)]
     pub async fn call_aggregate(
         &self,
@@ -1156,11 +1172,11 @@ impl Baas {
         args: &serde_json::Map<String, serde_json::Value>,
         aggregate: Aggregate,
         embeds: Vec<Embed>,
-        read_only: bool,
+        options: CallOptions,
     ) -> Result<Vec<Row>> {
         let mode = CallMode::Run(CallOptions {
-            read_only,
-            ..CallOptions::default()
+            max_affected: None,
+            ..options
         });
         self.call_aggregate_as(principal, tenant, function, args, aggregate, embeds, mode)
             .await
@@ -1195,6 +1211,7 @@ impl Baas {
             }
             CallMode::Run(options) => {
                 call.read_only = options.read_only;
+                call.rolled_back = options.rollback;
                 None
             }
         };

@@ -93,7 +93,7 @@
 //! | `columns=a,b` | body keys outside the list are dropped |
 //! | `Prefer: return=representation` / `minimal` / `headers-only` | `returning: Some(select= fields, empty = all)` / `None` / `Some(primary key)` + `Location` |
 //! | `select=*,rel(…)` with `return=representation` (`.insert(…).select('*, author(*)')`) | the write returns its rows' fields and relation keys, then their embeds are read as a `GET` reads them (the caller's read grants on every embedded entity, the row budget over the written and embedded rows; spreads, aliases, aggregates, the embed-only select and nested `rel.order/limit/offset` too): [`Baas::write_representing`](baas_engine::Baas::write_representing). An `!inner` embedding (`author!inner(*)`, or `author!inner()` to filter unseen) filters the representation, not the write, as in PostgREST: every row is written, the ones without a related row the embedding keeps are not answered ([`WriteRequest::keep_inner`]) |
-//! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back); 501 on an engine without transactions) / committed (the default) |
+//! | `Prefer: tx=rollback` / `tx=commit` | the write (or `/rpc` call, its rows aggregated or not) runs and answers as usual, then is rolled back ([`Baas::write_rolled_back`](baas_engine::Baas::write_rolled_back), [`Baas::call_rolled_back`](baas_engine::Baas::call_rolled_back), [`Baas::call_aggregate`](baas_engine::Baas::call_aggregate); 501 on an engine without transactions) / committed (the default) |
 //! | `Prefer: missing=default`, `handling=strict`, unknown tokens | accepted / strict rejects unknown tokens (400 `PGRST122`) / ignored |
 //! | `Prefer: timezone=America/Los_Angeles` | the caller's zone ([`Principal::timezone`](baas_engine::Principal::timezone)): instants answered and read there on every engine (see the differences below) |
 //! | `Prefer: handling=strict, max-affected=n` on `PATCH`/`DELETE` | the matching rows are counted first; more than `n` is a 400 `PGRST124` and nothing is written (ignored without `handling=strict`, as in PostgREST) |
@@ -273,11 +273,8 @@
 //!   missing) is PostgREST's 404 `PGRST202`, its hint the signature
 //!   (for a caller who may call it; others get no hint). A
 //!   repeated query argument of a scalar parameter is a 400 (PostgREST
-//!   takes the last). `Prefer: tx=rollback` with aggregates of a
-//!   call's rows (`/rpc/f?select=total.sum()`) is a 501 on a function that
-//!   may write, and not applied on a read-only one (without aggregates
-//!   the call is rolled back, as in PostgREST; a MySQL procedure's `CALL`
-//!   is a 501).
+//!   takes the last). A MySQL procedure's `CALL` under `Prefer:
+//!   tx=rollback` is a 501.
 //! - Error bodies of database refusals keep PostgREST's code and status
 //!   (`23505` 409, `23503` 409, `23502` 400…) with a message and details
 //!   of ours, the same on every engine (`` `id`: a row with this value

@@ -202,18 +202,11 @@ pub fn parse_rpc(
     if method.eq_ignore_ascii_case("HEAD") {
         read.into_head();
     }
-    // A call is rolled back when asked (`tx=rollback`), except where its
-    // rows are aggregated: then only a read-only function's call runs, as
-    // committed (it wrote nothing). `max-affected` bounds the rows a call
-    // answers, not its aggregates.
-    let rollback = prefer.rollback && read.aggregate.is_none();
+    // A call is rolled back when asked (`tx=rollback`), its rows
+    // aggregated or not. `max-affected` bounds the rows a call answers,
+    // not its aggregates.
+    let rollback = prefer.rollback;
     let max_affected = prefer.max_affected.filter(|_| read.aggregate.is_none());
-    if prefer.rollback && !rollback && !f.volatility.is_read_only() {
-        return Err(RestError::unsupported(format!(
-            "`Prefer: tx=rollback` with aggregates of what `{}` returns, which may write: aggregates of a call are not rolled back (call it without the preference, or without aggregates)",
-            f.name
-        )));
-    }
     read.prefer.applied.retain(|a| {
         (max_affected.is_some() || !a.starts_with("max-affected="))
             && (rollback || !a.starts_with("tx=rollback"))

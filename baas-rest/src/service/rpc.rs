@@ -89,7 +89,17 @@ impl Service {
             let rows = self
                 .baas
                 .call_aggregate(
-                    principal, tenant, function, &call.args, *aggregate, embeds, read_only,
+                    principal,
+                    tenant,
+                    function,
+                    &call.args,
+                    *aggregate,
+                    embeds,
+                    baas_engine::CallOptions {
+                        rollback: call.rollback,
+                        max_affected: None,
+                        read_only,
+                    },
                 )
                 .await
                 .map_err(core_error)?;
