@@ -2646,7 +2646,7 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
         (
             Filter::not(jl(&["s"], "hello%", true)),
             vec![],
-            "not ilike: strings only",
+            "not ilike: both strings match",
         ),
         (
             Filter::not(jl(&["s"], "%World", false)),
@@ -2711,7 +2711,7 @@ async fn json_path_like_and_null(c: &Ctx<'_>) -> CaseResult {
         (
             Filter::not(jr(&["s"], "there", false)),
             vec!["jl-1"],
-            "not match: strings only",
+            "not match: a missing or null text matches neither",
         ),
     ];
     for (f, want, what) in checks {

@@ -301,15 +301,18 @@ impl SqlDialect for Mysql {
         Some(format!("DATE(DATE_ADD({{}}, INTERVAL ({seconds}) SECOND))"))
     }
 
-    /// `jsonb`'s containment ([`super::containment`]): not
-    /// `JSON_CONTAINS`, whose arrays hold a scalar at any depth and an
-    /// object inside an element, and whose integers differ from the same
-    /// double.
+    /// `jsonb`'s `=`, built from the operand as containment is (MariaDB's
+    /// JSON is text, which `=` compares as text: key order and `1.0`
+    /// against `1` would differ).
     fn json_equals(&self, col: Expr, value: &serde_json::Value) -> Result<Expr> {
         let (sql, args) = super::containment::equality(&MysqlJson, col, value)?;
         Ok(self.custom(&sql, args))
     }
 
+    /// `jsonb`'s containment ([`super::containment`]): not
+    /// `JSON_CONTAINS`, whose arrays hold a scalar at any depth and an
+    /// object inside an element, and whose integers differ from the same
+    /// double.
     fn json_contains(
         &self,
         col: Expr,

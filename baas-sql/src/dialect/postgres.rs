@@ -34,9 +34,7 @@ impl Postgres {
         }
         self.custom(&template.replace("KEYS", &marks), args)
     }
-}
 
-impl Postgres {
     /// `col`, or SQL NULL where an index step of `path` (`->0`, `->-1`)
     /// meets no array: `jsonb_extract_path` reads such a step as an
     /// object's key too (`{"0": 1}`), where PostgreSQL's `->` with an
