@@ -234,24 +234,48 @@ fn json_string_matches(key: &str, path: &[String], re: Document, neg: bool) -> D
     // `true`/`false`), matching or (negated) not, at the path as
     // `value_at` walks it: a dotted path would also look into an array's
     // elements. Nothing else matches either.
-    let v = value_at(key, path);
-    let text = doc! {"$switch": {
-        "branches": [
-            {"case": {"$eq": [{"$type": v.clone()}, "string"]}, "then": v.clone()},
-            {"case": {"$isNumber": v.clone()}, "then": {"$toString": v.clone()}},
-            {"case": {"$eq": [{"$type": v.clone()}, "bool"]}, "then": {"$cond": [v.clone(), "true", "false"]}},
-        ],
-        "default": Bson::Null,
-    }};
+    let text = scalar_text(&value_at(key, path));
     let mut matches = doc! {"$regexMatch": {
-        "input": {"$ifNull": [text.clone(), ""]},
+        "input": {"$ifNull": ["$$jt", ""]},
         "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
         "options": re.get("$options").cloned().unwrap_or(Bson::Null),
     }};
     if neg {
         matches = doc! {"$not": [matches]};
     }
-    doc! {"$expr": {"$cond": [{"$eq": [{"$ifNull": [text, Bson::Null]}, Bson::Null]}, false, matches]}}
+    doc! {"$expr": {"$let": {
+        "vars": {"jt": text},
+        "in": {"$cond": [{"$eq": [{"$ifNull": ["$$jt", Bson::Null]}, Bson::Null]}, false, matches]},
+    }}}
+}
+
+/// The text of the scalar `v` (`->>`: a string, a number's `$toString`,
+/// `true`/`false`), `null` for anything else (missing, JSON `null`, an
+/// array, an object). `v` is bound once (`$let`): an expression walking a path is not
+/// repeated per branch.
+fn scalar_text(v: &Bson) -> Document {
+    doc! {"$let": {"vars": {"sv": v.clone()}, "in": {"$switch": {
+        "branches": [
+            {"case": {"$eq": [{"$type": "$$sv"}, "string"]}, "then": "$$sv"},
+            {"case": {"$isNumber": "$$sv"}, "then": {"$toString": "$$sv"}},
+            {"case": {"$eq": [{"$type": "$$sv"}, "bool"]}, "then": {"$cond": ["$$sv", "true", "false"]}},
+        ],
+        "default": Bson::Null,
+    }}}}
+}
+
+/// The text at `path` inside the JSON field `key` (as `scalar_text`)
+/// compared with `value` (`Filter::JsonText`; `op` already the complement
+/// when negated): strings compare by bytes; a value there that is no
+/// scalar matches nothing.
+fn json_text_compares(key: &str, path: &[String], op: CompareOp, value: &str) -> Document {
+    doc! {"$expr": {"$let": {
+        "vars": {"jt": scalar_text(&value_at(key, path))},
+        "in": {"$and": [
+            {"$eq": [{"$type": "$$jt"}, "string"]},
+            {cmp_op(op): ["$$jt", value]},
+        ]},
+    }}}
 }
 
 /// Whether a JSON path key can be written in MongoDB's dotted notation.
@@ -445,6 +469,15 @@ impl<'a> FilterLower<'a> {
             } => {
                 let (_, key) = key_of(e, field)?;
                 json_string_matches(key, path, regex(pattern, *case_insensitive)?, neg)
+            }
+            Filter::JsonText {
+                field,
+                path,
+                op,
+                value,
+            } => {
+                let (_, key) = key_of(e, field)?;
+                json_text_compares(key, path, if neg { flip(*op) } else { *op }, value)
             }
             Filter::JsonIsNull {
                 field,

@@ -230,6 +230,20 @@ fn bind_refs(
             *values = kept;
             true
         }
+        // The text at a JSON path (`data->>owner=eq.auth.uid()`): the
+        // caller's value as `->>` would write it.
+        Filter::JsonText { value, .. } => match Ref::parse(value).map(|r| r.resolve(p)) {
+            None => true,
+            Some(Some(Json::String(s))) => {
+                *value = s;
+                true
+            }
+            Some(Some(j @ (Json::Number(_) | Json::Bool(_)))) => {
+                *value = j.to_string();
+                true
+            }
+            Some(_) => false,
+        },
         Filter::Exists {
             relation,
             filter: Some(inner),
@@ -252,6 +266,7 @@ fn visit_values(f: &Filter, g: &mut impl FnMut(&Value)) {
         Filter::Not { filter } => visit_values(filter, g),
         Filter::Compare { value, .. } => g(value),
         Filter::In { values, .. } => values.iter().for_each(g),
+        Filter::JsonText { value, .. } => g(&Value::Text(value.clone())),
         Filter::Exists {
             filter: Some(inner),
             ..
@@ -306,6 +321,7 @@ fn fields_of(f: &Filter, out: &mut Vec<String>) {
         | Filter::JsonContains { field, .. }
         | Filter::JsonEquals { field, .. }
         | Filter::JsonLike { field, .. }
+        | Filter::JsonText { field, .. }
         | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => out.push(field.clone()),
         _ => {}
@@ -704,6 +720,7 @@ mod tests {
                 Field::new("owner_id", FieldType::Text),
                 Field::new("body", FieldType::Text),
                 Field::new("public", FieldType::Boolean),
+                Field::new("meta", FieldType::Json),
             ],
         )
         .with_primary_key(["id"]);
@@ -774,6 +791,33 @@ mod tests {
         };
         assert_eq!(
             grant(&s, &nosub, Action::Update).unwrap().filter,
+            Some(Filter::or(Vec::new()))
+        );
+    }
+
+    #[test]
+    fn references_fill_the_text_at_a_json_path() {
+        // `->>` compares texts: the caller's value as its text, a claim
+        // that is a number too; one the caller lacks leaves the rule out.
+        let s = schema(json!([{
+            "entity": "note", "action": ["read"], "role": ["authenticated"],
+            "filter": "or=(meta->>owner.eq.\"auth.uid()\",meta->>team.eq.\"auth.jwt()->'app_metadata'->>'level'\")"
+        }]));
+        let text = |path: &str, value: &str| Filter::JsonText {
+            field: "meta".into(),
+            path: vec![path.into()],
+            op: CompareOp::Eq,
+            value: value.into(),
+        };
+        let mut p = user("u1");
+        p.claims.insert("app_metadata".into(), json!({"level": 3}));
+        assert_eq!(
+            grant(&s, &p, Action::Read).unwrap().filter,
+            Some(Filter::or(vec![text("owner", "u1"), text("team", "3")]))
+        );
+        // No `level` claim: the rule cannot be filled, so nothing is read.
+        assert_eq!(
+            grant(&s, &user("u1"), Action::Read).unwrap().filter,
             Some(Filter::or(Vec::new()))
         );
     }

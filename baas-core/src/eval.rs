@@ -391,6 +391,7 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
         | Filter::JsonContains { field, .. }
         | Filter::JsonEquals { field, .. }
         | Filter::JsonLike { field, .. }
+        | Filter::JsonText { field, .. }
         | Filter::JsonIsNull { field, .. }
         | Filter::JsonPath { field, .. } => known.contains_key(field),
         // An `exists` names the relation's local fields; be conservative.

@@ -141,6 +141,26 @@ pub enum Filter {
         /// The operand (text, number or boolean).
         value: Value,
     },
+    /// A comparison of the text at a path inside a JSON field, as
+    /// PostgreSQL's `->>` gives a scalar's (PostgREST's `data->>a=gt.m`,
+    /// `eq`, `in`): a string as it is, a number's text (as the document
+    /// writes it: `data->>n=gt.5` is false for `10`, `'10' < '5'`),
+    /// `true`/`false`, compared with the text `value`: equal texts, or
+    /// ordered as each engine orders texts (PostgreSQL: the database's
+    /// collation; MySQL/MariaDB, SQLite and MongoDB: by bytes, as
+    /// PostgreSQL's `C` collation). A value there that is missing, JSON
+    /// `null`, an array or an object matches neither this nor its
+    /// negation.
+    JsonText {
+        /// Field name (a `json` field).
+        field: String,
+        /// Object keys (or array indexes as decimal strings) from the root.
+        path: Vec<String>,
+        /// The comparison.
+        op: CompareOp,
+        /// The text compared with.
+        value: String,
+    },
     /// SQL `LIKE` on the text at a path inside a JSON field, as
     /// PostgreSQL's `->>` gives a scalar's (PostgREST's
     /// `data->>a=like.*x*`): a string as it is, a number's text (as the

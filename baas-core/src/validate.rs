@@ -1368,7 +1368,9 @@ impl<'a> Validator<'a> {
                 }
                 json_operand_size(value, at, acc);
             }
-            Filter::JsonLike { field, path, .. } | Filter::JsonIsNull { field, path, .. } => {
+            Filter::JsonLike { field, path, .. }
+            | Filter::JsonText { field, path, .. }
+            | Filter::JsonIsNull { field, path, .. } => {
                 self.json_path_of(field, path, at, acc, origin)?;
             }
             Filter::JsonPath {

@@ -709,19 +709,6 @@ pub(crate) fn like_pattern(raw: &str) -> String {
     out
 }
 
-/// A `LIKE` pattern (as [`like_pattern`] writes them) that matches `raw`
-/// alone: `%`, `_` and `\` escaped.
-fn like_exact(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn field_type<'e>(entity: &'e Entity, name: &str) -> Option<&'e FieldType> {
     entity.field(name).ok().map(|f| &f.ty)
 }
@@ -965,18 +952,14 @@ fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, R
             };
         }
         // `->>` answers text: `data->>n=eq.1` compares the text `1` (of
-        // the number 1 and of the string "1"), as PostgreSQL does.
-        if field.text && matches!(op, CompareOp::Eq | CompareOp::Neq) {
-            let same = Filter::JsonLike {
+        // the number 1 and of the string "1"), and `data->>n=gt.5` texts
+        // (`'10' < '5'`), as PostgreSQL does.
+        if field.text {
+            return Filter::JsonText {
                 field: field.name.clone(),
                 path: field.json.clone(),
-                pattern: like_exact(v),
-                case_insensitive: false,
-            };
-            return if op == CompareOp::Eq {
-                same
-            } else {
-                Filter::not(same)
+                op,
+                value: v.to_string(),
             };
         }
         Filter::JsonPath {

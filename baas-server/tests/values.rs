@@ -1997,11 +1997,13 @@ async fn json_documents_compare_as_jsonb_on_four_engines() {
 }
 
 /// `->>` answers a scalar's text, as PostgreSQL's: `eq`, `neq`, `in`,
-/// `like` and `match` after it compare the text of a number and of a
-/// boolean as well as a string's (`data->>n=eq.10` is the number and
-/// the string), `%` and `_` in an `eq` operand are themselves; `->`
-/// compares JSON values (the number only). Arrays, objects and a missing
-/// key match neither a condition nor its negation.
+/// `gt`…, `like` and `match` after it compare the text of a number and of
+/// a boolean as well as a string's (`data->>n=eq.10` is the number and
+/// the string, `data->>n=gt.5` is false for `10`, `'10' < '5'`, and true
+/// for `true`), `%` and `_` in an `eq` operand are themselves, texts are
+/// ordered by bytes (`B` before `a`: PostgreSQL's `C` collation, the test
+/// database's); `->` compares JSON values (the number only). Arrays,
+/// objects and a missing key match neither a condition nor its negation.
 #[tokio::test]
 async fn text_after_the_double_arrow_on_four_engines() {
     let rows = r#"[
@@ -2012,7 +2014,8 @@ async fn text_after_the_double_arrow_on_four_engines() {
         {"id": 5, "meta": {"n": "x_1%"}},
         {"id": 6, "meta": {"n": [10]}},
         {"id": 7, "meta": {"n": {"a": 10}}},
-        {"id": 8, "meta": {}}
+        {"id": 8, "meta": {}},
+        {"id": 9, "meta": {"n": "B"}}
     ]"#;
     let (baas, addr, targets, doc) = json_documents("json_text_doc", "t", rows).await;
     for (filter, ids) in [
@@ -2020,12 +2023,19 @@ async fn text_after_the_double_arrow_on_four_engines() {
         ("meta->n=eq.10", vec![1]),
         ("meta->>n=like.1*", vec![1, 2, 3]),
         ("meta->>n=eq.true", vec![4]),
-        ("meta->>n=neq.10", vec![3, 4, 5]),
+        ("meta->>n=neq.10", vec![3, 4, 5, 9]),
         ("meta->>n=eq.x_1%25", vec![5]),
         ("meta->>n=eq.xa1b", vec![]),
         ("meta->>n=match.^1", vec![1, 2, 3]),
         ("meta->>n=in.(1.5,x_1%25)", vec![3, 5]),
-        ("meta->>n=not.like.1*", vec![4, 5]),
+        ("meta->>n=not.like.1*", vec![4, 5, 9]),
+        ("meta->>n=gt.5", vec![4, 5, 9]),
+        ("meta->>n=not.gt.5", vec![1, 2, 3]),
+        ("meta->>n=lte.10", vec![1, 2, 3]),
+        ("meta->>n=lt.a", vec![1, 2, 3, 9]),
+        ("meta->>n=gte.true", vec![4, 5]),
+        ("meta->>n=gt(any).%7Bx,A%7D", vec![4, 5, 9]),
+        ("meta->n=gt.5", vec![1]),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));

@@ -426,6 +426,19 @@ try {
     noError(ov);
     eq(ov.data, [{ title: "Compilers" }, { title: "Shortest" }]);
   });
+  await check("json: gt()/gte() after ->> compare texts, after -> numbers (item 14)", async () => {
+    const t = await db.from("note").select("id").gt("body->>title", "s").order("id");
+    noError(t);
+    eq(t.data, [{ id: 2 }, { id: 3 }]);
+    // `->>` is text: the numbers 3, 1, 2 as "3", "1", "2", and "3" > "10"
+    // (PostgreSQL's `->>`); as numbers none is.
+    const n = await db.from("note").select("id").gt("body->meta->>n", 10).order("id");
+    noError(n);
+    eq(n.data, [{ id: 1 }, { id: 3 }]);
+    const v = await db.from("note").select("id").lt("body->meta->n", 3).order("id");
+    noError(v);
+    eq(v.data, [{ id: 2 }, { id: 3 }]);
+  });
   await check("json: ilike(), is() and contains() on a path inside a JSON column (item 14)", async () => {
     const like = await db.from("note").select("id").ilike("body->>title", "%IR%").order("id");
     noError(like);

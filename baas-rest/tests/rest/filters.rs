@@ -462,18 +462,21 @@ fn json_path_filters() {
         op,
         value,
     };
-    // `->>` is text: `eq`/`neq` compare the text (`%`, `_` and `\` as
-    // themselves); ordered comparisons of a number compare numbers.
-    let text = |path: &[&str], pattern: &str| Filter::JsonLike {
+    // `->>` is text: every comparison compares the text (`%`, `_` and
+    // `\` as themselves), `gt.120` too (`'99' > '120'`, as PostgreSQL).
+    let text = |path: &[&str], op, value: &str| Filter::JsonText {
         field: "meta".into(),
         path: path.iter().map(|s| s.to_string()).collect(),
-        pattern: pattern.into(),
-        case_insensitive: false,
+        op,
+        value: value.into(),
     };
-    assert_eq!(filt("track", "meta->a->>b=eq.x"), text(&["a", "b"], "x"));
+    assert_eq!(
+        filt("track", "meta->a->>b=eq.x"),
+        text(&["a", "b"], CompareOp::Eq, "x")
+    );
     assert_eq!(
         filt("track", "meta->>b=neq.1%_*"),
-        Filter::not(text(&["b"], "1\\%\\_*"))
+        text(&["b"], CompareOp::Neq, "1%_*")
     );
     assert_eq!(
         filt("track", "meta->a->b=eq.x"),
@@ -481,10 +484,18 @@ fn json_path_filters() {
     );
     assert_eq!(
         filt("track", "meta->>bpm=gt.120"),
+        text(&["bpm"], CompareOp::Gt, "120")
+    );
+    assert_eq!(
+        filt("track", "meta->>ratio=lte. 0.5"),
+        text(&["ratio"], CompareOp::Lte, " 0.5")
+    );
+    assert_eq!(
+        filt("track", "meta->bpm=gt.120"),
         jp(&["bpm"], CompareOp::Gt, 120i64.into())
     );
     assert_eq!(
-        filt("track", "meta->>ratio=lt.0.5"),
+        filt("track", "meta->ratio=lt.0.5"),
         jp(&["ratio"], CompareOp::Lt, 0.5.into())
     );
     assert_eq!(
@@ -501,11 +512,21 @@ fn json_path_filters() {
     );
     assert_eq!(
         filt("track", "meta->>k=not.eq.v"),
-        Filter::not(text(&["k"], "v"))
+        Filter::not(text(&["k"], CompareOp::Eq, "v"))
     );
     assert_eq!(
         filt("track", "meta->>k=in.(a,1)"),
-        Filter::or(vec![text(&["k"], "a"), text(&["k"], "1")])
+        Filter::or(vec![
+            text(&["k"], CompareOp::Eq, "a"),
+            text(&["k"], CompareOp::Eq, "1")
+        ])
+    );
+    assert_eq!(
+        filt("track", "meta->>k=gte(any).{b,10}"),
+        Filter::or(vec![
+            text(&["k"], CompareOp::Gte, "b"),
+            text(&["k"], CompareOp::Gte, "10")
+        ])
     );
     assert_eq!(
         filt("track", "meta->k=in.(a,1)"),

@@ -130,11 +130,11 @@ fn every_operator_inside_trees() {
                 syntax: baas_core::ir::TextSyntax::TsQuery,
             },
             // `->>` compares text: the text `1`.
-            Filter::JsonLike {
+            Filter::JsonText {
                 field: "meta".into(),
                 path: vec!["k".into()],
-                pattern: "1".into(),
-                case_insensitive: false,
+                op: CompareOp::Eq,
+                value: "1".into(),
             },
             Filter::is("explicit", IsValue::True),
             Filter::not(Filter::in_list("genre_id", vec![3i64])),

@@ -360,8 +360,16 @@ pub(crate) trait SqlDialect: Send + Sync {
     /// The text at `path` in the JSON column `col`, as PostgreSQL's `->>`
     /// gives it for a scalar: a string as it is, a number's text, `true`
     /// or `false`; SQL NULL when the value there is missing, JSON `null`,
-    /// an array or an object (`Filter::JsonLike`, `Filter::Regex`).
+    /// an array or an object (`Filter::JsonLike`, `Filter::JsonText`,
+    /// `Filter::Regex`).
     fn json_scalar_text_at(&self, col: Expr, path: &[String]) -> Result<Expr>;
+
+    /// `text <op> value` for a text read from a JSON document
+    /// (`Filter::JsonText`): as the engine compares texts (PostgreSQL:
+    /// the database's collation; SQLite: bytes).
+    fn json_text_compare(&self, text: Expr, op: &str, value: Expr) -> Expr {
+        self.custom(&format!("{{}} {op} {{}}"), vec![text, value])
+    }
 
     /// True when `path` in the JSON column `col` is missing or holds JSON
     /// `null`, or with `missing_only` when it is missing

@@ -274,6 +274,15 @@ impl SqlDialect for Mysql {
         )
     }
 
+    /// By bytes, as SQLite and MongoDB compare texts (`JSON_UNQUOTE`'s
+    /// `utf8mb4_bin`, made sure of whatever the operand's collation).
+    fn json_text_compare(&self, text: Expr, op: &str, value: Expr) -> Expr {
+        self.custom(
+            &format!("CAST({{}} AS BINARY) {op} CAST({{}} AS BINARY)"),
+            vec![text, value],
+        )
+    }
+
     /// `JSON_EXTRACT` answers SQL NULL for a missing path only (a JSON
     /// `null` is MySQL's JSON null, MariaDB's text `null`).
     fn json_null_at(&self, col: Expr, path: &[String], missing_only: bool) -> Result<Expr> {

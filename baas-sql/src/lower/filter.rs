@@ -147,6 +147,20 @@ impl<'a> Lower<'a> {
                 let text = sql.json_scalar_text_at(scope.json_col(fd), path)?;
                 Condition::all().add(sql.like(text, pattern, *case_insensitive))
             }
+            Filter::JsonText {
+                field,
+                path,
+                op,
+                value,
+            } => {
+                let fd = e.field(field)?;
+                let text = sql.json_scalar_text_at(scope.json_col(fd), path)?;
+                Condition::all().add(sql.json_text_compare(
+                    text,
+                    op_symbol(*op),
+                    param(value.clone()),
+                ))
+            }
             Filter::JsonIsNull {
                 field,
                 path,
