@@ -237,8 +237,10 @@ fn json_string_matches(key: &str, path: &[String], re: Document, neg: bool) -> D
     let text = scalar_text(&value_at(key, path));
     let mut matches = doc! {"$regexMatch": {
         "input": {"$ifNull": ["$$jt", ""]},
-        "regex": re.get("$regex").cloned().unwrap_or(Bson::Null),
-        "options": re.get("$options").cloned().unwrap_or(Bson::Null),
+        // Operands of an expression: literals, or a `$…` pattern would be
+        // read as a field path or a variable.
+        "regex": {"$literal": re.get("$regex").cloned().unwrap_or(Bson::Null)},
+        "options": {"$literal": re.get("$options").cloned().unwrap_or(Bson::Null)},
     }};
     if neg {
         matches = doc! {"$not": [matches]};
@@ -273,7 +275,8 @@ fn json_text_compares(key: &str, path: &[String], op: CompareOp, value: &str) ->
         "vars": {"jt": scalar_text(&value_at(key, path))},
         "in": {"$and": [
             {"$eq": [{"$type": "$$jt"}, "string"]},
-            {cmp_op(op): ["$$jt", value]},
+            // A literal: `$x` would be a field path, `$$x` a variable.
+            {cmp_op(op): ["$$jt", {"$literal": value}]},
         ]},
     }}}
 }

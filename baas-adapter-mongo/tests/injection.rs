@@ -97,6 +97,79 @@ fn hostile_values_are_typed_scalars_behind_explicit_operators() {
     }
 }
 
+/// In an `$expr`, a string beginning with `$` is a field path and one
+/// with `$$` a variable: a value compared there (the text after `->>`, a
+/// rule's claim filled into it), and a `match` pattern at a path, must be
+/// `$literal`s, or `meta->>owner=eq.$$jt` would compare the row's text
+/// with itself (attack: a claim set to `$$jt` passes an ownership rule).
+#[test]
+fn values_inside_expressions_are_literals() {
+    for v in HOSTILE {
+        let text = Filter::JsonText {
+            field: "meta".into(),
+            path: vec!["owner".into()],
+            op: CompareOp::Eq,
+            value: v.to_string(),
+        };
+        let regex = Filter::Regex {
+            field: "meta".into(),
+            path: vec!["owner".into()],
+            pattern: v.to_string(),
+            case_insensitive: false,
+        };
+        let mut filters = vec![text.clone(), Filter::not(text)];
+        // A pattern with a NUL is refused (a validation error).
+        if !v.contains('\0') {
+            filters.push(regex);
+        }
+        for f in filters {
+            let m = lowered("doc", f.clone());
+            let mut found = false;
+            literals(&Bson::Document(m.clone()), v, &mut found);
+            assert!(found, "{f:?}: `{v}` is no $literal in {m}");
+            let mut bare = Vec::new();
+            strings(&Bson::Document(m.clone()), &mut bare);
+            assert!(!bare.contains(&v.to_string()), "{f:?}: `{v}` bare in {m}");
+        }
+    }
+}
+
+/// Whether `v` appears as `{"$literal": v}` (`$regexMatch`'s pattern: behind
+/// the `(?s)` flags) somewhere in `b`.
+fn literals(b: &Bson, v: &str, found: &mut bool) {
+    match b {
+        Bson::Document(d) => {
+            for (k, x) in d {
+                if k == "$literal"
+                    && let Bson::String(s) = x
+                    && (s == v || s.ends_with(v))
+                {
+                    *found = true;
+                }
+                literals(x, v, found);
+            }
+        }
+        Bson::Array(a) => a.iter().for_each(|x| literals(x, v, found)),
+        _ => {}
+    }
+}
+
+/// Every string that is not behind a `$literal`.
+fn strings(b: &Bson, out: &mut Vec<String>) {
+    match b {
+        Bson::Document(d) => {
+            for (k, x) in d {
+                if k != "$literal" {
+                    strings(x, out);
+                }
+            }
+        }
+        Bson::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Bson::String(s) => out.push(s.clone()),
+        _ => {}
+    }
+}
+
 #[test]
 fn like_text_is_escaped_into_a_literal_regex() {
     let m = lowered(

@@ -23,7 +23,13 @@
 //! `int8` key: the subject's digits are the number); a caller whose value
 //! the type cannot take (a subject that is no number) cannot fill it. A
 //! write's check compares numbers exactly, never through a float (64-bit
-//! keys past 2^53 stay apart).
+//! keys past 2^53 stay apart). Compared with the text at a JSON path
+//! (`meta->>owner=eq.auth.uid()`), a reference is the claim's text (a
+//! string as it is, a number or boolean as JSON writes it); a claim that
+//! is an object or an array makes an `eq` match no row, and any other
+//! comparison not apply. A write's check evaluates such a comparison on
+//! the new row where the path holds a string or a boolean (by bytes); a
+//! number there is refused as a check that cannot be evaluated.
 //!
 //! **Closed by default.** For an entity, a caller gets what the rules that
 //! name its role and the action grant, or nothing: reads and embeds see no
@@ -231,8 +237,10 @@ fn bind_refs(
             true
         }
         // The text at a JSON path (`data->>owner=eq.auth.uid()`): the
-        // caller's value as `->>` would write it.
-        Filter::JsonText { value, .. } => match Ref::parse(value).map(|r| r.resolve(p)) {
+        // caller's value as `->>` would write it. A claim that is an object
+        // or an array is no scalar's text: an `eq` of it matches no row (as
+        // `Compare`'s untyped value), otherwise the caller lacks it.
+        Filter::JsonText { value, op, .. } => match Ref::parse(value).map(|r| r.resolve(p)) {
             None => true,
             Some(Some(Json::String(s))) => {
                 *value = s;
@@ -242,7 +250,12 @@ fn bind_refs(
                 *value = j.to_string();
                 true
             }
-            Some(_) => false,
+            Some(None) => false,
+            Some(Some(_)) if !negated && *op == CompareOp::Eq => {
+                *f = Filter::or(Vec::new());
+                true
+            }
+            Some(Some(_)) => false,
         },
         Filter::Exists {
             relation,
@@ -818,6 +831,44 @@ mod tests {
         // No `level` claim: the rule cannot be filled, so nothing is read.
         assert_eq!(
             grant(&s, &user("u1"), Action::Read).unwrap().filter,
+            Some(Filter::or(Vec::new()))
+        );
+        // A boolean and a float as their texts; a claim that looks like an
+        // operator or a field path is a plain text (bound, or a MongoDB
+        // `$literal`).
+        for (claim, want) in [
+            (json!(true), "true"),
+            (json!(2.5), "2.5"),
+            (json!("$$jt"), "$$jt"),
+            (json!("$meta.owner"), "$meta.owner"),
+        ] {
+            let mut p = user("u1");
+            p.claims
+                .insert("app_metadata".into(), json!({"level": claim}));
+            assert_eq!(
+                grant(&s, &p, Action::Read).unwrap().filter,
+                Some(Filter::or(vec![text("owner", "u1"), text("team", want)]))
+            );
+        }
+        // An object or an array is no text: its `eq` matches no row, the
+        // other branch of the `or` still holds; negated, the rule is not
+        // for the caller.
+        let mut p = user("u1");
+        p.claims
+            .insert("app_metadata".into(), json!({"level": ["a"]}));
+        assert_eq!(
+            grant(&s, &p, Action::Read).unwrap().filter,
+            Some(Filter::or(vec![
+                text("owner", "u1"),
+                Filter::or(Vec::new())
+            ]))
+        );
+        let negated = schema(json!([{
+            "entity": "note", "action": ["read"], "role": ["authenticated"],
+            "filter": "meta->>team=not.eq.auth.jwt()->'app_metadata'->>'level'"
+        }]));
+        assert_eq!(
+            grant(&negated, &p, Action::Read).unwrap().filter,
             Some(Filter::or(Vec::new()))
         );
     }

@@ -5,8 +5,8 @@
 //! Semantics follow SQL's three-valued logic closely enough for checks: a
 //! comparison with a null or missing value is *unknown*, which a check
 //! treats as a failure (as SQL's `WITH CHECK` does). Operators that need the
-//! database (`exists`, full-text search, JSON paths, array operators) are
-//! not evaluated here: [`eval`] answers [`Eval::Unsupported`] for them, and
+//! database (`exists`, full-text search, JSON paths other than the text
+//! of a string or boolean, array operators) are not evaluated here: [`eval`] answers [`Eval::Unsupported`] for them, and
 //! callers refuse such a check rather than guess.
 //!
 //! [`partial`] evaluates what known values decide and leaves the rest as a
@@ -82,14 +82,7 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             }
             match compare(v, &value) {
                 None => Eval::Unsupported,
-                Some(ord) => Eval::from_bool(match op {
-                    CompareOp::Eq => ord == Ordering::Equal,
-                    CompareOp::Neq => ord != Ordering::Equal,
-                    CompareOp::Gt => ord == Ordering::Greater,
-                    CompareOp::Gte => ord != Ordering::Less,
-                    CompareOp::Lt => ord == Ordering::Less,
-                    CompareOp::Lte => ord != Ordering::Greater,
-                }),
+                Some(ord) => Eval::from_bool(holds(*op, ord)),
             }
         }
         Filter::In { field, values } => {
@@ -138,7 +131,40 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             }),
             _ => Eval::Unsupported,
         },
+        // The text at a JSON path (a rule's `meta->>owner=eq.auth.uid()`
+        // checking an insert): a string's or a boolean's, compared by
+        // bytes as MySQL, SQLite and MongoDB compare it (PostgreSQL's `C`
+        // collation; `eq`/`neq` under any deterministic collation). A
+        // number's text is each engine's own: not evaluated here.
+        Filter::JsonText {
+            field,
+            path,
+            op,
+            value,
+        } => {
+            let at = row.get(field).and_then(|v| crate::ir::json_at(v, path));
+            let text = match at {
+                Some(Value::String(s)) => s.as_str(),
+                Some(Value::Bool(true)) => "true",
+                Some(Value::Bool(false)) => "false",
+                Some(Value::Number(_)) => return Eval::Unsupported,
+                _ => return Eval::Unknown,
+            };
+            Eval::from_bool(holds(*op, text.as_bytes().cmp(value.as_bytes())))
+        }
         _ => Eval::Unsupported,
+    }
+}
+
+/// Whether `a <op> b` holds where `a` orders as `ord` against `b`.
+fn holds(op: CompareOp, ord: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => ord == Ordering::Equal,
+        CompareOp::Neq => ord != Ordering::Equal,
+        CompareOp::Gt => ord == Ordering::Greater,
+        CompareOp::Gte => ord != Ordering::Less,
+        CompareOp::Lt => ord == Ordering::Less,
+        CompareOp::Lte => ord != Ordering::Greater,
     }
 }
 
@@ -407,6 +433,47 @@ mod tests {
 
     fn row(v: Value) -> Record {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn text_at_a_json_path() {
+        let r = row(
+            json!({"meta": {"owner": "u1", "ok": true, "n": 5, "tags": ["B", "a"], "0": "zero"}}),
+        );
+        let text = |path: &[&str], op, v: &str| {
+            eval(
+                &Filter::JsonText {
+                    field: "meta".into(),
+                    path: path.iter().map(|s| s.to_string()).collect(),
+                    op,
+                    value: v.into(),
+                },
+                &r,
+            )
+        };
+        assert_eq!(text(&["owner"], CompareOp::Eq, "u1"), Eval::True);
+        assert_eq!(text(&["owner"], CompareOp::Eq, "u2"), Eval::False);
+        assert_eq!(text(&["ok"], CompareOp::Eq, "true"), Eval::True);
+        assert_eq!(text(&["tags", "0"], CompareOp::Lt, "a"), Eval::True);
+        assert_eq!(text(&["tags", "-1"], CompareOp::Eq, "a"), Eval::True);
+        // An index is no object's key; missing, arrays, objects: unknown.
+        assert_eq!(text(&["0"], CompareOp::Eq, "zero"), Eval::Unknown);
+        assert_eq!(text(&["none"], CompareOp::Neq, "x"), Eval::Unknown);
+        assert_eq!(text(&["tags"], CompareOp::Neq, "x"), Eval::Unknown);
+        // A number's text differs by engine: not evaluated here.
+        assert_eq!(text(&["n"], CompareOp::Eq, "5"), Eval::Unsupported);
+        assert_eq!(
+            eval(
+                &Filter::not(Filter::JsonText {
+                    field: "meta".into(),
+                    path: vec!["owner".into()],
+                    op: CompareOp::Gt,
+                    value: "u0".into(),
+                }),
+                &r
+            ),
+            Eval::False
+        );
     }
 
     #[test]

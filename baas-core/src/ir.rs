@@ -1886,6 +1886,26 @@ pub fn index_from_end(step: &str) -> Option<u64> {
     digits.parse().ok().filter(|n| *n > 0)
 }
 
+/// The value at `path` inside the JSON value `v`, as PostgreSQL's `->`
+/// steps: an index ([`is_array_step`], from the end too) into an array
+/// only, a key into an object only; `None` where a step finds nothing.
+pub fn json_at<'v>(v: &'v serde_json::Value, path: &[String]) -> Option<&'v serde_json::Value> {
+    use serde_json::Value as J;
+    path.iter().try_fold(v, |v, step| match v {
+        J::Array(a) => {
+            let i = match index_from_start(step) {
+                Some(i) => usize::try_from(i).ok()?,
+                None => a
+                    .len()
+                    .checked_sub(usize::try_from(index_from_end(step)?).ok()?)?,
+            };
+            a.get(i)
+        }
+        J::Object(o) if !is_array_step(step) => o.get(step),
+        _ => None,
+    })
+}
+
 /// A list of rows, plus the count when asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rows {

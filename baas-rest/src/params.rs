@@ -778,21 +778,12 @@ impl Shape {
         zone: Option<baas_core::zone::Zone>,
     ) -> Result<serde_json::Value, RestError> {
         use serde_json::Value as J;
-        for step in &self.path {
+        if !self.path.is_empty() {
             // An index steps into an array only (an object's key `0` is
             // not its `->0`), a key into an object only.
-            let at = baas_core::ir::index_from_start(step)
-                .map(|i| i as usize)
-                .or_else(|| match (&v, baas_core::ir::index_from_end(step)) {
-                    (J::Array(a), Some(n)) => a.len().checked_sub(n as usize),
-                    (_, Some(_)) => Some(usize::MAX),
-                    _ => None,
-                });
-            v = match (v, at) {
-                (J::Array(mut a), Some(i)) if i < a.len() => a.swap_remove(i),
-                (J::Object(mut o), None) => o.shift_remove(step).unwrap_or(J::Null),
-                _ => J::Null,
-            };
+            v = baas_core::ir::json_at(&v, &self.path)
+                .cloned()
+                .unwrap_or(J::Null);
         }
         if self.text {
             v = Cast::Text.apply(v, zone)?;

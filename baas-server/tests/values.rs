@@ -107,6 +107,19 @@ async fn drop_table(engine: &str, table: &str) {
     }
 }
 
+/// The collation of the PostgreSQL test database (`C.UTF-8`, `en_US.UTF-8`).
+async fn postgres_collation() -> String {
+    let a = mini_baas::postgres::connect(mini_baas::postgres::PgConfig::new(pg_url()))
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(a.backend().pool())
+    .await
+    .unwrap()
+}
+
 /// What a corpus case must give.
 #[derive(Debug, Clone, PartialEq)]
 enum Want {
@@ -2015,7 +2028,11 @@ async fn text_after_the_double_arrow_on_four_engines() {
         {"id": 6, "meta": {"n": [10]}},
         {"id": 7, "meta": {"n": {"a": 10}}},
         {"id": 8, "meta": {}},
-        {"id": 9, "meta": {"n": "B"}}
+        {"id": 9, "meta": {"n": "B"}},
+        {"id": 10, "meta": {"n": null}},
+        {"id": 11, "meta": {"n": "é"}},
+        {"id": 12, "meta": {"n": "B "}},
+        {"id": 13, "meta": {"n": "$meta"}}
     ]"#;
     let (baas, addr, targets, doc) = json_documents("json_text_doc", "t", rows).await;
     for (filter, ids) in [
@@ -2023,23 +2040,58 @@ async fn text_after_the_double_arrow_on_four_engines() {
         ("meta->n=eq.10", vec![1]),
         ("meta->>n=like.1*", vec![1, 2, 3]),
         ("meta->>n=eq.true", vec![4]),
-        ("meta->>n=neq.10", vec![3, 4, 5, 9]),
+        ("meta->>n=neq.10", vec![3, 4, 5, 9, 11, 12, 13]),
+        ("meta->>n=not.eq.10", vec![3, 4, 5, 9, 11, 12, 13]),
         ("meta->>n=eq.x_1%25", vec![5]),
         ("meta->>n=eq.xa1b", vec![]),
         ("meta->>n=match.^1", vec![1, 2, 3]),
         ("meta->>n=in.(1.5,x_1%25)", vec![3, 5]),
-        ("meta->>n=not.like.1*", vec![4, 5, 9]),
-        ("meta->>n=gt.5", vec![4, 5, 9]),
-        ("meta->>n=not.gt.5", vec![1, 2, 3]),
-        ("meta->>n=lte.10", vec![1, 2, 3]),
-        ("meta->>n=lt.a", vec![1, 2, 3, 9]),
-        ("meta->>n=gte.true", vec![4, 5]),
-        ("meta->>n=gt(any).%7Bx,A%7D", vec![4, 5, 9]),
-        ("meta->n=gt.5", vec![1]),
+        ("meta->>n=not.like.1*", vec![4, 5, 9, 11, 12, 13]),
+        // Trailing spaces count (MariaDB's PAD SPACE collations ignore them).
+        ("meta->>n=eq.B", vec![9]),
+        ("meta->>n=eq.B%20", vec![12]),
+        // Operands that look like MongoDB's field paths and variables are
+        // texts (`$literal`s).
+        ("meta->>n=eq.%24meta", vec![13]),
+        ("meta->>n=eq.%24%24jt", vec![]),
+        ("meta->>n=neq.%24%24jt", vec![1, 2, 3, 4, 5, 9, 11, 12, 13]),
+        // A pattern too (`$` anchors: nothing matches, no field is read).
+        ("meta->>n=match.%24meta", vec![]),
+        ("meta->>n=match.%5C%24meta", vec![13]),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
         let got = ids_on_every_engine(addr, &targets, "t", &path).await;
+        assert_eq!(got, ids, "{filter}");
+    }
+    // Texts ordered by bytes (code points): `B` before `a`, `é` after `z`,
+    // as PostgreSQL's `C` collation orders them, the test database's
+    // (the cluster's default here); under another collation PostgreSQL
+    // orders them its way (documented), so it is left out then.
+    let ordered: Vec<(&str, String)> = if postgres_collation().await.starts_with('C') {
+        targets.clone()
+    } else {
+        targets
+            .iter()
+            .filter(|(e, _)| *e != "pg")
+            .cloned()
+            .collect()
+    };
+    for (filter, ids) in [
+        ("meta->>n=gt.5", vec![4, 5, 9, 11, 12]),
+        ("meta->>n=not.gt.5", vec![1, 2, 3, 13]),
+        ("meta->>n=lte.10", vec![1, 2, 3, 13]),
+        ("meta->>n=not.lt.10", vec![1, 2, 4, 5, 9, 11, 12]),
+        ("meta->>n=lt.a", vec![1, 2, 3, 9, 12, 13]),
+        ("meta->>n=gte.true", vec![4, 5, 11]),
+        ("meta->>n=gt.z", vec![11]),
+        ("meta->>n=gt(any).%7Bx,A%7D", vec![4, 5, 9, 11, 12]),
+        ("meta->>n=gt.%24%24jt", vec![1, 2, 3, 4, 5, 9, 11, 12, 13]),
+        ("meta->n=gt.5", vec![1]),
+    ] {
+        let (filter, ids): (&str, Vec<i64>) = (filter, ids);
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let got = ids_on_every_engine(addr, &ordered, "t", &path).await;
         assert_eq!(got, ids, "{filter}");
     }
     drop(baas);

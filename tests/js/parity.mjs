@@ -435,6 +435,10 @@ try {
     const n = await db.from("note").select("id").gt("body->meta->>n", 10).order("id");
     noError(n);
     eq(n.data, [{ id: 1 }, { id: 3 }]);
+    // Negated: the texts not after "10" ("1"); a null body matches neither.
+    const not = await db.from("note").select("id").not("body->meta->>n", "gt", "10").order("id");
+    noError(not);
+    eq(not.data, [{ id: 2 }]);
     const v = await db.from("note").select("id").lt("body->meta->n", 3).order("id");
     noError(v);
     eq(v.data, [{ id: 2 }, { id: 3 }]);
