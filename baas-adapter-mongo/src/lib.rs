@@ -181,6 +181,8 @@ pub fn capabilities(transactions: bool) -> Capabilities {
     let mut c = Capabilities::minimal(ENGINE);
     c.arrays = true;
     c.json_path = true;
+    // By regular expressions ([`baas_core::text_query`]).
+    c.full_text_search = true;
     c.upsert_conflict_target = true;
     c.estimated_count = true;
     // `$dateFromParts` of an instant's parts in a `timezone`.

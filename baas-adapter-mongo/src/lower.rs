@@ -13,6 +13,7 @@ use baas_core::ir::{
     AVERAGE_COUNT, Aggregate, AggregateFn, ArrayOp, CompareOp, Direction, Embed, Filter,
     GroupValue, IsValue, Nulls, OrderBy, Query,
 };
+use baas_core::text_query::{ASCII_SEPARATED_WORD, TextQuery, term_pattern, words_as_written};
 use baas_core::{
     Entity, Error, Field, FieldType, RelationKind, Result, SchemaMetadata, Target, TypedRecord,
     Value,
@@ -281,6 +282,66 @@ fn json_text_compares(key: &str, path: &[String], op: CompareOp, value: &str) ->
     }}}
 }
 
+/// A full-text query on the string field `key`: each word or phrase a
+/// case-insensitive `$regex` bounded by what is no word character
+/// ([`term_pattern`] of [`ASCII_SEPARATED_WORD`]: MongoDB's PCRE has no
+/// Unicode classes, its `\w` is ASCII), composed with `$and`, `$or`, `$nor`; negated, a
+/// string that does not match (a missing or null field matches neither).
+fn text_search_field(key: &str, q: &TextQuery, neg: bool) -> Document {
+    fn build(key: &str, q: &TextQuery) -> Document {
+        match q {
+            TextQuery::Term { words, prefix } => {
+                doc! {key: {"$regex": term_pattern(words, *prefix, ASCII_SEPARATED_WORD), "$options": "i"}}
+            }
+            TextQuery::Or(parts) if parts.is_empty() => always(false),
+            TextQuery::And(parts) => {
+                doc! {"$and": parts.iter().map(|p| build(key, p)).collect::<Vec<_>>()}
+            }
+            TextQuery::Or(parts) => {
+                doc! {"$or": parts.iter().map(|p| build(key, p)).collect::<Vec<_>>()}
+            }
+            TextQuery::Not(inner) => doc! {"$nor": [build(key, inner)]},
+        }
+    }
+    let matches = build(key, q);
+    if neg {
+        doc! {"$and": [{key: {"$type": "string"}}, {"$nor": [matches]}]}
+    } else {
+        doc! {"$and": [{key: {"$type": "string"}}, matches]}
+    }
+}
+
+/// A full-text query on the text at `path` inside the JSON field `key`
+/// (a scalar's, as `->>` gives it: [`scalar_text`]), as
+/// [`text_search_field`] composes it, in an `$expr` (`$regexMatch`, the
+/// patterns `$literal`s).
+fn text_search_at(key: &str, path: &[String], q: &TextQuery, neg: bool) -> Document {
+    fn build(q: &TextQuery) -> Bson {
+        match q {
+            TextQuery::Term { words, prefix } => Bson::Document(doc! {"$regexMatch": {
+                "input": {"$ifNull": ["$$jt", ""]},
+                "regex": {"$literal": term_pattern(words, *prefix, ASCII_SEPARATED_WORD)},
+                "options": "i",
+            }}),
+            TextQuery::And(parts) => {
+                Bson::Document(doc! {"$and": parts.iter().map(build).collect::<Vec<_>>()})
+            }
+            TextQuery::Or(parts) => {
+                Bson::Document(doc! {"$or": parts.iter().map(build).collect::<Vec<_>>()})
+            }
+            TextQuery::Not(inner) => Bson::Document(doc! {"$not": [build(inner)]}),
+        }
+    }
+    let mut matches = build(q);
+    if neg {
+        matches = Bson::Document(doc! {"$not": [matches]});
+    }
+    doc! {"$expr": {"$let": {
+        "vars": {"jt": scalar_text(&value_at(key, path))},
+        "in": {"$and": [{"$eq": [{"$type": "$$jt"}, "string"]}, matches]},
+    }}}
+}
+
 /// Whether a JSON path key can be written in MongoDB's dotted notation.
 fn plain_key(k: &str) -> bool {
     !k.is_empty()
@@ -415,8 +476,32 @@ impl<'a> FilterLower<'a> {
                     doc! {key: re}
                 }
             }
-            Filter::TextSearch { .. } => {
-                return Err(Error::unsupported(ENGINE, "full-text search"));
+            Filter::TextSearch {
+                field,
+                path,
+                query,
+                language,
+                syntax,
+            } => {
+                if !words_as_written(language.as_deref()) {
+                    return Err(Error::unsupported(
+                        ENGINE,
+                        "a full-text search language other than `simple` (words are searched as they are written)",
+                    ));
+                }
+                let (fd, key) = key_of(e, field)?;
+                if path.is_empty() && fd.ty == FieldType::Json {
+                    return Err(Error::unsupported(
+                        ENGINE,
+                        "full-text search of a whole JSON document (search a path: `data->>body=fts.word`)",
+                    ));
+                }
+                let q = syntax.parse(query, ENGINE)?;
+                if path.is_empty() {
+                    text_search_field(key, &q, neg)
+                } else {
+                    text_search_at(key, path, &q, neg)
+                }
             }
             Filter::Range { .. } => {
                 return Err(Error::unsupported(ENGINE, "range operators"));

@@ -192,7 +192,6 @@ impl SqlxEngine for SqliteEngine {
 
     fn capabilities() -> Capabilities {
         let mut caps = Capabilities::all("sqlite");
-        caps.full_text_search = false;
         caps.arrays = false;
         caps.multidimensional_arrays = false;
         caps.computed_fields = false;

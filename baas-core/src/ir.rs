@@ -365,8 +365,9 @@ pub enum IsValue {
 /// How a full-text query is written. Engines with PostgreSQL's text
 /// search run the syntaxes as PostgREST does (`to_tsquery`,
 /// `plainto_tsquery`, `phraseto_tsquery`, `websearch_to_tsquery`); the
-/// others search the query's words, all required, when it has no operator
-/// beyond that ([`TextSyntax::words`]), and answer `Unsupported` otherwise.
+/// others search the query as [`TextSyntax::parse`] reads it (a
+/// [`TextQuery`](crate::text_query::TextQuery)), its words as
+/// PostgreSQL's `simple` configuration makes them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TextSyntax {
@@ -386,57 +387,6 @@ pub enum TextSyntax {
 impl TextSyntax {
     fn is_words(&self) -> bool {
         *self == Self::Words
-    }
-
-    /// The plain words `query` requires, space-separated, when that is all
-    /// it says: `a & b` and `'a' & 'b'` in tsquery syntax, any plain text,
-    /// web-search text without `or` or `-word`; `None` for the operators
-    /// only PostgreSQL's text search has (or, not, prefix, proximity,
-    /// parentheses, phrases).
-    pub fn words(self, query: &str) -> Option<String> {
-        let words: Vec<&str> = match self {
-            Self::Words | Self::Plain => query.split_whitespace().collect(),
-            Self::TsQuery => {
-                if query.contains(['|', '!', '<', '(', ')', ':']) {
-                    return None;
-                }
-                let mut out = Vec::new();
-                for w in query.split(|c: char| c == '&' || c.is_whitespace()) {
-                    if w.is_empty() {
-                        continue;
-                    }
-                    // A quoted lexeme is one word (`'a b'` is a phrase).
-                    let w = match w.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
-                        Some(inner) => inner,
-                        None if w.contains('\'') => return None,
-                        None => w,
-                    };
-                    if w.is_empty() || w.contains(char::is_whitespace) {
-                        return None;
-                    }
-                    out.push(w);
-                }
-                out
-            }
-            Self::Phrase => {
-                let words: Vec<&str> = query.split_whitespace().collect();
-                if words.len() > 1 {
-                    return None;
-                }
-                words
-            }
-            Self::Web => {
-                let mut out = Vec::new();
-                for w in query.split_whitespace() {
-                    if w.eq_ignore_ascii_case("or") || w.starts_with('-') || w.contains('"') {
-                        return None;
-                    }
-                    out.push(w);
-                }
-                out
-            }
-        };
-        Some(words.join(" "))
     }
 }
 
@@ -2038,44 +1988,6 @@ pub struct WriteResult {
     /// on PostgreSQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseSettings>,
-}
-
-#[cfg(test)]
-mod text_syntax_tests {
-    use super::TextSyntax;
-
-    #[test]
-    fn words_only_where_the_query_says_only_words() {
-        let w = |s: TextSyntax, q: &str| s.words(q);
-        assert_eq!(
-            w(TextSyntax::TsQuery, " a & b  c ").as_deref(),
-            Some("a b c")
-        );
-        assert_eq!(
-            w(TextSyntax::TsQuery, "'eggs' & 'ham'").as_deref(),
-            Some("eggs ham")
-        );
-        assert_eq!(w(TextSyntax::Plain, "a  b").as_deref(), Some("a b"));
-        assert_eq!(w(TextSyntax::Phrase, "a").as_deref(), Some("a"));
-        assert_eq!(
-            w(TextSyntax::Web, "ORacle db").as_deref(),
-            Some("ORacle db")
-        );
-        for (s, q) in [
-            (TextSyntax::TsQuery, "a | b"),
-            (TextSyntax::TsQuery, "!a"),
-            (TextSyntax::TsQuery, "a:*"),
-            (TextSyntax::TsQuery, "'a b'"),
-            (TextSyntax::TsQuery, "(a)"),
-            (TextSyntax::TsQuery, "a <-> b"),
-            (TextSyntax::Phrase, "a b"),
-            (TextSyntax::Web, "a OR b"),
-            (TextSyntax::Web, "a -b"),
-            (TextSyntax::Web, "\"a b\""),
-        ] {
-            assert_eq!(w(s, q), None, "{s:?} {q}");
-        }
-    }
 }
 
 #[cfg(test)]

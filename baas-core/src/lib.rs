@@ -47,6 +47,7 @@ pub mod metadata;
 pub mod read;
 pub mod redact;
 pub mod relations;
+pub mod text_query;
 pub mod validate;
 pub mod value;
 pub mod zone;

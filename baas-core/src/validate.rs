@@ -1298,6 +1298,15 @@ impl<'a> Validator<'a> {
                 if query.split_whitespace().next().is_none() {
                     acc.push(&format!("{at}/query"), "the search query is empty");
                 }
+                if query.len() > crate::text_query::MAX_TEXT_QUERY_BYTES {
+                    acc.push(
+                        &format!("{at}/query"),
+                        format!(
+                            "the search query is longer than {} bytes",
+                            crate::text_query::MAX_TEXT_QUERY_BYTES
+                        ),
+                    );
+                }
             }
             Filter::Array { field, values, .. } => {
                 self.caps.require(self.caps.arrays, "array operators")?;

@@ -53,7 +53,7 @@
 //! | `meta->a->b=eq.v`, `meta->n=gt.5` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text, compared with a value of its type; an object or array literal with `eq`/`neq`: `Filter::JsonEquals`); `in` → `Or` of `eq` |
 //! | `meta->>a=eq.v` / `neq` / `gt` / `gte` / `lt` / `lte` / `in` | `Filter::JsonText`: the text at the path, as `->>` gives a scalar's (a string, a number's text, `true`/`false`), compared with the text `v` as PostgreSQL compares texts (`meta->>n=gt.5` is false for `10`: `'10' < '5'`; `%` `_` as themselves): PostgreSQL by the database's collation, MySQL/MariaDB (`CAST … AS BINARY`), SQLite and MongoDB by bytes (PostgreSQL's `C` collation); an array, an object, JSON `null` or a missing key matches neither a comparison nor its negation; the value may be a rule's reference (`meta->>owner=eq.auth.uid()`) |
 //! | `data=eq.{"a":1}` / `neq.[1,2]` / `eq.5` / `eq."text"` / `in.("[1,2]",5)` on a whole JSON field, `data->a=eq.{"b":2}` at a path | `Filter::JsonEquals`: `jsonb`'s `=` on every engine (PostgreSQL's `=`; elsewhere built from the operand: the same type, objects of the same keys, none more, each value equal, arrays of as many elements equal in order, numbers by value: `1` equals `1.0`); a missing path or null field matches neither `eq` nor `neq`; an operand that is no JSON is PostgreSQL's 400 `22P02` (a string is quoted) |
-//! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the text at the path, as `->>` gives a scalar's: a string, a number's text, `true`/`false`; an object, array or missing key matches neither `like` nor `not.like`; full-text search at a path: PostgreSQL, 501 on MySQL/MariaDB, whose `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (after `->>`, missing or JSON `null`; after `->`, missing only: PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`, `missing_only`); any key on every engine (`.`, `$`, quotes are data); at most [`MAX_JSON_PATH_STEPS`](baas_core::ir::MAX_JSON_PATH_STEPS) steps (400). `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
+//! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the text at the path, as `->>` gives a scalar's: a string, a number's text, `true`/`false`; an object, array or missing key matches neither `like` nor `not.like`; full-text search at a path: every engine, MySQL/MariaDB by regular expressions as `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (after `->>`, missing or JSON `null`; after `->`, missing only: PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`, `missing_only`); any key on every engine (`.`, `$`, quotes are data); at most [`MAX_JSON_PATH_STEPS`](baas_core::ir::MAX_JSON_PATH_STEPS) steps (400). `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
 //! | `or=(a.eq.1,b.gt.2)`, `and=(…)`, `not.or=(…)`, nested `or(…,and(…))`, `not.and(…)` | `Filter::Or` / `And` / `Not`; values quoted `"…"` when they hold `,` `(` `)`; arrays `{…}` |
 //! | several parameters | `And` of them |
 //! | `select=a,b,*` | `Selection::fields` (`*` = every field; a name beside `*` must still be a field: `*,unknown` is the 422 of `a,unknown`) |
@@ -106,13 +106,28 @@
 //! `fts` is `to_tsquery` (`'eggs' & 'ham'`, `|`, `!`, `<->`, `:*`,
 //! parentheses), `plfts` `plainto_tsquery`, `phfts` `phraseto_tsquery`,
 //! `wfts` `websearch_to_tsquery`; a malformed query is a 400 `42601`, as
-//! in PostgREST (a malformed range literal a 400 `22P02`). MySQL
-//! searches the query's words, all required, when that is all it says
-//! (`a & b`, `'a' & 'b'`, plain text, a one-word phrase, web text without
-//! `or`, `-word` or quotes), and answers 501 otherwise. On a whole JSON
-//! field (`body=fts.word`, PostgreSQL) the document's string values are
-//! searched (`to_tsvector` of `jsonb`, as PostgREST searches it; keys and
-//! numbers are not).
+//! in PostgREST (a malformed range literal a 400 `22P02`). MySQL/MariaDB,
+//! SQLite and MongoDB read the query as PostgreSQL reads each syntax
+//! ([`TextSyntax::parse`](baas_core::ir::TextSyntax::parse): the same
+//! operators, the same 400 `42601`) and search its words as PostgreSQL's
+//! `simple` configuration splits them (letters, marks and digits, any case; no
+//! stemming, so `fts(simple)` or no language: another is a 501): MySQL by
+//! `MATCH … AGAINST` in boolean mode on a column with a `FULLTEXT` index,
+//! the others (and MySQL at a JSON path) by word-bounded regular
+//! expressions (MongoDB's have no Unicode classes: there a non-ASCII
+//! character that is no letter, `—` or a no-break space, joins the words
+//! beside it). What only PostgreSQL's `tsquery` says (a distance `<2>`,
+//! weights `:A`, a phrase of anything but words) is a 501 there; a query
+//! nests at most 32 `!` and `(` deep (400). Differences that remain: with
+//! no language PostgreSQL uses the database's `default_text_search_config`
+//! (often `english`: stems and stop words), where the others search the
+//! words as written (`fts(simple)` asks PostgreSQL for the same); its
+//! parser keeps an e-mail address, a URL or a number like `3.14` as one
+//! token; MySQL's `FULLTEXT` parser counts `_` and a `'` inside a word
+//! as the word's, and applies its stop words and minimum word length. On a
+//! whole JSON field (`body=fts.word`, PostgreSQL) the document's string
+//! values are searched (`to_tsvector` of `jsonb`, as PostgREST searches
+//! it; keys and numbers are not); elsewhere a 501.
 //!
 //! ## Not supported (and the error returned)
 //!

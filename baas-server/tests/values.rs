@@ -107,6 +107,77 @@ async fn drop_table(engine: &str, table: &str) {
     }
 }
 
+/// Full-text search at a JSON path in each of PostgREST's syntaxes, on
+/// every engine (MySQL/MariaDB, SQLite and MongoDB by word-bounded
+/// regular expressions, as PostgreSQL's `simple` configuration splits
+/// words): `fts` (`to_tsquery`: `&` `|` `!` `<->` `:*`), `plfts`, `phfts`,
+/// `wfts` (`"phrase"`, `or`, `-word`); a number is searched in its text
+/// (`->>`), an array, an object or a missing value matches neither a
+/// query nor its negation; a malformed
+/// `tsquery` is PostgreSQL's 400 `42601` everywhere.
+#[tokio::test]
+async fn full_text_search_on_four_engines() {
+    let rows = r#"[
+        {"id": 1, "meta": {"s": "The quick brown fox"}},
+        {"id": 2, "meta": {"s": "a quick dog, jumping"}},
+        {"id": 3, "meta": {"s": "fox_tales: Über alles"}},
+        {"id": 4, "meta": {"s": 42}},
+        {"id": 5, "meta": {"s": ["quick"]}},
+        {"id": 6, "meta": {}},
+        {"id": 7, "meta": {"s": "un café noir"}},
+        {"id": 8, "meta": {"s": "Don't stop"}}
+    ]"#;
+    let (baas, addr, targets, doc) = json_documents("fts_doc", "t", rows).await;
+    for (filter, ids) in [
+        ("meta->>s=fts(simple).quick", vec![1, 2]),
+        ("meta->>s=fts(simple).quick%20%26%20!dog", vec![1]),
+        ("meta->>s=fts(simple).fox%20%7C%20dog", vec![1, 2, 3]),
+        ("meta->>s=fts(simple).quick%20%3C-%3E%20brown", vec![1]),
+        ("meta->>s=fts(simple).brown%20%3C-%3E%20quick", vec![]),
+        ("meta->>s=fts(simple).jump:*", vec![2]),
+        ("meta->>s=fts(simple).%C3%BCber", vec![3]),
+        ("meta->>s=fts(simple).tales", vec![3]),
+        ("meta->>s=plfts(simple).Quick,%20FOX!", vec![1]),
+        ("meta->>s=phfts(simple).quick%20dog", vec![2]),
+        (
+            "meta->>s=wfts(simple).%22quick%20brown%22%20or%20tales%20-dog",
+            vec![1, 3],
+        ),
+        ("meta->>s=not.fts(simple).fox", vec![2, 4, 7, 8]),
+        ("meta->>s=not.wfts(simple).quick%20-dog", vec![2, 3, 4, 7, 8]),
+        // A non-ASCII letter is no word boundary (MongoDB's `\w` is ASCII).
+        ("meta->>s=fts(simple).caf", vec![]),
+        ("meta->>s=fts(simple).CAF%C3%89", vec![7]),
+        // A `'` inside a word is the word's: `'don' <-> 't'`.
+        ("meta->>s=fts(simple).don't", vec![8]),
+        ("meta->>s=plfts(simple).t%20don", vec![8]),
+        ("meta->>s=wfts(simple).-%20quick", vec![3, 4, 7, 8]),
+        ("meta->>s=fts(simple).42", vec![4]),
+    ] {
+        let (filter, ids): (&str, Vec<i64>) = (filter, ids);
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let got = ids_on_every_engine(addr, &targets, "t", &path).await;
+        assert_eq!(got, ids, "{filter}");
+    }
+    // A malformed query: PostgreSQL's 400 42601, on every engine.
+    let r = on_every_engine(
+        addr,
+        &targets,
+        "t",
+        "GET",
+        &format!("{doc}?meta-%3E%3Es=fts(simple).quick%20fox"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "42601", "{}", r.text());
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &doc).await;
+    }
+}
+
 /// The collation of the PostgreSQL test database (`C.UTF-8`, `en_US.UTF-8`).
 async fn postgres_collation() -> String {
     let a = mini_baas::postgres::connect(mini_baas::postgres::PgConfig::new(pg_url()))

@@ -32,8 +32,8 @@ use baas_core::adapter::{DatabaseAdapter, DatabaseAdapterExt, Target};
 use baas_core::error::Error;
 use baas_core::ir::{
     Aggregate, AggregateExpr, AggregateFn, ArrayOp, CompareOp, Count, Delete, Direction, Embed,
-    Filter, Having, Insert, IsValue, Nulls, OnConflict, OrderBy, Query, Record, Selection, Update,
-    Upsert,
+    Filter, Having, Insert, IsValue, Nulls, OnConflict, OrderBy, Query, Record, Selection,
+    TextSyntax, Update, Upsert,
 };
 use baas_core::metadata::{
     Entity, Field, FieldType, Generated, Index, Relation, RelationKind, SchemaMetadata, Through,
@@ -2382,19 +2382,78 @@ async fn text_search(c: &Ctx<'_>) -> CaseResult {
         json!({"sku": "fts-1", "name": "the quick brown fox"}),
         json!({"sku": "fts-2", "name": "a quick dog"}),
         json!({"sku": "fts-3", "name": "fox tales"}),
+        json!({"sku": "fts-4"}),
     ]))
     .await
     .map_err(s)?;
-    let rows = c
+    let search = |syntax: TextSyntax, q: &str| Filter::TextSearch {
+        field: "name".into(),
+        path: Vec::new(),
+        query: q.into(),
+        language: None,
+        syntax,
+    };
+    // Each syntax's operators, as PostgreSQL reads them (MySQL's `MATCH`
+    // in boolean mode, SQLite and MongoDB by word-bounded expressions); a
+    // NULL text matches neither a query nor its negation.
+    let cases = [
+        (f, vec!["fts-1"]),
+        (search(TextSyntax::TsQuery, "quick & !dog"), vec!["fts-1"]),
+        (
+            search(TextSyntax::TsQuery, "fox | dog"),
+            vec!["fts-1", "fts-2", "fts-3"],
+        ),
+        (
+            search(TextSyntax::TsQuery, "quick <-> brown"),
+            vec!["fts-1"],
+        ),
+        (search(TextSyntax::TsQuery, "brown <-> quick"), vec![]),
+        (search(TextSyntax::TsQuery, "'quick brown'"), vec!["fts-1"]),
+        (search(TextSyntax::TsQuery, "tal:*"), vec!["fts-3"]),
+        (
+            search(TextSyntax::TsQuery, "(fox | dog) & !(tal:* | brown)"),
+            vec!["fts-2"],
+        ),
+        (
+            search(TextSyntax::Web, "\"quick brown\" or tales -dog"),
+            vec!["fts-1", "fts-3"],
+        ),
+        (search(TextSyntax::Web, "quick -dog"), vec!["fts-1"]),
+        (search(TextSyntax::Phrase, "Quick dog"), vec!["fts-2"]),
+        (search(TextSyntax::Plain, "Quick, fox!"), vec!["fts-1"]),
+        (
+            Filter::not(search(TextSyntax::TsQuery, "fox")),
+            vec!["fts-2"],
+        ),
+        (
+            Filter::not(search(TextSyntax::TsQuery, "quick & !dog")),
+            vec!["fts-2", "fts-3"],
+        ),
+    ];
+    for (f, want) in cases {
+        let rows = c
+            .rows(
+                Query::new("gadget")
+                    .fields(["sku"])
+                    .filter(Filter::and(vec![like("sku", "fts-%"), f.clone()]))
+                    .order_by(OrderBy::asc("sku")),
+            )
+            .await
+            .map_err(|e| format!("{f:?}: {e}"))?;
+        let want: Vec<J> = want.iter().map(|w| json!(w)).collect();
+        ensure!(col(&rows, "sku") == want, "{f:?} matched {rows:?}");
+    }
+    // A malformed `tsquery` is PostgreSQL's 400 `42601` everywhere.
+    let bad = c
         .rows(
             Query::new("gadget")
                 .fields(["sku"])
-                .filter(Filter::and(vec![like("sku", "fts-%"), f])),
+                .filter(search(TextSyntax::TsQuery, "quick fox")),
         )
-        .await?;
+        .await;
     ensure!(
-        col(&rows, "sku") == vec![json!("fts-1")],
-        "matched {rows:?}"
+        matches!(&bad, Err(s) if s.contains("42601") || s.contains("syntax error")),
+        "a malformed tsquery: {bad:?}"
     );
     c.clear("fts-").await?;
     Ok(Outcome::Pass)

@@ -239,7 +239,7 @@ CREATE TABLE gadget (
         Some((adapter, conformance_schema(Naming::PascalCase, false)))
     }
 
-    baas_testkit::conformance_tests!(setup, not_applicable: [text_search, array_filters, json_path_into_arrays]);
+    baas_testkit::conformance_tests!(setup, not_applicable: [array_filters, json_path_into_arrays]);
 }
 
 mod mongodb {
@@ -311,5 +311,5 @@ mod mongodb {
         Some((adapter, schema()))
     }
 
-    baas_testkit::conformance_tests!(setup, not_applicable: [text_search]);
+    baas_testkit::conformance_tests!(setup, not_applicable: []);
 }

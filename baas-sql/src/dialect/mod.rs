@@ -21,6 +21,7 @@
 //! reader in [`crate::introspect`].
 
 use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
+use baas_core::text_query::{TextQuery, UNICODE_WORD, term_pattern, words_as_written};
 use baas_core::zone::Zone;
 use baas_core::{Error, Field, FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -254,7 +255,8 @@ pub(crate) trait SqlDialect: Send + Sync {
         Err(self.unsupported("regular expressions (`match` / `imatch`)"))
     }
 
-    /// Full-text match of `query` (plain words) against the text `col`.
+    /// Full-text match of `query`, written in `syntax`, against the text
+    /// `col`.
     fn text_search(
         &self,
         _col: Expr,
@@ -293,6 +295,22 @@ pub(crate) trait SqlDialect: Send + Sync {
         syntax: TextSyntax,
     ) -> Result<Expr> {
         self.text_search(text, query, language, syntax)
+    }
+
+    /// Full-text search in the string values of a whole JSON document
+    /// (PostgreSQL's `to_tsvector` of `jsonb`, as PostgREST searches it:
+    /// not its keys nor numbers); elsewhere unsupported (the document's
+    /// text would match its keys).
+    fn text_search_document(
+        &self,
+        _doc: Expr,
+        _query: &str,
+        _language: Option<&str>,
+        _syntax: TextSyntax,
+    ) -> Result<Expr> {
+        Err(self.unsupported(
+            "full-text search of a whole JSON document (search a path: `data->>body=fts.word`)",
+        ))
     }
 
     /// Full-text search on a column that already is a text-search vector
@@ -743,6 +761,76 @@ impl JsonPathSql {
             ],
         ))
     }
+}
+
+/// A full-text query ([`TextQuery`]) as a condition on the text `text`:
+/// each term by `term` (its words and whether the last is a prefix),
+/// composed with `AND`, `OR` and `NOT`; NULL where the text is NULL, so
+/// that neither the query nor its negation holds there (PostgreSQL's `@@`
+/// of a NULL document).
+pub(crate) fn text_query_condition<D: SqlDialect + ?Sized>(
+    sql: &D,
+    text: Expr,
+    q: &TextQuery,
+    term: &dyn Fn(&[String], bool) -> Result<Expr>,
+) -> Result<Expr> {
+    fn build<D: SqlDialect + ?Sized>(
+        sql: &D,
+        q: &TextQuery,
+        term: &dyn Fn(&[String], bool) -> Result<Expr>,
+    ) -> Result<Expr> {
+        Ok(match q {
+            TextQuery::Term { words, prefix } => term(words, *prefix)?,
+            TextQuery::Or(parts) if parts.is_empty() => Expr::cust("1 = 0"),
+            TextQuery::And(parts) | TextQuery::Or(parts) => {
+                let sep = if matches!(q, TextQuery::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                let template = format!("({})", vec!["{}"; parts.len()].join(sep));
+                let args = parts
+                    .iter()
+                    .map(|p| build(sql, p, term))
+                    .collect::<Result<Vec<_>>>()?;
+                sql.custom(&template, args)
+            }
+            TextQuery::Not(inner) => sql.custom("NOT ({})", vec![build(sql, inner, term)?]),
+        })
+    }
+    let condition = build(sql, q, term)?;
+    Ok(sql.custom(
+        "CASE WHEN {} IS NULL THEN NULL ELSE {} END",
+        vec![text, condition],
+    ))
+}
+
+/// Full-text search of `query` in the text `text` by regular expressions
+/// ([`SqlDialect::regex`], case-insensitive): each word or phrase of the
+/// query bounded by what is no letter or digit
+/// ([`term_pattern`]), composed as the query says. For engines without
+/// an index that takes the text (SQLite; MySQL at a JSON path). No
+/// `language`: the words are PostgreSQL's `simple` configuration's.
+pub(crate) fn text_search_by_regex<D: SqlDialect + ?Sized>(
+    sql: &D,
+    text: Expr,
+    query: &str,
+    language: Option<&str>,
+    syntax: TextSyntax,
+) -> Result<Expr> {
+    if !words_as_written(language) {
+        return Err(sql.unsupported(
+            "a full-text search language other than `simple` (words are searched as they are written)",
+        ));
+    }
+    let q = syntax.parse(query, sql.name())?;
+    text_query_condition(sql, text.clone(), &q, &|words, prefix| {
+        sql.regex(
+            text.clone(),
+            &term_pattern(words, prefix, UNICODE_WORD),
+            true,
+        )
+    })
 }
 
 /// `template` with each `{}, {}` pair bound to `col` and the SQL/JSON

@@ -4,6 +4,7 @@
 //! non-transactional DDL, 64-character identifiers.
 
 use baas_core::ir::TextSyntax;
+use baas_core::text_query::TextQuery;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
 use sea_query::{
@@ -24,6 +25,48 @@ pub(crate) struct Mysql;
 /// on MySQL/MariaDB ([`SqlDialect::json_doc_at`]: the statement grows
 /// fourfold with each).
 const MAX_INDEXES_FROM_END: usize = 3;
+
+/// A term in `MATCH`'s boolean syntax: a word (`fox`, a prefix `fox*`)
+/// or a phrase in double quotes. Words are letters, marks and digits only
+/// ([`TextQuery`]), so nothing in them is an operator.
+fn boolean_term(words: &[String], prefix: bool) -> String {
+    match words {
+        [one] if prefix => format!("{one}*"),
+        [one] => one.clone(),
+        _ => format!("\"{}\"", words.join(" ")),
+    }
+}
+
+/// The query as one boolean-mode search, where it is one: a term
+/// (`+a`), a conjunction of terms and excluded terms with one term at
+/// least (`+a +"b c" -d`), a disjunction of terms (`a b`).
+fn boolean_mode(q: &TextQuery) -> Option<String> {
+    let term = |q: &TextQuery| match q {
+        TextQuery::Term { words, prefix } => Some(boolean_term(words, *prefix)),
+        _ => None,
+    };
+    match q {
+        TextQuery::Term { .. } => term(q).map(|t| format!("+{t}")),
+        TextQuery::And(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for p in parts {
+                out.push(match p {
+                    TextQuery::Not(inner) => format!("-{}", term(inner)?),
+                    _ => format!("+{}", term(p)?),
+                });
+            }
+            out.iter()
+                .any(|t| t.starts_with('+'))
+                .then(|| out.join(" "))
+        }
+        TextQuery::Or(parts) if !parts.is_empty() => parts
+            .iter()
+            .map(term)
+            .collect::<Option<Vec<_>>>()
+            .map(|t| t.join(" ")),
+        _ => None,
+    }
+}
 
 impl SqlDialect for Mysql {
     fn name(&self) -> &'static str {
@@ -97,20 +140,22 @@ impl SqlDialect for Mysql {
         ))
     }
 
-    /// Every word required; boolean-mode operators stripped from user text.
-    /// Needs a FULLTEXT index on the column.
+    /// At a JSON path (an expression `MATCH` does not take) by regular
+    /// expressions.
     fn text_search_at(
         &self,
-        _text: Expr,
-        _query: &str,
-        _language: Option<&str>,
-        _syntax: TextSyntax,
+        text: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: TextSyntax,
     ) -> Result<Expr> {
-        Err(self.unsupported(
-            "full-text search on a JSON path (MATCH takes columns with a FULLTEXT index)",
-        ))
+        super::text_search_by_regex(self, text, query, language, syntax)
     }
 
+    /// `MATCH … AGAINST` in boolean mode: one where the query is a
+    /// conjunction of words and phrases (some excluded) or a disjunction
+    /// of them (`+a +"b c" -d`, `a b`), else one per term composed with
+    /// `AND`/`OR`/`NOT`.
     fn text_search(
         &self,
         col: Expr,
@@ -118,31 +163,27 @@ impl SqlDialect for Mysql {
         language: Option<&str>,
         syntax: TextSyntax,
     ) -> Result<Expr> {
-        if language.is_some() {
-            return Err(
-                self.unsupported("a full-text search language (MySQL uses the index's parser)")
-            );
-        }
-        let query = syntax.words(query).ok_or_else(|| {
-            self.unsupported(
-                "full-text operators beyond required words (or, not, prefixes, phrases, proximity)",
-            )
-        })?;
-        let words: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("+{w}"))
-            .collect();
-        if words.is_empty() {
-            return Err(baas_core::Error::validation(
-                "/query",
-                "the search query has no words",
+        if !baas_core::text_query::words_as_written(language) {
+            return Err(self.unsupported(
+                "a full-text search language other than `simple` (MySQL uses the index's parser)",
             ));
         }
-        Ok(self.custom(
-            "MATCH ({}) AGAINST ({} IN BOOLEAN MODE)",
-            vec![col, Expr::val(words.join(" "))],
-        ))
+        let q = syntax.parse(query, self.name())?;
+        let against = |b: String| {
+            self.custom(
+                "MATCH ({}) AGAINST ({} IN BOOLEAN MODE)",
+                vec![col.clone(), Expr::val(b)],
+            )
+        };
+        match boolean_mode(&q) {
+            Some(b) => Ok(self.custom(
+                "CASE WHEN {} IS NULL THEN NULL ELSE {} END",
+                vec![col.clone(), against(b)],
+            )),
+            None => super::text_query_condition(self, col.clone(), &q, &|words, prefix| {
+                Ok(against(format!("+{}", boolean_term(words, prefix))))
+            }),
+        }
     }
 
     fn json_path(

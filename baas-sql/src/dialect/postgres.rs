@@ -151,6 +151,16 @@ impl SqlDialect for Postgres {
         self.text_search_vector(vector, query, language, syntax)
     }
 
+    fn text_search_document(
+        &self,
+        doc: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: TextSyntax,
+    ) -> Result<Expr> {
+        self.text_search(doc, query, language, syntax)
+    }
+
     fn cast_text(&self, col: Expr, ty: &str) -> Result<Expr> {
         Ok(Expr::cust_with_expr(
             format!("CAST(CAST($1 AS {}) AS text)", quote(ty)),

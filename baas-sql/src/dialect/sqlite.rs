@@ -103,6 +103,17 @@ impl SqlDialect for Sqlite {
         Ok(self.custom("{} REGEXP {}", vec![col, Expr::val(full)]))
     }
 
+    /// By regular expressions (SQLite has no text search over any text).
+    fn text_search(
+        &self,
+        col: Expr,
+        query: &str,
+        language: Option<&str>,
+        syntax: baas_core::ir::TextSyntax,
+    ) -> Result<Expr> {
+        super::text_search_by_regex(self, col, query, language, syntax)
+    }
+
     fn json_path(
         &self,
         col: Expr,

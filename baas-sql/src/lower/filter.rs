@@ -103,6 +103,13 @@ impl<'a> Lower<'a> {
                         language.as_deref(),
                         *syntax,
                     )?
+                } else if fd.ty == baas_core::FieldType::Json {
+                    sql.text_search_document(
+                        self.as_text(scope, fd),
+                        query,
+                        language.as_deref(),
+                        *syntax,
+                    )?
                 } else if fd.db_type.as_deref() == Some("tsvector") {
                     sql.text_search_vector(scope.raw_col(fd), query, language.as_deref(), *syntax)?
                 } else {
