@@ -76,6 +76,22 @@ try {
     eq(r.data, [{ name: "Stanisław Lem" }, { name: "Italo Calvino" }]);
   });
 
+  await check("textSearch: tsquery and websearch syntax on the embedded SQLite", async () => {
+    const a = await supabase.from("book").select("title").textSearch("title", "the & !(left | cyberiad)").order("id");
+    noError(a);
+    eq(a.data, [{ title: "The Dispossessed" }, { title: "Parable of the Sower" }]);
+    const b = await supabase
+      .from("book")
+      .select("title")
+      .textSearch("title", '"left hand" or kindred -solaris', { type: "websearch" })
+      .order("id");
+    noError(b);
+    eq(b.data, [{ title: "The Left Hand of Darkness" }, { title: "Kindred" }]);
+    // A malformed tsquery: PostgreSQL's 42601, as PostgREST answers it.
+    const bad = await supabase.from("book").select("title").textSearch("title", "left hand");
+    eq(bad.error?.code, "42601");
+  });
+
   await check("single and maybeSingle", async () => {
     const one = await supabase.from("book").select("title").eq("id", 4).single();
     noError(one);
