@@ -144,7 +144,10 @@ async fn full_text_search_on_four_engines() {
             vec![1, 3],
         ),
         ("meta->>s=not.fts(simple).fox", vec![2, 4, 7, 8]),
-        ("meta->>s=not.wfts(simple).quick%20-dog", vec![2, 3, 4, 7, 8]),
+        (
+            "meta->>s=not.wfts(simple).quick%20-dog",
+            vec![2, 3, 4, 7, 8],
+        ),
         // A non-ASCII letter is no word boundary (MongoDB's `\w` is ASCII).
         ("meta->>s=fts(simple).caf", vec![]),
         ("meta->>s=fts(simple).CAF%C3%89", vec![7]),
