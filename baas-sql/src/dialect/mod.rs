@@ -249,8 +249,10 @@ pub(crate) trait SqlDialect: Send + Sync {
     }
 
     /// `col` matches the regular expression `pattern` anywhere (PostgREST's
-    /// `match` / `imatch`), the pattern bound as a value. Engines without
-    /// regular expressions answer `Unsupported`.
+    /// `match` / `imatch`), the pattern bound as a value; NULL for a NULL
+    /// `col`, as SQL's operators (full-text search by regular expressions
+    /// relies on it). Engines without regular expressions answer
+    /// `Unsupported`.
     fn regex(&self, _col: Expr, _pattern: &str, _case_insensitive: bool) -> Result<Expr> {
         Err(self.unsupported("regular expressions (`match` / `imatch`)"))
     }
@@ -767,11 +769,15 @@ impl JsonPathSql {
 /// each term by `term` (its words and whether the last is a prefix),
 /// composed with `AND`, `OR` and `NOT`; NULL where the text is NULL, so
 /// that neither the query nor its negation holds there (PostgreSQL's `@@`
-/// of a NULL document).
+/// of a NULL document). With `null_in_null_out` (each term is NULL for a
+/// NULL text, as `REGEXP` is) the composition is NULL there by itself and
+/// stands bare: SQLite evaluates every operand of an `AND` inside a
+/// `CASE` (a term per row each, measured), not in a bare condition.
 pub(crate) fn text_query_condition<D: SqlDialect + ?Sized>(
     sql: &D,
     text: Expr,
     q: &TextQuery,
+    null_in_null_out: bool,
     term: &dyn Fn(&[String], bool) -> Result<Expr>,
 ) -> Result<Expr> {
     fn build<D: SqlDialect + ?Sized>(
@@ -799,6 +805,10 @@ pub(crate) fn text_query_condition<D: SqlDialect + ?Sized>(
         })
     }
     let condition = build(sql, q, term)?;
+    // A query without a term (`1 = 0`) still needs the text's NULL.
+    if null_in_null_out && !matches!(q, TextQuery::Or(parts) if parts.is_empty()) {
+        return Ok(condition);
+    }
     Ok(sql.custom(
         "CASE WHEN {} IS NULL THEN NULL ELSE {} END",
         vec![text, condition],
@@ -824,7 +834,7 @@ pub(crate) fn text_search_by_regex<D: SqlDialect + ?Sized>(
         ));
     }
     let q = syntax.parse(query, sql.name())?;
-    text_query_condition(sql, text.clone(), &q, &|words, prefix| {
+    text_query_condition(sql, text.clone(), &q, true, &|words, prefix| {
         sql.regex(
             text.clone(),
             &term_pattern(words, prefix, UNICODE_WORD),

@@ -180,7 +180,8 @@ impl SqlDialect for Mysql {
                 "CASE WHEN {} IS NULL THEN NULL ELSE {} END",
                 vec![col.clone(), against(b)],
             )),
-            None => super::text_query_condition(self, col.clone(), &q, &|words, prefix| {
+            // `MATCH` answers 0 for a NULL text: the `CASE` keeps it NULL.
+            None => super::text_query_condition(self, col.clone(), &q, false, &|words, prefix| {
                 Ok(against(format!("+{}", boolean_term(words, prefix))))
             }),
         }
