@@ -256,8 +256,7 @@ fn web(query: &str) -> Option<TextQuery> {
             // else an implicit `and`.
             let rest = &query[at..];
             let after = rest.get(2..).unwrap_or("");
-            let is_or = rest.len() >= 2
-                && rest[..2].eq_ignore_ascii_case("or")
+            let is_or = rest.get(..2).is_some_and(|o| o.eq_ignore_ascii_case("or"))
                 && after
                     .chars()
                     .next()
@@ -770,6 +769,10 @@ mod tests {
         assert_eq!(web("a|b"), TextQuery::And(vec![w("a"), w("b")]));
         assert_eq!(web("a-b"), TextQuery::phrase(["a", "b"]));
         assert_eq!(web("-"), TextQuery::Or(Vec::new()));
+        // Attack: a multi-byte character right after an `o` where an
+        // operator may stand (`or`'s test must not cut it in two).
+        assert_eq!(web("a oé"), TextQuery::And(vec![w("a"), w("oé")]));
+        assert_eq!(web("a o€ b"), TextQuery::And(vec![w("a"), w("o"), w("b")]));
         // `plainto_tsquery`: every word required.
         assert_eq!(
             TextSyntax::Plain
