@@ -8,9 +8,10 @@
 //! them: runs of letters, combining marks and digits, as written (a
 //! search ignores case; no stemming, no stop words). PostgreSQL's own
 //! parser also keeps an e-mail address, a host name, a URL or a number
-//! like `3.14` as one token; here each is its words. A lexeme holding several such runs (`foo-bar`) is a phrase of
-//! them, as PostgreSQL's parser reads a hyphenated word; one holding none
-//! (`-`, `&&`?) is left out, as PostgreSQL leaves out a stop word.
+//! like `3.14` as one token; here each is its words. A lexeme holding
+//! several such runs (`foo-bar`) is a phrase of them, as PostgreSQL's
+//! parser reads a hyphenated word; one holding none (`-`, `,`) is left
+//! out, as PostgreSQL leaves out a stop word.
 //!
 //! ```
 //! use baas_core::ir::TextSyntax;
