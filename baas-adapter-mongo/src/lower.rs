@@ -546,6 +546,17 @@ impl<'a> FilterLower<'a> {
                 op,
                 value,
             } => {
+                if (value.is_array() || value.is_object())
+                    && matches!(op, CompareOp::Eq | CompareOp::Neq)
+                {
+                    // A document's equality is `JsonEquals`'s.
+                    let equal = Filter::JsonEquals {
+                        field: field.clone(),
+                        path: path.clone(),
+                        value: value.clone(),
+                    };
+                    return self.lower(e, &equal, neg != (*op == CompareOp::Neq));
+                }
                 let (_, key) = key_of(e, field)?;
                 json_path(key, path, if neg { flip(*op) } else { *op }, value)?
             }
@@ -818,47 +829,70 @@ fn json_dotted(key: &str, path: &[String]) -> Option<String> {
     })
 }
 
-fn json_path(key: &str, path: &[String], op: CompareOp, value: &Value) -> Result<Document> {
-    let (ty, v) = match value {
-        Value::Int(i) => ("number", Bson::Int64(*i)),
-        Value::Float(f) => ("number", Bson::Double(*f)),
-        Value::Text(s) => ("string", Bson::String(s.clone())),
-        Value::Bool(b) => {
-            if !matches!(op, CompareOp::Eq | CompareOp::Neq) {
-                return Err(Error::validation(
-                    "/op",
-                    "booleans in JSON only support eq and neq",
-                ));
-            }
-            ("bool", Bson::Boolean(*b))
-        }
-        other => {
-            return Err(Error::validation(
-                "/value",
-                format!("cannot compare a JSON value with {}", other.kind_name()),
+/// The JSON value at `path` in the field stored at `key` against a
+/// scalar operand as `jsonb` compares them: by type rank
+/// ([`json_rank`]), then within a type (strings by bytes, numbers by
+/// value, `false` < `true`); false where nothing is at the path (so that
+/// a negation, the flipped comparison, does not hold there either). An
+/// array or an object operand is refused.
+fn json_path(
+    key: &str,
+    path: &[String],
+    op: CompareOp,
+    value: &serde_json::Value,
+) -> Result<Document> {
+    use serde_json::Value as J;
+    let same = match value {
+        J::Null => Bson::Boolean(matches!(
+            op,
+            CompareOp::Eq | CompareOp::Gte | CompareOp::Lte
+        )),
+        J::Bool(b) => Bson::Document(doc! {cmp_op(op): ["$$v", *b]}),
+        J::Number(n) => Bson::Document(doc! {cmp_op(op): ["$$v", {"$literal": number(n)}]}),
+        J::String(s) => Bson::Document(doc! {cmp_op(op): ["$$v", {"$literal": s.as_str()}]}),
+        J::Array(_) | J::Object(_) => {
+            return Err(Error::unsupported(
+                ENGINE,
+                "ordering the JSON value at a path against an array or an object (gt, gte, lt, lte)",
             ));
         }
     };
-    let expr = value_at(key, path);
-    let type_ok = if ty == "number" {
-        doc! {"$isNumber": "$$v"}
-    } else {
-        doc! {"$eq": [{"$type": "$$v"}, ty]}
-    };
-    let exact = doc! {"$expr": {"$let": {
-        "vars": {"v": expr},
-        "in": {"$and": [type_ok, {cmp_op(op): ["$$v", {"$literal": v.clone()}]}]},
-    }}};
-    // The value at the path as `value_at` walks it, as PostgreSQL's `->`:
-    // a dotted path also looks into every element of an array on the way
-    // and compares an array by any of its elements. Where every match is
-    // also the dotted path's (not `neq`), that comes first, for an index.
+    let r = i32::from(baas_core::jsonb_order::type_rank(value));
+    let compared = doc! {"$let": {
+        "vars": {"v": value_at(key, path)},
+        "in": {"$let": {
+            "vars": {"r": json_rank(key, path)},
+            "in": {"$cond": [
+                {"$eq": ["$$r", Bson::Null]},
+                false,
+                {"$cond": [{"$eq": ["$$r", r]}, same, {cmp_op(op): ["$$r", r]}]},
+            ]},
+        }},
+    }};
+    let exact = doc! {"$expr": compared};
+    // A dotted path also looks into every element of an array on the way
+    // and compares an array by any of its elements: every row `eq` holds
+    // for matches it too, so it comes first, for an index.
     Ok(match json_dotted(key, path) {
-        Some(dotted) if op != CompareOp::Neq => {
-            doc! {"$and": [{dotted: {cmp_op(op): v}}, exact]}
+        Some(dotted) if op == CompareOp::Eq && !value.is_null() => {
+            let v = match value {
+                J::Bool(b) => Bson::Boolean(*b),
+                J::Number(n) => number(n),
+                J::String(s) => Bson::String(s.clone()),
+                _ => Bson::Null,
+            };
+            doc! {"$and": [{dotted: {"$eq": v}}, exact]}
         }
         _ => exact,
     })
+}
+
+/// A JSON number as BSON: a 64-bit integer where it is one, else a double.
+fn number(n: &serde_json::Number) -> Bson {
+    match n.as_i64() {
+        Some(i) => Bson::Int64(i),
+        None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+    }
 }
 
 /// The `$lookup` writing into `helper` the related row (at most one, that
@@ -925,10 +959,7 @@ impl Containment {
         };
         let lit = match v {
             J::Bool(b) => Bson::Boolean(*b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Bson::Int64(i),
-                None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
-            },
+            J::Number(n) => number(n),
             J::String(s) => Bson::String(s.clone()),
             _ => Bson::Null,
         };
@@ -1220,6 +1251,29 @@ fn present_at(key: &str, path: &[String]) -> Bson {
     Bson::Document(doc! {"$and": steps})
 }
 
+/// The rank of the type of `$$v`, the value at `path` inside the field
+/// stored at `key` ([`baas_core::jsonb_order::type_rank`]'s: an empty
+/// array -1, `null` 0, a string 1, a number 2, a boolean 3, an array 4,
+/// an object 5); null where nothing is at the path (checked by
+/// `present_at`, as `value_at` answers null for both where a step meets
+/// no array or object).
+fn json_rank(key: &str, path: &[String]) -> Bson {
+    let ty = |t: &str| doc! {"$eq": [{"$type": "$$v"}, t]};
+    Bson::Document(doc! {"$cond": [present_at(key, path), {"$switch": {
+        "branches": [
+            // `jsonb` puts an empty array first of all.
+            {"case": {"$cond": [{"$isArray": "$$v"}, {"$eq": [{"$size": "$$v"}, 0]}, false]}, "then": -1},
+            {"case": ty("null"), "then": 0},
+            {"case": ty("string"), "then": 1},
+            {"case": {"$isNumber": "$$v"}, "then": 2},
+            {"case": ty("bool"), "then": 3},
+            {"case": ty("array"), "then": 4},
+            {"case": ty("object"), "then": 5},
+        ],
+        "default": Bson::Null,
+    }}, Bson::Null]})
+}
+
 /// The keys that sort on the value at `path` inside the field stored at
 /// `key`, as [`baas_core::ir::JsonKey`] defines the order: `text`, one key
 /// (the value's text: strings as they are, numbers by `$toString`,
@@ -1248,21 +1302,7 @@ fn json_order(key: &str, path: &[String], text: bool) -> Vec<Bson> {
     // SQL's null: checked by `present_at`, as `value_at` answers null for
     // both where a step meets no array or object.
     vec![
-        Bson::Document(
-            doc! {"$cond": [present_at(key, path), at(Bson::Document(doc! {"$switch": {
-                "branches": [
-                    // `jsonb` puts an empty array first of all.
-                    {"case": {"$cond": [{"$isArray": "$$v"}, {"$eq": [{"$size": "$$v"}, 0]}, false]}, "then": -1},
-                    {"case": ty("null"), "then": 0},
-                    {"case": ty("string"), "then": 1},
-                    {"case": {"$isNumber": "$$v"}, "then": 2},
-                    {"case": ty("bool"), "then": 3},
-                    {"case": ty("array"), "then": 4},
-                    {"case": ty("object"), "then": 5},
-                ],
-                "default": Bson::Null,
-            }})), Bson::Null]},
-        ),
+        at(json_rank(key, path)),
         at(Bson::Document(
             doc! {"$cond": [{"$isNumber": "$$v"}, "$$v", Bson::Null]},
         )),

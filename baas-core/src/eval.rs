@@ -5,9 +5,10 @@
 //! Semantics follow SQL's three-valued logic closely enough for checks: a
 //! comparison with a null or missing value is *unknown*, which a check
 //! treats as a failure (as SQL's `WITH CHECK` does). Operators that need the
-//! database (`exists`, full-text search, JSON paths other than the text
-//! of a string or boolean, array operators) are not evaluated here: [`eval`] answers [`Eval::Unsupported`] for them, and
-//! callers refuse such a check rather than guess.
+//! database (`exists`, full-text search, the text of a number at a JSON
+//! path, array operators) are not evaluated here: [`eval`] answers
+//! [`Eval::Unsupported`] for them, and callers refuse such a check rather
+//! than guess.
 //!
 //! [`partial`] evaluates what known values decide and leaves the rest as a
 //! filter: an update's check becomes "what the new values decide" plus "a
@@ -152,6 +153,18 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             };
             Eval::from_bool(holds(*op, text.as_bytes().cmp(value.as_bytes())))
         }
+        // The JSON value at a path against a JSON operand, as `jsonb`
+        // orders them (strings by bytes, as for `JsonText`).
+        Filter::JsonPath {
+            field,
+            path,
+            op,
+            value,
+        } => match row.get(field).and_then(|v| crate::ir::json_at(v, path)) {
+            Some(Value::Null) if path.is_empty() => Eval::Unknown,
+            Some(at) => Eval::from_bool(holds(*op, crate::jsonb_order::jsonb_cmp(at, value))),
+            None => Eval::Unknown,
+        },
         _ => Eval::Unsupported,
     }
 }
@@ -474,6 +487,35 @@ mod tests {
             ),
             Eval::False
         );
+    }
+
+    #[test]
+    fn json_at_a_path_compares_as_jsonb() {
+        let r = row(json!({"meta": {"n": 5, "s": "b", "ok": true, "nil": null, "a": [1, 2]}}));
+        let at = |k: &str, op, v: serde_json::Value| {
+            eval(
+                &Filter::JsonPath {
+                    field: "meta".into(),
+                    path: vec![k.into()],
+                    op,
+                    value: v,
+                },
+                &r,
+            )
+        };
+        assert_eq!(at("n", CompareOp::Eq, json!(5.0)), Eval::True);
+        assert_eq!(at("n", CompareOp::Gt, json!(4)), Eval::True);
+        // Across types by type: null < string < number < boolean < array.
+        assert_eq!(at("ok", CompareOp::Gt, json!(1e300)), Eval::True);
+        assert_eq!(at("s", CompareOp::Lt, json!(0)), Eval::True);
+        assert_eq!(at("s", CompareOp::Neq, json!(5)), Eval::True);
+        assert_eq!(at("nil", CompareOp::Lt, json!("")), Eval::True);
+        assert_eq!(at("nil", CompareOp::Gte, json!(null)), Eval::True);
+        assert_eq!(at("a", CompareOp::Gt, json!(true)), Eval::True);
+        assert_eq!(at("a", CompareOp::Lt, json!([1, 3])), Eval::True);
+        // Nothing at the path: unknown, also negated.
+        assert_eq!(at("none", CompareOp::Neq, json!(5)), Eval::Unknown);
+        assert_eq!(at("0", CompareOp::Eq, json!(5)), Eval::Unknown);
     }
 
     #[test]

@@ -130,7 +130,17 @@ pub enum Filter {
         /// The operand elements.
         values: Vec<Value>,
     },
-    /// A comparison on a value inside a JSON field.
+    /// The JSON value at a path inside a JSON field compared with a JSON
+    /// operand as PostgreSQL compares `jsonb` (PostgREST's
+    /// `data->a=gt.5`): values of two types by type, `null` < strings <
+    /// numbers < booleans < arrays < objects (an empty array before all
+    /// of them); numbers by value (`1` = `1.0`), `false` < `true`,
+    /// strings as each engine orders texts (PostgreSQL: the database's
+    /// collation; the others by bytes, as its `C` collation). So
+    /// `data->n=gt.5` holds for `true` and `neq.5` for `"x"`. Arrays and
+    /// objects as `jsonb` on PostgreSQL and SQLite; as an operand of
+    /// MySQL/MariaDB and MongoDB, refused (`Unsupported`). A missing path
+    /// or a NULL field matches neither this nor its negation.
     JsonPath {
         /// Field name (a `json` field).
         field: String,
@@ -138,8 +148,8 @@ pub enum Filter {
         path: Vec<String>,
         /// The comparison.
         op: CompareOp,
-        /// The operand (text, number or boolean).
-        value: Value,
+        /// The JSON operand.
+        value: serde_json::Value,
     },
     /// A comparison of the text at a path inside a JSON field, as
     /// PostgreSQL's `->>` gives a scalar's (PostgREST's `data->>a=gt.m`,

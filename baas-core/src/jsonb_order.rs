@@ -58,6 +58,30 @@ pub fn jsonb_text_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// The rank of `v`'s type in `jsonb`'s order, as the engines' sort keys
+/// number it (`order=data->a` on MySQL/MariaDB, SQLite and MongoDB): an
+/// empty array -1, `null` 0, a string 1, a number 2, a boolean 3, an
+/// array 4, an object 5. Values of two ranks compare as their ranks.
+///
+/// ```
+/// use baas_core::jsonb_order::type_rank;
+/// use serde_json::json;
+///
+/// assert!(type_rank(&json!(true)) > type_rank(&json!(1e300)));
+/// assert!(type_rank(&json!([])) < type_rank(&json!(null)));
+/// ```
+pub fn type_rank(v: &Value) -> i8 {
+    match v {
+        Value::Array(items) if items.is_empty() => -1,
+        Value::Null => 0,
+        Value::String(_) => 1,
+        Value::Number(_) => 2,
+        Value::Bool(_) => 3,
+        Value::Array(_) => 4,
+        Value::Object(_) => 5,
+    }
+}
+
 /// How deep [`jsonb_text_cmp`] reads a text's arrays and objects.
 pub const MAX_TEXT_DEPTH: usize = 256;
 

@@ -1386,18 +1386,7 @@ impl<'a> Validator<'a> {
                 field, path, value, ..
             } => {
                 self.json_path_of(field, path, at, acc, origin)?;
-                if !matches!(
-                    value,
-                    Value::Text(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_)
-                ) {
-                    acc.push(
-                        &format!("{at}/value"),
-                        format!(
-                            "JSON path operands must be a string, number or boolean, not {}",
-                            value.kind_name()
-                        ),
-                    );
-                }
+                json_operand_size(value, at, acc);
             }
             Filter::Exists {
                 relation,

@@ -663,23 +663,19 @@ fn looks_numeric(t: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
 }
 
-/// A JSON-path operand: a number if it parses as one, `true`/`false`, else text.
-pub(crate) fn json_typed(raw: &str) -> Value {
-    let t = raw.trim();
-    if let Ok(i) = t.parse::<i64>() {
-        return Value::Int(i);
-    }
-    if looks_numeric(t)
-        && let Ok(f) = t.parse::<f64>()
-        && f.is_finite()
-    {
-        return Value::Float(f);
-    }
-    match t {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => Value::Text(raw.to_string()),
-    }
+/// A JSON operand (PostgreSQL's `jsonb` input): `5`, `"text"`, `true`,
+/// `null`, `{"a":1}`, `[1,2]`; anything else is PostgreSQL's 400 `22P02`.
+fn json_operand(raw: &str) -> Result<serde_json::Value, RestError> {
+    serde_json::from_str(raw.trim()).map_err(|_| {
+        RestError::new(
+            400,
+            "22P02",
+            format!("invalid input syntax for type json: `{raw}`"),
+        )
+        .with_hint(
+            "JSON compares with JSON: eq.5, eq.\"text\", eq.{\"a\":1}; `->>` compares texts (data->>a=eq.text)",
+        )
+    })
 }
 
 /// PostgREST pattern → the IR's `LIKE` pattern, as PostgREST hands it to
@@ -812,18 +808,10 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
         .is_ok_and(|f| f.ty == FieldType::Json && !f.is_composite() && !f.is_geometry());
     if plain_json {
         let equals = |raw: &str| -> Result<Filter, RestError> {
-            let value = serde_json::from_str(raw.trim()).map_err(|_| {
-                RestError::new(
-                    400,
-                    "22P02",
-                    format!("invalid input syntax for type json: `{raw}`"),
-                )
-                .with_hint("a JSON field compares with JSON: eq.{\"a\":1}, eq.[1,2], eq.\"text\"")
-            })?;
             Ok(Filter::JsonEquals {
                 field: name.to_string(),
                 path: Vec::new(),
-                value,
+                value: json_operand(raw)?,
             })
         };
         match op {
@@ -845,7 +833,7 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
     Ok(match op {
         Operation::Simple { op, value } => simple_filter(name, ty, *op, value),
         Operation::Quantified { op, quant, values } => {
-            quantified(*quant, values, |v| simple_filter(name, ty, *op, v))?
+            quantified(*quant, values, |v| Ok(simple_filter(name, ty, *op, v)))?
         }
         Operation::In(values) => Filter::In {
             field: name.to_string(),
@@ -890,15 +878,16 @@ fn plain_filter(name: &str, op: &Operation, entity: &Entity) -> Result<Filter, R
 fn quantified(
     quant: Quant,
     values: &[Option<String>],
-    one: impl Fn(&str) -> Filter,
+    one: impl Fn(&str) -> Result<Filter, RestError>,
 ) -> Result<Filter, RestError> {
     let filters = values
         .iter()
-        .map(|v| {
-            v.as_deref().map(&one).ok_or_else(|| {
+        .map(|v| match v.as_deref() {
+            Some(v) => one(v),
+            None => Err(
                 RestError::query_syntax("NULL is not allowed in an (any)/(all) list")
-                    .with_hint("use is.null")
-            })
+                    .with_hint("use is.null"),
+            ),
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(match quant {
@@ -931,43 +920,43 @@ fn text_search(
 }
 
 fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, RestError> {
-    let one = |op: CompareOp, v: &str| {
-        // An object or array literal after `->` (`data->a=eq.{"b":2}`): the
-        // document at the path equals it as `jsonb`'s `=` compares
-        // (PostgREST compares `jsonb`), on every engine; after `->>`, texts.
-        let document = (!field.text && matches!(op, CompareOp::Eq | CompareOp::Neq))
-            .then(|| serde_json::from_str::<serde_json::Value>(v.trim()).ok())
-            .flatten()
-            .filter(|d| d.is_object() || d.is_array());
-        if let Some(value) = document {
+    let one = |op: CompareOp, v: &str| -> Result<Filter, RestError> {
+        // `->>` answers text: `data->>n=eq.1` compares the text `1` (of
+        // the number 1 and of the string "1"), and `data->>n=gt.5` texts
+        // (`'10' < '5'`), as PostgreSQL does.
+        if field.text {
+            return Ok(Filter::JsonText {
+                field: field.name.clone(),
+                path: field.json.clone(),
+                op,
+                value: v.to_string(),
+            });
+        }
+        // `->` answers JSON, compared with JSON as `jsonb` compares
+        // (PostgREST leaves the operand to PostgreSQL as `jsonb`): a
+        // string quoted (`data->a=eq."x"`), a document equal as `jsonb`'s
+        // `=` has it, every other comparison across types by type.
+        let value = json_operand(v)?;
+        if (value.is_object() || value.is_array())
+            && let CompareOp::Eq | CompareOp::Neq = op
+        {
             let equal = Filter::JsonEquals {
                 field: field.name.clone(),
                 path: field.json.clone(),
                 value,
             };
-            return if op == CompareOp::Eq {
+            return Ok(if op == CompareOp::Eq {
                 equal
             } else {
                 Filter::not(equal)
-            };
+            });
         }
-        // `->>` answers text: `data->>n=eq.1` compares the text `1` (of
-        // the number 1 and of the string "1"), and `data->>n=gt.5` texts
-        // (`'10' < '5'`), as PostgreSQL does.
-        if field.text {
-            return Filter::JsonText {
-                field: field.name.clone(),
-                path: field.json.clone(),
-                op,
-                value: v.to_string(),
-            };
-        }
-        Filter::JsonPath {
+        Ok(Filter::JsonPath {
             field: field.name.clone(),
             path: field.json.clone(),
             op,
-            value: json_typed(v),
-        }
+            value,
+        })
     };
     let like = |ci: bool, v: &str| Filter::JsonLike {
         field: field.name.clone(),
@@ -1000,7 +989,7 @@ fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, R
             op: Simple::Like { ci },
             quant,
             values,
-        } => quantified(*quant, values, |v| like(*ci, v)),
+        } => quantified(*quant, values, |v| Ok(like(*ci, v))),
         Operation::Simple {
             op: Simple::Regex { ci },
             value,
@@ -1009,7 +998,7 @@ fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, R
             op: Simple::Regex { ci },
             quant,
             values,
-        } => quantified(*quant, values, |v| regex(*ci, v)),
+        } => quantified(*quant, values, |v| Ok(regex(*ci, v))),
         Operation::Fts { kind, lang, value } => Ok(text_search(
             &field.name,
             field.json.clone(),
@@ -1028,14 +1017,17 @@ fn json_filter(field: &FieldRef, op: &Operation, json: bool) -> Result<Filter, R
         Operation::Simple {
             op: Simple::Cmp(c),
             value,
-        } => Ok(one(*c, value)),
+        } => one(*c, value),
         Operation::Quantified {
             op: Simple::Cmp(c),
             quant,
             values,
         } => quantified(*quant, values, |v| one(*c, v)),
         Operation::In(values) => Ok(Filter::or(
-            values.iter().map(|v| one(CompareOp::Eq, v)).collect(),
+            values
+                .iter()
+                .map(|v| one(CompareOp::Eq, v))
+                .collect::<Result<_, _>>()?,
         )),
         _ => Err(RestError::unsupported(
             "on a JSON path only eq, neq, gt, gte, lt, lte, in, like, ilike, match, imatch, fts, plfts, phfts, wfts, cs, cd and is.null / is.not_null are supported",
@@ -1092,12 +1084,15 @@ mod tests {
             Value::Text(" 7 ".into())
         );
         assert_eq!(typed(None, "7"), Value::Text("7".into()));
-        assert_eq!(json_typed("7"), Value::Int(7));
-        assert_eq!(json_typed("-7.25"), Value::Float(-7.25));
-        assert_eq!(json_typed("true"), Value::Bool(true));
-        assert_eq!(json_typed("True"), Value::Text("True".into()));
-        assert_eq!(json_typed("1e999"), Value::Text("1e999".into()));
-        assert_eq!(json_typed("inf"), Value::Text("inf".into()));
+        let json = |raw: &str| json_operand(raw).ok();
+        assert_eq!(json(" 7 "), Some(serde_json::json!(7)));
+        assert_eq!(json("-7.25"), Some(serde_json::json!(-7.25)));
+        assert_eq!(json("true"), Some(serde_json::json!(true)));
+        assert_eq!(json("\"x\""), Some(serde_json::json!("x")));
+        assert_eq!(json("null"), Some(serde_json::Value::Null));
+        for bad in ["True", "x", "inf", "'x'", ""] {
+            assert_eq!(json_operand(bad).map_err(|e| e.code), Err("22P02".into()));
+        }
     }
 
     #[test]

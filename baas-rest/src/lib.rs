@@ -50,7 +50,7 @@
 //! | `data=cs.{"a":1}` / `cd.[…]` on a JSON field, or at a path inside one (`data->tags=cs.["a"]`) | `Filter::JsonContains` (its `path`: the value there; a missing path matches neither `cs` nor `not.cs`): `jsonb`'s `@>` / `<@` with a JSON operand (what postgrest-js's `.contains(col, {…})` sends): PostgreSQL `@>`; MySQL/MariaDB and SQLite a condition built from the operand with `jsonb`'s rules (`JSON_TYPE`/`JSON_EXTRACT` and `JSON_TABLE` rows; `json_type`, `json_each`: MySQL's own `JSON_CONTAINS` finds a scalar at any depth and `1` unequal to `1.0`), MongoDB an `$expr` built likewise; an operand key holding `"` or `\` is a 501 on SQLite where it must be read by a path (also for `eq` of a document) (SQLite's path text has no escapes; MySQL's is escaped); at most [`MAX_JSON_OPERAND_DEPTH`](baas_core::ir::MAX_JSON_OPERAND_DEPTH) levels and [`MAX_JSON_OPERAND_NODES`](baas_core::ir::MAX_JSON_OPERAND_NODES) values; malformed JSON is a 400 |
 //! | `col=eq(any).{a,b}` / `(all)` (any simple operator) | `Or` / `And` of the operator over the elements |
 //! | `col=not.op.v` | `Filter::Not` |
-//! | `meta->a->b=eq.v`, `meta->n=gt.5` | `Filter::JsonPath { path: [a, b] }` (operand: number if it parses, `true`/`false`, else text, compared with a value of its type; an object or array literal with `eq`/`neq`: `Filter::JsonEquals`); `in` → `Or` of `eq` |
+//! | `meta->a->b=eq."v"`, `meta->n=gt.5` | `Filter::JsonPath { path: [a, b] }`: a JSON operand (a string quoted; no JSON: PostgreSQL's 400 `22P02`) compared as `jsonb` compares, across types by type (`null` < strings < numbers < booleans < arrays < objects, `[]` first: `meta->n=gt.5` holds for `true`, `neq.5` for `"x"`); an object or array literal with `eq`/`neq`: `Filter::JsonEquals`; `in` → `Or` of `eq` |
 //! | `meta->>a=eq.v` / `neq` / `gt` / `gte` / `lt` / `lte` / `in` | `Filter::JsonText`: the text at the path, as `->>` gives a scalar's (a string, a number's text, `true`/`false`), compared with the text `v` as PostgreSQL compares texts (`meta->>n=gt.5` is false for `10`: `'10' < '5'`; `%` `_` as themselves): PostgreSQL by the database's collation, MySQL/MariaDB (`CAST … AS BINARY`), SQLite and MongoDB by bytes (PostgreSQL's `C` collation); an array, an object, JSON `null` or a missing key matches neither a comparison nor its negation; the value may be a rule's reference (`meta->>owner=eq.auth.uid()`) |
 //! | `data=eq.{"a":1}` / `neq.[1,2]` / `eq.5` / `eq."text"` / `in.("[1,2]",5)` on a whole JSON field, `data->a=eq.{"b":2}` at a path | `Filter::JsonEquals`: `jsonb`'s `=` on every engine (PostgreSQL's `=`; elsewhere built from the operand: the same type, objects of the same keys, none more, each value equal, arrays of as many elements equal in order, numbers by value: `1` equals `1.0`); a missing path or null field matches neither `eq` nor `neq`; an operand that is no JSON is PostgreSQL's 400 `22P02` (a string is quoted) |
 //! | `meta->>a=like.*x*` / `ilike`, `meta->>a=match.^x` / `imatch`, `meta->>a=fts.word` (and `plfts` `phfts` `wfts`), `meta->a=is.null` / `not.is.null` | `Filter::JsonLike` / `Filter::Regex` / `Filter::TextSearch` with a `path` (the text at the path, as `->>` gives a scalar's: a string, a number's text, `true`/`false`; an object, array or missing key matches neither `like` nor `not.like`; full-text search at a path: every engine, MySQL/MariaDB by regular expressions as `MATCH` takes indexed columns only) / `Filter::JsonIsNull` (after `->>`, missing or JSON `null`; after `->`, missing only: PostgreSQL's `->` keeps a JSON `null`, which is no SQL `NULL`, `missing_only`); any key on every engine (`.`, `$`, quotes are data); at most [`MAX_JSON_PATH_STEPS`](baas_core::ir::MAX_JSON_PATH_STEPS) steps (400). `is.true` / `is.false` on a path is PostgreSQL's 400 `42804` (a JSON value is not a boolean: compare it, `meta->flag=eq.true`) |
@@ -144,6 +144,7 @@
 //! | range operators on anything but a PostgreSQL range field (a range column otherwise reads as its text form; `eq`, `in` and ordering compare ranges, `like` that text) | 422 (not a range field), 501 on engines without range types |
 //! | `Accept: application/vnd.pgrst.plan…` (EXPLAIN) from another caller than the service role, a plan of an insert on MongoDB (its `explain` has none), the options `verbose`, `settings`, `buffers`, `wal` on MongoDB, the options `verbose`, `settings`, `buffers`, `wal` on MySQL/MariaDB and `analyze` on MySQL (its `EXPLAIN ANALYZE` writes no JSON), any option on SQLite (its `EXPLAIN QUERY PLAN` runs nothing and takes none), `analyze` of a write on MariaDB to a table that is not InnoDB (or a view) or has triggers (a non-transactional table would keep what it writes), a write of nothing (`[]`, `{}`: no statement runs), a MySQL procedure's `CALL`, `for=` a media type we do not produce | 406 `PGRST107` (why in the message) |
 //! | `Accept: application/geo+json` on an entity without a PostGIS geometry field; any other type (`text/xml`, `text/plain`…) | 406 `PGRST107` |
+//! | an array or an object as the operand of `gt`/`gte`/`lt`/`lte` after `->` (`data->a=lt.[2]`) on MySQL/MariaDB and MongoDB (PostgreSQL and SQLite order them as `jsonb`; equality works everywhere) | 501 naming the engine |
 //! | range operators (`sl`, `adj`…) on a JSON path; more than three array indexes from the end in one JSON path (`data->-1->-1->-1->-1`) on MySQL/MariaDB (each is found row by row, MariaDB's `[last]` being resolved once per statement, and the statement grows with each) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
 //! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
@@ -229,14 +230,10 @@
 //!   rows gets the plain statuses (201 / 200).
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
-//! - After `->`, `gt`/`gte`/`lt`/`lte` compare a value of the operand's
-//!   type only (`data->n=gt.5` numbers greater than 5), where `jsonb`
-//!   orders every type (a boolean, an array, an object are greater than
-//!   any number there); an operand that is no JSON is taken as a string
-//!   (`data->s=eq.abc`), where PostgreSQL refuses it. After `->>`, texts
-//!   compare by bytes on MySQL/MariaDB, SQLite and MongoDB, as in
-//!   PostgreSQL's `C` collation; another collation of the database orders
-//!   them otherwise there (`B` before `a` in `C`, after it in `en_US`).
+//! - Strings at a JSON path (after `->` and `->>`) compare by bytes on
+//!   MySQL/MariaDB, SQLite and MongoDB, as in PostgreSQL's `C`
+//!   collation; another collation of the database orders them otherwise
+//!   there (`B` before `a` in `C`, after it in `en_US`).
 //! - `Prefer: timezone=…` takes the names of the IANA time zone database
 //!   (chrono-tz's list, in any case; PostgREST takes those of
 //!   `pg_timezone_names`) on every engine; one the PostgreSQL server's own

@@ -1940,8 +1940,10 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
     let (baas, addr, targets, doc) = json_documents("json_path_doc", "j", rows).await;
     for (filter, ids) in [
         ("meta->a=eq.1", vec![1]),
-        ("meta->a=gte.1", vec![1]),
-        ("meta->a=lt.2", vec![1]),
+        // Ordered across types as `jsonb` (arrays and objects above
+        // numbers, strings and null below), never by an array's elements.
+        ("meta->a=gte.1", vec![1, 2, 4, 6, 9]),
+        ("meta->a=lt.2", vec![1, 5, 7]),
         ("meta->a=in.(1,3)", vec![1]),
         ("meta->a->b=eq.1", vec![4]),
         ("meta->a->b=gt.0", vec![4]),
@@ -1958,7 +1960,7 @@ async fn json_paths_do_not_look_into_arrays_on_four_engines() {
         ("meta->0->a=eq.1", vec![3]),
         // An index is no object's key (`{"0": "k"}`), counts from the
         // end, and reads as an integer (`01` is 1).
-        ("meta->0=eq.k", vec![]),
+        ("meta->0=eq.%22k%22", vec![]),
         ("meta->0=is.null", vec![1, 2, 4, 5, 6, 7, 9]),
         ("meta->a->-1=eq.6", vec![9]),
         ("meta->a->01=eq.2", vec![2]),
@@ -2089,8 +2091,9 @@ async fn json_documents_compare_as_jsonb_on_four_engines() {
 /// the string, `data->>n=gt.5` is false for `10`, `'10' < '5'`, and true
 /// for `true`), `%` and `_` in an `eq` operand are themselves, texts are
 /// ordered by bytes (`B` before `a`: PostgreSQL's `C` collation, the test
-/// database's); `->` compares JSON values (the number only). Arrays,
-/// objects and a missing key match neither a condition nor its negation.
+/// database's); `->` compares JSON values (`jsonb`'s order across types:
+/// see the next test). Arrays, objects and a missing key match neither a
+/// condition nor its negation after `->>`.
 #[tokio::test]
 async fn text_after_the_double_arrow_on_four_engines() {
     let rows = r#"[
@@ -2161,13 +2164,153 @@ async fn text_after_the_double_arrow_on_four_engines() {
         ("meta->>n=gt.z", vec![11]),
         ("meta->>n=gt(any).%7Bx,A%7D", vec![4, 5, 9, 11, 12]),
         ("meta->>n=gt.%24%24jt", vec![1, 2, 3, 4, 5, 9, 11, 12, 13]),
-        ("meta->n=gt.5", vec![1]),
+        ("meta->n=gt.5", vec![1, 4, 6, 7]),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
         let got = ids_on_every_engine(addr, &ordered, "t", &path).await;
         assert_eq!(got, ids, "{filter}");
     }
+    drop(baas);
+    for (engine, _) in &targets {
+        drop_table(engine, &doc).await;
+    }
+}
+
+/// After `->` every comparison compares JSON values as `jsonb` does
+/// (PostgREST leaves the operand to PostgreSQL as `jsonb`): across types
+/// by type, `[]` < `null` < strings < numbers < booleans < arrays <
+/// objects, within a type by value (`10` = `10.0`, `1e300` without an
+/// overflow); an operand that is no JSON is PostgreSQL's 400 `22P02`; a
+/// missing key matches neither a comparison nor its negation. The same
+/// rows on four engines (PostgreSQL's own operators the reference), in
+/// reads and in a write's filter. Arrays and objects as ordered operands
+/// on PostgreSQL and SQLite; a 501 on MySQL/MariaDB and MongoDB.
+#[tokio::test]
+async fn json_values_compare_across_types_on_four_engines() {
+    let rows = r#"[
+        {"id": 1, "meta": {"v": null}},
+        {"id": 2, "meta": {"v": ""}},
+        {"id": 3, "meta": {"v": "b"}},
+        {"id": 4, "meta": {"v": "a"}},
+        {"id": 5, "meta": {"v": -1.5}},
+        {"id": 6, "meta": {"v": 0}},
+        {"id": 7, "meta": {"v": 10}},
+        {"id": 8, "meta": {"v": 1e300}},
+        {"id": 9, "meta": {"v": false}},
+        {"id": 10, "meta": {"v": true}},
+        {"id": 11, "meta": {"v": []}},
+        {"id": 12, "meta": {"v": [1]}},
+        {"id": 13, "meta": {"v": {"a": 1}}},
+        {"id": 14, "meta": {}},
+        {"id": 15, "meta": {"v": 10.0}}
+    ]"#;
+    let (baas, addr, targets, doc) = json_documents("json_order_doc", "o", rows).await;
+    let present =
+        |but: &[i64]| -> Vec<i64> { (1..=15).filter(|i| *i != 14 && !but.contains(i)).collect() };
+    let cases: Vec<(&str, Vec<i64>)> = vec![
+        ("meta->v=gt.5", vec![7, 8, 9, 10, 12, 13, 15]),
+        ("meta->v=lt.5", vec![1, 2, 3, 4, 5, 6, 11]),
+        ("meta->v=not.gt.5", vec![1, 2, 3, 4, 5, 6, 11]),
+        ("meta->v=gte.10", vec![7, 8, 9, 10, 12, 13, 15]),
+        ("meta->v=eq.10", vec![7, 15]),
+        ("meta->v=neq.10", present(&[7, 15])),
+        ("meta->v=not.eq.10", present(&[7, 15])),
+        ("meta->v=gt.%22a%22", vec![3, 5, 6, 7, 8, 9, 10, 12, 13, 15]),
+        ("meta->v=lte.%22a%22", vec![1, 2, 4, 11]),
+        ("meta->v=not.lt.%22a%22", present(&[1, 2, 11])),
+        ("meta->v=lt.%22%22", vec![1, 11]),
+        ("meta->v=eq.%22%22", vec![2]),
+        ("meta->v=gt.false", vec![10, 12, 13]),
+        ("meta->v=gte.true", vec![10, 12, 13]),
+        ("meta->v=lt.false", vec![1, 2, 3, 4, 5, 6, 7, 8, 11, 15]),
+        ("meta->v=eq.false", vec![9]),
+        ("meta->v=gt.null", present(&[1, 11])),
+        ("meta->v=gte.null", present(&[11])),
+        ("meta->v=lt.null", vec![11]),
+        ("meta->v=eq.null", vec![1]),
+        ("meta->v=neq.null", present(&[1])),
+        ("meta->v=in.(null,0,true)", vec![1, 6, 10]),
+        // In a list, a string keeps its JSON quotes inside the list's.
+        (
+            "meta->v=lt(any).%7B0,%22%5C%22b%5C%22%22%7D",
+            vec![1, 2, 3, 4, 5, 11],
+        ),
+        ("meta->v=gt.1e299", vec![8, 9, 10, 12, 13]),
+        ("meta->v=lt.-1e300", vec![1, 2, 3, 4, 11]),
+        ("meta->v=eq.[1]", vec![12]),
+        ("meta->v=neq.[1]", present(&[12])),
+        ("meta->w=lt.5", vec![]),
+        ("meta->w=not.lt.5", vec![]),
+        ("or=(meta->v.gt.true,meta->v.eq.0)", vec![6, 12, 13]),
+    ];
+    for (filter, ids) in cases {
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let got = ids_on_every_engine(addr, &targets, "o", &path).await;
+        assert_eq!(got, ids, "{filter}");
+    }
+    // An array or an object as an ordered operand: `jsonb`'s order on
+    // PostgreSQL and SQLite (the length first, then element by element).
+    let (containers, others): (Vec<_>, Vec<_>) = targets
+        .iter()
+        .cloned()
+        .partition(|(e, _)| matches!(*e, "pg" | "lite"));
+    for (filter, ids) in [
+        ("meta->v=gt.[]", present(&[11])),
+        ("meta->v=lt.[2]", present(&[13])),
+        ("meta->v=lt.[0,0]", present(&[13])),
+        ("meta->v=gte.%7B%7D", vec![13]),
+    ] {
+        let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
+        let got = ids_on_every_engine(addr, &containers, "o", &path).await;
+        assert_eq!(got, ids, "{filter}");
+        for other in &others {
+            let r = on_every_engine(
+                addr,
+                std::slice::from_ref(other),
+                "o",
+                "GET",
+                &path,
+                &[],
+                "",
+            )
+            .await;
+            assert_eq!(r.status, 501, "{filter} on {}: {}", other.0, r.text());
+        }
+    }
+    // No JSON after `->`: PostgreSQL's 400 `22P02`, in every comparison.
+    for filter in [
+        "meta->v=eq.abc",
+        "meta->v=gt.abc",
+        "meta->v=in.(1,abc)",
+        "meta->v=lt(any).%7B0,%22b%22%7D",
+    ] {
+        let path = format!("{doc}?{}", filter.replace('>', "%3E"));
+        let r = on_every_engine(addr, &targets, "o", "GET", &path, &[], "").await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (400, json!("22P02")),
+            "{filter}: {}",
+            r.text()
+        );
+    }
+    // A write's filter (MySQL/MariaDB's strict writes turn a failing cast
+    // into an error): the rows above `false` and those equal to `1e300`.
+    let r = on_every_engine(
+        addr,
+        &targets,
+        "o",
+        "PATCH",
+        &format!("{doc}?or=(meta-%3Ev.gt.false,meta-%3Ev.eq.1e300)&select=id&order=id"),
+        &[JSON, ("Prefer", "return=representation")],
+        r#"{"meta": {"v": "changed"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!([{"id": 8}, {"id": 10}, {"id": 12}, {"id": 13}])
+    );
     drop(baas);
     for (engine, _) in &targets {
         drop_table(engine, &doc).await;

@@ -443,6 +443,29 @@ try {
     noError(v);
     eq(v.data, [{ id: 2 }, { id: 3 }]);
   });
+  await check("json: comparisons after -> order JSON values across types, as jsonb (item 14)", async () => {
+    // Objects and non-empty arrays above every number, an empty array
+    // below everything, strings below numbers (jsonb's order).
+    const objects = await db.from("note").select("id").gt("body->meta", 5).order("id");
+    noError(objects);
+    eq(objects.data, [{ id: 1 }, { id: 2 }, { id: 3 }]);
+    const tags = await db.from("note").select("id").gt("body->tags", '"z"').order("id");
+    noError(tags);
+    eq(tags.data, [{ id: 1 }]);
+    const strings = await db.from("note").select("id").lt("body->title", 0).order("id");
+    noError(strings);
+    eq(strings.data, [{ id: 1 }, { id: 2 }, { id: 3 }]);
+    const ok = await db.from("note").select("id").neq("body->meta->ok", true).order("id");
+    noError(ok);
+    eq(ok.data, [{ id: 2 }]);
+    // After `->` the operand is JSON: a string is quoted; a bare word is
+    // PostgreSQL's invalid json input (22P02).
+    const title = await db.from("note").select("id").eq("body->title", '"first"');
+    noError(title);
+    eq(title.data, [{ id: 1 }]);
+    const bare = await db.from("note").select("id").eq("body->title", "first");
+    eq([bare.status, bare.error && bare.error.code], [400, "22P02"]);
+  });
   await check("json: ilike(), is() and contains() on a path inside a JSON column (item 14)", async () => {
     const like = await db.from("note").select("id").ilike("body->>title", "%IR%").order("id");
     noError(like);

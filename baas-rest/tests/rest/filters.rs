@@ -456,12 +456,13 @@ fn json_containment_filters() {
 
 #[test]
 fn json_path_filters() {
-    let jp = |path: &[&str], op, value: Value| Filter::JsonPath {
+    let jp = |path: &[&str], op, value: serde_json::Value| Filter::JsonPath {
         field: "meta".into(),
         path: path.iter().map(|s| s.to_string()).collect(),
         op,
         value,
     };
+    use serde_json::json;
     // `->>` is text: every comparison compares the text (`%`, `_` and
     // `\` as themselves), `gt.120` too (`'99' > '120'`, as PostgreSQL).
     let text = |path: &[&str], op, value: &str| Filter::JsonText {
@@ -479,9 +480,20 @@ fn json_path_filters() {
         text(&["b"], CompareOp::Neq, "1%_*")
     );
     assert_eq!(
-        filt("track", "meta->a->b=eq.x"),
-        jp(&["a", "b"], CompareOp::Eq, "x".into())
+        filt("track", "meta->a->b=eq.%22x%22"),
+        jp(&["a", "b"], CompareOp::Eq, json!("x"))
     );
+    // After `->` the operand is JSON (PostgreSQL's `jsonb` input): a bare
+    // word is its 400 `22P02`, in every comparison.
+    for bad in [
+        "meta->a=eq.x",
+        "meta->a=gt.x",
+        "meta->a=in.(x,1)",
+        "meta->a=lt(any).{1,x}",
+    ] {
+        let e = err("track", bad);
+        assert_eq!((e.status, e.code.as_str()), (400, "22P02"), "{bad}");
+    }
     assert_eq!(
         filt("track", "meta->>bpm=gt.120"),
         text(&["bpm"], CompareOp::Gt, "120")
@@ -492,23 +504,23 @@ fn json_path_filters() {
     );
     assert_eq!(
         filt("track", "meta->bpm=gt.120"),
-        jp(&["bpm"], CompareOp::Gt, 120i64.into())
+        jp(&["bpm"], CompareOp::Gt, json!(120))
     );
     assert_eq!(
         filt("track", "meta->ratio=lt.0.5"),
-        jp(&["ratio"], CompareOp::Lt, 0.5.into())
+        jp(&["ratio"], CompareOp::Lt, json!(0.5))
     );
     assert_eq!(
         filt("track", "meta->live=eq.true"),
-        jp(&["live"], CompareOp::Eq, true.into())
+        jp(&["live"], CompareOp::Eq, json!(true))
     );
     assert_eq!(
-        filt("track", "meta->tags->0=eq.rock"),
-        jp(&["tags", "0"], CompareOp::Eq, "rock".into())
+        filt("track", "meta->tags->0=eq.%22rock%22"),
+        jp(&["tags", "0"], CompareOp::Eq, json!("rock"))
     );
     assert_eq!(
         filt("track", "meta->%22a.b%22=neq.1"),
-        jp(&["a.b"], CompareOp::Neq, 1i64.into())
+        jp(&["a.b"], CompareOp::Neq, json!(1))
     );
     assert_eq!(
         filt("track", "meta->>k=not.eq.v"),
@@ -529,11 +541,20 @@ fn json_path_filters() {
         ])
     );
     assert_eq!(
-        filt("track", "meta->k=in.(a,1)"),
+        filt("track", "meta->k=in.(null,1)"),
         Filter::or(vec![
-            jp(&["k"], CompareOp::Eq, "a".into()),
-            jp(&["k"], CompareOp::Eq, 1i64.into())
+            jp(&["k"], CompareOp::Eq, json!(null)),
+            jp(&["k"], CompareOp::Eq, json!(1))
         ])
+    );
+    // Ordered across types, a document's order too.
+    assert_eq!(
+        filt("track", "meta->k=gte.false"),
+        jp(&["k"], CompareOp::Gte, json!(false))
+    );
+    assert_eq!(
+        filt("track", "meta->k=lt.[1,2]"),
+        jp(&["k"], CompareOp::Lt, json!([1, 2]))
     );
     assert!(validate(&q("track", "meta->a->>b=eq.x")).is_ok());
     // like / ilike on the string at the path, is.null / not_null.
@@ -576,17 +597,17 @@ fn json_path_filters() {
     assert!(validate(&q("track", "meta->a->>b=ilike.*x*&meta->c=is.null")).is_ok());
     // An array index from the end.
     assert_eq!(
-        filt("track", "meta->tags->-1=eq.x"),
-        jp(&["tags", "-1"], CompareOp::Eq, "x".into())
+        filt("track", "meta->tags->-1=eq.%22x%22"),
+        jp(&["tags", "-1"], CompareOp::Eq, json!("x"))
     );
     // `-0` is the index 0 (PostgREST reads an integer).
     assert_eq!(
-        filt("track", "meta->tags->-0=eq.x"),
-        jp(&["tags", "0"], CompareOp::Eq, "x".into())
+        filt("track", "meta->tags->-0=eq.%22x%22"),
+        jp(&["tags", "0"], CompareOp::Eq, json!("x"))
     );
     assert_eq!(
-        filt("track", "meta->tags->-00=eq.x"),
-        jp(&["tags", "0"], CompareOp::Eq, "x".into())
+        filt("track", "meta->tags->-00=eq.%22x%22"),
+        jp(&["tags", "0"], CompareOp::Eq, json!("x"))
     );
     // cs / cd with a JSON operand at a path.
     assert_eq!(

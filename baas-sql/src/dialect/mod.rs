@@ -20,7 +20,7 @@
 //! variant of [`Dialect`] with its arm in [`Dialect::sql`], and its catalog
 //! reader in [`crate::introspect`].
 
-use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
+use baas_core::ir::{ArrayOp, CompareOp, GroupValue, RangeOp, TextSyntax};
 use baas_core::text_query::{TextQuery, UNICODE_WORD, term_pattern, words_as_written};
 use baas_core::zone::Zone;
 use baas_core::{Error, Field, FieldType, Result};
@@ -104,15 +104,6 @@ impl AnySchema<'_> {
             Self::CreateIndex(s) => s.to_string(builder),
         }
     }
-}
-
-/// The JSON type a JSON-path comparison expects at the path (from the
-/// operand's type).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JsonKind {
-    Number,
-    String,
-    Boolean,
 }
 
 /// How an engine stores `decimal` columns.
@@ -339,15 +330,16 @@ pub(crate) trait SqlDialect: Send + Sync {
         None
     }
 
-    /// `<value at path in the JSON column col> <op> operand`, true only when
-    /// the value at the path has the JSON type `kind`.
-    fn json_path(
+    /// `<the JSON value at path in the JSON column col> <op> operand`, as
+    /// `jsonb` compares ([`baas_core::ir::Filter::JsonPath`]): across
+    /// types by type; NULL where nothing is at the path, so that neither
+    /// the comparison nor its negation holds there.
+    fn json_path_compare(
         &self,
         col: Expr,
         path: &[String],
-        kind: JsonKind,
-        op: &str,
-        operand: Expr,
+        op: CompareOp,
+        operand: &serde_json::Value,
     ) -> Result<Expr>;
 
     /// The document and the SQL/JSON path text that reach `path` in the
@@ -725,44 +717,39 @@ pub enum CallForm {
     Positional,
 }
 
-/// A JSON path comparison on an engine that takes SQL/JSON path text
-/// (`$."a"[0]`, MySQL and SQLite): templates whose `{}` are the column and
-/// the path (`test`, `extract`) or the operand (`operand`).
-pub(crate) struct JsonPathSql {
-    /// True when the value at the path has the expected JSON type.
-    pub test: &'static str,
-    /// The value at the path, comparable with the operand.
-    pub extract: &'static str,
-    /// The operand as compared.
-    pub operand: &'static str,
+/// SQL's symbol of a comparison.
+pub(crate) fn op_symbol(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Neq => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
+    }
 }
 
-impl JsonPathSql {
-    /// `CASE WHEN test THEN extract END <op> operand`.
-    pub(crate) fn compare(
-        &self,
-        sql: &dyn SqlDialect,
-        col: Expr,
-        path: &[String],
-        op: &str,
-        operand: Expr,
-    ) -> Result<Expr> {
-        let (doc, jp) = sql.json_doc_at(col, path)?;
-        let template = format!(
-            "CASE WHEN {} THEN {} END {op} {}",
-            self.test, self.extract, self.operand
-        );
-        Ok(sql.custom(
-            &template,
-            vec![
-                doc.clone(),
-                Expr::val(jp.clone()),
-                doc,
-                Expr::val(jp),
-                operand,
-            ],
-        ))
-    }
+/// `CASE WHEN rank = r THEN same ELSE rank <op> r END`: a JSON value whose
+/// type ranks `rank` ([`baas_core::jsonb_order::type_rank`], an engine's
+/// first `order=data->a` key) against an operand of rank `r`, compared by
+/// `same` where the two are of one type; NULL where `rank` is (nothing at
+/// the path). For engines that cannot compare JSON values across types
+/// themselves (MySQL/MariaDB).
+pub(crate) fn ranked_compare<D: SqlDialect + ?Sized>(
+    sql: &D,
+    rank: Expr,
+    op: CompareOp,
+    operand: &serde_json::Value,
+    same: Expr,
+) -> Expr {
+    let r = i64::from(baas_core::jsonb_order::type_rank(operand));
+    sql.custom(
+        &format!(
+            "CASE WHEN {{}} = {r} THEN {{}} ELSE {{}} {} {r} END",
+            op_symbol(op)
+        ),
+        vec![rank.clone(), same, rank],
+    )
 }
 
 /// A full-text query ([`TextQuery`]) as a condition on the text `text`:

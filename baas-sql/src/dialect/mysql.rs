@@ -3,7 +3,7 @@
 //! paths through `JSON_EXTRACT`, no `RETURNING` (rows re-read `FOR UPDATE`),
 //! non-transactional DDL, 64-character identifiers.
 
-use baas_core::ir::TextSyntax;
+use baas_core::ir::{CompareOp, TextSyntax};
 use baas_core::text_query::TextQuery;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use sea_query::{
 };
 
 use super::containment::{Containment, JsonReads, Kind, Target};
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use super::{AnyQuery, AnySchema, DecimalType, SqlDialect};
 use crate::ddl::{At, Ddl};
 use crate::lower::iden;
 
@@ -65,6 +65,39 @@ fn boolean_mode(q: &TextQuery) -> Option<String> {
             .collect::<Option<Vec<_>>>()
             .map(|t| t.join(" ")),
         _ => None,
+    }
+}
+
+impl Mysql {
+    /// A number written plainly with at most 35 digits before the
+    /// point and 30 after, compared with an operand written so,
+    /// compares exactly, as a decimal; any other (`1e300`, which
+    /// MariaDB calls an INTEGER, 40 digits, or such an operand) as
+    /// a double: a cast out of a decimal's range is an error in a
+    /// strict write's filter, whichever row or operand holds it.
+    fn json_number_compare(
+        &self,
+        col: Expr,
+        path: &[String],
+        op: &str,
+        operand: Expr,
+    ) -> Result<Expr> {
+        const NUMBER: &str = "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')";
+        const PLAIN: &str = "REGEXP '^-?[0-9]{1,35}([.][0-9]{1,30})?$'";
+        let template = format!(
+            "COALESCE(CASE WHEN {NUMBER} AND JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) {PLAIN} AND {{}} {PLAIN} \
+         THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) {op} CAST({{}} AS DECIMAL(65,30)) END, \
+         CASE WHEN {NUMBER} THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DOUBLE) {op} CAST({{}} AS DOUBLE) END)"
+        );
+        let (doc, at) = self.json_doc_at(col, path)?;
+        let pair = || [doc.clone(), Expr::val(at.clone())];
+        let mut args: Vec<Expr> = (0..2).flat_map(|_| pair()).collect();
+        args.push(operand.clone());
+        args.extend(pair());
+        args.push(operand.clone());
+        args.extend((0..2).flat_map(|_| pair()));
+        args.push(operand);
+        Ok(self.custom(&template, args))
     }
 }
 
@@ -187,51 +220,43 @@ impl SqlDialect for Mysql {
         }
     }
 
-    fn json_path(
+    /// By the type's rank first (MySQL/MariaDB compare JSON values of one
+    /// type only): `json_order`'s first key against the operand's, then
+    /// strings and booleans by their texts' bytes, numbers by value.
+    fn json_path_compare(
         &self,
         col: Expr,
         path: &[String],
-        kind: JsonKind,
-        op: &str,
-        operand: Expr,
+        op: CompareOp,
+        operand: &serde_json::Value,
     ) -> Result<Expr> {
-        let sql = match kind {
-            // A number written plainly with at most 35 digits before the
-            // point and 30 after, compared with an operand written so,
-            // compares exactly, as a decimal; any other (`1e300`, which
-            // MariaDB calls an INTEGER, 40 digits, or such an operand) as
-            // a double: a cast out of a decimal's range is an error in a
-            // strict write's filter, whichever row or operand holds it.
-            JsonKind::Number => {
-                const NUMBER: &str = "JSON_TYPE(JSON_EXTRACT({}, {})) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')";
-                const PLAIN: &str = "REGEXP '^-?[0-9]{1,35}([.][0-9]{1,30})?$'";
-                let template = format!(
-                    "COALESCE(CASE WHEN {NUMBER} AND JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) {PLAIN} AND {{}} {PLAIN} \
-                     THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DECIMAL(65,30)) {op} CAST({{}} AS DECIMAL(65,30)) END, \
-                     CASE WHEN {NUMBER} THEN CAST(JSON_UNQUOTE(JSON_EXTRACT({{}}, {{}})) AS DOUBLE) {op} CAST({{}} AS DOUBLE) END)"
-                );
-                let (doc, at) = self.json_doc_at(col, path)?;
-                let pair = || [doc.clone(), Expr::val(at.clone())];
-                let mut args: Vec<Expr> = (0..2).flat_map(|_| pair()).collect();
-                args.push(operand.clone());
-                args.extend(pair());
-                args.push(operand.clone());
-                args.extend((0..2).flat_map(|_| pair()));
-                args.push(operand);
-                return Ok(self.custom(&template, args));
-            }
-            JsonKind::String => JsonPathSql {
-                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'STRING'",
-                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
-                operand: "{}",
-            },
-            JsonKind::Boolean => JsonPathSql {
-                test: "JSON_TYPE(JSON_EXTRACT({}, {})) = 'BOOLEAN'",
-                extract: "JSON_UNQUOTE(JSON_EXTRACT({}, {}))",
-                operand: "{}",
-            },
+        use serde_json::Value as J;
+        let symbol = super::op_symbol(op);
+        let text = |t: String| -> Result<Expr> {
+            let at = self.json_scalar_text_at(col.clone(), path)?;
+            Ok(self.json_text_compare(at, symbol, Expr::val(t)))
         };
-        sql.compare(self, col, path, op, operand)
+        let same = match operand {
+            J::Null => Expr::cust(
+                if matches!(op, CompareOp::Eq | CompareOp::Gte | CompareOp::Lte) {
+                    "1 = 1"
+                } else {
+                    "1 = 0"
+                },
+            ),
+            J::String(s) => text(s.clone())?,
+            J::Bool(b) => text(b.to_string())?,
+            J::Number(n) => {
+                self.json_number_compare(col.clone(), path, symbol, Expr::val(n.to_string()))?
+            }
+            J::Array(_) | J::Object(_) => {
+                return Err(self.unsupported(
+                    "ordering the JSON value at a path against an array or an object (gt, gte, lt, lte)",
+                ));
+            }
+        };
+        let rank = self.json_order(col, path, false)?.swap_remove(0);
+        Ok(super::ranked_compare(self, rank, op, operand, same))
     }
 
     /// An index from the end (`data->tags->-1`) is found row by row:

@@ -2,7 +2,7 @@
 //! `tsvector` full-text search, arrays, `jsonb` paths, identity columns,
 //! named enum types, 63-byte identifiers.
 
-use baas_core::ir::{ArrayOp, GroupValue, RangeOp, TextSyntax};
+use baas_core::ir::{ArrayOp, CompareOp, GroupValue, RangeOp, TextSyntax};
 use baas_core::zone::Zone;
 use baas_core::{Error, Field, FieldType, Result, Value};
 use sea_query::extension::postgres::Type;
@@ -11,7 +11,7 @@ use sea_query::{
     Values,
 };
 
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, SqlDialect, push_quoted, zone_literal};
+use super::{AnyQuery, AnySchema, DecimalType, SqlDialect, push_quoted, zone_literal};
 use crate::ddl::{At, Ddl, invalid, statement};
 use crate::lower::Statement;
 use crate::lower::iden;
@@ -220,44 +220,18 @@ impl SqlDialect for Postgres {
         })
     }
 
-    fn json_path(
+    /// `jsonb`'s own comparison.
+    fn json_path_compare(
         &self,
         col: Expr,
         path: &[String],
-        kind: JsonKind,
-        op: &str,
-        operand: Expr,
+        op: CompareOp,
+        operand: &serde_json::Value,
     ) -> Result<Expr> {
-        let col = self.arrays_on_the_way(col, path);
-        let keys: Vec<Expr> = path.iter().map(|k| Expr::val(k.clone())).collect();
-        let marks = vec!["{}"; keys.len()].join(", ");
-        let mut args = vec![col.clone()];
-        args.extend(keys.iter().cloned());
-        args.push(col);
-        args.extend(keys);
-        args.push(operand);
-        let (ty, extract, rhs) = match kind {
-            JsonKind::Number => (
-                "number",
-                "CAST(jsonb_extract_path_text(CAST({} AS jsonb), KEYS) AS numeric)",
-                "CAST({} AS numeric)",
-            ),
-            JsonKind::String => (
-                "string",
-                "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
-                "{}",
-            ),
-            JsonKind::Boolean => (
-                "boolean",
-                "jsonb_extract_path_text(CAST({} AS jsonb), KEYS)",
-                "{}",
-            ),
-        };
-        let tpl = format!(
-            "CASE WHEN jsonb_typeof(jsonb_extract_path(CAST({{}} AS jsonb), KEYS)) = '{ty}' THEN {extract} END {op} {rhs}"
-        )
-        .replace("KEYS", &marks);
-        Ok(self.custom(&tpl, args))
+        Ok(self.custom(
+            &format!("{{}} {} CAST({{}} AS jsonb)", super::op_symbol(op)),
+            vec![self.json_at(col, path)?, Expr::val(operand.to_string())],
+        ))
     }
 
     fn json_at(&self, col: Expr, path: &[String]) -> Result<Expr> {

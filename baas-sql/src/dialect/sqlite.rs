@@ -3,12 +3,13 @@
 //! `json_extract` paths, no full-text search, no arrays, no schemas, the rowid
 //! as the only auto-increment key.
 
+use baas_core::ir::CompareOp;
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_query::{Expr, QueryBuilder, SqliteQueryBuilder, Value as SqValue, Values};
 
 use super::containment::{Containment, JsonReads, Kind, Target};
-use super::{AnyQuery, AnySchema, DecimalType, JsonKind, JsonPathSql, SqlDialect};
+use super::{AnyQuery, AnySchema, DecimalType, SqlDialect};
 use crate::ddl::{At, Ddl};
 
 /// The most memory one compiled regular expression may take on SQLite
@@ -114,33 +115,25 @@ impl SqlDialect for Sqlite {
         super::text_search_by_regex(self, col, query, language, syntax)
     }
 
-    fn json_path(
+    /// The value's JSON text (`->`) against the operand's in the
+    /// collation that orders JSON texts as `jsonb`
+    /// ([`crate::SQLITE_JSONB_COLLATION`]): every type, arrays and objects
+    /// too.
+    fn json_path_compare(
         &self,
         col: Expr,
         path: &[String],
-        kind: JsonKind,
-        op: &str,
-        operand: Expr,
+        op: CompareOp,
+        operand: &serde_json::Value,
     ) -> Result<Expr> {
-        self.plain_path(path)?;
-        let sql = match kind {
-            JsonKind::Number => JsonPathSql {
-                test: "json_type({}, {}) IN ('integer', 'real')",
-                extract: "json_extract({}, {})",
-                operand: "CAST({} AS REAL)",
-            },
-            JsonKind::String => JsonPathSql {
-                test: "json_type({}, {}) = 'text'",
-                extract: "json_extract({}, {})",
-                operand: "{}",
-            },
-            JsonKind::Boolean => JsonPathSql {
-                test: "json_type({}, {}) IN ('true', 'false')",
-                extract: "json_type({}, {})",
-                operand: "{}",
-            },
-        };
-        sql.compare(self, col, path, op, operand)
+        Ok(self.custom(
+            &format!(
+                "{{}} COLLATE {} {} {{}}",
+                crate::SQLITE_JSONB_COLLATION,
+                super::op_symbol(op)
+            ),
+            vec![self.json_at(col, path)?, Expr::val(operand.to_string())],
+        ))
     }
 
     /// A condition built from the operand's shape with `json_type`,

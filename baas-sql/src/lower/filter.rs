@@ -7,7 +7,7 @@ use baas_core::{Error, Field, RelationKind, Result, Value};
 use sea_query::{Condition, Expr, ExprTrait, SelectStatement};
 
 use super::{Lower, Scope, param, table_ref_as, values};
-use crate::dialect::JsonKind;
+use crate::dialect::op_symbol;
 
 impl<'a> Lower<'a> {
     pub(super) fn cond(&self, f: &Filter, scope: &Scope<'a>) -> Result<Condition> {
@@ -142,7 +142,19 @@ impl<'a> Lower<'a> {
                 value,
             } => {
                 let fd = e.field(field)?;
-                Condition::all().add(self.json_path(scope.json_col(fd), path, *op, value)?)
+                let col = scope.json_col(fd);
+                if (value.is_array() || value.is_object())
+                    && matches!(op, CompareOp::Eq | CompareOp::Neq)
+                {
+                    // A document's equality is `JsonEquals`'s.
+                    let equal = sql.json_equals(sql.json_at(col, path)?, value)?;
+                    return Ok(if *op == CompareOp::Eq {
+                        Condition::all().add(equal)
+                    } else {
+                        Condition::all().add(equal).not()
+                    });
+                }
+                Condition::all().add(sql.json_path_compare(col, path, *op, value)?)
             }
             Filter::JsonLike {
                 field,
@@ -222,31 +234,6 @@ impl<'a> Lower<'a> {
 
     /// A JSON path comparison: the operand's type says which JSON type the
     /// value at the path must have.
-    fn json_path(&self, col: Expr, path: &[String], op: CompareOp, value: &Value) -> Result<Expr> {
-        let (kind, operand) = match value {
-            Value::Int(i) => (JsonKind::Number, i.to_string()),
-            Value::Float(f) => (JsonKind::Number, f.to_string()),
-            Value::Text(s) => (JsonKind::String, s.clone()),
-            Value::Bool(b) => {
-                if !matches!(op, CompareOp::Eq | CompareOp::Neq) {
-                    return Err(Error::validation(
-                        "/op",
-                        "booleans in JSON only support eq and neq",
-                    ));
-                }
-                (JsonKind::Boolean, b.to_string())
-            }
-            other => {
-                return Err(Error::validation(
-                    "/value",
-                    format!("cannot compare a JSON value with {}", other.kind_name()),
-                ));
-            }
-        };
-        self.sql
-            .json_path(col, path, kind, op_symbol(op), param(operand))
-    }
-
     /// `SELECT 1 FROM <related> WHERE <link to the outer row> AND filter`;
     /// through the junction (its rows matching `through`) for a
     /// many-to-many relation.
@@ -398,17 +385,6 @@ pub(super) fn needs_qualification(f: Option<&Filter>) -> bool {
 
 fn always(b: bool) -> Condition {
     Condition::all().add(Expr::cust(if b { "1 = 1" } else { "1 = 0" }))
-}
-
-fn op_symbol(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "=",
-        CompareOp::Neq => "<>",
-        CompareOp::Gt => ">",
-        CompareOp::Gte => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Lte => "<=",
-    }
 }
 
 /// `col <op> v`.
