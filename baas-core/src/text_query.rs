@@ -41,6 +41,12 @@ pub const MAX_TEXT_QUERY_BYTES: usize = 4096;
 /// its own on the engines that compose them.
 pub const MAX_TEXT_QUERY_TERMS: usize = 32;
 
+/// At most this many places from a phrase's first word to its last
+/// (`a <31> b`, `a <-> b <30> c`) where the engine searches by regular
+/// expressions: each place is a part of the pattern. PostgreSQL takes
+/// distances up to 16 384.
+pub const MAX_PHRASE_SPAN: usize = 32;
+
 /// Whether a search in `language` (`fts(simple)`) reads words as
 /// [`TextQuery`] does: none named, or PostgreSQL's `simple` configuration
 /// (no stemming, no stop words). Another (`english`) stems, which only
@@ -56,7 +62,9 @@ pub enum TextQuery {
     /// `<->`), as written; with `prefix`, the (only) word begins a word of
     /// the text (`super:*`).
     Term {
-        /// One word or more, each letters, marks and digits only.
+        /// One word or more, each letters, marks and digits only; an empty
+        /// one between two words holds a place, any one word of the text
+        /// (`a <3> b` is `a`, two places, `b`).
         words: Vec<String>,
         /// The word is a prefix (a single word only).
         prefix: bool,
@@ -115,15 +123,25 @@ pub const ASCII_SEPARATED_WORD: &str = "0-9A-Za-z\u{80}-\u{10FFFF}";
 /// after the other with such characters between; a prefix without the
 /// bound after it. Matched anywhere and case-insensitively (the engine's
 /// flag). The words hold letters, marks and digits only: nothing in them
-/// is an operator of any regex dialect.
+/// is an operator of any regex dialect. Places held between two words
+/// (empty words) are as many words of the text, with their separators.
 pub fn term_pattern(words: &[String], prefix: bool, word: &str) -> String {
     let gap = format!("[^{word}]");
     let mut out = format!("(?:^|{gap})");
-    for (i, w) in words.iter().enumerate() {
-        if i > 0 {
+    let (mut held, mut first) = (0, true);
+    for w in words {
+        if w.is_empty() {
+            held += 1;
+            continue;
+        }
+        if !first {
+            if held > 0 {
+                out.push_str(&format!("(?:{gap}+[{word}]+){{{held}}}"));
+            }
             out.push_str(&gap);
             out.push('+');
         }
+        (held, first) = (0, false);
         out.push_str(w);
     }
     if !prefix {
@@ -203,13 +221,17 @@ impl TextSyntax {
     /// `'quoted'` lexemes, a `:*` prefix), `websearch_to_tsquery`'s
     /// (`"a phrase"`, `or`, `-word`), `plainto_tsquery`'s words (all
     /// required), `phraseto_tsquery`'s phrase. A query without a word
-    /// matches nothing (`Or` of none).
+    /// matches nothing (`Or` of none). Distances (`a <3> b`) hold places
+    /// between a phrase's words, as a part without a word does (`a <-> -
+    /// <-> b` is `a <2> b`); a lexeme whose weights leave out `D`
+    /// (`a:AB`) matches nothing, as a text's words all weigh `D`.
     ///
     /// # Errors
-    /// A malformed `tsquery` (PostgreSQL's 400 `42601`); what only
-    /// PostgreSQL searches (a distance other than `<->`, weights, a phrase
-    /// of anything but words, a prefix inside a phrase: `Unsupported` on
-    /// `engine`); more than [`MAX_TEXT_QUERY_TERMS`] words and phrases.
+    /// A malformed `tsquery` (PostgreSQL's 400 `42601`, a distance past
+    /// 16 384 its `22023`); what only PostgreSQL searches (a distance of
+    /// 0, a phrase over [`MAX_PHRASE_SPAN`] places, a phrase of anything
+    /// but words, a prefix inside a phrase: `Unsupported` on `engine`);
+    /// more than [`MAX_TEXT_QUERY_TERMS`] words and phrases.
     pub fn parse(self, query: &str, engine: &str) -> Result<TextQuery, Error> {
         let q = match self {
             // `plainto_tsquery`: every word of the text, each required
@@ -324,6 +346,73 @@ struct TsParser<'q> {
 /// reader and what it builds recurse once per level.
 pub const MAX_TEXT_QUERY_DEPTH: usize = 32;
 
+/// PostgreSQL's largest distance in a phrase (`<16384>`).
+const MAX_DISTANCE: u32 = 16_384;
+
+/// A phrase being read: its words and held places, or nothing (a part
+/// that matches no text).
+struct Phrase<'q> {
+    engine: &'q str,
+    words: Vec<String>,
+    nothing: bool,
+}
+
+impl Phrase<'_> {
+    /// `n` places before the next part; none before the first word
+    /// (PostgreSQL drops them: `- <-> a` is `a`).
+    fn hold(&mut self, n: usize) -> Result<(), Error> {
+        if !self.words.is_empty() {
+            self.words.extend(std::iter::repeat_n(String::new(), n));
+        }
+        if self.words.len() > MAX_PHRASE_SPAN {
+            return Err(beyond(
+                self.engine,
+                &format!("a phrase over {MAX_PHRASE_SPAN} places (`a <40> b`)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, part: Option<TextQuery>) -> Result<(), Error> {
+        match part {
+            // A part without a word keeps its place (`a <-> - <-> b` is
+            // `a <2> b`).
+            None => self.hold(1),
+            Some(TextQuery::Term {
+                words,
+                prefix: false,
+            }) => {
+                self.words.extend(words);
+                self.hold(0)
+            }
+            Some(TextQuery::Term { prefix: true, .. }) => {
+                Err(beyond(self.engine, "a prefix inside a phrase"))
+            }
+            Some(TextQuery::Or(parts)) if parts.is_empty() => {
+                self.nothing = true;
+                Ok(())
+            }
+            Some(_) => Err(beyond(
+                self.engine,
+                "a phrase (`<->`) of anything but words",
+            )),
+        }
+    }
+
+    fn finish(mut self) -> Option<TextQuery> {
+        if self.nothing {
+            return Some(TextQuery::Or(Vec::new()));
+        }
+        while self.words.last().is_some_and(String::is_empty) {
+            self.words.pop();
+        }
+        (!self.words.is_empty()).then_some(TextQuery::Term {
+            words: self.words,
+            prefix: false,
+        })
+    }
+}
+
 enum Tok<'q> {
     And,
     Or,
@@ -332,8 +421,9 @@ enum Tok<'q> {
     Close,
     /// `<->` (1) or `<N>`.
     Follow(u32),
-    /// A lexeme and whether it is a prefix (`:*`).
-    Lexeme(std::borrow::Cow<'q, str>, bool),
+    /// A lexeme, whether it is a prefix (`:*`), and whether its weights
+    /// leave out `D`, a text's only one (`:AB`: it matches no text).
+    Lexeme(std::borrow::Cow<'q, str>, bool, bool),
 }
 
 impl<'q> TsParser<'q> {
@@ -444,20 +534,20 @@ impl<'q> TsParser<'q> {
             self.at += end;
             std::borrow::Cow::Owned(out)
         };
-        // Weights and a prefix: `:*`, `:AB`, `:*a`.
-        let mut prefix = false;
+        // Weights and a prefix: `:*`, `:AB`, `:*a`. A text's words all
+        // weigh `D` (`to_tsvector`'s), so weights without it match none.
+        let (mut prefix, mut weighed_out) = (false, false);
         if let Some(flags) = self.rest().strip_prefix(':') {
             let len = flags
                 .find(|d: char| !matches!(d, '*' | 'a'..='d' | 'A'..='D'))
                 .unwrap_or(flags.len());
             let flags = &flags[..len];
-            if flags.chars().any(|d| d != '*') {
-                return Err(beyond(self.engine, "a weight (`:A`)"));
-            }
-            prefix = !flags.is_empty();
+            prefix = flags.contains('*');
+            weighed_out = flags.chars().any(|d| d != '*')
+                && !flags.chars().any(|d| d.eq_ignore_ascii_case(&'d'));
             self.at += 1 + len;
         }
-        Ok(Some(Tok::Lexeme(lexeme, prefix)))
+        Ok(Some(Tok::Lexeme(lexeme, prefix, weighed_out)))
     }
 
     fn parse(mut self) -> Result<Option<TextQuery>, Error> {
@@ -489,41 +579,41 @@ impl<'q> TsParser<'q> {
         Ok(and(parts.into_iter().flatten().collect()))
     }
 
-    /// `a <-> b <-> c`: a phrase of words.
+    /// `a <-> b <2> c`: a phrase of words, each at its distance from the
+    /// one before.
     fn follow(&mut self) -> Result<Option<TextQuery>, Error> {
         let first = self.unary()?;
         if !matches!(self.peek()?, Some(Tok::Follow(_))) {
             return Ok(first);
         }
-        let mut words = Vec::new();
-        let engine = self.engine;
-        let mut push = |part: Option<TextQuery>| match part {
-            // PostgreSQL keeps its place (`a <-> - <-> b` is `a <2> b`).
-            None => Err(beyond(engine, "a part of a phrase that holds no word")),
-            Some(TextQuery::Term {
-                words: w,
-                prefix: false,
-            }) => {
-                words.extend(w);
-                Ok(())
-            }
-            Some(TextQuery::Term { prefix: true, .. }) => {
-                Err(beyond(engine, "a prefix inside a phrase"))
-            }
-            Some(_) => Err(beyond(engine, "a phrase (`<->`) of anything but words")),
+        let mut phrase = Phrase {
+            engine: self.engine,
+            words: Vec::new(),
+            nothing: false,
         };
-        push(first)?;
+        phrase.push(first)?;
         while let Some(Tok::Follow(n)) = self.peek()? {
             self.next()?;
-            if n != 1 {
-                return Err(beyond(self.engine, "a distance other than `<->` (`<N>`)"));
+            if n > MAX_DISTANCE {
+                return Err(Error::Validation {
+                    violations: vec![
+                        Violation::new(
+                            "",
+                            format!(
+                                "distance in phrase operator must be an integer value between zero and {MAX_DISTANCE} inclusive"
+                            ),
+                        )
+                        .with_code("22023"),
+                    ],
+                });
             }
-            push(self.unary()?)?;
+            if n == 0 {
+                return Err(beyond(self.engine, "a distance of 0 (`<0>`)"));
+            }
+            phrase.hold(n as usize - 1)?;
+            phrase.push(self.unary()?)?;
         }
-        Ok((!words.is_empty()).then_some(TextQuery::Term {
-            words,
-            prefix: false,
-        }))
+        Ok(phrase.finish())
     }
 
     fn unary(&mut self) -> Result<Option<TextQuery>, Error> {
@@ -554,8 +644,11 @@ impl<'q> TsParser<'q> {
                     _ => Err(syntax_error(self.query)),
                 }
             }
-            Some(Tok::Lexeme(l, prefix)) => {
+            Some(Tok::Lexeme(l, prefix, weighed_out)) => {
                 let t = term(&l, prefix);
+                if weighed_out && t.is_some() {
+                    return Ok(Some(TextQuery::Or(Vec::new())));
+                }
                 match &t {
                     Some(TextQuery::Term {
                         words,
@@ -637,6 +730,56 @@ mod tests {
         assert_eq!(ts("a & -").unwrap(), w("a"));
     }
 
+    /// As PostgreSQL reads them (`to_tsquery('simple', …)` on a text
+    /// whose words all weigh `D`): distances and wordless parts hold
+    /// places, leading and trailing ones vanish; weights without `D`
+    /// match nothing.
+    #[test]
+    fn distances_and_weights() {
+        let phrase = |words: &[&str]| TextQuery::Term {
+            words: words.iter().map(|w| w.to_string()).collect(),
+            prefix: false,
+        };
+        let nothing = TextQuery::Or(Vec::new());
+        for (q, want) in [
+            ("a <2> b", phrase(&["a", "", "b"])),
+            ("a <-> - <-> b", phrase(&["a", "", "b"])),
+            ("a <-> - <-> - <-> b", phrase(&["a", "", "", "b"])),
+            ("a <2> b <-> c", phrase(&["a", "", "b", "c"])),
+            ("- <-> a", w("a")),
+            ("a <-> -", w("a")),
+            ("a <3> 'b c'", phrase(&["a", "", "", "b", "c"])),
+            ("a:D", w("a")),
+            ("a:AD", w("a")),
+            (
+                "a:*d",
+                TextQuery::Term {
+                    words: vec!["a".into()],
+                    prefix: true,
+                },
+            ),
+            ("a:A", nothing.clone()),
+            ("a:*AB", nothing.clone()),
+            ("a:A <-> b", nothing.clone()),
+            ("!a:C", not(nothing.clone())),
+            ("a:B | b", TextQuery::Or(vec![nothing.clone(), w("b")])),
+        ] {
+            assert_eq!(ts(q).unwrap(), want, "{q}");
+        }
+        let pattern = |q: &str| match ts(q).unwrap() {
+            TextQuery::Term { words, prefix } => term_pattern(&words, prefix, "a-z"),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            pattern("x <3> y"),
+            "(?:^|[^a-z])x(?:[^a-z]+[a-z]+){2}[^a-z]+y(?:[^a-z]|$)"
+        );
+        let re = regex::Regex::new(&format!("(?i){}", pattern("a <3> d"))).unwrap();
+        assert!(re.is_match("a, b. c d"));
+        assert!(!re.is_match("a b d"));
+        assert!(!re.is_match("a b c e d"));
+    }
+
     #[test]
     fn tsquery_syntax_errors_are_postgresqls() {
         for q in [
@@ -654,16 +797,21 @@ mod tests {
     #[test]
     fn what_only_postgresql_searches_is_refused() {
         for q in [
-            "a:A",
-            "a <2> b",
             "a <-> b:*",
             "(a | b) <-> c",
             "a <-> !b",
-            "a <-> - <-> b",
+            "a <0> b",
+            "a <32> b",
+            "a <16> b <16> c",
         ] {
             let e = ts(q).expect_err(q);
             assert!(matches!(e, Error::Unsupported { .. }), "{q}: {e}");
         }
+        assert!(ts("a <31> b").is_ok());
+        let Err(Error::Validation { violations }) = ts("a <16385> b") else {
+            panic!("a distance past 16 384");
+        };
+        assert_eq!(violations[0].code.as_deref(), Some("22023"));
         let many = vec!["w"; MAX_TEXT_QUERY_TERMS + 1].join(" & ");
         assert!(ts(&many).is_err());
         assert!(ts(&vec!["w"; MAX_TEXT_QUERY_TERMS].join(" & ")).is_ok());

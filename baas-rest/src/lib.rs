@@ -116,9 +116,12 @@
 //! the others (and MySQL at a JSON path) by word-bounded regular
 //! expressions (MongoDB's have no Unicode classes: there a non-ASCII
 //! character that is no letter, `—` or a no-break space, joins the words
-//! beside it). What only PostgreSQL's `tsquery` says (a distance `<2>`,
-//! weights `:A`, a phrase of anything but words) is a 501 there; a query
-//! nests at most 32 `!` and `(` deep (400). Differences that remain: with
+//! beside it). Distances `a <3> b` hold places (at most 32 in a phrase;
+//! on a MySQL column `MATCH` finds the words and a regular expression their
+//! places), weights `a:AB` match no text without `D`, as PostgreSQL's
+//! `to_tsvector` of a text weighs every word `D`. What only PostgreSQL's
+//! `tsquery` says (`<0>`, a phrase of anything but words, longer phrases)
+//! is a 501 there; a query nests at most 32 `!` and `(` deep (400). Differences that remain: with
 //! no language PostgreSQL uses the database's `default_text_search_config`
 //! (often `english`: stems and stop words), where the others search the
 //! words as written (`fts(simple)` asks PostgreSQL for the same); its

@@ -156,6 +156,21 @@ async fn full_text_search_on_four_engines() {
         ("meta->>s=plfts(simple).t%20don", vec![8]),
         ("meta->>s=wfts(simple).-%20quick", vec![3, 4, 7, 8]),
         ("meta->>s=fts(simple).42", vec![4]),
+        // Distances hold places (punctuation none), as a wordless part
+        // does; weights without `D` match no text (its words weigh `D`).
+        ("meta->>s=fts(simple).quick%20%3C2%3E%20fox", vec![1]),
+        ("meta->>s=fts(simple).The%20%3C3%3E%20fox", vec![1]),
+        ("meta->>s=fts(simple).a%20%3C2%3E%20dog", vec![2]),
+        ("meta->>s=fts(simple).quick%20%3C3%3E%20fox", vec![]),
+        (
+            "meta->>s=fts(simple).quick%20%3C-%3E%20-%20%3C-%3E%20fox",
+            vec![1],
+        ),
+        ("meta->>s=fts(simple).quick%20%3C2%3E%20'fox%20x'", vec![]),
+        ("meta->>s=fts(simple).quick:A", vec![]),
+        ("meta->>s=fts(simple).quick:*AD", vec![1, 2]),
+        ("meta->>s=not.fts(simple).quick:B", vec![1, 2, 3, 4, 7, 8]),
+        ("meta->>s=fts(simple).quick:A%20%3C-%3E%20brown", vec![]),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));
@@ -175,6 +190,19 @@ async fn full_text_search_on_four_engines() {
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.json()["code"], "42601", "{}", r.text());
+    // A distance past PostgreSQL's 16 384: its 400 22023, on every engine.
+    let r = on_every_engine(
+        addr,
+        &targets,
+        "t",
+        "GET",
+        &format!("{doc}?meta-%3E%3Es=fts(simple).a%20%3C16385%3E%20b"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["code"], "22023", "{}", r.text());
     drop(baas);
     for (engine, _) in &targets {
         drop_table(engine, &doc).await;

@@ -159,6 +159,17 @@ pub(crate) fn map_sqlx_error_with(
                         ],
                     }
                 }
+                // An `fts` phrase's distance past 16 384: PostgreSQL's
+                // words (no value of the caller's is in them), as the
+                // other engines answer it.
+                _ if engine == "postgres"
+                    && code == "22023"
+                    && message.starts_with("distance in phrase operator") =>
+                {
+                    Error::Validation {
+                        violations: vec![Violation::new("", message).with_code(&code)],
+                    }
+                }
                 // A data exception keeps its SQLSTATE (PostgREST's 400
                 // with the code: `22P02` a text that is no number…) and the
                 // clean sentence.

@@ -2409,6 +2409,20 @@ async fn text_search(c: &Ctx<'_>) -> CaseResult {
         ),
         (search(TextSyntax::TsQuery, "brown <-> quick"), vec![]),
         (search(TextSyntax::TsQuery, "'quick brown'"), vec!["fts-1"]),
+        // Distances hold places (MySQL: its words by `MATCH`, their places
+        // by a regular expression); weights without `D` match no text.
+        (search(TextSyntax::TsQuery, "quick <2> fox"), vec!["fts-1"]),
+        (
+            search(TextSyntax::TsQuery, "quick <-> - <-> fox"),
+            vec!["fts-1"],
+        ),
+        (search(TextSyntax::TsQuery, "quick <3> fox"), vec![]),
+        (search(TextSyntax::TsQuery, "quick:A"), vec![]),
+        (search(TextSyntax::TsQuery, "quick:*D & fox"), vec!["fts-1"]),
+        (
+            Filter::not(search(TextSyntax::TsQuery, "quick:A")),
+            vec!["fts-1", "fts-2", "fts-3"],
+        ),
         (search(TextSyntax::TsQuery, "tal:*"), vec!["fts-3"]),
         (
             search(TextSyntax::TsQuery, "(fox | dog) & !(tal:* | brown)"),

@@ -4,7 +4,7 @@
 //! non-transactional DDL, 64-character identifiers.
 
 use baas_core::ir::{CompareOp, TextSyntax};
-use baas_core::text_query::TextQuery;
+use baas_core::text_query::{TextQuery, UNICODE_WORD, term_pattern};
 use baas_core::{FieldType, Result};
 use chrono::{DateTime, Utc};
 use sea_query::{
@@ -27,14 +27,16 @@ pub(crate) struct Mysql;
 const MAX_INDEXES_FROM_END: usize = 3;
 
 /// A term in `MATCH`'s boolean syntax: a word (`fox`, a prefix `fox*`)
-/// or a phrase in double quotes. Words are letters, marks and digits only
-/// ([`TextQuery`]), so nothing in them is an operator.
-fn boolean_term(words: &[String], prefix: bool) -> String {
-    match words {
+/// or a phrase in double quotes; `None` for a phrase that holds places
+/// (`a <3> b`), which `MATCH` cannot say. Words are letters, marks and
+/// digits only ([`TextQuery`]), so nothing in them is an operator.
+fn boolean_term(words: &[String], prefix: bool) -> Option<String> {
+    Some(match words {
         [one] if prefix => format!("{one}*"),
         [one] => one.clone(),
+        _ if words.iter().any(String::is_empty) => return None,
         _ => format!("\"{}\"", words.join(" ")),
-    }
+    })
 }
 
 /// The query as one boolean-mode search, where it is one: a term
@@ -42,7 +44,7 @@ fn boolean_term(words: &[String], prefix: bool) -> String {
 /// least (`+a +"b c" -d`), a disjunction of terms (`a b`).
 fn boolean_mode(q: &TextQuery) -> Option<String> {
     let term = |q: &TextQuery| match q {
-        TextQuery::Term { words, prefix } => Some(boolean_term(words, *prefix)),
+        TextQuery::Term { words, prefix } => boolean_term(words, *prefix),
         _ => None,
     };
     match q {
@@ -214,8 +216,27 @@ impl SqlDialect for Mysql {
                 vec![col.clone(), against(b)],
             )),
             // `MATCH` answers 0 for a NULL text: the `CASE` keeps it NULL.
+            // A phrase that holds places: its words by `MATCH` (the
+            // index), their distances by a regular expression.
             None => super::text_query_condition(self, col.clone(), &q, false, &|words, prefix| {
-                Ok(against(format!("+{}", boolean_term(words, prefix))))
+                Ok(match boolean_term(words, prefix) {
+                    Some(t) => against(format!("+{t}")),
+                    None => {
+                        let all: Vec<String> = words
+                            .iter()
+                            .filter(|w| !w.is_empty())
+                            .map(|w| format!("+{w}"))
+                            .collect();
+                        let pattern = term_pattern(words, prefix, UNICODE_WORD);
+                        self.custom(
+                            "({} AND {})",
+                            vec![
+                                against(all.join(" ")),
+                                self.regex(col.clone(), &pattern, true)?,
+                            ],
+                        )
+                    }
+                })
             }),
         }
     }
