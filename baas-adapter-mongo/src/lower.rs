@@ -887,11 +887,19 @@ fn json_path(
     })
 }
 
-/// A JSON number as BSON: a 64-bit integer where it is one, else a double.
+/// A JSON number as BSON: a 64-bit integer where it is one, else a double
+/// (as a document's numbers are stored); past a double's range (`1e400`)
+/// an infinity of its sign, which every stored number is below or above.
 fn number(n: &serde_json::Number) -> Bson {
     match n.as_i64() {
         Some(i) => Bson::Int64(i),
-        None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+        None => Bson::Double(n.as_f64().unwrap_or_else(|| {
+            if n.to_string().starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        })),
     }
 }
 

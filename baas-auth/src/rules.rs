@@ -310,10 +310,38 @@ struct RuleSet {
 }
 
 fn rule_error(i: usize, what: &str, e: &RestError) -> Error {
+    let hint = e
+        .hint
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
     Error::validation(
         format!("/rules/{i}/{what}"),
-        format!("the rule's {what} does not parse: {}", e.message),
+        format!("the rule's {what} does not parse: {}{hint}", e.message),
     )
+}
+
+/// A reference compared with the JSON value after `->`
+/// (`meta->owner=eq."auth.uid()"`): no caller value is a JSON document
+/// there (PostgreSQL: `jsonb = uuid` has no operator), and filling one in
+/// would guess its JSON type. `->>` compares the caller's value with the
+/// text at the path.
+fn reference_after_arrow(f: &Filter) -> bool {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            filters.iter().any(reference_after_arrow)
+        }
+        Filter::Not { filter } => reference_after_arrow(filter),
+        Filter::JsonPath {
+            value: Json::String(s),
+            ..
+        } => Ref::parse(s).is_some(),
+        Filter::Exists {
+            filter: Some(inner),
+            ..
+        } => reference_after_arrow(inner),
+        _ => false,
+    }
 }
 
 /// Field names a filter tests directly (not through `exists`).
@@ -368,6 +396,12 @@ fn parse_filter(
             "the rule's filter is empty: leave it out to cover every row",
         ));
     };
+    if reference_after_arrow(&filter) {
+        return Err(Error::validation(
+            format!("/rules/{i}/{what}"),
+            "a reference compares with the text at a JSON path: use ->> (meta->>owner=eq.auth.uid())",
+        ));
+    }
     let mut names = Vec::new();
     fields_of(&filter, &mut names);
     if let Some(bad) = names.iter().find(|n| entity.field(n).is_err()) {
@@ -962,9 +996,47 @@ mod tests {
                 json!([{"entity": "note", "action": ["insert"], "role": ["anon"], "preset": {"owner_id": "auth.nope()"}}]),
                 "/rules/0/preset/owner_id",
             ),
+            // After `->` a JSON operand: a bare word is none (with the
+            // hint to quote it or compare texts), a reference compares
+            // with the text `->>` gives.
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "meta->status=eq.active"}]),
+                "compares texts",
+            ),
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "meta->owner=eq.auth.uid()"}]),
+                "/rules/0/filter",
+            ),
+            (
+                json!([{"entity": "note", "action": ["read"], "role": ["anon"], "filter": "or=(id.eq.1,meta->owner.eq.\"\\\"auth.uid()\\\"\")"}]),
+                "use ->>",
+            ),
         ] {
             let e = policy.check_schema(&schema(rules)).unwrap_err();
             assert!(format!("{e:?}").contains(pointer), "{e:?}");
+        }
+    }
+
+    /// A check with `->` compares JSON values as `jsonb` on the row an
+    /// insert writes (strings by bytes), across types by type.
+    #[test]
+    fn checks_compare_json_values_as_jsonb() {
+        let s = schema(json!([{
+            "entity": "note", "action": ["insert"], "role": ["authenticated"],
+            "check": "meta->level=gt.3"
+        }]));
+        let g = grant(&s, &user("u1"), Action::Insert).unwrap();
+        let check = g.check.expect("a check");
+        for (meta, want) in [
+            (json!({"level": 4}), baas_core::eval::Eval::True),
+            (json!({"level": 3.0}), baas_core::eval::Eval::False),
+            (json!({"level": true}), baas_core::eval::Eval::True),
+            (json!({"level": "9"}), baas_core::eval::Eval::False),
+            (json!({}), baas_core::eval::Eval::Unknown),
+        ] {
+            let row = json!({"id": 1, "meta": meta});
+            let row = row.as_object().unwrap();
+            assert_eq!(baas_core::eval::eval(&check, row), want, "{row:?}");
         }
     }
 }

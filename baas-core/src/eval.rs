@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::ir::{CompareOp, Filter, IsValue, Record};
+use crate::ir::{Filter, IsValue, Record};
 
 /// The outcome of evaluating a filter on a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             }
             match compare(v, &value) {
                 None => Eval::Unsupported,
-                Some(ord) => Eval::from_bool(holds(*op, ord)),
+                Some(ord) => Eval::from_bool(op.holds(ord)),
             }
         }
         Filter::In { field, values } => {
@@ -151,7 +151,7 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
                 Some(Value::Number(_)) => return Eval::Unsupported,
                 _ => return Eval::Unknown,
             };
-            Eval::from_bool(holds(*op, text.as_bytes().cmp(value.as_bytes())))
+            Eval::from_bool(op.holds(text.as_bytes().cmp(value.as_bytes())))
         }
         // The JSON value at a path against a JSON operand, as `jsonb`
         // orders them (strings by bytes, as for `JsonText`).
@@ -162,22 +162,10 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             value,
         } => match row.get(field).and_then(|v| crate::ir::json_at(v, path)) {
             Some(Value::Null) if path.is_empty() => Eval::Unknown,
-            Some(at) => Eval::from_bool(holds(*op, crate::jsonb_order::jsonb_cmp(at, value))),
+            Some(at) => Eval::from_bool(op.holds(crate::jsonb_order::jsonb_cmp(at, value))),
             None => Eval::Unknown,
         },
         _ => Eval::Unsupported,
-    }
-}
-
-/// Whether `a <op> b` holds where `a` orders as `ord` against `b`.
-fn holds(op: CompareOp, ord: Ordering) -> bool {
-    match op {
-        CompareOp::Eq => ord == Ordering::Equal,
-        CompareOp::Neq => ord != Ordering::Equal,
-        CompareOp::Gt => ord == Ordering::Greater,
-        CompareOp::Gte => ord != Ordering::Less,
-        CompareOp::Lt => ord == Ordering::Less,
-        CompareOp::Lte => ord != Ordering::Greater,
     }
 }
 
@@ -442,6 +430,7 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::CompareOp;
     use serde_json::json;
 
     fn row(v: Value) -> Record {

@@ -137,10 +137,13 @@ pub enum Filter {
     /// of them); numbers by value (`1` = `1.0`), `false` < `true`,
     /// strings as each engine orders texts (PostgreSQL: the database's
     /// collation; the others by bytes, as its `C` collation). So
-    /// `data->n=gt.5` holds for `true` and `neq.5` for `"x"`. Arrays and
-    /// objects as `jsonb` on PostgreSQL and SQLite; as an operand of
-    /// MySQL/MariaDB and MongoDB, refused (`Unsupported`). A missing path
-    /// or a NULL field matches neither this nor its negation.
+    /// `data->n=gt.5` holds for `true` and `neq.5` for `"x"`. An array or
+    /// an object operand: equal as [`Filter::JsonEquals`] everywhere;
+    /// ordered as `jsonb` on PostgreSQL and SQLite, refused
+    /// (`Unsupported`) on MySQL/MariaDB and MongoDB. A number past a
+    /// double (`1e400`) is above (below) every number those engines store.
+    /// A missing path or a NULL field matches neither this nor its
+    /// negation.
     JsonPath {
         /// Field name (a `json` field).
         field: String,
@@ -353,6 +356,29 @@ pub enum CompareOp {
     Lt,
     /// `<=`
     Lte,
+}
+
+impl CompareOp {
+    /// Whether `a <op> b` holds where `a` orders as `ord` against `b`.
+    ///
+    /// ```
+    /// use baas_core::ir::CompareOp;
+    /// use std::cmp::Ordering;
+    ///
+    /// assert!(CompareOp::Gte.holds(Ordering::Equal));
+    /// assert!(!CompareOp::Lt.holds(Ordering::Greater));
+    /// ```
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering;
+        match self {
+            Self::Eq => ord == Ordering::Equal,
+            Self::Neq => ord != Ordering::Equal,
+            Self::Gt => ord == Ordering::Greater,
+            Self::Gte => ord != Ordering::Less,
+            Self::Lt => ord == Ordering::Less,
+            Self::Lte => ord != Ordering::Greater,
+        }
+    }
 }
 
 /// Operand of [`Filter::Is`].

@@ -2231,11 +2231,13 @@ async fn json_values_compare_across_types_on_four_engines() {
         {"id": 12, "meta": {"v": [1]}},
         {"id": 13, "meta": {"v": {"a": 1}}},
         {"id": 14, "meta": {}},
-        {"id": 15, "meta": {"v": 10.0}}
+        {"id": 15, "meta": {"v": 10.0}},
+        {"id": 16, "meta": null}
     ]"#;
     let (baas, addr, targets, doc) = json_documents("json_order_doc", "o", rows).await;
     let present =
         |but: &[i64]| -> Vec<i64> { (1..=15).filter(|i| *i != 14 && !but.contains(i)).collect() };
+    let numbers = [5, 6, 7, 8, 15];
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("meta->v=gt.5", vec![7, 8, 9, 10, 12, 13, 15]),
         ("meta->v=lt.5", vec![1, 2, 3, 4, 5, 6, 11]),
@@ -2268,6 +2270,13 @@ async fn json_values_compare_across_types_on_four_engines() {
         ("meta->v=lt.-1e300", vec![1, 2, 3, 4, 11]),
         ("meta->v=eq.[1]", vec![12]),
         ("meta->v=neq.[1]", present(&[12])),
+        // Operands past a double: above (below) every stored number.
+        ("meta->v=lt.1e400", vec![1, 2, 3, 4, 5, 6, 7, 8, 11, 15]),
+        ("meta->v=gte.1e400", vec![9, 10, 12, 13]),
+        ("meta->v=eq.1e400", vec![]),
+        ("meta->v=neq.1e400", present(&[])),
+        ("meta->v=gt.-1e400", present(&[1, 2, 3, 4, 11])),
+        ("meta->v=gt.-1e400&meta->v=lt.false", numbers.to_vec()),
         ("meta->w=lt.5", vec![]),
         ("meta->w=not.lt.5", vec![]),
         ("or=(meta->v.gt.true,meta->v.eq.0)", vec![6, 12, 13]),
@@ -2323,13 +2332,16 @@ async fn json_values_compare_across_types_on_four_engines() {
         );
     }
     // A write's filter (MySQL/MariaDB's strict writes turn a failing cast
-    // into an error): the rows above `false` and those equal to `1e300`.
+    // into an error): the rows above `false`, those equal to `1e300`, those
+    // above `1e400` (`false` too).
     let r = on_every_engine(
         addr,
         &targets,
         "o",
         "PATCH",
-        &format!("{doc}?or=(meta-%3Ev.gt.false,meta-%3Ev.eq.1e300)&select=id&order=id"),
+        &format!(
+            "{doc}?or=(meta-%3Ev.gt.false,meta-%3Ev.eq.1e300,meta-%3Ev.gt.1e400,meta-%3Ev.eq.%22%5C%22zz%5C%22%22)&select=id&order=id"
+        ),
         &[JSON, ("Prefer", "return=representation")],
         r#"{"meta": {"v": "changed"}}"#,
     )
@@ -2337,7 +2349,7 @@ async fn json_values_compare_across_types_on_four_engines() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         r.json(),
-        json!([{"id": 8}, {"id": 10}, {"id": 12}, {"id": 13}])
+        json!([{"id": 8}, {"id": 9}, {"id": 10}, {"id": 12}, {"id": 13}])
     );
     drop(baas);
     for (engine, _) in &targets {

@@ -729,29 +729,6 @@ pub(crate) fn op_symbol(op: CompareOp) -> &'static str {
     }
 }
 
-/// `CASE WHEN rank = r THEN same ELSE rank <op> r END`: a JSON value whose
-/// type ranks `rank` ([`baas_core::jsonb_order::type_rank`], an engine's
-/// first `order=data->a` key) against an operand of rank `r`, compared by
-/// `same` where the two are of one type; NULL where `rank` is (nothing at
-/// the path). For engines that cannot compare JSON values across types
-/// themselves (MySQL/MariaDB).
-pub(crate) fn ranked_compare<D: SqlDialect + ?Sized>(
-    sql: &D,
-    rank: Expr,
-    op: CompareOp,
-    operand: &serde_json::Value,
-    same: Expr,
-) -> Expr {
-    let r = i64::from(baas_core::jsonb_order::type_rank(operand));
-    sql.custom(
-        &format!(
-            "CASE WHEN {{}} = {r} THEN {{}} ELSE {{}} {} {r} END",
-            op_symbol(op)
-        ),
-        vec![rank.clone(), same, rank],
-    )
-}
-
 /// A full-text query ([`TextQuery`]) as a condition on the text `text`:
 /// each term by `term` (its words and whether the last is a prefix),
 /// composed with `AND`, `OR` and `NOT`; NULL where the text is NULL, so

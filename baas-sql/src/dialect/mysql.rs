@@ -241,9 +241,14 @@ impl SqlDialect for Mysql {
         }
     }
 
-    /// By the type's rank first (MySQL/MariaDB compare JSON values of one
-    /// type only): `json_order`'s first key against the operand's, then
-    /// strings and booleans by their texts' bytes, numbers by value.
+    /// By the type first (MySQL/MariaDB compare JSON values of one type
+    /// only): one `CASE` on the value's `JSON_TYPE`, each other type's
+    /// answer known from its rank against the operand's
+    /// ([`baas_core::jsonb_order::type_rank`]; an array's from its length,
+    /// `[]` ranking first), the operand's own type compared: strings and
+    /// booleans by their texts' bytes, numbers by value (an operand past a
+    /// double, `1e400`, above or below every stored one). Nothing at the
+    /// path matches no `WHEN`: NULL.
     fn json_path_compare(
         &self,
         col: Expr,
@@ -252,32 +257,90 @@ impl SqlDialect for Mysql {
         operand: &serde_json::Value,
     ) -> Result<Expr> {
         use serde_json::Value as J;
+        use std::cmp::Ordering;
         let symbol = super::op_symbol(op);
+        let r = baas_core::jsonb_order::type_rank(operand);
+        let constant = |o: Ordering| if op.holds(o) { "1 = 1" } else { "1 = 0" };
+        let of_rank = |k: i8| constant(k.cmp(&r));
         let text = |t: String| -> Result<Expr> {
             let at = self.json_scalar_text_at(col.clone(), path)?;
             Ok(self.json_text_compare(at, symbol, Expr::val(t)))
         };
-        let same = match operand {
-            J::Null => Expr::cust(
-                if matches!(op, CompareOp::Eq | CompareOp::Gte | CompareOp::Lte) {
-                    "1 = 1"
+        // The operand's own type: a comparison, or (JSON `null`, a number
+        // past a double) a constant.
+        let (same, same_constant) = match operand {
+            J::Null => (None, Some(constant(Ordering::Equal))),
+            J::String(s) => (Some(text(s.clone())?), None),
+            J::Bool(b) => (Some(text(b.to_string())?), None),
+            J::Number(n) if n.as_f64().is_none() => {
+                let above = !n.to_string().starts_with('-');
+                let o = if above {
+                    Ordering::Less
                 } else {
-                    "1 = 0"
-                },
-            ),
-            J::String(s) => text(s.clone())?,
-            J::Bool(b) => text(b.to_string())?,
-            J::Number(n) => {
-                self.json_number_compare(col.clone(), path, symbol, Expr::val(n.to_string()))?
+                    Ordering::Greater
+                };
+                (None, Some(constant(o)))
             }
+            J::Number(n) => (
+                Some(self.json_number_compare(
+                    col.clone(),
+                    path,
+                    symbol,
+                    Expr::val(n.to_string()),
+                )?),
+                None,
+            ),
             J::Array(_) | J::Object(_) => {
                 return Err(self.unsupported(
                     "ordering the JSON value at a path against an array or an object (gt, gte, lt, lte)",
                 ));
             }
         };
-        let rank = self.json_order(col, path, false)?.swap_remove(0);
-        Ok(super::ranked_compare(self, rank, op, operand, same))
+        // The template and its arguments in order: the document at the
+        // path for each `JSON_EXTRACT({}, {})`, a comparison for each `{}`.
+        let (doc, at) = self.json_doc_at(col, path)?;
+        let pair = || [doc.clone(), Expr::val(at.clone())];
+        let mut template = String::from("CASE JSON_TYPE(JSON_EXTRACT({}, {}))");
+        let mut args: Vec<Expr> = pair().into();
+        let branch = |template: &mut String, args: &mut Vec<Expr>, ty: &str, k: i8| {
+            let answer = if k != r {
+                of_rank(k)
+            } else if let Some(e) = &same {
+                args.push(e.clone());
+                "{}"
+            } else {
+                same_constant.unwrap_or("NULL")
+            };
+            template.push_str(&format!(" WHEN '{ty}' THEN {answer}"));
+        };
+        branch(&mut template, &mut args, "NULL", 0);
+        branch(&mut template, &mut args, "STRING", 1);
+        branch(&mut template, &mut args, "BOOLEAN", 3);
+        branch(&mut template, &mut args, "OBJECT", 5);
+        let (empty, full) = (of_rank(-1), of_rank(4));
+        if empty == full {
+            template.push_str(&format!(" WHEN 'ARRAY' THEN {empty}"));
+        } else {
+            template.push_str(&format!(
+                " WHEN 'ARRAY' THEN CASE WHEN JSON_LENGTH(JSON_EXTRACT({{}}, {{}})) = 0 THEN {empty} ELSE {full} END"
+            ));
+            args.extend(pair());
+        }
+        match &same {
+            // One comparison for the four number types; NULL where
+            // nothing is at the path, as the comparison is.
+            Some(e) if r == 2 => {
+                template.push_str(" ELSE {}");
+                args.push(e.clone());
+            }
+            _ => {
+                for ty in ["INTEGER", "UNSIGNED INTEGER", "DOUBLE", "DECIMAL"] {
+                    branch(&mut template, &mut args, ty, 2);
+                }
+            }
+        }
+        template.push_str(" END");
+        Ok(self.custom(&template, args))
     }
 
     /// An index from the end (`data->tags->-1`) is found row by row:

@@ -232,8 +232,6 @@ impl<'a> Lower<'a> {
         self.sql.as_text(scope.col(fd), &fd.ty)
     }
 
-    /// A JSON path comparison: the operand's type says which JSON type the
-    /// value at the path must have.
     /// `SELECT 1 FROM <related> WHERE <link to the outer row> AND filter`;
     /// through the junction (its rows matching `through`) for a
     /// many-to-many relation.
