@@ -41,11 +41,11 @@ pub const MAX_TEXT_QUERY_BYTES: usize = 4096;
 /// its own on the engines that compose them.
 pub const MAX_TEXT_QUERY_TERMS: usize = 32;
 
-/// At most this many places from a phrase's first word to its last
-/// (`a <31> b`, `a <-> b <30> c`) where the engine searches by regular
-/// expressions: each place is a part of the pattern. PostgreSQL takes
-/// distances up to 16 384.
-pub const MAX_PHRASE_SPAN: usize = 32;
+/// At most this many places held between the words of one phrase
+/// (`a <7> b`, `a <3> b <4> c`) where the engine searches by regular
+/// expressions: each is a part of the pattern (on SQLite, some 100 KB of
+/// its 1 MiB). PostgreSQL takes distances up to 16 384.
+pub const MAX_PHRASE_PLACES: usize = 6;
 
 /// Whether a search in `language` (`fts(simple)`) reads words as
 /// [`TextQuery`] does: none named, or PostgreSQL's `simple` configuration
@@ -95,10 +95,12 @@ impl TextQuery {
         }
     }
 
-    /// The number of terms (words and phrases) in the query.
+    /// The number of terms (words and phrases, and parts that match
+    /// nothing) in the query.
     pub fn terms(&self) -> usize {
         match self {
             Self::Term { .. } => 1,
+            Self::Or(parts) if parts.is_empty() => 1,
             Self::And(parts) | Self::Or(parts) => parts.iter().map(Self::terms).sum(),
             Self::Not(inner) => inner.terms(),
         }
@@ -229,7 +231,7 @@ impl TextSyntax {
     /// # Errors
     /// A malformed `tsquery` (PostgreSQL's 400 `42601`, a distance past
     /// 16 384 its `22023`); what only PostgreSQL searches (a distance of
-    /// 0, a phrase over [`MAX_PHRASE_SPAN`] places, a phrase of anything
+    /// 0, a phrase holding over [`MAX_PHRASE_PLACES`] places, a phrase of anything
     /// but words, a prefix inside a phrase: `Unsupported` on `engine`);
     /// more than [`MAX_TEXT_QUERY_TERMS`] words and phrases.
     pub fn parse(self, query: &str, engine: &str) -> Result<TextQuery, Error> {
@@ -335,6 +337,9 @@ fn web(query: &str) -> Option<TextQuery> {
 struct TsParser<'q> {
     query: &'q str,
     engine: &'q str,
+    /// The first thing only PostgreSQL searches: reported once the whole
+    /// query has read well (its syntax errors come first, as there).
+    refused: Option<Error>,
     at: usize,
     /// `!` and `(` around the operand being read (bounded: the reader
     /// recurses for each).
@@ -347,33 +352,55 @@ struct TsParser<'q> {
 pub const MAX_TEXT_QUERY_DEPTH: usize = 32;
 
 /// PostgreSQL's largest distance in a phrase (`<16384>`).
-const MAX_DISTANCE: u32 = 16_384;
+const MAX_DISTANCE: u64 = 16_384;
 
-/// A phrase being read: its words and held places, or nothing (a part
-/// that matches no text).
+/// A phrase being read: its words and held places (empty words; those
+/// before the first word and after the last kept until the outermost
+/// phrase trims them, [`trimmed`], as a parenthesized phrase's count
+/// where it stands: `(a <-> -) <-> b` is `a <2> b`), or nothing (a part
+/// that matches no text). What only PostgreSQL searches is noted in
+/// `refused`, reported once the whole query has read well.
 struct Phrase<'q> {
     engine: &'q str,
     words: Vec<String>,
     nothing: bool,
+    refused: Option<Error>,
 }
 
+/// The most places one run holds in [`Phrase::words`]: a run past
+/// [`MAX_PHRASE_PLACES`] between two words is refused anyway, and one
+/// before the first or after the last is trimmed.
+const MAX_HELD_RUN: usize = MAX_PHRASE_PLACES + 1;
+
 impl Phrase<'_> {
-    /// `n` places before the next part; none before the first word
-    /// (PostgreSQL drops them: `- <-> a` is `a`).
-    fn hold(&mut self, n: usize) -> Result<(), Error> {
-        if !self.words.is_empty() {
-            self.words.extend(std::iter::repeat_n(String::new(), n));
-        }
-        if self.words.len() > MAX_PHRASE_SPAN {
-            return Err(beyond(
-                self.engine,
-                &format!("a phrase over {MAX_PHRASE_SPAN} places (`a <40> b`)"),
-            ));
-        }
-        Ok(())
+    fn refuse(&mut self, what: &str) {
+        self.refused
+            .get_or_insert_with(|| beyond(self.engine, what));
     }
 
-    fn push(&mut self, part: Option<TextQuery>) -> Result<(), Error> {
+    /// `n` places before the next part.
+    fn hold(&mut self, n: u64) {
+        let run = self.words.iter().rev().take_while(|w| w.is_empty()).count();
+        let room = MAX_HELD_RUN.saturating_sub(run);
+        let n = usize::try_from(n).unwrap_or(usize::MAX).min(room);
+        self.words.extend(std::iter::repeat_n(String::new(), n));
+    }
+
+    fn word(&mut self, w: String) {
+        if w.is_empty() {
+            return self.hold(1);
+        }
+        self.words.push(w);
+        let first = self.words.iter().position(|w| !w.is_empty()).unwrap_or(0);
+        let held = self.words[first..].iter().filter(|w| w.is_empty()).count();
+        if held > MAX_PHRASE_PLACES {
+            self.refuse(&format!(
+                "a phrase holding over {MAX_PHRASE_PLACES} places between its words (`a <8> b`)"
+            ));
+        }
+    }
+
+    fn push(&mut self, part: Option<TextQuery>) {
         match part {
             // A part without a word keeps its place (`a <-> - <-> b` is
             // `a <2> b`).
@@ -381,35 +408,50 @@ impl Phrase<'_> {
             Some(TextQuery::Term {
                 words,
                 prefix: false,
-            }) => {
-                self.words.extend(words);
-                self.hold(0)
-            }
+            }) => words.into_iter().for_each(|w| self.word(w)),
             Some(TextQuery::Term { prefix: true, .. }) => {
-                Err(beyond(self.engine, "a prefix inside a phrase"))
+                self.refuse("a prefix inside a phrase");
+                self.hold(1);
             }
-            Some(TextQuery::Or(parts)) if parts.is_empty() => {
-                self.nothing = true;
-                Ok(())
+            Some(TextQuery::Or(parts)) if parts.is_empty() => self.nothing = true,
+            Some(_) => {
+                self.refuse("a phrase (`<->`) of anything but words");
+                self.hold(1);
             }
-            Some(_) => Err(beyond(
-                self.engine,
-                "a phrase (`<->`) of anything but words",
-            )),
         }
     }
 
-    fn finish(mut self) -> Option<TextQuery> {
-        if self.nothing {
-            return Some(TextQuery::Or(Vec::new()));
+    fn finish(self) -> (Option<TextQuery>, Option<Error>) {
+        let q = if self.nothing {
+            Some(TextQuery::Or(Vec::new()))
+        } else {
+            (!self.words.is_empty()).then_some(TextQuery::Term {
+                words: self.words,
+                prefix: false,
+            })
+        };
+        (q, self.refused)
+    }
+}
+
+/// The query as PostgreSQL keeps it once read: each phrase without the
+/// places before its first word and after its last, a phrase of places
+/// only (and what holds only such) gone; `Or` of none (a part that
+/// matches nothing) kept.
+fn trimmed(q: TextQuery) -> Option<TextQuery> {
+    match q {
+        TextQuery::Term { mut words, prefix } => {
+            while words.last().is_some_and(String::is_empty) {
+                words.pop();
+            }
+            let lead = words.iter().take_while(|w| w.is_empty()).count();
+            words.drain(..lead);
+            (!words.is_empty()).then_some(TextQuery::Term { words, prefix })
         }
-        while self.words.last().is_some_and(String::is_empty) {
-            self.words.pop();
-        }
-        (!self.words.is_empty()).then_some(TextQuery::Term {
-            words: self.words,
-            prefix: false,
-        })
+        TextQuery::Or(parts) if parts.is_empty() => Some(TextQuery::Or(parts)),
+        TextQuery::Or(parts) => or(parts.into_iter().filter_map(trimmed).collect()),
+        TextQuery::And(parts) => and(parts.into_iter().filter_map(trimmed).collect()),
+        TextQuery::Not(inner) => trimmed(*inner).map(|q| TextQuery::Not(Box::new(q))),
     }
 }
 
@@ -420,7 +462,7 @@ enum Tok<'q> {
     Open,
     Close,
     /// `<->` (1) or `<N>`.
-    Follow(u32),
+    Follow(u64),
     /// A lexeme, whether it is a prefix (`:*`), and whether its weights
     /// leave out `D`, a text's only one (`:AB`: it matches no text).
     Lexeme(std::borrow::Cow<'q, str>, bool, bool),
@@ -431,6 +473,7 @@ impl<'q> TsParser<'q> {
         Self {
             query,
             engine,
+            refused: None,
             at: 0,
             depth: 0,
         }
@@ -475,8 +518,9 @@ impl<'q> TsParser<'q> {
             let inner = &rest[1..close];
             let n = if inner == "-" {
                 1
-            } else if inner.starts_with(|d: char| d.is_ascii_digit()) {
-                inner.parse::<u32>().map_err(|_| syntax_error(self.query))?
+            } else if !inner.is_empty() && inner.bytes().all(|d| d.is_ascii_digit()) {
+                // Past a `u64` is past 16 384 too (PostgreSQL's 22023).
+                inner.parse::<u64>().unwrap_or(u64::MAX)
             } else {
                 return Err(syntax_error(self.query));
             };
@@ -558,7 +602,10 @@ impl<'q> TsParser<'q> {
         if self.next()?.is_some() {
             return Err(syntax_error(self.query));
         }
-        Ok(q)
+        if let Some(e) = self.refused {
+            return Err(e);
+        }
+        Ok(q.and_then(trimmed))
     }
 
     fn or(&mut self) -> Result<Option<TextQuery>, Error> {
@@ -590,8 +637,9 @@ impl<'q> TsParser<'q> {
             engine: self.engine,
             words: Vec::new(),
             nothing: false,
+            refused: None,
         };
-        phrase.push(first)?;
+        phrase.push(first);
         while let Some(Tok::Follow(n)) = self.peek()? {
             self.next()?;
             if n > MAX_DISTANCE {
@@ -608,12 +656,16 @@ impl<'q> TsParser<'q> {
                 });
             }
             if n == 0 {
-                return Err(beyond(self.engine, "a distance of 0 (`<0>`)"));
+                phrase.refuse("a distance of 0 (`<0>`)");
             }
-            phrase.hold(n as usize - 1)?;
-            phrase.push(self.unary()?)?;
+            phrase.hold(n.saturating_sub(1));
+            phrase.push(self.unary()?);
         }
-        Ok(phrase.finish())
+        let (q, refused) = phrase.finish();
+        if let Some(e) = refused {
+            self.refused.get_or_insert(e);
+        }
+        Ok(q)
     }
 
     fn unary(&mut self) -> Result<Option<TextQuery>, Error> {
@@ -649,13 +701,16 @@ impl<'q> TsParser<'q> {
                 if weighed_out && t.is_some() {
                     return Ok(Some(TextQuery::Or(Vec::new())));
                 }
-                match &t {
-                    Some(TextQuery::Term {
-                        words,
-                        prefix: true,
-                    }) if words.len() > 1 => Err(beyond(self.engine, "a prefix inside a phrase")),
-                    _ => Ok(t),
+                if let Some(TextQuery::Term {
+                    words,
+                    prefix: true,
+                }) = &t
+                    && words.len() > 1
+                {
+                    let e = beyond(self.engine, "a prefix inside a phrase");
+                    self.refused.get_or_insert(e);
                 }
+                Ok(t)
             }
             _ => Err(syntax_error(self.query)),
         }
@@ -763,6 +818,19 @@ mod tests {
             ("a:A <-> b", nothing.clone()),
             ("!a:C", not(nothing.clone())),
             ("a:B | b", TextQuery::Or(vec![nothing.clone(), w("b")])),
+            // Places of a parenthesized phrase count where it stands; only
+            // the outermost phrase loses those before and after its words.
+            ("(a <-> -) <-> b", phrase(&["a", "", "b"])),
+            ("a <-> (- <-> b)", phrase(&["a", "", "b"])),
+            ("(a <3> -) <2> b", phrase(&["a", "", "", "", "", "b"])),
+            ("a <-> (b <-> -) <-> c", phrase(&["a", "b", "", "c"])),
+            ("a <-> (- <-> -) <-> b", phrase(&["a", "", "", "b"])),
+            ("a <-> (- | -) <-> b", phrase(&["a", "", "b"])),
+            ("a <-> (- & c) <-> b", phrase(&["a", "c", "b"])),
+            ("a <40> -", w("a")),
+            ("- <40> a", w("a")),
+            ("(- <-> -) & c", w("c")),
+            ("- <-> -", nothing.clone()),
         ] {
             assert_eq!(ts(q).unwrap(), want, "{q}");
         }
@@ -801,17 +869,32 @@ mod tests {
             "(a | b) <-> c",
             "a <-> !b",
             "a <0> b",
-            "a <32> b",
-            "a <16> b <16> c",
+            "a <8> b",
+            "a <4> b <5> c",
         ] {
             let e = ts(q).expect_err(q);
             assert!(matches!(e, Error::Unsupported { .. }), "{q}: {e}");
         }
-        assert!(ts("a <31> b").is_ok());
-        let Err(Error::Validation { violations }) = ts("a <16385> b") else {
-            panic!("a distance past 16 384");
+        assert!(ts("a <7> b").is_ok());
+        assert!(ts("a <3> b <4> c").is_ok());
+        let long = vec!["w"; 20].join(" <-> ");
+        assert!(ts(&long).is_ok(), "words alone hold no place");
+        // PostgreSQL's errors come first, wherever they are in the query.
+        for q in [
+            "a <16385> b",
+            "a <99999999999> b",
+            "a <-> !b <16385> c",
+            "a <40> b <16385> c",
+        ] {
+            let Err(Error::Validation { violations }) = ts(q) else {
+                panic!("{q}: a distance past 16 384");
+            };
+            assert_eq!(violations[0].code.as_deref(), Some("22023"), "{q}");
+        }
+        let Err(Error::Validation { violations }) = ts("a <-> !b (") else {
+            panic!("a syntax error after a refusal");
         };
-        assert_eq!(violations[0].code.as_deref(), Some("22023"));
+        assert_eq!(violations[0].code.as_deref(), Some("42601"));
         let many = vec!["w"; MAX_TEXT_QUERY_TERMS + 1].join(" & ");
         assert!(ts(&many).is_err());
         assert!(ts(&vec!["w"; MAX_TEXT_QUERY_TERMS].join(" & ")).is_ok());

@@ -116,9 +116,10 @@
 //! the others (and MySQL at a JSON path) by word-bounded regular
 //! expressions (MongoDB's have no Unicode classes: there a non-ASCII
 //! character that is no letter, `—` or a no-break space, joins the words
-//! beside it). Distances `a <3> b` hold places (at most 32 in a phrase;
-//! on a MySQL column `MATCH` finds the words and a regular expression their
-//! places), weights `a:AB` match no text without `D`, as PostgreSQL's
+//! beside it). Distances `a <3> b` hold places (at most 6 in a phrase;
+//! on a MySQL column such a phrase is a regular expression; places are
+//! these words, where PostgreSQL's parser counts `foo-bar` as three and
+//! `3.14` as one), weights `a:AB` match no text without `D`, as PostgreSQL's
 //! `to_tsvector` of a text weighs every word `D`. What only PostgreSQL's
 //! `tsquery` says (`<0>`, a phrase of anything but words, longer phrases)
 //! is a 501 there; a query nests at most 32 `!` and `(` deep (400). Differences that remain: with

@@ -171,6 +171,23 @@ async fn full_text_search_on_four_engines() {
         ("meta->>s=fts(simple).quick:*AD", vec![1, 2]),
         ("meta->>s=not.fts(simple).quick:B", vec![1, 2, 3, 4, 7, 8]),
         ("meta->>s=fts(simple).quick:A%20%3C-%3E%20brown", vec![]),
+        // A part that matches nothing keeps a NULL text out of a negation.
+        ("meta->>s=fts(simple).!quick:A", vec![1, 2, 3, 4, 7, 8]),
+        (
+            "meta->>s=not.fts(simple).quick:A%20%26%20fox",
+            vec![1, 2, 3, 4, 7, 8],
+        ),
+        // A parenthesized phrase's places count where it stands; the
+        // longest phrase compiles on every engine.
+        (
+            "meta->>s=fts(simple).(quick%20%3C-%3E%20-)%20%3C-%3E%20fox",
+            vec![1],
+        ),
+        ("meta->>s=fts(simple).The%20%3C7%3E%20fox", vec![]),
+        (
+            "meta->>s=fts(simple).quick%20%3C2%3E%20fox%20%3C6%3E%20x",
+            vec![],
+        ),
     ] {
         let (filter, ids): (&str, Vec<i64>) = (filter, ids);
         let path = format!("{doc}?select=id&order=id&{}", filter.replace('>', "%3E"));

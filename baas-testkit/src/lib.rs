@@ -2393,6 +2393,13 @@ async fn text_search(c: &Ctx<'_>) -> CaseResult {
         language: None,
         syntax,
     };
+    let simple = |q: &str| Filter::TextSearch {
+        field: "name".into(),
+        path: Vec::new(),
+        query: q.into(),
+        language: Some("simple".into()),
+        syntax: TextSyntax::TsQuery,
+    };
     // Each syntax's operators, as PostgreSQL reads them (MySQL's `MATCH`
     // in boolean mode, SQLite and MongoDB by word-bounded expressions); a
     // NULL text matches neither a query nor its negation.
@@ -2417,6 +2424,10 @@ async fn text_search(c: &Ctx<'_>) -> CaseResult {
             vec!["fts-1"],
         ),
         (search(TextSyntax::TsQuery, "quick <3> fox"), vec![]),
+        // A stop word and a word under the index's shortest: no `MATCH`
+        // (PostgreSQL's `simple` configuration keeps them).
+        (simple("a <2> dog"), vec!["fts-2"]),
+        (simple("the <3> fox"), vec!["fts-1"]),
         (search(TextSyntax::TsQuery, "quick:A"), vec![]),
         (search(TextSyntax::TsQuery, "quick:*D & fox"), vec!["fts-1"]),
         (

@@ -768,9 +768,20 @@ pub(crate) fn text_query_condition<D: SqlDialect + ?Sized>(
             TextQuery::Not(inner) => sql.custom("NOT ({})", vec![build(sql, inner, term)?]),
         })
     }
+    /// Whether a part matches nothing (`1 = 0`, which is no NULL for a
+    /// NULL text: `NOT (1 = 0)` would hold there).
+    fn holds_nothing(q: &TextQuery) -> bool {
+        match q {
+            TextQuery::Term { .. } => false,
+            TextQuery::And(parts) | TextQuery::Or(parts) => {
+                parts.is_empty() || parts.iter().any(holds_nothing)
+            }
+            TextQuery::Not(inner) => holds_nothing(inner),
+        }
+    }
     let condition = build(sql, q, term)?;
-    // A query without a term (`1 = 0`) still needs the text's NULL.
-    if null_in_null_out && !matches!(q, TextQuery::Or(parts) if parts.is_empty()) {
+    // A part without a term (`1 = 0`) still needs the text's NULL.
+    if null_in_null_out && !holds_nothing(q) {
         return Ok(condition);
     }
     Ok(sql.custom(

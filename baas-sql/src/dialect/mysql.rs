@@ -216,26 +216,18 @@ impl SqlDialect for Mysql {
                 vec![col.clone(), against(b)],
             )),
             // `MATCH` answers 0 for a NULL text: the `CASE` keeps it NULL.
-            // A phrase that holds places: its words by `MATCH` (the
-            // index), their distances by a regular expression.
+            // A phrase that holds places (`a <3> b`), which `MATCH`
+            // cannot say, by a regular expression alone (a scan): its
+            // words in `MATCH` would need the index to hold each (no stop
+            // word, none under the index's shortest).
             None => super::text_query_condition(self, col.clone(), &q, false, &|words, prefix| {
                 Ok(match boolean_term(words, prefix) {
                     Some(t) => against(format!("+{t}")),
-                    None => {
-                        let all: Vec<String> = words
-                            .iter()
-                            .filter(|w| !w.is_empty())
-                            .map(|w| format!("+{w}"))
-                            .collect();
-                        let pattern = term_pattern(words, prefix, UNICODE_WORD);
-                        self.custom(
-                            "({} AND {})",
-                            vec![
-                                against(all.join(" ")),
-                                self.regex(col.clone(), &pattern, true)?,
-                            ],
-                        )
-                    }
+                    None => self.regex(
+                        col.clone(),
+                        &term_pattern(words, prefix, UNICODE_WORD),
+                        true,
+                    )?,
                 })
             }),
         }
