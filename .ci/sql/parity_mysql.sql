@@ -97,6 +97,12 @@ BEGIN
   UPDATE counter SET n = n + 100 WHERE name = 'hits';
   SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'changed my mind';
 END //
+-- Writes, then answers rows: under `max-affected` past its rows, nothing kept.
+CREATE PROCEDURE bump_and_list() MODIFIES SQL DATA
+BEGIN
+  UPDATE counter SET n = n + 1000 WHERE name = 'hits';
+  SELECT id FROM book ORDER BY id;
+END //
 -- Two result sets: the first is answered.
 CREATE PROCEDURE two_sets() DETERMINISTIC NO SQL
 BEGIN

@@ -294,8 +294,7 @@
 //!   missing) is PostgREST's 404 `PGRST202`, its hint the signature
 //!   (for a caller who may call it; others get no hint). A
 //!   repeated query argument of a scalar parameter is a 400 (PostgREST
-//!   takes the last). A MySQL procedure's `CALL` under `Prefer:
-//!   tx=rollback` is a 501.
+//!   takes the last).
 //! - Error bodies of database refusals keep PostgREST's code and status
 //!   (`23505` 409, `23503` 409, `23502` 400…) with a message and details
 //!   of ours, the same on every engine (`` `id`: a row with this value

@@ -43,6 +43,11 @@ pub trait SqlTransaction: Send {
     ) -> Result<Option<Vec<Row>>>;
     /// Run a statement that returns no rows.
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult>;
+    /// [`SqlBackend::call_procedure`] inside this transaction (which the
+    /// caller commits or rolls back). Default: unsupported.
+    async fn call_procedure(&mut self, _plan: &ProcedurePlan, _limit: u64) -> Result<Vec<Row>> {
+        Err(baas_core::Error::unsupported("sql", "procedures"))
+    }
     /// Commit.
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Roll back. The default drops the transaction, which rolls it back

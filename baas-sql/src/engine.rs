@@ -15,7 +15,7 @@ use baas_core::{
 
 use crate::backend::{ExecResult, Row, SqlBackend, SqlTransaction};
 use crate::dialect::Dialect;
-use crate::lower::{self, OutColumn, SelectPlan, Statement};
+use crate::lower::{self, OutColumn, ProcedurePlan, SelectPlan, Statement};
 
 /// The generic SQL [`DatabaseAdapter`].
 #[derive(Debug)]
@@ -1249,8 +1249,8 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
     /// (PostgreSQL; the values bound), then commits, or rolls back with
     /// `rollback` or more rows than `at_most`. Other engines ignore the
     /// settings; a read without settings, rollback or bound runs on the
-    /// pool. Rolling a procedure's `CALL`
-    /// back is refused: its result set is read on a connection of its own.
+    /// pool. A procedure's `CALL` runs in the pinned transaction too (its
+    /// rows are what `max-affected` counts).
     async fn find_call(
         &self,
         query: &Checked<'_, Query>,
@@ -1259,12 +1259,6 @@ impl<B: SqlBackend> DatabaseAdapter for SqlAdapter<B> {
         at_most: Option<u64>,
     ) -> Result<Rows> {
         let procedure = query.target().call.is_some_and(|c| c.procedure.is_some());
-        if (rollback || at_most.is_some()) && procedure {
-            return Err(Error::unsupported(
-                self.d().name(),
-                "rolling a procedure's `CALL` back (`Prefer: tx=rollback`, `max-affected`)",
-            ));
-        }
         let settings = if self.d() == Dialect::Postgres && !procedure {
             settings
         } else {
@@ -1432,6 +1426,13 @@ impl Pinned {
         self.put(tx);
         r
     }
+
+    async fn call_in(&self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
+        let mut tx = self.take()?;
+        let r = tx.call_procedure(plan, limit).await;
+        self.put(tx);
+        r
+    }
 }
 
 impl std::fmt::Debug for Pinned {
@@ -1461,6 +1462,10 @@ impl SqlTransaction for Pinned {
         self.execute_in(stmt).await
     }
 
+    async fn call_procedure(&mut self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
+        self.call_in(plan, limit).await
+    }
+
     /// The outer transaction ends it.
     async fn commit(self: Box<Self>) -> Result<()> {
         Ok(())
@@ -1487,6 +1492,12 @@ impl SqlBackend for Pinned {
 
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult> {
         self.execute_in(stmt).await
+    }
+
+    /// On the pinned transaction: rolled back with it (`Prefer:
+    /// tx=rollback`, past `max-affected`).
+    async fn call_procedure(&self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
+        self.call_in(plan, limit).await
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>> {

@@ -276,6 +276,48 @@ where
 }
 
 /// A transaction of an sqlx engine (rolled back when dropped uncommitted).
+/// A procedure's call ([`SqlBackend::call_procedure`]) on the connection
+/// of `tx`: its `before` statements, the `CALL` and the rows of its first
+/// result set (at most `limit` kept), or its `OUT` parameters' values.
+async fn call_on<E: SqlxEngine>(
+    tx: &mut sqlx::Transaction<'static, E::Db>,
+    plan: &ProcedurePlan,
+    limit: u64,
+) -> Result<Vec<Row>>
+where
+    for<'c> &'c mut <E::Db as Database>::Connection: Executor<'c, Database = E::Db>,
+    <E::Db as Database>::Arguments: IntoArguments<E::Db>,
+    usize: ColumnIndex<<E::Db as Database>::Row>,
+{
+    use futures::TryStreamExt as _;
+    for stmt in &plan.before {
+        execute_on::<E, _>(&mut **tx, stmt).await?;
+    }
+    let mut out = Vec::new();
+    {
+        let mut stream = Executor::fetch_many(&mut **tx, query::<E>(&plan.call)?);
+        // Rows, then the end of their result set (a `Left`): after the
+        // first end, or the limit, rows are read to the end of the call
+        // (its last packet, and a failure after the first result set,
+        // come after them) but not kept; with `OUT` parameters none is.
+        let mut first = plan.out.is_none();
+        while let Some(step) = stream.try_next().await.map_err(err::<E>)? {
+            match step {
+                sqlx::Either::Left(_) => first = false,
+                sqlx::Either::Right(row) => {
+                    if first && (out.len() as u64) < limit {
+                        out.push(decode_described::<E>(&row)?);
+                    }
+                }
+            }
+        }
+    }
+    if let Some((read, columns)) = &plan.out {
+        out = fetch_on::<E, _>(&mut **tx, read, columns).await?;
+    }
+    Ok(out)
+}
+
 struct SqlxTransaction<E: SqlxEngine>(sqlx::Transaction<'static, E::Db>);
 
 #[async_trait]
@@ -309,6 +351,10 @@ where
 
     async fn execute(&mut self, stmt: &Statement) -> Result<ExecResult> {
         execute_on::<E, _>(&mut *self.0, stmt).await
+    }
+
+    async fn call_procedure(&mut self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
+        call_on::<E>(&mut self.0, plan, limit).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
@@ -349,35 +395,10 @@ where
     }
 
     async fn call_procedure(&self, plan: &ProcedurePlan, limit: u64) -> Result<Vec<Row>> {
-        use futures::TryStreamExt as _;
         // In a transaction, as PostgREST calls a function: a procedure that
         // fails half-way writes nothing.
         let mut tx = self.pool.begin().await.map_err(err::<E>)?;
-        for stmt in &plan.before {
-            execute_on::<E, _>(&mut *tx, stmt).await?;
-        }
-        let mut out = Vec::new();
-        {
-            let mut stream = Executor::fetch_many(&mut *tx, query::<E>(&plan.call)?);
-            // Rows, then the end of their result set (a `Left`): after the
-            // first end, or the limit, rows are read to the end of the call
-            // (its last packet, and a failure after the first result set,
-            // come after them) but not kept; with `OUT` parameters none is.
-            let mut first = plan.out.is_none();
-            while let Some(step) = stream.try_next().await.map_err(err::<E>)? {
-                match step {
-                    sqlx::Either::Left(_) => first = false,
-                    sqlx::Either::Right(row) => {
-                        if first && (out.len() as u64) < limit {
-                            out.push(decode_described::<E>(&row)?);
-                        }
-                    }
-                }
-            }
-        }
-        if let Some((read, columns)) = &plan.out {
-            out = fetch_on::<E, _>(&mut *tx, read, columns).await?;
-        }
+        let out = call_on::<E>(&mut tx, plan, limit).await?;
         tx.commit().await.map_err(err::<E>)?;
         Ok(out)
     }

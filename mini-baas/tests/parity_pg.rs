@@ -2941,6 +2941,80 @@ async fn mysql_stored_functions() {
         ok(&s, "POST", "/rpc/bump", "", r#"{"step": 1}"#).await,
         json!(9)
     );
+    // `Prefer: tx=rollback`: the procedure runs and answers, and what it
+    // wrote is rolled back (the counter stays at 9).
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/set_hits",
+        "",
+        &[("Prefer", "tx=rollback")],
+        r#"{"to_n": 500}"#,
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (200, json!([])), "{}", r.text());
+    assert_eq!(r.header("preference-applied"), Some("tx=rollback"));
+    assert_eq!(
+        ok(&s, "POST", "/rpc/bump", "", r#"{"step": 1}"#).await,
+        json!(10)
+    );
+    // `max-affected` bounds the rows a call answers: more is PostgREST's
+    // 400 `PGRST124` (the call rolled back); as many is the answer.
+    let strict = |n: &'static str| [("Prefer", n)];
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/list_books",
+        "",
+        &strict("handling=strict,max-affected=1"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("PGRST124")),
+        "{}",
+        r.text()
+    );
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/list_books",
+        "",
+        &strict("handling=strict,max-affected=2"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().map(Vec::len), Some(2), "{}", r.text());
+    // A procedure that writes, then answers more rows than allowed:
+    // nothing it wrote is kept (the counter goes on from 10, not 1010).
+    let r = call(
+        &s,
+        "POST",
+        "/rpc/bump_and_list",
+        "",
+        &strict("handling=strict,max-affected=1"),
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        ok(&s, "POST", "/rpc/bump", "", r#"{"step": 1}"#).await,
+        json!(11)
+    );
+    // Under `tx=rollback`, `limit` still stops the reading.
+    let r = call(
+        &s,
+        "GET",
+        "/rpc/list_books",
+        "limit=1",
+        &[("Prefer", "tx=rollback")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", r.text());
     // The first of two result sets, and the connection serves the next
     // call (the rest was discarded).
     assert_eq!(
