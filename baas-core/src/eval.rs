@@ -427,6 +427,167 @@ fn mentions_any(f: &Filter, known: &Record) -> bool {
     }
 }
 
+/// A read of rows already in memory, which no statement reads from (a
+/// MySQL/MariaDB procedure's result set): the rows `filter` holds for
+/// ([`eval`]: unknown is no match), ordered, paged and projected, as a
+/// database would read a table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowQuery {
+    /// The rows kept.
+    pub filter: Option<Filter>,
+    /// Sort keys: plain fields (a JSON path or a related row's field is
+    /// refused); values as `jsonb` orders them (numbers by value, strings
+    /// by bytes), nulls as PostgreSQL sorts them unless said.
+    pub order: Vec<crate::ir::OrderBy>,
+    /// Rows skipped after ordering.
+    pub offset: u64,
+    /// At most this many rows after the offset.
+    pub limit: Option<u64>,
+    /// The fields answered, in this order; empty: every one.
+    pub fields: Vec<String>,
+}
+
+impl RowQuery {
+    /// The rows of `rows` the query answers, and how many the filter held
+    /// for (before paging: a count's). `what` names the rows in errors.
+    ///
+    /// # Errors
+    /// A field no row has (when there are rows): PostgreSQL's 42703; a
+    /// filter [`eval`] cannot decide, or an order by a JSON path or a
+    /// related row: `Unsupported` on `engine`.
+    pub fn run(
+        &self,
+        rows: Vec<Record>,
+        engine: &str,
+        what: &str,
+    ) -> Result<(Vec<Record>, u64), crate::Error> {
+        use crate::error::Violation;
+        // Every field named must be a column of the rows (PostgreSQL's
+        // 42703), whichever row a filter would stop at.
+        if let Some(first) = rows.first() {
+            let mut named: Vec<&str> = self.fields.iter().map(String::as_str).collect();
+            named.extend(self.order.iter().map(|o| o.field.as_str()));
+            if let Some(f) = &self.filter {
+                filter_fields(f, &mut named);
+            }
+            if let Some(missing) = named.iter().find(|n| !first.contains_key(**n)) {
+                return Err(crate::Error::Validation {
+                    violations: vec![Violation::unknown_field("", what, missing)],
+                });
+            }
+        }
+        if let Some(o) = self
+            .order
+            .iter()
+            .find(|o| o.json.is_some() || o.related.is_some())
+        {
+            return Err(crate::Error::unsupported(
+                engine,
+                format!(
+                    "ordering the result of `{what}` by a JSON path or a related row (`{}`)",
+                    o.field
+                ),
+            ));
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        for row in rows {
+            let holds = match &self.filter {
+                None => Eval::True,
+                Some(f) => eval(f, &row),
+            };
+            match holds {
+                Eval::True => kept.push(row),
+                Eval::False | Eval::Unknown => {}
+                Eval::Unsupported => {
+                    return Err(crate::Error::unsupported(
+                        engine,
+                        format!(
+                            "this filter on the result of `{what}`, read in memory (comparisons, `in`, `is`, `like`, `->>`/`->` and `and`/`or`/`not` of them are)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let held = kept.len() as u64;
+        if !self.order.is_empty() {
+            kept.sort_by(|a, b| {
+                for o in &self.order {
+                    let (x, y) = (a.get(&o.field), b.get(&o.field));
+                    let null = |v: Option<&Value>| v.is_none_or(Value::is_null);
+                    let desc = o.direction == crate::ir::Direction::Desc;
+                    // PostgreSQL: nulls last ascending, first descending.
+                    let nulls_first = match o.nulls {
+                        Some(crate::ir::Nulls::First) => true,
+                        Some(crate::ir::Nulls::Last) => false,
+                        None => desc,
+                    };
+                    let ord = match (null(x), null(y)) {
+                        (true, true) => Ordering::Equal,
+                        (true, false) if nulls_first => Ordering::Less,
+                        (true, false) => Ordering::Greater,
+                        (false, true) if nulls_first => Ordering::Greater,
+                        (false, true) => Ordering::Less,
+                        (false, false) => {
+                            let ord = crate::jsonb_order::jsonb_cmp(
+                                x.unwrap_or(&Value::Null),
+                                y.unwrap_or(&Value::Null),
+                            );
+                            if desc { ord.reverse() } else { ord }
+                        }
+                    };
+                    if ord != Ordering::Equal {
+                        return ord;
+                    }
+                }
+                Ordering::Equal
+            });
+        }
+        let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let take = self
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let page = kept.into_iter().skip(skip).take(take);
+        let rows = if self.fields.is_empty() {
+            page.collect()
+        } else {
+            page.map(|mut row| {
+                self.fields
+                    .iter()
+                    .map(|f| (f.clone(), row.remove(f).unwrap_or(Value::Null)))
+                    .collect()
+            })
+            .collect()
+        };
+        Ok((rows, held))
+    }
+}
+
+/// The fields `f` compares (not through `exists`, which [`eval`] does
+/// not decide).
+fn filter_fields<'f>(f: &'f Filter, out: &mut Vec<&'f str>) {
+    match f {
+        Filter::And { filters } | Filter::Or { filters } => {
+            filters.iter().for_each(|x| filter_fields(x, out));
+        }
+        Filter::Not { filter } => filter_fields(filter, out),
+        Filter::Compare { field, .. }
+        | Filter::In { field, .. }
+        | Filter::Is { field, .. }
+        | Filter::Like { field, .. }
+        | Filter::Regex { field, .. }
+        | Filter::TextSearch { field, .. }
+        | Filter::Range { field, .. }
+        | Filter::Array { field, .. }
+        | Filter::JsonContains { field, .. }
+        | Filter::JsonEquals { field, .. }
+        | Filter::JsonLike { field, .. }
+        | Filter::JsonText { field, .. }
+        | Filter::JsonIsNull { field, .. }
+        | Filter::JsonPath { field, .. } => out.push(field),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,6 +666,70 @@ mod tests {
         // Nothing at the path: unknown, also negated.
         assert_eq!(at("none", CompareOp::Neq, json!(5)), Eval::Unknown);
         assert_eq!(at("0", CompareOp::Eq, json!(5)), Eval::Unknown);
+    }
+
+    #[test]
+    fn rows_in_memory_filter_order_page_and_project() {
+        use crate::ir::{Direction, Nulls, OrderBy};
+        let rows: Vec<Record> = [
+            json!({"id": 1, "n": 10, "s": "b"}),
+            json!({"id": 2, "n": null, "s": "a"}),
+            json!({"id": 3, "n": 9.5, "s": "B"}),
+            json!({"id": 4, "n": 10, "s": "a"}),
+        ]
+        .into_iter()
+        .map(row)
+        .collect();
+        let ids =
+            |r: &[Record]| -> Vec<i64> { r.iter().map(|x| x["id"].as_i64().unwrap()).collect() };
+        let by = |field: &str, direction, nulls| OrderBy {
+            direction,
+            nulls,
+            ..OrderBy::asc(field)
+        };
+        let q = RowQuery {
+            order: vec![
+                by("n", Direction::Asc, None),
+                by("s", Direction::Desc, None),
+            ],
+            ..RowQuery::default()
+        };
+        // Nulls last ascending; strings by bytes (`B` < `a` < `b`).
+        let (r, held) = q.run(rows.clone(), "mysql", "f").unwrap();
+        assert_eq!((ids(&r), held), (vec![3, 1, 4, 2], 4));
+        let q = RowQuery {
+            filter: Some(Filter::cmp("n", CompareOp::Gte, "10")),
+            order: vec![by("s", Direction::Asc, Some(Nulls::First))],
+            offset: 1,
+            limit: Some(5),
+            fields: vec!["s".into(), "id".into()],
+        };
+        let (r, held) = q.run(rows.clone(), "mysql", "f").unwrap();
+        assert_eq!(held, 2);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!([{"s": "b", "id": 1}])
+        );
+        // A column the rows lack: 42703; what eval cannot decide: 501.
+        let bad = RowQuery {
+            fields: vec!["nope".into()],
+            ..RowQuery::default()
+        };
+        assert!(format!("{:?}", bad.run(rows.clone(), "mysql", "f")).contains("42703"));
+        let fts = RowQuery {
+            filter: Some(Filter::TextSearch {
+                field: "s".into(),
+                path: Vec::new(),
+                query: "a".into(),
+                language: None,
+                syntax: Default::default(),
+            }),
+            ..RowQuery::default()
+        };
+        assert!(matches!(
+            fts.run(rows, "mysql", "f"),
+            Err(crate::Error::Unsupported { .. })
+        ));
     }
 
     #[test]

@@ -1089,14 +1089,14 @@ impl Baas {
         } = self
             .prepared_call(principal, tenant, function, args)
             .await?;
+        // A procedure's result set is no source a statement reads from: its
+        // rows are read, then filtered, ordered, paged, projected and
+        // counted in memory (within the tenant's `max_rows`, as any read).
+        let mut query = query;
+        let mut in_memory = None;
         if call.procedure.is_some() {
             let sel = &query.select;
-            if query.filter.is_some()
-                || !query.order.is_empty()
-                || query.page.offset.is_some_and(|o| o > 0)
-                || query.page.after.is_some()
-                || !matches!(query.count, baas_core::ir::Count::None)
-                || !sel.fields.is_empty()
+            if query.page.after.is_some()
                 || sel.omit_fields
                 || !sel.embeds.is_empty()
                 || !sel.aggregates.is_empty()
@@ -1105,10 +1105,26 @@ impl Baas {
                 return Err(Error::unsupported(
                     tenant.capabilities().engine.clone(),
                     format!(
-                        "filters, order, `select`, offset or a count on the result of the procedure `{}` (a `CALL` answers rows no query reads from; `limit` applies)",
+                        "a cursor, embeddings, aggregates or casts on the result of the procedure `{}` (its rows are read in memory: filters, order, `select` of its columns, offset, limit and counts apply)",
                         f.name
                     ),
                 ));
+            }
+            let memory = query.filter.is_some()
+                || !query.order.is_empty()
+                || query.page.offset.is_some_and(|o| o > 0)
+                || !matches!(query.count, baas_core::ir::Count::None)
+                || !sel.fields.is_empty();
+            if memory {
+                let rows = baas_core::eval::RowQuery {
+                    filter: query.filter.take(),
+                    order: std::mem::take(&mut query.order),
+                    offset: query.page.offset.take().unwrap_or(0),
+                    limit: query.page.limit.take(),
+                    fields: std::mem::take(&mut query.select.fields),
+                };
+                let count = std::mem::replace(&mut query.count, baas_core::ir::Count::None);
+                in_memory = Some((rows, count));
             }
         }
         let entity = PreparedCall::entity(&with_result);
@@ -1139,6 +1155,14 @@ impl Baas {
                     .await?
             }
         };
+        if let Some((read, count)) = in_memory {
+            let engine = &tenant.capabilities().engine;
+            let (kept, held) = read.run(std::mem::take(&mut rows.rows), engine, &f.name)?;
+            rows.rows = kept;
+            if !matches!(count, baas_core::ir::Count::None) {
+                rows.total = Some(held);
+            }
+        }
         formatted(
             tenant,
             principal,

@@ -151,7 +151,7 @@
 //! | an array or an object as the operand of `gt`/`gte`/`lt`/`lte` after `->` (`data->a=lt.[2]`) on MySQL/MariaDB and MongoDB (PostgreSQL and SQLite order them as `jsonb`; equality works everywhere) | 501 naming the engine |
 //! | range operators (`sl`, `adj`…) on a JSON path; more than three array indexes from the end in one JSON path (`data->-1->-1->-1->-1`) on MySQL/MariaDB (each is found row by row, MariaDB's `[last]` being resolved once per statement, and the statement grows with each) | 501 (the second naming the engine) |
 //! | `NULL` in an `(any)`/`(all)` list | 400 |
-//! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); filters, order, `select`, offset or counts on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from; `limit` applies) | 501 naming the engine |
+//! | `/rpc/{function}` on SQLite and MongoDB (no stored functions); a cursor, embeddings, aggregates, the database's own casts, or a filter memory cannot decide (`fts`, `match`) on a MySQL/MariaDB procedure's result set (a `CALL` is no source a query reads from: filters, order, `select`, offset, limit and counts apply to its rows in memory) | 501 naming the engine |
 //! | polymorphic functions (`anyelement`: no type to convert an argument to), functions with unnamed parameters other than a computed field's row or one unnamed `json`, `jsonb`, `text`, `xml` or `bytea` parameter alone, as computed fields or relationships `VOLATILE` functions of a row (a named row argument is still a call's), a row of a composite type that is no served table, `record` or `SETOF record` without a column list | not introspected (the name is a 404; overloads PostgreSQL then cannot choose between, `f()` beside `f(int DEFAULT 1)`, are its 400 `42725`) |
 //! | the request settings in a read that calls no function of the database's (a table's read, a view whose rule calls no function nor `current_setting`: one statement on the pool, see `BENCHMARKS.md`, or in a session of the caller's zone alone under `Prefer: timezone`; hand-written metadata sets `request_settings` on an entity to change that), unless the tenant switches to the caller's database role (`TenantConfig::database_roles`, PostgREST's `SET LOCAL role`: then every statement runs in the caller's settings and role, the database's row-level security applying) | not set |
 //! | a function call's body as `application/x-www-form-urlencoded`; `Prefer: params=single-object` on `GET` | 400 `PGRST102` / 404 `PGRST202` |
@@ -234,6 +234,9 @@
 //!   rows gets the plain statuses (201 / 200).
 //!   `Content-Range` on writes is PostgREST's: `*/n` for inserts and
 //!   deletes, `0-(n-1)/n` for updates (returned or not), none for `PUT`.
+//! - A MySQL/MariaDB procedure's rows are filtered and ordered in memory:
+//!   texts by bytes, where a table's read compares them in the server's
+//!   collation (often case-insensitive).
 //! - Strings at a JSON path (after `->` and `->>`) compare by bytes on
 //!   MySQL/MariaDB, SQLite and MongoDB, as in PostgreSQL's `C`
 //!   collation; another collation of the database orders them otherwise

@@ -16,7 +16,8 @@
 //!   `count` as on an entity), a function returning one row (not `SETOF`)
 //!   one object (or `null`), a `void` function `204 No Content`, a
 //!   MySQL/MariaDB procedure the rows of its first result set (an array;
-//!   only `limit` of the rest of the query applies to them) or, with `OUT`
+//!   filters, order, `select`, offset, limit and counts applied to them in
+//!   memory) or, with `OUT`
 //!   parameters, one object of their values.
 
 use baas_core::function::{Function, Returns};
