@@ -344,31 +344,6 @@ fn reference_after_arrow(f: &Filter) -> bool {
     }
 }
 
-/// Field names a filter tests directly (not through `exists`).
-fn fields_of(f: &Filter, out: &mut Vec<String>) {
-    match f {
-        Filter::And { filters } | Filter::Or { filters } => {
-            filters.iter().for_each(|x| fields_of(x, out));
-        }
-        Filter::Not { filter } => fields_of(filter, out),
-        Filter::Compare { field, .. }
-        | Filter::In { field, .. }
-        | Filter::Is { field, .. }
-        | Filter::Like { field, .. }
-        | Filter::Regex { field, .. }
-        | Filter::Range { field, .. }
-        | Filter::TextSearch { field, .. }
-        | Filter::Array { field, .. }
-        | Filter::JsonContains { field, .. }
-        | Filter::JsonEquals { field, .. }
-        | Filter::JsonLike { field, .. }
-        | Filter::JsonText { field, .. }
-        | Filter::JsonIsNull { field, .. }
-        | Filter::JsonPath { field, .. } => out.push(field.clone()),
-        _ => {}
-    }
-}
-
 fn parse_filter(
     schema: &SchemaMetadata,
     entity: &Entity,
@@ -402,8 +377,7 @@ fn parse_filter(
             "a reference compares with the text at a JSON path: use ->> (meta->>owner=eq.auth.uid())",
         ));
     }
-    let mut names = Vec::new();
-    fields_of(&filter, &mut names);
+    let names = filter.fields();
     if let Some(bad) = names.iter().find(|n| entity.field(n).is_err()) {
         return Err(Error::validation(
             format!("/rules/{i}/{what}"),

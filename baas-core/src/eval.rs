@@ -468,7 +468,7 @@ impl RowQuery {
             let mut named: Vec<&str> = self.fields.iter().map(String::as_str).collect();
             named.extend(self.order.iter().map(|o| o.field.as_str()));
             if let Some(f) = &self.filter {
-                filter_fields(f, &mut named);
+                named.extend(f.fields());
             }
             if let Some(missing) = named.iter().find(|n| !first.contains_key(**n)) {
                 return Err(crate::Error::Validation {
@@ -559,32 +559,6 @@ impl RowQuery {
             .collect()
         };
         Ok((rows, held))
-    }
-}
-
-/// The fields `f` compares (not through `exists`, which [`eval`] does
-/// not decide).
-fn filter_fields<'f>(f: &'f Filter, out: &mut Vec<&'f str>) {
-    match f {
-        Filter::And { filters } | Filter::Or { filters } => {
-            filters.iter().for_each(|x| filter_fields(x, out));
-        }
-        Filter::Not { filter } => filter_fields(filter, out),
-        Filter::Compare { field, .. }
-        | Filter::In { field, .. }
-        | Filter::Is { field, .. }
-        | Filter::Like { field, .. }
-        | Filter::Regex { field, .. }
-        | Filter::TextSearch { field, .. }
-        | Filter::Range { field, .. }
-        | Filter::Array { field, .. }
-        | Filter::JsonContains { field, .. }
-        | Filter::JsonEquals { field, .. }
-        | Filter::JsonLike { field, .. }
-        | Filter::JsonText { field, .. }
-        | Filter::JsonIsNull { field, .. }
-        | Filter::JsonPath { field, .. } => out.push(field),
-        _ => {}
     }
 }
 

@@ -253,6 +253,42 @@ pub enum Filter {
 }
 
 impl Filter {
+    /// The fields the filter tests directly, through `And`, `Or` and
+    /// `Not` (not through `Exists`, whose fields are another entity's).
+    ///
+    /// ```
+    /// use baas_core::ir::{CompareOp, Filter};
+    ///
+    /// let f = Filter::or(vec![Filter::cmp("a", CompareOp::Eq, 1), Filter::not(Filter::cmp("b", CompareOp::Gt, 2))]);
+    /// assert_eq!(f.fields(), ["a", "b"]);
+    /// ```
+    pub fn fields(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(f) = stack.pop() {
+            match f {
+                Self::And { filters } | Self::Or { filters } => stack.extend(filters.iter().rev()),
+                Self::Not { filter } => stack.push(filter),
+                Self::Compare { field, .. }
+                | Self::In { field, .. }
+                | Self::Is { field, .. }
+                | Self::Like { field, .. }
+                | Self::Regex { field, .. }
+                | Self::Range { field, .. }
+                | Self::TextSearch { field, .. }
+                | Self::Array { field, .. }
+                | Self::JsonContains { field, .. }
+                | Self::JsonEquals { field, .. }
+                | Self::JsonLike { field, .. }
+                | Self::JsonText { field, .. }
+                | Self::JsonIsNull { field, .. }
+                | Self::JsonPath { field, .. } => out.push(field.as_str()),
+                Self::Exists { .. } => {}
+            }
+        }
+        out
+    }
+
     /// Call `f` with each value compared with a field's own values
     /// (`Compare`, `In`) and the field's name, through `And`, `Or` and
     /// `Not`; the operands of other filters (patterns, JSON, ranges,
