@@ -225,13 +225,14 @@ impl TextSyntax {
     /// required), `phraseto_tsquery`'s phrase. A query without a word
     /// matches nothing (`Or` of none). Distances (`a <3> b`) hold places
     /// between a phrase's words, as a part without a word does (`a <-> -
-    /// <-> b` is `a <2> b`); a lexeme whose weights leave out `D`
+    /// <-> b` is `a <2> b`), `<0>` puts the next part at the same place
+    /// (the same word in any case, or none); a lexeme whose weights leave out `D`
     /// (`a:AB`) matches nothing, as a text's words all weigh `D`.
     ///
     /// # Errors
     /// A malformed `tsquery` (PostgreSQL's 400 `42601`, a distance past
-    /// 16 384 its `22023`); what only PostgreSQL searches (a distance of
-    /// 0, a phrase holding over [`MAX_PHRASE_PLACES`] places, a phrase of anything
+    /// 16 384 its `22023`); what only PostgreSQL searches (a phrase
+    /// holding over [`MAX_PHRASE_PLACES`] places, a phrase of anything
     /// but words, a prefix inside a phrase: `Unsupported` on `engine`);
     /// more than [`MAX_TEXT_QUERY_TERMS`] words and phrases.
     pub fn parse(self, query: &str, engine: &str) -> Result<TextQuery, Error> {
@@ -365,6 +366,8 @@ struct Phrase<'q> {
     words: Vec<String>,
     nothing: bool,
     refused: Option<Error>,
+    /// The next part stands at the last one's place (`<0>`).
+    overlay: bool,
 }
 
 /// The most places one run holds in [`Phrase::words`]: a run past
@@ -400,7 +403,39 @@ impl Phrase<'_> {
         }
     }
 
+    /// `w` at the last entry's place (`a <0> w`): a held place takes it,
+    /// the same word (in any case) is itself, another word is no text's.
+    fn overlay(&mut self, w: String) {
+        match self.words.last() {
+            _ if w.is_empty() => {}
+            None => self.word(w),
+            Some(last) if last.is_empty() => {
+                self.words.pop();
+                self.word(w);
+            }
+            Some(last) if last.to_lowercase() == w.to_lowercase() => {}
+            Some(_) => self.nothing = true,
+        }
+    }
+
     fn push(&mut self, part: Option<TextQuery>) {
+        if std::mem::take(&mut self.overlay) {
+            match part {
+                // Nothing at the last place: no place more.
+                None => return,
+                Some(TextQuery::Term {
+                    words,
+                    prefix: false,
+                }) => {
+                    let mut words = words.into_iter();
+                    if let Some(first) = words.next() {
+                        self.overlay(first);
+                    }
+                    return words.for_each(|w| self.word(w));
+                }
+                part => return self.push(part),
+            }
+        }
         match part {
             // A part without a word keeps its place (`a <-> - <-> b` is
             // `a <2> b`).
@@ -638,6 +673,7 @@ impl<'q> TsParser<'q> {
             words: Vec::new(),
             nothing: false,
             refused: None,
+            overlay: false,
         };
         phrase.push(first);
         while let Some(Tok::Follow(n)) = self.peek()? {
@@ -655,9 +691,8 @@ impl<'q> TsParser<'q> {
                     ],
                 });
             }
-            if n == 0 {
-                phrase.refuse("a distance of 0 (`<0>`)");
-            }
+            // `<0>`: the next part at the same place as the last.
+            phrase.overlay = n == 0;
             phrase.hold(n.saturating_sub(1));
             phrase.push(self.unary()?);
         }
@@ -831,6 +866,16 @@ mod tests {
             ("- <40> a", w("a")),
             ("(- <-> -) & c", w("c")),
             ("- <-> -", nothing.clone()),
+            // `<0>`: the same place (PostgreSQL's `simple` lexemes are
+            // lower-cased: the same word in any case is itself).
+            ("ab <0> AB", w("ab")),
+            ("ab <0> x", nothing.clone()),
+            ("x <-> ab <0> ab <-> y", phrase(&["x", "ab", "y"])),
+            ("a <0> - <-> b", phrase(&["a", "b"])),
+            ("a <-> - <0> b", phrase(&["a", "b"])),
+            ("- <0> a", w("a")),
+            ("a <0> 'a b'", phrase(&["a", "b"])),
+            ("!(a <0> b)", not(nothing.clone())),
         ] {
             assert_eq!(ts(q).unwrap(), want, "{q}");
         }
@@ -868,7 +913,7 @@ mod tests {
             "a <-> b:*",
             "(a | b) <-> c",
             "a <-> !b",
-            "a <0> b",
+            "a <0> b:*",
             "a <8> b",
             "a <4> b <5> c",
         ] {

@@ -121,7 +121,7 @@
 //! these words, where PostgreSQL's parser counts `foo-bar` as three and
 //! `3.14` as one), weights `a:AB` match no text without `D`, as PostgreSQL's
 //! `to_tsvector` of a text weighs every word `D`. What only PostgreSQL's
-//! `tsquery` says (`<0>`, a phrase of anything but words, longer phrases)
+//! `tsquery` says (a phrase of anything but words, longer phrases)
 //! is a 501 there; a query nests at most 32 `!` and `(` deep (400). Differences that remain: with
 //! no language PostgreSQL uses the database's `default_text_search_config`
 //! (often `english`: stems and stop words), where the others search the

@@ -184,6 +184,16 @@ async fn full_text_search_on_four_engines() {
             vec![1],
         ),
         ("meta->>s=fts(simple).The%20%3C7%3E%20fox", vec![]),
+        // `<0>`: one place for both (the same word in any case).
+        (
+            "meta->>s=fts(simple).quick%20%3C0%3E%20QUICK%20%3C-%3E%20brown",
+            vec![1],
+        ),
+        ("meta->>s=fts(simple).quick%20%3C0%3E%20brown", vec![]),
+        (
+            "meta->>s=fts(simple).!(quick%20%3C0%3E%20brown)",
+            vec![1, 2, 3, 4, 7, 8],
+        ),
         (
             "meta->>s=fts(simple).quick%20%3C2%3E%20fox%20%3C6%3E%20x",
             vec![],
