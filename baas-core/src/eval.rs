@@ -115,8 +115,16 @@ pub fn eval(filter: &Filter, row: &Record) -> Eval {
             Eval::from_bool(match value {
                 IsValue::Null | IsValue::Unknown => v.is_null(),
                 IsValue::NotNull => !v.is_null(),
-                IsValue::True => v == &Value::Bool(true),
-                IsValue::False => v == &Value::Bool(false),
+                // MySQL's booleans are `TINYINT(1)`: a number that is not
+                // zero is true there.
+                IsValue::True => match v {
+                    Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+                    other => other == &Value::Bool(true),
+                },
+                IsValue::False => match v {
+                    Value::Number(n) => n.as_f64() == Some(0.0),
+                    other => other == &Value::Bool(false),
+                },
             })
         }
         Filter::Like {
@@ -177,6 +185,10 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::String(x), Value::String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        // A boolean against a text operand (an untyped field's): the text
+        // as PostgreSQL's boolean input reads it.
+        (Value::Bool(x), Value::String(t)) => Some(x.cmp(&boolean_text(t)?)),
+        (Value::String(t), Value::Bool(y)) => Some(boolean_text(t)?.cmp(y)),
         (Value::Number(_), _) | (_, Value::Number(_)) => {
             let n = |v: &Value| match v {
                 Value::Number(n) => Exact::parse(&n.to_string()),
@@ -185,6 +197,21 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
             };
             Some(n(a)?.cmp(&n(b)?))
         }
+        _ => None,
+    }
+}
+
+/// PostgreSQL's boolean input (`t`, `true`, `yes`, `on`, `1` and their
+/// opposites, any case, trimmed; a unique prefix of the words too).
+fn boolean_text(t: &str) -> Option<bool> {
+    let t = t.trim().to_ascii_lowercase();
+    let is_prefix = |word: &str| !t.is_empty() && word.starts_with(t.as_str());
+    match t.as_str() {
+        "1" => Some(true),
+        "0" => Some(false),
+        "o" => None,
+        _ if is_prefix("true") || is_prefix("yes") || is_prefix("on") => Some(true),
+        _ if is_prefix("false") || is_prefix("no") || is_prefix("off") => Some(false),
         _ => None,
     }
 }
@@ -476,6 +503,29 @@ impl RowQuery {
                 });
             }
         }
+        // What `eval` decides on any row, known before any is read (the
+        // answer never depends on the data): comparisons, `in`, `is`,
+        // `like` and their `and`/`or`/`not`. A JSON column of a
+        // procedure's rows is a text there: its paths are refused.
+        fn decidable(f: &Filter) -> bool {
+            match f {
+                Filter::And { filters } | Filter::Or { filters } => filters.iter().all(decidable),
+                Filter::Not { filter } => decidable(filter),
+                Filter::Compare { .. }
+                | Filter::In { .. }
+                | Filter::Is { .. }
+                | Filter::Like { .. } => true,
+                _ => false,
+            }
+        }
+        if self.filter.as_ref().is_some_and(|f| !decidable(f)) {
+            return Err(crate::Error::unsupported(
+                engine,
+                format!(
+                    "this filter on the result of `{what}`, read in memory (comparisons, `in`, `is`, `like`/`ilike` and `and`/`or`/`not` of them are)"
+                ),
+            ));
+        }
         if let Some(o) = self
             .order
             .iter()
@@ -502,7 +552,7 @@ impl RowQuery {
                     return Err(crate::Error::unsupported(
                         engine,
                         format!(
-                            "this filter on the result of `{what}`, read in memory (comparisons, `in`, `is`, `like`, `->>`/`->` and `and`/`or`/`not` of them are)"
+                            "this filter on the result of `{what}`, read in memory: a comparison of values of two types (a number with a text that is none, a boolean with a text that is none)"
                         ),
                     ));
                 }
@@ -551,10 +601,13 @@ impl RowQuery {
             page.collect()
         } else {
             page.map(|mut row| {
-                self.fields
-                    .iter()
-                    .map(|f| (f.clone(), row.remove(f).unwrap_or(Value::Null)))
-                    .collect()
+                let mut out = Record::new();
+                for f in &self.fields {
+                    if let Some(v) = row.remove(f) {
+                        out.insert(f.clone(), v);
+                    }
+                }
+                out
             })
             .collect()
         };

@@ -120,10 +120,11 @@ pub enum Returns {
     /// set it answers, whose columns are known only when it runs, each
     /// value shaped by the type the database gives its column then (a
     /// JSON array; `[]` when it answers no result set). A call cannot be
-    /// read from in a query, so no filter, order, `select`, offset or
-    /// count applies to it (501); `limit` and the row budget bound the
-    /// rows kept (the rest of the call is read and dropped). Called in a
-    /// transaction of its own: a procedure that fails writes nothing.
+    /// read from in a query: the engine reads its rows within the row
+    /// budget and applies filters, order, `select`, offset, limit and
+    /// counts in memory ([`crate::eval::RowQuery`]). Called in a
+    /// transaction (the request's, rolled back under `tx=rollback`): a
+    /// procedure that fails writes nothing, unless it commits itself.
     Procedure {
         /// Its `OUT` and `INOUT` parameters: when it has any, the answer
         /// is one object of their values, typed by their declared types

@@ -1027,7 +1027,7 @@ impl Baas {
     /// [`call`](Self::call) inside a transaction rolled back afterwards
     /// (`Prefer: tx=rollback`): the answer of the call, and nothing it
     /// wrote kept ([`DatabaseAdapter::find_call`]; unsupported on
-    /// an engine without transactions, and for a procedure's `CALL`).
+    /// an engine without transactions).
     ///
     /// [`DatabaseAdapter::find_call`]: baas_core::DatabaseAdapter::find_call
     pub async fn call_rolled_back(

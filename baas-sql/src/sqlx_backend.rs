@@ -275,7 +275,6 @@ where
     Ok(E::exec_result(&done))
 }
 
-/// A transaction of an sqlx engine (rolled back when dropped uncommitted).
 /// A procedure's call ([`SqlBackend::call_procedure`]) on the connection
 /// of `tx`: its `before` statements, the `CALL` and the rows of its first
 /// result set (at most `limit` kept), or its `OUT` parameters' values.
@@ -318,6 +317,7 @@ where
     Ok(out)
 }
 
+/// A transaction of an sqlx engine (rolled back when dropped uncommitted).
 struct SqlxTransaction<E: SqlxEngine>(sqlx::Transaction<'static, E::Db>);
 
 #[async_trait]
