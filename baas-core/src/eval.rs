@@ -201,6 +201,24 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
+/// `a` against `b` as `jsonb` orders them, without writing and reading
+/// them again for two scalars of one type (the sort of [`RowQuery`]
+/// compares each row many times): numbers exactly, strings by bytes,
+/// `false` < `true`, as [`compare`] does; other pairs by
+/// [`jsonb_cmp`](crate::jsonb_order::jsonb_cmp).
+fn jsonb_order(a: &Value, b: &Value) -> Ordering {
+    let same_scalar = matches!(
+        (a, b),
+        (Value::Number(_), Value::Number(_))
+            | (Value::String(_), Value::String(_))
+            | (Value::Bool(_), Value::Bool(_))
+    );
+    same_scalar
+        .then(|| compare(a, b))
+        .flatten()
+        .unwrap_or_else(|| crate::jsonb_order::jsonb_cmp(a, b))
+}
+
 /// PostgreSQL's boolean input (`t`, `true`, `yes`, `on`, `1` and their
 /// opposites, any case, trimmed; a unique prefix of the words too).
 fn boolean_text(t: &str) -> Option<bool> {
@@ -578,10 +596,8 @@ impl RowQuery {
                         (false, true) if nulls_first => Ordering::Greater,
                         (false, true) => Ordering::Less,
                         (false, false) => {
-                            let ord = crate::jsonb_order::jsonb_cmp(
-                                x.unwrap_or(&Value::Null),
-                                y.unwrap_or(&Value::Null),
-                            );
+                            let ord =
+                                jsonb_order(x.unwrap_or(&Value::Null), y.unwrap_or(&Value::Null));
                             if desc { ord.reverse() } else { ord }
                         }
                     };
